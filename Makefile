@@ -1,0 +1,45 @@
+# HBF's front door. `make run` and `make test` work on a fresh Debian 12
+# machine: each installs what is missing first (scripts/setup.sh).
+
+BUILD_DIR      ?= build/release
+ASAN_BUILD_DIR ?= build/asan
+PORT           ?= 5309
+STORAGE_DIR    ?= ./henvs
+JOBS           ?= $(shell nproc)
+CTEST_ARGS     ?=
+
+.PHONY: all deps build run test test-asan bench clean distclean
+
+all: build
+
+deps:
+	@bash scripts/setup.sh
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@bash scripts/run.sh $(BUILD_DIR)/src/hbf --port $(PORT) --storage_dir $(STORAGE_DIR)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (dynamically linked: the sanitizers cannot run in a -static binary).
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHBF_SANITIZE=ON
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: build
+	@bash bench/run
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf .deps

@@ -1,0 +1,43 @@
+# Third-party libraries. Each is wrapped by exactly one adapter layer in src/:
+#   SQLite    -> src/db        (Debian's libsqlite3.a)
+#   libsodium -> src/crypto    (Debian's libsodium.a)
+#   CivetWeb  -> src/http      (built here from Debian's source package)
+#   QuickJS   -> src/js        (built here from Debian's source package)
+
+set(HBF_QUICKJS_DIR  "${HBF_DEPS_DIR}/quickjs-2025.04.26")
+set(HBF_CIVETWEB_DIR "${HBF_DEPS_DIR}/civetweb-1.16")
+foreach(dir IN ITEMS "${HBF_QUICKJS_DIR}" "${HBF_CIVETWEB_DIR}")
+  if(NOT EXISTS "${dir}/.hbf-ready")
+    message(FATAL_ERROR "${dir} is missing: run scripts/setup.sh (make deps) first")
+  endif()
+endforeach()
+
+# --- CivetWeb: HTTP/1.1 + WebSockets; no TLS, CGI, Lua, SSI or file serving.
+# Compiled by src/http/civetweb_unity.c (the adapter), not here.
+find_package(Threads REQUIRED)
+
+# --- QuickJS: the engine only. quickjs-libc (std/os: files, processes) is
+# deliberately not built: scripts must never reach the host.
+file(READ "${HBF_QUICKJS_DIR}/VERSION" HBF_QUICKJS_VERSION)
+string(STRIP "${HBF_QUICKJS_VERSION}" HBF_QUICKJS_VERSION)
+add_library(quickjs STATIC
+  "${HBF_QUICKJS_DIR}/quickjs.c" "${HBF_QUICKJS_DIR}/libregexp.c"
+  "${HBF_QUICKJS_DIR}/libunicode.c" "${HBF_QUICKJS_DIR}/cutils.c"
+  "${HBF_QUICKJS_DIR}/dtoa.c")
+target_include_directories(quickjs SYSTEM PUBLIC "${HBF_QUICKJS_DIR}")
+target_compile_definitions(quickjs PRIVATE _GNU_SOURCE CONFIG_VERSION="${HBF_QUICKJS_VERSION}")
+target_compile_options(quickjs PRIVATE -w -O2 -funsigned-char)
+target_link_libraries(quickjs PUBLIC m Threads::Threads)
+
+# --- Debian's static SQLite and libsodium.
+find_path(HBF_SQLITE_INCLUDE sqlite3.h REQUIRED)
+find_library(HBF_SQLITE_LIB NAMES libsqlite3.a sqlite3 REQUIRED)
+add_library(sqlite3_lib INTERFACE)
+target_include_directories(sqlite3_lib SYSTEM INTERFACE "${HBF_SQLITE_INCLUDE}")
+target_link_libraries(sqlite3_lib INTERFACE "${HBF_SQLITE_LIB}" m Threads::Threads ${CMAKE_DL_LIBS})
+
+find_path(HBF_SODIUM_INCLUDE sodium.h REQUIRED)
+find_library(HBF_SODIUM_LIB NAMES libsodium.a sodium REQUIRED)
+add_library(sodium_lib INTERFACE)
+target_include_directories(sodium_lib SYSTEM INTERFACE "${HBF_SODIUM_INCLUDE}")
+target_link_libraries(sodium_lib INTERFACE "${HBF_SODIUM_LIB}" Threads::Threads)

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Installs what HBF needs to build and test on Debian 12, and fetches the two
+# dependencies Debian 12 does not ship as libraries (QuickJS, CivetWeb) from
+# Debian's source packages into .deps/ (git-ignored).
+#
+# Idempotent: once everything is present it does no network work at all.
+# The mirror is read from this machine's own apt configuration; no registry
+# host name is written here.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+deps="$root/.deps"
+
+# ---------------------------------------------------------------- packages
+packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
+          libsqlite3-dev libsodium-dev libgtest-dev ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+# ------------------------------------------------------ source dependencies
+# name|version dir|orig tarball|sha256 of the orig tarball (verified below)
+sources=(
+  "quickjs|quickjs-2025.04.26|quickjs_2025.04.26.orig.tar.xz|ec81da5b3249ed648dbc7df4a1654988910e66a118d9b71cb63534216efcfbbe"
+  "civetweb|civetweb-1.16|civetweb_1.16+dfsg.orig.tar.xz|41dbfd68cd3b914ce440a5813f21058813b61a972600cc04fb8233a0d2d04fe4"
+)
+
+need_fetch=0
+for s in "${sources[@]}"; do
+  IFS='|' read -r _ dir _ _ <<<"$s"
+  [ -f "$deps/src/$dir/.hbf-ready" ] || need_fetch=1
+done
+[ "$need_fetch" -eq 0 ] && exit 0
+
+mirror_uri() {
+  # deb822 sources first, then one-line sources.list entries.
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    uri=$(awk 'tolower($1)=="uris:" {print $2; exit}' "$f")
+    case "$uri" in */debian|*/debian/) echo "${uri%/}"; return ;; esac
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    uri=$(awk '$1=="deb" {for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}' "$f")
+    case "$uri" in */debian|*/debian/) echo "${uri%/}"; return ;; esac
+  done
+  return 1
+}
+
+mirror=$(mirror_uri) || { echo "setup: no Debian mirror found in /etc/apt" >&2; exit 1; }
+apt_dir="$deps/apt"
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc/preferences.d" "$deps/downloads"
+# trixie ships quickjs (bookworm does not); bookworm's keyring verifies trixie.
+echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" \
+  >"$apt_dir/etc/sources.list"
+apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/etc/sources.list" -o "Dir::Etc::sourceparts=-"
+          -o "Dir::State::lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+          -o "Dir::Etc::preferencesparts=$apt_dir/etc/preferences.d"
+          -o "APT::Sandbox::User=root" -qq)
+
+echo "setup: fetching QuickJS and CivetWeb source packages"
+apt-get "${apt_opts[@]}" update
+for s in "${sources[@]}"; do
+  IFS='|' read -r name dir tarball sha <<<"$s"
+  dest="$deps/src/$dir"
+  [ -f "$dest/.hbf-ready" ] && continue
+  work="$deps/downloads/$name"
+  rm -rf "$work" && mkdir -p "$work"
+  # apt checks every file against the signed index; a missing .dsc on the
+  # mirror is tolerated because only the tarballs are used.
+  (cd "$work" && apt-get "${apt_opts[@]}" source --download-only "$name" >/dev/null 2>&1) || true
+  [ -f "$work/$tarball" ] || { echo "setup: could not download $tarball" >&2; exit 1; }
+  got=$(sha256sum "$work/$tarball" | cut -d' ' -f1)
+  if [ "$got" != "$sha" ]; then
+    echo "setup: SHA-256 mismatch for $tarball: expected $sha, got $got" >&2
+    exit 1
+  fi
+  rm -rf "$dest" && mkdir -p "$deps/src"
+  tar -xf "$work/$tarball" -C "$deps/src"
+  # Debian's patches (security fixes among them) are applied in series order.
+  debian_tar=$(ls "$work"/*.debian.tar.* 2>/dev/null | head -n1 || true)
+  if [ -n "$debian_tar" ]; then
+    tar -xf "$debian_tar" -C "$work"
+    if [ -f "$work/debian/patches/series" ]; then
+      while read -r patch_name _; do
+        case "$patch_name" in ''|'#'*) continue ;; esac
+        patch -d "$dest" -p1 -s --forward <"$work/debian/patches/$patch_name" \
+          || { echo "setup: patch $patch_name did not apply to $name" >&2; exit 1; }
+      done <"$work/debian/patches/series"
+    fi
+  fi
+  touch "$dest/.hbf-ready"
+  echo "setup: $name ready in $dest"
+done

@@ -1,0 +1,245 @@
+#include "core/config.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+
+#include "core/version.h"
+
+namespace hbf {
+namespace {
+
+// A setting: its flag, its help line, and how a textual value is applied.
+// The environment variable is HBF_ + the flag name upper-cased.
+struct Setting {
+  const char* name;
+  const char* value_hint;  // nullptr for booleans
+  const char* help;
+  // Returns an error message (without the flag name) or empty on success.
+  std::string (*apply)(Config&, const std::string&);
+};
+
+std::string ParseInt(const std::string& text, long min, long max, long& out) {
+  long v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return "expected an integer, got '" + text + "'";
+  }
+  if (v < min || v > max) {
+    return "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text;
+  }
+  out = v;
+  return {};
+}
+
+template <typename T>
+std::string SetInt(T& field, const std::string& text, long min, long max) {
+  long v = 0;
+  std::string err = ParseInt(text, min, max, v);
+  if (err.empty()) field = static_cast<T>(v);
+  return err;
+}
+
+std::string SetBool(bool& field, const std::string& text) {
+  std::string t = text;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (t == "1" || t == "true" || t == "yes" || t == "on") { field = true; return {}; }
+  if (t == "0" || t == "false" || t == "no" || t == "off") { field = false; return {}; }
+  return "expected true or false, got '" + text + "'";
+}
+
+bool IsNumericAddress(const std::string& s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// DNS label rules, applied to each dot-separated part.
+bool IsValidDomain(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t dot = s.find('.', start);
+    size_t end = dot == std::string::npos ? s.size() : dot;
+    size_t len = end - start;
+    if (len == 0 || len > 63) return false;
+    for (size_t i = start; i < end; ++i) {
+      char c = s[i];
+      bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+      if (!ok) return false;
+    }
+    if (s[start] == '-' || s[end - 1] == '-') return false;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
+
+const Setting kSettings[] = {
+    {"port", "N", "TCP port to listen on (default 5309; 0 picks a free one)",
+     [](Config& c, const std::string& v) { return SetInt(c.port, v, 0, 65535); }},
+    {"bind", "ADDR", "numeric address to listen on (default 127.0.0.1; 0.0.0.0 or :: to expose)",
+     [](Config& c, const std::string& v) -> std::string {
+       if (!IsNumericAddress(v)) return "expected a numeric IPv4 or IPv6 address, got '" + v + "'";
+       c.bind = v;
+       return {};
+     }},
+    {"storage_dir", "DIR", "where henv databases live (default ./henvs)",
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "must not be empty";
+       c.storage_dir = v;
+       return {};
+     }},
+    {"base_domain", "DOMAIN", "henvs are served at {hash}.DOMAIN (default localhost)",
+     [](Config& c, const std::string& v) -> std::string {
+       std::string lower = v;
+       std::transform(lower.begin(), lower.end(), lower.begin(),
+                      [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+       if (!lower.empty() && lower.back() == '.') lower.pop_back();
+       if (!IsValidDomain(lower)) return "expected a domain name such as example.com, got '" + v + "'";
+       c.base_domain = lower;
+       return {};
+     }},
+    {"log_level", "LEVEL", "debug, info, warn or error (default info)",
+     [](Config& c, const std::string& v) -> std::string {
+       auto level = ParseLogLevel(v);
+       if (!level) return "expected debug, info, warn or error, got '" + v + "'";
+       c.log_level = *level;
+       return {};
+     }},
+    {"log_format", "FORMAT", "text or json (default text)",
+     [](Config& c, const std::string& v) -> std::string {
+       auto format = ParseLogFormat(v);
+       if (!format) return "expected text or json, got '" + v + "'";
+       c.log_format = *format;
+       return {};
+     }},
+    {"dev", nullptr, "development mode: error responses carry script locations",
+     [](Config& c, const std::string& v) { return SetBool(c.dev, v); }},
+    {"db_max_open", "N", "henv databases kept open at once (default 100)",
+     [](Config& c, const std::string& v) { return SetInt(c.db_max_open, v, 1, 1000000); }},
+    {"qjs_mem_mb", "MB", "JavaScript heap limit per runtime (default 64)",
+     [](Config& c, const std::string& v) { return SetInt(c.qjs_mem_mb, v, 1, 65536); }},
+    {"qjs_timeout_ms", "MS", "JavaScript time limit per request (default 5000)",
+     [](Config& c, const std::string& v) { return SetInt(c.qjs_timeout_ms, v, 1, 3600000); }},
+    {"num_threads", "N", "HTTP worker threads, one per open connection (default 64)",
+     [](Config& c, const std::string& v) { return SetInt(c.num_threads, v, 1, 4096); }},
+    {"max_body_mb", "MB", "largest request body accepted (default 10)",
+     [](Config& c, const std::string& v) { return SetInt(c.max_body_mb, v, 1, 4096); }},
+    {"trust_proxy", nullptr, "honour X-Forwarded-Host/-For/-Proto from a reverse proxy",
+     [](Config& c, const std::string& v) { return SetBool(c.trust_proxy, v); }},
+    {"drain_timeout_ms", "MS", "on SIGTERM, how long in-flight requests may finish (default 10000)",
+     [](Config& c, const std::string& v) { return SetInt(c.drain_timeout_ms, v, 0, 3600000); }},
+};
+
+const Setting* FindSetting(std::string_view name) {
+  for (const auto& s : kSettings) {
+    if (name == s.name) return &s;
+  }
+  return nullptr;
+}
+
+std::string EnvName(const char* flag) {
+  std::string env = "HBF_";
+  for (const char* p = flag; *p; ++p) env += static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+  return env;
+}
+
+Error UsageError(std::string message) { return Error{"usage", std::move(message), 2}; }
+
+}  // namespace
+
+Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const EnvLookup& env) {
+  Invocation inv;
+
+  // Environment first, so that flags override it.
+  for (const auto& s : kSettings) {
+    std::string name = EnvName(s.name);
+    auto value = env(name);
+    if (!value) continue;
+    std::string err = s.apply(inv.config, *value);
+    if (!err.empty()) return UsageError(name + ": " + err);
+  }
+
+  std::vector<std::string> positional;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") { inv.command = Command::kHelp; return inv; }
+    if (arg == "--version" || arg == "-V") { inv.command = Command::kVersion; return inv; }
+    if (arg == "--") {
+      positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      positional.push_back(arg);
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) return UsageError(arg + ": unknown flag (see hbf --help)");
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    // Accept --storage-dir as well as --storage_dir.
+    std::replace(name.begin(), name.end(), '-', '_');
+    const Setting* setting = FindSetting(name);
+    if (setting == nullptr) return UsageError("--" + name + ": unknown flag (see hbf --help)");
+    if (!value) {
+      if (setting->value_hint == nullptr) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return UsageError("--" + name + ": missing value");
+      }
+    }
+    std::string err = setting->apply(inv.config, *value);
+    if (!err.empty()) return UsageError("--" + name + ": " + err);
+  }
+
+  if (!positional.empty()) {
+    if (positional[0] == "serve") {
+      if (positional.size() > 1) return UsageError(positional[1] + ": unexpected argument");
+    } else if (positional[0] == "hash") {
+      if (positional.size() != 2) return UsageError("hash: expected exactly one NAME (hbf hash NAME)");
+      inv.command = Command::kHash;
+      inv.hash_input = positional[1];
+    } else {
+      return UsageError(positional[0] + ": unknown command (see hbf --help)");
+    }
+  }
+  return inv;
+}
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::string UsageText() {
+  std::string out = std::string("hbf ") + kVersion + " - one binary serving many web apps (henvs)\n\n";
+  out +=
+      "Usage:\n"
+      "  hbf [serve] [flags]   start the server\n"
+      "  hbf hash NAME         print the henv hash of NAME\n"
+      "  hbf --version         print the version\n"
+      "  hbf --help            this text\n\n"
+      "Flags (each also read from the environment variable shown; flags win):\n";
+  for (const auto& s : kSettings) {
+    std::string left = std::string("  --") + s.name;
+    if (s.value_hint != nullptr) left += std::string(" ") + s.value_hint;
+    left += "  [" + EnvName(s.name) + "]";
+    if (left.size() < 44) left.resize(44, ' ');
+    else left += "\n" + std::string(44, ' ');
+    out += left + s.help + "\n";
+  }
+  return out;
+}
+
+}  // namespace hbf

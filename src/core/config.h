@@ -1,0 +1,64 @@
+// Command line and environment parsing for the hbf binary.
+//
+// Every setting is a flag `--name=value` (or `--name value`) and an
+// environment variable `HBF_NAME`; a flag wins over the environment, which
+// wins over the default given in the declaration below. Parsing is pure
+// (argv and the environment are passed in) so every error path is unit-tested.
+//
+// Thread safety: a Config is built once on the main thread before any server
+// thread starts and is read-only afterwards.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/log.h"
+#include "core/result.h"
+
+namespace hbf {
+
+struct Config {
+  uint16_t port = 5309;                 // 0 picks a free port (tests use it)
+  std::string bind = "127.0.0.1";       // numeric IPv4/IPv6 only: no DNS at run time
+  std::string storage_dir = "./henvs";
+  std::string base_domain = "localhost";  // henvs live at {hash}.{base_domain}
+  LogLevel log_level = LogLevel::kInfo;
+  LogFormat log_format = LogFormat::kText;
+  bool dev = false;                     // development mode: more detail in errors
+  int db_max_open = 100;                // open henv databases kept in the LRU
+  int qjs_mem_mb = 64;                  // per-runtime JS heap limit
+  int qjs_timeout_ms = 5000;            // per-request JS time limit
+  int num_threads = 64;                 // HTTP worker threads (one per live connection)
+  int max_body_mb = 10;                 // request bodies above this get 413
+  bool trust_proxy = false;             // honour X-Forwarded-Host/-For/-Proto
+  int drain_timeout_ms = 10000;         // SIGTERM: how long in-flight requests may take
+
+  int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
+};
+
+// What the command line asks for.
+enum class Command { kServe, kHelp, kVersion, kHash };
+
+struct Invocation {
+  Command command = Command::kServe;
+  Config config;
+  std::string hash_input;  // for Command::kHash
+};
+
+// Looks up an environment variable; returns nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// Parses argv (argv[0] is skipped) and the environment. On error the message is
+// one line naming the offending flag; the caller prints it and exits 2.
+Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const EnvLookup& env);
+
+// The process environment, for production use.
+EnvLookup ProcessEnv();
+
+// `hbf --help` text.
+std::string UsageText();
+
+}  // namespace hbf

@@ -1,0 +1,89 @@
+#include "http/host_routing.h"
+
+#include <cctype>
+
+#include "henv/henv_hash.h"
+
+namespace hbf {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// First element of a comma-separated header value (X-Forwarded-*).
+std::string_view FirstListItem(std::string_view s) {
+  auto comma = s.find(',');
+  return Trim(comma == std::string_view::npos ? s : s.substr(0, comma));
+}
+
+}  // namespace
+
+HostRoute RouteHost(std::string_view host, std::string_view base_domain) {
+  HostRoute route;
+  host = Trim(host);
+  if (host.empty() || host.front() == '[') return route;  // absent, or an IPv6 literal
+
+  // Strip a :port suffix (digits only).
+  if (auto colon = host.rfind(':'); colon != std::string_view::npos) {
+    std::string_view port = host.substr(colon + 1);
+    for (char c : port) {
+      if (c < '0' || c > '9') return route;
+    }
+    host = host.substr(0, colon);
+  }
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  if (host.empty() || host.size() > 253) return route;
+
+  route.hostname.reserve(host.size());
+  for (char c : host) route.hostname += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+
+  if (route.hostname == base_domain) {
+    route.kind = SiteKind::kApex;
+    return route;
+  }
+  std::string_view name = route.hostname;
+  if (name.size() == kHenvHashLength + 1 + base_domain.size() && name.substr(kHenvHashLength + 1) == base_domain &&
+      name[kHenvHashLength] == '.' && IsValidHenvHash(name.substr(0, kHenvHashLength))) {
+    route.kind = SiteKind::kHenv;
+    route.henv_hash = std::string(name.substr(0, kHenvHashLength));
+  }
+  return route;
+}
+
+Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::string_view base_domain,
+                                           bool trust_proxy) {
+  RequestContext ctx;
+  const std::string* host = request.header("host");
+  if (trust_proxy) {
+    if (const std::string* fwd = request.header("x-forwarded-host"); fwd != nullptr && !fwd->empty()) host = fwd;
+  }
+  ctx.host = host != nullptr ? std::string(FirstListItem(*host)) : std::string();
+  ctx.route = RouteHost(ctx.host, base_domain);
+
+  ctx.client_ip = request.remote_addr;
+  ctx.scheme = "http";
+  if (trust_proxy) {
+    if (const std::string* xff = request.header("x-forwarded-for"); xff != nullptr) {
+      std::string_view first = FirstListItem(*xff);
+      if (!first.empty()) ctx.client_ip = std::string(first);
+    }
+    if (const std::string* proto = request.header("x-forwarded-proto"); proto != nullptr) {
+      std::string_view p = FirstListItem(*proto);
+      if (p == "https" || p == "http") ctx.scheme = std::string(p);
+    }
+  }
+
+  if (!PercentDecode(request.path, ctx.subpath, false)) {
+    return Error::BadRequest("malformed percent-encoding in the request path");
+  }
+  if (ctx.subpath.empty() || ctx.subpath.front() != '/') ctx.subpath.insert(ctx.subpath.begin(), '/');
+  if (ctx.subpath.find('\0') != std::string::npos) {
+    return Error::BadRequest("the request path contains a NUL byte");
+  }
+  return ctx;
+}
+
+}  // namespace hbf

@@ -1,0 +1,47 @@
+// Host-based routing: which site a request is for.
+//
+//   {hash}.{base_domain}  -> a henv (hash: 8 chars of [0-9a-z])
+//   {base_domain}         -> the apex (system) site: signup, health
+//   anything else         -> unknown: 404
+//
+// Case, a trailing dot and a :port suffix are ignored. X-Forwarded-Host is
+// honoured only when the server runs with --trust_proxy.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "http/http_types.h"
+
+namespace hbf {
+
+enum class SiteKind { kApex, kHenv, kUnknown };
+
+struct HostRoute {
+  SiteKind kind = SiteKind::kUnknown;
+  std::string hostname;   // normalised: lower case, no port, no trailing dot
+  std::string henv_hash;  // set when kind == kHenv
+};
+
+// `host` is a Host header value (e.g. "5h9h66rt.localhost:5309").
+// REQUIRES: base_domain is lower case without a trailing dot.
+HostRoute RouteHost(std::string_view host, std::string_view base_domain);
+
+// What every layer above HTTP receives about a request's origin and target.
+struct RequestContext {
+  HostRoute route;
+  std::string subpath;    // decoded path within the site, always starts with '/'
+  std::string client_ip;  // peer address, or X-Forwarded-For's first hop with --trust_proxy
+  std::string scheme;     // "http", or X-Forwarded-Proto with --trust_proxy
+  std::string host;       // Host as the client sent it (incl. port), for building URLs
+  bool is_apex() const { return route.kind == SiteKind::kApex; }
+};
+
+// Builds the context for a request. Fails (400) when the path cannot be
+// decoded. `trust_proxy` selects whether X-Forwarded-* headers are believed.
+Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::string_view base_domain,
+                                           bool trust_proxy);
+
+}  // namespace hbf

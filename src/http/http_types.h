@@ -1,0 +1,64 @@
+// HBF's own HTTP request/response types. Every layer above src/http sees only
+// these; CivetWeb never leaks out of src/http, so the engine can be replaced.
+//
+// Thread safety: plain values, owned by the worker thread serving the request.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/json.h"
+#include "core/result.h"
+
+namespace hbf {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;        // as sent, e.g. "GET"
+  std::string path;          // raw (percent-encoded) path, dot segments removed
+  std::string query;         // raw query string without '?', may be empty
+  std::string http_version;  // "1.0", "1.1"
+  HeaderList headers;        // names lower-cased, in arrival order
+  std::string body;          // complete body (bounded by --max_body_mb)
+  std::string remote_addr;   // peer address of the TCP connection
+  int remote_port = 0;
+  int local_port = 0;        // the listening port the request came in on
+
+  // First header with this (lower-case) name, or nullptr.
+  const std::string* header(std::string_view lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  HeaderList headers;  // Content-Length, Date and Connection are added by the server
+  std::string body;
+
+  // Not sent: what the access log should say about who was served.
+  struct LogTags {
+    std::string henv;
+    std::string user_id;
+  } log;
+
+  HttpResponse& set_header(std::string name, std::string value);
+  const std::string* header(std::string_view name) const;  // case-insensitive
+
+  static HttpResponse JsonBody(int status, const Json& body);
+  // The uniform error shape: {"error":{"code":..,"message":..}}.
+  static HttpResponse FromError(const Error& error);
+  static HttpResponse ErrorBody(int status, std::string_view code, std::string_view message);
+};
+
+// The standard reason phrase for a status code ("Not Found").
+const char* StatusReason(int status);
+
+// Decodes %XX escapes (and '+' as space when `plus_as_space`). Returns false
+// on a malformed escape.
+bool PercentDecode(std::string_view in, std::string& out, bool plus_as_space);
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace hbf

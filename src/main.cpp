@@ -1,0 +1,141 @@
+// hbf: the command-line entry point. A thin wrapper: parse flags, wire the
+// layers together, wait for a signal, drain, exit.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/app.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/version.h"
+#include "crypto/crypto.h"
+#include "henv/henv_hash.h"
+#include "http/server.h"
+
+namespace hbf {
+namespace {
+
+// mkdir -p with mode 0700 for created folders.
+bool MakeDirs(const std::string& path, std::string& error) {
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    partial = path.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+      error = partial + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    error = path + ": not a directory";
+    return false;
+  }
+  return true;
+}
+
+int Serve(const Config& config) {
+  ConfigureLogging(config.log_level, config.log_format);
+  if (!crypto::InitializeCrypto()) {
+    Log(LogLevel::kError, "libsodium failed to initialise");
+    return 1;
+  }
+  std::string dir_error;
+  if (!MakeDirs(config.storage_dir, dir_error)) {
+    std::fprintf(stderr, "hbf: --storage_dir: cannot create %s\n", dir_error.c_str());
+    return 1;
+  }
+
+  // Block the shutdown signals in every thread (the mask is inherited), then
+  // take them synchronously on this thread with sigwait: no async handlers.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  HttpServer* server_ptr = nullptr;
+  RuntimeProbe probe;
+  probe.in_flight_requests = [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; };
+  probe.draining = [&server_ptr] { return server_ptr ? server_ptr->draining() : false; };
+  App app(config, probe);
+
+  ServerOptions options;
+  options.bind = config.bind;
+  options.port = config.port;
+  options.num_threads = config.num_threads;
+  options.max_body_bytes = config.max_body_bytes();
+  HttpServer server(options, app);
+  server_ptr = &server;
+  if (auto started = server.Start(); !started.ok()) {
+    std::fprintf(stderr, "hbf: %s\n", started.error().message.c_str());
+    Log(LogLevel::kError, started.error().message);
+    return 1;
+  }
+  const bool ipv6 = config.bind.find(':') != std::string::npos;
+  std::string shown_host = ipv6 ? "[" + config.bind + "]" : config.bind;
+  Log(LogLevel::kInfo, "hbf " + std::string(kVersion) + " listening on http://" + shown_host + ":" +
+                           std::to_string(server.port()) + " (base domain " + config.base_domain +
+                           ", storage " + config.storage_dir + ")");
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  Log(LogLevel::kInfo, std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
+                           "; draining in-flight requests");
+
+  server.BeginDrain();
+  if (!server.WaitIdle(std::chrono::milliseconds(config.drain_timeout_ms))) {
+    Log(LogLevel::kWarn, "drain timeout reached with " + std::to_string(server.in_flight()) +
+                             " request(s) still in flight; closing them");
+  }
+  // Stop() joins the workers. A handler stuck past the drain timeout would
+  // block it forever, so a watchdog bounds the wait.
+  std::thread watchdog([&config] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(config.drain_timeout_ms) + std::chrono::seconds(5));
+    Log(LogLevel::kError, "shutdown did not finish; exiting without waiting for stuck workers");
+    std::_Exit(1);
+  });
+  watchdog.detach();
+  server.Stop();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace hbf
+
+int main(int argc, char** argv) {
+  using namespace hbf;
+  std::vector<std::string> args(argv, argv + argc);
+  auto parsed = ParseCommandLine(args, ProcessEnv());
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "hbf: %s\n", parsed.error().message.c_str());
+    return 2;
+  }
+  switch (parsed->command) {
+    case Command::kHelp:
+      std::fputs(UsageText().c_str(), stdout);
+      return 0;
+    case Command::kVersion:
+      std::printf("hbf %s\n", kVersion);
+      return 0;
+    case Command::kHash:
+      if (!crypto::InitializeCrypto()) return 1;
+      std::printf("%s\n", HenvHash(parsed->hash_input).c_str());
+      return 0;
+    case Command::kServe:
+      return Serve(parsed->config);
+  }
+  return 0;
+}
