@@ -33,6 +33,11 @@ HttpResponse App::Handle(HttpRequest& request) {
 
   // /health answers on every host: load balancers probe by IP.
   if (ctx->subpath == "/health") return Health(request);
+  if (request.arrived_while_draining) {
+    HttpResponse r = HttpResponse::ErrorBody(503, "shutting_down", "the server is shutting down; retry shortly");
+    r.set_header("Retry-After", "1");
+    return r;
+  }
 
   switch (ctx->route.kind) {
     case SiteKind::kApex: return ServeApex(request, *ctx);

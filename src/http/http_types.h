@@ -27,6 +27,7 @@ struct HttpRequest {
   std::string remote_addr;   // peer address of the TCP connection
   int remote_port = 0;
   int local_port = 0;        // the listening port the request came in on
+  bool arrived_while_draining = false;  // headers read after shutdown began: new work
 
   // First header with this (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;

@@ -288,6 +288,7 @@ int HttpServer::ServeConnection(mg_connection* conn) {
   request.remote_addr = ri->remote_addr;
   request.remote_port = ri->remote_port;
   request.local_port = ri->server_port;
+  request.arrived_while_draining = draining_.load();
   request.headers.reserve(static_cast<size_t>(ri->num_headers));
   const char* connection_header = nullptr;
   const char* transfer_encoding = nullptr;
@@ -310,11 +311,7 @@ int HttpServer::ServeConnection(mg_connection* conn) {
   std::string log_path = request.path;
   bool body_ok = true;
 
-  if (draining_.load()) {
-    response = HttpResponse::ErrorBody(503, "shutting_down", "the server is shutting down; retry shortly");
-    response.set_header("Retry-After", "1");
-    body_ok = false;
-  } else {
+  {
     // --- The body, bounded by max_body_bytes, never buffered past the limit.
     const bool chunked = HeaderHasToken(transfer_encoding, "chunked");
     if (transfer_encoding != nullptr && !chunked) {

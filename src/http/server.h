@@ -6,9 +6,10 @@
 // headers) are answered with the same JSON error shape.
 //
 // Lifecycle: Start() -> [BeginDrain() -> WaitIdle()] -> Stop(). While
-// draining, new requests are answered 503 (code "shutting_down",
-// Connection: close) and requests already in flight - from the moment their
-// headers were read, body upload included - run to completion.
+// draining, every response closes its connection, and WaitIdle() waits for
+// requests in flight - from the moment their headers were read, body upload
+// included - to complete. What new requests are told while draining is the
+// handler's decision (see draining()).
 //
 // Thread safety: Start/BeginDrain/WaitIdle/Stop are called from one control
 // thread (main). The handler is called concurrently from up to

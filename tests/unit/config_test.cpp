@@ -1,1 +1,604 @@
+// Specification of hbf's command line and environment parsing.
+#include "core/config.h"
+
 #include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hbf {
+namespace {
+
+using Env = std::map<std::string, std::string>;
+
+EnvLookup EnvFrom(Env env) {
+  return [env = std::move(env)](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+// Parses `hbf <args...>` with the given environment.
+Result<Invocation> Parse(std::vector<std::string> args, Env env = {}) {
+  args.insert(args.begin(), "hbf");
+  return ParseCommandLine(args, EnvFrom(std::move(env)));
+}
+
+// Parses and requires success; returns the config.
+Config ParseOk(std::vector<std::string> args, Env env = {}) {
+  auto r = Parse(std::move(args), std::move(env));
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r.ok()) return Config{};
+  return r.value().config;
+}
+
+// Asserts a usage error (exit status 2) whose message mentions `needle`.
+void ExpectUsageError(const std::vector<std::string>& args, const std::string& needle, Env env = {}) {
+  auto r = Parse(args, std::move(env));
+  ASSERT_FALSE(r.ok()) << "expected an error for args starting with '" << (args.empty() ? "" : args[0]) << "'";
+  EXPECT_EQ(r.error().http_status, 2) << "usage errors exit with status 2";
+  EXPECT_NE(r.error().message.find(needle), std::string::npos)
+      << "message '" << r.error().message << "' should mention '" << needle << "'";
+  EXPECT_EQ(r.error().message.find('\n'), std::string::npos) << "error message is one line";
+}
+
+// ---------------------------------------------------------------- defaults
+
+TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
+  auto r = Parse({});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kServe);
+  EXPECT_EQ(r->hash_input, "");
+  const Config& c = r->config;
+  EXPECT_EQ(c.port, 5309);
+  EXPECT_EQ(c.bind, "127.0.0.1");
+  EXPECT_EQ(c.storage_dir, "./henvs");
+  EXPECT_EQ(c.base_domain, "localhost");
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_EQ(c.log_format, LogFormat::kText);
+  EXPECT_FALSE(c.dev);
+  EXPECT_EQ(c.db_max_open, 100);
+  EXPECT_EQ(c.qjs_mem_mb, 64);
+  EXPECT_EQ(c.qjs_timeout_ms, 5000);
+  EXPECT_EQ(c.num_threads, 64);
+  EXPECT_EQ(c.max_body_mb, 10);
+  EXPECT_FALSE(c.trust_proxy);
+  EXPECT_EQ(c.drain_timeout_ms, 10000);
+}
+
+TEST(ConfigDefaults, ParsedDefaultsEqualADefaultConstructedConfig) {
+  Config parsed = ParseOk({});
+  Config fresh;
+  EXPECT_EQ(parsed.port, fresh.port);
+  EXPECT_EQ(parsed.bind, fresh.bind);
+  EXPECT_EQ(parsed.storage_dir, fresh.storage_dir);
+  EXPECT_EQ(parsed.base_domain, fresh.base_domain);
+  EXPECT_EQ(parsed.max_body_mb, fresh.max_body_mb);
+}
+
+TEST(ConfigDefaults, ArgvWithoutProgramNameIsTreatedAsNoArguments) {
+  auto r = ParseCommandLine({}, EnvFrom({}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kServe);
+  EXPECT_EQ(r->config.port, 5309);
+}
+
+TEST(ConfigDefaults, ProgramNameIsNeverInterpretedAsACommand) {
+  auto r = ParseCommandLine({"hash"}, EnvFrom({}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kServe);
+}
+
+TEST(ConfigDefaults, MaxBodyBytesIsMegabytesTimes1048576) {
+  Config c;
+  EXPECT_EQ(c.max_body_bytes(), int64_t{10} * 1024 * 1024);
+  c.max_body_mb = 4096;
+  EXPECT_EQ(c.max_body_bytes(), int64_t{4096} * 1024 * 1024) << "must not overflow int";
+}
+
+// ------------------------------------------------------------- flag forms
+
+TEST(ConfigFlags, EqualsFormSetsTheValue) {
+  EXPECT_EQ(ParseOk({"--port=8080"}).port, 8080);
+}
+
+TEST(ConfigFlags, SeparateValueFormSetsTheValue) {
+  EXPECT_EQ(ParseOk({"--port", "8080"}).port, 8080);
+}
+
+TEST(ConfigFlags, SeparateValueMayLookLikeAFlag) {
+  // `--port -1`: the value is consumed, then rejected as out of range.
+  ExpectUsageError({"--port", "-1"}, "--port");
+}
+
+TEST(ConfigFlags, EveryValuedFlagIsAcceptedInBothForms) {
+  const std::vector<std::string> eq = {
+      "--port=1234",          "--bind=0.0.0.0",       "--storage_dir=/var/hbf", "--base_domain=example.com",
+      "--log_level=debug",    "--log_format=json",    "--db_max_open=7",        "--qjs_mem_mb=128",
+      "--qjs_timeout_ms=250", "--num_threads=8",      "--max_body_mb=1",        "--drain_timeout_ms=0",
+  };
+  for (int form = 0; form < 2; ++form) {
+    std::vector<std::string> args;
+    for (const auto& a : eq) {
+      if (form == 0) {
+        args.push_back(a);
+      } else {
+        auto pos = a.find('=');
+        args.push_back(a.substr(0, pos));
+        args.push_back(a.substr(pos + 1));
+      }
+    }
+    SCOPED_TRACE(form == 0 ? "--flag=value" : "--flag value");
+    Config c = ParseOk(args);
+    EXPECT_EQ(c.port, 1234);
+    EXPECT_EQ(c.bind, "0.0.0.0");
+    EXPECT_EQ(c.storage_dir, "/var/hbf");
+    EXPECT_EQ(c.base_domain, "example.com");
+    EXPECT_EQ(c.log_level, LogLevel::kDebug);
+    EXPECT_EQ(c.log_format, LogFormat::kJson);
+    EXPECT_EQ(c.db_max_open, 7);
+    EXPECT_EQ(c.qjs_mem_mb, 128);
+    EXPECT_EQ(c.qjs_timeout_ms, 250);
+    EXPECT_EQ(c.num_threads, 8);
+    EXPECT_EQ(c.max_body_mb, 1);
+    EXPECT_EQ(c.drain_timeout_ms, 0);
+  }
+}
+
+TEST(ConfigFlags, StorageDirAcceptsTheDashedSpelling) {
+  EXPECT_EQ(ParseOk({"--storage-dir=/srv/henvs"}).storage_dir, "/srv/henvs");
+  EXPECT_EQ(ParseOk({"--storage-dir", "/srv/other"}).storage_dir, "/srv/other");
+  EXPECT_EQ(ParseOk({"--storage_dir", "/srv/underscore"}).storage_dir, "/srv/underscore");
+}
+
+TEST(ConfigFlags, OtherMultiWordFlagsAlsoAcceptDashes) {
+  Config c = ParseOk({"--base-domain=example.org", "--trust-proxy", "--num-threads", "3"});
+  EXPECT_EQ(c.base_domain, "example.org");
+  EXPECT_TRUE(c.trust_proxy);
+  EXPECT_EQ(c.num_threads, 3);
+}
+
+TEST(ConfigFlags, EqualsFormKeepsEverythingAfterTheFirstEquals) {
+  EXPECT_EQ(ParseOk({"--storage_dir=/a=b"}).storage_dir, "/a=b");
+}
+
+TEST(ConfigFlags, LaterFlagOverridesEarlierOne) {
+  EXPECT_EQ(ParseOk({"--port=1", "--port=2"}).port, 2);
+}
+
+TEST(ConfigFlags, BareBooleanFlagMeansTrue) {
+  Config c = ParseOk({"--dev", "--trust_proxy"});
+  EXPECT_TRUE(c.dev);
+  EXPECT_TRUE(c.trust_proxy);
+}
+
+TEST(ConfigFlags, BareBooleanFlagDoesNotConsumeTheNextArgument) {
+  Config c = ParseOk({"--dev", "--port=7"});
+  EXPECT_TRUE(c.dev);
+  EXPECT_EQ(c.port, 7);
+  // "false" after a bare boolean is a positional argument, not its value.
+  ExpectUsageError({"--dev", "false"}, "false");
+}
+
+TEST(ConfigFlags, BooleanFlagWithExplicitValue) {
+  EXPECT_FALSE(ParseOk({"--dev=false"}).dev);
+  EXPECT_TRUE(ParseOk({"--dev=true"}).dev);
+  for (const char* yes : {"1", "true", "yes", "on", "TRUE", "Yes", "On"}) {
+    EXPECT_TRUE(ParseOk({std::string("--trust_proxy=") + yes}).trust_proxy) << yes;
+  }
+  for (const char* no : {"0", "false", "no", "off", "FALSE", "No", "OFF"}) {
+    EXPECT_FALSE(ParseOk({std::string("--trust_proxy=") + no}, {{"HBF_TRUST_PROXY", "1"}}).trust_proxy) << no;
+  }
+}
+
+TEST(ConfigFlags, ExplicitFalseOverridesEnvironmentTrue) {
+  EXPECT_FALSE(ParseOk({"--dev=false"}, {{"HBF_DEV", "true"}}).dev);
+}
+
+TEST(ConfigFlags, BoundaryValuesAreAccepted) {
+  EXPECT_EQ(ParseOk({"--port=0"}).port, 0);
+  EXPECT_EQ(ParseOk({"--port=65535"}).port, 65535);
+  EXPECT_EQ(ParseOk({"--num_threads=1"}).num_threads, 1);
+  EXPECT_EQ(ParseOk({"--num_threads=4096"}).num_threads, 4096);
+  EXPECT_EQ(ParseOk({"--drain_timeout_ms=0"}).drain_timeout_ms, 0);
+  EXPECT_EQ(ParseOk({"--db_max_open=1"}).db_max_open, 1);
+  EXPECT_EQ(ParseOk({"--max_body_mb=4096"}).max_body_mb, 4096);
+}
+
+TEST(ConfigFlags, LogLevelAcceptsEveryLevelAndWarningAlias) {
+  EXPECT_EQ(ParseOk({"--log_level=debug"}).log_level, LogLevel::kDebug);
+  EXPECT_EQ(ParseOk({"--log_level=info"}).log_level, LogLevel::kInfo);
+  EXPECT_EQ(ParseOk({"--log_level=warn"}).log_level, LogLevel::kWarn);
+  EXPECT_EQ(ParseOk({"--log_level=warning"}).log_level, LogLevel::kWarn);
+  EXPECT_EQ(ParseOk({"--log_level=error"}).log_level, LogLevel::kError);
+}
+
+TEST(ConfigFlags, LogFormatAcceptsTextAndJson) {
+  EXPECT_EQ(ParseOk({"--log_format=text"}, {{"HBF_LOG_FORMAT", "json"}}).log_format, LogFormat::kText);
+  EXPECT_EQ(ParseOk({"--log_format=json"}).log_format, LogFormat::kJson);
+}
+
+// ------------------------------------------------------------------- bind
+
+TEST(ConfigBind, NumericIpv4AndIpv6AddressesAreAccepted) {
+  for (const char* addr : {"127.0.0.1", "0.0.0.0", "10.1.2.3", "::1", "::", "fe80::1", "2001:db8::42"}) {
+    EXPECT_EQ(ParseOk({"--bind", addr}).bind, addr);
+  }
+}
+
+TEST(ConfigBind, HostnamesAndMalformedAddressesAreRejected) {
+  for (const char* addr : {"localhost", "example.com", "", "256.0.0.1", "1.2.3", "[::1]", "127.0.0.1:80", " 127.0.0.1"}) {
+    SCOPED_TRACE(addr);
+    ExpectUsageError({std::string("--bind=") + addr}, "--bind");
+  }
+}
+
+// ------------------------------------------------------------ base domain
+
+TEST(ConfigBaseDomain, UppercaseIsLowerCased) {
+  EXPECT_EQ(ParseOk({"--base_domain=Example.COM"}).base_domain, "example.com");
+}
+
+TEST(ConfigBaseDomain, TrailingDotIsStripped) {
+  EXPECT_EQ(ParseOk({"--base_domain=example.com."}).base_domain, "example.com");
+}
+
+TEST(ConfigBaseDomain, ValidDomainsAreKeptAsGiven) {
+  for (const char* d : {"localhost", "example.com", "a.b.c.d", "my-host.example", "x1.y2", "lvh.me"}) {
+    EXPECT_EQ(ParseOk({"--base_domain", d}).base_domain, d);
+  }
+  std::string label63(63, 'a');
+  EXPECT_EQ(ParseOk({"--base_domain=" + label63 + ".com"}).base_domain, label63 + ".com");
+}
+
+TEST(ConfigBaseDomain, InvalidDomainsAreRejected) {
+  std::string label64(64, 'a');
+  for (const std::string& d : {std::string(""), std::string("."), std::string("a..b"), std::string(".example.com"),
+                               std::string("example.com.."), std::string("foo_bar.com"), std::string("-foo.com"),
+                               std::string("foo-.com"), std::string("foo.-bar"), std::string("exa mple.com"),
+                               std::string("example.com:80"), std::string("caf\xC3\xA9.com"), label64 + ".com"}) {
+    SCOPED_TRACE(d);
+    ExpectUsageError({"--base_domain=" + d}, "--base_domain");
+  }
+}
+
+TEST(ConfigBaseDomain, OverlongDomainIsRejected) {
+  std::string label(60, 'a');
+  std::string d = label;
+  while (d.size() <= 253) d += "." + label;
+  ExpectUsageError({"--base_domain=" + d}, "--base_domain");
+}
+
+// ------------------------------------------------------------- environment
+
+TEST(ConfigEnv, EverySettingIsReadFromItsHbfEnvironmentVariable) {
+  Env env = {
+      {"HBF_PORT", "4321"},
+      {"HBF_BIND", "::1"},
+      {"HBF_STORAGE_DIR", "/data/henvs"},
+      {"HBF_BASE_DOMAIN", "Apps.Example."},
+      {"HBF_LOG_LEVEL", "error"},
+      {"HBF_LOG_FORMAT", "json"},
+      {"HBF_DEV", "1"},
+      {"HBF_DB_MAX_OPEN", "5"},
+      {"HBF_QJS_MEM_MB", "32"},
+      {"HBF_QJS_TIMEOUT_MS", "1500"},
+      {"HBF_NUM_THREADS", "16"},
+      {"HBF_MAX_BODY_MB", "2"},
+      {"HBF_TRUST_PROXY", "yes"},
+      {"HBF_DRAIN_TIMEOUT_MS", "500"},
+  };
+  Config c = ParseOk({}, env);
+  EXPECT_EQ(c.port, 4321);
+  EXPECT_EQ(c.bind, "::1");
+  EXPECT_EQ(c.storage_dir, "/data/henvs");
+  EXPECT_EQ(c.base_domain, "apps.example");
+  EXPECT_EQ(c.log_level, LogLevel::kError);
+  EXPECT_EQ(c.log_format, LogFormat::kJson);
+  EXPECT_TRUE(c.dev);
+  EXPECT_EQ(c.db_max_open, 5);
+  EXPECT_EQ(c.qjs_mem_mb, 32);
+  EXPECT_EQ(c.qjs_timeout_ms, 1500);
+  EXPECT_EQ(c.num_threads, 16);
+  EXPECT_EQ(c.max_body_mb, 2);
+  EXPECT_TRUE(c.trust_proxy);
+  EXPECT_EQ(c.drain_timeout_ms, 500);
+}
+
+TEST(ConfigEnv, FlagsWinOverTheEnvironment) {
+  Env env = {{"HBF_PORT", "4321"}, {"HBF_BIND", "::1"}, {"HBF_STORAGE_DIR", "/env"},
+             {"HBF_LOG_LEVEL", "error"}, {"HBF_NUM_THREADS", "16"}, {"HBF_TRUST_PROXY", "true"}};
+  Config c = ParseOk({"--port=8000", "--bind", "0.0.0.0", "--storage-dir=/flag", "--log_level=debug",
+                      "--num_threads=2", "--trust_proxy=false"},
+                     env);
+  EXPECT_EQ(c.port, 8000);
+  EXPECT_EQ(c.bind, "0.0.0.0");
+  EXPECT_EQ(c.storage_dir, "/flag");
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.num_threads, 2);
+  EXPECT_FALSE(c.trust_proxy);
+}
+
+TEST(ConfigEnv, EnvironmentValuesNotOverriddenByFlagsSurvive) {
+  Config c = ParseOk({"--port=8000"}, {{"HBF_QJS_MEM_MB", "256"}});
+  EXPECT_EQ(c.port, 8000);
+  EXPECT_EQ(c.qjs_mem_mb, 256);
+}
+
+TEST(ConfigEnv, UnrelatedAndLowerCaseVariablesAreIgnored) {
+  Config c = ParseOk({}, {{"hbf_port", "1"}, {"PORT", "2"}, {"HBF_UNKNOWN", "x"}, {"HBF_STORAGE-DIR", "/x"}});
+  EXPECT_EQ(c.port, 5309);
+  EXPECT_EQ(c.storage_dir, "./henvs");
+}
+
+TEST(ConfigEnv, InvalidEnvironmentValueIsAnErrorNamingTheVariable) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"HBF_PORT", "http"},          {"HBF_PORT", "70000"},         {"HBF_BIND", "localhost"},
+      {"HBF_STORAGE_DIR", ""},       {"HBF_BASE_DOMAIN", "a_b.com"}, {"HBF_LOG_LEVEL", "verbose"},
+      {"HBF_LOG_FORMAT", "xml"},     {"HBF_DEV", "maybe"},           {"HBF_DB_MAX_OPEN", "0"},
+      {"HBF_QJS_MEM_MB", "1.5"},     {"HBF_QJS_TIMEOUT_MS", ""},     {"HBF_NUM_THREADS", "0"},
+      {"HBF_MAX_BODY_MB", "-3"},     {"HBF_TRUST_PROXY", "2"},       {"HBF_DRAIN_TIMEOUT_MS", "-1"},
+  };
+  for (const auto& [name, value] : bad) {
+    SCOPED_TRACE(name + "=" + value);
+    ExpectUsageError({}, name, {{name, value}});
+  }
+}
+
+TEST(ConfigEnv, InvalidEnvironmentMessageIncludesTheOffendingValue) {
+  auto r = Parse({}, {{"HBF_PORT", "notaport"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("notaport"), std::string::npos) << r.error().message;
+}
+
+// ------------------------------------------------------------ flag errors
+
+TEST(ConfigErrors, UnknownLongFlagIsRejected) {
+  ExpectUsageError({"--nope"}, "--nope");
+  ExpectUsageError({"--nope=1"}, "--nope");
+  ExpectUsageError({"--port=1", "--verbose"}, "--verbose");
+}
+
+TEST(ConfigErrors, UnknownShortFlagIsRejected) {
+  ExpectUsageError({"-x"}, "-x");
+  ExpectUsageError({"-p", "80"}, "-p");
+}
+
+TEST(ConfigErrors, SingleDashLongFlagIsRejected) {
+  ExpectUsageError({"-port=80"}, "-port");
+}
+
+TEST(ConfigErrors, ValuedFlagAtTheEndWithoutValueIsRejected) {
+  for (const char* flag : {"--port", "--bind", "--storage_dir", "--storage-dir", "--base_domain", "--log_level",
+                           "--log_format", "--db_max_open", "--qjs_mem_mb", "--qjs_timeout_ms", "--num_threads",
+                           "--max_body_mb", "--drain_timeout_ms"}) {
+    SCOPED_TRACE(flag);
+    auto r = Parse({flag});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().http_status, 2);
+    EXPECT_NE(r.error().message.find("missing value"), std::string::npos) << r.error().message;
+  }
+  ExpectUsageError({"--port"}, "--port");
+}
+
+TEST(ConfigErrors, NonIntegerValuesAreRejected) {
+  for (const char* v : {"abc", "", "12abc", "1.0", "0x10", " 80", "80 ", "+80", "1e3"}) {
+    SCOPED_TRACE(v);
+    ExpectUsageError({std::string("--port=") + v}, "--port");
+  }
+  ExpectUsageError({"--num_threads", "many"}, "--num_threads");
+  ExpectUsageError({"--qjs_timeout_ms=5s"}, "--qjs_timeout_ms");
+}
+
+TEST(ConfigErrors, IntegerTooLargeForAnyTypeIsRejected) {
+  ExpectUsageError({"--port=99999999999999999999999"}, "--port");
+  ExpectUsageError({"--drain_timeout_ms=-99999999999999999999999"}, "--drain_timeout_ms");
+}
+
+TEST(ConfigErrors, OutOfRangeValuesAreRejected) {
+  ExpectUsageError({"--port=65536"}, "--port");
+  ExpectUsageError({"--port=-1"}, "--port");
+  ExpectUsageError({"--num_threads=0"}, "--num_threads");
+  ExpectUsageError({"--num_threads=4097"}, "--num_threads");
+  ExpectUsageError({"--db_max_open=0"}, "--db_max_open");
+  ExpectUsageError({"--qjs_mem_mb=0"}, "--qjs_mem_mb");
+  ExpectUsageError({"--qjs_timeout_ms=0"}, "--qjs_timeout_ms");
+  ExpectUsageError({"--max_body_mb=0"}, "--max_body_mb");
+  ExpectUsageError({"--max_body_mb=4097"}, "--max_body_mb");
+  ExpectUsageError({"--drain_timeout_ms=-1"}, "--drain_timeout_ms");
+}
+
+TEST(ConfigErrors, OutOfRangeMessageStatesTheAllowedRange) {
+  auto r = Parse({"--port=65536"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("65535"), std::string::npos) << r.error().message;
+}
+
+TEST(ConfigErrors, RejectedValueLeavesNoPartialResult) {
+  auto r = Parse({"--port=65536"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "usage");
+}
+
+TEST(ConfigErrors, EmptyStorageDirIsRejected) {
+  ExpectUsageError({"--storage_dir="}, "--storage_dir");
+}
+
+TEST(ConfigErrors, BadLogLevelIsRejected) {
+  for (const char* v : {"verbose", "INFO", "Debug", "", "trace"}) {
+    SCOPED_TRACE(v);
+    ExpectUsageError({std::string("--log_level=") + v}, "--log_level");
+  }
+}
+
+TEST(ConfigErrors, BadLogFormatIsRejected) {
+  for (const char* v : {"xml", "JSON", "", "logfmt"}) {
+    SCOPED_TRACE(v);
+    ExpectUsageError({std::string("--log_format=") + v}, "--log_format");
+  }
+}
+
+TEST(ConfigErrors, BadBooleanIsRejected) {
+  for (const char* v : {"maybe", "", "2", "y", "enabled"}) {
+    SCOPED_TRACE(v);
+    ExpectUsageError({std::string("--dev=") + v}, "--dev");
+    ExpectUsageError({std::string("--trust_proxy=") + v}, "--trust_proxy");
+  }
+}
+
+TEST(ConfigErrors, BadBindNamesTheFlag) {
+  ExpectUsageError({"--bind", "localhost"}, "--bind");
+}
+
+// --------------------------------------------------------------- commands
+
+TEST(ConfigCommands, HelpFlagsSelectHelp) {
+  for (const char* f : {"--help", "-h"}) {
+    auto r = Parse({f});
+    ASSERT_TRUE(r.ok()) << f;
+    EXPECT_EQ(r->command, Command::kHelp) << f;
+  }
+}
+
+TEST(ConfigCommands, HelpAfterOtherValidFlagsStillSelectsHelp) {
+  auto r = Parse({"serve", "--port=1", "--help"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kHelp);
+}
+
+TEST(ConfigCommands, HelpBeforeAnInvalidFlagWins) {
+  auto r = Parse({"--help", "--no-such-flag"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kHelp);
+}
+
+TEST(ConfigCommands, VersionFlagsSelectVersion) {
+  for (const char* f : {"--version", "-V"}) {
+    auto r = Parse({f});
+    ASSERT_TRUE(r.ok()) << f;
+    EXPECT_EQ(r->command, Command::kVersion) << f;
+  }
+}
+
+TEST(ConfigCommands, LowerCaseVIsNotVersion) {
+  ExpectUsageError({"-v"}, "-v");
+}
+
+TEST(ConfigCommands, ServeIsTheDefaultAndMayBeExplicit) {
+  auto r = Parse({"serve", "--port=9000"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kServe);
+  EXPECT_EQ(r->config.port, 9000);
+}
+
+TEST(ConfigCommands, FlagsMayPrecedeTheCommand) {
+  auto r = Parse({"--port=9000", "serve"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kServe);
+  EXPECT_EQ(r->config.port, 9000);
+}
+
+TEST(ConfigCommands, HashWithNameSelectsHashAndKeepsTheNameVerbatim) {
+  auto r = Parse({"hash", "  My App "});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kHash);
+  EXPECT_EQ(r->hash_input, "  My App ");
+}
+
+TEST(ConfigCommands, HashNameMayFollowDoubleDashEvenIfItLooksLikeAFlag) {
+  auto r = Parse({"hash", "--", "--weird"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->command, Command::kHash);
+  EXPECT_EQ(r->hash_input, "--weird");
+}
+
+TEST(ConfigCommands, HashAcceptsFlagsAroundTheName) {
+  auto r = Parse({"--log_level=debug", "hash", "myapp", "--port=1"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->command, Command::kHash);
+  EXPECT_EQ(r->hash_input, "myapp");
+  EXPECT_EQ(r->config.port, 1);
+}
+
+TEST(ConfigCommands, HashWithoutNameIsAnError) {
+  ExpectUsageError({"hash"}, "hash");
+  ExpectUsageError({"hash"}, "NAME");
+}
+
+TEST(ConfigCommands, HashWithTwoNamesIsAnError) {
+  ExpectUsageError({"hash", "a", "b"}, "hash");
+}
+
+TEST(ConfigCommands, ServeWithExtraArgumentIsAnError) {
+  ExpectUsageError({"serve", "extra"}, "extra");
+}
+
+TEST(ConfigCommands, UnknownCommandIsAnError) {
+  ExpectUsageError({"start"}, "start");
+  ExpectUsageError({"HASH", "x"}, "HASH");
+}
+
+TEST(ConfigCommands, LoneDashIsAPositionalArgumentNotAFlag) {
+  ExpectUsageError({"-"}, "unknown command");
+}
+
+// ------------------------------------------------------------------ usage
+
+TEST(ConfigUsage, UsageTextMentionsEveryFlagAndItsEnvironmentVariable) {
+  std::string usage = UsageText();
+  const std::vector<std::pair<std::string, std::string>> settings = {
+      {"--port", "HBF_PORT"},
+      {"--bind", "HBF_BIND"},
+      {"--storage_dir", "HBF_STORAGE_DIR"},
+      {"--base_domain", "HBF_BASE_DOMAIN"},
+      {"--log_level", "HBF_LOG_LEVEL"},
+      {"--log_format", "HBF_LOG_FORMAT"},
+      {"--dev", "HBF_DEV"},
+      {"--db_max_open", "HBF_DB_MAX_OPEN"},
+      {"--qjs_mem_mb", "HBF_QJS_MEM_MB"},
+      {"--qjs_timeout_ms", "HBF_QJS_TIMEOUT_MS"},
+      {"--num_threads", "HBF_NUM_THREADS"},
+      {"--max_body_mb", "HBF_MAX_BODY_MB"},
+      {"--trust_proxy", "HBF_TRUST_PROXY"},
+      {"--drain_timeout_ms", "HBF_DRAIN_TIMEOUT_MS"},
+  };
+  for (const auto& [flag, env] : settings) {
+    EXPECT_NE(usage.find(flag), std::string::npos) << flag;
+    EXPECT_NE(usage.find("[" + env + "]"), std::string::npos) << env;
+  }
+}
+
+TEST(ConfigUsage, UsageTextDescribesCommandsAndDefaults) {
+  std::string usage = UsageText();
+  EXPECT_NE(usage.find("hash NAME"), std::string::npos);
+  EXPECT_NE(usage.find("--help"), std::string::npos);
+  EXPECT_NE(usage.find("--version"), std::string::npos);
+  EXPECT_NE(usage.find("5309"), std::string::npos);
+  EXPECT_EQ(usage.back(), '\n');
+}
+
+TEST(ConfigUsage, EveryFlagNamedInTheUsageTextIsAccepted) {
+  // Guards against the help text and the parser drifting apart.
+  std::string usage = UsageText();
+  size_t pos = 0;
+  int flags = 0;
+  while ((pos = usage.find("  --", pos)) != std::string::npos) {
+    pos += 4;
+    size_t end = usage.find_first_of(" \n", pos);
+    std::string name = usage.substr(pos, end - pos);
+    if (name == "help" || name == "version") continue;
+    auto r = Parse({"--" + name + "=x"});
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().message.find("unknown flag"), std::string::npos)
+          << "--" << name << " appears in usage but is not a known flag: " << r.error().message;
+    }
+    ++flags;
+  }
+  EXPECT_EQ(flags, 14);
+}
+
+}  // namespace
+}  // namespace hbf

@@ -1,0 +1,72 @@
+// Test support: a deliberately small blocking HTTP/1.1 client over loopback,
+// plus raw connections for sending partial or malformed requests.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/json.h"
+
+namespace hbf {
+// Lets GoogleTest print Json values readably in failure messages.
+inline void PrintTo(const Json& value, std::ostream* os) { *os << value.dump(); }
+}  // namespace hbf
+
+namespace hbf::test {
+
+struct HttpReply {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  bool complete = false;  // a full response (status line, headers, body) arrived
+
+  std::optional<std::string> header(const std::string& lower_name) const;
+  Json json() const;  // parsed body; a null Json if the body is not JSON
+};
+
+// A TCP connection to 127.0.0.1:port with a receive timeout.
+class RawConnection {
+ public:
+  explicit RawConnection(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  ~RawConnection();
+  RawConnection(RawConnection&& other) noexcept;
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool Send(const std::string& data);
+  // Reads one response (Content-Length framed). For a HEAD request pass
+  // head = true (no body follows the headers).
+  HttpReply ReadReply(bool head = false);
+  // Reads until the peer closes (or timeout); returns what arrived.
+  std::string ReadToClose();
+
+ private:
+  bool Fill();  // reads more into buffer_; false on EOF/timeout/error
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+struct RequestSpec {
+  std::string method = "GET";
+  std::string path = "/";
+  std::string host = "localhost";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// One request on a fresh connection (Connection: close).
+HttpReply Fetch(uint16_t port, const RequestSpec& spec);
+inline HttpReply Get(uint16_t port, const std::string& path, const std::string& host = "localhost") {
+  return Fetch(port, RequestSpec{"GET", path, host, {}, {}});
+}
+
+// Serialises a request (with Content-Length when there is a body).
+std::string FormatRequest(const RequestSpec& spec, bool keep_alive);
+
+}  // namespace hbf::test
