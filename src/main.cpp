@@ -65,11 +65,17 @@ int Serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  HenvManagerOptions henv_options;
+  henv_options.storage_dir = config.storage_dir;
+  henv_options.max_open = static_cast<size_t>(config.db_max_open);
+  HenvManager henvs(henv_options);
+  auth::LoginThrottle throttle;
+
   HttpServer* server_ptr = nullptr;
   RuntimeProbe probe;
   probe.in_flight_requests = [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; };
   probe.draining = [&server_ptr] { return server_ptr ? server_ptr->draining() : false; };
-  App app(config, probe);
+  App app(config, henvs, throttle, probe);
 
   ServerOptions options;
   options.bind = config.bind;
@@ -108,6 +114,7 @@ int Serve(const Config& config) {
   });
   watchdog.detach();
   server.Stop();
+  henvs.CloseAll();
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

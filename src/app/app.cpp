@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "app/request_util.h"
 #include "core/version.h"
 
 namespace hbf {
@@ -24,8 +25,14 @@ double ProcessMemoryMb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
 }
 
-App::App(const Config& config, RuntimeProbe probe, SteadyNow now)
-    : config_(config), probe_(std::move(probe)), now_(std::move(now)), started_(now_()) {}
+App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, RuntimeProbe probe,
+         AppClocks clocks)
+    : config_(config),
+      henvs_(henvs),
+      throttle_(throttle),
+      probe_(std::move(probe)),
+      clocks_(std::move(clocks)),
+      started_(clocks_.steady()) {}
 
 HttpResponse App::Handle(HttpRequest& request) {
   auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
@@ -41,29 +48,29 @@ HttpResponse App::Handle(HttpRequest& request) {
 
   switch (ctx->route.kind) {
     case SiteKind::kApex: return ServeApex(request, *ctx);
-    case SiteKind::kHenv: return ServeHenv(request, *ctx);
+    case SiteKind::kHenv: {
+      HttpResponse r = ServeHenv(request, *ctx);
+      r.log.henv = ctx->route.henv_hash;
+      return r;
+    }
     case SiteKind::kUnknown: break;
   }
   return HttpResponse::ErrorBody(404, "unknown_host",
-                                 "no site is served at this host; use " + config_.base_domain +
-                                     " or {hash}." + config_.base_domain);
+                                 "no site is served at this host; use " + config_.base_domain + " or {hash}." +
+                                     config_.base_domain);
 }
 
 HttpResponse App::Health(const HttpRequest& request) const {
-  if (request.method != "GET" && request.method != "HEAD") {
-    HttpResponse r = HttpResponse::ErrorBody(405, "method_not_allowed", "use GET or HEAD");
-    r.set_header("Allow", "GET, HEAD");
-    return r;
-  }
+  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET, HEAD");
   const bool draining = probe_.draining();
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now_() - started_).count();
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clocks_.steady() - started_).count();
   double memory = static_cast<double>(static_cast<int64_t>(ProcessMemoryMb() * 10.0)) / 10.0;
   Json body = Json::MakeObject({
       {"status", draining ? "draining" : "ok"},
       {"version", kVersion},
       {"uptime_seconds", static_cast<int64_t>(uptime)},
-      {"active_henvs", probe_.active_henvs()},
-      {"db_connections", probe_.db_connections()},
+      {"active_henvs", static_cast<int64_t>(henvs_.open_count())},
+      {"db_connections", Henv::LiveCount()},
       {"memory_mb", memory},
       {"in_flight_requests", probe_.in_flight_requests()},
   });
@@ -72,15 +79,30 @@ HttpResponse App::Health(const HttpRequest& request) const {
   return r;
 }
 
-HttpResponse App::ServeApex(const HttpRequest&, const RequestContext& ctx) {
+HttpResponse App::ServeApex(const HttpRequest& request, const RequestContext& ctx) {
+  if (ctx.subpath == "/new" || ctx.subpath == "/") {
+    if (request.method == "POST" && ctx.subpath == "/new") return ProvisionHenv(request, ctx);
+    if (request.method == "GET" || request.method == "HEAD") return SignupPage();
+    return MethodNotAllowed(ctx.subpath == "/new" ? "GET, HEAD, POST" : "GET, HEAD");
+  }
   return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + ctx.subpath);
 }
 
-HttpResponse App::ServeHenv(const HttpRequest&, const RequestContext& ctx) {
-  // No henv exists until the henv layer (schema, manager, POST /new) lands.
-  HttpResponse r = HttpResponse::ErrorBody(404, "henv_not_found", "no henv " + ctx.route.henv_hash + " on this server");
-  r.log.henv = ctx.route.henv_hash;
-  return r;
+HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ctx) {
+  auto henv_result = henvs_.Open(ctx.route.henv_hash);
+  if (!henv_result.ok()) return HttpResponse::FromError(henv_result.error());
+  Henv& henv = **henv_result;
+  const std::string& path = ctx.subpath;
+  const std::string& method = request.method;
+
+  if (path == "/login") return method == "POST" ? Login(request, ctx, henv) : MethodNotAllowed("POST");
+  if (path == "/logout") return method == "POST" ? Logout(request, ctx, henv) : MethodNotAllowed("POST");
+  if (path == "/_api/me") return method == "GET" || method == "HEAD" ? Me(request, henv) : MethodNotAllowed("GET, HEAD");
+  if (path == "/_api/keys/rotate") return method == "POST" ? RotateKeys(request, henv) : MethodNotAllowed("POST");
+  if (path == "/_api/users" || path.rfind("/_api/users/", 0) == 0) {
+    return Users(request, henv, std::string_view(path).substr(std::string_view("/_api/users").size()));
+  }
+  return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + path);
 }
 
 }  // namespace hbf

@@ -1,18 +1,29 @@
 // The application: what HBF answers, independent of the HTTP engine.
 //
 // It receives HttpRequests from the server, works out which site they are for
-// (apex or a henv, by Host), serves the built-in endpoints, and returns
-// HttpResponses. Later layers (henvs, auth, documents, JavaScript) plug in
-// here; none of them sees CivetWeb.
+// (apex or a henv, by Host), and serves:
+//   any host:  GET /health
+//   apex:      GET /new (signup page), POST /new (create a henv + owner)
+//   henv:      POST /login, POST /logout, GET /_api/me,
+//              POST /_api/keys/rotate, /_api/users[/{id}]
+// Later layers (documents, JavaScript) plug in here; none of them sees
+// CivetWeb. Handlers live in app.cpp (dispatch, health), provisioning.cpp
+// and henv_auth_api.cpp.
 //
 // Thread safety: Handle() is called concurrently from the server's worker
-// threads. Everything set in the constructor is constant afterwards.
+// threads. App's own fields are constant after construction; the henv
+// manager and login throttle it uses are thread-safe.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 
+#include "auth/authenticator.h"
+#include "auth/login_throttle.h"
 #include "core/config.h"
+#include "henv/henv_manager.h"
 #include "http/host_routing.h"
 #include "http/server.h"
 
@@ -22,16 +33,22 @@ namespace hbf {
 struct RuntimeProbe {
   std::function<int()> in_flight_requests = [] { return 0; };
   std::function<bool()> draining = [] { return false; };
-  std::function<int()> active_henvs = [] { return 0; };   // henvs with an open database
-  std::function<int()> db_connections = [] { return 0; };  // SQLite connections open
+};
+
+struct AppClocks {
+  std::function<std::chrono::steady_clock::time_point()> steady = [] { return std::chrono::steady_clock::now(); };
+  std::function<int64_t()> unix_seconds = [] {
+    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
+  };
 };
 
 class App : public RequestHandler {
  public:
-  using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
-
-  App(const Config& config, RuntimeProbe probe,
-      SteadyNow now = [] { return std::chrono::steady_clock::now(); });
+  // `henvs` and `throttle` must outlive the App.
+  App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, RuntimeProbe probe,
+      AppClocks clocks = {});
 
   HttpResponse Handle(HttpRequest& request) override;
 
@@ -40,9 +57,29 @@ class App : public RequestHandler {
   HttpResponse ServeApex(const HttpRequest& request, const RequestContext& ctx);
   HttpResponse ServeHenv(const HttpRequest& request, const RequestContext& ctx);
 
+  // provisioning.cpp
+  HttpResponse ProvisionHenv(const HttpRequest& request, const RequestContext& ctx);
+  HttpResponse SignupPage() const;
+
+  // henv_auth_api.cpp
+  HttpResponse Login(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  HttpResponse Logout(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  HttpResponse Me(const HttpRequest& request, Henv& henv);
+  HttpResponse RotateKeys(const HttpRequest& request, Henv& henv);
+  HttpResponse Users(const HttpRequest& request, Henv& henv, std::string_view rest);
+
+  // The caller, or the 401 to answer with. Anonymous callers get 401.
+  Result<auth::AuthContext> RequireUser(const HttpRequest& request, Henv& henv) const;
+  // As RequireUser, and the caller must be owner or admin (else 403).
+  Result<auth::AuthContext> RequireAdmin(const HttpRequest& request, Henv& henv) const;
+  // Stamps last_activity_ts after a write, at most once a minute per henv.
+  void NoteWrite(Henv& henv) const;
+
   const Config config_;
+  HenvManager& henvs_;
+  auth::LoginThrottle& throttle_;
   const RuntimeProbe probe_;
-  const SteadyNow now_;
+  const AppClocks clocks_;
   const std::chrono::steady_clock::time_point started_;
 };
 

@@ -132,6 +132,12 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { return SetBool(c.trust_proxy, v); }},
     {"drain_timeout_ms", "MS", "on SIGTERM, how long in-flight requests may finish (default 10000)",
      [](Config& c, const std::string& v) { return SetInt(c.drain_timeout_ms, v, 0, 3600000); }},
+    {"new_token", "TOKEN", "require this Bearer token for POST /new (no open signup)",
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.size() < 16) return "must be at least 16 characters";
+       c.new_token = v;
+       return {};
+     }},
 };
 
 const Setting* FindSetting(std::string_view name) {

@@ -35,6 +35,7 @@ struct Config {
   int max_body_mb = 10;                 // request bodies above this get 413
   bool trust_proxy = false;             // honour X-Forwarded-Host/-For/-Proto
   int drain_timeout_ms = 10000;         // SIGTERM: how long in-flight requests may take
+  std::string new_token;                // when set, POST /new requires it as a Bearer token
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
 };

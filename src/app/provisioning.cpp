@@ -1,0 +1,146 @@
+// The apex site's signup: POST /new creates a henv with its owner, GET /new
+// serves a small form that calls it.
+#include "app/app.h"
+#include "app/request_util.h"
+#include "auth/auth_store.h"
+#include "crypto/crypto.h"
+#include "henv/henv_hash.h"
+
+namespace hbf {
+
+HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext& ctx) {
+  if (!config_.new_token.empty()) {
+    auto token = auth::ExtractToken(request.header("authorization"), nullptr);
+    if (!token || !crypto::ConstantTimeEquals(*token, config_.new_token)) {
+      HttpResponse r = HttpResponse::ErrorBody(401, "unauthorized", "this server requires a signup token");
+      r.set_header("WWW-Authenticate", "Bearer");
+      return r;
+    }
+  }
+  auto body = ParseObjectBody(request);
+  if (!body.ok()) return HttpResponse::FromError(body.error());
+  auto username = RequiredString(*body, "username");
+  if (!username.ok()) return HttpResponse::FromError(username.error());
+  auto password = RequiredString(*body, "password");
+  if (!password.ok()) return HttpResponse::FromError(password.error());
+  auto email = RequiredString(*body, "email");
+  if (!email.ok()) return HttpResponse::FromError(email.error());
+
+  if (!IsValidHenvName(*username)) {
+    return HttpResponse::FromError(InvalidField("username", "must be 3-63 characters of a-z, 0-9 and '-'"));
+  }
+  if (auto problem = PasswordProblem(*password); !problem.empty()) {
+    return HttpResponse::FromError(InvalidField("password", problem));
+  }
+  if (!IsPlausibleEmail(*email)) return HttpResponse::FromError(InvalidField("email", "is not an email address"));
+
+  const std::string hash = HenvHash(*username);
+  // A cheap early answer for the common case; the atomic mkdir in Create()
+  // is what decides races.
+  if (henvs_.ExistsOnDisk(hash)) {
+    auto existing = henvs_.Open(hash);
+    if (existing.ok()) {
+      auto name = (*existing)->WithDb([](db::Database& db) { return auth::GetConfig(db, "henv_name"); });
+      if (name.ok() && name->has_value() && **name != *username) {
+        return HttpResponse::ErrorBody(409, "hash_collision",
+                                       "the name '" + *username + "' maps to a henv hash that is already taken; "
+                                       "choose another name");
+      }
+    }
+    return HttpResponse::ErrorBody(409, "username_taken", "the name '" + *username + "' is taken");
+  }
+
+  auto password_hash = crypto::HashPassword(*password);
+  if (!password_hash) return HttpResponse::ErrorBody(503, "busy", "cannot hash the password right now; retry");
+
+  auth::User owner;
+  auto created = henvs_.Create(hash, [&](db::Database& db) -> Status {
+    auto user = auth::CreateUser(db, *username, *password_hash, *email, auth::Role::kOwner);
+    if (!user.ok()) return user.error();
+    owner = *user;
+    if (auto s = auth::SetConfig(db, "henv_name", *username); !s.ok()) return s;
+    if (auto s = auth::SetConfig(db, "last_activity_ts", std::to_string(clocks_.unix_seconds())); !s.ok()) return s;
+    auto key = auth::CurrentSigningKey(db);  // the henv's first signing key
+    if (!key.ok()) return key.error();
+    return Ok{};
+  });
+  if (!created.ok()) {
+    if (created.error().code == "henv_exists") {
+      return HttpResponse::ErrorBody(409, "username_taken", "the name '" + *username + "' is taken");
+    }
+    return HttpResponse::FromError(created.error());
+  }
+
+  Json admin = Json::MakeObject({{"username", owner.username}, {"email", owner.email}, {"role", "owner"}});
+  HttpResponse r = HttpResponse::JsonBody(
+      201, Json::MakeObject({{"url", HenvUrl(ctx, hash, config_.base_domain)}, {"user_hash", hash}, {"admin", admin}}));
+  r.set_header("Location", HenvUrl(ctx, hash, config_.base_domain) + "/");
+  r.log.henv = hash;
+  return r;
+}
+
+HttpResponse App::SignupPage() const {
+  HttpResponse r;
+  r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
+  r.body = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>HBF: create an app</title>
+<style>
+ body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
+ label{display:block;margin-top:1rem;font-weight:600} input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
+ button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;cursor:pointer}
+ #result{margin-top:1.5rem;padding:1rem;border-radius:6px;display:none} .ok{background:#e8f6ec} .err{background:#fdecea}
+ small{color:#666}
+</style></head>
+<body>
+<h1>Create an app</h1>
+<p>Each app (a <em>henv</em>) is one SQLite file with its own code, data and users.
+You become its owner.</p>
+<form id="f">
+ <label for="username">App name</label>
+ <input id="username" name="username" required minlength="3" maxlength="63" pattern="[a-z0-9-]+" autocomplete="username">
+ <small>3&ndash;63 characters: a&ndash;z, 0&ndash;9 and "-". It is also your owner login.</small>
+ <label for="email">Email</label>
+ <input id="email" name="email" type="email" required autocomplete="email">
+ <label for="password">Password</label>
+ <input id="password" name="password" type="password" required minlength="10" autocomplete="new-password">
+ <small>At least 10 characters.</small>
+ <label for="token">Signup token <small>(only if this server requires one)</small></label>
+ <input id="token" name="token" type="password" autocomplete="off">
+ <button type="submit">Create</button>
+</form>
+<div id="result" role="status"></div>
+<script>
+document.getElementById('f').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const v = (id) => document.getElementById(id).value;
+  const headers = {'Content-Type': 'application/json'};
+  if (v('token')) headers['Authorization'] = 'Bearer ' + v('token');
+  const out = document.getElementById('result');
+  out.style.display = 'block';
+  try {
+    const res = await fetch('/new', {method: 'POST', headers,
+      body: JSON.stringify({username: v('username'), email: v('email'), password: v('password')})});
+    const body = await res.json();
+    out.textContent = '';
+    if (res.ok) {
+      out.className = 'ok';
+      const a = document.createElement('a');
+      a.href = body.url + '/'; a.textContent = body.url;
+      out.append('Created. Your app: ', a, ' (log in as ' + body.admin.username + ').');
+    } else {
+      out.className = 'err';
+      out.textContent = (body.error && body.error.message) || ('Error ' + res.status);
+    }
+  } catch (err) { out.className = 'err'; out.textContent = String(err); }
+});
+</script>
+</body></html>
+)html";
+  return r;
+}
+
+}  // namespace hbf

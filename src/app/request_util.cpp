@@ -1,0 +1,139 @@
+#include "app/request_util.h"
+
+#include "auth/authenticator.h"
+
+namespace hbf {
+namespace {
+
+std::string_view MediaType(const std::string* content_type) {
+  if (content_type == nullptr) return {};
+  std::string_view v = *content_type;
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  return v;
+}
+
+}  // namespace
+
+Error InvalidField(std::string_view field, std::string_view why) {
+  return Error{"invalid_field", std::string(field) + ": " + std::string(why), 400};
+}
+
+std::optional<Json> ParseUrlEncoded(std::string_view text) {
+  Json out = Json(Json::Object{});
+  while (!text.empty()) {
+    size_t amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    if (!pair.empty()) {
+      size_t eq = pair.find('=');
+      std::string key;
+      std::string value;
+      if (!PercentDecode(pair.substr(0, eq), key, true)) return std::nullopt;
+      if (eq != std::string_view::npos && !PercentDecode(pair.substr(eq + 1), value, true)) return std::nullopt;
+      out.set(std::move(key), Json(std::move(value)));
+    }
+    if (amp == std::string_view::npos) break;
+    text.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+Result<Json> ParseObjectBody(const HttpRequest& request) {
+  std::string_view type = MediaType(request.header("content-type"));
+  if (request.body.empty()) return Json(Json::Object{});
+  if (type.empty() || EqualsIgnoreCase(type, "application/json")) {
+    auto parsed = Json::Parse(request.body);
+    if (!parsed.ok()) return Error{"invalid_json", parsed.error().message, 400};
+    if (!parsed->is_object()) return Error{"invalid_json", "the body must be a JSON object", 400};
+    return parsed;
+  }
+  if (EqualsIgnoreCase(type, "application/x-www-form-urlencoded")) {
+    // `curl -d '{...}'` labels JSON as a form; a real form key never starts
+    // with '{', so treat such a body as the JSON it is.
+    if (request.body.front() == '{') {
+      if (auto parsed = Json::Parse(request.body); parsed.ok() && parsed->is_object()) return parsed;
+    }
+    auto form = ParseUrlEncoded(request.body);
+    if (!form) return Error{"invalid_form", "malformed form body", 400};
+    return *form;
+  }
+  return Error{"unsupported_media_type", "send application/json or application/x-www-form-urlencoded", 415};
+}
+
+Result<std::optional<std::string>> OptionalString(const Json& body, const char* field) {
+  const Json* v = body.find(field);
+  if (v == nullptr || v->is_null()) return std::optional<std::string>();
+  if (!v->is_string()) return InvalidField(field, "must be a string");
+  return std::optional<std::string>(v->as_string());
+}
+
+Result<std::string> RequiredString(const Json& body, const char* field) {
+  auto v = OptionalString(body, field);
+  if (!v.ok()) return v.error();
+  if (!v->has_value() || (*v)->empty()) return InvalidField(field, "is required");
+  return **v;
+}
+
+bool IsValidHenvName(std::string_view name) {
+  if (name.size() < 3 || name.size() > 63) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+bool IsValidUserName(std::string_view name) {
+  if (name.size() < 3 || name.size() > 63) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+std::string PasswordProblem(std::string_view password) {
+  if (password.size() < 10) return "must be at least 10 characters";
+  if (password.size() > 1024) return "must be at most 1024 characters";
+  if (password.find_first_not_of(password.front()) == std::string_view::npos) {
+    return "must not be one repeated character";
+  }
+  return {};
+}
+
+bool IsPlausibleEmail(std::string_view email) {
+  if (email.size() < 3 || email.size() > 254) return false;
+  size_t at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) return false;
+  std::string_view domain = email.substr(at + 1);
+  size_t dot = domain.find('.');
+  if (dot == std::string_view::npos || dot == 0 || domain.back() == '.') return false;
+  for (char c : email) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == '"' || c == ',') return false;
+  }
+  return true;
+}
+
+std::string SessionCookie(const std::string& token, int64_t max_age_seconds, bool secure) {
+  std::string c = std::string(auth::kSessionCookie) + "=" + token + "; Path=/; Max-Age=" +
+                  std::to_string(max_age_seconds) + "; HttpOnly; SameSite=Lax";
+  if (secure) c += "; Secure";
+  return c;
+}
+
+std::string ClearedSessionCookie(bool secure) { return SessionCookie("", 0, secure); }
+
+std::string HenvUrl(const RequestContext& ctx, const std::string& hash, const std::string& base_domain) {
+  std::string port;
+  std::string_view host = ctx.host;
+  if (auto colon = host.rfind(':'); colon != std::string_view::npos && host.find(']') == std::string_view::npos) {
+    port = std::string(host.substr(colon));
+  }
+  return ctx.scheme + "://" + hash + "." + base_domain + port;
+}
+
+HttpResponse MethodNotAllowed(std::string_view allowed) {
+  HttpResponse r = HttpResponse::ErrorBody(405, "method_not_allowed", "use " + std::string(allowed));
+  r.set_header("Allow", std::string(allowed));
+  return r;
+}
+
+}  // namespace hbf

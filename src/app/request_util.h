@@ -1,0 +1,55 @@
+// Helpers the app's handlers share: request bodies, field validation,
+// cookies, and the shape of common errors.
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+#include "core/result.h"
+#include "http/host_routing.h"
+#include "http/http_types.h"
+
+namespace hbf {
+
+// The body as a JSON object: application/json, or
+// application/x-www-form-urlencoded (every value a string). 400 for a
+// malformed body, 415 for another Content-Type. An empty body is {}.
+Result<Json> ParseObjectBody(const HttpRequest& request);
+
+// `application/x-www-form-urlencoded` (or a query string) to a JSON object
+// of strings. Later duplicates win. Nullopt on a malformed escape.
+std::optional<Json> ParseUrlEncoded(std::string_view text);
+
+// A string member of `body`; nullopt if absent or null. Fails (400, naming
+// the field) when present with another type.
+Result<std::optional<std::string>> OptionalString(const Json& body, const char* field);
+// As above, but absent or empty is a 400 naming the field.
+Result<std::string> RequiredString(const Json& body, const char* field);
+
+// 400 with code "invalid_field" naming the field.
+Error InvalidField(std::string_view field, std::string_view why);
+
+// Validation rules (see the henv issue): usernames 3-63 of [a-z0-9-]
+// (henv owners, whose name is also the henv's); user names inside a henv
+// may also use '.' and '_'.
+bool IsValidHenvName(std::string_view name);
+bool IsValidUserName(std::string_view name);
+// Length >= 10 and not one repeated character. Returns the reason or "".
+std::string PasswordProblem(std::string_view password);
+bool IsPlausibleEmail(std::string_view email);
+
+// Set-Cookie values for the session cookie.
+std::string SessionCookie(const std::string& token, int64_t max_age_seconds, bool secure);
+std::string ClearedSessionCookie(bool secure);
+
+// The URL of a henv as the client sees this server:
+// {scheme}://{hash}.{base_domain}[:{port from the Host header}].
+std::string HenvUrl(const RequestContext& ctx, const std::string& hash, const std::string& base_domain);
+
+HttpResponse MethodNotAllowed(std::string_view allowed);
+
+}  // namespace hbf

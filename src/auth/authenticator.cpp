@@ -1,0 +1,109 @@
+#include "auth/authenticator.h"
+
+#include "auth/jwt.h"
+#include "crypto/crypto.h"
+
+namespace hbf::auth {
+namespace {
+
+constexpr int64_t kTouchIntervalSeconds = 60;  // coalesce last_used writes
+
+Error Unauthorized(std::string message) { return Error{"unauthorized", std::move(message), 401}; }
+
+std::string_view TrimSpaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+int64_t SessionLifetimeSeconds(db::Database& db) {
+  int64_t hours = GetConfigInt(db, "session_lifetime_hours", 168);
+  if (hours <= 0 || hours > 24 * 365) hours = 168;
+  return hours * 3600;
+}
+
+std::optional<std::string> ExtractToken(const std::string* authorization, const std::string* cookie) {
+  if (authorization != nullptr) {
+    std::string_view v = TrimSpaces(*authorization);
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) {
+      return std::string(TrimSpaces(v.substr(7)));
+    }
+  }
+  if (cookie != nullptr) {
+    std::string_view rest = *cookie;
+    while (!rest.empty()) {
+      size_t semi = rest.find(';');
+      std::string_view pair = TrimSpaces(rest.substr(0, semi));
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && TrimSpaces(pair.substr(0, eq)) == kSessionCookie) {
+        std::string_view value = TrimSpaces(pair.substr(eq + 1));
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        if (!value.empty()) return std::string(value);
+      }
+      if (semi == std::string_view::npos) break;
+      rest.remove_prefix(semi + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+Result<AuthContext> Authenticate(Henv& henv, const std::string& token, int64_t now) {
+  return henv.WithDb([&](db::Database& db) -> Result<AuthContext> {
+    const int64_t grace = SessionLifetimeSeconds(db);
+    Status key_error = Ok{};
+    KeyLookup keys = [&](const std::string& kid) -> std::optional<std::string> {
+      auto key = VerificationKey(db, kid, now, grace);
+      if (!key.ok()) {
+        key_error = key.error();
+        return std::nullopt;
+      }
+      return *key;
+    };
+    auto claims = VerifyJwt(token, keys, now);
+    if (!key_error.ok()) return key_error.error();
+    if (!claims.ok()) return claims.error();
+
+    const Json* user_hash = claims->find("user_hash");
+    if (user_hash == nullptr || !user_hash->is_string() ||
+        !crypto::ConstantTimeEquals(user_hash->as_string(), henv.hash())) {
+      return Unauthorized("token was issued for another henv");
+    }
+
+    std::string token_hash = crypto::Sha256Hex(token);
+    auto session = FindSession(db, token_hash);
+    if (!session.ok()) return session.error();
+    if (!session->has_value()) return Unauthorized("session has been revoked");
+    SessionRow& row = **session;
+    if (row.expires_at <= now) return Unauthorized("session expired");
+    if (!row.user.enabled) return Unauthorized("user is disabled");
+    const Json* sub = claims->find("sub");
+    if (sub == nullptr || !sub->is_string() || sub->as_string() != std::to_string(row.user.id)) {
+      return Unauthorized("token subject does not match its session");
+    }
+    if (now - row.last_used >= kTouchIntervalSeconds) (void)TouchSession(db, row.id, now);
+    return AuthContext{row.user, std::move(token_hash), row.id, row.expires_at};
+  });
+}
+
+Result<std::pair<std::string, int64_t>> IssueToken(Henv& henv, const User& user, int64_t now) {
+  return henv.WithDb([&](db::Database& db) -> Result<std::pair<std::string, int64_t>> {
+    const int64_t expires_at = now + SessionLifetimeSeconds(db);
+    auto key = CurrentSigningKey(db);
+    if (!key.ok()) return key.error();
+    Json claims = Json::MakeObject({
+        {"sub", std::to_string(user.id)},
+        {"user_hash", henv.hash()},
+        {"role", RoleName(user.role)},
+        {"iat", now},
+        {"exp", expires_at},
+        {"jti", crypto::RandomToken(12)},
+    });
+    std::string token = SignJwt(claims, key->kid, key->secret);
+    if (auto s = CreateSession(db, user.id, crypto::Sha256Hex(token), expires_at); !s.ok()) return s.error();
+    return std::make_pair(std::move(token), expires_at);
+  });
+}
+
+}  // namespace hbf::auth

@@ -1,0 +1,320 @@
+#include "db/database.h"
+
+#include <sqlite3.h>
+
+#include <cassert>
+#include <utility>
+
+namespace hbf::db {
+
+Error SqlError(int code, std::string_view message) {
+  std::string msg(message);
+  switch (code & 0xFF) {
+    case SQLITE_CONSTRAINT: return Error{"constraint", msg, 409};
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return Error{"busy", "the database is busy; retry shortly", 503};
+    case SQLITE_ERROR:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_AUTH: return Error{"sql_error", msg, 400};
+    case SQLITE_READONLY: return Error{"read_only", msg, 403};
+    case SQLITE_MISUSE:
+      assert(false && "SQLITE_MISUSE: a bug in HBF's use of SQLite");
+      return Error{"db_error", msg, 500};
+    default: return Error{"db_error", msg, 500};
+  }
+}
+
+namespace {
+
+Error LastError(sqlite3* db, int code) {
+  return SqlError(code, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------- Statement
+
+Statement::Statement(Database* db, sqlite3_stmt* stmt, bool cached, std::string sql)
+    : db_(db), stmt_(stmt), cached_(cached), sql_(std::move(sql)) {}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      cached_(other.cached_),
+      sql_(std::move(other.sql_)),
+      bind_status_(std::move(other.bind_status_)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    Release();
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    cached_ = other.cached_;
+    sql_ = std::move(other.sql_);
+    bind_status_ = std::move(other.bind_status_);
+  }
+  return *this;
+}
+
+Statement::~Statement() { Release(); }
+
+void Statement::Release() {
+  if (stmt_ == nullptr) return;
+  if (cached_ && db_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    db_->ReturnToCache(std::move(sql_), stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+}
+
+Statement& Statement::Bind(int index, const Value& value) {
+  int rc = SQLITE_OK;
+  switch (value.index()) {
+    case 0: rc = sqlite3_bind_null(stmt_, index); break;
+    case 1: rc = sqlite3_bind_int64(stmt_, index, std::get<int64_t>(value)); break;
+    case 2: rc = sqlite3_bind_double(stmt_, index, std::get<double>(value)); break;
+    case 3: {
+      const auto& s = std::get<std::string>(value);
+      rc = sqlite3_bind_text64(stmt_, index, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      break;
+    }
+    case 4: {
+      const auto& b = std::get<Blob>(value);
+      // A zero-length blob must still be a BLOB, not NULL.
+      rc = b.empty() ? sqlite3_bind_zeroblob(stmt_, index, 0)
+                     : sqlite3_bind_blob64(stmt_, index, b.data(), b.size(), SQLITE_TRANSIENT);
+      break;
+    }
+  }
+  if (rc != SQLITE_OK && bind_status_.ok()) {
+    bind_status_ = rc == SQLITE_RANGE
+                       ? Error{"sql_error", "parameter " + std::to_string(index) + " is out of range", 400}
+                       : LastError(sqlite3_db_handle(stmt_), rc);
+  }
+  return *this;
+}
+
+Status Statement::BindNamed(std::string_view name, const Value& value) {
+  std::string key(name);
+  int index = sqlite3_bind_parameter_index(stmt_, key.c_str());
+  if (index == 0) return Error{"sql_error", "no parameter named " + key, 400};
+  Bind(index, value);
+  return bind_status_;
+}
+
+Statement& Statement::BindAll(const std::vector<Value>& values) {
+  for (size_t i = 0; i < values.size(); ++i) Bind(static_cast<int>(i + 1), values[i]);
+  return *this;
+}
+
+int Statement::ParameterCount() const { return sqlite3_bind_parameter_count(stmt_); }
+
+std::string Statement::ParameterName(int index) const {
+  const char* n = sqlite3_bind_parameter_name(stmt_, index);
+  return n != nullptr ? n : "";
+}
+
+Result<bool> Statement::Step() {
+  if (!bind_status_.ok()) return bind_status_.error();
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  Error e = LastError(sqlite3_db_handle(stmt_), rc);
+  sqlite3_reset(stmt_);
+  return e;
+}
+
+Status Statement::Run() {
+  for (;;) {
+    auto r = Step();
+    if (!r.ok()) return r.error();
+    if (!r.value()) return Ok{};
+  }
+}
+
+int Statement::ColumnCount() const { return sqlite3_column_count(stmt_); }
+std::string Statement::ColumnName(int i) const {
+  const char* n = sqlite3_column_name(stmt_, i);
+  return n != nullptr ? n : "";
+}
+bool Statement::IsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+int64_t Statement::Int(int i) const { return sqlite3_column_int64(stmt_, i); }
+double Statement::Double(int i) const { return sqlite3_column_double(stmt_, i); }
+
+std::string Statement::Text(int i) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+  int n = sqlite3_column_bytes(stmt_, i);
+  return p != nullptr ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
+Blob Statement::BlobValue(int i) const {
+  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, i));
+  int n = sqlite3_column_bytes(stmt_, i);
+  return p != nullptr ? Blob(p, p + n) : Blob();
+}
+
+Value Statement::Column(int i) const {
+  switch (sqlite3_column_type(stmt_, i)) {
+    case SQLITE_INTEGER: return Int(i);
+    case SQLITE_FLOAT: return Double(i);
+    case SQLITE_TEXT: return Text(i);
+    case SQLITE_BLOB: return BlobValue(i);
+    default: return Null{};
+  }
+}
+
+bool Statement::ReadOnly() const { return sqlite3_stmt_readonly(stmt_) != 0; }
+
+// ------------------------------------------------------------------ Database
+
+Database::Database(sqlite3* db, std::string path, size_t cache_size)
+    : db_(db), path_(std::move(path)), cache_size_(cache_size) {}
+
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)),
+      path_(std::move(other.path_)),
+      cache_size_(other.cache_size_),
+      cache_(std::move(other.cache_)) {
+  other.cache_.clear();
+}
+
+Database& Database::operator=(Database&& other) noexcept {
+  if (this != &other) {
+    Close();
+    db_ = std::exchange(other.db_, nullptr);
+    path_ = std::move(other.path_);
+    cache_size_ = other.cache_size_;
+    cache_ = std::move(other.cache_);
+    other.cache_.clear();
+  }
+  return *this;
+}
+
+Database::~Database() { Close(); }
+
+void Database::Close() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
+  if (db_ != nullptr) {
+    // Every Statement must be gone by now (they point at this object);
+    // sqlite3_close_v2 would otherwise defer the close.
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+}
+
+Result<Database> Database::Open(const std::string& path, const Options& options) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Error e = LastError(raw, rc);
+    sqlite3_close_v2(raw);
+    if ((rc & 0xFF) == SQLITE_CANTOPEN) return Error{"not_found", "cannot open database " + path, 404};
+    return e;
+  }
+  Database db(raw, path, options.statement_cache_size);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  // Scripts never load extensions; keep the door shut even if the library allows it.
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(raw, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  const char* pragmas = options.read_only ? "PRAGMA foreign_keys=ON;"
+                                          : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                                            "PRAGMA foreign_keys=ON;";
+  if (auto s = db.Exec(pragmas); !s.ok()) return s.error();
+  return db;
+}
+
+Status Database::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return SqlError(rc, msg);
+  }
+  return Ok{};
+}
+
+Result<Statement> Database::Prepare(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    sqlite3_stmt* stmt = it->second;
+    cache_.erase(it);
+    return Statement(this, stmt, true, std::move(key));
+  }
+  sqlite3_stmt* stmt = nullptr;
+  const char* tail = nullptr;
+  int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                              &tail);
+  if (rc != SQLITE_OK) return LastError(db_, rc);
+  if (stmt == nullptr) return Error{"sql_error", "empty SQL statement", 400};
+  if (tail != nullptr && *tail != '\0') {
+    std::string_view rest(tail);
+    if (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+      sqlite3_finalize(stmt);
+      return Error{"sql_error", "only one SQL statement may be run at a time", 400};
+    }
+  }
+  return Statement(this, stmt, true, std::move(key));
+}
+
+Result<Statement> Database::PrepareUncached(std::string_view sql) {
+  auto s = Prepare(sql);
+  if (s.ok()) s->cached_ = false;
+  return s;
+}
+
+void Database::ReturnToCache(std::string sql, sqlite3_stmt* stmt) {
+  if (cache_.size() >= cache_size_ || cache_.count(sql) != 0) {
+    // Full (or a twin is already idle there): drop this one. A simple bound;
+    // hot statements come back on the next Prepare.
+    sqlite3_finalize(stmt);
+    return;
+  }
+  cache_.emplace(std::move(sql), stmt);
+}
+
+int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int64_t Database::Changes() const { return sqlite3_changes64(db_); }
+bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+Result<std::optional<Value>> Database::QueryValue(std::string_view sql, const std::vector<Value>& params) {
+  auto stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindAll(params);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  if (!row.value()) return std::optional<Value>();
+  return std::optional<Value>(stmt->Column(0));
+}
+
+// --------------------------------------------------------------- Transaction
+
+Result<Transaction> Transaction::Begin(Database& db) {
+  if (auto s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s.error();
+  return Transaction(&db);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr && db_->InTransaction()) (void)db_->Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  if (db_ == nullptr) return Error::Internal("transaction already finished");
+  auto s = db_->Exec("COMMIT");
+  if (s.ok()) db_ = nullptr;
+  return s;
+}
+
+}  // namespace hbf::db

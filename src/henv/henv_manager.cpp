@@ -1,0 +1,189 @@
+#include "henv/henv_manager.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "core/log.h"
+#include "henv/henv_hash.h"
+#include "henv/schema.h"
+
+namespace hbf {
+namespace {
+
+constexpr const char* kDatabaseName = "index.db";
+constexpr const char* kCreatingName = "index.db.creating";
+
+void FsyncPath(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+void RemoveQuietly(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+}  // namespace
+
+std::atomic<int> Henv::live_count_{0};
+
+Henv::Henv(std::string hash, db::Database db) : hash_(std::move(hash)), db_(std::move(db)) {
+  live_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+Henv::~Henv() { live_count_.fetch_sub(1, std::memory_order_relaxed); }
+
+bool Henv::ShouldStampActivity(int64_t now_unix, int64_t interval) {
+  int64_t last = last_activity_stamp_.load(std::memory_order_relaxed);
+  if (now_unix - last < interval) return false;
+  return last_activity_stamp_.compare_exchange_strong(last, now_unix);
+}
+
+HenvManager::HenvManager(HenvManagerOptions options, SteadyNow now)
+    : options_(std::move(options)), now_(std::move(now)) {
+  if (options_.start_janitor) janitor_ = std::thread([this] { JanitorLoop(); });
+}
+
+HenvManager::~HenvManager() {
+  {
+    std::lock_guard lock(janitor_mu_);
+    stopping_ = true;
+  }
+  janitor_cv_.notify_all();
+  if (janitor_.joinable()) janitor_.join();
+  CloseAll();
+}
+
+std::string HenvManager::DatabasePath(const std::string& hash) const {
+  return options_.storage_dir + "/" + hash + "/" + kDatabaseName;
+}
+
+bool HenvManager::ExistsOnDisk(const std::string& hash) const {
+  struct stat st{};
+  return ::stat(DatabasePath(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
+                                                  const std::function<Status(db::Database&)>& initialize) {
+  if (!IsValidHenvHash(hash)) return Error::BadRequest("invalid henv hash");
+  const std::string dir = options_.storage_dir + "/" + hash;
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return Error{"henv_exists", "henv " + hash + " already exists", 409};
+    return Error::Internal("cannot create " + dir + ": " + std::strerror(errno));
+  }
+  ::chmod(dir.c_str(), 0700);  // whatever the umask said
+
+  const std::string creating = dir + "/" + kCreatingName;
+  auto fail = [&](Error e) -> Result<std::shared_ptr<Henv>> {
+    RemoveQuietly(dir);
+    return e;
+  };
+  // Pre-create the file so it is 0600 from its first byte; SQLite gives its
+  // -wal and -shm files the same mode.
+  int fd = ::open(creating.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(Error::Internal("cannot create " + creating + ": " + std::strerror(errno)));
+  ::close(fd);
+  {
+    auto db = db::Database::Open(creating);
+    if (!db.ok()) return fail(db.error());
+    if (auto s = Migrate(*db); !s.ok()) return fail(s.error());
+    auto tx = db::Transaction::Begin(*db);
+    if (!tx.ok()) return fail(tx.error());
+    if (auto s = initialize(*db); !s.ok()) return fail(s.error());
+    if (auto s = tx->Commit(); !s.ok()) return fail(s.error());
+    // Fold the WAL back into the file so that one file is the whole henv.
+    if (auto s = db->Exec("PRAGMA wal_checkpoint(TRUNCATE)"); !s.ok()) return fail(s.error());
+  }  // closed: SQLite removes the -wal and -shm files
+  FsyncPath(creating);
+  if (::rename(creating.c_str(), (dir + "/" + kDatabaseName).c_str()) != 0) {
+    return fail(Error::Internal(std::string("cannot publish the henv file: ") + std::strerror(errno)));
+  }
+  FsyncPath(dir);
+  return Open(hash);
+}
+
+Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
+  std::lock_guard lock(mu_);
+  if (auto it = open_.find(hash); it != open_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.lru_position);
+    it->second.last_used = now_();
+    return it->second.henv;
+  }
+  // Opening is done under the lock: it costs a few hundred microseconds (open,
+  // pragmas, version check) and keeps concurrent first requests from opening
+  // one file twice. Revisit if cold starts across many henvs contend here.
+  if (!IsValidHenvHash(hash) || !ExistsOnDisk(hash)) {
+    return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
+  }
+  db::Database::Options db_options;
+  db_options.create = false;
+  auto db = db::Database::Open(DatabasePath(hash), db_options);
+  if (!db.ok()) {
+    Log(LogLevel::kError, "cannot open henv database: " + db.error().message, hash);
+    return Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503};
+  }
+  if (auto s = Migrate(*db); !s.ok()) {
+    Log(LogLevel::kError, "cannot migrate henv: " + s.error().message, hash);
+    if (s.error().code == "schema_too_new") return Error{"henv_unavailable", s.error().message, 503};
+    return Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503};
+  }
+  auto henv = std::make_shared<Henv>(hash, std::move(*db));
+  lru_.push_front(hash);
+  open_.emplace(hash, Entry{henv, lru_.begin(), now_()});
+  EvictOverCapacityLocked();
+  return henv;
+}
+
+void HenvManager::EvictOverCapacityLocked() {
+  while (open_.size() > options_.max_open && !lru_.empty()) {
+    open_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
+size_t HenvManager::CloseIdle() {
+  std::vector<std::shared_ptr<Henv>> closing;  // destroyed outside the lock
+  std::lock_guard lock(mu_);
+  auto cutoff = now_() - options_.idle_timeout;
+  while (!lru_.empty()) {
+    auto it = open_.find(lru_.back());
+    if (it->second.last_used > cutoff) break;  // the rest are more recent
+    closing.push_back(std::move(it->second.henv));
+    open_.erase(it);
+    lru_.pop_back();
+  }
+  return closing.size();
+}
+
+void HenvManager::CloseAll() {
+  std::lock_guard lock(mu_);
+  open_.clear();
+  lru_.clear();
+}
+
+size_t HenvManager::open_count() const {
+  std::lock_guard lock(mu_);
+  return open_.size();
+}
+
+void HenvManager::JanitorLoop() {
+  const auto period = std::max(std::chrono::milliseconds(1000), options_.idle_timeout / 4);
+  std::unique_lock lock(janitor_mu_);
+  while (!janitor_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+    lock.unlock();
+    size_t closed = CloseIdle();
+    if (closed > 0) Log(LogLevel::kDebug, "closed " + std::to_string(closed) + " idle henv(s)");
+    lock.lock();
+  }
+}
+
+}  // namespace hbf

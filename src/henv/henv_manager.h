@@ -1,0 +1,128 @@
+// Henvs on disk and in memory.
+//
+// A henv is one SQLite file at {storage_dir}/{hash}/index.db (folder 0700,
+// file 0600). HenvManager creates them, opens them on demand (applying
+// schema migrations), and keeps at most `max_open` open in an LRU; henvs
+// unused for `idle_timeout` are closed by a janitor thread.
+//
+// Lifecycle of one henv, as seen from the manager:
+//   absent --Create()--> creating --(schema+owner committed, renamed)--> on disk
+//   on disk --Open()--> open (in the LRU) --evicted/idle/CloseAll--> on disk
+// "creating" is claimed by an atomic mkdir of the folder, so of any number of
+// racing creates for one hash exactly one wins; the others get 409. The file
+// appears under its final name only once complete, so a concurrent Open never
+// sees a half-made henv.
+//
+// Thread safety: every HenvManager method is safe to call concurrently.
+// A Henv is shared (std::shared_ptr); its database is used under its own
+// mutex via WithDb(). An evicted Henv stays valid for whoever still holds it
+// and closes when the last holder lets go.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "core/result.h"
+#include "db/database.h"
+
+namespace hbf {
+
+class Henv {
+ public:
+  Henv(std::string hash, db::Database db);
+  ~Henv();
+  Henv(const Henv&) = delete;
+  Henv& operator=(const Henv&) = delete;
+
+  const std::string& hash() const { return hash_; }
+
+  // Runs `fn(db::Database&)` with exclusive use of the henv's connection.
+  template <typename F>
+  auto WithDb(F&& fn) {
+    std::lock_guard lock(mu_);
+    return fn(db_);
+  }
+
+  // Coalesces activity stamps: true at most once per `interval` seconds,
+  // for the caller to write last_activity_ts (no write per request).
+  bool ShouldStampActivity(int64_t now_unix, int64_t interval = 60);
+
+  // Number of Henv objects alive in the process (= open SQLite connections).
+  static int LiveCount() { return live_count_.load(std::memory_order_relaxed); }
+
+ private:
+  const std::string hash_;  // constant after construction
+  std::mutex mu_;
+  db::Database db_;  // guarded by mu_
+  std::atomic<int64_t> last_activity_stamp_{0};
+  static std::atomic<int> live_count_;
+};
+
+struct HenvManagerOptions {
+  std::string storage_dir = "./henvs";
+  size_t max_open = 100;                              // LRU capacity (--db_max_open)
+  std::chrono::milliseconds idle_timeout{5 * 60 * 1000};  // close henvs unused this long
+  bool start_janitor = true;                          // tests drive CloseIdle() themselves
+};
+
+class HenvManager {
+ public:
+  using SteadyNow = std::function<std::chrono::steady_clock::time_point()>;
+
+  explicit HenvManager(HenvManagerOptions options,
+                       SteadyNow now = [] { return std::chrono::steady_clock::now(); });
+  ~HenvManager();
+  HenvManager(const HenvManager&) = delete;
+  HenvManager& operator=(const HenvManager&) = delete;
+
+  // Creates henv `hash`: folder, file, latest schema, then `initialize` in
+  // the same transaction (owner user, seed content). 409 "henv_exists" if
+  // the hash is taken (or being created). REQUIRES: IsValidHenvHash(hash).
+  Result<std::shared_ptr<Henv>> Create(const std::string& hash,
+                                       const std::function<Status(db::Database&)>& initialize);
+
+  // The open henv, opening (and migrating) it if needed. 404
+  // "henv_not_found" when there is no such henv on disk.
+  Result<std::shared_ptr<Henv>> Open(const std::string& hash);
+
+  bool ExistsOnDisk(const std::string& hash) const;
+  std::string DatabasePath(const std::string& hash) const;
+
+  // Closes henvs not used since `idle_timeout`. Returns how many.
+  size_t CloseIdle();
+  void CloseAll();
+
+  size_t open_count() const;
+  const HenvManagerOptions& options() const { return options_; }
+
+ private:
+  struct Entry {
+    std::shared_ptr<Henv> henv;
+    std::list<std::string>::iterator lru_position;
+    std::chrono::steady_clock::time_point last_used;
+  };
+  void EvictOverCapacityLocked();
+  void JanitorLoop();
+
+  const HenvManagerOptions options_;  // constant after construction
+  const SteadyNow now_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> open_;  // guarded by mu_
+  std::list<std::string> lru_;                   // guarded by mu_; front = most recent
+
+  std::mutex janitor_mu_;
+  std::condition_variable janitor_cv_;
+  bool stopping_ = false;  // guarded by janitor_mu_
+  std::thread janitor_;
+};
+
+}  // namespace hbf

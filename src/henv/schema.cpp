@@ -1,0 +1,221 @@
+#include "henv/schema.h"
+
+#include <string>
+
+namespace hbf {
+namespace {
+
+struct Migration {
+  int version;
+  const char* description;
+  const char* sql;
+};
+
+// v1: the spec's document graph and system tables (hbf-implementation.md,
+// Phase 2a), with a full-text index that is actually correct. The spec's
+// nodes_fts was an external-content table over columns nodes does not have,
+// with triggers that never used FTS5's 'delete' command, so it drifted.
+// Here nodes_fts is a self-contained FTS5 table keyed by the node's rowid:
+// every insert, update and delete of a node replaces its index row exactly.
+// (It stores its own copy of the text: correctness over space.)
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE nodes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL CHECK (json_valid(body)),
+    name TEXT GENERATED ALWAYS AS (json_extract(body, '$.name')) VIRTUAL,
+    version TEXT GENERATED ALWAYS AS (json_extract(body, '$.version')) VIRTUAL,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+    modified_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX idx_nodes_type ON nodes(type);
+CREATE INDEX idx_nodes_name ON nodes(name);
+CREATE INDEX idx_nodes_created ON nodes(created_at);
+
+CREATE TABLE edges (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    src INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+    dst INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+    rel TEXT NOT NULL,
+    props TEXT,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX idx_edges_src ON edges(src);
+CREATE INDEX idx_edges_dst ON edges(dst);
+CREATE INDEX idx_edges_rel ON edges(rel);
+CREATE INDEX idx_edges_src_rel ON edges(src, rel);
+
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tag TEXT NOT NULL,
+    node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+    parent_tag_id INTEGER REFERENCES tags(id) ON DELETE CASCADE,
+    order_num INTEGER NOT NULL DEFAULT 0,
+    metadata TEXT,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX idx_tags_tag ON tags(tag);
+CREATE INDEX idx_tags_node ON tags(node_id);
+CREATE INDEX idx_tags_parent ON tags(parent_tag_id);
+CREATE INDEX idx_tags_parent_order ON tags(parent_tag_id, order_num);
+
+CREATE TABLE _hbf_users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    email TEXT,
+    role TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('owner', 'admin', 'user')),
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+    modified_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX idx_hbf_users_username ON _hbf_users(username);
+CREATE INDEX idx_hbf_users_role ON _hbf_users(role);
+
+CREATE TABLE _hbf_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES _hbf_users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    expires_at INTEGER NOT NULL,
+    last_used INTEGER NOT NULL DEFAULT (unixepoch()),
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX idx_hbf_sessions_user ON _hbf_sessions(user_id);
+CREATE INDEX idx_hbf_sessions_token ON _hbf_sessions(token_hash);
+CREATE INDEX idx_hbf_sessions_expires ON _hbf_sessions(expires_at);
+
+CREATE TABLE _hbf_table_permissions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL REFERENCES _hbf_users(id) ON DELETE CASCADE,
+    table_name TEXT NOT NULL,
+    can_select INTEGER NOT NULL DEFAULT 0,
+    can_insert INTEGER NOT NULL DEFAULT 0,
+    can_update INTEGER NOT NULL DEFAULT 0,
+    can_delete INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE UNIQUE INDEX idx_hbf_perms_user_table ON _hbf_table_permissions(user_id, table_name);
+
+CREATE TABLE _hbf_row_policies (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    table_name TEXT NOT NULL,
+    policy_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX idx_hbf_policies_table ON _hbf_row_policies(table_name);
+CREATE UNIQUE INDEX idx_hbf_policies_name ON _hbf_row_policies(table_name, policy_name);
+
+CREATE TABLE _hbf_config (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    description TEXT,
+    modified_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+
+CREATE TABLE _hbf_audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER REFERENCES _hbf_users(id) ON DELETE SET NULL,
+    action TEXT NOT NULL,
+    table_name TEXT,
+    record_id INTEGER,
+    details TEXT,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE INDEX idx_hbf_audit_user ON _hbf_audit_log(user_id);
+CREATE INDEX idx_hbf_audit_created ON _hbf_audit_log(created_at);
+CREATE INDEX idx_hbf_audit_action ON _hbf_audit_log(action);
+
+CREATE VIRTUAL TABLE nodes_fts USING fts5(name, content, tokenize = 'porter unicode61');
+CREATE TRIGGER nodes_fts_after_insert AFTER INSERT ON nodes BEGIN
+    INSERT INTO nodes_fts(rowid, name, content)
+    VALUES (new.id, new.name, json_extract(new.body, '$.content'));
+END;
+CREATE TRIGGER nodes_fts_after_update AFTER UPDATE ON nodes BEGIN
+    DELETE FROM nodes_fts WHERE rowid = old.id;
+    INSERT INTO nodes_fts(rowid, name, content)
+    VALUES (new.id, new.name, json_extract(new.body, '$.content'));
+END;
+CREATE TRIGGER nodes_fts_after_delete AFTER DELETE ON nodes BEGIN
+    DELETE FROM nodes_fts WHERE rowid = old.id;
+END;
+
+INSERT INTO _hbf_config (key, value, description) VALUES
+    ('qjs_mem_mb', '64', 'QuickJS memory limit in MB'),
+    ('qjs_timeout_ms', '5000', 'QuickJS execution timeout in milliseconds'),
+    ('session_lifetime_hours', '168', 'Session lifetime in hours (default: 7 days)'),
+    ('max_upload_size_mb', '10', 'Maximum upload size in MB'),
+    ('enable_audit_log', 'true', 'Enable audit logging for admin actions');
+)sql";
+
+// v2: per-henv JWT signing keys (DECISIONS.md §3). Keys live in the henv so
+// that a henv file moved to another node keeps its sessions valid; the
+// newest active key signs, every unexpired key verifies (rotation).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE _hbf_signing_keys (
+    kid TEXT PRIMARY KEY,
+    secret BLOB NOT NULL,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+    retired_at INTEGER
+);
+INSERT INTO _hbf_config (key, value, description) VALUES
+    ('last_activity_ts', '0', 'Unix time of the last write to this henv (coalesced)');
+)sql";
+
+const Migration kMigrations[] = {
+    {1, "Initial schema: document graph + HBF system tables + exact FTS5 index", kSchemaV1},
+    {2, "Per-henv JWT signing keys; last activity", kSchemaV2},
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);
+
+}  // namespace
+
+Result<int> SchemaVersion(db::Database& db) {
+  auto exists = db.QueryValue("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_hbf_schema_version'");
+  if (!exists.ok()) return exists.error();
+  if (!exists.value().has_value()) return 0;
+  auto version = db.QueryValue("SELECT COALESCE(MAX(version), 0) FROM _hbf_schema_version");
+  if (!version.ok()) return version.error();
+  return static_cast<int>(std::get<int64_t>(**version));
+}
+
+Status Migrate(db::Database& db, int target) {
+  auto current = SchemaVersion(db);
+  if (!current.ok()) return current.error();
+  if (*current > kLatestSchemaVersion) {
+    return Error{"schema_too_new",
+                 "this henv has schema version " + std::to_string(*current) + " but this hbf supports up to " +
+                     std::to_string(kLatestSchemaVersion) + "; upgrade hbf to open it",
+                 409};
+  }
+  for (const auto& m : kMigrations) {
+    if (m.version > target) break;
+    // Re-read inside the write lock: another connection may have migrated.
+    auto tx = db::Transaction::Begin(db);
+    if (!tx.ok()) return tx.error();
+    auto now = SchemaVersion(db);
+    if (!now.ok()) return now.error();
+    if (*now >= m.version) continue;  // tx rolls back (nothing done)
+    if (m.version == 1) {
+      auto s = db.Exec(
+          "CREATE TABLE _hbf_schema_version (version INTEGER PRIMARY KEY, "
+          "applied_at INTEGER NOT NULL DEFAULT (unixepoch()), description TEXT)");
+      if (!s.ok()) return s.error();
+    }
+    if (auto s = db.Exec(m.sql); !s.ok()) {
+      return Error{"migration_failed",
+                   "schema migration " + std::to_string(m.version) + " failed: " + s.error().message, 500};
+    }
+    auto record = db.Prepare("INSERT INTO _hbf_schema_version (version, description) VALUES (?, ?)");
+    if (!record.ok()) return record.error();
+    record->Bind(1, int64_t{m.version}).Bind(2, std::string(m.description));
+    if (auto s = record->Run(); !s.ok()) return s.error();
+    if (auto s = tx->Commit(); !s.ok()) return s.error();
+  }
+  return Ok{};
+}
+
+}  // namespace hbf
