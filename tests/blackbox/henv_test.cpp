@@ -1,0 +1,431 @@
+// Black-box tests of henvs: provisioning on the apex site, login and
+// sessions, the token rejection matrix, throttling, key rotation and user
+// management, against the real binary.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "crypto/crypto.h"
+#include "support/hbf_process.h"
+#include "support/http_client.h"
+
+namespace hbf::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kPassword = "correct horse battery";
+
+std::string HostOf(const std::string& hash) { return hash + ".localhost"; }
+
+Json Member(const HttpReply& reply, const std::string& key) {
+  Json body = reply.json();
+  const Json* m = body.find(key);
+  return m != nullptr ? *m : Json();
+}
+
+std::string ErrorCode(const HttpReply& reply) {
+  Json error = Member(reply, "error");
+  const Json* code = error.find("code");
+  return code != nullptr && code->is_string() ? code->as_string() : "<no error code: " + reply.body + ">";
+}
+
+class HenvTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start({}); }
+
+  void Start(std::vector<std::string> extra_args, std::string storage_dir = {}) {
+    server_ = std::make_unique<HbfProcess>(
+        HbfProcess::Options{std::move(extra_args), {}, {}, std::move(storage_dir)});
+    ASSERT_TRUE(server_->Start()) << server_->logs();
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  HttpReply Post(const std::string& host, const std::string& path, const Json& body,
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Content-Type", "application/json");
+    return Fetch(port(), {"POST", path, host, std::move(headers), body.dump()});
+  }
+
+  HttpReply Call(const std::string& method, const std::string& host, const std::string& path,
+                 const std::string& token, const std::string& body = {}) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+    return Fetch(port(), {method, path, host, std::move(headers), body});
+  }
+
+  // Creates henv `name` with its owner; returns the hash.
+  std::string CreateHenv(const std::string& name) {
+    auto reply = Post("localhost:5309", "/new",
+                      Json::MakeObject({{"username", name}, {"password", kPassword}, {"email", name + "@example.com"}}));
+    EXPECT_EQ(reply.status, 201) << reply.body;
+    return Member(reply, "user_hash").is_string() ? Member(reply, "user_hash").as_string() : "";
+  }
+
+  HttpReply Login(const std::string& hash, const std::string& user, const std::string& password) {
+    return Post(HostOf(hash), "/login", Json::MakeObject({{"username", user}, {"password", password}}));
+  }
+
+  std::string Token(const std::string& hash, const std::string& user, const std::string& password = kPassword) {
+    auto reply = Login(hash, user, password);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    Json token = Member(reply, "token");
+    return token.is_string() ? token.as_string() : "";
+  }
+
+  std::unique_ptr<HbfProcess> server_;
+};
+
+// ------------------------------------------------------------ provisioning
+
+TEST_F(HenvTest, NewCreatesTheHenvAndItsOwner) {
+  auto reply = Post("localhost:5309", "/new",
+                    Json::MakeObject({{"username", "myapp"}, {"password", kPassword}, {"email", "me@example.com"}}));
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(Member(reply, "user_hash"), Json("5h9h66rt"));
+  EXPECT_EQ(Member(reply, "url"), Json("http://5h9h66rt.localhost:5309"));
+  Json admin = Member(reply, "admin");
+  EXPECT_EQ(*admin.find("username"), Json("myapp"));
+  EXPECT_EQ(*admin.find("email"), Json("me@example.com"));
+  EXPECT_EQ(*admin.find("role"), Json("owner"));
+  EXPECT_EQ(admin.find("password"), nullptr);
+
+  std::string dir = server_->storage_dir() + "/5h9h66rt";
+  struct stat st{};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((dir + "/index.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/index.db.creating"));
+
+  // The henv now answers on its host and its owner can log in.
+  EXPECT_EQ(Login("5h9h66rt", "myapp", kPassword).status, 200);
+}
+
+TEST_F(HenvTest, NewAcceptsFormBodiesAndUsesTheClientsHost) {
+  auto reply = Fetch(port(), {"POST", "/new", "LocalHost:8080",
+                              {{"Content-Type", "application/x-www-form-urlencoded"}},
+                              "username=alice&password=correct+horse+battery&email=alice%40example.com"});
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(Member(reply, "url"), Json("http://ma3ys3gw.localhost:8080"));
+}
+
+TEST_F(HenvTest, NewRejectsBadInputNamingTheField) {
+  struct Case {
+    Json body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {Json::MakeObject({{"password", kPassword}, {"email", "a@example.com"}}), "username"},
+      {Json::MakeObject({{"username", "ab"}, {"password", kPassword}, {"email", "a@example.com"}}), "username"},
+      {Json::MakeObject({{"username", "Upper"}, {"password", kPassword}, {"email", "a@example.com"}}), "username"},
+      {Json::MakeObject({{"username", "has space"}, {"password", kPassword}, {"email", "a@example.com"}}), "username"},
+      {Json::MakeObject({{"username", std::string(64, 'a')}, {"password", kPassword}, {"email", "a@example.com"}}),
+       "username"},
+      {Json::MakeObject({{"username", "okname"}, {"password", "short"}, {"email", "a@example.com"}}), "password"},
+      {Json::MakeObject({{"username", "okname"}, {"password", "aaaaaaaaaaaa"}, {"email", "a@example.com"}}),
+       "password"},
+      {Json::MakeObject({{"username", "okname"}, {"password", kPassword}, {"email", "not-an-email"}}), "email"},
+      {Json::MakeObject({{"username", "okname"}, {"password", kPassword}}), "email"},
+      {Json::MakeObject({{"username", 42}, {"password", kPassword}, {"email", "a@example.com"}}), "username"},
+  };
+  for (const auto& c : cases) {
+    auto reply = Post("localhost", "/new", c.body);
+    SCOPED_TRACE(c.body.dump());
+    EXPECT_EQ(reply.status, 400);
+    EXPECT_EQ(ErrorCode(reply), "invalid_field");
+    Json message = *Member(reply, "error").find("message");
+    EXPECT_EQ(message.as_string().rfind(c.field, 0), 0u) << message.as_string();
+  }
+  auto bad_json = Fetch(port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}}, "{nope"});
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_EQ(ErrorCode(bad_json), "invalid_json");
+  auto xml = Fetch(port(), {"POST", "/new", "localhost", {{"Content-Type", "text/xml"}}, "<a/>"});
+  EXPECT_EQ(xml.status, 415);
+  EXPECT_TRUE(std::filesystem::is_empty(server_->storage_dir()));
+}
+
+TEST_F(HenvTest, ATakenNameIs409) {
+  CreateHenv("taken-name");
+  auto again = Post("localhost", "/new",
+                    Json::MakeObject({{"username", "taken-name"}, {"password", kPassword}, {"email", "x@example.com"}}));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(ErrorCode(again), "username_taken");
+}
+
+TEST_F(HenvTest, EightConcurrentCreatesOfOneNameYieldExactlyOne201) {
+  std::atomic<int> created{0};
+  std::atomic<int> conflicts{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto reply = Post("localhost", "/new",
+                        Json::MakeObject({{"username", "race"}, {"password", kPassword}, {"email", "r@example.com"}}));
+      if (reply.status == 201) ++created;
+      else if (reply.status == 409) ++conflicts;
+      else ++other;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(conflicts.load(), 7);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(Login("5k2bq0o9", "race", kPassword).status, 404);  // an unrelated hash is still unknown
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(server_->storage_dir()), {}), 1);
+}
+
+TEST_F(HenvTest, SignupPageIsServed) {
+  auto page = Get(port(), "/new", "localhost");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("content-type").value_or(""), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<form"), std::string::npos);
+  EXPECT_NE(page.body.find("/new"), std::string::npos);
+}
+
+TEST(HenvSignupToken, NewRequiresTheTokenWhenConfigured) {
+  const std::string token = "a-long-signup-token-1234";
+  HbfProcess server({{"--new_token", token}, {}, {}, {}});
+  ASSERT_TRUE(server.Start()) << server.logs();
+  std::string body =
+      Json::MakeObject({{"username", "gated"}, {"password", kPassword}, {"email", "g@example.com"}}).dump();
+  auto without = Fetch(server.port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}}, body});
+  EXPECT_EQ(without.status, 401);
+  auto wrong = Fetch(server.port(), {"POST", "/new", "localhost",
+                                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer nope"}}, body});
+  EXPECT_EQ(wrong.status, 401);
+  auto with = Fetch(server.port(), {"POST", "/new", "localhost",
+                                    {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}}, body});
+  EXPECT_EQ(with.status, 201) << with.body;
+}
+
+// ------------------------------------------------------------------- login
+
+TEST_F(HenvTest, LoginIssuesATokenAndAnHttpOnlyCookie) {
+  std::string hash = CreateHenv("logme");
+  auto reply = Login(hash, "logme", kPassword);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  ASSERT_TRUE(Member(reply, "token").is_string());
+  EXPECT_TRUE(Member(reply, "expires_at").is_int());
+  EXPECT_EQ(*Member(reply, "user").find("role"), Json("owner"));
+  std::string cookie = reply.header("set-cookie").value_or("");
+  EXPECT_EQ(cookie.rfind("hbf_session=" + Member(reply, "token").as_string() + ";", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Lax"), std::string::npos);
+
+  // The token works as a Bearer token and as the cookie.
+  std::string token = Member(reply, "token").as_string();
+  auto me = Call("GET", HostOf(hash), "/_api/me", token);
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(*Member(me, "user").find("username"), Json("logme"));
+  auto by_cookie = Fetch(port(), {"GET", "/_api/me", HostOf(hash), {{"Cookie", "other=1; hbf_session=" + token}}, {}});
+  EXPECT_EQ(by_cookie.status, 200) << by_cookie.body;
+}
+
+TEST_F(HenvTest, WrongCredentialsAre401) {
+  std::string hash = CreateHenv("wrongpw");
+  EXPECT_EQ(ErrorCode(Login(hash, "wrongpw", "not the password")), "invalid_credentials");
+  EXPECT_EQ(ErrorCode(Login(hash, "nobody", kPassword)), "invalid_credentials");
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/me", "").status, 401);
+}
+
+TEST_F(HenvTest, TokenRejectionMatrix) {
+  std::string a = CreateHenv("henv-a");
+  std::string b = CreateHenv("henv-b");
+  std::string token = Token(a, "henv-a");
+  ASSERT_EQ(Call("GET", HostOf(a), "/_api/me", token).status, 200);
+
+  auto expect_401 = [&](const std::string& host, const std::string& t, const std::string& why) {
+    auto reply = Call("GET", host, "/_api/me", t);
+    EXPECT_EQ(reply.status, 401) << why << ": " << reply.body;
+    EXPECT_EQ(ErrorCode(reply), "unauthorized") << why;
+  };
+  size_t dot1 = token.find('.');
+  size_t dot2 = token.rfind('.');
+  std::string header = token.substr(0, dot1);
+  std::string payload = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  std::string signature = token.substr(dot2 + 1);
+
+  // Bad signature (one character of it changed).
+  std::string bad_sig = token;
+  bad_sig.back() = bad_sig.back() == 'A' ? 'B' : 'A';
+  expect_401(HostOf(a), bad_sig, "bad signature");
+  // Payload changed (role escalation attempt) with the old signature.
+  auto claims = Json::Parse(*crypto::Base64UrlDecode(payload));
+  ASSERT_TRUE(claims.ok());
+  Json forged = *claims;
+  forged.set("sub", "999");
+  expect_401(HostOf(a), header + "." + crypto::Base64UrlEncode(forged.dump()) + "." + signature, "forged payload");
+  // alg "none" with an empty signature.
+  auto head = Json::Parse(*crypto::Base64UrlDecode(header));
+  Json none = *head;
+  none.set("alg", "none");
+  expect_401(HostOf(a), crypto::Base64UrlEncode(none.dump()) + "." + payload + ".", "alg none");
+  Json hs512 = *head;
+  hs512.set("alg", "HS512");
+  expect_401(HostOf(a), crypto::Base64UrlEncode(hs512.dump()) + "." + payload + "." + signature, "alg HS512");
+  // A token of henv A presented to henv B.
+  expect_401(HostOf(b), token, "cross-henv");
+  // Garbage.
+  expect_401(HostOf(a), "not.a.token", "garbage");
+  expect_401(HostOf(a), "x", "garbage");
+
+  // Revoked by logout.
+  auto logout = Call("POST", HostOf(a), "/logout", token);
+  EXPECT_EQ(logout.status, 200);
+  EXPECT_NE(logout.header("set-cookie").value_or("").find("Max-Age=0"), std::string::npos);
+  expect_401(HostOf(a), token, "revoked");
+}
+
+TEST_F(HenvTest, DisabledUsersAreLockedOut) {
+  std::string hash = CreateHenv("disabler");
+  std::string owner = Token(hash, "disabler");
+  auto created = Call("POST", HostOf(hash), "/_api/users", owner,
+                      Json::MakeObject({{"username", "bob"}, {"password", kPassword}}).dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  int64_t bob_id = Member(created, "user").find("id")->as_int();
+  std::string bob = Token(hash, "bob");
+  ASSERT_EQ(Call("GET", HostOf(hash), "/_api/me", bob).status, 200);
+
+  auto disable = Call("PATCH", HostOf(hash), "/_api/users/" + std::to_string(bob_id), owner, R"({"enabled":false})");
+  ASSERT_EQ(disable.status, 200) << disable.body;
+  EXPECT_EQ(*Member(disable, "user").find("enabled"), Json(false));
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/me", bob).status, 401);
+  auto login = Login(hash, "bob", kPassword);
+  EXPECT_EQ(login.status, 403);
+  EXPECT_EQ(ErrorCode(login), "user_disabled");
+}
+
+TEST_F(HenvTest, FailedLoginsAreThrottled) {
+  std::string hash = CreateHenv("throttled");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Login(hash, "throttled", "wrong password!").status, 401) << i;
+  auto locked = Login(hash, "throttled", "wrong password!");
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(ErrorCode(locked), "too_many_attempts");
+  int retry_after = std::stoi(locked.header("retry-after").value_or("0"));
+  EXPECT_GT(retry_after, 0);
+  // While locked, even the right password is refused...
+  EXPECT_EQ(Login(hash, "throttled", kPassword).status, 429);
+  // ...but another username from the same client is not affected.
+  EXPECT_EQ(Login(hash, "someone-else", "wrong password!").status, 401);
+}
+
+TEST_F(HenvTest, RotatedKeysKeepOldTokensValid) {
+  std::string hash = CreateHenv("rotator");
+  std::string before = Token(hash, "rotator");
+  auto rotate = Call("POST", HostOf(hash), "/_api/keys/rotate", before);
+  ASSERT_EQ(rotate.status, 200) << rotate.body;
+  std::string new_kid = Member(rotate, "kid").as_string();
+  std::string after = Token(hash, "rotator");
+  auto kid_of = [](const std::string& t) {
+    auto head = Json::Parse(*crypto::Base64UrlDecode(t.substr(0, t.find('.'))));
+    return head->find("kid")->as_string();
+  };
+  EXPECT_NE(kid_of(before), kid_of(after));
+  EXPECT_EQ(kid_of(after), new_kid);
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/me", before).status, 200);
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/me", after).status, 200);
+}
+
+// -------------------------------------------------------- user management
+
+TEST_F(HenvTest, UserManagementRules) {
+  std::string hash = CreateHenv("manager");
+  std::string owner = Token(hash, "manager");
+  auto list = Call("GET", HostOf(hash), "/_api/users", owner);
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(Member(list, "users").as_array().size(), 1u);
+  int64_t owner_id = Member(list, "users").as_array()[0].find("id")->as_int();
+
+  auto created = Call("POST", HostOf(hash), "/_api/users", owner,
+                      R"({"username":"carol","password":"carol's password","email":"c@example.com","role":"admin"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(*Member(created, "user").find("role"), Json("admin"));
+  int64_t carol_id = Member(created, "user").find("id")->as_int();
+  EXPECT_EQ(Call("POST", HostOf(hash), "/_api/users", owner, R"({"username":"carol","password":"another pass 1"})").status,
+            409);
+  EXPECT_EQ(ErrorCode(Call("POST", HostOf(hash), "/_api/users", owner,
+                           R"({"username":"dave","password":"another pass 1","role":"owner"})")),
+            "invalid_field");
+
+  // The owner cannot be deleted, demoted or disabled - not even by an admin.
+  std::string carol = Token(hash, "carol", "carol's password");
+  std::string owner_path = "/_api/users/" + std::to_string(owner_id);
+  EXPECT_EQ(Call("DELETE", HostOf(hash), owner_path, owner).status, 403);
+  EXPECT_EQ(Call("PATCH", HostOf(hash), owner_path, owner, R"({"role":"admin"})").status, 403);
+  EXPECT_EQ(Call("PATCH", HostOf(hash), owner_path, owner, R"({"enabled":false})").status, 403);
+  EXPECT_EQ(Call("PATCH", HostOf(hash), owner_path, carol, R"({"email":"evil@example.com"})").status, 403);
+  EXPECT_EQ(Call("DELETE", HostOf(hash), owner_path, carol).status, 403);
+
+  // A plain user may not manage users at all.
+  ASSERT_EQ(Call("PATCH", HostOf(hash), "/_api/users/" + std::to_string(carol_id), owner, R"({"role":"user"})").status,
+            200);
+  std::string carol_again = Token(hash, "carol", "carol's password");
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/users", carol_again).status, 403);
+  EXPECT_EQ(Call("POST", HostOf(hash), "/_api/keys/rotate", carol_again).status, 403);
+
+  // A new password ends the user's sessions and the new one works.
+  auto changed = Call("PATCH", HostOf(hash), "/_api/users/" + std::to_string(carol_id), owner,
+                      R"({"password":"a brand new password"})");
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/me", carol_again).status, 401);
+  EXPECT_EQ(Login(hash, "carol", "a brand new password").status, 200);
+
+  // Delete, then the user is gone.
+  EXPECT_EQ(Call("DELETE", HostOf(hash), "/_api/users/" + std::to_string(carol_id), owner).status, 200);
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/users/" + std::to_string(carol_id), owner).status, 404);
+  EXPECT_EQ(Call("GET", HostOf(hash), "/_api/users/abc", owner).status, 404);
+}
+
+// ------------------------------------------------------ persistence & LRU
+
+TEST(HenvLifecycle, HenvsSurviveARestartAndReopenAfterEviction) {
+  TempDir storage;
+  std::vector<std::string> hashes;
+  {
+    HbfProcess server({{"--db_max_open", "1"}, {}, {}, storage.path()});
+    ASSERT_TRUE(server.Start()) << server.logs();
+    for (const char* name : {"first-app", "second-app", "third-app"}) {
+      auto reply = Fetch(server.port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
+                                         Json::MakeObject({{"username", name}, {"password", kPassword},
+                                                           {"email", "x@example.com"}}).dump()});
+      ASSERT_EQ(reply.status, 201) << reply.body;
+      hashes.push_back(Member(reply, "user_hash").as_string());
+    }
+    // With room for one open henv, every login reopens an evicted one.
+    for (int round = 0; round < 2; ++round) {
+      for (size_t i = 0; i < hashes.size(); ++i) {
+        auto login = Fetch(server.port(), {"POST", "/login", HostOf(hashes[i]), {{"Content-Type", "application/json"}},
+                                           Json::MakeObject({{"username", std::vector<std::string>{"first-app", "second-app", "third-app"}[i]},
+                                                             {"password", kPassword}}).dump()});
+        EXPECT_EQ(login.status, 200) << login.body;
+      }
+    }
+    auto health = Get(server.port(), "/health");
+    EXPECT_LE(Member(health, "active_henvs").as_int(), 1);
+    server.Signal(SIGTERM);
+    ASSERT_EQ(server.WaitExit(15s).value_or(-1), 0);
+  }
+  HbfProcess restarted({{}, {}, {}, storage.path()});
+  ASSERT_TRUE(restarted.Start()) << restarted.logs();
+  auto login = Fetch(restarted.port(), {"POST", "/login", HostOf(hashes[1]), {{"Content-Type", "application/json"}},
+                                        R"({"username":"second-app","password":"correct horse battery"})"});
+  EXPECT_EQ(login.status, 200) << login.body;
+}
+
+TEST_F(HenvTest, WrongMethodsAre405) {
+  std::string hash = CreateHenv("methods");
+  EXPECT_EQ(Call("GET", HostOf(hash), "/login", "").status, 405);
+  EXPECT_EQ(Call("GET", HostOf(hash), "/logout", "").status, 405);
+  EXPECT_EQ(Call("DELETE", "localhost", "/new", "").status, 405);
+  EXPECT_EQ(Call("GET", HostOf(hash), "/nothing", "").status, 404);
+}
+
+}  // namespace
+}  // namespace hbf::test
