@@ -112,6 +112,9 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
 }
 
 Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
+  // Evicted henvs are released after the lock: closing the last connection
+  // of a WAL database checkpoints it, which must not stall other opens.
+  std::vector<std::shared_ptr<Henv>> evicted;
   std::lock_guard lock(mu_);
   if (auto it = open_.find(hash); it != open_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.lru_position);
@@ -139,13 +142,15 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   auto henv = std::make_shared<Henv>(hash, std::move(*db));
   lru_.push_front(hash);
   open_.emplace(hash, Entry{henv, lru_.begin(), now_()});
-  EvictOverCapacityLocked();
+  EvictOverCapacityLocked(evicted);
   return henv;
 }
 
-void HenvManager::EvictOverCapacityLocked() {
+void HenvManager::EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted) {
   while (open_.size() > options_.max_open && !lru_.empty()) {
-    open_.erase(lru_.back());
+    auto it = open_.find(lru_.back());
+    evicted.push_back(std::move(it->second.henv));
+    open_.erase(it);
     lru_.pop_back();
   }
 }
@@ -165,8 +170,9 @@ size_t HenvManager::CloseIdle() {
 }
 
 void HenvManager::CloseAll() {
+  std::unordered_map<std::string, Entry> closing;  // destroyed outside the lock
   std::lock_guard lock(mu_);
-  open_.clear();
+  closing.swap(open_);
   lru_.clear();
 }
 

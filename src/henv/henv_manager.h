@@ -29,6 +29,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "core/result.h"
 #include "db/database.h"
@@ -109,7 +110,7 @@ class HenvManager {
     std::list<std::string>::iterator lru_position;
     std::chrono::steady_clock::time_point last_used;
   };
-  void EvictOverCapacityLocked();
+  void EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted);
   void JanitorLoop();
 
   const HenvManagerOptions options_;  // constant after construction
