@@ -3,6 +3,7 @@
 #   libsodium -> src/crypto    (Debian's libsodium.a)
 #   CivetWeb  -> src/http      (built here from Debian's source package)
 #   QuickJS   -> src/js        (built here from Debian's source package)
+#   zlib      -> src/codec     (Debian's libz.a)
 
 set(HBF_QUICKJS_DIR  "${HBF_DEPS_DIR}/quickjs-2025.04.26")
 set(HBF_CIVETWEB_DIR "${HBF_DEPS_DIR}/civetweb-1.16")
@@ -41,3 +42,7 @@ find_library(HBF_SODIUM_LIB NAMES libsodium.a sodium REQUIRED)
 add_library(sodium_lib INTERFACE)
 target_include_directories(sodium_lib SYSTEM INTERFACE "${HBF_SODIUM_INCLUDE}")
 target_link_libraries(sodium_lib INTERFACE "${HBF_SODIUM_LIB}" Threads::Threads)
+
+# --- Debian's static zlib (gzip copies of text documents).
+set(ZLIB_USE_STATIC_LIBS ON)
+find_package(ZLIB REQUIRED)

@@ -13,7 +13,7 @@ deps="$root/.deps"
 
 # ---------------------------------------------------------------- packages
 packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
-          libsqlite3-dev libsodium-dev libgtest-dev ca-certificates)
+          libsqlite3-dev libsodium-dev zlib1g-dev libgtest-dev ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

@@ -102,7 +102,16 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
   if (path == "/_api/users" || path.rfind("/_api/users/", 0) == 0) {
     return Users(request, henv, std::string_view(path).substr(std::string_view("/_api/users").size()));
   }
-  return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + path);
+  if (path == "/_api/documents" || path.rfind("/_api/documents/", 0) == 0) {
+    return Documents(request, ctx, henv, std::string_view(path).substr(std::string_view("/_api/documents").size()));
+  }
+  if (path.rfind("/_api/graph/", 0) == 0) {
+    return Graph(request, henv, std::string_view(path).substr(std::string_view("/_api/graph").size()));
+  }
+  if (path == "/_api" || path.rfind("/_api/", 0) == 0) {
+    return HttpResponse::ErrorBody(404, "not_found", "no API endpoint at " + path);
+  }
+  return ServeDocument(request, ctx, henv);
 }
 
 }  // namespace hbf

@@ -5,10 +5,13 @@
 //   any host:  GET /health
 //   apex:      GET /new (signup page), POST /new (create a henv + owner)
 //   henv:      POST /login, POST /logout, GET /_api/me,
-//              POST /_api/keys/rotate, /_api/users[/{id}]
+//              POST /_api/keys/rotate, /_api/users[/{id}],
+//              /_api/documents[/{id...}], /_api/documents/search,
+//              /_api/graph/{edges,neighbours,tags}; anything else is served
+//              from documents by path (the default handler).
 // Later layers (documents, JavaScript) plug in here; none of them sees
-// CivetWeb. Handlers live in app.cpp (dispatch, health), provisioning.cpp
-// and henv_auth_api.cpp.
+// CivetWeb. Handlers live in app.cpp (dispatch, health), provisioning.cpp,
+// henv_auth_api.cpp, documents_api.cpp and document_serving.cpp.
 //
 // Thread safety: Handle() is called concurrently from the server's worker
 // threads. App's own fields are constant after construction; the henv
@@ -51,6 +54,8 @@ class App : public RequestHandler {
       AppClocks clocks = {});
 
   HttpResponse Handle(HttpRequest& request) override;
+  // Document uploads are bounded by the henv's max_upload_size_mb.
+  int64_t MaxBodyBytes(const HttpRequest& head) override;
 
  private:
   HttpResponse Health(const HttpRequest& request) const;
@@ -67,6 +72,13 @@ class App : public RequestHandler {
   HttpResponse Me(const HttpRequest& request, Henv& henv);
   HttpResponse RotateKeys(const HttpRequest& request, Henv& henv);
   HttpResponse Users(const HttpRequest& request, Henv& henv, std::string_view rest);
+
+  // documents_api.cpp
+  HttpResponse Documents(const HttpRequest& request, const RequestContext& ctx, Henv& henv, std::string_view rest);
+  HttpResponse Graph(const HttpRequest& request, Henv& henv, std::string_view rest);
+
+  // document_serving.cpp: the default handler (GET/HEAD of a document).
+  HttpResponse ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
 
   // The caller, or the 401 to answer with. Anonymous callers get 401.
   Result<auth::AuthContext> RequireUser(const HttpRequest& request, Henv& henv) const;

@@ -4,6 +4,8 @@
 #include "app/request_util.h"
 #include "auth/auth_store.h"
 #include "crypto/crypto.h"
+#include "documents/document_store.h"
+#include "documents/welcome_page.h"
 #include "henv/henv_hash.h"
 
 namespace hbf {
@@ -62,6 +64,10 @@ HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext
     if (auto s = auth::SetConfig(db, "last_activity_ts", std::to_string(clocks_.unix_seconds())); !s.ok()) return s;
     auto key = auth::CurrentSigningKey(db);  // the henv's first signing key
     if (!key.ok()) return key.error();
+    // A new henv is not empty: "/" explains what it is and how to use it.
+    auto page = docs::PutDocument(db, "index.html", "text/html; charset=utf-8",
+                                  docs::WelcomePage(*username, hash, HenvUrl(ctx, hash, config_.base_domain)));
+    if (!page.ok()) return page.error();
     return Ok{};
   });
   if (!created.ok()) {

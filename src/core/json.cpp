@@ -285,6 +285,15 @@ class Parser {
 
 }  // namespace
 
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8SequenceLength(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 double Json::as_double() const {
   if (is_int()) return static_cast<double>(std::get<int64_t>(v_));
   return std::get<double>(v_);

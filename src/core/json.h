@@ -79,6 +79,10 @@ class Json {
   std::variant<std::nullptr_t, bool, int64_t, double, std::string, Array, Object> v_;
 };
 
+// True when `s` is well-formed UTF-8 (no overlongs, surrogates or values
+// beyond U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+
 // Appends `s` as a JSON string literal (with quotes) to `out`. Invalid UTF-8
 // bytes are replaced with U+FFFD so output is always valid JSON.
 void AppendJsonString(std::string& out, std::string_view s);

@@ -165,9 +165,44 @@ INSERT INTO _hbf_config (key, value, description) VALUES
     ('last_activity_ts', '0', 'Unix time of the last write to this henv (coalesced)');
 )sql";
 
+// v3: documents. Bytes live in a BLOB (binary stays binary) with a gzip copy
+// for text types; each document owns a node so the graph (edges, tags)
+// applies to it. documents_fts indexes the path of every document and the
+// text of text documents, replaced row by row on every change, so search
+// results are exact.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE documents (
+    doc_id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    node_id INTEGER UNIQUE REFERENCES nodes(id) ON DELETE SET NULL,
+    content_type TEXT NOT NULL,
+    content BLOB NOT NULL,
+    gzip BLOB,
+    is_text INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+    modified_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE VIRTUAL TABLE documents_fts USING fts5(path, content, tokenize = 'porter unicode61');
+CREATE TRIGGER documents_fts_after_insert AFTER INSERT ON documents BEGIN
+    INSERT INTO documents_fts(rowid, path, content)
+    VALUES (new.doc_id, new.path, CASE WHEN new.is_text THEN CAST(new.content AS TEXT) END);
+END;
+CREATE TRIGGER documents_fts_after_update AFTER UPDATE ON documents BEGIN
+    DELETE FROM documents_fts WHERE rowid = old.doc_id;
+    INSERT INTO documents_fts(rowid, path, content)
+    VALUES (new.doc_id, new.path, CASE WHEN new.is_text THEN CAST(new.content AS TEXT) END);
+END;
+CREATE TRIGGER documents_fts_after_delete AFTER DELETE ON documents BEGIN
+    DELETE FROM documents_fts WHERE rowid = old.doc_id;
+END;
+)sql";
+
 const Migration kMigrations[] = {
     {1, "Initial schema: document graph + HBF system tables + exact FTS5 index", kSchemaV1},
     {2, "Per-henv JWT signing keys; last activity", kSchemaV2},
+    {3, "Documents with gzip copies, graph nodes and an exact FTS5 index", kSchemaV3},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);
 

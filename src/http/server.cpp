@@ -312,16 +312,25 @@ int HttpServer::ServeConnection(mg_connection* conn) {
   bool body_ok = true;
 
   {
-    // --- The body, bounded by max_body_bytes, never buffered past the limit.
+    // --- The body, bounded by the limit, never buffered past it.
+    int64_t max_body = options_.max_body_bytes;
+    if (ri->content_length > 0 || transfer_encoding != nullptr) {
+      int64_t handler_limit = -1;
+      try {
+        handler_limit = handler_.MaxBodyBytes(request);
+      } catch (...) {
+        handler_limit = -1;
+      }
+      if (handler_limit >= 0 && handler_limit < max_body) max_body = handler_limit;
+    }
     const bool chunked = HeaderHasToken(transfer_encoding, "chunked");
     if (transfer_encoding != nullptr && !chunked) {
       response = HttpResponse::ErrorBody(501, "not_implemented", "unsupported Transfer-Encoding");
       close = true;
       body_ok = false;
-    } else if (ri->content_length > options_.max_body_bytes) {
+    } else if (ri->content_length > max_body) {
       response = HttpResponse::ErrorBody(413, "payload_too_large",
-                                         "request body exceeds the limit of " +
-                                             std::to_string(options_.max_body_bytes) + " bytes");
+                                         "request body exceeds the limit of " + std::to_string(max_body) + " bytes");
       close = true;
       body_ok = false;
     } else if (ri->content_length > 0 || chunked) {
@@ -340,10 +349,9 @@ int HttpServer::ServeConnection(mg_connection* conn) {
           break;
         }
         if (n == 0) break;
-        if (static_cast<int64_t>(request.body.size()) + n > options_.max_body_bytes) {
+        if (static_cast<int64_t>(request.body.size()) + n > max_body) {
           response = HttpResponse::ErrorBody(413, "payload_too_large",
-                                             "request body exceeds the limit of " +
-                                                 std::to_string(options_.max_body_bytes) + " bytes");
+                                             "request body exceeds the limit of " + std::to_string(max_body) + " bytes");
           close = true;
           body_ok = false;
           break;

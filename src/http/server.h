@@ -39,6 +39,12 @@ class RequestHandler {
   // Called on a worker thread. Exceptions are caught, logged, and answered
   // with a 500 "internal_error"; they never reach CivetWeb.
   virtual HttpResponse Handle(HttpRequest& request) = 0;
+
+  // Called with the request line and headers only (body empty), before any
+  // body byte is read: the largest body this request may have, or -1 for the
+  // server's limit. A smaller limit is enforced the same way (413 without
+  // reading the body). Must be thread-safe and not throw.
+  virtual int64_t MaxBodyBytes(const HttpRequest& /*head*/) { return -1; }
 };
 
 struct ServerOptions {

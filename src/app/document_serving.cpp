@@ -1,0 +1,212 @@
+// The default handler: GET/HEAD of a henv path serves the document at that
+// path, with the caching, range and compression behaviour of a good static
+// file server. `_system/` documents are never served raw.
+#include <cctype>
+#include <charconv>
+#include <ctime>
+
+#include "app/app.h"
+#include "app/request_util.h"
+#include "documents/content_types.h"
+#include "documents/document_store.h"
+
+namespace hbf {
+namespace {
+
+std::string HttpDate(int64_t unix_seconds) {
+  time_t t = static_cast<time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::optional<int64_t> ParseHttpDate(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+// True when `header` (an If-None-Match value) names one of the etags.
+bool EtagListMatches(std::string_view header, std::string_view a, std::string_view b) {
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view item = header.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == "*") return true;
+    if (item.substr(0, 2) == "W/") item.remove_prefix(2);  // If-None-Match uses weak comparison
+    if (item == a || item == b) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+bool AcceptsGzip(const std::string* accept_encoding) {
+  if (accept_encoding == nullptr) return false;
+  std::string_view v = *accept_encoding;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view item = v.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    std::string_view coding = item.substr(0, item.find(';'));
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (EqualsIgnoreCase(coding, "gzip") || coding == "*") {
+      size_t q = item.find("q=");
+      return q == std::string_view::npos || std::strtod(std::string(item.substr(q + 2)).c_str(), nullptr) > 0;
+    }
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+enum class RangeKind { kNone, kSatisfiable, kUnsatisfiable };
+struct ByteRange {
+  RangeKind kind = RangeKind::kNone;
+  int64_t first = 0;
+  int64_t last = 0;  // inclusive
+};
+
+// One "bytes=" range of RFC 9110. Malformed or multi-range requests are
+// ignored (the whole document is served), as the RFC allows.
+ByteRange ParseRange(const std::string* header, int64_t size) {
+  ByteRange r;
+  if (header == nullptr) return r;
+  std::string_view v = *header;
+  if (v.substr(0, 6) != "bytes=") return r;
+  v.remove_prefix(6);
+  if (v.find(',') != std::string_view::npos) return r;
+  size_t dash = v.find('-');
+  if (dash == std::string_view::npos) return r;
+  auto number = [](std::string_view s, int64_t& out) {
+    if (s.empty()) return false;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size() && out >= 0;
+  };
+  std::string_view a = v.substr(0, dash);
+  std::string_view b = v.substr(dash + 1);
+  int64_t first = 0;
+  int64_t last = 0;
+  if (a.empty()) {  // suffix: the last N bytes
+    if (!number(b, last)) return r;
+    if (last == 0 || size == 0) return ByteRange{RangeKind::kUnsatisfiable, 0, 0};
+    return ByteRange{RangeKind::kSatisfiable, std::max<int64_t>(0, size - last), size - 1};
+  }
+  if (!number(a, first)) return r;
+  if (b.empty()) {
+    last = size - 1;
+  } else if (!number(b, last) || last < first) {
+    return r;
+  }
+  if (first >= size) return ByteRange{RangeKind::kUnsatisfiable, 0, 0};
+  return ByteRange{RangeKind::kSatisfiable, first, std::min(last, size - 1)};
+}
+
+}  // namespace
+
+HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
+  auto not_found = [&] { return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + ctx.subpath); };
+  if (request.method != "GET" && request.method != "HEAD") return not_found();
+
+  std::string_view rel = std::string_view(ctx.subpath).substr(1);
+  const bool folder_like = rel.empty() || rel.back() == '/';
+  std::string id = folder_like ? std::string(rel) + "index.html" : std::string(rel);
+  if (id == "_system" || id.rfind("_system/", 0) == 0) return not_found();
+  if (!docs::ValidateDocumentId(id).ok()) return not_found();
+
+  const bool gzip_ok = AcceptsGzip(request.header("accept-encoding"));
+  auto found = henv.WithDb([&](db::Database& db) { return docs::GetDocument(db, id, gzip_ok); });
+  if (!found.ok()) return HttpResponse::FromError(found.error());
+  if (!found->has_value()) {
+    if (!folder_like) {
+      // "/docs" with a "docs/index.html": redirect so relative links resolve.
+      auto index = henv.WithDb([&](db::Database& db) { return docs::GetMeta(db, id + "/index.html"); });
+      if (index.ok() && index->has_value()) {
+        HttpResponse r;
+        r.status = 301;
+        r.set_header("Location", ctx.subpath + "/" + (request.query.empty() ? "" : "?" + request.query));
+        return r;
+      }
+    }
+    return not_found();
+  }
+  docs::Document& doc = **found;
+  const std::string& etag = doc.meta.etag;
+  const std::string gzip_etag = etag.substr(0, etag.size() - 1) + "-gz\"";
+  const bool has_gzip = doc.gzip.has_value();
+
+  HttpResponse r;
+  r.set_header("Content-Type", doc.meta.content_type);
+  r.set_header("Last-Modified", HttpDate(doc.meta.modified_at));
+  r.set_header("Cache-Control", "no-cache");  // always revalidate: apps change live
+  r.set_header("Accept-Ranges", "bytes");
+  r.set_header("X-Content-Type-Options", "nosniff");
+  if (has_gzip || docs::IsTextType(doc.meta.content_type)) r.set_header("Vary", "Accept-Encoding");
+
+  // Conditional requests: If-None-Match wins over If-Modified-Since.
+  const std::string* inm = request.header("if-none-match");
+  bool not_modified = false;
+  if (inm != nullptr) {
+    not_modified = EtagListMatches(*inm, etag, gzip_etag);
+  } else if (const std::string* ims = request.header("if-modified-since"); ims != nullptr) {
+    auto since = ParseHttpDate(*ims);
+    not_modified = since && doc.meta.modified_at <= *since;
+  }
+  const bool serve_gzip = gzip_ok && has_gzip;
+  if (not_modified) {
+    r.status = 304;
+    r.set_header("ETag", serve_gzip ? gzip_etag : etag);
+    return r;
+  }
+
+  ByteRange range = ParseRange(request.header("range"), doc.meta.size);
+  if (range.kind != RangeKind::kNone) {
+    // If-Range: honour the range only for the version the client holds.
+    if (const std::string* if_range = request.header("if-range"); if_range != nullptr) {
+      bool same = *if_range == etag;
+      if (!same) {
+        auto date = ParseHttpDate(*if_range);
+        same = date && doc.meta.modified_at <= *date;
+      }
+      if (!same) range.kind = RangeKind::kNone;
+    }
+  }
+  if (range.kind == RangeKind::kUnsatisfiable) {
+    HttpResponse e = HttpResponse::ErrorBody(416, "range_not_satisfiable", "the requested range is outside the document");
+    e.set_header("Content-Range", "bytes */" + std::to_string(doc.meta.size));
+    return e;
+  }
+  r.set_header("ETag", (serve_gzip && range.kind == RangeKind::kNone) ? gzip_etag : etag);
+  if (range.kind == RangeKind::kSatisfiable) {
+    r.status = 206;
+    r.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+                                      std::to_string(doc.meta.size));
+    r.body = doc.content.substr(static_cast<size_t>(range.first), static_cast<size_t>(range.last - range.first + 1));
+    return r;
+  }
+  r.status = 200;
+  if (serve_gzip) {
+    r.set_header("Content-Encoding", "gzip");
+    r.body = std::move(*doc.gzip);
+  } else {
+    r.body = std::move(doc.content);
+  }
+  return r;
+}
+
+int64_t App::MaxBodyBytes(const HttpRequest& head) {
+  auto ctx = BuildRequestContext(head, config_.base_domain, config_.trust_proxy);
+  if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv) return -1;
+  if (ctx->subpath.rfind("/_api/documents", 0) != 0) return -1;
+  auto henv = henvs_.Open(ctx->route.henv_hash);
+  if (!henv.ok()) return -1;
+  int64_t mb = (*henv)->WithDb([](db::Database& db) { return auth::GetConfigInt(db, "max_upload_size_mb", 10); });
+  if (mb <= 0) return -1;
+  return mb * 1024 * 1024;
+}
+
+}  // namespace hbf

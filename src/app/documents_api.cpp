@@ -1,0 +1,284 @@
+// A henv's document API (owner/admin): CRUD under /_api/documents, search,
+// and the document graph under /_api/graph.
+#include <charconv>
+
+#include "app/app.h"
+#include "app/request_util.h"
+#include "crypto/crypto.h"
+#include "documents/document_store.h"
+
+namespace hbf {
+namespace {
+
+Json QueryOf(const HttpRequest& request) {
+  auto q = ParseUrlEncoded(request.query);
+  return q ? *q : Json(Json::Object{});
+}
+
+std::optional<std::string> QueryString(const Json& query, const char* name) {
+  const Json* v = query.find(name);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return v->as_string();
+}
+
+// An integer query parameter; nullopt when absent, error when malformed.
+Result<std::optional<int64_t>> QueryInt(const Json& query, const char* name) {
+  auto text = QueryString(query, name);
+  if (!text || text->empty()) return std::optional<int64_t>();
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || end != text->data() + text->size()) return InvalidField(name, "must be an integer");
+  return std::optional<int64_t>(v);
+}
+
+HttpResponse Json200(const Json& body) { return HttpResponse::JsonBody(200, body); }
+
+// The JSON form of a write: {content, content_type?, encoding?: "utf8"|"base64"}.
+Result<std::pair<std::string, std::string>> ContentFromJson(const Json& body) {
+  const Json* content = body.find("content");
+  if (content == nullptr || !content->is_string()) return InvalidField("content", "must be a string");
+  auto type = OptionalString(body, "content_type");
+  if (!type.ok()) return type.error();
+  auto encoding = OptionalString(body, "encoding");
+  if (!encoding.ok()) return encoding.error();
+  std::string bytes = content->as_string();
+  if (encoding->has_value() && **encoding == "base64") {
+    auto decoded = crypto::Base64Decode(bytes);
+    if (!decoded) decoded = crypto::Base64UrlDecode(bytes);
+    if (!decoded) return InvalidField("content", "is not valid base64");
+    bytes = std::move(*decoded);
+  } else if (encoding->has_value() && **encoding != "utf8") {
+    return InvalidField("encoding", "must be 'utf8' or 'base64'");
+  }
+  return std::make_pair(std::move(bytes), type->value_or(""));
+}
+
+}  // namespace
+
+HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ctx, Henv& henv,
+                            std::string_view rest) {
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  const std::string& method = request.method;
+  const Json query = QueryOf(request);
+  HttpResponse r;
+
+  if (rest.empty() || rest == "/") {
+    if (method == "GET" || method == "HEAD") {
+      auto limit = QueryInt(query, "limit");
+      if (!limit.ok()) return HttpResponse::FromError(limit.error());
+      std::string prefix = QueryString(query, "prefix").value_or("");
+      auto cursor = QueryString(query, "cursor");
+      auto page = henv.WithDb([&](db::Database& db) {
+        return docs::ListDocuments(db, prefix, static_cast<int>(limit->value_or(100)), cursor);
+      });
+      if (!page.ok()) return HttpResponse::FromError(page.error());
+      Json::Array items;
+      for (const auto& m : page->items) items.push_back(docs::MetaToJson(m));
+      r = Json200(Json::MakeObject({{"documents", Json(std::move(items))},
+                                    {"next_cursor", page->next_cursor ? Json(*page->next_cursor) : Json()}}));
+    } else if (method == "POST") {
+      auto body = ParseObjectBody(request);
+      if (!body.ok()) return HttpResponse::FromError(body.error());
+      auto id = RequiredString(*body, "id");
+      if (!id.ok()) return HttpResponse::FromError(id.error());
+      auto content = ContentFromJson(*body);
+      if (!content.ok()) return HttpResponse::FromError(content.error());
+      auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, *id, content->second, content->first); });
+      if (!put.ok()) return HttpResponse::FromError(put.error());
+      NoteWrite(henv);
+      r = HttpResponse::JsonBody(put->created ? 201 : 200, docs::MetaToJson(put->meta));
+    } else {
+      return MethodNotAllowed("GET, HEAD, POST");
+    }
+    r.log.user_id = std::to_string(caller->user.id);
+    return r;
+  }
+
+  const std::string id(rest.substr(1));
+  // Search lives at /_api/documents/search?q=...; without q, "search" is an ordinary id.
+  if (id == "search" && (method == "GET" || method == "HEAD") && query.find("q") != nullptr) {
+    auto limit = QueryInt(query, "limit");
+    if (!limit.ok()) return HttpResponse::FromError(limit.error());
+    std::string q = QueryString(query, "q").value_or("");
+    auto hits = henv.WithDb([&](db::Database& db) { return docs::Search(db, q, static_cast<int>(limit->value_or(20))); });
+    if (!hits.ok()) return HttpResponse::FromError(hits.error());
+    Json::Array results;
+    for (const auto& h : *hits) {
+      Json item = docs::MetaToJson(h.meta);
+      item.set("score", h.score);
+      item.set("snippet", h.snippet);
+      results.push_back(std::move(item));
+    }
+    r = Json200(Json::MakeObject({{"query", q}, {"results", Json(std::move(results))}}));
+    r.log.user_id = std::to_string(caller->user.id);
+    return r;
+  }
+  if (auto valid = docs::ValidateDocumentId(id); !valid.ok()) return HttpResponse::FromError(valid.error());
+
+  if (method == "GET" || method == "HEAD") {
+    const Json* meta_flag = query.find("meta");
+    if (meta_flag != nullptr && meta_flag->is_string() && meta_flag->as_string() != "0" &&
+        meta_flag->as_string() != "false") {
+      auto meta = henv.WithDb([&](db::Database& db) { return docs::GetMeta(db, id); });
+      if (!meta.ok()) return HttpResponse::FromError(meta.error());
+      if (!meta->has_value()) return HttpResponse::ErrorBody(404, "not_found", "no document " + id);
+      r = Json200(docs::MetaToJson(**meta));
+    } else {
+      auto doc = henv.WithDb([&](db::Database& db) { return docs::GetDocument(db, id, false); });
+      if (!doc.ok()) return HttpResponse::FromError(doc.error());
+      if (!doc->has_value()) return HttpResponse::ErrorBody(404, "not_found", "no document " + id);
+      r.status = 200;
+      r.headers.emplace_back("Content-Type", (*doc)->meta.content_type);
+      r.headers.emplace_back("ETag", (*doc)->meta.etag);
+      r.headers.emplace_back("Cache-Control", "no-store");
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      r.body = std::move((*doc)->content);
+    }
+  } else if (method == "PUT" || method == "POST") {
+    std::string content_type;
+    std::string bytes;
+    const std::string* type_header = request.header("content-type");
+    const bool json_form = method == "POST";
+    if (json_form) {
+      auto body = ParseObjectBody(request);
+      if (!body.ok()) return HttpResponse::FromError(body.error());
+      auto content = ContentFromJson(*body);
+      if (!content.ok()) return HttpResponse::FromError(content.error());
+      bytes = std::move(content->first);
+      content_type = std::move(content->second);
+    } else {
+      bytes = request.body;
+      // curl and friends label raw uploads as forms; trust the extension then.
+      if (type_header != nullptr && !EqualsIgnoreCase(*type_header, "application/x-www-form-urlencoded")) {
+        content_type = *type_header;
+      }
+    }
+    if (content_type.find_first_of("\r\n") != std::string::npos || content_type.size() > 200) {
+      return HttpResponse::FromError(InvalidField("content_type", "is not a valid media type"));
+    }
+    auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, content_type, bytes); });
+    if (!put.ok()) return HttpResponse::FromError(put.error());
+    NoteWrite(henv);
+    r = HttpResponse::JsonBody(put->created ? 201 : 200, docs::MetaToJson(put->meta));
+    r.set_header("ETag", put->meta.etag);
+  } else if (method == "DELETE") {
+    auto deleted = henv.WithDb([&](db::Database& db) { return docs::DeleteDocument(db, id); });
+    if (!deleted.ok()) return HttpResponse::FromError(deleted.error());
+    if (!*deleted) return HttpResponse::ErrorBody(404, "not_found", "no document " + id);
+    NoteWrite(henv);
+    r = Json200(Json::MakeObject({{"deleted", id}}));
+  } else {
+    return MethodNotAllowed("GET, HEAD, PUT, POST, DELETE");
+  }
+  (void)ctx;
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
+
+HttpResponse App::Graph(const HttpRequest& request, Henv& henv, std::string_view rest) {
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  const std::string& method = request.method;
+  const Json query = QueryOf(request);
+  HttpResponse r;
+
+  if (rest == "/edges") {
+    if (method != "POST" && method != "DELETE") return MethodNotAllowed("POST, DELETE");
+    Json body = query;
+    if (!request.body.empty()) {
+      auto parsed = ParseObjectBody(request);
+      if (!parsed.ok()) return HttpResponse::FromError(parsed.error());
+      body = *parsed;
+    }
+    auto from = RequiredString(body, "from");
+    if (!from.ok()) return HttpResponse::FromError(from.error());
+    auto to = RequiredString(body, "to");
+    if (!to.ok()) return HttpResponse::FromError(to.error());
+    auto rel = RequiredString(body, "rel");
+    if (!rel.ok()) return HttpResponse::FromError(rel.error());
+    if (method == "POST") {
+      const Json* props = body.find("props");
+      auto edge = henv.WithDb(
+          [&](db::Database& db) { return docs::Link(db, *from, *to, *rel, props != nullptr ? *props : Json()); });
+      if (!edge.ok()) return HttpResponse::FromError(edge.error());
+      NoteWrite(henv);
+      r = HttpResponse::JsonBody(201, docs::EdgeToJson(*edge));
+    } else {
+      auto removed = henv.WithDb([&](db::Database& db) { return docs::Unlink(db, *from, *to, *rel); });
+      if (!removed.ok()) return HttpResponse::FromError(removed.error());
+      if (*removed == 0) return HttpResponse::ErrorBody(404, "not_found", "no such edge");
+      NoteWrite(henv);
+      r = Json200(Json::MakeObject({{"removed", *removed}}));
+    }
+  } else if (rest == "/neighbours" || rest == "/neighbors") {
+    if (method != "GET" && method != "HEAD") return MethodNotAllowed("GET, HEAD");
+    auto id = RequiredString(query, "id");
+    if (!id.ok()) return HttpResponse::FromError(id.error());
+    std::string direction_text = QueryString(query, "direction").value_or("out");
+    docs::Direction direction;
+    if (direction_text == "out") direction = docs::Direction::kOut;
+    else if (direction_text == "in") direction = docs::Direction::kIn;
+    else if (direction_text == "both") direction = docs::Direction::kBoth;
+    else return HttpResponse::FromError(InvalidField("direction", "must be out, in or both"));
+    auto rel = QueryString(query, "rel");
+    auto edges = henv.WithDb([&](db::Database& db) { return docs::Neighbours(db, *id, rel, direction); });
+    if (!edges.ok()) return HttpResponse::FromError(edges.error());
+    Json::Array list;
+    for (const auto& e : *edges) list.push_back(docs::EdgeToJson(e));
+    r = Json200(Json::MakeObject({{"id", *id}, {"edges", Json(std::move(list))}}));
+  } else if (rest == "/tags") {
+    if (method != "POST") return MethodNotAllowed("POST");
+    auto body = ParseObjectBody(request);
+    if (!body.ok()) return HttpResponse::FromError(body.error());
+    auto document = RequiredString(*body, "document");
+    if (!document.ok()) return HttpResponse::FromError(document.error());
+    auto tag = RequiredString(*body, "tag");
+    if (!tag.ok()) return HttpResponse::FromError(tag.error());
+    std::optional<int64_t> parent;
+    if (const Json* p = body->find("parent_id"); p != nullptr && !p->is_null()) {
+      if (!p->is_int()) return HttpResponse::FromError(InvalidField("parent_id", "must be an integer"));
+      parent = p->as_int();
+    }
+    int64_t order = 0;
+    if (const Json* o = body->find("order"); o != nullptr && !o->is_null()) {
+      if (!o->is_int()) return HttpResponse::FromError(InvalidField("order", "must be an integer"));
+      order = o->as_int();
+    }
+    const Json* metadata = body->find("metadata");
+    auto added = henv.WithDb([&](db::Database& db) {
+      return docs::AddTag(db, *document, *tag, parent, order, metadata != nullptr ? *metadata : Json());
+    });
+    if (!added.ok()) return HttpResponse::FromError(added.error());
+    NoteWrite(henv);
+    r = HttpResponse::JsonBody(201, docs::TagToJson(*added));
+  } else if (rest.rfind("/tags/", 0) == 0) {
+    std::string_view id_text = rest.substr(6);
+    int64_t tag_id = 0;
+    auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), tag_id);
+    if (ec != std::errc() || end != id_text.data() + id_text.size()) {
+      return HttpResponse::ErrorBody(404, "not_found", "no such tag");
+    }
+    if (method == "GET" || method == "HEAD") {
+      auto tree = henv.WithDb([&](db::Database& db) { return docs::TagSubtree(db, tag_id); });
+      if (!tree.ok()) return HttpResponse::FromError(tree.error());
+      Json::Array list;
+      for (const auto& t : *tree) list.push_back(docs::TagToJson(t));
+      r = Json200(Json::MakeObject({{"tags", Json(std::move(list))}}));
+    } else if (method == "DELETE") {
+      auto deleted = henv.WithDb([&](db::Database& db) { return docs::DeleteTag(db, tag_id); });
+      if (!deleted.ok()) return HttpResponse::FromError(deleted.error());
+      if (!*deleted) return HttpResponse::ErrorBody(404, "not_found", "no such tag");
+      NoteWrite(henv);
+      r = Json200(Json::MakeObject({{"deleted", tag_id}}));
+    } else {
+      return MethodNotAllowed("GET, HEAD, DELETE");
+    }
+  } else {
+    return HttpResponse::ErrorBody(404, "not_found", "no graph endpoint at " + std::string(rest));
+  }
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
+
+}  // namespace hbf
