@@ -282,7 +282,9 @@ int HttpServer::ServeConnection(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   HttpRequest request;
   request.method = ri->request_method != nullptr ? ri->request_method : "";
-  request.path = ri->local_uri != nullptr ? ri->local_uri : "/";
+  // The path exactly as sent (CivetWeb's local_uri has dot segments removed
+  // and slashes merged): layers above validate it and must not be surprised.
+  request.path = ri->local_uri_raw != nullptr ? ri->local_uri_raw : (ri->local_uri != nullptr ? ri->local_uri : "/");
   request.query = ri->query_string != nullptr ? ri->query_string : "";
   request.http_version = ri->http_version != nullptr ? ri->http_version : "1.1";
   request.remote_addr = ri->remote_addr;

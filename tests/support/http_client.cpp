@@ -27,9 +27,12 @@ std::optional<std::string> HttpReply::header(const std::string& lower_name) cons
   return std::nullopt;
 }
 
-Json HttpReply::json() const {
-  auto parsed = Json::Parse(body);
-  return parsed.ok() ? parsed.value() : Json();
+const Json& HttpReply::json() const {
+  if (!parsed_) {
+    auto parsed = Json::Parse(body);
+    parsed_ = parsed.ok() ? std::move(parsed).value() : Json();
+  }
+  return *parsed_;
 }
 
 RawConnection::RawConnection(uint16_t port, std::chrono::milliseconds timeout) {

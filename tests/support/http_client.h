@@ -26,7 +26,12 @@ struct HttpReply {
   bool complete = false;  // a full response (status line, headers, body) arrived
 
   std::optional<std::string> header(const std::string& lower_name) const;
-  Json json() const;  // parsed body; a null Json if the body is not JSON
+  // The parsed body (a null Json if it is not JSON), parsed once and owned by
+  // the reply: pointers from json().find() live as long as the reply.
+  const Json& json() const;
+
+ private:
+  mutable std::optional<Json> parsed_;
 };
 
 // A TCP connection to 127.0.0.1:port with a receive timeout.
