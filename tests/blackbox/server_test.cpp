@@ -180,7 +180,8 @@ TEST_F(ServerTest, ApexUnknownPathIs404) {
 
 TEST_F(ServerTest, BaseDomainComesFromFlagOrEnvironment) {
   StartServer({.extra_args = {}, .env = {{"HBF_BASE_DOMAIN", "apps.example"}}, .chroot_dir = {}, .storage_dir = {}});
-  ExpectJsonError(Get(port(), "/", "apps.example"), 404, "not_found");
+  ExpectJsonError(Get(port(), "/nothing", "apps.example"), 404, "not_found");
+  EXPECT_EQ(Get(port(), "/", "apps.example").status, 200);  // the apex's signup page
   ExpectJsonError(Get(port(), "/", "localhost"), 404, "unknown_host");
   ExpectJsonError(Get(port(), "/", "ma3ys3gw.apps.example"), 404, "henv_not_found");
 }
