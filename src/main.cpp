@@ -70,12 +70,16 @@ int Serve(const Config& config) {
   henv_options.max_open = static_cast<size_t>(config.db_max_open);
   HenvManager henvs(henv_options);
   auth::LoginThrottle throttle;
+  js::EngineOptions js_options;
+  js_options.memory_budget_bytes = int64_t{config.js_memory_mb} * 1024 * 1024;
+  js_options.max_workers_per_henv = config.js_workers_per_henv;
+  js::JsEngine scripts(js_options);
 
   HttpServer* server_ptr = nullptr;
   RuntimeProbe probe;
   probe.in_flight_requests = [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; };
   probe.draining = [&server_ptr] { return server_ptr ? server_ptr->draining() : false; };
-  App app(config, henvs, throttle, probe);
+  App app(config, henvs, throttle, scripts, probe);
 
   ServerOptions options;
   options.bind = config.bind;
@@ -114,6 +118,7 @@ int Serve(const Config& config) {
   });
   watchdog.detach();
   server.Stop();
+  scripts.DropIdleWorkers();
   henvs.CloseAll();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -25,11 +25,12 @@ double ProcessMemoryMb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
 }
 
-App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, RuntimeProbe probe,
-         AppClocks clocks)
+App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, js::JsEngine& scripts,
+         RuntimeProbe probe, AppClocks clocks)
     : config_(config),
       henvs_(henvs),
       throttle_(throttle),
+      scripts_(scripts),
       probe_(std::move(probe)),
       clocks_(std::move(clocks)),
       started_(clocks_.steady()) {}
@@ -74,6 +75,9 @@ HttpResponse App::Health(const HttpRequest& request) const {
       {"memory_mb", memory},
       {"in_flight_requests", probe_.in_flight_requests()},
   });
+  js::JsEngine::Stats js = scripts_.stats();
+  body.set("js_workers", js.workers);
+  body.set("js_memory_mb", static_cast<double>(js.memory_bytes / 104857) / 10.0);
   HttpResponse r = HttpResponse::JsonBody(draining ? 503 : 200, body);
   r.set_header("Cache-Control", "no-store");
   return r;
@@ -111,6 +115,9 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
   if (path == "/_api" || path.rfind("/_api/", 0) == 0) {
     return HttpResponse::ErrorBody(404, "not_found", "no API endpoint at " + path);
   }
+  bool handled = false;
+  HttpResponse scripted = RunScript(request, ctx, henv, handled);
+  if (handled) return scripted;
   return ServeDocument(request, ctx, henv);
 }
 

@@ -7,11 +7,13 @@
 //   henv:      POST /login, POST /logout, GET /_api/me,
 //              POST /_api/keys/rotate, /_api/users[/{id}],
 //              /_api/documents[/{id...}], /_api/documents/search,
-//              /_api/graph/{edges,neighbours,tags}; anything else is served
-//              from documents by path (the default handler).
+//              /_api/graph/{edges,neighbours,tags}; anything else goes to
+//              the henv's _system/router.js, and when no route matches, to
+//              documents by path (the default handler).
 // Later layers (documents, JavaScript) plug in here; none of them sees
 // CivetWeb. Handlers live in app.cpp (dispatch, health), provisioning.cpp,
-// henv_auth_api.cpp, documents_api.cpp and document_serving.cpp.
+// henv_auth_api.cpp, documents_api.cpp, script_routing.cpp and
+// document_serving.cpp.
 //
 // Thread safety: Handle() is called concurrently from the server's worker
 // threads. App's own fields are constant after construction; the henv
@@ -29,6 +31,7 @@
 #include "henv/henv_manager.h"
 #include "http/host_routing.h"
 #include "http/server.h"
+#include "js/engine.h"
 
 namespace hbf {
 
@@ -49,9 +52,9 @@ struct AppClocks {
 
 class App : public RequestHandler {
  public:
-  // `henvs` and `throttle` must outlive the App.
-  App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, RuntimeProbe probe,
-      AppClocks clocks = {});
+  // `henvs`, `throttle` and `scripts` must outlive the App.
+  App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, js::JsEngine& scripts,
+      RuntimeProbe probe, AppClocks clocks = {});
 
   HttpResponse Handle(HttpRequest& request) override;
   // Document uploads are bounded by the henv's max_upload_size_mb.
@@ -77,6 +80,10 @@ class App : public RequestHandler {
   HttpResponse Documents(const HttpRequest& request, const RequestContext& ctx, Henv& henv, std::string_view rest);
   HttpResponse Graph(const HttpRequest& request, Henv& henv, std::string_view rest);
 
+  // script_routing.cpp: the henv's router.js. Sets `handled` to false when
+  // no route matched (the caller then serves documents).
+  HttpResponse RunScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv, bool& handled);
+
   // document_serving.cpp: the default handler (GET/HEAD of a document).
   HttpResponse ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
 
@@ -90,6 +97,7 @@ class App : public RequestHandler {
   const Config config_;
   HenvManager& henvs_;
   auth::LoginThrottle& throttle_;
+  js::JsEngine& scripts_;
   const RuntimeProbe probe_;
   const AppClocks clocks_;
   const std::chrono::steady_clock::time_point started_;

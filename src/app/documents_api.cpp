@@ -87,6 +87,7 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
       auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, *id, content->second, content->first); });
       if (!put.ok()) return HttpResponse::FromError(put.error());
       NoteWrite(henv);
+      henv.RefreshCodeVersion();
       r = HttpResponse::JsonBody(put->created ? 201 : 200, docs::MetaToJson(put->meta));
     } else {
       return MethodNotAllowed("GET, HEAD, POST");
@@ -160,6 +161,7 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
     auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, content_type, bytes); });
     if (!put.ok()) return HttpResponse::FromError(put.error());
     NoteWrite(henv);
+    henv.RefreshCodeVersion();
     r = HttpResponse::JsonBody(put->created ? 201 : 200, docs::MetaToJson(put->meta));
     r.set_header("ETag", put->meta.etag);
   } else if (method == "DELETE") {
@@ -167,6 +169,7 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
     if (!deleted.ok()) return HttpResponse::FromError(deleted.error());
     if (!*deleted) return HttpResponse::ErrorBody(404, "not_found", "no document " + id);
     NoteWrite(henv);
+    henv.RefreshCodeVersion();
     r = Json200(Json::MakeObject({{"deleted", id}}));
   } else {
     return MethodNotAllowed("GET, HEAD, PUT, POST, DELETE");

@@ -132,6 +132,10 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { return SetBool(c.trust_proxy, v); }},
     {"drain_timeout_ms", "MS", "on SIGTERM, how long in-flight requests may finish (default 10000)",
      [](Config& c, const std::string& v) { return SetInt(c.drain_timeout_ms, v, 0, 3600000); }},
+    {"js_memory_mb", "MB", "memory for all JavaScript runtimes; idle ones are evicted beyond it (default 1024)",
+     [](Config& c, const std::string& v) { return SetInt(c.js_memory_mb, v, 16, 1048576); }},
+    {"js_workers_per_henv", "N", "JavaScript requests one henv may run at once (default 4)",
+     [](Config& c, const std::string& v) { return SetInt(c.js_workers_per_henv, v, 1, 256); }},
     {"new_token", "TOKEN", "require this Bearer token for POST /new (no open signup)",
      [](Config& c, const std::string& v) -> std::string {
        if (v.size() < 16) return "must be at least 16 characters";

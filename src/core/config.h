@@ -36,6 +36,8 @@ struct Config {
   bool trust_proxy = false;             // honour X-Forwarded-Host/-For/-Proto
   int drain_timeout_ms = 10000;         // SIGTERM: how long in-flight requests may take
   std::string new_token;                // when set, POST /new requires it as a Bearer token
+  int js_memory_mb = 1024;              // all JS runtimes together; idle ones are evicted beyond it
+  int js_workers_per_henv = 4;          // concurrent JS requests per henv (others wait)
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
 };

@@ -19,6 +19,7 @@ Error SqlError(int code, std::string_view message) {
     case SQLITE_TOOBIG:
     case SQLITE_AUTH: return Error{"sql_error", msg, 400};
     case SQLITE_READONLY: return Error{"read_only", msg, 403};
+    case SQLITE_INTERRUPT: return Error{"interrupted", "the query ran past the request's deadline", 504};
     case SQLITE_MISUSE:
       assert(false && "SQLITE_MISUSE: a bug in HBF's use of SQLite");
       return Error{"db_error", msg, 500};
@@ -30,6 +31,22 @@ namespace {
 
 Error LastError(sqlite3* db, int code) {
   return SqlError(code, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+}
+
+// True when `sql` holds no statement: only whitespace, semicolons, comments.
+bool CompilesToNothing(sqlite3* db, const char* sql) {
+  while (sql != nullptr && *sql != '\0') {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, &tail);
+    if (rc != SQLITE_OK || stmt != nullptr) {
+      sqlite3_finalize(stmt);
+      return false;
+    }
+    if (tail == sql) break;
+    sql = tail;
+  }
+  return true;
 }
 
 }  // namespace
@@ -179,7 +196,8 @@ Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
       cache_size_(other.cache_size_),
-      cache_(std::move(other.cache_)) {
+      cache_(std::move(other.cache_)),
+      deadline_(std::move(other.deadline_)) {
   other.cache_.clear();
 }
 
@@ -190,6 +208,7 @@ Database& Database::operator=(Database&& other) noexcept {
     path_ = std::move(other.path_);
     cache_size_ = other.cache_size_;
     cache_ = std::move(other.cache_);
+    deadline_ = std::move(other.deadline_);
     other.cache_.clear();
   }
   return *this;
@@ -259,7 +278,7 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   if (stmt == nullptr) return Error{"sql_error", "empty SQL statement", 400};
   if (tail != nullptr && *tail != '\0') {
     std::string_view rest(tail);
-    if (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos) {
+    if (rest.find_first_not_of(" \t\r\n;") != std::string_view::npos && !CompilesToNothing(db_, tail)) {
       sqlite3_finalize(stmt);
       return Error{"sql_error", "only one SQL statement may be run at a time", 400};
     }
@@ -282,6 +301,53 @@ void Database::ReturnToCache(std::string sql, sqlite3_stmt* stmt) {
   }
   cache_.emplace(std::move(sql), stmt);
 }
+
+namespace {
+
+int ScriptAuthorizer(void*, int action, const char* arg1, const char* arg2, const char*, const char*) {
+  switch (action) {
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+      return SQLITE_DENY;
+    case SQLITE_PRAGMA: {
+      if (arg2 == nullptr) return SQLITE_OK;  // reading a pragma
+      std::string_view name = arg1 != nullptr ? arg1 : "";
+      if (name == "foreign_keys" || name == "defer_foreign_keys" || name == "recursive_triggers") return SQLITE_OK;
+      return SQLITE_DENY;
+    }
+    case SQLITE_FUNCTION:
+      if (arg2 != nullptr && std::string_view(arg2) == "fts3_tokenizer") return SQLITE_DENY;
+      return SQLITE_OK;
+    default:
+      return SQLITE_OK;
+  }
+}
+
+}  // namespace
+
+void Database::EnableScriptSandbox() {
+  sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  sqlite3_set_authorizer(db_, &ScriptAuthorizer, nullptr);
+  // Statements prepared before the authorizer existed were not checked.
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  cache_.clear();
+}
+
+void Database::SetDeadline(std::chrono::steady_clock::time_point deadline) {
+  if (!deadline_) deadline_ = std::make_unique<std::chrono::steady_clock::time_point>();
+  *deadline_ = deadline;
+  sqlite3_progress_handler(
+      db_, 4000,
+      [](void* p) -> int { return std::chrono::steady_clock::now() > *static_cast<std::chrono::steady_clock::time_point*>(p) ? 1 : 0; },
+      deadline_.get());
+}
+
+void Database::ClearDeadline() { sqlite3_progress_handler(db_, 0, nullptr, nullptr); }
+
+int64_t Database::TotalChanges() const { return sqlite3_total_changes64(db_); }
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int64_t Database::Changes() const { return sqlite3_changes64(db_); }

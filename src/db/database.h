@@ -16,6 +16,7 @@
 // objects may be used concurrently, also on the same file.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -119,9 +120,20 @@ class Database {
   // Convenience: the first column of the first row, or nullopt when no row.
   Result<std::optional<Value>> QueryValue(std::string_view sql, const std::vector<Value>& params = {});
 
-  // The raw handle, for the few adapters that need SQLite features directly
-  // (e.g. the JS layer's authorizer). Owned by this object.
-  sqlite3* raw() const { return db_; }
+  // Restricts this connection to what a tenant's script may do: no ATTACH
+  // or DETACH (so no other file - and no other henv - is reachable, which
+  // also rules out VACUUM INTO), no extension loading, no PRAGMA assignments
+  // except a few harmless ones, no fts3_tokenizer(). Reading and writing the
+  // henv's own tables is allowed. Irreversible for the connection.
+  void EnableScriptSandbox();
+
+  // While set, a statement still running at `deadline` is interrupted (its
+  // step fails with code "interrupted"). Checked every few thousand VM steps.
+  void SetDeadline(std::chrono::steady_clock::time_point deadline);
+  void ClearDeadline();
+
+  // Total rows changed through this connection since it opened.
+  int64_t TotalChanges() const;
 
  private:
   friend class Statement;
@@ -133,6 +145,8 @@ class Database {
   std::string path_;
   size_t cache_size_ = 64;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // idle prepared statements
+  // Heap-allocated so the progress handler's pointer survives moves.
+  std::unique_ptr<std::chrono::steady_clock::time_point> deadline_;
 };
 
 // Runs a transaction: BEGIN IMMEDIATE on construction (writers queue here,

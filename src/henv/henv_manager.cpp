@@ -36,8 +36,20 @@ void RemoveQuietly(const std::string& path) {
 
 std::atomic<int> Henv::live_count_{0};
 
-Henv::Henv(std::string hash, db::Database db) : hash_(std::move(hash)), db_(std::move(db)) {
+Henv::Henv(std::string hash, db::Database db) : hash_(std::move(hash)), path_(db.path()), db_(std::move(db)) {
   live_count_.fetch_add(1, std::memory_order_relaxed);
+  RefreshCodeVersion(db_);
+}
+
+void Henv::RefreshCodeVersion(db::Database& db) {
+  auto v = db.QueryValue("SELECT CAST(value AS INTEGER) FROM _hbf_config WHERE key = 'code_version'");
+  if (v.ok() && v->has_value() && std::holds_alternative<int64_t>(**v)) {
+    code_version_.store(std::get<int64_t>(**v), std::memory_order_release);
+  }
+}
+
+void Henv::RefreshCodeVersion() {
+  WithDb([this](db::Database& db) { RefreshCodeVersion(db); });
 }
 
 Henv::~Henv() { live_count_.fetch_sub(1, std::memory_order_relaxed); }

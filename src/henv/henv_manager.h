@@ -38,7 +38,7 @@ namespace hbf {
 
 class Henv {
  public:
-  Henv(std::string hash, db::Database db);
+  Henv(std::string hash, db::Database db);  // reads the code version
   ~Henv();
   Henv(const Henv&) = delete;
   Henv& operator=(const Henv&) = delete;
@@ -52,6 +52,18 @@ class Henv {
     return fn(db_);
   }
 
+  // The henv's code version (see schema v4): cached here, re-read from the
+  // database by RefreshCodeVersion() after anything that may have written
+  // code. Readers on any thread see the latest refreshed value.
+  int64_t code_version() const { return code_version_.load(std::memory_order_acquire); }
+  // REQUIRES: the caller holds the henv's database (inside WithDb).
+  void RefreshCodeVersion(db::Database& db);
+  // Takes the database lock itself.
+  void RefreshCodeVersion();
+
+  // The database file, for components that open their own connections.
+  const std::string& database_path() const { return path_; }
+
   // Coalesces activity stamps: true at most once per `interval` seconds,
   // for the caller to write last_activity_ts (no write per request).
   bool ShouldStampActivity(int64_t now_unix, int64_t interval = 60);
@@ -61,6 +73,8 @@ class Henv {
 
  private:
   const std::string hash_;  // constant after construction
+  const std::string path_;  // constant after construction
+  std::atomic<int64_t> code_version_{0};
   std::mutex mu_;
   db::Database db_;  // guarded by mu_
   std::atomic<int64_t> last_activity_stamp_{0};

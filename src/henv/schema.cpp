@@ -199,10 +199,31 @@ CREATE TRIGGER documents_fts_after_delete AFTER DELETE ON documents BEGIN
 END;
 )sql";
 
+// v4: the code version. Any change to a document under _system/ or modules/
+// (the henv's code) bumps it, however the change was made (API or a
+// script's own SQL), so JavaScript workers know to reload.
+constexpr const char* kSchemaV4 = R"sql(
+INSERT INTO _hbf_config (key, value, description) VALUES
+    ('code_version', '0', 'Bumped whenever _system/ or modules/ documents change');
+CREATE TRIGGER documents_code_version_insert AFTER INSERT ON documents
+WHEN new.path GLOB '_system/*' OR new.path GLOB 'modules/*' BEGIN
+    UPDATE _hbf_config SET value = CAST(value AS INTEGER) + 1 WHERE key = 'code_version';
+END;
+CREATE TRIGGER documents_code_version_update AFTER UPDATE ON documents
+WHEN old.path GLOB '_system/*' OR old.path GLOB 'modules/*' OR new.path GLOB '_system/*' OR new.path GLOB 'modules/*' BEGIN
+    UPDATE _hbf_config SET value = CAST(value AS INTEGER) + 1 WHERE key = 'code_version';
+END;
+CREATE TRIGGER documents_code_version_delete AFTER DELETE ON documents
+WHEN old.path GLOB '_system/*' OR old.path GLOB 'modules/*' BEGIN
+    UPDATE _hbf_config SET value = CAST(value AS INTEGER) + 1 WHERE key = 'code_version';
+END;
+)sql";
+
 const Migration kMigrations[] = {
     {1, "Initial schema: document graph + HBF system tables + exact FTS5 index", kSchemaV1},
     {2, "Per-henv JWT signing keys; last activity", kSchemaV2},
     {3, "Documents with gzip copies, graph nodes and an exact FTS5 index", kSchemaV3},
+    {4, "Code version bumped by changes to _system/ and modules/", kSchemaV4},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);
 
@@ -228,6 +249,9 @@ Status Migrate(db::Database& db, int target) {
   }
   for (const auto& m : kMigrations) {
     if (m.version > target) break;
+    // Already applied: no write lock needed (an up-to-date henv must open
+    // without waiting for a writer on another connection).
+    if (m.version <= *current) continue;
     // Re-read inside the write lock: another connection may have migrated.
     auto tx = db::Transaction::Begin(db);
     if (!tx.ok()) return tx.error();

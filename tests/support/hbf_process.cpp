@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <regex>
 
 namespace hbf::test {
 namespace {
@@ -164,14 +163,22 @@ bool HbfProcess::Start(std::chrono::milliseconds timeout) {
     ::close(stderr_fd_);
   });
 
-  static const std::regex kListening(R"(listening on http://\S+:(\d+))");
+  // "... listening on http://127.0.0.1:PORT (..."
+  auto find_port = [](const std::string& logs) -> int {
+    size_t at = logs.find("listening on http://");
+    if (at == std::string::npos) return -1;
+    size_t end = logs.find(' ', at + 20);
+    if (end == std::string::npos) return -1;
+    size_t colon = logs.rfind(':', end);
+    if (colon == std::string::npos || colon < at) return -1;
+    return std::atoi(logs.substr(colon + 1, end - colon - 1).c_str());
+  };
   auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     {
       std::lock_guard lock(mu_);
-      std::smatch m;
-      if (std::regex_search(logs_, m, kListening)) {
-        port_ = static_cast<uint16_t>(std::stoi(m[1].str()));
+      if (int p = find_port(logs_); p > 0) {
+        port_ = static_cast<uint16_t>(p);
         return true;
       }
     }

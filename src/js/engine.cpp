@@ -1,0 +1,178 @@
+#include "js/engine.h"
+
+#include "core/log.h"
+#include "js/worker.h"
+
+namespace hbf::js {
+namespace {
+using Clock = std::chrono::steady_clock;
+}
+
+JsEngine::JsEngine(EngineOptions options) : options_(options) {}
+
+JsEngine::~JsEngine() { DropIdleWorkers(); }
+
+HenvPool& JsEngine::PoolFor(const std::string& hash) {
+  std::lock_guard lock(mu_);
+  auto& slot = pools_[hash];
+  if (!slot) {
+    slot = std::make_unique<HenvPool>();
+    slot->hash = hash;
+  }
+  return *slot;
+}
+
+ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptRequest& request) {
+  HenvPool& pool = PoolFor(henv.hash());
+  const int64_t version = henv.code_version();
+
+  // Is there a router at this version? Asked once per version.
+  bool check_router;
+  {
+    std::lock_guard lock(mu_);
+    check_router = pool.router_checked_version != version;
+  }
+  if (check_router) {
+    bool exists = henv.WithDb([](db::Database& db) {
+      auto v = db.QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
+      return v.ok() && v->has_value();
+    });
+    std::lock_guard lock(mu_);
+    pool.router_checked_version = version;
+    pool.has_router = exists;
+  }
+
+  std::vector<std::unique_ptr<Worker>> stale;  // destroyed outside the lock
+  std::unique_ptr<Worker> worker;
+  bool create = false;
+  {
+    std::unique_lock lock(mu_);
+    if (!pool.has_router) return ScriptResult{};
+    if (pool.broken_version == version) {
+      ScriptResult r;
+      r.kind = ScriptResult::Kind::kError;
+      r.error = pool.broken_failure;
+      return r;
+    }
+    const auto give_up_at = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
+    for (;;) {
+      // Idle workers of an older version will never run again.
+      for (auto it = pool.idle.begin(); it != pool.idle.end();) {
+        if ((*it)->code_version() != version) {
+          idle_lru_.erase((*it)->lru_position);
+          stale.push_back(std::move(*it));
+          --workers_;
+          it = pool.idle.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (!pool.idle.empty()) {
+        worker = std::move(pool.idle.back());
+        pool.idle.pop_back();
+        idle_lru_.erase(worker->lru_position);
+        ++pool.busy;
+        break;
+      }
+      if (pool.busy < options_.max_workers_per_henv) {
+        ++pool.busy;
+        create = true;
+        break;
+      }
+      if (pool.available.wait_until(lock, give_up_at) == std::cv_status::timeout) {
+        ScriptResult r;
+        r.kind = ScriptResult::Kind::kError;
+        r.error.code = "script_busy";
+        r.error.http_status = 503;
+        r.error.message = "this app is busy; retry shortly";
+        return r;
+      }
+    }
+  }
+  stale.clear();
+
+  if (create) {
+    ScriptResult::Failure failure;
+    worker = Worker::Create(henv, pool, version, limits, failure);
+    if (!worker) {
+      std::lock_guard lock(mu_);
+      --pool.busy;
+      pool.available.notify_one();
+      if (failure.code == "script_error") {
+        // A router that fails to load fails the same way every time: remember
+        // it until the code changes instead of building a runtime per request.
+        pool.broken_version = version;
+        pool.broken_failure = failure;
+      }
+      Log(LogLevel::kError, "router.js failed to load: " + failure.message +
+                                (failure.stack.empty() ? "" : " | " + failure.stack), henv.hash());
+      ScriptResult r;
+      r.kind = ScriptResult::Kind::kError;
+      r.error = failure;
+      return r;
+    }
+    std::lock_guard lock(mu_);
+    ++workers_;
+  }
+
+  ScriptResult result = worker->Dispatch(request, limits);
+  if (result.wrote_database) henv.RefreshCodeVersion();
+  CheckIn(pool, std::move(worker));
+  return result;
+}
+
+void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
+  std::vector<std::unique_ptr<Worker>> dropped;  // destroyed outside the lock
+  {
+    std::lock_guard lock(mu_);
+    --pool.busy;
+    if (worker->reusable() && worker->code_version() >= pool.router_checked_version) {
+      idle_lru_.push_front(worker.get());
+      worker->lru_position = idle_lru_.begin();
+      pool.idle.push_back(std::move(worker));
+    } else {
+      dropped.push_back(std::move(worker));
+    }
+    EvictOverBudgetLocked(dropped);
+    workers_ -= static_cast<int>(dropped.size());
+    pool.available.notify_one();
+  }
+}
+
+void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) {
+  int64_t total = TotalJsMemory();
+  for (const auto& w : out) total -= w->memory_bytes();
+  while (total > options_.memory_budget_bytes && !idle_lru_.empty()) {
+    Worker* victim = idle_lru_.back();
+    idle_lru_.pop_back();
+    auto& idle = victim->pool().idle;
+    for (auto it = idle.begin(); it != idle.end(); ++it) {
+      if (it->get() == victim) {
+        total -= victim->memory_bytes();
+        out.push_back(std::move(*it));
+        idle.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+JsEngine::Stats JsEngine::stats() const {
+  std::lock_guard lock(mu_);
+  return Stats{workers_, static_cast<int>(idle_lru_.size()), TotalJsMemory()};
+}
+
+void JsEngine::DropIdleWorkers() {
+  std::vector<std::unique_ptr<Worker>> dropped;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [hash, pool] : pools_) {
+      for (auto& w : pool->idle) dropped.push_back(std::move(w));
+      pool->idle.clear();
+    }
+    idle_lru_.clear();
+    workers_ -= static_cast<int>(dropped.size());
+  }
+}
+
+}  // namespace hbf::js

@@ -1,0 +1,121 @@
+// The JavaScript engine: runs a henv's `_system/router.js` for a request in a
+// sandboxed QuickJS runtime. The QuickJS adapter lives in src/js only.
+//
+// Workers. A worker is one QuickJS runtime + context + its own SQLite
+// connection to the henv's file (sandboxed: no ATTACH, so no other file is
+// reachable), with the henv's router module loaded for one code version.
+// Workers are pooled per henv and reused across requests: nothing on the hot
+// path creates a context or compiles source. Module bytecode is cached per
+// henv (keyed by document id + ETag) and built-in modules are compiled once
+// per process, so even a new worker only deserialises bytecode.
+//
+// Live reload. Every change to a document under _system/ or modules/ bumps
+// the henv's code version (schema v4). A request takes a worker of the
+// current version; idle workers of older versions are dropped; in-flight
+// requests finish on the code they started with. Module-level state lives as
+// long as its worker, as in Workers isolates: never rely on it surviving.
+//
+// Limits. Each runtime has a heap limit and a stack limit; each request a
+// deadline enforced by QuickJS's interrupt handler (and SQLite's progress
+// handler inside queries). A worker that hit a limit is destroyed; nothing
+// else is affected. At most `max_workers_per_henv` run at once for a henv
+// (others wait, bounded by the deadline); idle workers are evicted least
+// recently used across all henvs when the total JS memory exceeds the budget.
+//
+// Thread safety: Run() is called concurrently from HTTP worker threads. A
+// worker is used by one thread at a time (checked out), and QuickJS is told
+// which thread's stack it is on at each checkout.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/json.h"
+#include "henv/henv_manager.h"
+#include "http/http_types.h"
+
+namespace hbf::js {
+
+struct ScriptLimits {
+  int64_t memory_bytes = 64 << 20;  // per runtime
+  int timeout_ms = 5000;            // per request
+  size_t stack_bytes = 1 << 20;     // JS stack per runtime
+};
+
+struct ScriptRequest {
+  std::string method;
+  std::string url;    // path + query, percent-encoded
+  std::string path;   // percent-encoded
+  std::string query;  // raw, without '?'
+  HeaderList headers;  // lower-case names
+  std::string body;
+  std::string ip;
+  std::string protocol;  // "http" | "https"
+  std::string hostname;
+  Json user;  // the authenticated user, or null
+};
+
+struct ScriptResult {
+  enum class Kind {
+    kNotHandled,  // no router, or no route matched: serve documents
+    kResponse,    // `response` is what the script answered
+    kError,       // the script failed: see `error`
+  };
+  Kind kind = Kind::kNotHandled;
+  HttpResponse response;
+  struct Failure {
+    std::string code;      // script_error | script_timeout | script_memory | script_no_response | script_busy
+    int http_status = 500;
+    std::string message;   // safe to show (sanitised)
+    std::string location;  // "file:line:col" of the failure when known
+    std::string stack;     // for the log only
+  } error;
+  bool wrote_database = false;  // the request changed rows (callers refresh code versions)
+};
+
+struct EngineOptions {
+  int64_t memory_budget_bytes = int64_t{1} << 30;  // all runtimes together (--js_memory_mb)
+  int max_workers_per_henv = 4;                    // concurrent requests per henv (--js_workers_per_henv)
+};
+
+class Worker;
+struct HenvPool;
+
+class JsEngine {
+ public:
+  explicit JsEngine(EngineOptions options);
+  ~JsEngine();
+  JsEngine(const JsEngine&) = delete;
+  JsEngine& operator=(const JsEngine&) = delete;
+
+  ScriptResult Run(Henv& henv, const ScriptLimits& limits, const ScriptRequest& request);
+
+  struct Stats {
+    int workers = 0;       // alive (idle + busy)
+    int idle_workers = 0;
+    int64_t memory_bytes = 0;  // allocated by all runtimes
+  };
+  Stats stats() const;
+
+  // Drops every idle worker (tests, shutdown).
+  void DropIdleWorkers();
+
+ private:
+  HenvPool& PoolFor(const std::string& hash);
+  void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker);
+  void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
+
+  const EngineOptions options_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by mu_
+  std::list<Worker*> idle_lru_;  // guarded by mu_; front = most recently used
+  int workers_ = 0;              // guarded by mu_
+};
+
+}  // namespace hbf::js

@@ -1,0 +1,1005 @@
+#include "js/worker.h"
+
+#include <malloc.h>
+
+#include <cmath>
+#include <cstring>
+#include <string_view>
+
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "js/builtin_sources.h"
+
+namespace hbf::js {
+
+// Gives the C callbacks below access to Worker's private state.
+struct WorkerAccess {
+  static Worker* From(JSContext* ctx) { return static_cast<Worker*>(JS_GetContextOpaque(ctx)); }
+  static db::Database& Db(Worker& w) { return *w.db_; }
+  static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
+  static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
+  static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ------------------------------------------------------------- allocator
+// QuickJS's allocator hooks, with the bytes of each runtime counted in its
+// Worker::Memory so the engine can read them in O(1).
+constexpr size_t kAllocOverhead = 8;
+std::atomic<int64_t> g_total_bytes{0};  // every runtime's bytes, for the engine's budget
+
+void Account(JSMallocState* s, int64_t delta) {
+  static_cast<Worker::Memory*>(s->opaque)->bytes.fetch_add(delta, std::memory_order_relaxed);
+  g_total_bytes.fetch_add(delta, std::memory_order_relaxed);
+}
+
+void* HbfMalloc(JSMallocState* s, size_t size) {
+  if (s->malloc_size + size > s->malloc_limit) return nullptr;
+  void* p = std::malloc(size);
+  if (p == nullptr) return nullptr;
+  size_t n = malloc_usable_size(p) + kAllocOverhead;
+  s->malloc_count++;
+  s->malloc_size += n;
+  Account(s, static_cast<int64_t>(n));
+  return p;
+}
+
+void HbfFree(JSMallocState* s, void* p) {
+  if (p == nullptr) return;
+  size_t n = malloc_usable_size(p) + kAllocOverhead;
+  s->malloc_count--;
+  s->malloc_size -= n;
+  Account(s, -static_cast<int64_t>(n));
+  std::free(p);
+}
+
+void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
+  if (p == nullptr) return size == 0 ? nullptr : HbfMalloc(s, size);
+  if (size == 0) {
+    HbfFree(s, p);
+    return nullptr;
+  }
+  size_t old = malloc_usable_size(p);
+  if (s->malloc_size + size - old > s->malloc_limit) return nullptr;
+  void* q = std::realloc(p, size);
+  if (q == nullptr) return nullptr;
+  size_t now = malloc_usable_size(q);
+  s->malloc_size += now;
+  s->malloc_size -= old;
+  Account(s, static_cast<int64_t>(now) - static_cast<int64_t>(old));
+  return q;
+}
+
+size_t HbfUsableSize(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
+
+const JSMallocFunctions kMallocFunctions = {HbfMalloc, HbfFree, HbfRealloc, HbfUsableSize};
+
+// ----------------------------------------------------------------- values
+
+JSValue Undefined() {
+  JSValue v;
+  v.u.int32 = 0;
+  v.tag = JS_TAG_UNDEFINED;
+  return v;
+}
+
+JSValue Null() {
+  JSValue v;
+  v.u.int32 = 0;
+  v.tag = JS_TAG_NULL;
+  return v;
+}
+
+// Owns one JSValue for the lifetime of a C++ scope.
+class Scoped {
+ public:
+  Scoped(JSContext* ctx, JSValue v) : ctx_(ctx), v_(v) {}
+  ~Scoped() { JS_FreeValue(ctx_, v_); }
+  Scoped(const Scoped&) = delete;
+  Scoped& operator=(const Scoped&) = delete;
+  JSValue get() const { return v_; }
+  JSValue release() {
+    JSValue v = v_;
+    v_ = Undefined();
+    return v;
+  }
+
+ private:
+  JSContext* ctx_;
+  JSValue v_;
+};
+
+std::string ToStdString(JSContext* ctx, JSValueConst v) {
+  size_t len = 0;
+  const char* s = JS_ToCStringLen(ctx, &len, v);
+  if (s == nullptr) return {};
+  std::string out(s, len);
+  JS_FreeCString(ctx, s);
+  return out;
+}
+
+std::string PropString(JSContext* ctx, JSValueConst obj, const char* name) {
+  Scoped v(ctx, JS_GetPropertyStr(ctx, obj, name));
+  if (JS_IsUndefined(v.get()) || JS_IsNull(v.get())) return {};
+  return ToStdString(ctx, v.get());
+}
+
+// Bytes of an ArrayBuffer or any typed array / DataView; false otherwise.
+bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out) {
+  size_t size = 0;
+  if (uint8_t* buf = JS_GetArrayBuffer(ctx, &size, v); buf != nullptr) {
+    out.assign(reinterpret_cast<const char*>(buf), size);
+    return true;
+  }
+  JS_FreeValue(ctx, JS_GetException(ctx));  // not an ArrayBuffer: clear the TypeError
+  size_t offset = 0;
+  size_t length = 0;
+  size_t per_element = 0;
+  JSValue buffer = JS_GetTypedArrayBuffer(ctx, v, &offset, &length, &per_element);
+  if (JS_IsException(buffer)) {
+    JS_FreeValue(ctx, JS_GetException(ctx));
+    return false;
+  }
+  uint8_t* base = JS_GetArrayBuffer(ctx, &size, buffer);
+  JS_FreeValue(ctx, buffer);
+  if (base == nullptr) return false;
+  out.assign(reinterpret_cast<const char*>(base + offset), length);
+  return true;
+}
+
+JSValue NewUint8Array(JSContext* ctx, const void* data, size_t size) {
+  JSValue buffer = JS_NewArrayBufferCopy(ctx, static_cast<const uint8_t*>(data), size);
+  if (JS_IsException(buffer)) return buffer;
+  JSValue array = JS_NewTypedArray(ctx, 1, &buffer, JS_TYPED_ARRAY_UINT8);
+  JS_FreeValue(ctx, buffer);
+  return array;
+}
+
+bool IsPlainObject(JSContext* ctx, JSValueConst v) {
+  if (!JS_IsObject(v) || JS_IsArray(ctx, v) || JS_IsFunction(ctx, v)) return false;
+  std::string ignored;
+  return !BytesOf(ctx, v, ignored);
+}
+
+// JS value -> SQL value. Throws (returns false) for unsupported types.
+bool ToSqlValue(JSContext* ctx, JSValueConst v, db::Value& out) {
+  int tag = JS_VALUE_GET_TAG(v);
+  if (JS_IsUndefined(v) || JS_IsNull(v)) {
+    out = db::Null{};
+  } else if (JS_IsBool(v)) {
+    out = int64_t{JS_ToBool(ctx, v) ? 1 : 0};
+  } else if (tag == JS_TAG_INT) {
+    out = int64_t{JS_VALUE_GET_INT(v)};
+  } else if (JS_IsNumber(v)) {
+    double d = 0;
+    JS_ToFloat64(ctx, &d, v);
+    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) <= 9007199254740991.0) {
+      out = static_cast<int64_t>(d);
+    } else {
+      out = d;
+    }
+  } else if (JS_IsBigInt(ctx, v)) {
+    int64_t i = 0;
+    if (JS_ToBigInt64(ctx, &i, v) < 0) return false;
+    out = i;
+  } else if (JS_IsString(v)) {
+    out = ToStdString(ctx, v);
+  } else {
+    std::string bytes;
+    if (!BytesOf(ctx, v, bytes)) {
+      JS_ThrowTypeError(ctx, "unsupported SQL parameter type (use null, boolean, number, bigint, string or bytes; "
+                             "JSON.stringify objects)");
+      return false;
+    }
+    out = db::Blob(bytes.begin(), bytes.end());
+  }
+  return true;
+}
+
+JSValue FromSqlValue(JSContext* ctx, const db::Statement& stmt, int column) {
+  db::Value v = stmt.Column(column);
+  switch (v.index()) {
+    case 1: {
+      int64_t i = std::get<int64_t>(v);
+      if (i >= -9007199254740991LL && i <= 9007199254740991LL) return JS_NewInt64(ctx, i);
+      return JS_NewBigInt64(ctx, i);
+    }
+    case 2: return JS_NewFloat64(ctx, std::get<double>(v));
+    case 3: {
+      const auto& s = std::get<std::string>(v);
+      return JS_NewStringLen(ctx, s.data(), s.size());
+    }
+    case 4: {
+      const auto& b = std::get<db::Blob>(v);
+      return NewUint8Array(ctx, b.data(), b.size());
+    }
+    default: return Null();
+  }
+}
+
+// Throws a plain Error (what SQLite failures look like to scripts).
+JSValue ThrowError(JSContext* ctx, const std::string& message) {
+  JSValue err = JS_NewError(ctx);
+  JS_SetPropertyStr(ctx, err, "message", JS_NewStringLen(ctx, message.data(), message.size()));
+  return JS_Throw(ctx, err);
+}
+
+JSValue ThrowSqlError(JSContext* ctx, const Error& e) { return ThrowError(ctx, e.message); }
+
+// The uncatchable error QuickJS raises when the interrupt handler fires.
+bool IsInterrupted(JSContext* ctx, JSValueConst exc) {
+  return JS_IsError(ctx, exc) && PropString(ctx, exc, "name") == "InternalError" &&
+         PropString(ctx, exc, "message") == "interrupted";
+}
+
+// Binds argv[1] (array, object or absent) to `stmt`.
+bool BindParams(JSContext* ctx, db::Statement& stmt, JSValueConst params) {
+  const int expected = stmt.ParameterCount();
+  if (JS_IsUndefined(params) || JS_IsNull(params)) return true;
+  if (JS_IsArray(ctx, params)) {
+    int64_t length = 0;
+    Scoped len(ctx, JS_GetPropertyStr(ctx, params, "length"));
+    JS_ToInt64(ctx, &length, len.get());
+    if (length != expected) {
+      JS_ThrowRangeError(ctx, "the statement takes %d parameter(s) but %lld were given", expected,
+                         static_cast<long long>(length));
+      return false;
+    }
+    for (int i = 0; i < expected; ++i) {
+      Scoped item(ctx, JS_GetPropertyUint32(ctx, params, static_cast<uint32_t>(i)));
+      db::Value value;
+      if (!ToSqlValue(ctx, item.get(), value)) return false;
+      stmt.Bind(i + 1, value);
+    }
+    return true;
+  }
+  if (!IsPlainObject(ctx, params)) {
+    JS_ThrowTypeError(ctx, "SQL parameters must be an array (positional) or an object (named)");
+    return false;
+  }
+  for (int i = 1; i <= expected; ++i) {
+    std::string name = stmt.ParameterName(i);
+    if (name.empty()) {
+      JS_ThrowTypeError(ctx, "the statement uses '?' parameters: pass an array");
+      return false;
+    }
+    Scoped value_js(ctx, JS_GetPropertyStr(ctx, params, name.c_str() + 1));
+    JSValue lookup = value_js.get();
+    Scoped prefixed(ctx, JS_IsUndefined(lookup) ? JS_GetPropertyStr(ctx, params, name.c_str()) : Undefined());
+    if (JS_IsUndefined(lookup)) lookup = prefixed.get();
+    if (JS_IsUndefined(lookup)) {
+      JS_ThrowTypeError(ctx, "missing value for SQL parameter %s", name.c_str());
+      return false;
+    }
+    db::Value value;
+    if (!ToSqlValue(ctx, lookup, value)) return false;
+    stmt.Bind(i, value);
+  }
+  return true;
+}
+
+JSValue RowObject(JSContext* ctx, const db::Statement& stmt, const std::vector<JSAtom>& names) {
+  JSValue row = JS_NewObject(ctx);
+  for (size_t c = 0; c < names.size(); ++c) {
+    JS_SetProperty(ctx, row, names[c], FromSqlValue(ctx, stmt, static_cast<int>(c)));
+  }
+  return row;
+}
+
+enum class DbMode { kQuery, kGet, kExecute };
+
+bool LooksLikeInsert(std::string_view sql) {
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  auto starts = [&](std::string_view word) {
+    if (sql.size() < word.size()) return false;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (std::toupper(static_cast<unsigned char>(sql[i])) != word[i]) return false;
+    }
+    return true;
+  };
+  return starts("INSERT") || starts("REPLACE") || starts("WITH");
+}
+
+JSValue DbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
+  Worker* w = WorkerAccess::From(ctx);
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "SQL must be a string");
+  std::string sql = ToStdString(ctx, argv[0]);
+  db::Database& db = WorkerAccess::Db(*w);
+  auto stmt = db.Prepare(sql);
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  if (!BindParams(ctx, *stmt, argc > 1 ? argv[1] : Undefined())) return JS_EXCEPTION;
+
+  if (mode == DbMode::kExecute) {
+    if (auto s = stmt->Run(); !s.ok()) return ThrowSqlError(ctx, s.error());
+    JSValue result = JS_NewObject(ctx);
+    int64_t changes = db.Changes();
+    JS_SetPropertyStr(ctx, result, "rows_affected", JS_NewInt64(ctx, changes));
+    int64_t id = db.LastInsertRowId();
+    JS_SetPropertyStr(ctx, result, "last_insert_id",
+                      changes > 0 && LooksLikeInsert(sql)
+                          ? (std::llabs(id) <= 9007199254740991LL ? JS_NewInt64(ctx, id) : JS_NewBigInt64(ctx, id))
+                          : Null());
+    return result;
+  }
+
+  std::vector<JSAtom> names;
+  const int columns = stmt->ColumnCount();
+  names.reserve(static_cast<size_t>(columns));
+  for (int c = 0; c < columns; ++c) names.push_back(JS_NewAtom(ctx, stmt->ColumnName(c).c_str()));
+  auto free_names = [&] {
+    for (JSAtom a : names) JS_FreeAtom(ctx, a);
+  };
+
+  if (mode == DbMode::kGet) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      free_names();
+      return ThrowSqlError(ctx, row.error());
+    }
+    JSValue out = *row ? RowObject(ctx, *stmt, names) : Null();
+    free_names();
+    return out;
+  }
+  JSValue rows = JS_NewArray(ctx);
+  uint32_t index = 0;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      free_names();
+      JS_FreeValue(ctx, rows);
+      return ThrowSqlError(ctx, row.error());
+    }
+    if (!*row) break;
+    JS_SetPropertyUint32(ctx, rows, index++, RowObject(ctx, *stmt, names));
+  }
+  free_names();
+  return rows;
+}
+
+JSValue NativeDbQuery(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return DbRun(ctx, argc, argv, DbMode::kQuery);
+}
+JSValue NativeDbGet(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return DbRun(ctx, argc, argv, DbMode::kGet);
+}
+JSValue NativeDbExecute(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return DbRun(ctx, argc, argv, DbMode::kExecute);
+}
+
+JSValue NativeDbExec(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "SQL must be a string");
+  std::string sql = ToStdString(ctx, argv[0]);
+  // Only transaction control goes through here (hbf:db's transaction()).
+  std::string upper;
+  for (char c : sql) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const bool allowed = upper.rfind("BEGIN", 0) == 0 || upper == "COMMIT" || upper == "ROLLBACK" ||
+                       upper.rfind("SAVEPOINT ", 0) == 0 || upper.rfind("RELEASE ", 0) == 0 ||
+                       upper.rfind("ROLLBACK TO ", 0) == 0;
+  if (!allowed || sql.find(';') != std::string::npos) {
+    return JS_ThrowTypeError(ctx, "dbExec runs transaction control only");
+  }
+  if (auto s = WorkerAccess::Db(*WorkerAccess::From(ctx)).Exec(sql); !s.ok()) return ThrowSqlError(ctx, s.error());
+  return Undefined();
+}
+
+JSValue NativeDbInTransaction(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  return JS_NewBool(ctx, WorkerAccess::Db(*WorkerAccess::From(ctx)).InTransaction());
+}
+
+JSValue NativeLog(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string level = argc > 0 ? ToStdString(ctx, argv[0]) : "info";
+  std::string message = argc > 1 ? ToStdString(ctx, argv[1]) : "";
+  if (message.size() > 8192) message.resize(8192);
+  LogLevel lvl = ParseLogLevel(level).value_or(LogLevel::kInfo);
+  Log(lvl, "console: " + message, WorkerAccess::HenvHash(*WorkerAccess::From(ctx)));
+  return Undefined();
+}
+
+bool ArgBytes(JSContext* ctx, int argc, JSValueConst* argv, int i, std::string& out) {
+  if (i >= argc) {
+    JS_ThrowTypeError(ctx, "missing argument");
+    return false;
+  }
+  if (JS_IsString(argv[i])) {
+    out = ToStdString(ctx, argv[i]);
+    return true;
+  }
+  if (!BytesOf(ctx, argv[i], out)) {
+    JS_ThrowTypeError(ctx, "expected bytes (Uint8Array or ArrayBuffer)");
+    return false;
+  }
+  return true;
+}
+
+JSValue NativeUtf8Encode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string s = argc > 0 ? ToStdString(ctx, argv[0]) : "";
+  return NewUint8Array(ctx, s.data(), s.size());
+}
+
+JSValue NativeUtf8Decode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string bytes;
+  if (!ArgBytes(ctx, argc, argv, 0, bytes)) return JS_EXCEPTION;
+  const bool fatal = argc > 1 && JS_ToBool(ctx, argv[1]);
+  if (IsValidUtf8(bytes)) return JS_NewStringLen(ctx, bytes.data(), bytes.size());
+  if (fatal) return JS_ThrowTypeError(ctx, "The encoded data was not valid for encoding utf-8");
+  // Replace each invalid sequence with U+FFFD (JSON's encoder does exactly that).
+  std::string repaired;
+  AppendJsonString(repaired, bytes);
+  auto parsed = Json::Parse(repaired);
+  const std::string& text = parsed.ok() ? parsed->as_string() : repaired;
+  return JS_NewStringLen(ctx, text.data(), text.size());
+}
+
+JSValue NativeSha256(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string data;
+  if (!ArgBytes(ctx, argc, argv, 0, data)) return JS_EXCEPTION;
+  auto digest = crypto::Sha256(data);
+  return NewUint8Array(ctx, digest.data(), digest.size());
+}
+
+JSValue NativeHmacSha256(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string key;
+  std::string data;
+  if (!ArgBytes(ctx, argc, argv, 0, key) || !ArgBytes(ctx, argc, argv, 1, data)) return JS_EXCEPTION;
+  auto mac = crypto::HmacSha256(key, data);
+  return NewUint8Array(ctx, mac.data(), mac.size());
+}
+
+JSValue NativeRandomBytes(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  int64_t n = 0;
+  if (argc < 1 || JS_ToInt64(ctx, &n, argv[0]) < 0) return JS_EXCEPTION;
+  if (n < 0 || n > 65536) return JS_ThrowRangeError(ctx, "randomBytes: n must be 0..65536");
+  std::string bytes = crypto::RandomBytes(static_cast<size_t>(n));
+  return NewUint8Array(ctx, bytes.data(), bytes.size());
+}
+
+JSValue NativeBase64Encode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string data;
+  if (!ArgBytes(ctx, argc, argv, 0, data)) return JS_EXCEPTION;
+  const bool url = argc > 1 && JS_ToBool(ctx, argv[1]);
+  std::string out = url ? crypto::Base64UrlEncode(data) : crypto::Base64Encode(data);
+  return JS_NewStringLen(ctx, out.data(), out.size());
+}
+
+JSValue NativeBase64Decode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "base64Decode expects a string");
+  std::string text = ToStdString(ctx, argv[0]);
+  const bool url = argc > 1 && JS_ToBool(ctx, argv[1]);
+  auto decoded = url ? crypto::Base64UrlDecode(text) : crypto::Base64Decode(text);
+  if (!decoded) return JS_ThrowTypeError(ctx, "invalid base64 input");
+  return NewUint8Array(ctx, decoded->data(), decoded->size());
+}
+
+JSValue NativeNow(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return JS_NewFloat64(ctx, ms);
+}
+
+struct NativeFunction {
+  const char* name;
+  JSCFunction* fn;
+  int length;
+};
+constexpr NativeFunction kNativeFunctions[] = {
+    {"dbQuery", NativeDbQuery, 2},         {"dbGet", NativeDbGet, 2},
+    {"dbExecute", NativeDbExecute, 2},     {"dbExec", NativeDbExec, 1},
+    {"dbInTransaction", NativeDbInTransaction, 0},
+    {"log", NativeLog, 2},                 {"utf8Encode", NativeUtf8Encode, 1},
+    {"utf8Decode", NativeUtf8Decode, 2},   {"sha256", NativeSha256, 1},
+    {"hmacSha256", NativeHmacSha256, 2},   {"randomBytes", NativeRandomBytes, 1},
+    {"base64Encode", NativeBase64Encode, 2}, {"base64Decode", NativeBase64Decode, 2},
+    {"now", NativeNow, 0},
+};
+
+int InitNativeModule(JSContext* ctx, JSModuleDef* m) {
+  for (const auto& f : kNativeFunctions) {
+    if (JS_SetModuleExport(ctx, m, f.name, JS_NewCFunction(ctx, f.fn, f.name, f.length)) < 0) return -1;
+  }
+  return 0;
+}
+
+// ------------------------------------------------------- built-in modules
+
+struct BuiltinBytecode {
+  std::unordered_map<std::string, std::vector<uint8_t>> modules;
+  std::string error;  // non-empty when a built-in failed to compile (a bug)
+};
+
+// Compiled once per process, on first use, in a scratch runtime.
+const BuiltinBytecode& Builtins() {
+  static const BuiltinBytecode compiled = [] {
+    BuiltinBytecode out;
+    JSRuntime* rt = JS_NewRuntime();
+    JSContext* ctx = JS_NewContext(rt);
+    for (size_t i = 0; i < kBuiltinSourceCount; ++i) {
+      const BuiltinSource& src = kBuiltinSources[i];
+      JSValue fn = JS_Eval(ctx, src.source, src.size, src.name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+      if (JS_IsException(fn)) {
+        JSValue exc = JS_GetException(ctx);
+        out.error += std::string(src.name) + ": " + ToStdString(ctx, exc) + "; ";
+        JS_FreeValue(ctx, exc);
+        continue;
+      }
+      size_t size = 0;
+      uint8_t* buf = JS_WriteObject(ctx, &size, fn, JS_WRITE_OBJ_BYTECODE);
+      out.modules[src.name] = std::vector<uint8_t>(buf, buf + size);
+      js_free(ctx, buf);
+      JS_FreeValue(ctx, fn);
+    }
+    JS_FreeContext(ctx);
+    JS_FreeRuntime(rt);
+    if (!out.error.empty()) Log(LogLevel::kError, "built-in JavaScript failed to compile: " + out.error);
+    return out;
+  }();
+  return compiled;
+}
+
+// ---------------------------------------------------------- module loader
+
+std::string Dirname(std::string_view id) {
+  auto slash = id.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(id.substr(0, slash + 1));
+}
+
+// Resolves "./x", "../x" and "/x" against the importing document's id.
+// Returns "" when the result would leave the document tree.
+std::string ResolveRelative(std::string_view base, std::string_view name) {
+  std::string joined = name.front() == '/' ? std::string(name.substr(1)) : Dirname(base) + std::string(name);
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t slash = joined.find('/', start);
+    std::string part = joined.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (part == "..") {
+      if (parts.empty()) return {};
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void*) {
+  std::string_view n(name);
+  std::string_view b(base != nullptr ? base : "");
+  std::string resolved;
+  if (n.rfind("hbf:", 0) == 0) {
+    if (n == "hbf:native" && b.rfind("hbf:", 0) != 0) {
+      JS_ThrowReferenceError(ctx, "module 'hbf:native' is internal to HBF");
+      return nullptr;
+    }
+    resolved = std::string(n);
+  } else if (n.rfind("./", 0) == 0 || n.rfind("../", 0) == 0 || n.rfind('/', 0) == 0) {
+    if (b.rfind("hbf:", 0) == 0) {
+      JS_ThrowReferenceError(ctx, "built-in module %s cannot import '%s'", base, name);
+      return nullptr;
+    }
+    resolved = ResolveRelative(b, n);
+    if (resolved.empty()) {
+      JS_ThrowReferenceError(ctx, "cannot import '%s' from '%s': it leaves the henv's documents", name, base);
+      return nullptr;
+    }
+  } else {
+    JS_ThrowReferenceError(ctx, "cannot resolve module '%s' imported from '%s' (use a relative path like './%s')",
+                           name, base, name);
+    return nullptr;
+  }
+  return js_strdup(ctx, resolved.c_str());
+}
+
+JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
+  Worker* worker = static_cast<Worker*>(opaque);
+  std::string_view n(name);
+  if (n == "hbf:native") {
+    JSModuleDef* m = JS_NewCModule(ctx, name, InitNativeModule);
+    if (m == nullptr) return nullptr;
+    for (const auto& f : kNativeFunctions) JS_AddModuleExport(ctx, m, f.name);
+    return m;
+  }
+  const std::vector<uint8_t>* bytecode = nullptr;
+  std::shared_ptr<const std::vector<uint8_t>> cached;
+  if (n.rfind("hbf:", 0) == 0) {
+    const auto& builtins = Builtins();
+    auto it = builtins.modules.find(std::string(n));
+    if (it == builtins.modules.end()) {
+      JS_ThrowReferenceError(ctx, "no built-in module '%s'", name);
+      return nullptr;
+    }
+    bytecode = &it->second;
+  } else {
+    // A document of the henv, compiled once per (id, etag) for all workers.
+    db::Database& db = WorkerAccess::Db(*worker);
+    auto stmt = db.Prepare("SELECT content, etag FROM documents WHERE path = ?");
+    if (!stmt.ok()) {
+      JS_ThrowInternalError(ctx, "cannot read module '%s': %s", name, stmt.error().message.c_str());
+      return nullptr;
+    }
+    stmt->Bind(1, std::string(n));
+    auto row = stmt->Step();
+    if (!row.ok() || !*row) {
+      JS_ThrowReferenceError(ctx, "cannot find module '%s'", name);
+      return nullptr;
+    }
+    std::string etag = stmt->Text(1);
+    cached = worker->pool().bytecode.Find(std::string(n), etag);
+    if (!cached) {
+      auto blob = stmt->BlobValue(0);
+      std::string source(blob.begin(), blob.end());
+      JSValue fn = JS_Eval(ctx, source.c_str(), source.size(), name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+      if (JS_IsException(fn)) return nullptr;
+      size_t size = 0;
+      uint8_t* buf = JS_WriteObject(ctx, &size, fn, JS_WRITE_OBJ_BYTECODE);
+      if (buf != nullptr) {
+        worker->pool().bytecode.Store(std::string(n), etag, std::vector<uint8_t>(buf, buf + size));
+        js_free(ctx, buf);
+      }
+      auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(fn));
+      JS_FreeValue(ctx, fn);
+      return m;
+    }
+    bytecode = cached.get();
+  }
+  JSValue obj = JS_ReadObject(ctx, bytecode->data(), bytecode->size(), JS_READ_OBJ_BYTECODE);
+  if (JS_IsException(obj)) return nullptr;
+  auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(obj));
+  JS_FreeValue(ctx, obj);
+  return m;
+}
+
+int InterruptHandler(JSRuntime*, void* opaque) {
+  Worker* w = static_cast<Worker*>(opaque);
+  if (Clock::now() > WorkerAccess::Deadline(*w)) {
+    WorkerAccess::MarkTimedOut(*w);
+    return 1;
+  }
+  return 0;
+}
+
+// "file:line:col" from the first frame of a QuickJS stack that names one.
+std::string LocationFromStack(const std::string& stack) {
+  size_t pos = 0;
+  while (pos < stack.size()) {
+    size_t end = stack.find('\n', pos);
+    std::string line = stack.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    size_t open = line.rfind('(');
+    size_t close = line.rfind(')');
+    std::string frame = (open != std::string::npos && close != std::string::npos && close > open)
+                            ? line.substr(open + 1, close - open - 1)
+                            : "";
+    if (frame.empty() && line.find("at ") != std::string::npos) frame = line.substr(line.find("at ") + 3);
+    if (!frame.empty() && frame.rfind("hbf:", 0) != 0 && frame != "native" && frame.find(':') != std::string::npos) {
+      return frame;
+    }
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+int64_t TotalJsMemory() { return g_total_bytes.load(std::memory_order_relaxed); }
+
+// ------------------------------------------------------------ BytecodeCache
+
+std::shared_ptr<const std::vector<uint8_t>> BytecodeCache::Find(const std::string& id, const std::string& etag) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.etag != etag) return nullptr;
+  return it->second.bytecode;
+}
+
+void BytecodeCache::Store(const std::string& id, const std::string& etag, std::vector<uint8_t> bytecode) {
+  std::lock_guard lock(mu_);
+  entries_[id] = Entry{etag, std::make_shared<const std::vector<uint8_t>>(std::move(bytecode))};
+}
+
+// ------------------------------------------------------------------- Worker
+
+Worker::Worker(const std::string& henv_hash, HenvPool& pool, int64_t version)
+    : henv_hash_(henv_hash), pool_(pool), version_(version), dispatch_fn_(Undefined()), router_(Undefined()) {}
+
+Worker::~Worker() {
+  if (ctx_ != nullptr) {
+    JS_FreeValue(ctx_, dispatch_fn_);
+    JS_FreeValue(ctx_, router_);
+    JS_FreeContext(ctx_);
+  }
+  if (rt_ != nullptr) JS_FreeRuntime(rt_);
+}
+
+namespace {
+
+// Why a value or job failed, classified for the HTTP answer.
+ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_out) {
+  ScriptResult::Failure f;
+  std::string message;
+  std::string stack;
+  if (JS_IsError(ctx, exc)) {
+    message = PropString(ctx, exc, "message");
+    std::string name = PropString(ctx, exc, "name");
+    if (!name.empty() && name != "Error") message = name + ": " + message;
+    stack = PropString(ctx, exc, "stack");
+  } else {
+    message = "uncaught " + ToStdString(ctx, exc);
+  }
+  if (timed_out || IsInterrupted(ctx, exc)) {
+    f.code = "script_timeout";
+    f.http_status = 504;
+    f.message = "the script ran out of time";
+  } else if (message == "InternalError: out of memory" || message == "out of memory") {
+    f.code = "script_memory";
+    f.http_status = 500;
+    f.message = "the script ran out of memory";
+  } else {
+    f.code = "script_error";
+    f.http_status = 500;
+    f.message = message.empty() ? "the script failed" : message;
+  }
+  f.stack = stack;
+  f.location = LocationFromStack(stack);
+  return f;
+}
+
+}  // namespace
+
+std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+                                       ScriptResult::Failure& failure) {
+  std::unique_ptr<Worker> w(new Worker(henv.hash(), pool, version));
+  auto fail = [&](std::string code, std::string message) -> std::unique_ptr<Worker> {
+    failure.code = std::move(code);
+    failure.http_status = 500;
+    failure.message = std::move(message);
+    return nullptr;
+  };
+  if (!Builtins().error.empty()) return fail("internal_error", "the JavaScript runtime is unavailable");
+
+  db::Database::Options db_options;
+  db_options.create = false;
+  db_options.busy_timeout_ms = std::max(100, limits.timeout_ms);
+  auto db = db::Database::Open(henv.database_path(), db_options);
+  if (!db.ok()) return fail("internal_error", "cannot open the henv's database");
+  db->EnableScriptSandbox();
+  w->db_.emplace(std::move(*db));
+
+  w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
+  if (w->rt_ == nullptr) return fail("internal_error", "cannot create a JavaScript runtime");
+  JS_SetMemoryLimit(w->rt_, static_cast<size_t>(limits.memory_bytes));
+  JS_SetMaxStackSize(w->rt_, limits.stack_bytes);
+  JS_SetInterruptHandler(w->rt_, InterruptHandler, w.get());
+  JS_SetModuleLoaderFunc(w->rt_, NormalizeModule, LoadModule, w.get());
+  w->ctx_ = JS_NewContext(w->rt_);
+  if (w->ctx_ == nullptr) return fail("script_memory", "cannot create a JavaScript context");
+  JS_SetContextOpaque(w->ctx_, w.get());
+
+  // Loading runs module top-level code: it gets the request's time limit.
+  w->deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
+  w->db_->SetDeadline(w->deadline_);
+  JSContext* ctx = w->ctx_;
+  auto load = [&](const char* name, JSValue& ns) -> bool {
+    JSValue promise = JS_LoadModule(ctx, "", name);
+    if (JS_IsException(promise)) {
+      JSValue exc = JS_GetException(ctx);
+      failure = DescribeException(ctx, exc, w->timed_out_);
+      JS_FreeValue(ctx, exc);
+      return false;
+    }
+    for (;;) {
+      JSPromiseStateEnum state = JS_PromiseState(ctx, promise);
+      if (state == JS_PROMISE_FULFILLED) {
+        ns = JS_PromiseResult(ctx, promise);
+        JS_FreeValue(ctx, promise);
+        return true;
+      }
+      if (state == JS_PROMISE_REJECTED) {
+        JSValue exc = JS_PromiseResult(ctx, promise);
+        failure = DescribeException(ctx, exc, w->timed_out_);
+        JS_FreeValue(ctx, exc);
+        JS_FreeValue(ctx, promise);
+        return false;
+      }
+      JSContext* job_ctx = nullptr;
+      int r = JS_ExecutePendingJob(w->rt_, &job_ctx);
+      if (r == 0) {
+        JS_FreeValue(ctx, promise);
+        failure.code = "script_error";
+        failure.http_status = 500;
+        failure.message = std::string("module '") + name + "' never finished loading (top-level await on nothing)";
+        return false;
+      }
+      if (r < 0) {
+        JSValue exc = JS_GetException(job_ctx);
+        failure = DescribeException(ctx, exc, w->timed_out_);
+        JS_FreeValue(ctx, exc);
+        JS_FreeValue(ctx, promise);
+        return false;
+      }
+    }
+  };
+
+  JSValue ns = Undefined();
+  if (!load("hbf:bootstrap", ns)) return nullptr;
+  JS_FreeValue(ctx, ns);
+  if (!load("hbf:http", ns)) return nullptr;
+  w->dispatch_fn_ = JS_GetPropertyStr(ctx, ns, "dispatch");
+  JS_FreeValue(ctx, ns);
+  if (!JS_IsFunction(ctx, w->dispatch_fn_)) return fail("internal_error", "hbf:http has no dispatch()");
+  if (!load("_system/router.js", ns)) return nullptr;
+  w->router_ = JS_GetPropertyStr(ctx, ns, "default");
+  JS_FreeValue(ctx, ns);
+  if (!JS_IsObject(w->router_) && !JS_IsFunction(ctx, w->router_)) {
+    return fail("script_error", "_system/router.js must `export default` a Router (or a (req, res, next) function)");
+  }
+  w->db_->ClearDeadline();
+  return w;
+}
+
+ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& limits) {
+  ScriptResult result;
+  JSContext* ctx = ctx_;
+  JS_UpdateStackTop(rt_);  // this worker may have last run on another thread
+  deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
+  timed_out_ = false;
+  db_->SetDeadline(deadline_);
+  const int64_t changes_before = db_->TotalChanges();
+
+  auto finish_error = [&](JSValue exc) {
+    result.kind = ScriptResult::Kind::kError;
+    result.error = DescribeException(ctx, exc, timed_out_ || Clock::now() > deadline_);
+    JS_FreeValue(ctx, exc);
+    if (result.error.code != "script_error") reusable_ = false;  // a limit was hit: discard
+  };
+
+  // raw = { method, url, path, query, headers, body, ip, protocol, hostname, user, henv }
+  JSValue raw = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, raw, "method", JS_NewStringLen(ctx, request.method.data(), request.method.size()));
+  JS_SetPropertyStr(ctx, raw, "url", JS_NewStringLen(ctx, request.url.data(), request.url.size()));
+  JS_SetPropertyStr(ctx, raw, "path", JS_NewStringLen(ctx, request.path.data(), request.path.size()));
+  JS_SetPropertyStr(ctx, raw, "query", JS_NewStringLen(ctx, request.query.data(), request.query.size()));
+  JSValue headers = JS_NewArray(ctx);
+  uint32_t i = 0;
+  for (const auto& [name, value] : request.headers) {
+    JSValue pair = JS_NewArray(ctx);
+    JS_SetPropertyUint32(ctx, pair, 0, JS_NewStringLen(ctx, name.data(), name.size()));
+    JS_SetPropertyUint32(ctx, pair, 1, JS_NewStringLen(ctx, value.data(), value.size()));
+    JS_SetPropertyUint32(ctx, headers, i++, pair);
+  }
+  JS_SetPropertyStr(ctx, raw, "headers", headers);
+  JS_SetPropertyStr(ctx, raw, "body", NewUint8Array(ctx, request.body.data(), request.body.size()));
+  JS_SetPropertyStr(ctx, raw, "ip", JS_NewStringLen(ctx, request.ip.data(), request.ip.size()));
+  JS_SetPropertyStr(ctx, raw, "protocol", JS_NewStringLen(ctx, request.protocol.data(), request.protocol.size()));
+  JS_SetPropertyStr(ctx, raw, "hostname", JS_NewStringLen(ctx, request.hostname.data(), request.hostname.size()));
+  std::string user_json = request.user.dump();
+  JS_SetPropertyStr(ctx, raw, "user", JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));
+  JS_SetPropertyStr(ctx, raw, "henv", JS_NewStringLen(ctx, henv_hash_.data(), henv_hash_.size()));
+
+  JSValue args[2] = {router_, raw};
+  JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
+  JS_FreeValue(ctx, raw);
+  if (JS_IsException(ret)) {
+    finish_error(JS_GetException(ctx));
+    db_->ClearDeadline();
+    result.wrote_database = db_->TotalChanges() != changes_before;
+    return result;
+  }
+
+  // Drive the job queue until dispatch's promise settles.
+  JSValue value = ret;
+  bool failed = false;
+  if (static_cast<int>(JS_PromiseState(ctx, ret)) >= 0) {  // -1: not a promise
+    for (;;) {
+      JSPromiseStateEnum state = JS_PromiseState(ctx, ret);
+      if (state == JS_PROMISE_FULFILLED) {
+        value = JS_PromiseResult(ctx, ret);
+        JS_FreeValue(ctx, ret);
+        break;
+      }
+      if (state == JS_PROMISE_REJECTED) {
+        JSValue exc = JS_PromiseResult(ctx, ret);
+        JS_FreeValue(ctx, ret);
+        finish_error(exc);
+        failed = true;
+        break;
+      }
+      JSContext* job_ctx = nullptr;
+      int r = JS_ExecutePendingJob(rt_, &job_ctx);
+      if (r < 0) {
+        JS_FreeValue(ctx, ret);
+        finish_error(JS_GetException(job_ctx));
+        failed = true;
+        break;
+      }
+      if (r == 0) {
+        // Nothing left that could ever settle it: the handler never responds.
+        JS_FreeValue(ctx, ret);
+        result.kind = ScriptResult::Kind::kError;
+        result.error.code = "script_no_response";
+        result.error.http_status = 500;
+        result.error.message = "the handler finished without sending a response";
+        failed = true;
+        break;
+      }
+    }
+  }
+
+  if (!failed) {
+    Scoped v(ctx, value);
+    Scoped handled(ctx, JS_GetPropertyStr(ctx, v.get(), "handled"));
+    Scoped error(ctx, JS_GetPropertyStr(ctx, v.get(), "error"));
+    if (!JS_ToBool(ctx, handled.get())) {
+      result.kind = ScriptResult::Kind::kNotHandled;
+    } else if (JS_IsObject(error.get())) {
+      int32_t status = 0;
+      Scoped status_js(ctx, JS_GetPropertyStr(ctx, error.get(), "status"));
+      JS_ToInt32(ctx, &status, status_js.get());
+      std::string message = PropString(ctx, error.get(), "message");
+      if (status >= 400 && status < 500) {
+        // An error that carries a client status is answered as such (Express).
+        const char* code = status == 400 ? "bad_request" : status == 401 ? "unauthorized" : status == 403 ? "forbidden"
+                           : status == 404 ? "not_found" : "client_error";
+        result.kind = ScriptResult::Kind::kResponse;
+        result.response = HttpResponse::ErrorBody(status, code, message.empty() ? StatusReason(status) : message);
+      } else {
+        result.kind = ScriptResult::Kind::kError;
+        result.error.code = "script_error";
+        result.error.http_status = 500;
+        std::string name = PropString(ctx, error.get(), "name");
+        result.error.message = (!name.empty() && name != "Error" ? name + ": " : "") + message;
+        result.error.stack = PropString(ctx, error.get(), "stack");
+        result.error.location = LocationFromStack(result.error.stack);
+      }
+    } else {
+      result.kind = ScriptResult::Kind::kResponse;
+      HttpResponse& r = result.response;
+      Scoped status_js(ctx, JS_GetPropertyStr(ctx, v.get(), "status"));
+      int32_t status = 200;
+      JS_ToInt32(ctx, &status, status_js.get());
+      r.status = (status >= 100 && status <= 999) ? status : 500;
+      Scoped hs(ctx, JS_GetPropertyStr(ctx, v.get(), "headers"));
+      if (JS_IsArray(ctx, hs.get())) {
+        int64_t n = 0;
+        Scoped len(ctx, JS_GetPropertyStr(ctx, hs.get(), "length"));
+        JS_ToInt64(ctx, &n, len.get());
+        for (int64_t k = 0; k < n && k < 1000; ++k) {
+          Scoped pair(ctx, JS_GetPropertyUint32(ctx, hs.get(), static_cast<uint32_t>(k)));
+          Scoped name(ctx, JS_GetPropertyUint32(ctx, pair.get(), 0));
+          Scoped val(ctx, JS_GetPropertyUint32(ctx, pair.get(), 1));
+          r.headers.emplace_back(ToStdString(ctx, name.get()), ToStdString(ctx, val.get()));
+        }
+      }
+      Scoped body(ctx, JS_GetPropertyStr(ctx, v.get(), "body"));
+      if (JS_IsString(body.get())) {
+        r.body = ToStdString(ctx, body.get());
+      } else if (!JS_IsUndefined(body.get()) && !JS_IsNull(body.get())) {
+        if (!BytesOf(ctx, body.get(), r.body)) r.body = ToStdString(ctx, body.get());
+      }
+    }
+  }
+
+  // Let floating promise jobs finish within the same deadline.
+  for (int guard = 0; guard < 100000 && JS_IsJobPending(rt_); ++guard) {
+    JSContext* job_ctx = nullptr;
+    if (JS_ExecutePendingJob(rt_, &job_ctx) < 0) {
+      JSValue exc = JS_GetException(job_ctx);
+      if (timed_out_ || IsInterrupted(job_ctx, exc)) reusable_ = false;
+      JS_FreeValue(job_ctx, exc);
+      break;
+    }
+  }
+  if (timed_out_) reusable_ = false;
+  // A transaction left open by the script must not leak into the next request.
+  if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
+  db_->ClearDeadline();
+  result.wrote_database = db_->TotalChanges() != changes_before;
+  return result;
+}
+
+}  // namespace hbf::js

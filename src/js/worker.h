@@ -1,0 +1,109 @@
+// Internal to src/js (the QuickJS adapter layer): one QuickJS runtime + context + SQLite connection with
+// a henv's router loaded. See engine.h for the model.
+//
+// Thread affinity: a Worker is used by one thread at a time; Dispatch() and
+// Create() re-anchor QuickJS's stack check to the calling thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+extern "C" {
+#include <quickjs.h>
+}
+
+#include "db/database.h"
+#include "js/engine.h"
+
+namespace hbf::js {
+
+// Bytes allocated by all QuickJS runtimes of the process right now.
+int64_t TotalJsMemory();
+
+// Compiled module bytecode shared by a henv's workers.
+class BytecodeCache {
+ public:
+  // Bytecode for document `id` at `etag`, if cached.
+  std::shared_ptr<const std::vector<uint8_t>> Find(const std::string& id, const std::string& etag);
+  void Store(const std::string& id, const std::string& etag, std::vector<uint8_t> bytecode);
+
+ private:
+  struct Entry {
+    std::string etag;
+    std::shared_ptr<const std::vector<uint8_t>> bytecode;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
+};
+
+// Per-henv bookkeeping, owned by JsEngine; fields other than `bytecode`
+// are guarded by JsEngine::mu_.
+struct HenvPool {
+  std::string hash;
+  std::vector<std::unique_ptr<Worker>> idle;
+  int busy = 0;  // checked out or being created
+  std::condition_variable available;
+  // Whether _system/router.js exists, as of `router_checked_version`.
+  int64_t router_checked_version = -1;
+  bool has_router = false;
+  // The last version whose router failed to load, and why (so a broken
+  // router does not cost a new worker per request).
+  int64_t broken_version = -1;
+  ScriptResult::Failure broken_failure;
+  BytecodeCache bytecode;
+};
+
+class Worker {
+ public:
+  // Creates a runtime for `henv` at code version `version` and loads its
+  // router. On failure returns the script error to answer with.
+  static std::unique_ptr<Worker> Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+                                        ScriptResult::Failure& failure);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  ScriptResult Dispatch(const ScriptRequest& request, const ScriptLimits& limits);
+
+  int64_t code_version() const { return version_; }
+  HenvPool& pool() const { return pool_; }
+  // False once the worker hit a limit or an internal failure.
+  bool reusable() const { return reusable_; }
+  int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
+
+  std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle
+
+  // Accounting for QuickJS's allocator (see worker.cpp).
+  struct Memory {
+    std::atomic<int64_t> bytes{0};
+  };
+
+ private:
+  Worker(const std::string& henv_hash, HenvPool& pool, int64_t version);
+  friend struct WorkerAccess;
+
+  // Not the Henv itself: an idle worker may outlive an evicted Henv object.
+  const std::string henv_hash_;
+  HenvPool& pool_;
+  const int64_t version_;
+  Memory memory_;
+  JSRuntime* rt_ = nullptr;   // owned
+  JSContext* ctx_ = nullptr;  // owned
+  std::optional<db::Database> db_;
+  JSValue dispatch_fn_;  // hbf:http's dispatch, owned
+  JSValue router_;       // the router module's default export, owned
+  bool values_set_ = false;
+  std::chrono::steady_clock::time_point deadline_{};
+  bool timed_out_ = false;
+  bool reusable_ = true;
+};
+
+}  // namespace hbf::js

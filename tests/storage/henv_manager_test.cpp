@@ -1,0 +1,585 @@
+// Specification of HenvManager and Henv (src/henv/henv_manager): creating
+// henvs on disk, opening them into a bounded LRU, closing idle ones, and
+// behaving under concurrent use.
+#include "henv/henv_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <cstdint>
+#include <latch>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "henv/schema.h"
+#include "storage_test_util.h"
+
+namespace hbf {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_storage::Describe;
+using testing_storage::DirEntries;
+using testing_storage::IsError;
+using testing_storage::ModeOf;
+using testing_storage::PathExists;
+using testing_storage::ReadFileBytes;
+using testing_storage::ScalarInt;
+using testing_storage::ScalarText;
+using testing_storage::TempDir;
+
+using Initializer = std::function<Status(db::Database&)>;
+
+Status NoSeed(db::Database&) { return Ok{}; }
+
+Status InsertUser(db::Database& db, const std::string& username) {
+  auto stmt = db.Prepare("INSERT INTO _hbf_users (username, password_hash, role) VALUES (?, 'x', 'owner')");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, username);
+  return stmt->Run();
+}
+
+Status SetMarker(db::Database& db, const std::string& value) {
+  auto stmt = db.Prepare("INSERT INTO _hbf_config (key, value) VALUES ('test_marker', ?)");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, value);
+  return stmt->Run();
+}
+
+std::string Marker(Henv& henv) {
+  return henv.WithDb([](db::Database& db) {
+    auto v = db.QueryValue("SELECT value FROM _hbf_config WHERE key = 'test_marker'");
+    if (!v.ok() || !v->has_value() || !std::holds_alternative<std::string>(**v)) return std::string("<none>");
+    return std::get<std::string>(**v);
+  });
+}
+
+class HenvManagerTest : public ::testing::Test {
+ protected:
+  HenvManagerOptions Options(size_t max_open = 100) const {
+    HenvManagerOptions o;
+    o.storage_dir = dir_.path();
+    o.max_open = max_open;
+    o.start_janitor = false;
+    return o;
+  }
+
+  std::string HenvDir(const std::string& hash) const { return dir_.path() + "/" + hash; }
+
+  // Creates each henv (marked with its own hash), then closes them all.
+  static void CreateAll(HenvManager& m, const std::vector<std::string>& hashes) {
+    for (const auto& hash : hashes) {
+      auto h = m.Create(hash, [&](db::Database& db) { return SetMarker(db, hash); });
+      ASSERT_TRUE(h.ok()) << hash << ": " << Describe(h);
+    }
+    m.CloseAll();
+  }
+
+  static std::shared_ptr<Henv> OpenOrFail(HenvManager& m, const std::string& hash) {
+    auto h = m.Open(hash);
+    EXPECT_TRUE(h.ok()) << hash << ": " << Describe(h);
+    return h.ok() ? *h : nullptr;
+  }
+
+  TempDir dir_;  // outlives every manager made in a test body
+};
+
+// ------------------------------------------------------------------ Create
+
+TEST_F(HenvManagerTest, CreateMakesAPrivateFolderAndFile) {
+  HenvManager m(Options());
+  auto h = m.Create("abcd1234", NoSeed);
+  ASSERT_TRUE(h.ok()) << Describe(h);
+  EXPECT_EQ((*h)->hash(), "abcd1234");
+  EXPECT_EQ(m.DatabasePath("abcd1234"), HenvDir("abcd1234") + "/index.db");
+  EXPECT_EQ(ModeOf(HenvDir("abcd1234")), 0700);
+  EXPECT_EQ(ModeOf(HenvDir("abcd1234") + "/index.db"), 0600);
+  EXPECT_FALSE(PathExists(HenvDir("abcd1234") + "/index.db.creating"));
+  EXPECT_TRUE(m.ExistsOnDisk("abcd1234"));
+  for (const char* companion : {"/index.db-wal", "/index.db-shm"}) {
+    const std::string path = HenvDir("abcd1234") + companion;
+    if (PathExists(path)) {
+      EXPECT_EQ(ModeOf(path), 0600) << path;
+    }
+  }
+}
+
+TEST_F(HenvManagerTest, CreateGivesTheLatestSchemaAndRunsTheInitializerInItsTransaction) {
+  HenvManager m(Options());
+  bool saw_transaction = false;
+  int latest_seen_by_initializer = -1;
+  auto h = m.Create("abcd1234", [&](db::Database& db) -> Status {
+    saw_transaction = db.InTransaction();
+    auto v = SchemaVersion(db);
+    if (v.ok()) latest_seen_by_initializer = *v;
+    return InsertUser(db, "founder");
+  });
+  ASSERT_TRUE(h.ok()) << Describe(h);
+  EXPECT_TRUE(saw_transaction);
+  EXPECT_EQ(latest_seen_by_initializer, kLatestSchemaVersion);
+  (*h)->WithDb([](db::Database& db) {
+    EXPECT_EQ(ScalarText(db, "SELECT username FROM _hbf_users"), "founder");
+    auto v = SchemaVersion(db);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(*v, kLatestSchemaVersion);
+    EXPECT_FALSE(db.InTransaction());
+  });
+}
+
+TEST_F(HenvManagerTest, CreateReturnsTheOpenHenv) {
+  HenvManager m(Options());
+  auto created = m.Create("abcd1234", NoSeed);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(m.open_count(), 1u);
+  auto opened = m.Open("abcd1234");
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened->get(), created->get());
+}
+
+TEST_F(HenvManagerTest, CreateOfAnExistingHashIsHenvExists) {
+  HenvManager m(Options());
+  ASSERT_TRUE(m.Create("abcd1234", [](db::Database& db) { return InsertUser(db, "first"); }).ok());
+  bool ran = false;
+  auto again = m.Create("abcd1234", [&](db::Database& db) {
+    ran = true;
+    return InsertUser(db, "second");
+  });
+  EXPECT_TRUE(IsError(again, "henv_exists", 409));
+  EXPECT_FALSE(ran);
+  auto h = OpenOrFail(m, "abcd1234");
+  ASSERT_NE(h, nullptr);
+  h->WithDb([](db::Database& db) { EXPECT_EQ(ScalarText(db, "SELECT group_concat(username) FROM _hbf_users"), "first"); });
+}
+
+TEST_F(HenvManagerTest, CreateOfAnExistingHashIsHenvExistsAfterARestart) {
+  { HenvManager m(Options()); ASSERT_TRUE(m.Create("abcd1234", NoSeed).ok()); }
+  HenvManager m(Options());
+  EXPECT_TRUE(IsError(m.Create("abcd1234", NoSeed), "henv_exists", 409));
+}
+
+TEST_F(HenvManagerTest, AFailingInitializerLeavesNothingBehind) {
+  HenvManager m(Options());
+  auto h = m.Create("abcd1234", [](db::Database& db) -> Status {
+    if (auto s = InsertUser(db, "half-made"); !s.ok()) return s;
+    return Error{"seed_failed", "the seed did not apply", 500};
+  });
+  EXPECT_TRUE(IsError(h, "seed_failed", 500));
+  EXPECT_FALSE(PathExists(HenvDir("abcd1234")));
+  EXPECT_TRUE(DirEntries(dir_.path()).empty());
+  EXPECT_FALSE(m.ExistsOnDisk("abcd1234"));
+  EXPECT_EQ(m.open_count(), 0u);
+  EXPECT_TRUE(IsError(m.Open("abcd1234"), "henv_not_found", 404));
+
+  // The hash is free again.
+  auto retry = m.Create("abcd1234", NoSeed);
+  ASSERT_TRUE(retry.ok()) << Describe(retry);
+  (*retry)->WithDb([](db::Database& db) { EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM _hbf_users"), 0); });
+}
+
+TEST_F(HenvManagerTest, CreateWithAnInvalidHashIsRefusedWithoutTouchingTheDisk) {
+  HenvManager m(Options());
+  for (const char* bad : {"ABCD1234", "abc", "abcd12345", "../abcde", "abcd-123", ""}) {
+    EXPECT_TRUE(IsError(m.Create(bad, NoSeed), "bad_request", 400)) << bad;
+  }
+  EXPECT_TRUE(DirEntries(dir_.path()).empty());
+}
+
+// -------------------------------------------------------------------- Open
+
+TEST_F(HenvManagerTest, OpenOfAnUnknownOrInvalidHashIsHenvNotFound) {
+  HenvManager m(Options());
+  EXPECT_TRUE(IsError(m.Open("zzzz9999"), "henv_not_found", 404));
+  for (const char* bad : {"ABCD1234", "short", "../../etc/passwd", "abcd123/", ""}) {
+    EXPECT_TRUE(IsError(m.Open(bad), "henv_not_found", 404)) << bad;
+  }
+  EXPECT_EQ(m.open_count(), 0u);
+}
+
+TEST_F(HenvManagerTest, AFolderWithoutAFinishedFileIsNotAHenv) {
+  // What a crash during Create leaves: the folder and a partial file.
+  ASSERT_EQ(::mkdir(HenvDir("abcd1234").c_str(), 0700), 0);
+  { std::ofstream(HenvDir("abcd1234") + "/index.db.creating") << "partial"; }
+  HenvManager m(Options());
+  EXPECT_FALSE(m.ExistsOnDisk("abcd1234"));
+  EXPECT_TRUE(IsError(m.Open("abcd1234"), "henv_not_found", 404));
+}
+
+TEST_F(HenvManagerTest, OpenTwiceReturnsTheSameHenv) {
+  HenvManager m(Options());
+  CreateAll(m, {"aaaaaaaa"});
+  auto first = OpenOrFail(m, "aaaaaaaa");
+  auto second = OpenOrFail(m, "aaaaaaaa");
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first.get(), second.get());
+  EXPECT_EQ(m.open_count(), 1u);
+  EXPECT_EQ(Marker(*first), "aaaaaaaa");
+}
+
+TEST_F(HenvManagerTest, AnotherManagerSeesTheHenvOnDisk) {
+  { HenvManager m(Options()); CreateAll(m, {"aaaaaaaa"}); }
+  HenvManager m(Options());
+  auto h = OpenOrFail(m, "aaaaaaaa");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(Marker(*h), "aaaaaaaa");
+}
+
+// ------------------------------------------------------------------- LRU
+
+TEST_F(HenvManagerTest, TheLeastRecentlyUsedHenvIsEvicted) {
+  HenvManager m(Options(2));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto b = OpenOrFail(m, "bbbbbbbb");
+  auto c = OpenOrFail(m, "cccccccc");
+  EXPECT_EQ(m.open_count(), 2u);
+  // b and c are still the manager's.
+  EXPECT_EQ(OpenOrFail(m, "cccccccc").get(), c.get());
+  EXPECT_EQ(OpenOrFail(m, "bbbbbbbb").get(), b.get());
+  // a was evicted: opening it again makes a new object.
+  auto a2 = OpenOrFail(m, "aaaaaaaa");
+  ASSERT_NE(a2, nullptr);
+  EXPECT_NE(a2.get(), a.get());
+  EXPECT_EQ(m.open_count(), 2u);
+}
+
+TEST_F(HenvManagerTest, OpeningAHenvMakesItRecentlyUsed) {
+  HenvManager m(Options(2));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto b = OpenOrFail(m, "bbbbbbbb");
+  ASSERT_EQ(OpenOrFail(m, "aaaaaaaa").get(), a.get());  // touch a
+  auto c = OpenOrFail(m, "cccccccc");
+  EXPECT_EQ(m.open_count(), 2u);
+  EXPECT_EQ(OpenOrFail(m, "aaaaaaaa").get(), a.get()) << "a was evicted although b was older";
+  auto b2 = OpenOrFail(m, "bbbbbbbb");
+  ASSERT_NE(b2, nullptr);
+  EXPECT_NE(b2.get(), b.get()) << "b should have been evicted";
+}
+
+TEST_F(HenvManagerTest, AnEvictedHenvStaysUsableUntilItsLastHolderLetsGo) {
+  HenvManager m(Options(1));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  const int baseline = Henv::LiveCount();
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  EXPECT_EQ(Henv::LiveCount(), baseline + 1);
+  auto b = OpenOrFail(m, "bbbbbbbb");  // evicts a
+  EXPECT_EQ(m.open_count(), 1u);
+  EXPECT_EQ(Henv::LiveCount(), baseline + 2) << "a must stay alive while held";
+
+  EXPECT_EQ(Marker(*a), "aaaaaaaa");
+  a->WithDb([](db::Database& db) {
+    ASSERT_TRUE(InsertUser(db, "late-writer").ok());
+    EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM _hbf_users"), 1);
+  });
+
+  std::weak_ptr<Henv> watch = a;
+  a.reset();
+  EXPECT_TRUE(watch.expired());
+  EXPECT_EQ(Henv::LiveCount(), baseline + 1);
+
+  // What the evicted holder wrote is in the file.
+  auto again = OpenOrFail(m, "aaaaaaaa");
+  again->WithDb([](db::Database& db) {
+    EXPECT_EQ(ScalarText(db, "SELECT username FROM _hbf_users"), "late-writer");
+  });
+}
+
+TEST_F(HenvManagerTest, LiveCountFollowsTheManagersOwnReferences) {
+  HenvManager m(Options(2));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  const int baseline = Henv::LiveCount();
+  ASSERT_TRUE(m.Open("aaaaaaaa").ok());
+  ASSERT_TRUE(m.Open("bbbbbbbb").ok());
+  EXPECT_EQ(Henv::LiveCount(), baseline + 2);
+  ASSERT_TRUE(m.Open("cccccccc").ok());  // evicts a, which nobody else holds
+  EXPECT_EQ(Henv::LiveCount(), baseline + 2);
+  m.CloseAll();
+  EXPECT_EQ(Henv::LiveCount(), baseline);
+}
+
+// ------------------------------------------------------------- idle / all
+
+class FakeSteadyClock {
+ public:
+  std::chrono::steady_clock::time_point now() const { return now_; }
+  void Advance(std::chrono::steady_clock::duration d) { now_ += d; }
+  HenvManager::SteadyNow AsFunction() {
+    return [this] { return now_; };
+  }
+
+ private:
+  std::chrono::steady_clock::time_point now_ = std::chrono::steady_clock::time_point() + 1000h;
+};
+
+TEST_F(HenvManagerTest, CloseIdleClosesOnlyHenvsIdleLongerThanTheTimeout) {
+  FakeSteadyClock clock;
+  HenvManagerOptions options = Options();
+  options.idle_timeout = 5min;
+  HenvManager m(options, clock.AsFunction());
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  clock.Advance(3min);
+  auto b = OpenOrFail(m, "bbbbbbbb");
+  clock.Advance(3min);  // a: idle 6 min, b: idle 3 min
+  EXPECT_EQ(m.CloseIdle(), 1u);
+  EXPECT_EQ(m.open_count(), 1u);
+  EXPECT_EQ(OpenOrFail(m, "bbbbbbbb").get(), b.get());
+  EXPECT_NE(OpenOrFail(m, "aaaaaaaa").get(), a.get()) << "a should have been closed";
+  EXPECT_EQ(Marker(*a), "aaaaaaaa") << "a closed by the manager must still work for its holder";
+}
+
+TEST_F(HenvManagerTest, UsingAHenvResetsItsIdleTime) {
+  FakeSteadyClock clock;
+  HenvManagerOptions options = Options();
+  options.idle_timeout = 5min;
+  HenvManager m(options, clock.AsFunction());
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto b = OpenOrFail(m, "bbbbbbbb");
+  clock.Advance(4min);
+  ASSERT_EQ(OpenOrFail(m, "aaaaaaaa").get(), a.get());  // use a
+  clock.Advance(4min);                                  // a: idle 4 min, b: idle 8 min
+  EXPECT_EQ(m.CloseIdle(), 1u);
+  EXPECT_EQ(OpenOrFail(m, "aaaaaaaa").get(), a.get());
+  EXPECT_NE(OpenOrFail(m, "bbbbbbbb").get(), b.get());
+}
+
+TEST_F(HenvManagerTest, CloseIdleWithNothingIdleClosesNothing) {
+  FakeSteadyClock clock;
+  HenvManagerOptions options = Options();
+  options.idle_timeout = 5min;
+  HenvManager m(options, clock.AsFunction());
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  ASSERT_TRUE(m.Open("aaaaaaaa").ok());
+  ASSERT_TRUE(m.Open("bbbbbbbb").ok());
+  clock.Advance(4min);
+  EXPECT_EQ(m.CloseIdle(), 0u);
+  EXPECT_EQ(m.open_count(), 2u);
+  clock.Advance(2min);
+  EXPECT_EQ(m.CloseIdle(), 2u);
+  EXPECT_EQ(m.open_count(), 0u);
+  EXPECT_EQ(m.CloseIdle(), 0u);
+}
+
+TEST_F(HenvManagerTest, CloseAllClosesEverythingButHoldersKeepTheirs) {
+  HenvManager m(Options());
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  ASSERT_TRUE(m.Open("bbbbbbbb").ok());
+  ASSERT_EQ(m.open_count(), 2u);
+  m.CloseAll();
+  EXPECT_EQ(m.open_count(), 0u);
+  EXPECT_EQ(Marker(*a), "aaaaaaaa");
+  auto a2 = OpenOrFail(m, "aaaaaaaa");
+  EXPECT_NE(a2.get(), a.get());
+  EXPECT_EQ(m.open_count(), 1u);
+}
+
+TEST_F(HenvManagerTest, AManagerWithAJanitorShutsDownCleanly) {
+  HenvManagerOptions options = Options();
+  options.start_janitor = true;
+  HenvManager m(options);
+  ASSERT_TRUE(m.Create("aaaaaaaa", NoSeed).ok());
+  EXPECT_EQ(m.open_count(), 1u);
+}  // the destructor stops and joins the janitor
+
+// ------------------------------------------------------------- concurrency
+
+TEST_F(HenvManagerTest, OfConcurrentCreatesForOneHashExactlyOneWins) {
+  HenvManager m(Options());
+  constexpr int kThreads = 8;
+  for (const std::string hash : {"race0000", "race0001", "race0002"}) {
+    std::atomic<int> initializer_runs{0};
+    std::vector<std::string> outcomes(kThreads);
+    std::latch start(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        auto h = m.Create(hash, [&](db::Database& db) {
+          initializer_runs.fetch_add(1);
+          return InsertUser(db, "winner-" + std::to_string(t));
+        });
+        outcomes[static_cast<size_t>(t)] = h.ok() ? "ok" : h.error().code;
+      });
+    }
+    for (auto& th : threads) th.join();
+
+    std::map<std::string, int> tally;
+    for (const auto& o : outcomes) ++tally[o];
+    EXPECT_EQ(tally["ok"], 1) << hash;
+    EXPECT_EQ(tally["henv_exists"], kThreads - 1) << hash;
+    EXPECT_EQ(initializer_runs.load(), 1) << hash;
+    auto h = OpenOrFail(m, hash);
+    ASSERT_NE(h, nullptr);
+    h->WithDb([](db::Database& db) { EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM _hbf_users"), 1); });
+    EXPECT_EQ(DirEntries(HenvDir(hash)).count("index.db.creating"), 0u);
+  }
+}
+
+TEST_F(HenvManagerTest, ConcurrentOpensOfDifferentHenvsEachGetTheRightOne) {
+  const std::vector<std::string> hashes = {"aaaaaaaa", "bbbbbbbb", "cccccccc", "dddddddd", "eeeeeeee", "ffffffff"};
+  HenvManager m(Options(3));  // fewer slots than henvs: evictions while in use
+  CreateAll(m, hashes);
+  const int baseline = Henv::LiveCount();
+  constexpr int kThreads = 6;
+  constexpr int kRounds = 40;
+  std::atomic<int> failures{0};
+  std::atomic<int> wrong{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kRounds; ++i) {
+        const std::string& hash = hashes[static_cast<size_t>((i * 7 + t * 5) % 6)];
+        auto h = m.Open(hash);
+        if (!h.ok()) {
+          failures.fetch_add(1);
+          continue;
+        }
+        if ((*h)->hash() != hash || Marker(**h) != hash) wrong.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_LE(m.open_count(), 3u);
+  m.CloseAll();
+  EXPECT_EQ(Henv::LiveCount(), baseline) << "a connection leaked";
+}
+
+TEST_F(HenvManagerTest, ReopeningAHenvIsNotBlockedByItsEvictedHolderWriting) {
+  HenvManager m(Options());
+  CreateAll(m, {"aaaaaaaa"});
+  auto held = OpenOrFail(m, "aaaaaaaa");
+  ASSERT_NE(held, nullptr);
+  // A request still holds the henv, in the middle of a write transaction,
+  // when the manager lets go of it (LRU eviction, idle close).
+  ASSERT_TRUE(held->WithDb([](db::Database& db) { return db.Exec("BEGIN IMMEDIATE"); }).ok());
+  m.CloseAll();
+  auto again = m.Open("aaaaaaaa");
+  ASSERT_TRUE(again.ok()) << Describe(again);
+  EXPECT_NE(again->get(), held.get());
+  EXPECT_EQ(Marker(**again), "aaaaaaaa");
+  ASSERT_TRUE(held->WithDb([](db::Database& db) { return db.Exec("COMMIT"); }).ok());
+}
+
+// ------------------------------------------------------- unusable files
+
+TEST_F(HenvManagerTest, AHenvFromANewerBinaryIsUnavailableAndUntouched) {
+  HenvManager m(Options());
+  CreateAll(m, {"aaaaaaaa"});
+  {
+    auto raw = db::Database::Open(m.DatabasePath("aaaaaaaa"));
+    ASSERT_TRUE(raw.ok()) << Describe(raw);
+    ASSERT_TRUE(raw->Exec("INSERT INTO _hbf_schema_version (version, description) VALUES (99, 'future')").ok());
+  }
+  const auto entries_before = DirEntries(HenvDir("aaaaaaaa"));
+  const std::string bytes_before = ReadFileBytes(m.DatabasePath("aaaaaaaa"));
+  ASSERT_FALSE(bytes_before.empty());
+
+  EXPECT_TRUE(IsError(m.Open("aaaaaaaa"), "henv_unavailable", 503));
+  EXPECT_TRUE(IsError(m.Open("aaaaaaaa"), "henv_unavailable", 503));
+  EXPECT_EQ(m.open_count(), 0u);
+  EXPECT_TRUE(m.ExistsOnDisk("aaaaaaaa"));
+  EXPECT_EQ(DirEntries(HenvDir("aaaaaaaa")), entries_before);
+  EXPECT_EQ(ReadFileBytes(m.DatabasePath("aaaaaaaa")), bytes_before) << "the refused file was modified";
+}
+
+TEST_F(HenvManagerTest, AnOlderHenvIsUpgradedOnOpen) {
+  ASSERT_EQ(::mkdir(HenvDir("aaaaaaaa").c_str(), 0700), 0);
+  {
+    auto raw = db::Database::Open(HenvDir("aaaaaaaa") + "/index.db");
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(Migrate(*raw, 1).ok());
+    ASSERT_TRUE(SetMarker(*raw, "v1").ok());
+  }
+  HenvManager m(Options());
+  auto h = OpenOrFail(m, "aaaaaaaa");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(Marker(*h), "v1");
+  h->WithDb([](db::Database& db) {
+    auto v = SchemaVersion(db);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(*v, kLatestSchemaVersion);
+  });
+}
+
+TEST_F(HenvManagerTest, ACorruptHenvFileIsUnavailable) {
+  ASSERT_EQ(::mkdir(HenvDir("aaaaaaaa").c_str(), 0700), 0);
+  { std::ofstream(HenvDir("aaaaaaaa") + "/index.db") << std::string(8192, 'z'); }
+  HenvManager m(Options());
+  EXPECT_TRUE(IsError(m.Open("aaaaaaaa"), "henv_unavailable", 503));
+  EXPECT_EQ(m.open_count(), 0u);
+}
+
+// ------------------------------------------------------------------ Henv
+
+db::Database MemoryDb() {
+  auto r = db::Database::Open(":memory:");
+  if (!r.ok()) std::abort();
+  return std::move(r).value();
+}
+
+TEST(HenvTest, ActivityStampsAreCoalescedPerInterval) {
+  Henv henv("aaaaaaaa", MemoryDb());
+  EXPECT_TRUE(henv.ShouldStampActivity(1000));
+  EXPECT_FALSE(henv.ShouldStampActivity(1000));
+  EXPECT_FALSE(henv.ShouldStampActivity(1030));
+  EXPECT_FALSE(henv.ShouldStampActivity(1059));
+  EXPECT_TRUE(henv.ShouldStampActivity(1060));
+  EXPECT_FALSE(henv.ShouldStampActivity(1061));
+  EXPECT_TRUE(henv.ShouldStampActivity(5000));
+  // A custom interval.
+  EXPECT_FALSE(henv.ShouldStampActivity(5009, 10));
+  EXPECT_TRUE(henv.ShouldStampActivity(5010, 10));
+}
+
+TEST(HenvTest, OfConcurrentStampRequestsExactlyOneIsGranted) {
+  Henv henv("aaaaaaaa", MemoryDb());
+  constexpr int kThreads = 8;
+  std::atomic<int> granted{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      for (int i = 0; i < 100; ++i) {
+        if (henv.ShouldStampActivity(2000)) granted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(granted.load(), 1);
+}
+
+TEST(HenvTest, LiveCountCountsHenvObjects) {
+  const int before = Henv::LiveCount();
+  {
+    Henv a("aaaaaaaa", MemoryDb());
+    Henv b("bbbbbbbb", MemoryDb());
+    EXPECT_EQ(Henv::LiveCount(), before + 2);
+  }
+  EXPECT_EQ(Henv::LiveCount(), before);
+}
+
+TEST(HenvTest, WithDbGivesTheConnectionAndReturnsTheResult) {
+  Henv henv("aaaaaaaa", MemoryDb());
+  EXPECT_EQ(henv.hash(), "aaaaaaaa");
+  int64_t v = henv.WithDb([](db::Database& db) { return ScalarInt(db, "SELECT 6 * 7"); });
+  EXPECT_EQ(v, 42);
+}
+
+}  // namespace
+}  // namespace hbf
