@@ -1,5 +1,7 @@
 #include "auth/authenticator.h"
 
+#include <cctype>
+
 #include "auth/jwt.h"
 #include "crypto/crypto.h"
 
@@ -27,7 +29,10 @@ int64_t SessionLifetimeSeconds(db::Database& db) {
 std::optional<std::string> ExtractToken(const std::string* authorization, const std::string* cookie) {
   if (authorization != nullptr) {
     std::string_view v = TrimSpaces(*authorization);
-    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer ")) {
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
+    auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+    if (v.size() > 7 && v[6] == ' ' && lower(v[0]) == 'b' && lower(v[1]) == 'e' && lower(v[2]) == 'a' &&
+        lower(v[3]) == 'r' && lower(v[4]) == 'e' && lower(v[5]) == 'r') {
       return std::string(TrimSpaces(v.substr(7)));
     }
   }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +19,8 @@ namespace {
 
 constexpr const char* kDatabaseName = "index.db";
 constexpr const char* kCreatingName = "index.db.creating";
+// A create takes well under a second; one whose file is this old died.
+constexpr time_t kAbandonedCreateSeconds = 60;
 
 void FsyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -89,8 +92,17 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
   if (!IsValidHenvHash(hash)) return Error::BadRequest("invalid henv hash");
   const std::string dir = options_.storage_dir + "/" + hash;
   if (::mkdir(dir.c_str(), 0700) != 0) {
-    if (errno == EEXIST) return Error{"henv_exists", "henv " + hash + " already exists", 409};
-    return Error::Internal("cannot create " + dir + ": " + std::strerror(errno));
+    if (errno != EEXIST) return Error::Internal("cannot create " + dir + ": " + std::strerror(errno));
+    // A folder without index.db is a create in progress - or one that died
+    // half way (crash, power loss). Reclaim it once it is clearly abandoned.
+    struct stat st{};
+    const std::string stale = dir + "/" + kCreatingName;
+    const bool abandoned = !ExistsOnDisk(hash) && ::stat(stale.c_str(), &st) == 0 &&
+                           ::time(nullptr) - st.st_mtime > kAbandonedCreateSeconds;
+    if (!abandoned) return Error{"henv_exists", "henv " + hash + " already exists", 409};
+    Log(LogLevel::kWarn, "reclaiming an abandoned half-created henv", hash);
+    RemoveQuietly(dir);
+    if (::mkdir(dir.c_str(), 0700) != 0) return Error{"henv_exists", "henv " + hash + " already exists", 409};
   }
   ::chmod(dir.c_str(), 0700);  // whatever the umask said
 
