@@ -329,7 +329,9 @@ void Database::EnableScriptSandbox() {
   sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  // The schema stays trusted: the henv's own FTS5 triggers must run when a
+  // script writes documents, and trigger bodies pass through the authorizer
+  // when the statement that fires them is prepared.
   sqlite3_set_authorizer(db_, &ScriptAuthorizer, nullptr);
   // Statements prepared before the authorizer existed were not checked.
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);

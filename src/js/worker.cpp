@@ -153,7 +153,9 @@ bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out) {
 JSValue NewUint8Array(JSContext* ctx, const void* data, size_t size) {
   JSValue buffer = JS_NewArrayBufferCopy(ctx, static_cast<const uint8_t*>(data), size);
   if (JS_IsException(buffer)) return buffer;
-  JSValue array = JS_NewTypedArray(ctx, 1, &buffer, JS_TYPED_ARRAY_UINT8);
+  // (buffer, byteOffset, length): QuickJS reads all three.
+  JSValue args[3] = {buffer, JS_NewInt32(ctx, 0), JS_NewInt64(ctx, static_cast<int64_t>(size))};
+  JSValue array = JS_NewTypedArray(ctx, 3, args, JS_TYPED_ARRAY_UINT8);
   JS_FreeValue(ctx, buffer);
   return array;
 }
@@ -513,14 +515,24 @@ const BuiltinBytecode& Builtins() {
   static const BuiltinBytecode compiled = [] {
     BuiltinBytecode out;
     JSRuntime* rt = JS_NewRuntime();
-    JSContext* ctx = JS_NewContext(rt);
+    // Compiling a module also loads what it imports (QuickJS resolves after
+    // parsing); only names are needed then, so every dependency is an empty
+    // stand-in. Each built-in gets a fresh context: loaded modules are per
+    // context, and a stand-in must not shadow the real module.
+    JS_SetModuleLoaderFunc(
+        rt, nullptr, [](JSContext* c, const char* name, void*) -> JSModuleDef* {
+          return JS_NewCModule(c, name, [](JSContext*, JSModuleDef*) { return 0; });
+        },
+        nullptr);
     for (size_t i = 0; i < kBuiltinSourceCount; ++i) {
       const BuiltinSource& src = kBuiltinSources[i];
+      JSContext* ctx = JS_NewContext(rt);
       JSValue fn = JS_Eval(ctx, src.source, src.size, src.name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
       if (JS_IsException(fn)) {
         JSValue exc = JS_GetException(ctx);
         out.error += std::string(src.name) + ": " + ToStdString(ctx, exc) + "; ";
         JS_FreeValue(ctx, exc);
+        JS_FreeContext(ctx);
         continue;
       }
       size_t size = 0;
@@ -528,8 +540,8 @@ const BuiltinBytecode& Builtins() {
       out.modules[src.name] = std::vector<uint8_t>(buf, buf + size);
       js_free(ctx, buf);
       JS_FreeValue(ctx, fn);
+      JS_FreeContext(ctx);
     }
-    JS_FreeContext(ctx);
     JS_FreeRuntime(rt);
     if (!out.error.empty()) Log(LogLevel::kError, "built-in JavaScript failed to compile: " + out.error);
     return out;
@@ -577,6 +589,8 @@ char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void*)
       return nullptr;
     }
     resolved = std::string(n);
+  } else if (b.empty()) {
+    resolved = std::string(n);  // loaded by HBF itself (the router): a document id
   } else if (n.rfind("./", 0) == 0 || n.rfind("../", 0) == 0 || n.rfind('/', 0) == 0) {
     if (b.rfind("hbf:", 0) == 0) {
       JS_ThrowReferenceError(ctx, "built-in module %s cannot import '%s'", base, name);
@@ -617,7 +631,7 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
   } else {
     // A document of the henv, compiled once per (id, etag) for all workers.
     db::Database& db = WorkerAccess::Db(*worker);
-    auto stmt = db.Prepare("SELECT content, etag FROM documents WHERE path = ?");
+    auto stmt = db.Prepare("SELECT content FROM documents WHERE path = ?");
     if (!stmt.ok()) {
       JS_ThrowInternalError(ctx, "cannot read module '%s': %s", name, stmt.error().message.c_str());
       return nullptr;
@@ -628,11 +642,13 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
       JS_ThrowReferenceError(ctx, "cannot find module '%s'", name);
       return nullptr;
     }
-    std::string etag = stmt->Text(1);
+    // Keyed by the bytes themselves: scripts may rewrite documents with
+    // plain SQL, which leaves the etag column behind.
+    auto blob = stmt->BlobValue(0);
+    std::string source(blob.begin(), blob.end());
+    const std::string etag = crypto::Sha256Hex(source);
     cached = worker->pool().bytecode.Find(std::string(n), etag);
     if (!cached) {
-      auto blob = stmt->BlobValue(0);
-      std::string source(blob.begin(), blob.end());
       JSValue fn = JS_Eval(ctx, source.c_str(), source.size(), name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
       if (JS_IsException(fn)) return nullptr;
       size_t size = 0;

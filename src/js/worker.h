@@ -31,7 +31,7 @@ int64_t TotalJsMemory();
 // Compiled module bytecode shared by a henv's workers.
 class BytecodeCache {
  public:
-  // Bytecode for document `id` at `etag`, if cached.
+  // Bytecode for document `id` whose source hashes to `etag`, if cached.
   std::shared_ptr<const std::vector<uint8_t>> Find(const std::string& id, const std::string& etag);
   void Store(const std::string& id, const std::string& etag, std::vector<uint8_t> bytecode);
 

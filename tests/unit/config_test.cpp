@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <map>
 #include <optional>
 #include <string>
@@ -67,6 +68,7 @@ TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
   EXPECT_EQ(c.max_body_mb, 10);
   EXPECT_FALSE(c.trust_proxy);
   EXPECT_EQ(c.drain_timeout_ms, 10000);
+  EXPECT_EQ(c.new_token, "") << "no token: POST /new is open";
 }
 
 TEST(ConfigDefaults, ParsedDefaultsEqualADefaultConstructedConfig) {
@@ -221,6 +223,24 @@ TEST(ConfigFlags, LogFormatAcceptsTextAndJson) {
   EXPECT_EQ(ParseOk({"--log_format=json"}).log_format, LogFormat::kJson);
 }
 
+// -------------------------------------------------------------- new_token
+
+TEST(ConfigNewToken, TokenOfAtLeast16CharactersIsAccepted) {
+  EXPECT_EQ(ParseOk({"--new_token=0123456789abcdef"}).new_token, "0123456789abcdef");
+  EXPECT_EQ(ParseOk({"--new-token", "a-much-longer-secret-token"}).new_token, "a-much-longer-secret-token");
+}
+
+TEST(ConfigNewToken, ShortOrEmptyTokenIsRejected) {
+  ExpectUsageError({"--new_token=0123456789abcde"}, "--new_token");
+  ExpectUsageError({"--new_token="}, "--new_token");
+  ExpectUsageError({"--new_token=short"}, "16");
+}
+
+TEST(ConfigNewToken, FlagWinsOverEnvironment) {
+  EXPECT_EQ(ParseOk({"--new_token=flag-token-0123456789"}, {{"HBF_NEW_TOKEN", "env-token-0123456789"}}).new_token,
+            "flag-token-0123456789");
+}
+
 // ------------------------------------------------------------------- bind
 
 TEST(ConfigBind, NumericIpv4AndIpv6AddressesAreAccepted) {
@@ -290,6 +310,7 @@ TEST(ConfigEnv, EverySettingIsReadFromItsHbfEnvironmentVariable) {
       {"HBF_MAX_BODY_MB", "2"},
       {"HBF_TRUST_PROXY", "yes"},
       {"HBF_DRAIN_TIMEOUT_MS", "500"},
+      {"HBF_NEW_TOKEN", "env-token-0123456789"},
   };
   Config c = ParseOk({}, env);
   EXPECT_EQ(c.port, 4321);
@@ -306,6 +327,7 @@ TEST(ConfigEnv, EverySettingIsReadFromItsHbfEnvironmentVariable) {
   EXPECT_EQ(c.max_body_mb, 2);
   EXPECT_TRUE(c.trust_proxy);
   EXPECT_EQ(c.drain_timeout_ms, 500);
+  EXPECT_EQ(c.new_token, "env-token-0123456789");
 }
 
 TEST(ConfigEnv, FlagsWinOverTheEnvironment) {
@@ -341,6 +363,7 @@ TEST(ConfigEnv, InvalidEnvironmentValueIsAnErrorNamingTheVariable) {
       {"HBF_LOG_FORMAT", "xml"},     {"HBF_DEV", "maybe"},           {"HBF_DB_MAX_OPEN", "0"},
       {"HBF_QJS_MEM_MB", "1.5"},     {"HBF_QJS_TIMEOUT_MS", ""},     {"HBF_NUM_THREADS", "0"},
       {"HBF_MAX_BODY_MB", "-3"},     {"HBF_TRUST_PROXY", "2"},       {"HBF_DRAIN_TIMEOUT_MS", "-1"},
+      {"HBF_NEW_TOKEN", "short"},
   };
   for (const auto& [name, value] : bad) {
     SCOPED_TRACE(name + "=" + value);
@@ -374,7 +397,7 @@ TEST(ConfigErrors, SingleDashLongFlagIsRejected) {
 TEST(ConfigErrors, ValuedFlagAtTheEndWithoutValueIsRejected) {
   for (const char* flag : {"--port", "--bind", "--storage_dir", "--storage-dir", "--base_domain", "--log_level",
                            "--log_format", "--db_max_open", "--qjs_mem_mb", "--qjs_timeout_ms", "--num_threads",
-                           "--max_body_mb", "--drain_timeout_ms"}) {
+                           "--max_body_mb", "--drain_timeout_ms", "--new_token"}) {
     SCOPED_TRACE(flag);
     auto r = Parse({flag});
     ASSERT_FALSE(r.ok());
@@ -564,6 +587,7 @@ TEST(ConfigUsage, UsageTextMentionsEveryFlagAndItsEnvironmentVariable) {
       {"--max_body_mb", "HBF_MAX_BODY_MB"},
       {"--trust_proxy", "HBF_TRUST_PROXY"},
       {"--drain_timeout_ms", "HBF_DRAIN_TIMEOUT_MS"},
+      {"--new_token", "HBF_NEW_TOKEN"},
   };
   for (const auto& [flag, env] : settings) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
@@ -580,7 +604,7 @@ TEST(ConfigUsage, UsageTextDescribesCommandsAndDefaults) {
   EXPECT_EQ(usage.back(), '\n');
 }
 
-TEST(ConfigUsage, EveryFlagNamedInTheUsageTextIsAccepted) {
+TEST(ConfigUsage, EveryFlagNamedInTheUsageTextIsAcceptedAndShowsItsEnvironmentVariable) {
   // Guards against the help text and the parser drifting apart.
   std::string usage = UsageText();
   size_t pos = 0;
@@ -595,9 +619,13 @@ TEST(ConfigUsage, EveryFlagNamedInTheUsageTextIsAccepted) {
       EXPECT_EQ(r.error().message.find("unknown flag"), std::string::npos)
           << "--" << name << " appears in usage but is not a known flag: " << r.error().message;
     }
+    std::string env = "HBF_";
+    for (char c : name) env += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string line = usage.substr(end, usage.find('\n', end) - end);
+    EXPECT_NE(line.find("[" + env + "]"), std::string::npos) << "--" << name << " usage line lacks [" << env << "]";
     ++flags;
   }
-  EXPECT_EQ(flags, 14);
+  EXPECT_GE(flags, 15) << "every setting in the usage text was checked";
 }
 
 }  // namespace

@@ -91,7 +91,9 @@ TEST_F(HenvHashTest, IsAlwaysEightBase36CharactersAndValid) {
 TEST_F(HenvHashTest, OutputUsesTheWholeAlphabet) {
   std::set<char> chars;
   for (int i = 0; i < 500; ++i) {
-    for (char c : HenvHash("n" + std::to_string(i))) chars.insert(c);
+    std::string name = "n";
+    name += std::to_string(i);
+    for (char c : HenvHash(name)) chars.insert(c);
   }
   EXPECT_EQ(chars.size(), 36u);
 }

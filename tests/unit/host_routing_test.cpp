@@ -1,1 +1,335 @@
+// Specification of host-based routing: which site a request is for.
+#include "http/host_routing.h"
+
 #include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+namespace hbf {
+namespace {
+
+using namespace std::string_literals;
+
+void ExpectHenv(std::string_view host, std::string_view base, std::string_view hash) {
+  HostRoute r = RouteHost(host, base);
+  EXPECT_EQ(r.kind, SiteKind::kHenv) << "host '" << host << "' on base '" << base << "'";
+  EXPECT_EQ(r.henv_hash, hash) << host;
+}
+
+void ExpectApex(std::string_view host, std::string_view base) {
+  HostRoute r = RouteHost(host, base);
+  EXPECT_EQ(r.kind, SiteKind::kApex) << "host '" << host << "' on base '" << base << "'";
+  EXPECT_EQ(r.henv_hash, "") << host;
+}
+
+void ExpectUnknown(std::string_view host, std::string_view base) {
+  HostRoute r = RouteHost(host, base);
+  EXPECT_EQ(r.kind, SiteKind::kUnknown) << "host '" << host << "' on base '" << base << "'";
+  EXPECT_EQ(r.henv_hash, "") << host;
+}
+
+// ---------------------------------------------------------------- RouteHost
+
+TEST(RouteHost, HenvSubdomainWithPortRoutesToTheHenv) {
+  HostRoute r = RouteHost("5h9h66rt.localhost:5309", "localhost");
+  EXPECT_EQ(r.kind, SiteKind::kHenv);
+  EXPECT_EQ(r.henv_hash, "5h9h66rt");
+  EXPECT_EQ(r.hostname, "5h9h66rt.localhost") << "hostname drops the port";
+}
+
+TEST(RouteHost, HenvSubdomainWithoutPortRoutesToTheHenv) {
+  ExpectHenv("5h9h66rt.localhost", "localhost", "5h9h66rt");
+  ExpectHenv("00000000.localhost", "localhost", "00000000");
+  ExpectHenv("zzzzzzzz.localhost", "localhost", "zzzzzzzz");
+}
+
+TEST(RouteHost, UppercaseHostIsNormalisedToLowerCase) {
+  HostRoute r = RouteHost("5H9H66RT.LocalHost:5309", "localhost");
+  EXPECT_EQ(r.kind, SiteKind::kHenv);
+  EXPECT_EQ(r.henv_hash, "5h9h66rt");
+  EXPECT_EQ(r.hostname, "5h9h66rt.localhost");
+}
+
+TEST(RouteHost, TrailingDotIsIgnored) {
+  ExpectHenv("5h9h66rt.localhost.", "localhost", "5h9h66rt");
+  ExpectHenv("5h9h66rt.localhost.:5309", "localhost", "5h9h66rt");
+  EXPECT_EQ(RouteHost("5h9h66rt.localhost.", "localhost").hostname, "5h9h66rt.localhost");
+  ExpectApex("localhost.", "localhost");
+}
+
+TEST(RouteHost, SurroundingSpacesAreIgnored) {
+  ExpectApex("  localhost\t", "localhost");
+  ExpectHenv(" 5h9h66rt.localhost:5309 ", "localhost", "5h9h66rt");
+}
+
+TEST(RouteHost, BaseDomainItselfIsTheApex) {
+  ExpectApex("localhost", "localhost");
+  ExpectApex("LOCALHOST:80", "localhost");
+  ExpectApex("localhost:5309", "localhost");
+  EXPECT_EQ(RouteHost("LOCALHOST:80", "localhost").hostname, "localhost");
+}
+
+TEST(RouteHost, HashThatIsNotEightCharactersIsUnknown) {
+  ExpectUnknown("foo.localhost", "localhost");
+  ExpectUnknown("5h9h66r.localhost", "localhost");
+  ExpectUnknown("5h9h66rtx.localhost", "localhost");
+  ExpectUnknown(".localhost", "localhost");
+}
+
+TEST(RouteHost, HashWithCharactersOutsideTheAlphabetIsUnknown) {
+  ExpectUnknown("5h9h66r_.localhost", "localhost");
+  ExpectUnknown("5h9h66r-.localhost", "localhost");
+  ExpectUnknown("5h9h%6rt.localhost", "localhost");
+}
+
+TEST(RouteHost, NestedSubdomainIsUnknown) {
+  ExpectUnknown("abc.5h9h66rt.localhost", "localhost");
+  ExpectUnknown("5h9h66rt.5h9h66rt.localhost", "localhost");
+}
+
+TEST(RouteHost, BaseDomainAsAPrefixOfAnotherDomainIsUnknown) {
+  ExpectUnknown("5h9h66rt.localhost.evil.com", "localhost");
+  ExpectUnknown("localhost.evil.com", "localhost");
+  ExpectUnknown("5h9h66rt.notlocalhost", "localhost");
+  ExpectUnknown("5h9h66rt.localhostx", "localhost");
+}
+
+TEST(RouteHost, HashGluedToTheBaseDomainWithoutADotIsUnknown) {
+  ExpectUnknown("evil5h9h66rt.localhost", "localhost");
+  ExpectUnknown("5h9h66rtlocalhost", "localhost");
+  ExpectUnknown("5h9h66rt-localhost", "localhost");
+  ExpectUnknown("xlocalhost", "localhost");
+}
+
+TEST(RouteHost, IpLiteralsAreUnknown) {
+  ExpectUnknown("127.0.0.1", "localhost");
+  ExpectUnknown("127.0.0.1:5309", "localhost");
+  ExpectUnknown("[::1]:5309", "localhost");
+  ExpectUnknown("[::1]", "localhost");
+}
+
+TEST(RouteHost, EmptyHostIsUnknown) {
+  ExpectUnknown("", "localhost");
+  ExpectUnknown("   ", "localhost");
+  ExpectUnknown(":5309", "localhost");
+  ExpectUnknown(".", "localhost");
+}
+
+TEST(RouteHost, NonNumericPortIsUnknown) {
+  ExpectUnknown("localhost:abc", "localhost");
+  ExpectUnknown("localhost:80a", "localhost");
+  ExpectUnknown("5h9h66rt.localhost:-1", "localhost");
+  ExpectUnknown("5h9h66rt.localhost:http", "localhost");
+}
+
+TEST(RouteHost, UserinfoOrPathInHostIsUnknown) {
+  ExpectUnknown("user@localhost", "localhost");
+  ExpectUnknown("localhost/x", "localhost");
+  ExpectUnknown("5h9h66rt.localhost/", "localhost");
+}
+
+TEST(RouteHost, OverlongHostIsUnknown) {
+  std::string host = std::string(300, 'a') + ".localhost";
+  ExpectUnknown(host, "localhost");
+}
+
+TEST(RouteHost, WorksWithAMultiLabelBaseDomain) {
+  ExpectHenv("5h9h66rt.example.com", "example.com", "5h9h66rt");
+  ExpectHenv("MA3YS3GW.Example.Com:443", "example.com", "ma3ys3gw");
+  ExpectApex("example.com", "example.com");
+  ExpectApex("EXAMPLE.COM.:8443", "example.com");
+  ExpectUnknown("5h9h66rt.localhost", "example.com");
+  ExpectUnknown("localhost", "example.com");
+  ExpectUnknown("www.example.com", "example.com");
+  ExpectUnknown("5h9h66rt.notexample.com", "example.com");
+  ExpectUnknown("5h9h66rt.example.com.evil.org", "example.com");
+  ExpectUnknown("5h9h66rt.example.co", "example.com");
+  ExpectUnknown("x5h9h66rt.example.com", "example.com");
+  ExpectUnknown("5h9h66rtexample.com", "example.com");
+  ExpectUnknown("com", "example.com");
+}
+
+TEST(RouteHost, HashLookingBaseDomainDoesNotConfuseApexAndHenv) {
+  // An apex whose first label is itself hash-shaped is still the apex.
+  ExpectApex("abcdefgh.example.com", "abcdefgh.example.com");
+  ExpectHenv("5h9h66rt.abcdefgh.example.com", "abcdefgh.example.com", "5h9h66rt");
+  ExpectUnknown("abcdefgh.example.com", "example.org");
+}
+
+// ------------------------------------------------------ BuildRequestContext
+
+HttpRequest MakeRequest(std::string path, HeaderList headers, std::string remote = "198.51.100.9") {
+  HttpRequest r;
+  r.method = "GET";
+  r.path = std::move(path);
+  r.http_version = "1.1";
+  r.headers = std::move(headers);
+  r.remote_addr = std::move(remote);
+  r.remote_port = 40000;
+  r.local_port = 5309;
+  return r;
+}
+
+RequestContext BuildOk(const HttpRequest& req, std::string_view base = "localhost", bool trust_proxy = false) {
+  auto r = BuildRequestContext(req, base, trust_proxy);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r.ok()) return RequestContext{};
+  return r.value();
+}
+
+void ExpectBadPath(const std::string& path) {
+  auto r = BuildRequestContext(MakeRequest(path, {{"host", "localhost"}}), "localhost", false);
+  ASSERT_FALSE(r.ok()) << "path " << testing::PrintToString(path) << " should be rejected";
+  EXPECT_EQ(r.error().http_status, 400);
+  EXPECT_EQ(r.error().code, "bad_request");
+}
+
+TEST(BuildRequestContext, RoutesByTheHostHeader) {
+  RequestContext ctx = BuildOk(MakeRequest("/index.html", {{"host", "5h9h66rt.localhost:5309"}}));
+  EXPECT_EQ(ctx.route.kind, SiteKind::kHenv);
+  EXPECT_EQ(ctx.route.henv_hash, "5h9h66rt");
+  EXPECT_EQ(ctx.host, "5h9h66rt.localhost:5309") << "host keeps the port for building URLs";
+  EXPECT_FALSE(ctx.is_apex());
+  EXPECT_EQ(ctx.subpath, "/index.html");
+  EXPECT_EQ(ctx.client_ip, "198.51.100.9");
+  EXPECT_EQ(ctx.scheme, "http");
+}
+
+TEST(BuildRequestContext, ApexHostIsApex) {
+  RequestContext ctx = BuildOk(MakeRequest("/health", {{"host", "localhost:5309"}}));
+  EXPECT_EQ(ctx.route.kind, SiteKind::kApex);
+  EXPECT_TRUE(ctx.is_apex());
+}
+
+TEST(BuildRequestContext, UsesTheConfiguredBaseDomain) {
+  RequestContext ctx = BuildOk(MakeRequest("/", {{"host", "ma3ys3gw.example.com"}}), "example.com");
+  EXPECT_EQ(ctx.route.kind, SiteKind::kHenv);
+  EXPECT_EQ(ctx.route.henv_hash, "ma3ys3gw");
+  ctx = BuildOk(MakeRequest("/", {{"host", "ma3ys3gw.localhost"}}), "example.com");
+  EXPECT_EQ(ctx.route.kind, SiteKind::kUnknown);
+}
+
+TEST(BuildRequestContext, MissingHostIsUnknown) {
+  RequestContext ctx = BuildOk(MakeRequest("/", {}));
+  EXPECT_EQ(ctx.route.kind, SiteKind::kUnknown);
+  EXPECT_EQ(ctx.host, "");
+  EXPECT_FALSE(ctx.is_apex());
+}
+
+TEST(BuildRequestContext, MissingHostIsUnknownEvenWhenTrustingProxyWithoutForwardedHost) {
+  RequestContext ctx = BuildOk(MakeRequest("/", {{"x-forwarded-for", "203.0.113.1"}}), "localhost", true);
+  EXPECT_EQ(ctx.route.kind, SiteKind::kUnknown);
+}
+
+TEST(BuildRequestContext, DecodesPercentEscapesInThePath) {
+  EXPECT_EQ(BuildOk(MakeRequest("/a%20b/c%2Fd", {{"host", "localhost"}})).subpath, "/a b/c/d");
+  EXPECT_EQ(BuildOk(MakeRequest("/caf%C3%A9", {{"host", "localhost"}})).subpath, "/caf\xC3\xA9");
+  EXPECT_EQ(BuildOk(MakeRequest("/%7e%7E", {{"host", "localhost"}})).subpath, "/~~");
+}
+
+TEST(BuildRequestContext, PlusInThePathIsNotASpace) {
+  EXPECT_EQ(BuildOk(MakeRequest("/a+b", {{"host", "localhost"}})).subpath, "/a+b");
+}
+
+TEST(BuildRequestContext, SubpathAlwaysStartsWithASlash) {
+  EXPECT_EQ(BuildOk(MakeRequest("", {{"host", "localhost"}})).subpath, "/");
+  EXPECT_EQ(BuildOk(MakeRequest("/", {{"host", "localhost"}})).subpath, "/");
+  EXPECT_EQ(BuildOk(MakeRequest("x/y", {{"host", "localhost"}})).subpath, "/x/y");
+  EXPECT_EQ(BuildOk(MakeRequest("%2Fx", {{"host", "localhost"}})).subpath, "/x");
+}
+
+TEST(BuildRequestContext, MalformedPercentEscapeIs400) {
+  ExpectBadPath("/%zz");
+  ExpectBadPath("/a%g0");
+  ExpectBadPath("/a%0g");
+  ExpectBadPath("/%4");
+  ExpectBadPath("/%");
+  ExpectBadPath("/a%");
+}
+
+TEST(BuildRequestContext, EncodedNulInThePathIs400) {
+  ExpectBadPath("/%00");
+  ExpectBadPath("/file%00.txt");
+}
+
+TEST(BuildRequestContext, PathErrorsWinEvenForHenvHosts) {
+  auto r = BuildRequestContext(MakeRequest("/%zz", {{"host", "5h9h66rt.localhost"}}), "localhost", false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().http_status, 400);
+}
+
+HeaderList ProxiedHeaders() {
+  return {{"host", "localhost:5309"},
+          {"x-forwarded-host", "5h9h66rt.example.com, proxy.internal"},
+          {"x-forwarded-for", "203.0.113.7, 10.0.0.1"},
+          {"x-forwarded-proto", "https, http"}};
+}
+
+TEST(BuildRequestContext, ForwardedHeadersAreIgnoredWithoutTrustProxy) {
+  RequestContext ctx = BuildOk(MakeRequest("/", ProxiedHeaders()), "localhost", false);
+  EXPECT_EQ(ctx.route.kind, SiteKind::kApex);
+  EXPECT_EQ(ctx.host, "localhost:5309");
+  EXPECT_EQ(ctx.client_ip, "198.51.100.9");
+  EXPECT_EQ(ctx.scheme, "http");
+}
+
+TEST(BuildRequestContext, ForwardedHeadersAreHonouredWithTrustProxyUsingTheFirstItem) {
+  RequestContext ctx = BuildOk(MakeRequest("/", ProxiedHeaders()), "example.com", true);
+  EXPECT_EQ(ctx.route.kind, SiteKind::kHenv);
+  EXPECT_EQ(ctx.route.henv_hash, "5h9h66rt");
+  EXPECT_EQ(ctx.host, "5h9h66rt.example.com");
+  EXPECT_EQ(ctx.client_ip, "203.0.113.7");
+  EXPECT_EQ(ctx.scheme, "https");
+}
+
+TEST(BuildRequestContext, ForwardedHostAloneSelectsTheSite) {
+  RequestContext ctx = BuildOk(
+      MakeRequest("/", {{"host", "10.0.0.5:5309"}, {"x-forwarded-host", "ma3ys3gw.localhost"}}), "localhost", true);
+  EXPECT_EQ(ctx.route.kind, SiteKind::kHenv);
+  EXPECT_EQ(ctx.route.henv_hash, "ma3ys3gw");
+  EXPECT_EQ(ctx.client_ip, "198.51.100.9") << "no X-Forwarded-For: the peer address";
+  EXPECT_EQ(ctx.scheme, "http") << "no X-Forwarded-Proto: http";
+}
+
+TEST(BuildRequestContext, EmptyForwardedHostFallsBackToTheHostHeader) {
+  RequestContext ctx =
+      BuildOk(MakeRequest("/", {{"host", "5h9h66rt.localhost"}, {"x-forwarded-host", ""}}), "localhost", true);
+  EXPECT_EQ(ctx.route.kind, SiteKind::kHenv);
+  EXPECT_EQ(ctx.host, "5h9h66rt.localhost");
+}
+
+TEST(BuildRequestContext, EmptyForwardedForKeepsThePeerAddress) {
+  RequestContext ctx =
+      BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-for", " , 1.2.3.4"}}), "localhost", true);
+  EXPECT_EQ(ctx.client_ip, "198.51.100.9");
+}
+
+TEST(BuildRequestContext, ForwardedItemsAreTrimmed) {
+  RequestContext ctx = BuildOk(MakeRequest("/", {{"host", "localhost"},
+                                                 {"x-forwarded-for", "  203.0.113.8  ,10.0.0.1"},
+                                                 {"x-forwarded-proto", " https "}}),
+                               "localhost", true);
+  EXPECT_EQ(ctx.client_ip, "203.0.113.8");
+  EXPECT_EQ(ctx.scheme, "https");
+}
+
+TEST(BuildRequestContext, ForwardedProtoOnlyAcceptsHttpOrHttps) {
+  for (const char* proto : {"ftp", "javascript", "", "https://", "ws"}) {
+    RequestContext ctx =
+        BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-proto", proto}}), "localhost", true);
+    EXPECT_EQ(ctx.scheme, "http") << proto;
+  }
+  RequestContext ctx =
+      BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-proto", "http"}}), "localhost", true);
+  EXPECT_EQ(ctx.scheme, "http");
+}
+
+TEST(BuildRequestContext, FirstHeaderOfARepeatedNameIsUsed) {
+  RequestContext ctx =
+      BuildOk(MakeRequest("/", {{"host", "5h9h66rt.localhost"}, {"host", "localhost"}}), "localhost", false);
+  EXPECT_EQ(ctx.route.kind, SiteKind::kHenv);
+}
+
+}  // namespace
+}  // namespace hbf

@@ -1,0 +1,366 @@
+// The JavaScript engine's contract (src/js/engine.h), exercised with
+// stand-in built-ins: the tenant's default export receives (raw, native) and
+// returns the dispatch result directly.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "crypto/crypto.h"
+#include "documents/document_store.h"
+#include "henv/henv_manager.h"
+#include "js/engine.h"
+
+namespace hbf::js {
+namespace {
+
+using namespace std::chrono_literals;
+using Kind = ScriptResult::Kind;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ASSERT_TRUE(crypto::InitializeCrypto()); }
+
+  void SetUp() override {
+    char tmpl[] = "/tmp/hbf-js-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    HenvManagerOptions options;
+    options.storage_dir = dir_;
+    options.start_janitor = false;
+    henvs_ = std::make_unique<HenvManager>(options);
+    MakeEngine({});
+  }
+
+  void TearDown() override {
+    engine_.reset();
+    henvs_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  static ScriptLimits Limits(int timeout_ms = 3000, int64_t memory_mb = 64) {
+    ScriptLimits l;
+    l.timeout_ms = timeout_ms;
+    l.memory_bytes = memory_mb << 20;
+    return l;
+  }
+
+  void MakeEngine(EngineOptions options) {
+    engine_.reset();
+    engine_ = std::make_unique<JsEngine>(options);
+  }
+
+  std::shared_ptr<Henv> MakeHenv(const std::string& hash, const std::string& router = {}) {
+    auto henv = henvs_->Create(hash, [](db::Database&) -> Status { return Ok{}; });
+    EXPECT_TRUE(henv.ok()) << (henv.ok() ? "" : henv.error().message);
+    if (!router.empty()) SetDocument(**henv, "_system/router.js", router);
+    return *henv;
+  }
+
+  void SetDocument(Henv& henv, const std::string& id, const std::string& source) {
+    auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, "text/javascript", source); });
+    ASSERT_TRUE(put.ok()) << put.error().message;
+    henv.RefreshCodeVersion();
+  }
+
+  ScriptResult Run(Henv& henv, const std::string& path = "/", ScriptLimits limits = Limits()) {
+    ScriptRequest request;
+    request.method = "GET";
+    request.path = path;
+    request.url = path;
+    request.ip = "127.0.0.1";
+    request.protocol = "http";
+    request.hostname = henv.hash() + ".localhost";
+    return engine_->Run(henv, limits, request);
+  }
+
+  // Runs a router whose default export returns `expression` as the body.
+  std::string Eval(Henv& henv, const std::string& expression) {
+    SetDocument(henv, "_system/router.js",
+                "export default async (raw, native) => ({handled: true, status: 200, headers: [], "
+                "body: String(await (async () => " + expression + ")())});");
+    auto r = Run(henv);
+    if (r.kind != Kind::kResponse) return "<" + r.error.code + ": " + r.error.message + ">";
+    return r.response.body;
+  }
+
+  std::string dir_;
+  std::unique_ptr<HenvManager> henvs_;
+  std::unique_ptr<JsEngine> engine_;
+};
+
+constexpr const char* kEcho =
+    "export default (raw) => ({handled: true, status: 201, headers: [['X-Path', raw.path], ['Set-Cookie', 'a=1'],"
+    " ['Set-Cookie', 'b=2']], body: 'hello ' + raw.method + ' ' + raw.henv});";
+
+TEST_F(EngineTest, RunsTheRouterAndReturnsItsResponse) {
+  auto henv = MakeHenv("aaaaaaaa", kEcho);
+  auto r = Run(*henv, "/x/y");
+  ASSERT_EQ(r.kind, Kind::kResponse) << r.error.message;
+  EXPECT_EQ(r.response.status, 201);
+  EXPECT_EQ(r.response.body, "hello GET aaaaaaaa");
+  ASSERT_EQ(r.response.headers.size(), 3u);
+  EXPECT_EQ(r.response.headers[0], (std::pair<std::string, std::string>{"X-Path", "/x/y"}));
+  EXPECT_EQ(r.response.headers[2].second, "b=2");
+}
+
+TEST_F(EngineTest, NoRouterOrNoMatchMeansNotHandled) {
+  auto henv = MakeHenv("bbbbbbbb");
+  EXPECT_EQ(Run(*henv).kind, Kind::kNotHandled);
+  EXPECT_EQ(engine_->stats().workers, 0);  // no runtime was made for nothing
+  SetDocument(*henv, "_system/router.js", "export default () => ({handled: false});");
+  EXPECT_EQ(Run(*henv).kind, Kind::kNotHandled);
+}
+
+TEST_F(EngineTest, BinaryBodiesStayBinary) {
+  auto henv = MakeHenv("cccccccc",
+                       "export default () => ({handled: true, status: 200, headers: [],"
+                       " body: new Uint8Array([0, 1, 255, 0])});");
+  auto r = Run(*henv);
+  ASSERT_EQ(r.kind, Kind::kResponse) << r.error.message;
+  EXPECT_EQ(r.response.body, std::string("\x00\x01\xff\x00", 4));
+}
+
+TEST_F(EngineTest, ScriptErrorsCarryMessageAndLocation) {
+  auto henv = MakeHenv("dddddddd",
+                       "function helper() {\n  throw new TypeError('boom');\n}\n"
+                       "export default () => helper();\n");
+  auto r = Run(*henv);
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.error.code, "script_error");
+  EXPECT_EQ(r.error.http_status, 500);
+  EXPECT_EQ(r.error.message, "TypeError: boom");
+  EXPECT_EQ(r.error.location.rfind("_system/router.js:2:", 0), 0u) << r.error.location << "\n" << r.error.stack;
+}
+
+TEST_F(EngineTest, SyntaxErrorsAreReportedAndFixedByLiveReload) {
+  auto henv = MakeHenv("eeeeeeee", "export default () => {{{;");
+  auto broken = Run(*henv);
+  ASSERT_EQ(broken.kind, Kind::kError);
+  EXPECT_EQ(broken.error.code, "script_error");
+  EXPECT_NE(broken.error.message.find("SyntaxError"), std::string::npos) << broken.error.message;
+  EXPECT_EQ(Run(*henv).error.code, "script_error");  // still broken, still explained
+  SetDocument(*henv, "_system/router.js", kEcho);
+  EXPECT_EQ(Run(*henv).kind, Kind::kResponse);
+}
+
+TEST_F(EngineTest, LiveReloadSwapsCodeAndModuleStateLivesWithTheWorker) {
+  MakeEngine({int64_t{1} << 30, 1});  // one worker: state is observable
+  auto henv = MakeHenv("ffffffff",
+                       "let count = 0;\nexport default () => ({handled: true, status: 200, headers: [],"
+                       " body: 'v1:' + (++count)});");
+  EXPECT_EQ(Run(*henv).response.body, "v1:1");
+  EXPECT_EQ(Run(*henv).response.body, "v1:2");
+  SetDocument(*henv, "_system/router.js",
+              "export default () => ({handled: true, status: 200, headers: [], body: 'v2'});");
+  EXPECT_EQ(Run(*henv).response.body, "v2");
+}
+
+TEST_F(EngineTest, RelativeImportsResolveAndEscapesAreRefused) {
+  auto henv = MakeHenv("gggggggg");
+  SetDocument(*henv, "_system/lib/math.js", "export const double = (x) => x * 2;");
+  SetDocument(*henv, "_system/lib/index.js", "export { double } from './math.js';");
+  SetDocument(*henv, "_system/router.js",
+              "import { double } from './lib/index.js';\n"
+              "export default () => ({handled: true, status: 200, headers: [], body: String(double(21))});");
+  EXPECT_EQ(Run(*henv).response.body, "42");
+
+  for (const char* spec : {"../../../etc/passwd", "lodash", "hbf:native", "hbf:nothing", "./missing.js"}) {
+    SetDocument(*henv, "_system/router.js",
+                std::string("import x from '") + spec + "';\nexport default () => ({handled: false});");
+    auto r = Run(*henv);
+    EXPECT_EQ(r.kind, Kind::kError) << spec;
+    EXPECT_EQ(r.error.code, "script_error") << spec;
+    EXPECT_FALSE(r.error.message.empty()) << spec;
+  }
+}
+
+TEST_F(EngineTest, InfiniteLoopTimesOutWhileOtherHenvsCarryOn) {
+  auto spinning = MakeHenv("hhhhhhhh", "export default () => { for (;;) {} };");
+  auto healthy = MakeHenv("iiiiiiii", kEcho);
+  std::atomic<bool> done{false};
+  ScriptResult spun;
+  std::thread runaway([&] {
+    spun = Run(*spinning, "/", Limits(500));
+    done = true;
+  });
+  // While the runaway spins, the other henv keeps answering.
+  int answered = 0;
+  while (!done && answered < 50) {
+    auto r = Run(*healthy);
+    ASSERT_EQ(r.kind, Kind::kResponse);
+    ++answered;
+  }
+  runaway.join();
+  EXPECT_GT(answered, 0);
+  ASSERT_EQ(spun.kind, Kind::kError);
+  EXPECT_EQ(spun.error.code, "script_timeout");
+  EXPECT_EQ(spun.error.http_status, 504);
+  // The runaway worker was thrown away; the henv still works with a fixed router.
+  SetDocument(*spinning, "_system/router.js", kEcho);
+  EXPECT_EQ(Run(*spinning).kind, Kind::kResponse);
+}
+
+TEST_F(EngineTest, TryCatchCannotSwallowTheTimeout) {
+  auto henv = MakeHenv("jjjjjjjj",
+                       "export default () => { try { for (;;) {} } catch (e) {} "
+                       "return {handled: true, status: 200, headers: [], body: 'escaped'}; };");
+  auto r = Run(*henv, "/", Limits(300));
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.error.code, "script_timeout");
+}
+
+TEST_F(EngineTest, TopLevelLoopsAreBoundedToo) {
+  auto henv = MakeHenv("kkkkkkkk", "while (true) {}\nexport default () => ({handled: false});");
+  auto r = Run(*henv, "/", Limits(300));
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.error.code, "script_timeout");
+}
+
+TEST_F(EngineTest, OutOfMemoryIsContained) {
+  auto henv = MakeHenv("llllllll",
+                       "export default () => { const keep = []; for (;;) keep.push(new Array(1e5).fill(7)); };");
+  auto r = Run(*henv, "/", Limits(5000, 16));
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.error.code, "script_memory");
+  SetDocument(*henv, "_system/router.js", kEcho);
+  EXPECT_EQ(Run(*henv, "/", Limits(5000, 16)).kind, Kind::kResponse);
+}
+
+TEST_F(EngineTest, AHandlerThatNeverRespondsIsReported) {
+  auto henv = MakeHenv("mmmmmmmm", "export default () => new Promise(() => {});");
+  auto r = Run(*henv);
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.error.code, "script_no_response");
+}
+
+TEST_F(EngineTest, DeepRecursionIsAnOrdinaryError) {
+  auto henv = MakeHenv("nnnnnnnn", "const f = (n) => f(n + 1) + 1;\nexport default () => f(0);");
+  auto r = Run(*henv);
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.error.code, "script_error");
+  EXPECT_NE(r.error.message.find("stack"), std::string::npos) << r.error.message;
+}
+
+TEST_F(EngineTest, SqlRoundTripsEveryType) {
+  auto henv = MakeHenv("oooooooo");
+  EXPECT_EQ(Eval(*henv,
+                 "{ native.dbExecute('CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n)');"
+                 "  const res = native.dbExecute('INSERT INTO t VALUES (?, ?, ?, ?, ?)',"
+                 "    [2n ** 60n, 1.5, 'héllo', new Uint8Array([0, 255]), null]);"
+                 "  const row = native.dbGet('SELECT * FROM t WHERE s = :s', {s: 'héllo'});"
+                 "  return [res.rows_affected, res.last_insert_id, typeof row.i, row.i === 2n ** 60n, row.r, row.s,"
+                 "          row.b instanceof Uint8Array, row.b.length, row.b[1], row.n].join(','); }"),
+            "1,1,bigint,true,1.5,héllo,true,2,255,");
+  EXPECT_EQ(Eval(*henv, "native.dbQuery('SELECT 1 AS a UNION ALL SELECT 2').map(r => r.a).join('+')"), "1+2");
+  EXPECT_EQ(Eval(*henv, "native.dbGet('SELECT 1 WHERE 0')"), "null");
+  EXPECT_EQ(Eval(*henv, "native.dbExecute('UPDATE t SET r = 2').last_insert_id"), "null");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.dbQuery('SELEC nope'); } catch (e) { return e.message; } })()"),
+            "near \"SELEC\": syntax error");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.dbQuery('SELECT ?', [1, 2]); } catch (e) { return e.name; } })()"),
+            "RangeError");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.dbQuery('SELECT :a', {b: 1}); } catch (e) { return e.name; } })()"),
+            "TypeError");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.dbQuery('SELECT ?', [{}]); } catch (e) { return e.name; } })()"),
+            "TypeError");
+}
+
+TEST_F(EngineTest, ScriptsCannotReachOtherFiles) {
+  auto henv = MakeHenv("pppppppp");
+  const std::string victim = dir_ + "/qqqqqqqq/index.db";
+  MakeHenv("qqqqqqqq");
+  const std::string escape = dir_ + "/escaped.db";
+  auto attempt = [&](const std::string& sql) {
+    return Eval(*henv, "(() => { try { native.dbExecute(" + Json(sql).dump() + "); return 'ran'; } catch (e) {"
+                       " return 'refused'; } })()");
+  };
+  EXPECT_EQ(attempt("ATTACH DATABASE '" + victim + "' AS other"), "refused");
+  EXPECT_EQ(attempt("VACUUM INTO '" + escape + "'"), "refused");
+  EXPECT_FALSE(std::filesystem::exists(escape));
+  EXPECT_EQ(attempt("PRAGMA journal_mode = DELETE"), "refused");
+  EXPECT_EQ(attempt("PRAGMA writable_schema = ON"), "refused");
+  EXPECT_EQ(attempt("SELECT load_extension('/lib/x86_64-linux-gnu/libc.so.6')"), "refused");
+  EXPECT_EQ(attempt("PRAGMA foreign_keys = ON"), "ran");
+  EXPECT_EQ(Eval(*henv, "native.dbGet('PRAGMA journal_mode').journal_mode"), "wal");
+}
+
+TEST_F(EngineTest, TwoHenvsNeverSeeEachOthersData) {
+  auto a = MakeHenv("rrrrrrrr");
+  auto b = MakeHenv("ssssssss");
+  EXPECT_EQ(Eval(*a, "native.dbExecute(\"CREATE TABLE secrets (v TEXT)\") && "
+                     "native.dbExecute(\"INSERT INTO secrets VALUES ('a-only')\").rows_affected"),
+            "1");
+  EXPECT_EQ(Eval(*b, "(() => { try { return JSON.stringify(native.dbQuery('SELECT * FROM secrets')); }"
+                     " catch (e) { return e.message; } })()"),
+            "no such table: secrets");
+  EXPECT_EQ(Eval(*a, "native.dbGet('SELECT v FROM secrets').v"), "a-only");
+}
+
+TEST_F(EngineTest, AnUnfinishedTransactionIsRolledBack) {
+  MakeEngine({int64_t{1} << 30, 1});
+  auto henv = MakeHenv("tttttttt");
+  Eval(*henv, "native.dbExecute('CREATE TABLE t (v)').rows_affected");
+  EXPECT_EQ(Eval(*henv, "(native.dbExec('BEGIN IMMEDIATE'), native.dbExecute('INSERT INTO t VALUES (1)').rows_affected)"),
+            "1");
+  EXPECT_EQ(Eval(*henv, "native.dbGet('SELECT count(*) AS n FROM t').n"), "0");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.dbExec('DELETE FROM t'); return 'ran'; } catch (e) { return e.name; } })()"),
+            "TypeError");
+}
+
+TEST_F(EngineTest, WritesToCodeDocumentsBumpTheCodeVersion) {
+  auto henv = MakeHenv("uuuuuuuu");
+  int64_t before = henv->code_version();
+  SetDocument(*henv, "_system/router.js",
+              "export default (raw, native) => { native.dbExecute(`UPDATE documents SET content = "
+              "CAST('export default () => ({handled: true, status: 200, headers: [], body: \"self-edited\"})' AS BLOB)"
+              " WHERE path = '_system/router.js'`); return {handled: true, status: 200, headers: [], body: 'edited'}; };");
+  EXPECT_GT(henv->code_version(), before);
+  auto r = Run(*henv);
+  EXPECT_EQ(r.response.body, "edited") << r.error.code << ": " << r.error.message;
+  EXPECT_TRUE(r.wrote_database);
+  EXPECT_GT(henv->code_version(), before + 1) << "the script's edit bumps the version";
+  EXPECT_EQ(Run(*henv).response.body, "self-edited");
+}
+
+TEST_F(EngineTest, ConcurrencyPerHenvIsCapped) {
+  MakeEngine({int64_t{1} << 30, 1});
+  auto henv = MakeHenv("vvvvvvvv",
+                       "export default (raw, native) => { const end = native.now() + 200; while (native.now() < end) {}"
+                       " return {handled: true, status: 200, headers: [], body: 'ok'}; };");
+  std::vector<ScriptResult> results(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { results[i] = Run(*henv); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) EXPECT_EQ(r.response.body, "ok") << r.error.code;
+  EXPECT_EQ(engine_->stats().workers, 1);
+}
+
+TEST_F(EngineTest, IdleWorkersAreEvictedOverTheMemoryBudget) {
+  MakeEngine({1, 4});  // a budget no worker fits in
+  auto henv = MakeHenv("wwwwwwww", kEcho);
+  EXPECT_EQ(Run(*henv).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().idle_workers, 0);
+  MakeEngine({int64_t{1} << 30, 4});
+  EXPECT_EQ(Run(*henv).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().idle_workers, 1);
+  EXPECT_GT(engine_->stats().memory_bytes, 0);
+}
+
+TEST_F(EngineTest, NativeUtilities) {
+  auto henv = MakeHenv("xxxxxxxx");
+  EXPECT_EQ(Eval(*henv, "Array.from(native.sha256(native.utf8Encode('abc'))).slice(0, 4).join(',')"), "186,120,22,191");
+  EXPECT_EQ(Eval(*henv, "native.base64Encode(native.utf8Encode('hi?'), false)"), "aGk/");
+  EXPECT_EQ(Eval(*henv, "native.base64Encode(native.utf8Encode('hi?'), true)"), "aGk_");
+  EXPECT_EQ(Eval(*henv, "native.utf8Decode(native.base64Decode('aGk_', true), true)"), "hi?");
+  EXPECT_EQ(Eval(*henv, "native.utf8Decode(new Uint8Array([0x68, 0xff]), false)"), "h\xEF\xBF\xBD");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.utf8Decode(new Uint8Array([0xff]), true); } catch (e) { return e.name; } })()"),
+            "TypeError");
+  EXPECT_EQ(Eval(*henv, "native.randomBytes(16).length"), "16");
+  EXPECT_EQ(Eval(*henv, "(native.log('info', 'hello from a test'), 'logged')"), "logged");
+}
+
+}  // namespace
+}  // namespace hbf::js
