@@ -175,6 +175,12 @@ Blob Statement::BlobValue(int i) const {
   return p != nullptr ? Blob(p, p + n) : Blob();
 }
 
+std::string Statement::Bytes(int i) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, i));
+  int n = sqlite3_column_bytes(stmt_, i);
+  return p != nullptr ? std::string(p, static_cast<size_t>(n)) : std::string();
+}
+
 Value Statement::Column(int i) const {
   switch (sqlite3_column_type(stmt_, i)) {
     case SQLITE_INTEGER: return Int(i);

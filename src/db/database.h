@@ -69,6 +69,8 @@ class Statement {
   double Double(int i) const;
   std::string Text(int i) const;
   Blob BlobValue(int i) const;
+  // A BLOB (or TEXT) column's bytes as a string, copied once.
+  std::string Bytes(int i) const;
   Value Column(int i) const;
 
   bool ReadOnly() const;

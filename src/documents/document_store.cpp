@@ -111,7 +111,9 @@ Result<PutResult> PutDocument(db::Database& db, const std::string& id, std::stri
   if (auto s = ValidateDocumentId(id); !s.ok()) return s.error();
   if (content_type.empty()) content_type = ContentTypeForPath(id);
   const bool text = IsTextType(content_type);
-  const std::string etag = "\"" + crypto::Sha256Hex(content).substr(0, 32) + "\"";
+  std::string etag = "\"";  // appended piecewise: g++ 12 misreports `"x" + s + "x"` (-Wrestrict)
+  etag.append(crypto::Sha256Hex(content), 0, 32);
+  etag += '"';
   db::Value gzip = db::Null{};
   if (text && content.size() >= 256) {
     std::string packed = codec::Gzip(content);
@@ -173,12 +175,8 @@ Result<std::optional<Document>> GetDocument(db::Database& db, const std::string&
   if (!*row) return std::optional<Document>();
   Document doc;
   doc.meta = ReadMeta(*stmt, 0);
-  auto content = stmt->BlobValue(7);
-  doc.content.assign(content.begin(), content.end());
-  if (with_gzip && !stmt->IsNull(8)) {
-    auto gz = stmt->BlobValue(8);
-    doc.gzip = std::string(gz.begin(), gz.end());
-  }
+  doc.content = stmt->Bytes(7);
+  if (with_gzip && !stmt->IsNull(8)) doc.gzip = stmt->Bytes(8);
   return std::optional<Document>(std::move(doc));
 }
 

@@ -1,0 +1,5 @@
+-- GET /posts/:id with a random id in 1..10000.
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/posts/" .. math.random(1, 10000))
+end
