@@ -963,6 +963,13 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
                            : status == 404 ? "not_found" : "client_error";
         result.kind = ScriptResult::Kind::kResponse;
         result.response = HttpResponse::ErrorBody(status, code, message.empty() ? StatusReason(status) : message);
+      } else if (PropString(ctx, error.get(), "name") == "InternalError" && message == "out of memory") {
+        // Caught by the router and handed back: still a limit, still fatal.
+        result.kind = ScriptResult::Kind::kError;
+        result.error.code = "script_memory";
+        result.error.http_status = 500;
+        result.error.message = "the script ran out of memory";
+        reusable_ = false;
       } else {
         result.kind = ScriptResult::Kind::kError;
         result.error.code = "script_error";
