@@ -1,0 +1,575 @@
+// hbf:router — an Express 4 compatible router for QuickJS.
+//
+// Semantics follow express@4 (lib/router/{index,route,layer}.js and
+// path-to-regexp@0.1.x), with two Express 5 behaviours added: a handler that
+// returns a rejected promise passes the rejection to next(err), and a router can
+// be created with or without `new`. Route patterns are compiled to a RegExp once,
+// when they are registered; nothing here compiles a RegExp per request.
+
+export const METHODS = Object.freeze([
+  "get", "post", "put", "patch", "delete", "head", "options", "trace", "connect",
+]);
+
+// Lower-case method names without allocating for the common ones.
+const LOWER = {
+  __proto__: null,
+  GET: "get", POST: "post", PUT: "put", PATCH: "patch", DELETE: "delete",
+  HEAD: "head", OPTIONS: "options", TRACE: "trace", CONNECT: "connect",
+};
+const lowerMethod = (m) => (typeof m === "string" ? LOWER[m] ?? m.toLowerCase() : m);
+
+// How many layers may call next() synchronously before the chain continues in a
+// microtask (Express uses setImmediate after 100); bounds native stack depth.
+const MAX_SYNC = 50;
+const defer = (fn, arg) => { Promise.resolve().then(() => fn(arg)); };
+
+// ---------------------------------------------------------------------------
+// Path patterns: the path-to-regexp@0.1.x dialect Express 4 uses.
+
+const GROUP_RE = /\\.|\((?:\?<(.*?)>)?(?!\?)/g;
+const TOKEN_RE = /\\.|(\/)?(\.)?:(\w+)(\(.*?\))?(\*)?(\?)?|[.*]|\/\(/g;
+
+/**
+ * Compiles an Express 4 path (string, RegExp or array of them) to a RegExp,
+ * pushing one key `{ name, optional, offset }` per capture group onto `keys`.
+ */
+export function pathToRegExp(path, keys = [], options = {}) {
+  const strict = !!options.strict;
+  const end = options.end !== false;
+  const flags = options.sensitive ? "" : "i";
+
+  if (path instanceof RegExp) {
+    let name = 0;
+    for (const m of path.source.matchAll(GROUP_RE)) {
+      if (m[0][0] === "\\") continue;
+      keys.push({ name: m[1] || name++, optional: false, offset: m.index });
+    }
+    return path;
+  }
+  if (Array.isArray(path)) {
+    const sources = path.map((p) => pathToRegExp(p, keys, options).source);
+    return new RegExp(sources.join("|"), flags);
+  }
+  if (typeof path !== "string") {
+    throw new TypeError("path must be a string, array of strings, or regular expression");
+  }
+
+  const keysOffset = keys.length;
+  let extraOffset = 0;
+  let pos = 0;
+  let backtrack = "";
+  let src = path.replace(TOKEN_RE, (match, slash, format, key, capture, star, optional, offset) => {
+    if (match[0] === "\\") {
+      backtrack += match;
+      pos += 2;
+      return match;
+    }
+    if (match === ".") {
+      backtrack += "\\.";
+      extraOffset += 1;
+      pos += 1;
+      return "\\.";
+    }
+    if (slash || format) backtrack = "";
+    else backtrack += path.slice(pos, offset);
+    pos = offset + match.length;
+
+    if (match === "*") {
+      backtrack = "";
+      extraOffset += 3;
+      return "(.*)";
+    }
+    if (match === "/(") {
+      backtrack += "/";
+      extraOffset += 2;
+      return "/(?:";
+    }
+
+    slash = slash || "";
+    format = format ? "\\." : "";
+    optional = optional || "";
+    capture = capture
+      ? capture.replace(/\\.|\*/, (m) => (m === "*" ? "(.*)" : m))
+      : backtrack
+        ? "((?:(?!/|" + backtrack + ").)+?)"
+        : "([^/" + format + "]+?)";
+
+    keys.push({ name: key, optional: !!optional, offset: offset + extraOffset });
+    const result = "(?:" + format + slash + capture +
+      (star ? "((?:[/" + format + "].+?)?)" : "") + ")" + optional;
+    backtrack = "";
+    extraOffset += result.length - match.length;
+    return result;
+  });
+
+  // Unnamed groups (a custom "(\\d+)" without a name, "*") get numeric names in order.
+  let i = 0;
+  let name = 0;
+  for (const m of src.matchAll(GROUP_RE)) {
+    if (m[0][0] === "\\") continue;
+    if (keysOffset + i === keys.length || keys[keysOffset + i].offset > m.index) {
+      keys.splice(keysOffset + i, 0, { name: name++, optional: false, offset: m.index });
+    }
+    i++;
+  }
+
+  src += strict ? "" : src[src.length - 1] === "/" ? "?" : "/?";
+  if (end) src += "$";
+  else if (src[src.length - 1] !== "/") src += "(?=/|$)";
+  return new RegExp("^" + src, flags);
+}
+
+function decodeParam(val) {
+  if (typeof val !== "string" || val.length === 0) return val;
+  if (val.indexOf("%") === -1) return val;
+  try {
+    return decodeURIComponent(val);
+  } catch (err) {
+    if (err instanceof URIError) {
+      err.message = "Failed to decode param '" + val + "'";
+      err.status = err.statusCode = 400;
+    }
+    throw err;
+  }
+}
+
+const hasOwn = Object.hasOwn;
+
+// A path-matching stack entry (router.use / router.route).
+class Layer {
+  constructor(path, options, fn) {
+    this.handle = fn;
+    this.name = fn.name || "<anonymous>";
+    this.keys = [];
+    this.regexp = pathToRegExp(path, this.keys, options);
+    this.fastStar = path === "*";
+    this.fastSlash = path === "/" && options.end === false;
+    this.route = undefined;
+  }
+
+  // Returns null, or { params, path } (the matched part). Throws on bad %-escapes.
+  match(path) {
+    if (this.fastSlash) return { params: {}, path: "" };
+    if (this.fastStar) return { params: { 0: decodeParam(path) }, path };
+    const m = this.regexp.exec(path);
+    if (m === null) return null;
+    const params = {};
+    const keys = this.keys;
+    for (let i = 1; i < m.length; i++) {
+      const prop = keys[i - 1] ? keys[i - 1].name : i - 1;
+      const val = decodeParam(m[i]);
+      if (val !== undefined || !hasOwn(params, prop)) params[prop] = val;
+    }
+    return { params, path: m[0] };
+  }
+}
+
+// Calls a handler; a sync throw or a rejected returned promise goes to next(err)
+// unless the handler already moved the chain on (then it is only logged).
+function invoke(fn, err, req, res, next, state) {
+  const seq = state.seq;
+  let ret;
+  try {
+    ret = err === undefined ? fn(req, res, next) : fn(err, req, res, next);
+  } catch (e) {
+    if (state.seq === seq) next(e || new Error("Thrown " + String(e)));
+    else reportLate(e);
+    return;
+  }
+  if (ret !== null && typeof ret === "object" && typeof ret.then === "function") {
+    ret.then(undefined, (e) => {
+      if (state.seq === seq) next(e || new Error("Rejected promise"));
+      else reportLate(e);
+    });
+  }
+}
+
+// Errors thrown by a handler after it already called next() (or after the
+// response) have nowhere to go; hbf:http installs a logger here.
+let lateErrorReporter = null;
+export function setLateErrorReporter(fn) { lateErrorReporter = fn; }
+function reportLate(e) {
+  if (lateErrorReporter) lateErrorReporter(e);
+}
+
+function flatten(list, out = []) {
+  for (const item of list) {
+    if (Array.isArray(item)) flatten(item, out);
+    else out.push(item);
+  }
+  return out;
+}
+
+function typeName(v) {
+  if (v === null) return "null";
+  const t = typeof v;
+  return t !== "object" ? t : Object.prototype.toString.call(v).slice(8, -1);
+}
+
+// ---------------------------------------------------------------------------
+// Route: one path, handlers per method.
+
+export class Route {
+  constructor(path) {
+    this.path = path;
+    this.stack = [];
+    this.methods = Object.create(null);
+  }
+
+  _handlesMethod(method) {
+    if (this.methods._all) return true;
+    let name = lowerMethod(method);
+    if (name === "head" && !this.methods.head) name = "get";
+    return Boolean(this.methods[name]);
+  }
+
+  _options() {
+    const out = [];
+    for (const m of Object.keys(this.methods)) if (m !== "_all") out.push(m.toUpperCase());
+    if (this.methods.get && !this.methods.head) out.push("HEAD");
+    return out;
+  }
+
+  dispatch(req, res, done) {
+    const stack = this.stack;
+    if (stack.length === 0) return done();
+    let method = lowerMethod(req.method);
+    if (method === "head" && !this.methods.head) method = "get";
+    req.route = this;
+
+    let idx = 0;
+    let sync = 0;
+    const state = { seq: 0 };
+    const next = (err) => {
+      state.seq++;
+      if (err === "route") return done();
+      if (err === "router") return done(err);
+      if (++sync > MAX_SYNC) {
+        sync = 0;
+        return defer(next, err);
+      }
+      let layer;
+      while ((layer = stack[idx++]) !== undefined) {
+        if (layer.method !== undefined && layer.method !== method) continue;
+        const fn = layer.handle;
+        if (err) {
+          if (fn.length !== 4) continue;
+          invoke(fn, err, req, res, next, state);
+        } else {
+          if (fn.length > 3) continue;
+          invoke(fn, undefined, req, res, next, state);
+        }
+        sync = 0;
+        return;
+      }
+      sync = 0;
+      return done(err);
+    };
+    next();
+  }
+
+  all(...handlers) { return this._add(undefined, "all", handlers); }
+
+  _add(method, label, handlers) {
+    for (const fn of flatten(handlers)) {
+      if (typeof fn !== "function") {
+        throw new TypeError(`Route.${label}() requires a callback function but got a ${typeName(fn)}`);
+      }
+      this.stack.push({ method, handle: fn });
+      this.methods[method ?? "_all"] = true;
+    }
+    return this;
+  }
+}
+for (const m of METHODS) {
+  Route.prototype[m] = function (...handlers) { return this._add(m, m, handlers); };
+}
+
+// ---------------------------------------------------------------------------
+// Router
+
+/**
+ * Creates a router. Works with or without `new`; the router is itself a
+ * middleware function `(req, res, next)`, so routers can be mounted in routers.
+ */
+export function Router(options) {
+  const opts = options || {};
+  const router = function router(req, res, next) { router.handle(req, res, next); };
+  Object.setPrototypeOf(router, new.target ? new.target.prototype : Router.prototype);
+  router.params = Object.create(null);
+  router.caseSensitive = !!opts.caseSensitive;
+  router.mergeParams = !!opts.mergeParams;
+  router.strict = !!opts.strict;
+  router.stack = [];
+  // App-level locals: hbf:http makes this the prototype of res.locals when this
+  // router is the one router.js exports.
+  router.locals = Object.create(null);
+  return router;
+}
+Object.setPrototypeOf(Router.prototype, Function.prototype);
+
+const proto = Router.prototype;
+
+proto.param = function param(name, fn) {
+  if (typeof name !== "string" || name.length === 0) throw new TypeError("router.param() name must be a non-empty string");
+  if (name[0] === ":") name = name.slice(1);
+  if (typeof fn !== "function") throw new TypeError("invalid param() call for " + name + ", got " + fn);
+  (this.params[name] ??= []).push(fn);
+  return this;
+};
+
+proto.use = function use(first, ...rest) {
+  let path = "/";
+  let callbacks;
+  let arg = first;
+  while (Array.isArray(arg) && arg.length !== 0) arg = arg[0];
+  if (typeof arg !== "function") {
+    path = first;
+    callbacks = flatten(rest);
+  } else {
+    callbacks = flatten([first, ...rest]);
+  }
+  if (callbacks.length === 0) throw new TypeError("Router.use() requires a middleware function");
+  for (const fn of callbacks) {
+    if (typeof fn !== "function") {
+      throw new TypeError("Router.use() requires a middleware function but got a " + typeName(fn));
+    }
+    this.stack.push(new Layer(path, { sensitive: this.caseSensitive, strict: false, end: false }, fn));
+  }
+  return this;
+};
+
+proto.route = function route(path) {
+  const r = new Route(path);
+  const layer = new Layer(path, { sensitive: this.caseSensitive, strict: this.strict, end: true },
+    (req, res, next) => r.dispatch(req, res, next));
+  layer.route = r;
+  this.stack.push(layer);
+  return r;
+};
+
+for (const m of [...METHODS, "all"]) {
+  proto[m] = function (path, ...handlers) {
+    const r = this.route(path);
+    r[m](...handlers);
+    return this;
+  };
+}
+
+function mergeParams(params, parent) {
+  if (typeof parent !== "object" || !parent) return params;
+  const obj = Object.assign({}, parent);
+  if (!(0 in params) || !(0 in parent)) return Object.assign(obj, params);
+  let i = 0;
+  let o = 0;
+  while (i in params) i++;
+  while (o in parent) o++;
+  for (i--; i >= 0; i--) {
+    params[i + o] = params[i];
+    if (i < o) delete params[i];
+  }
+  return Object.assign(obj, params);
+}
+
+function pathnameOf(url) {
+  if (typeof url !== "string") return undefined;
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function sendOptionsResponse(res, methods, done) {
+  try {
+    const body = methods.join(",");
+    res.set("Allow", body);
+    res.send(body);
+  } catch (err) {
+    done(err);
+  }
+}
+
+/**
+ * Runs the stack for (req, res); `out(err)` is called when the request leaves
+ * this router. `initialError` (an hbf extension) starts the chain in error mode,
+ * as if the first middleware had called next(initialError).
+ */
+proto.handle = function handle(req, res, out, initialError) {
+  const self = this;
+  const stack = this.stack;
+  let idx = 0;
+  let removed = "";
+  let slashAdded = false;
+  let sync = 0;
+  let paramCalled = null;
+  const options = req.method === "OPTIONS" ? [] : null;
+  const state = { seq: 0 };
+
+  const parentParams = req.params;
+  const parentUrl = req.baseUrl || "";
+  const parentNext = req.next;
+  const done = (err) => {
+    req.baseUrl = parentUrl;
+    req.next = parentNext;
+    req.params = parentParams;
+    if (options !== null && !err && options.length !== 0) {
+      sendOptionsResponse(res, options, out);
+      return;
+    }
+    out(err);
+  };
+
+  req.next = next;
+  req.baseUrl = parentUrl;
+  req.originalUrl = req.originalUrl || req.url;
+
+  next(initialError);
+
+  function next(err) {
+    state.seq++;
+    let layerError = err === "route" ? null : err;
+
+    if (slashAdded) {
+      req.url = req.url.slice(1);
+      slashAdded = false;
+    }
+    if (removed.length !== 0) {
+      req.baseUrl = parentUrl;
+      req.url = removed + req.url;
+      removed = "";
+    }
+    if (layerError === "router") return done(null);
+    if (idx >= stack.length) return done(layerError);
+    if (++sync > MAX_SYNC) {
+      sync = 0;
+      return defer(next, err);
+    }
+
+    const path = pathnameOf(req.url);
+    if (path == null) return done(layerError);
+
+    let layer;
+    let match = null;
+    let route;
+    while (match === null && idx < stack.length) {
+      layer = stack[idx++];
+      route = layer.route;
+      try {
+        match = layer.match(path);
+      } catch (e) {
+        layerError = layerError || e;
+        match = null;
+        continue;
+      }
+      if (match === null) continue;
+      if (!route) continue;
+      if (layerError) {
+        match = null;
+        continue;
+      }
+      const method = req.method;
+      const hasMethod = route._handlesMethod(method);
+      if (!hasMethod && options !== null) {
+        for (const m of route._options()) if (!options.includes(m)) options.push(m);
+      }
+      if (!hasMethod && method !== "HEAD") match = null;
+    }
+
+    if (match === null) {
+      sync = 0;
+      return done(layerError);
+    }
+    if (route) req.route = route;
+
+    req.params = self.mergeParams ? mergeParams(match.params, parentParams) : match.params;
+    const layerPath = match.path;
+
+    if (layer.keys.length === 0 || !hasParamCallbacks(self.params)) {
+      runLayer(layer, layerError, layerPath, path, route);
+    } else {
+      processParams(self.params, layer, (paramCalled ??= Object.create(null)), req, res, (e) => {
+        if (e) next(layerError || e);
+        else runLayer(layer, layerError, layerPath, path, route);
+      });
+    }
+    sync = 0;
+  }
+
+  function runLayer(layer, layerError, layerPath, path, route) {
+    if (!route && layerPath.length !== 0) {
+      // Only mount at a path-segment boundary.
+      if (layerPath !== path.slice(0, layerPath.length)) return next(layerError);
+      const c = path[layerPath.length];
+      if (c && c !== "/" && c !== ".") return next(layerError);
+
+      removed = layerPath;
+      req.url = req.url.slice(removed.length);
+      if (req.url[0] !== "/") {
+        req.url = "/" + req.url;
+        slashAdded = true;
+      }
+      req.baseUrl = parentUrl + (removed[removed.length - 1] === "/" ? removed.slice(0, -1) : removed);
+    }
+    const fn = layer.handle;
+    if (layerError) {
+      if (fn.length !== 4) return next(layerError);
+      invoke(fn, layerError, req, res, next, state);
+    } else {
+      if (fn.length > 3) return next();
+      invoke(fn, undefined, req, res, next, state);
+    }
+  }
+};
+
+function hasParamCallbacks(params) {
+  for (const _ in params) return true;
+  return false;
+}
+
+function processParams(callbacks, layer, called, req, res, done) {
+  const keys = layer.keys;
+  let i = 0;
+  let key;
+  let paramVal;
+  let fns;
+  let fnIndex = 0;
+  let record;
+
+  const param = (err) => {
+    if (err) return done(err);
+    if (i >= keys.length) return done();
+    fnIndex = 0;
+    key = keys[i++];
+    paramVal = req.params[key.name];
+    fns = callbacks[key.name];
+    record = called[key.name];
+    if (paramVal === undefined || !fns) return param();
+    if (record && (record.match === paramVal || (record.error && record.error !== "route"))) {
+      req.params[key.name] = record.value;
+      return param(record.error);
+    }
+    called[key.name] = record = { error: null, match: paramVal, value: paramVal };
+    paramCallback();
+  };
+
+  const paramCallback = (err) => {
+    const fn = fns[fnIndex++];
+    record.value = req.params[key.name];
+    if (err) {
+      record.error = err;
+      param(err);
+      return;
+    }
+    if (!fn) return param();
+    try {
+      const ret = fn(req, res, paramCallback, paramVal, key.name);
+      if (ret !== null && typeof ret === "object" && typeof ret.then === "function") {
+        ret.then(undefined, (e) => paramCallback(e || new Error("Rejected promise")));
+      }
+    } catch (e) {
+      paramCallback(e);
+    }
+  };
+
+  param();
+}
+
+export default Router;

@@ -1,0 +1,345 @@
+// Black-box tests of server-side JavaScript: a henv's _system/router.js run
+// by the real binary, with the real router runtime (src/js/builtin).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/hbf_process.h"
+#include "support/http_client.h"
+
+namespace hbf::test {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr const char* kPassword = "correct horse battery";
+
+Json J(std::string_view text) { return Json::Parse(text).value(); }
+
+class ScriptsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start({"--dev", "--qjs_timeout_ms", "1500", "--qjs_mem_mb", "32"}); }
+
+  void Start(std::vector<std::string> args) {
+    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{std::move(args), {}, {}, {}});
+    ASSERT_TRUE(server_->Start()) << server_->logs();
+    host_ = CreateHenv("scripts", token_);
+  }
+
+  // Creates a henv; returns its host and fills `token` with the owner's token.
+  std::string CreateHenv(const std::string& name, std::string& token) {
+    auto created = Fetch(port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
+                                  Json::MakeObject({{"username", name}, {"password", kPassword},
+                                                    {"email", name + "@example.com"}}).dump()});
+    EXPECT_EQ(created.status, 201) << created.body;
+    std::string host = created.json().find("user_hash")->as_string() + ".localhost";
+    auto login = Fetch(port(), {"POST", "/login", host, {{"Content-Type", "application/json"}},
+                                Json::MakeObject({{"username", name}, {"password", kPassword}}).dump()});
+    token = login.json().find("token")->as_string();
+    return host;
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  void SetRouter(const std::string& source) { SetRouterOn(host_, token_, source); }
+  void SetRouterOn(const std::string& host, const std::string& token, const std::string& source) {
+    auto put = Fetch(port(), {"PUT", "/_api/documents/_system/router.js", host,
+                              {{"Authorization", "Bearer " + token}, {"Content-Type", "text/javascript"}}, source});
+    ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+  }
+
+  HttpReply Call(const std::string& method, const std::string& path, const std::string& body = {},
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return Fetch(port(), {method, path, host_, std::move(headers), body});
+  }
+
+  std::unique_ptr<HbfProcess> server_;
+  std::string host_;
+  std::string token_;
+};
+
+constexpr const char* kHello = R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/hello", (req, res) => res.json({ msg: "hi" }));
+export default router;
+)js";
+
+TEST_F(ScriptsTest, HelloRoute) {
+  SetRouter(kHello);
+  auto r = Call("GET", "/hello");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"msg":"hi"})");
+  EXPECT_EQ(r.header("content-type").value_or(""), "application/json; charset=utf-8");
+}
+
+TEST_F(ScriptsTest, UnmatchedPathsFallBackToDocuments) {
+  SetRouter(kHello);
+  auto welcome = Call("GET", "/");
+  EXPECT_EQ(welcome.status, 200);
+  EXPECT_NE(welcome.body.find("<!doctype html>"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/nothing-here").status, 404);
+}
+
+TEST_F(ScriptsTest, DatabaseAccessParamsAndTypes) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+db.execute("CREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, title TEXT, big INTEGER, data BLOB)");
+const router = new Router();
+router.post("/posts", (req, res) => {
+  const r = db.execute("INSERT INTO posts (title, big, data) VALUES (:title, :big, :data)",
+                       { title: req.body.title, big: 2n ** 62n, data: new Uint8Array([1, 2, 3]) });
+  res.status(201).json({ id: r.last_insert_id });
+});
+router.get("/posts/:id", (req, res) => {
+  const row = db.get("SELECT * FROM posts WHERE id = ?", [Number(req.params.id)]);
+  if (!row) return res.status(404).json({ error: "no such post" });
+  res.json({ id: row.id, title: row.title, big: String(row.big), bigType: typeof row.big, data: Array.from(row.data) });
+});
+router.get("/count", (req, res) => res.json(db.query("SELECT count(*) AS n FROM posts")[0]));
+export default router;
+)js");
+  auto created = Call("POST", "/posts", R"({"title":"First"})", {{"Content-Type", "application/json"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(*created.json().find("id"), Json(1));
+  auto got = Call("GET", "/posts/1");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body, R"({"id":1,"title":"First","big":"4611686018427387904","bigType":"bigint","data":[1,2,3]})");
+  EXPECT_EQ(Call("GET", "/posts/2").status, 404);
+  EXPECT_EQ(Call("GET", "/count").body, R"({"n":1})");
+}
+
+TEST_F(ScriptsTest, TransactionsRollBackOnThrow) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+db.execute("CREATE TABLE IF NOT EXISTS t (v INTEGER)");
+const router = new Router();
+router.post("/fail", (req, res) => {
+  try {
+    db.transaction(() => { db.execute("INSERT INTO t VALUES (1)"); throw new Error("nope"); });
+  } catch (e) { return res.json({ caught: e.message }); }
+});
+router.post("/ok", (req, res) => { db.transaction(() => db.execute("INSERT INTO t VALUES (2)")); res.json({}); });
+router.get("/rows", (req, res) => res.json(db.query("SELECT v FROM t ORDER BY v").map(r => r.v)));
+export default router;
+)js");
+  EXPECT_EQ(Call("POST", "/fail").body, R"({"caught":"nope"})");
+  EXPECT_EQ(Call("POST", "/ok").status, 200);
+  EXPECT_EQ(Call("GET", "/rows").body, "[2]");
+}
+
+TEST_F(ScriptsTest, MiddlewareOrderErrorsAndSubRouters) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.use((req, res, next) => { res.set("X-Trace", "a"); next(); });
+router.use((req, res, next) => { res.set("X-Trace", res.get("X-Trace") + "b"); next(); });
+const api = new Router();
+api.get("/items/:id?", (req, res) => res.json({ base: req.baseUrl, path: req.path, id: req.params.id ?? null }));
+api.get("/async", async (req, res) => { await null; res.send("done async"); });
+api.get("/reject", async () => { throw Object.assign(new Error("teapot"), { status: 418 }); });
+router.use("/api", api);
+router.get("/boom", () => { throw new Error("kaboom"); });
+router.get("/next-error", (req, res, next) => next(new Error("passed along")));
+router.use((err, req, res, next) => {
+  if (err.message === "passed along") return res.status(400).json({ handled: err.message });
+  next(err);
+});
+export default router;
+)js");
+  auto items = Call("GET", "/api/items/7");
+  EXPECT_EQ(items.body, R"({"base":"/api","path":"/items/7","id":"7"})");
+  EXPECT_EQ(items.header("x-trace").value_or(""), "ab");
+  EXPECT_EQ(Call("GET", "/api/items").body, R"({"base":"/api","path":"/items","id":null})");
+  EXPECT_EQ(Call("GET", "/api/async").body, "done async");
+  EXPECT_EQ(Call("GET", "/api/reject").status, 418);
+  EXPECT_EQ(Call("GET", "/next-error").body, R"({"handled":"passed along"})");
+  auto boom = Call("GET", "/boom");
+  EXPECT_EQ(boom.status, 500);
+  EXPECT_EQ(boom.json().find("error")->find("code")->as_string(), "script_error");
+  // --dev: the location of the throw is in the response.
+  EXPECT_EQ(boom.json().find("error")->find("location")->as_string().rfind("_system/router.js:", 0), 0u) << boom.body;
+}
+
+TEST_F(ScriptsTest, ResponseMethods) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/text", (req, res) => res.send("plain <b>html</b>"));
+router.get("/bytes", (req, res) => res.send(new Uint8Array([0, 1, 2, 255])));
+router.get("/typed", (req, res) => res.type("css").send("a{}"));
+router.get("/redirect", (req, res) => res.redirect("/text"));
+router.get("/redirect301", (req, res) => res.redirect(301, "/elsewhere"));
+router.get("/cookies", (req, res) => {
+  res.cookie("a", "1", { httpOnly: true, maxAge: 60000 });
+  res.cookie("b", "two words");
+  res.clearCookie("old");
+  res.status(204).end();
+});
+router.get("/status", (req, res) => res.sendStatus(202));
+router.head("/head", (req, res) => res.set("X-Head", "yes").end());
+export default router;
+)js");
+  auto text = Call("GET", "/text");
+  EXPECT_EQ(text.body, "plain <b>html</b>");
+  EXPECT_EQ(text.header("content-type").value_or(""), "text/html; charset=utf-8");
+  auto bytes = Call("GET", "/bytes");
+  EXPECT_EQ(bytes.body, std::string("\x00\x01\x02\xff", 4));
+  EXPECT_EQ(bytes.header("content-type").value_or(""), "application/octet-stream");
+  EXPECT_EQ(Call("GET", "/typed").header("content-type").value_or(""), "text/css; charset=utf-8");
+  auto redirect = Call("GET", "/redirect");
+  EXPECT_EQ(redirect.status, 302);
+  EXPECT_EQ(redirect.header("location").value_or(""), "/text");
+  EXPECT_EQ(Call("GET", "/redirect301").status, 301);
+  auto cookies = Call("GET", "/cookies");
+  EXPECT_EQ(cookies.status, 204);
+  std::vector<std::string> set_cookies;
+  for (const auto& [k, v] : cookies.headers) {
+    if (k == "set-cookie") set_cookies.push_back(v);
+  }
+  ASSERT_EQ(set_cookies.size(), 3u);
+  EXPECT_EQ(set_cookies[0].rfind("a=1; Max-Age=60; Path=/; Expires=", 0), 0u) << set_cookies[0];
+  EXPECT_NE(set_cookies[0].find("HttpOnly"), std::string::npos);
+  EXPECT_EQ(set_cookies[1].rfind("b=two%20words; Path=/", 0), 0u) << set_cookies[1];
+  EXPECT_EQ(Call("GET", "/status").status, 202);
+}
+
+TEST_F(ScriptsTest, RequestParsing) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.all("/echo", (req, res) => res.json({
+  method: req.method, query: req.query, body: req.body ?? null, raw: req.rawBody.length,
+  cookies: req.cookies, ua: req.get("user-agent") ?? null, ip: req.ip, user: req.user,
+}));
+export default router;
+)js");
+  auto json = Call("POST", "/echo?a=1&a=2&b=x+y", R"({"k":[1,2]})",
+                   {{"Content-Type", "application/json"}, {"Cookie", "s=abc; t=%41"}, {"User-Agent", "tests"}});
+  ASSERT_EQ(json.status, 200) << json.body;
+  EXPECT_EQ(*json.json().find("query"), J(R"({"a":["1","2"],"b":"x y"})"));
+  EXPECT_EQ(*json.json().find("body"), J(R"({"k":[1,2]})"));
+  EXPECT_EQ(*json.json().find("cookies"), J(R"({"s":"abc","t":"A"})"));
+  EXPECT_EQ(*json.json().find("ip"), Json("127.0.0.1"));
+  EXPECT_TRUE(json.json().find("user")->is_null());
+  auto form = Call("POST", "/echo", "x=1&y=%C3%A9", {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(*form.json().find("body"), J(R"({"x":"1","y":"é"})"));
+  auto bad = Call("POST", "/echo", "{broken", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(bad.status, 400);
+  // The authenticated caller is req.user.
+  auto me = Call("GET", "/echo", {}, {{"Authorization", "Bearer " + token_}});
+  EXPECT_EQ(*me.json().find("user")->find("username"), Json("scripts"));
+}
+
+TEST_F(ScriptsTest, LiveReloadThroughTheDocumentsApi) {
+  SetRouter(kHello);
+  EXPECT_EQ(Call("GET", "/hello").body, R"({"msg":"hi"})");
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/hello", (req, res) => res.json({ msg: "reloaded" }));
+export default router;
+)js");
+  EXPECT_EQ(Call("GET", "/hello").body, R"({"msg":"reloaded"})");
+}
+
+TEST_F(ScriptsTest, RunawayScriptsAreIsolated) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/spin", () => { for (;;) {} });
+router.get("/hog", () => { const a = []; for (;;) a.push(new Array(100000).fill(1)); });
+router.get("/ok", (req, res) => res.send("still fine"));
+export default router;
+)js");
+  std::string other_token;
+  std::string other = CreateHenv("bystander", other_token);
+  SetRouterOn(other, other_token, kHello);
+
+  std::atomic<bool> done{false};
+  HttpReply spun;
+  std::thread runaway([&] {
+    spun = Call("GET", "/spin");
+    done = true;
+  });
+  int answered = 0;
+  while (!done && answered < 200) {
+    auto r = Fetch(port(), {"GET", "/hello", other, {}, {}});
+    ASSERT_EQ(r.status, 200);
+    ++answered;
+  }
+  runaway.join();
+  EXPECT_GT(answered, 0) << "the other henv answered while the runaway spun";
+  EXPECT_EQ(spun.status, 504);
+  EXPECT_EQ(spun.json().find("error")->find("code")->as_string(), "script_timeout");
+
+  auto hog = Call("GET", "/hog");
+  EXPECT_EQ(hog.status, 500);
+  EXPECT_EQ(hog.json().find("error")->find("code")->as_string(), "script_memory");
+  EXPECT_EQ(Call("GET", "/ok").body, "still fine");
+  EXPECT_EQ(Get(port(), "/health").status, 200);
+}
+
+TEST_F(ScriptsTest, TwoHenvsNeverSeeEachOthersData) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+db.execute("CREATE TABLE IF NOT EXISTS secrets (v TEXT)");
+db.execute("INSERT INTO secrets VALUES ('only-in-a')");
+const router = new Router();
+router.get("/secrets", (req, res) => res.json(db.query("SELECT v FROM secrets")));
+export default router;
+)js");
+  std::string other_token;
+  std::string other = CreateHenv("intruder", other_token);
+  SetRouterOn(other, other_token, R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+const router = new Router();
+router.get("/peek", (req, res) => {
+  const tries = [];
+  for (const sql of ["SELECT v FROM secrets", "ATTACH DATABASE '../" + "x/index.db' AS a"]) {
+    try { tries.push(JSON.stringify(db.query(sql))); } catch (e) { tries.push("refused"); }
+  }
+  res.json(tries);
+});
+export default router;
+)js");
+  EXPECT_EQ(Call("GET", "/secrets").body, R"([{"v":"only-in-a"}])");
+  EXPECT_EQ(Fetch(port(), {"GET", "/peek", other, {}, {}}).body, R"(["refused","refused"])");
+}
+
+TEST_F(ScriptsTest, BrokenRoutersAnswerScriptErrors) {
+  SetRouter("export default {{{");
+  auto r = Call("GET", "/anything");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.json().find("error")->find("code")->as_string(), "script_error");
+  EXPECT_NE(r.json().find("error")->find("message")->as_string().find("SyntaxError"), std::string::npos) << r.body;
+  // Built-in endpoints still work, so the owner can fix it.
+  SetRouter(kHello);
+  EXPECT_EQ(Call("GET", "/hello").status, 200);
+}
+
+TEST(ScriptsProduction, ErrorsAreSanitisedWithoutDev) {
+  HbfProcess server;
+  ASSERT_TRUE(server.Start()) << server.logs();
+  auto created = Fetch(server.port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
+                                       R"({"username":"prod","password":"correct horse battery","email":"p@example.com"})"});
+  std::string host = created.json().find("user_hash")->as_string() + ".localhost";
+  auto login = Fetch(server.port(), {"POST", "/login", host, {{"Content-Type", "application/json"}},
+                                     R"({"username":"prod","password":"correct horse battery"})"});
+  std::string token = login.json().find("token")->as_string();
+  Fetch(server.port(), {"PUT", "/_api/documents/_system/router.js", host,
+                        {{"Authorization", "Bearer " + token}, {"Content-Type", "text/javascript"}},
+                        "export default () => { throw new Error('secret detail 42'); };"});
+  auto r = Fetch(server.port(), {"GET", "/x", host, {}, {}});
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body.find("secret detail"), std::string::npos) << r.body;
+  EXPECT_EQ(r.json().find("error")->find("location"), nullptr);
+  EXPECT_TRUE(server.WaitForLog("secret detail 42", 5s)) << "the log keeps the real message";
+}
+
+}  // namespace
+}  // namespace hbf::test

@@ -1,0 +1,400 @@
+import { test, assert } from "../harness.mjs";
+import { Router, Route, pathToRegExp } from "hbf:router";
+import { __fake } from "hbf:native";
+import { call, text, json, header } from "../helpers.mjs";
+
+const echo = (tag) => (req, res) => res.json({ tag, params: req.params, path: req.path, url: req.url, baseUrl: req.baseUrl, originalUrl: req.originalUrl });
+
+test("Router works with and without new; routers are functions", () => {
+  const a = new Router();
+  const b = Router();
+  assert.ok(a instanceof Router);
+  assert.ok(b instanceof Router);
+  assert.equal(typeof a, "function");
+  assert.equal(a.length, 3);
+  class Sub extends Router {}
+  const s = new Sub();
+  assert.ok(s instanceof Sub && s instanceof Router);
+  assert.equal(typeof s.get, "function");
+});
+
+test("registration order decides; first matching route answers", async () => {
+  const r = new Router();
+  r.get("/a", echo("first"));
+  r.get("/a", echo("second"));
+  r.get("/:x", echo("param"));
+  assert.equal(json(await call(r, { url: "/a" })).tag, "first");
+  assert.equal(json(await call(r, { url: "/b" })).tag, "param");
+});
+
+test("methods: get/post/put/patch/delete/options/all and method mismatch", async () => {
+  const r = new Router();
+  for (const m of ["get", "post", "put", "patch", "delete"]) r[m]("/m", (req, res) => res.send(m));
+  r.all("/any", (req, res) => res.send("all:" + req.method));
+  for (const m of ["GET", "POST", "PUT", "PATCH", "DELETE"]) {
+    assert.equal(text(await call(r, { method: m, url: "/m" })), m.toLowerCase());
+  }
+  assert.equal(text(await call(r, { method: "PURGE", url: "/any" })), "all:PURGE");
+  assert.deepEqual(await call(r, { method: "PURGE", url: "/m" }), { handled: false });
+});
+
+test("route() chaining and Route class", async () => {
+  const r = new Router();
+  const route = r.route("/book").get((req, res) => res.send("get")).post((req, res) => res.send("post"));
+  assert.ok(route instanceof Route);
+  assert.equal(text(await call(r, { url: "/book" })), "get");
+  assert.equal(text(await call(r, { method: "POST", url: "/book" })), "post");
+  assert.throws(() => r.route("/x").get("nope"), /requires a callback function but got a string/);
+  assert.throws(() => r.use("/x"), /requires a middleware function/);
+  assert.throws(() => r.use("/x", 5), /requires a middleware function but got a number/);
+});
+
+test("handlers may be nested arrays", async () => {
+  const r = new Router();
+  const seen = [];
+  const mk = (n) => (req, res, next) => { seen.push(n); next(); };
+  r.get("/x", [mk(1), [mk(2), [mk(3)]]], mk(4), (req, res) => res.send(seen.join()));
+  r.use([[mk("u")]]);
+  assert.equal(text(await call(r, { url: "/x" })), "1,2,3,4");
+});
+
+test("params: named, optional, custom regex, decoding", async () => {
+  const r = new Router();
+  r.get("/user/:id(\\d+)", echo("num"));
+  r.get("/user/:name", echo("name"));
+  r.get("/opt/:a/:b?", echo("opt"));
+  r.get("/file/:name.:ext", echo("file"));
+  r.get("/enc/:v", echo("enc"));
+  assert.deepEqual(json(await call(r, { url: "/user/42" })), { tag: "num", params: { id: "42" }, path: "/user/42", url: "/user/42", baseUrl: "", originalUrl: "/user/42" });
+  assert.deepEqual(json(await call(r, { url: "/user/bob" })).params, { name: "bob" });
+  assert.deepEqual(json(await call(r, { url: "/opt/1" })).params, { a: "1" });
+  assert.deepEqual(json(await call(r, { url: "/opt/1/2" })).params, { a: "1", b: "2" });
+  assert.deepEqual(json(await call(r, { url: "/file/report.pdf" })).params, { name: "report", ext: "pdf" });
+  assert.deepEqual(json(await call(r, { url: "/enc/a%20b%2Fc%C3%A9" })).params, { v: "a b/cé" });
+  const opt = await call(r, { url: "/opt/1" });
+  assert.ok(!("b" in json(opt).params));
+});
+
+test("bad %-escape in a param -> 400 error reaching error middleware", async () => {
+  const r = new Router();
+  r.get("/p/:v", echo("p"));
+  const bare = await call(r, { url: "/p/%E0%A4%A" });
+  assert.equal(bare.handled, true);
+  assert.equal(bare.error.status, 400);
+  assert.match(bare.error.message, /Failed to decode param '%E0%A4%A'/);
+  assert.equal(bare.error.name, "URIError");
+
+  const r2 = new Router();
+  r2.get("/p/:v", echo("p"));
+  r2.use((req, res, next) => res.send("not reached"));
+  r2.use((err, req, res, next) => res.status(err.status).json({ msg: err.message }));
+  const out = await call(r2, { url: "/p/%zz" });
+  assert.equal(out.status, 400);
+  assert.equal(json(out).msg, "Failed to decode param '%zz'");
+});
+
+test("wildcards and RegExp paths capture numbered params", async () => {
+  const r = new Router();
+  r.get("/files/*", echo("star"));
+  r.get("/two/*/and/*", echo("two"));
+  r.get(/^\/re\/(\w+)-(\d+)$/, echo("re"));
+  r.get(/^\/named\/(?<slug>[a-z]+)$/, echo("named"));
+  assert.deepEqual(json(await call(r, { url: "/files/a/b%20c.txt" })).params, { 0: "a/b c.txt" });
+  assert.deepEqual(json(await call(r, { url: "/two/x/and/y/z" })).params, { 0: "x", 1: "y/z" });
+  assert.deepEqual(json(await call(r, { url: "/re/abc-12" })).params, { 0: "abc", 1: "12" });
+  assert.deepEqual(json(await call(r, { url: "/named/hello" })).params, { slug: "hello" });
+  const all = new Router();
+  all.get("*", echo("all"));
+  assert.deepEqual(json(await call(all, { url: "/any/thing" })).params, { 0: "/any/thing" });
+});
+
+test("array of paths", async () => {
+  const r = new Router();
+  r.get(["/a/:id", "/b/:id", /^\/c$/], echo("arr"));
+  assert.deepEqual(json(await call(r, { url: "/a/1" })).params, { id: "1" });
+  assert.deepEqual(json(await call(r, { url: "/b/2" })).params, { id: "2" });
+  assert.equal(json(await call(r, { url: "/c" })).tag, "arr");
+  assert.deepEqual(await call(r, { url: "/d/1" }), { handled: false });
+});
+
+test("trailing slash and case: non-strict/insensitive by default; options honoured", async () => {
+  const r = new Router();
+  r.get("/Path", echo("p"));
+  assert.equal(json(await call(r, { url: "/path/" })).tag, "p");
+  assert.equal(json(await call(r, { url: "/PATH" })).tag, "p");
+  const strict = new Router({ strict: true, caseSensitive: true });
+  strict.get("/Path", echo("p"));
+  strict.get("/dir/", echo("dir"));
+  assert.equal((await call(strict, { url: "/path" })).handled, false);
+  assert.equal((await call(strict, { url: "/Path/" })).handled, false);
+  assert.equal(json(await call(strict, { url: "/Path" })).tag, "p");
+  assert.equal(json(await call(strict, { url: "/dir/" })).tag, "dir");
+  assert.equal((await call(strict, { url: "/dir" })).handled, false);
+});
+
+test("query string does not affect matching; req.path excludes it", async () => {
+  const r = new Router();
+  r.get("/q", (req, res) => res.json({ path: req.path, url: req.url, query: req.query }));
+  const out = json(await call(r, { url: "/q?a=1&a=2&b=&c=x+y&d=%41" }));
+  assert.deepEqual(out, { path: "/q", url: "/q?a=1&a=2&b=&c=x+y&d=%41", query: { a: ["1", "2"], b: "", c: "x y", d: "A" } });
+});
+
+test("use(): prefix at segment boundaries, strips mount path, restores after", async () => {
+  const r = new Router();
+  const seen = [];
+  r.use("/api", (req, res, next) => { seen.push([req.baseUrl, req.url, req.path, req.originalUrl]); next(); });
+  r.use("/api", (req, res, next) => next());
+  r.get("/api/x", (req, res) => res.json({ seen, baseUrl: req.baseUrl, url: req.url }));
+  const out = json(await call(r, { url: "/api/x?q=1" }));
+  assert.deepEqual(out.seen, [["/api", "/x?q=1", "/x", "/api/x?q=1"]]);
+  assert.equal(out.baseUrl, "");
+  assert.equal(out.url, "/api/x?q=1");
+  seen.length = 0;
+  await call(r, { url: "/apix" });
+  assert.deepEqual(seen, []);
+  await call(r, { url: "/api" });
+  assert.deepEqual(seen, [["/api", "/", "/", "/api"]]);
+  seen.length = 0;
+  await call(r, { url: "/api.json" });
+  assert.deepEqual(seen, []);
+  await call(r, { url: "/API/y" });
+  assert.deepEqual(seen, [["/API", "/y", "/y", "/API/y"]]);
+});
+
+test("use() mounts routers with params, nested baseUrl, mergeParams", async () => {
+  const root = new Router();
+  const users = new Router();
+  const posts = new Router({ mergeParams: true });
+  const plain = new Router();
+  posts.get("/:postId", (req, res) => res.json({ params: req.params, baseUrl: req.baseUrl, url: req.url, orig: req.originalUrl }));
+  plain.get("/:postId", (req, res) => res.json({ params: req.params }));
+  users.use("/:userId/posts", posts);
+  users.use("/:userId/plain", plain);
+  root.use("/users", users);
+  root.get("/after", (req, res) => res.json({ baseUrl: req.baseUrl, params: req.params }));
+  assert.deepEqual(json(await call(root, { url: "/users/7/posts/9" })), {
+    params: { userId: "7", postId: "9" }, baseUrl: "/users/7/posts", url: "/9", orig: "/users/7/posts/9",
+  });
+  assert.deepEqual(json(await call(root, { url: "/users/7/plain/9" })).params, { postId: "9" });
+  assert.deepEqual(json(await call(root, { url: "/after" })), { baseUrl: "", params: {} });
+});
+
+test("mounted router falls through and restores url/baseUrl/params", async () => {
+  const root = new Router();
+  const sub = new Router();
+  sub.get("/only", echo("sub"));
+  root.use("/s/:x", sub);
+  root.use((req, res) => res.json({ url: req.url, baseUrl: req.baseUrl, params: req.params, path: req.path }));
+  assert.deepEqual(json(await call(root, { url: "/s/1/other?z" })), { url: "/s/1/other?z", baseUrl: "", params: {}, path: "/s/1/other" });
+  assert.equal(json(await call(root, { url: "/s/1/only" })).tag, "sub");
+});
+
+test("mounting with trailing slash path and root mount", async () => {
+  const r = new Router();
+  r.use("/t/", (req, res) => res.json({ baseUrl: req.baseUrl, url: req.url }));
+  assert.deepEqual(json(await call(r, { url: "/t/x" })), { baseUrl: "/t", url: "/x" });
+  const r2 = new Router();
+  r2.use("/", (req, res) => res.json({ baseUrl: req.baseUrl, url: req.url }));
+  assert.deepEqual(json(await call(r2, { url: "/t/x" })), { baseUrl: "", url: "/t/x" });
+});
+
+test("next('route') skips remaining handlers of the route only", async () => {
+  const r = new Router();
+  const seen = [];
+  r.get("/x", (req, res, next) => { seen.push(1); next("route"); }, (req, res) => { seen.push(2); res.send("no"); });
+  r.get("/x", (req, res) => { seen.push(3); res.send(seen.join()); });
+  assert.equal(text(await call(r, { url: "/x" })), "1,3");
+});
+
+test("next('router') leaves the current router", async () => {
+  const root = new Router();
+  const sub = new Router();
+  sub.use((req, res, next) => next("router"));
+  sub.get("/x", (req, res) => res.send("sub"));
+  root.use(sub);
+  root.get("/x", (req, res) => res.send("root"));
+  assert.equal(text(await call(root, { url: "/x" })), "root");
+  const top = new Router();
+  top.use((req, res, next) => next("router"));
+  top.get("/x", (req, res) => res.send("unreached"));
+  assert.deepEqual(await call(top, { url: "/x" }), { handled: false });
+  // next('router') from inside a route handler
+  const r3 = new Router();
+  const inner = new Router();
+  inner.get("/y", (req, res, next) => next("router"), (req, res) => res.send("no"));
+  r3.use(inner);
+  r3.get("/y", (req, res) => res.send("outer"));
+  assert.equal(text(await call(r3, { url: "/y" })), "outer");
+});
+
+test("error middleware: sync throw, next(err), async rejection, skipped without error", async () => {
+  const mk = () => {
+    const r = new Router();
+    r.use((err, req, res, next) => res.send("should be skipped"));
+    r.get("/sync", () => { throw new Error("sync boom"); });
+    r.get("/next", (req, res, next) => next(new Error("next boom")));
+    r.get("/async", async () => { await null; throw new Error("async boom"); });
+    r.get("/reject", () => Promise.reject(new Error("rejected")));
+    r.get("/falsy", () => Promise.reject(0));
+    r.get("/ok", (req, res) => res.send("ok"));
+    r.use((req, res, next) => res.send("normal middleware skipped on error?"));
+    r.use((err, req, res, next) => next(err));
+    r.use((err, req, res, next) => res.status(err.status || 500).json({ message: err.message }));
+    return r;
+  };
+  const r = mk();
+  assert.equal(text(await call(r, { url: "/ok" })), "ok");
+  for (const [url, msg] of [["/sync", "sync boom"], ["/next", "next boom"], ["/async", "async boom"], ["/reject", "rejected"], ["/falsy", "Rejected promise"]]) {
+    const out = await call(r, { url });
+    assert.equal(out.status, 500, url);
+    assert.equal(json(out).message, msg, url);
+  }
+  // a 3-arg middleware after the error is skipped; the unmatched case goes to the normal one
+  assert.equal(text(await call(r, { url: "/nothing" })), "normal middleware skipped on error?");
+});
+
+test("error handlers in a route stack; error handler can recover with next()", async () => {
+  const r = new Router();
+  r.get("/x", (req, res, next) => next(new Error("e1")), (err, req, res, next) => { req.recovered = err.message; next(); }, (req, res) => res.send("recovered " + req.recovered));
+  assert.equal(text(await call(r, { url: "/x" })), "recovered e1");
+});
+
+test("unhandled error -> handled:true with error info (status kept for 4xx)", async () => {
+  const r = new Router();
+  r.get("/e", () => { const e = new TypeError("bad thing"); throw e; });
+  r.get("/s", () => { const e = new Error("nope"); e.status = 403; throw e; });
+  r.get("/sc", () => { const e = new Error("teapot"); e.statusCode = 418; throw e; });
+  r.get("/str", () => { throw "a string"; });
+  const e = await call(r, { url: "/e" });
+  assert.equal(e.handled, true);
+  assert.equal(e.error.name, "TypeError");
+  assert.equal(e.error.message, "bad thing");
+  assert.equal(typeof e.error.stack, "string");
+  assert.ok(!("status" in e.error));
+  assert.equal((await call(r, { url: "/s" })).error.status, 403);
+  assert.equal((await call(r, { url: "/sc" })).error.status, 418);
+  const s = await call(r, { url: "/str" });
+  assert.equal(s.error.message, "a string");
+});
+
+test("handled:false when nothing matched or everything called next()", async () => {
+  const r = new Router();
+  r.use((req, res, next) => next());
+  r.get("/x", (req, res, next) => next());
+  assert.deepEqual(await call(r, { url: "/x" }), { handled: false });
+  assert.deepEqual(await call(new Router(), { url: "/" }), { handled: false });
+  const h = new Router();
+  h.use((req, res, next) => { res.set("X-Seen", "1"); next(); });
+  const out = await call(h, { url: "/doc" });
+  assert.equal(out.handled, false);
+  assert.deepEqual(out.headers, [["X-Seen", "1"]]);
+});
+
+test("HEAD falls back to GET routes, explicit HEAD wins", async () => {
+  const r = new Router();
+  r.get("/g", (req, res) => res.send("get:" + req.method));
+  r.head("/h", (req, res) => res.set("X-Head", "1").end());
+  r.get("/h", (req, res) => res.send("get"));
+  const g = await call(r, { method: "HEAD", url: "/g" });
+  assert.equal(g.status, 200);
+  assert.equal(text(g), "get:HEAD");
+  const h = await call(r, { method: "HEAD", url: "/h" });
+  assert.equal(header(h, "x-head"), "1");
+  r.post("/p", (req, res) => res.send("p"));
+  assert.equal((await call(r, { method: "HEAD", url: "/p" })).handled, false);
+});
+
+test("OPTIONS without a handler answers with Allow", async () => {
+  const r = new Router();
+  r.get("/o", (req, res) => res.send("x"));
+  r.post("/o", (req, res) => res.send("x"));
+  r.delete("/o/:id", (req, res) => res.send("x"));
+  const out = await call(r, { method: "OPTIONS", url: "/o" });
+  assert.equal(out.status, 200);
+  assert.equal(header(out, "allow"), "GET,HEAD,POST");
+  assert.equal(text(out), "GET,HEAD,POST");
+  r.options("/own", (req, res) => res.status(204).end());
+  assert.equal((await call(r, { method: "OPTIONS", url: "/own" })).status, 204);
+  assert.deepEqual(await call(r, { method: "OPTIONS", url: "/none" }), { handled: false });
+});
+
+test("router.param callbacks run once per value, before the route", async () => {
+  const r = new Router();
+  let calls = 0;
+  r.param("id", (req, res, next, id, name) => { calls++; req.loaded = `${name}=${id}`; next(); });
+  r.param("bad", (req, res, next) => next(new Error("bad param")));
+  r.get("/i/:id", (req, res, next) => next());
+  r.get("/i/:id", (req, res) => res.send(req.loaded));
+  r.get("/b/:bad", (req, res) => res.send("no"));
+  r.use((err, req, res, next) => res.status(422).send(err.message));
+  assert.equal(text(await call(r, { url: "/i/5" })), "id=5");
+  assert.equal(calls, 1);
+  const b = await call(r, { url: "/b/1" });
+  assert.equal(b.status, 422);
+  assert.equal(text(b), "bad param");
+});
+
+test("async handlers: response sent after awaits; next() after await", async () => {
+  const r = new Router();
+  r.use(async (req, res, next) => { await Promise.resolve(); req.step = 1; next(); });
+  r.get("/a", async (req, res) => { await null; await null; res.json({ step: req.step }); });
+  assert.deepEqual(json(await call(r, { url: "/a" })), { step: 1 });
+});
+
+test("a rejection after next() was called is logged, not re-dispatched", async () => {
+  __fake.clearLogs();
+  const r = new Router();
+  r.use(async (req, res, next) => { next(); await null; throw new Error("late"); });
+  r.get("/x", (req, res) => res.send("fine"));
+  const out = await call(r, { url: "/x" });
+  assert.equal(text(out), "fine");
+  await null; await null; await null;
+  assert.ok(__fake.logs.some(([lvl, msg]) => lvl === "error" && msg.includes("late")), "late error logged");
+});
+
+test("many synchronous middleware do not overflow the stack", async () => {
+  const r = new Router();
+  for (let i = 0; i < 3000; i++) r.use((req, res, next) => next());
+  const sub = new Router();
+  for (let i = 0; i < 1000; i++) sub.get("/deep", (req, res, next) => next());
+  r.use(sub);
+  r.get("/deep", (req, res, next) => { for (let i = 0; i < 10; i++); next(); }, ...Array.from({ length: 2000 }, () => (req, res, next) => next()), (req, res) => res.send("bottom"));
+  assert.equal(text(await call(r, { url: "/deep" })), "bottom");
+});
+
+test("plain function as the router; error middleware signature as entry", async () => {
+  assert.equal(text(await call((req, res) => res.send("fn"), { url: "/" })), "fn");
+  assert.deepEqual(await call((req, res, next) => next(), { url: "/" }), { handled: false });
+  assert.equal((await call(async () => { throw new Error("x"); }, { url: "/" })).error.message, "x");
+  const bad = await call(undefined, { url: "/" });
+  assert.equal(bad.error.name, "TypeError");
+});
+
+test("pathToRegExp mirrors path-to-regexp 0.1 output", () => {
+  // Expected values produced by path-to-regexp@0.1.13 (Express 4.22's).
+  const cases = [
+    ["/user/:id", {}, "^\\/user(?:\\/([^/]+?))\\/?$", "i", ["id"]],
+    ["/a/:b?", {}, "^\\/a(?:\\/([^/]+?))?\\/?$", "i", ["b"]],
+    ["/f/*", {}, "^\\/f\\/(.*)\\/?$", "i", [0]],
+    ["/x", { strict: true, sensitive: true }, "^\\/x$", "", []],
+    ["/m", { end: false }, "^\\/m\\/?(?=\\/|$)", "i", []],
+    ["/file/:name.:ext", {}, "^\\/file(?:\\/([^/]+?))(?:\\.([^/\\.]+?))\\/?$", "i", ["name", "ext"]],
+    ["/a/:b(\\d+)*", {}, "^\\/a(?:\\/(\\d+)((?:[/].+?)?))\\/?$", "i", ["b", 0]],
+    ["/ab?cd", {}, "^\\/ab?cd\\/?$", "i", []],
+    ["/x/(foo|bar)/:id", {}, "^\\/x\\/(?:foo|bar)(?:\\/([^/]+?))\\/?$", "i", ["id"]],
+  ];
+  for (const [path, opts, source, flags, names] of cases) {
+    const keys = [];
+    const re = pathToRegExp(path, keys, opts);
+    assert.equal(re.source, source, path);
+    assert.equal(re.flags, flags, path);
+    assert.deepEqual(keys.map((k) => k.name), names, path);
+  }
+});
+
+test("router.locals is the prototype of res.locals (app-level locals)", async () => {
+  const r = new Router();
+  r.locals.site = "demo";
+  r.get("/", (req, res) => { res.locals.page = "home"; res.json({ site: res.locals.site, page: res.locals.page, own: Object.keys(res.locals) }); });
+  assert.deepEqual(json(await call(r, { url: "/" })), { site: "demo", page: "home", own: ["page"] });
+});
