@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <string_view>
+#include <thread>
 
 #include "core/log.h"
 #include "crypto/crypto.h"
@@ -19,6 +20,9 @@ struct WorkerAccess {
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
   static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
+  static std::map<int64_t, Worker::Timer>& Timers(Worker& w) { return w.timers_; }
+  static int64_t NextTimerId(Worker& w) { return w.next_timer_id_++; }
+  static std::unordered_map<std::string, std::string>& Formats(Worker& w) { return w.module_formats_; }
 };
 
 namespace {
@@ -480,6 +484,136 @@ JSValue NativeNow(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   return JS_NewFloat64(ctx, ms);
 }
 
+JSValue NativeReadDocument(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "readDocument expects a document id");
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT content FROM documents WHERE path = ?");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  stmt->Bind(1, ToStdString(ctx, argv[0]));
+  auto row = stmt->Step();
+  if (!row.ok()) return ThrowSqlError(ctx, row.error());
+  if (!*row) return Null();
+  std::string bytes = stmt->Bytes(0);
+  return NewUint8Array(ctx, bytes.data(), bytes.size());
+}
+
+JSValue NativeDocumentInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "documentInfo expects a document id");
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT size, modified_at, content_type FROM documents WHERE path = ?");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  stmt->Bind(1, ToStdString(ctx, argv[0]));
+  auto row = stmt->Step();
+  if (!row.ok()) return ThrowSqlError(ctx, row.error());
+  if (!*row) return Null();
+  JSValue info = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, info, "size", JS_NewInt64(ctx, stmt->Int(0)));
+  JS_SetPropertyStr(ctx, info, "modified_at", JS_NewInt64(ctx, stmt->Int(1)));
+  std::string type = stmt->Text(2);
+  JS_SetPropertyStr(ctx, info, "content_type", JS_NewStringLen(ctx, type.data(), type.size()));
+  return info;
+}
+
+JSValue NativeListDocuments(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string prefix = argc > 0 && JS_IsString(argv[0]) ? ToStdString(ctx, argv[0]) : "";
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT path FROM documents WHERE path >= ?1 AND path < ?2 ORDER BY path LIMIT 100000");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  stmt->Bind(1, prefix).Bind(2, prefix + "\xF4\x8F\xBF\xBF");
+  JSValue list = JS_NewArray(ctx);
+  uint32_t i = 0;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      JS_FreeValue(ctx, list);
+      return ThrowSqlError(ctx, row.error());
+    }
+    if (!*row) break;
+    std::string id = stmt->Text(0);
+    JS_SetPropertyUint32(ctx, list, i++, JS_NewStringLen(ctx, id.data(), id.size()));
+  }
+  return list;
+}
+
+// compileFunction(source, filename, params): `function (params) { source }`
+// compiled with `filename`, keeping the source's line numbers.
+JSValue NativeCompileFunction(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 2 || !JS_IsString(argv[0]) || !JS_IsString(argv[1])) {
+    return JS_ThrowTypeError(ctx, "compileFunction(source, filename, params)");
+  }
+  std::string params;
+  if (argc > 2 && JS_IsArray(ctx, argv[2])) {
+    int64_t n = 0;
+    Scoped len(ctx, JS_GetPropertyStr(ctx, argv[2], "length"));
+    JS_ToInt64(ctx, &n, len.get());
+    for (int64_t k = 0; k < n && k < 64; ++k) {
+      Scoped p(ctx, JS_GetPropertyUint32(ctx, argv[2], static_cast<uint32_t>(k)));
+      std::string name = ToStdString(ctx, p.get());
+      for (char c : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) {
+          return JS_ThrowTypeError(ctx, "compileFunction: invalid parameter name");
+        }
+      }
+      params += (params.empty() ? "" : ", ") + name;
+    }
+  }
+  std::string filename = ToStdString(ctx, argv[1]);
+  // The header shares the source's first line so line numbers stay true.
+  std::string text = "(function (" + params + ") {" + ToStdString(ctx, argv[0]) + "\n})";
+  return JS_Eval(ctx, text.c_str(), text.size(), filename.c_str(), JS_EVAL_TYPE_GLOBAL);
+}
+
+JSValue NativeSetTimer(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 2 || !JS_IsFunction(ctx, argv[1])) return JS_ThrowTypeError(ctx, "setTimer(delayMs, fn, repeat)");
+  double delay = 0;
+  JS_ToFloat64(ctx, &delay, argv[0]);
+  if (!std::isfinite(delay) || delay < 0) delay = 0;
+  if (delay > 2147483647.0) delay = 2147483647.0;
+  Worker& w = *WorkerAccess::From(ctx);
+  auto& timers = WorkerAccess::Timers(w);
+  if (timers.size() >= 10000) return JS_ThrowRangeError(ctx, "too many timers");
+  const bool repeat = argc > 2 && JS_ToBool(ctx, argv[2]);
+  const int64_t id = WorkerAccess::NextTimerId(w);
+  const auto ms = static_cast<int64_t>(delay);
+  timers[id] = Worker::Timer{Clock::now() + std::chrono::milliseconds(ms), repeat ? std::max<int64_t>(ms, 1) : -1,
+                             JS_DupValue(ctx, argv[1])};
+  return JS_NewInt64(ctx, id);
+}
+
+JSValue NativeClearTimer(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  int64_t id = 0;
+  if (argc < 1 || JS_ToInt64(ctx, &id, argv[0]) < 0) return Undefined();
+  auto& timers = WorkerAccess::Timers(*WorkerAccess::From(ctx));
+  if (auto it = timers.find(id); it != timers.end()) {
+    JS_FreeValue(ctx, it->second.fn);
+    timers.erase(it);
+  }
+  return Undefined();
+}
+
+JSValue NativeConfig(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT key, value FROM _hbf_config ORDER BY key");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  JSValue out = JS_NewObject(ctx);
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok() || !*row) break;
+    std::string key = stmt->Text(0);
+    std::string value = stmt->Text(1);
+    JS_SetPropertyStr(ctx, out, key.c_str(), JS_NewStringLen(ctx, value.data(), value.size()));
+  }
+  return out;
+}
+
+JSValue NativeHostInfo(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  JSValue out = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, out, "version", JS_NewString(ctx, HBF_VERSION_STRING));
+  JS_SetPropertyStr(ctx, out, "platform", JS_NewString(ctx, "linux"));
+  JS_SetPropertyStr(ctx, out, "arch", JS_NewString(ctx, "x64"));
+  return out;
+}
+
 struct NativeFunction {
   const char* name;
   JSCFunction* fn;
@@ -494,6 +628,10 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"hmacSha256", NativeHmacSha256, 2},   {"randomBytes", NativeRandomBytes, 1},
     {"base64Encode", NativeBase64Encode, 2}, {"base64Decode", NativeBase64Decode, 2},
     {"now", NativeNow, 0},
+    {"readDocument", NativeReadDocument, 1}, {"documentInfo", NativeDocumentInfo, 1},
+    {"listDocuments", NativeListDocuments, 1}, {"compileFunction", NativeCompileFunction, 3},
+    {"setTimer", NativeSetTimer, 3},       {"clearTimer", NativeClearTimer, 1},
+    {"config", NativeConfig, 0},           {"hostInfo", NativeHostInfo, 0},
 };
 
 int InitNativeModule(JSContext* ctx, JSModuleDef* m) {
@@ -579,7 +717,125 @@ std::string ResolveRelative(std::string_view base, std::string_view name) {
   return out;
 }
 
-char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void*) {
+char* NormalizeWithoutResolver(JSContext* ctx, const char* base, const char* name);
+
+// The module hooks hbf:modules installs at globalThis[Symbol.for("hbf.modules")]
+// (its resolver is the one used by both import and require), or undefined.
+JSValue ModuleHooks(JSContext* ctx) {
+  JSValue global = JS_GetGlobalObject(ctx);
+  JSValue symbol_ctor = JS_GetPropertyStr(ctx, global, "Symbol");
+  JSValue symbol_for = JS_GetPropertyStr(ctx, symbol_ctor, "for");
+  JSValue key_name = JS_NewString(ctx, "hbf.modules");
+  JSValue key = JS_Call(ctx, symbol_for, symbol_ctor, 1, &key_name);
+  JS_FreeValue(ctx, key_name);
+  JS_FreeValue(ctx, symbol_for);
+  JS_FreeValue(ctx, symbol_ctor);
+  JSValue hooks = Undefined();
+  if (!JS_IsException(key)) {
+    JSAtom atom = JS_ValueToAtom(ctx, key);
+    hooks = JS_GetProperty(ctx, global, atom);
+    JS_FreeAtom(ctx, atom);
+  } else {
+    JS_FreeValue(ctx, JS_GetException(ctx));
+  }
+  JS_FreeValue(ctx, key);
+  JS_FreeValue(ctx, global);
+  return hooks;
+}
+
+bool IsIdentifier(const std::string& name) {
+  static const char* const kReserved[] = {
+      "default", "break", "case", "catch", "class", "const", "continue", "debugger", "delete", "do", "else",
+      "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof",
+      "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void",
+      "while", "with", "yield", "let", "static", "implements", "interface", "package", "private", "protected",
+      "public", "await", "arguments", "eval"};
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) return false;
+  }
+  for (const char* r : kReserved) {
+    if (name == r) return false;
+  }
+  return true;
+}
+
+// ES module source standing in for a JSON document or a CommonJS module.
+std::optional<std::string> FacadeSource(JSContext* ctx, Worker& w, const std::string& id, const std::string& format) {
+  std::string id_literal;
+  AppendJsonString(id_literal, id);
+  if (format == "json") {
+    db::Database& db = WorkerAccess::Db(w);
+    auto text = db.QueryValue("SELECT CAST(content AS TEXT) FROM documents WHERE path = ?", {id});
+    if (!text.ok() || !text->has_value() || !std::holds_alternative<std::string>(**text)) return std::nullopt;
+    std::string literal;
+    AppendJsonString(literal, std::get<std::string>(**text));
+    return "export default JSON.parse(" + literal + ");\n";
+  }
+  // CommonJS: run it now (hbf:modules), then re-export its own enumerable
+  // identifier keys as named exports next to the default, as Node allows.
+  JSValue hooks = ModuleHooks(ctx);
+  JSValue names_fn = JS_GetPropertyStr(ctx, hooks, "cjsExportNames");
+  JS_FreeValue(ctx, hooks);
+  if (!JS_IsFunction(ctx, names_fn)) {
+    JS_FreeValue(ctx, names_fn);
+    JS_ThrowReferenceError(ctx, "CommonJS modules need hbf:modules");
+    return std::nullopt;
+  }
+  JSValue arg = JS_NewStringLen(ctx, id.data(), id.size());
+  JSValue names = JS_Call(ctx, names_fn, Undefined(), 1, &arg);
+  JS_FreeValue(ctx, arg);
+  JS_FreeValue(ctx, names_fn);
+  if (JS_IsException(names)) return std::nullopt;
+  std::string source = "import { loadCommonJs } from \"hbf:modules\";\nconst m = loadCommonJs(" + id_literal +
+                       ");\nexport default m;\n";
+  std::string exports;
+  int64_t n = 0;
+  Scoped len(ctx, JS_GetPropertyStr(ctx, names, "length"));
+  JS_ToInt64(ctx, &n, len.get());
+  for (int64_t k = 0; k < n && k < 10000; ++k) {
+    Scoped item(ctx, JS_GetPropertyUint32(ctx, names, static_cast<uint32_t>(k)));
+    std::string name = ToStdString(ctx, item.get());
+    if (!IsIdentifier(name)) continue;
+    exports += (exports.empty() ? "export const " : ", ") + name + " = m." + name;
+  }
+  JS_FreeValue(ctx, names);
+  if (!exports.empty()) source += exports + ";\n";
+  return source;
+}
+
+char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void* opaque) {
+  std::string_view n0(name);
+  std::string_view b0(base != nullptr ? base : "");
+  // Tenant imports (not built-ins, not HBF loading the router) go through the
+  // JavaScript resolver when hbf:modules is present: bare specifiers,
+  // packages under modules/, extensions and formats, exactly as require().
+  if (n0.rfind("hbf:", 0) != 0 && !b0.empty() && b0.rfind("hbf:", 0) != 0) {
+    JSValue hooks = ModuleHooks(ctx);
+    JSValue resolve = JS_GetPropertyStr(ctx, hooks, "resolve");
+    JS_FreeValue(ctx, hooks);
+    if (JS_IsFunction(ctx, resolve)) {
+      JSValue args[3] = {JS_NewString(ctx, name), JS_NewString(ctx, base), JS_NewString(ctx, "import")};
+      JSValue resolved = JS_Call(ctx, resolve, Undefined(), 3, args);
+      for (JSValue& a : args) JS_FreeValue(ctx, a);
+      JS_FreeValue(ctx, resolve);
+      if (JS_IsException(resolved)) return nullptr;
+      std::string id = PropString(ctx, resolved, "id");
+      std::string format = PropString(ctx, resolved, "format");
+      JS_FreeValue(ctx, resolved);
+      if (id.empty()) {
+        JS_ThrowReferenceError(ctx, "cannot resolve module '%s' imported from '%s'", name, base);
+        return nullptr;
+      }
+      if (format == "json" || format == "cjs") WorkerAccess::Formats(*static_cast<Worker*>(opaque))[id] = format;
+      return js_strdup(ctx, id.c_str());
+    }
+    JS_FreeValue(ctx, resolve);
+  }
+  return NormalizeWithoutResolver(ctx, base, name);
+}
+
+char* NormalizeWithoutResolver(JSContext* ctx, const char* base, const char* name) {
   std::string_view n(name);
   std::string_view b(base != nullptr ? base : "");
   std::string resolved;
@@ -629,6 +885,19 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
     }
     bytecode = &it->second;
   } else {
+    if (auto format = WorkerAccess::Formats(*worker).find(std::string(n));
+        format != WorkerAccess::Formats(*worker).end()) {
+      auto facade = FacadeSource(ctx, *worker, std::string(n), format->second);
+      if (!facade) {
+        if (!JS_HasException(ctx)) JS_ThrowReferenceError(ctx, "cannot load module '%s'", name);
+        return nullptr;
+      }
+      JSValue fn = JS_Eval(ctx, facade->c_str(), facade->size(), name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+      if (JS_IsException(fn)) return nullptr;
+      auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(fn));
+      JS_FreeValue(ctx, fn);
+      return m;
+    }
     // A document of the henv, compiled once per (id, etag) for all workers.
     db::Database& db = WorkerAccess::Db(*worker);
     auto stmt = db.Prepare("SELECT content FROM documents WHERE path = ?");
@@ -723,8 +992,53 @@ void BytecodeCache::Store(const std::string& id, const std::string& etag, std::v
 Worker::Worker(const std::string& henv_hash, HenvPool& pool, int64_t version)
     : henv_hash_(henv_hash), pool_(pool), version_(version), dispatch_fn_(Undefined()), router_(Undefined()) {}
 
+void Worker::CancelTimers() {
+  for (auto& [id, timer] : timers_) JS_FreeValue(ctx_, timer.fn);
+  timers_.clear();
+}
+
+bool Worker::RunNextTimer(bool& fatal) {
+  fatal = false;
+  if (timers_.empty()) return false;
+  auto next = timers_.begin();
+  for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+    if (it->second.due < next->second.due) next = it;
+  }
+  if (next->second.due > deadline_) {
+    // It would fire after the request's deadline: the request runs out of time.
+    std::this_thread::sleep_until(deadline_);
+    timed_out_ = true;
+    fatal = true;
+    return true;
+  }
+  std::this_thread::sleep_until(next->second.due);
+  JSValue fn = JS_DupValue(ctx_, next->second.fn);
+  if (next->second.interval_ms >= 0) {
+    next->second.due = Clock::now() + std::chrono::milliseconds(next->second.interval_ms);
+  } else {
+    JS_FreeValue(ctx_, next->second.fn);
+    timers_.erase(next);
+  }
+  JSValue ret = JS_Call(ctx_, fn, Undefined(), 0, nullptr);
+  JS_FreeValue(ctx_, fn);
+  if (JS_IsException(ret)) {
+    JSValue exc = JS_GetException(ctx_);
+    if (timed_out_ || IsInterrupted(ctx_, exc)) {
+      fatal = true;
+    } else {
+      // An exception in a timer callback is the script's bug, not the
+      // request's failure: log it, as Node would print it.
+      Log(LogLevel::kError, "uncaught exception in a timer: " + PropString(ctx_, exc, "message"), henv_hash_);
+    }
+    JS_FreeValue(ctx_, exc);
+  }
+  JS_FreeValue(ctx_, ret);
+  return true;
+}
+
 Worker::~Worker() {
   if (ctx_ != nullptr) {
+    CancelTimers();
     JS_FreeValue(ctx_, dispatch_fn_);
     JS_FreeValue(ctx_, router_);
     JS_FreeContext(ctx_);
@@ -824,6 +1138,17 @@ std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t versi
       }
       JSContext* job_ctx = nullptr;
       int r = JS_ExecutePendingJob(w->rt_, &job_ctx);
+      bool fatal = false;
+      if (r == 0 && w->RunNextTimer(fatal)) {
+        if (fatal) {
+          JS_FreeValue(ctx, promise);
+          failure.code = "script_timeout";
+          failure.http_status = 504;
+          failure.message = "the script ran out of time";
+          return false;
+        }
+        continue;
+      }
       if (r == 0) {
         JS_FreeValue(ctx, promise);
         failure.code = "script_error";
@@ -933,6 +1258,20 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
         failed = true;
         break;
       }
+      bool fatal = false;
+      if (r == 0 && RunNextTimer(fatal)) {
+        if (fatal) {
+          JS_FreeValue(ctx, ret);
+          result.kind = ScriptResult::Kind::kError;
+          result.error.code = "script_timeout";
+          result.error.http_status = 504;
+          result.error.message = "the script ran out of time";
+          reusable_ = false;
+          failed = true;
+          break;
+        }
+        continue;
+      }
       if (r == 0) {
         // Nothing left that could ever settle it: the handler never responds.
         JS_FreeValue(ctx, ret);
@@ -1018,6 +1357,8 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
     }
   }
   if (timed_out_) reusable_ = false;
+  // Timers live no longer than their request.
+  CancelTimers();
   // A transaction left open by the script must not leak into the next request.
   if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
   db_->ClearDeadline();

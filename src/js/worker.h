@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -81,6 +82,14 @@ class Worker {
 
   std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle
 
+  // setTimeout & co. (hbf:native setTimer): they run only while a request is
+  // being served and are cancelled when it ends.
+  struct Timer {
+    std::chrono::steady_clock::time_point due;
+    int64_t interval_ms = -1;  // >= 0: repeats
+    JSValue fn;
+  };
+
   // Accounting for QuickJS's allocator (see worker.cpp).
   struct Memory {
     std::atomic<int64_t> bytes{0};
@@ -104,6 +113,16 @@ class Worker {
   std::chrono::steady_clock::time_point deadline_{};
   bool timed_out_ = false;
   bool reusable_ = true;
+
+  std::map<int64_t, Timer> timers_;
+  int64_t next_timer_id_ = 1;
+  // Waits for the earliest timer (never past the deadline) and runs it.
+  // Returns false when there is no timer; sets `failure` if it threw fatally.
+  bool RunNextTimer(bool& fatal);
+  void CancelTimers();
+
+  // Formats the resolver reported for module ids ("esm", "cjs", "json").
+  std::unordered_map<std::string, std::string> module_formats_;
 };
 
 }  // namespace hbf::js

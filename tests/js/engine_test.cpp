@@ -362,5 +362,52 @@ TEST_F(EngineTest, NativeUtilities) {
   EXPECT_EQ(Eval(*henv, "(native.log('info', 'hello from a test'), 'logged')"), "logged");
 }
 
+TEST_F(EngineTest, TimersRunWithinTheRequest) {
+  auto henv = MakeHenv("yyyyyyyy");
+  EXPECT_EQ(Eval(*henv, "new Promise((resolve) => native.setTimer(30, () => resolve('fired'), false))"), "fired");
+  // Order by due time; a cleared timer never fires.
+  EXPECT_EQ(Eval(*henv,
+                 "new Promise((resolve) => { const log = [];"
+                 " native.setTimer(20, () => { log.push('b'); resolve(log.join('')); }, false);"
+                 " native.setTimer(5, () => log.push('a'), false);"
+                 " const gone = native.setTimer(10, () => log.push('x'), false); native.clearTimer(gone); })"),
+            "ab");
+}
+
+TEST_F(EngineTest, ATimerPastTheDeadlineTimesOut) {
+  auto henv = MakeHenv("zzzzzzzz",
+                       "export default (raw, native) => new Promise((resolve) => native.setTimer(10000, resolve, false));");
+  auto r = Run(*henv, "/", Limits(300));
+  ASSERT_EQ(r.kind, Kind::kError);
+  EXPECT_EQ(r.error.code, "script_timeout");
+}
+
+TEST_F(EngineTest, TimersDieWithTheirRequest) {
+  MakeEngine({int64_t{1} << 30, 1});
+  auto henv = MakeHenv("a1a1a1a1");
+  Eval(*henv, "native.dbExecute('CREATE TABLE ticks (v)').rows_affected");
+  EXPECT_EQ(Eval(*henv, "(native.setTimer(20, () => native.dbExecute('INSERT INTO ticks VALUES (1)'), false), 'sent')"),
+            "sent");
+  std::this_thread::sleep_for(60ms);
+  EXPECT_EQ(Eval(*henv, "new Promise((r) => native.setTimer(40, () => r(native.dbGet('SELECT count(*) AS n FROM ticks').n), false))"),
+            "0");
+}
+
+TEST_F(EngineTest, DocumentNatives) {
+  auto henv = MakeHenv("b2b2b2b2");
+  SetDocument(*henv, "lib/a.txt", "alpha");
+  SetDocument(*henv, "lib/b.txt", "beta");
+  EXPECT_EQ(Eval(*henv, "native.utf8Decode(native.readDocument('lib/a.txt'), true)"), "alpha");
+  EXPECT_EQ(Eval(*henv, "native.readDocument('lib/none.txt')"), "null");
+  EXPECT_EQ(Eval(*henv, "native.listDocuments('lib/').join(',')"), "lib/a.txt,lib/b.txt");
+  EXPECT_EQ(Eval(*henv, "native.documentInfo('lib/b.txt').size"), "4");
+  EXPECT_EQ(Eval(*henv, "native.compileFunction('return a + b;', 'sum.js', ['a', 'b'])(2, 3)"), "5");
+  EXPECT_EQ(Eval(*henv,
+                 "(() => { try { native.compileFunction('\\n\\nthrow new Error(1)', 'lines.js', [])(); }"
+                 " catch (e) { return /lines.js:3/.test(e.stack) ? 'line 3' : e.stack; } })()"),
+            "line 3");
+  EXPECT_EQ(Eval(*henv, "native.config().qjs_mem_mb"), "64");
+}
+
 }  // namespace
 }  // namespace hbf::js
