@@ -42,17 +42,30 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
     pool.has_router = exists;
   }
 
+  {
+    std::lock_guard lock(mu_);
+    if (!pool.has_router) return ScriptResult{};
+  }
+  ScriptResult failed;
+  std::unique_ptr<Worker> worker = Checkout(henv, pool, version, limits, failed);
+  if (!worker) return failed;
+  ScriptResult result = worker->Dispatch(request, limits);
+  if (result.wrote_database) henv.RefreshCodeVersion();
+  CheckIn(pool, std::move(worker));
+  return result;
+}
+
+std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+                                           ScriptResult& failed) {
   std::vector<std::unique_ptr<Worker>> stale;  // destroyed outside the lock
   std::unique_ptr<Worker> worker;
   bool create = false;
   {
     std::unique_lock lock(mu_);
-    if (!pool.has_router) return ScriptResult{};
     if (pool.broken_version == version) {
-      ScriptResult r;
-      r.kind = ScriptResult::Kind::kError;
-      r.error = pool.broken_failure;
-      return r;
+      failed.kind = ScriptResult::Kind::kError;
+      failed.error = pool.broken_failure;
+      return nullptr;
     }
     const auto give_up_at = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
     for (;;) {
@@ -80,12 +93,9 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
         break;
       }
       if (pool.available.wait_until(lock, give_up_at) == std::cv_status::timeout) {
-        ScriptResult r;
-        r.kind = ScriptResult::Kind::kError;
-        r.error.code = "script_busy";
-        r.error.http_status = 503;
-        r.error.message = "this app is busy; retry shortly";
-        return r;
+        failed.kind = ScriptResult::Kind::kError;
+        failed.error = ScriptResult::Failure{"script_busy", 503, "this app is busy; retry shortly", "", ""};
+        return nullptr;
       }
     }
   }
@@ -106,16 +116,24 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
       }
       Log(LogLevel::kError, "router.js failed to load: " + failure.message +
                                 (failure.stack.empty() ? "" : " | " + failure.stack), henv.hash());
-      ScriptResult r;
-      r.kind = ScriptResult::Kind::kError;
-      r.error = failure;
-      return r;
+      failed.kind = ScriptResult::Kind::kError;
+      failed.error = failure;
+      return nullptr;
     }
     std::lock_guard lock(mu_);
     ++workers_;
   }
 
-  ScriptResult result = worker->Dispatch(request, limits);
+  return worker;
+}
+
+ScriptResult JsEngine::Render(Henv& henv, const ScriptLimits& limits, const std::string& target, bool is_source,
+                              const std::string& data_json) {
+  HenvPool& pool = PoolFor(henv.hash());
+  ScriptResult failed;
+  std::unique_ptr<Worker> worker = Checkout(henv, pool, henv.code_version(), limits, failed);
+  if (!worker) return failed;
+  ScriptResult result = worker->Render(target, is_source, data_json, limits);
   if (result.wrote_database) henv.RefreshCodeVersion();
   CheckIn(pool, std::move(worker));
   return result;

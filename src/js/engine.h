@@ -96,6 +96,12 @@ class JsEngine {
 
   ScriptResult Run(Henv& henv, const ScriptLimits& limits, const ScriptRequest& request);
 
+  // Renders an EJS template (hbf:templates): `target` is a document id, or
+  // template source when `is_source`; `data_json` a JSON object of locals.
+  // A kResponse result carries the HTML.
+  ScriptResult Render(Henv& henv, const ScriptLimits& limits, const std::string& target, bool is_source,
+                      const std::string& data_json);
+
   struct Stats {
     int workers = 0;       // alive (idle + busy)
     int idle_workers = 0;
@@ -108,6 +114,10 @@ class JsEngine {
 
  private:
   HenvPool& PoolFor(const std::string& hash);
+  // A worker of `version` for `pool`, reused or created; null with `failed`
+  // filled in when none can be had.
+  std::unique_ptr<Worker> Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+                                   ScriptResult& failed);
   void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker);
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
 

@@ -1115,55 +1115,25 @@ std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t versi
   w->db_->SetDeadline(w->deadline_);
   JSContext* ctx = w->ctx_;
   auto load = [&](const char* name, JSValue& ns) -> bool {
-    JSValue promise = JS_LoadModule(ctx, "", name);
-    if (JS_IsException(promise)) {
-      JSValue exc = JS_GetException(ctx);
-      failure = DescribeException(ctx, exc, w->timed_out_);
-      JS_FreeValue(ctx, exc);
-      return false;
-    }
-    for (;;) {
-      JSPromiseStateEnum state = JS_PromiseState(ctx, promise);
-      if (state == JS_PROMISE_FULFILLED) {
-        ns = JS_PromiseResult(ctx, promise);
-        JS_FreeValue(ctx, promise);
+    JSValue out = Undefined();
+    switch (w->Import(name, out)) {
+      case Worker::Settled::kValue:
+        ns = out;
         return true;
-      }
-      if (state == JS_PROMISE_REJECTED) {
-        JSValue exc = JS_PromiseResult(ctx, promise);
-        failure = DescribeException(ctx, exc, w->timed_out_);
-        JS_FreeValue(ctx, exc);
-        JS_FreeValue(ctx, promise);
+      case Worker::Settled::kException:
+        failure = DescribeException(ctx, out, w->timed_out_);
+        JS_FreeValue(ctx, out);
         return false;
-      }
-      JSContext* job_ctx = nullptr;
-      int r = JS_ExecutePendingJob(w->rt_, &job_ctx);
-      bool fatal = false;
-      if (r == 0 && w->RunNextTimer(fatal)) {
-        if (fatal) {
-          JS_FreeValue(ctx, promise);
-          failure.code = "script_timeout";
-          failure.http_status = 504;
-          failure.message = "the script ran out of time";
-          return false;
-        }
-        continue;
-      }
-      if (r == 0) {
-        JS_FreeValue(ctx, promise);
-        failure.code = "script_error";
-        failure.http_status = 500;
-        failure.message = std::string("module '") + name + "' never finished loading (top-level await on nothing)";
+      case Worker::Settled::kTimedOut:
+        failure = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
         return false;
-      }
-      if (r < 0) {
-        JSValue exc = JS_GetException(job_ctx);
-        failure = DescribeException(ctx, exc, w->timed_out_);
-        JS_FreeValue(ctx, exc);
-        JS_FreeValue(ctx, promise);
+      case Worker::Settled::kNoProgress:
+        failure = ScriptResult::Failure{"script_error", 500,
+                                        std::string("module '") + name + "' never finished loading (top-level await on nothing)",
+                                        "", ""};
         return false;
-      }
     }
+    return false;
   };
 
   JSValue ns = Undefined();
@@ -1173,24 +1143,98 @@ std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t versi
   w->dispatch_fn_ = JS_GetPropertyStr(ctx, ns, "dispatch");
   JS_FreeValue(ctx, ns);
   if (!JS_IsFunction(ctx, w->dispatch_fn_)) return fail("internal_error", "hbf:http has no dispatch()");
-  if (!load("_system/router.js", ns)) return nullptr;
-  w->router_ = JS_GetPropertyStr(ctx, ns, "default");
-  JS_FreeValue(ctx, ns);
-  if (!JS_IsObject(w->router_) && !JS_IsFunction(ctx, w->router_)) {
-    return fail("script_error", "_system/router.js must `export default` a Router (or a (req, res, next) function)");
+  // A henv without a router still gets workers (templates); its requests
+  // never reach Dispatch.
+  {
+    auto v = w->db_->QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
+    w->has_router_ = v.ok() && v->has_value();
+  }
+  if (w->has_router_) {
+    if (!load("_system/router.js", ns)) return nullptr;
+    w->router_ = JS_GetPropertyStr(ctx, ns, "default");
+    JS_FreeValue(ctx, ns);
+    if (!JS_IsObject(w->router_) && !JS_IsFunction(ctx, w->router_)) {
+      return fail("script_error", "_system/router.js must `export default` a Router (or a (req, res, next) function)");
+    }
   }
   w->db_->ClearDeadline();
   return w;
 }
 
-ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& limits) {
-  ScriptResult result;
+Worker::Settled Worker::Drive(JSValue promise, JSValue& out) {
   JSContext* ctx = ctx_;
+  if (static_cast<int>(JS_PromiseState(ctx, promise)) < 0) {  // not a promise: already a value
+    out = promise;
+    return Settled::kValue;
+  }
+  for (;;) {
+    JSPromiseStateEnum state = JS_PromiseState(ctx, promise);
+    if (state == JS_PROMISE_FULFILLED || state == JS_PROMISE_REJECTED) {
+      out = JS_PromiseResult(ctx, promise);
+      JS_FreeValue(ctx, promise);
+      return state == JS_PROMISE_FULFILLED ? Settled::kValue : Settled::kException;
+    }
+    JSContext* job_ctx = nullptr;
+    int r = JS_ExecutePendingJob(rt_, &job_ctx);
+    if (r < 0) {
+      out = JS_GetException(job_ctx);
+      JS_FreeValue(ctx, promise);
+      return Settled::kException;
+    }
+    if (r > 0) continue;
+    bool fatal = false;
+    if (RunNextTimer(fatal)) {
+      if (!fatal) continue;
+      JS_FreeValue(ctx, promise);
+      return Settled::kTimedOut;
+    }
+    // No job and no timer: nothing can ever settle it.
+    JS_FreeValue(ctx, promise);
+    return Settled::kNoProgress;
+  }
+}
+
+Worker::Settled Worker::Import(const char* name, JSValue& out) {
+  JSValue promise = JS_LoadModule(ctx_, "", name);
+  if (JS_IsException(promise)) {
+    out = JS_GetException(ctx_);
+    return Settled::kException;
+  }
+  return Drive(promise, out);
+}
+
+void Worker::BeginRequest(const ScriptLimits& limits) {
   JS_UpdateStackTop(rt_);  // this worker may have last run on another thread
   deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
   timed_out_ = false;
   db_->SetDeadline(deadline_);
-  const int64_t changes_before = db_->TotalChanges();
+  changes_before_ = db_->TotalChanges();
+}
+
+void Worker::EndRequest(ScriptResult& result) {
+  // Let floating promise jobs finish within the same deadline.
+  for (int guard = 0; guard < 100000 && JS_IsJobPending(rt_); ++guard) {
+    JSContext* job_ctx = nullptr;
+    if (JS_ExecutePendingJob(rt_, &job_ctx) < 0) {
+      JSValue exc = JS_GetException(job_ctx);
+      if (timed_out_ || IsInterrupted(job_ctx, exc)) reusable_ = false;
+      JS_FreeValue(job_ctx, exc);
+      break;
+    }
+  }
+  if (timed_out_) reusable_ = false;
+  CancelTimers();  // timers live no longer than their request
+  // A transaction left open by the script must not leak into the next request.
+  if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
+  db_->ClearDeadline();
+  result.wrote_database = db_->TotalChanges() != changes_before_;
+}
+
+ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& limits) {
+  ScriptResult result;
+  if (!has_router_) return result;  // removed since the engine looked: not handled
+  JSContext* ctx = ctx_;
+  BeginRequest(limits);
 
   auto finish_error = [&](JSValue exc) {
     result.kind = ScriptResult::Kind::kError;
@@ -1225,63 +1269,24 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JSValue args[2] = {router_, raw};
   JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
   JS_FreeValue(ctx, raw);
+  JSValue value = Undefined();
+  bool failed = true;
   if (JS_IsException(ret)) {
     finish_error(JS_GetException(ctx));
-    db_->ClearDeadline();
-    result.wrote_database = db_->TotalChanges() != changes_before;
-    return result;
-  }
-
-  // Drive the job queue until dispatch's promise settles.
-  JSValue value = ret;
-  bool failed = false;
-  if (static_cast<int>(JS_PromiseState(ctx, ret)) >= 0) {  // -1: not a promise
-    for (;;) {
-      JSPromiseStateEnum state = JS_PromiseState(ctx, ret);
-      if (state == JS_PROMISE_FULFILLED) {
-        value = JS_PromiseResult(ctx, ret);
-        JS_FreeValue(ctx, ret);
-        break;
-      }
-      if (state == JS_PROMISE_REJECTED) {
-        JSValue exc = JS_PromiseResult(ctx, ret);
-        JS_FreeValue(ctx, ret);
-        finish_error(exc);
-        failed = true;
-        break;
-      }
-      JSContext* job_ctx = nullptr;
-      int r = JS_ExecutePendingJob(rt_, &job_ctx);
-      if (r < 0) {
-        JS_FreeValue(ctx, ret);
-        finish_error(JS_GetException(job_ctx));
-        failed = true;
-        break;
-      }
-      bool fatal = false;
-      if (r == 0 && RunNextTimer(fatal)) {
-        if (fatal) {
-          JS_FreeValue(ctx, ret);
-          result.kind = ScriptResult::Kind::kError;
-          result.error.code = "script_timeout";
-          result.error.http_status = 504;
-          result.error.message = "the script ran out of time";
-          reusable_ = false;
-          failed = true;
-          break;
-        }
-        continue;
-      }
-      if (r == 0) {
-        // Nothing left that could ever settle it: the handler never responds.
-        JS_FreeValue(ctx, ret);
+  } else {
+    switch (Drive(ret, value)) {
+      case Settled::kValue: failed = false; break;
+      case Settled::kException: finish_error(value); break;
+      case Settled::kTimedOut:
         result.kind = ScriptResult::Kind::kError;
-        result.error.code = "script_no_response";
-        result.error.http_status = 500;
-        result.error.message = "the handler finished without sending a response";
-        failed = true;
+        result.error = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
+        reusable_ = false;
         break;
-      }
+      case Settled::kNoProgress:
+        result.kind = ScriptResult::Kind::kError;
+        result.error = ScriptResult::Failure{"script_no_response", 500,
+                                             "the handler finished without sending a response", "", ""};
+        break;
     }
   }
 
@@ -1346,23 +1351,68 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
     }
   }
 
-  // Let floating promise jobs finish within the same deadline.
-  for (int guard = 0; guard < 100000 && JS_IsJobPending(rt_); ++guard) {
-    JSContext* job_ctx = nullptr;
-    if (JS_ExecutePendingJob(rt_, &job_ctx) < 0) {
-      JSValue exc = JS_GetException(job_ctx);
-      if (timed_out_ || IsInterrupted(job_ctx, exc)) reusable_ = false;
-      JS_FreeValue(job_ctx, exc);
-      break;
+  EndRequest(result);
+  return result;
+}
+
+ScriptResult Worker::Render(const std::string& target, bool is_source, const std::string& data_json,
+                            const ScriptLimits& limits) {
+  ScriptResult result;
+  JSContext* ctx = ctx_;
+  BeginRequest(limits);
+  auto fail_with = [&](JSValue exc) {
+    result.kind = ScriptResult::Kind::kError;
+    result.error = DescribeException(ctx, exc, timed_out_ || Clock::now() > deadline_);
+    JS_FreeValue(ctx, exc);
+    if (result.error.code != "script_error") reusable_ = false;
+  };
+  JSValue ns = Undefined();
+  Settled imported = Import("hbf:templates", ns);
+  if (imported != Settled::kValue) {
+    if (imported == Settled::kException) {
+      fail_with(ns);
+    } else {
+      result.kind = ScriptResult::Kind::kError;
+      result.error = ScriptResult::Failure{"internal_error", 500, "the template engine is unavailable", "", ""};
+    }
+    EndRequest(result);
+    return result;
+  }
+  JSValue render = JS_GetPropertyStr(ctx, ns, "render");
+  JS_FreeValue(ctx, ns);
+  JSValue options = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, options, "source", JS_NewBool(ctx, is_source));
+  if (!is_source) JS_SetPropertyStr(ctx, options, "filename", JS_NewStringLen(ctx, target.data(), target.size()));
+  JSValue args[3] = {JS_NewStringLen(ctx, target.data(), target.size()),
+                     JS_ParseJSON(ctx, data_json.c_str(), data_json.size(), "<data>"), options};
+  JSValue ret = JS_Call(ctx, render, Undefined(), 3, args);
+  for (JSValue& a : args) JS_FreeValue(ctx, a);
+  JS_FreeValue(ctx, render);
+  JSValue value = Undefined();
+  if (JS_IsException(ret)) {
+    fail_with(JS_GetException(ctx));
+  } else {
+    switch (Drive(ret, value)) {
+      case Settled::kValue:
+        result.kind = ScriptResult::Kind::kResponse;
+        result.response.status = 200;
+        result.response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+        result.response.body = ToStdString(ctx, value);
+        JS_FreeValue(ctx, value);
+        break;
+      case Settled::kException: fail_with(value); break;
+      case Settled::kTimedOut:
+        result.kind = ScriptResult::Kind::kError;
+        result.error = ScriptResult::Failure{"script_timeout", 504, "the template ran out of time", "", ""};
+        reusable_ = false;
+        break;
+      case Settled::kNoProgress:
+        result.kind = ScriptResult::Kind::kError;
+        result.error = ScriptResult::Failure{"script_error", 500, "the template never finished rendering", "", ""};
+        break;
     }
   }
-  if (timed_out_) reusable_ = false;
-  // Timers live no longer than their request.
-  CancelTimers();
-  // A transaction left open by the script must not leak into the next request.
-  if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
-  db_->ClearDeadline();
-  result.wrote_database = db_->TotalChanges() != changes_before;
+  EndRequest(result);
   return result;
 }
 

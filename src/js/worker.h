@@ -74,6 +74,13 @@ class Worker {
 
   ScriptResult Dispatch(const ScriptRequest& request, const ScriptLimits& limits);
 
+  // Renders a template with hbf:templates: `target` is a document id, or
+  // source when `is_source`; `data_json` the locals as a JSON object.
+  ScriptResult Render(const std::string& target, bool is_source, const std::string& data_json,
+                      const ScriptLimits& limits);
+
+  bool has_router() const { return has_router_; }
+
   int64_t code_version() const { return version_; }
   HenvPool& pool() const { return pool_; }
   // False once the worker hit a limit or an internal failure.
@@ -109,7 +116,7 @@ class Worker {
   std::optional<db::Database> db_;
   JSValue dispatch_fn_;  // hbf:http's dispatch, owned
   JSValue router_;       // the router module's default export, owned
-  bool values_set_ = false;
+  bool has_router_ = false;
   std::chrono::steady_clock::time_point deadline_{};
   bool timed_out_ = false;
   bool reusable_ = true;
@@ -120,6 +127,18 @@ class Worker {
   // Returns false when there is no timer; sets `failure` if it threw fatally.
   bool RunNextTimer(bool& fatal);
   void CancelTimers();
+
+  // Runs the job queue (and timers) until `promise` settles. Consumes
+  // `promise`; `out` receives the value (kValue) or the exception (kException).
+  enum class Settled { kValue, kException, kNoProgress, kTimedOut };
+  Settled Drive(JSValue promise, JSValue& out);
+  // Imports module `name` and returns its namespace (kValue) or why not.
+  Settled Import(const char* name, JSValue& out);
+  // Starts a request: stack anchor, deadline, change counter.
+  void BeginRequest(const ScriptLimits& limits);
+  // Ends it: pending jobs, timers, open transaction; fills wrote_database.
+  void EndRequest(ScriptResult& result);
+  int64_t changes_before_ = 0;
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").
   std::unordered_map<std::string, std::string> module_formats_;
