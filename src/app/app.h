@@ -84,6 +84,14 @@ class App : public RequestHandler {
   // no route matched (the caller then serves documents).
   HttpResponse RunScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv, bool& handled);
 
+  // The JS limits for `henv`: the flags, lowered by the henv's config.
+  js::ScriptLimits ScriptLimitsFor(Henv& henv) const;
+  // A script failure as the HTTP answer (sanitised unless --dev) + a log line.
+  HttpResponse ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) const;
+
+  // templates_api.cpp: GET /_api/templates, POST /_api/templates/preview.
+  HttpResponse Templates(const HttpRequest& request, Henv& henv, std::string_view rest);
+
   // document_serving.cpp: the default handler (GET/HEAD of a document).
   HttpResponse ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
 

@@ -135,6 +135,16 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
     return not_found();
   }
   docs::Document& doc = **found;
+  if (docs::IsTemplate(doc.meta)) {
+    // EJS documents are rendered, never sent raw; locals come from the request.
+    Json locals = Json::MakeObject({{"path", ctx.subpath}, {"henv", henv.hash()}});
+    auto query = ParseUrlEncoded(request.query);
+    locals.set("query", query ? *query : Json(Json::Object{}));
+    auto rendered = scripts_.Render(henv, ScriptLimitsFor(henv), id, false, locals.dump());
+    if (rendered.kind != js::ScriptResult::Kind::kResponse) return ScriptFailure(rendered.error, henv);
+    rendered.response.set_header("Cache-Control", "no-store");
+    return std::move(rendered.response);
+  }
   const std::string& etag = doc.meta.etag;
   const std::string gzip_etag = etag.substr(0, etag.size() - 1) + "-gz\"";
   const bool has_gzip = doc.gzip.has_value();

@@ -22,7 +22,7 @@ const char* PublicMessage(const std::string& code) {
 
 }  // namespace
 
-HttpResponse App::RunScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv, bool& handled) {
+js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   // Per-henv limits may only lower the operator's (flags are the ceiling).
   js::ScriptLimits limits;
   int64_t henv_mem_mb = config_.qjs_mem_mb;
@@ -33,7 +33,27 @@ HttpResponse App::RunScript(const HttpRequest& request, const RequestContext& ct
   });
   limits.memory_bytes = std::clamp<int64_t>(henv_mem_mb, 1, config_.qjs_mem_mb) * 1024 * 1024;
   limits.timeout_ms = static_cast<int>(std::clamp<int64_t>(henv_timeout_ms, 1, config_.qjs_timeout_ms));
+  return limits;
+}
 
+HttpResponse App::ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) const {
+  std::string stack_line = f.stack;
+  for (char& c : stack_line) c = c == '\n' ? '|' : c;
+  Log(f.code == "script_busy" ? LogLevel::kWarn : LogLevel::kError,
+      f.code + ": " + f.message + (f.location.empty() ? "" : " at " + f.location) +
+          (stack_line.empty() ? "" : " | " + stack_line),
+      henv.hash());
+  std::string message = config_.dev ? f.message + (f.location.empty() ? "" : " (at " + f.location + ")")
+                                    : PublicMessage(f.code);
+  Json error = Json::MakeObject({{"code", f.code}, {"message", message}});
+  if (config_.dev && !f.location.empty()) error.set("location", f.location);
+  HttpResponse r = HttpResponse::JsonBody(f.http_status, Json::MakeObject({{"error", error}}));
+  if (f.code == "script_busy") r.set_header("Retry-After", "1");
+  return r;
+}
+
+HttpResponse App::RunScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv, bool& handled) {
+  const js::ScriptLimits limits = ScriptLimitsFor(henv);
   js::ScriptRequest in;
   in.method = request.method;
   in.path = request.path;
@@ -69,19 +89,7 @@ HttpResponse App::RunScript(const HttpRequest& request, const RequestContext& ct
       break;
   }
   handled = true;
-  const auto& f = result.error;
-  std::string stack_line = f.stack;
-  for (char& c : stack_line) c = c == '\n' ? '|' : c;
-  Log(f.code == "script_busy" ? LogLevel::kWarn : LogLevel::kError,
-      f.code + ": " + f.message + (f.location.empty() ? "" : " at " + f.location) +
-          (stack_line.empty() ? "" : " | " + stack_line),
-      henv.hash());
-  std::string message = config_.dev ? f.message + (f.location.empty() ? "" : " (at " + f.location + ")")
-                                    : PublicMessage(f.code);
-  Json error = Json::MakeObject({{"code", f.code}, {"message", message}});
-  if (config_.dev && !f.location.empty()) error.set("location", f.location);
-  HttpResponse r = HttpResponse::JsonBody(f.http_status, Json::MakeObject({{"error", error}}));
-  if (f.code == "script_busy") r.set_header("Retry-After", "1");
+  HttpResponse r = ScriptFailure(result.error, henv);
   r.log.user_id = user_id;
   return r;
 }

@@ -231,6 +231,28 @@ Result<ListPage> ListDocuments(db::Database& db, const std::string& prefix, int 
   return page;
 }
 
+bool IsTemplate(const DocumentMeta& meta) {
+  const std::string& id = meta.id;
+  if (id.size() > 4 && id.compare(id.size() - 4, 4, ".ejs") == 0) return true;
+  std::string media = MediaTypeOf(meta.content_type);
+  return media == "text/ejs" || media == "text/html+ejs";
+}
+
+Result<std::vector<DocumentMeta>> ListTemplates(db::Database& db) {
+  auto stmt = db.Prepare(std::string("SELECT ") + kMetaColumns +
+                         " FROM documents d WHERE d.path GLOB '*.ejs' OR d.content_type LIKE 'text/ejs%' "
+                         "OR d.content_type LIKE 'text/html+ejs%' ORDER BY d.path LIMIT 10000");
+  if (!stmt.ok()) return stmt.error();
+  std::vector<DocumentMeta> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    out.push_back(ReadMeta(*stmt, 0));
+  }
+  return out;
+}
+
 Result<std::vector<SearchHit>> Search(db::Database& db, const std::string& query, int limit) {
   if (query.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Error{"invalid_query", "the search query is empty", 400};

@@ -73,6 +73,12 @@ struct ListPage {
 Result<ListPage> ListDocuments(db::Database& db, const std::string& prefix, int limit,
                                const std::optional<std::string>& cursor);
 
+// True for EJS templates: ids ending in ".ejs", or types text/ejs or
+// text/html+ejs.
+bool IsTemplate(const DocumentMeta& meta);
+// Every template document, in id order.
+Result<std::vector<DocumentMeta>> ListTemplates(db::Database& db);
+
 struct SearchHit {
   DocumentMeta meta;
   double score = 0;     // BM25: lower is more relevant (SQLite's convention)

@@ -880,7 +880,8 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
     const auto& builtins = Builtins();
     auto it = builtins.modules.find(std::string(n));
     if (it == builtins.modules.end()) {
-      JS_ThrowReferenceError(ctx, "no built-in module '%s'", name);
+      JS_ThrowReferenceError(ctx, "no built-in module '%s'%s", name,
+                             builtins.error.find(std::string(n) + ":") != std::string::npos ? " (it failed to compile)" : "");
       return nullptr;
     }
     bytecode = &it->second;
@@ -1090,7 +1091,11 @@ std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t versi
     failure.message = std::move(message);
     return nullptr;
   };
-  if (!Builtins().error.empty()) return fail("internal_error", "the JavaScript runtime is unavailable");
+  // Only the two modules every worker runs are essential; any other built-in
+  // that failed to compile fails where it is imported.
+  if (Builtins().modules.count("hbf:bootstrap") == 0 || Builtins().modules.count("hbf:http") == 0) {
+    return fail("internal_error", "the JavaScript runtime is unavailable");
+  }
 
   db::Database::Options db_options;
   db_options.create = false;
