@@ -9,6 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "crypto/crypto.h"
+#include "documents/package_import.h"
 #include "henv/henv_hash.h"
 #include "http/server.h"
 
@@ -136,6 +140,45 @@ int Serve(const Config& config) {
   return 0;
 }
 
+// `hbf modules add --henv HASH PATH`: installs a package into a henv on disk.
+// Safe while a server runs on the same storage: SQLite serialises writers and
+// the server notices the new code on its next request.
+int ModulesAdd(const Invocation& inv) {
+  ConfigureLogging(LogLevel::kWarn, LogFormat::kText);
+  if (!crypto::InitializeCrypto()) return 1;
+  HenvManagerOptions options;
+  options.storage_dir = inv.config.storage_dir;
+  options.start_janitor = false;
+  HenvManager henvs(options);
+  auto henv = henvs.Open(inv.henv);
+  if (!henv.ok()) {
+    std::fprintf(stderr, "hbf: %s\n", henv.error().message.c_str());
+    return 1;
+  }
+  std::error_code ec;
+  auto files = std::filesystem::is_directory(inv.package_path, ec)
+                   ? docs::ReadDirectory(inv.package_path)
+                   : [&]() -> Result<std::vector<docs::PackageFile>> {
+                       std::ifstream in(inv.package_path, std::ios::binary);
+                       if (!in) return Error{"not_found", "cannot read " + inv.package_path, 1};
+                       std::ostringstream bytes;
+                       bytes << in.rdbuf();
+                       return docs::ReadTarball(bytes.str());
+                     }();
+  if (!files.ok()) {
+    std::fprintf(stderr, "hbf: %s\n", files.error().message.c_str());
+    return 1;
+  }
+  auto installed = (*henv)->WithDb([&](db::Database& db) { return docs::InstallPackage(db, *files); });
+  if (!installed.ok()) {
+    std::fprintf(stderr, "hbf: %s\n", installed.error().message.c_str());
+    return 1;
+  }
+  std::printf("installed %s@%s (%zu files) into %s as modules/%s/\n", installed->name.c_str(),
+              installed->version.c_str(), installed->files, inv.henv.c_str(), installed->name.c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace hbf
 
@@ -158,6 +201,8 @@ int main(int argc, char** argv) {
       if (!crypto::InitializeCrypto()) return 1;
       std::printf("%s\n", HenvHash(parsed->hash_input).c_str());
       return 0;
+    case Command::kModulesAdd:
+      return ModulesAdd(*parsed);
     case Command::kServe:
       return Serve(parsed->config);
   }

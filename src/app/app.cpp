@@ -109,6 +109,7 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
   if (path == "/_api/documents" || path.rfind("/_api/documents/", 0) == 0) {
     return Documents(request, ctx, henv, std::string_view(path).substr(std::string_view("/_api/documents").size()));
   }
+  if (path == "/_api/modules") return Modules(request, henv);
   if (path == "/_api/templates" || path.rfind("/_api/templates/", 0) == 0) {
     return Templates(request, henv, std::string_view(path).substr(std::string_view("/_api/templates").size()));
   }

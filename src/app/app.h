@@ -89,6 +89,9 @@ class App : public RequestHandler {
   // A script failure as the HTTP answer (sanitised unless --dev) + a log line.
   HttpResponse ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) const;
 
+  // documents_api.cpp: GET /_api/modules, POST /_api/modules (a tarball).
+  HttpResponse Modules(const HttpRequest& request, Henv& henv);
+
   // templates_api.cpp: GET /_api/templates, POST /_api/templates/preview.
   HttpResponse Templates(const HttpRequest& request, Henv& henv, std::string_view rest);
 

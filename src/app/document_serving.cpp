@@ -211,7 +211,7 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
 int64_t App::MaxBodyBytes(const HttpRequest& head) {
   auto ctx = BuildRequestContext(head, config_.base_domain, config_.trust_proxy);
   if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv) return -1;
-  if (ctx->subpath.rfind("/_api/documents", 0) != 0) return -1;
+  if (ctx->subpath.rfind("/_api/documents", 0) != 0 && ctx->subpath != "/_api/modules") return -1;
   auto henv = henvs_.Open(ctx->route.henv_hash);
   if (!henv.ok()) return -1;
   int64_t mb = (*henv)->WithDb([](db::Database& db) { return auth::GetConfigInt(db, "max_upload_size_mb", 10); });

@@ -6,6 +6,7 @@
 #include "app/request_util.h"
 #include "crypto/crypto.h"
 #include "documents/document_store.h"
+#include "documents/package_import.h"
 
 namespace hbf {
 namespace {
@@ -175,6 +176,32 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
     return MethodNotAllowed("GET, HEAD, PUT, POST, DELETE");
   }
   (void)ctx;
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
+
+HttpResponse App::Modules(const HttpRequest& request, Henv& henv) {
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  HttpResponse r;
+  if (request.method == "GET" || request.method == "HEAD") {
+    auto list = henv.WithDb([](db::Database& db) { return docs::ListPackages(db); });
+    if (!list.ok()) return HttpResponse::FromError(list.error());
+    Json::Array items;
+    for (const auto& p : *list) items.push_back(Json::MakeObject({{"name", p.name}, {"version", p.version}}));
+    r = Json200(Json::MakeObject({{"modules", Json(std::move(items))}}));
+  } else if (request.method == "POST") {
+    // The body is the package: an npm .tgz (or a plain tar).
+    auto files = docs::ReadTarball(request.body);
+    if (!files.ok()) return HttpResponse::FromError(files.error());
+    auto installed = henv.WithDb([&](db::Database& db) { return docs::InstallPackage(db, *files); });
+    if (!installed.ok()) return HttpResponse::FromError(installed.error());
+    NoteWrite(henv);
+    henv.RefreshCodeVersion();
+    r = HttpResponse::JsonBody(201, docs::InstalledToJson(*installed));
+  } else {
+    return MethodNotAllowed("GET, HEAD, POST");
+  }
   r.log.user_id = std::to_string(caller->user.id);
   return r;
 }

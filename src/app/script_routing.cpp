@@ -28,6 +28,7 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   int64_t henv_mem_mb = config_.qjs_mem_mb;
   int64_t henv_timeout_ms = config_.qjs_timeout_ms;
   henv.WithDb([&](db::Database& db) {
+    henv.RefreshIfChangedElsewhere(db);  // e.g. `hbf modules add` from another process
     henv_mem_mb = auth::GetConfigInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
     henv_timeout_ms = auth::GetConfigInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
   });

@@ -195,6 +195,14 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
     }
     // Accept --storage-dir as well as --storage_dir.
     std::replace(name.begin(), name.end(), '-', '_');
+    if (name == "henv") {  // belongs to `hbf modules add`
+      if (!value) {
+        if (i + 1 >= args.size()) return UsageError("--henv: missing value");
+        value = args[++i];
+      }
+      inv.henv = *value;
+      continue;
+    }
     const Setting* setting = FindSetting(name);
     if (setting == nullptr) return UsageError("--" + name + ": unknown flag (see hbf --help)");
     if (!value) {
@@ -217,6 +225,13 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
       if (positional.size() != 2) return UsageError("hash: expected exactly one NAME (hbf hash NAME)");
       inv.command = Command::kHash;
       inv.hash_input = positional[1];
+    } else if (positional[0] == "modules") {
+      if (positional.size() != 3 || positional[1] != "add") {
+        return UsageError("modules: usage is hbf modules add --henv HASH PATH");
+      }
+      if (inv.henv.empty()) return UsageError("modules add: --henv HASH is required");
+      inv.command = Command::kModulesAdd;
+      inv.package_path = positional[2];
     } else {
       return UsageError(positional[0] + ": unknown command (see hbf --help)");
     }
@@ -238,6 +253,8 @@ std::string UsageText() {
       "Usage:\n"
       "  hbf [serve] [flags]   start the server\n"
       "  hbf hash NAME         print the henv hash of NAME\n"
+      "  hbf modules add --henv HASH PATH\n"
+      "                        install a package (directory or npm .tgz) into a henv's modules/\n"
       "  hbf --version         print the version\n"
       "  hbf --help            this text\n\n"
       "Flags (each also read from the environment variable shown; flags win):\n";

@@ -43,12 +43,14 @@ struct Config {
 };
 
 // What the command line asks for.
-enum class Command { kServe, kHelp, kVersion, kHash };
+enum class Command { kServe, kHelp, kVersion, kHash, kModulesAdd };
 
 struct Invocation {
   Command command = Command::kServe;
   Config config;
   std::string hash_input;  // for Command::kHash
+  std::string henv;        // for Command::kModulesAdd: the henv hash (--henv)
+  std::string package_path;  // for Command::kModulesAdd: a directory or .tgz
 };
 
 // Looks up an environment variable; returns nullopt when unset.

@@ -51,6 +51,16 @@ void Henv::RefreshCodeVersion(db::Database& db) {
   }
 }
 
+void Henv::RefreshIfChangedElsewhere(db::Database& db) {
+  auto v = db.QueryValue("PRAGMA data_version");
+  if (!v.ok() || !v->has_value() || !std::holds_alternative<int64_t>(**v)) return;
+  int64_t now = std::get<int64_t>(**v);
+  if (now != data_version_) {
+    data_version_ = now;
+    RefreshCodeVersion(db);
+  }
+}
+
 void Henv::RefreshCodeVersion() {
   WithDb([this](db::Database& db) { RefreshCodeVersion(db); });
 }

@@ -60,6 +60,9 @@ class Henv {
   void RefreshCodeVersion(db::Database& db);
   // Takes the database lock itself.
   void RefreshCodeVersion();
+  // Re-reads the code version when another connection or process committed
+  // since the last look (PRAGMA data_version). REQUIRES: inside WithDb.
+  void RefreshIfChangedElsewhere(db::Database& db);
 
   // The database file, for components that open their own connections.
   const std::string& database_path() const { return path_; }
@@ -75,6 +78,7 @@ class Henv {
   const std::string hash_;  // constant after construction
   const std::string path_;  // constant after construction
   std::atomic<int64_t> code_version_{0};
+  int64_t data_version_ = -1;  // guarded by mu_
   std::mutex mu_;
   db::Database db_;  // guarded by mu_
   std::atomic<int64_t> last_activity_stamp_{0};
