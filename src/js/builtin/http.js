@@ -618,6 +618,9 @@ const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connect
 
 const kFinish = Symbol("hbf.finish");
 
+let templatesModule = null; // hbf:templates, imported by the first res.render()
+const VIEW_OPTIONS = ["delimiter", "context", "_with", "rmWhitespace", "strict", "async"];
+
 function toBodyBytes(chunk) {
   if (chunk instanceof Uint8Array) return chunk;
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
@@ -877,6 +880,56 @@ export class Response {
     });
     this.statusCode = status;
     return this.end(body);
+  }
+
+  /**
+   * Express's res.render(view, [locals], [callback]): renders the document
+   * `view` (tried as given, + ".ejs", then "views/" + view + ".ejs") through
+   * hbf:templates with app locals, res.locals and `locals` merged, and sends
+   * it as HTML; with a callback, calls callback(err, html) instead. Errors
+   * otherwise go to next(err).
+   */
+  render(view, locals = undefined, callback = undefined) {
+    if (typeof locals === "function") {
+      callback = locals;
+      locals = undefined;
+    }
+    const done = typeof callback === "function" ? callback : (err, html) => {
+      if (!err) return this.send(html);
+      const next = this.req?.next;
+      if (typeof next !== "function") throw err;
+      next(err);
+    };
+    const data = {};
+    for (const src of [this.locals, locals]) {
+      if (src === null || typeof src !== "object") continue;
+      // for-in: app-level locals are res.locals' prototype (Express merges app.locals too)
+      for (const key in src) if (key !== "__proto__") data[key] = src[key];
+    }
+    const options = {};
+    // ejs's renderFile reads these options from Express's merged locals.
+    for (const key of VIEW_OPTIONS) if (data[key] !== undefined) options[key] = data[key];
+    // (an exception from `done` itself, i.e. the callback, once we are asynchronous)
+    const lateError = (err) => native.log("error", "res.render: exception in its callback: " + describeError(err));
+    const run = (templates) => {
+      let html;
+      try {
+        html = templates.renderView(String(view), data, options);
+      } catch (err) {
+        return done(err);
+      }
+      if (html !== null && typeof html === "object" && typeof html.then === "function") {
+        html.then((h) => done(null, h), (err) => done(err)).then(undefined, lateError);
+        return undefined;
+      }
+      return done(null, html);
+    };
+    if (templatesModule !== null) {
+      run(templatesModule);
+    } else {
+      // Loaded on first use, so that apps without views never load it.
+      import("hbf:templates").then((m) => run((templatesModule = m)), (err) => done(err)).then(undefined, lateError);
+    }
   }
 
   sendStatus(code) {

@@ -1,0 +1,81 @@
+// Black-box tests of EJS templates: res.render with includes, .ejs documents
+// rendered by the default handler, and the templates API.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/hbf_process.h"
+#include "support/http_client.h"
+
+namespace hbf::test {
+namespace {
+
+constexpr const char* kPassword = "correct horse battery";
+
+class TemplatesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{{"--dev"}, {}, {}, {}});
+    ASSERT_TRUE(server_->Start()) << server_->logs();
+    auto created = Fetch(port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
+                                  R"({"username":"mods","password":"correct horse battery","email":"m@example.com"})"});
+    ASSERT_EQ(created.status, 201) << created.body;
+    hash_ = created.json().find("user_hash")->as_string();
+    host_ = hash_ + ".localhost";
+    auto login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
+                                R"({"username":"mods","password":"correct horse battery"})"});
+    token_ = login.json().find("token")->as_string();
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  void Put(const std::string& id, const std::string& content, const std::string& type = "text/javascript") {
+    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", type}}, content});
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << id << ": " << r.body;
+  }
+
+  HttpReply Get(const std::string& path) { return Fetch(port(), {"GET", path, host_, {}, {}}); }
+
+  HttpReply Api(const std::string& method, const std::string& path, const std::string& body = {}) {
+    return Fetch(port(), {method, path, host_,
+                          {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}}, body});
+  }
+
+  std::unique_ptr<HbfProcess> server_;
+  std::string hash_;
+  std::string host_;
+  std::string token_;
+};
+
+TEST_F(TemplatesTest, TemplatesRenderFromRoutesDocumentsAndThePreviewApi) {
+  Put("views/layout.ejs", "<h1><%= title %></h1>\n<%- include('partials/list', {items}) %>", "text/html");
+  Put("views/partials/list.ejs", "<ul><% items.forEach(function (i) { %><li><%= i %></li><% }) %></ul>", "text/html");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/page", (req, res) => res.render("views/layout.ejs", { title: "A & B", items: ["<x>", "y"] }));
+export default router;
+)js");
+  auto page = Get("/page");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.body, "<h1>A &amp; B</h1>\n<ul><li>&lt;x&gt;</li><li>y</li></ul>");
+  EXPECT_EQ(page.header("content-type").value_or(""), "text/html; charset=utf-8");
+
+  // An .ejs document served by the default handler is rendered with the query.
+  Put("hello.ejs", "Hello <%= query.name %>!", "text/html");
+  EXPECT_EQ(Get("/hello.ejs?name=%3Cb%3E").body, "Hello &lt;b&gt;!");
+
+  auto listed = Api("GET", "/_api/templates");
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_EQ(listed.json().find("templates")->as_array().size(), 3u);
+  auto preview = Api("POST", "/_api/templates/preview", R"({"source":"<%= 6 * 7 %>","data":{}})");
+  EXPECT_EQ(preview.status, 200) << preview.body;
+  EXPECT_EQ(*preview.json().find("html"), Json("42"));
+  auto broken = Api("POST", "/_api/templates/preview", R"({"source":"line1\n<% if (x { %>","data":{}})");
+  EXPECT_EQ(broken.status, 400) << broken.body;
+}
+
+}  // namespace
+}  // namespace hbf::test

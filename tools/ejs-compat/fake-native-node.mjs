@@ -1,0 +1,45 @@
+// "hbf:native" for the Node run: documents come from an in-memory overlay
+// (__docs: id -> Uint8Array, or null to hide a file) and then from the
+// directory set with __setRoot() (the corpus).
+import { createHash, randomBytes as nodeRandomBytes } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+export const __docs = new Map();
+export const __logs = [];
+export const __stats = { reads: 0 };
+let root = null;
+export function __setRoot(dir) { root = dir; }
+
+const u8 = (buf) => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
+const bytes = (v, what) => {
+  if (v instanceof Uint8Array) return v;
+  throw new TypeError(`${what}: expected a Uint8Array`);
+};
+
+export function readDocument(id) {
+  if (typeof id !== "string") throw new TypeError("readDocument: id must be a string");
+  __stats.reads++;
+  if (__docs.has(id)) return __docs.get(id);
+  if (root === null || id.split("/").includes("..")) return null;
+  const file = join(root, id);
+  try {
+    if (!statSync(file).isFile()) return null;
+  } catch {
+    return null;
+  }
+  return u8(readFileSync(file));
+}
+
+export function utf8Encode(s) {
+  if (typeof s !== "string") throw new TypeError("utf8Encode: expected a string");
+  if (!s.isWellFormed()) throw new TypeError("utf8Encode: string has lone surrogates");
+  return u8(Buffer.from(s, "utf8"));
+}
+export const utf8Decode = (b, fatal) => new TextDecoder("utf-8", { fatal: !!fatal, ignoreBOM: true }).decode(bytes(b, "utf8Decode"));
+export const sha256 = (b) => u8(createHash("sha256").update(bytes(b, "sha256")).digest());
+export const randomBytes = (n) => u8(nodeRandomBytes(n));
+export const now = () => Date.now();
+export function log(level, message) {
+  __logs.push([level, String(message)]);
+}

@@ -1,0 +1,26 @@
+// Node module hooks for the ejs-compat run: "hbf:<name>" -> src/js/builtin/<name>.js,
+// "hbf:native" -> ./fake-native-node.mjs.
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const builtinDir = new URL("../../src/js/builtin/", import.meta.url);
+const nativeUrl = new URL("./fake-native-node.mjs", import.meta.url);
+
+export async function resolve(specifier, context, next) {
+  if (specifier.startsWith("hbf:")) {
+    const name = specifier.slice(4);
+    if (name === "native") return { url: nativeUrl.href, format: "module", shortCircuit: true };
+    const url = new URL(name + ".js", builtinDir);
+    if (/^[a-z0-9_-]+$/i.test(name) && existsSync(fileURLToPath(url))) return { url: url.href, format: "module", shortCircuit: true };
+    throw new Error(`unknown builtin module ${specifier}`);
+  }
+  return next(specifier, context);
+}
+
+export async function load(url, context, next) {
+  if (url.startsWith(builtinDir.href)) {
+    return { format: "module", source: await readFile(new URL(url)), shortCircuit: true };
+  }
+  return next(url, context);
+}
