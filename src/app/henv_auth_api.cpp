@@ -41,12 +41,10 @@ void App::NoteWrite(Henv& henv) const {
 }
 
 HttpResponse App::Login(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
-  auto body = ParseObjectBody(request);
-  if (!body.ok()) return HttpResponse::FromError(body.error());
-  auto username = RequiredString(*body, "username");
-  if (!username.ok()) return HttpResponse::FromError(username.error());
-  auto password = RequiredString(*body, "password");
-  if (!password.ok()) return HttpResponse::FromError(password.error());
+  auto creds = ParseCredentials(request);
+  if (!creds.ok()) return HttpResponse::FromError(creds.error());
+  const std::string* username = &creds->username;
+  const std::string* password = &creds->password;
 
   // Throttle before any password work, so an attack cannot buy CPU.
   const std::string throttle_key = auth::LoginThrottle::Key(henv.hash(), *username, ctx.client_ip);
@@ -140,12 +138,11 @@ HttpResponse App::Users(const HttpRequest& request, Henv& henv, std::string_view
       for (const auto& u : *users) list.push_back(auth::UserToJson(u));
       r = HttpResponse::JsonBody(200, Json::MakeObject({{"users", Json(std::move(list))}}));
     } else if (method == "POST") {
-      auto body = ParseObjectBody(request);
-      if (!body.ok()) return HttpResponse::FromError(body.error());
-      auto username = RequiredString(*body, "username");
-      if (!username.ok()) return HttpResponse::FromError(username.error());
-      auto password = RequiredString(*body, "password");
-      if (!password.ok()) return HttpResponse::FromError(password.error());
+      auto creds = ParseCredentials(request);
+      if (!creds.ok()) return HttpResponse::FromError(creds.error());
+      const Json* body = &creds->body;
+      const std::string* username = &creds->username;
+      const std::string* password = &creds->password;
       auto email = OptionalString(*body, "email");
       if (!email.ok()) return HttpResponse::FromError(email.error());
       auto role_name = OptionalString(*body, "role");

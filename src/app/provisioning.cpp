@@ -19,12 +19,11 @@ HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext
       return r;
     }
   }
-  auto body = ParseObjectBody(request);
-  if (!body.ok()) return HttpResponse::FromError(body.error());
-  auto username = RequiredString(*body, "username");
-  if (!username.ok()) return HttpResponse::FromError(username.error());
-  auto password = RequiredString(*body, "password");
-  if (!password.ok()) return HttpResponse::FromError(password.error());
+  auto creds = ParseCredentials(request);
+  if (!creds.ok()) return HttpResponse::FromError(creds.error());
+  const Json* body = &creds->body;
+  const std::string* username = &creds->username;
+  const std::string* password = &creds->password;
   auto email = RequiredString(*body, "email");
   if (!email.ok()) return HttpResponse::FromError(email.error());
 

@@ -74,6 +74,16 @@ Result<std::string> RequiredString(const Json& body, const char* field) {
   return **v;
 }
 
+Result<Credentials> ParseCredentials(const HttpRequest& request) {
+  auto body = ParseObjectBody(request);
+  if (!body.ok()) return body.error();
+  auto username = RequiredString(*body, "username");
+  if (!username.ok()) return username.error();
+  auto password = RequiredString(*body, "password");
+  if (!password.ok()) return password.error();
+  return Credentials{std::move(body).value(), std::move(username).value(), std::move(password).value()};
+}
+
 bool IsValidHenvName(std::string_view name) {
   if (name.size() < 3 || name.size() > 63) return false;
   for (char c : name) {

@@ -30,6 +30,15 @@ Result<std::optional<std::string>> OptionalString(const Json& body, const char* 
 // As above, but absent or empty is a 400 naming the field.
 Result<std::string> RequiredString(const Json& body, const char* field);
 
+// A body with required "username" and "password" strings (login, signup,
+// user creation); `body` keeps the rest of the fields.
+struct Credentials {
+  Json body;
+  std::string username;
+  std::string password;
+};
+Result<Credentials> ParseCredentials(const HttpRequest& request);
+
 // 400 with code "invalid_field" naming the field.
 Error InvalidField(std::string_view field, std::string_view why);
 
