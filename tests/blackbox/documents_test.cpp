@@ -33,16 +33,11 @@ class DocumentsTest : public ::testing::Test {
   void Start(std::vector<std::string> args) {
     server_ = std::make_unique<HbfProcess>(HbfProcess::Options{std::move(args), {}, {}, {}});
     ASSERT_TRUE(server_->Start()) << server_->logs();
-    auto created = Fetch(port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
-                                  Json::MakeObject({{"username", "docs"}, {"password", kPassword},
-                                                    {"email", "d@example.com"}}).dump()});
-    ASSERT_EQ(created.status, 201) << created.body;
-    hash_ = Member(created, "user_hash").as_string();
-    host_ = hash_ + ".localhost";
-    auto login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
-                                R"({"username":"docs","password":"correct horse battery"})"});
-    ASSERT_EQ(login.status, 200);
-    token_ = Member(login, "token").as_string();
+    TestHenv henv = CreateHenvAndLogin(port(), "docs");
+    ASSERT_FALSE(henv.token.empty()) << server_->logs();
+    hash_ = henv.hash;
+    host_ = henv.host;
+    token_ = henv.token;
   }
 
   uint16_t port() const { return server_->port(); }

@@ -28,15 +28,10 @@ class ScriptsTest : public ::testing::Test {
 
   // Creates a henv; returns its host and fills `token` with the owner's token.
   std::string CreateHenv(const std::string& name, std::string& token) {
-    auto created = Fetch(port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
-                                  Json::MakeObject({{"username", name}, {"password", kPassword},
-                                                    {"email", name + "@example.com"}}).dump()});
-    EXPECT_EQ(created.status, 201) << created.body;
-    std::string host = created.json().find("user_hash")->as_string() + ".localhost";
-    auto login = Fetch(port(), {"POST", "/login", host, {{"Content-Type", "application/json"}},
-                                Json::MakeObject({{"username", name}, {"password", kPassword}}).dump()});
-    token = login.json().find("token")->as_string();
-    return host;
+    TestHenv henv = CreateHenvAndLogin(port(), name);
+    EXPECT_FALSE(henv.token.empty());
+    token = henv.token;
+    return henv.host;
   }
 
   uint16_t port() const { return server_->port(); }

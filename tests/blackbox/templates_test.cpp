@@ -18,14 +18,11 @@ class TemplatesTest : public ::testing::Test {
   void SetUp() override {
     server_ = std::make_unique<HbfProcess>(HbfProcess::Options{{"--dev"}, {}, {}, {}});
     ASSERT_TRUE(server_->Start()) << server_->logs();
-    auto created = Fetch(port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
-                                  R"({"username":"mods","password":"correct horse battery","email":"m@example.com"})"});
-    ASSERT_EQ(created.status, 201) << created.body;
-    hash_ = created.json().find("user_hash")->as_string();
-    host_ = hash_ + ".localhost";
-    auto login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
-                                R"({"username":"mods","password":"correct horse battery"})"});
-    token_ = login.json().find("token")->as_string();
+    TestHenv henv = CreateHenvAndLogin(port(), "mods");
+    ASSERT_FALSE(henv.token.empty()) << server_->logs();
+    hash_ = henv.hash;
+    host_ = henv.host;
+    token_ = henv.token;
   }
 
   uint16_t port() const { return server_->port(); }

@@ -152,6 +152,20 @@ std::string FormatRequest(const RequestSpec& spec, bool keep_alive) {
   return out;
 }
 
+TestHenv CreateHenvAndLogin(uint16_t port, const std::string& name) {
+  TestHenv out;
+  Json signup = Json::MakeObject({{"username", name}, {"password", kTestPassword}, {"email", name + "@example.com"}});
+  auto created = Fetch(port, {"POST", "/new", "localhost", {{"Content-Type", "application/json"}}, signup.dump()});
+  const Json* hash = created.json().find("user_hash");
+  if (created.status != 201 || hash == nullptr || !hash->is_string()) return out;
+  out.hash = hash->as_string();
+  out.host = out.hash + ".localhost";
+  Json login_body = Json::MakeObject({{"username", name}, {"password", kTestPassword}});
+  auto login = Fetch(port, {"POST", "/login", out.host, {{"Content-Type", "application/json"}}, login_body.dump()});
+  if (const Json* token = login.json().find("token"); token != nullptr && token->is_string()) out.token = token->as_string();
+  return out;
+}
+
 HttpReply Fetch(uint16_t port, const RequestSpec& spec) {
   RawConnection conn(port);
   if (!conn.connected() || !conn.Send(FormatRequest(spec, false))) return {};

@@ -71,6 +71,17 @@ inline HttpReply Get(uint16_t port, const std::string& path, const std::string& 
   return Fetch(port, RequestSpec{"GET", path, host, {}, {}});
 }
 
+// A henv made through POST /new, with its owner logged in.
+struct TestHenv {
+  std::string hash;
+  std::string host;   // "{hash}.localhost"
+  std::string token;  // the owner's bearer token
+};
+inline constexpr const char* kTestPassword = "correct horse battery";
+// Creates henv `name` (owner `name`, kTestPassword) and logs in. On failure
+// the returned fields are empty (the caller's assertions then fail).
+TestHenv CreateHenvAndLogin(uint16_t port, const std::string& name);
+
 // Serialises a request (with Content-Length when there is a body).
 std::string FormatRequest(const RequestSpec& spec, bool keep_alive);
 
