@@ -92,8 +92,9 @@ function runQjs(qjs) {
   const dir = join(tmpdir(), `hbf-jsrt-run-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "tests"), { recursive: true });
-  for (const name of ["bootstrap", "router", "http", "util", "db"]) {
-    copyFileSync(join(builtinDir, `${name}.js`), join(dir, `hbf:${name}`));
+  // Every built-in: hbf:bootstrap imports hbf:modules and the hbf:node_* shims.
+  for (const f of readdirSync(builtinDir).filter((f) => f.endsWith(".js"))) {
+    copyFileSync(join(builtinDir, f), join(dir, `hbf:${f.slice(0, -3)}`));
   }
   copyFileSync(join(here, "portable", "fake-native-pure.mjs"), join(dir, "hbf:native"));
   for (const f of ["harness.mjs", "fake-state.mjs", "helpers.mjs"]) copyFileSync(join(here, "portable", f), join(dir, f));

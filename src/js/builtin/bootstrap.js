@@ -4,6 +4,14 @@
 // absent. Also exports a few helpers shared by the other hbf:* modules.
 
 import * as native from "hbf:native";
+// Node compatibility: the module resolver/CommonJS loader (it installs
+// globalThis[Symbol.for("hbf.modules")] for the C++ loader) and the globals
+// below. These modules must not read hbf:bootstrap's bindings while they are
+// evaluated: they run before this module's body.
+import "hbf:modules";
+import { Buffer as NodeBuffer } from "hbf:node_buffer";
+import nodeProcess from "hbf:node_process";
+import * as nodeTimers from "hbf:node_timers";
 
 const EMPTY_BYTES = new Uint8Array(0);
 
@@ -1765,6 +1773,15 @@ install("URLSearchParams", URLSearchParams);
 install("crypto", cryptoObject);
 install("console", consoleObject);
 install("queueMicrotask", queueMicrotaskImpl);
+// Node globals (hbf:node_buffer, hbf:node_process, hbf:node_timers).
+install("Buffer", NodeBuffer);
+install("process", nodeProcess);
+install("setTimeout", nodeTimers.setTimeout);
+install("clearTimeout", nodeTimers.clearTimeout);
+install("setInterval", nodeTimers.setInterval);
+install("clearInterval", nodeTimers.clearInterval);
+install("setImmediate", nodeTimers.setImmediate);
+install("clearImmediate", nodeTimers.clearImmediate);
 
 // The implementations themselves (the globals may be the host's own, e.g. under Node).
 export {

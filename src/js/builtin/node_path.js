@@ -30,7 +30,7 @@ function validateString(value, name) {
 }
 
 function validateObject(value, name) {
-  if (value === null || typeof value !== "object") throw invalidArgType(name, "object", value);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalidArgType(name, "object", value);
 }
 
 const SLASH = 47;
@@ -94,18 +94,8 @@ function normalizeString(path, allowAboveRoot) {
   return res;
 }
 
-function cwd() {
-  const p = globalThis.process;
-  if (p && typeof p.cwd === "function") {
-    try {
-      const c = p.cwd();
-      if (typeof c === "string" && c.startsWith("/")) return c;
-    } catch {
-      // fall through
-    }
-  }
-  return "/";
-}
+// hbf's process.cwd() is always "/" (process.chdir() is not supported).
+const cwd = () => "/";
 
 function resolve(...args) {
   let resolvedPath = "";

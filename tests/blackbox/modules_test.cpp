@@ -1,0 +1,128 @@
+// Black-box tests of templates and the Node-compatible module system: EJS
+// rendering (res.render, .ejs documents, the preview API), ES imports between
+// documents, packages under modules/ (installed with `hbf modules add` and the
+// API), CommonJS require, JSON modules and the Node shims.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/hbf_process.h"
+#include "support/http_client.h"
+
+namespace hbf::test {
+namespace {
+
+constexpr const char* kPassword = "correct horse battery";
+
+class ModulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{{"--dev"}, {}, {}, {}});
+    ASSERT_TRUE(server_->Start()) << server_->logs();
+    TestHenv henv = CreateHenvAndLogin(port(), "mods");
+    ASSERT_FALSE(henv.token.empty()) << server_->logs();
+    hash_ = henv.hash;
+    host_ = henv.host;
+    token_ = henv.token;
+  }
+
+  uint16_t port() const { return server_->port(); }
+
+  void Put(const std::string& id, const std::string& content, const std::string& type = "text/javascript") {
+    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", type}}, content});
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << id << ": " << r.body;
+  }
+
+  HttpReply Get(const std::string& path) { return Fetch(port(), {"GET", path, host_, {}, {}}); }
+
+  HttpReply Api(const std::string& method, const std::string& path, const std::string& body = {}) {
+    return Fetch(port(), {method, path, host_,
+                          {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}}, body});
+  }
+
+  std::unique_ptr<HbfProcess> server_;
+  std::string hash_;
+  std::string host_;
+  std::string token_;
+};
+
+TEST_F(ModulesTest, ImportsRequireAndJsonAcrossDocumentsAndPackages) {
+  Put("modules/greet/package.json", R"({"name":"greet","version":"1.0.0","main":"lib/index.js"})", "application/json");
+  Put("modules/greet/lib/index.js",
+      "const { suffix } = require('./suffix');\n"
+      "let loads = (globalThis.__greetLoads = (globalThis.__greetLoads || 0) + 1);\n"
+      "exports.greet = (name) => 'hello ' + name + suffix;\nexports.loads = () => loads;\n");
+  Put("modules/greet/lib/suffix.js", "module.exports = { suffix: '!' };\n");
+  Put("_system/data.json", R"({"answer": 42})", "application/json");
+  Put("_system/lib/util.js", "export const twice = (x) => x * 2;\n");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import { greet } from "greet";
+import greetDefault from "greet";
+import data from "./data.json";
+import { twice } from "./lib/util.js";
+import path from "node:path";
+const router = new Router();
+router.get("/all", (req, res) => {
+  const again = require("greet");
+  res.json({
+    esm: greet("esm"), cjs: again.greet("cjs"), same: again === greetDefault, loads: again.loads(),
+    json: data.answer, twice: twice(21), join: path.join("/a", "b", "../c"),
+  });
+});
+router.get("/missing", (req, res) => {
+  try { require("no-such-package"); } catch (e) { return res.json({ message: e.message }); }
+});
+export default router;
+)js");
+  auto all = Get("/all");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.body,
+            R"({"esm":"hello esm!","cjs":"hello cjs!","same":true,"loads":1,"json":42,"twice":42,"join":"/a/c"})");
+  auto missing = Get("/missing");
+  EXPECT_NE(missing.json().find("message")->as_string().find("no-such-package"), std::string::npos) << missing.body;
+}
+
+TEST_F(ModulesTest, PackagesInstalledWithTheCliAndShims) {
+  TempDir pkg;
+  std::filesystem::create_directories(pkg.path() + "/src");
+  std::ofstream(pkg.path() + "/package.json") << R"({"name":"@acme/shout","version":"2.1.0","type":"module","exports":{".":"./src/shout.js"}})";
+  std::ofstream(pkg.path() + "/src/shout.js") << "export default (s) => s.toUpperCase() + '!';\n";
+  auto installed = RunHbf({"modules", "add", "--henv", hash_, "--storage_dir", server_->storage_dir(), pkg.path()});
+  ASSERT_EQ(installed.exit_code, 0) << installed.err;
+  EXPECT_NE(installed.out.find("@acme/shout@2.1.0"), std::string::npos) << installed.out;
+  auto listed = Api("GET", "/_api/modules");
+  EXPECT_NE(listed.body.find("@acme/shout"), std::string::npos) << listed.body;
+
+  Put("notes/a.txt", "alpha", "text/plain");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import shout from "@acme/shout";
+import fs from "fs";
+import { EventEmitter } from "events";
+const router = new Router();
+router.get("/shims", async (req, res) => {
+  const emitter = new EventEmitter();
+  let heard = "";
+  emitter.on("x", (v) => { heard = v; });
+  emitter.emit("x", "event");
+  await new Promise((r) => setTimeout(r, 10));
+  let writeError = "";
+  try { fs.writeFileSync("notes/b.txt", "x"); } catch (e) { writeError = e.code; }
+  res.json({
+    shout: shout("hi"), read: fs.readFileSync("notes/a.txt", "utf8"), exists: fs.existsSync("/notes/zzz"),
+    heard, buffer: Buffer.from("hi").toString("base64"), writeError,
+  });
+});
+export default router;
+)js");
+  auto shims = Get("/shims");
+  ASSERT_EQ(shims.status, 200) << shims.body;
+  EXPECT_EQ(shims.body,
+            R"({"shout":"HI!","read":"alpha","exists":false,"heard":"event","buffer":"aGk=","writeError":"EROFS"})");
+}
+
+}  // namespace
+}  // namespace hbf::test

@@ -1,0 +1,171 @@
+// A fake "hbf:native" for the Node run: the real natives' contracts
+// (src/js/builtin/README.md) over an in-memory document map, a config map, a
+// log sink and timers on a fake clock that the harness drives (`__fake.drive`).
+import { createHash, createHmac, randomBytes as nodeRandomBytes } from "node:crypto";
+import vm from "node:vm";
+
+const u8 = (buf) => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
+const bytes = (v, what) => {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  throw new TypeError(`${what}: expected a Uint8Array`);
+};
+
+// --- state -----------------------------------------------------------------
+const docs = new Map(); // id -> { bytes, modified_at, content_type }
+let configRows = {};
+const logs = [];
+let virtualNow = Date.now(); // the fake clock: it moves only when a timer fires
+const timers = new Map(); // id -> { due, interval, fn, seq }
+let nextTimerId = 1;
+let seq = 0;
+const stats = { compileFunction: 0 };
+
+export const __fake = {
+  docs,
+  logs,
+  timers,
+  stats,
+  reset() {
+    docs.clear();
+    configRows = {};
+    logs.length = 0;
+    timers.clear();
+  },
+  put(id, content, modifiedAt = 1700000000, contentType = "application/octet-stream") {
+    const b = typeof content === "string" ? u8(Buffer.from(content, "utf8")) : Uint8Array.from(content);
+    docs.set(id, { bytes: b, modified_at: modifiedAt, content_type: contentType });
+  },
+  remove(id) {
+    docs.delete(id);
+  },
+  setConfig(c) {
+    configRows = { ...c };
+  },
+  now: () => virtualNow,
+  /** Runs microtasks and due timers (earliest first) until `promise` settles or nothing is left, like the host's Drive loop. */
+  async drive(promise, { maxTimers = 100000 } = {}) {
+    let settled = false;
+    let value;
+    let error;
+    let failed = false;
+    if (promise && typeof promise.then === "function") {
+      promise.then((v) => { settled = true; value = v; }, (e) => { settled = true; failed = true; error = e; });
+    } else {
+      settled = true;
+      value = promise;
+    }
+    for (let n = 0; n <= maxTimers; n++) {
+      await new Promise((r) => setImmediate(r));
+      if (settled) break;
+      if (!this.fireNext()) break;
+    }
+    if (!settled) return { settled: false };
+    return failed ? { settled: true, error } : { settled: true, value };
+  },
+  /** Fires the earliest timer (advancing the fake clock); false when none is pending. */
+  fireNext() {
+    let next = null;
+    for (const [id, t] of timers) {
+      if (next === null || t.due < next[1].due || (t.due === next[1].due && t.seq < next[1].seq)) next = [id, t];
+    }
+    if (next === null) return false;
+    const [id, t] = next;
+    if (t.due > virtualNow) virtualNow = t.due;
+    if (t.interval >= 0) {
+      t.due = virtualNow + t.interval;
+      t.seq = seq++;
+    } else {
+      timers.delete(id);
+    }
+    try {
+      t.fn();
+    } catch (err) {
+      logs.push(["error", "uncaught exception in a timer: " + (err && err.message)]);
+    }
+    return true;
+  },
+  cancelTimers() {
+    timers.clear();
+  },
+};
+
+// --- natives -----------------------------------------------------------------
+export function log(level, message) {
+  logs.push([level, message]);
+}
+
+export function utf8Encode(s) {
+  if (typeof s !== "string") throw new TypeError("utf8Encode: expected a string");
+  if (!s.isWellFormed()) throw new TypeError("utf8Encode: string has lone surrogates (the JS layer must fix them first)");
+  return u8(Buffer.from(s, "utf8"));
+}
+
+export function utf8Decode(b, fatal) {
+  return new TextDecoder("utf-8", { fatal: !!fatal, ignoreBOM: true }).decode(bytes(b, "utf8Decode"));
+}
+
+export const sha256 = (b) => u8(createHash("sha256").update(bytes(b, "sha256")).digest());
+export const hmacSha256 = (k, d) => u8(createHmac("sha256", bytes(k, "hmac key")).update(bytes(d, "hmac data")).digest());
+
+export function randomBytes(n) {
+  if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("randomBytes: 0 <= n <= 65536");
+  return u8(nodeRandomBytes(n));
+}
+
+export const base64Encode = (b, urlsafe) => Buffer.from(bytes(b, "base64Encode")).toString(urlsafe ? "base64url" : "base64");
+export function base64Decode(s, urlsafe) {
+  return u8(Buffer.from(s, urlsafe ? "base64url" : "base64"));
+}
+
+export const now = () => virtualNow;
+
+export function readDocument(id) {
+  if (typeof id !== "string") throw new TypeError("readDocument expects a document id");
+  const d = docs.get(id);
+  return d ? d.bytes.slice() : null;
+}
+
+export function documentInfo(id) {
+  if (typeof id !== "string") throw new TypeError("documentInfo expects a document id");
+  const d = docs.get(id);
+  return d ? { size: d.bytes.length, modified_at: d.modified_at, content_type: d.content_type } : null;
+}
+
+export function listDocuments(prefix) {
+  prefix = typeof prefix === "string" ? prefix : "";
+  const out = [];
+  for (const id of docs.keys()) if (id.startsWith(prefix)) out.push(id);
+  // SQLite orders TEXT by its UTF-8 bytes.
+  return out.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+export function compileFunction(source, filename, params) {
+  stats.compileFunction++;
+  if (typeof source !== "string" || typeof filename !== "string") throw new TypeError("compileFunction(source, filename, params)");
+  return vm.compileFunction(source, params ?? [], { filename });
+}
+
+export function setTimer(delay, fn, repeat) {
+  if (typeof fn !== "function") throw new TypeError("setTimer(delayMs, fn, repeat)");
+  delay = Number(delay);
+  if (!Number.isFinite(delay) || delay < 0) delay = 0;
+  const ms = Math.trunc(Math.min(delay, 2147483647));
+  const id = nextTimerId++;
+  timers.set(id, { due: virtualNow + ms, interval: repeat ? Math.max(ms, 1) : -1, fn, seq: seq++ });
+  return id;
+}
+
+export function clearTimer(id) {
+  timers.delete(Number(id));
+}
+
+export const config = () => ({ ...configRows });
+export const hostInfo = () => ({ version: "0.0.0-test", platform: "linux", arch: "x64" });
+
+// Database natives are not used by the Node compatibility layer.
+export const dbQuery = () => [];
+export const dbGet = () => null;
+export const dbExecute = () => ({ rows_affected: 0, last_insert_id: null });
+export const dbExec = () => undefined;
+export const dbInTransaction = () => false;

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Test runner for HBF's Node compatibility layer (hbf:modules, hbf:node_*).
+//
+//   node tools/nodecompat-test/run.mjs [--verbose] [--filter TEXT] [--no-qjs] [--require-qjs]
+//
+// 1. Node run: src/js/builtin/*.js are loaded through module hooks (hooks.mjs)
+//    with a fake "hbf:native" (fake-native.mjs: in-memory documents, config,
+//    fake timers). tests/*.test.mjs compare the resolver, the CommonJS loader
+//    and every shim with Node's real behaviour, and run lodash, dayjs, marked
+//    and nanoid (npm install in this directory) from the fake document store.
+// 2. QuickJS run: the same built-in files inside real QuickJS (qjs built from
+//    .deps/src/quickjs-*), with a pure-JS fake native module: CommonJS
+//    packages, shims and resolution, checked against values the Node run
+//    recorded. Skipped when the sources or a C compiler are missing.
+//
+// ES modules are linked with vm.SourceTextModule exactly as the C++ loader
+// does it (resolve → ESM document | CommonJS facade | JSON | built-in), which
+// needs --experimental-vm-modules: the runner re-executes itself with it.
+import { spawnSync } from "node:child_process";
+import { register } from "node:module";
+import { readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+if (!process.execArgv.includes("--experimental-vm-modules")) {
+  const r = spawnSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", ...process.execArgv,
+    fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const verbose = argv.includes("--verbose");
+const filterIndex = argv.indexOf("--filter");
+const filter = filterIndex !== -1 ? argv[filterIndex + 1] : null;
+
+register("./hooks.mjs", import.meta.url);
+const lib = await import("./lib.mjs");
+// hbf:bootstrap first, as the host does (it loads hbf:modules and the shims).
+await import("hbf:bootstrap");
+
+const files = readdirSync(join(here, "tests")).filter((f) => f.endsWith(".test.mjs")).sort();
+for (const f of files) {
+  lib.setFile(f.replace(/\.test\.mjs$/, ""));
+  await import(pathToFileURL(join(here, "tests", f)).href);
+}
+const node = await lib.run({ verbose, filter });
+console.log(`node: ${node.passed} passed, ${node.failed} failed`);
+
+let qjs = { passed: 0, failed: 0 };
+if (!argv.includes("--no-qjs") && !filter) {
+  const { runQuickJs } = await import("./qjs.mjs");
+  qjs = await runQuickJs({ verbose, require: argv.includes("--require-qjs") });
+}
+
+const passed = node.passed + qjs.passed;
+const failed = node.failed + qjs.failed;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
