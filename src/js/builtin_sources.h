@@ -1,18 +1,20 @@
-// HBF's built-in JavaScript modules, embedded at build time from
-// src/js/builtin/*.js (see cmake/EmbedJs.cmake).
+// HBF's built-in JavaScript modules (src/js/builtin/*.js), compiled to
+// QuickJS bytecode at build time by src/js/tools/js_bytecode.cpp.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace hbf::js {
 
-struct BuiltinSource {
-  const char* name;    // module name, e.g. "hbf:router"
-  const char* source;  // UTF-8, NUL-terminated
-  size_t size;         // bytes, without the NUL
+struct BuiltinModule {
+  const char* name;          // module name, e.g. "hbf:router"
+  const uint8_t* bytecode;   // JS_WriteObject(JS_WRITE_OBJ_BYTECODE) output
+  size_t size;
 };
 
-extern const BuiltinSource kBuiltinSources[];
-extern const size_t kBuiltinSourceCount;
+// Terminated by an entry with a null name; kBuiltinModuleCount excludes it.
+extern const BuiltinModule kBuiltinModules[];
+extern const size_t kBuiltinModuleCount;
 
 }  // namespace hbf::js

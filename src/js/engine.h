@@ -6,8 +6,8 @@
 // reachable), with the henv's router module loaded for one code version.
 // Workers are pooled per henv and reused across requests: nothing on the hot
 // path creates a context or compiles source. Module bytecode is cached per
-// henv (keyed by document id + ETag) and built-in modules are compiled once
-// per process, so even a new worker only deserialises bytecode.
+// henv (keyed by document id + source hash) and built-in modules are compiled
+// at build time, so even a new worker only deserialises bytecode.
 //
 // Live reload. Every change to a document under _system/ or modules/ bumps
 // the henv's code version (schema v4). A request takes a worker of the

@@ -644,47 +644,19 @@ int InitNativeModule(JSContext* ctx, JSModuleDef* m) {
 // ------------------------------------------------------- built-in modules
 
 struct BuiltinBytecode {
-  std::unordered_map<std::string, std::vector<uint8_t>> modules;
-  std::string error;  // non-empty when a built-in failed to compile (a bug)
+  std::unordered_map<std::string, std::pair<const uint8_t*, size_t>> modules;
 };
 
-// Compiled once per process, on first use, in a scratch runtime.
+// The build-time bytecode table, indexed once per process.
 const BuiltinBytecode& Builtins() {
-  static const BuiltinBytecode compiled = [] {
+  static const BuiltinBytecode index = [] {
     BuiltinBytecode out;
-    JSRuntime* rt = JS_NewRuntime();
-    // Compiling a module also loads what it imports (QuickJS resolves after
-    // parsing); only names are needed then, so every dependency is an empty
-    // stand-in. Each built-in gets a fresh context: loaded modules are per
-    // context, and a stand-in must not shadow the real module.
-    JS_SetModuleLoaderFunc(
-        rt, nullptr, [](JSContext* c, const char* name, void*) -> JSModuleDef* {
-          return JS_NewCModule(c, name, [](JSContext*, JSModuleDef*) { return 0; });
-        },
-        nullptr);
-    for (size_t i = 0; i < kBuiltinSourceCount; ++i) {
-      const BuiltinSource& src = kBuiltinSources[i];
-      JSContext* ctx = JS_NewContext(rt);
-      JSValue fn = JS_Eval(ctx, src.source, src.size, src.name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
-      if (JS_IsException(fn)) {
-        JSValue exc = JS_GetException(ctx);
-        out.error += std::string(src.name) + ": " + ToStdString(ctx, exc) + "; ";
-        JS_FreeValue(ctx, exc);
-        JS_FreeContext(ctx);
-        continue;
-      }
-      size_t size = 0;
-      uint8_t* buf = JS_WriteObject(ctx, &size, fn, JS_WRITE_OBJ_BYTECODE);
-      out.modules[src.name] = std::vector<uint8_t>(buf, buf + size);
-      js_free(ctx, buf);
-      JS_FreeValue(ctx, fn);
-      JS_FreeContext(ctx);
+    for (size_t i = 0; i < kBuiltinModuleCount; ++i) {
+      out.modules[kBuiltinModules[i].name] = {kBuiltinModules[i].bytecode, kBuiltinModules[i].size};
     }
-    JS_FreeRuntime(rt);
-    if (!out.error.empty()) Log(LogLevel::kError, "built-in JavaScript failed to compile: " + out.error);
     return out;
   }();
-  return compiled;
+  return index;
 }
 
 // ---------------------------------------------------------- module loader
@@ -874,17 +846,18 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
     for (const auto& f : kNativeFunctions) JS_AddModuleExport(ctx, m, f.name);
     return m;
   }
-  const std::vector<uint8_t>* bytecode = nullptr;
+  const uint8_t* bytecode = nullptr;
+  size_t bytecode_size = 0;
   std::shared_ptr<const std::vector<uint8_t>> cached;
   if (n.rfind("hbf:", 0) == 0) {
     const auto& builtins = Builtins();
     auto it = builtins.modules.find(std::string(n));
     if (it == builtins.modules.end()) {
-      JS_ThrowReferenceError(ctx, "no built-in module '%s'%s", name,
-                             builtins.error.find(std::string(n) + ":") != std::string::npos ? " (it failed to compile)" : "");
+      JS_ThrowReferenceError(ctx, "no built-in module '%s'", name);
       return nullptr;
     }
-    bytecode = &it->second;
+    bytecode = it->second.first;
+    bytecode_size = it->second.second;
   } else {
     if (auto format = WorkerAccess::Formats(*worker).find(std::string(n));
         format != WorkerAccess::Formats(*worker).end()) {
@@ -931,9 +904,10 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
       JS_FreeValue(ctx, fn);
       return m;
     }
-    bytecode = cached.get();
+    bytecode = cached->data();
+    bytecode_size = cached->size();
   }
-  JSValue obj = JS_ReadObject(ctx, bytecode->data(), bytecode->size(), JS_READ_OBJ_BYTECODE);
+  JSValue obj = JS_ReadObject(ctx, bytecode, bytecode_size, JS_READ_OBJ_BYTECODE);
   if (JS_IsException(obj)) return nullptr;
   auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(obj));
   JS_FreeValue(ctx, obj);
@@ -1091,8 +1065,6 @@ std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t versi
     failure.message = std::move(message);
     return nullptr;
   };
-  // Only the two modules every worker runs are essential; any other built-in
-  // that failed to compile fails where it is imported.
   if (Builtins().modules.count("hbf:bootstrap") == 0 || Builtins().modules.count("hbf:http") == 0) {
     return fail("internal_error", "the JavaScript runtime is unavailable");
   }

@@ -1,0 +1,2 @@
+// Stand-in for hbf:bootstrap in the engine tests.
+globalThis.__booted = true;
