@@ -7,46 +7,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/hbf_process.h"
-#include "support/http_client.h"
+#include "blackbox/henv_fixture.h"
 
 namespace hbf::test {
 namespace {
 
-constexpr const char* kPassword = "correct horse battery";
-
-class ModulesTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{{"--dev"}, {}, {}, {}});
-    ASSERT_TRUE(server_->Start()) << server_->logs();
-    TestHenv henv = CreateHenvAndLogin(port(), "mods");
-    ASSERT_FALSE(henv.token.empty()) << server_->logs();
-    hash_ = henv.hash;
-    host_ = henv.host;
-    token_ = henv.token;
-  }
-
-  uint16_t port() const { return server_->port(); }
-
-  void Put(const std::string& id, const std::string& content, const std::string& type = "text/javascript") {
-    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
-                            {{"Authorization", "Bearer " + token_}, {"Content-Type", type}}, content});
-    ASSERT_TRUE(r.status == 200 || r.status == 201) << id << ": " << r.body;
-  }
-
-  HttpReply Get(const std::string& path) { return Fetch(port(), {"GET", path, host_, {}, {}}); }
-
-  HttpReply Api(const std::string& method, const std::string& path, const std::string& body = {}) {
-    return Fetch(port(), {method, path, host_,
-                          {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}}, body});
-  }
-
-  std::unique_ptr<HbfProcess> server_;
-  std::string hash_;
-  std::string host_;
-  std::string token_;
-};
+using ModulesTest = OneHenvTest;
 
 TEST_F(ModulesTest, ImportsRequireAndJsonAcrossDocumentsAndPackages) {
   Put("modules/greet/package.json", R"({"name":"greet","version":"1.0.0","main":"lib/index.js"})", "application/json");
