@@ -73,6 +73,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       for (auto it = pool.idle.begin(); it != pool.idle.end();) {
         if ((*it)->code_version() != version) {
           idle_lru_.erase((*it)->lru_position);
+          accounted_bytes_ -= (*it)->accounted_bytes;
           stale.push_back(std::move(*it));
           --workers_;
           it = pool.idle.erase(it);
@@ -144,6 +145,7 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
   {
     std::lock_guard lock(mu_);
     --pool.busy;
+    AccountLocked(*worker);
     if (worker->reusable() && worker->code_version() >= pool.router_checked_version) {
       idle_lru_.push_front(worker.get());
       worker->lru_position = idle_lru_.begin();
@@ -152,21 +154,32 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
       dropped.push_back(std::move(worker));
     }
     EvictOverBudgetLocked(dropped);
+    ForgetLocked(dropped);
     workers_ -= static_cast<int>(dropped.size());
     pool.available.notify_one();
   }
 }
 
+void JsEngine::AccountLocked(Worker& w) {
+  const int64_t now = w.memory_bytes();
+  accounted_bytes_ += now - w.accounted_bytes;
+  w.accounted_bytes = now;
+}
+
+void JsEngine::ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped) {
+  for (const auto& w : dropped) accounted_bytes_ -= w->accounted_bytes;
+}
+
 void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) {
-  int64_t total = TotalJsMemory();
-  for (const auto& w : out) total -= w->memory_bytes();
+  int64_t total = accounted_bytes_;
+  for (const auto& w : out) total -= w->accounted_bytes;
   while (total > options_.memory_budget_bytes && !idle_lru_.empty()) {
     Worker* victim = idle_lru_.back();
     idle_lru_.pop_back();
     auto& idle = victim->pool().idle;
     for (auto it = idle.begin(); it != idle.end(); ++it) {
       if (it->get() == victim) {
-        total -= victim->memory_bytes();
+        total -= victim->accounted_bytes;
         out.push_back(std::move(*it));
         idle.erase(it);
         break;
@@ -177,7 +190,7 @@ void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) 
 
 JsEngine::Stats JsEngine::stats() const {
   std::lock_guard lock(mu_);
-  return Stats{workers_, static_cast<int>(idle_lru_.size()), TotalJsMemory()};
+  return Stats{workers_, static_cast<int>(idle_lru_.size()), accounted_bytes_};
 }
 
 void JsEngine::DropIdleWorkers() {
@@ -189,6 +202,7 @@ void JsEngine::DropIdleWorkers() {
       pool->idle.clear();
     }
     idle_lru_.clear();
+    ForgetLocked(dropped);
     workers_ -= static_cast<int>(dropped.size());
   }
 }

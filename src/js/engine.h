@@ -120,12 +120,17 @@ class JsEngine {
                                    ScriptResult& failed);
   void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker);
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
+  // Brings accounted_bytes_ up to date with `w` (REQUIRES: mu_ held).
+  void AccountLocked(Worker& w);
+  // Removes workers about to be destroyed from the books (REQUIRES: mu_ held).
+  void ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped);
 
   const EngineOptions options_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by mu_
   std::list<Worker*> idle_lru_;  // guarded by mu_; front = most recently used
   int workers_ = 0;              // guarded by mu_
+  int64_t accounted_bytes_ = 0;  // guarded by mu_; sum of workers' memory as of their last check-in
 };
 
 }  // namespace hbf::js

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string_view>
@@ -33,11 +34,13 @@ using Clock = std::chrono::steady_clock;
 // QuickJS's allocator hooks, with the bytes of each runtime counted in its
 // Worker::Memory so the engine can read them in O(1).
 constexpr size_t kAllocOverhead = 8;
-std::atomic<int64_t> g_total_bytes{0};  // every runtime's bytes, for the engine's budget
 
+// Only the thread running the worker writes its counter (a worker is used by
+// one thread at a time), so a relaxed load + store suffices: no contended
+// read-modify-write on the allocation path. Others may read it at any time.
 void Account(JSMallocState* s, int64_t delta) {
-  static_cast<Worker::Memory*>(s->opaque)->bytes.fetch_add(delta, std::memory_order_relaxed);
-  g_total_bytes.fetch_add(delta, std::memory_order_relaxed);
+  auto& bytes = static_cast<Worker::Memory*>(s->opaque)->bytes;
+  bytes.store(bytes.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
 }
 
 void* HbfMalloc(JSMallocState* s, size_t size) {
@@ -946,8 +949,6 @@ std::string LocationFromStack(const std::string& stack) {
 
 }  // namespace
 
-int64_t TotalJsMemory() { return g_total_bytes.load(std::memory_order_relaxed); }
-
 // ------------------------------------------------------------ BytecodeCache
 
 std::shared_ptr<const std::vector<uint8_t>> BytecodeCache::Find(const std::string& id, const std::string& etag) {
@@ -1080,6 +1081,9 @@ std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t versi
   w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
   if (w->rt_ == nullptr) return fail("internal_error", "cannot create a JavaScript runtime");
   JS_SetMemoryLimit(w->rt_, static_cast<size_t>(limits.memory_bytes));
+  // QuickJS's default GC threshold (256 KiB) runs the cycle collector every few
+  // requests; a larger one trades a little memory for less collection.
+  JS_SetGCThreshold(w->rt_, static_cast<size_t>(std::clamp<int64_t>(limits.memory_bytes / 16, 1 << 20, 8 << 20)));
   JS_SetMaxStackSize(w->rt_, limits.stack_bytes);
   JS_SetInterruptHandler(w->rt_, InterruptHandler, w.get());
   JS_SetModuleLoaderFunc(w->rt_, NormalizeModule, LoadModule, w.get());

@@ -26,9 +26,6 @@ extern "C" {
 
 namespace hbf::js {
 
-// Bytes allocated by all QuickJS runtimes of the process right now.
-int64_t TotalJsMemory();
-
 // Compiled module bytecode shared by a henv's workers.
 class BytecodeCache {
  public:
@@ -88,6 +85,8 @@ class Worker {
   int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
 
   std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle
+  // memory_bytes() as last added to the engine's total (guarded by JsEngine::mu_).
+  int64_t accounted_bytes = 0;
 
   // setTimeout & co. (hbf:native setTimer): they run only while a request is
   // being served and are cancelled when it ends.
