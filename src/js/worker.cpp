@@ -1184,6 +1184,35 @@ Worker::Settled Worker::Import(const char* name, JSValue& out) {
   return Drive(promise, out);
 }
 
+void Worker::Fail(ScriptResult& result, JSValue exc) {
+  result.kind = ScriptResult::Kind::kError;
+  result.error = DescribeException(ctx_, exc, timed_out_ || Clock::now() > deadline_);
+  JS_FreeValue(ctx_, exc);
+  if (result.error.code != "script_error") reusable_ = false;  // a limit was hit: discard
+}
+
+bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const char* timeout_message,
+                    const ScriptResult::Failure& no_progress) {
+  if (JS_IsException(ret)) {
+    Fail(result, JS_GetException(ctx_));
+    return false;
+  }
+  switch (Drive(ret, value)) {
+    case Settled::kValue: return true;
+    case Settled::kException: Fail(result, value); return false;
+    case Settled::kTimedOut:
+      result.kind = ScriptResult::Kind::kError;
+      result.error = ScriptResult::Failure{"script_timeout", 504, timeout_message, "", ""};
+      reusable_ = false;
+      return false;
+    case Settled::kNoProgress:
+      result.kind = ScriptResult::Kind::kError;
+      result.error = no_progress;
+      return false;
+  }
+  return false;
+}
+
 void Worker::BeginRequest(const ScriptLimits& limits) {
   JS_UpdateStackTop(rt_);  // this worker may have last run on another thread
   deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
@@ -1217,13 +1246,6 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JSContext* ctx = ctx_;
   BeginRequest(limits);
 
-  auto finish_error = [&](JSValue exc) {
-    result.kind = ScriptResult::Kind::kError;
-    result.error = DescribeException(ctx, exc, timed_out_ || Clock::now() > deadline_);
-    JS_FreeValue(ctx, exc);
-    if (result.error.code != "script_error") reusable_ = false;  // a limit was hit: discard
-  };
-
   // raw = { method, url, path, query, headers, body, ip, protocol, hostname, user, henv }
   JSValue raw = JS_NewObject(ctx);
   JS_SetPropertyStr(ctx, raw, "method", JS_NewStringLen(ctx, request.method.data(), request.method.size()));
@@ -1251,25 +1273,8 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
   JS_FreeValue(ctx, raw);
   JSValue value = Undefined();
-  bool failed = true;
-  if (JS_IsException(ret)) {
-    finish_error(JS_GetException(ctx));
-  } else {
-    switch (Drive(ret, value)) {
-      case Settled::kValue: failed = false; break;
-      case Settled::kException: finish_error(value); break;
-      case Settled::kTimedOut:
-        result.kind = ScriptResult::Kind::kError;
-        result.error = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
-        reusable_ = false;
-        break;
-      case Settled::kNoProgress:
-        result.kind = ScriptResult::Kind::kError;
-        result.error = ScriptResult::Failure{"script_no_response", 500,
-                                             "the handler finished without sending a response", "", ""};
-        break;
-    }
-  }
+  const bool failed = !Settle(ret, value, result, "the script ran out of time",
+                              {"script_no_response", 500, "the handler finished without sending a response", "", ""});
 
   if (!failed) {
     Scoped v(ctx, value);
@@ -1341,17 +1346,11 @@ ScriptResult Worker::Render(const std::string& target, bool is_source, const std
   ScriptResult result;
   JSContext* ctx = ctx_;
   BeginRequest(limits);
-  auto fail_with = [&](JSValue exc) {
-    result.kind = ScriptResult::Kind::kError;
-    result.error = DescribeException(ctx, exc, timed_out_ || Clock::now() > deadline_);
-    JS_FreeValue(ctx, exc);
-    if (result.error.code != "script_error") reusable_ = false;
-  };
   JSValue ns = Undefined();
   Settled imported = Import("hbf:templates", ns);
   if (imported != Settled::kValue) {
     if (imported == Settled::kException) {
-      fail_with(ns);
+      Fail(result, ns);
     } else {
       result.kind = ScriptResult::Kind::kError;
       result.error = ScriptResult::Failure{"internal_error", 500, "the template engine is unavailable", "", ""};
@@ -1370,28 +1369,13 @@ ScriptResult Worker::Render(const std::string& target, bool is_source, const std
   for (JSValue& a : args) JS_FreeValue(ctx, a);
   JS_FreeValue(ctx, render);
   JSValue value = Undefined();
-  if (JS_IsException(ret)) {
-    fail_with(JS_GetException(ctx));
-  } else {
-    switch (Drive(ret, value)) {
-      case Settled::kValue:
-        result.kind = ScriptResult::Kind::kResponse;
-        result.response.status = 200;
-        result.response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-        result.response.body = ToStdString(ctx, value);
-        JS_FreeValue(ctx, value);
-        break;
-      case Settled::kException: fail_with(value); break;
-      case Settled::kTimedOut:
-        result.kind = ScriptResult::Kind::kError;
-        result.error = ScriptResult::Failure{"script_timeout", 504, "the template ran out of time", "", ""};
-        reusable_ = false;
-        break;
-      case Settled::kNoProgress:
-        result.kind = ScriptResult::Kind::kError;
-        result.error = ScriptResult::Failure{"script_error", 500, "the template never finished rendering", "", ""};
-        break;
-    }
+  if (Settle(ret, value, result, "the template ran out of time",
+             {"script_error", 500, "the template never finished rendering", "", ""})) {
+    result.kind = ScriptResult::Kind::kResponse;
+    result.response.status = 200;
+    result.response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+    result.response.body = ToStdString(ctx, value);
+    JS_FreeValue(ctx, value);
   }
   EndRequest(result);
   return result;

@@ -133,6 +133,14 @@ class Worker {
   Settled Drive(JSValue promise, JSValue& out);
   // Imports module `name` and returns its namespace (kValue) or why not.
   Settled Import(const char* name, JSValue& out);
+  // Records a thrown value as the request's failure (a limit discards the
+  // worker). Consumes `exc`.
+  void Fail(ScriptResult& result, JSValue exc);
+  // Settles `ret` (a call's return value) through Drive(). On success returns
+  // true and `value` owns the result; otherwise `result` holds the failure,
+  // using `timeout_message`, and `no_progress` for a promise nothing can settle.
+  bool Settle(JSValue ret, JSValue& value, ScriptResult& result, const char* timeout_message,
+              const ScriptResult::Failure& no_progress);
   // Starts a request: stack anchor, deadline, change counter.
   void BeginRequest(const ScriptLimits& limits);
   // Ends it: pending jobs, timers, open transaction; fills wrote_database.
