@@ -76,7 +76,6 @@ class Worker {
   ScriptResult Render(const std::string& target, bool is_source, const std::string& data_json,
                       const ScriptLimits& limits);
 
-  bool has_router() const { return has_router_; }
 
   int64_t code_version() const { return version_; }
   HenvPool& pool() const { return pool_; }
