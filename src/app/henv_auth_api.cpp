@@ -71,6 +71,9 @@ HttpResponse App::Login(const HttpRequest& request, const RequestContext& ctx, H
   const int64_t now = clocks_.unix_seconds();
   auto issued = auth::IssueToken(henv, user, now);
   if (!issued.ok()) return HttpResponse::FromError(issued.error());
+  // Sessions end by expiring; logins are where their rows are swept (an
+  // indexed delete), so a henv's session table does not grow without bound.
+  henv.WithDb([&](db::Database& db) { (void)auth::DeleteExpiredSessions(db, now); });
   NoteWrite(henv);
 
   HttpResponse r = HttpResponse::JsonBody(200, Json::MakeObject({{"token", issued->first},

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "crypto/crypto.h"
+#include "db/database.h"
 #include "support/hbf_process.h"
 #include "support/http_client.h"
 
@@ -314,6 +315,25 @@ TEST_F(HenvTest, FailedLoginsAreThrottled) {
   EXPECT_EQ(Login(hash, "throttled", kPassword).status, 429);
   // ...but another username from the same client is not affected.
   EXPECT_EQ(Login(hash, "someone-else", "wrong password!").status, 401);
+}
+
+TEST_F(HenvTest, LoginSweepsExpiredSessions) {
+  std::string hash = CreateHenv("sweeper");
+  Token(hash, "sweeper");
+  const std::string file = server_->storage_dir() + "/" + hash + "/index.db";
+  auto count_expired = [&] {
+    auto db = db::Database::Open(file);
+    auto n = db->QueryValue("SELECT count(*) FROM _hbf_sessions WHERE expires_at = 1");
+    return std::get<int64_t>(**n);
+  };
+  {
+    auto db = db::Database::Open(file);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("UPDATE _hbf_sessions SET expires_at = 1").ok());  // long expired
+  }
+  ASSERT_EQ(count_expired(), 1);
+  Token(hash, "sweeper");
+  EXPECT_EQ(count_expired(), 0);
 }
 
 TEST_F(HenvTest, RotatedKeysKeepOldTokensValid) {
