@@ -24,6 +24,7 @@ struct WorkerAccess {
   static std::map<int64_t, Worker::Timer>& Timers(Worker& w) { return w.timers_; }
   static int64_t NextTimerId(Worker& w) { return w.next_timer_id_++; }
   static std::unordered_map<std::string, std::string>& Formats(Worker& w) { return w.module_formats_; }
+  static std::unordered_map<std::string, JSModuleDef*>& BuiltinModules(Worker& w) { return w.builtin_modules_; }
 };
 
 namespace {
@@ -609,6 +610,49 @@ JSValue NativeConfig(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   return out;
 }
 
+JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque);
+
+// loadBuiltin(id): the namespace of built-in module `id`, loaded and evaluated
+// synchronously on first use. This is what makes the Node shims and the
+// globals they back lazy: a worker pays for `fs` only when a script requires
+// it. Built-ins have no top-level await, so evaluation completes here.
+JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "loadBuiltin expects a module id");
+  const std::string id = ToStdString(ctx, argv[0]);
+  Worker& worker = *WorkerAccess::From(ctx);
+  auto& loaded = WorkerAccess::BuiltinModules(worker);
+  JSModuleDef* m = nullptr;
+  if (auto it = loaded.find(id); it != loaded.end()) {
+    m = it->second;
+  } else {
+    if (id.rfind("hbf:", 0) != 0 || id == "hbf:native") {
+      return JS_ThrowTypeError(ctx, "loadBuiltin: '%s' is not a built-in module", id.c_str());
+    }
+    m = LoadModule(ctx, id.c_str(), &worker);  // records it in `loaded`
+    if (m == nullptr) return JS_EXCEPTION;
+  }
+  JSValue module = JS_DupValue(ctx, JS_MKPTR(JS_TAG_MODULE, m));
+  if (JS_ResolveModule(ctx, module) < 0) {
+    JS_FreeValue(ctx, module);
+    return JS_EXCEPTION;
+  }
+  JSValue evaluated = JS_EvalFunction(ctx, module);  // consumes `module`
+  if (JS_IsException(evaluated)) return JS_EXCEPTION;
+  const JSPromiseStateEnum state = JS_PromiseState(ctx, evaluated);
+  if (state == JS_PROMISE_REJECTED) {
+    JSValue reason = JS_PromiseResult(ctx, evaluated);
+    JS_FreeValue(ctx, evaluated);
+    return JS_Throw(ctx, reason);
+  }
+  JS_FreeValue(ctx, evaluated);
+  if (state == JS_PROMISE_PENDING) {
+    // Only a module still being evaluated further up the stack (an import
+    // cycle through loadBuiltin) can be pending here.
+    return JS_ThrowReferenceError(ctx, "built-in module '%s' is still being loaded", id.c_str());
+  }
+  return JS_GetModuleNamespace(ctx, m);
+}
+
 JSValue NativeHostInfo(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   JSValue out = JS_NewObject(ctx);
   JS_SetPropertyStr(ctx, out, "version", JS_NewString(ctx, HBF_VERSION_STRING));
@@ -635,6 +679,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"listDocuments", NativeListDocuments, 1}, {"compileFunction", NativeCompileFunction, 3},
     {"setTimer", NativeSetTimer, 3},       {"clearTimer", NativeClearTimer, 1},
     {"config", NativeConfig, 0},           {"hostInfo", NativeHostInfo, 0},
+    {"loadBuiltin", NativeLoadBuiltin, 1},
 };
 
 int InitNativeModule(JSContext* ctx, JSModuleDef* m) {
@@ -914,6 +959,7 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
   if (JS_IsException(obj)) return nullptr;
   auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(obj));
   JS_FreeValue(ctx, obj);
+  if (n.rfind("hbf:", 0) == 0) WorkerAccess::BuiltinModules(*worker)[std::string(n)] = m;
   return m;
 }
 

@@ -90,5 +90,30 @@ export default router;
             R"({"shout":"HI!","read":"alpha","exists":false,"heard":"event","buffer":"aGk=","writeError":"EROFS"})");
 }
 
+// The Node globals and core modules are loaded on first use (hbf:native
+// loadBuiltin): whichever way a script reaches a shim first, it must get the
+// one instance, and a script may still replace a global it never read.
+TEST_F(ModulesTest, LazyNodeGlobalsAndRequireShareOneInstanceOfEachShim) {
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import { Buffer as ImportedBuffer } from "buffer";
+const router = new Router();
+router.get("/lazy", (req, res) => {
+  globalThis.setImmediate = "mine";
+  res.json({
+    buffer: Buffer === ImportedBuffer && require("buffer").Buffer === Buffer && require("node:buffer").Buffer === Buffer,
+    process: process === require("process") && typeof process.env === "object",
+    path: require("path").join("a", "b"),
+    overwritten: setImmediate,
+    descriptor: typeof Object.getOwnPropertyDescriptor(globalThis, "Buffer").value,
+  });
+});
+export default router;
+)js");
+  auto lazy = Get("/lazy");
+  ASSERT_EQ(lazy.status, 200) << lazy.body;
+  EXPECT_EQ(lazy.body, R"({"buffer":true,"process":true,"path":"a/b","overwritten":"mine","descriptor":"function"})");
+}
+
 }  // namespace
 }  // namespace hbf::test

@@ -121,3 +121,13 @@ export const now = () => Date.now();
 export function log(level, message) {
   __logs.push([level, String(message)]);
 }
+
+// The real loadBuiltin(id) evaluates a built-in synchronously on first use
+// (the lazy Buffer/process/timer globals, require() of core modules). Neither
+// Node's ESM nor qjs can import synchronously, so the runner imports every
+// hbf:node_* module into this registry (id -> namespace) before tests run.
+export function loadBuiltin(id) {
+  const ns = globalThis[Symbol.for("hbf.test.builtins")]?.[id];
+  if (ns === undefined) throw new Error(`loadBuiltin: ${id} is not in the test registry (the runner must import it first)`);
+  return ns;
+}

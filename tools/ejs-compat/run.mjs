@@ -33,6 +33,10 @@ const corpusDir = join(here, "corpus");
 const args = new Set(process.argv.slice(2));
 const verbose = args.has("--verbose");
 const out = (s) => process.stdout.write(s + "\n");
+// hbf:native's loadBuiltin(id) loads a built-in synchronously, which neither
+// Node's ESM nor qjs can: the fakes read it from a registry that both runs
+// fill with every hbf:node_* shim before any test (or lazy global) needs one.
+const nodeBuiltins = readdirSync(builtinDir).filter((f) => /^node_\w+\.js$/.test(f)).sort().map((f) => `hbf:${f.slice(0, -3)}`);
 
 // --- ejs ------------------------------------------------------------------------------
 if (!existsSync(join(here, "node_modules", "ejs", "package.json"))) {
@@ -109,6 +113,8 @@ out(`fuzz: ${fuzz.length} random templates (${fuzzErrors} of them errors in ejs)
 register("./hooks.mjs", import.meta.url);
 const fake = await import("hbf:native");
 fake.__setRoot(corpusDir);
+const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
+for (const id of nodeBuiltins) builtins[id] = await import(id);
 const templates = await import("hbf:templates");
 const nodeResults = await core.runCorpus(templates, cases, expected, "node");
 const api = await import("./api-tests.mjs");
@@ -192,6 +198,8 @@ for (const [id, b64] of Object.entries(input.documents)) native.__docs.set(id, f
 // QuickJS's own console would shadow hbf:bootstrap's (it installs globals only if absent).
 delete globalThis.console;
 await import("hbf:bootstrap");
+const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
+${nodeBuiltins.map((id) => `builtins["${id}"] = await import("${id}");`).join("\n")}
 const core = await import("./core.mjs");
 const templates = await import("hbf:templates");
 const results = await core.runCorpus(templates, input.cases, input.expected, "quickjs");

@@ -15,7 +15,7 @@ export async function resolve(specifier, context, next) {
   if (specifier.startsWith("hbf:")) {
     const name = specifier.slice(4);
     if (name === "native") return { url: nativeUrl.href, format: "module", shortCircuit: true };
-    // Any built-in file (hbf:bootstrap imports hbf:modules and the hbf:node_* shims).
+    // Any built-in file (hbf:bootstrap, hbf:modules, the hbf:node_* shims, ...).
     const url = new URL(name + ".js", builtinDir);
     if (/^[a-z0-9_]+$/.test(name) && existsSync(fileURLToPath(url))) return { url: url.href, format: "module", shortCircuit: true };
     throw new Error(`unknown builtin module ${specifier}`);

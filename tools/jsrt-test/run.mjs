@@ -27,9 +27,15 @@ const verbose = args.has("--verbose");
 const list = (dir, suffix) => readdirSync(dir).filter((f) => f.endsWith(suffix)).sort();
 const portableTests = list(join(here, "portable", "tests"), ".mjs");
 const nodeTests = list(join(here, "node"), ".test.mjs");
+// hbf:native's loadBuiltin(id) loads a built-in synchronously, which neither
+// Node's ESM nor qjs can: the fakes read it from a registry that both runs
+// fill with every hbf:node_* shim before any test (or lazy global) needs one.
+const nodeBuiltins = list(builtinDir, ".js").filter((f) => f.startsWith("node_")).map((f) => `hbf:${f.slice(0, -3)}`);
 
 // --- Node ---------------------------------------------------------------------------
 register("./hooks.mjs", import.meta.url);
+const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
+for (const id of nodeBuiltins) builtins[id] = await import(id);
 const harness = await import("./portable/harness.mjs");
 for (const f of portableTests) {
   harness.setFile(`portable/${f}`);
@@ -92,7 +98,7 @@ function runQjs(qjs) {
   const dir = join(tmpdir(), `hbf-jsrt-run-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "tests"), { recursive: true });
-  // Every built-in: hbf:bootstrap imports hbf:modules and the hbf:node_* shims.
+  // Every built-in: hbf:bootstrap imports hbf:modules; the hbf:node_* shims go into the registry.
   for (const f of readdirSync(builtinDir).filter((f) => f.endsWith(".js"))) {
     copyFileSync(join(builtinDir, f), join(dir, `hbf:${f.slice(0, -3)}`));
   }
@@ -106,6 +112,8 @@ function runQjs(qjs) {
     "// QuickJS's own console would shadow ours: hbf:bootstrap installs globals only if absent.",
     "delete globalThis.console;",
     'await import("hbf:bootstrap");',
+    'const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});',
+    ...nodeBuiltins.map((id) => `builtins["${id}"] = await import("${id}");`),
     'const recorded = JSON.parse(std.loadFile("xengine-expected.json"));',
     "globalThis.__hbfXengineExpected = recorded ?? [];",
     'const h = await import("./harness.mjs");',

@@ -160,6 +160,16 @@ export function clearTimer(id) {
   timers.delete(Number(id));
 }
 
+// The real loadBuiltin(id) evaluates a built-in synchronously on first use
+// (the lazy Buffer/process/timer globals, require() of core modules). Neither
+// Node's ESM nor qjs can import synchronously, so the runner imports every
+// hbf:node_* module into this registry (id -> namespace) before tests run.
+export function loadBuiltin(id) {
+  const ns = globalThis[Symbol.for("hbf.test.builtins")]?.[id];
+  if (ns === undefined) throw new Error(`loadBuiltin: ${id} is not in the test registry (the runner must import it first)`);
+  return ns;
+}
+
 export const config = () => ({ ...configRows });
 export const hostInfo = () => ({ version: "0.0.0-test", platform: "linux", arch: "x64" });
 

@@ -5,13 +5,10 @@
 
 import * as native from "hbf:native";
 // Node compatibility: the module resolver/CommonJS loader (it installs
-// globalThis[Symbol.for("hbf.modules")] for the C++ loader) and the globals
-// below. These modules must not read hbf:bootstrap's bindings while they are
-// evaluated: they run before this module's body.
+// globalThis[Symbol.for("hbf.modules")] for the C++ loader). It must not read
+// hbf:bootstrap's bindings while it is evaluated: it runs before this module's
+// body. The Node globals (Buffer, process, timers) are installed lazily below.
 import "hbf:modules";
-import { Buffer as NodeBuffer } from "hbf:node_buffer";
-import nodeProcess from "hbf:node_process";
-import * as nodeTimers from "hbf:node_timers";
 
 const EMPTY_BYTES = new Uint8Array(0);
 
@@ -1773,15 +1770,31 @@ install("URLSearchParams", URLSearchParams);
 install("crypto", cryptoObject);
 install("console", consoleObject);
 install("queueMicrotask", queueMicrotaskImpl);
-// Node globals (hbf:node_buffer, hbf:node_process, hbf:node_timers).
-install("Buffer", NodeBuffer);
-install("process", nodeProcess);
-install("setTimeout", nodeTimers.setTimeout);
-install("clearTimeout", nodeTimers.clearTimeout);
-install("setInterval", nodeTimers.setInterval);
-install("clearInterval", nodeTimers.clearInterval);
-install("setImmediate", nodeTimers.setImmediate);
-install("clearImmediate", nodeTimers.clearImmediate);
+
+// Node globals, backed by hbf:node_buffer, hbf:node_process and
+// hbf:node_timers. Those shims cost more to evaluate than everything else a
+// worker loads, so each global is an accessor until first read (or written):
+// then its module is evaluated and the accessor replaced by a plain data
+// property, as the eager install would have made it.
+function installLazy(name, load) {
+  if (name in globalThis) return;
+  const settle = (value) => {
+    Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+    return value;
+  };
+  Object.defineProperty(globalThis, name, {
+    get() { return settle(load()); },
+    set(value) { settle(value); },
+    configurable: true,
+    enumerable: false,
+  });
+}
+const timers = () => native.loadBuiltin("hbf:node_timers");
+installLazy("Buffer", () => native.loadBuiltin("hbf:node_buffer").Buffer);
+installLazy("process", () => native.loadBuiltin("hbf:node_process").default);
+for (const name of ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate"]) {
+  installLazy(name, () => timers()[name]);
+}
 
 // The implementations themselves (the globals may be the host's own, e.g. under Node).
 export {

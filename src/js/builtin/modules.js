@@ -24,58 +24,36 @@
 //   outside modules/ (the tenant's own code) are esm unless .cjs.
 
 import * as native from "hbf:native";
-import * as nodeFs from "hbf:node_fs";
-import * as nodeFsPromises from "hbf:node_fs_promises";
-import * as nodePath from "hbf:node_path";
-import * as nodeBuffer from "hbf:node_buffer";
-import * as nodeUtil from "hbf:node_util";
-import * as nodeUtilTypes from "hbf:node_util_types";
-import * as nodeEvents from "hbf:node_events";
-import * as nodeTimers from "hbf:node_timers";
-import * as nodeTimersPromises from "hbf:node_timers_promises";
-import * as nodeProcess from "hbf:node_process";
-import * as nodeCrypto from "hbf:node_crypto";
-import * as nodeModule from "hbf:node_module";
-import * as nodeOs from "hbf:node_os";
-import * as nodeUrl from "hbf:node_url";
-import * as nodeQuerystring from "hbf:node_querystring";
-import * as nodeStringDecoder from "hbf:node_string_decoder";
-import * as nodeAssert from "hbf:node_assert";
-import * as nodeAssertStrict from "hbf:node_assert_strict";
 
 // ---------------------------------------------------------------------------
 // Built-in (core) modules
 
-// Namespaces are read lazily: some shims are still being evaluated when this
-// module's body runs (hbf:bootstrap → hbf:modules → shims → hbf:bootstrap).
+// The shims are loaded on first use (native.loadBuiltin evaluates a built-in
+// synchronously): a worker whose scripts never require `fs` never pays for it.
 const BUILTINS = {
   __proto__: null,
-  fs: ["hbf:node_fs", () => nodeFs],
-  "fs/promises": ["hbf:node_fs_promises", () => nodeFsPromises],
-  path: ["hbf:node_path", () => nodePath],
-  "path/posix": ["hbf:node_path", () => nodePath],
-  buffer: ["hbf:node_buffer", () => nodeBuffer],
-  util: ["hbf:node_util", () => nodeUtil],
-  "util/types": ["hbf:node_util_types", () => nodeUtilTypes],
-  events: ["hbf:node_events", () => nodeEvents],
-  timers: ["hbf:node_timers", () => nodeTimers],
-  "timers/promises": ["hbf:node_timers_promises", () => nodeTimersPromises],
-  process: ["hbf:node_process", () => nodeProcess],
-  crypto: ["hbf:node_crypto", () => nodeCrypto],
-  module: ["hbf:node_module", () => nodeModule],
-  os: ["hbf:node_os", () => nodeOs],
-  url: ["hbf:node_url", () => nodeUrl],
-  querystring: ["hbf:node_querystring", () => nodeQuerystring],
-  string_decoder: ["hbf:node_string_decoder", () => nodeStringDecoder],
-  assert: ["hbf:node_assert", () => nodeAssert],
-  "assert/strict": ["hbf:node_assert_strict", () => nodeAssertStrict],
+  fs: "hbf:node_fs",
+  "fs/promises": "hbf:node_fs_promises",
+  path: "hbf:node_path",
+  "path/posix": "hbf:node_path",
+  buffer: "hbf:node_buffer",
+  util: "hbf:node_util",
+  "util/types": "hbf:node_util_types",
+  events: "hbf:node_events",
+  timers: "hbf:node_timers",
+  "timers/promises": "hbf:node_timers_promises",
+  process: "hbf:node_process",
+  crypto: "hbf:node_crypto",
+  module: "hbf:node_module",
+  os: "hbf:node_os",
+  url: "hbf:node_url",
+  querystring: "hbf:node_querystring",
+  string_decoder: "hbf:node_string_decoder",
+  assert: "hbf:node_assert",
+  "assert/strict": "hbf:node_assert_strict",
 };
 
-const BUILTIN_BY_ID = new Map();
-for (const name of Object.keys(BUILTINS)) {
-  const [id, ns] = BUILTINS[name];
-  if (!BUILTIN_BY_ID.has(id)) BUILTIN_BY_ID.set(id, ns);
-}
+const BUILTIN_IDS = new Set(Object.values(BUILTINS));
 
 /** Node's core module names hbf does not provide (a clear error instead of "not found"). */
 const NODE_ONLY = new Set([
@@ -95,13 +73,12 @@ export function isBuiltin(name) {
 }
 
 function builtinExports(id, specifier) {
-  const ns = BUILTIN_BY_ID.get(id);
-  if (ns === undefined) {
+  if (!BUILTIN_IDS.has(id)) {
     const err = new Error(`require('${specifier}'): ${id} is an ES module built into hbf; load it with import`);
     err.code = "ERR_REQUIRE_ESM";
     throw err;
   }
-  return ns().default;
+  return native.loadBuiltin(id).default;
 }
 
 // ---------------------------------------------------------------------------
@@ -558,13 +535,13 @@ export function resolve(specifier, referrerId = "", kind = "import") {
   if (specifier.startsWith("hbf:")) return { id: specifier, format: "builtin" };
   if (specifier.startsWith("node:")) {
     const name = specifier.slice(5);
-    if (name in BUILTINS) return { id: BUILTINS[name][0], format: "builtin" };
+    if (name in BUILTINS) return { id: BUILTINS[name], format: "builtin" };
     const err = moduleError(kind === "require" ? "MODULE_NOT_FOUND" : "ERR_UNKNOWN_BUILTIN_MODULE",
       NODE_ONLY.has(name) ? `Node's built-in module '${specifier}' is not available in hbf (${verb(kind)} '${referrerId}')`
         : `No such built-in module: ${specifier}`);
     throw err;
   }
-  if (specifier in BUILTINS) return { id: BUILTINS[specifier][0], format: "builtin" };
+  if (specifier in BUILTINS) return { id: BUILTINS[specifier], format: "builtin" };
 
   let id;
   if (specifier.startsWith("#")) {

@@ -2,9 +2,9 @@
 // than it needs to be where that catches bugs in the JS layer (e.g. it refuses
 // strings with lone surrogates, which the real native side would mangle).
 import { createHash, createHmac, randomBytes as nodeRandomBytes } from "node:crypto";
-import { db, log as fakeLog, clock, __fake } from "../portable/fake-state.mjs";
+import { db, log as fakeLog, clock, __fake, loadBuiltin } from "../portable/fake-state.mjs";
 
-export { __fake };
+export { __fake, loadBuiltin };
 
 const bytes = (v, what) => {
   if (v instanceof Uint8Array) return v;

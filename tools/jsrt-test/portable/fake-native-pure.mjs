@@ -1,7 +1,7 @@
 // "hbf:native" in plain JavaScript, for the QuickJS run (qjs has no crypto).
-import { db, log as fakeLog, clock, __fake } from "./fake-state.mjs";
+import { db, log as fakeLog, clock, __fake, loadBuiltin } from "./fake-state.mjs";
 
-export { __fake };
+export { __fake, loadBuiltin };
 
 const bytes = (v, what) => {
   if (v instanceof Uint8Array) return v;

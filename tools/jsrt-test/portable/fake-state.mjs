@@ -1,5 +1,6 @@
-// State shared by the fake "hbf:native" implementations: a scripted database
-// and a log sink. Tests reach it as `__fake` exported from "hbf:native".
+// State shared by the fake "hbf:native" implementations: a scripted database,
+// a log sink and the built-in module registry. Tests reach it as `__fake`
+// exported from "hbf:native".
 
 export const logs = [];
 export let echoLogs = false;
@@ -76,3 +77,13 @@ export let clock = null; // when set, now() returns it
 export function setClock(v) { clock = v; }
 
 export const __fake = { db, logs, setEcho, setClock, clearLogs: () => { logs.length = 0; } };
+
+// The real loadBuiltin(id) evaluates a built-in synchronously on first use
+// (the lazy Buffer/process/timer globals, require() of core modules). Neither
+// Node's ESM nor qjs can import synchronously, so the runners import every
+// hbf:node_* module into this registry (id -> namespace) before tests run.
+export function loadBuiltin(id) {
+  const ns = globalThis[Symbol.for("hbf.test.builtins")]?.[id];
+  if (ns === undefined) throw new Error(`loadBuiltin: ${id} is not in the test registry (the runner must import it first)`);
+  return ns;
+}

@@ -1,11 +1,11 @@
 // A pure-JS "hbf:native" for the QuickJS run: tools/jsrt-test's portable
-// fake (UTF-8, SHA-256, HMAC, base64, randomness, log) plus documents,
+// fake (UTF-8, SHA-256, HMAC, base64, randomness, log, loadBuiltin) plus documents,
 // config, host info, compileFunction (new Function) and fake timers with the
 // same __fake API as ../fake-native.mjs.
 import * as pure from "./jsrt-pure.mjs";
 
 export const { utf8Encode, utf8Decode, sha256, hmacSha256, randomBytes, base64Encode, base64Decode, dbQuery, dbGet, dbExecute,
-  dbExec, dbInTransaction } = pure;
+  dbExec, dbInTransaction, loadBuiltin } = pure;
 
 const docs = new Map();
 const logs = [];
