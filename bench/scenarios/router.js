@@ -13,6 +13,20 @@ router.get("/posts/:id", (req, res) => {
   res.json(row);
 });
 
+// The template scenario: one row, rendered through views/page.ejs with the
+// same locals every peer passes.
+router.get("/page/:id", (req, res) => {
+  const id = Number(req.params.id);
+  const post = db.get("SELECT id, title, body FROM posts WHERE id = ?", [id]);
+  if (!post) return res.status(404).json({ error: "not found" });
+  const related = [];
+  for (let k = 1; k <= 10; k++) {
+    const rid = ((id + k - 1) % 10000) + 1;
+    related.push({ id: rid, title: "Post " + rid });
+  }
+  res.render("page", { post, tags: ["bench", "sqlite", "ejs"], related, visitor: "<guest & friends>" });
+});
+
 router.post("/posts", (req, res) => {
   const r = db.execute("INSERT INTO posts (title, body) VALUES (?, ?)", [req.body.title, req.body.body]);
   res.status(201).json({ id: r.last_insert_id });

@@ -1,0 +1,659 @@
+#!/usr/bin/env python3
+"""HBF benchmarks: hbf side by side with Bun, Deno, workerd and nginx.
+
+Run through `bench/run` (which installs wrk, nginx, gnuplot and the peers and
+builds hbf in release mode first). Every server runs on loopback, on this
+machine, in this run, driven by wrk with the same settings; each figure is the
+median of RUNS runs. Writes bench/results/latest.md and latest.png.
+
+Scenarios (see bench/README.md):
+  hello, read, write, template   hbf vs Bun, Deno, workerd (same app in each)
+  static 1 KB / 100 KB           hbf vs nginx (the same bytes)
+  tenants 1k / 10k               hbf only: random Host over N henvs
+  cold start                     hbf only: each request hits a henv that is not open
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+SCENARIOS = os.path.join(BENCH, "scenarios")
+HBF = os.path.join(ROOT, "build", "release", "src", "hbf")
+PEERS = os.path.join(BENCH, "peers")
+CORES = os.cpu_count() or 1
+
+HBF_THREADS = 128  # CivetWeb is thread-per-connection: more threads than wrk's connections
+WRK_THREADS = 2
+WRK_CONNECTIONS = 64
+PASSWORD = "bench password 1"
+
+
+def log(msg):
+    print(f"bench: {msg}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port, method, path, host="localhost", body=None, headers=None, timeout=30):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    h = {"Host": host}
+    h.update(headers or {})
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+        h.setdefault("Content-Type", "application/json")
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, data
+
+
+def wait_ready(port, path, host="localhost", seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            status, _ = request(port, "GET", path, host, timeout=2)
+            if status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing answered on port {port} within {seconds} s")
+
+
+# ----------------------------------------------------------------- processes
+
+def process_tree(root_pid):
+    """root_pid and all its descendants (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+        except (OSError, ValueError):
+            continue
+    out, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def rss_bytes(root_pid):
+    total = 0
+    for pid in process_tree(root_pid):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+class RssSampler:
+    """Peak RSS of a process tree while a block runs (sampled every 100 ms)."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+
+    def __enter__(self):
+        self.peak = rss_bytes(self.pid)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, rss_bytes(self.pid))
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_bytes(self.pid))
+
+
+class Server:
+    def __init__(self, name, argv, port, env=None, log_path=None, cwd=None):
+        self.name, self.port = name, port
+        self.log_path = log_path
+        logf = open(log_path, "wb") if log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                     start_new_session=True)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        try:  # a multi-process peer's children, should any be left
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def tail(self):
+        if not self.log_path:
+            return ""
+        with open(self.log_path, "rb") as f:
+            return f.read()[-2000:].decode(errors="replace")
+
+
+LIVE = []
+
+
+def start(server):
+    LIVE.append(server)
+    return server
+
+
+def stop_all():
+    for s in LIVE:
+        s.stop()
+    LIVE.clear()
+
+
+# ----------------------------------------------------------------------- wrk
+
+def to_ms(text):
+    if text.endswith("us"):
+        return float(text[:-2]) / 1000
+    if text.endswith("ms"):
+        return float(text[:-2])
+    if text.endswith("s"):
+        return float(text[:-1]) * 1000
+    return float(text)
+
+
+def wrk_once(port, path, host, duration, script=None, env=None):
+    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{duration}s", "--latency", "-H", f"Host: {host}"]
+    if script:
+        argv += ["-s", os.path.join(SCENARIOS, script)]
+    argv.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True).stdout
+    rps = p50 = p99 = None
+    bad = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            rps = float(parts[1])
+        elif parts[:1] == ["50%"]:
+            p50 = to_ms(parts[1])
+        elif parts[:1] == ["99%"]:
+            p99 = to_ms(parts[1])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            bad += int(parts[-1])
+        elif line.strip().startswith("Socket errors:"):
+            bad += sum(int(x.strip(",")) for x in parts[3::2])
+    if not rps or bad:
+        raise RuntimeError(f"{path} on port {port}: {bad} failed responses\n{out}")
+    return rps, p50, p99
+
+
+def wrk_median(server, path, host, args, script=None, env=None, warmup=False):
+    if warmup:
+        wrk_once(server.port, path, host, args.duration, script, env)
+    runs = []
+    with RssSampler(server.proc.pid) as rss:
+        for _ in range(args.runs):
+            runs.append(wrk_once(server.port, path, host, args.duration, script, env))
+    return {
+        "rps": statistics.median(r[0] for r in runs),
+        "p50": statistics.median(r[1] for r in runs),
+        "p99": statistics.median(r[2] for r in runs),
+        "rss": rss.peak,
+    }
+
+
+# ----------------------------------------------------------------------- hbf
+
+def start_hbf(work, name, storage, extra=()):
+    port = free_port()
+    argv = [HBF, "--port", str(port), "--storage_dir", storage, "--log_level", "warn",
+            "--num_threads", str(HBF_THREADS), *extra]
+    s = start(Server(name, argv, port, log_path=os.path.join(work, f"{name}.log")))
+    wait_ready(port, "/health")
+    return s
+
+
+def create_henv(port, username):
+    status, data = request(port, "POST", "/new", "localhost",
+                           {"username": username, "password": PASSWORD, "email": f"{username}@example.com"})
+    if status != 201 and status != 200:
+        raise RuntimeError(f"/new answered {status}: {data[:300]!r}")
+    henv = json.loads(data)["user_hash"]
+    host = f"{henv}.localhost"
+    status, data = request(port, "POST", "/login", host, {"username": username, "password": PASSWORD})
+    if status != 200:
+        raise RuntimeError(f"/login answered {status}: {data[:300]!r}")
+    return henv, host, {"Authorization": "Bearer " + json.loads(data)["token"]}
+
+
+def put_document(port, host, auth, doc_id, content, content_type):
+    status, data = request(port, "PUT", f"/_api/documents/{doc_id}", host, content,
+                           {**auth, "Content-Type": content_type})
+    if status not in (200, 201):
+        raise RuntimeError(f"PUT {doc_id} answered {status}: {data[:300]!r}")
+
+
+def read_file(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+# -------------------------------------------------------------- provisioning
+
+TENANT_ROUTER = """// Tenant {n}'s app (bench: tenants scenario).
+import {{ Router }} from "hbf:router";
+import db from "hbf:db";
+
+const TENANT = "{n}";
+const router = new Router();
+router.get("/hello", (req, res) => res.json({{ msg: "hi", tenant: TENANT }}));
+router.get("/notes/:id", (req, res) => {{
+  const row = db.get("SELECT id, text FROM notes WHERE id = ?", [Number(req.params.id)]);
+  if (!row) return res.status(404).json({{ error: "not found" }});
+  res.json(row);
+}});
+export default router;
+"""
+
+
+def tenant_hash(i):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    s = ""
+    while True:
+        i, r = divmod(i, 36)
+        s = digits[r] + s
+        if i == 0:
+            break
+    return "t" + s.rjust(7, "0")
+
+
+def provision_tenants(work, storage, count):
+    """`count` henvs, each its own file with its own router.js and data.
+
+    One henv is created through the API (POST /new: one Argon2id hash); the
+    others are copies of its file, each given its own router.js and rows with
+    SQLite: a henv is a file, so copying it is how one is cloned. Creating
+    10,000 through /new would cost 10,000 password hashes (~16 min here).
+    """
+    os.makedirs(storage, exist_ok=True)
+    template = os.path.join(work, f"tenant-template-{count}.db")
+    srv = start_hbf(work, f"hbf-provision-{count}", os.path.join(work, f"provision-{count}"))
+    henv, host, auth = create_henv(srv.port, "tenant")
+    put_document(srv.port, host, auth, "_system/router.js", TENANT_ROUTER.format(n="template").encode(),
+                 "text/javascript")
+    srv.stop()
+    LIVE.remove(srv)
+    shutil.copyfile(os.path.join(work, f"provision-{count}", henv, "index.db"), template)
+    with sqlite3.connect(template) as db:
+        db.execute("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        db.executemany("INSERT INTO notes (id, text) VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 101)])
+    with sqlite3.connect(template) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    hashes = []
+    for i in range(count):
+        h = tenant_hash(i)
+        os.makedirs(os.path.join(storage, h), exist_ok=True)
+        path = os.path.join(storage, h, "index.db")
+        shutil.copyfile(template, path)
+        router = TENANT_ROUTER.format(n=h).encode()
+        etag = '"' + hashlib.sha256(router).hexdigest()[:32] + '"'
+        db = sqlite3.connect(path)
+        with db:
+            db.execute("UPDATE documents SET content = ?, gzip = NULL, size = ?, etag = ? "
+                       "WHERE path = '_system/router.js'", (router, len(router), etag))
+            db.execute("UPDATE notes SET text = ? || ' of ' || id", (h,))
+        db.close()
+        hashes.append(h)
+    with open(os.path.join(work, f"hosts-{count}.txt"), "w") as f:
+        f.write("\n".join(f"{h}.localhost" for h in hashes) + "\n")
+    return hashes
+
+
+# ------------------------------------------------------------------ scenarios
+
+def app_scenarios(args, work, results):
+    """1-4: the same app on hbf, Bun, Deno and workerd."""
+    storage = os.path.join(work, "henvs")
+    hbf = start_hbf(work, "hbf", storage)
+    henv, host, auth = create_henv(hbf.port, "bench")
+    put_document(hbf.port, host, auth, "views/page.ejs", read_file(os.path.join(SCENARIOS, "page.ejs")),
+                 "text/plain; charset=utf-8")
+    put_document(hbf.port, host, auth, "_system/router.js", read_file(os.path.join(SCENARIOS, "router.js")),
+                 "text/javascript")
+    status, data = request(hbf.port, "POST", "/_bench/seed?n=10000", host)
+    if status != 200:
+        raise RuntimeError(f"seeding answered {status}: {data[:300]!r}")
+
+    servers = [("hbf", hbf, host)]
+    for runtime in args.peers:
+        port = free_port()
+        db = os.path.join(work, runtime, "bench.db")
+        os.makedirs(os.path.dirname(db), exist_ok=True)
+        s = start(Server(runtime, [os.path.join(PEERS, "start.sh"), runtime, str(port), db, str(CORES)], port,
+                         log_path=os.path.join(work, f"{runtime}.log")))
+        try:
+            wait_ready(port, "/hello", seconds=60)
+        except RuntimeError:
+            raise RuntimeError(f"{runtime} did not start:\n{s.tail()}")
+        servers.append((runtime, s, "localhost"))
+
+    reference = request(hbf.port, "GET", "/page/1", host)[1]
+    for name, s, h in servers[1:]:
+        if request(s.port, "GET", "/page/1", h)[1] != reference:
+            log(f"warning: {name}'s /page/1 differs from hbf's")
+
+    scenarios = [
+        ("hello", "/hello", None),
+        ("read", "/posts/1", "random_post.lua"),
+        ("write", "/posts", "write_post.lua"),
+        ("template", "/page/1", "random_page.lua"),
+    ]
+    for scenario, path, script in scenarios:
+        for name, s, h in servers:
+            r = wrk_median(s, path, h, args, script)
+            results.append({"scenario": scenario, "server": name, **r})
+            log(f"{scenario:9} {name:8} {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms  "
+                f"RSS {r['rss'] / 2**20:.0f} MiB")
+    for _, s, _ in servers[1:]:
+        s.stop()
+    return hbf, host, auth
+
+
+NGINX_CONF = """worker_processes {cores};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}; proxy_temp_path {dir}; fastcgi_temp_path {dir};
+  uwsgi_temp_path {dir}; scgi_temp_path {dir};
+  server {{
+    listen 127.0.0.1:{port};
+    location /static/ {{ root {www}; }}
+  }}
+}}
+"""
+
+
+def static_scenarios(args, work, results, hbf, host, auth):
+    """5: documents from hbf vs the same bytes from nginx."""
+    www = os.path.join(work, "www")
+    os.makedirs(os.path.join(www, "static"))
+    rnd = random.Random(5309)
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for name, size in (("1k.txt", 1024), ("100k.txt", 102400)):
+        # Text, so both servers may compress it; lines of 76 like base64.
+        body = bytearray(rnd.choice(alphabet) for _ in range(size))
+        for i in range(76, size, 77):
+            body[i] = 10
+        with open(os.path.join(www, "static", name), "wb") as f:
+            f.write(body)
+        put_document(hbf.port, host, auth, f"static/{name}", bytes(body), "text/plain; charset=utf-8")
+    for d in (work, www, os.path.join(www, "static")):
+        os.chmod(d, 0o755)  # nginx's workers run unprivileged
+    for name in os.listdir(os.path.join(www, "static")):
+        os.chmod(os.path.join(www, "static", name), 0o644)
+    ndir = os.path.join(work, "nginx")
+    os.makedirs(ndir)
+    port = free_port()
+    with open(os.path.join(ndir, "nginx.conf"), "w") as f:
+        f.write(NGINX_CONF.format(cores=CORES, dir=ndir, port=port, www=www))
+    nginx = start(Server("nginx", ["nginx", "-c", os.path.join(ndir, "nginx.conf"), "-g", "daemon off;"], port,
+                         log_path=os.path.join(work, "nginx.log")))
+    wait_ready(port, "/static/1k.txt")
+    for scenario, path in (("static 1 KB", "/static/1k.txt"), ("static 100 KB", "/static/100k.txt")):
+        for name, s, h in (("hbf", hbf, host), ("nginx", nginx, "localhost")):
+            r = wrk_median(s, path, h, args)
+            results.append({"scenario": scenario, "server": name, **r})
+            log(f"{scenario:13} {name:6} {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms")
+    nginx.stop()
+
+
+def tenant_scenarios(args, work, results):
+    """6: random Host over N henvs, each with its own router.js and data."""
+    for count in args.tenants:
+        storage = os.path.join(work, f"tenants-{count}")
+        t0 = time.monotonic()
+        provision_tenants(work, storage, count)
+        log(f"provisioned {count} henvs in {time.monotonic() - t0:.1f} s")
+        srv = start_hbf(work, f"hbf-tenants-{count}", storage)
+        env = dict(os.environ, HOSTS=os.path.join(work, f"hosts-{count}.txt"))
+        # One uncounted run first: it opens files and creates workers.
+        r = wrk_median(srv, "/hello", "localhost", args, "random_tenant.lua", env, warmup=True)
+        label = f"tenants {count // 1000}k" if count >= 1000 else f"tenants {count}"
+        results.append({"scenario": label, "server": "hbf", **r})
+        log(f"{label:13} hbf {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms  "
+            f"RSS {r['rss'] / 2**20:.0f} MiB")
+        srv.stop()
+        if count != max(args.tenants):
+            shutil.rmtree(storage)
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def cold_scenarios(args, work, results):
+    """7: first-request latency of henvs that are not open.
+
+    N henvs, hbf keeps `open` of them open (--db_max_open), requests go round
+    robin so every one hits a closed henv. Two cases: its JavaScript worker is
+    still idle in memory (the JS budget holds them all), or it is gone too
+    (--js_memory_mb 16: every request also creates a worker).
+    """
+    count, keep_open = args.cold_henvs, max(1, args.cold_henvs // 10)
+    storage = os.path.join(work, f"tenants-{count}")
+    if not os.path.isdir(storage):
+        provision_tenants(work, storage, count)
+    hosts = [h.strip() for h in open(os.path.join(work, f"hosts-{count}.txt")) if h.strip()]
+    cases = [("cold start: henv closed, worker idle", []),
+             ("cold start: henv closed, no worker", ["--js_memory_mb", "16"])]
+    for label, extra in cases:
+        srv = start_hbf(work, "hbf-cold", storage, ["--db_max_open", str(keep_open), *extra])
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+
+        def get(h):
+            t = time.perf_counter()
+            conn.request("GET", "/hello", headers={"Host": h})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status != 200:
+                raise RuntimeError(f"{h}/hello answered {resp.status}")
+            return (time.perf_counter() - t) * 1000
+
+        for h in hosts:  # creates every worker once (and, in the second case, evicts them)
+            get(h)
+        p50s, p99s = [], []
+        with RssSampler(srv.proc.pid) as rss:
+            for _ in range(args.runs):
+                lat = [get(h) for h in hosts]
+                p50s.append(percentile(lat, 50))
+                p99s.append(percentile(lat, 99))
+        conn.close()
+        r = {"rps": None, "p50": statistics.median(p50s), "p99": statistics.median(p99s), "rss": rss.peak}
+        results.append({"scenario": label, "server": "hbf", **r})
+        log(f"{label}: p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms ({count} henvs, {keep_open} kept open, "
+            f"one connection, median of {args.runs} passes)")
+        srv.stop()
+
+
+# -------------------------------------------------------------------- report
+
+def write_report(args, results, started):
+    out_dir = os.path.join(BENCH, "results")
+    os.makedirs(out_dir, exist_ok=True)
+    by_scenario = {}
+    for r in results:
+        by_scenario.setdefault(r["scenario"], {})[r["server"]] = r
+    hello = by_scenario.get("hello", {}).get("hbf")
+    lines = [
+        "# HBF benchmark results", "",
+        f"{started}, {CORES} cores ({platform_cpu()}), loopback. wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} "
+        f"-d{args.duration}s, median of {args.runs} runs per figure; peak RSS of the server's process tree "
+        "sampled every 100 ms during those runs.",
+        f"Servers: hbf --num_threads {HBF_THREADS} (release build); " + peer_versions(args) +
+        f"; Bun/Deno with {CORES} instances (reusePort processes / deno serve --parallel), workerd one process "
+        f"(its single-process model); nginx worker_processes {CORES}.",
+        "", "`hbf ÷ server` is hbf's requests/s divided by that server's: above 1.00 hbf is faster.",
+        "Tenants: requests/s as a share of hbf's own hello. Cold start: one client, latency of each request.", "",
+        "| scenario | server | requests/s | p50 | p99 | peak RSS | hbf ÷ server |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for scenario, servers in by_scenario.items():
+        base = servers.get("hbf")
+        for name, r in servers.items():
+            rps = f"{r['rps']:,.0f}" if r["rps"] else "—"
+            if r["rps"] and name != "hbf" and base and base["rps"]:
+                ratio = f"{base['rps'] / r['rps']:.2f}"
+            elif scenario.startswith("tenants") and hello and r["rps"]:
+                ratio = f"{r['rps'] / hello['rps']:.2f} of hello"
+            else:
+                ratio = "1.00" if r["rps"] and name == "hbf" and len(servers) > 1 else "—"
+            lines.append(f"| {scenario} | {name} | {rps} | {r['p50']:.2f} ms | {r['p99']:.2f} ms | "
+                         f"{r['rss'] / 2**20:,.0f} MiB | {ratio} |")
+    md = os.path.join(out_dir, "latest.md")
+    with open(md, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(out_dir, "latest.json"), "w") as f:
+        json.dump({"started": started, "cores": CORES, "runs": args.runs, "duration": args.duration,
+                   "results": results}, f, indent=1)
+    chart(by_scenario, out_dir)
+    print("\n".join(lines))
+
+
+def platform_cpu():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def peer_versions(args):
+    parts = []
+    for runtime in args.peers:
+        try:
+            v = subprocess.run([os.path.join(BENCH, ".peers", "bin", runtime), "--version"], capture_output=True,
+                               text=True, timeout=20).stdout.split("\n")[0].strip()
+        except (OSError, subprocess.TimeoutExpired):
+            v = "?"
+        parts.append(f"{runtime} {v}")
+    try:
+        nv = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
+        parts.append(f"nginx {nv}")
+    except OSError:
+        pass
+    return ", ".join(parts)
+
+
+def chart(by_scenario, out_dir):
+    if shutil.which("gnuplot") is None:
+        log("gnuplot missing: no chart")
+        return
+    servers = ["hbf", "bun", "deno", "workerd", "nginx"]
+    rows = [(s, v) for s, v in by_scenario.items() if any(r["rps"] for r in v.values())]
+    data = os.path.join(out_dir, "latest.dat")
+    with open(data, "w") as f:
+        f.write("scenario " + " ".join(servers) + "\n")
+        for scenario, v in rows:
+            cells = [f"{v[s]['rps']:.0f}" if s in v and v[s]["rps"] else "-" for s in servers]
+            f.write(json.dumps(scenario) + " " + " ".join(cells) + "\n")
+    script = f"""
+set terminal pngcairo size 1200,560 font "sans,10"
+set output "{os.path.join(out_dir, 'latest.png')}"
+set title "HBF vs peers: requests/s (median of runs, higher is better; {CORES} cores, loopback)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set datafile missing "-"
+set key top right
+set ylabel "requests/s"
+set yrange [0:*]
+set grid ytics
+set xtics rotate by -20
+plot for [i=2:{len(servers) + 1}] "{data}" using i:xtic(1) title columnheader(i)
+"""
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode != 0:
+        log(f"gnuplot failed: {r.stderr.strip()}")
+
+
+# ---------------------------------------------------------------------- main
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="smoke check: 1 x 2 s, small tenant counts")
+    p.add_argument("--only", default="app,static,tenants,cold", help="comma list of: app,static,tenants,cold")
+    p.add_argument("--peers", default="bun,deno,workerd")
+    args = p.parse_args()
+    args.runs, args.duration = (1, 2) if args.quick else (3, 10)
+    args.tenants = [20, 200] if args.quick else [1000, 10000]
+    args.cold_henvs = 100 if args.quick else 1000
+    args.peers = [x for x in args.peers.split(",") if x]
+    only = set(args.only.split(","))
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    log(f"{CORES} cores; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{args.duration}s, median of {args.runs}; "
+        f"hbf --num_threads {HBF_THREADS}; peers {args.peers} with {CORES} instances")
+    work = tempfile.mkdtemp(prefix="hbf-bench-")
+    results = []
+    try:
+        hbf = host = auth = None
+        if "app" in only or "static" in only:
+            hbf, host, auth = app_scenarios(args, work, results) if "app" in only else (None, None, None)
+        if "static" in only:
+            if hbf is None:
+                hbf = start_hbf(work, "hbf", os.path.join(work, "henvs"))
+                _, host, auth = create_henv(hbf.port, "bench")
+            static_scenarios(args, work, results, hbf, host, auth)
+        if hbf is not None:
+            hbf.stop()
+        if "tenants" in only:
+            tenant_scenarios(args, work, results)
+        if "cold" in only:
+            cold_scenarios(args, work, results)
+        write_report(args, results, started)
+    finally:
+        stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        stop_all()
+        print(f"bench: failed: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,10 @@
+-- GET /hello with a random Host from the file named by $HOSTS (one per line):
+-- each request goes to a random henv.
+local hosts = {}
+for line in io.lines(os.getenv("HOSTS")) do
+  if #line > 0 then hosts[#hosts + 1] = line end
+end
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/hello", { Host = hosts[math.random(1, #hosts)] })
+end
