@@ -214,7 +214,8 @@ int64_t App::MaxBodyBytes(const HttpRequest& head) {
   if (ctx->subpath.rfind("/_api/documents", 0) != 0 && ctx->subpath != "/_api/modules") return -1;
   auto henv = henvs_.Open(ctx->route.henv_hash);
   if (!henv.ok()) return -1;
-  int64_t mb = (*henv)->WithDb([](db::Database& db) { return auth::GetConfigInt(db, "max_upload_size_mb", 10); });
+  Henv& h = **henv;
+  int64_t mb = h.WithDb([&h](db::Database& db) { return h.SettingInt(db, "max_upload_size_mb", 10); });
   if (mb <= 0) return -1;
   return mb * 1024 * 1024;
 }

@@ -27,10 +27,11 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   js::ScriptLimits limits;
   int64_t henv_mem_mb = config_.qjs_mem_mb;
   int64_t henv_timeout_ms = config_.qjs_timeout_ms;
+  // Setting() also notices commits from elsewhere (e.g. `hbf modules add` from
+  // another process) and refreshes the code version.
   henv.WithDb([&](db::Database& db) {
-    henv.RefreshIfChangedElsewhere(db);  // e.g. `hbf modules add` from another process
-    henv_mem_mb = auth::GetConfigInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
-    henv_timeout_ms = auth::GetConfigInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
+    henv_mem_mb = henv.SettingInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
+    henv_timeout_ms = henv.SettingInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
   });
   limits.memory_bytes = std::clamp<int64_t>(henv_mem_mb, 1, config_.qjs_mem_mb) * 1024 * 1024;
   limits.timeout_ms = static_cast<int>(std::clamp<int64_t>(henv_timeout_ms, 1, config_.qjs_timeout_ms));

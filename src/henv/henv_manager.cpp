@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <ctime>
 #include <cstdio>
 #include <cstring>
@@ -45,6 +46,7 @@ Henv::Henv(std::string hash, db::Database db) : hash_(std::move(hash)), path_(db
 }
 
 void Henv::RefreshCodeVersion(db::Database& db) {
+  settings_valid_ = false;  // whoever wrote code may have written settings too
   auto v = db.QueryValue("SELECT CAST(value AS INTEGER) FROM _hbf_config WHERE key = 'code_version'");
   if (v.ok() && v->has_value() && std::holds_alternative<int64_t>(**v)) {
     code_version_.store(std::get<int64_t>(**v), std::memory_order_release);
@@ -52,13 +54,51 @@ void Henv::RefreshCodeVersion(db::Database& db) {
 }
 
 void Henv::RefreshIfChangedElsewhere(db::Database& db) {
+  // PRAGMA data_version starts a read transaction (WAL shared-memory locks:
+  // fcntl calls), which cost ~10% of a small script request when asked every
+  // time. Other processes' commits are rare (the CLI, a restore): look for
+  // them at most every kForeignCommitCheckInterval.
+  const auto now_time = std::chrono::steady_clock::now();
+  if (now_time < next_foreign_check_) return;
+  next_foreign_check_ = now_time + kForeignCommitCheckInterval;
   auto v = db.QueryValue("PRAGMA data_version");
   if (!v.ok() || !v->has_value() || !std::holds_alternative<int64_t>(**v)) return;
   int64_t now = std::get<int64_t>(**v);
   if (now != data_version_) {
     data_version_ = now;
+    settings_valid_ = false;
     RefreshCodeVersion(db);
   }
+}
+
+std::optional<std::string> Henv::Setting(db::Database& db, const std::string& key) {
+  RefreshIfChangedElsewhere(db);
+  const int64_t changes = db.TotalChanges();
+  if (!settings_valid_ || changes != settings_changes_) {
+    settings_.clear();
+    auto stmt = db.Prepare("SELECT key, value FROM _hbf_config");
+    bool complete = stmt.ok();
+    while (complete) {
+      auto row = stmt->Step();
+      if (!row.ok()) complete = false;
+      if (!complete || !*row) break;
+      settings_[stmt->Text(0)] = stmt->Text(1);
+    }
+    settings_valid_ = complete;  // a failed read is retried next time
+    settings_changes_ = changes;
+  }
+  auto it = settings_.find(key);
+  if (it == settings_.end()) return std::nullopt;
+  return it->second;
+}
+
+int64_t Henv::SettingInt(db::Database& db, const std::string& key, int64_t fallback) {
+  auto text = Setting(db, key);
+  if (!text) return fallback;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+  if (ec != std::errc() || end != text->data() + text->size()) return fallback;
+  return v;
 }
 
 void Henv::RefreshCodeVersion() {

@@ -26,6 +26,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -61,8 +62,23 @@ class Henv {
   // Takes the database lock itself.
   void RefreshCodeVersion();
   // Re-reads the code version when another connection or process committed
-  // since the last look (PRAGMA data_version). REQUIRES: inside WithDb.
+  // since the last look (PRAGMA data_version). Looks at most once per
+  // kForeignCommitCheckInterval: commits by this process's own connections
+  // are followed by RefreshCodeVersion() from whoever wrote, so only another
+  // process's (the CLI's, a restore's) wait for the next look.
+  // REQUIRES: inside WithDb.
   void RefreshIfChangedElsewhere(db::Database& db);
+  static constexpr std::chrono::milliseconds kForeignCommitCheckInterval{100};
+
+  // A setting of the henv (its _hbf_config table). All settings are read at
+  // once and kept until the data may have changed: a commit by another
+  // connection or process (PRAGMA data_version, which also refreshes the code
+  // version) or a write on this connection (its total changes). So the
+  // per-request reads (script limits, upload size) cost no query.
+  // REQUIRES: inside WithDb.
+  std::optional<std::string> Setting(db::Database& db, const std::string& key);
+  // The setting as an integer; `fallback` when unset or not an integer.
+  int64_t SettingInt(db::Database& db, const std::string& key, int64_t fallback);
 
   // The database file, for components that open their own connections.
   const std::string& database_path() const { return path_; }
@@ -79,6 +95,10 @@ class Henv {
   const std::string path_;  // constant after construction
   std::atomic<int64_t> code_version_{0};
   int64_t data_version_ = -1;  // guarded by mu_
+  std::chrono::steady_clock::time_point next_foreign_check_{};  // guarded by mu_
+  std::unordered_map<std::string, std::string> settings_;  // guarded by mu_
+  bool settings_valid_ = false;                              // guarded by mu_
+  int64_t settings_changes_ = -1;  // guarded by mu_: db_.TotalChanges() when settings_ was read
   std::mutex mu_;
   db::Database db_;  // guarded by mu_
   std::atomic<int64_t> last_activity_stamp_{0};

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "blackbox/henv_fixture.h"
 
@@ -113,6 +114,35 @@ export default router;
   auto lazy = Get("/lazy");
   ASSERT_EQ(lazy.status, 200) << lazy.body;
   EXPECT_EQ(lazy.body, R"({"buffer":true,"process":true,"path":"a/b","overwritten":"mine","descriptor":"function"})");
+}
+
+// Another process (here the CLI) changing a henv's code while the server runs
+// is noticed without a restart: the server checks for foreign commits at
+// most every 100 ms, so the test polls (bounded) for the new answer.
+TEST_F(ModulesTest, CodeChangedByAnotherProcessIsServedWithoutARestart) {
+  TempDir pkg;
+  auto write_package = [&](const std::string& word) {
+    std::ofstream(pkg.path() + "/package.json") << R"({"name":"word","version":"1.0.0","type":"module","main":"index.js"})";
+    std::ofstream(pkg.path() + "/index.js") << "export default \"" << word << "\";\n";
+    auto installed = RunHbf({"modules", "add", "--henv", hash_, "--storage_dir", server_->storage_dir(), pkg.path()});
+    ASSERT_EQ(installed.exit_code, 0) << installed.err;
+  };
+  write_package("before");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import word from "word";
+const router = new Router();
+router.get("/word", (req, res) => res.send(word));
+export default router;
+)js");
+  ASSERT_EQ(Get("/word").body, "before");
+  write_package("after");
+  std::string body;
+  for (int i = 0; i < 100 && body != "after"; ++i) {  // up to ~5 s
+    body = Get("/word").body;
+    if (body != "after") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(body, "after");
 }
 
 }  // namespace
