@@ -618,9 +618,11 @@ def main():
     p.add_argument("--quick", action="store_true", help="smoke check: 1 x 2 s, small tenant counts")
     p.add_argument("--only", default="app,static,tenants,cold", help="comma list of: app,static,tenants,cold")
     p.add_argument("--peers", default="bun,deno,workerd")
+    p.add_argument("--tenants", help="comma list of henv counts for the tenants scenario (default 1000,10000)")
     args = p.parse_args()
     args.runs, args.duration = (1, 2) if args.quick else (3, 10)
-    args.tenants = [20, 200] if args.quick else [1000, 10000]
+    args.tenants = ([int(x) for x in args.tenants.split(",")] if args.tenants
+                    else [20, 200] if args.quick else [1000, 10000])
     args.cold_henvs = 100 if args.quick else 1000
     args.peers = [x for x in args.peers.split(",") if x]
     only = set(args.only.split(","))

@@ -51,7 +51,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
   if (!worker) return failed;
   ScriptResult result = worker->Dispatch(request, limits);
   if (result.wrote_database) henv.RefreshCodeVersion();
-  CheckIn(pool, std::move(worker));
+  Release(pool, std::move(worker));
   return result;
 }
 
@@ -136,8 +136,13 @@ ScriptResult JsEngine::Render(Henv& henv, const ScriptLimits& limits, const std:
   if (!worker) return failed;
   ScriptResult result = worker->Render(target, is_source, data_json, limits);
   if (result.wrote_database) henv.RefreshCodeVersion();
-  CheckIn(pool, std::move(worker));
+  Release(pool, std::move(worker));
   return result;
+}
+
+void JsEngine::Release(HenvPool& pool, std::unique_ptr<Worker> worker) {
+  if (memory_pressure_.load(std::memory_order_relaxed) && worker->reusable()) worker->Trim();
+  CheckIn(pool, std::move(worker));
 }
 
 void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
@@ -156,6 +161,7 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     EvictOverBudgetLocked(dropped);
     ForgetLocked(dropped);
     workers_ -= static_cast<int>(dropped.size());
+    memory_pressure_.store(accounted_bytes_ > options_.memory_budget_bytes / 8 * 7, std::memory_order_relaxed);
     pool.available.notify_one();
   }
 }

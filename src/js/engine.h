@@ -27,6 +27,7 @@
 // which thread's stack it is on at each checkout.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -131,6 +132,12 @@ class JsEngine {
   std::list<Worker*> idle_lru_;  // guarded by mu_; front = most recently used
   int workers_ = 0;              // guarded by mu_
   int64_t accounted_bytes_ = 0;  // guarded by mu_; sum of workers' memory as of their last check-in
+  // Set under mu_ when the accounted memory nears the budget; read without
+  // it: workers are then trimmed (garbage collected) before check-in, which
+  // costs far less than evicting idle workers and re-creating them.
+  std::atomic<bool> memory_pressure_{false};
+  // Trims `worker` under memory pressure, then checks it in.
+  void Release(HenvPool& pool, std::unique_ptr<Worker> worker);
 };
 
 }  // namespace hbf::js

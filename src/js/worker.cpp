@@ -1290,6 +1290,13 @@ void Worker::EndRequest(ScriptResult& result) {
   CollectCyclesIfDue();
 }
 
+void Worker::Trim() {
+  JS_UpdateStackTop(rt_);
+  JS_RunGC(rt_);
+  gc_live_bytes_ = memory_bytes();
+  JS_SetGCThreshold(rt_, static_cast<size_t>(gc_live_bytes_ + gc_headroom()));
+}
+
 void Worker::CollectCyclesIfDue() {
   // Reference counting frees most garbage at once; only cycles (req <-> res,
   // closures) wait for the cycle collector, which walks the whole heap. Left

@@ -83,6 +83,9 @@ class Worker {
   // False once the worker hit a limit or an internal failure.
   bool reusable() const { return reusable_; }
   int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
+  // Collects garbage now, so an idle worker holds only its live heap (the
+  // engine asks for it under memory pressure, before check-in).
+  void Trim();
 
   std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle
   // memory_bytes() as last added to the engine's total (guarded by JsEngine::mu_).
