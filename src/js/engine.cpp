@@ -1,5 +1,8 @@
 #include "js/engine.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "core/log.h"
 #include "js/worker.h"
 
@@ -8,9 +11,73 @@ namespace {
 using Clock = std::chrono::steady_clock;
 }
 
-JsEngine::JsEngine(EngineOptions options) : options_(options) {}
+JsEngine::JsEngine(EngineOptions options) : options_(options) {
+  housekeeper_ = std::thread([this] { Housekeep(); });
+}
 
-JsEngine::~JsEngine() { DropIdleWorkers(); }
+JsEngine::~JsEngine() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  housekeeping_wanted_.notify_all();
+  housekeeper_.join();
+  spares_.clear();
+  retired_.clear();
+  DropIdleWorkers();
+}
+
+void JsEngine::Housekeep() {
+  // Below the request threads: this work only saves them time when a core is free.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
+  std::unique_lock lock(mu_);
+  for (;;) {
+    const auto want_spare = [this] {
+      return !spares_failed_ && spares_.size() < static_cast<size_t>(options_.spare_workers);
+    };
+    housekeeping_wanted_.wait(lock, [&] { return stopping_ || !retired_.empty() || want_spare(); });
+    if (stopping_) return;
+    if (!retired_.empty()) {
+      std::vector<std::unique_ptr<Worker>> doomed;
+      doomed.swap(retired_);
+      lock.unlock();
+      doomed.clear();
+      lock.lock();
+      continue;
+    }
+    lock.unlock();
+    ScriptResult::Failure failure;
+    std::unique_ptr<Worker> blank = Worker::CreateBlank(ScriptLimits{}, failure);
+    lock.lock();
+    if (!blank) {
+      // Spares are an optimisation: requests build their workers themselves
+      // (and report this failure properly). Do not spin.
+      Log(LogLevel::kError, "cannot prepare spare JavaScript workers: " + failure.message);
+      spares_failed_ = true;
+      continue;
+    }
+    spares_.push_back(std::move(blank));
+  }
+}
+
+void JsEngine::RetireLocked(std::vector<std::unique_ptr<Worker>>& workers) {
+  if (workers.empty()) return;
+  for (auto& w : workers) retired_.push_back(std::move(w));
+  workers.clear();
+  housekeeping_wanted_.notify_one();
+}
+
+std::unique_ptr<Worker> JsEngine::TakeSpare() {
+  std::unique_ptr<Worker> blank;
+  {
+    std::lock_guard lock(mu_);
+    if (spares_.empty()) return nullptr;
+    blank = std::move(spares_.back());
+    spares_.pop_back();
+  }
+  housekeeping_wanted_.notify_one();
+  return blank;
+}
 
 HenvPool& JsEngine::PoolFor(const std::string& hash) {
   std::lock_guard lock(mu_);
@@ -57,7 +124,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
 
 std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                            ScriptResult& failed) {
-  std::vector<std::unique_ptr<Worker>> stale;  // destroyed outside the lock
+  std::vector<std::unique_ptr<Worker>> stale;  // retired: destroyed by the housekeeper
   std::unique_ptr<Worker> worker;
   bool create = false;
   {
@@ -81,6 +148,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
           ++it;
         }
       }
+      RetireLocked(stale);
       if (!pool.idle.empty()) {
         worker = std::move(pool.idle.back());
         pool.idle.pop_back();
@@ -100,11 +168,13 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       }
     }
   }
-  stale.clear();
-
   if (create) {
     ScriptResult::Failure failure;
-    worker = Worker::Create(henv, pool, version, limits, failure);
+    if (std::unique_ptr<Worker> blank = TakeSpare()) {
+      if (blank->Bind(henv, pool, version, limits, failure)) worker = std::move(blank);
+    } else {
+      worker = Worker::Create(henv, pool, version, limits, failure);
+    }
     if (!worker) {
       std::lock_guard lock(mu_);
       --pool.busy;
@@ -146,7 +216,7 @@ void JsEngine::Release(HenvPool& pool, std::unique_ptr<Worker> worker) {
 }
 
 void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
-  std::vector<std::unique_ptr<Worker>> dropped;  // destroyed outside the lock
+  std::vector<std::unique_ptr<Worker>> dropped;  // retired: destroyed by the housekeeper
   {
     std::lock_guard lock(mu_);
     --pool.busy;
@@ -161,6 +231,7 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     EvictOverBudgetLocked(dropped);
     ForgetLocked(dropped);
     workers_ -= static_cast<int>(dropped.size());
+    RetireLocked(dropped);
     memory_pressure_.store(accounted_bytes_ > options_.memory_budget_bytes / 8 * 7, std::memory_order_relaxed);
     pool.available.notify_one();
   }

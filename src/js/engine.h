@@ -36,6 +36,8 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
+#include <thread>
 
 #include "core/json.h"
 #include "henv/henv_manager.h"
@@ -83,6 +85,10 @@ struct ScriptResult {
 struct EngineOptions {
   int64_t memory_budget_bytes = int64_t{1} << 30;  // all runtimes together (--js_memory_mb)
   int max_workers_per_henv = 4;                    // concurrent requests per henv (--js_workers_per_henv)
+  // Blank workers (built-ins loaded, no henv) kept ready by a background
+  // thread: a henv's first request, or its first after a code change, then
+  // only binds one (its connection, its router) instead of building a runtime.
+  int spare_workers = 2;
 };
 
 class Worker;
@@ -120,6 +126,14 @@ class JsEngine {
   std::unique_ptr<Worker> Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                    ScriptResult& failed);
   void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker);
+  // A blank worker if one is ready (and asks for another), else null.
+  std::unique_ptr<Worker> TakeSpare();
+  // Hands workers to the housekeeping thread to destroy: freeing a runtime
+  // (a full collection) is off the request's path. REQUIRES: mu_ held.
+  void RetireLocked(std::vector<std::unique_ptr<Worker>>& workers);
+  // The housekeeping thread (low priority): destroys retired workers and
+  // keeps options_.spare_workers blank workers ready.
+  void Housekeep();
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
   // Brings accounted_bytes_ up to date with `w` (REQUIRES: mu_ held).
   void AccountLocked(Worker& w);
@@ -138,6 +152,12 @@ class JsEngine {
   std::atomic<bool> memory_pressure_{false};
   // Trims `worker` under memory pressure, then checks it in.
   void Release(HenvPool& pool, std::unique_ptr<Worker> worker);
+  std::vector<std::unique_ptr<Worker>> spares_;   // guarded by mu_
+  std::vector<std::unique_ptr<Worker>> retired_;  // guarded by mu_
+  bool spares_failed_ = false;                    // guarded by mu_
+  bool stopping_ = false;                         // guarded by mu_
+  std::condition_variable housekeeping_wanted_;
+  std::thread housekeeper_;  // started last, in the constructor body
 };
 
 }  // namespace hbf::js

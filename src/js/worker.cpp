@@ -1011,8 +1011,7 @@ void BytecodeCache::Store(const std::string& id, const std::string& etag, std::v
 
 // ------------------------------------------------------------------- Worker
 
-Worker::Worker(const std::string& henv_hash, HenvPool& pool, int64_t version)
-    : henv_hash_(henv_hash), pool_(pool), version_(version), dispatch_fn_(Undefined()), router_(Undefined()) {}
+Worker::Worker() : dispatch_fn_(Undefined()), router_(Undefined()) {}
 
 void Worker::CancelTimers() {
   for (auto& [id, timer] : timers_) JS_FreeValue(ctx_, timer.fn);
@@ -1059,6 +1058,7 @@ bool Worker::RunNextTimer(bool& fatal) {
 }
 
 Worker::~Worker() {
+  if (rt_ != nullptr) JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
   if (ctx_ != nullptr) {
     CancelTimers();
     JS_FreeValue(ctx_, dispatch_fn_);
@@ -1103,91 +1103,136 @@ ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_
 
 }  // namespace
 
-std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
-                                       ScriptResult::Failure& failure) {
-  std::unique_ptr<Worker> w(new Worker(henv.hash(), pool, version));
-  auto fail = [&](std::string code, std::string message) -> std::unique_ptr<Worker> {
-    failure.code = std::move(code);
-    failure.http_status = 500;
-    failure.message = std::move(message);
-    return nullptr;
-  };
-  if (Builtins().modules.count("hbf:bootstrap") == 0 || Builtins().modules.count("hbf:http") == 0) {
-    return fail("internal_error", "the JavaScript runtime is unavailable");
+bool Worker::Load(const char* name, JSValue& ns, ScriptResult::Failure& failure) {
+  JSValue out = Undefined();
+  switch (Import(name, out)) {
+    case Settled::kValue:
+      ns = out;
+      return true;
+    case Settled::kException:
+      failure = DescribeException(ctx_, out, timed_out_);
+      JS_FreeValue(ctx_, out);
+      return false;
+    case Settled::kTimedOut:
+      failure = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
+      return false;
+    case Settled::kNoProgress:
+      failure = ScriptResult::Failure{"script_error", 500,
+                                      std::string("module '") + name + "' never finished loading (top-level await on nothing)",
+                                      "", ""};
+      return false;
   }
+  return false;
+}
+
+namespace {
+ScriptResult::Failure InternalFailure(std::string code, std::string message) {
+  return ScriptResult::Failure{std::move(code), 500, std::move(message), "", ""};
+}
+}  // namespace
+
+std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptResult::Failure& failure) {
+  std::unique_ptr<Worker> w(new Worker());
+  if (Builtins().modules.count("hbf:bootstrap") == 0 || Builtins().modules.count("hbf:http") == 0) {
+    failure = InternalFailure("internal_error", "the JavaScript runtime is unavailable");
+    return nullptr;
+  }
+  // Until Bind() a blank worker has an empty in-memory database: the built-ins
+  // it loads touch no henv, and if one ever did it would find nothing.
+  auto scratch = db::Database::Open(":memory:", db::Database::Options{});
+  if (!scratch.ok()) {
+    failure = InternalFailure("internal_error", "cannot open a scratch database");
+    return nullptr;
+  }
+  scratch->EnableScriptSandbox();
+  w->db_.emplace(std::move(*scratch));
+
+  w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
+  if (w->rt_ == nullptr) {
+    failure = InternalFailure("internal_error", "cannot create a JavaScript runtime");
+    return nullptr;
+  }
+  w->ApplyLimits(limits);
+  JS_SetInterruptHandler(w->rt_, InterruptHandler, w.get());
+  JS_SetModuleLoaderFunc(w->rt_, NormalizeModule, LoadModule, w.get());
+  w->ctx_ = JS_NewContext(w->rt_);
+  if (w->ctx_ == nullptr) {
+    failure = InternalFailure("script_memory", "cannot create a JavaScript context");
+    return nullptr;
+  }
+  JS_SetContextOpaque(w->ctx_, w.get());
+
+  w->deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
+  JSValue ns = Undefined();
+  if (!w->Load("hbf:bootstrap", ns, failure)) return nullptr;
+  JS_FreeValue(w->ctx_, ns);
+  if (!w->Load("hbf:http", ns, failure)) return nullptr;
+  w->dispatch_fn_ = JS_GetPropertyStr(w->ctx_, ns, "dispatch");
+  JS_FreeValue(w->ctx_, ns);
+  if (!JS_IsFunction(w->ctx_, w->dispatch_fn_)) {
+    failure = InternalFailure("internal_error", "hbf:http has no dispatch()");
+    return nullptr;
+  }
+  return w;
+}
+
+void Worker::ApplyLimits(const ScriptLimits& limits) {
+  JS_SetMemoryLimit(rt_, static_cast<size_t>(limits.memory_bytes));
+  gc_max_headroom_ = std::max<int64_t>(limits.memory_bytes / 16, 1 << 20);
+  JS_SetGCThreshold(rt_, static_cast<size_t>(memory_bytes() + gc_max_headroom_));
+  JS_SetMaxStackSize(rt_, limits.stack_bytes);
+}
+
+bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+                  ScriptResult::Failure& failure) {
+  henv_hash_ = henv.hash();
+  pool_ = &pool;
+  version_ = version;
+  JS_UpdateStackTop(rt_);  // made on another thread
+  ApplyLimits(limits);
 
   db::Database::Options db_options;
   db_options.create = false;
   db_options.busy_timeout_ms = std::max(100, limits.timeout_ms);
   auto db = db::Database::Open(henv.database_path(), db_options);
-  if (!db.ok()) return fail("internal_error", "cannot open the henv's database");
+  if (!db.ok()) {
+    failure = InternalFailure("internal_error", "cannot open the henv's database");
+    return false;
+  }
   db->EnableScriptSandbox();
-  w->db_.emplace(std::move(*db));
-
-  w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
-  if (w->rt_ == nullptr) return fail("internal_error", "cannot create a JavaScript runtime");
-  JS_SetMemoryLimit(w->rt_, static_cast<size_t>(limits.memory_bytes));
-  // QuickJS's default GC threshold (256 KiB) runs the cycle collector every few
-  // requests; a larger one trades a little memory for less collection.
-  w->gc_max_headroom_ = std::max<int64_t>(limits.memory_bytes / 16, 1 << 20);
-  JS_SetGCThreshold(w->rt_, static_cast<size_t>(w->gc_max_headroom_));
-  JS_SetMaxStackSize(w->rt_, limits.stack_bytes);
-  JS_SetInterruptHandler(w->rt_, InterruptHandler, w.get());
-  JS_SetModuleLoaderFunc(w->rt_, NormalizeModule, LoadModule, w.get());
-  w->ctx_ = JS_NewContext(w->rt_);
-  if (w->ctx_ == nullptr) return fail("script_memory", "cannot create a JavaScript context");
-  JS_SetContextOpaque(w->ctx_, w.get());
+  db_.emplace(std::move(*db));
 
   // Loading runs module top-level code: it gets the request's time limit.
-  w->deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
-  w->db_->SetDeadline(w->deadline_);
-  JSContext* ctx = w->ctx_;
-  auto load = [&](const char* name, JSValue& ns) -> bool {
-    JSValue out = Undefined();
-    switch (w->Import(name, out)) {
-      case Worker::Settled::kValue:
-        ns = out;
-        return true;
-      case Worker::Settled::kException:
-        failure = DescribeException(ctx, out, w->timed_out_);
-        JS_FreeValue(ctx, out);
-        return false;
-      case Worker::Settled::kTimedOut:
-        failure = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
-        return false;
-      case Worker::Settled::kNoProgress:
-        failure = ScriptResult::Failure{"script_error", 500,
-                                        std::string("module '") + name + "' never finished loading (top-level await on nothing)",
-                                        "", ""};
-        return false;
-    }
-    return false;
-  };
-
-  JSValue ns = Undefined();
-  if (!load("hbf:bootstrap", ns)) return nullptr;
-  JS_FreeValue(ctx, ns);
-  if (!load("hbf:http", ns)) return nullptr;
-  w->dispatch_fn_ = JS_GetPropertyStr(ctx, ns, "dispatch");
-  JS_FreeValue(ctx, ns);
-  if (!JS_IsFunction(ctx, w->dispatch_fn_)) return fail("internal_error", "hbf:http has no dispatch()");
+  deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
+  timed_out_ = false;
+  db_->SetDeadline(deadline_);
   // A henv without a router still gets workers (templates); its requests
   // never reach Dispatch.
   {
-    auto v = w->db_->QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
-    w->has_router_ = v.ok() && v->has_value();
+    auto v = db_->QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
+    has_router_ = v.ok() && v->has_value();
   }
-  if (w->has_router_) {
-    if (!load("_system/router.js", ns)) return nullptr;
-    w->router_ = JS_GetPropertyStr(ctx, ns, "default");
-    JS_FreeValue(ctx, ns);
-    if (!JS_IsObject(w->router_) && !JS_IsFunction(ctx, w->router_)) {
-      return fail("script_error", "_system/router.js must `export default` a Router (or a (req, res, next) function)");
+  if (has_router_) {
+    JSValue ns = Undefined();
+    if (!Load("_system/router.js", ns, failure)) return false;
+    router_ = JS_GetPropertyStr(ctx_, ns, "default");
+    JS_FreeValue(ctx_, ns);
+    if (!JS_IsObject(router_) && !JS_IsFunction(ctx_, router_)) {
+      failure = InternalFailure("script_error",
+                                "_system/router.js must `export default` a Router (or a (req, res, next) function)");
+      return false;
     }
   }
-  w->db_->ClearDeadline();
-  w->gc_live_bytes_ = w->memory_bytes();
-  w->CollectCyclesIfDue();
+  db_->ClearDeadline();
+  gc_live_bytes_ = memory_bytes();
+  CollectCyclesIfDue();
+  return true;
+}
+
+std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+                                       ScriptResult::Failure& failure) {
+  auto w = CreateBlank(limits, failure);
+  if (!w || !w->Bind(henv, pool, version, limits, failure)) return nullptr;
   return w;
 }
 

@@ -63,9 +63,18 @@ struct HenvPool {
 class Worker {
  public:
   // Creates a runtime for `henv` at code version `version` and loads its
-  // router. On failure returns the script error to answer with.
+  // router: CreateBlank() then Bind(). On failure returns the script error to
+  // answer with.
   static std::unique_ptr<Worker> Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                         ScriptResult::Failure& failure);
+  // A runtime with the built-ins loaded (hbf:bootstrap, hbf:http) and no
+  // henv: no tenant code has run in it and it can reach no henv's data.
+  // JsEngine keeps a few ready so a henv's first request only binds one.
+  static std::unique_ptr<Worker> CreateBlank(const ScriptLimits& limits, ScriptResult::Failure& failure);
+  // Makes a blank worker `henv`'s, at `version`: its own sandboxed connection,
+  // the henv's limits, its router loaded. Once only; on failure drop the worker.
+  bool Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+            ScriptResult::Failure& failure);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -79,7 +88,7 @@ class Worker {
 
 
   int64_t code_version() const { return version_; }
-  HenvPool& pool() const { return pool_; }
+  HenvPool& pool() const { return *pool_; }
   // False once the worker hit a limit or an internal failure.
   bool reusable() const { return reusable_; }
   int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
@@ -105,13 +114,14 @@ class Worker {
   };
 
  private:
-  Worker(const std::string& henv_hash, HenvPool& pool, int64_t version);
+  Worker();
   friend struct WorkerAccess;
 
-  // Not the Henv itself: an idle worker may outlive an evicted Henv object.
-  const std::string henv_hash_;
-  HenvPool& pool_;
-  const int64_t version_;
+  // Set once by Bind(). Not the Henv itself: an idle worker may outlive an
+  // evicted Henv object.
+  std::string henv_hash_;
+  HenvPool* pool_ = nullptr;
+  int64_t version_ = -1;
   Memory memory_;
   JSRuntime* rt_ = nullptr;   // owned
   JSContext* ctx_ = nullptr;  // owned
@@ -141,6 +151,10 @@ class Worker {
   Settled Drive(JSValue promise, JSValue& out);
   // Imports module `name` and returns its namespace (kValue) or why not.
   Settled Import(const char* name, JSValue& out);
+  // Import() for loading: true with `ns` owned, or false with `failure` set.
+  bool Load(const char* name, JSValue& ns, ScriptResult::Failure& failure);
+  // Heap and stack limits of the runtime, and the GC headroom they imply.
+  void ApplyLimits(const ScriptLimits& limits);
   // Records a thrown value as the request's failure (a limit discards the
   // worker). Consumes `exc`.
   void Fail(ScriptResult& result, JSValue exc);

@@ -299,6 +299,23 @@ TEST_F(EngineTest, TwoHenvsNeverSeeEachOthersData) {
   EXPECT_EQ(Eval(*a, "native.dbGet('SELECT v FROM secrets').v"), "a-only");
 }
 
+// Workers come from the engine's ready-made blank workers when there are
+// some, else are built inline: either way a worker belongs to one henv, and a
+// henv's globals never show up in another's.
+TEST_F(EngineTest, WorkersFromSparesOrBuiltInlineAreEachOneHenvs) {
+  for (int spares : {0, 3}) {
+    SCOPED_TRACE("spare_workers=" + std::to_string(spares));
+    EngineOptions options;
+    options.spare_workers = spares;
+    MakeEngine(options);
+    auto a = MakeHenv(spares == 0 ? "sparea00" : "sparea03");
+    auto b = MakeHenv(spares == 0 ? "spareb00" : "spareb03");
+    EXPECT_EQ(Eval(*a, "(globalThis.mark = raw.henv)"), a->hash());
+    EXPECT_EQ(Eval(*b, "String(globalThis.mark)"), "undefined");
+    EXPECT_EQ(Eval(*a, "globalThis.mark ?? 'reloaded'"), "reloaded");  // Eval rewrites the router: a new worker
+  }
+}
+
 TEST_F(EngineTest, AnUnfinishedTransactionIsRolledBack) {
   MakeEngine({int64_t{1} << 30, 1});
   auto henv = MakeHenv("tttttttt");
