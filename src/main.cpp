@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -59,9 +60,29 @@ void TuneAllocator() {
   mallopt(M_TOP_PAD, 4 << 20);
 }
 
+// Every open henv holds a few descriptors (its database, WAL and shared
+// memory) for its own connection and one per JavaScript worker, so thousands
+// of henvs need far more than the usual soft limit of 1,024. Raise the soft
+// limit to the hard one, as servers commonly do, and say when it stays low.
+void RaiseOpenFileLimit(const Config& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const rlim_t wanted = static_cast<rlim_t>(config.db_max_open) * 8 + static_cast<rlim_t>(config.num_threads) + 64;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    Log(LogLevel::kWarn, "open file limit is " + std::to_string(limit.rlim_cur) + "; --db_max_open " +
+                             std::to_string(config.db_max_open) + " with JavaScript workers may need " +
+                             std::to_string(wanted) + " (raise `ulimit -n`)");
+  }
+}
+
 int Serve(const Config& config) {
   TuneAllocator();
   ConfigureLogging(config.log_level, config.log_format);
+  RaiseOpenFileLimit(config);
   if (!crypto::InitializeCrypto()) {
     Log(LogLevel::kError, "libsodium failed to initialise");
     return 1;
