@@ -612,13 +612,12 @@ JSValue NativeConfig(JSContext* ctx, JSValueConst, int, JSValueConst*) {
 
 JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque);
 
-// loadBuiltin(id): the namespace of built-in module `id`, loaded and evaluated
-// synchronously on first use. This is what makes the Node shims and the
-// globals they back lazy: a worker pays for `fs` only when a script requires
-// it. Built-ins have no top-level await, so evaluation completes here.
-JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
-  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "loadBuiltin expects a module id");
-  const std::string id = ToStdString(ctx, argv[0]);
+// The namespace of built-in module `id`, loaded and evaluated synchronously
+// on first use (or JS_EXCEPTION). This is what makes the Node shims, the
+// globals they back and the module resolver lazy: a worker pays for `fs` only
+// when a script requires it. Built-ins have no top-level await, so evaluation
+// completes here.
+JSValue LoadBuiltinNamespace(JSContext* ctx, const std::string& id) {
   Worker& worker = *WorkerAccess::From(ctx);
   auto& loaded = WorkerAccess::BuiltinModules(worker);
   JSModuleDef* m = nullptr;
@@ -651,6 +650,12 @@ JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* 
     return JS_ThrowReferenceError(ctx, "built-in module '%s' is still being loaded", id.c_str());
   }
   return JS_GetModuleNamespace(ctx, m);
+}
+
+// loadBuiltin(id): LoadBuiltinNamespace for the built-in modules' own use.
+JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "loadBuiltin expects a module id");
+  return LoadBuiltinNamespace(ctx, ToStdString(ctx, argv[0]));
 }
 
 JSValue NativeHostInfo(JSContext* ctx, JSValueConst, int, JSValueConst*) {
@@ -739,27 +744,15 @@ std::string ResolveRelative(std::string_view base, std::string_view name) {
 
 char* NormalizeWithoutResolver(JSContext* ctx, const char* base, const char* name);
 
-// The module hooks hbf:modules installs at globalThis[Symbol.for("hbf.modules")]
-// (its resolver is the one used by both import and require), or undefined.
+// hbf:modules' hooks (its default export: the resolver used by both import
+// and require, the CommonJS loader), loading it on first use; or an exception.
+// Undefined when the build has no hbf:modules (the engine tests' stand-ins).
 JSValue ModuleHooks(JSContext* ctx) {
-  JSValue global = JS_GetGlobalObject(ctx);
-  JSValue symbol_ctor = JS_GetPropertyStr(ctx, global, "Symbol");
-  JSValue symbol_for = JS_GetPropertyStr(ctx, symbol_ctor, "for");
-  JSValue key_name = JS_NewString(ctx, "hbf.modules");
-  JSValue key = JS_Call(ctx, symbol_for, symbol_ctor, 1, &key_name);
-  JS_FreeValue(ctx, key_name);
-  JS_FreeValue(ctx, symbol_for);
-  JS_FreeValue(ctx, symbol_ctor);
-  JSValue hooks = Undefined();
-  if (!JS_IsException(key)) {
-    JSAtom atom = JS_ValueToAtom(ctx, key);
-    hooks = JS_GetProperty(ctx, global, atom);
-    JS_FreeAtom(ctx, atom);
-  } else {
-    JS_FreeValue(ctx, JS_GetException(ctx));
-  }
-  JS_FreeValue(ctx, key);
-  JS_FreeValue(ctx, global);
+  if (Builtins().modules.count("hbf:modules") == 0) return Undefined();
+  JSValue ns = LoadBuiltinNamespace(ctx, "hbf:modules");
+  if (JS_IsException(ns)) return ns;
+  JSValue hooks = JS_GetPropertyStr(ctx, ns, "default");
+  JS_FreeValue(ctx, ns);
   return hooks;
 }
 
@@ -795,6 +788,7 @@ std::optional<std::string> FacadeSource(JSContext* ctx, Worker& w, const std::st
   // CommonJS: run it now (hbf:modules), then re-export its own enumerable
   // identifier keys as named exports next to the default, as Node allows.
   JSValue hooks = ModuleHooks(ctx);
+  if (JS_IsException(hooks)) return std::nullopt;
   JSValue names_fn = JS_GetPropertyStr(ctx, hooks, "cjsExportNames");
   JS_FreeValue(ctx, hooks);
   if (!JS_IsFunction(ctx, names_fn)) {
@@ -832,6 +826,7 @@ char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void* 
   // packages under modules/, extensions and formats, exactly as require().
   if (n0.rfind("hbf:", 0) != 0 && !b0.empty() && b0.rfind("hbf:", 0) != 0) {
     JSValue hooks = ModuleHooks(ctx);
+    if (JS_IsException(hooks)) return nullptr;
     JSValue resolve = JS_GetPropertyStr(ctx, hooks, "resolve");
     JS_FreeValue(ctx, hooks);
     if (JS_IsFunction(ctx, resolve)) {

@@ -35,8 +35,8 @@ const verbose = args.has("--verbose");
 const out = (s) => process.stdout.write(s + "\n");
 // hbf:native's loadBuiltin(id) loads a built-in synchronously, which neither
 // Node's ESM nor qjs can: the fakes read it from a registry that both runs
-// fill with every hbf:node_* shim before any test (or lazy global) needs one.
-const nodeBuiltins = readdirSync(builtinDir).filter((f) => /^node_\w+\.js$/.test(f)).sort().map((f) => `hbf:${f.slice(0, -3)}`);
+// fill with every hbf:node_* shim and hbf:modules before any test (or lazy global) needs one.
+const nodeBuiltins = readdirSync(builtinDir).filter((f) => /^(node_\w+|modules)\.js$/.test(f)).sort().map((f) => `hbf:${f.slice(0, -3)}`);
 
 // --- ejs ------------------------------------------------------------------------------
 if (!existsSync(join(here, "node_modules", "ejs", "package.json"))) {

@@ -29,8 +29,8 @@ const portableTests = list(join(here, "portable", "tests"), ".mjs");
 const nodeTests = list(join(here, "node"), ".test.mjs");
 // hbf:native's loadBuiltin(id) loads a built-in synchronously, which neither
 // Node's ESM nor qjs can: the fakes read it from a registry that both runs
-// fill with every hbf:node_* shim before any test (or lazy global) needs one.
-const nodeBuiltins = list(builtinDir, ".js").filter((f) => f.startsWith("node_")).map((f) => `hbf:${f.slice(0, -3)}`);
+// fill with every hbf:node_* shim and hbf:modules before any test (or lazy global) needs one.
+const nodeBuiltins = list(builtinDir, ".js").filter((f) => f.startsWith("node_") || f === "modules.js").map((f) => `hbf:${f.slice(0, -3)}`);
 
 // --- Node ---------------------------------------------------------------------------
 register("./hooks.mjs", import.meta.url);
@@ -98,7 +98,7 @@ function runQjs(qjs) {
   const dir = join(tmpdir(), `hbf-jsrt-run-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "tests"), { recursive: true });
-  // Every built-in: hbf:bootstrap imports hbf:modules; the hbf:node_* shims go into the registry.
+  // Every built-in: hbf:modules and the hbf:node_* shims go into the registry.
   for (const f of readdirSync(builtinDir).filter((f) => f.endsWith(".js"))) {
     copyFileSync(join(builtinDir, f), join(dir, `hbf:${f.slice(0, -3)}`));
   }

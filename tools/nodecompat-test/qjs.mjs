@@ -79,7 +79,7 @@ export async function runQuickJs({ verbose = false, require = false } = {}) {
     'await import("hbf:bootstrap");',
     "// hbf:native's loadBuiltin(id) reads this registry (qjs cannot import synchronously).",
     'const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});',
-    ...readdirSync(builtinDir).filter((f) => /^node_\w+\.js$/.test(f)).sort()
+    ...readdirSync(builtinDir).filter((f) => /^(node_\w+|modules)\.js$/.test(f)).sort()
       .map((f) => `builtins["hbf:${f.slice(0, -3)}"] = await import("hbf:${f.slice(0, -3)}");`),
     'const { computeAll } = await import("./portable.mjs");',
     'const got = await computeAll(JSON.parse(std.loadFile("packages.json")));',

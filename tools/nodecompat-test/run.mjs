@@ -36,12 +36,12 @@ const filter = filterIndex !== -1 ? argv[filterIndex + 1] : null;
 
 register("./hooks.mjs", import.meta.url);
 const lib = await import("./lib.mjs");
-// hbf:bootstrap first, as the host does (it loads hbf:modules).
+// hbf:bootstrap first, as the host does.
 await import("hbf:bootstrap");
 // hbf:native's loadBuiltin(id) loads a shim synchronously, which Node's ESM
 // cannot: the fake reads it from this registry, filled before any test runs.
 const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
-for (const f of readdirSync(join(here, "..", "..", "src", "js", "builtin")).filter((f) => /^node_\w+\.js$/.test(f)).sort()) {
+for (const f of readdirSync(join(here, "..", "..", "src", "js", "builtin")).filter((f) => /^(node_\w+|modules)\.js$/.test(f)).sort()) {
   builtins[`hbf:${f.slice(0, -3)}`] = await import(`hbf:${f.slice(0, -3)}`);
 }
 

@@ -4,11 +4,8 @@
 // absent. Also exports a few helpers shared by the other hbf:* modules.
 
 import * as native from "hbf:native";
-// Node compatibility: the module resolver/CommonJS loader (it installs
-// globalThis[Symbol.for("hbf.modules")] for the C++ loader). It must not read
-// hbf:bootstrap's bindings while it is evaluated: it runs before this module's
-// body. The Node globals (Buffer, process, timers) are installed lazily below.
-import "hbf:modules";
+// Node compatibility (the module resolver and CommonJS loader in hbf:modules,
+// the Node globals Buffer, process and timers) is installed lazily below.
 
 const EMPTY_BYTES = new Uint8Array(0);
 
@@ -1790,6 +1787,10 @@ function installLazy(name, load) {
   });
 }
 const timers = () => native.loadBuiltin("hbf:node_timers");
+// A global `require` for the tenant's ES modules (Node has none in ESM; hbf
+// offers one for convenience): bare and "node:" specifiers work from any
+// module; relative ones resolve from _system/ (the router's directory).
+installLazy("require", () => native.loadBuiltin("hbf:modules").requireFrom("_system/router.js"));
 installLazy("Buffer", () => native.loadBuiltin("hbf:node_buffer").Buffer);
 installLazy("process", () => native.loadBuiltin("hbf:node_process").default);
 for (const name of ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate"]) {

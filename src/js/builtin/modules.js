@@ -753,14 +753,8 @@ function resolveForParent(request, parent) {
 const hooks = { resolve, loadCommonJs, cjsExportNames, requireFrom, esmFacadeSource, formatOf };
 Object.defineProperty(globalThis, Symbol.for("hbf.modules"), { value: hooks, writable: true, configurable: true, enumerable: false });
 
-// A global `require` for the tenant's ES modules (Node has none in ESM; hbf
-// offers one for convenience): bare and "node:" specifiers work from any
-// module; relative ones resolve from _system/ (the router's directory). Code
-// elsewhere should use createRequire("<its document id>") from "node:module".
-if (!("require" in globalThis)) {
-  Object.defineProperty(globalThis, "require", {
-    value: requireFrom("_system/router.js"), writable: true, configurable: true, enumerable: false,
-  });
-}
+// The global `require` (a lazy global of hbf:bootstrap's) is
+// requireFrom("_system/router.js"). Code elsewhere should use
+// createRequire("<its document id>") from "node:module".
 
 export default hooks;
