@@ -511,6 +511,37 @@ def cold_scenarios(args, work, results):
         srv.stop()
 
 
+def reload_scenario(args, work, results):
+    """A code change: the first request after router.js is saved.
+
+    The owner's edit loop in the browser: every save bumps the code version,
+    so the next request needs a new worker (bound from a ready blank one when
+    the engine has one). Latency of that GET, one client, ROUNDS saves.
+    """
+    srv = start_hbf(work, "hbf-reload", os.path.join(work, "reload"))
+    _, host, auth = create_henv(srv.port, "reload")
+    rounds = 15 if args.quick else 60
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    lat = []
+    for i in range(rounds):
+        router = ('import { Router } from "hbf:router";\nconst r = new Router();\n'
+                  f'r.get("/hello", (req, res) => res.json({{ msg: "hi", version: {i} }}));\nexport default r;\n')
+        put_document(srv.port, host, auth, "_system/router.js", router.encode(), "text/javascript")
+        time.sleep(0.05)  # an editor's save, not a load test
+        t = time.perf_counter()
+        conn.request("GET", "/hello", headers={"Host": host})
+        resp = conn.getresponse()
+        body = resp.read()
+        lat.append((time.perf_counter() - t) * 1000)
+        if resp.status != 200 or f'"version":{i}'.encode() not in body:
+            raise RuntimeError(f"after save {i}: {resp.status} {body[:200]!r}")
+    conn.close()
+    r = {"rps": None, "p50": percentile(lat, 50), "p99": percentile(lat, 99), "rss": rss_bytes(srv.proc.pid)}
+    results.append({"scenario": "first request after a code change", "server": "hbf", **r})
+    log(f"first request after a code change: p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms ({rounds} saves)")
+    srv.stop()
+
+
 # -------------------------------------------------------------------- report
 
 def write_report(args, results, started):
@@ -620,7 +651,8 @@ plot for [i=2:{len(servers) + 1}] "{data}" using i:xtic(1) title columnheader(i)
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke check: 1 x 2 s, small tenant counts")
-    p.add_argument("--only", default="app,static,tenants,cold", help="comma list of: app,static,tenants,cold")
+    p.add_argument("--only", default="app,static,tenants,cold,reload",
+                   help="comma list of: app,static,tenants,cold,reload")
     p.add_argument("--peers", default="bun,deno,workerd")
     p.add_argument("--tenants", help="comma list of henv counts for the tenants scenario (default 1000,10000)")
     args = p.parse_args()
@@ -650,6 +682,8 @@ def main():
             tenant_scenarios(args, work, results)
         if "cold" in only:
             cold_scenarios(args, work, results)
+        if "reload" in only:
+            reload_scenario(args, work, results)
         write_report(args, results, started)
     finally:
         stop_all()

@@ -10,7 +10,17 @@ const ejs = require("ejs");
 const port = Number(process.env.PORT || 3000);
 const db = new Database(process.env.DB, { create: true, strict: true });
 db.exec("PRAGMA busy_timeout = 5000");
-db.exec("PRAGMA journal_mode = WAL");
+// Several processes open a new file at once, and switching it to WAL needs
+// it alone for a moment (the busy timeout does not cover that): retry.
+for (let attempt = 0; ; attempt++) {
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    break;
+  } catch (e) {
+    if (e.code !== "SQLITE_BUSY" || attempt >= 250) throw e;
+    Bun.sleepSync(20);
+  }
+}
 db.exec("PRAGMA synchronous = NORMAL");
 db.exec("CREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL)");
 

@@ -11,7 +11,17 @@ const ejs = require("ejs");
 
 const db = new DatabaseSync(Deno.env.get("DB"));
 db.exec("PRAGMA busy_timeout = 5000");
-db.exec("PRAGMA journal_mode = WAL");
+// Several isolates open a new file at once, and switching it to WAL needs
+// it alone for a moment (the busy timeout does not cover that): retry.
+for (let attempt = 0; ; attempt++) {
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    break;
+  } catch (e) {
+    if (!/locked|busy/i.test(String(e?.message)) || attempt >= 250) throw e;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
 db.exec("PRAGMA synchronous = NORMAL");
 db.exec("CREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL)");
 
