@@ -62,8 +62,13 @@ void JsEngine::Housekeep() {
 
 void JsEngine::RetireLocked(std::vector<std::unique_ptr<Worker>>& workers) {
   if (workers.empty()) return;
-  for (auto& w : workers) retired_.push_back(std::move(w));
-  workers.clear();
+  // The housekeeper runs below the request threads, so on a saturated machine
+  // it may fall behind: past a small backlog the caller frees its workers
+  // itself (after releasing mu_), which bounds the memory waiting here.
+  while (!workers.empty() && retired_.size() < kMaxRetired) {
+    retired_.push_back(std::move(workers.back()));
+    workers.pop_back();
+  }
   housekeeping_wanted_.notify_one();
 }
 
@@ -124,7 +129,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
 
 std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                            ScriptResult& failed) {
-  std::vector<std::unique_ptr<Worker>> stale;  // retired: destroyed by the housekeeper
+  std::vector<std::unique_ptr<Worker>> stale;  // retired (or destroyed after the lock)
   std::unique_ptr<Worker> worker;
   bool create = false;
   {
@@ -216,7 +221,7 @@ void JsEngine::Release(HenvPool& pool, std::unique_ptr<Worker> worker) {
 }
 
 void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
-  std::vector<std::unique_ptr<Worker>> dropped;  // retired: destroyed by the housekeeper
+  std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed after the lock)
   {
     std::lock_guard lock(mu_);
     --pool.busy;

@@ -129,8 +129,11 @@ class JsEngine {
   // A blank worker if one is ready (and asks for another), else null.
   std::unique_ptr<Worker> TakeSpare();
   // Hands workers to the housekeeping thread to destroy: freeing a runtime
-  // (a full collection) is off the request's path. REQUIRES: mu_ held.
+  // (a full collection) is off the request's path. Those beyond a backlog of
+  // kMaxRetired stay in `workers` for the caller to destroy once it has
+  // released mu_. REQUIRES: mu_ held.
   void RetireLocked(std::vector<std::unique_ptr<Worker>>& workers);
+  static constexpr size_t kMaxRetired = 16;
   // The housekeeping thread (low priority): destroys retired workers and
   // keeps options_.spare_workers blank workers ready.
   void Housekeep();
