@@ -309,13 +309,15 @@ def provision_tenants(work, storage, count):
     """
     os.makedirs(storage, exist_ok=True)
     template = os.path.join(work, f"tenant-template-{count}.db")
-    srv = start_hbf(work, f"hbf-provision-{count}", os.path.join(work, f"provision-{count}"))
+    scratch = tempfile.mkdtemp(prefix="provision-", dir=work)
+    srv = start_hbf(work, f"hbf-provision-{count}", scratch)
     henv, host, auth = create_henv(srv.port, "tenant")
     put_document(srv.port, host, auth, "_system/router.js", TENANT_ROUTER.format(n="template").encode(),
                  "text/javascript")
     srv.stop()
     LIVE.remove(srv)
-    shutil.copyfile(os.path.join(work, f"provision-{count}", henv, "index.db"), template)
+    shutil.copyfile(os.path.join(scratch, henv, "index.db"), template)
+    shutil.rmtree(scratch)
     with sqlite3.connect(template) as db:
         db.execute("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
         db.executemany("INSERT INTO notes (id, text) VALUES (?, ?)", [(i, f"note {i}") for i in range(1, 101)])
@@ -672,6 +674,7 @@ def main():
         f"hbf --num_threads {HBF_THREADS}; peers {args.peers} with {CORES} instances")
     work = tempfile.mkdtemp(prefix="hbf-bench-")
     results = []
+    failure = None
     try:
         hbf = host = auth = None
         if "app" in only or "static" in only:
@@ -689,10 +692,15 @@ def main():
             cold_scenarios(args, work, results)
         if "reload" in only:
             reload_scenario(args, work, results)
-        write_report(args, results, started)
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        failure = e  # still report what was measured
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)
+    if results:
+        write_report(args, results, started)
+    if failure is not None:
+        raise failure
 
 
 if __name__ == "__main__":
