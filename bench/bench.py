@@ -611,7 +611,7 @@ def peer_versions(args):
                                text=True, timeout=20).stdout.split("\n")[0].strip()
         except (OSError, subprocess.TimeoutExpired):
             v = "?"
-        parts.append(f"{runtime} {v}")
+        parts.append(v if v.split(" ")[0] == runtime else f"{runtime} {v}")
     try:
         nv = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
         parts.append(f"nginx {nv}")
@@ -633,7 +633,7 @@ def chart(by_scenario, out_dir):
             cells = [f"{v[s]['rps']:.0f}" if s in v and v[s]["rps"] else "-" for s in servers]
             f.write(json.dumps(scenario) + " " + " ".join(cells) + "\n")
     script = f"""
-set terminal pngcairo size 1200,560 font "sans,10"
+set terminal pngcairo noenhanced size 1200,560 font "sans,10"
 set output "{os.path.join(out_dir, 'latest.png')}"
 set title "HBF vs peers: requests/s (median of runs, higher is better; {CORES} cores, loopback)"
 set style data histograms
