@@ -197,7 +197,8 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   }
   // Opening is done under the lock: it costs a few hundred microseconds (open,
   // pragmas, version check) and keeps concurrent first requests from opening
-  // one file twice. Revisit if cold starts across many henvs contend here.
+  // one file twice. Opening outside the lock was measured slower with 1,000
+  // tenants (parallel opens churn the LRU harder; bench/README.md).
   if (!IsValidHenvHash(hash) || !ExistsOnDisk(hash)) {
     return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
   }
