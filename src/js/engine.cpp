@@ -86,6 +86,10 @@ std::unique_ptr<Worker> JsEngine::TakeSpare() {
 
 HenvPool& JsEngine::PoolFor(const std::string& hash) {
   std::lock_guard lock(mu_);
+  return PoolForLocked(hash);
+}
+
+HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
   auto& slot = pools_[hash];
   if (!slot) {
     slot = std::make_unique<HenvPool>();
@@ -95,29 +99,28 @@ HenvPool& JsEngine::PoolFor(const std::string& hash) {
 }
 
 ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptRequest& request) {
-  HenvPool& pool = PoolFor(henv.hash());
   const int64_t version = henv.code_version();
-
-  // Is there a router at this version? Asked once per version.
+  HenvPool* pool_ptr;
   bool check_router;
+  bool has_router;
   {
     std::lock_guard lock(mu_);
-    check_router = pool.router_checked_version != version;
+    pool_ptr = &PoolForLocked(henv.hash());
+    check_router = pool_ptr->router_checked_version != version;
+    has_router = pool_ptr->has_router;
   }
+  HenvPool& pool = *pool_ptr;
+  // Is there a router at this version? Asked once per version.
   if (check_router) {
-    bool exists = henv.WithDb([](db::Database& db) {
+    has_router = henv.WithDb([](db::Database& db) {
       auto v = db.QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
       return v.ok() && v->has_value();
     });
     std::lock_guard lock(mu_);
     pool.router_checked_version = version;
-    pool.has_router = exists;
+    pool.has_router = has_router;
   }
-
-  {
-    std::lock_guard lock(mu_);
-    if (!pool.has_router) return ScriptResult{};
-  }
+  if (!has_router) return ScriptResult{};
   ScriptResult failed;
   std::unique_ptr<Worker> worker = Checkout(henv, pool, version, limits, failed);
   if (!worker) return failed;

@@ -24,7 +24,9 @@
 //
 // Thread safety: Run() is called concurrently from HTTP worker threads. A
 // worker is used by one thread at a time (checked out), and QuickJS is told
-// which thread's stack it is on at each checkout.
+// which thread's stack it is on at each checkout. One low-priority
+// housekeeping thread makes blank workers and destroys retired ones; workers
+// pass between it and the HTTP threads only through lists guarded by mu_.
 #pragma once
 
 #include <atomic>
@@ -120,7 +122,10 @@ class JsEngine {
   void DropIdleWorkers();
 
  private:
+  // The pool of henv `hash`, made on first use; pools live as long as the
+  // engine. PoolForLocked REQUIRES: mu_ held.
   HenvPool& PoolFor(const std::string& hash);
+  HenvPool& PoolForLocked(const std::string& hash);
   // A worker of `version` for `pool`, reused or created; null with `failed`
   // filled in when none can be had.
   std::unique_ptr<Worker> Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
