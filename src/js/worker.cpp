@@ -1220,7 +1220,7 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   }
   db_->ClearDeadline();
   gc_live_bytes_ = memory_bytes();
-  CollectCyclesIfDue();
+  CollectCycles(/*force=*/false);
   return true;
 }
 
@@ -1327,17 +1327,15 @@ void Worker::EndRequest(ScriptResult& result) {
   if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
   db_->ClearDeadline();
   result.wrote_database = db_->TotalChanges() != changes_before_;
-  CollectCyclesIfDue();
+  CollectCycles(/*force=*/false);
 }
 
 void Worker::Trim() {
   JS_UpdateStackTop(rt_);
-  JS_RunGC(rt_);
-  gc_live_bytes_ = memory_bytes();
-  JS_SetGCThreshold(rt_, static_cast<size_t>(gc_live_bytes_ + gc_headroom()));
+  CollectCycles(/*force=*/true);
 }
 
-void Worker::CollectCyclesIfDue() {
+void Worker::CollectCycles(bool force) {
   // Reference counting frees most garbage at once; only cycles (req <-> res,
   // closures) wait for the cycle collector, which walks the whole heap. Left
   // to itself QuickJS re-arms it at 1.5x the live heap, so a small worker ran
@@ -1345,8 +1343,7 @@ void Worker::CollectCyclesIfDue() {
   // collect between requests once the garbage reaches the live heap's size
   // (at least 1 MiB, at most 1/16 of the heap limit), and leave QuickJS's own
   // trigger as the backstop for a single request that allocates a lot.
-  const int64_t now = memory_bytes();
-  if (now > gc_live_bytes_ + gc_headroom()) {
+  if (force || memory_bytes() > gc_live_bytes_ + gc_headroom()) {
     JS_RunGC(rt_);
     gc_live_bytes_ = memory_bytes();
   }

@@ -132,11 +132,13 @@ class Worker {
   std::chrono::steady_clock::time_point deadline_{};
   bool timed_out_ = false;
   bool reusable_ = true;
-  // Cycle collection between requests (see CollectCyclesIfDue).
+  // Cycle collection between requests (see CollectCycles).
   int64_t gc_live_bytes_ = 0;     // heap after the last collection
   int64_t gc_max_headroom_ = 0;  // 1/16 of the heap limit, at least 1 MiB
   int64_t gc_headroom() const { return std::clamp<int64_t>(gc_live_bytes_, 1 << 20, gc_max_headroom_); }
-  void CollectCyclesIfDue();
+  // Collects cycles when the garbage is due (or `force`), then re-arms
+  // QuickJS's own trigger above the live heap.
+  void CollectCycles(bool force);
 
   std::map<int64_t, Timer> timers_;
   int64_t next_timer_id_ = 1;
