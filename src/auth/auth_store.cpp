@@ -1,8 +1,7 @@
 #include "auth/auth_store.h"
 
-#include <cstdlib>
-
 #include "crypto/crypto.h"
+#include "henv/henv_manager.h"
 
 namespace hbf::auth {
 namespace {
@@ -239,11 +238,7 @@ Status SetConfig(db::Database& db, const std::string& key, const std::string& va
 int64_t GetConfigInt(db::Database& db, const std::string& key, int64_t fallback) {
   auto value = GetConfig(db, key);
   if (!value.ok() || !value->has_value()) return fallback;
-  const std::string& text = **value;
-  char* end = nullptr;
-  long long v = std::strtoll(text.c_str(), &end, 10);
-  if (end == text.c_str() || *end != '\0') return fallback;
-  return v;
+  return ParseSettingInt(**value).value_or(fallback);
 }
 
 }  // namespace hbf::auth

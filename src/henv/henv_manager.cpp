@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -92,13 +92,17 @@ std::optional<std::string> Henv::Setting(db::Database& db, const std::string& ke
   return it->second;
 }
 
+std::optional<int64_t> ParseSettingInt(const std::string& text) {
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0') return std::nullopt;
+  return v;
+}
+
 int64_t Henv::SettingInt(db::Database& db, const std::string& key, int64_t fallback) {
   auto text = Setting(db, key);
   if (!text) return fallback;
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || end != text->data() + text->size()) return fallback;
-  return v;
+  return ParseSettingInt(*text).value_or(fallback);
 }
 
 void Henv::RefreshCodeVersion() {

@@ -105,6 +105,10 @@ class Henv {
   static std::atomic<int> live_count_;
 };
 
+// An integer setting's value as stored in _hbf_config (decimal, optional
+// sign); nullopt when the text is not one.
+std::optional<int64_t> ParseSettingInt(const std::string& text);
+
 struct HenvManagerOptions {
   std::string storage_dir = "./henvs";
   size_t max_open = 100;                              // LRU capacity (--db_max_open)
