@@ -25,6 +25,7 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, dirname, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findOrBuildQjs, lazyBuiltinIds, fillBuiltinRegistry, builtinRegistrySource } from "../common/harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
@@ -33,10 +34,7 @@ const corpusDir = join(here, "corpus");
 const args = new Set(process.argv.slice(2));
 const verbose = args.has("--verbose");
 const out = (s) => process.stdout.write(s + "\n");
-// hbf:native's loadBuiltin(id) loads a built-in synchronously, which neither
-// Node's ESM nor qjs can: the fakes read it from a registry that both runs
-// fill with every hbf:node_* shim and hbf:modules before any test (or lazy global) needs one.
-const nodeBuiltins = readdirSync(builtinDir).filter((f) => /^(node_\w+|modules)\.js$/.test(f)).sort().map((f) => `hbf:${f.slice(0, -3)}`);
+const nodeBuiltins = lazyBuiltinIds(builtinDir);  // the fakes' loadBuiltin registry (tools/common/harness.mjs)
 
 // --- ejs ------------------------------------------------------------------------------
 if (!existsSync(join(here, "node_modules", "ejs", "package.json"))) {
@@ -113,8 +111,7 @@ out(`fuzz: ${fuzz.length} random templates (${fuzzErrors} of them errors in ejs)
 register("./hooks.mjs", import.meta.url);
 const fake = await import("hbf:native");
 fake.__setRoot(corpusDir);
-const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
-for (const id of nodeBuiltins) builtins[id] = await import(id);
+await fillBuiltinRegistry(nodeBuiltins);
 const templates = await import("hbf:templates");
 const nodeResults = await core.runCorpus(templates, cases, expected, "node");
 const api = await import("./api-tests.mjs");
@@ -124,7 +121,7 @@ const nodeTotals = core.report(nodeResults, "node", verbose, out);
 // --- QuickJS --------------------------------------------------------------------------
 let qjsTotals = { passed: 0, failed: 0 };
 if (!args.has("--no-qjs")) {
-  const qjs = findOrBuildQjs();
+  const qjs = findOrBuildQjs(repo, out);
   if (qjs === null) {
     out("quickjs: skipped (no QuickJS sources in .deps/src or no C compiler; run `make deps`, or set QJS=/path/to/qjs)");
     if (args.has("--require-qjs")) qjsTotals.failed = 1;
@@ -139,29 +136,6 @@ out(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
 
 // --------------------------------------------------------------------------------------
-function findOrBuildQjs() {
-  if (process.env.QJS) return process.env.QJS;
-  const depsDir = join(repo, ".deps", "src");
-  const srcName = existsSync(depsDir) ? readdirSync(depsDir).find((d) => d.startsWith("quickjs-")) : undefined;
-  const src = process.env.HBF_QJS_SRC || (srcName ? join(depsDir, srcName) : null);
-  if (!src || !existsSync(join(src, "qjs.c"))) return null;
-  const version = readFileSync(join(src, "VERSION"), "utf8").trim();
-  const buildDir = join(tmpdir(), `hbf-jsrt-qjs-${version}`); // the same cache as tools/jsrt-test
-  const bin = join(buildDir, "qjs");
-  if (existsSync(bin)) return bin;
-  out(`quickjs: building qjs ${version} in ${buildDir} (once)...`);
-  rmSync(buildDir, { recursive: true, force: true });
-  mkdirSync(buildDir, { recursive: true });
-  for (const f of readdirSync(src)) {
-    if (statSync(join(src, f)).isFile()) copyFileSync(join(src, f), join(buildDir, f));
-  }
-  const r = spawnSync("make", ["-j2", "qjs"], { cwd: buildDir, encoding: "utf8" });
-  if (r.status !== 0 || !existsSync(bin)) {
-    out(`quickjs: build failed:\n${(r.stderr || r.error || "").toString().slice(-2000)}`);
-    return null;
-  }
-  return bin;
-}
 
 function runQjs(qjs) {
   const dir = join(tmpdir(), `hbf-ejs-compat-${process.pid}`);
@@ -198,8 +172,7 @@ for (const [id, b64] of Object.entries(input.documents)) native.__docs.set(id, f
 // QuickJS's own console would shadow hbf:bootstrap's (it installs globals only if absent).
 delete globalThis.console;
 await import("hbf:bootstrap");
-const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
-${nodeBuiltins.map((id) => `builtins["${id}"] = await import("${id}");`).join("\n")}
+${builtinRegistrySource(nodeBuiltins)}
 const core = await import("./core.mjs");
 const templates = await import("hbf:templates");
 const results = await core.runCorpus(templates, input.cases, input.expected, "quickjs");

@@ -12,11 +12,12 @@
 //    with a pure-JS fake "hbf:native". Skipped (with a note) when the sources or
 //    a C compiler are missing, unless --require-qjs.
 import { register } from "node:module";
-import { readdirSync, mkdirSync, copyFileSync, writeFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdirSync, mkdirSync, copyFileSync, writeFileSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { findOrBuildQjs, lazyBuiltinIds, fillBuiltinRegistry, builtinRegistrySource } from "../common/harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
@@ -27,15 +28,11 @@ const verbose = args.has("--verbose");
 const list = (dir, suffix) => readdirSync(dir).filter((f) => f.endsWith(suffix)).sort();
 const portableTests = list(join(here, "portable", "tests"), ".mjs");
 const nodeTests = list(join(here, "node"), ".test.mjs");
-// hbf:native's loadBuiltin(id) loads a built-in synchronously, which neither
-// Node's ESM nor qjs can: the fakes read it from a registry that both runs
-// fill with every hbf:node_* shim and hbf:modules before any test (or lazy global) needs one.
-const nodeBuiltins = list(builtinDir, ".js").filter((f) => f.startsWith("node_") || f === "modules.js").map((f) => `hbf:${f.slice(0, -3)}`);
+const nodeBuiltins = lazyBuiltinIds(builtinDir);  // the fakes' loadBuiltin registry (tools/common/harness.mjs)
 
 // --- Node ---------------------------------------------------------------------------
 register("./hooks.mjs", import.meta.url);
-const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
-for (const id of nodeBuiltins) builtins[id] = await import(id);
+await fillBuiltinRegistry(nodeBuiltins);
 const harness = await import("./portable/harness.mjs");
 for (const f of portableTests) {
   harness.setFile(`portable/${f}`);
@@ -50,7 +47,7 @@ const nodeResult = await harness.run({ label: "node", verbose });
 // --- QuickJS ------------------------------------------------------------------------
 let qjsResult = { passed: 0, failed: 0 };
 if (!args.has("--no-qjs")) {
-  const qjs = findOrBuildQjs();
+  const qjs = findOrBuildQjs(repo);
   if (qjs === null) {
     const msg = "quickjs: skipped (no QuickJS sources in .deps/src or no C compiler; run `make deps`, or set QJS=/path/to/qjs)";
     if (args.has("--require-qjs")) {
@@ -70,35 +67,11 @@ console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
 
 // ------------------------------------------------------------------------------------
-function findOrBuildQjs() {
-  if (process.env.QJS) return process.env.QJS;
-  const depsDir = join(repo, ".deps", "src");
-  const srcName = existsSync(depsDir) ? readdirSync(depsDir).find((d) => d.startsWith("quickjs-")) : undefined;
-  const src = process.env.HBF_QJS_SRC || (srcName ? join(depsDir, srcName) : null);
-  if (!src || !existsSync(join(src, "qjs.c"))) return null;
-  const version = readFileSync(join(src, "VERSION"), "utf8").trim();
-  const buildDir = join(tmpdir(), `hbf-jsrt-qjs-${version}`);
-  const bin = join(buildDir, "qjs");
-  if (existsSync(bin)) return bin;
-  console.log(`quickjs: building qjs ${version} in ${buildDir} (once)...`);
-  rmSync(buildDir, { recursive: true, force: true });
-  mkdirSync(buildDir, { recursive: true });
-  for (const f of readdirSync(src)) {
-    if (statSync(join(src, f)).isFile()) copyFileSync(join(src, f), join(buildDir, f));
-  }
-  const r = spawnSync("make", ["-j2", "qjs"], { cwd: buildDir, encoding: "utf8" });
-  if (r.status !== 0 || !existsSync(bin)) {
-    console.log(`quickjs: build failed:\n${(r.stderr || r.error || "").toString().slice(-2000)}`);
-    return null;
-  }
-  return bin;
-}
 
 function runQjs(qjs) {
   const dir = join(tmpdir(), `hbf-jsrt-run-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, "tests"), { recursive: true });
-  // Every built-in: hbf:modules and the hbf:node_* shims go into the registry.
   for (const f of readdirSync(builtinDir).filter((f) => f.endsWith(".js"))) {
     copyFileSync(join(builtinDir, f), join(dir, `hbf:${f.slice(0, -3)}`));
   }
@@ -112,8 +85,7 @@ function runQjs(qjs) {
     "// QuickJS's own console would shadow ours: hbf:bootstrap installs globals only if absent.",
     "delete globalThis.console;",
     'await import("hbf:bootstrap");',
-    'const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});',
-    ...nodeBuiltins.map((id) => `builtins["${id}"] = await import("${id}");`),
+    builtinRegistrySource(nodeBuiltins),
     'const recorded = JSON.parse(std.loadFile("xengine-expected.json"));',
     "globalThis.__hbfXengineExpected = recorded ?? [];",
     'const h = await import("./harness.mjs");',

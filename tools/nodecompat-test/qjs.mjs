@@ -1,40 +1,20 @@
-// The QuickJS run: builds qjs from .deps/src/quickjs-* (cached in the system
-// temp directory, shared with tools/jsrt-test), copies src/js/builtin/*.js as
+// The QuickJS run: gets qjs from tools/common/harness.mjs (built once from
+// .deps/src/quickjs-*, cached for every harness), copies src/js/builtin/*.js as
 // "hbf:<name>" module files, runs qjs/portable.mjs's computeAll() inside
 // QuickJS with a pure-JS fake native module and compares every result with
 // what the same code computed under Node.
-import { readdirSync, mkdirSync, copyFileSync, writeFileSync, existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { readdirSync, mkdirSync, copyFileSync, writeFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, dirname, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual, inspect } from "node:util";
+import { findOrBuildQjs, lazyBuiltinIds, builtinRegistrySource } from "../common/harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
 const builtinDir = join(repo, "src", "js", "builtin");
 
-function findOrBuildQjs() {
-  if (process.env.QJS) return process.env.QJS;
-  const depsDir = join(repo, ".deps", "src");
-  const srcName = existsSync(depsDir) ? readdirSync(depsDir).find((d) => d.startsWith("quickjs-")) : undefined;
-  const src = process.env.HBF_QJS_SRC || (srcName ? join(depsDir, srcName) : null);
-  if (!src || !existsSync(join(src, "qjs.c"))) return null;
-  const version = readFileSync(join(src, "VERSION"), "utf8").trim();
-  const buildDir = join(tmpdir(), `hbf-jsrt-qjs-${version}`);
-  const bin = join(buildDir, "qjs");
-  if (existsSync(bin)) return bin;
-  console.log(`quickjs: building qjs ${version} in ${buildDir} (once)...`);
-  rmSync(buildDir, { recursive: true, force: true });
-  mkdirSync(buildDir, { recursive: true });
-  for (const f of readdirSync(src)) if (statSync(join(src, f)).isFile()) copyFileSync(join(src, f), join(buildDir, f));
-  const r = spawnSync("make", ["-j2", "qjs"], { cwd: buildDir, encoding: "utf8" });
-  if (r.status !== 0 || !existsSync(bin)) {
-    console.log(`quickjs: build failed:\n${(r.stderr || r.error || "").toString().slice(-2000)}`);
-    return null;
-  }
-  return bin;
-}
 
 function packageDocs() {
   const docs = {};
@@ -54,7 +34,7 @@ function packageDocs() {
 }
 
 export async function runQuickJs({ verbose = false, require = false } = {}) {
-  const qjs = findOrBuildQjs();
+  const qjs = findOrBuildQjs(repo);
   if (qjs === null) {
     console.log("quickjs: skipped (no QuickJS sources in .deps/src or no C compiler; run `make deps`, or set QJS=/path/to/qjs)");
     return { passed: 0, failed: require ? 1 : 0 };
@@ -77,10 +57,7 @@ export async function runQuickJs({ verbose = false, require = false } = {}) {
     "// QuickJS's own console would shadow hbf's: hbf:bootstrap installs globals only if absent.",
     "delete globalThis.console;",
     'await import("hbf:bootstrap");',
-    "// hbf:native's loadBuiltin(id) reads this registry (qjs cannot import synchronously).",
-    'const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});',
-    ...readdirSync(builtinDir).filter((f) => /^(node_\w+|modules)\.js$/.test(f)).sort()
-      .map((f) => `builtins["hbf:${f.slice(0, -3)}"] = await import("hbf:${f.slice(0, -3)}");`),
+    builtinRegistrySource(lazyBuiltinIds(builtinDir)),  // the fake's loadBuiltin reads it
     'const { computeAll } = await import("./portable.mjs");',
     'const got = await computeAll(JSON.parse(std.loadFile("packages.json")));',
     'std.out.puts(JSON.stringify(got));',

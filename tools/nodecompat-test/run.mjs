@@ -21,6 +21,7 @@ import { register } from "node:module";
 import { readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { lazyBuiltinIds, fillBuiltinRegistry } from "../common/harness.mjs";
 
 if (!process.execArgv.includes("--experimental-vm-modules")) {
   const r = spawnSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", ...process.execArgv,
@@ -38,12 +39,8 @@ register("./hooks.mjs", import.meta.url);
 const lib = await import("./lib.mjs");
 // hbf:bootstrap first, as the host does.
 await import("hbf:bootstrap");
-// hbf:native's loadBuiltin(id) loads a shim synchronously, which Node's ESM
-// cannot: the fake reads it from this registry, filled before any test runs.
-const builtins = (globalThis[Symbol.for("hbf.test.builtins")] = {});
-for (const f of readdirSync(join(here, "..", "..", "src", "js", "builtin")).filter((f) => /^(node_\w+|modules)\.js$/.test(f)).sort()) {
-  builtins[`hbf:${f.slice(0, -3)}`] = await import(`hbf:${f.slice(0, -3)}`);
-}
+// The fake's loadBuiltin registry (tools/common/harness.mjs), before any test runs.
+await fillBuiltinRegistry(lazyBuiltinIds(join(here, "..", "..", "src", "js", "builtin")));
 
 const files = readdirSync(join(here, "tests")).filter((f) => f.endsWith(".test.mjs")).sort();
 for (const f of files) {
