@@ -1659,7 +1659,7 @@ const util = {
   isError, isFunction, isPrimitive, isBuffer, log, _extend,
 };
 // The bindings from hbf:bootstrap are read when used: this module may be
-// evaluated before hbf:bootstrap's body (hbf:bootstrap imports hbf:modules).
+// evaluated before hbf:bootstrap's body when a harness imports it first.
 Object.defineProperty(util, "TextEncoder", { get: () => BootstrapTextEncoder, enumerable: true, configurable: true });
 Object.defineProperty(util, "TextDecoder", { get: () => BootstrapTextDecoder, enumerable: true, configurable: true });
 
