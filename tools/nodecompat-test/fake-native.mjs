@@ -3,6 +3,7 @@
 // log sink and timers on a fake clock that the harness drives (`__fake.drive`).
 import { createHash, createHmac, randomBytes as nodeRandomBytes } from "node:crypto";
 import vm from "node:vm";
+import { createFakeClock } from "./fake-clock.mjs";
 
 const u8 = (buf) => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
 const bytes = (v, what) => {
@@ -15,10 +16,8 @@ const bytes = (v, what) => {
 const docs = new Map(); // id -> { bytes, modified_at, content_type }
 let configRows = {};
 const logs = [];
-let virtualNow = Date.now(); // the fake clock: it moves only when a timer fires
-const timers = new Map(); // id -> { due, interval, fn, seq }
-let nextTimerId = 1;
-let seq = 0;
+const clock = createFakeClock(Date.now(), logs); // the fake clock: it moves only when a timer fires
+const timers = clock.timers;
 const stats = { compileFunction: 0 };
 
 export const __fake = {
@@ -42,7 +41,7 @@ export const __fake = {
   setConfig(c) {
     configRows = { ...c };
   },
-  now: () => virtualNow,
+  now: clock.now,
   /** Runs microtasks and due timers (earliest first) until `promise` settles or nothing is left, like the host's Drive loop. */
   async drive(promise, { maxTimers = 100000 } = {}) {
     let settled = false;
@@ -64,27 +63,8 @@ export const __fake = {
     return failed ? { settled: true, error } : { settled: true, value };
   },
   /** Fires the earliest timer (advancing the fake clock); false when none is pending. */
-  fireNext() {
-    let next = null;
-    for (const [id, t] of timers) {
-      if (next === null || t.due < next[1].due || (t.due === next[1].due && t.seq < next[1].seq)) next = [id, t];
-    }
-    if (next === null) return false;
-    const [id, t] = next;
-    if (t.due > virtualNow) virtualNow = t.due;
-    if (t.interval >= 0) {
-      t.due = virtualNow + t.interval;
-      t.seq = seq++;
-    } else {
-      timers.delete(id);
-    }
-    try {
-      t.fn();
-    } catch (err) {
-      logs.push(["error", "uncaught exception in a timer: " + (err && err.message)]);
-    }
-    return true;
-  },
+  fireNext: clock.fireNext,
+
   cancelTimers() {
     timers.clear();
   },
@@ -118,7 +98,7 @@ export function base64Decode(s, urlsafe) {
   return u8(Buffer.from(s, urlsafe ? "base64url" : "base64"));
 }
 
-export const now = () => virtualNow;
+export const now = clock.now;
 
 export function readDocument(id) {
   if (typeof id !== "string") throw new TypeError("readDocument expects a document id");
@@ -146,19 +126,7 @@ export function compileFunction(source, filename, params) {
   return vm.compileFunction(source, params ?? [], { filename });
 }
 
-export function setTimer(delay, fn, repeat) {
-  if (typeof fn !== "function") throw new TypeError("setTimer(delayMs, fn, repeat)");
-  delay = Number(delay);
-  if (!Number.isFinite(delay) || delay < 0) delay = 0;
-  const ms = Math.trunc(Math.min(delay, 2147483647));
-  const id = nextTimerId++;
-  timers.set(id, { due: virtualNow + ms, interval: repeat ? Math.max(ms, 1) : -1, fn, seq: seq++ });
-  return id;
-}
-
-export function clearTimer(id) {
-  timers.delete(Number(id));
-}
+export const { setTimer, clearTimer } = clock;
 
 // The real loadBuiltin(id) evaluates a built-in synchronously on first use
 // (the lazy Buffer/process/timer globals, require() of core modules). Neither

@@ -3,6 +3,7 @@
 // config, host info, compileFunction (new Function) and fake timers with the
 // same __fake API as ../fake-native.mjs.
 import * as pure from "./jsrt-pure.mjs";
+import { createFakeClock } from "./fake-clock.mjs";  // copied beside it by ../qjs.mjs
 
 export const { utf8Encode, utf8Decode, sha256, hmacSha256, randomBytes, base64Encode, base64Decode, dbQuery, dbGet, dbExecute,
   dbExec, dbInTransaction, loadBuiltin } = pure;
@@ -10,10 +11,8 @@ export const { utf8Encode, utf8Decode, sha256, hmacSha256, randomBytes, base64En
 const docs = new Map();
 const logs = [];
 let configRows = {};
-let virtualNow = 1700000000000;
-const timers = new Map();
-let nextTimerId = 1;
-let seq = 0;
+const clock = createFakeClock(1700000000000, logs); // the fake clock: it moves only when a timer fires
+const timers = clock.timers;
 
 const encode = (s) => pure.utf8Encode(s.isWellFormed() ? s : s.toWellFormed());
 
@@ -39,35 +38,16 @@ export const __fake = {
   setConfig(c) {
     configRows = { ...c };
   },
-  now: () => virtualNow,
-  fireNext() {
-    let next = null;
-    for (const [id, t] of timers) {
-      if (next === null || t.due < next[1].due || (t.due === next[1].due && t.seq < next[1].seq)) next = [id, t];
-    }
-    if (next === null) return false;
-    const [id, t] = next;
-    if (t.due > virtualNow) virtualNow = t.due;
-    if (t.interval >= 0) {
-      t.due = virtualNow + t.interval;
-      t.seq = seq++;
-    } else {
-      timers.delete(id);
-    }
-    try {
-      t.fn();
-    } catch (err) {
-      logs.push(["error", "uncaught exception in a timer: " + (err && err.message)]);
-    }
-    return true;
-  },
+  now: clock.now,
+  fireNext: clock.fireNext,
+
 };
 
 export function log(level, message) {
   logs.push([level, message]);
 }
 
-export const now = () => virtualNow;
+export const now = clock.now;
 
 export function readDocument(id) {
   const d = docs.get(id);
@@ -91,18 +71,7 @@ export function compileFunction(source, filename, params) {
   return new Function(...(params ?? []), source);
 }
 
-export function setTimer(delay, fn, repeat) {
-  delay = Number(delay);
-  if (!Number.isFinite(delay) || delay < 0) delay = 0;
-  const ms = Math.trunc(Math.min(delay, 2147483647));
-  const id = nextTimerId++;
-  timers.set(id, { due: virtualNow + ms, interval: repeat ? Math.max(ms, 1) : -1, fn, seq: seq++ });
-  return id;
-}
-
-export function clearTimer(id) {
-  timers.delete(Number(id));
-}
+export const { setTimer, clearTimer } = clock;
 
 export const config = () => ({ ...configRows });
 export const hostInfo = () => ({ version: "0.0.0-test", platform: "linux", arch: "x64" });
