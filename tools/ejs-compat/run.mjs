@@ -15,8 +15,8 @@
 //    byte; corpus/legacy/*.ejs (the ejs v2 `<% include x %>` directive, which
 //    ejs v3 lacks) carry their own expected output. Then api-tests.mjs
 //    (API behaviour, caching, include depth, res.render through dispatch).
-// 3. QuickJS: builds qjs from .deps/src/quickjs-* once (cached in the temp
-//    directory, shared with tools/jsrt-test) and runs the same cases and API
+// 3. QuickJS: qjs from tools/common/harness.mjs (built once from .deps, cached
+//    for every harness) runs the same cases and API
 //    tests inside it, against the outputs ejs produced.
 // Last line: "N passed, N failed"; the exit status is non-zero on failure.
 import { register, createRequire } from "node:module";
@@ -145,6 +145,9 @@ function runQjs(qjs) {
     if (f.endsWith(".js")) copyFileSync(join(builtinDir, f), join(dir, "hbf:" + f.slice(0, -3)));
   }
   copyFileSync(join(here, "fake-native-pure.mjs"), join(dir, "hbf:native"));
+  const jsrtPortable = join(repo, "tools", "jsrt-test", "portable");
+  copyFileSync(join(jsrtPortable, "fake-native-pure.mjs"), join(dir, "jsrt-pure.mjs"));
+  copyFileSync(join(jsrtPortable, "fake-state.mjs"), join(dir, "fake-state.mjs"));
   for (const f of ["core.mjs", "api-tests.mjs"]) copyFileSync(join(here, f), join(dir, f));
   const documents = {};
   for (const abs of allFiles) if (!abs.endsWith(".json")) documents[toId(abs)] = readFileSync(abs).toString("base64");
