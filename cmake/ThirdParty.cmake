@@ -1,21 +1,29 @@
 # Third-party libraries. Each is wrapped by exactly one adapter layer in src/:
 #   SQLite    -> src/db        (Debian's libsqlite3.a)
 #   libsodium -> src/crypto    (Debian's libsodium.a)
-#   CivetWeb  -> src/http      (built here from Debian's source package)
+#   llhttp    -> src/http      (built here from bookworm's node-llhttp C sources)
 #   QuickJS   -> src/js        (built here from Debian's source package)
 #   zlib      -> src/codec     (Debian's libz.a)
 
 set(HBF_QUICKJS_DIR  "${HBF_DEPS_DIR}/quickjs-2025.04.26")
-set(HBF_CIVETWEB_DIR "${HBF_DEPS_DIR}/civetweb-1.16")
-foreach(dir IN ITEMS "${HBF_QUICKJS_DIR}" "${HBF_CIVETWEB_DIR}")
+foreach(dir IN ITEMS "${HBF_QUICKJS_DIR}")
   if(NOT EXISTS "${dir}/.hbf-ready")
     message(FATAL_ERROR "${dir} is missing: run scripts/setup.sh (make deps) first")
   endif()
 endforeach()
 
-# --- CivetWeb: HTTP/1.1 + WebSockets; no TLS, CGI, Lua, SSI or file serving.
-# Compiled by src/http/civetweb_unity.c (the adapter), not here.
 find_package(Threads REQUIRED)
+
+# --- llhttp (Node.js's HTTP/1.1 parser): generated C, shipped as sources by
+# Debian's node-llhttp package. Strict mode only: no lenient flag is set.
+set(HBF_LLHTTP_DIR "/usr/share/llhttp" CACHE PATH "llhttp C sources (node-llhttp)")
+set(HBF_LLHTTP_INCLUDE "/usr/share/include/llhttp" CACHE PATH "llhttp header (node-llhttp)")
+if(NOT EXISTS "${HBF_LLHTTP_DIR}/llhttp.c" OR NOT EXISTS "${HBF_LLHTTP_INCLUDE}/llhttp.h")
+  message(FATAL_ERROR "llhttp sources are missing: run scripts/setup.sh (installs node-llhttp)")
+endif()
+add_library(llhttp STATIC "${HBF_LLHTTP_DIR}/llhttp.c" "${HBF_LLHTTP_DIR}/api.c" "${HBF_LLHTTP_DIR}/http.c")
+target_include_directories(llhttp SYSTEM PUBLIC "${HBF_LLHTTP_INCLUDE}")
+target_compile_options(llhttp PRIVATE -w -O2)
 
 # --- QuickJS: the engine only. quickjs-libc (std/os: files, processes) is
 # deliberately not built: scripts must never reach the host.

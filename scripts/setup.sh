@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what HBF needs to build and test on Debian 12, and fetches the two
-# dependencies Debian 12 does not ship as libraries (QuickJS, CivetWeb) from
-# Debian's source packages into .deps/ (git-ignored).
+# Installs what HBF needs to build and test on Debian 12, and fetches the one
+# dependency Debian 12 does not ship at all (QuickJS) from Debian's trixie
+# source package into .deps/ (git-ignored). llhttp's C sources come from
+# bookworm's node-llhttp package (/usr/share/llhttp).
 #
 # Idempotent: once everything is present it does no network work at all.
 # The mirror is read from this machine's own apt configuration; no registry
@@ -13,7 +14,7 @@ deps="$root/.deps"
 
 # ---------------------------------------------------------------- packages
 packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
-          libsqlite3-dev libsodium-dev zlib1g-dev libgtest-dev ca-certificates)
+          libsqlite3-dev libsodium-dev zlib1g-dev libgtest-dev ca-certificates node-llhttp)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -31,7 +32,6 @@ fi
 # name|version dir|orig tarball|sha256 of the orig tarball (verified below)
 sources=(
   "quickjs|quickjs-2025.04.26|quickjs_2025.04.26.orig.tar.xz|ec81da5b3249ed648dbc7df4a1654988910e66a118d9b71cb63534216efcfbbe"
-  "civetweb|civetweb-1.16|civetweb_1.16+dfsg.orig.tar.xz|41dbfd68cd3b914ce440a5813f21058813b61a972600cc04fb8233a0d2d04fe4"
 )
 
 need_fetch=0
@@ -68,7 +68,7 @@ apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/etc/sources.list" -o "Dir::Etc::sour
           -o "Dir::Etc::preferencesparts=$apt_dir/etc/preferences.d"
           -o "APT::Sandbox::User=root" -qq)
 
-echo "setup: fetching QuickJS and CivetWeb source packages"
+echo "setup: fetching the QuickJS source package"
 apt-get "${apt_opts[@]}" update
 for s in "${sources[@]}"; do
   IFS='|' read -r name dir tarball sha <<<"$s"

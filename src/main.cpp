@@ -2,6 +2,7 @@
 // layers together, wait for a signal, drain, exit.
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +66,19 @@ void TuneAllocator() {
 // memory) for its own connection and one per JavaScript worker, so thousands
 // of henvs need far more than the usual soft limit of 1,024. Raise the soft
 // limit to the hard one, as servers commonly do, and say when it stays low.
+// The CPUs this process may run on (taskset, cgroups' cpusets), which is
+// what one loop per core should follow, not the machine's total.
+int CoresAvailable() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
 void RaiseOpenFileLimit(const Config& config) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
@@ -71,7 +86,7 @@ void RaiseOpenFileLimit(const Config& config) {
     limit.rlim_cur = limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
   }
-  const rlim_t wanted = static_cast<rlim_t>(config.db_max_open) * 8 + static_cast<rlim_t>(config.num_threads) + 64;
+  const rlim_t wanted = static_cast<rlim_t>(config.db_max_open) * 8 + 1024;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
     Log(LogLevel::kWarn, "open file limit is " + std::to_string(limit.rlim_cur) + "; --db_max_open " +
                              std::to_string(config.db_max_open) + " with JavaScript workers may need " +
@@ -83,6 +98,11 @@ int Serve(const Config& config) {
   TuneAllocator();
   ConfigureLogging(config.log_level, config.log_format);
   RaiseOpenFileLimit(config);
+  const int cores = CoresAvailable();
+  const int handler_threads = config.resolved_handler_threads(cores);
+  // One henv never holds more than half the handler threads, so the others
+  // are always served while it is busy.
+  const int per_henv = std::clamp(config.resolved_js_workers_per_henv(cores), 1, std::max(1, handler_threads / 2));
   if (!crypto::InitializeCrypto()) {
     Log(LogLevel::kError, "libsodium failed to initialise");
     return 1;
@@ -109,7 +129,7 @@ int Serve(const Config& config) {
   auth::LoginThrottle throttle;
   js::EngineOptions js_options;
   js_options.memory_budget_bytes = int64_t{config.js_memory_mb} * 1024 * 1024;
-  js_options.max_workers_per_henv = config.js_workers_per_henv;
+  js_options.max_workers_per_henv = per_henv;
   js::JsEngine scripts(js_options);
 
   HttpServer* server_ptr = nullptr;
@@ -121,8 +141,19 @@ int Serve(const Config& config) {
   ServerOptions options;
   options.bind = config.bind;
   options.port = config.port;
-  options.num_threads = config.num_threads;
+  options.io_threads = config.resolved_http_threads(cores);
+  options.handler_threads = handler_threads;
+  options.per_key_concurrency = per_henv;
+  options.queue_timeout = std::chrono::milliseconds(config.qjs_timeout_ms);
   options.max_body_bytes = config.max_body_bytes();
+  options.max_header_bytes = static_cast<size_t>(config.max_header_kb) * 1024;
+  options.max_headers = static_cast<size_t>(config.max_headers);
+  options.header_timeout_ms = config.header_timeout_ms;
+  options.keep_alive_timeout_ms = config.keep_alive_timeout_ms;
+  options.send_timeout_ms = config.send_timeout_ms;
+  options.min_body_rate = config.min_body_rate;
+  options.max_connections = config.max_connections;
+  options.max_connections_per_ip = config.max_connections_per_ip;
   HttpServer server(options, app);
   server_ptr = &server;
   if (auto started = server.Start(); !started.ok()) {
@@ -134,7 +165,9 @@ int Serve(const Config& config) {
   std::string shown_host = ipv6 ? "[" + config.bind + "]" : config.bind;
   Log(LogLevel::kInfo, "hbf " + std::string(kVersion) + " listening on http://" + shown_host + ":" +
                            std::to_string(server.port()) + " (base domain " + config.base_domain +
-                           ", storage " + config.storage_dir + ")");
+                           ", storage " + config.storage_dir + "; " + std::to_string(options.io_threads) +
+                           " I/O loops, " + std::to_string(handler_threads) + " handler threads, " +
+                           std::to_string(per_henv) + " per henv)");
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
@@ -146,8 +179,8 @@ int Serve(const Config& config) {
     Log(LogLevel::kWarn, "drain timeout reached with " + std::to_string(server.in_flight()) +
                              " request(s) still in flight; closing them");
   }
-  // Stop() joins the workers. A handler stuck past the drain timeout would
-  // block it forever, so a watchdog bounds the wait.
+  // Stop() joins the handler threads. A handler stuck past the drain timeout
+  // would block it forever, so a watchdog bounds the wait.
   std::thread watchdog([&config] {
     std::this_thread::sleep_for(std::chrono::milliseconds(config.drain_timeout_ms) + std::chrono::seconds(5));
     Log(LogLevel::kError, "shutdown did not finish; exiting without waiting for stuck workers");

@@ -35,10 +35,9 @@ App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle
       clocks_(std::move(clocks)),
       started_(clocks_.steady()) {}
 
-HttpResponse App::Handle(HttpRequest& request) {
+std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
   auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
   if (!ctx.ok()) return HttpResponse::FromError(ctx.error());
-
   // /health answers on every host: load balancers probe by IP.
   if (ctx->subpath == "/health") return Health(request);
   if (request.arrived_while_draining) {
@@ -46,6 +45,33 @@ HttpResponse App::Handle(HttpRequest& request) {
     r.set_header("Retry-After", "1");
     return r;
   }
+  if (ctx->route.kind == SiteKind::kUnknown) return UnknownHost();
+  return std::nullopt;
+}
+
+std::string App::QueueKey(const HttpRequest& request) {
+  const std::string* host = request.header("host");
+  if (config_.trust_proxy) {
+    if (const std::string* fwd = request.header("x-forwarded-host"); fwd != nullptr && !fwd->empty()) host = fwd;
+  }
+  if (host == nullptr) return {};
+  HostRoute route = RouteHost(*host, config_.base_domain);
+  return route.kind == SiteKind::kHenv ? route.henv_hash : std::string();
+}
+
+HttpResponse App::UnknownHost() const {
+  return HttpResponse::ErrorBody(404, "unknown_host",
+                                 "no site is served at this host; use " + config_.base_domain + " or {hash}." +
+                                     config_.base_domain);
+}
+
+HttpResponse App::Handle(HttpRequest& request) {
+  auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
+  if (!ctx.ok()) return HttpResponse::FromError(ctx.error());
+
+  // Normally answered on the I/O loop already (HandleOnLoop); kept here so
+  // Handle() alone is the whole application.
+  if (std::optional<HttpResponse> quick = HandleOnLoop(request)) return std::move(*quick);
 
   switch (ctx->route.kind) {
     case SiteKind::kApex: return ServeApex(request, *ctx);
@@ -56,9 +82,7 @@ HttpResponse App::Handle(HttpRequest& request) {
     }
     case SiteKind::kUnknown: break;
   }
-  return HttpResponse::ErrorBody(404, "unknown_host",
-                                 "no site is served at this host; use " + config_.base_domain + " or {hash}." +
-                                     config_.base_domain);
+  return UnknownHost();
 }
 
 HttpResponse App::Health(const HttpRequest& request) const {
@@ -98,6 +122,13 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
   Henv& henv = **henv_result;
   const std::string& path = ctx.subpath;
   const std::string& method = request.method;
+  if (!request.body.empty()) {
+    const int64_t limit = UploadLimitBytes(ctx, henv);
+    if (limit >= 0 && static_cast<int64_t>(request.body.size()) > limit) {
+      return HttpResponse::ErrorBody(413, "payload_too_large",
+                                     "request body exceeds this app's limit of " + std::to_string(limit) + " bytes");
+    }
+  }
 
   if (path == "/login") return method == "POST" ? Login(request, ctx, henv) : MethodNotAllowed("POST");
   if (path == "/logout") return method == "POST" ? Logout(request, ctx, henv) : MethodNotAllowed("POST");

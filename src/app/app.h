@@ -10,14 +10,15 @@
 //              /_api/graph/{edges,neighbours,tags}; anything else goes to
 //              the henv's _system/router.js, and when no route matches, to
 //              documents by path (the default handler).
-// Later layers (documents, JavaScript) plug in here; none of them sees
-// CivetWeb. Handlers live in app.cpp (dispatch, health), provisioning.cpp,
+// Later layers (documents, JavaScript) plug in here; none of them sees the
+// HTTP engine. Handlers live in app.cpp (dispatch, health), provisioning.cpp,
 // henv_auth_api.cpp, documents_api.cpp, script_routing.cpp and
 // document_serving.cpp.
 //
-// Thread safety: Handle() is called concurrently from the server's worker
-// threads. App's own fields are constant after construction; the henv
-// manager and login throttle it uses are thread-safe.
+// Thread safety: Handle() is called concurrently from the server's handler
+// threads, HandleOnLoop() and QueueKey() from its I/O loops (they touch no
+// lock that a handler may hold for long). App's own fields are constant
+// after construction; the henv manager and login throttle are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -57,11 +58,15 @@ class App : public RequestHandler {
       RuntimeProbe probe, AppClocks clocks = {});
 
   HttpResponse Handle(HttpRequest& request) override;
-  // Document uploads are bounded by the henv's max_upload_size_mb.
-  int64_t MaxBodyBytes(const HttpRequest& head) override;
+  // /health, and the answers that need no henv (unknown hosts, bad paths,
+  // refusals while draining), without leaving the I/O loop.
+  std::optional<HttpResponse> HandleOnLoop(const HttpRequest& request) override;
+  // The henv's hash: each henv gets its own share of the handler threads.
+  std::string QueueKey(const HttpRequest& request) override;
 
  private:
   HttpResponse Health(const HttpRequest& request) const;
+  HttpResponse UnknownHost() const;
   HttpResponse ServeApex(const HttpRequest& request, const RequestContext& ctx);
   HttpResponse ServeHenv(const HttpRequest& request, const RequestContext& ctx);
 
@@ -97,6 +102,9 @@ class App : public RequestHandler {
 
   // document_serving.cpp: the default handler (GET/HEAD of a document).
   HttpResponse ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  // document_serving.cpp: uploads are bounded by the henv's
+  // max_upload_size_mb (-1: only the server's limit applies).
+  int64_t UploadLimitBytes(const RequestContext& ctx, Henv& henv) const;
 
   // The caller, or the 401 to answer with. Anonymous callers get 401.
   Result<auth::AuthContext> RequireUser(const HttpRequest& request, Henv& henv) const;

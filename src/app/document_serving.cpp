@@ -208,14 +208,9 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
   return r;
 }
 
-int64_t App::MaxBodyBytes(const HttpRequest& head) {
-  auto ctx = BuildRequestContext(head, config_.base_domain, config_.trust_proxy);
-  if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv) return -1;
-  if (ctx->subpath.rfind("/_api/documents", 0) != 0 && ctx->subpath != "/_api/modules") return -1;
-  auto henv = henvs_.Open(ctx->route.henv_hash);
-  if (!henv.ok()) return -1;
-  Henv& h = **henv;
-  int64_t mb = h.WithDb([&h](db::Database& db) { return h.SettingInt(db, "max_upload_size_mb", 10); });
+int64_t App::UploadLimitBytes(const RequestContext& ctx, Henv& henv) const {
+  if (ctx.subpath.rfind("/_api/documents", 0) != 0 && ctx.subpath != "/_api/modules") return -1;
+  int64_t mb = henv.WithDb([&henv](db::Database& db) { return henv.SettingInt(db, "max_upload_size_mb", 10); });
   if (mb <= 0) return -1;
   return mb * 1024 * 1024;
 }

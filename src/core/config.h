@@ -9,6 +9,7 @@
 // thread starts and is read-only afterwards.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -31,15 +32,31 @@ struct Config {
   int db_max_open = 100;                // open henv databases kept in the LRU
   int qjs_mem_mb = 64;                  // per-runtime JS heap limit
   int qjs_timeout_ms = 5000;            // per-request JS time limit
-  int num_threads = 64;                 // HTTP worker threads (one per live connection)
+  int num_threads = 0;                  // handler threads (0: 4 per core, at least 8)
+  int http_threads = 0;                 // I/O event loops (0: one per core available)
   int max_body_mb = 10;                 // request bodies above this get 413
   bool trust_proxy = false;             // honour X-Forwarded-Host/-For/-Proto
   int drain_timeout_ms = 10000;         // SIGTERM: how long in-flight requests may take
   std::string new_token;                // when set, POST /new requires it as a Bearer token
   int js_memory_mb = 1024;              // all JS runtimes together; idle ones are evicted beyond it
-  int js_workers_per_henv = 4;          // concurrent JS requests per henv (others wait)
+  int js_workers_per_henv = 0;          // requests one henv runs at once (0: one per core, at least 4)
+  int max_connections = 100000;         // open connections in total (0: unlimited)
+  int max_connections_per_ip = 4096;    // open connections per client address (0: unlimited)
+  int max_header_kb = 32;               // request line + headers
+  int max_headers = 100;                // header fields per request
+  int header_timeout_ms = 10000;        // first byte of a request -> end of its headers
+  int keep_alive_timeout_ms = 15000;    // idle keep-alive connections are closed after this
+  int send_timeout_ms = 30000;          // a client that reads no response bytes this long is dropped
+  int min_body_rate = 1024;             // bytes/s a request body must average after header_timeout_ms
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
+  // The automatic values (0) resolved against `cores`, the CPUs this
+  // process may run on.
+  int resolved_http_threads(int cores) const { return http_threads > 0 ? http_threads : cores; }
+  int resolved_handler_threads(int cores) const { return num_threads > 0 ? num_threads : std::max(8, 4 * cores); }
+  int resolved_js_workers_per_henv(int cores) const {
+    return js_workers_per_henv > 0 ? js_workers_per_henv : std::max(4, cores);
+  }
 };
 
 // What the command line asks for.

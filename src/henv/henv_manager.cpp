@@ -222,6 +222,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   lru_.push_front(hash);
   open_.emplace(hash, Entry{henv, lru_.begin(), now_()});
   EvictOverCapacityLocked(evicted);
+  open_count_.store(open_.size(), std::memory_order_relaxed);
   return henv;
 }
 
@@ -245,6 +246,7 @@ size_t HenvManager::CloseIdle() {
     open_.erase(it);
     lru_.pop_back();
   }
+  open_count_.store(open_.size(), std::memory_order_relaxed);
   return closing.size();
 }
 
@@ -253,12 +255,10 @@ void HenvManager::CloseAll() {
   std::lock_guard lock(mu_);
   closing.swap(open_);
   lru_.clear();
+  open_count_.store(0, std::memory_order_relaxed);
 }
 
-size_t HenvManager::open_count() const {
-  std::lock_guard lock(mu_);
-  return open_.size();
-}
+size_t HenvManager::open_count() const { return open_count_.load(std::memory_order_relaxed); }
 
 void HenvManager::JanitorLoop() {
   const auto period = std::max(std::chrono::milliseconds(1000), options_.idle_timeout / 4);

@@ -143,6 +143,8 @@ class HenvManager {
   size_t CloseIdle();
   void CloseAll();
 
+  // Lock-free (a mirror of the map's size): /health reads it on an I/O loop,
+  // which must never wait behind an Open() that is migrating a file.
   size_t open_count() const;
   const HenvManagerOptions& options() const { return options_; }
 
@@ -161,6 +163,7 @@ class HenvManager {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> open_;  // guarded by mu_
   std::list<std::string> lru_;                   // guarded by mu_; front = most recent
+  std::atomic<size_t> open_count_{0};            // written under mu_, read without it
 
   std::mutex janitor_mu_;
   std::condition_variable janitor_cv_;

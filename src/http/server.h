@@ -1,60 +1,81 @@
-// The HTTP server: HBF's only user of CivetWeb.
+// The HTTP/1.1 server: event loops for the wire, handler threads for work.
 //
-// It turns each HTTP request into an HttpRequest, enforces the body limit,
-// calls the RequestHandler, writes the HttpResponse and logs one access line.
-// Protocol errors CivetWeb detects itself (bad request line, oversized
-// headers) are answered with the same JSON error shape.
+//   I/O loops (`io_threads`, one per core by default): each owns a listening
+//   socket (SO_REUSEPORT: the kernel spreads connections across loops), its
+//   connections, their parsers (llhttp) and timers. A loop never blocks: an
+//   idle connection costs a few hundred bytes and no thread.
+//   Handler threads (`handler_threads`, see dispatcher.h): run
+//   RequestHandler::Handle for complete requests, fairly per henv, and post
+//   the response back to the connection's loop.
+//
+// Per request: the loop parses the head (limits, RFC 9112 checks: see
+// request_parser.h), reads the body (413 before buffering past the limit;
+// `Expect: 100-continue` answered), asks HandleOnLoop() whether it can
+// answer at once (health), else queues the request under QueueKey(). The
+// response goes out in order, one request at a time per connection; several
+// responses produced in one loop turn (pipelining) go out in one write.
 //
 // Lifecycle: Start() -> [BeginDrain() -> WaitIdle()] -> Stop(). While
-// draining, every response closes its connection, and WaitIdle() waits for
-// requests in flight - from the moment their headers were read, body upload
-// included - to complete. What new requests are told while draining is the
-// handler's decision (see draining()).
+// draining every response closes its connection and idle connections are
+// closed; new requests are still read and answered (the handler decides
+// what they are told: see HttpRequest::arrived_while_draining). WaitIdle()
+// waits for requests in flight, from the moment their headers were read.
 //
-// Thread safety: Start/BeginDrain/WaitIdle/Stop are called from one control
-// thread (main). The handler is called concurrently from up to
-// `num_threads` worker threads and must be thread-safe. in_flight() and
-// draining() may be read from any thread.
+// Thread safety: Start/BeginDrain/WaitIdle/Stop from one control thread.
+// Handle() is called concurrently from the handler threads; HandleOnLoop()
+// and QueueKey() concurrently from the loops. in_flight(), draining() and
+// open_connections() may be read from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "http/http_types.h"
-
-struct mg_context;
-struct mg_connection;
 
 namespace hbf {
 
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
-  // Called on a worker thread. Exceptions are caught, logged, and answered
-  // with a 500 "internal_error"; they never reach CivetWeb.
+  // On a handler thread. Exceptions are caught, logged, and answered with a
+  // 500 "internal_error"; they never reach a loop.
   virtual HttpResponse Handle(HttpRequest& request) = 0;
-
-  // Called with the request line and headers only (body empty), before any
-  // body byte is read: the largest body this request may have, or -1 for the
-  // server's limit. A smaller limit is enforced the same way (413 without
-  // reading the body). Must be thread-safe and not throw.
-  virtual int64_t MaxBodyBytes(const HttpRequest& /*head*/) { return -1; }
+  // On a loop thread: the answer when it can be given without blocking (no
+  // lock another thread may hold long, no I/O), else nullopt to queue the
+  // request. Must not throw.
+  virtual std::optional<HttpResponse> HandleOnLoop(const HttpRequest& /*request*/) { return std::nullopt; }
+  // On a loop thread: requests with the same key share one concurrency cap
+  // (a henv's hash). Pure; must not throw.
+  virtual std::string QueueKey(const HttpRequest& /*request*/) { return {}; }
 };
 
 struct ServerOptions {
-  std::string bind = "127.0.0.1";   // numeric address
-  uint16_t port = 5309;             // 0: the kernel picks one (see port())
-  int num_threads = 64;             // one worker per live connection
+  std::string bind = "127.0.0.1";  // numeric address
+  uint16_t port = 5309;            // 0: the kernel picks one (see port())
+  int io_threads = 1;
+  int handler_threads = 8;
+  int per_key_concurrency = 4;                    // requests of one henv handled at once
+  std::chrono::milliseconds queue_timeout{5000};  // longest wait for a handler: then 503
   int64_t max_body_bytes = 10 << 20;
-  int request_timeout_ms = 30000;   // a client this slow with one request is dropped
-  int keep_alive_timeout_ms = 15000;
+  size_t max_header_bytes = 32 * 1024;
+  size_t max_headers = 100;
+  int header_timeout_ms = 10000;      // first byte of a request -> end of its headers
+  int keep_alive_timeout_ms = 15000;  // idle between requests
+  int send_timeout_ms = 30000;        // a client that reads nothing this long is dropped
+  int64_t min_body_rate = 1024;       // bytes/s a body must average once header_timeout has passed
+  int max_connections = 100000;       // 0: unlimited
+  int max_connections_per_ip = 4096;  // 0: unlimited
 };
+
+class Dispatcher;
+class IoLoop;
+class ConnectionLimiter;
 
 class HttpServer {
  public:
@@ -64,8 +85,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts the workers. Fails with a message that names the
-  // address (e.g. "127.0.0.1:5309: address already in use").
+  // Binds and starts the loops and handler threads. Fails with a message
+  // that names the address (e.g. "127.0.0.1:5309: address already in use").
   Status Start();
 
   // The port actually bound. REQUIRES: Start() succeeded.
@@ -74,26 +95,23 @@ class HttpServer {
   void BeginDrain();
   // Waits until no request is in flight. Returns false on timeout.
   bool WaitIdle(std::chrono::milliseconds timeout);
-  // Closes listeners and connections and joins the workers. Idempotent.
+  // Stops the handler threads (running handlers finish; queued requests are
+  // answered 503), then the loops (connections closed). Idempotent.
   void Stop();
 
-  int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  int in_flight() const;
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  int open_connections() const;
 
  private:
-  friend struct CivetCallbacks;
-  int ServeConnection(mg_connection* conn);
-  void ServeProtocolError(mg_connection* conn, int status, const char* message);
-
-  const ServerOptions options_;   // constant after construction
-  RequestHandler& handler_;       // constant after construction
-  mg_context* ctx_ = nullptr;     // owned; written only by Start/Stop (control thread)
-  uint16_t bound_port_ = 0;       // written only by Start
-
-  std::atomic<int> in_flight_{0};
+  const ServerOptions options_;
+  RequestHandler& handler_;
+  uint16_t bound_port_ = 0;  // written only by Start
   std::atomic<bool> draining_{false};
-  std::mutex idle_mu_;             // pairs with idle_cv_ for WaitIdle
-  std::condition_variable idle_cv_;
+  std::unique_ptr<ConnectionLimiter> limiter_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::vector<std::unique_ptr<IoLoop>> loops_;
+  bool running_ = false;  // control thread only
 };
 
 }  // namespace hbf

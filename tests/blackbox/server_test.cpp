@@ -129,10 +129,15 @@ TEST_F(ServerTest, HealthReportsStatusAndFigures) {
 
 TEST_F(ServerTest, HealthAnswersOnAnyHost) {
   StartServer();
-  for (const char* host : {"localhost", "127.0.0.1", "5h9h66rt.localhost:5309", "anything.example", ""}) {
+  for (const char* host : {"localhost", "127.0.0.1", "5h9h66rt.localhost:5309", "anything.example"}) {
     auto reply = Get(port(), "/health", host);
     EXPECT_EQ(reply.status, 200) << "host '" << host << "'";
   }
+  // HTTP/1.0 needs no Host; HTTP/1.1 without one is malformed (RFC 9112 §3.2).
+  RawConnection old(port());
+  ASSERT_TRUE(old.Send("GET /health HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(old.ReadReply().status, 200);
+  ExpectJsonError(Get(port(), "/health", ""), 400, "bad_request");
 }
 
 TEST_F(ServerTest, HeadHealthHasLengthButNoBody) {
@@ -161,7 +166,7 @@ TEST_F(ServerTest, HealthRejectsOtherMethods) {
 
 TEST_F(ServerTest, UnknownHostsAre404WithJsonError) {
   StartServer();
-  for (const char* host : {"example.com", "127.0.0.1", "toolong12.localhost", "abc.5h9h66rt.localhost", ""}) {
+  for (const char* host : {"example.com", "127.0.0.1", "toolong12.localhost", "abc.5h9h66rt.localhost"}) {
     SCOPED_TRACE(host);
     ExpectJsonError(Get(port(), "/", host), 404, "unknown_host");
   }

@@ -64,7 +64,17 @@ TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
   EXPECT_EQ(c.db_max_open, 100);
   EXPECT_EQ(c.qjs_mem_mb, 64);
   EXPECT_EQ(c.qjs_timeout_ms, 5000);
-  EXPECT_EQ(c.num_threads, 64);
+  EXPECT_EQ(c.num_threads, 0) << "0: 4 handler threads per core, at least 8";
+  EXPECT_EQ(c.http_threads, 0) << "0: one I/O loop per core";
+  EXPECT_EQ(c.js_workers_per_henv, 0) << "0: one per core, at least 4";
+  EXPECT_EQ(c.max_connections, 100000);
+  EXPECT_EQ(c.max_connections_per_ip, 4096);
+  EXPECT_EQ(c.max_header_kb, 32);
+  EXPECT_EQ(c.max_headers, 100);
+  EXPECT_EQ(c.header_timeout_ms, 10000);
+  EXPECT_EQ(c.keep_alive_timeout_ms, 15000);
+  EXPECT_EQ(c.send_timeout_ms, 30000);
+  EXPECT_EQ(c.min_body_rate, 1024);
   EXPECT_EQ(c.max_body_mb, 10);
   EXPECT_FALSE(c.trust_proxy);
   EXPECT_EQ(c.drain_timeout_ms, 10000);
@@ -361,7 +371,7 @@ TEST(ConfigEnv, InvalidEnvironmentValueIsAnErrorNamingTheVariable) {
       {"HBF_PORT", "http"},          {"HBF_PORT", "70000"},         {"HBF_BIND", "localhost"},
       {"HBF_STORAGE_DIR", ""},       {"HBF_BASE_DOMAIN", "a_b.com"}, {"HBF_LOG_LEVEL", "verbose"},
       {"HBF_LOG_FORMAT", "xml"},     {"HBF_DEV", "maybe"},           {"HBF_DB_MAX_OPEN", "0"},
-      {"HBF_QJS_MEM_MB", "1.5"},     {"HBF_QJS_TIMEOUT_MS", ""},     {"HBF_NUM_THREADS", "0"},
+      {"HBF_QJS_MEM_MB", "1.5"},     {"HBF_QJS_TIMEOUT_MS", ""},     {"HBF_NUM_THREADS", "-1"},
       {"HBF_MAX_BODY_MB", "-3"},     {"HBF_TRUST_PROXY", "2"},       {"HBF_DRAIN_TIMEOUT_MS", "-1"},
       {"HBF_NEW_TOKEN", "short"},
   };
@@ -424,7 +434,10 @@ TEST(ConfigErrors, IntegerTooLargeForAnyTypeIsRejected) {
 TEST(ConfigErrors, OutOfRangeValuesAreRejected) {
   ExpectUsageError({"--port=65536"}, "--port");
   ExpectUsageError({"--port=-1"}, "--port");
-  ExpectUsageError({"--num_threads=0"}, "--num_threads");
+  ExpectUsageError({"--num_threads=-1"}, "--num_threads");
+  ExpectUsageError({"--http_threads=-1"}, "--http_threads");
+  ExpectUsageError({"--max_header_kb=0"}, "--max_header_kb");
+  ExpectUsageError({"--header_timeout_ms=5"}, "--header_timeout_ms");
   ExpectUsageError({"--num_threads=4097"}, "--num_threads");
   ExpectUsageError({"--db_max_open=0"}, "--db_max_open");
   ExpectUsageError({"--qjs_mem_mb=0"}, "--qjs_mem_mb");
@@ -626,6 +639,28 @@ TEST(ConfigUsage, EveryFlagNamedInTheUsageTextIsAcceptedAndShowsItsEnvironmentVa
     ++flags;
   }
   EXPECT_GE(flags, 15) << "every setting in the usage text was checked";
+}
+
+}  // namespace
+}  // namespace hbf
+
+namespace hbf {
+namespace {
+
+TEST(ConfigDefaults, AutomaticThreadCountsFollowTheCores) {
+  Config c;
+  EXPECT_EQ(c.resolved_http_threads(2), 2);
+  EXPECT_EQ(c.resolved_http_threads(16), 16);
+  EXPECT_EQ(c.resolved_handler_threads(1), 8);
+  EXPECT_EQ(c.resolved_handler_threads(16), 64);
+  EXPECT_EQ(c.resolved_js_workers_per_henv(2), 4);
+  EXPECT_EQ(c.resolved_js_workers_per_henv(16), 16);
+  c.http_threads = 3;
+  c.num_threads = 5;
+  c.js_workers_per_henv = 2;
+  EXPECT_EQ(c.resolved_http_threads(16), 3);
+  EXPECT_EQ(c.resolved_handler_threads(16), 5);
+  EXPECT_EQ(c.resolved_js_workers_per_henv(16), 2);
 }
 
 }  // namespace

@@ -1,0 +1,686 @@
+#include "http/io_loop.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <exception>
+
+#include "core/log.h"
+#include "http/connection_limiter.h"
+#include "http/dispatcher.h"
+#include "http/request_parser.h"
+#include "http/wire.h"
+
+namespace hbf {
+
+namespace {
+
+constexpr uint64_t kListenerTag = 1;
+constexpr uint64_t kWakeTag = 2;
+constexpr size_t kScratchBytes = 64 * 1024;
+// Stop reading further (pipelined) requests while this much output waits.
+constexpr size_t kOutputHighWater = 256 * 1024;
+// Bodies up to this size are copied behind their headers (one write).
+constexpr size_t kCoalesceLimit = 32 * 1024;
+constexpr auto kTickPeriod = std::chrono::milliseconds(250);
+// After the last response on a connection closing with unread input, how
+// long its input is drained so the client sees the response, not a reset.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string AddressText(const sockaddr_storage& ss, int& port) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+      inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], buf, sizeof buf);
+    } else {
+      inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+    }
+    port = ntohs(a->sin6_port);
+  }
+  return buf;
+}
+
+std::string DescribeErrno(int err) {
+  if (err == EADDRINUSE) return "address already in use";
+  if (err == EACCES) return "permission denied";
+  if (err == EADDRNOTAVAIL) return "address not available on this machine";
+  return std::strerror(err);
+}
+
+}  // namespace
+
+struct IoLoop::Connection {
+  enum class Phase {
+    kIdle,      // between requests
+    kReading,   // part of a request has arrived
+    kHandling,  // a complete request is with a handler (or its response is being written)
+  };
+
+  Connection(uint64_t connection_id, int socket, std::string address, int peer_port, const ParserLimits& limits)
+      : id(connection_id), fd(socket), ip(std::move(address)), port(peer_port), parser(limits) {}
+
+  const uint64_t id;
+  int fd;  // -1 once closed
+  const std::string ip;
+  const int port;
+  RequestParser parser;
+  std::string input;  // received, not parsed yet (pipelined, or arrived while handling)
+
+  std::deque<std::string> output;
+  size_t output_offset = 0;  // into output.front()
+  size_t output_bytes = 0;   // not yet written
+
+  Phase phase = Phase::kIdle;
+  Clock::time_point phase_since;  // start of the idle wait / of the request
+  Clock::time_point body_since;   // end of the head
+  Clock::time_point last_write_progress;
+  bool counted = false;          // counted in in_flight_
+  bool began_while_draining = false;  // the request's head arrived after shutdown began
+  int64_t served = 0;            // responses sent
+  bool no_more_requests = false;  // the connection closes after the current response
+  bool close_after_output = false;
+  bool read_paused = false;  // input may wait in the kernel: read it when the connection can take it
+  bool peer_closed = false;  // the client shut down its side
+  bool lingering = false;    // our side is shut; draining input until the client closes
+
+  // The request being served, for framing and the access log.
+  std::string method;
+  std::string path;
+  bool head_request = false;
+  bool keep_alive_header = false;
+  Clock::time_point started;
+};
+
+// A request handed to the dispatcher; its response goes back to the loop.
+class HandlerJob : public DispatchJob {
+ public:
+  HandlerJob(IoLoop& loop, RequestHandler& handler, uint64_t connection_id, HttpRequest request)
+      : loop_(loop), handler_(handler), connection_id_(connection_id), request_(std::move(request)) {}
+
+  void Run() override {
+    HttpResponse response;
+    try {
+      response = handler_.Handle(request_);
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, std::string("http: request handler threw: ") + e.what());
+      response = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
+    } catch (...) {
+      Log(LogLevel::kError, "http: request handler threw a non-standard exception");
+      response = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
+    }
+    loop_.PostResponse(connection_id_, std::move(response));
+  }
+
+  void Expire() override {
+    HttpResponse r = HttpResponse::ErrorBody(503, "script_busy", "this app is busy; retry shortly");
+    r.set_header("Retry-After", "1");
+    loop_.PostResponse(connection_id_, std::move(r));
+  }
+
+ private:
+  IoLoop& loop_;
+  RequestHandler& handler_;
+  const uint64_t connection_id_;
+  HttpRequest request_;
+};
+
+IoLoop::IoLoop(const ServerOptions& options, RequestHandler& handler, Dispatcher& dispatcher,
+               ConnectionLimiter& limiter, const std::atomic<bool>& draining)
+    : options_(options),
+      handler_(handler),
+      dispatcher_(dispatcher),
+      limiter_(limiter),
+      draining_(draining),
+      scratch_(std::make_unique<char[]>(kScratchBytes)) {}
+
+IoLoop::~IoLoop() {
+  Stop();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+}
+
+Status IoLoop::Listen(uint16_t port, uint16_t& bound) {
+  const bool ipv6 = options_.bind.find(':') != std::string::npos;
+  const std::string shown = (ipv6 ? "[" + options_.bind + "]" : options_.bind) + ":" + std::to_string(port);
+  auto fail = [&](const std::string& why) { return Error{"listen_failed", "cannot listen on " + shown + ": " + why, 1}; };
+
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0) return fail(std::strerror(errno));
+  listen_fd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return fail(std::strerror(errno));
+  int one = 1;
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  int rc;
+  if (ipv6) {
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_port = htons(port);
+    inet_pton(AF_INET6, options_.bind.c_str(), &addr.sin6_addr);
+    rc = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  } else {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    inet_pton(AF_INET, options_.bind.c_str(), &addr.sin_addr);
+    rc = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  }
+  if (rc != 0) return fail(DescribeErrno(errno));
+  if (::listen(listen_fd_, 4096) != 0) return fail(DescribeErrno(errno));
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+  int actual = 0;
+  AddressText(ss, actual);
+  bound = local_port_ = static_cast<uint16_t>(actual);
+
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenerTag;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) != 0) return fail(std::strerror(errno));
+  ev.data.u64 = kWakeTag;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) return fail(std::strerror(errno));
+  return Ok{};
+}
+
+void IoLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void IoLoop::Stop() {
+  if (!thread_.joinable()) return;
+  stopping_.store(true);
+  uint64_t one = 1;
+  (void)!::write(wake_fd_, &one, sizeof one);
+  thread_.join();
+}
+
+void IoLoop::PostResponse(uint64_t connection_id, HttpResponse response) {
+  bool was_empty;
+  {
+    std::lock_guard lock(completions_mu_);
+    was_empty = completions_.empty();
+    completions_.push_back(Completion{connection_id, std::move(response)});
+  }
+  if (was_empty) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+}
+
+IoLoop::Connection* IoLoop::Find(uint64_t id) {
+  auto it = connections_by_id_.find(id);
+  if (it == connections_by_id_.end() || it->second->fd < 0) return nullptr;
+  return it->second.get();
+}
+
+void IoLoop::Run() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  auto next_tick = Clock::now() + kTickPeriod;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count();
+    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(std::max<int64_t>(0, wait) + 1));
+    if (n < 0 && errno != EINTR) {
+      Log(LogLevel::kError, std::string("http: epoll_wait failed: ") + std::strerror(errno));
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      if (tag == kListenerTag) {
+        AcceptAll();
+      } else if (tag == kWakeTag) {
+        uint64_t count;
+        while (::read(wake_fd_, &count, sizeof count) > 0) {
+        }
+        ProcessCompletions();
+      } else if (Connection* c = Find(tag)) {
+        OnEvent(*c, events[i].events);
+      }
+    }
+    for (uint64_t id : doomed_) connections_by_id_.erase(id);
+    doomed_.clear();
+    const auto now = Clock::now();
+    if (now >= next_tick) {
+      Tick(now);
+      for (uint64_t id : doomed_) connections_by_id_.erase(id);
+      doomed_.clear();
+      next_tick = now + kTickPeriod;
+    }
+  }
+  // Stopping: responses still queued are for connections about to close.
+  {
+    std::lock_guard lock(completions_mu_);
+    completions_.clear();
+  }
+  for (auto& [id, c] : connections_by_id_) {
+    if (c->fd >= 0) Close(*c);
+  }
+  connections_by_id_.clear();
+  doomed_.clear();
+}
+
+void IoLoop::AcceptAll() {
+  for (int i = 0; i < 1024; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: stop accepting for a moment instead of spinning
+        // on a listener that stays readable. Existing connections carry on.
+        Log(LogLevel::kWarn, std::string("http: cannot accept: ") + std::strerror(errno) + "; pausing accepts");
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        accept_paused_ = true;
+        accept_resume_at_ = Clock::now() + std::chrono::milliseconds(100);
+      }
+      return;
+    }
+    int port = 0;
+    std::string ip = AddressText(ss, port);
+    if (!limiter_.Acquire(ip)) {
+      // Refused politely; the connections already open are unaffected.
+      static const std::string kRefusal = SerializeResponse(
+          HttpResponse::ErrorBody(503, "too_many_connections", "too many open connections; retry shortly"),
+          ResponseFraming{false, true, false});
+      (void)!::send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      continue;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ParserLimits limits{options_.max_header_bytes, options_.max_headers, options_.max_body_bytes};
+    auto c = std::make_unique<Connection>(next_id_++, fd, std::move(ip), port, limits);
+    c->phase_since = Clock::now();
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = c->id;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      limiter_.Release(c->ip);
+      ::close(fd);
+      continue;
+    }
+    connections_.store(connections_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    connections_by_id_.emplace(c->id, std::move(c));
+  }
+}
+
+void IoLoop::OnEvent(Connection& c, uint32_t events) {
+  if (events & EPOLLERR) {
+    Close(c);
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+    if (c.lingering) {
+      // Discard what the client still sends; close when it is done.
+      for (;;) {
+        ssize_t n = ::read(c.fd, scratch_.get(), kScratchBytes);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        Close(c);
+        return;
+      }
+    } else if (c.phase == Connection::Phase::kHandling || c.output_bytes > kOutputHighWater) {
+      c.read_paused = true;  // later: the connection cannot take another request now
+    } else {
+      ReadAndParse(c);
+      if (c.fd < 0) return;
+    }
+  }
+  if ((events & EPOLLOUT) && c.output_bytes > 0) Flush(c);
+}
+
+void IoLoop::ReadAndParse(Connection& c) {
+  c.read_paused = false;
+  for (;;) {
+    if (c.phase == Connection::Phase::kHandling || c.no_more_requests || c.output_bytes > kOutputHighWater) {
+      c.read_paused = !c.no_more_requests;
+      break;
+    }
+    ssize_t n = ::read(c.fd, scratch_.get(), kScratchBytes);
+    if (n > 0) {
+      const size_t got = static_cast<size_t>(n);
+      if (c.input.empty()) {
+        Parse(c, scratch_.get(), got);
+      } else {
+        c.input.append(scratch_.get(), got);
+        ParseBuffered(c);
+      }
+      if (c.fd < 0) return;
+      if (got < kScratchBytes) break;  // drained: the next byte brings a new edge
+      continue;
+    }
+    if (n == 0) {
+      c.peer_closed = true;
+      if (c.phase == Connection::Phase::kHandling) {
+        // Half-closed after a complete request: answer it, then close.
+        c.no_more_requests = true;
+        c.close_after_output = true;
+      } else if (c.output_bytes > 0) {
+        c.close_after_output = true;
+      } else {
+        Close(c);
+        return;
+      }
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    Close(c);
+    return;
+  }
+  if (c.output_bytes > 0) Flush(c);
+}
+
+void IoLoop::ParseBuffered(Connection& c) {
+  std::string buffered;
+  buffered.swap(c.input);
+  Parse(c, buffered.data(), buffered.size());
+}
+
+void IoLoop::Parse(Connection& c, const char* data, size_t size) {
+  while (size > 0 && c.fd >= 0 && c.phase != Connection::Phase::kHandling && !c.no_more_requests) {
+    size_t used = 0;
+    RequestParser::Event event = c.parser.Feed(data, size, used);
+    data += used;
+    size -= used;
+    switch (event) {
+      case RequestParser::Event::kNeedMore:
+        if (c.parser.in_message() && c.phase == Connection::Phase::kIdle) {
+          c.phase = Connection::Phase::kReading;
+          c.phase_since = Clock::now();
+        }
+        break;
+      case RequestParser::Event::kHead:
+        if (c.phase == Connection::Phase::kIdle) c.phase_since = Clock::now();
+        c.phase = Connection::Phase::kReading;
+        c.body_since = Clock::now();
+        BeginRequest(c);
+        if (c.parser.expects_continue() && c.parser.head().http_version == "1.1") {
+          c.output.emplace_back(kContinue, sizeof kContinue - 1);
+          c.output_bytes += sizeof kContinue - 1;
+          Flush(c);
+        }
+        break;
+      case RequestParser::Event::kRequest: {
+        if (!c.counted) {
+          if (c.phase == Connection::Phase::kIdle) c.phase_since = Clock::now();
+          BeginRequest(c);
+        }
+        HttpRequest request = c.parser.TakeRequest();
+        if (!c.parser.keep_alive() || c.parser.upgrade()) c.no_more_requests = true;
+        Dispatch(c, std::move(request));
+        break;
+      }
+      case RequestParser::Event::kError: {
+        const RequestParser::Failure& f = c.parser.failure();
+        if (!c.counted) BeginRequest(c);
+        if (c.method.empty()) c.method = c.parser.head().method.empty() ? "-" : c.parser.head().method;
+        if (c.path.empty()) c.path = c.parser.head().path.empty() ? "-" : c.parser.head().path;
+        c.no_more_requests = true;
+        HttpResponse r = HttpResponse::ErrorBody(f.status, f.code, f.message);
+        Respond(c, std::move(r), /*force_close=*/true);
+        return;  // the rest of the input is not HTTP we can trust
+      }
+    }
+  }
+  if (size > 0 && c.fd >= 0 && !c.no_more_requests) c.input.append(data, size);
+}
+
+void IoLoop::BeginRequest(Connection& c) {
+  c.counted = true;
+  c.began_while_draining = draining_.load(std::memory_order_relaxed);
+  c.started = Clock::now();
+  c.method.clear();
+  c.path.clear();
+  in_flight_.store(in_flight_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void IoLoop::Dispatch(Connection& c, HttpRequest request) {
+  request.remote_addr = c.ip;
+  request.remote_port = c.port;
+  request.local_port = local_port_;
+  request.arrived_while_draining = c.began_while_draining;
+  c.method = request.method;
+  c.path = request.path;
+  c.head_request = request.method == "HEAD";
+  c.keep_alive_header = request.http_version == "1.0" && !c.no_more_requests;
+  c.phase = Connection::Phase::kHandling;
+  if (std::optional<HttpResponse> now = handler_.HandleOnLoop(request)) {
+    Respond(c, std::move(*now));
+    return;
+  }
+  std::string key = handler_.QueueKey(request);
+  dispatcher_.Submit(key, std::make_unique<HandlerJob>(*this, handler_, c.id, std::move(request)));
+}
+
+void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
+  const bool close = force_close || c.no_more_requests || draining_.load(std::memory_order_relaxed);
+  if (close) {
+    c.no_more_requests = true;
+    c.close_after_output = true;
+  }
+  ResponseFraming framing{c.head_request, close, c.keep_alive_header && !close};
+  std::string out;
+  out.reserve(256 + (response.body.size() <= kCoalesceLimit ? response.body.size() : 0));
+  const bool with_body = AppendResponseHead(out, response, framing);
+  const int64_t body_bytes = with_body ? static_cast<int64_t>(response.body.size()) : 0;
+  if (with_body && response.body.size() <= kCoalesceLimit) {
+    out += response.body;
+    c.output_bytes += out.size();
+    c.output.push_back(std::move(out));
+  } else {
+    c.output_bytes += out.size();
+    c.output.push_back(std::move(out));
+    if (with_body && !response.body.empty()) {
+      c.output_bytes += response.body.size();
+      c.output.push_back(std::move(response.body));
+    }
+  }
+
+  AccessRecord record;
+  record.henv = response.log.henv;
+  record.method = c.method;
+  record.path = c.path;
+  record.status = response.status;
+  record.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - c.started).count();
+  record.user_id = response.log.user_id;
+  record.remote_addr = c.ip;
+  record.bytes_sent = body_bytes;
+  LogAccess(record);
+
+  if (c.counted) {
+    c.counted = false;
+    in_flight_.store(in_flight_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+  ++c.served;
+  c.phase = Connection::Phase::kIdle;
+  c.phase_since = Clock::now();
+}
+
+void IoLoop::AfterResponse(Connection& c) {
+  if (c.fd < 0) return;
+  if (!c.no_more_requests && !c.input.empty()) ParseBuffered(c);
+  if (c.fd < 0) return;
+  if (c.read_paused && !c.no_more_requests && c.phase != Connection::Phase::kHandling) ReadAndParse(c);
+  if (c.fd < 0) return;
+  Flush(c);
+}
+
+void IoLoop::ProcessCompletions() {
+  std::vector<Completion> batch;
+  {
+    std::lock_guard lock(completions_mu_);
+    batch.swap(completions_);
+  }
+  for (Completion& done : batch) {
+    Connection* c = Find(done.connection_id);
+    if (c == nullptr) continue;  // the client went away meanwhile
+    Respond(*c, std::move(done.response));
+    AfterResponse(*c);
+  }
+}
+
+void IoLoop::Flush(Connection& c) {
+  while (c.output_bytes > 0) {
+    iovec iov[16];
+    int count = 0;
+    size_t offset = c.output_offset;
+    for (auto it = c.output.begin(); it != c.output.end() && count < 16; ++it) {
+      iov[count].iov_base = const_cast<char*>(it->data()) + offset;
+      iov[count].iov_len = it->size() - offset;
+      offset = 0;
+      ++count;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(c.fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;  // EPOLLOUT resumes
+      Close(c);
+      return;
+    }
+    c.last_write_progress = Clock::now();
+    size_t left = static_cast<size_t>(n);
+    c.output_bytes -= left;
+    while (left > 0) {
+      std::string& front = c.output.front();
+      size_t rest = front.size() - c.output_offset;
+      if (left >= rest) {
+        left -= rest;
+        c.output.pop_front();
+        c.output_offset = 0;
+      } else {
+        c.output_offset += left;
+        left = 0;
+      }
+    }
+  }
+  if (c.close_after_output) {
+    if (c.peer_closed) {
+      Close(c);
+    } else {
+      StartLingeringClose(c);
+    }
+    return;
+  }
+  if (c.read_paused && c.phase != Connection::Phase::kHandling) ReadAndParse(c);
+}
+
+void IoLoop::StartLingeringClose(Connection& c) {
+  // Closing a socket with unread input makes the kernel send a reset, which
+  // can destroy the response still in flight (a 413 for an upload the client
+  // is still sending). Shut our side and drain theirs for a moment instead.
+  if (c.lingering) return;
+  c.lingering = true;
+  c.phase_since = Clock::now();
+  ::shutdown(c.fd, SHUT_WR);
+  for (;;) {
+    ssize_t n = ::read(c.fd, scratch_.get(), kScratchBytes);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    Close(c);
+    return;
+  }
+}
+
+void IoLoop::Close(Connection& c) {
+  if (c.fd < 0) return;
+  ::close(c.fd);  // also leaves the epoll set
+  c.fd = -1;
+  limiter_.Release(c.ip);
+  if (c.counted) {
+    c.counted = false;
+    in_flight_.store(in_flight_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+  connections_.store(connections_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  doomed_.push_back(c.id);
+}
+
+void IoLoop::Tick(Clock::time_point now) {
+  if (accept_paused_ && now >= accept_resume_at_) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenerTag;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) == 0) accept_paused_ = false;
+  }
+  const bool draining = draining_.load(std::memory_order_relaxed);
+  const auto keep_alive = std::chrono::milliseconds(options_.keep_alive_timeout_ms);
+  const auto header_timeout = std::chrono::milliseconds(options_.header_timeout_ms);
+  const auto send_timeout = std::chrono::milliseconds(options_.send_timeout_ms);
+  std::vector<Connection*> idle_expired;
+  std::vector<Connection*> too_slow;
+  for (auto& [id, owned] : connections_by_id_) {
+    Connection& c = *owned;
+    if (c.fd < 0) continue;
+    if (c.lingering) {
+      if (now - c.phase_since > kLingerTime) idle_expired.push_back(&c);
+      continue;
+    }
+    if (c.output_bytes > 0) {
+      // A client that reads nothing (or too little) is let go.
+      if (now - c.last_write_progress > send_timeout) idle_expired.push_back(&c);
+      continue;
+    }
+    switch (c.phase) {
+      case Connection::Phase::kIdle:
+        // Draining: keep-alive connections go (clients reconnect elsewhere);
+        // one just opened gets a moment to send its request.
+        if (now - c.phase_since > keep_alive ||
+            (draining && (c.served > 0 || now - c.phase_since > std::chrono::seconds(1)))) {
+          idle_expired.push_back(&c);
+        }
+        break;
+      case Connection::Phase::kReading:
+        if (!c.parser.reading_body()) {
+          if (now - c.phase_since > header_timeout) too_slow.push_back(&c);
+        } else {
+          const auto elapsed = now - c.body_since;
+          const double seconds = std::chrono::duration<double>(elapsed).count();
+          if (elapsed > header_timeout &&
+              static_cast<double>(c.parser.body_bytes()) < static_cast<double>(options_.min_body_rate) * seconds) {
+            too_slow.push_back(&c);
+          }
+        }
+        break;
+      case Connection::Phase::kHandling:
+        break;  // bounded by the handler's own deadline
+    }
+  }
+  for (Connection* c : idle_expired) Close(*c);
+  for (Connection* c : too_slow) {
+    if (!c->counted) BeginRequest(*c);
+    if (c->method.empty()) c->method = c->parser.head().method.empty() ? "-" : c->parser.head().method;
+    if (c->path.empty()) c->path = c->parser.head().path.empty() ? "-" : c->parser.head().path;
+    c->no_more_requests = true;
+    Respond(*c, HttpResponse::ErrorBody(408, "request_timeout", "the request was not received in time"),
+            /*force_close=*/true);
+    Flush(*c);
+  }
+}
+
+}  // namespace hbf

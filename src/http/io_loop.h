@@ -1,0 +1,102 @@
+// One I/O loop: an epoll instance on its own thread, its listening socket
+// and the connections accepted on it. Internal to src/http (see server.h).
+//
+// Thread safety: everything about a connection is touched only by the loop's
+// thread. Other threads call only PostResponse() (handler threads, through a
+// mutex-guarded queue and an eventfd wake-up) and the const counters.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "http/server.h"
+
+namespace hbf {
+
+class Dispatcher;
+class ConnectionLimiter;
+
+class IoLoop {
+ public:
+  IoLoop(const ServerOptions& options, RequestHandler& handler, Dispatcher& dispatcher, ConnectionLimiter& limiter,
+         const std::atomic<bool>& draining);
+  ~IoLoop();
+  IoLoop(const IoLoop&) = delete;
+  IoLoop& operator=(const IoLoop&) = delete;
+
+  // Opens this loop's listening socket (SO_REUSEPORT) on options.bind:port;
+  // `port` 0 binds a free port, which the caller passes to the next loops.
+  Status Listen(uint16_t port, uint16_t& bound);
+  void Start();
+  // Closes the listener and every connection, and joins the thread.
+  void Stop();
+
+  // From any thread: the response to connection `connection_id`'s request.
+  void PostResponse(uint64_t connection_id, HttpResponse response);
+
+  int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  int connections() const { return connections_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Connection;
+  using Clock = std::chrono::steady_clock;
+
+  void Run();
+  void AcceptAll();
+  void OnEvent(Connection& c, uint32_t events);
+  void ReadAndParse(Connection& c);
+  void Parse(Connection& c, const char* data, size_t size);
+  void ParseBuffered(Connection& c);
+  void BeginRequest(Connection& c);
+  void Dispatch(Connection& c, HttpRequest request);
+  void Respond(Connection& c, HttpResponse response, bool force_close = false);
+  void AfterResponse(Connection& c);
+  void Flush(Connection& c);
+  void StartLingeringClose(Connection& c);
+  void Close(Connection& c);
+  void ProcessCompletions();
+  void Tick(Clock::time_point now);
+  Connection* Find(uint64_t id);
+
+  const ServerOptions& options_;
+  RequestHandler& handler_;
+  Dispatcher& dispatcher_;
+  ConnectionLimiter& limiter_;
+  const std::atomic<bool>& draining_;
+
+  int epoll_fd_ = -1;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd
+  uint16_t local_port_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  // Loop thread only.
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_by_id_;
+  std::vector<uint64_t> doomed_;  // closed this turn; destroyed after it
+  uint64_t next_id_ = 16;         // ids below are reserved for the listener and the wake-up fd
+  bool accept_paused_ = false;
+  Clock::time_point accept_resume_at_{};
+  std::unique_ptr<char[]> scratch_;  // read buffer shared by the loop's connections
+
+  // Written by the loop thread, read by any.
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> connections_{0};
+
+  struct Completion {
+    uint64_t connection_id;
+    HttpResponse response;
+  };
+  std::mutex completions_mu_;
+  std::vector<Completion> completions_;  // guarded by completions_mu_
+};
+
+}  // namespace hbf

@@ -1,0 +1,115 @@
+#include "http/wire.h"
+
+#include <ctime>
+
+namespace hbf {
+
+std::string_view HttpDate() {
+  thread_local time_t cached_second = 0;
+  thread_local char cached[64] = {0};
+  thread_local size_t cached_len = 0;
+  time_t now = time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    cached_len = std::strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return std::string_view(cached, cached_len);
+}
+
+bool HeaderHasToken(std::string_view v, std::string_view token) {
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t comma = v.find(',', pos);
+    std::string_view item = v.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (EqualsIgnoreCase(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+namespace {
+
+bool ServerOwned(std::string_view name) {
+  return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "connection") ||
+         EqualsIgnoreCase(name, "transfer-encoding") || EqualsIgnoreCase(name, "date") ||
+         EqualsIgnoreCase(name, "keep-alive") || EqualsIgnoreCase(name, "upgrade");
+}
+
+bool IsToken(std::string_view name) {
+  if (name.empty()) return false;
+  for (char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 32 || c >= 127) return false;
+    switch (c) {
+      case '(': case ')': case ',': case '/': case ':': case ';': case '<': case '=': case '>': case '?':
+      case '@': case '[': case '\\': case ']': case '{': case '}': case '"':
+        return false;
+      default: break;
+    }
+  }
+  return true;
+}
+
+void AppendNumber(std::string& out, uint64_t n) {
+  char buf[24];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  out.append(p, static_cast<size_t>(end - p));
+}
+
+}  // namespace
+
+bool AppendResponseHead(std::string& out, const HttpResponse& response, const ResponseFraming& framing) {
+  if (response.status < 200 || response.status > 599) {
+    HttpResponse replacement =
+        HttpResponse::ErrorBody(500, "internal_error", "the handler answered with an invalid status");
+    return AppendResponseHead(out, replacement, framing);
+  }
+  const int status = response.status;
+  const bool bodyless_status = status == 204 || status == 304;
+  out += "HTTP/1.1 ";
+  AppendNumber(out, static_cast<uint64_t>(status));
+  out += ' ';
+  out += StatusReason(status);
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    if (!IsToken(name) || value.find_first_of("\r\n") != std::string::npos || ServerOwned(name)) continue;
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!bodyless_status) {
+    out += "Content-Length: ";
+    AppendNumber(out, response.body.size());
+    out += "\r\n";
+  }
+  out += "Date: ";
+  out += HttpDate();
+  out += "\r\n";
+  if (framing.close) {
+    out += "Connection: close\r\n";
+  } else if (framing.keep_alive_header) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  return !framing.head_request && !bodyless_status;
+}
+
+std::string SerializeResponse(const HttpResponse& response, const ResponseFraming& framing) {
+  std::string out;
+  out.reserve(256 + response.body.size());
+  if (AppendResponseHead(out, response, framing)) out += response.body;
+  return out;
+}
+
+}  // namespace hbf
