@@ -97,7 +97,8 @@ struct IoLoop::Connection {
   bool no_more_requests = false;  // the connection closes after the current response
   bool close_after_output = false;
   bool read_paused = false;  // input may wait in the kernel: read it when the connection can take it
-  bool peer_closed = false;  // the client shut down its side
+  bool peer_closed = false;  // the client shut down its side (read returned 0)
+  bool hup_seen = false;     // epoll reported the client's FIN: read until EOF, not until a short read
   bool lingering = false;    // our side is shut; draining input until the client closes
 
   // The request being served, for framing and the access log.
@@ -330,6 +331,7 @@ void IoLoop::OnEvent(Connection& c, uint32_t events) {
     Close(c);
     return;
   }
+  if (events & (EPOLLRDHUP | EPOLLHUP)) c.hup_seen = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
     if (c.lingering) {
       // Discard what the client still sends; close when it is done.
@@ -368,7 +370,9 @@ void IoLoop::ReadAndParse(Connection& c) {
         ParseBuffered(c);
       }
       if (c.fd < 0) return;
-      if (got < kScratchBytes) break;  // drained: the next byte brings a new edge
+      // A short read drained the socket: the next byte brings a new edge. A
+      // FIN already reported brings none, so then read on to the EOF.
+      if (got < kScratchBytes && !c.hup_seen) break;
       continue;
     }
     if (n == 0) {

@@ -1425,7 +1425,7 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
       Scoped status_js(ctx, JS_GetPropertyStr(ctx, v.get(), "status"));
       int32_t status = 200;
       JS_ToInt32(ctx, &status, status_js.get());
-      r.status = (status >= 100 && status <= 999) ? status : 500;
+      r.status = status;
       Scoped hs(ctx, JS_GetPropertyStr(ctx, v.get(), "headers"));
       if (JS_IsArray(ctx, hs.get())) {
         int64_t n = 0;
@@ -1443,6 +1443,16 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
         r.body = ToStdString(ctx, body.get());
       } else if (!JS_IsUndefined(body.get()) && !JS_IsNull(body.get())) {
         if (!BytesOf(ctx, body.get(), r.body)) r.body = ToStdString(ctx, body.get());
+      }
+      if (status < 200 || status > 599) {
+        // 1xx is interim, never an answer: on the wire it would make the
+        // client take the next response as this one's. Others are not HTTP.
+        result = ScriptResult{};
+        result.kind = ScriptResult::Kind::kError;
+        result.error = ScriptResult::Failure{"script_error", 500,
+                                             "invalid response status " + std::to_string(status) +
+                                                 " (a final status is 200-599)",
+                                             "", ""};
       }
     }
   }

@@ -47,7 +47,11 @@ std::optional<int> WaitPid(pid_t pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-std::string HbfBinary() { return HBF_BINARY_PATH; }
+std::string HbfBinary() {
+  // HBF_TEST_BINARY runs the black-box suites against another build (A/B).
+  if (const char* other = std::getenv("HBF_TEST_BINARY"); other != nullptr && *other != '\0') return other;
+  return HBF_BINARY_PATH;
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "hbf-test-XXXXXX").string();

@@ -131,6 +131,17 @@ HttpReply RawConnection::ReadReply(bool head) {
   return reply;
 }
 
+bool RawConnection::WaitFor(const std::string& needle) {
+  while (buffer_.find(needle) == std::string::npos) {
+    if (!Fill()) return false;
+  }
+  return true;
+}
+
+void RawConnection::ShutdownWrite() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 std::string RawConnection::ReadToClose() {
   while (Fill()) {
   }

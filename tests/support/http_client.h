@@ -50,6 +50,12 @@ class RawConnection {
   HttpReply ReadReply(bool head = false);
   // Reads until the peer closes (or timeout); returns what arrived.
   std::string ReadToClose();
+  // Reads until what has arrived (and not been consumed) contains `needle`;
+  // false on EOF/timeout. Consumes nothing.
+  bool WaitFor(const std::string& needle);
+  // Half-closes the connection (no more requests; replies still readable).
+  void ShutdownWrite();
+  int fd() const { return fd_; }
 
  private:
   bool Fill();  // reads more into buffer_; false on EOF/timeout/error
