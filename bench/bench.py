@@ -36,7 +36,7 @@ HBF = os.path.join(ROOT, "build", "release", "src", "hbf")
 PEERS = os.path.join(BENCH, "peers")
 CORES = os.cpu_count() or 1
 
-HBF_THREADS = 128  # CivetWeb is thread-per-connection: more threads than wrk's connections
+HBF_EXTRA_ARGS = []  # --hbf-args: extra flags for every hbf started (A/B runs)
 WRK_THREADS = 2
 WRK_CONNECTIONS = 64
 PASSWORD = "bench password 1"
@@ -239,7 +239,7 @@ def wrk_median(server, path, host, args, script=None, env=None, warmup=False):
 def start_hbf(work, name, storage, extra=()):
     port = free_port()
     argv = [HBF, "--port", str(port), "--storage_dir", storage, "--log_level", "warn",
-            "--num_threads", str(HBF_THREADS), *extra]
+            *HBF_EXTRA_ARGS, *extra]
     s = start(Server(name, argv, port, log_path=os.path.join(work, f"{name}.log")))
     wait_ready(port, "/health")
     return s
@@ -564,7 +564,7 @@ def write_report(args, results, started):
         f"{started}, {CORES} cores ({platform_cpu()}), loopback. wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} "
         f"-d{args.duration}s, median of {args.runs} runs per figure; peak RSS of the server's process tree "
         "sampled every 100 ms during those runs.",
-        f"Servers: hbf --num_threads {HBF_THREADS} (release build); " + peer_versions(args) +
+        f"Servers: hbf {' '.join(HBF_EXTRA_ARGS) or '(default flags)'} ({os.path.relpath(HBF, ROOT)}); " + peer_versions(args) +
         f"; Bun/Deno with {CORES} instances (reusePort processes / deno serve --parallel), workerd one process "
         f"(its single-process model); nginx worker_processes {CORES}.",
         "", "`hbf ÷ server` is hbf's requests/s divided by that server's: above 1.00 hbf is faster.",
@@ -667,8 +667,18 @@ def main():
                    help="comma list of: app,static,tenants,cold,reload")
     p.add_argument("--peers", default="bun,deno,workerd")
     p.add_argument("--tenants", help="comma list of henv counts for the tenants scenario (default 1000,10000)")
+    p.add_argument("--hbf", help="the hbf binary to measure (default: build/release/src/hbf)")
+    p.add_argument("--hbf-args", default="", help="extra flags for hbf, e.g. for an A/B run of an older build")
+    p.add_argument("--runs", type=int, dest="runs_override", help="runs per figure (default 3; --quick 1)")
+    p.add_argument("--duration", type=int, dest="duration_override", help="seconds per run (default 10; --quick 2)")
     args = p.parse_args()
+    global HBF
+    if args.hbf:
+        HBF = os.path.abspath(args.hbf)
+    HBF_EXTRA_ARGS[:] = args.hbf_args.split()
     args.runs, args.duration = (1, 2) if args.quick else (3, 10)
+    args.runs = args.runs_override or args.runs
+    args.duration = args.duration_override or args.duration
     args.tenants = ([int(x) for x in args.tenants.split(",")] if args.tenants
                     else [20, 200] if args.quick else [1000, 10000])
     args.cold_henvs = 100 if args.quick else 1000
@@ -676,7 +686,7 @@ def main():
     only = set(args.only.split(","))
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     log(f"{CORES} cores; wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{args.duration}s, median of {args.runs}; "
-        f"hbf --num_threads {HBF_THREADS}; peers {args.peers} with {CORES} instances")
+        f"hbf {' '.join(HBF_EXTRA_ARGS) or '(defaults)'}; peers {args.peers} with {CORES} instances")
     work = tempfile.mkdtemp(prefix="hbf-bench-")
     results = []
     failure = None
