@@ -11,6 +11,8 @@ Scenarios (see bench/README.md):
   static 1 KB / 100 KB           hbf vs nginx (the same bytes)
   tenants 1k / 10k               hbf only: random Host over N henvs
   cold start                     hbf only: each request hits a henv that is not open
+  idle                           hbf only: RSS per idle keep-alive connection, /health latency with them open
+  neighbour                      hbf only: one henv's /hello latency while another henv's scripts spin
 """
 import argparse
 import hashlib
@@ -18,6 +20,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -550,6 +553,284 @@ def reload_scenario(args, work, results):
     srv.stop()
 
 
+IDLE_REQUEST = b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+
+def raise_nofile_limit():
+    """Soft RLIMIT_NOFILE up to the hard limit (the idle scenario holds thousands of sockets): the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def read_response(sock):
+    """One HTTP/1.1 response with a Content-Length from a socket with a timeout: its status."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed before a whole response")
+        buf += chunk
+        if len(buf) > 65536:
+            raise ConnectionError("response headers over 64 KiB")
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = sock.recv(length - len(body))
+        if not chunk:
+            raise ConnectionError("closed mid-body")
+        body += chunk
+    return status
+
+
+def ask_health(sock):
+    """GET /health on an open raw connection: True when it answers 200."""
+    try:
+        sock.sendall(IDLE_REQUEST)
+        return read_response(sock) == 200
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def open_idle_connections(port, count, seconds=120, batch=250):
+    """`count` keep-alive connections, each once asked GET /health: (open sockets, failures).
+
+    In batches: connect and send on each of `batch` sockets, then read each
+    answer, so the server has a batch in flight at once. Every socket has a
+    10 s timeout and the whole has `seconds`; a connection that is refused,
+    reset or answered other than 200 is closed and counted as a failure.
+    """
+    socks, pending, failures = [], [], 0
+    deadline = time.monotonic() + seconds
+    try:
+        while len(socks) + failures < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"idle: {len(socks)} of {count} connections open after {seconds} s")
+            for _ in range(min(batch, count - len(socks) - failures)):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.settimeout(10)
+                try:
+                    s.connect(("127.0.0.1", port))
+                    s.sendall(IDLE_REQUEST)
+                    pending.append(s)
+                except OSError:
+                    s.close()
+                    failures += 1
+            for s in pending:
+                try:
+                    ok = read_response(s) == 200
+                except (OSError, ValueError, IndexError):
+                    ok = False
+                if ok:
+                    socks.append(s)
+                else:
+                    s.close()
+                    failures += 1
+            pending = []
+    except BaseException:
+        close_sockets(socks + pending)
+        raise
+    return socks, failures
+
+
+def close_sockets(socks):
+    """Closes every socket in `socks`, whatever state each is in."""
+    for s in socks:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+def idle_scenario(args, work, results):
+    """Idle keep-alive connections: what each costs, and whether the server stays quick.
+
+    N connections from one address (hence --max_connections_per_ip 0), each
+    after one answered GET /health, then silent; --keep_alive_timeout_ms is
+    raised so that none is closed for idleness while the scenario runs.
+    Server RSS before and after opening them gives the memory per connection;
+    then one fresh keep-alive client times /health, and a sample of the idle
+    connections must still answer.
+    """
+    count = 500 if args.quick else 10000
+    requests = 200 if args.quick else 2000
+    limit = raise_nofile_limit()
+    if limit < count + 256:
+        raise RuntimeError(f"idle: open-file limit {limit} is too low for {count} connections (ulimit -n)")
+    srv = start_hbf(work, "hbf-idle", os.path.join(work, "idle"),
+                    ["--max_connections_per_ip", "0", "--keep_alive_timeout_ms", "300000"])
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    socks = []
+    try:
+        for _ in range(20):  # the first requests' allocations are not the connections'
+            timed_get(conn, "/health", "localhost")
+        conn.close()
+        before = rss_bytes(srv.proc.pid)
+        t0 = time.monotonic()
+        socks, open_failures = open_idle_connections(srv.port, count)
+        opened = time.monotonic() - t0
+        if not socks:
+            raise RuntimeError(f"idle: no connection stayed open ({open_failures} failed)\n{srv.tail()}")
+        time.sleep(0.5)
+        after = rss_bytes(srv.proc.pid)
+        per_conn_kib = (after - before) / len(socks) / 1024
+        lat, failures = [], 0
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        for _ in range(20):
+            timed_get(conn, "/health", "localhost")
+        for _ in range(requests):
+            ms, status, _ = timed_get(conn, "/health", "localhost")
+            lat.append(ms)
+            failures += status != 200
+        conn.close()
+        sample = random.Random(5309).sample(socks, min(100, len(socks)))
+        answered = sum(ask_health(s) for s in sample)
+        failures += len(sample) - answered
+        rss_all = rss_bytes(srv.proc.pid)
+    finally:
+        conn.close()
+        close_sockets(socks)
+    label = f"idle: {len(socks):,} keep-alive connections held"
+    results.append({"scenario": f"{label}, RSS per connection", "server": "hbf", "rps": None, "p50": None,
+                    "p99": None, "rss": after, "errors": open_failures, "connections": len(socks),
+                    "kib_per_connection": per_conn_kib,
+                    "note": f"{per_conn_kib:.1f} KiB per connection (aim < 16 KiB): RSS {before / 2**20:.1f} → "
+                            f"{after / 2**20:.1f} MiB; opened in {opened:.1f} s"})
+    p50, p99 = percentile(lat, 50), percentile(lat, 99)
+    results.append({"scenario": f"{label}, /health from one more client", "server": "hbf", "rps": None,
+                    "p50": p50, "p99": p99, "rss": rss_all, "errors": failures,
+                    "note": f"p99 aim < 10 ms; {requests:,} requests; {answered} of {len(sample)} idle "
+                            "connections answered afterwards"})
+    log(f"{label}: {per_conn_kib:.1f} KiB each (RSS {before / 2**20:.1f} → {after / 2**20:.1f} MiB, "
+        f"opened in {opened:.1f} s, {open_failures} failed)")
+    log(f"{label}: /health p50 {p50:.2f} ms  p99 {p99:.2f} ms ({requests} requests, one client); "
+        f"{answered}/{len(sample)} idle connections still answered")
+    srv.stop()
+
+
+SPIN_ROUTER = """// The noisy neighbour (bench: neighbour scenario): /spin never returns.
+import { Router } from "hbf:router";
+
+const router = new Router();
+router.get("/spin", () => { for (;;) {} });
+export default router;
+"""
+
+CALM_ROUTER = """// The calm neighbour (bench: neighbour scenario).
+import { Router } from "hbf:router";
+
+const router = new Router();
+router.get("/hello", (req, res) => res.json({ msg: "hi" }));
+export default router;
+"""
+
+
+class Spinners:
+    """`count` clients, each a thread sending GET `path` (10 s timeout) again and again until stopped."""
+
+    def __init__(self, port, path, host, count):
+        self.port, self.path, self.host, self.count = port, path, host, count
+        self.statuses, self._lock, self._stop = {}, threading.Lock(), threading.Event()
+        self._threads = []
+
+    def __enter__(self):
+        for _ in range(self.count):
+            t = threading.Thread(target=self._run, daemon=True)
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                key = request(self.port, "GET", self.path, self.host, timeout=10)[0]
+            except (OSError, http.client.HTTPException) as e:
+                key = type(e).__name__
+            with self._lock:
+                self.statuses[key] = self.statuses.get(key, 0) + 1
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        deadline = time.monotonic() + 15
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        left = sum(t.is_alive() for t in self._threads)
+        if left:
+            log(f"neighbour: {left} spinning clients still waiting after 15 s (left to exit with bench.py)")
+
+
+def single_client(port, path, host, seconds):
+    """Sequential GETs on one keep-alive connection for `seconds`: (requests/s, latencies in ms, failures)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    lat, failures = [], 0
+    t0 = time.monotonic()
+    end = t0 + seconds
+    while time.monotonic() < end:
+        t = time.perf_counter()
+        try:
+            ms, status, _ = timed_get(conn, path, host)
+        except (OSError, http.client.HTTPException):
+            ms, status = (time.perf_counter() - t) * 1000, None
+            conn.close()  # the next request opens a new connection
+        lat.append(ms)
+        failures += status != 200
+    elapsed = time.monotonic() - t0
+    conn.close()
+    return len(lat) / elapsed, lat, failures
+
+
+def neighbour_scenario(args, work, results):
+    """One henv's latency while another henv's scripts never return.
+
+    hbf with --qjs_timeout_ms 2000; "spinner"'s GET /spin loops forever, and
+    64 clients keep asking for it (each answer should be a 504 at the time
+    limit, or a 503 while the henv's workers are all busy). Meanwhile one
+    keep-alive client sends "calm"'s GET /hello sequentially; the same loop on
+    the quiet server first is the baseline.
+    """
+    seconds = 2 if args.quick else 10
+    spinners = 64
+    srv = start_hbf(work, "hbf-neighbour", os.path.join(work, "neighbour"), ["--qjs_timeout_ms", "2000"])
+    _, spin_host, spin_auth = create_henv(srv.port, "spinner")
+    _, calm_host, calm_auth = create_henv(srv.port, "calm")
+    put_document(srv.port, spin_host, spin_auth, "_system/router.js", SPIN_ROUTER.encode(), "text/javascript")
+    put_document(srv.port, calm_host, calm_auth, "_system/router.js", CALM_ROUTER.encode(), "text/javascript")
+    single_client(srv.port, "/hello", calm_host, 0.5)  # creates calm's worker
+    cases = [("neighbour: /hello, one client, no neighbour spinning (baseline)", None)]
+    cases.append((f"neighbour: /hello, one client, while {spinners} clients spin another henv", spinners))
+    for label, count in cases:
+        note = ""
+        with RssSampler(srv.proc.pid) as rss:
+            if count is None:
+                rps, lat, failures = single_client(srv.port, "/hello", calm_host, seconds)
+            else:
+                with Spinners(srv.port, "/spin", spin_host, count) as spin:
+                    time.sleep(1)  # every spinning client has sent its first request
+                    rps, lat, failures = single_client(srv.port, "/hello", calm_host, seconds)
+                statuses = ", ".join(f"{k} ×{v:,}" for k, v in sorted(spin.statuses.items(), key=lambda kv: str(kv[0])))
+                note = f"; spinners' answers: {statuses or 'none'}"
+                if set(spin.statuses) - {503, 504}:
+                    log(f"neighbour: /spin answered other than 503/504: {statuses}")
+        p50, p95, p99 = (percentile(lat, q) for q in (50, 95, 99))
+        results.append({"scenario": label, "server": "hbf", "rps": rps, "p50": p50, "p95": p95, "p99": p99,
+                        "rss": rss.peak, "errors": failures, "single_client": True,
+                        "note": f"p95 {p95:.2f} ms{' (aim < 100 ms)' if count else ''}{note}"})
+        log(f"{label}: {rps:,.0f} req/s  p50 {p50:.2f} ms  p95 {p95:.2f} ms  p99 {p99:.2f} ms  "
+            f"({len(lat):,} requests, {failures} failed{note})")
+    srv.stop()
+
+
 # -------------------------------------------------------------------- report
 
 def write_report(args, results, started):
@@ -569,9 +850,12 @@ def write_report(args, results, started):
         f"(its single-process model); nginx worker_processes {CORES}.",
         "", "`hbf ÷ server` is hbf's requests/s divided by that server's: above 1.00 hbf is faster.",
         "Tenants: requests/s as a share of hbf's own hello. Cold start and reload: one client, latency of each "
-        "request. `failed`: responses that were not 2xx, socket errors and wrk timeouts (> 2 s), all runs.", "",
-        "| scenario | server | requests/s | p50 | p99 | peak RSS | hbf ÷ server | failed |",
-        "|---|---|---|---|---|---|---|---|",
+        "request. Idle: RSS of the server before and after opening the idle connections (RSS column: with them "
+        "open), then one more client's sequential /health. Neighbour: one client's sequential /hello, its "
+        "requests/s and latency, without and then with another henv's scripts spinning. "
+        "`failed`: responses that were not 2xx, socket errors and wrk timeouts (> 2 s), all runs.", "",
+        "| scenario | server | requests/s | p50 | p99 | peak RSS | hbf ÷ server | failed | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for scenario, servers in by_scenario.items():
         base = servers.get("hbf")
@@ -584,8 +868,9 @@ def write_report(args, results, started):
             else:
                 ratio = "1.00" if r["rps"] and name == "hbf" and len(servers) > 1 else "—"
             errors = r.get("errors", 0)
-            lines.append(f"| {scenario} | {name} | {rps} | {r['p50']:.2f} ms | {r['p99']:.2f} ms | "
-                         f"{r['rss'] / 2**20:,.0f} MiB | {ratio} | {errors if errors else ''} |")
+            p50, p99 = (f"{r[q]:.2f} ms" if r[q] is not None else "—" for q in ("p50", "p99"))
+            lines.append(f"| {scenario} | {name} | {rps} | {p50} | {p99} | "
+                         f"{r['rss'] / 2**20:,.0f} MiB | {ratio} | {errors if errors else ''} | {r.get('note', '')} |")
     md = os.path.join(out_dir, "latest.md")
     with open(md, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -628,8 +913,9 @@ def chart(by_scenario, out_dir):
         log("gnuplot missing: no chart")
         return
     servers = ["hbf", "bun", "deno", "workerd", "nginx"]
-    rows = [(s, v) for s, v in by_scenario.items() if any(r["rps"] for r in v.values())]
-    if not rows:  # latency-only groups (cold, reload): the table says it all
+    rows = [(s, v) for s, v in by_scenario.items()
+            if any(r["rps"] and not r.get("single_client") for r in v.values())]
+    if not rows:  # latency-only and one-client groups (cold, reload, idle, neighbour): the table says it all
         return
     data = os.path.join(out_dir, "latest.dat")
     with open(data, "w") as f:
@@ -663,8 +949,8 @@ plot for [i=2:{len(servers) + 1}] "{data}" using i:xtic(1) title columnheader(i)
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke check: 1 x 2 s, small tenant counts")
-    p.add_argument("--only", default="app,static,tenants,cold,reload",
-                   help="comma list of: app,static,tenants,cold,reload")
+    p.add_argument("--only", default="app,static,tenants,cold,reload,idle,neighbour",
+                   help="comma list of: app,static,tenants,cold,reload,idle,neighbour")
     p.add_argument("--peers", default="bun,deno,workerd")
     p.add_argument("--tenants", help="comma list of henv counts for the tenants scenario (default 1000,10000)")
     p.add_argument("--hbf", help="the hbf binary to measure (default: build/release/src/hbf)")
@@ -707,6 +993,10 @@ def main():
             cold_scenarios(args, work, results)
         if "reload" in only:
             reload_scenario(args, work, results)
+        if "idle" in only:
+            idle_scenario(args, work, results)
+        if "neighbour" in only:
+            neighbour_scenario(args, work, results)
     except (RuntimeError, subprocess.CalledProcessError) as e:
         failure = e  # still report what was measured
     finally:

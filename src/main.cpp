@@ -129,7 +129,9 @@ int Serve(const Config& config) {
   auth::LoginThrottle throttle;
   js::EngineOptions js_options;
   js_options.memory_budget_bytes = int64_t{config.js_memory_mb} * 1024 * 1024;
-  js_options.max_workers_per_henv = per_henv;
+  // Workers per henv: those running (at most per_henv, the dispatcher's
+  // share) plus those parked while their handler awaits a timer.
+  js_options.max_workers_per_henv = per_henv * 4;
   js::JsEngine scripts(js_options);
 
   HttpServer* server_ptr = nullptr;
@@ -156,6 +158,10 @@ int Serve(const Config& config) {
   options.max_connections_per_ip = config.max_connections_per_ip;
   HttpServer server(options, app);
   server_ptr = &server;
+  // Parked scripts (awaiting a timer) go on on a handler thread, in their
+  // henv's turn.
+  scripts.SetResumeExecutor(
+      [&server](const std::string& key, std::function<void()> task) { server.Post(key, std::move(task)); });
   if (auto started = server.Start(); !started.ok()) {
     std::fprintf(stderr, "hbf: %s\n", started.error().message.c_str());
     Log(LogLevel::kError, started.error().message);
@@ -188,6 +194,7 @@ int Serve(const Config& config) {
   });
   watchdog.detach();
   server.Stop();
+  scripts.Shutdown();  // parked requests refer to the app: drop them first
   scripts.DropIdleWorkers();
   henvs.CloseAll();
   Log(LogLevel::kInfo, "stopped");

@@ -120,6 +120,39 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
   auto henv_result = henvs_.Open(ctx.route.henv_hash);
   if (!henv_result.ok()) return HttpResponse::FromError(henv_result.error());
   Henv& henv = **henv_result;
+  if (std::optional<HttpResponse> builtin = ServeBuiltIn(request, ctx, henv)) return std::move(*builtin);
+  return RunScriptOrDocument(request, ctx, henv);
+}
+
+void App::HandleAsync(HttpRequest& request, Responder respond) {
+  // Only a henv's router can make a request wait (a handler awaiting a
+  // timer); everything else is answered before this returns.
+  auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
+  if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv) {
+    respond(Handle(request));
+    return;
+  }
+  if (std::optional<HttpResponse> quick = HandleOnLoop(request)) {
+    respond(std::move(*quick));
+    return;
+  }
+  Responder tagged = [respond = std::move(respond), hash = ctx->route.henv_hash](HttpResponse r) {
+    r.log.henv = hash;
+    respond(std::move(r));
+  };
+  auto henv = henvs_.Open(ctx->route.henv_hash);
+  if (!henv.ok()) {
+    tagged(HttpResponse::FromError(henv.error()));
+    return;
+  }
+  if (std::optional<HttpResponse> builtin = ServeBuiltIn(request, *ctx, **henv)) {
+    tagged(std::move(*builtin));
+    return;
+  }
+  RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), std::move(tagged));
+}
+
+std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
   const std::string& path = ctx.subpath;
   const std::string& method = request.method;
   if (!request.body.empty()) {
@@ -150,10 +183,7 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
   if (path == "/_api" || path.rfind("/_api/", 0) == 0) {
     return HttpResponse::ErrorBody(404, "not_found", "no API endpoint at " + path);
   }
-  bool handled = false;
-  HttpResponse scripted = RunScript(request, ctx, henv, handled);
-  if (handled) return scripted;
-  return ServeDocument(request, ctx, henv);
+  return std::nullopt;
 }
 
 }  // namespace hbf

@@ -58,6 +58,8 @@ class App : public RequestHandler {
       RuntimeProbe probe, AppClocks clocks = {});
 
   HttpResponse Handle(HttpRequest& request) override;
+  // As Handle; a script awaiting a timer answers later, holding no thread.
+  void HandleAsync(HttpRequest& request, Responder respond) override;
   // /health, and the answers that need no henv (unknown hosts, bad paths,
   // refusals while draining), without leaving the I/O loop.
   std::optional<HttpResponse> HandleOnLoop(const HttpRequest& request) override;
@@ -85,9 +87,27 @@ class App : public RequestHandler {
   HttpResponse Documents(const HttpRequest& request, const RequestContext& ctx, Henv& henv, std::string_view rest);
   HttpResponse Graph(const HttpRequest& request, Henv& henv, std::string_view rest);
 
-  // script_routing.cpp: the henv's router.js. Sets `handled` to false when
-  // no route matched (the caller then serves documents).
-  HttpResponse RunScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv, bool& handled);
+  // The built-in endpoints of a henv (login, /_api/...), or nullopt for the
+  // henv's own routes and documents.
+  std::optional<HttpResponse> ServeBuiltIn(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+
+  // script_routing.cpp: the henv's router.js, and its documents when no
+  // route matched. RunScriptOrDocument runs on this thread to the end;
+  // RunScriptAsync answers through `respond`, later when the script awaits a
+  // timer (holding no thread meanwhile).
+  HttpResponse RunScriptOrDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  void RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond);
+  struct ScriptCall {
+    js::ScriptLimits limits;
+    js::ScriptRequest in;
+    std::string user_id;
+  };
+  // What the script is given; the body is moved out of `request`.
+  ScriptCall PrepareScript(HttpRequest& request, const RequestContext& ctx, Henv& henv) const;
+  // A finished script's answer: its response, its failure, or the document
+  // at the path when no route matched.
+  HttpResponse ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,
+                            Henv& henv, const std::string& user_id);
 
   // The JS limits for `henv`: the flags, lowered by the henv's config.
   js::ScriptLimits ScriptLimitsFor(Henv& henv) const;

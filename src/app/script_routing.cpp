@@ -2,6 +2,8 @@
 // _system/router.js (see src/js/engine.h); when no route matches, the caller
 // serves documents.
 #include <algorithm>
+#include <memory>
+#include <tuple>
 
 #include "app/app.h"
 #include "app/request_util.h"
@@ -54,46 +56,75 @@ HttpResponse App::ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) 
   return r;
 }
 
-HttpResponse App::RunScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv, bool& handled) {
-  const js::ScriptLimits limits = ScriptLimitsFor(henv);
-  js::ScriptRequest in;
+App::ScriptCall App::PrepareScript(HttpRequest& request, const RequestContext& ctx, Henv& henv) const {
+  ScriptCall call;
+  call.limits = ScriptLimitsFor(henv);
+  js::ScriptRequest& in = call.in;
   in.method = request.method;
   in.path = request.path;
   in.query = request.query;
   in.url = request.query.empty() ? request.path : request.path + "?" + request.query;
   in.headers = request.headers;
-  in.body = request.body;
+  in.body = std::move(request.body);  // documents (the fallback) never need it
   in.ip = ctx.client_ip;
   in.protocol = ctx.scheme;
   in.hostname = ctx.route.hostname;
   // req.user: the caller when a valid token came along; anonymous otherwise
   // (scripts decide what needs a login).
-  std::string user_id;
   if (auto token = auth::ExtractToken(request.header("authorization"), request.header("cookie")); token) {
     auto caller = auth::Authenticate(henv, *token, clocks_.unix_seconds());
     if (caller.ok()) {
       in.user = auth::UserToJson(caller->user);
-      user_id = std::to_string(caller->user.id);
+      call.user_id = std::to_string(caller->user.id);
     }
   }
+  return call;
+}
 
-  js::ScriptResult result = scripts_.Run(henv, limits, in);
+HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,
+                               Henv& henv, const std::string& user_id) {
   if (result.wrote_database) NoteWrite(henv);
+  HttpResponse r;
   switch (result.kind) {
     case js::ScriptResult::Kind::kNotHandled:
-      handled = false;
-      return {};
+      return ServeDocument(request, ctx, henv);
     case js::ScriptResult::Kind::kResponse:
-      handled = true;
-      result.response.log.user_id = user_id;
-      return std::move(result.response);
+      r = std::move(result.response);
+      break;
     case js::ScriptResult::Kind::kError:
+    case js::ScriptResult::Kind::kPending:  // never reaches here: the engine resolves it
+      r = ScriptFailure(result.error, henv);
       break;
   }
-  handled = true;
-  HttpResponse r = ScriptFailure(result.error, henv);
   r.log.user_id = user_id;
   return r;
+}
+
+HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
+  HttpRequest copy = request;  // PrepareScript moves the body out
+  ScriptCall call = PrepareScript(copy, ctx, henv);
+  js::ScriptResult result = scripts_.Run(henv, call.limits, call.in);
+  return ScriptAnswer(std::move(result), request, ctx, henv, call.user_id);
+}
+
+void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond) {
+  ScriptCall call = PrepareScript(request, ctx, *henv);
+  // What the answer needs once the script is done, which may be later, on
+  // another thread: the request (without its body), its context, the henv.
+  auto state = std::make_shared<std::tuple<HttpRequest, RequestContext, std::string>>(
+      std::move(request), std::move(ctx), std::move(call.user_id));
+  Henv* henv_ptr = henv.get();  // kept alive by the engine until `done`
+  scripts_.RunAsync(std::move(henv), call.limits, call.in,
+                    [this, state, henv_ptr, respond = std::move(respond)](js::ScriptResult result) {
+                      auto& [req, context, user_id] = *state;
+                      HttpResponse answer;
+                      try {
+                        answer = ScriptAnswer(std::move(result), req, context, *henv_ptr, user_id);
+                      } catch (...) {
+                        answer = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
+                      }
+                      respond(std::move(answer));
+                    });
 }
 
 }  // namespace hbf

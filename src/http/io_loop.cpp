@@ -112,31 +112,35 @@ struct IoLoop::Connection {
 // A request handed to the dispatcher; its response goes back to the loop.
 class HandlerJob : public DispatchJob {
  public:
-  HandlerJob(IoLoop& loop, RequestHandler& handler, uint64_t connection_id, HttpRequest request)
-      : loop_(loop), handler_(handler), connection_id_(connection_id), request_(std::move(request)) {}
+  HandlerJob(std::shared_ptr<IoLoop> loop, RequestHandler& handler, uint64_t connection_id, HttpRequest request)
+      : loop_(std::move(loop)), handler_(handler), connection_id_(connection_id), request_(std::move(request)) {}
 
   void Run() override {
-    HttpResponse response;
+    // The handler answers through `respond`, now or later; `answered` keeps
+    // an exception thrown after answering from answering twice.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    Responder respond = [loop = loop_, id = connection_id_, answered](HttpResponse response) {
+      if (!answered->exchange(true)) loop->PostResponse(id, std::move(response));
+    };
     try {
-      response = handler_.Handle(request_);
+      handler_.HandleAsync(request_, respond);
     } catch (const std::exception& e) {
       Log(LogLevel::kError, std::string("http: request handler threw: ") + e.what());
-      response = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
+      respond(HttpResponse::ErrorBody(500, "internal_error", "internal server error"));
     } catch (...) {
       Log(LogLevel::kError, "http: request handler threw a non-standard exception");
-      response = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
+      respond(HttpResponse::ErrorBody(500, "internal_error", "internal server error"));
     }
-    loop_.PostResponse(connection_id_, std::move(response));
   }
 
   void Expire() override {
     HttpResponse r = HttpResponse::ErrorBody(503, "script_busy", "this app is busy; retry shortly");
     r.set_header("Retry-After", "1");
-    loop_.PostResponse(connection_id_, std::move(r));
+    loop_->PostResponse(connection_id_, std::move(r));
   }
 
  private:
-  IoLoop& loop_;
+  std::shared_ptr<IoLoop> loop_;
   RequestHandler& handler_;
   const uint64_t connection_id_;
   HttpRequest request_;
@@ -476,7 +480,7 @@ void IoLoop::Dispatch(Connection& c, HttpRequest request) {
     return;
   }
   std::string key = handler_.QueueKey(request);
-  dispatcher_.Submit(key, std::make_unique<HandlerJob>(*this, handler_, c.id, std::move(request)));
+  dispatcher_.Submit(key, std::make_unique<HandlerJob>(shared_from_this(), handler_, c.id, std::move(request)));
 }
 
 void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {

@@ -24,7 +24,7 @@ namespace hbf {
 class Dispatcher;
 class ConnectionLimiter;
 
-class IoLoop {
+class IoLoop : public std::enable_shared_from_this<IoLoop> {
  public:
   IoLoop(const ServerOptions& options, RequestHandler& handler, Dispatcher& dispatcher, ConnectionLimiter& limiter,
          const std::atomic<bool>& draining);

@@ -74,7 +74,7 @@ Status HttpServer::Start() {
   const int loops = options_.io_threads < 1 ? 1 : options_.io_threads;
   uint16_t port = options_.port;
   for (int i = 0; i < loops; ++i) {
-    auto loop = std::make_unique<IoLoop>(options_, handler_, *dispatcher_, *limiter_, draining_);
+    auto loop = std::make_shared<IoLoop>(options_, handler_, *dispatcher_, *limiter_, draining_);
     uint16_t bound = 0;
     if (Status listening = loop->Listen(port, bound); !listening.ok()) {
       loops_.clear();
@@ -110,7 +110,29 @@ void HttpServer::Stop() {
   dispatcher_->Stop();
   for (auto& loop : loops_) loop->Stop();
   loops_.clear();
-  dispatcher_.reset();
+  // dispatcher_ lives on (stopped) until destruction: Post() may still be called.
+}
+
+namespace {
+class PostedTask : public DispatchJob {
+ public:
+  explicit PostedTask(std::function<void()> task) : task_(std::move(task)) {}
+  void Run() override { task_(); }
+  // Already admitted work (a request that was running): it goes on even
+  // past the queue timeout, which is for new requests.
+  void Expire() override { task_(); }
+
+ private:
+  std::function<void()> task_;
+};
+}  // namespace
+
+void HttpServer::Post(const std::string& key, std::function<void()> task) {
+  if (!dispatcher_) {
+    task();
+    return;
+  }
+  dispatcher_->Submit(key, std::make_unique<PostedTask>(std::move(task)));
 }
 
 int HttpServer::in_flight() const {

@@ -30,6 +30,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,12 +41,20 @@
 
 namespace hbf {
 
+// Delivers a request's response to its connection; callable once, from any
+// thread, at any time (a response for a connection gone meanwhile is dropped).
+using Responder = std::function<void(HttpResponse)>;
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   // On a handler thread. Exceptions are caught, logged, and answered with a
   // 500 "internal_error"; they never reach a loop.
   virtual HttpResponse Handle(HttpRequest& request) = 0;
+  // On a handler thread: answers through `respond`, now or later (a script
+  // awaiting a timer answers later, holding no thread meanwhile). The
+  // request may be moved from. Default: respond(Handle(request)).
+  virtual void HandleAsync(HttpRequest& request, Responder respond) { respond(Handle(request)); }
   // On a loop thread: the answer when it can be given without blocking (no
   // lock another thread may hold long, no I/O), else nullopt to queue the
   // request. Must not throw.
@@ -99,6 +108,10 @@ class HttpServer {
   // answered 503), then the loops (connections closed). Idempotent.
   void Stop();
 
+  // Runs `task` on a handler thread in `key`'s turn (a henv's share), e.g. a
+  // parked script going on. Once stopped, runs it on the calling thread.
+  void Post(const std::string& key, std::function<void()> task);
+
   int in_flight() const;
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
   int open_connections() const;
@@ -110,7 +123,9 @@ class HttpServer {
   std::atomic<bool> draining_{false};
   std::unique_ptr<ConnectionLimiter> limiter_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::vector<std::unique_ptr<IoLoop>> loops_;
+  // Shared: responders of requests still being handled keep their loop
+  // alive, so an answer arriving after Stop() is dropped, not a crash.
+  std::vector<std::shared_ptr<IoLoop>> loops_;
   bool running_ = false;  // control thread only
 };
 

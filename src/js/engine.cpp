@@ -13,9 +13,134 @@ using Clock = std::chrono::steady_clock;
 
 JsEngine::JsEngine(EngineOptions options) : options_(options) {
   housekeeper_ = std::thread([this] { Housekeep(); });
+  waker_ = std::thread([this] { Wake(); });
+}
+
+void JsEngine::Shutdown() {
+  std::multimap<Clock::time_point, std::unique_ptr<Parked>> dropped;
+  {
+    std::lock_guard lock(parked_mu_);
+    if (waker_stopping_) return;
+    waker_stopping_ = true;
+    dropped.swap(parked_);
+  }
+  parked_cv_.notify_all();
+  waker_.join();
+  for (auto& [when, p] : dropped) {
+    p->worker->Retire();
+    Release(*p->pool, std::move(p->worker));
+  }
+}
+
+void JsEngine::Wake() {
+  std::unique_lock lock(parked_mu_);
+  for (;;) {
+    if (waker_stopping_) return;
+    if (parked_.empty()) {
+      parked_cv_.wait(lock);
+      continue;
+    }
+    const auto due = parked_.begin()->first;
+    if (Clock::now() < due) {
+      parked_cv_.wait_until(lock, due);
+      continue;
+    }
+    auto node = parked_.extract(parked_.begin());
+    std::shared_ptr<Parked> p(std::move(node.mapped()));
+    lock.unlock();
+    auto resume = [this, p] {
+      ScriptResult result;
+      try {
+        result = p->worker->Resume();
+      } catch (...) {
+        p->worker->Retire();
+        result = ScriptResult{};
+        result.kind = ScriptResult::Kind::kError;
+        result.error = ScriptResult::Failure{"internal_error", 500, "internal error", "", ""};
+      }
+      auto owned = std::make_unique<Parked>(std::move(*p));
+      Conclude(std::move(owned), std::move(result));
+    };
+    if (resume_executor_) {
+      resume_executor_(p->henv->hash(), std::move(resume));
+    } else {
+      resume();
+    }
+    lock.lock();
+  }
+}
+
+void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
+  if (result.kind == ScriptResult::Kind::kPending) {
+    {
+      std::lock_guard lock(parked_mu_);
+      if (!waker_stopping_) {
+        parked_.emplace(result.wake_at, std::move(p));
+      }
+    }
+    if (p) {  // shutting down: never resumed
+      p->worker->Retire();
+      Release(*p->pool, std::move(p->worker));
+      return;
+    }
+    parked_cv_.notify_one();
+    return;
+  }
+  if (result.wrote_database) p->henv->RefreshCodeVersion();
+  Release(*p->pool, std::move(p->worker));
+  p->done(std::move(result));
+}
+
+void JsEngine::RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, const ScriptRequest& request,
+                        ScriptDone done) {
+  const int64_t version = henv->code_version();
+  HenvPool* pool_ptr;
+  bool check_router;
+  bool has_router;
+  {
+    std::lock_guard lock(mu_);
+    pool_ptr = &PoolForLocked(henv->hash());
+    check_router = pool_ptr->router_checked_version != version;
+    has_router = pool_ptr->has_router;
+  }
+  HenvPool& pool = *pool_ptr;
+  if (check_router) {
+    has_router = henv->WithDb([](db::Database& db) {
+      auto v = db.QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
+      return v.ok() && v->has_value();
+    });
+    std::lock_guard lock(mu_);
+    pool.router_checked_version = version;
+    pool.has_router = has_router;
+  }
+  if (!has_router) {
+    done(ScriptResult{});
+    return;
+  }
+  ScriptResult failed;
+  std::unique_ptr<Worker> worker = Checkout(*henv, pool, version, limits, failed);
+  if (!worker) {
+    done(std::move(failed));
+    return;
+  }
+  ScriptResult result;
+  try {
+    result = worker->Dispatch(request, limits, /*may_suspend=*/true);
+  } catch (...) {
+    worker->Retire();
+    Release(pool, std::move(worker));
+    throw;
+  }
+  auto parked = std::make_unique<Parked>();
+  parked->henv = std::move(henv);
+  parked->pool = &pool;
+  parked->worker = std::move(worker);
+  parked->done = std::move(done);
+  Conclude(std::move(parked), std::move(result));
 }
 
 JsEngine::~JsEngine() {
+  Shutdown();
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -124,7 +249,16 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
   ScriptResult failed;
   std::unique_ptr<Worker> worker = Checkout(henv, pool, version, limits, failed);
   if (!worker) return failed;
-  ScriptResult result = worker->Dispatch(request, limits);
+  ScriptResult result;
+  try {
+    result = worker->Dispatch(request, limits);
+  } catch (...) {
+    // An allocation failure in HBF's own code: the slot is freed and the
+    // worker dropped, never leaked (the caller answers 500).
+    worker->Retire();
+    Release(pool, std::move(worker));
+    throw;
+  }
   if (result.wrote_database) henv.RefreshCodeVersion();
   Release(pool, std::move(worker));
   return result;
@@ -212,7 +346,14 @@ ScriptResult JsEngine::Render(Henv& henv, const ScriptLimits& limits, const std:
   ScriptResult failed;
   std::unique_ptr<Worker> worker = Checkout(henv, pool, henv.code_version(), limits, failed);
   if (!worker) return failed;
-  ScriptResult result = worker->Render(target, is_source, data_json, limits);
+  ScriptResult result;
+  try {
+    result = worker->Render(target, is_source, data_json, limits);
+  } catch (...) {
+    worker->Retire();
+    Release(pool, std::move(worker));
+    throw;
+  }
   if (result.wrote_database) henv.RefreshCodeVersion();
   Release(pool, std::move(worker));
   return result;

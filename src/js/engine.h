@@ -22,18 +22,23 @@
 // (others wait, bounded by the deadline); idle workers are evicted least
 // recently used across all henvs when the total JS memory exceeds the budget.
 //
-// Thread safety: Run() is called concurrently from HTTP worker threads. A
-// worker is used by one thread at a time (checked out), and QuickJS is told
-// which thread's stack it is on at each checkout. One low-priority
-// housekeeping thread makes blank workers and destroys retired ones; workers
-// pass between it and the HTTP threads only through lists guarded by mu_.
+// Thread safety: Run() and RunAsync() are called concurrently from the HTTP
+// handler threads. A worker is used by one thread at a time (checked out),
+// and QuickJS is told which thread's stack it is on at each checkout and
+// resumption. One low-priority housekeeping thread makes blank workers and
+// destroys retired ones; workers pass between it and the handler threads
+// only through lists guarded by mu_. One waker thread holds parked requests
+// (a worker awaiting a timer, guarded by parked_mu_) and hands them back to
+// a handler thread through the resume executor when they are due.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +76,7 @@ struct ScriptResult {
     kNotHandled,  // no router, or no route matched: serve documents
     kResponse,    // `response` is what the script answered
     kError,       // the script failed: see `error`
+    kPending,     // (internal to the engine) waiting for a timer until `wake_at`
   };
   Kind kind = Kind::kNotHandled;
   HttpResponse response;
@@ -82,6 +88,7 @@ struct ScriptResult {
     std::string stack;     // for the log only
   } error;
   bool wrote_database = false;  // the request changed rows (callers refresh code versions)
+  std::chrono::steady_clock::time_point wake_at{};  // kPending only
 };
 
 struct EngineOptions {
@@ -103,7 +110,26 @@ class JsEngine {
   JsEngine(const JsEngine&) = delete;
   JsEngine& operator=(const JsEngine&) = delete;
 
+  // Runs the request on this thread to the end (a handler awaiting a timer
+  // sleeps on it).
   ScriptResult Run(Henv& henv, const ScriptLimits& limits, const ScriptRequest& request);
+
+  // As Run, but a handler that awaits a timer holds no thread meanwhile: the
+  // worker is parked with its request and resumed, when the timer or the
+  // deadline is due, through the resume executor. `done` is called exactly
+  // once: on this thread when nothing waited, else on the executor's thread.
+  // Exceptions from `done` are the caller's to avoid.
+  using ScriptDone = std::function<void(ScriptResult)>;
+  void RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, const ScriptRequest& request,
+                ScriptDone done);
+  // Where parked requests go on: runs a task on a request thread, in turn
+  // with the henv `key`'s other work (the HTTP dispatcher). Without one they
+  // go on on the engine's waker thread. Set before the first RunAsync.
+  using Executor = std::function<void(const std::string& key, std::function<void()> task)>;
+  void SetResumeExecutor(Executor executor) { resume_executor_ = std::move(executor); }
+  // Drops parked requests (their `done` is never called) and stops the
+  // waker. Call before whatever `done` refers to is destroyed.
+  void Shutdown();
 
   // Renders an EJS template (hbf:templates): `target` is a document id, or
   // template source when `is_source`; `data_json` a JSON object of locals.
@@ -166,6 +192,23 @@ class JsEngine {
   bool stopping_ = false;                         // guarded by mu_
   std::condition_variable housekeeping_wanted_;
   std::thread housekeeper_;  // started last, in the constructor body
+
+  // Requests parked while their handler awaits a timer (RunAsync).
+  struct Parked {
+    std::shared_ptr<Henv> henv;
+    HenvPool* pool = nullptr;
+    std::unique_ptr<Worker> worker;
+    ScriptDone done;
+  };
+  // Parks `p` when `result` is kPending; else releases its worker and calls done.
+  void Conclude(std::unique_ptr<Parked> p, ScriptResult result);
+  void Wake();  // the waker thread: hands due requests to the executor
+  Executor resume_executor_;  // set before use, then read-only
+  std::mutex parked_mu_;
+  std::condition_variable parked_cv_;
+  std::multimap<std::chrono::steady_clock::time_point, std::unique_ptr<Parked>> parked_;  // guarded by parked_mu_
+  bool waker_stopping_ = false;  // guarded by parked_mu_
+  std::thread waker_;
 };
 
 }  // namespace hbf::js

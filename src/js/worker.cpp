@@ -21,6 +21,7 @@ struct WorkerAccess {
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
   static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
+  static void MarkBroken(Worker& w) { w.reusable_ = false; }
   static std::map<int64_t, Worker::Timer>& Timers(Worker& w) { return w.timers_; }
   static int64_t NextTimerId(Worker& w) { return w.next_timer_id_++; }
   static std::unordered_map<std::string, std::string>& Formats(Worker& w) { return w.module_formats_; }
@@ -666,25 +667,42 @@ JSValue NativeHostInfo(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   return out;
 }
 
+// No C++ exception may unwind through QuickJS's C frames: every native is
+// called through this guard, which turns one into a JS exception (out of
+// memory for std::bad_alloc) and retires the worker, whose state is then
+// unknown.
+template <JSCFunction* F>
+JSValue Guarded(JSContext* ctx, JSValueConst this_val, int argc, JSValueConst* argv) {
+  try {
+    return F(ctx, this_val, argc, argv);
+  } catch (const std::bad_alloc&) {
+    WorkerAccess::MarkBroken(*WorkerAccess::From(ctx));
+    return JS_ThrowOutOfMemory(ctx);
+  } catch (...) {
+    WorkerAccess::MarkBroken(*WorkerAccess::From(ctx));
+    return JS_ThrowInternalError(ctx, "internal error in a host function");
+  }
+}
+
 struct NativeFunction {
   const char* name;
   JSCFunction* fn;
   int length;
 };
 constexpr NativeFunction kNativeFunctions[] = {
-    {"dbQuery", NativeDbQuery, 2},         {"dbGet", NativeDbGet, 2},
-    {"dbExecute", NativeDbExecute, 2},     {"dbExec", NativeDbExec, 1},
-    {"dbInTransaction", NativeDbInTransaction, 0},
-    {"log", NativeLog, 2},                 {"utf8Encode", NativeUtf8Encode, 1},
-    {"utf8Decode", NativeUtf8Decode, 2},   {"sha256", NativeSha256, 1},
-    {"hmacSha256", NativeHmacSha256, 2},   {"randomBytes", NativeRandomBytes, 1},
-    {"base64Encode", NativeBase64Encode, 2}, {"base64Decode", NativeBase64Decode, 2},
-    {"now", NativeNow, 0},
-    {"readDocument", NativeReadDocument, 1}, {"documentInfo", NativeDocumentInfo, 1},
-    {"listDocuments", NativeListDocuments, 1}, {"compileFunction", NativeCompileFunction, 3},
-    {"setTimer", NativeSetTimer, 3},       {"clearTimer", NativeClearTimer, 1},
-    {"config", NativeConfig, 0},           {"hostInfo", NativeHostInfo, 0},
-    {"loadBuiltin", NativeLoadBuiltin, 1},
+    {"dbQuery", Guarded<NativeDbQuery>, 2},         {"dbGet", Guarded<NativeDbGet>, 2},
+    {"dbExecute", Guarded<NativeDbExecute>, 2},     {"dbExec", Guarded<NativeDbExec>, 1},
+    {"dbInTransaction", Guarded<NativeDbInTransaction>, 0},
+    {"log", Guarded<NativeLog>, 2},                 {"utf8Encode", Guarded<NativeUtf8Encode>, 1},
+    {"utf8Decode", Guarded<NativeUtf8Decode>, 2},   {"sha256", Guarded<NativeSha256>, 1},
+    {"hmacSha256", Guarded<NativeHmacSha256>, 2},   {"randomBytes", Guarded<NativeRandomBytes>, 1},
+    {"base64Encode", Guarded<NativeBase64Encode>, 2}, {"base64Decode", Guarded<NativeBase64Decode>, 2},
+    {"now", Guarded<NativeNow>, 0},
+    {"readDocument", Guarded<NativeReadDocument>, 1}, {"documentInfo", Guarded<NativeDocumentInfo>, 1},
+    {"listDocuments", Guarded<NativeListDocuments>, 1}, {"compileFunction", Guarded<NativeCompileFunction>, 3},
+    {"setTimer", Guarded<NativeSetTimer>, 3},       {"clearTimer", Guarded<NativeClearTimer>, 1},
+    {"config", Guarded<NativeConfig>, 0},           {"hostInfo", Guarded<NativeHostInfo>, 0},
+    {"loadBuiltin", Guarded<NativeLoadBuiltin>, 1},
 };
 
 int InitNativeModule(JSContext* ctx, JSModuleDef* m) {
@@ -818,7 +836,7 @@ std::optional<std::string> FacadeSource(JSContext* ctx, Worker& w, const std::st
   return source;
 }
 
-char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void* opaque) {
+char* NormalizeModuleImpl(JSContext* ctx, const char* base, const char* name, void* opaque) {
   std::string_view n0(name);
   std::string_view b0(base != nullptr ? base : "");
   // Tenant imports (not built-ins, not HBF loading the router) go through the
@@ -880,7 +898,7 @@ char* NormalizeWithoutResolver(JSContext* ctx, const char* base, const char* nam
   return js_strdup(ctx, resolved.c_str());
 }
 
-JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
+JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
   Worker* worker = static_cast<Worker*>(opaque);
   std::string_view n(name);
   if (n == "hbf:native") {
@@ -958,6 +976,27 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
   return m;
 }
 
+// The module hooks are C callbacks too: the same guard as the natives.
+char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void* opaque) {
+  try {
+    return NormalizeModuleImpl(ctx, base, name, opaque);
+  } catch (...) {
+    WorkerAccess::MarkBroken(*static_cast<Worker*>(opaque));
+    JS_ThrowOutOfMemory(ctx);
+    return nullptr;
+  }
+}
+
+JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
+  try {
+    return LoadModuleImpl(ctx, name, opaque);
+  } catch (...) {
+    WorkerAccess::MarkBroken(*static_cast<Worker*>(opaque));
+    JS_ThrowOutOfMemory(ctx);
+    return nullptr;
+  }
+}
+
 int InterruptHandler(JSRuntime*, void* opaque) {
   Worker* w = static_cast<Worker*>(opaque);
   if (Clock::now() > WorkerAccess::Deadline(*w)) {
@@ -1006,7 +1045,7 @@ void BytecodeCache::Store(const std::string& id, const std::string& etag, std::v
 
 // ------------------------------------------------------------------- Worker
 
-Worker::Worker() : dispatch_fn_(Undefined()), router_(Undefined()) {}
+Worker::Worker() : dispatch_fn_(Undefined()), router_(Undefined()), pending_(Undefined()) {}
 
 void Worker::CancelTimers() {
   for (auto& [id, timer] : timers_) JS_FreeValue(ctx_, timer.fn);
@@ -1056,6 +1095,7 @@ Worker::~Worker() {
   if (rt_ != nullptr) JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
   if (ctx_ != nullptr) {
     CancelTimers();
+    JS_FreeValue(ctx_, pending_);
     JS_FreeValue(ctx_, dispatch_fn_);
     JS_FreeValue(ctx_, router_);
     JS_FreeContext(ctx_);
@@ -1116,6 +1156,8 @@ bool Worker::Load(const char* name, JSValue& ns, ScriptResult::Failure& failure)
                                       std::string("module '") + name + "' never finished loading (top-level await on nothing)",
                                       "", ""};
       return false;
+    case Settled::kWaiting:  // loading never suspends
+      break;
   }
   return false;
 }
@@ -1252,6 +1294,24 @@ Worker::Settled Worker::Drive(JSValue promise, JSValue& out) {
       return Settled::kException;
     }
     if (r > 0) continue;
+    if (may_suspend_ && !timers_.empty()) {
+      // Waiting for a timer holds no thread: hand the promise back to the
+      // engine, which resumes this request when the timer (or the deadline)
+      // is due.
+      const auto now = Clock::now();
+      if (now >= deadline_) {
+        timed_out_ = true;
+        JS_FreeValue(ctx, promise);
+        return Settled::kTimedOut;
+      }
+      auto due = timers_.begin()->second.due;
+      for (const auto& [id, timer] : timers_) due = std::min(due, timer.due);
+      if (due > now) {
+        wake_at_ = std::min(due, deadline_);
+        pending_ = promise;
+        return Settled::kWaiting;
+      }
+    }
     bool fatal = false;
     if (RunNextTimer(fatal)) {
       if (!fatal) continue;
@@ -1298,6 +1358,8 @@ bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const cha
       result.kind = ScriptResult::Kind::kError;
       result.error = no_progress;
       return false;
+    case Settled::kWaiting:  // only Dispatch may suspend, and it does not settle through here
+      break;
   }
   return false;
 }
@@ -1350,11 +1412,11 @@ void Worker::CollectCycles(bool force) {
   JS_SetGCThreshold(rt_, static_cast<size_t>(memory_bytes() + gc_headroom()));
 }
 
-ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& limits) {
-  ScriptResult result;
-  if (!has_router_) return result;  // removed since the engine looked: not handled
+ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& limits, bool may_suspend) {
+  if (!has_router_) return ScriptResult{};  // removed since the engine looked: not handled
   JSContext* ctx = ctx_;
   BeginRequest(limits);
+  may_suspend_ = may_suspend;
 
   // raw = { method, url, path, query, headers, body, ip, protocol, hostname, user, henv }
   JSValue raw = JS_NewObject(ctx);
@@ -1382,9 +1444,47 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JSValue args[2] = {router_, raw};
   JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
   JS_FreeValue(ctx, raw);
+  return Continue(ret);
+}
+
+ScriptResult Worker::Resume() {
+  JS_UpdateStackTop(rt_);  // resumed on whichever handler thread runs it
+  JSValue promise = pending_;
+  pending_ = Undefined();
+  return Continue(promise);
+}
+
+ScriptResult Worker::Continue(JSValue ret) {
+  JSContext* ctx = ctx_;
+  ScriptResult result;
   JSValue value = Undefined();
-  const bool failed = !Settle(ret, value, result, "the script ran out of time",
-                              {"script_no_response", 500, "the handler finished without sending a response", "", ""});
+  bool failed = true;
+  if (JS_IsException(ret)) {
+    Fail(result, JS_GetException(ctx));
+  } else {
+    switch (Drive(ret, value)) {
+      case Settled::kWaiting:
+        result.kind = ScriptResult::Kind::kPending;
+        result.wake_at = wake_at_;
+        return result;  // the request goes on later: no EndRequest yet
+      case Settled::kValue:
+        failed = false;
+        break;
+      case Settled::kException:
+        Fail(result, value);
+        break;
+      case Settled::kTimedOut:
+        result.kind = ScriptResult::Kind::kError;
+        result.error = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
+        reusable_ = false;
+        break;
+      case Settled::kNoProgress:
+        result.kind = ScriptResult::Kind::kError;
+        result.error = {"script_no_response", 500, "the handler finished without sending a response", "", ""};
+        break;
+    }
+  }
+  may_suspend_ = false;
 
   if (!failed) {
     Scoped v(ctx, value);

@@ -79,7 +79,12 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  ScriptResult Dispatch(const ScriptRequest& request, const ScriptLimits& limits);
+  // Runs the router for `request`. With `may_suspend`, a handler that awaits
+  // a timer makes this return kPending (wake_at: when to Resume()) instead
+  // of sleeping; the worker then stays with that request until it ends.
+  ScriptResult Dispatch(const ScriptRequest& request, const ScriptLimits& limits, bool may_suspend = false);
+  // Continues a request that returned kPending; may return kPending again.
+  ScriptResult Resume();
 
   // Renders a template with hbf:templates: `target` is a document id, or
   // source when `is_source`; `data_json` the locals as a JSON object.
@@ -91,6 +96,8 @@ class Worker {
   HenvPool& pool() const { return *pool_; }
   // False once the worker hit a limit or an internal failure.
   bool reusable() const { return reusable_; }
+  // Never reuse this worker (its state is unknown after a C++ failure).
+  void Retire() { reusable_ = false; }
   int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
   // Collects garbage now, so an idle worker holds only its live heap (the
   // engine asks for it under memory pressure, before check-in).
@@ -129,6 +136,13 @@ class Worker {
   JSValue dispatch_fn_;  // hbf:http's dispatch, owned
   JSValue router_;       // the router module's default export, owned
   bool has_router_ = false;
+  // Suspension (Dispatch with may_suspend): the dispatch promise while the
+  // request waits for a timer, owned; and when it should go on.
+  bool may_suspend_ = false;
+  JSValue pending_;
+  std::chrono::steady_clock::time_point wake_at_{};
+  // Settles a dispatch's return value (or its promise) into the result.
+  ScriptResult Continue(JSValue ret);
   std::chrono::steady_clock::time_point deadline_{};
   bool timed_out_ = false;
   bool reusable_ = true;
@@ -149,7 +163,7 @@ class Worker {
 
   // Runs the job queue (and timers) until `promise` settles. Consumes
   // `promise`; `out` receives the value (kValue) or the exception (kException).
-  enum class Settled { kValue, kException, kNoProgress, kTimedOut };
+  enum class Settled { kValue, kException, kNoProgress, kTimedOut, kWaiting };
   Settled Drive(JSValue promise, JSValue& out);
   // Imports module `name` and returns its namespace (kValue) or why not.
   Settled Import(const char* name, JSValue& out);

@@ -383,5 +383,42 @@ export default router;
   EXPECT_EQ(timed_out_or_busy.load(), kSpinners);
 }
 
+TEST_F(WireScriptTest, AHandlerAwaitingATimerHoldsNoThread) {
+  // Two requests of a henv run at once (4 handler threads, half each at most).
+  StartServer({"--num_threads", "4", "--js_workers_per_henv", "2", "--qjs_timeout_ms", "4000"});
+  TestHenv henv = CreateHenvAndLogin(port(), "sleepy");
+  ASSERT_FALSE(henv.token.empty());
+  SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/later", async (req, res) => {
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  res.send("later");
+});
+router.get("/late-forever", async (req, res) => {
+  await new Promise((resolve) => setTimeout(resolve, 60000));
+  res.send("never");
+});
+export default router;
+)js");
+  // Eight requests that each wait 1.5 s: were each to hold its thread, two at
+  // a time would take 6 s and the last ones would give up (503) at 4 s.
+  constexpr int kWaiters = 8;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < kWaiters; ++i) {
+    waiters.emplace_back([&] {
+      auto r = Fetch(port(), {"GET", "/later", henv.host, {}, {}});
+      if (r.status == 200 && r.body == "later") ++ok;
+    });
+  }
+  for (auto& t : waiters) t.join();
+  EXPECT_EQ(ok.load(), kWaiters);
+  // A handler awaiting past its deadline gets the same 504 as a spinning one.
+  auto late = Fetch(port(), {"GET", "/late-forever", henv.host, {}, {}});
+  EXPECT_EQ(late.status, 504);
+  EXPECT_EQ(ErrorCode(late), "script_timeout");
+}
+
 }  // namespace
 }  // namespace hbf::test
