@@ -30,6 +30,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/result.h"
@@ -164,6 +165,8 @@ class HenvManager {
   std::unordered_map<std::string, Entry> open_;  // guarded by mu_
   std::list<std::string> lru_;                   // guarded by mu_; front = most recent
   std::atomic<size_t> open_count_{0};            // written under mu_, read without it
+  std::unordered_set<std::string> opening_;      // guarded by mu_: being opened outside the lock
+  std::condition_variable opened_;               // with mu_: an open finished
 
   std::mutex janitor_mu_;
   std::condition_variable janitor_cv_;

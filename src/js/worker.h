@@ -115,7 +115,7 @@ class Worker {
     JSValue fn;
   };
 
-  // Accounting for QuickJS's allocator (see worker.cpp).
+  // Accounting for QuickJS's allocator (see allocator.h).
   struct Memory {
     std::atomic<int64_t> bytes{0};
   };

@@ -1,0 +1,54 @@
+#include "js/js_values.h"
+
+#include <cstdint>
+
+namespace hbf::js::internal {
+
+std::string ToStdString(JSContext* ctx, JSValueConst v) {
+  size_t len = 0;
+  const char* s = JS_ToCStringLen(ctx, &len, v);
+  if (s == nullptr) return {};
+  std::string out(s, len);
+  JS_FreeCString(ctx, s);
+  return out;
+}
+
+std::string PropString(JSContext* ctx, JSValueConst obj, const char* name) {
+  Scoped v(ctx, JS_GetPropertyStr(ctx, obj, name));
+  if (JS_IsUndefined(v.get()) || JS_IsNull(v.get())) return {};
+  return ToStdString(ctx, v.get());
+}
+
+bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out) {
+  size_t size = 0;
+  if (uint8_t* buf = JS_GetArrayBuffer(ctx, &size, v); buf != nullptr) {
+    out.assign(reinterpret_cast<const char*>(buf), size);
+    return true;
+  }
+  JS_FreeValue(ctx, JS_GetException(ctx));  // not an ArrayBuffer: clear the TypeError
+  size_t offset = 0;
+  size_t length = 0;
+  size_t per_element = 0;
+  JSValue buffer = JS_GetTypedArrayBuffer(ctx, v, &offset, &length, &per_element);
+  if (JS_IsException(buffer)) {
+    JS_FreeValue(ctx, JS_GetException(ctx));
+    return false;
+  }
+  uint8_t* base = JS_GetArrayBuffer(ctx, &size, buffer);
+  JS_FreeValue(ctx, buffer);
+  if (base == nullptr) return false;
+  out.assign(reinterpret_cast<const char*>(base + offset), length);
+  return true;
+}
+
+JSValue NewUint8Array(JSContext* ctx, const void* data, size_t size) {
+  JSValue buffer = JS_NewArrayBufferCopy(ctx, static_cast<const uint8_t*>(data), size);
+  if (JS_IsException(buffer)) return buffer;
+  // (buffer, byteOffset, length): QuickJS reads all three.
+  JSValue args[3] = {buffer, JS_NewInt32(ctx, 0), JS_NewInt64(ctx, static_cast<int64_t>(size))};
+  JSValue array = JS_NewTypedArray(ctx, 3, args, JS_TYPED_ARRAY_UINT8);
+  JS_FreeValue(ctx, buffer);
+  return array;
+}
+
+}  // namespace hbf::js::internal

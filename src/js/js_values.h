@@ -1,0 +1,65 @@
+// Internal to src/js: small helpers for QuickJS values that the adapter's
+// files share (natives.cpp, module_loader.cpp, worker.cpp).
+//
+// Thread safety: each call touches only the given context, which belongs to
+// one worker; a worker is used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+extern "C" {
+#include <quickjs.h>
+}
+
+namespace hbf::js::internal {
+
+// undefined and null as C++ values (QuickJS's JS_UNDEFINED and JS_NULL are C
+// compound literals).
+inline JSValue Undefined() {
+  JSValue v;
+  v.u.int32 = 0;
+  v.tag = JS_TAG_UNDEFINED;
+  return v;
+}
+
+inline JSValue Null() {
+  JSValue v;
+  v.u.int32 = 0;
+  v.tag = JS_TAG_NULL;
+  return v;
+}
+
+// Owns one JSValue for the lifetime of a C++ scope.
+class Scoped {
+ public:
+  Scoped(JSContext* ctx, JSValue v) : ctx_(ctx), v_(v) {}
+  ~Scoped() { JS_FreeValue(ctx_, v_); }
+  Scoped(const Scoped&) = delete;
+  Scoped& operator=(const Scoped&) = delete;
+  JSValue get() const { return v_; }
+  JSValue release() {
+    JSValue v = v_;
+    v_ = Undefined();
+    return v;
+  }
+
+ private:
+  JSContext* ctx_;
+  JSValue v_;
+};
+
+// The string value of `v` (JS ToString); "" when that throws, the exception
+// left pending.
+std::string ToStdString(JSContext* ctx, JSValueConst v);
+
+// obj[name] as a string; "" when undefined or null.
+std::string PropString(JSContext* ctx, JSValueConst obj, const char* name);
+
+// Bytes of an ArrayBuffer or any typed array / DataView; false otherwise.
+bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out);
+
+// A new Uint8Array holding a copy of `size` bytes at `data` (or JS_EXCEPTION).
+JSValue NewUint8Array(JSContext* ctx, const void* data, size_t size);
+
+}  // namespace hbf::js::internal

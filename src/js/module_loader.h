@@ -1,0 +1,52 @@
+// Internal to src/js: how a worker finds and loads modules. QuickJS calls
+// NormalizeModule and LoadModule (JS_SetModuleLoaderFunc, opaque = the
+// Worker). Built-in modules (hbf:*) come from bytecode compiled at build
+// time; hbf:native is the C module of natives.h. A henv's modules are its
+// documents, compiled once per (id, source hash) for all its workers (the
+// pool's BytecodeCache, whose methods are defined in module_loader.cpp).
+// Tenant imports resolve through hbf:modules' resolver when the build has
+// it, as require() does; JSON and CommonJS documents load through ES module
+// facades.
+//
+// Thread safety: the hooks act on one worker, used by one thread at a time.
+// Builtins() is built once (a function-local static) and immutable after;
+// BytecodeCache locks its own mutex.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+extern "C" {
+#include <quickjs.h>
+}
+
+namespace hbf::js::internal {
+
+struct BuiltinBytecode {
+  std::unordered_map<std::string, std::pair<const uint8_t*, size_t>> modules;
+};
+
+// The build-time bytecode table, indexed once per process.
+const BuiltinBytecode& Builtins();
+
+// The module loader hooks. Neither lets a C++ exception through: one retires
+// the worker and throws out of memory.
+// Resolves `name` imported from `base` ("" when HBF itself loads it) to a
+// module id (js_strdup'd), or null with an exception pending.
+char* NormalizeModule(JSContext* ctx, const char* base, const char* name, void* opaque);
+// Compiles (or reads the bytecode of) module `name`; null with an exception
+// pending. Records the hbf:* bytecode modules it loads in the worker's
+// builtin_modules_ (LoadBuiltinNamespace finds them there).
+JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque);
+
+// The namespace of built-in module `id`, loaded and evaluated synchronously
+// on first use (or JS_EXCEPTION). This is what makes the Node shims, the
+// globals they back and the module resolver lazy: a worker pays for `fs` only
+// when a script requires it. Built-ins have no top-level await, so evaluation
+// completes here.
+JSValue LoadBuiltinNamespace(JSContext* ctx, const std::string& id);
+
+}  // namespace hbf::js::internal

@@ -1,0 +1,529 @@
+#include "js/natives.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "js/js_values.h"
+#include "js/module_loader.h"
+#include "js/worker_access.h"
+
+namespace hbf::js::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool IsPlainObject(JSContext* ctx, JSValueConst v) {
+  if (!JS_IsObject(v) || JS_IsArray(ctx, v) || JS_IsFunction(ctx, v)) return false;
+  std::string ignored;
+  return !BytesOf(ctx, v, ignored);
+}
+
+// JS value -> SQL value. Throws (returns false) for unsupported types.
+bool ToSqlValue(JSContext* ctx, JSValueConst v, db::Value& out) {
+  int tag = JS_VALUE_GET_TAG(v);
+  if (JS_IsUndefined(v) || JS_IsNull(v)) {
+    out = db::Null{};
+  } else if (JS_IsBool(v)) {
+    out = int64_t{JS_ToBool(ctx, v) ? 1 : 0};
+  } else if (tag == JS_TAG_INT) {
+    out = int64_t{JS_VALUE_GET_INT(v)};
+  } else if (JS_IsNumber(v)) {
+    double d = 0;
+    JS_ToFloat64(ctx, &d, v);
+    if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) <= 9007199254740991.0) {
+      out = static_cast<int64_t>(d);
+    } else {
+      out = d;
+    }
+  } else if (JS_IsBigInt(ctx, v)) {
+    int64_t i = 0;
+    if (JS_ToBigInt64(ctx, &i, v) < 0) return false;
+    out = i;
+  } else if (JS_IsString(v)) {
+    out = ToStdString(ctx, v);
+  } else {
+    std::string bytes;
+    if (!BytesOf(ctx, v, bytes)) {
+      JS_ThrowTypeError(ctx, "unsupported SQL parameter type (use null, boolean, number, bigint, string or bytes; "
+                             "JSON.stringify objects)");
+      return false;
+    }
+    out = db::Blob(bytes.begin(), bytes.end());
+  }
+  return true;
+}
+
+JSValue FromSqlValue(JSContext* ctx, const db::Statement& stmt, int column) {
+  db::Value v = stmt.Column(column);
+  switch (v.index()) {
+    case 1: {
+      int64_t i = std::get<int64_t>(v);
+      if (i >= -9007199254740991LL && i <= 9007199254740991LL) return JS_NewInt64(ctx, i);
+      return JS_NewBigInt64(ctx, i);
+    }
+    case 2: return JS_NewFloat64(ctx, std::get<double>(v));
+    case 3: {
+      const auto& s = std::get<std::string>(v);
+      return JS_NewStringLen(ctx, s.data(), s.size());
+    }
+    case 4: {
+      const auto& b = std::get<db::Blob>(v);
+      return NewUint8Array(ctx, b.data(), b.size());
+    }
+    default: return Null();
+  }
+}
+
+// Throws a plain Error (what SQLite failures look like to scripts).
+JSValue ThrowError(JSContext* ctx, const std::string& message) {
+  JSValue err = JS_NewError(ctx);
+  JS_SetPropertyStr(ctx, err, "message", JS_NewStringLen(ctx, message.data(), message.size()));
+  return JS_Throw(ctx, err);
+}
+
+JSValue ThrowSqlError(JSContext* ctx, const Error& e) { return ThrowError(ctx, e.message); }
+
+// Binds argv[1] (array, object or absent) to `stmt`.
+bool BindParams(JSContext* ctx, db::Statement& stmt, JSValueConst params) {
+  const int expected = stmt.ParameterCount();
+  if (JS_IsUndefined(params) || JS_IsNull(params)) return true;
+  if (JS_IsArray(ctx, params)) {
+    int64_t length = 0;
+    Scoped len(ctx, JS_GetPropertyStr(ctx, params, "length"));
+    JS_ToInt64(ctx, &length, len.get());
+    if (length != expected) {
+      JS_ThrowRangeError(ctx, "the statement takes %d parameter(s) but %lld were given", expected,
+                         static_cast<long long>(length));
+      return false;
+    }
+    for (int i = 0; i < expected; ++i) {
+      Scoped item(ctx, JS_GetPropertyUint32(ctx, params, static_cast<uint32_t>(i)));
+      db::Value value;
+      if (!ToSqlValue(ctx, item.get(), value)) return false;
+      stmt.Bind(i + 1, value);
+    }
+    return true;
+  }
+  if (!IsPlainObject(ctx, params)) {
+    JS_ThrowTypeError(ctx, "SQL parameters must be an array (positional) or an object (named)");
+    return false;
+  }
+  for (int i = 1; i <= expected; ++i) {
+    std::string name = stmt.ParameterName(i);
+    if (name.empty()) {
+      JS_ThrowTypeError(ctx, "the statement uses '?' parameters: pass an array");
+      return false;
+    }
+    Scoped value_js(ctx, JS_GetPropertyStr(ctx, params, name.c_str() + 1));
+    JSValue lookup = value_js.get();
+    Scoped prefixed(ctx, JS_IsUndefined(lookup) ? JS_GetPropertyStr(ctx, params, name.c_str()) : Undefined());
+    if (JS_IsUndefined(lookup)) lookup = prefixed.get();
+    if (JS_IsUndefined(lookup)) {
+      JS_ThrowTypeError(ctx, "missing value for SQL parameter %s", name.c_str());
+      return false;
+    }
+    db::Value value;
+    if (!ToSqlValue(ctx, lookup, value)) return false;
+    stmt.Bind(i, value);
+  }
+  return true;
+}
+
+JSValue RowObject(JSContext* ctx, const db::Statement& stmt, const std::vector<JSAtom>& names) {
+  JSValue row = JS_NewObject(ctx);
+  for (size_t c = 0; c < names.size(); ++c) {
+    JS_SetProperty(ctx, row, names[c], FromSqlValue(ctx, stmt, static_cast<int>(c)));
+  }
+  return row;
+}
+
+enum class DbMode { kQuery, kGet, kExecute };
+
+bool LooksLikeInsert(std::string_view sql) {
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  auto starts = [&](std::string_view word) {
+    if (sql.size() < word.size()) return false;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (std::toupper(static_cast<unsigned char>(sql[i])) != word[i]) return false;
+    }
+    return true;
+  };
+  return starts("INSERT") || starts("REPLACE") || starts("WITH");
+}
+
+JSValue DbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
+  Worker* w = WorkerAccess::From(ctx);
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "SQL must be a string");
+  std::string sql = ToStdString(ctx, argv[0]);
+  db::Database& db = WorkerAccess::Db(*w);
+  auto stmt = db.Prepare(sql);
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  if (!BindParams(ctx, *stmt, argc > 1 ? argv[1] : Undefined())) return JS_EXCEPTION;
+
+  if (mode == DbMode::kExecute) {
+    if (auto s = stmt->Run(); !s.ok()) return ThrowSqlError(ctx, s.error());
+    JSValue result = JS_NewObject(ctx);
+    int64_t changes = db.Changes();
+    JS_SetPropertyStr(ctx, result, "rows_affected", JS_NewInt64(ctx, changes));
+    int64_t id = db.LastInsertRowId();
+    JS_SetPropertyStr(ctx, result, "last_insert_id",
+                      changes > 0 && LooksLikeInsert(sql)
+                          ? (std::llabs(id) <= 9007199254740991LL ? JS_NewInt64(ctx, id) : JS_NewBigInt64(ctx, id))
+                          : Null());
+    return result;
+  }
+
+  std::vector<JSAtom> names;
+  const int columns = stmt->ColumnCount();
+  names.reserve(static_cast<size_t>(columns));
+  for (int c = 0; c < columns; ++c) names.push_back(JS_NewAtom(ctx, stmt->ColumnName(c).c_str()));
+  auto free_names = [&] {
+    for (JSAtom a : names) JS_FreeAtom(ctx, a);
+  };
+
+  if (mode == DbMode::kGet) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      free_names();
+      return ThrowSqlError(ctx, row.error());
+    }
+    JSValue out = *row ? RowObject(ctx, *stmt, names) : Null();
+    free_names();
+    return out;
+  }
+  JSValue rows = JS_NewArray(ctx);
+  uint32_t index = 0;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      free_names();
+      JS_FreeValue(ctx, rows);
+      return ThrowSqlError(ctx, row.error());
+    }
+    if (!*row) break;
+    JS_SetPropertyUint32(ctx, rows, index++, RowObject(ctx, *stmt, names));
+  }
+  free_names();
+  return rows;
+}
+
+JSValue NativeDbQuery(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return DbRun(ctx, argc, argv, DbMode::kQuery);
+}
+JSValue NativeDbGet(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return DbRun(ctx, argc, argv, DbMode::kGet);
+}
+JSValue NativeDbExecute(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return DbRun(ctx, argc, argv, DbMode::kExecute);
+}
+
+JSValue NativeDbExec(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "SQL must be a string");
+  std::string sql = ToStdString(ctx, argv[0]);
+  // Only transaction control goes through here (hbf:db's transaction()).
+  std::string upper;
+  for (char c : sql) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const bool allowed = upper.rfind("BEGIN", 0) == 0 || upper == "COMMIT" || upper == "ROLLBACK" ||
+                       upper.rfind("SAVEPOINT ", 0) == 0 || upper.rfind("RELEASE ", 0) == 0 ||
+                       upper.rfind("ROLLBACK TO ", 0) == 0;
+  if (!allowed || sql.find(';') != std::string::npos) {
+    return JS_ThrowTypeError(ctx, "dbExec runs transaction control only");
+  }
+  if (auto s = WorkerAccess::Db(*WorkerAccess::From(ctx)).Exec(sql); !s.ok()) return ThrowSqlError(ctx, s.error());
+  return Undefined();
+}
+
+JSValue NativeDbInTransaction(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  return JS_NewBool(ctx, WorkerAccess::Db(*WorkerAccess::From(ctx)).InTransaction());
+}
+
+JSValue NativeLog(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string level = argc > 0 ? ToStdString(ctx, argv[0]) : "info";
+  std::string message = argc > 1 ? ToStdString(ctx, argv[1]) : "";
+  if (message.size() > 8192) message.resize(8192);
+  LogLevel lvl = ParseLogLevel(level).value_or(LogLevel::kInfo);
+  Log(lvl, "console: " + message, WorkerAccess::HenvHash(*WorkerAccess::From(ctx)));
+  return Undefined();
+}
+
+bool ArgBytes(JSContext* ctx, int argc, JSValueConst* argv, int i, std::string& out) {
+  if (i >= argc) {
+    JS_ThrowTypeError(ctx, "missing argument");
+    return false;
+  }
+  if (JS_IsString(argv[i])) {
+    out = ToStdString(ctx, argv[i]);
+    return true;
+  }
+  if (!BytesOf(ctx, argv[i], out)) {
+    JS_ThrowTypeError(ctx, "expected bytes (Uint8Array or ArrayBuffer)");
+    return false;
+  }
+  return true;
+}
+
+JSValue NativeUtf8Encode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string s = argc > 0 ? ToStdString(ctx, argv[0]) : "";
+  return NewUint8Array(ctx, s.data(), s.size());
+}
+
+JSValue NativeUtf8Decode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string bytes;
+  if (!ArgBytes(ctx, argc, argv, 0, bytes)) return JS_EXCEPTION;
+  const bool fatal = argc > 1 && JS_ToBool(ctx, argv[1]);
+  if (IsValidUtf8(bytes)) return JS_NewStringLen(ctx, bytes.data(), bytes.size());
+  if (fatal) return JS_ThrowTypeError(ctx, "The encoded data was not valid for encoding utf-8");
+  // Replace each invalid sequence with U+FFFD (JSON's encoder does exactly that).
+  std::string repaired;
+  AppendJsonString(repaired, bytes);
+  auto parsed = Json::Parse(repaired);
+  const std::string& text = parsed.ok() ? parsed->as_string() : repaired;
+  return JS_NewStringLen(ctx, text.data(), text.size());
+}
+
+JSValue NativeSha256(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string data;
+  if (!ArgBytes(ctx, argc, argv, 0, data)) return JS_EXCEPTION;
+  auto digest = crypto::Sha256(data);
+  return NewUint8Array(ctx, digest.data(), digest.size());
+}
+
+JSValue NativeHmacSha256(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string key;
+  std::string data;
+  if (!ArgBytes(ctx, argc, argv, 0, key) || !ArgBytes(ctx, argc, argv, 1, data)) return JS_EXCEPTION;
+  auto mac = crypto::HmacSha256(key, data);
+  return NewUint8Array(ctx, mac.data(), mac.size());
+}
+
+JSValue NativeRandomBytes(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  int64_t n = 0;
+  if (argc < 1 || JS_ToInt64(ctx, &n, argv[0]) < 0) return JS_EXCEPTION;
+  if (n < 0 || n > 65536) return JS_ThrowRangeError(ctx, "randomBytes: n must be 0..65536");
+  std::string bytes = crypto::RandomBytes(static_cast<size_t>(n));
+  return NewUint8Array(ctx, bytes.data(), bytes.size());
+}
+
+JSValue NativeBase64Encode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string data;
+  if (!ArgBytes(ctx, argc, argv, 0, data)) return JS_EXCEPTION;
+  const bool url = argc > 1 && JS_ToBool(ctx, argv[1]);
+  std::string out = url ? crypto::Base64UrlEncode(data) : crypto::Base64Encode(data);
+  return JS_NewStringLen(ctx, out.data(), out.size());
+}
+
+JSValue NativeBase64Decode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "base64Decode expects a string");
+  std::string text = ToStdString(ctx, argv[0]);
+  const bool url = argc > 1 && JS_ToBool(ctx, argv[1]);
+  auto decoded = url ? crypto::Base64UrlDecode(text) : crypto::Base64Decode(text);
+  if (!decoded) return JS_ThrowTypeError(ctx, "invalid base64 input");
+  return NewUint8Array(ctx, decoded->data(), decoded->size());
+}
+
+JSValue NativeNow(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return JS_NewFloat64(ctx, ms);
+}
+
+JSValue NativeReadDocument(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "readDocument expects a document id");
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT content FROM documents WHERE path = ?");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  stmt->Bind(1, ToStdString(ctx, argv[0]));
+  auto row = stmt->Step();
+  if (!row.ok()) return ThrowSqlError(ctx, row.error());
+  if (!*row) return Null();
+  std::string bytes = stmt->Bytes(0);
+  return NewUint8Array(ctx, bytes.data(), bytes.size());
+}
+
+JSValue NativeDocumentInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "documentInfo expects a document id");
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT size, modified_at, content_type FROM documents WHERE path = ?");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  stmt->Bind(1, ToStdString(ctx, argv[0]));
+  auto row = stmt->Step();
+  if (!row.ok()) return ThrowSqlError(ctx, row.error());
+  if (!*row) return Null();
+  JSValue info = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, info, "size", JS_NewInt64(ctx, stmt->Int(0)));
+  JS_SetPropertyStr(ctx, info, "modified_at", JS_NewInt64(ctx, stmt->Int(1)));
+  std::string type = stmt->Text(2);
+  JS_SetPropertyStr(ctx, info, "content_type", JS_NewStringLen(ctx, type.data(), type.size()));
+  return info;
+}
+
+JSValue NativeListDocuments(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  std::string prefix = argc > 0 && JS_IsString(argv[0]) ? ToStdString(ctx, argv[0]) : "";
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT path FROM documents WHERE path >= ?1 AND path < ?2 ORDER BY path LIMIT 100000");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  stmt->Bind(1, prefix).Bind(2, prefix + "\xF4\x8F\xBF\xBF");
+  JSValue list = JS_NewArray(ctx);
+  uint32_t i = 0;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      JS_FreeValue(ctx, list);
+      return ThrowSqlError(ctx, row.error());
+    }
+    if (!*row) break;
+    std::string id = stmt->Text(0);
+    JS_SetPropertyUint32(ctx, list, i++, JS_NewStringLen(ctx, id.data(), id.size()));
+  }
+  return list;
+}
+
+// compileFunction(source, filename, params): `function (params) { source }`
+// compiled with `filename`, keeping the source's line numbers.
+JSValue NativeCompileFunction(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 2 || !JS_IsString(argv[0]) || !JS_IsString(argv[1])) {
+    return JS_ThrowTypeError(ctx, "compileFunction(source, filename, params)");
+  }
+  std::string params;
+  if (argc > 2 && JS_IsArray(ctx, argv[2])) {
+    int64_t n = 0;
+    Scoped len(ctx, JS_GetPropertyStr(ctx, argv[2], "length"));
+    JS_ToInt64(ctx, &n, len.get());
+    for (int64_t k = 0; k < n && k < 64; ++k) {
+      Scoped p(ctx, JS_GetPropertyUint32(ctx, argv[2], static_cast<uint32_t>(k)));
+      std::string name = ToStdString(ctx, p.get());
+      for (char c : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$')) {
+          return JS_ThrowTypeError(ctx, "compileFunction: invalid parameter name");
+        }
+      }
+      params += (params.empty() ? "" : ", ") + name;
+    }
+  }
+  std::string filename = ToStdString(ctx, argv[1]);
+  // The header shares the source's first line so line numbers stay true.
+  std::string text = "(function (" + params + ") {" + ToStdString(ctx, argv[0]) + "\n})";
+  return JS_Eval(ctx, text.c_str(), text.size(), filename.c_str(), JS_EVAL_TYPE_GLOBAL);
+}
+
+JSValue NativeSetTimer(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 2 || !JS_IsFunction(ctx, argv[1])) return JS_ThrowTypeError(ctx, "setTimer(delayMs, fn, repeat)");
+  double delay = 0;
+  JS_ToFloat64(ctx, &delay, argv[0]);
+  if (!std::isfinite(delay) || delay < 0) delay = 0;
+  if (delay > 2147483647.0) delay = 2147483647.0;
+  Worker& w = *WorkerAccess::From(ctx);
+  auto& timers = WorkerAccess::Timers(w);
+  if (timers.size() >= 10000) return JS_ThrowRangeError(ctx, "too many timers");
+  const bool repeat = argc > 2 && JS_ToBool(ctx, argv[2]);
+  const int64_t id = WorkerAccess::NextTimerId(w);
+  const auto ms = static_cast<int64_t>(delay);
+  timers[id] = Worker::Timer{Clock::now() + std::chrono::milliseconds(ms), repeat ? std::max<int64_t>(ms, 1) : -1,
+                             JS_DupValue(ctx, argv[1])};
+  return JS_NewInt64(ctx, id);
+}
+
+JSValue NativeClearTimer(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  int64_t id = 0;
+  if (argc < 1 || JS_ToInt64(ctx, &id, argv[0]) < 0) return Undefined();
+  auto& timers = WorkerAccess::Timers(*WorkerAccess::From(ctx));
+  if (auto it = timers.find(id); it != timers.end()) {
+    JS_FreeValue(ctx, it->second.fn);
+    timers.erase(it);
+  }
+  return Undefined();
+}
+
+JSValue NativeConfig(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto stmt = db.Prepare("SELECT key, value FROM _hbf_config ORDER BY key");
+  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
+  JSValue out = JS_NewObject(ctx);
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok() || !*row) break;
+    std::string key = stmt->Text(0);
+    std::string value = stmt->Text(1);
+    JS_SetPropertyStr(ctx, out, key.c_str(), JS_NewStringLen(ctx, value.data(), value.size()));
+  }
+  return out;
+}
+// loadBuiltin(id): LoadBuiltinNamespace for the built-in modules' own use.
+JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "loadBuiltin expects a module id");
+  return LoadBuiltinNamespace(ctx, ToStdString(ctx, argv[0]));
+}
+
+JSValue NativeHostInfo(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  JSValue out = JS_NewObject(ctx);
+  JS_SetPropertyStr(ctx, out, "version", JS_NewString(ctx, HBF_VERSION_STRING));
+  JS_SetPropertyStr(ctx, out, "platform", JS_NewString(ctx, "linux"));
+  JS_SetPropertyStr(ctx, out, "arch", JS_NewString(ctx, "x64"));
+  return out;
+}
+
+// No C++ exception may unwind through QuickJS's C frames: every native is
+// called through this guard, which turns one into a JS exception (out of
+// memory for std::bad_alloc) and retires the worker, whose state is then
+// unknown.
+template <JSCFunction* F>
+JSValue Guarded(JSContext* ctx, JSValueConst this_val, int argc, JSValueConst* argv) {
+  try {
+    return F(ctx, this_val, argc, argv);
+  } catch (const std::bad_alloc&) {
+    WorkerAccess::MarkBroken(*WorkerAccess::From(ctx));
+    return JS_ThrowOutOfMemory(ctx);
+  } catch (...) {
+    WorkerAccess::MarkBroken(*WorkerAccess::From(ctx));
+    return JS_ThrowInternalError(ctx, "internal error in a host function");
+  }
+}
+
+struct NativeFunction {
+  const char* name;
+  JSCFunction* fn;
+  int length;
+};
+constexpr NativeFunction kNativeFunctions[] = {
+    {"dbQuery", Guarded<NativeDbQuery>, 2},         {"dbGet", Guarded<NativeDbGet>, 2},
+    {"dbExecute", Guarded<NativeDbExecute>, 2},     {"dbExec", Guarded<NativeDbExec>, 1},
+    {"dbInTransaction", Guarded<NativeDbInTransaction>, 0},
+    {"log", Guarded<NativeLog>, 2},                 {"utf8Encode", Guarded<NativeUtf8Encode>, 1},
+    {"utf8Decode", Guarded<NativeUtf8Decode>, 2},   {"sha256", Guarded<NativeSha256>, 1},
+    {"hmacSha256", Guarded<NativeHmacSha256>, 2},   {"randomBytes", Guarded<NativeRandomBytes>, 1},
+    {"base64Encode", Guarded<NativeBase64Encode>, 2}, {"base64Decode", Guarded<NativeBase64Decode>, 2},
+    {"now", Guarded<NativeNow>, 0},
+    {"readDocument", Guarded<NativeReadDocument>, 1}, {"documentInfo", Guarded<NativeDocumentInfo>, 1},
+    {"listDocuments", Guarded<NativeListDocuments>, 1}, {"compileFunction", Guarded<NativeCompileFunction>, 3},
+    {"setTimer", Guarded<NativeSetTimer>, 3},       {"clearTimer", Guarded<NativeClearTimer>, 1},
+    {"config", Guarded<NativeConfig>, 0},           {"hostInfo", Guarded<NativeHostInfo>, 0},
+    {"loadBuiltin", Guarded<NativeLoadBuiltin>, 1},
+};
+
+int InitNativeModule(JSContext* ctx, JSModuleDef* m) {
+  for (const auto& f : kNativeFunctions) {
+    if (JS_SetModuleExport(ctx, m, f.name, JS_NewCFunction(ctx, f.fn, f.name, f.length)) < 0) return -1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+JSModuleDef* NewNativeModule(JSContext* ctx, const char* name) {
+  JSModuleDef* m = JS_NewCModule(ctx, name, InitNativeModule);
+  if (m == nullptr) return nullptr;
+  for (const auto& f : kNativeFunctions) JS_AddModuleExport(ctx, m, f.name);
+  return m;
+}
+
+}  // namespace hbf::js::internal

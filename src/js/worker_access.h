@@ -1,0 +1,39 @@
+// Internal to src/js: how the C callbacks QuickJS calls for a worker (the
+// hbf:native functions, the module loader hooks, the interrupt handler)
+// reach its private state. Worker befriends WorkerAccess; nothing outside
+// src/js includes this header.
+//
+// Thread safety: as the Worker's. A worker is used by one thread at a time,
+// and QuickJS calls these callbacks on that thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+extern "C" {
+#include <quickjs.h>
+}
+
+#include "db/database.h"
+#include "js/worker.h"
+
+namespace hbf::js {
+
+// Gives the C callbacks access to Worker's private state.
+struct WorkerAccess {
+  static Worker* From(JSContext* ctx) { return static_cast<Worker*>(JS_GetContextOpaque(ctx)); }
+  static db::Database& Db(Worker& w) { return *w.db_; }
+  static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
+  static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
+  static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
+  static void MarkBroken(Worker& w) { w.reusable_ = false; }
+  static std::map<int64_t, Worker::Timer>& Timers(Worker& w) { return w.timers_; }
+  static int64_t NextTimerId(Worker& w) { return w.next_timer_id_++; }
+  static std::unordered_map<std::string, std::string>& Formats(Worker& w) { return w.module_formats_; }
+  static std::unordered_map<std::string, JSModuleDef*>& BuiltinModules(Worker& w) { return w.builtin_modules_; }
+};
+
+}  // namespace hbf::js
