@@ -64,6 +64,7 @@ int Dispatcher::queued() const {
 }
 
 void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -72,7 +73,13 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
       if (inserted) ks.key = key;
       ks.waiting.push_back(Waiting{std::move(job), Clock::now()});
       ++queued_;
+      const bool was_listed = ks.listed;
       ListIfRunnableLocked(ks);
+      // Wake a thread only for newly runnable work: a key at its cap is
+      // taken up by the thread finishing its running job, without a wake-up
+      // (and the worker stays on a warm thread). One idle thread is woken
+      // for the first queued job anyway, to arm the expiry sweep.
+      wake = (ks.listed && !was_listed) || queued_ == 1;
     }
   }
   if (job) {
@@ -80,7 +87,7 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
     RunGuarded(*job, /*expire=*/true);
     return;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 void Dispatcher::ListIfRunnableLocked(KeyState& ks) {
