@@ -118,8 +118,9 @@ struct RequestParser::Callbacks {
 
   static int OnMessageComplete(llhttp_t* p) {
     RequestParser& s = *Self(p);
-    s.keep_alive_ = llhttp_should_keep_alive(p) != 0;
     s.upgrade_ = p->upgrade != 0;
+    // An upgrade is not switched (yet): what follows is not HTTP to parse.
+    s.keep_alive_ = llhttp_should_keep_alive(p) != 0 && !s.upgrade_;
     s.in_message_ = false;
     s.message_complete_ = true;
     return HPE_PAUSED;  // one request at a time
