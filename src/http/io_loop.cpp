@@ -19,6 +19,7 @@
 #include "http/connection_limiter.h"
 #include "http/dispatcher.h"
 #include "http/request_parser.h"
+#include "http/socket_address.h"
 #include "http/wire.h"
 
 namespace hbf {
@@ -55,13 +56,6 @@ std::string AddressText(const sockaddr_storage& ss, int& port) {
     port = ntohs(a->sin6_port);
   }
   return buf;
-}
-
-std::string DescribeErrno(int err) {
-  if (err == EADDRINUSE) return "address already in use";
-  if (err == EACCES) return "permission denied";
-  if (err == EADDRNOTAVAIL) return "address not available on this machine";
-  return std::strerror(err);
 }
 
 }  // namespace
@@ -163,7 +157,7 @@ IoLoop::~IoLoop() {
 }
 
 Status IoLoop::Listen(uint16_t port, uint16_t& bound) {
-  const bool ipv6 = options_.bind.find(':') != std::string::npos;
+  const bool ipv6 = IsIpv6(options_.bind);
   const std::string shown = (ipv6 ? "[" + options_.bind + "]" : options_.bind) + ":" + std::to_string(port);
   auto fail = [&](const std::string& why) { return Error{"listen_failed", "cannot listen on " + shown + ": " + why, 1}; };
 
@@ -175,22 +169,8 @@ Status IoLoop::Listen(uint16_t port, uint16_t& bound) {
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  int rc;
-  if (ipv6) {
-    sockaddr_in6 addr{};
-    addr.sin6_family = AF_INET6;
-    addr.sin6_port = htons(port);
-    inet_pton(AF_INET6, options_.bind.c_str(), &addr.sin6_addr);
-    rc = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  } else {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    inet_pton(AF_INET, options_.bind.c_str(), &addr.sin_addr);
-    rc = ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  }
-  if (rc != 0) return fail(DescribeErrno(errno));
-  if (::listen(listen_fd_, 4096) != 0) return fail(DescribeErrno(errno));
+  if (int err = BindNumeric(listen_fd_, options_.bind, port); err != 0) return fail(DescribeBindError(err));
+  if (::listen(listen_fd_, 4096) != 0) return fail(DescribeBindError(errno));
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -338,15 +318,8 @@ void IoLoop::OnEvent(Connection& c, uint32_t events) {
   if (events & (EPOLLRDHUP | EPOLLHUP)) c.hup_seen = true;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
     if (c.lingering) {
-      // Discard what the client still sends; close when it is done.
-      for (;;) {
-        ssize_t n = ::read(c.fd, scratch_.get(), kScratchBytes);
-        if (n > 0) continue;
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        Close(c);
-        return;
-      }
+      DiscardInput(c);
+      if (c.fd < 0) return;
     } else if (c.phase == Connection::Phase::kHandling || c.output_bytes > kOutputHighWater) {
       c.read_paused = true;  // later: the connection cannot take another request now
     } else {
@@ -606,6 +579,12 @@ void IoLoop::StartLingeringClose(Connection& c) {
   c.lingering = true;
   c.phase_since = Clock::now();
   ::shutdown(c.fd, SHUT_WR);
+  DiscardInput(c);
+}
+
+void IoLoop::DiscardInput(Connection& c) {
+  // What a lingering client still sends is read and dropped; its EOF (or
+  // an error) ends the connection.
   for (;;) {
     ssize_t n = ::read(c.fd, scratch_.get(), kScratchBytes);
     if (n > 0) continue;

@@ -61,6 +61,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   void AfterResponse(Connection& c);
   void Flush(Connection& c);
   void StartLingeringClose(Connection& c);
+  void DiscardInput(Connection& c);
   void Close(Connection& c);
   void ProcessCompletions();
   void Tick(Clock::time_point now);

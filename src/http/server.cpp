@@ -1,7 +1,5 @@
 #include "http/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include "http/connection_limiter.h"
 #include "http/dispatcher.h"
 #include "http/io_loop.h"
+#include "http/socket_address.h"
 
 namespace hbf {
 
@@ -21,32 +20,13 @@ namespace {
 // let a second hbf (same user) join the group silently and take half the
 // connections. A plain bind first says whether anyone else holds the port.
 std::string PortTaken(const std::string& bind, uint16_t port) {
-  const bool ipv6 = bind.find(':') != std::string::npos;
-  int fd = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = ::socket(IsIpv6(bind) ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::strerror(errno);
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  int rc;
-  if (ipv6) {
-    sockaddr_in6 addr{};
-    addr.sin6_family = AF_INET6;
-    addr.sin6_port = htons(port);
-    inet_pton(AF_INET6, bind.c_str(), &addr.sin6_addr);
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  } else {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    inet_pton(AF_INET, bind.c_str(), &addr.sin_addr);
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  }
-  int err = errno;
+  const int err = BindNumeric(fd, bind, port);
   ::close(fd);
-  if (rc == 0) return {};
-  if (err == EADDRINUSE) return "address already in use";
-  if (err == EACCES) return "permission denied";
-  if (err == EADDRNOTAVAIL) return "address not available on this machine";
-  return std::strerror(err);
+  return err == 0 ? std::string() : DescribeBindError(err);
 }
 
 }  // namespace
@@ -59,7 +39,7 @@ HttpServer::~HttpServer() { Stop(); }
 Status HttpServer::Start() {
   if (options_.port != 0) {
     if (std::string why = PortTaken(options_.bind, options_.port); !why.empty()) {
-      const bool ipv6 = options_.bind.find(':') != std::string::npos;
+      const bool ipv6 = IsIpv6(options_.bind);
       return Error{"listen_failed", "cannot listen on " + (ipv6 ? "[" + options_.bind + "]" : options_.bind) + ":" +
                                         std::to_string(options_.port) + ": " + why, 1};
     }
