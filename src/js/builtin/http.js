@@ -1130,18 +1130,25 @@ function finishedResult(res) {
 
 /**
  * Runs `router` (a Router, or a function (req, res, next)) for the request
- * described by `raw` and resolves with the response for C++:
+ * described by `raw`; the result for C++ is
  *   { handled: true, status, headers, body } | { handled: false[, headers] }
  *   | { handled: true, error: { name, message, stack, status? } }
+ * returned as it is when the handler finished synchronously (most do: no
+ * promise, no job queue to run), or as a promise of it when the handler is
+ * still waiting for something.
  */
 export function dispatch(router, raw) {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (result) => {
-      if (settled) return;
-      settled = true;
-      resolve(result);
-    };
+  let settled = false;
+  let result;
+  let resolveLater = null;
+  const settle = (value) => {
+    if (settled) return;
+    settled = true;
+    if (resolveLater !== null) resolveLater(value);
+    else result = value;
+  };
+
+  (() => {
 
     let req;
     let res;
@@ -1206,6 +1213,11 @@ export function dispatch(router, raw) {
     } catch (err) {
       done(err);
     }
+  })();
+
+  if (settled) return result;
+  return new Promise((resolve) => {
+    resolveLater = resolve;
   });
 }
 
