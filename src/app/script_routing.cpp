@@ -29,12 +29,33 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   js::ScriptLimits limits;
   int64_t henv_mem_mb = config_.qjs_mem_mb;
   int64_t henv_timeout_ms = config_.qjs_timeout_ms;
-  // Setting() also notices commits from elsewhere (e.g. `hbf modules add` from
-  // another process) and refreshes the code version.
-  henv.WithDb([&](db::Database& db) {
-    henv_mem_mb = henv.SettingInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
-    henv_timeout_ms = henv.SettingInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
-  });
+  // Read without the henv's lock while fresh (every request of a henv would
+  // otherwise take it, on every core); refreshed under it at least every
+  // kForeignCommitCheckInterval, since Setting() is also what notices commits
+  // from elsewhere (e.g. `hbf modules add` from another process) and
+  // refreshes the code version.
+  Henv::DerivedSettings& cache = henv.derived_settings();
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  if (cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch() &&
+      now_ns < cache.expires_ns.load(std::memory_order_relaxed)) {
+    henv_mem_mb = cache.values[0].load(std::memory_order_relaxed);
+    henv_timeout_ms = cache.values[1].load(std::memory_order_relaxed);
+  } else {
+    uint64_t epoch = 0;
+    henv.WithDb([&](db::Database& db) {
+      henv_mem_mb = henv.SettingInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
+      henv_timeout_ms = henv.SettingInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
+      epoch = henv.settings_epoch();
+    });
+    cache.values[0].store(henv_mem_mb, std::memory_order_relaxed);
+    cache.values[1].store(henv_timeout_ms, std::memory_order_relaxed);
+    cache.expires_ns.store(now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        Henv::kForeignCommitCheckInterval).count(),
+                           std::memory_order_relaxed);
+    cache.epoch.store(epoch, std::memory_order_release);
+  }
   limits.memory_bytes = std::clamp<int64_t>(henv_mem_mb, 1, config_.qjs_mem_mb) * 1024 * 1024;
   limits.timeout_ms = static_cast<int>(std::clamp<int64_t>(henv_timeout_ms, 1, config_.qjs_timeout_ms));
   return limits;

@@ -47,6 +47,7 @@ Henv::Henv(std::string hash, db::Database db) : hash_(std::move(hash)), path_(db
 
 void Henv::RefreshCodeVersion(db::Database& db) {
   settings_valid_ = false;  // whoever wrote code may have written settings too
+  settings_epoch_.fetch_add(1, std::memory_order_release);
   auto v = db.QueryValue("SELECT CAST(value AS INTEGER) FROM _hbf_config WHERE key = 'code_version'");
   if (v.ok() && v->has_value() && std::holds_alternative<int64_t>(**v)) {
     code_version_.store(std::get<int64_t>(**v), std::memory_order_release);
@@ -67,6 +68,7 @@ void Henv::RefreshIfChangedElsewhere(db::Database& db) {
   if (now != data_version_) {
     data_version_ = now;
     settings_valid_ = false;
+    settings_epoch_.fetch_add(1, std::memory_order_release);
     RefreshCodeVersion(db);
   }
 }
@@ -86,6 +88,7 @@ std::optional<std::string> Henv::Setting(db::Database& db, const std::string& ke
     }
     settings_valid_ = complete;  // a failed read is retried next time
     settings_changes_ = changes;
+    settings_epoch_.fetch_add(1, std::memory_order_release);
   }
   auto it = settings_.find(key);
   if (it == settings_.end()) return std::nullopt;

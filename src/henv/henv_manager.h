@@ -81,6 +81,21 @@ class Henv {
   // The setting as an integer; `fallback` when unset or not an integer.
   int64_t SettingInt(db::Database& db, const std::string& key, int64_t fallback);
 
+  // Bumped whenever the cached settings are dropped or re-read; what was
+  // derived from them at an older epoch is stale.
+  uint64_t settings_epoch() const { return settings_epoch_.load(std::memory_order_acquire); }
+  // Values a layer above derives from the settings on every request (the
+  // script limits), kept here so that it may read them without the henv's
+  // lock: valid while `epoch` equals settings_epoch() and `expires_ns`
+  // (steady clock) has not passed; refresh them inside WithDb. Readers may
+  // briefly see values from two refreshes: each is a valid value.
+  struct DerivedSettings {
+    std::atomic<uint64_t> epoch{~uint64_t{0}};
+    std::atomic<int64_t> expires_ns{0};
+    std::atomic<int64_t> values[4] = {};
+  };
+  DerivedSettings& derived_settings() { return derived_; }
+
   // The database file, for components that open their own connections.
   const std::string& database_path() const { return path_; }
 
@@ -98,6 +113,8 @@ class Henv {
   int64_t data_version_ = -1;  // guarded by mu_
   std::chrono::steady_clock::time_point next_foreign_check_{};  // guarded by mu_
   std::unordered_map<std::string, std::string> settings_;  // guarded by mu_
+  std::atomic<uint64_t> settings_epoch_{0};  // written under mu_, read without it
+  DerivedSettings derived_;
   bool settings_valid_ = false;                              // guarded by mu_
   int64_t settings_changes_ = -1;  // guarded by mu_: db_.TotalChanges() when settings_ was read
   std::mutex mu_;
