@@ -77,9 +77,9 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
       ListIfRunnableLocked(ks);
       // Wake a thread only for newly runnable work: a key at its cap is
       // taken up by the thread finishing its running job, without a wake-up
-      // (and the worker stays on a warm thread). One idle thread is woken
-      // for the first queued job anyway, to arm the expiry sweep.
-      wake = (ks.listed && !was_listed) || queued_ == 1;
+      // (and the worker stays on a warm thread). Expiry needs no wake-up:
+      // the sweeper (below) is already in a timed wait.
+      wake = ks.listed && !was_listed;
     }
   }
   if (job) {
@@ -120,6 +120,10 @@ void Dispatcher::CollectExpiredLocked(Clock::time_point now, std::vector<std::un
 
 void Dispatcher::ThreadMain() {
   std::unique_lock lock(mu_);
+  // One idle thread at a time is the sweeper: it waits with a timeout, so
+  // jobs queued behind a key's running ones expire on time even when every
+  // other thread is busy or asleep. The others sleep until woken.
+  bool sweeper = false;
   for (;;) {
     if (stopping_) return;
     const auto now = Clock::now();
@@ -143,12 +147,22 @@ void Dispatcher::ThreadMain() {
       ForgetIfIdleLocked(*ks);
     }
     if (ready_.empty()) {
-      if (queued_ > 0) {
-        cv_.wait_until(lock, next_sweep_);
+      if (!sweeper_present_) {
+        sweeper_present_ = true;
+        sweeper = true;
+      }
+      if (sweeper) {
+        cv_.wait_for(lock, kSweepPeriod);
       } else {
         cv_.wait(lock);
       }
       continue;
+    }
+    if (sweeper) {
+      // Off to run a job: another idle thread, if any, takes the role.
+      sweeper = false;
+      sweeper_present_ = false;
+      cv_.notify_one();
     }
     KeyState* ks = ready_.front();
     ready_.pop_front();

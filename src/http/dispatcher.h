@@ -84,6 +84,7 @@ class Dispatcher {
   std::deque<KeyState*> ready_;                     // guarded by mu_: keys with runnable work, in turn
   int queued_ = 0;                                  // guarded by mu_
   Clock::time_point next_sweep_{};                  // guarded by mu_
+  bool sweeper_present_ = false;                    // guarded by mu_: an idle thread waits with a timeout
   bool stopping_ = false;                           // guarded by mu_
   std::vector<std::thread> threads_;
 };
