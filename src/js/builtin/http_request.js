@@ -1,0 +1,218 @@
+// hbf:http_request — Express 4 style `req`, and the body parsing dispatch()
+// runs before the router (JSON, urlencoded forms, text). Part of hbf:http.
+
+import * as native from "hbf:native";
+import {
+  MEDIA_RE, compareSpecs, extToMime, foldHeaders, isFresh, mediaPriority, negotiateTokens, parseAccept,
+  parseCookies, parseQuery, typeIs,
+} from "hbf:http_common";
+
+const EMPTY_BODY = new Uint8Array(0);
+// (req, lowerCaseName) => string | undefined; set by Request (it reads the
+// private header list), used by hbf:http_response too.
+export let headerOf;
+
+export class Request {
+  #rawHeaders;
+  #headers = undefined;
+  #rawQuery;
+  #query = undefined;
+  #cookies = undefined;
+  #hostname;
+
+  /** `raw` is the object C++ passes to dispatch() (every field optional here). */
+  constructor(raw = {}) {
+    const method = typeof raw.method === "string" && raw.method !== "" ? raw.method : "GET";
+    let url = raw.url;
+    if (typeof url !== "string" || url[0] !== "/") {
+      url = (typeof raw.path === "string" && raw.path !== "" ? raw.path : "/") + (raw.query ? "?" + raw.query : "");
+    }
+    this.method = method;
+    this.url = url;
+    this.originalUrl = url;
+    this.baseUrl = "";
+    this.params = {};
+    this.body = undefined;
+    const body = raw.body;
+    this.rawBody = body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : EMPTY_BODY;
+    this.ip = typeof raw.ip === "string" ? raw.ip : "";
+    this.ips = [];
+    this.protocol = raw.protocol === "https" ? "https" : "http";
+    this.user = raw.user ?? null;
+    this.henv = raw.henv ?? null;
+    this.route = undefined;
+    this.next = undefined;
+    this.res = undefined;
+    this.app = undefined;
+    this.#rawHeaders = raw.headers;
+    if (typeof raw.query === "string") {
+      this.#rawQuery = raw.query;
+    } else {
+      const q = url.indexOf("?");
+      this.#rawQuery = q === -1 ? "" : url.slice(q + 1);
+    }
+    this.#hostname = typeof raw.hostname === "string" ? raw.hostname : undefined;
+  }
+
+  static {
+    // One request header by lower-case name without building req.headers
+    // (falls back to req.headers once that exists, or for foreign objects).
+    headerOf = (req, name) => {
+      if (!(#rawHeaders in req) || req.#headers !== undefined) return req.headers?.[name];
+      const list = req.#rawHeaders;
+      if (!Array.isArray(list)) return undefined;
+      for (let i = 0; i < list.length; i++) {
+        const k = list[i][0];
+        if (k.length === name.length && (k === name || String(k).toLowerCase() === name)) return String(list[i][1]);
+      }
+      return undefined;
+    };
+  }
+
+  get headers() {
+    return (this.#headers ??= foldHeaders(this.#rawHeaders));
+  }
+  set headers(value) { this.#headers = value; }
+
+  get query() {
+    return (this.#query ??= parseQuery(this.#rawQuery));
+  }
+  set query(value) { this.#query = value; }
+
+  get cookies() {
+    return (this.#cookies ??= parseCookies(this.headers.cookie));
+  }
+  set cookies(value) { this.#cookies = value; }
+
+  /** The path part of req.url (relative to the mount point inside mounted routers). */
+  get path() {
+    const url = this.url;
+    const q = url.indexOf("?");
+    return q === -1 ? url : url.slice(0, q);
+  }
+
+  get hostname() {
+    if (this.#hostname !== undefined) return this.#hostname;
+    const host = this.headers.host;
+    if (!host) return undefined;
+    const offset = host[0] === "[" ? host.indexOf("]") + 1 : 0;
+    const colon = host.indexOf(":", offset);
+    return colon !== -1 ? host.slice(0, colon) : host;
+  }
+  set hostname(value) { this.#hostname = value; }
+
+  get host() { return this.headers.host; }
+  get secure() { return this.protocol === "https"; }
+  get xhr() { return (this.headers["x-requested-with"] || "").toLowerCase() === "xmlhttprequest"; }
+
+  get subdomains() {
+    const hostname = this.hostname;
+    if (!hostname || /^[\d.]+$/.test(hostname) || hostname.includes(":")) return [];
+    return hostname.split(".").reverse().slice(2);
+  }
+
+  get fresh() {
+    const method = this.method;
+    if (method !== "GET" && method !== "HEAD") return false;
+    const res = this.res;
+    if (!res) return false;
+    const status = res.statusCode;
+    if ((status >= 200 && status < 300) || status === 304) {
+      return isFresh(this.headers, res.get("ETag"), res.get("Last-Modified"));
+    }
+    return false;
+  }
+  get stale() { return !this.fresh; }
+
+  get(name) {
+    if (!name) throw new TypeError("name argument is required to req.get");
+    if (typeof name !== "string") throw new TypeError("name must be a string to req.get");
+    const lc = name.toLowerCase();
+    const headers = this.headers;
+    if (lc === "referer" || lc === "referrer") return headers.referrer || headers.referer;
+    return headers[lc];
+  }
+  header(name) { return this.get(name); }
+
+  /** type-is: req.is("json"), req.is("html", "text/*"); null when there is no body. */
+  is(...types) {
+    const list = types.length === 1 && Array.isArray(types[0]) ? types[0] : types;
+    const headers = this.headers;
+    const cl = headers["content-length"];
+    const hasBody = headers["transfer-encoding"] !== undefined || (cl !== undefined && !Number.isNaN(Number(cl))) || this.rawBody.length > 0;
+    if (!hasBody) return null;
+    return typeIs(headers["content-type"], list);
+  }
+
+  /** The best of `types` for the Accept header (extension names allowed), or false. */
+  accepts(...types) {
+    const list = types.length === 1 && Array.isArray(types[0]) ? types[0] : types;
+    const header = this.headers.accept;
+    const accepted = parseAccept(header === undefined ? "*/*" : header);
+    if (list.length === 0) {
+      return accepted.filter((a) => a.q > 0).sort((a, b) => b.q - a.q || a.i - b.i).map((a) => a.type + "/" + a.subtype);
+    }
+    if (!header) return list[0];
+    const mimes = list.map((t) => extToMime(t));
+    const priorities = [];
+    mimes.forEach((m, i) => {
+      if (typeof m === "string" && MEDIA_RE.test(m)) priorities.push(mediaPriority(m, accepted, i));
+    });
+    const best = priorities.filter((p) => p.q > 0).sort(compareSpecs)[0];
+    return best ? list[best.i] : false;
+  }
+
+  acceptsCharsets(...c) { return this.#negotiate("accept-charset", c, false); }
+  acceptsEncodings(...e) { return this.#negotiate("accept-encoding", e, false); }
+  acceptsLanguages(...l) { return this.#negotiate("accept-language", l, true); }
+
+  #negotiate(header, offered, isLanguage) {
+    const list = offered.length === 1 && Array.isArray(offered[0]) ? offered[0] : offered;
+    const value = this.headers[header];
+    if (value === undefined) return list.length ? list[0] : ["*"];
+    return negotiateTokens(value, list, isLanguage);
+  }
+}
+
+
+// ---------------------------------------------------------------------------
+// Body parsing
+
+function bodyParseError(message, cause) {
+  const err = new SyntaxError(message);
+  err.status = err.statusCode = 400;
+  err.expose = true;
+  err.type = "entity.parse.failed";
+  if (cause !== undefined) err.cause = cause;
+  return err;
+}
+
+function decodeText(bytes) {
+  const s = native.utf8Decode(bytes, false);
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
+/** Sets req.body from req.rawBody and the Content-Type; throws a 400 error for malformed JSON. */
+export function parseBody(req) {
+  const ct = headerOf(req, "content-type");
+  if (!ct) return;
+  const semi = ct.indexOf(";");
+  const type = (semi === -1 ? ct : ct.slice(0, semi)).trim().toLowerCase();
+  const bytes = req.rawBody;
+  if (type === "application/json" || (type.endsWith("+json") && type.indexOf("/") !== -1)) {
+    if (bytes.length === 0) {
+      req.body = {};
+      return;
+    }
+    try {
+      req.body = JSON.parse(decodeText(bytes));
+    } catch (e) {
+      throw bodyParseError("invalid JSON body", e);
+    }
+  } else if (type === "application/x-www-form-urlencoded") {
+    req.body = bytes.length === 0 ? {} : parseQuery(decodeText(bytes));
+  } else if (type.startsWith("text/")) {
+    req.body = bytes.length === 0 ? "" : decodeText(bytes);
+  }
+}
+
