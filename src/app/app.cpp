@@ -38,24 +38,23 @@ App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle
 std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
   auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
   if (!ctx.ok()) return HttpResponse::FromError(ctx.error());
+  return QuickAnswer(request, *ctx);
+}
+
+std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const RequestContext& ctx) const {
   // /health answers on every host: load balancers probe by IP.
-  if (ctx->subpath == "/health") return Health(request);
+  if (ctx.subpath == "/health") return Health(request);
   if (request.arrived_while_draining) {
     HttpResponse r = HttpResponse::ErrorBody(503, "shutting_down", "the server is shutting down; retry shortly");
     r.set_header("Retry-After", "1");
     return r;
   }
-  if (ctx->route.kind == SiteKind::kUnknown) return UnknownHost();
+  if (ctx.route.kind == SiteKind::kUnknown) return UnknownHost();
   return std::nullopt;
 }
 
 std::string App::QueueKey(const HttpRequest& request) {
-  const std::string* host = request.header("host");
-  if (config_.trust_proxy) {
-    if (const std::string* fwd = request.header("x-forwarded-host"); fwd != nullptr && !fwd->empty()) host = fwd;
-  }
-  if (host == nullptr) return {};
-  HostRoute route = RouteHost(*host, config_.base_domain);
+  HostRoute route = RouteHost(RequestHost(request, config_.trust_proxy), config_.base_domain);
   return route.kind == SiteKind::kHenv ? route.henv_hash : std::string();
 }
 
@@ -71,7 +70,7 @@ HttpResponse App::Handle(HttpRequest& request) {
 
   // Normally answered on the I/O loop already (HandleOnLoop); kept here so
   // Handle() alone is the whole application.
-  if (std::optional<HttpResponse> quick = HandleOnLoop(request)) return std::move(*quick);
+  if (std::optional<HttpResponse> quick = QuickAnswer(request, *ctx)) return std::move(*quick);
 
   switch (ctx->route.kind) {
     case SiteKind::kApex: return ServeApex(request, *ctx);
@@ -132,7 +131,7 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     respond(Handle(request));
     return;
   }
-  if (std::optional<HttpResponse> quick = HandleOnLoop(request)) {
+  if (std::optional<HttpResponse> quick = QuickAnswer(request, *ctx)) {
     respond(std::move(*quick));
     return;
   }

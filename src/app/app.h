@@ -68,6 +68,8 @@ class App : public RequestHandler {
 
  private:
   HttpResponse Health(const HttpRequest& request) const;
+  // What HandleOnLoop answers, for a context already built.
+  std::optional<HttpResponse> QuickAnswer(const HttpRequest& request, const RequestContext& ctx) const;
   HttpResponse UnknownHost() const;
   HttpResponse ServeApex(const HttpRequest& request, const RequestContext& ctx);
   HttpResponse ServeHenv(const HttpRequest& request, const RequestContext& ctx);
@@ -102,8 +104,9 @@ class App : public RequestHandler {
     js::ScriptRequest in;
     std::string user_id;
   };
-  // What the script is given; the body is moved out of `request`.
-  ScriptCall PrepareScript(HttpRequest& request, const RequestContext& ctx, Henv& henv) const;
+  // What the script is given, all but the body (which the caller moves or
+  // copies in).
+  ScriptCall PrepareScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv) const;
   // A finished script's answer: its response, its failure, or the document
   // at the path when no route matched.
   HttpResponse ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,

@@ -77,7 +77,7 @@ HttpResponse App::ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) 
   return r;
 }
 
-App::ScriptCall App::PrepareScript(HttpRequest& request, const RequestContext& ctx, Henv& henv) const {
+App::ScriptCall App::PrepareScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv) const {
   ScriptCall call;
   call.limits = ScriptLimitsFor(henv);
   js::ScriptRequest& in = call.in;
@@ -86,7 +86,6 @@ App::ScriptCall App::PrepareScript(HttpRequest& request, const RequestContext& c
   in.query = request.query;
   in.url = request.query.empty() ? request.path : request.path + "?" + request.query;
   in.headers = request.headers;
-  in.body = std::move(request.body);  // documents (the fallback) never need it
   in.ip = ctx.client_ip;
   in.protocol = ctx.scheme;
   in.hostname = ctx.route.hostname;
@@ -122,14 +121,15 @@ HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& reque
 }
 
 HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
-  HttpRequest copy = request;  // PrepareScript moves the body out
-  ScriptCall call = PrepareScript(copy, ctx, henv);
+  ScriptCall call = PrepareScript(request, ctx, henv);
+  call.in.body = request.body;
   js::ScriptResult result = scripts_.Run(henv, call.limits, call.in);
   return ScriptAnswer(std::move(result), request, ctx, henv, call.user_id);
 }
 
 void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond) {
   ScriptCall call = PrepareScript(request, ctx, *henv);
+  call.in.body = std::move(request.body);  // the answer (documents, the fallback) never needs it
   // What the answer needs once the script is done, which may be later, on
   // another thread: the request (without its body), its context, the henv.
   auto state = std::make_shared<std::tuple<HttpRequest, RequestContext, std::string>>(

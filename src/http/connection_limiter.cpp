@@ -23,9 +23,4 @@ void ConnectionLimiter::Release(const std::string& address) {
   --total_;
 }
 
-int ConnectionLimiter::total() const {
-  std::lock_guard lock(mu_);
-  return total_;
-}
-
 }  // namespace hbf

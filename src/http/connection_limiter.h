@@ -19,12 +19,11 @@ class ConnectionLimiter {
   // would exceed a limit.
   bool Acquire(const std::string& address);
   void Release(const std::string& address);
-  int total() const;
 
  private:
   const int max_total_;
   const int max_per_address_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   int total_ = 0;                                   // guarded by mu_
   std::unordered_map<std::string, int> per_address_;  // guarded by mu_
 };

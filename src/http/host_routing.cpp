@@ -53,14 +53,18 @@ HostRoute RouteHost(std::string_view host, std::string_view base_domain) {
   return route;
 }
 
-Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::string_view base_domain,
-                                           bool trust_proxy) {
-  RequestContext ctx;
+std::string_view RequestHost(const HttpRequest& request, bool trust_proxy) {
   const std::string* host = request.header("host");
   if (trust_proxy) {
     if (const std::string* fwd = request.header("x-forwarded-host"); fwd != nullptr && !fwd->empty()) host = fwd;
   }
-  ctx.host = host != nullptr ? std::string(FirstListItem(*host)) : std::string();
+  return host != nullptr ? FirstListItem(*host) : std::string_view();
+}
+
+Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::string_view base_domain,
+                                           bool trust_proxy) {
+  RequestContext ctx;
+  ctx.host = std::string(RequestHost(request, trust_proxy));
   ctx.route = RouteHost(ctx.host, base_domain);
 
   ctx.client_ip = request.remote_addr;

@@ -39,6 +39,10 @@ struct RequestContext {
   bool is_apex() const { return route.kind == SiteKind::kApex; }
 };
 
+// The host a request is for: Host, or with `trust_proxy` the first
+// X-Forwarded-Host item when there is one; empty when neither is present.
+std::string_view RequestHost(const HttpRequest& request, bool trust_proxy);
+
 // Builds the context for a request. Fails (400) when the path cannot be
 // decoded. `trust_proxy` selects whether X-Forwarded-* headers are believed.
 Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::string_view base_domain,

@@ -416,12 +416,7 @@ void IoLoop::Parse(Connection& c, const char* data, size_t size) {
       }
       case RequestParser::Event::kError: {
         const RequestParser::Failure& f = c.parser.failure();
-        if (!c.counted) BeginRequest(c);
-        if (c.method.empty()) c.method = c.parser.head().method.empty() ? "-" : c.parser.head().method;
-        if (c.path.empty()) c.path = c.parser.head().path.empty() ? "-" : c.parser.head().path;
-        c.no_more_requests = true;
-        HttpResponse r = HttpResponse::ErrorBody(f.status, f.code, f.message);
-        Respond(c, std::move(r), /*force_close=*/true);
+        FailRequest(c, f.status, f.code, f.message);
         return;  // the rest of the input is not HTTP we can trust
       }
     }
@@ -436,6 +431,15 @@ void IoLoop::BeginRequest(Connection& c) {
   c.method.clear();
   c.path.clear();
   in_flight_.store(in_flight_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void IoLoop::FailRequest(Connection& c, int status, const std::string& code, const std::string& message) {
+  if (!c.counted) BeginRequest(c);
+  // For the access log: what the head said, if it got that far.
+  if (c.method.empty()) c.method = c.parser.head().method.empty() ? "-" : c.parser.head().method;
+  if (c.path.empty()) c.path = c.parser.head().path.empty() ? "-" : c.parser.head().path;
+  c.no_more_requests = true;
+  Respond(c, HttpResponse::ErrorBody(status, code, message), /*force_close=*/true);
 }
 
 void IoLoop::Dispatch(Connection& c, HttpRequest request) {
@@ -660,12 +664,7 @@ void IoLoop::Tick(Clock::time_point now) {
   }
   for (Connection* c : idle_expired) Close(*c);
   for (Connection* c : too_slow) {
-    if (!c->counted) BeginRequest(*c);
-    if (c->method.empty()) c->method = c->parser.head().method.empty() ? "-" : c->parser.head().method;
-    if (c->path.empty()) c->path = c->parser.head().path.empty() ? "-" : c->parser.head().path;
-    c->no_more_requests = true;
-    Respond(*c, HttpResponse::ErrorBody(408, "request_timeout", "the request was not received in time"),
-            /*force_close=*/true);
+    FailRequest(*c, 408, "request_timeout", "the request was not received in time");
     Flush(*c);
   }
 }

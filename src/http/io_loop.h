@@ -58,6 +58,9 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   void BeginRequest(Connection& c);
   void Dispatch(Connection& c, HttpRequest request);
   void Respond(Connection& c, HttpResponse response, bool force_close = false);
+  // Answers a request that cannot be served (parse error, too slow) and
+  // closes the connection after the answer.
+  void FailRequest(Connection& c, int status, const std::string& code, const std::string& message);
   void AfterResponse(Connection& c);
   void Flush(Connection& c);
   void StartLingeringClose(Connection& c);

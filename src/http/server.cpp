@@ -121,6 +121,5 @@ int HttpServer::in_flight() const {
   return total;
 }
 
-int HttpServer::open_connections() const { return limiter_ ? limiter_->total() : 0; }
 
 }  // namespace hbf

@@ -23,8 +23,8 @@
 //
 // Thread safety: Start/BeginDrain/WaitIdle/Stop from one control thread.
 // Handle() is called concurrently from the handler threads; HandleOnLoop()
-// and QueueKey() concurrently from the loops. in_flight(), draining() and
-// open_connections() may be read from any thread.
+// and QueueKey() concurrently from the loops. in_flight() and draining() may
+// be read from any thread.
 #pragma once
 
 #include <atomic>
@@ -114,7 +114,6 @@ class HttpServer {
 
   int in_flight() const;
   bool draining() const { return draining_.load(std::memory_order_relaxed); }
-  int open_connections() const;
 
  private:
   const ServerOptions options_;

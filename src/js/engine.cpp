@@ -94,29 +94,12 @@ void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
 void JsEngine::RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, const ScriptRequest& request,
                         ScriptDone done) {
   const int64_t version = henv->code_version();
-  HenvPool* pool_ptr;
-  bool check_router;
-  bool has_router;
-  {
-    std::lock_guard lock(mu_);
-    pool_ptr = &PoolForLocked(henv->hash());
-    check_router = pool_ptr->router_checked_version != version;
-    has_router = pool_ptr->has_router;
-  }
-  HenvPool& pool = *pool_ptr;
-  if (check_router) {
-    has_router = henv->WithDb([](db::Database& db) {
-      auto v = db.QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
-      return v.ok() && v->has_value();
-    });
-    std::lock_guard lock(mu_);
-    pool.router_checked_version = version;
-    pool.has_router = has_router;
-  }
-  if (!has_router) {
+  HenvPool* pool_ptr = nullptr;
+  if (!HasRouter(*henv, version, pool_ptr)) {
     done(ScriptResult{});
     return;
   }
+  HenvPool& pool = *pool_ptr;
   ScriptResult failed;
   std::unique_ptr<Worker> worker = Checkout(*henv, pool, version, limits, failed);
   if (!worker) {
@@ -223,18 +206,15 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
   return *slot;
 }
 
-ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptRequest& request) {
-  const int64_t version = henv.code_version();
-  HenvPool* pool_ptr;
+bool JsEngine::HasRouter(Henv& henv, int64_t version, HenvPool*& pool_out) {
   bool check_router;
   bool has_router;
   {
     std::lock_guard lock(mu_);
-    pool_ptr = &PoolForLocked(henv.hash());
-    check_router = pool_ptr->router_checked_version != version;
-    has_router = pool_ptr->has_router;
+    pool_out = &PoolForLocked(henv.hash());
+    check_router = pool_out->router_checked_version != version;
+    has_router = pool_out->has_router;
   }
-  HenvPool& pool = *pool_ptr;
   // Is there a router at this version? Asked once per version.
   if (check_router) {
     has_router = henv.WithDb([](db::Database& db) {
@@ -242,10 +222,17 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
       return v.ok() && v->has_value();
     });
     std::lock_guard lock(mu_);
-    pool.router_checked_version = version;
-    pool.has_router = has_router;
+    pool_out->router_checked_version = version;
+    pool_out->has_router = has_router;
   }
-  if (!has_router) return ScriptResult{};
+  return has_router;
+}
+
+ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptRequest& request) {
+  const int64_t version = henv.code_version();
+  HenvPool* pool_ptr = nullptr;
+  if (!HasRouter(henv, version, pool_ptr)) return ScriptResult{};
+  HenvPool& pool = *pool_ptr;
   ScriptResult failed;
   std::unique_ptr<Worker> worker = Checkout(henv, pool, version, limits, failed);
   if (!worker) return failed;

@@ -151,6 +151,9 @@ class JsEngine {
   // The pool of henv `hash`, made on first use; pools live as long as the
   // engine. PoolForLocked REQUIRES: mu_ held.
   HenvPool& PoolFor(const std::string& hash);
+  // Whether `henv` has a router at `version` (looked up once per version);
+  // `pool` receives the henv's pool either way.
+  bool HasRouter(Henv& henv, int64_t version, HenvPool*& pool);
   HenvPool& PoolForLocked(const std::string& hash);
   // A worker of `version` for `pool`, reused or created; null with `failed`
   // filled in when none can be had.
