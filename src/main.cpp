@@ -125,6 +125,7 @@ int Serve(const Config& config) {
   HenvManagerOptions henv_options;
   henv_options.storage_dir = config.storage_dir;
   henv_options.max_open = static_cast<size_t>(config.db_max_open);
+  henv_options.max_storage_bytes = int64_t{config.henv_max_storage_mb} << 20;
   HenvManager henvs(henv_options);
   auth::LoginThrottle throttle;
   js::EngineOptions js_options;

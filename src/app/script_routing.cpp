@@ -19,6 +19,7 @@ const char* PublicMessage(const std::string& code) {
   if (code == "script_memory") return "the script ran out of memory";
   if (code == "script_no_response") return "the handler finished without sending a response";
   if (code == "script_busy") return "this app is busy; retry shortly";
+  if (code == "quota_exceeded") return "the app's storage quota is full";
   return "the app's script failed";
 }
 
@@ -29,6 +30,8 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   js::ScriptLimits limits;
   int64_t henv_mem_mb = config_.qjs_mem_mb;
   int64_t henv_timeout_ms = config_.qjs_timeout_ms;
+  const int64_t server_storage_mb = config_.henv_max_storage_mb > 0 ? config_.henv_max_storage_mb : INT64_MAX >> 20;
+  int64_t henv_storage_mb = server_storage_mb;
   // Read without the henv's lock while fresh (every request of a henv would
   // otherwise take it, on every core); refreshed under it at least every
   // kForeignCommitCheckInterval, since Setting() is also what notices commits
@@ -42,15 +45,23 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
       now_ns < cache.expires_ns.load(std::memory_order_relaxed)) {
     henv_mem_mb = cache.values[0].load(std::memory_order_relaxed);
     henv_timeout_ms = cache.values[1].load(std::memory_order_relaxed);
+    henv_storage_mb = cache.values[2].load(std::memory_order_relaxed);
   } else {
     uint64_t epoch = 0;
     henv.WithDb([&](db::Database& db) {
       henv_mem_mb = henv.SettingInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
       henv_timeout_ms = henv.SettingInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
+      henv_storage_mb = std::clamp<int64_t>(henv.SettingInt(db, "max_storage_mb", server_storage_mb), 1,
+                                            server_storage_mb);
+      // The API's connection gets the same bound as the workers'.
+      (void)db.SetMaxSize(config_.henv_max_storage_mb > 0 || henv_storage_mb != server_storage_mb
+                              ? henv_storage_mb << 20
+                              : 0);
       epoch = henv.settings_epoch();
     });
     cache.values[0].store(henv_mem_mb, std::memory_order_relaxed);
     cache.values[1].store(henv_timeout_ms, std::memory_order_relaxed);
+    cache.values[2].store(henv_storage_mb, std::memory_order_relaxed);
     cache.expires_ns.store(now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         Henv::kForeignCommitCheckInterval).count(),
                            std::memory_order_relaxed);
@@ -58,6 +69,8 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   }
   limits.memory_bytes = std::clamp<int64_t>(henv_mem_mb, 1, config_.qjs_mem_mb) * 1024 * 1024;
   limits.timeout_ms = static_cast<int>(std::clamp<int64_t>(henv_timeout_ms, 1, config_.qjs_timeout_ms));
+  limits.storage_bytes =
+      config_.henv_max_storage_mb > 0 || henv_storage_mb != server_storage_mb ? henv_storage_mb << 20 : 0;
   return limits;
 }
 

@@ -146,6 +146,8 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { return SetInt(c.min_body_rate, v, 0, 1000000000); }},
     {"max_body_mb", "MB", "largest request body accepted (default 10)",
      [](Config& c, const std::string& v) { return SetInt(c.max_body_mb, v, 1, 4096); }},
+    {"henv_max_storage_mb", "MB", "largest a henv's file may grow; writes beyond get 507 (default 1024, 0: no limit)",
+     [](Config& c, const std::string& v) { return SetInt(c.henv_max_storage_mb, v, 0, 16777216); }},
     {"trust_proxy", nullptr, "honour X-Forwarded-Host/-For/-Proto from a reverse proxy",
      [](Config& c, const std::string& v) { return SetBool(c.trust_proxy, v); }},
     {"drain_timeout_ms", "MS", "on SIGTERM, how long in-flight requests may finish (default 10000)",

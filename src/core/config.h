@@ -35,6 +35,7 @@ struct Config {
   int num_threads = 0;                  // handler threads (0: 4 per core, at least 8)
   int http_threads = 0;                 // I/O event loops (0: one per core available)
   int max_body_mb = 10;                 // request bodies above this get 413
+  int henv_max_storage_mb = 1024;      // per-henv file size bound (0: none)
   bool trust_proxy = false;             // honour X-Forwarded-Host/-For/-Proto
   int drain_timeout_ms = 10000;         // SIGTERM: how long in-flight requests may take
   std::string new_token;                // when set, POST /new requires it as a Bearer token

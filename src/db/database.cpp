@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -19,6 +20,7 @@ Error SqlError(int code, std::string_view message) {
     case SQLITE_TOOBIG:
     case SQLITE_AUTH: return Error{"sql_error", msg, 400};
     case SQLITE_READONLY: return Error{"read_only", msg, 403};
+    case SQLITE_FULL: return Error{"quota_exceeded", "the henv's storage quota is full", 507};
     case SQLITE_INTERRUPT: return Error{"interrupted", "the query ran past the request's deadline", 504};
     case SQLITE_MISUSE:
       assert(false && "SQLITE_MISUSE: a bug in HBF's use of SQLite");
@@ -203,7 +205,8 @@ Database::Database(Database&& other) noexcept
       path_(std::move(other.path_)),
       cache_size_(other.cache_size_),
       cache_(std::move(other.cache_)),
-      deadline_(std::move(other.deadline_)) {
+      deadline_(std::move(other.deadline_)),
+      guard_(std::move(other.guard_)) {
   other.cache_.clear();
 }
 
@@ -215,6 +218,7 @@ Database& Database::operator=(Database&& other) noexcept {
     cache_size_ = other.cache_size_;
     cache_ = std::move(other.cache_);
     deadline_ = std::move(other.deadline_);
+    guard_ = std::move(other.guard_);
     other.cache_.clear();
   }
   return *this;
@@ -270,7 +274,11 @@ Status Database::Exec(std::string_view sql) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
-  std::string key(sql);
+  // A script's statements are cached under their own keys: one compiled with
+  // the host's rights must never be handed to a script (nor the reverse).
+  std::string key;
+  if (guard_ && guard_->script_depth > 0) key.push_back('\x01');
+  key.append(sql);
   if (auto it = cache_.find(key); it != cache_.end()) {
     sqlite3_stmt* stmt = it->second;
     cache_.erase(it);
@@ -278,8 +286,9 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   }
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
-  int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                              &tail);
+  const size_t skip = key.size() - sql.size();
+  int rc = sqlite3_prepare_v3(db_, key.data() + skip, static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                              &stmt, &tail);
   if (rc != SQLITE_OK) return LastError(db_, rc);
   if (stmt == nullptr) return Error{"sql_error", "empty SQL statement", 400};
   if (tail != nullptr && *tail != '\0') {
@@ -308,40 +317,67 @@ void Database::ReturnToCache(std::string sql, sqlite3_stmt* stmt) {
   cache_.emplace(std::move(sql), stmt);
 }
 
-namespace {
-
-int ScriptAuthorizer(void*, int action, const char* arg1, const char* arg2, const char*, const char*) {
-  switch (action) {
-    case SQLITE_ATTACH:
-    case SQLITE_DETACH:
-      return SQLITE_DENY;
-    case SQLITE_PRAGMA: {
-      if (arg2 == nullptr) return SQLITE_OK;  // reading a pragma
-      std::string_view name = arg1 != nullptr ? arg1 : "";
-      if (name == "foreign_keys" || name == "defer_foreign_keys" || name == "recursive_triggers") return SQLITE_OK;
-      return SQLITE_DENY;
-    }
-    case SQLITE_FUNCTION:
-      if (arg2 != nullptr && std::string_view(arg2) == "fts3_tokenizer") return SQLITE_DENY;
-      return SQLITE_OK;
-    default:
-      return SQLITE_OK;
-  }
-}
-
-}  // namespace
-
-void Database::EnableScriptSandbox() {
-  sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+void Database::Seal(const SealedSchema& schema) {
+  if (!guard_) guard_ = std::make_unique<Guard>();
+  guard_->schema = &schema;
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-  // The schema stays trusted: the henv's own FTS5 triggers must run when a
-  // script writes documents, and trigger bodies pass through the authorizer
-  // when the statement that fires them is prepared.
-  sqlite3_set_authorizer(db_, &ScriptAuthorizer, nullptr);
-  // Statements prepared before the authorizer existed were not checked.
+  sqlite3_set_authorizer(
+      db_,
+      [](void* p, int action, const char* a1, const char* a2, const char* database, const char* inner) -> int {
+        const Guard* g = static_cast<const Guard*>(p);
+        return Authorize(*g->schema, g->script_depth > 0 ? Caller::kScript : Caller::kHost, action, a1, a2,
+                         database, inner);
+      },
+      guard_.get());
+  // Statements compiled before the authorizer existed were not checked.
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   cache_.clear();
+}
+
+void Database::LimitForScripts(int64_t max_value_bytes) {
+  assert(guard_ && "Seal() first");
+  sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  const int max_value = static_cast<int>(std::clamp<int64_t>(max_value_bytes, 1 << 20, 1'000'000'000));
+  sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, max_value);
+  sqlite3_limit(db_, SQLITE_LIMIT_SQL_LENGTH, std::min(max_value, 1 << 20));
+  sqlite3_limit(db_, SQLITE_LIMIT_COLUMN, 2000);
+  sqlite3_limit(db_, SQLITE_LIMIT_EXPR_DEPTH, 1000);
+  sqlite3_limit(db_, SQLITE_LIMIT_COMPOUND_SELECT, 500);
+  sqlite3_limit(db_, SQLITE_LIMIT_FUNCTION_ARG, 127);
+  sqlite3_limit(db_, SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 50000);
+  sqlite3_limit(db_, SQLITE_LIMIT_VARIABLE_NUMBER, 32766);
+  sqlite3_limit(db_, SQLITE_LIMIT_TRIGGER_DEPTH, 100);
+  // Sorting and temporary b-trees stay within a bounded page cache and
+  // spill to a temporary file beyond it rather than growing memory.
+  (void)Exec("PRAGMA cache_size = -8192");
+}
+
+Database::ScriptScope::ScriptScope(Database& db) : db_(db) {
+  if (db_.guard_) ++db_.guard_->script_depth;
+}
+
+Database::ScriptScope::~ScriptScope() {
+  if (db_.guard_) --db_.guard_->script_depth;
+}
+
+Status Database::SetMaxSize(int64_t max_bytes) {
+  auto page_size = QueryValue("PRAGMA page_size");
+  if (!page_size.ok()) return page_size.error();
+  int64_t size = page_size->has_value() ? std::get<int64_t>(**page_size) : 4096;
+  // 0 is SQLite's "no change": the largest count it accepts lifts the bound.
+  int64_t pages = max_bytes > 0 ? std::max<int64_t>(max_bytes / size, 1) : 4294967294LL;
+  auto s = QueryValue("PRAGMA max_page_count = " + std::to_string(pages));
+  return s.ok() ? Status(Ok{}) : Status(s.error());
+}
+
+Result<int64_t> Database::SizeBytes() {
+  auto pages = QueryValue("PRAGMA page_count");
+  if (!pages.ok()) return pages.error();
+  auto size = QueryValue("PRAGMA page_size");
+  if (!size.ok()) return size.error();
+  if (!pages->has_value() || !size->has_value()) return int64_t{0};
+  return std::get<int64_t>(**pages) * std::get<int64_t>(**size);
 }
 
 void Database::SetDeadline(std::chrono::steady_clock::time_point deadline) {

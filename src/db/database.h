@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "db/sql_guard.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -122,12 +123,40 @@ class Database {
   // Convenience: the first column of the first row, or nullopt when no row.
   Result<std::optional<Value>> QueryValue(std::string_view sql, const std::vector<Value>& params = {});
 
-  // Restricts this connection to what a tenant's script may do: no ATTACH
-  // or DETACH (so no other file - and no other henv - is reachable, which
-  // also rules out VACUUM INTO), no extension loading, no PRAGMA assignments
-  // except a few harmless ones, no fts3_tokenizer(). Reading and writing the
-  // henv's own tables is allowed. Irreversible for the connection.
-  void EnableScriptSandbox();
+  // Seals `schema`'s system tables on this connection (see sql_guard.h):
+  // from now on every statement is checked by SQLite's authorizer, as the
+  // host's unless compiled and stepped inside a ScriptScope. `schema` must
+  // outlive the connection. Irreversible for the connection.
+  void Seal(const SealedSchema& schema);
+
+  // Additionally readies the connection for a tenant's script: no ATTACH
+  // (so no other file - and no other henv - is reachable, which also rules
+  // out VACUUM INTO), no extension loading, and SQLite's limits on lengths
+  // and depths, so that one statement cannot build more than
+  // `max_value_bytes` in a string or blob (printf, zeroblob, replace,
+  // group_concat). REQUIRES: Seal() was called.
+  void LimitForScripts(int64_t max_value_bytes);
+
+  // While alive, statements prepared and stepped on `db` are a script's:
+  // the sealed-schema rules apply. Scopes nest. Statements prepared inside
+  // a scope are cached apart from the host's, so a script never receives a
+  // statement compiled with the host's rights.
+  class ScriptScope {
+   public:
+    explicit ScriptScope(Database& db);
+    ~ScriptScope();
+    ScriptScope(const ScriptScope&) = delete;
+    ScriptScope& operator=(const ScriptScope&) = delete;
+
+   private:
+    Database& db_;
+  };
+
+  // Bounds the file to `max_bytes` (PRAGMA max_page_count); writes beyond
+  // it fail with "quota_exceeded" (507). 0 lifts the bound.
+  Status SetMaxSize(int64_t max_bytes);
+  // Bytes the file holds now (page_count * page_size).
+  Result<int64_t> SizeBytes();
 
   // While set, a statement still running at `deadline` is interrupted (its
   // step fails with code "interrupted"). Checked every few thousand VM steps.
@@ -149,6 +178,12 @@ class Database {
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // idle prepared statements
   // Heap-allocated so the progress handler's pointer survives moves.
   std::unique_ptr<std::chrono::steady_clock::time_point> deadline_;
+  // The authorizer's state, heap-allocated for the same reason.
+  struct Guard {
+    const SealedSchema* schema = nullptr;
+    int script_depth = 0;
+  };
+  std::unique_ptr<Guard> guard_;
 };
 
 // Runs a transaction: BEGIN IMMEDIATE on construction (writers queue here,

@@ -176,6 +176,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
   {
     auto db = db::Database::Open(creating);
     if (!db.ok()) return fail(db.error());
+    db->Seal(HenvSealedSchema());
     if (auto s = Migrate(*db); !s.ok()) return fail(s.error());
     auto tx = db::Transaction::Begin(*db);
     if (!tx.ok()) return fail(tx.error());
@@ -234,6 +235,10 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   db::Database::Options db_options;
   db_options.create = false;
   auto db = db::Database::Open(DatabasePath(hash), db_options);
+  if (db.ok()) {
+    db->Seal(HenvSealedSchema());
+    (void)db->SetMaxSize(options_.max_storage_bytes);
+  }
   if (!db.ok()) {
     Log(LogLevel::kError, "cannot open henv database: " + db.error().message, hash);
     return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});

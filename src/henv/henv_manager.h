@@ -132,6 +132,7 @@ struct HenvManagerOptions {
   size_t max_open = 100;                              // LRU capacity (--db_max_open)
   std::chrono::milliseconds idle_timeout{5 * 60 * 1000};  // close henvs unused this long
   bool start_janitor = true;                          // tests drive CloseIdle() themselves
+  int64_t max_storage_bytes = 0;                      // each file's bound until the app refines it (0: none)
 };
 
 class HenvManager {

@@ -229,6 +229,19 @@ static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersi
 
 }  // namespace
 
+const db::SealedSchema& HenvSealedSchema() {
+  static const db::SealedSchema schema{
+      /*sealed_prefixes=*/{"_hbf_"},
+      /*structural_tables=*/{"documents", "nodes", "edges", "tags"},
+      /*maintained_tables=*/{"documents_fts", "nodes_fts"},
+      /*system_triggers=*/
+      {"nodes_fts_after_insert", "nodes_fts_after_update", "nodes_fts_after_delete", "documents_fts_after_insert",
+       "documents_fts_after_update", "documents_fts_after_delete", "documents_code_version_insert",
+       "documents_code_version_update", "documents_code_version_delete"},
+  };
+  return schema;
+}
+
 Result<int> SchemaVersion(db::Database& db) {
   auto exists = db.QueryValue("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_hbf_schema_version'");
   if (!exists.ok()) return exists.error();

@@ -25,4 +25,10 @@ Result<int> SchemaVersion(db::Database& db);
 // Fails with code "schema_too_new" (409) for a file from a newer binary.
 Status Migrate(db::Database& db, int target = kLatestSchemaVersion);
 
+// What the henv schema seals off from tenant code (db/sql_guard.h): the
+// _hbf_* tables, the structure of documents and the graph, the full-text
+// indexes HBF maintains, and the schema's own triggers. Every connection to
+// a henv file is sealed with it.
+const db::SealedSchema& HenvSealedSchema();
+
 }  // namespace hbf

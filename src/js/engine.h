@@ -56,6 +56,7 @@ struct ScriptLimits {
   int64_t memory_bytes = 64 << 20;  // per runtime
   int timeout_ms = 5000;            // per request
   size_t stack_bytes = 1 << 20;     // JS stack per runtime
+  int64_t storage_bytes = 0;         // the henv file's bound (0: none); writes beyond fail "quota_exceeded"
 };
 
 struct ScriptRequest {

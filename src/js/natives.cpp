@@ -86,13 +86,15 @@ JSValue FromSqlValue(JSContext* ctx, const db::Statement& stmt, int column) {
 }
 
 // Throws a plain Error (what SQLite failures look like to scripts).
-JSValue ThrowError(JSContext* ctx, const std::string& message) {
+
+// An Error whose `code` is HBF's ("sql_error", "constraint", "busy",
+// "quota_exceeded", "interrupted", ...), so scripts can tell them apart.
+JSValue ThrowSqlError(JSContext* ctx, const Error& e) {
   JSValue err = JS_NewError(ctx);
-  JS_SetPropertyStr(ctx, err, "message", JS_NewStringLen(ctx, message.data(), message.size()));
+  JS_SetPropertyStr(ctx, err, "message", JS_NewStringLen(ctx, e.message.data(), e.message.size()));
+  JS_SetPropertyStr(ctx, err, "code", JS_NewStringLen(ctx, e.code.data(), e.code.size()));
   return JS_Throw(ctx, err);
 }
-
-JSValue ThrowSqlError(JSContext* ctx, const Error& e) { return ThrowError(ctx, e.message); }
 
 // Binds argv[1] (array, object or absent) to `stmt`.
 bool BindParams(JSContext* ctx, db::Statement& stmt, JSValueConst params) {
@@ -167,6 +169,9 @@ JSValue DbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
   if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "SQL must be a string");
   std::string sql = ToStdString(ctx, argv[0]);
   db::Database& db = WorkerAccess::Db(*w);
+  // Compiled and stepped as the script's: the sealed-schema rules apply,
+  // also when SQLite recompiles it mid-step after a schema change.
+  db::Database::ScriptScope script_scope(db);
   auto stmt = db.Prepare(sql);
   if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
   if (!BindParams(ctx, *stmt, argc > 1 ? argv[1] : Undefined())) return JS_EXCEPTION;
@@ -240,7 +245,9 @@ JSValue NativeDbExec(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv)
   if (!allowed || sql.find(';') != std::string::npos) {
     return JS_ThrowTypeError(ctx, "dbExec runs transaction control only");
   }
-  if (auto s = WorkerAccess::Db(*WorkerAccess::From(ctx)).Exec(sql); !s.ok()) return ThrowSqlError(ctx, s.error());
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  db::Database::ScriptScope script_scope(db);
+  if (auto s = db.Exec(sql); !s.ok()) return ThrowSqlError(ctx, s.error());
   return Undefined();
 }
 
@@ -446,7 +453,9 @@ JSValue NativeClearTimer(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
 
 JSValue NativeConfig(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
-  auto stmt = db.Prepare("SELECT key, value FROM _hbf_config ORDER BY key");
+  // Only the env.* keys: the rest of the config (limits, code version) is
+  // HBF's, like every sealed table.
+  auto stmt = db.Prepare("SELECT key, value FROM _hbf_config WHERE substr(key, 1, 4) = 'env.' ORDER BY key");
   if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
   JSValue out = JS_NewObject(ctx);
   for (;;) {

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "henv/schema.h"
 #include "js/allocator.h"
 #include "js/js_values.h"
 #include "js/module_loader.h"
@@ -149,6 +150,11 @@ ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_
     f.code = "script_memory";
     f.http_status = 500;
     f.message = "the script ran out of memory";
+  } else if (JS_IsError(ctx, exc) && PropString(ctx, exc, "code") == "quota_exceeded") {
+    // A write the henv's storage quota refused, not caught by the script.
+    f.code = "quota_exceeded";
+    f.http_status = 507;
+    f.message = message;
   } else {
     f.code = "script_error";
     f.http_status = 500;
@@ -204,7 +210,8 @@ std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptRe
     failure = InternalFailure("internal_error", "cannot open a scratch database");
     return nullptr;
   }
-  scratch->EnableScriptSandbox();
+  scratch->Seal(HenvSealedSchema());
+  scratch->LimitForScripts(limits.memory_bytes / 2);
   w->db_.emplace(std::move(*scratch));
 
   w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
@@ -259,7 +266,10 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
     failure = InternalFailure("internal_error", "cannot open the henv's database");
     return false;
   }
-  db->EnableScriptSandbox();
+  db->Seal(HenvSealedSchema());
+  // No single value a statement builds may take more than half the
+  // script's memory budget (the other half holds it once it reaches JS).
+  db->LimitForScripts(limits.memory_bytes / 2);
   db_.emplace(std::move(*db));
 
   // Loading runs module top-level code: it gets the request's time limit.
@@ -360,7 +370,7 @@ void Worker::Fail(ScriptResult& result, JSValue exc) {
   result.kind = ScriptResult::Kind::kError;
   result.error = DescribeException(ctx_, exc, timed_out_ || Clock::now() > deadline_);
   JS_FreeValue(ctx_, exc);
-  if (result.error.code != "script_error") reusable_ = false;  // a limit was hit: discard
+  if (result.error.code != "script_error" && result.error.code != "quota_exceeded") reusable_ = false;  // a limit was hit: discard
 }
 
 bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const char* timeout_message,
@@ -392,6 +402,11 @@ void Worker::BeginRequest(const ScriptLimits& limits) {
   deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
   timed_out_ = false;
   db_->SetDeadline(deadline_);
+  if (limits.storage_bytes != storage_bytes_) {
+    // The henv's quota changed (or this is the first request): SQLite
+    // refuses writes beyond it with SQLITE_FULL ("quota_exceeded", 507).
+    if (db_->SetMaxSize(limits.storage_bytes).ok()) storage_bytes_ = limits.storage_bytes;
+  }
   changes_before_ = db_->TotalChanges();
 }
 
@@ -526,6 +541,10 @@ ScriptResult Worker::Continue(JSValue ret) {
                            : status == 404 ? "not_found" : "client_error";
         result.kind = ScriptResult::Kind::kResponse;
         result.response = HttpResponse::ErrorBody(status, code, message.empty() ? StatusReason(status) : message);
+      } else if (PropString(ctx, error.get(), "code") == "quota_exceeded") {
+        // A write the henv's storage quota refused, passed on by the router.
+        result.kind = ScriptResult::Kind::kError;
+        result.error = {"quota_exceeded", 507, message, "", ""};
       } else if (PropString(ctx, error.get(), "name") == "InternalError" && message == "out of memory") {
         // Caught by the router and handed back: still a limit, still fatal.
         result.kind = ScriptResult::Kind::kError;

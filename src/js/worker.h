@@ -184,6 +184,7 @@ class Worker {
   // Ends it: pending jobs, timers, open transaction; fills wrote_database.
   void EndRequest(ScriptResult& result);
   int64_t changes_before_ = 0;
+  int64_t storage_bytes_ = -1;  // the bound last applied to db_ (-1: none yet)
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").
   std::unordered_map<std::string, std::string> module_formats_;

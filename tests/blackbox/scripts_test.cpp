@@ -306,6 +306,41 @@ export default router;
   EXPECT_EQ(Fetch(port(), {"GET", "/peek", other, {}, {}}).body, R"(["refused","refused"])");
 }
 
+TEST_F(ScriptsTest, SystemTablesAreSealedAndStorageIsBounded) {
+  Start({"--dev", "--henv_max_storage_mb", "4"});
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+const router = new Router();
+const attempt = (sql) => { try { return JSON.stringify(db.query(sql)); } catch (e) { return "refused"; } };
+router.get("/attack", (req, res) => res.json([
+  attempt("SELECT secret FROM _hbf_signing_keys"),
+  attempt("SELECT password_hash FROM _hbf_users"),
+  attempt("UPDATE _hbf_users SET password_hash = 'x' WHERE role = 'owner'"),
+  attempt("PRAGMA database_list"),
+  attempt("SELECT length(printf('%.*c', 400000000, 'x')) AS n"),
+]));
+router.get("/fill", (req, res) => {
+  db.execute("CREATE TABLE IF NOT EXISTS blobs (b BLOB)");
+  for (let i = 0; i < 100; i++) db.execute("INSERT INTO blobs VALUES (randomblob(500000))");
+  res.send("not reached");
+});
+router.get("/fill-caught", (req, res) => {
+  try { db.execute("INSERT INTO blobs VALUES (randomblob(5000000))"); res.send("wrote"); }
+  catch (e) { res.status(507).json({ code: e.code }); }
+});
+export default router;
+)js");
+  EXPECT_EQ(Call("GET", "/attack").body, R"(["refused","refused","refused","refused","[{\"n\":null}]"])");
+  auto full = Call("GET", "/fill");
+  EXPECT_EQ(full.status, 507) << full.body;
+  EXPECT_EQ(full.json().find("error")->find("code")->as_string(), "quota_exceeded");
+  EXPECT_EQ(Call("GET", "/fill-caught").body, R"({"code":"quota_exceeded"})");
+  // The owner still logs in and the API still works: only growth is refused.
+  auto me = Fetch(port(), {"GET", "/_api/me", host_, {{"Authorization", "Bearer " + token_}}, {}});
+  EXPECT_EQ(me.status, 200);
+}
+
 TEST_F(ScriptsTest, BrokenRoutersAnswerScriptErrors) {
   SetRouter("export default {{{");
   auto r = Call("GET", "/anything");

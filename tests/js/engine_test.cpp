@@ -423,7 +423,42 @@ TEST_F(EngineTest, DocumentNatives) {
                  "(() => { try { native.compileFunction('\\n\\nthrow new Error(1)', 'lines.js', [])(); }"
                  " catch (e) { return /lines.js:3/.test(e.stack) ? 'line 3' : e.stack; } })()"),
             "line 3");
-  EXPECT_EQ(Eval(*henv, "native.config().qjs_mem_mb"), "64");
+  // Only the env.* settings reach a script; the rest of the config is HBF's.
+  EXPECT_EQ(Eval(*henv, "native.config().qjs_mem_mb"), "undefined");
+  ASSERT_TRUE(henv->WithDb([](db::Database& db) {
+                    return db.Exec("INSERT INTO _hbf_config (key, value) VALUES ('env.API_URL', 'https://x')");
+                  }).ok());
+  EXPECT_EQ(Eval(*henv, "JSON.stringify(native.config())"), "{\"env.API_URL\":\"https://x\"}");
+}
+
+TEST_F(EngineTest, ScriptsCannotReachTheSealedTables) {
+  auto henv = MakeHenv("sealedtt");
+  auto attempt = [&](const std::string& sql) {
+    return Eval(*henv, "(() => { try { return JSON.stringify(native.dbQuery(" + Json(sql).dump() +
+                           ")); } catch (e) { return 'refused: ' + e.message; } })()");
+  };
+  // The attacks of issue #12: the signing key, and an admin's script
+  // giving the owner another user's password.
+  EXPECT_EQ(attempt("SELECT * FROM _hbf_signing_keys").rfind("refused: ", 0), 0u);
+  EXPECT_EQ(attempt("UPDATE _hbf_users SET password_hash = (SELECT password_hash FROM _hbf_users "
+                    "WHERE username = 'eve') WHERE role = 'owner'")
+                .rfind("refused: ", 0),
+            0u);
+  EXPECT_EQ(attempt("PRAGMA database_list").rfind("refused: ", 0), 0u);
+  // A statement the host has compiled (and cached) is not handed to the
+  // script: the same text is compiled again under the script's rules.
+  EXPECT_EQ(attempt("SELECT key, value FROM _hbf_config WHERE substr(key, 1, 4) = 'env.' ORDER BY key")
+                .rfind("refused: ", 0),
+            0u);
+  // A cached statement that SQLite recompiles when it is next stepped,
+  // because the schema changed, is checked again as the script's.
+  EXPECT_EQ(Eval(*henv, "(() => { native.dbExecute('CREATE TABLE t (v)'); native.dbExecute('INSERT INTO t VALUES (1)');"
+                        " native.dbQuery('SELECT v FROM t'); native.dbExecute('DROP TABLE t');"
+                        " native.dbExecute('CREATE VIEW t AS SELECT secret AS v FROM _hbf_signing_keys');"
+                        " try { return JSON.stringify(native.dbQuery('SELECT v FROM t')); }"
+                        " catch (e) { return 'refused'; } })()"),
+            "refused");
+  EXPECT_EQ(attempt("SELECT 1 AS ok"), "[{\"ok\":1}]");
 }
 
 }  // namespace

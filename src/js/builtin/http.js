@@ -31,6 +31,7 @@ function errorInfo(err) {
       info.stack = typeof err.stack === "string" ? err.stack : "";
       const status = typeof err.status === "number" ? err.status : typeof err.statusCode === "number" ? err.statusCode : undefined;
       if (status !== undefined && Number.isInteger(status) && status >= 400 && status < 600) info.status = status;
+      if (typeof err.code === "string") info.code = err.code;
     } catch {
       info.message = "<error object could not be read>";
     }
