@@ -26,6 +26,7 @@
 #include "crypto/crypto.h"
 #include "documents/package_import.h"
 #include "henv/henv_hash.h"
+#include "http/proxy_trust.h"
 #include "http/server.h"
 
 namespace hbf {
@@ -122,6 +123,10 @@ int Serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  if (auto proxies = TrustedProxies::Parse(config.trusted_proxies); !proxies.ok()) {
+    std::fprintf(stderr, "hbf: --trusted_proxies: %s\n", proxies.error().message.c_str());
+    return 2;  // a bad flag value, as Config's own checks answer
+  }
   HenvManagerOptions henv_options;
   henv_options.storage_dir = config.storage_dir;
   henv_options.max_open = static_cast<size_t>(config.db_max_open);

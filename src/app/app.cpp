@@ -33,10 +33,15 @@ App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle
       scripts_(scripts),
       probe_(std::move(probe)),
       clocks_(std::move(clocks)),
-      started_(clocks_.steady()) {}
+      started_(clocks_.steady()) {
+  proxy_.trust_proxy = config_.trust_proxy;
+  // main() refuses a list that does not parse; a malformed one here trusts
+  // no proxy rather than every peer.
+  if (auto parsed = TrustedProxies::Parse(config_.trusted_proxies); parsed.ok()) proxy_.proxies = std::move(*parsed);
+}
 
 std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
-  auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
+  auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
   if (!ctx.ok()) return HttpResponse::FromError(ctx.error());
   return QuickAnswer(request, *ctx);
 }
@@ -54,7 +59,7 @@ std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const R
 }
 
 std::string App::QueueKey(const HttpRequest& request) {
-  HostRoute route = RouteHost(RequestHost(request, config_.trust_proxy), config_.base_domain);
+  HostRoute route = RouteHost(RequestHost(request, proxy_), config_.base_domain);
   return route.kind == SiteKind::kHenv ? route.henv_hash : std::string();
 }
 
@@ -65,7 +70,7 @@ HttpResponse App::UnknownHost() const {
 }
 
 HttpResponse App::Handle(HttpRequest& request) {
-  auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
+  auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
   if (!ctx.ok()) return HttpResponse::FromError(ctx.error());
 
   // Normally answered on the I/O loop already (HandleOnLoop); kept here so
@@ -77,6 +82,7 @@ HttpResponse App::Handle(HttpRequest& request) {
     case SiteKind::kHenv: {
       HttpResponse r = ServeHenv(request, *ctx);
       r.log.henv = ctx->route.henv_hash;
+      if (ctx->client_ip != request.remote_addr) r.log.client_ip = ctx->client_ip;
       return r;
     }
     case SiteKind::kUnknown: break;
@@ -126,7 +132,7 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
 void App::HandleAsync(HttpRequest& request, Responder respond) {
   // Only a henv's router can make a request wait (a handler awaiting a
   // timer); everything else is answered before this returns.
-  auto ctx = BuildRequestContext(request, config_.base_domain, config_.trust_proxy);
+  auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
   if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv) {
     respond(Handle(request));
     return;
@@ -135,8 +141,11 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     respond(std::move(*quick));
     return;
   }
-  Responder tagged = [respond = std::move(respond), hash = ctx->route.henv_hash](HttpResponse r) {
+  std::string client_ip = ctx->client_ip != request.remote_addr ? ctx->client_ip : std::string();
+  Responder tagged = [respond = std::move(respond), hash = ctx->route.henv_hash,
+                      client_ip = std::move(client_ip)](HttpResponse r) {
     r.log.henv = hash;
+    r.log.client_ip = client_ip;
     respond(std::move(r));
   };
   auto henv = henvs_.Open(ctx->route.henv_hash);

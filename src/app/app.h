@@ -137,6 +137,7 @@ class App : public RequestHandler {
   void NoteWrite(Henv& henv) const;
 
   const Config config_;
+  ProxyPolicy proxy_;  // set in the constructor, constant after
   HenvManager& henvs_;
   auth::LoginThrottle& throttle_;
   js::JsEngine& scripts_;

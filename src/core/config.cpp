@@ -150,6 +150,11 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { return SetInt(c.henv_max_storage_mb, v, 0, 16777216); }},
     {"trust_proxy", nullptr, "honour X-Forwarded-Host/-For/-Proto from a reverse proxy",
      [](Config& c, const std::string& v) { return SetBool(c.trust_proxy, v); }},
+    {"trusted_proxies", "CIDRS", "with --trust_proxy, the peers that are proxies (default 127.0.0.0/8,::1/128)",
+     [](Config& c, const std::string& v) -> std::string {
+       c.trusted_proxies = v;
+       return {};
+     }},
     {"drain_timeout_ms", "MS", "on SIGTERM, how long in-flight requests may finish (default 10000)",
      [](Config& c, const std::string& v) { return SetInt(c.drain_timeout_ms, v, 0, 3600000); }},
     {"js_memory_mb", "MB", "memory for all JavaScript runtimes; idle ones are evicted beyond it (default 1024)",

@@ -37,6 +37,7 @@ struct Config {
   int max_body_mb = 10;                 // request bodies above this get 413
   int henv_max_storage_mb = 1024;      // per-henv file size bound (0: none)
   bool trust_proxy = false;             // honour X-Forwarded-Host/-For/-Proto
+  std::string trusted_proxies = "127.0.0.0/8,::1/128";  // peers whose X-Forwarded-* count (CIDR list)
   int drain_timeout_ms = 10000;         // SIGTERM: how long in-flight requests may take
   std::string new_token;                // when set, POST /new requires it as a Bearer token
   int js_memory_mb = 1024;              // all JS runtimes together; idle ones are evicted beyond it

@@ -53,27 +53,23 @@ HostRoute RouteHost(std::string_view host, std::string_view base_domain) {
   return route;
 }
 
-std::string_view RequestHost(const HttpRequest& request, bool trust_proxy) {
+std::string_view RequestHost(const HttpRequest& request, const ProxyPolicy& proxy) {
   const std::string* host = request.header("host");
-  if (trust_proxy) {
+  if (proxy.Believes(request.remote_addr)) {
     if (const std::string* fwd = request.header("x-forwarded-host"); fwd != nullptr && !fwd->empty()) host = fwd;
   }
   return host != nullptr ? FirstListItem(*host) : std::string_view();
 }
 
 Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::string_view base_domain,
-                                           bool trust_proxy) {
+                                           const ProxyPolicy& proxy) {
   RequestContext ctx;
-  ctx.host = std::string(RequestHost(request, trust_proxy));
+  ctx.host = std::string(RequestHost(request, proxy));
   ctx.route = RouteHost(ctx.host, base_domain);
 
-  ctx.client_ip = request.remote_addr;
+  ctx.client_ip = proxy.ClientAddress(request.remote_addr, request.header("x-forwarded-for"));
   ctx.scheme = "http";
-  if (trust_proxy) {
-    if (const std::string* xff = request.header("x-forwarded-for"); xff != nullptr) {
-      std::string_view first = FirstListItem(*xff);
-      if (!first.empty()) ctx.client_ip = std::string(first);
-    }
+  if (proxy.Believes(request.remote_addr)) {
     if (const std::string* proto = request.header("x-forwarded-proto"); proto != nullptr) {
       std::string_view p = FirstListItem(*proto);
       if (p == "https" || p == "http") ctx.scheme = std::string(p);

@@ -5,7 +5,8 @@
 //   anything else         -> unknown: 404
 //
 // Case, a trailing dot and a :port suffix are ignored. X-Forwarded-Host is
-// honoured only when the server runs with --trust_proxy.
+// honoured only when the server runs with --trust_proxy and the peer is a
+// trusted proxy (proxy_trust.h).
 //
 // Thread safety: pure functions.
 #pragma once
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "http/http_types.h"
+#include "http/proxy_trust.h"
 
 namespace hbf {
 
@@ -33,19 +35,19 @@ HostRoute RouteHost(std::string_view host, std::string_view base_domain);
 struct RequestContext {
   HostRoute route;
   std::string subpath;    // decoded path within the site, always starts with '/'
-  std::string client_ip;  // peer address, or X-Forwarded-For's first hop with --trust_proxy
-  std::string scheme;     // "http", or X-Forwarded-Proto with --trust_proxy
+  std::string client_ip;  // peer address, or the client behind trusted proxies (proxy_trust.h)
+  std::string scheme;     // "http", or X-Forwarded-Proto from a trusted proxy
   std::string host;       // Host as the client sent it (incl. port), for building URLs
   bool is_apex() const { return route.kind == SiteKind::kApex; }
 };
 
-// The host a request is for: Host, or with `trust_proxy` the first
+// The host a request is for: Host, or from a believed proxy the first
 // X-Forwarded-Host item when there is one; empty when neither is present.
-std::string_view RequestHost(const HttpRequest& request, bool trust_proxy);
+std::string_view RequestHost(const HttpRequest& request, const ProxyPolicy& proxy);
 
 // Builds the context for a request. Fails (400) when the path cannot be
-// decoded. `trust_proxy` selects whether X-Forwarded-* headers are believed.
+// decoded. `proxy` decides whether X-Forwarded-* headers are believed.
 Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::string_view base_domain,
-                                           bool trust_proxy);
+                                           const ProxyPolicy& proxy);
 
 }  // namespace hbf

@@ -42,6 +42,7 @@ struct HttpResponse {
   struct LogTags {
     std::string henv;
     std::string user_id;
+    std::string client_ip;  // the client behind trusted proxies; empty: the peer
   } log;
 
   HttpResponse& set_header(std::string name, std::string value);

@@ -491,7 +491,7 @@ void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
   record.status = response.status;
   record.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - c.started).count();
   record.user_id = response.log.user_id;
-  record.remote_addr = c.ip;
+  record.remote_addr = response.log.client_ip.empty() ? c.ip : response.log.client_ip;
   record.bytes_sent = body_bytes;
   LogAccess(record);
 

@@ -341,6 +341,27 @@ export default router;
   EXPECT_EQ(me.status, 200);
 }
 
+TEST_F(ScriptsTest, BehindATrustedProxyTheClientIsTheRightmostUntrustedHop) {
+  Start({"--dev", "--trust_proxy", "--trusted_proxies", "127.0.0.0/8,10.0.0.0/8"});
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/ip", (req, res) => res.send(req.ip));
+export default router;
+)js");
+  // The client wrote "6.6.6.6"; our proxies saw 203.0.113.9 and 10.0.0.2.
+  auto r = Call("GET", "/ip", {}, {{"X-Forwarded-For", "6.6.6.6, 203.0.113.9, 10.0.0.2"}});
+  EXPECT_EQ(r.body, "203.0.113.9");
+  // The access log names the same client.
+  bool logged = false;
+  for (int i = 0; i < 50 && !logged; ++i) {
+    logged = server_->logs().find("203.0.113.9") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(logged) << server_->logs();
+  EXPECT_EQ(server_->logs().find("6.6.6.6"), std::string::npos);
+}
+
 TEST_F(ScriptsTest, BrokenRoutersAnswerScriptErrors) {
   SetRouter("export default {{{");
   auto r = Call("GET", "/anything");

@@ -171,15 +171,23 @@ HttpRequest MakeRequest(std::string path, HeaderList headers, std::string remote
   return r;
 }
 
+// With `trust`: the test peer (198.51.100.9) and 10.0.0.0/8 are proxies.
+ProxyPolicy Policy(bool trust) {
+  ProxyPolicy p;
+  p.trust_proxy = trust;
+  p.proxies = TrustedProxies::Parse("198.51.100.0/24, 10.0.0.0/8").value();
+  return p;
+}
+
 RequestContext BuildOk(const HttpRequest& req, std::string_view base = "localhost", bool trust_proxy = false) {
-  auto r = BuildRequestContext(req, base, trust_proxy);
+  auto r = BuildRequestContext(req, base, Policy(trust_proxy));
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   if (!r.ok()) return RequestContext{};
   return r.value();
 }
 
 void ExpectBadPath(const std::string& path) {
-  auto r = BuildRequestContext(MakeRequest(path, {{"host", "localhost"}}), "localhost", false);
+  auto r = BuildRequestContext(MakeRequest(path, {{"host", "localhost"}}), "localhost", Policy(false));
   ASSERT_FALSE(r.ok()) << "path " << testing::PrintToString(path) << " should be rejected";
   EXPECT_EQ(r.error().http_status, 400);
   EXPECT_EQ(r.error().code, "bad_request");
@@ -254,7 +262,7 @@ TEST(BuildRequestContext, EncodedNulInThePathIs400) {
 }
 
 TEST(BuildRequestContext, PathErrorsWinEvenForHenvHosts) {
-  auto r = BuildRequestContext(MakeRequest("/%zz", {{"host", "5h9h66rt.localhost"}}), "localhost", false);
+  auto r = BuildRequestContext(MakeRequest("/%zz", {{"host", "5h9h66rt.localhost"}}), "localhost", Policy(false));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().http_status, 400);
 }
@@ -274,7 +282,7 @@ TEST(BuildRequestContext, ForwardedHeadersAreIgnoredWithoutTrustProxy) {
   EXPECT_EQ(ctx.scheme, "http");
 }
 
-TEST(BuildRequestContext, ForwardedHeadersAreHonouredWithTrustProxyUsingTheFirstItem) {
+TEST(BuildRequestContext, ForwardedHeadersAreHonouredFromATrustedProxy) {
   RequestContext ctx = BuildOk(MakeRequest("/", ProxiedHeaders()), "example.com", true);
   EXPECT_EQ(ctx.route.kind, SiteKind::kHenv);
   EXPECT_EQ(ctx.route.henv_hash, "5h9h66rt");
@@ -300,9 +308,51 @@ TEST(BuildRequestContext, EmptyForwardedHostFallsBackToTheHostHeader) {
 }
 
 TEST(BuildRequestContext, EmptyForwardedForKeepsThePeerAddress) {
-  RequestContext ctx =
-      BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-for", " , 1.2.3.4"}}), "localhost", true);
+  RequestContext ctx = BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-for", " "}}), "localhost", true);
   EXPECT_EQ(ctx.client_ip, "198.51.100.9");
+  // Garbage left of a real hop: the hop is the client.
+  ctx = BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-for", " , 1.2.3.4"}}), "localhost", true);
+  EXPECT_EQ(ctx.client_ip, "1.2.3.4");
+}
+
+TEST(BuildRequestContext, TheClientIsTheRightmostUntrustedForwardedHop) {
+  // A client cannot choose its address by sending its own X-Forwarded-For:
+  // the proxy appends what it saw, and that is what counts.
+  RequestContext ctx = BuildOk(
+      MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-for", "1.1.1.1, 2.2.2.2, 203.0.113.5, 10.0.0.7"}}),
+      "localhost", true);
+  EXPECT_EQ(ctx.client_ip, "203.0.113.5");
+  // Only trusted hops: the leftmost of them.
+  ctx = BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-for", "10.0.0.1, 10.0.0.2"}}), "localhost",
+                true);
+  EXPECT_EQ(ctx.client_ip, "10.0.0.1");
+  // A non-address stops the walk at the last trusted hop.
+  ctx = BuildOk(MakeRequest("/", {{"host", "localhost"}, {"x-forwarded-for", "evil, 10.0.0.3"}}), "localhost", true);
+  EXPECT_EQ(ctx.client_ip, "10.0.0.3");
+}
+
+TEST(BuildRequestContext, ForwardedHeadersFromAnUntrustedPeerAreIgnored) {
+  RequestContext ctx = BuildOk(MakeRequest("/", ProxiedHeaders(), "192.0.2.66"), "example.com", true);
+  EXPECT_EQ(ctx.route.kind, SiteKind::kUnknown);
+  EXPECT_EQ(ctx.client_ip, "192.0.2.66");
+  EXPECT_EQ(ctx.scheme, "http");
+}
+
+TEST(TrustedProxies, ParsesCidrListsAndMatchesBothFamilies) {
+  auto p = TrustedProxies::Parse(" 127.0.0.0/8 ,::1/128, 10.1.2.3, 2001:db8::/32 ");
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->Contains("127.9.9.9"));
+  EXPECT_TRUE(p->Contains("::ffff:127.0.0.1")) << "IPv4-mapped counts as IPv4";
+  EXPECT_TRUE(p->Contains("::1"));
+  EXPECT_TRUE(p->Contains("10.1.2.3"));
+  EXPECT_FALSE(p->Contains("10.1.2.4"));
+  EXPECT_TRUE(p->Contains("2001:db8:ffff::1"));
+  EXPECT_FALSE(p->Contains("2001:db9::1"));
+  EXPECT_FALSE(p->Contains("not an address"));
+  for (const char* bad : {"10.0.0.0/33", "::/129", "example.com", "10.0.0.0/", "10.0.0.0/x", "1.2.3"}) {
+    EXPECT_FALSE(TrustedProxies::Parse(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(TrustedProxies::Parse("").ok());
 }
 
 TEST(BuildRequestContext, ForwardedItemsAreTrimmed) {
