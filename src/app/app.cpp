@@ -163,6 +163,9 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
 std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
   const std::string& path = ctx.subpath;
   const std::string& method = request.method;
+  // Before anything a cookie could authorise: the built-in APIs and the
+  // henv's own routes alike.
+  if (std::optional<Error> refused = CrossSiteRefusal(request, ctx)) return HttpResponse::FromError(*refused);
   if (!request.body.empty()) {
     const int64_t limit = UploadLimitBytes(ctx, henv);
     if (limit >= 0 && static_cast<int64_t>(request.body.size()) > limit) {

@@ -139,7 +139,10 @@ class App : public RequestHandler {
   const Config config_;
   ProxyPolicy proxy_;  // set in the constructor, constant after
   HenvManager& henvs_;
-  auth::LoginThrottle& throttle_;
+  auth::LoginThrottle& throttle_;  // failed logins per account
+  // Failed logins per client address, across accounts and henvs: more
+  // allowance, since many users may share an address.
+  auth::LoginThrottle address_throttle_{auth::LoginThrottle::Options{.free_failures = 20}};
   js::JsEngine& scripts_;
   const RuntimeProbe probe_;
   const AppClocks clocks_;

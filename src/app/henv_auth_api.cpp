@@ -22,9 +22,9 @@ const std::string& DecoyPasswordHash() {
 }  // namespace
 
 Result<auth::AuthContext> App::RequireUser(const HttpRequest& request, Henv& henv) const {
-  auto token = auth::ExtractToken(request.header("authorization"), request.header("cookie"));
-  if (!token) return Error{"unauthorized", "log in first (Authorization: Bearer or the session cookie)", 401};
-  return auth::Authenticate(henv, *token, clocks_.unix_seconds());
+  auto credentials = auth::ExtractCredentials(request.header("authorization"), request.header("cookie"));
+  if (credentials.empty()) return Error{"unauthorized", "log in first (Authorization: Bearer or the session cookie)", 401};
+  return auth::Authenticate(henv, credentials, clocks_.unix_seconds());
 }
 
 Result<auth::AuthContext> App::RequireAdmin(const HttpRequest& request, Henv& henv) const {
@@ -46,27 +46,36 @@ HttpResponse App::Login(const HttpRequest& request, const RequestContext& ctx, H
   const std::string* username = &creds->username;
   const std::string* password = &creds->password;
 
-  // Throttle before any password work, so an attack cannot buy CPU.
-  const std::string throttle_key = auth::LoginThrottle::Key(henv.hash(), *username, ctx.client_ip);
-  if (int64_t wait = throttle_.RetryAfterSeconds(throttle_key); wait > 0) {
+  // Throttle before any password work, so an attack cannot buy CPU: per
+  // account (whoever guesses) and per client address (whichever account it
+  // guesses, on any henv). Each attempt counts from the moment it starts, so
+  // parallel guesses are refused before they are hashed.
+  const std::string account_key = auth::LoginThrottle::Key(henv.hash(), *username, "");
+  const std::string address_key = auth::LoginThrottle::Key("", "", ctx.client_ip);
+  auto too_many = [](int64_t wait) {
     HttpResponse r = HttpResponse::ErrorBody(429, "too_many_attempts",
                                              "too many failed logins; retry in " + std::to_string(wait) + " s");
     r.set_header("Retry-After", std::to_string(wait));
     return r;
+  };
+  if (int64_t wait = address_throttle_.BeginAttempt(address_key); wait > 0) return too_many(wait);
+  if (int64_t wait = throttle_.BeginAttempt(account_key); wait > 0) {
+    address_throttle_.Forgive(address_key);  // refused before any work: not a guess
+    return too_many(wait);
   }
 
   auto found = henv.WithDb([&](db::Database& db) { return auth::FindUserForLogin(db, *username); });
   if (!found.ok()) return HttpResponse::FromError(found.error());
-  // Argon2 runs outside the henv's lock: it takes ~100 ms.
+  // Argon2 runs outside the henv's lock: it takes ~100 ms. A disabled
+  // account is answered like a wrong password, whatever the password, so
+  // it is no oracle for the password (nor for whether it is disabled).
   const std::string& phc = found->has_value() ? (*found)->second : DecoyPasswordHash();
-  bool password_ok = crypto::VerifyPassword(phc, *password) && found->has_value();
-  if (!password_ok) {
-    throttle_.RecordFailure(throttle_key);
-    return HttpResponse::ErrorBody(401, "invalid_credentials", "wrong username or password");
-  }
+  bool password_ok = crypto::VerifyPassword(phc, *password, henv.hash()) && found->has_value() &&
+                     (*found)->first.enabled;
+  if (!password_ok) return HttpResponse::ErrorBody(401, "invalid_credentials", "wrong username or password");
   const auth::User& user = (*found)->first;
-  if (!user.enabled) return HttpResponse::ErrorBody(403, "user_disabled", "this account is disabled");
-  throttle_.RecordSuccess(throttle_key);
+  throttle_.RecordSuccess(account_key);
+  address_throttle_.Forgive(address_key);
 
   const int64_t now = clocks_.unix_seconds();
   auto issued = auth::IssueToken(henv, user, now);
@@ -167,7 +176,7 @@ HttpResponse App::Users(const HttpRequest& request, Henv& henv, std::string_view
         }
         role = *parsed;
       }
-      auto hash = crypto::HashPassword(*password);
+      auto hash = crypto::HashPassword(*password, henv.hash());
       if (!hash) return HttpResponse::ErrorBody(503, "busy", "cannot hash the password right now; retry");
       auto user = henv.WithDb([&](db::Database& db) {
         return auth::CreateUser(db, *username, *hash, email->value_or(""), role);
@@ -228,7 +237,7 @@ HttpResponse App::Users(const HttpRequest& request, Henv& henv, std::string_view
       if (auto problem = PasswordProblem(**password); !problem.empty()) {
         return HttpResponse::FromError(InvalidField("password", problem));
       }
-      auto hash = crypto::HashPassword(**password);
+      auto hash = crypto::HashPassword(**password, henv.hash());
       if (!hash) return HttpResponse::ErrorBody(503, "busy", "cannot hash the password right now; retry");
       changes.password_hash = *hash;
     }

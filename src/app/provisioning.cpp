@@ -12,7 +12,7 @@ namespace hbf {
 
 HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext& ctx) {
   if (!config_.new_token.empty()) {
-    auto token = auth::ExtractToken(request.header("authorization"), nullptr);
+    auto token = auth::ExtractCredentials(request.header("authorization"), nullptr).bearer;
     if (!token || !crypto::ConstantTimeEquals(*token, config_.new_token)) {
       HttpResponse r = HttpResponse::ErrorBody(401, "unauthorized", "this server requires a signup token");
       r.set_header("WWW-Authenticate", "Bearer");

@@ -1,5 +1,7 @@
 #include "app/request_util.h"
 
+#include <cctype>
+
 #include "auth/authenticator.h"
 
 namespace hbf {
@@ -123,13 +125,76 @@ bool IsPlausibleEmail(std::string_view email) {
 }
 
 std::string SessionCookie(const std::string& token, int64_t max_age_seconds, bool secure) {
-  std::string c = std::string(auth::kSessionCookie) + "=" + token + "; Path=/; Max-Age=" +
-                  std::to_string(max_age_seconds) + "; HttpOnly; SameSite=Lax";
+  // Over https the __Host- prefix: browsers accept it only from this very
+  // host (Secure, Path=/, no Domain), so no sibling henv can plant one.
+  std::string c = std::string(secure ? auth::kSecureSessionCookie : auth::kSessionCookie) + "=" + token +
+                  "; Path=/; Max-Age=" + std::to_string(max_age_seconds) + "; HttpOnly; SameSite=Lax";
   if (secure) c += "; Secure";
   return c;
 }
 
 std::string ClearedSessionCookie(bool secure) { return SessionCookie("", 0, secure); }
+
+namespace {
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+std::string_view TrimWs(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<Error> CrossSiteRefusal(const HttpRequest& request, const RequestContext& ctx) {
+  const std::string& m = request.method;
+  if (m == "GET" || m == "HEAD" || m == "OPTIONS") return std::nullopt;
+  auto credentials = auth::ExtractCredentials(request.header("authorization"), request.header("cookie"));
+  if (credentials.bearer || credentials.cookies.empty()) return std::nullopt;  // not cookie-authenticated
+  if (const std::string* origin = request.header("origin"); origin != nullptr) {
+    if (EqualsNoCase(TrimWs(*origin), ctx.scheme + "://" + ctx.host)) return std::nullopt;
+    return Error{"csrf_rejected",
+                 "a request with the session cookie must come from this site's own pages (Origin " +
+                     std::string(TrimWs(*origin)).substr(0, 200) + " is another origin)",
+                 403};
+  }
+  if (const std::string* site = request.header("sec-fetch-site"); site != nullptr) {
+    if (EqualsNoCase(TrimWs(*site), "same-origin")) return std::nullopt;
+    return Error{"csrf_rejected", "a request with the session cookie must come from this site's own pages", 403};
+  }
+  return Error{"csrf_rejected",
+               "a state-changing request with the session cookie needs an Origin header from this site "
+               "(or use Authorization: Bearer)",
+               403};
+}
+
+std::optional<std::string> SanitizeScriptCookie(std::string_view set_cookie) {
+  size_t semi = set_cookie.find(';');
+  std::string_view pair = set_cookie.substr(0, semi);
+  size_t eq = pair.find('=');
+  std::string_view name = TrimWs(pair.substr(0, eq));
+  if (auth::IsSessionCookieName(name)) return std::nullopt;
+  std::string out(TrimWs(pair));
+  std::string_view rest = semi == std::string_view::npos ? std::string_view() : set_cookie.substr(semi + 1);
+  while (!rest.empty()) {
+    size_t next = rest.find(';');
+    std::string_view attribute = TrimWs(rest.substr(0, next));
+    rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
+    if (attribute.empty()) continue;
+    std::string_view attribute_name = TrimWs(attribute.substr(0, attribute.find('=')));
+    if (EqualsNoCase(attribute_name, "domain")) continue;
+    out += "; ";
+    out += attribute;
+  }
+  return out;
+}
 
 std::string HenvUrl(const RequestContext& ctx, const std::string& hash, const std::string& base_domain) {
   std::string port;

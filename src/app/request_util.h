@@ -51,9 +51,23 @@ bool IsValidUserName(std::string_view name);
 std::string PasswordProblem(std::string_view password);
 bool IsPlausibleEmail(std::string_view email);
 
-// Set-Cookie values for the session cookie.
+// Set-Cookie values for the session cookie (host-only, HttpOnly; named
+// __Host-hbf_session and Secure when `secure`).
 std::string SessionCookie(const std::string& token, int64_t max_age_seconds, bool secure);
 std::string ClearedSessionCookie(bool secure);
+
+// Cross-site request forgery: a state-changing request (not GET, HEAD,
+// OPTIONS) authenticated by the session cookie - no Bearer token - must come
+// from the henv's own origin: `Origin` equal to {scheme}://{host}, or
+// without Origin, `Sec-Fetch-Site: same-origin`. Sibling henvs share a site,
+// so SameSite=Lax alone does not stop them. Nullopt when the request may
+// proceed, else the 403 `csrf_rejected` error.
+std::optional<Error> CrossSiteRefusal(const HttpRequest& request, const RequestContext& ctx);
+
+// A script's Set-Cookie value made safe to send: nullopt when it names one
+// of HBF's session cookies; otherwise without any Domain attribute (a henv
+// sets cookies for its own host only, never for its siblings).
+std::optional<std::string> SanitizeScriptCookie(std::string_view set_cookie);
 
 // The URL of a henv as the client sees this server:
 // {scheme}://{hash}.{base_domain}[:{port from the Host header}].

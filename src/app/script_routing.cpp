@@ -104,8 +104,9 @@ App::ScriptCall App::PrepareScript(const HttpRequest& request, const RequestCont
   in.hostname = ctx.route.hostname;
   // req.user: the caller when a valid token came along; anonymous otherwise
   // (scripts decide what needs a login).
-  if (auto token = auth::ExtractToken(request.header("authorization"), request.header("cookie")); token) {
-    auto caller = auth::Authenticate(henv, *token, clocks_.unix_seconds());
+  if (auto credentials = auth::ExtractCredentials(request.header("authorization"), request.header("cookie"));
+      !credentials.empty()) {
+    auto caller = auth::Authenticate(henv, credentials, clocks_.unix_seconds());
     if (caller.ok()) {
       in.user = auth::UserToJson(caller->user);
       call.user_id = std::to_string(caller->user.id);
@@ -123,6 +124,20 @@ HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& reque
       return ServeDocument(request, ctx, henv);
     case js::ScriptResult::Kind::kResponse:
       r = std::move(result.response);
+      // A script may set its own cookies, for its own host only: never
+      // HBF's session cookie, never one for the sibling henvs (Domain=).
+      for (auto it = r.headers.begin(); it != r.headers.end();) {
+        if (EqualsIgnoreCase(it->first, "set-cookie")) {
+          std::optional<std::string> safe = SanitizeScriptCookie(it->second);
+          if (!safe) {
+            Log(LogLevel::kWarn, "dropped a Set-Cookie naming HBF's session cookie", henv.hash());
+            it = r.headers.erase(it);
+            continue;
+          }
+          it->second = std::move(*safe);
+        }
+        ++it;
+      }
       break;
     case js::ScriptResult::Kind::kError:
     case js::ScriptResult::Kind::kPending:  // never reaches here: the engine resolves it

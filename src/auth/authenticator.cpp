@@ -26,32 +26,68 @@ int64_t SessionLifetimeSeconds(db::Database& db) {
   return hours * 3600;
 }
 
-std::optional<std::string> ExtractToken(const std::string* authorization, const std::string* cookie) {
+bool IsSessionCookieName(std::string_view name) {
+  auto equals = [&](std::string_view want) {
+    if (name.size() != want.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(name[i])) != std::tolower(static_cast<unsigned char>(want[i]))) {
+        return false;
+      }
+    }
+    return true;
+  };
+  return equals(kSessionCookie) || equals(kSecureSessionCookie) || equals("__Secure-hbf_session");
+}
+
+RequestCredentials ExtractCredentials(const std::string* authorization, const std::string* cookie) {
+  constexpr size_t kMaxCookies = 8;
+  RequestCredentials out;
   if (authorization != nullptr) {
     std::string_view v = TrimSpaces(*authorization);
     // The scheme name is case-insensitive (RFC 9110 §11.1).
     auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
     if (v.size() > 7 && v[6] == ' ' && lower(v[0]) == 'b' && lower(v[1]) == 'e' && lower(v[2]) == 'a' &&
         lower(v[3]) == 'r' && lower(v[4]) == 'e' && lower(v[5]) == 'r') {
-      return std::string(TrimSpaces(v.substr(7)));
+      std::string_view token = TrimSpaces(v.substr(7));
+      if (!token.empty()) out.bearer = std::string(token);
     }
   }
   if (cookie != nullptr) {
+    std::vector<std::string> plain;
     std::string_view rest = *cookie;
     while (!rest.empty()) {
       size_t semi = rest.find(';');
       std::string_view pair = TrimSpaces(rest.substr(0, semi));
       size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && TrimSpaces(pair.substr(0, eq)) == kSessionCookie) {
+      if (eq != std::string_view::npos) {
+        std::string_view name = TrimSpaces(pair.substr(0, eq));
         std::string_view value = TrimSpaces(pair.substr(eq + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
-        if (!value.empty()) return std::string(value);
+        if (!value.empty() && out.cookies.size() + plain.size() < kMaxCookies) {
+          if (name == kSecureSessionCookie) out.cookies.emplace_back(value);
+          else if (name == kSessionCookie) plain.emplace_back(value);
+        }
       }
       if (semi == std::string_view::npos) break;
       rest.remove_prefix(semi + 1);
     }
+    for (auto& v : plain) out.cookies.push_back(std::move(v));
   }
-  return std::nullopt;
+  return out;
+}
+
+Result<AuthContext> Authenticate(Henv& henv, const RequestCredentials& credentials, int64_t now) {
+  if (credentials.bearer) return Authenticate(henv, *credentials.bearer, now);
+  Error last = Unauthorized("log in first (Authorization: Bearer or the session cookie)");
+  for (const std::string& token : credentials.cookies) {
+    auto r = Authenticate(henv, token, now);
+    if (r.ok()) {
+      r->via_cookie = true;
+      return r;
+    }
+    last = r.error();
+  }
+  return last;
 }
 
 Result<AuthContext> Authenticate(Henv& henv, const std::string& token, int64_t now) {

@@ -24,8 +24,36 @@ int64_t LoginThrottle::RetryAfterSeconds(const std::string& key) {
   return std::max<int64_t>(1, wait + 1);
 }
 
+int64_t LoginThrottle::BeginAttempt(const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (auto it = states_.find(key); it != states_.end()) {
+    auto now = now_();
+    if (it->second.locked_until > now) {
+      auto wait = std::chrono::duration_cast<std::chrono::seconds>(it->second.locked_until - now).count();
+      return std::max<int64_t>(1, wait + 1);
+    }
+  }
+  RecordFailureLocked(key);
+  return 0;
+}
+
+void LoginThrottle::Forgive(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = states_.find(key);
+  if (it == states_.end()) return;
+  if (--it->second.failures <= 0) {
+    states_.erase(it);
+  } else if (it->second.failures < options_.free_failures) {
+    it->second.locked_until = {};
+  }
+}
+
 void LoginThrottle::RecordFailure(const std::string& key) {
   std::lock_guard lock(mu_);
+  RecordFailureLocked(key);
+}
+
+void LoginThrottle::RecordFailureLocked(const std::string& key) {
   auto now = now_();
   if (states_.size() >= options_.max_keys && states_.find(key) == states_.end()) PruneLocked(now);
   State& s = states_[key];

@@ -1,4 +1,10 @@
-// Throttling of failed logins per (henv, username, client IP).
+// Throttling of failed logins, per key (the app keeps one key per account
+// and one per client address).
+//
+// An attempt counts as a failure from the moment it starts (BeginAttempt),
+// so attempts in flight - 30 parallel guesses - are refused before any
+// password is hashed; a success then clears (account) or forgives
+// (address) it.
 //
 // After `free_failures` failures within `window`, further attempts for that
 // key are refused until a lockout expires; each failure past the allowance
@@ -33,8 +39,14 @@ class LoginThrottle {
 
   // Seconds the caller must wait before trying again, or 0 if allowed.
   int64_t RetryAfterSeconds(const std::string& key);
+  // Atomically: the wait when locked, else 0 and the attempt counted as a
+  // failure until RecordSuccess or Forgive says otherwise.
+  int64_t BeginAttempt(const std::string& key);
   void RecordFailure(const std::string& key);
+  // Clears the key.
   void RecordSuccess(const std::string& key);
+  // Takes back one failure (an attempt BeginAttempt counted that succeeded).
+  void Forgive(const std::string& key);
 
   static std::string Key(const std::string& henv, const std::string& username, const std::string& ip);
 
@@ -45,6 +57,7 @@ class LoginThrottle {
     Clock::time_point locked_until;
   };
   void PruneLocked(Clock::time_point now);
+  void RecordFailureLocked(const std::string& key);
 
   const Options options_;
   const std::function<Clock::time_point()> now_;

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <string>
+#include <unordered_map>
 #include <mutex>
 #include <thread>
 
@@ -14,27 +17,55 @@ namespace {
 constexpr unsigned long long kArgonOps = crypto_pwhash_OPSLIMIT_INTERACTIVE;  // t=2
 constexpr size_t kArgonMem = crypto_pwhash_MEMLIMIT_INTERACTIVE;             // 64 MiB
 
-// Bounds concurrent Argon2id computations (each holds kArgonMem).
+// Bounds concurrent Argon2id computations (each holds kArgonMem) and hands
+// freed slots to waiters round-robin by key, oldest first within a key.
 class HashGate {
  public:
   HashGate() : slots_(std::max(2u, std::thread::hardware_concurrency())) {}
-  void Enter() {
+
+  void Enter(std::string_view key) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return slots_ > 0; });
-    --slots_;
-  }
-  void Leave() {
-    {
-      std::lock_guard lock(mu_);
-      ++slots_;
+    if (slots_ > 0 && turns_.empty()) {
+      --slots_;
+      return;
     }
-    cv_.notify_one();
+    Waiter me;
+    auto [it, inserted] = queues_.try_emplace(std::string(key));
+    if (it->second.empty()) turns_.push_back(it->first);
+    it->second.push_back(&me);
+    me.cv.wait(lock, [&me] { return me.granted; });
+  }
+
+  void Leave() {
+    std::lock_guard lock(mu_);
+    if (turns_.empty()) {
+      ++slots_;
+      return;
+    }
+    // The slot passes straight to the next key's oldest waiter.
+    std::string key = std::move(turns_.front());
+    turns_.pop_front();
+    auto it = queues_.find(key);
+    Waiter* next = it->second.front();
+    it->second.pop_front();
+    if (it->second.empty()) {
+      queues_.erase(it);
+    } else {
+      turns_.push_back(std::move(key));
+    }
+    next->granted = true;
+    next->cv.notify_one();  // under the lock: `next` lives until it sees `granted`
   }
 
  private:
+  struct Waiter {
+    std::condition_variable cv;
+    bool granted = false;
+  };
   std::mutex mu_;
-  std::condition_variable cv_;
-  unsigned slots_;  // guarded by mu_
+  unsigned slots_;                                              // guarded by mu_
+  std::unordered_map<std::string, std::deque<Waiter*>> queues_;  // guarded by mu_: waiters per key
+  std::deque<std::string> turns_;                               // guarded by mu_: keys with waiters, in turn
 };
 
 HashGate& Gate() {
@@ -43,7 +74,7 @@ HashGate& Gate() {
 }
 
 struct GateScope {
-  GateScope() { Gate().Enter(); }
+  explicit GateScope(std::string_view key) { Gate().Enter(key); }
   ~GateScope() { Gate().Leave(); }
   GateScope(const GateScope&) = delete;
   GateScope& operator=(const GateScope&) = delete;
@@ -129,16 +160,16 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::optional<std::string> HashPassword(std::string_view password) {
+std::optional<std::string> HashPassword(std::string_view password, std::string_view fairness_key) {
   char out[crypto_pwhash_STRBYTES];
-  GateScope gate;
+  GateScope gate(fairness_key);
   if (crypto_pwhash_str(out, password.data(), password.size(), kArgonOps, kArgonMem) != 0) return std::nullopt;
   return std::string(out);
 }
 
-bool VerifyPassword(std::string_view phc_hash, std::string_view password) {
+bool VerifyPassword(std::string_view phc_hash, std::string_view password, std::string_view fairness_key) {
   std::string hash(phc_hash);  // NUL-terminated for libsodium
-  GateScope gate;
+  GateScope gate(fairness_key);
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -37,8 +37,11 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // Argon2id password hashing, PHC string format ($argon2id$v=19$m=...,t=...).
 // Cost: t=2, m=64 MiB (libsodium's INTERACTIVE; ~95 ms on the dev machine).
 // At most one hash per core runs at once, bounding memory to 64 MiB x cores;
-// further callers wait. Returns nullopt only when memory cannot be had.
-std::optional<std::string> HashPassword(std::string_view password);
-bool VerifyPassword(std::string_view phc_hash, std::string_view password);
+// further callers wait, served fairly by `fairness_key` (a henv's hash):
+// each freed slot goes to the next key in turn, so a flood of logins on one
+// henv delays another henv's login by about one hash, not by the flood.
+// Returns nullopt only when memory cannot be had.
+std::optional<std::string> HashPassword(std::string_view password, std::string_view fairness_key = {});
+bool VerifyPassword(std::string_view phc_hash, std::string_view password, std::string_view fairness_key = {});
 
 }  // namespace hbf::crypto

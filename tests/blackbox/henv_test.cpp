@@ -298,9 +298,45 @@ TEST_F(HenvTest, DisabledUsersAreLockedOut) {
   ASSERT_EQ(disable.status, 200) << disable.body;
   EXPECT_EQ(*Member(disable, "user").find("enabled"), Json(false));
   EXPECT_EQ(Call("GET", HostOf(hash), "/_api/me", bob).status, 401);
-  auto login = Login(hash, "bob", kPassword);
-  EXPECT_EQ(login.status, 403);
-  EXPECT_EQ(ErrorCode(login), "user_disabled");
+  // The same answer whatever the password: no oracle for it.
+  auto right = Login(hash, "bob", kPassword);
+  auto wrong = Login(hash, "bob", "not the password");
+  EXPECT_EQ(right.status, 401);
+  EXPECT_EQ(ErrorCode(right), "invalid_credentials");
+  EXPECT_EQ(wrong.status, right.status);
+  EXPECT_EQ(wrong.body, right.body);
+}
+
+TEST_F(HenvTest, ParallelGuessesAreCountedBeforeTheyAreHashed) {
+  std::string hash = CreateHenv("parallel");
+  std::vector<std::thread> threads;
+  std::atomic<int> evaluated{0};
+  std::atomic<int> refused{0};
+  for (int i = 0; i < 30; ++i) {
+    threads.emplace_back([&] {
+      auto r = Login(hash, "parallel", "wrong password!");
+      if (r.status == 401) ++evaluated;
+      if (r.status == 429) ++refused;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(evaluated.load(), 5) << "only the free attempts reach the password check";
+  EXPECT_EQ(evaluated.load() + refused.load(), 30);
+}
+
+TEST_F(HenvTest, OneAddressGuessingManyAccountsIsThrottled) {
+  std::string hash = CreateHenv("sprayed");
+  int refused = 0;
+  for (int i = 0; i < 25; ++i) {
+    auto r = Login(hash, "user" + std::to_string(i), "wrong password!");
+    if (r.status == 429) ++refused;
+  }
+  EXPECT_GE(refused, 5) << "20 failures per address, then 429";
+}
+
+TEST_F(HenvTest, SuccessfulLoginsAreNeverThrottled) {
+  std::string hash = CreateHenv("regular");
+  for (int i = 0; i < 30; ++i) ASSERT_EQ(Login(hash, "regular", kPassword).status, 200) << i;
 }
 
 TEST_F(HenvTest, FailedLoginsAreThrottled) {
@@ -445,6 +481,97 @@ TEST_F(HenvTest, WrongMethodsAre405) {
   EXPECT_EQ(Call("GET", HostOf(hash), "/logout", "").status, 405);
   EXPECT_EQ(Call("DELETE", "localhost", "/new", "").status, 405);
   EXPECT_EQ(Call("GET", HostOf(hash), "/nothing", "").status, 404);
+}
+
+// ------------------------------------------------------- browser-side attacks
+
+TEST_F(HenvTest, CookieAuthenticatedWritesMustComeFromTheHenvsOwnOrigin) {
+  std::string a = CreateHenv("victim");
+  std::string b = CreateHenv("attacker");
+  std::string token = Token(a, "victim");
+  const std::string own = "http://" + HostOf(a);  // as the Host header names it
+  const std::string sibling = "http://" + HostOf(b);
+  auto create_admin = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    return Fetch(port(), {"POST", "/_api/users", HostOf(a), std::move(headers),
+                          "username=mallory&password=correct+horse+battery&role=admin"});
+  };
+  const std::pair<std::string, std::string> cookie{"Cookie", "hbf_session=" + token};
+  // A page on a sibling henv (same site: SameSite=Lax does not help).
+  auto forged = create_admin({cookie, {"Origin", sibling}, {"Sec-Fetch-Site", "same-site"}});
+  EXPECT_EQ(forged.status, 403) << forged.body;
+  EXPECT_EQ(ErrorCode(forged), "csrf_rejected");
+  EXPECT_EQ(ErrorCode(create_admin({cookie, {"Sec-Fetch-Site", "same-site"}})), "csrf_rejected");
+  EXPECT_EQ(ErrorCode(create_admin({cookie, {"Origin", "null"}})), "csrf_rejected");
+  EXPECT_EQ(ErrorCode(create_admin({cookie})), "csrf_rejected") << "neither Origin nor Sec-Fetch-Site";
+  // The code of the henv cannot be replaced that way either.
+  auto code = Fetch(port(), {"PUT", "/_api/documents/_system/router.js", HostOf(a),
+                             {cookie, {"Origin", sibling}, {"Content-Type", "text/plain"}}, "export default 1"});
+  EXPECT_EQ(ErrorCode(code), "csrf_rejected");
+  // Nor can the henv's own routes be driven.
+  auto logout = Fetch(port(), {"POST", "/logout", HostOf(a), {cookie, {"Origin", sibling}}, {}});
+  EXPECT_EQ(ErrorCode(logout), "csrf_rejected");
+  auto users = Call("GET", HostOf(a), "/_api/users", token);
+  EXPECT_EQ(users.body.find("mallory"), std::string::npos);
+
+  // The henv's own pages, and Bearer clients from anywhere, go through.
+  EXPECT_EQ(create_admin({cookie, {"Origin", own}}).status, 201);
+  auto by_bearer = Fetch(port(), {"POST", "/_api/users", HostOf(a),
+                                  {{"Authorization", "Bearer " + token}, {"Origin", sibling},
+                                   {"Content-Type", "application/json"}},
+                                  R"({"username":"api-made","password":"correct horse battery"})"});
+  EXPECT_EQ(by_bearer.status, 201) << by_bearer.body;
+  auto same_origin = create_admin({cookie, {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(same_origin.status, 409) << "passes the check (and the name is taken)";
+  // Reads are not state-changing: no Origin needed.
+  EXPECT_EQ(Fetch(port(), {"GET", "/_api/me", HostOf(a), {cookie}, {}}).status, 200);
+}
+
+TEST_F(HenvTest, ScriptsCannotSetHbfsCookieOrCookiesForSiblings) {
+  std::string hash = CreateHenv("cookies");
+  std::string token = Token(hash, "cookies");
+  auto put = Fetch(port(), {"PUT", "/_api/documents/_system/router.js", HostOf(hash),
+                            {{"Authorization", "Bearer " + token}, {"Content-Type", "text/javascript"}},
+                            R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/toss", (req, res) => {
+  res.cookie("hbf_session", "junk", { domain: "localhost" });
+  res.append("Set-Cookie", "__Host-hbf_session=junk; Path=/; Secure");
+  res.cookie("theme", "dark", { domain: "localhost", path: "/" });
+  res.send("ok");
+});
+export default router;
+)js"});
+  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+  auto r = Fetch(port(), {"GET", "/toss", HostOf(hash), {}, {}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<std::string> cookies;
+  for (const auto& [k, v] : r.headers) {
+    if (k == "set-cookie") cookies.push_back(v);
+  }
+  ASSERT_EQ(cookies.size(), 1u);
+  EXPECT_EQ(cookies[0].rfind("theme=dark", 0), 0u) << cookies[0];
+  EXPECT_EQ(cookies[0].find("Domain"), std::string::npos) << cookies[0];
+  EXPECT_NE(cookies[0].find("Path=/"), std::string::npos) << cookies[0];
+}
+
+TEST_F(HenvTest, OverHttpsTheSessionCookieIsHostBound) {
+  Start({"--trust_proxy"});
+  std::string hash = CreateHenv("secure");
+  auto reply = Post(HostOf(hash), "/login", Json::MakeObject({{"username", "secure"}, {"password", kPassword}}),
+                    {{"X-Forwarded-Proto", "https"}});
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  std::string cookie = reply.header("set-cookie").value_or("");
+  EXPECT_EQ(cookie.rfind("__Host-hbf_session=", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("Path=/"), std::string::npos);
+  EXPECT_EQ(cookie.find("Domain"), std::string::npos);
+  std::string token = Member(reply, "token").as_string();
+  // A tossed plain cookie sent first does not shadow it.
+  auto me = Fetch(port(), {"GET", "/_api/me", HostOf(hash),
+                           {{"Cookie", "hbf_session=tossed; __Host-hbf_session=" + token}}, {}});
+  EXPECT_EQ(me.status, 200) << me.body;
 }
 
 }  // namespace

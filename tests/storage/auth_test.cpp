@@ -187,6 +187,25 @@ TEST_F(AuthTest, DeleteUserRemovesTheUserAndTheirSessions) {
   EXPECT_TRUE(IsError(Authenticate(*henv_, token, kNow), "unauthorized", 401));
 }
 
+TEST_F(AuthTest, AmongSeveralSessionCookiesTheValidOneWins) {
+  // A page on a sibling host can set `hbf_session` for the whole base domain
+  // (cookie tossing); browsers send it first. It must not log the user out.
+  User bob = AddUser("bob");
+  std::string token = Issue(bob);
+  const std::string cookie = "hbf_session=tossed.by.sibling; hbf_session=" + token;
+  auto caller = Authenticate(*henv_, ExtractCredentials(nullptr, &cookie), kNow);
+  ASSERT_TRUE(caller.ok()) << caller.error().message;
+  EXPECT_EQ(caller->user.id, bob.id);
+  EXPECT_TRUE(caller->via_cookie);
+  // A Bearer token is the only credential tried when present.
+  const std::string bearer = "Bearer nonsense";
+  EXPECT_TRUE(IsError(Authenticate(*henv_, ExtractCredentials(&bearer, &cookie), kNow), "unauthorized", 401));
+  const std::string good_bearer = "Bearer " + token;
+  auto by_bearer = Authenticate(*henv_, ExtractCredentials(&good_bearer, nullptr), kNow);
+  ASSERT_TRUE(by_bearer.ok());
+  EXPECT_FALSE(by_bearer->via_cookie);
+}
+
 TEST_F(AuthTest, UserToJsonNeverContainsThePasswordHash) {
   auto login = Db([](db::Database& db) { return FindUserForLogin(db, "alice"); });
   ASSERT_TRUE(login.ok() && login->has_value());
@@ -504,7 +523,29 @@ TEST_F(AuthTest, AuthenticationRecordsSessionUseAtMostOncePerMinute) {
   EXPECT_EQ(last_used(), kNow + 60);
 }
 
-// ------------------------------------------------------------ ExtractToken
+// ------------------------------------------------------- ExtractCredentials
+
+// The token that would be tried first: the Bearer token, else the first
+// session cookie.
+std::optional<std::string> ExtractToken(const std::string* authorization, const std::string* cookie) {
+  RequestCredentials c = ExtractCredentials(authorization, cookie);
+  if (c.bearer) return c.bearer;
+  if (!c.cookies.empty()) return c.cookies.front();
+  return std::nullopt;
+}
+
+TEST(ExtractTokenTest, EverySessionCookieIsOfferedSecureNameFirst) {
+  const std::string cookie = "hbf_session=tossed; __Host-hbf_session=mine; hbf_session=old; x=1";
+  RequestCredentials c = ExtractCredentials(nullptr, &cookie);
+  EXPECT_EQ(c.cookies, (std::vector<std::string>{"mine", "tossed", "old"}));
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += "hbf_session=t" + std::to_string(i) + "; ";
+  EXPECT_EQ(ExtractCredentials(nullptr, &many).cookies.size(), 8u) << "bounded";
+  EXPECT_TRUE(IsSessionCookieName("HBF_SESSION"));
+  EXPECT_TRUE(IsSessionCookieName("__host-hbf_session"));
+  EXPECT_TRUE(IsSessionCookieName("__Secure-hbf_session"));
+  EXPECT_FALSE(IsSessionCookieName("hbf_session2"));
+}
 
 TEST(ExtractTokenTest, FromABearerAuthorizationHeader) {
   const std::string auth = "Bearer abc.def.ghi";
