@@ -1,6 +1,8 @@
 #include "http/http_types.h"
 
+
 #include <cctype>
+#include <vector>
 
 namespace hbf {
 
@@ -106,6 +108,80 @@ const char* StatusReason(int status) {
     case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
   }
+}
+
+std::optional<std::string> CanonicalPath(std::string_view raw) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  auto unreserved = [](unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~';
+  };
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  // 1. Normalise escapes; split into segments as we go.
+  std::vector<std::string> segments;
+  std::string current;
+  bool in_segment = false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '/') {
+      if (in_segment) segments.push_back(std::move(current));
+      current.clear();
+      in_segment = true;
+      continue;
+    }
+    in_segment = true;
+    if (c != '%') {
+      current += c;
+      continue;
+    }
+    if (i + 2 >= raw.size()) return std::nullopt;
+    int hi = hex(raw[i + 1]);
+    int lo = hex(raw[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    auto byte = static_cast<unsigned char>(hi * 16 + lo);
+    i += 2;
+    if (byte == '/' || byte == 0) return std::nullopt;
+    if (unreserved(byte)) {
+      current += static_cast<char>(byte);
+    } else {
+      current += '%';
+      current += kHex[byte >> 4];
+      current += kHex[byte & 15];
+    }
+  }
+  if (in_segment) segments.push_back(std::move(current));
+  // 2. Resolve dot segments and drop empty ones (collapsed slashes); a
+  // trailing slash survives.
+  const bool trailing_slash = !raw.empty() && raw.back() == '/' && !segments.empty();
+  std::vector<std::string> kept;
+  bool ends_in_directory = trailing_slash;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string& s = segments[i];
+    const bool last = i + 1 == segments.size();
+    if (s.empty()) continue;
+    if (s == ".") {
+      if (last) ends_in_directory = true;
+      continue;
+    }
+    if (s == "..") {
+      if (!kept.empty()) kept.pop_back();
+      if (last) ends_in_directory = true;
+      continue;
+    }
+    kept.push_back(s);
+  }
+  std::string out;
+  for (const auto& s : kept) {
+    out += '/';
+    out += s;
+  }
+  if (out.empty() || ends_in_directory) out += '/';
+  return out;
 }
 
 bool PercentDecode(std::string_view in, std::string& out, bool plus_as_space) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,5 +63,13 @@ const char* StatusReason(int status);
 bool PercentDecode(std::string_view in, std::string& out, bool plus_as_space);
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// The one form of a request path every layer sees (router matching, guards,
+// document serving): escapes of unreserved characters decoded ("%70" ->
+// "p"), other escapes upper-cased, dot segments resolved (RFC 3986 §5.2.4,
+// also when encoded), runs of '/' collapsed. An encoded slash ("%2F") or
+// NUL, or a malformed escape, is refused (nullopt): they would let a path
+// mean one thing to a guard and another to what serves it.
+std::optional<std::string> CanonicalPath(std::string_view raw);
 
 }  // namespace hbf

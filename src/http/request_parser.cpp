@@ -208,7 +208,13 @@ bool RequestParser::FinishHead() {
   if (!target.empty()) {
     if (size_t hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
     size_t q = target.find('?');
-    request_.path = std::string(target.substr(0, q));
+    // One canonical path for every layer above (http_types.h).
+    std::optional<std::string> path = CanonicalPath(target.substr(0, q));
+    if (!path) {
+      Fail(400, "bad_request", "the request path has an encoded slash, a NUL or a malformed escape");
+      return false;
+    }
+    request_.path = std::move(*path);
     request_.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
   }
   if (host_count == 0 && p->http_minor >= 1) {

@@ -362,6 +362,28 @@ export default router;
   EXPECT_EQ(server_->logs().find("6.6.6.6"), std::string::npos);
 }
 
+TEST_F(ScriptsTest, EncodedPathsCannotRouteAroundMiddleware) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.use("/private", (req, res) => res.status(403).send("denied"));
+router.get("/echo/*", (req, res) => res.send(req.path));
+export default router;
+)js");
+  auto put = Fetch(port(), {"PUT", "/_api/documents/private/data.txt", host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/plain"}}, "secret"});
+  ASSERT_EQ(put.status, 201) << put.body;
+  for (const char* path : {"/private/data.txt", "/%70rivate/data.txt", "/%70%72%69%76%61%74%65/data.txt",
+                           "/public/../private/data.txt", "/public/%2e%2e/private/data.txt", "//private/data.txt",
+                           "/./private/data.txt", "/private%2fdata.txt", "/private%2Fdata.txt"}) {
+    auto r = Call("GET", path);
+    EXPECT_TRUE(r.status == 403 || r.status == 400) << path << ": " << r.status << " " << r.body;
+    EXPECT_EQ(r.body.find("secret"), std::string::npos) << path;
+  }
+  // The script sees the same canonical path.
+  EXPECT_EQ(Call("GET", "/echo/%61/./b/../c").body, "/echo/a/c");
+}
+
 TEST_F(ScriptsTest, BrokenRoutersAnswerScriptErrors) {
   SetRouter("export default {{{");
   auto r = Call("GET", "/anything");

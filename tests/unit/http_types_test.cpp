@@ -277,3 +277,30 @@ TEST(EqualsIgnoreCase, DoesNotFoldPunctuationNeighbours) {
 
 }  // namespace
 }  // namespace hbf
+
+namespace hbf {
+namespace {
+
+TEST(CanonicalPath, OneFormForEveryLayer) {
+  auto c = [](std::string_view raw) { return CanonicalPath(raw).value_or("<refused>"); };
+  EXPECT_EQ(c("/"), "/");
+  EXPECT_EQ(c("/a/b"), "/a/b");
+  EXPECT_EQ(c("/%70rivate/data.txt"), "/private/data.txt") << "unreserved escapes decoded";
+  EXPECT_EQ(c("/a%20b/%e2%82%ac"), "/a%20b/%E2%82%AC") << "others kept, upper-cased";
+  EXPECT_EQ(c("/public/../private/x"), "/private/x");
+  EXPECT_EQ(c("/public/%2e%2e/private/x"), "/private/x") << "encoded dot segments too";
+  EXPECT_EQ(c("/a/./b/."), "/a/b/");
+  EXPECT_EQ(c("/../../etc/passwd"), "/etc/passwd") << "never above the root";
+  EXPECT_EQ(c("//private///x"), "/private/x");
+  EXPECT_EQ(c("/dir/"), "/dir/");
+  EXPECT_EQ(c("/a/b/.."), "/a/");
+  EXPECT_EQ(c("/private%2fdata.txt"), "<refused>") << "an encoded slash";
+  EXPECT_EQ(c("/private%2Fdata.txt"), "<refused>");
+  EXPECT_EQ(c("/nul%00"), "<refused>");
+  EXPECT_EQ(c("/bad%zz"), "<refused>");
+  EXPECT_EQ(c("/trunc%4"), "<refused>");
+  EXPECT_EQ(c("/trunc%"), "<refused>");
+}
+
+}  // namespace
+}  // namespace hbf
