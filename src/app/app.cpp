@@ -185,6 +185,8 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
     return Documents(request, ctx, henv, std::string_view(path).substr(std::string_view("/_api/documents").size()));
   }
   if (path == "/_api/modules") return Modules(request, henv);
+  if (path == "/_api/config") return ConfigApi(request, henv);
+  if (path == "/_api/audit") return AuditApi(request, henv);
   if (path == "/_api/templates" || path.rfind("/_api/templates/", 0) == 0) {
     return Templates(request, henv, std::string_view(path).substr(std::string_view("/_api/templates").size()));
   }

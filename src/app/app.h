@@ -117,6 +117,13 @@ class App : public RequestHandler {
   // A script failure as the HTTP answer (sanitised unless --dev) + a log line.
   HttpResponse ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) const;
 
+  // admin_api.cpp: GET/PATCH /_api/config, GET /_api/audit; Audit() writes
+  // one entry (failures are logged, never fail the action).
+  HttpResponse ConfigApi(const HttpRequest& request, Henv& henv);
+  HttpResponse AuditApi(const HttpRequest& request, Henv& henv);
+  void Audit(Henv& henv, const auth::AuthContext& actor, std::string_view action, std::string_view target,
+             const Json& details) const;
+
   // documents_api.cpp: GET /_api/modules, POST /_api/modules (a tarball).
   HttpResponse Modules(const HttpRequest& request, Henv& henv);
 

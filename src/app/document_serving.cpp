@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "app/app.h"
+#include "documents/visibility.h"
 #include "app/request_util.h"
 #include "documents/content_types.h"
 #include "documents/document_store.h"
@@ -119,13 +120,25 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
   if (!docs::ValidateDocumentId(id).ok()) return not_found();
 
   const bool gzip_ok = AcceptsGzip(request.header("accept-encoding"));
-  auto found = henv.WithDb([&](db::Database& db) { return docs::GetDocument(db, id, gzip_ok); });
+  docs::VisibilityRules rules;  // read with the document, under the same lock
+  auto found = henv.WithDb([&](db::Database& db) {
+    rules = docs::ParseVisibilityRules(henv.Setting(db, "private_paths").value_or(""),
+                                       henv.Setting(db, "public_paths").value_or(""));
+    return docs::GetDocument(db, id, gzip_ok);
+  });
   if (!found.ok()) return HttpResponse::FromError(found.error());
+  // Server code, views and whatever the henv marked private are answered
+  // exactly like a missing document: their existence is not revealed.
+  if (found->has_value() && !docs::IsPublic(id, (*found)->meta.visibility, rules, scripts_.IsServerCode(henv.hash(), id))) {
+    return not_found();
+  }
   if (!found->has_value()) {
     if (!folder_like) {
       // "/docs" with a "docs/index.html": redirect so relative links resolve.
       auto index = henv.WithDb([&](db::Database& db) { return docs::GetMeta(db, id + "/index.html"); });
-      if (index.ok() && index->has_value()) {
+      if (index.ok() && index->has_value() &&
+          docs::IsPublic(id + "/index.html", (*index)->visibility, rules,
+                         scripts_.IsServerCode(henv.hash(), id + "/index.html"))) {
         HttpResponse r;
         r.status = 301;
         r.set_header("Location", ctx.subpath + "/" + (request.query.empty() ? "" : "?" + request.query));

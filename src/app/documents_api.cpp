@@ -140,11 +140,17 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
   } else if (method == "PUT" || method == "POST") {
     std::string content_type;
     std::string bytes;
+    // The document's own visibility (documents/visibility.h): PUT's
+    // ?visibility=, POST's "visibility" field; absent leaves it as it is.
+    std::optional<std::string> visibility = QueryString(query, "visibility");
     const std::string* type_header = request.header("content-type");
     const bool json_form = method == "POST";
     if (json_form) {
       auto body = ParseObjectBody(request);
       if (!body.ok()) return HttpResponse::FromError(body.error());
+      auto field = OptionalString(*body, "visibility");
+      if (!field.ok()) return HttpResponse::FromError(field.error());
+      if (field->has_value()) visibility = **field;
       auto content = ContentFromJson(*body);
       if (!content.ok()) return HttpResponse::FromError(content.error());
       bytes = std::move(content->first);
@@ -159,21 +165,58 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
     if (content_type.find_first_of("\r\n") != std::string::npos || content_type.size() > 200) {
       return HttpResponse::FromError(InvalidField("content_type", "is not a valid media type"));
     }
-    auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, content_type, bytes); });
+    if (visibility && *visibility != "public" && *visibility != "private" && *visibility != "default") {
+      return HttpResponse::FromError(InvalidField("visibility", "must be public, private or default"));
+    }
+    auto put = henv.WithDb([&](db::Database& db) -> Result<docs::PutResult> {
+      auto tx = db::Transaction::Begin(db);
+      if (!tx.ok()) return tx.error();
+      auto written = docs::PutDocument(db, id, content_type, bytes);
+      if (!written.ok()) return written.error();
+      if (visibility) {
+        if (auto set = docs::SetVisibility(db, id, *visibility); !set.ok()) return set.error();
+        written->meta.visibility = *visibility == "default" ? "" : *visibility;
+      }
+      if (auto s = tx->Commit(); !s.ok()) return s.error();
+      return written;
+    });
     if (!put.ok()) return HttpResponse::FromError(put.error());
     NoteWrite(henv);
     henv.RefreshCodeVersion();
+    Audit(henv, *caller, put->created ? "document.create" : "document.update", "document:" + id,
+          Json::MakeObject({{"size", put->meta.size},
+                            {"content_type", put->meta.content_type},
+                            {"etag", put->meta.etag},
+                            {"visibility", visibility ? Json(*visibility) : Json()}}));
     r = HttpResponse::JsonBody(put->created ? 201 : 200, docs::MetaToJson(put->meta));
     r.set_header("ETag", put->meta.etag);
+  } else if (method == "PATCH") {
+    // Metadata only: {"visibility": "public" | "private" | "default"}.
+    auto body = ParseObjectBody(request);
+    if (!body.ok()) return HttpResponse::FromError(body.error());
+    auto visibility = RequiredString(*body, "visibility");
+    if (!visibility.ok()) return HttpResponse::FromError(visibility.error());
+    auto meta = henv.WithDb([&](db::Database& db) -> Result<std::optional<docs::DocumentMeta>> {
+      auto set = docs::SetVisibility(db, id, *visibility);
+      if (!set.ok()) return set.error();
+      if (!*set) return std::optional<docs::DocumentMeta>();
+      return docs::GetMeta(db, id);
+    });
+    if (!meta.ok()) return HttpResponse::FromError(meta.error());
+    if (!meta->has_value()) return HttpResponse::ErrorBody(404, "not_found", "no document " + id);
+    NoteWrite(henv);
+    Audit(henv, *caller, "document.visibility", "document:" + id, Json::MakeObject({{"visibility", *visibility}}));
+    r = Json200(docs::MetaToJson(**meta));
   } else if (method == "DELETE") {
     auto deleted = henv.WithDb([&](db::Database& db) { return docs::DeleteDocument(db, id); });
     if (!deleted.ok()) return HttpResponse::FromError(deleted.error());
     if (!*deleted) return HttpResponse::ErrorBody(404, "not_found", "no document " + id);
     NoteWrite(henv);
     henv.RefreshCodeVersion();
+    Audit(henv, *caller, "document.delete", "document:" + id, Json(Json::Object{}));
     r = Json200(Json::MakeObject({{"deleted", id}}));
   } else {
-    return MethodNotAllowed("GET, HEAD, PUT, POST, DELETE");
+    return MethodNotAllowed("GET, HEAD, PUT, POST, PATCH, DELETE");
   }
   (void)ctx;
   r.log.user_id = std::to_string(caller->user.id);
@@ -198,7 +241,9 @@ HttpResponse App::Modules(const HttpRequest& request, Henv& henv) {
     if (!installed.ok()) return HttpResponse::FromError(installed.error());
     NoteWrite(henv);
     henv.RefreshCodeVersion();
-    r = HttpResponse::JsonBody(201, docs::InstalledToJson(*installed));
+    Json result = docs::InstalledToJson(*installed);
+    Audit(henv, *caller, "package.install", "modules", result);
+    r = HttpResponse::JsonBody(201, result);
   } else {
     return MethodNotAllowed("GET, HEAD, POST");
   }

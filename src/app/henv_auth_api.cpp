@@ -131,6 +131,7 @@ HttpResponse App::RotateKeys(const HttpRequest& request, Henv& henv) {
   });
   if (!key.ok()) return HttpResponse::FromError(key.error());
   NoteWrite(henv);
+  Audit(henv, *caller, "keys.rotate", "signing_key:" + key->kid, Json(Json::Object{}));
   HttpResponse r = HttpResponse::JsonBody(200, Json::MakeObject({{"kid", key->kid}}));
   r.log.user_id = std::to_string(caller->user.id);
   return r;
@@ -183,6 +184,8 @@ HttpResponse App::Users(const HttpRequest& request, Henv& henv, std::string_view
       });
       if (!user.ok()) return HttpResponse::FromError(user.error());
       NoteWrite(henv);
+      Audit(henv, *caller, "user.create", "user:" + std::to_string(user->id),
+            Json::MakeObject({{"username", user->username}, {"role", auth::RoleName(user->role)}}));
       r = HttpResponse::JsonBody(201, Json::MakeObject({{"user", auth::UserToJson(*user)}}));
     } else {
       return MethodNotAllowed("GET, HEAD, POST");
@@ -257,12 +260,19 @@ HttpResponse App::Users(const HttpRequest& request, Henv& henv, std::string_view
     });
     if (!updated.ok()) return HttpResponse::FromError(updated.error());
     NoteWrite(henv);
+    Json details = Json(Json::Object{});
+    if (changes.email) details.set("email", *changes.email);
+    if (changes.role) details.set("role", auth::RoleName(*changes.role));
+    if (changes.enabled) details.set("enabled", *changes.enabled);
+    if (changes.password_hash) details.set("password", "<changed>");
+    Audit(henv, *caller, "user.update", "user:" + std::to_string(id), details);
     r = HttpResponse::JsonBody(200, Json::MakeObject({{"user", auth::UserToJson(updated->value_or(user))}}));
   } else if (method == "DELETE") {
     if (target_is_owner) return Forbidden("the owner cannot be deleted");
     auto deleted = henv.WithDb([&](db::Database& db) { return auth::DeleteUser(db, id); });
     if (!deleted.ok()) return HttpResponse::FromError(deleted.error());
     NoteWrite(henv);
+    Audit(henv, *caller, "user.delete", "user:" + std::to_string(id), Json::MakeObject({{"username", user.username}}));
     r = HttpResponse::JsonBody(200, Json::MakeObject({{"deleted", id}}));
   } else {
     return MethodNotAllowed("GET, HEAD, PATCH, DELETE");

@@ -8,7 +8,9 @@ namespace hbf::docs {
 namespace {
 
 constexpr const char* kMetaColumns =
-    "d.path, d.content_type, d.size, d.etag, d.created_at, d.modified_at, COALESCE(d.node_id, 0)";
+    "d.path, d.content_type, d.size, d.etag, d.created_at, d.modified_at, COALESCE(d.node_id, 0), "
+    "COALESCE(d.visibility, '')";
+constexpr int kMetaColumnCount = 8;
 
 DocumentMeta ReadMeta(const db::Statement& s, int first) {
   DocumentMeta m;
@@ -19,6 +21,7 @@ DocumentMeta ReadMeta(const db::Statement& s, int first) {
   m.created_at = s.Int(first + 4);
   m.modified_at = s.Int(first + 5);
   m.node_id = s.Int(first + 6);
+  m.visibility = s.Text(first + 7);
   return m;
 }
 
@@ -103,7 +106,24 @@ Json MetaToJson(const DocumentMeta& m) {
       {"etag", m.etag},
       {"created_at", m.created_at},
       {"modified_at", m.modified_at},
+      {"visibility", m.visibility.empty() ? Json("default") : Json(m.visibility)},
   });
+}
+
+Result<bool> SetVisibility(db::Database& db, const std::string& id, std::string_view visibility) {
+  if (visibility != "public" && visibility != "private" && visibility != "default") {
+    return Error{"invalid_field", "visibility must be public, private or default", 400};
+  }
+  auto stmt = db.Prepare("UPDATE documents SET visibility = ?2 WHERE path = ?1");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, id);
+  if (visibility == "default") {
+    stmt->Bind(2, db::Null{});
+  } else {
+    stmt->Bind(2, std::string(visibility));
+  }
+  if (auto s = stmt->Run(); !s.ok()) return s.error();
+  return db.Changes() > 0;
 }
 
 Result<PutResult> PutDocument(db::Database& db, const std::string& id, std::string content_type,
@@ -175,8 +195,8 @@ Result<std::optional<Document>> GetDocument(db::Database& db, const std::string&
   if (!*row) return std::optional<Document>();
   Document doc;
   doc.meta = ReadMeta(*stmt, 0);
-  doc.content = stmt->Bytes(7);
-  if (with_gzip && !stmt->IsNull(8)) doc.gzip = stmt->Bytes(8);
+  doc.content = stmt->Bytes(kMetaColumnCount);
+  if (with_gzip && !stmt->IsNull(kMetaColumnCount + 1)) doc.gzip = stmt->Bytes(kMetaColumnCount + 1);
   return std::optional<Document>(std::move(doc));
 }
 
@@ -274,7 +294,8 @@ Result<std::vector<SearchHit>> Search(db::Database& db, const std::string& query
       return row.error();
     }
     if (!*row) break;
-    hits.push_back(SearchHit{ReadMeta(*stmt, 0), stmt->Double(7), HtmlEscapeSnippet(stmt->Text(8))});
+    hits.push_back(SearchHit{ReadMeta(*stmt, 0), stmt->Double(kMetaColumnCount),
+                             HtmlEscapeSnippet(stmt->Text(kMetaColumnCount + 1))});
   }
   return hits;
 }

@@ -40,8 +40,14 @@ struct DocumentMeta {
   int64_t created_at = 0;
   int64_t modified_at = 0;
   int64_t node_id = 0;
+  std::string visibility;  // "public", "private", or "" (the henv's rules decide)
 };
 Json MetaToJson(const DocumentMeta& meta);
+
+// Sets a document's own visibility: "public", "private" or "default" (the
+// henv's rules decide). False when there is no such document; 400 for
+// another value.
+Result<bool> SetVisibility(db::Database& db, const std::string& id, std::string_view visibility);
 
 struct Document {
   DocumentMeta meta;

@@ -219,11 +219,19 @@ WHEN old.path GLOB '_system/*' OR old.path GLOB 'modules/*' BEGIN
 END;
 )sql";
 
+// v5: a document's own visibility ('public' | 'private'; NULL: the henv's
+// rules decide, see documents/visibility.h); the audit log's target.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE documents ADD COLUMN visibility TEXT CHECK (visibility IN ('public', 'private'));
+ALTER TABLE _hbf_audit_log ADD COLUMN target TEXT;
+)sql";
+
 const Migration kMigrations[] = {
     {1, "Initial schema: document graph + HBF system tables + exact FTS5 index", kSchemaV1},
     {2, "Per-henv JWT signing keys; last activity", kSchemaV2},
     {3, "Documents with gzip copies, graph nodes and an exact FTS5 index", kSchemaV3},
     {4, "Code version bumped by changes to _system/ and modules/", kSchemaV4},
+    {5, "A document's own visibility; the audit log's target", kSchemaV5},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);
 

@@ -401,6 +401,17 @@ void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) 
   }
 }
 
+bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id) const {
+  const HenvPool* pool = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pools_.find(henv_hash);
+    if (it == pools_.end()) return false;
+    pool = it->second.get();  // pools live as long as the engine
+  }
+  return pool->server_code.Contains(id);
+}
+
 JsEngine::Stats JsEngine::stats() const {
   std::lock_guard lock(mu_);
   return Stats{workers_, static_cast<int>(idle_lru_.size()), accounted_bytes_};

@@ -132,6 +132,10 @@ class JsEngine {
   // waker. Call before whatever `done` refers to is destroyed.
   void Shutdown();
 
+  // Whether `henv_hash`'s server code has loaded document `id` as a module
+  // or rendered it as a template since this process started.
+  bool IsServerCode(const std::string& henv_hash, const std::string& id) const;
+
   // Renders an EJS template (hbf:templates): `target` is a document id, or
   // template source when `is_source`; `data_json` a JSON object of locals.
   // A kResponse result carries the HTML.

@@ -229,6 +229,8 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
     bytecode = it->second.first;
     bytecode_size = it->second.second;
   } else {
+    // A document loaded as a module is server code: never served by path.
+    worker->pool().server_code.Note(n);
     if (auto format = WorkerAccess::Formats(*worker).find(std::string(n));
         format != WorkerAccess::Formats(*worker).end()) {
       auto facade = FacadeSource(ctx, *worker, std::string(n), format->second);

@@ -357,6 +357,13 @@ JSValue NativeReadDocument(JSContext* ctx, JSValueConst, int argc, JSValueConst*
   return NewUint8Array(ctx, bytes.data(), bytes.size());
 }
 
+// noteServerCode(id): the henv's server code uses document `id` (a module,
+// a template); it is no longer served by its path (documents/visibility.h).
+JSValue NativeNoteServerCode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc >= 1 && JS_IsString(argv[0])) WorkerAccess::From(ctx)->pool().server_code.Note(ToStdString(ctx, argv[0]));
+  return Undefined();
+}
+
 JSValue NativeDocumentInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "documentInfo expects a document id");
   db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
@@ -513,6 +520,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"base64Encode", Guarded<NativeBase64Encode>, 2}, {"base64Decode", Guarded<NativeBase64Decode>, 2},
     {"now", Guarded<NativeNow>, 0},
     {"readDocument", Guarded<NativeReadDocument>, 1}, {"documentInfo", Guarded<NativeDocumentInfo>, 1},
+    {"noteServerCode", Guarded<NativeNoteServerCode>, 1},
     {"listDocuments", Guarded<NativeListDocuments>, 1}, {"compileFunction", Guarded<NativeCompileFunction>, 3},
     {"setTimer", Guarded<NativeSetTimer>, 3},       {"clearTimer", Guarded<NativeClearTimer>, 1},
     {"config", Guarded<NativeConfig>, 0},           {"hostInfo", Guarded<NativeHostInfo>, 0},

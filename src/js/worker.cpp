@@ -624,6 +624,8 @@ ScriptResult Worker::Render(const std::string& target, bool is_source, const std
   JS_FreeValue(ctx, ns);
   JSValue options = JS_NewObject(ctx);
   JS_SetPropertyStr(ctx, options, "source", JS_NewBool(ctx, is_source));
+  // A page rendered at its own URL stays public; what it includes does not.
+  JS_SetPropertyStr(ctx, options, "page", JS_NewBool(ctx, true));
   if (!is_source) JS_SetPropertyStr(ctx, options, "filename", JS_NewStringLen(ctx, target.data(), target.size()));
   JSValue args[3] = {JS_NewStringLen(ctx, target.data(), target.size()),
                      JS_ParseJSON(ctx, data_json.c_str(), data_json.size(), "<data>"), options};

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 extern "C" {
@@ -43,6 +44,27 @@ class BytecodeCache {
   std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
 };
 
+// The documents a henv's server code has loaded as modules or rendered as
+// templates: they are not served by path (documents/visibility.h). Only
+// grows for the life of the process (a document stops being code only by
+// being deleted or by a restart), so a module once imported stays private.
+class ServerCodeSet {
+ public:
+  void Note(std::string_view id) {
+    std::lock_guard lock(mu_);
+    if (ids_.size() < kMaxIds) ids_.emplace(id);
+  }
+  bool Contains(const std::string& id) const {
+    std::lock_guard lock(mu_);
+    return ids_.count(id) != 0;
+  }
+
+ private:
+  static constexpr size_t kMaxIds = 100000;
+  mutable std::mutex mu_;
+  std::unordered_set<std::string> ids_;  // guarded by mu_
+};
+
 // Per-henv bookkeeping, owned by JsEngine; fields other than `bytecode`
 // are guarded by JsEngine::mu_.
 struct HenvPool {
@@ -58,6 +80,7 @@ struct HenvPool {
   int64_t broken_version = -1;
   ScriptResult::Failure broken_failure;
   BytecodeCache bytecode;
+  ServerCodeSet server_code;  // thread-safe on its own, like `bytecode`
 };
 
 class Worker {

@@ -129,6 +129,7 @@ function exists(id) {
 }
 
 function readText(id) {
+  native.noteServerCode(id);  // code (and package.json) the server loads: never served by path
   const bytes = native.readDocument(id);
   if (bytes == null) return null;
   return native.utf8Decode(bytes, false);

@@ -232,10 +232,16 @@ function stringDoc(source) {
   return { id: null, bytes: null, hash, text: source };
 }
 
+// The page HBF itself is rendering at its own URL (Worker::Render passes
+// options.page), if any: every other template read here is one the henv's
+// server code uses (a view, a partial) and so is not served by its path.
+let currentPage = null;
+
 // Reads a document once per top-level render (docs: Map id -> doc | null).
 function loadDocument(id, docs) {
   let doc = docs.get(id);
   if (doc === undefined) {
+    if (id !== currentPage) native.noteServerCode(id);
     const content = native.readDocument(id);
     if (content == null) {
       doc = null;
@@ -720,9 +726,15 @@ function renderLoaded(doc, data, options, state) {
 export function renderDocument(id, data = {}, options = {}) {
   const docId = normalizeId(id);
   const state = newRenderState();
-  const doc = loadDocument(docId, state.docs);
-  if (doc === null) throw templateNotFound("template not found: " + docId, docId);
-  return renderLoaded(doc, data, options, state);
+  const previousPage = currentPage;
+  if (options && options.page === true) currentPage = docId;
+  try {
+    const doc = loadDocument(docId, state.docs);
+    if (doc === null) throw templateNotFound("template not found: " + docId, docId);
+    return renderLoaded(doc, data, options, state);
+  } finally {
+    currentPage = previousPage;
+  }
 }
 
 /**

@@ -1,0 +1,204 @@
+// Owner/admin APIs for a henv's settings and its audit log:
+//   GET /_api/config, PATCH /_api/config {key: value | null}
+//   GET /_api/audit?limit=&before=
+// Scripts cannot write _hbf_config (it is sealed, db/sql_guard.h), so this
+// is where settings change; every change is audited.
+#include <cctype>
+#include <charconv>
+
+#include "app/app.h"
+#include "app/request_util.h"
+#include "auth/audit_log.h"
+#include "auth/auth_store.h"
+
+namespace hbf {
+namespace {
+
+// Settings an owner or admin may change, with the integer range of the
+// numeric ones. Limits set here only lower the server's flags.
+struct SettingRule {
+  const char* key;
+  bool numeric;
+  int64_t min;
+  int64_t max;
+};
+constexpr SettingRule kSettings[] = {
+    {"qjs_mem_mb", true, 1, 65536},
+    {"qjs_timeout_ms", true, 1, 3600000},
+    {"session_lifetime_hours", true, 1, 24 * 365},
+    {"max_upload_size_mb", true, -1, 4096},
+    {"max_storage_mb", true, 1, 16777216},
+    {"enable_audit_log", false, 0, 0},
+    {"public_paths", false, 0, 0},
+    {"private_paths", false, 0, 0},
+};
+constexpr size_t kMaxValueBytes = 4096;
+
+const SettingRule* RuleFor(std::string_view key) {
+  for (const auto& r : kSettings) {
+    if (key == r.key) return &r;
+  }
+  return nullptr;
+}
+
+// env.NAME, NAME a shell-style identifier: what process.env shows.
+bool IsEnvKey(std::string_view key) {
+  if (key.size() <= 4 || key.size() > 132 || key.substr(0, 4) != "env.") return false;
+  std::string_view name = key.substr(4);
+  if (std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+std::optional<int64_t> ParseInt(std::string_view s) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+Result<std::optional<int64_t>> QueryInt(const Json& query, const char* name) {
+  const Json* v = query.find(name);
+  if (v == nullptr || !v->is_string()) return std::optional<int64_t>();
+  auto parsed = ParseInt(v->as_string());
+  if (!parsed) return InvalidField(name, "must be an integer");
+  return std::optional<int64_t>(*parsed);
+}
+
+}  // namespace
+
+void App::Audit(Henv& henv, const auth::AuthContext& actor, std::string_view action, std::string_view target,
+                const Json& details) const {
+  auto s = henv.WithDb([&](db::Database& db) {
+    return auth::RecordAudit(db, actor.user.id, actor.user.username, action, target, details);
+  });
+  if (!s.ok()) Log(LogLevel::kError, "cannot write the audit log: " + s.error().message, henv.hash());
+}
+
+HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  auto read_all = [&]() -> Result<Json> {
+    return henv.WithDb([&](db::Database& db) -> Result<Json> {
+      auto stmt = db.Prepare("SELECT key, value FROM _hbf_config ORDER BY key");
+      if (!stmt.ok()) return stmt.error();
+      Json out = Json(Json::Object{});
+      for (;;) {
+        auto row = stmt->Step();
+        if (!row.ok()) return row.error();
+        if (!*row) break;
+        out.set(stmt->Text(0), stmt->Text(1));
+      }
+      return out;
+    });
+  };
+  HttpResponse r;
+  if (request.method == "GET" || request.method == "HEAD") {
+    auto all = read_all();
+    if (!all.ok()) return HttpResponse::FromError(all.error());
+    r = HttpResponse::JsonBody(200, Json::MakeObject({{"config", *all}}));
+  } else if (request.method == "PATCH") {
+    auto body = ParseObjectBody(request);
+    if (!body.ok()) return HttpResponse::FromError(body.error());
+    // Validate everything before writing anything.
+    std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+    for (const auto& [key, value] : body->as_object()) {
+      const SettingRule* rule = RuleFor(key);
+      if (rule == nullptr && !IsEnvKey(key)) {
+        return HttpResponse::FromError(InvalidField(
+            key, "is not a setting (qjs_mem_mb, qjs_timeout_ms, session_lifetime_hours, max_upload_size_mb, "
+                 "max_storage_mb, enable_audit_log, public_paths, private_paths, env.NAME)"));
+      }
+      std::optional<std::string> text;
+      if (value.is_string()) {
+        text = value.as_string();
+      } else if (value.is_int()) {
+        text = std::to_string(value.as_int());
+      } else if (value.is_bool()) {
+        text = value.as_bool() ? "true" : "false";
+      } else if (!value.is_null()) {
+        return HttpResponse::FromError(InvalidField(key, "must be a string, a number, a boolean or null"));
+      }
+      if (text && text->size() > kMaxValueBytes) return HttpResponse::FromError(InvalidField(key, "is too long"));
+      if (rule != nullptr && rule->numeric && text) {
+        auto n = ParseInt(*text);
+        if (!n || *n < rule->min || *n > rule->max) {
+          return HttpResponse::FromError(InvalidField(
+              key, "must be an integer from " + std::to_string(rule->min) + " to " + std::to_string(rule->max)));
+        }
+      }
+      if (rule != nullptr && std::string_view(rule->key) == "enable_audit_log" && text && *text != "true" &&
+          *text != "false") {
+        return HttpResponse::FromError(InvalidField(key, "must be true or false"));
+      }
+      changes.emplace_back(key, std::move(text));
+    }
+    auto written = henv.WithDb([&](db::Database& db) -> Status {
+      auto tx = db::Transaction::Begin(db);
+      if (!tx.ok()) return tx.error();
+      // Audited first, in the same transaction: switching the log off is
+      // itself recorded.
+      Json details = Json(Json::Object{});
+      for (const auto& [key, text] : changes) {
+        // env.* values may be secrets (API keys): the log names the key only.
+        details.set(key, !text ? Json() : IsEnvKey(key) ? Json("<set>") : Json(*text));
+      }
+      if (auto s = auth::RecordAudit(db, caller->user.id, caller->user.username, "config.update", "config", details);
+          !s.ok()) {
+        return s;
+      }
+      for (const auto& [key, text] : changes) {
+        if (text) {
+          if (auto s = auth::SetConfig(db, key, *text); !s.ok()) return s;
+        } else {
+          auto del = db.Prepare("DELETE FROM _hbf_config WHERE key = ?");
+          if (!del.ok()) return del.error();
+          del->Bind(1, key);
+          if (auto s = del->Run(); !s.ok()) return s;
+        }
+      }
+      return tx->Commit();
+    });
+    if (!written.ok()) return HttpResponse::FromError(written.error());
+    NoteWrite(henv);
+    auto all = read_all();
+    if (!all.ok()) return HttpResponse::FromError(all.error());
+    r = HttpResponse::JsonBody(200, Json::MakeObject({{"config", *all}}));
+  } else {
+    return MethodNotAllowed("GET, HEAD, PATCH");
+  }
+  r.set_header("Cache-Control", "no-store");
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
+
+HttpResponse App::AuditApi(const HttpRequest& request, Henv& henv) {
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET, HEAD");
+  auto query = ParseUrlEncoded(request.query);
+  if (!query) return HttpResponse::ErrorBody(400, "bad_request", "malformed query string");
+  auto limit = QueryInt(*query, "limit");
+  if (!limit.ok()) return HttpResponse::FromError(limit.error());
+  auto before = QueryInt(*query, "before");
+  if (!before.ok()) return HttpResponse::FromError(before.error());
+  if (limit->has_value() && (**limit < 1 || **limit > 500)) {
+    return HttpResponse::FromError(InvalidField("limit", "must be from 1 to 500"));
+  }
+  const int n = static_cast<int>(limit->value_or(50));
+  auto entries = henv.WithDb([&](db::Database& db) { return auth::ListAudit(db, *before, n); });
+  if (!entries.ok()) return HttpResponse::FromError(entries.error());
+  Json::Array items;
+  for (const auto& e : *entries) items.push_back(auth::AuditEntryToJson(e));
+  Json body = Json::MakeObject({{"entries", Json(std::move(items))}});
+  // The next page: entries older than the last one shown.
+  body.set("next_before", entries->size() == static_cast<size_t>(n) ? Json(entries->back().id) : Json());
+  HttpResponse r = HttpResponse::JsonBody(200, body);
+  r.set_header("Cache-Control", "no-store");
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
+
+}  // namespace hbf

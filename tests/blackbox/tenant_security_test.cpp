@@ -1,0 +1,169 @@
+// Black-box tests of what a henv exposes and records (issue #12): which
+// documents are served, settings through the API instead of SQL, and the
+// audit log of admin actions.
+#include <gtest/gtest.h>
+
+#include "henv_fixture.h"
+
+namespace hbf::test {
+namespace {
+
+std::string ErrorCode(const HttpReply& reply) {
+  Json body = reply.json();
+  const Json* error = body.find("error");
+  const Json* code = error != nullptr ? error->find("code") : nullptr;
+  return code != nullptr && code->is_string() ? code->as_string() : "<no error code: " + reply.body + ">";
+}
+
+class TenantSecurityTest : public OneHenvTest {
+ protected:
+  HttpReply Patch(const std::string& path, const std::string& json) { return Api("PATCH", path, json); }
+};
+
+TEST_F(TenantSecurityTest, ServerCodeAndViewsAreNotServed) {
+  Put("lib/secret.js", "export const KEY = 'sk-live-123';\nimport './util.js';\n");
+  Put("lib/util.js", "export const helper = 1;\n");
+  Put("lib/config.json", R"({"token":"json-secret"})", "application/json");
+  Put("views/page.ejs", "<p><%= secretData %></p>", "text/html");
+  Put("public/app.js", "console.log('client side');");
+  Put("site.css", "body{}", "text/css");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import { KEY } from "../lib/secret.js";
+import config from "../lib/config.json";
+const router = new Router();
+router.get("/page", (req, res) => res.render("page", { secretData: KEY.length + config.token.length }));
+export default router;
+)js");
+  // Imported directly, transitively, as JSON; rendered as a view: 404, as
+  // if absent. Whatever is not code stays public.
+  for (const char* path : {"/lib/secret.js", "/lib/util.js", "/lib/config.json", "/views/page.ejs",
+                           "/_system/router.js"}) {
+    auto r = Get(path);
+    EXPECT_EQ(r.status, 404) << path << ": " << r.body;
+    EXPECT_EQ(r.body.find("sk-live"), std::string::npos) << path;
+    EXPECT_EQ(r.body.find("json-secret"), std::string::npos) << path;
+  }
+  EXPECT_EQ(Get("/public/app.js").status, 200);
+  EXPECT_EQ(Get("/site.css").status, 200);
+  EXPECT_EQ(Get("/page").body, "<p>22</p>") << "the view still renders through the router";
+  EXPECT_EQ(Get("/views/page.ejs").status, 404) << "also after being rendered";
+  EXPECT_EQ(Get("/lib/").status, 404);
+}
+
+TEST_F(TenantSecurityTest, VisibilityCanBeSetPerDocumentAndByPathRules) {
+  Put("lib/shared.js", "export const x = 1;");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import { x } from "../lib/shared.js";
+const router = new Router();
+router.get("/x", (req, res) => res.json(x));
+export default router;
+)js");
+  Put("public/app.js", "client();");
+  Put("docs/readme.txt", "hello");
+  EXPECT_EQ(Get("/x").body, "1");
+  EXPECT_EQ(Get("/lib/shared.js").status, 404);
+
+  // The document's own visibility wins over everything but _system/.
+  auto made_public = Patch("/_api/documents/lib/shared.js", R"({"visibility":"public"})");
+  ASSERT_EQ(made_public.status, 200) << made_public.body;
+  EXPECT_EQ(made_public.json().find("visibility")->as_string(), "public");
+  EXPECT_EQ(Get("/lib/shared.js").status, 200);
+  ASSERT_EQ(Patch("/_api/documents/public/app.js", R"({"visibility":"private"})").status, 200);
+  EXPECT_EQ(Get("/public/app.js").status, 404);
+  EXPECT_EQ(Patch("/_api/documents/_system/router.js", R"({"visibility":"public"})").status, 200);
+  EXPECT_EQ(Get("/_system/router.js").status, 404) << "_system is never served";
+  EXPECT_EQ(ErrorCode(Patch("/_api/documents/public/app.js", R"({"visibility":"world"})")), "invalid_field");
+  EXPECT_EQ(Patch("/_api/documents/nope.txt", R"({"visibility":"public"})").status, 404);
+  // PUT with ?visibility= sets it with the content.
+  auto put = Api("PUT", "/_api/documents/notes/todo.txt?visibility=private", "x");
+  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+  EXPECT_EQ(Get("/notes/todo.txt").status, 404);
+
+  // Path rules in the henv's config.
+  ASSERT_EQ(Patch("/_api/config", R"({"private_paths":"docs/**"})").status, 200);
+  EXPECT_EQ(Get("/docs/readme.txt").status, 404);
+  ASSERT_EQ(Patch("/_api/config", R"({"private_paths":null,"public_paths":"views/"})").status, 200);
+  EXPECT_EQ(Get("/docs/readme.txt").status, 200);
+  Put("views/about.html", "<h1>about</h1>", "text/html");
+  EXPECT_EQ(Get("/views/about.html").status, 200) << "public_paths lifts the views/ default";
+}
+
+TEST_F(TenantSecurityTest, SettingsChangeThroughTheApiWithValidation) {
+  auto all = Api("GET", "/_api/config");
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.json().find("config")->find("qjs_mem_mb")->as_string(), "64");
+
+  auto set = Patch("/_api/config", R"({"qjs_timeout_ms": 2500, "env.API_URL": "https://api.example", "enable_audit_log": true})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json().find("config")->find("qjs_timeout_ms")->as_string(), "2500");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/env", (req, res) => res.json({ url: process.env.API_URL, mem: process.env.qjs_mem_mb ?? null }));
+export default router;
+)js");
+  EXPECT_EQ(Get("/env").body, R"({"url":"https://api.example","mem":null})");
+
+  // Refused, naming the field, and nothing written.
+  EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"code_version":"0"})")), "invalid_field");
+  EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"qjs_mem_mb":"lots"})")), "invalid_field");
+  EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"qjs_mem_mb":0})")), "invalid_field");
+  EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"env.1BAD":"x"})")), "invalid_field");
+  EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"env.OK":{"nested":1}})")), "invalid_field");
+  EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"qjs_timeout_ms":100,"bogus":1})")), "invalid_field");
+  EXPECT_EQ(Api("GET", "/_api/config").json().find("config")->find("qjs_timeout_ms")->as_string(), "2500");
+  EXPECT_EQ(Patch("/_api/config", "[1]").status, 400);
+  EXPECT_EQ(Api("PUT", "/_api/config", "{}").status, 405);
+
+  // Plain users and anonymous callers may not.
+  ASSERT_EQ(Api("POST", "/_api/users", R"({"username":"plain","password":"plain user pass"})").status, 201);
+  auto login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
+                              R"({"username":"plain","password":"plain user pass"})"});
+  std::string plain = login.json().find("token")->as_string();
+  EXPECT_EQ(Fetch(port(), {"GET", "/_api/config", host_, {{"Authorization", "Bearer " + plain}}, {}}).status, 403);
+  EXPECT_EQ(Fetch(port(), {"GET", "/_api/config", host_, {}, {}}).status, 401);
+}
+
+TEST_F(TenantSecurityTest, AdminActionsAreAudited) {
+  ASSERT_EQ(Api("POST", "/_api/users", R"({"username":"bob","password":"bob's long password"})").status, 201);
+  ASSERT_EQ(Patch("/_api/users/2", R"({"role":"admin","password":"another long password"})").status, 200);
+  Put("_system/router.js", "export default (req, res, next) => next();");
+  ASSERT_EQ(Patch("/_api/config", R"({"env.STRIPE_KEY":"sk_live_secret","qjs_timeout_ms":3000})").status, 200);
+  ASSERT_EQ(Api("POST", "/_api/keys/rotate").status, 200);
+  ASSERT_EQ(Api("DELETE", "/_api/documents/_system/router.js").status, 200);
+  ASSERT_EQ(Api("DELETE", "/_api/users/2").status, 200);
+
+  auto audit = Api("GET", "/_api/audit");
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  std::vector<std::string> actions;
+  for (const Json& e : audit.json().find("entries")->as_array()) {
+    actions.push_back(e.find("action")->as_string());
+    EXPECT_EQ(e.find("actor")->as_string(), "onehenv");
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"user.delete", "document.delete", "keys.rotate", "config.update",
+                                               "document.create", "user.update", "user.create"}));
+  EXPECT_EQ(audit.body.find("sk_live_secret"), std::string::npos) << "env values are secrets";
+  EXPECT_EQ(audit.body.find("another long password"), std::string::npos);
+  EXPECT_NE(audit.body.find("\"role\":\"admin\""), std::string::npos);
+  EXPECT_NE(audit.body.find("document:_system/router.js"), std::string::npos);
+
+  // Paginated, newest first.
+  auto page1 = Api("GET", "/_api/audit?limit=3");
+  ASSERT_EQ(page1.json().find("entries")->as_array().size(), 3u);
+  int64_t next = page1.json().find("next_before")->as_int();
+  auto page2 = Api("GET", "/_api/audit?limit=3&before=" + std::to_string(next));
+  EXPECT_EQ(page2.json().find("entries")->as_array()[0].find("action")->as_string(), "config.update");
+  EXPECT_EQ(ErrorCode(Api("GET", "/_api/audit?limit=abc")), "invalid_field");
+  EXPECT_EQ(ErrorCode(Api("GET", "/_api/audit?limit=100000")), "invalid_field");
+
+  // Switching it off is itself recorded; after that nothing is.
+  ASSERT_EQ(Patch("/_api/config", R"({"enable_audit_log":false})").status, 200);
+  ASSERT_EQ(Api("POST", "/_api/keys/rotate").status, 200);
+  auto after = Api("GET", "/_api/audit?limit=1");
+  EXPECT_EQ(after.json().find("entries")->as_array()[0].find("action")->as_string(), "config.update");
+}
+
+}  // namespace
+}  // namespace hbf::test
