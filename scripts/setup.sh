@@ -34,10 +34,20 @@ sources=(
   "quickjs|quickjs-2025.04.26|quickjs_2025.04.26.orig.tar.xz|ec81da5b3249ed648dbc7df4a1654988910e66a118d9b71cb63534216efcfbbe"
 )
 
+# HBF's own patches (scripts/patches/<name>/*.patch, applied after Debian's):
+# a source tree is ready when its marker names the current patch set.
+patch_set() {
+  local dir="$root/scripts/patches/$1"
+  if compgen -G "$dir/*.patch" >/dev/null; then cat "$dir"/*.patch | sha256sum | cut -d' ' -f1; else echo none; fi
+}
+is_ready() {  # name dir
+  [ -f "$deps/src/$2/.hbf-ready" ] && [ "$(cat "$deps/src/$2/.hbf-ready")" = "$(patch_set "$1")" ]
+}
+
 need_fetch=0
 for s in "${sources[@]}"; do
-  IFS='|' read -r _ dir _ _ <<<"$s"
-  [ -f "$deps/src/$dir/.hbf-ready" ] || need_fetch=1
+  IFS='|' read -r name dir _ _ <<<"$s"
+  is_ready "$name" "$dir" || need_fetch=1
 done
 [ "$need_fetch" -eq 0 ] && exit 0
 
@@ -73,7 +83,7 @@ apt-get "${apt_opts[@]}" update
 for s in "${sources[@]}"; do
   IFS='|' read -r name dir tarball sha <<<"$s"
   dest="$deps/src/$dir"
-  [ -f "$dest/.hbf-ready" ] && continue
+  is_ready "$name" "$dir" && continue
   work="$deps/downloads/$name"
   rm -rf "$work" && mkdir -p "$work"
   # apt checks every file against the signed index; a missing .dsc on the
@@ -99,6 +109,11 @@ for s in "${sources[@]}"; do
       done <"$work/debian/patches/series"
     fi
   fi
-  touch "$dest/.hbf-ready"
+  for hbf_patch in "$root/scripts/patches/$name"/*.patch; do
+    [ -f "$hbf_patch" ] || continue
+    patch -d "$dest" -p1 -s --forward <"$hbf_patch" \
+      || { echo "setup: HBF patch $(basename "$hbf_patch") did not apply to $name" >&2; exit 1; }
+  done
+  patch_set "$name" >"$dest/.hbf-ready"
   echo "setup: $name ready in $dest"
 done

@@ -384,6 +384,40 @@ export default router;
   EXPECT_EQ(Call("GET", "/echo/%61/./b/../c").body, "/echo/a/c");
 }
 
+TEST_F(ScriptsTest, TheDeadlineHoldsInsideBuiltIns) {
+  // QuickJS's built-ins loop natively (2^32 holes of a sparse array, a
+  // million default-sort comparisons) without returning to the interpreter;
+  // HBF's patch polls the interrupt handler there. Each bomb must end in a
+  // timeout, not run to completion long after the deadline.
+  Start({"--dev", "--qjs_timeout_ms", "300"});
+  const std::vector<std::string> bombs = {
+      "const a = []; a[2**28] = 1; a.sort();",
+      "const a = []; a.length = 2**32 - 1; return a.join('');",
+      "const a = []; a.length = 2**32 - 1; return a.indexOf(1);",
+      "const a = []; a.length = 2**32 - 1; return a.lastIndexOf(1);",
+      "const a = []; a.length = 2**32 - 1; return a.includes(1);",
+      "const a = []; a.length = 2**32 - 1; a.forEach(x => x);",
+      "const a = []; a.length = 2**32 - 1; return a.reduce((x, y) => x, 0);",
+      "const a = []; a.length = 2**32 - 1; a.reverse();",
+      "const a = []; a.length = 2**32 - 1; a.copyWithin(0, 1);",
+      "const a = []; a.length = 2**32 - 1; return a.slice(0).length;",
+      "const a = []; a.length = 2**32 - 1; return a.flat().length;",
+      "const o = { length: 2**53 - 1 }; return Array.prototype.join.call(o, '');",
+      "return /(a+)+$/.test('a'.repeat(40) + 'b');",
+  };
+  std::string source = "import { Router } from \"hbf:router\";\nconst router = new Router();\nconst bombs = [\n";
+  for (const auto& b : bombs) source += "  () => { " + b + " },\n";
+  source += "];\nrouter.get('/bomb/:i', (req, res) => { bombs[+req.params.i](); res.send('finished'); });\n"
+            "router.get('/ok', (req, res) => res.send('ok'));\nexport default router;\n";
+  SetRouter(source);
+  for (size_t i = 0; i < bombs.size(); ++i) {
+    auto r = Call("GET", "/bomb/" + std::to_string(i));
+    EXPECT_EQ(r.status, 504) << bombs[i] << ": " << r.body;
+    EXPECT_EQ(r.body.find("finished"), std::string::npos) << bombs[i];
+  }
+  EXPECT_EQ(Call("GET", "/ok").body, "ok");
+}
+
 TEST_F(ScriptsTest, BrokenRoutersAnswerScriptErrors) {
   SetRouter("export default {{{");
   auto r = Call("GET", "/anything");
