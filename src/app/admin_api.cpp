@@ -8,6 +8,7 @@
 
 #include "app/app.h"
 #include "app/request_util.h"
+#include "auth/access_control.h"
 #include "auth/audit_log.h"
 #include "auth/auth_store.h"
 
@@ -196,6 +197,183 @@ HttpResponse App::AuditApi(const HttpRequest& request, Henv& henv) {
   // The next page: entries older than the last one shown.
   body.set("next_before", entries->size() == static_cast<size_t>(n) ? Json(entries->back().id) : Json());
   HttpResponse r = HttpResponse::JsonBody(200, body);
+  r.set_header("Cache-Control", "no-store");
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
+
+HttpResponse App::PermissionsApi(const HttpRequest& request, Henv& henv) {
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  auto query = ParseUrlEncoded(request.query);
+  if (!query) return HttpResponse::ErrorBody(400, "bad_request", "malformed query string");
+  auto user_filter = QueryInt(*query, "user_id");
+  if (!user_filter.ok()) return HttpResponse::FromError(user_filter.error());
+  HttpResponse r;
+  if (request.method == "GET" || request.method == "HEAD") {
+    auto grants = henv.WithDb([&](db::Database& db) { return auth::ListGrants(db, *user_filter); });
+    if (!grants.ok()) return HttpResponse::FromError(grants.error());
+    Json::Array items;
+    for (const auto& g : *grants) items.push_back(auth::GrantToJson(g));
+    r = HttpResponse::JsonBody(200, Json::MakeObject({{"permissions", Json(std::move(items))}}));
+  } else if (request.method == "POST" || request.method == "DELETE") {
+    // POST: the grant in the body; DELETE: whose and which table, in the
+    // body or the query.
+    Json body = *query;
+    if (!request.body.empty() || request.method == "POST") {
+      auto parsed = ParseObjectBody(request);
+      if (!parsed.ok()) return HttpResponse::FromError(parsed.error());
+      body = std::move(*parsed);
+    }
+    auth::TableGrant grant;
+    if (const Json* u = body.find("user_id"); u != nullptr && !u->is_null()) {
+      if (u->is_int()) {
+        grant.user_id = u->as_int();
+      } else if (u->is_string() && ParseInt(u->as_string())) {
+        grant.user_id = *ParseInt(u->as_string());
+      } else {
+        return HttpResponse::FromError(InvalidField("user_id", "must be a user's id"));
+      }
+    }
+    auto role = OptionalString(body, "role");
+    if (!role.ok()) return HttpResponse::FromError(role.error());
+    if (grant.user_id.has_value() == role->has_value()) {
+      return HttpResponse::FromError(InvalidField("user_id", "give exactly one of user_id and role"));
+    }
+    grant.role = role->value_or("");
+    auto table = RequiredString(body, "table");
+    if (!table.ok()) return HttpResponse::FromError(table.error());
+    grant.table = *table;
+    if (request.method == "POST") {
+      for (auto [field, flag] : {std::pair{"select", &grant.can_select}, std::pair{"insert", &grant.can_insert},
+                                 std::pair{"update", &grant.can_update}, std::pair{"delete", &grant.can_delete}}) {
+        const Json* v = body.find(field);
+        if (v != nullptr && !v->is_null() && !v->is_bool()) {
+          return HttpResponse::FromError(InvalidField(field, "must be true or false"));
+        }
+        *flag = v != nullptr && v->is_bool() && v->as_bool();
+      }
+      auto saved = henv.WithDb([&](db::Database& db) -> Result<auth::TableGrant> {
+        auto tx = db::Transaction::Begin(db);
+        if (!tx.ok()) return tx.error();
+        auto g = auth::PutGrant(db, grant);
+        if (!g.ok()) return g;
+        if (auto s = auth::RecordAudit(db, caller->user.id, caller->user.username, "permission.grant",
+                                       "table:" + grant.table, auth::GrantToJson(*g));
+            !s.ok()) {
+          return s.error();
+        }
+        if (auto s = tx->Commit(); !s.ok()) return s.error();
+        return g;
+      });
+      if (!saved.ok()) return HttpResponse::FromError(saved.error());
+      r = HttpResponse::JsonBody(200, auth::GrantToJson(*saved));
+    } else {
+      auto removed = henv.WithDb([&](db::Database& db) -> Result<bool> {
+        auto tx = db::Transaction::Begin(db);
+        if (!tx.ok()) return tx.error();
+        auto gone = auth::DeleteGrant(db, grant.user_id, grant.role, grant.table);
+        if (!gone.ok() || !*gone) return gone;
+        Json who = grant.user_id ? Json::MakeObject({{"user_id", *grant.user_id}})
+                                 : Json::MakeObject({{"role", grant.role}});
+        if (auto s = auth::RecordAudit(db, caller->user.id, caller->user.username, "permission.revoke",
+                                       "table:" + grant.table, who);
+            !s.ok()) {
+          return s.error();
+        }
+        if (auto s = tx->Commit(); !s.ok()) return s.error();
+        return true;
+      });
+      if (!removed.ok()) return HttpResponse::FromError(removed.error());
+      if (!*removed) return HttpResponse::ErrorBody(404, "not_found", "no such grant");
+      r = HttpResponse::JsonBody(200, Json::MakeObject({{"deleted", true}}));
+    }
+    NoteWrite(henv);
+  } else {
+    return MethodNotAllowed("GET, HEAD, POST, DELETE");
+  }
+  r.set_header("Cache-Control", "no-store");
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
+
+HttpResponse App::PoliciesApi(const HttpRequest& request, Henv& henv, std::string_view rest) {
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  std::optional<int64_t> id;
+  if (!rest.empty() && rest != "/") {
+    auto parsed = ParseInt(rest.substr(1));
+    if (!parsed || *parsed <= 0) return HttpResponse::ErrorBody(404, "not_found", "no such policy");
+    id = *parsed;
+  }
+  const std::string& method = request.method;
+  HttpResponse r;
+  auto audited = [&](db::Database& db, const char* action, const Json& details, int64_t policy_id) -> Status {
+    return auth::RecordAudit(db, caller->user.id, caller->user.username, action,
+                             "policy:" + std::to_string(policy_id), details);
+  };
+  if ((method == "GET" || method == "HEAD") && !id) {
+    auto query = ParseUrlEncoded(request.query);
+    if (!query) return HttpResponse::ErrorBody(400, "bad_request", "malformed query string");
+    std::optional<std::string> table;
+    if (const Json* t = query->find("table"); t != nullptr && t->is_string()) table = t->as_string();
+    auto list = henv.WithDb([&](db::Database& db) { return auth::ListPolicies(db, table); });
+    if (!list.ok()) return HttpResponse::FromError(list.error());
+    Json::Array items;
+    for (const auto& p : *list) items.push_back(auth::PolicyToJson(p));
+    r = HttpResponse::JsonBody(200, Json::MakeObject({{"policies", Json(std::move(items))}}));
+  } else if (method == "GET" || method == "HEAD") {
+    auto found = henv.WithDb([&](db::Database& db) { return auth::FindPolicy(db, *id); });
+    if (!found.ok()) return HttpResponse::FromError(found.error());
+    if (!found->has_value()) return HttpResponse::ErrorBody(404, "not_found", "no such policy");
+    r = HttpResponse::JsonBody(200, auth::PolicyToJson(**found));
+  } else if ((method == "POST" && !id) || (method == "PUT" && id)) {
+    auto body = ParseObjectBody(request);
+    if (!body.ok()) return HttpResponse::FromError(body.error());
+    auth::RowPolicy policy;
+    policy.id = id.value_or(0);
+    for (auto [field, target] : {std::pair{"table", &policy.table}, std::pair{"name", &policy.name},
+                                 std::pair{"role", &policy.role}, std::pair{"operation", &policy.operation},
+                                 std::pair{"condition", &policy.condition}}) {
+      auto v = RequiredString(*body, field);
+      if (!v.ok()) return HttpResponse::FromError(v.error());
+      *target = *v;
+    }
+    if (const Json* enabled = body->find("enabled"); enabled != nullptr && !enabled->is_null()) {
+      if (!enabled->is_bool()) return HttpResponse::FromError(InvalidField("enabled", "must be true or false"));
+      policy.enabled = enabled->as_bool();
+    }
+    auto saved = henv.WithDb([&](db::Database& db) -> Result<auth::RowPolicy> {
+      auto tx = db::Transaction::Begin(db);
+      if (!tx.ok()) return tx.error();
+      auto p = auth::SavePolicy(db, policy);
+      if (!p.ok()) return p;
+      if (auto s = audited(db, id ? "policy.update" : "policy.create", auth::PolicyToJson(*p), p->id); !s.ok()) {
+        return s.error();
+      }
+      if (auto s = tx->Commit(); !s.ok()) return s.error();
+      return p;
+    });
+    if (!saved.ok()) return HttpResponse::FromError(saved.error());
+    NoteWrite(henv);
+    r = HttpResponse::JsonBody(id ? 200 : 201, auth::PolicyToJson(*saved));
+  } else if (method == "DELETE" && id) {
+    auto removed = henv.WithDb([&](db::Database& db) -> Result<bool> {
+      auto tx = db::Transaction::Begin(db);
+      if (!tx.ok()) return tx.error();
+      auto gone = auth::DeletePolicy(db, *id);
+      if (!gone.ok() || !*gone) return gone;
+      if (auto s = audited(db, "policy.delete", Json(Json::Object{}), *id); !s.ok()) return s.error();
+      if (auto s = tx->Commit(); !s.ok()) return s.error();
+      return true;
+    });
+    if (!removed.ok()) return HttpResponse::FromError(removed.error());
+    if (!*removed) return HttpResponse::ErrorBody(404, "not_found", "no such policy");
+    NoteWrite(henv);
+    r = HttpResponse::JsonBody(200, Json::MakeObject({{"deleted", *id}}));
+  } else {
+    return MethodNotAllowed(id ? "GET, HEAD, PUT, DELETE" : "GET, HEAD, POST");
+  }
   r.set_header("Cache-Control", "no-store");
   r.log.user_id = std::to_string(caller->user.id);
   return r;

@@ -187,6 +187,13 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   if (path == "/_api/modules") return Modules(request, henv);
   if (path == "/_api/config") return ConfigApi(request, henv);
   if (path == "/_api/audit") return AuditApi(request, henv);
+  if (path == "/_api/permissions") return PermissionsApi(request, henv);
+  if (path == "/_api/policies" || path.rfind("/_api/policies/", 0) == 0) {
+    return PoliciesApi(request, henv, std::string_view(path).substr(std::string_view("/_api/policies").size()));
+  }
+  if (path == "/_api/data" || path.rfind("/_api/data/", 0) == 0) {
+    return Records(request, henv, std::string_view(path).substr(std::string_view("/_api/data").size()));
+  }
   if (path == "/_api/templates" || path.rfind("/_api/templates/", 0) == 0) {
     return Templates(request, henv, std::string_view(path).substr(std::string_view("/_api/templates").size()));
   }

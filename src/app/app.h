@@ -123,6 +123,12 @@ class App : public RequestHandler {
   HttpResponse AuditApi(const HttpRequest& request, Henv& henv);
   void Audit(Henv& henv, const auth::AuthContext& actor, std::string_view action, std::string_view target,
              const Json& details) const;
+  // admin_api.cpp: GET/POST/DELETE /_api/permissions, /_api/policies[/{id}].
+  HttpResponse PermissionsApi(const HttpRequest& request, Henv& henv);
+  HttpResponse PoliciesApi(const HttpRequest& request, Henv& henv, std::string_view rest);
+  // records_api.cpp: /_api/data/{table}[/{id}] under the caller's
+  // permissions and row policies.
+  HttpResponse Records(const HttpRequest& request, Henv& henv, std::string_view rest);
 
   // documents_api.cpp: GET /_api/modules, POST /_api/modules (a tarball).
   HttpResponse Modules(const HttpRequest& request, Henv& henv);

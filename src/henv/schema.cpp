@@ -220,10 +220,23 @@ END;
 )sql";
 
 // v5: a document's own visibility ('public' | 'private'; NULL: the henv's
-// rules decide, see documents/visibility.h); the audit log's target.
+// rules decide, see documents/visibility.h); the audit log's target; table
+// grants per role (the spec's grants are per user), for the callers that
+// have no user ('anonymous') and for every plain user at once ('user').
 constexpr const char* kSchemaV5 = R"sql(
 ALTER TABLE documents ADD COLUMN visibility TEXT CHECK (visibility IN ('public', 'private'));
 ALTER TABLE _hbf_audit_log ADD COLUMN target TEXT;
+CREATE TABLE _hbf_role_permissions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    role TEXT NOT NULL CHECK (role IN ('anonymous', 'user')),
+    table_name TEXT NOT NULL,
+    can_select INTEGER NOT NULL DEFAULT 0,
+    can_insert INTEGER NOT NULL DEFAULT 0,
+    can_update INTEGER NOT NULL DEFAULT 0,
+    can_delete INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE UNIQUE INDEX idx_hbf_role_perms ON _hbf_role_permissions(role, table_name);
 )sql";
 
 const Migration kMigrations[] = {
@@ -231,7 +244,7 @@ const Migration kMigrations[] = {
     {2, "Per-henv JWT signing keys; last activity", kSchemaV2},
     {3, "Documents with gzip copies, graph nodes and an exact FTS5 index", kSchemaV3},
     {4, "Code version bumped by changes to _system/ and modules/", kSchemaV4},
-    {5, "A document's own visibility; the audit log's target", kSchemaV5},
+    {5, "A document's own visibility; the audit log's target; table grants per role", kSchemaV5},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);
 

@@ -1,0 +1,428 @@
+// The records API: a henv's own tables over HTTP, under the caller's table
+// permissions and row policies (auth/access_control.h).
+//
+//   GET    /_api/data/{table}?filter=&sort=&fields=&limit=&cursor=
+//   POST   /_api/data/{table}              {column: value, ...}
+//   GET    /_api/data/{table}/{id}?fields=
+//   PATCH  /_api/data/{table}/{id}         {column: value, ...}
+//   DELETE /_api/data/{table}/{id}
+//
+// {id} is the table's single-column primary key, or its rowid. Client input
+// never becomes SQL text: filters, sorts and field lists are compiled by
+// record_filter.h against the table's columns, values are bound. The
+// statements run under the sealed-schema rules (a ScriptScope), with the
+// row policies' conditions in their WHERE clause; writes are checked
+// against the policy afterwards, inside their transaction (a row may not be
+// written out of the caller's reach). Denied: 403 `permission_denied`
+// naming table and operation; a row hidden by a policy: 404.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "app/app.h"
+#include "app/record_filter.h"
+#include "app/request_util.h"
+#include "auth/access_control.h"
+#include "crypto/crypto.h"
+
+namespace hbf {
+namespace {
+
+using auth::Operation;
+
+std::string Quoted(const std::string& identifier) {
+  std::string out = "\"";
+  for (char c : identifier) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+struct TableShape {
+  std::vector<std::string> columns;
+  std::string key_column;  // empty: rowid
+  bool key_is_integer = true;
+  bool is_view = false;
+  std::string KeyExpression() const { return key_column.empty() ? std::string("rowid") : Quoted(key_column); }
+};
+
+Result<TableShape> ShapeOf(db::Database& db, const std::string& table) {
+  TableShape shape;
+  auto kind = db.QueryValue("SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", {table});
+  if (!kind.ok()) return kind.error();
+  shape.is_view = kind->has_value() && std::get<std::string>(**kind) == "view";
+  auto info = db.PrepareUncached("SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid");
+  if (!info.ok()) return info.error();
+  info->Bind(1, table);
+  int pk_columns = 0;
+  std::string pk_name;
+  std::string pk_type;
+  for (;;) {
+    auto row = info->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    shape.columns.push_back(info->Text(0));
+    if (info->Int(2) > 0) {
+      ++pk_columns;
+      pk_name = info->Text(0);
+      pk_type = info->Text(1);
+    }
+  }
+  if (pk_columns == 1) {
+    shape.key_column = pk_name;
+    std::string upper;
+    for (char c : pk_type) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    shape.key_is_integer = upper == "INTEGER";
+  }
+  return shape;
+}
+
+Json ValueToJson(const db::Value& v) {
+  if (std::holds_alternative<int64_t>(v)) return Json(std::get<int64_t>(v));
+  if (std::holds_alternative<double>(v)) return Json(std::get<double>(v));
+  if (std::holds_alternative<std::string>(v)) return Json(std::get<std::string>(v));
+  if (std::holds_alternative<db::Blob>(v)) {
+    const auto& b = std::get<db::Blob>(v);
+    return Json(crypto::Base64Encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size())));
+  }
+  return Json();
+}
+
+// A JSON member as the value to store: scalars as they are, booleans as
+// 0/1, arrays and objects as their JSON text.
+db::Value JsonToValue(const Json& j) {
+  if (j.is_null()) return db::Null{};
+  if (j.is_bool()) return int64_t{j.as_bool() ? 1 : 0};
+  if (j.is_int()) return j.as_int();
+  if (j.is_number()) return j.as_double();
+  if (j.is_string()) return j.as_string();
+  return j.dump();
+}
+
+Json RowToJson(const db::Statement& s) {
+  Json row = Json(Json::Object{});
+  for (int c = 0; c < s.ColumnCount(); ++c) row.set(s.ColumnName(c), ValueToJson(s.Column(c)));
+  return row;
+}
+
+// The id in the URL as the key's type.
+db::Value KeyValue(const TableShape& shape, const std::string& id) {
+  if (shape.key_is_integer) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
+    if (ec == std::errc() && end == id.data() + id.size()) return n;
+  }
+  return id;
+}
+
+Error Denied(const std::string& table, Operation op) {
+  return Error{"permission_denied",
+               std::string("no ") + auth::OperationName(op) + " permission on table " + table, 403};
+}
+
+Error NoRow(const std::string& table, const std::string& id) {
+  return Error{"not_found", "no record " + id + " in " + table, 404};
+}
+
+// Cursors are opaque to clients: base64url of {"k": last key} (keyset, the
+// default order) or {"o": offset} (a client-chosen sort).
+std::string EncodeCursor(const Json& c) { return crypto::Base64UrlEncode(c.dump()); }
+Result<Json> DecodeCursor(const std::string& text) {
+  auto raw = crypto::Base64UrlDecode(text);
+  if (!raw) return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
+  auto parsed = Json::Parse(*raw);
+  if (!parsed.ok() || !parsed->is_object()) return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
+  return *parsed;
+}
+
+struct Query {
+  std::string sql;
+  std::vector<db::Value> params;
+};
+
+// Runs `q` under the caller's rights and returns its rows.
+Result<std::vector<Json>> Rows(db::Database& db, const auth::Principal& who, const Query& q) {
+  db::Database::ScriptScope scope(db);
+  auto stmt = db.PrepareUncached(q.sql);
+  if (!stmt.ok()) return stmt.error();
+  if (auto s = auth::BindWithPrincipal(*stmt, who, q.params); !s.ok()) return s.error();
+  std::vector<Json> rows;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    rows.push_back(RowToJson(*stmt));
+  }
+  return rows;
+}
+
+Result<int64_t> Run(db::Database& db, const auth::Principal& who, const Query& q) {
+  db::Database::ScriptScope scope(db);
+  auto stmt = db.PrepareUncached(q.sql);
+  if (!stmt.ok()) return stmt.error();
+  if (auto s = auth::BindWithPrincipal(*stmt, who, q.params); !s.ok()) return s.error();
+  if (auto s = stmt->Run(); !s.ok()) return s.error();
+  return db.Changes();
+}
+
+// The row `key` exists and meets `condition`.
+Result<bool> RowMeets(db::Database& db, const auth::Principal& who, const std::string& table, const TableShape& shape,
+                      const db::Value& key, const std::string& condition) {
+  Query q{"SELECT 1 FROM " + Quoted(table) + " WHERE " + shape.KeyExpression() + " = ? AND (" + condition + ")",
+          {key}};
+  auto rows = Rows(db, who, q);
+  if (!rows.ok()) return rows.error();
+  return !rows->empty();
+}
+
+// Column assignments from a JSON object body, validated against the table.
+Result<std::vector<std::pair<std::string, db::Value>>> Assignments(const Json& body, const TableShape& shape) {
+  std::vector<std::pair<std::string, db::Value>> out;
+  for (const auto& [name, value] : body.as_object()) {
+    auto it = std::find_if(shape.columns.begin(), shape.columns.end(), [&](const std::string& c) {
+      return c.size() == name.size() && std::equal(c.begin(), c.end(), name.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+             });
+    });
+    if (it == shape.columns.end()) return InvalidField(name, "is not a column of this table");
+    out.emplace_back(*it, JsonToValue(value));
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_view rest) {
+  // The caller: a user (a bad token is a 401, not anonymity) or anonymous.
+  auth::Principal who;
+  auto credentials = auth::ExtractCredentials(request.header("authorization"), request.header("cookie"));
+  if (!credentials.empty()) {
+    auto caller = auth::Authenticate(henv, credentials, clocks_.unix_seconds());
+    if (!caller.ok()) return HttpResponse::FromError(caller.error());
+    who.user = caller->user;
+  }
+  if (rest.empty() || rest == "/") return HttpResponse::ErrorBody(404, "not_found", "name a table: /_api/data/{table}");
+  rest.remove_prefix(1);
+  const size_t slash = rest.find('/');
+  const std::string table(rest.substr(0, slash));
+  const bool one = slash != std::string_view::npos;
+  const std::string id = one ? std::string(rest.substr(slash + 1)) : std::string();
+  if (one && (id.empty() || id.find('/') != std::string::npos)) {
+    return HttpResponse::ErrorBody(404, "not_found", "no such record path");
+  }
+  const std::string& method = request.method;
+  Operation op = Operation::kSelect;
+  if (method == "GET" || method == "HEAD") {
+    op = Operation::kSelect;
+  } else if (method == "POST" && !one) {
+    op = Operation::kInsert;
+  } else if (method == "PATCH" && one) {
+    op = Operation::kUpdate;
+  } else if (method == "DELETE" && one) {
+    op = Operation::kDelete;
+  } else {
+    return MethodNotAllowed(one ? "GET, HEAD, PATCH, DELETE" : "GET, HEAD, POST");
+  }
+  auto query = ParseUrlEncoded(request.query);
+  if (!query) return HttpResponse::ErrorBody(400, "bad_request", "malformed query string");
+  auto text = [&](const char* name) {
+    const Json* v = query->find(name);
+    return v != nullptr && v->is_string() ? v->as_string() : std::string();
+  };
+  Json body;
+  if (op == Operation::kInsert || op == Operation::kUpdate) {
+    auto parsed = ParseObjectBody(request);
+    if (!parsed.ok()) return HttpResponse::FromError(parsed.error());
+    body = std::move(*parsed);
+    if (!body.is_object() || body.as_object().empty()) {
+      return HttpResponse::ErrorBody(400, "bad_request", "send the record's columns as a JSON object");
+    }
+  }
+
+  auto answer = henv.WithDb([&](db::Database& db) -> Result<HttpResponse> {
+    auto grantable = auth::IsGrantableTable(db, table);
+    if (!grantable.ok()) return grantable.error();
+    if (!*grantable) return Error{"not_found", "no table " + table, 404};
+    auto allowed = auth::IsAllowed(db, who, table, op);
+    if (!allowed.ok()) return allowed.error();
+    if (!*allowed) return Denied(table, op);
+    auto shape = ShapeOf(db, table);
+    if (!shape.ok()) return shape.error();
+    if (shape->is_view && op != Operation::kSelect) {
+      return Error{"read_only", table + " is a view: records can only be read", 405};
+    }
+    auto condition = auth::RowCondition(db, who, table, op);
+    if (!condition.ok()) return condition.error();
+    const std::string from = Quoted(table);
+    const std::string key = shape->KeyExpression();
+
+    if (op == Operation::kSelect) {
+      auto fields = CompileFields(text("fields"), shape->columns);
+      if (!fields.ok()) return fields.error();
+      std::string select;
+      for (const auto& f : *fields) select += (select.empty() ? "" : ", ") + Quoted(f);
+      if (one) {
+        Query q{"SELECT " + select + " FROM " + from + " WHERE " + key + " = ? AND (" + *condition + ")",
+                {KeyValue(*shape, id)}};
+        auto rows = Rows(db, who, q);
+        if (!rows.ok()) return rows.error();
+        if (rows->empty()) return NoRow(table, id);
+        return HttpResponse::JsonBody(200, rows->front());
+      }
+      auto filter = CompileFilter(text("filter"), shape->columns);
+      if (!filter.ok()) return filter.error();
+      auto sort = CompileSort(text("sort"), shape->columns);
+      if (!sort.ok()) return sort.error();
+      int64_t limit = 50;
+      if (std::string l = text("limit"); !l.empty()) {
+        auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
+        if (ec != std::errc() || end != l.data() + l.size() || limit < 1 || limit > 500) {
+          return InvalidField("limit", "must be from 1 to 500");
+        }
+      }
+      Query q;
+      q.sql = "SELECT " + select + ", " + key + " AS \"__hbf_key\" FROM " + from + " WHERE (" + *condition + ") AND (" +
+              filter->sql + ")";
+      q.params = filter->params;
+      const bool keyset = sort->empty() && !shape->is_view;
+      int64_t offset = 0;
+      if (std::string c = text("cursor"); !c.empty()) {
+        auto cursor = DecodeCursor(c);
+        if (!cursor.ok()) return cursor.error();
+        if (keyset) {
+          const Json* k = cursor->find("k");
+          if (k == nullptr || k->is_null()) return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
+          q.sql += " AND " + key + " > ?";
+          q.params.push_back(JsonToValue(*k));
+        } else {
+          const Json* o = cursor->find("o");
+          if (o == nullptr || !o->is_int() || o->as_int() < 0) {
+            return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
+          }
+          offset = o->as_int();
+        }
+      }
+      q.sql += " ORDER BY " + (keyset ? key : (sort->empty() ? std::string("1") : *sort)) + " LIMIT ? OFFSET ?";
+      q.params.emplace_back(limit + 1);
+      q.params.emplace_back(offset);
+      auto rows = Rows(db, who, q);
+      if (!rows.ok()) return rows.error();
+      Json next;
+      if (static_cast<int64_t>(rows->size()) > limit) {
+        rows->resize(static_cast<size_t>(limit));
+        next = EncodeCursor(keyset ? Json::MakeObject({{"k", *rows->back().find("__hbf_key")}})
+                                   : Json::MakeObject({{"o", offset + limit}}));
+      }
+      Json::Array items;
+      for (auto& r : *rows) {
+        Json::Object cleaned;
+        for (auto& [k, v] : r.as_object()) {
+          if (k != "__hbf_key") cleaned.emplace_back(k, std::move(v));
+        }
+        items.emplace_back(std::move(cleaned));
+      }
+      return HttpResponse::JsonBody(200, Json::MakeObject({{"items", Json(std::move(items))}, {"next_cursor", next}}));
+    }
+
+    auto tx = db::Transaction::Begin(db);
+    if (!tx.ok()) return tx.error();
+    if (op == Operation::kInsert) {
+      auto assignments = Assignments(body, *shape);
+      if (!assignments.ok()) return assignments.error();
+      Query q{"INSERT INTO " + from + " (", {}};
+      std::string values;
+      for (const auto& [column, value] : *assignments) {
+        q.sql += (q.params.empty() ? "" : ", ") + Quoted(column);
+        values += q.params.empty() ? "?" : ", ?";
+        q.params.push_back(value);
+      }
+      q.sql += ") VALUES (" + values + ")";
+      auto inserted = Run(db, who, q);
+      if (!inserted.ok()) return inserted.error();
+      const int64_t rowid = db.LastInsertRowId();
+      // WITH CHECK: the new row must be one the caller may insert.
+      Query check{"SELECT " + key + " FROM " + from + " WHERE rowid = ? AND (" + *condition + ")", {rowid}};
+      auto inside = Rows(db, who, check);
+      if (!inside.ok()) return inside.error();
+      if (inside->empty()) {
+        return Error{"permission_denied", "the new record is outside your insert policy on table " + table, 403};
+      }
+      Json new_key = inside->front().as_object().front().second;
+      if (auto s = tx->Commit(); !s.ok()) return s.error();
+      // The record as the caller may see it (only the key when it may not).
+      auto read = auth::RowCondition(db, who, table, Operation::kSelect);
+      auto may_read = auth::IsAllowed(db, who, table, Operation::kSelect);
+      if (read.ok() && may_read.ok() && *may_read) {
+        auto rows = Rows(db, who, {"SELECT * FROM " + from + " WHERE rowid = ? AND (" + *read + ")", {rowid}});
+        if (rows.ok() && !rows->empty()) return HttpResponse::JsonBody(201, rows->front());
+      }
+      return HttpResponse::JsonBody(201, Json::MakeObject({{"id", new_key}}));
+    }
+
+    const db::Value key_value = KeyValue(*shape, id);
+    auto visible = [&]() -> Result<bool> {
+      auto read = auth::RowCondition(db, who, table, Operation::kSelect);
+      if (!read.ok()) return read.error();
+      auto may_read = auth::IsAllowed(db, who, table, Operation::kSelect);
+      if (!may_read.ok()) return may_read.error();
+      if (!*may_read) return false;
+      return RowMeets(db, who, table, *shape, key_value, *read);
+    };
+    if (op == Operation::kUpdate) {
+      auto assignments = Assignments(body, *shape);
+      if (!assignments.ok()) return assignments.error();
+      Query q{"UPDATE " + from + " SET ", {}};
+      for (const auto& [column, value] : *assignments) {
+        if (!shape->key_column.empty() && column == shape->key_column) {
+          return InvalidField(column, "is the record's key and cannot be changed");
+        }
+        q.sql += (q.params.empty() ? "" : ", ") + Quoted(column) + " = ?";
+        q.params.push_back(value);
+      }
+      q.sql += " WHERE " + key + " = ? AND (" + *condition + ")";
+      q.params.push_back(key_value);
+      auto changed = Run(db, who, q);
+      if (!changed.ok()) return changed.error();
+      if (*changed == 0) {
+        auto seen = visible();
+        if (!seen.ok()) return seen.error();
+        if (*seen) return Error{"permission_denied", "your update policy on table " + table + " excludes this record", 403};
+        return NoRow(table, id);
+      }
+      // WITH CHECK: the record may not be moved out of the caller's reach.
+      auto still = RowMeets(db, who, table, *shape, key_value, *condition);
+      if (!still.ok()) return still.error();
+      if (!*still) {
+        return Error{"permission_denied", "the change would move the record outside your update policy on table " + table,
+                     403};
+      }
+      if (auto s = tx->Commit(); !s.ok()) return s.error();
+      auto rows = Rows(db, who, {"SELECT * FROM " + from + " WHERE " + key + " = ?", {key_value}});
+      if (!rows.ok() || rows->empty()) return HttpResponse::JsonBody(200, Json::MakeObject({{"updated", true}}));
+      auto seen = visible();
+      if (seen.ok() && *seen) return HttpResponse::JsonBody(200, rows->front());
+      return HttpResponse::JsonBody(200, Json::MakeObject({{"updated", true}}));
+    }
+    // Delete.
+    Query q{"DELETE FROM " + from + " WHERE " + key + " = ? AND (" + *condition + ")", {key_value}};
+    auto removed = Run(db, who, q);
+    if (!removed.ok()) return removed.error();
+    if (*removed == 0) {
+      auto seen = visible();
+      if (!seen.ok()) return seen.error();
+      if (*seen) return Error{"permission_denied", "your delete policy on table " + table + " excludes this record", 403};
+      return NoRow(table, id);
+    }
+    if (auto s = tx->Commit(); !s.ok()) return s.error();
+    return HttpResponse::JsonBody(200, Json::MakeObject({{"deleted", id}}));
+  });
+  if (!answer.ok()) return HttpResponse::FromError(answer.error());
+  if (op != Operation::kSelect) NoteWrite(henv);
+  HttpResponse r = std::move(*answer);
+  r.set_header("Cache-Control", "no-store");
+  if (who.user) r.log.user_id = std::to_string(who.user->id);
+  return r;
+}
+
+}  // namespace hbf
