@@ -29,6 +29,7 @@ constexpr SettingRule kSettings[] = {
     {"session_lifetime_hours", true, 1, 24 * 365},
     {"max_upload_size_mb", true, -1, 4096},
     {"max_storage_mb", true, 1, 16777216},
+    {"max_documents", true, 1, 100000000},
     {"enable_audit_log", false, 0, 0},
     {"public_paths", false, 0, 0},
     {"private_paths", false, 0, 0},
@@ -110,7 +111,7 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
       if (rule == nullptr && !IsEnvKey(key)) {
         return HttpResponse::FromError(InvalidField(
             key, "is not a setting (qjs_mem_mb, qjs_timeout_ms, session_lifetime_hours, max_upload_size_mb, "
-                 "max_storage_mb, enable_audit_log, public_paths, private_paths, env.NAME)"));
+                 "max_storage_mb, max_documents, enable_audit_log, public_paths, private_paths, env.NAME)"));
       }
       std::optional<std::string> text;
       if (value.is_string()) {

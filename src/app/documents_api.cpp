@@ -11,6 +11,29 @@
 namespace hbf {
 namespace {
 
+// The henv's document count bound (its max_documents setting, default
+// 100,000): 507 quota_exceeded when `adding` new documents would pass it.
+// `id` names the one document being written (an update adds nothing), or
+// is empty for a batch. REQUIRES: inside WithDb.
+Status RoomForDocuments(Henv& henv, db::Database& db, const std::string& id, int64_t adding) {
+  const int64_t limit = henv.SettingInt(db, "max_documents", 100000);
+  if (!id.empty()) {
+    auto exists = db.QueryValue("SELECT 1 FROM documents WHERE path = ?", {id});
+    if (!exists.ok()) return exists.error();
+    if (exists->has_value()) return Ok{};
+  }
+  auto count = db.QueryValue("SELECT count(*) FROM documents");
+  if (!count.ok()) return count.error();
+  const int64_t have = count->has_value() ? std::get<int64_t>(**count) : 0;
+  if (have + adding > limit) {
+    return Error{"quota_exceeded",
+                 "this henv holds " + std::to_string(have) + " documents; its limit (max_documents) is " +
+                     std::to_string(limit),
+                 507};
+  }
+  return Ok{};
+}
+
 Json QueryOf(const HttpRequest& request) {
   auto q = ParseUrlEncoded(request.query);
   return q ? *q : Json(Json::Object{});
@@ -171,6 +194,7 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
     auto put = henv.WithDb([&](db::Database& db) -> Result<docs::PutResult> {
       auto tx = db::Transaction::Begin(db);
       if (!tx.ok()) return tx.error();
+      if (auto room = RoomForDocuments(henv, db, id, 1); !room.ok()) return room.error();
       auto written = docs::PutDocument(db, id, content_type, bytes);
       if (!written.ok()) return written.error();
       if (visibility) {
@@ -237,7 +261,12 @@ HttpResponse App::Modules(const HttpRequest& request, Henv& henv) {
     // The body is the package: an npm .tgz (or a plain tar).
     auto files = docs::ReadTarball(request.body);
     if (!files.ok()) return HttpResponse::FromError(files.error());
-    auto installed = henv.WithDb([&](db::Database& db) { return docs::InstallPackage(db, *files); });
+    auto installed = henv.WithDb([&](db::Database& db) -> Result<docs::InstalledPackage> {
+      if (auto room = RoomForDocuments(henv, db, "", static_cast<int64_t>(files->size())); !room.ok()) {
+        return room.error();
+      }
+      return docs::InstallPackage(db, *files);
+    });
     if (!installed.ok()) return HttpResponse::FromError(installed.error());
     NoteWrite(henv);
     henv.RefreshCodeVersion();

@@ -23,8 +23,13 @@ void Account(JSMallocState* s, int64_t delta) {
   bytes.store(bytes.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
 }
 
+void Refused(JSMallocState* s) { static_cast<Worker::Memory*>(s->opaque)->refused = true; }
+
 void* HbfMalloc(JSMallocState* s, size_t size) {
-  if (s->malloc_size + size > s->malloc_limit) return nullptr;
+  if (s->malloc_size + size > s->malloc_limit) {
+    Refused(s);
+    return nullptr;
+  }
   void* p = std::malloc(size);
   if (p == nullptr) return nullptr;
   size_t n = malloc_usable_size(p) + kAllocOverhead;
@@ -50,7 +55,10 @@ void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
     return nullptr;
   }
   size_t old = malloc_usable_size(p);
-  if (s->malloc_size + size - old > s->malloc_limit) return nullptr;
+  if (s->malloc_size + size - old > s->malloc_limit) {
+    Refused(s);
+    return nullptr;
+  }
   void* q = std::realloc(p, size);
   if (q == nullptr) return nullptr;
   size_t now = malloc_usable_size(q);

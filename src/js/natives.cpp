@@ -384,7 +384,9 @@ JSValue NativeDocumentInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst*
 JSValue NativeListDocuments(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   std::string prefix = argc > 0 && JS_IsString(argv[0]) ? ToStdString(ctx, argv[0]) : "";
   db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
-  auto stmt = db.Prepare("SELECT path FROM documents WHERE path >= ?1 AND path < ?2 ORDER BY path LIMIT 100000");
+  // No cap: a listing is either whole or an error (the script's memory limit
+  // and deadline bound it), never silently cut short.
+  auto stmt = db.Prepare("SELECT path FROM documents WHERE path >= ?1 AND path < ?2 ORDER BY path");
   if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
   stmt->Bind(1, prefix).Bind(2, prefix + "\xF4\x8F\xBF\xBF");
   JSValue list = JS_NewArray(ctx);
@@ -397,7 +399,10 @@ JSValue NativeListDocuments(JSContext* ctx, JSValueConst, int argc, JSValueConst
     }
     if (!*row) break;
     std::string id = stmt->Text(0);
-    JS_SetPropertyUint32(ctx, list, i++, JS_NewStringLen(ctx, id.data(), id.size()));
+    if (JS_SetPropertyUint32(ctx, list, i++, JS_NewStringLen(ctx, id.data(), id.size())) < 0) {
+      JS_FreeValue(ctx, list);
+      return JS_EXCEPTION;  // out of memory (or the deadline): the exception is pending
+    }
   }
   return list;
 }

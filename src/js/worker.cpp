@@ -130,7 +130,7 @@ Worker::~Worker() {
 namespace {
 
 // Why a value or job failed, classified for the HTTP answer.
-ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_out) {
+ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_out, bool memory_refused) {
   ScriptResult::Failure f;
   std::string message;
   std::string stack;
@@ -146,7 +146,7 @@ ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_
     f.code = "script_timeout";
     f.http_status = 504;
     f.message = "the script ran out of time";
-  } else if (message == "InternalError: out of memory" || message == "out of memory") {
+  } else if (message == "InternalError: out of memory" || message == "out of memory" || memory_refused) {
     f.code = "script_memory";
     f.http_status = 500;
     f.message = "the script ran out of memory";
@@ -174,7 +174,7 @@ bool Worker::Load(const char* name, JSValue& ns, ScriptResult::Failure& failure)
       ns = out;
       return true;
     case Settled::kException:
-      failure = DescribeException(ctx_, out, timed_out_);
+      failure = DescribeException(ctx_, out, timed_out_, memory_.refused);
       JS_FreeValue(ctx_, out);
       return false;
     case Settled::kTimedOut:
@@ -368,7 +368,7 @@ Worker::Settled Worker::Import(const char* name, JSValue& out) {
 
 void Worker::Fail(ScriptResult& result, JSValue exc) {
   result.kind = ScriptResult::Kind::kError;
-  result.error = DescribeException(ctx_, exc, timed_out_ || Clock::now() > deadline_);
+  result.error = DescribeException(ctx_, exc, timed_out_ || Clock::now() > deadline_, memory_.refused);
   JS_FreeValue(ctx_, exc);
   if (result.error.code != "script_error" && result.error.code != "quota_exceeded") reusable_ = false;  // a limit was hit: discard
 }
@@ -401,6 +401,7 @@ void Worker::BeginRequest(const ScriptLimits& limits) {
   JS_UpdateStackTop(rt_);  // this worker may have last run on another thread
   deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
   timed_out_ = false;
+  memory_.refused = false;
   db_->SetDeadline(deadline_);
   if (limits.storage_bytes != storage_bytes_) {
     // The henv's quota changed (or this is the first request): SQLite
@@ -545,7 +546,12 @@ ScriptResult Worker::Continue(JSValue ret) {
         // A write the henv's storage quota refused, passed on by the router.
         result.kind = ScriptResult::Kind::kError;
         result.error = {"quota_exceeded", 507, message, "", ""};
-      } else if (PropString(ctx, error.get(), "name") == "InternalError" && message == "out of memory") {
+      } else if ((PropString(ctx, error.get(), "name") == "InternalError" && message == "out of memory") ||
+                 memory_.refused) {
+        // Whatever the script made of it (QuickJS throws null when it cannot
+        // even allocate the "out of memory" error; a script may rethrow
+        // something else), a request that hit the heap limit and failed
+        // failed for memory.
         // Caught by the router and handed back: still a limit, still fatal.
         result.kind = ScriptResult::Kind::kError;
         result.error.code = "script_memory";

@@ -141,6 +141,9 @@ class Worker {
   // Accounting for QuickJS's allocator (see allocator.h).
   struct Memory {
     std::atomic<int64_t> bytes{0};
+    // Set by the allocator when it refused an allocation at the heap limit;
+    // cleared at the start of each request (written by the worker's thread).
+    bool refused = false;
   };
 
  private:
