@@ -246,6 +246,7 @@ import { Router } from "hbf:router";
 const router = new Router();
 router.get("/spin", () => { for (;;) {} });
 router.get("/hog", () => { const a = []; for (;;) a.push(new Array(100000).fill(1)); });
+router.get("/sort-hog", () => Array.from({ length: 1e6 }, (_, i) => i).sort());
 router.get("/ok", (req, res) => res.send("still fine"));
 export default router;
 )js");
@@ -273,6 +274,10 @@ export default router;
   auto hog = Call("GET", "/hog");
   EXPECT_EQ(hog.status, 500);
   EXPECT_EQ(hog.json().find("error")->find("code")->as_string(), "script_memory");
+  // Out of memory inside a built-in, where QuickJS can only throw null.
+  auto sort_hog = Call("GET", "/sort-hog");
+  EXPECT_EQ(sort_hog.status, 500);
+  EXPECT_EQ(sort_hog.json().find("error")->find("code")->as_string(), "script_memory") << sort_hog.body;
   EXPECT_EQ(Call("GET", "/ok").body, "still fine");
   EXPECT_EQ(Get(port(), "/health").status, 200);
 }

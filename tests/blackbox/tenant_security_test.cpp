@@ -165,5 +165,18 @@ TEST_F(TenantSecurityTest, AdminActionsAreAudited) {
   EXPECT_EQ(after.json().find("entries")->as_array()[0].find("action")->as_string(), "config.update");
 }
 
+TEST_F(TenantSecurityTest, TheDocumentCountIsBounded) {
+  auto listing = Api("GET", "/_api/documents?limit=500");
+  const int64_t have = static_cast<int64_t>(listing.json().find("documents")->as_array().size());
+  ASSERT_EQ(Patch("/_api/config", "{\"max_documents\": " + std::to_string(have + 1) + "}").status, 200);
+  Put("one-more.txt", "fits", "text/plain");
+  auto full = Api("PUT", "/_api/documents/too-many.txt", "x");
+  EXPECT_EQ(full.status, 507) << full.body;
+  EXPECT_EQ(ErrorCode(full), "quota_exceeded");
+  Put("one-more.txt", "replacing is not adding", "text/plain");
+  ASSERT_EQ(Api("DELETE", "/_api/documents/one-more.txt").status, 200);
+  Put("now-it-fits.txt", "yes", "text/plain");
+}
+
 }  // namespace
 }  // namespace hbf::test
