@@ -277,9 +277,21 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   // A script's statements are cached under their own keys: one compiled with
   // the host's rights must never be handed to a script (nor the reverse).
   std::string key;
-  if (guard_ && guard_->script_depth > 0) key.push_back('\x01');
+  if (guard_ && guard_->host_depth > 0) {
+    key.push_back('\x04');
+  } else if (guard_ && guard_->internal_depth > 0) {
+    key.push_back('\x03');
+  } else if (guard_ && guard_->user_depth > 0) {
+    key.push_back('\x02');
+  } else if (guard_ && guard_->script_depth > 0) {
+    key.push_back('\x01');
+  }
   key.append(sql);
-  if (auto it = cache_.find(key); it != cache_.end()) {
+  // A user's statement was authorized against that user's grants: never
+  // kept for another (see the end of this function too).
+  const bool cacheable =
+      !(guard_ && guard_->user_depth > 0 && guard_->internal_depth == 0 && guard_->host_depth == 0);
+  if (auto it = cacheable ? cache_.find(key) : cache_.end(); it != cache_.end()) {
     sqlite3_stmt* stmt = it->second;
     cache_.erase(it);
     return Statement(this, stmt, true, std::move(key));
@@ -298,7 +310,7 @@ Result<Statement> Database::Prepare(std::string_view sql) {
       return Error{"sql_error", "only one SQL statement may be run at a time", 400};
     }
   }
-  return Statement(this, stmt, true, std::move(key));
+  return Statement(this, stmt, cacheable, std::move(key));
 }
 
 Result<Statement> Database::PrepareUncached(std::string_view sql) {
@@ -325,8 +337,13 @@ void Database::Seal(const SealedSchema& schema) {
       db_,
       [](void* p, int action, const char* a1, const char* a2, const char* database, const char* inner) -> int {
         const Guard* g = static_cast<const Guard*>(p);
-        return Authorize(*g->schema, g->script_depth > 0 ? Caller::kScript : Caller::kHost, action, a1, a2,
-                         database, inner);
+        // A guarded table's own statements and a script's use the script
+        // rules; a user's SQL the user rules; the rest is the host's.
+        const Caller caller = g->host_depth > 0 ? Caller::kHost
+                              : g->internal_depth > 0 || (g->script_depth > 0 && g->user_depth == 0) ? Caller::kScript
+                              : g->user_depth > 0 ? Caller::kUser
+                                                  : Caller::kHost;
+        return Authorize(*g->schema, caller, action, a1, a2, database, inner, &g->grants);
       },
       guard_.get());
   // Statements compiled before the authorizer existed were not checked.
@@ -359,6 +376,21 @@ Database::ScriptScope::ScriptScope(Database& db) : db_(db) {
 
 Database::ScriptScope::~ScriptScope() {
   if (db_.guard_) --db_.guard_->script_depth;
+}
+
+Database::UserScope::UserScope(Database& db, RowGuard& guard, UserGrants grants) : db_(db) {
+  assert(db_.guard_ && db_.guard_->user_depth == 0 && "one user at a time, on a sealed connection");
+  if (!db_.guard_) return;
+  ++db_.guard_->user_depth;
+  db_.guard_->row_guard = &guard;
+  db_.guard_->grants = std::move(grants);
+}
+
+Database::UserScope::~UserScope() {
+  if (!db_.guard_) return;
+  --db_.guard_->user_depth;
+  db_.guard_->row_guard = nullptr;
+  db_.guard_->grants.tables.clear();
 }
 
 Status Database::SetMaxSize(int64_t max_bytes) {

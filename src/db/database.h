@@ -40,6 +40,15 @@ using Blob = std::vector<uint8_t>;
 using Value = std::variant<Null, int64_t, double, std::string, Blob>;
 
 class Database;
+class RowGuard;
+struct GuardedTableAccess;
+
+// A user's table grants on a connection running SQL on its behalf (see
+// guarded_table.h): lower-case table name -> bits.
+struct UserGrants {
+  static constexpr uint8_t kSelect = 1, kInsert = 2, kUpdate = 4, kDelete = 8;
+  std::unordered_map<std::string, uint8_t> tables;
+};
 
 class Statement {
  public:
@@ -152,6 +161,21 @@ class Database {
     Database& db_;
   };
 
+  // While alive, statements prepared and stepped on `db` are run on behalf
+  // of a user: only the guarded tables (guarded_table.h) are reachable,
+  // each as `grants` allows, their rows filtered by `guard`. REQUIRES:
+  // Seal(); no other scope is active. Statements are cached apart.
+  class UserScope {
+   public:
+    UserScope(Database& db, RowGuard& guard, UserGrants grants);
+    ~UserScope();
+    UserScope(const UserScope&) = delete;
+    UserScope& operator=(const UserScope&) = delete;
+
+   private:
+    Database& db_;
+  };
+
   // Bounds the file to `max_bytes` (PRAGMA max_page_count); writes beyond
   // it fail with "quota_exceeded" (507). 0 lifts the bound.
   Status SetMaxSize(int64_t max_bytes);
@@ -168,6 +192,7 @@ class Database {
 
  private:
   friend class Statement;
+  friend struct GuardedTableAccess;
   Database(sqlite3* db, std::string path, size_t cache_size);
   void ReturnToCache(std::string sql, sqlite3_stmt* stmt);
   void Close();
@@ -182,6 +207,11 @@ class Database {
   struct Guard {
     const SealedSchema* schema = nullptr;
     int script_depth = 0;
+    int user_depth = 0;      // inside a UserScope
+    int internal_depth = 0;  // a guarded table's own statements (script rules)
+    int host_depth = 0;      // HBF's own lookups from inside a guarded table (host rules)
+    RowGuard* row_guard = nullptr;
+    UserGrants grants;
   };
   std::unique_ptr<Guard> guard_;
 };

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+
+#include "db/database.h"
 
 namespace hbf::db {
 namespace {
@@ -162,12 +165,53 @@ int AuthorizeScript(const SealedSchema& s, int action, const char* arg1, const c
   }
 }
 
+// SQL run on a user's behalf may name only the guarded tables (TEMP
+// virtual tables standing for the henv's tables) and only as its grants
+// allow; the base tables, everything in `main`, the schema, DDL, pragmas
+// and attachments are out of reach. The guarded tables' own statements run
+// under the script rules (internal_depth).
+int AuthorizeUser(const SealedSchema& s, const UserGrants& grants, int action, const char* arg1, const char* arg2,
+                  const char* database) {
+  const std::string_view db = database != nullptr ? database : "";
+  auto grant = [&](uint8_t bit) {
+    // Guarded tables live in temp. SQLite names no schema when a statement
+    // reads no column of a virtual table (count(*)); a real table is always
+    // named with its schema ('main'), so that case cannot reach one.
+    if ((database != nullptr && db != "temp") || arg1 == nullptr) return SQLITE_DENY;
+    std::string lower(arg1);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto it = grants.tables.find(lower);
+    return it != grants.tables.end() && (it->second & bit) != 0 ? SQLITE_OK : SQLITE_DENY;
+  };
+  switch (action) {
+    case SQLITE_READ: return grant(UserGrants::kSelect);
+    case SQLITE_INSERT: return grant(UserGrants::kInsert);
+    case SQLITE_UPDATE: return grant(UserGrants::kUpdate);
+    case SQLITE_DELETE: return grant(UserGrants::kDelete);
+    case SQLITE_SELECT:
+    case SQLITE_RECURSIVE:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+      return SQLITE_OK;
+    case SQLITE_FUNCTION:
+      return ScriptFunctionDenied(arg2 != nullptr ? arg2 : "") ? SQLITE_DENY : SQLITE_OK;
+    default:  // DDL, PRAGMA, ATTACH, DETACH, ALTER, REINDEX, ANALYZE, vtab DDL
+      (void)s;
+      return SQLITE_DENY;
+  }
+}
+
 }  // namespace
 
 int Authorize(const SealedSchema& schema, Caller caller, int action, const char* arg1, const char* arg2,
-              const char* /*database*/, const char* inner) {
-  return caller == Caller::kHost ? AuthorizeHost(schema, action, arg1, inner)
-                                 : AuthorizeScript(schema, action, arg1, arg2, inner);
+              const char* database, const char* inner, const UserGrants* grants) {
+  switch (caller) {
+    case Caller::kHost: return AuthorizeHost(schema, action, arg1, inner);
+    case Caller::kScript: return AuthorizeScript(schema, action, arg1, arg2, inner);
+    case Caller::kUser:
+      return grants != nullptr ? AuthorizeUser(schema, *grants, action, arg1, arg2, database) : SQLITE_DENY;
+  }
+  return SQLITE_DENY;
 }
 
 }  // namespace hbf::db

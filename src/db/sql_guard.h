@@ -46,11 +46,14 @@ struct SealedSchema {
   std::vector<std::string> system_triggers;
 };
 
-enum class Caller { kHost, kScript };
+enum class Caller { kHost, kScript, kUser };
+
+struct UserGrants;
 
 // The authorizer's verdict (SQLITE_OK or SQLITE_DENY) for one action, with
 // the arguments sqlite3_set_authorizer's callback receives.
+// `grants`: the user's, for Caller::kUser (else unused).
 int Authorize(const SealedSchema& schema, Caller caller, int action, const char* arg1, const char* arg2,
-              const char* database, const char* inner);
+              const char* database, const char* inner, const UserGrants* grants = nullptr);
 
 }  // namespace hbf::db

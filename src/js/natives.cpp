@@ -16,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "js/js_values.h"
 #include "js/module_loader.h"
+#include "js/user_db.h"
 #include "js/worker_access.h"
 
 namespace hbf::js::internal {
@@ -164,14 +165,11 @@ bool LooksLikeInsert(std::string_view sql) {
   return starts("INSERT") || starts("REPLACE") || starts("WITH");
 }
 
-JSValue DbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
-  Worker* w = WorkerAccess::From(ctx);
+// Runs argv[0] with the parameters argv[1] on `db`, in whatever scope the
+// caller set up.
+JSValue DbRunOn(JSContext* ctx, db::Database& db, int argc, JSValueConst* argv, DbMode mode) {
   if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "SQL must be a string");
   std::string sql = ToStdString(ctx, argv[0]);
-  db::Database& db = WorkerAccess::Db(*w);
-  // Compiled and stepped as the script's: the sealed-schema rules apply,
-  // also when SQLite recompiles it mid-step after a schema change.
-  db::Database::ScriptScope script_scope(db);
   auto stmt = db.Prepare(sql);
   if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
   if (!BindParams(ctx, *stmt, argc > 1 ? argv[1] : Undefined())) return JS_EXCEPTION;
@@ -221,6 +219,39 @@ JSValue DbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
   }
   free_names();
   return rows;
+}
+
+JSValue DbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
+  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  // Compiled and stepped as the script's: the sealed-schema rules apply,
+  // also when SQLite recompiles it mid-step after a schema change.
+  db::Database::ScriptScope script_scope(db);
+  return DbRunOn(ctx, db, argc, argv, mode);
+}
+
+// req.db: on the worker's user connection, as the request's user
+// (user_db.h). Nothing of it is reachable but the guarded tables.
+JSValue UserDbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
+  Worker* w = WorkerAccess::From(ctx);
+  auto conn = internal::UserConnection(*w);
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  db::Database& db = **conn;
+  auth::Principal who = internal::PrincipalOf(WorkerAccess::CurrentUser(*w));
+  auto grants = internal::GrantsOf(db, who);
+  if (!grants.ok()) return ThrowSqlError(ctx, grants.error());
+  internal::PrincipalGuard guard(db, who);
+  db::Database::UserScope user_scope(db, guard, std::move(*grants));
+  return DbRunOn(ctx, db, argc, argv, mode);
+}
+
+JSValue NativeUserDbQuery(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return UserDbRun(ctx, argc, argv, DbMode::kQuery);
+}
+JSValue NativeUserDbGet(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return UserDbRun(ctx, argc, argv, DbMode::kGet);
+}
+JSValue NativeUserDbExecute(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return UserDbRun(ctx, argc, argv, DbMode::kExecute);
 }
 
 JSValue NativeDbQuery(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
@@ -519,6 +550,8 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"dbQuery", Guarded<NativeDbQuery>, 2},         {"dbGet", Guarded<NativeDbGet>, 2},
     {"dbExecute", Guarded<NativeDbExecute>, 2},     {"dbExec", Guarded<NativeDbExec>, 1},
     {"dbInTransaction", Guarded<NativeDbInTransaction>, 0},
+    {"userDbQuery", Guarded<NativeUserDbQuery>, 2},     {"userDbGet", Guarded<NativeUserDbGet>, 2},
+    {"userDbExecute", Guarded<NativeUserDbExecute>, 2},
     {"log", Guarded<NativeLog>, 2},                 {"utf8Encode", Guarded<NativeUtf8Encode>, 1},
     {"utf8Decode", Guarded<NativeUtf8Decode>, 2},   {"sha256", Guarded<NativeSha256>, 1},
     {"hmacSha256", Guarded<NativeHmacSha256>, 2},   {"randomBytes", Guarded<NativeRandomBytes>, 1},

@@ -427,6 +427,11 @@ void Worker::EndRequest(ScriptResult& result) {
   // A transaction left open by the script must not leak into the next request.
   if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
   db_->ClearDeadline();
+  if (user_db_) {
+    if (user_db_->InTransaction()) (void)user_db_->Exec("ROLLBACK");
+    user_db_->ClearDeadline();
+  }
+  current_user_ = Json();
   result.wrote_database = db_->TotalChanges() != changes_before_;
   CollectCycles(/*force=*/false);
 }
@@ -476,6 +481,8 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JS_SetPropertyStr(ctx, raw, "ip", JS_NewStringLen(ctx, request.ip.data(), request.ip.size()));
   JS_SetPropertyStr(ctx, raw, "protocol", JS_NewStringLen(ctx, request.protocol.data(), request.protocol.size()));
   JS_SetPropertyStr(ctx, raw, "hostname", JS_NewStringLen(ctx, request.hostname.data(), request.hostname.size()));
+  current_user_ = request.user;
+  if (user_db_) user_db_->SetDeadline(deadline_);
   std::string user_json = request.user.dump();
   JS_SetPropertyStr(ctx, raw, "user", JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));
   JS_SetPropertyStr(ctx, raw, "henv", JS_NewStringLen(ctx, henv_hash_.data(), henv_hash_.size()));

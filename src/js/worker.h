@@ -23,6 +23,7 @@ extern "C" {
 #include <quickjs.h>
 }
 
+#include "core/json.h"
 #include "db/database.h"
 #include "js/engine.h"
 
@@ -210,6 +211,12 @@ class Worker {
   // Ends it: pending jobs, timers, open transaction; fills wrote_database.
   void EndRequest(ScriptResult& result);
   int64_t changes_before_ = 0;
+  // req.db (user_db.h): a second connection, opened on first use, whose
+  // tables are guarded; the schema version its guarded tables were made
+  // for; the current request's user (null: anonymous).
+  std::optional<db::Database> user_db_;
+  int64_t user_db_schema_ = -1;
+  Json current_user_;
   int64_t storage_bytes_ = -1;  // the bound last applied to db_ (-1: none yet)
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").

@@ -4,6 +4,7 @@
 // never return or change a row outside the policy.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 
 #include "henv_fixture.h"
@@ -45,6 +46,16 @@ db.execute("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, owner TEXT
 db.execute("CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, amount INTEGER)");
 const router = new Router();
 router.get("/ready", (req, res) => res.send("ready"));
+// Runs the SQL it is given through req.db, as the caller (tests only).
+router.post("/sql", (req, res) => {
+  try {
+    const fn = req.body.mode === "execute" ? "execute" : "query";
+    res.json({ ok: req.db[fn](req.body.sql, req.body.params ?? []) });
+  } catch (e) {
+    res.status(400).json({ refused: String(e.message) });
+  }
+});
+router.get("/trusted", (req, res) => res.json(db.query("SELECT count(*) AS n FROM notes")));
 export default router;
 )js");
     ASSERT_EQ(Get("/ready").body, "ready");
@@ -384,6 +395,196 @@ TEST_F(RecordsTest, ListsPaginateWithCursors) {
   EXPECT_FALSE(sorted.json().find("next_cursor")->is_null());
   EXPECT_EQ(ErrorCode(As(alice_, "GET", "/_api/data/notes?cursor=garbage!")), "invalid_cursor");
   EXPECT_EQ(ErrorCode(As(alice_, "GET", "/_api/data/notes?limit=0")), "invalid_field");
+}
+
+
+// ----------------------------------------------------------------- req.db
+
+class UserDbTest : public RecordsTest {
+ protected:
+  HttpReply Sql(const std::string& token, const std::string& sql, const std::string& mode = "query") {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return Fetch(port(), {"POST", "/sql", host_, headers, Json::MakeObject({{"sql", sql}, {"mode", mode}}).dump()});
+  }
+};
+
+TEST_F(UserDbTest, HandlersRunSqlUnderTheCallersPolicies) {
+  auto mine = Sql(alice_, "SELECT owner, body FROM notes ORDER BY id");
+  ASSERT_EQ(mine.status, 200) << mine.body;
+  EXPECT_EQ(mine.json().find("ok")->as_array().size(), 3u);
+  EXPECT_EQ(mine.body.find("bob"), std::string::npos);
+  EXPECT_EQ(Sql(alice_, "SELECT count(*) AS n FROM notes").body, R"({"ok":[{"n":3}]})");
+  EXPECT_EQ(Sql(bob_, "SELECT count(*) AS n FROM notes").body, R"({"ok":[{"n":3}]})");
+  EXPECT_EQ(Get("/trusted").body, R"([{"n":6}])") << "plain db is the app's own";
+  // Writes: her own rows only; new rows must be hers.
+  EXPECT_EQ(Sql(alice_, "UPDATE notes SET body = 'via req.db' WHERE id = 1", "execute").status, 200);
+  auto all = Sql(alice_, "UPDATE notes SET body = 'everyone'", "execute");
+  EXPECT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.json().find("ok")->find("rows_affected")->as_int(), 3) << "bob's rows are not even seen";
+  auto forged = Sql(alice_, "INSERT INTO notes (owner, body) VALUES ('bob', 'forged')", "execute");
+  EXPECT_EQ(forged.status, 400) << forged.body;
+  EXPECT_NE(forged.body.find("permission_denied"), std::string::npos) << forged.body;
+  auto moved = Sql(alice_, "UPDATE notes SET owner = 'bob' WHERE id = 1", "execute");
+  EXPECT_EQ(moved.status, 400) << moved.body;
+  EXPECT_EQ(Sql(alice_, "INSERT INTO notes (owner, body) VALUES ('alice', 'new')", "execute").status, 200);
+  EXPECT_EQ(Sql(alice_, "DELETE FROM notes WHERE body = 'new'", "execute").json().find("ok")->find("rows_affected")->as_int(),
+            1);
+  // No grant, no table; anonymous callers get what 'anonymous' is granted.
+  EXPECT_EQ(Sql(alice_, "SELECT * FROM ledger").status, 400);
+  EXPECT_EQ(Sql("", "SELECT * FROM notes").status, 400);
+  // Owners see everything.
+  EXPECT_EQ(Sql(token_, "SELECT count(*) AS n FROM notes").body, R"({"ok":[{"n":6}]})");
+  auto bobs = Sql(bob_, "SELECT body FROM notes ORDER BY id");
+  EXPECT_EQ(bobs.body.find("everyone"), std::string::npos);
+}
+
+TEST_F(UserDbTest, HostileStatementsNeverReachRowsOutsideThePolicy) {
+  const std::vector<std::string> statements = {
+      "SELECT * FROM main.notes",
+      "SELECT * FROM \"main\".\"notes\"",
+      "SELECT * FROM temp.notes WHERE owner = 'bob'",
+      "SELECT * FROM notes WHERE owner = 'bob'",
+      "SELECT * FROM notes WHERE 1 OR owner = 'bob'",
+      "SELECT * FROM notes WHERE rowid = 4",
+      "SELECT * FROM notes WHERE id IN (4, 5, 6)",
+      "SELECT * FROM notes n1 JOIN notes n2 ON 1",
+      "SELECT * FROM notes NATURAL JOIN main.notes",
+      "SELECT (SELECT secret FROM main.notes WHERE owner = 'bob')",
+      "SELECT * FROM notes WHERE EXISTS (SELECT 1 FROM main.notes)",
+      "WITH notes AS (SELECT * FROM main.notes) SELECT * FROM notes",
+      "WITH x AS (SELECT * FROM main.notes) SELECT * FROM x",
+      "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM main.notes, r",
+      "SELECT * FROM notes UNION SELECT * FROM main.notes",
+      "SELECT * FROM notes UNION ALL SELECT id, owner, body, secret FROM main.notes",
+      "SELECT * FROM (SELECT * FROM main.notes) AS notes",
+      "SELECT * FROM (SELECT * FROM main.notes)",
+      "SELECT group_concat(secret) FROM main.notes",
+      "SELECT json_group_array(secret) FROM notes",
+      "SELECT row_number() OVER (), * FROM main.notes",
+      "SELECT * FROM json_each((SELECT json_group_array(secret) FROM main.notes))",
+      "SELECT * FROM pragma_table_info('notes')",
+      "SELECT * FROM sqlite_master",
+      "SELECT * FROM sqlite_temp_master",
+      "SELECT * FROM main.sqlite_master",
+      "SELECT * FROM _hbf_users",
+      "SELECT * FROM main._hbf_users",
+      "SELECT * FROM _hbf_row_policies",
+      "SELECT * FROM _hbf_table_permissions",
+      "SELECT * FROM documents",
+      "SELECT * FROM documents_fts",
+      "SELECT * FROM ledger",
+      "SELECT * FROM main.ledger",
+      "SELECT * FROM notes, ledger",
+      "SELECT * FROM dbstat",
+      "SELECT * FROM sqlite_dbpage",
+      "PRAGMA table_info(notes)",
+      "PRAGMA database_list",
+      "PRAGMA writable_schema = 1",
+      "PRAGMA foreign_keys = OFF",
+      "ATTACH DATABASE ':memory:' AS x",
+      "CREATE TABLE x (a)",
+      "CREATE TEMP TABLE x (a)",
+      "CREATE TEMP VIEW v AS SELECT * FROM main.notes",
+      "CREATE VIEW v AS SELECT * FROM notes",
+      "CREATE TEMP TRIGGER t AFTER INSERT ON notes BEGIN SELECT 1; END",
+      "CREATE VIRTUAL TABLE temp.y USING hbf_guarded(notes)",
+      "CREATE VIRTUAL TABLE temp.z USING fts5(a)",
+      "DROP TABLE temp.notes",
+      "DROP TABLE notes",
+      "DROP TABLE main.notes",
+      "ALTER TABLE notes RENAME TO n2",
+      "ALTER TABLE main.notes ADD COLUMN x",
+      "CREATE INDEX i ON notes(owner)",
+      "VACUUM",
+      "VACUUM INTO '/tmp/hbf-userdb-escape.db'",
+      "REINDEX",
+      "ANALYZE",
+      "SELECT load_extension('x')",
+      "SELECT readfile('/etc/passwd')",
+      "EXPLAIN SELECT * FROM main.notes",
+      "EXPLAIN QUERY PLAN SELECT * FROM main.notes",
+      "UPDATE main.notes SET body = 'x'",
+      "DELETE FROM main.notes",
+      "INSERT INTO main.notes (owner, body) VALUES ('bob', 'x')",
+      "UPDATE notes SET body = 'x' WHERE owner = 'bob'",
+      "DELETE FROM notes WHERE owner = 'bob'",
+      "DELETE FROM notes",
+      "UPDATE notes SET owner = 'bob'",
+      "UPDATE notes SET owner = 'alice' WHERE id = 4",
+      "UPDATE notes SET id = 4 WHERE id = 1",
+      "UPDATE notes SET rowid = 5 WHERE id = 1",
+      "INSERT INTO notes (id, owner, body) VALUES (4, 'alice', 'steal id')",
+      "INSERT OR REPLACE INTO notes (id, owner, body) VALUES (4, 'alice', 'replace bob')",
+      "REPLACE INTO notes (id, owner, body) VALUES (5, 'alice', 'replace bob')",
+      "INSERT INTO notes (owner, body) VALUES ('alice', 'x') ON CONFLICT(id) DO UPDATE SET owner = 'bob'",
+      "INSERT INTO notes (owner, body) SELECT owner, secret FROM main.notes",
+      "INSERT INTO notes (owner, body) SELECT 'alice', secret FROM notes",
+      "INSERT INTO ledger (amount) VALUES (1)",
+      "UPDATE ledger SET amount = 0",
+      "DELETE FROM ledger",
+      "INSERT INTO _hbf_users (username, password_hash) VALUES ('x', 'y')",
+      "UPDATE _hbf_users SET role = 'owner'",
+      "INSERT INTO _hbf_table_permissions (user_id, table_name, can_select) VALUES (2, 'ledger', 1)",
+      "INSERT INTO _hbf_role_permissions (role, table_name, can_select) VALUES ('user', 'ledger', 1)",
+      "DELETE FROM _hbf_row_policies",
+      "UPDATE _hbf_row_policies SET condition = '1'",
+      "INSERT INTO notes (owner, body) VALUES ('alice', 'x') RETURNING (SELECT secret FROM main.notes LIMIT 1)",
+      "UPDATE notes SET body = body RETURNING (SELECT group_concat(secret) FROM main.notes)",
+      "DELETE FROM notes WHERE id = 999 RETURNING *",
+      "UPDATE notes SET body = (SELECT secret FROM main.notes WHERE id = 4) WHERE id = 1",
+      "UPDATE notes SET body = n.secret FROM main.notes AS n WHERE notes.id = 1 AND n.id = 4",
+      "SELECT * FROM notes WHERE owner = $username",
+      "SELECT * FROM notes WHERE owner = :username",
+      "SELECT 1; SELECT * FROM main.notes",
+      "BEGIN; DELETE FROM main.notes; COMMIT",
+      "SAVEPOINT s",
+      "SELECT * FROM temp.notes AS main_notes WHERE main_notes.owner <> 'alice'",
+      "SELECT * FROM \"NOTES\" WHERE OWNER = 'bob'",
+      "SELECT * FROM [notes] WHERE owner LIKE 'b%'",
+      "SELECT * FROM notes INDEXED BY sqlite_autoindex_notes_1",
+      "SELECT * FROM notes NOT INDEXED WHERE owner = 'bob'",
+      "SELECT count(*) FROM notes WHERE owner = 'bob'",
+      "SELECT max(id) FROM notes",
+      "SELECT * FROM notes WHERE id = 4 OR id = 1",
+      "SELECT * FROM notes WHERE id = (SELECT max(id) FROM main.notes)",
+      "SELECT count(*) FROM main.notes",
+      "SELECT 1 FROM main.notes",
+      "SELECT count(*) AS n FROM main.notes WHERE owner = 'bob'",
+      "SELECT (SELECT count(*) FROM main.notes) AS n",
+      "SELECT EXISTS (SELECT 1 FROM main.notes WHERE owner = 'bob') AS n",
+  };
+  int cases = 0;
+  for (const auto& sql : statements) {
+    for (const char* mode : {"query", "execute"}) {
+      auto r = Sql(alice_, sql, mode);
+      EXPECT_LT(r.status, 500) << sql << ": " << r.body;
+      EXPECT_EQ(r.body.find("bob-secret"), std::string::npos) << sql;
+      EXPECT_EQ(r.body.find("\"owner\":\"bob\""), std::string::npos) << sql;
+      EXPECT_EQ(r.body.find("$argon2"), std::string::npos) << sql;
+      ++cases;
+    }
+  }
+  EXPECT_GE(cases, 200);
+  // Not even how many rows the base table holds.
+  for (const char* sql : {"SELECT count(*) AS n FROM main.notes", "SELECT 1 AS n FROM main.notes",
+                          "SELECT (SELECT count(*) FROM main.notes) AS n"}) {
+    EXPECT_EQ(Sql(alice_, sql).status, 400) << sql;
+  }
+  EXPECT_FALSE(std::filesystem::exists("/tmp/hbf-userdb-escape.db"));
+  // Bob's rows, the ledger, the grants and the policies are as they were.
+  auto bobs = As(bob_, "GET", "/_api/data/notes?sort=id");
+  ASSERT_EQ(bobs.json().find("items")->as_array().size(), 3u) << bobs.body;
+  for (const Json& row : bobs.json().find("items")->as_array()) {
+    EXPECT_EQ(row.find("owner")->as_string(), "bob");
+    EXPECT_EQ(row.find("body")->as_string().rfind("bob note", 0), 0u) << row.dump();
+  }
+  EXPECT_EQ(Api("GET", "/_api/data/ledger").json().find("items")->as_array().size(), 1u);
+  EXPECT_EQ(Api("GET", "/_api/permissions").json().find("permissions")->as_array().size(), 1u);
+  EXPECT_EQ(Api("GET", "/_api/policies").json().find("policies")->as_array()[0].find("condition")->as_string(),
+            "owner = $username");
+  auto after = Sql(alice_, "SELECT count(*) AS n FROM notes WHERE owner = 'alice'");
+  EXPECT_EQ(after.status, 200) << after.body;
 }
 
 }  // namespace

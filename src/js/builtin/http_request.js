@@ -8,6 +8,25 @@ import {
 } from "hbf:http_common";
 
 const EMPTY_BODY = new Uint8Array(0);
+
+function userSql(sql, params, fn) {
+  if (typeof sql !== "string" || sql.trim() === "") throw new TypeError(`req.db.${fn}(): sql must be a non-empty string`);
+  if (params === undefined || params === null) return [];
+  if (Array.isArray(params)) return params;
+  if (typeof params === "object") {
+    const proto = Object.getPrototypeOf(params);
+    if (proto === Object.prototype || proto === null) return params;
+  }
+  throw new TypeError(`req.db.${fn}(): params must be an array (for ?) or a plain object (for :name, @name, $name)`);
+}
+
+// The user is the request's (the worker runs one request at a time), so one
+// frozen object serves every request.
+const USER_DB = Object.freeze({
+  query: (sql, params = []) => native.userDbQuery(sql, userSql(sql, params, "query")),
+  get: (sql, params = []) => native.userDbGet(sql, userSql(sql, params, "get")),
+  execute: (sql, params = []) => native.userDbExecute(sql, userSql(sql, params, "execute")),
+});
 // (req, lowerCaseName) => string | undefined; set by Request (it reads the
 // private header list), used by hbf:http_response too.
 export let headerOf;
@@ -67,6 +86,16 @@ export class Request {
       }
       return undefined;
     };
+  }
+
+  /**
+   * The hbf:db API (query, get, execute) on behalf of this request's user:
+   * only the tables the user is granted, only the rows its policies allow
+   * (anonymous callers: what the 'anonymous' role is granted). Owners and
+   * admins see everything. Plain `db` stays the app's own, trusted access.
+   */
+  get db() {
+    return USER_DB;
   }
 
   get headers() {
