@@ -138,6 +138,7 @@ int Serve(const Config& config) {
   // Workers per henv: those running (at most per_henv, the dispatcher's
   // share) plus those parked while their handler awaits a timer.
   js_options.max_workers_per_henv = per_henv * 4;
+  js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockout
   js::JsEngine scripts(js_options);
 
   HttpServer* server_ptr = nullptr;

@@ -31,6 +31,7 @@ constexpr SettingRule kSettings[] = {
     {"max_storage_mb", true, 1, 16777216},
     {"max_documents", true, 1, 100000000},
     {"enable_audit_log", false, 0, 0},
+    {"self_signup", false, 0, 0},
     {"public_paths", false, 0, 0},
     {"private_paths", false, 0, 0},
 };
@@ -111,7 +112,7 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
       if (rule == nullptr && !IsEnvKey(key)) {
         return HttpResponse::FromError(InvalidField(
             key, "is not a setting (qjs_mem_mb, qjs_timeout_ms, session_lifetime_hours, max_upload_size_mb, "
-                 "max_storage_mb, max_documents, enable_audit_log, public_paths, private_paths, env.NAME)"));
+                 "max_storage_mb, max_documents, enable_audit_log, self_signup, public_paths, private_paths, env.NAME)"));
       }
       std::optional<std::string> text;
       if (value.is_string()) {
@@ -131,8 +132,9 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
               key, "must be an integer from " + std::to_string(rule->min) + " to " + std::to_string(rule->max)));
         }
       }
-      if (rule != nullptr && std::string_view(rule->key) == "enable_audit_log" && text && *text != "true" &&
-          *text != "false") {
+      if (rule != nullptr &&
+          (std::string_view(rule->key) == "enable_audit_log" || std::string_view(rule->key) == "self_signup") &&
+          text && *text != "true" && *text != "false") {
         return HttpResponse::FromError(InvalidField(key, "must be true or false"));
       }
       changes.emplace_back(key, std::move(text));

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/user_rules.h"
 #include "core/json.h"
 #include "core/result.h"
 #include "http/host_routing.h"
@@ -42,14 +43,11 @@ Result<Credentials> ParseCredentials(const HttpRequest& request);
 // 400 with code "invalid_field" naming the field.
 Error InvalidField(std::string_view field, std::string_view why);
 
-// Validation rules (see the henv issue): usernames 3-63 of [a-z0-9-]
-// (henv owners, whose name is also the henv's); user names inside a henv
-// may also use '.' and '_'.
-bool IsValidHenvName(std::string_view name);
-bool IsValidUserName(std::string_view name);
-// Length >= 10 and not one repeated character. Returns the reason or "".
-std::string PasswordProblem(std::string_view password);
-bool IsPlausibleEmail(std::string_view email);
+// Validation rules: auth/user_rules.h (shared with hbf:auth).
+using auth::IsPlausibleEmail;
+using auth::IsValidHenvName;
+using auth::IsValidUserName;
+using auth::PasswordProblem;
 
 // Set-Cookie values for the session cookie (host-only, HttpOnly; named
 // __Host-hbf_session and Secure when `secure`).

@@ -129,22 +129,25 @@ Result<AuthContext> Authenticate(Henv& henv, const std::string& token, int64_t n
 }
 
 Result<std::pair<std::string, int64_t>> IssueToken(Henv& henv, const User& user, int64_t now) {
-  return henv.WithDb([&](db::Database& db) -> Result<std::pair<std::string, int64_t>> {
-    const int64_t expires_at = now + SessionLifetimeSeconds(db);
-    auto key = CurrentSigningKey(db);
-    if (!key.ok()) return key.error();
-    Json claims = Json::MakeObject({
-        {"sub", std::to_string(user.id)},
-        {"user_hash", henv.hash()},
-        {"role", RoleName(user.role)},
-        {"iat", now},
-        {"exp", expires_at},
-        {"jti", crypto::RandomToken(12)},
-    });
-    std::string token = SignJwt(claims, key->kid, key->secret);
-    if (auto s = CreateSession(db, user.id, crypto::Sha256Hex(token), expires_at); !s.ok()) return s.error();
-    return std::make_pair(std::move(token), expires_at);
+  return henv.WithDb([&](db::Database& db) { return IssueTokenOn(db, henv.hash(), user, now); });
+}
+
+Result<std::pair<std::string, int64_t>> IssueTokenOn(db::Database& db, const std::string& henv_hash, const User& user,
+                                                     int64_t now) {
+  const int64_t expires_at = now + SessionLifetimeSeconds(db);
+  auto key = CurrentSigningKey(db);
+  if (!key.ok()) return key.error();
+  Json claims = Json::MakeObject({
+      {"sub", std::to_string(user.id)},
+      {"user_hash", henv_hash},
+      {"role", RoleName(user.role)},
+      {"iat", now},
+      {"exp", expires_at},
+      {"jti", crypto::RandomToken(12)},
   });
+  std::string token = SignJwt(claims, key->kid, key->secret);
+  if (auto s = CreateSession(db, user.id, crypto::Sha256Hex(token), expires_at); !s.ok()) return s.error();
+  return std::make_pair(std::move(token), expires_at);
 }
 
 }  // namespace hbf::auth

@@ -59,6 +59,9 @@ Result<AuthContext> Authenticate(Henv& henv, const RequestCredentials& credentia
 
 // Issues a token and its session for `user`. Returns {token, expires_at}.
 Result<std::pair<std::string, int64_t>> IssueToken(Henv& henv, const User& user, int64_t now);
+// As IssueToken, on a connection the caller holds (a worker's).
+Result<std::pair<std::string, int64_t>> IssueTokenOn(db::Database& db, const std::string& henv_hash, const User& user,
+                                                     int64_t now);
 
 // How long sessions live in this henv (session_lifetime_hours), in seconds.
 int64_t SessionLifetimeSeconds(db::Database& db);

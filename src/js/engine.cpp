@@ -202,6 +202,7 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
   if (!slot) {
     slot = std::make_unique<HenvPool>();
     slot->hash = hash;
+    slot->login_throttle = options_.login_throttle;
   }
   return *slot;
 }

@@ -50,6 +50,10 @@
 #include "henv/henv_manager.h"
 #include "http/http_types.h"
 
+namespace hbf::auth {
+class LoginThrottle;
+}  // namespace hbf::auth
+
 namespace hbf::js {
 
 struct ScriptLimits {
@@ -99,6 +103,9 @@ struct EngineOptions {
   // thread: a henv's first request, or its first after a code change, then
   // only binds one (its connection, its router) instead of building a runtime.
   int spare_workers = 2;
+  // Failed logins per account, shared with the HTTP login (hbf:auth's
+  // login() counts against the same lockout). Null: hbf:auth has no login.
+  auth::LoginThrottle* login_throttle = nullptr;
 };
 
 class Worker;

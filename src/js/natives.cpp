@@ -16,6 +16,7 @@
 #include "crypto/crypto.h"
 #include "js/js_values.h"
 #include "js/module_loader.h"
+#include "js/natives_auth.h"
 #include "js/user_db.h"
 #include "js/worker_access.h"
 
@@ -563,6 +564,9 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"setTimer", Guarded<NativeSetTimer>, 3},       {"clearTimer", Guarded<NativeClearTimer>, 1},
     {"config", Guarded<NativeConfig>, 0},           {"hostInfo", Guarded<NativeHostInfo>, 0},
     {"loadBuiltin", Guarded<NativeLoadBuiltin>, 1},
+    {"authListUsers", Guarded<NativeAuthListUsers>, 0}, {"authCreateUser", Guarded<NativeAuthCreateUser>, 1},
+    {"authUpdateUser", Guarded<NativeAuthUpdateUser>, 2}, {"authSignup", Guarded<NativeAuthSignup>, 1},
+    {"authLogin", Guarded<NativeAuthLogin>, 2},
 };
 
 int InitNativeModule(JSContext* ctx, JSModuleDef* m) {

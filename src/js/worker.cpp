@@ -482,6 +482,7 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JS_SetPropertyStr(ctx, raw, "protocol", JS_NewStringLen(ctx, request.protocol.data(), request.protocol.size()));
   JS_SetPropertyStr(ctx, raw, "hostname", JS_NewStringLen(ctx, request.hostname.data(), request.hostname.size()));
   current_user_ = request.user;
+  current_ip_ = request.ip;
   if (user_db_) user_db_->SetDeadline(deadline_);
   std::string user_json = request.user.dump();
   JS_SetPropertyStr(ctx, raw, "user", JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));

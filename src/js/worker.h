@@ -82,6 +82,7 @@ struct HenvPool {
   ScriptResult::Failure broken_failure;
   BytecodeCache bytecode;
   ServerCodeSet server_code;  // thread-safe on its own, like `bytecode`
+  auth::LoginThrottle* login_throttle = nullptr;  // the engine's; thread-safe
 };
 
 class Worker {
@@ -217,6 +218,7 @@ class Worker {
   std::optional<db::Database> user_db_;
   int64_t user_db_schema_ = -1;
   Json current_user_;
+  std::string current_ip_;  // the request's client address (hbf:auth's login throttle)
   int64_t storage_bytes_ = -1;  // the bound last applied to db_ (-1: none yet)
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").

@@ -29,6 +29,7 @@ struct WorkerAccess {
   static std::optional<db::Database>& UserDb(Worker& w) { return w.user_db_; }
   static int64_t& UserDbSchema(Worker& w) { return w.user_db_schema_; }
   static const Json& CurrentUser(Worker& w) { return w.current_user_; }
+  static const std::string& CurrentIp(Worker& w) { return w.current_ip_; }
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
   static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }

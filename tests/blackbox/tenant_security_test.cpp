@@ -178,5 +178,67 @@ TEST_F(TenantSecurityTest, TheDocumentCountIsBounded) {
   Put("now-it-fits.txt", "yes", "text/plain");
 }
 
+TEST_F(TenantSecurityTest, ScriptsManageAccountsThroughHbfAuth) {
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import auth from "hbf:auth";
+const router = new Router();
+const wrap = (fn) => (req, res) => {
+  try { res.json({ ok: fn(req) }); }
+  catch (e) { res.status(e.status || 500).json({ code: e.code || "error", message: String(e.message) }); }
+};
+router.get("/me", wrap((req) => auth.currentUser(req)?.username ?? null));
+router.get("/users", wrap(() => auth.listUsers().map((u) => u.username + ":" + u.role)));
+router.post("/users", wrap((req) => auth.createUser(req.body).username));
+router.post("/promote/:id", wrap((req) => auth.updateUser(Number(req.params.id), { role: "admin" }).role));
+router.post("/demote-owner", wrap(() => auth.updateUser(1, { role: "user" })));
+router.post("/signup", wrap((req) => auth.signup(req.body).role));
+router.post("/app-login", wrap((req) => auth.login(req.body.username, req.body.password).token));
+export default router;
+)js");
+  auto post = [&](const std::string& path, const std::string& body, const std::string& token = {}) {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"}};
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return Fetch(port(), {"POST", path, host_, headers, body});
+  };
+  // The owner (an admin caller) manages users; the rules are /_api/users'.
+  auto created = post("/users", R"({"username":"carol","password":"carol's long password"})", token_);
+  EXPECT_EQ(created.body, R"({"ok":"carol"})");
+  EXPECT_EQ(post("/users", R"({"username":"carol","password":"carol's long password"})", token_).status, 409);
+  EXPECT_EQ(post("/users", R"({"username":"x","password":"short"})", token_).json().find("code")->as_string(),
+            "invalid_field");
+  EXPECT_EQ(post("/users", R"({"username":"mallory","password":"a long password here","role":"owner"})", token_)
+                .status,
+            400);
+  auto list = Fetch(port(), {"GET", "/users", host_, {{"Authorization", "Bearer " + token_}}, {}});
+  EXPECT_EQ(list.body, R"({"ok":["onehenv:owner","carol:user"]})");
+  EXPECT_EQ(post("/demote-owner", "{}", token_).status, 403);
+  // Anonymous and plain users may not.
+  EXPECT_EQ(Get("/users").status, 401);
+  auto login = post("/app-login", R"({"username":"carol","password":"carol's long password"})");
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string carol = login.json().find("ok")->as_string();
+  EXPECT_EQ(Fetch(port(), {"GET", "/me", host_, {{"Authorization", "Bearer " + carol}}, {}}).body, R"({"ok":"carol"})");
+  EXPECT_EQ(Fetch(port(), {"GET", "/users", host_, {{"Authorization", "Bearer " + carol}}, {}}).status, 403);
+  EXPECT_EQ(post("/promote/2", "{}", carol).status, 403);
+  EXPECT_EQ(post("/promote/2", "{}", token_).body, R"({"ok":"admin"})");
+  // Signup only when the henv allows it.
+  auto closed = post("/signup", R"({"username":"dave","password":"dave's long password"})");
+  EXPECT_EQ(closed.status, 403);
+  EXPECT_EQ(closed.json().find("code")->as_string(), "signup_disabled");
+  ASSERT_EQ(Patch("/_api/config", R"({"self_signup": true})").status, 200);
+  EXPECT_EQ(post("/signup", R"({"username":"dave","password":"dave's long password"})").body, R"({"ok":"user"})");
+  // Wrong passwords: 401, then the account's lockout (shared with POST /login).
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(post("/app-login", R"({"username":"dave","password":"wrong password!"})").status, 401) << i;
+  }
+  EXPECT_EQ(post("/app-login", R"({"username":"dave","password":"dave's long password"})").status, 429);
+  auto http_login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
+                                   R"({"username":"dave","password":"dave's long password"})"});
+  EXPECT_EQ(http_login.status, 429) << "one lockout for both doors: " << http_login.body;
+  // Audited as admin actions.
+  EXPECT_NE(Api("GET", "/_api/audit").body.find("hbf:auth"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hbf::test
