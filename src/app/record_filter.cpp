@@ -58,15 +58,7 @@ const std::string* FindColumn(std::string_view name, const std::vector<std::stri
 }
 
 // Schema names come from our own catalogue, but doubling any '"' keeps a strange name from ending the quoting.
-std::string QuoteIdentifier(std::string_view name) {
-  std::string quoted = "\"";
-  for (char c : name) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
-}
+using db::QuoteIdentifier;
 
 // Client text in error messages is limited to identifier-like words and numbers, and is shortened so a 4 KB word
 // does not become a 4 KB message.

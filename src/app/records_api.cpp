@@ -30,21 +30,13 @@ namespace {
 
 using auth::Operation;
 
-std::string Quoted(const std::string& identifier) {
-  std::string out = "\"";
-  for (char c : identifier) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 struct TableShape {
   std::vector<std::string> columns;
   std::string key_column;  // empty: rowid
   bool key_is_integer = true;
   bool is_view = false;
-  std::string KeyExpression() const { return key_column.empty() ? std::string("rowid") : Quoted(key_column); }
+  std::string KeyExpression() const { return key_column.empty() ? std::string("rowid") : db::QuoteIdentifier(key_column); }
 };
 
 Result<TableShape> ShapeOf(db::Database& db, const std::string& table) {
@@ -169,7 +161,7 @@ Result<int64_t> Run(db::Database& db, const auth::Principal& who, const Query& q
 // The row `key` exists and meets `condition`.
 Result<bool> RowMeets(db::Database& db, const auth::Principal& who, const std::string& table, const TableShape& shape,
                       const db::Value& key, const std::string& condition) {
-  Query q{"SELECT 1 FROM " + Quoted(table) + " WHERE " + shape.KeyExpression() + " = ? AND (" + condition + ")",
+  Query q{"SELECT 1 FROM " + db::QuoteIdentifier(table) + " WHERE " + shape.KeyExpression() + " = ? AND (" + condition + ")",
           {key}};
   auto rows = Rows(db, who, q);
   if (!rows.ok()) return rows.error();
@@ -254,14 +246,14 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
     }
     auto condition = auth::RowCondition(db, who, table, op);
     if (!condition.ok()) return condition.error();
-    const std::string from = Quoted(table);
+    const std::string from = db::QuoteIdentifier(table);
     const std::string key = shape->KeyExpression();
 
     if (op == Operation::kSelect) {
       auto fields = CompileFields(text("fields"), shape->columns);
       if (!fields.ok()) return fields.error();
       std::string select;
-      for (const auto& f : *fields) select += (select.empty() ? "" : ", ") + Quoted(f);
+      for (const auto& f : *fields) select += (select.empty() ? "" : ", ") + db::QuoteIdentifier(f);
       if (one) {
         Query q{"SELECT " + select + " FROM " + from + " WHERE " + key + " = ? AND (" + *condition + ")",
                 {KeyValue(*shape, id)}};
@@ -333,7 +325,7 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
       Query q{"INSERT INTO " + from + " (", {}};
       std::string values;
       for (const auto& [column, value] : *assignments) {
-        q.sql += (q.params.empty() ? "" : ", ") + Quoted(column);
+        q.sql += (q.params.empty() ? "" : ", ") + db::QuoteIdentifier(column);
         values += q.params.empty() ? "?" : ", ?";
         q.params.push_back(value);
       }
@@ -377,7 +369,7 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
         if (!shape->key_column.empty() && column == shape->key_column) {
           return InvalidField(column, "is the record's key and cannot be changed");
         }
-        q.sql += (q.params.empty() ? "" : ", ") + Quoted(column) + " = ?";
+        q.sql += (q.params.empty() ? "" : ", ") + db::QuoteIdentifier(column) + " = ?";
         q.params.push_back(value);
       }
       q.sql += " WHERE " + key + " = ? AND (" + *condition + ")";

@@ -6,14 +6,6 @@
 namespace hbf::auth {
 namespace {
 
-std::string Quoted(const std::string& identifier) {
-  std::string out = "\"";
-  for (char c : identifier) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -85,7 +77,7 @@ Status CheckCondition(db::Database& db, const std::string& table, const std::str
     return Error{"invalid_field", "condition: must be 1 to 4096 characters of SQL", 400};
   }
   db::Database::ScriptScope scope(db);
-  auto stmt = db.PrepareUncached("SELECT 1 FROM " + Quoted(table) + " WHERE (\n" + condition + "\n) LIMIT 0");
+  auto stmt = db.PrepareUncached("SELECT 1 FROM " + db::QuoteIdentifier(table) + " WHERE (\n" + condition + "\n) LIMIT 0");
   if (!stmt.ok()) return Error{"invalid_condition", "the condition does not compile: " + stmt.error().message, 400};
   if (!stmt->ReadOnly()) return Error{"invalid_condition", "the condition must only read", 400};
   for (int i = 1; i <= stmt->ParameterCount(); ++i) {

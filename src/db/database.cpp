@@ -8,6 +8,16 @@
 
 namespace hbf::db {
 
+std::string QuoteIdentifier(std::string_view name) {
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  quoted += '"';
+  return quoted;
+}
+
 Error SqlError(int code, std::string_view message) {
   std::string msg(message);
   switch (code & 0xFF) {

@@ -232,6 +232,10 @@ class Transaction {
   Database* db_;
 };
 
+// `name` as an SQL identifier: double-quoted, inner quotes doubled. For
+// names HBF composes into SQL (tables and columns from the schema).
+std::string QuoteIdentifier(std::string_view name);
+
 // Maps an SQLite result code + message to HBF's error vocabulary.
 Error SqlError(int code, std::string_view message);
 

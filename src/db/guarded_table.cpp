@@ -18,14 +18,6 @@ struct GuardedTableAccess {
 
 namespace {
 
-std::string Quoted(std::string_view identifier) {
-  std::string out = "\"";
-  for (char c : identifier) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 // Raises one of the authorizer's depth counters for a scope.
 class DepthScope {
@@ -156,7 +148,7 @@ int Connect(sqlite3* db, void* aux, int argc, const char* const* argv, sqlite3_v
     return SQLITE_ERROR;
   }
   std::string schema = "CREATE TABLE x(";
-  for (size_t i = 0; i < v->columns.size(); ++i) schema += (i ? ", " : "") + Quoted(v->columns[i]);
+  for (size_t i = 0; i < v->columns.size(); ++i) schema += (i ? ", " : "") + QuoteIdentifier(v->columns[i]);
   schema += ")";
   if (int rc = sqlite3_declare_vtab(db, schema.c_str()); rc != SQLITE_OK) return rc;
   *out = &v.release()->base;
@@ -206,8 +198,8 @@ int Filter(sqlite3_vtab_cursor* cursor, int, const char* idx, int argc, sqlite3_
   auto condition = ConditionFor(v, 's');
   if (!condition.ok()) return Fail(v, condition.error().message, SQLITE_AUTH);
   std::string sql = "SELECT rowid";
-  for (const auto& col : v->columns) sql += ", " + Quoted(col);
-  sql += " FROM main." + Quoted(v->table) + " WHERE (\n" + *condition + "\n)";
+  for (const auto& col : v->columns) sql += ", " + QuoteIdentifier(col);
+  sql += " FROM main." + QuoteIdentifier(v->table) + " WHERE (\n" + *condition + "\n)";
   std::vector<int> pushed;
   for (const char* p = idx; p != nullptr && *p != '\0';) {
     char* end = nullptr;
@@ -217,7 +209,7 @@ int Filter(sqlite3_vtab_cursor* cursor, int, const char* idx, int argc, sqlite3_
   }
   for (size_t i = 0; i < pushed.size(); ++i) {
     const std::string lhs =
-        pushed[i] < 0 ? std::string("rowid") : Quoted(v->columns[static_cast<size_t>(pushed[i])]);
+        pushed[i] < 0 ? std::string("rowid") : QuoteIdentifier(v->columns[static_cast<size_t>(pushed[i])]);
     sql += " AND " + lhs + " = ?" + std::to_string(100 + i);
   }
   if (int rc = PrepareInternal(v, sql, c->stmt); rc != SQLITE_OK) return rc;
@@ -258,9 +250,9 @@ int Rowid(sqlite3_vtab_cursor* cursor, sqlite3_int64* rowid) {
 int NewRowMeets(GuardedVtab* v, const std::string& condition, sqlite3_value** values, bool& meets) {
   std::string sql = "SELECT 1 FROM (SELECT ";
   for (size_t i = 0; i < v->columns.size(); ++i) {
-    sql += (i ? ", " : "") + std::string("?") + std::to_string(100 + i) + " AS " + Quoted(v->columns[i]);
+    sql += (i ? ", " : "") + std::string("?") + std::to_string(100 + i) + " AS " + QuoteIdentifier(v->columns[i]);
   }
-  sql += ") AS " + Quoted(v->table) + " WHERE (\n" + condition + "\n)";
+  sql += ") AS " + QuoteIdentifier(v->table) + " WHERE (\n" + condition + "\n)";
   StmtPtr stmt;
   if (int rc = PrepareInternal(v, sql, stmt); rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < v->columns.size(); ++i) {
@@ -274,7 +266,7 @@ int NewRowMeets(GuardedVtab* v, const std::string& condition, sqlite3_value** va
 
 int Update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* new_rowid) {
   auto* v = reinterpret_cast<GuardedVtab*>(vtab);
-  const std::string base = "main." + Quoted(v->table);
+  const std::string base = "main." + QuoteIdentifier(v->table);
   auto run = [&](const std::string& sql, auto&& bind) -> int {
     StmtPtr stmt;
     if (int rc = PrepareInternal(v, sql, stmt); rc != SQLITE_OK) return rc;
@@ -319,7 +311,7 @@ int Update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* ne
     }
     for (size_t i = 0; i < v->columns.size(); ++i) {
       if (sqlite3_value_type(argv[2 + i]) == SQLITE_NULL) continue;
-      cols += (cols.empty() ? "" : ", ") + Quoted(v->columns[i]);
+      cols += (cols.empty() ? "" : ", ") + QuoteIdentifier(v->columns[i]);
       params += (params.empty() ? "?" : ", ?") + std::to_string(100 + i);
       bound.push_back(static_cast<int>(i));
     }
@@ -337,7 +329,7 @@ int Update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* ne
   const sqlite3_int64 old_rowid = sqlite3_value_int64(argv[0]);
   std::string sets;
   for (size_t i = 0; i < v->columns.size(); ++i) {
-    sets += (i ? ", " : "") + Quoted(v->columns[i]) + " = ?" + std::to_string(100 + i);
+    sets += (i ? ", " : "") + QuoteIdentifier(v->columns[i]) + " = ?" + std::to_string(100 + i);
   }
   if (sqlite3_value_int64(argv[1]) != old_rowid) sets += ", rowid = ?98";
   const int before = sqlite3_total_changes(v->db);
@@ -392,7 +384,7 @@ Status RegisterGuardedModule(Database& db) {
 }
 
 Status CreateGuardedTable(Database& db, const std::string& table) {
-  return db.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp." + Quoted(table) + " USING hbf_guarded(" + Quoted(table) +
+  return db.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp." + QuoteIdentifier(table) + " USING hbf_guarded(" + QuoteIdentifier(table) +
                  ")");
 }
 
@@ -409,7 +401,7 @@ Status DropGuardedTables(Database& db) {
     }
   }
   for (const auto& n : names) {
-    if (auto s = db.Exec("DROP TABLE temp." + Quoted(n)); !s.ok()) return s;
+    if (auto s = db.Exec("DROP TABLE temp." + QuoteIdentifier(n)); !s.ok()) return s;
   }
   return Ok{};
 }

@@ -1,16 +1,14 @@
 #include "documents/visibility.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 #include <vector>
 
 namespace hbf::docs {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
 
 std::vector<std::string> SplitGlobs(std::string_view csv) {
   std::vector<std::string> out;

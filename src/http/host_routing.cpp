@@ -1,5 +1,7 @@
 #include "http/host_routing.h"
 
+#include "core/text.h"
+
 #include <cctype>
 
 #include "henv/henv_hash.h"
@@ -7,11 +9,7 @@
 namespace hbf {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
 
 // First element of a comma-separated header value (X-Forwarded-*).
 std::string_view FirstListItem(std::string_view s) {

@@ -1,5 +1,7 @@
 #include "http/proxy_trust.h"
 
+#include "core/text.h"
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -7,11 +9,7 @@
 namespace hbf {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
 
 // Parses a numeric address; IPv4-mapped IPv6 becomes IPv4.
 bool ParseAddress(std::string_view text, bool& v6, std::array<uint8_t, 16>& bytes) {
