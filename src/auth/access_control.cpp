@@ -16,10 +16,14 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 }
 
 // HBF's tables, SQLite's, and the structure HBF maintains (documents, the
-// graph, full-text indexes): never named by a grant or a policy.
+// graph, their full-text indexes and its shadow tables): never named by a
+// grant or a policy. An app's own `tags_of_posts` is the app's.
 bool IsReservedTable(std::string_view t) {
-  for (std::string_view prefix : {"_hbf_", "sqlite_", "documents", "nodes", "edges", "tags"}) {
+  for (std::string_view prefix : {"_hbf_", "sqlite_", "documents_fts", "nodes_fts"}) {
     if (StartsWithNoCase(t, prefix)) return true;
+  }
+  for (std::string_view name : {"documents", "nodes", "edges", "tags"}) {
+    if (t.size() == name.size() && StartsWithNoCase(t, name)) return true;
   }
   return false;
 }

@@ -44,6 +44,7 @@ import { Router } from "hbf:router";
 import db from "hbf:db";
 db.execute("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, body TEXT, secret TEXT)");
 db.execute("CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, amount INTEGER)");
+db.execute("CREATE TABLE IF NOT EXISTS tags_of_notes (id INTEGER PRIMARY KEY, tag TEXT)");
 const router = new Router();
 router.get("/ready", (req, res) => res.send("ready"));
 // Runs the SQL it is given through req.db, as the caller (tests only).
@@ -171,6 +172,9 @@ TEST_F(RecordsTest, TablesNeedAGrantAndSystemTablesAreNotTables) {
   }
   // The owner and admins have full access.
   EXPECT_EQ(Api("GET", "/_api/data/notes").json().find("items")->as_array().size(), 6u);
+  // A table merely named like HBF's structure is the app's own.
+  EXPECT_EQ(Api("POST", "/_api/permissions", R"({"role":"user","table":"tags_of_notes","select":true})").status, 200);
+  EXPECT_EQ(As(alice_, "GET", "/_api/data/tags_of_notes").status, 200);
 }
 
 TEST_F(RecordsTest, PoliciesAreValidatedWhenSaved) {
