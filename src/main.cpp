@@ -132,20 +132,24 @@ int Serve(const Config& config) {
   henv_options.max_open = static_cast<size_t>(config.db_max_open);
   henv_options.max_storage_bytes = int64_t{config.henv_max_storage_mb} << 20;
   HenvManager henvs(henv_options);
-  auth::LoginThrottle throttle;
+  auth::LoginThrottle throttle;  // failed logins per account
+  // Per client address, across accounts and henvs: more allowance, since many
+  // users may share an address. Shared by POST /login and hbf:auth.
+  auth::LoginThrottle address_throttle(auth::LoginThrottle::Options{.free_failures = 20});
   js::EngineOptions js_options;
   js_options.memory_budget_bytes = int64_t{config.js_memory_mb} * 1024 * 1024;
   // Workers per henv: those running (at most per_henv, the dispatcher's
   // share) plus those parked while their handler awaits a timer.
   js_options.max_workers_per_henv = per_henv * 4;
-  js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockout
+  js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockouts
+  js_options.address_throttle = &address_throttle;
   js::JsEngine scripts(js_options);
 
   HttpServer* server_ptr = nullptr;
   RuntimeProbe probe;
   probe.in_flight_requests = [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; };
   probe.draining = [&server_ptr] { return server_ptr ? server_ptr->draining() : false; };
-  App app(config, henvs, throttle, scripts, probe);
+  App app(config, henvs, throttle, address_throttle, scripts, probe);
 
   ServerOptions options;
   options.bind = config.bind;

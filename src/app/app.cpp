@@ -25,11 +25,13 @@ double ProcessMemoryMb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
 }
 
-App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, js::JsEngine& scripts,
+App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, auth::LoginThrottle& address_throttle,
+         js::JsEngine& scripts,
          RuntimeProbe probe, AppClocks clocks)
     : config_(config),
       henvs_(henvs),
       throttle_(throttle),
+      address_throttle_(address_throttle),
       scripts_(scripts),
       probe_(std::move(probe)),
       clocks_(std::move(clocks)),

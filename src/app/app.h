@@ -53,8 +53,9 @@ struct AppClocks {
 
 class App : public RequestHandler {
  public:
-  // `henvs`, `throttle` and `scripts` must outlive the App.
-  App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, js::JsEngine& scripts,
+  // `henvs`, the throttles and `scripts` must outlive the App.
+  App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, auth::LoginThrottle& address_throttle,
+      js::JsEngine& scripts,
       RuntimeProbe probe, AppClocks clocks = {});
 
   HttpResponse Handle(HttpRequest& request) override;
@@ -152,10 +153,8 @@ class App : public RequestHandler {
   const Config config_;
   ProxyPolicy proxy_;  // set in the constructor, constant after
   HenvManager& henvs_;
-  auth::LoginThrottle& throttle_;  // failed logins per account
-  // Failed logins per client address, across accounts and henvs: more
-  // allowance, since many users may share an address.
-  auth::LoginThrottle address_throttle_{auth::LoginThrottle::Options{.free_failures = 20}};
+  auth::LoginThrottle& throttle_;          // failed logins per account
+  auth::LoginThrottle& address_throttle_;  // failed logins per client address, across accounts and henvs
   js::JsEngine& scripts_;
   const RuntimeProbe probe_;
   const AppClocks clocks_;

@@ -203,6 +203,7 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
     slot = std::make_unique<HenvPool>();
     slot->hash = hash;
     slot->login_throttle = options_.login_throttle;
+    slot->address_throttle = options_.address_throttle;
   }
   return *slot;
 }

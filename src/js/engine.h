@@ -106,6 +106,8 @@ struct EngineOptions {
   // Failed logins per account, shared with the HTTP login (hbf:auth's
   // login() counts against the same lockout). Null: hbf:auth has no login.
   auth::LoginThrottle* login_throttle = nullptr;
+  // Per client address (POST /login's too): hbf:auth's login() and signup().
+  auth::LoginThrottle* address_throttle = nullptr;
 };
 
 class Worker;

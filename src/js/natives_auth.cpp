@@ -181,6 +181,14 @@ JSValue NativeAuthSignup(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
   }
   auto spec = ObjectArg(ctx, argc, argv, 0);
   if (!spec.ok()) return Throw(ctx, spec.error());
+  // Every signup counts against the client's address (20 per window, as
+  // failed logins do): an open signup is not a way to mint accounts in bulk.
+  if (auth::LoginThrottle* by_address = w.pool().address_throttle; by_address != nullptr) {
+    const std::string address_key = auth::LoginThrottle::Key("", "", WorkerAccess::CurrentIp(w));
+    if (int64_t wait = by_address->BeginAttempt(address_key); wait > 0) {
+      return Throw(ctx, Error{"too_many_attempts", "too many attempts; retry in " + std::to_string(wait) + " s", 429});
+    }
+  }
   auto user = MakeUser(w, *spec, auth::Role::kUser);
   if (!user.ok()) return Throw(ctx, user.error());
   return ToJs(ctx, auth::UserToJson(*user));
@@ -194,11 +202,21 @@ JSValue NativeAuthLogin(JSContext* ctx, JSValueConst, int argc, JSValueConst* ar
   const std::string username = ToStdString(ctx, argv[0]);
   const std::string password = ToStdString(ctx, argv[1]);
   auth::LoginThrottle* throttle = w.pool().login_throttle;
-  if (throttle == nullptr) return Throw(ctx, Error{"unavailable", "login is not available here", 503});
-  // The same per-account lockout as POST /login, counted before hashing.
+  auth::LoginThrottle* by_address = w.pool().address_throttle;
+  if (throttle == nullptr || by_address == nullptr) {
+    return Throw(ctx, Error{"unavailable", "login is not available here", 503});
+  }
+  // The same lockouts as POST /login (per account, per client address),
+  // counted before hashing.
   const std::string key = auth::LoginThrottle::Key(WorkerAccess::HenvHash(w), username, "");
-  if (int64_t wait = throttle->BeginAttempt(key); wait > 0) {
+  const std::string address_key = auth::LoginThrottle::Key("", "", WorkerAccess::CurrentIp(w));
+  auto too_many = [&](int64_t wait) {
     return Throw(ctx, Error{"too_many_attempts", "too many failed logins; retry in " + std::to_string(wait) + " s", 429});
+  };
+  if (int64_t wait = by_address->BeginAttempt(address_key); wait > 0) return too_many(wait);
+  if (int64_t wait = throttle->BeginAttempt(key); wait > 0) {
+    by_address->Forgive(address_key);
+    return too_many(wait);
   }
   db::Database& db = WorkerAccess::Db(w);
   auto found = auth::FindUserForLogin(db, username);
@@ -207,6 +225,7 @@ JSValue NativeAuthLogin(JSContext* ctx, JSValueConst, int argc, JSValueConst* ar
             crypto::VerifyPassword((*found)->second, password, WorkerAccess::HenvHash(w));
   if (!ok) return Throw(ctx, Error{"invalid_credentials", "wrong username or password", 401});
   throttle->RecordSuccess(key);
+  by_address->Forgive(address_key);
   const int64_t now = UnixNow();
   auto issued = auth::IssueTokenOn(db, WorkerAccess::HenvHash(w), (*found)->first, now);
   if (!issued.ok()) return Throw(ctx, issued.error());

@@ -4,9 +4,10 @@
 // Who may do what follows /_api/users: listing, creating and changing users
 // needs the request's user to be the owner or an admin; only the owner
 // changes the owner, who cannot be demoted or disabled. signup() works only
-// while the henv's `self_signup` setting is true. login() verifies a
-// password (Argon2, fair across henvs) against the same per-account lockout
-// as POST /login and issues a session token. Errors are thrown with `code`
+// while the henv's `self_signup` setting is true, and every signup counts
+// against the client's address. login() verifies a password (Argon2, fair
+// across henvs) under POST /login's lockouts (per account, per address) and
+// issues a session token. Errors are thrown with `code`
 // and `status` (so the router answers 400/401/403/409/429 as they say).
 //
 // Thread safety: natives run on the worker's thread.

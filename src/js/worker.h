@@ -82,7 +82,8 @@ struct HenvPool {
   ScriptResult::Failure broken_failure;
   BytecodeCache bytecode;
   ServerCodeSet server_code;  // thread-safe on its own, like `bytecode`
-  auth::LoginThrottle* login_throttle = nullptr;  // the engine's; thread-safe
+  auth::LoginThrottle* login_throttle = nullptr;    // the engine's; thread-safe
+  auth::LoginThrottle* address_throttle = nullptr;  // likewise
 };
 
 class Worker {

@@ -423,6 +423,33 @@ TEST_F(ScriptsTest, TheDeadlineHoldsInsideBuiltIns) {
   EXPECT_EQ(Call("GET", "/ok").body, "ok");
 }
 
+TEST_F(ScriptsTest, ScriptsSearchTheHenvsDocuments) {
+  auto put = [&](const std::string& id, const std::string& text) {
+    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/plain"}}, text});
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
+  };
+  put("notes/cats.txt", "Cats are <b>running</b> about the garden all day long");
+  put("notes/dogs.txt", "Dogs sleep");
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+const router = new Router();
+router.get("/search", (req, res) => {
+  try { res.json(db.search(req.query.q, { limit: 5 }).map((r) => [r.id, r.snippet])); }
+  catch (e) { res.status(400).json({ code: e.code ?? null }); }
+});
+export default router;
+)js");
+  auto found = Call("GET", "/search?q=run");
+  EXPECT_EQ(found.status, 200) << found.body;
+  EXPECT_NE(found.body.find("notes/cats.txt"), std::string::npos) << found.body;
+  EXPECT_NE(found.body.find("&lt;b&gt;<mark>running</mark>&lt;/b&gt;"), std::string::npos) << "stemmed, escaped: "
+                                                                                           << found.body;
+  EXPECT_EQ(found.body.find("dogs"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/search?q=%22unterminated").json().find("code")->as_string(), "sql_error");
+}
+
 TEST_F(ScriptsTest, BrokenRoutersAnswerScriptErrors) {
   SetRouter("export default {{{");
   auto r = Call("GET", "/anything");

@@ -236,6 +236,15 @@ export default router;
   auto http_login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
                                    R"({"username":"dave","password":"dave's long password"})"});
   EXPECT_EQ(http_login.status, 429) << "one lockout for both doors: " << http_login.body;
+  // Signups count against the client's address: 20, then 429.
+  int refused = 0;
+  for (int i = 0; i < 25; ++i) {
+    auto r = post("/signup", Json::MakeObject({{"username", "bulk" + std::to_string(i)},
+                                               {"password", "a long enough password"}})
+                                 .dump());
+    if (r.status == 429) ++refused;
+  }
+  EXPECT_GE(refused, 4);
   // Audited as admin actions.
   EXPECT_NE(Api("GET", "/_api/audit").body.find("hbf:auth"), std::string::npos);
 }

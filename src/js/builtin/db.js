@@ -5,6 +5,7 @@
 //   const post = db.get("SELECT * FROM posts WHERE id = :id", { id });
 //   const { rows_affected, last_insert_id } = db.execute("DELETE FROM posts WHERE id = ?", [id]);
 //   db.transaction(() => { ... });   // BEGIN IMMEDIATE ... COMMIT, or a SAVEPOINT when nested
+//   db.search("cats -dogs", { limit: 10 })  // full-text search over the henv's documents
 
 import * as native from "hbf:native";
 
@@ -39,6 +40,32 @@ export function get(sql, params = []) {
 export function execute(sql, params = []) {
   checkSql(sql, "execute");
   return native.dbExecute(sql, checkParams(params, "execute"));
+}
+
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/**
+ * Full-text search over the henv's documents (FTS5, porter stemming: the
+ * query syntax of GET /_api/documents/search - words, "phrases", prefix*,
+ * AND/OR/NOT). Returns [{ id, snippet, rank }], best first; `snippet` is
+ * HTML-escaped text with the matches in <mark>. Every document is searched,
+ * private ones too: this is the app's own code asking. A malformed query
+ * throws (code "sql_error").
+ */
+export function search(query, options = {}) {
+  if (typeof query !== "string" || query.trim() === "") throw new TypeError("db.search(): query must be a non-empty string");
+  const limit = options.limit ?? 20;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RangeError("db.search(): limit must be 1 to 500");
+  const rows = native.dbQuery(
+    "SELECT path AS id, snippet(documents_fts, 1, char(2), char(3), '\u2026', 12) AS snippet, rank " +
+      "FROM documents_fts WHERE documents_fts MATCH ? ORDER BY rank LIMIT ?",
+    [query, limit],
+  );
+  for (const row of rows) {
+    const text = typeof row.snippet === "string" ? row.snippet : "";
+    row.snippet = text.replace(/[&<>"']/g, (c) => ESCAPES[c]).replaceAll("\u0002", "<mark>").replaceAll("\u0003", "</mark>");
+  }
+  return rows;
 }
 
 let depth = 0;
@@ -112,4 +139,4 @@ export function transaction(fn) {
   return result;
 }
 
-export default { query, get, execute, transaction };
+export default { query, get, execute, transaction, search };
