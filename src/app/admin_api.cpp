@@ -111,8 +111,9 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
       const SettingRule* rule = RuleFor(key);
       if (rule == nullptr && !IsEnvKey(key)) {
         return HttpResponse::FromError(InvalidField(
-            key, "is not a setting (qjs_mem_mb, qjs_timeout_ms, session_lifetime_hours, max_upload_size_mb, "
-                 "max_storage_mb, max_documents, enable_audit_log, self_signup, public_paths, private_paths, env.NAME)"));
+            key,
+            "is not a setting (qjs_mem_mb, qjs_timeout_ms, session_lifetime_hours, max_upload_size_mb, "
+            "max_storage_mb, max_documents, enable_audit_log, self_signup, public_paths, private_paths, env.NAME)"));
       }
       std::optional<std::string> text;
       if (value.is_string()) {
@@ -133,8 +134,8 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
         }
       }
       if (rule != nullptr &&
-          (std::string_view(rule->key) == "enable_audit_log" || std::string_view(rule->key) == "self_signup") &&
-          text && *text != "true" && *text != "false") {
+          (std::string_view(rule->key) == "enable_audit_log" || std::string_view(rule->key) == "self_signup") && text &&
+          *text != "true" && *text != "false") {
         return HttpResponse::FromError(InvalidField(key, "must be true or false"));
       }
       changes.emplace_back(key, std::move(text));
@@ -277,8 +278,8 @@ HttpResponse App::PermissionsApi(const HttpRequest& request, Henv& henv) {
         if (!tx.ok()) return tx.error();
         auto gone = auth::DeleteGrant(db, grant.user_id, grant.role, grant.table);
         if (!gone.ok() || !*gone) return gone;
-        Json who = grant.user_id ? Json::MakeObject({{"user_id", *grant.user_id}})
-                                 : Json::MakeObject({{"role", grant.role}});
+        Json who =
+            grant.user_id ? Json::MakeObject({{"user_id", *grant.user_id}}) : Json::MakeObject({{"role", grant.role}});
         if (auto s = auth::RecordAudit(db, caller->user.id, caller->user.username, "permission.revoke",
                                        "table:" + grant.table, who);
             !s.ok()) {
@@ -312,8 +313,8 @@ HttpResponse App::PoliciesApi(const HttpRequest& request, Henv& henv, std::strin
   const std::string& method = request.method;
   HttpResponse r;
   auto audited = [&](db::Database& db, const char* action, const Json& details, int64_t policy_id) -> Status {
-    return auth::RecordAudit(db, caller->user.id, caller->user.username, action,
-                             "policy:" + std::to_string(policy_id), details);
+    return auth::RecordAudit(db, caller->user.id, caller->user.username, action, "policy:" + std::to_string(policy_id),
+                             details);
   };
   if ((method == "GET" || method == "HEAD") && !id) {
     auto query = ParseUrlEncoded(request.query);
@@ -335,9 +336,9 @@ HttpResponse App::PoliciesApi(const HttpRequest& request, Henv& henv, std::strin
     if (!body.ok()) return HttpResponse::FromError(body.error());
     auth::RowPolicy policy;
     policy.id = id.value_or(0);
-    for (auto [field, target] : {std::pair{"table", &policy.table}, std::pair{"name", &policy.name},
-                                 std::pair{"role", &policy.role}, std::pair{"operation", &policy.operation},
-                                 std::pair{"condition", &policy.condition}}) {
+    for (auto [field, target] :
+         {std::pair{"table", &policy.table}, std::pair{"name", &policy.name}, std::pair{"role", &policy.role},
+          std::pair{"operation", &policy.operation}, std::pair{"condition", &policy.condition}}) {
       auto v = RequiredString(*body, field);
       if (!v.ok()) return HttpResponse::FromError(v.error());
       *target = *v;

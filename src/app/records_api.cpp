@@ -30,13 +30,14 @@ namespace {
 
 using auth::Operation;
 
-
 struct TableShape {
   std::vector<std::string> columns;
   std::string key_column;  // empty: rowid
   bool key_is_integer = true;
   bool is_view = false;
-  std::string KeyExpression() const { return key_column.empty() ? std::string("rowid") : db::QuoteIdentifier(key_column); }
+  std::string KeyExpression() const {
+    return key_column.empty() ? std::string("rowid") : db::QuoteIdentifier(key_column);
+  }
 };
 
 Result<TableShape> ShapeOf(db::Database& db, const std::string& table) {
@@ -109,8 +110,8 @@ db::Value KeyValue(const TableShape& shape, const std::string& id) {
 }
 
 Error Denied(const std::string& table, Operation op) {
-  return Error{"permission_denied",
-               std::string("no ") + auth::OperationName(op) + " permission on table " + table, 403};
+  return Error{"permission_denied", std::string("no ") + auth::OperationName(op) + " permission on table " + table,
+               403};
 }
 
 Error NoRow(const std::string& table, const std::string& id) {
@@ -124,7 +125,8 @@ Result<Json> DecodeCursor(const std::string& text) {
   auto raw = crypto::Base64UrlDecode(text);
   if (!raw) return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
   auto parsed = Json::Parse(*raw);
-  if (!parsed.ok() || !parsed->is_object()) return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
+  if (!parsed.ok() || !parsed->is_object())
+    return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
   return *parsed;
 }
 
@@ -161,7 +163,8 @@ Result<int64_t> Run(db::Database& db, const auth::Principal& who, const Query& q
 // The row `key` exists and meets `condition`.
 Result<bool> RowMeets(db::Database& db, const auth::Principal& who, const std::string& table, const TableShape& shape,
                       const db::Value& key, const std::string& condition) {
-  Query q{"SELECT 1 FROM " + db::QuoteIdentifier(table) + " WHERE " + shape.KeyExpression() + " = ? AND (" + condition + ")",
+  Query q{"SELECT 1 FROM " + db::QuoteIdentifier(table) + " WHERE " + shape.KeyExpression() + " = ? AND (" + condition +
+              ")",
           {key}};
   auto rows = Rows(db, who, q);
   if (!rows.ok()) return rows.error();
@@ -284,7 +287,8 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
         if (!cursor.ok()) return cursor.error();
         if (keyset) {
           const Json* k = cursor->find("k");
-          if (k == nullptr || k->is_null()) return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
+          if (k == nullptr || k->is_null())
+            return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
           q.sql += " AND " + key + " > ?";
           q.params.push_back(JsonToValue(*k));
         } else {
@@ -379,15 +383,16 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
       if (*changed == 0) {
         auto seen = visible();
         if (!seen.ok()) return seen.error();
-        if (*seen) return Error{"permission_denied", "your update policy on table " + table + " excludes this record", 403};
+        if (*seen)
+          return Error{"permission_denied", "your update policy on table " + table + " excludes this record", 403};
         return NoRow(table, id);
       }
       // WITH CHECK: the record may not be moved out of the caller's reach.
       auto still = RowMeets(db, who, table, *shape, key_value, *condition);
       if (!still.ok()) return still.error();
       if (!*still) {
-        return Error{"permission_denied", "the change would move the record outside your update policy on table " + table,
-                     403};
+        return Error{"permission_denied",
+                     "the change would move the record outside your update policy on table " + table, 403};
       }
       if (auto s = tx->Commit(); !s.ok()) return s.error();
       auto rows = Rows(db, who, {"SELECT * FROM " + from + " WHERE " + key + " = ?", {key_value}});
@@ -403,7 +408,8 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
     if (*removed == 0) {
       auto seen = visible();
       if (!seen.ok()) return seen.error();
-      if (*seen) return Error{"permission_denied", "your delete policy on table " + table + " excludes this record", 403};
+      if (*seen)
+        return Error{"permission_denied", "your delete policy on table " + table + " excludes this record", 403};
       return NoRow(table, id);
     }
     if (auto s = tx->Commit(); !s.ok()) return s.error();

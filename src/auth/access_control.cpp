@@ -6,7 +6,6 @@
 namespace hbf::auth {
 namespace {
 
-
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
@@ -66,10 +65,14 @@ constexpr const char* kPolicyColumns = "id, table_name, policy_name, role, opera
 
 bool Allows(const TableGrant& g, Operation op) {
   switch (op) {
-    case Operation::kSelect: return g.can_select;
-    case Operation::kInsert: return g.can_insert;
-    case Operation::kUpdate: return g.can_update;
-    case Operation::kDelete: return g.can_delete;
+    case Operation::kSelect:
+      return g.can_select;
+    case Operation::kInsert:
+      return g.can_insert;
+    case Operation::kUpdate:
+      return g.can_update;
+    case Operation::kDelete:
+      return g.can_delete;
   }
   return false;
 }
@@ -81,7 +84,8 @@ Status CheckCondition(db::Database& db, const std::string& table, const std::str
     return Error{"invalid_field", "condition: must be 1 to 4096 characters of SQL", 400};
   }
   db::Database::ScriptScope scope(db);
-  auto stmt = db.PrepareUncached("SELECT 1 FROM " + db::QuoteIdentifier(table) + " WHERE (\n" + condition + "\n) LIMIT 0");
+  auto stmt =
+      db.PrepareUncached("SELECT 1 FROM " + db::QuoteIdentifier(table) + " WHERE (\n" + condition + "\n) LIMIT 0");
   if (!stmt.ok()) return Error{"invalid_condition", "the condition does not compile: " + stmt.error().message, 400};
   if (!stmt->ReadOnly()) return Error{"invalid_condition", "the condition must only read", 400};
   for (int i = 1; i <= stmt->ParameterCount(); ++i) {
@@ -100,10 +104,14 @@ Status CheckCondition(db::Database& db, const std::string& table, const std::str
 
 const char* OperationName(Operation op) {
   switch (op) {
-    case Operation::kSelect: return "select";
-    case Operation::kInsert: return "insert";
-    case Operation::kUpdate: return "update";
-    case Operation::kDelete: return "delete";
+    case Operation::kSelect:
+      return "select";
+    case Operation::kInsert:
+      return "insert";
+    case Operation::kUpdate:
+      return "update";
+    case Operation::kDelete:
+      return "delete";
   }
   return "select";
 }
@@ -275,23 +283,23 @@ Result<RowPolicy> SavePolicy(db::Database& db, const RowPolicy& p) {
   }
   int64_t id = p.id;
   {
-  auto stmt = db.Prepare(p.id == 0 ? "INSERT INTO _hbf_row_policies "
-                                     "(table_name, policy_name, role, operation, condition, enabled) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"
-                                   : "UPDATE _hbf_row_policies SET table_name = ?1, policy_name = ?2, role = ?3, "
-                                     "operation = ?4, condition = ?5, enabled = ?6 WHERE id = ?7 RETURNING id");
-  if (!stmt.ok()) return stmt.error();
-  stmt->Bind(1, p.table).Bind(2, p.name).Bind(3, p.role).Bind(4, p.operation).Bind(5, p.condition);
-  stmt->Bind(6, int64_t{p.enabled});
-  if (p.id != 0) stmt->Bind(7, p.id);
-  auto row = stmt->Step();
-  if (!row.ok()) {
-    if (row.error().code == "constraint") {
-      return Error{"policy_exists", "table " + p.table + " already has a policy named " + p.name, 409};
+    auto stmt = db.Prepare(p.id == 0 ? "INSERT INTO _hbf_row_policies "
+                                       "(table_name, policy_name, role, operation, condition, enabled) "
+                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"
+                                     : "UPDATE _hbf_row_policies SET table_name = ?1, policy_name = ?2, role = ?3, "
+                                       "operation = ?4, condition = ?5, enabled = ?6 WHERE id = ?7 RETURNING id");
+    if (!stmt.ok()) return stmt.error();
+    stmt->Bind(1, p.table).Bind(2, p.name).Bind(3, p.role).Bind(4, p.operation).Bind(5, p.condition);
+    stmt->Bind(6, int64_t{p.enabled});
+    if (p.id != 0) stmt->Bind(7, p.id);
+    auto row = stmt->Step();
+    if (!row.ok()) {
+      if (row.error().code == "constraint") {
+        return Error{"policy_exists", "table " + p.table + " already has a policy named " + p.name, 409};
+      }
+      return row.error();
     }
-    return row.error();
-  }
-  if (*row) id = stmt->Int(0);
+    if (*row) id = stmt->Int(0);
   }
   auto saved = FindPolicy(db, id);
   if (!saved.ok()) return saved.error();

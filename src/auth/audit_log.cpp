@@ -51,7 +51,8 @@ Result<std::vector<AuditEntry>> ListAudit(db::Database& db, std::optional<int64_
     e.target = stmt->Text(3);
     auto parsed = Json::Parse(stmt->Text(4));
     if (parsed.ok() && parsed->is_object()) {
-      if (const Json* actor = parsed->find("actor"); actor != nullptr && actor->is_string()) e.actor = actor->as_string();
+      if (const Json* actor = parsed->find("actor"); actor != nullptr && actor->is_string())
+        e.actor = actor->as_string();
       if (const Json* details = parsed->find("details"); details != nullptr) e.details = *details;
     }
     e.created_at = stmt->Int(5);

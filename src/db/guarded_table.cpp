@@ -18,7 +18,6 @@ struct GuardedTableAccess {
 
 namespace {
 
-
 // Raises one of the authorizer's depth counters for a scope.
 class DepthScope {
  public:
@@ -333,14 +332,14 @@ int Update(sqlite3_vtab* vtab, int argc, sqlite3_value** argv, sqlite3_int64* ne
   }
   if (sqlite3_value_int64(argv[1]) != old_rowid) sets += ", rowid = ?98";
   const int before = sqlite3_total_changes(v->db);
-  int rc = run("UPDATE " + base + " SET " + sets + " WHERE rowid = ?99 AND (\n" + *condition + "\n)",
-               [&](sqlite3_stmt* s) {
-                 sqlite3_bind_int64(s, 99, old_rowid);
-                 sqlite3_bind_value(s, 98, argv[1]);
-                 for (size_t i = 0; i < v->columns.size(); ++i) {
-                   sqlite3_bind_value(s, static_cast<int>(100 + i), argv[2 + i]);
-                 }
-               });
+  int rc =
+      run("UPDATE " + base + " SET " + sets + " WHERE rowid = ?99 AND (\n" + *condition + "\n)", [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 99, old_rowid);
+        sqlite3_bind_value(s, 98, argv[1]);
+        for (size_t i = 0; i < v->columns.size(); ++i) {
+          sqlite3_bind_value(s, static_cast<int>(100 + i), argv[2 + i]);
+        }
+      });
   if (rc != SQLITE_OK) return rc;
   if (sqlite3_total_changes(v->db) == before) {
     return Fail(v, "permission_denied: your update policy on table " + v->table + " excludes this row", SQLITE_AUTH);
@@ -384,8 +383,8 @@ Status RegisterGuardedModule(Database& db) {
 }
 
 Status CreateGuardedTable(Database& db, const std::string& table) {
-  return db.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp." + QuoteIdentifier(table) + " USING hbf_guarded(" + QuoteIdentifier(table) +
-                 ")");
+  return db.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS temp." + QuoteIdentifier(table) + " USING hbf_guarded(" +
+                 QuoteIdentifier(table) + ")");
 }
 
 Status DropGuardedTables(Database& db) {

@@ -59,11 +59,12 @@ bool IsProtectedName(const SealedSchema& s, const char* name) {
 // behave. Everything else with an argument is a write (journal mode,
 // page limits, writable_schema, ...).
 bool ScriptPragmaWithArgument(std::string_view name) {
-  static constexpr std::string_view kAllowed[] = {
-      "foreign_keys", "defer_foreign_keys", "recursive_triggers", "table_info",        "table_xinfo",
-      "index_list",   "index_info",         "index_xinfo",        "foreign_key_list",  "foreign_key_check",
-      "integrity_check", "quick_check"};
-  return std::any_of(std::begin(kAllowed), std::end(kAllowed), [&](std::string_view a) { return EqualsNoCase(a, name); });
+  static constexpr std::string_view kAllowed[] = {"foreign_keys",      "defer_foreign_keys", "recursive_triggers",
+                                                  "table_info",        "table_xinfo",        "index_list",
+                                                  "index_info",        "index_xinfo",        "foreign_key_list",
+                                                  "foreign_key_check", "integrity_check",    "quick_check"};
+  return std::any_of(std::begin(kAllowed), std::end(kAllowed),
+                     [&](std::string_view a) { return EqualsNoCase(a, name); });
 }
 
 // Pragmas a script may not even read: they reveal the host (file paths) or
@@ -77,7 +78,8 @@ bool ScriptPragmaDeniedRead(std::string_view name) {
 
 bool ScriptVirtualTableModule(std::string_view module) {
   static constexpr std::string_view kAllowed[] = {"fts5", "fts4", "fts3", "fts5vocab", "rtree", "rtree_i32", "geopoly"};
-  return std::any_of(std::begin(kAllowed), std::end(kAllowed), [&](std::string_view a) { return EqualsNoCase(a, module); });
+  return std::any_of(std::begin(kAllowed), std::end(kAllowed),
+                     [&](std::string_view a) { return EqualsNoCase(a, module); });
 }
 
 bool ScriptFunctionDenied(std::string_view fn) {
@@ -184,10 +186,14 @@ int AuthorizeUser(const SealedSchema& s, const UserGrants& grants, int action, c
     return it != grants.tables.end() && (it->second & bit) != 0 ? SQLITE_OK : SQLITE_DENY;
   };
   switch (action) {
-    case SQLITE_READ: return grant(UserGrants::kSelect);
-    case SQLITE_INSERT: return grant(UserGrants::kInsert);
-    case SQLITE_UPDATE: return grant(UserGrants::kUpdate);
-    case SQLITE_DELETE: return grant(UserGrants::kDelete);
+    case SQLITE_READ:
+      return grant(UserGrants::kSelect);
+    case SQLITE_INSERT:
+      return grant(UserGrants::kInsert);
+    case SQLITE_UPDATE:
+      return grant(UserGrants::kUpdate);
+    case SQLITE_DELETE:
+      return grant(UserGrants::kDelete);
     case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
     case SQLITE_TRANSACTION:
@@ -206,8 +212,10 @@ int AuthorizeUser(const SealedSchema& s, const UserGrants& grants, int action, c
 int Authorize(const SealedSchema& schema, Caller caller, int action, const char* arg1, const char* arg2,
               const char* database, const char* inner, const UserGrants* grants) {
   switch (caller) {
-    case Caller::kHost: return AuthorizeHost(schema, action, arg1, inner);
-    case Caller::kScript: return AuthorizeScript(schema, action, arg1, arg2, inner);
+    case Caller::kHost:
+      return AuthorizeHost(schema, action, arg1, inner);
+    case Caller::kScript:
+      return AuthorizeScript(schema, action, arg1, arg2, inner);
     case Caller::kUser:
       return grants != nullptr ? AuthorizeUser(schema, *grants, action, arg1, arg2, database) : SQLITE_DENY;
   }

@@ -1,9 +1,9 @@
 #include "documents/visibility.h"
 
-#include "core/text.h"
-
 #include <algorithm>
 #include <vector>
+
+#include "core/text.h"
 
 namespace hbf::docs {
 namespace {

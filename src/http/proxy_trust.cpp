@@ -1,10 +1,10 @@
 #include "http/proxy_trust.h"
 
-#include "core/text.h"
-
 #include <arpa/inet.h>
 
 #include <cstring>
+
+#include "core/text.h"
 
 namespace hbf {
 namespace {

@@ -103,10 +103,9 @@ JSValue NativeAuthCreateUser(JSContext* ctx, JSValueConst, int argc, JSValueCons
   }
   auto user = MakeUser(w, *spec, role);
   if (!user.ok()) return Throw(ctx, user.error());
-  (void)auth::RecordAudit(WorkerAccess::Db(w), who->user->id, who->user->username, "user.create",
-                          "user:" + std::to_string(user->id),
-                          Json::MakeObject({{"username", user->username}, {"role", auth::RoleName(role)},
-                                            {"via", "hbf:auth"}}));
+  (void)auth::RecordAudit(
+      WorkerAccess::Db(w), who->user->id, who->user->username, "user.create", "user:" + std::to_string(user->id),
+      Json::MakeObject({{"username", user->username}, {"role", auth::RoleName(role)}, {"via", "hbf:auth"}}));
   return ToJs(ctx, auth::UserToJson(*user));
 }
 
@@ -150,7 +149,8 @@ JSValue NativeAuthUpdateUser(JSContext* ctx, JSValueConst, int argc, JSValueCons
     details.set("enabled", enabled->as_bool());
   }
   if (auto email = StringField(*spec, "email")) {
-    if (!email->empty() && !auth::IsPlausibleEmail(*email)) return Throw(ctx, InvalidField("email", "is not an email address"));
+    if (!email->empty() && !auth::IsPlausibleEmail(*email))
+      return Throw(ctx, InvalidField("email", "is not an email address"));
     changes.email = *email;
     details.set("email", *email);
   }
@@ -177,7 +177,8 @@ JSValue NativeAuthSignup(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
   auto enabled = auth::GetConfig(WorkerAccess::Db(w), "self_signup");
   if (!enabled.ok()) return Throw(ctx, enabled.error());
   if (!enabled->has_value() || **enabled != "true") {
-    return Throw(ctx, Error{"signup_disabled", "this app does not allow signing up (its self_signup setting is off)", 403});
+    return Throw(ctx,
+                 Error{"signup_disabled", "this app does not allow signing up (its self_signup setting is off)", 403});
   }
   auto spec = ObjectArg(ctx, argc, argv, 0);
   if (!spec.ok()) return Throw(ctx, spec.error());
@@ -211,7 +212,8 @@ JSValue NativeAuthLogin(JSContext* ctx, JSValueConst, int argc, JSValueConst* ar
   const std::string key = auth::LoginThrottle::Key(WorkerAccess::HenvHash(w), username, "");
   const std::string address_key = auth::LoginThrottle::Key("", "", WorkerAccess::CurrentIp(w));
   auto too_many = [&](int64_t wait) {
-    return Throw(ctx, Error{"too_many_attempts", "too many failed logins; retry in " + std::to_string(wait) + " s", 429});
+    return Throw(ctx,
+                 Error{"too_many_attempts", "too many failed logins; retry in " + std::to_string(wait) + " s", 429});
   };
   if (int64_t wait = by_address->BeginAttempt(address_key); wait > 0) return too_many(wait);
   if (int64_t wait = throttle->BeginAttempt(key); wait > 0) {

@@ -103,9 +103,9 @@ Result<db::UserGrants> GrantsOf(db::Database& db, const auth::Principal& who) {
   for (const auto& t : *tables) {
     uint8_t bits = 0;
     const std::pair<auth::Operation, uint8_t> ops[] = {{auth::Operation::kSelect, db::UserGrants::kSelect},
-                                                        {auth::Operation::kInsert, db::UserGrants::kInsert},
-                                                        {auth::Operation::kUpdate, db::UserGrants::kUpdate},
-                                                        {auth::Operation::kDelete, db::UserGrants::kDelete}};
+                                                       {auth::Operation::kInsert, db::UserGrants::kInsert},
+                                                       {auth::Operation::kUpdate, db::UserGrants::kUpdate},
+                                                       {auth::Operation::kDelete, db::UserGrants::kDelete}};
     for (const auto& [op, bit] : ops) {
       auto allowed = auth::IsAllowed(db, who, t, op);
       if (!allowed.ok()) return allowed.error();
