@@ -55,20 +55,6 @@ bool IsEnvKey(std::string_view key) {
   return true;
 }
 
-std::optional<int64_t> ParseInt(std::string_view s) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-Result<std::optional<int64_t>> QueryInt(const Json& query, const char* name) {
-  const Json* v = query.find(name);
-  if (v == nullptr || !v->is_string()) return std::optional<int64_t>();
-  auto parsed = ParseInt(v->as_string());
-  if (!parsed) return InvalidField(name, "must be an integer");
-  return std::optional<int64_t>(*parsed);
-}
 
 }  // namespace
 

@@ -45,16 +45,6 @@ std::optional<std::string> QueryString(const Json& query, const char* name) {
   return v->as_string();
 }
 
-// An integer query parameter; nullopt when absent, error when malformed.
-Result<std::optional<int64_t>> QueryInt(const Json& query, const char* name) {
-  auto text = QueryString(query, name);
-  if (!text || text->empty()) return std::optional<int64_t>();
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || end != text->data() + text->size()) return InvalidField(name, "must be an integer");
-  return std::optional<int64_t>(v);
-}
-
 HttpResponse Json200(const Json& body) { return HttpResponse::JsonBody(200, body); }
 
 // The JSON form of a write: {content, content_type?, encoding?: "utf8"|"base64"}.

@@ -17,7 +17,6 @@
 // naming table and operation; a row hidden by a policy: 404.
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 
 #include "app/app.h"
 #include "app/record_filter.h"
@@ -102,9 +101,7 @@ Json RowToJson(const db::Statement& s) {
 // The id in the URL as the key's type.
 db::Value KeyValue(const TableShape& shape, const std::string& id) {
   if (shape.key_is_integer) {
-    int64_t n = 0;
-    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), n);
-    if (ec == std::errc() && end == id.data() + id.size()) return n;
+    if (std::optional<int64_t> n = ParseInt(id)) return *n;
   }
   return id;
 }
@@ -269,13 +266,10 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
       if (!filter.ok()) return filter.error();
       auto sort = CompileSort(text("sort"), shape->columns);
       if (!sort.ok()) return sort.error();
-      int64_t limit = 50;
-      if (std::string l = text("limit"); !l.empty()) {
-        auto [end, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-        if (ec != std::errc() || end != l.data() + l.size() || limit < 1 || limit > 500) {
-          return InvalidField("limit", "must be from 1 to 500");
-        }
-      }
+      auto limit_param = QueryInt(*query, "limit");
+      if (!limit_param.ok()) return limit_param.error();
+      const int64_t limit = limit_param->value_or(50);
+      if (limit < 1 || limit > 500) return InvalidField("limit", "must be from 1 to 500");
       Query q;
       q.sql = "SELECT " + select + ", " + key + " AS \"__hbf_key\" FROM " + from + " WHERE (" + *condition + ") AND (" +
               filter->sql + ")";
@@ -365,6 +359,17 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
       if (!*may_read) return false;
       return RowMeets(db, who, table, *shape, key_value, *read);
     };
+    // An update or delete that touched no row: 403 when the caller can see
+    // the record (its policy for `what` excludes it), else 404.
+    auto nothing_changed = [&](const char* what) -> Result<HttpResponse> {
+      auto seen = visible();
+      if (!seen.ok()) return seen.error();
+      if (*seen) {
+        return Error{"permission_denied",
+                     std::string("your ") + what + " policy on table " + table + " excludes this record", 403};
+      }
+      return NoRow(table, id);
+    };
     if (op == Operation::kUpdate) {
       auto assignments = Assignments(body, *shape);
       if (!assignments.ok()) return assignments.error();
@@ -380,13 +385,7 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
       q.params.push_back(key_value);
       auto changed = Run(db, who, q);
       if (!changed.ok()) return changed.error();
-      if (*changed == 0) {
-        auto seen = visible();
-        if (!seen.ok()) return seen.error();
-        if (*seen)
-          return Error{"permission_denied", "your update policy on table " + table + " excludes this record", 403};
-        return NoRow(table, id);
-      }
+      if (*changed == 0) return nothing_changed("update");
       // WITH CHECK: the record may not be moved out of the caller's reach.
       auto still = RowMeets(db, who, table, *shape, key_value, *condition);
       if (!still.ok()) return still.error();
@@ -405,13 +404,7 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
     Query q{"DELETE FROM " + from + " WHERE " + key + " = ? AND (" + *condition + ")", {key_value}};
     auto removed = Run(db, who, q);
     if (!removed.ok()) return removed.error();
-    if (*removed == 0) {
-      auto seen = visible();
-      if (!seen.ok()) return seen.error();
-      if (*seen)
-        return Error{"permission_denied", "your delete policy on table " + table + " excludes this record", 403};
-      return NoRow(table, id);
-    }
+    if (*removed == 0) return nothing_changed("delete");
     if (auto s = tx->Commit(); !s.ok()) return s.error();
     return HttpResponse::JsonBody(200, Json::MakeObject({{"deleted", id}}));
   });

@@ -1,6 +1,7 @@
 #include "app/request_util.h"
 
 #include <cctype>
+#include <charconv>
 
 #include "auth/authenticator.h"
 
@@ -16,6 +17,21 @@ std::string_view MediaType(const std::string* content_type) {
 }
 
 }  // namespace
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+Result<std::optional<int64_t>> QueryInt(const Json& query, const char* name) {
+  const Json* v = query.find(name);
+  if (v == nullptr || !v->is_string() || v->as_string().empty()) return std::optional<int64_t>();
+  auto parsed = ParseInt(v->as_string());
+  if (!parsed) return InvalidField(name, "must be an integer");
+  return parsed;
+}
 
 Error InvalidField(std::string_view field, std::string_view why) {
   return Error{"invalid_field", std::string(field) + ": " + std::string(why), 400};

@@ -40,6 +40,12 @@ struct Credentials {
 };
 Result<Credentials> ParseCredentials(const HttpRequest& request);
 
+// A whole decimal int64, or nullopt (empty, trailing text, out of range).
+std::optional<int64_t> ParseInt(std::string_view text);
+// An integer query parameter: nullopt when absent or empty, 400
+// "invalid_field" naming it when malformed.
+Result<std::optional<int64_t>> QueryInt(const Json& query, const char* name);
+
 // 400 with code "invalid_field" naming the field.
 Error InvalidField(std::string_view field, std::string_view why);
 

@@ -30,8 +30,7 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   js::ScriptLimits limits;
   int64_t henv_mem_mb = config_.qjs_mem_mb;
   int64_t henv_timeout_ms = config_.qjs_timeout_ms;
-  const int64_t server_storage_mb = config_.henv_max_storage_mb > 0 ? config_.henv_max_storage_mb : INT64_MAX >> 20;
-  int64_t henv_storage_mb = server_storage_mb;
+  int64_t storage_bytes = 0;  // the henv file's bound (0: none)
   // Read without the henv's lock while fresh (every request of a henv would
   // otherwise take it, on every core); refreshed under it at least every
   // kForeignCommitCheckInterval, since Setting() is also what notices commits
@@ -45,23 +44,25 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
       now_ns < cache.expires_ns.load(std::memory_order_relaxed)) {
     henv_mem_mb = cache.values[0].load(std::memory_order_relaxed);
     henv_timeout_ms = cache.values[1].load(std::memory_order_relaxed);
-    henv_storage_mb = cache.values[2].load(std::memory_order_relaxed);
+    storage_bytes = cache.values[2].load(std::memory_order_relaxed);
   } else {
     uint64_t epoch = 0;
     henv.WithDb([&](db::Database& db) {
       henv_mem_mb = henv.SettingInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
       henv_timeout_ms = henv.SettingInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
-      henv_storage_mb = std::clamp<int64_t>(henv.SettingInt(db, "max_storage_mb", server_storage_mb), 1,
-                                            server_storage_mb);
-      // The API's connection gets the same bound as the workers'.
-      (void)db.SetMaxSize(config_.henv_max_storage_mb > 0 || henv_storage_mb != server_storage_mb
-                              ? henv_storage_mb << 20
-                              : 0);
+      // The henv's max_storage_mb may only lower --henv_max_storage_mb (0: none).
+      const int64_t server_mb = config_.henv_max_storage_mb;
+      const int64_t henv_mb = henv.SettingInt(db, "max_storage_mb", 0);
+      const int64_t mb = henv_mb > 0 ? (server_mb > 0 ? std::min(henv_mb, server_mb) : henv_mb) : server_mb;
+      storage_bytes = mb << 20;
+      // The API's connection gets the same bound as the workers' (set at
+      // open to the server's; only a change costs the pragmas).
+      if (storage_bytes != cache.values[2].load(std::memory_order_relaxed)) (void)db.SetMaxSize(storage_bytes);
       epoch = henv.settings_epoch();
     });
     cache.values[0].store(henv_mem_mb, std::memory_order_relaxed);
     cache.values[1].store(henv_timeout_ms, std::memory_order_relaxed);
-    cache.values[2].store(henv_storage_mb, std::memory_order_relaxed);
+    cache.values[2].store(storage_bytes, std::memory_order_relaxed);
     cache.expires_ns.store(now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         Henv::kForeignCommitCheckInterval).count(),
                            std::memory_order_relaxed);
@@ -69,8 +70,7 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   }
   limits.memory_bytes = std::clamp<int64_t>(henv_mem_mb, 1, config_.qjs_mem_mb) * 1024 * 1024;
   limits.timeout_ms = static_cast<int>(std::clamp<int64_t>(henv_timeout_ms, 1, config_.qjs_timeout_ms));
-  limits.storage_bytes =
-      config_.henv_max_storage_mb > 0 || henv_storage_mb != server_storage_mb ? henv_storage_mb << 20 : 0;
+  limits.storage_bytes = storage_bytes;
   return limits;
 }
 

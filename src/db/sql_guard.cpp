@@ -172,7 +172,7 @@ int AuthorizeScript(const SealedSchema& s, int action, const char* arg1, const c
 // allow; the base tables, everything in `main`, the schema, DDL, pragmas
 // and attachments are out of reach. The guarded tables' own statements run
 // under the script rules (internal_depth).
-int AuthorizeUser(const SealedSchema& s, const UserGrants& grants, int action, const char* arg1, const char* arg2,
+int AuthorizeUser(const UserGrants& grants, int action, const char* arg1, const char* arg2,
                   const char* database) {
   const std::string_view db = database != nullptr ? database : "";
   auto grant = [&](uint8_t bit) {
@@ -202,7 +202,6 @@ int AuthorizeUser(const SealedSchema& s, const UserGrants& grants, int action, c
     case SQLITE_FUNCTION:
       return ScriptFunctionDenied(arg2 != nullptr ? arg2 : "") ? SQLITE_DENY : SQLITE_OK;
     default:  // DDL, PRAGMA, ATTACH, DETACH, ALTER, REINDEX, ANALYZE, vtab DDL
-      (void)s;
       return SQLITE_DENY;
   }
 }
@@ -217,7 +216,7 @@ int Authorize(const SealedSchema& schema, Caller caller, int action, const char*
     case Caller::kScript:
       return AuthorizeScript(schema, action, arg1, arg2, inner);
     case Caller::kUser:
-      return grants != nullptr ? AuthorizeUser(schema, *grants, action, arg1, arg2, database) : SQLITE_DENY;
+      return grants != nullptr ? AuthorizeUser(*grants, action, arg1, arg2, database) : SQLITE_DENY;
   }
   return SQLITE_DENY;
 }

@@ -8,13 +8,11 @@
 namespace hbf::docs {
 namespace {
 
-std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
-
 std::vector<std::string> SplitGlobs(std::string_view csv) {
   std::vector<std::string> out;
   while (!csv.empty()) {
     size_t comma = csv.find(',');
-    std::string_view item = Trim(csv.substr(0, comma));
+    std::string_view item = TrimBlanks(csv.substr(0, comma));
     csv = comma == std::string_view::npos ? std::string_view() : csv.substr(comma + 1);
     if (item.empty()) continue;
     if (item.front() == '/') item.remove_prefix(1);  // "/lib/**" means the document id "lib/**"

@@ -9,19 +9,17 @@
 namespace hbf {
 namespace {
 
-std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
-
 // First element of a comma-separated header value (X-Forwarded-*).
 std::string_view FirstListItem(std::string_view s) {
   auto comma = s.find(',');
-  return Trim(comma == std::string_view::npos ? s : s.substr(0, comma));
+  return TrimBlanks(comma == std::string_view::npos ? s : s.substr(0, comma));
 }
 
 }  // namespace
 
 HostRoute RouteHost(std::string_view host, std::string_view base_domain) {
   HostRoute route;
-  host = Trim(host);
+  host = TrimBlanks(host);
   if (host.empty() || host.front() == '[') return route;  // absent, or an IPv6 literal
 
   // Strip a :port suffix (digits only).

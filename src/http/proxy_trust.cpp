@@ -9,8 +9,6 @@
 namespace hbf {
 namespace {
 
-std::string_view Trim(std::string_view s) { return TrimBlanks(s); }
-
 // Parses a numeric address; IPv4-mapped IPv6 becomes IPv4.
 bool ParseAddress(std::string_view text, bool& v6, std::array<uint8_t, 16>& bytes) {
   std::string s(text);
@@ -49,7 +47,7 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
   TrustedProxies out;
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view item = Trim(list.substr(0, comma));
+    std::string_view item = TrimBlanks(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     if (item.empty()) continue;
     Range r;
@@ -79,7 +77,7 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
 bool TrustedProxies::Contains(std::string_view address) const {
   bool v6 = false;
   std::array<uint8_t, 16> bytes{};
-  if (!ParseAddress(Trim(address), v6, bytes)) return false;
+  if (!ParseAddress(TrimBlanks(address), v6, bytes)) return false;
   for (const Range& r : ranges_) {
     if (r.v6 == v6 && PrefixMatches(r.bytes, bytes, r.prefix)) return true;
   }
@@ -94,7 +92,7 @@ std::string ProxyPolicy::ClientAddress(std::string_view peer, const std::string*
   std::string_view client = peer;
   while (!list.empty()) {
     size_t comma = list.rfind(',');
-    std::string_view item = Trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+    std::string_view item = TrimBlanks(comma == std::string_view::npos ? list : list.substr(comma + 1));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(0, comma);
     if (item.empty()) break;  // garbage written by someone: stop at the last hop we trust
     bool v6 = false;

@@ -20,11 +20,7 @@ Json Member(const HttpReply& reply, const std::string& key) {
   return m != nullptr ? *m : Json();
 }
 
-std::string ErrorCode(const HttpReply& reply) {
-  Json error = Member(reply, "error");
-  const Json* code = error.find("code");
-  return code != nullptr && code->is_string() ? code->as_string() : "<none: " + reply.body + ">";
-}
+std::string ErrorCode(const HttpReply& reply) { return reply.error_code(); }
 
 class DocumentsTest : public ::testing::Test {
  protected:

@@ -8,12 +8,7 @@
 namespace hbf::test {
 namespace {
 
-std::string ErrorCode(const HttpReply& reply) {
-  Json body = reply.json();
-  const Json* error = body.find("error");
-  const Json* code = error != nullptr ? error->find("code") : nullptr;
-  return code != nullptr && code->is_string() ? code->as_string() : "<no error code: " + reply.body + ">";
-}
+std::string ErrorCode(const HttpReply& reply) { return reply.error_code(); }
 
 class TenantSecurityTest : public OneHenvTest {
  protected:

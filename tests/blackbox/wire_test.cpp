@@ -25,11 +25,7 @@ int CountResponses(const std::string& raw) {
   return n;
 }
 
-std::string ErrorCode(const HttpReply& reply) {
-  const Json* error = reply.json().find("error");
-  if (error == nullptr || error->find("code") == nullptr) return {};
-  return error->find("code")->as_string();
-}
+std::string ErrorCode(const HttpReply& reply) { return reply.error_code(); }
 
 class WireTest : public ::testing::Test {
  protected:

@@ -27,6 +27,12 @@ std::optional<std::string> HttpReply::header(const std::string& lower_name) cons
   return std::nullopt;
 }
 
+std::string HttpReply::error_code() const {
+  const Json* error = json().find("error");
+  const Json* code = error != nullptr ? error->find("code") : nullptr;
+  return code != nullptr && code->is_string() ? code->as_string() : "<no error code: " + body + ">";
+}
+
 const Json& HttpReply::json() const {
   if (!parsed_) {
     auto parsed = Json::Parse(body);

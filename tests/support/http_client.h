@@ -29,6 +29,8 @@ struct HttpReply {
   // The parsed body (a null Json if it is not JSON), parsed once and owned by
   // the reply: pointers from json().find() live as long as the reply.
   const Json& json() const;
+  // The body's error.code, or "<no error code: BODY>" (which no test expects).
+  std::string error_code() const;
 
  private:
   mutable std::optional<Json> parsed_;
