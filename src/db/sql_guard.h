@@ -9,7 +9,7 @@
 // qualified, aliased) - and refuses the statement as a whole. SQL text is
 // never inspected.
 //
-// Two callers share a connection:
+// The callers a connection may serve:
 //   host:   HBF's own statements. Everything is allowed, except that a
 //           sealed table may not be reached from inside a trigger or view
 //           that is not one of the schema's own (so a trigger a script
@@ -18,6 +18,9 @@
 //           tables are out of reach unless through the schema's own
 //           triggers; the schema's structure cannot be changed; no ATTACH,
 //           no extension, no pragma that writes or reveals the host.
+//   user:   a user's SQL (`req.db`, inside a UserScope): only the guarded
+//           TEMP tables (guarded_table.h), as the user's grants allow;
+//           nothing in `main`, no DDL, pragma or attachment.
 //
 // Statements are re-compiled by SQLite when the schema changes; that happens
 // inside Step, so a script's statement is re-checked as long as it is
