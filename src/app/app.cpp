@@ -176,8 +176,13 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
     }
   }
 
-  if (path == "/login") return method == "POST" ? Login(request, ctx, henv) : MethodNotAllowed("POST");
-  if (path == "/logout") return method == "POST" ? Logout(request, ctx, henv) : MethodNotAllowed("POST");
+  // /login, /logout and /signup go to the app's router first (an Express
+  // app has its own); ScriptAnswer falls back to AuthPage. /_hbf/... are
+  // always HBF's.
+  if (path.rfind("/_hbf/", 0) == 0) {
+    if (IsAuthPagePath(path)) return AuthPage(request, ctx, henv);
+    return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + path);
+  }
   if (path == "/_api/me") return method == "GET" || method == "HEAD" ? Me(request, henv) : MethodNotAllowed("GET, HEAD");
   if (path == "/_api/keys/rotate") return method == "POST" ? RotateKeys(request, henv) : MethodNotAllowed("POST");
   if (path == "/_api/users" || path.rfind("/_api/users/", 0) == 0) {
@@ -187,6 +192,8 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
     return Documents(request, ctx, henv, std::string_view(path).substr(std::string_view("/_api/documents").size()));
   }
   if (path == "/_api/modules") return Modules(request, henv);
+  if (path == "/_api/code/check") return CodeCheckApi(request, henv);
+  if (path == "/_api/sql") return SqlConsole(request, henv);
   if (path == "/_api/config") return ConfigApi(request, henv);
   if (path == "/_api/audit") return AuditApi(request, henv);
   if (path == "/_api/permissions") return PermissionsApi(request, henv);

@@ -4,7 +4,9 @@
 // (apex or a henv, by Host), and serves:
 //   any host:  GET /health
 //   apex:      GET /new (signup page), POST /new (create a henv + owner)
-//   henv:      POST /login, POST /logout, GET /_api/me,
+//   henv:      /login, /logout, /signup (pages and form posts; the app's
+//              router may claim them, /_hbf/login etc. stay HBF's),
+//              GET /_api/me,
 //              POST /_api/keys/rotate, /_api/users[/{id}],
 //              /_api/documents[/{id...}], /_api/documents/search,
 //              /_api/graph/{edges,neighbours,tags}; anything else goes to
@@ -35,6 +37,8 @@
 #include "js/engine.h"
 
 namespace hbf {
+
+struct Credentials;  // request_util.h
 
 // Live figures the app reports on /health; supplied by whoever owns them.
 struct RuntimeProbe {
@@ -80,13 +84,42 @@ class App : public RequestHandler {
   HttpResponse SignupPage() const;
 
   // henv_auth_api.cpp
+  struct Session {
+    auth::User user;
+    std::string token;
+    int64_t expires_at = 0;  // unix seconds
+    int64_t max_age = 0;     // seconds, for the cookie
+  };
+  // Checks a password under the login throttles and opens a session.
+  // `retry_after` is set (seconds) when refused for too many attempts.
+  Result<Session> StartSession(const std::string& username, const std::string& password, const RequestContext& ctx,
+                               Henv& henv, int64_t& retry_after);
+  Result<Session> IssueSession(const auth::User& user, Henv& henv);
+  // A new account from a body's username, password, email and role (role
+  // only when `role_allowed`: the API's, not signup's).
+  Result<auth::User> CreateAccount(const Credentials& creds, bool role_allowed, Henv& henv);
   HttpResponse Login(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
   HttpResponse Logout(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
   HttpResponse Me(const HttpRequest& request, Henv& henv);
   HttpResponse RotateKeys(const HttpRequest& request, Henv& henv);
   HttpResponse Users(const HttpRequest& request, Henv& henv, std::string_view rest);
 
+  // auth_pages.cpp: /login, /logout, /signup as pages and form posts (JSON
+  // for clients that do not ask for HTML), also under /_hbf/.
+  static bool IsAuthPagePath(std::string_view path);
+  HttpResponse AuthPage(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+
+  // code_api.cpp: POST /_api/code/check; documents_api.cpp asks
+  // RefuseBrokenCode before saving (nullopt: go ahead). Guarded code: a
+  // template, or a module under _system/ or loaded by the henv's server code.
+  HttpResponse CodeCheckApi(const HttpRequest& request, Henv& henv);
+  bool IsGuardedCode(Henv& henv, const std::string& id) const;
+  std::optional<HttpResponse> RefuseBrokenCode(const HttpRequest& request, Henv& henv, const std::string& id,
+                                               const std::string& source);
+
   // documents_api.cpp
+  HttpResponse RenameDocument(Henv& henv, const auth::AuthContext& caller, const std::string& from,
+                              const std::string& to);
   HttpResponse Documents(const HttpRequest& request, const RequestContext& ctx, Henv& henv, std::string_view rest);
   HttpResponse Graph(const HttpRequest& request, Henv& henv, std::string_view rest);
 
@@ -104,6 +137,7 @@ class App : public RequestHandler {
     js::ScriptLimits limits;
     js::ScriptRequest in;
     std::string user_id;
+    bool caller_is_admin = false;  // the henv's owner or an admin
   };
   // What the script is given, all but the body (which the caller moves or
   // copies in).
@@ -111,7 +145,12 @@ class App : public RequestHandler {
   // A finished script's answer: its response, its failure, or the document
   // at the path when no route matched.
   HttpResponse ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,
-                            Henv& henv, const std::string& user_id);
+                            Henv& henv, const std::string& user_id, bool caller_is_admin);
+  // The router failed to load: the document at the path if there is one,
+  // else 503 router_unavailable (the reason for owners/admins, a plain page
+  // or message for everyone else).
+  HttpResponse RouterUnavailable(const js::ScriptResult::Failure& f, const HttpRequest& request,
+                                 const RequestContext& ctx, Henv& henv, bool caller_is_admin);
 
   // The JS limits for `henv`: the flags, lowered by the henv's config.
   js::ScriptLimits ScriptLimitsFor(Henv& henv) const;
@@ -130,6 +169,10 @@ class App : public RequestHandler {
   // records_api.cpp: /_api/data/{table}[/{id}] under the caller's
   // permissions and row policies.
   HttpResponse Records(const HttpRequest& request, Henv& henv, std::string_view rest);
+  HttpResponse ListTables(const HttpRequest& request, Henv& henv);
+  // sql_console_api.cpp: POST /_api/sql (owner/admin), one statement under
+  // the sealed-schema rules, read-only unless asked.
+  HttpResponse SqlConsole(const HttpRequest& request, Henv& henv);
 
   // documents_api.cpp: GET /_api/modules, POST /_api/modules (a tarball).
   HttpResponse Modules(const HttpRequest& request, Henv& henv);

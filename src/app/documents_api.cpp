@@ -98,6 +98,7 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
       if (!id.ok()) return HttpResponse::FromError(id.error());
       auto content = ContentFromJson(*body);
       if (!content.ok()) return HttpResponse::FromError(content.error());
+      if (auto refused = RefuseBrokenCode(request, henv, *id, content->first)) return std::move(*refused);
       auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, *id, content->second, content->first); });
       if (!put.ok()) return HttpResponse::FromError(put.error());
       NoteWrite(henv);
@@ -181,6 +182,7 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
     if (visibility && *visibility != "public" && *visibility != "private" && *visibility != "default") {
       return HttpResponse::FromError(InvalidField("visibility", "must be public, private or default"));
     }
+    if (auto refused = RefuseBrokenCode(request, henv, id, bytes)) return std::move(*refused);
     auto put = henv.WithDb([&](db::Database& db) -> Result<docs::PutResult> {
       auto tx = db::Transaction::Begin(db);
       if (!tx.ok()) return tx.error();
@@ -205,9 +207,17 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
     r = HttpResponse::JsonBody(put->created ? 201 : 200, docs::MetaToJson(put->meta));
     r.set_header("ETag", put->meta.etag);
   } else if (method == "PATCH") {
-    // Metadata only: {"visibility": "public" | "private" | "default"}.
+    // Metadata only: {"visibility": "public" | "private" | "default"}, or
+    // {"rename_to": "new/id"} (the target must not exist).
     auto body = ParseObjectBody(request);
     if (!body.ok()) return HttpResponse::FromError(body.error());
+    auto rename_to = OptionalString(*body, "rename_to");
+    if (!rename_to.ok()) return HttpResponse::FromError(rename_to.error());
+    if (rename_to->has_value()) {
+      r = RenameDocument(henv, *caller, id, **rename_to);
+      r.log.user_id = std::to_string(caller->user.id);
+      return r;
+    }
     auto visibility = RequiredString(*body, "visibility");
     if (!visibility.ok()) return HttpResponse::FromError(visibility.error());
     auto meta = henv.WithDb([&](db::Database& db) -> Result<std::optional<docs::DocumentMeta>> {
@@ -235,6 +245,39 @@ HttpResponse App::Documents(const HttpRequest& request, const RequestContext& ct
   (void)ctx;
   r.log.user_id = std::to_string(caller->user.id);
   return r;
+}
+
+HttpResponse App::RenameDocument(Henv& henv, const auth::AuthContext& caller, const std::string& from,
+                                 const std::string& to) {
+  if (auto valid = docs::ValidateDocumentId(to); !valid.ok()) {
+    return HttpResponse::FromError(InvalidField("rename_to", valid.error().message));
+  }
+  if (to == from) return HttpResponse::FromError(InvalidField("rename_to", "is the document's own id"));
+  auto moved = henv.WithDb([&](db::Database& db) -> Result<docs::PutResult> {
+    auto tx = db::Transaction::Begin(db);
+    if (!tx.ok()) return tx.error();
+    auto doc = docs::GetDocument(db, from, false);
+    if (!doc.ok()) return doc.error();
+    if (!doc->has_value()) return Error::NotFound("no document " + from);
+    auto existing = docs::GetMeta(db, to);
+    if (!existing.ok()) return existing.error();
+    if (existing->has_value()) return Error{"conflict", "a document " + to + " already exists", 409};
+    auto written = docs::PutDocument(db, to, (*doc)->meta.content_type, (*doc)->content);
+    if (!written.ok()) return written.error();
+    if (!(*doc)->meta.visibility.empty()) {
+      if (auto set = docs::SetVisibility(db, to, (*doc)->meta.visibility); !set.ok()) return set.error();
+      written->meta.visibility = (*doc)->meta.visibility;
+    }
+    auto deleted = docs::DeleteDocument(db, from);
+    if (!deleted.ok()) return deleted.error();
+    if (auto s = tx->Commit(); !s.ok()) return s.error();
+    return written;
+  });
+  if (!moved.ok()) return HttpResponse::FromError(moved.error());
+  NoteWrite(henv);
+  henv.RefreshCodeVersion();
+  Audit(henv, caller, "document.rename", "document:" + from, Json::MakeObject({{"to", to}}));
+  return Json200(docs::MetaToJson(moved->meta));
 }
 
 HttpResponse App::Modules(const HttpRequest& request, Henv& henv) {

@@ -40,23 +40,18 @@ void App::NoteWrite(Henv& henv) const {
   henv.WithDb([&](db::Database& db) { (void)auth::SetConfig(db, "last_activity_ts", std::to_string(now)); });
 }
 
-HttpResponse App::Login(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
-  auto creds = ParseCredentials(request);
-  if (!creds.ok()) return HttpResponse::FromError(creds.error());
-  const std::string* username = &creds->username;
-  const std::string* password = &creds->password;
-
+Result<App::Session> App::StartSession(const std::string& username, const std::string& password,
+                                       const RequestContext& ctx, Henv& henv, int64_t& retry_after) {
+  retry_after = 0;
   // Throttle before any password work, so an attack cannot buy CPU: per
   // account (whoever guesses) and per client address (whichever account it
   // guesses, on any henv). Each attempt counts from the moment it starts, so
   // parallel guesses are refused before they are hashed.
-  const std::string account_key = auth::LoginThrottle::Key(henv.hash(), *username, "");
+  const std::string account_key = auth::LoginThrottle::Key(henv.hash(), username, "");
   const std::string address_key = auth::LoginThrottle::Key("", "", ctx.client_ip);
-  auto too_many = [](int64_t wait) {
-    HttpResponse r = HttpResponse::ErrorBody(429, "too_many_attempts",
-                                             "too many failed logins; retry in " + std::to_string(wait) + " s");
-    r.set_header("Retry-After", std::to_string(wait));
-    return r;
+  auto too_many = [&](int64_t wait) {
+    retry_after = wait;
+    return Error{"too_many_attempts", "too many failed logins; retry in " + std::to_string(wait) + " s", 429};
   };
   if (int64_t wait = address_throttle_.BeginAttempt(address_key); wait > 0) return too_many(wait);
   if (int64_t wait = throttle_.BeginAttempt(account_key); wait > 0) {
@@ -64,33 +59,48 @@ HttpResponse App::Login(const HttpRequest& request, const RequestContext& ctx, H
     return too_many(wait);
   }
 
-  auto found = henv.WithDb([&](db::Database& db) { return auth::FindUserForLogin(db, *username); });
-  if (!found.ok()) return HttpResponse::FromError(found.error());
+  auto found = henv.WithDb([&](db::Database& db) { return auth::FindUserForLogin(db, username); });
+  if (!found.ok()) return found.error();
   // Argon2 runs outside the henv's lock: it takes ~100 ms. A disabled
   // account is answered like a wrong password, whatever the password, so
   // it is no oracle for the password (nor for whether it is disabled).
   const std::string& phc = found->has_value() ? (*found)->second : DecoyPasswordHash();
-  bool password_ok = crypto::VerifyPassword(phc, *password, henv.hash()) && found->has_value() &&
+  bool password_ok = crypto::VerifyPassword(phc, password, henv.hash()) && found->has_value() &&
                      (*found)->first.enabled;
-  if (!password_ok) return HttpResponse::ErrorBody(401, "invalid_credentials", "wrong username or password");
+  if (!password_ok) return Error{"invalid_credentials", "wrong username or password", 401};
   const auth::User& user = (*found)->first;
   throttle_.RecordSuccess(account_key);
   address_throttle_.Forgive(address_key);
+  return IssueSession(user, henv);
+}
 
+Result<App::Session> App::IssueSession(const auth::User& user, Henv& henv) {
   const int64_t now = clocks_.unix_seconds();
   auto issued = auth::IssueToken(henv, user, now);
-  if (!issued.ok()) return HttpResponse::FromError(issued.error());
+  if (!issued.ok()) return issued.error();
   // Sessions end by expiring; logins are where their rows are swept (an
   // indexed delete), so a henv's session table does not grow without bound.
   henv.WithDb([&](db::Database& db) { (void)auth::DeleteExpiredSessions(db, now); });
   NoteWrite(henv);
+  return Session{user, issued->first, issued->second, issued->second - now};
+}
 
-  HttpResponse r = HttpResponse::JsonBody(200, Json::MakeObject({{"token", issued->first},
-                                                                 {"expires_at", issued->second},
-                                                                 {"user", auth::UserToJson(user)}}));
-  r.set_header("Set-Cookie", SessionCookie(issued->first, issued->second - now, ctx.scheme == "https"));
+HttpResponse App::Login(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
+  auto creds = ParseCredentials(request);
+  if (!creds.ok()) return HttpResponse::FromError(creds.error());
+  int64_t retry_after = 0;
+  auto session = StartSession(creds->username, creds->password, ctx, henv, retry_after);
+  if (!session.ok()) {
+    HttpResponse r = HttpResponse::FromError(session.error());
+    if (retry_after > 0) r.set_header("Retry-After", std::to_string(retry_after));
+    return r;
+  }
+  HttpResponse r = HttpResponse::JsonBody(200, Json::MakeObject({{"token", session->token},
+                                                                 {"expires_at", session->expires_at},
+                                                                 {"user", auth::UserToJson(session->user)}}));
+  r.set_header("Set-Cookie", SessionCookie(session->token, session->max_age, ctx.scheme == "https"));
   r.set_header("Cache-Control", "no-store");
-  r.log.user_id = std::to_string(user.id);
+  r.log.user_id = std::to_string(session->user.id);
   return r;
 }
 
@@ -137,6 +147,32 @@ HttpResponse App::RotateKeys(const HttpRequest& request, Henv& henv) {
   return r;
 }
 
+Result<auth::User> App::CreateAccount(const Credentials& creds, bool role_allowed, Henv& henv) {
+  auto email = OptionalString(creds.body, "email");
+  if (!email.ok()) return email.error();
+  auto role_name = OptionalString(creds.body, "role");
+  if (!role_name.ok()) return role_name.error();
+  if (!IsValidUserName(creds.username)) {
+    return InvalidField("username", "must be 3-63 characters of a-z, 0-9, '.', '_', '-'");
+  }
+  if (auto problem = PasswordProblem(creds.password); !problem.empty()) return InvalidField("password", problem);
+  if (email->has_value() && !(*email)->empty() && !IsPlausibleEmail(**email)) {
+    return InvalidField("email", "is not an email address");
+  }
+  auth::Role role = auth::Role::kUser;
+  if (role_name->has_value() && !role_allowed) {
+    if (**role_name != "user") return InvalidField("role", "is chosen by the app's owner, not at signup");
+  } else if (role_name->has_value()) {
+    auto parsed = auth::ParseRole(**role_name);
+    if (!parsed || *parsed == auth::Role::kOwner) return InvalidField("role", "must be 'admin' or 'user'");
+    role = *parsed;
+  }
+  auto hash = crypto::HashPassword(creds.password, henv.hash());
+  if (!hash) return Error{"busy", "cannot hash the password right now; retry", 503};
+  return henv.WithDb(
+      [&](db::Database& db) { return auth::CreateUser(db, creds.username, *hash, email->value_or(""), role); });
+}
+
 HttpResponse App::Users(const HttpRequest& request, Henv& henv, std::string_view rest) {
   auto caller = RequireAdmin(request, henv);
   if (!caller.ok()) return HttpResponse::FromError(caller.error());
@@ -153,35 +189,7 @@ HttpResponse App::Users(const HttpRequest& request, Henv& henv, std::string_view
     } else if (method == "POST") {
       auto creds = ParseCredentials(request);
       if (!creds.ok()) return HttpResponse::FromError(creds.error());
-      const Json* body = &creds->body;
-      const std::string* username = &creds->username;
-      const std::string* password = &creds->password;
-      auto email = OptionalString(*body, "email");
-      if (!email.ok()) return HttpResponse::FromError(email.error());
-      auto role_name = OptionalString(*body, "role");
-      if (!role_name.ok()) return HttpResponse::FromError(role_name.error());
-      if (!IsValidUserName(*username)) {
-        return HttpResponse::FromError(InvalidField("username", "must be 3-63 characters of a-z, 0-9, '.', '_', '-'"));
-      }
-      if (auto problem = PasswordProblem(*password); !problem.empty()) {
-        return HttpResponse::FromError(InvalidField("password", problem));
-      }
-      if (email->has_value() && !(*email)->empty() && !IsPlausibleEmail(**email)) {
-        return HttpResponse::FromError(InvalidField("email", "is not an email address"));
-      }
-      auth::Role role = auth::Role::kUser;
-      if (role_name->has_value()) {
-        auto parsed = auth::ParseRole(**role_name);
-        if (!parsed || *parsed == auth::Role::kOwner) {
-          return HttpResponse::FromError(InvalidField("role", "must be 'admin' or 'user'"));
-        }
-        role = *parsed;
-      }
-      auto hash = crypto::HashPassword(*password, henv.hash());
-      if (!hash) return HttpResponse::ErrorBody(503, "busy", "cannot hash the password right now; retry");
-      auto user = henv.WithDb([&](db::Database& db) {
-        return auth::CreateUser(db, *username, *hash, email->value_or(""), role);
-      });
+      auto user = CreateAccount(*creds, /*role_allowed=*/true, henv);
       if (!user.ok()) return HttpResponse::FromError(user.error());
       NoteWrite(henv);
       Audit(henv, *caller, "user.create", "user:" + std::to_string(user->id),

@@ -1,6 +1,7 @@
 // The records API: a henv's own tables over HTTP, under the caller's table
 // permissions and row policies (auth/access_control.h).
 //
+//   GET    /_api/data                      the tables (owner/admin): names, columns, key
 //   GET    /_api/data/{table}?filter=&sort=&fields=&limit=&cursor=
 //   POST   /_api/data/{table}              {column: value, ...}
 //   GET    /_api/data/{table}/{id}?fields=
@@ -70,31 +71,9 @@ Result<TableShape> ShapeOf(db::Database& db, const std::string& table) {
   return shape;
 }
 
-Json ValueToJson(const db::Value& v) {
-  if (std::holds_alternative<int64_t>(v)) return Json(std::get<int64_t>(v));
-  if (std::holds_alternative<double>(v)) return Json(std::get<double>(v));
-  if (std::holds_alternative<std::string>(v)) return Json(std::get<std::string>(v));
-  if (std::holds_alternative<db::Blob>(v)) {
-    const auto& b = std::get<db::Blob>(v);
-    return Json(crypto::Base64Encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size())));
-  }
-  return Json();
-}
-
-// A JSON member as the value to store: scalars as they are, booleans as
-// 0/1, arrays and objects as their JSON text.
-db::Value JsonToValue(const Json& j) {
-  if (j.is_null()) return db::Null{};
-  if (j.is_bool()) return int64_t{j.as_bool() ? 1 : 0};
-  if (j.is_int()) return j.as_int();
-  if (j.is_number()) return j.as_double();
-  if (j.is_string()) return j.as_string();
-  return j.dump();
-}
-
 Json RowToJson(const db::Statement& s) {
   Json row = Json(Json::Object{});
-  for (int c = 0; c < s.ColumnCount(); ++c) row.set(s.ColumnName(c), ValueToJson(s.Column(c)));
+  for (int c = 0; c < s.ColumnCount(); ++c) row.set(s.ColumnName(c), DbValueToJson(s.Column(c)));
   return row;
 }
 
@@ -178,12 +157,50 @@ Result<std::vector<std::pair<std::string, db::Value>>> Assignments(const Json& b
              });
     });
     if (it == shape.columns.end()) return InvalidField(name, "is not a column of this table");
-    out.emplace_back(*it, JsonToValue(value));
+    out.emplace_back(*it, DbValueFromJson(value));
   }
   return out;
 }
 
 }  // namespace
+
+HttpResponse App::ListTables(const HttpRequest& request, Henv& henv) {
+  // The schema is the owner's business: owners and admins only.
+  auto caller = RequireAdmin(request, henv);
+  if (!caller.ok()) return HttpResponse::FromError(caller.error());
+  auto tables = henv.WithDb([&](db::Database& db) -> Result<Json::Array> {
+    auto names = db.PrepareUncached(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name COLLATE NOCASE");
+    if (!names.ok()) return names.error();
+    std::vector<std::string> candidates;
+    for (;;) {
+      auto row = names->Step();
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      candidates.push_back(names->Text(0));
+    }
+    Json::Array out;
+    for (const auto& name : candidates) {
+      auto grantable = auth::IsGrantableTable(db, name);
+      if (!grantable.ok()) return grantable.error();
+      if (!*grantable) continue;
+      auto shape = ShapeOf(db, name);
+      if (!shape.ok()) return shape.error();
+      Json::Array columns;
+      for (const auto& c : shape->columns) columns.emplace_back(c);
+      out.push_back(Json::MakeObject({{"name", name},
+                                      {"columns", Json(std::move(columns))},
+                                      {"key", shape->key_column.empty() ? Json() : Json(shape->key_column)},
+                                      {"is_view", shape->is_view}}));
+    }
+    return out;
+  });
+  if (!tables.ok()) return HttpResponse::FromError(tables.error());
+  HttpResponse r = HttpResponse::JsonBody(200, Json::MakeObject({{"tables", Json(std::move(*tables))}}));
+  r.set_header("Cache-Control", "no-store");
+  r.log.user_id = std::to_string(caller->user.id);
+  return r;
+}
 
 HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_view rest) {
   // The caller: a user (a bad token is a 401, not anonymity) or anonymous.
@@ -194,7 +211,10 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
     if (!caller.ok()) return HttpResponse::FromError(caller.error());
     who.user = caller->user;
   }
-  if (rest.empty() || rest == "/") return HttpResponse::ErrorBody(404, "not_found", "name a table: /_api/data/{table}");
+  if (rest.empty() || rest == "/") {
+    if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET, HEAD");
+    return ListTables(request, henv);
+  }
   rest.remove_prefix(1);
   const size_t slash = rest.find('/');
   const std::string table(rest.substr(0, slash));
@@ -284,7 +304,7 @@ HttpResponse App::Records(const HttpRequest& request, Henv& henv, std::string_vi
           if (k == nullptr || k->is_null())
             return Error{"invalid_cursor", "the cursor is not one this API gave out", 400};
           q.sql += " AND " + key + " > ?";
-          q.params.push_back(JsonToValue(*k));
+          q.params.push_back(DbValueFromJson(*k));
         } else {
           const Json* o = cursor->find("o");
           if (o == nullptr || !o->is_int() || o->as_int() < 0) {

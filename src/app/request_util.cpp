@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "auth/authenticator.h"
+#include "crypto/crypto.h"
 
 namespace hbf {
 namespace {
@@ -187,6 +188,28 @@ HttpResponse MethodNotAllowed(std::string_view allowed) {
   HttpResponse r = HttpResponse::ErrorBody(405, "method_not_allowed", "use " + std::string(allowed));
   r.set_header("Allow", std::string(allowed));
   return r;
+}
+
+Json DbValueToJson(const db::Value& v) {
+  if (std::holds_alternative<int64_t>(v)) return Json(std::get<int64_t>(v));
+  if (std::holds_alternative<double>(v)) return Json(std::get<double>(v));
+  if (std::holds_alternative<std::string>(v)) return Json(std::get<std::string>(v));
+  if (std::holds_alternative<db::Blob>(v)) {
+    const auto& b = std::get<db::Blob>(v);
+    return Json(crypto::Base64Encode(std::string_view(reinterpret_cast<const char*>(b.data()), b.size())));
+  }
+  return Json();
+}
+
+// A JSON member as the value to store: scalars as they are, booleans as
+// 0/1, arrays and objects as their JSON text.
+db::Value DbValueFromJson(const Json& j) {
+  if (j.is_null()) return db::Null{};
+  if (j.is_bool()) return int64_t{j.as_bool() ? 1 : 0};
+  if (j.is_int()) return j.as_int();
+  if (j.is_number()) return j.as_double();
+  if (j.is_string()) return j.as_string();
+  return j.dump();
 }
 
 }  // namespace hbf

@@ -11,6 +11,7 @@
 #include "auth/user_rules.h"
 #include "core/json.h"
 #include "core/result.h"
+#include "db/database.h"
 #include "http/host_routing.h"
 #include "http/http_types.h"
 
@@ -78,5 +79,11 @@ std::optional<std::string> SanitizeScriptCookie(std::string_view set_cookie);
 std::string HenvUrl(const RequestContext& ctx, const std::string& hash, const std::string& base_domain);
 
 HttpResponse MethodNotAllowed(std::string_view allowed);
+
+// A SQLite value as JSON (BLOBs as base64 text).
+Json DbValueToJson(const db::Value& v);
+// A JSON value to bind: scalars as they are, booleans as 0/1, arrays and
+// objects as their JSON text.
+db::Value DbValueFromJson(const Json& j);
 
 }  // namespace hbf

@@ -110,17 +110,55 @@ App::ScriptCall App::PrepareScript(const HttpRequest& request, const RequestCont
     if (caller.ok()) {
       in.user = auth::UserToJson(caller->user);
       call.user_id = std::to_string(caller->user.id);
+      call.caller_is_admin = caller->user.role != auth::Role::kUser;
     }
   }
   return call;
 }
 
+HttpResponse App::RouterUnavailable(const js::ScriptResult::Failure& f, const HttpRequest& request,
+                                    const RequestContext& ctx, Henv& henv, bool caller_is_admin) {
+  // Documents and the login pages do not depend on the router: a broken
+  // save must not take the whole site down, nor lock its owner out.
+  if (IsAuthPagePath(ctx.subpath)) return AuthPage(request, ctx, henv);
+  if (request.method == "GET" || request.method == "HEAD") {
+    HttpResponse doc = ServeDocument(request, ctx, henv);
+    if (doc.status != 404) return doc;
+  }
+  HttpResponse r;
+  if (caller_is_admin) {
+    // The owner sees why, whatever --dev says: it is their own code.
+    std::string message = "_system/router.js failed to load: " + f.message + (f.location.empty() ? "" : " (at " +
+                                                                                  f.location + ")");
+    Json error = Json::MakeObject({{"code", "router_unavailable"}, {"message", message}});
+    if (!f.location.empty()) error.set("location", f.location);
+    r = HttpResponse::JsonBody(503, Json::MakeObject({{"error", error}}));
+  } else if (const std::string* accept = request.header("accept");
+             accept != nullptr && accept->find("text/html") != std::string::npos) {
+    r.status = 503;
+    r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+    r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    r.body =
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Temporarily unavailable</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#333}"
+        "</style></head>\n<body><h1>Temporarily unavailable</h1><p>This page cannot be shown right now: the app's "
+        "code is being fixed. Please try again in a little while.</p></body></html>\n";
+  } else {
+    r = HttpResponse::ErrorBody(503, "router_unavailable",
+                                "this app's code failed to load; its owner can see why in the app's logs");
+  }
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("Retry-After", "30");
+  return r;
+}
+
 HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,
-                               Henv& henv, const std::string& user_id) {
+                               Henv& henv, const std::string& user_id, bool caller_is_admin) {
   if (result.wrote_database) NoteWrite(henv);
   HttpResponse r;
   switch (result.kind) {
     case js::ScriptResult::Kind::kNotHandled:
+      if (IsAuthPagePath(ctx.subpath)) return AuthPage(request, ctx, henv);
       return ServeDocument(request, ctx, henv);
     case js::ScriptResult::Kind::kResponse:
       r = std::move(result.response);
@@ -141,6 +179,10 @@ HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& reque
       break;
     case js::ScriptResult::Kind::kError:
     case js::ScriptResult::Kind::kPending:  // never reaches here: the engine resolves it
+      if (result.error.router_unavailable) {
+        r = RouterUnavailable(result.error, request, ctx, henv, caller_is_admin);
+        break;
+      }
       r = ScriptFailure(result.error, henv);
       break;
   }
@@ -152,23 +194,29 @@ HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestC
   ScriptCall call = PrepareScript(request, ctx, henv);
   call.in.body = request.body;
   js::ScriptResult result = scripts_.Run(henv, call.limits, call.in);
-  return ScriptAnswer(std::move(result), request, ctx, henv, call.user_id);
+  return ScriptAnswer(std::move(result), request, ctx, henv, call.user_id, call.caller_is_admin);
 }
 
 void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond) {
   ScriptCall call = PrepareScript(request, ctx, *henv);
-  call.in.body = std::move(request.body);  // the answer (documents, the fallback) never needs it
+  // The answer when no route matched (a document) never needs the body;
+  // the login and signup pages do.
+  if (IsAuthPagePath(ctx.subpath)) {
+    call.in.body = request.body;
+  } else {
+    call.in.body = std::move(request.body);
+  }
   // What the answer needs once the script is done, which may be later, on
   // another thread: the request (without its body), its context, the henv.
-  auto state = std::make_shared<std::tuple<HttpRequest, RequestContext, std::string>>(
-      std::move(request), std::move(ctx), std::move(call.user_id));
+  auto state = std::make_shared<std::tuple<HttpRequest, RequestContext, std::string, bool>>(
+      std::move(request), std::move(ctx), std::move(call.user_id), call.caller_is_admin);
   Henv* henv_ptr = henv.get();  // kept alive by the engine until `done`
   scripts_.RunAsync(std::move(henv), call.limits, call.in,
                     [this, state, henv_ptr, respond = std::move(respond)](js::ScriptResult result) {
-                      auto& [req, context, user_id] = *state;
+                      auto& [req, context, user_id, caller_is_admin] = *state;
                       HttpResponse answer;
                       try {
-                        answer = ScriptAnswer(std::move(result), req, context, *henv_ptr, user_id);
+                        answer = ScriptAnswer(std::move(result), req, context, *henv_ptr, user_id, caller_is_admin);
                       } catch (...) {
                         answer = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
                       }

@@ -307,6 +307,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       worker = Worker::Create(henv, pool, version, limits, failure);
     }
     if (!worker) {
+      failure.router_unavailable = true;
       std::lock_guard lock(mu_);
       --pool.busy;
       pool.available.notify_one();

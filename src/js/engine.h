@@ -91,6 +91,9 @@ struct ScriptResult {
     std::string message;   // safe to show (sanitised)
     std::string location;  // "file:line:col" of the failure when known
     std::string stack;     // for the log only
+    // The henv's router (or a module it imports) failed to load: no route
+    // can run until the code changes, but documents can still be served.
+    bool router_unavailable = false;
   } error;
   bool wrote_database = false;  // the request changed rows (callers refresh code versions)
   std::chrono::steady_clock::time_point wake_at{};  // kPending only
@@ -140,6 +143,19 @@ class JsEngine {
   // Drops parked requests (their `done` is never called) and stops the
   // waker. Call before whatever `done` refers to is destroyed.
   void Shutdown();
+
+  // Compiles `source` as document `id` would be compiled (an ES module for
+  // .js/.mjs, CommonJS for .cjs, an EJS template for .ejs) without running
+  // any of it, in a fresh runtime under `limits`. Returns the problems found
+  // (empty: it compiles), or an Error when no check could be made.
+  struct CodeProblem {
+    std::string message;
+    int line = 0;    // 1-based; 0 when unknown
+    int column = 0;  // 1-based; 0 when unknown
+  };
+  static bool IsCheckable(std::string_view id);
+  Result<std::vector<CodeProblem>> CheckCode(const std::string& id, const std::string& source,
+                                             const ScriptLimits& limits);
 
   // Whether `henv_hash`'s server code has loaded document `id` as a module
   // or rendered it as a template since this process started.

@@ -118,6 +118,11 @@ class Worker {
                       const ScriptLimits& limits);
 
 
+  // JsEngine::CheckCode on this (blank) worker: compiles, runs nothing,
+  // and leaves the worker not reusable.
+  std::vector<JsEngine::CodeProblem> CheckSource(const std::string& id, const std::string& source,
+                                                 const ScriptLimits& limits);
+
   int64_t code_version() const { return version_; }
   HenvPool& pool() const { return *pool_; }
   // False once the worker hit a limit or an internal failure.
