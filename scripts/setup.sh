@@ -20,12 +20,27 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$p")
 done
+# Node.js and npm fetch the admin UI's npm assets; any install will do (a
+# machine with Node from elsewhere already has its own npm).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+# ------------------------------------------------------------ npm assets
+# The admin UI's editor (monaco-editor, pinned by src/app/admin_ui's
+# package-lock.json) is built into the binary; fetched once, git-ignored.
+ui="$root/src/app/admin_ui"
+want_monaco=$(awk -F'"' '/"node_modules\/monaco-editor"/ {f=1} f && /"version"/ {print $4; exit}' "$ui/package-lock.json")
+have_monaco=$(awk -F'"' '/"version"/ {print $4; exit}' "$ui/node_modules/monaco-editor/package.json" 2>/dev/null || true)
+if [ "$want_monaco" != "$have_monaco" ]; then
+  echo "setup: fetching monaco-editor $want_monaco (npm)"
+  (cd "$ui" && npm ci --silent --no-audit --no-fund)
 fi
 
 # ------------------------------------------------------ source dependencies

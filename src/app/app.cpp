@@ -179,6 +179,7 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   // /login, /logout and /signup go to the app's router first (an Express
   // app has its own); ScriptAnswer falls back to AuthPage. /_hbf/... are
   // always HBF's.
+  if (IsAdminPath(path)) return AdminUi(request, ctx, henv);
   if (path.rfind("/_hbf/", 0) == 0) {
     if (IsAuthPagePath(path)) return AuthPage(request, ctx, henv);
     return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + path);

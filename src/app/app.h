@@ -117,6 +117,11 @@ class App : public RequestHandler {
   std::optional<HttpResponse> RefuseBrokenCode(const HttpRequest& request, Henv& henv, const std::string& id,
                                                const std::string& source);
 
+  // admin_ui.cpp: /_admin (the shell, for owners and admins) and
+  // /_admin/assets/{build}/... (built-in, immutable).
+  static bool IsAdminPath(std::string_view path);
+  HttpResponse AdminUi(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+
   // documents_api.cpp
   HttpResponse RenameDocument(Henv& henv, const auth::AuthContext& caller, const std::string& from,
                               const std::string& to);

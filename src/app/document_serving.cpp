@@ -46,25 +46,6 @@ bool EtagListMatches(std::string_view header, std::string_view a, std::string_vi
   return false;
 }
 
-bool AcceptsGzip(const std::string* accept_encoding) {
-  if (accept_encoding == nullptr) return false;
-  std::string_view v = *accept_encoding;
-  while (!v.empty()) {
-    size_t comma = v.find(',');
-    std::string_view item = v.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    std::string_view coding = item.substr(0, item.find(';'));
-    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
-    if (EqualsIgnoreCase(coding, "gzip") || coding == "*") {
-      size_t q = item.find("q=");
-      return q == std::string_view::npos || std::strtod(std::string(item.substr(q + 2)).c_str(), nullptr) > 0;
-    }
-    if (comma == std::string_view::npos) break;
-    v.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
 enum class RangeKind { kNone, kSatisfiable, kUnsatisfiable };
 struct ByteRange {
   RangeKind kind = RangeKind::kNone;

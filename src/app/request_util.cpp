@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 
 #include "auth/authenticator.h"
 #include "crypto/crypto.h"
@@ -210,6 +211,41 @@ db::Value DbValueFromJson(const Json& j) {
   if (j.is_number()) return j.as_double();
   if (j.is_string()) return j.as_string();
   return j.dump();
+}
+
+bool AcceptsGzip(const std::string* accept_encoding) {
+  if (accept_encoding == nullptr) return false;
+  std::string_view v = *accept_encoding;
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view item = v.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    std::string_view coding = item.substr(0, item.find(';'));
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    if (EqualsIgnoreCase(coding, "gzip") || coding == "*") {
+      size_t q = item.find("q=");
+      return q == std::string_view::npos || std::strtod(std::string(item.substr(q + 2)).c_str(), nullptr) > 0;
+    }
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string PercentEncodeQueryValue(std::string_view text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace hbf

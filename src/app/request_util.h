@@ -86,4 +86,10 @@ Json DbValueToJson(const db::Value& v);
 // objects as their JSON text.
 db::Value DbValueFromJson(const Json& j);
 
+// Whether an Accept-Encoding header allows gzip.
+bool AcceptsGzip(const std::string* accept_encoding);
+// `text` as a query value: unreserved characters and '/' as they are, the
+// rest %XX.
+std::string PercentEncodeQueryValue(std::string_view text);
+
 }  // namespace hbf

@@ -22,8 +22,53 @@
 //   search     full-text search over documents
 //   audit      the audit log
 //
-// Elements a test drives carry stable data-testid attributes; see
-// tests/browser/admin_test.mjs for the contract in use.
+// Elements a test drives carry stable data-testid attributes (a contract:
+// tests/browser/admin_test.mjs relies on them; rename none silently):
+//   shell      admin-root, nav-<panel>, panel-<panel> (hidden unless shown),
+//              henv-host, current-user, logout-form, logout-button,
+//              toasts > toast[data-kind=info|ok|error], dialog, dialog-input,
+//              dialog-ok, dialog-cancel, dialog-error
+//   documents  doc-tree, doc-item[data-doc-id], doc-folder[data-folder]
+//              [aria-expanded], doc-filter, doc-new, doc-upload (label),
+//              doc-upload-input, doc-refresh, doc-rename, doc-delete,
+//              doc-download (an <a download>), editor-tabs, editor-tab
+//              [data-doc-id], doc-title, editor (Monaco's host),
+//              fallback-editor, dirty-indicator, save-status, save-button,
+//              save-anyway, error-list > error-item[data-line],
+//              preview-toggle
+//   preview    preview, preview-frame, preview-path, preview-go,
+//              preview-reload, preview-open
+//   data       table-list > table-item[data-table], rows-grid > row
+//              [data-key], row-edit, row-new, row-form, row-field
+//              [data-column], row-save, rows-filter, rows-sort, rows-prev,
+//              rows-next, rows-info, sql-input, sql-params, sql-allow-writes,
+//              sql-run, sql-status, sql-error, sql-results (> sql-row),
+//              sql-export
+//   logs       logs-table > log-row[data-seq][data-level][data-source]
+//              (> log-message), log-detail (> log-stack), logs-level,
+//              logs-live, logs-status, logs-refresh, logs-clear
+//   users      user-form, user-form-{username,email,password,role,submit},
+//              user-form-error, users-table > user-row[data-username]
+//              [data-user-id] (> user-role, user-enabled, user-password,
+//              user-delete), users-refresh
+//   permissions grant-form, grant-who, grant-table, grant-{select,insert,
+//              update,delete}, grant-submit, grants-table > grant-row
+//              (> grant-remove); policy-form, policy-{table,name,role,
+//              operation,condition}, policy-enabled-new, policy-submit,
+//              policies-table > policy-row[data-policy-id] (> policy-enabled,
+//              policy-remove)
+//   settings   settings-form, setting-input[data-key], setting-error
+//              [data-key], env-list > env-row (> env-name, env-value,
+//              env-remove), env-add, settings-save, settings-reset,
+//              settings-status
+//   packages   package-form, package-upload-input, package-install,
+//              package-status, packages-table > package-row[data-package]
+//              (> package-remove)
+//   search     search-input, search-submit, search-status, search-results >
+//              search-result[data-doc-id]
+//   audit      audit-table > audit-row
+// window.hbfAdmin = {monaco, editor, currentId, open(id), save(), showPanel(id)}
+// exposes the Monaco instance and the open document for tests.
 'use strict';
 
 (() => {
@@ -39,6 +84,9 @@
   let HENV = metaContent('hbf-henv');
   if (!HENV || HENV.includes('{{')) HENV = location.host;
   const MONACO_BASE = new URL(ASSETS + 'monaco/vs', location.href).href;
+  // HBF's own login and logout: /login and /logout may be the app's routes.
+  const LOGIN = '/_hbf/login';
+  const LOGOUT = '/_hbf/logout';
 
   const PANELS = [
     { id: 'documents', label: 'Documents' },
@@ -227,7 +275,7 @@ export default router;
     if (redirectingToLogin) return;
     redirectingToLogin = true;
     toast('Your session has ended; taking you to the login page.', 'error');
-    setTimeout(() => { location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search); }, 800);
+    setTimeout(() => { location.href = LOGIN + '?next=' + encodeURIComponent(location.pathname + location.search); }, 800);
   }
 
   // api(method, path, {json, body, headers, signal, quiet, quietCodes, what, raw})
@@ -336,12 +384,18 @@ export default router;
             e.preventDefault();
             showPanel(p.id);
           } }, p.label)))));
-    const logout = h('form', { method: 'post', action: '/logout', class: 'logout-form', 'data-testid': 'logout-form',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        try { await api('POST', '/logout', { quiet: true, noLoginRedirect: true }); } catch { /* gone anyway */ }
-        location.href = '/login?next=' + encodeURIComponent('/_admin');
+    // A plain form post: HBF ends the session and answers 303 to `next`.
+    const logout = h('form', { method: 'post', action: LOGOUT, class: 'logout-form', 'data-testid': 'logout-form',
+      onsubmit: (e) => {
+        if ([...editor.open.values()].some(isDirty)) {
+          e.preventDefault();
+          confirmDialog({ title: 'Log out?', message: 'Some documents have unsaved changes. Log out anyway?', okText: 'Log out', danger: true })
+            .then((yes) => { if (yes) { window.removeEventListener('beforeunload', warnUnsaved); logout.submit(); } });
+        } else {
+          window.removeEventListener('beforeunload', warnUnsaved);
+        }
       } },
+    h('input', { type: 'hidden', name: 'next', value: `${LOGIN}?next=/_admin` }),
     h('button', { type: 'submit', class: 'btn btn-small', 'data-testid': 'logout-button' }, 'Log out'));
     const header = h('header', { class: 'topbar' },
       h('a', { class: 'skip-link', href: '#main' }, 'Skip to content'),
@@ -597,18 +651,13 @@ export default router;
     if (isDirty(entry)) { toast(`Save or discard the changes to ${from} before renaming it.`, 'error'); return; }
     const to = await askText({ title: `Rename ${from}`, label: 'New id', value: from, okText: 'Rename', validate: validateId });
     if (!to || to === from) return;
-    if (docs.byId.has(to) && !(await confirmDialog({ title: 'Replace?', message: `${to} exists. Replace it with ${from}?`, okText: 'Replace', danger: true }))) return;
-    try {
-      // The API has no rename: copy the bytes under the new id, then delete.
-      const res = await api('GET', docUrl(from), { raw: true, what: `Reading ${from}` });
-      const type = res.headers.get('content-type') || typeFor(from);
-      const bytes = await res.arrayBuffer();
-      const meta = docs.byId.get(from);
-      const q = new URLSearchParams({ force: '1' });
-      if (meta && meta.visibility && meta.visibility !== 'default') q.set('visibility', meta.visibility);
-      await api('PUT', docUrl(to) + '?' + q, { body: bytes, headers: { 'Content-Type': type }, what: `Writing ${to}` });
-      await api('DELETE', docUrl(from), { what: `Removing ${from}` });
-    } catch { return; }
+    if (docs.byId.has(to)) {
+      if (!(await confirmDialog({ title: 'Replace?', message: `${to} exists. Replace it with ${from}?`, okText: 'Replace', danger: true }))) return;
+      try { await api('DELETE', docUrl(to), { what: `Removing ${to}` }); } catch { return; }
+      closeEntry(to, { force: true });
+    }
+    // One atomic move on the server (content, type and visibility).
+    try { await api('PATCH', docUrl(from), { json: { rename_to: to }, what: `Renaming ${from}` }); } catch { return; }
     closeEntry(from, { force: true });
     toast(`Renamed ${from} to ${to}`, 'ok');
     await reloadDocuments();
@@ -2262,9 +2311,10 @@ export default router;
       if (state.panel === 'documents' || state.panel === 'preview') { e.preventDefault(); saveCurrent(); }
     }
   });
-  window.addEventListener('beforeunload', (e) => {
+  function warnUnsaved(e) {
     if ([...editor.open.values()].some(isDirty)) { e.preventDefault(); e.returnValue = ''; }
-  });
+  }
+  window.addEventListener('beforeunload', warnUnsaved);
 
   window.hbfAdmin = { monaco: null, editor: null, currentId: null, open: openDocument, save: saveCurrent, showPanel };
 
@@ -2274,7 +2324,7 @@ export default router;
     try {
       me = await api('GET', '/_api/me', { quiet: true, noLoginRedirect: true });
     } catch (e) {
-      if (e.status === 401) { location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search); return; }
+      if (e.status === 401) { location.href = LOGIN + '?next=' + encodeURIComponent(location.pathname + location.search); return; }
       clear(root).append(h('div', { class: 'boot' }, h('h1', {}, 'The admin cannot start'), h('p', {}, e.message)));
       return;
     }
@@ -2282,7 +2332,8 @@ export default router;
     if (state.me && state.me.role === 'user') {
       clear(root).append(h('div', { class: 'boot' }, h('h1', {}, 'Owner or admin only'),
         h('p', {}, `You are signed in as ${state.me.username}, who may not change this app.`),
-        h('form', { method: 'post', action: '/logout' }, h('button', { type: 'submit', class: 'btn' }, 'Log out'))));
+        h('form', { method: 'post', action: LOGOUT }, h('input', { type: 'hidden', name: 'next', value: `${LOGIN}?next=/_admin` }),
+          h('button', { type: 'submit', class: 'btn' }, 'Log out'))));
       return;
     }
     buildShell(root);
