@@ -8,12 +8,16 @@ STORAGE_DIR    ?= ./henvs
 JOBS           ?= $(shell nproc)
 CTEST_ARGS     ?=
 
-.PHONY: all deps build run test test-asan bench clean distclean
+.PHONY: all deps test-deps build run test test-asan bench clean distclean
 
 all: build
 
 deps:
 	@bash scripts/setup.sh
+
+# The tests also drive a browser (Debian's chromium).
+test-deps:
+	@bash scripts/setup.sh --browser
 
 $(BUILD_DIR)/build.ninja: CMakeLists.txt | deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
@@ -24,12 +28,12 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	@bash scripts/run.sh $(BUILD_DIR)/src/hbf --port $(PORT) --storage_dir $(STORAGE_DIR)
 
-test: build
+test: test-deps build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 # (dynamically linked: the sanitizers cannot run in a -static binary).
-test-asan: deps
+test-asan: test-deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHBF_SANITIZE=ON
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

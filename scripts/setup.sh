@@ -16,6 +16,8 @@ deps="$root/.deps"
 packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
           libsqlite3-dev libsodium-dev zlib1g-dev libgtest-dev ca-certificates node-llhttp)
 missing=()
+# `--browser`: also what the browser tests drive (make test passes it).
+[ "${1:-}" = "--browser" ] && packages+=(chromium)
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing+=("$p")

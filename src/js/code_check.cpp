@@ -86,7 +86,9 @@ std::vector<JsEngine::CodeProblem> Worker::CheckSource(const std::string& id, co
   BeginRequest(limits);
   JSContext* ctx = ctx_;
   auto compile = [&](const std::string& text, int flags, int line_offset) {
+    stub_imports_ = true;
     JSValue fn = JS_Eval(ctx, text.c_str(), text.size(), id.c_str(), flags | JS_EVAL_FLAG_COMPILE_ONLY);
+    stub_imports_ = false;
     if (!JS_IsException(fn)) {
       JS_FreeValue(ctx, fn);
       return true;

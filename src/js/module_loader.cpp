@@ -153,6 +153,9 @@ std::optional<std::string> FacadeSource(JSContext* ctx, Worker& w, const std::st
 char* NormalizeModuleImpl(JSContext* ctx, const char* base, const char* name, void* opaque) {
   std::string_view n0(name);
   std::string_view b0(base != nullptr ? base : "");
+  if (WorkerAccess::StubImports(*static_cast<Worker*>(opaque)) && n0.rfind("hbf:", 0) != 0) {
+    return js_strdup(ctx, ("hbf-check-stub:" + std::string(n0)).c_str());
+  }
   // Tenant imports (not built-ins, not HBF loading the router) go through the
   // JavaScript resolver when hbf:modules is present: bare specifiers,
   // packages under modules/, extensions and formats, exactly as require().
@@ -216,6 +219,10 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
   Worker* worker = static_cast<Worker*>(opaque);
   std::string_view n(name);
   if (n == "hbf:native") return NewNativeModule(ctx, name);
+  if (n.rfind("hbf-check-stub:", 0) == 0) {
+    // Exports nothing; never linked, since a checked module is never run.
+    return JS_NewCModule(ctx, name, [](JSContext*, JSModuleDef*) { return 0; });
+  }
   const uint8_t* bytecode = nullptr;
   size_t bytecode_size = 0;
   std::shared_ptr<const std::vector<uint8_t>> cached;

@@ -229,6 +229,7 @@ class Worker {
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").
   std::unordered_map<std::string, std::string> module_formats_;
+  bool stub_imports_ = false;  // see WorkerAccess::StubImports
   // Built-in modules loaded into this context, by id (owned by the context).
   std::unordered_map<std::string, JSModuleDef*> builtin_modules_;
 };

@@ -38,6 +38,10 @@ struct WorkerAccess {
   static int64_t NextTimerId(Worker& w) { return w.next_timer_id_++; }
   static std::unordered_map<std::string, std::string>& Formats(Worker& w) { return w.module_formats_; }
   static std::unordered_map<std::string, JSModuleDef*>& BuiltinModules(Worker& w) { return w.builtin_modules_; }
+  // While a source is only being checked (code_check.cpp), its imports
+  // resolve to empty stand-ins: QuickJS resolves a module's imports when it
+  // compiles it, and a check must neither read documents nor run anything.
+  static bool StubImports(const Worker& w) { return w.stub_imports_; }
 };
 
 }  // namespace hbf::js

@@ -473,7 +473,7 @@ TEST(HenvLifecycle, HenvsSurviveARestartAndReopenAfterEviction) {
 
 TEST_F(HenvTest, WrongMethodsAre405) {
   std::string hash = CreateHenv("methods");
-  EXPECT_EQ(Call("GET", HostOf(hash), "/login", "").status, 405);
+  EXPECT_EQ(Call("PUT", HostOf(hash), "/login", "").status, 405);
   EXPECT_EQ(Call("GET", HostOf(hash), "/logout", "").status, 405);
   EXPECT_EQ(Call("DELETE", "localhost", "/new", "").status, 405);
   EXPECT_EQ(Call("GET", HostOf(hash), "/nothing", "").status, 404);

@@ -450,12 +450,20 @@ export default router;
   EXPECT_EQ(Call("GET", "/search?q=%22unterminated").json().find("code")->as_string(), "sql_error");
 }
 
-TEST_F(ScriptsTest, BrokenRoutersAnswerScriptErrors) {
-  SetRouter("export default {{{");
+TEST_F(ScriptsTest, BrokenRoutersAnswerRouterUnavailable) {
+  // Saved anyway (?force=1): the check would refuse it (see admin_test.cpp).
+  auto put = Fetch(port(), {"PUT", "/_api/documents/_system/router.js?force=1", host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/javascript"}},
+                            "export default {{{"});
+  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
   auto r = Call("GET", "/anything");
-  EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.json().find("error")->find("code")->as_string(), "script_error");
-  EXPECT_NE(r.json().find("error")->find("message")->as_string().find("SyntaxError"), std::string::npos) << r.body;
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.error_code(), "router_unavailable");
+  // The owner sees why.
+  auto owner = Call("GET", "/anything", "", {{"Authorization", "Bearer " + token_}});
+  EXPECT_EQ(owner.status, 503);
+  EXPECT_NE(owner.json().find("error")->find("message")->as_string().find("SyntaxError"), std::string::npos)
+      << owner.body;
   // Built-in endpoints still work, so the owner can fix it.
   SetRouter(kHello);
   EXPECT_EQ(Call("GET", "/hello").status, 200);

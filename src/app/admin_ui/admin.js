@@ -168,7 +168,7 @@
     const d = new Date(ms);
     return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
   }
-  function plural(n, word) { return `${n} ${word}${n === 1 ? '' : 's'}`; }
+  function plural(n, word, many) { return `${n} ${n === 1 ? word : many || word + 's'}`; }
   function cellText(v) {
     if (v === null || v === undefined) return null;
     if (typeof v === 'object') return JSON.stringify(v);
@@ -1412,7 +1412,8 @@ export default router;
     try {
       r = await api('POST', '/_api/sql', { json: { sql: text, params: p, allow_writes: allow.checked }, quiet: true });
     } catch (e) {
-      error.textContent = e.code === 'read_only' ? `${e.message} — tick “Allow writes” to run it.` : `${e.message}${e.code && !/^http_/.test(e.code) ? ` (${e.code})` : ''}`;
+      error.textContent = e.code === 'read_only' && !/allow.writes/i.test(e.message) ? `${e.message} — tick “Allow writes” to run it.`
+        : `${e.message}${e.code && !/^http_/.test(e.code) ? ` (${e.code})` : ''}`;
       error.hidden = false;
       status.textContent = 'Failed';
       notifyError(e, 'SQL');
@@ -2210,8 +2211,9 @@ export default router;
     const idHits = docs.list.filter((d) => d.id.toLowerCase().includes(q.toLowerCase())).slice(0, 20);
     status.textContent = 'Searching…';
     let r = { results: [] };
+    let failed = false;
     try { r = await api('GET', '/_api/documents/search?' + new URLSearchParams({ q, limit: '50' }), { quiet: true }); }
-    catch (e) { status.textContent = e.message; if (e.code !== 'invalid_query') notifyError(e, 'Search'); }
+    catch (e) { failed = true; status.textContent = e.message; if (e.code !== 'invalid_query') notifyError(e, 'Search'); }
     const hits = r.results || [];
     const term = q.replace(/["*]/g, '').split(/\s+/).filter(Boolean)[0] || q;
     const item = (d, snippet) => h('li', {}, h('button', { type: 'button', class: 'result', 'data-testid': 'search-result', 'data-doc-id': d.id,
@@ -2226,7 +2228,11 @@ export default router;
       results.append(h('li', { class: 'result-group' }, h('h2', { class: 'section-title' }, 'Ids containing “' + q + '”')));
       for (const d of idHits) results.append(item(d, null));
     }
-    if (!r.error) status.textContent = hits.length || idHits.length ? `${plural(hits.length, 'content match')}${idHits.length ? `, ${plural(idHits.length, 'id match')}` : ''}` : 'Nothing found.';
+    if (!failed) {
+      status.textContent = hits.length || idHits.length
+        ? `${plural(hits.length, 'content match', 'content matches')}${idHits.length ? `, ${plural(idHits.length, 'id match', 'id matches')}` : ''}`
+        : 'Nothing found.';
+    }
   }
   const search = { els: {} };
 
