@@ -3,6 +3,7 @@
 //   GET /_api/audit?limit=&before=
 // Scripts cannot write _hbf_config (it is sealed, db/sql_guard.h), so this
 // is where settings change; every change is audited.
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -114,9 +115,17 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
       if (text && text->size() > kMaxValueBytes) return HttpResponse::FromError(InvalidField(key, "is too long"));
       if (rule != nullptr && rule->numeric && text) {
         auto n = ParseInt(*text);
-        if (!n || *n < rule->min || *n > rule->max) {
+        // Script limits and storage may only lower what the operator allows
+        // (the flags are the ceiling): say so instead of silently clamping.
+        int64_t max = rule->max;
+        const std::string_view k = rule->key;
+        if (k == "qjs_mem_mb") max = std::min<int64_t>(max, config_.qjs_mem_mb);
+        if (k == "qjs_timeout_ms") max = std::min<int64_t>(max, config_.qjs_timeout_ms);
+        if (k == "max_storage_mb" && config_.henv_max_storage_mb > 0) max = std::min<int64_t>(max, config_.henv_max_storage_mb);
+        if (!n || *n < rule->min || *n > max) {
           return HttpResponse::FromError(InvalidField(
-              key, "must be an integer from " + std::to_string(rule->min) + " to " + std::to_string(rule->max)));
+              key, "must be an integer from " + std::to_string(rule->min) + " to " + std::to_string(max) +
+                       (max < rule->max ? " (this server's limit)" : "")));
         }
       }
       if (rule != nullptr &&

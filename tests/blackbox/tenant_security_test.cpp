@@ -105,6 +105,11 @@ export default router;
   EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"code_version":"0"})")), "invalid_field");
   EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"qjs_mem_mb":"lots"})")), "invalid_field");
   EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"qjs_mem_mb":0})")), "invalid_field");
+  // Above the server's own limit (--qjs_mem_mb, default 64): refused, not clamped.
+  auto above = Patch("/_api/config", R"({"qjs_mem_mb":65})");
+  EXPECT_EQ(ErrorCode(above), "invalid_field");
+  EXPECT_NE(above.body.find("this server's limit"), std::string::npos) << above.body;
+  EXPECT_EQ(Patch("/_api/config", R"({"qjs_mem_mb":64})").status, 200);
   EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"env.1BAD":"x"})")), "invalid_field");
   EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"env.OK":{"nested":1}})")), "invalid_field");
   EXPECT_EQ(ErrorCode(Patch("/_api/config", R"({"qjs_timeout_ms":100,"bogus":1})")), "invalid_field");
