@@ -60,6 +60,7 @@ if [ -f "$login_file" ]; then
   read -r user password <"$login_file"
   echo "  Demo app:   http://$demo_hash.localhost:$port/"
   echo "  Owner login: $user / $password"
+  echo "  Admin:      http://$demo_hash.localhost:$port/_admin  (log in there with the owner login)"
   echo "  Try:  curl -X POST http://$demo_hash.localhost:$port/login -d '{\"username\":\"$user\",\"password\":\"$password\"}'"
 fi
 echo "  Ctrl-C stops it."
