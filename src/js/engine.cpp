@@ -204,6 +204,7 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
     slot->hash = hash;
     slot->login_throttle = options_.login_throttle;
     slot->address_throttle = options_.address_throttle;
+    slot->logs = options_.logs;
   }
   return *slot;
 }
