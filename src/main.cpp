@@ -132,6 +132,12 @@ int Serve(const Config& config) {
   henv_options.max_open = static_cast<size_t>(config.db_max_open);
   henv_options.max_storage_bytes = int64_t{config.henv_max_storage_mb} << 20;
   HenvManager henvs(henv_options);
+  // Each henv's own log (GET /_api/logs): console output, script failures,
+  // slow requests. Declared before everything that appends to it.
+  HenvLogOptions log_options;
+  log_options.storage_dir = config.storage_dir;
+  log_options.max_file_bytes = int64_t{config.henv_log_kb} * 1024;
+  HenvLogHub henv_logs(log_options);
   auth::LoginThrottle throttle;  // failed logins per account
   // Per client address, across accounts and henvs: more allowance, since many
   // users may share an address. Shared by POST /login and hbf:auth.
@@ -143,13 +149,14 @@ int Serve(const Config& config) {
   js_options.max_workers_per_henv = per_henv * 4;
   js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockouts
   js_options.address_throttle = &address_throttle;
+  js_options.logs = &henv_logs;  // console.* of a henv's scripts
   js::JsEngine scripts(js_options);
 
   HttpServer* server_ptr = nullptr;
   RuntimeProbe probe;
   probe.in_flight_requests = [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; };
   probe.draining = [&server_ptr] { return server_ptr ? server_ptr->draining() : false; };
-  App app(config, henvs, throttle, address_throttle, scripts, probe);
+  App app(config, henvs, throttle, address_throttle, scripts, henv_logs, probe);
 
   ServerOptions options;
   options.bind = config.bind;
@@ -192,6 +199,9 @@ int Serve(const Config& config) {
                            "; draining in-flight requests");
 
   server.BeginDrain();
+  // Parked log tails (GET /_api/logs?wait=) count as in flight: answer them
+  // now rather than wait out the drain for them.
+  henv_logs.ReleaseWaiters();
   if (!server.WaitIdle(std::chrono::milliseconds(config.drain_timeout_ms))) {
     Log(LogLevel::kWarn, "drain timeout reached with " + std::to_string(server.in_flight()) +
                              " request(s) still in flight; closing them");
@@ -207,6 +217,7 @@ int Serve(const Config& config) {
   server.Stop();
   scripts.Shutdown();  // parked requests refer to the app: drop them first
   scripts.DropIdleWorkers();
+  henv_logs.Shutdown();
   henvs.CloseAll();
   Log(LogLevel::kInfo, "stopped");
   return 0;

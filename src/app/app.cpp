@@ -26,13 +26,13 @@ double ProcessMemoryMb() {
 }
 
 App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, auth::LoginThrottle& address_throttle,
-         js::JsEngine& scripts,
-         RuntimeProbe probe, AppClocks clocks)
+         js::JsEngine& scripts, HenvLogHub& logs, RuntimeProbe probe, AppClocks clocks)
     : config_(config),
       henvs_(henvs),
       throttle_(throttle),
       address_throttle_(address_throttle),
       scripts_(scripts),
+      logs_(logs),
       probe_(std::move(probe)),
       clocks_(std::move(clocks)),
       started_(clocks_.steady()) {
@@ -155,6 +155,16 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     tagged(HttpResponse::FromError(henv.error()));
     return;
   }
+  if (ctx->subpath == "/_api/logs") {
+    // The one built-in that may answer later (a long-poll), so it gets the
+    // responder rather than returning an answer.
+    if (std::optional<HttpResponse> refused = Refusal(request, *ctx, **henv)) {
+      tagged(std::move(*refused));
+      return;
+    }
+    LogsApi(request, **henv, std::move(tagged));
+    return;
+  }
   if (std::optional<HttpResponse> builtin = ServeBuiltIn(request, *ctx, **henv)) {
     tagged(std::move(*builtin));
     return;
@@ -162,9 +172,7 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
   RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), std::move(tagged));
 }
 
-std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
-  const std::string& path = ctx.subpath;
-  const std::string& method = request.method;
+std::optional<HttpResponse> App::Refusal(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
   // Before anything a cookie could authorise: the built-in APIs and the
   // henv's own routes alike.
   if (std::optional<Error> refused = CrossSiteRefusal(request, ctx)) return HttpResponse::FromError(*refused);
@@ -175,6 +183,13 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
                                      "request body exceeds this app's limit of " + std::to_string(limit) + " bytes");
     }
   }
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
+  const std::string& path = ctx.subpath;
+  const std::string& method = request.method;
+  if (std::optional<HttpResponse> refused = Refusal(request, ctx, henv)) return refused;
 
   // /login, /logout and /signup go to the app's router first (an Express
   // app has its own); ScriptAnswer falls back to AuthPage. /_hbf/... are
@@ -197,6 +212,7 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   if (path == "/_api/sql") return SqlConsole(request, henv);
   if (path == "/_api/config") return ConfigApi(request, henv);
   if (path == "/_api/audit") return AuditApi(request, henv);
+  if (path == "/_api/logs") return LogsBlocking(request, henv);
   if (path == "/_api/permissions") return PermissionsApi(request, henv);
   if (path == "/_api/policies" || path.rfind("/_api/policies/", 0) == 0) {
     return PoliciesApi(request, henv, std::string_view(path).substr(std::string_view("/_api/policies").size()));

@@ -9,18 +9,23 @@
 //              GET /_api/me,
 //              POST /_api/keys/rotate, /_api/users[/{id}],
 //              /_api/documents[/{id...}], /_api/documents/search,
-//              /_api/graph/{edges,neighbours,tags}; anything else goes to
+//              /_api/graph/{edges,neighbours,tags},
+//              GET/DELETE /_api/logs (the henv's own log; GET may long-poll:
+//              ?since=&level=&limit=&wait=); anything else goes to
 //              the henv's _system/router.js, and when no route matches, to
 //              documents by path (the default handler).
 // Later layers (documents, JavaScript) plug in here; none of them sees the
 // HTTP engine. Handlers live in app.cpp (dispatch, health), provisioning.cpp,
-// henv_auth_api.cpp, documents_api.cpp, script_routing.cpp and
-// document_serving.cpp.
+// henv_auth_api.cpp, documents_api.cpp, script_routing.cpp,
+// document_serving.cpp, admin_api.cpp, records_api.cpp, templates_api.cpp
+// and logs_api.cpp.
 //
 // Thread safety: Handle() is called concurrently from the server's handler
 // threads, HandleOnLoop() and QueueKey() from its I/O loops (they touch no
 // lock that a handler may hold for long). App's own fields are constant
-// after construction; the henv manager and login throttle are thread-safe.
+// after construction; the henv manager, login throttle and henv log hub are
+// thread-safe. A long-poll on /_api/logs is answered from the hub's waker
+// thread (Responder is callable from any thread).
 #pragma once
 
 #include <chrono>
@@ -31,6 +36,7 @@
 #include "auth/authenticator.h"
 #include "auth/login_throttle.h"
 #include "core/config.h"
+#include "henv/henv_log.h"
 #include "henv/henv_manager.h"
 #include "http/host_routing.h"
 #include "http/server.h"
@@ -57,10 +63,9 @@ struct AppClocks {
 
 class App : public RequestHandler {
  public:
-  // `henvs`, the throttles and `scripts` must outlive the App.
+  // `henvs`, the throttles, `scripts` and `logs` must outlive the App.
   App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle, auth::LoginThrottle& address_throttle,
-      js::JsEngine& scripts,
-      RuntimeProbe probe, AppClocks clocks = {});
+      js::JsEngine& scripts, HenvLogHub& logs, RuntimeProbe probe, AppClocks clocks = {});
 
   HttpResponse Handle(HttpRequest& request) override;
   // As Handle; a script awaiting a timer answers later, holding no thread.
@@ -131,6 +136,16 @@ class App : public RequestHandler {
   // The built-in endpoints of a henv (login, /_api/...), or nullopt for the
   // henv's own routes and documents.
   std::optional<HttpResponse> ServeBuiltIn(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  // What every request to a henv's built-ins and routes is refused with
+  // before anything else (cross-site, body over the henv's limit), if any.
+  std::optional<HttpResponse> Refusal(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+
+  // logs_api.cpp: GET /_api/logs?since=&level=&limit=&wait= (a long-poll
+  // when `wait` > 0: `respond` is parked in the log hub, holding no thread)
+  // and DELETE /_api/logs. Owner/admin. LogsBlocking: the same on this
+  // thread, for Handle().
+  void LogsApi(const HttpRequest& request, Henv& henv, Responder respond);
+  HttpResponse LogsBlocking(const HttpRequest& request, Henv& henv);
 
   // script_routing.cpp: the henv's router.js, and its documents when no
   // route matched. RunScriptOrDocument runs on this thread to the end;
@@ -149,8 +164,9 @@ class App : public RequestHandler {
   ScriptCall PrepareScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv) const;
   // A finished script's answer: its response, its failure, or the document
   // at the path when no route matched.
-  HttpResponse ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,
-                            Henv& henv, const std::string& user_id, bool caller_is_admin);
+  // `took`: how long the script ran (slow requests are logged).
+  HttpResponse ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx, Henv& henv,
+                            const std::string& user_id, bool caller_is_admin, std::chrono::steady_clock::duration took);
   // The router failed to load: the document at the path if there is one,
   // else 503 router_unavailable (the reason for owners/admins, a plain page
   // or message for everyone else).
@@ -159,8 +175,14 @@ class App : public RequestHandler {
 
   // The JS limits for `henv`: the flags, lowered by the henv's config.
   js::ScriptLimits ScriptLimitsFor(Henv& henv) const;
-  // A script failure as the HTTP answer (sanitised unless --dev) + a log line.
-  HttpResponse ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) const;
+  // A script failure as the HTTP answer (sanitised unless --dev) + a server
+  // log line + an entry in the henv's log (with `duration_ms` when >= 0).
+  HttpResponse ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv, const HttpRequest& request,
+                             int64_t duration_ms = -1) const;
+  // A henv request whose script ran longer than --slow_request_ms goes to
+  // the henv's log (source "slow").
+  void NoteScriptTime(const HttpRequest& request, Henv& henv, const HttpResponse& answer,
+                      std::chrono::steady_clock::duration took) const;
 
   // admin_api.cpp: GET/PATCH /_api/config, GET /_api/audit; Audit() writes
   // one entry (failures are logged, never fail the action).
@@ -204,6 +226,7 @@ class App : public RequestHandler {
   auth::LoginThrottle& throttle_;          // failed logins per account
   auth::LoginThrottle& address_throttle_;  // failed logins per client address, across accounts and henvs
   js::JsEngine& scripts_;
+  HenvLogHub& logs_;
   const RuntimeProbe probe_;
   const AppClocks clocks_;
   const std::chrono::steady_clock::time_point started_;

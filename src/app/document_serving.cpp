@@ -135,7 +135,7 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
     auto query = ParseUrlEncoded(request.query);
     locals.set("query", query ? *query : Json(Json::Object{}));
     auto rendered = scripts_.Render(henv, ScriptLimitsFor(henv), id, false, locals.dump());
-    if (rendered.kind != js::ScriptResult::Kind::kResponse) return ScriptFailure(rendered.error, henv);
+    if (rendered.kind != js::ScriptResult::Kind::kResponse) return ScriptFailure(rendered.error, henv, request);
     rendered.response.set_header("Cache-Control", "no-store");
     return std::move(rendered.response);
   }

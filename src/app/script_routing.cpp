@@ -23,6 +23,16 @@ const char* PublicMessage(const std::string& code) {
   return "the app's script failed";
 }
 
+// Failures that are a limit being reached rather than the script's own
+// error: the henv's log files them apart (source "limit").
+bool IsLimit(const std::string& code) {
+  return code == "script_timeout" || code == "script_memory" || code == "quota_exceeded" || code == "script_busy";
+}
+
+int64_t Milliseconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+}
+
 }  // namespace
 
 js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
@@ -74,13 +84,29 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   return limits;
 }
 
-HttpResponse App::ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv) const {
+HttpResponse App::ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv, const HttpRequest& request,
+                                int64_t duration_ms) const {
   std::string stack_line = f.stack;
   for (char& c : stack_line) c = c == '\n' ? '|' : c;
-  Log(f.code == "script_busy" ? LogLevel::kWarn : LogLevel::kError,
+  const LogLevel level = f.code == "script_busy" ? LogLevel::kWarn : LogLevel::kError;
+  Log(level,
       f.code + ": " + f.message + (f.location.empty() ? "" : " at " + f.location) +
           (stack_line.empty() ? "" : " | " + stack_line),
       henv.hash());
+  // The owner sees the whole failure in the henv's log, whatever --dev says
+  // about the response: it is their own code.
+  LogEntry entry;
+  entry.level = level;
+  entry.source = IsLimit(f.code) ? LogSource::kLimit : LogSource::kError;
+  entry.message = f.message;
+  entry.code = f.code;
+  entry.location = f.location;
+  entry.stack = f.stack;
+  entry.method = request.method;
+  entry.path = request.path;
+  entry.status = f.http_status;
+  entry.duration_ms = duration_ms;
+  logs_.Append(henv.hash(), std::move(entry));
   std::string message = config_.dev ? f.message + (f.location.empty() ? "" : " (at " + f.location + ")")
                                     : PublicMessage(f.code);
   Json error = Json::MakeObject({{"code", f.code}, {"message", message}});
@@ -153,13 +179,19 @@ HttpResponse App::RouterUnavailable(const js::ScriptResult::Failure& f, const Ht
 }
 
 HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,
-                               Henv& henv, const std::string& user_id, bool caller_is_admin) {
+                               Henv& henv, const std::string& user_id, bool caller_is_admin,
+                               std::chrono::steady_clock::duration took) {
   if (result.wrote_database) NoteWrite(henv);
   HttpResponse r;
   switch (result.kind) {
-    case js::ScriptResult::Kind::kNotHandled:
+    case js::ScriptResult::Kind::kNotHandled: {
       if (IsAuthPagePath(ctx.subpath)) return AuthPage(request, ctx, henv);
-      return ServeDocument(request, ctx, henv);
+      // No route matched (the user_id stays off the line, as before), but
+      // the router may still have been slow getting there.
+      HttpResponse document = ServeDocument(request, ctx, henv);
+      NoteScriptTime(request, henv, document, took);
+      return document;
+    }
     case js::ScriptResult::Kind::kResponse:
       r = std::move(result.response);
       // A script may set its own cookies, for its own host only: never
@@ -183,18 +215,36 @@ HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& reque
         r = RouterUnavailable(result.error, request, ctx, henv, caller_is_admin);
         break;
       }
-      r = ScriptFailure(result.error, henv);
+      r = ScriptFailure(result.error, henv, request, Milliseconds(took));
       break;
   }
+  if (result.kind != js::ScriptResult::Kind::kError) NoteScriptTime(request, henv, r, took);
   r.log.user_id = user_id;
   return r;
+}
+
+void App::NoteScriptTime(const HttpRequest& request, Henv& henv, const HttpResponse& answer,
+                         std::chrono::steady_clock::duration took) const {
+  if (config_.slow_request_ms <= 0 || took <= std::chrono::milliseconds(config_.slow_request_ms)) return;
+  LogEntry entry;
+  entry.level = LogLevel::kWarn;
+  entry.source = LogSource::kSlow;
+  entry.method = request.method;
+  entry.path = request.path;
+  entry.status = answer.status;
+  entry.duration_ms = Milliseconds(took);
+  entry.message = "slow request: " + request.method + " " + request.path + " took " +
+                  std::to_string(entry.duration_ms) + " ms (over " + std::to_string(config_.slow_request_ms) + " ms)";
+  logs_.Append(henv.hash(), std::move(entry));
 }
 
 HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
   ScriptCall call = PrepareScript(request, ctx, henv);
   call.in.body = request.body;
+  const auto started = clocks_.steady();
   js::ScriptResult result = scripts_.Run(henv, call.limits, call.in);
-  return ScriptAnswer(std::move(result), request, ctx, henv, call.user_id, call.caller_is_admin);
+  const auto took = clocks_.steady() - started;
+  return ScriptAnswer(std::move(result), request, ctx, henv, call.user_id, call.caller_is_admin, took);
 }
 
 void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond) {
@@ -211,12 +261,17 @@ void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_pt
   auto state = std::make_shared<std::tuple<HttpRequest, RequestContext, std::string, bool>>(
       std::move(request), std::move(ctx), std::move(call.user_id), call.caller_is_admin);
   Henv* henv_ptr = henv.get();  // kept alive by the engine until `done`
+  // The script's time includes time parked awaiting a timer: what the
+  // client waited.
+  const auto started = clocks_.steady();
   scripts_.RunAsync(std::move(henv), call.limits, call.in,
-                    [this, state, henv_ptr, respond = std::move(respond)](js::ScriptResult result) {
+                    [this, state, henv_ptr, started, respond = std::move(respond)](js::ScriptResult result) {
                       auto& [req, context, user_id, caller_is_admin] = *state;
+                      const auto took = clocks_.steady() - started;
                       HttpResponse answer;
                       try {
-                        answer = ScriptAnswer(std::move(result), req, context, *henv_ptr, user_id, caller_is_admin);
+                        answer = ScriptAnswer(std::move(result), req, context, *henv_ptr, user_id, caller_is_admin,
+                                              took);
                       } catch (...) {
                         answer = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
                       }

@@ -161,6 +161,10 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { return SetInt(c.js_memory_mb, v, 16, 1048576); }},
     {"js_workers_per_henv", "N", "requests one henv may run at once; others wait holding no thread (default 0: one per core, at least 4)",
      [](Config& c, const std::string& v) { return SetInt(c.js_workers_per_henv, v, 0, 256); }},
+    {"henv_log_kb", "KB", "a henv's own log (GET /_api/logs) is rotated beyond this; ~2x on disk (default 512)",
+     [](Config& c, const std::string& v) { return SetInt(c.henv_log_kb, v, 1, 65536); }},
+    {"slow_request_ms", "MS", "a henv's script running longer goes to its log as slow (default 1000, 0: never)",
+     [](Config& c, const std::string& v) { return SetInt(c.slow_request_ms, v, 0, 3600000); }},
     {"new_token", "TOKEN", "require this Bearer token for POST /new (no open signup)",
      [](Config& c, const std::string& v) -> std::string {
        if (v.size() < 16) return "must be at least 16 characters";

@@ -50,6 +50,8 @@ struct Config {
   int keep_alive_timeout_ms = 15000;    // idle keep-alive connections are closed after this
   int send_timeout_ms = 30000;          // a client that reads no response bytes this long is dropped
   int min_body_rate = 1024;             // bytes/s a request body must average after header_timeout_ms
+  int henv_log_kb = 512;                // a henv's logs.jsonl is rotated beyond this (so ~2x on disk)
+  int slow_request_ms = 1000;           // a henv's script taking longer is logged to its log (0: never)
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
   // The automatic values (0) resolved against `cores`, the CPUs this

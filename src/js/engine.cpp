@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "henv/henv_log.h"
 #include "js/worker.h"
 
 namespace hbf::js {
@@ -204,6 +205,7 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
     slot->hash = hash;
     slot->login_throttle = options_.login_throttle;
     slot->address_throttle = options_.address_throttle;
+    slot->logs = options_.logs;
   }
   return *slot;
 }
@@ -308,17 +310,31 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     }
     if (!worker) {
       failure.router_unavailable = true;
-      std::lock_guard lock(mu_);
-      --pool.busy;
-      pool.available.notify_one();
-      if (failure.code == "script_error") {
-        // A router that fails to load fails the same way every time: remember
-        // it until the code changes instead of building a runtime per request.
-        pool.broken_version = version;
-        pool.broken_failure = failure;
+      {
+        std::lock_guard lock(mu_);
+        --pool.busy;
+        pool.available.notify_one();
+        if (failure.code == "script_error") {
+          // A router that fails to load fails the same way every time: remember
+          // it until the code changes instead of building a runtime per request.
+          pool.broken_version = version;
+          pool.broken_failure = failure;
+        }
       }
       Log(LogLevel::kError, "router.js failed to load: " + failure.message +
                                 (failure.stack.empty() ? "" : " | " + failure.stack), henv.hash());
+      // The owner reads why in the henv's log (once per code version for a
+      // script error, which is cached above).
+      if (options_.logs != nullptr) {
+        LogEntry entry;
+        entry.level = LogLevel::kError;
+        entry.source = failure.code == "script_error" ? LogSource::kError : LogSource::kLimit;
+        entry.code = "router_unavailable";
+        entry.message = "_system/router.js failed to load: " + failure.message;
+        entry.location = failure.location;
+        entry.stack = failure.stack;
+        options_.logs->Append(henv.hash(), std::move(entry));
+      }
       failed.kind = ScriptResult::Kind::kError;
       failed.error = failure;
       return nullptr;

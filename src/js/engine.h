@@ -47,6 +47,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "henv/henv_log.h"
 #include "henv/henv_manager.h"
 #include "http/http_types.h"
 
@@ -111,6 +112,9 @@ struct EngineOptions {
   auth::LoginThrottle* login_throttle = nullptr;
   // Per client address (POST /login's too): hbf:auth's login() and signup().
   auth::LoginThrottle* address_throttle = nullptr;
+  // Where a henv's console output goes besides the server log (its own log,
+  // GET /_api/logs); thread-safe, outlives the engine. Null: server log only.
+  HenvLogHub* logs = nullptr;
 };
 
 class Worker;

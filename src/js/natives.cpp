@@ -292,7 +292,17 @@ JSValue NativeLog(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   std::string message = argc > 1 ? ToStdString(ctx, argv[1]) : "";
   if (message.size() > 8192) message.resize(8192);
   LogLevel lvl = ParseLogLevel(level).value_or(LogLevel::kInfo);
-  Log(lvl, "console: " + message, WorkerAccess::HenvHash(*WorkerAccess::From(ctx)));
+  Worker& w = *WorkerAccess::From(ctx);
+  const std::string& hash = WorkerAccess::HenvHash(w);
+  Log(lvl, "console: " + message, hash);
+  // And to the henv's own log, which its owner reads (GET /_api/logs).
+  if (HenvLogHub* logs = WorkerAccess::Logs(w); logs != nullptr && !hash.empty()) {
+    LogEntry entry;
+    entry.level = lvl;
+    entry.source = LogSource::kConsole;
+    entry.message = std::move(message);
+    logs->Append(hash, std::move(entry));
+  }
   return Undefined();
 }
 

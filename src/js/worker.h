@@ -84,6 +84,7 @@ struct HenvPool {
   ServerCodeSet server_code;  // thread-safe on its own, like `bytecode`
   auth::LoginThrottle* login_throttle = nullptr;    // the engine's; thread-safe
   auth::LoginThrottle* address_throttle = nullptr;  // likewise
+  HenvLogHub* logs = nullptr;                       // the engine's (console output); thread-safe
 };
 
 class Worker {

@@ -31,6 +31,8 @@ struct WorkerAccess {
   static const Json& CurrentUser(Worker& w) { return w.current_user_; }
   static const std::string& CurrentIp(Worker& w) { return w.current_ip_; }
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
+  // The henv log hub, or null (a blank worker has no henv, hence no pool).
+  static HenvLogHub* Logs(Worker& w) { return w.pool_ != nullptr ? w.pool_->logs : nullptr; }
   static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
   static void MarkBroken(Worker& w) { w.reusable_ = false; }

@@ -237,6 +237,10 @@ TEST_F(AdminTest, ABrokenRouterLeavesDocumentsAndLoginUp) {
   EXPECT_NE(owner.body.find("_system/router.js:1"), std::string::npos) << owner.body;
   auto post = Api("POST", "/api/things", "{}");
   EXPECT_EQ(post.status, 503);
+  // The owner reads why in the henv's log.
+  auto logs = Api("GET", "/_api/logs?level=error");
+  EXPECT_NE(logs.body.find("router_unavailable"), std::string::npos) << logs.body;
+  EXPECT_NE(logs.body.find("top-level boom"), std::string::npos) << logs.body;
   // The owner can still log in (the router would have taken /login).
   auto login = Form("/login", "username=onehenv&password=correct+horse+battery&next=%2F_admin");
   EXPECT_EQ(login.status, 303) << login.body;

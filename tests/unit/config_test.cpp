@@ -79,6 +79,8 @@ TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
   EXPECT_FALSE(c.trust_proxy);
   EXPECT_EQ(c.drain_timeout_ms, 10000);
   EXPECT_EQ(c.new_token, "") << "no token: POST /new is open";
+  EXPECT_EQ(c.henv_log_kb, 512);
+  EXPECT_EQ(c.slow_request_ms, 1000);
 }
 
 TEST(ConfigDefaults, ParsedDefaultsEqualADefaultConstructedConfig) {
@@ -218,6 +220,17 @@ TEST(ConfigFlags, BoundaryValuesAreAccepted) {
   EXPECT_EQ(ParseOk({"--drain_timeout_ms=0"}).drain_timeout_ms, 0);
   EXPECT_EQ(ParseOk({"--db_max_open=1"}).db_max_open, 1);
   EXPECT_EQ(ParseOk({"--max_body_mb=4096"}).max_body_mb, 4096);
+}
+
+TEST(ConfigFlags, HenvLogFlagsTakeTheirRanges) {
+  EXPECT_EQ(ParseOk({"--henv_log_kb=1"}).henv_log_kb, 1);
+  EXPECT_EQ(ParseOk({"--henv-log-kb", "2048"}).henv_log_kb, 2048);
+  EXPECT_EQ(ParseOk({}, {{"HBF_HENV_LOG_KB", "64"}}).henv_log_kb, 64);
+  EXPECT_EQ(ParseOk({"--slow_request_ms=0"}).slow_request_ms, 0) << "0: slow requests are not logged";
+  EXPECT_EQ(ParseOk({"--slow_request_ms", "250"}).slow_request_ms, 250);
+  ExpectUsageError({"--henv_log_kb=0"}, "--henv_log_kb");
+  ExpectUsageError({"--henv_log_kb=65537"}, "--henv_log_kb");
+  ExpectUsageError({"--slow_request_ms=-1"}, "--slow_request_ms");
 }
 
 TEST(ConfigFlags, LogLevelAcceptsEveryLevelAndWarningAlias) {
