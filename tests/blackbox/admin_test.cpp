@@ -92,6 +92,18 @@ TEST_F(AdminTest, NextNeverLeavesTheHenv) {
   EXPECT_EQ(page.body.find("<script>alert"), std::string::npos) << "next is escaped or dropped";
 }
 
+TEST_F(AdminTest, FormsPostedFromAnotherSiteAreRefused) {
+  // A sibling henv must not log the visitor in as someone else (login CSRF).
+  Headers evil = {{"Content-Type", "application/x-www-form-urlencoded"},
+                  {"Accept", "text/html"},
+                  {"Origin", "http://other.localhost"}};
+  for (const char* path : {"/login", "/_hbf/login", "/signup", "/logout"}) {
+    auto r = Fetch(port(), {"POST", path, host_, evil, "username=onehenv&password=correct+horse+battery"});
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_FALSE(r.header("set-cookie").has_value()) << path;
+  }
+}
+
 TEST_F(AdminTest, LogoutFromAFormEndsTheSessionAndGoesToLogin) {
   auto login = Form("/login", "username=onehenv&password=correct+horse+battery");
   std::string cookie = CookieOf(login);
@@ -327,19 +339,19 @@ TEST_F(AdminTest, AdminShellAndItsImmutableAssets) {
   ASSERT_NE(at, std::string::npos) << shell.body;
   const std::string prefix = shell.body.substr(at, shell.body.find('/', at + marker.size()) + 1 - at);
 
-  auto js = Fetch(port(), {"GET", prefix + "admin.js", host_, {}, {}});
+  auto js = Fetch(port(), {"GET", prefix + "monaco/vs/loader.js", host_, {}, {}});
   EXPECT_EQ(js.status, 200);
   EXPECT_NE(js.header("cache-control").value_or("").find("immutable"), std::string::npos);
   EXPECT_NE(js.header("content-type").value_or("").find("javascript"), std::string::npos);
-  auto gz = Fetch(port(), {"GET", prefix + "admin.js", host_, {{"Accept-Encoding", "gzip, br"}}, {}});
+  auto gz = Fetch(port(), {"GET", prefix + "monaco/vs/loader.js", host_, {{"Accept-Encoding", "gzip, br"}}, {}});
   EXPECT_EQ(gz.header("content-encoding").value_or(""), "gzip");
   EXPECT_EQ(codec::Gunzip(gz.body, 10 << 20).value_or(""), js.body);
-  auto monaco = Fetch(port(), {"GET", prefix + "monaco/vs/loader.js", host_, {}, {}});
-  EXPECT_EQ(monaco.status, 200);
-  EXPECT_GT(monaco.body.size(), 1000u);
-  auto cached = Fetch(port(), {"GET", prefix + "admin.js", host_, {{"If-None-Match", *js.header("etag")}}, {}});
+  auto css = Fetch(port(), {"GET", prefix + "admin.css", host_, {}, {}});
+  EXPECT_EQ(css.status, 200);
+  EXPECT_NE(css.header("content-type").value_or("").find("text/css"), std::string::npos);
+  auto cached = Fetch(port(), {"GET", prefix + "admin.css", host_, {{"If-None-Match", *js.header("etag")}}, {}});
   EXPECT_EQ(cached.status, 304);
-  EXPECT_EQ(Get("/_admin/assets/0000000000000000/admin.js").status, 404) << "another build";
+  EXPECT_EQ(Get("/_admin/assets/0000000000000000/admin.css").status, 404) << "another build";
   EXPECT_EQ(Get(prefix + "nothing.js").status, 404);
   EXPECT_NE(Get(prefix + "../../_api/me").status, 200);
 
