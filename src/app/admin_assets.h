@@ -11,7 +11,7 @@
 namespace hbf::admin_assets {
 
 struct Asset {
-  const char* name;          // "admin.js", "monaco/vs/loader.js", ...
+  const char* name;          // "js/main.js", "monaco/vs/loader.js", ...
   const char* content_type;
   size_t offset;             // into Blob()
   size_t gzip_size;          // compressed bytes at Blob() + offset

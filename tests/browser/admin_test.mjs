@@ -183,7 +183,7 @@ try {
   await passField.fill(PASSWORD);
   await page.locator('form button[type="submit"], form input[type="submit"], form button:not([type])').first().click();
   await page.waitForURL(/\/_admin(\/|$|\?)/, { timeout: WAIT }).catch(async () => fail(`the login did not land on /_admin (at ${page.url()}: ${((await page.textContent('body').catch(() => '')) || '').trim().slice(0, 200)})`));
-  await page.waitForSelector(tid('nav-documents'), { timeout: WAIT }).catch(() => fail('the admin did not render its navigation (is admin.js served?)'));
+  await page.waitForSelector(tid('nav-documents'), { timeout: WAIT }).catch(() => fail('the admin did not render its navigation (is js/main.js served?)'));
   const who = (await page.textContent(tid('current-user'))) || '';
   if (!who.includes(USER)) fail(`the header shows "${who.trim()}", not the user ${USER}`);
   await page.exposeFunction('__hbfToast', (kind, text) => { if (kind === 'error') errorToasts.push(text); }).catch(() => {});
