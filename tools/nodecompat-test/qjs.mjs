@@ -49,6 +49,7 @@ export async function runQuickJs({ verbose = false, require = false } = {}) {
   for (const f of readdirSync(builtinDir).filter((f) => f.endsWith(".js"))) copyFileSync(join(builtinDir, f), join(dir, `hbf:${f.slice(0, -3)}`));
   copyFileSync(join(here, "qjs", "native.mjs"), join(dir, "hbf:native"));
   copyFileSync(join(here, "fake-clock.mjs"), join(dir, "fake-clock.mjs"));
+  copyFileSync(join(here, "qjs", "hashes.mjs"), join(dir, "hashes.mjs"));
   copyFileSync(join(repo, "tools", "jsrt-test", "portable", "fake-native-pure.mjs"), join(dir, "jsrt-pure.mjs"));
   copyFileSync(join(repo, "tools", "jsrt-test", "portable", "fake-state.mjs"), join(dir, "fake-state.mjs"));
   copyFileSync(join(here, "qjs", "portable.mjs"), join(dir, "portable.mjs"));
