@@ -1,6 +1,7 @@
 # Third-party libraries. Each is wrapped by exactly one adapter layer in src/:
 #   SQLite    -> src/db        (Debian's libsqlite3.a)
 #   libsodium -> src/crypto    (Debian's libsodium.a)
+#   Nettle    -> src/crypto    (Debian's libnettle.a: the hashes libsodium lacks)
 #   llhttp    -> src/http      (built here from bookworm's node-llhttp C sources)
 #   QuickJS   -> src/js        (built here from Debian's source package)
 #   zlib      -> src/codec     (Debian's libz.a)
@@ -50,6 +51,14 @@ find_library(HBF_SODIUM_LIB NAMES libsodium.a sodium REQUIRED)
 add_library(sodium_lib INTERFACE)
 target_include_directories(sodium_lib SYSTEM INTERFACE "${HBF_SODIUM_INCLUDE}")
 target_link_libraries(sodium_lib INTERFACE "${HBF_SODIUM_LIB}" Threads::Threads)
+
+# Nettle (nettle-dev): MD5, SHA-1, SHA-384 and the rest of scripts'
+# createHash/createHmac, behind src/crypto/hasher.h.
+find_path(HBF_NETTLE_INCLUDE nettle/nettle-meta.h REQUIRED)
+find_library(HBF_NETTLE_LIB NAMES libnettle.a nettle REQUIRED)
+add_library(nettle_lib INTERFACE)
+target_include_directories(nettle_lib SYSTEM INTERFACE "${HBF_NETTLE_INCLUDE}")
+target_link_libraries(nettle_lib INTERFACE "${HBF_NETTLE_LIB}")
 
 # --- Debian's static zlib (gzip copies of text documents).
 set(ZLIB_USE_STATIC_LIBS ON)

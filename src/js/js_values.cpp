@@ -19,10 +19,9 @@ std::string PropString(JSContext* ctx, JSValueConst obj, const char* name) {
   return ToStdString(ctx, v.get());
 }
 
-bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out) {
-  size_t size = 0;
+bool ViewBytes(JSContext* ctx, JSValueConst v, const uint8_t*& data, size_t& size) {
   if (uint8_t* buf = JS_GetArrayBuffer(ctx, &size, v); buf != nullptr) {
-    out.assign(reinterpret_cast<const char*>(buf), size);
+    data = buf;
     return true;
   }
   JS_FreeValue(ctx, JS_GetException(ctx));  // not an ArrayBuffer: clear the TypeError
@@ -34,10 +33,23 @@ bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out) {
     JS_FreeValue(ctx, JS_GetException(ctx));
     return false;
   }
-  uint8_t* base = JS_GetArrayBuffer(ctx, &size, buffer);
-  JS_FreeValue(ctx, buffer);
-  if (base == nullptr) return false;
-  out.assign(reinterpret_cast<const char*>(base + offset), length);
+  size_t buffer_size = 0;
+  uint8_t* base = JS_GetArrayBuffer(ctx, &buffer_size, buffer);
+  JS_FreeValue(ctx, buffer);  // the view still holds the buffer
+  if (base == nullptr) {
+    JS_FreeValue(ctx, JS_GetException(ctx));  // detached: the caller throws its own error
+    return false;
+  }
+  data = base + offset;
+  size = length;
+  return true;
+}
+
+bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out) {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  if (!ViewBytes(ctx, v, data, size)) return false;
+  out.assign(reinterpret_cast<const char*>(data), size);
   return true;
 }
 

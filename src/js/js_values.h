@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 extern "C" {
@@ -58,6 +59,11 @@ std::string PropString(JSContext* ctx, JSValueConst obj, const char* name);
 
 // Bytes of an ArrayBuffer or any typed array / DataView; false otherwise.
 bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out);
+
+// Where the bytes of an ArrayBuffer or typed array / DataView lie, without
+// copying them; false otherwise. Valid only until script code runs again
+// (which could detach or resize the buffer).
+bool ViewBytes(JSContext* ctx, JSValueConst v, const uint8_t*& data, size_t& size);
 
 // A new Uint8Array holding a copy of `size` bytes at `data` (or JS_EXCEPTION).
 JSValue NewUint8Array(JSContext* ctx, const void* data, size_t size);

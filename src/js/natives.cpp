@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -14,6 +15,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "crypto/hasher.h"
 #include "js/js_values.h"
 #include "js/module_loader.h"
 #include "js/natives_auth.h"
@@ -57,8 +59,9 @@ bool ToSqlValue(JSContext* ctx, JSValueConst v, db::Value& out) {
   } else {
     std::string bytes;
     if (!BytesOf(ctx, v, bytes)) {
-      JS_ThrowTypeError(ctx, "unsupported SQL parameter type (use null, boolean, number, bigint, string or bytes; "
-                             "JSON.stringify objects)");
+      JS_ThrowTypeError(ctx,
+                        "unsupported SQL parameter type (use null, boolean, number, bigint, string or bytes; "
+                        "JSON.stringify objects)");
       return false;
     }
     out = db::Blob(bytes.begin(), bytes.end());
@@ -74,7 +77,8 @@ JSValue FromSqlValue(JSContext* ctx, const db::Statement& stmt, int column) {
       if (i >= -9007199254740991LL && i <= 9007199254740991LL) return JS_NewInt64(ctx, i);
       return JS_NewBigInt64(ctx, i);
     }
-    case 2: return JS_NewFloat64(ctx, std::get<double>(v));
+    case 2:
+      return JS_NewFloat64(ctx, std::get<double>(v));
     case 3: {
       const auto& s = std::get<std::string>(v);
       return JS_NewStringLen(ctx, s.data(), s.size());
@@ -83,7 +87,8 @@ JSValue FromSqlValue(JSContext* ctx, const db::Statement& stmt, int column) {
       const auto& b = std::get<db::Blob>(v);
       return NewUint8Array(ctx, b.data(), b.size());
     }
-    default: return Null();
+    default:
+      return Null();
   }
 }
 
@@ -356,6 +361,91 @@ JSValue NativeHmacSha256(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
   return NewUint8Array(ctx, mac.data(), mac.size());
 }
 
+// Scripts' hash and HMAC objects (hbf:node_crypto's Hash and Hmac): a
+// crypto::Hasher held by an opaque object, so update() streams instead of
+// buffering the data in JS. The Hasher lives in memory from the runtime's
+// own allocator, so it counts against the script's heap limit, and the
+// finalizer frees it when the object is collected or the runtime goes.
+JSClassID HasherClassId() {
+  static const JSClassID id = [] {
+    JSClassID fresh = 0;
+    return JS_NewClassID(&fresh);
+  }();
+  return id;
+}
+
+void FinalizeHasher(JSRuntime* rt, JSValue val) {
+  if (auto* h = static_cast<crypto::Hasher*>(JS_GetOpaque(val, HasherClassId())); h != nullptr) {
+    h->~Hasher();
+    js_free_rt(rt, h);
+  }
+}
+
+JSValue NewHasherObject(JSContext* ctx, const crypto::Hasher& hasher) {
+  JSRuntime* rt = JS_GetRuntime(ctx);
+  const JSClassID id = HasherClassId();
+  if (!JS_IsRegisteredClass(rt, id)) {
+    JSClassDef def{};
+    def.class_name = "Hasher";
+    def.finalizer = FinalizeHasher;
+    if (JS_NewClass(rt, id, &def) < 0) return JS_EXCEPTION;
+  }
+  JSValue obj = JS_NewObjectClass(ctx, static_cast<int>(id));
+  if (JS_IsException(obj)) return obj;
+  void* memory = js_malloc(ctx, sizeof(crypto::Hasher));
+  if (memory == nullptr) {
+    JS_FreeValue(ctx, obj);
+    return JS_EXCEPTION;
+  }
+  JS_SetOpaque(obj, new (memory) crypto::Hasher(hasher));
+  return obj;
+}
+
+crypto::Hasher* HasherOf(JSContext* ctx, int argc, JSValueConst* argv) {
+  if (argc < 1) {
+    JS_ThrowTypeError(ctx, "missing hash object");
+    return nullptr;
+  }
+  return static_cast<crypto::Hasher*>(JS_GetOpaque2(ctx, argv[0], HasherClassId()));
+}
+
+// hashCreate(algorithm, key?): a hash object, an HMAC one when `key` (bytes)
+// is given; null for an algorithm Nettle is not asked for (the JS side names
+// it in Node's error).
+JSValue NativeHashCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "hashCreate(algorithm, key)");
+  auto algorithm = crypto::HashAlgorithmByName(ToStdString(ctx, argv[0]));
+  if (!algorithm) return Null();
+  if (argc < 2 || JS_IsUndefined(argv[1])) return NewHasherObject(ctx, crypto::Hasher::Hash(*algorithm));
+  std::string key;
+  if (!BytesOf(ctx, argv[1], key)) return JS_ThrowTypeError(ctx, "hashCreate: the key must be bytes");
+  return NewHasherObject(ctx, crypto::Hasher::Hmac(*algorithm, key));
+}
+
+JSValue NativeHashUpdate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  crypto::Hasher* h = HasherOf(ctx, argc, argv);
+  if (h == nullptr) return JS_EXCEPTION;
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  if (argc < 2 || !ViewBytes(ctx, argv[1], data, size)) return JS_ThrowTypeError(ctx, "hashUpdate: expected bytes");
+  h->Update(data, size);
+  return Undefined();
+}
+
+// hashDigest(h): the digest; `h` starts over (the JS side never reuses it).
+JSValue NativeHashDigest(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  crypto::Hasher* h = HasherOf(ctx, argc, argv);
+  if (h == nullptr) return JS_EXCEPTION;
+  std::string digest = h->Finish();
+  return NewUint8Array(ctx, digest.data(), digest.size());
+}
+
+JSValue NativeHashCopy(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  crypto::Hasher* h = HasherOf(ctx, argc, argv);
+  if (h == nullptr) return JS_EXCEPTION;
+  return NewHasherObject(ctx, *h);
+}
+
 JSValue NativeRandomBytes(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   int64_t n = 0;
   if (argc < 1 || JS_ToInt64(ctx, &n, argv[0]) < 0) return JS_EXCEPTION;
@@ -384,6 +474,23 @@ JSValue NativeBase64Decode(JSContext* ctx, JSValueConst, int argc, JSValueConst*
 JSValue NativeNow(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
   return JS_NewFloat64(ctx, ms);
+}
+
+// monotonicNow(): milliseconds (fractional) on a clock that never goes
+// back, from an arbitrary origin (performance.now, process.hrtime).
+JSValue NativeMonotonicNow(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  auto ms = std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+  return JS_NewFloat64(ctx, ms);
+}
+
+// detachArrayBuffer(buffer): structuredClone's transfer (QuickJS has no
+// ArrayBuffer.prototype.transfer).
+JSValue NativeDetachArrayBuffer(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  size_t size = 0;
+  if (argc < 1) return JS_ThrowTypeError(ctx, "detachArrayBuffer(buffer)");
+  if (JS_GetArrayBuffer(ctx, &size, argv[0]) == nullptr) return JS_EXCEPTION;  // not one, or detached already
+  JS_DetachArrayBuffer(ctx, argv[0]);
+  return Undefined();
 }
 
 JSValue NativeReadDocument(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
@@ -558,24 +665,43 @@ struct NativeFunction {
   int length;
 };
 constexpr NativeFunction kNativeFunctions[] = {
-    {"dbQuery", Guarded<NativeDbQuery>, 2},         {"dbGet", Guarded<NativeDbGet>, 2},
-    {"dbExecute", Guarded<NativeDbExecute>, 2},     {"dbExec", Guarded<NativeDbExec>, 1},
+    {"dbQuery", Guarded<NativeDbQuery>, 2},
+    {"dbGet", Guarded<NativeDbGet>, 2},
+    {"dbExecute", Guarded<NativeDbExecute>, 2},
+    {"dbExec", Guarded<NativeDbExec>, 1},
     {"dbInTransaction", Guarded<NativeDbInTransaction>, 0},
-    {"userDbQuery", Guarded<NativeUserDbQuery>, 2},     {"userDbGet", Guarded<NativeUserDbGet>, 2},
+    {"userDbQuery", Guarded<NativeUserDbQuery>, 2},
+    {"userDbGet", Guarded<NativeUserDbGet>, 2},
     {"userDbExecute", Guarded<NativeUserDbExecute>, 2},
-    {"log", Guarded<NativeLog>, 2},                 {"utf8Encode", Guarded<NativeUtf8Encode>, 1},
-    {"utf8Decode", Guarded<NativeUtf8Decode>, 2},   {"sha256", Guarded<NativeSha256>, 1},
-    {"hmacSha256", Guarded<NativeHmacSha256>, 2},   {"randomBytes", Guarded<NativeRandomBytes>, 1},
-    {"base64Encode", Guarded<NativeBase64Encode>, 2}, {"base64Decode", Guarded<NativeBase64Decode>, 2},
+    {"log", Guarded<NativeLog>, 2},
+    {"utf8Encode", Guarded<NativeUtf8Encode>, 1},
+    {"utf8Decode", Guarded<NativeUtf8Decode>, 2},
+    {"sha256", Guarded<NativeSha256>, 1},
+    {"hmacSha256", Guarded<NativeHmacSha256>, 2},
+    {"randomBytes", Guarded<NativeRandomBytes>, 1},
+    {"base64Encode", Guarded<NativeBase64Encode>, 2},
+    {"base64Decode", Guarded<NativeBase64Decode>, 2},
     {"now", Guarded<NativeNow>, 0},
-    {"readDocument", Guarded<NativeReadDocument>, 1}, {"documentInfo", Guarded<NativeDocumentInfo>, 1},
+    {"monotonicNow", Guarded<NativeMonotonicNow>, 0},
+    {"hashCreate", Guarded<NativeHashCreate>, 2},
+    {"hashUpdate", Guarded<NativeHashUpdate>, 2},
+    {"hashDigest", Guarded<NativeHashDigest>, 1},
+    {"hashCopy", Guarded<NativeHashCopy>, 1},
+    {"detachArrayBuffer", Guarded<NativeDetachArrayBuffer>, 1},
+    {"readDocument", Guarded<NativeReadDocument>, 1},
+    {"documentInfo", Guarded<NativeDocumentInfo>, 1},
     {"noteServerCode", Guarded<NativeNoteServerCode>, 1},
-    {"listDocuments", Guarded<NativeListDocuments>, 1}, {"compileFunction", Guarded<NativeCompileFunction>, 3},
-    {"setTimer", Guarded<NativeSetTimer>, 3},       {"clearTimer", Guarded<NativeClearTimer>, 1},
-    {"config", Guarded<NativeConfig>, 0},           {"hostInfo", Guarded<NativeHostInfo>, 0},
+    {"listDocuments", Guarded<NativeListDocuments>, 1},
+    {"compileFunction", Guarded<NativeCompileFunction>, 3},
+    {"setTimer", Guarded<NativeSetTimer>, 3},
+    {"clearTimer", Guarded<NativeClearTimer>, 1},
+    {"config", Guarded<NativeConfig>, 0},
+    {"hostInfo", Guarded<NativeHostInfo>, 0},
     {"loadBuiltin", Guarded<NativeLoadBuiltin>, 1},
-    {"authListUsers", Guarded<NativeAuthListUsers>, 0}, {"authCreateUser", Guarded<NativeAuthCreateUser>, 1},
-    {"authUpdateUser", Guarded<NativeAuthUpdateUser>, 2}, {"authSignup", Guarded<NativeAuthSignup>, 1},
+    {"authListUsers", Guarded<NativeAuthListUsers>, 0},
+    {"authCreateUser", Guarded<NativeAuthCreateUser>, 1},
+    {"authUpdateUser", Guarded<NativeAuthUpdateUser>, 2},
+    {"authSignup", Guarded<NativeAuthSignup>, 1},
     {"authLogin", Guarded<NativeAuthLogin>, 2},
 };
 

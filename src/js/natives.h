@@ -1,7 +1,9 @@
 // Internal to src/js: the `hbf:native` module, the host functions HBF's
 // built-in modules are written on: SQL on the worker's connection, logging,
-// UTF-8, base64, hashes and random bytes, the henv's documents and config,
-// timers, compileFunction, hostInfo and loadBuiltin. Only built-in modules may
+// UTF-8, base64, hashes (SHA-256 one-shot, and streaming hash/HMAC objects
+// over crypto::Hasher) and random bytes, the monotonic clock, detaching an
+// ArrayBuffer, the henv's documents and config, timers, compileFunction,
+// hostInfo and loadBuiltin. Only built-in modules may
 // import it (NormalizeModule refuses it to tenant code).
 //
 // Every function is called through a guard, so no C++ exception unwinds

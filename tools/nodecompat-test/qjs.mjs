@@ -16,16 +16,27 @@ const repo = join(here, "..", "..");
 const builtinDir = join(repo, "src", "js", "builtin");
 
 
+// The npm packages computeAll() uses (and what they depend on), from
+// node_modules; none when lodash or dayjs is missing (npm install not run).
+const NPM_PACKAGES = ["lodash", "dayjs", "uuid", "semver", "debug", "ms", "depd", "http-errors", "inherits",
+  "setprototypeof", "statuses", "toidentifier", "jsonwebtoken", "jws", "jwa", "safe-buffer", "buffer-equal-constant-time",
+  "ecdsa-sig-formatter", "lodash.includes", "lodash.isboolean", "lodash.isinteger", "lodash.isnumber",
+  "lodash.isplainobject", "lodash.isstring", "lodash.once", "csv-parse", "through2", "readable-stream", "string_decoder",
+  "util-deprecate"];
+
 function packageDocs() {
   const docs = {};
-  for (const name of ["lodash", "dayjs"]) {
+  for (const name of NPM_PACKAGES) {
     const base = join(here, "node_modules", name);
-    if (!existsSync(join(base, "package.json"))) return {};
+    if (!existsSync(join(base, "package.json"))) {
+      if (name === "lodash" || name === "dayjs") return {};
+      continue;
+    }
     const walk = (dir) => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
-        else if (/\.(js|json)$/.test(entry.name)) docs[`modules/${name}/${relative(base, full)}`] = readFileSync(full, "utf8");
+        else if (/\.(c?js|json)$/.test(entry.name)) docs[`modules/${name}/${relative(base, full)}`] = readFileSync(full, "utf8");
       }
     };
     walk(base);
@@ -49,22 +60,26 @@ export async function runQuickJs({ verbose = false, require = false } = {}) {
   for (const f of readdirSync(builtinDir).filter((f) => f.endsWith(".js"))) copyFileSync(join(builtinDir, f), join(dir, `hbf:${f.slice(0, -3)}`));
   copyFileSync(join(here, "qjs", "native.mjs"), join(dir, "hbf:native"));
   copyFileSync(join(here, "fake-clock.mjs"), join(dir, "fake-clock.mjs"));
+  copyFileSync(join(here, "qjs", "hashes.mjs"), join(dir, "hashes.mjs"));
   copyFileSync(join(repo, "tools", "jsrt-test", "portable", "fake-native-pure.mjs"), join(dir, "jsrt-pure.mjs"));
   copyFileSync(join(repo, "tools", "jsrt-test", "portable", "fake-state.mjs"), join(dir, "fake-state.mjs"));
   copyFileSync(join(here, "qjs", "portable.mjs"), join(dir, "portable.mjs"));
   writeFileSync(join(dir, "packages.json"), JSON.stringify(packages));
   writeFileSync(join(dir, "entry.mjs"), [
     'import * as std from "std";',
-    "// QuickJS's own console would shadow hbf's: hbf:bootstrap installs globals only if absent.",
+    "// qjs's own console and performance (quickjs-libc; hbf has neither) would shadow hbf's:",
+    "// hbf:bootstrap installs globals only if absent.",
     "delete globalThis.console;",
+    "delete globalThis.performance;",
     'await import("hbf:bootstrap");',
     builtinRegistrySource(lazyBuiltinIds(builtinDir)),  // the fake's loadBuiltin reads it
     'const { computeAll } = await import("./portable.mjs");',
     'const got = await computeAll(JSON.parse(std.loadFile("packages.json")));',
     'std.out.puts(JSON.stringify(got));',
   ].join("\n"));
-  const r = spawnSync(qjs, ["--no-unhandled-rejection", "-m", "entry.mjs"], { cwd: dir, encoding: "utf8", timeout: 300000, maxBuffer: 64 << 20 });
-  rmSync(dir, { recursive: true, force: true });
+  const r = spawnSync(qjs, ["--no-unhandled-rejection", "-m", "entry.mjs"], { cwd: dir, encoding: "utf8", timeout: Number(process.env.HBF_QJS_TIMEOUT_MS) || 300000, maxBuffer: 64 << 20 });
+  if (process.env.HBF_QJS_KEEP) console.log(`quickjs: kept ${dir}`);  // to rerun entry.mjs by hand
+  else rmSync(dir, { recursive: true, force: true });
   let got;
   try {
     got = JSON.parse(r.stdout);

@@ -5,13 +5,16 @@
 //
 // 1. Node run: src/js/builtin/*.js are loaded through module hooks (hooks.mjs)
 //    with a fake "hbf:native" (fake-native.mjs: in-memory documents, config,
-//    fake timers). tests/*.test.mjs compare the resolver, the CommonJS loader
-//    and every shim with Node's real behaviour, and run lodash, dayjs, marked
-//    and nanoid (npm install in this directory) from the fake document store.
+//    fake timers). tests/*.test.mjs compare the resolver, the CommonJS loader,
+//    every shim (streams scenario by scenario) and the globals' implementations
+//    with Node's real behaviour, and run the npm packages of package.json
+//    (npm install in this directory) from the fake document store.
 // 2. QuickJS run: the same built-in files inside real QuickJS (qjs built from
 //    .deps/src/quickjs-*), with a pure-JS fake native module: CommonJS
 //    packages, shims and resolution, checked against values the Node run
 //    recorded. Skipped when the sources or a C compiler are missing.
+//    HBF_QJS_KEEP=1 keeps its directory (to rerun entry.mjs by hand);
+//    HBF_QJS_TIMEOUT_MS bounds it (default 300000).
 //
 // ES modules are linked with vm.SourceTextModule exactly as the C++ loader
 // does it (resolve → ESM document | CommonJS facade | JSON | built-in), which

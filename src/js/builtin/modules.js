@@ -51,6 +51,12 @@ const BUILTINS = {
   string_decoder: "hbf:node_string_decoder",
   assert: "hbf:node_assert",
   "assert/strict": "hbf:node_assert_strict",
+  tty: "hbf:node_tty",
+  stream: "hbf:node_stream",
+  "stream/promises": "hbf:node_stream_promises",
+  "stream/consumers": "hbf:node_stream_consumers",
+  http: "hbf:node_http",
+  perf_hooks: "hbf:node_perf_hooks",
 };
 
 const BUILTIN_IDS = new Set(Object.values(BUILTINS));
@@ -58,9 +64,9 @@ const BUILTIN_IDS = new Set(Object.values(BUILTINS));
 /** Node's core module names hbf does not provide (a clear error instead of "not found"). */
 const NODE_ONLY = new Set([
   "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns",
-  "dns/promises", "domain", "http", "http2", "https", "inspector", "inspector/promises", "net", "perf_hooks", "punycode",
-  "readline", "readline/promises", "repl", "stream", "stream/consumers", "stream/promises", "stream/web", "sys", "tls",
-  "trace_events", "tty", "v8", "vm", "wasi", "worker_threads", "zlib", "path/win32", "sea", "test", "sqlite",
+  "dns/promises", "domain", "http2", "https", "inspector", "inspector/promises", "net", "punycode",
+  "readline", "readline/promises", "repl", "stream/web", "sys", "tls",
+  "trace_events", "v8", "vm", "wasi", "worker_threads", "zlib", "path/win32", "sea", "test", "sqlite",
 ]);
 
 /** Names `require("module").builtinModules` reports. */

@@ -1,18 +1,22 @@
 // hbf:node_crypto — the part of Node's `crypto` module hbf can back with its
 // native primitives: randomBytes/randomFill/randomInt/randomUUID/
-// getRandomValues, createHash("sha256"), createHmac("sha256", key),
-// pbkdf2/hkdf with sha256, timingSafeEqual, and a minimal `webcrypto`
-// (getRandomValues, randomUUID, subtle.digest("SHA-256"), HMAC SHA-256
-// importKey/sign/verify). Any other algorithm, cipher or key type throws an
-// Error with code ERR_HBF_UNSUPPORTED naming what is missing.
+// getRandomValues, createHash/createHmac (md5, sha1, the SHA-2 and SHA-3
+// families, ripemd160: native streaming hashers over Nettle), pbkdf2/hkdf
+// with those digests, timingSafeEqual, and a minimal `webcrypto`
+// (getRandomValues, randomUUID, subtle.digest SHA-1/256/384/512, HMAC
+// importKey/sign/verify). Ciphers, signatures and key pairs throw an Error
+// with code ERR_HBF_UNSUPPORTED naming what is missing.
 
 import * as native from "hbf:native";
 import { Buffer } from "hbf:node_buffer";
 import { nodeError, invalidArgType, outOfRange, validateFunction, validateNumber, validateString } from "hbf:node_errors";
 import { nextTick } from "hbf:node_process";
 
+const AVAILABLE = "md5, sha1, sha224, sha256, sha384, sha512, sha512-224, sha512-256, sha3-224..512, ripemd160, their HMACs, " +
+  "random values";
+
 function unsupported(what) {
-  return nodeError(Error, "ERR_HBF_UNSUPPORTED", `${what} is not supported in hbf (available: sha256, HMAC-SHA256, random values)`);
+  return nodeError(Error, "ERR_HBF_UNSUPPORTED", `${what} is not supported in hbf (available: ${AVAILABLE})`);
 }
 
 const EMPTY = new Uint8Array(0);
@@ -25,31 +29,65 @@ function viewBytes(v) {
 }
 
 function dataBytes(data, encoding, name = "data") {
-  if (typeof data === "string") return Buffer.from(data, encoding);
+  // Node hashes a string in any encoding it does not know as UTF-8.
+  if (typeof data === "string") return Buffer.from(data, Buffer.isEncoding(encoding) ? encoding : "utf8");
   const b = ArrayBuffer.isView(data) ? viewBytes(data) : null;
   if (b === null) throw invalidArgType(name, "of type string or an instance of Buffer, TypedArray, or DataView", data);
   return b;
 }
 
-function concatChunks(chunks, total) {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
+// The digests hbf has (Nettle, through native.hashCreate), by the names
+// OpenSSL gives them in Node 20 (looked up case-insensitively), with their
+// sizes and block sizes.
+const DIGESTS = {
+  __proto__: null,
+  md5: [16, 64], sha1: [20, 64], sha224: [28, 64], sha256: [32, 64], sha384: [48, 128], sha512: [64, 128],
+  "sha512-224": [28, 128], "sha512-256": [32, 128], "sha3-224": [28, 144], "sha3-256": [32, 136],
+  "sha3-384": [48, 104], "sha3-512": [64, 72], ripemd160: [20, 64],
+};
+const DIGEST_ALIASES = { __proto__: null };
+for (const [name, aliases] of [
+  ["md5", ["rsa-md5", "md5withrsaencryption", "ssl3-md5"]],
+  ["sha1", ["sha-1", "rsa-sha1", "sha1withrsaencryption", "ssl3-sha1", "rsa-sha1-2"]],
+  ["sha224", ["sha-224", "sha2-224", "rsa-sha224", "sha224withrsaencryption"]],
+  ["sha256", ["sha-256", "sha2-256", "rsa-sha256", "sha256withrsaencryption"]],
+  ["sha384", ["sha-384", "sha2-384", "rsa-sha384", "sha384withrsaencryption"]],
+  ["sha512", ["sha-512", "sha2-512", "rsa-sha512", "sha512withrsaencryption"]],
+  ["sha512-224", ["sha2-512/224", "rsa-sha512/224", "sha512-224withrsaencryption"]],
+  ["sha512-256", ["sha2-512/256", "rsa-sha512/256", "sha512-256withrsaencryption"]],
+  ["sha3-224", ["rsa-sha3-224", "id-rsassa-pkcs1-v1_5-with-sha3-224"]],
+  ["sha3-256", ["rsa-sha3-256", "id-rsassa-pkcs1-v1_5-with-sha3-256"]],
+  ["sha3-384", ["rsa-sha3-384", "id-rsassa-pkcs1-v1_5-with-sha3-384"]],
+  ["sha3-512", ["rsa-sha3-512", "id-rsassa-pkcs1-v1_5-with-sha3-512"]],
+  ["ripemd160", ["ripemd", "rmd160", "ripemd-160", "rsa-ripemd160", "ripemd160withrsa"]],
+]) {
+  DIGEST_ALIASES[name] = name;
+  for (const alias of aliases) DIGEST_ALIASES[alias] = name;
+}
+// Digests Node has and hbf does not: an error that says so, not "not supported".
+const NODE_ONLY_DIGESTS = new Set(["shake128", "shake256", "blake2b512", "blake2s256", "sm3", "sm3withrsaencryption",
+  "rsa-sm3", "md5-sha1"]);
+
+/** The canonical digest name, or null when hbf lacks it (after throwing for those Node has). */
+function digestName(algorithm, what) {
+  const lower = String(algorithm).toLowerCase();
+  const name = DIGEST_ALIASES[lower];
+  if (name !== undefined) return name;
+  if (NODE_ONLY_DIGESTS.has(lower)) throw unsupported(`${what} '${algorithm}'`);
+  return null;
 }
 
-function isSha256(algorithm) {
-  const a = String(algorithm).toLowerCase();
-  return a === "sha256" || a === "sha-256" || a === "rsa-sha256" || a === "sha256withrsaencryption";
+/** For pbkdf2/hkdf: the canonical name; Node's TypeError for an unknown digest. */
+function requireDigest(digest) {
+  const name = digestName(digest, "Digest algorithm");
+  if (name === null) throw nodeError(TypeError, "ERR_CRYPTO_INVALID_DIGEST", `Invalid digest: ${digest}`);
+  return name;
 }
 
 function output(bytes, encoding) {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (encoding === undefined || encoding === "buffer") return buf;
+  // Node returns a Buffer for an encoding it does not know.
+  if (typeof encoding !== "string" || encoding === "buffer" || !Buffer.isEncoding(encoding)) return buf;
   return buf.toString(encoding);
 }
 
@@ -58,41 +96,48 @@ function finalized() {
 }
 
 // ---------------------------------------------------------------------------
-// Hash / Hmac
+// Hash / Hmac: a native streaming hasher (Nettle) per object; update() hands
+// each chunk over at once, so nothing is buffered in JS.
+
+const kHandle = Symbol("kHandle");
+const kState = Symbol("kState");
 
 export class Hash {
   constructor(algorithm, options) {
     validateString(algorithm, "algorithm");
-    if (!isSha256(algorithm)) throw unsupported(`Digest algorithm '${algorithm}'`);
-    if (options?.outputLength !== undefined && options.outputLength !== 32) throw unsupported("Hash outputLength");
-    this._chunks = [];
-    this._length = 0;
-    this._done = false;
+    const name = digestName(algorithm, "Digest algorithm");
+    if (name === null) throw new Error("Digest method not supported");
+    const outputLength = options?.outputLength;
+    if (outputLength !== undefined) {
+      validateNumber(outputLength, "options.outputLength", 0, 2 ** 32 - 1);
+      if (outputLength !== DIGESTS[name][0]) {
+        throw nodeError(Error, "ERR_OSSL_EVP_NOT_XOF_OR_INVALID_LENGTH", "error:030000B2:digital envelope routines::not XOF or invalid length");
+      }
+    }
+    this[kHandle] = native.hashCreate(name);
+    this[kState] = { name, done: false };
   }
 
   update(data, encoding) {
-    if (this._done) throw finalized();
+    if (this[kState].done) throw finalized();
     const bytes = dataBytes(data, encoding);
-    if (bytes.length) {
-      this._chunks.push(bytes.slice());
-      this._length += bytes.length;
-    }
+    if (bytes.length) native.hashUpdate(this[kHandle], bytes);
     return this;
   }
 
   digest(encoding) {
-    if (this._done) throw finalized();
-    this._done = true;
-    const digest = native.sha256(this._length === 0 ? EMPTY : concatChunks(this._chunks, this._length));
-    this._chunks = [];
+    if (this[kState].done) throw finalized();
+    this[kState].done = true;
+    const digest = native.hashDigest(this[kHandle]);
+    this[kHandle] = null;
     return output(digest, encoding);
   }
 
-  copy() {
-    if (this._done) throw finalized();
-    const h = new Hash("sha256");
-    h._chunks = this._chunks.slice();
-    h._length = this._length;
+  copy(options) {
+    if (this[kState].done) throw finalized();
+    const h = Object.create(Hash.prototype);
+    h[kHandle] = native.hashCopy(this[kHandle]);
+    h[kState] = { name: this[kState].name, done: false };
     return h;
   }
 }
@@ -100,6 +145,7 @@ export class Hash {
 function keyBytes(key) {
   if (typeof key === "string") return Buffer.from(key, "utf8");
   if (key instanceof KeyObject) return key._bytes;
+  if (key instanceof CryptoKey) return key._bytes;
   const b = viewBytes(key);
   if (b === null) {
     throw invalidArgType("key", "of type string or an instance of ArrayBuffer, Buffer, TypedArray, DataView, KeyObject, or CryptoKey", key);
@@ -110,28 +156,26 @@ function keyBytes(key) {
 export class Hmac {
   constructor(hmac, key, options) {
     validateString(hmac, "hmac");
-    if (!isSha256(hmac)) throw unsupported(`HMAC digest '${hmac}'`);
-    this._key = keyBytes(key).slice();
-    this._chunks = [];
-    this._length = 0;
-    this._done = false;
+    const bytes = keyBytes(key);
+    const name = digestName(hmac, "HMAC digest");
+    if (name === null) throw nodeError(TypeError, "ERR_CRYPTO_INVALID_DIGEST", `Invalid digest: ${hmac}`);
+    this[kHandle] = native.hashCreate(name, bytes);
+    this[kState] = { name, done: false };
   }
 
   update(data, encoding) {
-    if (this._done) throw finalized();
+    if (this[kState].done) throw finalized();
     const bytes = dataBytes(data, encoding);
-    if (bytes.length) {
-      this._chunks.push(bytes.slice());
-      this._length += bytes.length;
-    }
+    if (bytes.length) native.hashUpdate(this[kHandle], bytes);
     return this;
   }
 
   digest(encoding) {
-    if (this._done) return output(EMPTY, encoding);
-    this._done = true;
-    const mac = native.hmacSha256(this._key, this._length === 0 ? EMPTY : concatChunks(this._chunks, this._length));
-    this._chunks = [];
+    // A second digest() gives an empty result, as in Node.
+    if (this[kState].done) return output(EMPTY, encoding);
+    this[kState].done = true;
+    const mac = native.hashDigest(this[kHandle]);
+    this[kHandle] = null;
     return output(mac, encoding);
   }
 }
@@ -147,6 +191,14 @@ export function createHmac(hmac, key, options) {
 /** crypto.hash(algorithm, data, outputEncoding = "hex") (Node 21.7+/20.12+). */
 export function hash(algorithm, data, outputEncoding = "hex") {
   return createHash(algorithm).update(data).digest(outputEncoding);
+}
+
+/** HMAC of `data` under `key` with digest `name` (canonical). */
+function hmacOnce(name, key, data) {
+  if (name === "sha256") return native.hmacSha256(key, data);
+  const h = native.hashCreate(name, key);
+  if (data.length) native.hashUpdate(h, data);
+  return native.hashDigest(h);
 }
 
 export class KeyObject {
@@ -334,9 +386,16 @@ export function pbkdf2Sync(password, salt, iterations, keylen, digest) {
   validateNumber(iterations, "iterations", 1, MAX_RANDOM);
   validateNumber(keylen, "keylen", 0, MAX_RANDOM);
   validateString(digest, "digest");
-  if (!isSha256(digest)) throw unsupported(`pbkdf2 digest '${digest}'`);
+  const name = requireDigest(digest);
+  const size = DIGESTS[name][0];
+  // One keyed HMAC, reused: each digest leaves it ready for the next message.
+  const mac = native.hashCreate(name, pw);
+  const prf = (data) => {
+    native.hashUpdate(mac, data);
+    return native.hashDigest(mac);
+  };
   const out = Buffer.alloc(keylen);
-  const blocks = Math.ceil(keylen / 32);
+  const blocks = Math.ceil(keylen / size);
   const block = new Uint8Array(s.length + 4);
   block.set(s, 0);
   for (let i = 1; i <= blocks; i++) {
@@ -344,13 +403,13 @@ export function pbkdf2Sync(password, salt, iterations, keylen, digest) {
     block[s.length + 1] = (i >>> 16) & 255;
     block[s.length + 2] = (i >>> 8) & 255;
     block[s.length + 3] = i & 255;
-    let u = native.hmacSha256(pw, block);
+    let u = prf(block);
     const t = Uint8Array.from(u);
     for (let j = 1; j < iterations; j++) {
-      u = native.hmacSha256(pw, u);
-      for (let k = 0; k < 32; k++) t[k] ^= u[k];
+      u = prf(u);
+      for (let k = 0; k < size; k++) t[k] ^= u[k];
     }
-    out.set(t.subarray(0, Math.min(32, keylen - (i - 1) * 32)), (i - 1) * 32);
+    out.set(t.subarray(0, Math.min(size, keylen - (i - 1) * size)), (i - 1) * size);
   }
   return out;
 }
@@ -369,12 +428,13 @@ export function pbkdf2(password, salt, iterations, keylen, digest, callback) {
 
 export function hkdfSync(digest, ikm, salt, info, keylen) {
   validateString(digest, "digest");
-  if (!isSha256(digest)) throw unsupported(`hkdf digest '${digest}'`);
+  const name = requireDigest(digest);
+  const size = DIGESTS[name][0];
   const key = passwordBytes(ikm, "ikm");
   const s = passwordBytes(salt, "salt");
   const inf = passwordBytes(info, "info");
-  validateNumber(keylen, "length", 0, 255 * 32);
-  const prk = native.hmacSha256(s.length ? s : new Uint8Array(32), key);
+  validateNumber(keylen, "length", 0, 255 * size);
+  const prk = hmacOnce(name, s.length ? s : new Uint8Array(size), key);
   const out = new Uint8Array(keylen);
   let prev = EMPTY;
   for (let i = 0, pos = 0; pos < keylen; i++) {
@@ -382,9 +442,9 @@ export function hkdfSync(digest, ikm, salt, info, keylen) {
     input.set(prev, 0);
     input.set(inf, prev.length);
     input[input.length - 1] = i + 1;
-    prev = native.hmacSha256(prk, input);
-    out.set(prev.subarray(0, Math.min(32, keylen - pos)), pos);
-    pos += 32;
+    prev = hmacOnce(name, prk, input);
+    out.set(prev.subarray(0, Math.min(size, keylen - pos)), pos);
+    pos += size;
   }
   return out.buffer;
 }
@@ -401,8 +461,18 @@ export function hkdf(digest, ikm, salt, info, keylen, callback) {
   nextTick(callback, null, result);
 }
 
+// Node 20's list less the digests hbf lacks (blake2, shake, sm3, md5-sha1).
+const HASH_NAMES = Object.freeze(["RSA-MD5", "RSA-RIPEMD160", "RSA-SHA1", "RSA-SHA1-2", "RSA-SHA224", "RSA-SHA256",
+  "RSA-SHA3-224", "RSA-SHA3-256", "RSA-SHA3-384", "RSA-SHA3-512", "RSA-SHA384", "RSA-SHA512", "RSA-SHA512/224",
+  "RSA-SHA512/256", "id-rsassa-pkcs1-v1_5-with-sha3-224", "id-rsassa-pkcs1-v1_5-with-sha3-256",
+  "id-rsassa-pkcs1-v1_5-with-sha3-384", "id-rsassa-pkcs1-v1_5-with-sha3-512", "md5", "md5WithRSAEncryption", "ripemd",
+  "ripemd160", "ripemd160WithRSA", "rmd160", "sha1", "sha1WithRSAEncryption", "sha224", "sha224WithRSAEncryption",
+  "sha256", "sha256WithRSAEncryption", "sha3-224", "sha3-256", "sha3-384", "sha3-512", "sha384",
+  "sha384WithRSAEncryption", "sha512", "sha512-224", "sha512-224WithRSAEncryption", "sha512-256",
+  "sha512-256WithRSAEncryption", "sha512WithRSAEncryption", "ssl3-md5", "ssl3-sha1"]);
+
 export function getHashes() {
-  return ["RSA-SHA256", "sha256"];
+  return HASH_NAMES.slice();
 }
 
 export function getCiphers() {
@@ -459,27 +529,41 @@ class CryptoKey {
 }
 
 function notSupportedError(what) {
-  return domException(`${what} is not supported in hbf (available: SHA-256 digest, HMAC with SHA-256)`, "NotSupportedError");
+  return domException(`${what} is not supported in hbf (available: SHA-1/256/384/512 digests, HMAC with them)`,
+    "NotSupportedError");
 }
+
+// WebCrypto's digest names → hbf's.
+const WEB_DIGESTS = { __proto__: null, "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512" };
 
 function hmacHashName(algorithm) {
   const h = algorithm?.hash;
   return algorithmName(h);
 }
 
+function hmacOf(key, data) {
+  return hmacOnce(WEB_DIGESTS[key.algorithm.hash.name], key._bytes, bufferSourceBytes(data));
+}
+
+const arrayBufferOf = (bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+
 const subtle = {
   async digest(algorithm, data) {
-    if (algorithmName(algorithm) !== "SHA-256") throw notSupportedError(`digest '${algorithmName(algorithm)}'`);
-    const d = native.sha256(bufferSourceBytes(data));
-    return d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength);
+    const name = WEB_DIGESTS[algorithmName(algorithm)];
+    if (name === undefined) throw notSupportedError(`digest '${algorithmName(algorithm)}'`);
+    const h = native.hashCreate(name);
+    const bytes = bufferSourceBytes(data);
+    if (bytes.length) native.hashUpdate(h, bytes);
+    return arrayBufferOf(native.hashDigest(h));
   },
   async importKey(format, keyData, algorithm, extractable, keyUsages) {
     if (format !== "raw") throw notSupportedError(`importKey format '${format}'`);
-    if (algorithmName(algorithm) !== "HMAC" || hmacHashName(algorithm) !== "SHA-256") {
+    const hashName = hmacHashName(algorithm);
+    if (algorithmName(algorithm) !== "HMAC" || WEB_DIGESTS[hashName] === undefined) {
       throw notSupportedError(`importKey algorithm '${algorithmName(algorithm)}'`);
     }
     const bytes = Uint8Array.from(bufferSourceBytes(keyData));
-    return new CryptoKey({ name: "HMAC", hash: { name: "SHA-256" }, length: bytes.length * 8 }, Boolean(extractable),
+    return new CryptoKey({ name: "HMAC", hash: { name: hashName }, length: bytes.length * 8 }, Boolean(extractable),
       Array.from(keyUsages ?? []), bytes);
   },
   async exportKey(format, key) {
@@ -489,12 +573,11 @@ const subtle = {
   },
   async sign(algorithm, key, data) {
     if (algorithmName(algorithm) !== "HMAC" || !(key instanceof CryptoKey)) throw notSupportedError(`sign '${algorithmName(algorithm)}'`);
-    const mac = native.hmacSha256(key._bytes, bufferSourceBytes(data));
-    return mac.buffer.slice(mac.byteOffset, mac.byteOffset + mac.byteLength);
+    return arrayBufferOf(hmacOf(key, data));
   },
   async verify(algorithm, key, signature, data) {
     if (algorithmName(algorithm) !== "HMAC" || !(key instanceof CryptoKey)) throw notSupportedError(`verify '${algorithmName(algorithm)}'`);
-    const mac = native.hmacSha256(key._bytes, bufferSourceBytes(data));
+    const mac = hmacOf(key, data);
     const sig = bufferSourceBytes(signature);
     return sig.length === mac.length && timingSafeEqual(sig, mac);
   },

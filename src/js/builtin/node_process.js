@@ -10,7 +10,8 @@ import * as native from "hbf:native";
 import { EventEmitter } from "hbf:node_events";
 import { nodeError, invalidArgType, validateFunction, validateString } from "hbf:node_errors";
 
-const startMs = native.now();
+// hrtime() and uptime() read the host's monotonic clock (never the wall clock, which may step).
+const startMs = native.monotonicNow();
 const HRTIME_ORIGIN_NS = 1000000000n; // hrtime() counts from an arbitrary origin, as in Node
 
 function unsupported(what) {
@@ -113,7 +114,7 @@ function nextTick(callback, ...args) {
 // time
 
 function elapsedNs() {
-  const ms = native.now() - startMs;
+  const ms = native.monotonicNow() - startMs;
   return HRTIME_ORIGIN_NS + BigInt(Math.max(0, Math.round(ms * 1e6)));
 }
 
@@ -140,7 +141,7 @@ hrtime.bigint = function bigint() {
 };
 
 function uptime() {
-  return (native.now() - startMs) / 1000;
+  return (native.monotonicNow() - startMs) / 1000;
 }
 
 // ---------------------------------------------------------------------------
@@ -250,7 +251,12 @@ const process = Object.create(EventEmitter.prototype);
 EventEmitter.init.call(process);
 
 const versions = {};
-Object.defineProperty(versions, "node", { value: "20.0.0-hbf", enumerable: true });
+// A plain release number: packages compare it with semver ranges (a
+// pre-release tag would fail every range that does not name pre-releases).
+// The Node 20 release whose behaviour the shims follow; hbf's own version is
+// versions.hbf.
+const NODE_VERSION = "20.19.0";
+Object.defineProperty(versions, "node", { value: NODE_VERSION, enumerable: true });
 Object.defineProperty(versions, "hbf", { get: () => hostInfo().version, enumerable: true });
 
 Object.defineProperties(process, {
@@ -273,9 +279,9 @@ Object.defineProperties(process, {
 let exitCode;
 Object.assign(process, {
   title: "hbf",
-  version: "v20.0.0-hbf",
+  version: `v${NODE_VERSION}`,
   versions,
-  release: { name: "node" },
+  release: { name: "node", lts: "Iron" },
   argv: [],
   argv0: "hbf",
   execArgv: [],

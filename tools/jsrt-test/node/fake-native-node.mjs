@@ -49,3 +49,5 @@ export function base64Decode(s, urlsafe) {
 }
 
 export const now = () => clock ?? Date.now();
+// The fake time never goes back, so it serves as the monotonic clock too.
+export const monotonicNow = now;

@@ -4,6 +4,7 @@
 // same __fake API as ../fake-native.mjs.
 import * as pure from "./jsrt-pure.mjs";
 import { createFakeClock } from "./fake-clock.mjs";  // copied beside it by ../qjs.mjs
+import { md5, sha1, sha384, sha512 } from "./hashes.mjs";  // copied beside it by ../qjs.mjs
 
 export const { utf8Encode, utf8Decode, sha256, hmacSha256, randomBytes, base64Encode, base64Decode, dbQuery, dbGet, dbExecute,
   dbExec, dbInTransaction, loadBuiltin } = pure;
@@ -43,11 +44,55 @@ export const __fake = {
 
 };
 
+// Streaming hashers (Nettle's in hbf): the fake keeps the chunks and hashes
+// them at digest(); HMAC per RFC 2104 over the pure digests.
+const DIGEST = { md5: [md5, 64], sha1: [sha1, 64], sha256: [pure.sha256, 64], sha384: [sha384, 128], sha512: [sha512, 128] };
+
+function concat(chunks) {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let pos = 0;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  return out;
+}
+
+function hmac(name, key, data) {
+  const [fn, block] = DIGEST[name];
+  let k = key.length > block ? fn(key) : key;
+  const padded = new Uint8Array(block);
+  padded.set(k);
+  const ipad = padded.map((b) => b ^ 0x36);
+  const opad = padded.map((b) => b ^ 0x5c);
+  return fn(concat([opad, fn(concat([ipad, data]))]));
+}
+
+export function hashCreate(name, key) {
+  if (!(name in DIGEST)) return null;
+  return { name, key: key === undefined ? undefined : Uint8Array.from(key), chunks: [] };
+}
+export function hashUpdate(handle, data) {
+  handle.chunks.push(Uint8Array.from(data));
+}
+export function hashDigest(handle) {
+  const data = concat(handle.chunks);
+  handle.chunks = [];
+  return handle.key === undefined ? DIGEST[handle.name][0](data) : hmac(handle.name, handle.key, data);
+}
+export function hashCopy(handle) {
+  return { name: handle.name, key: handle.key, chunks: handle.chunks.slice() };
+}
+
+// Pure JavaScript cannot detach a buffer; the Node run checks that part.
+export function detachArrayBuffer(buffer) {}
+
 export function log(level, message) {
   logs.push([level, message]);
 }
 
 export const now = clock.now;
+export const monotonicNow = clock.now;
 
 // The henv's server code uses this document (hbf noteServerCode): nothing to do here.
 export function noteServerCode(id) {}

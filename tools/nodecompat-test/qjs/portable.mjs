@@ -14,6 +14,9 @@ import fs from "hbf:node_fs";
 import { StringDecoder } from "hbf:node_string_decoder";
 import url from "hbf:node_url";
 import assert from "hbf:node_assert";
+import stream from "hbf:node_stream";
+import tty from "hbf:node_tty";
+import http from "hbf:node_http";
 import { __fake } from "hbf:native";
 
 async function settle(times = 30) {
@@ -32,6 +35,17 @@ async function drive(promise) {
   }
   await settle();
   return done ? out : { pending: true };
+}
+
+/** The value of `promise`, fired by the fake timers (QuickJS) or by real ones (Node, where hbf's globals are not installed). */
+async function complete(promise) {
+  await drive(promise);
+  const keepAlive = setTimeout(() => {}, 10000);  // Node unrefs some of its timers (AbortSignal.timeout)
+  try {
+    return await promise;
+  } finally {
+    clearTimeout(keepAlive);
+  }
 }
 
 function attempt(fn) {
@@ -137,6 +151,10 @@ export async function computeAll(packages) {
       dayjs.utc("2024-03-05T10:20:30Z").format("YYYY-MM-DDTHH:mm:ss ddd"), dayjs("2024-12-25").diff(d, "day")];
   }
 
+  if (packages["modules/uuid/package.json"]) out.npm = await npmResults(req);
+  out.globals = await globalsResults();
+  out.stream = await streamResults();
+
   out.resolve = ["exp", "exp/utils/a", "exp/internal/x", "exp/nested", "@s/p", "tm", "./lib/a", "./lib/c", "./lib/data", "../x/../../y",
     "node:fs", "fs", "nope", "node:nope"].map((s) => [s, attempt(() => resolve(s, "_system/router.js", "import")),
     attempt(() => resolve(s, "_system/router.js", "require"))]);
@@ -176,7 +194,10 @@ export async function computeAll(packages) {
   out.qs = [qs.parse("a=1&a=2&b=%20x+y&c"), qs.stringify({ a: [1, 2], b: "é &" })].map((v) => JSON.parse(JSON.stringify(v)));
   out.crypto = [crypto.createHash("sha256").update("abc").digest("hex"), crypto.createHmac("sha256", "k").update("d").digest("base64"),
     crypto.pbkdf2Sync("p", "s", 3, 20, "sha256").toString("hex"), crypto.timingSafeEqual(Buffer.from("a"), Buffer.from("a")),
-    attempt(() => crypto.createHash("md5")).error?.[1]];
+    crypto.createHash("md5").update("abc").digest("hex"), crypto.createHash("sha1").update("abc").digest("base64"),
+    crypto.createHash("sha512").update("abc").update("def").digest("hex"), crypto.createHmac("sha384", "key").update("x").digest("hex"),
+    crypto.createHmac("sha1", "Jefe").update("what do ya want for nothing?").digest("hex"),
+    attempt(() => crypto.createHash("nope")).error];
   const dec = new StringDecoder("utf8");
   out.decoder = [dec.write(Buffer.from([0xe2, 0x82])), dec.write(Buffer.from([0xac, 0x41])), dec.end(Buffer.from([0xf0]))];
   out.url = [url.parse("http://u:p@Host:81/p?q=1#h", true).query, url.resolve("http://a/b/c", "../d"), url.fileURLToPath("file:///a%20b")]
@@ -203,5 +224,318 @@ export async function computeAll(packages) {
   timers.clearTimeout(cleared);
   out.timersResult = await drive(new Promise((r) => timers.setTimeout(r, 30)));
   out.timers = [order, typeof t1.ref, t1.hasRef()];
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// npm packages that need Error.captureStackTrace, stream, tty, http, md5/sha1
+// (in QuickJS the globals are hbf's; under Node, V8's)
+
+/** Also used by tests/packages.test.mjs with Node's own require. */
+export async function npmResults(req) {
+  const out = {};
+  const uuid = req("uuid");
+  out.uuid = [uuid.v3("hello", uuid.v3.DNS), uuid.v5("hello", uuid.v5.URL), uuid.validate(uuid.v4()),
+    uuid.version(uuid.v5("x", uuid.v5.DNS)), uuid.v4().length];
+  const semver = req("semver");
+  out.semver = [semver.valid(process.version) !== null, semver.satisfies(process.version, ">=18.0.0 <21"),
+    semver.satisfies(process.versions.node, "^20"), semver.gt("1.2.3", "1.2.2"), semver.coerce("v20.1").version];
+
+  const debug = req("debug");
+  const lines = [];
+  debug.inspectOpts.hideDate = true;
+  debug.enable("app:*");
+  const d = debug("app:db");
+  d.log = (...args) => lines.push(util.format(...args));
+  d("query %s took %dms %o", "select", 12, { rows: [1, 2] });
+  debug("other")("never shown");
+  out.debug = [lines, d.enabled, debug.enabled("other"), d.namespace, debug("app:x").enabled, d.useColors];
+
+  const deprecations = [];
+  const onDeprecation = (err) => deprecations.push([err.name, err.namespace, err.message, typeof err.stack]);
+  // The global process: depd emits on it (under Node that is Node's, not hbf:node_process).
+  globalThis.process.on("deprecation", onDeprecation);
+  const deprecate = req("depd")("my-lib");
+  function oldApi() {
+    deprecate("oldApi() is deprecated, use newApi()");
+  }
+  oldApi();
+  const legacy = deprecate.function(function legacy(a) {
+    return a + 1;
+  }, "legacy() is gone");
+  const legacyResult = legacy(1);
+  const obj = { prop: 1 };
+  deprecate.property(obj, "prop", "obj.prop is going away");
+  const propValue = obj.prop;
+  globalThis.process.removeListener("deprecation", onDeprecation);
+  out.depd = [deprecations, legacyResult, propValue];
+
+  const createError = req("http-errors");
+  const errors = [createError(404, "no such thing"), new createError.BadRequest(), createError(500, "boom", { expose: true, code: "X" }),
+    createError(401), createError.Unauthorized("go away")];
+  out.httpErrors = errors.map((e) => [e.name, e.message, e.status, e.statusCode, e.expose, e.code ?? null,
+    e instanceof createError.HttpError, createError.isHttpError(e), e instanceof Error, e.stack.split("\n")[0]]);
+
+  const jwt = req("jsonwebtoken");
+  const token = jwt.sign({ sub: "u1", admin: true }, "s3cret", { algorithm: "HS256", noTimestamp: true });
+  const tokens = ["HS384", "HS512"].map((alg) => jwt.sign({ a: 1 }, "k", { algorithm: alg, noTimestamp: true, header: { kid: "1" } }));
+  let badSignature = null;
+  try {
+    jwt.verify(token, "wrong");
+  } catch (e) {
+    badSignature = [e.name, e.message];
+  }
+  const verified = await complete(new Promise((resolve) => jwt.verify(tokens[1], "k", { algorithms: ["HS512"] }, (err, payload) => resolve([err, payload]))));
+  out.jwt = [token, tokens, jwt.verify(token, "s3cret"), jwt.decode(token, { complete: true }).header, badSignature, verified];
+
+  const { parse } = req("csv-parse");
+  const { parse: parseSync } = req("csv-parse/sync");
+  const csv = 'name,age\n"Smith, J",42\nLee,7\n';
+  const viaCallback = await complete(new Promise((resolve) => parse(csv, { columns: true }, (err, records) => resolve([err, records]))));
+  const parser = parse({ delimiter: ",", from_line: 2 });
+  const streamed = [];
+  parser.on("readable", () => {
+    let record;
+    while ((record = parser.read()) !== null) streamed.push(record);
+  });
+  const ended = new Promise((resolve) => parser.on("end", resolve));
+  parser.write("a,b\n1,2\n3,");
+  parser.write("4\n");
+  parser.end();
+  await complete(ended);
+  out.csv = [viaCallback, streamed, parseSync(csv, { columns: true, cast: true })];
+
+  const through2 = req("through2");
+  const doubled = [];
+  await complete(new Promise((resolve, reject) => {
+    stream.Readable.from([1, 2, 3]).pipe(through2.obj(function (n, enc, cb) {
+      this.push(n * 2);
+      cb();
+    })).on("data", (n) => doubled.push(n)).on("end", resolve).on("error", reject);
+  }));
+  const text = [];
+  await complete(new Promise((resolve) => {
+    const t = through2((chunk, enc, cb) => cb(null, chunk.toString().toUpperCase()));
+    t.on("data", (c) => text.push(c.toString())).on("end", resolve);
+    t.write("ab");
+    t.end("cd");
+  }));
+  out.through2 = [doubled, text];
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Globals (hbf's in QuickJS, Node's own under Node)
+
+function level1() {
+  return level2();
+}
+function level2() {
+  return capture();
+}
+function capture() {
+  const plain = {};
+  Error.captureStackTrace(plain);
+  const trimmed = {};
+  Error.captureStackTrace(trimmed, level2);
+  const named = { name: "Custom", message: "msg" };
+  Error.captureStackTrace(named);
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (e, sites) => sites;
+  const sitesHolder = {};
+  Error.captureStackTrace(sitesHolder);
+  const sites = sitesHolder.stack;
+  Error.prepareStackTrace = prepare;
+  const frameNames = (text) => text.split("\n").slice(1, 3).map((l) => /at (\S+)/.exec(l)?.[1]);
+  const missing = {};
+  Error.captureStackTrace(missing, function notOnTheStack() {});
+  const err = new Error("late");
+  Error.captureStackTrace(err);
+  err.name = "RenamedError";
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 1;
+  const one = {};
+  Error.captureStackTrace(one);
+  Error.stackTraceLimit = limit;
+  return [plain.stack.split("\n")[0], frameNames(plain.stack), frameNames(trimmed.stack), named.stack.split("\n")[0],
+    Array.isArray(sites), sites.slice(0, 3).map((s) => s.getFunctionName()), typeof sites[0].getLineNumber(),
+    sites[0].isEval(), sites[0].isNative(), String(sites[0]).startsWith("capture ("), missing.stack,
+    err.stack.split("\n")[0], one.stack.split("\n").length, Error.stackTraceLimit,
+    Object.getOwnPropertyDescriptor(plain, "stack").enumerable];
+}
+
+function cloneSummary(value) {
+  const c = structuredClone(value);
+  return util.inspect(c, { depth: 4 });
+}
+
+async function globalsResults() {
+  const out = {};
+  out.stack = level1();
+  let threw = null;
+  try {
+    Error.captureStackTrace(1);
+  } catch (e) {
+    threw = [e.name, e.message];
+  }
+  out.stackErrors = threw;
+
+  const circular = new Map([["a", { deep: [1, new Set([2])] }]]);
+  circular.set("self", circular);
+  const c = structuredClone(circular);
+  const shared = new ArrayBuffer(8);
+  const views = structuredClone({ a: new Uint8Array(shared, 2, 3), b: new Int16Array(shared) });
+  out.clone = [c.get("self") === c, c !== circular, util.inspect(c.get("a")), views.a.buffer === views.b.buffer, views.a.byteOffset,
+    cloneSummary({ d: new Date(0), r: /x/gi, n: null, u: undefined, big: 10n, neg: -0, arr: [1, , 3], boxed: new String("s") }),
+    (() => {
+      const source = Object.assign(new RangeError("bad", { cause: "why" }), { extra: 1 });
+      const e = structuredClone(source);
+      return [e.constructor.name, e.name, e.message, e.cause, e.stack === source.stack, Object.getOwnPropertyNames(e).sort()];
+    })(), cloneSummary(new (class K { constructor() { this.x = 1; } })())];
+  out.cloneErrors = [() => {}, Symbol("s"), { f() {} }, new WeakMap(), Promise.resolve()].map((v) => {
+    try {
+      structuredClone(v);
+      return null;
+    } catch (e) {
+      return [e.name, e.message, e.code];
+    }
+  });
+
+  out.base64 = [btoa("hello"), atob("aGVsbG8="), atob(" aGVs bG8 "), (() => {
+    try {
+      return atob("a");
+    } catch (e) {
+      return [e.name, e.message];
+    }
+  })(), (() => {
+    try {
+      return btoa("\u0100");
+    } catch (e) {
+      return e.name;
+    }
+  })()];
+
+  const trace = [];
+  const ac = new AbortController();
+  ac.signal.onabort = (e) => trace.push(["onabort", e.type, e.isTrusted, ac.signal.aborted]);
+  ac.signal.addEventListener("abort", (e) => trace.push(["listener", e.eventPhase, e.target === ac.signal]), { once: true });
+  ac.abort();
+  ac.abort("second");
+  trace.push(["reason", ac.signal.reason.name, ac.signal.reason.message, ac.signal.reason.code]);
+  const given = AbortSignal.abort("why");
+  try {
+    given.throwIfAborted();
+  } catch (e) {
+    trace.push(["thrown", e]);
+  }
+  const any = AbortSignal.any([new AbortController().signal, given]);
+  trace.push(["any", any.aborted, any.reason]);
+  const timed = AbortSignal.timeout(10);
+  // In QuickJS the fake clock fires it; under Node, a real timer.
+  await complete(new Promise((resolve) => timed.addEventListener("abort", resolve)));
+  trace.push(["timeout", timed.aborted, timed.reason.name, timed.reason.message]);
+  for (const fn of [() => new AbortSignal(), () => AbortSignal.timeout(-1), () => new Event()]) {
+    try {
+      fn();
+    } catch (e) {
+      trace.push([e.name, e.code, e.message]);
+    }
+  }
+  const target = new EventTarget();
+  const b = () => trace.push("b");
+  target.addEventListener("x", () => {
+    trace.push("a");
+    target.addEventListener("x", () => trace.push("added"));
+    target.removeEventListener("x", b);
+  });
+  target.addEventListener("x", b);
+  target.addEventListener("x", { handleEvent(e) { trace.push(["object", e.currentTarget === target]); } });
+  const cancel = new Event("x", { cancelable: true });
+  target.addEventListener("x", (e) => e.preventDefault());
+  trace.push(["dispatch", target.dispatchEvent(cancel), cancel.defaultPrevented, cancel.eventPhase, cancel.currentTarget]);
+  const custom = new CustomEvent("c", { detail: { n: 1 } });
+  trace.push(["custom", custom.detail, custom instanceof Event, String(custom), Object.prototype.toString.call(ac)]);
+  out.events = trace;
+
+  out.misc = [global === globalThis, typeof performance.now(), typeof performance.timeOrigin, performance.mark("m").entryType,
+    performance.measure("d", "m").entryType, performance.getEntriesByName("m").length, typeof queueMicrotask,
+    process.version === `v${process.versions.node}`, /^v\d+\.\d+\.\d+$/.test(process.version)];
+  performance.clearMarks();
+  performance.clearMeasures();
+  out.modules = [tty.isatty(0), tty.isatty(1), typeof tty.WriteStream.prototype.getColorDepth, http.STATUS_CODES[418],
+    http.METHODS.length, (() => {
+      try {
+        http.validateHeaderName("bad name");
+      } catch (e) {
+        return [e.code, e.message];
+      }
+    })(), Object.getPrototypeOf(http.IncomingMessage.prototype) === stream.Readable.prototype];
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Streams (hbf:node_stream in both engines: QuickJS must agree with V8)
+
+async function streamResults() {
+  const { Readable, Writable, Transform, PassThrough, pipeline, finished } = stream;
+  const out = {};
+  const events = [];
+  const r = new Readable({ read() {} });
+  for (const ev of ["data", "end", "close", "pause", "resume"]) r.on(ev, (x) => events.push([ev, x === undefined ? null : String(x)]));
+  r.push("a");
+  r.push("b");
+  r.push(null);
+  await complete(new Promise((resolve) => r.on("close", resolve)));
+  out.readable = events;
+
+  const writes = [];
+  const w = new Writable({
+    highWaterMark: 3,
+    write(chunk, enc, cb) {
+      writes.push(chunk.toString());
+      setTimeout(cb, 1);
+    },
+  });
+  const flags = [w.write("ab"), w.write("cd"), w.writableLength, w.writableNeedDrain];
+  w.on("drain", () => writes.push("drain"));
+  w.on("finish", () => writes.push("finish"));
+  await complete(new Promise((resolve) => w.end("e", resolve)));
+  out.writable = [flags, writes];
+
+  const collected = [];
+  const upper = new Transform({
+    transform(chunk, enc, cb) {
+      cb(null, chunk.toString().toUpperCase());
+    },
+    flush(cb) {
+      cb(null, "!");
+    },
+  });
+  const sink = new Writable({
+    write(chunk, enc, cb) {
+      collected.push(chunk.toString());
+      cb();
+    },
+  });
+  const piped = await complete(new Promise((resolve) => pipeline(Readable.from(["x", "y"]), upper, new PassThrough(), sink, (err) => resolve(err ?? "ok"))));
+  const failing = await complete(new Promise((resolve) => pipeline(Readable.from(["x"]), new Transform({
+    transform(c, e, cb) {
+      cb(new Error("boom"));
+    },
+  }), new PassThrough(), (err) => resolve(err?.message))));
+  const iterated = [];
+  for await (const chunk of Readable.from([1, 2, 3])) iterated.push(chunk);
+  const finishedWritable = await complete(new Promise((resolve) => {
+    const fw = new Writable({ write(c, e, cb) { cb(); } });
+    finished(fw, (err) => resolve(err ? err.code : "finished"));
+    fw.end("z");
+  }));
+  const premature = await complete(new Promise((resolve) => {
+    const pr = new Readable({ read() {} });
+    finished(pr, (err) => resolve(err?.code));
+    pr.destroy();
+  }));
+  out.pipeline = [piped, collected, failing, iterated, finishedWritable, premature, new Transform() instanceof Writable,
+    stream.Duplex.prototype instanceof Readable, typeof stream.promises.pipeline];
   return out;
 }

@@ -241,15 +241,19 @@ test("hbf-specific rules: extensions for import, directories, escapes, messages,
   same(err("./nope"), ["ERR_MODULE_NOT_FOUND", "Cannot find module './nope' imported from '_system/router.js'"]);
   same(err("./nope", "_system/router.js", "require"), ["MODULE_NOT_FOUND", "Cannot find module './nope' required from '_system/router.js'"]);
   ok(err("left-pad")[1].startsWith("Cannot find module 'left-pad' imported from '_system/router.js'"), "bare missing names both");
-  ok(/not available in hbf/.test(err("node:http")[1]) && err("node:http")[0] === "ERR_UNKNOWN_BUILTIN_MODULE", "node:http");
-  ok(/Node's built-in module 'stream' is not available in hbf/.test(err("stream")[1]), "stream");
+  ok(/not available in hbf/.test(err("node:zlib")[1]) && err("node:zlib")[0] === "ERR_UNKNOWN_BUILTIN_MODULE", "node:zlib");
+  ok(/Node's built-in module 'net' is not available in hbf/.test(err("net")[1]), "net");
+  for (const [name, id] of [["stream", "hbf:node_stream"], ["node:stream/promises", "hbf:node_stream_promises"], ["tty", "hbf:node_tty"],
+    ["node:http", "hbf:node_http"], ["perf_hooks", "hbf:node_perf_hooks"], ["stream/consumers", "hbf:node_stream_consumers"]]) {
+    same(r(name), { id, format: "builtin" }, name);
+  }
   same(err("exp/internal/x")[0], "ERR_PACKAGE_PATH_NOT_EXPORTED");
   ok(err("exp/internal/x")[1].includes("'./internal/x'") && err("exp/internal/x")[1].includes("_system/router.js"), "names subpath and referrer");
   same(err("node:nope"), ["ERR_UNKNOWN_BUILTIN_MODULE", "No such built-in module: node:nope"]);
   same(formatOf("_system/x.js"), "esm");
   same(formatOf("_system/x.cjs"), "cjs");
   same(formatOf("modules/plain/util.js"), "cjs");
-  ok(isBuiltin("node:fs") && isBuiltin("crypto") && !isBuiltin("http"), "isBuiltin");
+  ok(isBuiltin("node:fs") && isBuiltin("crypto") && isBuiltin("http") && isBuiltin("stream") && !isBuiltin("zlib"), "isBuiltin");
   ok(builtinModules.includes("fs/promises"), "builtinModules");
 });
 

@@ -1,12 +1,15 @@
-// Real npm packages (lodash, dayjs, marked, nanoid) stored as documents under
-// modules/{pkg}/ and loaded through hbf:modules (require and import), against
-// the same packages loaded by Node from tools/nodecompat-test/node_modules.
+// Real npm packages (lodash, dayjs, marked, nanoid; and uuid, semver, debug,
+// depd, http-errors, jsonwebtoken, csv-parse, through2 with what they depend
+// on) stored as documents under modules/{pkg}/ and loaded through
+// hbf:modules (require and import), against the same packages loaded by Node
+// from tools/nodecompat-test/node_modules.
 import nodeFs from "node:fs";
 import nodePath from "node:path";
 import { fileURLToPath } from "node:url";
 import { requireFrom } from "hbf:modules";
 import { __fake } from "hbf:native";
 import { createLoader } from "../esm-loader.mjs";
+import { npmResults } from "../qjs/portable.mjs";
 import { test, same, ok } from "../lib.mjs";
 
 const here = nodePath.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +35,13 @@ function loadAll() {
   for (const id of [...__fake.docs.keys()]) __fake.remove(id);
   for (const p of PACKAGES) copyPackage(p);
 }
+
+// Packages that need stream, crypto's md5/sha1/HMACs, tty, util and
+// Error.captureStackTrace (issue #20), and their dependencies.
+const NODE_API_PACKAGES = ["uuid", "semver", "debug", "ms", "depd", "http-errors", "inherits", "setprototypeof", "statuses",
+  "toidentifier", "jsonwebtoken", "jws", "jwa", "safe-buffer", "buffer-equal-constant-time", "ecdsa-sig-formatter",
+  "lodash.includes", "lodash.isboolean", "lodash.isinteger", "lodash.isnumber", "lodash.isplainobject", "lodash.isstring",
+  "lodash.once", "csv-parse", "through2", "readable-stream", "string_decoder", "util-deprecate"];
 
 const FIXED = new Date(2024, 2, 5, 10, 20, 30, 400);
 const MARKDOWN = "# Title\n\nSome *emphasis*, **bold** and `code`.\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n[link](http://example.com \"t\") <b>html</b>\n";
@@ -92,6 +102,17 @@ test("lodash and dayjs through require() match Node", async () => {
     code = e.code;
   }
   same(code, "ERR_REQUIRE_ESM", "marked is ESM-only");
+});
+
+test("uuid, semver, debug, depd, http-errors, jsonwebtoken, csv-parse and through2 through require() match Node", async () => {
+  if (!NODE_API_PACKAGES.every((p) => nodeFs.existsSync(nodePath.join(nodeModules, p, "package.json")))) return;
+  for (const id of [...__fake.docs.keys()]) __fake.remove(id);
+  for (const p of NODE_API_PACKAGES) copyPackage(p);
+  const req = requireFrom("_system/router.js");
+  const nodeRequire = (await import("node:module")).createRequire(import.meta.url.replace("/tests/", "/"));
+  const mine = await npmResults(req);
+  const theirs = await npmResults(nodeRequire);
+  for (const key of Object.keys(theirs)) same(mine[key], theirs[key], key);
 });
 
 test("lodash, dayjs, marked and nanoid through import match Node", async () => {

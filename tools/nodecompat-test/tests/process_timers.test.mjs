@@ -16,9 +16,11 @@ test("env from config rows, cwd, versions, platform, argv", () => {
   same("NUM" in process.env, false, "delete works");
   same(processNs.env.API_KEY, "k1", "named env export forwards");
   same(process.cwd(), "/");
-  same(process.versions.node, "20.0.0-hbf");
+  same(process.versions.node, "20.19.0");
   same(process.versions.hbf, "0.0.0-test");
-  same(process.version, "v20.0.0-hbf");
+  same(process.version, "v20.19.0");
+  ok(/^v\d+\.\d+\.\d+$/.test(process.version), "a plain release version (semver ranges match it)");
+  same(process.version, `v${process.versions.node}`);
   same([process.platform, process.arch], ["linux", "x64"]);
   same(process.argv, []);
   same(Object.prototype.toString.call(process), "[object process]");
