@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "app/app.h"
+#include "app/http_policy.h"
 #include "app/request_util.h"
 #include "auth/access_control.h"
 #include "auth/audit_log.h"
@@ -17,7 +18,9 @@ namespace hbf {
 namespace {
 
 // Settings an owner or admin may change, with the integer range of the
-// numeric ones. Limits set here only lower the server's flags.
+// numeric ones. Limits set here only lower the server's flags (the henv's
+// rate limit is its own, on top of the per-address one). The text settings
+// of http_policy.h are checked by HttpSettingProblem.
 struct SettingRule {
   const char* key;
   bool numeric;
@@ -35,7 +38,23 @@ constexpr SettingRule kSettings[] = {
     {"self_signup", false, 0, 0},
     {"public_paths", false, 0, 0},
     {"private_paths", false, 0, 0},
+    {"rate_limit_rps", true, 1, 1000000},
+    {"rate_limit_burst", true, 1, 10000000},
+    {"security_headers", false, 0, 0},
+    {"cors_origins", false, 0, 0},
+    {"cors_methods", false, 0, 0},
+    {"cors_headers", false, 0, 0},
+    {"cors_credentials", false, 0, 0},
+    {"cors_max_age", true, 0, 86400},
 };
+
+// "qjs_mem_mb, ..., env.NAME": what an unknown key is told.
+std::string SettingNames() {
+  std::string out;
+  for (const auto& r : kSettings) out += std::string(r.key) + ", ";
+  return out + "env.NAME";
+}
+
 constexpr size_t kMaxValueBytes = 4096;
 
 const SettingRule* RuleFor(std::string_view key) {
@@ -56,6 +75,34 @@ bool IsEnvKey(std::string_view key) {
   return true;
 }
 
+// 400 naming the key when the patch would leave cors_origins "*" with
+// cors_credentials true.
+std::optional<HttpResponse> CorsPairRefusal(
+    Henv& henv, const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) {
+  const std::pair<std::string, std::optional<std::string>>* origins_change = nullptr;
+  const std::pair<std::string, std::optional<std::string>>* credentials_change = nullptr;
+  for (const auto& change : changes) {
+    if (change.first == "cors_origins") origins_change = &change;
+    if (change.first == "cors_credentials") credentials_change = &change;
+  }
+  if (origins_change == nullptr && credentials_change == nullptr) return std::nullopt;
+  auto stored = henv.WithDb([&](db::Database& db) {
+    return std::make_pair(henv.Setting(db, "cors_origins"), henv.Setting(db, "cors_credentials"));
+  });
+  std::optional<std::string> origins = origins_change != nullptr ? origins_change->second : stored.first;
+  std::optional<std::string> credentials = credentials_change != nullptr ? credentials_change->second : stored.second;
+  auto trimmed = [](const std::string& v) {
+    size_t b = v.find_first_not_of(" \t");
+    return b == std::string::npos ? std::string() : v.substr(b, v.find_last_not_of(" \t") - b + 1);
+  };
+  if (!origins || trimmed(*origins) != "*" || credentials != std::optional<std::string>("true")) return std::nullopt;
+  if (origins_change != nullptr) {
+    return HttpResponse::FromError(
+        InvalidField("cors_origins", "cannot be \"*\" while cors_credentials is true (list the origins instead)"));
+  }
+  return HttpResponse::FromError(
+      InvalidField("cors_credentials", "cannot be true while cors_origins is \"*\" (list the origins instead)"));
+}
 
 }  // namespace
 
@@ -97,10 +144,7 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
     for (const auto& [key, value] : body->as_object()) {
       const SettingRule* rule = RuleFor(key);
       if (rule == nullptr && !IsEnvKey(key)) {
-        return HttpResponse::FromError(InvalidField(
-            key,
-            "is not a setting (qjs_mem_mb, qjs_timeout_ms, session_lifetime_hours, max_upload_size_mb, "
-            "max_storage_mb, max_documents, enable_audit_log, self_signup, public_paths, private_paths, env.NAME)"));
+        return HttpResponse::FromError(InvalidField(key, "is not a setting (" + SettingNames() + ")"));
       }
       std::optional<std::string> text;
       if (value.is_string()) {
@@ -133,8 +177,16 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
           *text != "true" && *text != "false") {
         return HttpResponse::FromError(InvalidField(key, "must be true or false"));
       }
+      if (rule != nullptr && text && IsHttpTextSetting(rule->key)) {
+        if (std::optional<std::string> problem = HttpSettingProblem(rule->key, *text)) {
+          return HttpResponse::FromError(InvalidField(key, *problem));
+        }
+      }
       changes.emplace_back(key, std::move(text));
     }
+    // Browsers refuse credentials with "Access-Control-Allow-Origin: *", so
+    // the pair is refused here, judged on the config as it would become.
+    if (std::optional<HttpResponse> refused = CorsPairRefusal(henv, changes)) return std::move(*refused);
     auto written = henv.WithDb([&](db::Database& db) -> Status {
       auto tx = db::Transaction::Begin(db);
       if (!tx.ok()) return tx.error();
@@ -159,7 +211,11 @@ HttpResponse App::ConfigApi(const HttpRequest& request, Henv& henv) {
           if (auto s = del->Run(); !s.ok()) return s;
         }
       }
-      return tx->Commit();
+      if (auto s = tx->Commit(); !s.ok()) return s;
+      // The next request sees the new settings (rate limit, CORS, headers,
+      // script limits), not one up to kForeignCommitCheckInterval later.
+      henv.InvalidateSettings();
+      return Ok{};
     });
     if (!written.ok()) return HttpResponse::FromError(written.error());
     NoteWrite(henv);

@@ -6,7 +6,9 @@
 #include <cstdio>
 
 #include "app/request_util.h"
+#include "auth/authenticator.h"
 #include "core/version.h"
+#include "crypto/crypto.h"
 
 namespace hbf {
 
@@ -35,7 +37,10 @@ App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle
       logs_(logs),
       probe_(std::move(probe)),
       clocks_(std::move(clocks)),
-      started_(clocks_.steady()) {
+      started_(clocks_.steady()),
+      address_limiter_(RateLimiter::Options{}, clocks_.steady),
+      signup_limiter_(RateLimiter::Options{}, clocks_.steady),
+      henv_limiter_(RateLimiter::Options{}, clocks_.steady) {
   proxy_.trust_proxy = config_.trust_proxy;
   // main() refuses a list that does not parse; a malformed one here trusts
   // no proxy rather than every peer.
@@ -44,8 +49,108 @@ App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle
 
 std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
   auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
-  if (!ctx.ok()) return HttpResponse::FromError(ctx.error());
-  return QuickAnswer(request, *ctx);
+  if (!ctx.ok()) {
+    HttpResponse r = HttpResponse::FromError(ctx.error());
+    FinishResponse(r, {});
+    return r;
+  }
+  // What the loop answers by itself (health, unknown hosts, draining) costs
+  // no more than a 429 would, so it is not counted: the buckets guard what
+  // goes on to the handler threads.
+  std::optional<HttpResponse> answer = QuickAnswer(request, *ctx);
+  if (!answer) answer = AddressLimit(request, *ctx);
+  if (answer) FinishResponse(*answer, FinishFor(request, *ctx));
+  return answer;
+}
+
+ResponseFinish App::FinishFor(const HttpRequest& request, const RequestContext& ctx) {
+  ResponseFinish finish;
+  finish.https = ctx.scheme == "https";
+  if (const std::string* origin = request.header("origin"); origin != nullptr) {
+    size_t begin = origin->find_first_not_of(" \t");
+    size_t end = origin->find_last_not_of(" \t");
+    if (begin != std::string::npos) finish.origin = origin->substr(begin, end - begin + 1);
+  }
+  return finish;
+}
+
+std::optional<HttpResponse> App::AddressLimit(const HttpRequest& request, const RequestContext& ctx) {
+  const bool limit_address = config_.rate_limit_ip_rps > 0;
+  const bool limit_signup =
+      config_.rate_limit_new_per_hour > 0 && ctx.is_apex() && ctx.subpath == "/new" && request.method == "POST";
+  if (!limit_address && !limit_signup) return std::nullopt;
+  // A loopback client is this machine: usually a reverse proxy run without
+  // --trust_proxy, behind which every visitor would share one bucket.
+  if (config_.rate_limit_exempt_loopback && IsLoopbackAddress(ctx.client_ip)) return std::nullopt;
+  const std::string key = RateLimitKey(ctx.client_ip);
+  std::optional<HttpResponse> refused;
+  if (limit_address) {
+    RateLimiter::Decision d = address_limiter_.Take(
+        key, RateLimiter::Rate::PerSecond(config_.rate_limit_ip_rps, config_.rate_limit_ip_burst));
+    if (!d.allowed) {
+      refused = RateLimitedResponse(
+          d, "too many requests from this address; retry in " + std::to_string(d.retry_after_seconds) + " s");
+    }
+  }
+  if (!refused && limit_signup) {
+    // The operator's own automation (holding --new_token) is not a flood.
+    auto token = config_.new_token.empty() ? std::nullopt
+                                           : auth::ExtractCredentials(request.header("authorization"), nullptr).bearer;
+    if (!token || !crypto::ConstantTimeEquals(*token, config_.new_token)) {
+      const int64_t per_hour = config_.rate_limit_new_per_hour;
+      RateLimiter::Decision d = signup_limiter_.Take(key, RateLimiter::Rate::PerHour(per_hour, per_hour));
+      if (!d.allowed) {
+        refused = RateLimitedResponse(
+            d, "too many new sites from this address; retry in " + std::to_string(d.retry_after_seconds) + " s");
+      }
+    }
+  }
+  if (refused) {
+    if (ctx.route.kind == SiteKind::kHenv) refused->log.henv = ctx.route.henv_hash;
+    if (ctx.client_ip != request.remote_addr) refused->log.client_ip = ctx.client_ip;
+  }
+  return refused;
+}
+
+std::optional<HttpResponse> App::HenvGate(const HttpRequest& request, const RequestContext& ctx,
+                                          const HenvHttpPolicy& policy, ResponseFinish& finish) {
+  // HBF's built-in admin assets are immutable, served from memory and loaded
+  // dozens at once by /_admin: a low app limit must not break the admin UI.
+  if (policy.rate_rps > 0 && ctx.subpath.rfind("/_admin/assets/", 0) != 0) {
+    RateLimiter::Decision d =
+        henv_limiter_.Take(ctx.route.henv_hash, RateLimiter::Rate::PerSecond(policy.rate_rps, policy.rate_burst));
+    if (!d.allowed) {
+      return RateLimitedResponse(d, "this app is receiving more requests than its owner allows; retry in " +
+                                        std::to_string(d.retry_after_seconds) + " s");
+    }
+    // The app's limit is its clients' to see (an API's quota); the
+    // per-address flood guard is not advertised.
+    HttpResponse carrier;
+    SetRateLimitHeaders(carrier, d);
+    finish.rate_headers = std::move(carrier.headers);
+  }
+  return CorsPreflight(request, policy.cors);
+}
+
+std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv) const {
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  // The app is the slot's only writer, so what is there is a HenvHttpPolicy.
+  if (std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
+      cached != nullptr && cached->epoch == henv.settings_epoch() && now_ns < cached->expires_ns) {
+    return std::static_pointer_cast<const HenvHttpPolicy>(cached);
+  }
+  // Re-read under the henv's lock at least every kForeignCommitCheckInterval:
+  // Setting() is also what notices commits from other processes.
+  auto fresh = std::make_shared<HenvHttpPolicy>();
+  henv.WithDb([&](db::Database& db) {
+    *fresh = HttpPolicyFromSettings([&](const std::string& key) { return henv.Setting(db, key); });
+    fresh->epoch = henv.settings_epoch();
+  });
+  fresh->expires_ns =
+      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
+  henv.set_derived_value(fresh);
+  return fresh;
 }
 
 std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const RequestContext& ctx) const {
@@ -73,23 +178,28 @@ HttpResponse App::UnknownHost() const {
 
 HttpResponse App::Handle(HttpRequest& request) {
   auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
-  if (!ctx.ok()) return HttpResponse::FromError(ctx.error());
-
-  // Normally answered on the I/O loop already (HandleOnLoop); kept here so
-  // Handle() alone is the whole application.
-  if (std::optional<HttpResponse> quick = QuickAnswer(request, *ctx)) return std::move(*quick);
-
-  switch (ctx->route.kind) {
-    case SiteKind::kApex: return ServeApex(request, *ctx);
-    case SiteKind::kHenv: {
-      HttpResponse r = ServeHenv(request, *ctx);
-      r.log.henv = ctx->route.henv_hash;
-      if (ctx->client_ip != request.remote_addr) r.log.client_ip = ctx->client_ip;
-      return r;
-    }
-    case SiteKind::kUnknown: break;
+  if (!ctx.ok()) {
+    HttpResponse r = HttpResponse::FromError(ctx.error());
+    FinishResponse(r, {});
+    return r;
   }
-  return UnknownHost();
+  ResponseFinish finish = FinishFor(request, *ctx);
+  HttpResponse r;
+  // Normally answered on the I/O loop already (HandleOnLoop); kept here so
+  // Handle() alone is the whole application (the address buckets aside).
+  if (std::optional<HttpResponse> quick = QuickAnswer(request, *ctx)) {
+    r = std::move(*quick);
+  } else if (ctx->route.kind == SiteKind::kApex) {
+    r = ServeApex(request, *ctx);
+  } else if (ctx->route.kind == SiteKind::kHenv) {
+    r = ServeHenv(request, *ctx, finish);
+    r.log.henv = ctx->route.henv_hash;
+    if (ctx->client_ip != request.remote_addr) r.log.client_ip = ctx->client_ip;
+  } else {
+    r = UnknownHost();
+  }
+  FinishResponse(r, finish);
+  return r;
 }
 
 HttpResponse App::Health(const HttpRequest& request) const {
@@ -123,11 +233,14 @@ HttpResponse App::ServeApex(const HttpRequest& request, const RequestContext& ct
   return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + ctx.subpath);
 }
 
-HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ctx) {
+HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ctx, ResponseFinish& finish) {
   auto henv_result = henvs_.Open(ctx.route.henv_hash);
   if (!henv_result.ok()) return HttpResponse::FromError(henv_result.error());
   Henv& henv = **henv_result;
+  finish.policy = HttpPolicyFor(henv);
+  if (std::optional<HttpResponse> gated = HenvGate(request, ctx, *finish.policy, finish)) return std::move(*gated);
   if (std::optional<HttpResponse> builtin = ServeBuiltIn(request, ctx, henv)) return std::move(*builtin);
+  finish.app_content = true;
   return RunScriptOrDocument(request, ctx, henv);
 }
 
@@ -139,25 +252,37 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     respond(Handle(request));
     return;
   }
+  ResponseFinish finish = FinishFor(request, *ctx);
   if (std::optional<HttpResponse> quick = QuickAnswer(request, *ctx)) {
+    FinishResponse(*quick, finish);
     respond(std::move(*quick));
     return;
   }
+  // Every henv answer goes through here, now or later (a long-poll, a
+  // script awaiting a timer): tagged for the access log, then finished.
   std::string client_ip = ctx->client_ip != request.remote_addr ? ctx->client_ip : std::string();
-  Responder tagged = [respond = std::move(respond), hash = ctx->route.henv_hash,
-                      client_ip = std::move(client_ip)](HttpResponse r) {
-    r.log.henv = hash;
-    r.log.client_ip = client_ip;
-    respond(std::move(r));
+  auto tagging = [hash = ctx->route.henv_hash, client_ip = std::move(client_ip)](Responder to, ResponseFinish with) {
+    return [to = std::move(to), hash, client_ip, with = std::move(with)](HttpResponse r) {
+      r.log.henv = hash;
+      r.log.client_ip = client_ip;
+      FinishResponse(r, with);
+      to(std::move(r));
+    };
   };
   auto henv = henvs_.Open(ctx->route.henv_hash);
   if (!henv.ok()) {
-    tagged(HttpResponse::FromError(henv.error()));
+    tagging(std::move(respond), std::move(finish))(HttpResponse::FromError(henv.error()));
+    return;
+  }
+  finish.policy = HttpPolicyFor(**henv);
+  if (std::optional<HttpResponse> gated = HenvGate(request, *ctx, *finish.policy, finish)) {
+    tagging(std::move(respond), std::move(finish))(std::move(*gated));
     return;
   }
   if (ctx->subpath == "/_api/logs") {
     // The one built-in that may answer later (a long-poll), so it gets the
     // responder rather than returning an answer.
+    Responder tagged = tagging(std::move(respond), std::move(finish));
     if (std::optional<HttpResponse> refused = Refusal(request, *ctx, **henv)) {
       tagged(std::move(*refused));
       return;
@@ -166,10 +291,12 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     return;
   }
   if (std::optional<HttpResponse> builtin = ServeBuiltIn(request, *ctx, **henv)) {
-    tagged(std::move(*builtin));
+    tagging(std::move(respond), std::move(finish))(std::move(*builtin));
     return;
   }
-  RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), std::move(tagged));
+  // The app's own content: its router, or its documents.
+  finish.app_content = true;
+  RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), tagging(std::move(respond), std::move(finish)));
 }
 
 std::optional<HttpResponse> App::Refusal(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {

@@ -20,10 +20,21 @@
 // document_serving.cpp, admin_api.cpp, records_api.cpp, templates_api.cpp
 // and logs_api.cpp.
 //
+// Limits and headers (http_policy.h, http/rate_limiter.h): HandleOnLoop()
+// takes each request's token from its client address's bucket (and POST
+// /new's from the stricter signup bucket) before it is queued, so a flood is
+// refused on the I/O loop; the server calls it once per request, and
+// Handle()/HandleAsync() rely on that (they do not count again). The henv's
+// own bucket (rate_limit_rps) and CORS preflights are answered on the
+// handler thread once the henv is open, before its built-ins and router.
+// Every answer passes FinishResponse (security headers, CORS, RateLimit-*)
+// last, on the loop and on both handler paths.
+//
 // Thread safety: Handle() is called concurrently from the server's handler
 // threads, HandleOnLoop() and QueueKey() from its I/O loops (they touch no
-// lock that a handler may hold for long). App's own fields are constant
-// after construction; the henv manager, login throttle and henv log hub are
+// lock that a handler may hold for long: the rate limiters' shard locks are
+// held for a lookup). App's own fields are constant after construction; the
+// henv manager, login throttle, rate limiters and henv log hub are
 // thread-safe. A long-poll on /_api/logs is answered from the hub's waker
 // thread (Responder is callable from any thread).
 #pragma once
@@ -33,12 +44,14 @@
 #include <functional>
 #include <optional>
 
+#include "app/http_policy.h"
 #include "auth/authenticator.h"
 #include "auth/login_throttle.h"
 #include "core/config.h"
 #include "henv/henv_log.h"
 #include "henv/henv_manager.h"
 #include "http/host_routing.h"
+#include "http/rate_limiter.h"
 #include "http/server.h"
 #include "js/engine.h"
 
@@ -82,7 +95,22 @@ class App : public RequestHandler {
   std::optional<HttpResponse> QuickAnswer(const HttpRequest& request, const RequestContext& ctx) const;
   HttpResponse UnknownHost() const;
   HttpResponse ServeApex(const HttpRequest& request, const RequestContext& ctx);
-  HttpResponse ServeHenv(const HttpRequest& request, const RequestContext& ctx);
+  // Fills in `finish` with what the henv's answer needs (its policy, whether
+  // its own content answered, its RateLimit-* headers).
+  HttpResponse ServeHenv(const HttpRequest& request, const RequestContext& ctx, ResponseFinish& finish);
+
+  // The per-address buckets (on the I/O loop): the 429 to answer, if any.
+  std::optional<HttpResponse> AddressLimit(const HttpRequest& request, const RequestContext& ctx);
+  // The henv's own bucket and CORS preflight (on a handler thread, the henv
+  // open): the answer that ends the request, if any. Sets
+  // finish.rate_headers when the henv has a limit.
+  std::optional<HttpResponse> HenvGate(const HttpRequest& request, const RequestContext& ctx,
+                                       const HenvHttpPolicy& policy, ResponseFinish& finish);
+  // The henv's HTTP policy, read without its lock while fresh (as
+  // ScriptLimitsFor).
+  std::shared_ptr<const HenvHttpPolicy> HttpPolicyFor(Henv& henv) const;
+  // What FinishResponse needs from any request (scheme, Origin).
+  static ResponseFinish FinishFor(const HttpRequest& request, const RequestContext& ctx);
 
   // provisioning.cpp
   HttpResponse ProvisionHenv(const HttpRequest& request, const RequestContext& ctx);
@@ -230,6 +258,12 @@ class App : public RequestHandler {
   const RuntimeProbe probe_;
   const AppClocks clocks_;
   const std::chrono::steady_clock::time_point started_;
+  // Token buckets (clocks_.steady): per client address on every host
+  // (--rate_limit_ip_rps/_burst), per address for POST /new
+  // (--rate_limit_new_per_hour), per henv (its rate_limit_rps).
+  RateLimiter address_limiter_;
+  RateLimiter signup_limiter_;
+  RateLimiter henv_limiter_;
 };
 
 // Resident memory of this process in MiB (falls back to peak RSS where

@@ -52,6 +52,10 @@ struct Config {
   int min_body_rate = 1024;             // bytes/s a request body must average after header_timeout_ms
   int henv_log_kb = 512;                // a henv's logs.jsonl is rotated beyond this (so ~2x on disk)
   int slow_request_ms = 1000;           // a henv's script taking longer is logged to its log (0: never)
+  int rate_limit_ip_rps = 100;          // requests per second per client address (0: no limit)
+  int rate_limit_ip_burst = 200;        // requests at once per client address
+  int rate_limit_new_per_hour = 20;     // POST /new per client address and hour (0: no limit)
+  bool rate_limit_exempt_loopback = true;  // loopback clients skip the per-address limits (a local proxy)
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
   // The automatic values (0) resolved against `cores`, the CPUs this

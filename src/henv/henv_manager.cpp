@@ -95,6 +95,11 @@ std::optional<std::string> Henv::Setting(db::Database& db, const std::string& ke
   return it->second;
 }
 
+void Henv::InvalidateSettings() {
+  settings_valid_ = false;
+  settings_epoch_.fetch_add(1, std::memory_order_release);
+}
+
 std::optional<int64_t> ParseSettingInt(const std::string& text) {
   char* end = nullptr;
   long long v = std::strtoll(text.c_str(), &end, 10);

@@ -95,6 +95,24 @@ class Henv {
     std::atomic<int64_t> values[4] = {};
   };
   DerivedSettings& derived_settings() { return derived_; }
+  // The same for a richer value (the app's per-henv HTTP policy: rate
+  // limit, CORS, security headers): an immutable object a layer above
+  // derives from the settings and subclasses DerivedValue for; one layer
+  // owns the slot. Swapped whole, so readers never see half an update; the
+  // atomic shared_ptr is per henv, never a global lock.
+  struct DerivedValue {
+    virtual ~DerivedValue() = default;
+    uint64_t epoch = 0;      // settings_epoch() it was derived at
+    int64_t expires_ns = 0;  // steady clock: refresh after this
+  };
+  std::shared_ptr<const DerivedValue> derived_value() const { return derived_value_.load(std::memory_order_acquire); }
+  void set_derived_value(std::shared_ptr<const DerivedValue> value) {
+    derived_value_.store(std::move(value), std::memory_order_release);
+  }
+  // Drops the cached settings after this process wrote _hbf_config, so that
+  // what was derived from them is re-read by the next request rather than
+  // only after kForeignCommitCheckInterval. REQUIRES: inside WithDb.
+  void InvalidateSettings();
 
   // The database file, for components that open their own connections.
   const std::string& database_path() const { return path_; }
@@ -115,6 +133,7 @@ class Henv {
   std::unordered_map<std::string, std::string> settings_;  // guarded by mu_
   std::atomic<uint64_t> settings_epoch_{0};  // written under mu_, read without it
   DerivedSettings derived_;
+  std::atomic<std::shared_ptr<const DerivedValue>> derived_value_;
   bool settings_valid_ = false;                              // guarded by mu_
   int64_t settings_changes_ = -1;  // guarded by mu_: db_.TotalChanges() when settings_ was read
   std::mutex mu_;

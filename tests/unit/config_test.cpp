@@ -81,6 +81,10 @@ TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
   EXPECT_EQ(c.new_token, "") << "no token: POST /new is open";
   EXPECT_EQ(c.henv_log_kb, 512);
   EXPECT_EQ(c.slow_request_ms, 1000);
+  EXPECT_EQ(c.rate_limit_ip_rps, 100);
+  EXPECT_EQ(c.rate_limit_ip_burst, 200);
+  EXPECT_EQ(c.rate_limit_new_per_hour, 20);
+  EXPECT_TRUE(c.rate_limit_exempt_loopback);
 }
 
 TEST(ConfigDefaults, ParsedDefaultsEqualADefaultConstructedConfig) {
@@ -231,6 +235,16 @@ TEST(ConfigFlags, HenvLogFlagsTakeTheirRanges) {
   ExpectUsageError({"--henv_log_kb=0"}, "--henv_log_kb");
   ExpectUsageError({"--henv_log_kb=65537"}, "--henv_log_kb");
   ExpectUsageError({"--slow_request_ms=-1"}, "--slow_request_ms");
+}
+
+TEST(ConfigFlags, RateLimitFlagsTakeTheirRanges) {
+  EXPECT_EQ(ParseOk({"--rate_limit_ip_rps=0"}).rate_limit_ip_rps, 0) << "0: no per-address limit";
+  EXPECT_EQ(ParseOk({"--rate-limit-ip-burst", "50"}).rate_limit_ip_burst, 50);
+  EXPECT_EQ(ParseOk({}, {{"HBF_RATE_LIMIT_NEW_PER_HOUR", "3"}}).rate_limit_new_per_hour, 3);
+  EXPECT_FALSE(ParseOk({"--rate_limit_exempt_loopback=false"}).rate_limit_exempt_loopback);
+  ExpectUsageError({"--rate_limit_ip_rps=-1"}, "--rate_limit_ip_rps");
+  ExpectUsageError({"--rate_limit_ip_burst=0"}, "--rate_limit_ip_burst");
+  ExpectUsageError({"--rate_limit_new_per_hour=lots"}, "--rate_limit_new_per_hour");
 }
 
 TEST(ConfigFlags, LogLevelAcceptsEveryLevelAndWarningAlias) {
