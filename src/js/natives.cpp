@@ -306,6 +306,8 @@ JSValue NativeLog(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
     entry.level = lvl;
     entry.source = LogSource::kConsole;
     entry.message = std::move(message);
+    entry.method = WorkerAccess::CurrentMethod(w);  // empty outside a request (module top level)
+    entry.path = WorkerAccess::CurrentPath(w);
     logs->Append(hash, std::move(entry));
   }
   return Undefined();

@@ -432,6 +432,8 @@ void Worker::EndRequest(ScriptResult& result) {
     user_db_->ClearDeadline();
   }
   current_user_ = Json();
+  current_method_.clear();
+  current_path_.clear();
   result.wrote_database = db_->TotalChanges() != changes_before_;
   CollectCycles(/*force=*/false);
 }
@@ -483,6 +485,8 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JS_SetPropertyStr(ctx, raw, "hostname", JS_NewStringLen(ctx, request.hostname.data(), request.hostname.size()));
   current_user_ = request.user;
   current_ip_ = request.ip;
+  current_method_ = request.method;
+  current_path_ = request.path;
   if (user_db_) user_db_->SetDeadline(deadline_);
   std::string user_json = request.user.dump();
   JS_SetPropertyStr(ctx, raw, "user", JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));

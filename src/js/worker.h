@@ -226,6 +226,10 @@ class Worker {
   int64_t user_db_schema_ = -1;
   Json current_user_;
   std::string current_ip_;  // the request's client address (hbf:auth's login throttle)
+  // The request's method and path (without its query), for the henv's log
+  // entries of console output; cleared when the request ends.
+  std::string current_method_;
+  std::string current_path_;
   int64_t storage_bytes_ = -1;  // the bound last applied to db_ (-1: none yet)
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").

@@ -147,6 +147,8 @@ TEST_F(LogsTest, ConsoleOutputOfARouteIsInTheLog) {
   EXPECT_EQ(Text(*hello, "source"), "console");
   EXPECT_TRUE(hello->find("seq")->is_int());
   EXPECT_TRUE(hello->find("ts")->is_int());
+  EXPECT_EQ(Text(*hello, "method"), "GET") << hello->dump();
+  EXPECT_EQ(Text(*hello, "path"), "/hello") << "console lines say which request logged them";
   auto warn = FindEntry(entries, "careful now");
   ASSERT_TRUE(warn.has_value());
   EXPECT_EQ(Text(*warn, "level"), "warn");
