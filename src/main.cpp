@@ -195,10 +195,11 @@ int Serve(const Config& config) {
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  // Drain first, then say so: whoever reads the line (an operator, a test)
+  // may rely on new requests being turned away from then on.
+  server.BeginDrain();
   Log(LogLevel::kInfo, std::string("received ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
                            "; draining in-flight requests");
-
-  server.BeginDrain();
   // Parked log tails (GET /_api/logs?wait=) count as in flight: answer them
   // now rather than wait out the drain for them.
   henv_logs.ReleaseWaiters();
