@@ -21,12 +21,6 @@ namespace {
 
 constexpr std::string_view kAssetsPrefix = "/_admin/assets/";
 
-void ReplaceAll(std::string& text, std::string_view from, const std::string& to) {
-  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
-    text.replace(pos, from.size(), to);
-  }
-}
-
 HttpResponse ServeAsset(const HttpRequest& request, std::string_view rest) {
   // rest: "<build>/<name>"
   const size_t slash = rest.find('/');
@@ -60,19 +54,6 @@ HttpResponse ServeAsset(const HttpRequest& request, std::string_view rest) {
   return r;
 }
 
-HttpResponse PlainPage(int status, const std::string& title, const std::string& text) {
-  HttpResponse r;
-  r.status = status;
-  r.set_header("Content-Type", "text/html; charset=utf-8");
-  r.set_header("Cache-Control", "no-store");
-  r.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-  r.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + HtmlEscape(title) +
-           "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}"
-           "</style></head>\n<body><h1>" +
-           HtmlEscape(title) + "</h1><p>" + text + "</p></body></html>\n";
-  return r;
-}
-
 }  // namespace
 
 bool App::IsAdminPath(std::string_view path) { return path == "/_admin" || path.rfind("/_admin/", 0) == 0; }
@@ -93,7 +74,7 @@ HttpResponse App::AdminUi(const HttpRequest& request, const RequestContext& ctx,
       r.set_header("Cache-Control", "no-store");
       return r;
     }
-    return PlainPage(403, "Owners and admins only",
+    return SimplePage(403, "Owners and admins only",
                      "Only this app's owner and its admins can open its admin. <a href=\"/\">Back to the app</a>");
   }
 

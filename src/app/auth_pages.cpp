@@ -19,11 +19,6 @@
 namespace hbf {
 namespace {
 
-bool AcceptsHtml(const HttpRequest& request) {
-  const std::string* accept = request.header("accept");
-  return accept != nullptr && accept->find("text/html") != std::string::npos;
-}
-
 // Where to go after logging in: a path on this same henv, never another site
 // ("//evil", "/\evil" and schemes are refused; browsers read "\" as "/").
 std::string SafeNext(std::string_view raw) {
@@ -152,15 +147,6 @@ HttpResponse SeeOther(const std::string& location) {
   return r;
 }
 
-// A form posted from another site (login CSRF: a sibling henv logging the
-// visitor in as the attacker's account). Browsers send Origin with every
-// cross-site POST; a request without one is not a browser's form.
-bool FromAnotherSite(const HttpRequest& request, const RequestContext& ctx) {
-  const std::string* origin = request.header("origin");
-  if (origin == nullptr) return false;
-  return !EqualsIgnoreCase(TrimBlanks(*origin), ctx.scheme + "://" + ctx.host);
-}
-
 // "login" for "/login" and "/_hbf/login"; "" for any other path.
 std::string_view AuthPageName(std::string_view path) {
   if (path.rfind("/_hbf/", 0) == 0) path.remove_prefix(5);
@@ -179,7 +165,11 @@ HttpResponse App::AuthPage(const HttpRequest& request, const RequestContext& ctx
   const std::string& method = request.method;
   const bool browser = AcceptsHtml(request);
   const bool secure = ctx.scheme == "https";
-  if (method == "POST" && FromAnotherSite(request, ctx)) {
+  // A form posted from another site (login CSRF: a sibling henv logging the
+  // visitor in as the attacker's account). Browsers send Origin with every
+  // cross-site POST; a request without one is not a browser's form.
+  const std::string* origin = request.header("origin");
+  if (method == "POST" && origin != nullptr && !IsOwnOrigin(*origin, ctx)) {
     return HttpResponse::ErrorBody(403, "csrf_rejected", "this form must be posted from this site's own pages");
   }
 

@@ -4,13 +4,10 @@
 // ?force=1.
 #include "app/app.h"
 #include "app/request_util.h"
+#include "core/text.h"
 
 namespace hbf {
 namespace {
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 HttpResponse CodeInvalid(const std::string& id, const std::vector<js::JsEngine::CodeProblem>& problems) {
   Json::Array errors;

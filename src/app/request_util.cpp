@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "auth/authenticator.h"
+#include "core/text.h"
 #include "crypto/crypto.h"
 
 namespace hbf {
@@ -115,38 +116,20 @@ std::string SessionCookie(const std::string& token, int64_t max_age_seconds, boo
 
 std::string ClearedSessionCookie(bool secure) { return SessionCookie("", 0, secure); }
 
-namespace {
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
-std::string_view TrimWs(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 std::optional<Error> CrossSiteRefusal(const HttpRequest& request, const RequestContext& ctx) {
   const std::string& m = request.method;
   if (m == "GET" || m == "HEAD" || m == "OPTIONS") return std::nullopt;
   auto credentials = auth::ExtractCredentials(request.header("authorization"), request.header("cookie"));
   if (credentials.bearer || credentials.cookies.empty()) return std::nullopt;  // not cookie-authenticated
   if (const std::string* origin = request.header("origin"); origin != nullptr) {
-    if (EqualsNoCase(TrimWs(*origin), ctx.scheme + "://" + ctx.host)) return std::nullopt;
+    if (IsOwnOrigin(*origin, ctx)) return std::nullopt;
     return Error{"csrf_rejected",
                  "a request with the session cookie must come from this site's own pages (Origin " +
-                     std::string(TrimWs(*origin)).substr(0, 200) + " is another origin)",
+                     std::string(TrimBlanks(*origin)).substr(0, 200) + " is another origin)",
                  403};
   }
   if (const std::string* site = request.header("sec-fetch-site"); site != nullptr) {
-    if (EqualsNoCase(TrimWs(*site), "same-origin")) return std::nullopt;
+    if (EqualsIgnoreCase(TrimBlanks(*site), "same-origin")) return std::nullopt;
     return Error{"csrf_rejected", "a request with the session cookie must come from this site's own pages", 403};
   }
   return Error{"csrf_rejected",
@@ -159,17 +142,17 @@ std::optional<std::string> SanitizeScriptCookie(std::string_view set_cookie) {
   size_t semi = set_cookie.find(';');
   std::string_view pair = set_cookie.substr(0, semi);
   size_t eq = pair.find('=');
-  std::string_view name = TrimWs(pair.substr(0, eq));
+  std::string_view name = TrimBlanks(pair.substr(0, eq));
   if (auth::IsSessionCookieName(name)) return std::nullopt;
-  std::string out(TrimWs(pair));
+  std::string out(TrimBlanks(pair));
   std::string_view rest = semi == std::string_view::npos ? std::string_view() : set_cookie.substr(semi + 1);
   while (!rest.empty()) {
     size_t next = rest.find(';');
-    std::string_view attribute = TrimWs(rest.substr(0, next));
+    std::string_view attribute = TrimBlanks(rest.substr(0, next));
     rest = next == std::string_view::npos ? std::string_view() : rest.substr(next + 1);
     if (attribute.empty()) continue;
-    std::string_view attribute_name = TrimWs(attribute.substr(0, attribute.find('=')));
-    if (EqualsNoCase(attribute_name, "domain")) continue;
+    std::string_view attribute_name = TrimBlanks(attribute.substr(0, attribute.find('=')));
+    if (EqualsIgnoreCase(attribute_name, "domain")) continue;
     out += "; ";
     out += attribute;
   }
@@ -246,6 +229,28 @@ std::string PercentEncodeQueryValue(std::string_view text) {
     }
   }
   return out;
+}
+
+bool AcceptsHtml(const HttpRequest& request) {
+  const std::string* accept = request.header("accept");
+  return accept != nullptr && accept->find("text/html") != std::string::npos;
+}
+
+bool IsOwnOrigin(std::string_view origin, const RequestContext& ctx) {
+  return EqualsIgnoreCase(TrimBlanks(origin), ctx.scheme + "://" + ctx.host);
+}
+
+HttpResponse SimplePage(int status, const std::string& title, const std::string& body_html) {
+  HttpResponse r;
+  r.status = status;
+  r.set_header("Content-Type", "text/html; charset=utf-8");
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  r.body = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + HtmlEscape(title) +
+           "</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;"
+           "color:#333}</style></head>\n<body><h1>" +
+           HtmlEscape(title) + "</h1><p>" + body_html + "</p></body></html>\n";
+  return r;
 }
 
 }  // namespace hbf

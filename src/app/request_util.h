@@ -92,4 +92,12 @@ bool AcceptsGzip(const std::string* accept_encoding);
 // rest %XX.
 std::string PercentEncodeQueryValue(std::string_view text);
 
+// Whether the client asks for HTML (a browser's navigation or form post).
+bool AcceptsHtml(const HttpRequest& request);
+// Whether `origin` (an Origin header) is this site's own scheme://host.
+bool IsOwnOrigin(std::string_view origin, const RequestContext& ctx);
+// A small self-contained HTML page (no script, inline styles only, a strict
+// CSP, not cached): `title` is escaped, `body_html` is trusted markup.
+HttpResponse SimplePage(int status, const std::string& title, const std::string& body_html);
+
 }  // namespace hbf

@@ -159,16 +159,10 @@ HttpResponse App::RouterUnavailable(const js::ScriptResult::Failure& f, const Ht
     Json error = Json::MakeObject({{"code", "router_unavailable"}, {"message", message}});
     if (!f.location.empty()) error.set("location", f.location);
     r = HttpResponse::JsonBody(503, Json::MakeObject({{"error", error}}));
-  } else if (const std::string* accept = request.header("accept");
-             accept != nullptr && accept->find("text/html") != std::string::npos) {
-    r.status = 503;
-    r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-    r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
-    r.body =
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Temporarily unavailable</title>"
-        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#333}"
-        "</style></head>\n<body><h1>Temporarily unavailable</h1><p>This page cannot be shown right now: the app's "
-        "code is being fixed. Please try again in a little while.</p></body></html>\n";
+  } else if (AcceptsHtml(request)) {
+    r = SimplePage(503, "Temporarily unavailable",
+                   "This page cannot be shown right now: the app's code is being fixed. Please try again in a little "
+                   "while.");
   } else {
     r = HttpResponse::ErrorBody(503, "router_unavailable",
                                 "this app's code failed to load; its owner can see why in the app's logs");

@@ -15,6 +15,18 @@ inline std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
+inline bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Every `from` in `text` replaced by `to` (left to right, not rescanned).
+inline void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
+  if (from.empty()) return;
+  for (size_t pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+}
+
 // `s` safe inside HTML text and double- or single-quoted attribute values.
 inline std::string HtmlEscape(std::string_view s) {
   std::string out;

@@ -7,6 +7,7 @@
 // reach a henv, and nothing compiled lingers in a worker that serves requests.
 #include <charconv>
 
+#include "core/text.h"
 #include "js/engine.h"
 #include "js/js_values.h"
 #include "js/worker.h"
@@ -17,10 +18,6 @@ namespace {
 using internal::PropString;
 using internal::ToStdString;
 using internal::Undefined;
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 int ParseCount(std::string_view text) {
   int value = 0;
