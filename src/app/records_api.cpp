@@ -169,21 +169,10 @@ HttpResponse App::ListTables(const HttpRequest& request, Henv& henv) {
   auto caller = RequireAdmin(request, henv);
   if (!caller.ok()) return HttpResponse::FromError(caller.error());
   auto tables = henv.WithDb([&](db::Database& db) -> Result<Json::Array> {
-    auto names = db.PrepareUncached(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name COLLATE NOCASE");
-    if (!names.ok()) return names.error();
-    std::vector<std::string> candidates;
-    for (;;) {
-      auto row = names->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
-      candidates.push_back(names->Text(0));
-    }
+    auto candidates = auth::ListGrantableTables(db, /*with_views=*/true);
+    if (!candidates.ok()) return candidates.error();
     Json::Array out;
-    for (const auto& name : candidates) {
-      auto grantable = auth::IsGrantableTable(db, name);
-      if (!grantable.ok()) return grantable.error();
-      if (!*grantable) continue;
+    for (const auto& name : *candidates) {
       auto shape = ShapeOf(db, name);
       if (!shape.ok()) return shape.error();
       Json::Array columns;

@@ -151,6 +151,18 @@ Result<bool> IsGrantableTable(db::Database& db, const std::string& table) {
   return found->has_value();
 }
 
+Result<std::vector<std::string>> ListGrantableTables(db::Database& db, bool with_views) {
+  auto names = db.QueryTexts(with_views ? "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                                          "ORDER BY name COLLATE NOCASE"
+                                        : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name COLLATE NOCASE");
+  if (!names.ok()) return names.error();
+  std::vector<std::string> out;
+  for (auto& n : *names) {
+    if (!n.empty() && n.size() <= 128 && !IsReservedTable(n)) out.push_back(std::move(n));
+  }
+  return out;
+}
+
 Result<std::vector<TableGrant>> ListGrants(db::Database& db, std::optional<int64_t> user_id) {
   std::vector<TableGrant> out;
   auto users = db.Prepare(

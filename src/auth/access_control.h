@@ -91,6 +91,8 @@ Result<bool> DeletePolicy(db::Database& db, int64_t id);
 // Whether `table` is one of the henv's own tables a grant may name (not
 // HBF's, not SQLite's, not a full-text index's internals).
 Result<bool> IsGrantableTable(db::Database& db, const std::string& table);
+// Every such table (and view, when `with_views`), by name without case.
+Result<std::vector<std::string>> ListGrantableTables(db::Database& db, bool with_views);
 Result<bool> IsAllowed(db::Database& db, const Principal& who, const std::string& table, Operation op);
 // The condition rows must meet, as SQL to put inside parentheses (newlines
 // around it, so a `--` comment in a policy ends there): "1" when every row

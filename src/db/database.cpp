@@ -449,6 +449,19 @@ Result<std::optional<Value>> Database::QueryValue(std::string_view sql, const st
   return std::optional<Value>(stmt->Column(0));
 }
 
+Result<std::vector<std::string>> Database::QueryTexts(std::string_view sql, const std::vector<Value>& params) {
+  auto stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.error();
+  stmt->BindAll(params);
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.error();
+    if (!*row) return out;
+    out.push_back(stmt->Text(0));
+  }
+}
+
 // --------------------------------------------------------------- Transaction
 
 Result<Transaction> Transaction::Begin(Database& db) {

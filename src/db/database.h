@@ -131,6 +131,8 @@ class Database {
 
   // Convenience: the first column of the first row, or nullopt when no row.
   Result<std::optional<Value>> QueryValue(std::string_view sql, const std::vector<Value>& params = {});
+  // Convenience: the first column of every row, as text.
+  Result<std::vector<std::string>> QueryTexts(std::string_view sql, const std::vector<Value>& params = {});
 
   // Seals `schema`'s system tables on this connection (see sql_guard.h):
   // from now on every statement is checked by SQLite's authorizer, as the

@@ -388,18 +388,9 @@ Status CreateGuardedTable(Database& db, const std::string& table) {
 }
 
 Status DropGuardedTables(Database& db) {
-  std::vector<std::string> names;
-  {
-    auto stmt = db.Prepare("SELECT name FROM sqlite_temp_master WHERE type = 'table' AND sql LIKE '%hbf_guarded%'");
-    if (!stmt.ok()) return stmt.error();
-    for (;;) {
-      auto row = stmt->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
-      names.push_back(stmt->Text(0));
-    }
-  }
-  for (const auto& n : names) {
+  auto names = db.QueryTexts("SELECT name FROM sqlite_temp_master WHERE type = 'table' AND sql LIKE '%hbf_guarded%'");
+  if (!names.ok()) return names.error();
+  for (const auto& n : *names) {
     if (auto s = db.Exec("DROP TABLE temp." + QuoteIdentifier(n)); !s.ok()) return s;
   }
   return Ok{};

@@ -6,29 +6,6 @@
 #include "js/worker_access.h"
 
 namespace hbf::js::internal {
-namespace {
-
-// The henv's own tables: what a guarded table may stand for.
-Result<std::vector<std::string>> GrantableTables(db::Database& db) {
-  std::vector<std::string> names;
-  auto stmt = db.Prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-  if (!stmt.ok()) return stmt.error();
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok()) return row.error();
-    if (!*row) break;
-    names.push_back(stmt->Text(0));
-  }
-  std::vector<std::string> out;
-  for (auto& n : names) {
-    auto ok = auth::IsGrantableTable(db, n);
-    if (!ok.ok()) return ok.error();
-    if (*ok) out.push_back(std::move(n));
-  }
-  return out;
-}
-
-}  // namespace
 
 auth::Principal PrincipalOf(const Json& user) {
   auth::Principal who;
@@ -86,7 +63,7 @@ Result<db::Database*> UserConnection(Worker& w) {
   int64_t& made_for = WorkerAccess::UserDbSchema(w);
   if (now != made_for) {
     if (auto s = db::DropGuardedTables(*conn); !s.ok()) return s.error();
-    auto tables = GrantableTables(*conn);
+    auto tables = auth::ListGrantableTables(*conn, /*with_views=*/false);
     if (!tables.ok()) return tables.error();
     for (const auto& t : *tables) {
       if (auto s = db::CreateGuardedTable(*conn, t); !s.ok()) return s.error();
@@ -98,7 +75,7 @@ Result<db::Database*> UserConnection(Worker& w) {
 
 Result<db::UserGrants> GrantsOf(db::Database& db, const auth::Principal& who) {
   db::UserGrants grants;
-  auto tables = GrantableTables(db);
+  auto tables = auth::ListGrantableTables(db, /*with_views=*/false);
   if (!tables.ok()) return tables.error();
   for (const auto& t : *tables) {
     uint8_t bits = 0;
