@@ -28,6 +28,7 @@
 #include "henv/henv_hash.h"
 #include "http/proxy_trust.h"
 #include "http/server.h"
+#include "http/ws_hub.h"
 
 namespace hbf {
 namespace {
@@ -150,6 +151,11 @@ int Serve(const Config& config) {
   js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockouts
   js_options.address_throttle = &address_throttle;
   js_options.logs = &henv_logs;  // console.* of a henv's scripts
+  WsLimits ws_limits;
+  ws_limits.max_per_henv = config.ws_max_per_henv;
+  ws_limits.max_total = config.ws_max_connections;
+  WsHub ws_hub(ws_limits);  // outlives the engine and the server (declared before both)
+  js_options.ws_hub = &ws_hub;
   js::JsEngine scripts(js_options);
 
   HttpServer* server_ptr = nullptr;
@@ -174,6 +180,11 @@ int Serve(const Config& config) {
   options.min_body_rate = config.min_body_rate;
   options.max_connections = config.max_connections;
   options.max_connections_per_ip = config.max_connections_per_ip;
+  options.ws_hub = &ws_hub;
+  options.ws_max_message_bytes = static_cast<size_t>(config.ws_max_message_kb) * 1024;
+  options.ws_max_buffered_bytes = static_cast<size_t>(config.ws_max_buffered_kb) * 1024;
+  options.ws_ping_interval_ms = config.ws_ping_interval_s * 1000;
+  options.ws_pong_timeout_ms = config.ws_ping_interval_s * 500;
   HttpServer server(options, app);
   server_ptr = &server;
   // Parked scripts (awaiting a timer) go on on a handler thread, in their

@@ -88,6 +88,9 @@ class App : public RequestHandler {
   std::optional<HttpResponse> HandleOnLoop(const HttpRequest& request) override;
   // The henv's hash: each henv gets its own share of the handler threads.
   std::string QueueKey(const HttpRequest& request) override;
+  // A message or close on one of a henv's WebSockets: its ws route's
+  // handler (websocket_routing.cpp).
+  void HandleWsEvent(WsEvent event, std::function<void()> done) override;
 
  private:
   HttpResponse Health(const HttpRequest& request) const;
@@ -190,6 +193,10 @@ class App : public RequestHandler {
   // What the script is given, all but the body (which the caller moves or
   // copies in).
   ScriptCall PrepareScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv) const;
+  // An upgrade no ws route took: the built-in channel socket at
+  // /ws/{channel} for a signed-in user, else 401/404.
+  HttpResponse WebSocketFallback(const HttpRequest& request, const RequestContext& ctx, Henv& henv,
+                                 bool authenticated);
   // A finished script's answer: its response, its failure, or the document
   // at the path when no route matched.
   // `took`: how long the script ran (slow requests are logged).

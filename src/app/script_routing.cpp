@@ -128,10 +128,27 @@ App::ScriptCall App::PrepareScript(const HttpRequest& request, const RequestCont
   in.ip = ctx.client_ip;
   in.protocol = ctx.scheme;
   in.hostname = ctx.route.hostname;
+  in.websocket_id = request.websocket_id;
   // req.user: the caller when a valid token came along; anonymous otherwise
   // (scripts decide what needs a login).
-  if (auto credentials = auth::ExtractCredentials(request.header("authorization"), request.header("cookie"));
-      !credentials.empty()) {
+  const std::string* cookie = request.header("cookie");
+  std::optional<std::string> query_token;
+  if (request.websocket_id != 0) {
+    // Browsers send cookies with a WebSocket opened from any page, and no
+    // CORS check follows: a socket opened by another site (a sibling henv)
+    // must not act as the visitor's session. Its token can come along as
+    // ?token= instead (browsers cannot set headers on a WebSocket).
+    const std::string* origin = request.header("origin");
+    if (origin != nullptr && !IsOwnOrigin(*origin, ctx)) cookie = nullptr;
+    if (std::optional<Json> query = ParseUrlEncoded(request.query)) {
+      if (const Json* token = query->find("token"); token != nullptr && token->is_string()) {
+        query_token = token->as_string();
+      }
+    }
+  }
+  auth::RequestCredentials credentials = auth::ExtractCredentials(request.header("authorization"), cookie);
+  if (!credentials.bearer && query_token && !query_token->empty()) credentials.bearer = std::move(query_token);
+  if (!credentials.empty()) {
     auto caller = auth::Authenticate(henv, credentials, clocks_.unix_seconds());
     if (caller.ok()) {
       in.user = auth::UserToJson(caller->user);
@@ -179,6 +196,7 @@ HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& reque
   HttpResponse r;
   switch (result.kind) {
     case js::ScriptResult::Kind::kNotHandled: {
+      if (request.websocket_id != 0) return WebSocketFallback(request, ctx, henv, !user_id.empty());
       if (IsAuthPagePath(ctx.subpath)) return AuthPage(request, ctx, henv);
       // No route matched (the user_id stays off the line, as before), but
       // the router may still have been slow getting there.

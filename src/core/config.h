@@ -45,6 +45,11 @@ struct Config {
   int max_connections = 100000;         // open connections in total (0: unlimited)
   int max_connections_per_ip = 4096;    // open connections per client address (0: unlimited)
   int max_header_kb = 32;               // request line + headers
+  int ws_max_connections = 100000;      // open WebSockets in total (0: unlimited)
+  int ws_max_per_henv = 1000;           // open WebSockets per henv (0: unlimited)
+  int ws_max_message_kb = 1024;         // a larger message closes its socket with 1009
+  int ws_max_buffered_kb = 4096;        // unsent to a slow reader: closed with 1013
+  int ws_ping_interval_s = 30;          // a silent socket is pinged; no pong within half of it: dropped
   int max_headers = 100;                // header fields per request
   int header_timeout_ms = 10000;        // first byte of a request -> end of its headers
   int keep_alive_timeout_ms = 15000;    // idle keep-alive connections are closed after this

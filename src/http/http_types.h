@@ -29,6 +29,10 @@ struct HttpRequest {
   int remote_port = 0;
   int local_port = 0;        // the listening port the request came in on
   bool arrived_while_draining = false;  // headers read after shutdown began: new work
+  // A valid WebSocket upgrade: the socket's id in the WsHub (registered
+  // before any handler runs, so a script can send from its `open`); 0 for
+  // every other request.
+  uint64_t websocket_id = 0;
 
   // First header with this (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;
@@ -38,6 +42,12 @@ struct HttpResponse {
   int status = 200;
   HeaderList headers;  // Content-Length, Date and Connection are added by the server
   std::string body;
+
+  // Set (only by src/js, for a script's WebSocket route) to accept the
+  // upgrade of a request with a websocket_id: the 101 goes out instead of
+  // `status`, and the socket's events run `websocket_route`. A response
+  // without it never switches protocols, whatever its status says.
+  std::optional<std::string> websocket_route;
 
   // Not sent: what the access log should say about who was served.
   struct LogTags {

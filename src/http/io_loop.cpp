@@ -1,5 +1,7 @@
 #include "http/io_loop.h"
 
+#include "http/io_connection.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -59,49 +61,6 @@ std::string AddressText(const sockaddr_storage& ss, int& port) {
 }
 
 }  // namespace
-
-struct IoLoop::Connection {
-  enum class Phase {
-    kIdle,      // between requests
-    kReading,   // part of a request has arrived
-    kHandling,  // a complete request is with a handler (or its response is being written)
-  };
-
-  Connection(uint64_t connection_id, int socket, std::string address, int peer_port, const ParserLimits& limits)
-      : id(connection_id), fd(socket), ip(std::move(address)), port(peer_port), parser(limits) {}
-
-  const uint64_t id;
-  int fd;  // -1 once closed
-  const std::string ip;
-  const int port;
-  RequestParser parser;
-  std::string input;  // received, not parsed yet (pipelined, or arrived while handling)
-
-  std::deque<std::string> output;
-  size_t output_offset = 0;  // into output.front()
-  size_t output_bytes = 0;   // not yet written
-
-  Phase phase = Phase::kIdle;
-  Clock::time_point phase_since;  // start of the idle wait / of the request
-  Clock::time_point body_since;   // end of the head
-  Clock::time_point last_write_progress;
-  bool counted = false;          // counted in in_flight_
-  bool began_while_draining = false;  // the request's head arrived after shutdown began
-  int64_t served = 0;            // responses sent
-  bool no_more_requests = false;  // the connection closes after the current response
-  bool close_after_output = false;
-  bool read_paused = false;  // input may wait in the kernel: read it when the connection can take it
-  bool peer_closed = false;  // the client shut down its side (read returned 0)
-  bool hup_seen = false;     // epoll reported the client's FIN: read until EOF, not until a short read
-  bool lingering = false;    // our side is shut; draining input until the client closes
-
-  // The request being served, for framing and the access log.
-  std::string method;
-  std::string path;
-  bool head_request = false;
-  bool keep_alive_header = false;
-  Clock::time_point started;
-};
 
 // A request handed to the dispatcher; its response goes back to the loop.
 class HandlerJob : public DispatchJob {
@@ -204,7 +163,10 @@ void IoLoop::PostResponse(uint64_t connection_id, HttpResponse response) {
   {
     std::lock_guard lock(completions_mu_);
     was_empty = completions_.empty();
-    completions_.push_back(Completion{connection_id, std::move(response)});
+    Completion done;
+    done.connection_id = connection_id;
+    done.response = std::move(response);
+    completions_.push_back(std::move(done));
   }
   if (was_empty) {
     uint64_t one = 1;
@@ -258,8 +220,17 @@ void IoLoop::Run() {
     completions_.clear();
   }
   for (auto& [id, c] : connections_by_id_) {
+    // A WebSocket is told why it ends (best effort: what fits the socket now).
+    if (c->fd >= 0 && c->ws && !c->ws->close_sent) {
+      SendWsClose(*c, ws_close::kGoingAway, "server shutting down");
+      c->close_after_output = false;  // Flush must not start a lingering close now
+      Flush(*c);
+    }
     if (c->fd >= 0) Close(*c);
   }
+  ws_orphans_.clear();
+  for (auto& [connection, socket] : ws_abandoned_) options_.ws_hub->Forget(socket);
+  ws_abandoned_.clear();
   connections_by_id_.clear();
   doomed_.clear();
 }
@@ -320,6 +291,9 @@ void IoLoop::OnEvent(Connection& c, uint32_t events) {
     if (c.lingering) {
       DiscardInput(c);
       if (c.fd < 0) return;
+    } else if (c.ws) {
+      ReadWs(c);
+      if (c.fd < 0) return;
     } else if (c.phase == Connection::Phase::kHandling || c.output_bytes > kOutputHighWater) {
       c.read_paused = true;  // later: the connection cannot take another request now
     } else {
@@ -331,6 +305,10 @@ void IoLoop::OnEvent(Connection& c, uint32_t events) {
 }
 
 void IoLoop::ReadAndParse(Connection& c) {
+  if (c.ws) {
+    ReadWs(c);
+    return;
+  }
   c.read_paused = false;
   for (;;) {
     if (c.phase == Connection::Phase::kHandling || c.no_more_requests || c.output_bytes > kOutputHighWater) {
@@ -411,6 +389,7 @@ void IoLoop::Parse(Connection& c, const char* data, size_t size) {
         }
         HttpRequest request = c.parser.TakeRequest();
         if (!c.parser.keep_alive() || c.parser.upgrade()) c.no_more_requests = true;
+        if (c.parser.upgrade() && !PrepareUpgrade(c, request)) return;
         Dispatch(c, std::move(request));
         break;
       }
@@ -421,7 +400,9 @@ void IoLoop::Parse(Connection& c, const char* data, size_t size) {
       }
     }
   }
-  if (size > 0 && c.fd >= 0 && !c.no_more_requests) c.input.append(data, size);
+  // What follows an upgrade request is the socket's first frames (kept
+  // until the handler's answer); after any other last request, nothing.
+  if (size > 0 && c.fd >= 0 && (!c.no_more_requests || c.ws_pending != 0)) c.input.append(data, size);
 }
 
 void IoLoop::BeginRequest(Connection& c) {
@@ -461,6 +442,17 @@ void IoLoop::Dispatch(Connection& c, HttpRequest request) {
 }
 
 void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
+  if (c.ws_pending != 0) {
+    const uint64_t socket_id = std::exchange(c.ws_pending, 0);
+    if (response.websocket_route && !force_close && !draining_.load(std::memory_order_relaxed)) {
+      AcceptWebSocket(c, socket_id, response);
+      return;
+    }
+    // Refused (the answer goes out as it is, and the connection closes).
+    options_.ws_hub->Forget(socket_id);
+    c.ws_early.clear();
+    c.input.clear();
+  }
   const bool close = force_close || c.no_more_requests || draining_.load(std::memory_order_relaxed);
   if (close) {
     c.no_more_requests = true;
@@ -506,6 +498,11 @@ void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
 
 void IoLoop::AfterResponse(Connection& c) {
   if (c.fd < 0) return;
+  if (c.ws) {
+    if (c.read_paused) ReadWs(c);
+    if (c.fd >= 0) Flush(c);
+    return;
+  }
   if (!c.no_more_requests && !c.input.empty()) ParseBuffered(c);
   if (c.fd < 0) return;
   if (c.read_paused && !c.no_more_requests && c.phase != Connection::Phase::kHandling) ReadAndParse(c);
@@ -520,8 +517,27 @@ void IoLoop::ProcessCompletions() {
     batch.swap(completions_);
   }
   for (Completion& done : batch) {
+    if (done.kind == Completion::Kind::kWsDone) {
+      OnWsDone(done.connection_id);
+      continue;
+    }
     Connection* c = Find(done.connection_id);
-    if (c == nullptr) continue;  // the client went away meanwhile
+    if (c == nullptr) {
+      // The client went away meanwhile. An upgrade's socket is forgotten
+      // once its handler has answered (its `open` may still have sent).
+      if (done.kind == Completion::Kind::kResponse) {
+        if (auto it = ws_abandoned_.find(done.connection_id); it != ws_abandoned_.end()) {
+          options_.ws_hub->Forget(it->second);
+          ws_abandoned_.erase(it);
+        }
+      }
+      continue;
+    }
+    if (done.kind == Completion::Kind::kWs) {
+      ApplyWs(*c, std::move(done.ws));
+      if (c->fd >= 0) Flush(*c);
+      continue;
+    }
     Respond(*c, std::move(done.response));
     AfterResponse(*c);
   }
@@ -603,6 +619,8 @@ void IoLoop::Close(Connection& c) {
   if (c.fd < 0) return;
   ::close(c.fd);  // also leaves the epoll set
   c.fd = -1;
+  if (c.ws) EndWs(c);
+  if (c.ws_pending != 0) ws_abandoned_.emplace(c.id, std::exchange(c.ws_pending, 0));
   limiter_.Release(c.ip);
   if (c.counted) {
     c.counted = false;
@@ -637,6 +655,10 @@ void IoLoop::Tick(Clock::time_point now) {
       if (now - c.last_write_progress > send_timeout) idle_expired.push_back(&c);
       continue;
     }
+    if (c.ws) {
+      TickWs(c, now, draining, idle_expired);
+      continue;
+    }
     switch (c.phase) {
       case Connection::Phase::kIdle:
         // Draining: keep-alive connections go (clients reconnect elsewhere);
@@ -659,7 +681,8 @@ void IoLoop::Tick(Clock::time_point now) {
         }
         break;
       case Connection::Phase::kHandling:
-        break;  // bounded by the handler's own deadline
+      case Connection::Phase::kWebSocket:
+        break;  // bounded by the handler's own deadline; sockets: TickWs
     }
   }
   for (Connection* c : idle_expired) Close(*c);

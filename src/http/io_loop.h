@@ -2,8 +2,9 @@
 // and the connections accepted on it. Internal to src/http (see server.h).
 //
 // Thread safety: everything about a connection is touched only by the loop's
-// thread. Other threads call only PostResponse() (handler threads, through a
-// mutex-guarded queue and an eventfd wake-up) and the const counters.
+// thread. Other threads call only PostResponse() and PostWs() (handler
+// threads and the WsHub, through a mutex-guarded queue and an eventfd
+// wake-up) and the const counters.
 #pragma once
 
 #include <atomic>
@@ -18,13 +19,14 @@
 
 #include "core/result.h"
 #include "http/server.h"
+#include "http/ws_hub.h"
 
 namespace hbf {
 
 class Dispatcher;
 class ConnectionLimiter;
 
-class IoLoop : public std::enable_shared_from_this<IoLoop> {
+class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
  public:
   IoLoop(const ServerOptions& options, RequestHandler& handler, Dispatcher& dispatcher, ConnectionLimiter& limiter,
          const std::atomic<bool>& draining);
@@ -41,12 +43,17 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
 
   // From any thread: the response to connection `connection_id`'s request.
   void PostResponse(uint64_t connection_id, HttpResponse response);
+  // From any thread (WsSink): a frame or a close for a WebSocket connection.
+  void PostWs(uint64_t connection_id, WsOutbound out) override;
+  // From any thread: the handler finished the connection's last WsEvent.
+  void PostWsDone(uint64_t connection_id);
 
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   int connections() const { return connections_.load(std::memory_order_relaxed); }
 
  private:
   struct Connection;
+  struct WsConnection;
   using Clock = std::chrono::steady_clock;
 
   void Run();
@@ -70,6 +77,24 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   void Tick(Clock::time_point now);
   Connection* Find(uint64_t id);
 
+  // WebSocket connections (io_loop_ws.cpp).
+  // A request with a valid upgrade: registered in the hub before dispatch.
+  // False when it was answered here instead (refused).
+  bool PrepareUpgrade(Connection& c, HttpRequest& request);
+  // The handler accepted the upgrade: the 101, then frames.
+  void AcceptWebSocket(Connection& c, uint64_t socket_id, HttpResponse& response);
+  void ReadWs(Connection& c);
+  void FeedWs(Connection& c, const char* data, size_t size);
+  void ApplyWs(Connection& c, WsOutbound out);
+  void SendWsClose(Connection& c, int code, std::string_view reason);
+  void QueueWsEvent(WsConnection& ws, WsEvent event);
+  // Hands the next event of `ws` (on connection `connection_id`) to a handler.
+  void PumpWs(WsConnection& ws, uint64_t connection_id);
+  void OnWsDone(uint64_t connection_id);
+  // The connection is closing: the close event (if none yet), no more sends.
+  void EndWs(Connection& c);
+  void TickWs(Connection& c, Clock::time_point now, bool draining, std::vector<Connection*>& doomed);
+
   const ServerOptions& options_;
   RequestHandler& handler_;
   Dispatcher& dispatcher_;
@@ -90,14 +115,23 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   bool accept_paused_ = false;
   Clock::time_point accept_resume_at_{};
   std::unique_ptr<char[]> scratch_;  // read buffer shared by the loop's connections
+  // WebSockets whose connection closed while an event was with a handler:
+  // their close event runs when that one is done. By connection id.
+  std::unordered_map<uint64_t, std::unique_ptr<WsConnection>> ws_orphans_;
+  // Upgrades whose connection closed before the handler answered: the
+  // hub forgets the socket when the answer arrives. Connection id -> socket id.
+  std::unordered_map<uint64_t, uint64_t> ws_abandoned_;
 
   // Written by the loop thread, read by any.
   std::atomic<int> in_flight_{0};
   std::atomic<int> connections_{0};
 
   struct Completion {
-    uint64_t connection_id;
-    HttpResponse response;
+    enum class Kind { kResponse, kWs, kWsDone };
+    Kind kind = Kind::kResponse;
+    uint64_t connection_id = 0;
+    HttpResponse response;  // kResponse
+    WsOutbound ws;          // kWs
   };
   std::mutex completions_mu_;
   std::vector<Completion> completions_;  // guarded by completions_mu_

@@ -45,6 +45,21 @@ namespace hbf {
 // thread, at any time (a response for a connection gone meanwhile is dropped).
 using Responder = std::function<void(HttpResponse)>;
 
+// Something that happened on an accepted WebSocket, for the handler to run
+// (a script's message or close handler). A socket's events are handed over
+// one at a time, in order: the next waits until the last one's `done`.
+struct WsEvent {
+  enum class Kind { kMessage, kClose };
+  Kind kind = Kind::kMessage;
+  uint64_t socket_id = 0;
+  std::string henv;     // the QueueKey of its upgrade request
+  std::string route;    // HttpResponse::websocket_route it was accepted with
+  std::string payload;  // kMessage
+  bool binary = false;  // kMessage
+  int code = 1005;      // kClose: the code the client sent (1005: none; 1006: dropped)
+  std::string reason;   // kClose
+};
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
@@ -62,7 +77,12 @@ class RequestHandler {
   // On a loop thread: requests with the same key share one concurrency cap
   // (a henv's hash). Pure; must not throw.
   virtual std::string QueueKey(const HttpRequest& /*request*/) { return {}; }
+  // On a handler thread: runs a WebSocket event and calls `done` once,
+  // now or later, from any thread. Must not throw. Default: nothing to run.
+  virtual void HandleWsEvent(WsEvent /*event*/, std::function<void()> done) { done(); }
 };
+
+class WsHub;
 
 struct ServerOptions {
   std::string bind = "127.0.0.1";  // numeric address
@@ -80,6 +100,13 @@ struct ServerOptions {
   int64_t min_body_rate = 1024;       // bytes/s a body must average once header_timeout has passed
   int max_connections = 100000;       // 0: unlimited
   int max_connections_per_ip = 4096;  // 0: unlimited
+  // WebSockets (see ws_hub.h): null refuses every upgrade (501).
+  WsHub* ws_hub = nullptr;
+  size_t ws_max_message_bytes = 1 << 20;    // larger: closed with 1009
+  size_t ws_max_buffered_bytes = 4 << 20;   // unsent to a slow reader: closed with 1013
+  int ws_ping_interval_ms = 30000;          // a silent socket is pinged
+  int ws_pong_timeout_ms = 15000;           // and dropped when no pong follows
+  size_t ws_max_queued_messages = 64;       // received, not yet handled: reading pauses beyond
 };
 
 class Dispatcher;

@@ -105,6 +105,26 @@ bool AppendResponseHead(std::string& out, const HttpResponse& response, const Re
   return !framing.head_request && !bodyless_status;
 }
 
+void AppendSwitchingProtocolsHead(std::string& out, const HttpResponse& response, std::string_view accept_key) {
+  out += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+  out += accept_key;
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers) {
+    if (!IsToken(name) || value.find_first_of("\r\n") != std::string::npos || ServerOwned(name) ||
+        EqualsIgnoreCase(name, "sec-websocket-accept") || EqualsIgnoreCase(name, "content-type") ||
+        EqualsIgnoreCase(name, "content-encoding") || EqualsIgnoreCase(name, "etag")) {
+      continue;
+    }
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "Date: ";
+  out += HttpDate();
+  out += "\r\n\r\n";
+}
+
 std::string SerializeResponse(const HttpResponse& response, const ResponseFraming& framing) {
   std::string out;
   out.reserve(256 + response.body.size());

@@ -31,6 +31,12 @@ struct ResponseFraming {
 // a 500 (the caller should have refused it; this is the last line).
 bool AppendResponseHead(std::string& out, const HttpResponse& response, const ResponseFraming& framing);
 
+// The 101 that accepts a WebSocket upgrade: Upgrade, Connection and
+// Sec-WebSocket-Accept (`accept_key`) are the server's; the handler's other
+// headers (Set-Cookie, Sec-WebSocket-Protocol, ...) follow, checked as above,
+// without any about a body.
+void AppendSwitchingProtocolsHead(std::string& out, const HttpResponse& response, std::string_view accept_key);
+
 // The whole response as one string (head + body where one is sent).
 std::string SerializeResponse(const HttpResponse& response, const ResponseFraming& framing);
 

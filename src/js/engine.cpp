@@ -206,6 +206,7 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
     slot->login_throttle = options_.login_throttle;
     slot->address_throttle = options_.address_throttle;
     slot->logs = options_.logs;
+    slot->ws_hub = options_.ws_hub;
   }
   return *slot;
 }

@@ -51,6 +51,10 @@
 #include "henv/henv_manager.h"
 #include "http/http_types.h"
 
+namespace hbf {
+class WsHub;
+}  // namespace hbf
+
 namespace hbf::auth {
 class LoginThrottle;
 }  // namespace hbf::auth
@@ -75,6 +79,22 @@ struct ScriptRequest {
   std::string protocol;  // "http" | "https"
   std::string hostname;
   Json user;  // the authenticated user, or null
+  // A WebSocket upgrade (HttpRequest::websocket_id): the router's ws routes
+  // may take it. 0 for every other request.
+  uint64_t websocket_id = 0;
+  // Set instead for an event on an accepted socket: the router's ws route
+  // `route` runs its message or close handler (method/url/headers unused).
+  struct WsEvent {
+    bool is_close = false;
+    uint64_t socket_id = 0;
+    std::string route;
+    std::string data;     // the socket's ws.data as JSON (empty: none yet)
+    std::string payload;  // a message
+    bool binary = false;
+    int code = 1005;      // a close
+    std::string reason;
+  };
+  std::optional<WsEvent> ws_event;
 };
 
 struct ScriptResult {
@@ -115,6 +135,9 @@ struct EngineOptions {
   // Where a henv's console output goes besides the server log (its own log,
   // GET /_api/logs); thread-safe, outlives the engine. Null: server log only.
   HenvLogHub* logs = nullptr;
+  // Where hbf:ws acts on sockets (thread-safe, outlives the engine). Null:
+  // router.ws routes exist but no upgrade reaches them.
+  WsHub* ws_hub = nullptr;
 };
 
 class Worker;
@@ -177,6 +200,8 @@ class JsEngine {
     int64_t memory_bytes = 0;  // allocated by all runtimes
   };
   Stats stats() const;
+
+  WsHub* ws_hub() const { return options_.ws_hub; }
 
   // Drops every idle worker (tests, shutdown).
   void DropIdleWorkers();

@@ -19,6 +19,7 @@
 #include "js/js_values.h"
 #include "js/module_loader.h"
 #include "js/natives_auth.h"
+#include "js/natives_ws.h"
 #include "js/user_db.h"
 #include "js/worker_access.h"
 
@@ -705,6 +706,12 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"authUpdateUser", Guarded<NativeAuthUpdateUser>, 2},
     {"authSignup", Guarded<NativeAuthSignup>, 1},
     {"authLogin", Guarded<NativeAuthLogin>, 2},
+    {"wsSend", Guarded<NativeWsSend>, 2},
+    {"wsClose", Guarded<NativeWsClose>, 3},
+    {"wsSubscribe", Guarded<NativeWsSubscribe>, 2},
+    {"wsUnsubscribe", Guarded<NativeWsUnsubscribe>, 2},
+    {"wsPublish", Guarded<NativeWsPublish>, 2},
+    {"wsSetData", Guarded<NativeWsSetData>, 2},
 };
 
 int InitNativeModule(JSContext* ctx, JSModuleDef* m) {

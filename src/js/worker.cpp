@@ -491,6 +491,29 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   std::string user_json = request.user.dump();
   JS_SetPropertyStr(ctx, raw, "user", JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));
   JS_SetPropertyStr(ctx, raw, "henv", JS_NewStringLen(ctx, henv_hash_.data(), henv_hash_.size()));
+  if (request.websocket_id != 0) {
+    JS_SetPropertyStr(ctx, raw, "websocket", JS_NewFloat64(ctx, static_cast<double>(request.websocket_id)));
+  }
+  if (request.ws_event) {
+    // raw.wsEvent = { type, socket, route, data, payload, binary, code, reason }
+    const ScriptRequest::WsEvent& e = *request.ws_event;
+    JSValue ev = JS_NewObject(ctx);
+    JS_SetPropertyStr(ctx, ev, "type", JS_NewString(ctx, e.is_close ? "close" : "message"));
+    JS_SetPropertyStr(ctx, ev, "socket", JS_NewFloat64(ctx, static_cast<double>(e.socket_id)));
+    JS_SetPropertyStr(ctx, ev, "route", JS_NewStringLen(ctx, e.route.data(), e.route.size()));
+    JS_SetPropertyStr(ctx, ev, "data", JS_NewStringLen(ctx, e.data.data(), e.data.size()));
+    if (e.is_close) {
+      JS_SetPropertyStr(ctx, ev, "code", JS_NewInt32(ctx, e.code));
+      JS_SetPropertyStr(ctx, ev, "reason", JS_NewStringLen(ctx, e.reason.data(), e.reason.size()));
+    } else if (e.binary) {
+      JS_SetPropertyStr(ctx, ev, "payload", NewUint8Array(ctx, e.payload.data(), e.payload.size()));
+      JS_SetPropertyStr(ctx, ev, "binary", JS_TRUE);
+    } else {
+      JS_SetPropertyStr(ctx, ev, "payload", JS_NewStringLen(ctx, e.payload.data(), e.payload.size()));
+      JS_SetPropertyStr(ctx, ev, "binary", JS_FALSE);
+    }
+    JS_SetPropertyStr(ctx, raw, "wsEvent", ev);
+  }
 
   JSValue args[2] = {router_, raw};
   JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
@@ -604,7 +627,12 @@ ScriptResult Worker::Continue(JSValue ret) {
       } else if (!JS_IsUndefined(body.get()) && !JS_IsNull(body.get())) {
         if (!BytesOf(ctx, body.get(), r.body)) r.body = ToStdString(ctx, body.get());
       }
-      if (status < 200 || status > 599) {
+      Scoped websocket(ctx, JS_GetPropertyStr(ctx, v.get(), "websocket"));
+      if (JS_IsString(websocket.get()) && status == 101) {
+        // A ws route took the upgrade (hbf:ws): the only way to a 101.
+        r.websocket_route = ToStdString(ctx, websocket.get());
+        r.body.clear();
+      } else if (status < 200 || status > 599) {
         // 1xx is interim, never an answer: on the wire it would make the
         // client take the next response as this one's. Others are not HTTP.
         result = ScriptResult{};

@@ -85,6 +85,7 @@ struct HenvPool {
   auth::LoginThrottle* login_throttle = nullptr;    // the engine's; thread-safe
   auth::LoginThrottle* address_throttle = nullptr;  // likewise
   HenvLogHub* logs = nullptr;                       // the engine's (console output); thread-safe
+  WsHub* ws_hub = nullptr;                          // the engine's (hbf:ws); thread-safe
 };
 
 class Worker {

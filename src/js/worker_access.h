@@ -35,6 +35,8 @@ struct WorkerAccess {
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
   // The henv log hub, or null (a blank worker has no henv, hence no pool).
   static HenvLogHub* Logs(Worker& w) { return w.pool_ != nullptr ? w.pool_->logs : nullptr; }
+  // The WebSocket hub, or null (no hub, or a blank worker).
+  static WsHub* Ws(Worker& w) { return w.pool_ != nullptr ? w.pool_->ws_hub : nullptr; }
   static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
   static void MarkBroken(Worker& w) { w.reusable_ = false; }

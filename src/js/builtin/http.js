@@ -8,6 +8,7 @@ import { Router, setLateErrorReporter } from "hbf:router";
 import { STATUS_CODES, describeError, warn } from "hbf:http_common";
 import { Request, parseBody } from "hbf:http_request";
 import { Response, kFinish } from "hbf:http_response";
+import { kUpgrade, kAccept, runWsEvent } from "hbf:ws";
 
 export {
   STATUS_CODES, httpError, lookupType, typeIs, parseQuery, parseCookies, serializeCookie, encodeUrl, escapeHtml,
@@ -21,6 +22,18 @@ setLateErrorReporter((err) => {
 
 // ---------------------------------------------------------------------------
 // dispatch
+
+// An event on an accepted WebSocket (see hbf:ws): the same result shapes.
+function dispatchWsEvent(raw) {
+  let ret;
+  try {
+    ret = runWsEvent(raw);
+  } catch (err) {
+    return { handled: true, error: errorInfo(err) };
+  }
+  if (ret instanceof Promise) return ret.then(undefined, (err) => ({ handled: true, error: errorInfo(err) }));
+  return ret;
+}
 
 function errorInfo(err) {
   const info = { name: "Error", message: "", stack: "" };
@@ -54,6 +67,10 @@ function finishedResult(res) {
   }
   let body = res.body;
   if (status < 200 || status === 204 || status === 304) body = null;
+  // A ws route took the upgrade (hbf:ws): C++ switches protocols only then.
+  if (res[kAccept] !== undefined && status === 101) {
+    return { handled: true, status, headers: res.headerList(), body: null, websocket: res[kAccept] };
+  }
   return { handled: true, status, headers: res.headerList(), body };
 }
 
@@ -67,6 +84,7 @@ function finishedResult(res) {
  * still waiting for something.
  */
 export function dispatch(router, raw) {
+  if (raw.wsEvent !== undefined) return dispatchWsEvent(raw);
   let settled = false;
   let result;
   let resolveLater = null;
@@ -90,6 +108,7 @@ export function dispatch(router, raw) {
     }
     req.res = res;
     req.app = router;
+    if (raw.websocket !== undefined) req[kUpgrade] = raw.websocket;
     if (router !== null && typeof router === "function" && router.locals !== null && typeof router.locals === "object") {
       res.locals = Object.create(router.locals);
     }
