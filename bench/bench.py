@@ -719,6 +719,198 @@ def idle_scenario(args, work, results):
     srv.stop()
 
 
+WS_ROUTER = """// The WebSocket app (bench: websockets scenario).
+import { Router } from "hbf:router";
+import { publish } from "hbf:ws";
+
+const router = new Router();
+router.ws("/live", {
+  open(ws) { ws.data = { seen: 0 }; ws.subscribe("all"); },
+  message(ws, data) { ws.data.seen += 1; ws.send("echo:" + data); },
+});
+router.post("/broadcast", (req, res) => res.json({ reached: publish("all", "news") }));
+router.get("/hello", (req, res) => res.json({ msg: "hi" }));
+export default router;
+"""
+
+WS_UPGRADE = ("GET /live HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+def ws_send_text(sock, text):
+    """One masked text frame (clients must mask; the key need not be random here)."""
+    payload = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    assert len(payload) < 126
+    sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i & 3] for i, b in enumerate(payload)))
+
+
+def ws_read_frame(sock, buf):
+    """(opcode, payload, rest) of the next server frame; `buf` holds bytes already read."""
+    def need(n, buf):
+        while len(buf) < n:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed mid-frame")
+            buf += chunk
+        return buf
+    buf = need(2, buf)
+    length, at = buf[1] & 0x7F, 2
+    if length == 126:
+        buf = need(4, buf)
+        length, at = int.from_bytes(buf[2:4], "big"), 4
+    elif length == 127:
+        buf = need(10, buf)
+        length, at = int.from_bytes(buf[2:10], "big"), 10
+    buf = need(at + length, buf)
+    return buf[0] & 0x0F, buf[at:at + length], buf[at + length:]
+
+
+def provision_copies(work, storage, count, router, prefix):
+    """`count` henvs that are copies of one made through the API, each with `router` as its router.js."""
+    os.makedirs(storage, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="provision-", dir=work)
+    srv = start_hbf(work, f"hbf-provision-{prefix}", scratch)
+    henv, host, auth = create_henv(srv.port, "tenant")
+    put_document(srv.port, host, auth, "_system/router.js", router.encode(), "text/javascript")
+    srv.stop()
+    LIVE.remove(srv)
+    template = os.path.join(scratch, henv, "index.db")
+    with sqlite3.connect(template) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    hashes = []
+    for i in range(count):
+        h = prefix + tenant_hash(i)[1:]
+        os.makedirs(os.path.join(storage, h), exist_ok=True)
+        shutil.copyfile(template, os.path.join(storage, h, "index.db"))
+        hashes.append(h)
+    shutil.rmtree(scratch)
+    return hashes
+
+
+def websocket_scenario(args, work, results):
+    """Idle WebSockets across henvs: memory per socket (they hibernate: no worker held), echo latency,
+    fan-out, and /health while they are open.
+
+    100 henvs x 100 sockets (quick: 10 x 50), all from one address. RSS is read on a server
+    that has served one request per henv (henvs open, a worker each), then again with every
+    socket open: the difference is what the sockets cost.
+    """
+    henvs_n, per_henv = (10, 50) if args.quick else (100, 100)
+    count = henvs_n * per_henv
+    limit = raise_nofile_limit()
+    if limit < count + 256:
+        raise RuntimeError(f"websockets: open-file limit {limit} is too low for {count} sockets (ulimit -n)")
+    storage = os.path.join(work, "ws-henvs")
+    hashes = provision_copies(work, storage, henvs_n, WS_ROUTER, "w")
+    srv = start_hbf(work, "hbf-websockets", storage, ["--max_connections_per_ip", "0", "--ws_max_per_henv", "1000",
+                                                      "--db_max_open", str(henvs_n + 10)])
+    socks = []
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        for h in hashes:
+            status = timed_get(conn, "/hello", f"{h}.localhost")[1]
+            if status != 200:
+                raise RuntimeError(f"websockets: /hello on {h} answered {status}\n{srv.tail()}")
+        conn.close()
+        time.sleep(0.5)
+        before = rss_bytes(srv.proc.pid)
+        t0 = time.monotonic()
+        failures = 0
+        # One upgrade per henv in flight at a time, as sockets arrive in life: a burst of
+        # upgrades to one henv would make it start more workers, which is not the sockets' cost.
+        health_before = json.loads(request(srv.port, "GET", "/health")[1])
+        workers_before = health_before.get("js_workers")
+        for batch_start in range(0, count, henvs_n):
+            pending = []
+            for k in range(batch_start, min(count, batch_start + henvs_n)):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.settimeout(10)
+                s.connect(("127.0.0.1", srv.port))
+                s.sendall(WS_UPGRADE.format(host=f"{hashes[k % henvs_n]}.localhost").encode())
+                pending.append(s)
+            for s in pending:
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    buf += chunk
+                if buf.startswith(b"HTTP/1.1 101"):
+                    socks.append((s, buf.partition(b"\r\n\r\n")[2]))
+                else:
+                    failures += 1
+                    s.close()
+        opened = time.monotonic() - t0
+        if not socks:
+            raise RuntimeError(f"websockets: no socket opened\n{srv.tail()}")
+        time.sleep(1.0)
+        after = rss_bytes(srv.proc.pid)
+        per_socket = (after - before) / len(socks)
+        health_after = json.loads(request(srv.port, "GET", "/health")[1])
+        workers_after = health_after.get("js_workers")
+        # The workers' heaps grow with the garbage of the upgrades they ran (collected later):
+        # not a cost of the sockets, so it is shown apart.
+        js_growth = (health_after.get("js_memory_mb", 0) - health_before.get("js_memory_mb", 0)) * 2**20
+        # Echo round trips on a sample (each wakes its henv's handler, then hibernates again).
+        sample = random.Random(5309).sample(range(len(socks)), min(500, len(socks)))
+        lat, echo_failures = [], 0
+        for i in sample:
+            s, rest = socks[i]
+            t = time.monotonic()
+            try:
+                ws_send_text(s, "ping")
+                opcode, payload, rest = ws_read_frame(s, rest)
+                ok = opcode == 1 and payload == b"echo:ping"
+            except (OSError, ConnectionError):
+                ok = False
+            socks[i] = (s, rest)
+            lat.append((time.monotonic() - t) * 1000)
+            echo_failures += not ok
+        # Fan-out: one POST reaches every socket of its henv.
+        t = time.monotonic()
+        status, data = request(srv.port, "POST", "/broadcast", f"{hashes[0]}.localhost")
+        reached = json.loads(data).get("reached", 0) if status == 200 else 0
+        got = 0
+        for i in range(0, len(socks), henvs_n):
+            s, rest = socks[i]
+            try:
+                opcode, payload, rest = ws_read_frame(s, rest)
+                got += opcode == 1 and payload == b"news"
+            except (OSError, ConnectionError):
+                pass
+            socks[i] = (s, rest)
+        fanout_ms = (time.monotonic() - t) * 1000
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        health = [timed_get(conn, "/health", "localhost")[0] for _ in range(500)]
+        conn.close()
+    finally:
+        close_sockets([s for s, _ in socks])
+    label = f"websockets: {len(socks):,} idle sockets over {henvs_n} henvs"
+    results.append({"scenario": f"{label}, memory", "server": "hbf", "rps": None, "p50": None, "p99": None,
+                    "rss": after, "errors": failures, "connections": len(socks),
+                    "kib_per_connection": per_socket / 1024,
+                    "note": f"{per_socket / 1024:.1f} KiB per socket; all {len(socks):,}: "
+                            f"{(after - before) / 2**20:.1f} MiB (aim: 10,000 under 100 MB); RSS "
+                            f"{before / 2**20:.1f} → {after / 2**20:.1f} MiB, of which JS heaps {js_growth / 2**20:.1f} MiB "
+                            f"(garbage of the upgrades, not yet collected); without them "
+                            f"{(after - before - js_growth) / len(socks) / 1024:.1f} KiB per socket; "
+                            f"JS workers {workers_before} → {workers_after}; "
+                            f"opened in {opened:.1f} s"})
+    results.append({"scenario": f"{label}, echo round trip", "server": "hbf", "rps": None,
+                    "p50": percentile(lat, 50), "p99": percentile(lat, 99), "rss": after, "errors": echo_failures,
+                    "note": f"{len(sample)} sockets, one message each (one client, in turn)"})
+    results.append({"scenario": f"{label}, /health while open", "server": "hbf", "rps": None,
+                    "p50": percentile(health, 50), "p99": percentile(health, 99), "rss": after, "errors": 0,
+                    "note": f"publish reached {reached}; {got} of {len(range(0, len(socks), henvs_n))} "
+                            f"read it; fan-out and reads took {fanout_ms:.0f} ms"})
+    log(f"{label}: {per_socket / 1024:.1f} KiB per socket (RSS {before / 2**20:.1f} → {after / 2**20:.1f} MiB, "
+        f"opened in {opened:.1f} s, {failures} failed); echo p50 {percentile(lat, 50):.2f} ms "
+        f"p99 {percentile(lat, 99):.2f} ms; publish reached {reached}, {got} read; "
+        f"/health p99 {percentile(health, 99):.2f} ms")
+    srv.stop()
+
+
 SPIN_ROUTER = """// The noisy neighbour (bench: neighbour scenario): /spin never returns.
 import { Router } from "hbf:router";
 
@@ -949,7 +1141,7 @@ plot for [i=2:{len(servers) + 1}] "{data}" using i:xtic(1) title columnheader(i)
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke check: 1 x 2 s, small tenant counts")
-    p.add_argument("--only", default="app,static,tenants,cold,reload,idle,neighbour",
+    p.add_argument("--only", default="app,static,tenants,cold,reload,idle,websockets,neighbour",
                    help="comma list of: app,static,tenants,cold,reload,idle,neighbour")
     p.add_argument("--peers", default="bun,deno,workerd")
     p.add_argument("--tenants", help="comma list of henv counts for the tenants scenario (default 1000,10000)")
@@ -995,6 +1187,8 @@ def main():
             reload_scenario(args, work, results)
         if "idle" in only:
             idle_scenario(args, work, results)
+        if "websockets" in only:
+            websocket_scenario(args, work, results)
         if "neighbour" in only:
             neighbour_scenario(args, work, results)
     except (RuntimeError, subprocess.CalledProcessError) as e:
