@@ -21,6 +21,7 @@ import json
 import os
 import random
 import resource
+import select
 import shutil
 import signal
 import socket
@@ -788,6 +789,52 @@ def provision_copies(work, storage, count, router, prefix):
     return hashes
 
 
+def fanout_latency(port, host, subscribers, rounds):
+    """Opens `subscribers` sockets on /live of `host` (subscribed to "all"), then `rounds` times POSTs
+    /broadcast and times, with epoll, when each socket becomes readable: per-subscriber latencies."""
+    socks = []
+    try:
+        for _ in range(subscribers):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.settimeout(10)
+            s.connect(("127.0.0.1", port))
+            s.sendall(WS_UPGRADE.format(host=host).encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            if buf.startswith(b"HTTP/1.1 101"):
+                socks.append(s)
+            else:
+                s.close()
+        ep = select.epoll()
+        for s in socks:
+            ep.register(s.fileno(), select.EPOLLIN)
+        by_fd = {s.fileno(): s for s in socks}
+        lat, last, missed = [], [], 0
+        for _ in range(rounds):
+            t0 = time.monotonic()
+            request(port, "POST", "/broadcast", host)
+            seen = set()
+            deadline = t0 + 10
+            while len(seen) < len(socks) and time.monotonic() < deadline:
+                for fd, _ in ep.poll(0.5):
+                    if fd in seen:
+                        continue
+                    seen.add(fd)
+                    lat.append((time.monotonic() - t0) * 1000)
+                    by_fd[fd].recv(65536)  # one small frame: "news"
+            last.append((time.monotonic() - t0) * 1000)
+            missed += len(socks) - len(seen)
+        ep.close()
+        return {"subscribers": len(socks), "rounds": rounds, "p50": percentile(lat, 50), "p99": percentile(lat, 99),
+                "last_p50": percentile(last, 50), "missed": missed}
+    finally:
+        close_sockets(socks)
+
+
 def websocket_scenario(args, work, results):
     """Idle WebSockets across henvs: memory per socket (they hibernate: no worker held), echo latency,
     fan-out, and /health while they are open.
@@ -803,7 +850,7 @@ def websocket_scenario(args, work, results):
         raise RuntimeError(f"websockets: open-file limit {limit} is too low for {count} sockets (ulimit -n)")
     storage = os.path.join(work, "ws-henvs")
     hashes = provision_copies(work, storage, henvs_n, WS_ROUTER, "w")
-    srv = start_hbf(work, "hbf-websockets", storage, ["--max_connections_per_ip", "0", "--ws_max_per_henv", "1000",
+    srv = start_hbf(work, "hbf-websockets", storage, ["--max_connections_per_ip", "0", "--ws_max_per_henv", "2000",
                                                       "--db_max_open", str(henvs_n + 10)])
     socks = []
     try:
@@ -884,6 +931,7 @@ def websocket_scenario(args, work, results):
         conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
         health = [timed_get(conn, "/health", "localhost")[0] for _ in range(500)]
         conn.close()
+        fan = fanout_latency(srv.port, f"{hashes[0]}.localhost", 100 if args.quick else 1000, 20)
     finally:
         close_sockets([s for s, _ in socks])
     label = f"websockets: {len(socks):,} idle sockets over {henvs_n} henvs"
@@ -904,6 +952,13 @@ def websocket_scenario(args, work, results):
                     "p50": percentile(health, 50), "p99": percentile(health, 99), "rss": after, "errors": 0,
                     "note": f"publish reached {reached}; {got} of {len(range(0, len(socks), henvs_n))} "
                             f"read it; fan-out and reads took {fanout_ms:.0f} ms"})
+    results.append({"scenario": f"websockets: publish to {fan['subscribers']:,} subscribers of one henv",
+                    "server": "hbf", "rps": None, "p50": fan["p50"], "p99": fan["p99"], "rss": after,
+                    "errors": fan["missed"],
+                    "note": f"publish → each subscriber readable, {fan['rounds']} publishes; last subscriber "
+                            f"p50 {fan['last_p50']:.2f} ms"})
+    log(f"websockets: publish to {fan['subscribers']} subscribers: p50 {fan['p50']:.2f} ms p99 {fan['p99']:.2f} ms "
+        f"(last subscriber p50 {fan['last_p50']:.2f} ms), {fan['missed']} missed")
     log(f"{label}: {per_socket / 1024:.1f} KiB per socket (RSS {before / 2**20:.1f} → {after / 2**20:.1f} MiB, "
         f"opened in {opened:.1f} s, {failures} failed); echo p50 {percentile(lat, 50):.2f} ms "
         f"p99 {percentile(lat, 99):.2f} ms; publish reached {reached}, {got} read; "

@@ -199,6 +199,26 @@ TEST_F(WebSocketTest, ChannelsReachSubscribersOfTheSameHenvOnly) {
   EXPECT_EQ(elsewhere->ReceiveMessage(), "news");
 }
 
+TEST(WebSocketBroadcast, PublishReachesAHundredSockets) {
+  HbfProcess server(HbfProcess::Options{{"--dev"}, {}, {}, {}});
+  ASSERT_TRUE(server.Start()) << server.logs();
+  TestHenv henv = CreateHenvAndLogin(server.port(), "broadcast");
+  auto put = Fetch(server.port(), {"PUT", "/_api/documents/_system/router.js", henv.host,
+                                   {{"Authorization", "Bearer " + henv.token}, {"Content-Type", "text/javascript"}},
+                                   kRouter});
+  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+  std::vector<std::unique_ptr<WsClient>> sockets;
+  for (int i = 0; i < 100; ++i) {
+    sockets.push_back(std::make_unique<WsClient>(server.port(), henv.host, "/room/all"));
+    ASSERT_TRUE(sockets.back()->open()) << i << ": " << sockets.back()->reply().body;
+  }
+  auto r = Fetch(server.port(), {"POST", "/announce/all", henv.host, {}, {}});
+  EXPECT_EQ(r.body, R"({"reached":100})");
+  int received = 0;
+  for (auto& ws : sockets) received += ws->ReceiveMessage() == std::optional<std::string>("news");
+  EXPECT_EQ(received, 100);
+}
+
 TEST_F(WebSocketTest, MiddlewareRefusesAnonymousUpgradeAndTokensSignIn) {
   auto anonymous = Open("/private");
   EXPECT_EQ(anonymous->reply().status, 401);
