@@ -30,7 +30,10 @@ struct IoLoop::WsConnection {
   const std::string henv;
   const std::string route;
   WsFrameParser parser;
-  std::deque<WsEvent> inbox;  // received, waiting for the handler
+  // Received, waiting for the handler (short: reading pauses past
+  // ws_max_queued_messages). A vector, not a deque: an idle socket's empty
+  // deque would still hold a 512-byte block.
+  std::vector<WsEvent> inbox;
   size_t inbox_bytes = 0;
   bool busy = false;                // an event is with a handler
   bool close_queued = false;        // the close event is in the inbox (or ran)

@@ -300,7 +300,7 @@ void IoLoop::QueueWsEvent(WsConnection& ws, WsEvent event) {
 void IoLoop::PumpWs(WsConnection& ws, uint64_t connection_id) {
   if (ws.busy || ws.inbox.empty()) return;
   WsEvent event = std::move(ws.inbox.front());
-  ws.inbox.pop_front();
+  ws.inbox.erase(ws.inbox.begin());
   ws.inbox_bytes -= event.payload.size();
   ws.busy = true;
   const std::string key = event.henv;
@@ -377,7 +377,7 @@ void IoLoop::EndWs(Connection& c) {
   // Only the close event is still owed; pending messages are dropped.
   while (ws->inbox.size() > 1 || (!ws->inbox.empty() && ws->inbox.front().kind != WsEvent::Kind::kClose)) {
     ws->inbox_bytes -= ws->inbox.front().payload.size();
-    ws->inbox.pop_front();
+    ws->inbox.erase(ws->inbox.begin());
   }
   if (ws->inbox.empty()) {
     // Its close event is already with a handler (or ran).

@@ -1,5 +1,6 @@
 #include "js/engine.h"
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -140,12 +141,41 @@ void JsEngine::Housekeep() {
   // Below the request threads: this work only saves them time when a core is free.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   std::unique_lock lock(mu_);
+  int64_t freed_since_malloc_trim = 0;
+  Clock::time_point last_malloc_trim{};
   for (;;) {
     const auto want_spare = [this] {
       return !spares_failed_ && spares_.size() < static_cast<size_t>(options_.spare_workers);
     };
-    housekeeping_wanted_.wait(lock, [&] { return stopping_ || !retired_.empty() || want_spare(); });
+    housekeeping_wanted_.wait_for(lock, std::chrono::seconds(1),
+                                  [&] { return stopping_ || !retired_.empty() || want_spare(); });
     if (stopping_) return;
+    for (;;) {
+      std::vector<std::unique_ptr<Worker>> idle = TakeUntrimmedLocked(Clock::now() - kTrimAfterIdle);
+      if (idle.empty()) break;
+      lock.unlock();
+      for (auto& w : idle) {
+        const int64_t before = w->memory_bytes();
+        w->Trim();
+        w->trimmed_since_use = true;
+        freed_since_malloc_trim += std::max<int64_t>(0, before - w->memory_bytes());
+        HenvPool& pool = w->pool();
+        CheckIn(pool, std::move(w), /*least_recent=*/true);
+      }
+      lock.lock();
+      if (stopping_) return;
+    }
+    // The collected heaps went back to malloc, which keeps freed memory
+    // (main.cpp's mallopt: requests reuse it); once a lot has been freed by
+    // idle workers, hand it back to the system.
+    if (freed_since_malloc_trim > (int64_t{8} << 20) && Clock::now() - last_malloc_trim > std::chrono::seconds(10)) {
+      lock.unlock();
+      malloc_trim(0);
+      lock.lock();
+      freed_since_malloc_trim = 0;
+      last_malloc_trim = Clock::now();
+    }
+    if (retired_.empty() && !want_spare()) continue;
     if (!retired_.empty()) {
       std::vector<std::unique_ptr<Worker>> doomed;
       doomed.swap(retired_);
@@ -167,6 +197,28 @@ void JsEngine::Housekeep() {
     }
     spares_.push_back(std::move(blank));
   }
+}
+
+std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Clock::time_point cutoff) {
+  // From the least recently used end; a few per pass, so requests waiting
+  // for mu_ are not held up.
+  std::vector<std::unique_ptr<Worker>> out;
+  auto it = idle_lru_.end();
+  while (it != idle_lru_.begin() && out.size() < 4) {
+    --it;
+    Worker* w = *it;
+    if (w->trimmed_since_use || w->idle_since > cutoff) continue;
+    auto& idle = w->pool().idle;
+    for (auto slot = idle.begin(); slot != idle.end(); ++slot) {
+      if (slot->get() != w) continue;
+      it = idle_lru_.erase(it);  // the next one back is visited by --it
+      ++w->pool().busy;          // checked out: CheckIn gives it back
+      out.push_back(std::move(*slot));
+      idle.erase(slot);
+      break;
+    }
+  }
+  return out;
 }
 
 void JsEngine::RetireLocked(std::vector<std::unique_ptr<Worker>>& workers) {
@@ -367,19 +419,27 @@ ScriptResult JsEngine::Render(Henv& henv, const ScriptLimits& limits, const std:
 }
 
 void JsEngine::Release(HenvPool& pool, std::unique_ptr<Worker> worker) {
+  worker->idle_since = Clock::now();
+  worker->trimmed_since_use = false;
   if (memory_pressure_.load(std::memory_order_relaxed) && worker->reusable()) worker->Trim();
   CheckIn(pool, std::move(worker));
 }
 
-void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
+void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool least_recent) {
   std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed after the lock)
   {
     std::lock_guard lock(mu_);
     --pool.busy;
     AccountLocked(*worker);
     if (worker->reusable() && worker->code_version() >= pool.router_checked_version) {
-      idle_lru_.push_front(worker.get());
-      worker->lru_position = idle_lru_.begin();
+      if (least_recent) {
+        // Trimmed by the housekeeper: it keeps its place as the least used.
+        idle_lru_.push_back(worker.get());
+        worker->lru_position = std::prev(idle_lru_.end());
+      } else {
+        idle_lru_.push_front(worker.get());
+        worker->lru_position = idle_lru_.begin();
+      }
       pool.idle.push_back(std::move(worker));
     } else {
       dropped.push_back(std::move(worker));

@@ -218,7 +218,7 @@ class JsEngine {
   // filled in when none can be had.
   std::unique_ptr<Worker> Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                    ScriptResult& failed);
-  void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker);
+  void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool least_recent = false);
   // A blank worker if one is ready (and asks for another), else null.
   std::unique_ptr<Worker> TakeSpare();
   // Hands workers to the housekeeping thread to destroy: freeing a runtime
@@ -227,9 +227,16 @@ class JsEngine {
   // released mu_. REQUIRES: mu_ held.
   void RetireLocked(std::vector<std::unique_ptr<Worker>>& workers);
   static constexpr size_t kMaxRetired = 16;
-  // The housekeeping thread (low priority): destroys retired workers and
-  // keeps options_.spare_workers blank workers ready.
+  // The housekeeping thread (low priority): destroys retired workers, keeps
+  // options_.spare_workers blank workers ready, and collects the garbage of
+  // workers idle for kTrimAfterIdle (a worker keeps up to its live heap's
+  // size of garbage between collections: across 100 henvs that ran a burst,
+  // tens of MB that nothing would reclaim until their next requests).
   void Housekeep();
+  // Takes up to a few idle workers not trimmed since their last use and idle
+  // since before `cutoff` out of the pools (REQUIRES: mu_ held).
+  std::vector<std::unique_ptr<Worker>> TakeUntrimmedLocked(std::chrono::steady_clock::time_point cutoff);
+  static constexpr std::chrono::seconds kTrimAfterIdle{2};
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
   // Brings accounted_bytes_ up to date with `w` (REQUIRES: mu_ held).
   void AccountLocked(Worker& w);

@@ -139,6 +139,10 @@ class Worker {
   std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle
   // memory_bytes() as last added to the engine's total (guarded by JsEngine::mu_).
   int64_t accounted_bytes = 0;
+  // When it last finished a request, and whether its garbage has been
+  // collected since (guarded by JsEngine::mu_ while idle).
+  std::chrono::steady_clock::time_point idle_since{};
+  bool trimmed_since_use = false;
 
   // setTimeout & co. (hbf:native setTimer): they run only while a request is
   // being served and are cancelled when it ends.
