@@ -45,6 +45,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
   void PostResponse(uint64_t connection_id, HttpResponse response);
   // From any thread (WsSink): a frame or a close for a WebSocket connection.
   void PostWs(uint64_t connection_id, WsOutbound out) override;
+  void PostWsBatch(std::vector<std::pair<uint64_t, WsOutbound>> batch) override;
   // From any thread: the handler finished the connection's last WsEvent.
   void PostWsDone(uint64_t connection_id);
 

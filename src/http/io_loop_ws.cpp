@@ -86,6 +86,26 @@ void IoLoop::PostWs(uint64_t connection_id, WsOutbound out) {
   }
 }
 
+void IoLoop::PostWsBatch(std::vector<std::pair<uint64_t, WsOutbound>> batch) {
+  if (batch.empty()) return;
+  bool was_empty;
+  {
+    std::lock_guard lock(completions_mu_);
+    was_empty = completions_.empty();
+    for (auto& [connection_id, out] : batch) {
+      Completion c;
+      c.kind = Completion::Kind::kWs;
+      c.connection_id = connection_id;
+      c.ws = std::move(out);
+      completions_.push_back(std::move(c));
+    }
+  }
+  if (was_empty) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+}
+
 void IoLoop::PostWsDone(uint64_t connection_id) {
   bool was_empty;
   {

@@ -1,5 +1,6 @@
 #include "http/ws_hub.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "http/ws_frame.h"
@@ -173,19 +174,32 @@ size_t WsHub::Publish(const std::string& henv, const std::string& channel, bool 
     if (it == shard.members.end()) return 0;
     members.assign(it->second.begin(), it->second.end());
   }
-  const std::string frame = EncodeWsFrame(binary ? WsOpcode::kBinary : WsOpcode::kText, payload);
-  size_t delivered = 0;
+  // Where each member lives, then one hand-over per loop (its queue's lock
+  // and wake-up once, not once per socket).
+  std::vector<std::pair<std::shared_ptr<WsSink>, uint64_t>> targets;
+  targets.reserve(members.size());
   for (uint64_t id : members) {
     SocketShard& shard = ShardOf(id);
     std::lock_guard lock(shard.mu);
     auto it = shard.sockets.find(id);
     // A socket that left the channel meanwhile no longer lists it.
     if (it == shard.sockets.end() || it->second.henv != henv || it->second.channels.count(channel) == 0) continue;
-    WsOutbound out;
-    out.frame = frame;
-    if (PostLocked(it->second, std::move(out))) ++delivered;
+    if (std::shared_ptr<WsSink> sink = it->second.sink.lock()) targets.emplace_back(std::move(sink), it->second.connection_id);
   }
-  return delivered;
+  std::sort(targets.begin(), targets.end(),
+            [](const auto& a, const auto& b) { return a.first.get() < b.first.get(); });
+  const std::string frame = EncodeWsFrame(binary ? WsOpcode::kBinary : WsOpcode::kText, payload);
+  for (size_t i = 0; i < targets.size();) {
+    WsSink* sink = targets[i].first.get();
+    std::vector<std::pair<uint64_t, WsOutbound>> batch;
+    for (; i < targets.size() && targets[i].first.get() == sink; ++i) {
+      WsOutbound out;
+      out.frame = frame;
+      batch.emplace_back(targets[i].second, std::move(out));
+    }
+    sink->PostWsBatch(std::move(batch));
+  }
+  return targets.size();
 }
 
 Status WsHub::SetData(const std::string& henv, uint64_t id, std::string json) {

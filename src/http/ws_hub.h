@@ -49,6 +49,10 @@ class WsSink {
  public:
   virtual ~WsSink() = default;
   virtual void PostWs(uint64_t connection_id, WsOutbound out) = 0;
+  // Many at once (a publish): one hand-over for all of this sink's sockets.
+  virtual void PostWsBatch(std::vector<std::pair<uint64_t, WsOutbound>> batch) {
+    for (auto& [id, out] : batch) PostWs(id, std::move(out));
+  }
 };
 
 struct WsLimits {
