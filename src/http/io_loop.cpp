@@ -452,6 +452,11 @@ void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
     options_.ws_hub->Forget(socket_id);
     c.ws_early.clear();
     c.input.clear();
+    if (response.websocket_route) {
+      // Accepted by the script, but the server began shutting down meanwhile.
+      response = HttpResponse::ErrorBody(503, "shutting_down", "the server is shutting down; retry shortly");
+      response.set_header("Retry-After", "1");
+    }
   }
   const bool close = force_close || c.no_more_requests || draining_.load(std::memory_order_relaxed);
   if (close) {
