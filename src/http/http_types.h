@@ -4,6 +4,7 @@
 // Thread safety: plain values, owned by the worker thread serving the request.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ struct HttpRequest {
   int remote_port = 0;
   int local_port = 0;        // the listening port the request came in on
   bool arrived_while_draining = false;  // headers read after shutdown began: new work
+  std::string id;  // the request id (http/request_id.h): echoed as X-Request-Id, logged, req.id
+  std::chrono::steady_clock::time_point received{};  // when its head began to arrive (latency)
 
   // First header with this (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;
@@ -44,6 +47,7 @@ struct HttpResponse {
     std::string henv;
     std::string user_id;
     std::string client_ip;  // the client behind trusted proxies; empty: the peer
+    int64_t js_ns = 0;      // JavaScript time spent on this answer (metrics)
   } log;
 
   HttpResponse& set_header(std::string name, std::string value);

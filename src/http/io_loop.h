@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "http/request_id.h"
 #include "http/server.h"
 
 namespace hbf {
@@ -90,6 +91,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop> {
   bool accept_paused_ = false;
   Clock::time_point accept_resume_at_{};
   std::unique_ptr<char[]> scratch_;  // read buffer shared by the loop's connections
+  RequestIdGenerator request_ids_;   // this loop's own: no shared counter
 
   // Written by the loop thread, read by any.
   std::atomic<int> in_flight_{0};

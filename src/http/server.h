@@ -38,6 +38,7 @@
 
 #include "core/result.h"
 #include "http/http_types.h"
+#include "http/proxy_trust.h"
 
 namespace hbf {
 
@@ -62,6 +63,12 @@ class RequestHandler {
   // On a loop thread: requests with the same key share one concurrency cap
   // (a henv's hash). Pure; must not throw.
   virtual std::string QueueKey(const HttpRequest& /*request*/) { return {}; }
+  // On any thread: completes an answer the server gives by itself for
+  // `request` (503 script_busy when it waited too long for a handler) as
+  // the handler's own answers are completed (e.g. a henv's CORS headers).
+  // The server has already added its default security headers. Must not
+  // throw or block.
+  virtual void FinishServerAnswer(const HttpRequest& /*request*/, HttpResponse& /*response*/) {}
 };
 
 struct ServerOptions {
@@ -80,6 +87,8 @@ struct ServerOptions {
   int64_t min_body_rate = 1024;       // bytes/s a body must average once header_timeout has passed
   int max_connections = 100000;       // 0: unlimited
   int max_connections_per_ip = 4096;  // 0: unlimited
+  // Whose X-Request-Id is kept (a trusted proxy's); others get a generated id.
+  ProxyPolicy proxy;
 };
 
 class Dispatcher;
