@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -269,6 +270,77 @@ export default router;
     EXPECT_TRUE(std::regex_match(H(r, "x-request-id"), std::regex("[0-9a-f]{8}-[0-9a-f]+")));
     EXPECT_EQ(r.json().find("id")->as_string(), H(r, "x-request-id"));
   }
+}
+
+// ------------------------------------- headers on the server's own answers
+
+TEST_F(OpsTest, PerAddress429CarriesTheHenvsCorsAndSecurityHeaders) {
+  // Loopback is exempt; other clients are told apart by X-Forwarded-For.
+  Start({"--trust_proxy", "--rate_limit_ip_rps", "1", "--rate_limit_ip_burst", "2"});
+  TestHenv henv = MakeHenv("cors429");
+  ASSERT_EQ(As(henv, henv.token, "PATCH", "/_api/config", R"({"cors_origins": "https://app.example"})").status, 200);
+  EXPECT_EQ(As(henv, "", "GET", "/warm").status, 404);  // reads (caches) the henv's settings
+  std::optional<HttpReply> refused;
+  for (int i = 0; i < 6 && !refused; ++i) {
+    HttpReply r = Fetch(port(), {"GET", "/x", henv.host,
+                                 {{"X-Forwarded-For", "203.0.113.9"}, {"Origin", "https://app.example"}}, {}});
+    if (r.status == 429) refused = r;
+  }
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(H(*refused, "access-control-allow-origin"), "https://app.example");
+  EXPECT_EQ(H(*refused, "x-content-type-options"), "nosniff");
+  EXPECT_TRUE(refused->header("x-request-id").has_value());
+}
+
+TEST_F(OpsTest, TooManyConnectionsAnswerCarriesHeaders) {
+  Start({"--max_connections", "2"});
+  RawConnection a(port());
+  RawConnection b(port());
+  ASSERT_TRUE(a.Send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  ASSERT_EQ(a.ReadReply().status, 200);
+  ASSERT_TRUE(b.Send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  ASSERT_EQ(b.ReadReply().status, 200);
+  RawConnection c(port());
+  ASSERT_TRUE(c.connected());
+  std::string raw = c.ReadToClose();
+  EXPECT_NE(raw.find("503"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("too_many_connections"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("X-Content-Type-Options: nosniff"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("X-Request-Id: "), std::string::npos) << raw;
+}
+
+TEST_F(OpsTest, ScriptBusyCarriesTheHenvsCorsAndSecurityHeaders) {
+  Start({"--js_workers_per_henv", "1", "--qjs_timeout_ms", "800"});
+  TestHenv henv = MakeHenv("busy");
+  SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/spin", () => { for (;;) {} });
+export default router;
+)js");
+  ASSERT_EQ(As(henv, henv.token, "PATCH", "/_api/config", R"({"cors_origins": "https://app.example"})").status, 200);
+  EXPECT_EQ(As(henv, "", "GET", "/warm").status, 404);
+  // One runs to its deadline; the others wait in the henv's queue longer
+  // than that, so at least one is answered 503 script_busy.
+  std::vector<std::thread> clients;
+  std::vector<HttpReply> replies(4);
+  for (size_t i = 0; i < replies.size(); ++i) {
+    clients.emplace_back([&, i] {
+      replies[i] = Fetch(port(), {"GET", "/spin", henv.host, {{"Origin", "https://app.example"}}, {}});
+    });
+  }
+  for (auto& t : clients) t.join();
+  int busy = 0;
+  for (const HttpReply& r : replies) {
+    if (r.status != 503) continue;
+    ++busy;
+    EXPECT_EQ(r.error_code(), "script_busy");
+    EXPECT_EQ(H(r, "access-control-allow-origin"), "https://app.example");
+    EXPECT_EQ(H(r, "x-content-type-options"), "nosniff");
+    EXPECT_TRUE(r.header("x-request-id").has_value());
+  }
+  EXPECT_GE(busy, 1);
+  EXPECT_GE(SampleValue(Get(port(), "/metrics").body, "hbf_script_limit_hits_total{kind=\"busy\"}"), 1);
 }
 
 // ------------------------------------------------------------ --log_file

@@ -38,7 +38,9 @@ TEST(RequestIdTest, GeneratedIdsAreUniqueAndValid) {
 TEST(RequestIdTest, OnlyATrustedProxysValidIdIsKept) {
   ProxyPolicy trusting;
   trusting.trust_proxy = true;
-  trusting.proxies = *TrustedProxies::Parse("127.0.0.0/8, 10.0.0.5");
+  auto proxies = TrustedProxies::Parse("127.0.0.0/8, 10.0.0.5");
+  ASSERT_TRUE(proxies.ok());
+  trusting.proxies = *proxies;
   ProxyPolicy not_trusting;
   not_trusting.proxies = trusting.proxies;  // --trust_proxy off
   const std::string incoming = "upstream-42";
