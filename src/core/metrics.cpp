@@ -62,6 +62,11 @@ Registry& TheRegistry() {
   return *registry;
 }
 
+// This thread's shard. A plain pointer (trivial type: read without a TLS
+// init call); the handle that gives the shard back at thread exit is
+// touched only when the thread registers.
+thread_local Shard* t_shard = nullptr;
+
 struct ShardHandle {
   Shard* shard = nullptr;
   ~ShardHandle() {
@@ -69,11 +74,24 @@ struct ShardHandle {
   }
 };
 
-Shard& Mine() {
+[[gnu::noinline]] Shard& Register() {
   thread_local ShardHandle handle;
-  if (handle.shard == nullptr) handle.shard = TheRegistry().Acquire();
-  return *handle.shard;
+  handle.shard = TheRegistry().Acquire();
+  t_shard = handle.shard;
+  return *t_shard;
 }
+
+inline Shard& Mine() {
+  Shard* s = t_shard;
+  return s != nullptr ? *s : Register();
+}
+
+// The bucket bounds in nanoseconds, at compile time.
+constexpr std::array<int64_t, kBucketBounds.size()> kBoundsNs = [] {
+  std::array<int64_t, kBucketBounds.size()> out{};
+  for (size_t i = 0; i < kBucketBounds.size(); ++i) out[i] = static_cast<int64_t>(kBucketBounds[i] * 1e9 + 0.5);
+  return out;
+}();
 
 uint64_t Read(const Cell& cell) { return cell.load(std::memory_order_relaxed); }
 
@@ -134,13 +152,7 @@ bool LimitKindOf(std::string_view code, LimitKind& out) {
 }
 
 int BucketIndex(int64_t ns) {
-  // The bounds in nanoseconds, computed once; a linear scan over 15 values
-  // is cheaper than anything cleverer at this size.
-  static const std::array<int64_t, kBucketBounds.size()> kBoundsNs = [] {
-    std::array<int64_t, kBucketBounds.size()> out{};
-    for (size_t i = 0; i < kBucketBounds.size(); ++i) out[i] = static_cast<int64_t>(kBucketBounds[i] * 1e9 + 0.5);
-    return out;
-  }();
+  // A linear scan over 15 values is cheaper than anything cleverer at this size.
   int i = 0;
   while (i < static_cast<int>(kBoundsNs.size()) && ns > kBoundsNs[static_cast<size_t>(i)]) ++i;
   return i;
