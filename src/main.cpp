@@ -23,12 +23,17 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/version.h"
+#include "codec/gzip.h"
 #include "crypto/crypto.h"
+#include "crypto/hasher.h"
+#include "db/database.h"
 #include "documents/package_import.h"
 #include "henv/henv_hash.h"
 #include "http/proxy_trust.h"
+#include "http/request_parser.h"
 #include "http/server.h"
 #include "http/ws_hub.h"
+#include "js/engine.h"
 
 namespace hbf {
 namespace {
@@ -99,6 +104,12 @@ void RaiseOpenFileLimit(const Config& config) {
 int Serve(const Config& config) {
   TuneAllocator();
   ConfigureLogging(config.log_level, config.log_format);
+  if (!config.log_file.empty()) {
+    if (auto opened = OpenLogFile(config.log_file); !opened.ok()) {
+      std::fprintf(stderr, "hbf: --log_file: %s\n", opened.error().message.c_str());
+      return 1;
+    }
+  }
   RaiseOpenFileLimit(config);
   const int cores = CoresAvailable();
   const int handler_threads = config.resolved_handler_threads(cores);
@@ -121,10 +132,12 @@ int Serve(const Config& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reopen --log_file (logrotate)
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  if (auto proxies = TrustedProxies::Parse(config.trusted_proxies); !proxies.ok()) {
+  auto proxies = TrustedProxies::Parse(config.trusted_proxies);
+  if (!proxies.ok()) {
     std::fprintf(stderr, "hbf: --trusted_proxies: %s\n", proxies.error().message.c_str());
     return 2;  // a bad flag value, as Config's own checks answer
   }
@@ -185,6 +198,8 @@ int Serve(const Config& config) {
   options.ws_max_buffered_bytes = static_cast<size_t>(config.ws_max_buffered_kb) * 1024;
   options.ws_ping_interval_ms = config.ws_ping_interval_s * 1000;
   options.ws_pong_timeout_ms = config.ws_ping_interval_s * 500;
+  options.proxy.trust_proxy = config.trust_proxy;  // whose X-Request-Id is kept
+  options.proxy.proxies = *proxies;
   HttpServer server(options, app);
   server_ptr = &server;
   // Parked scripts (awaiting a timer) go on on a handler thread, in their
@@ -198,14 +213,29 @@ int Serve(const Config& config) {
   }
   const bool ipv6 = config.bind.find(':') != std::string::npos;
   std::string shown_host = ipv6 ? "[" + config.bind + "]" : config.bind;
-  Log(LogLevel::kInfo, "hbf " + std::string(kVersion) + " listening on http://" + shown_host + ":" +
-                           std::to_string(server.port()) + " (base domain " + config.base_domain +
-                           ", storage " + config.storage_dir + "; " + std::to_string(options.io_threads) +
-                           " I/O loops, " + std::to_string(handler_threads) + " handler threads, " +
-                           std::to_string(per_henv) + " per henv)");
+  const std::string listening = "hbf " + std::string(kVersion) + " listening on http://" + shown_host + ":" +
+                                std::to_string(server.port()) + " (base domain " + config.base_domain +
+                                ", storage " + config.storage_dir + "; " + std::to_string(options.io_threads) +
+                                " I/O loops, " + std::to_string(handler_threads) + " handler threads, " +
+                                std::to_string(per_henv) + " per henv)";
+  Log(LogLevel::kInfo, listening);
+  // With --log_file the terminal (or the service manager's journal) still
+  // learns that the server is up, and where its log went.
+  if (!config.log_file.empty()) std::fprintf(stderr, "%s; log: %s\n", listening.c_str(), config.log_file.c_str());
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  for (;;) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // logrotate renamed the file (or will truncate it): reopen by name, no
+    // drain. Without --log_file there is nothing to reopen.
+    if (config.log_file.empty()) continue;
+    if (auto reopened = ReopenLogFile(); !reopened.ok()) {
+      std::fprintf(stderr, "hbf: SIGHUP: cannot reopen --log_file: %s\n", reopened.error().message.c_str());
+      continue;  // the old file keeps the lines
+    }
+    Log(LogLevel::kInfo, "received SIGHUP; reopened " + config.log_file);
+  }
   // Drain first, then say so: whoever reads the line (an operator, a test)
   // may rely on new requests being turned away from then on.
   server.BeginDrain();
@@ -289,9 +319,15 @@ int main(int argc, char** argv) {
     case Command::kHelp:
       std::fputs(UsageText().c_str(), stdout);
       return 0;
-    case Command::kVersion:
-      std::printf("hbf %s\n", kVersion);
+    case Command::kVersion: {
+      const BuildInfo build = GetBuildInfo();
+      std::printf("hbf %s\ncommit: %s\nbuild: %s\ncompiler: %s\nSQLite %s\nQuickJS %s\nllhttp %s\nlibsodium %s\n"
+                  "zlib %s\nNettle %s\n",
+                  kVersion, build.git_commit, build.build_type, build.compiler, db::SqliteVersion().c_str(),
+                  js::QuickJsVersion().c_str(), LlhttpVersion().c_str(), crypto::SodiumVersion().c_str(),
+                  codec::ZlibVersion().c_str(), crypto::NettleVersion().c_str());
       return 0;
+    }
     case Command::kHash:
       if (!crypto::InitializeCrypto()) return 1;
       std::printf("%s\n", HenvHash(parsed->hash_input).c_str());

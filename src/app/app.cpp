@@ -5,8 +5,10 @@
 
 #include <cstdio>
 
+#include "app/metrics_endpoint.h"
 #include "app/request_util.h"
 #include "auth/authenticator.h"
+#include "core/metrics.h"
 #include "core/version.h"
 #include "crypto/crypto.h"
 
@@ -59,8 +61,38 @@ std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
   // goes on to the handler threads.
   std::optional<HttpResponse> answer = QuickAnswer(request, *ctx);
   if (!answer) answer = AddressLimit(request, *ctx);
-  if (answer) FinishResponse(*answer, FinishFor(request, *ctx));
+  if (answer) {
+    ResponseFinish finish = FinishFor(request, *ctx);
+    // A henv's CORS headers on its 429s (and draining 503s) where its policy
+    // is already cached: a page of an allowed origin can then read why.
+    if (ctx->route.kind == SiteKind::kHenv) finish.policy = CachedPolicy(ctx->route.henv_hash);
+    FinishResponse(*answer, finish);
+  }
   return answer;
+}
+
+std::shared_ptr<const HenvHttpPolicy> App::CachedPolicy(const std::string& hash) const {
+  std::shared_ptr<Henv> henv = henvs_.FindOpen(hash);
+  if (henv == nullptr) return nullptr;
+  // The app is the slot's only writer (HttpPolicyFor), so what is there is a
+  // HenvHttpPolicy. A stale one is fine for headers on a refusal.
+  return std::static_pointer_cast<const HenvHttpPolicy>(henv->derived_value());
+}
+
+void App::FinishServerAnswer(const HttpRequest& request, HttpResponse& response) {
+  try {
+    auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
+    if (!ctx.ok()) return;
+    ResponseFinish finish = FinishFor(request, *ctx);
+    if (ctx->route.kind == SiteKind::kHenv) {
+      finish.policy = CachedPolicy(ctx->route.henv_hash);
+      response.log.henv = ctx->route.henv_hash;
+    }
+    if (ctx->client_ip != request.remote_addr) response.log.client_ip = ctx->client_ip;
+    FinishResponse(response, finish);
+  } catch (...) {
+    // Headers are a courtesy here; the answer goes out as it is.
+  }
 }
 
 ResponseFinish App::FinishFor(const HttpRequest& request, const RequestContext& ctx) {
@@ -88,6 +120,7 @@ std::optional<HttpResponse> App::AddressLimit(const HttpRequest& request, const 
     RateLimiter::Decision d = address_limiter_.Take(
         key, RateLimiter::Rate::PerSecond(config_.rate_limit_ip_rps, config_.rate_limit_ip_burst));
     if (!d.allowed) {
+      metrics::CountRateLimited(metrics::RateScope::kAddress);
       refused = RateLimitedResponse(
           d, "too many requests from this address; retry in " + std::to_string(d.retry_after_seconds) + " s");
     }
@@ -100,6 +133,7 @@ std::optional<HttpResponse> App::AddressLimit(const HttpRequest& request, const 
       const int64_t per_hour = config_.rate_limit_new_per_hour;
       RateLimiter::Decision d = signup_limiter_.Take(key, RateLimiter::Rate::PerHour(per_hour, per_hour));
       if (!d.allowed) {
+        metrics::CountRateLimited(metrics::RateScope::kSignup);
         refused = RateLimitedResponse(
             d, "too many new sites from this address; retry in " + std::to_string(d.retry_after_seconds) + " s");
       }
@@ -120,6 +154,7 @@ std::optional<HttpResponse> App::HenvGate(const HttpRequest& request, const Requ
     RateLimiter::Decision d =
         henv_limiter_.Take(ctx.route.henv_hash, RateLimiter::Rate::PerSecond(policy.rate_rps, policy.rate_burst));
     if (!d.allowed) {
+      metrics::CountRateLimited(metrics::RateScope::kHenv);
       return RateLimitedResponse(d, "this app is receiving more requests than its owner allows; retry in " +
                                         std::to_string(d.retry_after_seconds) + " s");
     }
@@ -156,6 +191,9 @@ std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv) const {
 std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const RequestContext& ctx) const {
   // /health answers on every host: load balancers probe by IP.
   if (ctx.subpath == "/health") return Health(request);
+  if (ctx.subpath == "/health/ready") return Ready(request);
+  // Before the draining refusal: a scrape during a drain is what shows it.
+  if (ctx.subpath == "/metrics" && ctx.route.kind == SiteKind::kApex) return PrometheusMetrics(request, ctx);
   if (request.arrived_while_draining) {
     HttpResponse r = HttpResponse::ErrorBody(503, "shutting_down", "the server is shutting down; retry shortly");
     r.set_header("Retry-After", "1");
@@ -224,6 +262,61 @@ HttpResponse App::Health(const HttpRequest& request) const {
   return r;
 }
 
+HttpResponse App::Ready(const HttpRequest& request) const {
+  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET, HEAD");
+  const char* status = "ready";
+  if (probe_.draining()) {
+    status = "draining";
+  } else if (::access(config_.storage_dir.c_str(), W_OK | X_OK) != 0) {
+    status = "storage_not_writable";  // no henv could be created or written
+  }
+  const bool ready = std::string_view(status) == "ready";
+  HttpResponse r = HttpResponse::JsonBody(ready ? 200 : 503, Json::MakeObject({{"status", status}}));
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestContext& ctx) const {
+  if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET, HEAD");
+  auto bearer = config_.metrics_token.empty()
+                    ? std::nullopt
+                    : auth::ExtractCredentials(request.header("authorization"), nullptr).bearer;
+  switch (DecideMetricsAccess(IsLoopbackAddress(ctx.client_ip), config_.metrics_allow_loopback, config_.metrics_token,
+                              bearer)) {
+    case MetricsAccess::kAllowed:
+      break;
+    case MetricsAccess::kUnauthorized: {
+      HttpResponse r = HttpResponse::ErrorBody(401, "unauthorized", "GET /metrics needs the metrics token (Bearer)");
+      r.set_header("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    case MetricsAccess::kForbidden:
+      return HttpResponse::ErrorBody(403, "forbidden",
+                                     config_.metrics_token.empty()
+                                         ? "GET /metrics is served to loopback clients only (see --metrics_token)"
+                                         : "wrong metrics token");
+  }
+  MetricsGauges gauges;
+  gauges.henvs_open = static_cast<int64_t>(henvs_.open_count());
+  gauges.db_connections = Henv::LiveCount();
+  gauges.in_flight = probe_.in_flight_requests();
+  js::JsEngine::Stats js = scripts_.stats();
+  gauges.js_workers_idle = js.idle_workers;
+  gauges.js_workers_busy = std::max(0, js.workers - js.idle_workers);
+  gauges.js_heap_bytes = js.memory_bytes;
+  std::vector<HenvSeries> per_henv;
+  if (config_.metrics_per_henv) {
+    for (const std::shared_ptr<Henv>& henv : henvs_.OpenHenvs()) {
+      per_henv.push_back(HenvSeries{henv->hash(), henv->stats().totals()});
+    }
+  }
+  HttpResponse r;
+  r.body = RenderPrometheus(metrics::Collect(), gauges, per_henv);
+  r.set_header("Content-Type", kPrometheusContentType);
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
 HttpResponse App::ServeApex(const HttpRequest& request, const RequestContext& ctx) {
   if (ctx.subpath == "/new" || ctx.subpath == "/") {
     if (request.method == "POST" && ctx.subpath == "/new") return ProvisionHenv(request, ctx);
@@ -260,29 +353,40 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
   }
   // Every henv answer goes through here, now or later (a long-poll, a
   // script awaiting a timer): tagged for the access log, then finished.
+  // Each answer of an open henv is counted in its figures (HenvStats),
+  // its latency from the head's arrival.
   std::string client_ip = ctx->client_ip != request.remote_addr ? ctx->client_ip : std::string();
-  auto tagging = [hash = ctx->route.henv_hash, client_ip = std::move(client_ip)](Responder to, ResponseFinish with) {
-    return [to = std::move(to), hash, client_ip, with = std::move(with)](HttpResponse r) {
+  const auto received = request.received != std::chrono::steady_clock::time_point{} ? request.received
+                                                                                      : std::chrono::steady_clock::now();
+  auto tagging = [this, hash = ctx->route.henv_hash, client_ip = std::move(client_ip), received](
+                     Responder to, ResponseFinish with, std::shared_ptr<Henv> counted) {
+    return [this, to = std::move(to), hash, client_ip, with = std::move(with), counted = std::move(counted),
+            received](HttpResponse r) {
       r.log.henv = hash;
       r.log.client_ip = client_ip;
       FinishResponse(r, with);
+      if (counted != nullptr) {
+        const auto took = std::chrono::steady_clock::now() - received;
+        counted->stats().Record(clocks_.unix_seconds(), r.status,
+                                std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), r.log.js_ns);
+      }
       to(std::move(r));
     };
   };
   auto henv = henvs_.Open(ctx->route.henv_hash);
   if (!henv.ok()) {
-    tagging(std::move(respond), std::move(finish))(HttpResponse::FromError(henv.error()));
+    tagging(std::move(respond), std::move(finish), nullptr)(HttpResponse::FromError(henv.error()));
     return;
   }
   finish.policy = HttpPolicyFor(**henv);
   if (std::optional<HttpResponse> gated = HenvGate(request, *ctx, *finish.policy, finish)) {
-    tagging(std::move(respond), std::move(finish))(std::move(*gated));
+    tagging(std::move(respond), std::move(finish), *henv)(std::move(*gated));
     return;
   }
   if (ctx->subpath == "/_api/logs") {
     // The one built-in that may answer later (a long-poll), so it gets the
     // responder rather than returning an answer.
-    Responder tagged = tagging(std::move(respond), std::move(finish));
+    Responder tagged = tagging(std::move(respond), std::move(finish), *henv);
     if (std::optional<HttpResponse> refused = Refusal(request, *ctx, **henv)) {
       tagged(std::move(*refused));
       return;
@@ -291,12 +395,13 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     return;
   }
   if (std::optional<HttpResponse> builtin = ServeBuiltIn(request, *ctx, **henv)) {
-    tagging(std::move(respond), std::move(finish))(std::move(*builtin));
+    tagging(std::move(respond), std::move(finish), *henv)(std::move(*builtin));
     return;
   }
   // The app's own content: its router, or its documents.
   finish.app_content = true;
-  RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), tagging(std::move(respond), std::move(finish)));
+  Responder tagged = tagging(std::move(respond), std::move(finish), *henv);
+  RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), std::move(tagged));
 }
 
 std::optional<HttpResponse> App::Refusal(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
@@ -338,6 +443,7 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   if (path == "/_api/code/check") return CodeCheckApi(request, henv);
   if (path == "/_api/sql") return SqlConsole(request, henv);
   if (path == "/_api/config") return ConfigApi(request, henv);
+  if (path == "/_api/metrics") return MetricsApi(request, henv);
   if (path == "/_api/audit") return AuditApi(request, henv);
   if (path == "/_api/logs") return LogsBlocking(request, henv);
   if (path == "/_api/permissions") return PermissionsApi(request, henv);

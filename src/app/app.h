@@ -2,14 +2,16 @@
 //
 // It receives HttpRequests from the server, works out which site they are for
 // (apex or a henv, by Host), and serves:
-//   any host:  GET /health
-//   apex:      GET /new (signup page), POST /new (create a henv + owner)
+//   any host:  GET /health (liveness), GET /health/ready (readiness)
+//   apex:      GET /new (signup page), POST /new (create a henv + owner),
+//              GET /metrics (Prometheus; loopback or --metrics_token)
 //   henv:      /login, /logout, /signup (pages and form posts; the app's
 //              router may claim them, /_hbf/login etc. stay HBF's),
 //              GET /_api/me,
 //              POST /_api/keys/rotate, /_api/users[/{id}],
 //              /_api/documents[/{id...}], /_api/documents/search,
 //              /_api/graph/{edges,neighbours,tags},
+//              GET /_api/metrics (the henv's own figures, owner/admin),
 //              GET/DELETE /_api/logs (the henv's own log; GET may long-poll:
 //              ?since=&level=&limit=&wait=); anything else goes to
 //              the henv's _system/router.js, and when no route matches, to
@@ -91,9 +93,22 @@ class App : public RequestHandler {
   // A message or close on one of a henv's WebSockets: its ws route's
   // handler (websocket_routing.cpp).
   void HandleWsEvent(WsEvent event, std::function<void()> done) override;
+  // The server's own answers (script_busy at the queue): security headers,
+  // and the henv's CORS headers when its policy is cached (no lock taken
+  // but the henv manager's, for a lookup).
+  void FinishServerAnswer(const HttpRequest& request, HttpResponse& response) override;
 
  private:
   HttpResponse Health(const HttpRequest& request) const;
+  // GET /health/ready: 200 while serving, 503 while draining or when the
+  // storage folder is not writable. On the loop: an access(2), no lock.
+  HttpResponse Ready(const HttpRequest& request) const;
+  // GET /metrics on the apex (metrics_endpoint.h), on the loop: counters
+  // from the per-thread shards, gauges from their owners.
+  HttpResponse PrometheusMetrics(const HttpRequest& request, const RequestContext& ctx) const;
+  // The henv's cached HTTP policy when the henv is open and has one, else
+  // null; never opens a henv nor reads its settings (for loop answers).
+  std::shared_ptr<const HenvHttpPolicy> CachedPolicy(const std::string& hash) const;
   // What HandleOnLoop answers, for a context already built.
   std::optional<HttpResponse> QuickAnswer(const HttpRequest& request, const RequestContext& ctx) const;
   HttpResponse UnknownHost() const;
@@ -222,6 +237,8 @@ class App : public RequestHandler {
   // admin_api.cpp: GET/PATCH /_api/config, GET /_api/audit; Audit() writes
   // one entry (failures are logged, never fail the action).
   HttpResponse ConfigApi(const HttpRequest& request, Henv& henv);
+  // metrics_api.cpp: GET /_api/metrics (owner/admin).
+  HttpResponse MetricsApi(const HttpRequest& request, Henv& henv);
   HttpResponse AuditApi(const HttpRequest& request, Henv& henv);
   void Audit(Henv& henv, const auth::AuthContext& actor, std::string_view action, std::string_view target,
              const Json& details) const;

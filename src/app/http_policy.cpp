@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "http/security_headers.h"
+
 namespace hbf {
 namespace {
 
@@ -111,19 +113,6 @@ void AddIfAbsent(HttpResponse& r, const char* name, std::string value) {
   if (r.header(name) == nullptr) r.headers.emplace_back(name, std::move(value));
 }
 
-bool ContainsNoCase(std::string_view haystack, std::string_view needle) {
-  return Lower(haystack).find(needle) != std::string::npos;
-}
-
-// A CSP's frame-ancestors supersedes X-Frame-Options in browsers: an
-// answer that states its own framing rule keeps it.
-bool CspNamesFrameAncestors(const HttpResponse& r) {
-  for (const auto& [name, value] : r.headers) {
-    if (EqualsIgnoreCase(name, "content-security-policy") && ContainsNoCase(value, "frame-ancestors")) return true;
-  }
-  return false;
-}
-
 // Vary: Origin, merged into a Vary the answer already has.
 void AddVaryOrigin(HttpResponse& r) {
   for (auto& [name, value] : r.headers) {
@@ -217,14 +206,7 @@ HenvHttpPolicy HttpPolicyFromSettings(const std::function<std::optional<std::str
 
 void FinishResponse(HttpResponse& r, const ResponseFinish& f) {
   const bool defaults = !(f.app_content && f.policy != nullptr && !f.policy->security_headers);
-  if (defaults) {
-    AddIfAbsent(r, "X-Content-Type-Options", "nosniff");
-    AddIfAbsent(r, "Referrer-Policy", "strict-origin-when-cross-origin");
-    if (r.header("X-Frame-Options") == nullptr && !CspNamesFrameAncestors(r)) {
-      r.headers.emplace_back("X-Frame-Options", "SAMEORIGIN");
-    }
-    if (f.https) AddIfAbsent(r, "Strict-Transport-Security", "max-age=31536000");
-  }
+  if (defaults) AddDefaultSecurityHeaders(r, f.https);
   if (f.rate_headers) {
     for (const auto& [name, value] : *f.rate_headers) AddIfAbsent(r, name.c_str(), value);
   }

@@ -9,6 +9,7 @@
 #include "app/request_util.h"
 #include "auth/auth_store.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace hbf {
 namespace {
@@ -95,9 +96,11 @@ HttpResponse App::ScriptFailure(const js::ScriptResult::Failure& f, Henv& henv, 
       henv.hash());
   // The owner sees the whole failure in the henv's log, whatever --dev says
   // about the response: it is their own code.
+  if (metrics::LimitKind kind; metrics::LimitKindOf(f.code, kind)) metrics::CountLimitHit(kind);
   LogEntry entry;
   entry.level = level;
   entry.source = IsLimit(f.code) ? LogSource::kLimit : LogSource::kError;
+  entry.request_id = request.id;
   entry.message = f.message;
   entry.code = f.code;
   entry.location = f.location;
@@ -129,6 +132,7 @@ App::ScriptCall App::PrepareScript(const HttpRequest& request, const RequestCont
   in.protocol = ctx.scheme;
   in.hostname = ctx.route.hostname;
   in.websocket_id = request.websocket_id;
+  in.id = request.id;
   // req.user: the caller when a valid token came along; anonymous otherwise
   // (scripts decide what needs a login).
   const std::string* cookie = request.header("cookie");
@@ -241,6 +245,7 @@ void App::NoteScriptTime(const HttpRequest& request, Henv& henv, const HttpRespo
   LogEntry entry;
   entry.level = LogLevel::kWarn;
   entry.source = LogSource::kSlow;
+  entry.request_id = request.id;
   entry.method = request.method;
   entry.path = request.path;
   entry.status = answer.status;
@@ -256,7 +261,11 @@ HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestC
   const auto started = clocks_.steady();
   js::ScriptResult result = scripts_.Run(henv, call.limits, call.in);
   const auto took = clocks_.steady() - started;
-  return ScriptAnswer(std::move(result), request, ctx, henv, call.user_id, call.caller_is_admin, took);
+  const int64_t js_ns = result.js_ns;
+  if (js_ns > 0) metrics::ObserveJs(js_ns);
+  HttpResponse answer = ScriptAnswer(std::move(result), request, ctx, henv, call.user_id, call.caller_is_admin, took);
+  answer.log.js_ns = js_ns;
+  return answer;
 }
 
 void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond) {
@@ -280,6 +289,9 @@ void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_pt
                     [this, state, henv_ptr, started, respond = std::move(respond)](js::ScriptResult result) {
                       auto& [req, context, user_id, caller_is_admin] = *state;
                       const auto took = clocks_.steady() - started;
+                      // Only requests that ran the router count (no router: 0).
+                      const int64_t js_ns = result.js_ns;
+                      if (js_ns > 0) metrics::ObserveJs(js_ns);
                       HttpResponse answer;
                       try {
                         answer = ScriptAnswer(std::move(result), req, context, *henv_ptr, user_id, caller_is_admin,
@@ -287,6 +299,7 @@ void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_pt
                       } catch (...) {
                         answer = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
                       }
+                      answer.log.js_ns = js_ns;
                       respond(std::move(answer));
                     });
 }

@@ -216,6 +216,15 @@ Status DeleteExpiredSessions(db::Database& db, int64_t now) {
   return stmt->Run();
 }
 
+Result<int64_t> CountActiveSessions(db::Database& db, int64_t now) {
+  auto stmt = db.Prepare("SELECT count(*) FROM _hbf_sessions WHERE expires_at > ?");
+  if (!stmt.ok()) return stmt.error();
+  stmt->Bind(1, now);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.error();
+  return *row ? stmt->Int(0) : 0;
+}
+
 Result<std::optional<std::string>> GetConfig(db::Database& db, const std::string& key) {
   auto stmt = db.Prepare("SELECT value FROM _hbf_config WHERE key = ?");
   if (!stmt.ok()) return stmt.error();

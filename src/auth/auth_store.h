@@ -77,6 +77,8 @@ Result<std::optional<SessionRow>> FindSession(db::Database& db, const std::strin
 Status TouchSession(db::Database& db, int64_t session_id, int64_t now);
 Status DeleteSession(db::Database& db, const std::string& token_hash);
 Status DeleteExpiredSessions(db::Database& db, int64_t now);
+// Sessions not expired at `now` (GET /_api/metrics).
+Result<int64_t> CountActiveSessions(db::Database& db, int64_t now);
 
 // ---- config
 Result<std::optional<std::string>> GetConfig(db::Database& db, const std::string& key);

@@ -40,4 +40,6 @@ std::optional<std::string> Gunzip(std::string_view data, size_t max_size) {
   return out;
 }
 
+std::string ZlibVersion() { return zlibVersion(); }
+
 }  // namespace hbf::codec

@@ -17,4 +17,7 @@ std::string Gzip(std::string_view data);
 // `max_size` bytes.
 std::optional<std::string> Gunzip(std::string_view data, size_t max_size);
 
+// The linked zlib's version, for `hbf --version`.
+std::string ZlibVersion();
+
 }  // namespace hbf::codec

@@ -186,6 +186,25 @@ const Setting kSettings[] = {
     {"rate_limit_exempt_loopback", nullptr,
      "loopback clients skip the per-address limits (default true; =false to limit them)",
      [](Config& c, const std::string& v) { return SetBool(c.rate_limit_exempt_loopback, v); }},
+    {"log_file", "PATH",
+     "write the server log (access lines and messages) to this file instead of stderr; SIGHUP reopens it",
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.empty()) return "must not be empty";
+       c.log_file = v;
+       return {};
+     }},
+    {"metrics_token", "TOKEN", "GET /metrics from other than loopback requires this Bearer token",
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.size() < 16) return "must be at least 16 characters";
+       c.metrics_token = v;
+       return {};
+     }},
+    {"metrics_allow_loopback", nullptr,
+     "loopback clients read GET /metrics without the token (default true; =false behind a local proxy)",
+     [](Config& c, const std::string& v) { return SetBool(c.metrics_allow_loopback, v); }},
+    {"metrics_per_henv", nullptr,
+     "GET /metrics also reports each open henv (label henv; off by default: one series set per henv)",
+     [](Config& c, const std::string& v) { return SetBool(c.metrics_per_henv, v); }},
     {"new_token", "TOKEN", "require this Bearer token for POST /new (no open signup)",
      [](Config& c, const std::string& v) -> std::string {
        if (v.size() < 16) return "must be at least 16 characters";

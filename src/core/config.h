@@ -61,6 +61,10 @@ struct Config {
   int rate_limit_ip_burst = 200;        // requests at once per client address
   int rate_limit_new_per_hour = 20;     // POST /new per client address and hour (0: no limit)
   bool rate_limit_exempt_loopback = true;  // loopback clients skip the per-address limits (a local proxy)
+  std::string log_file;                 // server log (access + messages) to this file, reopened on SIGHUP; empty: stderr
+  std::string metrics_token;            // GET /metrics from non-loopback clients needs it as a Bearer token
+  bool metrics_allow_loopback = true;   // loopback clients read /metrics without the token
+  bool metrics_per_henv = false;        // /metrics also has per-henv series (label henv) for the open henvs
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
   // The automatic values (0) resolved against `cores`, the CPUs this

@@ -1,11 +1,13 @@
 #include "core/log.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "core/json.h"
@@ -17,6 +19,9 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_format{static_cast<int>(LogFormat::kText)};
 std::atomic<int> g_fd{2};
+// --log_file: main thread only (OpenLogFile, ReopenLogFile).
+std::string g_log_path;
+int g_retired_fd = -1;  // the file replaced by the last reopen; closed at the next
 
 void AppendTimestamp(std::string& out) {
   auto now = std::chrono::system_clock::now();
@@ -83,6 +88,23 @@ void ConfigureLogging(LogLevel level, LogFormat format, int fd) {
   g_fd.store(fd);
 }
 
+Status OpenLogFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return Error{"log_file", path + ": " + std::strerror(errno), 1};
+  g_log_path = path;
+  int old = g_fd.exchange(fd);
+  if (old > 2) {
+    if (g_retired_fd >= 0) ::close(g_retired_fd);
+    g_retired_fd = old;
+  }
+  return Ok{};
+}
+
+Status ReopenLogFile() {
+  if (g_log_path.empty()) return Ok{};
+  return OpenLogFile(g_log_path);
+}
+
 bool LogEnabled(LogLevel level) {
   return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }
@@ -115,6 +137,10 @@ std::string FormatLogLine(LogFormat format, LogLevel level, std::string_view mes
       out += ",\"remote_addr\":";
       AppendJsonString(out, access->remote_addr);
       out += ",\"bytes\":" + std::to_string(access->bytes_sent);
+      if (!access->request_id.empty()) {
+        out += ",\"request_id\":";
+        AppendJsonString(out, access->request_id);
+      }
     }
     if (!message.empty()) {
       out += ",\"msg\":";
@@ -148,6 +174,10 @@ std::string FormatLogLine(LogFormat format, LogLevel level, std::string_view mes
     if (!access->user_id.empty()) {
       out += " user=";
       out += access->user_id;
+    }
+    if (!access->request_id.empty()) {
+      out += " id=";
+      out += access->request_id;
     }
   }
   if (!message.empty()) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/result.h"
+
 namespace hbf {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
@@ -22,6 +24,16 @@ const char* LogLevelName(LogLevel level);
 
 // fd defaults to stderr; tests may pass a pipe.
 void ConfigureLogging(LogLevel level, LogFormat format, int fd = 2);
+
+// --log_file: from now on lines go to `path` (O_APPEND, created 0640).
+// ReopenLogFile() opens the same path again (after logrotate renamed it:
+// SIGHUP) and swaps the descriptor atomically; lines being written at that
+// moment finish in the old file. The descriptor replaced is closed one
+// reopen later (never under a writer's feet: a thread that loaded it just
+// before the swap may still be in write(2)). Both are called from the main
+// thread; logging itself stays lock-free.
+Status OpenLogFile(const std::string& path);
+Status ReopenLogFile();
 bool LogEnabled(LogLevel level);
 
 // A plain message, optionally tagged with the henv it concerns.
@@ -37,6 +49,7 @@ struct AccessRecord {
   std::string_view user_id;  // empty when unauthenticated
   std::string_view remote_addr;
   int64_t bytes_sent = 0;
+  std::string_view request_id;  // X-Request-Id of the answer
 };
 void LogAccess(const AccessRecord& record);
 

@@ -173,4 +173,6 @@ bool VerifyPassword(std::string_view phc_hash, std::string_view password, std::s
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
+std::string SodiumVersion() { return sodium_version_string(); }
+
 }  // namespace hbf::crypto

@@ -44,4 +44,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 std::optional<std::string> HashPassword(std::string_view password, std::string_view fairness_key = {});
 bool VerifyPassword(std::string_view phc_hash, std::string_view password, std::string_view fairness_key = {});
 
+// The linked libsodium's version, for `hbf --version`.
+std::string SodiumVersion();
+
 }  // namespace hbf::crypto

@@ -3,6 +3,7 @@
 #include <nettle/hmac.h>
 #include <nettle/md5.h>
 #include <nettle/nettle-meta.h>
+#include <nettle/version.h>
 #include <nettle/ripemd160.h>
 #include <nettle/sha1.h>
 #include <nettle/sha2.h>
@@ -93,6 +94,10 @@ std::string Hasher::Finish() {
     meta.digest(running_, digest.size(), out);
   }
   return digest;
+}
+
+std::string NettleVersion() {
+  return std::to_string(nettle_version_major()) + "." + std::to_string(nettle_version_minor());
 }
 
 }  // namespace hbf::crypto

@@ -75,4 +75,7 @@ class Hasher {
   alignas(16) unsigned char inner_[kContextBytes] = {};
 };
 
+// The linked Nettle's version ("3.8"), for `hbf --version`.
+std::string NettleVersion();
+
 }  // namespace hbf::crypto

@@ -482,4 +482,6 @@ Status Transaction::Commit() {
   return s;
 }
 
+std::string SqliteVersion() { return sqlite3_libversion(); }
+
 }  // namespace hbf::db

@@ -241,4 +241,7 @@ std::string QuoteIdentifier(std::string_view name);
 // Maps an SQLite result code + message to HBF's error vocabulary.
 Error SqlError(int code, std::string_view message);
 
+// The linked SQLite's version ("3.40.1"), for `hbf --version`.
+std::string SqliteVersion();
+
 }  // namespace hbf::db

@@ -36,7 +36,7 @@ void TruncateUtf8(std::string& s, size_t max) {
 // What an entry costs in memory, for the tail's byte bound.
 size_t EntryBytes(const LogEntry& e) {
   return sizeof(LogEntry) + e.message.size() + e.code.size() + e.location.size() + e.stack.size() + e.method.size() +
-         e.path.size();
+         e.path.size() + e.request_id.size();
 }
 
 // A file descriptor closed on destruction.
@@ -192,6 +192,7 @@ Json LogEntryToJson(const LogEntry& e) {
   if (!e.path.empty()) out.set("path", e.path);
   if (e.status != 0) out.set("status", e.status);
   if (e.duration_ms >= 0) out.set("duration_ms", e.duration_ms);
+  if (!e.request_id.empty()) out.set("request_id", e.request_id);
   return out;
 }
 
@@ -223,6 +224,7 @@ std::optional<LogEntry> LogEntryFromJson(const Json& json) {
   text("stack", e.stack);
   text("method", e.method);
   text("path", e.path);
+  text("request_id", e.request_id);
   if (const Json* v = json.find("status"); v != nullptr && v->is_int()) e.status = static_cast<int>(v->as_int());
   if (const Json* v = json.find("duration_ms"); v != nullptr && v->is_int()) e.duration_ms = v->as_int();
   return e;
@@ -437,6 +439,7 @@ void HenvLogHub::Append(const std::string& hash, LogEntry entry) {
   TruncateUtf8(entry.path, kMaxPathBytes);
   TruncateUtf8(entry.method, kMaxMethodBytes);
   TruncateUtf8(entry.code, kMaxCodeBytes);
+  TruncateUtf8(entry.request_id, 128);  // ids are at most 128 (http/request_id.h)
   if (entry.ts_ms == 0) entry.ts_ms = options_.unix_ms();
   std::shared_ptr<HenvLog> log = Get(hash);
   std::vector<std::shared_ptr<Waiter>> woken;

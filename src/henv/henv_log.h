@@ -77,13 +77,15 @@ struct LogEntry {
   std::string path;  // the request's path, without its query (which may carry secrets)
   int status = 0;
   int64_t duration_ms = -1;
+  std::string request_id;  // the request that produced it (X-Request-Id)
 };
 
 inline constexpr size_t kMaxMessageBytes = 8192;
 inline constexpr size_t kMaxStackBytes = 16384;
 
 // The entry as the API and the files show it: {seq, ts, level, source,
-// message, [code, location, stack, method, path, status, duration_ms]}.
+// message, [code, location, stack, method, path, status, duration_ms,
+// request_id]}.
 Json LogEntryToJson(const LogEntry& entry);
 // The reverse; nullopt for a line that is not an entry (torn or foreign).
 std::optional<LogEntry> LogEntryFromJson(const Json& json);

@@ -290,6 +290,20 @@ void HenvManager::CloseAll() {
 
 size_t HenvManager::open_count() const { return open_count_.load(std::memory_order_relaxed); }
 
+std::shared_ptr<Henv> HenvManager::FindOpen(const std::string& hash) const {
+  std::lock_guard lock(mu_);
+  auto it = open_.find(hash);
+  return it == open_.end() ? nullptr : it->second.henv;
+}
+
+std::vector<std::shared_ptr<Henv>> HenvManager::OpenHenvs() const {
+  std::vector<std::shared_ptr<Henv>> out;
+  std::lock_guard lock(mu_);
+  out.reserve(open_.size());
+  for (const auto& [hash, entry] : open_) out.push_back(entry.henv);
+  return out;
+}
+
 void HenvManager::JanitorLoop() {
   const auto period = std::max(std::chrono::milliseconds(1000), options_.idle_timeout / 4);
   std::unique_lock lock(janitor_mu_);

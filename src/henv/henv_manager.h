@@ -35,6 +35,7 @@
 
 #include "core/result.h"
 #include "db/database.h"
+#include "henv/henv_stats.h"
 
 namespace hbf {
 
@@ -121,6 +122,11 @@ class Henv {
   // for the caller to write last_activity_ts (no write per request).
   bool ShouldStampActivity(int64_t now_unix, int64_t interval = 60);
 
+  // Recent request figures (GET /_api/metrics, --metrics_per_henv); their
+  // own lock, see henv_stats.h.
+  HenvStats& stats() { return stats_; }
+  const HenvStats& stats() const { return stats_; }
+
   // Number of Henv objects alive in the process (= open SQLite connections).
   static int LiveCount() { return live_count_.load(std::memory_order_relaxed); }
 
@@ -139,6 +145,7 @@ class Henv {
   std::mutex mu_;
   db::Database db_;  // guarded by mu_
   std::atomic<int64_t> last_activity_stamp_{0};
+  HenvStats stats_;
   static std::atomic<int> live_count_;
 };
 
@@ -184,6 +191,11 @@ class HenvManager {
   // Lock-free (a mirror of the map's size): /health reads it on an I/O loop,
   // which must never wait behind an Open() that is migrating a file.
   size_t open_count() const;
+  // The henv if it is open now, else null; never opens one (a map lookup
+  // under the manager's mutex, which no file I/O is done under).
+  std::shared_ptr<Henv> FindOpen(const std::string& hash) const;
+  // The henvs open now (copied under the mutex, for /metrics).
+  std::vector<std::shared_ptr<Henv>> OpenHenvs() const;
   const HenvManagerOptions& options() const { return options_; }
 
  private:

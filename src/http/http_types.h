@@ -4,6 +4,7 @@
 // Thread safety: plain values, owned by the worker thread serving the request.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@ struct HttpRequest {
   // before any handler runs, so a script can send from its `open`); 0 for
   // every other request.
   uint64_t websocket_id = 0;
+  std::string id;  // the request id (http/request_id.h): echoed as X-Request-Id, logged, req.id
+  std::chrono::steady_clock::time_point received{};  // when its head began to arrive (latency)
 
   // First header with this (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;
@@ -54,6 +57,7 @@ struct HttpResponse {
     std::string henv;
     std::string user_id;
     std::string client_ip;  // the client behind trusted proxies; empty: the peer
+    int64_t js_ns = 0;      // JavaScript time spent on this answer (metrics)
   } log;
 
   HttpResponse& set_header(std::string name, std::string value);

@@ -82,6 +82,7 @@ struct IoLoop::Connection {
   bool lingering = false;    // our side is shut; draining input until the client closes
 
   // The request being served, for framing and the access log.
+  std::string request_id;  // echoed as X-Request-Id
   std::string method;
   std::string path;
   bool head_request = false;

@@ -18,9 +18,11 @@
 #include <exception>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/connection_limiter.h"
 #include "http/dispatcher.h"
 #include "http/request_parser.h"
+#include "http/security_headers.h"
 #include "http/socket_address.h"
 #include "http/wire.h"
 
@@ -41,6 +43,14 @@ constexpr auto kTickPeriod = std::chrono::milliseconds(250);
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
 const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// An answer the server gives by itself (no handler made it): the uniform
+// error body with HBF's default security headers, as every answer has.
+HttpResponse ServerError(int status, std::string_view code, std::string_view message) {
+  HttpResponse r = HttpResponse::ErrorBody(status, code, message);
+  AddDefaultSecurityHeaders(r, /*https=*/false);
+  return r;
+}
 
 std::string AddressText(const sockaddr_storage& ss, int& port) {
   char buf[INET6_ADDRSTRLEN] = {0};
@@ -87,8 +97,10 @@ class HandlerJob : public DispatchJob {
   }
 
   void Expire() override {
-    HttpResponse r = HttpResponse::ErrorBody(503, "script_busy", "this app is busy; retry shortly");
+    HttpResponse r = ServerError(503, "script_busy", "this app is busy; retry shortly");
     r.set_header("Retry-After", "1");
+    metrics::CountLimitHit(metrics::LimitKind::kBusy);
+    handler_.FinishServerAnswer(request_, r);
     loop_->PostResponse(connection_id_, std::move(r));
   }
 
@@ -256,10 +268,10 @@ void IoLoop::AcceptAll() {
     std::string ip = AddressText(ss, port);
     if (!limiter_.Acquire(ip)) {
       // Refused politely; the connections already open are unaffected.
-      static const std::string kRefusal = SerializeResponse(
-          HttpResponse::ErrorBody(503, "too_many_connections", "too many open connections; retry shortly"),
-          ResponseFraming{false, true, false});
-      (void)!::send(fd, kRefusal.data(), kRefusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      HttpResponse refusal = ServerError(503, "too_many_connections", "too many open connections; retry shortly");
+      refusal.set_header("X-Request-Id", request_ids_.Next());
+      const std::string bytes = SerializeResponse(refusal, ResponseFraming{false, true, false});
+      (void)!::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       ::close(fd);
       continue;
     }
@@ -409,6 +421,7 @@ void IoLoop::BeginRequest(Connection& c) {
   c.counted = true;
   c.began_while_draining = draining_.load(std::memory_order_relaxed);
   c.started = Clock::now();
+  c.request_id = request_ids_.Next();
   c.method.clear();
   c.path.clear();
   in_flight_.store(in_flight_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -420,7 +433,7 @@ void IoLoop::FailRequest(Connection& c, int status, const std::string& code, con
   if (c.method.empty()) c.method = c.parser.head().method.empty() ? "-" : c.parser.head().method;
   if (c.path.empty()) c.path = c.parser.head().path.empty() ? "-" : c.parser.head().path;
   c.no_more_requests = true;
-  Respond(c, HttpResponse::ErrorBody(status, code, message), /*force_close=*/true);
+  Respond(c, ServerError(status, code, message), /*force_close=*/true);
 }
 
 void IoLoop::Dispatch(Connection& c, HttpRequest request) {
@@ -428,6 +441,9 @@ void IoLoop::Dispatch(Connection& c, HttpRequest request) {
   request.remote_port = c.port;
   request.local_port = local_port_;
   request.arrived_while_draining = c.began_while_draining;
+  request.received = c.started;
+  request.id = ChooseRequestId(options_.proxy, c.ip, request.header("x-request-id"), std::move(c.request_id));
+  c.request_id = request.id;
   c.method = request.method;
   c.path = request.path;
   c.head_request = request.method == "HEAD";
@@ -463,6 +479,8 @@ void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
     c.no_more_requests = true;
     c.close_after_output = true;
   }
+  // Every answer carries its request's id, whoever made it.
+  response.set_header("X-Request-Id", c.request_id);
   ResponseFraming framing{c.head_request, close, c.keep_alive_header && !close};
   std::string out;
   out.reserve(256 + (response.body.size() <= kCoalesceLimit ? response.body.size() : 0));
@@ -486,11 +504,14 @@ void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
   record.method = c.method;
   record.path = c.path;
   record.status = response.status;
-  record.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - c.started).count();
+  const auto took = Clock::now() - c.started;
+  record.duration_ms = std::chrono::duration<double, std::milli>(took).count();
+  record.request_id = c.request_id;
   record.user_id = response.log.user_id;
   record.remote_addr = response.log.client_ip.empty() ? c.ip : response.log.client_ip;
   record.bytes_sent = body_bytes;
   LogAccess(record);
+  metrics::CountRequest(c.method, response.status, std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
 
   if (c.counted) {
     c.counted = false;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "http/request_id.h"
 #include "http/server.h"
 #include "http/ws_hub.h"
 
@@ -122,6 +123,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
   // Upgrades whose connection closed before the handler answered: the
   // hub forgets the socket when the answer arrives. Connection id -> socket id.
   std::unordered_map<uint64_t, uint64_t> ws_abandoned_;
+  RequestIdGenerator request_ids_;   // this loop's own: no shared counter
 
   // Written by the loop thread, read by any.
   std::atomic<int> in_flight_{0};

@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/dispatcher.h"
 #include "http/io_connection.h"
 #include "http/io_loop.h"
@@ -191,6 +192,7 @@ void IoLoop::AcceptWebSocket(Connection& c, uint64_t socket_id, HttpResponse& re
                                         *response.websocket_route, options_.ws_max_message_bytes);
   c.ws->last_heard = Clock::now();
   hub.Accept(socket_id, *response.websocket_route);
+  metrics::WsOpened();
   std::vector<WsOutbound> early;
   early.swap(c.ws_early);
   for (WsOutbound& out : early) ApplyWs(c, std::move(out));
@@ -248,6 +250,7 @@ void IoLoop::FeedWs(Connection& c, const char* data, size_t size) {
         break;
       case WsFrameParser::Event::kMessage: {
         if (ws.close_sent) break;  // closing: the app said it is done with this socket
+        metrics::WsMessage(/*inbound=*/true);
         WsEvent e;
         e.kind = WsEvent::Kind::kMessage;
         e.payload = ws.parser.TakeMessage();
@@ -369,6 +372,7 @@ void IoLoop::ApplyWs(Connection& c, WsOutbound out) {
     c.close_after_output = true;
     return;
   }
+  metrics::WsMessage(/*inbound=*/false);
   c.output_bytes += out.frame.size();
   c.output.push_back(std::move(out.frame));
 }
@@ -387,6 +391,7 @@ void IoLoop::SendWsClose(Connection& c, int code, std::string_view reason) {
 
 void IoLoop::EndWs(Connection& c) {
   std::unique_ptr<WsConnection> ws = std::move(c.ws);
+  metrics::WsClosed();
   options_.ws_hub->Detach(ws->socket_id);  // no more sends, out of every channel
   if (!ws->close_queued) {
     WsEvent e;

@@ -277,4 +277,9 @@ HttpRequest RequestParser::TakeRequest() {
   return std::move(request_);
 }
 
+std::string LlhttpVersion() {
+  return std::to_string(LLHTTP_VERSION_MAJOR) + "." + std::to_string(LLHTTP_VERSION_MINOR) + "." +
+         std::to_string(LLHTTP_VERSION_PATCH);
+}
+
 }  // namespace hbf

@@ -107,4 +107,7 @@ class RequestParser {
   Failure failure_;
 };
 
+// The llhttp version compiled in ("8.1.0"), for `hbf --version`.
+std::string LlhttpVersion();
+
 }  // namespace hbf

@@ -38,6 +38,7 @@
 
 #include "core/result.h"
 #include "http/http_types.h"
+#include "http/proxy_trust.h"
 
 namespace hbf {
 
@@ -80,6 +81,12 @@ class RequestHandler {
   // On a handler thread: runs a WebSocket event and calls `done` once,
   // now or later, from any thread. Must not throw. Default: nothing to run.
   virtual void HandleWsEvent(WsEvent /*event*/, std::function<void()> done) { done(); }
+  // On any thread: completes an answer the server gives by itself for
+  // `request` (503 script_busy when it waited too long for a handler) as
+  // the handler's own answers are completed (e.g. a henv's CORS headers).
+  // The server has already added its default security headers. Must not
+  // throw or block.
+  virtual void FinishServerAnswer(const HttpRequest& /*request*/, HttpResponse& /*response*/) {}
 };
 
 class WsHub;
@@ -107,6 +114,8 @@ struct ServerOptions {
   int ws_ping_interval_ms = 30000;          // a silent socket is pinged
   int ws_pong_timeout_ms = 15000;           // and dropped when no pong follows
   size_t ws_max_queued_messages = 64;       // received, not yet handled: reading pauses beyond
+  // Whose X-Request-Id is kept (a trusted proxy's); others get a generated id.
+  ProxyPolicy proxy;
 };
 
 class Dispatcher;

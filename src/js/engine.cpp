@@ -11,6 +11,10 @@
 namespace hbf::js {
 namespace {
 using Clock = std::chrono::steady_clock;
+
+int64_t NanosSince(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+}
 }
 
 JsEngine::JsEngine(EngineOptions options) : options_(options) {
@@ -52,6 +56,7 @@ void JsEngine::Wake() {
     lock.unlock();
     auto resume = [this, p] {
       ScriptResult result;
+      const auto began = Clock::now();
       try {
         result = p->worker->Resume();
       } catch (...) {
@@ -60,6 +65,7 @@ void JsEngine::Wake() {
         result.kind = ScriptResult::Kind::kError;
         result.error = ScriptResult::Failure{"internal_error", 500, "internal error", "", ""};
       }
+      p->js_ns += NanosSince(began);
       auto owned = std::make_unique<Parked>(std::move(*p));
       Conclude(std::move(owned), std::move(result));
     };
@@ -90,6 +96,7 @@ void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
   }
   if (result.wrote_database) p->henv->RefreshCodeVersion();
   Release(*p->pool, std::move(p->worker));
+  result.js_ns = p->js_ns;
   p->done(std::move(result));
 }
 
@@ -109,6 +116,7 @@ void JsEngine::RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, 
     return;
   }
   ScriptResult result;
+  const auto began = Clock::now();
   try {
     result = worker->Dispatch(request, limits, /*may_suspend=*/true);
   } catch (...) {
@@ -121,6 +129,7 @@ void JsEngine::RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, 
   parked->pool = &pool;
   parked->worker = std::move(worker);
   parked->done = std::move(done);
+  parked->js_ns = NanosSince(began);
   Conclude(std::move(parked), std::move(result));
 }
 
@@ -294,6 +303,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
   std::unique_ptr<Worker> worker = Checkout(henv, pool, version, limits, failed);
   if (!worker) return failed;
   ScriptResult result;
+  const auto began = Clock::now();
   try {
     result = worker->Dispatch(request, limits);
   } catch (...) {
@@ -303,6 +313,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
     Release(pool, std::move(worker));
     throw;
   }
+  result.js_ns = NanosSince(began);
   if (result.wrote_database) henv.RefreshCodeVersion();
   Release(pool, std::move(worker));
   return result;
@@ -510,5 +521,7 @@ void JsEngine::DropIdleWorkers() {
     workers_ -= static_cast<int>(dropped.size());
   }
 }
+
+std::string QuickJsVersion() { return HBF_QUICKJS_VERSION_STRING; }
 
 }  // namespace hbf::js

@@ -78,6 +78,7 @@ struct ScriptRequest {
   std::string ip;
   std::string protocol;  // "http" | "https"
   std::string hostname;
+  std::string id;  // the request id (req.id; henv log entries)
   Json user;  // the authenticated user, or null
   // A WebSocket upgrade (HttpRequest::websocket_id): the router's ws routes
   // may take it. 0 for every other request.
@@ -117,6 +118,7 @@ struct ScriptResult {
     bool router_unavailable = false;
   } error;
   bool wrote_database = false;  // the request changed rows (callers refresh code versions)
+  int64_t js_ns = 0;            // time the worker ran JavaScript for it (parked time excluded)
   std::chrono::steady_clock::time_point wake_at{};  // kPending only
 };
 
@@ -268,6 +270,7 @@ class JsEngine {
     HenvPool* pool = nullptr;
     std::unique_ptr<Worker> worker;
     ScriptDone done;
+    int64_t js_ns = 0;  // JavaScript time so far (dispatch and resumptions)
   };
   // Parks `p` when `result` is kPending; else releases its worker and calls done.
   void Conclude(std::unique_ptr<Parked> p, ScriptResult result);
@@ -279,5 +282,8 @@ class JsEngine {
   bool waker_stopping_ = false;  // guarded by parked_mu_
   std::thread waker_;
 };
+
+// The QuickJS release compiled in ("2025-04-26"), for `hbf --version`.
+std::string QuickJsVersion();
 
 }  // namespace hbf::js

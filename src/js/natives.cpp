@@ -309,6 +309,7 @@ JSValue NativeLog(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
     entry.message = std::move(message);
     entry.method = WorkerAccess::CurrentMethod(w);  // empty outside a request (module top level)
     entry.path = WorkerAccess::CurrentPath(w);
+    entry.request_id = WorkerAccess::CurrentRequestId(w);
     logs->Append(hash, std::move(entry));
   }
   return Undefined();

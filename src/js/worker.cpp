@@ -434,6 +434,7 @@ void Worker::EndRequest(ScriptResult& result) {
   current_user_ = Json();
   current_method_.clear();
   current_path_.clear();
+  current_request_id_.clear();
   result.wrote_database = db_->TotalChanges() != changes_before_;
   CollectCycles(/*force=*/false);
 }
@@ -464,7 +465,7 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   BeginRequest(limits);
   may_suspend_ = may_suspend;
 
-  // raw = { method, url, path, query, headers, body, ip, protocol, hostname, user, henv }
+  // raw = { method, url, path, query, headers, body, ip, protocol, hostname, id, user, henv }
   JSValue raw = JS_NewObject(ctx);
   JS_SetPropertyStr(ctx, raw, "method", JS_NewStringLen(ctx, request.method.data(), request.method.size()));
   JS_SetPropertyStr(ctx, raw, "url", JS_NewStringLen(ctx, request.url.data(), request.url.size()));
@@ -483,7 +484,9 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JS_SetPropertyStr(ctx, raw, "ip", JS_NewStringLen(ctx, request.ip.data(), request.ip.size()));
   JS_SetPropertyStr(ctx, raw, "protocol", JS_NewStringLen(ctx, request.protocol.data(), request.protocol.size()));
   JS_SetPropertyStr(ctx, raw, "hostname", JS_NewStringLen(ctx, request.hostname.data(), request.hostname.size()));
+  JS_SetPropertyStr(ctx, raw, "id", JS_NewStringLen(ctx, request.id.data(), request.id.size()));
   current_user_ = request.user;
+  current_request_id_ = request.id;
   current_ip_ = request.ip;
   current_method_ = request.method;
   current_path_ = request.path;

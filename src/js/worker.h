@@ -235,6 +235,7 @@ class Worker {
   // entries of console output; cleared when the request ends.
   std::string current_method_;
   std::string current_path_;
+  std::string current_request_id_;  // X-Request-Id of the request being served (henv log entries)
   int64_t storage_bytes_ = -1;  // the bound last applied to db_ (-1: none yet)
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").

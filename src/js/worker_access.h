@@ -32,6 +32,7 @@ struct WorkerAccess {
   static const std::string& CurrentIp(Worker& w) { return w.current_ip_; }
   static const std::string& CurrentMethod(Worker& w) { return w.current_method_; }
   static const std::string& CurrentPath(Worker& w) { return w.current_path_; }
+  static const std::string& CurrentRequestId(Worker& w) { return w.current_request_id_; }
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
   // The henv log hub, or null (a blank worker has no henv, hence no pool).
   static HenvLogHub* Logs(Worker& w) { return w.pool_ != nullptr ? w.pool_->logs : nullptr; }

@@ -115,6 +115,18 @@ TEST_F(WebSocketTest, EchoesTextAndBinaryAfterOpen) {
   EXPECT_EQ(ws->ReceiveMessage(), "echo:fragmented");
 }
 
+TEST_F(WebSocketTest, MetricsCountSocketsAndMessages) {
+  auto ws = Open("/echo");
+  ASSERT_TRUE(ws->open());
+  EXPECT_EQ(ws->ReceiveMessage(), "hello anonymous");
+  ASSERT_TRUE(ws->SendText("hi"));
+  EXPECT_EQ(ws->ReceiveMessage(), "echo:hi");
+  auto metrics = Fetch(port(), {"GET", "/metrics", "localhost", {}, {}});
+  EXPECT_NE(metrics.body.find("\nhbf_websocket_connections 1\n"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("hbf_websocket_messages_total{direction=\"in\"} 1\n"), std::string::npos);
+  EXPECT_NE(metrics.body.find("hbf_websocket_messages_total{direction=\"out\"} 2\n"), std::string::npos);
+}
+
 TEST_F(WebSocketTest, HandshakeAnswersTheKeyAndPlainGetsFallThrough) {
   auto ws = Open("/echo");
   ASSERT_TRUE(ws->open());

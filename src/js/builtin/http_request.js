@@ -55,6 +55,8 @@ export class Request {
     const body = raw.body;
     this.rawBody = body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : EMPTY_BODY;
     this.ip = typeof raw.ip === "string" ? raw.ip : "";
+    // The request id (X-Request-Id, echoed on the answer and in the logs).
+    this.id = typeof raw.id === "string" ? raw.id : "";
     this.ips = [];
     this.protocol = raw.protocol === "https" ? "https" : "http";
     this.user = raw.user ?? null;

@@ -1,0 +1,169 @@
+#include "app/metrics_endpoint.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "crypto/crypto.h"
+
+namespace hbf {
+namespace {
+
+const char* const kStatusClass[metrics::kStatusClassCount] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+void Header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void AppendDouble(std::string& out, double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  out += buf;
+}
+
+// name{labels} value
+void Sample(std::string& out, const char* name, std::string_view labels, uint64_t value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+void SampleDouble(std::string& out, const char* name, std::string_view labels, double value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  AppendDouble(out, value);
+  out += '\n';
+}
+
+std::string Label(const char* key, std::string_view value) {
+  std::string out = key;
+  out += "=\"";
+  AppendLabelValue(out, value);
+  out += '"';
+  return out;
+}
+
+void Histogram(std::string& out, const char* name, const char* help, const metrics::Histogram& h) {
+  Header(out, name, "histogram", help);
+  const std::string bucket = std::string(name) + "_bucket";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < metrics::kBucketBounds.size(); ++i) {
+    cumulative += h.buckets[i];
+    std::string le;
+    AppendDouble(le, metrics::kBucketBounds[i]);
+    Sample(out, bucket.c_str(), Label("le", le), cumulative);
+  }
+  Sample(out, bucket.c_str(), "le=\"+Inf\"", h.count);
+  SampleDouble(out, (std::string(name) + "_sum").c_str(), {}, h.sum_seconds);
+  Sample(out, (std::string(name) + "_count").c_str(), {}, h.count);
+}
+
+}  // namespace
+
+void AppendLabelValue(std::string& out, std::string_view value) {
+  for (char c : value) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+}
+
+std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g, const std::vector<HenvSeries>& per_henv) {
+  std::string out;
+  out.reserve(6000 + per_henv.size() * 600);
+
+  Header(out, "hbf_http_requests_total", "counter", "HTTP requests answered, by method and status class.");
+  for (int m = 0; m < metrics::kMethodCount; ++m) {
+    for (int c = 0; c < metrics::kStatusClassCount; ++c) {
+      Sample(out, "hbf_http_requests_total",
+             Label("method", metrics::MethodName(static_cast<metrics::Method>(m))) + "," +
+                 Label("status", kStatusClass[c]),
+             s.requests[m][c]);
+    }
+  }
+  Histogram(out, "hbf_http_request_duration_seconds",
+            "Time from a request's head arriving to its answer being queued on the connection.", s.latency);
+  Header(out, "hbf_http_requests_in_flight", "gauge", "Requests whose head has arrived and that are not answered yet.");
+  Sample(out, "hbf_http_requests_in_flight", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.in_flight)));
+
+  Histogram(out, "hbf_js_execution_seconds",
+            "JavaScript running time per request that ran a router (time parked on timers excluded).", s.js);
+  Header(out, "hbf_js_workers", "gauge", "JavaScript workers (runtimes bound to a henv), busy or idle.");
+  Sample(out, "hbf_js_workers", "state=\"busy\"", static_cast<uint64_t>(std::max<int64_t>(0, g.js_workers_busy)));
+  Sample(out, "hbf_js_workers", "state=\"idle\"", static_cast<uint64_t>(std::max<int64_t>(0, g.js_workers_idle)));
+  Header(out, "hbf_js_heap_bytes", "gauge", "Bytes allocated by all JavaScript runtimes.");
+  Sample(out, "hbf_js_heap_bytes", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_heap_bytes)));
+
+  Header(out, "hbf_henvs_open", "gauge", "Henvs open (in the LRU).");
+  Sample(out, "hbf_henvs_open", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.henvs_open)));
+  Header(out, "hbf_db_connections_open", "gauge", "Henv database connections open (evicted henvs still in use count).");
+  Sample(out, "hbf_db_connections_open", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.db_connections)));
+
+  Header(out, "hbf_rate_limited_total", "counter", "Requests refused 429 by a rate limit, by bucket.");
+  for (int i = 0; i < metrics::kRateScopeCount; ++i) {
+    Sample(out, "hbf_rate_limited_total", Label("scope", metrics::RateScopeName(static_cast<metrics::RateScope>(i))),
+           s.rate_limited[i]);
+  }
+  Header(out, "hbf_script_limit_hits_total", "counter", "Scripts stopped by a limit, by kind.");
+  for (int i = 0; i < metrics::kLimitKindCount; ++i) {
+    Sample(out, "hbf_script_limit_hits_total",
+           Label("kind", metrics::LimitKindName(static_cast<metrics::LimitKind>(i))), s.limit_hits[i]);
+  }
+
+  Header(out, "hbf_websocket_connections", "gauge", "WebSocket connections open.");
+  Sample(out, "hbf_websocket_connections", {}, static_cast<uint64_t>(s.ws_open));
+  Header(out, "hbf_websocket_messages_total", "counter", "WebSocket messages, by direction.");
+  Sample(out, "hbf_websocket_messages_total", "direction=\"in\"", s.ws_messages[0]);
+  Sample(out, "hbf_websocket_messages_total", "direction=\"out\"", s.ws_messages[1]);
+
+  if (!per_henv.empty()) {
+    Header(out, "hbf_henv_requests_total", "counter", "Requests answered per open henv since it was opened.");
+    for (const HenvSeries& h : per_henv) {
+      const std::string henv = Label("henv", h.hash);
+      for (int c = 0; c < metrics::kStatusClassCount; ++c) {
+        Sample(out, "hbf_henv_requests_total", henv + "," + Label("status", kStatusClass[c]),
+               h.totals.by_class[static_cast<size_t>(c)]);
+      }
+    }
+    Header(out, "hbf_henv_request_duration_seconds_total", "counter",
+           "Summed request latency per open henv since it was opened.");
+    for (const HenvSeries& h : per_henv) {
+      SampleDouble(out, "hbf_henv_request_duration_seconds_total", Label("henv", h.hash),
+                   static_cast<double>(h.totals.latency_ns) / 1e9);
+    }
+    Header(out, "hbf_henv_js_seconds_total", "counter", "JavaScript running time per open henv since it was opened.");
+    for (const HenvSeries& h : per_henv) {
+      SampleDouble(out, "hbf_henv_js_seconds_total", Label("henv", h.hash), static_cast<double>(h.totals.js_ns) / 1e9);
+    }
+  }
+  return out;
+}
+
+MetricsAccess DecideMetricsAccess(bool client_is_loopback, bool loopback_allowed, std::string_view token,
+                                  const std::optional<std::string>& bearer) {
+  if (client_is_loopback && loopback_allowed) return MetricsAccess::kAllowed;
+  if (token.empty()) return MetricsAccess::kForbidden;
+  if (!bearer) return MetricsAccess::kUnauthorized;
+  return crypto::ConstantTimeEquals(*bearer, token) ? MetricsAccess::kAllowed : MetricsAccess::kForbidden;
+}
+
+}  // namespace hbf

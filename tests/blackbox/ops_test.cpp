@@ -1,0 +1,435 @@
+// Black-box tests of the operations surface (issue #15): GET /metrics
+// (Prometheus), a henv's GET /_api/metrics, request ids, --log_file with
+// SIGHUP, GET /health/ready and `hbf --version`.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/hbf_process.h"
+#include "support/http_client.h"
+
+namespace hbf::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+class OpsTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> args = {}) {
+    args.insert(args.begin(), "--dev");
+    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{std::move(args), {}, {}, {}});
+    ASSERT_TRUE(server_->Start()) << server_->logs();
+  }
+  uint16_t port() const { return server_->port(); }
+
+  TestHenv MakeHenv(const std::string& name) {
+    TestHenv henv = CreateHenvAndLogin(port(), name);
+    EXPECT_FALSE(henv.token.empty()) << server_->logs();
+    return henv;
+  }
+  HttpReply As(const TestHenv& henv, const std::string& token, const std::string& method, const std::string& path,
+               const std::string& body = {}, const std::string& type = "application/json") {
+    Headers headers = {{"Content-Type", type}};
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    return Fetch(port(), {method, path, henv.host, headers, body});
+  }
+  void SetRouter(const TestHenv& henv, const std::string& source) {
+    auto r = As(henv, henv.token, "PUT", "/_api/documents/_system/router.js", source, "text/javascript");
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
+  }
+
+  std::unique_ptr<HbfProcess> server_;
+};
+
+// The value of the sample line `series` ("name{labels}") in a scrape, or -1.
+double SampleValue(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+std::string H(const HttpReply& r, const std::string& name) { return r.header(name).value_or("<absent>"); }
+
+// ------------------------------------------------------------- /metrics
+
+TEST_F(OpsTest, PrometheusMetricsFromLoopback) {
+  Start();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Get(port(), "/new").status, 200);
+  EXPECT_EQ(Fetch(port(), {"DELETE", "/nothing", "localhost", {}, {}}).status, 404);
+  HttpReply scrape = Get(port(), "/metrics");
+  ASSERT_EQ(scrape.status, 200) << scrape.body;
+  EXPECT_EQ(H(scrape, "content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& text = scrape.body;
+  for (const char* family :
+       {"hbf_http_requests_total counter", "hbf_http_request_duration_seconds histogram",
+        "hbf_js_execution_seconds histogram", "hbf_js_workers gauge", "hbf_js_heap_bytes gauge",
+        "hbf_henvs_open gauge", "hbf_db_connections_open gauge", "hbf_rate_limited_total counter",
+        "hbf_script_limit_hits_total counter", "hbf_websocket_connections gauge",
+        "hbf_websocket_messages_total counter"}) {
+    EXPECT_NE(text.find(std::string("# TYPE ") + family + "\n"), std::string::npos) << family;
+  }
+  // Every line is a comment or `series value`.
+  std::istringstream in(text);
+  const std::regex sample(R"(^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9.e+-]+$)");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
+    EXPECT_TRUE(std::regex_match(line, sample)) << line;
+  }
+  EXPECT_GE(SampleValue(text, "hbf_http_requests_total{method=\"GET\",status=\"2xx\"}"), 3);
+  EXPECT_GE(SampleValue(text, "hbf_http_requests_total{method=\"DELETE\",status=\"4xx\"}"), 1);
+  EXPECT_EQ(text.find("hbf_henv_"), std::string::npos) << "per-henv series only with --metrics_per_henv";
+
+  // Counters move with traffic.
+  const double before = SampleValue(text, "hbf_http_requests_total{method=\"GET\",status=\"2xx\"}");
+  const double count_before = SampleValue(text, "hbf_http_request_duration_seconds_count");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Get(port(), "/new").status, 200);
+  std::string again = Get(port(), "/metrics").body;
+  EXPECT_GE(SampleValue(again, "hbf_http_requests_total{method=\"GET\",status=\"2xx\"}"), before + 5);
+  EXPECT_GE(SampleValue(again, "hbf_http_request_duration_seconds_count"), count_before + 5);
+  // Only on the apex.
+  TestHenv henv = MakeHenv("scraped");
+  EXPECT_EQ(Get(port(), "/metrics", henv.host).body.find("hbf_http_requests_total"), std::string::npos);
+  EXPECT_EQ(Fetch(port(), {"POST", "/metrics", "localhost", {}, {}}).status, 405);
+}
+
+TEST_F(OpsTest, MetricsTokenWhenLoopbackIsNotTrusted) {
+  const std::string token = "metrics-token-0123456789";
+  Start({"--metrics_allow_loopback=false", "--metrics_token", token});
+  HttpReply anonymous = Get(port(), "/metrics");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  EXPECT_EQ(anonymous.error_code(), "unauthorized");
+  HttpReply wrong = Fetch(port(), {"GET", "/metrics", "localhost", {{"Authorization", "Bearer wrong-token"}}, {}});
+  EXPECT_EQ(wrong.status, 403) << wrong.body;
+  EXPECT_EQ(wrong.error_code(), "forbidden");
+  HttpReply right = Fetch(port(), {"GET", "/metrics", "localhost", {{"Authorization", "Bearer " + token}}, {}});
+  EXPECT_EQ(right.status, 200) << right.body;
+  EXPECT_NE(right.body.find("hbf_http_requests_total"), std::string::npos);
+}
+
+TEST_F(OpsTest, MetricsWithoutTokenNorLoopbackAreRefused) {
+  Start({"--metrics_allow_loopback=false"});
+  HttpReply r = Get(port(), "/metrics");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.error_code(), "forbidden");
+}
+
+TEST_F(OpsTest, PerHenvSeriesAndLimitHitsAndRateLimits) {
+  Start({"--metrics_per_henv", "--qjs_timeout_ms", "300", "--rate_limit_exempt_loopback=false",
+         "--rate_limit_ip_rps", "1000", "--rate_limit_ip_burst", "1000"});
+  TestHenv henv = MakeHenv("perhenv");
+  SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/spin", () => { for (;;) {} });
+router.get("/ok", (req, res) => res.json({ ok: true }));
+export default router;
+)js");
+  EXPECT_EQ(As(henv, "", "GET", "/ok").status, 200);
+  EXPECT_EQ(As(henv, "", "GET", "/spin").status, 504);
+  ASSERT_EQ(As(henv, henv.token, "PATCH", "/_api/config", R"({"rate_limit_rps": 1, "rate_limit_burst": 1})").status,
+            200);
+  int refused = 0;
+  for (int i = 0; i < 5; ++i) refused += As(henv, "", "GET", "/ok").status == 429 ? 1 : 0;
+  EXPECT_GE(refused, 1);
+  std::string text = Get(port(), "/metrics").body;
+  EXPECT_GE(SampleValue(text, "hbf_script_limit_hits_total{kind=\"timeout\"}"), 1) << text;
+  EXPECT_GE(SampleValue(text, "hbf_rate_limited_total{scope=\"henv\"}"), 1);
+  EXPECT_GE(SampleValue(text, "hbf_js_execution_seconds_count"), 2);
+  EXPECT_GE(SampleValue(text, "hbf_henvs_open"), 1);
+  EXPECT_GE(SampleValue(text, "hbf_henv_requests_total{henv=\"" + henv.hash + "\",status=\"2xx\"}"), 1) << text;
+  EXPECT_GE(SampleValue(text, "hbf_henv_requests_total{henv=\"" + henv.hash + "\",status=\"5xx\"}"), 1);
+  EXPECT_GT(SampleValue(text, "hbf_henv_js_seconds_total{henv=\"" + henv.hash + "\"}"), 0.2);
+}
+
+// ------------------------------------------------------- /_api/metrics
+
+TEST_F(OpsTest, HenvMetricsForItsOwnerOnly) {
+  Start();
+  TestHenv henv = MakeHenv("owned");
+  HttpReply anonymous = As(henv, "", "GET", "/_api/metrics");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  // A plain user of the henv is not its admin.
+  ASSERT_EQ(As(henv, henv.token, "POST", "/_api/users", R"({"username":"plain","password":"correct horse battery"})")
+                .status,
+            201);
+  HttpReply login = Fetch(port(), {"POST", "/login", henv.host, {{"Content-Type", "application/json"}},
+                                   R"({"username":"plain","password":"correct horse battery"})"});
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string user_token = login.json().find("token")->as_string();
+  EXPECT_EQ(As(henv, user_token, "GET", "/_api/metrics").status, 403);
+  // Another henv's owner neither.
+  TestHenv other = MakeHenv("other");
+  EXPECT_EQ(As(henv, other.token, "GET", "/_api/metrics").status, 401);
+
+  SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/ok", (req, res) => res.json({ ok: true }));
+router.get("/fail", (req, res) => res.status(500).json({ no: true }));
+export default router;
+)js");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(As(henv, "", "GET", "/ok").status, 200);
+  EXPECT_EQ(As(henv, "", "GET", "/fail").status, 500);
+  EXPECT_EQ(As(henv, "", "GET", "/_api/nothing").status, 404);
+  HttpReply r = As(henv, henv.token, "GET", "/_api/metrics");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json& body = r.json();
+  EXPECT_EQ(body.find("henv")->as_string(), henv.hash);
+  for (const char* window : {"last_minute", "last_hour"}) {
+    const Json* w = body.find(window);
+    ASSERT_NE(w, nullptr) << window;
+    EXPECT_GE(w->find("requests")->as_int(), 6) << r.body;
+    EXPECT_GE(w->find("errors_5xx")->as_int(), 1) << r.body;
+    EXPECT_GE(w->find("errors_4xx")->as_int(), 2) << r.body;  // the 401/403s above and the 404
+    const Json* latency = w->find("latency_ms");
+    ASSERT_NE(latency, nullptr);
+    EXPECT_GT(latency->find("p50")->as_double(), 0);
+    EXPECT_LE(latency->find("p50")->as_double(), latency->find("p95")->as_double());
+    EXPECT_LE(latency->find("p95")->as_double(), latency->find("p99")->as_double());
+    EXPECT_GT(w->find("js_ms")->as_double(), 0);
+  }
+  EXPECT_GT(body.find("storage_bytes")->as_int(), 0);
+  EXPECT_GE(body.find("active_sessions")->as_int(), 2);  // the owner's and the user's
+  // Figures move.
+  const int64_t before = body.find("last_minute")->find("requests")->as_int();
+  EXPECT_EQ(As(henv, "", "GET", "/ok").status, 200);
+  HttpReply later = As(henv, henv.token, "GET", "/_api/metrics");
+  EXPECT_GE(later.json().find("last_minute")->find("requests")->as_int(), before + 2);
+}
+
+// ------------------------------------------------------------ request ids
+
+TEST_F(OpsTest, RequestIdsAreGeneratedEchoedLoggedAndGivenToScripts) {
+  Start();
+  TestHenv henv = MakeHenv("ids");
+  SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/id", (req, res) => { console.log("handling " + req.id); res.json({ id: req.id }); });
+export default router;
+)js");
+  HttpReply a = As(henv, "", "GET", "/id");
+  HttpReply b = As(henv, "", "GET", "/id");
+  ASSERT_EQ(a.status, 200) << a.body;
+  const std::string id = H(a, "x-request-id");
+  EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{8}-[0-9a-f]+"))) << id;
+  EXPECT_EQ(a.json().find("id")->as_string(), id) << "req.id is the echoed id";
+  EXPECT_NE(H(b, "x-request-id"), id);
+  // Without --trust_proxy a client's own id is not taken.
+  HttpReply forged = Fetch(port(), {"GET", "/id", henv.host, {{"X-Request-Id", "client-chosen"}}, {}});
+  EXPECT_NE(H(forged, "x-request-id"), "client-chosen");
+  EXPECT_EQ(forged.json().find("id")->as_string(), H(forged, "x-request-id"));
+  // In the access log and in the henv's log.
+  EXPECT_TRUE(server_->WaitForLog("id=" + id, 5s)) << server_->logs();
+  HttpReply logs = As(henv, henv.token, "GET", "/_api/logs?limit=50");
+  ASSERT_EQ(logs.status, 200) << logs.body;
+  EXPECT_NE(logs.body.find("\"request_id\":\"" + id + "\""), std::string::npos) << logs.body;
+  // Answers made without a handler carry one too.
+  for (const HttpReply& r : {Get(port(), "/health"), Get(port(), "/health", "nope.example"),
+                             Get(port(), "/metrics")}) {
+    EXPECT_TRUE(r.header("x-request-id").has_value()) << r.status;
+  }
+  RawConnection bad(port());
+  ASSERT_TRUE(bad.Send("GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n"));
+  HttpReply parse_error = bad.ReadReply();
+  EXPECT_EQ(parse_error.status, 400);
+  EXPECT_TRUE(parse_error.header("x-request-id").has_value());
+  EXPECT_EQ(H(parse_error, "x-content-type-options"), "nosniff") << "loop answers carry the security headers";
+  EXPECT_EQ(H(parse_error, "x-frame-options"), "SAMEORIGIN");
+}
+
+TEST_F(OpsTest, TrustedProxysRequestIdIsKeptInvalidOnesReplaced) {
+  Start({"--trust_proxy"});  // loopback peers are the trusted proxies by default
+  TestHenv henv = MakeHenv("proxied");
+  SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/id", (req, res) => res.json({ id: req.id }));
+export default router;
+)js");
+  HttpReply kept = Fetch(port(), {"GET", "/id", henv.host, {{"X-Request-Id", "lb-7f3a:42.x_y"}}, {}});
+  EXPECT_EQ(H(kept, "x-request-id"), "lb-7f3a:42.x_y");
+  EXPECT_EQ(kept.json().find("id")->as_string(), "lb-7f3a:42.x_y");
+  for (const std::string& invalid : {std::string("has space"), std::string(129, 'a'), std::string("semi;colon")}) {
+    HttpReply r = Fetch(port(), {"GET", "/id", henv.host, {{"X-Request-Id", invalid}}, {}});
+    EXPECT_NE(H(r, "x-request-id"), invalid);
+    EXPECT_TRUE(std::regex_match(H(r, "x-request-id"), std::regex("[0-9a-f]{8}-[0-9a-f]+")));
+    EXPECT_EQ(r.json().find("id")->as_string(), H(r, "x-request-id"));
+  }
+}
+
+// ------------------------------------- headers on the server's own answers
+
+TEST_F(OpsTest, PerAddress429CarriesTheHenvsCorsAndSecurityHeaders) {
+  // Loopback is exempt; other clients are told apart by X-Forwarded-For.
+  Start({"--trust_proxy", "--rate_limit_ip_rps", "1", "--rate_limit_ip_burst", "2"});
+  TestHenv henv = MakeHenv("cors429");
+  ASSERT_EQ(As(henv, henv.token, "PATCH", "/_api/config", R"({"cors_origins": "https://app.example"})").status, 200);
+  EXPECT_EQ(As(henv, "", "GET", "/warm").status, 404);  // reads (caches) the henv's settings
+  std::optional<HttpReply> refused;
+  for (int i = 0; i < 6 && !refused; ++i) {
+    HttpReply r = Fetch(port(), {"GET", "/x", henv.host,
+                                 {{"X-Forwarded-For", "203.0.113.9"}, {"Origin", "https://app.example"}}, {}});
+    if (r.status == 429) refused = r;
+  }
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(H(*refused, "access-control-allow-origin"), "https://app.example");
+  EXPECT_EQ(H(*refused, "x-content-type-options"), "nosniff");
+  EXPECT_TRUE(refused->header("x-request-id").has_value());
+}
+
+TEST_F(OpsTest, TooManyConnectionsAnswerCarriesHeaders) {
+  Start({"--max_connections", "2"});
+  RawConnection a(port());
+  RawConnection b(port());
+  ASSERT_TRUE(a.Send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  ASSERT_EQ(a.ReadReply().status, 200);
+  ASSERT_TRUE(b.Send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  ASSERT_EQ(b.ReadReply().status, 200);
+  RawConnection c(port());
+  ASSERT_TRUE(c.connected());
+  std::string raw = c.ReadToClose();
+  EXPECT_NE(raw.find("503"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("too_many_connections"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("X-Content-Type-Options: nosniff"), std::string::npos) << raw;
+  EXPECT_NE(raw.find("X-Request-Id: "), std::string::npos) << raw;
+}
+
+TEST_F(OpsTest, ScriptBusyCarriesTheHenvsCorsAndSecurityHeaders) {
+  Start({"--js_workers_per_henv", "1", "--qjs_timeout_ms", "800"});
+  TestHenv henv = MakeHenv("busy");
+  SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/spin", () => { for (;;) {} });
+export default router;
+)js");
+  ASSERT_EQ(As(henv, henv.token, "PATCH", "/_api/config", R"({"cors_origins": "https://app.example"})").status, 200);
+  EXPECT_EQ(As(henv, "", "GET", "/warm").status, 404);
+  // One runs to its deadline; the others wait in the henv's queue longer
+  // than that, so at least one is answered 503 script_busy.
+  std::vector<std::thread> clients;
+  std::vector<HttpReply> replies(4);
+  for (size_t i = 0; i < replies.size(); ++i) {
+    clients.emplace_back([&, i] {
+      replies[i] = Fetch(port(), {"GET", "/spin", henv.host, {{"Origin", "https://app.example"}}, {}});
+    });
+  }
+  for (auto& t : clients) t.join();
+  int busy = 0;
+  for (const HttpReply& r : replies) {
+    if (r.status != 503) continue;
+    ++busy;
+    EXPECT_EQ(r.error_code(), "script_busy");
+    EXPECT_EQ(H(r, "access-control-allow-origin"), "https://app.example");
+    EXPECT_EQ(H(r, "x-content-type-options"), "nosniff");
+    EXPECT_TRUE(r.header("x-request-id").has_value());
+  }
+  EXPECT_GE(busy, 1);
+  EXPECT_GE(SampleValue(Get(port(), "/metrics").body, "hbf_script_limit_hits_total{kind=\"busy\"}"), 1);
+}
+
+// ------------------------------------------------------------ --log_file
+
+TEST_F(OpsTest, LogFileIsReopenedOnSighup) {
+  TempDir dir;
+  const std::string path = dir.path() + "/hbf.log";
+  Start({"--log_file", path});
+  EXPECT_EQ(Get(port(), "/first-marker").status, 404);
+  auto read = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  auto wait_for = [&](const std::string& p, const std::string& needle) {
+    for (int i = 0; i < 200; ++i) {
+      if (read(p).find(needle) != std::string::npos) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for(path, "GET /first-marker")) << read(path);
+  EXPECT_NE(read(path).find("listening on"), std::string::npos);
+  EXPECT_EQ(server_->logs().find("first-marker"), std::string::npos) << "access lines left stderr";
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                std::filesystem::perms::group_read);
+
+  // logrotate: rename, then SIGHUP; new lines land in a new file.
+  const std::string rotated = path + ".1";
+  std::filesystem::rename(path, rotated);
+  EXPECT_EQ(Get(port(), "/before-hup").status, 404);
+  ASSERT_TRUE(wait_for(rotated, "before-hup")) << "lines go on to the renamed file until SIGHUP";
+  server_->Signal(SIGHUP);
+  ASSERT_TRUE(wait_for(path, "reopened")) << "SIGHUP reopens the path";
+  EXPECT_EQ(Get(port(), "/after-hup").status, 404);
+  ASSERT_TRUE(wait_for(path, "after-hup"));
+  EXPECT_EQ(read(rotated).find("after-hup"), std::string::npos);
+  // SIGHUP does not stop the server.
+  EXPECT_EQ(Get(port(), "/health").status, 200);
+  server_->Signal(SIGTERM);
+  EXPECT_EQ(server_->WaitExit(15s).value_or(-1), 0);
+  EXPECT_TRUE(wait_for(path, "stopped"));
+}
+
+// ------------------------------------------------------------ readiness
+
+TEST_F(OpsTest, ReadyUntilDraining) {
+  Start();
+  TestHenv henv = MakeHenv("ready");
+  for (const std::string& host : {std::string("localhost"), henv.host, std::string("unknown.example")}) {
+    HttpReply r = Get(port(), "/health/ready", host);
+    EXPECT_EQ(r.status, 200) << host << ": " << r.body;
+    EXPECT_EQ(r.json().find("status")->as_string(), "ready");
+  }
+  // A request in flight keeps the drain going while we look.
+  RawConnection slow(port());
+  ASSERT_TRUE(slow.Send("POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello"));
+  std::this_thread::sleep_for(100ms);
+  server_->Signal(SIGTERM);
+  ASSERT_TRUE(server_->WaitForLog("draining", 5s)) << server_->logs();
+  HttpReply draining = Get(port(), "/health/ready");
+  EXPECT_EQ(draining.status, 503) << draining.body;
+  EXPECT_EQ(draining.json().find("status")->as_string(), "draining");
+  ASSERT_TRUE(slow.Send("world"));
+  EXPECT_EQ(slow.ReadReply().status, 404);
+  EXPECT_EQ(server_->WaitExit(15s).value_or(-1), 0);
+}
+
+// ------------------------------------------------------------- --version
+
+TEST(OpsCli, VersionListsBuildAndLibraries) {
+  RunResult v = RunHbf({"--version"});
+  ASSERT_EQ(v.exit_code, 0);
+  std::vector<std::string> lines;
+  std::istringstream in(v.out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_GE(lines.size(), 10u) << v.out;
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex(R"(hbf \d+\.\d+\.\d+)"))) << lines[0];
+  EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(commit: ([0-9a-f]{7,40}|unknown))"))) << lines[1];
+  EXPECT_EQ(lines[2].rfind("build: ", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3].rfind("compiler: ", 0), 0u) << lines[3];
+  const char* libraries[] = {"SQLite", "QuickJS", "llhttp", "libsodium", "zlib", "Nettle"};
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_TRUE(std::regex_match(lines[4 + i], std::regex(std::string(libraries[i]) + R"( \d[\d.-]*\S*)")))
+        << lines[4 + i];
+  }
+}
+
+}  // namespace
+}  // namespace hbf::test
