@@ -69,6 +69,21 @@ class BrotliStream final : public CompressionStream {
 
   std::optional<CodecError> Feed(const uint8_t* data, size_t size, int flush, OutputSink& sink) override {
     if (encoder_ == nullptr && decoder_ == nullptr) return CodecError{"ERR_ZLIB_BINDING_CLOSED", -1, "zlib binding closed"};
+    // In pieces, so the sink can stop a long call between them: quality 11
+    // compresses a few hundred KB a second.
+    constexpr size_t kPiece = size_t{64} << 10;
+    do {
+      const size_t piece = size > kPiece ? kPiece : size;
+      const bool last = piece == size;
+      if (auto e = FeedPiece(data, piece, last ? flush : BROTLI_OPERATION_PROCESS, sink)) return e;
+      data += piece;
+      size -= piece;
+      if (!last && !sink.KeepGoing()) return CodecError{std::string(kOutputRefused), 0, "stopped"};
+    } while (size > 0);
+    return std::nullopt;
+  }
+
+  std::optional<CodecError> FeedPiece(const uint8_t* data, size_t size, int flush, OutputSink& sink) {
     size_t avail_in = size;
     const uint8_t* next_in = data;
     uint8_t out[16384];

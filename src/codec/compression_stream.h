@@ -37,12 +37,17 @@ struct Allocator {
   void* opaque = nullptr;
 };
 
-// Receives a stream's output as it is produced. Returning false refuses the
-// bytes (an output bound was reached): Feed then stops with kOutputRefused.
+// Receives a stream's output as it is produced. Returning false from Write
+// refuses the bytes (an output bound was reached), from KeepGoing stops
+// before the next piece of input (a deadline): Feed then stops with
+// kOutputRefused, the stream unusable.
 class OutputSink {
  public:
   virtual ~OutputSink() = default;
   virtual bool Write(const uint8_t* data, size_t size) = 0;
+  // Asked between pieces of a large input (1 MiB for zlib, 64 KiB for
+  // brotli, whose best quality runs at a few hundred KB/s).
+  virtual bool KeepGoing() { return true; }
 };
 
 // Why a Feed failed, shaped like Node's zlib errors: `code` is the name
@@ -105,7 +110,9 @@ class CompressionStream {
   // Feeds `size` bytes with `flush` (zlib's Z_NO_FLUSH..Z_BLOCK for zlib
   // streams; BROTLI_OPERATION_* for brotli) and writes all the output that
   // produces to `sink`. nullopt on success. After an error the stream is
-  // unusable until Reset().
+  // unusable until Reset(). A large input is fed in pieces, the flush
+  // applying to the last one: deflate's bytes do not depend on that;
+  // brotli's may, for inputs over 64 KiB.
   virtual std::optional<CodecError> Feed(const uint8_t* data, size_t size, int flush, OutputSink& sink) = 0;
 
   // Bytes of input consumed so far (Node's `bytesWritten`).

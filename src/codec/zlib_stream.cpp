@@ -90,14 +90,16 @@ class ZlibStream final : public CompressionStream {
 
   std::optional<CodecError> Feed(const uint8_t* data, size_t size, int flush, OutputSink& sink) override {
     if (!initialized_) return CodecError{"Z_STREAM_ERROR", Z_STREAM_ERROR, "zlib binding closed"};
-    // zlib counts input in uInt: feed a larger buffer in pieces, flushing
-    // only with the last one.
+    // In pieces, so the sink can stop a long call between them (zlib's
+    // output does not depend on how its input is cut with Z_NO_FLUSH).
+    constexpr size_t kPiece = size_t{1} << 20;
     do {
-      const size_t piece = size > UINT_MAX / 2 ? UINT_MAX / 2 : size;
+      const size_t piece = size > kPiece ? kPiece : size;
       const bool last = piece == size;
       if (auto e = FeedPiece(data, piece, last ? flush : Z_NO_FLUSH, sink)) return e;
       data += piece;
       size -= piece;
+      if (!last && !sink.KeepGoing()) return CodecError{std::string(kOutputRefused), 0, "stopped"};
     } while (size > 0);
     return std::nullopt;
   }

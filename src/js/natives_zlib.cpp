@@ -1,5 +1,6 @@
 #include "js/natives_zlib.h"
 
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -7,6 +8,7 @@
 
 #include "codec/compression_stream.h"
 #include "js/js_values.h"
+#include "js/worker_access.h"
 
 namespace hbf::js::internal {
 namespace {
@@ -94,15 +96,22 @@ JSValue ThrowCodecError(JSContext* ctx, const codec::CodecError& e) {
 }
 
 // Collects output in memory from the runtime's allocator, up to a bound;
-// the buffer becomes the ArrayBuffer's storage without a copy.
+// the buffer becomes the ArrayBuffer's storage without a copy. QuickJS's
+// interrupt handler cannot stop a native call, so the request's deadline is
+// checked here, at every 16 KiB of output and between pieces of input.
 class RuntimeBufferSink final : public codec::OutputSink {
  public:
-  RuntimeBufferSink(JSRuntime* rt, size_t max) : rt_(rt), max_(max) {}
+  RuntimeBufferSink(JSRuntime* rt, size_t max, std::chrono::steady_clock::time_point deadline)
+      : rt_(rt), max_(max), deadline_(deadline) {}
   ~RuntimeBufferSink() override { js_free_rt(rt_, data_); }
   RuntimeBufferSink(const RuntimeBufferSink&) = delete;
   RuntimeBufferSink& operator=(const RuntimeBufferSink&) = delete;
 
   bool Write(const uint8_t* data, size_t size) override {
+    if (std::chrono::steady_clock::now() > deadline_) {
+      timed_out_ = true;
+      return false;
+    }
     if (size > max_ - size_) {
       over_limit_ = true;
       return false;
@@ -124,12 +133,26 @@ class RuntimeBufferSink final : public codec::OutputSink {
     return true;
   }
 
+  bool KeepGoing() override {
+    if (std::chrono::steady_clock::now() <= deadline_) return true;
+    timed_out_ = true;
+    return false;
+  }
+
   bool over_limit() const { return over_limit_; }
+  bool timed_out() const { return timed_out_; }
   bool out_of_memory() const { return out_of_memory_; }
 
   // A Uint8Array over the collected bytes (ownership moves to it).
   JSValue Release(JSContext* ctx) {
     if (size_ == 0) return NewUint8Array(ctx, nullptr, 0);
+    // A stream's small outputs would each keep a 16 KiB block: give back the slack.
+    if (capacity_ - size_ > 4096) {
+      if (auto* fitted = static_cast<uint8_t*>(js_realloc_rt(rt_, data_, size_)); fitted != nullptr) {
+        data_ = fitted;
+        capacity_ = size_;
+      }
+    }
     JSValue buffer = JS_NewArrayBuffer(ctx, data_, size_, FreeBuffer, nullptr, false);
     if (JS_IsException(buffer)) return buffer;  // not taken: the destructor frees it
     data_ = nullptr;
@@ -144,12 +167,24 @@ class RuntimeBufferSink final : public codec::OutputSink {
 
   JSRuntime* rt_;
   const size_t max_;
+  const std::chrono::steady_clock::time_point deadline_;
   uint8_t* data_ = nullptr;  // from js_realloc_rt; owned until Release
   size_t size_ = 0;
   size_t capacity_ = 0;
   bool over_limit_ = false;
   bool out_of_memory_ = false;
+  bool timed_out_ = false;
 };
+
+// What the interrupt handler does at the deadline: an uncatchable
+// "interrupted", the worker marked as timed out (the request answers 504).
+JSValue ThrowInterrupted(JSContext* ctx) {
+  WorkerAccess::MarkTimedOut(*WorkerAccess::From(ctx));
+  JS_ThrowInternalError(ctx, "interrupted");
+  JSValue exc = JS_GetException(ctx);
+  JS_SetUncatchableError(ctx, exc, true);
+  return JS_Throw(ctx, exc);
+}
 
 }  // namespace
 
@@ -202,8 +237,10 @@ JSValue NativeZlibFeed(JSContext* ctx, JSValueConst, int argc, JSValueConst* arg
   size_t size = 0;
   if (!ViewBytes(ctx, argv[1], data, size)) return JS_ThrowTypeError(ctx, "zlibFeed: expected bytes");
   // The input is read in place: nothing below runs script code.
-  RuntimeBufferSink sink(JS_GetRuntime(ctx), static_cast<size_t>(max_output));
+  RuntimeBufferSink sink(JS_GetRuntime(ctx), static_cast<size_t>(max_output),
+                         WorkerAccess::Deadline(*WorkerAccess::From(ctx)));
   if (auto e = stream->Feed(data, size, flush, sink)) {
+    if (sink.timed_out()) return ThrowInterrupted(ctx);
     if (sink.over_limit()) return Null();
     if (sink.out_of_memory()) return JS_ThrowOutOfMemory(ctx);
     return ThrowCodecError(ctx, *e);

@@ -309,6 +309,79 @@ TEST_F(NodeCompatTest, WebGlobals) {
   EXPECT_TRUE(True(out, "perfHooks"));
 }
 
+// Streams, flush/params/reset/close, dictionaries, info, callbacks and
+// validation inside the binary (Debian's zlib and brotli under hbf's
+// module); the expected JSON is what the same body returns under Node 20.
+TEST_F(NodeCompatTest, ZlibStreamsAndOptionsAnswerAsNodeDoes) {
+  Json out = Run(R"js(
+    const zlib = require("zlib");
+    const { promisify } = require("util");
+    const text = "hello world, ".repeat(2000);
+    const out = {};
+    const collect = (s) => new Promise((resolve) => {
+      const chunks = [];
+      s.on("data", (c) => chunks.push(c));
+      s.on("end", () => resolve(Buffer.concat(chunks)));
+      s.on("error", (e) => resolve(`error ${e.code} ${e.message}`));
+    });
+    // flush() mid-stream gives a decodable prefix; params() switches level.
+    const d = zlib.createDeflate({ level: 1 });
+    const all = collect(d);
+    const seen = [];
+    d.on("data", (c) => seen.push(c));
+    d.write("first part ");
+    await new Promise((resolve) => d.flush(resolve));
+    out.flushed = zlib.inflateSync(Buffer.concat(seen), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString();
+    await new Promise((resolve) => d.params(9, zlib.constants.Z_FILTERED, resolve));
+    d.end(text);
+    out.afterParams = zlib.inflateSync(await all).toString() === "first part " + text;
+    out.bytesWritten = d.bytesWritten;
+    // reset() discards what was written.
+    const r = zlib.createGzip();
+    const rall = collect(r);
+    r.write("discarded", () => { r.reset(); r.end("kept"); });
+    const rbytes = await rall;
+    try { out.reset = zlib.gunzipSync(rbytes).toString(); } catch (e) { out.reset = [e.code, rbytes.length]; }
+    // close() frees the stream; a closed stream reports it.
+    const c = zlib.createInflate();
+    await new Promise((resolve) => c.close(resolve));
+    out.closed = [c.destroyed, c._closed];
+    // Dictionaries, info, windowBits, strategies, raw window 8.
+    const dict = Buffer.from("hello world, ");
+    out.dict = zlib.inflateSync(zlib.deflateSync(text, { dictionary: dict }), { dictionary: dict }).length;
+    out.dictRaw = zlib.inflateRawSync(zlib.deflateRawSync(text, { dictionary: dict }), { dictionary: dict }).length;
+    let missing = null;
+    try { zlib.inflateSync(zlib.deflateSync(text, { dictionary: dict })); } catch (e) { missing = [e.code, e.errno, e.message]; }
+    out.missingDict = missing;
+    const info = zlib.gzipSync(text, { info: true });
+    out.info = [info.engine.constructor.name, info.engine.bytesWritten, info.buffer.length > 0];
+    out.small = [zlib.deflateSync(text, { windowBits: 9, memLevel: 1 }).length > 0,
+      zlib.inflateRawSync(zlib.deflateRawSync(text, { windowBits: 8 })).length,
+      zlib.unzipSync(zlib.deflateSync(text, { strategy: zlib.constants.Z_HUFFMAN_ONLY })).length];
+    // Callback forms: results and errors on a later tick.
+    const order = [];
+    zlib.gzip(text, (err, res) => order.push(["gzip", err, res.length > 0]));
+    zlib.inflate(Buffer.from("junk"), (err) => order.push(["inflate", err.code, err.message]));
+    zlib.gunzip(zlib.gzipSync(text), { maxOutputLength: 10 }, (err) => order.push(["max", err.code, err.name]));
+    order.push("sync first");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Node's thread pool finishes them in any order; hbf's in call order.
+    out.order = [order[0], ...order.slice(1).map((o) => JSON.stringify(o)).sort()];
+    out.promisified = (await promisify(zlib.brotliDecompress)(await promisify(zlib.brotliCompress)(text))).length;
+    // Stream errors: truncated brotli, garbage gzip; one 'error' each.
+    out.streamErrors = [
+      await collect(zlib.createBrotliDecompress().end(zlib.brotliCompressSync(text).subarray(0, 10))),
+      await collect(zlib.createGunzip().end(Buffer.from("garbage!"))),
+    ];
+    out.validation = [];
+    for (const opts of [{ level: 10 }, { windowBits: 16 }, { chunkSize: 1 }, { dictionary: "x" }, { params: { 99: 1 } }]) {
+      try { zlib.createDeflate(opts); zlib.createBrotliCompress(opts); out.validation.push("ok"); } catch (e) { out.validation.push(`${e.name} ${e.code}`); }
+    }
+    return out;
+)js");
+  EXPECT_EQ(out.dump(), R"({"flushed":"first part ","afterParams":true,"bytesWritten":26011,"reset":["Z_DATA_ERROR",34],"closed":[true,true],"dict":26000,"dictRaw":26000,"missingDict":["Z_NEED_DICT",2,"Missing dictionary"],"info":["Gzip",26000,true],"small":[true,26000,26000],"order":["sync first","[\"gzip\",null,true]","[\"inflate\",\"Z_DATA_ERROR\",\"incorrect header check\"]","[\"max\",\"ERR_BUFFER_TOO_LARGE\",\"RangeError\"]"],"promisified":26000,"streamErrors":["error Z_BUF_ERROR unexpected end of file","error Z_DATA_ERROR incorrect header check"],"validation":["RangeError ERR_OUT_OF_RANGE","RangeError ERR_OUT_OF_RANGE","RangeError ERR_OUT_OF_RANGE","TypeError ERR_INVALID_ARG_TYPE","RangeError ERR_BROTLI_INVALID_PARAM"]})");
+}
+
 // --- zlib ---------------------------------------------------------------------
 
 // 8,233 bytes of words drawn from a small vocabulary (the same generator runs
@@ -475,6 +548,11 @@ router.post("/bomb", (req, res) => {
   res.send("inflated " + zlib.gunzipSync(Buffer.from(req.rawBody)).length);
 });
 
+// One long native call: the deadline is checked inside it.
+router.post("/deflate", (req, res) => {
+  res.send("deflated to " + zlib.deflateSync(Buffer.from(req.rawBody), { level: 9, memLevel: 9 }).length);
+});
+
 router.get("/ok", (req, res) => res.send("still fine"));
 export default router;
 )js");
@@ -542,6 +620,18 @@ TEST_F(ZlibTest, StreamsAndBombsStopAtTheScriptsMemoryLimit) {
   auto inflated = Fetch(port(), {"POST", "/bomb", host_, {}, bomb});
   EXPECT_EQ(inflated.status, 500) << inflated.body.substr(0, 300);
   EXPECT_EQ(inflated.error_code(), "script_memory") << inflated.body.substr(0, 300);
+  EXPECT_EQ(Get("/ok").body, "still fine");
+}
+
+TEST_F(ZlibTest, ALongCallEndsAtTheRequestsDeadline) {
+  const std::string random = crypto::RandomBytes(size_t{9} << 20);
+  auto fits = Fetch(port(), {"POST", "/deflate", host_, {}, random.substr(0, 1000)});
+  EXPECT_EQ(fits.body, "deflated to 1011") << fits.body;
+  ASSERT_EQ(Api("PATCH", "/_api/config", R"({"qjs_timeout_ms":"20"})").status, 200);
+  auto slow = Fetch(port(), {"POST", "/deflate", host_, {}, random});
+  EXPECT_EQ(slow.status, 504) << slow.body;
+  EXPECT_EQ(slow.error_code(), "script_timeout") << slow.body;
+  ASSERT_EQ(Api("PATCH", "/_api/config", R"({"qjs_timeout_ms":"5000"})").status, 200);
   EXPECT_EQ(Get("/ok").body, "still fine");
 }
 

@@ -176,6 +176,27 @@ TEST(CompressionStreamTest, OutputBoundStopsABomb) {
   EXPECT_LE(o.out.size(), size_t{1} << 20);
 }
 
+// A sink that lets one piece of input through (what a deadline does).
+class OnePieceSink final : public OutputSink {
+ public:
+  bool Write(const uint8_t*, size_t) override { return true; }
+  bool KeepGoing() override { return asked++ == 0; }
+  int asked = 0;
+};
+
+TEST(CompressionStreamTest, ASinkStopsALongFeedBetweenPieces) {
+  const std::string big(size_t{4} << 20, 'x');
+  for (CodecMode mode : {CodecMode::kDeflate, CodecMode::kBrotliEncode}) {
+    auto s = Make(mode);
+    OnePieceSink sink;
+    auto e = s->Feed(reinterpret_cast<const uint8_t*>(big.data()), big.size(), mode == CodecMode::kDeflate ? kFinish : kBrotliFinish, sink);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, kOutputRefused);
+    EXPECT_EQ(sink.asked, 2);
+    EXPECT_LE(s->total_in(), size_t{2} << 20);  // two pieces at most, never the whole input
+  }
+}
+
 TEST(CompressionStreamTest, ResetParamsAndBadOptions) {
   auto s = Make(CodecMode::kDeflate);
   Outcome first = Push(*s, "hello world");

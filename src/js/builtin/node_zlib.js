@@ -244,6 +244,18 @@ Object.defineProperty(ZlibBase.prototype, "_closed", {
   },
 });
 
+// Node's deprecated alias of bytesWritten (DEP0108), without the warning.
+Object.defineProperty(ZlibBase.prototype, "bytesRead", {
+  configurable: true,
+  enumerable: true,
+  get() {
+    return this.bytesWritten;
+  },
+  set(value) {
+    this.bytesWritten = value;
+  },
+});
+
 ZlibBase.prototype.reset = function reset() {
   if (!this._handle) throw new Error("zlib binding closed");
   try {
