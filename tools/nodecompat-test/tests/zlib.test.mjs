@@ -16,6 +16,12 @@ import hbfZlib, * as hbfZlibNamed from "hbf:node_zlib";
 import hbfStream from "hbf:node_stream";
 import { Buffer as HB } from "hbf:node_buffer";
 import { promisify as hbfPromisify } from "hbf:node_util";
+import nodeFs from "node:fs";
+import nodePath from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { requireFrom } from "hbf:modules";
+import { __fake } from "hbf:native";
 import { test, same, ok } from "../lib.mjs";
 
 const NODE = { Z: nodeZlib, S: nodeStream, B: Buffer, promisify: nodePromisify };
@@ -362,4 +368,65 @@ both("exports, constants and codes", ({ Z }) => {
 test("named exports and node: prefix resolve to one module", () => {
   ok(hbfZlibNamed.gzipSync === hbfZlib.gzipSync && hbfZlibNamed.constants === hbfZlib.constants, "named = default's");
   same(hex(hbfZlibNamed.gunzipSync(nodeZlib.gzipSync(SMALL))), hex(Buffer.from(SMALL)), "cross");
+});
+
+// --- body-parser (npm), what zlib was missing for ------------------------------
+
+// body-parser 1.x's json() and raw() with gzip, deflate and identity bodies
+// (read.js pipes the request through zlib.createGunzip()/createInflate()),
+// loaded from the fake document store through hbf:modules and run on hbf's
+// stream and zlib, against the same package under Node. The request is a
+// Readable with headers (hbf's req is not a stream yet).
+const BODY_PARSER = ["body-parser", "bytes", "content-type", "debug", "ms", "depd", "destroy", "http-errors", "inherits",
+  "setprototypeof", "statuses", "toidentifier", "iconv-lite", "safer-buffer", "on-finished", "ee-first", "raw-body",
+  "unpipe", "type-is", "media-typer", "mime-types", "mime-db"];
+
+async function bodyParserResults(require, S) {
+  const bodyParser = require("body-parser");
+  const run = (mw, headers, chunks) => new Promise((resolve) => {
+    const req = new S.Readable({ read() {} });
+    Object.assign(req, { headers, method: "POST", url: "/", complete: true });
+    for (const c of chunks) req.push(c);
+    req.push(null);
+    mw(req, {}, (err) => resolve(err ? { error: [err.status, err.type, err.message] } :
+      { body: Buffer.isBuffer(req.body) ? `buffer ${req.body.length}` : req.body }));
+  });
+  const json = JSON.stringify({ hello: "world", list: [1, 2, 3], text: LARGE.slice(0, 5000) });
+  const headers = (encoding, body) => ({ "content-type": "application/json", "content-encoding": encoding,
+    "content-length": String(body.length) });
+  const gz = nodeZlib.gzipSync(json);
+  const df = nodeZlib.deflateSync(json);
+  const halves = (b) => [b.subarray(0, b.length >> 1), b.subarray(b.length >> 1)];
+  return {
+    gzip: await run(bodyParser.json(), headers("gzip", gz), halves(gz)),
+    deflate: await run(bodyParser.json(), headers("deflate", df), halves(df)),
+    identity: await run(bodyParser.json(), headers("identity", Buffer.from(json)), [Buffer.from(json)]),
+    corrupt: await run(bodyParser.json(), headers("gzip", gz), [Buffer.from("not gzip")]),
+    truncated: await run(bodyParser.json(), headers("gzip", gz), [gz.subarray(0, gz.length - 20)]),
+    tooLarge: await run(bodyParser.json({ limit: 100 }), headers("gzip", gz), [gz]),
+    refused: await run(bodyParser.json({ inflate: false }), headers("gzip", gz), [gz]),
+    raw: await run(bodyParser.raw({ type: "*/*" }), headers("gzip", gz), halves(gz)),
+  };
+}
+
+test("body-parser's json() and raw() read gzip and deflate bodies as under Node", async () => {
+  const here = nodePath.dirname(fileURLToPath(import.meta.url));
+  const nodeModules = nodePath.join(here, "..", "node_modules");
+  if (!BODY_PARSER.every((p) => nodeFs.existsSync(nodePath.join(nodeModules, p, "package.json")))) return;
+  for (const id of [...__fake.docs.keys()]) __fake.remove(id);
+  for (const name of BODY_PARSER) {
+    const base = nodePath.join(nodeModules, name);
+    const walk = (dir) => {
+      for (const entry of nodeFs.readdirSync(dir, { withFileTypes: true })) {
+        const full = nodePath.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (/\.(c?js|json)$/.test(entry.name)) __fake.put(`modules/${name}/${nodePath.relative(base, full)}`, nodeFs.readFileSync(full));
+      }
+    };
+    walk(base);
+  }
+  const mine = await bodyParserResults(requireFrom("_system/router.js"), hbfStream);
+  const theirs = await bodyParserResults(createRequire(import.meta.url.replace("/tests/", "/")), nodeStream);
+  ok(theirs.gzip.body?.hello === "world", "Node parsed the gzip body");
+  same(mine, theirs, "body-parser");
 });
