@@ -83,6 +83,17 @@ class BrotliStream final : public CompressionStream {
     return std::nullopt;
   }
 
+  uint64_t total_in() const override { return consumed_; }
+
+  std::optional<CodecError> Reset() override {
+    Destroy();
+    if (auto st = Init(); !st.ok()) return CodecError{"ERR_ZLIB_INITIALIZATION_FAILED", -1, st.error().message};
+    return std::nullopt;
+  }
+
+  std::optional<CodecError> Params(int, int) override { return std::nullopt; }  // Node: a no-op for brotli
+
+ private:
   std::optional<CodecError> FeedPiece(const uint8_t* data, size_t size, int flush, OutputSink& sink) {
     size_t avail_in = size;
     const uint8_t* next_in = data;
@@ -119,17 +130,6 @@ class BrotliStream final : public CompressionStream {
     }
   }
 
-  uint64_t total_in() const override { return consumed_; }
-
-  std::optional<CodecError> Reset() override {
-    Destroy();
-    if (auto st = Init(); !st.ok()) return CodecError{"ERR_ZLIB_INITIALIZATION_FAILED", -1, st.error().message};
-    return std::nullopt;
-  }
-
-  std::optional<CodecError> Params(int, int) override { return std::nullopt; }  // Node: a no-op for brotli
-
- private:
   void Destroy() {
     if (encoder_ != nullptr) BrotliEncoderDestroyInstance(encoder_);
     if (decoder_ != nullptr) BrotliDecoderDestroyInstance(decoder_);
