@@ -60,9 +60,19 @@ add_library(nettle_lib INTERFACE)
 target_include_directories(nettle_lib SYSTEM INTERFACE "${HBF_NETTLE_INCLUDE}")
 target_link_libraries(nettle_lib INTERFACE "${HBF_NETTLE_LIB}")
 
-# --- Debian's static zlib (gzip copies of text documents).
+# --- Debian's static zlib (gzip copies of text documents, scripts' zlib).
 set(ZLIB_USE_STATIC_LIBS ON)
 find_package(ZLIB REQUIRED)
+
+# --- Debian's static brotli (libbrotli-dev): scripts' zlib.brotli*.
+find_path(HBF_BROTLI_INCLUDE brotli/encode.h REQUIRED)
+find_library(HBF_BROTLIENC_LIB NAMES libbrotlienc.a brotlienc REQUIRED)
+find_library(HBF_BROTLIDEC_LIB NAMES libbrotlidec.a brotlidec REQUIRED)
+find_library(HBF_BROTLICOMMON_LIB NAMES libbrotlicommon.a brotlicommon REQUIRED)
+add_library(brotli_lib INTERFACE)
+target_include_directories(brotli_lib SYSTEM INTERFACE "${HBF_BROTLI_INCLUDE}")
+# enc and dec both need common: it goes last.
+target_link_libraries(brotli_lib INTERFACE "${HBF_BROTLIENC_LIB}" "${HBF_BROTLIDEC_LIB}" "${HBF_BROTLICOMMON_LIB}" m)
 
 if(HBF_SANITIZE)
   # QuickJS packs opcodes with `op << 24` into an int (its M4() macro), which

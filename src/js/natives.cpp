@@ -20,6 +20,7 @@
 #include "js/module_loader.h"
 #include "js/natives_auth.h"
 #include "js/natives_ws.h"
+#include "js/natives_zlib.h"
 #include "js/user_db.h"
 #include "js/worker_access.h"
 
@@ -691,6 +692,13 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"hashUpdate", Guarded<NativeHashUpdate>, 2},
     {"hashDigest", Guarded<NativeHashDigest>, 1},
     {"hashCopy", Guarded<NativeHashCopy>, 1},
+    {"zlibCreate", Guarded<NativeZlibCreate>, 6},
+    {"brotliCreate", Guarded<NativeBrotliCreate>, 2},
+    {"zlibFeed", Guarded<NativeZlibFeed>, 4},
+    {"zlibBytesRead", Guarded<NativeZlibBytesRead>, 1},
+    {"zlibReset", Guarded<NativeZlibReset>, 1},
+    {"zlibParams", Guarded<NativeZlibParams>, 3},
+    {"zlibClose", Guarded<NativeZlibClose>, 1},
     {"detachArrayBuffer", Guarded<NativeDetachArrayBuffer>, 1},
     {"readDocument", Guarded<NativeReadDocument>, 1},
     {"documentInfo", Guarded<NativeDocumentInfo>, 1},

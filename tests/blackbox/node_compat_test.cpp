@@ -9,7 +9,9 @@
 #include <string>
 
 #include "blackbox/henv_fixture.h"
+#include "codec/gzip.h"
 #include "core/json.h"
+#include "crypto/crypto.h"
 
 namespace hbf::test {
 namespace {
@@ -305,6 +307,332 @@ TEST_F(NodeCompatTest, WebGlobals) {
   EXPECT_EQ(Str(out, "status404"), "Not Found");
   EXPECT_NE(Str(out, "createServer").find("not available in HBF"), std::string::npos) << Str(out, "createServer");
   EXPECT_TRUE(True(out, "perfHooks"));
+}
+
+// Streams, flush/params/reset/close, dictionaries, info, callbacks and
+// validation inside the binary (Debian's zlib and brotli under hbf's
+// module); the expected JSON is what the same body returns under Node 20.
+TEST_F(NodeCompatTest, ZlibStreamsAndOptionsAnswerAsNodeDoes) {
+  Json out = Run(R"js(
+    const zlib = require("zlib");
+    const { promisify } = require("util");
+    const text = "hello world, ".repeat(2000);
+    const out = {};
+    const collect = (s) => new Promise((resolve) => {
+      const chunks = [];
+      s.on("data", (c) => chunks.push(c));
+      s.on("end", () => resolve(Buffer.concat(chunks)));
+      s.on("error", (e) => resolve(`error ${e.code} ${e.message}`));
+    });
+    // flush() mid-stream gives a decodable prefix; params() switches level.
+    const d = zlib.createDeflate({ level: 1 });
+    const all = collect(d);
+    const seen = [];
+    d.on("data", (c) => seen.push(c));
+    d.write("first part ");
+    await new Promise((resolve) => d.flush(resolve));
+    out.flushed = zlib.inflateSync(Buffer.concat(seen), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString();
+    await new Promise((resolve) => d.params(9, zlib.constants.Z_FILTERED, resolve));
+    d.end(text);
+    out.afterParams = zlib.inflateSync(await all).toString() === "first part " + text;
+    out.bytesWritten = d.bytesWritten;
+    // reset() discards what was written.
+    const r = zlib.createGzip();
+    const rall = collect(r);
+    r.write("discarded", () => { r.reset(); r.end("kept"); });
+    const rbytes = await rall;
+    try { out.reset = zlib.gunzipSync(rbytes).toString(); } catch (e) { out.reset = [e.code, rbytes.length]; }
+    // close() frees the stream; a closed stream reports it.
+    const c = zlib.createInflate();
+    await new Promise((resolve) => c.close(resolve));
+    out.closed = [c.destroyed, c._closed];
+    // Dictionaries, info, windowBits, strategies, raw window 8.
+    const dict = Buffer.from("hello world, ");
+    out.dict = zlib.inflateSync(zlib.deflateSync(text, { dictionary: dict }), { dictionary: dict }).length;
+    out.dictRaw = zlib.inflateRawSync(zlib.deflateRawSync(text, { dictionary: dict }), { dictionary: dict }).length;
+    let missing = null;
+    try { zlib.inflateSync(zlib.deflateSync(text, { dictionary: dict })); } catch (e) { missing = [e.code, e.errno, e.message]; }
+    out.missingDict = missing;
+    const info = zlib.gzipSync(text, { info: true });
+    out.info = [info.engine.constructor.name, info.engine.bytesWritten, info.buffer.length > 0];
+    out.small = [zlib.deflateSync(text, { windowBits: 9, memLevel: 1 }).length > 0,
+      zlib.inflateRawSync(zlib.deflateRawSync(text, { windowBits: 8 })).length,
+      zlib.unzipSync(zlib.deflateSync(text, { strategy: zlib.constants.Z_HUFFMAN_ONLY })).length];
+    // Callback forms: results and errors on a later tick.
+    const order = [];
+    zlib.gzip(text, (err, res) => order.push(["gzip", err, res.length > 0]));
+    zlib.inflate(Buffer.from("junk"), (err) => order.push(["inflate", err.code, err.message]));
+    zlib.gunzip(zlib.gzipSync(text), { maxOutputLength: 10 }, (err) => order.push(["max", err.code, err.name]));
+    order.push("sync first");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Node's thread pool finishes them in any order; hbf's in call order.
+    out.order = [order[0], ...order.slice(1).map((o) => JSON.stringify(o)).sort()];
+    out.promisified = (await promisify(zlib.brotliDecompress)(await promisify(zlib.brotliCompress)(text))).length;
+    // Stream errors: truncated brotli, garbage gzip; one 'error' each.
+    out.streamErrors = [
+      await collect(zlib.createBrotliDecompress().end(zlib.brotliCompressSync(text).subarray(0, 10))),
+      await collect(zlib.createGunzip().end(Buffer.from("garbage!"))),
+    ];
+    out.validation = [];
+    for (const opts of [{ level: 10 }, { windowBits: 16 }, { chunkSize: 1 }, { dictionary: "x" }, { params: { 99: 1 } }]) {
+      try { zlib.createDeflate(opts); zlib.createBrotliCompress(opts); out.validation.push("ok"); } catch (e) { out.validation.push(`${e.name} ${e.code}`); }
+    }
+    return out;
+)js");
+  EXPECT_EQ(out.dump(), R"({"flushed":"first part ","afterParams":true,"bytesWritten":26011,"reset":["Z_DATA_ERROR",34],"closed":[true,true],"dict":26000,"dictRaw":26000,"missingDict":["Z_NEED_DICT",2,"Missing dictionary"],"info":["Gzip",26000,true],"small":[true,26000,26000],"order":["sync first","[\"gzip\",null,true]","[\"inflate\",\"Z_DATA_ERROR\",\"incorrect header check\"]","[\"max\",\"ERR_BUFFER_TOO_LARGE\",\"RangeError\"]"],"promisified":26000,"streamErrors":["error Z_BUF_ERROR unexpected end of file","error Z_DATA_ERROR incorrect header check"],"validation":["RangeError ERR_OUT_OF_RANGE","RangeError ERR_OUT_OF_RANGE","RangeError ERR_OUT_OF_RANGE","TypeError ERR_INVALID_ARG_TYPE","RangeError ERR_BROTLI_INVALID_PARAM"]})");
+}
+
+// --- zlib ---------------------------------------------------------------------
+
+// 8,233 bytes of words drawn from a small vocabulary (the same generator runs
+// in the route): text on which Node 20's bundled zlib and Debian's choose
+// different matches, so the two compress it to different bytes.
+constexpr const char* kSampleTextJs = R"js(
+function sampleText() {
+  let x = 7;
+  const next = () => (x = (x * 75 + 74) % 65537);
+  const words = [];
+  for (let i = 0; i < 60; i++) {
+    let w = "";
+    const n = 2 + (next() % 6);
+    for (let j = 0; j < n; j++) w += "abcdefghij"[next() % 10];
+    words.push(w);
+  }
+  let s = "";
+  for (let i = 0; i < 1500; i++) s += words[next() % 60] + " ";
+  return s;
+}
+)js";
+
+// Node 20: zlib.gzipSync(sampleText()).toString("base64") (2,391 bytes; Debian's zlib makes 2,390 other ones).
+constexpr const char* kNodeGzipBase64 =
+    "H4sIAAAAAAAAA21ZWZbkMAi7Sq7mLXZy/wPMQxJLqudjaqrSiY1BCEHOGnvvdd1PX/e5xpn+9bS2r/uM1p6rn/5ep+0xx7jOuJ4ev/Y71prvNc"
+    "Y97+sd77iHP/aOu49nXKu1sfe15nn4cdZ6r6OtW7/ue/S3YXetsO7d+rrulovMPq59t369Z8GKue919XvMfT332+IQbcxrrxv/P2POZ+3reTcf"
+    "drthxzveZ+jh9rz3up77vue61tn9vfa55jOuPd93t331MRpd8fQ2rvXsY4dYqz9xD1fUIWDAsvtlBT2w533NTifgLK1jn7PSOnoMV1ssO7tsxR"
+    "LuGPN0e+/bYga/2gN2kff2ux1+mHvP8lOZRxCkud+nrQiHfPK8re9eAXG3hhNpL/t5VjggHgAO/NdZfUeI4Fn4A3bK7WPGGoEIYSF9fQZ/yBRE"
+    "kjsBFvhwJwMz8L97s7/tOCYBmq1gys1PhzcQC/sC92g1nGDNtiedyK+IPI7W7Fuct3WdNo5kwTgO3AoOXBHwn/5FcOKlE0UOLwCoBnu1N0GupJ"
+    "FjeDaY2aaSxRyRsZGJwhjwjA24AFLobfIeDSUpNG5rN9g/XWyZbH6ctucjT9M0AjcQZ661Kxky3UerkZHYnlE2A80ipaoBA6iQ5X0wHn5AXxrG"
+    "Ri7OrkRG6Aa3cqS0nocIABCUTnSFkvwWhtyPhcBiK7/vrHJmCxrYBVZ4EGCN06bhMFZT5B2+WG69ouQRZ4IPCgEybRQCPYwHPZKLYG10KV2oIB"
+    "kG/LjELFzoIUIG4CG7UesZEPy85HF+d/v3s9/njmWZF/iQB/zAYV9XIoo3MtrVPBgmu5NQwFq+Tp658S9gPkLInOelRqXO4IYIwCXa3UFwRCZt"
+    "Gg6KTSRkprfA0S0sntDdHQD8MoFVMnVui6GnOxHLuzzLAKvZmciyGXRsAXbIV1bzwDixmbEyh3zpaWLnDJiJkJYzby2ZhVHg1n24oZzkMdmbRs"
+    "HiYC47kpHElx8JptkzvRiG5MZUAiYhkDmwLqqy+b9xbR3PQ+SuBcr3+XpJaOZJdQA8FRS03tRCooc/viY5NuxOBgJdyWbBzssOS0YJEZ6YFTQv"
+    "pQqhwc/5SK1wLx3xMO0Nz4YCRy+cq32FRzmBiEdMqM0oUXCiHgzhFZN1zWNkaW7V325mWnSFwvFtXtS2MBOpTVLjHXEKHZ0ZpKTwnWQFsklGik"
+    "782DifJA2+mjd5tPpwJmFLCkIa+A+71VODGXBcm8gWpQ8tJE5xAJKGcqz9FO5X2MdNbSbffVeNii0B8v0Z2lqcKekKtLAyZr5kLXNLwR2IlGjx"
+    "lZscCZH4383hitl/qQB8VKpyUCE1fP+qSKipJJqfwNo/i6bTFxmOhJ7lRwCxfS2WcVJprY98CM/ZnantjUc/JAsG/KgqoxZA2LV2V+7yIhUfia"
+    "JiaacMqb3BceGMRA/isefV1djNxzVJs+2C+YXx/bcYskfAw/AfFRFkMRsB8QhpEZc8Praqy2VTct2Fv7JFLRcppjsF+mGnF33tgCUAKmzF7HV/"
+    "14cocLIcmqNCWIMVvDyA99DKRdjM5/7LUUp6dPdBB5aaH+ksno2myKso7VH2du0IHOLkqb+MTfxaVAiKN7jeTPawhOCAz4AF8Pv4k+9CodSY+F"
+    "RB4yIfwEQakY8QM4OGuio1dFCbdIm2m47PX++xYYDt1dUBFfZuLnWzHkTVyIAw37qXA5V3GWAdxuMSPXpP73Krnmnzx/U5FvgkaFhgFoHYQX+Z"
+    "xiE3TsYlaouhzdWwSMwgTPSeURs2VIJTi4oLH2aKyWRoDAnLQ1DjJp6kiqAYV0CPqyRhdLHu4pmtZIi+6kdiOVKszSKvu3RLUkfv5d2JqIX1cJ"
+    "ZEsXOgH3D4SLFQRFFjb3JEkc3uZGtl7KD5QV8gKB6Z2dPw9UYZhWFq3yz/wHEuB8lY/UekMBmCOII/afp/e2TqKREgQuAtX5ApUn6GSVIuKkle"
+    "g9DW1wkRO6snelK2/+U7LDRvsGegoNJQKltmmmKx9oEFWnhXLRYbLBINF6zNDnf2Wu6xvLzRI6WCyEuT4dLKQVrZcXKYpKDJ34NNHXt25EGxIp"
+    "JN/zuBQGabxT7/i47XipxkywktYidZ8gEDFxOxbxONEknNLE6qsf+EKAcxHgJV8pNY4cMMSGmSv3vmPMKzKRs4texS3fLtR1Ai49AJpPhRd2Gi"
+    "XnyjP8UxCcJPK3aWt55mtBgnhltfnU5HlrkUZg9aLYSBD/BKb6dugOcwOMhjC+y4NWKLJAbcqRuK4Fe30dCaOYWyFRDxFV1SxFUoTGVHEZ2UEM"
+    "rT2oBbAlF529WcLL8k5F4Vm0P5txhyCPejgplvmmnKUYp5wpJTyiTREFloxrlz8CJFMVcsnosmUkkLNYWW8fSYs/gEpo/CDzlXCyZ2zf5zmJAi"
+    "n7mg6m3UcRfwn9E/DSh0XUfnpc1i579uFUy02i1FDR5FN6yM5yma3EKAauXZvwo7hjqc51UjQhgZe3y6h2Ix95KAzxTyhPdio1QRVRZaTDzHjF"
+    "Q+ywFSFNzvXE6PljlbKMDpqFfroI7N7nce8f3fb4fj8n3/OEMqpk63Y8wmyBHVRO0P2ZgLPzMHOOkXSTQwZcTT/0xC22dQBKJykw7fnvjU21gZ"
+    "Zs6eAtxL6fnDUBym2Ildgv8iFdN9f/Wy8+XTM35HGDG993grU318l7WztLA+o+rRkoc/IWkREvNK0X8ziZfx8QGTBtHxSsmkc52C5huRQ11Xay"
+    "CrsRtcxpVwvkajkj1lcBrjknY+74nKNPf7NzeaKeSTXoPrlzwKV0UpKkNckkP0QCtlFtb9vhyqOMo56edtUfBAakJEjZVXw78c8zF9GSO1NgT3"
+    "550WUEniymGsZhsaZzCi+y6Ko0XHRt2LDljFQ0oVTYeNIXPaET2kyzFEvJZ7NfJonFhhWzIil3Utnu9DXDe82QZhEhhDjUgc9hHYyOaKZ6boZm"
+    "1qzyfOnrx6+eO88nDUWNtkDp0WXrFETYka13JsyHGeu5kWaQlwN+jlZTnQpBYjkXy/F7MAKEK835Rs13TiVpfT5s9LGflM6vCRZCRJi599OltV"
+    "fGHNj74rSV/6v7v5OPNE7/Uj1Fj3NC/o/kKdjo0haJLw8j/z+KF74n1cTP4DVz6KIdmenq+Ift7G++WdI0P02xoIt5/X8wL9P6nFTOEpIAAA";
+
+// Node 20: zlib.brotliCompressSync(sampleText(), { params: { [BROTLI_PARAM_QUALITY]: 5 } }).toString("base64").
+constexpr const char* kNodeBrotliBase64 =
+    "GyggRFSTegAUIcPc7mDr2rdEYc+vVdqTp+QJYbfoBRoCM7MBR6iI3u9Q78TMrouLkfGkCGzcGPrfVqaI5HSZWDPb992jbRIbAwiJ/odM257a42"
+    "yqo9v/GcC1aeCK4VfgVnel6/j6Pn/P6Ov2Z1Zb39/bU//J97Kva4C2a5T7463MfC3/UbB2m49XW/m+WYNTi9cfFLu8YH3Gk9+Td4rbct0+ArmP"
+    "ftazfz94Ld348DYQ3+nLm99/ffcHcb9Tt7uamphfTt38Qpf1b7jYDTg+fETXnBPIyzO8cbLqOzrxyMyxJ0LhbdaW+Mp4rr6w1kXGQ6HGMytMH0"
+    "V/aSbgAO3n8Lt5I7aYhBMa/wIX+QMQnzKRARUm6j3yHyYlxuXefYsmKe4to/J6OHSdAaEmkQs58nKGThPRJSb01dBft+wUK8yHhvchfcDuMJta"
+    "jdTgHwGavGEOguhLfISXJM7shBrqJ4+IMB/4hxDZIqN4YwQLSP3L7DO8R/BfxXwEnyosJGQJeQeC8KjJf8eRxY0zE5kUipFEQ8K/M3jdqXAMju"
+    "Kjq0eoYABGy4/dNM/IaS4iIyyj4wNBOcvBh8XSGITfPrFDwSWkF2Ed2nJP5C3WXd3xaEubx8pzViVdUKbhJLzSSZKDL/b+wM5Jgox5Olz1eBSL"
+    "membermw5QIMpEggYkbsuixlmNKe0JhcLpexl5m4kTgqDD1JIuhRpBNcLIvOvs9LK47zsrx2XMShi6BKx2mwAU5ONim+XBqwCkYnCjxIyOItYU"
+    "yaWAWciMG2CTIkZmm5/k8M7/H5b02rNviHUUjQ5ePMYrR2tIwPLtI5+95EhcoVWy3uCWepfqIRALSFbHegHLPAW3sQIswRlCeg7+6XRFklboI8"
+    "wtSkqBeCQA6riL1tOnbkMSUv1mpkKo3UOojFbL8xnkkO7QdlS3LyDYftkjQzpYJYi2qaqJ0LX8O22VWF0B6cRQ1U8nKwHaPXpV4IC0KxoZEi1I"
+    "VYYkpF08fWDaCNYPXQw9qZkYMJ9h1i0hR4yfQ7HKTMaEXrIDizZGidPackYhtvCeSj8EAqhIPx29TL1qNto6eJs26IONO3K6KH/sIY8l7rOcwp"
+    "pQ9OgwlhMAH22uakgRDrmRf1Z2pTGNVKlciuqb0teUKpowPABJXGzHSE40DSS9NVlreETaMqEoevKnJhZDV7woqyo5aUhM4Y3dbwXyCq8AYDrR"
+    "B3kCGWQg5geMpDVeBIyh+XkLwUVxkER6bOzmHznp//HHgBad6G5dq1ZWrrUPXX1k23r2SMdsdWM20/i7fUD2bL0jg/VGFDFf+GA4TjTlEOqEl9"
+    "Zy45VB9/hp0kbHax2UoufiOjkTCpnES9bUG659rIZ0XrfmtsIQo9jG79PbR0FFqq4NhZQV5IY6+J3oD1qxPq+iQWA592bkWG64MlzTOLvcQHNn"
+    "xlgwlL+pJHsGRGzuL5N3hD1HUCDRBDdUVsjXUxYC2RNPJwcgTLaZnRzS1s/l0xyrBlZqEMJuBFG79XoRkSi8upgoP5MFFNTtsSAVY111SGbBGY"
+    "wbMtdcA9R8JUDi0I2Qv2fb9K2lpbF0bZSeWTK3jmquQio289GBQlH35fXUIEju6H2QlNkQ76jflAjD/fNe9MNCPT9wmcFhqTJu+NSYwb0sPKyq"
+    "KOjFNu8ZZ8cZ8tD0o00P7B3ZUu0m+hu60nVOdoQVHNeVng936hCCpjOZpe+jNKd+A0d0Hub6OBsUjLClhFcMeVXUo52184san+gowLIzaQIY2V"
+    "wbfSoo3d4EYaS8iPqgVUmTzD5HJKYvNGnWYgQjWyICd3W4L1rKLyzuyCKG21RbOSLZBawvbQt/Yfq5ZCMbyoJ+5VLDgLNUFSyKxFREo8ezJOdO"
+    "ocR0PO4LDtjfzBwCQ6F6Lx1/OtlMZZwqEGiXOhhEKtcyQqKogCj8JQmf/5Opn3BQQZhsi+AlSW/Sqz9EDaUvoQpf0wJZK6Wk+XagTQP9NKeES6"
+    "QaTKg6kmm2UO4p2hBWV8mAviw4VKdNHipnJviS2fW9gjK8uqwLwLDX9ckqgDQuJkLXD2Occ7JnqqhW5JFZzfB0RItWG1e21TvWh0pi5r+AhOM4"
+    "8fFDzewOwdhTRWMG82Lg3xH8O0ZhiTMLib75IvWkBB8fd0/rjvmplEKqqJOMt2M2/7dySVrDqqgUaArDBA7I05vlxHVSKOcuyUkZ8w3KiTjN/i"
+    "6nLm7UUSZ8UiB9540HdWBDoLUsJeA68TJrAcUshMeT42kH4rDgR7NYzyasCvc5NOsIplukI68RSN0GsU4SgiLs8rhbQsMAJ2Z21J582GyHNtMm"
+    "HVnOeadpbe9tTEqgjpWRItCnLtXtgoYqxVu/dKSOoqb5dsxNOetZgG41LDiCRAR2N/u3mgoiN0Tu50z61eHhI/jv9lRIfs2vnmSy2p/+Ns08Qz"
+    "DHdULR6nInbV6yQzXKMk9eoZx9W8KIMdzfQGQ4ocAUFGBdGt1n4m8a2MUvRpOC4Xw2WHxpbTNSe139oQqZruxmzOj/dZW7HARZlv+WDVhmeCJb"
+    "HhzKsc/5VriyNxzdjHJ2NSKlGZrczdAhy48YbmDnTUZjbJyEYldocIxfvGYRHBKmaxqa2ZfAOZaeqFSMLTTs8HpTRQwalDwzezFYvGyYuT3A/E"
+    "DknGmuAn5q7WjPBa/6w0y1BXC7hPxqektQwLPNM54E7gqxjZ1PmG0bpw9QJ9jlIoZHPa6LeI3gfVkWM07q4KKNrpt6GTsNzecme0LKqhCs3fuB"
+    "7DVUZ+MWU3AKTjVbWjPsgVQJQO2g3V4tparyC551JaS5KvTeWGZCjure7rAWB8lhJWnCxvlOBcYWwFAq82kKXr+IYlzaju3PN40rgfcZEKdgMx"
+    "W6XwwCiyTTxKR4aSMepDy5eV/OguuwMqaunwcd4iDq9dsGk8yWlgDTaqeKQluBlmixcR8VZ/uo2LdQrYPwAFW6YbNw5SmUvgXkwD0leqz+0wOt"
+    "RIL66WVV6G+E2Imb4lcF3NKkKZ+7harJC/cWrJTCjmVTo7AOVAY8MQ56ONAmpjdCa0A5PvyDlyvF74XQOeFiPNNfpri6yp93lmYFGpfChG2fcV"
+    "LCz417jPghnrgul/5Zb2CuBehD8T2ZzKK1/aeWyIjfz00MPExJT4";
+
+class ZlibTest : public OneHenvTest {
+ protected:
+  void SetUp() override {
+    OneHenvTest::SetUp();
+    Put("_system/router.js", std::string(R"js(
+import { Router } from "hbf:router";
+import zlib, { gunzipSync, createGunzip } from "zlib";
+import { Readable, Writable, pipeline } from "node:stream";
+import { promisify } from "node:util";
+)js") + kSampleTextJs + R"js(
+const router = new Router();
+
+// A gzip request body, inflated as a handler would and as body-parser does
+// (the body piped through zlib.createGunzip()).
+router.post("/gunzip", async (req, res) => {
+  const body = Buffer.from(req.rawBody);
+  const sync = gunzipSync(body).toString();
+  const gunzip = createGunzip();
+  const streamed = await new Promise((resolve, reject) => {
+    const chunks = [];
+    gunzip.on("data", (c) => chunks.push(c));
+    gunzip.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    gunzip.on("error", reject);
+    const source = new Readable({ read() {} });
+    for (let i = 0; i < body.length; i += 500) source.push(body.subarray(i, i + 500));
+    source.push(null);
+    source.pipe(gunzip);
+  });
+  let corrupt = null;
+  try { gunzipSync(body.subarray(0, body.length - 9)); } catch (e) { corrupt = [e.code, e.errno, e.message]; }
+  let notGzip = null;
+  try { zlib.gunzipSync(Buffer.from("plain text")); } catch (e) { notGzip = [e.code, e.errno, e.message]; }
+  const piped = await new Promise((resolve) => pipeline(Readable.from([Buffer.from("not gzip at all")]), createGunzip(),
+    new Writable({ write(c, e, cb) { cb(); } }), (err) => resolve(err && err.code)));
+  res.json({
+    sync: sync === sampleText(), streamed: streamed === sampleText(), length: sync.length,
+    bytesWritten: gunzip.bytesWritten, corrupt, notGzip, piped,
+  });
+});
+
+// What this binary's zlib and brotli make, and what they make of Node's.
+router.get("/formats", async (req, res) => {
+  const text = sampleText();
+  const out = {};
+  for (const [c, d] of [["gzip", "gunzip"], ["deflate", "inflate"], ["deflateRaw", "inflateRaw"], ["gzip", "unzip"],
+    ["brotliCompress", "brotliDecompress"]]) {
+    const packed = zlib[c + "Sync"](text);
+    const viaCallback = await promisify(zlib[d])(packed);
+    out[c + "/" + d] = zlib[d + "Sync"](packed).toString() === text && viaCallback.toString() === text;
+  }
+  out.helloGzip = zlib.gzipSync("hello world").toString("hex");
+  out.helloDeflate = zlib.deflateSync("hello world").toString("hex");
+  out.helloBrotli = zlib.brotliCompressSync("hello world").toString("hex");
+  out.nodeBrotli = zlib.brotliDecompressSync(Buffer.from(")js" + std::string(kNodeBrotliBase64) + R"js(", "base64"))
+    .toString() === text;
+  try { zlib.gunzipSync(zlib.gzipSync(text), { maxOutputLength: 100 }); } catch (e) { out.tooLarge = [e.name, e.code]; }
+  try { zlib.brotliDecompressSync(Buffer.from("garbage data here")); } catch (e) { out.brotliError = [e.code, e.message]; }
+  res.json(out);
+});
+
+// A compressed answer: the test decodes it.
+router.get("/gz", (req, res) => {
+  res.set("Content-Encoding", "gzip");
+  res.type("text/plain");
+  res.send(zlib.gzipSync(sampleText(), { level: 9 }));
+});
+
+// Streams a script forgets hold zlib state outside its objects: it is
+// counted against the script's memory limit, so this ends there.
+router.get("/hoard", (req, res) => {
+  const kept = [];
+  for (let i = 0; i < 100000; i++) kept.push(zlib.createDeflate());
+  res.send("kept " + kept.length);
+});
+
+// A bomb inflated without maxOutputLength stops at the memory limit.
+router.post("/bomb", (req, res) => {
+  res.send("inflated " + zlib.gunzipSync(Buffer.from(req.rawBody)).length);
+});
+
+// One long native call: the deadline is checked inside it.
+router.post("/deflate", (req, res) => {
+  res.send("deflated to " + zlib.deflateSync(Buffer.from(req.rawBody), { level: 9, memLevel: 9 }).length);
+});
+
+router.get("/ok", (req, res) => res.send("still fine"));
+export default router;
+)js");
+  }
+};
+
+TEST_F(ZlibTest, GunzipsARequestBodyNodeCompressed) {
+  auto gz = crypto::Base64Decode(kNodeGzipBase64);
+  ASSERT_TRUE(gz.has_value());
+  ASSERT_EQ(gz->size(), 2391u);
+  auto r = Fetch(port(), {"POST", "/gunzip", host_, {{"Content-Type", "application/octet-stream"}, {"Content-Encoding", "gzip"}}, *gz});
+  ASSERT_EQ(r.status, 200) << r.body << "\n" << server_->logs();
+  const Json& out = r.json();
+  EXPECT_TRUE(True(out, "sync")) << r.body;
+  EXPECT_TRUE(True(out, "streamed")) << r.body;
+  EXPECT_EQ(Num(out, "length"), 8233);
+  EXPECT_EQ(Num(out, "bytesWritten"), 2391);
+  EXPECT_EQ(Dump(out, "corrupt"), R"(["Z_BUF_ERROR",-5,"unexpected end of file"])");
+  EXPECT_EQ(Dump(out, "notGzip"), R"(["Z_DATA_ERROR",-3,"incorrect header check"])");
+  EXPECT_EQ(Str(out, "piped"), "Z_DATA_ERROR");
+
+  // The same text compressed by this machine's zlib (other bytes than Node's) inflates the same.
+  auto r2 = Get("/gz");
+  ASSERT_EQ(r2.status, 200);
+  auto text = codec::Gunzip(r2.body, 1 << 20);
+  ASSERT_TRUE(text.has_value());
+  auto mine = Fetch(port(), {"POST", "/gunzip", host_, {}, codec::Gzip(*text)});
+  EXPECT_TRUE(True(mine.json(), "sync")) << mine.body;
+}
+
+TEST_F(ZlibTest, AnswersGzipEncodedBodiesTheClientDecodes) {
+  auto r = Get("/gz");
+  ASSERT_EQ(r.status, 200) << r.body << "\n" << server_->logs();
+  EXPECT_EQ(r.header("content-encoding").value_or(""), "gzip");
+  EXPECT_EQ(r.body.substr(0, 2), "\x1f\x8b");
+  auto text = codec::Gunzip(r.body, 1 << 20);
+  ASSERT_TRUE(text.has_value());
+  EXPECT_EQ(text->size(), 8233u);
+  EXPECT_EQ(text->substr(0, 200).find_first_not_of("abcdefghij "), std::string::npos) << text->substr(0, 200);
+}
+
+TEST_F(ZlibTest, EveryFormatAndNodesBytes) {
+  auto r = Get("/formats");
+  ASSERT_EQ(r.status, 200) << r.body << "\n" << server_->logs();
+  const Json& out = r.json();
+  for (const char* pair : {"gzip/gunzip", "deflate/inflate", "deflateRaw/inflateRaw", "gzip/unzip",
+                           "brotliCompress/brotliDecompress"}) {
+    EXPECT_TRUE(True(out, pair)) << pair << ": " << r.body;
+  }
+  // Node 20's bytes for the same small inputs.
+  EXPECT_EQ(Str(out, "helloGzip"), "1f8b0800000000000003cb48cdc9c95728cf2fca49010085114a0d0b000000");
+  EXPECT_EQ(Str(out, "helloDeflate"), "789ccb48cdc9c95728cf2fca4901001a0b045d");
+  EXPECT_EQ(Str(out, "helloBrotli"), "0b058068656c6c6f20776f726c6403");
+  EXPECT_TRUE(True(out, "nodeBrotli")) << r.body;
+  EXPECT_EQ(Dump(out, "tooLarge"), R"(["RangeError","ERR_BUFFER_TOO_LARGE"])");
+  EXPECT_EQ(Dump(out, "brotliError"), R"(["ERR__ERROR_FORMAT_PADDING_1","Decompression failed"])");
+}
+
+TEST_F(ZlibTest, StreamsAndBombsStopAtTheScriptsMemoryLimit) {
+  auto hoard = Get("/hoard");
+  EXPECT_EQ(hoard.status, 500) << hoard.body;
+  EXPECT_EQ(hoard.error_code(), "script_memory") << hoard.body;
+  // 96 MiB of zeros in 96 KiB of gzip: past the 64 MiB heap limit.
+  const std::string bomb = codec::Gzip(std::string(size_t{96} << 20, '\0'));
+  auto inflated = Fetch(port(), {"POST", "/bomb", host_, {}, bomb});
+  EXPECT_EQ(inflated.status, 500) << inflated.body.substr(0, 300);
+  EXPECT_EQ(inflated.error_code(), "script_memory") << inflated.body.substr(0, 300);
+  EXPECT_EQ(Get("/ok").body, "still fine");
+}
+
+TEST_F(ZlibTest, ALongCallEndsAtTheRequestsDeadline) {
+  const std::string random = crypto::RandomBytes(size_t{9} << 20);
+  auto fits = Fetch(port(), {"POST", "/deflate", host_, {}, random.substr(0, 1000)});
+  EXPECT_EQ(fits.body, "deflated to 1011") << fits.body;
+  ASSERT_EQ(Api("PATCH", "/_api/config", R"({"qjs_timeout_ms":"20"})").status, 200);
+  auto slow = Fetch(port(), {"POST", "/deflate", host_, {}, random});
+  EXPECT_EQ(slow.status, 504) << slow.body;
+  EXPECT_EQ(slow.error_code(), "script_timeout") << slow.body;
+  ASSERT_EQ(Api("PATCH", "/_api/config", R"({"qjs_timeout_ms":"5000"})").status, 200);
+  EXPECT_EQ(Get("/ok").body, "still fine");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // log sink and timers on a fake clock that the harness drives (`__fake.drive`).
 import { createHash, createHmac, randomBytes as nodeRandomBytes } from "node:crypto";
 import vm from "node:vm";
+import nodeZlib from "node:zlib";
 import { createFakeClock } from "./fake-clock.mjs";
 
 const u8 = (buf) => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
@@ -180,3 +181,86 @@ export const dbGet = () => null;
 export const dbExecute = () => ({ rows_affected: 0, last_insert_id: null });
 export const dbExec = () => undefined;
 export const dbInTransaction = () => false;
+
+// Compression streams (the real ones are src/codec's over Debian's zlib and
+// brotli, src/js/natives_zlib.h): here Node's own zlib handles, driven
+// synchronously as Node's processChunkSync does, without closing between
+// calls. A failed write reports through Node's onerror -> destroy(err),
+// caught here and rethrown in the native's shape (message, errno, code).
+const ZLIB_CLASSES = [null, nodeZlib.Deflate, nodeZlib.Inflate, nodeZlib.Gzip, nodeZlib.Gunzip, nodeZlib.DeflateRaw,
+  nodeZlib.InflateRaw, nodeZlib.Unzip, nodeZlib.BrotliDecompress, nodeZlib.BrotliCompress];
+function compressionHandle(engine) {
+  const h = { engine, failure: null, bytesRead: 0 };
+  engine.destroy = function destroy(err) {
+    if (err) h.failure = err;
+    return this;
+  };
+  return h;
+}
+function rethrowFailure(h) {
+  const f = h.failure;
+  h.failure = null;
+  const err = new Error(f.message);
+  err.errno = f.errno;
+  err.code = f.code;
+  throw err;
+}
+export function zlibCreate(mode, windowBits, level, memLevel, strategy, dictionary) {
+  try {
+    return compressionHandle(new ZLIB_CLASSES[mode]({ windowBits, level, memLevel, strategy, dictionary }));
+  } catch {
+    return null;
+  }
+}
+export function brotliCreate(mode, params) {
+  const p = {};
+  params.forEach((v, i) => {
+    if (v !== -1) p[i] = v;
+  });
+  try {
+    return compressionHandle(new ZLIB_CLASSES[mode]({ params: p }));
+  } catch {
+    return null;
+  }
+}
+export function zlibFeed(h, bytes, flush, maxOutput) {
+  const handle = h.engine._handle;
+  if (!handle) throw new TypeError("zlib binding closed");
+  const state = h.engine._writeState;
+  const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = 16384;
+  const out = [];
+  let inOff = 0;
+  let availIn = chunk.length;
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(size);
+    handle.writeSync(flush, chunk, inOff, availIn, buf, 0, size);
+    if (h.failure) rethrowFailure(h);
+    const [availOut, availInAfter] = state;
+    h.bytesRead += availIn - availInAfter;
+    if (size > availOut) {
+      out.push(buf.subarray(0, size - availOut));
+      total += size - availOut;
+      if (total > maxOutput) return null;
+    }
+    if (availOut !== 0) break;
+    inOff += availIn - availInAfter;
+    availIn = availInAfter;
+  }
+  return u8(Buffer.concat(out));
+}
+export const zlibBytesRead = (h) => h.bytesRead;
+export function zlibReset(h) {
+  h.engine._handle.reset();
+  if (h.failure) rethrowFailure(h);
+}
+export function zlibParams(h, level, strategy) {
+  h.engine._handle.params(level, strategy);
+  if (h.failure) rethrowFailure(h);
+}
+export function zlibClose(h) {
+  if (!h.engine._handle) return;
+  h.engine._handle.close();
+  h.engine._handle = null;
+}

@@ -57,6 +57,7 @@ const BUILTINS = {
   "stream/consumers": "hbf:node_stream_consumers",
   http: "hbf:node_http",
   perf_hooks: "hbf:node_perf_hooks",
+  zlib: "hbf:node_zlib",
 };
 
 const BUILTIN_IDS = new Set(Object.values(BUILTINS));
@@ -66,7 +67,7 @@ const NODE_ONLY = new Set([
   "async_hooks", "child_process", "cluster", "console", "constants", "dgram", "diagnostics_channel", "dns",
   "dns/promises", "domain", "http2", "https", "inspector", "inspector/promises", "net", "punycode",
   "readline", "readline/promises", "repl", "stream/web", "sys", "tls",
-  "trace_events", "v8", "vm", "wasi", "worker_threads", "zlib", "path/win32", "sea", "test", "sqlite",
+  "trace_events", "v8", "vm", "wasi", "worker_threads", "path/win32", "sea", "test", "sqlite",
 ]);
 
 /** Names `require("module").builtinModules` reports. */

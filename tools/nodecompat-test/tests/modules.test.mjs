@@ -241,10 +241,11 @@ test("hbf-specific rules: extensions for import, directories, escapes, messages,
   same(err("./nope"), ["ERR_MODULE_NOT_FOUND", "Cannot find module './nope' imported from '_system/router.js'"]);
   same(err("./nope", "_system/router.js", "require"), ["MODULE_NOT_FOUND", "Cannot find module './nope' required from '_system/router.js'"]);
   ok(err("left-pad")[1].startsWith("Cannot find module 'left-pad' imported from '_system/router.js'"), "bare missing names both");
-  ok(/not available in hbf/.test(err("node:zlib")[1]) && err("node:zlib")[0] === "ERR_UNKNOWN_BUILTIN_MODULE", "node:zlib");
+  ok(/not available in hbf/.test(err("node:vm")[1]) && err("node:vm")[0] === "ERR_UNKNOWN_BUILTIN_MODULE", "node:vm");
   ok(/Node's built-in module 'net' is not available in hbf/.test(err("net")[1]), "net");
   for (const [name, id] of [["stream", "hbf:node_stream"], ["node:stream/promises", "hbf:node_stream_promises"], ["tty", "hbf:node_tty"],
-    ["node:http", "hbf:node_http"], ["perf_hooks", "hbf:node_perf_hooks"], ["stream/consumers", "hbf:node_stream_consumers"]]) {
+    ["node:http", "hbf:node_http"], ["perf_hooks", "hbf:node_perf_hooks"], ["stream/consumers", "hbf:node_stream_consumers"],
+    ["zlib", "hbf:node_zlib"], ["node:zlib", "hbf:node_zlib"]]) {
     same(r(name), { id, format: "builtin" }, name);
   }
   same(err("exp/internal/x")[0], "ERR_PACKAGE_PATH_NOT_EXPORTED");
@@ -253,7 +254,7 @@ test("hbf-specific rules: extensions for import, directories, escapes, messages,
   same(formatOf("_system/x.js"), "esm");
   same(formatOf("_system/x.cjs"), "cjs");
   same(formatOf("modules/plain/util.js"), "cjs");
-  ok(isBuiltin("node:fs") && isBuiltin("crypto") && isBuiltin("http") && isBuiltin("stream") && !isBuiltin("zlib"), "isBuiltin");
+  ok(isBuiltin("node:fs") && isBuiltin("crypto") && isBuiltin("http") && isBuiltin("stream") && isBuiltin("zlib") && !isBuiltin("vm"), "isBuiltin");
   ok(builtinModules.includes("fs/promises"), "builtinModules");
 });
 
