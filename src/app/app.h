@@ -190,6 +190,9 @@ class App : public RequestHandler {
   // What the script is given, all but the body (which the caller moves or
   // copies in).
   ScriptCall PrepareScript(const HttpRequest& request, const RequestContext& ctx, Henv& henv) const;
+  // Drops or fixes a script's Set-Cookie headers (never HBF's session
+  // cookie, never Domain= for sibling henvs).
+  void SanitizeScriptCookies(HttpResponse& r, Henv& henv) const;
   // A finished script's answer: its response, its failure, or the document
   // at the path when no route matched.
   // `took`: how long the script ran (slow requests are logged).

@@ -51,3 +51,15 @@ export function base64Decode(s, urlsafe) {
 export const now = () => clock ?? Date.now();
 // The fake time never goes back, so it serves as the monotonic clock too.
 export const monotonicNow = now;
+
+// Streaming hashes (res.send's ETag: sha1), as the real native's Nettle objects.
+export function hashCreate(algorithm, key) {
+  const name = String(algorithm);
+  try {
+    return { h: key === undefined ? createHash(name) : createHmac(name, bytes(key, "hash key")) };
+  } catch {
+    return null;
+  }
+}
+export const hashUpdate = (h, b) => { h.h.update(bytes(b, "hashUpdate")); };
+export const hashDigest = (h) => u8(h.h.digest());
