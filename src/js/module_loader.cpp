@@ -194,6 +194,14 @@ char* NormalizeModuleImpl(JSContext* ctx, const char* base, const char* name, vo
 // CommonJS facade, whose default export is its module.exports. False with a
 // pending exception.
 bool NoteRouterFormat(JSContext* ctx, Worker& worker, const char* name) {
+  // Most routers are ES modules: only one that mentions "exports" at all
+  // costs loading hbf:modules (otherwise loaded on first tenant import).
+  auto mentions = WorkerAccess::Db(worker).QueryValue(
+      "SELECT instr(CAST(content AS TEXT), 'exports') > 0 FROM documents WHERE path = ?", {std::string(name)});
+  if (!mentions.ok() || !mentions->has_value() || !std::holds_alternative<int64_t>(**mentions) ||
+      std::get<int64_t>(**mentions) == 0) {
+    return true;
+  }
   JSValue hooks = ModuleHooks(ctx);
   if (JS_IsException(hooks)) return false;
   if (!JS_IsObject(hooks)) return true;  // no hbf:modules (the engine tests' stand-ins): ES modules only

@@ -15,7 +15,7 @@ import * as native from "hbf:native";
 import { Router, Route } from "hbf:router";
 import { Request, kQueryParser } from "hbf:http_request";
 import { Response } from "hbf:http_response";
-import { addEmitter, escapeHtml, encodeUrl, etagOf, parseQuery, STATUS_CODES } from "hbf:http_common";
+import { addEmitter, describeError, escapeHtml, encodeUrl, etagOf, parseQuery, STATUS_CODES } from "hbf:http_common";
 import { parse as parseQs } from "hbf:http_qs";
 import { json, urlencoded, text, raw } from "hbf:express_body";
 import { serveStatic } from "hbf:express_static";
@@ -430,7 +430,7 @@ function errorStatus(err) {
 // Used only when app.handle() is called without a callback (hbf:http's
 // dispatch always passes one): answers the page itself.
 function finalhandler(req, res, err) {
-  if (err) native.log("error", String(err?.stack || err));
+  if (err) native.log("error", describeError(err));
   if (res.headersSent) return;
   const page = finalPage(req, res, err);
   for (const h of ["Content-Encoding", "Content-Language", "Content-Range"]) res.removeHeader(h);

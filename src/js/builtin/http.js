@@ -121,7 +121,8 @@ export function dispatch(router, raw) {
       if (settled) return;
       if (err && err !== "router" && err !== "route") {
         if (isLimitError(err) || res.finished) return done(err);
-        native.log("error", String((err && err.stack) || err));
+        // (Express: console.error(err.stack); QuickJS's stack lacks the message)
+        native.log("error", describeError(err));
         if (res.headersSent) {
           res.end();
           return;

@@ -520,6 +520,8 @@ function looksLikeEsm(id) {
 }
 
 const CJS_EXPORTS = /\bmodule\.exports\b|\bexports\.[\w$]+\s*=/;
+// An import/export statement (not "exports.x" or "imports", not import()).
+const ESM_STATEMENT = /^[ \t]*(?:import(?:[ \t]+[\w$*{]|[ \t]*[{*"'])|export(?:[ \t]+[\w$*{]|[ \t]*[{*]))/m;
 
 function looksLikeCjs(id) {
   const info = native.documentInfo(id);
@@ -529,7 +531,7 @@ function looksLikeCjs(id) {
   if (cached !== undefined && cached.stamp === stamp && cached.cjs !== undefined) return cached.cjs;
   const bytes = native.readDocument(id);
   const source = (bytes == null ? "" : native.utf8Decode(bytes, false)).replace(/\/\*[\s\S]*?\*\//g, "");
-  const cjs = CJS_EXPORTS.test(source) && !ESM_SYNTAX.test(source);
+  const cjs = CJS_EXPORTS.test(source) && !ESM_STATEMENT.test(source);
   formatCache.set(id, { stamp, cjs });
   return cjs;
 }
