@@ -1,7 +1,7 @@
 // "hbf:native" for the Node run: documents come from an in-memory overlay
 // (__docs: id -> Uint8Array, or null to hide a file) and then from the
 // directory set with __setRoot() (the corpus).
-import { createHash, randomBytes as nodeRandomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes as nodeRandomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -58,3 +58,15 @@ export function loadBuiltin(id) {
   if (ns === undefined) throw new Error(`loadBuiltin: ${id} is not in the test registry (the runner must import it first)`);
   return ns;
 }
+
+// res.send's ETag (sha1 of the body, base64), as the real native's hash objects.
+export function hashCreate(algorithm, key) {
+  try {
+    return { h: key === undefined ? createHash(String(algorithm)) : createHmac(String(algorithm), bytes(key, "hash key")) };
+  } catch {
+    return null;
+  }
+}
+export const hashUpdate = (h, b) => { h.h.update(bytes(b, "hashUpdate")); };
+export const hashDigest = (h) => u8(h.h.digest());
+export const base64Encode = (b, urlsafe) => Buffer.from(bytes(b, "base64Encode")).toString(urlsafe ? "base64url" : "base64");
