@@ -159,6 +159,42 @@ export default app;
   EXPECT_NE(server_->logs().find("not allowed!"), std::string::npos);
 }
 
+TEST_F(ExpressTest, ErrorPagesExampleWithItsOwn404And500) {
+  // examples/error-pages: the app's own 404 (by Accept) and 500 pages.
+  Put("views/404.ejs", "<h1>Not found: <%= url %></h1>", "text/ejs");
+  Put("views/500.ejs", "<h1>Error: <%= error.message %></h1>", "text/ejs");
+  Put("page.html", "<p>a document</p>", "text/html");
+  Put("_system/router.js", R"js(
+import express from "express";
+const app = express();
+app.get("/", (req, res) => res.send("home"));
+app.get("/500", (req, res, next) => next(new Error("keyboard cat!")));
+app.use((req, res, next) => {
+  res.status(404);
+  res.format({
+    html: () => res.render("404", { url: req.url }),
+    json: () => res.json({ error: "Not found" }),
+    default: () => res.type("txt").send("Not found"),
+  });
+});
+app.use((err, req, res, next) => {
+  res.status(err.status || 500);
+  res.render("500", { error: err });
+});
+export default app;
+)js");
+  auto html = Call("GET", "/nope", {{"Accept", "text/html"}});
+  EXPECT_EQ(html.status, 404);
+  EXPECT_EQ(html.body, "<h1>Not found: /nope</h1>");
+  EXPECT_EQ(Call("GET", "/nope", {{"Accept", "application/json"}}).body, "{\"error\":\"Not found\"}");
+  EXPECT_EQ(Call("GET", "/nope", {{"Accept", "image/png"}}).body, "Not found");
+  auto err = Get("/500");
+  EXPECT_EQ(err.status, 500);
+  EXPECT_EQ(err.body, "<h1>Error: keyboard cat!</h1>");
+  // The app answers every path itself (as in Node): its 404 wins over documents.
+  EXPECT_EQ(Get("/page.html").status, 404);
+}
+
 TEST_F(ExpressTest, OnHeadersWrappersSeeEveryResponse) {
   // What cookie-session does through on-headers: wrap res.writeHead and set
   // the cookie when the headers go out, whichever way the response is sent.

@@ -65,7 +65,8 @@ const BUILTINS = {
 // Packages HBF builds in (not Node core modules: isBuiltin and
 // builtinModules do not list them). The bare name wins over a package of
 // the same name under modules/, as a core module does in Node: a henv's
-// copy of Express 4 loads but cannot serve (it swaps req/res for Node's
+// copy of Express 4 cannot serve (tried with 4.22.3: given zlib and net it
+// loads, then its first res.send throws, having moved req/res onto Node's
 // socket-backed http prototypes). "express/" (trailing slash) or a subpath
 // such as "express/lib/router" still reaches the henv's own package.
 const BUILTIN_PACKAGES = {
