@@ -50,6 +50,22 @@ function defineApp(ex) {
     req.on("data", (c) => parts.push(c)).on("end", () => res.type("text").send(Buffer.concat(parts).toString().toUpperCase()));
   });
   app.get("/etag-strong", (req, res) => { app.set("etag", "strong"); res.send("abc"); app.set("etag", "weak"); });
+  app.get("/cookie", (req, res) => res.cookie("a", "b c", { httpOnly: true, path: "/x" }).cookie("j", { k: 1 }).clearCookie("old").send("c"));
+  app.get("/helpers", (req, res) => {
+    res.location("/é x").links({ next: "/2" }).vary("Accept-Language").attachment("r e.pdf").append("X-A", "1").append("X-A", "2");
+    res.json({ accepts: req.accepts(["json", "html"]), lang: req.acceptsLanguages("en", "de"), xhr: req.xhr, fresh: req.fresh,
+      protocol: req.protocol, secure: req.secure, hostname: req.hostname, subdomains: req.subdomains });
+  });
+  app.route("/book").get((req, res) => res.send("get book")).post((req, res) => res.send("post book"));
+  app.get("/nr", (req, res, next) => next("route"), (req, res) => res.send("skipped"));
+  app.get("/nr", (req, res) => res.send("second"));
+  app.param("pid", (req, res, next, id) => (id === "bad" ? next(Object.assign(new Error("bad"), { status: 422 })) : next()));
+  app.get("/p/:pid", (req, res) => res.send("p " + req.params.pid));
+  app.all("/any", (req, res) => res.send(req.method));
+  app.get("/html-status", (req, res) => res.status(404).send("<p>custom</p>"));
+  app.get("/buffer", (req, res) => res.send(Buffer.from([1, 2, 3])));
+  app.get("/null", (req, res) => res.json(null));
+  app.get("/num", (req, res) => res.json(42));
   const api = ex.Router();
   api.get("/:id", (req, res) => res.json({ id: req.params.id, base: req.baseUrl, orig: req.originalUrl, path: req.path }));
   app.use("/api", api);
@@ -78,11 +94,15 @@ const REQUESTS = [
   ["GET", "/status"], ["GET", "/writehead"], ["GET", "/spaces"], ["GET", "/param?p=q"], ["GET", "/param"],
   ["GET", "/api/7?x=1"], ["GET", "/sub"], ["GET", "/sub/"],
   ["GET", "/session"], ["POST", "/stream", { "content-type": "text/plain" }, "shout"], ["GET", "/etag-strong"],
+  ["GET", "/cookie"], ["GET", "/helpers", { accept: "text/html,application/json;q=0.5", "accept-language": "de;q=0.9,en;q=0.5", "x-requested-with": "XMLHttpRequest" }],
+  ["GET", "/book"], ["POST", "/book"], ["PUT", "/book"], ["HEAD", "/book"], ["OPTIONS", "/book"], ["GET", "/BOOK"], ["GET", "/book/"],
+  ["GET", "/nr"], ["GET", "/p/1"], ["GET", "/p/bad"], ["DELETE", "/any"], ["PATCH", "/any"], ["GET", "/html-status"],
+  ["GET", "/buffer"], ["GET", "/null"], ["GET", "/num"], ["GET", "/q?a=%E2%82%AC+x&b=%ZZ&c"],
   ["GET", "/missing?x=1"], ["POST", "/missing"], ["GET", "/a%20b<c>"], ["OPTIONS", "/"],
 ];
 
 const COMPARED = ["content-type", "x-powered-by", "etag", "location", "vary", "content-security-policy",
-  "x-content-type-options", "allow", "x-a", "set-cookie"];
+  "x-content-type-options", "allow", "x-a", "set-cookie", "link", "content-disposition"];
 
 function norm(list) {
   const out = {};
