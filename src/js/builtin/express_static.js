@@ -14,8 +14,7 @@ let sender = null; // hbf:http_send, on first use
 
 function redirectPage(res, loc) {
   const doc = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Redirecting</title>\n" +
-    "</head>\n<body>\n<pre>Redirecting to <a href=\"" + escapeHtml(loc) + "\">" + escapeHtml(loc) + "</a></pre>\n" +
-    "</body>\n</html>\n";
+    "</head>\n<body>\n<pre>Redirecting to " + escapeHtml(loc) + "</pre>\n</body>\n</html>\n";
   res.statusCode = 301;
   res.setHeader("Content-Type", "text/html; charset=UTF-8");
   res.setHeader("Content-Security-Policy", "default-src 'none'");
@@ -73,7 +72,8 @@ export function serveStatic(root, options) {
     sender.sendDocument(req, res, decoded, opts, (err) => {
       if (!err) return;
       if (err.code === "EISDIR" && err.redirectTo) return toDirectory();
-      if (!fallthrough || !(err.statusCode < 500)) return next(err);
+      // (serve-static: once the file was found, its errors - 412, 416 - are the app's)
+      if (!fallthrough || err.found || !(err.statusCode < 500)) return next(err);
       next();
     });
   };

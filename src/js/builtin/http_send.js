@@ -66,9 +66,10 @@ function rangeFresh(headers, etag, lastModified) {
 /**
  * Sends document `path` (relative to `opts.root` when given) on `res`, then
  * calls done(err) — err is undefined on success, else an Error with `status`
- * (404 ENOENT, 403, 412, 416, 400 for a malformed path) and, for a directory
- * without a trailing slash, `code` "EISDIR" with `redirectTo` set (the
- * caller decides whether to redirect). Options: root, index ("index.html",
+ * (404 ENOENT, 403, 400 for a malformed path; 412 and 416, with `found` set
+ * and, for 416, `headers` to answer with, as send's errors after the file
+ * was found) and, for a directory without a trailing slash, `code` "EISDIR"
+ * with `redirectTo` set (the caller decides whether to redirect). Options: root, index ("index.html",
  * an array, or false), dotfiles ("ignore" | "allow" | "deny"), maxAge (ms or
  * "1d"-style string), immutable, cacheControl, lastModified, etag,
  * acceptRanges, headers, extensions, setHeaders(res, path, info).
@@ -128,8 +129,9 @@ export function sendDocument(req, res, path, opts, done) {
     }
   }
   if (id.startsWith("_system/")) return done(notFound(id));
-  sendInfo(req, res, id, info, opts);
-  return done(undefined);
+  const err = sendInfo(req, res, id, info, opts);
+  if (err) err.found = true;
+  return done(err);
 }
 
 function maxAgeSeconds(value) {
@@ -166,7 +168,7 @@ function sendInfo(req, res, id, info, opts) {
     headers["if-modified-since"];
   if (conditional) {
     if (preconditionFailed(headers, res.getHeader("ETag"), res.getHeader("Last-Modified"))) {
-      return sendStatusPage(res, 412);
+      return statusError(412, undefined, "Precondition Failed");
     }
     const status = res.statusCode;
     if (((status >= 200 && status < 300) || status === 304) &&
@@ -175,7 +177,8 @@ function sendInfo(req, res, id, info, opts) {
         res.removeHeader(h);
       }
       res.statusCode = 304;
-      return res.end();
+      res.end();
+      return undefined;
     }
   }
 
@@ -186,8 +189,9 @@ function sendInfo(req, res, id, info, opts) {
       rangeFresh(headers, res.getHeader("ETag") ?? etag, res.getHeader("Last-Modified") ?? lastModified)) {
     const ranges = parseRange(len, rangeHeader, { combine: true });
     if (ranges === -1) {
-      res.setHeader("Content-Range", "bytes */" + len);
-      return sendStatusPage(res, 416);
+      const contentRange = "bytes */" + len;
+      res.setHeader("Content-Range", contentRange);
+      return Object.assign(statusError(416, undefined, "Range Not Satisfiable"), { headers: { "Content-Range": contentRange } });
     }
     if (ranges !== -2 && ranges.length === 1) {
       res.statusCode = 206;
@@ -199,21 +203,8 @@ function sendInfo(req, res, id, info, opts) {
   // (also for HEAD: C++ sends the length and drops the body)
   let bytes = native.readDocument(id) ?? new Uint8Array(0);
   if (start !== 0 || end !== bytes.length - 1) bytes = bytes.slice(start, end + 1);
-  return res.end(bytes);
-}
-
-// send's own error answer (used where it does not hand the error back).
-function sendStatusPage(res, status) {
-  const msg = STATUS_CODES[status] || String(status);
-  const doc = `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>${msg}</pre>\n</body>\n</html>\n`;
-  for (const h of ["Content-Encoding", "Content-Language", "Content-Length", "Content-Type", "ETag", "Last-Modified", "Cache-Control", "Accept-Ranges"]) {
-    if (!(status === 416 && h === "Accept-Ranges")) res.removeHeader(h);
-  }
-  res.statusCode = status;
-  res.setHeader("Content-Security-Policy", "default-src 'none'");
-  res.setHeader("X-Content-Type-Options", "nosniff");
-  res.setHeader("Content-Type", "text/html; charset=UTF-8");
-  return res.end(doc);
+  res.end(bytes);
+  return undefined;
 }
 
 export default { sendDocument, fileEtag, fileContentType };

@@ -63,3 +63,14 @@ export function hashCreate(algorithm, key) {
 }
 export const hashUpdate = (h, b) => { h.h.update(bytes(b, "hashUpdate")); };
 export const hashDigest = (h) => u8(h.h.digest());
+
+// Documents, for the tests that serve files (express.static, res.sendFile):
+// __fake.docs maps a document id to { bytes: Uint8Array, modified_at (s), content_type }.
+__fake.docs = new Map();
+export function documentInfo(id) {
+  const d = __fake.docs.get(id);
+  return d === undefined ? null : { size: d.bytes.length, modified_at: d.modified_at, content_type: d.content_type };
+}
+export const readDocument = (id) => __fake.docs.get(id)?.bytes.slice() ?? null;
+export const listDocuments = (prefix) => [...__fake.docs.keys()].filter((id) => id.startsWith(prefix)).sort();
+export function noteServerCode() {}
