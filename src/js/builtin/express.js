@@ -341,7 +341,8 @@ app.render = function render(name, options, callback) {
 app.listen = function listen(...args) {
   if (!listenLogged) {
     listenLogged = true;
-    native.log("info", "app.listen() ignored: HBF owns the socket and serves this app on the henv's own host");
+    const port = args.length !== 0 && typeof args[0] !== "function" ? String(args[0]) : "";
+    native.log("info", `app.listen(${port}) ignored: HBF owns the socket and serves this app on the henv's own host`);
   }
   const cb = args.find((a) => typeof a === "function");
   const server = addEmitter({
