@@ -24,63 +24,64 @@ function concat(a, b) {
   return out;
 }
 
-export class StringDecoder {
-  constructor(encoding) {
-    const enc = normalizeEncoding(encoding);
-    if (enc === undefined) throw nodeError(TypeError, "ERR_UNKNOWN_ENCODING", `Unknown encoding: ${encoding}`);
-    this.encoding = enc;
-    this._pending = new Uint8Array(0);
-  }
-
-  write(buf) {
-    if (typeof buf === "string") return buf;
-    if (!ArrayBuffer.isView(buf)) throw invalidArgType("buf", "an instance of Buffer, TypedArray, or DataView", buf);
-    const bytes = concat(this._pending, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
-    let keep = 0;
-    switch (this.encoding) {
-      case "utf8":
-        keep = utf8IncompleteTail(bytes);
-        break;
-      case "utf16le": {
-        keep = bytes.length % 2;
-        const end = bytes.length - keep;
-        if (end >= 2) {
-          const unit = bytes[end - 2] | (bytes[end - 1] << 8);
-          if (unit >= 0xd800 && unit <= 0xdbff) keep += 2;
-        }
-        break;
-      }
-      case "base64":
-      case "base64url":
-        keep = bytes.length % 3;
-        break;
-      default:
-        keep = 0;
-    }
-    this._pending = bytes.slice(bytes.length - keep);
-    const body = bytes.subarray(0, bytes.length - keep);
-    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString(this.encoding);
-  }
-
-  end(buf) {
-    let r = buf === undefined ? "" : this.write(buf);
-    const rest = this._pending;
-    this._pending = new Uint8Array(0);
-    if (rest.length) {
-      if (this.encoding === "utf8") r += "\ufffd";
-      else if (this.encoding === "utf16le") r += Buffer.from(rest.subarray(0, rest.length - (rest.length % 2))).toString("utf16le");
-      else r += Buffer.from(rest).toString(this.encoding);
-    }
-    return r;
-  }
-
-  text(buf, offset) {
-    return this.write(buf.subarray ? buf.subarray(offset) : buf.slice(offset));
-  }
-
-  get lastNeed() {
-    return this._pending.length ? 1 : 0;
-  }
+// A function constructor, as Node's: iconv-lite (under raw-body and
+// body-parser) calls StringDecoder.call(this, enc) and shares its prototype.
+export function StringDecoder(encoding) {
+  const enc = normalizeEncoding(encoding);
+  if (enc === undefined) throw nodeError(TypeError, "ERR_UNKNOWN_ENCODING", `Unknown encoding: ${encoding}`);
+  this.encoding = enc;
+  this._pending = new Uint8Array(0);
 }
+
+StringDecoder.prototype.write = function write(buf) {
+  if (typeof buf === "string") return buf;
+  if (!ArrayBuffer.isView(buf)) throw invalidArgType("buf", "an instance of Buffer, TypedArray, or DataView", buf);
+  const bytes = concat(this._pending, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+  let keep = 0;
+  switch (this.encoding) {
+    case "utf8":
+      keep = utf8IncompleteTail(bytes);
+      break;
+    case "utf16le": {
+      keep = bytes.length % 2;
+      const end = bytes.length - keep;
+      if (end >= 2) {
+        const unit = bytes[end - 2] | (bytes[end - 1] << 8);
+        if (unit >= 0xd800 && unit <= 0xdbff) keep += 2;
+      }
+      break;
+    }
+    case "base64":
+    case "base64url":
+      keep = bytes.length % 3;
+      break;
+    default:
+      keep = 0;
+  }
+  this._pending = bytes.slice(bytes.length - keep);
+  const body = bytes.subarray(0, bytes.length - keep);
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString(this.encoding);
+};
+
+StringDecoder.prototype.end = function end(buf) {
+  let r = buf === undefined ? "" : this.write(buf);
+  const rest = this._pending;
+  this._pending = new Uint8Array(0);
+  if (rest.length) {
+    if (this.encoding === "utf8") r += "\ufffd";
+    else if (this.encoding === "utf16le") r += Buffer.from(rest.subarray(0, rest.length - (rest.length % 2))).toString("utf16le");
+    else r += Buffer.from(rest).toString(this.encoding);
+  }
+  return r;
+};
+
+StringDecoder.prototype.text = function text(buf, offset) {
+  return this.write(buf.subarray ? buf.subarray(offset) : buf.slice(offset));
+};
+
+Object.defineProperty(StringDecoder.prototype, "lastNeed", {
+  get() { return this._pending.length ? 1 : 0; },
+  configurable: true,
+});
 
 export default { StringDecoder };
