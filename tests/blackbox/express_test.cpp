@@ -516,9 +516,11 @@ export default app;
 TEST_F(ExpressTest, PlainRouterGetsTheNodeRequestAndResponseApi) {
   // The req/res additions are HBF's own: a plain hbf:router Router has them too.
   Put("files/a.txt", "0123456789", "text/plain");
+  Put("views/users/index.ejs", "users <%= n %>", "text/ejs");
   Put("_system/router.js", R"js(
 import { Router } from "hbf:router";
 const router = new Router();
+router.get("/users", (req, res) => res.render("users", { n: 2 }));
 router.get("/etag", (req, res) => res.send("Hello World"));
 router.get("/write-head", (req, res) => {
   res.writeHead(201, "Made", { "Content-Type": "text/plain", "X-A": "1" });
@@ -561,6 +563,7 @@ export default router;
   EXPECT_EQ(file.body, "234");
   EXPECT_EQ(Get("/socket").body, "{\"ip\":true,\"ended\":false}");
   EXPECT_EQ(Get("/twice").body, "ERR_HTTP_HEADERS_SENT");
+  EXPECT_EQ(Get("/users").body, "users 2");  // views/users/index.ejs, as Express looks views up
   // Unmatched paths keep HBF's JSON 404 for a plain Router.
   auto missing = Get("/nothing-here");
   EXPECT_EQ(missing.status, 404);
