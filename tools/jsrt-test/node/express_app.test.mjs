@@ -49,6 +49,9 @@ function defineApp(ex) {
     const parts = [];
     req.on("data", (c) => parts.push(c)).on("end", () => res.type("text").send(Buffer.concat(parts).toString().toUpperCase()));
   });
+  ex.response.greet = function (name) { return this.type("text").send("hello " + name); };
+  ex.request.shout = function () { return this.path.toUpperCase(); };
+  app.get("/ext", (req, res) => res.greet(req.shout()));
   app.get("/etag-strong", (req, res) => { app.set("etag", "strong"); res.send("abc"); app.set("etag", "weak"); });
   app.get("/cookie", (req, res) => res.cookie("a", "b c", { httpOnly: true, path: "/x" }).cookie("j", { k: 1 }).clearCookie("old").send("c"));
   app.get("/helpers", (req, res) => {
@@ -93,7 +96,7 @@ const REQUESTS = [
   ["GET", "/redirect", { accept: "text/html" }], ["GET", "/redirect"], ["GET", "/back", { referer: "/r" }],
   ["GET", "/status"], ["GET", "/writehead"], ["GET", "/spaces"], ["GET", "/param?p=q"], ["GET", "/param"],
   ["GET", "/api/7?x=1"], ["GET", "/sub"], ["GET", "/sub/"],
-  ["GET", "/session"], ["POST", "/stream", { "content-type": "text/plain" }, "shout"], ["GET", "/etag-strong"],
+  ["GET", "/session"], ["POST", "/stream", { "content-type": "text/plain" }, "shout"], ["GET", "/etag-strong"], ["GET", "/ext"],
   ["GET", "/cookie"], ["GET", "/helpers", { accept: "text/html,application/json;q=0.5", "accept-language": "de;q=0.9,en;q=0.5", "x-requested-with": "XMLHttpRequest" }],
   ["GET", "/book"], ["POST", "/book"], ["PUT", "/book"], ["HEAD", "/book"], ["OPTIONS", "/book"], ["GET", "/BOOK"], ["GET", "/book/"],
   ["GET", "/nr"], ["GET", "/p/1"], ["GET", "/p/bad"], ["DELETE", "/any"], ["PATCH", "/any"], ["GET", "/html-status"],
