@@ -1,7 +1,7 @@
 // "hbf:native" for the Node run: documents come from an in-memory overlay
 // (__docs: id -> Uint8Array, or null to hide a file) and then from the
 // directory set with __setRoot() (the corpus).
-import { createHash, createHmac, randomBytes as nodeRandomBytes } from "node:crypto";
+import { createHash, randomBytes as nodeRandomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -59,14 +59,9 @@ export function loadBuiltin(id) {
   return ns;
 }
 
-// res.send's ETag (sha1 of the body, base64), as the real native's hash objects.
-export function hashCreate(algorithm, key) {
-  try {
-    return { h: key === undefined ? createHash(String(algorithm)) : createHmac(String(algorithm), bytes(key, "hash key")) };
-  } catch {
-    return null;
-  }
+// etag(body, weak): res.send's entity tag, as the real native computes it.
+export function etag(body, weak) {
+  const b = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(bytes(body, "etag"));
+  const hash = b.length === 0 ? "2jmj7l5rSw0yVb/vlWAYkK/YBwk" : createHash("sha1").update(b).digest("base64").slice(0, 27);
+  return (weak === false ? "" : "W/") + '"' + b.length.toString(16) + "-" + hash + '"';
 }
-export const hashUpdate = (h, b) => { h.h.update(bytes(b, "hashUpdate")); };
-export const hashDigest = (h) => u8(h.h.digest());
-export const base64Encode = (b, urlsafe) => Buffer.from(bytes(b, "base64Encode")).toString(urlsafe ? "base64url" : "base64");

@@ -580,14 +580,4 @@ export function parseRange(size, str, options = undefined) {
 }
 
 /** The `etag` package over a body (string or bytes): W/"<length hex>-<sha1 base64, 27 chars>". */
-export function etagOf(body, weak = true) {
-  const bytes = typeof body === "string" ? native.utf8Encode(body) : body;
-  let hash = "2jmj7l5rSw0yVb/vlWAYkK/YBwk";
-  if (bytes.length !== 0) {
-    const h = native.hashCreate("sha1");
-    native.hashUpdate(h, bytes);
-    hash = native.base64Encode(native.hashDigest(h), false).slice(0, 27);
-  }
-  const tag = '"' + bytes.length.toString(16) + "-" + hash + '"';
-  return weak ? "W/" + tag : tag;
-}
+export const etagOf = (body, weak = true) => native.etag(body, weak);

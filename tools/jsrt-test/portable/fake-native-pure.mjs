@@ -189,8 +189,7 @@ export const now = () => clock ?? Date.now();
 // The fake time never goes back, so it serves as the monotonic clock too.
 export const monotonicNow = now;
 
-// Streaming hash objects (res.send's ETag needs sha1): the data is kept and
-// hashed at digest time; sha1 and sha256 only, no HMAC.
+// SHA-1, for res.send's ETag (etag below).
 function sha1(msg) {
   const l = msg.length;
   const padded = new Uint8Array(((l + 9 + 63) >> 6) << 6);
@@ -224,16 +223,9 @@ function sha1(msg) {
   return out;
 }
 
-export function hashCreate(algorithm, key) {
-  if (key !== undefined || (algorithm !== "sha1" && algorithm !== "sha256")) return null;
-  return { algorithm, parts: [] };
-}
-export function hashUpdate(h, input) { h.parts.push(bytes(input, "hashUpdate").slice()); }
-export function hashDigest(h) {
-  const total = h.parts.reduce((n, p) => n + p.length, 0);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const p of h.parts) { all.set(p, off); off += p.length; }
-  h.parts = [];
-  return h.algorithm === "sha1" ? sha1(all) : sha256(all);
+// etag(body, weak): res.send's entity tag, as the real native computes it.
+export function etag(body, weak) {
+  const b = typeof body === "string" ? utf8Encode(body) : bytes(body, "etag");
+  const hash = b.length === 0 ? "2jmj7l5rSw0yVb/vlWAYkK/YBwk" : base64Encode(sha1(b), false).slice(0, 27);
+  return (weak === false ? "" : "W/") + '"' + b.length.toString(16) + "-" + hash + '"';
 }
