@@ -170,7 +170,9 @@ export class Request {
     }
     return this.#socket;
   }
+  set socket(value) { this.#socket = value; }
   get connection() { return this.socket; }
+  set connection(value) { this.#socket = value; }
 
   // --- the body as Node's readable stream (it is already whole: one chunk) ---
 

@@ -597,6 +597,7 @@ export class Response {
 
   /** The socket stand-in (req.socket): remoteAddress, encrypted, an emitter. */
   get socket() { return this.req?.socket ?? null; }
+  set socket(value) { Object.defineProperty(this, "socket", { value, writable: true, configurable: true, enumerable: true }); }
   get connection() { return this.socket; }
   get writable() { return !this.finished; }
   get sendDate() { return true; }
