@@ -337,6 +337,8 @@ app.get("/download", (req, res) => res.download("files/report.txt", "r.txt"));
 app.get("/back", (req, res) => res.redirect("back"));
 app.get("/loc", (req, res) => { res.location("/a b").vary("Accept").append("Link", "<x>").attachment("a.pdf").sendStatus(200); });
 app.get("/bytes", (req, res) => res.send(Buffer.from("abc")));
+app.get("/get", (req, res) => res.sendFile(req.query.f, { root: "files" }));
+app.get("/abs-get", (req, res) => res.sendFile(req.query.f));
 export default app;
 )js");
   auto html = Call("GET", "/", {{"Accept", "text/html"}});
@@ -372,6 +374,13 @@ export default app;
   EXPECT_EQ(H(loc, "link"), "<x>");
   EXPECT_EQ(H(loc, "content-disposition"), "attachment; filename=\"a.pdf\"");
   EXPECT_EQ(H(Get("/bytes"), "content-type"), "application/octet-stream");
+  // No way out of the root, and never _system/ (the path comes from the client here).
+  EXPECT_EQ(Get("/get?f=report.txt").body, "the report");
+  EXPECT_EQ(Get("/get?f=../_system/router.js").status, 403);
+  EXPECT_EQ(Get("/get?f=a/../../_system/router.js").status, 403);
+  EXPECT_EQ(Get("/get?f=%2E%2E%2F_system%2Frouter.js").status, 403);
+  EXPECT_EQ(Get("/abs-get?f=/_system/router.js").status, 404);
+  EXPECT_EQ(Get("/abs-get?f=/files/../_system/router.js").status, 403);
 }
 
 TEST_F(ExpressTest, ViewsLocalsAndEjs) {
