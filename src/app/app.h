@@ -212,6 +212,9 @@ class App : public RequestHandler {
   // /ws/{channel} for a signed-in user, else 401/404.
   HttpResponse WebSocketFallback(const HttpRequest& request, const RequestContext& ctx, Henv& henv,
                                  bool authenticated);
+  // Drops or fixes a script's Set-Cookie headers (never HBF's session
+  // cookie, never Domain= for sibling henvs).
+  void SanitizeScriptCookies(HttpResponse& r, Henv& henv) const;
   // A finished script's answer: its response, its failure, or the document
   // at the path when no route matched.
   // `took`: how long the script ran (slow requests are logged).

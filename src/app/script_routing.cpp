@@ -193,6 +193,23 @@ HttpResponse App::RouterUnavailable(const js::ScriptResult::Failure& f, const Ht
   return r;
 }
 
+void App::SanitizeScriptCookies(HttpResponse& r, Henv& henv) const {
+  // A script may set its own cookies, for its own host only: never HBF's
+  // session cookie, never one for the sibling henvs (Domain=).
+  for (auto it = r.headers.begin(); it != r.headers.end();) {
+    if (EqualsIgnoreCase(it->first, "set-cookie")) {
+      std::optional<std::string> safe = SanitizeScriptCookie(it->second);
+      if (!safe) {
+        Log(LogLevel::kWarn, "dropped a Set-Cookie naming HBF's session cookie", henv.hash());
+        it = r.headers.erase(it);
+        continue;
+      }
+      it->second = std::move(*safe);
+    }
+    ++it;
+  }
+}
+
 HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& request, const RequestContext& ctx,
                                Henv& henv, const std::string& user_id, bool caller_is_admin,
                                std::chrono::steady_clock::duration took) {
@@ -205,25 +222,17 @@ HttpResponse App::ScriptAnswer(js::ScriptResult result, const HttpRequest& reque
       // No route matched (the user_id stays off the line, as before), but
       // the router may still have been slow getting there.
       HttpResponse document = ServeDocument(request, ctx, henv);
+      if (document.status == 404 && result.fallback) {
+        // An express app's own 404 page, when HBF has nothing here either.
+        document = std::move(*result.fallback);
+        SanitizeScriptCookies(document, henv);
+      }
       NoteScriptTime(request, henv, document, took);
       return document;
     }
     case js::ScriptResult::Kind::kResponse:
       r = std::move(result.response);
-      // A script may set its own cookies, for its own host only: never
-      // HBF's session cookie, never one for the sibling henvs (Domain=).
-      for (auto it = r.headers.begin(); it != r.headers.end();) {
-        if (EqualsIgnoreCase(it->first, "set-cookie")) {
-          std::optional<std::string> safe = SanitizeScriptCookie(it->second);
-          if (!safe) {
-            Log(LogLevel::kWarn, "dropped a Set-Cookie naming HBF's session cookie", henv.hash());
-            it = r.headers.erase(it);
-            continue;
-          }
-          it->second = std::move(*safe);
-        }
-        ++it;
-      }
+      SanitizeScriptCookies(r, henv);
       break;
     case js::ScriptResult::Kind::kError:
     case js::ScriptResult::Kind::kPending:  // never reaches here: the engine resolves it

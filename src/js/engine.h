@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -117,6 +118,9 @@ struct ScriptResult {
     // can run until the code changes, but documents can still be served.
     bool router_unavailable = false;
   } error;
+  // kNotHandled from an express app: Express's own 404 page, for the caller
+  // to answer when it has nothing to serve at the path either.
+  std::optional<HttpResponse> fallback;
   bool wrote_database = false;  // the request changed rows (callers refresh code versions)
   int64_t js_ns = 0;            // time the worker ran JavaScript for it (parked time excluded)
   std::chrono::steady_clock::time_point wake_at{};  // kPending only

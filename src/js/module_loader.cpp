@@ -75,6 +75,7 @@ std::string ResolveRelative(std::string_view base, std::string_view name) {
 }
 
 char* NormalizeWithoutResolver(JSContext* ctx, const char* base, const char* name);
+bool NoteRouterFormat(JSContext* ctx, Worker& worker, const char* name);
 
 // hbf:modules' hooks (its default export: the resolver used by both import
 // and require, the CommonJS loader), loading it on first use; or an exception.
@@ -182,7 +183,42 @@ char* NormalizeModuleImpl(JSContext* ctx, const char* base, const char* name, vo
     }
     JS_FreeValue(ctx, resolve);
   }
+  if (b0.empty() && n0.rfind("hbf:", 0) != 0 && !NoteRouterFormat(ctx, *static_cast<Worker*>(opaque), name)) {
+    return nullptr;
+  }
   return NormalizeWithoutResolver(ctx, base, name);
+}
+
+// HBF itself loading a document (the router): one written the CommonJS way
+// (`module.exports = app`, see hbf:modules' formatOf) is loaded through the
+// CommonJS facade, whose default export is its module.exports. False with a
+// pending exception.
+bool NoteRouterFormat(JSContext* ctx, Worker& worker, const char* name) {
+  // Most routers are ES modules: only one that mentions "exports" at all
+  // costs loading hbf:modules (otherwise loaded on first tenant import).
+  auto mentions = WorkerAccess::Db(worker).QueryValue(
+      "SELECT instr(CAST(content AS TEXT), 'exports') > 0 FROM documents WHERE path = ?", {std::string(name)});
+  if (!mentions.ok() || !mentions->has_value() || !std::holds_alternative<int64_t>(**mentions) ||
+      std::get<int64_t>(**mentions) == 0) {
+    return true;
+  }
+  JSValue hooks = ModuleHooks(ctx);
+  if (JS_IsException(hooks)) return false;
+  if (!JS_IsObject(hooks)) return true;  // no hbf:modules (the engine tests' stand-ins): ES modules only
+  JSValue format_of = JS_GetPropertyStr(ctx, hooks, "formatOf");
+  JS_FreeValue(ctx, hooks);
+  if (!JS_IsFunction(ctx, format_of)) {
+    JS_FreeValue(ctx, format_of);
+    return true;
+  }
+  JSValue arg = JS_NewString(ctx, name);
+  JSValue format = JS_Call(ctx, format_of, Undefined(), 1, &arg);
+  JS_FreeValue(ctx, arg);
+  JS_FreeValue(ctx, format_of);
+  if (JS_IsException(format)) return false;
+  if (ToStdString(ctx, format) == "cjs") WorkerAccess::Formats(worker)[name] = "cjs";
+  JS_FreeValue(ctx, format);
+  return true;
 }
 
 char* NormalizeWithoutResolver(JSContext* ctx, const char* base, const char* name) {

@@ -531,6 +531,35 @@ ScriptResult Worker::Resume() {
   return Continue(promise);
 }
 
+namespace {
+// { status, headers: [[name, value]...], body: string | bytes | null } -> `r`; returns the status.
+int32_t ReadResponse(JSContext* ctx, JSValueConst v, HttpResponse& r) {
+  Scoped status_js(ctx, JS_GetPropertyStr(ctx, v, "status"));
+  int32_t status = 200;
+  JS_ToInt32(ctx, &status, status_js.get());
+  r.status = status;
+  Scoped hs(ctx, JS_GetPropertyStr(ctx, v, "headers"));
+  if (JS_IsArray(ctx, hs.get())) {
+    int64_t n = 0;
+    Scoped len(ctx, JS_GetPropertyStr(ctx, hs.get(), "length"));
+    JS_ToInt64(ctx, &n, len.get());
+    for (int64_t k = 0; k < n && k < 1000; ++k) {
+      Scoped pair(ctx, JS_GetPropertyUint32(ctx, hs.get(), static_cast<uint32_t>(k)));
+      Scoped name(ctx, JS_GetPropertyUint32(ctx, pair.get(), 0));
+      Scoped val(ctx, JS_GetPropertyUint32(ctx, pair.get(), 1));
+      r.headers.emplace_back(ToStdString(ctx, name.get()), ToStdString(ctx, val.get()));
+    }
+  }
+  Scoped body(ctx, JS_GetPropertyStr(ctx, v, "body"));
+  if (JS_IsString(body.get())) {
+    r.body = ToStdString(ctx, body.get());
+  } else if (!JS_IsUndefined(body.get()) && !JS_IsNull(body.get())) {
+    if (!BytesOf(ctx, body.get(), r.body)) r.body = ToStdString(ctx, body.get());
+  }
+  return status;
+}
+}  // namespace
+
 ScriptResult Worker::Continue(JSValue ret) {
   JSContext* ctx = ctx_;
   ScriptResult result;
@@ -569,6 +598,12 @@ ScriptResult Worker::Continue(JSValue ret) {
     Scoped error(ctx, JS_GetPropertyStr(ctx, v.get(), "error"));
     if (!JS_ToBool(ctx, handled.get())) {
       result.kind = ScriptResult::Kind::kNotHandled;
+      Scoped fallback(ctx, JS_GetPropertyStr(ctx, v.get(), "fallback"));
+      if (JS_IsObject(fallback.get())) {
+        HttpResponse page;
+        const int32_t status = ReadResponse(ctx, fallback.get(), page);
+        if (status >= 400 && status <= 599) result.fallback = std::move(page);
+      }
     } else if (JS_IsObject(error.get())) {
       int32_t status = 0;
       Scoped status_js(ctx, JS_GetPropertyStr(ctx, error.get(), "status"));
@@ -607,34 +642,12 @@ ScriptResult Worker::Continue(JSValue ret) {
       }
     } else {
       result.kind = ScriptResult::Kind::kResponse;
-      HttpResponse& r = result.response;
-      Scoped status_js(ctx, JS_GetPropertyStr(ctx, v.get(), "status"));
-      int32_t status = 200;
-      JS_ToInt32(ctx, &status, status_js.get());
-      r.status = status;
-      Scoped hs(ctx, JS_GetPropertyStr(ctx, v.get(), "headers"));
-      if (JS_IsArray(ctx, hs.get())) {
-        int64_t n = 0;
-        Scoped len(ctx, JS_GetPropertyStr(ctx, hs.get(), "length"));
-        JS_ToInt64(ctx, &n, len.get());
-        for (int64_t k = 0; k < n && k < 1000; ++k) {
-          Scoped pair(ctx, JS_GetPropertyUint32(ctx, hs.get(), static_cast<uint32_t>(k)));
-          Scoped name(ctx, JS_GetPropertyUint32(ctx, pair.get(), 0));
-          Scoped val(ctx, JS_GetPropertyUint32(ctx, pair.get(), 1));
-          r.headers.emplace_back(ToStdString(ctx, name.get()), ToStdString(ctx, val.get()));
-        }
-      }
-      Scoped body(ctx, JS_GetPropertyStr(ctx, v.get(), "body"));
-      if (JS_IsString(body.get())) {
-        r.body = ToStdString(ctx, body.get());
-      } else if (!JS_IsUndefined(body.get()) && !JS_IsNull(body.get())) {
-        if (!BytesOf(ctx, body.get(), r.body)) r.body = ToStdString(ctx, body.get());
-      }
+      const int32_t status = ReadResponse(ctx, v.get(), result.response);
       Scoped websocket(ctx, JS_GetPropertyStr(ctx, v.get(), "websocket"));
       if (JS_IsString(websocket.get()) && status == 101) {
         // A ws route took the upgrade (hbf:ws): the only way to a 101.
-        r.websocket_route = ToStdString(ctx, websocket.get());
-        r.body.clear();
+        result.response.websocket_route = ToStdString(ctx, websocket.get());
+        result.response.body.clear();
       } else if (status < 200 || status > 599) {
         // 1xx is interim, never an answer: on the wire it would make the
         // client take the next response as this one's. Others are not HTTP.

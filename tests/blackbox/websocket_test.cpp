@@ -231,6 +231,27 @@ TEST(WebSocketBroadcast, PublishReachesAHundredSockets) {
   EXPECT_EQ(received, 100);
 }
 
+TEST_F(WebSocketTest, ExpressAppsHaveWsRoutesToo) {
+  SetRouter(host_, token_, R"js(
+import express from "express";
+const app = express();
+const api = express.Router();
+api.ws("/live", { open(ws) { ws.send("api live"); }, message(ws, data) { ws.send(data.toUpperCase()); } });
+app.use("/api", api);
+app.ws("/top", { message(ws, data) { ws.send("top:" + data); } });
+export default app;
+)js");
+  auto mounted = Open("/api/live");
+  ASSERT_TRUE(mounted->open()) << mounted->reply().status << " " << mounted->reply().body;
+  EXPECT_EQ(mounted->ReceiveMessage(), "api live");
+  ASSERT_TRUE(mounted->SendText("shout"));
+  EXPECT_EQ(mounted->ReceiveMessage(), "SHOUT");
+  auto top = Open("/top");
+  ASSERT_TRUE(top->open());
+  ASSERT_TRUE(top->SendText("x"));
+  EXPECT_EQ(top->ReceiveMessage(), "top:x");
+}
+
 TEST_F(WebSocketTest, MiddlewareRefusesAnonymousUpgradeAndTokensSignIn) {
   auto anonymous = Open("/private");
   EXPECT_EQ(anonymous->reply().status, 401);

@@ -58,3 +58,10 @@ export function loadBuiltin(id) {
   if (ns === undefined) throw new Error(`loadBuiltin: ${id} is not in the test registry (the runner must import it first)`);
   return ns;
 }
+
+// etag(body, weak): res.send's entity tag, as the real native computes it.
+export function etag(body, weak) {
+  const b = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(bytes(body, "etag"));
+  const hash = b.length === 0 ? "2jmj7l5rSw0yVb/vlWAYkK/YBwk" : createHash("sha1").update(b).digest("base64").slice(0, 27);
+  return (weak === false ? "" : "W/") + '"' + b.length.toString(16) + "-" + hash + '"';
+}

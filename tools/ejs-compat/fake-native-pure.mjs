@@ -3,7 +3,9 @@
 // the entry script fills from the corpus. UTF-8, SHA-256, randomness and
 // loadBuiltin are tools/jsrt-test's pure fake's (run.mjs copies it beside this
 // file as jsrt-pure.mjs, with its fake-state.mjs).
-export { utf8Encode, utf8Decode, sha256, randomBytes, loadBuiltin } from "./jsrt-pure.mjs";
+export {
+  utf8Encode, utf8Decode, sha256, randomBytes, loadBuiltin, etag,
+} from "./jsrt-pure.mjs";
 export const __docs = new Map();
 export const __logs = [];
 export const __stats = { reads: 0 };

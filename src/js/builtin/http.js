@@ -16,6 +16,11 @@ export {
 export { Request, parseBody } from "hbf:http_request";
 export { Response } from "hbf:http_response";
 
+// hbf:express marks its apps with this; dispatch treats them as Express
+// does (no body parsed before the app's own parsers, Express's error page,
+// its 404 page when HBF has nothing to serve either) without importing it.
+const kApp = Symbol.for("hbf.express.app");
+
 setLateErrorReporter((err) => {
   native.log("error", "error after the request moved on (ignored): " + describeError(err));
 });
@@ -58,6 +63,13 @@ function errorInfo(err) {
   // (QuickJS stacks are only "    at ..." lines; C++ reads the location from them.)
   if (info.stack === "") info.stack = info.message ? `${info.name}: ${info.message}` : info.name;
   return info;
+}
+
+// Errors that are a limit being hit rather than the app's own: C++ answers
+// them (504/500/507, logged as limits) whatever the app is.
+function isLimitError(err) {
+  return err !== null && typeof err === "object" &&
+    (err.code === "quota_exceeded" || (err.name === "InternalError" && err.message === "out of memory"));
 }
 
 function finishedResult(res) {
@@ -109,12 +121,48 @@ export function dispatch(router, raw) {
     req.res = res;
     req.app = router;
     if (raw.websocket !== undefined) req[kUpgrade] = raw.websocket;
-    if (router !== null && typeof router === "function" && router.locals !== null && typeof router.locals === "object") {
+    const express = router !== null && typeof router === "function" ? router[kApp] : undefined;
+    if (express === undefined && router !== null && typeof router === "function" && router.locals !== null &&
+        typeof router.locals === "object") {
       res.locals = Object.create(router.locals);
     }
     res[kFinish] = () => {
       if (settled) warn("response sent after the request had already completed: ignored");
       else settle(finishedResult(res));
+    };
+
+    // An express app's way out (Express's finalhandler): an error becomes
+    // Express's HTML error page (status from err.status/statusCode, else
+    // 500; never the stack), logged as Express logs it; no route is
+    // "not handled" with Express's 404 page attached, which C++ answers only
+    // when no document or login page answers the path either.
+    const expressDone = (err) => {
+      if (settled) return;
+      if (err && err !== "router" && err !== "route") {
+        if (isLimitError(err) || res.finished) return done(err);
+        // (Express: console.error(err.stack); QuickJS's stack lacks the message)
+        native.log("error", describeError(err));
+        if (res.headersSent) {
+          res.end();
+          return;
+        }
+        const page = express.finalPage(req, res, err);
+        for (const h of ["Content-Encoding", "Content-Language", "Content-Range"]) res.removeHeader(h);
+        res.statusCode = page.status;
+        for (const [k, v] of page.headers) res.setHeader(k, v);
+        res.end(page.body);
+        return;
+      }
+      if (res.finished) return;
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      const page = express.finalPage(req, res, undefined);
+      const own = res.headerList();
+      const pageNames = new Set(page.headers.map(([k]) => k.toLowerCase()));
+      const headers = own.filter(([k]) => !pageNames.has(k.toLowerCase())).concat(page.headers);
+      settle({ handled: false, headers: own, fallback: { status: page.status, headers, body: page.body } });
     };
 
     const done = (err) => {
@@ -132,14 +180,19 @@ export function dispatch(router, raw) {
     };
 
     let bodyError;
-    try {
-      parseBody(req);
-    } catch (err) {
-      bodyError = err;
+    if (express === undefined) {
+      // (an express app parses bodies with its own middleware, as Express does)
+      try {
+        parseBody(req);
+      } catch (err) {
+        bodyError = err;
+      }
     }
 
     try {
-      if (router instanceof Router) {
+      if (express !== undefined) {
+        router.handle(req, res, expressDone);
+      } else if (router instanceof Router) {
         router.handle(req, res, done, bodyError);
       } else if (typeof router === "function") {
         let ret;

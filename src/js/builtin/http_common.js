@@ -435,3 +435,149 @@ export function foldHeaders(list) {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------
+// A small EventEmitter for req, res and express apps: what on-finished,
+// on-headers, ee-first, raw-body and stream.pipe() call on them, without
+// loading hbf:node_events for every request. Listeners live in a lazily made
+// map; a listener that throws is logged (the response is already settled).
+
+const kEvents = Symbol("hbf.events");
+
+function listenersOf(target, name, create) {
+  let map = target[kEvents];
+  if (map === undefined) {
+    if (!create) return undefined;
+    map = new Map();
+    Object.defineProperty(target, kEvents, { value: map, writable: true, configurable: true });
+  }
+  let list = map.get(name);
+  if (list === undefined && create) map.set(name, (list = []));
+  return list;
+}
+
+function onceWrapper(target, name, fn) {
+  const wrapped = function (...args) {
+    target.removeListener(name, wrapped);
+    return fn.apply(this, args);
+  };
+  wrapped.listener = fn;
+  return wrapped;
+}
+
+export const emitterMethods = {
+  on(name, fn) {
+    if (typeof fn !== "function") throw new TypeError('The "listener" argument must be of type function');
+    listenersOf(this, name, true).push(fn);
+    return this;
+  },
+  addListener(name, fn) { return this.on(name, fn); },
+  prependListener(name, fn) {
+    if (typeof fn !== "function") throw new TypeError('The "listener" argument must be of type function');
+    listenersOf(this, name, true).unshift(fn);
+    return this;
+  },
+  once(name, fn) {
+    if (typeof fn !== "function") throw new TypeError('The "listener" argument must be of type function');
+    return this.on(name, onceWrapper(this, name, fn));
+  },
+  prependOnceListener(name, fn) { return this.prependListener(name, onceWrapper(this, name, fn)); },
+  removeListener(name, fn) {
+    const list = listenersOf(this, name, false);
+    if (list === undefined) return this;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i] === fn || list[i].listener === fn) {
+        list.splice(i, 1);
+        break;
+      }
+    }
+    return this;
+  },
+  off(name, fn) { return this.removeListener(name, fn); },
+  removeAllListeners(name) {
+    const map = this[kEvents];
+    if (map !== undefined) {
+      if (name === undefined) map.clear();
+      else map.delete(name);
+    }
+    return this;
+  },
+  listeners(name) { return (listenersOf(this, name, false) ?? []).map((f) => f.listener ?? f); },
+  rawListeners(name) { return (listenersOf(this, name, false) ?? []).slice(); },
+  listenerCount(name) { return listenersOf(this, name, false)?.length ?? 0; },
+  eventNames() { return [...(this[kEvents]?.keys() ?? [])]; },
+  setMaxListeners() { return this; },
+  getMaxListeners() { return 10; },
+  emit(name, ...args) {
+    const list = listenersOf(this, name, false);
+    if (list === undefined || list.length === 0) {
+      if (name === "error") throw args[0] instanceof Error ? args[0] : new Error("Unhandled error. (" + String(args[0]) + ")");
+      return false;
+    }
+    for (const fn of list.slice()) fn.apply(this, args);
+    return true;
+  },
+};
+
+/** Copies the emitter methods onto `proto` (a class prototype or an app function). */
+export function addEmitter(proto) {
+  for (const key of Object.keys(emitterMethods)) {
+    if (Object.hasOwn(proto, key)) continue; // a class's own version (req.on starts the body flowing)
+    Object.defineProperty(proto, key, { value: emitterMethods[key], writable: true, configurable: true, enumerable: false });
+  }
+  return proto;
+}
+
+// ---------------------------------------------------------------------------
+// Byte ranges and entity tags
+
+/**
+ * range-parser (1.2): the ranges of a Range header for a body of `size`
+ * bytes: -2 when malformed, -1 when none is satisfiable, else an array of
+ * { start, end } (inclusive) with `type` ("bytes"); `combine` merges
+ * overlapping and adjacent ranges.
+ */
+export function parseRange(size, str, options = undefined) {
+  if (typeof str !== "string") throw new TypeError("argument str must be a string");
+  const index = str.indexOf("=");
+  if (index === -1) return -2;
+  const arr = str.slice(index + 1).split(",");
+  let ranges = [];
+  ranges.type = str.slice(0, index);
+  for (let i = 0; i < arr.length; i++) {
+    const range = arr[i].split("-");
+    let start = parseInt(range[0], 10);
+    let end = parseInt(range[1], 10);
+    if (Number.isNaN(start)) {
+      start = size - end;
+      end = size - 1;
+    } else if (Number.isNaN(end)) {
+      end = size - 1;
+    }
+    if (end > size - 1) end = size - 1;
+    if (Number.isNaN(start) || Number.isNaN(end) || start > end || start < 0) continue;
+    ranges.push({ start, end, index: i });
+  }
+  if (ranges.length < 1) return -1;
+  if (options && options.combine) {
+    const sorted = ranges.slice().sort((a, b) => a.start - b.start);
+    const merged = [sorted[0]];
+    for (let i = 1; i < sorted.length; i++) {
+      const r = sorted[i];
+      const last = merged[merged.length - 1];
+      if (r.start > last.end + 1) merged.push(r);
+      else if (r.end > last.end) {
+        last.end = r.end;
+        last.index = Math.min(last.index, r.index);
+      }
+    }
+    const type = ranges.type;
+    ranges = merged.sort((a, b) => a.index - b.index);
+    ranges.type = type;
+  }
+  for (const r of ranges) delete r.index;
+  return ranges;
+}
+
+/** The `etag` package over a body (string or bytes): W/"<length hex>-<sha1 base64, 27 chars>". */
+export const etagOf = (body, weak = true) => native.etag(body, weak);

@@ -3,9 +3,18 @@
 
 import * as native from "hbf:native";
 import {
-  MEDIA_RE, compareSpecs, extToMime, foldHeaders, isFresh, mediaPriority, negotiateTokens, parseAccept,
-  parseCookies, parseQuery, typeIs,
+  MEDIA_RE, addEmitter, compareSpecs, describeError, emitterMethods, extToMime, foldHeaders, isFresh, mediaPriority,
+  negotiateTokens, parseAccept, parseCookies, parseQuery, parseRange, typeIs,
 } from "hbf:http_common";
+
+// req[kQueryParser](fn): parse req.query with `fn` (an express app's "query
+// parser" setting) instead of the simple parser; still lazily.
+export const kQueryParser = Symbol("hbf.queryParser");
+
+// The body as a stream: not started, flowing (data/end scheduled), ended.
+const BODY_IDLE = 0;
+const BODY_FLOWING = 1;
+const BODY_ENDED = 2;
 
 const EMPTY_BODY = new Uint8Array(0);
 
@@ -38,6 +47,12 @@ export class Request {
   #query = undefined;
   #cookies = undefined;
   #hostname;
+  #queryParser = parseQuery;
+  #bodyState = BODY_IDLE;
+  #bodyPaused = false;
+  #bodyEncoding = null;
+  #bodyRead = false;
+  #socket = undefined;
 
   /** `raw` is the object C++ passes to dispatch() (every field optional here). */
   constructor(raw = {}) {
@@ -76,6 +91,7 @@ export class Request {
   }
 
   static {
+    addEmitter(Request.prototype);
     // One request header by lower-case name without building req.headers
     // (falls back to req.headers once that exists, or for foreign objects).
     headerOf = (req, name) => {
@@ -106,9 +122,152 @@ export class Request {
   set headers(value) { this.#headers = value; }
 
   get query() {
-    return (this.#query ??= parseQuery(this.#rawQuery));
+    return (this.#query ??= this.#queryParser(this.#rawQuery));
   }
   set query(value) { this.#query = value; }
+
+  [kQueryParser](fn) {
+    if (this.#queryParser === fn) return;
+    this.#queryParser = fn;
+    this.#query = undefined;
+  }
+
+  /** Express 4's req.param(name, [default]): route params, then body, then query. */
+  param(name, defaultValue = undefined) {
+    const params = this.params || {};
+    const body = this.body || {};
+    const query = this.query || {};
+    if (params[name] != null && Object.hasOwn(params, name)) return params[name];
+    if (body[name] != null) return body[name];
+    if (query[name] != null) return query[name];
+    return defaultValue;
+  }
+
+  /** req.range(size, [{ combine }]): the Range header parsed (range-parser), or undefined when there is none. */
+  range(size, options = undefined) {
+    const range = this.get("Range");
+    if (!range) return undefined;
+    return parseRange(size, range, options);
+  }
+
+  get httpVersion() { return "1.1"; }
+  get httpVersionMajor() { return 1; }
+  get httpVersionMinor() { return 1; }
+
+  /** A stand-in for the socket: remoteAddress (HBF's client address), encrypted; an emitter that never fires. */
+  get socket() {
+    if (this.#socket === undefined) {
+      this.#socket = addEmitter({
+        remoteAddress: this.ip,
+        remotePort: 0,
+        remoteFamily: this.ip.includes(":") ? "IPv6" : "IPv4",
+        encrypted: this.protocol === "https" ? true : undefined,
+        readable: true,
+        writable: true,
+        destroy() {},
+        setTimeout() { return this; },
+        setNoDelay() { return this; },
+        setKeepAlive() { return this; },
+      });
+    }
+    return this.#socket;
+  }
+  set socket(value) { this.#socket = value; }
+  get connection() { return this.socket; }
+  set connection(value) { this.#socket = value; }
+
+  // --- the body as Node's readable stream (it is already whole: one chunk) ---
+
+  get complete() { return true; }
+  get aborted() { return false; }
+  get readable() { return this.#bodyState !== BODY_ENDED; }
+  get readableEnded() { return this.#bodyState === BODY_ENDED; }
+  get readableFlowing() { return this.#bodyState === BODY_FLOWING && !this.#bodyPaused; }
+  get readableEncoding() { return this.#bodyEncoding; }
+
+  on(name, fn) {
+    emitterMethods.on.call(this, name, fn);
+    if (name === "data" || name === "readable") this.resume();
+    return this;
+  }
+  addListener(name, fn) { return this.on(name, fn); }
+
+  setEncoding(encoding) {
+    this.#bodyEncoding = encoding === undefined ? "utf8" : String(encoding);
+    return this;
+  }
+
+  pause() {
+    this.#bodyPaused = true;
+    return this;
+  }
+
+  isPaused() { return this.#bodyPaused; }
+
+  resume() {
+    this.#bodyPaused = false;
+    if (this.#bodyState === BODY_IDLE) {
+      this.#bodyState = BODY_FLOWING;
+      queueMicrotask(() => this.#flow());
+    }
+    return this;
+  }
+
+  /** Reads the body once (a Buffer, or a string after setEncoding); then null. */
+  read() {
+    if (this.#bodyRead || this.#bodyState === BODY_ENDED) return null;
+    this.#bodyRead = true;
+    if (this.rawBody.length === 0) return null;
+    return this.#chunk();
+  }
+
+  pipe(dest, options = undefined) {
+    this.on("data", (chunk) => dest.write(chunk));
+    if (!options || options.end !== false) this.on("end", () => dest.end());
+    if (typeof dest.emit === "function") dest.emit("pipe", this);
+    this.resume();
+    return dest;
+  }
+
+  unpipe() { return this; }
+
+  async *[Symbol.asyncIterator]() {
+    const chunk = this.read();
+    if (chunk !== null) yield chunk;
+    this.#bodyState = BODY_ENDED;
+  }
+
+  #chunk() {
+    const b = this.rawBody;
+    const buf = globalThis.Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    return this.#bodyEncoding === null ? buf : buf.toString(this.#bodyEncoding);
+  }
+
+  #flow() {
+    if (this.#bodyState !== BODY_FLOWING) return;
+    if (this.#bodyPaused) {
+      // resumed later: flow then
+      this.#bodyState = BODY_IDLE;
+      return;
+    }
+    try {
+      if (this.listenerCount("readable") !== 0 && !this.#bodyRead) this.emit("readable");
+      if (!this.#bodyRead) {
+        this.#bodyRead = true;
+        if (this.rawBody.length !== 0) this.emit("data", this.#chunk());
+      }
+      if (this.#bodyPaused) {
+        this.#bodyState = BODY_IDLE;
+        return;
+      }
+      this.#bodyState = BODY_ENDED;
+      this.emit("end");
+      this.emit("close");
+    } catch (err) {
+      // A listener's throw has no caller to go to (as in Node, it would be uncaught).
+      native.log("error", "a req.on('data'/'end') listener threw: " + describeError(err));
+    }
+  }
 
   get cookies() {
     return (this.#cookies ??= parseCookies(this.headers.cookie));

@@ -3,8 +3,8 @@
 
 import * as native from "hbf:native";
 import {
-  STATUS_CODES, describeError, encodeUrl, escapeHtml, extToMime, httpError, lookupType, parseTokenList,
-  serializeCookie, setUtf8Charset, warn, withCharset,
+  STATUS_CODES, addEmitter, describeError, encodeUrl, escapeHtml, etagOf, extToMime, httpError, lookupType,
+  parseTokenList, serializeCookie, setUtf8Charset, warn, withCharset,
 } from "hbf:http_common";
 import { headerOf } from "hbf:http_request";
 
@@ -18,6 +18,23 @@ const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connect
 export const kFinish = Symbol("hbf.finish");
 
 let templatesModule = null; // hbf:templates, imported by the first res.render()
+let sender = null; // hbf:http_send, loaded by the first res.sendFile()
+
+// An express app marks itself with this (hbf:express); its settings then
+// shape res.json/jsonp/send. Under a plain Router the defaults apply.
+const kApp = Symbol.for("hbf.express.app");
+const weakEtag = (body) => etagOf(body, true);
+
+function appSettings(res) {
+  const app = res.req?.app;
+  return app && app[kApp] !== undefined ? app.settings : null;
+}
+
+function headersSentError() {
+  const err = new Error("Cannot write headers after they are sent to the client");
+  err.code = "ERR_HTTP_HEADERS_SENT";
+  return err;
+}
 const VIEW_OPTIONS = ["delimiter", "context", "_with", "rmWhitespace", "strict", "async"];
 
 function toBodyBytes(chunk) {
@@ -28,7 +45,15 @@ function toBodyBytes(chunk) {
 const isBytes = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 
 // JSON.stringify that writes BigInt values as plain JSON numbers.
-function stringifyJson(value, replacer, spaces) {
+function stringifyJson(value, replacer, spaces, escape) {
+  const out = stringifyJsonRaw(value, replacer, spaces);
+  // Express's "json escape": <, > and & as \u escapes, for JSON inside HTML.
+  return escape && typeof out === "string"
+    ? out.replace(/[<>&]/g, (c) => (c === "<" ? "\\u003c" : c === ">" ? "\\u003e" : "\\u0026"))
+    : out;
+}
+
+function stringifyJsonRaw(value, replacer, spaces) {
   try {
     return JSON.stringify(value, replacer, spaces);
   } catch (err) {
@@ -89,6 +114,10 @@ export class Response {
     this.headersSent = false;
     this.finished = false;
     this[kFinish] = null;
+  }
+
+  static {
+    addEmitter(Response.prototype);
   }
 
   get writableEnded() { return this.finished; }
@@ -299,6 +328,12 @@ export class Response {
       if (typeof next !== "function") throw err;
       next(err);
     };
+    if (appSettings(this) !== null) {
+      // An express app: its "views", "view engine" and engines decide (app.render).
+      const opts = locals !== null && typeof locals === "object" ? locals : {};
+      opts._locals = this.locals;
+      return this.req.app.render(String(view), opts, done);
+    }
     const data = {};
     for (const src of [this.locals, locals]) {
       if (src === null || typeof src !== "object") continue;
@@ -338,9 +373,90 @@ export class Response {
   }
 
   json(obj) {
-    const body = stringifyJson(obj);
+    const settings = appSettings(this);
+    const body = settings === null ? stringifyJson(obj)
+      : stringifyJson(obj, settings["json replacer"], settings["json spaces"], settings["json escape"]);
     if (!this.#headers.has("content-type")) this.#headers.set("content-type", ["Content-Type", "application/json; charset=utf-8"]);
     return this.send(body);
+  }
+
+  /** res.jsonp(obj): JSON, or a JavaScript call of the `callback` query parameter (Express's "jsonp callback name"). */
+  jsonp(obj) {
+    const settings = appSettings(this);
+    let body = settings === null ? stringifyJson(obj)
+      : stringifyJson(obj, settings["json replacer"], settings["json spaces"], settings["json escape"]);
+    let callback = this.req?.query?.[settings?.["jsonp callback name"] ?? "callback"];
+    if (!this.get("Content-Type")) {
+      this.set("X-Content-Type-Options", "nosniff");
+      this.set("Content-Type", "application/json");
+    }
+    if (Array.isArray(callback)) callback = callback[0];
+    if (typeof callback === "string" && callback.length !== 0) {
+      this.set("X-Content-Type-Options", "nosniff");
+      this.set("Content-Type", "text/javascript");
+      callback = callback.replace(/[^[\]\w$.]/g, "");
+      if (body === undefined) body = "";
+      else if (typeof body === "string") body = body.replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+      // "/**/" against Rosetta Flash, the typeof check against noise, as Express.
+      body = "/**/ typeof " + callback + " === 'function' && " + callback + "(" + body + ");";
+    }
+    return this.send(body);
+  }
+
+  /**
+   * res.sendFile(path, [options], [callback]): sends the document `path`
+   * ("/public/a.png", or relative to options.root) as send does (see
+   * hbf:http_send); callback(err) when given, else a missing document goes
+   * to next(err) (404, code ENOENT) and a folder to next().
+   */
+  sendFile(path, options = undefined, callback = undefined) {
+    let done = callback;
+    let opts = options || {};
+    if (!path) throw new TypeError("path argument is required to res.sendFile");
+    if (typeof path !== "string") throw new TypeError("path must be a string to res.sendFile");
+    if (typeof options === "function") {
+      done = options;
+      opts = {};
+    }
+    if (!opts.root && path[0] !== "/") throw new TypeError("path must be absolute or specify root to res.sendFile");
+    const next = this.req?.next;
+    sender ??= native.loadBuiltin("hbf:http_send");
+    sender.sendDocument(this.req, this, path, opts, (err) => {
+      if (done) return done(err);
+      if (err && err.code === "EISDIR") return next?.();
+      if (err) {
+        if (typeof next === "function") next(err);
+        else throw err;
+      }
+    });
+  }
+
+  /** res.download(path, [filename], [options], [callback]): sendFile as an attachment named `filename` (default: the path's name). */
+  download(path, filename = undefined, options = undefined, callback = undefined) {
+    let done = callback;
+    let name = filename;
+    let opts = options || null;
+    if (typeof filename === "function") {
+      done = filename;
+      name = null;
+      opts = null;
+    } else if (typeof options === "function") {
+      done = options;
+      opts = null;
+    }
+    if (typeof filename === "object" && filename !== null && (typeof options === "function" || options === undefined)) {
+      name = null;
+      opts = filename;
+    }
+    const headers = { "Content-Disposition": contentDisposition(name || path) };
+    if (opts && opts.headers) {
+      for (const key of Object.keys(opts.headers)) {
+        if (key.toLowerCase() !== "content-disposition") headers[key] = opts.headers[key];
+      }
+    }
+    opts = Object.assign({}, opts, { headers });
+    const fullPath = !opts.root && path[0] !== "/" ? "/" + path : path;
+    return this.sendFile(fullPath, opts, done);
   }
 
   send(body) {
@@ -369,6 +485,16 @@ export class Response {
       default:
         return this.json(chunk);
     }
+    // Express's ETag: of every body sent this way (the "etag" setting; weak
+    // by default), unless the handler set its own.
+    if (chunk !== null && !this.#headers.has("etag")) {
+      const settings = appSettings(this);
+      const generate = settings === null ? weakEtag : settings["etag fn"];
+      if (typeof generate === "function") {
+        const etag = generate(chunk, typeof chunk === "string" ? "utf8" : undefined);
+        if (etag) this.setHeader("ETag", etag);
+      }
+    }
     const req = this.req;
     if (req && typeof req === "object" && (headerOf(req, "if-none-match") || headerOf(req, "if-modified-since")) && req.fresh) {
       this.statusCode = 304;
@@ -385,33 +511,98 @@ export class Response {
     return this.end(chunk);
   }
 
+  /**
+   * Node's writeHead(status, [statusMessage], [headers]): fixes the status
+   * and headers; from here on headersSent is true. write() and end() call
+   * it (through the property, so a wrapper such as on-headers' sees every
+   * response: send, json, redirect, render, sendFile, static files).
+   * `headers` is an object or a flat [name, value, ...] / [[name, value]...] array.
+   */
+  writeHead(statusCode, reason = undefined, obj = undefined) {
+    if (this.headersSent) throw headersSentError();
+    if (typeof reason !== "string") {
+      obj = reason;
+      reason = undefined;
+    }
+    const code = Number(statusCode);
+    if (!Number.isInteger(code) || code < 100 || code > 999) {
+      const err = new RangeError(`Invalid status code: ${statusCode}`);
+      err.code = "ERR_HTTP_INVALID_STATUS_CODE";
+      throw err;
+    }
+    this.statusCode = code;
+    if (reason !== undefined) this.statusMessage = reason;
+    if (Array.isArray(obj)) {
+      if (obj.length !== 0 && Array.isArray(obj[0])) for (const [k, v] of obj) this.appendHeader(k, v);
+      else for (let i = 0; i + 1 < obj.length; i += 2) this.appendHeader(obj[i], obj[i + 1]);
+    } else if (obj !== null && typeof obj === "object") {
+      for (const k of Object.keys(obj)) if (obj[k] !== undefined) this.setHeader(k, obj[k]);
+    }
+    this.headersSent = true;
+    return this;
+  }
+
+  /** Node's appendHeader: adds a value to a header (a list for repeated ones). */
+  appendHeader(name, value) {
+    const prev = this.getHeader(name);
+    if (prev === undefined) return this.setHeader(name, value);
+    return this.setHeader(name, [].concat(prev, value));
+  }
+
   /** Buffers a chunk (the body is sent whole when end() is called). */
-  write(chunk) {
+  write(chunk, encoding = undefined, cb = undefined) {
     if (this.finished) {
       warn("res.write() after the response was sent: ignored");
       return false;
     }
     if (chunk === undefined || chunk === null) throw new TypeError("The \"chunk\" argument must be a string or bytes");
+    if (!this.headersSent) this.writeHead(this.statusCode);
     (this.#chunks ??= []).push(typeof chunk === "string" ? chunk : isBytes(chunk) ? toBodyBytes(chunk) : String(chunk));
-    this.headersSent = true;
+    const done = typeof encoding === "function" ? encoding : cb;
+    if (typeof done === "function") queueMicrotask(done);
     return true;
   }
 
-  end(data = undefined) {
+  end(data = undefined, encoding = undefined, cb = undefined) {
     if (this.finished) {
       warn("res.end() called after the response was sent: ignored");
       return this;
     }
+    let done = typeof data === "function" ? data : typeof encoding === "function" ? encoding : cb;
     if (typeof data === "function") data = undefined;
     if (data !== undefined && data !== null) this.write(data);
+    else if (!this.headersSent) this.writeHead(this.statusCode);
     this.#body = joinChunks(this.#chunks);
     this.#chunks = null;
     this.headersSent = true;
     this.finished = true;
     const onFinish = this[kFinish];
     if (onFinish) onFinish(this);
+    // Node emits these once the response is handed to the socket: here it
+    // is complete and settled, so listeners (on-finished, loggers) run now.
+    if (typeof done === "function") this.once("finish", done);
+    this.#emitSafely("finish");
+    this.#emitSafely("close");
     return this;
   }
+
+  #emitSafely(name) {
+    if (this.listenerCount(name) === 0) return;
+    try {
+      this.emit(name);
+    } catch (err) {
+      native.log("error", `a res.on('${name}') listener threw (ignored): ` + describeError(err));
+    }
+  }
+
+  /** The socket stand-in (req.socket): remoteAddress, encrypted, an emitter. */
+  get socket() { return this.req?.socket ?? null; }
+  set socket(value) { Object.defineProperty(this, "socket", { value, writable: true, configurable: true, enumerable: true }); }
+  get connection() { return this.socket; }
+  get writable() { return !this.finished; }
+  get sendDate() { return true; }
+  flushHeaders() { if (!this.headersSent) this.writeHead(this.statusCode); }
+  setTimeout() { return this; }
 
   /** The header list C++ writes: [[name, value], ...], repeated names (Set-Cookie) as separate entries. */
   headerList() {

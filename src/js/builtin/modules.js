@@ -21,7 +21,10 @@
 //   package.json inside the package says "type": "module", else cjs (a .js
 //   file of such a package that plainly uses import/export syntax and no
 //   CommonJS is taken as esm, as Node 22's syntax detection does). Files
-//   outside modules/ (the tenant's own code) are esm unless .cjs.
+//   outside modules/ (the tenant's own code, router.js included) are esm
+//   unless .cjs, or a .js that plainly exports the CommonJS way
+//   (module.exports / exports.x =) and has no import/export statement: an
+//   Express app ported as it is (`module.exports = app`).
 
 import * as native from "hbf:native";
 
@@ -60,7 +63,19 @@ const BUILTINS = {
   zlib: "hbf:node_zlib",
 };
 
-const BUILTIN_IDS = new Set(Object.values(BUILTINS));
+// Packages HBF builds in (not Node core modules: isBuiltin and
+// builtinModules do not list them). The bare name wins over a package of
+// the same name under modules/, as a core module does in Node: a henv's
+// copy of Express 4 cannot serve (tried with 4.22.3: given zlib and net it
+// loads, then its first res.send throws, having moved req/res onto Node's
+// socket-backed http prototypes). "express/" (trailing slash) or a subpath
+// such as "express/lib/router" still reaches the henv's own package.
+const BUILTIN_PACKAGES = {
+  __proto__: null,
+  express: "hbf:express",
+};
+
+const BUILTIN_IDS = new Set([...Object.values(BUILTINS), ...Object.values(BUILTIN_PACKAGES)]);
 
 /** Node's core module names hbf does not provide (a clear error instead of "not found"). */
 const NODE_ONLY = new Set([
@@ -506,13 +521,30 @@ function looksLikeEsm(id) {
   return esm;
 }
 
+const CJS_EXPORTS = /\bmodule\.exports\b|\bexports\.[\w$]+\s*=/;
+// An import/export statement (not "exports.x" or "imports", not import()).
+const ESM_STATEMENT = /^[ \t]*(?:import(?:[ \t]+[\w$*{]|[ \t]*[{*"'])|export(?:[ \t]+[\w$*{]|[ \t]*[{*]))/m;
+
+function looksLikeCjs(id) {
+  const info = native.documentInfo(id);
+  if (info == null) return false;
+  const stamp = `${info.size}:${info.modified_at}`;
+  const cached = formatCache.get(id);
+  if (cached !== undefined && cached.stamp === stamp && cached.cjs !== undefined) return cached.cjs;
+  const bytes = native.readDocument(id);
+  const source = (bytes == null ? "" : native.utf8Decode(bytes, false)).replace(/\/\*[\s\S]*?\*\//g, "");
+  const cjs = CJS_EXPORTS.test(source) && !ESM_STATEMENT.test(source);
+  formatCache.set(id, { stamp, cjs });
+  return cjs;
+}
+
 /** The format of document `id`: "esm" | "cjs" | "json". */
 export function formatOf(id) {
   if (id.endsWith(".json")) return "json";
   if (id.endsWith(".mjs")) return "esm";
   if (id.endsWith(".cjs")) return "cjs";
   const type = packageType(id);
-  if (type === null) return "esm"; // the tenant's own code is ES modules
+  if (type === null) return looksLikeCjs(id) ? "cjs" : "esm"; // the tenant's own code: ES modules unless plainly CommonJS
   if (type === "module") return "esm";
   return looksLikeEsm(id) ? "esm" : "cjs";
 }
@@ -550,6 +582,7 @@ export function resolve(specifier, referrerId = "", kind = "import") {
     throw err;
   }
   if (specifier in BUILTINS) return { id: BUILTINS[specifier], format: "builtin" };
+  if (specifier in BUILTIN_PACKAGES) return { id: BUILTIN_PACKAGES[specifier], format: "builtin" };
 
   let id;
   if (specifier.startsWith("#")) {

@@ -7,13 +7,15 @@
 // Node's header methods, buffering what is written), ServerResponse and
 // Agent, for `instanceof` checks and for middleware that builds on their
 // prototypes. The request and response objects HBF's router passes are
-// hbf:http's own, not instances of these.
+// hbf:http's own, not instances of these (Node's methods called on them
+// explicitly forward to theirs: see the end of ServerResponse).
 
 import { EventEmitter } from "hbf:node_events";
 import { Readable, Stream } from "hbf:node_stream";
 import { STATUS_CODES as HBF_STATUS_CODES } from "hbf:http_common";
 import { nodeError, invalidArgType } from "hbf:node_errors";
 import { nextTick } from "hbf:node_process";
+import { Response as HbfResponse } from "hbf:http_response";
 
 export const METHODS = ["ACL", "BIND", "CHECKOUT", "CONNECT", "COPY", "DELETE", "GET", "HEAD", "LINK", "LOCK", "M-SEARCH",
   "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL", "MOVE", "NOTIFY", "OPTIONS", "PATCH", "POST", "PROPFIND", "PROPPATCH",
@@ -347,6 +349,25 @@ ServerResponse.prototype.writeHead = function writeHead(statusCode, reason, head
   this._header = `HTTP/1.1 ${code} ${this.statusMessage}\r\n${lines}\r\n`;
   return this;
 };
+// HBF's own res is not an instance of these classes, but middleware may call
+// Node's methods on it explicitly: the `cookies` package (under
+// cookie-session) calls http.OutgoingMessage.prototype.setHeader on an
+// Express response. Such calls reach HBF's Response's own methods.
+for (const [proto, names] of [
+  [OutgoingMessage.prototype, ["setHeader", "appendHeader", "getHeader", "getHeaders", "getHeaderNames", "hasHeader",
+    "removeHeader", "flushHeaders", "write", "end"]],
+  [ServerResponse.prototype, ["writeHead"]],
+]) {
+  for (const name of names) {
+    const node = proto[name];
+    const hbf = HbfResponse.prototype[name];
+    Object.defineProperty(proto, name, {
+      value: { [name](...args) { return this instanceof HbfResponse ? hbf.apply(this, args) : node.apply(this, args); } }[name],
+      writable: true, configurable: true, enumerable: Object.getOwnPropertyDescriptor(proto, name).enumerable,
+    });
+  }
+}
+
 ServerResponse.prototype.writeContinue = function writeContinue(callback) {
   this._sent100 = true;
   if (typeof callback === "function") nextTick(callback);

@@ -739,13 +739,14 @@ export function renderDocument(id, data = {}, options = {}) {
 
 /**
  * Renders a view for res.render(): the first document that exists among
- * `view`, `view + ".ejs"` and `"views/" + view + ".ejs"` (and `"views/" + view`
- * when the name has an extension).
+ * `view`, `view + ".ejs"` and `"views/" + view + ".ejs"`, then `"views/" + view`
+ * when the name has an extension, else `"views/" + view + "/index.ejs"`.
  */
 export function renderView(view, data = {}, options = {}) {
   const v = normalizeId(view);
   const candidates = [v, v + ".ejs", "views/" + v + ".ejs"];
   if (hasExtension(v)) candidates.push("views/" + v);
+  else candidates.push("views/" + v + "/index.ejs"); // Express looks a view up as dir/index too
   const state = newRenderState();
   for (const id of candidates) {
     const doc = loadDocument(id, state.docs);

@@ -209,7 +209,6 @@ if (express) {
   test("hbf:router + hbf:http behave like express@4 for a shared route table", async () => {
     const app = express();
     app.disable("x-powered-by");
-    app.set("etag", false);
     app.set("query parser", "simple");
     app.use(express.json({ strict: false, type: ["application/json", "+json"] }));
     app.use(express.urlencoded({ extended: false }));
@@ -242,6 +241,7 @@ if (express) {
         if (!badJson) check(e.body.equals(h.body), `body express ${JSON.stringify(e.body.toString())} hbf ${JSON.stringify(h.body.toString())}`);
         const en = norm(e.headers);
         const hn = norm(h.headers);
+        if (badJson) delete en.etag, delete hn.etag; // (the ETag of a body that differs)
         check(JSON.stringify(en) === JSON.stringify(hn), `headers express ${JSON.stringify(en)} hbf ${JSON.stringify(hn)}`);
       }
     } finally {

@@ -51,3 +51,21 @@ export function base64Decode(s, urlsafe) {
 export const now = () => clock ?? Date.now();
 // The fake time never goes back, so it serves as the monotonic clock too.
 export const monotonicNow = now;
+
+// Documents, for the tests that serve files (express.static, res.sendFile):
+// __fake.docs maps a document id to { bytes: Uint8Array, modified_at (s), content_type }.
+__fake.docs = new Map();
+export function documentInfo(id) {
+  const d = __fake.docs.get(id);
+  return d === undefined ? null : { size: d.bytes.length, modified_at: d.modified_at, content_type: d.content_type };
+}
+export const readDocument = (id) => __fake.docs.get(id)?.bytes.slice() ?? null;
+export const listDocuments = (prefix) => [...__fake.docs.keys()].filter((id) => id.startsWith(prefix)).sort();
+export function noteServerCode() {}
+
+// etag(body, weak): res.send's entity tag, as the real native computes it.
+export function etag(body, weak) {
+  const b = typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(bytes(body, "etag"));
+  const hash = b.length === 0 ? "2jmj7l5rSw0yVb/vlWAYkK/YBwk" : createHash("sha1").update(b).digest("base64").slice(0, 27);
+  return (weak === false ? "" : "W/") + '"' + b.length.toString(16) + "-" + hash + '"';
+}

@@ -188,3 +188,44 @@ export function base64Decode(s, urlsafe) {
 export const now = () => clock ?? Date.now();
 // The fake time never goes back, so it serves as the monotonic clock too.
 export const monotonicNow = now;
+
+// SHA-1, for res.send's ETag (etag below).
+function sha1(msg) {
+  const l = msg.length;
+  const padded = new Uint8Array(((l + 9 + 63) >> 6) << 6);
+  padded.set(msg);
+  padded[l] = 0x80;
+  const dv = new DataView(padded.buffer);
+  dv.setUint32(padded.length - 4, (l * 8) >>> 0);
+  dv.setUint32(padded.length - 8, Math.floor((l * 8) / 2 ** 32));
+  const H = new Uint32Array([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0]);
+  const W = new Uint32Array(80);
+  const rotl = (x, n) => (x << n) | (x >>> (32 - n));
+  for (let off = 0; off < padded.length; off += 64) {
+    for (let t = 0; t < 16; t++) W[t] = dv.getUint32(off + 4 * t);
+    for (let t = 16; t < 80; t++) W[t] = rotl(W[t - 3] ^ W[t - 8] ^ W[t - 14] ^ W[t - 16], 1);
+    let [a, b, c, d, e] = H;
+    for (let t = 0; t < 80; t++) {
+      const f = t < 20 ? (b & c) | (~b & d) : t < 40 ? b ^ c ^ d : t < 60 ? (b & c) | (b & d) | (c & d) : b ^ c ^ d;
+      const k = t < 20 ? 0x5a827999 : t < 40 ? 0x6ed9eba1 : t < 60 ? 0x8f1bbcdc : 0xca62c1d6;
+      const tmp = (rotl(a, 5) + f + e + k + W[t]) >>> 0;
+      e = d;
+      d = c;
+      c = rotl(b, 30) >>> 0;
+      b = a;
+      a = tmp;
+    }
+    H[0] += a; H[1] += b; H[2] += c; H[3] += d; H[4] += e;
+  }
+  const out = new Uint8Array(20);
+  const odv = new DataView(out.buffer);
+  for (let i = 0; i < 5; i++) odv.setUint32(4 * i, H[i]);
+  return out;
+}
+
+// etag(body, weak): res.send's entity tag, as the real native computes it.
+export function etag(body, weak) {
+  const b = typeof body === "string" ? utf8Encode(body) : bytes(body, "etag");
+  const hash = b.length === 0 ? "2jmj7l5rSw0yVb/vlWAYkK/YBwk" : base64Encode(sha1(b), false).slice(0, 27);
+  return (weak === false ? "" : "W/") + '"' + b.length.toString(16) + "-" + hash + '"';
+}

@@ -55,6 +55,14 @@ test("StringDecoder across chunk boundaries", () => {
   const n = new NodeDecoder("utf8");
   c.check("incomplete at end", m.write(HB.from(bad)) + m.end(), n.write(bad) + n.end());
   c.check("unknown encoding", outcome(() => new StringDecoder("nope")), outcome(() => new NodeDecoder("nope")));
+  // iconv-lite (raw-body, body-parser) subclasses it the pre-class way.
+  const sub = (D) => {
+    function Sub(enc) { D.call(this, enc); }
+    Sub.prototype = D.prototype;
+    const d = new Sub("utf8");
+    return d.write(Buffer.from([0xc3])) + "|" + d.write(Buffer.from([0xa9])) + "|" + d.end() + "|" + (d instanceof D);
+  };
+  c.check("StringDecoder.call(this) subclass", sub(StringDecoder), sub(NodeDecoder));
   c.done();
 });
 

@@ -1,0 +1,201 @@
+// hbf:express_body — express.json / urlencoded / text / raw, as body-parser
+// 1.20 (Express 4's) gives them. HBF has already read the whole body
+// (req.rawBody) before the router runs, so nothing is streamed here: each
+// parser checks what body-parser checks, in its order, and fails the same
+// way, through next(err) with `status`/`statusCode`, `expose` and `type`:
+// 415 charset.unsupported / encoding.unsupported, 413 entity.too.large /
+// parameters.too.many, 403 entity.verify.failed, 400 entity.parse.failed.
+// A request body is parsed at most once (`req._body`), as body-parser does.
+
+import * as native from "hbf:native";
+import { STATUS_CODES, parseQuery, typeIs } from "hbf:http_common";
+import { parse as parseQs } from "hbf:http_qs";
+
+const UNITS = { b: 1, kb: 1 << 10, mb: 1 << 20, gb: 1 << 30, tb: 2 ** 40, pb: 2 ** 50 };
+
+/** The `bytes` package's parse: 1024, "100kb", "1.5mb" -> bytes; null when invalid. */
+export function parseBytes(value) {
+  if (typeof value === "number" && !Number.isNaN(value)) return value;
+  if (typeof value !== "string") return null;
+  const m = /^((-|\+)?(\d+(?:\.\d+)?)) *(kb|mb|gb|tb|pb|b)?$/i.exec(value.trim());
+  if (!m) {
+    const n = parseInt(value, 10);
+    return Number.isNaN(n) ? null : n;
+  }
+  return Math.floor(parseFloat(m[1]) * UNITS[(m[4] || "b").toLowerCase()]);
+}
+
+function createError(status, message, props) {
+  const err = message instanceof Error ? message : new Error(message ?? STATUS_CODES[status]);
+  err.status = err.statusCode = status;
+  err.expose = status < 500;
+  Object.assign(err, props);
+  return err;
+}
+
+function hasBody(req) {
+  const headers = req.headers;
+  return headers["transfer-encoding"] !== undefined || !Number.isNaN(parseInt(headers["content-length"], 10)) ||
+    req.rawBody.length > 0;
+}
+
+function charsetOf(req) {
+  const ct = req.headers["content-type"];
+  if (!ct) return undefined;
+  const m = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(ct);
+  return m ? m[2].toLowerCase() : undefined;
+}
+
+function typeChecker(type) {
+  if (typeof type === "function") return type;
+  const list = [].concat(type);
+  return (req) => Boolean(typeIs(req.headers["content-type"], list));
+}
+
+function decodeUtf8(bytes) {
+  const s = native.utf8Decode(bytes, false);
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
+// body-parser's read(): encoding, size limit, verify, decode, parse.
+function read(req, res, next, parse, opts) {
+  req._body = true;
+  const encoding = (req.headers["content-encoding"] || "identity").toLowerCase();
+  if (encoding !== "identity") {
+    // (gzip/deflate bodies need zlib's inflate: not available to body parsing yet)
+    return next(createError(415, `unsupported content encoding "${encoding}"`,
+      { encoding, type: "encoding.unsupported" }));
+  }
+  const bytes = req.rawBody;
+  if (opts.limit !== null && bytes.length > opts.limit) {
+    return next(createError(413, "request entity too large",
+      { expected: bytes.length, length: bytes.length, limit: opts.limit, type: "entity.too.large" }));
+  }
+  if (typeof opts.verify === "function") {
+    try {
+      opts.verify(req, res, globalThis.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), opts.encoding);
+    } catch (err) {
+      return next(createError(403, err, { body: bytes, type: err.type || "entity.verify.failed" }));
+    }
+  }
+  let body;
+  try {
+    body = opts.encoding === null ? globalThis.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : decodeUtf8(bytes);
+    req.body = parse(body);
+  } catch (err) {
+    return next(createError(err.status ?? 400, err, { body, type: err.type || "entity.parse.failed" }));
+  }
+  next();
+}
+
+function common(options, defaultType) {
+  const opts = options || {};
+  const limit = typeof opts.limit !== "number" ? parseBytes(opts.limit || "100kb") : opts.limit;
+  if (typeof opts.verify !== "undefined" && opts.verify !== false && typeof opts.verify !== "function") {
+    throw new TypeError("option verify must be function");
+  }
+  return { opts, limit, shouldParse: typeChecker(opts.type || defaultType), verify: opts.verify || undefined };
+}
+
+function utf8Only(req, next, defaultCharset) {
+  const charset = charsetOf(req) || defaultCharset;
+  if (charset.slice(0, 4) !== "utf-") {
+    next(createError(415, `unsupported charset "${charset.toUpperCase()}"`, { charset, type: "charset.unsupported" }));
+    return null;
+  }
+  return charset;
+}
+
+const STRICT_JSON_START = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/;
+
+/** express.json([options]): limit ("100kb"), strict (true), type ("application/json"), reviver, verify, inflate. */
+export function json(options) {
+  const { opts, limit, shouldParse, verify } = common(options, "application/json");
+  const strict = opts.strict !== false;
+  const reviver = opts.reviver;
+  const parse = (body) => {
+    if (body.length === 0) return {};
+    if (strict) {
+      const m = STRICT_JSON_START.exec(body);
+      const first = m ? m[1] : undefined;
+      if (first !== "{" && first !== "[") {
+        const err = new SyntaxError(`Unexpected token ${first} in JSON at position ${m ? m.index + m[0].length - 1 : 0}`);
+        throw err;
+      }
+    }
+    return JSON.parse(body, reviver);
+  };
+  return function jsonParser(req, res, next) {
+    if (req._body) return next();
+    req.body = req.body || {};
+    if (!hasBody(req) || !shouldParse(req)) return next();
+    const charset = utf8Only(req, next, "utf-8");
+    if (charset === null) return undefined;
+    read(req, res, next, parse, { encoding: charset, limit, verify });
+  };
+}
+
+/** express.urlencoded([options]): extended (true: qs nesting), limit, parameterLimit (1000), depth (32), type. */
+export function urlencoded(options) {
+  const { opts, limit, shouldParse, verify } = common(options, "application/x-www-form-urlencoded");
+  const extended = opts.extended !== false;
+  const parameterLimit = opts.parameterLimit !== undefined ? opts.parameterLimit : 1000;
+  if (parameterLimit !== Infinity && (Number.isNaN(parameterLimit) || parameterLimit < 1)) {
+    throw new TypeError("option parameterLimit must be a positive number");
+  }
+  const depth = opts.depth !== undefined ? opts.depth : 32;
+  const parse = (body) => {
+    if (body.length === 0) return {};
+    let count = 0;
+    for (let i = body.indexOf("&"); i !== -1; i = body.indexOf("&", i + 1)) count++;
+    const paramCount = count + 1;
+    if (paramCount > parameterLimit) {
+      throw createError(413, "too many parameters", { type: "parameters.too.many" });
+    }
+    if (!extended) return parseQuery(body);
+    try {
+      return parseQs(body, { allowPrototypes: true, arrayLimit: Math.max(100, paramCount), depth, strictDepth: true, parameterLimit });
+    } catch (err) {
+      if (err instanceof RangeError) {
+        throw createError(400, "The input exceeded the depth", { type: "querystring.parse.rangeError" });
+      }
+      throw err;
+    }
+  };
+  return function urlencodedParser(req, res, next) {
+    if (req._body) return next();
+    req.body = req.body || {};
+    if (!hasBody(req) || !shouldParse(req)) return next();
+    const charset = utf8Only(req, next, "utf-8");
+    if (charset === null) return undefined;
+    read(req, res, next, parse, { encoding: charset, limit, verify });
+  };
+}
+
+/** express.text([options]): defaultCharset ("utf-8"), limit, type ("text/plain"). */
+export function text(options) {
+  const { opts, limit, shouldParse, verify } = common(options, "text/plain");
+  const defaultCharset = opts.defaultCharset || "utf-8";
+  return function textParser(req, res, next) {
+    if (req._body) return next();
+    req.body = req.body || {};
+    if (!hasBody(req) || !shouldParse(req)) return next();
+    const charset = utf8Only(req, next, defaultCharset);
+    if (charset === null) return undefined;
+    read(req, res, next, (body) => body, { encoding: charset, limit, verify });
+  };
+}
+
+/** express.raw([options]): a Buffer body; limit, type ("application/octet-stream"). */
+export function raw(options) {
+  const { limit, shouldParse, verify } = common(options, "application/octet-stream");
+  return function rawParser(req, res, next) {
+    if (req._body) return next();
+    req.body = req.body || {};
+    if (!hasBody(req) || !shouldParse(req)) return next();
+    read(req, res, next, (body) => body, { encoding: null, limit, verify });
+  };
+}
+
+export default { json, urlencoded, text, raw, parseBytes };

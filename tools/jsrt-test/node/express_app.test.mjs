@@ -1,0 +1,181 @@
+// Side by side: the same Express 4 app built with express@4 (over real HTTP
+// on 127.0.0.1) and with hbf:express (through hbf:http's dispatch, as the
+// server runs it). Statuses, bodies and the headers that matter must match,
+// including Express's own 404 and error pages (which hbf hands to C++ as the
+// "fallback" of a request nothing answered). Needs express in
+// tools/jsrt-test/node_modules (`npm ci` there); skipped otherwise.
+import { test, assert } from "../portable/harness.mjs";
+import { createRequire } from "node:module";
+import http from "node:http";
+import { dispatch } from "hbf:http";
+import hbfExpress from "hbf:express";
+
+const require = createRequire(import.meta.url);
+let express = null;
+try {
+  express = require("express");
+} catch {
+  console.log("node/express_app.test.mjs: express is not installed in tools/jsrt-test/node_modules; comparison skipped");
+}
+
+function defineApp(ex) {
+  const app = ex();
+  app.set("env", "production");
+  app.use(ex.json());
+  app.use(ex.urlencoded({ extended: true }));
+  app.get("/", (req, res) => res.send("Hello World"));
+  app.get("/q", (req, res) => res.json(req.query));
+  app.post("/body", (req, res) => res.json({ body: req.body }));
+  app.post("/text", ex.text(), (req, res) => res.json({ body: req.body }));
+  app.post("/limit", ex.json({ limit: 5 }), (req, res) => res.json(req.body));
+  app.get("/err/:s", (req, res, next) => { const e = new Error("x"); e.status = Number(req.params.s); next(e); });
+  app.get("/throw", () => { throw new Error("boom"); });
+  app.get("/teapot", (req, res, next) => { res.status(418); next(new Error("t")); });
+  app.get("/jsonp", (req, res) => res.jsonp({ a: [1, "\u2028"] }));
+  app.get("/fmt", (req, res) => res.format({ text: () => res.send("t"), html: () => res.send("<b>h</b>") }));
+  app.get("/redirect", (req, res) => res.redirect("/x y"));
+  app.get("/back", (req, res) => res.redirect("back"));
+  app.get("/status", (req, res) => res.sendStatus(201));
+  app.get("/writehead", (req, res) => { res.writeHead(202, { "X-A": "1", "Content-Type": "text/plain" }); res.end("wh"); });
+  app.get("/spaces", (req, res) => { app.set("json spaces", 2); res.json({ a: 1 }); app.set("json spaces", undefined); });
+  app.get("/param", (req, res) => res.json({ p: req.param("p", "none") }));
+  app.get("/session", (req, res) => {
+    // what cookie-session does through on-headers: set the cookie as the headers go out
+    const prev = res.writeHead;
+    res.writeHead = function (...args) { this.setHeader("Set-Cookie", "s=" + res.statusCode); return prev.apply(this, args); };
+    res.status(201).json({ sent: res.headersSent });
+  });
+  app.post("/stream", (req, res) => {
+    const parts = [];
+    req.on("data", (c) => parts.push(c)).on("end", () => res.type("text").send(Buffer.concat(parts).toString().toUpperCase()));
+  });
+  ex.response.greet = function (name) { return this.type("text").send("hello " + name); };
+  ex.request.shout = function () { return this.path.toUpperCase(); };
+  app.get("/ext", (req, res) => res.greet(req.shout()));
+  app.get("/etag-strong", (req, res) => { app.set("etag", "strong"); res.send("abc"); app.set("etag", "weak"); });
+  app.get("/cookie", (req, res) => res.cookie("a", "b c", { httpOnly: true, path: "/x" }).cookie("j", { k: 1 }).clearCookie("old").send("c"));
+  app.get("/helpers", (req, res) => {
+    res.location("/é x").links({ next: "/2" }).vary("Accept-Language").attachment("r e.pdf").append("X-A", "1").append("X-A", "2");
+    res.json({ accepts: req.accepts(["json", "html"]), lang: req.acceptsLanguages("en", "de"), xhr: req.xhr, fresh: req.fresh,
+      protocol: req.protocol, secure: req.secure, hostname: req.hostname, subdomains: req.subdomains });
+  });
+  app.route("/book").get((req, res) => res.send("get book")).post((req, res) => res.send("post book"));
+  app.get("/nr", (req, res, next) => next("route"), (req, res) => res.send("skipped"));
+  app.get("/nr", (req, res) => res.send("second"));
+  app.param("pid", (req, res, next, id) => (id === "bad" ? next(Object.assign(new Error("bad"), { status: 422 })) : next()));
+  app.get("/p/:pid", (req, res) => res.send("p " + req.params.pid));
+  app.all("/any", (req, res) => res.send(req.method));
+  app.get("/html-status", (req, res) => res.status(404).send("<p>custom</p>"));
+  app.get("/buffer", (req, res) => res.send(Buffer.from([1, 2, 3])));
+  app.get("/null", (req, res) => res.json(null));
+  app.get("/num", (req, res) => res.json(42));
+  const api = ex.Router();
+  api.get("/:id", (req, res) => res.json({ id: req.params.id, base: req.baseUrl, orig: req.originalUrl, path: req.path }));
+  app.use("/api", api);
+  const sub = ex();
+  sub.get("/", (req, res) => res.json({ mount: sub.mountpath, path: sub.path() }));
+  app.use("/sub", sub);
+  return app;
+}
+
+const json = { "content-type": "application/json" };
+const form = { "content-type": "application/x-www-form-urlencoded" };
+const REQUESTS = [
+  ["GET", "/"], ["HEAD", "/"], ["GET", "/", { "if-none-match": 'W/"b-Ck1VqNd45QIvq3AZd8XYQLvEhtA"' }],
+  ["GET", "/q?a[b]=1&c[]=2&c[]=3&d[1]=x&e=1&e=2&f[g][h][i][j][k][l]=deep&m[25]=big"],
+  ["POST", "/body", json, '{"a":[1,2]}'], ["POST", "/body", json, "{bad"], ["POST", "/body", json, '"str"'],
+  ["POST", "/body", json, ""], ["POST", "/body", form, "user[name]=tobi&tags[]=a&tags[]=b"],
+  ["POST", "/body", form, "a" + "[b]".repeat(40) + "=1"], ["POST", "/body", form, "x[5]=a&x[200]=b&y=1&y=2&y[z]=3"],
+  ["GET", "/q?m[1000]=a&n[999]=b&p[]=1&p[5]=2&hasOwnProperty=x&__proto__[a]=1&q=%zz&r+s=t+u"],
+  ["POST", "/body", { "content-type": "application/json; charset=latin1" }, "{}"],
+  ["POST", "/body", { "content-type": "text/plain" }, "plain"], ["POST", "/text", { "content-type": "text/plain" }, "plain"],
+  ["POST", "/limit", json, '{"a":"long enough"}'],
+  ["GET", "/err/404"], ["GET", "/err/418"], ["GET", "/err/503"], ["GET", "/err/200"], ["GET", "/throw"], ["GET", "/teapot"],
+  ["GET", "/jsonp?callback=f"], ["GET", "/jsonp?callback=a.b[0]<x>"], ["GET", "/jsonp"],
+  ["GET", "/fmt", { accept: "text/plain" }], ["GET", "/fmt", { accept: "text/html" }], ["GET", "/fmt", { accept: "image/png" }],
+  ["GET", "/redirect", { accept: "text/html" }], ["GET", "/redirect"], ["GET", "/back", { referer: "/r" }],
+  ["GET", "/status"], ["GET", "/writehead"], ["GET", "/spaces"], ["GET", "/param?p=q"], ["GET", "/param"],
+  ["GET", "/api/7?x=1"], ["GET", "/sub"], ["GET", "/sub/"],
+  ["GET", "/session"], ["POST", "/stream", { "content-type": "text/plain" }, "shout"], ["GET", "/etag-strong"], ["GET", "/ext"],
+  ["GET", "/cookie"], ["GET", "/helpers", { accept: "text/html,application/json;q=0.5", "accept-language": "de;q=0.9,en;q=0.5", "x-requested-with": "XMLHttpRequest" }],
+  ["GET", "/book"], ["POST", "/book"], ["PUT", "/book"], ["HEAD", "/book"], ["OPTIONS", "/book"], ["GET", "/BOOK"], ["GET", "/book/"],
+  ["GET", "/nr"], ["GET", "/p/1"], ["GET", "/p/bad"], ["DELETE", "/any"], ["PATCH", "/any"], ["GET", "/html-status"],
+  ["GET", "/buffer"], ["GET", "/null"], ["GET", "/num"], ["GET", "/q?a=%E2%82%AC+x&b=%ZZ&c"],
+  ["GET", "/missing?x=1"], ["POST", "/missing"], ["GET", "/a%20b<c>"], ["OPTIONS", "/"],
+];
+
+const COMPARED = ["content-type", "x-powered-by", "etag", "location", "vary", "content-security-policy",
+  "x-content-type-options", "allow", "x-a", "set-cookie", "link", "content-disposition"];
+
+function norm(list) {
+  const out = {};
+  for (const [name, value] of list) {
+    const lc = name.toLowerCase();
+    if (COMPARED.includes(lc)) (out[lc] ??= []).push(lc === "content-type" ? value.toLowerCase() : value);
+  }
+  return out;
+}
+
+function expressResponse(port, [method, path, headers = {}, body]) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path, headers: { ...headers, connection: "close" }, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const list = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+        resolve({ status: res.statusCode, headers: list, body: Buffer.concat(chunks) });
+      });
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+async function hbfResponse(app, port, [method, path, headers = {}, body]) {
+  const q = path.indexOf("?");
+  const bodyBytes = body === undefined ? new Uint8Array(0) : new Uint8Array(Buffer.from(body));
+  const hdrs = [["host", `127.0.0.1:${port}`], ...Object.entries(headers)];
+  if (body !== undefined) hdrs.push(["content-length", String(bodyBytes.length)]);
+  let result = await dispatch(app, {
+    method, url: path, path: q === -1 ? path : path.slice(0, q), query: q === -1 ? "" : path.slice(q + 1), headers: hdrs,
+    body: bodyBytes, ip: "127.0.0.1", protocol: "http", hostname: "127.0.0.1", user: null, henv: "test",
+  });
+  // Nothing answered: C++ serves documents, then this page (here: no documents).
+  if (!result.handled && result.fallback) result = result.fallback;
+  if (result.error) return { status: result.error.status ?? 500, headers: [], body: Buffer.alloc(0), error: result.error };
+  const b = result.body == null ? Buffer.alloc(0) : Buffer.from(typeof result.body === "string" ? Buffer.from(result.body) : result.body);
+  return { status: result.status, headers: result.headers, body: method === "HEAD" ? Buffer.alloc(0) : b };
+}
+
+if (express) {
+  test("hbf:express behaves like express@4 for the same app", async () => {
+    process.env.NO_DEPRECATION = "express,body-parser";
+    const theirs = defineApp(express);
+    const ours = defineApp(hbfExpress);
+    const server = http.createServer(theirs);
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    const { port } = server.address();
+    const failures = [];
+    const consoleError = console.error;
+    console.error = () => {}; // express logs every error it pages
+    try {
+      for (const spec of REQUESTS) {
+        const label = `${spec[0]} ${spec[1]} ${spec[2] ? JSON.stringify(spec[2]) : ""}`;
+        const e = await expressResponse(port, spec);
+        const h = await hbfResponse(ours, port, spec);
+        const check = (cond, what) => { if (!cond) failures.push(`${label}: ${what}`); };
+        check(e.status === h.status, `status express ${e.status} hbf ${h.status}`);
+        check(e.body.equals(h.body), `body express ${JSON.stringify(e.body.toString())} hbf ${JSON.stringify(h.body.toString())}`);
+        const en = norm(e.headers);
+        const hn = norm(h.headers);
+        check(JSON.stringify(en) === JSON.stringify(hn), `headers express ${JSON.stringify(en)} hbf ${JSON.stringify(hn)}`);
+      }
+    } finally {
+      console.error = consoleError;
+      server.close();
+    }
+    assert.equal(failures.length, 0, "\n" + failures.join("\n"));
+  });
+}
