@@ -11,6 +11,7 @@
 #include <string>
 
 #include "blackbox/henv_fixture.h"
+#include "codec/gzip.h"
 
 namespace hbf::test {
 namespace {
@@ -462,6 +463,15 @@ export default app;
   EXPECT_EQ(big.status, 413);
   EXPECT_EQ(big.body, ExpressPage("Payload Too Large"));
   EXPECT_EQ(Call("POST", "/json", {{"Content-Type", "application/json; charset=latin1"}}, "{}").status, 415);
+  // Compressed bodies are inflated, as body-parser does; the limit is on the inflated size.
+  EXPECT_EQ(Call("POST", "/json", {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}},
+                 codec::Gzip("{\"a\":2}")).body,
+            "{\"body\":{\"a\":2},\"param\":2}");
+  EXPECT_EQ(Call("POST", "/json", {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}},
+                 codec::Gzip("{\"a\":\"" + std::string(200, 'x') + "\"}")).status, 413);
+  EXPECT_EQ(Call("POST", "/json", {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}}, "not gzip").status,
+            400);
+  EXPECT_EQ(Call("POST", "/json", {{"Content-Type", "application/json"}, {"Content-Encoding", "br"}}, "{}").status, 415);
 
   const std::vector<std::pair<std::string, std::string>> form = {{"Content-Type", "application/x-www-form-urlencoded"}};
   EXPECT_EQ(Call("POST", "/form", form, "user[name]=tobi&user[email]=t%40x&tags[]=a&tags[]=b").body,

@@ -10,6 +10,7 @@
 import * as native from "hbf:native";
 import { STATUS_CODES, parseQuery, typeIs } from "hbf:http_common";
 import { parse as parseQs } from "hbf:http_qs";
+import { gunzipSync, inflateSync } from "hbf:node_zlib";
 
 const UNITS = { b: 1, kb: 1 << 10, mb: 1 << 20, gb: 1 << 30, tb: 2 ** 40, pb: 2 ** 50 };
 
@@ -61,12 +62,25 @@ function decodeUtf8(bytes) {
 function read(req, res, next, parse, opts) {
   req._body = true;
   const encoding = (req.headers["content-encoding"] || "identity").toLowerCase();
+  let bytes = req.rawBody;
   if (encoding !== "identity") {
-    // (gzip/deflate bodies need zlib's inflate: not available to body parsing yet)
-    return next(createError(415, `unsupported content encoding "${encoding}"`,
-      { encoding, type: "encoding.unsupported" }));
+    // As body-parser: gzip and deflate are inflated (unless inflate: false);
+    // the limit applies to the inflated body.
+    if (opts.inflate === false || (encoding !== "gzip" && encoding !== "deflate")) {
+      return next(createError(415, `unsupported content encoding "${encoding}"`,
+        { encoding, type: "encoding.unsupported" }));
+    }
+    try {
+      const zopts = opts.limit !== null ? { maxOutputLength: opts.limit + 1 } : {};
+      bytes = encoding === "gzip" ? gunzipSync(bytes, zopts) : inflateSync(bytes, zopts);
+    } catch (err) {
+      if (err && err.code === "ERR_BUFFER_TOO_LARGE") {
+        return next(createError(413, "request entity too large",
+          { length: opts.limit + 1, limit: opts.limit, type: "entity.too.large" }));
+      }
+      return next(createError(400, err, { type: "entity.parse.failed" }));
+    }
   }
-  const bytes = req.rawBody;
   if (opts.limit !== null && bytes.length > opts.limit) {
     return next(createError(413, "request entity too large",
       { expected: bytes.length, length: bytes.length, limit: opts.limit, type: "entity.too.large" }));
@@ -95,7 +109,8 @@ function common(options, defaultType) {
   if (typeof opts.verify !== "undefined" && opts.verify !== false && typeof opts.verify !== "function") {
     throw new TypeError("option verify must be function");
   }
-  return { opts, limit, shouldParse: typeChecker(opts.type || defaultType), verify: opts.verify || undefined };
+  return { opts, limit, shouldParse: typeChecker(opts.type || defaultType), verify: opts.verify || undefined,
+    inflate: opts.inflate !== false };
 }
 
 function utf8Only(req, next, defaultCharset) {
@@ -111,7 +126,7 @@ const STRICT_JSON_START = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/;
 
 /** express.json([options]): limit ("100kb"), strict (true), type ("application/json"), reviver, verify, inflate. */
 export function json(options) {
-  const { opts, limit, shouldParse, verify } = common(options, "application/json");
+  const { opts, limit, shouldParse, verify, inflate } = common(options, "application/json");
   const strict = opts.strict !== false;
   const reviver = opts.reviver;
   const parse = (body) => {
@@ -132,13 +147,13 @@ export function json(options) {
     if (!hasBody(req) || !shouldParse(req)) return next();
     const charset = utf8Only(req, next, "utf-8");
     if (charset === null) return undefined;
-    read(req, res, next, parse, { encoding: charset, limit, verify });
+    read(req, res, next, parse, { encoding: charset, limit, verify, inflate });
   };
 }
 
 /** express.urlencoded([options]): extended (true: qs nesting), limit, parameterLimit (1000), depth (32), type. */
 export function urlencoded(options) {
-  const { opts, limit, shouldParse, verify } = common(options, "application/x-www-form-urlencoded");
+  const { opts, limit, shouldParse, verify, inflate } = common(options, "application/x-www-form-urlencoded");
   const extended = opts.extended !== false;
   const parameterLimit = opts.parameterLimit !== undefined ? opts.parameterLimit : 1000;
   if (parameterLimit !== Infinity && (Number.isNaN(parameterLimit) || parameterLimit < 1)) {
@@ -169,13 +184,13 @@ export function urlencoded(options) {
     if (!hasBody(req) || !shouldParse(req)) return next();
     const charset = utf8Only(req, next, "utf-8");
     if (charset === null) return undefined;
-    read(req, res, next, parse, { encoding: charset, limit, verify });
+    read(req, res, next, parse, { encoding: charset, limit, verify, inflate });
   };
 }
 
 /** express.text([options]): defaultCharset ("utf-8"), limit, type ("text/plain"). */
 export function text(options) {
-  const { opts, limit, shouldParse, verify } = common(options, "text/plain");
+  const { opts, limit, shouldParse, verify, inflate } = common(options, "text/plain");
   const defaultCharset = opts.defaultCharset || "utf-8";
   return function textParser(req, res, next) {
     if (req._body) return next();
@@ -183,18 +198,18 @@ export function text(options) {
     if (!hasBody(req) || !shouldParse(req)) return next();
     const charset = utf8Only(req, next, defaultCharset);
     if (charset === null) return undefined;
-    read(req, res, next, (body) => body, { encoding: charset, limit, verify });
+    read(req, res, next, (body) => body, { encoding: charset, limit, verify, inflate });
   };
 }
 
 /** express.raw([options]): a Buffer body; limit, type ("application/octet-stream"). */
 export function raw(options) {
-  const { limit, shouldParse, verify } = common(options, "application/octet-stream");
+  const { limit, shouldParse, verify, inflate } = common(options, "application/octet-stream");
   return function rawParser(req, res, next) {
     if (req._body) return next();
     req.body = req.body || {};
     if (!hasBody(req) || !shouldParse(req)) return next();
-    read(req, res, next, (body) => body, { encoding: null, limit, verify });
+    read(req, res, next, (body) => body, { encoding: null, limit, verify, inflate });
   };
 }
 
