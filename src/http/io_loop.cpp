@@ -171,14 +171,33 @@ void IoLoop::Stop() {
 }
 
 void IoLoop::PostResponse(uint64_t connection_id, HttpResponse response) {
+  Completion done;
+  done.connection_id = connection_id;
+  done.response = std::move(response);
+  Post(std::move(done));
+}
+
+void IoLoop::Post(Completion done) {
   bool was_empty;
   {
     std::lock_guard lock(completions_mu_);
     was_empty = completions_.empty();
-    Completion done;
-    done.connection_id = connection_id;
-    done.response = std::move(response);
     completions_.push_back(std::move(done));
+  }
+  // Only the first completion of a batch wakes the loop: it takes them all.
+  if (was_empty) {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+}
+
+void IoLoop::Post(std::vector<Completion> batch) {
+  if (batch.empty()) return;
+  bool was_empty;
+  {
+    std::lock_guard lock(completions_mu_);
+    was_empty = completions_.empty();
+    for (Completion& done : batch) completions_.push_back(std::move(done));
   }
   if (was_empty) {
     uint64_t one = 1;

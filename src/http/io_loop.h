@@ -90,6 +90,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
   void ApplyWs(Connection& c, WsOutbound out);
   void SendWsClose(Connection& c, int code, std::string_view reason);
   void QueueWsEvent(WsConnection& ws, WsEvent event);
+  void QueueWsClose(WsConnection& ws, int code, std::string reason);
   // Hands the next event of `ws` (on connection `connection_id`) to a handler.
   void PumpWs(WsConnection& ws, uint64_t connection_id);
   void OnWsDone(uint64_t connection_id);
@@ -136,6 +137,9 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
     HttpResponse response;  // kResponse
     WsOutbound ws;          // kWs
   };
+  // Queues completions for the loop and wakes it (from any thread).
+  void Post(Completion done);
+  void Post(std::vector<Completion> batch);
   std::mutex completions_mu_;
   std::vector<Completion> completions_;  // guarded by completions_mu_
 };

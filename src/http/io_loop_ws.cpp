@@ -71,56 +71,30 @@ class WsEventJob : public DispatchJob {
 }  // namespace
 
 void IoLoop::PostWs(uint64_t connection_id, WsOutbound out) {
-  bool was_empty;
-  {
-    std::lock_guard lock(completions_mu_);
-    was_empty = completions_.empty();
-    Completion c;
-    c.kind = Completion::Kind::kWs;
-    c.connection_id = connection_id;
-    c.ws = std::move(out);
-    completions_.push_back(std::move(c));
-  }
-  if (was_empty) {
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
-  }
+  Completion c;
+  c.kind = Completion::Kind::kWs;
+  c.connection_id = connection_id;
+  c.ws = std::move(out);
+  Post(std::move(c));
 }
 
 void IoLoop::PostWsBatch(std::vector<std::pair<uint64_t, WsOutbound>> batch) {
-  if (batch.empty()) return;
-  bool was_empty;
-  {
-    std::lock_guard lock(completions_mu_);
-    was_empty = completions_.empty();
-    for (auto& [connection_id, out] : batch) {
-      Completion c;
-      c.kind = Completion::Kind::kWs;
-      c.connection_id = connection_id;
-      c.ws = std::move(out);
-      completions_.push_back(std::move(c));
-    }
+  std::vector<Completion> all;
+  all.reserve(batch.size());
+  for (auto& [connection_id, out] : batch) {
+    Completion& c = all.emplace_back();
+    c.kind = Completion::Kind::kWs;
+    c.connection_id = connection_id;
+    c.ws = std::move(out);
   }
-  if (was_empty) {
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
-  }
+  Post(std::move(all));
 }
 
 void IoLoop::PostWsDone(uint64_t connection_id) {
-  bool was_empty;
-  {
-    std::lock_guard lock(completions_mu_);
-    was_empty = completions_.empty();
-    Completion c;
-    c.kind = Completion::Kind::kWsDone;
-    c.connection_id = connection_id;
-    completions_.push_back(std::move(c));
-  }
-  if (was_empty) {
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
-  }
+  Completion c;
+  c.kind = Completion::Kind::kWsDone;
+  c.connection_id = connection_id;
+  Post(std::move(c));
 }
 
 bool IoLoop::PrepareUpgrade(Connection& c, HttpRequest& request) {
@@ -277,14 +251,8 @@ void IoLoop::FeedWs(Connection& c, const char* data, size_t size) {
           c.output.push_back(std::move(frame));
           ws.close_sent = true;
         }
-        if (!ws.close_queued) {
-          WsEvent e;
-          e.kind = WsEvent::Kind::kClose;
-          e.code = code;
-          e.reason = ws.parser.close_reason();
-          QueueWsEvent(ws, std::move(e));
-          PumpWs(ws, c.id);
-        }
+        QueueWsClose(ws, code, ws.parser.close_reason());
+        PumpWs(ws, c.id);
         // The server closes the TCP connection once its close is written.
         c.close_after_output = true;
         break;
@@ -293,19 +261,21 @@ void IoLoop::FeedWs(Connection& c, const char* data, size_t size) {
         const int code = ws.parser.error_code();
         SendWsClose(c, code, ws.parser.error_message());
         ws.close_received = true;  // nothing more is read
-        if (!ws.close_queued) {
-          WsEvent e;
-          e.kind = WsEvent::Kind::kClose;
-          e.code = code;
-          e.reason = ws.parser.error_message();
-          QueueWsEvent(ws, std::move(e));
-          PumpWs(ws, c.id);
-        }
+        QueueWsClose(ws, code, ws.parser.error_message());
+        PumpWs(ws, c.id);
         c.close_after_output = true;
         break;
       }
     }
   }
+}
+
+void IoLoop::QueueWsClose(WsConnection& ws, int code, std::string reason) {
+  WsEvent e;
+  e.kind = WsEvent::Kind::kClose;
+  e.code = code;
+  e.reason = std::move(reason);
+  QueueWsEvent(ws, std::move(e));  // at most one per socket
 }
 
 void IoLoop::QueueWsEvent(WsConnection& ws, WsEvent event) {
@@ -393,12 +363,7 @@ void IoLoop::EndWs(Connection& c) {
   std::unique_ptr<WsConnection> ws = std::move(c.ws);
   metrics::WsClosed();
   options_.ws_hub->Detach(ws->socket_id);  // no more sends, out of every channel
-  if (!ws->close_queued) {
-    WsEvent e;
-    e.kind = WsEvent::Kind::kClose;
-    e.code = ws_close::kAbnormal;
-    QueueWsEvent(*ws, std::move(e));
-  }
+  QueueWsClose(*ws, ws_close::kAbnormal, "");
   // Only the close event is still owed; pending messages are dropped.
   while (ws->inbox.size() > 1 || (!ws->inbox.empty() && ws->inbox.front().kind != WsEvent::Kind::kClose)) {
     ws->inbox_bytes -= ws->inbox.front().payload.size();

@@ -102,7 +102,11 @@ JSValue NativeWsClose(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv
   return ResultOf(ctx, hub->Close(*henv, id, code, std::move(reason)));
 }
 
-JSValue NativeWsSubscribe(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+namespace {
+
+// ws.subscribe / ws.unsubscribe: (socket id, channel) -> the hub's `join`.
+JSValue ChannelMembership(JSContext* ctx, int argc, JSValueConst* argv,
+                          Status (WsHub::*join)(const std::string&, uint64_t, const std::string&)) {
   const std::string* henv = nullptr;
   WsHub* hub = HubOf(ctx, henv);
   uint64_t id = 0;
@@ -110,18 +114,17 @@ JSValue NativeWsSubscribe(JSContext* ctx, JSValueConst, int argc, JSValueConst* 
   if (hub == nullptr || !SocketId(ctx, argc, argv, id) || !ChannelArg(ctx, argc, argv, 1, channel)) {
     return JS_EXCEPTION;
   }
-  return ResultOf(ctx, hub->Subscribe(*henv, id, channel));
+  return ResultOf(ctx, (hub->*join)(*henv, id, channel));
+}
+
+}  // namespace
+
+JSValue NativeWsSubscribe(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  return ChannelMembership(ctx, argc, argv, &WsHub::Subscribe);
 }
 
 JSValue NativeWsUnsubscribe(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
-  const std::string* henv = nullptr;
-  WsHub* hub = HubOf(ctx, henv);
-  uint64_t id = 0;
-  std::string channel;
-  if (hub == nullptr || !SocketId(ctx, argc, argv, id) || !ChannelArg(ctx, argc, argv, 1, channel)) {
-    return JS_EXCEPTION;
-  }
-  return ResultOf(ctx, hub->Unsubscribe(*henv, id, channel));
+  return ChannelMembership(ctx, argc, argv, &WsHub::Unsubscribe);
 }
 
 JSValue NativeWsPublish(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
