@@ -11,6 +11,7 @@ struct BuildInfo {
   const char* git_commit;  // "unknown" when built without git
   const char* build_type;  // CMAKE_BUILD_TYPE
   const char* compiler;    // "GNU 12.2.0"
+  const char* build_date;  // UTC, when the build was configured ("2026-11-30"; SOURCE_DATE_EPOCH wins)
 };
 BuildInfo GetBuildInfo();
 }  // namespace hbf
