@@ -64,7 +64,7 @@ target_link_libraries(nettle_lib INTERFACE "${HBF_NETTLE_LIB}")
 set(ZLIB_USE_STATIC_LIBS ON)
 find_package(ZLIB REQUIRED)
 
-if(HBF_SANITIZE)
+if(HBF_SANITIZE OR HBF_FUZZ)
   # QuickJS packs opcodes with `op << 24` into an int (its M4() macro), which
   # UBSan flags as a signed shift overflow. Upstream code, behaviour defined by
   # GCC in practice; HBF's own code keeps the full check.
