@@ -88,7 +88,10 @@ void CheckDocumentId(std::string_view id) {
     if (slash == std::string_view::npos) break;
     start = slash + 1;
   }
-  for (unsigned char ch : id) Check(ch >= 0x20 && ch != 0x7f, "valid id with a control character");
+  for (char ch : id) {
+    const auto c = static_cast<unsigned char>(ch);
+    Check(c >= 0x20 && c != 0x7f, "valid id with a control character");
+  }
 }
 
 }  // namespace

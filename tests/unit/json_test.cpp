@@ -287,6 +287,18 @@ TEST(JsonReject, NonFiniteLiterals) {
   }
 }
 
+// Found by fuzz/json_fuzz: "1e400" parsed to infinity, which dumps as null,
+// so parse -> dump -> parse changed the value.
+TEST(JsonReject, NumbersBeyondTheDoubleRange) {
+  for (const char* s : {"1e400", "-1e400", "[1e309]", "{\"a\":-2e308}",
+                        "922337205836477580711e308"}) {
+    SCOPED_TRACE(s);
+    ExpectRejected(s);
+  }
+  EXPECT_DOUBLE_EQ(ParseOk("1.7976931348623157e308").as_double(), 1.7976931348623157e308);
+  EXPECT_EQ(ParseOk("1e-400").as_double(), 0.0) << "underflow is a finite value and round-trips";
+}
+
 TEST(JsonReject, MisspelledLiterals) {
   for (const char* s : {"nul", "nulll", "True", "tru", "falsey", "NULL", "undefined"}) {
     SCOPED_TRACE(s);
