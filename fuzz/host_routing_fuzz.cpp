@@ -50,7 +50,10 @@ void CheckCanonical(std::string_view raw) {
   Check(c.find("%00") == std::string::npos, "canonical path has %00");
   std::string decoded;
   Check(hbf::PercentDecode(c, decoded, false), "canonical path does not decode");
-  Check(decoded.find('\0') == std::string::npos, "canonical path decodes to a NUL");
+  // A raw NUL is kept (llhttp refuses one in a request target before
+  // CanonicalPath sees it); an encoded one never gets through.
+  Check(raw.find('\0') != std::string_view::npos || decoded.find('\0') == std::string::npos,
+        "canonical path decodes to a NUL");
   // Every '/' after decoding was a '/' before: no segment can gain a slash.
   size_t slashes_before = 0;
   size_t slashes_after = 0;

@@ -42,7 +42,7 @@ class JsHarness {
     options.storage_dir = dir_;
     options.start_janitor = false;
     henvs_ = std::make_unique<HenvManager>(options);
-    EngineOptions engine_options;
+    js::EngineOptions engine_options;
     engine_options.spare_workers = 0;
     engine_ = std::make_unique<js::JsEngine>(engine_options);
     auto henv = henvs_->Create("fuzzfuzz", [&](db::Database& db) -> Status {

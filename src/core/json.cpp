@@ -378,6 +378,9 @@ void Json::dump_to(std::string& out) const {
         out += "null";  // as JSON.stringify does
         break;
       }
+      // -0 is written "0", as JSON.stringify does: "-0" would parse back as
+      // the integer 0 and dump differently (found by fuzz/json_fuzz).
+      if (d == 0) d = 0;
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.17g", d);
       // Prefer the shortest representation that round-trips.

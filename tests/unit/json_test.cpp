@@ -449,6 +449,14 @@ TEST(JsonDump, NegativeZeroDumpsToSomethingThatParsesAsZero) {
 TEST(JsonDump, NonFiniteDoublesBecomeNull) {
   EXPECT_EQ(Json(std::numeric_limits<double>::infinity()).dump(), "null");
   EXPECT_EQ(Json(-std::numeric_limits<double>::infinity()).dump(), "null");
+}
+
+// Found by fuzz/json_fuzz: -0.0 dumped as "-0", which parses back as the
+// integer 0 and dumps as "0", so dump() was not stable over a round trip.
+TEST(JsonDump, NegativeZeroIsWrittenAsZero) {
+  EXPECT_EQ(Json(-0.0).dump(), "0");
+  EXPECT_EQ(ParseOk("-0.0").dump(), "0");
+  EXPECT_EQ(ParseOk("[-0e5]").dump(), "[0]");
   EXPECT_EQ(Json(std::numeric_limits<double>::quiet_NaN()).dump(), "null");
 }
 
