@@ -31,6 +31,14 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192
         -print_final_stats=1 -artifact_prefix="$artifacts/")
   [ -f "$root/fuzz/dict/$t.dict" ] && args+=(-dict="$root/fuzz/dict/$t.dict")
+  case "$t" in
+    router_pattern_fuzz|ejs_fuzz)
+      # The engine keeps workers, caches and QuickJS garbage across inputs,
+      # so libFuzzer's per-input leak heuristic fires on every input and
+      # rescans the heap (17 exec/s instead of ~140). Leaks are still caught:
+      # the harness is destroyed at exit and LeakSanitizer checks then.
+      args+=(-detect_leaks=0) ;;
+  esac
   log="$build/logs/$t.log"
   echo "fuzz: $t for ${seconds}s"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
