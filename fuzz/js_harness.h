@@ -58,6 +58,7 @@ class JsHarness {
   }
 
   ~JsHarness() {
+    std::fprintf(stderr, "js_harness: %zu inputs stopped by the time or memory limit\n", limited_);
     engine_.reset();
     henv_.reset();
     henvs_.reset();

@@ -48,6 +48,7 @@ for t in "${targets[@]}"; do
   grep -E '^#[0-9]+' "$log" | tail -n 1
   grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | tr '\n' ' '
   echo
+  grep -E '^js_harness: [0-9]+ inputs' "$log" || true
   if [ $rc -ne 0 ]; then
     echo "fuzz: $t FAILED (exit $rc); log: $log"
     grep -E 'ERROR: |runtime error|invariant broken|js_harness|SUMMARY' "$log" | head -n 5
