@@ -9,7 +9,8 @@
 // after kError/kClose nothing more is consumed; a message never exceeds the
 // limit and a text message is valid UTF-8; a ping/pong payload is at most
 // 125 bytes; a valid close code is one IsValidWsCloseCode accepts; a valid
-// handshake's key is 24 characters and its accept key 28.
+// handshake's key is 24 characters and its accept key 28; the events are
+// the same whether the stream arrives in pieces or at once.
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -24,12 +25,15 @@ using Event = WsFrameParser::Event;
 
 namespace {
 
-void FeedStream(size_t limit, hbf::fuzz::ChunkSizes& chunks, std::string_view stream) {
+// Feeds `stream` in pieces of chunks->Next() bytes (all at once when
+// `chunks` is null); returns what came out, event by event.
+std::string FeedStream(size_t limit, hbf::fuzz::ChunkSizes* chunks, std::string_view stream) {
+  std::string transcript;
   WsFrameParser parser(limit);
   bool ended = false;
   size_t next = 0;
   while (next < stream.size()) {
-    const size_t n = std::min(chunks.Next(), stream.size() - next);
+    const size_t n = chunks != nullptr ? std::min(chunks->Next(), stream.size() - next) : stream.size();
     const char* data = stream.data() + next;
     size_t size = n;
     next += n;
@@ -39,7 +43,7 @@ void FeedStream(size_t limit, hbf::fuzz::ChunkSizes& chunks, std::string_view st
       Check(used <= size, "consumed more than was offered");
       if (ended) {
         Check(used == 0 && event == Event::kNeedMore, "bytes consumed after kClose/kError");
-        return;
+        return transcript;
       }
       data += used;
       size -= used;
@@ -53,20 +57,24 @@ void FeedStream(size_t limit, hbf::fuzz::ChunkSizes& chunks, std::string_view st
           const std::string message = parser.TakeMessage();
           Check(message.size() <= limit, "a message over the limit");
           Check(binary || hbf::IsValidUtf8(message), "a text message that is not UTF-8");
+          transcript += (binary ? "binary " : "text ") + message + '\n';
           break;
         }
         case Event::kPing:
         case Event::kPong:
           Check(parser.control_payload().size() <= 125, "a control payload over 125 bytes");
+          transcript += (event == Event::kPing ? "ping " : "pong ") + parser.control_payload() + '\n';
           break;
         case Event::kClose:
           Check(parser.close_code() == hbf::ws_close::kNoStatus || hbf::IsValidWsCloseCode(parser.close_code()),
                 "an invalid close code accepted");
           Check(hbf::IsValidUtf8(parser.close_reason()), "a close reason that is not UTF-8");
+          transcript += "close " + std::to_string(parser.close_code()) + ' ' + parser.close_reason() + '\n';
           ended = true;
           break;
         case Event::kError:
           Check(hbf::IsValidWsCloseCode(parser.error_code()), "an error code that cannot be sent");
+          transcript += "error " + std::to_string(parser.error_code()) + '\n';
           ended = true;
           break;
       }
@@ -74,10 +82,11 @@ void FeedStream(size_t limit, hbf::fuzz::ChunkSizes& chunks, std::string_view st
         // Offer one more byte: it must be refused.
         size_t after = 12345;
         Check(parser.Feed("\x81", 1, after) == Event::kNeedMore && after == 0, "bytes consumed after the end");
-        return;
+        return transcript;
       }
     }
   }
+  return transcript;
 }
 
 // The server's frame for `payload`, masked with a zero key as a client
@@ -123,7 +132,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t limit = size_t{in.Byte()} * 4;  // 0 .. 1020 bytes
   hbf::fuzz::ChunkSizes chunks(in);
   const std::string_view stream = in.Rest();
-  FeedStream(limit, chunks, stream);
+  const std::string chunked = FeedStream(limit, &chunks, stream);
+  const std::string whole = FeedStream(limit, nullptr, stream);
+  Check(chunked == whole, "the messages depend on how the stream was split");
   CheckHandshake(stream);
 
   // What the server encodes, a client could send back unchanged.
