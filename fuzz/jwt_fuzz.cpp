@@ -8,10 +8,11 @@
 // Invariants: whatever verifies has an object of claims with an integer exp
 // in the future; a token we signed over claims VerifyJwt accepts returns
 // those claims unchanged; an altered signature never verifies; base64url
-// decodes what it encodes.
+// decodes what it encodes; at most 8 session cookies are taken, none empty.
 #include <string>
 #include <string_view>
 
+#include "auth/authenticator.h"
 #include "auth/jwt.h"
 #include "crypto/crypto.h"
 #include "fuzz_input.h"
@@ -50,6 +51,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   CheckVerified(hbf::auth::VerifyJwt(text, Keys(), kNow));
+
+  const std::string header(text);
+  const auto credentials = hbf::auth::ExtractCredentials(&header, &header);
+  Check(credentials.cookies.size() <= 8, "more than 8 session cookies taken");
+  for (const auto& c : credentials.cookies) Check(!c.empty(), "an empty session cookie taken");
+  Check(!credentials.bearer || !credentials.bearer->empty(), "an empty bearer token taken");
 
   const std::string encoded = hbf::crypto::Base64UrlEncode(text);
   const auto decoded = hbf::crypto::Base64UrlDecode(encoded);
