@@ -52,8 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   CheckVerified(hbf::auth::VerifyJwt(text, Keys(), kNow));
 
-  const std::string header(text);
-  const auto credentials = hbf::auth::ExtractCredentials(&header, &header);
+  const std::string as_header(text);
+  const auto credentials = hbf::auth::ExtractCredentials(&as_header, &as_header);
   Check(credentials.cookies.size() <= 8, "more than 8 session cookies taken");
   for (const auto& c : credentials.cookies) Check(!c.empty(), "an empty session cookie taken");
   Check(!credentials.bearer || !credentials.bearer->empty(), "an empty bearer token taken");
