@@ -7,8 +7,11 @@ PORT           ?= 5309
 STORAGE_DIR    ?= ./henvs
 JOBS           ?= $(shell nproc)
 CTEST_ARGS     ?=
+FUZZ_BUILD_DIR ?= build/fuzz
+FUZZ_SECONDS   ?= 60
+FUZZ_TARGETS   ?=
 
-.PHONY: all deps test-deps build run test test-asan bench clean distclean
+.PHONY: all deps test-deps build run test test-asan fuzz bench clean distclean
 
 all: build
 
@@ -38,6 +41,14 @@ test-asan: test-deps
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD_DIR) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+# libFuzzer targets (fuzz/): clang with ASan + UBSan, each run for
+# FUZZ_SECONDS on a scratch copy of its seed corpus (FUZZ_TARGETS: a subset).
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHBF_FUZZ=ON
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target hbf_fuzz_all
+	bash scripts/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: build
 	@bash bench/run

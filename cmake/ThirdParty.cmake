@@ -74,7 +74,7 @@ target_include_directories(brotli_lib SYSTEM INTERFACE "${HBF_BROTLI_INCLUDE}")
 # enc and dec both need common: it goes last.
 target_link_libraries(brotli_lib INTERFACE "${HBF_BROTLIENC_LIB}" "${HBF_BROTLIDEC_LIB}" "${HBF_BROTLICOMMON_LIB}" m)
 
-if(HBF_SANITIZE)
+if(HBF_SANITIZE OR HBF_FUZZ)
   # QuickJS packs opcodes with `op << 24` into an int (its M4() macro), which
   # UBSan flags as a signed shift overflow. Upstream code, behaviour defined by
   # GCC in practice; HBF's own code keeps the full check.

@@ -274,7 +274,15 @@ class Parser {
         return true;
       }
     }
-    out = Json(std::strtod(literal.c_str(), nullptr));
+    const double d = std::strtod(literal.c_str(), nullptr);
+    // 1e400 would become infinity, which dump() can only write as null: a
+    // value that does not survive its own round trip is refused instead
+    // (found by fuzz/json_fuzz). Underflow to 0 is kept: 0 round-trips.
+    if (!std::isfinite(d)) {
+      error_ = "number out of range";
+      return false;
+    }
+    out = Json(d);
     return true;
   }
 
@@ -370,6 +378,9 @@ void Json::dump_to(std::string& out) const {
         out += "null";  // as JSON.stringify does
         break;
       }
+      // -0 is written "0", as JSON.stringify does: "-0" would parse back as
+      // the integer 0 and dump differently (found by fuzz/json_fuzz).
+      if (d == 0) d = 0;
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.17g", d);
       // Prefer the shortest representation that round-trips.

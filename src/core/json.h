@@ -66,11 +66,15 @@ class Json {
   // Appends (or replaces) a member. REQUIRES: is_object() or is_null().
   Json& set(std::string key, Json value);
 
+  // Compact JSON. Doubles as JSON.stringify writes them: shortest form that
+  // reads back, -0 as 0, infinities and NaN as null.
   std::string dump() const;
   void dump_to(std::string& out) const;
 
   // Strict parse: one value, optional surrounding whitespace, nothing else.
-  // Nesting is bounded so hostile input cannot exhaust the stack.
+  // Nesting is bounded so hostile input cannot exhaust the stack. Numbers
+  // beyond the double range (1e400) are refused: dump() could only write
+  // them as null.
   static Result<Json> Parse(std::string_view text);
 
   bool operator==(const Json& other) const { return v_ == other.v_; }

@@ -1,7 +1,6 @@
 #include "documents/package_import.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -112,10 +111,20 @@ Result<std::vector<PackageFile>> ReadTarball(std::string_view archive) {
     if (type == 'x') {  // pax extended header: "<len> key=value\n" records
       std::string_view records = data;
       while (!records.empty()) {
+        // Each record's length counts its own digits, the space and the
+        // closing newline. One that does not cover them (say "1 path=x\n")
+        // used to read on to the end of the header and name the next file
+        // with whatever followed; a malformed header now refuses the archive.
         size_t space = records.find(' ');
-        if (space == std::string_view::npos) break;
-        size_t length = std::strtoul(std::string(records.substr(0, space)).c_str(), nullptr, 10);
-        if (length == 0 || length > records.size()) break;
+        if (space == std::string_view::npos || space == 0 || space > 19) return Invalid("malformed pax header");
+        size_t length = 0;
+        for (char c : records.substr(0, space)) {
+          if (c < '0' || c > '9') return Invalid("malformed pax header");
+          length = length * 10 + static_cast<size_t>(c - '0');
+        }
+        if (length < space + 2 || length > records.size() || records[length - 1] != '\n') {
+          return Invalid("malformed pax header");
+        }
         std::string_view record = records.substr(space + 1, length - space - 2);
         if (record.rfind("path=", 0) == 0) long_name = std::string(record.substr(5));
         records.remove_prefix(length);

@@ -2,6 +2,7 @@
 
 #include <llhttp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 
@@ -223,7 +224,11 @@ bool RequestParser::FinishHead() {
   }
 
   const bool chunked = (p->flags & F_CHUNKED) != 0;
-  if (!chunked && static_cast<int64_t>(p->content_length) > limits_.max_body_bytes) {
+  // Compared unsigned: llhttp accepts any Content-Length up to 2^64-1, and
+  // one above INT64_MAX used to turn negative here, pass the check, and make
+  // the reserve() below throw through llhttp and the I/O thread, ending the
+  // process (found by fuzz/http_parser_fuzz).
+  if (!chunked && p->content_length > static_cast<uint64_t>(std::max<int64_t>(limits_.max_body_bytes, 0))) {
     Fail(413, "payload_too_large",
          "request body exceeds the limit of " + std::to_string(limits_.max_body_bytes) + " bytes");
     return false;

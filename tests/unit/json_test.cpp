@@ -287,6 +287,18 @@ TEST(JsonReject, NonFiniteLiterals) {
   }
 }
 
+// Found by fuzz/json_fuzz: "1e400" parsed to infinity, which dumps as null,
+// so parse -> dump -> parse changed the value.
+TEST(JsonReject, NumbersBeyondTheDoubleRange) {
+  for (const char* s : {"1e400", "-1e400", "[1e309]", "{\"a\":-2e308}",
+                        "922337205836477580711e308"}) {
+    SCOPED_TRACE(s);
+    ExpectRejected(s);
+  }
+  EXPECT_DOUBLE_EQ(ParseOk("1.7976931348623157e308").as_double(), 1.7976931348623157e308);
+  EXPECT_EQ(ParseOk("1e-400").as_double(), 0.0) << "underflow is a finite value and round-trips";
+}
+
 TEST(JsonReject, MisspelledLiterals) {
   for (const char* s : {"nul", "nulll", "True", "tru", "falsey", "NULL", "undefined"}) {
     SCOPED_TRACE(s);
@@ -437,6 +449,14 @@ TEST(JsonDump, NegativeZeroDumpsToSomethingThatParsesAsZero) {
 TEST(JsonDump, NonFiniteDoublesBecomeNull) {
   EXPECT_EQ(Json(std::numeric_limits<double>::infinity()).dump(), "null");
   EXPECT_EQ(Json(-std::numeric_limits<double>::infinity()).dump(), "null");
+}
+
+// Found by fuzz/json_fuzz: -0.0 dumped as "-0", which parses back as the
+// integer 0 and dumps as "0", so dump() was not stable over a round trip.
+TEST(JsonDump, NegativeZeroIsWrittenAsZero) {
+  EXPECT_EQ(Json(-0.0).dump(), "0");
+  EXPECT_EQ(ParseOk("-0.0").dump(), "0");
+  EXPECT_EQ(ParseOk("[-0e5]").dump(), "[0]");
   EXPECT_EQ(Json(std::numeric_limits<double>::quiet_NaN()).dump(), "null");
 }
 

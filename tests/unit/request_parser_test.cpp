@@ -70,6 +70,21 @@ TEST(RequestParser, PipelinedRequestsComeOneAtATime) {
   EXPECT_EQ(second.consumed, raw.size());
 }
 
+// Found by fuzz/http_parser_fuzz: a Content-Length above INT64_MAX (llhttp
+// takes up to 2^64-1) turned negative in the limit check, passed it, and the
+// body's reserve() threw std::length_error through llhttp, which on the I/O
+// thread ended the process.
+TEST(RequestParser, ContentLengthsBeyondInt64AreTooLarge) {
+  for (const char* length : {"9223372036854775808", "11679999999999999990", "18446744073709551614"}) {
+    SCOPED_TRACE(length);
+    RequestParser p(ParserLimits{});
+    Fed r{Event::kNeedMore, 0};
+    EXPECT_NO_THROW(r = Feed(p, std::string("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ") + length + "\r\n\r\n"));
+    ASSERT_EQ(r.event, Event::kError);
+    EXPECT_EQ(p.failure().status, 413);
+  }
+}
+
 TEST(RequestParser, ChunkedBodiesAreDecodedAndBounded) {
   ParserLimits limits;
   limits.max_body_bytes = 8;
