@@ -42,7 +42,36 @@ RequestParser* Self(llhttp_t* p) { return static_cast<RequestParser*>(p->data); 
 }  // namespace
 
 // llhttp's callbacks; each returns 0, HPE_PAUSED, or -1 after Fail().
+// llhttp calls them through its C frames, where no C++ exception may pass:
+// each is installed through Guarded(), which turns one (an allocation
+// failure while buffering a request) into a failed request instead.
 struct RequestParser::Callbacks {
+  static int Failed(llhttp_t* p) noexcept {
+    RequestParser& s = *Self(p);
+    try {
+      return s.Fail(503, "server_busy", "the server could not take this request now; retry shortly");
+    } catch (...) {
+      s.failed_ = true;
+      return -1;
+    }
+  }
+  template <int (*F)(llhttp_t*)>
+  static int Guarded(llhttp_t* p) noexcept {
+    try {
+      return F(p);
+    } catch (...) {
+      return Failed(p);
+    }
+  }
+  template <int (*F)(llhttp_t*, const char*, size_t)>
+  static int Guarded(llhttp_t* p, const char* at, size_t n) noexcept {
+    try {
+      return F(p, at, n);
+    } catch (...) {
+      return Failed(p);
+    }
+  }
+
   static int OnMessageBegin(llhttp_t* p) {
     RequestParser& s = *Self(p);
     s.request_ = HttpRequest{};
@@ -130,13 +159,13 @@ struct RequestParser::Callbacks {
 
 RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits), ll_(std::make_unique<LlHttp>()) {
   llhttp_settings_init(&ll_->settings);
-  ll_->settings.on_message_begin = &Callbacks::OnMessageBegin;
-  ll_->settings.on_url = &Callbacks::OnUrl;
-  ll_->settings.on_header_field = &Callbacks::OnHeaderField;
-  ll_->settings.on_header_value = &Callbacks::OnHeaderValue;
-  ll_->settings.on_headers_complete = &Callbacks::OnHeadersComplete;
-  ll_->settings.on_body = &Callbacks::OnBody;
-  ll_->settings.on_message_complete = &Callbacks::OnMessageComplete;
+  ll_->settings.on_message_begin = &Callbacks::Guarded<&Callbacks::OnMessageBegin>;
+  ll_->settings.on_url = &Callbacks::Guarded<&Callbacks::OnUrl>;
+  ll_->settings.on_header_field = &Callbacks::Guarded<&Callbacks::OnHeaderField>;
+  ll_->settings.on_header_value = &Callbacks::Guarded<&Callbacks::OnHeaderValue>;
+  ll_->settings.on_headers_complete = &Callbacks::Guarded<&Callbacks::OnHeadersComplete>;
+  ll_->settings.on_body = &Callbacks::Guarded<&Callbacks::OnBody>;
+  ll_->settings.on_message_complete = &Callbacks::Guarded<&Callbacks::OnMessageComplete>;
   llhttp_init(&ll_->parser, HTTP_REQUEST, &ll_->settings);
   ll_->parser.data = this;
 }
