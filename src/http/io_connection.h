@@ -34,7 +34,6 @@ struct IoLoop::WsConnection {
   // ws_max_queued_messages). A vector, not a deque: an idle socket's empty
   // deque would still hold a 512-byte block.
   std::vector<WsEvent> inbox;
-  size_t inbox_bytes = 0;
   bool busy = false;                // an event is with a handler
   bool close_queued = false;        // the close event is in the inbox (or ran)
   bool close_sent = false;          // our close frame is queued

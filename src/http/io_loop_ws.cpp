@@ -286,7 +286,6 @@ void IoLoop::QueueWsEvent(WsConnection& ws, WsEvent event) {
   event.socket_id = ws.socket_id;
   event.henv = ws.henv;
   event.route = ws.route;
-  ws.inbox_bytes += event.payload.size();
   ws.inbox.push_back(std::move(event));
 }
 
@@ -294,7 +293,6 @@ void IoLoop::PumpWs(WsConnection& ws, uint64_t connection_id) {
   if (ws.busy || ws.inbox.empty()) return;
   WsEvent event = std::move(ws.inbox.front());
   ws.inbox.erase(ws.inbox.begin());
-  ws.inbox_bytes -= event.payload.size();
   ws.busy = true;
   const std::string key = event.henv;
   dispatcher_.Submit(key, std::make_unique<WsEventJob>(shared_from_this(), handler_, *options_.ws_hub,
@@ -364,22 +362,13 @@ void IoLoop::EndWs(Connection& c) {
   metrics::WsClosed();
   options_.ws_hub->Detach(ws->socket_id);  // no more sends, out of every channel
   QueueWsClose(*ws, ws_close::kAbnormal, "");
-  // Only the close event is still owed; pending messages are dropped.
-  while (ws->inbox.size() > 1 || (!ws->inbox.empty() && ws->inbox.front().kind != WsEvent::Kind::kClose)) {
-    ws->inbox_bytes -= ws->inbox.front().payload.size();
-    ws->inbox.erase(ws->inbox.begin());
-  }
-  if (ws->inbox.empty()) {
-    // Its close event is already with a handler (or ran).
-    if (ws->busy) ws_orphans_.emplace(c.id, std::move(ws));
-    return;
-  }
-  if (ws->busy) {
-    ws_orphans_.emplace(c.id, std::move(ws));
-  } else {
-    PumpWs(*ws, c.id);
-    ws_orphans_.emplace(c.id, std::move(ws));
-  }
+  // Only the close event is still owed (it is the last one queued: nothing
+  // follows a close); the messages before it are dropped. An empty inbox
+  // means the close is with a handler already, or has run.
+  if (!ws->inbox.empty()) ws->inbox.erase(ws->inbox.begin(), ws->inbox.end() - 1);
+  if (!ws->busy) PumpWs(*ws, c.id);
+  // Kept until the event with a handler is done (OnWsDone runs the rest).
+  if (ws->busy) ws_orphans_.emplace(c.id, std::move(ws));
 }
 
 void IoLoop::TickWs(Connection& c, Clock::time_point now, bool draining, std::vector<Connection*>& doomed) {

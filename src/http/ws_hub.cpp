@@ -48,36 +48,30 @@ void WsHub::Accept(uint64_t id, const std::string& route) {
   if (it != shard.sockets.end()) it->second.route = route;
 }
 
-void WsHub::Detach(uint64_t id) {
+std::optional<std::string> WsHub::Release(uint64_t id, bool erase) {
   std::string henv;
   std::unordered_set<std::string> channels;
   {
     SocketShard& shard = ShardOf(id);
     std::lock_guard lock(shard.mu);
     auto it = shard.sockets.find(id);
-    if (it == shard.sockets.end()) return;
+    if (it == shard.sockets.end()) return std::nullopt;
     it->second.sink.reset();
     henv = it->second.henv;
     channels.swap(it->second.channels);
+    if (erase) shard.sockets.erase(it);
   }
   LeaveChannels(id, henv, channels);
+  return henv;
 }
 
+void WsHub::Detach(uint64_t id) { (void)Release(id, /*erase=*/false); }
+
 void WsHub::Forget(uint64_t id) {
-  std::string henv;
-  std::unordered_set<std::string> channels;
-  {
-    SocketShard& shard = ShardOf(id);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.sockets.find(id);
-    if (it == shard.sockets.end()) return;
-    henv = std::move(it->second.henv);
-    channels.swap(it->second.channels);
-    shard.sockets.erase(it);
-  }
-  LeaveChannels(id, henv, channels);
+  std::optional<std::string> henv = Release(id, /*erase=*/true);
+  if (!henv) return;
   std::lock_guard lock(counts_mu_);
-  auto it = per_henv_.find(henv);
+  auto it = per_henv_.find(*henv);
   if (it != per_henv_.end() && --it->second <= 0) per_henv_.erase(it);
   total_.fetch_sub(1, std::memory_order_relaxed);
 }

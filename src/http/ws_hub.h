@@ -131,6 +131,9 @@ class WsHub {
   // Posts `out` to the socket's loop. REQUIRES: its shard's mu held.
   static bool PostLocked(const Socket& s, WsOutbound out);
   void LeaveChannels(uint64_t id, const std::string& henv, const std::unordered_set<std::string>& channels);
+  // Out of every channel and no more frames; with `erase`, gone from its
+  // shard too. The socket's henv, or nullopt when unknown.
+  std::optional<std::string> Release(uint64_t id, bool erase);
 
   const WsLimits limits_;
   std::atomic<uint64_t> next_id_{1};
