@@ -738,6 +738,29 @@ WS_UPGRADE = ("GET /live HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConne
               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 
 
+def ws_send_upgrade(port, host):
+    """A new connection that has sent the upgrade for /live on `host` (its answer is read by ws_read_upgrade)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    s.sendall(WS_UPGRADE.format(host=host).encode())
+    return s
+
+
+def ws_read_upgrade(sock):
+    """The bytes after the 101's head (frames may follow it at once), or None when refused (the socket is closed)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    if buf.startswith(b"HTTP/1.1 101"):
+        return buf.partition(b"\r\n\r\n")[2]
+    sock.close()
+    return None
+
+
 def ws_send_text(sock, text):
     """One masked text frame (clients must mask; the key need not be random here)."""
     payload = text.encode()
@@ -795,20 +818,9 @@ def fanout_latency(port, host, subscribers, rounds):
     socks = []
     try:
         for _ in range(subscribers):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.settimeout(10)
-            s.connect(("127.0.0.1", port))
-            s.sendall(WS_UPGRADE.format(host=host).encode())
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                buf += chunk
-            if buf.startswith(b"HTTP/1.1 101"):
+            s = ws_send_upgrade(port, host)
+            if ws_read_upgrade(s) is not None:
                 socks.append(s)
-            else:
-                s.close()
         ep = select.epoll()
         for s in socks:
             ep.register(s.fileno(), select.EPOLLIN)
@@ -871,23 +883,13 @@ def websocket_scenario(args, work, results):
         for batch_start in range(0, count, henvs_n):
             pending = []
             for k in range(batch_start, min(count, batch_start + henvs_n)):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.settimeout(10)
-                s.connect(("127.0.0.1", srv.port))
-                s.sendall(WS_UPGRADE.format(host=f"{hashes[k % henvs_n]}.localhost").encode())
-                pending.append(s)
+                pending.append(ws_send_upgrade(srv.port, f"{hashes[k % henvs_n]}.localhost"))
             for s in pending:
-                buf = b""
-                while b"\r\n\r\n" not in buf:
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        break
-                    buf += chunk
-                if buf.startswith(b"HTTP/1.1 101"):
-                    socks.append((s, buf.partition(b"\r\n\r\n")[2]))
-                else:
+                rest = ws_read_upgrade(s)
+                if rest is None:
                     failures += 1
-                    s.close()
+                else:
+                    socks.append((s, rest))
         opened = time.monotonic() - t0
         if not socks:
             raise RuntimeError(f"websockets: no socket opened\n{srv.tail()}")
