@@ -4,6 +4,7 @@
 #include <brotli/encode.h>
 
 #include "codec/compression_stream.h"
+#include "codec/feed_in_pieces.h"
 
 namespace hbf::codec {
 namespace {
@@ -72,15 +73,8 @@ class BrotliStream final : public CompressionStream {
     // In pieces, so the sink can stop a long call between them: quality 11
     // compresses a few hundred KB a second.
     constexpr size_t kPiece = size_t{64} << 10;
-    do {
-      const size_t piece = size > kPiece ? kPiece : size;
-      const bool last = piece == size;
-      if (auto e = FeedPiece(data, piece, last ? flush : BROTLI_OPERATION_PROCESS, sink)) return e;
-      data += piece;
-      size -= piece;
-      if (!last && !sink.KeepGoing()) return CodecError{std::string(kOutputRefused), 0, "stopped"};
-    } while (size > 0);
-    return std::nullopt;
+    return FeedInPieces(data, size, kPiece, flush, BROTLI_OPERATION_PROCESS, sink,
+                        [&](const uint8_t* piece, size_t n, int mode) { return FeedPiece(piece, n, mode, sink); });
   }
 
   uint64_t total_in() const override { return consumed_; }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "codec/compression_stream.h"
+#include "codec/feed_in_pieces.h"
 
 namespace hbf::codec {
 namespace {
@@ -93,15 +94,8 @@ class ZlibStream final : public CompressionStream {
     // In pieces, so the sink can stop a long call between them (zlib's
     // output does not depend on how its input is cut with Z_NO_FLUSH).
     constexpr size_t kPiece = size_t{1} << 20;
-    do {
-      const size_t piece = size > kPiece ? kPiece : size;
-      const bool last = piece == size;
-      if (auto e = FeedPiece(data, piece, last ? flush : Z_NO_FLUSH, sink)) return e;
-      data += piece;
-      size -= piece;
-      if (!last && !sink.KeepGoing()) return CodecError{std::string(kOutputRefused), 0, "stopped"};
-    } while (size > 0);
-    return std::nullopt;
+    return FeedInPieces(data, size, kPiece, flush, Z_NO_FLUSH, sink,
+                        [&](const uint8_t* piece, size_t n, int mode) { return FeedPiece(piece, n, mode, sink); });
   }
 
   uint64_t total_in() const override { return consumed_; }
