@@ -122,6 +122,26 @@ function utf8Only(req, next, defaultCharset) {
   return charset;
 }
 
+// The middleware every parser is (body-parser's shape): a body already read
+// or of another type passes; `defaultCharset` null reads the body as bytes,
+// otherwise as text in the request's charset (UTF-8 only). Named as
+// body-parser names it (jsonParser, ...).
+function parser(name, shouldParse, defaultCharset, parse, opts) {
+  const middleware = function (req, res, next) {
+    if (req._body) return next();
+    req.body = req.body || {};
+    if (!hasBody(req) || !shouldParse(req)) return next();
+    let encoding = null;
+    if (defaultCharset !== null) {
+      encoding = utf8Only(req, next, defaultCharset);
+      if (encoding === null) return undefined;
+    }
+    read(req, res, next, parse, { ...opts, encoding });
+  };
+  Object.defineProperty(middleware, "name", { value: name });
+  return middleware;
+}
+
 const STRICT_JSON_START = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/;
 
 /** express.json([options]): limit ("100kb"), strict (true), type ("application/json"), reviver, verify, inflate. */
@@ -141,14 +161,7 @@ export function json(options) {
     }
     return JSON.parse(body, reviver);
   };
-  return function jsonParser(req, res, next) {
-    if (req._body) return next();
-    req.body = req.body || {};
-    if (!hasBody(req) || !shouldParse(req)) return next();
-    const charset = utf8Only(req, next, "utf-8");
-    if (charset === null) return undefined;
-    read(req, res, next, parse, { encoding: charset, limit, verify, inflate });
-  };
+  return parser("jsonParser", shouldParse, "utf-8", parse, { limit, verify, inflate });
 }
 
 /** express.urlencoded([options]): extended (true: qs nesting), limit, parameterLimit (1000), depth (32), type. */
@@ -178,39 +191,20 @@ export function urlencoded(options) {
       throw err;
     }
   };
-  return function urlencodedParser(req, res, next) {
-    if (req._body) return next();
-    req.body = req.body || {};
-    if (!hasBody(req) || !shouldParse(req)) return next();
-    const charset = utf8Only(req, next, "utf-8");
-    if (charset === null) return undefined;
-    read(req, res, next, parse, { encoding: charset, limit, verify, inflate });
-  };
+  return parser("urlencodedParser", shouldParse, "utf-8", parse, { limit, verify, inflate });
 }
 
 /** express.text([options]): defaultCharset ("utf-8"), limit, type ("text/plain"). */
 export function text(options) {
   const { opts, limit, shouldParse, verify, inflate } = common(options, "text/plain");
   const defaultCharset = opts.defaultCharset || "utf-8";
-  return function textParser(req, res, next) {
-    if (req._body) return next();
-    req.body = req.body || {};
-    if (!hasBody(req) || !shouldParse(req)) return next();
-    const charset = utf8Only(req, next, defaultCharset);
-    if (charset === null) return undefined;
-    read(req, res, next, (body) => body, { encoding: charset, limit, verify, inflate });
-  };
+  return parser("textParser", shouldParse, defaultCharset, (body) => body, { limit, verify, inflate });
 }
 
 /** express.raw([options]): a Buffer body; limit, type ("application/octet-stream"). */
 export function raw(options) {
   const { limit, shouldParse, verify, inflate } = common(options, "application/octet-stream");
-  return function rawParser(req, res, next) {
-    if (req._body) return next();
-    req.body = req.body || {};
-    if (!hasBody(req) || !shouldParse(req)) return next();
-    read(req, res, next, (body) => body, { encoding: null, limit, verify, inflate });
-  };
+  return parser("rawParser", shouldParse, null, (body) => body, { limit, verify, inflate });
 }
 
 export default { json, urlencoded, text, raw, parseBytes };
