@@ -28,8 +28,8 @@ void AppendDouble(std::string& out, double v) {
   out += buf;
 }
 
-// name{labels} value
-void Sample(std::string& out, const char* name, std::string_view labels, uint64_t value) {
+// name{labels} (the sample's value follows)
+void SampleName(std::string& out, const char* name, std::string_view labels) {
   out += name;
   if (!labels.empty()) {
     out += '{';
@@ -37,18 +37,17 @@ void Sample(std::string& out, const char* name, std::string_view labels, uint64_
     out += '}';
   }
   out += ' ';
+}
+
+// name{labels} value
+void Sample(std::string& out, const char* name, std::string_view labels, uint64_t value) {
+  SampleName(out, name, labels);
   out += std::to_string(value);
   out += '\n';
 }
 
 void SampleDouble(std::string& out, const char* name, std::string_view labels, double value) {
-  out += name;
-  if (!labels.empty()) {
-    out += '{';
-    out += labels;
-    out += '}';
-  }
-  out += ' ';
+  SampleName(out, name, labels);
   AppendDouble(out, value);
   out += '\n';
 }
