@@ -6,11 +6,32 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "support/hbf_process.h"
 #include "support/http_client.h"
 
 namespace hbf::test {
+
+// Starts hbf with --dev and the given flags (Start) and makes henvs with
+// their owner logged in (MakeHenv), for suites that need several of either.
+class DevServerTest : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> args = {}) {
+    args.insert(args.begin(), "--dev");
+    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{std::move(args), {}, {}, {}});
+    ASSERT_TRUE(server_->Start()) << server_->logs();
+  }
+  uint16_t port() const { return server_->port(); }
+
+  TestHenv MakeHenv(const std::string& name) {
+    TestHenv henv = CreateHenvAndLogin(port(), name);
+    EXPECT_FALSE(henv.token.empty()) << server_->logs();
+    return henv;
+  }
+
+  std::unique_ptr<HbfProcess> server_;
+};
 
 class OneHenvTest : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "blackbox/henv_fixture.h"
 #include "support/hbf_process.h"
 #include "support/http_client.h"
 
@@ -19,21 +20,8 @@ namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-class LimitsTest : public ::testing::Test {
+class LimitsTest : public DevServerTest {
  protected:
-  void Start(std::vector<std::string> args) {
-    args.insert(args.begin(), "--dev");
-    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{std::move(args), {}, {}, {}});
-    ASSERT_TRUE(server_->Start()) << server_->logs();
-  }
-  uint16_t port() const { return server_->port(); }
-
-  // A henv whose owner is logged in.
-  TestHenv MakeHenv(const std::string& name) {
-    TestHenv henv = CreateHenvAndLogin(port(), name);
-    EXPECT_FALSE(henv.token.empty()) << server_->logs();
-    return henv;
-  }
   HttpReply OwnerCall(const TestHenv& henv, const std::string& method, const std::string& path,
                       const std::string& body = {}, const std::string& type = "application/json") {
     return Fetch(port(),
@@ -48,7 +36,6 @@ class LimitsTest : public ::testing::Test {
     return OwnerCall(henv, "PATCH", "/_api/config", json);
   }
 
-  std::unique_ptr<HbfProcess> server_;
 };
 
 std::string H(const HttpReply& r, const std::string& lower_name) { return r.header(lower_name).value_or("<absent>"); }

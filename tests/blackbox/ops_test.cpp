@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "blackbox/henv_fixture.h"
 #include "support/hbf_process.h"
 #include "support/http_client.h"
 
@@ -23,20 +24,8 @@ namespace {
 using namespace std::chrono_literals;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-class OpsTest : public ::testing::Test {
+class OpsTest : public DevServerTest {
  protected:
-  void Start(std::vector<std::string> args = {}) {
-    args.insert(args.begin(), "--dev");
-    server_ = std::make_unique<HbfProcess>(HbfProcess::Options{std::move(args), {}, {}, {}});
-    ASSERT_TRUE(server_->Start()) << server_->logs();
-  }
-  uint16_t port() const { return server_->port(); }
-
-  TestHenv MakeHenv(const std::string& name) {
-    TestHenv henv = CreateHenvAndLogin(port(), name);
-    EXPECT_FALSE(henv.token.empty()) << server_->logs();
-    return henv;
-  }
   HttpReply As(const TestHenv& henv, const std::string& token, const std::string& method, const std::string& path,
                const std::string& body = {}, const std::string& type = "application/json") {
     Headers headers = {{"Content-Type", type}};
@@ -48,7 +37,6 @@ class OpsTest : public ::testing::Test {
     ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
   }
 
-  std::unique_ptr<HbfProcess> server_;
 };
 
 // The value of the sample line `series` ("name{labels}") in a scrape, or -1.
