@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "app/app.h"
+#include "app/realtime.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -176,6 +177,20 @@ int Serve(const Config& config) {
   probe.in_flight_requests = [&server_ptr] { return server_ptr ? server_ptr->in_flight() : 0; };
   probe.draining = [&server_ptr] { return server_ptr ? server_ptr->draining() : false; };
   App app(config, henvs, throttle, address_throttle, scripts, henv_logs, probe);
+  // Live record changes (/_api/realtime): every connection to a henv file
+  // reports its commits here. Stopped explicitly after the server (its
+  // thread uses the henvs and the WsHub).
+  RealtimeHub::Options realtime_options;
+  realtime_options.max_per_henv = config.realtime_max_per_henv;
+  auto realtime = std::make_shared<RealtimeHub>(
+      henvs, &ws_hub, [&scripts](const std::string& henv, const std::string& path) { return scripts.IsServerCode(henv, path); },
+      realtime_options, [] {
+        return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+      });
+  henvs.SetChangeListener(realtime);
+  app.SetRealtime(realtime.get());
 
   ServerOptions options;
   options.bind = config.bind;
@@ -257,6 +272,7 @@ int Serve(const Config& config) {
   });
   watchdog.detach();
   server.Stop();
+  realtime->Stop();
   scripts.Shutdown();  // parked requests refer to the app: drop them first
   scripts.DropIdleWorkers();
   henv_logs.Shutdown();

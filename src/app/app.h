@@ -60,6 +60,7 @@
 namespace hbf {
 
 struct Credentials;  // request_util.h
+class RealtimeHub;   // realtime.h
 
 // Live figures the app reports on /health; supplied by whoever owns them.
 struct RuntimeProbe {
@@ -97,6 +98,10 @@ class App : public RequestHandler {
   // and the henv's CORS headers when its policy is cached (no lock taken
   // but the henv manager's, for a lookup).
   void FinishServerAnswer(const HttpRequest& request, HttpResponse& response) override;
+
+  // Live subscriptions (GET /_api/realtime); without one that endpoint
+  // answers 501. `hub` must outlive the App. Call before serving.
+  void SetRealtime(RealtimeHub* hub) { realtime_ = hub; }
 
  private:
   HttpResponse Health(const HttpRequest& request) const;
@@ -252,6 +257,8 @@ class App : public RequestHandler {
   // permissions and row policies.
   HttpResponse Records(const HttpRequest& request, Henv& henv, std::string_view rest);
   HttpResponse ListTables(const HttpRequest& request, Henv& henv);
+  // realtime_api.cpp: GET /_api/realtime (event stream or WebSocket).
+  HttpResponse RealtimeApi(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
   // sql_console_api.cpp: POST /_api/sql (owner/admin), one statement under
   // the sealed-schema rules, read-only unless asked.
   HttpResponse SqlConsole(const HttpRequest& request, Henv& henv);
@@ -291,6 +298,7 @@ class App : public RequestHandler {
   RateLimiter address_limiter_;
   RateLimiter signup_limiter_;
   RateLimiter henv_limiter_;
+  RealtimeHub* realtime_ = nullptr;  // set before serving
 };
 
 // Resident memory of this process in MiB (falls back to peak RSS where

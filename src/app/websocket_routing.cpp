@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "app/app.h"
+#include "app/realtime.h"
 #include "core/log.h"
 #include "http/ws_frame.h"
 #include "http/ws_hub.h"
@@ -57,6 +58,12 @@ void App::HandleWsEvent(WsEvent event, std::function<void()> done) {
     const bool is_close = event.kind == WsEvent::Kind::kClose;
     // The built-in channel sockets only listen; what their clients send is dropped.
     if (hub == nullptr || event.route == kChannelRoute) {
+      done();
+      return;
+    }
+    // So do the realtime subscriptions; their close ends the subscription.
+    if (event.route == kRealtimeRoute) {
+      if (is_close && realtime_ != nullptr) realtime_->UnsubscribeSocket(event.socket_id);
       done();
       return;
     }

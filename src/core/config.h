@@ -49,6 +49,8 @@ struct Config {
   int ws_max_per_henv = 1000;           // open WebSockets per henv (0: unlimited)
   int ws_max_message_kb = 1024;         // a larger message closes its socket with 1009
   int ws_max_buffered_kb = 4096;        // unsent to a slow reader: closed with 1013
+  int realtime_max_per_henv = 1000;     // live subscriptions (/_api/realtime) per henv (0: unlimited)
+  int realtime_heartbeat_s = 15;        // a quiet event stream gets a comment this often
   int ws_ping_interval_s = 30;          // a silent socket is pinged; no pong within half of it: dropped
   int max_headers = 100;                // header fields per request
   int header_timeout_ms = 10000;        // first byte of a request -> end of its headers

@@ -1,4 +1,5 @@
 #include "db/database.h"
+#include "db/change_capture.h"
 
 #include <sqlite3.h>
 
@@ -99,6 +100,8 @@ void Statement::Release() {
     sqlite3_finalize(stmt_);
   }
   stmt_ = nullptr;
+  // A write statement left unfinished commits when reset or finalized.
+  if (db_ != nullptr) db_->AfterStatement();
 }
 
 Statement& Statement::Bind(int index, const Value& value) {
@@ -152,9 +155,13 @@ Result<bool> Statement::Step() {
   if (!bind_status_.ok()) return bind_status_.error();
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_DONE) {
+    if (db_ != nullptr) db_->AfterStatement();
+    return false;
+  }
   Error e = LastError(sqlite3_db_handle(stmt_), rc);
   sqlite3_reset(stmt_);
+  if (db_ != nullptr) db_->AfterStatement();
   return e;
 }
 
@@ -216,7 +223,8 @@ Database::Database(Database&& other) noexcept
       cache_size_(other.cache_size_),
       cache_(std::move(other.cache_)),
       deadline_(std::move(other.deadline_)),
-      guard_(std::move(other.guard_)) {
+      guard_(std::move(other.guard_)),
+      capture_(std::move(other.capture_)) {
   other.cache_.clear();
 }
 
@@ -229,6 +237,7 @@ Database& Database::operator=(Database&& other) noexcept {
     cache_ = std::move(other.cache_);
     deadline_ = std::move(other.deadline_);
     guard_ = std::move(other.guard_);
+    capture_ = std::move(other.capture_);
     other.cache_.clear();
   }
   return *this;
@@ -275,12 +284,23 @@ Status Database::Exec(std::string_view sql) {
   std::string text(sql);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  AfterStatement();
   if (rc != SQLITE_OK) {
     std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
     return SqlError(rc, msg);
   }
   return Ok{};
+}
+
+void Database::CaptureChanges(std::shared_ptr<ChangeListener> listener, std::string source) {
+  if (capture_ || !listener || db_ == nullptr) return;
+  capture_ = std::make_unique<ChangeCapture>(std::move(listener), std::move(source));
+  capture_->Install(db_);
+}
+
+void Database::AfterStatement() {
+  if (capture_ && db_ != nullptr) capture_->AfterStatement(db_);
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {

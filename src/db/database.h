@@ -97,6 +97,9 @@ class Statement {
   Status bind_status_ = Ok{};  // first bind failure, reported by Step/Run
 };
 
+class ChangeCapture;
+class ChangeListener;
+
 class Database {
  public:
   struct Options {
@@ -192,6 +195,10 @@ class Database {
   // Total rows changed through this connection since it opened.
   int64_t TotalChanges() const;
 
+  // Reports the rows this connection's committed transactions change to
+  // `listener`, naming `source` (see change_capture.h). Once per connection.
+  void CaptureChanges(std::shared_ptr<ChangeListener> listener, std::string source);
+
  private:
   friend class Statement;
   friend struct GuardedTableAccess;
@@ -216,6 +223,9 @@ class Database {
     UserGrants grants;
   };
   std::unique_ptr<Guard> guard_;
+  std::unique_ptr<ChangeCapture> capture_;  // heap: the hooks hold its address
+  // After a statement returned (Step finished, reset, finalize, Exec).
+  void AfterStatement();
 };
 
 // Runs a transaction: BEGIN IMMEDIATE on construction (writers queue here,

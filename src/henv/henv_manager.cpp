@@ -40,7 +40,8 @@ void RemoveQuietly(const std::string& path) {
 
 std::atomic<int> Henv::live_count_{0};
 
-Henv::Henv(std::string hash, db::Database db) : hash_(std::move(hash)), path_(db.path()), db_(std::move(db)) {
+Henv::Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener> changes)
+    : hash_(std::move(hash)), path_(db.path()), changes_(std::move(changes)), db_(std::move(db)) {
   live_count_.fetch_add(1, std::memory_order_relaxed);
   RefreshCodeVersion(db_);
 }
@@ -253,7 +254,8 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
     if (s.error().code == "schema_too_new") return finish(Error{"henv_unavailable", s.error().message, 503});
     return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});
   }
-  return finish(std::make_shared<Henv>(hash, std::move(*db)));
+  if (change_listener_) db->CaptureChanges(change_listener_, hash);
+  return finish(std::make_shared<Henv>(hash, std::move(*db), change_listener_));
 }
 
 void HenvManager::EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted) {

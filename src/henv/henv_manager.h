@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "db/change_capture.h"
 #include "db/database.h"
 #include "henv/henv_stats.h"
 
@@ -41,7 +42,10 @@ namespace hbf {
 
 class Henv {
  public:
-  Henv(std::string hash, db::Database db);  // reads the code version
+  // Reads the code version. `changes`: where the henv's committed row
+  // changes are reported (db/change_capture.h), also by the other
+  // connections opened on its file (a worker's); null: nowhere.
+  Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener> changes = nullptr);
   ~Henv();
   Henv(const Henv&) = delete;
   Henv& operator=(const Henv&) = delete;
@@ -117,6 +121,8 @@ class Henv {
 
   // The database file, for components that open their own connections.
   const std::string& database_path() const { return path_; }
+  // For those connections: report their committed changes here (may be null).
+  const std::shared_ptr<db::ChangeListener>& change_listener() const { return changes_; }
 
   // Coalesces activity stamps: true at most once per `interval` seconds,
   // for the caller to write last_activity_ts (no write per request).
@@ -133,6 +139,7 @@ class Henv {
  private:
   const std::string hash_;  // constant after construction
   const std::string path_;  // constant after construction
+  const std::shared_ptr<db::ChangeListener> changes_;
   std::atomic<int64_t> code_version_{0};
   int64_t data_version_ = -1;  // guarded by mu_
   std::chrono::steady_clock::time_point next_foreign_check_{};  // guarded by mu_
@@ -184,6 +191,11 @@ class HenvManager {
   bool ExistsOnDisk(const std::string& hash) const;
   std::string DatabasePath(const std::string& hash) const;
 
+  // Henvs opened from now on report their committed row changes to
+  // `listener` (the realtime API). Call before serving: not synchronised
+  // with Open().
+  void SetChangeListener(std::shared_ptr<db::ChangeListener> listener) { change_listener_ = std::move(listener); }
+
   // Closes henvs not used since `idle_timeout`. Returns how many.
   size_t CloseIdle();
   void CloseAll();
@@ -205,6 +217,7 @@ class HenvManager {
     std::chrono::steady_clock::time_point last_used;
   };
   void EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted);
+  std::shared_ptr<db::ChangeListener> change_listener_;  // set before serving
   void JanitorLoop();
 
   const HenvManagerOptions options_;  // constant after construction

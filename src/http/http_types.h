@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,8 @@
 #include "core/result.h"
 
 namespace hbf {
+
+class ResponseStream;
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
@@ -51,6 +54,11 @@ struct HttpResponse {
   // `status`, and the socket's events run `websocket_route`. A response
   // without it never switches protocols, whatever its status says.
   std::optional<std::string> websocket_route;
+
+  // Set for a body written after the head (http/response_stream.h): the
+  // head goes out at once with Transfer-Encoding: chunked, `body` (if any)
+  // as the first chunk, the rest as the stream is written.
+  std::shared_ptr<ResponseStream> stream;
 
   // Not sent: what the access log should say about who was served.
   struct LogTags {

@@ -13,6 +13,7 @@
 
 #include "http/io_loop.h"
 #include "http/request_parser.h"
+#include "http/response_stream.h"
 #include "http/ws_frame.h"
 #include "http/ws_hub.h"
 
@@ -50,7 +51,11 @@ struct IoLoop::Connection {
     kReading,   // part of a request has arrived
     kHandling,  // a complete request is with a handler (or its response is being written)
     kWebSocket,  // switched protocols: `ws` holds the rest
+    kStreaming,  // the head went out; the body comes from `stream`
   };
+  // A request is with a handler or its streamed body is still being written:
+  // the next pipelined request waits.
+  bool busy() const { return phase == Phase::kHandling || phase == Phase::kStreaming; }
 
   Connection(uint64_t connection_id, int socket, std::string address, int peer_port, const ParserLimits& limits)
       : id(connection_id), fd(socket), ip(std::move(address)), port(peer_port), parser(limits) {}
@@ -85,6 +90,7 @@ struct IoLoop::Connection {
   std::string method;
   std::string path;
   bool head_request = false;
+  bool http10 = false;
   bool keep_alive_header = false;
   Clock::time_point started;
 
@@ -95,6 +101,12 @@ struct IoLoop::Connection {
   std::string ws_key;
   std::vector<WsOutbound> ws_early;
   std::unique_ptr<WsConnection> ws;
+
+  // A streamed body (io_loop_stream.cpp): where its chunks come from, how
+  // they are framed, when the last one went out (heartbeats).
+  std::shared_ptr<ResponseStream> stream;
+  bool stream_chunked = false;
+  Clock::time_point stream_last_write{};
 };
 
 }  // namespace hbf

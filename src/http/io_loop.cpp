@@ -257,6 +257,14 @@ void IoLoop::Run() {
       c->close_after_output = false;  // Flush must not start a lingering close now
       Flush(*c);
     }
+    // A streamed body gets its last chunk: the client sees a complete
+    // answer, not a cut (best effort, as above).
+    if (c->fd >= 0 && c->stream) {
+      c->no_more_requests = true;
+      FinishStream(*c);
+      c->close_after_output = false;
+      Flush(*c);
+    }
     if (c->fd >= 0) Close(*c);
   }
   ws_orphans_.clear();
@@ -325,6 +333,9 @@ void IoLoop::OnEvent(Connection& c, uint32_t events) {
     } else if (c.ws) {
       ReadWs(c);
       if (c.fd < 0) return;
+    } else if (c.phase == Connection::Phase::kStreaming) {
+      ReadWhileStreaming(c);
+      if (c.fd < 0) return;
     } else if (c.phase == Connection::Phase::kHandling || c.output_bytes > kOutputHighWater) {
       c.read_paused = true;  // later: the connection cannot take another request now
     } else {
@@ -342,7 +353,7 @@ void IoLoop::ReadAndParse(Connection& c) {
   }
   c.read_paused = false;
   for (;;) {
-    if (c.phase == Connection::Phase::kHandling || c.no_more_requests || c.output_bytes > kOutputHighWater) {
+    if (c.busy() || c.no_more_requests || c.output_bytes > kOutputHighWater) {
       c.read_paused = !c.no_more_requests;
       break;
     }
@@ -390,7 +401,7 @@ void IoLoop::ParseBuffered(Connection& c) {
 }
 
 void IoLoop::Parse(Connection& c, const char* data, size_t size) {
-  while (size > 0 && c.fd >= 0 && c.phase != Connection::Phase::kHandling && !c.no_more_requests) {
+  while (size > 0 && c.fd >= 0 && !c.busy() && !c.no_more_requests) {
     size_t used = 0;
     RequestParser::Event event = c.parser.Feed(data, size, used);
     data += used;
@@ -466,6 +477,7 @@ void IoLoop::Dispatch(Connection& c, HttpRequest request) {
   c.method = request.method;
   c.path = request.path;
   c.head_request = request.method == "HEAD";
+  c.http10 = request.http_version == "1.0";
   c.keep_alive_header = request.http_version == "1.0" && !c.no_more_requests;
   c.phase = Connection::Phase::kHandling;
   if (std::optional<HttpResponse> now = handler_.HandleOnLoop(request)) {
@@ -493,19 +505,26 @@ void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
       response.set_header("Retry-After", "1");
     }
   }
-  const bool close = force_close || c.no_more_requests || draining_.load(std::memory_order_relaxed);
+  const bool streamed = response.stream != nullptr;
+  // An HTTP/1.0 client reads a streamed body until the connection closes.
+  const bool close =
+      force_close || c.no_more_requests || draining_.load(std::memory_order_relaxed) || (streamed && c.http10);
   if (close) {
     c.no_more_requests = true;
-    c.close_after_output = true;
+    if (!streamed) c.close_after_output = true;  // else when the stream ends
   }
   // Every answer carries its request's id, whoever made it.
   response.set_header("X-Request-Id", c.request_id);
   ResponseFraming framing{c.head_request, close, c.keep_alive_header && !close};
+  framing.streamed = streamed;
+  framing.chunked = streamed && !c.http10;
   std::string out;
   out.reserve(256 + (response.body.size() <= kCoalesceLimit ? response.body.size() : 0));
   const bool with_body = AppendResponseHead(out, response, framing);
   const int64_t body_bytes = with_body ? static_cast<int64_t>(response.body.size()) : 0;
-  if (with_body && response.body.size() <= kCoalesceLimit) {
+  if (streamed) {
+    StartStream(c, response, std::move(out), with_body);
+  } else if (with_body && response.body.size() <= kCoalesceLimit) {
     out += response.body;
     c.output_bytes += out.size();
     c.output.push_back(std::move(out));
@@ -537,7 +556,7 @@ void IoLoop::Respond(Connection& c, HttpResponse response, bool force_close) {
     in_flight_.store(in_flight_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   }
   ++c.served;
-  c.phase = Connection::Phase::kIdle;
+  if (c.phase != Connection::Phase::kStreaming) c.phase = Connection::Phase::kIdle;
   c.phase_since = Clock::now();
 }
 
@@ -550,7 +569,7 @@ void IoLoop::AfterResponse(Connection& c) {
   }
   if (!c.no_more_requests && !c.input.empty()) ParseBuffered(c);
   if (c.fd < 0) return;
-  if (c.read_paused && !c.no_more_requests && c.phase != Connection::Phase::kHandling) ReadAndParse(c);
+  if (c.read_paused && !c.no_more_requests && !c.busy()) ReadAndParse(c);
   if (c.fd < 0) return;
   Flush(c);
 }
@@ -581,6 +600,16 @@ void IoLoop::ProcessCompletions() {
     if (done.kind == Completion::Kind::kWs) {
       ApplyWs(*c, std::move(done.ws));
       if (c->fd >= 0) Flush(*c);
+      continue;
+    }
+    if (done.kind == Completion::Kind::kChunk) {
+      ApplyChunk(*c, std::move(done.chunk), done.last);
+      if (c->fd < 0) continue;
+      if (c->phase == Connection::Phase::kStreaming) {
+        Flush(*c);
+      } else {
+        AfterResponse(*c);  // the stream ended: the next request, if any
+      }
       continue;
     }
     Respond(*c, std::move(done.response));
@@ -633,7 +662,7 @@ void IoLoop::Flush(Connection& c) {
     }
     return;
   }
-  if (c.read_paused && c.phase != Connection::Phase::kHandling) ReadAndParse(c);
+  if (c.read_paused && !c.busy()) ReadAndParse(c);
 }
 
 void IoLoop::StartLingeringClose(Connection& c) {
@@ -665,6 +694,7 @@ void IoLoop::Close(Connection& c) {
   ::close(c.fd);  // also leaves the epoll set
   c.fd = -1;
   if (c.ws) EndWs(c);
+  if (c.stream) std::exchange(c.stream, nullptr)->Detach();
   if (c.ws_pending != 0) ws_abandoned_.emplace(c.id, std::exchange(c.ws_pending, 0));
   limiter_.Release(c.ip);
   if (c.counted) {
@@ -688,6 +718,7 @@ void IoLoop::Tick(Clock::time_point now) {
   const auto send_timeout = std::chrono::milliseconds(options_.send_timeout_ms);
   std::vector<Connection*> idle_expired;
   std::vector<Connection*> too_slow;
+  std::vector<Connection*> streams_to_end;
   for (auto& [id, owned] : connections_by_id_) {
     Connection& c = *owned;
     if (c.fd < 0) continue;
@@ -702,6 +733,10 @@ void IoLoop::Tick(Clock::time_point now) {
     }
     if (c.ws) {
       TickWs(c, now, draining, idle_expired);
+      continue;
+    }
+    if (c.stream) {
+      TickStream(c, now, draining, streams_to_end);
       continue;
     }
     switch (c.phase) {
@@ -727,10 +762,17 @@ void IoLoop::Tick(Clock::time_point now) {
         break;
       case Connection::Phase::kHandling:
       case Connection::Phase::kWebSocket:
-        break;  // bounded by the handler's own deadline; sockets: TickWs
+      case Connection::Phase::kStreaming:
+        break;  // bounded by the handler's own deadline; sockets: TickWs; streams: TickStream
     }
   }
   for (Connection* c : idle_expired) Close(*c);
+  for (Connection* c : streams_to_end) {
+    if (c->fd < 0 || !c->stream) continue;
+    c->no_more_requests = true;  // draining: the connection goes with the stream
+    FinishStream(*c);
+    if (c->fd >= 0) Flush(*c);
+  }
   for (Connection* c : too_slow) {
     FailRequest(*c, 408, "request_timeout", "the request was not received in time");
     Flush(*c);

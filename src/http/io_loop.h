@@ -2,9 +2,9 @@
 // and the connections accepted on it. Internal to src/http (see server.h).
 //
 // Thread safety: everything about a connection is touched only by the loop's
-// thread. Other threads call only PostResponse() and PostWs() (handler
-// threads and the WsHub, through a mutex-guarded queue and an eventfd
-// wake-up) and the const counters.
+// thread. Other threads call only PostResponse(), PostWs() and PostStreamChunk() (handler
+// threads, the WsHub and ResponseStreams, through a mutex-guarded queue and
+// an eventfd wake-up) and the const counters.
 #pragma once
 
 #include <atomic>
@@ -19,6 +19,7 @@
 
 #include "core/result.h"
 #include "http/request_id.h"
+#include "http/response_stream.h"
 #include "http/server.h"
 #include "http/ws_hub.h"
 
@@ -27,7 +28,7 @@ namespace hbf {
 class Dispatcher;
 class ConnectionLimiter;
 
-class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
+class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink, public StreamSink {
  public:
   IoLoop(const ServerOptions& options, RequestHandler& handler, Dispatcher& dispatcher, ConnectionLimiter& limiter,
          const std::atomic<bool>& draining);
@@ -49,6 +50,9 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
   void PostWsBatch(std::vector<std::pair<uint64_t, WsOutbound>> batch) override;
   // From any thread: the handler finished the connection's last WsEvent.
   void PostWsDone(uint64_t connection_id);
+  // From any thread (StreamSink, through a ResponseStream): the next piece
+  // of a streamed body.
+  void PostStreamChunk(uint64_t connection_id, std::string data, bool last) override;
 
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   int connections() const { return connections_.load(std::memory_order_relaxed); }
@@ -98,6 +102,17 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
   void EndWs(Connection& c);
   void TickWs(Connection& c, Clock::time_point now, bool draining, std::vector<Connection*>& doomed);
 
+  // Streamed bodies (io_loop_stream.cpp).
+  // The head (in `out`) is ready: send it and attach the response's stream.
+  void StartStream(Connection& c, HttpResponse& response, std::string out, bool with_body);
+  void ApplyChunk(Connection& c, std::string data, bool last);
+  // The last chunk; the connection goes on with its next request (or closes).
+  void FinishStream(Connection& c);
+  // Reads while a body streams: only to notice the client leaving.
+  void ReadWhileStreaming(Connection& c);
+  // Heartbeats; streams end when the server drains. Collects work for after the scan.
+  void TickStream(Connection& c, Clock::time_point now, bool draining, std::vector<Connection*>& to_end);
+
   const ServerOptions& options_;
   RequestHandler& handler_;
   Dispatcher& dispatcher_;
@@ -131,11 +146,13 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink {
   std::atomic<int> connections_{0};
 
   struct Completion {
-    enum class Kind { kResponse, kWs, kWsDone };
+    enum class Kind { kResponse, kWs, kWsDone, kChunk };
     Kind kind = Kind::kResponse;
     uint64_t connection_id = 0;
     HttpResponse response;  // kResponse
     WsOutbound ws;          // kWs
+    std::string chunk;      // kChunk
+    bool last = false;      // kChunk: the stream ends
   };
   // Queues completions for the loop and wakes it (from any thread).
   void Post(Completion done);

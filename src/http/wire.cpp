@@ -88,7 +88,9 @@ bool AppendResponseHead(std::string& out, const HttpResponse& response, const Re
     out += value;
     out += "\r\n";
   }
-  if (!bodyless_status) {
+  if (framing.streamed) {
+    if (framing.chunked && !bodyless_status) out += "Transfer-Encoding: chunked\r\n";
+  } else if (!bodyless_status) {
     out += "Content-Length: ";
     AppendNumber(out, response.body.size());
     out += "\r\n";
@@ -123,6 +125,22 @@ void AppendSwitchingProtocolsHead(std::string& out, const HttpResponse& response
   out += "Date: ";
   out += HttpDate();
   out += "\r\n\r\n";
+}
+
+void AppendChunk(std::string& out, std::string_view data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char buf[17];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  size_t n = data.size();
+  do {
+    *--p = kHex[n & 15];
+    n >>= 4;
+  } while (n != 0);
+  out.append(p, static_cast<size_t>(end - p));
+  out += "\r\n";
+  out += data;
+  out += "\r\n";  // after the data, or the empty trailer section of the last chunk
 }
 
 std::string SerializeResponse(const HttpResponse& response, const ResponseFraming& framing) {

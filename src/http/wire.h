@@ -21,7 +21,16 @@ struct ResponseFraming {
   bool head_request = false;     // HEAD: headers as for GET, no body
   bool close = false;            // "Connection: close"; the caller closes after writing
   bool keep_alive_header = false;  // HTTP/1.0 keep-alive: say "Connection: keep-alive"
+  // The body follows the head in pieces (a ResponseStream): `chunked` says
+  // "Transfer-Encoding: chunked" instead of a Content-Length; without it
+  // (HTTP/1.0) neither is sent and the body ends with the connection.
+  bool streamed = false;
+  bool chunked = false;
 };
+
+// One piece of a chunked body ("<hex size>\r\n<data>\r\n"); empty `data`:
+// the last chunk.
+void AppendChunk(std::string& out, std::string_view data);
 
 // Appends the status line and headers of `response` (with Content-Length,
 // Date and Connection, which belong to the server: a handler's own are

@@ -270,6 +270,9 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   // No single value a statement builds may take more than half the
   // script's memory budget (the other half holds it once it reaches JS).
   db->LimitForScripts(limits.memory_bytes / 2);
+  // A script's writes are news for the henv's live subscribers too.
+  change_listener_ = henv.change_listener();
+  if (change_listener_) db->CaptureChanges(change_listener_, henv_hash_);
   db_.emplace(std::move(*db));
 
   // Loading runs module top-level code: it gets the request's time limit.

@@ -167,6 +167,8 @@ class Worker {
   // Set once by Bind(). Not the Henv itself: an idle worker may outlive an
   // evicted Henv object.
   std::string henv_hash_;
+  // Where this henv's committed row changes go (its connections'), or null.
+  std::shared_ptr<db::ChangeListener> change_listener_;
   HenvPool* pool_ = nullptr;
   int64_t version_ = -1;
   Memory memory_;

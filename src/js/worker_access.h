@@ -34,6 +34,7 @@ struct WorkerAccess {
   static const std::string& CurrentPath(Worker& w) { return w.current_path_; }
   static const std::string& CurrentRequestId(Worker& w) { return w.current_request_id_; }
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
+  static const std::shared_ptr<db::ChangeListener>& ChangeListener(Worker& w) { return w.change_listener_; }
   // The henv log hub, or null (a blank worker has no henv, hence no pool).
   static HenvLogHub* Logs(Worker& w) { return w.pool_ != nullptr ? w.pool_->logs : nullptr; }
   // The WebSocket hub, or null (no hub, or a blank worker).
