@@ -15,7 +15,7 @@ deps="$root/.deps"
 # ---------------------------------------------------------------- packages
 packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
           libsqlite3-dev libsodium-dev nettle-dev zlib1g-dev libbrotli-dev libgtest-dev ca-certificates node-llhttp
-          clang)  # clang: the libFuzzer targets (make fuzz)
+          clang curl)  # clang: the libFuzzer targets (make fuzz); curl: examples/*/install.sh
 missing=()
 # `--browser`: also what the browser tests drive (make test passes it).
 [ "${1:-}" = "--browser" ] && packages+=(chromium)
