@@ -368,7 +368,8 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
       if (counted != nullptr) {
         const auto took = std::chrono::steady_clock::now() - received;
         counted->stats().Record(clocks_.unix_seconds(), r.status,
-                                std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), r.log.js_ns);
+                                std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), r.log.js_ns,
+                                r.log.db_ns);
       }
       to(std::move(r));
     };

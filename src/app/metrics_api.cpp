@@ -22,6 +22,7 @@ Json WindowJson(const HenvStats::Window& w, int64_t seconds) {
       {"errors_5xx", w.errors_5xx},
       {"latency_ms", Json::MakeObject({{"p50", ms(w.p50_ms)}, {"p95", ms(w.p95_ms)}, {"p99", ms(w.p99_ms)}})},
       {"js_ms", ms(w.js_ms)},
+      {"db_ms", ms(w.db_ms)},
   });
 }
 

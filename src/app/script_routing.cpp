@@ -271,9 +271,11 @@ HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestC
   js::ScriptResult result = scripts_.Run(henv, call.limits, call.in);
   const auto took = clocks_.steady() - started;
   const int64_t js_ns = result.js_ns;
+  const int64_t db_ns = result.db_ns;
   if (js_ns > 0) metrics::ObserveJs(js_ns);
   HttpResponse answer = ScriptAnswer(std::move(result), request, ctx, henv, call.user_id, call.caller_is_admin, took);
   answer.log.js_ns = js_ns;
+  answer.log.db_ns = db_ns;
   return answer;
 }
 
@@ -300,6 +302,7 @@ void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_pt
                       const auto took = clocks_.steady() - started;
                       // Only requests that ran the router count (no router: 0).
                       const int64_t js_ns = result.js_ns;
+                      const int64_t db_ns = result.db_ns;
                       if (js_ns > 0) metrics::ObserveJs(js_ns);
                       HttpResponse answer;
                       try {
@@ -309,6 +312,7 @@ void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_pt
                         answer = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
                       }
                       answer.log.js_ns = js_ns;
+                      answer.log.db_ns = db_ns;
                       respond(std::move(answer));
                     });
 }

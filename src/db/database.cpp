@@ -153,7 +153,11 @@ std::string Statement::ParameterName(int index) const {
 
 Result<bool> Statement::Step() {
   if (!bind_status_.ok()) return bind_status_.error();
+  const auto began = std::chrono::steady_clock::now();
   int rc = sqlite3_step(stmt_);
+  if (db_ != nullptr) {
+    db_->busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count();
+  }
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) {
     if (db_ != nullptr) db_->AfterStatement();
@@ -224,7 +228,8 @@ Database::Database(Database&& other) noexcept
       cache_(std::move(other.cache_)),
       deadline_(std::move(other.deadline_)),
       guard_(std::move(other.guard_)),
-      capture_(std::move(other.capture_)) {
+      capture_(std::move(other.capture_)),
+      busy_ns_(other.busy_ns_) {
   other.cache_.clear();
 }
 
@@ -238,6 +243,7 @@ Database& Database::operator=(Database&& other) noexcept {
     deadline_ = std::move(other.deadline_);
     guard_ = std::move(other.guard_);
     capture_ = std::move(other.capture_);
+    busy_ns_ = other.busy_ns_;
     other.cache_.clear();
   }
   return *this;
@@ -283,7 +289,9 @@ Result<Database> Database::Open(const std::string& path, const Options& options)
 Status Database::Exec(std::string_view sql) {
   std::string text(sql);
   char* err = nullptr;
+  const auto began = std::chrono::steady_clock::now();
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count();
   AfterStatement();
   if (rc != SQLITE_OK) {
     std::string msg = err != nullptr ? err : sqlite3_errstr(rc);

@@ -194,6 +194,9 @@ class Database {
 
   // Total rows changed through this connection since it opened.
   int64_t TotalChanges() const;
+  // Time spent inside SQLite stepping statements on this connection since
+  // it opened (the "DB time" of a henv's figures).
+  int64_t busy_ns() const { return busy_ns_; }
 
   // Reports the rows this connection's committed transactions change to
   // `listener`, naming `source` (see change_capture.h). Once per connection.
@@ -224,6 +227,7 @@ class Database {
   };
   std::unique_ptr<Guard> guard_;
   std::unique_ptr<ChangeCapture> capture_;  // heap: the hooks hold its address
+  int64_t busy_ns_ = 0;
   // After a statement returned (Step finished, reset, finalize, Exec).
   void AfterStatement();
 };

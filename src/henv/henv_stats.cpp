@@ -27,9 +27,10 @@ int HenvStats::LatencyBucket(int64_t ns) {
   return std::clamp(i, 0, kLatencyBuckets - 1);
 }
 
-void HenvStats::Record(int64_t now_unix, int status, int64_t latency_ns, int64_t js_ns) {
+void HenvStats::Record(int64_t now_unix, int status, int64_t latency_ns, int64_t js_ns, int64_t db_ns) {
   latency_ns = std::max<int64_t>(0, latency_ns);
   js_ns = std::max<int64_t>(0, js_ns);
+  db_ns = std::max<int64_t>(0, db_ns);
   const int bucket = LatencyBucket(latency_ns);
   auto add = [&](Slot& slot, int64_t width) {
     const int64_t start = now_unix - now_unix % width;
@@ -38,6 +39,7 @@ void HenvStats::Record(int64_t now_unix, int status, int64_t latency_ns, int64_t
     if (status >= 500) ++slot.errors_5xx;
     else if (status >= 400) ++slot.errors_4xx;
     slot.js_ns += js_ns;
+    slot.db_ns += db_ns;
     slot.max_ns = std::max(slot.max_ns, latency_ns);
     ++slot.latency[static_cast<size_t>(bucket)];
   };
@@ -50,6 +52,7 @@ void HenvStats::Record(int64_t now_unix, int status, int64_t latency_ns, int64_t
   ++totals_.by_class[static_cast<size_t>(cls)];
   totals_.latency_ns += static_cast<uint64_t>(latency_ns);
   totals_.js_ns += static_cast<uint64_t>(js_ns);
+  totals_.db_ns += static_cast<uint64_t>(db_ns);
 }
 
 template <size_t N>
@@ -57,6 +60,7 @@ HenvStats::Window HenvStats::Summarize(const std::array<Slot, N>& slots, int64_t
   Window w;
   std::array<uint64_t, kLatencyBuckets> latency{};
   int64_t js_ns = 0;
+  int64_t db_ns = 0;
   int64_t max_ns = 0;
   const int64_t current = now_unix - now_unix % width;
   const int64_t oldest = current - width * static_cast<int64_t>(N - 1);
@@ -66,10 +70,12 @@ HenvStats::Window HenvStats::Summarize(const std::array<Slot, N>& slots, int64_t
     w.errors_4xx += s.errors_4xx;
     w.errors_5xx += s.errors_5xx;
     js_ns += s.js_ns;
+    db_ns += s.db_ns;
     max_ns = std::max(max_ns, s.max_ns);
     for (size_t i = 0; i < latency.size(); ++i) latency[i] += s.latency[i];
   }
   w.js_ms = static_cast<double>(js_ns) / 1e6;
+  w.db_ms = static_cast<double>(db_ns) / 1e6;
   if (w.requests == 0) return w;
   const double max_ms = static_cast<double>(max_ns) / 1e6;
   auto quantile = [&](double q) {

@@ -39,7 +39,8 @@ class HenvStats {
   static int LatencyBucket(int64_t ns);
 
   // One answered request at `now_unix` (seconds).
-  void Record(int64_t now_unix, int status, int64_t latency_ns, int64_t js_ns);
+  // `db_ns`: of the JavaScript time, how much was spent in SQLite.
+  void Record(int64_t now_unix, int status, int64_t latency_ns, int64_t js_ns, int64_t db_ns = 0);
 
   struct Window {
     int64_t requests = 0;
@@ -47,6 +48,7 @@ class HenvStats {
     int64_t errors_5xx = 0;
     double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // 0 without requests
     double js_ms = 0;                           // JavaScript time, all requests together
+    double db_ms = 0;                           // of which in SQLite (scripts' db and req.db)
   };
   // The last 60 s (in 10 s slots: 50..60 s covered) and the last hour (in
   // minute slots: 59..60 minutes covered) as of `now_unix`.
@@ -57,6 +59,7 @@ class HenvStats {
     std::array<uint64_t, 5> by_class{};  // 1xx..5xx
     uint64_t latency_ns = 0;
     uint64_t js_ns = 0;
+    uint64_t db_ns = 0;
   };
   Totals totals() const;
 
@@ -67,6 +70,7 @@ class HenvStats {
     uint32_t errors_4xx = 0;
     uint32_t errors_5xx = 0;
     int64_t js_ns = 0;
+    int64_t db_ns = 0;
     int64_t max_ns = 0;
     std::array<uint32_t, kLatencyBuckets> latency{};
   };

@@ -66,6 +66,7 @@ struct HttpResponse {
     std::string user_id;
     std::string client_ip;  // the client behind trusted proxies; empty: the peer
     int64_t js_ns = 0;      // JavaScript time spent on this answer (metrics)
+    int64_t db_ns = 0;      // of which in SQLite (the henv's figures)
   } log;
 
   HttpResponse& set_header(std::string name, std::string value);

@@ -57,6 +57,7 @@ void JsEngine::Wake() {
     auto resume = [this, p] {
       ScriptResult result;
       const auto began = Clock::now();
+      const int64_t db_before = p->worker->db_ns();
       try {
         result = p->worker->Resume();
       } catch (...) {
@@ -66,6 +67,7 @@ void JsEngine::Wake() {
         result.error = ScriptResult::Failure{"internal_error", 500, "internal error", "", ""};
       }
       p->js_ns += NanosSince(began);
+      p->db_ns += p->worker->db_ns() - db_before;
       auto owned = std::make_unique<Parked>(std::move(*p));
       Conclude(std::move(owned), std::move(result));
     };
@@ -97,6 +99,7 @@ void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
   if (result.wrote_database) p->henv->RefreshCodeVersion();
   Release(*p->pool, std::move(p->worker));
   result.js_ns = p->js_ns;
+  result.db_ns = p->db_ns;
   p->done(std::move(result));
 }
 
@@ -117,6 +120,7 @@ void JsEngine::RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, 
   }
   ScriptResult result;
   const auto began = Clock::now();
+  const int64_t db_before = worker->db_ns();
   try {
     result = worker->Dispatch(request, limits, /*may_suspend=*/true);
   } catch (...) {
@@ -130,6 +134,7 @@ void JsEngine::RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, 
   parked->worker = std::move(worker);
   parked->done = std::move(done);
   parked->js_ns = NanosSince(began);
+  parked->db_ns = parked->worker->db_ns() - db_before;
   Conclude(std::move(parked), std::move(result));
 }
 
@@ -304,6 +309,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
   if (!worker) return failed;
   ScriptResult result;
   const auto began = Clock::now();
+  const int64_t db_before = worker->db_ns();
   try {
     result = worker->Dispatch(request, limits);
   } catch (...) {
@@ -314,6 +320,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
     throw;
   }
   result.js_ns = NanosSince(began);
+  result.db_ns = worker->db_ns() - db_before;
   if (result.wrote_database) henv.RefreshCodeVersion();
   Release(pool, std::move(worker));
   return result;

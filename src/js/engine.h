@@ -123,6 +123,7 @@ struct ScriptResult {
   std::optional<HttpResponse> fallback;
   bool wrote_database = false;  // the request changed rows (callers refresh code versions)
   int64_t js_ns = 0;            // time the worker ran JavaScript for it (parked time excluded)
+  int64_t db_ns = 0;            // of which in SQLite (the app's db and req.db)
   std::chrono::steady_clock::time_point wake_at{};  // kPending only
 };
 
@@ -275,6 +276,7 @@ class JsEngine {
     std::unique_ptr<Worker> worker;
     ScriptDone done;
     int64_t js_ns = 0;  // JavaScript time so far (dispatch and resumptions)
+    int64_t db_ns = 0;  // of which in SQLite
   };
   // Parks `p` when `result` is kPending; else releases its worker and calls done.
   void Conclude(std::unique_ptr<Parked> p, ScriptResult result);

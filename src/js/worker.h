@@ -132,6 +132,11 @@ class Worker {
   // Never reuse this worker (its state is unknown after a C++ failure).
   void Retire() { reusable_ = false; }
   int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
+  // Time spent in SQLite on this worker's connections so far (the app's
+  // and its users'): the engine takes the difference around each run.
+  int64_t db_ns() const {
+    return (db_ ? db_->busy_ns() : 0) + (user_db_ ? user_db_->busy_ns() : 0);
+  }
   // Collects garbage now, so an idle worker holds only its live heap (the
   // engine asks for it under memory pressure, before check-in).
   void Trim();

@@ -165,12 +165,16 @@ TEST_F(OpsTest, HenvMetricsForItsOwnerOnly) {
 
   SetRouter(henv, R"js(
 import { Router } from "hbf:router";
+import db from "hbf:db";
 const router = new Router();
 router.get("/ok", (req, res) => res.json({ ok: true }));
 router.get("/fail", (req, res) => res.status(500).json({ no: true }));
+router.get("/db", (req, res) => res.json(db.query(
+  "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT count(*) AS n FROM c")));
 export default router;
 )js");
   for (int i = 0; i < 4; ++i) EXPECT_EQ(As(henv, "", "GET", "/ok").status, 200);
+  EXPECT_EQ(As(henv, "", "GET", "/db").status, 200);
   EXPECT_EQ(As(henv, "", "GET", "/fail").status, 500);
   EXPECT_EQ(As(henv, "", "GET", "/_api/nothing").status, 404);
   HttpReply r = As(henv, henv.token, "GET", "/_api/metrics");
@@ -189,6 +193,9 @@ export default router;
     EXPECT_LE(latency->find("p50")->as_double(), latency->find("p95")->as_double());
     EXPECT_LE(latency->find("p95")->as_double(), latency->find("p99")->as_double());
     EXPECT_GT(w->find("js_ms")->as_double(), 0);
+    // SQLite time is part of the script's time (the recursive query above).
+    EXPECT_GT(w->find("db_ms")->as_double(), 0) << r.body;
+    EXPECT_LE(w->find("db_ms")->as_double(), w->find("js_ms")->as_double()) << r.body;
   }
   EXPECT_GT(body.find("storage_bytes")->as_int(), 0);
   EXPECT_GE(body.find("active_sessions")->as_int(), 2);  // the owner's and the user's

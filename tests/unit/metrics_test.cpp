@@ -215,12 +215,13 @@ TEST(HenvStatsTest, WindowsCountAndEstimatePercentiles) {
   const int64_t t0 = 1700000040;  // a multiple of 10 and of 60 seconds
   for (int i = 0; i < 98; ++i) stats.Record(t0, 200, 2 * kMs, kMs);
   stats.Record(t0 + 5, 404, 100 * kMs, 0);
-  stats.Record(t0 + 5, 503, 900 * kMs, 3 * kMs);
+  stats.Record(t0 + 5, 503, 900 * kMs, 3 * kMs, 2 * kMs);
   HenvStats::Window m = stats.LastMinute(t0 + 30);
   EXPECT_EQ(m.requests, 100);
   EXPECT_EQ(m.errors_4xx, 1);
   EXPECT_EQ(m.errors_5xx, 1);
   EXPECT_DOUBLE_EQ(m.js_ms, 101.0);
+  EXPECT_DOUBLE_EQ(m.db_ms, 2.0);
   // 2 ms lies in the bucket up to 2 ms; the slowest two set p99.
   EXPECT_DOUBLE_EQ(m.p50_ms, 2.0);
   EXPECT_DOUBLE_EQ(m.p95_ms, 2.0);
