@@ -15,7 +15,11 @@ deps="$root/.deps"
 # ---------------------------------------------------------------- packages
 packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
           libsqlite3-dev libsodium-dev nettle-dev zlib1g-dev libbrotli-dev libgtest-dev ca-certificates node-llhttp
-          clang)  # clang: the libFuzzer targets (make fuzz)
+          clang  # clang: the libFuzzer targets (make fuzz)
+          # the deploy kit's checks (tests/deploy): nginx -t and the three-node
+          # cluster test, caddy validate, systemd-analyze verify, the YAML
+          # parser, openssl for nginx -t's throwaway certificate
+          nginx caddy systemd python3-yaml openssl)
 missing=()
 # `--browser`: also what the browser tests drive (make test passes it).
 [ "${1:-}" = "--browser" ] && packages+=(chromium)

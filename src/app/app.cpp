@@ -196,6 +196,9 @@ std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const R
   if (ctx.subpath == "/health/ready") return Ready(request);
   // Before the draining refusal: a scrape during a drain is what shows it.
   if (ctx.subpath == "/metrics" && ctx.route.kind == SiteKind::kApex) return PrometheusMetrics(request, ctx);
+  // Caddy's on-demand TLS asks from its own address (Host 127.0.0.1:5309),
+  // so, like /health, on every host. One stat(2), no henv opened.
+  if (ctx.subpath == "/_hbf/tls-allowed") return TlsAllowed(request);
   if (request.arrived_while_draining) {
     HttpResponse r = HttpResponse::ErrorBody(503, "shutting_down", "the server is shutting down; retry shortly");
     r.set_header("Retry-After", "1");
@@ -324,7 +327,6 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
 }
 
 HttpResponse App::ServeApex(const HttpRequest& request, const RequestContext& ctx) {
-  if (ctx.subpath == "/_hbf/tls-allowed") return TlsAllowed(request);
   if (ctx.subpath == "/new" || ctx.subpath == "/") {
     if (request.method == "POST" && ctx.subpath == "/new") {
       return config_.shard_mode ? ShardRedirect(request, ctx) : ProvisionHenv(request, ctx);

@@ -137,8 +137,8 @@ class App : public RequestHandler {
   // sharding.cpp (--shard_mode: several nodes behind a Host-hashing proxy)
   // POST /new on the apex: 307 to {hash}.{base_domain}/_hbf/new, the owner.
   HttpResponse ShardRedirect(const HttpRequest& request, const RequestContext& ctx);
-  // GET /_hbf/tls-allowed?domain=D on the apex (Caddy's on-demand TLS
-  // "ask"): 200 for the base domain and {hash}.{base_domain} of a henv on
+  // GET /_hbf/tls-allowed?domain=D on any host (Caddy's on-demand TLS
+  // "ask", on the I/O loop): 200 for the base domain and {hash}.{base_domain} of a henv on
   // this node's disk, else 404. Only an existence check: no henv is opened.
   HttpResponse TlsAllowed(const HttpRequest& request) const;
   // GET /new with --shard_mode: the signup form as a plain form post.
