@@ -18,8 +18,8 @@ packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
           clang  # clang: the libFuzzer targets (make fuzz)
           # the deploy kit's checks (tests/deploy): nginx -t and the three-node
           # cluster test, caddy validate, systemd-analyze verify, the YAML
-          # parser, openssl for nginx -t's throwaway certificate
-          nginx caddy systemd python3-yaml openssl)
+          # parser, openssl for nginx -t's throwaway certificate, curl for the curl -L signup
+          nginx caddy systemd python3-yaml openssl curl)
 missing=()
 # `--browser`: also what the browser tests drive (make test passes it).
 [ "${1:-}" = "--browser" ] && packages+=(chromium)
