@@ -264,7 +264,8 @@ TEST_F(ClusterTest, HenvsLiveOnTheirNodeSurviveAnotherNodeStoppingAndMove) {
   // the one `hbf cluster plan` names.
   std::string listed;
   for (const auto& h : henvs) listed += h.hash + "\n";
-  const std::string list_file = nodes_[0]->storage_dir() + "/../cluster-hashes-" + std::to_string(::getpid());
+  TempDir scratch;
+  const std::string list_file = scratch.path() + "/hashes";
   { std::ofstream(list_file) << listed; }
   const std::string all_nodes = names_[0] + "," + names_[1] + "," + names_[2];
   RunResult plan = RunHbf({"cluster", "plan", "--nodes", all_nodes, "--hashes", list_file, "--base_domain", "localhost"});
@@ -324,7 +325,6 @@ TEST_F(ClusterTest, HenvsLiveOnTheirNodeSurviveAnotherNodeStoppingAndMove) {
     EXPECT_EQ(me.status, 200) << h.hash << ": " << me.body;
     EXPECT_EQ(me.header("x-upstream").value_or(""), names_[holder]) << h.hash;
   }
-  fs::remove(list_file);
 }
 
 TEST_F(ClusterTest, BrowserFormSignupAndCurlFollowTheRedirect) {
@@ -353,7 +353,8 @@ TEST_F(ClusterTest, BrowserFormSignupAndCurlFollowTheRedirect) {
 
   // curl -L re-sends the POST to the owner (307 keeps method and body).
   ASSERT_EQ(::access("/usr/bin/curl", X_OK), 0) << "curl is missing: install Debian's curl (scripts/setup.sh does)";
-  const std::string out_file = nodes_[0]->storage_dir() + "/../curl-out-" + std::to_string(::getpid());
+  TempDir scratch;
+  const std::string out_file = scratch.path() + "/curl-out";
   const std::string cmd = "/usr/bin/curl -sS -L -o " + out_file + " -w '%{http_code}' --connect-to ::127.0.0.1:" +
                           std::to_string(nginx_.port()) + " -H 'Content-Type: application/json' --data " +
                           "'{\"username\":\"curl-app\",\"password\":\"correct horse battery\",\"email\":\"c@example.com\"}' " +
@@ -369,7 +370,6 @@ TEST_F(ClusterTest, BrowserFormSignupAndCurlFollowTheRedirect) {
   body << in.rdbuf();
   EXPECT_NE(body.str().find("\"user_hash\":\"" + RunHbf({"hash", "curl-app"}).out.substr(0, 8) + "\""), std::string::npos)
       << body.str();
-  fs::remove(out_file);
 }
 
 TEST_F(ClusterTest, TlsAllowedAnswersForHenvsOnThisNodeOnly) {
