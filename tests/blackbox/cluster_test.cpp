@@ -392,6 +392,27 @@ TEST_F(ClusterTest, TlsAllowedAnswersForHenvsOnThisNodeOnly) {
   EXPECT_EQ(missing.error_code(), "invalid_field");
 }
 
+TEST(ShardMode, TheOwnerTakesTheSignupTokenAsAFieldSinceRedirectsDropAuthorization) {
+  const std::string token = "a-signup-token-of-some-length";
+  HbfProcess node(HbfProcess::Options{{"--shard_mode", "--new_token", token}, {}, {}, {}});
+  ASSERT_TRUE(node.Start()) << node.logs();
+  const std::string hash = RunHbf({"hash", "token-app"}).out.substr(0, 8);
+  const std::string host = hash + ".localhost";
+  const std::string fields = R"("username":"token-app","password":"correct horse battery","email":"t@example.com")";
+  // The apex redirects without judging the token: the owner decides.
+  HttpReply redirect = Fetch(node.port(), {"POST", "/new", "localhost", {{"Content-Type", "application/json"}}, "{" + fields + "}"});
+  EXPECT_EQ(redirect.status, 307) << redirect.body;
+  HttpReply without = Fetch(node.port(), {"POST", "/_hbf/new", host, {{"Content-Type", "application/json"}}, "{" + fields + "}"});
+  EXPECT_EQ(without.status, 401) << without.body;
+  HttpReply wrong = Fetch(node.port(), {"POST", "/_hbf/new", host, {{"Content-Type", "application/json"}},
+                                        "{" + fields + R"(,"token":"not-the-token-at-all-no")" + "}"});
+  EXPECT_EQ(wrong.status, 401) << wrong.body;
+  HttpReply ok = Fetch(node.port(), {"POST", "/_hbf/new", host, {{"Content-Type", "application/json"}},
+                                     "{" + fields + R"(,"token":")" + token + R"("})"});
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(Fetch(node.port(), {"GET", "/_hbf/new", host, {}, {}}).status, 405);
+}
+
 TEST(HealthcheckCommand, ExitsZeroWhileServingAndOneOtherwise) {
   HbfProcess server;
   ASSERT_TRUE(server.Start()) << server.logs();
