@@ -15,7 +15,12 @@ deps="$root/.deps"
 # ---------------------------------------------------------------- packages
 packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
           libsqlite3-dev libsodium-dev nettle-dev zlib1g-dev libbrotli-dev libgtest-dev ca-certificates node-llhttp
-          clang curl)  # clang: the libFuzzer targets (make fuzz); curl: examples/*/install.sh
+          clang  # clang: the libFuzzer targets (make fuzz)
+          # the deploy kit's checks (tests/deploy): nginx -t and the three-node
+          # cluster test, systemd-analyze verify, the YAML parser, openssl for
+          # nginx -t's throwaway certificate, curl for the curl -L signup and examples/*/install.sh
+          # (caddy: unpacked below, not installed)
+          nginx systemd python3-yaml openssl curl)
 missing=()
 # `--browser`: also what the browser tests drive (make test passes it).
 [ "${1:-}" = "--browser" ] && packages+=(chromium)
@@ -44,6 +49,23 @@ have_monaco=$(awk -F'"' '/"version"/ {print $4; exit}' "$ui/node_modules/monaco-
 if [ "$want_monaco" != "$have_monaco" ]; then
   echo "setup: fetching monaco-editor $want_monaco (npm)"
   (cd "$ui" && npm ci --silent --no-audit --no-fund)
+fi
+
+# ------------------------------------------------------------------ caddy
+# `caddy validate` checks deploy/Caddyfile (tests/deploy). Debian's caddy
+# package is unpacked into .deps/caddy rather than installed: installing it
+# would start a web server on ports 80 and 443 of this machine.
+if [ ! -x "$deps/caddy/usr/bin/caddy" ]; then
+  echo "setup: unpacking Debian's caddy into .deps/caddy"
+  mkdir -p "$deps/caddy-download"
+  if ! (cd "$deps/caddy-download" && apt-get download caddy >/dev/null); then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    (cd "$deps/caddy-download" && apt-get download caddy >/dev/null)
+  fi
+  dpkg-deb -x "$deps"/caddy-download/caddy_*.deb "$deps/caddy"
+  rm -rf "$deps/caddy-download"
 fi
 
 # ------------------------------------------------------ source dependencies

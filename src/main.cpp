@@ -21,6 +21,8 @@
 
 #include "app/app.h"
 #include "app/realtime.h"
+#include "cli/cluster_command.h"
+#include "cli/healthcheck_command.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/version.h"
@@ -326,6 +328,9 @@ int ModulesAdd(const Invocation& inv) {
 int main(int argc, char** argv) {
   using namespace hbf;
   std::vector<std::string> args(argv, argv + argc);
+  // Commands with their own flags (not the server's): parsed by their own code.
+  if (args.size() >= 2 && args[1] == "healthcheck") return cli::RunHealthcheck({args.begin() + 2, args.end()});
+  if (args.size() >= 2 && args[1] == "cluster") return cli::RunClusterCommand({args.begin() + 2, args.end()});
   auto parsed = ParseCommandLine(args, ProcessEnv());
   if (!parsed.ok()) {
     std::fprintf(stderr, "hbf: %s\n", parsed.error().message.c_str());

@@ -108,8 +108,10 @@ ResponseFinish App::FinishFor(const HttpRequest& request, const RequestContext& 
 
 std::optional<HttpResponse> App::AddressLimit(const HttpRequest& request, const RequestContext& ctx) {
   const bool limit_address = config_.rate_limit_ip_rps > 0;
-  const bool limit_signup =
-      config_.rate_limit_new_per_hour > 0 && ctx.is_apex() && ctx.subpath == "/new" && request.method == "POST";
+  // Signups count where henvs are made: the apex, or with --shard_mode the
+  // owner's /_hbf/new (the apex's 307 is not counted twice).
+  const bool creates = config_.shard_mode ? IsOwnerSignup(ctx) : ctx.is_apex() && ctx.subpath == "/new";
+  const bool limit_signup = config_.rate_limit_new_per_hour > 0 && creates && request.method == "POST";
   if (!limit_address && !limit_signup) return std::nullopt;
   // A loopback client is this machine: usually a reverse proxy run without
   // --trust_proxy, behind which every visitor would share one bucket.
@@ -194,6 +196,9 @@ std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const R
   if (ctx.subpath == "/health/ready") return Ready(request);
   // Before the draining refusal: a scrape during a drain is what shows it.
   if (ctx.subpath == "/metrics" && ctx.route.kind == SiteKind::kApex) return PrometheusMetrics(request, ctx);
+  // Caddy's on-demand TLS asks from its own address (Host 127.0.0.1:5309),
+  // so, like /health, on every host. One stat(2), no henv opened.
+  if (ctx.subpath == "/_hbf/tls-allowed") return TlsAllowed(request);
   if (request.arrived_while_draining) {
     HttpResponse r = HttpResponse::ErrorBody(503, "shutting_down", "the server is shutting down; retry shortly");
     r.set_header("Retry-After", "1");
@@ -229,6 +234,10 @@ HttpResponse App::Handle(HttpRequest& request) {
     r = std::move(*quick);
   } else if (ctx->route.kind == SiteKind::kApex) {
     r = ServeApex(request, *ctx);
+  } else if (IsOwnerSignup(*ctx)) {
+    // The henv does not exist yet: nothing to open.
+    r = request.method == "POST" ? ProvisionHenv(request, *ctx) : MethodNotAllowed("POST");
+    r.log.henv = ctx->route.henv_hash;
   } else if (ctx->route.kind == SiteKind::kHenv) {
     r = ServeHenv(request, *ctx, finish);
     r.log.henv = ctx->route.henv_hash;
@@ -319,7 +328,9 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
 
 HttpResponse App::ServeApex(const HttpRequest& request, const RequestContext& ctx) {
   if (ctx.subpath == "/new" || ctx.subpath == "/") {
-    if (request.method == "POST" && ctx.subpath == "/new") return ProvisionHenv(request, ctx);
+    if (request.method == "POST" && ctx.subpath == "/new") {
+      return config_.shard_mode ? ShardRedirect(request, ctx) : ProvisionHenv(request, ctx);
+    }
     if (request.method == "GET" || request.method == "HEAD") return SignupPage();
     return MethodNotAllowed(ctx.subpath == "/new" ? "GET, HEAD, POST" : "GET, HEAD");
   }
@@ -341,7 +352,7 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
   // Only a henv's router can make a request wait (a handler awaiting a
   // timer); everything else is answered before this returns.
   auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
-  if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv) {
+  if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv || IsOwnerSignup(*ctx)) {
     respond(Handle(request));
     return;
   }

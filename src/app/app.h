@@ -139,6 +139,20 @@ class App : public RequestHandler {
   HttpResponse ProvisionHenv(const HttpRequest& request, const RequestContext& ctx);
   HttpResponse SignupPage() const;
 
+  // sharding.cpp (--shard_mode: several nodes behind a Host-hashing proxy)
+  // POST /new on the apex: 307 to {hash}.{base_domain}/_hbf/new, the owner.
+  HttpResponse ShardRedirect(const HttpRequest& request, const RequestContext& ctx);
+  // GET /_hbf/tls-allowed?domain=D on any host (Caddy's on-demand TLS
+  // "ask", on the I/O loop): 200 for the base domain and {hash}.{base_domain} of a henv on
+  // this node's disk, else 404. Only an existence check: no henv is opened.
+  HttpResponse TlsAllowed(const HttpRequest& request) const;
+  // GET /new with --shard_mode: the signup form as a plain form post.
+  HttpResponse ShardedSignupPage() const;
+  // A henv-host request that is the sharded signup (created at its owner).
+  bool IsOwnerSignup(const RequestContext& ctx) const {
+    return config_.shard_mode && ctx.route.kind == SiteKind::kHenv && ctx.subpath == "/_hbf/new";
+  }
+
   // henv_auth_api.cpp
   struct Session {
     auth::User user;

@@ -11,8 +11,18 @@
 namespace hbf {
 
 HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext& ctx) {
+  // On the apex (one node) or, with --shard_mode, at the owner's
+  // {hash}.{base_domain}/_hbf/new (the apex's 307 lands there).
+  const bool at_owner = ctx.route.kind == SiteKind::kHenv;
   if (!config_.new_token.empty()) {
     auto token = auth::ExtractCredentials(request.header("authorization"), nullptr).bearer;
+    // Browsers and `curl -L` do not carry Authorization across the 307 to
+    // another host, so the owner also takes the token as a body field.
+    if (!token && at_owner) {
+      if (auto body = ParseObjectBody(request); body.ok()) {
+        if (const Json* field = body->find("token"); field != nullptr && field->is_string()) token = field->as_string();
+      }
+    }
     if (!token || !crypto::ConstantTimeEquals(*token, config_.new_token)) {
       HttpResponse r = HttpResponse::ErrorBody(401, "unauthorized", "this server requires a signup token");
       r.set_header("WWW-Authenticate", "Bearer");
@@ -36,6 +46,11 @@ HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext
   if (!IsPlausibleEmail(*email)) return HttpResponse::FromError(InvalidField("email", "is not an email address"));
 
   const std::string hash = HenvHash(*username);
+  if (at_owner && hash != ctx.route.henv_hash) {
+    return HttpResponse::ErrorBody(400, "wrong_host",
+                                   "the app '" + *username + "' is created at " + hash + "." + config_.base_domain +
+                                       ", not at this host");
+  }
   // A cheap early answer for the common case; the atomic mkdir in Create()
   // is what decides races.
   if (henvs_.ExistsOnDisk(hash)) {
@@ -76,6 +91,16 @@ HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext
     return HttpResponse::FromError(created.error());
   }
 
+  if (at_owner && AcceptsHtml(request)) {
+    // The sharded signup form (a plain form post, 307'd here from the
+    // apex): on to the new app's login, then its admin.
+    HttpResponse r;
+    r.status = 303;
+    r.set_header("Location", HenvUrl(ctx, hash, config_.base_domain) + "/_hbf/login?next=/_admin");
+    r.set_header("Cache-Control", "no-store");
+    r.log.henv = hash;
+    return r;
+  }
   Json admin = Json::MakeObject({{"username", owner.username}, {"email", owner.email}, {"role", "owner"}});
   HttpResponse r = HttpResponse::JsonBody(
       201, Json::MakeObject({{"url", HenvUrl(ctx, hash, config_.base_domain)}, {"user_hash", hash}, {"admin", admin}}));
@@ -85,6 +110,9 @@ HttpResponse App::ProvisionHenv(const HttpRequest& request, const RequestContext
 }
 
 HttpResponse App::SignupPage() const {
+  // With --shard_mode the form is posted as a page (no script): the apex's
+  // 307 then takes the browser, form and all, to the app's own node.
+  if (config_.shard_mode) return ShardedSignupPage();
   HttpResponse r;
   r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
   r.headers.emplace_back("Cache-Control", "no-cache");

@@ -209,6 +209,9 @@ const Setting kSettings[] = {
     {"metrics_per_henv", nullptr,
      "GET /metrics also reports each open henv (label henv; off by default: one series set per henv)",
      [](Config& c, const std::string& v) { return SetBool(c.metrics_per_henv, v); }},
+    {"shard_mode", nullptr,
+     "several nodes behind a proxy hashing the Host: POST /new answers 307 to the app's own host (its node creates it)",
+     [](Config& c, const std::string& v) { return SetBool(c.shard_mode, v); }},
     {"new_token", "TOKEN", "require this Bearer token for POST /new (no open signup)",
      [](Config& c, const std::string& v) -> std::string {
        if (v.size() < 16) return "must be at least 16 characters";
@@ -328,6 +331,10 @@ std::string UsageText() {
       "  hbf hash NAME         print the henv hash of NAME\n"
       "  hbf modules add --henv HASH PATH\n"
       "                        install a package (directory or npm .tgz) into a henv's modules/\n"
+      "  hbf healthcheck [--url http://127.0.0.1:5309/health] [--timeout_ms MS]\n"
+      "                        exit 0 when the URL answers 2xx, else 1 (container HEALTHCHECK)\n"
+      "  hbf cluster plan --nodes A,B,C [--add X | --remove Y] [--storage_dir DIR | --hashes FILE]\n"
+      "                        which node nginx's `hash $host consistent` gives each henv, and what moves\n"
       "  hbf --version         print the version\n"
       "  hbf --help            this text\n\n"
       "Flags (each also read from the environment variable shown; flags win):\n";

@@ -67,6 +67,8 @@ struct Config {
   std::string metrics_token;            // GET /metrics from non-loopback clients needs it as a Bearer token
   bool metrics_allow_loopback = true;   // loopback clients read /metrics without the token
   bool metrics_per_henv = false;        // /metrics also has per-henv series (label henv) for the open henvs
+  bool shard_mode = false;              // several nodes behind a Host-hashing proxy: POST /new on the apex
+                                        // answers 307 to {hash}.{base_domain}/_hbf/new, created by its owner
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
   // The automatic values (0) resolved against `cores`, the CPUs this

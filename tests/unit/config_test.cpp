@@ -85,6 +85,20 @@ TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
   EXPECT_EQ(c.rate_limit_ip_burst, 200);
   EXPECT_EQ(c.rate_limit_new_per_hour, 20);
   EXPECT_TRUE(c.rate_limit_exempt_loopback);
+  EXPECT_FALSE(c.shard_mode) << "one node: the apex creates henvs itself";
+}
+
+TEST(ConfigShardMode, FlagAndEnvironmentTurnItOn) {
+  auto flag = Parse({"--shard_mode"});
+  ASSERT_TRUE(flag.ok());
+  EXPECT_TRUE(flag->config.shard_mode);
+  auto env = Parse({}, {{"HBF_SHARD_MODE", "true"}});
+  ASSERT_TRUE(env.ok());
+  EXPECT_TRUE(env->config.shard_mode);
+  auto off = Parse({"--shard_mode=false"}, {{"HBF_SHARD_MODE", "1"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->config.shard_mode);
+  EXPECT_FALSE(Parse({"--shard_mode=maybe"}).ok());
 }
 
 TEST(ConfigDefaults, ParsedDefaultsEqualADefaultConstructedConfig) {
