@@ -240,6 +240,10 @@ class App : public RequestHandler {
   // admin_api.cpp: GET/PATCH /_api/config, GET /_api/audit; Audit() writes
   // one entry (failures are logged, never fail the action).
   HttpResponse ConfigApi(const HttpRequest& request, Henv& henv);
+  // lifecycle_api.cpp: POST /_api/backup (the snapshot as a download) and
+  // POST /_api/restore (body: a snapshot), the henv's owner only.
+  HttpResponse BackupApi(const HttpRequest& request, Henv& henv);
+  HttpResponse RestoreApi(const HttpRequest& request, Henv& henv);
   // metrics_api.cpp: GET /_api/metrics (owner/admin).
   HttpResponse MetricsApi(const HttpRequest& request, Henv& henv);
   HttpResponse AuditApi(const HttpRequest& request, Henv& henv);
