@@ -68,6 +68,7 @@ int Restore(const Invocation& inv) {
   lifecycle::PlaceOptions options = PlaceFor(inv);
   options.replace = true;
   options.create = true;  // disaster recovery: the henv's folder may be gone
+  options.stamp_activity_at = UnixMillis() / 1000;
   auto info = lifecycle::PlaceSnapshot(inv.file, options);
   if (!info.ok()) return Fail(info.error());
   std::printf("restored %s from %s (schema v%d)\n", info->henv_hash.c_str(), inv.file.c_str(), info->schema_version);

@@ -12,6 +12,7 @@
 //              /_api/documents[/{id...}], /_api/documents/search,
 //              /_api/graph/{edges,neighbours,tags},
 //              GET /_api/metrics (the henv's own figures, owner/admin),
+//              POST /_api/backup, POST /_api/restore (owner; lifecycle_api.cpp),
 //              GET/DELETE /_api/logs (the henv's own log; GET may long-poll:
 //              ?since=&level=&limit=&wait=); anything else goes to
 //              the henv's _system/router.js, and when no route matches, to

@@ -57,6 +57,7 @@ HttpResponse App::RestoreApi(const HttpRequest& request, Henv& henv) {
   options.hash = hash;
   options.replace = true;
   options.consume_source = true;
+  options.stamp_activity_at = clocks_.unix_seconds();
   options.check.max_bytes = int64_t{config_.henv_max_storage_mb} << 20;
   auto info = lifecycle::PlaceSnapshot(*scratch, options);
   if (!info.ok()) return HttpResponse::FromError(info.error());

@@ -106,9 +106,10 @@ Result<db::Database> OpenUntrusted(const std::string& path) {
     }
     return db.error();
   }
-  // A file from elsewhere: functions named in its schema never run with
-  // side effects (SQLite's advice for databases from untrusted sources).
-  if (auto s = db->Exec("PRAGMA trusted_schema = OFF"); !s.ok()) return Invalid(s.error().message);
+  // Not `trusted_schema = OFF`: the henv schema's own generated columns
+  // call json_extract, which that setting refuses. What a foreign schema
+  // could add is checked instead (CheckSnapshot), and a henv connection has
+  // no function with side effects (no extensions, DEFENSIVE).
   return db;
 }
 
@@ -302,7 +303,7 @@ Result<SnapshotInfo> PlaceSnapshot(const std::string& source_path, const PlaceOp
     return Error{"henv_exists", "henv " + hash + " already exists (--replace replaces it)", 409};
   }
   if (!exists && !options.create) return Error{"henv_not_found", "no henv " + hash + " in " + options.storage_dir, 404};
-  if (auto s = SetHenvHashStamp(working_path, hash); !s.ok()) return s.error();
+  if (auto s = SetHenvHashStamp(working_path, hash, options.stamp_activity_at); !s.ok()) return s.error();
   info->henv_hash = hash;
   if (exists) {
     if (auto s = RestoreInto(live, working_path); !s.ok()) return s.error();
@@ -329,10 +330,13 @@ Result<SnapshotInfo> PlaceSnapshot(const std::string& source_path, const PlaceOp
   return info;
 }
 
-Status SetHenvHashStamp(const std::string& path, const std::string& hash) {
+Status SetHenvHashStamp(const std::string& path, const std::string& hash, int64_t activity_at) {
   auto db = OpenUntrusted(path);
   if (!db.ok()) return db.error();
   if (auto s = SetConfigValue(*db, "henv_hash", hash); !s.ok()) return s;
+  if (activity_at > 0) {
+    if (auto s = SetConfigValue(*db, "last_activity_ts", std::to_string(activity_at)); !s.ok()) return s;
+  }
   return db->Exec("PRAGMA journal_mode = DELETE");
 }
 

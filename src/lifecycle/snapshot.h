@@ -78,6 +78,10 @@ struct PlaceOptions {
   // The source is a private scratch file of the caller's (an upload): it is
   // checked in place, may be changed, and is removed whatever happens.
   bool consume_source = false;
+  // When set (unix seconds), the restored henv's last_activity_ts: a restore
+  // is its owner's or operator's doing, and an old snapshot must not look
+  // inactive to the next sweep. 0: as in the snapshot (an import keeps it).
+  int64_t stamp_activity_at = 0;
   CheckOptions check;
 };
 
@@ -89,8 +93,9 @@ struct PlaceOptions {
 // and !replace. The source file is never changed.
 Result<SnapshotInfo> PlaceSnapshot(const std::string& source_path, const PlaceOptions& options);
 
-// Writes `hash` as the henv_hash row of the henv file at `path` (no other
-// connection may have it open).
-Status SetHenvHashStamp(const std::string& path, const std::string& hash);
+// Writes `hash` as the henv_hash row of the henv file at `path`, and
+// `activity_at` as its last_activity_ts when > 0 (no other connection may
+// have the file open).
+Status SetHenvHashStamp(const std::string& path, const std::string& hash, int64_t activity_at = 0);
 
 }  // namespace hbf::lifecycle

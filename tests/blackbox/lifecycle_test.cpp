@@ -22,11 +22,6 @@
 namespace hbf::test {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;
@@ -57,7 +52,18 @@ TEST_F(LifecycleTest, RestoreWhileAWriterRunsKeepsEveryAcknowledgedWrite) {
   int acknowledged = 0;           // guarded by mu: writes 0..acknowledged-1 answered 2xx
   std::vector<int> failures;      // guarded by mu: statuses other than 2xx
   std::atomic<bool> stop{false};
-  std::thread writer([&] {
+  // Stops and joins the writer however the test ends.
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  };
+  std::thread writer;
+  Joiner joiner{stop, writer};
+  writer = std::thread([&] {
     for (int i = 0; !stop; ++i) {
       auto r = PutDoc("w/" + std::to_string(i), "write " + std::to_string(i));
       std::lock_guard lock(mu);
