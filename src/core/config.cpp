@@ -333,7 +333,7 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
     }
     // Accept --storage-dir as well as --storage_dir.
     std::replace(name.begin(), name.end(), '-', '_');
-    if (name == "henv") {  // belongs to `hbf modules add`
+    if (name == "henv") {  // belongs to modules add, backup, restore and henv import
       if (!value) {
         if (i + 1 >= args.size()) return UsageError("--henv: missing value");
         value = args[++i];
@@ -404,7 +404,6 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
     const bool fits = (flag == "to" && (c == Command::kBackup || c == Command::kBackupAll)) ||
                       (flag == "keep" && c == Command::kBackupAll) || (flag == "all" && c == Command::kBackupAll) ||
                       (flag == "replace" && c == Command::kHenvImport) || (flag == "dry_run" && c == Command::kSweep);
-
     if (!fits) return UsageError("--" + flag + ": not an option of this command (see hbf --help)");
   }
   return inv;
