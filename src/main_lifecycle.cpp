@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -125,7 +126,8 @@ int SweepNow(const Invocation& inv) {
   options.dry_run = inv.dry_run;
   options.now_unix = UnixSeconds();
   std::optional<lifecycle::Outbox> outbox;
-  if (!inv.dry_run) {
+  // A dry run changes nothing, but reads which warnings went out already.
+  if (!inv.dry_run || std::filesystem::exists(lifecycle::OutboxPath(c.storage_dir))) {
     auto opened = lifecycle::Outbox::Open(c.storage_dir);
     if (!opened.ok()) return Fail(opened.error());
     outbox.emplace(std::move(*opened));
@@ -133,7 +135,7 @@ int SweepNow(const Invocation& inv) {
   auto actions = lifecycle::Sweep(options, outbox ? &*outbox : nullptr);
   if (!actions.ok()) return Fail(actions.error());
   for (const auto& a : *actions) std::printf("%s %s\n", a.hash.c_str(), a.action.c_str());
-  if (outbox && !c.smtp_url.empty()) {
+  if (outbox && !inv.dry_run && !c.smtp_url.empty()) {
     auto target = lifecycle::ParseSmtpUrl(c.smtp_url);
     if (!target.ok()) return Fail(target.error());
     auto report = outbox->Deliver(options.now_unix, [&](const lifecycle::MailMessage& m) {

@@ -38,8 +38,10 @@ int64_t RetryDelaySeconds(int64_t attempts) {
 
 }  // namespace
 
+std::string OutboxPath(const std::string& storage_dir) { return storage_dir + "/.lifecycle.db"; }
+
 Result<Outbox> Outbox::Open(const std::string& storage_dir) {
-  auto db = db::Database::Open(storage_dir + "/.lifecycle.db");
+  auto db = db::Database::Open(OutboxPath(storage_dir));
   if (!db.ok()) return db.error();
   if (auto s = db->Exec(kSchema); !s.ok()) return s.error();
   return Outbox(std::move(*db));

@@ -22,6 +22,9 @@
 
 namespace hbf::lifecycle {
 
+// {storage_dir}/.lifecycle.db
+std::string OutboxPath(const std::string& storage_dir);
+
 class Outbox {
  public:
   // Opens (creating) `{storage_dir}/.lifecycle.db`.

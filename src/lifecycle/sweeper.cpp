@@ -1,5 +1,7 @@
 #include "lifecycle/sweeper.h"
 
+#include <filesystem>
+
 #include "core/log.h"
 
 namespace hbf::lifecycle {
@@ -40,6 +42,12 @@ void Sweeper::Loop() {
 }
 
 void Sweeper::RunSweep() {
+  SweepOptions look = options_.sweep;
+  look.dry_run = true;
+  look.now_unix = options_.now_unix();
+  look.on_trashed = nullptr;
+  // A storage folder with nothing to do gets no outbox file.
+  if (auto planned = Sweep(look, nullptr); planned.ok() && planned->empty()) return;
   auto outbox = Outbox::Open(options_.sweep.storage_dir);
   if (!outbox.ok()) {
     Log(LogLevel::kError, "sweep: cannot open the outbox: " + outbox.error().message);
@@ -58,6 +66,7 @@ void Sweeper::RunSweep() {
 }
 
 void Sweeper::RunDelivery() {
+  if (!std::filesystem::exists(OutboxPath(options_.sweep.storage_dir))) return;  // nothing was ever queued
   auto outbox = Outbox::Open(options_.sweep.storage_dir);
   if (!outbox.ok()) return;
   const SmtpTarget target = *options_.smtp;
