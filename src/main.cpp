@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -37,6 +38,9 @@
 #include "http/server.h"
 #include "http/ws_hub.h"
 #include "js/engine.h"
+#include "lifecycle/smtp_client.h"
+#include "lifecycle/sweeper.h"
+#include "main_lifecycle.h"
 
 namespace hbf {
 namespace {
@@ -144,6 +148,15 @@ int Serve(const Config& config) {
     std::fprintf(stderr, "hbf: --trusted_proxies: %s\n", proxies.error().message.c_str());
     return 2;  // a bad flag value, as Config's own checks answer
   }
+  std::optional<lifecycle::SmtpTarget> smtp;
+  if (!config.smtp_url.empty()) {
+    auto target = lifecycle::ParseSmtpUrl(config.smtp_url);
+    if (!target.ok()) {
+      std::fprintf(stderr, "hbf: --smtp_url: %s\n", target.error().message.c_str());
+      return 2;
+    }
+    smtp = *target;
+  }
   HenvManagerOptions henv_options;
   henv_options.storage_dir = config.storage_dir;
   henv_options.max_open = static_cast<size_t>(config.db_max_open);
@@ -240,6 +253,18 @@ int Serve(const Config& config) {
   // learns that the server is up, and where its log went.
   if (!config.log_file.empty()) std::fprintf(stderr, "%s; log: %s\n", listening.c_str(), config.log_file.c_str());
 
+  // The inactivity sweep: daily, and the outbox every minute (--smtp_url).
+  lifecycle::Sweeper::Options sweep_options;
+  sweep_options.sweep = SweepOptionsFor(config);
+  sweep_options.sweep.on_trashed = [&henvs](const std::string& hash) { henvs.Forget(hash); };
+  sweep_options.smtp = smtp;
+  sweep_options.now_unix = [] {
+    return static_cast<int64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  };
+  std::optional<lifecycle::Sweeper> sweeper;
+  sweeper.emplace(std::move(sweep_options));
+
   int signal_number = 0;
   for (;;) {
     sigwait(&signals, &signal_number);
@@ -277,6 +302,7 @@ int Serve(const Config& config) {
   realtime->Stop();
   scripts.Shutdown();  // parked requests refer to the app: drop them first
   scripts.DropIdleWorkers();
+  sweeper.reset();
   henv_logs.Shutdown();
   henvs.CloseAll();
   Log(LogLevel::kInfo, "stopped");
@@ -357,6 +383,14 @@ int main(int argc, char** argv) {
       return ModulesAdd(*parsed);
     case Command::kServe:
       return Serve(parsed->config);
+    case Command::kBackup:
+    case Command::kBackupAll:
+    case Command::kRestore:
+    case Command::kHenvExport:
+    case Command::kHenvImport:
+    case Command::kHenvUntrash:
+    case Command::kSweep:
+      return RunLifecycleCommand(*parsed);
   }
   return 0;
 }

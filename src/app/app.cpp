@@ -457,6 +457,8 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   if (path == "/_api/config") return ConfigApi(request, henv);
   if (path == "/_api/metrics") return MetricsApi(request, henv);
   if (path == "/_api/realtime") return RealtimeApi(request, ctx, henv);
+  if (path == "/_api/backup") return BackupApi(request, henv);
+  if (path == "/_api/restore") return RestoreApi(request, henv);
   if (path == "/_api/audit") return AuditApi(request, henv);
   if (path == "/_api/logs") return LogsBlocking(request, henv);
   if (path == "/_api/permissions") return PermissionsApi(request, henv);

@@ -12,6 +12,7 @@
 //              /_api/documents[/{id...}], /_api/documents/search,
 //              /_api/graph/{edges,neighbours,tags},
 //              GET /_api/metrics (the henv's own figures, owner/admin),
+//              POST /_api/backup, POST /_api/restore (owner; lifecycle_api.cpp),
 //              GET/DELETE /_api/logs (the henv's own log; GET may long-poll:
 //              ?since=&level=&limit=&wait=); anything else goes to
 //              the henv's _system/router.js, and when no route matches, to
@@ -259,6 +260,10 @@ class App : public RequestHandler {
   // admin_api.cpp: GET/PATCH /_api/config, GET /_api/audit; Audit() writes
   // one entry (failures are logged, never fail the action).
   HttpResponse ConfigApi(const HttpRequest& request, Henv& henv);
+  // lifecycle_api.cpp: POST /_api/backup (the snapshot as a download) and
+  // POST /_api/restore (body: a snapshot), the henv's owner only.
+  HttpResponse BackupApi(const HttpRequest& request, Henv& henv);
+  HttpResponse RestoreApi(const HttpRequest& request, Henv& henv);
   // metrics_api.cpp: GET /_api/metrics (owner/admin).
   HttpResponse MetricsApi(const HttpRequest& request, Henv& henv);
   HttpResponse AuditApi(const HttpRequest& request, Henv& henv);

@@ -212,6 +212,26 @@ const Setting kSettings[] = {
     {"shard_mode", nullptr,
      "several nodes behind a proxy hashing the Host: POST /new answers 307 to the app's own host (its node creates it)",
      [](Config& c, const std::string& v) { return SetBool(c.shard_mode, v); }},
+    {"inactive_warn_days", "DAYS", "the sweep mails a henv's owner after this many idle days (default 30)",
+     [](Config& c, const std::string& v) { return SetInt(c.inactive_warn_days, v, 1, 36500); }},
+    {"inactive_delete_days", "DAYS", "the sweep moves a henv idle this long to the trash (default 60)",
+     [](Config& c, const std::string& v) { return SetInt(c.inactive_delete_days, v, 1, 36500); }},
+    {"trash_days", "DAYS", "trashed henvs are deleted for good after this many days (default 30)",
+     [](Config& c, const std::string& v) { return SetInt(c.trash_days, v, 0, 36500); }},
+    {"smtp_url", "URL", "smtp://HOST:PORT of a mail relay (numeric host) for the sweep's warnings",
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.rfind("smtp://", 0) != 0) return "expected smtp://HOST:PORT, got '" + v + "'";
+       c.smtp_url = v;
+       return {};
+     }},
+    {"mail_from", "ADDRESS", "the sender of the sweep's mail (default hbf@BASE_DOMAIN)",
+     [](Config& c, const std::string& v) -> std::string {
+       if (v.find('@') == std::string::npos || v.find_first_of("\r\n<> ") != std::string::npos) {
+         return "expected an address such as hbf@example.com, got '" + v + "'";
+       }
+       c.mail_from = v;
+       return {};
+     }},
     {"new_token", "TOKEN", "require this Bearer token for POST /new (no open signup)",
      [](Config& c, const std::string& v) -> std::string {
        if (v.size() < 16) return "must be at least 16 characters";
@@ -235,6 +255,54 @@ std::string EnvName(const char* flag) {
 
 Error UsageError(std::string message) { return Error{"usage", std::move(message), 2}; }
 
+// backup, restore, henv export|import|untrash, sweep: sets inv.command and
+// its operands; an unknown command is a usage error.
+Status ParseLifecycleCommand(const std::vector<std::string>& positional, Invocation& inv) {
+  const std::string& command = positional[0];
+  if (command == "backup") {
+    if (positional.size() != 1) return UsageError(positional[1] + ": unexpected argument (hbf backup takes flags only)");
+    if (inv.to.empty()) return UsageError("backup: --to is required (a file, or a folder with --all)");
+    if (inv.all) {
+      if (!inv.henv.empty()) return UsageError("backup: --all and --henv exclude each other");
+      inv.command = Command::kBackupAll;
+    } else {
+      if (inv.henv.empty()) return UsageError("backup: --henv HASH (or --all) is required");
+      inv.command = Command::kBackup;
+    }
+    return Ok{};
+  }
+  if (command == "restore") {
+    if (positional.size() != 2) return UsageError("restore: usage is hbf restore --henv HASH --storage_dir DIR FILE");
+    if (inv.henv.empty()) return UsageError("restore: --henv HASH is required");
+    inv.command = Command::kRestore;
+    inv.file = positional[1];
+    return Ok{};
+  }
+  if (command == "henv") {
+    const std::string usage = "henv: usage is hbf henv export HASH | import FILE [--replace] | untrash HASH";
+    if (positional.size() != 3) return UsageError(usage);
+    if (positional[1] == "export") {
+      inv.command = Command::kHenvExport;
+      inv.henv = positional[2];
+    } else if (positional[1] == "import") {
+      inv.command = Command::kHenvImport;
+      inv.file = positional[2];
+    } else if (positional[1] == "untrash") {
+      inv.command = Command::kHenvUntrash;
+      inv.henv = positional[2];
+    } else {
+      return UsageError(usage);
+    }
+    return Ok{};
+  }
+  if (command == "sweep") {
+    if (positional.size() != 1) return UsageError(positional[1] + ": unexpected argument (hbf sweep [--dry-run])");
+    inv.command = Command::kSweep;
+    return Ok{};
+  }
+  return UsageError(command + ": unknown command (see hbf --help)");
+}
+
 }  // namespace
 
 Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const EnvLookup& env) {
@@ -250,6 +318,7 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
   }
 
   std::vector<std::string> positional;
+  std::vector<std::string> local_flags;  // --to, --keep, --all, --replace, --dry-run as given
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") { inv.command = Command::kHelp; return inv; }
@@ -271,12 +340,36 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
     }
     // Accept --storage-dir as well as --storage_dir.
     std::replace(name.begin(), name.end(), '-', '_');
-    if (name == "henv") {  // belongs to `hbf modules add`
+    if (name == "henv") {  // belongs to modules add, backup, restore and henv import
       if (!value) {
         if (i + 1 >= args.size()) return UsageError("--henv: missing value");
         value = args[++i];
       }
       inv.henv = *value;
+      continue;
+    }
+    // The lifecycle commands' own flags (checked against the command below).
+    if (name == "all" || name == "replace" || name == "dry_run") {
+      bool flag = true;
+      if (value) {
+        if (std::string err = SetBool(flag, *value); !err.empty()) return UsageError("--" + name + ": " + err);
+      }
+      (name == "all" ? inv.all : name == "replace" ? inv.replace : inv.dry_run) = flag;
+      local_flags.push_back(name);
+      continue;
+    }
+    if (name == "to" || name == "keep") {
+      if (!value) {
+        if (i + 1 >= args.size()) return UsageError("--" + name + ": missing value");
+        value = args[++i];
+      }
+      if (name == "to") {
+        if (value->empty()) return UsageError("--to: must not be empty");
+        inv.to = *value;
+      } else if (std::string err = SetInt(inv.keep, *value, 0, 1000000); !err.empty()) {
+        return UsageError("--keep: " + err);
+      }
+      local_flags.push_back(name);
       continue;
     }
     const Setting* setting = FindSetting(name);
@@ -308,9 +401,17 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
       if (inv.henv.empty()) return UsageError("modules add: --henv HASH is required");
       inv.command = Command::kModulesAdd;
       inv.package_path = positional[2];
-    } else {
-      return UsageError(positional[0] + ": unknown command (see hbf --help)");
+    } else if (auto lifecycle = ParseLifecycleCommand(positional, inv); !lifecycle.ok()) {
+      return lifecycle.error();
     }
+  }
+  // Each lifecycle flag belongs to its commands only.
+  for (const std::string& flag : local_flags) {
+    const Command c = inv.command;
+    const bool fits = (flag == "to" && (c == Command::kBackup || c == Command::kBackupAll)) ||
+                      (flag == "keep" && c == Command::kBackupAll) || (flag == "all" && c == Command::kBackupAll) ||
+                      (flag == "replace" && c == Command::kHenvImport) || (flag == "dry_run" && c == Command::kSweep);
+    if (!fits) return UsageError("--" + flag + ": not an option of this command (see hbf --help)");
   }
   return inv;
 }
@@ -335,6 +436,18 @@ std::string UsageText() {
       "                        exit 0 when the URL answers 2xx, else 1 (container HEALTHCHECK)\n"
       "  hbf cluster plan --nodes A,B,C [--add X | --remove Y] [--storage_dir DIR | --hashes FILE]\n"
       "                        which node nginx's `hash $host consistent` gives each henv, and what moves\n"
+      "  hbf backup --henv HASH --to FILE\n"
+      "                        a consistent snapshot of a henv (also while a server writes to it)\n"
+      "  hbf backup --all --to FOLDER [--keep N]\n"
+      "                        snapshot every henv into FOLDER/HASH/, keeping the newest N of each\n"
+      "  hbf restore --henv HASH FILE\n"
+      "                        replace a henv by a checked snapshot (a running server follows)\n"
+      "  hbf henv export HASH > FILE\n"
+      "                        write a henv's snapshot to stdout (to move it to another node)\n"
+      "  hbf henv import FILE [--replace] [--henv HASH]\n"
+      "                        add a henv from a snapshot; --replace overwrites an existing one\n"
+      "  hbf sweep [--dry-run] the inactivity sweep now: warn, trash, purge (--dry-run: say, change nothing)\n"
+      "  hbf henv untrash HASH bring a henv back from the trash\n"
       "  hbf --version         print the version\n"
       "  hbf --help            this text\n\n"
       "Flags (each also read from the environment variable shown; flags win):\n";

@@ -69,6 +69,12 @@ struct Config {
   bool metrics_per_henv = false;        // /metrics also has per-henv series (label henv) for the open henvs
   bool shard_mode = false;              // several nodes behind a Host-hashing proxy: POST /new on the apex
                                         // answers 307 to {hash}.{base_domain}/_hbf/new, created by its owner
+  // The inactivity sweep (src/lifecycle/sweep.h): daily in the server, or `hbf sweep`.
+  int inactive_warn_days = 30;          // the owner is mailed after this many idle days
+  int inactive_delete_days = 60;        // the henv moves to {storage_dir}/.trash/ after this many
+  int trash_days = 30;                  // trashed henvs are deleted for good after this many
+  std::string smtp_url;                 // smtp://host:port of a mail relay; empty: warnings stay in the outbox
+  std::string mail_from;                // the warnings' sender; empty: hbf@{base_domain}
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
   // The automatic values (0) resolved against `cores`, the CPUs this
@@ -81,7 +87,17 @@ struct Config {
 };
 
 // What the command line asks for.
-enum class Command { kServe, kHelp, kVersion, kHash, kModulesAdd };
+enum class Command {
+  kServe, kHelp, kVersion, kHash, kModulesAdd,
+  // Henv lifecycle (src/main_lifecycle.cpp).
+  kBackup,       // hbf backup --henv HASH --to FILE
+  kBackupAll,    // hbf backup --all --to FOLDER [--keep N]
+  kRestore,      // hbf restore --henv HASH FILE
+  kHenvExport,   // hbf henv export HASH  (the snapshot on stdout)
+  kHenvImport,   // hbf henv import FILE [--replace] [--henv HASH]
+  kHenvUntrash,  // hbf henv untrash HASH
+  kSweep,        // hbf sweep [--dry-run]
+};
 
 struct Invocation {
   Command command = Command::kServe;
@@ -89,6 +105,13 @@ struct Invocation {
   std::string hash_input;  // for Command::kHash
   std::string henv;        // for Command::kModulesAdd: the henv hash (--henv)
   std::string package_path;  // for Command::kModulesAdd: a directory or .tgz
+  // The lifecycle commands' own flags and operand.
+  std::string to;          // --to: backup's file, backup --all's folder
+  int keep = 0;            // --keep N: snapshots kept per henv by backup --all (0: all)
+  bool all = false;        // --all
+  bool replace = false;    // --replace: henv import may overwrite
+  bool dry_run = false;    // --dry-run: sweep says what it would do
+  std::string file;        // restore's and import's snapshot file
 };
 
 // Looks up an environment variable; returns nullopt when unset.

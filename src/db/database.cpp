@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <thread>
 #include <utility>
 
 namespace hbf::db {
@@ -462,6 +463,33 @@ void Database::SetDeadline(std::chrono::steady_clock::time_point deadline) {
 void Database::ClearDeadline() { sqlite3_progress_handler(db_, 0, nullptr, nullptr); }
 
 int64_t Database::TotalChanges() const { return sqlite3_total_changes64(db_); }
+
+Status Database::CopyTo(Database& destination, std::chrono::milliseconds busy_wait) {
+  struct BackupCloser {
+    void operator()(sqlite3_backup* b) const { sqlite3_backup_finish(b); }
+  };
+  std::unique_ptr<sqlite3_backup, BackupCloser> backup(sqlite3_backup_init(destination.db_, "main", db_, "main"));
+  if (!backup) return LastError(destination.db_, sqlite3_errcode(destination.db_));
+  const auto give_up = std::chrono::steady_clock::now() + busy_wait;
+  for (;;) {
+    const int rc = sqlite3_backup_step(backup.get(), -1);
+    if (rc == SQLITE_DONE) break;
+    const int primary = rc & 0xFF;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      if (std::chrono::steady_clock::now() >= give_up) {
+        return Error{"busy", "the database stayed locked; try again", 503};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    // The step's error is reported by finish, on the destination.
+    const int finished = sqlite3_backup_finish(backup.release());
+    return LastError(destination.db_, finished != SQLITE_OK ? finished : rc);
+  }
+  const int finished = sqlite3_backup_finish(backup.release());
+  if (finished != SQLITE_OK) return LastError(destination.db_, finished);
+  return Ok{};
+}
 
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int64_t Database::Changes() const { return sqlite3_changes64(db_); }

@@ -202,6 +202,16 @@ class Database {
   // `listener`, naming `source` (see change_capture.h). Once per connection.
   void CaptureChanges(std::shared_ptr<ChangeListener> listener, std::string source);
 
+  // Copies this database, as one consistent snapshot, over `destination`
+  // (SQLite's online backup API, all pages in one step): the destination's
+  // other connections, in this process or another, see the old content
+  // until the copy commits and the new content from their next read
+  // transaction. Writers on this database go on meanwhile (WAL). Retries
+  // while either file is locked, up to `busy_wait`; then "busy" (503).
+  // A WAL destination must have the same page size ("db_error" otherwise).
+  // REQUIRES: no transaction open on either connection.
+  Status CopyTo(Database& destination, std::chrono::milliseconds busy_wait = std::chrono::seconds(30));
+
  private:
   friend class Statement;
   friend struct GuardedTableAccess;

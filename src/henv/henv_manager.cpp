@@ -207,8 +207,22 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
     std::unique_lock lock(mu_);
     for (;;) {
       if (auto it = open_.find(hash); it != open_.end()) {
+        const auto now = now_();
+        // The file may have been moved away by another process (the
+        // inactivity sweep's trash): looked for at most once a second, so
+        // a trashed henv stops being served within about a second.
+        if (now - it->second.checked_on_disk >= kOnDiskCheckInterval) {
+          it->second.checked_on_disk = now;
+          if (!ExistsOnDisk(hash)) {
+            evicted.push_back(std::move(it->second.henv));
+            lru_.erase(it->second.lru_position);
+            open_.erase(it);
+            open_count_.store(open_.size(), std::memory_order_relaxed);
+            return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
+          }
+        }
         lru_.splice(lru_.begin(), lru_, it->second.lru_position);
-        it->second.last_used = now_();
+        it->second.last_used = now;
         return it->second.henv;
       }
       // Someone else is opening this one: wait for it rather than open the
@@ -227,7 +241,8 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
       opening_.erase(hash);
       if (outcome.ok()) {
         lru_.push_front(hash);
-        open_.emplace(hash, Entry{*outcome, lru_.begin(), now_()});
+        const auto now = now_();
+        open_.emplace(hash, Entry{*outcome, lru_.begin(), now, now});
         EvictOverCapacityLocked(evicted);
         open_count_.store(open_.size(), std::memory_order_relaxed);
       }
@@ -282,6 +297,17 @@ size_t HenvManager::CloseIdle() {
   return closing.size();
 }
 
+void HenvManager::Forget(const std::string& hash) {
+  std::shared_ptr<Henv> closing;  // destroyed outside the lock
+  std::lock_guard lock(mu_);
+  auto it = open_.find(hash);
+  if (it == open_.end()) return;
+  closing = std::move(it->second.henv);
+  lru_.erase(it->second.lru_position);
+  open_.erase(it);
+  open_count_.store(open_.size(), std::memory_order_relaxed);
+}
+
 void HenvManager::CloseAll() {
   std::unordered_map<std::string, Entry> closing;  // destroyed outside the lock
   std::lock_guard lock(mu_);
@@ -313,6 +339,7 @@ void HenvManager::JanitorLoop() {
     lock.unlock();
     size_t closed = CloseIdle();
     if (closed > 0) Log(LogLevel::kDebug, "closed " + std::to_string(closed) + " idle henv(s)");
+
     lock.lock();
   }
 }

@@ -185,7 +185,9 @@ class HenvManager {
                                        const std::function<Status(db::Database&)>& initialize);
 
   // The open henv, opening (and migrating) it if needed. 404
-  // "henv_not_found" when there is no such henv on disk.
+  // "henv_not_found" when there is no such henv on disk - also for an open
+  // one whose file has gone (checked at most once a second per henv: the
+  // inactivity sweep of another process moved it to the trash).
   Result<std::shared_ptr<Henv>> Open(const std::string& hash);
 
   bool ExistsOnDisk(const std::string& hash) const;
@@ -195,6 +197,10 @@ class HenvManager {
   // `listener` (the realtime API). Call before serving: not synchronised
   // with Open().
   void SetChangeListener(std::shared_ptr<db::ChangeListener> listener) { change_listener_ = std::move(listener); }
+  // Takes henv `hash` out of the LRU (after a restore replaced its data):
+  // the next Open() opens the file afresh; requests holding the old Henv
+  // finish with it, and it closes when the last lets go. No-op if not open.
+  void Forget(const std::string& hash);
 
   // Closes henvs not used since `idle_timeout`. Returns how many.
   size_t CloseIdle();
@@ -215,7 +221,9 @@ class HenvManager {
     std::shared_ptr<Henv> henv;
     std::list<std::string>::iterator lru_position;
     std::chrono::steady_clock::time_point last_used;
+    std::chrono::steady_clock::time_point checked_on_disk;  // when Open() last saw the file
   };
+  static constexpr std::chrono::seconds kOnDiskCheckInterval{1};
   void EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted);
   std::shared_ptr<db::ChangeListener> change_listener_;  // set before serving
   void JanitorLoop();

@@ -622,6 +622,55 @@ TEST(ConfigCommands, LoneDashIsAPositionalArgumentNotAFlag) {
   ExpectUsageError({"-"}, "unknown command");
 }
 
+// ---------------------------------------------------------- lifecycle commands
+
+TEST(ConfigLifecycle, BackupOfOneHenvAndOfAll) {
+  auto one = Parse({"backup", "--henv", "5h9h66rt", "--storage_dir", "d", "--to", "x.db"});
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  EXPECT_EQ(one->command, Command::kBackup);
+  EXPECT_EQ(one->henv, "5h9h66rt");
+  EXPECT_EQ(one->to, "x.db");
+  EXPECT_EQ(one->config.storage_dir, "d");
+  auto all = Parse({"backup", "--all", "--to", "folder", "--keep", "7"});
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(all->command, Command::kBackupAll);
+  EXPECT_EQ(all->keep, 7);
+  ExpectUsageError({"backup", "--to", "x.db"}, "--henv");
+  ExpectUsageError({"backup", "--henv", "5h9h66rt"}, "--to");
+  ExpectUsageError({"backup", "--all", "--henv", "5h9h66rt", "--to", "f"}, "exclude");
+  ExpectUsageError({"backup", "--all", "--to", "f", "--keep", "-1"}, "--keep");
+}
+
+TEST(ConfigLifecycle, RestoreExportImportUntrashSweep) {
+  auto restore = Parse({"restore", "--henv", "5h9h66rt", "snap.db"});
+  ASSERT_TRUE(restore.ok());
+  EXPECT_EQ(restore->command, Command::kRestore);
+  EXPECT_EQ(restore->file, "snap.db");
+  auto exported = Parse({"henv", "export", "5h9h66rt", "--storage_dir", "d"});
+  ASSERT_TRUE(exported.ok());
+  EXPECT_EQ(exported->command, Command::kHenvExport);
+  EXPECT_EQ(exported->henv, "5h9h66rt");
+  auto imported = Parse({"henv", "import", "f.db", "--storage_dir", "d", "--replace"});
+  ASSERT_TRUE(imported.ok());
+  EXPECT_EQ(imported->command, Command::kHenvImport);
+  EXPECT_EQ(imported->file, "f.db");
+  EXPECT_TRUE(imported->replace);
+  auto untrash = Parse({"henv", "untrash", "5h9h66rt"});
+  ASSERT_TRUE(untrash.ok());
+  EXPECT_EQ(untrash->command, Command::kHenvUntrash);
+  auto sweep = Parse({"sweep", "--dry-run", "--inactive_warn_days", "10", "--smtp_url", "smtp://127.0.0.1:25"});
+  ASSERT_TRUE(sweep.ok()) << sweep.error().message;
+  EXPECT_EQ(sweep->command, Command::kSweep);
+  EXPECT_TRUE(sweep->dry_run);
+  EXPECT_EQ(sweep->config.inactive_warn_days, 10);
+  EXPECT_EQ(sweep->config.smtp_url, "smtp://127.0.0.1:25");
+  ExpectUsageError({"restore", "snap.db"}, "--henv");
+  ExpectUsageError({"henv", "move", "x"}, "henv");
+  ExpectUsageError({"--replace"}, "--replace");                  // not a server flag
+  ExpectUsageError({"sweep", "--to", "x"}, "--to");               // not sweep's
+  ExpectUsageError({"--smtp_url", "mail.example.com"}, "--smtp_url");
+}
+
 // ------------------------------------------------------------------ usage
 
 TEST(ConfigUsage, UsageTextMentionsEveryFlagAndItsEnvironmentVariable) {
