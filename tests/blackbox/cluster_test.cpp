@@ -304,11 +304,17 @@ TEST_F(ClusterTest, HenvsLiveOnTheirNodeSurviveAnotherNodeStoppingAndMove) {
     EXPECT_EQ(m[3], names_[2]);
     const size_t to = NodeIndex(m[4]);
     ASSERT_LT(to, 2u) << m[4];
-    // TODO(#16): move with `hbf henv export HASH --storage_dir DIR > FILE`
-    // and `hbf henv import FILE --storage_dir DIR` once they exist; until
-    // then the henv's folder is copied while its node is stopped.
-    fs::copy(fs::path(nodes_[2]->storage_dir()) / m[1], fs::path(nodes_[to]->storage_dir()) / m[1],
-             fs::copy_options::recursive);
+    // The documented move: export from the old node's storage, import on
+    // the new owner (while it serves), then the old copy goes.
+    RunResult exported = RunHbf({"henv", "export", m[1], "--storage_dir", nodes_[2]->storage_dir()});
+    ASSERT_EQ(exported.exit_code, 0) << exported.err;
+    const std::string snapshot = scratch.path() + "/" + m[1] + ".db";
+    {
+      std::ofstream out(snapshot, std::ios::binary);
+      out << exported.out;
+    }
+    RunResult imported = RunHbf({"henv", "import", snapshot, "--storage_dir", nodes_[to]->storage_dir()});
+    ASSERT_EQ(imported.exit_code, 0) << imported.err << imported.out;
     fs::remove_all(fs::path(nodes_[2]->storage_dir()) / m[1]);  // the old copy goes
   }
   nginx_.Reload({names_[0], names_[1]});
