@@ -84,7 +84,9 @@ struct Invocation {
   Config config;
   std::string hash_input;  // for Command::kHash
   std::string henv;        // for Command::kModulesAdd: the henv hash (--henv)
-  std::string package_path;  // for Command::kModulesAdd: a directory or .tgz
+  // For Command::kModulesAdd: directories, tarballs, lockfiles (package_tree.h).
+  std::vector<std::string> package_paths;
+  bool force = false;  // for Command::kModulesAdd: install despite missing dependencies
 };
 
 // Looks up an environment variable; returns nullopt when unset.
