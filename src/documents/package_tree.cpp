@@ -447,6 +447,35 @@ Result<InstallReport> InstallTree(db::Database& db, const InstallPlan& plan, boo
     if (!manifest.is_object()) continue;
     if (auto s = check(dir, Dependencies(manifest, true)); !s.ok()) return s.error();
   }
+  // Packages installed earlier that need a name just written (replacing
+  // ent@4 by ent@2 breaks what needed ^4) are checked for those names.
+  std::set<std::string> names, written_dirs;
+  for (const auto& p : plan.packages) names.insert(p.name);
+  for (const auto& w : written) written_dirs.insert(w.first);
+  std::vector<std::string> others;
+  {
+    auto stmt = db.Prepare("SELECT path FROM documents WHERE path GLOB 'modules/*/package.json' ORDER BY path");
+    if (!stmt.ok()) return stmt.error();
+    for (;;) {
+      auto row = stmt->Step();
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      const std::string path = stmt->Text(0);
+      const std::string dir = path.substr(8, path.size() - 8 - 13);
+      if (IsPackageDirPath(dir) && written_dirs.count(dir) == 0) others.push_back(dir);
+    }
+  }
+  for (const auto& dir : others) {
+    auto json = ReadJsonDocument(db, "modules/" + dir + "/package.json");
+    if (!json.ok()) return json.error();
+    if (!json->has_value()) continue;
+    std::map<std::string, std::string> deps;
+    for (auto& [name, range] : Dependencies(**json, true)) {
+      if (names.count(name) != 0) deps.emplace(name, range);
+    }
+    if (deps.empty()) continue;
+    if (auto s = check(dir, deps); !s.ok()) return s.error();
+  }
   if (plan.project_dependencies.is_object()) {
     std::map<std::string, std::string> deps;
     for (const auto& [name, range] : plan.project_dependencies.as_object()) {

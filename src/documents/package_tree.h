@@ -87,7 +87,8 @@ struct InstallReport {
 // Replaces each planned package's folder (modules/{dir}/) with its files in
 // one transaction, then checks the dependencies ("dependencies" and
 // non-optional "peerDependencies") of every package written, nested ones
-// included, as resolved from its own folder. With unmet dependencies and
+// included, as resolved from its own folder, and of packages already there
+// that need one of the names written. With unmet dependencies and
 // !force the transaction is rolled back and the report says so
 // (committed = false, missing listed); with force it commits and lists them
 // as warnings. Errors: a database failure, a document refused.
