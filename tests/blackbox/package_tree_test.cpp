@@ -105,6 +105,12 @@ TEST_F(PackageTreeTest, ANodeModulesFolderKeepsTwoVersionsOfAName) {
   EXPECT_EQ(san.body, R"({"san":"ent4.5.0/ent2.2.0","top":"ent4.5.0"})");
   auto listed = Api("GET", "/_api/modules");
   EXPECT_NE(listed.body.find(R"({"name":"ent","version":"4.5.0"})"), std::string::npos) << listed.body;
+  // Replacing the top ent@4 by ent@2 would break san, installed earlier.
+  auto downgrade = Install(Tar(EntPackage("2.2.0")));
+  EXPECT_EQ(downgrade.status, 400) << downgrade.body;
+  EXPECT_NE(downgrade.body.find("ent@^4.0.0 (needed by modules/san): found ent@2.2.0 at modules/ent"), std::string::npos)
+      << downgrade.body;
+  EXPECT_EQ(Get("/san").body, R"({"san":"ent4.5.0/ent2.2.0","top":"ent4.5.0"})");
 }
 
 TEST_F(PackageTreeTest, ABundleOfTarballsIsHoistedAsNpmWould) {
