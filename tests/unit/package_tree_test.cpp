@@ -84,7 +84,7 @@ TEST(PlanInstall, TwoVersionsOfANameAreHoistedAndNested) {
   auto plan = PlanInstall(std::move(sources));
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(Dirs(*plan),
-            (std::vector<std::string>{"ent@4.5.0", "parser/node_modules/ent@2.2.0", "parser@1.2.0", "san@1.0.0"}));
+            (std::vector<std::string>{"ent@4.5.0", "parser@1.2.0", "parser/node_modules/ent@2.2.0", "san@1.0.0"}));
   ASSERT_EQ(plan->warnings.size(), 1u);
   EXPECT_NE(plan->warnings[0].find("ent@3.0.0"), std::string::npos) << plan->warnings[0];
 }
@@ -108,7 +108,7 @@ TEST(PlanInstall, ALockfilePlacesEachTarball) {
   auto plan = PlanInstall(std::move(sources));
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(Dirs(*plan),
-            (std::vector<std::string>{"ent@4.5.0", "parser/node_modules/ent@2.2.0", "parser@1.2.0", "san@1.0.0"}));
+            (std::vector<std::string>{"ent@4.5.0", "parser@1.2.0", "parser/node_modules/ent@2.2.0", "san@1.0.0"}));
   ASSERT_EQ(plan->warnings.size(), 1u);
   EXPECT_NE(plan->warnings[0].find("stray@1.0.0 is not in package-lock.json"), std::string::npos);
   ASSERT_TRUE(plan->project_dependencies.is_object());
