@@ -426,6 +426,17 @@ Result<InstallReport> InstallTree(db::Database& db, const InstallPlan& plan, boo
     }
     report.files += p.files.size();
     report.packages.push_back(InstalledPackage{p.name, p.version, p.files.size(), p.dir});
+    // Packages nested in its own node_modules/ are listed too (files: all under their folder).
+    for (size_t i = 0; i < written.size(); ++i) {
+      const auto& [dir, manifest] = written[i];
+      if (dir.size() <= p.dir.size() || dir.compare(0, p.dir.size() + 1, p.dir + "/") != 0) continue;
+      const std::string prefix = dir.substr(p.dir.size() + 1) + "/";
+      const size_t count = static_cast<size_t>(std::count_if(
+          p.files.begin(), p.files.end(), [&](const PackageFile& f) { return StartsWith(f.path, prefix); }));
+      report.packages.push_back(InstalledPackage{manifest.is_object() ? StringField(manifest, "name") : "",
+                                                 manifest.is_object() ? StringField(manifest, "version") : "", count,
+                                                 dir});
+    }
   }
   // The check, against what the henv holds now (earlier installs count).
   auto check = [&](const std::string& dir, const std::map<std::string, std::string>& deps) -> Status {
