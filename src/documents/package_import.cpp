@@ -76,7 +76,9 @@ bool ValidPackageName(const std::string& name) {
       ++slashes;
       continue;
     }
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')) {
+    // Upper case: npm refuses it in new names but old ones (JSONStream) keep it.
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+          c == '_' || c == '~')) {
       return false;
     }
   }

@@ -31,7 +31,8 @@ inline constexpr size_t kMaxPackageBytes = 128 << 20;
 // A tar adds a 512-byte header and padding per file.
 inline constexpr size_t kMaxArchiveBytes = kMaxPackageBytes + kMaxPackageFiles * 1024;
 
-// npm's rules for a package name ("x", "@scope/x"; lower case, no "..").
+// npm's rules for a package name ("x", "@scope/x"; no ".."; upper case as
+// old packages have it).
 bool ValidPackageName(const std::string& name);
 
 // The regular files of a tar archive (gzip-compressed or not). npm's

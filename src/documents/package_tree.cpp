@@ -71,9 +71,13 @@ Result<std::vector<PlacedPackage>> SplitNodeModules(std::vector<PackageFile> fil
   if (by_dir.empty()) return Invalid(label + ": neither a package (no package.json) nor a node_modules folder");
   std::vector<PlacedPackage> out;
   for (auto& [dir, group] : by_dir) {
+    if (!ValidPackageName(dir)) return Invalid(label + ": node_modules/" + dir + " is not a package name");
     auto p = ReadManifest(std::move(group), label + ": node_modules/" + dir);
     if (!p.ok()) return p.error();
-    if (p->name != dir) return Invalid(label + ": node_modules/" + dir + " holds package \"" + p->name + "\"");
+    // The folder's name is what require() finds; an npm alias
+    // ("string-width-cjs": "npm:string-width@^4") holds another name.
+    p->name = dir;
+    p->dir = dir;
     out.push_back(std::move(*p));
   }
   return out;

@@ -64,6 +64,23 @@ TEST(PlanInstall, ANodeModulesFolderKeepsItsNestedFolders) {
   EXPECT_EQ(plan->packages[1].files[2].path, "node_modules/b/package.json");
 }
 
+// npm aliases ("string-width-cjs": "npm:string-width@^4") and old upper-case
+// names (JSONStream) appear in real trees: the folder's name is the name.
+TEST(PlanInstall, AliasFoldersAndOldNamesKeepTheirFolder) {
+  PackageSource tree{"node_modules.tgz",
+                     {{"string-width/package.json", Manifest("string-width", "5.1.2")},
+                      {"string-width-cjs/package.json", Manifest("string-width", "4.2.3")},
+                      {"JSONStream/package.json", Manifest("JSONStream", "1.3.5")}}};
+  std::vector<PackageSource> sources;
+  sources.push_back(std::move(tree));
+  auto plan = PlanInstall(std::move(sources));
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(Dirs(*plan), (std::vector<std::string>{"JSONStream@1.3.5", "string-width-cjs@4.2.3", "string-width@5.1.2"}));
+  std::vector<PackageSource> bad;
+  bad.push_back(PackageSource{"x", {{"a b/package.json", Manifest("a", "1.0.0")}}});
+  EXPECT_EQ(PlanInstall(std::move(bad)).error().http_status, 400);
+}
+
 TEST(PlanInstall, AFolderWithoutPackageJsonIsRefused) {
   std::vector<PackageSource> sources;
   sources.push_back(PackageSource{"x.tgz", {{"a/index.js", "x"}}});
