@@ -75,7 +75,7 @@ TEST(PlanInstall, AliasFoldersAndOldNamesKeepTheirFolder) {
   sources.push_back(std::move(tree));
   auto plan = PlanInstall(std::move(sources));
   ASSERT_TRUE(plan.ok()) << plan.error().message;
-  EXPECT_EQ(Dirs(*plan), (std::vector<std::string>{"JSONStream@1.3.5", "string-width-cjs@4.2.3", "string-width@5.1.2"}));
+  EXPECT_EQ(Dirs(*plan), (std::vector<std::string>{"JSONStream@1.3.5", "string-width@5.1.2", "string-width-cjs@4.2.3"}));
   std::vector<PackageSource> bad;
   bad.push_back(PackageSource{"x", {{"a b/package.json", Manifest("a", "1.0.0")}}});
   EXPECT_EQ(PlanInstall(std::move(bad)).error().http_status, 400);
