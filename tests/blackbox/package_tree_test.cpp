@@ -94,6 +94,12 @@ TEST_F(PackageTreeTest, ANodeModulesFolderKeepsTwoVersionsOfAName) {
       {"node_modules/parser/lib/deep.js", kParserDeep},
       {"node_modules/parser/node_modules/ent/package.json", Manifest("ent", "2.2.0")},
       {"node_modules/parser/node_modules/ent/index.js", "exports.v = 'ent2.2.0';\n"},
+      // An ES module package importing its own nested version.
+      {"node_modules/tops/package.json",
+       R"({"name":"tops","version":"1.0.0","type":"module","exports":"./index.js","dependencies":{"ent":"2.2.0"}})"},
+      {"node_modules/tops/index.js", "import ent from 'ent';\nexport default 'tops:' + ent.v;\n"},
+      {"node_modules/tops/node_modules/ent/package.json", Manifest("ent", "2.2.0")},
+      {"node_modules/tops/node_modules/ent/index.js", "exports.v = 'ent2.2.0 under tops';\n"},
   };
   auto installed = Install(Tar(tree));
   ASSERT_EQ(installed.status, 201) << installed.body;
@@ -105,6 +111,16 @@ TEST_F(PackageTreeTest, ANodeModulesFolderKeepsTwoVersionsOfAName) {
   EXPECT_EQ(san.body, R"({"san":"ent4.5.0/ent2.2.0","top":"ent4.5.0"})");
   auto listed = Api("GET", "/_api/modules");
   EXPECT_NE(listed.body.find(R"({"name":"ent","version":"4.5.0"})"), std::string::npos) << listed.body;
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import tops from "tops";
+import ent from "ent";
+const router = new Router();
+router.get("/tops", (req, res) => res.json({ tops, ent: ent.v }));
+export default router;
+)js");
+  EXPECT_EQ(Get("/tops").body, R"({"tops":"tops:ent2.2.0 under tops","ent":"ent4.5.0"})");
+  RouteSan();
   // Replacing the top ent@4 by ent@2 would break san, installed earlier.
   auto downgrade = Install(Tar(EntPackage("2.2.0")));
   EXPECT_EQ(downgrade.status, 400) << downgrade.body;
