@@ -196,6 +196,17 @@ void Hoist(std::vector<PlacedPackage>& top, std::vector<std::string>& warnings) 
   top = std::move(kept);
 }
 
+// "a", "@s/a", "a/node_modules/@s/b": package names joined by "/node_modules/".
+bool ValidPlacement(const std::string& dir) {
+  size_t start = 0;
+  for (;;) {
+    size_t sep = dir.find("/node_modules/", start);
+    if (!ValidPackageName(dir.substr(start, sep == std::string::npos ? std::string::npos : sep - start))) return false;
+    if (sep == std::string::npos) return true;
+    start = sep + 14;
+  }
+}
+
 // Places the given packages where the lockfile says.
 Result<std::vector<PlacedPackage>> PlaceByLockfile(const Lockfile& lockfile, std::vector<PlacedPackage> given,
                                                    std::vector<std::string>& warnings) {
@@ -210,6 +221,7 @@ Result<std::vector<PlacedPackage>> PlaceByLockfile(const Lockfile& lockfile, std
   for (const auto& [key, entry] : packages->as_object()) {
     if (key.empty() || !StartsWith(key, "node_modules/") || !entry.is_object()) continue;  // root, workspaces
     if (const Json* link = entry.find("link"); link != nullptr && link->is_bool() && link->as_bool()) continue;
+    if (!ValidPlacement(key.substr(13))) return Invalid("package-lock.json: \"" + key + "\" is not a node_modules path");
     const std::string name = LockEntryName(key, entry);
     const std::string want = StringField(entry, "version");
     bool found = false;

@@ -131,6 +131,18 @@ TEST(PlanInstall, ALockfilePlacesEachTarball) {
   ASSERT_TRUE(plan->project_dependencies.is_object());
 }
 
+TEST(PlanInstall, ALockfileKeyOutsideNodeModulesIsRefused) {
+  for (const char* key : {"node_modules/../../_system/x", "node_modules/a/node_modules/", "node_modules/a/b"}) {
+    std::vector<PackageSource> sources;
+    sources.push_back(Package("a", "1.0.0"));
+    sources.push_back(PackageSource{"lock", {{"package-lock.json", std::string(R"({"lockfileVersion":3,"packages":{")") +
+                                                                       key + R"(":{"version":"1.0.0"}}})"}}});
+    auto plan = PlanInstall(std::move(sources));
+    ASSERT_FALSE(plan.ok()) << key;
+    EXPECT_EQ(plan.error().http_status, 400) << key;
+  }
+}
+
 TEST(PlanInstall, AnOldLockfileIsRefused) {
   std::vector<PackageSource> sources;
   sources.push_back(Package("a", "1.0.0"));
