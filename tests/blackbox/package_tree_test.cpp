@@ -48,7 +48,9 @@ const char* kSanIndex =
     "const ent = require('ent');\nconst parser = require('parser');\n"
     "module.exports = () => ent.v + '/' + parser();\n";
 const char* kParserIndex = "module.exports = () => require('./lib/deep.js')();\n";
-const char* kParserDeep = "module.exports = () => require('ent').v;\n";
+const char* kParserDeep =
+    "module.exports = () => require('ent').v;\n"
+    "module.exports.paths = module.paths;\n";
 
 Files SanPackage() {
   return {{"package/package.json", Manifest("san", "1.0.0", R"({"ent":"^4.0.0","parser":"^1.0.0"})")},
@@ -120,6 +122,13 @@ router.get("/tops", (req, res) => res.json({ tops, ent: ent.v }));
 export default router;
 )js");
   EXPECT_EQ(Get("/tops").body, R"({"tops":"tops:ent2.2.0 under tops","ent":"ent4.5.0"})");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/paths", (req, res) => res.json(require("parser/lib/deep.js").paths));
+export default router;
+)js");
+  EXPECT_EQ(Get("/paths").body, R"(["modules/parser/lib/node_modules","modules/parser/node_modules","modules"])");
   RouteSan();
   // Replacing the top ent@4 by ent@2 would break san, installed earlier.
   auto downgrade = Install(Tar(EntPackage("2.2.0")));

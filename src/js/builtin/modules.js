@@ -31,8 +31,8 @@
 
 import * as native from "hbf:native";
 import {
-  NODE_ONLY, PACKAGE_ROOT, dirnameOf, exists, joinId, moduleError, notFound, packageImportsResolve, packageResolve,
-  readPackageJson, readText, resolveFileOrDirectory, stripBOM, verb,
+  NODE_ONLY, PACKAGE_ROOT, dirnameOf, exists, joinId, moduleError, nodeModulesPaths, notFound, packageImportsResolve,
+  packageResolve, readPackageJson, readText, resolveFileOrDirectory, stripBOM, verb,
 } from "hbf:modules_resolve";
 
 // ---------------------------------------------------------------------------
@@ -247,7 +247,7 @@ export class Module {
     this.filename = id;
     this.loaded = false;
     this.children = [];
-    this.paths = [PACKAGE_ROOT];
+    this.paths = nodeModulesPaths(id);
     Object.defineProperty(this, "parent", { value: parent, writable: true, enumerable: false, configurable: true });
   }
 
@@ -347,7 +347,7 @@ function makeRequire(module, referrerId) {
     const { id, format } = resolve(request, referrerId, "require");
     return format === "builtin" ? request : id;
   }
-  resolveFn.paths = (request) => (isBuiltin(request) ? null : [PACKAGE_ROOT]);
+  resolveFn.paths = (request) => (isBuiltin(request) ? null : nodeModulesPaths(referrerId));
   require.resolve = resolveFn;
   require.cache = cache;
   require.main = undefined;
@@ -404,7 +404,7 @@ export function createRequire(filename) {
   id = id.replace(/^\/+/, "");
   const m = new Module(id, undefined);
   m.filename = id;
-  m.paths = [PACKAGE_ROOT];
+  m.paths = nodeModulesPaths(id);
   return makeRequire(m, id);
 }
 

@@ -382,6 +382,18 @@ export function packageDirFor(name, referrerId) {
   return `${PACKAGE_ROOT}/${name}`;
 }
 
+/** The folders packageDirFor looks in from `id`, nearest first (a module's `paths`). */
+export function nodeModulesPaths(id) {
+  const out = [];
+  if (id.startsWith(PACKAGE_ROOT + "/")) {
+    for (let dir = dirnameOf(id); dir !== PACKAGE_ROOT && dir !== ""; dir = dirnameOf(dir)) {
+      if (!dir.endsWith("/node_modules")) out.push(`${dir}/node_modules`);
+    }
+  }
+  out.push(PACKAGE_ROOT);
+  return out;
+}
+
 /** Resolves a bare specifier to a document id (no format), throwing when it cannot. */
 export function packageResolve(specifier, referrerId, kind, originalSpecifier = specifier) {
   const parsed = parsePackageName(specifier);
