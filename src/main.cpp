@@ -32,6 +32,7 @@
 #include "crypto/hasher.h"
 #include "db/database.h"
 #include "documents/package_import.h"
+#include "documents/package_tree.h"
 #include "henv/henv_hash.h"
 #include "http/proxy_trust.h"
 #include "http/request_parser.h"
@@ -309,12 +310,49 @@ int Serve(const Config& config) {
   return 0;
 }
 
-// `hbf modules add --henv HASH PATH`: installs a package into a henv on disk.
-// Safe while a server runs on the same storage: SQLite serialises writers and
-// the server notices the new code on its next request.
+// `hbf modules add --henv HASH [--force] PATH...`: installs packages with
+// their dependencies into a henv on disk (package_tree.h says what PATHs
+// may be). Safe while a server runs on the same storage: SQLite serialises
+// writers and the server notices the new code on its next request.
 int ModulesAdd(const Invocation& inv) {
   ConfigureLogging(LogLevel::kWarn, LogFormat::kText);
   if (!crypto::InitializeCrypto()) return 1;
+  std::vector<docs::PackageSource> sources;
+  docs::PackageSource loose{"package.json and lockfile", {}};
+  for (const auto& path : inv.package_paths) {
+    std::error_code ec;
+    const std::string leaf = std::filesystem::path(path).filename().string();
+    Result<std::vector<docs::PackageSource>> read = std::vector<docs::PackageSource>{};
+    if (std::filesystem::is_directory(path, ec)) {
+      auto files = docs::ReadDirectory(path);
+      if (files.ok()) read->push_back(docs::PackageSource{path, std::move(*files)});
+      else read = files.error();
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        std::fprintf(stderr, "hbf: cannot read %s\n", path.c_str());
+        return 1;
+      }
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      if (leaf == "package.json" || leaf == "package-lock.json" || leaf == "npm-shrinkwrap.json") {
+        loose.files.push_back(docs::PackageFile{leaf, bytes.str()});
+        continue;
+      }
+      read = docs::SourcesFromArchive(bytes.str(), path);
+    }
+    if (!read.ok()) {
+      std::fprintf(stderr, "hbf: %s\n", read.error().message.c_str());
+      return 1;
+    }
+    for (auto& source : *read) sources.push_back(std::move(source));
+  }
+  if (!loose.files.empty()) sources.push_back(std::move(loose));
+  auto plan = docs::PlanInstall(std::move(sources));
+  if (!plan.ok()) {
+    std::fprintf(stderr, "hbf: %s\n", plan.error().message.c_str());
+    return 1;
+  }
   HenvManagerOptions options;
   options.storage_dir = inv.config.storage_dir;
   options.start_janitor = false;
@@ -324,27 +362,21 @@ int ModulesAdd(const Invocation& inv) {
     std::fprintf(stderr, "hbf: %s\n", henv.error().message.c_str());
     return 1;
   }
-  std::error_code ec;
-  auto files = std::filesystem::is_directory(inv.package_path, ec)
-                   ? docs::ReadDirectory(inv.package_path)
-                   : [&]() -> Result<std::vector<docs::PackageFile>> {
-                       std::ifstream in(inv.package_path, std::ios::binary);
-                       if (!in) return Error{"not_found", "cannot read " + inv.package_path, 1};
-                       std::ostringstream bytes;
-                       bytes << in.rdbuf();
-                       return docs::ReadTarball(bytes.str());
-                     }();
-  if (!files.ok()) {
-    std::fprintf(stderr, "hbf: %s\n", files.error().message.c_str());
+  auto report = (*henv)->WithDb([&](db::Database& db) { return docs::InstallTree(db, *plan, inv.force); });
+  if (!report.ok()) {
+    std::fprintf(stderr, "hbf: %s\n", report.error().message.c_str());
     return 1;
   }
-  auto installed = (*henv)->WithDb([&](db::Database& db) { return docs::InstallPackage(db, *files); });
-  if (!installed.ok()) {
-    std::fprintf(stderr, "hbf: %s\n", installed.error().message.c_str());
+  if (!report->committed) {
+    std::fprintf(stderr, "hbf: missing dependencies (nothing was installed; --force installs anyway):\n");
+    for (const auto& m : report->missing) std::fprintf(stderr, "  %s\n", m.Describe().c_str());
     return 1;
   }
-  std::printf("installed %s@%s (%zu files) into %s as modules/%s/\n", installed->name.c_str(),
-              installed->version.c_str(), installed->files, inv.henv.c_str(), installed->name.c_str());
+  for (const auto& w : report->warnings) std::fprintf(stderr, "hbf: warning: %s\n", w.c_str());
+  for (const auto& p : report->packages) {
+    std::printf("installed %s@%s (%zu files) into %s as modules/%s/\n", p.name.c_str(), p.version.c_str(), p.files,
+                inv.henv.c_str(), p.dir.c_str());
+  }
   return 0;
 }
 

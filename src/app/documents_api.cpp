@@ -7,6 +7,7 @@
 #include "crypto/crypto.h"
 #include "documents/document_store.h"
 #include "documents/package_import.h"
+#include "documents/package_tree.h"
 
 namespace hbf {
 namespace {
@@ -291,19 +292,38 @@ HttpResponse App::Modules(const HttpRequest& request, Henv& henv) {
     for (const auto& p : *list) items.push_back(Json::MakeObject({{"name", p.name}, {"version", p.version}}));
     r = Json200(Json::MakeObject({{"modules", Json(std::move(items))}}));
   } else if (request.method == "POST") {
-    // The body is the package: an npm .tgz (or a plain tar).
-    auto files = docs::ReadTarball(request.body);
-    if (!files.ok()) return HttpResponse::FromError(files.error());
-    auto installed = henv.WithDb([&](db::Database& db) -> Result<docs::InstalledPackage> {
-      if (auto room = RoomForDocuments(henv, db, "", static_cast<int64_t>(files->size())); !room.ok()) {
-        return room.error();
-      }
-      return docs::InstallPackage(db, *files);
+    // The body is a package (npm .tgz or plain tar), a node_modules folder
+    // or a project as a tar, or a bundle of tarballs (package_tree.h).
+    // ?force=1 installs despite unmet dependencies, listing them as warnings.
+    const Json query = QueryOf(request);
+    const auto force_arg = QueryString(query, "force");
+    const bool force = force_arg && (*force_arg == "1" || *force_arg == "true");
+    auto sources = docs::SourcesFromArchive(request.body, "body");
+    if (!sources.ok()) return HttpResponse::FromError(sources.error());
+    auto plan = docs::PlanInstall(std::move(*sources));
+    if (!plan.ok()) return HttpResponse::FromError(plan.error());
+    size_t adding = 0;
+    for (const auto& p : plan->packages) adding += p.files.size();
+    auto report = henv.WithDb([&](db::Database& db) -> Result<docs::InstallReport> {
+      if (auto room = RoomForDocuments(henv, db, "", static_cast<int64_t>(adding)); !room.ok()) return room.error();
+      return docs::InstallTree(db, *plan, force);
     });
-    if (!installed.ok()) return HttpResponse::FromError(installed.error());
+    if (!report.ok()) return HttpResponse::FromError(report.error());
+    Json result = docs::InstallReportToJson(*report);
+    if (!report->committed) {
+      std::string message = "missing dependencies (nothing was installed; ?force=1 installs anyway):";
+      for (size_t i = 0; i < report->missing.size(); ++i) {
+        message += (i == 0 ? " " : "; ") + report->missing[i].Describe();
+      }
+      const Json* missing = result.find("missing");
+      r = HttpResponse::JsonBody(400, Json::MakeObject({{"error", Json::MakeObject({{"code", "missing_dependencies"},
+                                                                                    {"message", message},
+                                                                                    {"missing", *missing}})}}));
+      r.log.user_id = std::to_string(caller->user.id);
+      return r;
+    }
     NoteWrite(henv);
     henv.RefreshCodeVersion();
-    Json result = docs::InstalledToJson(*installed);
     Audit(henv, *caller, "package.install", "modules", result);
     r = HttpResponse::JsonBody(201, result);
   } else {

@@ -340,6 +340,11 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
     }
     // Accept --storage-dir as well as --storage_dir.
     std::replace(name.begin(), name.end(), '-', '_');
+    if (name == "force") {  // belongs to `hbf modules add`
+      if (value && *value != "true" && *value != "1") return UsageError("--force takes no value");
+      inv.force = true;
+      continue;
+    }
     if (name == "henv") {  // belongs to modules add, backup, restore and henv import
       if (!value) {
         if (i + 1 >= args.size()) return UsageError("--henv: missing value");
@@ -395,12 +400,12 @@ Result<Invocation> ParseCommandLine(const std::vector<std::string>& args, const 
       inv.command = Command::kHash;
       inv.hash_input = positional[1];
     } else if (positional[0] == "modules") {
-      if (positional.size() != 3 || positional[1] != "add") {
-        return UsageError("modules: usage is hbf modules add --henv HASH PATH");
+      if (positional.size() < 3 || positional[1] != "add") {
+        return UsageError("modules: usage is hbf modules add --henv HASH [--force] PATH...");
       }
       if (inv.henv.empty()) return UsageError("modules add: --henv HASH is required");
       inv.command = Command::kModulesAdd;
-      inv.package_path = positional[2];
+      inv.package_paths.assign(positional.begin() + 2, positional.end());
     } else if (auto lifecycle = ParseLifecycleCommand(positional, inv); !lifecycle.ok()) {
       return lifecycle.error();
     }
@@ -430,8 +435,10 @@ std::string UsageText() {
       "Usage:\n"
       "  hbf [serve] [flags]   start the server\n"
       "  hbf hash NAME         print the henv hash of NAME\n"
-      "  hbf modules add --henv HASH PATH\n"
-      "                        install a package (directory or npm .tgz) into a henv's modules/\n"
+      "  hbf modules add --henv HASH [--force] PATH...\n"
+      "                        install packages with their dependencies into a henv's modules/:\n"
+      "                        npm .tgz files, package or node_modules directories, a project\n"
+      "                        directory, package-lock.json; --force despite missing dependencies\n"
       "  hbf healthcheck [--url http://127.0.0.1:5309/health] [--timeout_ms MS]\n"
       "                        exit 0 when the URL answers 2xx, else 1 (container HEALTHCHECK)\n"
       "  hbf cluster plan --nodes A,B,C [--add X | --remove Y] [--storage_dir DIR | --hashes FILE]\n"

@@ -104,7 +104,9 @@ struct Invocation {
   Config config;
   std::string hash_input;  // for Command::kHash
   std::string henv;        // for Command::kModulesAdd: the henv hash (--henv)
-  std::string package_path;  // for Command::kModulesAdd: a directory or .tgz
+  // For Command::kModulesAdd: directories, tarballs, lockfiles (package_tree.h).
+  std::vector<std::string> package_paths;
+  bool force = false;  // for Command::kModulesAdd: install despite missing dependencies
   // The lifecycle commands' own flags and operand.
   std::string to;          // --to: backup's file, backup --all's folder
   int keep = 0;            // --keep N: snapshots kept per henv by backup --all (0: all)

@@ -14,6 +14,9 @@ namespace {
 constexpr size_t kBlock = 512;
 
 Error Invalid(std::string message) { return Error{"invalid_package", std::move(message), 400}; }
+Error TooLarge(std::string message) { return Error{"payload_too_large", std::move(message), 413}; }
+std::string TooManyFiles() { return "more than " + std::to_string(kMaxPackageFiles) + " files in one install"; }
+std::string TooManyBytes() { return "more than " + std::to_string(kMaxPackageBytes >> 20) + " MB of files in one install"; }
 
 uint64_t ParseOctal(std::string_view field) {
   uint64_t v = 0;
@@ -57,6 +60,8 @@ void StripTopFolder(std::vector<PackageFile>& files) {
   for (auto& f : files) f.path.erase(0, top.size());
 }
 
+}  // namespace
+
 bool ValidPackageName(const std::string& name) {
   if (name.empty() || name.size() > 214) return false;
   std::string_view rest = name;
@@ -71,21 +76,21 @@ bool ValidPackageName(const std::string& name) {
       ++slashes;
       continue;
     }
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')) {
+    // Upper case: npm refuses it in new names but old ones (JSONStream) keep it.
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+          c == '_' || c == '~')) {
       return false;
     }
   }
   return slashes <= (name.front() == '@' ? 1 : 0) && name.find("..") == std::string::npos && rest.front() != '.';
 }
 
-}  // namespace
-
 Result<std::vector<PackageFile>> ReadTarball(std::string_view archive) {
   std::string inflated;
   if (archive.size() >= 2 && static_cast<unsigned char>(archive[0]) == 0x1f &&
       static_cast<unsigned char>(archive[1]) == 0x8b) {
-    auto unpacked = codec::Gunzip(archive, kMaxPackageBytes);
-    if (!unpacked) return Invalid("not a valid gzip stream, or larger than 64 MB unpacked");
+    auto unpacked = codec::Gunzip(archive, kMaxArchiveBytes);
+    if (!unpacked) return Invalid("not a valid gzip stream, or " + TooManyBytes());
     inflated = std::move(*unpacked);
     archive = inflated;
   }
@@ -143,8 +148,8 @@ Result<std::vector<PackageFile>> ReadTarball(std::string_view archive) {
     std::string path = CleanPath(name);
     if (path.empty()) return Invalid("unsafe path in archive: " + name);
     total += size;
-    if (files.size() >= kMaxPackageFiles) return Invalid("more than 5000 files");
-    if (total > kMaxPackageBytes) return Invalid("more than 64 MB of files");
+    if (files.size() >= kMaxPackageFiles) return TooLarge(TooManyFiles());
+    if (total > kMaxPackageBytes) return TooLarge(TooManyBytes());
     files.push_back(PackageFile{path, std::string(data)});
   }
   StripTopFolder(files);
@@ -157,10 +162,15 @@ Result<std::vector<PackageFile>> ReadDirectory(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) return Invalid(dir + " is not a directory");
   std::vector<PackageFile> files;
   size_t total = 0;
+  const fs::path root_modules = fs::path(dir) / "node_modules";
+  const bool skip_root_modules = fs::exists(fs::path(dir) / "package.json", ec) &&
+                                 !fs::exists(fs::path(dir) / "package-lock.json", ec) &&
+                                 !fs::exists(fs::path(dir) / "npm-shrinkwrap.json", ec);
   for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return Invalid("cannot read " + dir + ": " + ec.message());
     const std::string leaf = it->path().filename().string();
-    if (it->is_directory() && (leaf == "node_modules" || (!leaf.empty() && leaf.front() == '.'))) {
+    if (it->is_directory() && ((!leaf.empty() && leaf.front() == '.') ||
+                               (skip_root_modules && it->path() == root_modules))) {
       it.disable_recursion_pending();
       continue;
     }
@@ -169,59 +179,11 @@ Result<std::vector<PackageFile>> ReadDirectory(const std::string& dir) {
     std::ostringstream content;
     content << in.rdbuf();
     total += content.str().size();
-    if (files.size() >= kMaxPackageFiles) return Invalid("more than 5000 files");
-    if (total > kMaxPackageBytes) return Invalid("more than 64 MB of files");
+    if (files.size() >= kMaxPackageFiles) return TooLarge(TooManyFiles());
+    if (total > kMaxPackageBytes) return TooLarge(TooManyBytes());
     files.push_back(PackageFile{fs::relative(it->path(), dir).generic_string(), content.str()});
   }
   return files;
-}
-
-Json InstalledToJson(const InstalledPackage& p) {
-  return Json::MakeObject({{"name", p.name}, {"version", p.version}, {"files", static_cast<int64_t>(p.files)}});
-}
-
-Result<InstalledPackage> InstallPackage(db::Database& db, const std::vector<PackageFile>& files) {
-  const PackageFile* manifest = nullptr;
-  for (const auto& f : files) {
-    if (f.path == "package.json") manifest = &f;
-  }
-  if (manifest == nullptr) return Invalid("no package.json at the package's root");
-  auto json = Json::Parse(manifest->content);
-  if (!json.ok() || !json->is_object()) return Invalid("package.json is not a JSON object");
-  const Json* name = json->find("name");
-  if (name == nullptr || !name->is_string() || !ValidPackageName(name->as_string())) {
-    return Invalid("package.json has no valid \"name\"");
-  }
-  const Json* version = json->find("version");
-  InstalledPackage installed{name->as_string(), version != nullptr && version->is_string() ? version->as_string() : "",
-                             files.size()};
-  const std::string root = "modules/" + installed.name + "/";
-
-  auto tx = db::Transaction::Begin(db);
-  if (!tx.ok()) return tx.error();
-  // Replace, never merge: files the new version dropped must go.
-  {
-    auto old = db.Prepare("SELECT path FROM documents WHERE path >= ?1 AND path < ?2");
-    if (!old.ok()) return old.error();
-    old->Bind(1, root).Bind(2, root + "\xF4\x8F\xBF\xBF");
-    std::vector<std::string> stale;
-    for (;;) {
-      auto row = old->Step();
-      if (!row.ok()) return row.error();
-      if (!*row) break;
-      stale.push_back(old->Text(0));
-    }
-    old = db::Statement();
-    for (const auto& path : stale) {
-      if (auto d = DeleteDocument(db, path); !d.ok()) return d.error();
-    }
-  }
-  for (const auto& f : files) {
-    auto put = PutDocument(db, root + f.path, "", f.content);
-    if (!put.ok()) return Error{put.error().code, f.path + ": " + put.error().message, put.error().http_status};
-  }
-  if (auto s = tx->Commit(); !s.ok()) return s.error();
-  return installed;
 }
 
 Result<std::vector<InstalledPackage>> ListPackages(db::Database& db) {
@@ -240,7 +202,7 @@ Result<std::vector<InstalledPackage>> ListPackages(db::Database& db) {
     size_t slashes = static_cast<size_t>(std::count(dir.begin(), dir.end(), '/'));
     if (slashes != (dir.front() == '@' ? 1u : 0u)) continue;
     auto json = Json::Parse(stmt->Text(1));
-    InstalledPackage p{dir, "", 0};
+    InstalledPackage p{dir, "", 0, dir};
     if (json.ok()) {
       if (const Json* v = json->find("version"); v != nullptr && v->is_string()) p.version = v->as_string();
     }

@@ -600,6 +600,20 @@ TEST(ConfigCommands, HashAcceptsFlagsAroundTheName) {
   EXPECT_EQ(r->config.port, 1);
 }
 
+TEST(ConfigCommands, ModulesAddTakesSeveralPathsAndForce) {
+  auto r = Parse({"modules", "add", "--henv", "abc", "a.tgz", "--force", "node_modules", "package-lock.json"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->command, Command::kModulesAdd);
+  EXPECT_EQ(r->henv, "abc");
+  EXPECT_TRUE(r->force);
+  EXPECT_EQ(r->package_paths, (std::vector<std::string>{"a.tgz", "node_modules", "package-lock.json"}));
+  auto plain = Parse({"modules", "add", "--henv", "abc", "a.tgz"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->force);
+  ExpectUsageError({"modules", "add", "--henv", "abc"}, "PATH");
+  ExpectUsageError({"modules", "add", "--henv", "abc", "--force=maybe", "a.tgz"}, "--force");
+}
+
 TEST(ConfigCommands, HashWithoutNameIsAnError) {
   ExpectUsageError({"hash"}, "hash");
   ExpectUsageError({"hash"}, "NAME");

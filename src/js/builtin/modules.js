@@ -13,8 +13,10 @@
 //   "/"): the exact id, then +.js, .mjs, .cjs, .json, then as a directory
 //   (package.json "main", then index.js/.mjs/.cjs/.json). A path above the
 //   root is refused.
-// - "pkg", "pkg/sub", "@scope/pkg/sub" → the package directory
-//   "modules/pkg": package.json "exports" (strings, subpath maps, nested
+// - "pkg", "pkg/sub", "@scope/pkg/sub" → the package directory: from a
+//   file inside modules/, the nearest "node_modules/pkg" walking up its
+//   folders (as Node does; several versions of a name coexist this way),
+//   else "modules/pkg": package.json "exports" (strings, subpath maps, nested
 //   conditions "node"/"import"|"require"/"default", "./*" patterns, null
 //   targets) when present; otherwise "module" then "main" for import, "main"
 //   for require, then index.js. "#x" → the nearest package.json "imports".
@@ -29,8 +31,8 @@
 
 import * as native from "hbf:native";
 import {
-  NODE_ONLY, PACKAGE_ROOT, dirnameOf, exists, joinId, moduleError, notFound, packageImportsResolve, packageResolve,
-  readPackageJson, readText, resolveFileOrDirectory, stripBOM, verb,
+  NODE_ONLY, PACKAGE_ROOT, dirnameOf, exists, joinId, moduleError, nodeModulesPaths, notFound, packageImportsResolve,
+  packageResolve, readPackageJson, readText, resolveFileOrDirectory, stripBOM, verb,
 } from "hbf:modules_resolve";
 
 // ---------------------------------------------------------------------------
@@ -106,12 +108,15 @@ function builtinExports(id, specifier) {
 const formatCache = new Map();
 
 function packageRootOf(id) {
-  // "modules/pkg" or "modules/@scope/pkg" for ids inside a package, else null.
+  // "modules/pkg", "modules/@scope/pkg" or ".../node_modules/pkg" (the
+  // innermost) for ids inside a package, else null.
   if (!id.startsWith(PACKAGE_ROOT + "/")) return null;
-  const parts = id.split("/");
-  if (parts.length < 3) return null;
-  if (parts[1].startsWith("@")) return parts.length >= 4 ? parts.slice(0, 3).join("/") : null;
-  return parts.slice(0, 2).join("/");
+  const nested = id.lastIndexOf("/node_modules/");
+  const base = nested === -1 ? PACKAGE_ROOT.length : nested + "/node_modules".length;
+  const parts = id.slice(base + 1).split("/");
+  if (parts.length < 2) return null;
+  if (parts[0].startsWith("@")) return parts.length >= 3 ? id.slice(0, base + 1) + parts.slice(0, 2).join("/") : null;
+  return id.slice(0, base + 1) + parts[0];
 }
 
 function packageType(id) {
@@ -242,7 +247,7 @@ export class Module {
     this.filename = id;
     this.loaded = false;
     this.children = [];
-    this.paths = [PACKAGE_ROOT];
+    this.paths = nodeModulesPaths(id);
     Object.defineProperty(this, "parent", { value: parent, writable: true, enumerable: false, configurable: true });
   }
 
@@ -342,7 +347,7 @@ function makeRequire(module, referrerId) {
     const { id, format } = resolve(request, referrerId, "require");
     return format === "builtin" ? request : id;
   }
-  resolveFn.paths = (request) => (isBuiltin(request) ? null : [PACKAGE_ROOT]);
+  resolveFn.paths = (request) => (isBuiltin(request) ? null : nodeModulesPaths(referrerId));
   require.resolve = resolveFn;
   require.cache = cache;
   require.main = undefined;
@@ -399,7 +404,7 @@ export function createRequire(filename) {
   id = id.replace(/^\/+/, "");
   const m = new Module(id, undefined);
   m.filename = id;
-  m.paths = [PACKAGE_ROOT];
+  m.paths = nodeModulesPaths(id);
   return makeRequire(m, id);
 }
 

@@ -1,7 +1,8 @@
 // hbf:modules_resolve — how hbf:modules finds a module's document: the
 // errors Node gives, reading documents and package.json, relative files and
-// directories, and packages under modules/ (package.json "exports" and
-// "imports" with conditions and patterns, then "module"/"main"/index). The
+// directories, and packages under modules/ (nested node_modules folders
+// walked up as Node does; package.json "exports" and "imports" with
+// conditions and patterns, then "module"/"main"/index). The
 // rules are listed at the top of hbf:modules.
 
 import * as native from "hbf:native";
@@ -359,6 +360,40 @@ export function packageImportsResolve(specifier, referrerId, kind) {
     `${verb(kind)} '${referrerId}'`);
 }
 
+/**
+ * The folder of package `name` as Node finds it from `referrerId`: for a
+ * referrer inside modules/, `node_modules/{name}` in its folder and each
+ * folder above (a node_modules folder itself is skipped), up to modules/;
+ * then `modules/{name}`, which plays the top node_modules. A nested
+ * candidate counts when it has a package.json. package_tree.cpp's
+ * install-time check walks the same way.
+ */
+export function packageDirFor(name, referrerId) {
+  if (referrerId.startsWith(PACKAGE_ROOT + "/")) {
+    let dir = dirnameOf(referrerId);
+    while (dir !== PACKAGE_ROOT && dir !== "") {
+      if (!dir.endsWith("/node_modules")) {
+        const candidate = `${dir}/node_modules/${name}`;
+        if (exists(`${candidate}/package.json`)) return candidate;
+      }
+      dir = dirnameOf(dir);
+    }
+  }
+  return `${PACKAGE_ROOT}/${name}`;
+}
+
+/** The folders packageDirFor looks in from `id`, nearest first (a module's `paths`). */
+export function nodeModulesPaths(id) {
+  const out = [];
+  if (id.startsWith(PACKAGE_ROOT + "/")) {
+    for (let dir = dirnameOf(id); dir !== PACKAGE_ROOT && dir !== ""; dir = dirnameOf(dir)) {
+      if (!dir.endsWith("/node_modules")) out.push(`${dir}/node_modules`);
+    }
+  }
+  out.push(PACKAGE_ROOT);
+  return out;
+}
+
 /** Resolves a bare specifier to a document id (no format), throwing when it cannot. */
 export function packageResolve(specifier, referrerId, kind, originalSpecifier = specifier) {
   const parsed = parsePackageName(specifier);
@@ -367,7 +402,7 @@ export function packageResolve(specifier, referrerId, kind, originalSpecifier = 
       `Invalid module "${specifier}" is not a valid package name ${verb(kind)} '${referrerId}'`);
   }
   const { name, subpath } = parsed;
-  const pkgDir = `${PACKAGE_ROOT}/${name}`;
+  const pkgDir = packageDirFor(name, referrerId);
   const pjson = readPackageJson(pkgDir);
   if (pjson === null && native.listDocuments(pkgDir + "/").length === 0) {
     const nodeOnly = NODE_ONLY.has(specifier) || NODE_ONLY.has(name);

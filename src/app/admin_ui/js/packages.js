@@ -28,10 +28,14 @@ async function installPackage(file) {
   const { status } = packages.els;
   status.textContent = `Installing ${file.name}…`;
   let r;
-  try { r = await api('POST', '/_api/modules', { body: file, headers: { 'Content-Type': 'application/gzip' }, what: `Installing ${file.name}` }); }
+  const query = packages.els.force.checked ? '?force=1' : '';
+  try { r = await api('POST', '/_api/modules' + query, { body: file, headers: { 'Content-Type': 'application/gzip' }, what: `Installing ${file.name}` }); }
   catch (e) { status.textContent = `Not installed: ${e.message}`; return; }
-  status.textContent = `Installed ${r.name}@${r.version} (${plural(r.files, 'file')}).`;
-  toast(`Installed ${r.name}@${r.version}`, 'ok');
+  const installed = r.packages || [];
+  const what = installed.length > 1 ? plural(installed.length, 'package') : `${r.name}@${r.version}`;
+  const warnings = (r.warnings || []).length ? ` Warnings: ${r.warnings.join('; ')}` : '';
+  status.textContent = `Installed ${what} (${plural(r.files, 'file')}).${warnings}`;
+  toast(`Installed ${what}`, warnings ? 'info' : 'ok');
   loadPackages();
   reloadDocuments();
 }
@@ -70,13 +74,15 @@ function initPackages(section) {
   els.body = h('tbody', {});
   els.status = h('span', { class: 'muted', role: 'status', 'aria-live': 'polite', 'data-testid': 'package-status' });
   const input = h('input', { type: 'file', id: 'pkg-file', accept: '.tgz,.tar.gz,.tar,application/gzip,application/x-tar', 'data-testid': 'package-upload-input' });
+  els.force = h('input', { type: 'checkbox', id: 'pkg-force', 'data-testid': 'package-force' });
   const form = h('form', { class: 'inline-form', 'data-testid': 'package-form', onsubmit: (e) => {
     e.preventDefault();
     const f = input.files[0];
     if (!f) { toast('Choose a package file (.tgz) first.', 'info'); return; }
     installPackage(f).then(() => { input.value = ''; });
   } },
-  h('div', { class: 'field' }, h('label', { for: 'pkg-file' }, 'npm package (.tgz)'), input, h('span', { class: 'hint' }, 'Make one with npm pack <name>. It is installed under modules/<name>/, replacing an older version.')),
+  h('div', { class: 'field' }, h('label', { for: 'pkg-file' }, 'npm package (.tgz) or a tree'), input, h('span', { class: 'hint' }, 'Make one with npm pack <name>, or tar czf - node_modules for a package with its dependencies. Each package is installed under modules/<name>/, replacing an older version; missing dependencies refuse the install.')),
+  h('div', { class: 'field' }, h('label', { for: 'pkg-force' }, els.force, ' Install even if dependencies are missing')),
   h('div', { class: 'field field-submit' }, h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'package-install' }, 'Install')),
   els.status);
   section.append(
