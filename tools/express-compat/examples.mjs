@@ -11,7 +11,8 @@ const text = { accept: "text/plain" };
 
 export const examples = {
   "hello-world": {
-    requests: ["GET /", "HEAD /", "GET /missing", "POST /"],
+    requests: ["GET /", "HEAD /", "GET /missing", "POST /",
+      { method: "GET", path: "/", headers: { "if-none-match": 'W/"b-Ck1VqNd45QIvq3AZd8XYQLvEhtA"' } }],
   },
   "auth": {
     deps: ["express-session", "pbkdf2-password"],
@@ -35,6 +36,7 @@ export const examples = {
       { method: "GET", path: "/", headers: text },
       { method: "GET", path: "/", headers: json },
       { method: "GET", path: "/", headers: { accept: "image/png" } },
+      "GET /",
       { method: "GET", path: "/users", headers: html },
       { method: "GET", path: "/users", headers: text },
       { method: "GET", path: "/users", headers: json },
@@ -63,8 +65,9 @@ export const examples = {
       "GET /files/notes/groceries.txt",
       "GET /files/CCTV%E5%A4%A7%E8%B5%9B%E4%B8%8A%E6%B5%B7%E5%88%86%E8%B5%9B%E5%8C%BA.txt",
       "GET /files/missing.txt",
-      "GET /files/..%2findex.js",
       { method: "GET", path: "/files/amazing.txt", headers: { range: "bytes=0-5" } },
+      "HEAD /files/notes/groceries.txt",
+      "GET /files/..%2findex.js",
     ],
   },
   "ejs": {
@@ -85,6 +88,7 @@ export const examples = {
       "GET /403",
       "GET /500",
       { method: "GET", path: "/nothing/here?x=1", headers: html },
+      { method: "POST", path: "/404", headers: json, body: "" },
     ],
   },
   "markdown": {
@@ -138,6 +142,7 @@ export const examples = {
       "GET /missing.txt",
       { method: "GET", path: "/hello.txt", headers: { range: "bytes=1-" } },
       { method: "GET", path: "/hello.txt", headers: { range: "bytes=9-" } },
+      { method: "GET", path: "/hello.txt", headers: { "if-modified-since": "Fri, 01 Jan 2100 00:00:00 GMT" } },
       "GET /static/..%2f..%2findex.js",
     ],
   },

@@ -322,7 +322,7 @@ async function runExample(name, nodePort, hbf, henv) {
   const ex = examples[name];
   const random = ex.randomCookies || [];
   const jars = { node: new Jar(), hbf: new Jar() };
-  let diff = null;
+  const differing = [];
   for (const spec of ex.requests) {
     const r = toRequest(spec);
     const label = `${r.method} ${r.path}`;
@@ -339,9 +339,10 @@ async function runExample(name, nodePort, hbf, henv) {
     }
     const d = compare(label, answers.node, answers.hbf, random, r.method);
     if (verbose) console.log(`  ${name} ${label}: ${answers.node.status}/${answers.hbf.status}${d ? " DIFFERS" : ""}`);
-    if (d && diff === null) diff = d;
+    if (d) differing.push(d);
   }
-  return diff;
+  if (differing.length === 0) return null;
+  return differing[0] + (differing.length > 1 ? ` (and ${differing.length - 1} more of ${ex.requests.length} requests differ)` : "");
 }
 
 // ---------------------------------------------------------------------------
@@ -366,6 +367,10 @@ try {
     const p = slot(() => setUpHenv(hbf, name));
     p.catch(() => {});
     setups.set(name, p);
+  }
+  if (process.env.HBF_COMPAT_HOLD) {  // debugging: set up, print where, wait
+    for (const name of henvNames) console.log(`${name}: hbf ${hbf.port} host ${(await setups.get(name)).host}, node ${node.ports[name]}`);
+    await sleep(Number(process.env.HBF_COMPAT_HOLD) * 1000);
   }
   for (const name of henvNames) {
     const t0 = Date.now();
