@@ -54,9 +54,10 @@ const henvNames = [...exampleNames, ...(pkgNames.length ? ["packages"] : [])];
 // ---------------------------------------------------------------------------
 // HTTP on loopback (node:http, not fetch: the Host header routes to the henv)
 
-function request(port, { method = "GET", path: p = "/", headers = {}, body }) {
+// Generous timeouts: CTest may run this on a loaded machine.
+function request(port, { method = "GET", path: p = "/", headers = {}, body, timeout = 60000 }) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path: p, headers, timeout: 20000 }, (res) => {
+    const req = http.request({ host: "127.0.0.1", port, method, path: p, headers, timeout }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -116,7 +117,10 @@ async function startHbf() {
   const logFile = path.join(storage, "hbf.log");
   const log = fs.openSync(logFile, "w");
   const child = spawn(hbfPath, ["--port", String(port), "--storage_dir", storage, "--base_domain", "localhost",
-    "--log_level", "warn", "--max_body_mb", "64"], { stdio: ["ignore", log, log], env: { ...process.env, TZ: "UTC" } });
+    "--log_level", "warn", "--max_body_mb", "64",
+    // Loading an app and its packages the first time may take seconds on a
+    // loaded machine; the limit is not what is compared.
+    "--qjs_timeout_ms", "60000"], { stdio: ["ignore", log, log], env: { ...process.env, TZ: "UTC" } });
   for (let i = 0; i < 100; i++) {
     try {
       if ((await request(port, { path: "/health", headers: { host: "localhost" } })).status === 200) break;
@@ -217,10 +221,17 @@ async function installPackages(hbf, henv, deps) {
     const tar = spawnSync("tar", ["-C", path.dirname(dir), "-cf", "-", "--exclude=node_modules", path.basename(dir)],
       { maxBuffer: 256 << 20 });
     if (tar.status !== 0) throw new Error(`tar ${dir}: ${tar.stderr}`);
-    const r = await request(hbf.port, { method: "POST", path: "/_api/modules", headers: henv.auth, body: tar.stdout });
+    const r = await request(hbf.port, { method: "POST", path: "/_api/modules", headers: henv.auth, body: tar.stdout, timeout: 180000 });
     if (r.status !== 201) failed.push(`${name}: ${r.status} ${String(r.body).slice(0, 200)}`);
   }
   return { chosen, conflicts, missing, failed };
+}
+
+// The last lines hbf logged for a henv (what a 5xx was about).
+function printHenvLog(hbf, henv) {
+  const hash = henv.host.split(".")[0];
+  const lines = fs.readFileSync(hbf.logFile, "utf8").split("\n").filter((l) => l.includes(hash));
+  for (const l of lines.slice(-6)) console.log(`  hbf log: ${l.slice(0, 600)}`);
 }
 
 async function setUpHenv(hbf, name) {
@@ -384,6 +395,7 @@ try {
         const r = { path: `/p/${pkg}`, headers: { host: henv.host } };
         const [a, b] = [await request(node.ports.packages, r), await request(hbf.port, r)];
         let diff = compare(`GET /p/${pkg}`, a, b, [], "GET");
+        if (diff && !known.packages?.[pkg] && b.status >= 500) printHenvLog(hbf, henv);
         const note = packageNote(pkg, henv);
         if (diff && note) diff += ` [${note}]`;
         results.packages.push({ name: pkg, diff });
@@ -391,6 +403,7 @@ try {
     } else {
       let diff = await runExample(name, node.ports[name], hbf, henv);
       if (diff && installNote) diff += ` [${installNote}]`;
+      if (diff && !known.examples?.[name]) printHenvLog(hbf, henv);
       results.examples.push({ name, diff, requests: examples[name].requests.length });
     }
     if (verbose) console.log(`${name}: waited ${t1 - t0} ms for its set-up, ran ${Date.now() - t1} ms`);
