@@ -462,6 +462,10 @@ void IoLoop::FailRequest(Connection& c, int status, const std::string& code, con
   // For the access log: what the head said, if it got that far.
   if (c.method.empty()) c.method = c.parser.head().method.empty() ? "-" : c.parser.head().method;
   if (c.path.empty()) c.path = c.parser.head().path.empty() ? "-" : c.parser.head().path;
+  // The refused request's own method decides whether its answer has a body,
+  // not the previous request's on this connection: after a HEAD, a 400 went
+  // out with its Content-Length and no body, and the client waited for it.
+  c.head_request = c.parser.head().method == "HEAD";
   c.no_more_requests = true;
   Respond(c, ServerError(status, code, message), /*force_close=*/true);
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 #include <string_view>
@@ -446,6 +447,36 @@ JSValue NativeHashDigest(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
   return NewUint8Array(ctx, digest.data(), digest.size());
 }
 
+// pbkdf2Rounds(h, u, t, rounds): PBKDF2's inner loop `rounds` times with the
+// HMAC object `h`: u = HMAC(u); t ^= u. `u` and `t` are byte views of the
+// digest's size, updated in place. The JS side calls it in slices, so the
+// script's time limit is still checked between them (a JS loop of one
+// native call per round took seconds for pbkdf2-password's 70,000 rounds).
+JSValue NativePbkdf2Rounds(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  crypto::Hasher* h = HasherOf(ctx, argc, argv);
+  if (h == nullptr) return JS_EXCEPTION;
+  const uint8_t* u = nullptr;
+  const uint8_t* t = nullptr;
+  size_t u_size = 0;
+  size_t t_size = 0;
+  int64_t rounds = 0;
+  if (argc < 4 || !ViewBytes(ctx, argv[1], u, u_size) || !ViewBytes(ctx, argv[2], t, t_size) || u_size != t_size ||
+      JS_ToInt64(ctx, &rounds, argv[3]) < 0) {
+    return JS_ThrowTypeError(ctx, "pbkdf2Rounds(h, u, t, rounds)");
+  }
+  // The views are the caller's own buffers: written in place.
+  auto* uw = const_cast<uint8_t*>(u);
+  auto* tw = const_cast<uint8_t*>(t);
+  for (int64_t r = 0; r < rounds; ++r) {
+    h->Update(uw, u_size);
+    std::string digest = h->Finish();
+    if (digest.size() != u_size) return JS_ThrowTypeError(ctx, "pbkdf2Rounds: the views must be the digest's size");
+    std::memcpy(uw, digest.data(), u_size);
+    for (size_t k = 0; k < u_size; ++k) tw[k] = static_cast<uint8_t>(tw[k] ^ uw[k]);
+  }
+  return Undefined();
+}
+
 // etag(body, weak): the `etag` package's entity tag of a response body (a
 // string, encoded as the body is sent, or bytes): "<length hex>-<first 27
 // characters of the SHA-1 in base64>", quoted, with "W/" when weak. One call
@@ -722,6 +753,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"hashUpdate", Guarded<NativeHashUpdate>, 2},
     {"hashDigest", Guarded<NativeHashDigest>, 1},
     {"hashCopy", Guarded<NativeHashCopy>, 1},
+    {"pbkdf2Rounds", Guarded<NativePbkdf2Rounds>, 4},
     {"zlibCreate", Guarded<NativeZlibCreate>, 6},
     {"brotliCreate", Guarded<NativeBrotliCreate>, 2},
     {"zlibFeed", Guarded<NativeZlibFeed>, 4},

@@ -88,6 +88,8 @@ TEST_F(NodeCompatTest, CryptoHashesAndHmacsMatchKnownVectors) {
         .update("Test Using Larger Than Block-Size Key - Hash Key First").digest("hex"),
       hmacSha512: crypto.createHmac("sha512", "Jefe").update("what do ya want for nothing?").digest("base64url"),
       pbkdf2: crypto.pbkdf2Sync("password", "salt", 2, 20, "sha1").toString("hex"),
+      // Several blocks and several native slices of rounds (pbkdf2-password's shape).
+      pbkdf2Long: crypto.pbkdf2Sync("password", "salt", 10000, 80, "sha1").toString("hex"),
       unknown, unknownHmac,
       hashes: crypto.getHashes().includes("md5") && crypto.getHashes().includes("sha384"),
       uuidV4: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID()),
@@ -117,6 +119,10 @@ TEST_F(NodeCompatTest, CryptoHashesAndHmacsMatchKnownVectors) {
   EXPECT_EQ(Str(out, "hmacSha512"),
             "Fkt6e_z4GeLjlfvnO1bgo4e9ZCIugx_WECcM1-olBVSXWL91wFqZSm0DT2X48Ob9yuqxo01Ka0tjbgcKOLznNw");
   EXPECT_EQ(Str(out, "pbkdf2"), "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957");
+  // Node 20's crypto.pbkdf2Sync("password", "salt", 10000, 80, "sha1").
+  EXPECT_EQ(Str(out, "pbkdf2Long"),
+            "a2c2646186828474b754591a547c18f132d88d744c152655a470161a1a0521353263e5f7e0793eec45dc2cf62066f632"
+            "abcc75756381fd3f0921e9d786c763e603d934f41070880407ddce85c31af9b5");
   EXPECT_EQ(Str(out, "unknown"), "Digest method not supported");
   EXPECT_EQ(Str(out, "unknownHmac"), "ERR_CRYPTO_INVALID_DIGEST");
   EXPECT_TRUE(True(out, "hashes"));

@@ -205,6 +205,21 @@ TEST_F(WireTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(conn.ReadToClose(), "");
 }
 
+// A request refused by the parser after a HEAD on the same connection still
+// gets its error body (it once went out as for the HEAD: Content-Length and
+// no body, leaving the client waiting for bytes that never came).
+TEST_F(WireTest, ARefusedRequestAfterAHeadGetsItsBody) {
+  StartServer();
+  RawConnection conn(port());
+  ASSERT_TRUE(conn.Send("HEAD /health HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  auto head = conn.ReadReply(/*head=*/true);
+  EXPECT_EQ(head.status, 200);
+  ASSERT_TRUE(conn.Send("GET /a%2fb HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  auto refused = conn.ReadReply();
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(ErrorCode(refused), "bad_request") << refused.body;
+}
+
 TEST_F(WireTest, ExpectContinueIsAnsweredBeforeTheBody) {
   StartServer({"--max_body_mb", "1"});
   {

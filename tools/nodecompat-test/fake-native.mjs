@@ -108,6 +108,13 @@ export function hashDigest(handle) {
   handle.h = freshHasher(handle.name, handle.key);
   return d;
 }
+export function pbkdf2Rounds(handle, u, t, rounds) {
+  for (let r = 0; r < rounds; r++) {
+    hashUpdate(handle, u);
+    u.set(hashDigest(handle));
+    for (let k = 0; k < t.length; k++) t[k] ^= u[k];
+  }
+}
 export function hashCopy(handle) {
   if (handle.key !== undefined) throw new TypeError("hashCopy: an HMAC is never copied");
   return { name: handle.name, key: undefined, h: handle.h.copy() };

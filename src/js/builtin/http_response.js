@@ -602,6 +602,11 @@ export class Response {
   get writable() { return !this.finished; }
   get sendDate() { return true; }
   flushHeaders() { if (!this.headersSent) this.writeHead(this.statusCode); }
+  // Node's private pair, used by express-session (and compression): `_header`
+  // is truthy once the headers are fixed (Node keeps their text there), and
+  // `_implicitHeader()` fixes them as write() would.
+  get _header() { return this.headersSent ? "(sent)" : null; }
+  _implicitHeader() { if (!this.headersSent) this.writeHead(this.statusCode); }
   setTimeout() { return this; }
 
   /** The header list C++ writes: [[name, value], ...], repeated names (Set-Cookie) as separate entries. */

@@ -380,6 +380,8 @@ function passwordBytes(v, name) {
   return b;
 }
 
+const PBKDF2_SLICE = 4096;
+
 export function pbkdf2Sync(password, salt, iterations, keylen, digest) {
   const pw = passwordBytes(password, "password");
   const s = passwordBytes(salt, "salt");
@@ -403,11 +405,11 @@ export function pbkdf2Sync(password, salt, iterations, keylen, digest) {
     block[s.length + 1] = (i >>> 16) & 255;
     block[s.length + 2] = (i >>> 8) & 255;
     block[s.length + 3] = i & 255;
-    let u = prf(block);
+    const u = Uint8Array.from(prf(block));
     const t = Uint8Array.from(u);
-    for (let j = 1; j < iterations; j++) {
-      u = prf(u);
-      for (let k = 0; k < size; k++) t[k] ^= u[k];
+    // The rounds run natively, a slice at a time (the time limit is checked between slices).
+    for (let done = 1; done < iterations; done += PBKDF2_SLICE) {
+      native.pbkdf2Rounds(mac, u, t, Math.min(PBKDF2_SLICE, iterations - done));
     }
     out.set(t.subarray(0, Math.min(size, keylen - (i - 1) * size)), (i - 1) * size);
   }

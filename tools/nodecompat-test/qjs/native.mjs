@@ -80,6 +80,13 @@ export function hashDigest(handle) {
   handle.chunks = [];
   return handle.key === undefined ? DIGEST[handle.name][0](data) : hmac(handle.name, handle.key, data);
 }
+export function pbkdf2Rounds(handle, u, t, rounds) {
+  for (let r = 0; r < rounds; r++) {
+    hashUpdate(handle, u);
+    u.set(hashDigest(handle));
+    for (let k = 0; k < t.length; k++) t[k] ^= u[k];
+  }
+}
 export function hashCopy(handle) {
   return { name: handle.name, key: handle.key, chunks: handle.chunks.slice() };
 }

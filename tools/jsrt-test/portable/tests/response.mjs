@@ -269,3 +269,20 @@ test("send in an error handler after an async failure; response after completion
   assert.equal(out.status, 500);
   assert.equal(fromUtf8(utf8("é")), "é");
 });
+
+test("_header and _implicitHeader() as express-session uses them: end() wrapped, headers fixed first", async () => {
+  const out = await respond((req, res) => {
+    const seen = [];
+    const end = res.end;
+    res.end = function (chunk) {
+      seen.push(Boolean(res._header));
+      if (!res._header) res._implicitHeader();
+      seen.push(Boolean(res._header), res.headersSent);
+      res.end = end;
+      return end.call(res, chunk + seen.join(","));
+    };
+    res.status(201).send("ok ");
+  });
+  assert.equal(out.status, 201);
+  assert.equal(out.body, "ok false,true,true");
+});
