@@ -397,6 +397,56 @@ def app_scenarios(args, work, results):
     return hbf, host, auth
 
 
+def ops_cost_scenario(args, work, results):
+    """What metrics and security headers cost on /hello (#15): the same app on two hbf
+    processes, A with both on (the defaults), B with --metrics=false and the henv's
+    security_headers=off, measured alternately (A, B, A, B, ...) in the same run so drift
+    and the neighbours' load fall on both. The cost is 1 - A/B of the medians."""
+    variants = [("hbf metrics+headers", []), ("hbf both off", ["--metrics=false"])]
+    servers = []
+    for name, extra in variants:
+        srv = start_hbf(work, name.replace(" ", "-").replace("+", "-"), os.path.join(work, "ops-" + str(len(servers))), extra)
+        _, host, auth = create_henv(srv.port, "bench")
+        put_document(srv.port, host, auth, "_system/router.js", read_file(os.path.join(SCENARIOS, "router.js")),
+                     "text/javascript")
+        if extra:
+            status, data = request(srv.port, "PATCH", "/_api/config", host, {"security_headers": "off"}, auth)
+            if status != 200:
+                raise RuntimeError(f"PATCH /_api/config answered {status}: {data[:300]!r}")
+        wait_ready(srv.port, "/hello", host)
+        servers.append((name, srv, host))
+    # Check the variants differ as intended before timing them.
+    a = http.client.HTTPConnection("127.0.0.1", servers[0][1].port, timeout=10)
+    a.request("GET", "/hello", headers={"Host": servers[0][2]})
+    with_headers = a.getresponse().getheader("X-Content-Type-Options")
+    b = http.client.HTTPConnection("127.0.0.1", servers[1][1].port, timeout=10)
+    b.request("GET", "/hello", headers={"Host": servers[1][2]})
+    without_headers = b.getresponse().getheader("X-Content-Type-Options")
+    if with_headers != "nosniff" or without_headers is not None:
+        raise RuntimeError(f"ops cost: headers on A={with_headers!r}, B={without_headers!r}")
+    rounds = max(args.runs, 3) * 2
+    by_name = {name: [] for name, _, _ in servers}
+    for name, srv, host in servers:
+        wrk_once(srv.port, "/hello", host, args.duration, None, None)  # warm-up
+    for _ in range(rounds):
+        for name, srv, host in servers:
+            by_name[name].append(wrk_once(srv.port, "/hello", host, args.duration, None, None))
+    medians = {}
+    for name, srv, host in servers:
+        runs = by_name[name]
+        r = {"rps": statistics.median(x[0] for x in runs), "p50": statistics.median(x[1] for x in runs),
+             "p99": statistics.median(x[2] for x in runs), "rss": rss_bytes(srv.proc.pid),
+             "errors": sum(x[3] for x in runs)}
+        medians[name] = r["rps"]
+        results.append({"scenario": "ops cost /hello", "server": name, **r})
+        log(f"ops cost  {name:20} {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms "
+            f"(median of {rounds} alternating runs)")
+    cost = 1 - medians["hbf metrics+headers"] / medians["hbf both off"]
+    log(f"ops cost: metrics + security headers cost {cost * 100:.1f}% of /hello throughput")
+    for _, srv, _ in servers:
+        srv.stop()
+
+
 NGINX_CONF = """worker_processes {cores};
 pid {dir}/nginx.pid;
 error_log {dir}/error.log;
@@ -1199,8 +1249,8 @@ plot for [i=2:{len(servers) + 1}] "{data}" using i:xtic(1) title columnheader(i)
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke check: 1 x 2 s, small tenant counts")
-    p.add_argument("--only", default="app,static,tenants,cold,reload,idle,websockets,neighbour",
-                   help="comma list of: app,static,tenants,cold,reload,idle,neighbour")
+    p.add_argument("--only", default="app,static,tenants,cold,reload,idle,websockets,neighbour,ops",
+                   help="comma list of: app,static,tenants,cold,reload,idle,websockets,neighbour,ops")
     p.add_argument("--peers", default="bun,deno,workerd")
     p.add_argument("--tenants", help="comma list of henv counts for the tenants scenario (default 1000,10000)")
     p.add_argument("--hbf", help="the hbf binary to measure (default: build/release/src/hbf)")
@@ -1249,6 +1299,8 @@ def main():
             websocket_scenario(args, work, results)
         if "neighbour" in only:
             neighbour_scenario(args, work, results)
+        if "ops" in only:
+            ops_cost_scenario(args, work, results)
     except (RuntimeError, subprocess.CalledProcessError) as e:
         failure = e  # still report what was measured
     finally:

@@ -26,6 +26,7 @@
 #include "cli/healthcheck_command.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/version.h"
 #include "codec/gzip.h"
 #include "crypto/crypto.h"
@@ -112,6 +113,7 @@ void RaiseOpenFileLimit(const Config& config) {
 int Serve(const Config& config) {
   TuneAllocator();
   ConfigureLogging(config.log_level, config.log_format);
+  metrics::SetCounting(config.metrics);
   if (!config.log_file.empty()) {
     if (auto opened = OpenLogFile(config.log_file); !opened.ok()) {
       std::fprintf(stderr, "hbf: --log_file: %s\n", opened.error().message.c_str());

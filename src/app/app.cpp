@@ -287,6 +287,7 @@ HttpResponse App::Ready(const HttpRequest& request) const {
 
 HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestContext& ctx) const {
   if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET, HEAD");
+  if (!config_.metrics) return HttpResponse::ErrorBody(404, "not_found", "metrics are off on this server (--metrics=false)");
   auto bearer = config_.metrics_token.empty()
                     ? std::nullopt
                     : auth::ExtractCredentials(request.header("authorization"), nullptr).bearer;

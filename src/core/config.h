@@ -66,6 +66,7 @@ struct Config {
   std::string log_file;                 // server log (access + messages) to this file, reopened on SIGHUP; empty: stderr
   std::string metrics_token;            // GET /metrics from non-loopback clients needs it as a Bearer token
   bool metrics_allow_loopback = true;   // loopback clients read /metrics without the token
+  bool metrics = true;                  // =false: no per-request counting, GET /metrics answers 404
   bool metrics_per_henv = false;        // /metrics also has per-henv series (label henv) for the open henvs
   bool shard_mode = false;              // several nodes behind a Host-hashing proxy: POST /new on the apex
                                         // answers 307 to {hash}.{base_domain}/_hbf/new, created by its owner

@@ -158,7 +158,15 @@ int BucketIndex(int64_t ns) {
   return i;
 }
 
+namespace {
+std::atomic<bool> counting{true};  // read on every count: one shared, never-written cache line
+bool Counting() { return counting.load(std::memory_order_relaxed); }
+}  // namespace
+
+void SetCounting(bool on) { counting.store(on, std::memory_order_relaxed); }
+
 void CountRequest(std::string_view method, int status, int64_t duration_ns) {
+  if (!Counting()) return;
   Shard& s = Mine();
   Bump(s.requests[static_cast<int>(MethodOf(method)) * kStatusClassCount + StatusClassIndex(status)]);
   if (duration_ns < 0) duration_ns = 0;
@@ -167,17 +175,24 @@ void CountRequest(std::string_view method, int status, int64_t duration_ns) {
 }
 
 void ObserveJs(int64_t ns) {
+  if (!Counting()) return;
   Shard& s = Mine();
   if (ns < 0) ns = 0;
   Bump(s.js[BucketIndex(ns)]);
   Bump(s.js_sum_ns, static_cast<uint64_t>(ns));
 }
 
-void CountRateLimited(RateScope scope) { Bump(Mine().rate_limited[static_cast<int>(scope)]); }
-void CountLimitHit(LimitKind kind) { Bump(Mine().limit_hits[static_cast<int>(kind)]); }
+void CountRateLimited(RateScope scope) {
+  if (Counting()) Bump(Mine().rate_limited[static_cast<int>(scope)]);
+}
+void CountLimitHit(LimitKind kind) {
+  if (Counting()) Bump(Mine().limit_hits[static_cast<int>(kind)]);
+}
 void WsOpened() { Bump(Mine().ws_opened); }
 void WsClosed() { Bump(Mine().ws_closed); }
-void WsMessage(bool inbound) { Bump(Mine().ws_messages[inbound ? 0 : 1]); }
+void WsMessage(bool inbound) {
+  if (Counting()) Bump(Mine().ws_messages[inbound ? 0 : 1]);
+}
 
 Snapshot Collect() {
   Snapshot out;

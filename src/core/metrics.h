@@ -57,6 +57,10 @@ inline constexpr int kBucketCount = static_cast<int>(kBucketBounds.size()) + 1;
 // The bucket an observation of `ns` nanoseconds falls in (0..kBucketCount-1).
 int BucketIndex(int64_t ns);
 
+// Off (`--metrics=false`): the per-request counts below are skipped (the
+// WebSocket gauges are kept: they are state, not counts). Set once at start.
+void SetCounting(bool on);
+
 // ---- counting (hot path: a few relaxed stores into this thread's shard)
 // One answered request: its method, status and time from the first byte of
 // its head to its answer being queued on the connection.
