@@ -2,8 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
+#include <optional>
 #include <utility>
 
 namespace hbf::db {
@@ -41,7 +45,50 @@ Error SqlError(int code, std::string_view message) {
 
 namespace {
 
+// One integer PRAGMA on `db`, or `fallback` when it cannot be read.
+int64_t PragmaInt(sqlite3* db, const char* sql, int64_t fallback) {
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = fallback;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+// A failure that the server's storage caused rather than the henv: a full
+// disk or a read-only file system (Error::StorageFull / StorageReadOnly).
+// SQLite does not say so itself: its unix VFS turns ENOSPC into SQLITE_FULL
+// and clears errno, and SQLITE_FULL is also what the henv's own quota
+// (max_page_count) answers. So the file system of the database is asked:
+// mounted read-only, or with less room left than the quota still allows
+// (plus a margin for the WAL), means the storage is at fault.
+std::optional<Error> StorageFault(sqlite3* db, int code) {
+  const int primary = code & 0xFF;
+  if (db == nullptr ||
+      (primary != SQLITE_FULL && primary != SQLITE_IOERR && primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN)) {
+    return std::nullopt;
+  }
+  const char* file = sqlite3_db_filename(db, "main");
+  if (file == nullptr || *file == '\0') return std::nullopt;  // :memory: or a temp database
+  const int sys = sqlite3_system_errno(db);
+  struct statvfs fs{};
+  const bool have_fs = ::statvfs(file, &fs) == 0;
+  if (sys == EROFS || (have_fs && (fs.f_flag & ST_RDONLY) != 0)) return Error::StorageReadOnly();
+  if (sys == ENOSPC || sys == EDQUOT) return Error::StorageFull();
+  if (primary != SQLITE_FULL || !have_fs) return std::nullopt;
+  const int64_t page_size = PragmaInt(db, "PRAGMA page_size", 4096);
+  const int64_t headroom = std::max<int64_t>(
+      0, PragmaInt(db, "PRAGMA max_page_count", 0) - PragmaInt(db, "PRAGMA page_count", 0));
+  constexpr int64_t kWalMargin = int64_t{1} << 20;
+  const auto available = static_cast<int64_t>(std::min<uint64_t>(
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize, uint64_t{1} << 62));
+  if (available < headroom * page_size + kWalMargin) return Error::StorageFull();
+  return std::nullopt;  // the henv's quota
+}
+
 Error LastError(sqlite3* db, int code) {
+  if (auto fault = StorageFault(db, code)) return *fault;
   return SqlError(code, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
 }
 
@@ -256,7 +303,9 @@ Result<Database> Database::Open(const std::string& path, const Options& options)
   if (rc != SQLITE_OK) {
     Error e = LastError(raw, rc);
     sqlite3_close_v2(raw);
-    if ((rc & 0xFF) == SQLITE_CANTOPEN) return Error{"not_found", "cannot open database " + path, 404};
+    if (Error::IsStorageFault(e)) return e;
+    // The path stays in the server's log, never in a client's answer.
+    if ((rc & 0xFF) == SQLITE_CANTOPEN) return Error{"not_found", "cannot open the database", 404};
     return e;
   }
   Database db(raw, path, options.statement_cache_size);
@@ -278,6 +327,7 @@ Status Database::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
+    if (auto fault = StorageFault(db_, rc)) return *fault;
     return SqlError(rc, msg);
   }
   return Ok{};

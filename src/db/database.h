@@ -8,8 +8,11 @@
 //
 // Errors are Result/Status: "sql_error" (400: the SQL or its data is at
 // fault), "constraint" (409), "busy" (503: the file is locked past the busy
-// timeout), "db_error" (500: I/O, corruption). SQLITE_MISUSE is a bug in
-// HBF and asserts in debug builds.
+// timeout), "quota_exceeded" (507: the henv's max size), the server's
+// storage refusing a write: "insufficient_storage" (507: disk full) or
+// "read_only" (503: read-only mount), see ARCHITECTURE.md "Durability and
+// storage faults"; "db_error" (500: other I/O, corruption). No message names
+// a host path. SQLITE_MISUSE is a bug in HBF and asserts in debug builds.
 //
 // Thread safety: a Database and its Statements must be used by one thread at
 // a time (the owner serialises access; see HenvHandle). Different Database

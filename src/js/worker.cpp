@@ -129,6 +129,19 @@ Worker::~Worker() {
 
 namespace {
 
+// True when `error` is a write the server's storage refused (full disk,
+// read-only storage; natives.cpp sets storageStatus): the host's fault,
+// answered 507/503 whatever the script made of it. Fills code and status.
+bool StorageFaultOf(JSContext* ctx, JSValueConst error, std::string& code, int& status) {
+  if (!JS_IsObject(error)) return false;
+  Scoped status_js(ctx, JS_GetPropertyStr(ctx, error, "storageStatus"));
+  int32_t s = 0;
+  if (!JS_IsNumber(status_js.get()) || JS_ToInt32(ctx, &s, status_js.get()) != 0 || (s != 503 && s != 507)) return false;
+  code = s == 507 ? "insufficient_storage" : "read_only";
+  status = s;
+  return true;
+}
+
 // Why a value or job failed, classified for the HTTP answer.
 ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_out, bool memory_refused) {
   ScriptResult::Failure f;
@@ -150,6 +163,10 @@ ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_
     f.code = "script_memory";
     f.http_status = 500;
     f.message = "the script ran out of memory";
+  } else if (std::string code; int status = 0, StorageFaultOf(ctx, exc, code, status)) {
+    f.code = code;
+    f.http_status = status;
+    f.message = message;
   } else if (JS_IsError(ctx, exc) && PropString(ctx, exc, "code") == "quota_exceeded") {
     // A write the henv's storage quota refused, not caught by the script.
     f.code = "quota_exceeded";
@@ -370,7 +387,10 @@ void Worker::Fail(ScriptResult& result, JSValue exc) {
   result.kind = ScriptResult::Kind::kError;
   result.error = DescribeException(ctx_, exc, timed_out_ || Clock::now() > deadline_, memory_.refused);
   JS_FreeValue(ctx_, exc);
-  if (result.error.code != "script_error" && result.error.code != "quota_exceeded") reusable_ = false;  // a limit was hit: discard
+  if (result.error.code != "script_error" && result.error.code != "quota_exceeded" &&
+      result.error.code != "insufficient_storage" && result.error.code != "read_only") {
+    reusable_ = false;
+  }  // a limit was hit: discard
 }
 
 bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const char* timeout_message,
@@ -615,6 +635,9 @@ ScriptResult Worker::Continue(JSValue ret) {
                            : status == 404 ? "not_found" : "client_error";
         result.kind = ScriptResult::Kind::kResponse;
         result.response = HttpResponse::ErrorBody(status, code, message.empty() ? StatusReason(status) : message);
+      } else if (std::string code; int storage_status = 0, StorageFaultOf(ctx, error.get(), code, storage_status)) {
+        result.kind = ScriptResult::Kind::kError;
+        result.error = {code, storage_status, message, "", ""};
       } else if (PropString(ctx, error.get(), "code") == "quota_exceeded") {
         // A write the henv's storage quota refused, passed on by the router.
         result.kind = ScriptResult::Kind::kError;
