@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "core/log.h"
 #include "henv/schema.h"
@@ -129,17 +131,18 @@ Worker::~Worker() {
 
 namespace {
 
-// True when `error` is a write the server's storage refused (full disk,
-// read-only storage; natives.cpp sets storageStatus): the host's fault,
-// answered 507/503 whatever the script made of it. Fills code and status.
-bool StorageFaultOf(JSContext* ctx, JSValueConst error, std::string& code, int& status) {
-  if (!JS_IsObject(error)) return false;
+// A write the server's storage refused (full disk, read-only storage;
+// natives.cpp sets storageStatus) carried by `error`: its code and status
+// (507 insufficient_storage, 503 read_only). The host's fault, answered as
+// such whatever the script made of it.
+std::optional<std::pair<std::string, int>> StorageFaultOf(JSContext* ctx, JSValueConst error) {
+  if (!JS_IsObject(error)) return std::nullopt;
   Scoped status_js(ctx, JS_GetPropertyStr(ctx, error, "storageStatus"));
   int32_t s = 0;
-  if (!JS_IsNumber(status_js.get()) || JS_ToInt32(ctx, &s, status_js.get()) != 0 || (s != 503 && s != 507)) return false;
-  code = s == 507 ? "insufficient_storage" : "read_only";
-  status = s;
-  return true;
+  if (!JS_IsNumber(status_js.get()) || JS_ToInt32(ctx, &s, status_js.get()) != 0 || (s != 503 && s != 507)) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::string(s == 507 ? "insufficient_storage" : "read_only"), static_cast<int>(s));
 }
 
 // Why a value or job failed, classified for the HTTP answer.
@@ -163,9 +166,9 @@ ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_
     f.code = "script_memory";
     f.http_status = 500;
     f.message = "the script ran out of memory";
-  } else if (std::string code; int status = 0, StorageFaultOf(ctx, exc, code, status)) {
-    f.code = code;
-    f.http_status = status;
+  } else if (auto fault = StorageFaultOf(ctx, exc)) {
+    f.code = fault->first;
+    f.http_status = fault->second;
     f.message = message;
   } else if (JS_IsError(ctx, exc) && PropString(ctx, exc, "code") == "quota_exceeded") {
     // A write the henv's storage quota refused, not caught by the script.
@@ -635,9 +638,9 @@ ScriptResult Worker::Continue(JSValue ret) {
                            : status == 404 ? "not_found" : "client_error";
         result.kind = ScriptResult::Kind::kResponse;
         result.response = HttpResponse::ErrorBody(status, code, message.empty() ? StatusReason(status) : message);
-      } else if (std::string code; int storage_status = 0, StorageFaultOf(ctx, error.get(), code, storage_status)) {
+      } else if (auto fault = StorageFaultOf(ctx, error.get())) {
         result.kind = ScriptResult::Kind::kError;
-        result.error = {code, storage_status, message, "", ""};
+        result.error = {fault->first, fault->second, message, "", ""};
       } else if (PropString(ctx, error.get(), "code") == "quota_exceeded") {
         // A write the henv's storage quota refused, passed on by the router.
         result.kind = ScriptResult::Kind::kError;
