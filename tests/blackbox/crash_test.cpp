@@ -131,7 +131,7 @@ TEST(CrashSafetyTest, AcknowledgedWritesSurviveKillNine) {
           Henv& h = *henvs[local() % henvs.size()];
           const std::string key = "k" + std::to_string(serial.fetch_add(1));
           const std::string auth = "Bearer " + h.login.token;
-          const unsigned kind = local() % 20;
+          const auto kind = local() % 20;
           HttpReply r;
           if (kind < 10) {
             r = Fetch(port, {"POST", "/ins/" + key, h.login.host, {}, {}});
