@@ -253,7 +253,7 @@ int main() {
                               {"documents list (100)", DocumentsList(100)},
                               {"documents list (~1 MB)", DocumentsList(4500)}};
 
-  std::printf("| body | bytes | parse: hbf | rapidjson -> hbf::Json | rapidjson raw | nlohmann -> hbf::Json | "
+  std::printf("| body | bytes | parse: Json::Parse | rapidjson -> hbf::Json | rapidjson raw | nlohmann -> hbf::Json | "
               "nlohmann raw"
 #ifdef HBF_BENCH_SIMDJSON
               " | simdjson -> hbf::Json | simdjson raw"
