@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -260,6 +261,7 @@ Database::Database(sqlite3* db, std::string path, size_t cache_size)
 Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
+      storage_read_only_(other.storage_read_only_),
       cache_size_(other.cache_size_),
       cache_(std::move(other.cache_)),
       deadline_(std::move(other.deadline_)),
@@ -272,6 +274,7 @@ Database& Database::operator=(Database&& other) noexcept {
     Close();
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    storage_read_only_ = other.storage_read_only_;
     cache_size_ = other.cache_size_;
     cache_ = std::move(other.cache_);
     deadline_ = std::move(other.deadline_);
@@ -295,11 +298,47 @@ void Database::Close() {
 }
 
 Result<Database> Database::Open(const std::string& path, const Options& options) {
+  auto db = OpenOnce(path, options, false);
+  if (db.ok() || options.read_only || db.error().code != "read_only" || !Error::IsStorageFault(db.error())) return db;
+  // The storage is mounted read-only: a WAL file cannot be opened for
+  // writing (its -shm cannot be made), so open it for reading. Without a
+  // -wal file (hbf closed it cleanly, which folds the WAL in) the file is
+  // the whole database and cannot change under a read-only mount:
+  // immutable=1 needs no -shm. With one, SQLite reads the -wal through a
+  // read-only -shm.
+  struct stat st{};
+  const bool has_wal = ::stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0;
+  Options reading = options;
+  reading.read_only = true;
+  reading.create = false;
+  auto fallback = OpenOnce(path, reading, !has_wal);
+  if (!fallback.ok()) return db.error();
+  fallback->storage_read_only_ = true;
+  return fallback;
+}
+
+Result<Database> Database::OpenOnce(const std::string& path, const Options& options, bool immutable) {
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
+  std::string name = path;
+  if (immutable) {
+    flags |= SQLITE_OPEN_URI;
+    name = "file:";
+    for (char c : path) {
+      if (c == '%' || c == '?' || c == '#') {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        name += '%';
+        name += kHex[static_cast<unsigned char>(c) >> 4];
+        name += kHex[static_cast<unsigned char>(c) & 0xF];
+      } else {
+        name += c;
+      }
+    }
+    name += "?immutable=1";
+  }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     Error e = LastError(raw, rc);
     sqlite3_close_v2(raw);
@@ -317,6 +356,11 @@ Result<Database> Database::Open(const std::string& path, const Options& options)
                                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                                             "PRAGMA foreign_keys=ON;";
   if (auto s = db.Exec(pragmas); !s.ok()) return s.error();
+  // Read the schema now: a file that cannot be read (a WAL file whose -shm
+  // a read-only mount cannot create) fails here, not on first use.
+  if (path != ":memory:") {
+    if (auto v = db.QueryValue("PRAGMA schema_version"); !v.ok()) return v.error();
+  }
   return db;
 }
 

@@ -131,6 +131,11 @@ class Database {
   int64_t Changes() const;
   bool InTransaction() const;
   const std::string& path() const { return path_; }
+  // True when Open found the storage mounted read-only and opened the file
+  // for reading instead (writes then fail with 503 read_only). Such a
+  // connection is never kept: once the storage is writable again, a fresh
+  // Open is read-write.
+  bool storage_read_only() const { return storage_read_only_; }
 
   // Convenience: the first column of the first row, or nullopt when no row.
   Result<std::optional<Value>> QueryValue(std::string_view sql, const std::vector<Value>& params = {});
@@ -199,11 +204,13 @@ class Database {
   friend class Statement;
   friend struct GuardedTableAccess;
   Database(sqlite3* db, std::string path, size_t cache_size);
+  static Result<Database> OpenOnce(const std::string& path, const Options& options, bool immutable);
   void ReturnToCache(std::string sql, sqlite3_stmt* stmt);
   void Close();
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool storage_read_only_ = false;  // see storage_read_only()
   size_t cache_size_ = 64;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // idle prepared statements
   // Heap-allocated so the progress handler's pointer survives moves.

@@ -220,11 +220,13 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   // Opening happens outside the lock: a migration, or a file whose writer
   // lock is held by a long transaction, delays this henv only, never every
   // tenant's requests (it used to: 3.75 s for all while one henv migrated).
-  auto finish = [&](Result<std::shared_ptr<Henv>> outcome) {
+  // keep = false: served to this request only, never cached (a henv read
+  // from read-only storage: once it is writable the next Open is read-write).
+  auto finish = [&](Result<std::shared_ptr<Henv>> outcome, bool keep = true) {
     {
       std::lock_guard lock(mu_);
       opening_.erase(hash);
-      if (outcome.ok()) {
+      if (outcome.ok() && keep) {
         lru_.push_front(hash);
         open_.emplace(hash, Entry{*outcome, lru_.begin(), now_()});
         EvictOverCapacityLocked(evicted);
@@ -255,7 +257,8 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
     if (Error::IsStorageFault(s.error())) return finish(s.error());
     return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});
   }
-  return finish(std::make_shared<Henv>(hash, std::move(*db)));
+  const bool keep = !db->storage_read_only();
+  return finish(std::make_shared<Henv>(hash, std::move(*db)), keep);
 }
 
 void HenvManager::EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted) {

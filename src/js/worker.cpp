@@ -286,6 +286,9 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
     failure = InternalFailure("internal_error", "cannot open the henv's database");
     return false;
   }
+  // Read from read-only storage: serve this request, then make way for a
+  // read-write worker once the storage recovers.
+  if (db->storage_read_only()) reusable_ = false;
   db->Seal(HenvSealedSchema());
   // No single value a statement builds may take more than half the
   // script's memory budget (the other half holds it once it reaches JS).

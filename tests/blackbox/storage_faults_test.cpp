@@ -11,13 +11,15 @@
 // shell launcher that mounts a 16 MiB tmpfs on the storage dir and then
 // execs hbf, so the child's pid is hbf's. The test reaches that file system
 // through /proc/PID/root (to fill it with a filler file and free it again)
-// and flips it read-only and back with `nsenter --preserve-credentials
-// mount -o remount,bind,ro`. Where user namespaces are off (some hardened
-// CI kernels) the tests skip and say why. A real full disk and a real
+// and frees it again. The read-only case bind-mounts the storage dir
+// read-only the same way (see that test). Where user namespaces are off
+// (some hardened CI kernels) the tests skip and say why. A real full disk and a real
 // read-only mount are what hbf sees; nothing in hbf is simulated.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -98,12 +100,6 @@ class StorageFaultsTest : public ::testing::Test {
   }
   void FreeDisk() { ASSERT_TRUE(std::filesystem::remove(Inside() + "/filler")); }
 
-  void Remount(const char* mode) {
-    ASSERT_EQ(Shell("/usr/bin/nsenter --preserve-credentials -U -m -t " + std::to_string(server_->pid()) +
-                    " mount -o remount,bind," + mode + " " + mount_->path()),
-              0);
-  }
-
   // A storage error as wanted: code, status, and no host path in the body.
   void ExpectStorageError(const HttpReply& r, int status, const std::string& code) {
     EXPECT_EQ(r.status, status) << r.body;
@@ -142,27 +138,84 @@ TEST_F(StorageFaultsTest, FullDiskRefusesWritesWith507AndRecovers) {
   EXPECT_EQ(Fetch(port(), {"GET", "/notes/during", henv_.host, {}, {}}).status, 404);
 }
 
-TEST_F(StorageFaultsTest, ReadOnlyStorageRefusesWritesWith503AndRecovers) {
-  ASSERT_EQ(PutDoc("kept.txt", "written before the storage turned read-only").status, 201);
-  ASSERT_EQ(Fetch(port(), {"POST", "/notes/before", henv_.host, {}, {}}).status, 201);
-  Remount("ro");
+// A storage dir that is read-only when hbf starts (a remount of a live file
+// system cannot be staged here: Linux refuses to make a mount read-only while
+// files on it are open for writing, and hbf keeps its henvs open). The henv
+// is made by a first hbf, which is stopped cleanly; a second one runs under
+// `unshare -rm` with the dir bind-mounted read-only, and the test makes it
+// writable again with nsenter, which is always allowed.
+TEST(StorageReadOnlyTest, ReadOnlyStorageServesReadsRefusesWritesWith503AndRecovers) {
+  TempDir storage;
+  if (Shell("/usr/bin/unshare -rm /bin/sh -c 'mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\"' " +
+            storage.path() + " 2>/dev/null") != 0) {
+    GTEST_SKIP() << "unprivileged user + mount namespaces are not available here (unshare -rm + bind mount)";
+  }
+  TestHenv henv;
+  {
+    HbfProcess first(HbfProcess::Options{{"--dev"}, {}, {}, storage.path()});
+    ASSERT_TRUE(first.Start()) << first.logs();
+    henv = CreateHenvAndLogin(first.port(), "readonly");
+    ASSERT_FALSE(henv.token.empty()) << first.logs();
+    const std::vector<std::pair<std::string, std::string>> auth = {{"Authorization", "Bearer " + henv.token}};
+    auto put = [&](const std::string& id, const std::string& body, const std::string& type) {
+      auto headers = auth;
+      headers.emplace_back("Content-Type", type);
+      return Fetch(first.port(), {"PUT", "/_api/documents/" + id, henv.host, headers, body});
+    };
+    ASSERT_EQ(put("_system/router.js", kRouter, "text/javascript").status, 201);
+    ASSERT_EQ(put("kept.txt", "written before the storage turned read-only", "text/plain").status, 201);
+    ASSERT_EQ(Fetch(first.port(), {"POST", "/notes/before", henv.host, {}, {}}).status, 201);
+    first.Signal(SIGTERM);
+    ASSERT_TRUE(first.WaitExit(std::chrono::seconds(30)).has_value());
+  }
 
-  ExpectStorageError(PutDoc("new.txt", "refused"), 503, "read_only");
-  ExpectStorageError(Fetch(port(), {"POST", "/notes/during", henv_.host, {}, {}}), 503, "read_only");
-  ExpectStorageError(Signup("readonly"), 503, "read_only");
+  HbfProcess::Options options{{"--dev"}, {}, {}, storage.path()};
+  options.launcher = {"/usr/bin/unshare", "-rm", "/bin/sh", "-c",
+                      "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\"", storage.path()};
+  HbfProcess server(options);
+  ASSERT_TRUE(server.Start()) << server.logs();
+  const uint16_t port = server.port();
+  const std::string auth = "Bearer " + henv.token;
+  auto get_doc = [&](const std::string& id) {
+    return Fetch(port, {"GET", "/_api/documents/" + id, henv.host, {{"Authorization", auth}}, {}});
+  };
+  auto put_doc = [&](const std::string& id, const std::string& body) {
+    return Fetch(port, {"PUT", "/_api/documents/" + id, henv.host,
+                        {{"Authorization", auth}, {"Content-Type", "text/plain"}}, body});
+  };
+  auto signup = [&](const std::string& name) {
+    return Fetch(port, {"POST", "/new", "localhost", {{"Content-Type", "application/json"}},
+                        R"({"username":")" + name + R"(","password":"storage faults pw","email":"x@example.com"})"});
+  };
+  auto expect_read_only = [&](const HttpReply& r) {
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_EQ(r.error_code(), "read_only") << r.body;
+    EXPECT_EQ(r.body.find(storage.path()), std::string::npos) << "the answer names a host path: " << r.body;
+  };
 
-  auto kept = GetDoc("kept.txt");
-  EXPECT_EQ(kept.status, 200);
+  // Reads work: the API, the router, the documents list.
+  auto kept = get_doc("kept.txt");
+  EXPECT_EQ(kept.status, 200) << kept.body;
   EXPECT_EQ(kept.body, "written before the storage turned read-only");
-  EXPECT_EQ(Fetch(port(), {"GET", "/notes/before", henv_.host, {}, {}}).status, 200);
-  auto list = Fetch(port(), {"GET", "/_api/documents", henv_.host, {{"Authorization", "Bearer " + henv_.token}}, {}});
+  EXPECT_EQ(Fetch(port, {"GET", "/notes/before", henv.host, {}, {}}).status, 200);
+  auto list = Fetch(port, {"GET", "/_api/documents", henv.host, {{"Authorization", auth}}, {}});
   EXPECT_EQ(list.status, 200) << list.body;
 
-  Remount("rw");
-  EXPECT_EQ(PutDoc("new.txt", "accepted").status, 201);
-  EXPECT_EQ(Fetch(port(), {"POST", "/notes/after", henv_.host, {}, {}}).status, 201);
-  EXPECT_EQ(Signup("readonly").status, 201);
-  EXPECT_EQ(GetDoc("kept.txt").body, "written before the storage turned read-only");
+  // Writes are refused as the storage's fault, with no host path.
+  expect_read_only(put_doc("new.txt", "refused"));
+  expect_read_only(Fetch(port, {"POST", "/notes/during", henv.host, {}, {}}));
+  expect_read_only(signup("readonly2"));
+
+  // Writable again: writes succeed with no restart; nothing was lost.
+  ASSERT_EQ(Shell("/usr/bin/nsenter --preserve-credentials -U -m -t " + std::to_string(server.pid()) +
+                  " mount -o remount,bind,rw " + storage.path()),
+            0);
+  EXPECT_EQ(put_doc("new.txt", "accepted").status, 201);
+  EXPECT_EQ(Fetch(port, {"POST", "/notes/after", henv.host, {}, {}}).status, 201);
+  EXPECT_EQ(signup("readonly2").status, 201);
+  EXPECT_EQ(get_doc("kept.txt").body, "written before the storage turned read-only");
+  EXPECT_EQ(Fetch(port, {"GET", "/notes/before", henv.host, {}, {}}).status, 200);
+  EXPECT_EQ(Fetch(port, {"GET", "/notes/during", henv.host, {}, {}}).status, 404);
 }
 
 }  // namespace
