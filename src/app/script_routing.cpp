@@ -21,6 +21,8 @@ const char* PublicMessage(const std::string& code) {
   if (code == "script_no_response") return "the handler finished without sending a response";
   if (code == "script_busy") return "this app is busy; retry shortly";
   if (code == "quota_exceeded") return "the app's storage quota is full";
+  if (code == "insufficient_storage") return kStorageFullMessage;
+  if (code == "read_only") return kStorageReadOnlyMessage;
   return "the app's script failed";
 }
 

@@ -3,8 +3,13 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <cassert>
+#include <cerrno>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -43,7 +48,50 @@ Error SqlError(int code, std::string_view message) {
 
 namespace {
 
+// One integer PRAGMA on `db`, or `fallback` when it cannot be read.
+int64_t PragmaInt(sqlite3* db, const char* sql, int64_t fallback) {
+  sqlite3_stmt* stmt = nullptr;
+  int64_t value = fallback;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    value = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+// A failure that the server's storage caused rather than the henv: a full
+// disk or a read-only file system (Error::StorageFull / StorageReadOnly).
+// SQLite does not say so itself: its unix VFS turns ENOSPC into SQLITE_FULL
+// and clears errno, and SQLITE_FULL is also what the henv's own quota
+// (max_page_count) answers. So the file system of the database is asked:
+// mounted read-only, or with less room left than the quota still allows
+// (plus a margin for the WAL), means the storage is at fault.
+std::optional<Error> StorageFault(sqlite3* db, int code) {
+  const int primary = code & 0xFF;
+  if (db == nullptr ||
+      (primary != SQLITE_FULL && primary != SQLITE_IOERR && primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN)) {
+    return std::nullopt;
+  }
+  const char* file = sqlite3_db_filename(db, "main");
+  if (file == nullptr || *file == '\0') return std::nullopt;  // :memory: or a temp database
+  const int sys = sqlite3_system_errno(db);
+  struct statvfs fs{};
+  const bool have_fs = ::statvfs(file, &fs) == 0;
+  if (sys == EROFS || (have_fs && (fs.f_flag & ST_RDONLY) != 0)) return Error::StorageReadOnly();
+  if (sys == ENOSPC || sys == EDQUOT) return Error::StorageFull();
+  if (primary != SQLITE_FULL || !have_fs) return std::nullopt;
+  const int64_t page_size = PragmaInt(db, "PRAGMA page_size", 4096);
+  const int64_t headroom = std::max<int64_t>(
+      0, PragmaInt(db, "PRAGMA max_page_count", 0) - PragmaInt(db, "PRAGMA page_count", 0));
+  constexpr int64_t kWalMargin = int64_t{1} << 20;
+  const auto available = static_cast<int64_t>(std::min<uint64_t>(
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize, uint64_t{1} << 62));
+  if (available < headroom * page_size + kWalMargin) return Error::StorageFull();
+  return std::nullopt;  // the henv's quota
+}
+
 Error LastError(sqlite3* db, int code) {
+  if (auto fault = StorageFault(db, code)) return *fault;
   return SqlError(code, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
 }
 
@@ -225,6 +273,7 @@ Database::Database(sqlite3* db, std::string path, size_t cache_size)
 Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
+      storage_read_only_(other.storage_read_only_),
       cache_size_(other.cache_size_),
       cache_(std::move(other.cache_)),
       deadline_(std::move(other.deadline_)),
@@ -239,6 +288,7 @@ Database& Database::operator=(Database&& other) noexcept {
     Close();
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
+    storage_read_only_ = other.storage_read_only_;
     cache_size_ = other.cache_size_;
     cache_ = std::move(other.cache_);
     deadline_ = std::move(other.deadline_);
@@ -264,15 +314,53 @@ void Database::Close() {
 }
 
 Result<Database> Database::Open(const std::string& path, const Options& options) {
+  auto db = OpenOnce(path, options, false);
+  if (db.ok() || options.read_only || db.error().code != "read_only" || !Error::IsStorageFault(db.error())) return db;
+  // The storage is mounted read-only: a WAL file cannot be opened for
+  // writing (its -shm cannot be made), so open it for reading. Without a
+  // -wal file (hbf closed it cleanly, which folds the WAL in) the file is
+  // the whole database and cannot change under a read-only mount:
+  // immutable=1 needs no -shm. With one, SQLite reads the -wal through a
+  // read-only -shm.
+  struct stat st{};
+  const bool has_wal = ::stat((path + "-wal").c_str(), &st) == 0 && st.st_size > 0;
+  Options reading = options;
+  reading.read_only = true;
+  reading.create = false;
+  auto fallback = OpenOnce(path, reading, !has_wal);
+  if (!fallback.ok()) return db.error();
+  fallback->storage_read_only_ = true;
+  return fallback;
+}
+
+Result<Database> Database::OpenOnce(const std::string& path, const Options& options, bool immutable) {
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
+  std::string name = path;
+  if (immutable) {
+    flags |= SQLITE_OPEN_URI;
+    name = "file:";
+    for (char c : path) {
+      if (c == '%' || c == '?' || c == '#') {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        name += '%';
+        name += kHex[static_cast<unsigned char>(c) >> 4];
+        name += kHex[static_cast<unsigned char>(c) & 0xF];
+      } else {
+        name += c;
+      }
+    }
+    name += "?immutable=1";
+  }
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(name.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
     Error e = LastError(raw, rc);
     sqlite3_close_v2(raw);
-    if ((rc & 0xFF) == SQLITE_CANTOPEN) return Error{"not_found", "cannot open database " + path, 404};
+    if (Error::IsStorageFault(e)) return e;
+    // The path stays in the server's log, never in a client's answer.
+    if ((rc & 0xFF) == SQLITE_CANTOPEN) return Error{"not_found", "cannot open the database", 404};
     return e;
   }
   Database db(raw, path, options.statement_cache_size);
@@ -284,6 +372,11 @@ Result<Database> Database::Open(const std::string& path, const Options& options)
                                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                                             "PRAGMA foreign_keys=ON;";
   if (auto s = db.Exec(pragmas); !s.ok()) return s.error();
+  // Read the schema now: a file that cannot be read (a WAL file whose -shm
+  // a read-only mount cannot create) fails here, not on first use.
+  if (path != ":memory:") {
+    if (auto v = db.QueryValue("PRAGMA schema_version"); !v.ok()) return v.error();
+  }
   return db;
 }
 
@@ -297,6 +390,7 @@ Status Database::Exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
+    if (auto fault = StorageFault(db_, rc)) return *fault;
     return SqlError(rc, msg);
   }
   return Ok{};

@@ -8,8 +8,11 @@
 //
 // Errors are Result/Status: "sql_error" (400: the SQL or its data is at
 // fault), "constraint" (409), "busy" (503: the file is locked past the busy
-// timeout), "db_error" (500: I/O, corruption). SQLITE_MISUSE is a bug in
-// HBF and asserts in debug builds.
+// timeout), "quota_exceeded" (507: the henv's max size), the server's
+// storage refusing a write: "insufficient_storage" (507: disk full) or
+// "read_only" (503: read-only mount), see ARCHITECTURE.md "Durability and
+// storage faults"; "db_error" (500: other I/O, corruption). No message names
+// a host path. SQLITE_MISUSE is a bug in HBF and asserts in debug builds.
 //
 // Thread safety: a Database and its Statements must be used by one thread at
 // a time (the owner serialises access; see HenvHandle). Different Database
@@ -131,6 +134,11 @@ class Database {
   int64_t Changes() const;
   bool InTransaction() const;
   const std::string& path() const { return path_; }
+  // True when Open found the storage mounted read-only and opened the file
+  // for reading instead (writes then fail with 503 read_only). Such a
+  // connection is never kept: once the storage is writable again, a fresh
+  // Open is read-write.
+  bool storage_read_only() const { return storage_read_only_; }
 
   // Convenience: the first column of the first row, or nullopt when no row.
   Result<std::optional<Value>> QueryValue(std::string_view sql, const std::vector<Value>& params = {});
@@ -216,11 +224,13 @@ class Database {
   friend class Statement;
   friend struct GuardedTableAccess;
   Database(sqlite3* db, std::string path, size_t cache_size);
+  static Result<Database> OpenOnce(const std::string& path, const Options& options, bool immutable);
   void ReturnToCache(std::string sql, sqlite3_stmt* stmt);
   void Close();
 
   sqlite3* db_ = nullptr;
   std::string path_;
+  bool storage_read_only_ = false;  // see storage_read_only()
   size_t cache_size_ = 64;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // idle prepared statements
   // Heap-allocated so the progress handler's pointer survives moves.

@@ -155,7 +155,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
   if (!IsValidHenvHash(hash)) return Error::BadRequest("invalid henv hash");
   const std::string dir = options_.storage_dir + "/" + hash;
   if (::mkdir(dir.c_str(), 0700) != 0) {
-    if (errno != EEXIST) return Error::Internal("cannot create " + dir + ": " + std::strerror(errno));
+    if (errno != EEXIST) return Error::FromErrno(errno, std::string("cannot create the henv's folder: ") + std::strerror(errno));
     // A folder without index.db is a create in progress - or one that died
     // half way (crash, power loss). Reclaim it once it is clearly abandoned.
     struct stat st{};
@@ -177,7 +177,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
   // Pre-create the file so it is 0600 from its first byte; SQLite gives its
   // -wal and -shm files the same mode.
   int fd = ::open(creating.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return fail(Error::Internal("cannot create " + creating + ": " + std::strerror(errno)));
+  if (fd < 0) return fail(Error::FromErrno(errno, std::string("cannot create the henv's file: ") + std::strerror(errno)));
   ::close(fd);
   {
     auto db = db::Database::Open(creating);
@@ -193,7 +193,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
   }  // closed: SQLite removes the -wal and -shm files
   FsyncPath(creating);
   if (::rename(creating.c_str(), (dir + "/" + kDatabaseName).c_str()) != 0) {
-    return fail(Error::Internal(std::string("cannot publish the henv file: ") + std::strerror(errno)));
+    return fail(Error::FromErrno(errno, std::string("cannot publish the henv file: ") + std::strerror(errno)));
   }
   FsyncPath(dir);
   return Open(hash);
@@ -235,11 +235,13 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   // Opening happens outside the lock: a migration, or a file whose writer
   // lock is held by a long transaction, delays this henv only, never every
   // tenant's requests (it used to: 3.75 s for all while one henv migrated).
-  auto finish = [&](Result<std::shared_ptr<Henv>> outcome) {
+  // keep = false: served to this request only, never cached (a henv read
+  // from read-only storage: once it is writable the next Open is read-write).
+  auto finish = [&](Result<std::shared_ptr<Henv>> outcome, bool keep = true) {
     {
       std::lock_guard lock(mu_);
       opening_.erase(hash);
-      if (outcome.ok()) {
+      if (outcome.ok() && keep) {
         lru_.push_front(hash);
         const auto now = now_();
         open_.emplace(hash, Entry{*outcome, lru_.begin(), now, now});
@@ -262,15 +264,18 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   }
   if (!db.ok()) {
     Log(LogLevel::kError, "cannot open henv database: " + db.error().message, hash);
+    if (Error::IsStorageFault(db.error())) return finish(db.error());
     return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});
   }
   if (auto s = Migrate(*db); !s.ok()) {
     Log(LogLevel::kError, "cannot migrate henv: " + s.error().message, hash);
     if (s.error().code == "schema_too_new") return finish(Error{"henv_unavailable", s.error().message, 503});
+    if (Error::IsStorageFault(s.error())) return finish(s.error());
     return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});
   }
+  const bool keep = !db->storage_read_only();
   if (change_listener_) db->CaptureChanges(change_listener_, hash);
-  return finish(std::make_shared<Henv>(hash, std::move(*db), change_listener_));
+  return finish(std::make_shared<Henv>(hash, std::move(*db), change_listener_), keep);
 }
 
 void HenvManager::EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted) {

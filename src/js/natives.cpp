@@ -104,6 +104,9 @@ JSValue ThrowSqlError(JSContext* ctx, const Error& e) {
   JSValue err = JS_NewError(ctx);
   JS_SetPropertyStr(ctx, err, "message", JS_NewStringLen(ctx, e.message.data(), e.message.size()));
   JS_SetPropertyStr(ctx, err, "code", JS_NewStringLen(ctx, e.code.data(), e.code.size()));
+  // The server's storage refused the write (full, read-only): the status
+  // travels with it so the request is answered 507/503 (worker.cpp).
+  if (Error::IsStorageFault(e)) JS_SetPropertyStr(ctx, err, "storageStatus", JS_NewInt32(ctx, e.http_status));
   return JS_Throw(ctx, err);
 }
 

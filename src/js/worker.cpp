@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "core/log.h"
 #include "henv/schema.h"
@@ -129,6 +131,20 @@ Worker::~Worker() {
 
 namespace {
 
+// A write the server's storage refused (full disk, read-only storage;
+// natives.cpp sets storageStatus) carried by `error`: its code and status
+// (507 insufficient_storage, 503 read_only). The host's fault, answered as
+// such whatever the script made of it.
+std::optional<std::pair<std::string, int>> StorageFaultOf(JSContext* ctx, JSValueConst error) {
+  if (!JS_IsObject(error)) return std::nullopt;
+  Scoped status_js(ctx, JS_GetPropertyStr(ctx, error, "storageStatus"));
+  int32_t s = 0;
+  if (!JS_IsNumber(status_js.get()) || JS_ToInt32(ctx, &s, status_js.get()) != 0 || (s != 503 && s != 507)) {
+    return std::nullopt;
+  }
+  return std::make_pair(std::string(s == 507 ? "insufficient_storage" : "read_only"), static_cast<int>(s));
+}
+
 // Why a value or job failed, classified for the HTTP answer.
 ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_out, bool memory_refused) {
   ScriptResult::Failure f;
@@ -150,6 +166,10 @@ ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_
     f.code = "script_memory";
     f.http_status = 500;
     f.message = "the script ran out of memory";
+  } else if (auto fault = StorageFaultOf(ctx, exc)) {
+    f.code = fault->first;
+    f.http_status = fault->second;
+    f.message = message;
   } else if (JS_IsError(ctx, exc) && PropString(ctx, exc, "code") == "quota_exceeded") {
     // A write the henv's storage quota refused, not caught by the script.
     f.code = "quota_exceeded";
@@ -266,6 +286,9 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
     failure = InternalFailure("internal_error", "cannot open the henv's database");
     return false;
   }
+  // Read from read-only storage: serve this request, then make way for a
+  // read-write worker once the storage recovers.
+  if (db->storage_read_only()) reusable_ = false;
   db->Seal(HenvSealedSchema());
   // No single value a statement builds may take more than half the
   // script's memory budget (the other half holds it once it reaches JS).
@@ -373,7 +396,10 @@ void Worker::Fail(ScriptResult& result, JSValue exc) {
   result.kind = ScriptResult::Kind::kError;
   result.error = DescribeException(ctx_, exc, timed_out_ || Clock::now() > deadline_, memory_.refused);
   JS_FreeValue(ctx_, exc);
-  if (result.error.code != "script_error" && result.error.code != "quota_exceeded") reusable_ = false;  // a limit was hit: discard
+  if (result.error.code != "script_error" && result.error.code != "quota_exceeded" &&
+      result.error.code != "insufficient_storage" && result.error.code != "read_only") {
+    reusable_ = false;
+  }  // a limit was hit: discard
 }
 
 bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const char* timeout_message,
@@ -618,6 +644,9 @@ ScriptResult Worker::Continue(JSValue ret) {
                            : status == 404 ? "not_found" : "client_error";
         result.kind = ScriptResult::Kind::kResponse;
         result.response = HttpResponse::ErrorBody(status, code, message.empty() ? StatusReason(status) : message);
+      } else if (auto fault = StorageFaultOf(ctx, error.get())) {
+        result.kind = ScriptResult::Kind::kError;
+        result.error = {fault->first, fault->second, message, "", ""};
       } else if (PropString(ctx, error.get(), "code") == "quota_exceeded") {
         // A write the henv's storage quota refused, passed on by the router.
         result.kind = ScriptResult::Kind::kError;

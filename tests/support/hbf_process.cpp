@@ -140,6 +140,7 @@ bool HbfProcess::Start(std::chrono::milliseconds timeout) {
   std::vector<std::string> argv_strings = {options_.chroot_dir.empty() ? HbfBinary() : "/hbf", "--port", "0",
                                            "--storage_dir", storage_dir_};
   argv_strings.insert(argv_strings.end(), options_.extra_args.begin(), options_.extra_args.end());
+  argv_strings.insert(argv_strings.begin(), options_.launcher.begin(), options_.launcher.end());
   auto env_strings = MinimalEnv(options_.env);
   auto argv = ToArgv(argv_strings);
   auto envp = ToArgv(env_strings);

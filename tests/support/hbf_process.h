@@ -54,6 +54,10 @@ class HbfProcess {
     std::map<std::string, std::string> env;   // added to a minimal environment
     std::string chroot_dir;                   // when set: chroot here and exec /hbf (needs root)
     std::string storage_dir;                  // default: a fresh temp dir
+    // When set: exec this command line (argv[0] an absolute path) with hbf's
+    // own command line appended, e.g. a wrapper that mounts a small file
+    // system first and then execs "$@" (the child's pid stays hbf's).
+    std::vector<std::string> launcher = {};
   };
 
   HbfProcess() : HbfProcess(Options{}) {}

@@ -50,6 +50,8 @@ function errorInfo(err) {
       const status = typeof err.status === "number" ? err.status : typeof err.statusCode === "number" ? err.statusCode : undefined;
       if (status !== undefined && Number.isInteger(status) && status >= 400 && status < 600) info.status = status;
       if (typeof err.code === "string") info.code = err.code;
+      // The server's storage refused a write (natives.cpp): 507/503 from C++.
+      if (err.storageStatus === 507 || err.storageStatus === 503) info.storageStatus = err.storageStatus;
     } catch {
       info.message = "<error object could not be read>";
     }
@@ -69,7 +71,8 @@ function errorInfo(err) {
 // them (504/500/507, logged as limits) whatever the app is.
 function isLimitError(err) {
   return err !== null && typeof err === "object" &&
-    (err.code === "quota_exceeded" || (err.name === "InternalError" && err.message === "out of memory"));
+    (err.code === "quota_exceeded" || err.storageStatus === 507 || err.storageStatus === 503 ||
+     (err.name === "InternalError" && err.message === "out of memory"));
 }
 
 function finishedResult(res) {
