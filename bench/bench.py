@@ -397,6 +397,53 @@ def app_scenarios(args, work, results):
     return hbf, host, auth
 
 
+def ws_echo_scenario(args, work, results):
+    """WebSocket echo messages/s, hbf against Bun.serve's websocket (peers/bun_ws.js, one
+    process per core with reusePort) in the same run: 64 sockets, each sending its next
+    message when the last one's echo arrived (tools/ws_echo_load.cpp, one epoll thread,
+    the same client for both), rounds alternating between the servers. On hbf each
+    message runs the henv's ws route (`ws.send("echo:" + data)`) on a worker; Bun's runs
+    in its own process's JavaScript."""
+    tool = os.path.join(work, "ws_echo_load")
+    subprocess.run(["g++", "-O2", "-std=c++20", "-o", tool, os.path.join(BENCH, "tools", "ws_echo_load.cpp")],
+                   check=True)
+    storage = os.path.join(work, "ws-echo-henvs")
+    hashes = provision_copies(work, storage, 1, WS_ROUTER, "e")
+    hbf = start_hbf(work, "hbf-ws-echo", storage, ["--max_connections_per_ip", "0"])
+    host = f"{hashes[0]}.localhost"
+    wait_ready(hbf.port, "/hello", host)
+    servers = [("hbf", hbf, host)]
+    bun_bin = os.path.join(BENCH, ".peers", "bin", "bun")
+    if "bun" in args.peers and os.path.exists(bun_bin):
+        port = free_port()
+        env = dict(os.environ, PORT=str(port))
+        for i in range(CORES):
+            s = start(Server(f"bun-ws-{i}", [bun_bin, os.path.join(PEERS, "bun_ws.js")], port, env=env,
+                             log_path=os.path.join(work, f"bun-ws-{i}.log")))
+        wait_ready(port, "/", "localhost")
+        servers.append(("bun", s, "localhost"))
+    else:
+        log("ws_echo: no Bun (bench/peers/install.sh, --peers bun): hbf alone")
+    connections = 64
+    rounds = max(args.runs, 3)
+    runs = {name: [] for name, _, _ in servers}
+    for _ in range(rounds):
+        for name, srv, h in servers:
+            out = subprocess.run([tool, str(srv.port), h, "/live", str(connections), str(args.duration)],
+                                 check=True, capture_output=True, text=True).stdout
+            runs[name].append(json.loads(out))
+    for name, srv, _ in servers:
+        r = runs[name]
+        row = {"rps": statistics.median(x["messages_per_s"] for x in r), "p50": statistics.median(x["p50_ms"] for x in r),
+               "p99": statistics.median(x["p99_ms"] for x in r), "rss": rss_bytes(srv.proc.pid),
+               "errors": sum(x["errors"] for x in r),
+               "note": f"messages/s; client CPU {statistics.median(x['client_cpu'] for x in r):.2f} cores"}
+        results.append({"scenario": f"ws echo ({connections} sockets)", "server": name, **row})
+        log(f"ws echo   {name:8} {row['rps']:10.0f} msg/s  p50 {row['p50']:.2f} ms  p99 {row['p99']:.2f} ms  "
+            f"({row['note']})")
+    hbf.stop()
+
+
 def ops_cost_scenario(args, work, results):
     """What metrics and security headers cost on /hello (#15): the same app on two hbf
     processes, A with both on (the defaults), B with --metrics=false and the henv's
@@ -1249,8 +1296,8 @@ plot for [i=2:{len(servers) + 1}] "{data}" using i:xtic(1) title columnheader(i)
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="smoke check: 1 x 2 s, small tenant counts")
-    p.add_argument("--only", default="app,static,tenants,cold,reload,idle,websockets,neighbour,ops",
-                   help="comma list of: app,static,tenants,cold,reload,idle,websockets,neighbour,ops")
+    p.add_argument("--only", default="app,static,tenants,cold,reload,idle,websockets,ws_echo,neighbour,ops",
+                   help="comma list of: app,static,tenants,cold,reload,idle,websockets,ws_echo,neighbour,ops")
     p.add_argument("--peers", default="bun,deno,workerd")
     p.add_argument("--tenants", help="comma list of henv counts for the tenants scenario (default 1000,10000)")
     p.add_argument("--hbf", help="the hbf binary to measure (default: build/release/src/hbf)")
@@ -1301,6 +1348,8 @@ def main():
             neighbour_scenario(args, work, results)
         if "ops" in only:
             ops_cost_scenario(args, work, results)
+        if "ws_echo" in only:
+            ws_echo_scenario(args, work, results)
     except (RuntimeError, subprocess.CalledProcessError) as e:
         failure = e  # still report what was measured
     finally:
