@@ -29,21 +29,6 @@ const char* OpName(RowChange::Op op) {
   return "many";
 }
 
-// Past the cap, a henv's queued news becomes "many" per table.
-void Collapse(std::vector<RowChange>& changes) {
-  std::vector<RowChange> many;
-  for (RowChange& c : changes) {
-    const bool known =
-        std::any_of(many.begin(), many.end(), [&](const RowChange& m) { return m.table == c.table; });
-    if (known) continue;
-    RowChange m;
-    m.op = RowChange::Op::kMany;
-    m.table = std::move(c.table);
-    many.push_back(std::move(m));
-  }
-  changes = std::move(many);
-}
-
 Json Event(RowChange::Op op, const std::string& table) {
   return Json::MakeObject({{"op", OpName(op)}, {"table", table}});
 }
@@ -140,7 +125,7 @@ void RealtimeHub::OnCommitted(const std::string& henv, std::vector<RowChange> ch
     if (inserted) order_.push_back(henv);
     std::vector<RowChange>& queued = it->second;
     for (RowChange& c : changes) queued.push_back(std::move(c));
-    if (queued.size() > kMaxPendingPerHenv) Collapse(queued);
+    if (queued.size() > kMaxPendingPerHenv) db::CollapseToMany(queued);  // past the cap: "many" per table
   }
   queue_cv_.notify_one();
 }

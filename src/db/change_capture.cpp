@@ -122,10 +122,9 @@ void ChangeCapture::Note(RowChange change) {
   if (pending_.size() > kMaxRowsNoted || noted_bytes_ > kMaxNotedBytes) Collapse();
 }
 
-void ChangeCapture::Collapse() {
-  collapsed_ = true;
+void CollapseToMany(std::vector<RowChange>& changes) {
   std::vector<RowChange> many;
-  for (RowChange& c : pending_) {
+  for (RowChange& c : changes) {
     const bool known =
         std::any_of(many.begin(), many.end(), [&](const RowChange& m) { return m.table == c.table; });
     if (known) continue;
@@ -134,7 +133,12 @@ void ChangeCapture::Collapse() {
     m.table = std::move(c.table);
     many.push_back(std::move(m));
   }
-  pending_ = std::move(many);
+  changes = std::move(many);
+}
+
+void ChangeCapture::Collapse() {
+  collapsed_ = true;
+  CollapseToMany(pending_);
 }
 
 void ChangeCapture::OnCommit() noexcept {

@@ -42,6 +42,10 @@ struct RowChange {
   std::vector<Value> old_row;  // kDelete: the row's columns in table order
 };
 
+// Replaces `changes` by one kMany per table they name (first-seen order):
+// what is reported once there is too much to say row by row.
+void CollapseToMany(std::vector<RowChange>& changes);
+
 class ChangeListener {
  public:
   virtual ~ChangeListener() = default;

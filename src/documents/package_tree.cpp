@@ -435,7 +435,9 @@ Result<InstallReport> InstallTree(db::Database& db, const InstallPlan& plan, boo
       if (!put.ok()) return Error{put.error().code, p.dir + "/" + f.path + ": " + put.error().message, put.error().http_status};
       if (f.path == "package.json" || EndsWith(f.path, "/package.json")) {
         std::string sub = f.path == "package.json" ? "" : f.path.substr(0, f.path.size() - 13);
-        if (!sub.empty() && !IsPackageDirPath(sub)) continue;
+        // Inside a package only node_modules/X holds packages: a package.json
+        // elsewhere (fast-uri's benchmark/) is not one, and its deps are not needed.
+        if (!sub.empty() && (sub.find("node_modules/") == std::string::npos || !IsPackageDirPath(sub))) continue;
         auto json = Json::Parse(f.content);
         written.emplace_back(sub.empty() ? p.dir : p.dir + "/" + sub, json.ok() ? *json : Json());
       }

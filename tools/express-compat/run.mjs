@@ -12,9 +12,8 @@
 // storage folder, one henv per example (and one for the packages) made with
 // POST /new, the example's files as documents (same layout as on disk; the
 // harness adds `_system/router.js` = `module.exports = require("../index.js")`),
-// and its npm dependencies installed with POST /_api/modules (one tar each,
-// resolved from node_modules as Node would, flattened per henv: a henv that
-// needs two versions of one name is reported, not faked).
+// and its npm dependencies installed with one POST /_api/modules: the
+// node_modules tree npm made here, nested copies and all.
 //
 // Exits 1 when an entry differs that known-failures.json does not list (each
 // listed entry has its reason), so a regression fails CTest; a listed entry
@@ -143,6 +142,11 @@ async function makeHenv(hbf, name) {
     body: JSON.stringify({ username, password }) });
   if (login.status !== 200) throw new Error(`login ${username}: ${login.status} ${login.body}`);
   const auth = { host, authorization: `Bearer ${JSON.parse(login.body).token}` };
+  // The packages' whole tree goes in one upload (gzipped, a few MB; the
+  // default per-henv upload limit is 10 MB).
+  const config = await request(hbf.port, { method: "PATCH", path: "/_api/config",
+    headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ max_upload_size_mb: 64 }) });
+  if (config.status !== 200) throw new Error(`PATCH /_api/config: ${config.status} ${config.body}`);
   // An empty henv: the welcome page would answer "/" before the app's 404.
   const list = await request(hbf.port, { path: "/_api/documents?limit=1000", headers: auth });
   for (const d of JSON.parse(list.body).documents) {
@@ -203,28 +207,29 @@ function dependencyClosure(deps) {
 // henv where every package of the suite is installed (one version per name).
 function packageNote(pkg, henv) {
   const own = dependencyClosure([pkg]);
-  const notes = [...own.conflicts.map((c) => `needs two versions: ${c}`), ...own.missing.map((m) => `missing: ${m}`)];
-  for (const [name, dir] of own.chosen) {
-    const failed = henv.install.failed.find((f) => f.startsWith(name + ": "));
-    if (failed) notes.push(`install failed: ${failed}`);
-    else if (henv.install.chosen.get(name) !== dir) {
-      notes.push(`needs ${path.relative(here, dir)}, henv has ${path.relative(here, henv.install.chosen.get(name))}`);
-    }
-  }
+  const notes = own.missing.map((m) => `missing: ${m}`);
+  for (const f of henv.install.failed) notes.push(`install failed: ${f}`);
   return notes.join("; ");
 }
 
 async function installPackages(hbf, henv, deps) {
-  const { chosen, conflicts, missing } = dependencyClosure(deps);
+  // The whole tree in one install, as npm laid it out in this folder's
+  // node_modules: each top-level package the apps need, with its nested
+  // node_modules (several versions of a name stay where npm put them), as
+  // one gzipped tar of node_modules folders (package_tree.h: "a node_modules
+  // folder"). hbf checks every dependency at install.
+  const { chosen, missing } = dependencyClosure(deps);
   const failed = [];
-  for (const [name, dir] of chosen) {
-    const tar = spawnSync("tar", ["-C", path.dirname(dir), "-cf", "-", "--exclude=node_modules", path.basename(dir)],
-      { maxBuffer: 256 << 20 });
-    if (tar.status !== 0) throw new Error(`tar ${dir}: ${tar.stderr}`);
-    const r = await request(hbf.port, { method: "POST", path: "/_api/modules", headers: henv.auth, body: tar.stdout, timeout: 180000 });
-    if (r.status !== 201) failed.push(`${name}: ${r.status} ${String(r.body).slice(0, 200)}`);
+  const modules = path.join(here, "node_modules");
+  const top = [...new Set([...chosen.values()].map((d) => path.relative(modules, d)).filter((r) => !r.includes("node_modules")))];
+  if (top.length) {
+    const tar = spawnSync("tar", ["-C", here, "-czf", "-", ...top.map((t) => "node_modules/" + t)], { maxBuffer: 256 << 20 });
+    if (tar.status !== 0) throw new Error(`tar node_modules: ${tar.stderr}`);
+    const r = await request(hbf.port, { method: "POST", path: "/_api/modules", headers: henv.auth, body: tar.stdout, timeout: 300000 });
+    if (r.status !== 201) failed.push(`the tree (${top.length} packages): ${r.status} ${String(r.body).slice(0, 300)}`);
   }
-  return { chosen, conflicts, missing, failed };
+  // Every copy is installed where npm put it: no conflicts left to report.
+  return { chosen, conflicts: [], missing, failed };
 }
 
 // The last lines hbf logged for a henv (what a 5xx was about).
