@@ -146,7 +146,10 @@ void Hoist(std::vector<PlacedPackage>& top, std::vector<std::string>& warnings) 
   for (const auto& p : top) manifests.push_back(ManifestOf(p));
   std::vector<PlacedPackage> nested;
   std::set<size_t> drop;
-  for (auto& [name, idx] : by_name) {
+  for (auto& entry : by_name) {
+    // Named, not a structured binding: clang 14 cannot capture one in a lambda.
+    const std::string& name = entry.first;
+    std::vector<size_t>& idx = entry.second;
     if (idx.size() < 2) continue;
     auto needs = [&](size_t dependent) -> std::optional<std::string> {
       auto deps = Dependencies(manifests[dependent], true);

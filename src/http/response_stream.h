@@ -76,7 +76,7 @@ class ResponseStream {
  private:
   void CloseLocked(std::unique_lock<std::mutex>& lock);
 
-  const Options options_;
+  const Options options_{};
   mutable std::mutex mu_;
   bool attached_ = false;
   bool ended_ = false;   // End() was called
