@@ -63,4 +63,20 @@ JSValue NewUint8Array(JSContext* ctx, const void* data, size_t size) {
   return array;
 }
 
+bool ArgBytes(JSContext* ctx, int argc, JSValueConst* argv, int i, std::string& out) {
+  if (i >= argc) {
+    JS_ThrowTypeError(ctx, "missing argument");
+    return false;
+  }
+  if (JS_IsString(argv[i])) {
+    out = ToStdString(ctx, argv[i]);
+    return true;
+  }
+  if (!BytesOf(ctx, argv[i], out)) {
+    JS_ThrowTypeError(ctx, "expected bytes (Uint8Array or ArrayBuffer)");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace hbf::js::internal

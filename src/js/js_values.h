@@ -60,6 +60,10 @@ std::string PropString(JSContext* ctx, JSValueConst obj, const char* name);
 // Bytes of an ArrayBuffer or any typed array / DataView; false otherwise.
 bool BytesOf(JSContext* ctx, JSValueConst v, std::string& out);
 
+// Argument `i` of a native as bytes: a string (its UTF-8) or what BytesOf
+// takes. False with a TypeError thrown when missing or of another type.
+bool ArgBytes(JSContext* ctx, int argc, JSValueConst* argv, int i, std::string& out);
+
 // Where the bytes of an ArrayBuffer or typed array / DataView lie, without
 // copying them; false otherwise. Valid only until script code runs again
 // (which could detach or resize the buffer).

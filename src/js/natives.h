@@ -1,9 +1,10 @@
 // Internal to src/js: the `hbf:native` module, the host functions HBF's
 // built-in modules are written on: SQL on the worker's connection, logging,
-// UTF-8, base64, hashes (SHA-256 one-shot, and streaming hash/HMAC objects
-// over crypto::Hasher) and random bytes, the monotonic clock, detaching an
+// UTF-8, the monotonic clock, detaching an
 // ArrayBuffer, the henv's documents and config, timers, compileFunction,
-// hostInfo and loadBuiltin. Only built-in modules may
+// hostInfo and loadBuiltin; and, each in its own file, hashes, random bytes
+// and base64 (natives_crypto.h), zlib (natives_zlib.h), accounts
+// (natives_auth.h) and WebSockets (natives_ws.h). Only built-in modules may
 // import it (NormalizeModule refuses it to tenant code).
 //
 // Every function is called through a guard, so no C++ exception unwinds
