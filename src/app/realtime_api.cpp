@@ -65,21 +65,11 @@ HttpResponse App::RealtimeApi(const HttpRequest& request, const RequestContext& 
   }
   if (requested.size() > 64) return HttpResponse::ErrorBody(400, "bad_request", "at most 64 tables per subscription");
 
-  // The caller. A socket from another site does not carry the visitor's
-  // session (its cookie would be sent by the browser all the same).
-  const std::string* cookie = request.header("cookie");
-  if (request.websocket_id != 0) {
-    const std::string* origin = request.header("origin");
-    if (origin != nullptr && !IsOwnOrigin(*origin, ctx)) cookie = nullptr;
-  }
+  // The caller, as a script's WebSocket would be known (?token= also for
+  // EventSource, which cannot set headers either).
   RealtimeHub::Subscription sub;
   sub.henv = henv.hash();
-  sub.credentials = auth::ExtractCredentials(request.header("authorization"), cookie);
-  if (!sub.credentials.bearer) {
-    if (const Json* token = query->find("token"); token != nullptr && token->is_string() && !token->as_string().empty()) {
-      sub.credentials.bearer = token->as_string();
-    }
-  }
+  sub.credentials = CallerCredentials(request, ctx, /*token_in_query=*/true);
   if (!sub.credentials.empty()) {
     auto caller = auth::Authenticate(henv, sub.credentials, clocks_.unix_seconds());
     if (!caller.ok()) return HttpResponse::FromError(caller.error());

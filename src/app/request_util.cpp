@@ -240,6 +240,24 @@ bool IsOwnOrigin(std::string_view origin, const RequestContext& ctx) {
   return EqualsIgnoreCase(TrimBlanks(origin), ctx.scheme + "://" + ctx.host);
 }
 
+auth::RequestCredentials CallerCredentials(const HttpRequest& request, const RequestContext& ctx,
+                                           bool token_in_query) {
+  const std::string* cookie = request.header("cookie");
+  if (request.websocket_id != 0) {
+    const std::string* origin = request.header("origin");
+    if (origin != nullptr && !IsOwnOrigin(*origin, ctx)) cookie = nullptr;
+  }
+  auth::RequestCredentials credentials = auth::ExtractCredentials(request.header("authorization"), cookie);
+  if (!credentials.bearer && token_in_query) {
+    if (std::optional<Json> query = ParseUrlEncoded(request.query)) {
+      if (const Json* token = query->find("token"); token != nullptr && token->is_string() && !token->as_string().empty()) {
+        credentials.bearer = token->as_string();
+      }
+    }
+  }
+  return credentials;
+}
+
 HttpResponse SimplePage(int status, const std::string& title, const std::string& body_html) {
   HttpResponse r;
   r.status = status;

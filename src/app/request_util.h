@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/authenticator.h"
 #include "auth/user_rules.h"
 #include "core/json.h"
 #include "core/result.h"
@@ -96,6 +97,15 @@ std::string PercentEncodeQueryValue(std::string_view text);
 bool AcceptsHtml(const HttpRequest& request);
 // Whether `origin` (an Origin header) is this site's own scheme://host.
 bool IsOwnOrigin(std::string_view origin, const RequestContext& ctx);
+
+// Who a request claims to be, for the henv's scripts and live subscriptions:
+// `Authorization: Bearer`, the session cookies - dropped on a WebSocket
+// upgrade from another origin (browsers send cookies with a socket opened by
+// any page, and no CORS check follows) - and, when `token_in_query`, a
+// `?token=` (EventSource and WebSocket cannot set headers) when no bearer
+// header came.
+auth::RequestCredentials CallerCredentials(const HttpRequest& request, const RequestContext& ctx,
+                                           bool token_in_query);
 // A small self-contained HTML page (no script, inline styles only, a strict
 // CSP, not cached): `title` is escaped, `body_html` is trusted markup.
 HttpResponse SimplePage(int status, const std::string& title, const std::string& body_html);

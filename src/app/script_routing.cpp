@@ -137,23 +137,9 @@ App::ScriptCall App::PrepareScript(const HttpRequest& request, const RequestCont
   in.id = request.id;
   // req.user: the caller when a valid token came along; anonymous otherwise
   // (scripts decide what needs a login).
-  const std::string* cookie = request.header("cookie");
-  std::optional<std::string> query_token;
-  if (request.websocket_id != 0) {
-    // Browsers send cookies with a WebSocket opened from any page, and no
-    // CORS check follows: a socket opened by another site (a sibling henv)
-    // must not act as the visitor's session. Its token can come along as
-    // ?token= instead (browsers cannot set headers on a WebSocket).
-    const std::string* origin = request.header("origin");
-    if (origin != nullptr && !IsOwnOrigin(*origin, ctx)) cookie = nullptr;
-    if (std::optional<Json> query = ParseUrlEncoded(request.query)) {
-      if (const Json* token = query->find("token"); token != nullptr && token->is_string()) {
-        query_token = token->as_string();
-      }
-    }
-  }
-  auth::RequestCredentials credentials = auth::ExtractCredentials(request.header("authorization"), cookie);
-  if (!credentials.bearer && query_token && !query_token->empty()) credentials.bearer = std::move(query_token);
+  // A WebSocket's token may come as ?token= (browsers cannot set headers
+  // on one); a socket from another site does not carry the cookie's session.
+  auth::RequestCredentials credentials = CallerCredentials(request, ctx, /*token_in_query=*/request.websocket_id != 0);
   if (!credentials.empty()) {
     auto caller = auth::Authenticate(henv, credentials, clocks_.unix_seconds());
     if (caller.ok()) {
