@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -18,6 +19,10 @@
 #include "http/ws_hub.h"
 
 namespace hbf {
+
+// The size of IoLoop::scratch_, the read buffer a loop's connections share
+// (HTTP, WebSocket and streaming reads alike): no read asks for more.
+inline constexpr size_t kScratchBytes = 64 * 1024;
 
 // A connection after its 101: frames in, events out (one at a time), frames
 // back. Outlives its Connection while an event is with a handler (the loop

@@ -32,7 +32,6 @@ namespace {
 
 constexpr uint64_t kListenerTag = 1;
 constexpr uint64_t kWakeTag = 2;
-constexpr size_t kScratchBytes = 64 * 1024;
 // Stop reading further (pipelined) requests while this much output waits.
 constexpr size_t kOutputHighWater = 256 * 1024;
 // Bodies up to this size are copied behind their headers (one write).

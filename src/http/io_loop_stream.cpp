@@ -4,6 +4,7 @@
 // for it: draining ends it) and reads only to notice its client leaving.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/log.h"
@@ -17,7 +18,6 @@ namespace {
 // Input kept while a body streams (a pipelined request waits for the end of
 // the stream); past it the connection stops being read.
 constexpr size_t kStreamInputCap = 64 * 1024;
-constexpr size_t kStreamReadBytes = 16 * 1024;
 }  // namespace
 
 void IoLoop::PostStreamChunk(uint64_t connection_id, std::string data, bool last) {
@@ -102,10 +102,10 @@ void IoLoop::ReadWhileStreaming(Connection& c) {
       c.read_paused = true;
       return;
     }
-    char buf[kStreamReadBytes];
-    const ssize_t n = ::read(c.fd, buf, sizeof buf);
+    // Into the loop's shared read buffer, as every other read.
+    const ssize_t n = ::read(c.fd, scratch_.get(), std::min(kScratchBytes, kStreamInputCap - c.input.size()));
     if (n > 0) {
-      c.input.append(buf, static_cast<size_t>(n));  // a pipelined request: parsed when the stream ends
+      c.input.append(scratch_.get(), static_cast<size_t>(n));  // a pipelined request: parsed when the stream ends
       continue;
     }
     if (n == 0) {

@@ -17,7 +17,6 @@ namespace hbf {
 
 namespace {
 
-constexpr size_t kWsReadBytes = 64 * 1024;
 // After our close frame, how long the client has to answer with its own.
 constexpr auto kCloseHandshakeTime = std::chrono::seconds(5);
 
@@ -189,11 +188,11 @@ void IoLoop::ReadWs(Connection& c) {
       c.read_paused = true;
       break;
     }
-    ssize_t n = ::read(c.fd, scratch_.get(), kWsReadBytes);
+    ssize_t n = ::read(c.fd, scratch_.get(), kScratchBytes);
     if (n > 0) {
       FeedWs(c, scratch_.get(), static_cast<size_t>(n));
       if (c.fd < 0) return;
-      if (static_cast<size_t>(n) < kWsReadBytes && !c.hup_seen) break;
+      if (static_cast<size_t>(n) < kScratchBytes && !c.hup_seen) break;
       continue;
     }
     if (n == 0) {
