@@ -180,11 +180,10 @@ function resolvePackageDir(name, fromDir) {
   return null;
 }
 
-// The packages `deps` need, by name: {name: dir}. Two different copies of
-// one name are a conflict (hbf's modules/ holds one per name).
+// The package folders `deps` need, resolved from this folder as Node would
+// (a nested copy where npm nested one), and the names found nowhere.
 function dependencyClosure(deps) {
-  const chosen = new Map();
-  const conflicts = [];
+  const dirs = new Set();
   const missing = [];
   const queue = deps.map((d) => [d, here]);
   while (queue.length) {
@@ -192,15 +191,12 @@ function dependencyClosure(deps) {
     if (name === "express") continue;  // built into hbf
     const dir = resolvePackageDir(name, from);
     if (dir === null) { missing.push(name); continue; }
-    if (chosen.has(name)) {
-      if (chosen.get(name) !== dir) conflicts.push(`${name} (${path.relative(here, chosen.get(name))} and ${path.relative(here, dir)})`);
-      continue;
-    }
-    chosen.set(name, dir);
+    if (dirs.has(dir)) continue;
+    dirs.add(dir);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
     for (const d of Object.keys(pkg.dependencies || {})) queue.push([d, dir]);
   }
-  return { chosen, conflicts: [...new Set(conflicts)], missing };
+  return { dirs, missing };
 }
 
 // What stands between one package and the copies its closure needs, in a
@@ -218,18 +214,18 @@ async function installPackages(hbf, henv, deps) {
   // node_modules (several versions of a name stay where npm put them), as
   // one gzipped tar of node_modules folders (package_tree.h: "a node_modules
   // folder"). hbf checks every dependency at install.
-  const { chosen, missing } = dependencyClosure(deps);
+  const { dirs, missing } = dependencyClosure(deps);
   const failed = [];
   const modules = path.join(here, "node_modules");
-  const top = [...new Set([...chosen.values()].map((d) => path.relative(modules, d)).filter((r) => !r.includes("node_modules")))];
+  // Nested copies travel inside their top-level package's folder.
+  const top = [...dirs].map((d) => path.relative(modules, d)).filter((r) => !r.includes("node_modules"));
   if (top.length) {
     const tar = spawnSync("tar", ["-C", here, "-czf", "-", ...top.map((t) => "node_modules/" + t)], { maxBuffer: 256 << 20 });
     if (tar.status !== 0) throw new Error(`tar node_modules: ${tar.stderr}`);
     const r = await request(hbf.port, { method: "POST", path: "/_api/modules", headers: henv.auth, body: tar.stdout, timeout: 300000 });
     if (r.status !== 201) failed.push(`the tree (${top.length} packages): ${r.status} ${String(r.body).slice(0, 300)}`);
   }
-  // Every copy is installed where npm put it: no conflicts left to report.
-  return { chosen, conflicts: [], missing, failed };
+  return { missing, failed };
 }
 
 // The last lines hbf logged for a henv (what a 5xx was about).
@@ -393,8 +389,7 @@ try {
     const henv = await setups.get(name);
     const t1 = Date.now();
     const inst = henv.install;
-    const installNote = [...inst.failed.map((f) => `install failed: ${f}`), ...inst.conflicts.map((c) => `needs two versions: ${c}`),
-      ...inst.missing.map((m) => `missing: ${m}`)].join("; ");
+    const installNote = [...inst.failed.map((f) => `install failed: ${f}`), ...inst.missing.map((m) => `missing: ${m}`)].join("; ");
     if (name === "packages") {
       for (const pkg of pkgNames) {
         const r = { path: `/p/${pkg}`, headers: { host: henv.host } };
