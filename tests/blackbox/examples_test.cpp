@@ -29,18 +29,7 @@ std::pair<int, std::string> Shell(const std::string& command) {
 
 class LiveFeedExampleTest : public OneHenvTest {
  protected:
-  std::string Login(const std::string& name) {
-    auto r = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
-                            Json::MakeObject({{"username", name}, {"password", name + " long password"}}).dump()});
-    const Json* token = r.json().find("token");
-    return token != nullptr ? token->as_string() : std::string();
-  }
-  std::string AddUser(const std::string& name) {
-    auto r = Api("POST", "/_api/users",
-                 Json::MakeObject({{"username", name}, {"password", name + " long password"}}).dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    return Login(name);
-  }
+  std::string AddUser(const std::string& name) { return AddUserAndLogin(port(), host_, token_, name); }
   HttpReply As(const std::string& token, const std::string& method, const std::string& path, const std::string& body) {
     return Fetch(port(), {method, path, host_, {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}}, body});
   }

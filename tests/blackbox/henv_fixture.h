@@ -13,6 +13,22 @@
 
 namespace hbf::test {
 
+// Adds plain user `name` (password `name + " long password"`) to the henv at
+// `host` as its owner (`owner_token`) and logs it in: its bearer token, ""
+// when the login failed (the creation is EXPECTed to answer 201).
+inline std::string AddUserAndLogin(uint16_t port, const std::string& host, const std::string& owner_token,
+                                   const std::string& name) {
+  const std::string credentials =
+      Json::MakeObject({{"username", name}, {"password", name + " long password"}}).dump();
+  auto created = Fetch(port, {"POST", "/_api/users", host,
+                              {{"Authorization", "Bearer " + owner_token}, {"Content-Type", "application/json"}},
+                              credentials});
+  EXPECT_EQ(created.status, 201) << created.body;
+  auto login = Fetch(port, {"POST", "/login", host, {{"Content-Type", "application/json"}}, credentials});
+  const Json* token = login.json().find("token");
+  return token != nullptr && token->is_string() ? token->as_string() : std::string();
+}
+
 // Starts hbf with --dev and the given flags (Start) and makes henvs with
 // their owner logged in (MakeHenv), for suites that need several of either.
 class DevServerTest : public ::testing::Test {

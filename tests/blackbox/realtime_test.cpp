@@ -81,15 +81,7 @@ export default router;
     return Fetch(port(), {method, path, host_, std::move(headers), body});
   }
 
-  std::string AddUser(const std::string& name) {
-    auto r = Api("POST", "/_api/users",
-                 Json::MakeObject({{"username", name}, {"password", name + " long password"}}).dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
-                                Json::MakeObject({{"username", name}, {"password", name + " long password"}}).dump()});
-    const Json* token = login.json().find("token");
-    return token != nullptr ? token->as_string() : std::string();
-  }
+  std::string AddUser(const std::string& name) { return AddUserAndLogin(port(), host_, token_, name); }
 
   std::unique_ptr<SseClient> Subscribe(const std::string& token, const std::string& query) {
     std::vector<std::pair<std::string, std::string>> headers;

@@ -78,14 +78,7 @@ export default router;
     ASSERT_EQ(policy.status, 201) << policy.body;
   }
 
-  std::string AddUser(const std::string& name) {
-    auto r = Api("POST", "/_api/users",
-                 Json::MakeObject({{"username", name}, {"password", name + " long password"}}).dump());
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto login = Fetch(port(), {"POST", "/login", host_, {{"Content-Type", "application/json"}},
-                                Json::MakeObject({{"username", name}, {"password", name + " long password"}}).dump()});
-    return login.json().find("token")->as_string();
-  }
+  std::string AddUser(const std::string& name) { return AddUserAndLogin(port(), host_, token_, name); }
 
   HttpReply As(const std::string& token, const std::string& method, const std::string& path,
                const std::string& body = {}) {
