@@ -7,7 +7,6 @@
 // ustar (hbf reads gzip or not).
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "blackbox/henv_fixture.h"
+#include "support/tar_builder.h"
 #include "codec/gzip.h"
 
 namespace hbf::test {
@@ -22,22 +22,6 @@ namespace {
 
 using Files = std::vector<std::pair<std::string, std::string>>;
 
-std::string Tar(const Files& files) {
-  std::string out;
-  for (const auto& [name, data] : files) {
-    std::string header(512, '\0');
-    header.replace(0, name.size(), name);
-    char size[12];
-    std::snprintf(size, sizeof size, "%011o", static_cast<unsigned>(data.size()));
-    header.replace(124, 11, size, 11);
-    header[156] = '0';
-    header.replace(257, 6, "ustar", 6);
-    std::string padded = data;
-    padded.resize((data.size() + 511) / 512 * 512, '\0');
-    out += header + padded;
-  }
-  return out + std::string(1024, '\0');
-}
 
 std::string Manifest(const std::string& name, const std::string& version, const std::string& deps = "{}") {
   return R"({"name":")" + name + R"(","version":")" + version + R"(","main":"index.js","dependencies":)" + deps + "}";

@@ -3,28 +3,15 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include "support/tar_builder.h"
+
 #include <string>
 
 namespace hbf::docs {
 namespace {
 
-// One 512-byte tar header (ustar magic; HBF does not check the checksum)
-// followed by `data` padded to whole blocks.
-std::string Entry(const std::string& name, char type, const std::string& data) {
-  std::string header(512, '\0');
-  header.replace(0, name.size(), name);
-  char size[12];
-  std::snprintf(size, sizeof size, "%011o", static_cast<unsigned>(data.size()));
-  header.replace(124, 11, size, 11);
-  header[156] = type;
-  header.replace(257, 6, "ustar", 6);
-  std::string padded = data;
-  padded.resize((data.size() + 511) / 512 * 512, '\0');
-  return header + padded;
-}
-
-std::string End() { return std::string(1024, '\0'); }
+std::string Entry(const std::string& name, char type, const std::string& data) { return test::TarEntry(name, data, type); }
+std::string End() { return test::TarEnd(); }
 
 TEST(ReadTarball, PaxPathNamesTheNextFile) {
   const std::string tar = Entry("package/PaxHeader", 'x', "21 path=package/b.js\n") +

@@ -5,7 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
+#include "support/tar_builder.h"
+
 #include <string>
 
 namespace hbf::docs {
@@ -20,18 +21,7 @@ PackageSource Package(const std::string& name, const std::string& version, const
                        {{"package.json", Manifest(name, version, deps)}, {"index.js", "module.exports = 1;"}}};
 }
 
-std::string TarEntry(const std::string& name, const std::string& data) {
-  std::string header(512, '\0');
-  header.replace(0, name.size(), name);
-  char size[12];
-  std::snprintf(size, sizeof size, "%011o", static_cast<unsigned>(data.size()));
-  header.replace(124, 11, size, 11);
-  header[156] = '0';
-  header.replace(257, 6, "ustar", 6);
-  std::string padded = data;
-  padded.resize((data.size() + 511) / 512 * 512, '\0');
-  return header + padded;
-}
+using test::TarEntry;
 
 std::vector<std::string> Dirs(const InstallPlan& plan) {
   std::vector<std::string> out;
