@@ -200,13 +200,18 @@ std::string Statement::ParameterName(int index) const {
   return n != nullptr ? n : "";
 }
 
+template <typename F>
+int Database::Timed(F&& run) {
+  if (!measure_busy_) return run();
+  const auto began = std::chrono::steady_clock::now();
+  const int rc = run();
+  busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count();
+  return rc;
+}
+
 Result<bool> Statement::Step() {
   if (!bind_status_.ok()) return bind_status_.error();
-  const auto began = std::chrono::steady_clock::now();
-  int rc = sqlite3_step(stmt_);
-  if (db_ != nullptr) {
-    db_->busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count();
-  }
+  const int rc = db_ != nullptr ? db_->Timed([&] { return sqlite3_step(stmt_); }) : sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) {
     if (db_ != nullptr) db_->AfterStatement();
@@ -279,7 +284,8 @@ Database::Database(Database&& other) noexcept
       deadline_(std::move(other.deadline_)),
       guard_(std::move(other.guard_)),
       capture_(std::move(other.capture_)),
-      busy_ns_(other.busy_ns_) {
+      busy_ns_(other.busy_ns_),
+      measure_busy_(other.measure_busy_) {
   other.cache_.clear();
 }
 
@@ -295,6 +301,7 @@ Database& Database::operator=(Database&& other) noexcept {
     guard_ = std::move(other.guard_);
     capture_ = std::move(other.capture_);
     busy_ns_ = other.busy_ns_;
+    measure_busy_ = other.measure_busy_;
     other.cache_.clear();
   }
   return *this;
@@ -383,9 +390,7 @@ Result<Database> Database::OpenOnce(const std::string& path, const Options& opti
 Status Database::Exec(std::string_view sql) {
   std::string text(sql);
   char* err = nullptr;
-  const auto began = std::chrono::steady_clock::now();
-  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
-  busy_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - began).count();
+  const int rc = Timed([&] { return sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err); });
   AfterStatement();
   if (rc != SQLITE_OK) {
     std::string msg = err != nullptr ? err : sqlite3_errstr(rc);

@@ -47,6 +47,7 @@ Result<db::Database*> UserConnection(Worker& w) {
     options.create = false;
     auto opened = db::Database::Open(main.path(), options);
     if (!opened.ok()) return opened.error();
+    opened->MeasureBusyTime();
     if (const auto& listener = WorkerAccess::ChangeListener(w)) opened->CaptureChanges(listener, WorkerAccess::HenvHash(w));
     conn.emplace(std::move(*opened));  // never moved again: the module keeps its address
     conn->Seal(HenvSealedSchema());

@@ -294,6 +294,7 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   // script's memory budget (the other half holds it once it reaches JS).
   db->LimitForScripts(limits.memory_bytes / 2);
   // A script's writes are news for the henv's live subscribers too.
+  db->MeasureBusyTime();  // the henv's DB time (/_api/metrics)
   change_listener_ = henv.change_listener();
   if (change_listener_) db->CaptureChanges(change_listener_, henv_hash_);
   db_.emplace(std::move(*db));

@@ -55,6 +55,28 @@ TEST(DatabaseOpenTest, BusyTimeoutComesFromOptions) {
   EXPECT_EQ(ScalarInt(db, "PRAGMA busy_timeout"), 50);
 }
 
+// DB time is what a henv's scripts spend inside SQLite: only the connections
+// that ask for it pay the clock reads.
+TEST(DatabaseBusyTimeTest, MeasuredOnlyOnConnectionsThatAskForIt) {
+  TempDir dir;
+  Database plain = OpenOrDie(dir.File("a.db"));
+  Database measured = OpenOrDie(dir.File("a.db"));
+  measured.MeasureBusyTime();
+  const std::string heavy =
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) SELECT sum(i) FROM n";
+  for (Database* db : {&plain, &measured}) {
+    ASSERT_TRUE(db->Exec("CREATE TABLE IF NOT EXISTS t(x)").ok());
+    EXPECT_EQ(ScalarInt(*db, heavy), int64_t{200000} * 200001 / 2);
+  }
+  EXPECT_EQ(plain.busy_ns(), 0);
+  EXPECT_GT(measured.busy_ns(), 0);
+  Database moved = std::move(measured);  // the figure and the choice travel with the connection
+  const int64_t before = moved.busy_ns();
+  EXPECT_GT(before, 0);
+  EXPECT_EQ(ScalarInt(moved, "SELECT count(*) FROM t"), 0);
+  EXPECT_GT(moved.busy_ns(), before);
+}
+
 TEST(DatabaseOpenTest, CreatesAMissingFileByDefault) {
   TempDir dir;
   ASSERT_FALSE(PathExists(dir.File("new.db")));
