@@ -389,5 +389,49 @@ JSValue LoadBuiltinNamespace(JSContext* ctx, const std::string& id) {
   return JS_GetModuleNamespace(ctx, m);
 }
 
+JSValue RequireEsmNamespace(JSContext* ctx, const std::string& id) {
+  // A one-line ES module that imports the document: compiling, linking and
+  // evaluating it goes through the same hooks, bytecode cache and loaded-
+  // module list as `import`, so the document is one module instance whether
+  // imported or required. Its specifier is root-relative ("/" + id): the
+  // resolver maps it back to exactly `id`.
+  std::string specifier;
+  AppendJsonString(specifier, "/" + id);
+  const std::string source = "import * as ns from " + specifier + ";\nexport { ns };\n";
+  const std::string name = "hbf-require:" + id;
+  JSValue module = JS_Eval(ctx, source.data(), source.size(), name.c_str(), JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+  if (JS_IsException(module)) return JS_EXCEPTION;
+  auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(module));
+  if (JS_ResolveModule(ctx, module) < 0) {
+    JS_FreeValue(ctx, module);
+    return JS_EXCEPTION;
+  }
+  JSValue evaluated = JS_EvalFunction(ctx, module);  // consumes `module`
+  if (JS_IsException(evaluated)) return JS_EXCEPTION;
+  const JSPromiseStateEnum state = JS_PromiseState(ctx, evaluated);
+  if (state == JS_PROMISE_REJECTED) {
+    JSValue reason = JS_PromiseResult(ctx, evaluated);
+    JS_FreeValue(ctx, evaluated);
+    return JS_Throw(ctx, reason);
+  }
+  JS_FreeValue(ctx, evaluated);
+  if (state == JS_PROMISE_PENDING) {
+    // Top-level await somewhere in its graph (or a cycle back into a module
+    // still being evaluated): require() cannot wait, as in Node.
+    JS_ThrowTypeError(ctx,
+                      "require() cannot be used on an ESM graph with top-level await. Use import() instead. "
+                      "(requiring %s)",
+                      id.c_str());
+    JSValue err = JS_GetException(ctx);
+    JS_SetPropertyStr(ctx, err, "code", JS_NewString(ctx, "ERR_REQUIRE_ASYNC_MODULE"));
+    return JS_Throw(ctx, err);
+  }
+  JSValue wrapper_ns = JS_GetModuleNamespace(ctx, m);
+  if (JS_IsException(wrapper_ns)) return JS_EXCEPTION;
+  JSValue ns = JS_GetPropertyStr(ctx, wrapper_ns, "ns");
+  JS_FreeValue(ctx, wrapper_ns);
+  return ns;
+}
+
 }  // namespace internal
 }  // namespace hbf::js

@@ -49,4 +49,10 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque);
 // completes here.
 JSValue LoadBuiltinNamespace(JSContext* ctx, const std::string& id);
 
+// require() of an ES module (as Node 22 allows): document `id` loaded,
+// linked and evaluated synchronously as `import` would (one instance for
+// both), returning its namespace. A graph with top-level await throws
+// ERR_REQUIRE_ASYNC_MODULE; an evaluation error is rethrown.
+JSValue RequireEsmNamespace(JSContext* ctx, const std::string& id);
+
 }  // namespace hbf::js::internal

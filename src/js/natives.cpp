@@ -499,6 +499,12 @@ JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* 
   return LoadBuiltinNamespace(ctx, ToStdString(ctx, argv[0]));
 }
 
+// requireEsm(id): RequireEsmNamespace, for hbf:modules' require().
+JSValue NativeRequireEsm(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "requireEsm expects a document id");
+  return RequireEsmNamespace(ctx, ToStdString(ctx, argv[0]));
+}
+
 JSValue NativeHostInfo(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   JSValue out = JS_NewObject(ctx);
   JS_SetPropertyStr(ctx, out, "version", JS_NewString(ctx, HBF_VERSION_STRING));
@@ -572,6 +578,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"config", Guarded<NativeConfig>, 0},
     {"hostInfo", Guarded<NativeHostInfo>, 0},
     {"loadBuiltin", Guarded<NativeLoadBuiltin>, 1},
+    {"requireEsm", Guarded<NativeRequireEsm>, 1},
     {"authListUsers", Guarded<NativeAuthListUsers>, 0},
     {"authCreateUser", Guarded<NativeAuthCreateUser>, 1},
     {"authUpdateUser", Guarded<NativeAuthUpdateUser>, 2},

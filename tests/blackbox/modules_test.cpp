@@ -52,6 +52,46 @@ export default router;
   EXPECT_NE(missing.json().find("message")->as_string().find("no-such-package"), std::string::npos) << missing.body;
 }
 
+// require() of an ES module, as Node 22 (and 20.19) allow: CommonJS code
+// (the tenant's or a package's) gets the module's namespace, the same
+// instance `import` gets; top-level await and evaluation errors throw.
+TEST_F(ModulesTest, RequireOfAnEsModuleReturnsItsNamespace) {
+  Put("modules/idgen/package.json", R"({"name":"idgen","version":"5.0.0","type":"module","main":"index.js"})",
+      "application/json");
+  Put("modules/idgen/index.js",
+      "import { alphabet } from './alphabet.js';\n"
+      "globalThis.__idgenLoads = (globalThis.__idgenLoads || 0) + 1;\n"
+      "export const id = (n) => alphabet.slice(0, n);\nexport default 'idgen';\n");
+  Put("modules/idgen/alphabet.js", "export const alphabet = 'abcdefgh';\n");
+  Put("modules/awaits/package.json", R"({"name":"awaits","type":"module"})", "application/json");
+  Put("modules/awaits/index.js", "export const v = await Promise.resolve(1);\n");
+  Put("modules/broken/package.json", R"({"name":"broken","type":"module"})", "application/json");
+  Put("modules/broken/index.js", "export const v = 1;\nthrow new Error('broken at load');\n");
+  Put("modules/user/package.json", R"({"name":"user","main":"index.js"})", "application/json");
+  Put("modules/user/index.js", "const { id } = require('idgen');\nexports.make = () => id(3);\n");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import * as imported from "idgen";
+const router = new Router();
+const code = (f) => { try { f(); return null; } catch (e) { return [e.code ?? null, String(e.message)]; } };
+router.get("/esm", (req, res) => {
+  const ns = require("idgen");
+  res.json({
+    id: ns.id(4), def: ns.default, same: ns === imported, loads: globalThis.__idgenLoads,
+    fromCjs: require("user").make(),
+    awaits: code(() => require("awaits"))?.[0], broken: code(() => require("broken"))?.[1],
+    brokenAgain: code(() => require("broken"))?.[1],
+  });
+});
+export default router;
+)js");
+  auto r = Get("/esm");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body,
+            R"({"id":"abcd","def":"idgen","same":true,"loads":1,"fromCjs":"abc",)"
+            R"("awaits":"ERR_REQUIRE_ASYNC_MODULE","broken":"broken at load","brokenAgain":"broken at load"})");
+}
+
 TEST_F(ModulesTest, PackagesInstalledWithTheCliAndShims) {
   TempDir pkg;
   std::filesystem::create_directories(pkg.path() + "/src");

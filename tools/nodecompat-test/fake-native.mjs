@@ -179,6 +179,13 @@ export function loadBuiltin(id) {
   return ns;
 }
 
+// The real requireEsm(id) loads document `id` as an ES module synchronously
+// (src/js/module_loader.cpp, tested on hbf itself); here a marker naming the
+// id, so the resolver's side of require(esm) can be checked.
+export function requireEsm(id) {
+  return { __fakeRequireEsm: id };
+}
+
 export const config = () => ({ ...configRows });
 export const hostInfo = () => ({ version: "0.0.0-test", platform: "linux", arch: "x64" });
 

@@ -28,6 +28,8 @@
 //   unless .cjs, or a .js that plainly exports the CommonJS way
 //   (module.exports / exports.x =) and has no import/export statement: an
 //   Express app ported as it is (`module.exports = app`).
+// - require() of an ES module loads it synchronously, as Node 22 does (its
+//   namespace; ERR_REQUIRE_ASYNC_MODULE with top-level await).
 
 import * as native from "hbf:native";
 import {
@@ -270,6 +272,27 @@ function requireEsmError(id, referrerId) {
   return err;
 }
 
+// require() of an ES module, as Node 22 does: the module's namespace (the
+// same instance `import` gets; Node's "module.exports" string-named export
+// cannot be written in QuickJS's syntax). Evaluated synchronously; a graph with top-level await throws
+// ERR_REQUIRE_ASYNC_MODULE. Outcomes are kept per id (an error too: a
+// failing module is not recompiled on every call).
+const esmRequired = new Map();
+
+function requireEsm(id) {
+  let outcome = esmRequired.get(id);
+  if (outcome === undefined) {
+    try {
+      outcome = { value: native.requireEsm(id) };
+    } catch (error) {
+      outcome = { error };
+    }
+    esmRequired.set(id, outcome);
+  }
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
+}
+
 function compileWrapper(source, id) {
   let text = stripBOM(source);
   if (text.startsWith("#!")) {
@@ -335,7 +358,7 @@ function makeRequire(module, referrerId) {
     }
     const { id, format } = resolve(specifier, referrerId, "require");
     if (format === "builtin") return builtinExports(id, specifier);
-    if (format === "esm") throw requireEsmError(id, referrerId);
+    if (format === "esm") return requireEsm(id);
     return loadModule(id, format, module ?? undefined);
   }
   function resolveFn(request, options) {
