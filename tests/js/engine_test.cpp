@@ -461,5 +461,30 @@ TEST_F(EngineTest, ScriptsCannotReachTheSealedTables) {
   EXPECT_EQ(attempt("SELECT 1 AS ok"), "[{\"ok\":1}]");
 }
 
+// RegExp.$1 and the other legacy statics (scripts/patches/quickjs/0002):
+// what Node 20 (V8) answers for the same steps.
+TEST_F(EngineTest, LegacyRegExpStaticsFollowTheLastSuccessfulMatch) {
+  auto henv = MakeHenv("aaaaaaaa", kEcho);
+  EXPECT_EQ(Eval(*henv, R"js((() => {
+    const out = [];
+    out.push([RegExp.$1, RegExp.lastMatch, RegExp.input]);
+    /^\s*([^;\s]*)/.test("text/html; charset=utf-8");
+    out.push([RegExp.$1, RegExp.$2, RegExp["$&"], RegExp.lastParen, RegExp.leftContext, RegExp.rightContext, RegExp.input]);
+    "a1b22c333".replace(/(\d+)([a-z])?/g, "-");
+    out.push([RegExp.$1, RegExp.$2, RegExp.lastMatch, RegExp["$+"], RegExp["$`"], RegExp["$'"]]);
+    /x(y)?z/.exec("__xz__");
+    out.push([RegExp.$1, RegExp.lastParen, RegExp.leftContext, RegExp.rightContext]);
+    /nomatch/.test("abc");
+    out.push([RegExp.$1, RegExp.lastMatch]);
+    RegExp.$1 = "ignored"; RegExp.input = "set";
+    out.push([RegExp.$1, RegExp.input, RegExp.$_]);
+    "\u00e9\u00e9(\u00fc)".match(/\((.)\)/);
+    out.push([RegExp.$1, RegExp.leftContext]);
+    return JSON.stringify(out);
+  })())js"),
+            R"([["","",""],["text/html","","text/html","text/html","","; charset=utf-8","text/html; charset=utf-8"],)"
+            R"(["333","","333","","a1b22c",""],["","","__","__"],["","xz"],["","set","set"],["ü","éé"]])");
+}
+
 }  // namespace
 }  // namespace hbf::js
