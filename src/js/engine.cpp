@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <utility>
+
 #include "core/log.h"
 #include "henv/henv_log.h"
 #include "js/worker.h"
@@ -81,6 +83,16 @@ void JsEngine::Wake() {
 }
 
 void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
+  if (result.kind == ScriptResult::Kind::kPending && result.streaming) {
+    // The head (and what was written) goes out now; the worker stays with
+    // the request, parked, until the handler ends the response.
+    ScriptResult head;
+    head.kind = ScriptResult::Kind::kResponse;
+    head.response = std::move(result.response);
+    head.js_ns = p->js_ns;
+    head.db_ns = p->db_ns;
+    std::exchange(p->done, nullptr)(std::move(head));
+  }
   if (result.kind == ScriptResult::Kind::kPending) {
     {
       std::lock_guard lock(parked_mu_);
@@ -98,6 +110,26 @@ void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
   }
   if (result.wrote_database) p->henv->RefreshCodeVersion();
   Release(*p->pool, std::move(p->worker));
+  if (!p->done) {
+    // A streamed response, answered when its head was ready; the stream
+    // ended with the request. A failure now can only be told to the log.
+    if (result.kind == ScriptResult::Kind::kError) {
+      const std::string message =
+          "a streamed response ended early: " + result.error.code + ": " + result.error.message;
+      Log(LogLevel::kWarn, message, p->henv->hash());
+      if (options_.logs != nullptr) {
+        LogEntry entry;
+        entry.level = LogLevel::kWarn;
+        entry.source = result.error.code == "script_error" ? LogSource::kError : LogSource::kLimit;
+        entry.code = result.error.code;
+        entry.message = message;
+        entry.location = result.error.location;
+        entry.stack = result.error.stack;
+        options_.logs->Append(p->henv->hash(), std::move(entry));
+      }
+    }
+    return;
+  }
   result.js_ns = p->js_ns;
   result.db_ns = p->db_ns;
   p->done(std::move(result));

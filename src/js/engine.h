@@ -125,6 +125,11 @@ struct ScriptResult {
   int64_t js_ns = 0;            // time the worker ran JavaScript for it (parked time excluded)
   int64_t db_ns = 0;            // of which in SQLite (the app's db and req.db)
   std::chrono::steady_clock::time_point wake_at{};  // kPending only
+  // kPending whose response head is ready (a script's res.write() before
+  // its handler waited): the engine answers `response` now, its body going
+  // on through response.stream, and parks the worker until the handler ends
+  // the response (or fails, or runs out of time: the stream is then ended).
+  bool streaming = false;
 };
 
 struct EngineOptions {
@@ -274,11 +279,13 @@ class JsEngine {
     std::shared_ptr<Henv> henv;
     HenvPool* pool = nullptr;
     std::unique_ptr<Worker> worker;
-    ScriptDone done;
+    ScriptDone done;   // empty once called: a streamed response's head went out
     int64_t js_ns = 0;  // JavaScript time so far (dispatch and resumptions)
     int64_t db_ns = 0;  // of which in SQLite
   };
-  // Parks `p` when `result` is kPending; else releases its worker and calls done.
+  // Parks `p` when `result` is kPending (calling done with the head first
+  // when it is streaming); else releases its worker and calls done (unless
+  // it was called for a streamed head: the stream ended with the request).
   void Conclude(std::unique_ptr<Parked> p, ScriptResult result);
   void Wake();  // the waker thread: hands due requests to the executor
   Executor resume_executor_;  // set before use, then read-only

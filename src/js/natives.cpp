@@ -499,6 +499,38 @@ JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* 
   return LoadBuiltinNamespace(ctx, ToStdString(ctx, argv[0]));
 }
 
+// streamWanted(start): the response's first res.write(). When this request
+// may stream (worker.h, streamable_), keeps `start` (a function returning
+// { status, headers, body } and switching the response to streamWrite) for
+// the worker to call if the handler then waits, and returns true; else false
+// (the response stays buffered until end()).
+JSValue NativeStreamWanted(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  Worker& w = *WorkerAccess::From(ctx);
+  if (argc < 1 || !JS_IsFunction(ctx, argv[0])) return JS_ThrowTypeError(ctx, "streamWanted(start)");
+  if (!WorkerAccess::Streamable(w) || WorkerAccess::Stream(w)) return JS_FALSE;
+  JSValue& start = WorkerAccess::StreamStart(w);
+  JS_FreeValue(ctx, start);
+  start = JS_DupValue(ctx, argv[0]);
+  return JS_TRUE;
+}
+
+// streamWrite(chunk): the next chunk of a streamed response. False when the
+// client is gone (or the stream ended): nothing more will reach it.
+JSValue NativeStreamWrite(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  const auto& stream = WorkerAccess::Stream(*WorkerAccess::From(ctx));
+  if (!stream) return JS_FALSE;
+  std::string data;
+  if (!ArgBytes(ctx, argc, argv, 0, data)) return JS_EXCEPTION;
+  return JS_NewBool(ctx, stream->Write(std::move(data)));
+}
+
+// streamEnd(): the last chunk (the request ends too, when the handler has
+// settled).
+JSValue NativeStreamEnd(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  if (const auto& stream = WorkerAccess::Stream(*WorkerAccess::From(ctx))) stream->End();
+  return Undefined();
+}
+
 // requireEsm(id): RequireEsmNamespace, for hbf:modules' require().
 JSValue NativeRequireEsm(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "requireEsm expects a document id");
@@ -579,6 +611,9 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"hostInfo", Guarded<NativeHostInfo>, 0},
     {"loadBuiltin", Guarded<NativeLoadBuiltin>, 1},
     {"requireEsm", Guarded<NativeRequireEsm>, 1},
+    {"streamWanted", Guarded<NativeStreamWanted>, 1},
+    {"streamWrite", Guarded<NativeStreamWrite>, 1},
+    {"streamEnd", Guarded<NativeStreamEnd>, 0},
     {"authListUsers", Guarded<NativeAuthListUsers>, 0},
     {"authCreateUser", Guarded<NativeAuthCreateUser>, 1},
     {"authUpdateUser", Guarded<NativeAuthUpdateUser>, 2},

@@ -71,7 +71,8 @@ std::string LocationFromStack(const std::string& stack) {
 
 // ------------------------------------------------------------------- Worker
 
-Worker::Worker() : dispatch_fn_(Undefined()), router_(Undefined()), pending_(Undefined()) {}
+Worker::Worker()
+    : dispatch_fn_(Undefined()), router_(Undefined()), pending_(Undefined()), stream_start_(Undefined()) {}
 
 void Worker::CancelTimers() {
   for (auto& [id, timer] : timers_) JS_FreeValue(ctx_, timer.fn);
@@ -122,6 +123,7 @@ Worker::~Worker() {
   if (ctx_ != nullptr) {
     CancelTimers();
     JS_FreeValue(ctx_, pending_);
+    JS_FreeValue(ctx_, stream_start_);
     JS_FreeValue(ctx_, dispatch_fn_);
     JS_FreeValue(ctx_, router_);
     JS_FreeContext(ctx_);
@@ -454,6 +456,10 @@ void Worker::EndRequest(ScriptResult& result) {
   }
   if (timed_out_) reusable_ = false;
   CancelTimers();  // timers live no longer than their request
+  // A streamed response ends with its request, however it ended (a handler
+  // that failed or ran out of time mid-stream: what was sent stays sent).
+  JS_FreeValue(ctx_, std::exchange(stream_start_, Undefined()));
+  if (stream_) std::exchange(stream_, nullptr)->End();
   // A transaction left open by the script must not leak into the next request.
   if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
   db_->ClearDeadline();
@@ -548,6 +554,7 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
     JS_SetPropertyStr(ctx, raw, "wsEvent", ev);
   }
 
+  streamable_ = may_suspend && request.websocket_id == 0 && !request.ws_event && request.method != "HEAD";
   JSValue args[2] = {router_, raw};
   JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
   JS_FreeValue(ctx, raw);
@@ -590,6 +597,27 @@ int32_t ReadResponse(JSContext* ctx, JSValueConst v, HttpResponse& r) {
 }
 }  // namespace
 
+bool Worker::StartStream(ScriptResult& result) {
+  JSContext* ctx = ctx_;
+  JSValue start = std::exchange(stream_start_, Undefined());
+  Scoped head(ctx, JS_Call(ctx, start, Undefined(), 0, nullptr));
+  JS_FreeValue(ctx, start);
+  if (JS_IsException(head.get())) {
+    // (the response's own code; whatever it was, the response stays buffered)
+    JS_FreeValue(ctx, JS_GetException(ctx));
+    return false;
+  }
+  if (!JS_IsObject(head.get())) return false;  // a status that has no body: stays buffered
+  const int32_t status = ReadResponse(ctx, head.get(), result.response);
+  if (status < 200 || status > 599) {
+    result.response = HttpResponse{};
+    return false;
+  }
+  stream_ = std::make_shared<ResponseStream>();
+  result.response.stream = stream_;
+  return true;
+}
+
 ScriptResult Worker::Continue(JSValue ret) {
   JSContext* ctx = ctx_;
   ScriptResult result;
@@ -602,6 +630,9 @@ ScriptResult Worker::Continue(JSValue ret) {
       case Settled::kWaiting:
         result.kind = ScriptResult::Kind::kPending;
         result.wake_at = wake_at_;
+        // The handler wrote part of its response and now waits: the head
+        // and what was written go out now, the rest as it is written.
+        if (!stream_ && !JS_IsUndefined(stream_start_)) result.streaming = StartStream(result);
         return result;  // the request goes on later: no EndRequest yet
       case Settled::kValue:
         failed = false;

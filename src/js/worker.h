@@ -25,6 +25,7 @@ extern "C" {
 
 #include "core/json.h"
 #include "db/database.h"
+#include "http/response_stream.h"
 #include "js/engine.h"
 
 namespace hbf::js {
@@ -187,6 +188,17 @@ class Worker {
   // request waits for a timer, owned; and when it should go on.
   bool may_suspend_ = false;
   JSValue pending_;
+  // A streamed response (res.write() before the handler waited; natives.cpp
+  // streamWanted/streamWrite/streamEnd): the callback that hands over the
+  // head and the chunks written so far (owned; undefined when none is
+  // wanted), and the stream once the head is out. Both end with the request.
+  JSValue stream_start_;
+  std::shared_ptr<ResponseStream> stream_;
+  // Whether this request's response may be streamed: it may suspend (the
+  // engine's RunAsync), and it is neither HEAD nor a WebSocket upgrade/event.
+  bool streamable_ = false;
+  // When the head is out, a kPending result for the engine to answer now.
+  bool StartStream(ScriptResult& result);
   std::chrono::steady_clock::time_point wake_at_{};
   // Settles a dispatch's return value (or its promise) into the result.
   ScriptResult Continue(JSValue ret);

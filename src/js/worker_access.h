@@ -43,6 +43,9 @@ struct WorkerAccess {
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
   static void MarkBroken(Worker& w) { w.reusable_ = false; }
   static std::map<int64_t, Worker::Timer>& Timers(Worker& w) { return w.timers_; }
+  static bool Streamable(const Worker& w) { return w.streamable_; }
+  static JSValue& StreamStart(Worker& w) { return w.stream_start_; }
+  static const std::shared_ptr<ResponseStream>& Stream(Worker& w) { return w.stream_; }
   static int64_t NextTimerId(Worker& w) { return w.next_timer_id_++; }
   static std::unordered_map<std::string, std::string>& Formats(Worker& w) { return w.module_formats_; }
   static std::unordered_map<std::string, JSModuleDef*>& BuiltinModules(Worker& w) { return w.builtin_modules_; }

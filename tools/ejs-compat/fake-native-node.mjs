@@ -65,3 +65,9 @@ export function etag(body, weak) {
   const hash = b.length === 0 ? "2jmj7l5rSw0yVb/vlWAYkK/YBwk" : createHash("sha1").update(b).digest("base64").slice(0, 27);
   return (weak === false ? "" : "W/") + '"' + b.length.toString(16) + "-" + hash + '"';
 }
+
+// Streamed responses (src/js/natives.cpp streamWanted/streamWrite/streamEnd,
+// tested on hbf itself): never here, so res.write() buffers until end().
+export const streamWanted = () => false;
+export const streamWrite = () => false;
+export const streamEnd = () => {};

@@ -278,3 +278,9 @@ export function zlibClose(h) {
   h.engine._handle.close();
   h.engine._handle = null;
 }
+
+// Streamed responses (src/js/natives.cpp streamWanted/streamWrite/streamEnd,
+// tested on hbf itself): never here, so res.write() buffers until end().
+export const streamWanted = () => false;
+export const streamWrite = () => false;
+export const streamEnd = () => {};

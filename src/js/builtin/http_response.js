@@ -105,6 +105,12 @@ export class Response {
   #headers = new Map(); // lower-case name -> [name as first set, value (string | string[])]
   #chunks = null;
   #body = null;
+  // Streaming (res.write() and then a wait): undefined until the first
+  // write(); "wanted" once the worker may start a stream, "open" when the
+  // head went out and chunks go straight to the connection, "off" when this
+  // response cannot stream (HEAD, an upgrade, a synchronous run).
+  #stream = undefined;
+  #gone = false; // the client left mid-stream
 
   constructor(req = undefined) {
     this.req = req;
@@ -121,6 +127,7 @@ export class Response {
   }
 
   get writableEnded() { return this.finished; }
+  get destroyed() { return this.#gone; }
   get writableFinished() { return this.finished; }
 
   // --- Node's ServerResponse header API -------------------------------------------
@@ -549,7 +556,13 @@ export class Response {
     return this.setHeader(name, [].concat(prev, value));
   }
 
-  /** Buffers a chunk (the body is sent whole when end() is called). */
+  /**
+   * Writes a chunk. Chunks are kept until the handler waits (a timer, I/O)
+   * or ends the response: a response written and ended in one go goes out
+   * whole, with a Content-Length; one still open when its handler waits
+   * goes out at once, head and chunks so far, then each chunk as written
+   * (chunked). Returns false once the client has gone.
+   */
   write(chunk, encoding = undefined, cb = undefined) {
     if (this.finished) {
       warn("res.write() after the response was sent: ignored");
@@ -557,10 +570,39 @@ export class Response {
     }
     if (chunk === undefined || chunk === null) throw new TypeError("The \"chunk\" argument must be a string or bytes");
     if (!this.headersSent) this.writeHead(this.statusCode);
-    (this.#chunks ??= []).push(typeof chunk === "string" ? chunk : isBytes(chunk) ? toBodyBytes(chunk) : String(chunk));
+    const data = typeof chunk === "string" ? chunk : isBytes(chunk) ? toBodyBytes(chunk) : String(chunk);
     const done = typeof encoding === "function" ? encoding : cb;
     if (typeof done === "function") queueMicrotask(done);
+    if (this.#stream === "open") {
+      if (native.streamWrite(data)) return true;
+      this.#clientGone();
+      return false;
+    }
+    (this.#chunks ??= []).push(data);
+    if (this.#stream === undefined) this.#stream = native.streamWanted(() => this.#startStream()) ? "wanted" : "off";
     return true;
+  }
+
+  // Called by the worker when the handler waits with this response open:
+  // the head and the chunks so far, from here on written to the connection.
+  // Null (stays buffered) for a status that carries no body.
+  #startStream() {
+    const status = Number(this.statusCode);
+    if (this.finished || !Number.isInteger(status) || status < 200 || status > 599 || status === 204 || status === 304) {
+      this.#stream = "off";
+      return null;
+    }
+    this.#stream = "open";
+    const body = joinChunks(this.#chunks);
+    this.#chunks = null;
+    return { status, headers: this.headerList(), body };
+  }
+
+  // The client went away mid-stream: as Node, 'close' (without 'finish').
+  #clientGone() {
+    if (this.#gone) return;
+    this.#gone = true;
+    this.#emitSafely("close");
   }
 
   end(data = undefined, encoding = undefined, cb = undefined) {
@@ -572,6 +614,7 @@ export class Response {
     if (typeof data === "function") data = undefined;
     if (data !== undefined && data !== null) this.write(data);
     else if (!this.headersSent) this.writeHead(this.statusCode);
+    if (this.#stream === "open") native.streamEnd();  // (the body went out as it was written)
     this.#body = joinChunks(this.#chunks);
     this.#chunks = null;
     this.headersSent = true;
@@ -582,7 +625,7 @@ export class Response {
     // is complete and settled, so listeners (on-finished, loggers) run now.
     if (typeof done === "function") this.once("finish", done);
     this.#emitSafely("finish");
-    this.#emitSafely("close");
+    if (!this.#gone) this.#emitSafely("close");
     return this;
   }
 
