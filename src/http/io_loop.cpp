@@ -606,7 +606,7 @@ void IoLoop::ProcessCompletions() {
       continue;
     }
     if (done.kind == Completion::Kind::kChunk) {
-      ApplyChunk(*c, std::move(done.chunk), done.last);
+      ApplyChunk(*c, std::move(done.chunk), done.chunk_kind);
       if (c->fd < 0) continue;
       if (c->phase == Connection::Phase::kStreaming) {
         Flush(*c);

@@ -52,7 +52,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink, publi
   void PostWsDone(uint64_t connection_id);
   // From any thread (StreamSink, through a ResponseStream): the next piece
   // of a streamed body.
-  void PostStreamChunk(uint64_t connection_id, std::string data, bool last) override;
+  void PostStreamChunk(uint64_t connection_id, std::string data, ChunkKind kind) override;
 
   int in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   int connections() const { return connections_.load(std::memory_order_relaxed); }
@@ -105,9 +105,10 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink, publi
   // Streamed bodies (io_loop_stream.cpp).
   // The head (in `out`) is ready: send it and attach the response's stream.
   void StartStream(Connection& c, HttpResponse& response, std::string out, bool with_body);
-  void ApplyChunk(Connection& c, std::string data, bool last);
-  // The last chunk; the connection goes on with its next request (or closes).
-  void FinishStream(Connection& c);
+  void ApplyChunk(Connection& c, std::string data, ChunkKind kind);
+  // The last chunk (none when not `complete`); the connection goes on with
+  // its next request (or closes).
+  void FinishStream(Connection& c, bool complete = true);
   // Reads while a body streams: only to notice the client leaving.
   void ReadWhileStreaming(Connection& c);
   // Heartbeats; streams end when the server drains. Collects work for after the scan.
@@ -152,7 +153,7 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink, publi
     HttpResponse response;  // kResponse
     WsOutbound ws;          // kWs
     std::string chunk;      // kChunk
-    bool last = false;      // kChunk: the stream ends
+    ChunkKind chunk_kind = ChunkKind::kData;  // kChunk
   };
   // Queues completions for the loop and wakes it (from any thread).
   void Post(Completion done);

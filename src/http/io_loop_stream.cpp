@@ -20,12 +20,12 @@ namespace {
 constexpr size_t kStreamInputCap = 64 * 1024;
 }  // namespace
 
-void IoLoop::PostStreamChunk(uint64_t connection_id, std::string data, bool last) {
+void IoLoop::PostStreamChunk(uint64_t connection_id, std::string data, ChunkKind kind) {
   Completion done;
   done.kind = Completion::Kind::kChunk;
   done.connection_id = connection_id;
   done.chunk = std::move(data);
-  done.last = last;
+  done.chunk_kind = kind;
   Post(std::move(done));
 }
 
@@ -53,12 +53,14 @@ void IoLoop::StartStream(Connection& c, HttpResponse& response, std::string out,
   c.stream = stream;
   c.stream_last_write = Clock::now();
   bool ended = false;
-  std::vector<std::string> early = stream->Attach(std::weak_ptr<StreamSink>(shared_from_this()), c.id, ended);
-  for (std::string& piece : early) ApplyChunk(c, std::move(piece), false);
-  if (ended && c.fd >= 0 && c.stream) FinishStream(c);
+  bool aborted = false;
+  std::vector<std::string> early =
+      stream->Attach(std::weak_ptr<StreamSink>(shared_from_this()), c.id, ended, aborted);
+  for (std::string& piece : early) ApplyChunk(c, std::move(piece), ChunkKind::kData);
+  if (ended && c.fd >= 0 && c.stream) ApplyChunk(c, {}, aborted ? ChunkKind::kAbort : ChunkKind::kLast);
 }
 
-void IoLoop::ApplyChunk(Connection& c, std::string data, bool last) {
+void IoLoop::ApplyChunk(Connection& c, std::string data, ChunkKind kind) {
   if (c.phase != Connection::Phase::kStreaming || !c.stream) return;  // ended, or another answer's
   if (!data.empty()) {
     if (c.stream_chunked) {
@@ -81,11 +83,18 @@ void IoLoop::ApplyChunk(Connection& c, std::string data, bool last) {
       return;
     }
   }
-  if (last) FinishStream(c);
+  if (kind == ChunkKind::kLast) FinishStream(c);
+  if (kind == ChunkKind::kAbort) {
+    // Incomplete: what was written goes out, then the connection closes
+    // without the last chunk, so a client reading chunks knows the body is
+    // cut short (an HTTP/1.0 client, reading to the close, cannot tell).
+    c.no_more_requests = true;
+    FinishStream(c, /*complete=*/false);
+  }
 }
 
-void IoLoop::FinishStream(Connection& c) {
-  if (c.stream_chunked) {
+void IoLoop::FinishStream(Connection& c, bool complete) {
+  if (complete && c.stream_chunked) {
     static constexpr char kLastChunk[] = "0\r\n\r\n";
     c.output.emplace_back(kLastChunk, sizeof kLastChunk - 1);
     c.output_bytes += sizeof kLastChunk - 1;
@@ -130,7 +139,7 @@ void IoLoop::TickStream(Connection& c, Clock::time_point now, bool draining, std
   const ResponseStream::Options& options = c.stream->options();
   if (options.heartbeat.count() > 0 && !options.heartbeat_bytes.empty() &&
       now - c.stream_last_write >= options.heartbeat) {
-    ApplyChunk(c, options.heartbeat_bytes, false);
+    ApplyChunk(c, options.heartbeat_bytes, ChunkKind::kData);
     if (c.fd >= 0) Flush(c);
   }
 }

@@ -19,16 +19,23 @@ bool ResponseStream::Write(std::string data) {
   }
   // Posted under the lock: chunks reach the loop in the order written,
   // whichever threads write them.
-  sink->PostStreamChunk(connection_id_, std::move(data), false);
+  sink->PostStreamChunk(connection_id_, std::move(data), ChunkKind::kData);
   return true;
 }
 
-void ResponseStream::End() {
+void ResponseStream::End() { Finish(/*aborted=*/false); }
+
+void ResponseStream::Abort() { Finish(/*aborted=*/true); }
+
+void ResponseStream::Finish(bool aborted) {
   std::unique_lock lock(mu_);
   if (closed_ || ended_) return;
   ended_ = true;
+  aborted_ = aborted;
   if (attached_) {
-    if (std::shared_ptr<StreamSink> sink = sink_.lock()) sink->PostStreamChunk(connection_id_, {}, true);
+    if (std::shared_ptr<StreamSink> sink = sink_.lock()) {
+      sink->PostStreamChunk(connection_id_, {}, aborted ? ChunkKind::kAbort : ChunkKind::kLast);
+    }
   }
   // Not attached yet: Attach() hands over what was written and reports
   // `ended`, and the loop finishes the body.
@@ -51,12 +58,13 @@ void ResponseStream::OnClosed(std::function<void()> fn) {
 }
 
 std::vector<std::string> ResponseStream::Attach(std::weak_ptr<StreamSink> sink, uint64_t connection_id,
-                                                bool& ended) {
+                                                bool& ended, bool& aborted) {
   std::lock_guard lock(mu_);
   attached_ = true;
   sink_ = std::move(sink);
   connection_id_ = connection_id;
   ended = ended_;
+  aborted = aborted_;
   return std::exchange(pending_, {});
 }
 

@@ -6,6 +6,9 @@
 // reads until the connection closes) and `response.body`, if any, as the
 // first chunk. Each Write() becomes a chunk on the connection's loop; End()
 // sends the last chunk, and the connection goes on with its next request.
+// Abort() instead ends the body without its last chunk and closes the
+// connection, so the client can tell the body is incomplete (its producer
+// failed).
 //
 // The loop that sends the head attaches the stream to the connection; what
 // is written before that waits in the stream. When the connection goes (the
@@ -32,12 +35,19 @@
 
 namespace hbf {
 
+// What a posted chunk does to the stream besides adding its data.
+enum class ChunkKind {
+  kData,   // more follows
+  kLast,   // the body is complete: the last chunk
+  kAbort,  // the body is incomplete: no last chunk, the connection closes
+};
+
 // Implemented by the I/O loop that owns the connection.
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
-  // Queues `data` (unframed) for the connection's stream; `last` ends it.
-  virtual void PostStreamChunk(uint64_t connection_id, std::string data, bool last) = 0;
+  // Queues `data` (unframed) for the connection's stream.
+  virtual void PostStreamChunk(uint64_t connection_id, std::string data, ChunkKind kind) = 0;
 };
 
 class ResponseStream {
@@ -58,6 +68,9 @@ class ResponseStream {
   bool Write(std::string data);
   // The last chunk. Idempotent; Write() returns false afterwards.
   void End();
+  // Ends the body as incomplete (no last chunk; the connection closes).
+  // As End() otherwise; whichever of the two comes first counts.
+  void Abort();
   bool closed() const;
   // `fn` runs once when the stream closes, for whatever reason (at once if
   // it already has).
@@ -67,19 +80,22 @@ class ResponseStream {
 
   // ---- the loop's side
   // The head went out on `connection_id`: queued data is returned (to be
-  // written first) and later writes go to `sink`. `ended` says End() was
-  // already called.
-  std::vector<std::string> Attach(std::weak_ptr<StreamSink> sink, uint64_t connection_id, bool& ended);
+  // written first) and later writes go to `sink`. `ended` says End() or
+  // Abort() was already called; then `aborted` says which.
+  std::vector<std::string> Attach(std::weak_ptr<StreamSink> sink, uint64_t connection_id, bool& ended,
+                                  bool& aborted);
   // The connection is gone or the stream ended: no more writes.
   void Detach();
 
  private:
   void CloseLocked(std::unique_lock<std::mutex>& lock);
+  void Finish(bool aborted);
 
   const Options options_{};
   mutable std::mutex mu_;
   bool attached_ = false;
-  bool ended_ = false;   // End() was called
+  bool ended_ = false;   // End() or Abort() was called
+  bool aborted_ = false;  // ... and it was Abort()
   bool closed_ = false;  // no more writes accepted
   std::weak_ptr<StreamSink> sink_;
   uint64_t connection_id_ = 0;

@@ -456,10 +456,17 @@ void Worker::EndRequest(ScriptResult& result) {
   }
   if (timed_out_) reusable_ = false;
   CancelTimers();  // timers live no longer than their request
-  // A streamed response ends with its request, however it ended (a handler
-  // that failed or ran out of time mid-stream: what was sent stays sent).
+  // A streamed response ends with its request: complete when the handler
+  // ended it, cut short (no last chunk) when it failed or ran out of time.
   JS_FreeValue(ctx_, std::exchange(stream_start_, Undefined()));
-  if (stream_) std::exchange(stream_, nullptr)->End();
+  if (stream_) {
+    std::shared_ptr<ResponseStream> stream = std::exchange(stream_, nullptr);
+    if (result.kind == ScriptResult::Kind::kError) {
+      stream->Abort();
+    } else {
+      stream->End();
+    }
+  }
   // A transaction left open by the script must not leak into the next request.
   if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
   db_->ClearDeadline();
