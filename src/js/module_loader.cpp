@@ -354,6 +354,30 @@ JSModuleDef* LoadModule(JSContext* ctx, const char* name, void* opaque) {
   }
 }
 
+namespace {
+// Links and evaluates module `m` now. A module whose evaluation cannot
+// complete synchronously (top-level await, or one still being evaluated
+// further up the stack) is kPending; kFailed leaves its exception pending.
+enum class Evaluation { kDone, kFailed, kPending };
+Evaluation EvaluateNow(JSContext* ctx, JSModuleDef* m) {
+  JSValue module = JS_DupValue(ctx, JS_MKPTR(JS_TAG_MODULE, m));
+  if (JS_ResolveModule(ctx, module) < 0) {
+    JS_FreeValue(ctx, module);
+    return Evaluation::kFailed;
+  }
+  JSValue evaluated = JS_EvalFunction(ctx, module);  // consumes `module`
+  if (JS_IsException(evaluated)) return Evaluation::kFailed;
+  const JSPromiseStateEnum state = JS_PromiseState(ctx, evaluated);
+  if (state == JS_PROMISE_REJECTED) {
+    JS_Throw(ctx, JS_PromiseResult(ctx, evaluated));
+    JS_FreeValue(ctx, evaluated);
+    return Evaluation::kFailed;
+  }
+  JS_FreeValue(ctx, evaluated);
+  return state == JS_PROMISE_PENDING ? Evaluation::kPending : Evaluation::kDone;
+}
+}  // namespace
+
 JSValue LoadBuiltinNamespace(JSContext* ctx, const std::string& id) {
   Worker& worker = *WorkerAccess::From(ctx);
   auto& loaded = WorkerAccess::BuiltinModules(worker);
@@ -367,24 +391,15 @@ JSValue LoadBuiltinNamespace(JSContext* ctx, const std::string& id) {
     m = LoadModule(ctx, id.c_str(), &worker);  // records it in `loaded`
     if (m == nullptr) return JS_EXCEPTION;
   }
-  JSValue module = JS_DupValue(ctx, JS_MKPTR(JS_TAG_MODULE, m));
-  if (JS_ResolveModule(ctx, module) < 0) {
-    JS_FreeValue(ctx, module);
-    return JS_EXCEPTION;
-  }
-  JSValue evaluated = JS_EvalFunction(ctx, module);  // consumes `module`
-  if (JS_IsException(evaluated)) return JS_EXCEPTION;
-  const JSPromiseStateEnum state = JS_PromiseState(ctx, evaluated);
-  if (state == JS_PROMISE_REJECTED) {
-    JSValue reason = JS_PromiseResult(ctx, evaluated);
-    JS_FreeValue(ctx, evaluated);
-    return JS_Throw(ctx, reason);
-  }
-  JS_FreeValue(ctx, evaluated);
-  if (state == JS_PROMISE_PENDING) {
-    // Only a module still being evaluated further up the stack (an import
-    // cycle through loadBuiltin) can be pending here.
-    return JS_ThrowReferenceError(ctx, "built-in module '%s' is still being loaded", id.c_str());
+  switch (EvaluateNow(ctx, m)) {
+    case Evaluation::kFailed:
+      return JS_EXCEPTION;
+    case Evaluation::kPending:
+      // Only a module still being evaluated further up the stack (an import
+      // cycle through loadBuiltin) can be pending here.
+      return JS_ThrowReferenceError(ctx, "built-in module '%s' is still being loaded", id.c_str());
+    case Evaluation::kDone:
+      break;
   }
   return JS_GetModuleNamespace(ctx, m);
 }
@@ -402,29 +417,23 @@ JSValue RequireEsmNamespace(JSContext* ctx, const std::string& id) {
   JSValue module = JS_Eval(ctx, source.data(), source.size(), name.c_str(), JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
   if (JS_IsException(module)) return JS_EXCEPTION;
   auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(module));
-  if (JS_ResolveModule(ctx, module) < 0) {
-    JS_FreeValue(ctx, module);
-    return JS_EXCEPTION;
-  }
-  JSValue evaluated = JS_EvalFunction(ctx, module);  // consumes `module`
-  if (JS_IsException(evaluated)) return JS_EXCEPTION;
-  const JSPromiseStateEnum state = JS_PromiseState(ctx, evaluated);
-  if (state == JS_PROMISE_REJECTED) {
-    JSValue reason = JS_PromiseResult(ctx, evaluated);
-    JS_FreeValue(ctx, evaluated);
-    return JS_Throw(ctx, reason);
-  }
-  JS_FreeValue(ctx, evaluated);
-  if (state == JS_PROMISE_PENDING) {
-    // Top-level await somewhere in its graph (or a cycle back into a module
-    // still being evaluated): require() cannot wait, as in Node.
-    JS_ThrowTypeError(ctx,
-                      "require() cannot be used on an ESM graph with top-level await. Use import() instead. "
-                      "(requiring %s)",
-                      id.c_str());
-    JSValue err = JS_GetException(ctx);
-    JS_SetPropertyStr(ctx, err, "code", JS_NewString(ctx, "ERR_REQUIRE_ASYNC_MODULE"));
-    return JS_Throw(ctx, err);
+  JS_FreeValue(ctx, module);  // the context's module list keeps it
+  switch (EvaluateNow(ctx, m)) {
+    case Evaluation::kFailed:
+      return JS_EXCEPTION;
+    case Evaluation::kPending: {
+      // Top-level await somewhere in its graph (or a cycle back into a
+      // module still being evaluated): require() cannot wait, as in Node.
+      JS_ThrowTypeError(ctx,
+                        "require() cannot be used on an ESM graph with top-level await. Use import() instead. "
+                        "(requiring %s)",
+                        id.c_str());
+      JSValue err = JS_GetException(ctx);
+      JS_SetPropertyStr(ctx, err, "code", JS_NewString(ctx, "ERR_REQUIRE_ASYNC_MODULE"));
+      return JS_Throw(ctx, err);
+    }
+    case Evaluation::kDone:
+      break;
   }
   JSValue wrapper_ns = JS_GetModuleNamespace(ctx, m);
   if (JS_IsException(wrapper_ns)) return JS_EXCEPTION;
