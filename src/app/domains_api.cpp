@@ -4,6 +4,8 @@
 // /_api/domains/{domain} reads or gives one up (it stops routing before the
 // DELETE answers). Owner only: a domain decides where visitors' cookies and
 // credentials go. The index itself is domains/domain_store.h.
+#include <cctype>
+
 #include "app/app.h"
 #include "app/request_util.h"
 #include "core/log.h"

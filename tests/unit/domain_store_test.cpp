@@ -11,9 +11,18 @@
 #include <thread>
 
 #include "domains/domain_router.h"
+#include "lifecycle/backup_all.h"
 
 namespace hbf::domains {
 namespace {
+
+// The value of a Result that must have one (a failure fails the test).
+template <typename T>
+T Must(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  if (!r.ok()) return T{};
+  return std::move(r).value();
+}
 
 class TempStorage {
  public:
@@ -34,10 +43,10 @@ class TempStorage {
 };
 
 TEST(NormalizeDomainTest, AcceptsHostNamesLowerCasedWithoutTrailingDot) {
-  EXPECT_EQ(*NormalizeDomain("App.Example.COM.", "localhost"), "app.example.com");
-  EXPECT_EQ(*NormalizeDomain("example.com", "ipsaw.com"), "example.com");
-  EXPECT_EQ(*NormalizeDomain("a-b.c0.io", "ipsaw.com"), "a-b.c0.io");
-  EXPECT_EQ(*NormalizeDomain("xn--bcher-kva.example", "localhost"), "xn--bcher-kva.example");
+  EXPECT_EQ(Must(NormalizeDomain("App.Example.COM.", "localhost")), "app.example.com");
+  EXPECT_EQ(Must(NormalizeDomain("example.com", "ipsaw.com")), "example.com");
+  EXPECT_EQ(Must(NormalizeDomain("a-b.c0.io", "ipsaw.com")), "a-b.c0.io");
+  EXPECT_EQ(Must(NormalizeDomain("xn--bcher-kva.example", "localhost")), "xn--bcher-kva.example");
   // 63-character labels are the most DNS allows.
   EXPECT_TRUE(NormalizeDomain(std::string(63, 'a') + ".com", "localhost").ok());
 }
@@ -74,7 +83,7 @@ TEST(NormalizeDomainTest, RefusesWhatIsNotACustomDomain) {
   }
   EXPECT_FALSE(NormalizeDomain(std::string(64, 'a') + ".com", "ipsaw.com").ok());
   std::string long_name;
-  while (long_name.size() < 250) long_name += "abcdefghi.";
+  while (long_name.size() < 251) long_name += "abcdefghi.";  // 260 + "com": over 253
   EXPECT_FALSE(NormalizeDomain(long_name + "com", "ipsaw.com").ok());
   // Only whole labels are "under" the base domain.
   EXPECT_TRUE(NormalizeDomain("notipsaw.com", "ipsaw.com").ok());
@@ -85,6 +94,8 @@ TEST(DomainStoreTest, ClaimIsPendingUntilActivated) {
   auto store = DomainStore::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_TRUE(std::filesystem::exists(dir.path() + "/.domains.db"));
+  // The index is not a henv to what lists them (backup --all, the sweep).
+  EXPECT_TRUE(lifecycle::ListHenvs(dir.path()).empty());
   bool created = false;
   auto claimed = store->Claim("app.example.com", "abcd1234", "tok", 1000, created);
   ASSERT_TRUE(claimed.ok()) << claimed.error().message;
@@ -111,13 +122,13 @@ TEST(DomainStoreTest, ClaimIsPendingUntilActivated) {
   EXPECT_EQ(again->attempts, 0);
   EXPECT_EQ(again->next_attempt, 2000);
 
-  EXPECT_TRUE(*store->Activate("app.example.com", 3000, "operator"));
+  EXPECT_TRUE(Must(store->Activate("app.example.com", 3000, "operator")));
   row = store->Get("app.example.com");
   EXPECT_TRUE((*row)->active());
   EXPECT_EQ((*row)->verified_at, 3000);
   EXPECT_EQ((*row)->verified_by, "operator");
   EXPECT_TRUE(store->Due(999999, 10)->empty());
-  EXPECT_FALSE(*store->Activate("missing.example.com", 3000, "operator"));
+  EXPECT_FALSE(Must(store->Activate("missing.example.com", 3000, "operator")));
 }
 
 TEST(DomainStoreTest, ADomainBelongsToOneHenvAcrossConnections) {
@@ -131,13 +142,13 @@ TEST(DomainStoreTest, ADomainBelongsToOneHenvAcrossConnections) {
   ASSERT_FALSE(taken.ok());
   EXPECT_EQ(taken.error().code, "domain_taken");
   EXPECT_EQ(taken.error().http_status, 409);
-  EXPECT_EQ((*second->Get("shop.example.com"))->henv, "aaaa1111");
+  EXPECT_EQ(Must(second->Get("shop.example.com"))->henv, "aaaa1111");
 
   // Once given up, another henv may claim it.
-  EXPECT_FALSE(*second->Remove("shop.example.com", "bbbb2222"));  // not its domain
-  EXPECT_TRUE(*second->Remove("shop.example.com", "aaaa1111"));
+  EXPECT_FALSE(Must(second->Remove("shop.example.com", "bbbb2222")));  // not its domain
+  EXPECT_TRUE(Must(second->Remove("shop.example.com", "aaaa1111")));
   EXPECT_TRUE(second->Claim("shop.example.com", "bbbb2222", "t2", 3, created).ok());
-  EXPECT_EQ((*first->Get("shop.example.com"))->henv, "bbbb2222");
+  EXPECT_EQ(Must(first->Get("shop.example.com"))->henv, "bbbb2222");
 }
 
 TEST(DomainStoreTest, AHenvHasAtMostTheCap) {
@@ -161,11 +172,11 @@ TEST(DomainStoreTest, DataVersionMovesOnAnotherConnectionsCommit) {
   auto reader = DomainStore::Open(dir.path());
   auto writer = DomainStore::Open(dir.path());
   ASSERT_TRUE(reader.ok() && writer.ok());
-  const int64_t before = *reader->DataVersion();
-  EXPECT_EQ(*reader->DataVersion(), before);
+  const int64_t before = Must(reader->DataVersion());
+  EXPECT_EQ(Must(reader->DataVersion()), before);
   bool created = false;
   ASSERT_TRUE(writer->Claim("a.example.com", "aaaa1111", "t", 1, created).ok());
-  EXPECT_NE(*reader->DataVersion(), before);
+  EXPECT_NE(Must(reader->DataVersion()), before);
 }
 
 TEST(DomainRouterTest, RoutesActiveDomainsAndSeesOtherConnectionsOnRefresh) {
@@ -187,7 +198,7 @@ TEST(DomainRouterTest, RoutesActiveDomainsAndSeesOtherConnectionsOnRefresh) {
   // The CLI's approval, through a connection of its own.
   auto cli = DomainStore::Open(dir.path());
   ASSERT_TRUE(cli.ok());
-  ASSERT_TRUE(*cli->Activate("app.example.com", 5, "operator"));
+  ASSERT_TRUE(Must(cli->Activate("app.example.com", 5, "operator")));
   bool active = false;
   for (int i = 0; i < 250 && !active; ++i) {  // at most 5 s
     auto found = (*router)->Find("app.example.com");
@@ -198,8 +209,8 @@ TEST(DomainRouterTest, RoutesActiveDomainsAndSeesOtherConnectionsOnRefresh) {
   EXPECT_EQ((*router)->Find("app.example.com")->henv, "abcd1234");
 
   // Removed through the router: gone before Remove returns.
-  EXPECT_FALSE(*(*router)->Remove("app.example.com", "zzzz9999"));
-  EXPECT_TRUE(*(*router)->Remove("app.example.com", "abcd1234"));
+  EXPECT_FALSE(Must((*router)->Remove("app.example.com", "zzzz9999")));
+  EXPECT_TRUE(Must((*router)->Remove("app.example.com", "abcd1234")));
   EXPECT_FALSE((*router)->Find("app.example.com").has_value());
 }
 
@@ -216,7 +227,7 @@ TEST(DomainRouterTest, AFailedCheckBacksOffAndGivesUp) {
   ASSERT_TRUE(router.ok());
   bool created = false;
   ASSERT_TRUE((*router)->Claim("app.example.com", "abcd1234", "tok", created).ok());
-  auto row = [&] { return (*router)->List("abcd1234")->front(); };
+  auto row = [&] { return Must((*router)->List("abcd1234")).at(0); };
   (*router)->VerifyDueNow();
   EXPECT_EQ(row().attempts, 1);
   EXPECT_EQ(row().next_attempt, 1010);  // 10 s
