@@ -95,7 +95,12 @@ int RunDomainsCommand(const std::vector<std::string>& args) {
     return UsageFail(takes_domain ? sub + " takes one DOMAIN" : "list takes no argument");
   }
 
-  auto store = domains::DomainStore::Open(*storage_dir);
+  // Read-only commands never create the index; no index: no domains.
+  if (!domains::DomainStore::Exists(*storage_dir)) {
+    if (sub == "list") return 0;
+    return Fail(positional[1] + ": no such custom domain (see hbf domains list)");
+  }
+  auto store = domains::DomainStore::Open(*storage_dir, false);
   if (!store.ok()) return Fail(*storage_dir + ": cannot open the domain index: " + store.error().message);
   if (sub == "list") {
     auto rows = store->List();

@@ -23,27 +23,33 @@ Result<std::unique_ptr<DomainRouter>> DomainRouter::Start(Options options) {
           std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     };
   }
-  auto store = DomainStore::Open(options.storage_dir);
-  if (!store.ok()) return store.error();
   // The constructor is private (Start is the only way to a running router),
   // hence no make_unique.
-  std::unique_ptr<DomainRouter> router(new DomainRouter(std::move(options), std::move(*store)));
+  std::unique_ptr<DomainRouter> router(new DomainRouter(std::move(options)));
   {
     std::lock_guard lock(router->api_mu_);
-    router->Reload(router->api_store_);
+    auto store = router->ApiStore(false);
+    if (!store.ok()) return store.error();
+    if (*store != nullptr) router->Reload(**store);
   }
   if (router->options_.start_threads) {
-    auto own = DomainStore::Open(router->options_.storage_dir);
-    if (!own.ok()) return own.error();
-    router->refresh_store_.emplace(std::move(*own));
     router->refresher_ = std::thread([r = router.get()] { r->RefreshLoop(); });
     router->verifier_ = std::thread([r = router.get()] { r->VerifyLoop(); });
   }
   return Result<std::unique_ptr<DomainRouter>>(std::move(router));
 }
 
-DomainRouter::DomainRouter(Options options, DomainStore api_store)
-    : options_(std::move(options)), snapshot_(std::make_shared<const Map>()), api_store_(std::move(api_store)) {}
+DomainRouter::DomainRouter(Options options)
+    : options_(std::move(options)), snapshot_(std::make_shared<const Map>()) {}
+
+Result<DomainStore*> DomainRouter::ApiStore(bool create) {
+  if (api_store_) return &*api_store_;
+  if (!create && !DomainStore::Exists(options_.storage_dir)) return static_cast<DomainStore*>(nullptr);
+  auto opened = DomainStore::Open(options_.storage_dir, create);
+  if (!opened.ok()) return opened.error();
+  api_store_.emplace(std::move(*opened));
+  return &*api_store_;
+}
 
 DomainRouter::~DomainRouter() {
   {
@@ -78,9 +84,11 @@ void DomainRouter::Reload(DomainStore& store) {
 Result<DomainRecord> DomainRouter::Claim(const std::string& domain, const std::string& henv, const std::string& token,
                                          bool& created) {
   std::unique_lock api(api_mu_);
-  Result<DomainRecord> claimed = api_store_.Claim(domain, henv, token, Now(), created);
+  auto store = ApiStore(true);
+  if (!store.ok()) return store.error();
+  Result<DomainRecord> claimed = (*store)->Claim(domain, henv, token, Now(), created);
   if (!claimed.ok()) return claimed;
-  Reload(api_store_);
+  Reload(**store);
   api.unlock();
   if (!claimed->active()) {
     std::lock_guard lock(wake_mu_);
@@ -92,13 +100,19 @@ Result<DomainRecord> DomainRouter::Claim(const std::string& domain, const std::s
 
 Result<std::vector<DomainRecord>> DomainRouter::List(const std::string& henv) {
   std::lock_guard lock(api_mu_);
-  return api_store_.List(henv);
+  auto store = ApiStore(false);
+  if (!store.ok()) return store.error();
+  if (*store == nullptr) return std::vector<DomainRecord>{};
+  return (*store)->List(henv);
 }
 
 Result<bool> DomainRouter::Remove(const std::string& domain, const std::string& henv) {
   std::lock_guard lock(api_mu_);
-  auto removed = api_store_.Remove(domain, henv);
-  if (removed.ok() && *removed) Reload(api_store_);
+  auto store = ApiStore(false);
+  if (!store.ok()) return store.error();
+  if (*store == nullptr) return false;
+  auto removed = (*store)->Remove(domain, henv);
+  if (removed.ok() && *removed) Reload(**store);
   return removed;
 }
 
@@ -107,10 +121,16 @@ void DomainRouter::RefreshLoop() {
   std::unique_lock lock(wake_mu_);
   while (!stopping_) {
     lock.unlock();
+    // No index yet: a stat a tick until some server or the CLI creates it.
+    if (!refresh_store_ && DomainStore::Exists(options_.storage_dir)) {
+      if (auto opened = DomainStore::Open(options_.storage_dir, false); opened.ok()) refresh_store_.emplace(std::move(*opened));
+    }
     // data_version moves whenever another connection commits to the file.
-    if (auto version = refresh_store_->DataVersion(); version.ok() && *version != seen) {
-      seen = *version;
-      Reload(*refresh_store_);
+    if (refresh_store_) {
+      if (auto version = refresh_store_->DataVersion(); version.ok() && *version != seen) {
+        seen = *version;
+        Reload(*refresh_store_);
+      }
     }
     lock.lock();
     wake_.wait_for(lock, options_.refresh_interval, [this] { return stopping_; });
@@ -131,9 +151,16 @@ void DomainRouter::VerifyLoop() {
 
 void DomainRouter::VerifyDueNow() {
   Result<std::vector<DomainRecord>> due = std::vector<DomainRecord>{};
+  DomainStore* store = nullptr;
   {
     std::lock_guard lock(api_mu_);
-    due = api_store_.Due(Now(), 16);
+    auto opened = ApiStore(false);
+    if (!opened.ok()) {
+      due = opened.error();
+    } else if (*opened != nullptr) {
+      store = *opened;
+      due = store->Due(Now(), 16);
+    }
   }
   if (!due.ok()) {
     Log(LogLevel::kWarn, "custom domains: cannot read the index: " + due.error().message);
@@ -144,7 +171,7 @@ void DomainRouter::VerifyDueNow() {
       std::lock_guard lock(wake_mu_);
       if (stopping_) return;
     }
-    VerifyOne(api_store_, record);
+    VerifyOne(*store, record);  // api_store_: opened once, never closed before the destructor
   }
 }
 

@@ -64,8 +64,9 @@ class DomainRouter {
     bool active = false;
   };
 
-  // Opens the index (creating it) and loads the first snapshot; fails when
-  // the file cannot be opened.
+  // Loads the first snapshot when the index exists (else the first claim
+  // creates it) and starts the threads; fails when an existing index
+  // cannot be opened.
   static Result<std::unique_ptr<DomainRouter>> Start(Options options);
   ~DomainRouter();
   DomainRouter(const DomainRouter&) = delete;
@@ -85,7 +86,10 @@ class DomainRouter {
 
  private:
   using Map = std::map<std::string, Route, std::less<>>;
-  DomainRouter(Options options, DomainStore api_store);
+  explicit DomainRouter(Options options);
+  // api_store_, opened on first use (created only when `create`); null
+  // when there is no index yet and !create. REQUIRES: api_mu_ held.
+  Result<DomainStore*> ApiStore(bool create);
   // Rebuilds the snapshot from `store` (the caller holds the lock that
   // guards `store`), under reload_mu_: snapshots are published in the order
   // they were read, so an older read never replaces a newer one.
@@ -99,13 +103,13 @@ class DomainRouter {
   std::atomic<std::shared_ptr<const Map>> snapshot_;
   std::mutex reload_mu_;  // taken after api_mu_, never before it
   std::mutex api_mu_;
-  DomainStore api_store_;  // guarded by api_mu_ (Claim/List/Remove, and the verifier's writes)
+  std::optional<DomainStore> api_store_;  // guarded by api_mu_ (Claim/List/Remove, and the verifier's writes)
 
   std::mutex wake_mu_;
   std::condition_variable wake_;
   bool stopping_ = false;      // guarded by wake_mu_
   bool verify_pending_ = false;  // guarded by wake_mu_: a claim asked for a pass now
-  std::optional<DomainStore> refresh_store_;  // the refresher thread's own connection
+  std::optional<DomainStore> refresh_store_;  // the refresher thread's own connection, once the index exists
   std::thread refresher_;
   std::thread verifier_;
 };

@@ -1,5 +1,7 @@
 #include "domains/domain_store.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -92,7 +94,13 @@ Result<std::string> NormalizeDomain(std::string_view input, std::string_view bas
 
 std::string IndexPath(const std::string& storage_dir) { return storage_dir + "/.domains.db"; }
 
-Result<DomainStore> DomainStore::Open(const std::string& storage_dir) {
+bool DomainStore::Exists(const std::string& storage_dir) {
+  struct stat st{};
+  return ::stat(IndexPath(storage_dir).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Result<DomainStore> DomainStore::Open(const std::string& storage_dir, bool create) {
+  if (!create && !Exists(storage_dir)) return Error{"no_index", "no custom domain has been claimed here", 404};
   auto db = db::Database::Open(IndexPath(storage_dir));
   if (!db.ok()) return db.error();
   if (Status s = db->Exec(kSchema); !s.ok()) return s.error();

@@ -3,7 +3,8 @@
 // file per storage folder, {storage_dir}/.domains.db (WAL), shared by every
 // hbf server and CLI on that folder. Its name starts with '.', so nothing
 // that lists henvs ({hash}/index.db folders: sweep, backup --all, cluster
-// plan) ever takes it for one.
+// plan) ever takes it for one. It is created by the first claim: a server
+// whose henvs never claim a domain leaves no file behind.
 //
 // States (column `state`, text on disk, never renamed):
 //   pending  claimed by a henv's owner; does not route. Its token is served
@@ -65,8 +66,11 @@ std::string IndexPath(const std::string& storage_dir);
 
 class DomainStore {
  public:
-  // Opens (creating when missing) the index of `storage_dir`.
-  static Result<DomainStore> Open(const std::string& storage_dir);
+  // Opens the index of `storage_dir`, creating it when missing and
+  // `create`; without `create` a missing index is 404 "no_index".
+  static Result<DomainStore> Open(const std::string& storage_dir, bool create = true);
+  // Whether the index file exists (a stat).
+  static bool Exists(const std::string& storage_dir);
 
   // Claims `domain` for `henv` as pending with `token`, its first
   // verification due at `now`. Claimed already by this henv: a pending one

@@ -179,6 +179,23 @@ TEST(DomainStoreTest, DataVersionMovesOnAnotherConnectionsCommit) {
   EXPECT_NE(Must(reader->DataVersion()), before);
 }
 
+TEST(DomainRouterTest, TheFirstClaimCreatesTheIndex) {
+  TempStorage dir;
+  DomainRouter::Options options;
+  options.storage_dir = dir.path();
+  options.start_threads = false;
+  auto router = DomainRouter::Start(options);
+  ASSERT_TRUE(router.ok()) << router.error().message;
+  EXPECT_TRUE(Must((*router)->List("abcd1234")).empty());
+  EXPECT_FALSE(Must((*router)->Remove("app.example.com", "abcd1234")));
+  (*router)->VerifyDueNow();
+  EXPECT_FALSE(DomainStore::Exists(dir.path()));  // nothing claimed: no file
+  EXPECT_FALSE(DomainStore::Open(dir.path(), false).ok());
+  bool created = false;
+  ASSERT_TRUE((*router)->Claim("app.example.com", "abcd1234", "tok", created).ok());
+  EXPECT_TRUE(DomainStore::Exists(dir.path()));
+}
+
 TEST(DomainRouterTest, RoutesActiveDomainsAndSeesOtherConnectionsOnRefresh) {
   TempStorage dir;
   DomainRouter::Options options;
