@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <thread>
@@ -306,6 +307,30 @@ TEST_F(DomainsTest, AWrongTokenKeepsTheDomainPending) {
   EXPECT_NE(row.find("last_error")->as_string().find("token"), std::string::npos) << row.dump();
   EXPECT_GT(row.find("next_attempt")->as_int(), 0);  // it will try again later
   EXPECT_EQ(GetOn(domain, "/").status, 404);
+}
+
+// A henv that goes to the trash keeps its domains, but they route nowhere:
+// 404 like its own host, no certificate; back from the trash, they serve.
+TEST_F(DomainsTest, ATrashedHenvsDomainAnswers404) {
+  Start();
+  TestHenv henv = MakeHenv("trashdomain");
+  SetRouter(henv);
+  const std::string domain = "trash.example.test";
+  ASSERT_EQ(Claim(henv, domain).status, 201);
+  ASSERT_EQ(RunHbf({"domains", "approve", domain, "--storage_dir", Storage()}).exit_code, 0);
+  ASSERT_TRUE(WaitFor([&] { return GetOn(domain, "/hello").status == 200; })) << server_->logs();
+
+  // What the sweep does to an idle henv: its folder moves to .trash/.
+  std::filesystem::create_directories(Storage() + "/.trash");
+  const std::string trashed = Storage() + "/.trash/" + henv.hash + ".1";
+  std::filesystem::rename(Storage() + "/" + henv.hash, trashed);
+  ASSERT_TRUE(WaitFor([&] { return GetOn(domain, "/hello").status == 404; })) << server_->logs();
+  EXPECT_EQ(GetOn(henv.host, "/hello").status, 404);
+  EXPECT_EQ(GetOn("127.0.0.1", "/_hbf/tls-allowed?domain=" + domain).status, 404);
+  EXPECT_NE(RunHbf({"domains", "list", "--storage_dir", Storage()}).out.find(domain), std::string::npos);
+
+  std::filesystem::rename(trashed, Storage() + "/" + henv.hash);
+  EXPECT_TRUE(WaitFor([&] { return GetOn(domain, "/hello").status == 200; })) << server_->logs();
 }
 
 }  // namespace
