@@ -23,6 +23,7 @@
 #include "app/app.h"
 #include "app/realtime.h"
 #include "cli/cluster_command.h"
+#include "cli/domains_command.h"
 #include "cli/healthcheck_command.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -31,8 +32,10 @@
 #include "codec/gzip.h"
 #include "crypto/crypto.h"
 #include "crypto/hasher.h"
+#include "auth/audit_log.h"
 #include "db/database.h"
 #include "documents/package_import.h"
+#include "domains/domain_router.h"
 #include "documents/package_tree.h"
 #include "henv/henv_hash.h"
 #include "http/proxy_trust.h"
@@ -209,6 +212,27 @@ int Serve(const Config& config) {
       });
   henvs.SetChangeListener(realtime);
   app.SetRealtime(realtime.get());
+  // Custom domains: the index in the storage folder, its refresher and its
+  // verifier threads. Reset explicitly after the server stops (the verifier
+  // writes audit entries through `henvs`).
+  domains::DomainRouter::Options domain_options;
+  domain_options.storage_dir = config.storage_dir;
+  domain_options.fetch.connect_to = config.domain_verify_connect;
+  domain_options.on_verified = [&henvs](const domains::DomainRecord& d) {
+    auto henv = henvs.Open(d.henv);
+    if (!henv.ok()) return;  // trashed meanwhile: the domain stays, routing to a 404
+    Status s = (*henv)->WithDb([&](db::Database& db) {
+      return auth::RecordAudit(db, 0, "hbf", "domain.verify", "domain:" + d.domain, Json::MakeObject({{"via", "dns"}}));
+    });
+    if (!s.ok()) Log(LogLevel::kWarn, "henv " + d.henv + ": audit entry for " + d.domain + " not written: " + s.error().message);
+  };
+  auto domain_router = domains::DomainRouter::Start(std::move(domain_options));
+  if (!domain_router.ok()) {
+    std::fprintf(stderr, "hbf: custom domains: %s\n", domain_router.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<domains::DomainRouter> domain_routing = std::move(*domain_router);
+  app.SetDomains(domain_routing.get());
 
   ServerOptions options;
   options.bind = config.bind;
@@ -302,6 +326,7 @@ int Serve(const Config& config) {
   });
   watchdog.detach();
   server.Stop();
+  domain_routing.reset();
   realtime->Stop();
   scripts.Shutdown();  // parked requests refer to the app: drop them first
   scripts.DropIdleWorkers();
@@ -391,6 +416,7 @@ int main(int argc, char** argv) {
   // Commands with their own flags (not the server's): parsed by their own code.
   if (args.size() >= 2 && args[1] == "healthcheck") return cli::RunHealthcheck({args.begin() + 2, args.end()});
   if (args.size() >= 2 && args[1] == "cluster") return cli::RunClusterCommand({args.begin() + 2, args.end()});
+  if (args.size() >= 2 && args[1] == "domains") return cli::RunDomainsCommand({args.begin() + 2, args.end()});
   auto parsed = ParseCommandLine(args, ProcessEnv());
   if (!parsed.ok()) {
     std::fprintf(stderr, "hbf: %s\n", parsed.error().message.c_str());

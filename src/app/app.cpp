@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "core/version.h"
 #include "crypto/crypto.h"
+#include "domains/domain_router.h"
 
 namespace hbf {
 
@@ -50,7 +51,7 @@ App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle
 }
 
 std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
-  auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
+  auto ctx = RequestContextFor(request);
   if (!ctx.ok()) {
     HttpResponse r = HttpResponse::FromError(ctx.error());
     FinishResponse(r, {});
@@ -81,7 +82,7 @@ std::shared_ptr<const HenvHttpPolicy> App::CachedPolicy(const std::string& hash)
 
 void App::FinishServerAnswer(const HttpRequest& request, HttpResponse& response) {
   try {
-    auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
+    auto ctx = RequestContextFor(request);
     if (!ctx.ok()) return;
     ResponseFinish finish = FinishFor(request, *ctx);
     if (ctx->route.kind == SiteKind::kHenv) {
@@ -204,13 +205,53 @@ std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const R
     r.set_header("Retry-After", "1");
     return r;
   }
-  if (ctx.route.kind == SiteKind::kUnknown) return UnknownHost();
+  if (ctx.route.kind == SiteKind::kUnknown) {
+    if (std::optional<HttpResponse> pending = DomainToken(request, ctx)) return pending;
+    return UnknownHost();
+  }
   return std::nullopt;
 }
 
 std::string App::QueueKey(const HttpRequest& request) {
   HostRoute route = RouteHost(RequestHost(request, proxy_), config_.base_domain);
+  ResolveCustomDomain(route);
   return route.kind == SiteKind::kHenv ? route.henv_hash : std::string();
+}
+
+Result<RequestContext> App::RequestContextFor(const HttpRequest& request) const {
+  auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
+  if (ctx.ok()) ResolveCustomDomain(ctx->route);
+  return ctx;
+}
+
+void App::ResolveCustomDomain(HostRoute& route) const {
+  // Only hosts nothing else claims: the apex and {hash}.{base_domain} never
+  // pay for the lookup.
+  if (route.kind != SiteKind::kUnknown || domains_ == nullptr || route.hostname.empty()) return;
+  std::optional<domains::DomainRouter::Route> found = domains_->Find(route.hostname);
+  if (!found || !found->active) return;
+  route.kind = SiteKind::kHenv;
+  route.henv_hash = found->henv;
+  route.custom_domain = true;
+}
+
+std::optional<HttpResponse> App::DomainToken(const HttpRequest& request, const RequestContext& ctx) const {
+  if (domains_ == nullptr || ctx.route.kind != SiteKind::kUnknown) return std::nullopt;
+  std::optional<domains::DomainRouter::Route> found = domains_->Find(ctx.route.hostname);
+  if (!found) return std::nullopt;
+  const std::string_view path = ctx.subpath;
+  if ((request.method == "GET" || request.method == "HEAD") && path.rfind(domains::kWellKnownPrefix, 0) == 0 &&
+      path.substr(domains::kWellKnownPrefix.size()) == found->token) {
+    HttpResponse r;
+    r.body = found->token;
+    r.set_header("Content-Type", "text/plain; charset=utf-8");
+    r.set_header("Cache-Control", "no-store");
+    return r;
+  }
+  return HttpResponse::ErrorBody(404, "unknown_host",
+                                 "the custom domain " + ctx.route.hostname +
+                                     " is pending verification: it is served once its token is fetched or the "
+                                     "server's operator approves it");
 }
 
 HttpResponse App::UnknownHost() const {
@@ -220,7 +261,7 @@ HttpResponse App::UnknownHost() const {
 }
 
 HttpResponse App::Handle(HttpRequest& request) {
-  auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
+  auto ctx = RequestContextFor(request);
   if (!ctx.ok()) {
     HttpResponse r = HttpResponse::FromError(ctx.error());
     FinishResponse(r, {});
@@ -352,7 +393,7 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
 void App::HandleAsync(HttpRequest& request, Responder respond) {
   // Only a henv's router can make a request wait (a handler awaiting a
   // timer); everything else is answered before this returns.
-  auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
+  auto ctx = RequestContextFor(request);
   if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv || IsOwnerSignup(*ctx)) {
     respond(Handle(request));
     return;
@@ -462,6 +503,9 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   if (path == "/_api/restore") return RestoreApi(request, henv);
   if (path == "/_api/audit") return AuditApi(request, henv);
   if (path == "/_api/logs") return LogsBlocking(request, henv);
+  if (path == "/_api/domains" || path.rfind("/_api/domains/", 0) == 0) {
+    return DomainsApi(request, henv, std::string_view(path).substr(std::string_view("/_api/domains").size()));
+  }
   if (path == "/_api/permissions") return PermissionsApi(request, henv);
   if (path == "/_api/policies" || path.rfind("/_api/policies/", 0) == 0) {
     return PoliciesApi(request, henv, std::string_view(path).substr(std::string_view("/_api/policies").size()));

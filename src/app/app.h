@@ -14,7 +14,9 @@
 //              GET /_api/metrics (the henv's own figures, owner/admin),
 //              POST /_api/backup, POST /_api/restore (owner; lifecycle_api.cpp),
 //              GET/DELETE /_api/logs (the henv's own log; GET may long-poll:
-//              ?since=&level=&limit=&wait=); anything else goes to
+//              ?since=&level=&limit=&wait=),
+//              GET/POST /_api/domains, DELETE /_api/domains/{domain}
+//              (custom domains, owner; domains_api.cpp); anything else goes to
 //              the henv's _system/router.js, and when no route matches, to
 //              documents by path (the default handler).
 // Later layers (documents, JavaScript) plug in here; none of them sees the
@@ -32,6 +34,11 @@
 // handler thread once the henv is open, before its built-ins and router.
 // Every answer passes FinishResponse (security headers, CORS, RateLimit-*)
 // last, on the loop and on both handler paths.
+//
+// Custom domains: a host that is neither the apex nor {hash}.{base_domain}
+// is looked up in the DomainRouter's snapshot (RequestContextFor, QueueKey:
+// every entry point routes alike); an active domain is served as its henv,
+// a pending one answers only its verification token (on the loop).
 //
 // Thread safety: Handle() is called concurrently from the server's handler
 // threads, HandleOnLoop() and QueueKey() from its I/O loops (they touch no
@@ -62,6 +69,9 @@ namespace hbf {
 
 struct Credentials;  // request_util.h
 class RealtimeHub;   // realtime.h
+namespace domains {
+class DomainRouter;  // domains/domain_router.h
+}
 
 // Live figures the app reports on /health; supplied by whoever owns them.
 struct RuntimeProbe {
@@ -103,8 +113,22 @@ class App : public RequestHandler {
   // Live subscriptions (GET /_api/realtime); without one that endpoint
   // answers 501. `hub` must outlive the App. Call before serving.
   void SetRealtime(RealtimeHub* hub) { realtime_ = hub; }
+  // Custom domains (domains/domain_router.h); without it only
+  // {hash}.{base_domain} routes and /_api/domains answers 501. `router`
+  // must outlive the App. Call before serving.
+  void SetDomains(domains::DomainRouter* router) { domains_ = router; }
 
  private:
+  // BuildRequestContext, then an unknown host looked up among the custom
+  // domains. Every entry point builds its context here.
+  Result<RequestContext> RequestContextFor(const HttpRequest& request) const;
+  // A kUnknown route whose host is an active custom domain becomes its
+  // henv's. No-op (no lookup) for the apex and {hash}.{base_domain}.
+  void ResolveCustomDomain(HostRoute& route) const;
+  // GET http://{pending-domain}/.well-known/hbf-domain/{token}: the token,
+  // when it is that domain's (how verification through DNS works). On the
+  // loop; nullopt when the request is not one.
+  std::optional<HttpResponse> DomainToken(const HttpRequest& request, const RequestContext& ctx) const;
   HttpResponse Health(const HttpRequest& request) const;
   // GET /health/ready: 200 while serving, 503 while draining or when the
   // storage folder is not writable. On the loop: an access(2), no lock.
@@ -151,7 +175,8 @@ class App : public RequestHandler {
   HttpResponse ShardedSignupPage() const;
   // A henv-host request that is the sharded signup (created at its owner).
   bool IsOwnerSignup(const RequestContext& ctx) const {
-    return config_.shard_mode && ctx.route.kind == SiteKind::kHenv && ctx.subpath == "/_hbf/new";
+    return config_.shard_mode && ctx.route.kind == SiteKind::kHenv && !ctx.route.custom_domain &&
+           ctx.subpath == "/_hbf/new";
   }
 
   // henv_auth_api.cpp
@@ -281,6 +306,9 @@ class App : public RequestHandler {
   // sql_console_api.cpp: POST /_api/sql (owner/admin), one statement under
   // the sealed-schema rules, read-only unless asked.
   HttpResponse SqlConsole(const HttpRequest& request, Henv& henv);
+  // domains_api.cpp: GET/POST /_api/domains, DELETE /_api/domains/{domain}
+  // (the henv's owner only).
+  HttpResponse DomainsApi(const HttpRequest& request, Henv& henv, std::string_view rest);
 
   // documents_api.cpp: GET /_api/modules, POST /_api/modules (a tarball).
   HttpResponse Modules(const HttpRequest& request, Henv& henv);
@@ -318,6 +346,7 @@ class App : public RequestHandler {
   RateLimiter signup_limiter_;
   RateLimiter henv_limiter_;
   RealtimeHub* realtime_ = nullptr;  // set before serving
+  domains::DomainRouter* domains_ = nullptr;  // set before serving; thread-safe
 };
 
 // Resident memory of this process in MiB (falls back to peak RSS where

@@ -5,12 +5,13 @@
 // the henv's own host, /_hbf/new, which the proxy routes to the owner, whose
 // ProvisionHenv creates it (307 keeps the method and the body: curl -L and
 // browsers re-send the POST). Also the apex's TLS "ask" endpoint for Caddy's
-// on-demand certificates.
+// on-demand certificates (the apex, henv hosts, active custom domains).
 #include <algorithm>
 #include <cctype>
 
 #include "app/app.h"
 #include "app/request_util.h"
+#include "domains/domain_router.h"
 #include "henv/henv_hash.h"
 
 namespace hbf {
@@ -57,6 +58,12 @@ HttpResponse App::TlsAllowed(const HttpRequest& request) const {
              henvs_.ExistsOnDisk(domain.substr(0, domain.size() - suffix.size()))) {
     r = HttpResponse::JsonBody(
         200, Json::MakeObject({{"domain", domain}, {"henv", domain.substr(0, domain.size() - suffix.size())}}));
+  } else if (std::optional<domains::DomainRouter::Route> custom =
+                 domains_ != nullptr ? domains_->Find(domain) : std::nullopt;
+             custom && custom->active && henvs_.ExistsOnDisk(custom->henv)) {
+    // An active custom domain (a pending one gets no certificate: it does
+    // not route, and its token is fetched over plain http).
+    r = HttpResponse::JsonBody(200, Json::MakeObject({{"domain", domain}, {"henv", custom->henv}, {"custom", true}}));
   } else {
     r = HttpResponse::ErrorBody(404, "not_found", "no app on this node is served at " + domain.substr(0, 253));
   }

@@ -235,6 +235,20 @@ const Setting kSettings[] = {
        c.mail_from = v;
        return {};
      }},
+    {"domain_verify_connect", "HOST:PORT",
+     "custom domains: fetch verification tokens from this numeric address instead of the domain's DNS",
+     [](Config& c, const std::string& v) -> std::string {
+       const size_t colon = v.rfind(':');
+       if (v.empty() || colon == std::string::npos || colon + 1 >= v.size() ||
+           v.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+         return "expected a numeric HOST:PORT such as 127.0.0.1:8080, got '" + v + "'";
+       }
+       std::string host = v.substr(0, colon);
+       if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+       if (!IsNumericAddress(host)) return "expected a numeric HOST:PORT such as 127.0.0.1:8080, got '" + v + "'";
+       c.domain_verify_connect = v;
+       return {};
+     }},
     {"new_token", "TOKEN", "require this Bearer token for POST /new (no open signup)",
      [](Config& c, const std::string& v) -> std::string {
        if (v.size() < 16) return "must be at least 16 characters";
@@ -458,6 +472,8 @@ std::string UsageText() {
       "                        add a henv from a snapshot; --replace overwrites an existing one\n"
       "  hbf sweep [--dry-run] the inactivity sweep now: warn, trash, purge (--dry-run: say, change nothing)\n"
       "  hbf henv untrash HASH bring a henv back from the trash\n"
+      "  hbf domains list|approve DOMAIN|revoke DOMAIN [--storage_dir DIR]\n"
+      "                        custom domains: list them, activate a pending one, remove one\n"
       "  hbf --version         print the version\n"
       "  hbf --help            this text\n\n"
       "Flags (each also read from the environment variable shown; flags win):\n";

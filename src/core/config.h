@@ -76,6 +76,10 @@ struct Config {
   int trash_days = 30;                  // trashed henvs are deleted for good after this many
   std::string smtp_url;                 // smtp://host:port of a mail relay; empty: warnings stay in the outbox
   std::string mail_from;                // the warnings' sender; empty: hbf@{base_domain}
+  // Custom domains (src/domains/): the verifier connects to this numeric
+  // HOST:PORT instead of resolving each domain (Host stays the domain).
+  // For tests, and for servers that cannot resolve their own names.
+  std::string domain_verify_connect;
 
   int64_t max_body_bytes() const { return int64_t{max_body_mb} * 1024 * 1024; }
   // The automatic values (0) resolved against `cores`, the CPUs this

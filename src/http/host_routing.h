@@ -2,7 +2,8 @@
 //
 //   {hash}.{base_domain}  -> a henv (hash: 8 chars of [0-9a-z])
 //   {base_domain}         -> the apex (system) site: signup, health
-//   anything else         -> unknown: 404
+//   anything else         -> unknown: 404, unless the App finds it among
+//                            the active custom domains (domains/domain_router.h)
 //
 // Case, a trailing dot and a :port suffix are ignored. X-Forwarded-Host is
 // honoured only when the server runs with --trust_proxy and the peer is a
@@ -25,6 +26,10 @@ struct HostRoute {
   SiteKind kind = SiteKind::kUnknown;
   std::string hostname;   // normalised: lower case, no port, no trailing dot
   std::string henv_hash;  // set when kind == kHenv
+  // kHenv by an active custom domain (set by the App, never by RouteHost):
+  // `hostname` is that domain, so URLs, cookies and Origin checks use the
+  // host the client used.
+  bool custom_domain = false;
 };
 
 // `host` is a Host header value (e.g. "5h9h66rt.localhost:5309").
