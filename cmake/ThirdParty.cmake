@@ -64,6 +64,11 @@ target_link_libraries(nettle_lib INTERFACE "${HBF_NETTLE_LIB}")
 set(ZLIB_USE_STATIC_LIBS ON)
 find_package(ZLIB REQUIRED)
 
+# --- Debian's ICU (libicu-dev, 72 on bookworm), shared: the `Intl` global
+# (src/js/natives_intl.cpp). Its data library carries the CLDR locale data
+# and the tz database ICU formats with.
+find_package(ICU 70 REQUIRED COMPONENTS uc i18n)
+
 # --- Debian's static brotli (libbrotli-dev): scripts' zlib.brotli*.
 find_path(HBF_BROTLI_INCLUDE brotli/encode.h REQUIRED)
 find_library(HBF_BROTLIENC_LIB NAMES libbrotlienc.a brotlienc REQUIRED)
