@@ -40,6 +40,7 @@
 #include "http/server.h"
 #include "http/ws_hub.h"
 #include "js/engine.h"
+#include "js/icu_version.h"
 #include "lifecycle/smtp_client.h"
 #include "lifecycle/sweeper.h"
 #include "main_lifecycle.h"

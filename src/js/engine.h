@@ -292,9 +292,4 @@ class JsEngine {
 // The QuickJS release compiled in ("2025-04-26"), for `hbf --version`.
 std::string QuickJsVersion();
 
-// The ICU release behind `Intl` ("72.1"), and its time zone data ("2022e"),
-// for `hbf --version`.
-std::string IcuVersion();
-std::string IcuTzdataVersion();
-
 }  // namespace hbf::js

@@ -27,7 +27,7 @@
 #include <unicode/ustring.h>
 #include <unicode/uversion.h>
 
-#include "js/engine.h"
+#include "js/icu_version.h"
 #include "js/js_values.h"
 
 namespace hbf::js::internal {

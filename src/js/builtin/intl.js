@@ -644,8 +644,6 @@ NumberFormat.supportedLocalesOf = supportedLocalesOf;
 // ---------------------------------------------------------------------------
 // PluralRules
 
-const PLURAL_ORDER = ["zero", "one", "two", "few", "many", "other"];
-
 class PluralRules {
   constructor(locales, options) {
     if (new.target === undefined) throw new TypeError("Constructor Intl.PluralRules requires 'new'");
@@ -678,7 +676,7 @@ class PluralRules {
       out.minimumSignificantDigits = s.minimumSignificantDigits;
       out.maximumSignificantDigits = s.maximumSignificantDigits;
     }
-    out.pluralCategories = native.intlPluralCategories(s.formatter).sort((a, b) => PLURAL_ORDER.indexOf(a) - PLURAL_ORDER.indexOf(b));
+    out.pluralCategories = native.intlPluralCategories(s.formatter);  // ICU's order, as V8 gives it
     return out;
   }
 
@@ -744,8 +742,9 @@ function relativeFormat(s, value, unit, parts) {
   const v = Number(value);
   const u = String(unit);
   const single = u.endsWith("s") ? u.slice(0, -1) : u;
-  if (!REL_UNITS.includes(single)) throw new RangeError(`Invalid unit argument for ${parts ? "formatToParts" : "format"}() '${u.slice(0, MAX_STRING)}'`);
-  if (!Number.isFinite(v)) throw new RangeError(`Invalid number value for ${parts ? "formatToParts" : "format"}() '${v}'`);
+  const method = `Intl.RelativeTimeFormat.prototype.${parts ? "formatToParts" : "format"}()`;
+  if (!REL_UNITS.includes(single)) throw new RangeError(`Invalid unit argument for ${method} '${u.slice(0, MAX_STRING)}'`);
+  if (!Number.isFinite(v)) throw new RangeError(`Value need to be finite number for ${method}`);
   const out = native.intlRelativeFormat(s.formatter, v, single, s.numeric === "always", parts);
   if (!parts) return out;
   return out.map(([type, value]) => (type === "literal" ? { type, value } : { type, value, unit: single }));
@@ -965,6 +964,8 @@ defineTag(Locale.prototype, "Intl.Locale");
 
 // ---------------------------------------------------------------------------
 // The Intl object and the locale-sensitive methods of the built-ins
+
+for (const f of [DateTimeFormat, NumberFormat, Collator]) Object.defineProperty(f, "length", { value: 0 });
 
 export const Intl = {};
 Object.defineProperty(Intl, Symbol.toStringTag, { value: "Intl", configurable: true });
