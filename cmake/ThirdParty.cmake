@@ -64,10 +64,17 @@ target_link_libraries(nettle_lib INTERFACE "${HBF_NETTLE_LIB}")
 set(ZLIB_USE_STATIC_LIBS ON)
 find_package(ZLIB REQUIRED)
 
-# --- Debian's ICU (libicu-dev, 72 on bookworm), shared: the `Intl` global
-# (src/js/natives_intl.cpp). Its data library carries the CLDR locale data
-# and the tz database ICU formats with.
-find_package(ICU 70 REQUIRED COMPONENTS uc i18n)
+# --- Debian's static ICU (libicu-dev, 72 on bookworm): the `Intl` global
+# (src/js/natives_intl.cpp). libicudata carries all of CLDR's locale data
+# and the tz database ICU formats with (about 30 MB of the binary).
+find_path(HBF_ICU_INCLUDE unicode/udat.h REQUIRED)
+find_library(HBF_ICUI18N_LIB NAMES libicui18n.a icui18n REQUIRED)
+find_library(HBF_ICUUC_LIB NAMES libicuuc.a icuuc REQUIRED)
+find_library(HBF_ICUDATA_LIB NAMES libicudata.a icudata REQUIRED)
+add_library(icu_lib INTERFACE)
+target_include_directories(icu_lib SYSTEM INTERFACE "${HBF_ICU_INCLUDE}")
+# i18n needs uc, uc needs data: in that order; ICU's C++ needs libstdc++ and dl.
+target_link_libraries(icu_lib INTERFACE "${HBF_ICUI18N_LIB}" "${HBF_ICUUC_LIB}" "${HBF_ICUDATA_LIB}" ${CMAKE_DL_LIBS} Threads::Threads)
 
 # --- Debian's static brotli (libbrotli-dev): scripts' zlib.brotli*.
 find_path(HBF_BROTLI_INCLUDE brotli/encode.h REQUIRED)
