@@ -426,6 +426,29 @@ void ReplaceHourCycle(UString& pattern, char16_t hc) {
   }
 }
 
+// The first hour symbol of a pattern (outside quotes), or 0.
+char16_t HourSymbol(const UString& pattern) {
+  bool quoted = false;
+  for (char16_t c : pattern) {
+    if (c == u'\'') quoted = !quoted;
+    else if (!quoted && (c == u'h' || c == u'H' || c == u'k' || c == u'K')) return c;
+  }
+  return 0;
+}
+
+// The locale's best pattern for a skeleton, hour field lengths kept (V8's
+// UDATPG_MATCH_HOUR_FIELD_LENGTH).
+bool BestPattern(const std::string& locale_id, const UString& skeleton, UString& pattern) {
+  UErrorCode st = U_ZERO_ERROR;
+  UDateTimePatternGenerator* gen = udatpg_open(locale_id.c_str(), &st);
+  if (U_FAILURE(st)) return false;
+  const bool ok = FillUString(pattern, [&](UChar* b, int32_t c, UErrorCode* s) {
+    return udatpg_getBestPatternWithOptions(gen, U(skeleton), ULen(skeleton), UDATPG_MATCH_HOUR_FIELD_LENGTH, b, c, s);
+  });
+  udatpg_close(gen);
+  return ok;
+}
+
 JSValue ThrowIcu(JSContext* ctx, const char* what, UErrorCode st) {
   if (st == U_MEMORY_ALLOCATION_ERROR) return JS_ThrowOutOfMemory(ctx);
   return JS_ThrowRangeError(ctx, "%s: %s", what, u_errorName(st));
@@ -601,15 +624,24 @@ JSValue NativeIntlDateTimeCreate(JSContext* ctx, JSValueConst, int argc, JSValue
     const bool ok = FillUString(pattern, [&](UChar* b, int32_t c, UErrorCode* s) { return udat_toPattern(styled, 0, b, c, s); });
     udat_close(styled);
     if (!ok) return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
+    // Another hour cycle than the style's: as V8 does, the pattern's
+    // skeleton with that hour symbol (and no day period) is matched again.
+    if (time_style >= 0 && hc.size() == 1 && HourSymbol(pattern) != static_cast<char16_t>(hc[0])) {
+      UString skeleton;
+      if (!FillUString(skeleton, [&](UChar* b, int32_t c, UErrorCode* s) {
+            return udatpg_getSkeleton(nullptr, U(pattern), ULen(pattern), b, c, s);
+          })) {
+        return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
+      }
+      UString replaced;
+      for (char16_t c : skeleton) {
+        if (c == u'a' || c == u'b' || c == u'B') continue;
+        replaced += (c == u'h' || c == u'H' || c == u'k' || c == u'K') ? static_cast<char16_t>(hc[0]) : c;
+      }
+      if (!BestPattern(id, replaced, pattern)) return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
+    }
   } else {
-    UDateTimePatternGenerator* gen = udatpg_open(id.c_str(), &st);
-    if (U_FAILURE(st)) return ThrowIcu(ctx, "Intl.DateTimeFormat", st);
-    const UString uskeleton = ToUString(skeleton);
-    const bool ok = FillUString(pattern, [&](UChar* b, int32_t c, UErrorCode* s) {
-      return udatpg_getBestPatternWithOptions(gen, U(uskeleton), ULen(uskeleton), UDATPG_MATCH_HOUR_FIELD_LENGTH, b, c, s);
-    });
-    udatpg_close(gen);
-    if (!ok) return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
+    if (!BestPattern(id, ToUString(skeleton), pattern)) return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
   }
   if (hc.size() == 1) ReplaceHourCycle(pattern, static_cast<char16_t>(hc[0]));
   for (char16_t& c : pattern) {
