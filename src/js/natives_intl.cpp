@@ -627,14 +627,14 @@ JSValue NativeIntlDateTimeCreate(JSContext* ctx, JSValueConst, int argc, JSValue
     // Another hour cycle than the style's: as V8 does, the pattern's
     // skeleton with that hour symbol (and no day period) is matched again.
     if (time_style >= 0 && hc.size() == 1 && HourSymbol(pattern) != static_cast<char16_t>(hc[0])) {
-      UString skeleton;
-      if (!FillUString(skeleton, [&](UChar* b, int32_t c, UErrorCode* s) {
+      UString styled_skeleton;
+      if (!FillUString(styled_skeleton, [&](UChar* b, int32_t c, UErrorCode* s) {
             return udatpg_getSkeleton(nullptr, U(pattern), ULen(pattern), b, c, s);
           })) {
         return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
       }
       UString replaced;
-      for (char16_t c : skeleton) {
+      for (char16_t c : styled_skeleton) {
         if (c == u'a' || c == u'b' || c == u'B') continue;
         replaced += (c == u'h' || c == u'H' || c == u'k' || c == u'K') ? static_cast<char16_t>(hc[0]) : c;
       }

@@ -104,6 +104,42 @@ TEST_F(JsIntlTest, NativesRefuseForeignObjects) {
   EXPECT_EQ(Eval(R"js((() => { try { Intl.PluralRules("en"); } catch (e) { return e.name; } })())js"), "TypeError");
 }
 
+// Odd arguments to every entry point end in a JS exception or a value,
+// never a crash: each call's outcome is reduced to its error name or "ok".
+TEST_F(JsIntlTest, GarbageArgumentsNeverCrash) {
+  const std::string out = Eval(R"js((() => {
+    const values = [undefined, null, 0, -0, NaN, Infinity, -1e308, 1e308, 8.64e15 + 1, "", "en", "zz-ZZ", "en-u-ca-xxx",
+      "de-DE-u-nu-thai-hc-h24", "\u0000", "\ud800", "a".repeat(300), Symbol("s"), {}, [], ["en", 5], [null],
+      { toString() { throw new Error("boom"); } }, { get timeZone() { throw new Error("getter"); } }, 12345678901234567890n,
+      new Date(NaN), new Date(0), () => 1, true];
+    const calls = [
+      (a, b) => new Intl.DateTimeFormat(a, b).format(b),
+      (a, b) => new Intl.DateTimeFormat("en", { timeZone: a, hour: b }).formatToParts(0),
+      (a, b) => new Intl.DateTimeFormat("en", { dateStyle: a, timeStyle: b, hourCycle: a }).resolvedOptions(),
+      (a, b) => new Intl.DateTimeFormat("en", { fractionalSecondDigits: a, timeZoneName: b }).format(0),
+      (a, b) => new Intl.NumberFormat(a, b).format(b),
+      (a, b) => new Intl.NumberFormat("en", { style: "currency", currency: a, currencyDisplay: b }).formatToParts(a),
+      (a, b) => new Intl.NumberFormat("en", { style: "unit", unit: a, maximumSignificantDigits: b }).format(1),
+      (a, b) => new Intl.NumberFormat("en", { minimumFractionDigits: a, maximumFractionDigits: b, notation: "compact" }).format(a),
+      (a, b) => new Intl.PluralRules(a, b).select(b),
+      (a, b) => new Intl.RelativeTimeFormat(a, b).formatToParts(a, b),
+      (a, b) => new Intl.Collator(a, b).compare(a, b),
+      (a, b) => new Intl.ListFormat(a, b).format(a),
+      (a, b) => new Intl.Locale(a, b).maximize().weekInfo,
+      (a, b) => Intl.getCanonicalLocales(a),
+      (a, b) => new Date(0).toLocaleString(a, b),
+      (a, b) => (1.5).toLocaleString(a, b),
+      (a, b) => "x".localeCompare(a, b),
+    ];
+    const seen = new Set();
+    for (const call of calls) for (const a of values) for (const b of values) {
+      try { call(a, b); seen.add("ok"); } catch (e) { seen.add(e instanceof Error ? e.name : typeof e); }
+    }
+    return [...seen].sort().join(",");
+  })())js");
+  EXPECT_EQ(out, "Error,RangeError,TypeError,ok");
+}
+
 TEST_F(JsIntlTest, NyFullLong) {
   EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en-US",{timeZone:"America/New_York",dateStyle:"full",timeStyle:"long"}).format(new Date(0)))js"),
             R"js(Wednesday, December 31, 1969 at 7:00:00 PM EST)js");
