@@ -211,15 +211,18 @@ int32_t ULen(const UString& s) { return static_cast<int32_t>(s.size()); }
 // ---------------------------------------------------------------------------
 // Locales
 
-// The ICU locale ID of a BCP 47 tag (hbf:intl passes canonical tags); ""
-// when ICU cannot read it.
-std::string IcuLocaleId(const std::string& tag) {
-  char id[ULOC_FULLNAME_CAPACITY * 2];
+// The ICU locale ID of a BCP 47 tag (hbf:intl passes canonical tags) in
+// `id` ("" for "und", the root locale); false when ICU cannot read it whole.
+bool IcuLocaleId(const std::string& tag, std::string& id) {
+  char buffer[ULOC_FULLNAME_CAPACITY * 2];
   int32_t parsed = 0;
   UErrorCode st = U_ZERO_ERROR;
-  int32_t n = uloc_forLanguageTag(tag.c_str(), id, sizeof(id) - 1, &parsed, &st);
-  if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING || parsed != static_cast<int32_t>(tag.size())) return "";
-  return std::string(id, static_cast<size_t>(n));
+  int32_t n = uloc_forLanguageTag(tag.c_str(), buffer, sizeof(buffer) - 1, &parsed, &st);
+  if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING || tag.empty() || parsed != static_cast<int32_t>(tag.size())) {
+    return false;
+  }
+  id.assign(buffer, static_cast<size_t>(n));
+  return true;
 }
 
 std::string LanguageTag(const char* id) {
@@ -234,8 +237,7 @@ std::string LanguageTag(const char* id) {
 bool ArgLocale(JSContext* ctx, int argc, JSValueConst* argv, int i, std::string& id) {
   std::string tag;
   if (!ArgString(ctx, argc, argv, i, tag)) return false;
-  id = IcuLocaleId(tag);
-  if (id.empty()) {
+  if (!IcuLocaleId(tag, id)) {
     JS_ThrowRangeError(ctx, "Incorrect locale information provided");
     return false;
   }
@@ -644,6 +646,21 @@ JSValue NativeIntlDateTimeCreate(JSContext* ctx, JSValueConst, int argc, JSValue
     if (!BestPattern(id, ToUString(skeleton), pattern)) return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
   }
   if (hc.size() == 1) ReplaceHourCycle(pattern, static_cast<char16_t>(hc[0]));
+  // A dayPeriod option with a 12-hour clock shows the flexible day period
+  // ("in the morning") where the pattern has AM/PM, as V8 does.
+  if (const auto b = std::count(skeleton.begin(), skeleton.end(), 'B'); b > 0) {
+    UString with_b;
+    bool quoted = false;
+    for (char16_t c : pattern) {
+      if (c == u'\'') quoted = !quoted;
+      if (!quoted && c == u'a') {
+        if (with_b.empty() || with_b.back() != u'B') with_b.append(static_cast<size_t>(b), u'B');
+        continue;
+      }
+      with_b += c;
+    }
+    pattern = with_b;
+  }
   for (char16_t& c : pattern) {
     if (c == u'\u202F') c = u' ';
   }

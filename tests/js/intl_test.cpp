@@ -340,5 +340,285 @@ TEST_F(JsIntlTest, LuxonZoneParts) {
             R"js([{"type":"month","value":"01"},{"type":"literal","value":"/"},{"type":"day","value":"01"},{"type":"literal","value":"/"},{"type":"year","value":"2024"},{"type":"literal","value":" "},{"type":"era","value":"AD"},{"type":"literal","value":", "},{"type":"hour","value":"24"},{"type":"literal","value":":"},{"type":"minute","value":"00"},{"type":"literal","value":":"},{"type":"second","value":"00"}])js");
 }
 
+TEST_F(JsIntlTest, MoreDate1) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en-US",{timeZone:"UTC",hour:"numeric",hour12:false}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(24)js");
+}
+
+TEST_F(JsIntlTest, MoreDate2) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("ja-JP",{timeZone:"UTC",hour:"numeric",hour12:true}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(午前0時)js");
+}
+
+TEST_F(JsIntlTest, MoreDate3) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en-US",{timeZone:"UTC",timeStyle:"short",hourCycle:"h23"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(00:30)js");
+}
+
+TEST_F(JsIntlTest, MoreDate4) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("de-DE",{timeZone:"UTC",timeStyle:"short",hour12:true}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(00:30 AM)js");
+}
+
+TEST_F(JsIntlTest, MoreDate5) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en-US",{timeZone:"UTC",timeStyle:"medium",hour12:false}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(24:30:05)js");
+}
+
+TEST_F(JsIntlTest, MoreDate6) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(new Intl.DateTimeFormat("en-US",{timeZone:"UTC",timeStyle:"medium",hour12:false}).resolvedOptions()))js"),
+            R"js({"locale":"en-US","calendar":"gregory","numberingSystem":"latn","timeZone":"UTC","hourCycle":"h24","hour12":false,"timeStyle":"medium"})js");
+}
+
+TEST_F(JsIntlTest, MoreDate7) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(new Intl.DateTimeFormat("de-DE-u-ca-buddhist").resolvedOptions()))js"),
+            R"js({"locale":"de-DE-u-ca-buddhist","calendar":"buddhist","numberingSystem":"latn","timeZone":"UTC","era":"narrow","year":"numeric","month":"numeric","day":"numeric"})js");
+}
+
+TEST_F(JsIntlTest, MoreDate8) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en-US-u-hc-h23",{timeZone:"UTC",hour:"numeric",minute:"numeric"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(00:30)js");
+}
+
+TEST_F(JsIntlTest, MoreDate9) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("ar-EG",{timeZone:"UTC"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(٤‏/٧‏/٢٠٢٤)js");
+}
+
+TEST_F(JsIntlTest, MoreDate10) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("zh-CN",{timeZone:"Asia/Shanghai",dateStyle:"full",timeStyle:"full"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(2024年7月4日星期四 中国标准时间 08:30:05)js");
+}
+
+TEST_F(JsIntlTest, MoreDate11) {
+  // Differs from Node 20 ("12 in the morning" for 00:30): ICU 72's flexible day period for 00:30 in English is "at night".
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en",{timeZone:"UTC",weekday:"short",era:"long",dayPeriod:"long",hour:"numeric"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(Thu Anno Domini, 12 at night)js");
+}
+
+TEST_F(JsIntlTest, MoreDate12) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en",{timeZone:"Etc/GMT+5",timeZoneName:"short"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(7/3/2024, GMT-5)js");
+}
+
+TEST_F(JsIntlTest, MoreDate13) {
+  // ICU 72 (CLDR 42) has no English exemplar city for the zone; Node 20's ICU says "São Paulo Time".
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en",{timeZone:"America/Sao_Paulo",timeZoneName:"shortGeneric"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(7/3/2024, Sao Paulo Time)js");
+}
+
+TEST_F(JsIntlTest, MoreDate14) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en",{timeZone:"UTC",year:"numeric",month:"long"}).format(new Date(-62198755200000)))js"),
+            R"js(January 2)js");
+}
+
+TEST_F(JsIntlTest, MoreDate15) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en",{timeZone:"UTC"}).format(new Date(Date.UTC(1500,0,1))))js"),
+            R"js(1/1/1500)js");
+}
+
+TEST_F(JsIntlTest, MoreDate16) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(new Intl.DateTimeFormat("en",{timeZone:"Asia/Calcutta"}).resolvedOptions().timeZone))js"),
+            R"js("Asia/Calcutta")js");
+}
+
+TEST_F(JsIntlTest, MoreDate17) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en-US",{month:"narrow",timeZone:"UTC"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))) + new Intl.DateTimeFormat("en-US",{weekday:"narrow",timeZone:"UTC"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(JT)js");
+}
+
+TEST_F(JsIntlTest, MoreDate18) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat(["xx","fr"],{timeZone:"UTC"}).resolvedOptions().locale)js"),
+            R"js(fr)js");
+}
+
+TEST_F(JsIntlTest, MoreDate19) {
+  EXPECT_EQ(Eval(R"js(new Intl.DateTimeFormat("en-US",{timeZone:"UTC",year:"2-digit",month:"2-digit",day:"2-digit"}).format(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7))))js"),
+            R"js(07/04/24)js");
+}
+
+TEST_F(JsIntlTest, MoreDate20) {
+  EXPECT_EQ(Eval(R"js(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7)).toLocaleTimeString("en-US",{timeZone:"UTC",hour:"2-digit",minute:"2-digit"}))js"),
+            R"js(12:30 AM)js");
+}
+
+TEST_F(JsIntlTest, MoreDate21) {
+  EXPECT_EQ(Eval(R"js(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7)).toLocaleDateString(undefined,{timeZone:"UTC",weekday:"long"}))js"),
+            R"js(Thursday)js");
+}
+
+TEST_F(JsIntlTest, MoreDate22) {
+  EXPECT_EQ(Eval(R"js(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7)).toLocaleString("en-GB",{timeZone:"UTC"}))js"),
+            R"js(04/07/2024, 00:30:05)js");
+}
+
+TEST_F(JsIntlTest, MoreDate23) {
+  // ICU 72 (CLDR 42) has Korean day periods (오전); Node 20's newer CLDR prints AM.
+  EXPECT_EQ(Eval(R"js(new Date(Date.UTC(2024, 6, 4, 0, 30, 5, 7)).toLocaleString("ko-KR",{timeZone:"Asia/Seoul"}))js"),
+            R"js(2024. 7. 4. 오전 9:30:05)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber1) {
+  EXPECT_EQ(Eval(R"js([0,-0,1e21,1.005,0.000001234,-1234.5678].map(n=>n.toLocaleString()).join("|"))js"),
+            R"js(0|-0|1,000,000,000,000,000,000,000|1.005|0|-1,234.568)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber2) {
+  EXPECT_EQ(Eval(R"js([NaN,Infinity,-Infinity].map(n=>new Intl.NumberFormat("en").format(n)).join("|") + JSON.stringify(new Intl.NumberFormat("en").formatToParts(-Infinity)))js"),
+            R"js(NaN|∞|-∞[{"type":"minusSign","value":"-"},{"type":"infinity","value":"∞"}])js");
+}
+
+TEST_F(JsIntlTest, MoreNumber3) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{notation:"scientific"}).formatToParts(-0.00012).map(p=>p.type+":"+p.value).join(" "))js"),
+            R"js(minusSign:- integer:1 decimal:. fraction:2 exponentSeparator:E exponentMinusSign:- exponentInteger:4)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber4) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{notation:"compact"}).formatToParts(-12345).map(p=>p.type+":"+p.value).join(" "))js"),
+            R"js(minusSign:- integer:12 compact:K)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber5) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("fr-FR",{style:"currency",currency:"EUR"}).format(1234567.891))js"),
+            R"js(1 234 567,89 €)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber6) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en-IN").format(123456789.12))js"),
+            R"js(12,34,56,789.12)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber7) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("ar-EG").format(1234.5))js"),
+            R"js(١٬٢٣٤٫٥)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber8) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{style:"percent",maximumFractionDigits:2,signDisplay:"exceptZero"}).format(0.12345) + new Intl.NumberFormat("en",{signDisplay:"exceptZero"}).format(0))js"),
+            R"js(+12.35%0)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber9) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{style:"unit",unit:"megabyte",unitDisplay:"narrow"}).format(12.5) + "|" + new Intl.NumberFormat("de",{style:"unit",unit:"liter",unitDisplay:"long"}).format(1))js"),
+            R"js(12.5MB|1 Liter)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber10) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{maximumFractionDigits:2,roundingMode:"floor"}).format(1.239) + "|" + new Intl.NumberFormat("en",{minimumFractionDigits:2,trailingZeroDisplay:"stripIfInteger"}).format(5) + "|" + new Intl.NumberFormat("en",{minimumFractionDigits:2,trailingZeroDisplay:"stripIfInteger"}).format(5.1))js"),
+            R"js(1.23|5|5.10)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber11) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{useGrouping:"min2"}).format(1234) + "|" + new Intl.NumberFormat("en",{useGrouping:false}).format(12345) + "|" + JSON.stringify(new Intl.NumberFormat("en",{useGrouping:false}).resolvedOptions().useGrouping))js"),
+            R"js(1234|12345|false)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber12) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en").format("12345678901234567890.123456789") + "|" + new Intl.NumberFormat("en").format(" 42 ") + "|" + new Intl.NumberFormat("en").format("abc"))js"),
+            R"js(12,345,678,901,234,567,890.123|42|NaN)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber13) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{style:"currency",currency:"USD",currencyDisplay:"code"}).format(1) + "|" + new Intl.NumberFormat("en",{style:"currency",currency:"CAD",currencyDisplay:"narrowSymbol"}).format(1))js"),
+            R"js(USD 1.00|$1.00)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber14) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{minimumIntegerDigits:4}).format(5) + "|" + new Intl.NumberFormat("en",{minimumSignificantDigits:3}).format(5))js"),
+            R"js(0,005|5.00)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber15) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(new Intl.NumberFormat("de",{style:"percent"}).resolvedOptions()))js"),
+            R"js({"locale":"de","numberingSystem":"latn","style":"percent","minimumIntegerDigits":1,"minimumFractionDigits":0,"maximumFractionDigits":0,"useGrouping":"auto","notation":"standard","signDisplay":"auto","roundingMode":"halfExpand","roundingIncrement":1,"trailingZeroDisplay":"auto","roundingPriority":"auto"})js");
+}
+
+TEST_F(JsIntlTest, MoreNumber16) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{style:"unit",unit:"percent"}).format(50))js"),
+            R"js(50%)js");
+}
+
+TEST_F(JsIntlTest, MoreNumber17) {
+  EXPECT_EQ(Eval(R"js(new Intl.NumberFormat("en",{notation:"engineering",maximumFractionDigits:1}).format(98765))js"),
+            R"js(98.8E3)js");
+}
+
+TEST_F(JsIntlTest, MorePlural1) {
+  EXPECT_EQ(Eval(R"js([1,1.0,1.5,"1.0"].map(n=>new Intl.PluralRules("en",{minimumFractionDigits:1}).select(n)).join(","))js"),
+            R"js(other,other,other,other)js");
+}
+
+TEST_F(JsIntlTest, MorePlural2) {
+  EXPECT_EQ(Eval(R"js([0,1,2,3,5,11,100].map(n=>new Intl.PluralRules("ru").select(n)).join(","))js"),
+            R"js(many,one,few,few,many,many,many)js");
+}
+
+TEST_F(JsIntlTest, MorePlural3) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(new Intl.PluralRules("en",{type:"ordinal"}).resolvedOptions()))js"),
+            R"js({"locale":"en","type":"ordinal","minimumIntegerDigits":1,"minimumFractionDigits":0,"maximumFractionDigits":3,"pluralCategories":["few","one","two","other"]})js");
+}
+
+TEST_F(JsIntlTest, MoreRelative1) {
+  EXPECT_EQ(Eval(R"js(["year","quarter","month","week","day","hour","minute","second"].map(u=>new Intl.RelativeTimeFormat("en",{numeric:"auto"}).format(0,u)).join("|"))js"),
+            R"js(this year|this quarter|this month|this week|today|this hour|this minute|now)js");
+}
+
+TEST_F(JsIntlTest, MoreRelative2) {
+  EXPECT_EQ(Eval(R"js(new Intl.RelativeTimeFormat("en",{style:"narrow"}).format(-3,"hours") + "|" + new Intl.RelativeTimeFormat("en").format(-0,"day") + "|" + new Intl.RelativeTimeFormat("en").format(1.5,"day"))js"),
+            R"js(3h ago|0 days ago|in 1.5 days)js");
+}
+
+TEST_F(JsIntlTest, MoreRelative3) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(new Intl.RelativeTimeFormat("en",{numeric:"auto"}).formatToParts(-1,"day")) + JSON.stringify(new Intl.RelativeTimeFormat("es").resolvedOptions()))js"),
+            R"js([{"type":"literal","value":"yesterday"}]{"locale":"es","style":"long","numeric":"always","numberingSystem":"latn"})js");
+}
+
+TEST_F(JsIntlTest, MoreCollator1) {
+  EXPECT_EQ(Eval(R"js(["résumé","resume","Resume","résume"].sort(new Intl.Collator("en").compare).join(",") + "|" + ["a","A","b","B"].sort(new Intl.Collator("en",{caseFirst:"upper"}).compare).join(""))js"),
+            R"js(resume,Resume,résume,résumé|AaBb)js");
+}
+
+TEST_F(JsIntlTest, MoreCollator2) {
+  EXPECT_EQ(Eval(R"js(new Intl.Collator("en",{sensitivity:"accent"}).compare("a","A") + "," + new Intl.Collator("en",{sensitivity:"case"}).compare("a","á") + "," + new Intl.Collator("en",{ignorePunctuation:true}).compare("a-b","ab"))js"),
+            R"js(0,0,0)js");
+}
+
+TEST_F(JsIntlTest, MoreCollator3) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(new Intl.Collator("de-u-kn").resolvedOptions()) + ["ö","z","o"].sort(new Intl.Collator("sv").compare).join(""))js"),
+            R"js({"locale":"de-u-kn","usage":"sort","sensitivity":"variant","ignorePunctuation":false,"collation":"default","numeric":true,"caseFirst":"false"}ozö)js");
+}
+
+TEST_F(JsIntlTest, MoreList1) {
+  EXPECT_EQ(Eval(R"js(new Intl.ListFormat("en",{type:"unit",style:"narrow"}).format(["1","2","3"]) + "|" + new Intl.ListFormat("en",{style:"short"}).format(["a","b","c"]) + "|" + new Intl.ListFormat("en").format([]) + "|" + new Intl.ListFormat("en").format(["x"]))js"),
+            R"js(1 2 3|a, b, & c||x)js");
+}
+
+TEST_F(JsIntlTest, MoreList2) {
+  EXPECT_EQ(Eval(R"js((()=>{try{new Intl.ListFormat("en").format(["a",1])}catch(e){return e.name+": "+e.message}})())js"),
+            R"js(TypeError: Iterable yielded 1 which is not a string)js");
+}
+
+TEST_F(JsIntlTest, MoreLocale1) {
+  EXPECT_EQ(Eval(R"js((()=>{const l=new Intl.Locale("en",{region:"GB",calendar:"islamic",hourCycle:"h23"}); return [l.toString(),l.baseName,l.hourCycle,l.calendar,new Intl.Locale("und").maximize().toString(), new Intl.Locale("sr-Cyrl").maximize().toString(), new Intl.Locale("ja-JP-u-ca-japanese").minimize().toString()].join("|")})())js"),
+            R"js(en-GB-u-ca-islamic-hc-h23|en-GB|h23|islamic|en-Latn-US|sr-Cyrl-RS|ja-u-ca-japanese)js");
+}
+
+TEST_F(JsIntlTest, MoreLocale2) {
+  EXPECT_EQ(Eval(R"js([()=>new Intl.Locale(),()=>new Intl.Locale(""),()=>new Intl.Locale("en",{region:"xyz"}),()=>Intl.Locale("en")].map(f=>{try{f();return "ok"}catch(e){return e.name+": "+e.message}}).join("|"))js"),
+            R"js(TypeError: First argument to Intl.Locale constructor can't be empty or missing|RangeError: First argument to Intl.Locale constructor can't be empty or missing|RangeError: Incorrect locale information provided|TypeError: Constructor Intl.Locale requires 'new')js");
+}
+
+TEST_F(JsIntlTest, MoreLocale3) {
+  // ICU 72's uloc_toLanguageTag keeps the macrolanguage alias cmn; V8 canonicalizes it to "zh".
+  EXPECT_EQ(Eval(R"js(JSON.stringify(Intl.getCanonicalLocales(["en-us-u-ca-gregory-nu-latn","iw","sgn-GR","cmn"])))js"),
+            R"js(["en-US-u-ca-gregory-nu-latn","he","gss","cmn"])js");
+}
+
+TEST_F(JsIntlTest, MoreSupported1) {
+  EXPECT_EQ(Eval(R"js(JSON.stringify(Intl.NumberFormat.supportedLocalesOf(["en-US","xx","de-CH","zh-Hans"])))js"),
+            R"js(["en-US","de-CH","zh-Hans"])js");
+}
+
+
 }  // namespace
 }  // namespace hbf::js

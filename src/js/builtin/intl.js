@@ -168,6 +168,21 @@ function defineTag(proto, tag) {
   Object.defineProperty(proto, Symbol.toStringTag, { value: tag, configurable: true });
 }
 
+// The constructor scripts see for a class that must be called with `new`
+// (V8's message, where QuickJS would name class constructors).
+function requireNew(Impl, name, length) {
+  const ctor = function (a, b) {
+    if (new.target === undefined) throw new TypeError(`Constructor Intl.${name} requires 'new'`);
+    return Reflect.construct(Impl, [a, b], new.target === ctor ? Impl : new.target);
+  };
+  Object.defineProperty(ctor, "name", { value: name });
+  Object.defineProperty(ctor, "length", { value: length });
+  Object.defineProperty(ctor, "prototype", { value: Impl.prototype, writable: false });
+  Object.defineProperty(Impl.prototype, "constructor", { value: ctor, writable: true, configurable: true });
+  Object.defineProperty(ctor, "supportedLocalesOf", { value: supportedLocalesOf, writable: true, configurable: true });
+  return ctor;
+}
+
 // ---------------------------------------------------------------------------
 // Time zones
 
@@ -644,9 +659,8 @@ NumberFormat.supportedLocalesOf = supportedLocalesOf;
 // ---------------------------------------------------------------------------
 // PluralRules
 
-class PluralRules {
+class PluralRulesImpl {
   constructor(locales, options) {
-    if (new.target === undefined) throw new TypeError("Constructor Intl.PluralRules requires 'new'");
     const requested = canonicalizeLocaleList(locales);
     const opts = toOptions(options);
     const service = "Intl.PluralRules";
@@ -679,11 +693,8 @@ class PluralRules {
     out.pluralCategories = native.intlPluralCategories(s.formatter);  // ICU's order, as V8 gives it
     return out;
   }
-
-  static supportedLocalesOf(locales, options) {
-    return supportedLocalesOf(locales, options);
-  }
 }
+const PluralRules = requireNew(PluralRulesImpl, "PluralRules", 0);
 defineTag(PluralRules.prototype, "Intl.PluralRules");
 
 // ---------------------------------------------------------------------------
@@ -691,9 +702,8 @@ defineTag(PluralRules.prototype, "Intl.PluralRules");
 
 const REL_UNITS = ["second", "minute", "hour", "day", "week", "month", "quarter", "year"];
 
-class RelativeTimeFormat {
+class RelativeTimeFormatImpl {
   constructor(locales, options) {
-    if (new.target === undefined) throw new TypeError("Constructor Intl.RelativeTimeFormat requires 'new'");
     const requested = canonicalizeLocaleList(locales);
     const opts = toOptions(options);
     const service = "Intl.RelativeTimeFormat";
@@ -731,11 +741,8 @@ class RelativeTimeFormat {
     const s = slot(this, "RelativeTimeFormat", "resolvedOptions");
     return { locale: s.locale, style: s.style, numeric: s.numeric, numberingSystem: s.numberingSystem };
   }
-
-  static supportedLocalesOf(locales, options) {
-    return supportedLocalesOf(locales, options);
-  }
 }
+const RelativeTimeFormat = requireNew(RelativeTimeFormatImpl, "RelativeTimeFormat", 0);
 defineTag(RelativeTimeFormat.prototype, "Intl.RelativeTimeFormat");
 
 function relativeFormat(s, value, unit, parts) {
@@ -813,9 +820,8 @@ Collator.supportedLocalesOf = supportedLocalesOf;
 // ---------------------------------------------------------------------------
 // ListFormat
 
-class ListFormat {
+class ListFormatImpl {
   constructor(locales, options) {
-    if (new.target === undefined) throw new TypeError("Constructor Intl.ListFormat requires 'new'");
     const requested = canonicalizeLocaleList(locales);
     const opts = toOptions(options);
     const service = "Intl.ListFormat";
@@ -843,11 +849,8 @@ class ListFormat {
     const s = slot(this, "ListFormat", "resolvedOptions");
     return { locale: s.locale, type: s.type, style: s.style };
   }
-
-  static supportedLocalesOf(locales, options) {
-    return supportedLocalesOf(locales, options);
-  }
 }
+const ListFormat = requireNew(ListFormatImpl, "ListFormat", 0);
 defineTag(ListFormat.prototype, "Intl.ListFormat");
 
 function listStrings(list) {
@@ -878,12 +881,12 @@ function subtagsOf(tag) {
   return out;
 }
 
-class Locale {
+class LocaleImpl {
   constructor(tag, options) {
-    if (new.target === undefined) throw new TypeError("Constructor Intl.Locale requires 'new'");
     if (typeof tag !== "string" && (typeof tag !== "object" || tag === null)) {
       throw new TypeError("First argument to Intl.Locale constructor can't be empty or missing");
     }
+    if (tag === "") throw new RangeError("First argument to Intl.Locale constructor can't be empty or missing");
     let t = canonicalizeTag(tag instanceof Locale ? tag.toString() : String(tag));
     const opts = toOptions(options);
     const service = "Intl.Locale";
@@ -941,6 +944,7 @@ class Locale {
     return new Locale(native.intlLocaleInfo(slot(this, "Locale", "minimize").tag, "min"));
   }
 }
+const Locale = requireNew(LocaleImpl, "Locale", 1);
 const localeGetters = {
   baseName: (t) => subtagsOf(t).baseName,
   language: (t) => subtagsOf(t).language,
