@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <new>
 #include <set>
 #include <string>
@@ -440,15 +441,36 @@ char16_t HourSymbol(const UString& pattern) {
 
 // The locale's best pattern for a skeleton, hour field lengths kept (V8's
 // UDATPG_MATCH_HOUR_FIELD_LENGTH).
+//
+// Making a pattern generator costs more than the rest of a DateTimeFormat,
+// so each thread keeps the last few it made (a worker's thread serves one
+// worker at a time; the generators are ICU's own, outside any runtime's
+// heap, at most kGenerators per thread, closed when the thread ends).
 bool BestPattern(const std::string& locale_id, const UString& skeleton, UString& pattern) {
-  UErrorCode st = U_ZERO_ERROR;
-  UDateTimePatternGenerator* gen = udatpg_open(locale_id.c_str(), &st);
-  if (U_FAILURE(st)) return false;
-  const bool ok = FillUString(pattern, [&](UChar* b, int32_t c, UErrorCode* s) {
+  struct Generator {
+    std::string locale;
+    std::unique_ptr<UDateTimePatternGenerator, void (*)(UDateTimePatternGenerator*)> gen{nullptr, udatpg_close};
+  };
+  constexpr size_t kGenerators = 4;
+  thread_local std::vector<Generator> cache;  // most recently used last
+  UDateTimePatternGenerator* gen = nullptr;
+  for (size_t i = 0; i < cache.size(); ++i) {
+    if (cache[i].locale == locale_id) {
+      std::rotate(cache.begin() + static_cast<std::ptrdiff_t>(i), cache.begin() + static_cast<std::ptrdiff_t>(i) + 1, cache.end());
+      gen = cache.back().gen.get();
+      break;
+    }
+  }
+  if (gen == nullptr) {
+    UErrorCode st = U_ZERO_ERROR;
+    gen = udatpg_open(locale_id.c_str(), &st);
+    if (U_FAILURE(st)) return false;
+    if (cache.size() == kGenerators) cache.erase(cache.begin());
+    cache.push_back(Generator{locale_id, {gen, udatpg_close}});
+  }
+  return FillUString(pattern, [&](UChar* b, int32_t c, UErrorCode* s) {
     return udatpg_getBestPatternWithOptions(gen, U(skeleton), ULen(skeleton), UDATPG_MATCH_HOUR_FIELD_LENGTH, b, c, s);
   });
-  udatpg_close(gen);
-  return ok;
 }
 
 JSValue ThrowIcu(JSContext* ctx, const char* what, UErrorCode st) {

@@ -33,6 +33,8 @@
 // per JS object, never shared, so no locks. The process-wide tables (the
 // available locales, zone names by lower-case name) are built once, on
 // first use, by a thread-safe static initialiser and only read afterwards.
+// Each thread keeps its last 4 date pattern generators (thread_local,
+// ICU's memory, freed when the thread ends).
 #pragma once
 
 #include <string>
