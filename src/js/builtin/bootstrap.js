@@ -125,35 +125,38 @@ for (const name of ["Event", "EventTarget", "CustomEvent", "AbortController", "A
 }
 
 // Intl (hbf:intl, over ICU) and the locale-sensitive methods of Date,
-// Number, BigInt and String, which QuickJS has without locales: replaced
-// here, their implementation loaded on first call.
-installLazy("Intl", () => native.loadBuiltin("hbf:intl").Intl);
-const intl = () => native.loadBuiltin("hbf:intl");
-function replaceMethod(proto, name, fn) {
-  Object.defineProperty(fn, "name", { value: name });
-  Object.defineProperty(proto, name, { value: fn, writable: true, enumerable: false, configurable: true });
+// Number, BigInt and String, which QuickJS has without locales: where the
+// host has no Intl, installed here, their implementation loaded on first
+// call.
+if (typeof globalThis.Intl === "undefined") {
+  installLazy("Intl", () => native.loadBuiltin("hbf:intl").Intl);
+  const intl = () => native.loadBuiltin("hbf:intl");
+  const replaceMethod = (proto, name, fn) => {
+    Object.defineProperty(fn, "name", { value: name });
+    Object.defineProperty(proto, name, { value: fn, writable: true, enumerable: false, configurable: true });
+  };
+  replaceMethod(Date.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
+    return intl().dateToLocale(this, locales, options, "any", "all");
+  });
+  replaceMethod(Date.prototype, "toLocaleDateString", function (locales = undefined, options = undefined) {
+    return intl().dateToLocale(this, locales, options, "date", "date");
+  });
+  replaceMethod(Date.prototype, "toLocaleTimeString", function (locales = undefined, options = undefined) {
+    return intl().dateToLocale(this, locales, options, "time", "time");
+  });
+  const numberValueOf = Number.prototype.valueOf;
+  replaceMethod(Number.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
+    return intl().numberToLocale(numberValueOf.call(this), locales, options);
+  });
+  const bigintValueOf = BigInt.prototype.valueOf;
+  replaceMethod(BigInt.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
+    return intl().numberToLocale(bigintValueOf.call(this), locales, options);
+  });
+  replaceMethod(String.prototype, "localeCompare", function (that, locales = undefined, options = undefined) {
+    if (this === undefined || this === null) throw new TypeError("String.prototype.localeCompare called on null or undefined");
+    return intl().localeCompare(String(this), String(that), locales, options);
+  });
 }
-replaceMethod(Date.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
-  return intl().dateToLocale(this, locales, options, "any", "all");
-});
-replaceMethod(Date.prototype, "toLocaleDateString", function (locales = undefined, options = undefined) {
-  return intl().dateToLocale(this, locales, options, "date", "date");
-});
-replaceMethod(Date.prototype, "toLocaleTimeString", function (locales = undefined, options = undefined) {
-  return intl().dateToLocale(this, locales, options, "time", "time");
-});
-const numberValueOf = Number.prototype.valueOf;
-replaceMethod(Number.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
-  return intl().numberToLocale(numberValueOf.call(this), locales, options);
-});
-const bigintValueOf = BigInt.prototype.valueOf;
-replaceMethod(BigInt.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
-  return intl().numberToLocale(bigintValueOf.call(this), locales, options);
-});
-replaceMethod(String.prototype, "localeCompare", function (that, locales = undefined, options = undefined) {
-  if (this === undefined || this === null) throw new TypeError("String.prototype.localeCompare called on null or undefined");
-  return intl().localeCompare(String(this), String(that), locales, options);
-});
 
 // The implementations themselves (the globals may be the host's own, e.g. under Node).
 export {
