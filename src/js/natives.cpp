@@ -593,6 +593,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"intlDateTimeCreate", Guarded<NativeIntlDateTimeCreate>, 6},
     {"intlDateTimeFormat", Guarded<NativeIntlDateTimeFormat>, 3},
     {"intlDateTimePattern", Guarded<NativeIntlDateTimePattern>, 1},
+    {"intlDateTimeRange", Guarded<NativeIntlDateTimeRange>, 4},
     {"intlNumberCreate", Guarded<NativeIntlNumberCreate>, 2},
     {"intlNumberFormat", Guarded<NativeIntlNumberFormat>, 3},
     {"intlPluralCreate", Guarded<NativeIntlPluralCreate>, 3},

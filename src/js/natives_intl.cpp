@@ -16,6 +16,7 @@
 #include <unicode/ucal.h>
 #include <unicode/ucol.h>
 #include <unicode/udat.h>
+#include <unicode/udateintervalformat.h>
 #include <unicode/udatpg.h>
 #include <unicode/uenum.h>
 #include <unicode/ufieldpositer.h>
@@ -743,6 +744,43 @@ JSValue NativeIntlDateTimePattern(JSContext* ctx, JSValueConst, int argc, JSValu
     return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
   }
   return NewJsString(ctx, U(pattern), ULen(pattern));
+}
+
+// intlDateTimeRange(f, locale, x, y): the range x..y as the date formatter
+// `f` would show it (ICU's interval format for f's pattern's skeleton and
+// zone; U+202F as a space, as the pattern has it).
+JSValue NativeIntlDateTimeRange(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  Formatter* f = FormatterArg(ctx, argc, argv, Kind::kDate);
+  std::string id;
+  double x = 0;
+  double y = 0;
+  if (f == nullptr || !ArgLocale(ctx, argc, argv, 1, id) || !ArgNumber(ctx, argc, argv, 2, x) || !ArgNumber(ctx, argc, argv, 3, y)) {
+    return JS_EXCEPTION;
+  }
+  if (!std::isfinite(x) || !std::isfinite(y)) return JS_ThrowRangeError(ctx, "Invalid time value");
+  auto* fmt = static_cast<UDateFormat*>(f->primary);
+  UString pattern;
+  UString skeleton;
+  UString zone;
+  const UCalendar* cal = udat_getCalendar(fmt);
+  if (!FillUString(pattern, [&](UChar* b, int32_t c, UErrorCode* s) { return udat_toPattern(fmt, 0, b, c, s); }) ||
+      !FillUString(skeleton, [&](UChar* b, int32_t c, UErrorCode* s) {
+        return udatpg_getSkeleton(nullptr, U(pattern), ULen(pattern), b, c, s);
+      }) ||
+      !FillUString(zone, [&](UChar* b, int32_t c, UErrorCode* s) { return ucal_getTimeZoneID(cal, b, c, s); })) {
+    return JS_ThrowRangeError(ctx, "Intl.DateTimeFormat: no pattern");
+  }
+  UErrorCode st = U_ZERO_ERROR;
+  UDateIntervalFormat* itv = udtitvfmt_open(id.c_str(), U(skeleton), ULen(skeleton), U(zone), ULen(zone), &st);
+  if (U_FAILURE(st)) return ThrowIcu(ctx, "Intl.DateTimeFormat", st);
+  UString out;
+  const bool ok = FillUString(out, [&](UChar* b, int32_t c, UErrorCode* s) { return udtitvfmt_format(itv, x, y, b, c, nullptr, s); });
+  udtitvfmt_close(itv);
+  if (!ok) return JS_ThrowRangeError(ctx, "Invalid time value");
+  for (char16_t& c : out) {
+    if (c == u'\u202F') c = u' ';
+  }
+  return NewJsString(ctx, U(out), ULen(out));
 }
 
 // intlNumberCreate(locale, skeleton): a number formatter for an ICU number

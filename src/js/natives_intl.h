@@ -11,6 +11,7 @@
 //   intlDateTimeCreate(locale, skeleton, dateStyle, timeStyle, zone, hc)
 //   intlDateTimeFormat(f, ms, parts)   -> string, or [[type, value]...]
 //   intlDateTimePattern(f)             -> the ICU pattern in use
+//   intlDateTimeRange(f, locale, x, y) -> formatRange's string
 //   intlNumberCreate(locale, skeleton) / intlNumberFormat(f, x, parts)
 //   intlPluralCreate(locale, ordinal, skeleton) / intlPluralSelect(f, x)
 //       / intlPluralCategories(f)
@@ -56,6 +57,7 @@ JSValue NativeIntlLocaleInfo(JSContext* ctx, JSValueConst, int argc, JSValueCons
 JSValue NativeIntlWeekInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv);
 JSValue NativeIntlDateTimeCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv);
 JSValue NativeIntlDateTimeFormat(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv);
+JSValue NativeIntlDateTimeRange(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv);
 JSValue NativeIntlDateTimePattern(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv);
 JSValue NativeIntlNumberCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv);
 JSValue NativeIntlNumberFormat(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv);

@@ -620,5 +620,12 @@ TEST_F(JsIntlTest, MoreSupported1) {
 }
 
 
+TEST_F(JsIntlTest, FormatRange) {
+  EXPECT_EQ(Eval(R"js((() => { const f = new Intl.DateTimeFormat("en-US", {timeZone: "UTC"}); return JSON.stringify([f.formatRange(new Date(Date.UTC(2024,0,1)), new Date(Date.UTC(2024,0,5))), new Intl.DateTimeFormat("en-US",{timeZone:"UTC",hour:"numeric",minute:"numeric"}).formatRange(0, 3600000), new Intl.DateTimeFormat("de-DE",{timeZone:"Europe/Berlin",dateStyle:"long"}).formatRange(0, 86400000*40), f.formatRange(0,0)]); })())js"),
+            R"js(["1/1/2024 – 1/5/2024","12:00 – 1:00 AM","1. Januar – 10. Februar 1970","1/1/1970"])js");
+  EXPECT_EQ(Eval(R"js((() => { try { new Intl.DateTimeFormat().formatRange(5); } catch (e) { return e.name + ": " + e.message; } })())js"),
+            "TypeError: Invalid time value");
+}
+
 }  // namespace
 }  // namespace hbf::js

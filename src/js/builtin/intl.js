@@ -8,7 +8,7 @@
 //
 // Offered: DateTimeFormat, NumberFormat, PluralRules, RelativeTimeFormat,
 // Collator, ListFormat, Locale, getCanonicalLocales. Not offered:
-// DisplayNames, Segmenter, supportedValuesOf, formatRange.
+// DisplayNames, Segmenter, supportedValuesOf, formatRangeToParts.
 
 import * as native from "hbf:native";
 
@@ -381,6 +381,7 @@ function createDateTimeFormat(self, locales, options, required, defaults) {
     kind: "DateTimeFormat",
     formatter,
     locale: withKeywords(base, kept),
+    icuLocale,
     calendar: calendar ? calendar.toLowerCase() : "gregory",
     numberingSystem: numberingSystem ? numberingSystem.toLowerCase() : "latn",
     timeZone,
@@ -407,6 +408,11 @@ defineMethods(DateTimeFormat.prototype, {
   formatToParts(date) {
     const s = slot(this, "DateTimeFormat", "formatToParts");
     return native.intlDateTimeFormat(s.formatter, timeValue(date), true).map(([type, value]) => ({ type, value }));
+  },
+  formatRange(startDate, endDate) {
+    const s = slot(this, "DateTimeFormat", "formatRange");
+    if (startDate === undefined || endDate === undefined) throw new TypeError("Invalid time value");
+    return native.intlDateTimeRange(s.formatter, s.icuLocale, timeValue(startDate), timeValue(endDate));
   },
   resolvedOptions() {
     const s = slot(this, "DateTimeFormat", "resolvedOptions");

@@ -11,6 +11,7 @@ module.exports = () => {
     weekday: dt.weekdayLong,
     duration: Duration.fromObject({ hours: 2, minutes: 90 }).shiftTo("hours", "minutes").toObject(),
     interval: Interval.fromDateTimes(dt, dt.plus({ weeks: 2 })).length("days"),
+    intervalLocale: [DateTime.DATE_MED, DateTime.TIME_SIMPLE].map((f) => Interval.fromDateTimes(dt, dt.plus({ days: 3, hours: 2 })).toLocaleString(f)),
     relative: dt.toRelative({ base: dt.plus({ days: 2 }) }),
     zoned: [ny.toISO(), ny.offsetNameShort, ny.offsetNameLong, ny.isInDST, ny.toFormat("ZZZZ ZZ")],
     zones: ["Asia/Kolkata", "Europe/Berlin", "Australia/Sydney", "Nowhere/Land"].map((z) => {
