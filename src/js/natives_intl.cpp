@@ -748,7 +748,7 @@ JSValue NativeIntlDateTimePattern(JSContext* ctx, JSValueConst, int argc, JSValu
 
 // intlDateTimeRange(f, locale, x, y): the range x..y as the date formatter
 // `f` would show it (ICU's interval format for f's pattern's skeleton and
-// zone; U+202F as a space, as the pattern has it).
+// zone). CLDR's U+202F stays: V8 replaces it in format()'s pattern only.
 JSValue NativeIntlDateTimeRange(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kDate);
   std::string id;
@@ -777,9 +777,6 @@ JSValue NativeIntlDateTimeRange(JSContext* ctx, JSValueConst, int argc, JSValueC
   const bool ok = FillUString(out, [&](UChar* b, int32_t c, UErrorCode* s) { return udtitvfmt_format(itv, x, y, b, c, nullptr, s); });
   udtitvfmt_close(itv);
   if (!ok) return JS_ThrowRangeError(ctx, "Invalid time value");
-  for (char16_t& c : out) {
-    if (c == u'\u202F') c = u' ';
-  }
   return NewJsString(ctx, U(out), ULen(out));
 }
 
