@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -90,6 +91,34 @@ TEST_F(JsIntlTest, HoardedFormattersHitTheHeapLimit) {
   const std::string out = Eval(R"js((() => { const keep = []; for (let i = 0; i < 100000; i++) keep.push(new Intl.DateTimeFormat("en-US", {timeZone: "UTC"})); return keep.length; })())js", 32);
   // The allocation that fails is the script's (catchable) or the worker's.
   EXPECT_TRUE(out.find("out of memory") != std::string::npos || out.find("script_memory") != std::string::npos) << out;
+}
+
+// ICU objects die with their JS objects: making and dropping many
+// formatters of every kind, over several runtimes (a router change makes a
+// new one), leaves the process's resident memory where the first round
+// (ICU's data caches warming up) left it.
+TEST_F(JsIntlTest, DroppedFormattersFreeTheirIcuObjects) {
+  auto resident_mb = [] {
+    long pages = 0;
+    long resident = 0;
+    FILE* f = std::fopen("/proc/self/statm", "r");
+    if (f != nullptr) {
+      if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+      std::fclose(f);
+    }
+    return resident * ::sysconf(_SC_PAGESIZE) / (1 << 20);
+  };
+  const std::string loop = R"js((() => { let n = 0; for (let i = 0; i < 2000; i++) {
+    n += new Intl.DateTimeFormat(["en-US", "de-DE", "ja-JP"][i % 3], {timeZone: "America/New_York", dateStyle: "full"}).format(i).length;
+    n += new Intl.NumberFormat("fr-FR", {style: "currency", currency: "EUR"}).format(i).length;
+    n += new Intl.PluralRules("ar").select(i).length + new Intl.RelativeTimeFormat("de").format(i, "day").length;
+    n += new Intl.Collator("sv").compare("a", "b") + new Intl.ListFormat("en").format(["a", "b"]).length;
+  } return n > 0 ? "ok" : "none"; })())js";
+  ASSERT_EQ(Eval(loop), "ok");
+  const long before = resident_mb();
+  for (int round = 0; round < 3; ++round) ASSERT_EQ(Eval(loop + " + " + std::to_string(round)), "ok" + std::to_string(round));
+  const long after = resident_mb();
+  EXPECT_LT(after - before, 40) << before << " MB -> " << after << " MB";
 }
 
 TEST_F(JsIntlTest, HugeInputsAreRangeErrors) {
