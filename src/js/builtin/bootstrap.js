@@ -130,7 +130,8 @@ for (const name of ["Event", "EventTarget", "CustomEvent", "AbortController", "A
 // call.
 if (typeof globalThis.Intl === "undefined") {
   installLazy("Intl", () => native.loadBuiltin("hbf:intl").Intl);
-  const intl = () => native.loadBuiltin("hbf:intl");
+  let intlModule = null;
+  const intl = () => intlModule ?? (intlModule = native.loadBuiltin("hbf:intl"));
   const replaceMethod = (proto, name, fn) => {
     Object.defineProperty(fn, "name", { value: name });
     Object.defineProperty(proto, name, { value: fn, writable: true, enumerable: false, configurable: true });
