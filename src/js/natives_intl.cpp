@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <unicode/ucal.h>
+#include <unicode/udata.h>
 #include <unicode/ucol.h>
 #include <unicode/udat.h>
 #include <unicode/udateintervalformat.h>
@@ -29,12 +30,56 @@
 #include <unicode/ustring.h>
 #include <unicode/uversion.h>
 
+#include "codec/compression_stream.h"
+#include "js/icu_data.h"
 #include "js/icu_version.h"
 #include "js/js_values.h"
+
+// ICU's own entry point to its data library, which hbf does not link: the
+// data comes from the binary's compressed copy (EnsureIcuData) instead. ICU
+// only reads this when no common data was set; all zeros, it is refused as
+// malformed then, never followed.
+extern "C" {
+alignas(16) extern const unsigned char U_ICUDATA_ENTRY_POINT[64];
+alignas(16) const unsigned char U_ICUDATA_ENTRY_POINT[64] = {};
+}
 
 namespace hbf::js::internal {
 
 namespace {
+
+// Decompresses the binary's ICU data once per process and gives it to ICU
+// (udata_setCommonData) before any other ICU call that needs data. The
+// ~17 MB buffer lives as long as the process. Thread-safe (static init).
+bool EnsureIcuData() {
+  static const bool ok = [] {
+    class Sink : public codec::OutputSink {
+     public:
+      explicit Sink(std::string& out) : out_(out) {}
+      bool Write(const uint8_t* data, size_t size) override {
+        out_.append(reinterpret_cast<const char*>(data), size);
+        return true;
+      }
+
+     private:
+      std::string& out_;
+    };
+    auto stream = codec::CompressionStream::Brotli(codec::CodecMode::kBrotliDecode, codec::BrotliOptions{});
+    if (!stream.ok()) return false;
+    auto* data = new std::string();  // never freed: ICU keeps pointing into it
+    data->reserve(kIcuDataSize);
+    Sink sink(*data);
+    constexpr int kFinish = 2;  // BROTLI_OPERATION_FINISH
+    if ((*stream)->Feed(kIcuDataCompressed, kIcuDataCompressedSize, kFinish, sink) || data->size() != kIcuDataSize) {
+      return false;
+    }
+    UErrorCode st = U_ZERO_ERROR;
+    udata_setCommonData(data->data(), &st);
+    return U_SUCCESS(st) != 0;
+  }();
+  return ok;
+}
+
 
 using UString = std::u16string;
 
@@ -508,6 +553,7 @@ std::string IcuVersion() {
 }
 
 std::string IcuTzdataVersion() {
+  if (!internal::EnsureIcuData()) return "unavailable";
   UErrorCode st = U_ZERO_ERROR;
   const char* v = ucal_getTZDataVersion(&st);
   return U_SUCCESS(st) && v != nullptr ? v : "unknown";
@@ -525,6 +571,7 @@ JSValue NativeIcuVersion(JSContext* ctx, JSValueConst, int, JSValueConst*) {
 // intlCanonicalizeLocale(tag): the canonical BCP 47 form; RangeError for a
 // tag ICU does not read whole.
 JSValue NativeIntlCanonicalizeLocale(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   if (!ArgLocale(ctx, argc, argv, 0, id)) return JS_EXCEPTION;
   std::string tag = LanguageTag(id.c_str());
@@ -537,6 +584,7 @@ JSValue NativeIntlCanonicalizeLocale(JSContext* ctx, JSValueConst, int argc, JSV
 // intlResolveLocale(tag): the longest prefix of `tag` (without extensions)
 // that ICU has data for, or "" when none.
 JSValue NativeIntlResolveLocale(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string tag;
   if (!ArgString(ctx, argc, argv, 0, tag)) return JS_EXCEPTION;
   for (const char* ext : {"-u-", "-x-", "-t-"}) {
@@ -555,6 +603,7 @@ JSValue NativeIntlResolveLocale(JSContext* ctx, JSValueConst, int argc, JSValueC
 }
 
 JSValue NativeIntlDefaultTimeZone(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   UString zone;
   if (!FillUString(zone, [](UChar* b, int32_t c, UErrorCode* st) { return ucal_getDefaultTimeZone(b, c, st); })) {
     return JS_NewString(ctx, "UTC");
@@ -565,6 +614,7 @@ JSValue NativeIntlDefaultTimeZone(JSContext* ctx, JSValueConst, int, JSValueCons
 // intlCanonicalTimeZone(name): the canonical ID of an IANA zone named in any
 // case, or null when ICU knows no such zone (custom "GMT+5" IDs included).
 JSValue NativeIntlCanonicalTimeZone(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string name;
   if (!ArgString(ctx, argc, argv, 0, name)) return JS_EXCEPTION;
   std::string lower = name;
@@ -586,6 +636,7 @@ JSValue NativeIntlCanonicalTimeZone(JSContext* ctx, JSValueConst, int argc, JSVa
 // intlLocaleInfo(tag, "max" | "min"): the tag with likely subtags added or
 // removed.
 JSValue NativeIntlLocaleInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   std::string op;
   if (!ArgLocale(ctx, argc, argv, 0, id) || !ArgString(ctx, argc, argv, 1, op)) return JS_EXCEPTION;
@@ -601,6 +652,7 @@ JSValue NativeIntlLocaleInfo(JSContext* ctx, JSValueConst, int argc, JSValueCons
 // intlWeekInfo(tag): [firstDay, minimalDays, weekend days...], days 1
 // (Monday) .. 7 (Sunday) as Intl.Locale's weekInfo gives them.
 JSValue NativeIntlWeekInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   if (!ArgLocale(ctx, argc, argv, 0, id)) return JS_EXCEPTION;
   UErrorCode st = U_ZERO_ERROR;
@@ -627,6 +679,7 @@ JSValue NativeIntlWeekInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst*
 // the hour symbols are replaced by `hc` ("" keeps them), U+202F becomes a
 // space (Node's output), and the calendar is proleptic Gregorian.
 JSValue NativeIntlDateTimeCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   std::string skeleton;
   std::string zone;
@@ -705,6 +758,7 @@ JSValue NativeIntlDateTimeCreate(JSContext* ctx, JSValueConst, int argc, JSValue
 // intlDateTimeFormat(f, ms, parts): the formatted date, or its parts as
 // [[type, value], ...] when `parts`.
 JSValue NativeIntlDateTimeFormat(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kDate);
   double ms = 0;
   if (f == nullptr || !ArgNumber(ctx, argc, argv, 1, ms)) return JS_EXCEPTION;
@@ -736,6 +790,7 @@ JSValue NativeIntlDateTimeFormat(JSContext* ctx, JSValueConst, int argc, JSValue
 }
 
 JSValue NativeIntlDateTimePattern(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kDate);
   if (f == nullptr) return JS_EXCEPTION;
   UString pattern;
@@ -750,6 +805,7 @@ JSValue NativeIntlDateTimePattern(JSContext* ctx, JSValueConst, int argc, JSValu
 // `f` would show it (ICU's interval format for f's pattern's skeleton and
 // zone). CLDR's U+202F stays: V8 replaces it in format()'s pattern only.
 JSValue NativeIntlDateTimeRange(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kDate);
   std::string id;
   double x = 0;
@@ -783,6 +839,7 @@ JSValue NativeIntlDateTimeRange(JSContext* ctx, JSValueConst, int argc, JSValueC
 // intlNumberCreate(locale, skeleton): a number formatter for an ICU number
 // skeleton (hbf:intl writes it from the options as V8 does).
 JSValue NativeIntlNumberCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   std::string skeleton;
   if (!ArgLocale(ctx, argc, argv, 0, id) || !ArgString(ctx, argc, argv, 1, skeleton, 4 * kMaxIntlString)) return JS_EXCEPTION;
@@ -824,6 +881,7 @@ bool FormatNumberArg(JSContext* ctx, const UNumberFormatter* fmt, int argc, JSVa
 
 // intlNumberFormat(f, x, parts): x a number or a decimal string.
 JSValue NativeIntlNumberFormat(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kNumber);
   if (f == nullptr) return JS_EXCEPTION;
   UErrorCode st = U_ZERO_ERROR;
@@ -856,6 +914,7 @@ JSValue NativeIntlNumberFormat(JSContext* ctx, JSValueConst, int argc, JSValueCo
 // formatter that rounds the operand first (V8 selects on the formatted
 // number).
 JSValue NativeIntlPluralCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   std::string skeleton;
   if (!ArgLocale(ctx, argc, argv, 0, id) || !ArgString(ctx, argc, argv, 2, skeleton, 4 * kMaxIntlString)) return JS_EXCEPTION;
@@ -873,6 +932,7 @@ JSValue NativeIntlPluralCreate(JSContext* ctx, JSValueConst, int argc, JSValueCo
 }
 
 JSValue NativeIntlPluralSelect(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kPlural);
   if (f == nullptr) return JS_EXCEPTION;
   UErrorCode st = U_ZERO_ERROR;
@@ -896,6 +956,7 @@ JSValue NativeIntlPluralSelect(JSContext* ctx, JSValueConst, int argc, JSValueCo
 }
 
 JSValue NativeIntlPluralCategories(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kPlural);
   if (f == nullptr) return JS_EXCEPTION;
   UErrorCode st = U_ZERO_ERROR;
@@ -911,6 +972,7 @@ JSValue NativeIntlPluralCategories(JSContext* ctx, JSValueConst, int argc, JSVal
 
 // intlRelativeCreate(locale, style): style 0 long, 1 short, 2 narrow.
 JSValue NativeIntlRelativeCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   if (!ArgLocale(ctx, argc, argv, 0, id)) return JS_EXCEPTION;
   const int32_t style = ArgInt(ctx, argc, argv, 1);
@@ -926,6 +988,7 @@ JSValue NativeIntlRelativeCreate(JSContext* ctx, JSValueConst, int argc, JSValue
 // quarter, month, week, day, hour, minute, second (singular; hbf:intl
 // checks); numeric false is "auto" ("tomorrow").
 JSValue NativeIntlRelativeFormat(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kRelative);
   double value = 0;
   std::string unit;
@@ -967,6 +1030,7 @@ JSValue NativeIntlRelativeFormat(JSContext* ctx, JSValueConst, int argc, JSValue
 // ignorePunctuation): strength 0 primary .. 2 tertiary; caseFirst 0 off,
 // 1 upper, 2 lower.
 JSValue NativeIntlCollatorCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   if (!ArgLocale(ctx, argc, argv, 0, id)) return JS_EXCEPTION;
   const int32_t strength = ArgInt(ctx, argc, argv, 1);
@@ -990,6 +1054,7 @@ JSValue NativeIntlCollatorCreate(JSContext* ctx, JSValueConst, int argc, JSValue
 }
 
 JSValue NativeIntlCollatorCompare(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kCollator);
   if (f == nullptr) return JS_EXCEPTION;
   std::string a;
@@ -1008,6 +1073,7 @@ JSValue NativeIntlCollatorCompare(JSContext* ctx, JSValueConst, int argc, JSValu
 // intlListCreate(locale, type, width): type 0 conjunction, 1 disjunction,
 // 2 unit; width 0 long, 1 short, 2 narrow.
 JSValue NativeIntlListCreate(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   std::string id;
   if (!ArgLocale(ctx, argc, argv, 0, id)) return JS_EXCEPTION;
   const int32_t type = ArgInt(ctx, argc, argv, 1);
@@ -1023,6 +1089,7 @@ JSValue NativeIntlListCreate(JSContext* ctx, JSValueConst, int argc, JSValueCons
 // intlListFormat(f, items, parts): items an array of strings (hbf:intl
 // checks).
 JSValue NativeIntlListFormat(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (!EnsureIcuData()) return JS_ThrowInternalError(ctx, "ICU data unavailable");
   Formatter* f = FormatterArg(ctx, argc, argv, Kind::kList);
   if (f == nullptr) return JS_EXCEPTION;
   if (argc < 2 || !JS_IsArray(ctx, argv[1])) return JS_ThrowTypeError(ctx, "Intl.ListFormat: expected an array");
