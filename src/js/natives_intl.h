@@ -28,7 +28,8 @@
 // the runtime with a fixed estimate of the ICU memory it keeps, so a script
 // that hoards formatters hits its heap limit like one hoarding objects.
 // Input strings are capped (kMaxIntlString); every bad input is a JS
-// TypeError/RangeError.
+// TypeError/RangeError. ICU's data is the binary's compressed copy
+// (js/icu_data.h), decompressed by the first native called.
 //
 // Thread safety: natives run on the worker's thread; ICU service objects are
 // per JS object, never shared, so no locks. The process-wide tables (the
