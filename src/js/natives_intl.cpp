@@ -50,7 +50,7 @@ namespace {
 
 // Decompresses the binary's ICU data once per process and gives it to ICU
 // (udata_setCommonData) before any other ICU call that needs data. The
-// ~17 MB buffer lives as long as the process. Thread-safe (static init).
+// ~18 MB buffer lives as long as the process. Thread-safe (static init).
 bool EnsureIcuData() {
   static const bool ok = [] {
     class Sink : public codec::OutputSink {
