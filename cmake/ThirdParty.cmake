@@ -64,6 +64,20 @@ target_link_libraries(nettle_lib INTERFACE "${HBF_NETTLE_LIB}")
 set(ZLIB_USE_STATIC_LIBS ON)
 find_package(ZLIB REQUIRED)
 
+# --- Debian's static ICU (libicu-dev, 72 on bookworm): the `Intl` global
+# (src/js/natives_intl.cpp). libicudata (31 MB: CLDR's locale data and the
+# tz database) is not linked: src/CMakeLists.txt filters it with icupkg
+# (icu-devtools) and packs it brotli-compressed (about 3.6 MB).
+find_path(HBF_ICU_INCLUDE unicode/udat.h REQUIRED)
+find_library(HBF_ICUI18N_LIB NAMES libicui18n.a icui18n REQUIRED)
+find_library(HBF_ICUUC_LIB NAMES libicuuc.a icuuc REQUIRED)
+find_library(HBF_ICUDATA_LIB NAMES libicudata.a icudata REQUIRED)
+add_library(icu_lib INTERFACE)
+target_include_directories(icu_lib SYSTEM INTERFACE "${HBF_ICU_INCLUDE}")
+# i18n needs uc: in that order; ICU's C++ needs libstdc++ and dl.
+target_link_libraries(icu_lib INTERFACE "${HBF_ICUI18N_LIB}" "${HBF_ICUUC_LIB}" ${CMAKE_DL_LIBS} Threads::Threads)
+find_program(HBF_ICUPKG icupkg PATHS /usr/sbin REQUIRED)
+
 # --- Debian's static brotli (libbrotli-dev): scripts' zlib.brotli*.
 find_path(HBF_BROTLI_INCLUDE brotli/encode.h REQUIRED)
 find_library(HBF_BROTLIENC_LIB NAMES libbrotlienc.a brotlienc REQUIRED)

@@ -43,6 +43,7 @@
 #include "http/server.h"
 #include "http/ws_hub.h"
 #include "js/engine.h"
+#include "js/icu_version.h"
 #include "lifecycle/smtp_client.h"
 #include "lifecycle/sweeper.h"
 #include "main_lifecycle.h"
@@ -429,10 +430,11 @@ int main(int argc, char** argv) {
     case Command::kVersion: {
       const BuildInfo build = GetBuildInfo();
       std::printf("hbf %s\ncommit: %s\nbuild: %s, configured %s\ncompiler: %s\nSQLite %s\nQuickJS %s\nllhttp %s\nlibsodium %s\n"
-                  "zlib %s\nNettle %s\n",
+                  "zlib %s\nNettle %s\nICU %s (tz data %s)\n",
                   kVersion, build.git_commit, build.build_type, build.build_date, build.compiler, db::SqliteVersion().c_str(),
                   js::QuickJsVersion().c_str(), LlhttpVersion().c_str(), crypto::SodiumVersion().c_str(),
-                  codec::ZlibVersion().c_str(), crypto::NettleVersion().c_str());
+                  codec::ZlibVersion().c_str(), crypto::NettleVersion().c_str(), js::IcuVersion().c_str(),
+                  js::IcuTzdataVersion().c_str());
       return 0;
     }
     case Command::kHash:

@@ -17,6 +17,7 @@
 #include "js/module_loader.h"
 #include "js/natives_auth.h"
 #include "js/natives_crypto.h"
+#include "js/natives_intl.h"
 #include "js/natives_ws.h"
 #include "js/natives_zlib.h"
 #include "js/user_db.h"
@@ -625,6 +626,28 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"wsUnsubscribe", Guarded<NativeWsUnsubscribe>, 2},
     {"wsPublish", Guarded<NativeWsPublish>, 2},
     {"wsSetData", Guarded<NativeWsSetData>, 2},
+    {"intlCanonicalizeLocale", Guarded<NativeIntlCanonicalizeLocale>, 1},
+    {"intlResolveLocale", Guarded<NativeIntlResolveLocale>, 1},
+    {"intlDefaultTimeZone", Guarded<NativeIntlDefaultTimeZone>, 0},
+    {"intlCanonicalTimeZone", Guarded<NativeIntlCanonicalTimeZone>, 1},
+    {"intlLocaleInfo", Guarded<NativeIntlLocaleInfo>, 2},
+    {"intlWeekInfo", Guarded<NativeIntlWeekInfo>, 1},
+    {"intlDateTimeCreate", Guarded<NativeIntlDateTimeCreate>, 6},
+    {"intlDateTimeFormat", Guarded<NativeIntlDateTimeFormat>, 3},
+    {"intlDateTimePattern", Guarded<NativeIntlDateTimePattern>, 1},
+    {"intlDateTimeRange", Guarded<NativeIntlDateTimeRange>, 4},
+    {"intlNumberCreate", Guarded<NativeIntlNumberCreate>, 2},
+    {"intlNumberFormat", Guarded<NativeIntlNumberFormat>, 3},
+    {"intlPluralCreate", Guarded<NativeIntlPluralCreate>, 3},
+    {"intlPluralSelect", Guarded<NativeIntlPluralSelect>, 2},
+    {"intlPluralCategories", Guarded<NativeIntlPluralCategories>, 1},
+    {"intlRelativeCreate", Guarded<NativeIntlRelativeCreate>, 2},
+    {"intlRelativeFormat", Guarded<NativeIntlRelativeFormat>, 5},
+    {"intlCollatorCreate", Guarded<NativeIntlCollatorCreate>, 6},
+    {"intlCollatorCompare", Guarded<NativeIntlCollatorCompare>, 3},
+    {"intlListCreate", Guarded<NativeIntlListCreate>, 3},
+    {"intlListFormat", Guarded<NativeIntlListFormat>, 3},
+    {"icuVersion", Guarded<NativeIcuVersion>, 0},
 };
 
 int InitNativeModule(JSContext* ctx, JSModuleDef* m) {

@@ -3,8 +3,9 @@
 // URLSearchParams, crypto, DOMException, console, queueMicrotask, global),
 // each only if absent, V8's Error.captureStackTrace/stackTraceLimit, and,
 // loaded on first use, Node's Buffer, process, timers, require, atob/btoa,
-// structuredClone, performance, Event/EventTarget/CustomEvent and
-// AbortController/AbortSignal. Also exports a few helpers shared by the
+// structuredClone, performance, Event/EventTarget/CustomEvent,
+// AbortController/AbortSignal and Intl (with the locale-sensitive methods of
+// Date, Number, BigInt and String). Also exports a few helpers shared by the
 // other hbf:* modules. The implementations live in hbf:web_text (bytes,
 // percent-encoding, DOMException, TextEncoder/TextDecoder), hbf:web_url and
 // hbf:web_url_host, hbf:web_console (inspect, format, console,
@@ -121,6 +122,41 @@ installLazy("structuredClone", () => native.loadBuiltin("hbf:web_clone").structu
 installLazy("performance", () => native.loadBuiltin("hbf:node_perf_hooks").performance);
 for (const name of ["Event", "EventTarget", "CustomEvent", "AbortController", "AbortSignal"]) {
   installLazy(name, () => native.loadBuiltin("hbf:web_events")[name]);
+}
+
+// Intl (hbf:intl, over ICU) and the locale-sensitive methods of Date,
+// Number, BigInt and String, which QuickJS has without locales: where the
+// host has no Intl, installed here, their implementation loaded on first
+// call.
+if (typeof globalThis.Intl === "undefined") {
+  installLazy("Intl", () => native.loadBuiltin("hbf:intl").Intl);
+  let intlModule = null;
+  const intl = () => intlModule ?? (intlModule = native.loadBuiltin("hbf:intl"));
+  const replaceMethod = (proto, name, fn) => {
+    Object.defineProperty(fn, "name", { value: name });
+    Object.defineProperty(proto, name, { value: fn, writable: true, enumerable: false, configurable: true });
+  };
+  replaceMethod(Date.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
+    return intl().dateToLocale(this, locales, options, "any", "all");
+  });
+  replaceMethod(Date.prototype, "toLocaleDateString", function (locales = undefined, options = undefined) {
+    return intl().dateToLocale(this, locales, options, "date", "date");
+  });
+  replaceMethod(Date.prototype, "toLocaleTimeString", function (locales = undefined, options = undefined) {
+    return intl().dateToLocale(this, locales, options, "time", "time");
+  });
+  const numberValueOf = Number.prototype.valueOf;
+  replaceMethod(Number.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
+    return intl().numberToLocale(numberValueOf.call(this), locales, options);
+  });
+  const bigintValueOf = BigInt.prototype.valueOf;
+  replaceMethod(BigInt.prototype, "toLocaleString", function (locales = undefined, options = undefined) {
+    return intl().numberToLocale(bigintValueOf.call(this), locales, options);
+  });
+  replaceMethod(String.prototype, "localeCompare", function (that, locales = undefined, options = undefined) {
+    if (this === undefined || this === null) throw new TypeError("String.prototype.localeCompare called on null or undefined");
+    return intl().localeCompare(String(this), String(that), locales, options);
+  });
 }
 
 // The implementations themselves (the globals may be the host's own, e.g. under Node).
