@@ -26,3 +26,9 @@ export const monotonicNow = now;
 export function log(level, message) {
   __logs.push([level, String(message)]);
 }
+
+// Streamed responses (src/js/natives.cpp streamWanted/streamWrite/streamEnd,
+// tested on hbf itself): never here, so res.write() buffers until end().
+export const streamWanted = () => false;
+export const streamWrite = () => false;
+export const streamEnd = () => {};
