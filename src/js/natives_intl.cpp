@@ -66,7 +66,10 @@ bool EnsureIcuData() {
     };
     auto stream = codec::CompressionStream::Brotli(codec::CodecMode::kBrotliDecode, codec::BrotliOptions{});
     if (!stream.ok()) return false;
-    auto* data = new std::string();  // never freed: ICU keeps pointing into it
+    // Never destroyed (ICU points into it until the process ends, worker
+    // threads included): constructed in static storage, not leaked.
+    alignas(std::string) static unsigned char storage[sizeof(std::string)];
+    auto* data = new (storage) std::string();
     data->reserve(kIcuDataSize);
     Sink sink(*data);
     constexpr int kFinish = 2;  // BROTLI_OPERATION_FINISH
