@@ -461,6 +461,15 @@ TEST_F(EngineTest, ScriptsCannotReachTheSealedTables) {
   EXPECT_EQ(attempt("SELECT 1 AS ok"), "[{\"ok\":1}]");
 }
 
+// BigInts whose top limb is sign padding (2^63 and up) print correctly
+// (scripts/patches/quickjs/0003: under UBSan this was clz(0)).
+TEST_F(EngineTest, BigIntsWithAPaddingLimbConvertToStrings) {
+  auto henv = MakeHenv("aaaaaaaa", kEcho);
+  EXPECT_EQ(Eval(*henv, "[2n ** 63n, 2n ** 64n - 1n, -(2n ** 127n)].map((b) => b.toString() + '/' + b.toString(16)).join(' ')"),
+            "9223372036854775808/8000000000000000 18446744073709551615/ffffffffffffffff "
+            "-170141183460469231731687303715884105728/-80000000000000000000000000000000");
+}
+
 // RegExp.$1 and the other legacy statics (scripts/patches/quickjs/0002):
 // what Node 20 (V8) answers for the same steps.
 TEST_F(EngineTest, LegacyRegExpStaticsFollowTheLastSuccessfulMatch) {
