@@ -326,6 +326,8 @@ class App : public RequestHandler {
   Result<auth::AuthContext> RequireUser(const HttpRequest& request, Henv& henv) const;
   // As RequireUser, and the caller must be owner or admin (else 403).
   Result<auth::AuthContext> RequireAdmin(const HttpRequest& request, Henv& henv) const;
+  // As RequireUser, and the caller must be the owner (else 403).
+  Result<auth::AuthContext> RequireOwner(const HttpRequest& request, Henv& henv) const;
   // Stamps last_activity_ts after a write, at most once a minute per henv.
   void NoteWrite(Henv& henv) const;
 

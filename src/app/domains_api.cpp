@@ -15,12 +15,6 @@
 namespace hbf {
 namespace {
 
-Result<auth::AuthContext> OwnerOnly(Result<auth::AuthContext> caller) {
-  if (!caller.ok()) return caller;
-  if (caller->user.role != auth::Role::kOwner) return Error{"forbidden", "the henv's owner only", 403};
-  return caller;
-}
-
 Json RecordJson(const domains::DomainRecord& r) {
   Json j = Json::MakeObject({
       {"domain", r.domain},
@@ -51,7 +45,7 @@ HttpResponse App::DomainsApi(const HttpRequest& request, Henv& henv, std::string
           : (method != "GET" && method != "HEAD" && method != "POST")) {
     return MethodNotAllowed(one ? "GET, HEAD, DELETE" : "GET, HEAD, POST");
   }
-  auto caller = OwnerOnly(RequireUser(request, henv));
+  auto caller = RequireOwner(request, henv);
   if (!caller.ok()) return HttpResponse::FromError(caller.error());
   if (domains_ == nullptr) return HttpResponse::ErrorBody(501, "not_implemented", "custom domains are off on this server");
   const std::string& hash = henv.hash();

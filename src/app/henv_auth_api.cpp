@@ -34,6 +34,13 @@ Result<auth::AuthContext> App::RequireAdmin(const HttpRequest& request, Henv& he
   return caller;
 }
 
+Result<auth::AuthContext> App::RequireOwner(const HttpRequest& request, Henv& henv) const {
+  auto caller = RequireUser(request, henv);
+  if (!caller.ok()) return caller;
+  if (caller->user.role != auth::Role::kOwner) return Error{"forbidden", "the henv's owner only", 403};
+  return caller;
+}
+
 void App::NoteWrite(Henv& henv) const {
   int64_t now = clocks_.unix_seconds();
   if (!henv.ShouldStampActivity(now)) return;

@@ -11,19 +11,10 @@
 #include "lifecycle/snapshot.h"
 
 namespace hbf {
-namespace {
-
-Result<auth::AuthContext> OwnerOnly(Result<auth::AuthContext> caller) {
-  if (!caller.ok()) return caller;
-  if (caller->user.role != auth::Role::kOwner) return Error{"forbidden", "the henv's owner only", 403};
-  return caller;
-}
-
-}  // namespace
 
 HttpResponse App::BackupApi(const HttpRequest& request, Henv& henv) {
   if (request.method != "POST") return MethodNotAllowed("POST");
-  auto caller = OwnerOnly(RequireUser(request, henv));
+  auto caller = RequireOwner(request, henv);
   if (!caller.ok()) return HttpResponse::FromError(caller.error());
   const std::string folder = config_.storage_dir + "/" + henv.hash();
   auto scratch = lifecycle::MakeScratchFile(folder);
@@ -44,7 +35,7 @@ HttpResponse App::BackupApi(const HttpRequest& request, Henv& henv) {
 
 HttpResponse App::RestoreApi(const HttpRequest& request, Henv& henv) {
   if (request.method != "POST") return MethodNotAllowed("POST");
-  auto caller = OwnerOnly(RequireUser(request, henv));
+  auto caller = RequireOwner(request, henv);
   if (!caller.ok()) return HttpResponse::FromError(caller.error());
   if (request.body.empty()) {
     return HttpResponse::ErrorBody(400, "invalid_snapshot", "the body must be a snapshot file (POST /_api/backup makes one)");
