@@ -15,6 +15,8 @@
 #include <cstring>
 #include <optional>
 
+#include "core/unique_fd.h"
+
 namespace hbf::cli {
 namespace {
 
@@ -72,20 +74,6 @@ std::optional<Target> ParseUrl(const std::string& url, std::string& why) {
   return t;
 }
 
-// A socket descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 int MillisLeft(std::chrono::steady_clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
@@ -95,7 +83,7 @@ int MillisLeft(std::chrono::steady_clock::time_point deadline) {
 // The status code of the answer, or an error message.
 int Probe(const Target& t, int timeout_ms, std::string& why) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  Fd fd(::socket(t.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(t.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) {
     why = std::string("socket: ") + std::strerror(errno);
     return -1;

@@ -13,25 +13,13 @@
 #include <cstring>
 #include <optional>
 
+#include "core/unique_fd.h"
+
 namespace hbf::domains {
 namespace {
 
 Error Failed(std::string why) { return Error{"verify_failed", std::move(why), 502}; }
 
-// A socket descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 using Clock = std::chrono::steady_clock;
 
@@ -126,7 +114,7 @@ Result<std::string> FetchBody(const std::string& domain, const std::string& path
     if (!resolved.ok()) return resolved.error();
     endpoint = *resolved;
   }
-  Fd fd(::socket(endpoint.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  UniqueFd fd(::socket(endpoint.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return Failed(std::string("socket: ") + std::strerror(errno));
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&endpoint.addr), endpoint.len) != 0 && errno != EINPROGRESS) {
     return Failed(std::string("connect: ") + std::strerror(errno));

@@ -11,6 +11,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/unique_fd.h"
 #include "henv/henv_hash.h"
 
 namespace hbf {
@@ -39,20 +40,6 @@ size_t EntryBytes(const LogEntry& e) {
          e.path.size() + e.request_id.size();
 }
 
-// A file descriptor closed on destruction.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 UniqueFd OpenForReading(const std::string& path) { return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)); }
 

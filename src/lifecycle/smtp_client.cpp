@@ -11,25 +11,13 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/unique_fd.h"
+
 namespace hbf::lifecycle {
 namespace {
 
 Error Failed(std::string message) { return Error{"smtp_failed", std::move(message), 502}; }
 
-// A connected socket, closed on destruction.
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool WaitFor(int fd, short events, std::chrono::milliseconds timeout) {
   pollfd p{fd, events, 0};
@@ -167,17 +155,17 @@ Status SendMail(const SmtpTarget& target, const MailMessage& message, std::chron
   } else {
     return Failed("not a numeric address: " + target.host);
   }
-  Socket socket(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (socket.fd() < 0) return Failed(std::string("socket: ") + std::strerror(errno));
-  if (::connect(socket.fd(), reinterpret_cast<sockaddr*>(&address), length) != 0) {
+  UniqueFd socket(::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (socket.get() < 0) return Failed(std::string("socket: ") + std::strerror(errno));
+  if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), length) != 0) {
     if (errno != EINPROGRESS) return Failed(std::string("connect: ") + std::strerror(errno));
-    if (!WaitFor(socket.fd(), POLLOUT, timeout)) return Failed("connect: timed out");
+    if (!WaitFor(socket.get(), POLLOUT, timeout)) return Failed("connect: timed out");
     int error = 0;
     socklen_t size = sizeof error;
-    ::getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &error, &size);
+    ::getsockopt(socket.get(), SOL_SOCKET, SO_ERROR, &error, &size);
     if (error != 0) return Failed(std::string("connect: ") + std::strerror(error));
   }
-  const int fd = socket.fd();
+  const int fd = socket.get();
   std::string buffer;
   auto step = [&](const std::string& line, int low, int high, const std::string& name) -> Status {
     if (!line.empty()) {
