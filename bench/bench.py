@@ -564,8 +564,42 @@ def tenant_scenarios(args, work, results):
             log(f"{label:30} {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms  "
                 f"RSS {r['rss'] / 2**20:.0f} MiB")
             srv.stop()
+        henv_memory(work, storage, count, base, results)
         if count != max(args.tenants):
             shutil.rmtree(storage)
+
+
+def henv_memory(work, storage, count, base, results):
+    """Memory per idle henv: every henv's /hello once, in turn, then idle.
+
+    --db_max_open is the henv count, so every file stays open; each henv gets
+    one worker while the JavaScript budget (default 1 GiB) holds them. After
+    the last request hbf is left idle for 13 s: workers are garbage collected
+    after 2 s idle and connections' page caches released after 10 s (the
+    first steps of shedding). RSS growth over the henv count is the figure.
+    """
+    srv = start_hbf(work, f"hbf-memory-{count}", storage, ["--db_max_open", str(count)])
+    hosts = [h.strip() for h in open(os.path.join(work, f"hosts-{count}.txt")) if h.strip()]
+    time.sleep(1)
+    before = rss_bytes(srv.proc.pid)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    for h in hosts:
+        _, status, _ = timed_get(conn, "/hello", h)
+        if status != 200:
+            raise RuntimeError(f"{h}/hello answered {status}")
+    time.sleep(13)
+    after = rss_bytes(srv.proc.pid)
+    _, _, body = timed_get(conn, "/health", "localhost")
+    conn.close()
+    health = json.loads(body)
+    per_henv = (after - before) / count
+    note = (f"{per_henv / 1024:.0f} KiB per henv: RSS {before / 2**20:.0f} -> {after / 2**20:.0f} MiB; "
+            f"{health.get('js_workers')} JS workers ({health.get('js_memory_mb')} MiB), "
+            f"{health.get('db_connections')} henv files open")
+    results.append({"scenario": f"{base}: memory per idle henv", "server": "hbf", "rps": None, "p50": None,
+                    "p99": None, "rss": after, "per_henv_bytes": per_henv, "note": note})
+    log(f"{base}: memory per idle henv {note}")
+    srv.stop()
 
 
 def timed_get(conn, path, host):

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -340,7 +341,24 @@ Result<Database> Database::Open(const std::string& path, const Options& options)
   return fallback;
 }
 
+namespace {
+// Process-wide SQLite settings, made once before the first connection
+// (sqlite3_config must precede sqlite3_initialize).
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // No bulk page-cache allocation per connection: by default each one
+    // takes 20 pages (~86 KB) at its first read. A server holding thousands
+    // of henvs and their workers' connections, most of them idle and reading
+    // a few pages, paid that for each: 137 -> 77 KB a connection with the
+    // henv schema loaded. Pages are then allocated as they are used.
+    (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
+  });
+}
+}  // namespace
+
 Result<Database> Database::OpenOnce(const std::string& path, const Options& options, bool immutable) {
+  ConfigureSqliteOnce();
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (options.create && !options.read_only) flags |= SQLITE_OPEN_CREATE;
@@ -487,6 +505,10 @@ void Database::Seal(const SealedSchema& schema) {
   // Statements compiled before the authorizer existed were not checked.
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   cache_.clear();
+}
+
+void Database::ReleaseMemory() {
+  if (db_ != nullptr) (void)sqlite3_db_release_memory(db_);
 }
 
 void Database::LimitForScripts(int64_t max_value_bytes) {

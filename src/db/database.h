@@ -202,6 +202,11 @@ class Database {
 
   // Total rows changed through this connection since it opened.
   int64_t TotalChanges() const;
+
+  // Hands the page cache's unused pages back (sqlite3_db_release_memory):
+  // an idle connection then holds its schema and little else. The next
+  // reads fetch their pages again (from the OS's cache).
+  void ReleaseMemory();
   // Time spent inside SQLite stepping statements on this connection since
   // MeasureBusyTime() (the "DB time" of a henv's figures); 0 without it.
   // Off by default: HBF's own connections do not pay two clock reads a step.

@@ -120,6 +120,13 @@ void Henv::RefreshCodeVersion() {
 
 Henv::~Henv() { live_count_.fetch_sub(1, std::memory_order_relaxed); }
 
+bool Henv::TryReleaseMemory() {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  db_.ReleaseMemory();
+  return true;
+}
+
 bool Henv::ShouldStampActivity(int64_t now_unix, int64_t interval) {
   int64_t last = last_activity_stamp_.load(std::memory_order_relaxed);
   if (now_unix - last < interval) return false;
@@ -223,6 +230,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
         }
         lru_.splice(lru_.begin(), lru_, it->second.lru_position);
         it->second.last_used = now;
+        it->second.memory_released = false;
         return it->second.henv;
       }
       // Someone else is opening this one: wait for it rather than open the
@@ -302,6 +310,28 @@ size_t HenvManager::CloseIdle() {
   return closing.size();
 }
 
+size_t HenvManager::ReleaseIdleMemory() {
+  std::vector<std::shared_ptr<Henv>> idle;
+  {
+    std::lock_guard lock(mu_);
+    const auto cutoff = now_() - kReleaseMemoryAfterIdle;
+    // From the most recently used: past the busy ones, up to the first
+    // entry an earlier pass released (all behind it were released then).
+    for (const std::string& hash : lru_) {
+      Entry& entry = open_.find(hash)->second;
+      if (entry.last_used > cutoff) continue;
+      if (entry.memory_released) break;
+      entry.memory_released = true;
+      idle.push_back(entry.henv);
+    }
+  }
+  size_t released = 0;
+  for (const auto& henv : idle) {
+    if (henv->TryReleaseMemory()) ++released;
+  }
+  return released;
+}
+
 void HenvManager::Forget(const std::string& hash) {
   std::shared_ptr<Henv> closing;  // destroyed outside the lock
   std::lock_guard lock(mu_);
@@ -338,13 +368,19 @@ std::vector<std::shared_ptr<Henv>> HenvManager::OpenHenvs() const {
 }
 
 void HenvManager::JanitorLoop() {
-  const auto period = std::max(std::chrono::milliseconds(1000), options_.idle_timeout / 4);
+  using std::chrono::milliseconds;
+  const milliseconds close_period = std::max(milliseconds(1000), options_.idle_timeout / 4);
+  const milliseconds tick = std::min<milliseconds>(close_period, kReleaseMemoryAfterIdle / 2);
+  auto next_close = now_() + close_period;
   std::unique_lock lock(janitor_mu_);
-  while (!janitor_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+  while (!janitor_cv_.wait_for(lock, tick, [this] { return stopping_; })) {
     lock.unlock();
-    size_t closed = CloseIdle();
-    if (closed > 0) Log(LogLevel::kDebug, "closed " + std::to_string(closed) + " idle henv(s)");
-
+    (void)ReleaseIdleMemory();
+    if (now_() >= next_close) {
+      next_close = now_() + close_period;
+      size_t closed = CloseIdle();
+      if (closed > 0) Log(LogLevel::kDebug, "closed " + std::to_string(closed) + " idle henv(s)");
+    }
     lock.lock();
   }
 }

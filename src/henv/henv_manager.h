@@ -42,6 +42,10 @@ namespace hbf {
 
 class Henv {
  public:
+  // Hands the connection's unused page-cache memory back, unless the
+  // database is in use (then false: it is not idle). Any thread.
+  bool TryReleaseMemory();
+
   // Reads the code version. `changes`: where the henv's committed row
   // changes are reported (db/change_capture.h), also by the other
   // connections opened on its file (a worker's); null: nowhere.
@@ -204,6 +208,13 @@ class HenvManager {
 
   // Closes henvs not used since `idle_timeout`. Returns how many.
   size_t CloseIdle();
+  // The first step of shedding an idle henv's memory: the page cache of
+  // each henv unused for kReleaseMemoryAfterIdle is handed back (its
+  // connection keeps the schema, so waking it costs no re-open), once per
+  // idle spell. A henv busy at that moment is left for its next spell.
+  // Returns how many were released. The janitor calls it every few seconds.
+  size_t ReleaseIdleMemory();
+  static constexpr std::chrono::seconds kReleaseMemoryAfterIdle{10};
   void CloseAll();
 
   // Lock-free (a mirror of the map's size): /health reads it on an I/O loop,
@@ -222,6 +233,9 @@ class HenvManager {
     std::list<std::string>::iterator lru_position;
     std::chrono::steady_clock::time_point last_used;
     std::chrono::steady_clock::time_point checked_on_disk;  // when Open() last saw the file
+    // ReleaseIdleMemory() did its step since the last use. Every entry
+    // behind (less recently used than) a released one is released too.
+    bool memory_released = false;
   };
   static constexpr std::chrono::seconds kOnDiskCheckInterval{1};
   void EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted);

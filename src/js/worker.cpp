@@ -485,6 +485,8 @@ void Worker::EndRequest(ScriptResult& result) {
 void Worker::Trim() {
   JS_UpdateStackTop(rt_);
   CollectCycles(/*force=*/true);
+  if (db_) db_->ReleaseMemory();
+  if (user_db_) user_db_->ReleaseMemory();
 }
 
 void Worker::CollectCycles(bool force) {

@@ -138,8 +138,10 @@ class Worker {
   int64_t db_ns() const {
     return (db_ ? db_->busy_ns() : 0) + (user_db_ ? user_db_->busy_ns() : 0);
   }
-  // Collects garbage now, so an idle worker holds only its live heap (the
-  // engine asks for it under memory pressure, before check-in).
+  // Collects garbage now and releases its connections' page caches, so an
+  // idle worker holds only its live heap and its schemas (the engine asks
+  // for it once a worker has been idle a while, and under memory pressure
+  // before check-in).
   void Trim();
 
   std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle

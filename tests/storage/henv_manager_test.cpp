@@ -353,6 +353,33 @@ TEST_F(HenvManagerTest, UsingAHenvResetsItsIdleTime) {
   EXPECT_NE(OpenOrFail(m, "bbbbbbbb").get(), b.get());
 }
 
+TEST_F(HenvManagerTest, ReleaseIdleMemoryVisitsEachIdleHenvOncePerIdleSpell) {
+  FakeSteadyClock clock;
+  HenvManager m(Options(), clock.AsFunction());
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto b = OpenOrFail(m, "bbbbbbbb");
+  auto c = OpenOrFail(m, "cccccccc");
+  const auto step = HenvManager::kReleaseMemoryAfterIdle;
+  EXPECT_EQ(m.ReleaseIdleMemory(), 0u) << "nothing has been idle long enough";
+  clock.Advance(step / 2);
+  OpenOrFail(m, "aaaaaaaa");  // a is used again
+  clock.Advance(step / 2 + 1s);  // b and c idle past the step, a not
+  EXPECT_EQ(m.ReleaseIdleMemory(), 2u);
+  EXPECT_EQ(m.ReleaseIdleMemory(), 0u) << "released once per idle spell";
+  clock.Advance(step / 2);
+  EXPECT_EQ(m.ReleaseIdleMemory(), 1u) << "a, now idle too";
+  OpenOrFail(m, "bbbbbbbb");  // a new spell for b only
+  clock.Advance(step + 1s);
+  EXPECT_EQ(m.ReleaseIdleMemory(), 1u);
+  // Released connections keep working, and nothing was closed.
+  EXPECT_EQ(m.open_count(), 3u);
+  EXPECT_EQ(Marker(*a), "aaaaaaaa");
+  EXPECT_EQ(Marker(*b), "bbbbbbbb");
+  EXPECT_EQ(Marker(*c), "cccccccc");
+  EXPECT_EQ(OpenOrFail(m, "cccccccc").get(), c.get());
+}
+
 TEST_F(HenvManagerTest, CloseIdleWithNothingIdleClosesNothing) {
   FakeSteadyClock clock;
   HenvManagerOptions options = Options();

@@ -1,22 +1,21 @@
 // hbf:bootstrap — evaluated once per context before any tenant code. Installs
-// web-platform globals that QuickJS lacks (TextEncoder, TextDecoder, URL,
-// URLSearchParams, crypto, DOMException, console, queueMicrotask, global),
-// each only if absent, V8's Error.captureStackTrace/stackTraceLimit, and,
-// loaded on first use, Node's Buffer, process, timers, require, atob/btoa,
+// web-platform globals that QuickJS lacks (TextEncoder, TextDecoder, crypto,
+// DOMException, queueMicrotask, global), each only if absent, V8's
+// Error.captureStackTrace/stackTraceLimit, and, loaded on first use, console,
+// URL/URLSearchParams, Node's Buffer, process, timers, require, atob/btoa,
 // structuredClone, performance, Event/EventTarget/CustomEvent,
 // AbortController/AbortSignal and Intl (with the locale-sensitive methods of
 // Date, Number, BigInt and String). Also exports a few helpers shared by the
 // other hbf:* modules. The implementations live in hbf:web_text (bytes,
 // percent-encoding, DOMException, TextEncoder/TextDecoder), hbf:web_url and
-// hbf:web_url_host, hbf:web_console (inspect, format, console,
-// queueMicrotask) and hbf:web_stack (the V8 stack-trace API); this module
-// only installs them.
+// hbf:web_url_host, hbf:web_console (inspect, format, console) and
+// hbf:web_stack (the V8 stack-trace API); this module only installs them.
+// What is loaded on first use costs a worker nothing until then: every idle
+// worker of every henv holds what is evaluated here.
 
 import * as native from "hbf:native";
-import { makeConsole, queueMicrotaskImpl } from "hbf:web_console";
 import { CallSite, captureStackTrace } from "hbf:web_stack";
 import { DOMExceptionImpl, TextDecoder, TextEncoder } from "hbf:web_text";
-import { URL, URLSearchParams } from "hbf:web_url";
 // Node compatibility (the module resolver and CommonJS loader in hbf:modules,
 // the Node globals Buffer, process and timers) is installed lazily below.
 
@@ -59,6 +58,16 @@ const cryptoObject = {
   randomUUID,
 };
 
+function queueMicrotaskImpl(callback) {
+  if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function");
+  Promise.resolve().then(() => {
+    try {
+      callback();
+    } catch (err) {
+      native.log("error", "Uncaught exception in queueMicrotask callback: " + native.loadBuiltin("hbf:web_console").inspect(err));
+    }
+  });
+}
 
 // Error.captureStackTrace (hbf:web_stack) only where the host has none.
 if (typeof Error.captureStackTrace !== "function") {
@@ -75,15 +84,10 @@ function install(name, value) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
-const consoleObject = makeConsole();
-
 install("DOMException", DOMExceptionImpl);
 install("TextEncoder", TextEncoder);
 install("TextDecoder", TextDecoder);
-install("URL", URL);
-install("URLSearchParams", URLSearchParams);
 install("crypto", cryptoObject);
-install("console", consoleObject);
 install("queueMicrotask", queueMicrotaskImpl);
 install("global", globalThis);
 
@@ -118,6 +122,12 @@ for (const name of ["setTimeout", "clearTimeout", "setInterval", "clearInterval"
 // Web globals Node has, each in its own built-in, loaded on first use.
 installLazy("atob", () => native.loadBuiltin("hbf:node_buffer").atob);
 installLazy("btoa", () => native.loadBuiltin("hbf:node_buffer").btoa);
+// console (hbf:web_console: inspect and format) on first use too.
+installLazy("console", () => native.loadBuiltin("hbf:web_console").makeConsole());
+// URL and URLSearchParams (hbf:web_url with its parser and host rules: a
+// sixth of what a worker would otherwise hold) are loaded on first use.
+installLazy("URL", () => native.loadBuiltin("hbf:web_url").URL);
+installLazy("URLSearchParams", () => native.loadBuiltin("hbf:web_url").URLSearchParams);
 installLazy("structuredClone", () => native.loadBuiltin("hbf:web_clone").structuredClone);
 installLazy("performance", () => native.loadBuiltin("hbf:node_perf_hooks").performance);
 for (const name of ["Event", "EventTarget", "CustomEvent", "AbortController", "AbortSignal"]) {
@@ -161,9 +171,8 @@ if (typeof globalThis.Intl === "undefined") {
 
 // The implementations themselves (the globals may be the host's own, e.g. under Node).
 export {
-  DOMExceptionImpl as DOMException, TextEncoder, TextDecoder, URL, URLSearchParams,
-  cryptoObject as crypto, consoleObject as console, queueMicrotaskImpl as queueMicrotask, captureStackTrace, CallSite,
+  DOMExceptionImpl as DOMException, TextEncoder, TextDecoder,
+  cryptoObject as crypto, queueMicrotaskImpl as queueMicrotask, captureStackTrace, CallSite,
 };
 // Helpers the other built-ins have always imported from here.
 export { toBytes, utf8Encode, percentDecode, formDecode, parseFormPairs, formEncode, wellFormed } from "hbf:web_text";
-export { inspect, format } from "hbf:web_console";

@@ -4,7 +4,7 @@
 // names); pure functions apart from logging.
 
 import * as native from "hbf:native";
-import { formDecode, inspect } from "hbf:bootstrap";
+import { formDecode } from "hbf:bootstrap";
 
 export const STATUS_CODES = {
   100: "Continue", 101: "Switching Protocols", 102: "Processing", 103: "Early Hints",
@@ -29,6 +29,8 @@ export const warn = (msg) => native.log("warn", msg);
 
 export function describeError(err) {
   try {
+    // hbf:web_console is loaded when first needed: most workers never fail.
+    const { inspect } = native.loadBuiltin("hbf:web_console");
     return err instanceof Error ? inspect(err) : inspect(err, { depth: 1 });
   } catch {
     return "<uninspectable error>";

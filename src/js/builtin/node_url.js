@@ -3,7 +3,7 @@
 // "/"), urlToHttpOptions, format, and the legacy parse/resolve (a compact
 // reimplementation of Node's Url parser for the common cases).
 
-import { URL as BootstrapURL, URLSearchParams as BootstrapURLSearchParams } from "hbf:bootstrap";
+import { URL as BootstrapURL, URLSearchParams as BootstrapURLSearchParams } from "hbf:web_url";
 import { resolve as resolvePath } from "hbf:node_path";
 import { parse as qsParse, stringify as qsStringify } from "hbf:node_querystring";
 import { nodeError, invalidArgType } from "hbf:node_errors";

@@ -2,7 +2,8 @@
 // Strings are UTF-8 encoded before hashing or base64-encoding.
 
 import * as native from "hbf:native";
-import { toBytes, utf8Encode as encodeString, randomBytes as random, randomUUID, inspect, format } from "hbf:bootstrap";
+import { toBytes, utf8Encode as encodeString, randomBytes as random, randomUUID } from "hbf:bootstrap";
+import { inspect, format } from "hbf:web_console";
 
 function bytesOf(data, what = "data") {
   if (typeof data === "string") return encodeString(data);

@@ -354,14 +354,3 @@ export function makeConsole() {
   };
 }
 
-export function queueMicrotaskImpl(callback) {
-  if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function");
-  Promise.resolve().then(() => {
-    try {
-      callback();
-    } catch (err) {
-      native.log("error", "Uncaught exception in queueMicrotask callback: " + inspect(err));
-    }
-  });
-}
-

@@ -48,6 +48,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   JSRuntime* rt = JS_NewRuntime();
+  // Built-ins keep their line tables (stack traces name file:line) but not
+  // their source text: QuickJS keeps every function's source for toString(),
+  // and in built-ins that was most of a worker's memory. Their toString()
+  // answers "[native code]", as Node's own functions do.
+  JS_SetStripInfo(rt, JS_STRIP_SOURCE);
   // Compiling a module loads what it imports; names are all that is needed
   // here, so every dependency is an empty stand-in. Each module gets a fresh
   // context (loaded modules are per context).

@@ -1,6 +1,6 @@
 // format()/inspect() from hbf:bootstrap compared with Node's util (single-line cases).
 import { test, assert } from "../portable/harness.mjs";
-import { format as hformat, inspect as hinspect } from "hbf:bootstrap";
+import { format as hformat, inspect as hinspect } from "hbf:web_console";
 import util from "node:util";
 
 class Point { constructor() { this.x = 1; this.y = 2; } }

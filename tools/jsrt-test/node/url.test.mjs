@@ -1,6 +1,6 @@
 // hbf:bootstrap's URL / URLSearchParams compared with Node's (WHATWG, ada).
 import { test, assert } from "../portable/harness.mjs";
-import { URL as HURL, URLSearchParams as HParams } from "hbf:bootstrap";
+import { URL as HURL, URLSearchParams as HParams } from "hbf:web_url";
 
 // Where Node 20's URL (ada 2.9.2) departs from the WHATWG URL Standard, we follow
 // the standard: these are checked against the standard's answer instead.

@@ -2,9 +2,14 @@
 // Node-only tests in node/ also compare them with Node's own implementations).
 import { test, assert } from "../harness.mjs";
 import * as B from "hbf:bootstrap";
+import { URL, URLSearchParams } from "hbf:web_url";
+import { makeConsole, inspect } from "hbf:web_console";
 import { __fake } from "hbf:native";
 
-const { TextEncoder, TextDecoder, URL, URLSearchParams, crypto, console, DOMException, queueMicrotask } = B;
+// console, URL and URLSearchParams are lazy globals: bootstrap installs what
+// these modules give on first use.
+const { TextEncoder, TextDecoder, crypto, DOMException, queueMicrotask } = B;
+const console = makeConsole();
 
 test("globals are installed (only when absent)", () => {
   for (const name of ["TextEncoder", "TextDecoder", "URL", "URLSearchParams", "crypto", "console", "queueMicrotask", "DOMException"]) {
@@ -171,7 +176,6 @@ test("console formats and routes to the native log with levels", () => {
 });
 
 test("inspect covers common types", () => {
-  const { inspect } = B;
   const cases = [
     ["str", "'str'"], ["it's", "\"it's\""], ["a\nb", "'a\\nb'"], [1n, "1n"], [-0, "-0"], [Symbol("s"), "Symbol(s)"],
     [[1, , 3], "[ 1, <1 empty item>, 3 ]"], [[], "[]"], [{}, "{}"], [{ "a-b": 1, [Symbol("k")]: 2 }, "{ 'a-b': 1, [Symbol(k)]: 2 }"],
@@ -198,7 +202,7 @@ test("queueMicrotask runs callbacks in order, errors are logged", async () => {
 });
 
 test("inspect truncates long arrays and stays on one line", () => {
-  const s = B.inspect(new Array(150).fill(0));
+  const s = inspect(new Array(150).fill(0));
   assert.ok(!s.includes("\n"));
   assert.match(s, /^\[ 0, 0, .*, 0, \.\.\. 50 more items \]$/);
 });
