@@ -553,10 +553,10 @@ def tenant_scenarios(args, work, results):
         log(f"provisioned {count} henvs in {time.monotonic() - t0:.1f} s")
         env = dict(os.environ, HOSTS=os.path.join(work, f"hosts-{count}.txt"))
         base = f"tenants {count // 1000}k" if count >= 1000 else f"tenants {count}"
-        # The product's defaults, then an operator's setting that keeps more
-        # henv files open (each open henv holds a connection and its schema).
+        # The product's defaults, then every henv's file kept open (each open
+        # henv holds a connection with its schema, and its descriptors).
         for label, extra in ((f"{base} (defaults)", []),
-                             (f"{base} (--db_max_open 1000)", ["--db_max_open", "1000"])):
+                             (f"{base} (--db_max_open {count})", ["--db_max_open", str(count)])):
             srv = start_hbf(work, f"hbf-tenants-{count}", storage, extra)
             # One uncounted run first: it opens files and creates workers.
             r = wrk_median(srv, "/hello", "localhost", args, "random_tenant.lua", env, warmup=True)

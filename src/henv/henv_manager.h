@@ -166,7 +166,7 @@ std::optional<int64_t> ParseSettingInt(const std::string& text);
 
 struct HenvManagerOptions {
   std::string storage_dir = "./henvs";
-  size_t max_open = 100;                              // LRU capacity (--db_max_open)
+  size_t max_open = 1000;                             // LRU capacity (--db_max_open)
   std::chrono::milliseconds idle_timeout{5 * 60 * 1000};  // close henvs unused this long
   bool start_janitor = true;                          // tests drive CloseIdle() themselves
   int64_t max_storage_bytes = 0;                      // each file's bound until the app refines it (0: none)

@@ -226,6 +226,8 @@ void JsEngine::Housekeep() {
       std::vector<std::unique_ptr<Worker>> doomed;
       doomed.swap(retired_);
       lock.unlock();
+      // A destroyed runtime's heap goes back to malloc too: count it.
+      for (const auto& w : doomed) freed_since_malloc_trim += w->memory_bytes();
       doomed.clear();
       lock.lock();
       continue;
@@ -516,7 +518,10 @@ void JsEngine::ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped)
 void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) {
   int64_t total = accounted_bytes_;
   for (const auto& w : out) total -= w->accounted_bytes;
-  while (total > options_.memory_budget_bytes && !idle_lru_.empty()) {
+  const auto over_count = [&] {
+    return options_.max_workers > 0 && workers_ - static_cast<int>(out.size()) > options_.max_workers;
+  };
+  while ((total > options_.memory_budget_bytes || over_count()) && !idle_lru_.empty()) {
     Worker* victim = idle_lru_.back();
     idle_lru_.pop_back();
     auto& idle = victim->pool().idle;

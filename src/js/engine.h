@@ -135,6 +135,11 @@ struct ScriptResult {
 struct EngineOptions {
   int64_t memory_budget_bytes = int64_t{1} << 30;  // all runtimes together (--js_memory_mb)
   int max_workers_per_henv = 4;                    // concurrent requests per henv (--js_workers_per_henv)
+  // Idle workers beyond this many alive are evicted (least recently used
+  // first), as past the memory budget; 0: no cap. Each holds descriptors (its
+  // connection's file and WAL), so the server derives it from the open-file
+  // limit.
+  int max_workers = 0;
   // Blank workers (built-ins loaded, no henv) kept ready by a background
   // thread: a henv's first request, or its first after a code change, then
   // only binds one (its connection, its router) instead of building a runtime.

@@ -471,6 +471,49 @@ TEST(HenvLifecycle, HenvsSurviveARestartAndReopenAfterEviction) {
   EXPECT_EQ(login.status, 200) << login.body;
 }
 
+// Open henvs hold descriptors (the file, its WAL and shared memory, and
+// their workers' connections): hbf keeps no more open than its open-file
+// limit holds (an eighth of half of it), whatever --db_max_open says, so a
+// low limit costs reopening, never a 503 from an open that ran out.
+TEST(HenvLifecycle, KeepsOnlyAsManyHenvsOpenAsTheFileLimitHolds) {
+  TempDir storage;
+  std::string hash;
+  {
+    HbfProcess first({{"--dev"}, {}, {}, storage.path()});
+    ASSERT_TRUE(first.Start()) << first.logs();
+    TestHenv henv = CreateHenvAndLogin(first.port(), "fdlimit");
+    ASSERT_FALSE(henv.token.empty()) << first.logs();
+    auto put = Fetch(first.port(), {"PUT", "/_api/documents/_system/router.js", henv.host,
+                                    {{"Authorization", "Bearer " + henv.token}, {"Content-Type", "text/javascript"}},
+                                    "import { Router } from 'hbf:router';\nconst r = new Router();\n"
+                                    "r.get('/hello', (req, res) => res.json({ ok: true }));\nexport default r;\n"});
+    ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+    hash = henv.hash;
+    first.Signal(SIGTERM);
+    ASSERT_EQ(first.WaitExit(15s).value_or(-1), 0);
+  }
+  // A henv is a file: 40 copies make 40 henvs, each with its router.
+  std::vector<std::string> hashes;
+  for (int i = 0; i < 40; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "fdcopy%02d", i);
+    std::filesystem::create_directory(storage.path() + "/" + name);
+    std::filesystem::copy_file(storage.path() + "/" + hash + "/index.db", storage.path() + "/" + std::string(name) + "/index.db");
+    hashes.push_back(name);
+  }
+  HbfProcess limited({{"--db_max_open", "1000"}, {}, {}, storage.path(), {"/usr/bin/prlimit", "--nofile=128:128", "--"}});
+  ASSERT_TRUE(limited.Start()) << limited.logs();
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& h : hashes) {
+      auto reply = Fetch(limited.port(), {"GET", "/hello", HostOf(h), {}, {}});
+      ASSERT_EQ(reply.status, 200) << h << ": " << reply.body << "\n" << limited.logs();
+    }
+  }
+  auto health = Get(limited.port(), "/health");
+  EXPECT_LE(Member(health, "active_henvs").as_int(), 16);
+  EXPECT_NE(limited.logs().find("keeping at most 16 henvs open"), std::string::npos) << limited.logs();
+}
+
 TEST_F(HenvTest, WrongMethodsAre405) {
   std::string hash = CreateHenv("methods");
   EXPECT_EQ(Call("PUT", HostOf(hash), "/login", "").status, 405);

@@ -316,6 +316,24 @@ TEST_F(EngineTest, WorkersFromSparesOrBuiltInlineAreEachOneHenvs) {
   }
 }
 
+// Workers hold descriptors: past EngineOptions::max_workers the least
+// recently used idle ones go, as past the memory budget.
+TEST_F(EngineTest, IdleWorkersBeyondTheCountCapAreEvictedLeastRecentFirst) {
+  EngineOptions options;
+  options.max_workers = 2;
+  MakeEngine(options);
+  auto a = MakeHenv("capaaaaa", kEcho);
+  auto b = MakeHenv("capbbbbb", kEcho);
+  auto c = MakeHenv("capccccc", kEcho);
+  ASSERT_EQ(Run(*a).kind, Kind::kResponse);
+  ASSERT_EQ(Run(*b).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().workers, 2);
+  ASSERT_EQ(Run(*c).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().workers, 2) << "a's worker, the least recently used, goes";
+  EXPECT_EQ(Run(*a).response.body, "hello GET capaaaaa");
+  EXPECT_EQ(engine_->stats().workers, 2);
+}
+
 TEST_F(EngineTest, AnUnfinishedTransactionIsRolledBack) {
   MakeEngine({int64_t{1} << 30, 1});
   auto henv = MakeHenv("tttttttt");

@@ -61,7 +61,7 @@ TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.log_format, LogFormat::kText);
   EXPECT_FALSE(c.dev);
-  EXPECT_EQ(c.db_max_open, 100);
+  EXPECT_EQ(c.db_max_open, 1000);
   EXPECT_EQ(c.qjs_mem_mb, 64);
   EXPECT_EQ(c.qjs_timeout_ms, 5000);
   EXPECT_EQ(c.num_threads, 0) << "0: 4 handler threads per core, at least 8";

@@ -43,7 +43,7 @@ export function findOrBuildQjs(repo, log = console.log) {
 /** The ids loadBuiltin serves: "hbf:modules" and every "hbf:node_*". */
 export function lazyBuiltinIds(builtinDir) {
   return readdirSync(builtinDir)
-    .filter((f) => /^(node_\w+|web_\w+|modules)\.js$/.test(f))
+    .filter((f) => /^(node_\w+|web_\w+|modules|templates)\.js$/.test(f))
     .sort()
     .map((f) => `hbf:${f.slice(0, -3)}`);
 }

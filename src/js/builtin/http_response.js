@@ -369,7 +369,13 @@ export class Response {
       run(templatesModule);
     } else {
       // Loaded on first use, so that apps without views never load it.
-      import("hbf:templates").then((m) => run((templatesModule = m)), (err) => done(err)).then(undefined, lateError);
+      let templates;
+      try {
+        templates = native.loadBuiltin("hbf:templates");
+      } catch (err) {
+        return done(err);
+      }
+      run((templatesModule = templates));
     }
   }
 
