@@ -98,12 +98,15 @@ int CoresAvailable() {
 // Thousands of henvs need far more descriptors than the usual soft limit of
 // 1,024: raise the soft limit to the hard one, as servers commonly do, and
 // plan what the limit holds. Half is left to sockets and the rest of the
-// server; of the other half, an open henv is given 8 (its database, WAL and
-// shared memory, and those its closed workers' connections leave SQLite
-// holding until the file closes) and a JavaScript worker 3 (its connection's
-// database and WAL, and the shared memory once the henv's file is closed).
-// Past the limit an open fails (EMFILE) and its request gets 503: measured
-// with 10,000 henvs open under a limit of 20,000 (bench/README.md).
+// server. The other half: at most one open henv per 8 descriptors of it;
+// an open henv holds 3 (its database, WAL and shared memory) and up to 2
+// more that its closed workers' connections leave SQLite holding until the
+// file closes; a JavaScript worker holds 3 (its connection's database and
+// WAL, and the shared memory once the henv's file is closed), those waiting
+// to be destroyed (JsEngine::kMaxRetired) included; what the henvs leave
+// caps the live workers. Past the limit an open fails (EMFILE) and its
+// request gets 503: measured with 10,000 henvs open under a limit of 20,000
+// (bench/README.md).
 struct DescriptorPlan {
   int max_open_henvs;  // --db_max_open, lowered to fit
   int max_workers;     // alive JavaScript workers (0: no cap)
@@ -117,19 +120,20 @@ DescriptorPlan PlanDescriptors(const Config& config) {
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
   }
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (rlim_t{1} << 30)) return {config.db_max_open, 0};
-  constexpr int64_t kPerHenv = 8, kPerWorker = 3;
-  const int64_t for_henvs = static_cast<int64_t>(limit.rlim_cur) / 2;
+  constexpr int64_t kPerOpenHenv = 8, kHeldByHenv = 5, kPerWorker = 3;
+  const int64_t half = static_cast<int64_t>(limit.rlim_cur) / 2;
   DescriptorPlan plan{config.db_max_open, 0};
-  const int64_t fits = std::max<int64_t>(16, for_henvs / kPerHenv);
+  const int64_t fits = std::max<int64_t>(1, half / kPerOpenHenv);
   if (config.db_max_open > fits) {
     plan.max_open_henvs = static_cast<int>(fits);
     Log(LogLevel::kWarn, "open file limit is " + std::to_string(limit.rlim_cur) + ": keeping at most " +
                              std::to_string(fits) + " henvs open, not --db_max_open " +
                              std::to_string(config.db_max_open) + " (raise `ulimit -n` to " +
-                             std::to_string(int64_t{config.db_max_open} * kPerHenv * 2) + " for that)");
+                             std::to_string(int64_t{config.db_max_open} * kPerOpenHenv * 2) + " for that)");
   }
+  const int64_t retired = static_cast<int64_t>(js::JsEngine::kMaxRetired) * kPerWorker;
   plan.max_workers = static_cast<int>(
-      std::max<int64_t>(4, (for_henvs - int64_t{plan.max_open_henvs} * 3) / kPerWorker));
+      std::max<int64_t>(4, (half - int64_t{plan.max_open_henvs} * kHeldByHenv - retired) / kPerWorker));
   return plan;
 }
 

@@ -203,9 +203,10 @@ class Database {
   // Total rows changed through this connection since it opened.
   int64_t TotalChanges() const;
 
-  // Hands the page cache's unused pages back (sqlite3_db_release_memory):
-  // an idle connection then holds its schema and little else. The next
-  // reads fetch their pages again (from the OS's cache).
+  // Hands the page cache's unused pages back (sqlite3_db_release_memory)
+  // and finalizes the idle cached statements: an idle connection then holds
+  // its schema and little else. The next reads fetch their pages again
+  // (from the OS's cache), the next statements are compiled again.
   void ReleaseMemory();
   // Time spent inside SQLite stepping statements on this connection since
   // MeasureBusyTime() (the "DB time" of a henv's figures); 0 without it.

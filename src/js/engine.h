@@ -223,6 +223,10 @@ class JsEngine {
   // Drops every idle worker (tests, shutdown).
   void DropIdleWorkers();
 
+  // Retired workers waiting for the housekeeper to destroy them, at most
+  // (beyond it the caller destroys its own): they still hold descriptors.
+  static constexpr size_t kMaxRetired = 16;
+
  private:
   // The pool of henv `hash`, made on first use; pools live as long as the
   // engine. PoolForLocked REQUIRES: mu_ held.
@@ -243,7 +247,6 @@ class JsEngine {
   // kMaxRetired stay in `workers` for the caller to destroy once it has
   // released mu_. REQUIRES: mu_ held.
   void RetireLocked(std::vector<std::unique_ptr<Worker>>& workers);
-  static constexpr size_t kMaxRetired = 16;
   // The housekeeping thread (low priority): destroys retired workers, keeps
   // options_.spare_workers blank workers ready, and collects the garbage of
   // workers idle for kTrimAfterIdle (a worker keeps up to its live heap's

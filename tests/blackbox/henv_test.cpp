@@ -473,8 +473,10 @@ TEST(HenvLifecycle, HenvsSurviveARestartAndReopenAfterEviction) {
 
 // Open henvs hold descriptors (the file, its WAL and shared memory, and
 // their workers' connections): hbf keeps no more open than its open-file
-// limit holds (an eighth of half of it), whatever --db_max_open says, so a
-// low limit costs reopening, never a 503 from an open that ran out.
+// limit holds (an eighth of half of it) and caps its workers by what is left,
+// whatever --db_max_open says, so a low limit costs reopening, never a 503
+// from an open that ran out (which it did under load before the workers
+// waiting to be destroyed were counted).
 TEST(HenvLifecycle, KeepsOnlyAsManyHenvsOpenAsTheFileLimitHolds) {
   TempDir storage;
   std::string hash;
@@ -510,8 +512,8 @@ TEST(HenvLifecycle, KeepsOnlyAsManyHenvsOpenAsTheFileLimitHolds) {
     }
   }
   auto health = Get(limited.port(), "/health");
-  EXPECT_LE(Member(health, "active_henvs").as_int(), 16);
-  EXPECT_NE(limited.logs().find("keeping at most 16 henvs open"), std::string::npos) << limited.logs();
+  EXPECT_LE(Member(health, "active_henvs").as_int(), 8);
+  EXPECT_NE(limited.logs().find("keeping at most 8 henvs open"), std::string::npos) << limited.logs();
 }
 
 TEST_F(HenvTest, WrongMethodsAre405) {

@@ -22,7 +22,10 @@ export const wellFormed = (s) => (s.isWellFormed() ? s : s.toWellFormed());
 
 export const utf8Encode = (s) => native.utf8Encode(wellFormed(s));
 
-const HEX_PAIRS = Array.from({ length: 256 }, (_, i) => "%" + (i < 16 ? "0" : "") + i.toString(16).toUpperCase());
+// Built per use, not as a 256-string table: every worker evaluates this
+// module, and the table was ~12 KB of each.
+const HEX_DIGITS = "0123456789ABCDEF";
+const hexPair = (c) => "%" + HEX_DIGITS[c >> 4] + HEX_DIGITS[c & 15];
 
 export const isHexCode = (c) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 export const hexValue = (c) => (c <= 57 ? c - 48 : (c | 0x20) - 87);
@@ -104,7 +107,7 @@ export function percentEncode(s, set, spaceAsPlus = false) {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
       if (set[c] === 0) continue;
-      out += s.slice(start, i) + (spaceAsPlus && c === 0x20 ? "+" : HEX_PAIRS[c]);
+      out += s.slice(start, i) + (spaceAsPlus && c === 0x20 ? "+" : hexPair(c));
       start = i + 1;
     } else {
       let j = i + 1;
