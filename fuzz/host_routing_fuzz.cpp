@@ -6,8 +6,9 @@
 // tried in every role: a path, a Host, an X-Forwarded-For, a proxy list.
 //
 // Invariants: a canonical path starts with '/', is a fixed point of
-// CanonicalPath, has no empty, "." or ".." segment, no encoded '/' or NUL,
-// and decodes; a henv route has an 8-char [0-9a-z] hash and a lower-case
+// CanonicalPath, has no empty, "." or ".." segment, no encoded NUL, and
+// decodes, and its subpath (BuildRequestContext) has exactly its '/'s (an
+// encoded slash stays "%2F" and sets encoded_slash); a henv route has an 8-char [0-9a-z] hash and a lower-case
 // hostname without a port or trailing dot; a valid document id has no "."
 // or ".." segment, no empty segment and is at most 512 bytes.
 #include <string>
@@ -46,7 +47,7 @@ void CheckCanonical(std::string_view raw) {
   Check(c.find("//") == std::string::npos, "canonical path has an empty segment");
   Check(c.find("/../") == std::string::npos && c.find("/./") == std::string::npos, "canonical path has dot segments");
   Check(c != "/.." && c != "/." && !c.ends_with("/..") && !c.ends_with("/."), "canonical path ends in a dot segment");
-  Check(c.find("%2F") == std::string::npos && c.find("%2f") == std::string::npos, "canonical path has %2F");
+  Check(c.find("%2f") == std::string::npos, "canonical path has a lower-case escape");
   Check(c.find("%00") == std::string::npos, "canonical path has %00");
   std::string decoded;
   Check(hbf::PercentDecode(c, decoded, false), "canonical path does not decode");
@@ -54,12 +55,19 @@ void CheckCanonical(std::string_view raw) {
   // CanonicalPath sees it); an encoded one never gets through.
   Check(raw.find('\0') != std::string_view::npos || decoded.find('\0') == std::string::npos,
         "canonical path decodes to a NUL");
-  // Every '/' after decoding was a '/' before: no segment can gain a slash.
+  // What the layers above see: every '/' of the subpath was a '/' of the
+  // canonical path, so no segment gains or loses a slash.
+  hbf::HttpRequest request;
+  request.path = c;
+  request.headers.emplace_back("host", "localhost");
+  auto ctx = hbf::BuildRequestContext(request, "localhost", hbf::ProxyPolicy{});
+  Check(ctx.ok(), "a canonical path is refused by BuildRequestContext");
   size_t slashes_before = 0;
   size_t slashes_after = 0;
   for (char ch : c) slashes_before += ch == '/';
-  for (char ch : decoded) slashes_after += ch == '/';
-  Check(slashes_before == slashes_after, "decoding a canonical path adds a '/'");
+  for (char ch : ctx.value().subpath) slashes_after += ch == '/';
+  Check(slashes_before == slashes_after, "the subpath of a canonical path gains or loses a '/'");
+  Check(ctx.value().encoded_slash == (c.find("%2F") != std::string::npos), "encoded_slash is wrong");
 }
 
 void CheckRoute(std::string_view host, std::string_view base_domain) {

@@ -476,6 +476,11 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   const std::string& path = ctx.subpath;
   const std::string& method = request.method;
   if (std::optional<HttpResponse> refused = Refusal(request, ctx, henv)) return refused;
+  // An encoded slash may reach the henv's router (Express semantics), never
+  // hbf's own endpoints, whose ids and names it would split or join.
+  if (ctx.encoded_slash && (path.rfind("/_api/", 0) == 0 || path.rfind("/_hbf/", 0) == 0 || IsAdminPath(path))) {
+    return HttpResponse::ErrorBody(400, "bad_request", "an encoded slash (%2F) is not accepted in " + path);
+  }
 
   // /login, /logout and /signup go to the app's router first (an Express
   // app has its own); ScriptAnswer falls back to AuthPage. /_hbf/... are

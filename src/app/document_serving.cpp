@@ -92,7 +92,8 @@ ByteRange ParseRange(const std::string* header, int64_t size) {
 
 HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
   auto not_found = [&] { return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + ctx.subpath); };
-  if (request.method != "GET" && request.method != "HEAD") return not_found();
+  // "a%2Fb" names no document: ids are split at real slashes only.
+  if ((request.method != "GET" && request.method != "HEAD") || ctx.encoded_slash) return not_found();
 
   std::string_view rel = std::string_view(ctx.subpath).substr(1);
   const bool folder_like = rel.empty() || rel.back() == '/';

@@ -127,6 +127,7 @@ App::ScriptCall App::PrepareScript(const HttpRequest& request, const RequestCont
   js::ScriptRequest& in = call.in;
   in.method = request.method;
   in.path = request.path;
+  in.sent_path = request.sent_path;
   in.query = request.query;
   in.url = request.query.empty() ? request.path : request.path + "?" + request.query;
   in.headers = request.headers;

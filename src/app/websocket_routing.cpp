@@ -35,7 +35,8 @@ HttpResponse App::WebSocketFallback(const HttpRequest& request, const RequestCon
                                     bool authenticated) {
   WsHub* hub = scripts_.ws_hub();
   const std::string& path = ctx.subpath;
-  if (hub == nullptr || path.size() <= kChannelPrefix.size() || path.compare(0, kChannelPrefix.size(), kChannelPrefix) != 0) {
+  if (hub == nullptr || ctx.encoded_slash || path.size() <= kChannelPrefix.size() ||
+      path.compare(0, kChannelPrefix.size(), kChannelPrefix) != 0) {
     return HttpResponse::ErrorBody(404, "no_websocket_route", "no WebSocket is served at " + path);
   }
   if (!authenticated) {

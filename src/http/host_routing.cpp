@@ -9,6 +9,14 @@
 namespace hbf {
 namespace {
 
+// The position of the first "%2F" (either case) in `path`, or npos.
+size_t FindEncodedSlash(std::string_view path) {
+  for (size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1)) {
+    if (i + 2 < path.size() && path[i + 1] == '2' && (path[i + 2] == 'F' || path[i + 2] == 'f')) return i;
+  }
+  return std::string_view::npos;
+}
+
 // First element of a comma-separated header value (X-Forwarded-*).
 std::string_view FirstListItem(std::string_view s) {
   auto comma = s.find(',');
@@ -72,8 +80,19 @@ Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::stri
     }
   }
 
-  if (!PercentDecode(request.path, ctx.subpath, false)) {
-    return Error::BadRequest("malformed percent-encoding in the request path");
+  // Decoded piece by piece between encoded slashes, which stay "%2F".
+  std::string_view rest = request.path;
+  std::string piece;
+  while (true) {
+    size_t slash = FindEncodedSlash(rest);
+    if (!PercentDecode(rest.substr(0, slash), piece, false)) {
+      return Error::BadRequest("malformed percent-encoding in the request path");
+    }
+    ctx.subpath += piece;
+    if (slash == std::string_view::npos) break;
+    ctx.subpath += "%2F";
+    ctx.encoded_slash = true;
+    rest.remove_prefix(slash + 3);
   }
   if (ctx.subpath.empty() || ctx.subpath.front() != '/') ctx.subpath.insert(ctx.subpath.begin(), '/');
   if (ctx.subpath.find('\0') != std::string::npos) {

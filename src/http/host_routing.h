@@ -39,7 +39,13 @@ HostRoute RouteHost(std::string_view host, std::string_view base_domain);
 // What every layer above HTTP receives about a request's origin and target.
 struct RequestContext {
   HostRoute route;
-  std::string subpath;    // decoded path within the site, always starts with '/'
+  // Decoded path within the site, always starts with '/'. An encoded slash
+  // stays "%2F" (never a separator), and `encoded_slash` says the path has
+  // one: hbf's own endpoints refuse such a path, document serving answers
+  // 404, and only the henv's router sees it (Express matches the raw path
+  // and decodes parameters, so "/files/..%2Fx" gives a file "../x").
+  std::string subpath;
+  bool encoded_slash = false;
   std::string client_ip;  // peer address, or the client behind trusted proxies (proxy_trust.h)
   std::string scheme;     // "http", or X-Forwarded-Proto from a trusted proxy
   std::string host;       // Host as the client sent it (incl. port), for building URLs

@@ -145,7 +145,7 @@ std::optional<std::string> CanonicalPath(std::string_view raw) {
     if (hi < 0 || lo < 0) return std::nullopt;
     auto byte = static_cast<unsigned char>(hi * 16 + lo);
     i += 2;
-    if (byte == '/' || byte == 0) return std::nullopt;
+    if (byte == 0) return std::nullopt;
     if (unreserved(byte)) {
       current += static_cast<char>(byte);
     } else {

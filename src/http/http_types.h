@@ -24,7 +24,11 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
   std::string method;        // as sent, e.g. "GET"
-  std::string path;          // raw (percent-encoded) path, dot segments removed
+  std::string path;          // canonical (percent-encoded) path: CanonicalPath below
+  // The path as the client spelled it, only where that differs from `path`
+  // ("/a/%2e%2e/b", "/x%2fy"); empty otherwise. For display alone (Express's
+  // "Cannot GET" page shows what was asked): nothing routes or serves by it.
+  std::string sent_path;
   std::string query;         // raw query string without '?', may be empty
   std::string http_version;  // "1.0", "1.1"
   HeaderList headers;        // names lower-cased, in arrival order
@@ -90,9 +94,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // The one form of a request path every layer sees (router matching, guards,
 // document serving): escapes of unreserved characters decoded ("%70" ->
 // "p"), other escapes upper-cased, dot segments resolved (RFC 3986 §5.2.4,
-// also when encoded), runs of '/' collapsed. An encoded slash ("%2F") or
-// NUL, or a malformed escape, is refused (nullopt): they would let a path
-// mean one thing to a guard and another to what serves it.
+// also when encoded), runs of '/' collapsed. An encoded slash stays "%2F"
+// inside its segment, as Express sees it (a route parameter decodes it);
+// no layer may turn it into a separator (RequestContext::encoded_slash).
+// An encoded NUL or a malformed escape is refused (nullopt).
 std::optional<std::string> CanonicalPath(std::string_view raw);
 
 }  // namespace hbf

@@ -239,11 +239,13 @@ bool RequestParser::FinishHead() {
     if (size_t hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
     size_t q = target.find('?');
     // One canonical path for every layer above (http_types.h).
-    std::optional<std::string> path = CanonicalPath(target.substr(0, q));
+    const std::string_view sent = target.substr(0, q);
+    std::optional<std::string> path = CanonicalPath(sent);
     if (!path) {
-      Fail(400, "bad_request", "the request path has an encoded slash, a NUL or a malformed escape");
+      Fail(400, "bad_request", "the request path has an encoded NUL or a malformed escape");
       return false;
     }
+    if (*path != sent) request_.sent_path = std::string(sent);
     request_.path = std::move(*path);
     request_.query = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
   }

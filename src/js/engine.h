@@ -73,6 +73,7 @@ struct ScriptRequest {
   std::string method;
   std::string url;    // path + query, percent-encoded
   std::string path;   // percent-encoded
+  std::string sent_path;  // HttpRequest::sent_path: the client's spelling, when it differs
   std::string query;  // raw, without '?'
   HeaderList headers;  // lower-case names
   std::string body;

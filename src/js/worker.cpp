@@ -516,6 +516,9 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   JS_SetPropertyStr(ctx, raw, "url", JS_NewStringLen(ctx, request.url.data(), request.url.size()));
   JS_SetPropertyStr(ctx, raw, "path", JS_NewStringLen(ctx, request.path.data(), request.path.size()));
   JS_SetPropertyStr(ctx, raw, "query", JS_NewStringLen(ctx, request.query.data(), request.query.size()));
+  if (!request.sent_path.empty()) {
+    JS_SetPropertyStr(ctx, raw, "sentPath", JS_NewStringLen(ctx, request.sent_path.data(), request.sent_path.size()));
+  }
   JSValue headers = JS_NewArray(ctx);
   uint32_t i = 0;
   for (const auto& [name, value] : request.headers) {

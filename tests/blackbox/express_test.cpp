@@ -65,6 +65,11 @@ export default app;
   auto post = Call("POST", "/", {{"Content-Type", "text/plain"}}, "x");
   EXPECT_EQ(post.status, 404);
   EXPECT_EQ(post.body, ExpressPage("Cannot POST /"));
+  // The page shows the path as the client spelled it (finalhandler shows the
+  // raw url), though routing saw its canonical form ("/b%2Fc").
+  auto spelled = Get("/a/%2e%2e/b%2fc?q=1");
+  EXPECT_EQ(spelled.status, 404);
+  EXPECT_EQ(spelled.body, ExpressPage("Cannot GET /a/%2e%2e/b%2fc"));
 
   // But HBF's documents and login page still answer what the app leaves.
   Put("about.html", "<p>about</p>", "text/html");

@@ -231,7 +231,7 @@ TEST(BuildRequestContext, MissingHostIsUnknownEvenWhenTrustingProxyWithoutForwar
 }
 
 TEST(BuildRequestContext, DecodesPercentEscapesInThePath) {
-  EXPECT_EQ(BuildOk(MakeRequest("/a%20b/c%2Fd", {{"host", "localhost"}})).subpath, "/a b/c/d");
+  EXPECT_EQ(BuildOk(MakeRequest("/a%20b/c%2Fd", {{"host", "localhost"}})).subpath, "/a b/c%2Fd");
   EXPECT_EQ(BuildOk(MakeRequest("/caf%C3%A9", {{"host", "localhost"}})).subpath, "/caf\xC3\xA9");
   EXPECT_EQ(BuildOk(MakeRequest("/%7e%7E", {{"host", "localhost"}})).subpath, "/~~");
 }
@@ -244,7 +244,23 @@ TEST(BuildRequestContext, SubpathAlwaysStartsWithASlash) {
   EXPECT_EQ(BuildOk(MakeRequest("", {{"host", "localhost"}})).subpath, "/");
   EXPECT_EQ(BuildOk(MakeRequest("/", {{"host", "localhost"}})).subpath, "/");
   EXPECT_EQ(BuildOk(MakeRequest("x/y", {{"host", "localhost"}})).subpath, "/x/y");
-  EXPECT_EQ(BuildOk(MakeRequest("%2Fx", {{"host", "localhost"}})).subpath, "/x");
+  EXPECT_EQ(BuildOk(MakeRequest("%2Fx", {{"host", "localhost"}})).subpath, "/%2Fx");
+}
+
+TEST(BuildRequestContext, AnEncodedSlashIsNeverASeparator) {
+  RequestContext plain = BuildOk(MakeRequest("/a/b%20c", {{"host", "localhost"}}));
+  EXPECT_FALSE(plain.encoded_slash);
+  RequestContext ctx = BuildOk(MakeRequest("/files/..%2Findex.js", {{"host", "localhost"}}));
+  EXPECT_TRUE(ctx.encoded_slash);
+  EXPECT_EQ(ctx.subpath, "/files/..%2Findex.js");
+  RequestContext lower = BuildOk(MakeRequest("/a%2fb%2F%41", {{"host", "localhost"}}));
+  EXPECT_TRUE(lower.encoded_slash);
+  EXPECT_EQ(lower.subpath, "/a%2Fb%2FA") << "escapes around it still decoded";
+  // An escaped percent sign decodes to a literal "%2F": a different path,
+  // and not flagged, so the two never name the same thing.
+  RequestContext literal = BuildOk(MakeRequest("/a%252Fb", {{"host", "localhost"}}));
+  EXPECT_FALSE(literal.encoded_slash);
+  EXPECT_EQ(literal.subpath, "/a%2Fb");
 }
 
 TEST(BuildRequestContext, MalformedPercentEscapeIs400) {

@@ -294,8 +294,10 @@ TEST(CanonicalPath, OneFormForEveryLayer) {
   EXPECT_EQ(c("//private///x"), "/private/x");
   EXPECT_EQ(c("/dir/"), "/dir/");
   EXPECT_EQ(c("/a/b/.."), "/a/");
-  EXPECT_EQ(c("/private%2fdata.txt"), "<refused>") << "an encoded slash";
-  EXPECT_EQ(c("/private%2Fdata.txt"), "<refused>");
+  EXPECT_EQ(c("/private%2fdata.txt"), "/private%2Fdata.txt") << "an encoded slash stays in its segment";
+  EXPECT_EQ(c("/files/..%2Findex.js"), "/files/..%2Findex.js") << "not a dot segment";
+  EXPECT_EQ(c("/a/%2E%2E%2F/b"), "/a/..%2F/b");
+  EXPECT_EQ(c("/a%2Fb/../c"), "/c") << "a real dot segment pops the whole segment";
   EXPECT_EQ(c("/nul%00"), "<refused>");
   EXPECT_EQ(c("/bad%zz"), "<refused>");
   EXPECT_EQ(c("/trunc%4"), "<refused>");

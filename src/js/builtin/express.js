@@ -14,7 +14,7 @@
 import * as native from "hbf:native";
 import { Router, Route } from "hbf:router";
 import "hbf:ws"; // installs Router.prototype.ws, which app.ws uses
-import { Request, kQueryParser } from "hbf:http_request";
+import { Request, kQueryParser, sentUrlOf } from "hbf:http_request";
 import { Response } from "hbf:http_response";
 import { addEmitter, describeError, escapeHtml, encodeUrl, etagOf, parseQuery, STATUS_CODES } from "hbf:http_common";
 import { parse as parseQs } from "hbf:http_qs";
@@ -419,7 +419,8 @@ export function finalPage(req, res, err) {
     message = STATUS_CODES[status] ?? String(status);
   } else {
     status = 404;
-    const url = req.originalUrl || req.url || "/";
+    // (what the client asked, as it spelled it: finalhandler shows the raw url)
+    const url = sentUrlOf(req) || req.url || "/";
     const q = url.indexOf("?");
     message = "Cannot " + req.method + " " + encodeUrl(q === -1 ? url : url.slice(0, q));
   }

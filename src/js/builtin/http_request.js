@@ -39,11 +39,16 @@ const USER_DB = Object.freeze({
 // (req, lowerCaseName) => string | undefined; set by Request (it reads the
 // private header list), used by hbf:http_response too.
 export let headerOf;
+// (req) => the client's spelling of req.originalUrl ("/a/%2e%2e/b") while
+// that is unchanged, else req.originalUrl: for display only (Express's
+// "Cannot GET" page shows what was asked; routing uses the canonical path).
+export let sentUrlOf;
 
 export class Request {
   #rawHeaders;
   #headers = undefined;
   #rawQuery;
+  #sentUrl = undefined; // [the url as built, the client's spelling of it], when they differ
   #query = undefined;
   #cookies = undefined;
   #hostname;
@@ -64,6 +69,10 @@ export class Request {
     this.method = method;
     this.url = url;
     this.originalUrl = url;
+    if (typeof raw.sentPath === "string" && raw.sentPath[0] === "/") {
+      const q = url.indexOf("?");
+      this.#sentUrl = [url, raw.sentPath + (q === -1 ? "" : url.slice(q))];
+    }
     this.baseUrl = "";
     this.params = {};
     this.body = undefined;
@@ -92,6 +101,10 @@ export class Request {
 
   static {
     addEmitter(Request.prototype);
+    sentUrlOf = (req) => {
+      const sent = #sentUrl in req ? req.#sentUrl : undefined;
+      return sent !== undefined && req.originalUrl === sent[0] ? sent[1] : req.originalUrl;
+    };
     // One request header by lower-case name without building req.headers
     // (falls back to req.headers once that exists, or for foreign objects).
     headerOf = (req, name) => {
