@@ -318,6 +318,13 @@ export default app;
   EXPECT_EQ(strict.body, ExpressPage("Not Found"));
   EXPECT_EQ(Get("/strict/.secret").status, 403);
   EXPECT_EQ(Get("/strict/../_system/router.js").status, 404);  // the path is canonical first
+  // An encoded slash names no document (serve-static would serve css/style.css),
+  // so it cannot reach past a guard on "/css"; a traversal falls through.
+  auto slash = Get("/css%2Fstyle.css");
+  EXPECT_EQ(slash.status, 404);
+  EXPECT_EQ(slash.body, ExpressPage("Cannot GET /css%2Fstyle.css"));
+  EXPECT_EQ(Get("/strict/css%2fstyle.css").status, 404);
+  EXPECT_EQ(Get("/static/..%2f..%2f_system%2frouter.js").status, 404);
   EXPECT_EQ(Call("POST", "/css/style.css").status, 404);
 }
 

@@ -29,6 +29,13 @@ function badRequest() {
   return err;
 }
 
+function notFound() {
+  const err = new Error("Not Found");
+  err.status = err.statusCode = 404;
+  err.code = "ENOENT";
+  return err;
+}
+
 /** express.static(root, [options]): a middleware serving documents under `root`. */
 export function serveStatic(root, options) {
   if (!root && root !== "") throw new TypeError("root path required");
@@ -52,6 +59,11 @@ export function serveStatic(root, options) {
     let path = req.path;
     // (a request for the mount point itself redirects to it with a slash)
     if (path === "/" && !originalPath.endsWith("/")) path = "";
+    // An encoded slash names no document (unlike serve-static, which decodes
+    // "/a%2Fb" to "a/b"): otherwise "/private%2Fx" would reach "private/x"
+    // past an app's router.use("/private", guard), as hbf's own document
+    // serving never allows.
+    if (/%2f/i.test(path)) return fallthrough ? next() : next(notFound());
     let decoded;
     try {
       decoded = decodeURIComponent(path);
