@@ -14,6 +14,10 @@ namespace hbf::js {
 namespace {
 using Clock = std::chrono::steady_clock;
 
+// How often the housekeeper looks for surplus idle workers (or more often,
+// when EngineOptions::surplus_idle is shorter).
+constexpr Clock::duration kShedEvery = std::chrono::seconds(5);
+
 int64_t NanosSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
 }
@@ -189,6 +193,7 @@ void JsEngine::Housekeep() {
   std::unique_lock lock(mu_);
   int64_t freed_since_malloc_trim = 0;
   Clock::time_point last_malloc_trim{};
+  Clock::time_point last_shed = Clock::now();
   for (;;) {
     const auto want_spare = [this] {
       return !spares_failed_ && spares_.size() < static_cast<size_t>(options_.spare_workers);
@@ -210,6 +215,21 @@ void JsEngine::Housekeep() {
       }
       lock.lock();
       if (stopping_) return;
+    }
+    // Pools shrink back after a burst (EngineOptions::surplus_idle); the
+    // idle list is walked whole, so not on every pass.
+    if (options_.surplus_idle.count() > 0 && Clock::now() - last_shed >= std::min<Clock::duration>(kShedEvery, options_.surplus_idle)) {
+      last_shed = Clock::now();
+      std::vector<std::unique_ptr<Worker>> surplus;
+      ShedSurplusLocked(last_shed - options_.surplus_idle, surplus);
+      RetireLocked(surplus);
+      if (!surplus.empty()) {
+        lock.unlock();
+        for (const auto& w : surplus) freed_since_malloc_trim += w->memory_bytes();
+        surplus.clear();
+        lock.lock();
+        if (stopping_) return;
+      }
     }
     // The collected heaps went back to malloc, which keeps freed memory
     // (main.cpp's mallopt: requests reuse it); once a lot has been freed by
@@ -267,6 +287,26 @@ std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Clock::time_p
     }
   }
   return out;
+}
+
+void JsEngine::ShedSurplusLocked(Clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out) {
+  const size_t first = out.size();
+  auto it = idle_lru_.end();
+  while (it != idle_lru_.begin() && out.size() - first < kMaxShedPerPass) {
+    --it;
+    Worker* w = *it;
+    HenvPool& pool = w->pool();
+    if (w->idle_since > cutoff || pool.idle.size() + static_cast<size_t>(pool.busy) <= 1) continue;
+    for (auto slot = pool.idle.begin(); slot != pool.idle.end(); ++slot) {
+      if (slot->get() != w) continue;
+      it = idle_lru_.erase(it);  // the next one back is visited by --it
+      accounted_bytes_ -= w->accounted_bytes;
+      --workers_;
+      out.push_back(std::move(*slot));
+      pool.idle.erase(slot);
+      break;
+    }
+  }
 }
 
 void JsEngine::RetireLocked(std::vector<std::unique_ptr<Worker>>& workers) {

@@ -145,6 +145,11 @@ struct EngineOptions {
   // thread: a henv's first request, or its first after a code change, then
   // only binds one (its connection, its router) instead of building a runtime.
   int spare_workers = 2;
+  // A henv's idle workers beyond the one it used last are destroyed once
+  // unused this long: a burst grows a pool to its concurrency, and without
+  // this the pool kept that size until the memory budget or the file's
+  // closing took it (~0.4 MB and two descriptors a worker). 0: kept.
+  std::chrono::milliseconds surplus_idle{30000};
   // Failed logins per account, shared with the HTTP login (hbf:auth's
   // login() counts against the same lockout). Null: hbf:auth has no login.
   auth::LoginThrottle* login_throttle = nullptr;
@@ -258,6 +263,11 @@ class JsEngine {
   // since before `cutoff` out of the pools (REQUIRES: mu_ held).
   std::vector<std::unique_ptr<Worker>> TakeUntrimmedLocked(std::chrono::steady_clock::time_point cutoff);
   static constexpr std::chrono::seconds kTrimAfterIdle{2};
+  // Moves into `out` idle workers unused since before `cutoff` whose pool
+  // keeps another worker (idle or busy), least recently used first, at most
+  // kMaxShedPerPass. REQUIRES: mu_ held.
+  void ShedSurplusLocked(std::chrono::steady_clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out);
+  static constexpr size_t kMaxShedPerPass = 32;
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
   // Brings accounted_bytes_ up to date with `w` (REQUIRES: mu_ held).
   void AccountLocked(Worker& w);

@@ -334,6 +334,36 @@ TEST_F(EngineTest, IdleWorkersBeyondTheCountCapAreEvictedLeastRecentFirst) {
   EXPECT_EQ(engine_->stats().workers, 2);
 }
 
+// A burst grows a henv's pool to its concurrency; once the burst is over the
+// pool shrinks back to the one worker it used last, and a henv with a single
+// worker keeps it.
+TEST_F(EngineTest, SurplusIdleWorkersGoAfterABurstButTheLastOneStays) {
+  EngineOptions options;
+  options.max_workers_per_henv = 4;
+  options.surplus_idle = 1s;
+  MakeEngine(options);
+  auto busy = MakeHenv("burstbbb",
+                       "export default (raw, native) => { const end = native.now() + 300; while (native.now() < end) {}"
+                       " return {handled: true, status: 200, headers: [], body: 'ok'}; };");
+  auto single = MakeHenv("singless", kEcho);
+  ASSERT_EQ(Run(*single).kind, Kind::kResponse);
+  std::vector<ScriptResult> results(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) threads.emplace_back([&, i] { results[i] = Run(*busy); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) ASSERT_EQ(r.response.body, "ok") << r.error.code;
+  ASSERT_EQ(engine_->stats().workers, 4) << "three for the burst, one for the single henv";
+  // The housekeeper sheds within a few of its passes (bounded wait).
+  for (int i = 0; i < 200 && engine_->stats().workers > 2; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(engine_->stats().workers, 2);
+  EXPECT_EQ(engine_->stats().idle_workers, 2);
+  std::this_thread::sleep_for(1500ms);  // more passes: nothing below one per henv
+  EXPECT_EQ(engine_->stats().workers, 2);
+  EXPECT_EQ(Run(*single).response.body, "hello GET singless");
+  EXPECT_EQ(Run(*busy).response.body, "ok");
+  EXPECT_EQ(engine_->stats().workers, 2) << "both served by the workers they kept";
+}
+
 TEST_F(EngineTest, AnUnfinishedTransactionIsRolledBack) {
   MakeEngine({int64_t{1} << 30, 1});
   auto henv = MakeHenv("tttttttt");
