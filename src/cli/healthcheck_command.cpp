@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/deadline.h"
 #include "core/unique_fd.h"
 
 namespace hbf::cli {
@@ -72,12 +73,6 @@ std::optional<Target> ParseUrl(const std::string& url, std::string& why) {
     return std::nullopt;
   }
   return t;
-}
-
-
-int MillisLeft(std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-  return left > 0 ? static_cast<int>(left) : 0;
 }
 
 // The status code of the answer, or an error message.

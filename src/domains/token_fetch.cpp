@@ -13,6 +13,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/deadline.h"
 #include "core/unique_fd.h"
 
 namespace hbf::domains {
@@ -20,13 +21,7 @@ namespace {
 
 Error Failed(std::string why) { return Error{"verify_failed", std::move(why), 502}; }
 
-
 using Clock = std::chrono::steady_clock;
-
-int MillisLeft(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left > 0 ? static_cast<int>(left) : 0;
-}
 
 struct Endpoint {
   sockaddr_storage addr{};

@@ -250,9 +250,10 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
       std::lock_guard lock(mu_);
       opening_.erase(hash);
       if (outcome.ok() && keep) {
-        lru_.push_front(hash);
         const auto now = now_();
-        open_.emplace(hash, Entry{*outcome, lru_.begin(), now, now});
+        auto it = open_.emplace(hash, Entry{*outcome, {}, now, now}).first;
+        lru_.push_front(&*it);
+        it->second.lru_position = lru_.begin();
         EvictOverCapacityLocked(evicted);
         open_count_.store(open_.size(), std::memory_order_relaxed);
       }
@@ -288,10 +289,10 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
 
 void HenvManager::EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted) {
   while (open_.size() > options_.max_open && !lru_.empty()) {
-    auto it = open_.find(lru_.back());
+    auto it = open_.find(lru_.back()->first);
+    lru_.pop_back();
     evicted.push_back(std::move(it->second.henv));
     open_.erase(it);
-    lru_.pop_back();
   }
 }
 
@@ -300,11 +301,11 @@ size_t HenvManager::CloseIdle() {
   std::lock_guard lock(mu_);
   auto cutoff = now_() - options_.idle_timeout;
   while (!lru_.empty()) {
-    auto it = open_.find(lru_.back());
-    if (it->second.last_used > cutoff) break;  // the rest are more recent
+    if (lru_.back()->second.last_used > cutoff) break;  // the rest are more recent
+    auto it = open_.find(lru_.back()->first);
+    lru_.pop_back();
     closing.push_back(std::move(it->second.henv));
     open_.erase(it);
-    lru_.pop_back();
   }
   open_count_.store(open_.size(), std::memory_order_relaxed);
   return closing.size();
@@ -317,8 +318,8 @@ size_t HenvManager::ReleaseIdleMemory() {
     const auto cutoff = now_() - kReleaseMemoryAfterIdle;
     // From the most recently used: past the busy ones, up to the first
     // entry an earlier pass released (all behind it were released then).
-    for (const std::string& hash : lru_) {
-      Entry& entry = open_.find(hash)->second;
+    for (auto* node : lru_) {
+      Entry& entry = node->second;
       if (entry.last_used > cutoff) continue;
       if (entry.memory_released) break;
       entry.memory_released = true;

@@ -230,7 +230,7 @@ class HenvManager {
  private:
   struct Entry {
     std::shared_ptr<Henv> henv;
-    std::list<std::string>::iterator lru_position;
+    std::list<std::pair<const std::string, Entry>*>::iterator lru_position;
     std::chrono::steady_clock::time_point last_used;
     std::chrono::steady_clock::time_point checked_on_disk;  // when Open() last saw the file
     // ReleaseIdleMemory() did its step since the last use. Every entry
@@ -247,7 +247,9 @@ class HenvManager {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> open_;  // guarded by mu_
-  std::list<std::string> lru_;                   // guarded by mu_; front = most recent
+  // Guarded by mu_; front = most recent. Points at open_'s elements, which
+  // stay put when the map rehashes (node-based), so walking it needs no lookup.
+  std::list<std::pair<const std::string, Entry>*> lru_;
   std::atomic<size_t> open_count_{0};            // written under mu_, read without it
   std::unordered_set<std::string> opening_;      // guarded by mu_: being opened outside the lock
   std::condition_variable opened_;               // with mu_: an open finished

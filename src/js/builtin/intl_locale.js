@@ -194,8 +194,13 @@ function defaultTimeZone() {
   return defaultZone;
 }
 
+// Numbering systems a locale's "nu" keyword or a numberingSystem option may
+// name (DateTimeFormat, NumberFormat, RelativeTimeFormat).
+const NUMBERING = ["arab", "arabext", "beng", "deva", "fullwide", "gujr", "guru", "hanidec", "khmr", "knda", "laoo", "latn",
+  "limb", "mlym", "mong", "mymr", "orya", "tamldec", "telu", "thai", "tibt"];
+
 export {
-  MAX_STRING, slots, slot, describe, toOptions, getOption, getNumberOption, defaultNumberOption, TYPE_RE,
+  NUMBERING, MAX_STRING, slots, slot, describe, toOptions, getOption, getNumberOption, defaultNumberOption, TYPE_RE,
   canonicalizeTag, canonicalizeLocaleList, unicodeKeywords, resolveLocale, withKeywords, supportedLocalesOf,
   getCanonicalLocales, defineMethods, defineGetter, defineTag, requireNew, canonicalZone, defaultTimeZone,
 };
