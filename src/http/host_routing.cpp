@@ -80,20 +80,21 @@ Result<RequestContext> BuildRequestContext(const HttpRequest& request, std::stri
     }
   }
 
-  // Decoded piece by piece between encoded slashes, which stay "%2F".
+  // Decoded piece by piece between encoded slashes, which stay "%2F"; the
+  // usual path has none and decodes straight into the subpath.
   std::string_view rest = request.path;
+  size_t slash = FindEncodedSlash(rest);
+  bool decoded = PercentDecode(rest.substr(0, slash), ctx.subpath, false);
   std::string piece;
-  while (true) {
-    size_t slash = FindEncodedSlash(rest);
-    if (!PercentDecode(rest.substr(0, slash), piece, false)) {
-      return Error::BadRequest("malformed percent-encoding in the request path");
-    }
-    ctx.subpath += piece;
-    if (slash == std::string_view::npos) break;
-    ctx.subpath += "%2F";
+  while (decoded && slash != std::string_view::npos) {
     ctx.encoded_slash = true;
+    ctx.subpath += "%2F";
     rest.remove_prefix(slash + 3);
+    slash = FindEncodedSlash(rest);
+    decoded = PercentDecode(rest.substr(0, slash), piece, false);
+    ctx.subpath += piece;
   }
+  if (!decoded) return Error::BadRequest("malformed percent-encoding in the request path");
   if (ctx.subpath.empty() || ctx.subpath.front() != '/') ctx.subpath.insert(ctx.subpath.begin(), '/');
   if (ctx.subpath.find('\0') != std::string::npos) {
     return Error::BadRequest("the request path contains a NUL byte");

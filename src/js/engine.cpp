@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "core/log.h"
@@ -17,6 +18,17 @@ using Clock = std::chrono::steady_clock;
 // How often the housekeeper looks for surplus idle workers (or more often,
 // when EngineOptions::surplus_idle is shorter).
 constexpr Clock::duration kShedEvery = std::chrono::seconds(5);
+
+// Moves idle worker `w` out of its pool's idle list (the caller takes it off
+// idle_lru_ too); null if it is not there. REQUIRES: the engine's mu_ held.
+std::unique_ptr<Worker> TakeFromPool(Worker* w) {
+  auto& idle = w->pool().idle;
+  auto slot = std::find_if(idle.begin(), idle.end(), [w](const auto& owned) { return owned.get() == w; });
+  if (slot == idle.end()) return nullptr;
+  std::unique_ptr<Worker> taken = std::move(*slot);
+  idle.erase(slot);
+  return taken;
+}
 
 int64_t NanosSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
@@ -194,6 +206,7 @@ void JsEngine::Housekeep() {
   int64_t freed_since_malloc_trim = 0;
   Clock::time_point last_malloc_trim{};
   Clock::time_point last_shed = Clock::now();
+  const Clock::duration shed_every = std::min<Clock::duration>(kShedEvery, options_.surplus_idle);
   for (;;) {
     const auto want_spare = [this] {
       return !spares_failed_ && spares_.size() < static_cast<size_t>(options_.spare_workers);
@@ -218,10 +231,12 @@ void JsEngine::Housekeep() {
     }
     // Pools shrink back after a burst (EngineOptions::surplus_idle); the
     // idle list is walked whole, so not on every pass.
-    if (options_.surplus_idle.count() > 0 && Clock::now() - last_shed >= std::min<Clock::duration>(kShedEvery, options_.surplus_idle)) {
+    if (options_.surplus_idle.count() > 0 && Clock::now() - last_shed >= shed_every) {
       last_shed = Clock::now();
       std::vector<std::unique_ptr<Worker>> surplus;
       ShedSurplusLocked(last_shed - options_.surplus_idle, surplus);
+      ForgetLocked(surplus);
+      workers_ -= static_cast<int>(surplus.size());
       RetireLocked(surplus);
       if (!surplus.empty()) {
         lock.unlock();
@@ -276,15 +291,11 @@ std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Clock::time_p
     --it;
     Worker* w = *it;
     if (w->trimmed_since_use || w->idle_since > cutoff) continue;
-    auto& idle = w->pool().idle;
-    for (auto slot = idle.begin(); slot != idle.end(); ++slot) {
-      if (slot->get() != w) continue;
-      it = idle_lru_.erase(it);  // the next one back is visited by --it
-      ++w->pool().busy;          // checked out: CheckIn gives it back
-      out.push_back(std::move(*slot));
-      idle.erase(slot);
-      break;
-    }
+    std::unique_ptr<Worker> taken = TakeFromPool(w);
+    if (!taken) continue;
+    it = idle_lru_.erase(it);  // the next one back is visited by --it
+    ++w->pool().busy;          // checked out: CheckIn gives it back
+    out.push_back(std::move(taken));
   }
   return out;
 }
@@ -297,15 +308,10 @@ void JsEngine::ShedSurplusLocked(Clock::time_point cutoff, std::vector<std::uniq
     Worker* w = *it;
     HenvPool& pool = w->pool();
     if (w->idle_since > cutoff || pool.idle.size() + static_cast<size_t>(pool.busy) <= 1) continue;
-    for (auto slot = pool.idle.begin(); slot != pool.idle.end(); ++slot) {
-      if (slot->get() != w) continue;
-      it = idle_lru_.erase(it);  // the next one back is visited by --it
-      accounted_bytes_ -= w->accounted_bytes;
-      --workers_;
-      out.push_back(std::move(*slot));
-      pool.idle.erase(slot);
-      break;
-    }
+    std::unique_ptr<Worker> taken = TakeFromPool(w);
+    if (!taken) continue;
+    it = idle_lru_.erase(it);  // the next one back is visited by --it
+    out.push_back(std::move(taken));
   }
 }
 
@@ -564,14 +570,9 @@ void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) 
   while ((total > options_.memory_budget_bytes || over_count()) && !idle_lru_.empty()) {
     Worker* victim = idle_lru_.back();
     idle_lru_.pop_back();
-    auto& idle = victim->pool().idle;
-    for (auto it = idle.begin(); it != idle.end(); ++it) {
-      if (it->get() == victim) {
-        total -= victim->accounted_bytes;
-        out.push_back(std::move(*it));
-        idle.erase(it);
-        break;
-      }
+    if (std::unique_ptr<Worker> taken = TakeFromPool(victim)) {
+      total -= victim->accounted_bytes;
+      out.push_back(std::move(taken));
     }
   }
 }

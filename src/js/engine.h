@@ -265,7 +265,8 @@ class JsEngine {
   static constexpr std::chrono::seconds kTrimAfterIdle{2};
   // Moves into `out` idle workers unused since before `cutoff` whose pool
   // keeps another worker (idle or busy), least recently used first, at most
-  // kMaxShedPerPass. REQUIRES: mu_ held.
+  // kMaxShedPerPass; the caller forgets and retires them, as for
+  // EvictOverBudgetLocked. REQUIRES: mu_ held.
   void ShedSurplusLocked(std::chrono::steady_clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out);
   static constexpr size_t kMaxShedPerPass = 32;
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
