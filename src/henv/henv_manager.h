@@ -63,6 +63,17 @@ class Henv {
     return fn(db_);
   }
 
+  // WithDb, unless another thread has the connection now: then false, and
+  // `fn` does not run (for a caller with a connection of its own to fall
+  // back on, which should not wait behind a long write).
+  template <typename F>
+  bool TryWithDb(F&& fn) {
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    fn(db_);
+    return true;
+  }
+
   // The henv's code version (see schema v4): cached here, re-read from the
   // database by RefreshCodeVersion() after anything that may have written
   // code. Readers on any thread see the latest refreshed value.

@@ -111,8 +111,7 @@ std::optional<std::string> FacadeSource(JSContext* ctx, Worker& w, const std::st
   std::string id_literal;
   AppendJsonString(id_literal, id);
   if (format == "json") {
-    db::Database& db = WorkerAccess::Db(w);
-    auto text = db.QueryValue("SELECT CAST(content AS TEXT) FROM documents WHERE path = ?", {id});
+    auto text = WorkerAccess::QueryDocument(w, "SELECT CAST(content AS TEXT) FROM documents WHERE path = ?", id);
     if (!text.ok() || !text->has_value() || !std::holds_alternative<std::string>(**text)) return std::nullopt;
     std::string literal;
     AppendJsonString(literal, std::get<std::string>(**text));
@@ -196,8 +195,8 @@ char* NormalizeModuleImpl(JSContext* ctx, const char* base, const char* name, vo
 bool NoteRouterFormat(JSContext* ctx, Worker& worker, const char* name) {
   // Most routers are ES modules: only one that mentions "exports" at all
   // costs loading hbf:modules (otherwise loaded on first tenant import).
-  auto mentions = WorkerAccess::Db(worker).QueryValue(
-      "SELECT instr(CAST(content AS TEXT), 'exports') > 0 FROM documents WHERE path = ?", {std::string(name)});
+  auto mentions = WorkerAccess::QueryDocument(
+      worker, "SELECT instr(CAST(content AS TEXT), 'exports') > 0 FROM documents WHERE path = ?", std::string(name));
   if (!mentions.ok() || !mentions->has_value() || !std::holds_alternative<int64_t>(**mentions) ||
       std::get<int64_t>(**mentions) == 0) {
     return true;
@@ -288,22 +287,20 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
       return m;
     }
     // A document of the henv, compiled once per (id, etag) for all workers.
-    db::Database& db = WorkerAccess::Db(*worker);
-    auto stmt = db.Prepare("SELECT content FROM documents WHERE path = ?");
-    if (!stmt.ok()) {
-      JS_ThrowInternalError(ctx, "cannot read module '%s': %s", name, stmt.error().message.c_str());
+    auto content =
+        WorkerAccess::QueryDocument(*worker, "SELECT CAST(content AS BLOB) FROM documents WHERE path = ?", std::string(n));
+    if (!content.ok()) {
+      JS_ThrowInternalError(ctx, "cannot read module '%s': %s", name, content.error().message.c_str());
       return nullptr;
     }
-    stmt->Bind(1, std::string(n));
-    auto row = stmt->Step();
-    if (!row.ok() || !*row) {
+    if (!content->has_value()) {
       JS_ThrowReferenceError(ctx, "cannot find module '%s'", name);
       return nullptr;
     }
     // Keyed by the bytes themselves: scripts may rewrite documents with
     // plain SQL, which leaves the etag column behind.
-    auto blob = stmt->BlobValue(0);
-    std::string source(blob.begin(), blob.end());
+    std::string source;
+    if (const auto* bytes = std::get_if<db::Blob>(&**content)) source.assign(bytes->begin(), bytes->end());
     const std::string etag = crypto::Sha256Hex(source);
     cached = worker->pool().bytecode.Find(std::string(n), etag);
     if (!cached) {

@@ -232,7 +232,9 @@ JSValue DbRunOn(JSContext* ctx, db::Database& db, int argc, JSValueConst* argv, 
 }
 
 JSValue DbRun(JSContext* ctx, int argc, JSValueConst* argv, DbMode mode) {
-  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  db::Database& db = **conn;
   // Compiled and stepped as the script's: the sealed-schema rules apply,
   // also when SQLite recompiles it mid-step after a schema change.
   db::Database::ScriptScope script_scope(db);
@@ -286,14 +288,18 @@ JSValue NativeDbExec(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv)
   if (!allowed || sql.find(';') != std::string::npos) {
     return JS_ThrowTypeError(ctx, "dbExec runs transaction control only");
   }
-  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  db::Database& db = **conn;
   db::Database::ScriptScope script_scope(db);
   if (auto s = db.Exec(sql); !s.ok()) return ThrowSqlError(ctx, s.error());
   return Undefined();
 }
 
 JSValue NativeDbInTransaction(JSContext* ctx, JSValueConst, int, JSValueConst*) {
-  return JS_NewBool(ctx, WorkerAccess::Db(*WorkerAccess::From(ctx)).InTransaction());
+  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  return JS_NewBool(ctx, (*conn)->InTransaction());
 }
 
 JSValue NativeLog(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
@@ -361,7 +367,9 @@ JSValue NativeDetachArrayBuffer(JSContext* ctx, JSValueConst, int argc, JSValueC
 
 JSValue NativeReadDocument(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "readDocument expects a document id");
-  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  db::Database& db = **conn;
   auto stmt = db.Prepare("SELECT content FROM documents WHERE path = ?");
   if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
   stmt->Bind(1, ToStdString(ctx, argv[0]));
@@ -381,7 +389,9 @@ JSValue NativeNoteServerCode(JSContext* ctx, JSValueConst, int argc, JSValueCons
 
 JSValue NativeDocumentInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "documentInfo expects a document id");
-  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  db::Database& db = **conn;
   auto stmt = db.Prepare("SELECT size, modified_at, content_type FROM documents WHERE path = ?");
   if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
   stmt->Bind(1, ToStdString(ctx, argv[0]));
@@ -398,7 +408,9 @@ JSValue NativeDocumentInfo(JSContext* ctx, JSValueConst, int argc, JSValueConst*
 
 JSValue NativeListDocuments(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   std::string prefix = argc > 0 && JS_IsString(argv[0]) ? ToStdString(ctx, argv[0]) : "";
-  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  db::Database& db = **conn;
   // No cap: a listing is either whole or an error (the script's memory limit
   // and deadline bound it), never silently cut short.
   auto stmt = db.Prepare("SELECT path FROM documents WHERE path >= ?1 AND path < ?2 ORDER BY path");
@@ -479,7 +491,9 @@ JSValue NativeClearTimer(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
 }
 
 JSValue NativeConfig(JSContext* ctx, JSValueConst, int, JSValueConst*) {
-  db::Database& db = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
+  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
+  db::Database& db = **conn;
   // Only the env.* keys: the rest of the config (limits, code version) is
   // HBF's, like every sealed table.
   auto stmt = db.Prepare("SELECT key, value FROM _hbf_config WHERE substr(key, 1, 4) = 'env.' ORDER BY key");

@@ -73,7 +73,9 @@ Result<auth::User> MakeUser(Worker& w, const Json& spec, auth::Role role) {
   if (!email.empty() && !auth::IsPlausibleEmail(email)) return InvalidField("email", "is not an email address");
   auto hash = crypto::HashPassword(*password, WorkerAccess::HenvHash(w));
   if (!hash) return Error{"busy", "cannot hash the password right now; retry", 503};
-  return auth::CreateUser(WorkerAccess::Db(w), *username, *hash, email, role);
+  auto db = WorkerAccess::Db(w);
+  if (!db.ok()) return db.error();
+  return auth::CreateUser(**db, *username, *hash, email, role);
 }
 
 }  // namespace
@@ -82,7 +84,9 @@ JSValue NativeAuthListUsers(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   Worker& w = *WorkerAccess::From(ctx);
   auto who = RequireAdmin(w);
   if (!who.ok()) return Throw(ctx, who.error());
-  auto users = auth::ListUsers(WorkerAccess::Db(w));
+  auto db = WorkerAccess::Db(w);
+  if (!db.ok()) return Throw(ctx, db.error());
+  auto users = auth::ListUsers(**db);
   if (!users.ok()) return Throw(ctx, users.error());
   Json::Array out;
   for (const auto& u : *users) out.push_back(auth::UserToJson(u));
@@ -103,9 +107,11 @@ JSValue NativeAuthCreateUser(JSContext* ctx, JSValueConst, int argc, JSValueCons
   }
   auto user = MakeUser(w, *spec, role);
   if (!user.ok()) return Throw(ctx, user.error());
-  (void)auth::RecordAudit(
-      WorkerAccess::Db(w), who->user->id, who->user->username, "user.create", "user:" + std::to_string(user->id),
-      Json::MakeObject({{"username", user->username}, {"role", auth::RoleName(role)}, {"via", "hbf:auth"}}));
+  if (auto db = WorkerAccess::Db(w); db.ok()) {  // open: MakeUser wrote through it
+    (void)auth::RecordAudit(
+        **db, who->user->id, who->user->username, "user.create", "user:" + std::to_string(user->id),
+        Json::MakeObject({{"username", user->username}, {"role", auth::RoleName(role)}, {"via", "hbf:auth"}}));
+  }
   return ToJs(ctx, auth::UserToJson(*user));
 }
 
@@ -117,7 +123,9 @@ JSValue NativeAuthUpdateUser(JSContext* ctx, JSValueConst, int argc, JSValueCons
   if (argc < 1 || JS_ToInt64(ctx, &id, argv[0]) < 0) return JS_EXCEPTION;
   auto spec = ObjectArg(ctx, argc, argv, 1);
   if (!spec.ok()) return Throw(ctx, spec.error());
-  db::Database& db = WorkerAccess::Db(w);
+  auto conn = WorkerAccess::Db(w);
+  if (!conn.ok()) return Throw(ctx, conn.error());
+  db::Database& db = **conn;
   auto found = auth::FindUserById(db, id);
   if (!found.ok()) return Throw(ctx, found.error());
   if (!found->has_value()) return Throw(ctx, Error{"not_found", "no user " + std::to_string(id), 404});
@@ -174,7 +182,9 @@ JSValue NativeAuthUpdateUser(JSContext* ctx, JSValueConst, int argc, JSValueCons
 
 JSValue NativeAuthSignup(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   Worker& w = *WorkerAccess::From(ctx);
-  auto enabled = auth::GetConfig(WorkerAccess::Db(w), "self_signup");
+  auto db = WorkerAccess::Db(w);
+  if (!db.ok()) return Throw(ctx, db.error());
+  auto enabled = auth::GetConfig(**db, "self_signup");
   if (!enabled.ok()) return Throw(ctx, enabled.error());
   if (!enabled->has_value() || **enabled != "true") {
     return Throw(ctx,
@@ -220,7 +230,9 @@ JSValue NativeAuthLogin(JSContext* ctx, JSValueConst, int argc, JSValueConst* ar
     by_address->Forgive(address_key);
     return too_many(wait);
   }
-  db::Database& db = WorkerAccess::Db(w);
+  auto conn = WorkerAccess::Db(w);
+  if (!conn.ok()) return Throw(ctx, conn.error());
+  db::Database& db = **conn;
   auto found = auth::FindUserForLogin(db, username);
   if (!found.ok()) return Throw(ctx, found.error());
   bool ok = found->has_value() && (*found)->first.enabled &&

@@ -42,10 +42,10 @@ std::vector<std::pair<std::string, db::Value>> PrincipalGuard::NamedParameters()
 Result<db::Database*> UserConnection(Worker& w) {
   auto& conn = WorkerAccess::UserDb(w);
   if (!conn) {
-    db::Database& main = WorkerAccess::Db(w);
+    const std::string& path = WorkerAccess::DbPath(w);  // "" in a blank worker: an empty in-memory one
     db::Database::Options options;
     options.create = false;
-    auto opened = db::Database::Open(main.path(), options);
+    auto opened = db::Database::Open(path.empty() ? std::string(":memory:") : path, options);
     if (!opened.ok()) return opened.error();
     opened->MeasureBusyTime();
     if (const auto& listener = WorkerAccess::ChangeListener(w)) opened->CaptureChanges(listener, WorkerAccess::HenvHash(w));

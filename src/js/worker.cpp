@@ -225,17 +225,6 @@ std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptRe
     failure = InternalFailure("internal_error", "the JavaScript runtime is unavailable");
     return nullptr;
   }
-  // Until Bind() a blank worker has an empty in-memory database: the built-ins
-  // it loads touch no henv, and if one ever did it would find nothing.
-  auto scratch = db::Database::Open(":memory:", db::Database::Options{});
-  if (!scratch.ok()) {
-    failure = InternalFailure("internal_error", "cannot open a scratch database");
-    return nullptr;
-  }
-  scratch->Seal(HenvSealedSchema());
-  scratch->LimitForScripts(limits.memory_bytes / 2);
-  w->db_.emplace(std::move(*scratch));
-
   w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
   if (w->rt_ == nullptr) {
     failure = InternalFailure("internal_error", "cannot create a JavaScript runtime");
@@ -270,6 +259,55 @@ void Worker::ApplyLimits(const ScriptLimits& limits) {
   gc_max_headroom_ = std::max<int64_t>(limits.memory_bytes / 16, 1 << 20);
   JS_SetGCThreshold(rt_, static_cast<size_t>(memory_bytes() + gc_max_headroom_));
   JS_SetMaxStackSize(rt_, limits.stack_bytes);
+  // No single value a statement builds may take more than half the
+  // script's memory budget (the other half holds it once it reaches JS).
+  db_value_limit_bytes_ = limits.memory_bytes / 2;
+  if (db_) db_->LimitForScripts(db_value_limit_bytes_);
+}
+
+Result<db::Database*> Worker::Connection() {
+  if (db_) return &*db_;
+  if (db_path_.empty()) {
+    auto scratch = db::Database::Open(":memory:", db::Database::Options{});
+    if (!scratch.ok()) return scratch.error();
+    scratch->Seal(HenvSealedSchema());
+    scratch->LimitForScripts(db_value_limit_bytes_);
+    db_.emplace(std::move(*scratch));
+    return &*db_;
+  }
+  db::Database::Options db_options;
+  db_options.create = false;
+  db_options.busy_timeout_ms = db_busy_timeout_ms_;
+  auto db = db::Database::Open(db_path_, db_options);
+  if (!db.ok()) {
+    Log(LogLevel::kError, "a worker cannot open the henv's database: " + db.error().message, henv_hash_);
+    if (Error::IsStorageFault(db.error())) return db.error();
+    return Error{"henv_unavailable", "the henv's database cannot be opened", 503};
+  }
+  // Read from read-only storage: serve this request, then make way for a
+  // read-write worker once the storage recovers.
+  if (db->storage_read_only()) reusable_ = false;
+  db->Seal(HenvSealedSchema());
+  db->LimitForScripts(db_value_limit_bytes_);
+  db->MeasureBusyTime();  // the henv's DB time (/_api/metrics)
+  // A script's writes are news for the henv's live subscribers too.
+  if (change_listener_) db->CaptureChanges(change_listener_, henv_hash_);
+  db_.emplace(std::move(*db));
+  if (deadline_armed_) db_->SetDeadline(deadline_);
+  if (storage_bytes_wanted_ >= 0 && db_->SetMaxSize(storage_bytes_wanted_).ok()) {
+    storage_bytes_ = storage_bytes_wanted_;
+  }
+  return &*db_;
+}
+
+Result<std::optional<db::Value>> Worker::QueryDocument(std::string_view sql, const std::string& path) {
+  if (!db_ && binding_henv_ != nullptr) {
+    Result<std::optional<db::Value>> out = std::optional<db::Value>{};
+    if (binding_henv_->TryWithDb([&](db::Database& db) { out = db.QueryValue(sql, {path}); })) return out;
+  }
+  auto conn = Connection();
+  if (!conn.ok()) return conn.error();
+  return (*conn)->QueryValue(sql, {path});
 }
 
 bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
@@ -278,53 +316,42 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   pool_ = &pool;
   version_ = version;
   JS_UpdateStackTop(rt_);  // made on another thread
-  ApplyLimits(limits);
-
-  db::Database::Options db_options;
-  db_options.create = false;
-  db_options.busy_timeout_ms = std::max(100, limits.timeout_ms);
-  auto db = db::Database::Open(henv.database_path(), db_options);
-  if (!db.ok()) {
-    failure = InternalFailure("internal_error", "cannot open the henv's database");
-    return false;
-  }
-  // Read from read-only storage: serve this request, then make way for a
-  // read-write worker once the storage recovers.
-  if (db->storage_read_only()) reusable_ = false;
-  db->Seal(HenvSealedSchema());
-  // No single value a statement builds may take more than half the
-  // script's memory budget (the other half holds it once it reaches JS).
-  db->LimitForScripts(limits.memory_bytes / 2);
-  // A script's writes are news for the henv's live subscribers too.
-  db->MeasureBusyTime();  // the henv's DB time (/_api/metrics)
+  db_.reset();  // a blank worker's scratch database, if anything opened it
+  db_path_ = henv.database_path();
+  db_busy_timeout_ms_ = std::max(100, limits.timeout_ms);
   change_listener_ = henv.change_listener();
-  if (change_listener_) db->CaptureChanges(change_listener_, henv_hash_);
-  db_.emplace(std::move(*db));
+  ApplyLimits(limits);
 
   // Loading runs module top-level code: it gets the request's time limit.
   deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
   timed_out_ = false;
-  db_->SetDeadline(deadline_);
-  // A henv without a router still gets workers (templates); its requests
-  // never reach Dispatch.
-  {
-    auto v = db_->QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
-    has_router_ = v.ok() && v->has_value();
-  }
-  if (has_router_) {
-    JSValue ns = Undefined();
-    if (!Load("_system/router.js", ns, failure)) return false;
-    router_ = JS_GetPropertyStr(ctx_, ns, "default");
-    JS_FreeValue(ctx_, ns);
-    if (!JS_IsObject(router_) && !JS_IsFunction(ctx_, router_)) {
-      failure = InternalFailure("script_error",
-                                "_system/router.js must `export default` a Router (or a (req, res, next) function)");
-      return false;
-    }
-  }
-  db_->ClearDeadline();
+  deadline_armed_ = true;
+  binding_henv_ = &henv;
+  const bool loaded = LoadRouter(failure);
+  binding_henv_ = nullptr;
+  deadline_armed_ = false;
+  if (db_) db_->ClearDeadline();
+  if (!loaded) return false;
   gc_live_bytes_ = memory_bytes();
   CollectCycles(/*force=*/false);
+  return true;
+}
+
+bool Worker::LoadRouter(ScriptResult::Failure& failure) {
+  // A henv without a router still gets workers (templates); its requests
+  // never reach Dispatch.
+  auto v = QueryDocument("SELECT 1 FROM documents WHERE path = ?", "_system/router.js");
+  has_router_ = v.ok() && v->has_value();
+  if (!has_router_) return true;
+  JSValue ns = Undefined();
+  if (!Load("_system/router.js", ns, failure)) return false;
+  router_ = JS_GetPropertyStr(ctx_, ns, "default");
+  JS_FreeValue(ctx_, ns);
+  if (!JS_IsObject(router_) && !JS_IsFunction(ctx_, router_)) {
+    failure = InternalFailure("script_error",
+                              "_system/router.js must `export default` a Router (or a (req, res, next) function)");
+    return false;
+  }
   return true;
 }
 
@@ -434,13 +461,19 @@ void Worker::BeginRequest(const ScriptLimits& limits) {
   deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
   timed_out_ = false;
   memory_.refused = false;
-  db_->SetDeadline(deadline_);
-  if (limits.storage_bytes != storage_bytes_) {
-    // The henv's quota changed (or this is the first request): SQLite
-    // refuses writes beyond it with SQLITE_FULL ("quota_exceeded", 507).
-    if (db_->SetMaxSize(limits.storage_bytes).ok()) storage_bytes_ = limits.storage_bytes;
+  deadline_armed_ = true;
+  // The henv's quota: SQLite refuses writes beyond it with SQLITE_FULL
+  // ("quota_exceeded", 507). Applied now if the connection is open and the
+  // quota changed (or this is its first request), else when it opens.
+  storage_bytes_wanted_ = limits.storage_bytes;
+  changes_before_ = 0;
+  if (db_) {
+    db_->SetDeadline(deadline_);
+    if (limits.storage_bytes != storage_bytes_ && db_->SetMaxSize(limits.storage_bytes).ok()) {
+      storage_bytes_ = limits.storage_bytes;
+    }
+    changes_before_ = db_->TotalChanges();
   }
-  changes_before_ = db_->TotalChanges();
 }
 
 void Worker::EndRequest(ScriptResult& result) {
@@ -468,8 +501,11 @@ void Worker::EndRequest(ScriptResult& result) {
     }
   }
   // A transaction left open by the script must not leak into the next request.
-  if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
-  db_->ClearDeadline();
+  deadline_armed_ = false;
+  if (db_) {
+    if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
+    db_->ClearDeadline();
+  }
   if (user_db_) {
     if (user_db_->InTransaction()) (void)user_db_->Exec("ROLLBACK");
     user_db_->ClearDeadline();
@@ -478,7 +514,7 @@ void Worker::EndRequest(ScriptResult& result) {
   current_method_.clear();
   current_path_.clear();
   current_request_id_.clear();
-  result.wrote_database = db_->TotalChanges() != changes_before_;
+  result.wrote_database = (db_ ? db_->TotalChanges() : 0) != changes_before_;
   CollectCycles(/*force=*/false);
 }
 

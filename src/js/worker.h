@@ -182,7 +182,28 @@ class Worker {
   Memory memory_;
   JSRuntime* rt_ = nullptr;   // owned
   JSContext* ctx_ = nullptr;  // owned
+  // The henv's file (set by Bind; empty in a blank worker) and the
+  // worker's connection to it, opened by Connection() on first use: a
+  // script that never touches the database never opens a second connection
+  // or parses the schema again (Bind reads the router through the henv's).
+  std::string db_path_;
   std::optional<db::Database> db_;
+  int db_busy_timeout_ms_ = 100;
+  int64_t db_value_limit_bytes_ = 0;  // LimitForScripts: half the heap limit
+  bool deadline_armed_ = false;       // loading or serving: db_ gets deadline_
+  int64_t storage_bytes_wanted_ = -1;  // the request's quota, applied on open
+  // The henv being bound, while Bind runs (it may not outlive the call).
+  Henv* binding_henv_ = nullptr;
+  // The worker's connection: db_, opened now if it is not yet (the henv's
+  // file, or an empty in-memory database for a blank worker, whose
+  // built-ins touch no henv). The deadline and the quota of the run in
+  // progress apply to it.
+  Result<db::Database*> Connection();
+  // QueryValue(sql, {path}) for reading a document as code (the router, a
+  // module): on the worker's connection once it is open (a script sees its
+  // own uncommitted writes), else while binding on the henv's when it is
+  // free, else on the worker's, opened now.
+  Result<std::optional<db::Value>> QueryDocument(std::string_view sql, const std::string& path);
   JSValue dispatch_fn_;  // hbf:http's dispatch, owned
   JSValue router_;       // the router module's default export, owned
   bool has_router_ = false;
@@ -230,6 +251,8 @@ class Worker {
   Settled Import(const char* name, JSValue& out);
   // Import() for loading: true with `ns` owned, or false with `failure` set.
   bool Load(const char* name, JSValue& ns, ScriptResult::Failure& failure);
+  // Bind's second half: whether the henv has a router, and loading it.
+  bool LoadRouter(ScriptResult::Failure& failure);
   // Heap and stack limits of the runtime, and the GC headroom they imply.
   void ApplyLimits(const ScriptLimits& limits);
   // Records a thrown value as the request's failure (a limit discards the
@@ -257,7 +280,7 @@ class Worker {
   std::string current_method_;
   std::string current_path_;
   std::string current_request_id_;  // X-Request-Id of the request being served (henv log entries)
-  int64_t storage_bytes_ = -1;  // the bound last applied to db_ (-1: none yet)
+  int64_t storage_bytes_ = -1;  // the bound last applied to db_ (-1: none yet, or db_ not open)
 
   // Formats the resolver reported for module ids ("esm", "cjs", "json").
   std::unordered_map<std::string, std::string> module_formats_;

@@ -25,7 +25,15 @@ namespace hbf::js {
 // Gives the C callbacks access to Worker's private state.
 struct WorkerAccess {
   static Worker* From(JSContext* ctx) { return static_cast<Worker*>(JS_GetContextOpaque(ctx)); }
-  static db::Database& Db(Worker& w) { return *w.db_; }
+  // The worker's connection to its henv's file, opened on first use (or a
+  // blank worker's empty in-memory one); an error if it cannot be opened.
+  static Result<db::Database*> Db(Worker& w) { return w.Connection(); }
+  // The file Db() opens ("" in a blank worker), for another connection to it.
+  static const std::string& DbPath(const Worker& w) { return w.db_path_; }
+  // Reads a document as code (module_loader.cpp), see Worker::QueryDocument.
+  static Result<std::optional<db::Value>> QueryDocument(Worker& w, std::string_view sql, const std::string& path) {
+    return w.QueryDocument(sql, path);
+  }
   static std::optional<db::Database>& UserDb(Worker& w) { return w.user_db_; }
   static int64_t& UserDbSchema(Worker& w) { return w.user_db_schema_; }
   static const Json& CurrentUser(Worker& w) { return w.current_user_; }

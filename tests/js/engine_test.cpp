@@ -364,6 +364,64 @@ TEST_F(EngineTest, SurplusIdleWorkersGoAfterABurstButTheLastOneStays) {
   EXPECT_EQ(engine_->stats().workers, 2) << "both served by the workers they kept";
 }
 
+// This process's open descriptors on `path` (the file itself, not its -wal or -shm).
+int DescriptorsOn(const std::string& path) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(entry.path(), ec) == path && !ec) ++n;
+  }
+  return n;
+}
+
+TEST_F(EngineTest, AWorkerConnectsToItsHenvOnlyWhenItsScriptUsesTheDatabase) {
+  auto henv = MakeHenv("lazydbcc",
+                       "export default (raw, native) => ({handled: true, status: 200, headers: [], body: "
+                       "raw.path === '/count' ? String(native.dbGet('SELECT count(*) AS n FROM notes').n) "
+                       ": raw.path === '/add' ? String(native.dbExecute('INSERT INTO notes VALUES (1)').rows_affected) "
+                       ": 'no query'});");
+  ASSERT_TRUE(henv->WithDb([](db::Database& db) { return db.Exec("CREATE TABLE notes (v)"); }).ok());
+  const int henv_own = DescriptorsOn(henv->database_path());
+  ASSERT_EQ(henv_own, 1) << "the henv's own connection";
+  EXPECT_EQ(Run(*henv, "/").response.body, "no query");
+  EXPECT_EQ(DescriptorsOn(henv->database_path()), 1) << "the router was read through the henv's connection";
+  EXPECT_EQ(engine_->stats().workers, 1);
+  EXPECT_EQ(Run(*henv, "/count").response.body, "0");
+  EXPECT_EQ(DescriptorsOn(henv->database_path()), 2) << "the worker's own, opened by its first query";
+  auto added = Run(*henv, "/add");
+  EXPECT_EQ(added.response.body, "1");
+  EXPECT_TRUE(added.wrote_database);
+  EXPECT_EQ(Run(*henv, "/count").response.body, "1");
+}
+
+TEST_F(EngineTest, BindingDoesNotWaitForABusyHenvConnection) {
+  auto henv = MakeHenv("busybind",
+                       "export default (raw, native) => { if (raw.path === '/spin') for (;;) {}"
+                       " return {handled: true, status: 200, headers: [], body: 'bound'}; };");
+  ASSERT_EQ(Run(*henv, "/").response.body, "bound");
+  // Out of time: that worker is dropped, so the next request binds a new one.
+  ASSERT_EQ(Run(*henv, "/spin", Limits(200)).error.code, "script_timeout");
+  ASSERT_EQ(engine_->stats().workers, 0);
+  // Another thread holds the henv's connection (a long write) until the
+  // request is answered: binding reads the router through a connection of
+  // its own instead of waiting behind it.
+  std::atomic<bool> answered{false};
+  std::atomic<bool> held{false};
+  std::thread writer([&] {
+    henv->WithDb([&](db::Database&) {
+      held = true;
+      for (int i = 0; i < 1000 && !answered; ++i) std::this_thread::sleep_for(10ms);
+      return 0;
+    });
+  });
+  while (!held) std::this_thread::sleep_for(1ms);
+  auto r = Run(*henv, "/");
+  const bool answered_while_held = !answered.exchange(true) && held;
+  writer.join();
+  EXPECT_EQ(r.response.body, "bound") << r.error.code << ": " << r.error.message;
+  EXPECT_TRUE(answered_while_held);
+}
+
 TEST_F(EngineTest, AnUnfinishedTransactionIsRolledBack) {
   MakeEngine({int64_t{1} << 30, 1});
   auto henv = MakeHenv("tttttttt");

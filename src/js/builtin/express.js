@@ -13,7 +13,7 @@
 
 import * as native from "hbf:native";
 import { Router, Route } from "hbf:router";
-import "hbf:ws"; // installs Router.prototype.ws, which app.ws uses
+// app.ws uses router.ws(), which loads hbf:ws on first use (hbf:router).
 import { Request, kQueryParser, sentUrlOf } from "hbf:http_request";
 import { Response } from "hbf:http_response";
 import { addEmitter, describeError, escapeHtml, encodeUrl, etagOf, parseQuery, STATUS_CODES } from "hbf:http_common";

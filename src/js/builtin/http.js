@@ -4,11 +4,10 @@
 // they share in hbf:http_common; this module is their public face.
 
 import * as native from "hbf:native";
-import { Router, setLateErrorReporter } from "hbf:router";
+import { Router, setLateErrorReporter, kUpgrade, kAccept } from "hbf:router";
 import { STATUS_CODES, describeError, warn } from "hbf:http_common";
 import { Request, parseBody } from "hbf:http_request";
 import { Response, kFinish } from "hbf:http_response";
-import { kUpgrade, kAccept, runWsEvent } from "hbf:ws";
 
 export {
   STATUS_CODES, httpError, lookupType, typeIs, parseQuery, parseCookies, serializeCookie, encodeUrl, escapeHtml,
@@ -32,7 +31,8 @@ setLateErrorReporter((err) => {
 function dispatchWsEvent(raw) {
   let ret;
   try {
-    ret = runWsEvent(raw);
+    // Only a henv with a ws route has sockets: its router loaded hbf:ws.
+    ret = native.loadBuiltin("hbf:ws").runWsEvent(raw);
   } catch (err) {
     return { handled: true, error: errorInfo(err) };
   }

@@ -6,6 +6,8 @@
 // be created with or without `new`. Route patterns are compiled to a RegExp once,
 // when they are registered; nothing here compiles a RegExp per request.
 
+import * as native from "hbf:native";
+
 export const METHODS = Object.freeze([
   "get", "post", "put", "patch", "delete", "head", "options", "trace", "connect",
 ]);
@@ -571,5 +573,19 @@ function processParams(callbacks, layer, called, req, res, done) {
 
   param();
 }
+
+// WebSockets: router.ws() is hbf:ws's, which replaces this stand-in on
+// Router.prototype when it is first called (or hbf:ws imported), so a worker
+// whose app has no ws route never evaluates hbf:ws. The symbols mark an
+// upgrade request and the ws route that took it; they live here, beside the
+// stand-in, so that dispatch (hbf:http) can use them without loading hbf:ws.
+export const kUpgrade = Symbol("hbf.ws.upgrade"); // req[kUpgrade]: the socket id of an upgrade request
+export const kAccept = Symbol("hbf.ws.accept"); // res[kAccept]: the route key that took it
+const wsStandIn = function ws(...args) {
+  native.loadBuiltin("hbf:ws");
+  if (proto.ws === wsStandIn) throw new Error("hbf:ws did not install router.ws()");
+  return proto.ws.apply(this, args);
+};
+proto.ws = wsStandIn;
 
 export default Router;

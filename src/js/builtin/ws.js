@@ -15,15 +15,14 @@
 // accepted too (ctx is the same ws object).
 
 import * as native from "hbf:native";
-import { Router } from "hbf:router";
+import { Router, kUpgrade, kAccept } from "hbf:router";
 
 // Route keys are assigned in registration order, so every worker running
 // the same code gives a route the same key (events name it).
 const routes = new Map();
 let nextRoute = 0;
 
-export const kUpgrade = Symbol("hbf.ws.upgrade"); // req[kUpgrade]: the socket id of an upgrade request
-export const kAccept = Symbol("hbf.ws.accept"); // res[kAccept]: the route key that took it
+export { kUpgrade, kAccept };
 
 const isBytes = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
 
