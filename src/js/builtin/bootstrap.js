@@ -1,23 +1,24 @@
 // hbf:bootstrap — evaluated once per context before any tenant code. Installs
-// web-platform globals that QuickJS lacks (TextEncoder, TextDecoder, crypto,
-// DOMException, queueMicrotask, global), each only if absent, V8's
-// Error.captureStackTrace/stackTraceLimit, and, loaded on first use, console,
+// web-platform globals that QuickJS lacks (crypto, queueMicrotask, global),
+// each only if absent, V8's Error.captureStackTrace/stackTraceLimit, and,
+// loaded on first use, TextEncoder, TextDecoder, DOMException, console,
 // URL/URLSearchParams, Node's Buffer, process, timers, require, atob/btoa,
 // structuredClone, performance, Event/EventTarget/CustomEvent,
 // AbortController/AbortSignal and Intl (with the locale-sensitive methods of
 // Date, Number, BigInt and String). Also exports a few helpers shared by the
 // other hbf:* modules. The implementations live in hbf:web_text (bytes,
-// percent-encoding, DOMException, TextEncoder/TextDecoder), hbf:web_url and
+// percent-encoding), hbf:web_codec (DOMException, TextEncoder/TextDecoder), hbf:web_url and
 // hbf:web_url_host, hbf:web_console (inspect, format, console) and
 // hbf:web_stack (the V8 stack-trace API); this module only installs them.
 // What is loaded on first use costs a worker nothing until then: every idle
 // worker of every henv holds what is evaluated here.
 
 import * as native from "hbf:native";
-import { CallSite, captureStackTrace } from "hbf:web_stack";
-import { DOMExceptionImpl, TextDecoder, TextEncoder } from "hbf:web_text";
 // Node compatibility (the module resolver and CommonJS loader in hbf:modules,
 // the Node globals Buffer, process and timers) is installed lazily below.
+
+// DOMException and TextEncoder/TextDecoder (hbf:web_codec), on first use.
+const codec = () => native.loadBuiltin("hbf:web_codec");
 
 // ---------------------------------------------------------------------------
 // crypto
@@ -47,10 +48,10 @@ export function randomUUID() {
 const cryptoObject = {
   getRandomValues(array) {
     if (!INTEGER_ARRAYS.some((T) => array instanceof T)) {
-      throw new DOMExceptionImpl("The data argument must be an integer-type TypedArray", "TypeMismatchError");
+      throw new (codec().DOMExceptionImpl)("The data argument must be an integer-type TypedArray", "TypeMismatchError");
     }
     if (array.byteLength > 65536) {
-      throw new DOMExceptionImpl(`The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`, "QuotaExceededError");
+      throw new (codec().DOMExceptionImpl)(`The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`, "QuotaExceededError");
     }
     new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(native.randomBytes(array.byteLength));
     return array;
@@ -69,7 +70,11 @@ function queueMicrotaskImpl(callback) {
   });
 }
 
-// Error.captureStackTrace (hbf:web_stack) only where the host has none.
+// Error.captureStackTrace only where the host has none: a stand-in that
+// loads hbf:web_stack (V8's stack-trace API) on its first call.
+export function captureStackTrace(targetObject, constructorOpt = undefined) {
+  native.loadBuiltin("hbf:web_stack").captureStackTraceVia(targetObject, constructorOpt);
+}
 if (typeof Error.captureStackTrace !== "function") {
   Object.defineProperty(Error, "captureStackTrace", { value: captureStackTrace, writable: true, enumerable: false, configurable: true });
 }
@@ -84,9 +89,6 @@ function install(name, value) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
-install("DOMException", DOMExceptionImpl);
-install("TextEncoder", TextEncoder);
-install("TextDecoder", TextDecoder);
 install("crypto", cryptoObject);
 install("queueMicrotask", queueMicrotaskImpl);
 install("global", globalThis);
@@ -120,6 +122,9 @@ for (const name of ["setTimeout", "clearTimeout", "setInterval", "clearInterval"
   installLazy(name, () => timers()[name]);
 }
 // Web globals Node has, each in its own built-in, loaded on first use.
+installLazy("DOMException", () => codec().DOMExceptionImpl);
+installLazy("TextEncoder", () => codec().TextEncoder);
+installLazy("TextDecoder", () => codec().TextDecoder);
 installLazy("atob", () => native.loadBuiltin("hbf:node_buffer").atob);
 installLazy("btoa", () => native.loadBuiltin("hbf:node_buffer").btoa);
 // console (hbf:web_console: inspect and format) on first use too.
@@ -170,9 +175,8 @@ if (typeof globalThis.Intl === "undefined") {
 }
 
 // The implementations themselves (the globals may be the host's own, e.g. under Node).
-export {
-  DOMExceptionImpl as DOMException, TextEncoder, TextDecoder,
-  cryptoObject as crypto, queueMicrotaskImpl as queueMicrotask, captureStackTrace, CallSite,
-};
+// (DOMException, TextEncoder and TextDecoder: import them from hbf:web_codec;
+// CallSite from hbf:web_stack.)
+export { cryptoObject as crypto, queueMicrotaskImpl as queueMicrotask };
 // Helpers the other built-ins have always imported from here.
 export { toBytes, utf8Encode, percentDecode, formDecode, parseFormPairs, formEncode, wellFormed } from "hbf:web_text";

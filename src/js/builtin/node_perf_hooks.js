@@ -8,7 +8,7 @@
 // ERR_HBF_UNSUPPORTED.
 
 import * as native from "hbf:native";
-import { DOMException } from "hbf:bootstrap";
+import { DOMExceptionImpl as DOMException } from "hbf:web_codec";
 
 const monotonicOrigin = native.monotonicNow();
 const timeOrigin = native.now();

@@ -6,7 +6,7 @@
 // formatWithOptions, promisify, callbackify, inherits, deprecate,
 // isDeepStrictEqual, types and the legacy is* helpers.
 
-import { TextEncoder as BootstrapTextEncoder, TextDecoder as BootstrapTextDecoder } from "hbf:bootstrap";
+import { TextEncoder as BootstrapTextEncoder, TextDecoder as BootstrapTextDecoder } from "hbf:web_codec";
 import { nodeError, invalidArgType, validateFunction, validateString, outOfRange } from "hbf:node_errors";
 import { emitWarning as processEmitWarning, nextTick as processNextTick, default as hbfProcess } from "hbf:node_process";
 

@@ -13,7 +13,7 @@
 // merely inherit from Promise.prototype.
 
 import * as native from "hbf:native";
-import { DOMException } from "hbf:bootstrap";
+import { DOMExceptionImpl as DOMException } from "hbf:web_codec";
 
 function cloneError(message) {
   return new DOMException(message, "DataCloneError");

@@ -9,7 +9,7 @@
 // first listener to return sees currentTarget and eventPhase AT_TARGET.
 
 import * as native from "hbf:native";
-import { DOMException } from "hbf:bootstrap";
+import { DOMExceptionImpl as DOMException } from "hbf:web_codec";
 
 function nodeTypeError(code, message) {
   const err = new TypeError(message);

@@ -1,4 +1,5 @@
-// hbf:web_stack — installed by hbf:bootstrap.
+// hbf:web_stack — loaded by the first Error.captureStackTrace() call
+// (hbf:bootstrap installs a stand-in that forwards here).
 // V8's stack-trace API: Error.captureStackTrace(obj, fn), prepareStackTrace
 // and stackTraceLimit, which npm packages call (depd, and through it
 // http-errors, body-parser, send, express-session; http-errors on every
@@ -72,8 +73,8 @@ function stackHeader(obj) {
   }
 }
 
-/** The frame lines above the caller of captureStackTrace. */
-function currentFrames() {
+/** The frame lines above the caller of captureStackTrace (`skip`: frames of it and its wrappers). */
+function currentFrames(skip) {
   // Under V8 (the test harness) a prepareStackTrace would turn this stack
   // into call sites and stackTraceLimit would cut it; QuickJS has neither.
   const prepare = Error.prepareStackTrace;
@@ -88,8 +89,8 @@ function currentFrames() {
     Error.stackTraceLimit = limit;
   }
   if (typeof text !== "string") return [];
-  // Frame lines only (V8 puts the message first), less currentFrames' and captureStackTrace's own.
-  return text.split("\n").filter((line) => /^\s*at /.test(line)).slice(2);
+  // Frame lines only (V8 puts the message first), less currentFrames' own and `skip` more.
+  return text.split("\n").filter((line) => /^\s*at /.test(line)).slice(1 + skip);
 }
 
 function frameName(line) {
@@ -106,6 +107,16 @@ function formatStack(target, frames) {
 }
 
 export function captureStackTrace(targetObject, constructorOpt = undefined) {
+  capture(targetObject, constructorOpt, 2);
+}
+
+/** captureStackTrace called through one wrapper (hbf:bootstrap's stand-in). */
+export function captureStackTraceVia(targetObject, constructorOpt) {
+  capture(targetObject, constructorOpt, 3);
+}
+
+// `skip`: the frames between the caller and currentFrames (capture's own and its callers').
+function capture(targetObject, constructorOpt, skip) {
   if (targetObject === null || (typeof targetObject !== "object" && typeof targetObject !== "function")) {
     throw new TypeError("invalid_argument");  // V8's own message
   }
@@ -115,7 +126,7 @@ export function captureStackTrace(targetObject, constructorOpt = undefined) {
     define(undefined);  // V8 records no stack then
     return;
   }
-  let frames = limit > 0 ? currentFrames() : [];
+  let frames = limit > 0 ? currentFrames(skip) : [];
   if (typeof constructorOpt === "function" && frames.length !== 0) {
     // QuickJS's text names functions, so frames are matched by the name:
     // everything up to the topmost call of `constructorOpt` goes, and if it

@@ -1,6 +1,6 @@
-// TextEncoder / TextDecoder from hbf:bootstrap compared with Node's.
+// TextEncoder / TextDecoder from hbf:web_codec compared with Node's.
 import { test, assert } from "../portable/harness.mjs";
-import { TextEncoder as HEncoder, TextDecoder as HDecoder } from "hbf:bootstrap";
+import { TextEncoder as HEncoder, TextDecoder as HDecoder } from "hbf:web_codec";
 
 function rng(seed) {
   let s = seed >>> 0;

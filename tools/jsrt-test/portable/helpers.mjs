@@ -1,6 +1,6 @@
 // Helpers shared by the portable tests.
 import { dispatch } from "hbf:http";
-import { TextEncoder, TextDecoder } from "hbf:bootstrap";
+import { TextEncoder, TextDecoder } from "hbf:web_codec";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

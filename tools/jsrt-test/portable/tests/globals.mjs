@@ -1,13 +1,15 @@
 // The web globals from hbf:bootstrap, checked against fixed expectations (the
 // Node-only tests in node/ also compare them with Node's own implementations).
 import { test, assert } from "../harness.mjs";
-import * as B from "hbf:bootstrap";
+import * as Bootstrap from "hbf:bootstrap";
+import * as Codec from "hbf:web_codec";
 import { URL, URLSearchParams } from "hbf:web_url";
 import { makeConsole, inspect } from "hbf:web_console";
 import { __fake } from "hbf:native";
 
-// console, URL and URLSearchParams are lazy globals: bootstrap installs what
-// these modules give on first use.
+// console, URL, URLSearchParams, TextEncoder, TextDecoder and DOMException are
+// lazy globals: bootstrap installs what these modules give on first use.
+const B = { ...Bootstrap, TextEncoder: Codec.TextEncoder, TextDecoder: Codec.TextDecoder, DOMException: Codec.DOMExceptionImpl };
 const { TextEncoder, TextDecoder, crypto, DOMException, queueMicrotask } = B;
 const console = makeConsole();
 

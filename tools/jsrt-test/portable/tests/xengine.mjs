@@ -3,7 +3,7 @@
 // Node's own URL/TextDecoder/util and to Express); run.mjs hands them to the
 // QuickJS run, which must produce exactly the same outputs.
 import { test, assert } from "../harness.mjs";
-import { TextDecoder, TextEncoder } from "hbf:bootstrap";
+import { TextDecoder, TextEncoder } from "hbf:web_codec";
 import { URL, URLSearchParams } from "hbf:web_url";
 import { inspect, format } from "hbf:web_console";
 import { Router } from "hbf:router";
