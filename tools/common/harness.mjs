@@ -40,10 +40,10 @@ export function findOrBuildQjs(repo, log = console.log) {
 // read a registry, globalThis[Symbol.for("hbf.test.builtins")], that each run
 // fills before any test or lazy global needs it.
 
-/** The ids loadBuiltin serves: hbf:modules, hbf:templates, hbf:ws and every hbf:node_* and hbf:web_*. */
+/** The ids loadBuiltin serves: hbf:modules, hbf:templates, hbf:ws, hbf:http_negotiate and every hbf:node_* and hbf:web_*. */
 export function lazyBuiltinIds(builtinDir) {
   return readdirSync(builtinDir)
-    .filter((f) => /^(node_\w+|web_\w+|modules|templates|ws)\.js$/.test(f))
+    .filter((f) => /^(node_\w+|web_\w+|modules|templates|ws|http_negotiate)\.js$/.test(f))
     .sort()
     .map((f) => `hbf:${f.slice(0, -3)}`);
 }

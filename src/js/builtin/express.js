@@ -16,7 +16,8 @@ import { Router, Route } from "hbf:router";
 // app.ws uses router.ws(), which loads hbf:ws on first use (hbf:router).
 import { Request, kQueryParser, sentUrlOf } from "hbf:http_request";
 import { Response } from "hbf:http_response";
-import { addEmitter, describeError, escapeHtml, encodeUrl, etagOf, parseQuery, STATUS_CODES } from "hbf:http_common";
+import { addEmitter, describeError, escapeHtml, etagOf, parseQuery, STATUS_CODES } from "hbf:http_common";
+import { encodeUrl } from "hbf:http_negotiate";
 import { parse as parseQs } from "hbf:http_qs";
 import { json, urlencoded, text, raw } from "hbf:express_body";
 import { serveStatic } from "hbf:express_static";

@@ -8,7 +8,8 @@
 // A request body is parsed at most once (`req._body`), as body-parser does.
 
 import * as native from "hbf:native";
-import { STATUS_CODES, parseQuery, typeIs } from "hbf:http_common";
+import { STATUS_CODES, parseQuery } from "hbf:http_common";
+import { typeIs } from "hbf:http_negotiate";
 import { parse as parseQs } from "hbf:http_qs";
 import { gunzipSync, inflateSync } from "hbf:node_zlib";
 

@@ -8,7 +8,8 @@
 // app's later routes, then HBF's documents, then Express's 404 page answer.
 
 import * as native from "hbf:native";
-import { encodeUrl, escapeHtml } from "hbf:http_common";
+import { escapeHtml } from "hbf:http_common";
+import { encodeUrl } from "hbf:http_negotiate";
 
 let sender = null; // hbf:http_send, on first use
 

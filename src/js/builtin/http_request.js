@@ -3,9 +3,11 @@
 
 import * as native from "hbf:native";
 import {
-  MEDIA_RE, addEmitter, compareSpecs, describeError, emitterMethods, extToMime, foldHeaders, isFresh, mediaPriority,
-  negotiateTokens, parseAccept, parseCookies, parseQuery, parseRange, typeIs,
+  MEDIA_RE, addEmitter, describeError, emitterMethods, extToMime, foldHeaders, isFresh, parseCookies, parseQuery,
 } from "hbf:http_common";
+
+// req.accepts*(), req.is() and req.range() (hbf:http_negotiate), on first use.
+const negotiate = () => native.loadBuiltin("hbf:http_negotiate");
 
 // req[kQueryParser](fn): parse req.query with `fn` (an express app's "query
 // parser" setting) instead of the simple parser; still lazily.
@@ -160,7 +162,7 @@ export class Request {
   range(size, options = undefined) {
     const range = this.get("Range");
     if (!range) return undefined;
-    return parseRange(size, range, options);
+    return negotiate().parseRange(size, range, options);
   }
 
   get httpVersion() { return "1.1"; }
@@ -344,14 +346,14 @@ export class Request {
     const cl = headers["content-length"];
     const hasBody = headers["transfer-encoding"] !== undefined || (cl !== undefined && !Number.isNaN(Number(cl))) || this.rawBody.length > 0;
     if (!hasBody) return null;
-    return typeIs(headers["content-type"], list);
+    return negotiate().typeIs(headers["content-type"], list);
   }
 
   /** The best of `types` for the Accept header (extension names allowed), or false. */
   accepts(...types) {
     const list = types.length === 1 && Array.isArray(types[0]) ? types[0] : types;
     const header = this.headers.accept;
-    const accepted = parseAccept(header === undefined ? "*/*" : header);
+    const accepted = negotiate().parseAccept(header === undefined ? "*/*" : header);
     if (list.length === 0) {
       return accepted.filter((a) => a.q > 0).sort((a, b) => b.q - a.q || a.i - b.i).map((a) => a.type + "/" + a.subtype);
     }
@@ -359,9 +361,9 @@ export class Request {
     const mimes = list.map((t) => extToMime(t));
     const priorities = [];
     mimes.forEach((m, i) => {
-      if (typeof m === "string" && MEDIA_RE.test(m)) priorities.push(mediaPriority(m, accepted, i));
+      if (typeof m === "string" && MEDIA_RE.test(m)) priorities.push(negotiate().mediaPriority(m, accepted, i));
     });
-    const best = priorities.filter((p) => p.q > 0).sort(compareSpecs)[0];
+    const best = priorities.filter((p) => p.q > 0).sort(negotiate().compareSpecs)[0];
     return best ? list[best.i] : false;
   }
 
@@ -373,7 +375,7 @@ export class Request {
     const list = offered.length === 1 && Array.isArray(offered[0]) ? offered[0] : offered;
     const value = this.headers[header];
     if (value === undefined) return list.length ? list[0] : ["*"];
-    return negotiateTokens(value, list, isLanguage);
+    return negotiate().negotiateTokens(value, list, isLanguage);
   }
 }
 

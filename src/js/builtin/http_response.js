@@ -3,8 +3,8 @@
 
 import * as native from "hbf:native";
 import {
-  STATUS_CODES, addEmitter, describeError, encodeUrl, escapeHtml, etagOf, extToMime, httpError, lookupType,
-  parseTokenList, serializeCookie, setUtf8Charset, warn, withCharset,
+  STATUS_CODES, addEmitter, describeError, escapeHtml, etagOf, extToMime, httpError, lookupType,
+  parseTokenList, setUtf8Charset, warn, withCharset,
 } from "hbf:http_common";
 import { headerOf } from "hbf:http_request";
 
@@ -237,7 +237,7 @@ export class Response {
     let loc;
     if (url === "back") loc = this.req?.get?.("Referrer") || "/";
     else loc = String(url);
-    return this.set("Location", encodeUrl(loc));
+    return this.set("Location", native.loadBuiltin("hbf:http_negotiate").encodeUrl(loc));
   }
 
   links(links) {
@@ -267,7 +267,7 @@ export class Response {
       }
     }
     if (opts.path == null) opts.path = "/";
-    return this.append("Set-Cookie", serializeCookie(name, String(val), opts));
+    return this.append("Set-Cookie", native.loadBuiltin("hbf:http_negotiate").serializeCookie(name, String(val), opts));
   }
 
   clearCookie(name, options = undefined) {

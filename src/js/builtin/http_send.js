@@ -8,7 +8,8 @@
 // never sent, whatever the root. Loaded on first use (native.loadBuiltin).
 
 import * as native from "hbf:native";
-import { STATUS_CODES, httpError, isFresh, lookupType, parseRange, parseTokenList } from "hbf:http_common";
+import { STATUS_CODES, httpError, isFresh, lookupType, parseTokenList } from "hbf:http_common";
+import { parseRange } from "hbf:http_negotiate";
 
 const UP_PATH = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
 
