@@ -13,29 +13,23 @@
 #include "js/js_values.h"
 #include "js/module_loader.h"
 #include "js/worker_access.h"
+#include "js/worker_failure.h"
 
 namespace hbf::js {
 
 using internal::Builtins;
-using internal::BytesOf;
+using internal::DescribeException;
+using internal::InternalFailure;
+using internal::IsInterrupted;
 using internal::kMallocFunctions;
 using internal::LoadModule;
-using internal::NewUint8Array;
 using internal::NormalizeModule;
 using internal::PropString;
-using internal::Scoped;
-using internal::ToStdString;
 using internal::Undefined;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The uncatchable error QuickJS raises when the interrupt handler fires.
-bool IsInterrupted(JSContext* ctx, JSValueConst exc) {
-  return JS_IsError(ctx, exc) && PropString(ctx, exc, "name") == "InternalError" &&
-         PropString(ctx, exc, "message") == "interrupted";
-}
 
 int InterruptHandler(JSRuntime*, void* opaque) {
   Worker* w = static_cast<Worker*>(opaque);
@@ -44,27 +38,6 @@ int InterruptHandler(JSRuntime*, void* opaque) {
     return 1;
   }
   return 0;
-}
-
-// "file:line:col" from the first frame of a QuickJS stack that names one.
-std::string LocationFromStack(const std::string& stack) {
-  size_t pos = 0;
-  while (pos < stack.size()) {
-    size_t end = stack.find('\n', pos);
-    std::string line = stack.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    size_t open = line.rfind('(');
-    size_t close = line.rfind(')');
-    std::string frame = (open != std::string::npos && close != std::string::npos && close > open)
-                            ? line.substr(open + 1, close - open - 1)
-                            : "";
-    if (frame.empty() && line.find("at ") != std::string::npos) frame = line.substr(line.find("at ") + 3);
-    if (!frame.empty() && frame.rfind("hbf:", 0) != 0 && frame != "native" && frame.find(':') != std::string::npos) {
-      return frame;
-    }
-    if (end == std::string::npos) break;
-    pos = end + 1;
-  }
-  return {};
 }
 
 }  // namespace
@@ -131,63 +104,6 @@ Worker::~Worker() {
   if (rt_ != nullptr) JS_FreeRuntime(rt_);
 }
 
-namespace {
-
-// A write the server's storage refused (full disk, read-only storage;
-// natives.cpp sets storageStatus) carried by `error`: its code and status
-// (507 insufficient_storage, 503 read_only). The host's fault, answered as
-// such whatever the script made of it.
-std::optional<std::pair<std::string, int>> StorageFaultOf(JSContext* ctx, JSValueConst error) {
-  if (!JS_IsObject(error)) return std::nullopt;
-  Scoped status_js(ctx, JS_GetPropertyStr(ctx, error, "storageStatus"));
-  int32_t s = 0;
-  if (!JS_IsNumber(status_js.get()) || JS_ToInt32(ctx, &s, status_js.get()) != 0 || (s != 503 && s != 507)) {
-    return std::nullopt;
-  }
-  return std::make_pair(std::string(s == 507 ? "insufficient_storage" : "read_only"), static_cast<int>(s));
-}
-
-// Why a value or job failed, classified for the HTTP answer.
-ScriptResult::Failure DescribeException(JSContext* ctx, JSValue exc, bool timed_out, bool memory_refused) {
-  ScriptResult::Failure f;
-  std::string message;
-  std::string stack;
-  if (JS_IsError(ctx, exc)) {
-    message = PropString(ctx, exc, "message");
-    std::string name = PropString(ctx, exc, "name");
-    if (!name.empty() && name != "Error") message = name + ": " + message;
-    stack = PropString(ctx, exc, "stack");
-  } else {
-    message = "uncaught " + ToStdString(ctx, exc);
-  }
-  if (timed_out || IsInterrupted(ctx, exc)) {
-    f.code = "script_timeout";
-    f.http_status = 504;
-    f.message = "the script ran out of time";
-  } else if (message == "InternalError: out of memory" || message == "out of memory" || memory_refused) {
-    f.code = "script_memory";
-    f.http_status = 500;
-    f.message = "the script ran out of memory";
-  } else if (auto fault = StorageFaultOf(ctx, exc)) {
-    f.code = fault->first;
-    f.http_status = fault->second;
-    f.message = message;
-  } else if (JS_IsError(ctx, exc) && PropString(ctx, exc, "code") == "quota_exceeded") {
-    // A write the henv's storage quota refused, not caught by the script.
-    f.code = "quota_exceeded";
-    f.http_status = 507;
-    f.message = message;
-  } else {
-    f.code = "script_error";
-    f.http_status = 500;
-    f.message = message.empty() ? "the script failed" : message;
-  }
-  f.stack = stack;
-  f.location = LocationFromStack(stack);
-  return f;
-}
-
-}  // namespace
 
 bool Worker::Load(const char* name, JSValue& ns, ScriptResult::Failure& failure) {
   JSValue out = Undefined();
@@ -213,11 +129,6 @@ bool Worker::Load(const char* name, JSValue& ns, ScriptResult::Failure& failure)
   return false;
 }
 
-namespace {
-ScriptResult::Failure InternalFailure(std::string code, std::string message) {
-  return ScriptResult::Failure{std::move(code), 500, std::move(message), "", ""};
-}
-}  // namespace
 
 std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptResult::Failure& failure) {
   std::unique_ptr<Worker> w(new Worker());
@@ -456,68 +367,6 @@ bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const cha
   return false;
 }
 
-void Worker::BeginRequest(const ScriptLimits& limits) {
-  JS_UpdateStackTop(rt_);  // this worker may have last run on another thread
-  deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
-  timed_out_ = false;
-  memory_.refused = false;
-  deadline_armed_ = true;
-  // The henv's quota: SQLite refuses writes beyond it with SQLITE_FULL
-  // ("quota_exceeded", 507). Applied now if the connection is open and the
-  // quota changed (or this is its first request), else when it opens.
-  storage_bytes_wanted_ = limits.storage_bytes;
-  changes_before_ = 0;
-  if (db_) {
-    db_->SetDeadline(deadline_);
-    if (limits.storage_bytes != storage_bytes_ && db_->SetMaxSize(limits.storage_bytes).ok()) {
-      storage_bytes_ = limits.storage_bytes;
-    }
-    changes_before_ = db_->TotalChanges();
-  }
-}
-
-void Worker::EndRequest(ScriptResult& result) {
-  // Let floating promise jobs finish within the same deadline.
-  for (int guard = 0; guard < 100000 && JS_IsJobPending(rt_); ++guard) {
-    JSContext* job_ctx = nullptr;
-    if (JS_ExecutePendingJob(rt_, &job_ctx) < 0) {
-      JSValue exc = JS_GetException(job_ctx);
-      if (timed_out_ || IsInterrupted(job_ctx, exc)) reusable_ = false;
-      JS_FreeValue(job_ctx, exc);
-      break;
-    }
-  }
-  if (timed_out_) reusable_ = false;
-  CancelTimers();  // timers live no longer than their request
-  // A streamed response ends with its request: complete when the handler
-  // ended it, cut short (no last chunk) when it failed or ran out of time.
-  JS_FreeValue(ctx_, std::exchange(stream_start_, Undefined()));
-  if (stream_) {
-    std::shared_ptr<ResponseStream> stream = std::exchange(stream_, nullptr);
-    if (result.kind == ScriptResult::Kind::kError) {
-      stream->Abort();
-    } else {
-      stream->End();
-    }
-  }
-  // A transaction left open by the script must not leak into the next request.
-  deadline_armed_ = false;
-  if (db_) {
-    if (db_->InTransaction()) (void)db_->Exec("ROLLBACK");
-    db_->ClearDeadline();
-  }
-  if (user_db_) {
-    if (user_db_->InTransaction()) (void)user_db_->Exec("ROLLBACK");
-    user_db_->ClearDeadline();
-  }
-  current_user_ = Json();
-  current_method_.clear();
-  current_path_.clear();
-  current_request_id_.clear();
-  result.wrote_database = (db_ ? db_->TotalChanges() : 0) != changes_before_;
-  CollectCycles(/*force=*/false);
-}
-
 void Worker::Trim() {
   JS_UpdateStackTop(rt_);
   CollectCycles(/*force=*/true);
@@ -538,285 +387,6 @@ void Worker::CollectCycles(bool force) {
     gc_live_bytes_ = memory_bytes();
   }
   JS_SetGCThreshold(rt_, static_cast<size_t>(memory_bytes() + gc_headroom()));
-}
-
-ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& limits, bool may_suspend) {
-  if (!has_router_) return ScriptResult{};  // removed since the engine looked: not handled
-  JSContext* ctx = ctx_;
-  BeginRequest(limits);
-  may_suspend_ = may_suspend;
-
-  // raw = { method, url, path, query, headers, body, ip, protocol, hostname, id, user, henv }
-  JSValue raw = JS_NewObject(ctx);
-  JS_SetPropertyStr(ctx, raw, "method", JS_NewStringLen(ctx, request.method.data(), request.method.size()));
-  JS_SetPropertyStr(ctx, raw, "url", JS_NewStringLen(ctx, request.url.data(), request.url.size()));
-  JS_SetPropertyStr(ctx, raw, "path", JS_NewStringLen(ctx, request.path.data(), request.path.size()));
-  JS_SetPropertyStr(ctx, raw, "query", JS_NewStringLen(ctx, request.query.data(), request.query.size()));
-  if (!request.sent_path.empty()) {
-    JS_SetPropertyStr(ctx, raw, "sentPath", JS_NewStringLen(ctx, request.sent_path.data(), request.sent_path.size()));
-  }
-  JSValue headers = JS_NewArray(ctx);
-  uint32_t i = 0;
-  for (const auto& [name, value] : request.headers) {
-    JSValue pair = JS_NewArray(ctx);
-    JS_SetPropertyUint32(ctx, pair, 0, JS_NewStringLen(ctx, name.data(), name.size()));
-    JS_SetPropertyUint32(ctx, pair, 1, JS_NewStringLen(ctx, value.data(), value.size()));
-    JS_SetPropertyUint32(ctx, headers, i++, pair);
-  }
-  JS_SetPropertyStr(ctx, raw, "headers", headers);
-  JS_SetPropertyStr(ctx, raw, "body", NewUint8Array(ctx, request.body.data(), request.body.size()));
-  JS_SetPropertyStr(ctx, raw, "ip", JS_NewStringLen(ctx, request.ip.data(), request.ip.size()));
-  JS_SetPropertyStr(ctx, raw, "protocol", JS_NewStringLen(ctx, request.protocol.data(), request.protocol.size()));
-  JS_SetPropertyStr(ctx, raw, "hostname", JS_NewStringLen(ctx, request.hostname.data(), request.hostname.size()));
-  JS_SetPropertyStr(ctx, raw, "id", JS_NewStringLen(ctx, request.id.data(), request.id.size()));
-  current_user_ = request.user;
-  current_request_id_ = request.id;
-  current_ip_ = request.ip;
-  current_method_ = request.method;
-  current_path_ = request.path;
-  if (user_db_) user_db_->SetDeadline(deadline_);
-  std::string user_json = request.user.dump();
-  JS_SetPropertyStr(ctx, raw, "user", JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));
-  JS_SetPropertyStr(ctx, raw, "henv", JS_NewStringLen(ctx, henv_hash_.data(), henv_hash_.size()));
-  if (request.websocket_id != 0) {
-    JS_SetPropertyStr(ctx, raw, "websocket", JS_NewFloat64(ctx, static_cast<double>(request.websocket_id)));
-  }
-  if (request.ws_event) {
-    // raw.wsEvent = { type, socket, route, data, payload, binary, code, reason }
-    const ScriptRequest::WsEvent& e = *request.ws_event;
-    JSValue ev = JS_NewObject(ctx);
-    JS_SetPropertyStr(ctx, ev, "type", JS_NewString(ctx, e.is_close ? "close" : "message"));
-    JS_SetPropertyStr(ctx, ev, "socket", JS_NewFloat64(ctx, static_cast<double>(e.socket_id)));
-    JS_SetPropertyStr(ctx, ev, "route", JS_NewStringLen(ctx, e.route.data(), e.route.size()));
-    JS_SetPropertyStr(ctx, ev, "data", JS_NewStringLen(ctx, e.data.data(), e.data.size()));
-    if (e.is_close) {
-      JS_SetPropertyStr(ctx, ev, "code", JS_NewInt32(ctx, e.code));
-      JS_SetPropertyStr(ctx, ev, "reason", JS_NewStringLen(ctx, e.reason.data(), e.reason.size()));
-    } else if (e.binary) {
-      JS_SetPropertyStr(ctx, ev, "payload", NewUint8Array(ctx, e.payload.data(), e.payload.size()));
-      JS_SetPropertyStr(ctx, ev, "binary", JS_TRUE);
-    } else {
-      JS_SetPropertyStr(ctx, ev, "payload", JS_NewStringLen(ctx, e.payload.data(), e.payload.size()));
-      JS_SetPropertyStr(ctx, ev, "binary", JS_FALSE);
-    }
-    JS_SetPropertyStr(ctx, raw, "wsEvent", ev);
-  }
-
-  streamable_ = may_suspend && request.websocket_id == 0 && !request.ws_event && request.method != "HEAD";
-  JSValue args[2] = {router_, raw};
-  JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
-  JS_FreeValue(ctx, raw);
-  return Continue(ret);
-}
-
-ScriptResult Worker::Resume() {
-  JS_UpdateStackTop(rt_);  // resumed on whichever handler thread runs it
-  JSValue promise = pending_;
-  pending_ = Undefined();
-  return Continue(promise);
-}
-
-namespace {
-// { status, headers: [[name, value]...], body: string | bytes | null } -> `r`; returns the status.
-int32_t ReadResponse(JSContext* ctx, JSValueConst v, HttpResponse& r) {
-  Scoped status_js(ctx, JS_GetPropertyStr(ctx, v, "status"));
-  int32_t status = 200;
-  JS_ToInt32(ctx, &status, status_js.get());
-  r.status = status;
-  Scoped hs(ctx, JS_GetPropertyStr(ctx, v, "headers"));
-  if (JS_IsArray(ctx, hs.get())) {
-    int64_t n = 0;
-    Scoped len(ctx, JS_GetPropertyStr(ctx, hs.get(), "length"));
-    JS_ToInt64(ctx, &n, len.get());
-    for (int64_t k = 0; k < n && k < 1000; ++k) {
-      Scoped pair(ctx, JS_GetPropertyUint32(ctx, hs.get(), static_cast<uint32_t>(k)));
-      Scoped name(ctx, JS_GetPropertyUint32(ctx, pair.get(), 0));
-      Scoped val(ctx, JS_GetPropertyUint32(ctx, pair.get(), 1));
-      r.headers.emplace_back(ToStdString(ctx, name.get()), ToStdString(ctx, val.get()));
-    }
-  }
-  Scoped body(ctx, JS_GetPropertyStr(ctx, v, "body"));
-  if (JS_IsString(body.get())) {
-    r.body = ToStdString(ctx, body.get());
-  } else if (!JS_IsUndefined(body.get()) && !JS_IsNull(body.get())) {
-    if (!BytesOf(ctx, body.get(), r.body)) r.body = ToStdString(ctx, body.get());
-  }
-  return status;
-}
-}  // namespace
-
-bool Worker::StartStream(ScriptResult& result) {
-  JSContext* ctx = ctx_;
-  JSValue start = std::exchange(stream_start_, Undefined());
-  Scoped head(ctx, JS_Call(ctx, start, Undefined(), 0, nullptr));
-  JS_FreeValue(ctx, start);
-  if (JS_IsException(head.get())) {
-    // (the response's own code; whatever it was, the response stays buffered)
-    JS_FreeValue(ctx, JS_GetException(ctx));
-    return false;
-  }
-  if (!JS_IsObject(head.get())) return false;  // a status that has no body: stays buffered
-  const int32_t status = ReadResponse(ctx, head.get(), result.response);
-  if (status < 200 || status > 599) {
-    result.response = HttpResponse{};
-    return false;
-  }
-  stream_ = std::make_shared<ResponseStream>();
-  result.response.stream = stream_;
-  return true;
-}
-
-ScriptResult Worker::Continue(JSValue ret) {
-  JSContext* ctx = ctx_;
-  ScriptResult result;
-  JSValue value = Undefined();
-  bool failed = true;
-  if (JS_IsException(ret)) {
-    Fail(result, JS_GetException(ctx));
-  } else {
-    switch (Drive(ret, value)) {
-      case Settled::kWaiting:
-        result.kind = ScriptResult::Kind::kPending;
-        result.wake_at = wake_at_;
-        // The handler wrote part of its response and now waits: the head
-        // and what was written go out now, the rest as it is written.
-        if (!stream_ && !JS_IsUndefined(stream_start_)) result.streaming = StartStream(result);
-        return result;  // the request goes on later: no EndRequest yet
-      case Settled::kValue:
-        failed = false;
-        break;
-      case Settled::kException:
-        Fail(result, value);
-        break;
-      case Settled::kTimedOut:
-        result.kind = ScriptResult::Kind::kError;
-        result.error = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
-        reusable_ = false;
-        break;
-      case Settled::kNoProgress:
-        result.kind = ScriptResult::Kind::kError;
-        result.error = {"script_no_response", 500, "the handler finished without sending a response", "", ""};
-        break;
-    }
-  }
-  may_suspend_ = false;
-
-  if (!failed) {
-    Scoped v(ctx, value);
-    Scoped handled(ctx, JS_GetPropertyStr(ctx, v.get(), "handled"));
-    Scoped error(ctx, JS_GetPropertyStr(ctx, v.get(), "error"));
-    if (!JS_ToBool(ctx, handled.get())) {
-      result.kind = ScriptResult::Kind::kNotHandled;
-      Scoped fallback(ctx, JS_GetPropertyStr(ctx, v.get(), "fallback"));
-      if (JS_IsObject(fallback.get())) {
-        HttpResponse page;
-        const int32_t status = ReadResponse(ctx, fallback.get(), page);
-        if (status >= 400 && status <= 599) result.fallback = std::move(page);
-      }
-    } else if (JS_IsObject(error.get())) {
-      int32_t status = 0;
-      Scoped status_js(ctx, JS_GetPropertyStr(ctx, error.get(), "status"));
-      JS_ToInt32(ctx, &status, status_js.get());
-      std::string message = PropString(ctx, error.get(), "message");
-      if (status >= 400 && status < 500) {
-        // An error that carries a client status is answered as such (Express).
-        const char* code = status == 400 ? "bad_request" : status == 401 ? "unauthorized" : status == 403 ? "forbidden"
-                           : status == 404 ? "not_found" : "client_error";
-        result.kind = ScriptResult::Kind::kResponse;
-        result.response = HttpResponse::ErrorBody(status, code, message.empty() ? StatusReason(status) : message);
-      } else if (auto fault = StorageFaultOf(ctx, error.get())) {
-        result.kind = ScriptResult::Kind::kError;
-        result.error = {fault->first, fault->second, message, "", ""};
-      } else if (PropString(ctx, error.get(), "code") == "quota_exceeded") {
-        // A write the henv's storage quota refused, passed on by the router.
-        result.kind = ScriptResult::Kind::kError;
-        result.error = {"quota_exceeded", 507, message, "", ""};
-      } else if ((PropString(ctx, error.get(), "name") == "InternalError" && message == "out of memory") ||
-                 memory_.refused) {
-        // Whatever the script made of it (QuickJS throws null when it cannot
-        // even allocate the "out of memory" error; a script may rethrow
-        // something else), a request that hit the heap limit and failed
-        // failed for memory.
-        // Caught by the router and handed back: still a limit, still fatal.
-        result.kind = ScriptResult::Kind::kError;
-        result.error.code = "script_memory";
-        result.error.http_status = 500;
-        result.error.message = "the script ran out of memory";
-        reusable_ = false;
-      } else {
-        result.kind = ScriptResult::Kind::kError;
-        result.error.code = "script_error";
-        result.error.http_status = 500;
-        std::string name = PropString(ctx, error.get(), "name");
-        result.error.message = (!name.empty() && name != "Error" ? name + ": " : "") + message;
-        result.error.stack = PropString(ctx, error.get(), "stack");
-        result.error.location = LocationFromStack(result.error.stack);
-      }
-    } else {
-      result.kind = ScriptResult::Kind::kResponse;
-      const int32_t status = ReadResponse(ctx, v.get(), result.response);
-      Scoped websocket(ctx, JS_GetPropertyStr(ctx, v.get(), "websocket"));
-      if (JS_IsString(websocket.get()) && status == 101) {
-        // A ws route took the upgrade (hbf:ws): the only way to a 101.
-        result.response.websocket_route = ToStdString(ctx, websocket.get());
-        result.response.body.clear();
-      } else if (status < 200 || status > 599) {
-        // 1xx is interim, never an answer: on the wire it would make the
-        // client take the next response as this one's. Others are not HTTP.
-        result = ScriptResult{};
-        result.kind = ScriptResult::Kind::kError;
-        result.error = ScriptResult::Failure{"script_error", 500,
-                                             "invalid response status " + std::to_string(status) +
-                                                 " (a final status is 200-599)",
-                                             "", ""};
-      }
-    }
-  }
-
-  EndRequest(result);
-  return result;
-}
-
-ScriptResult Worker::Render(const std::string& target, bool is_source, const std::string& data_json,
-                            const ScriptLimits& limits) {
-  ScriptResult result;
-  JSContext* ctx = ctx_;
-  BeginRequest(limits);
-  JSValue ns = Undefined();
-  Settled imported = Import("hbf:templates", ns);
-  if (imported != Settled::kValue) {
-    if (imported == Settled::kException) {
-      Fail(result, ns);
-    } else {
-      result.kind = ScriptResult::Kind::kError;
-      result.error = ScriptResult::Failure{"internal_error", 500, "the template engine is unavailable", "", ""};
-    }
-    EndRequest(result);
-    return result;
-  }
-  JSValue render = JS_GetPropertyStr(ctx, ns, "render");
-  JS_FreeValue(ctx, ns);
-  JSValue options = JS_NewObject(ctx);
-  JS_SetPropertyStr(ctx, options, "source", JS_NewBool(ctx, is_source));
-  // A page rendered at its own URL stays public; what it includes does not.
-  JS_SetPropertyStr(ctx, options, "page", JS_NewBool(ctx, true));
-  if (!is_source) JS_SetPropertyStr(ctx, options, "filename", JS_NewStringLen(ctx, target.data(), target.size()));
-  JSValue args[3] = {JS_NewStringLen(ctx, target.data(), target.size()),
-                     JS_ParseJSON(ctx, data_json.c_str(), data_json.size(), "<data>"), options};
-  JSValue ret = JS_Call(ctx, render, Undefined(), 3, args);
-  for (JSValue& a : args) JS_FreeValue(ctx, a);
-  JS_FreeValue(ctx, render);
-  JSValue value = Undefined();
-  if (Settle(ret, value, result, "the template ran out of time",
-             {"script_error", 500, "the template never finished rendering", "", ""})) {
-    result.kind = ScriptResult::Kind::kResponse;
-    result.response.status = 200;
-    result.response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-    result.response.body = ToStdString(ctx, value);
-    JS_FreeValue(ctx, value);
-  }
-  EndRequest(result);
-  return result;
 }
 
 }  // namespace hbf::js
