@@ -2,7 +2,9 @@
 // with AssertionError (code ERR_ASSERTION). Messages are shorter than Node's
 // (no diffs).
 
-import { inspect, isDeepStrictEqual, isDeepLooseEqual, types } from "hbf:node_util";
+import { inspect } from "hbf:node_util_inspect";
+import { isDeepStrictEqual, isDeepLooseEqual } from "hbf:node_util_equal";
+import { types } from "hbf:node_util_types";
 import { invalidArgType, nodeError } from "hbf:node_errors";
 
 export class AssertionError extends Error {
