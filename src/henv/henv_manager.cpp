@@ -1,7 +1,6 @@
 #include "henv/henv_manager.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/heap_trim.h"
 #include "core/log.h"
 #include "henv/henv_hash.h"
 #include "henv/schema.h"
@@ -379,21 +379,15 @@ void HenvManager::JanitorLoop() {
   const milliseconds close_period = std::max(milliseconds(1000), options_.idle_timeout / 4);
   const milliseconds tick = std::min<milliseconds>(close_period, kReleaseMemoryAfterIdle / 2);
   auto next_close = now_() + close_period;
-  auto last_malloc_trim = now_();
   size_t released_since_trim = 0;
   std::unique_lock lock(janitor_mu_);
   while (!janitor_cv_.wait_for(lock, tick, [this] { return stopping_; })) {
     lock.unlock();
     released_since_trim += ReleaseIdleMemory();
-    // What the connections handed back stays in the allocator's free lists
-    // (main.cpp's mallopt keeps freed memory for reuse): once a good number
-    // of henvs went idle, give the free pages back to the system (~40 KB of
-    // page cache each), at most every 10 s.
-    if (released_since_trim >= kReleasedBeforeTrim && now_() - last_malloc_trim >= std::chrono::seconds(10)) {
-      malloc_trim(0);
-      last_malloc_trim = now_();
-      released_since_trim = 0;
-    }
+    // What the connections handed back stays in the allocator's free lists:
+    // once a good number of henvs went idle (~40 KB of page cache each),
+    // give it back to the system.
+    if (released_since_trim >= kReleasedBeforeTrim && TrimHeapIfDue()) released_since_trim = 0;
     if (now_() >= next_close) {
       next_close = now_() + close_period;
       size_t closed = CloseIdle();

@@ -1,12 +1,12 @@
 #include "js/engine.h"
 
-#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <utility>
 
+#include "core/heap_trim.h"
 #include "core/log.h"
 #include "henv/henv_log.h"
 #include "js/worker.h"
@@ -204,7 +204,6 @@ void JsEngine::Housekeep() {
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
   std::unique_lock lock(mu_);
   int64_t freed_since_malloc_trim = 0;
-  Clock::time_point last_malloc_trim{};
   Clock::time_point last_shed = Clock::now();
   const Clock::duration shed_every = std::min<Clock::duration>(kShedEvery, options_.surplus_idle);
   for (;;) {
@@ -249,12 +248,11 @@ void JsEngine::Housekeep() {
     // The collected heaps went back to malloc, which keeps freed memory
     // (main.cpp's mallopt: requests reuse it); once a lot has been freed by
     // idle workers, hand it back to the system.
-    if (freed_since_malloc_trim > (int64_t{8} << 20) && Clock::now() - last_malloc_trim > std::chrono::seconds(10)) {
+    if (freed_since_malloc_trim > (int64_t{8} << 20)) {
       lock.unlock();
-      malloc_trim(0);
+      const bool trimmed = TrimHeapIfDue();
       lock.lock();
-      freed_since_malloc_trim = 0;
-      last_malloc_trim = Clock::now();
+      if (trimmed) freed_since_malloc_trim = 0;
     }
     if (retired_.empty() && !want_spare()) continue;
     if (!retired_.empty()) {

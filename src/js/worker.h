@@ -253,7 +253,8 @@ class Worker {
   bool Load(const char* name, JSValue& ns, ScriptResult::Failure& failure);
   // Bind's second half: whether the henv has a router, and loading it.
   bool LoadRouter(ScriptResult::Failure& failure);
-  // Heap and stack limits of the runtime, and the GC headroom they imply.
+  // Heap and stack limits of the runtime, the GC headroom they imply, and
+  // the largest value a statement may build (half the heap limit).
   void ApplyLimits(const ScriptLimits& limits);
   // Records a thrown value as the request's failure (a limit discards the
   // worker). Consumes `exc`.

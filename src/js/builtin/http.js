@@ -5,13 +5,12 @@
 
 import * as native from "hbf:native";
 import { Router, setLateErrorReporter, kUpgrade, kAccept } from "hbf:router";
-import { STATUS_CODES, describeError, warn } from "hbf:http_common";
+import { STATUS_CODES, describeError, negotiate, warn } from "hbf:http_common";
 import { Request, parseBody } from "hbf:http_request";
 import { Response, kFinish } from "hbf:http_response";
 
 export { STATUS_CODES, httpError, lookupType, parseQuery, parseCookies, escapeHtml } from "hbf:http_common";
 // hbf:http_negotiate's, loaded on first call.
-const negotiate = () => native.loadBuiltin("hbf:http_negotiate");
 export function typeIs(contentType, types) { return negotiate().typeIs(contentType, types); }
 export function serializeCookie(name, val, opt = undefined) { return negotiate().serializeCookie(name, val, opt); }
 export function encodeUrl(url) { return negotiate().encodeUrl(url); }

@@ -100,6 +100,9 @@ export function setUtf8Charset(type) {
 
 export const MEDIA_RE = /^\s*([^\s/;]+)\/([^;\s]+)\s*(?:;(.*))?$/;
 
+// hbf:http_negotiate, loaded on first call (most requests never negotiate).
+export const negotiate = () => native.loadBuiltin("hbf:http_negotiate");
+
 export function extToMime(t) {
   return t.indexOf("/") === -1 ? lookupType(t) : t;
 }

@@ -3,11 +3,9 @@
 
 import * as native from "hbf:native";
 import {
-  MEDIA_RE, addEmitter, describeError, emitterMethods, extToMime, foldHeaders, isFresh, parseCookies, parseQuery,
+  MEDIA_RE, addEmitter, describeError, emitterMethods, extToMime, foldHeaders, isFresh, negotiate, parseCookies,
+  parseQuery,
 } from "hbf:http_common";
-
-// req.accepts*(), req.is() and req.range() (hbf:http_negotiate), on first use.
-const negotiate = () => native.loadBuiltin("hbf:http_negotiate");
 
 // req[kQueryParser](fn): parse req.query with `fn` (an express app's "query
 // parser" setting) instead of the simple parser; still lazily.

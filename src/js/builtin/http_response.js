@@ -3,7 +3,7 @@
 
 import * as native from "hbf:native";
 import {
-  STATUS_CODES, addEmitter, describeError, escapeHtml, etagOf, extToMime, httpError, lookupType,
+  STATUS_CODES, addEmitter, describeError, escapeHtml, etagOf, extToMime, httpError, lookupType, negotiate,
   parseTokenList, setUtf8Charset, warn, withCharset,
 } from "hbf:http_common";
 import { headerOf } from "hbf:http_request";
@@ -237,7 +237,7 @@ export class Response {
     let loc;
     if (url === "back") loc = this.req?.get?.("Referrer") || "/";
     else loc = String(url);
-    return this.set("Location", native.loadBuiltin("hbf:http_negotiate").encodeUrl(loc));
+    return this.set("Location", negotiate().encodeUrl(loc));
   }
 
   links(links) {
@@ -267,7 +267,7 @@ export class Response {
       }
     }
     if (opts.path == null) opts.path = "/";
-    return this.append("Set-Cookie", native.loadBuiltin("hbf:http_negotiate").serializeCookie(name, String(val), opts));
+    return this.append("Set-Cookie", negotiate().serializeCookie(name, String(val), opts));
   }
 
   clearCookie(name, options = undefined) {
