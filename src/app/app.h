@@ -243,6 +243,12 @@ class App : public RequestHandler {
   // RunScriptAsync answers through `respond`, later when the script awaits a
   // timer (holding no thread meanwhile).
   HttpResponse RunScriptOrDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  // A GET or HEAD that no route of the henv's router can take
+  // (js::JsEngine::NoRouteTakes), answered with its document without
+  // running the router: what the router falling through would have led to.
+  // Nullopt (run the router) when unsure, and when no document answers (an
+  // express app has its own 404 page; the login pages come after the router).
+  std::optional<HttpResponse> DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
   void RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond);
   struct ScriptCall {
     js::ScriptLimits limits;

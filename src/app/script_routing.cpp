@@ -253,7 +253,21 @@ void App::NoteScriptTime(const HttpRequest& request, Henv& henv, const HttpRespo
   logs_.Append(henv.hash(), std::move(entry));
 }
 
+std::optional<HttpResponse> App::DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx,
+                                                    Henv& henv) {
+  // A body could fail the router's parsing before any route (a 400); an
+  // upgrade goes to ws routes; the login pages answer only after the router.
+  if ((request.method != "GET" && request.method != "HEAD") || !request.body.empty() || request.websocket_id != 0 ||
+      IsAuthPagePath(ctx.subpath) || !scripts_.NoRouteTakes(henv, request.path)) {
+    return std::nullopt;
+  }
+  HttpResponse document = ServeDocument(request, ctx, henv);
+  if (document.status == 404) return std::nullopt;
+  return document;
+}
+
 HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
+  if (std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, henv)) return std::move(*document);
   ScriptCall call = PrepareScript(request, ctx, henv);
   call.in.body = request.body;
   const auto started = clocks_.steady();
@@ -269,6 +283,10 @@ HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestC
 }
 
 void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond) {
+  if (std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, *henv)) {
+    respond(std::move(*document));
+    return;
+  }
   ScriptCall call = PrepareScript(request, ctx, *henv);
   // The answer when no route matched (a document) never needs the body;
   // the login and signup pages do.

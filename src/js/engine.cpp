@@ -527,6 +527,7 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool leas
     std::lock_guard lock(mu_);
     --pool.busy;
     AccountLocked(*worker);
+    PublishReachLocked(pool, *worker);
     if (worker->reusable() && worker->code_version() >= pool.router_checked_version) {
       if (least_recent) {
         // Trimmed by the housekeeper: it keeps its place as the least used.
@@ -547,6 +548,32 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool leas
     memory_pressure_.store(accounted_bytes_ > options_.memory_budget_bytes / 8 * 7, std::memory_order_relaxed);
     pool.available.notify_one();
   }
+}
+
+void JsEngine::PublishReachLocked(HenvPool& pool, const Worker& w) {
+  const int64_t version = w.code_version();
+  if (w.routes_changed()) {
+    // Its routes are not the ones its reach describes, and other workers
+    // of this version may differ again: none is relied on for it.
+    pool.reach_unknown_version = version;
+    if (pool.reach_version == version) pool.reach.reset();
+    return;
+  }
+  if (!w.route_reach() || version <= pool.reach_version || version == pool.reach_unknown_version) return;
+  pool.reach_version = version;
+  pool.reach = w.route_reach();
+}
+
+bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path) const {
+  const int64_t version = henv.code_version();
+  std::shared_ptr<const RouteReach> reach;
+  {
+    std::lock_guard lock(mu_);
+    auto it = pools_.find(henv.hash());
+    if (it == pools_.end() || it->second->reach_version != version) return false;
+    reach = it->second->reach;
+  }
+  return reach != nullptr && !reach->MayTake(path);
 }
 
 void JsEngine::AccountLocked(Worker& w) {

@@ -207,6 +207,15 @@ class JsEngine {
   Result<std::vector<CodeProblem>> CheckCode(const std::string& id, const std::string& source,
                                              const ScriptLimits& limits);
 
+  // True when `henv`'s router, at its current code version, has no layer
+  // that could take a GET or HEAD without a body at `path` (percent-encoded,
+  // without the query), as its workers reported it (hbf:http's routeReach:
+  // the literal prefixes of its routes' paths). The caller may then answer
+  // as the router would have fallen through (a document) without running
+  // it. False whenever unsure: no worker has loaded this version yet, the
+  // router has middleware for every path, or it added layers at run time.
+  bool NoRouteTakes(Henv& henv, std::string_view path) const;
+
   // Whether `henv_hash`'s server code has loaded document `id` as a module
   // or rendered it as a template since this process started.
   bool IsServerCode(const std::string& henv_hash, const std::string& id) const;
@@ -270,6 +279,10 @@ class JsEngine {
   void ShedSurplusLocked(std::chrono::steady_clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out);
   static constexpr size_t kMaxShedPerPass = 32;
   void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
+  // Makes `w`'s route reach its pool's when it is the first known for a
+  // newer version; forgets the version's when `w` saw its routes change
+  // (REQUIRES: mu_ held).
+  void PublishReachLocked(HenvPool& pool, const Worker& w);
   // Brings accounted_bytes_ up to date with `w` (REQUIRES: mu_ held).
   void AccountLocked(Worker& w);
   // Removes workers about to be destroyed from the books (REQUIRES: mu_ held).

@@ -552,6 +552,13 @@ JSValue NativeRequireEsm(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
   return RequireEsmNamespace(ctx, ToStdString(ctx, argv[0]));
 }
 
+// routesChanged(): the router built a layer after its reach was taken
+// (hbf:router): C++ stops serving documents past it without running it.
+JSValue NativeRoutesChanged(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  WorkerAccess::NoteRoutesChanged(*WorkerAccess::From(ctx));
+  return Undefined();
+}
+
 JSValue NativeHostInfo(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   JSValue out = JS_NewObject(ctx);
   JS_SetPropertyStr(ctx, out, "version", JS_NewString(ctx, HBF_VERSION_STRING));
@@ -629,6 +636,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"streamWanted", Guarded<NativeStreamWanted>, 1},
     {"streamWrite", Guarded<NativeStreamWrite>, 1},
     {"streamEnd", Guarded<NativeStreamEnd>, 0},
+    {"routesChanged", Guarded<NativeRoutesChanged>, 0},
     {"authListUsers", Guarded<NativeAuthListUsers>, 0},
     {"authCreateUser", Guarded<NativeAuthCreateUser>, 1},
     {"authUpdateUser", Guarded<NativeAuthUpdateUser>, 2},

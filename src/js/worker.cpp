@@ -1,6 +1,7 @@
 #include "js/worker.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ using internal::kMallocFunctions;
 using internal::LoadModule;
 using internal::NormalizeModule;
 using internal::PropString;
+using internal::Scoped;
+using internal::ToStdString;
 using internal::Undefined;
 
 namespace {
@@ -45,7 +48,7 @@ int InterruptHandler(JSRuntime*, void* opaque) {
 // ------------------------------------------------------------------- Worker
 
 Worker::Worker()
-    : dispatch_fn_(Undefined()), router_(Undefined()), pending_(Undefined()), stream_start_(Undefined()) {}
+    : dispatch_fn_(Undefined()), reach_fn_(Undefined()), router_(Undefined()), pending_(Undefined()), stream_start_(Undefined()) {}
 
 void Worker::CancelTimers() {
   for (auto& [id, timer] : timers_) JS_FreeValue(ctx_, timer.fn);
@@ -98,6 +101,7 @@ Worker::~Worker() {
     JS_FreeValue(ctx_, pending_);
     JS_FreeValue(ctx_, stream_start_);
     JS_FreeValue(ctx_, dispatch_fn_);
+    JS_FreeValue(ctx_, reach_fn_);
     JS_FreeValue(ctx_, router_);
     JS_FreeContext(ctx_);
   }
@@ -157,6 +161,7 @@ std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptRe
   JS_FreeValue(w->ctx_, ns);
   if (!w->Load("hbf:http", ns, failure)) return nullptr;
   w->dispatch_fn_ = JS_GetPropertyStr(w->ctx_, ns, "dispatch");
+  w->reach_fn_ = JS_GetPropertyStr(w->ctx_, ns, "routeReach");
   JS_FreeValue(w->ctx_, ns);
   if (!JS_IsFunction(w->ctx_, w->dispatch_fn_)) {
     failure = InternalFailure("internal_error", "hbf:http has no dispatch()");
@@ -243,6 +248,7 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   deadline_armed_ = false;
   if (db_) db_->ClearDeadline();
   if (!loaded) return false;
+  if (has_router_) TakeRouteReach();
   gc_live_bytes_ = memory_bytes();
   CollectCycles(/*force=*/false);
   return true;
@@ -264,6 +270,57 @@ bool Worker::LoadRouter(ScriptResult::Failure& failure) {
     return false;
   }
   return true;
+}
+
+void Worker::TakeRouteReach() {
+  if (!JS_IsFunction(ctx_, reach_fn_)) return;
+  Scoped out(ctx_, JS_Call(ctx_, reach_fn_, Undefined(), 1, &router_));
+  if (JS_IsException(out.get())) {
+    JS_FreeValue(ctx_, JS_GetException(ctx_));
+    return;  // unknown: every request runs the router
+  }
+  if (JS_IsArray(ctx_, out.get()) != 1) return;
+  uint32_t length = 0;
+  {
+    Scoped n(ctx_, JS_GetPropertyStr(ctx_, out.get(), "length"));
+    if (JS_ToUint32(ctx_, &length, n.get()) < 0 || length > RouteReach::kMaxPrefixes) {
+      JS_FreeValue(ctx_, JS_GetException(ctx_));
+      return;
+    }
+  }
+  auto reach = std::make_shared<RouteReach>();
+  reach->prefixes.reserve(length);
+  for (uint32_t i = 0; i < length; ++i) {
+    Scoped pair(ctx_, JS_GetPropertyUint32(ctx_, out.get(), i));
+    Scoped text(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 0));
+    Scoped sensitive(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 1));
+    if (!JS_IsString(text.get())) return;
+    RouteReach::Prefix prefix;
+    prefix.text = ToStdString(ctx_, text.get());
+    prefix.case_sensitive = JS_ToBool(ctx_, sensitive.get()) == 1;
+    if (prefix.text.empty()) return;  // any path (stackReach gives null instead; never trust less)
+    if (!prefix.case_sensitive) {
+      for (char& c : prefix.text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    reach->prefixes.push_back(std::move(prefix));
+  }
+  route_reach_ = std::move(reach);
+}
+
+bool RouteReach::MayTake(std::string_view path) const {
+  for (const Prefix& p : prefixes) {
+    if (path.size() < p.text.size()) continue;
+    if (p.case_sensitive) {
+      if (path.compare(0, p.text.size(), p.text) == 0) return true;
+      continue;
+    }
+    bool same = true;
+    for (size_t i = 0; i < p.text.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(path[i])) == static_cast<unsigned char>(p.text[i]);
+    }
+    if (same) return true;
+  }
+  return false;
 }
 
 std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,

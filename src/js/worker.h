@@ -67,6 +67,22 @@ class ServerCodeSet {
   std::unordered_set<std::string> ids_;  // guarded by mu_
 };
 
+// The literal path prefixes at which a henv's router may take a GET or HEAD
+// (hbf:http's routeReach; hbf:router's stackReach says how they are made
+// from each layer's path). Immutable once made; shared by reference.
+struct RouteReach {
+  struct Prefix {
+    std::string text;  // lower-cased unless case_sensitive (ASCII only)
+    bool case_sensitive = false;
+  };
+  std::vector<Prefix> prefixes;
+  // False when no layer can take `path` (the percent-encoded path the
+  // router would match, without its query).
+  bool MayTake(std::string_view path) const;
+  // More prefixes than this and the router is treated as taking any path.
+  static constexpr size_t kMaxPrefixes = 1024;
+};
+
 // Per-henv bookkeeping, owned by JsEngine; fields other than `bytecode`
 // are guarded by JsEngine::mu_.
 struct HenvPool {
@@ -81,6 +97,13 @@ struct HenvPool {
   // router does not cost a new worker per request).
   int64_t broken_version = -1;
   ScriptResult::Failure broken_failure;
+  // The router's reach at `reach_version`, published by its workers as they
+  // check in; null when unknown. A router that built layers after its reach
+  // was taken (routes added at run time) marks its version in
+  // `reach_unknown_version`: no reach is relied on for it.
+  int64_t reach_version = -1;
+  std::shared_ptr<const RouteReach> reach;
+  int64_t reach_unknown_version = -1;
   BytecodeCache bytecode;
   ServerCodeSet server_code;  // thread-safe on its own, like `bytecode`
   auth::LoginThrottle* login_throttle = nullptr;    // the engine's; thread-safe
@@ -127,6 +150,10 @@ class Worker {
                                                  const ScriptLimits& limits);
 
   int64_t code_version() const { return version_; }
+  // The router's reach as Bind took it (null: unknown, or no router), and
+  // whether the router built layers since (native routesChanged).
+  const std::shared_ptr<const RouteReach>& route_reach() const { return route_reach_; }
+  bool routes_changed() const { return routes_changed_; }
   HenvPool& pool() const { return *pool_; }
   // False once the worker hit a limit or an internal failure.
   bool reusable() const { return reusable_; }
@@ -205,8 +232,13 @@ class Worker {
   // free, else on the worker's, opened now.
   Result<std::optional<db::Value>> QueryDocument(std::string_view sql, const std::string& path);
   JSValue dispatch_fn_;  // hbf:http's dispatch, owned
+  JSValue reach_fn_;     // hbf:http's routeReach, owned
   JSValue router_;       // the router module's default export, owned
   bool has_router_ = false;
+  std::shared_ptr<const RouteReach> route_reach_;
+  bool routes_changed_ = false;  // set by native routesChanged (any thread that runs this worker)
+  // Asks hbf:http's routeReach for the loaded router's reach (Bind).
+  void TakeRouteReach();
   // Suspension (Dispatch with may_suspend): the dispatch promise while the
   // request waits for a timer, owned; and when it should go on.
   bool may_suspend_ = false;

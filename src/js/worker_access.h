@@ -50,6 +50,8 @@ struct WorkerAccess {
   static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
   static void MarkBroken(Worker& w) { w.reusable_ = false; }
+  // The router built layers after its reach was taken (hbf:router).
+  static void NoteRoutesChanged(Worker& w) { w.routes_changed_ = true; }
   static std::map<int64_t, Worker::Timer>& Timers(Worker& w) { return w.timers_; }
   static bool Streamable(const Worker& w) { return w.streamable_; }
   static JSValue& StreamStart(Worker& w) { return w.stream_start_; }

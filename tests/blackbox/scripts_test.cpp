@@ -76,6 +76,55 @@ TEST_F(ScriptsTest, UnmatchedPathsFallBackToDocuments) {
   EXPECT_EQ(Call("GET", "/nothing-here").status, 404);
 }
 
+TEST_F(ScriptsTest, DocumentsNoRouteCanTakeAreServedWithoutRunningTheRouter) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/api/:name", (req, res) => res.json({ route: req.params.name }));
+router.post("/static/posted", (req, res) => res.send("a POST route"));
+router.get("/add", (req, res) => {
+  router.get("/static/a.txt", (q, r) => r.send("a route added at run time"));
+  res.send("added");
+});
+export default router;
+)js");
+  auto put = [&](const std::string& id, const std::string& content) {
+    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/plain"}}, content});
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
+  };
+  put("static/a.txt", "document a");
+  put("api/doc.txt", "a document behind a route");
+  ASSERT_EQ(Call("GET", "/api/x").body, R"({"route":"x"})");  // a worker has loaded the router
+  auto js_ms = [&] {
+    auto m = Fetch(port(), {"GET", "/_api/metrics", host_, {{"Authorization", "Bearer " + token_}}, ""});
+    EXPECT_EQ(m.status, 200) << m.body;
+    return m.json().find("last_hour")->find("js_ms")->as_double();
+  };
+  const double js_before = js_ms();
+  std::string etag;
+  for (int i = 0; i < 20; ++i) {
+    auto doc = Call("GET", "/static/a.txt");
+    ASSERT_EQ(doc.status, 200);
+    EXPECT_EQ(doc.body, "document a");
+    etag = doc.header("etag").value_or("");
+  }
+  auto head = Call("HEAD", "/static/a.txt");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(Call("GET", "/static/a.txt", "", {{"If-None-Match", etag}}).status, 304);
+  EXPECT_EQ(js_ms(), js_before) << "no JavaScript ran for paths no route can take";
+
+  // What the router may take still goes to it, whatever documents exist.
+  EXPECT_EQ(Call("GET", "/api/doc.txt").body, R"({"route":"doc.txt"})");
+  EXPECT_EQ(Call("GET", "/API/doc.txt").body, R"({"route":"doc.txt"})") << "routes match case-insensitively";
+  EXPECT_EQ(Call("POST", "/static/posted").body, "a POST route");
+  EXPECT_EQ(Call("GET", "/static/missing.txt").status, 404);
+  // A route added while serving takes its path from then on.
+  EXPECT_EQ(Call("GET", "/add").body, "added");
+  EXPECT_EQ(Call("GET", "/static/a.txt").body, "a route added at run time");
+}
+
 TEST_F(ScriptsTest, DatabaseAccessParamsAndTypes) {
   SetRouter(R"js(
 import { Router } from "hbf:router";

@@ -394,6 +394,45 @@ TEST_F(EngineTest, AWorkerConnectsToItsHenvOnlyWhenItsScriptUsesTheDatabase) {
   EXPECT_EQ(Run(*henv, "/count").response.body, "1");
 }
 
+TEST_F(EngineTest, NoRouteTakesAPathOutsideTheReachItsWorkersReport) {
+  const std::string router =
+      "const f = (raw, native) => { if (raw.path === '/grow') native.routesChanged();"
+      " return {handled: true, status: 200, headers: [], body: 'ran'}; };"
+      "f.reach = [['/api', false], ['/Case', true]]; export default f;";
+  auto henv = MakeHenv("reachhnv", router);
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/static/a.txt")) << "no worker has loaded this version yet";
+  ASSERT_EQ(Run(*henv, "/").response.body, "ran");
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/static/a.txt"));
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/"));
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/api"));
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/API/users")) << "case-insensitive unless the route says otherwise";
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/apiary")) << "a prefix, not a path segment: a pattern may go on";
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/Case/x"));
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/case/x")) << "a case-sensitive route";
+
+  // A new code version: nothing is known until one of its workers loads.
+  SetDocument(*henv, "_system/router.js", "const f = () => ({handled: false}); f.reach = [['/static', false]];"
+                                          "export default f;");
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/x"));
+  Run(*henv, "/");
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/x"));
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/static/a.txt"));
+
+  // Routes added at run time: the version's reach is never relied on again.
+  SetDocument(*henv, "_system/router.js", router);
+  Run(*henv, "/");
+  ASSERT_TRUE(engine_->NoRouteTakes(*henv, "/static/a.txt"));
+  Run(*henv, "/grow");
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/static/a.txt"));
+  Run(*henv, "/");
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/static/a.txt")) << "another run does not bring it back";
+
+  // A router with no reach (middleware for every path) takes everything.
+  auto open = MakeHenv("reachnon", "export default () => ({handled: false});");
+  Run(*open, "/");
+  EXPECT_FALSE(engine_->NoRouteTakes(*open, "/static/a.txt"));
+}
+
 TEST_F(EngineTest, BindingDoesNotWaitForABusyHenvConnection) {
   auto henv = MakeHenv("busybind",
                        "export default (raw, native) => { if (raw.path === '/spin') for (;;) {}"

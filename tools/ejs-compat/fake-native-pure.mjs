@@ -32,3 +32,5 @@ export function log(level, message) {
 export const streamWanted = () => false;
 export const streamWrite = () => false;
 export const streamEnd = () => {};
+// Route reach (natives.cpp routesChanged): nothing here relies on it.
+export const routesChanged = () => {};

@@ -284,3 +284,5 @@ export function zlibClose(h) {
 export const streamWanted = () => false;
 export const streamWrite = () => false;
 export const streamEnd = () => {};
+// Route reach (natives.cpp routesChanged): nothing here relies on it.
+export const routesChanged = () => {};

@@ -12,7 +12,7 @@
 // hbf:http's dispatch (HBF's documents first, then Express's 404 page).
 
 import * as native from "hbf:native";
-import { Router, Route } from "hbf:router";
+import { Router, Route, kPassive } from "hbf:router";
 // app.ws uses router.ws(), which loads hbf:ws on first use (hbf:router).
 import { Request, kQueryParser, sentUrlOf } from "hbf:http_request";
 import { Response } from "hbf:http_response";
@@ -371,14 +371,16 @@ app.listen = function listen(...args) {
 // Built-in middleware (the ones Express's lazyrouter adds)
 
 function query(parser) {
-  return function query(req, res, next) {
+  const fn = function query(req, res, next) {
     if (parser) req[kQueryParser](parser);
     next();
   };
+  fn[kPassive] = true;  // a path it alone matches is still not taken (hbf:router's stackReach)
+  return fn;
 }
 
 function init(application) {
-  return function expressInit(req, res, next) {
+  const fn = function expressInit(req, res, next) {
     if (application.enabled("x-powered-by")) res.setHeader("X-Powered-By", "Express");
     req.res = res;
     res.req = req;
@@ -389,6 +391,8 @@ function init(application) {
     res.locals = res.locals || Object.create(null);
     next();
   };
+  fn[kPassive] = true;
+  return fn;
 }
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 // they share in hbf:http_common; this module is their public face.
 
 import * as native from "hbf:native";
-import { Router, setLateErrorReporter, kUpgrade, kAccept } from "hbf:router";
+import { Router, setLateErrorReporter, stackReach, kUpgrade, kAccept } from "hbf:router";
 import { STATUS_CODES, describeError, negotiate, warn } from "hbf:http_common";
 import { Request, parseBody } from "hbf:http_request";
 import { Response, kFinish } from "hbf:http_response";
@@ -25,6 +25,22 @@ const kApp = Symbol.for("hbf.express.app");
 setLateErrorReporter((err) => {
   native.log("error", "error after the request moved on (ignored): " + describeError(err));
 });
+
+/**
+ * For C++ (Worker::Bind, JsEngine::NoRouteTakes): the literal path prefixes
+ * `router` (router.js's default export) may take a GET or HEAD at, as
+ * [prefix, caseSensitive] pairs, or null when it may take any path (a plain
+ * function, middleware for every path, a RegExp route). Layers added later
+ * tell C++ through native.routesChanged().
+ */
+export function routeReach(router) {
+  if (router === null || typeof router !== "function") return null;
+  if (router[kApp] !== undefined) {
+    const own = router._router;
+    return own instanceof Router ? stackReach(own.stack) : own === undefined ? stackReach([]) : null;
+  }
+  return router instanceof Router ? stackReach(router.stack) : null;
+}
 
 // ---------------------------------------------------------------------------
 // dispatch

@@ -137,9 +137,71 @@ function decodeParam(val) {
 
 const hasOwn = Object.hasOwn;
 
+// ---------------------------------------------------------------------------
+// Route reach: which paths a router could take without running it, for C++
+// (JsEngine::NoRouteTakes) to serve a document a GET no layer can take
+// without entering JavaScript, as the router would have fallen through to it.
+
+// Characters after which a path's regex is no longer a literal: path-to-regexp
+// tokens (":", "*", "(", "?") and the regex syntax a path passes through.
+const PATTERN_CHARS = new Set(["\\", ":", "*", "(", ")", "?", "+", "[", "]", "{", "}", "|", "^", "$"]);
+
+// The literal start every path `path` (one string of a layer's) matches must
+// have, "" when any path may match. The character before a special one is
+// dropped too (it may be made optional: "/ab?", "/:id?"), and a trailing "/"
+// (non-strict routes match without it). Non-ASCII: "" (its case folding is
+// the regex's, not ASCII's).
+function literalPrefix(path) {
+  // A "|" outside a group splits the whole regex: "/a|b" matches "/xb".
+  if (typeof path !== "string" || path.includes("|")) return "";
+  let end = 0;
+  while (end < path.length && !PATTERN_CHARS.has(path[end])) {
+    if (path.charCodeAt(end) > 0x7e) return "";
+    end++;
+  }
+  let prefix = end < path.length ? path.slice(0, Math.max(0, end - 1)) : path;
+  while (prefix.endsWith("/")) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
+// Layers built after C++ took a router's reach may change what it takes: C++
+// is told, and stops relying on the reach it has (for that code version).
+let reachTaken = false;
+function routesChanging() {
+  if (reachTaken) native.routesChanged();
+}
+
+// Middleware that never answers nor fails by itself (hbf:express's query and
+// expressInit): a path only they match is still not taken.
+export const kPassive = Symbol("hbf.router.passive");
+
+/**
+ * The reach of `stack` (a Router's) for GET and HEAD: an array of
+ * [prefix, caseSensitive], one per layer that may take such a request, or
+ * null when some layer may take any path. Marks reach as taken.
+ */
+export function stackReach(stack) {
+  reachTaken = true;
+  const out = [];
+  for (const layer of stack) {
+    const route = layer.route;
+    if (route !== undefined) {
+      const m = route.methods;
+      if (!m._all && !m.get && !m.head) continue;
+    } else if (layer.handle !== null && typeof layer.handle === "function" && layer.handle[kPassive] === true) {
+      continue;
+    }
+    const reach = layer.reach;
+    if (reach === null) return null;
+    for (const prefix of reach) out.push([prefix, layer.sensitive]);
+  }
+  return out;
+}
+
 // A path-matching stack entry (router.use / router.route).
 class Layer {
   constructor(path, options, fn) {
+    routesChanging();
     this.handle = fn;
     this.name = fn.name || "<anonymous>";
     this.keys = [];
@@ -147,6 +209,13 @@ class Layer {
     this.fastStar = path === "*";
     this.fastSlash = path === "/" && options.end === false;
     this.route = undefined;
+    // For stackReach: the literal prefixes of the path(s), null for any path.
+    this.sensitive = !!options.sensitive;
+    this.reach = null;
+    if (!this.fastSlash && !this.fastStar && !(path instanceof RegExp)) {
+      const prefixes = (Array.isArray(path) ? path.flat(Infinity) : [path]).map(literalPrefix);
+      if (prefixes.length !== 0 && !prefixes.includes("")) this.reach = prefixes;
+    }
   }
 
   // Returns null, or { params, path } (the matched part). Throws on bad %-escapes.
@@ -273,6 +342,7 @@ export class Route {
   all(...handlers) { return this._add(undefined, "all", handlers); }
 
   _add(method, label, handlers) {
+    routesChanging();
     for (const fn of flatten(handlers)) {
       if (typeof fn !== "function") {
         throw new TypeError(`Route.${label}() requires a callback function but got a ${typeName(fn)}`);

@@ -4,3 +4,8 @@ import * as native from "hbf:native";
 export async function dispatch(router, raw) {
   return await router(raw, native);
 }
+// The router's reach (hbf:http's routeReach): what the router function says
+// in its `reach` property ([[prefix, caseSensitive], ...]), null if nothing.
+export function routeReach(router) {
+  return router.reach ?? null;
+}

@@ -235,3 +235,5 @@ export function etag(body, weak) {
 export const streamWanted = () => false;
 export const streamWrite = () => false;
 export const streamEnd = () => {};
+// Route reach (natives.cpp routesChanged): nothing here relies on it.
+export const routesChanged = () => {};

@@ -1,5 +1,5 @@
 import { test, assert } from "../harness.mjs";
-import { Router, Route, pathToRegExp } from "hbf:router";
+import { Router, Route, pathToRegExp, stackReach } from "hbf:router";
 import { __fake } from "hbf:native";
 import { call, text, json, header } from "../helpers.mjs";
 
@@ -397,4 +397,62 @@ test("router.locals is the prototype of res.locals (app-level locals)", async ()
   r.locals.site = "demo";
   r.get("/", (req, res) => { res.locals.page = "home"; res.json({ site: res.locals.site, page: res.locals.page, own: Object.keys(res.locals) }); });
   assert.deepEqual(json(await call(r, { url: "/" })), { site: "demo", page: "home", own: ["page"] });
+});
+
+test("stackReach: the literal prefixes of the layers that may take a GET", () => {
+  const h = (req, res) => res.end();
+  const r = new Router();
+  r.get("/hello", h);
+  r.get("/posts/:id", h);
+  r.post("/only-post", h);  // cannot take a GET
+  r.route("/put-only").put(h);
+  r.use("/api/", h);
+  r.get(["/a/b", "/c/:d?"], h);
+  r.all("/Any", h);
+  r.head("/file.:ext", h);
+  assert.deepEqual(stackReach(r.stack), [
+    ["/hello", false], ["/posts", false], ["/api", false], ["/a/b", false], ["/c", false], ["/Any", false], ["/file", false],
+  ]);
+  const sensitive = new Router({ caseSensitive: true });
+  sensitive.get("/Case", h);
+  assert.deepEqual(stackReach(sensitive.stack), [["/Case", true]]);
+  // Whatever may take any path makes the whole reach unknown.
+  for (const add of [
+    (x) => x.use(h), (x) => x.use("/", h), (x) => x.get("*", h), (x) => x.get("/:page", h), (x) => x.get(/hello/, h),
+    (x) => x.get(["/a", /b/], h), (x) => x.get("/*", h), (x) => x.get("/(a|b)", h), (x) => x.get("/a?", h),
+    (x) => x.get("/é", h), (x) => x.get([], h), (x) => x.get("/hello|x", h),
+  ]) {
+    const x = new Router();
+    x.get("/hello", h);
+    add(x);
+    assert.equal(stackReach(x.stack), null, add.toString());
+  }
+});
+
+test("stackReach is sound: every path a layer's pattern matches starts with one of its prefixes", () => {
+  const patterns = [
+    "/hello", "/posts/:id", "/ab?cd", "/ab+cd", "/ab*cd", "/a/:b?", "/file/:name.:ext", "/x/(foo|bar)/:id", "/user/:id(\\d+)",
+    "/a.b", "/Mixed/Case", "/trailing/", "/users/:id?/edit", "/a/:b(\\d+)*", "/ab{2}", "/a[bc]d", "/a$", "/a|/b",
+    "/%41", "/a-b_c~d", "/x:y", "/hello|x",
+  ];
+  const paths = [
+    "/", "/hello", "/HELLO", "/hello/", "/hello/x", "/hellox", "/posts", "/posts/1", "/posts/", "/acd", "/abcd", "/abbcd",
+    "/abXcd", "/a", "/a/", "/a/1", "/a/1/2", "/file/x.txt", "/file/x", "/x/foo/1", "/x/bar/2", "/user/12", "/user/ab",
+    "/a.b", "/aXb", "/mixed/case", "/trailing", "/trailing/", "/users/edit", "/users/7/edit", "/abb", "/abd", "/acd",
+    "/b", "/%41", "/A", "/a-b_c~d", "/x:y", "/xy", "/zzx",
+  ];
+  for (const pattern of patterns) {
+    for (const end of [true, false]) {
+      const x = new Router();
+      if (end) x.get(pattern, () => {});
+      else x.use(pattern, () => {});
+      const reach = stackReach(x.stack);
+      const re = x.stack[0].regexp;
+      for (const path of paths) {
+        if (!re.test(path)) continue;
+        assert.ok(reach === null || reach.some(([p, s]) => (s ? path : path.toLowerCase()).startsWith(s ? p : p.toLowerCase())),
+          `${pattern} (${end ? "route" : "use"}) matches ${path} outside its reach ${JSON.stringify(reach)}`);
+      }
+    }
+  }
 });
