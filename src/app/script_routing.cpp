@@ -255,10 +255,13 @@ void App::NoteScriptTime(const HttpRequest& request, Henv& henv, const HttpRespo
 
 std::optional<HttpResponse> App::DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx,
                                                     Henv& henv) {
-  // A body could fail the router's parsing before any route (a 400); an
-  // upgrade goes to ws routes; the login pages answer only after the router.
-  if ((request.method != "GET" && request.method != "HEAD") || !request.body.empty() || request.websocket_id != 0 ||
-      IsAuthPagePath(ctx.subpath) || !scripts_.NoRouteTakes(henv, request.path)) {
+  // A body could fail the router's parsing before any route (a 400), and
+  // body parsers are taken as passive only without one (hbf:router's
+  // kPassive); an upgrade goes to ws routes; the login pages answer only
+  // after the router.
+  if ((request.method != "GET" && request.method != "HEAD") || !request.body.empty() ||
+      request.header("content-length") != nullptr || request.header("transfer-encoding") != nullptr ||
+      request.websocket_id != 0 || IsAuthPagePath(ctx.subpath) || !scripts_.NoRouteTakes(henv, request.path)) {
     return std::nullopt;
   }
   HttpResponse document = ServeDocument(request, ctx, henv);

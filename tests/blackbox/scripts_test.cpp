@@ -125,6 +125,37 @@ export default router;
   EXPECT_EQ(Call("GET", "/static/a.txt").body, "a route added at run time");
 }
 
+TEST_F(ScriptsTest, AnExpressAppsDocumentsPastItsRoutesAreServedWithoutRunningIt) {
+  SetRouter(R"js(
+import express from "hbf:express";
+const app = express();
+app.use(express.json());
+app.get("/api/items", (req, res) => res.json({ items: [] }));
+app.use((err, req, res, next) => res.status(500).send("the app's error page"));
+export default app;
+)js");
+  auto put = Fetch(port(), {"PUT", "/_api/documents/index.html", host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/html"}}, "<p>home</p>"});
+  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+  ASSERT_EQ(Call("GET", "/api/items").body, R"({"items":[]})");
+  auto js_ms = [&] {
+    auto m = Fetch(port(), {"GET", "/_api/metrics", host_, {{"Authorization", "Bearer " + token_}}, ""});
+    return m.json().find("last_hour")->find("js_ms")->as_double();
+  };
+  const double js_before = js_ms();
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(Call("GET", "/").body, "<p>home</p>");
+  EXPECT_EQ(js_ms(), js_before) << "express.json() and an error handler take no GET";
+  // With a body the parser may fail it: the app runs (and answers with its
+  // error handler), as it did before.
+  auto with_body = Call("GET", "/", "{not json", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(with_body.status, 500);
+  EXPECT_EQ(with_body.body, "the app's error page");
+  // Nothing at a path: Express's own 404 page, as before.
+  auto missing = Call("GET", "/missing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("Cannot GET /missing"), std::string::npos) << missing.body;
+}
+
 TEST_F(ScriptsTest, DatabaseAccessParamsAndTypes) {
   SetRouter(R"js(
 import { Router } from "hbf:router";

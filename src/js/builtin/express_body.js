@@ -11,6 +11,7 @@ import * as native from "hbf:native";
 import { STATUS_CODES, parseQuery } from "hbf:http_common";
 import { typeIs } from "hbf:http_negotiate";
 import { parse as parseQs } from "hbf:http_qs";
+import { kPassive } from "hbf:router";
 import { gunzipSync, inflateSync } from "hbf:node_zlib";
 
 const UNITS = { b: 1, kb: 1 << 10, mb: 1 << 20, gb: 1 << 30, tb: 2 ** 40, pb: 2 ** 50 };
@@ -140,6 +141,9 @@ function parser(name, shouldParse, defaultCharset, parse, opts) {
     read(req, res, next, parse, { ...opts, encoding });
   };
   Object.defineProperty(middleware, "name", { value: name });
+  // Without a body (no Content-Length, no Transfer-Encoding) it only sets
+  // req.body: a GET only it matches is still not taken (hbf:router's stackReach).
+  middleware[kPassive] = true;
   return middleware;
 }
 

@@ -171,8 +171,10 @@ function routesChanging() {
   if (reachTaken) native.routesChanged();
 }
 
-// Middleware that never answers nor fails by itself (hbf:express's query and
-// expressInit): a path only they match is still not taken.
+// Middleware that neither answers, fails, nor runs the app's code for a GET
+// or HEAD without a body (no Content-Length, no Transfer-Encoding: the only
+// requests C++ serves past the router): hbf:express's query and expressInit,
+// and the body parsers. A path only they match is still not taken.
 export const kPassive = Symbol("hbf.router.passive");
 
 /**
@@ -188,7 +190,9 @@ export function stackReach(stack) {
     if (route !== undefined) {
       const m = route.methods;
       if (!m._all && !m.get && !m.head) continue;
-    } else if (layer.handle !== null && typeof layer.handle === "function" && layer.handle[kPassive] === true) {
+    } else if (typeof layer.handle === "function" && (layer.handle.length > 3 || layer.handle[kPassive] === true)) {
+      // Error handlers run only for an error, and with no layer taking the
+      // request none arises (a param is decoded only where a path matched).
       continue;
     }
     const reach = layer.reach;

@@ -7,7 +7,7 @@
 import { test, assert } from "../portable/harness.mjs";
 import { createRequire } from "node:module";
 import http from "node:http";
-import { dispatch } from "hbf:http";
+import { dispatch, routeReach } from "hbf:http";
 import hbfExpress from "hbf:express";
 
 const require = createRequire(import.meta.url);
@@ -179,3 +179,22 @@ if (express) {
     assert.equal(failures.length, 0, "\n" + failures.join("\n"));
   });
 }
+
+test("routeReach of an express app: body parsers, its own init and error handlers take no path", () => {
+  const app = hbfExpress();
+  app.use(hbfExpress.json());
+  app.use(hbfExpress.urlencoded({ extended: false }));
+  app.get("/api/items", () => {});
+  app.post("/api/items", () => {});  // a POST route cannot take a GET
+  app.use("/admin", (req, res, next) => next());
+  app.use((err, req, res, next) => next(err));
+  assert.deepEqual(routeReach(app), [["/api/items", false], ["/admin", false]]);
+  app.use((req, res) => res.status(404).send("the app's own 404"));
+  assert.equal(routeReach(app), null, "a catch-all takes every path");
+  assert.deepEqual(routeReach(hbfExpress()), [], "no routes yet");
+  const strict = hbfExpress();
+  strict.set("case sensitive routing", true);
+  strict.get("/Api", () => {});
+  assert.deepEqual(routeReach(strict), [["/Api", true]]);
+  assert.equal(routeReach((req, res, next) => next()), null, "a plain function may take anything");
+});

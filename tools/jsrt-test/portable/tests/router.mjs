@@ -410,6 +410,7 @@ test("stackReach: the literal prefixes of the layers that may take a GET", () =>
   r.get(["/a/b", "/c/:d?"], h);
   r.all("/Any", h);
   r.head("/file.:ext", h);
+  r.use((err, req, res, next) => next(err));  // runs only for an error
   assert.deepEqual(stackReach(r.stack), [
     ["/hello", false], ["/posts", false], ["/api", false], ["/a/b", false], ["/c", false], ["/Any", false], ["/file", false],
   ]);
