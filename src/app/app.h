@@ -246,8 +246,9 @@ class App : public RequestHandler {
   // A GET or HEAD that no route of the henv's router can take
   // (js::JsEngine::NoRouteTakes), answered with its document without
   // running the router: what the router falling through would have led to.
-  // Nullopt (run the router) when unsure, and when no document answers (an
-  // express app has its own 404 page; the login pages come after the router).
+  // Nullopt (run the router) when unsure, for the login pages' paths (they
+  // come after the router), and for an express app when no document
+  // answers (it has its own 404 page).
   std::optional<HttpResponse> DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
   void RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond);
   struct ScriptCall {

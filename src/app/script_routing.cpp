@@ -261,11 +261,14 @@ std::optional<HttpResponse> App::DocumentPastRouter(const HttpRequest& request, 
   // after the router.
   if ((request.method != "GET" && request.method != "HEAD") || !request.body.empty() ||
       request.header("content-length") != nullptr || request.header("transfer-encoding") != nullptr ||
-      request.websocket_id != 0 || IsAuthPagePath(ctx.subpath) || !scripts_.NoRouteTakes(henv, request.path)) {
+      request.websocket_id != 0 || IsAuthPagePath(ctx.subpath)) {
     return std::nullopt;
   }
+  bool own_not_found = false;
+  if (!scripts_.NoRouteTakes(henv, request.path, &own_not_found)) return std::nullopt;
   HttpResponse document = ServeDocument(request, ctx, henv);
-  if (document.status == 404) return std::nullopt;
+  // Nothing here either: an express app answers with its own 404 page.
+  if (document.status == 404 && own_not_found) return std::nullopt;
   return document;
 }
 

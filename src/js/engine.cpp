@@ -564,7 +564,7 @@ void JsEngine::PublishReachLocked(HenvPool& pool, const Worker& w) {
   pool.reach = w.route_reach();
 }
 
-bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path) const {
+bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_found) const {
   const int64_t version = henv.code_version();
   std::shared_ptr<const RouteReach> reach;
   {
@@ -573,7 +573,9 @@ bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path) const {
     if (it == pools_.end() || it->second->reach_version != version) return false;
     reach = it->second->reach;
   }
-  return reach != nullptr && !reach->MayTake(path);
+  if (reach == nullptr || reach->MayTake(path)) return false;
+  if (own_not_found != nullptr) *own_not_found = reach->own_not_found;
+  return true;
 }
 
 void JsEngine::AccountLocked(Worker& w) {

@@ -214,7 +214,9 @@ class JsEngine {
   // as the router would have fallen through (a document) without running
   // it. False whenever unsure: no worker has loaded this version yet, the
   // router has middleware for every path, or it added layers at run time.
-  bool NoRouteTakes(Henv& henv, std::string_view path) const;
+  // `own_not_found`, when given, is set when the router (an express app)
+  // answers such a path itself with a 404 page when nothing else does.
+  bool NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_found = nullptr) const;
 
   // Whether `henv_hash`'s server code has loaded document `id` as a module
   // or rendered it as a template since this process started.

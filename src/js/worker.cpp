@@ -290,6 +290,10 @@ void Worker::TakeRouteReach() {
   }
   auto reach = std::make_shared<RouteReach>();
   reach->prefixes.reserve(length);
+  {
+    Scoped own(ctx_, JS_GetPropertyStr(ctx_, out.get(), "ownNotFound"));
+    reach->own_not_found = JS_ToBool(ctx_, own.get()) == 1;
+  }
   for (uint32_t i = 0; i < length; ++i) {
     Scoped pair(ctx_, JS_GetPropertyUint32(ctx_, out.get(), i));
     Scoped text(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 0));

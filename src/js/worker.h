@@ -76,6 +76,9 @@ struct RouteReach {
     bool case_sensitive = false;
   };
   std::vector<Prefix> prefixes;
+  // An express app: a path nothing took gets Express's 404 page, unless
+  // HBF has something there (so HBF's own 404 is not the app's answer).
+  bool own_not_found = false;
   // False when no layer can take `path` (the percent-encoded path the
   // router would match, without its query).
   bool MayTake(std::string_view path) const;

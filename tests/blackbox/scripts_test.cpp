@@ -113,6 +113,11 @@ export default router;
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.body, "");
   EXPECT_EQ(Call("GET", "/static/a.txt", "", {{"If-None-Match", etag}}).status, 304);
+  for (int i = 0; i < 10; ++i) {
+    auto missing = Call("GET", "/wp-login.php");
+    EXPECT_EQ(missing.status, 404);
+    EXPECT_EQ(missing.json().find("error")->find("code")->as_string(), "not_found");
+  }
   EXPECT_EQ(js_ms(), js_before) << "no JavaScript ran for paths no route can take";
 
   // What the router may take still goes to it, whatever documents exist.

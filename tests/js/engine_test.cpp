@@ -410,12 +410,17 @@ TEST_F(EngineTest, NoRouteTakesAPathOutsideTheReachItsWorkersReport) {
   EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/Case/x"));
   EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/case/x")) << "a case-sensitive route";
 
+  bool own_not_found = true;
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/x", &own_not_found));
+  EXPECT_FALSE(own_not_found);
+
   // A new code version: nothing is known until one of its workers loads.
   SetDocument(*henv, "_system/router.js", "const f = () => ({handled: false}); f.reach = [['/static', false]];"
-                                          "export default f;");
+                                          "f.reach.ownNotFound = true; export default f;");
   EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/x"));
   Run(*henv, "/");
-  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/x"));
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/x", &own_not_found));
+  EXPECT_TRUE(own_not_found) << "an express app answers with its own 404 page";
   EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/static/a.txt"));
 
   // Routes added at run time: the version's reach is never relied on again.

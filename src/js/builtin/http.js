@@ -31,13 +31,18 @@ setLateErrorReporter((err) => {
  * `router` (router.js's default export) may take a GET or HEAD at, as
  * [prefix, caseSensitive] pairs, or null when it may take any path (a plain
  * function, middleware for every path, a RegExp route). Layers added later
- * tell C++ through native.routesChanged().
+ * tell C++ through native.routesChanged(). An express app's array has
+ * `ownNotFound`: it answers paths nothing took with Express's 404 page.
  */
 export function routeReach(router) {
   if (router === null || typeof router !== "function") return null;
   if (router[kApp] !== undefined) {
     const own = router._router;
-    return own instanceof Router ? stackReach(own.stack) : own === undefined ? stackReach([]) : null;
+    const reach = own instanceof Router ? stackReach(own.stack) : own === undefined ? stackReach([]) : null;
+    // Express answers a path nothing took with its own 404 page: C++ must
+    // still run the app when it has no document there either.
+    if (reach !== null) reach.ownNotFound = true;
+    return reach;
   }
   return router instanceof Router ? stackReach(router.stack) : null;
 }

@@ -414,6 +414,7 @@ test("stackReach: the literal prefixes of the layers that may take a GET", () =>
   assert.deepEqual(stackReach(r.stack), [
     ["/hello", false], ["/posts", false], ["/api", false], ["/a/b", false], ["/c", false], ["/Any", false], ["/file", false],
   ]);
+  assert.equal(stackReach(r.stack).ownNotFound, undefined);
   const sensitive = new Router({ caseSensitive: true });
   sensitive.get("/Case", h);
   assert.deepEqual(stackReach(sensitive.stack), [["/Case", true]]);
