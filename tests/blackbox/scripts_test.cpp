@@ -43,6 +43,20 @@ class ScriptsTest : public ::testing::Test {
     ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
   }
 
+  // Stores a document (any type; the router itself goes through SetRouter).
+  void PutDocument(const std::string& id, const std::string& content, const std::string& type = "text/plain") {
+    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
+                            {{"Authorization", "Bearer " + token_}, {"Content-Type", type}}, content});
+    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
+  }
+
+  // The henv's JavaScript time over the last hour (GET /_api/metrics), in ms.
+  double JsMillisecondsLastHour() {
+    auto m = Fetch(port(), {"GET", "/_api/metrics", host_, {{"Authorization", "Bearer " + token_}}, ""});
+    EXPECT_EQ(m.status, 200) << m.body;
+    return m.json().find("last_hour")->find("js_ms")->as_double();
+  }
+
   HttpReply Call(const std::string& method, const std::string& path, const std::string& body = {},
                  std::vector<std::pair<std::string, std::string>> headers = {}) {
     return Fetch(port(), {method, path, host_, std::move(headers), body});
@@ -88,20 +102,10 @@ router.get("/add", (req, res) => {
 });
 export default router;
 )js");
-  auto put = [&](const std::string& id, const std::string& content) {
-    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
-                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/plain"}}, content});
-    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
-  };
-  put("static/a.txt", "document a");
-  put("api/doc.txt", "a document behind a route");
+  PutDocument("static/a.txt", "document a");
+  PutDocument("api/doc.txt", "a document behind a route");
   ASSERT_EQ(Call("GET", "/api/x").body, R"({"route":"x"})");  // a worker has loaded the router
-  auto js_ms = [&] {
-    auto m = Fetch(port(), {"GET", "/_api/metrics", host_, {{"Authorization", "Bearer " + token_}}, ""});
-    EXPECT_EQ(m.status, 200) << m.body;
-    return m.json().find("last_hour")->find("js_ms")->as_double();
-  };
-  const double js_before = js_ms();
+  const double js_before = JsMillisecondsLastHour();
   std::string etag;
   for (int i = 0; i < 20; ++i) {
     auto doc = Call("GET", "/static/a.txt");
@@ -118,7 +122,7 @@ export default router;
     EXPECT_EQ(missing.status, 404);
     EXPECT_EQ(missing.json().find("error")->find("code")->as_string(), "not_found");
   }
-  EXPECT_EQ(js_ms(), js_before) << "no JavaScript ran for paths no route can take";
+  EXPECT_EQ(JsMillisecondsLastHour(), js_before) << "no JavaScript ran for paths no route can take";
 
   // What the router may take still goes to it, whatever documents exist.
   EXPECT_EQ(Call("GET", "/api/doc.txt").body, R"({"route":"doc.txt"})");
@@ -139,17 +143,11 @@ app.get("/api/items", (req, res) => res.json({ items: [] }));
 app.use((err, req, res, next) => res.status(500).send("the app's error page"));
 export default app;
 )js");
-  auto put = Fetch(port(), {"PUT", "/_api/documents/index.html", host_,
-                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/html"}}, "<p>home</p>"});
-  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+  PutDocument("index.html", "<p>home</p>", "text/html");
   ASSERT_EQ(Call("GET", "/api/items").body, R"({"items":[]})");
-  auto js_ms = [&] {
-    auto m = Fetch(port(), {"GET", "/_api/metrics", host_, {{"Authorization", "Bearer " + token_}}, ""});
-    return m.json().find("last_hour")->find("js_ms")->as_double();
-  };
-  const double js_before = js_ms();
+  const double js_before = JsMillisecondsLastHour();
   for (int i = 0; i < 20; ++i) ASSERT_EQ(Call("GET", "/").body, "<p>home</p>");
-  EXPECT_EQ(js_ms(), js_before) << "express.json() and an error handler take no GET";
+  EXPECT_EQ(JsMillisecondsLastHour(), js_before) << "express.json() and an error handler take no GET";
   // With a body the parser may fail it: the app runs (and answers with its
   // error handler), as it did before.
   auto with_body = Call("GET", "/", "{not json", {{"Content-Type", "application/json"}});
@@ -524,11 +522,7 @@ TEST_F(ScriptsTest, TheDeadlineHoldsInsideBuiltIns) {
 }
 
 TEST_F(ScriptsTest, ScriptsSearchTheHenvsDocuments) {
-  auto put = [&](const std::string& id, const std::string& text) {
-    auto r = Fetch(port(), {"PUT", "/_api/documents/" + id, host_,
-                            {{"Authorization", "Bearer " + token_}, {"Content-Type", "text/plain"}}, text});
-    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
-  };
+  auto put = [&](const std::string& id, const std::string& text) { PutDocument(id, text); };
   put("notes/cats.txt", "Cats are <b>running</b> about the garden all day long");
   put("notes/dogs.txt", "Dogs sleep");
   SetRouter(R"js(
