@@ -464,7 +464,7 @@ export default router;
   ASSERT_EQ(put.status, 201) << put.body;
   for (const char* path : {"/private/data.txt", "/%70rivate/data.txt", "/%70%72%69%76%61%74%65/data.txt",
                            "/public/../private/data.txt", "/public/%2e%2e/private/data.txt", "//private/data.txt",
-                           "/./private/data.txt"}) {
+                           "/./private/data.txt", "/PRIVATE/data.txt", "/Private/data.txt"}) {
     auto r = Call("GET", path);
     EXPECT_EQ(r.status, 403) << path << ": " << r.body;
     EXPECT_EQ(r.body.find("secret"), std::string::npos) << path;
