@@ -353,6 +353,11 @@ void ConfigureSqliteOnce() {
     // a few pages, paid that for each: 137 -> 77 KB a connection with the
     // henv schema loaded. Pages are then allocated as they are used.
     (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
+    // No process-wide memory statistics: with them every sqlite3_malloc and
+    // sqlite3_free takes one global mutex (and sizes the block), shared by
+    // every connection of every henv on every thread. Nothing here reads
+    // sqlite3_memory_used() or sets a soft heap limit, which need them.
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   });
 }
 }  // namespace
