@@ -298,11 +298,14 @@ void Worker::TakeRouteReach() {
     Scoped pair(ctx_, JS_GetPropertyUint32(ctx_, out.get(), i));
     Scoped text(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 0));
     Scoped sensitive(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 1));
+    Scoped exact(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 2));
     if (!JS_IsString(text.get())) return;
     RouteReach::Prefix prefix;
     prefix.text = ToStdString(ctx_, text.get());
     prefix.case_sensitive = JS_ToBool(ctx_, sensitive.get()) == 1;
-    if (prefix.text.empty()) return;  // any path (stackReach gives null instead; never trust less)
+    prefix.exact = JS_ToBool(ctx_, exact.get()) == 1;
+    // An empty prefix is any path (stackReach gives null instead: never trust less).
+    if (prefix.text.empty() && !prefix.exact) return;
     if (!prefix.case_sensitive) {
       for (char& c : prefix.text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
@@ -314,13 +317,13 @@ void Worker::TakeRouteReach() {
 bool RouteReach::MayTake(std::string_view path) const {
   for (const Prefix& p : prefixes) {
     if (path.size() < p.text.size()) continue;
-    if (p.case_sensitive) {
-      if (path.compare(0, p.text.size(), p.text) == 0) return true;
+    if (p.exact && path.size() != p.text.size() && !(path.size() == p.text.size() + 1 && path.back() == '/')) {
       continue;
     }
     bool same = true;
     for (size_t i = 0; i < p.text.size() && same; ++i) {
-      same = std::tolower(static_cast<unsigned char>(path[i])) == static_cast<unsigned char>(p.text[i]);
+      const auto c = static_cast<unsigned char>(path[i]);
+      same = static_cast<unsigned char>(p.text[i]) == (p.case_sensitive ? c : std::tolower(c));
     }
     if (same) return true;
   }

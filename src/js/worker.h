@@ -67,13 +67,16 @@ class ServerCodeSet {
   std::unordered_set<std::string> ids_;  // guarded by mu_
 };
 
-// The literal path prefixes at which a henv's router may take a GET or HEAD
+// The literal paths and path prefixes at which a henv's router may take a GET or HEAD
 // (hbf:http's routeReach; hbf:router's stackReach says how they are made
 // from each layer's path). Immutable once made; shared by reference.
 struct RouteReach {
   struct Prefix {
     std::string text;  // lower-cased unless case_sensitive (ASCII only)
     bool case_sensitive = false;
+    // The path is `text`, with or without one trailing "/" (a literal
+    // route); else the path starts with `text`.
+    bool exact = false;
   };
   std::vector<Prefix> prefixes;
   // An express app: a path nothing took gets Express's 404 page, unless

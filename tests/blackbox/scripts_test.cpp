@@ -94,6 +94,7 @@ TEST_F(ScriptsTest, DocumentsNoRouteCanTakeAreServedWithoutRunningTheRouter) {
   SetRouter(R"js(
 import { Router } from "hbf:router";
 const router = new Router();
+router.get("/", (req, res) => res.send("the home route"));
 router.get("/api/:name", (req, res) => res.json({ route: req.params.name }));
 router.post("/static/posted", (req, res) => res.send("a POST route"));
 router.get("/add", (req, res) => {
@@ -125,6 +126,7 @@ export default router;
   EXPECT_EQ(JsMillisecondsLastHour(), js_before) << "no JavaScript ran for paths no route can take";
 
   // What the router may take still goes to it, whatever documents exist.
+  EXPECT_EQ(Call("GET", "/").body, "the home route") << "over the welcome page at /index.html";
   EXPECT_EQ(Call("GET", "/api/doc.txt").body, R"({"route":"doc.txt"})");
   EXPECT_EQ(Call("GET", "/API/doc.txt").body, R"({"route":"doc.txt"})") << "routes match case-insensitively";
   EXPECT_EQ(Call("POST", "/static/posted").body, "a POST route");

@@ -398,7 +398,7 @@ TEST_F(EngineTest, NoRouteTakesAPathOutsideTheReachItsWorkersReport) {
   const std::string router =
       "const f = (raw, native) => { if (raw.path === '/grow') native.routesChanged();"
       " return {handled: true, status: 200, headers: [], body: 'ran'}; };"
-      "f.reach = [['/api', false], ['/Case', true]]; export default f;";
+      "f.reach = [['/api', false], ['/Case', true], ['/exact', false, true]]; export default f;";
   auto henv = MakeHenv("reachhnv", router);
   EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/static/a.txt")) << "no worker has loaded this version yet";
   ASSERT_EQ(Run(*henv, "/").response.body, "ran");
@@ -409,6 +409,10 @@ TEST_F(EngineTest, NoRouteTakesAPathOutsideTheReachItsWorkersReport) {
   EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/apiary")) << "a prefix, not a path segment: a pattern may go on";
   EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/Case/x"));
   EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/case/x")) << "a case-sensitive route";
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/exact"));
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/EXACT/"));
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/exact/x")) << "an exact route takes its path only";
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/exactly"));
 
   bool own_not_found = true;
   EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/x", &own_not_found));

@@ -146,22 +146,28 @@ const hasOwn = Object.hasOwn;
 // tokens (":", "*", "(", "?") and the regex syntax a path passes through.
 const PATTERN_CHARS = new Set(["\\", ":", "*", "(", ")", "?", "+", "[", "]", "{", "}", "|", "^", "$"]);
 
-// The literal start every path `path` (one string of a layer's) matches must
-// have, "" when any path may match. The character before a special one is
-// dropped too (it may be made optional: "/ab?", "/:id?"), and a trailing "/"
-// (non-strict routes match without it). Non-ASCII: "" (its case folding is
-// the regex's, not ASCII's).
-function literalPrefix(path) {
+// What of `path` (one string of a layer's) C++ can match without the regex:
+// [text, exact], or null when any path may match. A fully literal route path
+// matches only itself, with or without one trailing "/" (non-strict; a
+// strict one matches one of them: a superset is fine): exact. Otherwise
+// every path it matches starts with the literal text before its first
+// pattern character, less the character before that one (it may be made
+// optional: "/ab?", "/:id?") and any trailing "/". Non-ASCII: null (its case
+// folding is the regex's, not ASCII's).
+function literalReach(path, exactAllowed) {
   // A "|" outside a group splits the whole regex: "/a|b" matches "/xb".
-  if (typeof path !== "string" || path.includes("|")) return "";
+  if (typeof path !== "string" || path.includes("|")) return null;
   let end = 0;
   while (end < path.length && !PATTERN_CHARS.has(path[end])) {
-    if (path.charCodeAt(end) > 0x7e) return "";
+    if (path.charCodeAt(end) > 0x7e) return null;
     end++;
+  }
+  if (end === path.length && exactAllowed) {
+    return [path.endsWith("/") ? path.slice(0, -1) : path, true];
   }
   let prefix = end < path.length ? path.slice(0, Math.max(0, end - 1)) : path;
   while (prefix.endsWith("/")) prefix = prefix.slice(0, -1);
-  return prefix;
+  return prefix === "" ? null : [prefix, false];
 }
 
 // Layers built after C++ took a router's reach may change what it takes: C++
@@ -179,8 +185,10 @@ export const kPassive = Symbol("hbf.router.passive");
 
 /**
  * The reach of `stack` (a Router's) for GET and HEAD: an array of
- * [prefix, caseSensitive], one per layer that may take such a request, or
- * null when some layer may take any path. Marks reach as taken.
+ * [text, caseSensitive, exact] (exact: the path is `text`, with or without a
+ * trailing "/"; else it starts with `text`), one per path of each layer that
+ * may take such a request, or null when some layer may take any path. Marks
+ * reach as taken.
  */
 export function stackReach(stack) {
   reachTaken = true;
@@ -197,7 +205,7 @@ export function stackReach(stack) {
     }
     const reach = layer.reach;
     if (reach === null) return null;
-    for (const prefix of reach) out.push([prefix, layer.sensitive]);
+    for (const [text, exact] of reach) out.push([text, layer.sensitive, exact]);
   }
   return out;
 }
@@ -213,12 +221,12 @@ class Layer {
     this.fastStar = path === "*";
     this.fastSlash = path === "/" && options.end === false;
     this.route = undefined;
-    // For stackReach: the literal prefixes of the path(s), null for any path.
+    // For stackReach: [text, exact] per path (literalReach), null for any path.
     this.sensitive = !!options.sensitive;
     this.reach = null;
     if (!this.fastSlash && !this.fastStar && !(path instanceof RegExp)) {
-      const prefixes = (Array.isArray(path) ? path.flat(Infinity) : [path]).map(literalPrefix);
-      if (prefixes.length !== 0 && !prefixes.includes("")) this.reach = prefixes;
+      const reach = (Array.isArray(path) ? path.flat(Infinity) : [path]).map((p) => literalReach(p, options.end !== false));
+      if (reach.length !== 0 && !reach.includes(null)) this.reach = reach;
     }
   }
 

@@ -188,7 +188,7 @@ test("routeReach of an express app: body parsers, its own init and error handler
   app.post("/api/items", () => {});  // a POST route cannot take a GET
   app.use("/admin", (req, res, next) => next());
   app.use((err, req, res, next) => next(err));
-  assert.deepEqual([...routeReach(app)], [["/api/items", false], ["/admin", false]]);
+  assert.deepEqual([...routeReach(app)], [["/api/items", false, true], ["/admin", false, false]]);
   assert.equal(routeReach(app).ownNotFound, true, "Express's 404 page is the app's");
   app.use((req, res) => res.status(404).send("the app's own 404"));
   assert.equal(routeReach(app), null, "a catch-all takes every path");
@@ -196,6 +196,6 @@ test("routeReach of an express app: body parsers, its own init and error handler
   const strict = hbfExpress();
   strict.set("case sensitive routing", true);
   strict.get("/Api", () => {});
-  assert.deepEqual([...routeReach(strict)], [["/Api", true]]);
+  assert.deepEqual([...routeReach(strict)], [["/Api", true, true]]);
   assert.equal(routeReach((req, res, next) => next()), null, "a plain function may take anything");
 });

@@ -411,13 +411,16 @@ test("stackReach: the literal prefixes of the layers that may take a GET", () =>
   r.all("/Any", h);
   r.head("/file.:ext", h);
   r.use((err, req, res, next) => next(err));  // runs only for an error
+  r.get("/", h);
+  r.get("/double//", h);
   assert.deepEqual(stackReach(r.stack), [
-    ["/hello", false], ["/posts", false], ["/api", false], ["/a/b", false], ["/c", false], ["/Any", false], ["/file", false],
+    ["/hello", false, true], ["/posts", false, false], ["/api", false, false], ["/a/b", false, true], ["/c", false, false],
+    ["/Any", false, true], ["/file", false, false], ["", false, true], ["/double/", false, true],
   ]);
   assert.equal(stackReach(r.stack).ownNotFound, undefined);
   const sensitive = new Router({ caseSensitive: true });
   sensitive.get("/Case", h);
-  assert.deepEqual(stackReach(sensitive.stack), [["/Case", true]]);
+  assert.deepEqual(stackReach(sensitive.stack), [["/Case", true, true]]);
   // Whatever may take any path makes the whole reach unknown.
   for (const add of [
     (x) => x.use(h), (x) => x.use("/", h), (x) => x.get("*", h), (x) => x.get("/:page", h), (x) => x.get(/hello/, h),
@@ -435,13 +438,13 @@ test("stackReach is sound: every path a layer's pattern matches starts with one 
   const patterns = [
     "/hello", "/posts/:id", "/ab?cd", "/ab+cd", "/ab*cd", "/a/:b?", "/file/:name.:ext", "/x/(foo|bar)/:id", "/user/:id(\\d+)",
     "/a.b", "/Mixed/Case", "/trailing/", "/users/:id?/edit", "/a/:b(\\d+)*", "/ab{2}", "/a[bc]d", "/a$", "/a|/b",
-    "/%41", "/a-b_c~d", "/x:y", "/hello|x",
+    "/%41", "/a-b_c~d", "/x:y", "/hello|x", "/", "/a//", "/Exact/Path",
   ];
   const paths = [
     "/", "/hello", "/HELLO", "/hello/", "/hello/x", "/hellox", "/posts", "/posts/1", "/posts/", "/acd", "/abcd", "/abbcd",
     "/abXcd", "/a", "/a/", "/a/1", "/a/1/2", "/file/x.txt", "/file/x", "/x/foo/1", "/x/bar/2", "/user/12", "/user/ab",
     "/a.b", "/aXb", "/mixed/case", "/trailing", "/trailing/", "/users/edit", "/users/7/edit", "/abb", "/abd", "/acd",
-    "/b", "/%41", "/A", "/a-b_c~d", "/x:y", "/xy", "/zzx",
+    "/b", "/%41", "/A", "/a-b_c~d", "/x:y", "/xy", "/zzx", "/a//", "/exact/path", "/EXACT/PATH/", "/exact/path/x",
   ];
   for (const pattern of patterns) {
     for (const end of [true, false]) {
@@ -452,7 +455,11 @@ test("stackReach is sound: every path a layer's pattern matches starts with one 
       const re = x.stack[0].regexp;
       for (const path of paths) {
         if (!re.test(path)) continue;
-        assert.ok(reach === null || reach.some(([p, s]) => (s ? path : path.toLowerCase()).startsWith(s ? p : p.toLowerCase())),
+        const within = ([p, s, exact]) => {
+          const [a, b] = s ? [path, p] : [path.toLowerCase(), p.toLowerCase()];
+          return exact ? a === b || a === b + "/" : a.startsWith(b);
+        };
+        assert.ok(reach === null || reach.some(within),
           `${pattern} (${end ? "route" : "use"}) matches ${path} outside its reach ${JSON.stringify(reach)}`);
       }
     }
