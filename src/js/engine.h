@@ -210,7 +210,7 @@ class JsEngine {
   // True when `henv`'s router, at its current code version, has no layer
   // that could take a GET or HEAD without a body at `path` (percent-encoded,
   // without the query), as its workers reported it (hbf:http's routeReach:
-  // the literal prefixes of its routes' paths). The caller may then answer
+  // its routes' literal paths and path prefixes). The caller may then answer
   // as the router would have fallen through (a document) without running
   // it. False whenever unsure: no worker has loaded this version yet, the
   // router has middleware for every path, or it added layers at run time.
