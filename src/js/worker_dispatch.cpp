@@ -245,7 +245,14 @@ ScriptResult Worker::Continue(JSValue ret) {
         break;
       case Settled::kNoProgress:
         result.kind = ScriptResult::Kind::kError;
-        result.error = {"script_no_response", 500, "the handler finished without sending a response", "", ""};
+        if (memory_.refused) {
+          // The heap limit broke the chain on its way (an allocation refused
+          // inside the router's own next()): a limit, not the app's bug.
+          result.error = {"script_memory", 500, "the script ran out of memory", "", ""};
+          reusable_ = false;
+        } else {
+          result.error = {"script_no_response", 500, "the handler finished without sending a response", "", ""};
+        }
         break;
     }
   }

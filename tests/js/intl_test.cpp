@@ -49,6 +49,10 @@ class JsIntlTest : public ::testing::Test {
   // The router's answer to GET /: String(expression), or "Name: message"
   // when it throws; "<code: message>" when the script fails outright.
   std::string Eval(const std::string& expression, int64_t memory_mb = 64) {
+    return EvalWithHeap(expression, memory_mb << 20);
+  }
+
+  std::string EvalWithHeap(const std::string& expression, int64_t memory_bytes) {
     const std::string router = R"js(
 import { Router } from "hbf:router";
 const router = new Router();
@@ -71,7 +75,7 @@ export default router;
     request.hostname = "intltest.localhost";
     ScriptLimits limits;
     limits.timeout_ms = 20000;
-    limits.memory_bytes = memory_mb << 20;
+    limits.memory_bytes = memory_bytes;
     ScriptResult r = engine_->Run(*henv_, limits, request);
     if (r.kind != ScriptResult::Kind::kResponse) return "<" + r.error.code + ": " + r.error.message + ">";
     return r.response.body;
@@ -91,6 +95,22 @@ TEST_F(JsIntlTest, HoardedFormattersHitTheHeapLimit) {
   const std::string out = Eval(R"js((() => { const keep = []; for (let i = 0; i < 100000; i++) keep.push(new Intl.DateTimeFormat("en-US", {timeZone: "UTC"})); return keep.length; })())js", 32);
   // The allocation that fails is the script's (catchable) or the worker's.
   EXPECT_TRUE(out.find("out of memory") != std::string::npos || out.find("script_memory") != std::string::npos) << out;
+}
+
+// Wherever the heap limit strikes, the request fails for memory and the
+// process lives on. At 32 MiB this test once crashed the process: QuickJS
+// wrote an exception's backtrace after an allocation refused while writing
+// it had freed that exception (scripts/patches/quickjs/0004); at 39,018 KiB
+// the limit broke the router's own next() and the failure read as "no
+// response". Which allocation fails depends on the build, so a spread of
+// limits is tried.
+TEST_F(JsIntlTest, TheHeapLimitStrikingAnywhereIsAMemoryFailure) {
+  const std::string hoard = R"js((() => { const keep = []; for (let i = 0; i < 100000; i++) keep.push(new Intl.DateTimeFormat("en-US", {timeZone: "UTC"})); return keep.length; })())js";
+  for (int64_t kb : {24576, 27001, 29989, 32768, 33301, 35999, 37777, 39018, 40960}) {
+    const std::string out = EvalWithHeap(hoard, kb << 10);
+    EXPECT_TRUE(out.find("out of memory") != std::string::npos || out.find("script_memory") != std::string::npos)
+        << kb << " KiB: " << out;
+  }
 }
 
 // ICU objects die with their JS objects: making and dropping many
