@@ -3,11 +3,18 @@
 // array grouping, depth, circular references, getters, custom inspect via
 // Symbol.for("nodejs.util.inspect.custom")), without colours and without
 // what needs V8 internals (promise state, proxies). Part of hbf:node_util.
+// Primitives are written by hbf:node_util_inspect_text, entry lists laid out
+// by hbf:node_util_inspect_layout; this module walks the values.
 
 import { invalidArgType } from "hbf:node_errors";
 import { mapSize, objectToString, setSize, typedArrayTag, types } from "hbf:node_util_types";
+import {
+  escapeKeyLike, formatBigInt, formatNumber, formatPrimitive, strEscape, stylizeNoColor,
+} from "hbf:node_util_inspect_text";
+import { kArrayExtrasType, kArrayType, kObjectType, reduceToSingleString } from "hbf:node_util_inspect_layout";
 
-// inspect
+// What hbf:node_util_format shares.
+export { formatBigInt, formatNumber, stylizeNoColor };
 
 const customInspectSymbol = Symbol.for("nodejs.util.inspect.custom");
 
@@ -26,131 +33,10 @@ const inspectDefaultOptions = {
   numericSeparator: false,
 };
 
-const kObjectType = 0;
-const kArrayType = 1;
-const kArrayExtrasType = 2;
-
-const meta = [
-  "\\x00", "\\x01", "\\x02", "\\x03", "\\x04", "\\x05", "\\x06", "\\x07",
-  "\\b", "\\t", "\\n", "\\x0B", "\\f", "\\r", "\\x0E", "\\x0F",
-  "\\x10", "\\x11", "\\x12", "\\x13", "\\x14", "\\x15", "\\x16", "\\x17",
-  "\\x18", "\\x19", "\\x1A", "\\x1B", "\\x1C", "\\x1D", "\\x1E", "\\x1F",
-];
-const metaFor = (c) => {
-  if (c < 32) return meta[c];
-  if (c === 39) return "\\'";
-  if (c === 92) return "\\\\";
-  return "\\x" + c.toString(16).toUpperCase();
-};
-
-const strEscapeSequencesRegExp = /[\x00-\x1f\x27\x5c\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const strEscapeSequencesRegExpSingle = /[\x00-\x1f\x5c\x7f-\x9f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const keyStrRegExp = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
 const numberRegExp = /^(0|[1-9][0-9]*)$/;
 const classRegExp = /^(\s+[^(]*?)\s*{/;
 const stripCommentsRegExp = /(\/\/.*?\n)|(\/\*(.|\n)*?\*\/)/g;
-
-function addQuotes(str, quotes) {
-  if (quotes === -1) return `"${str}"`;
-  if (quotes === -2) return `\`${str}\``;
-  return `'${str}'`;
-}
-
-function strEscape(str) {
-  let escapeTest = strEscapeSequencesRegExp;
-  let singleQuote = 39;
-  if (str.includes("'")) {
-    if (!str.includes('"')) singleQuote = -1;
-    else if (!str.includes("`") && !str.includes("${")) singleQuote = -2;
-    if (singleQuote !== 39) escapeTest = strEscapeSequencesRegExpSingle;
-  }
-  if (!escapeTest.test(str)) return addQuotes(str, singleQuote);
-  let result = "";
-  let last = 0;
-  for (let i = 0; i < str.length; i++) {
-    const point = str.charCodeAt(i);
-    if (point === singleQuote || point === 92 || point < 32 || (point > 126 && point < 160)) {
-      result += str.slice(last, i) + metaFor(point);
-      last = i + 1;
-    } else if (point >= 0xd800 && point <= 0xdfff) {
-      if (point <= 0xdbff && i + 1 < str.length) {
-        const next = str.charCodeAt(i + 1);
-        if (next >= 0xdc00 && next <= 0xdfff) {
-          i++;
-          continue;
-        }
-      }
-      result += `${str.slice(last, i)}\\u${point.toString(16)}`;
-      last = i + 1;
-    }
-  }
-  if (last !== str.length) result += str.slice(last);
-  return addQuotes(result, singleQuote);
-}
-
-function escapeKeyLike(s) {
-  // Node escapes control characters in symbol descriptions and hidden keys.
-  return s.replace(/[\x00-\x1f\x27\x5c\x7f-\x9f]/g, (ch) => metaFor(ch.charCodeAt(0)));
-}
-
-export const stylizeNoColor = (str) => str;
-
-export function formatNumber(fn, number, numericSeparator) {
-  if (!numericSeparator) {
-    if (Object.is(number, -0)) return fn("-0", "number");
-    return fn(`${number}`, "number");
-  }
-  const integer = Math.trunc(number);
-  const string = String(integer);
-  if (integer === number) {
-    if (!Number.isFinite(number) || string.includes("e")) return fn(string, "number");
-    return fn(`${addNumericSeparator(string)}`, "number");
-  }
-  if (Number.isNaN(number)) return fn(string, "number");
-  return fn(`${addNumericSeparator(string)}.${addNumericSeparatorEnd(String(number).slice(string.length + 1))}`, "number");
-}
-
-function addNumericSeparator(integerString) {
-  let result = "";
-  let i = integerString.length;
-  const start = integerString.startsWith("-") ? 1 : 0;
-  for (; i >= start + 4; i -= 3) result = `_${integerString.slice(i - 3, i)}${result}`;
-  return i === integerString.length ? integerString : `${integerString.slice(0, i)}${result}`;
-}
-
-function addNumericSeparatorEnd(integerString) {
-  let result = "";
-  let i = 0;
-  for (; i < integerString.length - 3; i += 3) result += `${integerString.slice(i, i + 3)}_`;
-  return i === 0 ? integerString : `${result}${integerString.slice(i)}`;
-}
-
-export function formatBigInt(fn, bigint, numericSeparator) {
-  const string = String(bigint);
-  if (!numericSeparator) return fn(`${string}n`, "bigint");
-  return fn(`${addNumericSeparator(string)}n`, "bigint");
-}
-
-function formatPrimitive(fn, value, ctx) {
-  if (typeof value === "string") {
-    let trailer = "";
-    if (value.length > ctx.maxStringLength) {
-      const remaining = value.length - ctx.maxStringLength;
-      value = value.slice(0, ctx.maxStringLength);
-      trailer = `... ${remaining} more character${remaining > 1 ? "s" : ""}`;
-    }
-    if (ctx.compact !== true && value.length > 16 && value.length > ctx.breakLength - ctx.indentationLvl - 4) {
-      return value.split(/(?<=\n)/).map((line) => fn(strEscape(line), "string"))
-        .join(` +\n${" ".repeat(ctx.indentationLvl + 2)}`) + trailer;
-    }
-    return fn(strEscape(value), "string") + trailer;
-  }
-  if (typeof value === "number") return formatNumber(fn, value, ctx.numericSeparator);
-  if (typeof value === "bigint") return formatBigInt(fn, value, ctx.numericSeparator);
-  if (typeof value === "boolean") return fn(`${value}`, "boolean");
-  if (typeof value === "undefined") return fn("undefined", "undefined");
-  return fn(Symbol.prototype.toString.call(value), "symbol");
-}
 
 function getUserOptions(ctx) {
   const ret = { stylize: ctx.stylize };
@@ -689,38 +575,28 @@ function formatTypedArray(value, length, ctx, ignored, recurseTimes) {
   return output;
 }
 
-function formatSet(value, ctx, ignored, recurseTimes) {
-  const length = setSize(value);
+// A Set's or Map's first maxArrayLength entries, each written by `one`.
+function formatEntries(ctx, value, length, one) {
   const maxLength = Math.min(Math.max(0, ctx.maxArrayLength), length);
-  const remaining = length - maxLength;
   const output = [];
   ctx.indentationLvl += 2;
   let i = 0;
-  for (const v of value) {
-    if (i >= maxLength) break;
-    output.push(formatValue(ctx, v, recurseTimes));
-    i++;
+  for (const entry of value) {
+    if (i++ >= maxLength) break;
+    output.push(one(entry));
   }
-  if (remaining > 0) output.push(remainingText(remaining));
+  if (length > maxLength) output.push(remainingText(length - maxLength));
   ctx.indentationLvl -= 2;
   return output;
 }
 
+function formatSet(value, ctx, ignored, recurseTimes) {
+  return formatEntries(ctx, value, setSize(value), (v) => formatValue(ctx, v, recurseTimes));
+}
+
 function formatMap(value, ctx, ignored, recurseTimes) {
-  const length = mapSize(value);
-  const maxLength = Math.min(Math.max(0, ctx.maxArrayLength), length);
-  const remaining = length - maxLength;
-  const output = [];
-  ctx.indentationLvl += 2;
-  let i = 0;
-  for (const [k, v] of value) {
-    if (i >= maxLength) break;
-    output.push(`${formatValue(ctx, k, recurseTimes)} => ${formatValue(ctx, v, recurseTimes)}`);
-    i++;
-  }
-  if (remaining > 0) output.push(remainingText(remaining));
-  ctx.indentationLvl -= 2;
-  return output;
+  return formatEntries(ctx, value, mapSize(value),
+    ([k, v]) => `${formatValue(ctx, k, recurseTimes)} => ${formatValue(ctx, v, recurseTimes)}`);
 }
 
 function formatProperty(ctx, value, recurseTimes, key, type, desc, original = value) {
@@ -771,108 +647,6 @@ function formatProperty(ctx, value, recurseTimes, key, type, desc, original = va
     name = ctx.stylize(strEscape(key), "string");
   }
   return `${name}:${extra}${str}`;
-}
-
-function isBelowBreakLength(ctx, output, start, base) {
-  let totalLength = output.length + start;
-  if (totalLength + output.length > ctx.breakLength) return false;
-  for (let i = 0; i < output.length; i++) {
-    totalLength += output[i].length;
-    if (totalLength > ctx.breakLength) return false;
-  }
-  return base === "" || !base.includes("\n");
-}
-
-function groupArrayElements(ctx, output, value) {
-  let totalLength = 0;
-  let maxLength = 0;
-  let i = 0;
-  let outputLength = output.length;
-  if (ctx.maxArrayLength < output.length) outputLength--;
-  const separatorSpace = 2;
-  const dataLen = new Array(outputLength);
-  for (; i < outputLength; i++) {
-    const len = output[i].length;
-    dataLen[i] = len;
-    totalLength += len + separatorSpace;
-    if (maxLength < len) maxLength = len;
-  }
-  const actualMax = maxLength + separatorSpace;
-  if (actualMax * 3 + ctx.indentationLvl < ctx.breakLength && (totalLength / actualMax > 5 || maxLength <= 6)) {
-    const approxCharHeights = 2.5;
-    const averageBias = Math.sqrt(actualMax - totalLength / output.length);
-    const biasedMax = Math.max(actualMax - 3 - averageBias, 1);
-    const columns = Math.min(
-      Math.round(Math.sqrt(approxCharHeights * biasedMax * outputLength) / biasedMax),
-      Math.floor((ctx.breakLength - ctx.indentationLvl) / actualMax),
-      ctx.compact * 4,
-      15,
-    );
-    if (columns <= 1) return output;
-    const tmp = [];
-    const maxLineLength = [];
-    for (let c = 0; c < columns; c++) {
-      let lineLength = 0;
-      for (let j = c; j < output.length; j += columns) {
-        if (dataLen[j] > lineLength) lineLength = dataLen[j];
-      }
-      maxLineLength.push(lineLength + separatorSpace);
-    }
-    let padStart = true;
-    if (value !== undefined) {
-      for (let k = 0; k < output.length; k++) {
-        if (typeof value[k] !== "number" && typeof value[k] !== "bigint") {
-          padStart = false;
-          break;
-        }
-      }
-    }
-    for (let k = 0; k < outputLength; k += columns) {
-      const max = Math.min(k + columns, outputLength);
-      let str = "";
-      let j = k;
-      for (; j < max - 1; j++) {
-        const padding = maxLineLength[j - k] + output[j].length - dataLen[j];
-        str += padStart ? `${output[j]}, `.padStart(padding, " ") : `${output[j]}, `.padEnd(padding, " ");
-      }
-      if (padStart) {
-        const padding = maxLineLength[j - k] + output[j].length - dataLen[j] - separatorSpace;
-        str += output[j].padStart(padding, " ");
-      } else {
-        str += output[j];
-      }
-      tmp.push(str);
-    }
-    if (ctx.maxArrayLength < output.length) tmp.push(output[outputLength]);
-    output = tmp;
-  }
-  return output;
-}
-
-function reduceToSingleString(ctx, output, base, braces, extrasType, recurseTimes, value) {
-  if (ctx.compact !== true) {
-    if (typeof ctx.compact === "number" && ctx.compact >= 1) {
-      const entries = output.length;
-      if (extrasType === kArrayExtrasType && entries > 6) output = groupArrayElements(ctx, output, value);
-      if (ctx.currentDepth - recurseTimes < ctx.compact && entries === output.length) {
-        const start = output.length + ctx.indentationLvl + braces[0].length + base.length + 10;
-        if (isBelowBreakLength(ctx, output, start, base)) {
-          const joinedOutput = output.join(", ");
-          if (!joinedOutput.includes("\n")) {
-            return `${base ? `${base} ` : ""}${braces[0]} ${joinedOutput}` + ` ${braces[1]}`;
-          }
-        }
-      }
-    }
-    const indentation = `\n${" ".repeat(ctx.indentationLvl)}`;
-    return `${base ? `${base} ` : ""}${braces[0]}${indentation}  ${output.join(`,${indentation}  `)}${indentation}${braces[1]}`;
-  }
-  if (isBelowBreakLength(ctx, output, 0, base)) {
-    return `${braces[0]}${base ? ` ${base}` : ""} ${output.join(", ")} ` + braces[1];
-  }
-  const indentation = " ".repeat(ctx.indentationLvl);
-  const ln = base === "" && braces[0].length === 1 ? " " : `${base ? ` ${base}` : ""}\n${indentation}  `;
-  return `${braces[0]}${ln}${output.join(`,\n${indentation}  `)} ${braces[1]}`;
 }
 
 /** Node's util.inspect(value[, options]) (also the legacy (value, showHidden, depth, colors) form). */

@@ -49,7 +49,7 @@ function corpus() {
     withSymbols, getters, circular, deep, longObject, tagged, { __proto__: { inherited: 1 }, own: 2 },
     new Foo(), new Bar(), Foo, Bar, class {}, function () {}, function named() {}, () => {}, async function af() {},
     function* gen() {}, async function* agen() {}, fnWithProps, Math.max,
-    new Map(), new Map([[1, "one"], ["two", { three: 3 }]]), new Set(), new Set([1, "a", [2]]),
+    new Map(), new Map([[1, "one"], ["two", { three: 3 }]]), new Map([[1, "a"], [2, "b"], [3, "c"]]), new Set(), new Set([1, "a", [2]]),
     new Date(0), new Date(NaN), /re/gi, new RegExp("a/b"), err, typeErr, nestedErr,
     new Uint8Array([1, 2, 3]), new Float64Array(2), new BigInt64Array(2), new Uint8Array(0), new ArrayBuffer(3),
     new DataView(new ArrayBuffer(2)), new Number(3), new String("str"), new Boolean(false), Object(1n), Object(Symbol("b")),
