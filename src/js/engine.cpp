@@ -552,14 +552,15 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool leas
 
 void JsEngine::PublishReachLocked(HenvPool& pool, const Worker& w) {
   const int64_t version = w.code_version();
+  if (version < pool.reach_version) return;  // an older version's
   if (w.routes_changed()) {
     // Its routes are not the ones its reach describes, and other workers
     // of this version may differ again: none is relied on for it.
-    pool.reach_unknown_version = version;
-    if (pool.reach_version == version) pool.reach.reset();
+    pool.reach_version = version;
+    pool.reach.reset();
     return;
   }
-  if (!w.route_reach() || version <= pool.reach_version || version == pool.reach_unknown_version) return;
+  if (!w.route_reach() || version == pool.reach_version) return;
   pool.reach_version = version;
   pool.reach = w.route_reach();
 }

@@ -283,13 +283,13 @@ void Worker::TakeRouteReach() {
   uint32_t length = 0;
   {
     Scoped n(ctx_, JS_GetPropertyStr(ctx_, out.get(), "length"));
-    if (JS_ToUint32(ctx_, &length, n.get()) < 0 || length > RouteReach::kMaxPrefixes) {
+    if (JS_ToUint32(ctx_, &length, n.get()) < 0 || length > RouteReach::kMaxEntries) {
       JS_FreeValue(ctx_, JS_GetException(ctx_));
       return;
     }
   }
   auto reach = std::make_shared<RouteReach>();
-  reach->prefixes.reserve(length);
+  reach->entries.reserve(length);
   {
     Scoped own(ctx_, JS_GetPropertyStr(ctx_, out.get(), "ownNotFound"));
     reach->own_not_found = JS_ToBool(ctx_, own.get()) == 1;
@@ -300,34 +300,18 @@ void Worker::TakeRouteReach() {
     Scoped sensitive(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 1));
     Scoped exact(ctx_, JS_GetPropertyUint32(ctx_, pair.get(), 2));
     if (!JS_IsString(text.get())) return;
-    RouteReach::Prefix prefix;
-    prefix.text = ToStdString(ctx_, text.get());
-    prefix.case_sensitive = JS_ToBool(ctx_, sensitive.get()) == 1;
-    prefix.exact = JS_ToBool(ctx_, exact.get()) == 1;
+    RouteReach::Entry entry;
+    entry.text = ToStdString(ctx_, text.get());
+    entry.case_sensitive = JS_ToBool(ctx_, sensitive.get()) == 1;
+    entry.exact = JS_ToBool(ctx_, exact.get()) == 1;
     // An empty prefix is any path (stackReach gives null instead: never trust less).
-    if (prefix.text.empty() && !prefix.exact) return;
-    if (!prefix.case_sensitive) {
-      for (char& c : prefix.text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (entry.text.empty() && !entry.exact) return;
+    if (!entry.case_sensitive) {
+      for (char& c : entry.text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
-    reach->prefixes.push_back(std::move(prefix));
+    reach->entries.push_back(std::move(entry));
   }
   route_reach_ = std::move(reach);
-}
-
-bool RouteReach::MayTake(std::string_view path) const {
-  for (const Prefix& p : prefixes) {
-    if (path.size() < p.text.size()) continue;
-    if (p.exact && path.size() != p.text.size() && !(path.size() == p.text.size() + 1 && path.back() == '/')) {
-      continue;
-    }
-    bool same = true;
-    for (size_t i = 0; i < p.text.size() && same; ++i) {
-      const auto c = static_cast<unsigned char>(path[i]);
-      same = static_cast<unsigned char>(p.text[i]) == (p.case_sensitive ? c : std::tolower(c));
-    }
-    if (same) return true;
-  }
-  return false;
 }
 
 std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,

@@ -27,6 +27,7 @@ extern "C" {
 #include "db/database.h"
 #include "http/response_stream.h"
 #include "js/engine.h"
+#include "js/route_reach.h"
 
 namespace hbf::js {
 
@@ -67,28 +68,6 @@ class ServerCodeSet {
   std::unordered_set<std::string> ids_;  // guarded by mu_
 };
 
-// The literal paths and path prefixes at which a henv's router may take a GET or HEAD
-// (hbf:http's routeReach; hbf:router's stackReach says how they are made
-// from each layer's path). Immutable once made; shared by reference.
-struct RouteReach {
-  struct Prefix {
-    std::string text;  // lower-cased unless case_sensitive (ASCII only)
-    bool case_sensitive = false;
-    // The path is `text`, with or without one trailing "/" (a literal
-    // route); else the path starts with `text`.
-    bool exact = false;
-  };
-  std::vector<Prefix> prefixes;
-  // An express app: a path nothing took gets Express's 404 page, unless
-  // HBF has something there (so HBF's own 404 is not the app's answer).
-  bool own_not_found = false;
-  // False when no layer can take `path` (the percent-encoded path the
-  // router would match, without its query).
-  bool MayTake(std::string_view path) const;
-  // More prefixes than this and the router is treated as taking any path.
-  static constexpr size_t kMaxPrefixes = 1024;
-};
-
 // Per-henv bookkeeping, owned by JsEngine; fields other than `bytecode`
 // are guarded by JsEngine::mu_.
 struct HenvPool {
@@ -104,12 +83,10 @@ struct HenvPool {
   int64_t broken_version = -1;
   ScriptResult::Failure broken_failure;
   // The router's reach at `reach_version`, published by its workers as they
-  // check in; null when unknown. A router that built layers after its reach
-  // was taken (routes added at run time) marks its version in
-  // `reach_unknown_version`: no reach is relied on for it.
+  // check in. Null at that version: unknown for good (a worker saw its
+  // router build layers after its reach was taken: routes added at run time).
   int64_t reach_version = -1;
   std::shared_ptr<const RouteReach> reach;
-  int64_t reach_unknown_version = -1;
   BytecodeCache bytecode;
   ServerCodeSet server_code;  // thread-safe on its own, like `bytecode`
   auth::LoginThrottle* login_throttle = nullptr;    // the engine's; thread-safe
