@@ -30,8 +30,8 @@ setLateErrorReporter((err) => {
  * For C++ (Worker::Bind, JsEngine::NoRouteTakes): the literal paths and
  * path prefixes `router` (router.js's default export) may take a GET or HEAD
  * at, as [text, caseSensitive, exact] (hbf:router's stackReach), or null when
- * it may take any path (a plain
- * function, middleware for every path, a RegExp route). Layers added later
+ * it may take any path (a plain function, middleware for every path, a
+ * RegExp route). Layers added later
  * tell C++ through native.routesChanged(). An express app's array has
  * `ownNotFound`: it answers paths nothing took with Express's 404 page.
  */

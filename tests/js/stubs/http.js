@@ -5,7 +5,7 @@ export async function dispatch(router, raw) {
   return await router(raw, native);
 }
 // The router's reach (hbf:http's routeReach): what the router function says
-// in its `reach` property ([[prefix, caseSensitive], ...]), null if nothing.
+// in its `reach` property ([[text, caseSensitive, exact], ...]), null if nothing.
 export function routeReach(router) {
   return router.reach ?? null;
 }
