@@ -203,18 +203,12 @@ function formatRaw(ctx, value, recurseTimes, typedArray) {
       if (value.length === 0 && keys.length === 0) return `${braces[0]}]`;
       extrasType = kArrayExtrasType;
       formatter = formatArray;
-    } else if (types.isSet(value)) {
-      const size = setSize(value);
-      const prefix = getPrefix(constructor, tag, "Set", `(${size})`);
+    } else if (types.isSet(value) || types.isMap(value)) {
+      const isSet = types.isSet(value);
+      const size = isSet ? setSize(value) : mapSize(value);
+      const prefix = getPrefix(constructor, tag, isSet ? "Set" : "Map", `(${size})`);
       keys = getKeys(value, ctx.showHidden);
-      formatter = formatSet.bind(null, value);
-      if (size === 0 && keys.length === 0) return `${prefix}{}`;
-      braces = [`${prefix}{`, "}"];
-    } else if (types.isMap(value)) {
-      const size = mapSize(value);
-      const prefix = getPrefix(constructor, tag, "Map", `(${size})`);
-      keys = getKeys(value, ctx.showHidden);
-      formatter = formatMap.bind(null, value);
+      formatter = (isSet ? formatSet : formatMap).bind(null, value);
       if (size === 0 && keys.length === 0) return `${prefix}{}`;
       braces = [`${prefix}{`, "}"];
     } else if (types.isTypedArray(value)) {
