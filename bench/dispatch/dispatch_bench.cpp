@@ -1,0 +1,126 @@
+// The per-request cost of the JavaScript path alone: JsEngine::Run on the
+// bench app (bench/scenarios/router.js, views/page.ejs) with the real
+// built-ins, in-process, no HTTP. Prints ns per request for each route, the
+// median of several rounds. For A/B of changes to hbf:http, hbf:router and
+// the worker's dispatch, free of wrk's and the kernel's share of the CPU.
+//   bench/dispatch/run [ROUNDS] [REQUESTS_PER_ROUND] [ROUTER_JS PATH...]
+// With ROUTER_JS, that router instead of the bench app's, GET at each PATH.
+// DISPATCH_BENCH_SHOW=1 prints each route's last response body.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crypto/crypto.h"
+#include "documents/document_store.h"
+#include "henv/henv_manager.h"
+#include "js/engine.h"
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace hbf;
+  using Clock = std::chrono::steady_clock;
+  const std::string root = argc > 1 ? argv[1] : ".";
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
+  const int per_round = argc > 3 ? std::atoi(argv[3]) : 20000;
+  const bool show = std::getenv("DISPATCH_BENCH_SHOW") != nullptr;  // print each route's last body
+  if (!crypto::InitializeCrypto()) return 1;
+  char tmpl[] = "/tmp/hbf-dispatch-bench-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) return 1;
+  const std::string dir = tmpl;
+  int rc = 0;
+  {
+    HenvManagerOptions henv_options;
+    henv_options.storage_dir = dir;
+    henv_options.start_janitor = false;
+    HenvManager henvs(henv_options);
+    js::JsEngine engine(js::EngineOptions{});
+    auto created = henvs.Create("dispbnch", [](db::Database&) -> Status { return Ok{}; });
+    if (!created.ok()) {
+      std::fprintf(stderr, "cannot create the henv: %s\n", created.error().message.c_str());
+      return 1;
+    }
+    Henv& henv = **created;
+    for (auto [id, type, file] : {std::tuple{"_system/router.js", "text/javascript", "router.js"},
+                                  std::tuple{"views/page.ejs", "text/plain; charset=utf-8", "page.ejs"}}) {
+      std::string source = ReadFile(root + "/bench/scenarios/" + file);
+      if (argc > 4 && std::string(file) == "router.js") source = ReadFile(argv[4]);
+      auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, type, source); });
+      if (!put.ok() || source.empty()) {
+        std::fprintf(stderr, "cannot store %s\n", file);
+        return 1;
+      }
+    }
+    henv.RefreshCodeVersion();
+    js::ScriptLimits limits;
+    limits.timeout_ms = 30000;
+    limits.memory_bytes = int64_t{64} << 20;
+    auto request = [&](const std::string& method, const std::string& path, const std::string& query) {
+      js::ScriptRequest r;
+      r.method = method;
+      r.path = path;
+      r.query = query;
+      r.url = query.empty() ? path : path + "?" + query;
+      r.ip = "127.0.0.1";
+      r.protocol = "http";
+      r.hostname = "dispbnch.localhost";
+      r.headers = {{"host", "dispbnch.localhost"}, {"user-agent", "wrk"}, {"accept", "*/*"}};
+      return r;
+    };
+    js::ScriptResult seeded = engine.Run(henv, limits, request("POST", "/_bench/seed", "n=10000"));
+    if (argc <= 4 && (seeded.kind != js::ScriptResult::Kind::kResponse || seeded.response.status != 200)) {
+      std::fprintf(stderr, "seeding failed: %s\n", seeded.error.message.c_str());
+      return 1;
+    }
+    struct Case {
+      const char* name;
+      std::string path;
+    };
+    std::vector<Case> cases = {{"hello", "/hello"}, {"read", "/posts/42"}, {"template", "/page/42"}};
+    if (argc > 5) {
+      cases.clear();
+      for (int i = 5; i < argc; ++i) cases.push_back({argv[i], argv[i]});
+    }
+    std::printf("%-9s %12s %12s %12s\n", "route", "ns/req", "min", "max");
+    for (const Case& c : cases) {
+      const js::ScriptRequest req = request("GET", c.path, "");
+      std::vector<double> per_request;
+      for (int round = 0; round <= rounds; ++round) {
+        const auto start = Clock::now();
+        for (int i = 0; i < per_round; ++i) {
+          js::ScriptResult r = engine.Run(henv, limits, req);
+          if (r.kind != js::ScriptResult::Kind::kResponse || r.response.status != 200) {
+            std::fprintf(stderr, "%s answered %d %s\n", c.path.c_str(), r.response.status, r.error.message.c_str());
+            rc = 1;
+            break;
+          }
+          if (show && i == per_round - 1) std::printf("%s\n", r.response.body.c_str());
+        }
+        const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / per_round;
+        if (round > 0) per_request.push_back(ns);  // round 0 warms up
+      }
+      std::sort(per_request.begin(), per_request.end());
+      std::printf("%-9s %12.0f %12.0f %12.0f\n", c.name, per_request[per_request.size() / 2], per_request.front(),
+                  per_request.back());
+    }
+  }
+  std::filesystem::remove_all(dir);
+  return rc;
+}
