@@ -48,7 +48,12 @@ int InterruptHandler(JSRuntime*, void* opaque) {
 // ------------------------------------------------------------------- Worker
 
 Worker::Worker()
-    : dispatch_fn_(Undefined()), reach_fn_(Undefined()), router_(Undefined()), pending_(Undefined()), stream_start_(Undefined()) {}
+    : dispatch_fn_(Undefined()),
+      raw_(Undefined()),
+      reach_fn_(Undefined()),
+      router_(Undefined()),
+      pending_(Undefined()),
+      stream_start_(Undefined()) {}
 
 void Worker::CancelTimers() {
   for (auto& [id, timer] : timers_) JS_FreeValue(ctx_, timer.fn);
@@ -101,6 +106,8 @@ Worker::~Worker() {
     JS_FreeValue(ctx_, pending_);
     JS_FreeValue(ctx_, stream_start_);
     JS_FreeValue(ctx_, dispatch_fn_);
+    JS_FreeValue(ctx_, raw_);
+    for (JSAtom atom : raw_atoms_) JS_FreeAtom(ctx_, atom);
     JS_FreeValue(ctx_, reach_fn_);
     JS_FreeValue(ctx_, router_);
     JS_FreeContext(ctx_);

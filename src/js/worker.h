@@ -215,6 +215,15 @@ class Worker {
   // free, else on the worker's, opened now.
   Result<std::optional<db::Value>> QueryDocument(std::string_view sql, const std::string& path);
   JSValue dispatch_fn_;  // hbf:http's dispatch, owned
+  // The request object Dispatch passes to dispatch_fn_ (`raw`), made on
+  // the first request and refilled for each: its fields always exist, so no
+  // request adds properties to it (in QuickJS every added property may
+  // reshape and reallocate an object). Only hbf:http's dispatch sees it, and
+  // nothing there keeps it past the call. Owned; with its field names as
+  // atoms (RawField order).
+  JSValue raw_;
+  std::vector<JSAtom> raw_atoms_;
+  JSValue TakeRaw();
   JSValue reach_fn_;     // hbf:http's routeReach, owned
   JSValue router_;       // the router module's default export, owned
   bool has_router_ = false;

@@ -26,6 +26,17 @@ using internal::Undefined;
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+// The fields of the request object hbf:http's dispatch receives (raw_).
+enum class RawField : size_t {
+  kMethod, kUrl, kPath, kQuery, kSentPath, kHeaders, kBody, kIp, kProtocol, kHostname, kId, kUser, kHenv,
+  kWebsocket, kWsEvent,
+};
+constexpr const char* kRawFieldNames[] = {
+    "method", "url", "path", "query", "sentPath", "headers", "body", "ip", "protocol", "hostname", "id", "user", "henv",
+    "websocket", "wsEvent",
+};
+static_assert(std::size(kRawFieldNames) == static_cast<size_t>(RawField::kWsEvent) + 1);
 }  // namespace
 
 void Worker::BeginRequest(const ScriptLimits& limits) {
@@ -96,41 +107,48 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   BeginRequest(limits);
   may_suspend_ = may_suspend;
 
-  // raw = { method, url, path, query, headers, body, ip, protocol, hostname, id, user, henv }
-  JSValue raw = JS_NewObject(ctx);
-  JS_SetPropertyStr(ctx, raw, "method", JS_NewStringLen(ctx, request.method.data(), request.method.size()));
-  JS_SetPropertyStr(ctx, raw, "url", JS_NewStringLen(ctx, request.url.data(), request.url.size()));
-  JS_SetPropertyStr(ctx, raw, "path", JS_NewStringLen(ctx, request.path.data(), request.path.size()));
-  JS_SetPropertyStr(ctx, raw, "query", JS_NewStringLen(ctx, request.query.data(), request.query.size()));
-  if (!request.sent_path.empty()) {
-    JS_SetPropertyStr(ctx, raw, "sentPath", JS_NewStringLen(ctx, request.sent_path.data(), request.sent_path.size()));
-  }
+  // raw = { method, url, path, query, sentPath, headers, body, ip, protocol,
+  //         hostname, id, user, henv, websocket, wsEvent } (absent: undefined)
+  JSValue raw = TakeRaw();
+  if (JS_IsException(raw)) return Continue(raw);  // the heap limit: a script_memory failure
+  const auto set = [&](RawField field, JSValue value) {
+    JS_SetProperty(ctx, raw, raw_atoms_[static_cast<size_t>(field)], value);
+  };
+  const auto string = [&](const std::string& text) { return JS_NewStringLen(ctx, text.data(), text.size()); };
+  set(RawField::kMethod, string(request.method));
+  set(RawField::kUrl, string(request.url));
+  set(RawField::kPath, string(request.path));
+  set(RawField::kQuery, string(request.query));
+  set(RawField::kSentPath, request.sent_path.empty() ? Undefined() : string(request.sent_path));
   JSValue headers = JS_NewArray(ctx);
   uint32_t i = 0;
   for (const auto& [name, value] : request.headers) {
     JSValue pair = JS_NewArray(ctx);
-    JS_SetPropertyUint32(ctx, pair, 0, JS_NewStringLen(ctx, name.data(), name.size()));
-    JS_SetPropertyUint32(ctx, pair, 1, JS_NewStringLen(ctx, value.data(), value.size()));
+    JS_SetPropertyUint32(ctx, pair, 0, string(name));
+    JS_SetPropertyUint32(ctx, pair, 1, string(value));
     JS_SetPropertyUint32(ctx, headers, i++, pair);
   }
-  JS_SetPropertyStr(ctx, raw, "headers", headers);
-  JS_SetPropertyStr(ctx, raw, "body", NewUint8Array(ctx, request.body.data(), request.body.size()));
-  JS_SetPropertyStr(ctx, raw, "ip", JS_NewStringLen(ctx, request.ip.data(), request.ip.size()));
-  JS_SetPropertyStr(ctx, raw, "protocol", JS_NewStringLen(ctx, request.protocol.data(), request.protocol.size()));
-  JS_SetPropertyStr(ctx, raw, "hostname", JS_NewStringLen(ctx, request.hostname.data(), request.hostname.size()));
-  JS_SetPropertyStr(ctx, raw, "id", JS_NewStringLen(ctx, request.id.data(), request.id.size()));
+  set(RawField::kHeaders, headers);
+  set(RawField::kBody, NewUint8Array(ctx, request.body.data(), request.body.size()));
+  set(RawField::kIp, string(request.ip));
+  set(RawField::kProtocol, string(request.protocol));
+  set(RawField::kHostname, string(request.hostname));
+  set(RawField::kId, string(request.id));
   current_user_ = request.user;
   current_request_id_ = request.id;
   current_ip_ = request.ip;
   current_method_ = request.method;
   current_path_ = request.path;
   if (user_db_) user_db_->SetDeadline(deadline_);
-  std::string user_json = request.user.dump();
-  JS_SetPropertyStr(ctx, raw, "user", JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));
-  JS_SetPropertyStr(ctx, raw, "henv", JS_NewStringLen(ctx, henv_hash_.data(), henv_hash_.size()));
-  if (request.websocket_id != 0) {
-    JS_SetPropertyStr(ctx, raw, "websocket", JS_NewFloat64(ctx, static_cast<double>(request.websocket_id)));
+  if (request.user.is_null()) {
+    set(RawField::kUser, JS_NULL);
+  } else {
+    std::string user_json = request.user.dump();
+    set(RawField::kUser, JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));
   }
+  set(RawField::kHenv, string(henv_hash_));
+  set(RawField::kWebsocket,
+      request.websocket_id != 0 ? JS_NewFloat64(ctx, static_cast<double>(request.websocket_id)) : Undefined());
   if (request.ws_event) {
     // raw.wsEvent = { type, socket, route, data, payload, binary, code, reason }
     const ScriptRequest::WsEvent& e = *request.ws_event;
@@ -149,14 +167,44 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
       JS_SetPropertyStr(ctx, ev, "payload", JS_NewStringLen(ctx, e.payload.data(), e.payload.size()));
       JS_SetPropertyStr(ctx, ev, "binary", JS_FALSE);
     }
-    JS_SetPropertyStr(ctx, raw, "wsEvent", ev);
+    set(RawField::kWsEvent, ev);
+  } else {
+    set(RawField::kWsEvent, Undefined());
   }
 
   streamable_ = may_suspend && request.websocket_id == 0 && !request.ws_event && request.method != "HEAD";
   JSValue args[2] = {router_, raw};
   JSValue ret = JS_Call(ctx, dispatch_fn_, Undefined(), 2, args);
+  // What the request carried is the request's: an idle worker keeps no body.
+  set(RawField::kHeaders, Undefined());
+  set(RawField::kBody, Undefined());
+  set(RawField::kUser, Undefined());
+  set(RawField::kWsEvent, Undefined());
   JS_FreeValue(ctx, raw);
   return Continue(ret);
+}
+
+JSValue Worker::TakeRaw() {
+  if (JS_IsUndefined(raw_)) {
+    // Every field defined once, in RawField order, so the object's shape is
+    // settled before its first use. (At the heap limit: the exception.)
+    JSValue raw = JS_NewObject(ctx_);
+    if (JS_IsException(raw)) return raw;
+    std::vector<JSAtom> atoms;
+    for (const char* name : kRawFieldNames) {
+      JSAtom atom = JS_NewAtom(ctx_, name);
+      if (atom == JS_ATOM_NULL || JS_DefinePropertyValue(ctx_, raw, atom, Undefined(), JS_PROP_C_W_E) < 0) {
+        if (atom != JS_ATOM_NULL) JS_FreeAtom(ctx_, atom);
+        for (JSAtom a : atoms) JS_FreeAtom(ctx_, a);
+        JS_FreeValue(ctx_, raw);
+        return JS_EXCEPTION;
+      }
+      atoms.push_back(atom);
+    }
+    raw_ = raw;
+    raw_atoms_ = std::move(atoms);
+  }
+  return JS_DupValue(ctx_, raw_);
 }
 
 ScriptResult Worker::Resume() {

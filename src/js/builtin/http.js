@@ -124,87 +124,63 @@ function finishedResult(res) {
  */
 export function dispatch(router, raw) {
   if (raw.wsEvent !== undefined) return dispatchWsEvent(raw);
-  let settled = false;
-  let result;
-  let resolveLater = null;
-  const settle = (value) => {
-    if (settled) return;
-    settled = true;
-    if (resolveLater !== null) resolveLater(value);
-    else result = value;
-  };
+  const exchange = new Exchange();
+  exchange.start(router, raw);
+  if (exchange.settled) return exchange.result;
+  return new Promise((resolve) => {
+    exchange.resolveLater = resolve;
+  });
+}
 
-  (() => {
+// One request's way through dispatch(): its result once settled, and how
+// the router's way out (done / expressDone) ends it. An object with methods
+// rather than a nest of closures: this runs for every request, and QuickJS
+// closures (with the variables they capture) cost more to make and collect.
+class Exchange {
+  constructor() {
+    this.settled = false;
+    this.result = undefined;
+    this.resolveLater = null;
+    this.req = undefined;
+    this.res = undefined;
+    this.express = undefined;
+  }
 
+  settle(value) {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.resolveLater !== null) this.resolveLater(value);
+    else this.result = value;
+  }
+
+  // res.end(): the response is complete (hbf:http_response calls this through res[kFinish]).
+  finish(res) {
+    if (this.settled) warn("response sent after the request had already completed: ignored");
+    else this.settle(finishedResult(res));
+  }
+
+  start(router, raw) {
     let req;
     let res;
     try {
       req = new Request(raw);
       res = new Response(req);
     } catch (err) {
-      settle({ handled: true, error: errorInfo(err) });
+      this.settle({ handled: true, error: errorInfo(err) });
       return;
     }
+    this.req = req;
+    this.res = res;
     req.res = res;
     req.app = router;
     if (raw.websocket !== undefined) req[kUpgrade] = raw.websocket;
-    const express = router !== null && typeof router === "function" ? router[kApp] : undefined;
-    if (express === undefined && router !== null && typeof router === "function" && router.locals !== null &&
-        typeof router.locals === "object") {
+    const isFunction = router !== null && typeof router === "function";
+    const express = isFunction ? router[kApp] : undefined;
+    this.express = express;
+    if (express === undefined && isFunction && router.locals !== null && typeof router.locals === "object") {
       res.locals = Object.create(router.locals);
     }
-    res[kFinish] = () => {
-      if (settled) warn("response sent after the request had already completed: ignored");
-      else settle(finishedResult(res));
-    };
-
-    // An express app's way out (Express's finalhandler): an error becomes
-    // Express's HTML error page (status from err.status/statusCode, else
-    // 500; never the stack), logged as Express logs it; no route is
-    // "not handled" with Express's 404 page attached, which C++ answers only
-    // when no document or login page answers the path either.
-    const expressDone = (err) => {
-      if (settled) return;
-      if (err && err !== "router" && err !== "route") {
-        if (isLimitError(err) || res.finished) return done(err);
-        // (Express: console.error(err.stack); QuickJS's stack lacks the message)
-        native.log("error", describeError(err));
-        if (res.headersSent) {
-          res.end();
-          return;
-        }
-        const page = express.finalPage(req, res, err);
-        for (const h of ["Content-Encoding", "Content-Language", "Content-Range"]) res.removeHeader(h);
-        res.statusCode = page.status;
-        for (const [k, v] of page.headers) res.setHeader(k, v);
-        res.end(page.body);
-        return;
-      }
-      if (res.finished) return;
-      if (res.headersSent) {
-        res.end();
-        return;
-      }
-      const page = express.finalPage(req, res, undefined);
-      const own = res.headerList();
-      const pageNames = new Set(page.headers.map(([k]) => k.toLowerCase()));
-      const headers = own.filter(([k]) => !pageNames.has(k.toLowerCase())).concat(page.headers);
-      settle({ handled: false, headers: own, fallback: { status: page.status, headers, body: page.body } });
-    };
-
-    const done = (err) => {
-      if (err && err !== "router" && err !== "route") {
-        if (res.finished || settled) {
-          native.log("error", "error after the response was sent: " + describeError(err));
-          return;
-        }
-        settle({ handled: true, error: errorInfo(err) });
-        return;
-      }
-      if (res.finished || settled) return;
-      const headers = res.headerList();
-      settle(headers.length ? { handled: false, headers } : { handled: false });
-    };
+    res[kFinish] = this;
 
     let bodyError;
     if (express === undefined) {
@@ -216,12 +192,13 @@ export function dispatch(router, raw) {
       }
     }
 
+    const done = express !== undefined ? (err) => this.expressDone(err) : (err) => this.done(err);
     try {
       if (express !== undefined) {
-        router.handle(req, res, expressDone);
+        router.handle(req, res, done);
       } else if (router instanceof Router) {
         router.handle(req, res, done, bodyError);
-      } else if (typeof router === "function") {
+      } else if (isFunction) {
         let ret;
         if (bodyError !== undefined) {
           if (router.length !== 4) return done(bodyError);
@@ -241,12 +218,59 @@ export function dispatch(router, raw) {
     } catch (err) {
       done(err);
     }
-  })();
+  }
 
-  if (settled) return result;
-  return new Promise((resolve) => {
-    resolveLater = resolve;
-  });
+  // The router's way out for a plain Router or function: an error, or
+  // "not handled" (with any headers set on the way, for C++ to keep).
+  done(err) {
+    const res = this.res;
+    if (err && err !== "router" && err !== "route") {
+      if (res.finished || this.settled) {
+        native.log("error", "error after the response was sent: " + describeError(err));
+        return;
+      }
+      this.settle({ handled: true, error: errorInfo(err) });
+      return;
+    }
+    if (res.finished || this.settled) return;
+    const headers = res.headerList();
+    this.settle(headers.length ? { handled: false, headers } : { handled: false });
+  }
+
+  // An express app's way out (Express's finalhandler): an error becomes
+  // Express's HTML error page (status from err.status/statusCode, else
+  // 500; never the stack), logged as Express logs it; no route is
+  // "not handled" with Express's 404 page attached, which C++ answers only
+  // when no document or login page answers the path either.
+  expressDone(err) {
+    if (this.settled) return;
+    const { req, res, express } = this;
+    if (err && err !== "router" && err !== "route") {
+      if (isLimitError(err) || res.finished) return this.done(err);
+      // (Express: console.error(err.stack); QuickJS's stack lacks the message)
+      native.log("error", describeError(err));
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      const page = express.finalPage(req, res, err);
+      for (const h of ["Content-Encoding", "Content-Language", "Content-Range"]) res.removeHeader(h);
+      res.statusCode = page.status;
+      for (const [k, v] of page.headers) res.setHeader(k, v);
+      res.end(page.body);
+      return;
+    }
+    if (res.finished) return;
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const page = express.finalPage(req, res, undefined);
+    const own = res.headerList();
+    const pageNames = new Set(page.headers.map(([k]) => k.toLowerCase()));
+    const headers = own.filter(([k]) => !pageNames.has(k.toLowerCase())).concat(page.headers);
+    this.settle({ handled: false, headers: own, fallback: { status: page.status, headers, body: page.body } });
+  }
 }
 
 export default { dispatch, Request, Response, STATUS_CODES };

@@ -10,11 +10,30 @@ import { headerOf } from "hbf:http_request";
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+// Header names a worker has already checked, by their lower-case form: most
+// responses set the same few, and the check (a regex run) and toLowerCase
+// then cost one lookup. Bounded: past the cap, names are checked each time.
+const headerKeys = new Map();
+const HEADER_KEYS_CAP = 256;
+function headerKey(name) {
+  let lc = headerKeys.get(name);
+  if (lc !== undefined) return lc;
+  if (!HEADER_NAME.test(name)) return undefined;
+  lc = name.toLowerCase();
+  if (headerKeys.size < HEADER_KEYS_CAP) headerKeys.set(name, lc);
+  return lc;
+}
+
+function checkHeaderValue(name, v) {
+  if (BAD_HEADER_VALUE.test(v)) throw new TypeError(`Invalid character in header content ["${name}"]`);
+}
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // C++ owns message framing; these never leave the script.
 const FRAMING_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"]);
 
-// Called when the response is complete (dispatch() sets it on each response).
+// What to tell when the response is complete: an object whose finish(res)
+// dispatch() (hbf:http) sets on each response.
 export const kFinish = Symbol("hbf.finish");
 
 let templatesModule = null; // hbf:templates, imported by the first res.render()
@@ -23,7 +42,6 @@ let sender = null; // hbf:http_send, loaded by the first res.sendFile()
 // An express app marks itself with this (hbf:express); its settings then
 // shape res.json/jsonp/send. Under a plain Router the defaults apply.
 const kApp = Symbol.for("hbf.express.app");
-const weakEtag = (body) => etagOf(body, true);
 
 function appSettings(res) {
   const app = res.req?.app;
@@ -133,19 +151,21 @@ export class Response {
   // --- Node's ServerResponse header API -------------------------------------------
 
   setHeader(name, value) {
-    if (typeof name !== "string" || !HEADER_NAME.test(name)) {
-      throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
-    }
+    const lc = typeof name === "string" ? headerKey(name) : undefined;
+    if (lc === undefined) throw new TypeError(`Header name must be a valid HTTP token ["${name}"]`);
     if (value === undefined) throw new TypeError(`Invalid value "undefined" for header "${name}"`);
-    const v = Array.isArray(value) ? value.map(String) : String(value);
-    for (const s of Array.isArray(v) ? v : [v]) {
-      if (BAD_HEADER_VALUE.test(s)) throw new TypeError(`Invalid character in header content ["${name}"]`);
+    let v;
+    if (Array.isArray(value)) {
+      v = value.map(String);
+      for (let i = 0; i < v.length; i++) checkHeaderValue(name, v[i]);
+    } else {
+      v = typeof value === "string" ? value : String(value);
+      checkHeaderValue(name, v);
     }
     if (this.headersSent) {
       warn(`res.setHeader("${name}") after the response was sent: ignored`);
       return this;
     }
-    const lc = name.toLowerCase();
     const prev = this.#headers.get(lc);
     this.#headers.set(lc, [prev ? prev[0] : name, v]);
     return this;
@@ -502,10 +522,15 @@ export class Response {
     // by default), unless the handler set its own.
     if (chunk !== null && !this.#headers.has("etag")) {
       const settings = appSettings(this);
-      const generate = settings === null ? weakEtag : settings["etag fn"];
-      if (typeof generate === "function") {
-        const etag = generate(chunk, typeof chunk === "string" ? "utf8" : undefined);
-        if (etag) this.setHeader("ETag", etag);
+      if (settings === null) {
+        // (the native etag is a valid header value: no check needed)
+        this.#headers.set("etag", ["ETag", etagOf(chunk, true)]);
+      } else {
+        const generate = settings["etag fn"];
+        if (typeof generate === "function") {
+          const etag = generate(chunk, typeof chunk === "string" ? "utf8" : undefined);
+          if (etag) this.setHeader("ETag", etag);
+        }
       }
     }
     const req = this.req;
@@ -618,15 +643,25 @@ export class Response {
     }
     let done = typeof data === "function" ? data : typeof encoding === "function" ? encoding : cb;
     if (typeof data === "function") data = undefined;
-    if (data !== undefined && data !== null) this.write(data);
-    else if (!this.headersSent) this.writeHead(this.statusCode);
+    if (data !== undefined && data !== null) {
+      if (this.#chunks === null && this.#stream === undefined) {
+        // Written and ended in one go (most responses): it cannot stream, so
+        // no stream is offered (write() would ask the worker for one).
+        if (!this.headersSent) this.writeHead(this.statusCode);
+        this.#chunks = [typeof data === "string" ? data : isBytes(data) ? toBodyBytes(data) : String(data)];
+      } else {
+        this.write(data);
+      }
+    } else if (!this.headersSent) {
+      this.writeHead(this.statusCode);
+    }
     if (this.#stream === "open") native.streamEnd();  // (the body went out as it was written)
     this.#body = joinChunks(this.#chunks);
     this.#chunks = null;
     this.headersSent = true;
     this.finished = true;
     const onFinish = this[kFinish];
-    if (onFinish) onFinish(this);
+    if (onFinish) onFinish.finish(this);
     // Node emits these once the response is handed to the socket: here it
     // is complete and settled, so listeners (on-finished, loggers) run now.
     if (typeof done === "function") this.once("finish", done);
@@ -661,16 +696,22 @@ export class Response {
   /** The header list C++ writes: [[name, value], ...], repeated names (Set-Cookie) as separate entries. */
   headerList() {
     const out = [];
-    for (const [lc, [name, value]] of this.#headers) {
-      if (FRAMING_HEADERS.has(lc)) continue;
-      if (Array.isArray(value)) for (const v of value) out.push([name, v]);
-      else out.push([name, value]);
-    }
+    // (no destructuring: in QuickJS each destructured pair is an iterator)
+    this.#headers.forEach(pushHeader, out);
     return out;
   }
 
   /** The body as sent: string, Uint8Array or null (valid after end()). */
   get body() { return this.#body; }
+}
+
+// headerList()'s Map.forEach callback (`this`: the list being built).
+function pushHeader(entry, lc) {
+  if (FRAMING_HEADERS.has(lc)) return;
+  const name = entry[0];
+  const value = entry[1];
+  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) this.push([name, value[i]]);
+  else this.push([name, value]);
 }
 
 function joinChunks(chunks) {

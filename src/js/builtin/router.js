@@ -210,6 +210,25 @@ export function stackReach(stack) {
   return out;
 }
 
+// Whether `path` can match a layer whose reach is `literal` (literalReach's
+// text; lower-case when not `sensitive`): it starts with it, ignoring ASCII
+// case when not sensitive, and when `exact` is the literal or the literal
+// and one "/". False means the layer's regex cannot match; true, that it
+// has to be run. Folding with toLowerCase() is sound for the regex's "i"
+// (QuickJS's legacy, non-Unicode canonicalisation never maps a character
+// above 127 to ASCII, and the literal is ASCII): where the regex matches,
+// the path's first characters are ASCII and fold to the literal.
+function startsWithLiteral(path, literal, exact, sensitive) {
+  const n = literal.length;
+  if (exact) {
+    if (path.length !== n && (path.length !== n + 1 || path.charCodeAt(n) !== 47 /* / */)) return false;
+  } else if (path.length < n) {
+    return false;
+  }
+  const head = path.length === n ? path : path.slice(0, n);
+  return head === literal || (!sensitive && head.toLowerCase() === literal);
+}
+
 // A path-matching stack entry (router.use / router.route).
 class Layer {
   constructor(path, options, fn) {
@@ -228,12 +247,25 @@ class Layer {
       const reach = (Array.isArray(path) ? path.flat(Infinity) : [path]).map((p) => literalReach(p, options.end !== false));
       if (reach.length !== 0 && !reach.includes(null)) this.reach = reach;
     }
+    // For match(): a single path's reach, as the text every path the regex
+    // matches starts with (lower-case unless case-sensitive) and whether it
+    // is the whole path (then at most one "/" may follow). Most layers do
+    // not match most requests; this refuses them without running the regex.
+    this.literal = null;
+    this.exact = false;
+    if (this.reach !== null && this.reach.length === 1) {
+      const [text, exact] = this.reach[0];
+      this.literal = this.sensitive ? text : text.toLowerCase();
+      this.exact = exact;
+    }
   }
 
   // Returns null, or { params, path } (the matched part). Throws on bad %-escapes.
   match(path) {
     if (this.fastSlash) return { params: {}, path: "" };
     if (this.fastStar) return { params: { 0: decodeParam(path) }, path };
+    const literal = this.literal;
+    if (literal !== null && !startsWithLiteral(path, literal, this.exact, this.sensitive)) return null;
     const m = this.regexp.exec(path);
     if (m === null) return null;
     const params = {};
@@ -292,6 +324,52 @@ function typeName(v) {
 // ---------------------------------------------------------------------------
 // Route: one path, handlers per method.
 
+// One request's walk through a Route's handlers. An object with one closure
+// (`next`, which handlers receive) rather than a closure per variable: a
+// request builds one of these per matched route, and QuickJS closures and
+// their captured variables are among its costliest allocations. `seq`
+// counts next() calls, for invoke()'s late-error check.
+class RouteRun {
+  constructor(stack, method, req, res, done) {
+    this.stack = stack;
+    this.method = method;
+    this.req = req;
+    this.res = res;
+    this.done = done;
+    this.idx = 0;
+    this.sync = 0;
+    this.seq = 0;
+    this.next = (err) => this.step(err);
+  }
+
+  step(err) {
+    this.seq++;
+    if (err === "route") return this.done();
+    if (err === "router") return this.done(err);
+    if (++this.sync > MAX_SYNC) {
+      this.sync = 0;
+      return defer(this.next, err);
+    }
+    const stack = this.stack;
+    let layer;
+    while ((layer = stack[this.idx++]) !== undefined) {
+      if (layer.method !== undefined && layer.method !== this.method) continue;
+      const fn = layer.handle;
+      if (err) {
+        if (fn.length !== 4) continue;
+        invoke(fn, err, this.req, this.res, this.next, this);
+      } else {
+        if (fn.length > 3) continue;
+        invoke(fn, undefined, this.req, this.res, this.next, this);
+      }
+      this.sync = 0;
+      return;
+    }
+    this.sync = 0;
+    return this.done(err);
+  }
+}
+
 export class Route {
   constructor(path) {
     this.path = path;
@@ -319,36 +397,7 @@ export class Route {
     let method = lowerMethod(req.method);
     if (method === "head" && !this.methods.head) method = "get";
     req.route = this;
-
-    let idx = 0;
-    let sync = 0;
-    const state = { seq: 0 };
-    const next = (err) => {
-      state.seq++;
-      if (err === "route") return done();
-      if (err === "router") return done(err);
-      if (++sync > MAX_SYNC) {
-        sync = 0;
-        return defer(next, err);
-      }
-      let layer;
-      while ((layer = stack[idx++]) !== undefined) {
-        if (layer.method !== undefined && layer.method !== method) continue;
-        const fn = layer.handle;
-        if (err) {
-          if (fn.length !== 4) continue;
-          invoke(fn, err, req, res, next, state);
-        } else {
-          if (fn.length > 3) continue;
-          invoke(fn, undefined, req, res, next, state);
-        }
-        sync = 0;
-        return;
-      }
-      sync = 0;
-      return done(err);
-    };
-    next();
+    new RouteRun(stack, method, req, res, done).next();
   }
 
   all(...handlers) { return this._add(undefined, "all", handlers); }
@@ -477,64 +526,79 @@ function sendOptionsResponse(res, methods, done) {
  * as if the first middleware had called next(initialError).
  */
 proto.handle = function handle(req, res, out, initialError) {
-  const self = this;
-  const stack = this.stack;
-  let idx = 0;
-  let removed = "";
-  let slashAdded = false;
-  let sync = 0;
-  let paramCalled = null;
-  const options = req.method === "OPTIONS" ? [] : null;
-  const state = { seq: 0 };
+  const run = new StackRun(this, req, res, out);
+  req.next = run.next;
+  req.baseUrl = run.parentUrl;
+  req.originalUrl = req.originalUrl || req.url;
+  run.step(initialError);
+};
 
-  const parentParams = req.params;
-  const parentUrl = req.baseUrl || "";
-  const parentNext = req.next;
-  const done = (err) => {
-    req.baseUrl = parentUrl;
-    req.next = parentNext;
-    req.params = parentParams;
+// One request's walk through a Router's stack (see RouteRun for why an
+// object): `next` is what req.next and each layer receive.
+class StackRun {
+  constructor(router, req, res, out) {
+    this.router = router;
+    this.stack = router.stack;
+    this.req = req;
+    this.res = res;
+    this.out = out;
+    this.idx = 0;
+    this.removed = "";
+    this.slashAdded = false;
+    this.sync = 0;
+    this.seq = 0;
+    this.paramCalled = null;
+    this.options = req.method === "OPTIONS" ? [] : null;
+    this.parentParams = req.params;
+    this.parentUrl = req.baseUrl || "";
+    this.parentNext = req.next;
+    this.next = (err) => this.step(err);
+  }
+
+  done(err) {
+    const req = this.req;
+    req.baseUrl = this.parentUrl;
+    req.next = this.parentNext;
+    req.params = this.parentParams;
+    const options = this.options;
     if (options !== null && !err && options.length !== 0) {
-      sendOptionsResponse(res, options, out);
+      sendOptionsResponse(this.res, options, this.out);
       return;
     }
-    out(err);
-  };
+    this.out(err);
+  }
 
-  req.next = next;
-  req.baseUrl = parentUrl;
-  req.originalUrl = req.originalUrl || req.url;
-
-  next(initialError);
-
-  function next(err) {
-    state.seq++;
+  step(err) {
+    this.seq++;
     let layerError = err === "route" ? null : err;
+    const req = this.req;
 
-    if (slashAdded) {
+    if (this.slashAdded) {
       req.url = req.url.slice(1);
-      slashAdded = false;
+      this.slashAdded = false;
     }
-    if (removed.length !== 0) {
-      req.baseUrl = parentUrl;
-      req.url = removed + req.url;
-      removed = "";
+    if (this.removed.length !== 0) {
+      req.baseUrl = this.parentUrl;
+      req.url = this.removed + req.url;
+      this.removed = "";
     }
-    if (layerError === "router") return done(null);
-    if (idx >= stack.length) return done(layerError);
-    if (++sync > MAX_SYNC) {
-      sync = 0;
-      return defer(next, err);
+    const stack = this.stack;
+    if (layerError === "router") return this.done(null);
+    if (this.idx >= stack.length) return this.done(layerError);
+    if (++this.sync > MAX_SYNC) {
+      this.sync = 0;
+      return defer(this.next, err);
     }
 
     const path = pathnameOf(req.url);
-    if (path == null) return done(layerError);
+    if (path == null) return this.done(layerError);
 
+    const options = this.options;
     let layer;
     let match = null;
     let route;
-    while (match === null && idx < stack.length) {
-      layer = stack[idx++];
+    while (match === null && this.idx < stack.length) {
+      layer = stack[this.idx++];
       route = layer.route;
       try {
         match = layer.match(path);
@@ -558,50 +622,52 @@ proto.handle = function handle(req, res, out, initialError) {
     }
 
     if (match === null) {
-      sync = 0;
-      return done(layerError);
+      this.sync = 0;
+      return this.done(layerError);
     }
     if (route) req.route = route;
 
-    req.params = self.mergeParams ? mergeParams(match.params, parentParams) : match.params;
+    const router = this.router;
+    req.params = router.mergeParams ? mergeParams(match.params, this.parentParams) : match.params;
     const layerPath = match.path;
 
-    if (layer.keys.length === 0 || !hasParamCallbacks(self.params)) {
-      runLayer(layer, layerError, layerPath, path, route);
+    if (layer.keys.length === 0 || !hasParamCallbacks(router.params)) {
+      this.runLayer(layer, layerError, layerPath, path, route);
     } else {
-      processParams(self.params, layer, (paramCalled ??= Object.create(null)), req, res, (e) => {
-        if (e) next(layerError || e);
-        else runLayer(layer, layerError, layerPath, path, route);
+      processParams(router.params, layer, (this.paramCalled ??= Object.create(null)), req, this.res, (e) => {
+        if (e) this.next(layerError || e);
+        else this.runLayer(layer, layerError, layerPath, path, route);
       });
     }
-    sync = 0;
+    this.sync = 0;
   }
 
-  function runLayer(layer, layerError, layerPath, path, route) {
+  runLayer(layer, layerError, layerPath, path, route) {
+    const req = this.req;
     if (!route && layerPath.length !== 0) {
       // Only mount at a path-segment boundary.
-      if (layerPath !== path.slice(0, layerPath.length)) return next(layerError);
+      if (layerPath !== path.slice(0, layerPath.length)) return this.next(layerError);
       const c = path[layerPath.length];
-      if (c && c !== "/" && c !== ".") return next(layerError);
+      if (c && c !== "/" && c !== ".") return this.next(layerError);
 
-      removed = layerPath;
-      req.url = req.url.slice(removed.length);
+      this.removed = layerPath;
+      req.url = req.url.slice(layerPath.length);
       if (req.url[0] !== "/") {
         req.url = "/" + req.url;
-        slashAdded = true;
+        this.slashAdded = true;
       }
-      req.baseUrl = parentUrl + (removed[removed.length - 1] === "/" ? removed.slice(0, -1) : removed);
+      req.baseUrl = this.parentUrl + (layerPath[layerPath.length - 1] === "/" ? layerPath.slice(0, -1) : layerPath);
     }
     const fn = layer.handle;
     if (layerError) {
-      if (fn.length !== 4) return next(layerError);
-      invoke(fn, layerError, req, res, next, state);
+      if (fn.length !== 4) return this.next(layerError);
+      invoke(fn, layerError, req, this.res, this.next, this);
     } else {
-      if (fn.length > 3) return next();
-      invoke(fn, undefined, req, res, next, state);
+      if (fn.length > 3) return this.next();
+      invoke(fn, undefined, req, this.res, this.next, this);
     }
   }
-};
+}
 
 function hasParamCallbacks(params) {
   for (const _ in params) return true;
