@@ -5,7 +5,8 @@
 // the worker's dispatch, free of wrk's and the kernel's share of the CPU.
 //   bench/dispatch/run [ROUNDS] [REQUESTS_PER_ROUND] [ROUTER_JS PATH...]
 // With ROUTER_JS, that router instead of the bench app's, GET at each PATH.
-// DISPATCH_BENCH_SHOW=1 prints each route's last response body.
+// DISPATCH_BENCH_SHOW=1 prints each route's last response body and the
+// workers' heap after it.
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,7 +52,9 @@ int main(int argc, char** argv) {
     henv_options.storage_dir = dir;
     henv_options.start_janitor = false;
     HenvManager henvs(henv_options);
-    js::JsEngine engine(js::EngineOptions{});
+    js::EngineOptions engine_options;
+    engine_options.spare_workers = 0;  // (so that the memory printed is the henv's worker alone)
+    js::JsEngine engine(engine_options);
     auto created = henvs.Create("dispbnch", [](db::Database&) -> Status { return Ok{}; });
     if (!created.ok()) {
       std::fprintf(stderr, "cannot create the henv: %s\n", created.error().message.c_str());
@@ -115,6 +118,11 @@ int main(int argc, char** argv) {
         }
         const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / per_round;
         if (round > 0) per_request.push_back(ns);  // round 0 warms up
+      }
+      if (show) {
+        const js::JsEngine::Stats stats = engine.stats();
+        std::printf("(%d workers, %lld bytes of JavaScript heap)\n", stats.workers,
+                    static_cast<long long>(stats.memory_bytes));
       }
       std::sort(per_request.begin(), per_request.end());
       std::printf("%-9s %12.0f %12.0f %12.0f\n", c.name, per_request[per_request.size() / 2], per_request.front(),

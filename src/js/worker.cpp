@@ -256,6 +256,11 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   if (db_) db_->ClearDeadline();
   if (!loaded) return false;
   if (has_router_) TakeRouteReach();
+  // From here on objects are mostly made per request, in the same few
+  // layouts each time: QuickJS keeps their chains of shapes for the next
+  // request (QuickJS patch 0005). Not before: what loading made once needs
+  // none, and would keep them for the worker's life.
+  JS_SetShapeTransitions(rt_, 1);
   gc_live_bytes_ = memory_bytes();
   CollectCycles(/*force=*/false);
   return true;
@@ -424,6 +429,7 @@ bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const cha
 
 void Worker::Trim() {
   JS_UpdateStackTop(rt_);
+  JS_SetShapeTransitions(rt_, 1);  // (releases the shapes kept for the next request)
   CollectCycles(/*force=*/true);
   if (db_) db_->ReleaseMemory();
   if (user_db_) user_db_->ReleaseMemory();

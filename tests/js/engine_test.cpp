@@ -649,5 +649,74 @@ TEST_F(EngineTest, LegacyRegExpStaticsFollowTheLastSuccessfulMatch) {
             R"(["333","","333","","a1b22c",""],["","","__","__"],["","xz"],["","set","set"],["ü","éé"]])");
 }
 
+// QuickJS patch 0005 keeps the chains of shapes objects pass through while
+// their properties are added, for the next object of the same layout, and
+// keeps shapes whose objects died in a collection. Objects of many layouts
+// (more than the 64 kept, some past the 48-property chain cap), with
+// prototypes that die with them, in cycles the collector frees, reshaped
+// by delete, defineProperty, freeze and setPrototypeOf, must read back
+// exactly what was written, request after request and after the worker is
+// trimmed; under ASan this is also the patch's use-after-free check.
+TEST_F(EngineTest, ObjectsBuiltAlikeRequestAfterRequestReadBackWhatWasWritten) {
+  constexpr const char* kLayouts = R"js(
+function build(layout, round) {
+  const proto = layout % 3 === 0 ? { tag: "p" + layout } : Object.prototype;
+  const o = Object.create(proto);
+  const n = 1 + (layout * 7) % 60;
+  for (let i = 0; i < n; i++) o["k" + layout + "_" + i] = i + round;
+  if (layout % 4 === 0) o.self = o;
+  if (layout % 5 === 0) delete o["k" + layout + "_0"];
+  if (layout % 6 === 0) Object.defineProperty(o, "k" + layout + "_" + (n - 1), { enumerable: false });
+  if (layout % 7 === 0) Object.setPrototypeOf(o, { other: layout });
+  if (layout % 11 === 0) Object.freeze(o);
+  return o;
+}
+function check(o, layout, round) {
+  const n = 1 + (layout * 7) % 60;
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = o["k" + layout + "_" + i];
+    if (v === undefined) continue;
+    if (v !== i + round) return "layout " + layout + " key " + i + " read " + v;
+    sum += v;
+    count++;
+  }
+  const keys = Object.keys(o).filter((k) => k !== "self");
+  let expected = n - (layout % 5 === 0 ? 1 : 0) - (layout % 6 === 0 && n > 1 ? 1 : 0);
+  if (layout % 6 === 0 && n === 1 && layout % 5 === 0) expected = 0;
+  if (keys.length !== expected) return "layout " + layout + " has " + keys.length + " keys, not " + expected;
+  if (layout % 7 === 0 ? o.other !== layout : layout % 3 === 0 && o.tag !== "p" + layout) return "layout " + layout + " lost its prototype";
+  return sum >= 0 && count >= 0 ? "" : "?";
+}
+let round = 0;
+export default () => {
+  round++;
+  const kept = [];
+  for (let layout = 0; layout < 100; layout++) {
+    const o = build(layout, round);
+    const fault = check(o, layout, round);
+    if (fault) return { handled: true, status: 500, headers: [], body: fault };
+    if (layout % 10 === 0) kept.push(o);
+    const a = { peer: null, n: layout };
+    const b = { peer: a, n: layout + 1 };
+    a.peer = b;
+  }
+  for (let i = 0; i < kept.length; i++) {
+    const fault = check(kept[i], i * 10, round);
+    if (fault) return { handled: true, status: 500, headers: [], body: "after the loop: " + fault };
+  }
+  return { handled: true, status: 200, headers: [], body: "ok " + round };
+};
+)js";
+  auto henv = MakeHenv("shapesaa", kLayouts);
+  for (int i = 1; i <= 150; ++i) {
+    auto r = Run(*henv);
+    ASSERT_EQ(r.kind, Kind::kResponse) << r.error.message;
+    ASSERT_EQ(r.response.body, "ok " + std::to_string(i <= 100 ? i : i - 100));
+    if (i == 100) engine_->DropIdleWorkers();  // a new worker: a new runtime, its rounds anew
+  }
+}
+
 }  // namespace
 }  // namespace hbf::js

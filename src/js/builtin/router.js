@@ -253,10 +253,18 @@ class Layer {
     // not match most requests; this refuses them without running the regex.
     this.literal = null;
     this.exact = false;
+    // A literal route (not strict) matches its own spelling, with or
+    // without one trailing "/", whole: match() answers those without it.
+    this.spelling = null;
+    this.spellingSlash = null;
     if (this.reach !== null && this.reach.length === 1) {
       const [text, exact] = this.reach[0];
       this.literal = this.sensitive ? text : text.toLowerCase();
       this.exact = exact;
+      if (exact && !options.strict) {
+        this.spelling = text;
+        this.spellingSlash = text + "/";
+      }
     }
   }
 
@@ -265,7 +273,10 @@ class Layer {
     if (this.fastSlash) return { params: {}, path: "" };
     if (this.fastStar) return { params: { 0: decodeParam(path) }, path };
     const literal = this.literal;
-    if (literal !== null && !startsWithLiteral(path, literal, this.exact, this.sensitive)) return null;
+    if (literal !== null) {
+      if (path === this.spelling || path === this.spellingSlash) return { params: {}, path };
+      if (!startsWithLiteral(path, literal, this.exact, this.sensitive)) return null;
+    }
     const m = this.regexp.exec(path);
     if (m === null) return null;
     const params = {};

@@ -465,3 +465,44 @@ test("stackReach is sound: every path a layer's pattern matches starts with one 
     }
   }
 });
+
+test("a layer's literal check refuses only paths its regex cannot match", () => {
+  // Layer.match refuses a path without the layer's literal prefix before
+  // running the regex: it must answer exactly as the regex alone would,
+  // whatever the case, a trailing slash, or characters that fold to ASCII
+  // under Unicode rules ("\u212A" Kelvin sign, "\u017F" long s, "\u0130").
+  const patterns = [
+    "/hello", "/posts/:id", "/ab?cd", "/a/:b?", "/file/:name.:ext", "/a.b", "/Mixed/Case", "/trailing/",
+    "/users/:id?/edit", "/a-b_c~d", "/x:y", "/", "/a//", "/Exact/Path", "/key", "/ks", "/api", "/api/v1",
+  ];
+  const paths = [
+    "/", "/hello", "/HELLO", "/hello/", "/hello//", "/hello/x", "/hellox", "/hell", "/posts", "/posts/1", "/POSTS/1/",
+    "/acd", "/abcd", "/a", "/a/", "/a/1", "/file/x.txt", "/a.b", "/aXb", "/mixed/case", "/MIXED/CASE/", "/trailing",
+    "/trailing/", "/users/edit", "/users/7/edit", "/a-b_c~d", "/x:y", "/a//", "/exact/path", "/EXACT/PATH/",
+    "/exact/path/x", "/key", "/KEY", "/\u212Aey", "/\u212AEY", "/k\u017F", "/KS", "/\u0130", "/api", "/API/v1",
+    "/api/v1/users", "/apix", "/ap", "/Api/V1/",
+  ];
+  for (const pattern of patterns) {
+    for (const [end, options] of [[true, {}], [false, {}], [true, { caseSensitive: true }], [false, { caseSensitive: true }],
+      [true, { strict: true }]]) {
+      const x = new Router(options);
+      if (end) x.get(pattern, () => {});
+      else x.use(pattern, () => {});
+      const layer = x.stack[0];
+      if (layer.fastSlash) continue; // (use("/") takes every path without a regex, as Express's does)
+      for (const path of paths) {
+        const m = layer.regexp.exec(path);
+        const got = layer.match(path);
+        const where = `${pattern} (${end ? "route" : "use"} ${JSON.stringify(options)}) at ${path}`;
+        if (m === null) {
+          assert.equal(got, null, where);
+        } else {
+          assert.ok(got !== null, where + ": refused");
+          assert.equal(got.path, m[0], where);
+        }
+      }
+    }
+  }
+  // The check is taken where it can be: a literal route has one.
+  assert.deepEqual([new Router().get("/hello", () => {}).stack[0].literal], ["/hello"]);
+});
