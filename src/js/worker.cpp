@@ -429,8 +429,10 @@ bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const cha
 
 void Worker::Trim() {
   JS_UpdateStackTop(rt_);
-  JS_SetShapeTransitions(rt_, 1);  // (releases the shapes kept for the next request)
   CollectCycles(/*force=*/true);
+  // Then the shapes kept for the next request (the collection just kept
+  // those of the objects it freed): an idle worker holds none.
+  JS_SetShapeTransitions(rt_, 1);
   if (db_) db_->ReleaseMemory();
   if (user_db_) user_db_->ReleaseMemory();
 }
