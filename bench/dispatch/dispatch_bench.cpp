@@ -61,13 +61,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     Henv& henv = **created;
-    for (auto [id, type, file] : {std::tuple{"_system/router.js", "text/javascript", "router.js"},
-                                  std::tuple{"views/page.ejs", "text/plain; charset=utf-8", "page.ejs"}}) {
-      std::string source = ReadFile(root + "/bench/scenarios/" + file);
-      if (argc > 4 && std::string(file) == "router.js") source = ReadFile(argv[4]);
+    const std::string scenarios = root + "/bench/scenarios/";
+    const std::string router_file = argc > 4 ? std::string(argv[4]) : scenarios + "router.js";
+    for (auto [id, type, file] : {std::tuple{"_system/router.js", "text/javascript", router_file},
+                                  std::tuple{"views/page.ejs", "text/plain; charset=utf-8", scenarios + "page.ejs"}}) {
+      const std::string source = ReadFile(file);
       auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, type, source); });
       if (!put.ok() || source.empty()) {
-        std::fprintf(stderr, "cannot store %s\n", file);
+        std::fprintf(stderr, "cannot store %s\n", file.c_str());
         return 1;
       }
     }
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
       r.headers = {{"host", "dispbnch.localhost"}, {"user-agent", "wrk"}, {"accept", "*/*"}};
       return r;
     };
+    // (a router of one's own may have no /_bench/seed: only the bench app's must answer it)
     js::ScriptResult seeded = engine.Run(henv, limits, request("POST", "/_bench/seed", "n=10000"));
     if (argc <= 4 && (seeded.kind != js::ScriptResult::Kind::kResponse || seeded.response.status != 200)) {
       std::fprintf(stderr, "seeding failed: %s\n", seeded.error.message.c_str());

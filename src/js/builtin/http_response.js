@@ -61,6 +61,8 @@ function toBodyBytes(chunk) {
   return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 const isBytes = (v) => v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+// A chunk as kept until the response ends: a string, or bytes as a Uint8Array.
+const bodyChunk = (chunk) => (typeof chunk === "string" ? chunk : isBytes(chunk) ? toBodyBytes(chunk) : String(chunk));
 
 // JSON.stringify that writes BigInt values as plain JSON numbers.
 function stringifyJson(value, replacer, spaces, escape) {
@@ -601,7 +603,7 @@ export class Response {
     }
     if (chunk === undefined || chunk === null) throw new TypeError("The \"chunk\" argument must be a string or bytes");
     if (!this.headersSent) this.writeHead(this.statusCode);
-    const data = typeof chunk === "string" ? chunk : isBytes(chunk) ? toBodyBytes(chunk) : String(chunk);
+    const data = bodyChunk(chunk);
     const done = typeof encoding === "function" ? encoding : cb;
     if (typeof done === "function") queueMicrotask(done);
     if (this.#stream === "open") {
@@ -648,7 +650,7 @@ export class Response {
         // Written and ended in one go (most responses): it cannot stream, so
         // no stream is offered (write() would ask the worker for one).
         if (!this.headersSent) this.writeHead(this.statusCode);
-        this.#chunks = [typeof data === "string" ? data : isBytes(data) ? toBodyBytes(data) : String(data)];
+        this.#chunks = [bodyChunk(data)];
       } else {
         this.write(data);
       }
