@@ -2,49 +2,121 @@
 
 #include <malloc.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 
-#include "js/worker.h"
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define HBF_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define HBF_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define HBF_POISON(p, n) ((void)(p), (void)(n))
+#define HBF_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 namespace hbf::js::internal {
-namespace {
 
-// QuickJS's allocator hooks, with the bytes of each runtime counted in its
-// Worker::Memory so the engine can read them in O(1).
-constexpr size_t kAllocOverhead = 8;
-
-// Only the thread running the worker writes its counter (a worker is used by
-// one thread at a time), so a relaxed load + store suffices: no contended
-// read-modify-write on the allocation path. Others may read it at any time.
-void Account(JSMallocState* s, int64_t delta) {
-  auto& bytes = static_cast<Worker::Memory*>(s->opaque)->bytes;
-  bytes.store(bytes.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+// A kept block stays poisoned under ASan but for the moment its link is
+// read or written, so a use after free is still caught.
+void* BlockCache::Take(size_t k, size_t& usable) {
+  FreeBlock* b = heads_[k];
+  if (b == nullptr) return nullptr;
+  HBF_UNPOISON(b, sizeof(FreeBlock));
+  heads_[k] = b->next;
+  usable = b->usable;
+  cached_bytes_ -= usable;
+  blocks_--;
+  HBF_UNPOISON(b, usable);
+  return b;
 }
 
-void Refused(JSMallocState* s) { static_cast<Worker::Memory*>(s->opaque)->refused = true; }
+bool BlockCache::Put(void* p, size_t usable) {
+  if (usable < 24 || usable > kMaxBlock || cached_bytes_ + usable > cap_) return false;
+  auto* b = static_cast<FreeBlock*>(p);
+  const size_t k = ClassOfBlock(usable);
+  b->next = heads_[k];
+  b->usable = usable;
+  heads_[k] = b;
+  cached_bytes_ += usable;
+  blocks_++;
+  HBF_POISON(b, usable);
+  return true;
+}
+
+size_t BlockCache::Flush() {
+  size_t freed = 0;
+  for (FreeBlock*& head : heads_) {
+    while (head != nullptr) {
+      FreeBlock* b = head;
+      HBF_UNPOISON(b, sizeof(FreeBlock));
+      head = b->next;
+      const size_t usable = b->usable;
+      HBF_UNPOISON(b, usable);
+      std::free(b);
+      freed += usable + kAllocOverhead;
+    }
+  }
+  cached_bytes_ = 0;
+  blocks_ = 0;
+  return freed;
+}
+
+namespace {
+
+// QuickJS's allocator hooks. QuickJS's own counters (malloc_size, which its
+// memory limit and GC threshold read) follow the blocks the runtime uses;
+// RuntimeMemory::bytes follows what it holds from malloc, kept blocks
+// included, for the engine's budget.
+constexpr size_t kAllocOverhead = BlockCache::kAllocOverhead;
+
+RuntimeMemory& MemoryOf(JSMallocState* s) { return *static_cast<RuntimeMemory*>(s->opaque); }
+
+// Only the thread running the worker writes its counter, so a relaxed load +
+// store suffices: no contended read-modify-write on the allocation path.
+// Others may read it at any time.
+void Account(RuntimeMemory& m, int64_t delta) {
+  m.bytes.store(m.bytes.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
+void Used(JSMallocState* s, size_t usable) {
+  s->malloc_count++;
+  s->malloc_size += usable + kAllocOverhead;
+}
+
+void Released(JSMallocState* s, size_t usable) {
+  s->malloc_count--;
+  s->malloc_size -= usable + kAllocOverhead;
+}
 
 void* HbfMalloc(JSMallocState* s, size_t size) {
+  RuntimeMemory& m = MemoryOf(s);
   if (s->malloc_size + size > s->malloc_limit) {
-    Refused(s);
+    m.refused = true;
     return nullptr;
+  }
+  if (size <= BlockCache::kMaxBlock) {
+    size_t usable = 0;
+    if (void* p = m.cache.Take(BlockCache::ClassForRequest(size), usable)) {
+      Used(s, usable);
+      return p;
+    }
   }
   void* p = std::malloc(size);
   if (p == nullptr) return nullptr;
-  size_t n = malloc_usable_size(p) + kAllocOverhead;
-  s->malloc_count++;
-  s->malloc_size += n;
-  Account(s, static_cast<int64_t>(n));
+  const size_t usable = malloc_usable_size(p);
+  Used(s, usable);
+  Account(m, static_cast<int64_t>(usable + kAllocOverhead));
   return p;
 }
 
 void HbfFree(JSMallocState* s, void* p) {
   if (p == nullptr) return;
-  size_t n = malloc_usable_size(p) + kAllocOverhead;
-  s->malloc_count--;
-  s->malloc_size -= n;
-  Account(s, -static_cast<int64_t>(n));
+  RuntimeMemory& m = MemoryOf(s);
+  const size_t usable = malloc_usable_size(p);
+  Released(s, usable);
+  if (m.cache.Put(p, usable)) return;
+  Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
   std::free(p);
 }
 
@@ -54,17 +126,28 @@ void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
     HbfFree(s, p);
     return nullptr;
   }
-  size_t old = malloc_usable_size(p);
+  const size_t old = malloc_usable_size(p);
+  // Fits, and wastes under half the block: it stays where it is.
+  if (size <= old && size >= old / 2) return p;
+  if (size <= BlockCache::kMaxBlock) {
+    // Small: a block of the right class (kept or new), then the old one kept.
+    void* q = HbfMalloc(s, size);
+    if (q == nullptr) return nullptr;
+    std::memcpy(q, p, size < old ? size : old);
+    HbfFree(s, p);
+    return q;
+  }
+  RuntimeMemory& m = MemoryOf(s);
   if (s->malloc_size + size - old > s->malloc_limit) {
-    Refused(s);
+    m.refused = true;
     return nullptr;
   }
   void* q = std::realloc(p, size);
   if (q == nullptr) return nullptr;
-  size_t now = malloc_usable_size(q);
+  const size_t now = malloc_usable_size(q);
   s->malloc_size += now;
   s->malloc_size -= old;
-  Account(s, static_cast<int64_t>(now) - static_cast<int64_t>(old));
+  Account(m, static_cast<int64_t>(now) - static_cast<int64_t>(old));
   return q;
 }
 

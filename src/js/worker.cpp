@@ -180,7 +180,7 @@ std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptRe
 void Worker::ApplyLimits(const ScriptLimits& limits) {
   JS_SetMemoryLimit(rt_, static_cast<size_t>(limits.memory_bytes));
   gc_max_headroom_ = std::max<int64_t>(limits.memory_bytes / 16, 1 << 20);
-  JS_SetGCThreshold(rt_, static_cast<size_t>(memory_bytes() + gc_max_headroom_));
+  JS_SetGCThreshold(rt_, static_cast<size_t>(memory_.heap_bytes() + gc_max_headroom_));
   JS_SetMaxStackSize(rt_, limits.stack_bytes);
   // No single value a statement builds may take more than half the
   // script's memory budget (the other half holds it once it reaches JS).
@@ -261,7 +261,7 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   // request (QuickJS patch 0005). Not before: what loading made once needs
   // none, and would keep them for the worker's life.
   JS_SetShapeTransitions(rt_, 1);
-  gc_live_bytes_ = memory_bytes();
+  gc_live_bytes_ = memory_.heap_bytes();
   CollectCycles(/*force=*/false);
   return true;
 }
@@ -431,8 +431,10 @@ void Worker::Trim() {
   JS_UpdateStackTop(rt_);
   CollectCycles(/*force=*/true);
   // Then the shapes kept for the next request (the collection just kept
-  // those of the objects it freed): an idle worker holds none.
+  // those of the objects it freed) and the blocks its allocator kept: an
+  // idle worker holds neither.
   JS_SetShapeTransitions(rt_, 1);
+  memory_.ReleaseCache();
   if (db_) db_->ReleaseMemory();
   if (user_db_) user_db_->ReleaseMemory();
 }
@@ -445,11 +447,16 @@ void Worker::CollectCycles(bool force) {
   // collect between requests once the garbage reaches the live heap's size
   // (at least 1 MiB, at most 1/16 of the heap limit), and leave QuickJS's own
   // trigger as the backstop for a single request that allocates a lot.
-  if (force || memory_bytes() > gc_live_bytes_ + gc_headroom()) {
+  // The heap without the allocator's kept blocks: those are what the last
+  // collection freed, and the garbage made since is taken from them first.
+  if (force || memory_.heap_bytes() > gc_live_bytes_ + gc_headroom()) {
     JS_RunGC(rt_);
-    gc_live_bytes_ = memory_bytes();
+    gc_live_bytes_ = memory_.heap_bytes();
   }
-  JS_SetGCThreshold(rt_, static_cast<size_t>(memory_bytes() + gc_headroom()));
+  JS_SetGCThreshold(rt_, static_cast<size_t>(memory_.heap_bytes() + gc_headroom()));
+  // The allocator keeps up to one headroom of freed blocks: the garbage a
+  // busy worker holds between collections anyway, now reused in place.
+  memory_.cache.set_cap(static_cast<size_t>(gc_headroom()));
 }
 
 }  // namespace hbf::js

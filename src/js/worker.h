@@ -26,6 +26,7 @@ extern "C" {
 #include "core/json.h"
 #include "db/database.h"
 #include "http/response_stream.h"
+#include "js/allocator.h"
 #include "js/engine.h"
 #include "js/route_reach.h"
 
@@ -170,13 +171,8 @@ class Worker {
     JSValue fn;
   };
 
-  // Accounting for QuickJS's allocator (see allocator.h).
-  struct Memory {
-    std::atomic<int64_t> bytes{0};
-    // Set by the allocator when it refused an allocation at the heap limit;
-    // cleared at the start of each request (written by the worker's thread).
-    bool refused = false;
-  };
+  // Accounting and kept blocks for QuickJS's allocator (see allocator.h).
+  using Memory = internal::RuntimeMemory;
 
  private:
   Worker();
