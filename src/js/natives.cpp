@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -343,6 +344,19 @@ JSValue NativeUtf8Decode(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
   return JS_NewStringLen(ctx, text.data(), text.size());
 }
 
+// bytesEqual(a, b): whether two ArrayBuffers / typed arrays hold the same
+// bytes (templates compare a document with the source they compiled).
+JSValue NativeBytesEqual(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  const uint8_t* a = nullptr;
+  const uint8_t* b = nullptr;
+  size_t a_size = 0;
+  size_t b_size = 0;
+  if (argc < 2 || !ViewBytes(ctx, argv[0], a, a_size) || !ViewBytes(ctx, argv[1], b, b_size)) {
+    return JS_ThrowTypeError(ctx, "bytesEqual expects two ArrayBuffers or typed arrays");
+  }
+  return JS_NewBool(ctx, a_size == b_size && (a_size == 0 || std::memcmp(a, b, a_size) == 0));
+}
+
 JSValue NativeNow(JSContext* ctx, JSValueConst, int, JSValueConst*) {
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
   return JS_NewFloat64(ctx, ms);
@@ -601,6 +615,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"log", Guarded<NativeLog>, 2},
     {"utf8Encode", Guarded<NativeUtf8Encode>, 1},
     {"utf8Decode", Guarded<NativeUtf8Decode>, 2},
+    {"bytesEqual", Guarded<NativeBytesEqual>, 2},
     {"sha256", Guarded<NativeSha256>, 1},
     {"hmacSha256", Guarded<NativeHmacSha256>, 2},
     {"randomBytes", Guarded<NativeRandomBytes>, 1},

@@ -40,5 +40,34 @@ export default router;
   EXPECT_EQ(broken.status, 400) << broken.body;
 }
 
+// A template edited in place is rendered in its new version by the worker
+// that compiled the old one, also when only a byte differs and the length
+// is the same, and when its include changes, or a script rewrites its row.
+TEST_F(TemplatesTest, AnEditedTemplateRendersItsNewVersion) {
+  Put("views/page.ejs", "A<%- include('part') %>", "text/html");
+  Put("views/part.ejs", "[1]", "text/html");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+const router = new Router();
+router.get("/page", (req, res) => res.render("page", {}));
+router.post("/rewrite", (req, res) => {
+  db.execute("UPDATE documents SET content = CAST(? AS BLOB) WHERE path = 'views/part.ejs'", ["[3]"]);
+  res.json({ ok: true });
+});
+export default router;
+)js");
+  EXPECT_EQ(Get("/page").body, "A[1]");
+  Put("views/page.ejs", "B<%- include('part') %>", "text/html");
+  EXPECT_EQ(Get("/page").body, "B[1]");
+  Put("views/part.ejs", "[2]", "text/html");
+  EXPECT_EQ(Get("/page").body, "B[2]");
+  auto rewrite = Api("POST", "/rewrite", "{}");
+  ASSERT_EQ(rewrite.status, 200) << rewrite.body;
+  EXPECT_EQ(Get("/page").body, "B[3]");
+  Put("views/page.ejs", "A<%- include('part') %>", "text/html");
+  EXPECT_EQ(Get("/page").body, "A[3]");
+}
+
 }  // namespace
 }  // namespace hbf::test

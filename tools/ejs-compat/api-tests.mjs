@@ -126,6 +126,24 @@ export function apiTests() {
     assert.equal(templates.render("api/change.ejs", { x: 2 }), "v2 2");
   });
 
+  test("a document changed to another of the same length, and back, renders each version", () => {
+    put("api/same.ejs", "A <%= x %>");
+    assert.equal(templates.render("api/same.ejs", { x: 1 }), "A 1");
+    put("api/same.ejs", "B <%= x %>");
+    assert.equal(templates.render("api/same.ejs", { x: 2 }), "B 2");
+    put("api/same.ejs", "A <%= x %>");
+    assert.equal(templates.render("api/same.ejs", { x: 3 }), "A 3");
+  });
+
+  test("a document's versions take one cache entry", () => {
+    templates.clearCache();
+    for (let i = 0; i < 5; i++) {
+      put("api/versions.ejs", `v${i} <%= x %>`);
+      assert.equal(templates.render("api/versions.ejs", { x: i }), `v${i} ${i}`);
+    }
+    assert.equal(templates.cacheStats().size, 1);
+  });
+
   test("a changed legacy include invalidates its includer", () => {
     put("api/legacy/part.ejs", "part v1");
     put("api/legacy/main.ejs", "[<% include part %>]");

@@ -5,8 +5,10 @@
 // output, the same error excerpts. Differences from ejs:
 //   - templates are documents (native.readDocument), ids are '/'-separated;
 //     includes resolve relative to the including template's id;
-//   - compiled functions are always cached (by sha256 of the source and the
-//     options that shape the generated code), and documents are read once per
+//   - compiled functions are always cached (by document id, or by source for
+//     compile(), and the options that shape the generated code; an entry is
+//     used only while the document's bytes, and its legacy includes', are
+//     the ones it was compiled from), and documents are read once per
 //     top-level render;
 //   - the ejs v2 preprocessor directive `<% include path %>` is supported;
 //   - includes nest at most MAX_INCLUDE_DEPTH levels (cycles throw);
@@ -216,20 +218,21 @@ export function resolveInclude(name, filename) {
   return id;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? "0" : "") + i.toString(16));
-function hexDigest(bytes) {
-  const d = native.sha256(bytes);
-  let out = "";
-  for (let i = 0; i < d.length; i++) out += HEX[d[i]];
-  return out;
+// A template's source: a document (id, and its bytes or, from a string
+// document, its text) or a string given to compile() (id null). `content`
+// is what a compiled entry remembers of it, to tell later whether the
+// source is still the same: the bytes (compared natively, a memcmp; hashing
+// them per render cost a tenth of a template request) or the string.
+function stringDoc(source) {
+  return { id: null, bytes: null, source, text: source };
 }
 
-function stringDoc(source) {
-  // utf8Encode wants well-formed strings; JSON.stringify escapes lone surrogates.
-  const hash = source.isWellFormed()
-    ? hexDigest(native.utf8Encode(source))
-    : "j" + hexDigest(native.utf8Encode(JSON.stringify(source)));
-  return { id: null, bytes: null, hash, text: source };
+const contentOf = (doc) => (doc.bytes !== null ? doc.bytes : doc.source);
+
+function sameContent(doc, content) {
+  return doc.bytes !== null
+    ? typeof content !== "string" && native.bytesEqual(doc.bytes, content)
+    : doc.source === content;
 }
 
 // The page HBF itself is rendering at its own URL (Worker::Render passes
@@ -246,10 +249,10 @@ function loadDocument(id, docs) {
     if (content == null) {
       doc = null;
     } else if (typeof content === "string") {
-      doc = { id, bytes: null, hash: hexDigest(native.utf8Encode(content.toWellFormed())), text: content.replace(BOM, "") };
+      doc = { id, bytes: null, source: content, text: content.replace(BOM, "") };
     } else {
       const bytes = content instanceof Uint8Array ? content : new Uint8Array(content);
-      doc = { id, bytes, hash: hexDigest(bytes), text: undefined };
+      doc = { id, bytes, source: null, text: undefined };
     }
     docs.set(id, doc);
   }
@@ -326,7 +329,7 @@ function stripSemi(str) {
 }
 
 class Template {
-  // env: { sources: [{ text, filename }], deps: [id, hash, ...], docs, depth }
+  // env: { sources: [{ text, filename }], deps: [id, content, ...], docs, depth }
   constructor(text, opts, env, srcIndex, depth) {
     this.templateText = text;
     this.mode = null;
@@ -507,7 +510,7 @@ class Template {
     if (doc === null) {
       throw templateNotFound('Could not find the include file "' + opts.escapeFunction(path) + '" (template not found: ' + id + ")", id);
     }
-    env.deps.push(id, doc.hash);
+    env.deps.push(id, contentOf(doc));
     const srcIndex = env.sources.length;
     env.sources.push({ text: "", filename: id });
     const child = new Template(textOf(doc), withFilename(opts, id), env, srcIndex, this.depth + 1);
@@ -580,7 +583,7 @@ function buildEntry(text, opts, docs) {
     const s = sources[index];
     throw addContext(err, s.text, s.filename, line, esc);
   };
-  return { fn, rethrow, deps: env.deps };
+  return { fn, rethrow, deps: env.deps, content: null };
 }
 
 function syntaxError(e, ctor, header, templ, env, opts) {
@@ -629,22 +632,25 @@ const cache = new Map();
 function depsCurrent(deps, docs) {
   for (let i = 0; i < deps.length; i += 2) {
     const doc = loadDocument(deps[i], docs);
-    if (doc === null || doc.hash !== deps[i + 1]) return false;
+    if (doc === null || !sameContent(doc, deps[i + 1])) return false;
   }
   return true;
 }
 
 function getCompiled(doc, opts, docs) {
-  const key = doc.hash + "\u0000" + compileKey(opts);
+  // A document's entry is replaced when its bytes change; compile()'s
+  // sources are keyed by themselves.
+  const key = (doc.id !== null ? "d" + doc.id : "s" + doc.source) + "\u0000" + compileKey(opts);
   let entry = cache.get(key);
   if (entry !== undefined) {
     cache.delete(key);
-    if (entry.deps.length === 0 || depsCurrent(entry.deps, docs)) {
+    if (sameContent(doc, entry.content) && (entry.deps.length === 0 || depsCurrent(entry.deps, docs))) {
       cache.set(key, entry);
       return entry;
     }
   }
   entry = buildEntry(textOf(doc), opts, docs);
+  entry.content = contentOf(doc);
   cache.set(key, entry);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value);
   return entry;
@@ -665,7 +671,7 @@ export function cacheStats() {
 
 // Per top-level render: documents read (id -> doc | null) and include calls
 // already resolved (opts -> path -> { childOpts, entry }), so an include in a
-// loop reads, hashes and looks up its document once.
+// loop reads and looks up its document once.
 const newRenderState = () => ({ docs: new Map(), includes: new Map() });
 
 // The template function for one compiled entry, as ejs's compile() returns it:

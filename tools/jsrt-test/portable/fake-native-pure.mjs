@@ -9,6 +9,15 @@ const bytes = (v, what) => {
   throw new TypeError(`${what}: expected a Uint8Array`);
 };
 
+// bytesEqual(a, b): whether two byte arrays hold the same bytes.
+export function bytesEqual(x, y) {
+  const a = bytes(x, "bytesEqual");
+  const b = bytes(y, "bytesEqual");
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export const dbQuery = (sql, params) => db.call("query", sql, params);
 export const dbGet = (sql, params) => db.call("get", sql, params);
 export const dbExecute = (sql, params) => db.call("execute", sql, params);

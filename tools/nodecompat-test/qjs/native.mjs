@@ -6,7 +6,7 @@ import * as pure from "./jsrt-pure.mjs";
 import { createFakeClock } from "./fake-clock.mjs";  // copied beside it by ../qjs.mjs
 import { md5, sha1, sha384, sha512 } from "./hashes.mjs";  // copied beside it by ../qjs.mjs
 
-export const { utf8Encode, utf8Decode, sha256, hmacSha256, randomBytes, base64Encode, base64Decode, dbQuery, dbGet, dbExecute,
+export const { utf8Encode, utf8Decode, bytesEqual, sha256, hmacSha256, randomBytes, base64Encode, base64Decode, dbQuery, dbGet, dbExecute,
   dbExec, dbInTransaction, loadBuiltin } = pure;
 
 const docs = new Map();
