@@ -9,6 +9,7 @@
 #include "crypto/crypto.h"
 #include "crypto/hasher.h"
 #include "js/js_values.h"
+#include "js/worker_access.h"
 
 namespace hbf::js::internal {
 
@@ -166,6 +167,8 @@ JSValue NativeEtag(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   std::snprintf(length, sizeof length, "%zx", size);
   const bool weak = argc < 2 || JS_ToBool(ctx, argv[1]);
   std::string tag = std::string(weak ? "W/\"" : "\"") + length + "-" + hash + "\"";
+  // res.send() sends the string it just hashed: keep its bytes for that.
+  if (JS_IsString(argv[0])) WorkerAccess::RememberBodyUtf8(*WorkerAccess::From(ctx), ctx, argv[0], std::move(text));
   return JS_NewStringLen(ctx, tag.data(), tag.size());
 }
 

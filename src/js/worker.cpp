@@ -53,7 +53,8 @@ Worker::Worker()
       reach_fn_(Undefined()),
       router_(Undefined()),
       pending_(Undefined()),
-      stream_start_(Undefined()) {}
+      stream_start_(Undefined()),
+      body_utf8_of_(Undefined()) {}
 
 void Worker::CancelTimers() {
   for (auto& [id, timer] : timers_) JS_FreeValue(ctx_, timer.fn);
@@ -107,6 +108,7 @@ Worker::~Worker() {
     JS_FreeValue(ctx_, stream_start_);
     JS_FreeValue(ctx_, dispatch_fn_);
     JS_FreeValue(ctx_, raw_);
+    JS_FreeValue(ctx_, body_utf8_of_);
     for (JSAtom atom : raw_atoms_) JS_FreeAtom(ctx_, atom);
     JS_FreeValue(ctx_, reach_fn_);
     JS_FreeValue(ctx_, router_);

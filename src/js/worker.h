@@ -237,6 +237,12 @@ class Worker {
   // wanted), and the stream once the head is out. Both end with the request.
   JSValue stream_start_;
   std::shared_ptr<ResponseStream> stream_;
+  // The UTF-8 of the last string body a native converted during this
+  // request (etag, for res.send), and that string (owned; undefined when
+  // none): the response reads the same string as its body, and takes these
+  // bytes instead of converting it a second time. Ends with the request.
+  JSValue body_utf8_of_;
+  std::string body_utf8_;
   // Whether this request's response may be streamed: it may suspend (the
   // engine's RunAsync), and it is neither HEAD nor a WebSocket upgrade/event.
   bool streamable_ = false;

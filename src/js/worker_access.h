@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 extern "C" {
 #include <quickjs.h>
@@ -63,6 +64,29 @@ struct WorkerAccess {
   // resolve to empty stand-ins: QuickJS resolves a module's imports when it
   // compiles it, and a check must neither read documents nor run anything.
   static bool StubImports(const Worker& w) { return w.stub_imports_; }
+  // Keeps the UTF-8 of string `s` (a response body being hashed) for
+  // TakeBodyUtf8 in the same request.
+  static void RememberBodyUtf8(Worker& w, JSContext* ctx, JSValueConst s, std::string utf8) {
+    JS_FreeValue(ctx, w.body_utf8_of_);
+    w.body_utf8_of_ = JS_DupValue(ctx, s);
+    w.body_utf8_ = std::move(utf8);
+  }
+  // The UTF-8 RememberBodyUtf8 kept, if `s` is that very string (strings
+  // are immutable: the same value, the same bytes).
+  static bool TakeBodyUtf8(Worker& w, JSContext* ctx, JSValueConst s, std::string& out) {
+    if (JS_VALUE_GET_TAG(s) != JS_VALUE_GET_TAG(w.body_utf8_of_) ||
+        JS_VALUE_GET_PTR(s) != JS_VALUE_GET_PTR(w.body_utf8_of_) || !JS_IsString(s)) {
+      return false;
+    }
+    out = std::move(w.body_utf8_);
+    w.body_utf8_.clear();
+    JS_FreeValue(ctx, std::exchange(w.body_utf8_of_, JS_UNDEFINED));
+    return true;
+  }
+  static void ForgetBodyUtf8(Worker& w, JSContext* ctx) {
+    JS_FreeValue(ctx, std::exchange(w.body_utf8_of_, JS_UNDEFINED));
+    w.body_utf8_.clear();
+  }
 };
 
 }  // namespace hbf::js

@@ -75,6 +75,7 @@ void Worker::EndRequest(ScriptResult& result) {
   // A streamed response ends with its request: complete when the handler
   // ended it, cut short (no last chunk) when it failed or ran out of time.
   JS_FreeValue(ctx_, std::exchange(stream_start_, Undefined()));
+  WorkerAccess::ForgetBodyUtf8(*this, ctx_);
   if (stream_) {
     std::shared_ptr<ResponseStream> stream = std::exchange(stream_, nullptr);
     if (result.kind == ScriptResult::Kind::kError) {
@@ -235,7 +236,9 @@ int32_t ReadResponse(JSContext* ctx, JSValueConst v, HttpResponse& r) {
   }
   Scoped body(ctx, JS_GetPropertyStr(ctx, v, "body"));
   if (JS_IsString(body.get())) {
-    r.body = ToStdString(ctx, body.get());
+    if (!WorkerAccess::TakeBodyUtf8(*WorkerAccess::From(ctx), ctx, body.get(), r.body)) {
+      r.body = ToStdString(ctx, body.get());
+    }
   } else if (!JS_IsUndefined(body.get()) && !JS_IsNull(body.get())) {
     if (!BytesOf(ctx, body.get(), r.body)) r.body = ToStdString(ctx, body.get());
   }
