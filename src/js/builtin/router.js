@@ -402,13 +402,17 @@ export class Route {
     return out;
   }
 
+  // The handlers' method for a request's (HEAD runs GET's unless the route has HEAD's).
+  _methodFor(reqMethod) {
+    const method = lowerMethod(reqMethod);
+    return method === "head" && !this.methods.head ? "get" : method;
+  }
+
   dispatch(req, res, done) {
     const stack = this.stack;
     if (stack.length === 0) return done();
-    let method = lowerMethod(req.method);
-    if (method === "head" && !this.methods.head) method = "get";
     req.route = this;
-    new RouteRun(stack, method, req, res, done).next();
+    new RouteRun(stack, this._methodFor(req.method), req, res, done).next();
   }
 
   all(...handlers) { return this._add(undefined, "all", handlers); }
@@ -668,6 +672,23 @@ class StackRun {
         this.slashAdded = true;
       }
       req.baseUrl = this.parentUrl + (layerPath[layerPath.length - 1] === "/" ? layerPath.slice(0, -1) : layerPath);
+    }
+    // A route with one handler for the request's method (most are) runs it
+    // directly, with this walk's own next(): what Route.dispatch would do,
+    // without a RouteRun and its closure per request. Its next() and
+    // next("route") both go on with this stack, next("router") leaves it,
+    // next(err) finds no error handler in the route and comes here, and a
+    // handler's throw or rejection is caught by invoke() as the route's.
+    // (route layers never run in error mode: step() skips them.)
+    if (route !== undefined && !layerError) {
+      const stack = route.stack;
+      if (stack.length === 1) {
+        const only = stack[0];
+        if (only.handle.length <= 3 && (only.method === undefined || only.method === route._methodFor(req.method))) {
+          invoke(only.handle, undefined, req, this.res, this.next, this);
+          return;
+        }
+      }
     }
     const fn = layer.handle;
     if (layerError) {

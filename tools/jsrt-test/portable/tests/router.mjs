@@ -206,6 +206,42 @@ test("next('route') skips remaining handlers of the route only", async () => {
   assert.equal(text(await call(r, { url: "/x" })), "1,3");
 });
 
+test("a route with one handler: next(), next('route'), next('router'), HEAD, a late throw", async () => {
+  const r = new Router();
+  const seen = [];
+  r.get("/x", (req, res, next) => { seen.push("a:" + req.route.path); next(); });
+  r.get("/x", (req, res, next) => { seen.push("b"); next("route"); });
+  r.get("/x", (req, res) => { seen.push("c"); res.send(seen.join()); });
+  assert.equal(text(await call(r, { url: "/x" })), "a:/x,b,c");
+  assert.equal(text(await call(r, { method: "HEAD", url: "/x" })), "a:/x,b,c,a:/x,b,c");
+  // A HEAD request passes a route without GET or HEAD handlers.
+  const h = new Router();
+  h.post("/p", (req, res) => res.send("post"));
+  h.use((req, res) => res.send("after:" + req.method));
+  assert.equal(text(await call(h, { method: "HEAD", url: "/p" })), "after:HEAD");
+  // next('router') from a one-handler route leaves its router.
+  const outer = new Router();
+  const inner = new Router();
+  inner.get("/y", (req, res, next) => next("router"));
+  inner.get("/y", (req, res) => res.send("inner"));
+  outer.use(inner);
+  outer.get("/y", (req, res) => res.send("outer"));
+  assert.equal(text(await call(outer, { url: "/y" })), "outer");
+  // A throw after next() does not run the chain a second time.
+  const late = new Router();
+  let errors = 0;
+  late.get("/l", (req, res, next) => { next(); throw new Error("late"); });
+  late.get("/l", (req, res) => res.send("second"));
+  late.use((err, req, res, next) => { errors++; res.status(500).send("error"); });
+  assert.equal(text(await call(late, { url: "/l" })), "second");
+  assert.equal(errors, 0);
+  // A handler taking (err, req, res, next) on a route never runs without an error.
+  const four = new Router();
+  four.get("/f", (err, req, res, next) => res.send("four"));
+  four.get("/f", (req, res) => res.send("three"));
+  assert.equal(text(await call(four, { url: "/f" })), "three");
+});
+
 test("next('router') leaves the current router", async () => {
   const root = new Router();
   const sub = new Router();
