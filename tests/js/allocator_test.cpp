@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hbf::js::internal {
@@ -67,27 +68,44 @@ TEST(BlockCacheTest, RefusesBlocksOutsideItsClasses) {
   EXPECT_EQ(cache.cached_bytes(), 0u);
 }
 
-// Runs `source` in the context and returns its result (or what it threw) as a string.
-std::string Eval(JSContext* ctx, const std::string& source) {
-  JSValue v = JS_Eval(ctx, source.c_str(), source.size(), "<test>", JS_EVAL_TYPE_GLOBAL);
-  if (JS_IsException(v)) v = JS_GetException(ctx);
-  const char* s = JS_ToCString(ctx, v);
-  std::string out = s != nullptr ? s : "";
-  JS_FreeCString(ctx, s);
-  JS_FreeValue(ctx, v);
-  return out;
-}
-
-TEST(RuntimeMemoryTest, CountsEveryByteBackToZeroAcrossReuseGrowthAndShrinking) {
+// A runtime over the hooks and a context in it; Close() frees both (the
+// destructor does, if a test ends early), after which `memory` holds only
+// what its cache kept.
+struct Runtime {
   RuntimeMemory memory;
   JSRuntime* rt = JS_NewRuntime2(&kMallocFunctions, &memory);
-  ASSERT_NE(rt, nullptr);
-  JSContext* ctx = JS_NewContext(rt);
-  ASSERT_NE(ctx, nullptr);
+  JSContext* ctx = rt != nullptr ? JS_NewContext(rt) : nullptr;
+
+  Runtime() = default;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime() { Close(); }
+
+  void Close() {
+    if (ctx != nullptr) JS_FreeContext(std::exchange(ctx, nullptr));
+    if (rt != nullptr) JS_FreeRuntime(std::exchange(rt, nullptr));
+  }
+
+  // Runs `source` and returns its result (or what it threw) as a string.
+  std::string Eval(const std::string& source) {
+    JSValue v = JS_Eval(ctx, source.c_str(), source.size(), "<test>", JS_EVAL_TYPE_GLOBAL);
+    if (JS_IsException(v)) v = JS_GetException(ctx);
+    const char* s = JS_ToCString(ctx, v);
+    std::string out = s != nullptr ? s : "";
+    JS_FreeCString(ctx, s);
+    JS_FreeValue(ctx, v);
+    return out;
+  }
+};
+
+TEST(RuntimeMemoryTest, CountsEveryByteBackToZeroAcrossReuseGrowthAndShrinking) {
+  Runtime js;
+  ASSERT_NE(js.ctx, nullptr);
+  RuntimeMemory& memory = js.memory;
   // Objects, arrays grown by push (realloc), strings built piecewise and
   // cut short, cycles only the collector frees: over many rounds, so blocks
   // go into the cache and come back out of it.
-  EXPECT_EQ(Eval(ctx, R"(
+  EXPECT_EQ(js.Eval(R"(
     let keep = [];
     for (let round = 0; round < 200; round++) {
       const a = { round, list: [] };
@@ -101,7 +119,7 @@ TEST(RuntimeMemoryTest, CountsEveryByteBackToZeroAcrossReuseGrowthAndShrinking) 
     }
     keep.length)"),
             "20");
-  JS_RunGC(rt);
+  JS_RunGC(js.rt);
   EXPECT_GT(memory.cache.cached_bytes(), 0u);
   EXPECT_EQ(memory.heap_bytes() + static_cast<int64_t>(memory.cache.held_bytes()), memory.bytes.load());
   const int64_t heap = memory.heap_bytes();
@@ -109,10 +127,9 @@ TEST(RuntimeMemoryTest, CountsEveryByteBackToZeroAcrossReuseGrowthAndShrinking) 
   EXPECT_EQ(memory.cache.cached_bytes(), 0u);
   EXPECT_EQ(memory.bytes.load(), heap);
   // The same work again reads back the same answer from recycled blocks.
-  EXPECT_EQ(Eval(ctx, "JSON.stringify(Array.from({length: 300}, (_, i) => ({i})).slice(298))"),
+  EXPECT_EQ(js.Eval("JSON.stringify(Array.from({length: 300}, (_, i) => ({i})).slice(298))"),
             R"([{"i":298},{"i":299}])");
-  JS_FreeContext(ctx);
-  JS_FreeRuntime(rt);
+  js.Close();
   // Everything the runtime had is either back with malloc or kept.
   EXPECT_EQ(memory.bytes.load(), static_cast<int64_t>(memory.cache.held_bytes()));
   memory.ReleaseCache();
@@ -120,21 +137,18 @@ TEST(RuntimeMemoryTest, CountsEveryByteBackToZeroAcrossReuseGrowthAndShrinking) 
 }
 
 TEST(RuntimeMemoryTest, TheHeapLimitHoldsWithBlocksKept) {
-  RuntimeMemory memory;
-  JSRuntime* rt = JS_NewRuntime2(&kMallocFunctions, &memory);
-  ASSERT_NE(rt, nullptr);
-  JSContext* ctx = JS_NewContext(rt);
-  ASSERT_NE(ctx, nullptr);
+  Runtime js;
+  ASSERT_NE(js.ctx, nullptr);
+  RuntimeMemory& memory = js.memory;
   // Fill the cache first, then set a limit just above the live heap.
-  Eval(ctx, "for (let i = 0; i < 5000; i++) ({ i, s: 'y' + i });");
-  JS_RunGC(rt);
+  js.Eval("for (let i = 0; i < 5000; i++) ({ i, s: 'y' + i });");
+  JS_RunGC(js.rt);
   ASSERT_GT(memory.cache.cached_bytes(), 0u);
-  JS_SetMemoryLimit(rt, static_cast<size_t>(memory.heap_bytes()) + (256 << 10));
-  EXPECT_NE(Eval(ctx, "const all = []; for (;;) all.push({ n: all.length }); 'never'"), "never");
+  JS_SetMemoryLimit(js.rt, static_cast<size_t>(memory.heap_bytes()) + (256 << 10));
+  EXPECT_NE(js.Eval("const all = []; for (;;) all.push({ n: all.length }); 'never'"), "never");
   EXPECT_TRUE(memory.refused);
-  JS_SetMemoryLimit(rt, static_cast<size_t>(-1));  // none again (QuickJS's default)
-  JS_FreeContext(ctx);
-  JS_FreeRuntime(rt);
+  JS_SetMemoryLimit(js.rt, static_cast<size_t>(-1));  // none again (QuickJS's default)
+  js.Close();
   memory.ReleaseCache();
   EXPECT_EQ(memory.bytes.load(), 0);
 }

@@ -19,13 +19,7 @@ const bytes = (v, what) => {
 
 // The henv's server code uses this document (hbf noteServerCode): nothing to do here.
 // bytesEqual(a, b): whether two byte arrays hold the same bytes.
-export function bytesEqual(x, y) {
-  const a = bytes(x, "bytesEqual");
-  const b = bytes(y, "bytesEqual");
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export const bytesEqual = (a, b) => Buffer.compare(bytes(a, "bytesEqual"), bytes(b, "bytesEqual")) === 0;
 
 export function noteServerCode(id) {}
 

@@ -22,13 +22,7 @@ const timers = clock.timers;
 const stats = { compileFunction: 0 };
 
 // bytesEqual(a, b): whether two byte arrays hold the same bytes.
-export function bytesEqual(x, y) {
-  const a = bytes(x, "bytesEqual");
-  const b = bytes(y, "bytesEqual");
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export const bytesEqual = (a, b) => Buffer.compare(bytes(a, "bytesEqual"), bytes(b, "bytesEqual")) === 0;
 
 export const __fake = {
   docs,

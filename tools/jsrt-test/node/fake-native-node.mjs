@@ -14,13 +14,7 @@ const bytes = (v, what) => {
 const u8 = (buf) => new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
 
 // bytesEqual(a, b): whether two byte arrays hold the same bytes.
-export function bytesEqual(x, y) {
-  const a = bytes(x, "bytesEqual");
-  const b = bytes(y, "bytesEqual");
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export const bytesEqual = (a, b) => Buffer.compare(bytes(a, "bytesEqual"), bytes(b, "bytesEqual")) === 0;
 
 export const dbQuery = (sql, params) => db.call("query", sql, params);
 export const dbGet = (sql, params) => db.call("get", sql, params);
