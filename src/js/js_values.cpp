@@ -1,5 +1,6 @@
 #include "js/js_values.h"
 
+#include <atomic>
 #include <cstdint>
 
 namespace hbf::js::internal {
@@ -21,29 +22,26 @@ std::string PropString(JSContext* ctx, JSValueConst obj, const char* name) {
 
 namespace {
 
-// QuickJS's class ids of ArrayBuffer and SharedArrayBuffer. Built-in
-// classes are numbered when QuickJS is compiled, so one probe serves every
-// runtime.
-struct BufferClasses {
-  JSClassID plain;
-  JSClassID shared;
-};
+// QuickJS's class ids of ArrayBuffer and SharedArrayBuffer (0: not known
+// yet). Built-in classes are numbered when QuickJS is compiled, so one probe
+// serves every runtime; a probe that cannot allocate (a script at its heap
+// limit) leaves them unknown for the next call to try again.
+std::atomic<JSClassID> plain_buffer_class{0};
+std::atomic<JSClassID> shared_buffer_class{0};
 
-BufferClasses ProbeBufferClasses(JSContext* ctx) {
-  BufferClasses ids{};
+bool KnowBufferClasses(JSContext* ctx) {
+  if (shared_buffer_class.load(std::memory_order_acquire) != 0) return true;
   JSValue plain = JS_NewArrayBufferCopy(ctx, nullptr, 0);
-  ids.plain = JS_GetClassID(plain);
-  JS_FreeValue(ctx, plain);
   JSValue shared = JS_NewArrayBuffer(ctx, nullptr, 0, nullptr, nullptr, /*is_shared=*/1);
-  ids.shared = JS_GetClassID(shared);
+  const bool made = !JS_IsException(plain) && !JS_IsException(shared);
+  if (made) {
+    plain_buffer_class.store(JS_GetClassID(plain), std::memory_order_relaxed);
+    shared_buffer_class.store(JS_GetClassID(shared), std::memory_order_release);
+  }
+  JS_FreeValue(ctx, plain);
   JS_FreeValue(ctx, shared);
-  return ids;
-}
-
-bool IsArrayBuffer(JSContext* ctx, JSValueConst v) {
-  static const BufferClasses ids = ProbeBufferClasses(ctx);
-  const JSClassID id = JS_GetClassID(v);
-  return id != 0 && (id == ids.plain || id == ids.shared);
+  if (!made) JS_FreeValue(ctx, JS_GetException(ctx));
+  return made;
 }
 
 }  // namespace
@@ -53,14 +51,13 @@ bool ViewBytes(JSContext* ctx, JSValueConst v, const uint8_t*& data, size_t& siz
   // thrown TypeError builds a backtrace (25k instructions per template render
   // went to that when a Uint8Array was offered to the ArrayBuffer getter).
   if (!JS_IsObject(v)) return false;
-  if (IsArrayBuffer(ctx, v)) {
-    uint8_t* buf = JS_GetArrayBuffer(ctx, &size, v);
-    if (buf == nullptr) {
-      JS_FreeValue(ctx, JS_GetException(ctx));  // detached
-      return false;
+  if (!KnowBufferClasses(ctx) || JS_GetClassID(v) == plain_buffer_class.load(std::memory_order_relaxed) ||
+      JS_GetClassID(v) == shared_buffer_class.load(std::memory_order_relaxed)) {
+    if (uint8_t* buf = JS_GetArrayBuffer(ctx, &size, v); buf != nullptr) {
+      data = buf;
+      return true;
     }
-    data = buf;
-    return true;
+    JS_FreeValue(ctx, JS_GetException(ctx));  // detached, or (classes unknown) not an ArrayBuffer
   }
   size_t offset = 0;
   size_t length = 0;

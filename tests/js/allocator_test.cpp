@@ -1,15 +1,20 @@
 // A worker runtime's allocator hooks (src/js/allocator.h): the block cache
 // never hands out a block smaller than asked for, keeps to its cap, and the
-// runtime's byte count comes back to zero once everything is freed.
+// runtime's byte count comes back to zero once everything is freed. Also
+// js_values' ViewBytes at the heap limit (it probes QuickJS's classes once,
+// with an allocation).
 #include "js/allocator.h"
 
 #include <gtest/gtest.h>
 #include <malloc.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "js/js_values.h"
 
 namespace hbf::js::internal {
 namespace {
@@ -151,6 +156,40 @@ TEST(RuntimeMemoryTest, TheHeapLimitHoldsWithBlocksKept) {
   js.Close();
   memory.ReleaseCache();
   EXPECT_EQ(memory.bytes.load(), 0);
+}
+
+// Each ctest test is a process of its own, so here ViewBytes's first call,
+// which probes QuickJS's ArrayBuffer classes, is made with no byte to spare.
+TEST(ViewBytesTest, ReadsBuffersAndViewsAlsoWhenItsFirstCallIsAtTheHeapLimit) {
+  Runtime js;
+  ASSERT_NE(js.ctx, nullptr);
+  auto value = [&](const char* source) {
+    return JS_Eval(js.ctx, source, std::strlen(source), "<test>", JS_EVAL_TYPE_GLOBAL);
+  };
+  JSValue buffer = value("new Uint8Array([1, 2, 3]).buffer");
+  JSValue view = value("new Uint8Array([4, 5, 6, 7]).subarray(1)");
+  JSValue plain = value("({ length: 2 })");
+  auto check = [&] {
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    ASSERT_TRUE(ViewBytes(js.ctx, buffer, data, size));
+    EXPECT_EQ(size, 3u);
+    EXPECT_EQ(data[0], 1);
+    ASSERT_TRUE(ViewBytes(js.ctx, view, data, size));
+    EXPECT_EQ(size, 3u);
+    EXPECT_EQ(data[0], 5);
+    EXPECT_FALSE(ViewBytes(js.ctx, plain, data, size));
+    EXPECT_FALSE(JS_HasException(js.ctx));
+  };
+  JS_RunGC(js.rt);
+  js.memory.ReleaseCache();
+  JS_SetMemoryLimit(js.rt, static_cast<size_t>(js.memory.heap_bytes()));
+  check();
+  JS_SetMemoryLimit(js.rt, static_cast<size_t>(-1));
+  check();  // (now with the classes known)
+  JS_FreeValue(js.ctx, buffer);
+  JS_FreeValue(js.ctx, view);
+  JS_FreeValue(js.ctx, plain);
 }
 
 }  // namespace
