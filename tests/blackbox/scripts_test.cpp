@@ -332,6 +332,18 @@ const router = new Router();
 router.get("/spin", () => { for (;;) {} });
 router.get("/hog", () => { const a = []; for (;;) a.push(new Array(100000).fill(1)); });
 router.get("/sort-hog", () => Array.from({ length: 1e6 }, (_, i) => i).sort());
+// Every byte of the heap taken, then a TypeError raised in C code.
+router.get("/last-byte", (req, res) => {
+  let head = null;
+  for (const size of [65536, 4096, 256, 16, 0]) {
+    try { for (;;) head = { next: head, s: size ? "x".repeat(size) + head : undefined }; } catch (e) {}
+  }
+  try { for (;;) head = { next: head }; } catch (e) {}
+  let caught = "none";
+  try { Reflect.ownKeys(1); } catch (e) { caught = String(e); }
+  head = null;
+  res.end("survived " + caught);
+});
 router.get("/ok", (req, res) => res.send("still fine"));
 export default router;
 )js");
@@ -363,6 +375,17 @@ export default router;
   auto sort_hog = Call("GET", "/sort-hog");
   EXPECT_EQ(sort_hog.status, 500);
   EXPECT_EQ(sort_hog.json().find("error")->find("code")->as_string(), "script_memory") << sort_hog.body;
+  // A TypeError raised in C code with the heap full: QuickJS may have no
+  // byte for the error object (then it throws null). This route did not
+  // reach the recursion QuickJS patch 0006 removes (the collector frees a
+  // few bytes first; ViewBytesTest reaches it), but the answer and the
+  // server's survival are checked all the same.
+  auto last_byte = Call("GET", "/last-byte");
+  if (last_byte.status == 200) {
+    EXPECT_EQ(last_byte.body.rfind("survived ", 0), 0u) << last_byte.body;
+  } else {
+    EXPECT_EQ(last_byte.error_code(), "script_memory") << last_byte.status << " " << last_byte.body;
+  }
   EXPECT_EQ(Call("GET", "/ok").body, "still fine");
   EXPECT_EQ(Get(port(), "/health").status, 200);
 }
