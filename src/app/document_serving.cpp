@@ -168,7 +168,10 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
     return r;
   }
 
-  ByteRange range = ParseRange(request.header("range"), doc.meta.size);
+  // Ranges go by the bytes there are (a row written with SQL may carry a
+  // size that is not its content's).
+  const auto size = static_cast<int64_t>(doc.content.size());
+  ByteRange range = ParseRange(request.header("range"), size);
   if (range.kind != RangeKind::kNone) {
     // If-Range: honour the range only for the version the client holds.
     if (const std::string* if_range = request.header("if-range"); if_range != nullptr) {
@@ -182,14 +185,14 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
   }
   if (range.kind == RangeKind::kUnsatisfiable) {
     HttpResponse e = HttpResponse::ErrorBody(416, "range_not_satisfiable", "the requested range is outside the document");
-    e.set_header("Content-Range", "bytes */" + std::to_string(doc.meta.size));
+    e.set_header("Content-Range", "bytes */" + std::to_string(size));
     return e;
   }
   r.set_header("ETag", (serve_gzip && range.kind == RangeKind::kNone) ? gzip_etag : etag);
   if (range.kind == RangeKind::kSatisfiable) {
     r.status = 206;
     r.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
-                                      std::to_string(doc.meta.size));
+                                      std::to_string(size));
     r.body = doc.content.substr(static_cast<size_t>(range.first), static_cast<size_t>(range.last - range.first + 1));
     return r;
   }

@@ -239,12 +239,29 @@ CREATE TABLE _hbf_role_permissions (
 CREATE UNIQUE INDEX idx_hbf_role_perms ON _hbf_role_permissions(role, table_name);
 )sql";
 
+// v6: scripts may write the documents table with SQL (it is structural, not
+// sealed). What HBF derives from a document's content when it stores one
+// (its size, its gzip copy, its ETag) follows a content update that did not
+// set them itself: HBF's own writes change the ETag with the content, so a
+// content change under an unchanged ETag is someone else's. Without this a
+// rewritten document was served from its old gzip copy, under its old ETag,
+// with ranges measured against its old size.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TRIGGER documents_derived_after_update AFTER UPDATE OF content ON documents
+WHEN new.etag IS old.etag AND new.content IS NOT old.content BEGIN
+    UPDATE documents SET size = length(CAST(new.content AS BLOB)), gzip = NULL,
+        etag = '"' || lower(hex(randomblob(16))) || '"', modified_at = unixepoch()
+    WHERE doc_id = new.doc_id;
+END;
+)sql";
+
 const Migration kMigrations[] = {
     {1, "Initial schema: document graph + HBF system tables + exact FTS5 index", kSchemaV1},
     {2, "Per-henv JWT signing keys; last activity", kSchemaV2},
     {3, "Documents with gzip copies, graph nodes and an exact FTS5 index", kSchemaV3},
     {4, "Code version bumped by changes to _system/ and modules/", kSchemaV4},
     {5, "A document's own visibility; the audit log's target; table grants per role", kSchemaV5},
+    {6, "A document's size, gzip copy and ETag follow a content update made with SQL", kSchemaV6},
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kLatestSchemaVersion);
 
@@ -258,7 +275,7 @@ const db::SealedSchema& HenvSealedSchema() {
       /*system_triggers=*/
       {"nodes_fts_after_insert", "nodes_fts_after_update", "nodes_fts_after_delete", "documents_fts_after_insert",
        "documents_fts_after_update", "documents_fts_after_delete", "documents_code_version_insert",
-       "documents_code_version_update", "documents_code_version_delete"},
+       "documents_code_version_update", "documents_code_version_delete", "documents_derived_after_update"},
   };
   return schema;
 }

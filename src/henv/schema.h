@@ -16,7 +16,7 @@
 
 namespace hbf {
 
-inline constexpr int kLatestSchemaVersion = 5;
+inline constexpr int kLatestSchemaVersion = 6;
 
 // The version recorded in the file: 0 for an empty (new) database.
 Result<int> SchemaVersion(db::Database& db);

@@ -340,6 +340,64 @@ TEST_F(DocumentsTest, RangeRequests) {
   EXPECT_EQ(Serve("/big.bin", {{"Range", "bytes=0-1"}, {"If-Range", "\"stale\""}}).status, 200);
 }
 
+// Scripts may write the documents table with SQL. What HBF derives from a
+// document's content (its size, gzip copy and ETag; schema v6's trigger)
+// follows, so a rewritten document is served as its bytes are: never the
+// old version's compressed copy or ETag, never a range past its bytes.
+TEST_F(DocumentsTest, ADocumentRewrittenBySqlIsServedAsItsBytesAre) {
+  std::string content;
+  for (int i = 0; i < 1000; ++i) content += static_cast<char>('a' + i % 26);
+  Put("big.txt", content, "text/plain");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+const router = new Router();
+router.post("/upper", (req, res) => {
+  db.execute("UPDATE documents SET content = CAST(upper(CAST(content AS TEXT)) AS BLOB) WHERE path = 'big.txt'");
+  res.json({ ok: true });
+});
+router.post("/shrink", (req, res) => {
+  db.execute("UPDATE documents SET content = 'short' WHERE path = 'big.txt'");
+  res.json({ ok: true });
+});
+export default router;
+)js", "text/javascript");
+  auto before = Serve("/big.txt", {{"Accept-Encoding", "gzip"}});
+  ASSERT_EQ(before.status, 200);
+  ASSERT_EQ(before.header("content-encoding").value_or(""), "gzip");  // the stored copy
+  const std::string first_etag = Serve("/big.txt").header("etag").value_or("");
+
+  // The same length, other bytes.
+  ASSERT_EQ(Api("POST", "/upper", "{}", {{"Content-Type", "application/json"}}).status, 200);
+  std::string upper = content;
+  for (char& c : upper) c = static_cast<char>(c - 'a' + 'A');
+  auto same_length = Serve("/big.txt", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(same_length.status, 200);
+  EXPECT_EQ(same_length.header("content-encoding").value_or(""), "");
+  EXPECT_EQ(same_length.body, upper);
+  const std::string upper_etag = same_length.header("etag").value_or("");
+  EXPECT_NE(upper_etag, first_etag);
+  EXPECT_EQ(Serve("/big.txt", {{"If-None-Match", first_etag}}).status, 200);
+
+  // Shorter, written as text: ranges go by its 5 bytes.
+  ASSERT_EQ(Api("POST", "/shrink", "{}", {{"Content-Type", "application/json"}}).status, 200);
+  auto whole = Serve("/big.txt", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(whole.body, "short");
+  EXPECT_NE(whole.header("etag").value_or(""), upper_etag);
+  auto past = Serve("/big.txt", {{"Range", "bytes=500-600"}});
+  EXPECT_EQ(past.status, 416) << past.body;
+  EXPECT_EQ(past.header("content-range").value_or(""), "bytes */5");
+  auto part = Serve("/big.txt", {{"Range", "bytes=1-2"}});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "ho");
+  EXPECT_EQ(part.header("content-range").value_or(""), "bytes 1-2/5");
+
+  // HBF's own write afterwards stores a fresh gzip copy again.
+  Put("big.txt", content, "text/plain");
+  auto again = Serve("/big.txt", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(again.header("content-encoding").value_or(""), "gzip");
+}
+
 TEST_F(DocumentsTest, HeadHasHeadersButNoBody) {
   Put("h.txt", "twelve bytes", "text/plain");
   RawConnection conn(port());
