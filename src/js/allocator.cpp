@@ -89,12 +89,8 @@ void Released(JSMallocState* s, size_t usable) {
   s->malloc_size -= usable + kAllocOverhead;
 }
 
-void* HbfMalloc(JSMallocState* s, size_t size) {
-  RuntimeMemory& m = MemoryOf(s);
-  if (s->malloc_size + size > s->malloc_limit) {
-    m.refused = true;
-    return nullptr;
-  }
+// A block of `size` bytes, kept or new, counted; the caller checked the limit.
+void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
   if (size <= BlockCache::kMaxBlock) {
     size_t usable = 0;
     if (void* p = m.cache.Take(BlockCache::ClassForRequest(size), usable)) {
@@ -108,6 +104,15 @@ void* HbfMalloc(JSMallocState* s, size_t size) {
   Used(s, usable);
   Account(m, static_cast<int64_t>(usable + kAllocOverhead));
   return p;
+}
+
+void* HbfMalloc(JSMallocState* s, size_t size) {
+  RuntimeMemory& m = MemoryOf(s);
+  if (s->malloc_size + size > s->malloc_limit) {
+    m.refused = true;
+    return nullptr;
+  }
+  return Allocate(s, m, size);
 }
 
 void HbfFree(JSMallocState* s, void* p) {
@@ -129,18 +134,21 @@ void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
   const size_t old = malloc_usable_size(p);
   // Fits, and wastes under half the block: it stays where it is.
   if (size <= old && size >= old / 2) return p;
+  RuntimeMemory& m = MemoryOf(s);
+  // The limit is on what the block grows by, as for realloc in place: the
+  // old block is given back at once (a property array growing at the limit
+  // must not fail for the moment both exist).
+  if (size > old && s->malloc_size + size - old > s->malloc_limit) {
+    m.refused = true;
+    return nullptr;
+  }
   if (size <= BlockCache::kMaxBlock) {
     // Small: a block of the right class (kept or new), then the old one kept.
-    void* q = HbfMalloc(s, size);
+    void* q = Allocate(s, m, size);
     if (q == nullptr) return nullptr;
     std::memcpy(q, p, size < old ? size : old);
     HbfFree(s, p);
     return q;
-  }
-  RuntimeMemory& m = MemoryOf(s);
-  if (s->malloc_size + size - old > s->malloc_limit) {
-    m.refused = true;
-    return nullptr;
   }
   void* q = std::realloc(p, size);
   if (q == nullptr) return nullptr;
