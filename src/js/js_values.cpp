@@ -51,8 +51,9 @@ bool ViewBytes(JSContext* ctx, JSValueConst v, const uint8_t*& data, size_t& siz
   // thrown TypeError builds a backtrace (25k instructions per template render
   // went to that when a Uint8Array was offered to the ArrayBuffer getter).
   if (!JS_IsObject(v)) return false;
-  if (!KnowBufferClasses(ctx) || JS_GetClassID(v) == plain_buffer_class.load(std::memory_order_relaxed) ||
-      JS_GetClassID(v) == shared_buffer_class.load(std::memory_order_relaxed)) {
+  const JSClassID id = JS_GetClassID(v);
+  if (!KnowBufferClasses(ctx) || id == plain_buffer_class.load(std::memory_order_relaxed) ||
+      id == shared_buffer_class.load(std::memory_order_relaxed)) {
     if (uint8_t* buf = JS_GetArrayBuffer(ctx, &size, v); buf != nullptr) {
       data = buf;
       return true;
