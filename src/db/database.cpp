@@ -393,6 +393,14 @@ Result<Database> Database::OpenOnce(const std::string& path, const Options& opti
     if ((rc & 0xFF) == SQLITE_CANTOPEN) return Error{"not_found", "cannot open the database", 404};
     return e;
   }
+  if (!options.read_only && path != ":memory:" && sqlite3_db_readonly(raw, "main") == 1) {
+    // SQLite fell back to reading a file it could not open for writing. With
+    // the -wal and -shm a kept-WAL close leaves in place it could even read
+    // on, so say so here, as when the -shm cannot be made: Open then takes
+    // the read-only path on purpose, and writes get the storage's answer.
+    sqlite3_close_v2(raw);
+    return Error::StorageReadOnly();
+  }
   Database db(raw, path, options.statement_cache_size);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
   // Scripts never load extensions; keep the door shut even if the library allows it.
@@ -402,12 +410,25 @@ Result<Database> Database::OpenOnce(const std::string& path, const Options& opti
                                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                                             "PRAGMA foreign_keys=ON;";
   if (auto s = db.Exec(pragmas); !s.ok()) return s.error();
+  if (options.keep_wal_files && !options.read_only) {
+    db.KeepWalFiles(true);
+    // A non-negative limit is what makes the closing connection cut the
+    // kept WAL to zero bytes; it also bounds a WAL left large by one big
+    // transaction once it restarts (the size of an autocheckpoint's worth).
+    if (auto s = db.Exec("PRAGMA journal_size_limit=4194304"); !s.ok()) return s.error();
+  }
   // Read the schema now: a file that cannot be read (a WAL file whose -shm
   // a read-only mount cannot create) fails here, not on first use.
   if (path != ":memory:") {
     if (auto v = db.QueryValue("PRAGMA schema_version"); !v.ok()) return v.error();
   }
   return db;
+}
+
+void Database::KeepWalFiles(bool keep) {
+  if (db_ == nullptr) return;
+  int persist = keep ? 1 : 0;
+  (void)sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 }
 
 Status Database::Exec(std::string_view sql) {

@@ -110,6 +110,15 @@ class Database {
     bool read_only = false;
     int busy_timeout_ms = 5000;  // how long a writer waits for a lock
     size_t statement_cache_size = 64;
+    // Leave the -wal and -shm files in place when the last connection
+    // closes (SQLITE_FCNTL_PERSIST_WAL), the WAL folded into the file and
+    // cut to zero bytes as before, so the file alone is still the whole
+    // database. For files opened and closed all day (henvs): creating and
+    // unlinking two files on every open/close cost ext4 an inode search
+    // each time, a quarter of a cold start's CPU. Whoever copies or
+    // replaces such a file while it is closed finds a zero-byte -wal and a
+    // stale -shm beside it; SQLite rebuilds the -shm on the next open.
+    bool keep_wal_files = false;
   };
 
   // Opens (or creates) `path` (":memory:" for tests) and applies the pragmas.
@@ -121,6 +130,10 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
   ~Database();
+
+  // Options::keep_wal_files, changed later: a file refused after it was
+  // opened is left as it was found (the last connection's choice counts).
+  void KeepWalFiles(bool keep);
 
   // Runs one or more statements with no parameters and no results.
   Status Exec(std::string_view sql);

@@ -267,6 +267,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   }
   db::Database::Options db_options;
   db_options.create = false;
+  db_options.keep_wal_files = true;  // opened and closed all day
   auto db = db::Database::Open(DatabasePath(hash), db_options);
   if (db.ok()) {
     db->Seal(HenvSealedSchema());
@@ -278,6 +279,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
     return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});
   }
   if (auto s = Migrate(*db); !s.ok()) {
+    db->KeepWalFiles(false);  // a refused file is left as it was found
     Log(LogLevel::kError, "cannot migrate henv: " + s.error().message, hash);
     if (s.error().code == "schema_too_new") return finish(Error{"henv_unavailable", s.error().message, 503});
     if (Error::IsStorageFault(s.error())) return finish(s.error());

@@ -45,6 +45,7 @@ Result<db::Database*> UserConnection(Worker& w) {
     const std::string& path = WorkerAccess::DbPath(w);  // "" in a blank worker: an empty in-memory one
     db::Database::Options options;
     options.create = false;
+    options.keep_wal_files = true;  // as the henv's own connection
     auto opened = db::Database::Open(path.empty() ? std::string(":memory:") : path, options);
     if (!opened.ok()) return opened.error();
     opened->MeasureBusyTime();

@@ -202,6 +202,7 @@ Result<db::Database*> Worker::Connection() {
   }
   db::Database::Options db_options;
   db_options.create = false;
+  db_options.keep_wal_files = true;  // as the henv's own connection
   db_options.busy_timeout_ms = db_busy_timeout_ms_;
   auto db = db::Database::Open(db_path_, db_options);
   if (!db.ok()) {

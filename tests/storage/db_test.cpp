@@ -115,6 +115,56 @@ TEST(DatabaseOpenTest, ReadOnlyConnectionRefusesWrites) {
   EXPECT_EQ(ScalarInt(writer, "SELECT count(*) FROM t"), 1);
 }
 
+// A henv's file is opened and closed all day: its last connection leaves the
+// -wal and -shm files in place (no file made and unlinked per open), with
+// the WAL folded into the file and cut to zero bytes, so the file alone is
+// the whole database.
+TEST(DatabaseOpenTest, KeptWalFilesAreLeftEmptyAndTheFileAloneIsComplete) {
+  TempDir dir;
+  const std::string path = dir.File("kept.db");
+  Database::Options keep;
+  keep.keep_wal_files = true;
+  {
+    Database db = OpenOrDie(path, keep);
+    ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)").ok());
+    EXPECT_GT(testing_storage::FileSize(path + "-wal"), 0);  // the rows are in the WAL so far
+  }
+  ASSERT_TRUE(PathExists(path + "-wal"));
+  ASSERT_TRUE(PathExists(path + "-shm"));
+  EXPECT_EQ(testing_storage::FileSize(path + "-wal"), 0);
+  // The file copied alone holds every row.
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::ofstream out(dir.File("copy.db"), std::ios::binary);
+    out << in.rdbuf();
+  }
+  {
+    Database copy = OpenOrDie(dir.File("copy.db"));
+    EXPECT_EQ(ScalarInt(copy, "SELECT count(*) FROM t"), 3);
+  }
+  // Reopened beside its stale -shm, it reads and writes as before.
+  {
+    Database db = OpenOrDie(path, keep);
+    EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 3);
+    ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (4)").ok());
+  }
+  EXPECT_EQ(testing_storage::FileSize(path + "-wal"), 0);
+  Database db = OpenOrDie(path);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 4);
+}
+
+TEST(DatabaseOpenTest, WithoutKeepingTheLastCloseRemovesTheWalFiles) {
+  TempDir dir;
+  const std::string path = dir.File("plain.db");
+  {
+    Database db = OpenOrDie(path);
+    ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+    EXPECT_TRUE(PathExists(path + "-wal"));
+  }
+  EXPECT_FALSE(PathExists(path + "-wal"));
+  EXPECT_FALSE(PathExists(path + "-shm"));
+}
+
 // --------------------------------------------------------------------- Exec
 
 class DatabaseTest : public ::testing::Test {

@@ -149,6 +149,13 @@ inline bool PathExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The size of `path` in bytes, or -1 if it does not exist.
+inline int64_t FileSize(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int64_t>(st.st_size);
+}
+
 // The names in a directory, sorted.
 inline std::set<std::string> DirEntries(const std::string& dir) {
   std::set<std::string> names;
