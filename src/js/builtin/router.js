@@ -42,7 +42,8 @@ export function pathToRegExp(path, keys = [], options = {}) {
 
   if (path instanceof RegExp) {
     let name = 0;
-    for (const m of path.source.matchAll(GROUP_RE)) {
+    GROUP_RE.lastIndex = 0;  // exec in a loop: matchAll compiles a copy of the regex per call
+    for (let m; (m = GROUP_RE.exec(path.source)) !== null; ) {
       if (m[0][0] === "\\") continue;
       keys.push({ name: m[1] || name++, optional: false, offset: m.index });
     }
@@ -107,7 +108,8 @@ export function pathToRegExp(path, keys = [], options = {}) {
   // Unnamed groups (a custom "(\\d+)" without a name, "*") get numeric names in order.
   let i = 0;
   let name = 0;
-  for (const m of src.matchAll(GROUP_RE)) {
+  GROUP_RE.lastIndex = 0;
+  for (let m; (m = GROUP_RE.exec(src)) !== null; ) {
     if (m[0][0] === "\\") continue;
     if (keysOffset + i === keys.length || keys[keysOffset + i].offset > m.index) {
       keys.splice(keysOffset + i, 0, { name: name++, optional: false, offset: m.index });
