@@ -517,7 +517,7 @@ ScriptResult JsEngine::Render(Henv& henv, const ScriptLimits& limits, const std:
 void JsEngine::Release(HenvPool& pool, std::unique_ptr<Worker> worker) {
   worker->idle_since = Clock::now();
   worker->trimmed_since_use = false;
-  if (memory_pressure_.load(std::memory_order_relaxed) && worker->reusable()) worker->Trim();
+  if (memory_pressure_.load(std::memory_order_relaxed) && worker->reusable()) worker->Shed();
   CheckIn(pool, std::move(worker));
 }
 

@@ -300,7 +300,8 @@ class JsEngine {
   // it: workers are then trimmed (garbage collected) before check-in, which
   // costs far less than evicting idle workers and re-creating them.
   std::atomic<bool> memory_pressure_{false};
-  // Trims `worker` under memory pressure, then checks it in.
+  // Sheds what `worker` holds beyond its live heap under memory pressure
+  // (Worker::Shed), then checks it in.
   void Release(HenvPool& pool, std::unique_ptr<Worker> worker);
   std::vector<std::unique_ptr<Worker>> spares_;   // guarded by mu_
   std::vector<std::unique_ptr<Worker>> retired_;  // guarded by mu_

@@ -442,6 +442,18 @@ void Worker::Trim() {
   if (user_db_) user_db_->ReleaseMemory();
 }
 
+void Worker::Shed() {
+  constexpr int64_t kShedMinGarbage = 64 << 10;
+  const int64_t garbage = memory_.heap_bytes() - gc_live_bytes_;
+  if (garbage > std::max(kShedMinGarbage, gc_live_bytes_ / 4)) {
+    JS_UpdateStackTop(rt_);
+    CollectCycles(/*force=*/true);
+  }
+  memory_.ReleaseCache();
+  if (db_) db_->ReleaseMemory();
+  if (user_db_) user_db_->ReleaseMemory();
+}
+
 void Worker::CollectCycles(bool force) {
   // Reference counting frees most garbage at once; only cycles (req <-> res,
   // closures) wait for the cycle collector, which walks the whole heap. Left

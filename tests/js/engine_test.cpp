@@ -520,6 +520,37 @@ TEST_F(EngineTest, IdleWorkersAreEvictedOverTheMemoryBudget) {
   EXPECT_GT(engine_->stats().memory_bytes, 0);
 }
 
+// Past 7/8 of the memory budget a worker checked back in sheds what it holds
+// beyond its live heap (Worker::Shed): a request's ~2 MiB of cycles are
+// collected then, so the worker still fits the budget and stays idle.
+TEST_F(EngineTest, UnderMemoryPressureACheckedInWorkerShedsItsGarbage) {
+  const std::string router =
+      "const keep = []; for (let i = 0; i < 3000; i++) keep.push('x'.repeat(1000) + i);\n"
+      "export default (raw) => {\n"
+      "  if (raw.path === '/garbage') {\n"
+      "    for (let i = 0; i < 5000; i++) { const a = {pad: [1, 2, 3, 4, 5, 6, 7, 8]}; a.self = {a}; }\n"
+      "  }\n"
+      "  return {handled: true, status: 200, headers: [], body: 'ok ' + keep.length};\n"
+      "};";
+  EngineOptions options;
+  options.spare_workers = 0;
+  MakeEngine(options);
+  auto henv = MakeHenv("shedaaaa", router);
+  ASSERT_EQ(Run(*henv).response.body, "ok 3000");
+  const int64_t worker_bytes = engine_->stats().memory_bytes;
+  ASSERT_GT(worker_bytes, int64_t{3} << 20);
+
+  // A budget the worker fits in, past 7/8 of it: pressure on.
+  options.memory_budget_bytes = worker_bytes + worker_bytes / 10;
+  MakeEngine(options);
+  ASSERT_EQ(Run(*henv).response.body, "ok 3000");
+  ASSERT_EQ(engine_->stats().idle_workers, 1);
+  ASSERT_EQ(Run(*henv, "/garbage").response.body, "ok 3000");
+  EXPECT_EQ(engine_->stats().idle_workers, 1) << "the garbage was kept, and the worker evicted over the budget";
+  EXPECT_LE(engine_->stats().memory_bytes, options.memory_budget_bytes);
+  EXPECT_EQ(Run(*henv).response.body, "ok 3000");
+}
+
 TEST_F(EngineTest, NativeUtilities) {
   auto henv = MakeHenv("xxxxxxxx");
   EXPECT_EQ(Eval(*henv, "Array.from(native.sha256(native.utf8Encode('abc'))).slice(0, 4).join(',')"), "186,120,22,191");
