@@ -393,7 +393,7 @@ Result<Database> Database::OpenOnce(const std::string& path, const Options& opti
     if ((rc & 0xFF) == SQLITE_CANTOPEN) return Error{"not_found", "cannot open the database", 404};
     return e;
   }
-  if (!options.read_only && path != ":memory:" && sqlite3_db_readonly(raw, "main") == 1) {
+  if (!options.read_only && sqlite3_db_readonly(raw, "main") == 1) {
     // SQLite fell back to reading a file it could not open for writing. With
     // the -wal and -shm a kept-WAL close leaves in place it could even read
     // on, so say so here, as when the -shm cannot be made: Open then takes

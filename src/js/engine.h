@@ -297,8 +297,9 @@ class JsEngine {
   int workers_ = 0;              // guarded by mu_
   int64_t accounted_bytes_ = 0;  // guarded by mu_; sum of workers' memory as of their last check-in
   // Set under mu_ when the accounted memory nears the budget; read without
-  // it: workers are then trimmed (garbage collected) before check-in, which
-  // costs far less than evicting idle workers and re-creating them.
+  // it: workers then shed their kept memory (and much garbage) before
+  // check-in, which costs far less than evicting idle workers and
+  // re-creating them.
   std::atomic<bool> memory_pressure_{false};
   // Sheds what `worker` holds beyond its live heap under memory pressure
   // (Worker::Shed), then checks it in.

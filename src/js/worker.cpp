@@ -437,9 +437,7 @@ void Worker::Trim() {
   // those of the objects it freed) and the blocks its allocator kept: an
   // idle worker holds neither.
   JS_SetShapeTransitions(rt_, 1);
-  memory_.ReleaseCache();
-  if (db_) db_->ReleaseMemory();
-  if (user_db_) user_db_->ReleaseMemory();
+  ReleaseKept();
 }
 
 void Worker::Shed() {
@@ -449,6 +447,10 @@ void Worker::Shed() {
     JS_UpdateStackTop(rt_);
     CollectCycles(/*force=*/true);
   }
+  ReleaseKept();
+}
+
+void Worker::ReleaseKept() {
   memory_.ReleaseCache();
   if (db_) db_->ReleaseMemory();
   if (user_db_) user_db_->ReleaseMemory();

@@ -267,6 +267,9 @@ class Worker {
   // Collects cycles when the garbage is due (or `force`), then re-arms
   // QuickJS's own trigger above the live heap.
   void CollectCycles(bool force);
+  // Gives back what Trim and Shed both drop: the allocator's kept blocks and
+  // the connections' page caches.
+  void ReleaseKept();
 
   std::map<int64_t, Timer> timers_;
   int64_t next_timer_id_ = 1;

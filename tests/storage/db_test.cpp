@@ -134,9 +134,8 @@ TEST(DatabaseOpenTest, KeptWalFilesAreLeftEmptyAndTheFileAloneIsComplete) {
   EXPECT_EQ(testing_storage::FileSize(path + "-wal"), 0);
   // The file copied alone holds every row.
   {
-    std::ifstream in(path, std::ios::binary);
     std::ofstream out(dir.File("copy.db"), std::ios::binary);
-    out << in.rdbuf();
+    out << testing_storage::ReadFileBytes(path);
   }
   {
     Database copy = OpenOrDie(dir.File("copy.db"));
