@@ -62,6 +62,15 @@ std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
   // goes on to the handler threads.
   std::optional<HttpResponse> answer = QuickAnswer(request, *ctx);
   if (!answer) answer = AddressLimit(request, *ctx);
+  // A document that can be read now is answered here, finished and
+  // counted (DocumentOnLoop), without the hand-off to a handler thread.
+  if (!answer) {
+    try {
+      return DocumentOnLoop(request, *ctx);
+    } catch (...) {
+      return std::nullopt;  // (an allocation failure) a handler thread tries again
+    }
+  }
   if (answer) {
     ResponseFinish finish = FinishFor(request, *ctx);
     // A henv's CORS headers on its 429s (and draining 503s) where its policy
@@ -170,21 +179,39 @@ std::optional<HttpResponse> App::HenvGate(const HttpRequest& request, const Requ
   return CorsPreflight(request, policy.cors);
 }
 
-std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv) const {
-  const int64_t now_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+namespace {
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::shared_ptr<const HenvHttpPolicy> App::FreshCachedPolicy(const Henv& henv) const {
   // The app is the slot's only writer, so what is there is a HenvHttpPolicy.
   if (std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
-      cached != nullptr && cached->epoch == henv.settings_epoch() && now_ns < cached->expires_ns) {
+      cached != nullptr && cached->epoch == henv.settings_epoch() && SteadyNowNs() < cached->expires_ns) {
     return std::static_pointer_cast<const HenvHttpPolicy>(cached);
   }
+  return nullptr;
+}
+
+std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess access) const {
+  if (std::shared_ptr<const HenvHttpPolicy> cached = FreshCachedPolicy(henv)) return cached;
+  const int64_t now_ns = SteadyNowNs();
   // Re-read under the henv's lock at least every kForeignCommitCheckInterval:
   // Setting() is also what notices commits from other processes.
   auto fresh = std::make_shared<HenvHttpPolicy>();
-  henv.WithDb([&](db::Database& db) {
+  auto read = [&](db::Database& db) {
     *fresh = HttpPolicyFromSettings([&](const std::string& key) { return henv.Setting(db, key); });
     fresh->epoch = henv.settings_epoch();
-  });
+  };
+  if (access == DbAccess::kWait) {
+    henv.WithDb(read);
+  } else if (!henv.TryWithDbFor(kLoopDbPatience, read)) {
+    return nullptr;
+  }
   fresh->expires_ns =
       now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
   henv.set_derived_value(fresh);

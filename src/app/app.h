@@ -31,7 +31,8 @@
 // refused on the I/O loop; the server calls it once per request, and
 // Handle()/HandleAsync() rely on that (they do not count again). The henv's
 // own bucket (rate_limit_rps) and CORS preflights are answered on the
-// handler thread once the henv is open, before its built-ins and router.
+// handler thread once the henv is open, before its built-ins and router
+// (or on the loop, for a document DocumentOnLoop answers there).
 // Every answer passes FinishResponse (security headers, CORS, RateLimit-*)
 // last, on the loop and on both handler paths.
 //
@@ -43,7 +44,7 @@
 // Thread safety: Handle() is called concurrently from the server's handler
 // threads, HandleOnLoop() and QueueKey() from its I/O loops (they touch no
 // lock that a handler may hold for long: the rate limiters' shard locks are
-// held for a lookup). App's own fields are constant after construction; the
+// held for a lookup; a henv's connection is waited for 100 us at most). App's own fields are constant after construction; the
 // henv manager, login throttle, rate limiters and henv log hub are
 // thread-safe. A long-poll on /_api/logs is answered from the hub's waker
 // thread (Responder is callable from any thread).
@@ -149,14 +150,22 @@ class App : public RequestHandler {
 
   // The per-address buckets (on the I/O loop): the 429 to answer, if any.
   std::optional<HttpResponse> AddressLimit(const HttpRequest& request, const RequestContext& ctx);
-  // The henv's own bucket and CORS preflight (on a handler thread, the henv
-  // open): the answer that ends the request, if any. Sets
+  // The henv's own bucket and CORS preflight (on a handler thread, or on
+  // the loop for DocumentOnLoop; the henv open): the answer that ends the request, if any. Sets
   // finish.rate_headers when the henv has a limit.
   std::optional<HttpResponse> HenvGate(const HttpRequest& request, const RequestContext& ctx,
                                        const HenvHttpPolicy& policy, ResponseFinish& finish);
+  // How a henv's database is reached: waiting for its connection (a handler
+  // thread), or only if it is free within kLoopDbPatience (an I/O loop:
+  // another loop's read is over by then, a long write is not).
+  enum class DbAccess { kWait, kNoWait };
+  static constexpr std::chrono::microseconds kLoopDbPatience{100};
   // The henv's HTTP policy, read without its lock while fresh (as
-  // ScriptLimitsFor).
-  std::shared_ptr<const HenvHttpPolicy> HttpPolicyFor(Henv& henv) const;
+  // ScriptLimitsFor). With kNoWait, null when it would have to wait.
+  std::shared_ptr<const HenvHttpPolicy> HttpPolicyFor(Henv& henv, DbAccess access = DbAccess::kWait) const;
+  // The cached policy while fresh, else null (never reads settings: for
+  // the I/O loop).
+  std::shared_ptr<const HenvHttpPolicy> FreshCachedPolicy(const Henv& henv) const;
   // What FinishResponse needs from any request (scheme, Origin).
   static ResponseFinish FinishFor(const HttpRequest& request, const RequestContext& ctx);
 
@@ -325,6 +334,18 @@ class App : public RequestHandler {
 
   // document_serving.cpp: the default handler (GET/HEAD of a document).
   HttpResponse ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  // ServeDocument; with kNoWait, nullopt when answering would wait for the
+  // henv's connection or run a script (an EJS document): the caller hands
+  // the request to a handler thread instead.
+  std::optional<HttpResponse> ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv,
+                                            DbAccess access);
+  // A henv's document answered on the I/O loop (HandleOnLoop), when nothing
+  // on its way can wait: the henv is open (OpenWithoutIo), the path is no
+  // built-in, its router takes no such path (route reach, or no router),
+  // and its connection is free (for its HTTP policy when stale, then the
+  // document). Else nullopt, with nothing counted or changed: a handler
+  // thread answers it as before.
+  std::optional<HttpResponse> DocumentOnLoop(const HttpRequest& request, const RequestContext& ctx);
   // document_serving.cpp: uploads are bounded by the henv's
   // max_upload_size_mb (-1: only the server's limit applies).
   int64_t UploadLimitBytes(const RequestContext& ctx, Henv& henv) const;

@@ -3,7 +3,9 @@
 // file server. `_system/` documents are never served raw.
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <ctime>
+#include <utility>
 
 #include "app/app.h"
 #include "documents/visibility.h"
@@ -90,7 +92,26 @@ ByteRange ParseRange(const std::string* header, int64_t size) {
 
 }  // namespace
 
+namespace {
+
+// `fn(db)` under the henv's connection: waited for, or only if it is free
+// within `patience` (nullopt when it is not).
+template <typename F>
+auto WithHenvDb(Henv& henv, bool wait, std::chrono::microseconds patience, F&& fn) -> std::optional<decltype(fn(std::declval<db::Database&>()))> {
+  if (wait) return henv.WithDb(fn);
+  std::optional<decltype(fn(std::declval<db::Database&>()))> out;
+  if (!henv.TryWithDbFor(patience, [&](db::Database& db) { out.emplace(fn(db)); })) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
 HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
+  return *ServeDocument(request, ctx, henv, DbAccess::kWait);
+}
+
+std::optional<HttpResponse> App::ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv,
+                                               DbAccess access) {
   auto not_found = [&] { return HttpResponse::ErrorBody(404, "not_found", "nothing is served at " + ctx.subpath); };
   // "a%2Fb" names no document: ids are split at real slashes only.
   if ((request.method != "GET" && request.method != "HEAD") || ctx.encoded_slash) return not_found();
@@ -103,11 +124,13 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
 
   const bool gzip_ok = AcceptsGzip(request.header("accept-encoding"));
   docs::VisibilityRules rules;  // read with the document, under the same lock
-  auto found = henv.WithDb([&](db::Database& db) {
+  auto read = WithHenvDb(henv, access == DbAccess::kWait, kLoopDbPatience, [&](db::Database& db) {
     rules = docs::ParseVisibilityRules(henv.Setting(db, "private_paths").value_or(""),
                                        henv.Setting(db, "public_paths").value_or(""));
     return docs::GetDocument(db, id, gzip_ok);
   });
+  if (!read) return std::nullopt;  // busy, and this caller does not wait
+  auto& found = *read;
   if (!found.ok()) return HttpResponse::FromError(found.error());
   // Server code, views and whatever the henv marked private are answered
   // exactly like a missing document: their existence is not revealed.
@@ -117,7 +140,9 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
   if (!found->has_value()) {
     if (!folder_like) {
       // "/docs" with a "docs/index.html": redirect so relative links resolve.
-      auto index = henv.WithDb([&](db::Database& db) { return docs::GetMeta(db, id + "/index.html"); });
+      auto read_index = WithHenvDb(henv, access == DbAccess::kWait, kLoopDbPatience, [&](db::Database& db) { return docs::GetMeta(db, id + "/index.html"); });
+      if (!read_index) return std::nullopt;
+      auto& index = *read_index;
       if (index.ok() && index->has_value() &&
           docs::IsPublic(id + "/index.html", (*index)->visibility, rules,
                          scripts_.IsServerCode(henv.hash(), id + "/index.html"))) {
@@ -131,6 +156,7 @@ HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext
   }
   docs::Document& doc = **found;
   if (docs::IsTemplate(doc.meta)) {
+    if (access == DbAccess::kNoWait) return std::nullopt;  // a script runs: not on an I/O loop
     // EJS documents are rendered, never sent raw; locals come from the request.
     Json locals = Json::MakeObject({{"path", ctx.subpath}, {"henv", henv.hash()}});
     auto query = ParseUrlEncoded(request.query);

@@ -272,6 +272,53 @@ std::optional<HttpResponse> App::DocumentPastRouter(const HttpRequest& request, 
   return document;
 }
 
+std::optional<HttpResponse> App::DocumentOnLoop(const HttpRequest& request, const RequestContext& ctx) {
+  // What HandleAsync would do for this request, in its order, with each
+  // step that could wait (opening the file, reading settings, the henv's
+  // connection, a script) made a reason to hand the request on instead.
+  // Nothing is counted before the last such step, so a request handed on is
+  // counted once, by the handler thread.
+  if (ctx.route.kind != SiteKind::kHenv || IsOwnerSignup(ctx)) return std::nullopt;
+  if (request.method != "GET" && request.method != "HEAD") return std::nullopt;
+  // HBF's own paths (ServeBuiltIn; GET and HEAD are never refused as
+  // cross-site) and what DocumentPastRouter leaves to the router.
+  const std::string& path = ctx.subpath;
+  if (IsAdminPath(path) || path.rfind("/_hbf/", 0) == 0 || path == "/_api" || path.rfind("/_api/", 0) == 0 ||
+      IsAuthPagePath(path) || ctx.encoded_slash || !request.body.empty() ||
+      request.header("content-length") != nullptr || request.header("transfer-encoding") != nullptr ||
+      request.websocket_id != 0) {
+    return std::nullopt;
+  }
+  std::shared_ptr<Henv> henv = henvs_.OpenWithoutIo(ctx.route.henv_hash);
+  if (henv == nullptr) return std::nullopt;
+  std::shared_ptr<const HenvHttpPolicy> policy = HttpPolicyFor(*henv, DbAccess::kNoWait);
+  if (policy == nullptr) return std::nullopt;
+  bool own_not_found = false;
+  if (!scripts_.NoRouteTakes(*henv, request.path, &own_not_found)) return std::nullopt;
+  std::optional<HttpResponse> document = ServeDocument(request, ctx, *henv, DbAccess::kNoWait);
+  if (!document || (document->status == 404 && own_not_found)) return std::nullopt;
+  // The henv's own rate limit, after the read: a request handed on above
+  // must not take its token twice. (A refusal wastes the read, no more.)
+  ResponseFinish finish = FinishFor(request, ctx);
+  finish.policy = policy;
+  HttpResponse r;
+  if (std::optional<HttpResponse> gated = HenvGate(request, ctx, *policy, finish)) {
+    r = std::move(*gated);
+  } else {
+    finish.app_content = true;
+    r = std::move(*document);
+  }
+  r.log.henv = ctx.route.henv_hash;
+  if (ctx.client_ip != request.remote_addr) r.log.client_ip = ctx.client_ip;
+  FinishResponse(r, finish);
+  const auto received = request.received != std::chrono::steady_clock::time_point{} ? request.received
+                                                                                      : std::chrono::steady_clock::now();
+  const auto took = std::chrono::steady_clock::now() - received;
+  henv->stats().Record(clocks_.unix_seconds(), r.status,
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), 0, 0);
+  return r;
+}
+
 HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
   if (std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, henv)) return std::move(*document);
   ScriptCall call = PrepareScript(request, ctx, henv);

@@ -363,6 +363,22 @@ std::shared_ptr<Henv> HenvManager::FindOpen(const std::string& hash) const {
   return it == open_.end() ? nullptr : it->second.henv;
 }
 
+std::shared_ptr<Henv> HenvManager::OpenWithoutIo(const std::string& hash) {
+  std::lock_guard lock(mu_);
+  auto it = open_.find(hash);
+  if (it == open_.end()) return nullptr;
+  const auto now = now_();
+  if (now - it->second.checked_on_disk >= kOnDiskCheckInterval) {
+    // As Open() looks (one stat): a file gone is Open()'s to forget.
+    if (!ExistsOnDisk(hash)) return nullptr;
+    it->second.checked_on_disk = now;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.lru_position);
+  it->second.last_used = now;
+  it->second.memory_released = false;
+  return it->second.henv;
+}
+
 std::vector<std::shared_ptr<Henv>> HenvManager::OpenHenvs() const {
   std::vector<std::shared_ptr<Henv>> out;
   std::lock_guard lock(mu_);

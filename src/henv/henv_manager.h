@@ -73,6 +73,15 @@ class Henv {
     fn(db_);
     return true;
   }
+  // TryWithDb, waiting up to `patience` for the connection: another short
+  // read is over by then, a long write is not (an I/O loop's reads).
+  template <typename F>
+  bool TryWithDbFor(std::chrono::microseconds patience, F&& fn) {
+    std::unique_lock lock(mu_, std::defer_lock);
+    if (!lock.try_lock_for(patience)) return false;
+    fn(db_);
+    return true;
+  }
 
   // The henv's code version (see schema v4): cached here, re-read from the
   // database by RefreshCodeVersion() after anything that may have written
@@ -164,7 +173,7 @@ class Henv {
   std::atomic<std::shared_ptr<const DerivedValue>> derived_value_;
   bool settings_valid_ = false;                              // guarded by mu_
   int64_t settings_changes_ = -1;  // guarded by mu_: db_.TotalChanges() when settings_ was read
-  std::mutex mu_;
+  std::timed_mutex mu_;  // timed: TryWithDbFor
   db::Database db_;  // guarded by mu_
   std::atomic<int64_t> last_activity_stamp_{0};
   HenvStats stats_;
@@ -234,6 +243,10 @@ class HenvManager {
   // The henv if it is open now, else null; never opens one (a map lookup
   // under the manager's mutex, which no file I/O is done under).
   std::shared_ptr<Henv> FindOpen(const std::string& hash) const;
+  // What Open() returns for a henv already open (marked used, its file
+  // looked for at most once a second, as Open() does), else null: never
+  // opens, migrates or closes a file, so an I/O loop may ask.
+  std::shared_ptr<Henv> OpenWithoutIo(const std::string& hash);
   // The henvs open now (copied under the mutex, for /metrics).
   std::vector<std::shared_ptr<Henv>> OpenHenvs() const;
   const HenvManagerOptions& options() const { return options_; }

@@ -216,7 +216,11 @@ void IoLoop::Run() {
   auto next_tick = Clock::now() + kTickPeriod;
   while (!stopping_.load(std::memory_order_relaxed)) {
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count();
-    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(std::max<int64_t>(0, wait) + 1));
+    // Answers made on the loop last turn wait only for a look at the
+    // sockets, not for a timeout (answered_here_).
+    const bool answers_waiting = !answered_here_.empty();
+    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents,
+                         answers_waiting ? 0 : static_cast<int>(std::max<int64_t>(0, wait) + 1));
     if (n < 0 && errno != EINTR) {
       Log(LogLevel::kError, std::string("http: epoll_wait failed: ") + std::strerror(errno));
       break;
@@ -234,6 +238,7 @@ void IoLoop::Run() {
         OnEvent(*c, events[i].events);
       }
     }
+    if (answers_waiting) CompleteAnsweredHere();
     for (uint64_t id : doomed_) connections_by_id_.erase(id);
     doomed_.clear();
     const auto now = Clock::now();
@@ -484,7 +489,10 @@ void IoLoop::Dispatch(Connection& c, HttpRequest request) {
   c.keep_alive_header = request.http_version == "1.0" && !c.no_more_requests;
   c.phase = Connection::Phase::kHandling;
   if (std::optional<HttpResponse> now = handler_.HandleOnLoop(request)) {
-    Respond(c, std::move(*now));
+    Completion done;
+    done.connection_id = c.id;
+    done.response = std::move(*now);
+    answered_here_.push_back(std::move(done));
     return;
   }
   std::string key = handler_.QueueKey(request);
@@ -583,41 +591,51 @@ void IoLoop::ProcessCompletions() {
     std::lock_guard lock(completions_mu_);
     batch.swap(completions_);
   }
-  for (Completion& done : batch) {
-    if (done.kind == Completion::Kind::kWsDone) {
-      OnWsDone(done.connection_id);
-      continue;
-    }
-    Connection* c = Find(done.connection_id);
-    if (c == nullptr) {
-      // The client went away meanwhile. An upgrade's socket is forgotten
-      // once its handler has answered (its `open` may still have sent).
-      if (done.kind == Completion::Kind::kResponse) {
-        if (auto it = ws_abandoned_.find(done.connection_id); it != ws_abandoned_.end()) {
-          options_.ws_hub->Forget(it->second);
-          ws_abandoned_.erase(it);
-        }
-      }
-      continue;
-    }
-    if (done.kind == Completion::Kind::kWs) {
-      ApplyWs(*c, std::move(done.ws));
-      if (c->fd >= 0) Flush(*c);
-      continue;
-    }
-    if (done.kind == Completion::Kind::kChunk) {
-      ApplyChunk(*c, std::move(done.chunk), done.chunk_kind);
-      if (c->fd < 0) continue;
-      if (c->phase == Connection::Phase::kStreaming) {
-        Flush(*c);
-      } else {
-        AfterResponse(*c);  // the stream ended: the next request, if any
-      }
-      continue;
-    }
-    Respond(*c, std::move(done.response));
-    AfterResponse(*c);
+  for (Completion& done : batch) Complete(done);
+}
+
+void IoLoop::CompleteAnsweredHere() {
+  // Complete() may answer more requests here (the next one in a
+  // connection's input): those wait for the next turn.
+  std::vector<Completion> batch;
+  batch.swap(answered_here_);
+  for (Completion& done : batch) Complete(done);
+}
+
+void IoLoop::Complete(Completion& done) {
+  if (done.kind == Completion::Kind::kWsDone) {
+    OnWsDone(done.connection_id);
+    return;
   }
+  Connection* c = Find(done.connection_id);
+  if (c == nullptr) {
+    // The client went away meanwhile. An upgrade's socket is forgotten
+    // once its handler has answered (its `open` may still have sent).
+    if (done.kind == Completion::Kind::kResponse) {
+      if (auto it = ws_abandoned_.find(done.connection_id); it != ws_abandoned_.end()) {
+        options_.ws_hub->Forget(it->second);
+        ws_abandoned_.erase(it);
+      }
+    }
+    return;
+  }
+  if (done.kind == Completion::Kind::kWs) {
+    ApplyWs(*c, std::move(done.ws));
+    if (c->fd >= 0) Flush(*c);
+    return;
+  }
+  if (done.kind == Completion::Kind::kChunk) {
+    ApplyChunk(*c, std::move(done.chunk), done.chunk_kind);
+    if (c->fd < 0) return;
+    if (c->phase == Connection::Phase::kStreaming) {
+      Flush(*c);
+    } else {
+      AfterResponse(*c);  // the stream ended: the next request, if any
+    }
+    return;
+  }
+  Respond(*c, std::move(done.response));
+  AfterResponse(*c);
 }
 
 void IoLoop::Flush(Connection& c) {

@@ -158,8 +158,19 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink, publi
   // Queues completions for the loop and wakes it (from any thread).
   void Post(Completion done);
   void Post(std::vector<Completion> batch);
+  // Applies one completion (the loop thread).
+  void Complete(Completion& done);
   std::mutex completions_mu_;
   std::vector<Completion> completions_;  // guarded by completions_mu_
+  // Answers made on the loop itself (RequestHandler::HandleOnLoop), applied
+  // as a handler thread's would be, after the loop has looked once more
+  // (without waiting) for what else arrived: so the answers of a turn go
+  // out together, after its reads. Written at once, each answer woke its
+  // client mid-turn: on the 2-core VM a document answered on the loop cost
+  // 64 us of CPU per request this way against 46 us queued (bench/README).
+  // Loop thread only.
+  std::vector<Completion> answered_here_;
+  void CompleteAnsweredHere();
 };
 
 }  // namespace hbf

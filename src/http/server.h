@@ -11,7 +11,9 @@
 // Per request: the loop parses the head (limits, RFC 9112 checks: see
 // request_parser.h), reads the body (413 before buffering past the limit;
 // `Expect: 100-continue` answered), asks HandleOnLoop() whether it can
-// answer at once (health), else queues the request under QueueKey(). The
+// answer at once (health, a document readable now), else queues the request
+// under QueueKey(). An answer made on the loop goes out after the loop's
+// next look at its sockets, with the others of that turn. The
 // response goes out in order, one request at a time per connection; several
 // responses produced in one loop turn (pipelining) go out in one write.
 //
@@ -72,8 +74,9 @@ class RequestHandler {
   // request may be moved from. Default: respond(Handle(request)).
   virtual void HandleAsync(HttpRequest& request, Responder respond) { respond(Handle(request)); }
   // On a loop thread: the answer when it can be given without blocking (no
-  // lock another thread may hold long, no I/O), else nullopt to queue the
-  // request. Must not throw.
+  // lock another thread may hold long, waits bounded to microseconds, no I/O
+  // but reads of a file already open), else nullopt to queue the request.
+  // Must not throw.
   virtual std::optional<HttpResponse> HandleOnLoop(const HttpRequest& /*request*/) { return std::nullopt; }
   // On a loop thread: requests with the same key share one concurrency cap
   // (a henv's hash). Pure; must not throw.

@@ -571,8 +571,14 @@ bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_fou
   {
     std::lock_guard lock(mu_);
     auto it = pools_.find(henv.hash());
-    if (it == pools_.end() || it->second->reach_version != version) return false;
-    reach = it->second->reach;
+    if (it == pools_.end()) return false;
+    const HenvPool& pool = *it->second;
+    if (pool.router_checked_version == version && !pool.has_router) {
+      if (own_not_found != nullptr) *own_not_found = false;
+      return true;  // no router at this version: nothing to take any path
+    }
+    if (pool.reach_version != version) return false;
+    reach = pool.reach;
   }
   if (reach == nullptr || reach->MayTake(path)) return false;
   if (own_not_found != nullptr) *own_not_found = reach->own_not_found;

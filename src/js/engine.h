@@ -212,8 +212,10 @@ class JsEngine {
   // without the query), as its workers reported it (hbf:http's routeReach:
   // its routes' literal paths and path prefixes). The caller may then answer
   // as the router would have fallen through (a document) without running
-  // it. False whenever unsure: no worker has loaded this version yet, the
-  // router has middleware for every path, or it added layers at run time.
+  // it. Also true when the henv has no router at its current code version
+  // (as the last request found). False whenever unsure: no worker has
+  // loaded this version yet, the router has middleware for every path, or
+  // it added layers at run time.
   // `own_not_found`, when given, is set when the router (an express app)
   // answers such a path itself with a 404 page when nothing else does.
   bool NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_found = nullptr) const;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -336,6 +337,75 @@ export default router;
   }
   EXPECT_GE(busy, 1);
   EXPECT_GE(SampleValue(Get(port(), "/metrics").body, "hbf_script_limit_hits_total{kind=\"busy\"}"), 1);
+}
+
+// ------------------------------------------- documents on the I/O loops
+
+TEST_F(OpsTest, DocumentsAreAnsweredWhileEveryHandlerThreadIsBusy) {
+  // Two handler threads, a henv gets one at a time: two spinning henvs
+  // take both until their deadline.
+  Start({"--num_threads", "2", "--qjs_timeout_ms", "3000"});
+  TestHenv site = MakeHenv("static-site");
+  ASSERT_EQ(As(site, site.token, "PUT", "/_api/documents/page.txt", "plain words", "text/plain").status, 201);
+  std::vector<TestHenv> spinners = {MakeHenv("spinner-a"), MakeHenv("spinner-b")};
+  for (const TestHenv& h : spinners) {
+    SetRouter(h, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/spin", () => { for (;;) {} });
+export default router;
+)js");
+  }
+  // The site's first request finds that it has no router (on a handler thread).
+  HttpReply first = As(site, "", "GET", "/page.txt");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string etag = H(first, "etag");
+
+  std::atomic<int> spun{0};
+  std::vector<HttpReply> spins(spinners.size());
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < spinners.size(); ++i) {
+    clients.emplace_back([&, i] {
+      spins[i] = As(spinners[i], "", "GET", "/spin");
+      ++spun;
+    });
+  }
+  // Both threads are taken once both spins are in flight (/health answers
+  // on the loop whatever the threads do).
+  bool both_running = false;
+  for (int i = 0; i < 300 && !both_running; ++i) {
+    const Json* n = Get(port(), "/health").json().find("in_flight_requests");
+    both_running = n != nullptr && n->is_number() && n->as_double() >= 2;
+    if (!both_running) std::this_thread::sleep_for(10ms);
+  }
+  HttpReply page = As(site, "", "GET", "/page.txt");
+  HttpReply missing = As(site, "", "GET", "/missing.txt");
+  HttpReply unchanged = Fetch(port(), {"GET", "/page.txt", site.host, {{"If-None-Match", etag}}, {}});
+  HttpReply head = Fetch(port(), {"HEAD", "/page.txt", site.host, {}, {}});
+  const int spun_meanwhile = spun.load();
+  for (auto& t : clients) t.join();
+
+  ASSERT_TRUE(both_running) << server_->logs();
+  EXPECT_EQ(spun_meanwhile, 0) << "the documents waited for a handler thread";
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "plain words");
+  EXPECT_EQ(H(page, "etag"), etag);
+  EXPECT_EQ(H(page, "content-type").rfind("text/plain", 0), 0u) << H(page, "content-type");
+  EXPECT_EQ(H(page, "cache-control"), "no-cache");
+  EXPECT_EQ(H(page, "x-content-type-options"), "nosniff");
+  EXPECT_TRUE(page.header("x-request-id").has_value());
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.error_code(), "not_found");
+  EXPECT_EQ(unchanged.status, 304);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(H(head, "content-length"), "11");
+  EXPECT_TRUE(head.body.empty());
+  for (const HttpReply& r : spins) EXPECT_EQ(r.error_code(), "script_timeout") << r.status << " " << r.body;
+
+  // A change is served at once: nothing is kept between requests.
+  ASSERT_EQ(As(site, site.token, "PUT", "/_api/documents/page.txt", "new words", "text/plain").status, 200);
+  EXPECT_EQ(As(site, "", "GET", "/page.txt").body, "new words");
+  EXPECT_EQ(As(site, "", "GET", "/page.txt").body, "new words");
 }
 
 // ------------------------------------------------------------ --log_file
