@@ -374,7 +374,8 @@ export default router;
   // on the loop whatever the threads do).
   bool both_running = false;
   for (int i = 0; i < 300 && !both_running; ++i) {
-    const Json* n = Get(port(), "/health").json().find("in_flight_requests");
+    const Json health = Get(port(), "/health").json();
+    const Json* n = health.find("in_flight_requests");
     both_running = n != nullptr && n->is_number() && n->as_double() >= 2;
     if (!both_running) std::this_thread::sleep_for(10ms);
   }
