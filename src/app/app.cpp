@@ -179,39 +179,23 @@ std::optional<HttpResponse> App::HenvGate(const HttpRequest& request, const Requ
   return CorsPreflight(request, policy.cors);
 }
 
-namespace {
-
-int64_t SteadyNowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
-std::shared_ptr<const HenvHttpPolicy> App::FreshCachedPolicy(const Henv& henv) const {
+std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess access) const {
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   // The app is the slot's only writer, so what is there is a HenvHttpPolicy.
   if (std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
-      cached != nullptr && cached->epoch == henv.settings_epoch() && SteadyNowNs() < cached->expires_ns) {
+      cached != nullptr && cached->epoch == henv.settings_epoch() && now_ns < cached->expires_ns) {
     return std::static_pointer_cast<const HenvHttpPolicy>(cached);
   }
-  return nullptr;
-}
-
-std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess access) const {
-  if (std::shared_ptr<const HenvHttpPolicy> cached = FreshCachedPolicy(henv)) return cached;
-  const int64_t now_ns = SteadyNowNs();
   // Re-read under the henv's lock at least every kForeignCommitCheckInterval:
   // Setting() is also what notices commits from other processes.
   auto fresh = std::make_shared<HenvHttpPolicy>();
   auto read = [&](db::Database& db) {
     *fresh = HttpPolicyFromSettings([&](const std::string& key) { return henv.Setting(db, key); });
     fresh->epoch = henv.settings_epoch();
+    return true;
   };
-  if (access == DbAccess::kWait) {
-    henv.WithDb(read);
-  } else if (!henv.TryWithDbFor(kLoopDbPatience, read)) {
-    return nullptr;
-  }
+  if (!henv.WithDbWithin(Patience(access), read)) return nullptr;  // busy, and this caller does not wait
   fresh->expires_ns =
       now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
   henv.set_derived_value(fresh);
@@ -432,25 +416,11 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     return;
   }
   // Every henv answer goes through here, now or later (a long-poll, a
-  // script awaiting a timer): tagged for the access log, then finished.
-  // Each answer of an open henv is counted in its figures (HenvStats),
-  // its latency from the head's arrival.
-  std::string client_ip = ctx->client_ip != request.remote_addr ? ctx->client_ip : std::string();
-  const auto received = request.received != std::chrono::steady_clock::time_point{} ? request.received
-                                                                                      : std::chrono::steady_clock::now();
-  auto tagging = [this, hash = ctx->route.henv_hash, client_ip = std::move(client_ip), received](
-                     Responder to, ResponseFinish with, std::shared_ptr<Henv> counted) {
-    return [this, to = std::move(to), hash, client_ip, with = std::move(with), counted = std::move(counted),
-            received](HttpResponse r) {
-      r.log.henv = hash;
-      r.log.client_ip = client_ip;
-      FinishResponse(r, with);
-      if (counted != nullptr) {
-        const auto took = std::chrono::steady_clock::now() - received;
-        counted->stats().Record(clocks_.unix_seconds(), r.status,
-                                std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), r.log.js_ns,
-                                r.log.db_ns);
-      }
+  // script awaiting a timer): FinishHenvAnswer, then out.
+  auto tagging = [this, tag = HenvAnswerTagFor(request, *ctx)](Responder to, ResponseFinish with,
+                                                               std::shared_ptr<Henv> counted) {
+    return [this, to = std::move(to), tag, with = std::move(with), counted = std::move(counted)](HttpResponse r) {
+      FinishHenvAnswer(r, tag, with, counted.get());
       to(std::move(r));
     };
   };
@@ -483,6 +453,28 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
   finish.app_content = true;
   Responder tagged = tagging(std::move(respond), std::move(finish), *henv);
   RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), std::move(tagged));
+}
+
+App::HenvAnswerTag App::HenvAnswerTagFor(const HttpRequest& request, const RequestContext& ctx) {
+  HenvAnswerTag tag;
+  tag.hash = ctx.route.henv_hash;
+  if (ctx.client_ip != request.remote_addr) tag.client_ip = ctx.client_ip;
+  tag.received = request.received != std::chrono::steady_clock::time_point{} ? request.received
+                                                                              : std::chrono::steady_clock::now();
+  return tag;
+}
+
+void App::FinishHenvAnswer(HttpResponse& r, const HenvAnswerTag& tag, const ResponseFinish& with,
+                           Henv* counted) const {
+  r.log.henv = tag.hash;
+  r.log.client_ip = tag.client_ip;
+  FinishResponse(r, with);
+  if (counted != nullptr) {
+    const auto took = std::chrono::steady_clock::now() - tag.received;
+    counted->stats().Record(clocks_.unix_seconds(), r.status,
+                            std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), r.log.js_ns,
+                            r.log.db_ns);
+  }
 }
 
 std::optional<HttpResponse> App::Refusal(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {

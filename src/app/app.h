@@ -32,7 +32,7 @@
 // Handle()/HandleAsync() rely on that (they do not count again). The henv's
 // own bucket (rate_limit_rps) and CORS preflights are answered on the
 // handler thread once the henv is open, before its built-ins and router
-// (or on the loop, for a document DocumentOnLoop answers there).
+// (on the loop for a document DocumentOnLoop answers there).
 // Every answer passes FinishResponse (security headers, CORS, RateLimit-*)
 // last, on the loop and on both handler paths.
 //
@@ -44,9 +44,9 @@
 // Thread safety: Handle() is called concurrently from the server's handler
 // threads, HandleOnLoop() and QueueKey() from its I/O loops (they touch no
 // lock that a handler may hold for long: the rate limiters' shard locks are
-// held for a lookup; a henv's connection is waited for 100 us at most). App's own fields are constant after construction; the
-// henv manager, login throttle, rate limiters and henv log hub are
-// thread-safe. A long-poll on /_api/logs is answered from the hub's waker
+// held for a lookup; a henv's connection is waited for 100 us at most).
+// App's own fields are constant after construction; the henv manager, login
+// throttle, rate limiters and henv log hub are thread-safe. A long-poll on /_api/logs is answered from the hub's waker
 // thread (Responder is callable from any thread).
 #pragma once
 
@@ -151,8 +151,8 @@ class App : public RequestHandler {
   // The per-address buckets (on the I/O loop): the 429 to answer, if any.
   std::optional<HttpResponse> AddressLimit(const HttpRequest& request, const RequestContext& ctx);
   // The henv's own bucket and CORS preflight (on a handler thread, or on
-  // the loop for DocumentOnLoop; the henv open): the answer that ends the request, if any. Sets
-  // finish.rate_headers when the henv has a limit.
+  // the loop for DocumentOnLoop; the henv open): the answer that ends the
+  // request, if any. Sets finish.rate_headers when the henv has a limit.
   std::optional<HttpResponse> HenvGate(const HttpRequest& request, const RequestContext& ctx,
                                        const HenvHttpPolicy& policy, ResponseFinish& finish);
   // How a henv's database is reached: waiting for its connection (a handler
@@ -160,12 +160,25 @@ class App : public RequestHandler {
   // another loop's read is over by then, a long write is not).
   enum class DbAccess { kWait, kNoWait };
   static constexpr std::chrono::microseconds kLoopDbPatience{100};
+  // What Henv::WithDbWithin is given for `access`.
+  static std::optional<std::chrono::microseconds> Patience(DbAccess access) {
+    if (access == DbAccess::kWait) return std::nullopt;
+    return kLoopDbPatience;
+  }
   // The henv's HTTP policy, read without its lock while fresh (as
   // ScriptLimitsFor). With kNoWait, null when it would have to wait.
   std::shared_ptr<const HenvHttpPolicy> HttpPolicyFor(Henv& henv, DbAccess access = DbAccess::kWait) const;
-  // The cached policy while fresh, else null (never reads settings: for
-  // the I/O loop).
-  std::shared_ptr<const HenvHttpPolicy> FreshCachedPolicy(const Henv& henv) const;
+  // What every answer of a henv gets last, on a handler thread or the loop:
+  // the access log's henv and client, FinishResponse, and (`counted`: the
+  // henv was open) a count in its figures (HenvStats), its latency from
+  // the head's arrival.
+  struct HenvAnswerTag {
+    std::string hash;
+    std::string client_ip;  // when it is not the peer's (a trusted proxy's client)
+    std::chrono::steady_clock::time_point received;
+  };
+  static HenvAnswerTag HenvAnswerTagFor(const HttpRequest& request, const RequestContext& ctx);
+  void FinishHenvAnswer(HttpResponse& r, const HenvAnswerTag& tag, const ResponseFinish& with, Henv* counted) const;
   // What FinishResponse needs from any request (scheme, Origin).
   static ResponseFinish FinishFor(const HttpRequest& request, const RequestContext& ctx);
 
@@ -257,8 +270,13 @@ class App : public RequestHandler {
   // running the router: what the router falling through would have led to.
   // Nullopt (run the router) when unsure, for the login pages' paths (they
   // come after the router), and for an express app when no document
-  // answers (it has its own 404 page).
-  std::optional<HttpResponse> DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx, Henv& henv);
+  // answers (it has its own 404 page); with kNoWait also when the read
+  // would wait (ServeDocument).
+  std::optional<HttpResponse> DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx, Henv& henv,
+                                                 DbAccess access = DbAccess::kWait);
+  // The request's own side of DocumentPastRouter: a GET or HEAD without a
+  // body, no upgrade, not a login page (checked before any henv is looked at).
+  static bool MayPassTheRouter(const HttpRequest& request, const RequestContext& ctx);
   void RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond);
   struct ScriptCall {
     js::ScriptLimits limits;

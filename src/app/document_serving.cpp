@@ -3,9 +3,7 @@
 // file server. `_system/` documents are never served raw.
 #include <cctype>
 #include <charconv>
-#include <chrono>
 #include <ctime>
-#include <utility>
 
 #include "app/app.h"
 #include "documents/visibility.h"
@@ -92,20 +90,6 @@ ByteRange ParseRange(const std::string* header, int64_t size) {
 
 }  // namespace
 
-namespace {
-
-// `fn(db)` under the henv's connection: waited for, or only if it is free
-// within `patience` (nullopt when it is not).
-template <typename F>
-auto WithHenvDb(Henv& henv, bool wait, std::chrono::microseconds patience, F&& fn) -> std::optional<decltype(fn(std::declval<db::Database&>()))> {
-  if (wait) return henv.WithDb(fn);
-  std::optional<decltype(fn(std::declval<db::Database&>()))> out;
-  if (!henv.TryWithDbFor(patience, [&](db::Database& db) { out.emplace(fn(db)); })) return std::nullopt;
-  return out;
-}
-
-}  // namespace
-
 HttpResponse App::ServeDocument(const HttpRequest& request, const RequestContext& ctx, Henv& henv) {
   return *ServeDocument(request, ctx, henv, DbAccess::kWait);
 }
@@ -124,7 +108,7 @@ std::optional<HttpResponse> App::ServeDocument(const HttpRequest& request, const
 
   const bool gzip_ok = AcceptsGzip(request.header("accept-encoding"));
   docs::VisibilityRules rules;  // read with the document, under the same lock
-  auto read = WithHenvDb(henv, access == DbAccess::kWait, kLoopDbPatience, [&](db::Database& db) {
+  auto read = henv.WithDbWithin(Patience(access), [&](db::Database& db) {
     rules = docs::ParseVisibilityRules(henv.Setting(db, "private_paths").value_or(""),
                                        henv.Setting(db, "public_paths").value_or(""));
     return docs::GetDocument(db, id, gzip_ok);
@@ -140,7 +124,8 @@ std::optional<HttpResponse> App::ServeDocument(const HttpRequest& request, const
   if (!found->has_value()) {
     if (!folder_like) {
       // "/docs" with a "docs/index.html": redirect so relative links resolve.
-      auto read_index = WithHenvDb(henv, access == DbAccess::kWait, kLoopDbPatience, [&](db::Database& db) { return docs::GetMeta(db, id + "/index.html"); });
+      auto read_index =
+          henv.WithDbWithin(Patience(access), [&](db::Database& db) { return docs::GetMeta(db, id + "/index.html"); });
       if (!read_index) return std::nullopt;
       auto& index = *read_index;
       if (index.ok() && index->has_value() &&

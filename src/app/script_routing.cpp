@@ -253,22 +253,24 @@ void App::NoteScriptTime(const HttpRequest& request, Henv& henv, const HttpRespo
   logs_.Append(henv.hash(), std::move(entry));
 }
 
-std::optional<HttpResponse> App::DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx,
-                                                    Henv& henv) {
+bool App::MayPassTheRouter(const HttpRequest& request, const RequestContext& ctx) {
   // A body could fail the router's parsing before any route (a 400), and
   // body parsers are taken as passive only without one (hbf:router's
   // kPassive); an upgrade goes to ws routes; the login pages answer only
   // after the router.
-  if ((request.method != "GET" && request.method != "HEAD") || !request.body.empty() ||
-      request.header("content-length") != nullptr || request.header("transfer-encoding") != nullptr ||
-      request.websocket_id != 0 || IsAuthPagePath(ctx.subpath)) {
-    return std::nullopt;
-  }
+  return (request.method == "GET" || request.method == "HEAD") && request.body.empty() &&
+         request.header("content-length") == nullptr && request.header("transfer-encoding") == nullptr &&
+         request.websocket_id == 0 && !IsAuthPagePath(ctx.subpath);
+}
+
+std::optional<HttpResponse> App::DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx,
+                                                    Henv& henv, DbAccess access) {
+  if (!MayPassTheRouter(request, ctx)) return std::nullopt;
   bool own_not_found = false;
   if (!scripts_.NoRouteTakes(henv, request.path, &own_not_found)) return std::nullopt;
-  HttpResponse document = ServeDocument(request, ctx, henv);
+  std::optional<HttpResponse> document = ServeDocument(request, ctx, henv, access);
   // Nothing here either: an express app answers with its own 404 page.
-  if (document.status == 404 && own_not_found) return std::nullopt;
+  if (document && document->status == 404 && own_not_found) return std::nullopt;
   return document;
 }
 
@@ -278,25 +280,23 @@ std::optional<HttpResponse> App::DocumentOnLoop(const HttpRequest& request, cons
   // connection, a script) made a reason to hand the request on instead.
   // Nothing is counted before the last such step, so a request handed on is
   // counted once, by the handler thread.
-  if (ctx.route.kind != SiteKind::kHenv || IsOwnerSignup(ctx)) return std::nullopt;
-  if (request.method != "GET" && request.method != "HEAD") return std::nullopt;
-  // HBF's own paths (ServeBuiltIn; GET and HEAD are never refused as
-  // cross-site) and what DocumentPastRouter leaves to the router.
+  // The request's own refusals first, before any henv is looked at: most
+  // requests that go on (a script's routes) leave here or at NoRouteTakes.
+  if (ctx.route.kind != SiteKind::kHenv || IsOwnerSignup(ctx) || !MayPassTheRouter(request, ctx)) {
+    return std::nullopt;
+  }
+  // HBF's own paths (ServeBuiltIn; a GET or HEAD is never refused as
+  // cross-site, nor an encoded slash outside them).
   const std::string& path = ctx.subpath;
-  if (IsAdminPath(path) || path.rfind("/_hbf/", 0) == 0 || path == "/_api" || path.rfind("/_api/", 0) == 0 ||
-      IsAuthPagePath(path) || ctx.encoded_slash || !request.body.empty() ||
-      request.header("content-length") != nullptr || request.header("transfer-encoding") != nullptr ||
-      request.websocket_id != 0) {
+  if (IsAdminPath(path) || path.rfind("/_hbf/", 0) == 0 || path == "/_api" || path.rfind("/_api/", 0) == 0) {
     return std::nullopt;
   }
   std::shared_ptr<Henv> henv = henvs_.OpenWithoutIo(ctx.route.henv_hash);
   if (henv == nullptr) return std::nullopt;
+  std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, *henv, DbAccess::kNoWait);
+  if (!document) return std::nullopt;
   std::shared_ptr<const HenvHttpPolicy> policy = HttpPolicyFor(*henv, DbAccess::kNoWait);
   if (policy == nullptr) return std::nullopt;
-  bool own_not_found = false;
-  if (!scripts_.NoRouteTakes(*henv, request.path, &own_not_found)) return std::nullopt;
-  std::optional<HttpResponse> document = ServeDocument(request, ctx, *henv, DbAccess::kNoWait);
-  if (!document || (document->status == 404 && own_not_found)) return std::nullopt;
   // The henv's own rate limit, after the read: a request handed on above
   // must not take its token twice. (A refusal wastes the read, no more.)
   ResponseFinish finish = FinishFor(request, ctx);
@@ -308,14 +308,7 @@ std::optional<HttpResponse> App::DocumentOnLoop(const HttpRequest& request, cons
     finish.app_content = true;
     r = std::move(*document);
   }
-  r.log.henv = ctx.route.henv_hash;
-  if (ctx.client_ip != request.remote_addr) r.log.client_ip = ctx.client_ip;
-  FinishResponse(r, finish);
-  const auto received = request.received != std::chrono::steady_clock::time_point{} ? request.received
-                                                                                      : std::chrono::steady_clock::now();
-  const auto took = std::chrono::steady_clock::now() - received;
-  henv->stats().Record(clocks_.unix_seconds(), r.status,
-                       std::chrono::duration_cast<std::chrono::nanoseconds>(took).count(), 0, 0);
+  FinishHenvAnswer(r, HenvAnswerTagFor(request, ctx), finish, henv.get());
   return r;
 }
 

@@ -229,9 +229,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
             return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
           }
         }
-        lru_.splice(lru_.begin(), lru_, it->second.lru_position);
-        it->second.last_used = now;
-        it->second.memory_released = false;
+        MarkUsedLocked(it->second, now);
         return it->second.henv;
       }
       // Someone else is opening this one: wait for it rather than open the
@@ -373,10 +371,14 @@ std::shared_ptr<Henv> HenvManager::OpenWithoutIo(const std::string& hash) {
     if (!ExistsOnDisk(hash)) return nullptr;
     it->second.checked_on_disk = now;
   }
-  lru_.splice(lru_.begin(), lru_, it->second.lru_position);
-  it->second.last_used = now;
-  it->second.memory_released = false;
+  MarkUsedLocked(it->second, now);
   return it->second.henv;
+}
+
+void HenvManager::MarkUsedLocked(Entry& entry, std::chrono::steady_clock::time_point now) {
+  lru_.splice(lru_.begin(), lru_, entry.lru_position);
+  entry.last_used = now;
+  entry.memory_released = false;
 }
 
 std::vector<std::shared_ptr<Henv>> HenvManager::OpenHenvs() const {

@@ -31,6 +31,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -73,14 +74,19 @@ class Henv {
     fn(db_);
     return true;
   }
-  // TryWithDb, waiting up to `patience` for the connection: another short
-  // read is over by then, a long write is not (an I/O loop's reads).
+  // WithDb, or with a `patience`, only if the connection is free within it
+  // (an I/O loop's reads: another short read is over by then, a long write
+  // is not): nullopt when it is not, and `fn` does not run.
   template <typename F>
-  bool TryWithDbFor(std::chrono::microseconds patience, F&& fn) {
+  auto WithDbWithin(std::optional<std::chrono::microseconds> patience, F&& fn)
+      -> std::optional<decltype(fn(std::declval<db::Database&>()))> {
     std::unique_lock lock(mu_, std::defer_lock);
-    if (!lock.try_lock_for(patience)) return false;
-    fn(db_);
-    return true;
+    if (!patience) {
+      lock.lock();
+    } else if (!lock.try_lock_for(*patience)) {
+      return std::nullopt;
+    }
+    return fn(db_);
   }
 
   // The henv's code version (see schema v4): cached here, re-read from the
@@ -173,7 +179,7 @@ class Henv {
   std::atomic<std::shared_ptr<const DerivedValue>> derived_value_;
   bool settings_valid_ = false;                              // guarded by mu_
   int64_t settings_changes_ = -1;  // guarded by mu_: db_.TotalChanges() when settings_ was read
-  std::timed_mutex mu_;  // timed: TryWithDbFor
+  std::timed_mutex mu_;  // timed: WithDbWithin
   db::Database db_;  // guarded by mu_
   std::atomic<int64_t> last_activity_stamp_{0};
   HenvStats stats_;
@@ -262,6 +268,8 @@ class HenvManager {
     bool memory_released = false;
   };
   static constexpr std::chrono::seconds kOnDiskCheckInterval{1};
+  // Moves `entry` to the front of the LRU as used at `now` (REQUIRES: mu_).
+  void MarkUsedLocked(Entry& entry, std::chrono::steady_clock::time_point now);
   void EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted);
   std::shared_ptr<db::ChangeListener> change_listener_;  // set before serving
   void JanitorLoop();
