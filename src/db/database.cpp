@@ -91,6 +91,9 @@ std::optional<Error> StorageFault(sqlite3* db, int code) {
   return std::nullopt;  // the henv's quota
 }
 
+// A statement on a connection that is not open (see Database::is_open()).
+Error NotOpen() { return Error{"db_unavailable", "the database is not open; try again", 503}; }
+
 Error LastError(sqlite3* db, int code) {
   if (auto fault = StorageFault(db, code)) return *fault;
   return SqlError(code, db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
@@ -280,6 +283,7 @@ Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
       storage_read_only_(other.storage_read_only_),
+      max_size_bytes_(other.max_size_bytes_),
       cache_size_(other.cache_size_),
       cache_(std::move(other.cache_)),
       deadline_(std::move(other.deadline_)),
@@ -296,6 +300,7 @@ Database& Database::operator=(Database&& other) noexcept {
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
     storage_read_only_ = other.storage_read_only_;
+    max_size_bytes_ = other.max_size_bytes_;
     cache_size_ = other.cache_size_;
     cache_ = std::move(other.cache_);
     deadline_ = std::move(other.deadline_);
@@ -432,6 +437,7 @@ void Database::KeepWalFiles(bool keep) {
 }
 
 Status Database::Exec(std::string_view sql) {
+  if (db_ == nullptr) return NotOpen();
   std::string text(sql);
   char* err = nullptr;
   const int rc = Timed([&] { return sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err); });
@@ -478,6 +484,7 @@ Result<Statement> Database::Prepare(std::string_view sql) {
     cache_.erase(it);
     return Statement(this, stmt, true, std::move(key));
   }
+  if (db_ == nullptr) return NotOpen();
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   const size_t skip = key.size() - sql.size();
@@ -514,6 +521,7 @@ void Database::ReturnToCache(std::string sql, sqlite3_stmt* stmt) {
 void Database::Seal(const SealedSchema& schema) {
   if (!guard_) guard_ = std::make_unique<Guard>();
   guard_->schema = &schema;
+  if (db_ == nullptr) return;
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_set_authorizer(
       db_,
@@ -544,6 +552,7 @@ void Database::ReleaseMemory() {
 
 void Database::LimitForScripts(int64_t max_value_bytes) {
   assert(guard_ && "Seal() first");
+  if (db_ == nullptr) return;
   sqlite3_limit(db_, SQLITE_LIMIT_ATTACHED, 0);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   const int max_value = static_cast<int>(std::clamp<int64_t>(max_value_bytes, 1 << 20, 1'000'000'000));
@@ -591,7 +600,9 @@ Status Database::SetMaxSize(int64_t max_bytes) {
   // 0 is SQLite's "no change": the largest count it accepts lifts the bound.
   int64_t pages = max_bytes > 0 ? std::max<int64_t>(max_bytes / size, 1) : 4294967294LL;
   auto s = QueryValue("PRAGMA max_page_count = " + std::to_string(pages));
-  return s.ok() ? Status(Ok{}) : Status(s.error());
+  if (!s.ok()) return s.error();
+  max_size_bytes_ = max_bytes;
+  return Ok{};
 }
 
 Result<int64_t> Database::SizeBytes() {
@@ -606,20 +617,24 @@ Result<int64_t> Database::SizeBytes() {
 void Database::SetDeadline(std::chrono::steady_clock::time_point deadline) {
   if (!deadline_) deadline_ = std::make_unique<std::chrono::steady_clock::time_point>();
   *deadline_ = deadline;
+  if (db_ == nullptr) return;
   sqlite3_progress_handler(
       db_, 4000,
       [](void* p) -> int { return std::chrono::steady_clock::now() > *static_cast<std::chrono::steady_clock::time_point*>(p) ? 1 : 0; },
       deadline_.get());
 }
 
-void Database::ClearDeadline() { sqlite3_progress_handler(db_, 0, nullptr, nullptr); }
+void Database::ClearDeadline() {
+  if (db_ != nullptr) sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+}
 
-int64_t Database::TotalChanges() const { return sqlite3_total_changes64(db_); }
+int64_t Database::TotalChanges() const { return db_ != nullptr ? sqlite3_total_changes64(db_) : 0; }
 
 Status Database::CopyTo(Database& destination, std::chrono::milliseconds busy_wait) {
   struct BackupCloser {
     void operator()(sqlite3_backup* b) const { sqlite3_backup_finish(b); }
   };
+  if (db_ == nullptr || destination.db_ == nullptr) return NotOpen();
   std::unique_ptr<sqlite3_backup, BackupCloser> backup(sqlite3_backup_init(destination.db_, "main", db_, "main"));
   if (!backup) return LastError(destination.db_, sqlite3_errcode(destination.db_));
   const auto give_up = std::chrono::steady_clock::now() + busy_wait;
@@ -643,9 +658,9 @@ Status Database::CopyTo(Database& destination, std::chrono::milliseconds busy_wa
   return Ok{};
 }
 
-int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
-int64_t Database::Changes() const { return sqlite3_changes64(db_); }
-bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+int64_t Database::LastInsertRowId() const { return db_ != nullptr ? sqlite3_last_insert_rowid(db_) : 0; }
+int64_t Database::Changes() const { return db_ != nullptr ? sqlite3_changes64(db_) : 0; }
+bool Database::InTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
 
 Result<std::optional<Value>> Database::QueryValue(std::string_view sql, const std::vector<Value>& params) {
   auto stmt = Prepare(sql);

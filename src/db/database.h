@@ -147,6 +147,13 @@ class Database {
   int64_t Changes() const;
   bool InTransaction() const;
   const std::string& path() const { return path_; }
+  // False for a moved-from or closed connection: then every statement fails
+  // with 503 "db_unavailable" and the getters read 0, never touching SQLite
+  // (a henv whose file could not be reopened answers that way).
+  bool is_open() const { return db_ != nullptr; }
+  // Closes the connection now (as the destructor would): is_open() is then
+  // false. The path, sealed schema and bound are remembered (see above).
+  void CloseNow() { Close(); }
   // True when Open found the storage mounted read-only and opened the file
   // for reading instead (writes then fail with 503 read_only). Such a
   // connection is never kept: once the storage is writable again, a fresh
@@ -205,6 +212,9 @@ class Database {
   // Bounds the file to `max_bytes` (PRAGMA max_page_count); writes beyond
   // it fail with "quota_exceeded" (507). 0 lifts the bound.
   Status SetMaxSize(int64_t max_bytes);
+  // The last bound SetMaxSize() set (0: none), for a connection opened
+  // again on the same file to carry it over.
+  int64_t max_size_bytes() const { return max_size_bytes_; }
   // Bytes the file holds now (page_count * page_size).
   Result<int64_t> SizeBytes();
 
@@ -252,6 +262,7 @@ class Database {
   sqlite3* db_ = nullptr;
   std::string path_;
   bool storage_read_only_ = false;  // see storage_read_only()
+  int64_t max_size_bytes_ = 0;      // see max_size_bytes()
   size_t cache_size_ = 64;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // idle prepared statements
   // Heap-allocated so the progress handler's pointer survives moves.

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <shared_mutex>
 
 #include "core/heap_trim.h"
 #include "core/log.h"
@@ -41,10 +42,85 @@ void RemoveQuietly(const std::string& path) {
 
 std::atomic<int> Henv::live_count_{0};
 
-Henv::Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener> changes)
-    : hash_(std::move(hash)), path_(db.path()), changes_(std::move(changes)), db_(std::move(db)) {
-  live_count_.fetch_add(1, std::memory_order_relaxed);
+Henv::Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener> changes,
+           std::weak_ptr<Reopener> reopener)
+    : hash_(std::move(hash)),
+      path_(db.path()),
+      changes_(std::move(changes)),
+      db_(std::move(db)),
+      reopener_(std::move(reopener)) {
+  connection_open_.store(db_.is_open(), std::memory_order_release);
+  if (db_.is_open()) live_count_.fetch_add(1, std::memory_order_relaxed);
   RefreshCodeVersion(db_);
+}
+
+Henv::FileLook Henv::Look(const std::string& path) {
+  FileLook look;
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return look;
+  look.exists = true;
+  look.device = st.st_dev;
+  look.inode = st.st_ino;
+  look.size = st.st_size;
+  look.mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return look;
+}
+
+void Henv::ConnectLocked() {
+  if (db_.is_open()) return;
+  std::shared_ptr<Reopener> reopener = reopener_.lock();
+  if (!reopener) return;
+  const int64_t bound = db_.max_size_bytes();
+  Result<db::Database> db = reopener->OpenConnection(hash_);
+  if (!db.ok()) return;  // logged there; the caller's statements fail "db_unavailable"
+  db_ = std::move(*db);
+  if (bound != db_.max_size_bytes()) (void)db_.SetMaxSize(bound);
+  reopened_ = true;
+  connection_open_.store(true, std::memory_order_release);
+  live_count_.fetch_add(1, std::memory_order_relaxed);
+  // The file is read afresh: the cached settings go, the code version is
+  // read again, and the next foreign-commit look starts from this connection.
+  data_version_ = -1;
+  next_foreign_check_ = {};
+  RefreshCodeVersion(db_);
+  reopener->Reopened(*this);
+}
+
+void Henv::CloseLocked() {
+  db_.CloseNow();
+  reopened_ = false;
+  connection_open_.store(false, std::memory_order_release);
+  live_count_.fetch_sub(1, std::memory_order_relaxed);
+  closed_db_ = Look(path_);
+  closed_wal_ = Look(path_ + "-wal");
+  // A write after this close must show in the file's look. It shows in the
+  // WAL's size (empty now), and once a checkpoint folds it in, in the
+  // file's modification time - which is only as fine as the file system's
+  // clock tick (jiffies; whole seconds on some): so trust the look only
+  // when the file's last write was well before the close.
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t now_ns = int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+  closed_settled_ = closed_db_.exists && (!closed_wal_.exists || closed_wal_.size == 0) &&
+                    now_ns - closed_db_.mtime_ns >=
+                        std::chrono::duration_cast<std::chrono::nanoseconds>(kSettledBeforeClose).count();
+}
+
+bool Henv::TryCloseConnection() {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return false;
+  if (!db_.is_open()) return true;
+  if (db_.InTransaction()) return false;  // (not outside WithDb; never close under a writer)
+  CloseLocked();
+  return true;
+}
+
+bool Henv::UnchangedSinceClose() {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock() || db_.is_open() || !closed_settled_) return false;
+  if (Look(path_) == closed_db_ && Look(path_ + "-wal") == closed_wal_) return true;
+  closed_settled_ = false;  // changed: only a reopen reads it now
+  return false;
 }
 
 void Henv::RefreshCodeVersion(db::Database& db) {
@@ -119,12 +195,14 @@ void Henv::RefreshCodeVersion() {
   WithDb([this](db::Database& db) { RefreshCodeVersion(db); });
 }
 
-Henv::~Henv() { live_count_.fetch_sub(1, std::memory_order_relaxed); }
+Henv::~Henv() {
+  if (db_.is_open()) live_count_.fetch_sub(1, std::memory_order_relaxed);
+}
 
 bool Henv::TryReleaseMemory() {
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return false;
-  db_.ReleaseMemory();
+  db_.ReleaseMemory();  // (nothing to release while closed)
   return true;
 }
 
@@ -134,8 +212,38 @@ bool Henv::ShouldStampActivity(int64_t now_unix, int64_t interval) {
   return last_activity_stamp_.compare_exchange_strong(last, now_unix);
 }
 
+// What a kept Henv reaches its manager through. It may outlive the
+// manager (a request still holding a henv at shutdown): then a closed
+// connection stays closed. Shared-locked for each call, so the manager
+// waits for calls in progress before it goes; never re-entered.
+class HenvManager::Connector final : public Henv::Reopener {
+ public:
+  explicit Connector(HenvManager* manager) : manager_(manager) {}
+
+  Result<db::Database> OpenConnection(const std::string& hash) override {
+    std::shared_lock lock(mu_);
+    if (manager_ == nullptr) return Error{"henv_unavailable", "the server is shutting down", 503};
+    return manager_->OpenConnection(hash);
+  }
+  void Reopened(Henv& henv) override {
+    std::shared_lock lock(mu_);
+    if (manager_ != nullptr) manager_->Reopened(henv);
+  }
+  void Detach() {
+    std::unique_lock lock(mu_);
+    manager_ = nullptr;
+  }
+
+ private:
+  std::shared_mutex mu_;
+  HenvManager* manager_;  // guarded by mu_; null once the manager is going
+};
+
 HenvManager::HenvManager(HenvManagerOptions options, SteadyNow now)
-    : options_(std::move(options)), now_(std::move(now)) {
+    : connector_(std::make_shared<Connector>(this)),
+      options_(std::move(options)),
+      now_(std::move(now)),
+      max_dormant_(options_.max_dormant != 0 ? options_.max_dormant : 10 * options_.max_open) {
   if (options_.start_janitor) janitor_ = std::thread([this] { JanitorLoop(); });
 }
 
@@ -146,6 +254,7 @@ HenvManager::~HenvManager() {
   }
   janitor_cv_.notify_all();
   if (janitor_.joinable()) janitor_.join();
+  connector_->Detach();
   CloseAll();
 }
 
@@ -208,9 +317,11 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
 }
 
 Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
-  // Evicted henvs are released after the lock: closing the last connection
-  // of a WAL database checkpoints it, which must not stall other opens.
-  std::vector<std::shared_ptr<Henv>> evicted;
+  // Connections past max_open are closed after the lock: closing the last
+  // connection of a WAL database checkpoints it, which must not stall
+  // other opens. A henv found gone is released after it too.
+  std::vector<std::shared_ptr<Henv>> closing;
+  std::shared_ptr<Henv> gone;
   {
     std::unique_lock lock(mu_);
     for (;;) {
@@ -222,10 +333,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
         if (now - it->second.checked_on_disk >= kOnDiskCheckInterval) {
           it->second.checked_on_disk = now;
           if (!ExistsOnDisk(hash)) {
-            evicted.push_back(std::move(it->second.henv));
-            lru_.erase(it->second.lru_position);
-            open_.erase(it);
-            open_count_.store(open_.size(), std::memory_order_relaxed);
+            gone = EraseLocked(it);
             return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
           }
         }
@@ -250,18 +358,26 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
       opening_.erase(hash);
       if (outcome.ok() && keep) {
         const auto now = now_();
-        auto it = open_.emplace(hash, Entry{*outcome, {}, now, now}).first;
+        auto it = open_.emplace(hash, Entry{*outcome, true, {}, now, now}).first;
         lru_.push_front(&*it);
         it->second.lru_position = lru_.begin();
-        EvictOverCapacityLocked(evicted);
-        open_count_.store(open_.size(), std::memory_order_relaxed);
+        closing = OverCapacityLocked();
+        UpdateCountsLocked();
       }
     }
     opened_.notify_all();
+    CloseConnections(closing);
     return outcome;
   };
+  auto db = OpenConnection(hash);
+  if (!db.ok()) return finish(db.error());
+  const bool keep = !db->storage_read_only();
+  return finish(std::make_shared<Henv>(hash, std::move(*db), change_listener_, connector_), keep);
+}
+
+Result<db::Database> HenvManager::OpenConnection(const std::string& hash) {
   if (!IsValidHenvHash(hash) || !ExistsOnDisk(hash)) {
-    return finish(Error{"henv_not_found", "no henv " + hash + " on this server", 404});
+    return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
   }
   db::Database::Options db_options;
   db_options.create = false;
@@ -273,28 +389,83 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   }
   if (!db.ok()) {
     Log(LogLevel::kError, "cannot open henv database: " + db.error().message, hash);
-    if (Error::IsStorageFault(db.error())) return finish(db.error());
-    return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});
+    if (Error::IsStorageFault(db.error())) return db.error();
+    return Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503};
   }
   if (auto s = Migrate(*db); !s.ok()) {
     db->KeepWalFiles(false);  // a refused file is left as it was found
     Log(LogLevel::kError, "cannot migrate henv: " + s.error().message, hash);
-    if (s.error().code == "schema_too_new") return finish(Error{"henv_unavailable", s.error().message, 503});
-    if (Error::IsStorageFault(s.error())) return finish(s.error());
-    return finish(Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503});
+    if (s.error().code == "schema_too_new") return Error{"henv_unavailable", s.error().message, 503};
+    if (Error::IsStorageFault(s.error())) return s.error();
+    return Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503};
   }
-  const bool keep = !db->storage_read_only();
   if (change_listener_) db->CaptureChanges(change_listener_, hash);
-  return finish(std::make_shared<Henv>(hash, std::move(*db), change_listener_), keep);
+  return std::move(*db);
 }
 
-void HenvManager::EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted) {
-  while (open_.size() > options_.max_open && !lru_.empty()) {
-    auto it = open_.find(lru_.back()->first);
-    lru_.pop_back();
-    evicted.push_back(std::move(it->second.henv));
-    open_.erase(it);
+void HenvManager::UpdateCountsLocked() {
+  open_count_.store(lru_.size(), std::memory_order_relaxed);
+  dormant_count_.store(dormant_.size(), std::memory_order_relaxed);
+}
+
+std::shared_ptr<Henv> HenvManager::EraseLocked(std::unordered_map<std::string, Entry>::iterator it) {
+  std::shared_ptr<Henv> henv = std::move(it->second.henv);
+  (it->second.connected ? lru_ : dormant_).erase(it->second.lru_position);
+  open_.erase(it);
+  UpdateCountsLocked();
+  return henv;
+}
+
+std::vector<std::shared_ptr<Henv>> HenvManager::OverCapacityLocked() const {
+  std::vector<std::shared_ptr<Henv>> over;
+  for (auto node = lru_.rbegin(); node != lru_.rend() && lru_.size() - over.size() > options_.max_open; ++node) {
+    over.push_back((*node)->second.henv);
   }
+  return over;
+}
+
+void HenvManager::CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs) {
+  std::vector<std::shared_ptr<Henv>> dropped;  // destroyed outside the lock
+  for (const std::shared_ptr<Henv>& henv : henvs) {
+    const bool closed = henv->TryCloseConnection();
+    std::lock_guard lock(mu_);
+    auto it = open_.find(henv->hash());
+    if (it == open_.end() || it->second.henv != henv || !it->second.connected) continue;
+    Entry& entry = it->second;
+    // Reopened since (its Reopened() found it connected) or in use: it
+    // stays, as recently used.
+    if (!closed || henv->connection_open()) {
+      lru_.splice(lru_.begin(), lru_, entry.lru_position);
+      continue;
+    }
+    dormant_.splice(dormant_.begin(), lru_, entry.lru_position);
+    entry.connected = false;
+    TrimDormantLocked(dropped);
+    UpdateCountsLocked();
+  }
+}
+
+void HenvManager::TrimDormantLocked(std::vector<std::shared_ptr<Henv>>& dropped) {
+  while (dormant_.size() > max_dormant_) {
+    dropped.push_back(EraseLocked(open_.find(dormant_.back()->first)));
+  }
+}
+
+void HenvManager::Reopened(Henv& henv) {
+  std::vector<std::shared_ptr<Henv>> closing;
+  {
+    std::lock_guard lock(mu_);
+    auto it = open_.find(henv.hash());
+    if (it == open_.end() || it->second.henv.get() != &henv) return;  // not (or no longer) this manager's
+    Entry& entry = it->second;
+    lru_.splice(lru_.begin(), entry.connected ? lru_ : dormant_, entry.lru_position);
+    entry.connected = true;
+    closing = OverCapacityLocked();
+    UpdateCountsLocked();
+  }
+  // (`henv` is at the front, never among them; its own mutex is held here,
+  // and theirs are only tried.)
+  CloseConnections(closing);
 }
 
 size_t HenvManager::CloseIdle() {
@@ -303,12 +474,14 @@ size_t HenvManager::CloseIdle() {
   auto cutoff = now_() - options_.idle_timeout;
   while (!lru_.empty()) {
     if (lru_.back()->second.last_used > cutoff) break;  // the rest are more recent
-    auto it = open_.find(lru_.back()->first);
-    lru_.pop_back();
-    closing.push_back(std::move(it->second.henv));
-    open_.erase(it);
+    closing.push_back(EraseLocked(open_.find(lru_.back()->first)));
   }
-  open_count_.store(open_.size(), std::memory_order_relaxed);
+  // Dormant henvs are in the order they were closed or last used: all looked at.
+  for (auto node = dormant_.begin(); node != dormant_.end();) {
+    auto next = std::next(node);
+    if ((*node)->second.last_used <= cutoff) closing.push_back(EraseLocked(open_.find((*node)->first)));
+    node = next;
+  }
   return closing.size();
 }
 
@@ -339,10 +512,7 @@ void HenvManager::Forget(const std::string& hash) {
   std::lock_guard lock(mu_);
   auto it = open_.find(hash);
   if (it == open_.end()) return;
-  closing = std::move(it->second.henv);
-  lru_.erase(it->second.lru_position);
-  open_.erase(it);
-  open_count_.store(open_.size(), std::memory_order_relaxed);
+  closing = EraseLocked(it);
 }
 
 void HenvManager::CloseAll() {
@@ -350,10 +520,12 @@ void HenvManager::CloseAll() {
   std::lock_guard lock(mu_);
   closing.swap(open_);
   lru_.clear();
-  open_count_.store(0, std::memory_order_relaxed);
+  dormant_.clear();
+  UpdateCountsLocked();
 }
 
 size_t HenvManager::open_count() const { return open_count_.load(std::memory_order_relaxed); }
+size_t HenvManager::dormant_count() const { return dormant_count_.load(std::memory_order_relaxed); }
 
 std::shared_ptr<Henv> HenvManager::FindOpen(const std::string& hash) const {
   std::lock_guard lock(mu_);
@@ -376,7 +548,8 @@ std::shared_ptr<Henv> HenvManager::OpenWithoutIo(const std::string& hash) {
 }
 
 void HenvManager::MarkUsedLocked(Entry& entry, std::chrono::steady_clock::time_point now) {
-  lru_.splice(lru_.begin(), lru_, entry.lru_position);
+  auto& list = entry.connected ? lru_ : dormant_;
+  list.splice(list.begin(), list, entry.lru_position);
   entry.last_used = now;
   entry.memory_released = false;
 }

@@ -13,10 +13,23 @@
 // appears under its final name only once complete, so a concurrent Open never
 // sees a half-made henv.
 //
+// Connections and dormant henvs. `max_open` bounds the henvs whose SQLite
+// connection is open (each holds three descriptors and its parsed schema).
+// Past it the least recently used one's connection is closed, but the Henv
+// stays, dormant: its code version, settings and figures remain in memory
+// (a few KB), and its next WithDb() opens the connection again. A request
+// that needs no query (a script answering from memory) is served by a
+// dormant henv without reopening its file while the file provably did not
+// change since the close (UnchangedSinceClose()): opening a henv costs
+// SQLite a parse of its whole schema, most of a cold start. At most
+// `max_dormant` dormant henvs are kept (least recently used dropped).
+//
 // Thread safety: every HenvManager method is safe to call concurrently.
 // A Henv is shared (std::shared_ptr); its database is used under its own
-// mutex via WithDb(). An evicted Henv stays valid for whoever still holds it
-// and closes when the last holder lets go.
+// mutex via WithDb(). A Henv the manager let go of (idle, forgotten)
+// stays valid for whoever still holds it and closes when the last holder
+// lets go. Lock order: a Henv's mutex, then the manager's; the manager only
+// ever try-locks a Henv's mutex (closing a connection to make room).
 #pragma once
 
 #include <atomic>
@@ -43,6 +56,15 @@ namespace hbf {
 
 class Henv {
  public:
+  // Opens a henv's connection again after it was closed to make room, and
+  // hears that it did: HenvManager's. Called with the henv's mutex held.
+  class Reopener {
+   public:
+    virtual ~Reopener() = default;
+    virtual Result<db::Database> OpenConnection(const std::string& hash) = 0;
+    virtual void Reopened(Henv& henv) = 0;
+  };
+
   // Hands the connection's unused page-cache memory back, unless the
   // database is in use (then false: it is not idle). Any thread.
   bool TryReleaseMemory();
@@ -50,17 +72,25 @@ class Henv {
   // Reads the code version. `changes`: where the henv's committed row
   // changes are reported (db/change_capture.h), also by the other
   // connections opened on its file (a worker's); null: nowhere.
-  Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener> changes = nullptr);
+  // `reopener`: who opens the connection again once it was closed; none:
+  // a closed connection stays closed (statements fail "db_unavailable").
+  Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener> changes = nullptr,
+       std::weak_ptr<Reopener> reopener = {});
   ~Henv();
   Henv(const Henv&) = delete;
   Henv& operator=(const Henv&) = delete;
 
   const std::string& hash() const { return hash_; }
 
-  // Runs `fn(db::Database&)` with exclusive use of the henv's connection.
+  // Runs `fn(db::Database&)` with exclusive use of the henv's connection,
+  // opening it again first if it was closed. Should that fail (the file is
+  // gone, no descriptor left), `fn` still runs, on a closed connection
+  // whose statements fail with 503 "db_unavailable".
   template <typename F>
   auto WithDb(F&& fn) {
     std::lock_guard lock(mu_);
+    ConnectLocked();
+    ReadOnlyUse use(*this);
     return fn(db_);
   }
 
@@ -71,23 +101,45 @@ class Henv {
   bool TryWithDb(F&& fn) {
     std::unique_lock lock(mu_, std::try_to_lock);
     if (!lock.owns_lock()) return false;
+    ConnectLocked();
+    ReadOnlyUse use(*this);
     fn(db_);
     return true;
   }
   // WithDb, or with a `patience`, only if the connection is free within it
-  // (an I/O loop's reads: another short read is over by then, a long write
-  // is not): nullopt when it is not, and `fn` does not run.
+  // and open (an I/O loop's reads: another short read is over by then, a
+  // long write is not, and opening a file is not for a loop): nullopt when
+  // it is not, and `fn` does not run.
   template <typename F>
   auto WithDbWithin(std::optional<std::chrono::microseconds> patience, F&& fn)
       -> std::optional<decltype(fn(std::declval<db::Database&>()))> {
     std::unique_lock lock(mu_, std::defer_lock);
     if (!patience) {
       lock.lock();
-    } else if (!lock.try_lock_for(*patience)) {
+      ConnectLocked();
+    } else if (!lock.try_lock_for(*patience) || !db_.is_open()) {
       return std::nullopt;
     }
+    ReadOnlyUse use(*this);
     return fn(db_);
   }
+
+  // Closes the connection to make room, unless it is in use now (then
+  // false; true also when it was closed already). The henv stays usable:
+  // its next WithDb opens it again. Any thread; HenvManager's.
+  bool TryCloseConnection();
+  // Whether the connection is open now (it may change right after).
+  bool connection_open() const { return connection_open_.load(std::memory_order_acquire); }
+  // While the connection is closed: true when the henv's file provably has
+  // not changed since it was closed (same file, same size and modification
+  // time, an empty WAL, and the close long enough after the file's last
+  // write for a later write to show in its time), so the settings and code
+  // version in memory are still the file's. False when the connection is
+  // open (read under WithDb instead, which notices other processes'
+  // commits), or busy, or the file changed or may have. Two stat(2) calls;
+  // what the request path asks when its cached settings expire. Any thread.
+  bool UnchangedSinceClose();
+  static constexpr std::chrono::seconds kSettledBeforeClose{2};
 
   // The henv's code version (see schema v4): cached here, re-read from the
   // database by RefreshCodeVersion() after anything that may have written
@@ -163,10 +215,35 @@ class Henv {
   HenvStats& stats() { return stats_; }
   const HenvStats& stats() const { return stats_; }
 
-  // Number of Henv objects alive in the process (= open SQLite connections).
+  // Open connections of henvs in the process (a dormant henv has none).
   static int LiveCount() { return live_count_.load(std::memory_order_relaxed); }
 
  private:
+  // A connection reopened on read-only storage serves the use that opened
+  // it and is closed after it, so that a later use opens read-write once
+  // the storage recovers (as HenvManager::Open never keeps one).
+  struct ReadOnlyUse {
+    explicit ReadOnlyUse(Henv& henv) : henv_(henv) {}
+    ~ReadOnlyUse() {
+      if (henv_.db_.is_open() && henv_.db_.storage_read_only() && henv_.reopened_) henv_.CloseLocked();
+    }
+    ReadOnlyUse(const ReadOnlyUse&) = delete;
+    ReadOnlyUse& operator=(const ReadOnlyUse&) = delete;
+    Henv& henv_;
+  };
+  // What a closed henv's files looked like just after the close.
+  struct FileLook {
+    bool exists = false;
+    uint64_t device = 0, inode = 0;
+    int64_t size = 0, mtime_ns = 0;
+    bool operator==(const FileLook&) const = default;
+  };
+  static FileLook Look(const std::string& path);
+  // Opens the connection again if it was closed (REQUIRES: mu_).
+  void ConnectLocked();
+  // Closes it (REQUIRES: mu_, the connection open and in no transaction).
+  void CloseLocked();
+
   const std::string hash_;  // constant after construction
   const std::string path_;  // constant after construction
   const std::shared_ptr<db::ChangeListener> changes_;
@@ -180,7 +257,14 @@ class Henv {
   bool settings_valid_ = false;                              // guarded by mu_
   int64_t settings_changes_ = -1;  // guarded by mu_: db_.TotalChanges() when settings_ was read
   std::timed_mutex mu_;  // timed: WithDbWithin
-  db::Database db_;  // guarded by mu_
+  db::Database db_;  // guarded by mu_; closed while the henv is dormant
+  const std::weak_ptr<Reopener> reopener_;
+  bool reopened_ = false;  // guarded by mu_: db_ was opened by ConnectLocked
+  std::atomic<bool> connection_open_{true};  // db_.is_open(), written under mu_
+  // Guarded by mu_: the files as the last close left them; `settled` when
+  // that close came kSettledBeforeClose after the file's last write.
+  FileLook closed_db_, closed_wal_;
+  bool closed_settled_ = false;
   std::atomic<int64_t> last_activity_stamp_{0};
   HenvStats stats_;
   static std::atomic<int> live_count_;
@@ -192,7 +276,8 @@ std::optional<int64_t> ParseSettingInt(const std::string& text);
 
 struct HenvManagerOptions {
   std::string storage_dir = "./henvs";
-  size_t max_open = 1000;                             // LRU capacity (--db_max_open)
+  size_t max_open = 1000;                             // open connections (--db_max_open)
+  size_t max_dormant = 0;                             // dormant henvs kept (0: 10 x max_open)
   std::chrono::milliseconds idle_timeout{5 * 60 * 1000};  // close henvs unused this long
   bool start_janitor = true;                          // tests drive CloseIdle() themselves
   int64_t max_storage_bytes = 0;                      // each file's bound until the app refines it (0: none)
@@ -232,7 +317,8 @@ class HenvManager {
   // finish with it, and it closes when the last lets go. No-op if not open.
   void Forget(const std::string& hash);
 
-  // Closes henvs not used since `idle_timeout`. Returns how many.
+  // Forgets henvs not used since `idle_timeout`, dormant or not (an open
+  // one's connection closes when its last holder lets go). Returns how many.
   size_t CloseIdle();
   // The first step of shedding an idle henv's memory: the page cache of
   // each henv unused for kReleaseMemoryAfterIdle is handed back (its
@@ -246,21 +332,24 @@ class HenvManager {
   // Lock-free (a mirror of the map's size): /health reads it on an I/O loop,
   // which must never wait behind an Open() that is migrating a file.
   size_t open_count() const;
+  // Henvs kept with their connection closed (see the top of this file).
+  size_t dormant_count() const;
   // The henv if it is open now, else null; never opens one (a map lookup
   // under the manager's mutex, which no file I/O is done under).
   std::shared_ptr<Henv> FindOpen(const std::string& hash) const;
-  // What Open() returns for a henv already open (marked used, its file
-  // looked for at most once a second, as Open() does), else null: never
-  // opens, migrates or closes a file, so an I/O loop may ask.
+  // What Open() returns for a henv already open or dormant (marked used,
+  // its file looked for at most once a second, as Open() does), else null:
+  // never opens, migrates or closes a file, so an I/O loop may ask.
   std::shared_ptr<Henv> OpenWithoutIo(const std::string& hash);
-  // The henvs open now (copied under the mutex, for /metrics).
+  // The henvs kept now, open or dormant (copied under the mutex, for /metrics).
   std::vector<std::shared_ptr<Henv>> OpenHenvs() const;
   const HenvManagerOptions& options() const { return options_; }
 
  private:
   struct Entry {
     std::shared_ptr<Henv> henv;
-    std::list<std::pair<const std::string, Entry>*>::iterator lru_position;
+    bool connected = true;  // in lru_ (its connection open), else in dormant_
+    std::list<std::pair<const std::string, Entry>*>::iterator lru_position;  // in lru_ or dormant_
     std::chrono::steady_clock::time_point last_used;
     std::chrono::steady_clock::time_point checked_on_disk;  // when Open() last saw the file
     // ReleaseIdleMemory() did its step since the last use. Every entry
@@ -268,9 +357,26 @@ class HenvManager {
     bool memory_released = false;
   };
   static constexpr std::chrono::seconds kOnDiskCheckInterval{1};
-  // Moves `entry` to the front of the LRU as used at `now` (REQUIRES: mu_).
+  // Moves `entry` to the front of its list as used at `now` (REQUIRES: mu_).
   void MarkUsedLocked(Entry& entry, std::chrono::steady_clock::time_point now);
-  void EvictOverCapacityLocked(std::vector<std::shared_ptr<Henv>>& evicted);
+  // The open henvs past max_open, least recently used first, for
+  // CloseConnections() (REQUIRES: mu_).
+  std::vector<std::shared_ptr<Henv>> OverCapacityLocked() const;
+  // Closes their connections, outside mu_; one in use now is left open and
+  // counted as recently used.
+  void CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs);
+  // Drops dormant henvs past max_dormant into `dropped` (REQUIRES: mu_).
+  void TrimDormantLocked(std::vector<std::shared_ptr<Henv>>& dropped);
+  // Takes `it`'s entry out of the map and its list (REQUIRES: mu_).
+  std::shared_ptr<Henv> EraseLocked(std::unordered_map<std::string, Entry>::iterator it);
+  // A henv's connection, opened and migrated (Open's and a reopen's).
+  Result<db::Database> OpenConnection(const std::string& hash);
+  // Henv::Reopener's: a kept henv's connection is open again.
+  void Reopened(Henv& henv);
+  void UpdateCountsLocked();
+  class Connector;
+  friend class Connector;
+  std::shared_ptr<Connector> connector_;  // henvs hold it weakly
   std::shared_ptr<db::ChangeListener> change_listener_;  // set before serving
   void JanitorLoop();
 
@@ -278,11 +384,14 @@ class HenvManager {
   const SteadyNow now_;
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> open_;  // guarded by mu_
-  // Guarded by mu_; front = most recent. Points at open_'s elements, which
-  // stay put when the map rehashes (node-based), so walking it needs no lookup.
-  std::list<std::pair<const std::string, Entry>*> lru_;
-  std::atomic<size_t> open_count_{0};            // written under mu_, read without it
+  std::unordered_map<std::string, Entry> open_;  // guarded by mu_: open and dormant henvs
+  // Guarded by mu_; front = most recent. Point at open_'s elements, which
+  // stay put when the map rehashes (node-based), so walking needs no lookup.
+  std::list<std::pair<const std::string, Entry>*> lru_;      // connection open
+  std::list<std::pair<const std::string, Entry>*> dormant_;  // connection closed
+  const size_t max_dormant_;
+  std::atomic<size_t> open_count_{0};            // lru_.size(): written under mu_, read without it
+  std::atomic<size_t> dormant_count_{0};         // dormant_.size(), the same way
   std::unordered_set<std::string> opening_;      // guarded by mu_: being opened outside the lock
   std::condition_variable opened_;               // with mu_: an open finished
 

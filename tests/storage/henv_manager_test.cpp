@@ -7,6 +7,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <cstdint>
@@ -232,21 +236,33 @@ TEST_F(HenvManagerTest, AnotherManagerSeesTheHenvOnDisk) {
 
 // ------------------------------------------------------------------- LRU
 
-TEST_F(HenvManagerTest, TheLeastRecentlyUsedHenvIsEvicted) {
+TEST_F(HenvManagerTest, TheLeastRecentlyUsedHenvsConnectionIsClosedAndTheHenvKept) {
   HenvManager m(Options(2));
   CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  const int baseline = Henv::LiveCount();
   auto a = OpenOrFail(m, "aaaaaaaa");
   auto b = OpenOrFail(m, "bbbbbbbb");
   auto c = OpenOrFail(m, "cccccccc");
   EXPECT_EQ(m.open_count(), 2u);
-  // b and c are still the manager's.
+  EXPECT_EQ(m.dormant_count(), 1u);
+  EXPECT_EQ(Henv::LiveCount(), baseline + 2) << "a's connection is closed, though a is held";
+  EXPECT_FALSE(a->connection_open());
+  EXPECT_TRUE(b->connection_open());
+  EXPECT_TRUE(c->connection_open());
+  // a is dormant, not gone: Open() finds the same object without opening it.
+  EXPECT_EQ(OpenOrFail(m, "aaaaaaaa").get(), a.get());
+  EXPECT_FALSE(a->connection_open());
   EXPECT_EQ(OpenOrFail(m, "cccccccc").get(), c.get());
   EXPECT_EQ(OpenOrFail(m, "bbbbbbbb").get(), b.get());
-  // a was evicted: opening it again makes a new object.
-  auto a2 = OpenOrFail(m, "aaaaaaaa");
-  ASSERT_NE(a2, nullptr);
-  EXPECT_NE(a2.get(), a.get());
+  // Its next use opens the connection again, which closes the least
+  // recently used other one (a was opened above, then c, then b: c goes).
+  EXPECT_EQ(Marker(*a), "aaaaaaaa");
+  EXPECT_TRUE(a->connection_open());
+  EXPECT_FALSE(c->connection_open());
+  EXPECT_TRUE(b->connection_open());
   EXPECT_EQ(m.open_count(), 2u);
+  EXPECT_EQ(m.dormant_count(), 1u);
+  EXPECT_EQ(Henv::LiveCount(), baseline + 2);
 }
 
 TEST_F(HenvManagerTest, OpeningAHenvMakesItRecentlyUsed) {
@@ -257,38 +273,106 @@ TEST_F(HenvManagerTest, OpeningAHenvMakesItRecentlyUsed) {
   ASSERT_EQ(OpenOrFail(m, "aaaaaaaa").get(), a.get());  // touch a
   auto c = OpenOrFail(m, "cccccccc");
   EXPECT_EQ(m.open_count(), 2u);
-  EXPECT_EQ(OpenOrFail(m, "aaaaaaaa").get(), a.get()) << "a was evicted although b was older";
-  auto b2 = OpenOrFail(m, "bbbbbbbb");
-  ASSERT_NE(b2, nullptr);
-  EXPECT_NE(b2.get(), b.get()) << "b should have been evicted";
+  EXPECT_TRUE(a->connection_open()) << "a was closed although b was older";
+  EXPECT_FALSE(b->connection_open()) << "b should have been closed";
 }
 
-TEST_F(HenvManagerTest, AnEvictedHenvStaysUsableUntilItsLastHolderLetsGo) {
+TEST_F(HenvManagerTest, ADormantHenvIsUsableAndItsWritesLandInTheFile) {
   HenvManager m(Options(1));
   CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
-  const int baseline = Henv::LiveCount();
   auto a = OpenOrFail(m, "aaaaaaaa");
-  EXPECT_EQ(Henv::LiveCount(), baseline + 1);
-  auto b = OpenOrFail(m, "bbbbbbbb");  // evicts a
-  EXPECT_EQ(m.open_count(), 1u);
-  EXPECT_EQ(Henv::LiveCount(), baseline + 2) << "a must stay alive while held";
+  auto b = OpenOrFail(m, "bbbbbbbb");  // closes a's connection
+  ASSERT_FALSE(a->connection_open());
 
-  EXPECT_EQ(Marker(*a), "aaaaaaaa");
   a->WithDb([](db::Database& db) {
     ASSERT_TRUE(InsertUser(db, "late-writer").ok());
     EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM _hbf_users"), 1);
   });
+  EXPECT_TRUE(a->connection_open());
+  EXPECT_FALSE(b->connection_open()) << "one connection at most";
 
-  std::weak_ptr<Henv> watch = a;
+  // What it wrote is in the file, for another manager too.
   a.reset();
-  EXPECT_TRUE(watch.expired());
-  EXPECT_EQ(Henv::LiveCount(), baseline + 1);
-
-  // What the evicted holder wrote is in the file.
-  auto again = OpenOrFail(m, "aaaaaaaa");
+  b.reset();
+  m.CloseAll();
+  HenvManager other(Options());
+  auto again = OpenOrFail(other, "aaaaaaaa");
   again->WithDb([](db::Database& db) {
     EXPECT_EQ(ScalarText(db, "SELECT username FROM _hbf_users"), "late-writer");
   });
+}
+
+TEST_F(HenvManagerTest, DormantHenvsPastTheirBoundAreForgotten) {
+  HenvManagerOptions options = Options(1);
+  options.max_dormant = 1;
+  HenvManager m(options);
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  std::weak_ptr<Henv> a = OpenOrFail(m, "aaaaaaaa");
+  auto b = OpenOrFail(m, "bbbbbbbb");  // a dormant
+  auto c = OpenOrFail(m, "cccccccc");  // b dormant, a forgotten
+  EXPECT_EQ(m.open_count(), 1u);
+  EXPECT_EQ(m.dormant_count(), 1u);
+  EXPECT_TRUE(a.expired());
+  EXPECT_EQ(OpenOrFail(m, "bbbbbbbb").get(), b.get());
+  auto a2 = OpenOrFail(m, "aaaaaaaa");  // opened afresh: c dormant, b forgotten
+  EXPECT_EQ(Marker(*a2), "aaaaaaaa");
+  EXPECT_EQ(OpenOrFail(m, "cccccccc").get(), c.get());
+  EXPECT_NE(OpenOrFail(m, "bbbbbbbb").get(), b.get());
+}
+
+// Sets a file's modification time `age` into the past.
+void Age(const std::string& path, std::chrono::seconds age) {
+  timespec times[2];
+  ::clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= age.count();
+  times[1] = times[0];
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+TEST_F(HenvManagerTest, ADormantHenvKnowsWhetherItsFileChangedSinceTheClose) {
+  HenvManager m(Options(1));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  const std::string file = m.DatabasePath("aaaaaaaa");
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  EXPECT_FALSE(a->UnchangedSinceClose()) << "open: read the file instead";
+
+  // Written just before its close: a later write in the same clock tick
+  // could not be told apart, so the close's look is not trusted.
+  ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb") != nullptr);
+  ASSERT_FALSE(a->connection_open());
+  EXPECT_FALSE(a->UnchangedSinceClose());
+
+  // Last written long before the close: trusted while nothing touches it.
+  EXPECT_EQ(Marker(*a), "aaaaaaaa");  // reopens (b closes)
+  Age(file, 10s);
+  ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb")->WithDb([](db::Database& db) { return db.Exec("SELECT 1").ok(); }));
+  ASSERT_FALSE(a->connection_open());
+  EXPECT_TRUE(a->UnchangedSinceClose());
+  EXPECT_TRUE(a->UnchangedSinceClose());
+
+  // Another process's (here another connection's) write shows.
+  {
+    auto other = db::Database::Open(file, db::Database::Options{});
+    ASSERT_TRUE(other.ok()) << Describe(other);
+    ASSERT_TRUE(other->Exec("UPDATE _hbf_config SET value = 'changed' WHERE key = 'test_marker'").ok());
+  }
+  EXPECT_FALSE(a->UnchangedSinceClose());
+  EXPECT_EQ(Marker(*a), "changed") << "the reopened connection reads the file";
+}
+
+TEST_F(HenvManagerTest, ADormantHenvWhoseFileIsGoneFailsItsStatementsCleanly) {
+  HenvManager m(Options(1));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb") != nullptr);
+  ASSERT_FALSE(a->connection_open());
+  std::filesystem::rename(HenvDir("aaaaaaaa"), dir_.path() + "/moved-away");
+  auto read = a->WithDb([](db::Database& db) { return db.QueryValue("SELECT count(*) FROM _hbf_users"); });
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, "db_unavailable");
+  EXPECT_EQ(read.error().http_status, 503);
+  EXPECT_FALSE(a->connection_open());
+  EXPECT_FALSE(a->UnchangedSinceClose());
 }
 
 TEST_F(HenvManagerTest, LiveCountFollowsTheManagersOwnReferences) {
