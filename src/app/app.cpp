@@ -320,6 +320,8 @@ HttpResponse App::Health(const HttpRequest& request) const {
       {"version", kVersion},
       {"uptime_seconds", static_cast<int64_t>(uptime)},
       {"active_henvs", static_cast<int64_t>(henvs_.open_count())},
+      {"dormant_henvs", static_cast<int64_t>(henvs_.dormant_count())},
+      {"henv_file_opens", static_cast<int64_t>(henvs_.connection_opens())},
       {"db_connections", Henv::LiveCount()},
       {"memory_mb", memory},
       {"in_flight_requests", probe_.in_flight_requests()},
@@ -369,6 +371,8 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   }
   MetricsGauges gauges;
   gauges.henvs_open = static_cast<int64_t>(henvs_.open_count());
+  gauges.henvs_dormant = static_cast<int64_t>(henvs_.dormant_count());
+  gauges.henv_file_opens = static_cast<int64_t>(henvs_.connection_opens());
   gauges.db_connections = Henv::LiveCount();
   gauges.in_flight = probe_.in_flight_requests();
   js::JsEngine::Stats js = scripts_.stats();

@@ -112,8 +112,12 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
   Header(out, "hbf_js_heap_bytes", "gauge", "Bytes allocated by all JavaScript runtimes.");
   Sample(out, "hbf_js_heap_bytes", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_heap_bytes)));
 
-  Header(out, "hbf_henvs_open", "gauge", "Henvs open (in the LRU).");
+  Header(out, "hbf_henvs_open", "gauge", "Henvs with their connection open (at most --db_max_open).");
   Sample(out, "hbf_henvs_open", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.henvs_open)));
+  Header(out, "hbf_henvs_dormant", "gauge", "Henvs kept in memory with their connection closed.");
+  Sample(out, "hbf_henvs_dormant", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.henvs_dormant)));
+  Header(out, "hbf_henvs_opened_total", "counter", "Henv connections opened (a henv's first use, or again after its close).");
+  Sample(out, "hbf_henvs_opened_total", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.henv_file_opens)));
   Header(out, "hbf_db_connections_open", "gauge", "Henv database connections open (evicted henvs still in use count).");
   Sample(out, "hbf_db_connections_open", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.db_connections)));
 

@@ -7,14 +7,16 @@
 //   js_execution_seconds                        histogram (JS running time per request, parked time excluded)
 //   js_workers{state="busy"|"idle"}             gauge
 //   js_heap_bytes                               gauge (all runtimes)
-//   henvs_open, db_connections_open             gauges
+//   henvs_open, henvs_dormant, db_connections_open  gauges
+//   henvs_opened_total                          counter (a henv's connection opened, first or again)
 //   rate_limited_total{scope}                   counter (address, henv, signup)
 //   script_limit_hits_total{kind}               counter (timeout, memory, quota, busy)
 //   websocket_connections                       gauge
 //   websocket_messages_total{direction}         counter (in, out)
 // With --metrics_per_henv, for each henv open now (label henv = its hash):
 //   henv_requests_total{henv,status}, henv_request_duration_seconds_total{henv},
-//   henv_js_seconds_total{henv} (since the henv was opened).
+//   henv_js_seconds_total{henv} (since the henv was opened; a dormant
+//   henv keeps its figures).
 //
 // Counters come from core/metrics.h (per-thread shards, summed here);
 // gauges from their owners (App reads them). Rendering and the access rule
@@ -38,6 +40,8 @@ inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4
 
 struct MetricsGauges {
   int64_t henvs_open = 0;
+  int64_t henvs_dormant = 0;
+  int64_t henv_file_opens = 0;
   int64_t db_connections = 0;
   int64_t js_workers_busy = 0;
   int64_t js_workers_idle = 0;

@@ -400,6 +400,7 @@ Result<db::Database> HenvManager::OpenConnection(const std::string& hash) {
     return Error{"henv_unavailable", "henv " + hash + " cannot be opened", 503};
   }
   if (change_listener_) db->CaptureChanges(change_listener_, hash);
+  connection_opens_.fetch_add(1, std::memory_order_relaxed);
   return std::move(*db);
 }
 

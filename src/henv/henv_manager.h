@@ -334,6 +334,8 @@ class HenvManager {
   size_t open_count() const;
   // Henvs kept with their connection closed (see the top of this file).
   size_t dormant_count() const;
+  // Connections opened so far, first opens and reopens (lock-free).
+  uint64_t connection_opens() const { return connection_opens_.load(std::memory_order_relaxed); }
   // The henv if it is open now, else null; never opens one (a map lookup
   // under the manager's mutex, which no file I/O is done under).
   std::shared_ptr<Henv> FindOpen(const std::string& hash) const;
@@ -392,6 +394,7 @@ class HenvManager {
   const size_t max_dormant_;
   std::atomic<size_t> open_count_{0};            // lru_.size(): written under mu_, read without it
   std::atomic<size_t> dormant_count_{0};         // dormant_.size(), the same way
+  std::atomic<uint64_t> connection_opens_{0};
   std::unordered_set<std::string> opening_;      // guarded by mu_: being opened outside the lock
   std::condition_variable opened_;               // with mu_: an open finished
 

@@ -1,6 +1,7 @@
 // Black-box tests of henvs: provisioning on the apex site, login and
 // sessions, the token rejection matrix, throttling, key rotation and user
 // management, against the real binary.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -469,6 +470,79 @@ TEST(HenvLifecycle, HenvsSurviveARestartAndReopenAfterEviction) {
   auto login = Fetch(restarted.port(), {"POST", "/login", HostOf(hashes[1]), {{"Content-Type", "application/json"}},
                                         R"({"username":"second-app","password":"correct horse battery"})"});
   EXPECT_EQ(login.status, 200) << login.body;
+}
+
+// Past --db_max_open a henv's connection is closed but the henv stays in
+// memory, dormant: a script request that needs no query is answered without
+// opening its file again while the file provably did not change, and a
+// change made behind hbf's back (another process writing the file) is seen
+// by the next request.
+TEST(HenvLifecycle, ADormantHenvAnswersWithoutReopeningItsFileUntilTheFileChanges) {
+  TempDir storage;
+  HbfProcess server({{"--db_max_open", "1"}, {}, {}, storage.path()});
+  ASSERT_TRUE(server.Start()) << server.logs();
+  TestHenv a = CreateHenvAndLogin(server.port(), "dormant-a");
+  TestHenv b = CreateHenvAndLogin(server.port(), "dormant-b");
+  ASSERT_FALSE(a.token.empty() || b.token.empty()) << server.logs();
+  auto router = [](int version) {
+    return "import { Router } from 'hbf:router';\nconst r = new Router();\n"
+           "r.get('/hello', (req, res) => res.json({ version: " + std::to_string(version) + " }));\nexport default r;\n";
+  };
+  auto put = Fetch(server.port(), {"PUT", "/_api/documents/_system/router.js", a.host,
+                                   {{"Authorization", "Bearer " + a.token}, {"Content-Type", "text/javascript"}},
+                                   router(1)});
+  ASSERT_TRUE(put.status == 200 || put.status == 201) << put.body;
+  auto hello = [&](const TestHenv& henv) { return Fetch(server.port(), {"GET", "/hello", henv.host, {}, {}}); };
+  auto health = [&](const char* key) { return Member(Get(server.port(), "/health"), key).as_int(); };
+  const std::string file = storage.path() + "/" + a.hash + "/index.db";
+
+  ASSERT_EQ(hello(a).body, R"({"version":1})");
+  // b's query closes a's connection (folding its WAL into the file); a's
+  // next query opens it again; then its file's last write is made old, as an
+  // app's is that was not written to lately, and b's query closes it again.
+  auto users = [&](const TestHenv& henv) {
+    return Fetch(server.port(), {"GET", "/_api/users", henv.host, {{"Authorization", "Bearer " + henv.token}}, {}});
+  };
+  ASSERT_EQ(users(b).status, 200);
+  ASSERT_EQ(users(a).status, 200);
+  // (what a request derives from a's settings is kept 100 ms; reopening
+  // read them afresh: a script request now derives its part from those)
+  std::this_thread::sleep_for(150ms);
+  ASSERT_EQ(hello(a).body, R"({"version":1})");
+  timespec old[2];
+  ::clock_gettime(CLOCK_REALTIME, &old[0]);
+  old[0].tv_sec -= 60;
+  old[1] = old[0];
+  ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), old, 0), 0);
+  ASSERT_EQ(users(b).status, 200);
+  EXPECT_EQ(health("active_henvs"), 1);
+  EXPECT_EQ(health("dormant_henvs"), 1);
+
+  // Served dormant: past the settings' 100 ms in memory, yet no open.
+  std::this_thread::sleep_for(150ms);
+  const int64_t opens = health("henv_file_opens");
+  for (int i = 0; i < 3; ++i) {
+    auto reply = hello(a);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.body, R"({"version":1})");
+    std::this_thread::sleep_for(120ms);
+  }
+  EXPECT_EQ(health("henv_file_opens"), opens) << "a dormant henv's file was opened again for a request needing no query";
+
+  // Another process changes a's code in its file: the next request sees it.
+  {
+    auto db = db::Database::Open(file, db::Database::Options{.create = false});
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    auto stmt = db->Prepare("UPDATE documents SET content = ? WHERE path = '_system/router.js'");
+    ASSERT_TRUE(stmt.ok()) << stmt.error().message;
+    stmt->Bind(1, router(2));
+    ASSERT_TRUE(stmt->Run().ok());
+  }
+  std::this_thread::sleep_for(150ms);
+  auto changed = hello(a);
+  EXPECT_EQ(changed.status, 200) << changed.body;
+  EXPECT_EQ(changed.body, R"({"version":2})") << server.logs();
+  EXPECT_GT(health("henv_file_opens"), opens);
 }
 
 // Open henvs hold descriptors (the file, its WAL and shared memory, and
