@@ -84,6 +84,33 @@ TEST(DatabaseOpenTest, CreatesAMissingFileByDefault) {
   EXPECT_TRUE(PathExists(dir.File("new.db")));
 }
 
+// A henv's connection is closed while the henv is dormant; should opening it
+// again fail, its users run on the closed connection: every statement is a
+// clean 503, nothing reaches SQLite with a null handle.
+TEST(DatabaseOpenTest, AClosedConnectionFailsEveryStatementWithDbUnavailable) {
+  TempDir dir;
+  auto db = Database::Open(dir.path() + "/closed.db");
+  ASSERT_TRUE(db.ok()) << Describe(db);
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (x INTEGER)").ok());
+  ASSERT_TRUE(db->SetMaxSize(int64_t{1} << 20).ok());
+  EXPECT_TRUE(db->is_open());
+  db->CloseNow();
+  EXPECT_FALSE(db->is_open());
+  EXPECT_TRUE(IsError(db->Exec("INSERT INTO t VALUES (1)"), "db_unavailable", 503));
+  EXPECT_TRUE(IsError(db->Prepare("SELECT x FROM t"), "db_unavailable", 503));
+  EXPECT_TRUE(IsError(db->QueryValue("SELECT 1"), "db_unavailable", 503));
+  EXPECT_TRUE(IsError(db->SizeBytes(), "db_unavailable", 503));
+  EXPECT_TRUE(IsError(Transaction::Begin(*db), "db_unavailable", 503));
+  EXPECT_EQ(db->TotalChanges(), 0);
+  EXPECT_EQ(db->Changes(), 0);
+  EXPECT_EQ(db->LastInsertRowId(), 0);
+  EXPECT_FALSE(db->InTransaction());
+  db->ReleaseMemory();
+  db->ClearDeadline();
+  EXPECT_EQ(db->max_size_bytes(), int64_t{1} << 20) << "kept for the connection opened next";
+  EXPECT_EQ(db->path(), dir.path() + "/closed.db");
+}
+
 TEST(DatabaseOpenTest, MissingFileWithoutCreateIsNotFoundAndIsNotCreated) {
   TempDir dir;
   Database::Options options;
