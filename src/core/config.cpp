@@ -118,7 +118,7 @@ const Setting kSettings[] = {
      }},
     {"dev", nullptr, "development mode: error responses carry script locations",
      [](Config& c, const std::string& v) { return SetBool(c.dev, v); }},
-    {"db_max_open", "N", "henv databases kept open at once (default 1000; at most an eighth of half the open-file limit)",
+    {"db_max_open", "N", "henv connections kept open at once (default 1000; at most an eighth of half the open-file limit); past it the least recently used henv waits dormant in memory (up to 10 x N)",
      [](Config& c, const std::string& v) { return SetInt(c.db_max_open, v, 1, 1000000); }},
     {"qjs_mem_mb", "MB", "JavaScript heap limit per runtime (default 64)",
      [](Config& c, const std::string& v) { return SetInt(c.qjs_mem_mb, v, 1, 65536); }},
