@@ -320,7 +320,6 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   // Connections past max_open are closed after the lock: closing the last
   // connection of a WAL database checkpoints it, which must not stall
   // other opens. A henv found gone is released after it too.
-  std::vector<std::shared_ptr<Henv>> closing;
   std::shared_ptr<Henv> gone;
   {
     std::unique_lock lock(mu_);
@@ -361,12 +360,11 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
         auto it = open_.emplace(hash, Entry{*outcome, true, {}, now, now}).first;
         lru_.push_front(&*it);
         it->second.lru_position = lru_.begin();
-        closing = OverCapacityLocked();
         UpdateCountsLocked();
       }
     }
     opened_.notify_all();
-    CloseConnections(closing);
+    if (outcome.ok() && keep) CloseOverCapacity(nullptr);
     return outcome;
   };
   auto db = OpenConnection(hash);
@@ -417,12 +415,26 @@ std::shared_ptr<Henv> HenvManager::EraseLocked(std::unordered_map<std::string, E
   return henv;
 }
 
-std::vector<std::shared_ptr<Henv>> HenvManager::OverCapacityLocked() const {
+std::vector<std::shared_ptr<Henv>> HenvManager::OverCapacityLocked(const Henv* keep) const {
   std::vector<std::shared_ptr<Henv>> over;
   for (auto node = lru_.rbegin(); node != lru_.rend() && lru_.size() - over.size() > options_.max_open; ++node) {
-    over.push_back((*node)->second.henv);
+    if ((*node)->second.henv.get() != keep) over.push_back((*node)->second.henv);
   }
   return over;
+}
+
+void HenvManager::CloseOverCapacity(const Henv* keep) {
+  for (size_t tried = 0;;) {
+    std::vector<std::shared_ptr<Henv>> over;
+    {
+      std::lock_guard lock(mu_);
+      if (tried >= lru_.size()) return;  // the rest are in use: closed by a later pass
+      over = OverCapacityLocked(keep);
+    }
+    if (over.empty()) return;
+    tried += over.size();
+    CloseConnections(over);
+  }
 }
 
 void HenvManager::CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs) {
@@ -453,7 +465,6 @@ void HenvManager::TrimDormantLocked(std::vector<std::shared_ptr<Henv>>& dropped)
 }
 
 void HenvManager::Reopened(Henv& henv) {
-  std::vector<std::shared_ptr<Henv>> closing;
   {
     std::lock_guard lock(mu_);
     auto it = open_.find(henv.hash());
@@ -461,12 +472,10 @@ void HenvManager::Reopened(Henv& henv) {
     Entry& entry = it->second;
     lru_.splice(lru_.begin(), entry.connected ? lru_ : dormant_, entry.lru_position);
     entry.connected = true;
-    closing = OverCapacityLocked();
     UpdateCountsLocked();
   }
-  // (`henv` is at the front, never among them; its own mutex is held here,
-  // and theirs are only tried.)
-  CloseConnections(closing);
+  // `henv`'s own mutex is held here: never tried (the others' are only tried).
+  CloseOverCapacity(&henv);
 }
 
 size_t HenvManager::CloseIdle() {

@@ -361,12 +361,17 @@ class HenvManager {
   static constexpr std::chrono::seconds kOnDiskCheckInterval{1};
   // Moves `entry` to the front of its list as used at `now` (REQUIRES: mu_).
   void MarkUsedLocked(Entry& entry, std::chrono::steady_clock::time_point now);
-  // The open henvs past max_open, least recently used first, for
-  // CloseConnections() (REQUIRES: mu_).
-  std::vector<std::shared_ptr<Henv>> OverCapacityLocked() const;
+  // The open henvs past max_open, least recently used first, never
+  // `keep` (REQUIRES: mu_).
+  std::vector<std::shared_ptr<Henv>> OverCapacityLocked(const Henv* keep) const;
   // Closes their connections, outside mu_; one in use now is left open and
   // counted as recently used.
   void CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs);
+  // Closes connections until at most max_open are open: one in use is
+  // passed over for the next least recently used, so the bound holds
+  // whenever enough are idle (each open henv is tried at most once).
+  // `keep`: the henv whose mutex the caller holds (never tried).
+  void CloseOverCapacity(const Henv* keep);
   // Drops dormant henvs past max_dormant into `dropped` (REQUIRES: mu_).
   void TrimDormantLocked(std::vector<std::shared_ptr<Henv>>& dropped);
   // Takes `it`'s entry out of the map and its list (REQUIRES: mu_).

@@ -302,6 +302,28 @@ TEST_F(HenvManagerTest, ADormantHenvIsUsableAndItsWritesLandInTheFile) {
   });
 }
 
+TEST_F(HenvManagerTest, AHenvInUseIsPassedOverForTheNextLeastRecentlyUsed) {
+  HenvManager m(Options(2));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto b = OpenOrFail(m, "bbbbbbbb");
+  std::latch using_a(1), done(1);
+  std::thread user([&] {
+    a->WithDb([&](db::Database&) {
+      using_a.count_down();
+      done.wait();  // a's connection is in use meanwhile
+    });
+  });
+  using_a.wait();
+  auto c = OpenOrFail(m, "cccccccc");  // a is the least recently used, but busy
+  EXPECT_TRUE(a->connection_open());
+  EXPECT_FALSE(b->connection_open()) << "b should have been closed in a's place";
+  EXPECT_TRUE(c->connection_open());
+  EXPECT_EQ(m.open_count(), 2u);
+  done.count_down();
+  user.join();
+}
+
 TEST_F(HenvManagerTest, DormantHenvsPastTheirBoundAreForgotten) {
   HenvManagerOptions options = Options(1);
   options.max_dormant = 1;
