@@ -182,20 +182,13 @@ std::optional<HttpResponse> App::HenvGate(const HttpRequest& request, const Requ
 std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess access) const {
   const int64_t now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  const int64_t interval_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
   // The app is the slot's only writer, so what is there is a HenvHttpPolicy.
-  std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
-  if (cached != nullptr && cached->epoch == henv.settings_epoch()) {
-    if (now_ns < cached->expires_ns) return std::static_pointer_cast<const HenvHttpPolicy>(cached);
-    // A dormant henv's file, unchanged since its close, still says this:
-    // no need to open it again to read the same settings.
-    if (henv.UnchangedSinceClose()) {
-      auto extended = std::make_shared<HenvHttpPolicy>(*std::static_pointer_cast<const HenvHttpPolicy>(cached));
-      extended->expires_ns = now_ns + interval_ns;
-      henv.set_derived_value(extended);
-      return extended;
-    }
+  // Past its expiry it still holds for a dormant henv whose file is
+  // unchanged since the close: no need to open it to read the same settings.
+  if (std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
+      cached != nullptr && cached->epoch == henv.settings_epoch() &&
+      (now_ns < cached->expires_ns || henv.UnchangedSinceClose())) {
+    return std::static_pointer_cast<const HenvHttpPolicy>(cached);
   }
   // Re-read under the henv's lock at least every kForeignCommitCheckInterval:
   // Setting() is also what notices commits from other processes.
@@ -206,7 +199,8 @@ std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess ac
     return true;
   };
   if (!henv.WithDbWithin(Patience(access), read)) return nullptr;  // busy, and this caller does not wait
-  fresh->expires_ns = now_ns + interval_ns;
+  fresh->expires_ns =
+      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
   henv.set_derived_value(fresh);
   return fresh;
 }

@@ -53,18 +53,10 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now().time_since_epoch())
                              .count();
-  const int64_t interval_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
-  bool fresh = cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch() &&
-               now_ns < cache.expires_ns.load(std::memory_order_relaxed);
-  // A dormant henv whose file is unchanged since its close: what was read
-  // before the close still holds (see Henv::UnchangedSinceClose).
-  if (!fresh && cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch() &&
-      henv.UnchangedSinceClose()) {
-    cache.expires_ns.store(now_ns + interval_ns, std::memory_order_relaxed);
-    fresh = true;
-  }
-  if (fresh) {
+  // Past their expiry they still hold for a dormant henv whose file is
+  // unchanged since the close (Henv::UnchangedSinceClose).
+  if (cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch() &&
+      (now_ns < cache.expires_ns.load(std::memory_order_relaxed) || henv.UnchangedSinceClose())) {
     henv_mem_mb = cache.values[0].load(std::memory_order_relaxed);
     henv_timeout_ms = cache.values[1].load(std::memory_order_relaxed);
     storage_bytes = cache.values[2].load(std::memory_order_relaxed);
@@ -86,7 +78,9 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
     cache.values[0].store(henv_mem_mb, std::memory_order_relaxed);
     cache.values[1].store(henv_timeout_ms, std::memory_order_relaxed);
     cache.values[2].store(storage_bytes, std::memory_order_relaxed);
-    cache.expires_ns.store(now_ns + interval_ns, std::memory_order_relaxed);
+    cache.expires_ns.store(now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        Henv::kForeignCommitCheckInterval).count(),
+                           std::memory_order_relaxed);
     cache.epoch.store(epoch, std::memory_order_release);
   }
   limits.memory_bytes = std::clamp<int64_t>(henv_mem_mb, 1, config_.qjs_mem_mb) * 1024 * 1024;

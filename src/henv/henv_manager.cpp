@@ -77,6 +77,7 @@ void Henv::ConnectLocked() {
   if (bound != db_.max_size_bytes()) (void)db_.SetMaxSize(bound);
   reopened_ = true;
   connection_open_.store(true, std::memory_order_release);
+  unchanged_until_ns_.store(0, std::memory_order_release);
   live_count_.fetch_add(1, std::memory_order_relaxed);
   // The file is read afresh: the cached settings go, the code version is
   // read again, and the next foreign-commit look starts from this connection.
@@ -116,9 +117,17 @@ bool Henv::TryCloseConnection() {
 }
 
 bool Henv::UnchangedSinceClose() {
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock() || db_.is_open() || !closed_settled_) return false;
-  if (Look(path_) == closed_db_ && Look(path_ + "-wal") == closed_wal_) return true;
+  if (Look(path_) == closed_db_ && Look(path_ + "-wal") == closed_wal_) {
+    unchanged_until_ns_.store(
+        now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(kForeignCommitCheckInterval).count(),
+        std::memory_order_release);
+    return true;
+  }
   closed_settled_ = false;  // changed: only a reopen reads it now
   return false;
 }

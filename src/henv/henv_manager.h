@@ -94,9 +94,10 @@ class Henv {
     return fn(db_);
   }
 
-  // WithDb, unless another thread has the connection now: then false, and
-  // `fn` does not run (for a caller with a connection of its own to fall
-  // back on, which should not wait behind a long write).
+  // WithDb (opening the connection again if it was closed), unless another
+  // thread has the connection now: then false, and `fn` does not run (for a
+  // caller with a connection of its own to fall back on, which should not
+  // wait behind a long write).
   template <typename F>
   bool TryWithDb(F&& fn) {
     std::unique_lock lock(mu_, std::try_to_lock);
@@ -134,10 +135,13 @@ class Henv {
   // not changed since it was closed (same file, same size and modification
   // time, an empty WAL, and the close long enough after the file's last
   // write for a later write to show in its time), so the settings and code
-  // version in memory are still the file's. False when the connection is
-  // open (read under WithDb instead, which notices other processes'
-  // commits), or busy, or the file changed or may have. Two stat(2) calls;
-  // what the request path asks when its cached settings expire. Any thread.
+  // version in memory are still the file's: what was derived from them at
+  // the current settings_epoch() may be used past its expiry. False when
+  // the connection is open (read under WithDb instead, which notices other
+  // processes' commits), or busy, or the file changed or may have. Two
+  // stat(2) calls at most once per kForeignCommitCheckInterval (the same
+  // staleness as an open henv's foreign-commit look); between them a
+  // lock-free read. Any thread.
   bool UnchangedSinceClose();
   static constexpr std::chrono::seconds kSettledBeforeClose{2};
 
@@ -265,6 +269,9 @@ class Henv {
   // that close came kSettledBeforeClose after the file's last write.
   FileLook closed_db_, closed_wal_;
   bool closed_settled_ = false;
+  // Steady-clock ns until which the last look found the file unchanged
+  // (0: none since the close); written under mu_, read without it.
+  std::atomic<int64_t> unchanged_until_ns_{0};
   std::atomic<int64_t> last_activity_stamp_{0};
   HenvStats stats_;
   static std::atomic<int> live_count_;
@@ -336,7 +343,7 @@ class HenvManager {
   size_t dormant_count() const;
   // Connections opened so far, first opens and reopens (lock-free).
   uint64_t connection_opens() const { return connection_opens_.load(std::memory_order_relaxed); }
-  // The henv if it is open now, else null; never opens one (a map lookup
+  // The henv if it is kept now (open or dormant), else null; never opens one (a map lookup
   // under the manager's mutex, which no file I/O is done under).
   std::shared_ptr<Henv> FindOpen(const std::string& hash) const;
   // What Open() returns for a henv already open or dormant (marked used,
