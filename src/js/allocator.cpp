@@ -1,6 +1,7 @@
 #include "js/allocator.h"
 
 #include <malloc.h>
+#include <sys/mman.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -17,8 +18,65 @@
 
 namespace hbf::js::internal {
 
-// A kept block stays poisoned under ASan but for the moment its link is
-// read or written, so a use after free is still caught.
+// Arena. Carved blocks are unpoisoned under ASan; the size words and the
+// part never carved stay poisoned, so an overflow into them is caught.
+Arena::~Arena() {
+  if (base_ == nullptr) return;
+  HBF_UNPOISON(base_, span_);
+  std::free(base_);
+}
+
+bool Arena::Open(size_t bytes) {
+  if (base_ != nullptr) return open_;
+  base_ = static_cast<char*>(std::malloc(bytes));
+  if (base_ == nullptr) return false;
+  lo_ = reinterpret_cast<uintptr_t>(base_);
+  span_ = bytes;
+  // malloc's blocks are 16-byte aligned: the first size word at +8 puts the
+  // first block at +16, and every block's 16(k + 1) bytes keep the next one
+  // aligned.
+  next_ = base_ + kHeader;
+  end_ = base_ + bytes;
+  open_ = true;
+  HBF_POISON(base_, span_);
+  return true;
+}
+
+void* Arena::Carve(size_t k, size_t& usable) {
+  const size_t take = 16 * (k + 1);  // size word + 16k + 8 usable bytes
+  if (!open_ || static_cast<size_t>(end_ - next_) < take) return nullptr;
+  char* word = next_;
+  next_ += take;
+  usable = take - kHeader;
+  HBF_UNPOISON(word, take);
+  *reinterpret_cast<size_t*>(word) = usable;
+  HBF_POISON(word, kHeader);
+  return word + kHeader;
+}
+
+size_t Arena::UsableOf(const void* p) {
+  const char* word = static_cast<const char*>(p) - kHeader;
+  HBF_UNPOISON(word, kHeader);
+  const size_t usable = *reinterpret_cast<const size_t*>(word);
+  HBF_POISON(word, kHeader);
+  return usable;
+}
+
+void Arena::Close() {
+  if (!open_) return;
+  open_ = false;
+#if !defined(__SANITIZE_ADDRESS__)
+  // Whole pages past the last block: malloc may have handed out memory that
+  // was touched before, and nothing will be carved there now.
+  const uintptr_t page = 4096;
+  const uintptr_t from = (reinterpret_cast<uintptr_t>(next_) + page - 1) & ~(page - 1);
+  const uintptr_t to = reinterpret_cast<uintptr_t>(end_) & ~(page - 1);
+  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+#endif
+}
+
+// BlockCache. A kept block stays poisoned under ASan but for the moment its
+// link is read or written, so a use after free is still caught.
 void* BlockCache::Take(size_t k, size_t& usable) {
   FreeBlock* b = heads_[k];
   if (b == nullptr) return nullptr;
@@ -31,8 +89,8 @@ void* BlockCache::Take(size_t k, size_t& usable) {
   return b;
 }
 
-bool BlockCache::Put(void* p, size_t usable) {
-  if (usable < 24 || usable > kMaxBlock || cached_bytes_ + usable > cap_) return false;
+bool BlockCache::Put(void* p, size_t usable, bool carved) {
+  if (!carved && (usable < 24 || usable > kMaxBlock || cached_bytes_ + usable > cap_)) return false;
   auto* b = static_cast<FreeBlock*>(p);
   const size_t k = ClassOfBlock(usable);
   b->next = heads_[k];
@@ -47,18 +105,26 @@ bool BlockCache::Put(void* p, size_t usable) {
 size_t BlockCache::Flush() {
   size_t freed = 0;
   for (FreeBlock*& head : heads_) {
+    FreeBlock* kept = nullptr;
     while (head != nullptr) {
       FreeBlock* b = head;
       HBF_UNPOISON(b, sizeof(FreeBlock));
       head = b->next;
+      if (arena_ != nullptr && arena_->Contains(b)) {
+        b->next = kept;
+        kept = b;
+        HBF_POISON(b, sizeof(FreeBlock));
+        continue;
+      }
       const size_t usable = b->usable;
       HBF_UNPOISON(b, usable);
       std::free(b);
       freed += usable + kAllocOverhead;
+      cached_bytes_ -= usable;
+      blocks_--;
     }
+    head = kept;
   }
-  cached_bytes_ = 0;
-  blocks_ = 0;
   return freed;
 }
 
@@ -93,8 +159,14 @@ void Released(JSMallocState* s, size_t usable) {
 void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
   if (size <= BlockCache::kMaxBlock) {
     size_t usable = 0;
-    if (void* p = m.cache.Take(BlockCache::ClassForRequest(size), usable)) {
+    const size_t k = BlockCache::ClassForRequest(size);
+    if (void* p = m.cache.Take(k, usable)) {
       Used(s, usable);
+      return p;
+    }
+    if (void* p = m.arena.Carve(k, usable)) {
+      Used(s, usable);
+      Account(m, static_cast<int64_t>(usable + kAllocOverhead));
       return p;
     }
   }
@@ -104,6 +176,12 @@ void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
   Used(s, usable);
   Account(m, static_cast<int64_t>(usable + kAllocOverhead));
   return p;
+}
+
+// The usable size of one of the runtime's blocks, carved or from malloc.
+size_t UsableSize(const RuntimeMemory& m, const void* p) {
+  if (m.arena.Contains(p)) return Arena::UsableOf(p);
+  return malloc_usable_size(const_cast<void*>(p));
 }
 
 void* HbfMalloc(JSMallocState* s, size_t size) {
@@ -118,9 +196,10 @@ void* HbfMalloc(JSMallocState* s, size_t size) {
 void HbfFree(JSMallocState* s, void* p) {
   if (p == nullptr) return;
   RuntimeMemory& m = MemoryOf(s);
-  const size_t usable = malloc_usable_size(p);
+  const bool carved = m.arena.Contains(p);
+  const size_t usable = carved ? Arena::UsableOf(p) : malloc_usable_size(p);
   Released(s, usable);
-  if (m.cache.Put(p, usable)) return;
+  if (m.cache.Put(p, usable, carved)) return;
   Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
   std::free(p);
 }
@@ -131,10 +210,10 @@ void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
     HbfFree(s, p);
     return nullptr;
   }
-  const size_t old = malloc_usable_size(p);
+  RuntimeMemory& m = MemoryOf(s);
+  const size_t old = UsableSize(m, p);
   // Fits, and wastes under half the block: it stays where it is.
   if (size <= old && size >= old / 2) return p;
-  RuntimeMemory& m = MemoryOf(s);
   // The limit is on what the block grows by, as for realloc in place: the
   // old block is given back at once (a property array growing at the limit
   // must not fail for the moment both exist).
@@ -142,8 +221,10 @@ void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
     m.refused = true;
     return nullptr;
   }
-  if (size <= BlockCache::kMaxBlock) {
+  if (size <= BlockCache::kMaxBlock || m.arena.Contains(p)) {
     // Small: a block of the right class (kept or new), then the old one kept.
+    // (A carved block growing past the classes moves to malloc the same way:
+    // realloc cannot take it.)
     void* q = Allocate(s, m, size);
     if (q == nullptr) return nullptr;
     std::memcpy(q, p, size < old ? size : old);
@@ -159,10 +240,14 @@ void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
   return q;
 }
 
+// QuickJS asks for usable sizes through HbfUsableSizeIn (patch 0009), which
+// knows the runtime's arena; the stateless hook is never reached with it.
 size_t HbfUsableSize(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
+
+size_t HbfUsableSizeIn(JSMallocState* s, const void* p) { return UsableSize(MemoryOf(s), p); }
 
 }  // namespace
 
-const JSMallocFunctions kMallocFunctions = {HbfMalloc, HbfFree, HbfRealloc, HbfUsableSize};
+const JSMallocFunctions kMallocFunctions = {HbfMalloc, HbfFree, HbfRealloc, HbfUsableSize, HbfUsableSizeIn};
 
 }  // namespace hbf::js::internal

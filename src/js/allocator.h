@@ -2,7 +2,8 @@
 // runtime made with JS_NewRuntime2(&kMallocFunctions, &memory), `memory`
 // being its Worker::Memory, counts the bytes it holds there (so the engine
 // reads a worker's memory in O(1)), refuses allocations past the runtime's
-// memory limit, and recycles its own small blocks through a BlockCache.
+// memory limit, carves the small blocks it makes while it is built from an
+// Arena of its own, and recycles its small blocks through a BlockCache.
 //
 // Thread safety: only the thread running the worker allocates, frees and
 // writes the counter (a worker is used by one thread at a time); any thread
@@ -12,12 +13,72 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 extern "C" {
 #include <quickjs.h>
 }
 
 namespace hbf::js::internal {
+
+// A runtime's first memory, in one piece: the small blocks a worker makes
+// while it is built and bound (its built-ins' functions, shapes, atoms and
+// properties, then the router's), carved one after the other.
+//
+// Why: a cold start without a worker builds one (~2,000 small blocks from
+// malloc) and the worker it evicts frees as many, one by one: malloc and
+// free took ~12% of such a request's instructions (callgrind of the cold
+// scenario), with glibc's bins searched and consolidated on every worker
+// because the housekeeper frees whole runtimes. A block carved here costs
+// a pointer bump; the whole arena goes back to malloc in one free() when
+// the runtime is gone. A block freed while the runtime lives is kept by its
+// BlockCache for the runtime's next allocations (it cannot go to malloc).
+//
+// Layout as glibc's: each block is preceded by an 8-byte word holding its
+// usable size (16k + 8 for class k, so BlockCache classes fit), and user
+// pointers are 16-byte aligned. Close() ends carving (the worker is bound:
+// what it makes from then on is per request, and comes from malloc and the
+// cache as before) and hands the untouched whole pages of the rest back to
+// the system, so an arena costs only what it carved.
+class Arena {
+ public:
+  // Sized from a bound worker's small blocks (bench app: see the 2026-12-02
+  // section of bench/README.md); a larger router carries on with malloc.
+  static constexpr size_t kDefaultBytes = 384 << 10;
+
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  ~Arena();
+
+  // Takes `bytes` from malloc and starts carving; false (and no arena:
+  // every block then comes from malloc) if malloc refused.
+  bool Open(size_t bytes = kDefaultBytes);
+  // A block of class k (BlockCache's classes) and its usable size, or null
+  // when closed or full.
+  void* Carve(size_t k, size_t& usable);
+  // No more carving; the whole pages never carved are given back.
+  void Close();
+
+  // Whether p is a block of this arena (one subtraction and compare: this
+  // runs on every free).
+  bool Contains(const void* p) const { return reinterpret_cast<uintptr_t>(p) - lo_ < span_; }
+  // The usable size of a block of this arena.
+  static size_t UsableOf(const void* p);
+
+  bool is_open() const { return open_; }
+  // Bytes carved so far, headers included.
+  size_t carved_bytes() const { return base_ == nullptr ? 0 : static_cast<size_t>(next_ - (base_ + kHeader)); }
+
+ private:
+  static constexpr size_t kHeader = 8;
+  char* base_ = nullptr;  // from malloc
+  uintptr_t lo_ = 0;      // Contains' range: [lo_, lo_ + span_)
+  size_t span_ = 0;
+  char* next_ = nullptr;  // the next block's size word
+  char* end_ = nullptr;
+  bool open_ = false;
+};
 
 // Freed small blocks of one runtime, kept for its next allocations.
 //
@@ -37,7 +98,9 @@ namespace hbf::js::internal {
 // to its garbage-collection headroom, the garbage a busy worker holds
 // between collections anyway (so the cache adds nothing to its peak; with
 // the cap at a quarter of that, a /hello kept only half the saving). Flush()
-// returns them all (an idle worker's Trim, the worker's end).
+// returns them all (an idle worker's Trim, the worker's end). A block of
+// the runtime's Arena is always kept (it cannot go back to malloc), over
+// the cap if need be, and Flush keeps it too.
 class BlockCache {
  public:
   static constexpr size_t kMaxBlock = 520;  // usable bytes of the largest class
@@ -59,10 +122,12 @@ class BlockCache {
   // A kept block of class k and its usable size, or null.
   void* Take(size_t k, size_t& usable);
   // Keeps block p (its usable size `usable`) unless the cache is full;
-  // false: the caller frees it.
-  bool Put(void* p, size_t usable);
-  // Frees every kept block; returns their usable bytes plus malloc's
-  // per-block overhead (kAllocOverhead each), as RuntimeMemory counts them.
+  // false: the caller frees it. A block carved from the arena is always
+  // kept (the caller knows: it asked Arena::Contains for the block's size).
+  bool Put(void* p, size_t usable, bool carved = false);
+  // Frees every kept block from malloc (those carved from the arena stay);
+  // returns their usable bytes plus malloc's per-block overhead
+  // (kAllocOverhead each), as RuntimeMemory counts them.
   size_t Flush();
 
   size_t cached_bytes() const { return cached_bytes_; }
@@ -70,6 +135,8 @@ class BlockCache {
   // plus kAllocOverhead each).
   size_t held_bytes() const { return cached_bytes_ + blocks_ * kAllocOverhead; }
   void set_cap(size_t cap) { cap_ = cap; }
+  // The arena whose blocks Flush keeps (it must outlive the cache).
+  void set_arena(const Arena* arena) { arena_ = arena; }
 
  private:
   struct FreeBlock {
@@ -80,15 +147,25 @@ class BlockCache {
   size_t cached_bytes_ = 0;
   size_t blocks_ = 0;
   size_t cap_ = kDefaultCap;
+  const Arena* arena_ = nullptr;
 };
 
 // What a runtime's hooks keep (its opaque): Worker::Memory.
 struct RuntimeMemory {
-  // Bytes the runtime holds from malloc: its live heap and its BlockCache.
+  RuntimeMemory() { cache.set_arena(&arena); }
+  RuntimeMemory(const RuntimeMemory&) = delete;
+  RuntimeMemory& operator=(const RuntimeMemory&) = delete;
+
+  // Bytes the runtime holds: its live heap and its BlockCache (from malloc,
+  // and carved from its arena).
   std::atomic<int64_t> bytes{0};
   // Set by the allocator when it refused an allocation at the heap limit;
   // cleared at the start of each request (written by the worker's thread).
   bool refused = false;
+  // Not open unless the owner opens it (before JS_NewRuntime2: the
+  // runtime's own blocks come from it) and closes it once the runtime is
+  // built. Declared before the cache, so destroyed after it.
+  Arena arena;
   BlockCache cache;
 
   // The bytes of the runtime's live heap, kept blocks excluded (thread:

@@ -149,6 +149,10 @@ std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptRe
     failure = InternalFailure("internal_error", "the JavaScript runtime is unavailable");
     return nullptr;
   }
+  // What building and binding make lives as long as the worker: carved from
+  // one piece of memory (allocator.h), until Bind closes it. Without it
+  // (malloc refused) every block comes from malloc.
+  w->memory_.arena.Open();
   w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
   if (w->rt_ == nullptr) {
     failure = InternalFailure("internal_error", "cannot create a JavaScript runtime");
@@ -257,8 +261,14 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   binding_henv_ = nullptr;
   deadline_armed_ = false;
   if (db_) db_->ClearDeadline();
-  if (!loaded) return false;
+  if (!loaded) {
+    memory_.arena.Close();
+    return false;
+  }
   if (has_router_) TakeRouteReach();
+  // What the worker makes from here on is mostly per request: from malloc
+  // and the block cache, so an idle worker's Trim can give it back.
+  memory_.arena.Close();
   // From here on objects are mostly made per request, in the same few
   // layouts each time: QuickJS keeps their chains of shapes for the next
   // request (QuickJS patch 0005). Not before: what loading made once needs
