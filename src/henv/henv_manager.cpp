@@ -1,5 +1,7 @@
 #include "henv/henv_manager.h"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,13 +79,27 @@ void Henv::ConnectLocked() {
   if (bound != db_.max_size_bytes()) (void)db_.SetMaxSize(bound);
   reopened_ = true;
   connection_open_.store(true, std::memory_order_release);
-  unchanged_until_ns_.store(0, std::memory_order_release);
   live_count_.fetch_add(1, std::memory_order_relaxed);
-  // The file is read afresh: the cached settings go, the code version is
-  // read again, and the next foreign-commit look starts from this connection.
+  // The next foreign-commit look compares with this connection's first
+  // data_version, taken before the file's look below: a commit after it
+  // shows in that look or in the next data_version.
   data_version_ = -1;
-  next_foreign_check_ = {};
-  RefreshCodeVersion(db_);
+  if (auto v = db_.QueryValue("PRAGMA data_version"); v.ok() && v->has_value() && std::holds_alternative<int64_t>(**v)) {
+    data_version_ = std::get<int64_t>(**v);
+  }
+  next_foreign_check_ = std::chrono::steady_clock::now() + kForeignCommitCheckInterval;
+  // Unchanged since the close: what is cached from the file is still its
+  // (settings, code version), and what was derived at the current epoch
+  // stays valid. Otherwise the file is read afresh.
+  const bool unchanged = closed_settled_ && data_version_ != -1 && Look(path_) == closed_db_ &&
+                         Look(path_ + "-wal") == closed_wal_;
+  unchanged_until_ns_.store(0, std::memory_order_release);
+  settings_changes_ = db_.TotalChanges();
+  if (!unchanged) {
+    data_version_ = -1;
+    next_foreign_check_ = {};
+    RefreshCodeVersion(db_);
+  }
   reopener->Reopened(*this);
 }
 
@@ -121,7 +137,13 @@ bool Henv::UnchangedSinceClose() {
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
   std::unique_lock lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock() || db_.is_open() || !closed_settled_) return false;
+  if (!lock.owns_lock()) return false;
+  return UnchangedSinceCloseLocked(now_ns);
+}
+
+bool Henv::UnchangedSinceCloseLocked(int64_t now_ns) {
+  if (db_.is_open() || !closed_settled_) return false;
+  if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
   if (Look(path_) == closed_db_ && Look(path_ + "-wal") == closed_wal_) {
     unchanged_until_ns_.store(
         now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(kForeignCommitCheckInterval).count(),
@@ -130,6 +152,57 @@ bool Henv::UnchangedSinceClose() {
   }
   closed_settled_ = false;  // changed: only a reopen reads it now
   return false;
+}
+
+bool Henv::SettledNow(FileLook& db) const {
+  db = Look(path_);
+  const FileLook wal = Look(path_ + "-wal");
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t now_ns = int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+  return db.exists && (!wal.exists || wal.size == 0) &&
+         now_ns - db.mtime_ns >= std::chrono::duration_cast<std::chrono::nanoseconds>(kSettledBeforeClose).count();
+}
+
+std::optional<Result<std::optional<db::Value>>> Henv::ReadForBind(const std::string& sql, const std::string& path) {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;
+  // Kept answers hold while the file is as they were read: settled then, the
+  // same at the close (so no write came between: it would show in the WAL's
+  // size or, checkpointed, in the file's time, later than the read by more
+  // than the clock's tick), and unchanged since.
+  if (!db_.is_open() && !bind_reads_.reads.empty() && bind_reads_.look == closed_db_) {
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    if (UnchangedSinceCloseLocked(now_ns)) {
+      for (const BindRead& kept : bind_reads_.reads) {
+        if (kept.sql == sql && kept.path == path) return Result<std::optional<db::Value>>(kept.value);
+      }
+    }
+  }
+  ConnectLocked();
+  ReadOnlyUse use(*this);
+  Result<std::optional<db::Value>> read = db_.QueryValue(sql, {path});
+  if (!read.ok() || !db_.is_open()) return read;
+  FileLook look;
+  if (!SettledNow(look)) {
+    bind_reads_ = {};
+    return read;
+  }
+  if (look != bind_reads_.look) bind_reads_ = BindReads{look, {}, 0};
+  size_t bytes = sql.size() + path.size();
+  if (read->has_value()) {
+    if (const auto* text = std::get_if<std::string>(&**read)) bytes += text->size();
+    if (const auto* blob = std::get_if<db::Blob>(&**read)) bytes += blob->size();
+  }
+  const bool known = std::any_of(bind_reads_.reads.begin(), bind_reads_.reads.end(),
+                                 [&](const BindRead& kept) { return kept.sql == sql && kept.path == path; });
+  if (!known && bind_reads_.bytes + bytes <= kBindReadsBytes) {
+    bind_reads_.reads.push_back(BindRead{sql, path, *read});
+    bind_reads_.bytes += bytes;
+  }
+  return read;
 }
 
 void Henv::RefreshCodeVersion(db::Database& db) {

@@ -145,6 +145,20 @@ class Henv {
   bool UnchangedSinceClose();
   static constexpr std::chrono::seconds kSettledBeforeClose{2};
 
+  // A read of the file for binding a worker (Worker::QueryDocument: the
+  // router's presence, format and source, and the modules it imports).
+  // While the henv is dormant and its file provably unchanged since a bind
+  // made this read (the file settled then, the same file at the close, and
+  // UnchangedSinceClose() now), the answer that bind got, without opening
+  // the file: binding a worker to a dormant henv costs no schema parse.
+  // Otherwise the read runs on the connection (opening it if closed) and its
+  // answer is kept for the next bind when the file is settled (its last
+  // write kSettledBeforeClose ago, an empty WAL; kBindReadsBytes at most).
+  // nullopt when another thread has the connection now (the caller reads on
+  // its own). Any thread.
+  std::optional<Result<std::optional<db::Value>>> ReadForBind(const std::string& sql, const std::string& path);
+  static constexpr size_t kBindReadsBytes = 64 << 10;
+
   // The henv's code version (see schema v4): cached here, re-read from the
   // database by RefreshCodeVersion() after anything that may have written
   // code. Readers on any thread see the latest refreshed value.
@@ -243,8 +257,14 @@ class Henv {
     bool operator==(const FileLook&) const = default;
   };
   static FileLook Look(const std::string& path);
-  // Opens the connection again if it was closed (REQUIRES: mu_).
+  // Opens the connection again if it was closed (REQUIRES: mu_). What is
+  // cached from the file (settings, code version, settings_epoch()) stays
+  // when the file is unchanged since the close.
   void ConnectLocked();
+  // UnchangedSinceClose's look (REQUIRES: mu_, the connection closed).
+  bool UnchangedSinceCloseLocked(int64_t now_ns);
+  // Whether the file looks settled now, and its look (REQUIRES: mu_).
+  bool SettledNow(FileLook& db) const;
   // Closes it (REQUIRES: mu_, the connection open and in no transaction).
   void CloseLocked();
 
@@ -272,6 +292,17 @@ class Henv {
   // Steady-clock ns until which the last look found the file unchanged
   // (0: none since the close); written under mu_, read without it.
   std::atomic<int64_t> unchanged_until_ns_{0};
+  // Guarded by mu_: ReadForBind's kept answers, all read while the file
+  // looked as `look` (settled); empty when none are trusted.
+  struct BindRead {
+    std::string sql, path;
+    std::optional<db::Value> value;
+  };
+  struct BindReads {
+    FileLook look;
+    std::vector<BindRead> reads;
+    size_t bytes = 0;
+  } bind_reads_;
   std::atomic<int64_t> last_activity_stamp_{0};
   HenvStats stats_;
   static std::atomic<int> live_count_;

@@ -231,9 +231,10 @@ Result<db::Database*> Worker::Connection() {
 }
 
 Result<std::optional<db::Value>> Worker::QueryDocument(std::string_view sql, const std::string& path) {
+  // Binding: through the henv, which answers a dormant henv's unchanged
+  // file from what the last bind read, without opening it.
   if (!db_ && binding_henv_ != nullptr) {
-    Result<std::optional<db::Value>> out = std::optional<db::Value>{};
-    if (binding_henv_->TryWithDb([&](db::Database& db) { out = db.QueryValue(sql, {path}); })) return out;
+    if (auto read = binding_henv_->ReadForBind(std::string(sql), path)) return std::move(*read);
   }
   auto conn = Connection();
   if (!conn.ok()) return conn.error();

@@ -389,6 +389,107 @@ TEST_F(HenvManagerTest, ADormantHenvKnowsWhetherItsFileChangedSinceTheClose) {
   EXPECT_EQ(Marker(*a), "changed") << "the reopened connection reads the file";
 }
 
+// What a worker's bind reads (Henv::ReadForBind): answered from the last
+// bind's reads while the henv is dormant and its file unchanged, without
+// opening it; read from the file again once anything wrote to it.
+TEST_F(HenvManagerTest, ADormantHenvAnswersABindsReadsWithoutOpeningItsFileUntilTheFileChanges) {
+  HenvManager m(Options(1));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  const std::string file = m.DatabasePath("aaaaaaaa");
+  const std::string sql = "SELECT value FROM _hbf_config WHERE key = ?";
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto bind_read = [&]() -> std::string {
+    auto read = a->ReadForBind(sql, "test_marker");
+    if (!read || !read->ok() || !(*read)->has_value()) return "<none>";
+    return std::get<std::string>(***read);
+  };
+  auto close_a = [&] {
+    ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb")->WithDb([](db::Database& db) { return db.Exec("SELECT 1").ok(); }));
+    ASSERT_FALSE(a->connection_open());
+  };
+
+  // Read while the file was just written (not settled): not kept, so the
+  // next bind of the dormant henv opens the file.
+  EXPECT_EQ(bind_read(), "aaaaaaaa");
+  close_a();
+  uint64_t opens = m.connection_opens();
+  EXPECT_EQ(bind_read(), "aaaaaaaa");
+  EXPECT_EQ(m.connection_opens(), opens + 1);
+  EXPECT_TRUE(a->connection_open());
+
+  // Read while settled: kept, and answered after the close without an open,
+  // however often, while nothing touches the file.
+  Age(file, 10s);
+  EXPECT_EQ(bind_read(), "aaaaaaaa");
+  close_a();
+  opens = m.connection_opens();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(bind_read(), "aaaaaaaa");
+  EXPECT_EQ(m.connection_opens(), opens);
+  EXPECT_FALSE(a->connection_open());
+  // A read no bind made before goes to the file.
+  auto other = a->ReadForBind(sql, "no_such_key");
+  ASSERT_TRUE(other && other->ok());
+  EXPECT_FALSE((*other)->has_value());
+  EXPECT_EQ(m.connection_opens(), opens + 1);
+  close_a();
+
+  // Another connection writes the file: the kept answer is not used again.
+  {
+    auto writer = db::Database::Open(file, db::Database::Options{});
+    ASSERT_TRUE(writer.ok()) << Describe(writer);
+    ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'rewritten' WHERE key = 'test_marker'").ok());
+  }
+  std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);  // past the last look
+  opens = m.connection_opens();
+  EXPECT_EQ(bind_read(), "rewritten");
+  EXPECT_EQ(m.connection_opens(), opens + 1);
+
+  // A write through the henv's own connection between a kept read and the
+  // close: the close's look differs from the read's, so not used either.
+  Age(file, 10s);
+  EXPECT_EQ(bind_read(), "rewritten");  // kept (settled)
+  ASSERT_TRUE(a->WithDb([](db::Database& db) {
+    return db.Exec("UPDATE _hbf_config SET value = 'own write' WHERE key = 'test_marker'").ok();
+  }));
+  close_a();
+  opens = m.connection_opens();
+  EXPECT_EQ(bind_read(), "own write");
+  EXPECT_EQ(m.connection_opens(), opens + 1);
+}
+
+// Opening a dormant henv's unchanged file again keeps what was cached from
+// it (the settings epoch, so values derived from the settings stay valid);
+// a changed file is read afresh.
+TEST_F(HenvManagerTest, ReopeningAnUnchangedFileKeepsTheCachedSettingsAndAChangedOneDropsThem) {
+  HenvManager m(Options(1));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  const std::string file = m.DatabasePath("aaaaaaaa");
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto setting = [&] { return a->WithDb([&](db::Database& db) { return a->Setting(db, "test_marker"); }); };
+  auto close_a = [&] {
+    ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb")->WithDb([](db::Database& db) { return db.Exec("SELECT 1").ok(); }));
+    ASSERT_FALSE(a->connection_open());
+  };
+  EXPECT_EQ(setting(), "aaaaaaaa");
+  Age(file, 10s);
+  close_a();
+  const uint64_t epoch = a->settings_epoch();
+  const int64_t version = a->code_version();
+  EXPECT_EQ(setting(), "aaaaaaaa");  // reopens
+  EXPECT_TRUE(a->connection_open());
+  EXPECT_EQ(a->settings_epoch(), epoch) << "unchanged file: nothing cached was dropped";
+  EXPECT_EQ(a->code_version(), version);
+
+  close_a();
+  {
+    auto writer = db::Database::Open(file, db::Database::Options{});
+    ASSERT_TRUE(writer.ok()) << Describe(writer);
+    ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'elsewhere' WHERE key = 'test_marker'").ok());
+  }
+  EXPECT_EQ(setting(), "elsewhere") << "a changed file is read afresh on reopening";
+  EXPECT_NE(a->settings_epoch(), epoch);
+}
+
 TEST_F(HenvManagerTest, ADormantHenvWhoseFileIsGoneFailsItsStatementsCleanly) {
   HenvManager m(Options(1));
   CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
