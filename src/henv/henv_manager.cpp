@@ -108,19 +108,12 @@ void Henv::CloseLocked() {
   reopened_ = false;
   connection_open_.store(false, std::memory_order_release);
   live_count_.fetch_sub(1, std::memory_order_relaxed);
-  closed_db_ = Look(path_);
-  closed_wal_ = Look(path_ + "-wal");
   // A write after this close must show in the file's look. It shows in the
   // WAL's size (empty now), and once a checkpoint folds it in, in the
   // file's modification time - which is only as fine as the file system's
   // clock tick (jiffies; whole seconds on some): so trust the look only
   // when the file's last write was well before the close.
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME, &now);
-  const int64_t now_ns = int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-  closed_settled_ = closed_db_.exists && (!closed_wal_.exists || closed_wal_.size == 0) &&
-                    now_ns - closed_db_.mtime_ns >=
-                        std::chrono::duration_cast<std::chrono::nanoseconds>(kSettledBeforeClose).count();
+  closed_settled_ = SettledNow(closed_db_, closed_wal_);
 }
 
 bool Henv::TryCloseConnection() {
@@ -154,9 +147,9 @@ bool Henv::UnchangedSinceCloseLocked(int64_t now_ns) {
   return false;
 }
 
-bool Henv::SettledNow(FileLook& db) const {
+bool Henv::SettledNow(FileLook& db, FileLook& wal) const {
   db = Look(path_);
-  const FileLook wal = Look(path_ + "-wal");
+  wal = Look(path_ + "-wal");
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   const int64_t now_ns = int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
@@ -185,8 +178,8 @@ std::optional<Result<std::optional<db::Value>>> Henv::ReadForBind(const std::str
   ReadOnlyUse use(*this);
   Result<std::optional<db::Value>> read = db_.QueryValue(sql, {path});
   if (!read.ok() || !db_.is_open()) return read;
-  FileLook look;
-  if (!SettledNow(look)) {
+  FileLook look, wal;
+  if (!SettledNow(look, wal)) {
     bind_reads_ = {};
     return read;
   }

@@ -263,8 +263,9 @@ class Henv {
   void ConnectLocked();
   // UnchangedSinceClose's look (REQUIRES: mu_, the connection closed).
   bool UnchangedSinceCloseLocked(int64_t now_ns);
-  // Whether the file looks settled now, and its look (REQUIRES: mu_).
-  bool SettledNow(FileLook& db) const;
+  // Whether the file looks settled now (its WAL empty, its last write
+  // kSettledBeforeClose ago), and the file's and the WAL's looks.
+  bool SettledNow(FileLook& db, FileLook& wal) const;
   // Closes it (REQUIRES: mu_, the connection open and in no transaction).
   void CloseLocked();
 
