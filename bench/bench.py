@@ -597,16 +597,12 @@ def henv_memory(work, storage, count, base, results):
     first steps of shedding). RSS growth over the henv count is the figure.
     """
     srv = start_hbf(work, f"hbf-memory-{count}", storage, ["--db_max_open", str(count)])
-    hosts = [h.strip() for h in open(os.path.join(work, f"hosts-{count}.txt")) if h.strip()]
     time.sleep(1)
     before = rss_bytes(srv.proc.pid)
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    for h in hosts:
-        _, status, _ = timed_get(conn, "/hello", h)
-        if status != 200:
-            raise RuntimeError(f"{h}/hello answered {status}")
+    visit_every_henv(srv.port, work, count)
     time.sleep(13)
     after = rss_bytes(srv.proc.pid)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
     _, _, body = timed_get(conn, "/health", "localhost")
     conn.close()
     health = json.loads(body)

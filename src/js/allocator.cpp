@@ -30,13 +30,11 @@ bool Arena::Open(size_t bytes) {
   if (base_ != nullptr) return open_;
   base_ = static_cast<char*>(std::malloc(bytes));
   if (base_ == nullptr) return false;
-  lo_ = reinterpret_cast<uintptr_t>(base_);
   span_ = bytes;
   // malloc's blocks are 16-byte aligned: the first size word at +8 puts the
   // first block at +16, and every block's 16(k + 1) bytes keep the next one
   // aligned.
   next_ = base_ + kHeader;
-  end_ = base_ + bytes;
   open_ = true;
   HBF_POISON(base_, span_);
   return true;
@@ -44,7 +42,7 @@ bool Arena::Open(size_t bytes) {
 
 void* Arena::Carve(size_t k, size_t& usable) {
   const size_t take = 16 * (k + 1);  // size word + 16k + 8 usable bytes
-  if (!open_ || static_cast<size_t>(end_ - next_) < take) return nullptr;
+  if (!open_ || static_cast<size_t>(base_ + span_ - next_) < take) return nullptr;
   char* word = next_;
   next_ += take;
   usable = take - kHeader;
@@ -70,7 +68,7 @@ void Arena::Close() {
   // was touched before, and nothing will be carved there now.
   const uintptr_t page = 4096;
   const uintptr_t from = (reinterpret_cast<uintptr_t>(next_) + page - 1) & ~(page - 1);
-  const uintptr_t to = reinterpret_cast<uintptr_t>(end_) & ~(page - 1);
+  const uintptr_t to = reinterpret_cast<uintptr_t>(base_ + span_) & ~(page - 1);
   if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
 #endif
 }

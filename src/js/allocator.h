@@ -13,7 +13,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 
 extern "C" {
 #include <quickjs.h>
@@ -62,7 +61,9 @@ class Arena {
 
   // Whether p is a block of this arena (one subtraction and compare: this
   // runs on every free).
-  bool Contains(const void* p) const { return reinterpret_cast<uintptr_t>(p) - lo_ < span_; }
+  bool Contains(const void* p) const {
+    return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(base_) < span_;
+  }
   // The usable size of a block of this arena.
   static size_t UsableOf(const void* p);
 
@@ -72,11 +73,9 @@ class Arena {
 
  private:
   static constexpr size_t kHeader = 8;
-  char* base_ = nullptr;  // from malloc
-  uintptr_t lo_ = 0;      // Contains' range: [lo_, lo_ + span_)
+  char* base_ = nullptr;  // from malloc, span_ bytes (none: 0, so Contains is false)
   size_t span_ = 0;
   char* next_ = nullptr;  // the next block's size word
-  char* end_ = nullptr;
   bool open_ = false;
 };
 

@@ -262,14 +262,11 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   binding_henv_ = nullptr;
   deadline_armed_ = false;
   if (db_) db_->ClearDeadline();
-  if (!loaded) {
-    memory_.arena.Close();
-    return false;
-  }
-  if (has_router_) TakeRouteReach();
+  if (loaded && has_router_) TakeRouteReach();
   // What the worker makes from here on is mostly per request: from malloc
   // and the block cache, so an idle worker's Trim can give it back.
   memory_.arena.Close();
+  if (!loaded) return false;
   // From here on objects are mostly made per request, in the same few
   // layouts each time: QuickJS keeps their chains of shapes for the next
   // request (QuickJS patch 0005). Not before: what loading made once needs

@@ -213,8 +213,9 @@ class Worker {
   Result<db::Database*> Connection();
   // QueryValue(sql, {path}) for reading a document as code (the router, a
   // module): on the worker's connection once it is open (a script sees its
-  // own uncommitted writes), else while binding on the henv's when it is
-  // free, else on the worker's, opened now.
+  // own uncommitted writes), else while binding through the henv when its
+  // connection is free (Henv::ReadForBind: a dormant henv's unchanged file
+  // answers from the last bind's reads), else on the worker's, opened now.
   Result<std::optional<db::Value>> QueryDocument(std::string_view sql, const std::string& path);
   JSValue dispatch_fn_;  // hbf:http's dispatch, owned
   // The request object Dispatch passes to dispatch_fn_ (`raw`), made on
