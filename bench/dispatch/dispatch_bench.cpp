@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
           if (show && i == per_round - 1) std::printf("%s\n", r.response.body.c_str());
         }
         const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / per_round;
-        if (round > 0) per_request.push_back(ns);  // round 0 warms up
+        if (round > 0 || rounds == 0) per_request.push_back(ns);  // round 0 warms up (and is all there is with 0 rounds)
       }
       if (show) {
         const js::JsEngine::Stats stats = engine.stats();

@@ -1,5 +1,6 @@
 #include "crypto/hasher.h"
 
+#include <nettle/base64.h>
 #include <nettle/hmac.h>
 #include <nettle/md5.h>
 #include <nettle/nettle-meta.h>
@@ -52,6 +53,18 @@ const nettle_hash& Meta(HashAlgorithm algorithm) {
 }
 
 }  // namespace
+
+std::array<char, 28> Sha1Base64(const uint8_t* data, size_t size) {
+  sha1_ctx ctx;
+  sha1_init(&ctx);
+  if (size != 0) sha1_update(&ctx, size, data);
+  std::array<uint8_t, SHA1_DIGEST_SIZE> digest;
+  sha1_digest(&ctx, digest.size(), digest.data());
+  std::array<char, 28> out;
+  static_assert(BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE) == 28);
+  base64_encode_raw(out.data(), digest.size(), digest.data());
+  return out;
+}
 
 std::optional<HashAlgorithm> HashAlgorithmByName(std::string_view name) {
   for (const auto& a : kAlgorithms) {

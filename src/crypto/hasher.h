@@ -11,6 +11,7 @@
 // thread at a time.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -74,6 +75,10 @@ class Hasher {
   alignas(16) unsigned char outer_[kContextBytes] = {};
   alignas(16) unsigned char inner_[kContextBytes] = {};
 };
+
+// The SHA-1 of `data` in base64 (standard alphabet, padded: 27 characters
+// and one '='), as the `etag` package puts it in an ETag. One call, no heap.
+std::array<char, 28> Sha1Base64(const uint8_t* data, size_t size);
 
 // The linked Nettle's version ("3.8"), for `hbf --version`.
 std::string NettleVersion();

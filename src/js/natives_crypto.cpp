@@ -1,5 +1,6 @@
 #include "js/natives_crypto.h"
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -157,19 +158,26 @@ JSValue NativeEtag(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   } else if (!ViewBytes(ctx, argv[0], data, size)) {
     return JS_ThrowTypeError(ctx, "etag: the body must be a string or bytes");
   }
-  std::string hash = "2jmj7l5rSw0yVb/vlWAYkK/YBwk";  // (the empty body's, as the etag package has it)
-  if (size != 0) {
-    crypto::Hasher h = crypto::Hasher::Hash(crypto::HashAlgorithm::kSha1);
-    h.Update(data, size);
-    hash = crypto::Base64Encode(h.Finish()).substr(0, 27);
-  }
-  char length[24];
-  std::snprintf(length, sizeof length, "%zx", size);
+  // W/"<length in hex>-<27 characters of the SHA-1's base64>", built in place
+  const std::array<char, 28> hash = crypto::Sha1Base64(data, size);
   const bool weak = argc < 2 || JS_ToBool(ctx, argv[1]);
-  std::string tag = std::string(weak ? "W/\"" : "\"") + length + "-" + hash + "\"";
+  char tag[64];
+  size_t n = 0;
+  if (weak) {
+    tag[n++] = 'W';
+    tag[n++] = '/';
+  }
+  tag[n++] = '"';
+  char hex[16];
+  size_t digits = 0;
+  for (size_t v = size; digits == 0 || v != 0; v >>= 4) hex[digits++] = "0123456789abcdef"[v & 15];
+  while (digits != 0) tag[n++] = hex[--digits];
+  tag[n++] = '-';
+  for (size_t i = 0; i < 27; ++i) tag[n++] = hash[i];
+  tag[n++] = '"';
   // res.send() sends the string it just hashed: keep its bytes for that.
   if (JS_IsString(argv[0])) WorkerAccess::RememberBodyUtf8(*WorkerAccess::From(ctx), ctx, argv[0], std::move(text));
-  return JS_NewStringLen(ctx, tag.data(), tag.size());
+  return JS_NewStringLen(ctx, tag, n);
 }
 
 JSValue NativeHashCopy(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {

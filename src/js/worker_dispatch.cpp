@@ -4,9 +4,12 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/log.h"
+#include "http/http_types.h"
 #include "js/js_values.h"
 #include "js/worker.h"
 #include "js/worker_access.h"
@@ -29,14 +32,42 @@ using Clock = std::chrono::steady_clock;
 
 // The fields of the request object hbf:http's dispatch receives (raw_).
 enum class RawField : size_t {
-  kMethod, kUrl, kPath, kQuery, kSentPath, kHeaders, kBody, kIp, kProtocol, kHostname, kId, kUser, kHenv,
+  kMethod, kUrl, kPath, kQuery, kSentPath, kHeaders, kHotHeaders, kBody, kIp, kProtocol, kHostname, kId, kUser, kHenv,
   kWebsocket, kWsEvent,
 };
 constexpr const char* kRawFieldNames[] = {
-    "method", "url", "path", "query", "sentPath", "headers", "body", "ip", "protocol", "hostname", "id", "user", "henv",
-    "websocket", "wsEvent",
+    "method", "url", "path", "query", "sentPath", "headers", "hotHeaders", "body", "ip", "protocol", "hostname", "id",
+    "user", "henv", "websocket", "wsEvent",
 };
 static_assert(std::size(kRawFieldNames) == static_cast<size_t>(RawField::kWsEvent) + 1);
+
+// The names C++ reads from dispatch's result besides raw's own (headers,
+// body, websocket), as atoms after raw's in raw_atoms_.
+enum class ResultField : size_t { kStatus, kHandled, kError, kFallback, kLength };
+constexpr const char* kResultFieldNames[] = {"status", "handled", "error", "fallback", "length"};
+constexpr size_t kFieldAtoms = std::size(kRawFieldNames) + std::size(kResultFieldNames);
+
+// The atoms for a result's fields (raw_atoms_ once TakeRaw has run).
+struct ResultAtoms {
+  const std::vector<JSAtom>& atoms;
+  JSAtom operator[](RawField f) const { return atoms[static_cast<size_t>(f)]; }
+  JSAtom operator[](ResultField f) const { return atoms[std::size(kRawFieldNames) + static_cast<size_t>(f)]; }
+};
+
+// raw.hotHeaders: which headers hbf:http_request's HAS_* bits say the request
+// has (the ones dispatch asks for on every request: a clear bit spares the
+// JavaScript a walk over the header list).
+constexpr int32_t kHasContentType = 1;
+constexpr int32_t kHasConditional = 2;
+
+int32_t HotHeaderBit(std::string_view name) {
+  switch (name.size()) {
+    case 12: return EqualsIgnoreCase(name, "content-type") ? kHasContentType : 0;
+    case 13: return EqualsIgnoreCase(name, "if-none-match") ? kHasConditional : 0;
+    case 17: return EqualsIgnoreCase(name, "if-modified-since") ? kHasConditional : 0;
+    default: return 0;
+  }
+}
 }  // namespace
 
 void Worker::BeginRequest(const ScriptLimits& limits) {
@@ -121,16 +152,19 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   set(RawField::kPath, string(request.path));
   set(RawField::kQuery, string(request.query));
   set(RawField::kSentPath, request.sent_path.empty() ? Undefined() : string(request.sent_path));
-  JSValue headers = JS_NewArray(ctx);
-  uint32_t i = 0;
+  // [[name, value], ...], each array made whole (JS_NewArrayFrom takes the values)
+  int32_t hot_headers = 0;
+  std::vector<JSValue> pairs;
+  pairs.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers) {
-    JSValue pair = JS_NewArray(ctx);
-    JS_SetPropertyUint32(ctx, pair, 0, string(name));
-    JS_SetPropertyUint32(ctx, pair, 1, string(value));
-    JS_SetPropertyUint32(ctx, headers, i++, pair);
+    hot_headers |= HotHeaderBit(name);
+    JSValue pair[2] = {string(name), string(value)};
+    pairs.push_back(JS_NewArrayFrom(ctx, 2, pair));
   }
-  set(RawField::kHeaders, headers);
-  set(RawField::kBody, NewUint8Array(ctx, request.body.data(), request.body.size()));
+  set(RawField::kHeaders, JS_NewArrayFrom(ctx, static_cast<int>(pairs.size()), pairs.data()));
+  set(RawField::kHotHeaders, JS_NewInt32(ctx, hot_headers));
+  // (no body: hbf:http_request's shared empty one)
+  set(RawField::kBody, request.body.empty() ? Undefined() : NewUint8Array(ctx, request.body.data(), request.body.size()));
   set(RawField::kIp, string(request.ip));
   set(RawField::kProtocol, string(request.protocol));
   set(RawField::kHostname, string(request.hostname));
@@ -192,14 +226,23 @@ JSValue Worker::TakeRaw() {
     JSValue raw = JS_NewObject(ctx_);
     if (JS_IsException(raw)) return raw;
     std::vector<JSAtom> atoms;
+    atoms.reserve(kFieldAtoms);
+    const auto fail = [&](JSAtom atom) {
+      if (atom != JS_ATOM_NULL) JS_FreeAtom(ctx_, atom);
+      for (JSAtom a : atoms) JS_FreeAtom(ctx_, a);
+      JS_FreeValue(ctx_, raw);
+      return JS_EXCEPTION;
+    };
     for (const char* name : kRawFieldNames) {
       JSAtom atom = JS_NewAtom(ctx_, name);
       if (atom == JS_ATOM_NULL || JS_DefinePropertyValue(ctx_, raw, atom, Undefined(), JS_PROP_C_W_E) < 0) {
-        if (atom != JS_ATOM_NULL) JS_FreeAtom(ctx_, atom);
-        for (JSAtom a : atoms) JS_FreeAtom(ctx_, a);
-        JS_FreeValue(ctx_, raw);
-        return JS_EXCEPTION;
+        return fail(atom);
       }
+      atoms.push_back(atom);
+    }
+    for (const char* name : kResultFieldNames) {
+      JSAtom atom = JS_NewAtom(ctx_, name);
+      if (atom == JS_ATOM_NULL) return fail(atom);
       atoms.push_back(atom);
     }
     raw_ = raw;
@@ -217,15 +260,15 @@ ScriptResult Worker::Resume() {
 
 namespace {
 // { status, headers: [[name, value]...], body: string | bytes | null } -> `r`; returns the status.
-int32_t ReadResponse(JSContext* ctx, JSValueConst v, HttpResponse& r) {
-  Scoped status_js(ctx, JS_GetPropertyStr(ctx, v, "status"));
+int32_t ReadResponse(JSContext* ctx, ResultAtoms names, JSValueConst v, HttpResponse& r) {
+  Scoped status_js(ctx, JS_GetProperty(ctx, v, names[ResultField::kStatus]));
   int32_t status = 200;
   JS_ToInt32(ctx, &status, status_js.get());
   r.status = status;
-  Scoped hs(ctx, JS_GetPropertyStr(ctx, v, "headers"));
+  Scoped hs(ctx, JS_GetProperty(ctx, v, names[RawField::kHeaders]));
   if (JS_IsArray(ctx, hs.get())) {
     int64_t n = 0;
-    Scoped len(ctx, JS_GetPropertyStr(ctx, hs.get(), "length"));
+    Scoped len(ctx, JS_GetProperty(ctx, hs.get(), names[ResultField::kLength]));
     JS_ToInt64(ctx, &n, len.get());
     for (int64_t k = 0; k < n && k < 1000; ++k) {
       Scoped pair(ctx, JS_GetPropertyUint32(ctx, hs.get(), static_cast<uint32_t>(k)));
@@ -234,7 +277,7 @@ int32_t ReadResponse(JSContext* ctx, JSValueConst v, HttpResponse& r) {
       r.headers.emplace_back(ToStdString(ctx, name.get()), ToStdString(ctx, val.get()));
     }
   }
-  Scoped body(ctx, JS_GetPropertyStr(ctx, v, "body"));
+  Scoped body(ctx, JS_GetProperty(ctx, v, names[RawField::kBody]));
   if (JS_IsString(body.get())) {
     if (!WorkerAccess::TakeBodyUtf8(*WorkerAccess::From(ctx), ctx, body.get(), r.body)) {
       r.body = ToStdString(ctx, body.get());
@@ -257,7 +300,7 @@ bool Worker::StartStream(ScriptResult& result) {
     return false;
   }
   if (!JS_IsObject(head.get())) return false;  // a status that has no body: stays buffered
-  const int32_t status = ReadResponse(ctx, head.get(), result.response);
+  const int32_t status = ReadResponse(ctx, ResultAtoms{raw_atoms_}, head.get(), result.response);
   if (status < 200 || status > 599) {
     result.response = HttpResponse{};
     return false;
@@ -311,14 +354,15 @@ ScriptResult Worker::Continue(JSValue ret) {
 
   if (!failed) {
     Scoped v(ctx, value);
-    Scoped handled(ctx, JS_GetPropertyStr(ctx, v.get(), "handled"));
-    Scoped error(ctx, JS_GetPropertyStr(ctx, v.get(), "error"));
+    const ResultAtoms names{raw_atoms_};
+    Scoped handled(ctx, JS_GetProperty(ctx, v.get(), names[ResultField::kHandled]));
+    Scoped error(ctx, JS_GetProperty(ctx, v.get(), names[ResultField::kError]));
     if (!JS_ToBool(ctx, handled.get())) {
       result.kind = ScriptResult::Kind::kNotHandled;
-      Scoped fallback(ctx, JS_GetPropertyStr(ctx, v.get(), "fallback"));
+      Scoped fallback(ctx, JS_GetProperty(ctx, v.get(), names[ResultField::kFallback]));
       if (JS_IsObject(fallback.get())) {
         HttpResponse page;
-        const int32_t status = ReadResponse(ctx, fallback.get(), page);
+        const int32_t status = ReadResponse(ctx, names, fallback.get(), page);
         if (status >= 400 && status <= 599) result.fallback = std::move(page);
       }
     } else if (JS_IsObject(error.get())) {
@@ -362,8 +406,8 @@ ScriptResult Worker::Continue(JSValue ret) {
       }
     } else {
       result.kind = ScriptResult::Kind::kResponse;
-      const int32_t status = ReadResponse(ctx, v.get(), result.response);
-      Scoped websocket(ctx, JS_GetPropertyStr(ctx, v.get(), "websocket"));
+      const int32_t status = ReadResponse(ctx, names, v.get(), result.response);
+      Scoped websocket(ctx, JS_GetProperty(ctx, v.get(), names[RawField::kWebsocket]));
       if (JS_IsString(websocket.get()) && status == 101) {
         // A ws route took the upgrade (hbf:ws): the only way to a 101.
         result.response.websocket_route = ToStdString(ctx, websocket.get());

@@ -41,6 +41,17 @@ TEST(HasherTest, NamesAndSizes) {
   EXPECT_EQ(DigestSize(HashAlgorithm::kSha3_512), 64u);
 }
 
+TEST(HasherTest, Sha1Base64IsTheDigestInPaddedBase64) {
+  const auto b64 = [](std::string_view data) {
+    const auto out = Sha1Base64(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    return std::string(out.data(), out.size());
+  };
+  EXPECT_EQ(b64(""), "2jmj7l5rSw0yVb/vlWAYkK/YBwk=");
+  EXPECT_EQ(b64("abc"), "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");
+  EXPECT_EQ(b64(std::string(1000, 'x')), "w++mkPo/3S4lJoU+7WcFOOoSdjg=");
+  EXPECT_EQ(Sha1Base64(nullptr, 0)[0], '2');  // (an empty body may come without a pointer)
+}
+
 TEST(HasherTest, KnownDigests) {
   EXPECT_EQ(HashHex(HashAlgorithm::kMd5, ""), "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(HashHex(HashAlgorithm::kMd5, "abc"), "900150983cd24fb0d6963f7d28e17f72");

@@ -284,6 +284,14 @@ function listenersOf(target, name, create) {
   return list;
 }
 
+/** Whether `target` has listeners for `name` (emitterMethods.listenerCount(name) !== 0, without its calls). */
+export function hasListeners(target, name) {
+  const map = target[kEvents];
+  if (map === undefined) return false;
+  const list = map.get(name);
+  return list !== undefined && list.length !== 0;
+}
+
 function onceWrapper(target, name, fn) {
   const wrapped = function (...args) {
     target.removeListener(name, wrapped);

@@ -18,6 +18,28 @@ const BODY_ENDED = 2;
 
 const EMPTY_BODY = new Uint8Array(0);
 
+// raw.hotHeaders: which of the headers the dispatch path itself asks for on
+// every request the worker saw (a bit clear: the request has no such header,
+// so headerOf need not look).
+export const HAS_CONTENT_TYPE = 1;
+export const HAS_CONDITIONAL = 2; // If-None-Match or If-Modified-Since
+
+// What few requests touch (the body as a stream, the socket stand-in,
+// cookies, a query parser of the app's own, the client's spelling of the
+// URL), kept out of every Request's own fields until first used.
+function newRareState() {
+  return {
+    sentUrl: undefined,
+    cookies: undefined,
+    queryParser: parseQuery,
+    socket: undefined,
+    bodyState: BODY_IDLE,
+    bodyPaused: false,
+    bodyEncoding: null,
+    bodyRead: false,
+  };
+}
+
 function userSql(sql, params, fn) {
   if (typeof sql !== "string" || sql.trim() === "") throw new TypeError(`req.db.${fn}(): sql must be a non-empty string`);
   if (params === undefined || params === null) return [];
@@ -39,25 +61,27 @@ const USER_DB = Object.freeze({
 // (req, lowerCaseName) => string | undefined; set by Request (it reads the
 // private header list), used by hbf:http_response too.
 export let headerOf;
+// (req, HAS_* bit) => false when the request certainly lacks those headers.
+export let mayHaveHeader;
 // (req) => the client's spelling of req.originalUrl ("/a/%2e%2e/b") while
 // that is unchanged, else req.originalUrl: for display only (Express's
 // "Cannot GET" page shows what was asked; routing uses the canonical path).
 export let sentUrlOf;
 
 export class Request {
+  // (each private field is a property QuickJS adds to every request: the
+  // rarely used state lives in #rare, made on first use)
   #rawHeaders;
   #headers = undefined;
   #rawQuery;
-  #sentUrl = undefined; // [the url as built, the client's spelling of it], when they differ
   #query = undefined;
-  #cookies = undefined;
   #hostname;
-  #queryParser = parseQuery;
-  #bodyState = BODY_IDLE;
-  #bodyPaused = false;
-  #bodyEncoding = null;
-  #bodyRead = false;
-  #socket = undefined;
+  #hot; // raw.hotHeaders, or -1 when the maker of `raw` did not say
+  #rare = null; // newRareState(); its sentUrl: [the url as built, the client's spelling of it], when they differ
+
+  #state() {
+    return (this.#rare ??= newRareState());
+  }
 
   /** `raw` is the object C++ passes to dispatch() (every field optional here). */
   constructor(raw = {}) {
@@ -71,7 +95,7 @@ export class Request {
     this.originalUrl = url;
     if (typeof raw.sentPath === "string" && raw.sentPath[0] === "/") {
       const q = url.indexOf("?");
-      this.#sentUrl = [url, raw.sentPath + (q === -1 ? "" : url.slice(q))];
+      this.#state().sentUrl = [url, raw.sentPath + (q === -1 ? "" : url.slice(q))];
     }
     this.baseUrl = "";
     this.params = {};
@@ -90,6 +114,7 @@ export class Request {
     this.res = undefined;
     this.app = undefined;
     this.#rawHeaders = raw.headers;
+    this.#hot = typeof raw.hotHeaders === "number" ? raw.hotHeaders : -1;
     if (typeof raw.query === "string") {
       this.#rawQuery = raw.query;
     } else {
@@ -102,7 +127,7 @@ export class Request {
   static {
     addEmitter(Request.prototype);
     sentUrlOf = (req) => {
-      const sent = #sentUrl in req ? req.#sentUrl : undefined;
+      const sent = #rare in req ? req.#rare?.sentUrl : undefined;
       return sent !== undefined && req.originalUrl === sent[0] ? sent[1] : req.originalUrl;
     };
     // One request header by lower-case name without building req.headers
@@ -117,6 +142,9 @@ export class Request {
       }
       return undefined;
     };
+    // False when `req` certainly has none of the headers `bit` stands for
+    // (HAS_CONTENT_TYPE, HAS_CONDITIONAL); then headerOf need not look.
+    mayHaveHeader = (req, bit) => !(#hot in req) || req.#headers !== undefined || (req.#hot & bit) !== 0;
   }
 
   /**
@@ -135,13 +163,16 @@ export class Request {
   set headers(value) { this.#headers = value; }
 
   get query() {
-    return (this.#query ??= this.#queryParser(this.#rawQuery));
+    if (this.#query !== undefined) return this.#query;
+    const parser = this.#rare === null ? parseQuery : this.#rare.queryParser;
+    return (this.#query = parser(this.#rawQuery));
   }
   set query(value) { this.#query = value; }
 
   [kQueryParser](fn) {
-    if (this.#queryParser === fn) return;
-    this.#queryParser = fn;
+    const state = this.#state();
+    if (state.queryParser === fn) return;
+    state.queryParser = fn;
     this.#query = undefined;
   }
 
@@ -169,8 +200,9 @@ export class Request {
 
   /** A stand-in for the socket: remoteAddress (HBF's client address), encrypted; an emitter that never fires. */
   get socket() {
-    if (this.#socket === undefined) {
-      this.#socket = addEmitter({
+    const state = this.#state();
+    if (state.socket === undefined) {
+      state.socket = addEmitter({
         remoteAddress: this.ip,
         remotePort: 0,
         remoteFamily: this.ip.includes(":") ? "IPv6" : "IPv4",
@@ -183,20 +215,23 @@ export class Request {
         setKeepAlive() { return this; },
       });
     }
-    return this.#socket;
+    return state.socket;
   }
-  set socket(value) { this.#socket = value; }
+  set socket(value) { this.#state().socket = value; }
   get connection() { return this.socket; }
-  set connection(value) { this.#socket = value; }
+  set connection(value) { this.#state().socket = value; }
 
   // --- the body as Node's readable stream (it is already whole: one chunk) ---
 
   get complete() { return true; }
   get aborted() { return false; }
-  get readable() { return this.#bodyState !== BODY_ENDED; }
-  get readableEnded() { return this.#bodyState === BODY_ENDED; }
-  get readableFlowing() { return this.#bodyState === BODY_FLOWING && !this.#bodyPaused; }
-  get readableEncoding() { return this.#bodyEncoding; }
+  get readable() { return this.#state().bodyState !== BODY_ENDED; }
+  get readableEnded() { return this.#state().bodyState === BODY_ENDED; }
+  get readableFlowing() {
+    const state = this.#state();
+    return state.bodyState === BODY_FLOWING && !state.bodyPaused;
+  }
+  get readableEncoding() { return this.#state().bodyEncoding; }
 
   on(name, fn) {
     emitterMethods.on.call(this, name, fn);
@@ -206,21 +241,22 @@ export class Request {
   addListener(name, fn) { return this.on(name, fn); }
 
   setEncoding(encoding) {
-    this.#bodyEncoding = encoding === undefined ? "utf8" : String(encoding);
+    this.#state().bodyEncoding = encoding === undefined ? "utf8" : String(encoding);
     return this;
   }
 
   pause() {
-    this.#bodyPaused = true;
+    this.#state().bodyPaused = true;
     return this;
   }
 
-  isPaused() { return this.#bodyPaused; }
+  isPaused() { return this.#state().bodyPaused; }
 
   resume() {
-    this.#bodyPaused = false;
-    if (this.#bodyState === BODY_IDLE) {
-      this.#bodyState = BODY_FLOWING;
+    const state = this.#state();
+    state.bodyPaused = false;
+    if (state.bodyState === BODY_IDLE) {
+      state.bodyState = BODY_FLOWING;
       queueMicrotask(() => this.#flow());
     }
     return this;
@@ -228,8 +264,9 @@ export class Request {
 
   /** Reads the body once (a Buffer, or a string after setEncoding); then null. */
   read() {
-    if (this.#bodyRead || this.#bodyState === BODY_ENDED) return null;
-    this.#bodyRead = true;
+    const state = this.#state();
+    if (state.bodyRead || state.bodyState === BODY_ENDED) return null;
+    state.bodyRead = true;
     if (this.rawBody.length === 0) return null;
     return this.#chunk();
   }
@@ -247,33 +284,35 @@ export class Request {
   async *[Symbol.asyncIterator]() {
     const chunk = this.read();
     if (chunk !== null) yield chunk;
-    this.#bodyState = BODY_ENDED;
+    this.#state().bodyState = BODY_ENDED;
   }
 
   #chunk() {
     const b = this.rawBody;
     const buf = globalThis.Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    return this.#bodyEncoding === null ? buf : buf.toString(this.#bodyEncoding);
+    const encoding = this.#state().bodyEncoding;
+    return encoding === null ? buf : buf.toString(encoding);
   }
 
   #flow() {
-    if (this.#bodyState !== BODY_FLOWING) return;
-    if (this.#bodyPaused) {
+    const state = this.#state();
+    if (state.bodyState !== BODY_FLOWING) return;
+    if (state.bodyPaused) {
       // resumed later: flow then
-      this.#bodyState = BODY_IDLE;
+      state.bodyState = BODY_IDLE;
       return;
     }
     try {
-      if (this.listenerCount("readable") !== 0 && !this.#bodyRead) this.emit("readable");
-      if (!this.#bodyRead) {
-        this.#bodyRead = true;
+      if (this.listenerCount("readable") !== 0 && !state.bodyRead) this.emit("readable");
+      if (!state.bodyRead) {
+        state.bodyRead = true;
         if (this.rawBody.length !== 0) this.emit("data", this.#chunk());
       }
-      if (this.#bodyPaused) {
-        this.#bodyState = BODY_IDLE;
+      if (state.bodyPaused) {
+        state.bodyState = BODY_IDLE;
         return;
       }
-      this.#bodyState = BODY_ENDED;
+      state.bodyState = BODY_ENDED;
       this.emit("end");
       this.emit("close");
     } catch (err) {
@@ -283,9 +322,10 @@ export class Request {
   }
 
   get cookies() {
-    return (this.#cookies ??= parseCookies(this.headers.cookie));
+    const state = this.#state();
+    return (state.cookies ??= parseCookies(this.headers.cookie));
   }
-  set cookies(value) { this.#cookies = value; }
+  set cookies(value) { this.#state().cookies = value; }
 
   /** The path part of req.url (relative to the mount point inside mounted routers). */
   get path() {
@@ -397,6 +437,7 @@ function decodeText(bytes) {
 
 /** Sets req.body from req.rawBody and the Content-Type; throws a 400 error for malformed JSON. */
 export function parseBody(req) {
+  if (!mayHaveHeader(req, HAS_CONTENT_TYPE)) return;
   const ct = headerOf(req, "content-type");
   if (!ct) return;
   const semi = ct.indexOf(";");

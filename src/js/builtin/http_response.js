@@ -3,10 +3,10 @@
 
 import * as native from "hbf:native";
 import {
-  STATUS_CODES, addEmitter, describeError, escapeHtml, etagOf, extToMime, httpError, lookupType, negotiate,
-  parseTokenList, setUtf8Charset, warn, withCharset,
+  STATUS_CODES, addEmitter, describeError, emitterMethods, escapeHtml, etagOf, extToMime, hasListeners, httpError,
+  lookupType, negotiate, parseTokenList, setUtf8Charset, warn, withCharset,
 } from "hbf:http_common";
-import { headerOf } from "hbf:http_request";
+import { HAS_CONDITIONAL, headerOf, mayHaveHeader } from "hbf:http_request";
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -132,7 +132,7 @@ export class Response {
   #stream = undefined;
   #gone = false; // the client left mid-stream
 
-  constructor(req = undefined) {
+  constructor(req) {
     this.req = req;
     this.statusCode = 200;
     this.statusMessage = undefined;
@@ -536,7 +536,10 @@ export class Response {
       }
     }
     const req = this.req;
-    if (req && typeof req === "object" && (headerOf(req, "if-none-match") || headerOf(req, "if-modified-since")) && req.fresh) {
+    if (
+      req && typeof req === "object" && mayHaveHeader(req, HAS_CONDITIONAL) &&
+      (headerOf(req, "if-none-match") || headerOf(req, "if-modified-since")) && req.fresh
+    ) {
       this.statusCode = 304;
     }
     const status = this.statusCode;
@@ -558,7 +561,7 @@ export class Response {
    * response: send, json, redirect, render, sendFile, static files).
    * `headers` is an object or a flat [name, value, ...] / [[name, value]...] array.
    */
-  writeHead(statusCode, reason = undefined, obj = undefined) {
+  writeHead(statusCode, reason, obj) {
     if (this.headersSent) throw headersSentError();
     if (typeof reason !== "string") {
       obj = reason;
@@ -596,7 +599,7 @@ export class Response {
    * goes out at once, head and chunks so far, then each chunk as written
    * (chunked). Returns false once the client has gone.
    */
-  write(chunk, encoding = undefined, cb = undefined) {
+  write(chunk, encoding, cb) {
     if (this.finished) {
       warn("res.write() after the response was sent: ignored");
       return false;
@@ -638,7 +641,7 @@ export class Response {
     this.#emitSafely("close");
   }
 
-  end(data = undefined, encoding = undefined, cb = undefined) {
+  end(data, encoding, cb) {
     if (this.finished) {
       warn("res.end() called after the response was sent: ignored");
       return this;
@@ -648,17 +651,20 @@ export class Response {
     if (data !== undefined && data !== null) {
       if (this.#chunks === null && this.#stream === undefined) {
         // Written and ended in one go (most responses): it cannot stream, so
-        // no stream is offered (write() would ask the worker for one).
+        // no stream is offered (write() would ask the worker for one), and
+        // the one chunk is the body.
         if (!this.headersSent) this.writeHead(this.statusCode);
-        this.#chunks = [bodyChunk(data)];
+        const chunk = bodyChunk(data);
+        this.#body = typeof chunk === "string" ? chunk : wholeBuffer(chunk);
       } else {
         this.write(data);
+        this.#body = joinChunks(this.#chunks);
       }
-    } else if (!this.headersSent) {
-      this.writeHead(this.statusCode);
+    } else {
+      if (!this.headersSent) this.writeHead(this.statusCode);
+      this.#body = joinChunks(this.#chunks);
     }
     if (this.#stream === "open") native.streamEnd();  // (the body went out as it was written)
-    this.#body = joinChunks(this.#chunks);
     this.#chunks = null;
     this.headersSent = true;
     this.finished = true;
@@ -673,7 +679,10 @@ export class Response {
   }
 
   #emitSafely(name) {
-    if (this.listenerCount(name) === 0) return;
+    // (our own emitter's count without its call; a replaced one is asked)
+    if (this.listenerCount === emitterMethods.listenerCount ? !hasListeners(this, name) : this.listenerCount(name) === 0) {
+      return;
+    }
     try {
       this.emit(name);
     } catch (err) {

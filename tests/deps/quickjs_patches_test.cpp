@@ -1,0 +1,135 @@
+// HBF's own QuickJS patches (scripts/patches/quickjs/) that change how the
+// interpreter behaves inside, checked against the behaviour they must keep.
+// (Patches with a user-visible purpose are tested where HBF uses them.)
+#include <gtest/gtest.h>
+
+extern "C" {
+#include <quickjs.h>
+}
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace {
+
+struct RuntimeDeleter {
+  void operator()(JSRuntime* rt) const { JS_FreeRuntime(rt); }
+};
+struct ContextDeleter {
+  void operator()(JSContext* ctx) const { JS_FreeContext(ctx); }
+};
+using RuntimePtr = std::unique_ptr<JSRuntime, RuntimeDeleter>;
+using ContextPtr = std::unique_ptr<JSContext, ContextDeleter>;
+
+// Evaluates `src` (a script whose value is a string) and returns that string,
+// or "exception: <message>".
+std::string EvalToString(JSContext* ctx, const char* src) {
+  JSValue v = JS_Eval(ctx, src, std::strlen(src), "<test>", JS_EVAL_TYPE_GLOBAL);
+  if (JS_IsException(v)) v = JS_GetException(ctx);
+  const char* s = JS_ToCString(ctx, v);
+  std::string out = s != nullptr ? s : "(not a string)";
+  JS_FreeCString(ctx, s);
+  JS_FreeValue(ctx, v);
+  return out;
+}
+
+// Patch 0010: `===` and `!==` decide most operand pairs inline. Every pair of
+// a set of values of every kind (numbers of both representations, -0, NaN,
+// interned and computed strings, ropes, wide strings, symbols, objects, big
+// ints) must compare as Array.prototype.indexOf compares them: that is
+// QuickJS's own strict equality (js_strict_eq2), which the operator no longer
+// calls for most pairs.
+TEST(QuickJsPatches, StrictEqualityAgreesWithTheLibrarysOwnForEveryKindOfValue) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  const char* src = R"JS(
+    const obj = {}, arr = [1], fn = () => 1, sym = Symbol("s");
+    let rope = "";
+    for (let i = 0; i < 300; i++) rope += "ab";
+    let rope2 = "";
+    for (let i = 0; i < 150; i++) rope2 += "abab";
+    const values = [
+      undefined, null, true, false, 0, -0, 1, -1, 1.5, 2 ** 31, 2 ** 31 - 1, NaN, Infinity, 0.1 + 0.2, 0.3,
+      "", "a", "ab", "string", typeof "x", "str" + "ing", "strinG", "é€", "é" + "€", "e€", rope, rope2,
+      rope.slice(0, 598) + "ab", sym, Symbol.for("s"), Symbol.for("s"), Symbol.iterator, obj, obj, arr, fn, {},
+      [], 1n, 1n, 2n ** 70n, 2n ** 70n, -(2n ** 70n), Object(1), Object("a"),
+    ];
+    let checked = 0, wrong = [];
+    for (let i = 0; i < values.length; i++) {
+      for (let j = 0; j < values.length; j++) {
+        const a = values[i], b = values[j];
+        const expected = [a].indexOf(b) === 0;
+        if ((a === b) !== expected || (a !== b) === expected) wrong.push(i + "," + j);
+        checked++;
+      }
+    }
+    // Operands freed as the slow path frees them: fresh objects compared
+    // and dropped many times over (a leak shows as a failed free at exit).
+    let same = 0;
+    for (let i = 0; i < 1000; i++) if ({ i } === { i }) same++;
+    wrong.length === 0 && same === 0 ? "ok " + checked : "wrong: " + wrong.join(" ");
+  )JS";
+  EXPECT_EQ(EvalToString(ctx.get(), src), "ok 2025");
+}
+
+// Patch 0010: array literals are made whole (one allocation of their size).
+TEST(QuickJsPatches, ArrayLiteralsAreWholeArrays) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  const char* src = R"JS(
+    const o = {};
+    const a = [1, "two", o, undefined, null, 3.5];
+    const big = [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32];
+    const empty = [];
+    const holes = [1, , 3];
+    const spread = [0, ...a, 7];
+    const checks = [
+      a.length === 6, a[2] === o, a[3] === undefined && 3 in a, Array.isArray(a), JSON.stringify(a.slice(0, 2)) === '[1,"two"]',
+      big.length === 33 && big.reduce((s, x) => s + x, 0) === 528, big.indexOf(32) === 32,
+      empty.length === 0 && empty.push(1, 2) === 2 && empty[1] === 2,
+      holes.length === 3 && !(1 in holes) && holes[2] === 3,
+      spread.length === 8 && spread[7] === 7 && spread[3] === o,
+      a.push(9) === 7 && a[6] === 9, (a.length = 2, a.join()) === "1,two",
+      Object.getOwnPropertyDescriptor([5], "0").writable === true,
+      Object.keys(["x", "y"]).join() === "0,1",
+    ];
+    checks.every((c) => c === true) ? "ok" : "failed: " + checks.map((c, i) => (c ? "" : i)).join(" ");
+  )JS";
+  EXPECT_EQ(EvalToString(ctx.get(), src), "ok");
+}
+
+// Patch 0010: JS_NewArrayFrom takes its values, and frees them when it fails.
+TEST(QuickJsPatches, NewArrayFromTakesItsValuesAndFreesThemOnFailure) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  JSValue values[3] = {JS_NewInt32(ctx.get(), 7), JS_NewString(ctx.get(), "seven"), JS_NewObject(ctx.get())};
+  JSValue arr = JS_NewArrayFrom(ctx.get(), 3, values);
+  ASSERT_FALSE(JS_IsException(arr));
+  JSValue global = JS_GetGlobalObject(ctx.get());
+  JS_SetPropertyStr(ctx.get(), global, "made", arr);
+  JS_FreeValue(ctx.get(), global);
+  EXPECT_EQ(EvalToString(ctx.get(),
+                         "String(Array.isArray(made) && made.length === 3 && made[0] === 7 && made[1] === 'seven' && "
+                         "typeof made[2] === 'object' && made.push(8) === 4)"),
+            "true");
+  JSValue none = JS_NewArrayFrom(ctx.get(), 0, nullptr);
+  ASSERT_FALSE(JS_IsException(none));
+  int64_t length = -1;
+  JSValue len = JS_GetPropertyStr(ctx.get(), none, "length");
+  JS_ToInt64(ctx.get(), &length, len);
+  EXPECT_EQ(length, 0);
+  JS_FreeValue(ctx.get(), len);
+  JS_FreeValue(ctx.get(), none);
+
+  // At the memory limit: an exception, and the values it was given freed
+  // (JS_FreeRuntime then finds nothing left over; ASan would report a leak).
+  JSValue more[2] = {JS_NewInt32(ctx.get(), 1), JS_NewObject(ctx.get())};
+  JS_SetMemoryLimit(rt.get(), 1);
+  JSValue refused = JS_NewArrayFrom(ctx.get(), 2, more);
+  EXPECT_TRUE(JS_IsException(refused));
+  JS_FreeValue(ctx.get(), JS_GetException(ctx.get()));
+  JS_SetMemoryLimit(rt.get(), static_cast<size_t>(-1));
+}
+
+}  // namespace
