@@ -195,8 +195,9 @@ def to_ms(text):
     return float(text)
 
 
-def wrk_once(port, path, host, duration, script=None, env=None):
-    argv = ["wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{duration}s", "--latency", "-H", f"Host: {host}"]
+def wrk_once(port, path, host, duration, script=None, env=None, threads=None, connections=None):
+    argv = ["wrk", f"-t{threads or WRK_THREADS}", f"-c{connections or WRK_CONNECTIONS}", f"-d{duration}s", "--latency",
+            "-H", f"Host: {host}"]
     if script:
         argv += ["-s", os.path.join(SCENARIOS, script)]
     argv.append(f"http://127.0.0.1:{port}{path}")
@@ -641,7 +642,9 @@ def cold_scenarios(args, work, results):
     hbf keeps up to 10 x --db_max_open of them; its file is opened again only
     for what needs a query. The reference: the same round robin with every
     henv open, the floor of this one-client pattern (Python's client
-    included).
+    included). Each case then runs again under wrk, one connection going
+    round the henvs (scenarios/round_robin_tenant.lua): the same pattern
+    without Python's share of each request's time.
     """
     count, keep_open = args.cold_henvs, max(1, args.cold_henvs // 10)
     storage = os.path.join(work, f"tenants-{count}")
@@ -674,6 +677,15 @@ def cold_scenarios(args, work, results):
         results.append({"scenario": label, "server": "hbf", **r})
         log(f"{label}: p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms ({count} henvs, {max_open} kept open, "
             f"one connection, median of {args.runs} passes)")
+        env = dict(os.environ, HOSTS=os.path.join(work, f"hosts-{count}.txt"))
+        with RssSampler(srv.proc.pid) as rss:
+            runs = [wrk_once(srv.port, "/hello", hosts[0], args.duration, "round_robin_tenant.lua", env, 1, 1)
+                    for _ in range(args.runs)]
+        w = {"rps": statistics.median(x[0] for x in runs), "p50": statistics.median(x[1] for x in runs),
+             "p99": statistics.median(x[2] for x in runs), "rss": rss.peak, "errors": sum(x[3] for x in runs)}
+        results.append({"scenario": label + " (wrk, one connection)", "server": "hbf", **w})
+        log(f"{label} (wrk -t1 -c1, henvs in turn): p50 {w['p50']:.3f} ms  p99 {w['p99']:.3f} ms  "
+            f"{w['rps']:.0f} req/s")
         srv.stop()
 
 

@@ -6,7 +6,8 @@
 //   bench/dispatch/run [ROUNDS] [REQUESTS_PER_ROUND] [ROUTER_JS PATH...]
 // With ROUTER_JS, that router instead of the bench app's, GET at each PATH.
 // DISPATCH_BENCH_SHOW=1 prints each route's last response body and the
-// workers' heap after it.
+// workers' heap after it; DISPATCH_BENCH_TAIL=1 the spread of single
+// requests' times (p50 ... max, all rounds after the first).
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
   const int per_round = argc > 3 ? std::atoi(argv[3]) : 20000;
   const bool show = std::getenv("DISPATCH_BENCH_SHOW") != nullptr;  // print each route's last body
+  const bool tail = std::getenv("DISPATCH_BENCH_TAIL") != nullptr;  // print single requests' spread
   if (!crypto::InitializeCrypto()) return 1;
   char tmpl[] = "/tmp/hbf-dispatch-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return 1;
@@ -107,10 +109,15 @@ int main(int argc, char** argv) {
     for (const Case& c : cases) {
       const js::ScriptRequest req = request("GET", c.path, "");
       std::vector<double> per_request;
+      std::vector<double> singles;  // ns of each request (DISPATCH_BENCH_TAIL)
       for (int round = 0; round <= rounds; ++round) {
         const auto start = Clock::now();
         for (int i = 0; i < per_round; ++i) {
+          const auto single_start = tail ? Clock::now() : Clock::time_point{};
           js::ScriptResult r = engine.Run(henv, limits, req);
+          if (tail && (round > 0 || rounds == 0)) {
+            singles.push_back(std::chrono::duration<double, std::nano>(Clock::now() - single_start).count());
+          }
           if (r.kind != js::ScriptResult::Kind::kResponse || r.response.status != 200) {
             std::fprintf(stderr, "%s answered %d %s\n", c.path.c_str(), r.response.status, r.error.message.c_str());
             rc = 1;
@@ -125,6 +132,12 @@ int main(int argc, char** argv) {
         const js::JsEngine::Stats stats = engine.stats();
         std::printf("(%d workers, %lld bytes of JavaScript heap)\n", stats.workers,
                     static_cast<long long>(stats.memory_bytes));
+      }
+      if (tail && !singles.empty()) {
+        std::sort(singles.begin(), singles.end());
+        const auto at = [&](size_t per_mille) { return singles[std::min(singles.size() - 1, per_mille * singles.size() / 1000)] / 1000; };
+        std::printf("%s single requests (us): p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  (%zu)\n", c.name,
+                    at(500), at(900), at(990), at(999), singles.back() / 1000, singles.size());
       }
       std::sort(per_request.begin(), per_request.end());
       std::printf("%-9s %12.0f %12.0f %12.0f\n", c.name, per_request[per_request.size() / 2], per_request.front(),
