@@ -30,14 +30,22 @@ target_compile_options(llhttp PRIVATE -w -O2)
 # deliberately not built: scripts must never reach the host.
 file(READ "${HBF_QUICKJS_DIR}/VERSION" HBF_QUICKJS_VERSION)
 string(STRIP "${HBF_QUICKJS_VERSION}" HBF_QUICKJS_VERSION)
-add_library(quickjs STATIC
+set(HBF_QUICKJS_SOURCES
   "${HBF_QUICKJS_DIR}/quickjs.c" "${HBF_QUICKJS_DIR}/libregexp.c"
   "${HBF_QUICKJS_DIR}/libunicode.c" "${HBF_QUICKJS_DIR}/cutils.c"
   "${HBF_QUICKJS_DIR}/dtoa.c")
-target_include_directories(quickjs SYSTEM PUBLIC "${HBF_QUICKJS_DIR}")
-target_compile_definitions(quickjs PRIVATE _GNU_SOURCE CONFIG_VERSION="${HBF_QUICKJS_VERSION}")
-target_compile_options(quickjs PRIVATE -w -O2 -funsigned-char)
-target_link_libraries(quickjs PUBLIC m Threads::Threads)
+# quickjs: what hbf links. quickjs_asserting: the same engine with QuickJS's
+# own assertions kept (its GC's invariants among them; NDEBUG compiles them
+# out of the other), for the tests of HBF's patches to it (tests/deps).
+foreach(qjs quickjs quickjs_asserting)
+  add_library(${qjs} STATIC ${HBF_QUICKJS_SOURCES})
+  target_include_directories(${qjs} SYSTEM PUBLIC "${HBF_QUICKJS_DIR}")
+  target_compile_definitions(${qjs} PRIVATE _GNU_SOURCE CONFIG_VERSION="${HBF_QUICKJS_VERSION}")
+  target_compile_options(${qjs} PRIVATE -w -O2 -funsigned-char)
+  target_link_libraries(${qjs} PUBLIC m Threads::Threads)
+endforeach()
+target_compile_options(quickjs_asserting PRIVATE -UNDEBUG)
+set_target_properties(quickjs_asserting PROPERTIES EXCLUDE_FROM_ALL TRUE)
 
 # --- Debian's static SQLite and libsodium.
 find_path(HBF_SQLITE_INCLUDE sqlite3.h REQUIRED)
@@ -93,4 +101,5 @@ if(HBF_SANITIZE OR HBF_FUZZ)
   # UBSan flags as a signed shift overflow. Upstream code, behaviour defined by
   # GCC in practice; HBF's own code keeps the full check.
   target_compile_options(quickjs PRIVATE -fno-sanitize=shift)
+  target_compile_options(quickjs_asserting PRIVATE -fno-sanitize=shift)
 endif()
