@@ -223,7 +223,8 @@ class Worker {
   // request adds properties to it (in QuickJS every added property may
   // reshape and reallocate an object). Only hbf:http's dispatch sees it, and
   // nothing there keeps it past the call. Owned; with its field names as
-  // atoms (RawField order).
+  // atoms (RawField order), then the names Continue reads from dispatch's
+  // result (ResultField order, worker_dispatch.cpp).
   JSValue raw_;
   std::vector<JSAtom> raw_atoms_;
   JSValue TakeRaw();

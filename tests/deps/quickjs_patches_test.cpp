@@ -3,36 +3,16 @@
 // (Patches with a user-visible purpose are tested where HBF uses them.)
 #include <gtest/gtest.h>
 
-extern "C" {
-#include <quickjs.h>
-}
-
 #include <cstring>
-#include <memory>
 #include <string>
+
+#include "support/quickjs_eval.h"
 
 namespace {
 
-struct RuntimeDeleter {
-  void operator()(JSRuntime* rt) const { JS_FreeRuntime(rt); }
-};
-struct ContextDeleter {
-  void operator()(JSContext* ctx) const { JS_FreeContext(ctx); }
-};
-using RuntimePtr = std::unique_ptr<JSRuntime, RuntimeDeleter>;
-using ContextPtr = std::unique_ptr<JSContext, ContextDeleter>;
-
-// Evaluates `src` (a script whose value is a string) and returns that string,
-// or "exception: <message>".
-std::string EvalToString(JSContext* ctx, const char* src) {
-  JSValue v = JS_Eval(ctx, src, std::strlen(src), "<test>", JS_EVAL_TYPE_GLOBAL);
-  if (JS_IsException(v)) v = JS_GetException(ctx);
-  const char* s = JS_ToCString(ctx, v);
-  std::string out = s != nullptr ? s : "(not a string)";
-  JS_FreeCString(ctx, s);
-  JS_FreeValue(ctx, v);
-  return out;
-}
+using hbf::test::ContextPtr;
+using hbf::test::EvalToString;
+using hbf::test::RuntimePtr;
 
 // Patch 0010: `===` and `!==` decide most operand pairs inline. Every pair of
 // a set of values of every kind (numbers of both representations, -0, NaN,

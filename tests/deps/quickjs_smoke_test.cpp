@@ -3,23 +3,15 @@
 // bytecode write/read. (The JS layer, src/js, will be its only real user.)
 #include <gtest/gtest.h>
 
-extern "C" {
-#include <quickjs.h>
-}
-
 #include <cstring>
 #include <string>
 
+#include "support/quickjs_eval.h"
+
 namespace {
 
-struct RuntimeDeleter {
-  void operator()(JSRuntime* rt) const { JS_FreeRuntime(rt); }
-};
-struct ContextDeleter {
-  void operator()(JSContext* ctx) const { JS_FreeContext(ctx); }
-};
-using RuntimePtr = std::unique_ptr<JSRuntime, RuntimeDeleter>;
-using ContextPtr = std::unique_ptr<JSContext, ContextDeleter>;
+using hbf::test::ContextPtr;
+using hbf::test::RuntimePtr;
 
 TEST(QuickJs, EvaluatesAndEnforcesLimits) {
   RuntimePtr rt(JS_NewRuntime());

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "js/js_values.h"
+#include "support/quickjs_eval.h"
 
 namespace hbf::js::internal {
 namespace {
@@ -101,15 +102,7 @@ struct Runtime {
   }
 
   // Runs `source` and returns its result (or what it threw) as a string.
-  std::string Eval(const std::string& source) {
-    JSValue v = JS_Eval(ctx, source.c_str(), source.size(), "<test>", JS_EVAL_TYPE_GLOBAL);
-    if (JS_IsException(v)) v = JS_GetException(ctx);
-    const char* s = JS_ToCString(ctx, v);
-    std::string out = s != nullptr ? s : "";
-    JS_FreeCString(ctx, s);
-    JS_FreeValue(ctx, v);
-    return out;
-  }
+  std::string Eval(const std::string& source) { return hbf::test::EvalToString(ctx, source); }
 };
 
 TEST(RuntimeMemoryTest, CountsEveryByteBackToZeroAcrossReuseGrowthAndShrinking) {
