@@ -1,6 +1,7 @@
 #include "js/natives_crypto.h"
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -168,10 +169,7 @@ JSValue NativeEtag(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
     tag[n++] = '/';
   }
   tag[n++] = '"';
-  char hex[16];
-  size_t digits = 0;
-  for (size_t v = size; digits == 0 || v != 0; v >>= 4) hex[digits++] = "0123456789abcdef"[v & 15];
-  while (digits != 0) tag[n++] = hex[--digits];
+  n = static_cast<size_t>(std::to_chars(tag + n, tag + sizeof tag, size, 16).ptr - tag);
   tag[n++] = '-';
   for (size_t i = 0; i < 27; ++i) tag[n++] = hash[i];
   tag[n++] = '"';

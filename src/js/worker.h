@@ -266,7 +266,8 @@ class Worker {
   int64_t gc_live_bytes_ = 0;     // heap after the last collection
   int64_t gc_max_headroom_ = 0;  // 1/16 of the heap limit, at least 1 MiB
   int64_t gc_headroom() const { return std::clamp<int64_t>(gc_live_bytes_, 1 << 20, gc_max_headroom_); }
-  // Collects cycles when the garbage is due (or `force`), then re-arms
+  // Collects the young generation's cycles (each request's end), and all
+  // cycles when the garbage is due (or `force`), then re-arms
   // QuickJS's own trigger above the live heap.
   void CollectCycles(bool force);
   // Gives back what Trim and Shed both drop: the allocator's kept blocks and

@@ -53,7 +53,8 @@ TEST(QuickJsPatches, StrictEqualityAgreesWithTheLibrarysOwnForEveryKindOfValue) 
   EXPECT_EQ(EvalToString(ctx.get(), src), "ok 2025");
 }
 
-// Patch 0010: array literals are made whole (one allocation of their size).
+// Patch 0010: array literals are made whole (one allocation of their size);
+// what they are made of, and what can be done with them after, is unchanged.
 TEST(QuickJsPatches, ArrayLiteralsAreWholeArrays) {
   RuntimePtr rt(JS_NewRuntime());
   ContextPtr ctx(JS_NewContext(rt.get()));

@@ -27,6 +27,7 @@ export const HAS_CONDITIONAL = 2; // If-None-Match or If-Modified-Since
 // What few requests touch (the body as a stream, the socket stand-in,
 // cookies, a query parser of the app's own, the client's spelling of the
 // URL), kept out of every Request's own fields until first used.
+// (readers that find none use RARE_DEFAULTS; only writers make one)
 function newRareState() {
   return {
     sentUrl: undefined,
@@ -39,6 +40,7 @@ function newRareState() {
     bodyRead: false,
   };
 }
+const RARE_DEFAULTS = Object.freeze(newRareState());
 
 function userSql(sql, params, fn) {
   if (typeof sql !== "string" || sql.trim() === "") throw new TypeError(`req.db.${fn}(): sql must be a non-empty string`);
@@ -81,6 +83,10 @@ export class Request {
 
   #state() {
     return (this.#rare ??= newRareState());
+  }
+
+  #peek() {
+    return this.#rare ?? RARE_DEFAULTS;
   }
 
   /** `raw` is the object C++ passes to dispatch() (every field optional here). */
@@ -127,7 +133,7 @@ export class Request {
   static {
     addEmitter(Request.prototype);
     sentUrlOf = (req) => {
-      const sent = #rare in req ? req.#rare?.sentUrl : undefined;
+      const sent = #rare in req ? req.#peek().sentUrl : undefined;
       return sent !== undefined && req.originalUrl === sent[0] ? sent[1] : req.originalUrl;
     };
     // One request header by lower-case name without building req.headers
@@ -164,8 +170,7 @@ export class Request {
 
   get query() {
     if (this.#query !== undefined) return this.#query;
-    const parser = this.#rare === null ? parseQuery : this.#rare.queryParser;
-    return (this.#query = parser(this.#rawQuery));
+    return (this.#query = this.#peek().queryParser(this.#rawQuery));
   }
   set query(value) { this.#query = value; }
 
@@ -225,13 +230,13 @@ export class Request {
 
   get complete() { return true; }
   get aborted() { return false; }
-  get readable() { return this.#state().bodyState !== BODY_ENDED; }
-  get readableEnded() { return this.#state().bodyState === BODY_ENDED; }
+  get readable() { return this.#peek().bodyState !== BODY_ENDED; }
+  get readableEnded() { return this.#peek().bodyState === BODY_ENDED; }
   get readableFlowing() {
-    const state = this.#state();
+    const state = this.#peek();
     return state.bodyState === BODY_FLOWING && !state.bodyPaused;
   }
-  get readableEncoding() { return this.#state().bodyEncoding; }
+  get readableEncoding() { return this.#peek().bodyEncoding; }
 
   on(name, fn) {
     emitterMethods.on.call(this, name, fn);
@@ -250,7 +255,7 @@ export class Request {
     return this;
   }
 
-  isPaused() { return this.#state().bodyPaused; }
+  isPaused() { return this.#peek().bodyPaused; }
 
   resume() {
     const state = this.#state();
@@ -290,7 +295,7 @@ export class Request {
   #chunk() {
     const b = this.rawBody;
     const buf = globalThis.Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    const encoding = this.#state().bodyEncoding;
+    const encoding = this.#peek().bodyEncoding;
     return encoding === null ? buf : buf.toString(encoding);
   }
 

@@ -648,20 +648,17 @@ export class Response {
     }
     let done = typeof data === "function" ? data : typeof encoding === "function" ? encoding : cb;
     if (typeof data === "function") data = undefined;
-    if (data !== undefined && data !== null) {
-      if (this.#chunks === null && this.#stream === undefined) {
-        // Written and ended in one go (most responses): it cannot stream, so
-        // no stream is offered (write() would ask the worker for one), and
-        // the one chunk is the body.
-        if (!this.headersSent) this.writeHead(this.statusCode);
-        const chunk = bodyChunk(data);
-        this.#body = typeof chunk === "string" ? chunk : wholeBuffer(chunk);
-      } else {
-        this.write(data);
-        this.#body = joinChunks(this.#chunks);
-      }
-    } else {
+    const hasData = data !== undefined && data !== null;
+    if (hasData && this.#chunks === null && this.#stream === undefined) {
+      // Written and ended in one go (most responses): it cannot stream, so
+      // no stream is offered (write() would ask the worker for one), and
+      // the one chunk is the body.
       if (!this.headersSent) this.writeHead(this.statusCode);
+      const chunk = bodyChunk(data);
+      this.#body = typeof chunk === "string" ? chunk : wholeBuffer(chunk);
+    } else {
+      if (hasData) this.write(data);
+      else if (!this.headersSent) this.writeHead(this.statusCode);
       this.#body = joinChunks(this.#chunks);
     }
     if (this.#stream === "open") native.streamEnd();  // (the body went out as it was written)
