@@ -4,7 +4,9 @@
 // median of several rounds. For A/B of changes to hbf:http, hbf:router and
 // the worker's dispatch, free of wrk's and the kernel's share of the CPU.
 //   bench/dispatch/run [ROUNDS] [REQUESTS_PER_ROUND] [ROUTER_JS PATH...]
-// With ROUTER_JS, that router instead of the bench app's, GET at each PATH.
+// With ROUTER_JS, that router instead of the bench app's, GET at each PATH;
+// a PATH written POST:/posts is a POST of a small JSON body (the write
+// scenario's shape, a new title each time).
 // DISPATCH_BENCH_SHOW=1 prints each route's last response body and the
 // workers' heap after it; DISPATCH_BENCH_TAIL=1 the spread of single
 // requests' times (p50 ... max, all rounds after the first).
@@ -107,18 +109,23 @@ int main(int argc, char** argv) {
     }
     std::printf("%-9s %12s %12s %12s\n", "route", "ns/req", "min", "max");
     for (const Case& c : cases) {
-      const js::ScriptRequest req = request("GET", c.path, "");
+      const bool post = c.path.rfind("POST:", 0) == 0;
+      js::ScriptRequest req = request(post ? "POST" : "GET", post ? c.path.substr(5) : c.path, "");
+      if (post) req.headers.emplace_back("content-type", "application/json");
+      int written = 0;
       std::vector<double> per_request;
       std::vector<double> singles;  // ns of each request (DISPATCH_BENCH_TAIL)
       for (int round = 0; round <= rounds; ++round) {
         const auto start = Clock::now();
         for (int i = 0; i < per_round; ++i) {
+          if (post) req.body = "{\"title\":\"Written " + std::to_string(++written) +
+                               "\",\"body\":\"A small post body written by the benchmark.\"}";
           const auto single_start = tail ? Clock::now() : Clock::time_point{};
           js::ScriptResult r = engine.Run(henv, limits, req);
           if (tail && (round > 0 || rounds == 0)) {
             singles.push_back(std::chrono::duration<double, std::nano>(Clock::now() - single_start).count());
           }
-          if (r.kind != js::ScriptResult::Kind::kResponse || r.response.status != 200) {
+          if (r.kind != js::ScriptResult::Kind::kResponse || r.response.status / 100 != 2) {
             std::fprintf(stderr, "%s answered %d %s\n", c.path.c_str(), r.response.status, r.error.message.c_str());
             rc = 1;
             break;

@@ -39,11 +39,6 @@ Value CopyValue(sqlite3_value* v, size_t& bytes) {
   }
 }
 
-extern "C" void PreUpdateHook(void* ctx, sqlite3* db, int op, const char* db_name, const char* table,
-                              sqlite3_int64 old_rowid, sqlite3_int64 new_rowid) {
-  static_cast<ChangeCapture*>(ctx)->OnPreUpdate(db, op, db_name, table, old_rowid, new_rowid);
-}
-
 extern "C" int CommitHook(void* ctx) {
   static_cast<ChangeCapture*>(ctx)->OnCommit();
   return 0;  // never turn the commit into a rollback
@@ -57,7 +52,6 @@ ChangeCapture::ChangeCapture(std::shared_ptr<ChangeListener> listener, std::stri
     : listener_(std::move(listener)), source_(std::move(source)) {}
 
 void ChangeCapture::Install(sqlite3* db) {
-  sqlite3_preupdate_hook(db, PreUpdateHook, this);
   sqlite3_commit_hook(db, CommitHook, this);
   sqlite3_rollback_hook(db, RollbackHook, this);
 }

@@ -65,7 +65,9 @@ class ChangeCapture {
   ChangeCapture(const ChangeCapture&) = delete;
   ChangeCapture& operator=(const ChangeCapture&) = delete;
 
-  // Installs the hooks on `db`. `this` must outlive the connection's use.
+  // Installs the commit and rollback hooks on `db`; the connection's
+  // pre-update hook (Database's, shared) calls OnPreUpdate. `this` must
+  // outlive the connection's use.
   void Install(sqlite3* db);
   // After a statement returned: hands over what committed, if the
   // connection is back in autocommit.

@@ -1,3 +1,6 @@
+// sqlite3.h declares the pre-update hook only under this macro; Debian's
+// libsqlite3 is built with it (its session extension needs it).
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "db/database.h"
 #include "db/change_capture.h"
 
@@ -9,6 +12,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -276,6 +280,13 @@ bool Statement::ReadOnly() const { return sqlite3_stmt_readonly(stmt_) != 0; }
 
 // ------------------------------------------------------------------ Database
 
+struct Database::RowHook {
+  bool watch_documents = false;
+  bool documents_written = false;
+  ChangeCapture* capture = nullptr;
+};
+
+
 Database::Database(sqlite3* db, std::string path, size_t cache_size)
     : db_(db), path_(std::move(path)), cache_size_(cache_size) {}
 
@@ -289,6 +300,7 @@ Database::Database(Database&& other) noexcept
       deadline_(std::move(other.deadline_)),
       guard_(std::move(other.guard_)),
       capture_(std::move(other.capture_)),
+      row_hook_(std::move(other.row_hook_)),
       busy_ns_(other.busy_ns_),
       measure_busy_(other.measure_busy_) {
   other.cache_.clear();
@@ -306,6 +318,7 @@ Database& Database::operator=(Database&& other) noexcept {
     deadline_ = std::move(other.deadline_);
     guard_ = std::move(other.guard_);
     capture_ = std::move(other.capture_);
+    row_hook_ = std::move(other.row_hook_);
     busy_ns_ = other.busy_ns_;
     measure_busy_ = other.measure_busy_;
     other.cache_.clear();
@@ -455,6 +468,39 @@ void Database::CaptureChanges(std::shared_ptr<ChangeListener> listener, std::str
   if (capture_ || !listener || db_ == nullptr) return;
   capture_ = std::make_unique<ChangeCapture>(std::move(listener), std::move(source));
   capture_->Install(db_);
+  InstallRowHook();
+  row_hook_->capture = capture_.get();
+}
+
+void Database::WatchDocumentWrites() {
+  if (db_ == nullptr) return;
+  InstallRowHook();
+  row_hook_->watch_documents = true;
+}
+
+bool Database::TakeDocumentsWritten() {
+  if (!row_hook_) return false;
+  return std::exchange(row_hook_->documents_written, false);
+}
+
+namespace {
+
+extern "C" void RowHookCallback(void* ctx, sqlite3* db, int op, const char* db_name, const char* table,
+                                sqlite3_int64 old_rowid, sqlite3_int64 new_rowid) {
+  auto* hook = static_cast<Database::RowHook*>(ctx);
+  if (hook->watch_documents && !hook->documents_written && table != nullptr && db_name != nullptr &&
+      std::strcmp(table, "documents") == 0 && std::strcmp(db_name, "main") == 0) {
+    hook->documents_written = true;
+  }
+  if (hook->capture != nullptr) hook->capture->OnPreUpdate(db, op, db_name, table, old_rowid, new_rowid);
+}
+
+}  // namespace
+
+void Database::InstallRowHook() {
+  if (row_hook_) return;
+  row_hook_ = std::make_unique<RowHook>();
+  sqlite3_preupdate_hook(db_, RowHookCallback, row_hook_.get());
 }
 
 void Database::AfterStatement() {

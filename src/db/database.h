@@ -241,6 +241,15 @@ class Database {
   // `listener`, naming `source` (see change_capture.h). Once per connection.
   void CaptureChanges(std::shared_ptr<ChangeListener> listener, std::string source);
 
+  // From now on, notes whether a statement on this connection changes a row
+  // of `documents` in `main` (a script editing its own code, directly or
+  // through a trigger): TakeDocumentsWritten() says so and clears the note.
+  // So a script's writes to its own tables need no code-version re-read.
+  // Costs a comparison per changed row.
+  void WatchDocumentWrites();
+  bool TakeDocumentsWritten();
+  struct RowHook;  // (database.cpp: the pre-update hook's state)
+
   // Copies this database, as one consistent snapshot, over `destination`
   // (SQLite's online backup API, all pages in one step): the destination's
   // other connections, in this process or another, see the old content
@@ -279,6 +288,11 @@ class Database {
   };
   std::unique_ptr<Guard> guard_;
   std::unique_ptr<ChangeCapture> capture_;  // heap: the hooks hold its address
+  // SQLite's one pre-update hook per connection, shared by CaptureChanges()
+  // and WatchDocumentWrites(); heap-allocated so the hook's pointer survives
+  // moves.
+  std::unique_ptr<RowHook> row_hook_;
+  void InstallRowHook();
   int64_t busy_ns_ = 0;
   bool measure_busy_ = false;
   // sqlite3_step / sqlite3_exec, timed into busy_ns_ when measure_busy_.

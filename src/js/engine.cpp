@@ -124,7 +124,7 @@ void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
     parked_cv_.notify_one();
     return;
   }
-  if (result.wrote_database) p->henv->RefreshCodeVersion();
+  if (result.wrote_code) p->henv->RefreshCodeVersion();
   Release(*p->pool, std::move(p->worker));
   if (!p->done) {
     // A streamed response, answered when its head was ready; the stream
@@ -399,7 +399,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
   }
   result.js_ns = NanosSince(began);
   result.db_ns = worker->db_ns() - db_before;
-  if (result.wrote_database) henv.RefreshCodeVersion();
+  if (result.wrote_code) henv.RefreshCodeVersion();
   Release(pool, std::move(worker));
   return result;
 }
@@ -509,7 +509,7 @@ ScriptResult JsEngine::Render(Henv& henv, const ScriptLimits& limits, const std:
     Release(pool, std::move(worker));
     throw;
   }
-  if (result.wrote_database) henv.RefreshCodeVersion();
+  if (result.wrote_code) henv.RefreshCodeVersion();
   Release(pool, std::move(worker));
   return result;
 }

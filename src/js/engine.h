@@ -122,7 +122,11 @@ struct ScriptResult {
   // kNotHandled from an express app: Express's own 404 page, for the caller
   // to answer when it has nothing to serve at the path either.
   std::optional<HttpResponse> fallback;
-  bool wrote_database = false;  // the request changed rows (callers refresh code versions)
+  bool wrote_database = false;  // the request changed rows (the henv's activity stamp)
+  // It changed rows of `documents` (directly or by a trigger): the henv's
+  // code version may have moved, so JsEngine re-reads it. Writes to the
+  // app's own tables cannot move it (the _hbf_* tables are sealed).
+  bool wrote_code = false;
   int64_t js_ns = 0;            // time the worker ran JavaScript for it (parked time excluded)
   int64_t db_ns = 0;            // of which in SQLite (the app's db and req.db)
   std::chrono::steady_clock::time_point wake_at{};  // kPending only

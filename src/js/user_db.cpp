@@ -50,6 +50,7 @@ Result<db::Database*> UserConnection(Worker& w) {
     if (!opened.ok()) return opened.error();
     opened->MeasureBusyTime();
     if (const auto& listener = WorkerAccess::ChangeListener(w)) opened->CaptureChanges(listener, WorkerAccess::HenvHash(w));
+    opened->WatchDocumentWrites();
     conn.emplace(std::move(*opened));  // never moved again: the module keeps its address
     conn->Seal(HenvSealedSchema());
     conn->LimitForScripts(32 << 20);  // as the main connection under the default heap limit

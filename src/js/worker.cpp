@@ -222,6 +222,8 @@ Result<db::Database*> Worker::Connection() {
   db->MeasureBusyTime();  // the henv's DB time (/_api/metrics)
   // A script's writes are news for the henv's live subscribers too.
   if (change_listener_) db->CaptureChanges(change_listener_, henv_hash_);
+  // Only a write to `documents` can change the henv's code version.
+  db->WatchDocumentWrites();
   db_.emplace(std::move(*db));
   if (deadline_armed_) db_->SetDeadline(deadline_);
   if (storage_bytes_wanted_ >= 0 && db_->SetMaxSize(storage_bytes_wanted_).ok()) {

@@ -130,6 +130,10 @@ void Worker::EndRequest(ScriptResult& result) {
   current_path_.clear();
   current_request_id_.clear();
   result.wrote_database = (db_ ? db_->TotalChanges() : 0) != changes_before_;
+  // (both taken: each clears its note for the next request)
+  const bool code_main = db_ && db_->TakeDocumentsWritten();
+  const bool code_user = user_db_ && user_db_->TakeDocumentsWritten();
+  result.wrote_code = code_main || code_user;
   CollectCycles(/*force=*/false);
 }
 

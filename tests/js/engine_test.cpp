@@ -391,6 +391,7 @@ TEST_F(EngineTest, AWorkerConnectsToItsHenvOnlyWhenItsScriptUsesTheDatabase) {
   auto added = Run(*henv, "/add");
   EXPECT_EQ(added.response.body, "1");
   EXPECT_TRUE(added.wrote_database);
+  EXPECT_FALSE(added.wrote_code) << "a row of the app's own table is no code";
   EXPECT_EQ(Run(*henv, "/count").response.body, "1");
 }
 
@@ -492,8 +493,25 @@ TEST_F(EngineTest, WritesToCodeDocumentsBumpTheCodeVersion) {
   auto r = Run(*henv);
   EXPECT_EQ(r.response.body, "edited") << r.error.code << ": " << r.error.message;
   EXPECT_TRUE(r.wrote_database);
+  EXPECT_TRUE(r.wrote_code);
   EXPECT_GT(henv->code_version(), before + 1) << "the script's edit bumps the version";
   EXPECT_EQ(Run(*henv).response.body, "self-edited");
+}
+
+TEST_F(EngineTest, AWriteReachingDocumentsThroughATriggerCountsAsCode) {
+  auto henv = MakeHenv("trigcode");
+  SetDocument(*henv, "_system/router.js",
+              "export default (raw, native) => { native.dbExecute('INSERT INTO notes VALUES (1)');"
+              " return {handled: true, status: 200, headers: [], body: 'noted'}; };");
+  ASSERT_TRUE(henv->WithDb([](db::Database& db) {
+                    return db.Exec("CREATE TABLE notes (v); CREATE TRIGGER notes_touch AFTER INSERT ON notes BEGIN "
+                                   "UPDATE documents SET content = content WHERE path = '_system/router.js'; END");
+                  }).ok());
+  const int64_t before = henv->code_version();
+  auto r = Run(*henv);
+  ASSERT_EQ(r.response.body, "noted") << r.error.code << ": " << r.error.message;
+  EXPECT_TRUE(r.wrote_code) << "the trigger changed a document row";
+  EXPECT_GT(henv->code_version(), before);
 }
 
 TEST_F(EngineTest, ConcurrencyPerHenvIsCapped) {
