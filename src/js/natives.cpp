@@ -1,6 +1,7 @@
 #include "js/natives.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -325,6 +326,64 @@ JSValue NativeLog(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   return Undefined();
 }
 
+// escapeHtml(string): the string with & < > " ' written as &amp; &lt; &gt;
+// &#34; &#39; (ejs's escapeXML), the same string when it has none of them,
+// or undefined when it has some and also characters past ASCII (the caller's
+// JavaScript escapes those: a UTF-8 round trip would not keep a lone
+// surrogate). Templates escape every <%= value; QuickJS would interpret a
+// character loop for each, and ASCII strings reach C without a copy.
+JSValue NativeEscapeHtml(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
+  if (argc < 1 || !JS_IsString(argv[0])) return JS_ThrowTypeError(ctx, "escapeHtml expects a string");
+  size_t size = 0;
+  const char* text = JS_ToCStringLen(ctx, &size, argv[0]);
+  if (text == nullptr) return JS_EXCEPTION;
+  // Extra bytes each character needs once escaped (0: kept as it is).
+  static constexpr auto kExtra = [] {
+    std::array<uint8_t, 256> extra{};
+    extra['&'] = 4;
+    extra['<'] = 3;
+    extra['>'] = 3;
+    extra['"'] = 4;
+    extra['\''] = 4;
+    return extra;
+  }();
+  size_t added = 0;
+  unsigned char high = 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text);
+  for (size_t i = 0; i < size; ++i) {
+    added += kExtra[bytes[i]];
+    high |= bytes[i];
+  }
+  if (added == 0) {
+    JS_FreeCString(ctx, text);
+    return JS_DupValue(ctx, argv[0]);
+  }
+  if (high >= 0x80) {
+    JS_FreeCString(ctx, text);
+    return Undefined();
+  }
+  std::string out;
+  out.resize(size + added);
+  char* o = out.data();
+  for (size_t i = 0; i < size; ++i) {
+    const char c = text[i];
+    const char* with = nullptr;
+    switch (c) {
+      case '&': with = "&amp;"; break;
+      case '<': with = "&lt;"; break;
+      case '>': with = "&gt;"; break;
+      case '"': with = "&#34;"; break;
+      case '\'': with = "&#39;"; break;
+      default: *o++ = c; continue;
+    }
+    const size_t n = std::strlen(with);
+    std::memcpy(o, with, n);
+    o += n;
+  }
+  JS_FreeCString(ctx, text);
+  return JS_NewStringLen(ctx, out.data(), out.size());
+}
+
 JSValue NativeUtf8Encode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
   std::string s = argc > 0 ? ToStdString(ctx, argv[0]) : "";
   return NewUint8Array(ctx, s.data(), s.size());
@@ -614,6 +673,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"userDbExecute", Guarded<NativeUserDbExecute>, 2},
     {"log", Guarded<NativeLog>, 2},
     {"utf8Encode", Guarded<NativeUtf8Encode>, 1},
+    {"escapeHtml", Guarded<NativeEscapeHtml>, 1},
     {"utf8Decode", Guarded<NativeUtf8Decode>, 2},
     {"bytesEqual", Guarded<NativeBytesEqual>, 2},
     {"sha256", Guarded<NativeSha256>, 1},

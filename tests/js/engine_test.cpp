@@ -245,6 +245,17 @@ TEST_F(EngineTest, DeepRecursionIsAnOrdinaryError) {
   EXPECT_NE(r.error.message.find("stack"), std::string::npos) << r.error.message;
 }
 
+TEST_F(EngineTest, EscapeHtmlEscapesAsciiAndLeavesTheRestToItsCaller) {
+  auto henv = MakeHenv("escapehh");
+  EXPECT_EQ(Eval(*henv, "native.escapeHtml(`a&b<c>d\"e'f`)"), "a&amp;b&lt;c&gt;d&#34;e&#39;f");
+  EXPECT_EQ(Eval(*henv, "(() => { const s = 'nothing ' + 'to do'; return native.escapeHtml(s) === s; })()"), "true");
+  EXPECT_EQ(Eval(*henv, "native.escapeHtml('')"), "");
+  EXPECT_EQ(Eval(*henv, "native.escapeHtml('caf\u00e9')"), "caf\u00e9") << "past ASCII, nothing to escape: kept";
+  EXPECT_EQ(Eval(*henv, "String(native.escapeHtml('caf\u00e9 & co'))"), "undefined") << "left to the caller";
+  EXPECT_EQ(Eval(*henv, "String(native.escapeHtml('\\uD800<'))"), "undefined");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.escapeHtml(42); } catch (e) { return e.name; } })()"), "TypeError");
+}
+
 TEST_F(EngineTest, SqlRoundTripsEveryType) {
   auto henv = MakeHenv("oooooooo");
   EXPECT_EQ(Eval(*henv,

@@ -76,3 +76,12 @@ export const streamWrite = () => false;
 export const streamEnd = () => {};
 // Route reach (natives.cpp routesChanged): nothing here relies on it.
 export const routesChanged = () => {};
+
+// escapeHtml(s), as src/js/natives.cpp: s escaped (& < > " '), s itself when
+// there is nothing to escape, undefined when s also has characters past ASCII.
+export function escapeHtml(s) {
+  if (typeof s !== "string") throw new TypeError("escapeHtml expects a string");
+  if (!/[&<>"']/.test(s)) return s;
+  if (/[^\x00-\x7f]/.test(s)) return undefined;
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" })[c]);
+}

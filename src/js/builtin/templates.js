@@ -21,6 +21,7 @@
 // Compiling a template uses the Function constructor (as ejs does).
 
 import * as native from "hbf:native";
+import { escapeHtml as nativeEscape } from "hbf:native";
 
 const DEFAULT_OPEN_DELIMITER = "<";
 const DEFAULT_CLOSE_DELIMITER = ">";
@@ -73,7 +74,12 @@ function escapeFrom(s, first) {
 export function escapeXML(markup) {
   if (markup == undefined) return "";
   const s = typeof markup === "string" ? markup : String(markup);
-  // (Native scans first: QuickJS interprets a character loop, and most values have nothing to escape.)
+  // (In C: QuickJS interprets a character loop, and most values have nothing
+  // to escape. It leaves a string with characters past ASCII to this file.)
+  return nativeEscape(s) ?? escapeWide(s);
+}
+
+function escapeWide(s) {
   let first = s.indexOf("&");
   if (first === -1) first = s.length;
   let i = s.indexOf("<");

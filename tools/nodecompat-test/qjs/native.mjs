@@ -130,3 +130,12 @@ export const { setTimer, clearTimer } = clock;
 
 export const config = () => ({ ...configRows });
 export const hostInfo = () => ({ version: "0.0.0-test", platform: "linux", arch: "x64" });
+
+// escapeHtml(s), as src/js/natives.cpp: s escaped (& < > " '), s itself when
+// there is nothing to escape, undefined when s also has characters past ASCII.
+export function escapeHtml(s) {
+  if (typeof s !== "string") throw new TypeError("escapeHtml expects a string");
+  if (!/[&<>"']/.test(s)) return s;
+  if (/[^\x00-\x7f]/.test(s)) return undefined;
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" })[c]);
+}
