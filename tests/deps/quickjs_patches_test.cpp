@@ -244,3 +244,59 @@ TEST(QuickJsPatches, AYoungCollectionFreesOnlyTheCyclesNothingOldHolds) {
 }
 
 }  // namespace
+
+namespace {
+
+// Patch 0012: JS_ToCStringLen converts 8-bit strings to UTF-8 a word at a
+// time. Every length up to 40 with one, two or no characters past ASCII at
+// every position (across the 8-byte words' edges) must convert as one
+// character at a time does.
+TEST(QuickJsPatches, Latin1ToUtf8ByWordsMatchesOneCharacterAtATime) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  auto expected_utf8 = [](const std::string& latin1) {
+    std::string out;
+    for (unsigned char c : latin1) {
+      if (c < 0x80) {
+        out += static_cast<char>(c);
+      } else {
+        out += static_cast<char>(0xC0 | (c >> 6));
+        out += static_cast<char>(0x80 | (c & 0x3F));
+      }
+    }
+    return out;
+  };
+  int checked = 0;
+  for (int len = 0; len <= 40; ++len) {
+    for (int at = -1; at < len; ++at) {
+      for (int second = -1; second < len; second += 3) {
+        std::string latin1;
+        for (int i = 0; i < len; ++i) latin1 += static_cast<char>('a' + i % 26);
+        if (at >= 0) latin1[static_cast<size_t>(at)] = static_cast<char>(0xE9);   // é
+        if (second >= 0) latin1[static_cast<size_t>(second)] = static_cast<char>(0xFF);  // ÿ
+        // Build the 8-bit string from its code points (JS_NewStringLen reads UTF-8).
+        JSValue codes = JS_NewArray(ctx.get());
+        for (size_t i = 0; i < latin1.size(); ++i) {
+          JS_SetPropertyUint32(ctx.get(), codes, static_cast<uint32_t>(i),
+                               JS_NewInt32(ctx.get(), static_cast<unsigned char>(latin1[i])));
+        }
+        JSValue global = JS_GetGlobalObject(ctx.get());
+        JS_SetPropertyStr(ctx.get(), global, "codes", codes);
+        JS_FreeValue(ctx.get(), global);
+        JSValue str = JS_Eval(ctx.get(), "String.fromCharCode(...codes)", 29, "<t>", JS_EVAL_TYPE_GLOBAL);
+        ASSERT_FALSE(JS_IsException(str));
+        size_t size = 0;
+        const char* utf8 = JS_ToCStringLen(ctx.get(), &size, str);
+        ASSERT_NE(utf8, nullptr);
+        EXPECT_EQ(std::string(utf8, size), expected_utf8(latin1)) << "length " << len << ", at " << at << ", " << second;
+        EXPECT_EQ(utf8[size], '\0');
+        JS_FreeCString(ctx.get(), utf8);
+        JS_FreeValue(ctx.get(), str);
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 5000);
+}
+
+}  // namespace
