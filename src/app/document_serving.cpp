@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "app/app.h"
+#include "app/document_cache.h"
 #include "documents/visibility.h"
 #include "app/request_util.h"
 #include "documents/content_types.h"
@@ -108,12 +109,42 @@ std::optional<HttpResponse> App::ServeDocument(const HttpRequest& request, const
 
   const bool gzip_ok = AcceptsGzip(request.header("accept-encoding"));
   docs::VisibilityRules rules;  // read with the document, under the same lock
-  auto read = henv.WithDbWithin(Patience(access), [&](db::Database& db) {
-    rules = docs::ParseVisibilityRules(henv.Setting(db, "private_paths").value_or(""),
-                                       henv.Setting(db, "public_paths").value_or(""));
-    return docs::GetDocument(db, id, gzip_ok);
-  });
-  if (!read) return std::nullopt;  // busy, and this caller does not wait
+  std::optional<Result<std::optional<docs::Document>>> read;
+  // On a loop, a document read a moment ago is answered from the loop's
+  // cache while nothing has changed it (document_cache.h).
+  DocumentCache* cache = access == DbAccess::kNoWait ? &DocumentCache::ForThisThread() : nullptr;
+  const std::string cache_key = cache != nullptr ? DocumentCache::Key(henv.hash(), id, gzip_ok) : std::string();
+  const int64_t now_ns =
+      cache != nullptr
+          ? std::chrono::duration_cast<std::chrono::nanoseconds>(clocks_.steady().time_since_epoch()).count()
+          : 0;
+  if (cache != nullptr) {
+    if (auto hit = cache->Find(cache_key, henv.documents_epoch(), henv.settings_epoch(), now_ns)) {
+      rules = hit->rules;
+      read.emplace(std::optional<docs::Document>(hit->document));
+    }
+  }
+  if (!read) {
+    uint64_t documents_epoch = 0;
+    uint64_t settings_epoch = 0;
+    read = henv.WithDbWithin(Patience(access), [&](db::Database& db) {
+      documents_epoch = henv.documents_epoch();  // before the read: a later write moves it on
+      rules = docs::ParseVisibilityRules(henv.Setting(db, "private_paths").value_or(""),
+                                         henv.Setting(db, "public_paths").value_or(""));
+      settings_epoch = henv.settings_epoch();  // the rules' (settings change only under this lock)
+      return docs::GetDocument(db, id, gzip_ok);
+    });
+    if (!read) return std::nullopt;  // busy, and this caller does not wait
+    if (cache != nullptr && read->ok() && read->value().has_value() && !docs::IsTemplate((*read)->value().meta)) {
+      auto entry = std::make_shared<DocumentCache::Entry>();
+      entry->document = *read->value();
+      entry->rules = rules;
+      entry->documents_epoch = documents_epoch;
+      entry->settings_epoch = settings_epoch;
+      entry->read_at_ns = now_ns;
+      cache->Put(cache_key, std::move(entry));
+    }
+  }
   auto& found = *read;
   if (!found.ok()) return HttpResponse::FromError(found.error());
   // Server code, views and whatever the henv marked private are answered

@@ -3,6 +3,7 @@
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "db/database.h"
 #include "db/change_capture.h"
+#include "db/documents_epoch.h"
 
 #include <sqlite3.h>
 
@@ -282,7 +283,9 @@ bool Statement::ReadOnly() const { return sqlite3_stmt_readonly(stmt_) != 0; }
 
 struct Database::RowHook {
   bool watch_documents = false;
-  bool documents_written = false;
+  bool documents_written = false;      // since TakeDocumentsWritten()
+  bool transaction_documents = false;  // in the transaction under way
+  std::shared_ptr<DocumentsEpoch> documents_epoch;  // the file's, while watching
   ChangeCapture* capture = nullptr;
 };
 
@@ -473,9 +476,10 @@ void Database::CaptureChanges(std::shared_ptr<ChangeListener> listener, std::str
 }
 
 void Database::WatchDocumentWrites() {
-  if (db_ == nullptr) return;
+  if (db_ == nullptr || (row_hook_ && row_hook_->watch_documents)) return;
   InstallRowHook();
   row_hook_->watch_documents = true;
+  if (path_ != ":memory:") row_hook_->documents_epoch = DocumentsEpoch::For(path_);
 }
 
 bool Database::TakeDocumentsWritten() {
@@ -488,9 +492,11 @@ namespace {
 extern "C" void RowHookCallback(void* ctx, sqlite3* db, int op, const char* db_name, const char* table,
                                 sqlite3_int64 old_rowid, sqlite3_int64 new_rowid) {
   auto* hook = static_cast<Database::RowHook*>(ctx);
-  if (hook->watch_documents && !hook->documents_written && table != nullptr && db_name != nullptr &&
+  if (hook->watch_documents && !(hook->transaction_documents && hook->documents_written) && table != nullptr &&
+      db_name != nullptr &&
       std::strcmp(table, "documents") == 0 && std::strcmp(db_name, "main") == 0) {
     hook->documents_written = true;
+    hook->transaction_documents = true;
   }
   if (hook->capture != nullptr) hook->capture->OnPreUpdate(db, op, db_name, table, old_rowid, new_rowid);
 }
@@ -505,6 +511,12 @@ void Database::InstallRowHook() {
 
 void Database::AfterStatement() {
   if (capture_ && db_ != nullptr) capture_->AfterStatement(db_);
+  // The transaction that changed documents is over (back in autocommit):
+  // committed, its rows are what readers see from now on.
+  if (row_hook_ && row_hook_->transaction_documents && db_ != nullptr && sqlite3_get_autocommit(db_) != 0) {
+    row_hook_->transaction_documents = false;
+    if (row_hook_->documents_epoch) row_hook_->documents_epoch->Bump();
+  }
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {

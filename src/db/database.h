@@ -245,7 +245,9 @@ class Database {
   // of `documents` in `main` (a script editing its own code, directly or
   // through a trigger): TakeDocumentsWritten() says so and clears the note.
   // So a script's writes to its own tables need no code-version re-read.
-  // Costs a comparison per changed row.
+  // And once such a transaction is over (committed or not), the file's
+  // DocumentsEpoch moves on (documents_epoch.h): what caches documents read
+  // from the file drops them. Costs a comparison per changed row.
   void WatchDocumentWrites();
   bool TakeDocumentsWritten();
   struct RowHook;  // (database.cpp: the pre-update hook's state)

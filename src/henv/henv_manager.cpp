@@ -49,7 +49,9 @@ Henv::Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener
       path_(db.path()),
       changes_(std::move(changes)),
       db_(std::move(db)),
-      reopener_(std::move(reopener)) {
+      reopener_(std::move(reopener)),
+      documents_epoch_(db::DocumentsEpoch::For(path_)) {
+  db_.WatchDocumentWrites();
   connection_open_.store(db_.is_open(), std::memory_order_release);
   if (db_.is_open()) live_count_.fetch_add(1, std::memory_order_relaxed);
   RefreshCodeVersion(db_);
@@ -75,6 +77,7 @@ void Henv::ConnectLocked() {
   Result<db::Database> db = reopener->OpenConnection(hash_);
   if (!db.ok()) return;  // logged there; the caller's statements fail "db_unavailable"
   db_ = std::move(*db);
+  db_.WatchDocumentWrites();
   if (bound != db_.max_size_bytes()) (void)db_.SetMaxSize(bound);
   reopened_ = true;
   connection_open_.store(true, std::memory_order_release);
@@ -198,6 +201,9 @@ std::optional<Result<std::optional<db::Value>>> Henv::ReadForBind(const std::str
 }
 
 void Henv::RefreshCodeVersion(db::Database& db) {
+  // Whoever wrote code may have written other documents too, also without
+  // rows (a restore's page copy), or another process did (a foreign commit).
+  documents_epoch_->Bump();
   settings_valid_ = false;  // whoever wrote code may have written settings too
   settings_epoch_.fetch_add(1, std::memory_order_release);
   auto v = db.QueryValue("SELECT CAST(value AS INTEGER) FROM _hbf_config WHERE key = 'code_version'");

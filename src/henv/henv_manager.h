@@ -50,6 +50,7 @@
 #include "core/result.h"
 #include "db/change_capture.h"
 #include "db/database.h"
+#include "db/documents_epoch.h"
 #include "henv/henv_stats.h"
 
 namespace hbf {
@@ -219,6 +220,12 @@ class Henv {
   // only after kForeignCommitCheckInterval. REQUIRES: inside WithDb.
   void InvalidateSettings();
 
+  // Moves on after every commit of this process that changed a document of
+  // the henv (any connection to its file that watches its document writes:
+  // the henv's own, its workers'), and at every RefreshCodeVersion(): what
+  // is cached from its documents is stale once this differs. Lock-free.
+  uint64_t documents_epoch() const { return documents_epoch_->value(); }
+
   // The database file, for components that open their own connections.
   const std::string& database_path() const { return path_; }
   // For those connections: report their committed changes here (may be null).
@@ -284,6 +291,7 @@ class Henv {
   std::timed_mutex mu_;  // timed: WithDbWithin
   db::Database db_;  // guarded by mu_; closed while the henv is dormant
   const std::weak_ptr<Reopener> reopener_;
+  const std::shared_ptr<db::DocumentsEpoch> documents_epoch_;  // constant after construction
   bool reopened_ = false;  // guarded by mu_: db_ was opened by ConnectLocked
   std::atomic<bool> connection_open_{true};  // db_.is_open(), written under mu_
   // Guarded by mu_: the files as the last close left them; `settled` when

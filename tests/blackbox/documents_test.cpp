@@ -2,7 +2,9 @@
 // serving documents by path (types, caching, ranges, compression).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "codec/gzip.h"
 #include "db/database.h"
@@ -441,6 +443,64 @@ TEST_F(DocumentsTest, FoldersServeTheirIndexAndSystemDocumentsStayPrivate) {
   EXPECT_EQ(Serve("/_system/").status, 404);
   EXPECT_EQ(Serve("/nope.html").status, 404);
   EXPECT_EQ(Fetch(port(), {"POST", "/docs/", host_, {}, "x"}).status, 404);
+}
+
+// The I/O loops answer documents from a cache of what they last read
+// (app/document_cache.h): whatever writes a document, the next request gets
+// the new bytes; another process's write shows within its bound (100 ms).
+TEST_F(DocumentsTest, EveryKindOfWriteIsServedAtOnceDespiteTheLoopsCache) {
+  Put("page.txt", "one", "text/plain");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+const router = new Router();
+router.post("/edit", (req, res) => {
+  db.execute("UPDATE documents SET content = CAST(? AS BLOB) WHERE path = 'page.txt'", [req.body.to]);
+  res.json({ ok: true });
+});
+router.post("/edit-then-fail", (req, res) => {
+  db.transaction(() => {
+    db.execute("UPDATE documents SET content = CAST('never' AS BLOB) WHERE path = 'page.txt'");
+    throw new Error("rolled back");
+  });
+});
+export default router;
+)js", "text/javascript");
+  const auto served = [&] { return Serve("/page.txt").body; };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(served(), "one");  // read once, then from the cache
+
+  Put("page.txt", "two", "text/plain");
+  EXPECT_EQ(served(), "two") << "the documents API";
+  const std::string etag = Serve("/page.txt").header("etag").value_or("");
+  EXPECT_EQ(Serve("/page.txt", {{"If-None-Match", etag}}).status, 304);
+  EXPECT_EQ(Fetch(port(), {"HEAD", "/page.txt", host_, {}, {}}).header("content-length").value_or(""), "3");
+
+  ASSERT_EQ(Api("POST", "/edit", R"({"to":"three"})", {{"Content-Type", "application/json"}}).status, 200);
+  EXPECT_EQ(served(), "three") << "a script's write";
+  EXPECT_EQ(Serve("/page.txt", {{"If-None-Match", etag}}).status, 200) << "the old ETag no longer matches";
+
+  EXPECT_EQ(Api("POST", "/edit-then-fail", "{}", {{"Content-Type", "application/json"}}).status, 500);
+  EXPECT_EQ(served(), "three") << "a rolled-back write changed nothing";
+
+  ASSERT_EQ(Api("PATCH", "/_api/documents/page.txt", R"({"visibility":"private"})",
+                {{"Content-Type", "application/json"}}).status, 200);
+  EXPECT_EQ(Serve("/page.txt").status, 404) << "made private";
+  ASSERT_EQ(Api("PATCH", "/_api/documents/page.txt", R"({"visibility":"public"})",
+                {{"Content-Type", "application/json"}}).status, 200);
+  EXPECT_EQ(served(), "three");
+
+  // Another process (the CLI, a script of the operator's) writes the file.
+  {
+    auto db = db::Database::Open(server_->storage_dir() + "/" + hash_ + "/index.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("UPDATE documents SET content = CAST('four' AS BLOB) WHERE path = 'page.txt'").ok());
+  }
+  std::string seen;
+  for (int i = 0; i < 100 && seen != "four"; ++i) {
+    seen = served();
+    if (seen != "four") std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(seen, "four") << "another process's write, within the cache's bound";
 }
 
 TEST_F(DocumentsTest, UploadsOverTheHenvLimitAre413) {

@@ -1,12 +1,14 @@
 // Specification of the SQLite adapter (src/db): connections, statements,
 // values, errors and transactions.
 #include "db/database.h"
+#include "db/documents_epoch.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -851,6 +853,66 @@ TEST(StatementMoveTest, ABindErrorTravelsWithTheStatement) {
   stmt->Bind(5, int64_t{1});
   Statement moved(std::move(*stmt));
   EXPECT_TRUE(IsError(moved.Step(), "sql_error", 400));
+}
+
+}  // namespace
+}  // namespace hbf::db
+
+namespace hbf::db {
+namespace {
+
+// ------------------------------------------------------------------ document writes
+
+// A watching connection notes its writes to `documents` (for the code
+// version) and moves the file's DocumentsEpoch on once each such
+// transaction is over; writes to other tables do neither.
+TEST(DocumentWritesTest, WatchedConnectionsMoveTheirFilesEpochOnlyForDocuments) {
+  TempDir dir;
+  const std::string path = dir.File("h.db");
+  Database db = OpenOrDie(path);
+  ASSERT_TRUE(db.Exec("CREATE TABLE documents (path TEXT PRIMARY KEY, content BLOB); CREATE TABLE notes (v)").ok());
+  db.WatchDocumentWrites();
+  std::shared_ptr<DocumentsEpoch> epoch = DocumentsEpoch::For(path);
+  EXPECT_EQ(DocumentsEpoch::For(path), epoch) << "one epoch per file while held";
+  EXPECT_NE(DocumentsEpoch::For(dir.File("other.db")), epoch);
+
+  uint64_t seen = epoch->value();
+  ASSERT_TRUE(db.Exec("INSERT INTO notes VALUES (1)").ok());
+  EXPECT_EQ(epoch->value(), seen);
+  EXPECT_FALSE(db.TakeDocumentsWritten());
+
+  ASSERT_TRUE(db.Exec("INSERT INTO documents VALUES ('a', 'x')").ok());
+  EXPECT_NE(epoch->value(), seen);
+  EXPECT_TRUE(db.TakeDocumentsWritten());
+  EXPECT_FALSE(db.TakeDocumentsWritten()) << "taken";
+
+  // Inside a transaction: at its end, not before.
+  seen = epoch->value();
+  ASSERT_TRUE(db.Exec("BEGIN").ok());
+  ASSERT_TRUE(db.Exec("UPDATE documents SET content = 'y'").ok());
+  EXPECT_EQ(epoch->value(), seen) << "not committed yet";
+  ASSERT_TRUE(db.Exec("COMMIT").ok());
+  EXPECT_NE(epoch->value(), seen);
+  EXPECT_TRUE(db.TakeDocumentsWritten());
+
+  // Another watching connection to the file moves the same epoch.
+  Database other = OpenOrDie(path);
+  other.WatchDocumentWrites();
+  seen = epoch->value();
+  ASSERT_TRUE(other.Exec("DELETE FROM documents").ok());
+  EXPECT_NE(epoch->value(), seen);
+  EXPECT_TRUE(other.TakeDocumentsWritten());
+  EXPECT_FALSE(db.TakeDocumentsWritten());
+}
+
+TEST(DocumentWritesTest, AFreshEpochNeverRepeatsAnOldValue) {
+  TempDir dir;
+  uint64_t old_value = 0;
+  {
+    auto epoch = DocumentsEpoch::For(dir.File("x.db"));
+    old_value = epoch->value();
+  }
+  EXPECT_NE(DocumentsEpoch::For(dir.File("x.db"))->value(), old_value);
 }
 
 }  // namespace
