@@ -11,6 +11,19 @@ std::string ToStdString(JSContext* ctx, JSValueConst v) {
   if (s == nullptr) return {};
   std::string out(s, len);
   JS_FreeCString(ctx, s);
+  // A lone surrogate (a JS string may hold one) comes out of QuickJS as its
+  // 3-byte sequence ED A0..BF xx, which is not UTF-8; V8 writes U+FFFD for
+  // it (Node's Buffer.from, TextEncoder, what an http response sends), and so
+  // does HBF: the same length, in place. Surrogate pairs come out as 4-byte
+  // sequences, so every such triple is a lone one.
+  for (size_t i = out.find('\xED'); i != std::string::npos && i + 2 < out.size(); i = out.find('\xED', i + 1)) {
+    const auto second = static_cast<unsigned char>(out[i + 1]);
+    if (second >= 0xA0 && second <= 0xBF) {
+      out[i] = '\xEF';
+      out[i + 1] = '\xBF';
+      out[i + 2] = '\xBD';
+    }
+  }
   return out;
 }
 

@@ -50,8 +50,9 @@ class Scoped {
   JSValue v_;
 };
 
-// The string value of `v` (JS ToString); "" when that throws, the exception
-// left pending.
+// The string value of `v` (JS ToString) in UTF-8, a lone surrogate written
+// as U+FFFD (as V8 writes it); "" when that throws, the exception left
+// pending.
 std::string ToStdString(JSContext* ctx, JSValueConst v);
 
 // obj[name] as a string; "" when undefined or null.

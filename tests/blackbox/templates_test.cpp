@@ -65,12 +65,9 @@ export default router;
     for (int i = 0; i < 300; ++i) s += "&amp;";
     return s;
   }();
-  // (g, a lone surrogate, is looked at as a string below, not on the wire)
-  const size_t g_at = page.body.find("||") + 2;
-  ASSERT_NE(page.body.find('|', g_at), std::string::npos) << page.body;
-  page.body.erase(g_at, page.body.find('|', g_at) - g_at);
-  EXPECT_EQ(page.body, "x&amp;y&lt;z&gt;&#34;q&#39;|plain|caf\xC3\xA9 &amp; &lt;b&gt;|\xF0\x9F\x98\x80&#39;\xF0\x9F\x98\x80|42|||" +
-                           amps + "\xC3\xA9");
+  // (g's lone surrogate goes on the wire as U+FFFD, as Node sends it)
+  EXPECT_EQ(page.body, "x&amp;y&lt;z&gt;&#34;q&#39;|plain|caf\xC3\xA9 &amp; &lt;b&gt;|\xF0\x9F\x98\x80&#39;\xF0\x9F\x98\x80|42||"
+                       "\xEF\xBF\xBD&lt;|" + amps + "\xC3\xA9");
   auto lone = Get("/lone");
   ASSERT_EQ(lone.status, 200) << lone.body;
   EXPECT_EQ(lone.body, R"({"length":5,"first":55296,"rest":"&lt;"})") << "the lone surrogate is kept as it is";

@@ -256,6 +256,19 @@ TEST_F(EngineTest, EscapeHtmlEscapesAsciiAndLeavesTheRestToItsCaller) {
   EXPECT_EQ(Eval(*henv, "(() => { try { native.escapeHtml(42); } catch (e) { return e.name; } })()"), "TypeError");
 }
 
+// A JS string may hold lone surrogates; what leaves for C++ (a body, a SQL
+// value) is UTF-8 with U+FFFD for each, as V8 writes them (Node's Buffer,
+// TextEncoder, an http response); pairs stay the characters they make.
+TEST_F(EngineTest, LoneSurrogatesLeaveJavaScriptAsReplacementCharacters) {
+  auto henv = MakeHenv("surrogat");
+  EXPECT_EQ(Eval(*henv, "'a\\uD800b\\uDC00c\\u{1F600}\\uDBFF'"), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xF0\x9F\x98\x80\xEF\xBF\xBD");
+  EXPECT_EQ(Eval(*henv, "'\\uD7FF\\uE000'"), "\xED\x9F\xBF\xEE\x80\x80") << "the neighbours of the surrogates are kept";
+  EXPECT_EQ(Eval(*henv,
+                 "{ native.dbExecute('CREATE TABLE s (t TEXT)'); native.dbExecute('INSERT INTO s VALUES (?)', ['x\\uDFFFy']);"
+                 "  return native.dbGet('SELECT hex(t) AS h FROM s').h; }"),
+            "78EFBFBD79");
+}
+
 TEST_F(EngineTest, SqlRoundTripsEveryType) {
   auto henv = MakeHenv("oooooooo");
   EXPECT_EQ(Eval(*henv,
