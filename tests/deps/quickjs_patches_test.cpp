@@ -300,3 +300,134 @@ TEST(QuickJsPatches, Latin1ToUtf8ByWordsMatchesOneCharacterAtATime) {
 }
 
 }  // namespace
+
+namespace {
+
+// Patch 0013: JSON.stringify without JS arrays of its own (the cycle check
+// in C, a plain object's keys from its shape, strings quoted straight into
+// the output). Its output must be the spec's: compared with a plain
+// JavaScript rendering of the spec's algorithm for values that reach every
+// path the patch changed (key order, deleted and non-enumerable keys,
+// symbols, private fields, array-index keys, getters that change the object
+// while it is written, toJSON and replacers given keys, cycles, more keys
+// than the patch's stack array holds, escapes).
+TEST(QuickJsPatches, JsonStringifyWritesWhatTheSpecSays) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  const char* src = R"JS(
+    function quote(s) {
+      let out = '"';
+      for (let i = 0; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        const named = { 8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r", 34: '\\"', 92: "\\\\" }[c];
+        const lone = c >= 0xd800 && c <= 0xdfff &&
+          !(c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) &&
+          !(c >= 0xdc00 && i > 0 && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800);
+        if (named) out += named;
+        else if (c < 0x20 || lone) out += "\\u" + c.toString(16).padStart(4, "0");
+        else out += s[i];
+      }
+      return out + '"';
+    }
+    function reference(value, replacer, space) {
+      let replacerFn, keysList, gap = "";
+      if (typeof replacer === "function") replacerFn = replacer;
+      else if (Array.isArray(replacer)) {
+        keysList = [];
+        for (const v of replacer) {
+          const item = typeof v === "string" ? v : typeof v === "number" || v instanceof Number || v instanceof String ? String(v) : undefined;
+          if (item !== undefined && !keysList.includes(item)) keysList.push(item);
+        }
+      }
+      if (typeof space === "number") gap = " ".repeat(Math.max(0, Math.min(10, Math.trunc(space))));
+      else if (typeof space === "string") gap = space.slice(0, 10);
+      const stack = [];
+      function ser(key, holder, indent) {
+        let v = holder[key];
+        if ((typeof v === "object" && v !== null) || typeof v === "bigint") {
+          const f = v.toJSON;
+          if (typeof f === "function") v = f.call(v, key);
+        }
+        if (replacerFn) v = replacerFn.call(holder, key, v);
+        if (v instanceof Number) v = Number(v);
+        else if (v instanceof String) v = String(v);
+        else if (v instanceof Boolean) v = v.valueOf();
+        if (v === null) return "null";
+        if (v === true) return "true";
+        if (v === false) return "false";
+        if (typeof v === "string") return quote(v);
+        if (typeof v === "number") return isFinite(v) ? String(v) : "null";
+        if (typeof v === "bigint") throw new TypeError("BigInt");
+        if (typeof v !== "object") return undefined;
+        if (stack.includes(v)) throw new TypeError("circular");
+        stack.push(v);
+        const inner = indent + gap;
+        const parts = [];
+        let out;
+        if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) parts.push(ser(String(i), v, inner) ?? "null");
+          out = parts.length === 0 ? "[]" : gap === "" ? "[" + parts.join(",") + "]"
+              : "[\n" + inner + parts.join(",\n" + inner) + "\n" + indent + "]";
+        } else {
+          for (const k of keysList ?? Object.keys(v)) {
+            const s = ser(k, v, inner);
+            if (s !== undefined) parts.push(quote(k) + (gap === "" ? ":" : ": ") + s);
+          }
+          out = parts.length === 0 ? "{}" : gap === "" ? "{" + parts.join(",") + "}"
+              : "{\n" + inner + parts.join(",\n" + inner) + "\n" + indent + "}";
+        }
+        stack.pop();
+        return out;
+      }
+      return ser("", { "": value }, "");
+    }
+    class WithPrivate { #hidden = 1; shown = 2; static s = 3; get got() { return 4; } }
+    const many = {};
+    for (let i = 0; i < 40; i++) many["k" + (39 - i)] = i % 3 === 0 ? { i } : "v" + i;
+    const makers = [
+      () => ({ msg: "hi" }),
+      () => ({ b: 1, a: 2, c: [1, "x", null, undefined, () => 1, Symbol("s")], d: undefined, e: () => 2 }),
+      () => { const o = { a: 1, b: 2, c: 3 }; delete o.b; o.b = 4; return o; },
+      () => { const o = { a: 1 }; Object.defineProperty(o, "hidden", { value: 2, enumerable: false }); o[Symbol("s")] = 3; return o; },
+      () => ({ z: 1, 2: "two", 1: "one", a: 3 }),
+      () => ({ z: 1, "4294967294": "index", "4294967295": "not an index", "-1": "neg", "01": "lead" }),
+      () => new WithPrivate(),
+      () => Object.assign(Object.create(null), { p: 1, q: { r: 2 } }),
+      () => { const o = { a: 1, get b() { delete this.c; this.d = 4; return 2; }, c: 3 }; return o; },
+      () => ({ when: { toJSON(k) { return "key:" + k; } }, list: [{ toJSON(k) { return "at:" + k; } }] }),
+      () => ({ "quote\"key": "tab\there", "new\nline": "\u0001\u001f", uni: "é€😀", lone: "\ud800x\udc00", back: "\\" }),
+      () => many,
+      () => [[], {}, [[[]]], { a: { b: { c: {} } } }, new Number(3), new String("s"), new Boolean(false), NaN, -0, 1e21],
+      () => new Proxy({ x: 1, y: [2] }, {}),
+      () => { const a = [1, 2, 3]; a.extra = "ignored"; delete a[1]; return a; },
+      () => ({ date: new Date(0), re: /x/g, map: new Map([[1, 2]]) }),
+    ];
+    const replacers = [undefined, (k, v) => (typeof v === "number" ? v + 1 : v), ["a", "b", "msg", 1, "k3"], null];
+    const spaces = [undefined, 2, "--", 20, ""];
+    let checked = 0;
+    const wrong = [];
+    for (let m = 0; m < makers.length; m++) {
+      for (const r of replacers) {
+        for (const s of spaces) {
+          let mine, theirs;
+          try { mine = JSON.stringify(makers[m](), r, s); } catch (e) { mine = "throws " + e.name; }
+          try { theirs = reference(makers[m](), r, s); } catch (e) { theirs = "throws " + e.name; }
+          checked++;
+          if (mine !== theirs) wrong.push(m + ": " + mine + " | " + theirs);
+        }
+      }
+    }
+    const cyclic = { a: [1] };
+    cyclic.a.push({ back: cyclic });
+    let cycle = "";
+    try { JSON.stringify(cyclic); } catch (e) { cycle = e.name + ": " + e.message; }
+    const shared = { leaf: 1 };
+    const twice = JSON.stringify({ x: shared, y: [shared, shared] });
+    if (cycle !== "TypeError: circular reference") wrong.push("cycle: " + cycle);
+    if (twice !== '{"x":{"leaf":1},"y":[{"leaf":1},{"leaf":1}]}') wrong.push("shared: " + twice);
+    wrong.length === 0 ? "ok " + checked : wrong.slice(0, 5).join("\n");
+  )JS";
+  EXPECT_EQ(EvalToString(ctx.get(), src), "ok 320");
+}
+
+}  // namespace
