@@ -453,6 +453,16 @@ JSValue NativeReadDocument(JSContext* ctx, JSValueConst, int argc, JSValueConst*
   return NewUint8Array(ctx, bytes.data(), bytes.size());
 }
 
+// documentsEpoch(): a number that changes whenever a document of the henv
+// may have changed (db/documents_epoch.h: a commit of this process that
+// changed a document row; another process's, once the henv's foreign-commit
+// look sees it); -1 in a worker bound to no henv.
+JSValue NativeDocumentsEpoch(JSContext* ctx, JSValueConst, int, JSValueConst*) {
+  const db::DocumentsEpoch* epoch = WorkerAccess::DocumentsEpoch(*WorkerAccess::From(ctx));
+  if (epoch == nullptr) return JS_NewInt32(ctx, -1);
+  return JS_NewFloat64(ctx, static_cast<double>(epoch->value()));
+}
+
 // noteServerCode(id): the henv's server code uses document `id` (a module,
 // a template); it is no longer served by its path (documents/visibility.h).
 JSValue NativeNoteServerCode(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {
@@ -700,6 +710,7 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"readDocument", Guarded<NativeReadDocument>, 1},
     {"documentInfo", Guarded<NativeDocumentInfo>, 1},
     {"noteServerCode", Guarded<NativeNoteServerCode>, 1},
+    {"documentsEpoch", Guarded<NativeDocumentsEpoch>, 0},
     {"listDocuments", Guarded<NativeListDocuments>, 1},
     {"compileFunction", Guarded<NativeCompileFunction>, 3},
     {"setTimer", Guarded<NativeSetTimer>, 3},

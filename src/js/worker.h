@@ -25,6 +25,7 @@ extern "C" {
 
 #include "core/json.h"
 #include "db/database.h"
+#include "db/documents_epoch.h"
 #include "http/response_stream.h"
 #include "js/allocator.h"
 #include "js/engine.h"
@@ -199,6 +200,9 @@ class Worker {
   // script that never touches the database never opens a second connection
   // or parses the schema again (Bind reads the router through the henv's).
   std::string db_path_;
+  // The henv file's documents epoch (db/documents_epoch.h), for
+  // hbf:templates to keep what it read across renders; set at bind.
+  std::shared_ptr<db::DocumentsEpoch> documents_epoch_;
   std::optional<db::Database> db_;
   int db_busy_timeout_ms_ = 100;
   int64_t db_value_limit_bytes_ = 0;  // LimitForScripts: half the heap limit

@@ -31,6 +31,7 @@ struct WorkerAccess {
   static Result<db::Database*> Db(Worker& w) { return w.Connection(); }
   // The file Db() opens ("" in a blank worker), for another connection to it.
   static const std::string& DbPath(const Worker& w) { return w.db_path_; }
+  static const db::DocumentsEpoch* DocumentsEpoch(const Worker& w) { return w.documents_epoch_.get(); }
   // Reads a document as code (module_loader.cpp), see Worker::QueryDocument.
   static Result<std::optional<db::Value>> QueryDocument(Worker& w, std::string_view sql, const std::string& path) {
     return w.QueryDocument(sql, path);

@@ -2,10 +2,13 @@
 // rendered by the default handler, and the templates API.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "blackbox/henv_fixture.h"
+#include "db/database.h"
 
 namespace hbf::test {
 namespace {
@@ -100,6 +103,36 @@ export default router;
   EXPECT_EQ(Get("/page").body, "B[3]");
   Put("views/page.ejs", "A<%- include('part') %>", "text/html");
   EXPECT_EQ(Get("/page").body, "A[3]");
+}
+
+
+// A worker keeps the templates it read across renders while no document of
+// the henv changes (hbf:templates, native.documentsEpoch): an edit through
+// the API or by another process's commit is rendered from then on (another
+// process's within the foreign-commit look's ~100 ms).
+TEST_F(TemplatesTest, KeptTemplatesGiveWayToEveryEdit) {
+  Put("views/kept.ejs", "v1 <%= n %>", "text/html");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+let n = 0;
+router.get("/kept", (req, res) => res.render("kept", { n: ++n }));
+export default router;
+)js");
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(Get("/kept").body, "v1 " + std::to_string(i));
+  Put("views/kept.ejs", "v2 <%= n %>", "text/html");
+  EXPECT_EQ(Get("/kept").body, "v2 4");
+  {
+    auto db = db::Database::Open(server_->storage_dir() + "/" + hash_ + "/index.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("UPDATE documents SET content = CAST('v3 <%= n %>' AS BLOB) WHERE path = 'views/kept.ejs'").ok());
+  }
+  std::string seen;
+  for (int i = 0; i < 100 && seen.rfind("v3 ", 0) != 0; ++i) {
+    seen = Get("/kept").body;
+    if (seen.rfind("v3 ", 0) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(seen.substr(0, 3), "v3 ") << seen;
 }
 
 }  // namespace

@@ -43,3 +43,7 @@ export function escapeHtml(s) {
   if (/[^\x00-\x7f]/.test(s)) return undefined;
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" })[c]);
 }
+
+// documentsEpoch(), as src/js/natives.cpp in a worker bound to no henv:
+// nothing read is kept across renders.
+export const documentsEpoch = () => -1;

@@ -8,8 +8,9 @@
 //   - compiled functions are always cached (by document id, or by source for
 //     compile(), and the options that shape the generated code; an entry is
 //     used only while the document's bytes, and its legacy includes', are
-//     the ones it was compiled from), and documents are read once per
-//     top-level render;
+//     the ones it was compiled from), and documents are read at most once
+//     per top-level render, and not again while no document of the henv
+//     has changed;
 //   - the ejs v2 preprocessor directive `<% include path %>` is supported;
 //   - includes nest at most MAX_INCLUDE_DEPTH levels (cycles throw);
 //   - errors always carry `templateId`/`templateLine`, compile-time errors
@@ -677,8 +678,22 @@ export function cacheStats() {
 
 // Per top-level render: documents read (id -> doc | null) and include calls
 // already resolved (opts -> path -> { childOpts, entry }), so an include in a
-// loop reads and looks up its document once.
-const newRenderState = () => ({ docs: new Map(), includes: new Map() });
+// loop reads and looks up its document once. The documents read are kept
+// for the next renders while no document of the henv has changed since
+// (native.documentsEpoch(): any commit of this process that changed a
+// document row moves it on; another process's, once the henv's
+// foreign-commit look sees it, within ~100 ms), up to KEPT_DOCS of them.
+const KEPT_DOCS = 256;
+let keptEpoch = -1;
+let keptDocs = new Map();
+const newRenderState = () => {
+  const epoch = native.documentsEpoch();
+  if (epoch !== keptEpoch || epoch === -1 || keptDocs.size > KEPT_DOCS) {
+    keptDocs = new Map();
+    keptEpoch = epoch;
+  }
+  return { docs: keptDocs, includes: new Map() };
+};
 
 // The template function for one compiled entry, as ejs's compile() returns it:
 // includes resolve against opts.filename and inherit all options.
