@@ -4,7 +4,7 @@
 // loadBuiltin are tools/jsrt-test's pure fake's (run.mjs copies it beside this
 // file as jsrt-pure.mjs, with its fake-state.mjs).
 export {
-  utf8Encode, utf8Decode, bytesEqual, sha256, randomBytes, loadBuiltin, etag,
+  utf8Encode, utf8Decode, bytesEqual, sha256, randomBytes, loadBuiltin, etag, escapeHtml, documentsEpoch,
 } from "./jsrt-pure.mjs";
 export const __docs = new Map();
 export const __logs = [];
@@ -34,16 +34,3 @@ export const streamWrite = () => false;
 export const streamEnd = () => {};
 // Route reach (natives.cpp routesChanged): nothing here relies on it.
 export const routesChanged = () => {};
-
-// escapeHtml(s), as src/js/natives.cpp: s escaped (& < > " '), s itself when
-// there is nothing to escape, undefined when s also has characters past ASCII.
-export function escapeHtml(s) {
-  if (typeof s !== "string") throw new TypeError("escapeHtml expects a string");
-  if (!/[&<>"']/.test(s)) return s;
-  if (/[^\x00-\x7f]/.test(s)) return undefined;
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" })[c]);
-}
-
-// documentsEpoch(), as src/js/natives.cpp in a worker bound to no henv:
-// nothing read is kept across renders.
-export const documentsEpoch = () => -1;

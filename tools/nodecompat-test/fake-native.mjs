@@ -290,15 +290,5 @@ export const streamEnd = () => {};
 // Route reach (natives.cpp routesChanged): nothing here relies on it.
 export const routesChanged = () => {};
 
-// escapeHtml(s), as src/js/natives.cpp: s escaped (& < > " '), s itself when
-// there is nothing to escape, undefined when s also has characters past ASCII.
-export function escapeHtml(s) {
-  if (typeof s !== "string") throw new TypeError("escapeHtml expects a string");
-  if (!/[&<>"']/.test(s)) return s;
-  if (/[^\x00-\x7f]/.test(s)) return undefined;
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" })[c]);
-}
-
-// documentsEpoch(), as src/js/natives.cpp in a worker bound to no henv:
-// nothing read is kept across renders.
-export const documentsEpoch = () => -1;
+// escapeHtml, documentsEpoch: as src/js/natives.cpp (the portable fake's).
+export { escapeHtml, documentsEpoch } from "../jsrt-test/portable/fake-native-pure.mjs";

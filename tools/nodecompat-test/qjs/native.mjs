@@ -7,7 +7,7 @@ import { createFakeClock } from "./fake-clock.mjs";  // copied beside it by ../q
 import { md5, sha1, sha384, sha512 } from "./hashes.mjs";  // copied beside it by ../qjs.mjs
 
 export const { utf8Encode, utf8Decode, bytesEqual, sha256, hmacSha256, randomBytes, base64Encode, base64Decode, dbQuery, dbGet, dbExecute,
-  dbExec, dbInTransaction, loadBuiltin } = pure;
+  dbExec, dbInTransaction, loadBuiltin, escapeHtml, documentsEpoch } = pure;
 
 const docs = new Map();
 const logs = [];
@@ -130,16 +130,3 @@ export const { setTimer, clearTimer } = clock;
 
 export const config = () => ({ ...configRows });
 export const hostInfo = () => ({ version: "0.0.0-test", platform: "linux", arch: "x64" });
-
-// escapeHtml(s), as src/js/natives.cpp: s escaped (& < > " '), s itself when
-// there is nothing to escape, undefined when s also has characters past ASCII.
-export function escapeHtml(s) {
-  if (typeof s !== "string") throw new TypeError("escapeHtml expects a string");
-  if (!/[&<>"']/.test(s)) return s;
-  if (/[^\x00-\x7f]/.test(s)) return undefined;
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" })[c]);
-}
-
-// documentsEpoch(), as src/js/natives.cpp in a worker bound to no henv:
-// nothing read is kept across renders.
-export const documentsEpoch = () => -1;
