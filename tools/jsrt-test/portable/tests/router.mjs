@@ -542,3 +542,43 @@ test("a layer's literal check refuses only paths its regex cannot match", () => 
   // The check is taken where it can be: a literal route has one.
   assert.deepEqual([new Router().get("/hello", () => {}).stack[0].literal], ["/hello"]);
 });
+
+// Layers whose literals share, differ in or only prefix a first segment,
+// case-sensitive and strict mounts among them: each request reaches the
+// layer Express would give it (match()'s literal shortcuts included).
+test("first segments, prefixes and case pick the layer Express would", async () => {
+  const r = new Router();
+  const sensitive = new Router({ caseSensitive: true, strict: true });
+  r.get("/alpha", echo("alpha"));
+  r.get("/alpha/:id/edit", echo("alpha-edit"));
+  r.get("/beta/:id", echo("beta"));
+  r.use("/gamma/deep", echo("gamma-deep"));
+  r.use("/gam", echo("gam-prefix"));
+  r.get("/", echo("root"));
+  r.post("/alpha", echo("alpha-post"));
+  sensitive.get("/Case/x", echo("case"));
+  sensitive.get("/case/x/", echo("case-strict"));
+  r.use("/s", sensitive);
+  r.get("/:any", echo("param"));
+  const tag = async (url, method = "GET") => {
+    const out = await call(r, { method, url });
+    return out.handled === false ? "none" : json(out).tag;
+  };
+  assert.equal(await tag("/alpha"), "alpha");
+  assert.equal(await tag("/ALPHA/"), "alpha", "case-insensitive by default");
+  assert.equal(await tag("/Alpha/7/EDIT"), "alpha-edit");
+  assert.equal(await tag("/beta/3"), "beta");
+  assert.equal(await tag("/beta"), "param", "/beta/:id needs more than its segment");
+  assert.equal(await tag("/gamma/deep/x"), "gamma-deep");
+  assert.equal(await tag("/gamma"), "param", "use(\"/gam\") matches whole segments only");
+  assert.equal(await tag("/gam/x"), "gam-prefix");
+  assert.equal(await tag("/"), "root");
+  assert.equal(await tag("/alpha", "POST"), "alpha-post");
+  assert.equal(await tag("/s/Case/x"), "case");
+  assert.equal(await tag("/s/case/x"), "none", "case-sensitive, strict: /case/x/ only with its slash");
+  assert.equal(await tag("/s/case/x/"), "case-strict");
+  assert.equal(await tag("/s/CASE/x/"), "none");
+  assert.equal(await tag("/zeta"), "param");
+  const options = await call(r, { method: "OPTIONS", url: "/alpha" });
+  assert.equal(header(options, "allow"), "GET,HEAD,POST");
+});
