@@ -19,6 +19,9 @@ using Clock = std::chrono::steady_clock;
 // when EngineOptions::surplus_idle is shorter).
 constexpr Clock::duration kShedEvery = std::chrono::seconds(5);
 
+// Engines' ids (JsEngine::id_), never reused.
+std::atomic<uint64_t> next_engine_id{1};
+
 // Moves idle worker `w` out of its pool's idle list (the caller takes it off
 // idle_lru_ too); null if it is not there. REQUIRES: the engine's mu_ held.
 std::unique_ptr<Worker> TakeFromPool(Worker* w) {
@@ -35,7 +38,8 @@ int64_t NanosSince(Clock::time_point start) {
 }
 }
 
-JsEngine::JsEngine(EngineOptions options) : options_(options) {
+JsEngine::JsEngine(EngineOptions options)
+    : options_(options), id_(next_engine_id.fetch_add(1, std::memory_order_relaxed)) {
   housekeeper_ = std::thread([this] { Housekeep(); });
   waker_ = std::thread([this] { Wake(); });
 }
@@ -373,6 +377,7 @@ bool JsEngine::HasRouter(Henv& henv, int64_t version, HenvPool*& pool_out) {
     std::lock_guard lock(mu_);
     pool_out->router_checked_version = version;
     pool_out->has_router = has_router;
+    PublishRoutingLocked(*pool_out);
   }
   return has_router;
 }
@@ -556,30 +561,89 @@ void JsEngine::PublishReachLocked(HenvPool& pool, const Worker& w) {
   if (w.routes_changed()) {
     // Its routes are not the ones its reach describes, and other workers
     // of this version may differ again: none is relied on for it.
+    const bool changed = pool.reach_version != version || pool.reach != nullptr;
     pool.reach_version = version;
     pool.reach.reset();
+    if (changed) PublishRoutingLocked(pool);
     return;
   }
   if (!w.route_reach() || version == pool.reach_version) return;
   pool.reach_version = version;
   pool.reach = w.route_reach();
+  PublishRoutingLocked(pool);
+}
+
+void JsEngine::PublishRoutingLocked(HenvPool& pool) {
+  auto routing = std::make_shared<PoolRouting>();
+  routing->router_checked_version = pool.router_checked_version;
+  routing->has_router = pool.has_router;
+  routing->reach_version = pool.reach_version;
+  routing->reach = pool.reach;
+  pool.routing.store(std::move(routing), std::memory_order_release);
+  pool.routing_changes.fetch_add(1, std::memory_order_release);
+}
+
+namespace {
+
+// The pools a thread has looked up, per engine (its id: an engine at a freed
+// one's address is another engine). Pools live as long as their engine, so a
+// pointer found once stays good, and with each pool the routing last read
+// from it, kept while its routing_changes has not moved. Bounded: emptied
+// when full (kMaxKnownPools), to be refilled under the engine's lock.
+struct KnownPools {
+  uint64_t engine_id = 0;
+  struct Known {
+    HenvPool* pool = nullptr;
+    uint64_t changes = ~uint64_t{0};
+    std::shared_ptr<const PoolRouting> routing;
+  };
+  std::unordered_map<std::string, Known> pools;
+};
+constexpr size_t kMaxKnownPools = 1024;
+thread_local KnownPools known_pools;
+
+}  // namespace
+
+HenvPool* JsEngine::KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const {
+  KnownPools& known = known_pools;
+  if (known.engine_id != id_) {
+    known.pools.clear();
+    known.engine_id = id_;
+  }
+  auto it = known.pools.find(hash);
+  if (it == known.pools.end()) {
+    HenvPool* pool = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      auto found = pools_.find(hash);
+      if (found == pools_.end()) return nullptr;  // no script has run yet: asked again next time
+      pool = found->second.get();
+    }
+    if (known.pools.size() >= kMaxKnownPools) known.pools.clear();
+    it = known.pools.emplace(hash, KnownPools::Known{pool, ~uint64_t{0}, nullptr}).first;
+  }
+  KnownPools::Known& k = it->second;
+  if (routing != nullptr) {
+    const uint64_t changes = k.pool->routing_changes.load(std::memory_order_acquire);
+    if (changes != k.changes || k.routing == nullptr) {
+      k.routing = k.pool->routing.load(std::memory_order_acquire);
+      k.changes = changes;
+    }
+    *routing = k.routing;
+  }
+  return k.pool;
 }
 
 bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_found) const {
   const int64_t version = henv.code_version();
-  std::shared_ptr<const RouteReach> reach;
-  {
-    std::lock_guard lock(mu_);
-    auto it = pools_.find(henv.hash());
-    if (it == pools_.end()) return false;
-    const HenvPool& pool = *it->second;
-    if (pool.router_checked_version == version && !pool.has_router) {
-      if (own_not_found != nullptr) *own_not_found = false;
-      return true;  // no router at this version: nothing to take any path
-    }
-    if (pool.reach_version != version) return false;
-    reach = pool.reach;
+  std::shared_ptr<const PoolRouting> routing;
+  if (KnownPool(henv.hash(), &routing) == nullptr) return false;
+  if (routing->router_checked_version == version && !routing->has_router) {
+    if (own_not_found != nullptr) *own_not_found = false;
+    return true;  // no router at this version: nothing to take any path
   }
+  if (routing->reach_version != version) return false;
+  const RouteReach* reach = routing->reach.get();
   if (reach == nullptr || reach->MayTake(path)) return false;
   if (own_not_found != nullptr) *own_not_found = reach->own_not_found;
   return true;
@@ -612,14 +676,8 @@ void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) 
 }
 
 bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id) const {
-  const HenvPool* pool = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    auto it = pools_.find(henv_hash);
-    if (it == pools_.end()) return false;
-    pool = it->second.get();  // pools live as long as the engine
-  }
-  return pool->server_code.Contains(id);
+  const HenvPool* pool = KnownPool(henv_hash, nullptr);
+  return pool != nullptr && pool->server_code.Contains(id);
 }
 
 JsEngine::Stats JsEngine::stats() const {

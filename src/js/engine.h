@@ -169,6 +169,18 @@ struct EngineOptions {
 
 class Worker;
 struct HenvPool;
+struct RouteReach;
+
+// What a henv's pool knows of its router, as one immutable copy readers take
+// without the engine's lock (HenvPool::routing): whether _system/router.js
+// exists as of `router_checked_version`, and the router's reach at
+// `reach_version` (null: unknown for good at that version).
+struct PoolRouting {
+  int64_t router_checked_version = -1;
+  bool has_router = false;
+  int64_t reach_version = -1;
+  std::shared_ptr<const RouteReach> reach;
+};
 
 class JsEngine {
  public:
@@ -291,12 +303,21 @@ class JsEngine {
   // newer version; forgets the version's when `w` saw its routes change
   // (REQUIRES: mu_ held).
   void PublishReachLocked(HenvPool& pool, const Worker& w);
+  // Republishes `pool`'s routing copy after its fields changed (REQUIRES:
+  // mu_ held).
+  void PublishRoutingLocked(HenvPool& pool);
+  // The pool of `hash` if one exists, found without mu_ once this thread has
+  // met it (a thread-local map per engine; pools are never destroyed before
+  // the engine), and with `routing`, when given, its current routing copy.
+  // Any thread; what the I/O loops call for every document.
+  HenvPool* KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const;
   // Brings accounted_bytes_ up to date with `w` (REQUIRES: mu_ held).
   void AccountLocked(Worker& w);
   // Removes workers about to be destroyed from the books (REQUIRES: mu_ held).
   void ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped);
 
   const EngineOptions options_;
+  const uint64_t id_;  // unique in the process: KnownPool's thread-local maps tell engines apart by it
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by mu_
   std::list<Worker*> idle_lru_;  // guarded by mu_; front = most recently used

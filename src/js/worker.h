@@ -71,7 +71,7 @@ class ServerCodeSet {
 };
 
 // Per-henv bookkeeping, owned by JsEngine; fields other than `bytecode`
-// are guarded by JsEngine::mu_.
+// are guarded by JsEngine::mu_ (`routing` is read without it).
 struct HenvPool {
   std::string hash;
   std::vector<std::unique_ptr<Worker>> idle;
@@ -89,6 +89,13 @@ struct HenvPool {
   // router build layers after its reach was taken: routes added at run time).
   int64_t reach_version = -1;
   std::shared_ptr<const RouteReach> reach;
+  // The four fields above as one immutable copy, for readers without the
+  // engine's lock (JsEngine::NoRouteTakes on the I/O loops): republished
+  // under it whenever one of them changes, and `routing_changes` moves on
+  // with it, so a reader keeps its copy until that counter moves (a value
+  // read by every core but written only on a change: no cache line bounces).
+  std::atomic<std::shared_ptr<const PoolRouting>> routing{std::make_shared<const PoolRouting>()};
+  std::atomic<uint64_t> routing_changes{0};
   BytecodeCache bytecode;
   ServerCodeSet server_code;  // thread-safe on its own, like `bytecode`
   auth::LoginThrottle* login_throttle = nullptr;    // the engine's; thread-safe

@@ -538,6 +538,46 @@ TEST_F(EngineTest, AWriteReachingDocumentsThroughATriggerCountsAsCode) {
   EXPECT_GT(henv->code_version(), before);
 }
 
+// NoRouteTakes reads a pool's routing without the engine's lock, from a copy
+// each thread keeps until the pool republishes it: every thread sees every
+// change, and a new engine on the same thread is never answered from the old
+// engine's pools.
+TEST_F(EngineTest, NoRouteTakesSeesEachChangeOnEveryThread) {
+  const auto router = [](const std::string& literal) {
+    return "const f = () => ({handled: true, status: 200, headers: [], body: 'ran'}); f.reach = [['" + literal +
+           "', false]]; export default f;";
+  };
+  auto henv = MakeHenv("reachthr", router("/api"));
+  const auto elsewhere = [&](const std::string& path) {
+    bool no_route = false;
+    std::thread([&] { no_route = engine_->NoRouteTakes(*henv, path); }).join();
+    return no_route;
+  };
+  ASSERT_EQ(Run(*henv, "/").response.body, "ran");
+  std::thread loop([&] {
+    // One long-lived thread, as an I/O loop: its copy must follow each change.
+    EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/x"));
+  });
+  loop.join();
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/x"));
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/api/a"));
+  for (const std::string literal : {"/x", "/y", "/api"}) {
+    SetDocument(*henv, "_system/router.js", router(literal));
+    EXPECT_FALSE(engine_->NoRouteTakes(*henv, literal + "/a")) << "not known before a worker of the version loads";
+    ASSERT_EQ(Run(*henv, "/").response.body, "ran");
+    EXPECT_FALSE(engine_->NoRouteTakes(*henv, literal + "/a")) << literal;
+    EXPECT_FALSE(elsewhere(literal + "/a")) << literal;
+    EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/other")) << literal;
+    EXPECT_TRUE(elsewhere("/other")) << literal;
+  }
+  // A new engine on this thread: no pool of the old one is used.
+  MakeEngine({});
+  EXPECT_FALSE(engine_->NoRouteTakes(*henv, "/other")) << "this engine has run nothing yet";
+  EXPECT_FALSE(engine_->IsServerCode(henv->hash(), "_system/router.js"));
+  ASSERT_EQ(Run(*henv, "/").response.body, "ran");
+  EXPECT_TRUE(engine_->NoRouteTakes(*henv, "/other"));
+}
+
 TEST_F(EngineTest, ConcurrencyPerHenvIsCapped) {
   MakeEngine({int64_t{1} << 30, 1});
   auto henv = MakeHenv("vvvvvvvv",
