@@ -22,7 +22,9 @@
 // Compiling a template uses the Function constructor (as ejs does).
 
 import * as native from "hbf:native";
-import { escapeHtml as nativeEscape } from "hbf:native";
+import { escapeXML } from "hbf:template_escape";
+
+export { escapeXML };
 
 const DEFAULT_OPEN_DELIMITER = "<";
 const DEFAULT_CLOSE_DELIMITER = ">";
@@ -42,58 +44,6 @@ const MAX_ERROR_CONTEXTS = 10;
 
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
 const kContexts = Symbol("hbf.templates.contexts");
-
-// ---------------------------------------------------------------------------
-// Escaping (ejs's utils.escapeXML)
-
-const ENCODE_HTML_RULES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
-const MATCH_HTML = /[&<>'"]/g;
-const encodeChar = (c) => ENCODE_HTML_RULES[c] || c;
-
-// Escapes s from index `first` (its first special character) on, one character at a time.
-function escapeFrom(s, first) {
-  let out = s.slice(0, first);
-  let last = first;
-  for (let i = first; i < s.length; i++) {
-    let r;
-    switch (s.charCodeAt(i)) {
-      case 38: r = "&amp;"; break;
-      case 60: r = "&lt;"; break;
-      case 62: r = "&gt;"; break;
-      case 34: r = "&#34;"; break;
-      case 39: r = "&#39;"; break;
-      default: continue;
-    }
-    if (last !== i) out += s.slice(last, i);
-    out += r;
-    last = i + 1;
-  }
-  return last < s.length ? out + s.slice(last) : out;
-}
-
-/** Escapes & < > " ' as &amp; &lt; &gt; &#34; &#39; (ejs's escapeXML); null and undefined give "". */
-export function escapeXML(markup) {
-  if (markup == undefined) return "";
-  const s = typeof markup === "string" ? markup : String(markup);
-  // (In C: QuickJS interprets a character loop, and most values have nothing
-  // to escape. It leaves a string with characters past ASCII to this file.)
-  return nativeEscape(s) ?? escapeWide(s);
-}
-
-function escapeWide(s) {
-  let first = s.indexOf("&");
-  if (first === -1) first = s.length;
-  let i = s.indexOf("<");
-  if (i !== -1 && i < first) first = i;
-  i = s.indexOf(">");
-  if (i !== -1 && i < first) first = i;
-  i = s.indexOf('"');
-  if (i !== -1 && i < first) first = i;
-  i = s.indexOf("'");
-  if (i !== -1 && i < first) first = i;
-  if (first === s.length) return s;
-  return s.length - first > 256 ? s.replace(MATCH_HTML, encodeChar) : escapeFrom(s, first);
-}
 
 const REGEXP_CHARS = /[|\\{}()[\]^$+*?.]/g;
 function escapeRegExpChars(string) {
