@@ -360,25 +360,24 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
 }
 
 bool JsEngine::HasRouter(Henv& henv, int64_t version, HenvPool*& pool_out) {
-  bool check_router;
-  bool has_router;
-  {
+  std::shared_ptr<const PoolRouting> routing;
+  pool_out = KnownPool(henv.hash(), &routing);
+  if (pool_out == nullptr) {  // this henv's first script request
     std::lock_guard lock(mu_);
     pool_out = &PoolForLocked(henv.hash());
-    check_router = pool_out->router_checked_version != version;
-    has_router = pool_out->has_router;
+    routing = pool_out->routing.load(std::memory_order_acquire);
   }
+  if (routing->router_checked_version == version) return routing->has_router;
   // Is there a router at this version? Asked once per version.
-  if (check_router) {
-    has_router = henv.WithDb([](db::Database& db) {
-      auto v = db.QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
-      return v.ok() && v->has_value();
-    });
-    std::lock_guard lock(mu_);
-    pool_out->router_checked_version = version;
-    pool_out->has_router = has_router;
-    PublishRoutingLocked(*pool_out);
-  }
+  const bool has_router = henv.WithDb([](db::Database& db) {
+    auto v = db.QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
+    return v.ok() && v->has_value();
+  });
+  std::lock_guard lock(mu_);
+  PoolRouting updated = *pool_out->routing.load(std::memory_order_acquire);
+  updated.router_checked_version = version;
+  updated.has_router = has_router;
+  PublishRoutingLocked(*pool_out, std::move(updated));
   return has_router;
 }
 
@@ -533,7 +532,7 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool leas
     --pool.busy;
     AccountLocked(*worker);
     PublishReachLocked(pool, *worker);
-    if (worker->reusable() && worker->code_version() >= pool.router_checked_version) {
+    if (worker->reusable() && worker->code_version() >= pool.routing.load()->router_checked_version) {
       if (least_recent) {
         // Trimmed by the housekeeper: it keeps its place as the least used.
         idle_lru_.push_back(worker.get());
@@ -557,29 +556,25 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool leas
 
 void JsEngine::PublishReachLocked(HenvPool& pool, const Worker& w) {
   const int64_t version = w.code_version();
-  if (version < pool.reach_version) return;  // an older version's
+  const std::shared_ptr<const PoolRouting> current = pool.routing.load(std::memory_order_acquire);
+  if (version < current->reach_version) return;  // an older version's
+  PoolRouting updated = *current;
   if (w.routes_changed()) {
     // Its routes are not the ones its reach describes, and other workers
     // of this version may differ again: none is relied on for it.
-    const bool changed = pool.reach_version != version || pool.reach != nullptr;
-    pool.reach_version = version;
-    pool.reach.reset();
-    if (changed) PublishRoutingLocked(pool);
-    return;
+    if (current->reach_version == version && current->reach == nullptr) return;
+    updated.reach_version = version;
+    updated.reach.reset();
+  } else {
+    if (!w.route_reach() || version == current->reach_version) return;
+    updated.reach_version = version;
+    updated.reach = w.route_reach();
   }
-  if (!w.route_reach() || version == pool.reach_version) return;
-  pool.reach_version = version;
-  pool.reach = w.route_reach();
-  PublishRoutingLocked(pool);
+  PublishRoutingLocked(pool, std::move(updated));
 }
 
-void JsEngine::PublishRoutingLocked(HenvPool& pool) {
-  auto routing = std::make_shared<PoolRouting>();
-  routing->router_checked_version = pool.router_checked_version;
-  routing->has_router = pool.has_router;
-  routing->reach_version = pool.reach_version;
-  routing->reach = pool.reach;
-  pool.routing.store(std::move(routing), std::memory_order_release);
+void JsEngine::PublishRoutingLocked(HenvPool& pool, PoolRouting routing) {
+  pool.routing.store(std::make_shared<const PoolRouting>(std::move(routing)), std::memory_order_release);
   pool.routing_changes.fetch_add(1, std::memory_order_release);
 }
 

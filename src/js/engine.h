@@ -303,9 +303,9 @@ class JsEngine {
   // newer version; forgets the version's when `w` saw its routes change
   // (REQUIRES: mu_ held).
   void PublishReachLocked(HenvPool& pool, const Worker& w);
-  // Republishes `pool`'s routing copy after its fields changed (REQUIRES:
-  // mu_ held).
-  void PublishRoutingLocked(HenvPool& pool);
+  // Makes `routing` `pool`'s (REQUIRES: mu_ held: writers build each new
+  // copy from the last one under it).
+  void PublishRoutingLocked(HenvPool& pool, PoolRouting routing);
   // The pool of `hash` if one exists, found without mu_ once this thread has
   // met it (a thread-local map per engine; pools are never destroyed before
   // the engine), and with `routing`, when given, its current routing copy.

@@ -77,23 +77,18 @@ struct HenvPool {
   std::vector<std::unique_ptr<Worker>> idle;
   int busy = 0;  // checked out or being created
   std::condition_variable available;
-  // Whether _system/router.js exists, as of `router_checked_version`.
-  int64_t router_checked_version = -1;
-  bool has_router = false;
   // The last version whose router failed to load, and why (so a broken
   // router does not cost a new worker per request).
   int64_t broken_version = -1;
   ScriptResult::Failure broken_failure;
-  // The router's reach at `reach_version`, published by its workers as they
-  // check in. Null at that version: unknown for good (a worker saw its
-  // router build layers after its reach was taken: routes added at run time).
-  int64_t reach_version = -1;
-  std::shared_ptr<const RouteReach> reach;
-  // The four fields above as one immutable copy, for readers without the
-  // engine's lock (JsEngine::NoRouteTakes on the I/O loops): republished
-  // under it whenever one of them changes, and `routing_changes` moves on
-  // with it, so a reader keeps its copy until that counter moves (a value
-  // read by every core but written only on a change: no cache line bounces).
+  // Whether _system/router.js exists and the router's reach (PoolRouting),
+  // as one immutable copy: replaced whole under the engine's lock, read
+  // without it (JsEngine::HasRouter per script request, NoRouteTakes on the
+  // I/O loops). `routing_changes` moves on with each copy, so a reader keeps
+  // its own until that counter moves (a value every core reads and only a
+  // change writes: no cache line bounces). The reach is published by the
+  // workers as they check in; null at its version: unknown for good (a
+  // worker saw its router build layers after its reach was taken).
   std::atomic<std::shared_ptr<const PoolRouting>> routing{std::make_shared<const PoolRouting>()};
   std::atomic<uint64_t> routing_changes{0};
   BytecodeCache bytecode;
