@@ -101,18 +101,21 @@ int CoresAvailable() {
 // server. The other half: at most one open henv per 8 descriptors of it;
 // an open henv holds 3 (its database, WAL and shared memory) and up to 2
 // more that its closed workers' connections leave SQLite holding until the
-// file closes; a JavaScript worker holds 3 (its connection's database and
-// WAL, and the shared memory once the henv's file is closed), those waiting
-// to be destroyed (JsEngine::kMaxRetired) included; what the henvs leave
-// caps the live workers. Past the limit an open fails (EMFILE) and its
-// request gets 503: measured with 10,000 henvs open under a limit of 20,000
+// file closes; a JavaScript worker's connection to a henv file (opened on
+// its script's first query; req.db's is a second) holds 3 (the database and
+// WAL, and the shared memory once the henv's file is closed). What the henvs
+// leave, less the connections of workers waiting to be destroyed
+// (JsEngine::kMaxRetired) and of busy ones (two per handler thread; the
+// engine counts a worker's at its check-in), caps the idle workers'
+// connections. Past the limit an open fails (EMFILE) and its request gets
+// 503: measured with 10,000 henvs open under a limit of 20,000
 // (bench/README.md).
 struct DescriptorPlan {
-  int max_open_henvs;  // --db_max_open, lowered to fit
-  int max_workers;     // alive JavaScript workers (0: no cap)
+  int max_open_henvs;          // --db_max_open, lowered to fit
+  int max_worker_connections;  // JavaScript workers' connections to henv files (0: no cap)
 };
 
-DescriptorPlan PlanDescriptors(const Config& config) {
+DescriptorPlan PlanDescriptors(const Config& config, int handler_threads) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {config.db_max_open, 0};
   if (limit.rlim_cur < limit.rlim_max) {
@@ -120,7 +123,7 @@ DescriptorPlan PlanDescriptors(const Config& config) {
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
   }
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (rlim_t{1} << 30)) return {config.db_max_open, 0};
-  constexpr int64_t kPerOpenHenv = 8, kHeldByHenv = 5, kPerWorker = 3;
+  constexpr int64_t kPerOpenHenv = 8, kHeldByHenv = 5, kPerConnection = 3;
   const int64_t half = static_cast<int64_t>(limit.rlim_cur) / 2;
   DescriptorPlan plan{config.db_max_open, 0};
   const int64_t fits = std::max<int64_t>(1, half / kPerOpenHenv);
@@ -131,9 +134,10 @@ DescriptorPlan PlanDescriptors(const Config& config) {
                              std::to_string(config.db_max_open) + " (raise `ulimit -n` to " +
                              std::to_string(int64_t{config.db_max_open} * kPerOpenHenv * 2) + " for that)");
   }
-  const int64_t retired = static_cast<int64_t>(js::JsEngine::kMaxRetired) * kPerWorker;
-  plan.max_workers = static_cast<int>(
-      std::max<int64_t>(4, (half - int64_t{plan.max_open_henvs} * kHeldByHenv - retired) / kPerWorker));
+  const int64_t unaccounted = (static_cast<int64_t>(js::JsEngine::kMaxRetired) + int64_t{handler_threads}) * 2 *
+                              kPerConnection;
+  plan.max_worker_connections = static_cast<int>(std::max<int64_t>(
+      4, (half - int64_t{plan.max_open_henvs} * kHeldByHenv - unaccounted) / kPerConnection));
   return plan;
 }
 
@@ -147,9 +151,9 @@ int Serve(const Config& config) {
       return 1;
     }
   }
-  const DescriptorPlan descriptors = PlanDescriptors(config);
   const int cores = CoresAvailable();
   const int handler_threads = config.resolved_handler_threads(cores);
+  const DescriptorPlan descriptors = PlanDescriptors(config, handler_threads);
   // One henv never holds more than half the handler threads, so the others
   // are always served while it is busy.
   const int per_henv = std::clamp(config.resolved_js_workers_per_henv(cores), 1, std::max(1, handler_threads / 2));
@@ -207,7 +211,7 @@ int Serve(const Config& config) {
   // Workers per henv: those running (at most per_henv, the dispatcher's
   // share) plus those parked while their handler awaits a timer.
   js_options.max_workers_per_henv = per_henv * 4;
-  js_options.max_workers = descriptors.max_workers;
+  js_options.max_worker_connections = descriptors.max_worker_connections;
   js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockouts
   js_options.address_throttle = &address_throttle;
   js_options.logs = &henv_logs;  // console.* of a henv's scripts

@@ -114,6 +114,9 @@ void JsEngine::Conclude(std::unique_ptr<Parked> p, ScriptResult result) {
     std::exchange(p->done, nullptr)(std::move(head));
   }
   if (result.kind == ScriptResult::Kind::kPending) {
+    // Parked workers may wait long, holding what their scripts opened: their
+    // connections count against the cap from now, not from their check-in.
+    if (p->worker->file_connections() != p->worker->accounted_connections) AccountBusy(*p->worker);
     {
       std::lock_guard lock(parked_mu_);
       if (!waker_stopping_) {
@@ -427,6 +430,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         if ((*it)->code_version() != version) {
           idle_lru_.erase((*it)->lru_position);
           accounted_bytes_ -= (*it)->accounted_bytes;
+          accounted_connections_ -= (*it)->accounted_connections;
           stale.push_back(std::move(*it));
           --workers_;
           it = pool.idle.erase(it);
@@ -648,23 +652,52 @@ void JsEngine::AccountLocked(Worker& w) {
   const int64_t now = w.memory_bytes();
   accounted_bytes_ += now - w.accounted_bytes;
   w.accounted_bytes = now;
+  const int connections = w.file_connections();
+  accounted_connections_ += connections - w.accounted_connections;
+  w.accounted_connections = connections;
+}
+
+void JsEngine::AccountBusy(Worker& w) {
+  std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed after the lock)
+  std::lock_guard lock(mu_);
+  AccountLocked(w);
+  EvictOverBudgetLocked(dropped);
+  ForgetLocked(dropped);
+  workers_ -= static_cast<int>(dropped.size());
+  RetireLocked(dropped);
 }
 
 void JsEngine::ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped) {
-  for (const auto& w : dropped) accounted_bytes_ -= w->accounted_bytes;
+  for (const auto& w : dropped) {
+    accounted_bytes_ -= w->accounted_bytes;
+    accounted_connections_ -= w->accounted_connections;
+  }
 }
 
 void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) {
   int64_t total = accounted_bytes_;
-  for (const auto& w : out) total -= w->accounted_bytes;
-  const auto over_count = [&] {
-    return options_.max_workers > 0 && workers_ - static_cast<int>(out.size()) > options_.max_workers;
-  };
-  while ((total > options_.memory_budget_bytes || over_count()) && !idle_lru_.empty()) {
-    Worker* victim = idle_lru_.back();
-    idle_lru_.pop_back();
-    if (std::unique_ptr<Worker> taken = TakeFromPool(victim)) {
-      total -= victim->accounted_bytes;
+  int connections = accounted_connections_;
+  for (const auto& w : out) {
+    total -= w->accounted_bytes;
+    connections -= w->accounted_connections;
+  }
+  const int cap = options_.max_worker_connections;
+  while (!idle_lru_.empty()) {
+    auto victim = std::prev(idle_lru_.end());
+    if (total <= options_.memory_budget_bytes) {
+      if (cap <= 0 || connections <= cap) break;
+      // Over the descriptors only: the least recently used idle worker that
+      // holds a connection (those that hold none cost none; workers whose
+      // scripts query hold one from their first request, so the walk is
+      // short where it runs at all).
+      while (victim != idle_lru_.begin() && (*victim)->accounted_connections == 0) --victim;
+      if ((*victim)->accounted_connections == 0) break;  // busy workers hold them all
+    }
+    Worker* w = *victim;
+    idle_lru_.erase(victim);
+    if (std::unique_ptr<Worker> taken = TakeFromPool(w)) {
+      total -= w->accounted_bytes;
+      connections -= w->accounted_connections;
       out.push_back(std::move(taken));
     }
   }

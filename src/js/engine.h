@@ -140,11 +140,15 @@ struct ScriptResult {
 struct EngineOptions {
   int64_t memory_budget_bytes = int64_t{1} << 30;  // all runtimes together (--js_memory_mb)
   int max_workers_per_henv = 4;                    // concurrent requests per henv (--js_workers_per_henv)
-  // Idle workers beyond this many alive are evicted (least recently used
-  // first), as past the memory budget; 0: no cap. Each holds descriptors (its
-  // connection's file and WAL), so the server derives it from the open-file
-  // limit.
-  int max_workers = 0;
+  // Workers' connections to henv files (Worker::file_connections, as of
+  // their last check-in) beyond this many: idle workers holding one are
+  // evicted, least recently used first; 0: no cap. Each connection holds
+  // descriptors (the file and its WAL), so the server derives the cap from
+  // the open-file limit. A worker whose script never touched the database
+  // holds none and counts only against the memory budget: with 10,000
+  // henvs serving /hello, the cap on all workers (1,234 under a limit of
+  // 20,000 descriptors) made most requests build one.
+  int max_worker_connections = 0;
   // Blank workers (built-ins loaded, no henv) kept ready by a background
   // thread: a henv's first request, or its first after a code change, then
   // only binds one (its connection, its router) instead of building a runtime.
@@ -311,8 +315,12 @@ class JsEngine {
   // the engine), and with `routing`, when given, its current routing copy.
   // Any thread; what the I/O loops call for every document.
   HenvPool* KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const;
-  // Brings accounted_bytes_ up to date with `w` (REQUIRES: mu_ held).
+  // Brings accounted_bytes_ and accounted_connections_ up to date with `w`
+  // (REQUIRES: mu_ held).
   void AccountLocked(Worker& w);
+  // Accounts checked-out worker `w` as it is now (a request about to be
+  // parked), evicting idle workers over the budget or the connection cap.
+  void AccountBusy(Worker& w);
   // Removes workers about to be destroyed from the books (REQUIRES: mu_ held).
   void ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped);
 
@@ -323,6 +331,7 @@ class JsEngine {
   std::list<Worker*> idle_lru_;  // guarded by mu_; front = most recently used
   int workers_ = 0;              // guarded by mu_
   int64_t accounted_bytes_ = 0;  // guarded by mu_; sum of workers' memory as of their last check-in
+  int accounted_connections_ = 0;  // guarded by mu_; sum of workers' file connections, likewise
   // Set under mu_ when the accounted memory nears the budget; read without
   // it: workers then shed their kept memory (and much garbage) before
   // check-in, which costs far less than evicting idle workers and

@@ -147,6 +147,9 @@ class Worker {
   // Never reuse this worker (its state is unknown after a C++ failure).
   void Retire() { reusable_ = false; }
   int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
+  // Its open connections to the henv's file (its own, req.db's): each holds
+  // descriptors. A blank worker's scratch database is in memory: none.
+  int file_connections() const { return (db_ && !db_path_.empty() ? 1 : 0) + (user_db_ ? 1 : 0); }
   // Time spent in SQLite on this worker's connections so far (the app's
   // and its users'): the engine takes the difference around each run.
   int64_t db_ns() const {
@@ -167,6 +170,8 @@ class Worker {
   std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle
   // memory_bytes() as last added to the engine's total (guarded by JsEngine::mu_).
   int64_t accounted_bytes = 0;
+  // file_connections() as last added to the engine's count (guarded by JsEngine::mu_).
+  int accounted_connections = 0;
   // When it last finished a request, and whether its garbage has been
   // collected since (guarded by JsEngine::mu_ while idle).
   std::chrono::steady_clock::time_point idle_since{};

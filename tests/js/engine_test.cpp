@@ -340,22 +340,37 @@ TEST_F(EngineTest, WorkersFromSparesOrBuiltInlineAreEachOneHenvs) {
   }
 }
 
-// Workers hold descriptors: past EngineOptions::max_workers the least
-// recently used idle ones go, as past the memory budget.
-TEST_F(EngineTest, IdleWorkersBeyondTheCountCapAreEvictedLeastRecentFirst) {
+// Workers' connections hold descriptors: past
+// EngineOptions::max_worker_connections the least recently used idle
+// workers holding one go, as past the memory budget. Workers whose scripts
+// never queried hold none and stay.
+TEST_F(EngineTest, IdleWorkersBeyondTheConnectionCapAreEvictedLeastRecentFirst) {
   EngineOptions options;
-  options.max_workers = 2;
+  options.max_worker_connections = 2;
   MakeEngine(options);
-  auto a = MakeHenv("capaaaaa", kEcho);
-  auto b = MakeHenv("capbbbbb", kEcho);
-  auto c = MakeHenv("capccccc", kEcho);
-  ASSERT_EQ(Run(*a).kind, Kind::kResponse);
-  ASSERT_EQ(Run(*b).kind, Kind::kResponse);
-  EXPECT_EQ(engine_->stats().workers, 2);
-  ASSERT_EQ(Run(*c).kind, Kind::kResponse);
-  EXPECT_EQ(engine_->stats().workers, 2) << "a's worker, the least recently used, goes";
-  EXPECT_EQ(Run(*a).response.body, "hello GET capaaaaa");
-  EXPECT_EQ(engine_->stats().workers, 2);
+  constexpr const char* kQuerying =
+      "export default (raw, native) => ({handled: true, status: 200, headers: [],"
+      " body: 'q' + native.dbGet('SELECT 1 AS one').one + ' ' + raw.henv});";
+  auto a = MakeHenv("capaaaaa", kQuerying);
+  auto b = MakeHenv("capbbbbb", kQuerying);
+  auto c = MakeHenv("capccccc", kQuerying);
+  std::vector<std::shared_ptr<Henv>> echoes;
+  for (const char* hash : {"capecho1", "capecho2", "capecho3"}) echoes.push_back(MakeHenv(hash, kEcho));
+  ASSERT_EQ(Run(*a).response.body, "q1 capaaaaa");
+  for (auto& e : echoes) ASSERT_EQ(Run(*e).kind, Kind::kResponse);
+  ASSERT_EQ(Run(*b).response.body, "q1 capbbbbb");
+  EXPECT_EQ(engine_->stats().workers, 5) << "two connections, at the cap; the echoes hold none";
+  ASSERT_EQ(Run(*c).response.body, "q1 capccccc");
+  EXPECT_EQ(engine_->stats().workers, 5)
+      << "a's worker, the least recently used holding a connection, goes; the echoes, used after it, stay";
+  EXPECT_EQ(engine_->stats().idle_workers, 5);
+  for (auto& e : echoes) {
+    const int before = engine_->stats().workers;
+    EXPECT_EQ(Run(*e).response.body, "hello GET " + e->hash());
+    EXPECT_EQ(engine_->stats().workers, before) << "served by the worker it kept";
+  }
+  EXPECT_EQ(Run(*a).response.body, "q1 capaaaaa");
+  EXPECT_EQ(engine_->stats().workers, 5) << "b's worker goes for a's new one";
 }
 
 // A burst grows a henv's pool to its concurrency; once the burst is over the
