@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "crypto/crypto.h"
 #include "js/builtin_sources.h"
+#include "js/builtin_specifiers.h"
 #include "js/js_values.h"
 #include "js/natives.h"
 #include "js/worker_access.h"
@@ -160,6 +161,9 @@ char* NormalizeModuleImpl(JSContext* ctx, const char* base, const char* name, vo
   // JavaScript resolver when hbf:modules is present: bare specifiers,
   // packages under modules/, extensions and formats, exactly as require().
   if (n0.rfind("hbf:", 0) != 0 && !b0.empty() && b0.rfind("hbf:", 0) != 0) {
+    // Core modules and HBF's built-in packages resolve the same from
+    // anywhere: answered here, they cost no hbf:modules.
+    if (const char* id = BuiltinModuleFor(n0)) return js_strdup(ctx, id);
     JSValue hooks = ModuleHooks(ctx);
     if (JS_IsException(hooks)) return nullptr;
     JSValue resolve = JS_GetPropertyStr(ctx, hooks, "resolve");

@@ -574,22 +574,21 @@ JSValue NativeClearTimer(JSContext* ctx, JSValueConst, int argc, JSValueConst* a
 }
 
 JSValue NativeConfig(JSContext* ctx, JSValueConst, int, JSValueConst*) {
-  auto conn = WorkerAccess::Db(*WorkerAccess::From(ctx));
-  if (!conn.ok()) return ThrowSqlError(ctx, conn.error());
-  db::Database& db = **conn;
   // Only the env.* keys: the rest of the config (limits, code version) is
-  // HBF's, like every sealed table.
-  auto stmt = db.Prepare("SELECT key, value FROM _hbf_config WHERE substr(key, 1, 4) = 'env.' ORDER BY key");
-  if (!stmt.ok()) return ThrowSqlError(ctx, stmt.error());
-  JSValue out = JS_NewObject(ctx);
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok() || !*row) break;
-    std::string key = stmt->Text(0);
-    std::string value = stmt->Text(1);
-    JS_SetPropertyStr(ctx, out, key.c_str(), JS_NewStringLen(ctx, value.data(), value.size()));
-  }
-  return out;
+  // HBF's, like every sealed table. Read as one value, the way the router's
+  // code is (Worker::QueryDocument): while a worker is being bound (an
+  // Express app reads NODE_ENV in express()), through the henv's connection
+  // or from what the last bind of a dormant henv read, so that binding never
+  // opens the worker's own connection for it (a schema parse and three
+  // descriptors, kept as long as the worker).
+  static constexpr std::string_view kEnvRows =
+      "SELECT json_group_object(key, coalesce(CAST(value AS TEXT), '')) FROM (SELECT key, value FROM _hbf_config"
+      " WHERE substr(key, 1, 4) = 'env.' AND ?1 = '' ORDER BY key)";
+  auto read = WorkerAccess::QueryDocument(*WorkerAccess::From(ctx), kEnvRows, "");
+  if (!read.ok()) return ThrowSqlError(ctx, read.error());
+  const std::string* json = read->has_value() ? std::get_if<std::string>(&**read) : nullptr;
+  if (json == nullptr) return JS_NewObject(ctx);
+  return JS_ParseJSON(ctx, json->c_str(), json->size(), "<config>");
 }
 // loadBuiltin(id): LoadBuiltinNamespace for the built-in modules' own use.
 JSValue NativeLoadBuiltin(JSContext* ctx, JSValueConst, int argc, JSValueConst* argv) {

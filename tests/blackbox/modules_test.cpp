@@ -156,6 +156,49 @@ export default router;
   EXPECT_EQ(lazy.body, R"({"buffer":true,"process":true,"path":"a/b","overwritten":"mine","descriptor":"function"})");
 }
 
+// The module loader answers core modules and built-in packages itself
+// (js/builtin_specifiers.h), without hbf:modules' resolver, which require()
+// uses: both must load the same module for every name.
+TEST_F(ModulesTest, BuiltinSpecifiersLoadWhatRequireLoads) {
+  Put("modules/lodash-like/package.json", R"({"name":"lodash-like","version":"1.0.0","main":"index.js"})",
+      "application/json");
+  Put("modules/lodash-like/index.js", "module.exports = { id: (x) => x };\n");
+  Put("_system/router.js", R"js(
+import { Router } from "hbf:router";
+import { builtinModules } from "node:module";
+import express from "express";
+import fs from "fs";
+import { join } from "node:path";
+import pkg from "lodash-like";
+const router = new Router();
+router.get("/same", async (req, res) => {
+  const differ = [];
+  const names = [...builtinModules, ...builtinModules.map((n) => "node:" + n), "express"];
+  for (const name of names) {
+    const ns = await import(name);
+    if (ns.default === undefined || ns.default !== require(name)) differ.push(name);
+  }
+  const failure = async (name) => { try { await import(name); return "loaded"; } catch (e) { return e.message; } };
+  res.json({
+    names: names.length, differ,
+    statics: express === require("express") && fs === require("fs") && join("a", "b") === "a/b" && pkg.id(1) === 1 &&
+    require("util/types") === require("util").types,
+    nope: await failure("node:nope"), express: await failure("node:express"),
+  });
+});
+export default router;
+)js");
+  auto same = Get("/same");
+  ASSERT_EQ(same.status, 200) << same.body;
+  Json j = same.json();
+  EXPECT_GE(j.find("names")->as_int(), 50);
+  EXPECT_EQ(j.find("differ")->dump(), "[]");
+  EXPECT_TRUE(j.find("statics")->as_bool()) << same.body;
+  // Names it does not know still go to the resolver, and get its errors.
+  EXPECT_EQ(j.find("nope")->as_string(), "No such built-in module: node:nope") << same.body;
+  EXPECT_EQ(j.find("express")->as_string(), "No such built-in module: node:express") << same.body;
+}
+
 // Another process (here the CLI) changing a henv's code while the server runs
 // is noticed without a restart: the server checks for foreign commits at
 // most every 100 ms, so the test polls (bounded) for the new answer.

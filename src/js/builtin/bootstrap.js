@@ -98,14 +98,20 @@ install("global", globalThis);
 // worker loads, so each global is an accessor until first read (or written):
 // then its module is evaluated and the accessor replaced by a plain data
 // property, as the eager install would have made it.
+
+// The getters of globals not made yet (isUnmadeGlobal).
+const lazyGetters = [];
+
 function installLazy(name, load) {
   if (name in globalThis) return;
   const settle = (value) => {
     Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
     return value;
   };
+  const get = () => settle(load());
+  lazyGetters.push(get);
   Object.defineProperty(globalThis, name, {
-    get() { return settle(load()); },
+    get,
     set(value) { settle(value); },
     configurable: true,
     enumerable: false,
@@ -177,6 +183,12 @@ if (typeof globalThis.Intl === "undefined") {
 // The implementations themselves (the globals may be the host's own, e.g. under Node).
 // (DOMException, TextEncoder and TextDecoder: import them from hbf:web_codec;
 // CallSite from hbf:web_stack.)
+/** Whether global `name` is still one of ours not made yet (nothing read, assigned or redefined it). */
+export function isUnmadeGlobal(name) {
+  const own = Object.getOwnPropertyDescriptor(globalThis, name);
+  return own !== undefined && own.get !== undefined && lazyGetters.includes(own.get);
+}
+
 export { cryptoObject as crypto, queueMicrotaskImpl as queueMicrotask };
 // Helpers the other built-ins have always imported from here.
 export { toBytes, utf8Encode, percentDecode, formDecode, parseFormPairs, formEncode, wellFormed } from "hbf:web_text";

@@ -12,6 +12,7 @@
 // hbf:http's dispatch (HBF's documents first, then Express's 404 page).
 
 import * as native from "hbf:native";
+import { isUnmadeGlobal } from "hbf:bootstrap";
 import { Router, Route, kPassive } from "hbf:router";
 // app.ws uses router.ws(), which loads hbf:ws on first use (hbf:router).
 import { Request, kQueryParser, sentUrlOf } from "hbf:http_request";
@@ -157,8 +158,20 @@ app.init = function init() {
   this.defaultConfiguration();
 };
 
+// process.env.NODE_ENV, without making `process` (hbf:node_process with
+// hbf:node_events and hbf:node_errors: ~85 KB of every Express app's
+// worker) while nothing has touched it: its env is the henv's env.* config
+// rows either way.
+function nodeEnv() {
+  if (isUnmadeGlobal("process")) {
+    const value = native.config()?.["env.NODE_ENV"];
+    return value === undefined ? undefined : String(value);
+  }
+  return globalThis.process?.env?.NODE_ENV;
+}
+
 app.defaultConfiguration = function defaultConfiguration() {
-  const env = globalThis.process?.env?.NODE_ENV || "production";
+  const env = nodeEnv() || "production";
   this.enable("x-powered-by");
   this.set("etag", "weak");
   this.set("env", env);

@@ -12,7 +12,9 @@ import { STATUS_CODES, parseQuery } from "hbf:http_common";
 import { typeIs } from "hbf:http_negotiate";
 import { parse as parseQs } from "hbf:http_qs";
 import { kPassive } from "hbf:router";
-import { gunzipSync, inflateSync } from "hbf:node_zlib";
+// hbf:node_zlib (with the Buffer and stream modules it imports: most of an
+// Express app's worker) is loaded by the first compressed body only.
+const zlib = () => native.loadBuiltin("hbf:node_zlib");
 
 const UNITS = { b: 1, kb: 1 << 10, mb: 1 << 20, gb: 1 << 30, tb: 2 ** 40, pb: 2 ** 50 };
 
@@ -74,7 +76,7 @@ function read(req, res, next, parse, opts) {
     }
     try {
       const zopts = opts.limit !== null ? { maxOutputLength: opts.limit + 1 } : {};
-      bytes = encoding === "gzip" ? gunzipSync(bytes, zopts) : inflateSync(bytes, zopts);
+      bytes = encoding === "gzip" ? zlib().gunzipSync(bytes, zopts) : zlib().inflateSync(bytes, zopts);
     } catch (err) {
       if (err && err.code === "ERR_BUFFER_TOO_LARGE") {
         return next(createError(413, "request entity too large",

@@ -42,6 +42,8 @@ import {
 
 // The shims are loaded on first use (native.loadBuiltin evaluates a built-in
 // synchronously): a worker whose scripts never require `fs` never pays for it.
+// src/js/builtin_specifiers.cpp names the same modules and packages for the
+// module loader, which answers an import of one without this resolver.
 const BUILTINS = {
   __proto__: null,
   fs: "hbf:node_fs",

@@ -84,3 +84,6 @@ export const types = {
   isCryptoKey: () => false,
   isWeakRef: (v) => typeof WeakRef === "function" && v instanceof WeakRef,
 };
+
+// require("util/types") and `import types from "node:util/types"`: the same object as util.types.
+export default types;
