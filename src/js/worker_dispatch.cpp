@@ -59,12 +59,16 @@ struct ResultAtoms {
 // JavaScript a walk over the header list).
 constexpr int32_t kHasContentType = 1;
 constexpr int32_t kHasConditional = 2;
+constexpr int32_t kHasBodyFraming = 4;
 
 int32_t HotHeaderBit(std::string_view name) {
   switch (name.size()) {
     case 12: return EqualsIgnoreCase(name, "content-type") ? kHasContentType : 0;
+    case 14: return EqualsIgnoreCase(name, "content-length") ? kHasBodyFraming : 0;
+    case 17:
+      if (EqualsIgnoreCase(name, "transfer-encoding")) return kHasBodyFraming;
+      return EqualsIgnoreCase(name, "if-modified-since") ? kHasConditional : 0;
     case 13: return EqualsIgnoreCase(name, "if-none-match") ? kHasConditional : 0;
-    case 17: return EqualsIgnoreCase(name, "if-modified-since") ? kHasConditional : 0;
     default: return 0;
   }
 }

@@ -538,6 +538,52 @@ export default app;
   EXPECT_EQ(Get("/env").body, R"({"env":"production","viewCache":true})");
 }
 
+// req and res are made with the app's own prototypes (hbf:http), so that
+// expressInit's Object.setPrototypeOf changes nothing on the top app; a
+// mounted app still switches them to its own and back, app.request and
+// app.response stay extensible (and replaceable), and bad header values
+// are refused as Node refuses them.
+TEST_F(ExpressTest, RequestsCarryTheirAppsPrototypes) {
+  Put("_system/router.js", R"js(
+import express from "express";
+const app = express();
+app.request.shout = function () { return this.path.toUpperCase(); };
+app.response.hello = function () { return this.send("hello " + this.req.shout()); };
+const sub = express();
+sub.get("/where", (req, res) => res.json({ sub: Object.getPrototypeOf(req) === sub.request,
+  subRes: Object.getPrototypeOf(res) === sub.response, shout: req.shout() }));
+app.use("/sub", sub);
+app.get("/where", (req, res) => res.json({ top: Object.getPrototypeOf(req) === app.request,
+  topRes: Object.getPrototypeOf(res) === app.response, shout: req.shout() }));
+app.get("/hello", (req, res) => res.hello());
+app.get("/after-sub", (req, res, next) => next());
+app.get("/replace", (req, res) => {
+  const replaced = Object.create(app.request);
+  replaced.shout = function () { return "replaced"; };
+  app.request = replaced;
+  res.send("ok");
+});
+app.get("/shout", (req, res) => res.send(req.shout()));
+app.get("/header", (req, res) => {
+  const out = {};
+  for (const [name, value] of [["X-Ok", "caf\u00e9\tok"], ["X-Crlf", "a\r\nb"], ["X-Wide", "\u0100"]]) {
+    try { res.setHeader(name, value); out[name] = "set"; } catch (e) { out[name] = e.name; }
+  }
+  res.json(out);
+});
+export default app;
+)js");
+  EXPECT_EQ(Get("/where").body, R"({"top":true,"topRes":true,"shout":"/WHERE"})");
+  EXPECT_EQ(Get("/sub/where").body, R"({"sub":true,"subRes":true,"shout":"/WHERE"})");
+  EXPECT_EQ(Get("/hello").body, "hello /HELLO");
+  EXPECT_EQ(Get("/shout").body, "/SHOUT");
+  EXPECT_EQ(Get("/replace").body, "ok");
+  EXPECT_EQ(Get("/shout").body, "replaced") << "a replaced app.request is the next request's prototype";
+  auto header = Get("/header");
+  EXPECT_EQ(header.body, R"({"X-Ok":"set","X-Crlf":"TypeError","X-Wide":"TypeError"})");
+  EXPECT_EQ(H(header, "x-ok"), "caf\xc3\xa9\tok");
+}
+
 TEST_F(ExpressTest, SettingsAreHonoured) {
   Put("_system/router.js", R"js(
 import express from "express";

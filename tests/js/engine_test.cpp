@@ -256,6 +256,26 @@ TEST_F(EngineTest, EscapeHtmlEscapesAsciiAndLeavesTheRestToItsCaller) {
   EXPECT_EQ(Eval(*henv, "(() => { try { native.escapeHtml(42); } catch (e) { return e.name; } })()"), "TypeError");
 }
 
+// res.setHeader's check, as Node's: a header value may hold tab, 0x20-0x7e
+// and 0x80-0xff, nothing else. Every character class the UTF-8 reading
+// tells apart, against the regex it replaced.
+TEST_F(EngineTest, HeaderValueOkAcceptsWhatNodeAccepts) {
+  auto henv = MakeHenv("headerok");
+  EXPECT_EQ(Eval(*henv,
+                 "(() => { const bad = [];"
+                 "  for (let c = 0; c < 0x10000; c++) {"
+                 "    for (const s of [String.fromCharCode(c), 'a' + String.fromCharCode(c) + 'b']) {"
+                 "      const want = !/[^\\t\\x20-\\x7e\\x80-\\xff]/.test(s);"
+                 "      if (native.headerValueOk(s) !== want) bad.push(c);"
+                 "    }"
+                 "  }"
+                 "  for (const s of ['', 'text/html; charset=utf-8', '\\uD83D\\uDE00', 'x\\uDC00'])"
+                 "    if (native.headerValueOk(s) !== !/[^\\t\\x20-\\x7e\\x80-\\xff]/.test(s)) bad.push(s);"
+                 "  return bad.length === 0 ? 'ok' : bad.slice(0, 8).join(','); })()"),
+            "ok");
+  EXPECT_EQ(Eval(*henv, "(() => { try { native.headerValueOk(42); } catch (e) { return e.name; } })()"), "TypeError");
+}
+
 // A JS string may hold lone surrogates; what leaves for C++ (a body, a SQL
 // value) is UTF-8 with U+FFFD for each, as V8 writes them (Node's Buffer,
 // TextEncoder, an http response); pairs stay the characters they make.

@@ -4,7 +4,7 @@
 // loadBuiltin are tools/jsrt-test's pure fake's (run.mjs copies it beside this
 // file as jsrt-pure.mjs, with its fake-state.mjs).
 export {
-  utf8Encode, utf8Decode, bytesEqual, sha256, randomBytes, loadBuiltin, etag, escapeHtml, documentsEpoch,
+  utf8Encode, utf8Decode, bytesEqual, sha256, randomBytes, loadBuiltin, etag, escapeHtml, headerValueOk, documentsEpoch,
 } from "./jsrt-pure.mjs";
 export const __docs = new Map();
 export const __logs = [];

@@ -290,5 +290,5 @@ export const streamEnd = () => {};
 // Route reach (natives.cpp routesChanged): nothing here relies on it.
 export const routesChanged = () => {};
 
-// escapeHtml, documentsEpoch: as src/js/natives.cpp (the portable fake's).
-export { escapeHtml, documentsEpoch } from "../jsrt-test/portable/fake-native-pure.mjs";
+// escapeHtml, headerValueOk, documentsEpoch: as src/js/natives.cpp (the portable fake's).
+export { escapeHtml, headerValueOk, documentsEpoch } from "../jsrt-test/portable/fake-native-pure.mjs";

@@ -483,7 +483,11 @@ export default function createApplication() {
   }
   application.request = Object.create(request, { app: { configurable: true, enumerable: true, writable: true, value: application } });
   application.response = Object.create(response, { app: { configurable: true, enumerable: true, writable: true, value: application } });
-  Object.defineProperty(application, kApp, { value: { finalPage }, configurable: true });
+  // What hbf:http makes each request's req and res with (as new.target), so
+  // that they are born with this app's prototypes (see Exchange.start).
+  const requestTarget = function () {};
+  const responseTarget = function () {};
+  Object.defineProperty(application, kApp, { value: { finalPage, requestTarget, responseTarget }, configurable: true });
   application.init();
   return application;
 }

@@ -12,6 +12,7 @@ import { STATUS_CODES, parseQuery } from "hbf:http_common";
 import { typeIs } from "hbf:http_negotiate";
 import { parse as parseQs } from "hbf:http_qs";
 import { kPassive } from "hbf:router";
+import { mayHaveHeader, HAS_BODY_FRAMING } from "hbf:http_request";
 // hbf:node_zlib (with the Buffer and stream modules it imports: most of an
 // Express app's worker) is loaded by the first compressed body only.
 const zlib = () => native.loadBuiltin("hbf:node_zlib");
@@ -39,9 +40,11 @@ function createError(status, message, props) {
 }
 
 function hasBody(req) {
+  if (req.rawBody.length > 0) return true;
+  // (a bodiless GET, most requests, without building req.headers)
+  if (!mayHaveHeader(req, HAS_BODY_FRAMING)) return false;
   const headers = req.headers;
-  return headers["transfer-encoding"] !== undefined || !Number.isNaN(parseInt(headers["content-length"], 10)) ||
-    req.rawBody.length > 0;
+  return headers["transfer-encoding"] !== undefined || !Number.isNaN(parseInt(headers["content-length"], 10));
 }
 
 function charsetOf(req) {

@@ -113,6 +113,15 @@ function finishedResult(res) {
   return { handled: true, status, headers: res.headerList(), body };
 }
 
+// new.target for Reflect.construct(cls, ...): `target` carrying `proto` as
+// its prototype (an express app's app.request or app.response, which the
+// app may replace), or `cls` itself when `proto` is not an object.
+function targetFor(target, proto, cls) {
+  if (proto === null || typeof proto !== "object") return cls;
+  if (target.prototype !== proto) target.prototype = proto;
+  return target;
+}
+
 /**
  * Runs `router` (a Router, or a function (req, res, next)) for the request
  * described by `raw`; the result for C++ is
@@ -160,11 +169,23 @@ class Exchange {
   }
 
   start(router, raw) {
+    const isFunction = router !== null && typeof router === "function";
+    const express = isFunction ? router[kApp] : undefined;
+    this.express = express;
     let req;
     let res;
     try {
-      req = new Request(raw);
-      res = new Response(req);
+      if (express !== undefined && express.requestTarget !== undefined) {
+        // Born with the app's own prototypes: expressInit's
+        // Object.setPrototypeOf is then a no-op. (In QuickJS a prototype
+        // change gives the object a shape of its own, which every property
+        // added to it afterwards copies.)
+        req = Reflect.construct(Request, [raw], targetFor(express.requestTarget, router.request, Request));
+        res = Reflect.construct(Response, [req], targetFor(express.responseTarget, router.response, Response));
+      } else {
+        req = new Request(raw);
+        res = new Response(req);
+      }
     } catch (err) {
       this.settle({ handled: true, error: errorInfo(err) });
       return;
@@ -174,9 +195,6 @@ class Exchange {
     req.res = res;
     req.app = router;
     if (raw.websocket !== undefined) req[kUpgrade] = raw.websocket;
-    const isFunction = router !== null && typeof router === "function";
-    const express = isFunction ? router[kApp] : undefined;
-    this.express = express;
     if (express === undefined && isFunction && router.locals !== null && typeof router.locals === "object") {
       res.locals = Object.create(router.locals);
     }

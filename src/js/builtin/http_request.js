@@ -23,6 +23,7 @@ const EMPTY_BODY = new Uint8Array(0);
 // so headerOf need not look).
 export const HAS_CONTENT_TYPE = 1;
 export const HAS_CONDITIONAL = 2; // If-None-Match or If-Modified-Since
+export const HAS_BODY_FRAMING = 4; // Content-Length or Transfer-Encoding (body-parser's hasBody)
 
 // What few requests touch (the body as a stream, the socket stand-in,
 // cookies, a query parser of the app's own, the client's spelling of the

@@ -9,7 +9,6 @@ import {
 import { HAS_CONDITIONAL, headerOf, mayHaveHeader } from "hbf:http_request";
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 // Header names a worker has already checked, by their lower-case form: most
 // responses set the same few, and the check (a regex run) and toLowerCase
@@ -26,7 +25,7 @@ function headerKey(name) {
 }
 
 function checkHeaderValue(name, v) {
-  if (BAD_HEADER_VALUE.test(v)) throw new TypeError(`Invalid character in header content ["${name}"]`);
+  if (!native.headerValueOk(v)) throw new TypeError(`Invalid character in header content ["${name}"]`);
 }
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // C++ owns message framing; these never leave the script.

@@ -81,5 +81,5 @@ export const streamEnd = () => {};
 // Route reach (natives.cpp routesChanged): nothing here relies on it.
 export const routesChanged = () => {};
 
-// escapeHtml, documentsEpoch: as src/js/natives.cpp (the portable fake's).
-export { escapeHtml, documentsEpoch } from "../portable/fake-native-pure.mjs";
+// escapeHtml, headerValueOk, documentsEpoch: as src/js/natives.cpp (the portable fake's).
+export { escapeHtml, headerValueOk, documentsEpoch } from "../portable/fake-native-pure.mjs";

@@ -256,6 +256,12 @@ export function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" })[c]);
 }
 
+// headerValueOk(s), as src/js/natives.cpp: only tab, 0x20-0x7e, 0x80-0xff.
+export function headerValueOk(s) {
+  if (typeof s !== "string") throw new TypeError("headerValueOk expects a string");
+  return !/[^\t\x20-\x7e\x80-\xff]/.test(s);
+}
+
 // documentsEpoch(), as src/js/natives.cpp in a worker bound to no henv:
 // nothing read is kept across renders.
 export const documentsEpoch = () => -1;

@@ -7,7 +7,7 @@ import { createFakeClock } from "./fake-clock.mjs";  // copied beside it by ../q
 import { md5, sha1, sha384, sha512 } from "./hashes.mjs";  // copied beside it by ../qjs.mjs
 
 export const { utf8Encode, utf8Decode, bytesEqual, sha256, hmacSha256, randomBytes, base64Encode, base64Decode, dbQuery, dbGet, dbExecute,
-  dbExec, dbInTransaction, loadBuiltin, escapeHtml, documentsEpoch } = pure;
+  dbExec, dbInTransaction, loadBuiltin, escapeHtml, headerValueOk, documentsEpoch } = pure;
 
 const docs = new Map();
 const logs = [];
