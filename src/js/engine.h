@@ -278,7 +278,7 @@ class JsEngine {
   // filled in when none can be had.
   std::unique_ptr<Worker> Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                    ScriptResult& failed);
-  void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker, bool least_recent = false);
+  void CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker);
   // A blank worker if one is ready (and asks for another), else null.
   std::unique_ptr<Worker> TakeSpare();
   // Hands workers to the housekeeping thread to destroy: freeing a runtime
@@ -328,7 +328,14 @@ class JsEngine {
   const uint64_t id_;  // unique in the process: KnownPool's thread-local maps tell engines apart by it
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by mu_
-  std::list<Worker*> idle_lru_;  // guarded by mu_; front = most recently used
+  // Idle workers, in two lists (guarded by mu_): those not trimmed since
+  // their last use, front = most recently used, and those trimmed since
+  // (Worker::trimmed_since_use), front = most recently trimmed. Eviction
+  // takes the far end of the trimmed first; the trim pass takes the far end
+  // of the other, and stops at the first worker used too recently.
+  std::list<Worker*> idle_lru_;
+  std::list<Worker*> trimmed_lru_;
+  std::list<Worker*>& LruOf(const Worker& w);  // the list `w` is (or goes) in
   int workers_ = 0;              // guarded by mu_
   int64_t accounted_bytes_ = 0;  // guarded by mu_; sum of workers' memory as of their last check-in
   int accounted_connections_ = 0;  // guarded by mu_; sum of workers' file connections, likewise

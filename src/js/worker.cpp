@@ -101,7 +101,11 @@ bool Worker::RunNextTimer(bool& fatal) {
 }
 
 Worker::~Worker() {
-  if (rt_ != nullptr) JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
+  if (rt_ != nullptr) {
+    JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
+    // Its atoms go at once in JS_FreeRuntime, not one by one (patch 0014).
+    JS_BeginFreeRuntime(rt_);
+  }
   if (ctx_ != nullptr) {
     CancelTimers();
     JS_FreeValue(ctx_, pending_);

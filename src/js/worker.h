@@ -167,7 +167,9 @@ class Worker {
   // back the ~10 KB of cycles one request leaves.
   void Shed();
 
-  std::list<Worker*>::iterator lru_position;  // guarded by JsEngine::mu_ while idle
+  // Its place in the engine's idle or trimmed list (by trimmed_since_use),
+  // guarded by JsEngine::mu_ while idle.
+  std::list<Worker*>::iterator lru_position;
   // memory_bytes() as last added to the engine's total (guarded by JsEngine::mu_).
   int64_t accounted_bytes = 0;
   // file_connections() as last added to the engine's count (guarded by JsEngine::mu_).

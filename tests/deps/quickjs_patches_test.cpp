@@ -3,6 +3,9 @@
 // (Patches with a user-visible purpose are tested where HBF uses them.)
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -431,3 +434,66 @@ TEST(QuickJsPatches, JsonStringifyWritesWhatTheSpecSays) {
 }
 
 }  // namespace
+
+namespace {
+// Allocator hooks that count live blocks, so a test can tell that freeing a
+// runtime gave back everything it took.
+struct Counted {
+  long live = 0;
+};
+void* CountedMalloc(JSMallocState* s, size_t size) {
+  void* p = std::malloc(size);
+  if (p != nullptr) ++static_cast<Counted*>(s->opaque)->live;
+  return p;
+}
+void CountedFree(JSMallocState* s, void* p) {
+  if (p == nullptr) return;
+  --static_cast<Counted*>(s->opaque)->live;
+  std::free(p);
+}
+void* CountedRealloc(JSMallocState* s, void* p, size_t size) {
+  if (p == nullptr) return CountedMalloc(s, size);
+  if (size == 0) {
+    CountedFree(s, p);
+    return nullptr;
+  }
+  return std::realloc(p, size);
+}
+size_t CountedUsable(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
+const JSMallocFunctions kCounted = {CountedMalloc, CountedFree, CountedRealloc, CountedUsable, nullptr};
+}  // namespace
+
+// Patch 0014: after JS_BeginFreeRuntime, atoms are neither counted down nor
+// freed one by one; JS_FreeRuntime's last loop frees them. Whatever the
+// runtime made (atoms of every kind: names, strings used as keys, symbols,
+// registered symbols, private names, symbols as weak keys; functions whose
+// bytecode names atoms; cycles), every block comes back, once (ASan checks
+// the "once"), with and without the call.
+TEST(QuickJsPatches, FreeingARuntimeAfterBeginFreeRuntimeGivesBackEveryBlock) {
+  constexpr const char* kWork = R"js(
+    globalThis.keep = [];
+    for (let i = 0; i < 2000; i++) {
+      const o = { ["k" + i]: i, [Symbol("s" + i)]: i, [Symbol.for("r" + (i % 50))]: i };
+      o.self = o;
+      keep.push(o, "str" + i, (x) => x + i + o["k" + i]);
+    }
+    class C { #p = 1; static #q = 2; m() { return this.#p + C.#q; } }
+    const wm = new WeakMap();
+    const sym = Symbol("weak key");
+    wm.set(sym, { back: wm });
+    keep.push(new C().m(), wm, sym, new Function("a", "return a.zz + 'yy'"));
+    JSON.stringify(keep.filter((v) => typeof v === "string").slice(0, 30));
+  )js";
+  for (bool begin : {false, true}) {
+    Counted counted;
+    JSRuntime* rt = JS_NewRuntime2(&kCounted, &counted);
+    ASSERT_NE(rt, nullptr);
+    JSContext* ctx = JS_NewContext(rt);
+    ASSERT_NE(ctx, nullptr);
+    EXPECT_EQ(EvalToString(ctx, std::string(kWork) + "; keep.length"), "6004") << begin;
+    if (begin) JS_BeginFreeRuntime(rt);
+    JS_FreeContext(ctx);
+    JS_FreeRuntime(rt);
+    EXPECT_EQ(counted.live, 0) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
+  }
+}

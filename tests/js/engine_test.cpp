@@ -393,6 +393,35 @@ TEST_F(EngineTest, IdleWorkersBeyondTheConnectionCapAreEvictedLeastRecentFirst) 
   EXPECT_EQ(engine_->stats().workers, 5) << "b's worker goes for a's new one";
 }
 
+// The housekeeper trims workers idle for a while and keeps them apart from
+// the recently used ones; eviction still goes by last use: the trimmed
+// first, the one used longest ago first among them, and a trimmed worker
+// used again counts as recent.
+TEST_F(EngineTest, EvictionGoesByLastUseAcrossTrimmedWorkers) {
+  EngineOptions options;
+  options.max_worker_connections = 3;
+  MakeEngine(options);
+  // Each worker counts its own requests: 1 is a new worker.
+  constexpr const char* kCounting =
+      "export default (raw, native) => ({handled: true, status: 200, headers: [],"
+      " body: raw.henv + ' ' + native.dbGet('SELECT 1 AS one').one * (globalThis.n = (globalThis.n || 0) + 1)});";
+  auto a = MakeHenv("trimaaaa", kCounting);
+  auto b = MakeHenv("trimbbbb", kCounting);
+  auto c = MakeHenv("trimcccc", kCounting);
+  auto d = MakeHenv("trimdddd", kCounting);
+  ASSERT_EQ(Run(*a).response.body, "trimaaaa 1");
+  ASSERT_EQ(Run(*b).response.body, "trimbbbb 1");
+  ASSERT_EQ(Run(*c).response.body, "trimcccc 1");
+  // Trimmed after 2 s idle, on the housekeeper's next pass (once a second).
+  std::this_thread::sleep_for(3500ms);
+  EXPECT_EQ(Run(*b).response.body, "trimbbbb 2");
+  EXPECT_EQ(Run(*d).response.body, "trimdddd 1") << "a fourth connection: one idle worker goes";
+  EXPECT_EQ(Run(*c).response.body, "trimcccc 2") << "c, trimmed after a, stays";
+  EXPECT_EQ(Run(*b).response.body, "trimbbbb 3");
+  EXPECT_EQ(Run(*d).response.body, "trimdddd 2");
+  EXPECT_EQ(Run(*a).response.body, "trimaaaa 1") << "a's worker, the least recently used, went";
+}
+
 // A burst grows a henv's pool to its concurrency; once the burst is over the
 // pool shrinks back to the one worker it used last, and a henv with a single
 // worker keeps it.
