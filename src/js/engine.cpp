@@ -242,7 +242,6 @@ void JsEngine::Housekeep() {
       std::vector<std::unique_ptr<Worker>> surplus;
       ShedSurplusLocked(last_shed - options_.surplus_idle, surplus);
       ForgetLocked(surplus);
-      workers_ -= static_cast<int>(surplus.size());
       RetireLocked(surplus);
       if (!surplus.empty()) {
         lock.unlock();
@@ -557,7 +556,6 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     }
     EvictOverBudgetLocked(dropped);
     ForgetLocked(dropped);
-    workers_ -= static_cast<int>(dropped.size());
     RetireLocked(dropped);
     memory_pressure_.store(accounted_bytes_ > options_.memory_budget_bytes / 8 * 7, std::memory_order_relaxed);
     pool.available.notify_one();
@@ -669,7 +667,6 @@ void JsEngine::AccountBusy(Worker& w) {
   AccountLocked(w);
   EvictOverBudgetLocked(dropped);
   ForgetLocked(dropped);
-  workers_ -= static_cast<int>(dropped.size());
   RetireLocked(dropped);
 }
 
@@ -678,6 +675,23 @@ void JsEngine::ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped)
     accounted_bytes_ -= w->accounted_bytes;
     accounted_connections_ -= w->accounted_connections;
   }
+  workers_ -= static_cast<int>(dropped.size());
+}
+
+bool JsEngine::LeastRecentHoldingAConnectionLocked(std::list<Worker*>*& lru, std::list<Worker*>::iterator& at) {
+  // Those that hold none cost none; workers whose scripts query hold one
+  // from their first request, so the walk is short where it runs at all.
+  for (std::list<Worker*>* candidates : {&trimmed_lru_, &idle_lru_}) {
+    for (auto it = candidates->end(); it != candidates->begin();) {
+      --it;
+      if ((*it)->accounted_connections != 0) {
+        lru = candidates;
+        at = it;
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) {
@@ -695,23 +709,8 @@ void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) 
     auto victim = std::prev(lru->end());
     if (total <= options_.memory_budget_bytes) {
       if (cap <= 0 || connections <= cap) break;
-      // Over the descriptors only: the least recently used idle worker that
-      // holds a connection (those that hold none cost none; workers whose
-      // scripts query hold one from their first request, so the walk is
-      // short where it runs at all).
-      bool found = false;
-      for (std::list<Worker*>* candidates : {&trimmed_lru_, &idle_lru_}) {
-        for (auto it = candidates->end(); !found && it != candidates->begin();) {
-          --it;
-          if ((*it)->accounted_connections != 0) {
-            lru = candidates;
-            victim = it;
-            found = true;
-          }
-        }
-        if (found) break;
-      }
-      if (!found) break;  // busy workers hold them all
+      // Over the descriptors only.
+      if (!LeastRecentHoldingAConnectionLocked(lru, victim)) break;  // busy workers hold them all
     }
     Worker* w = *victim;
     lru->erase(victim);
@@ -744,7 +743,6 @@ void JsEngine::DropIdleWorkers() {
     idle_lru_.clear();
     trimmed_lru_.clear();
     ForgetLocked(dropped);
-    workers_ -= static_cast<int>(dropped.size());
   }
 }
 

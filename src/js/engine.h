@@ -321,7 +321,11 @@ class JsEngine {
   // Accounts checked-out worker `w` as it is now (a request about to be
   // parked), evicting idle workers over the budget or the connection cap.
   void AccountBusy(Worker& w);
-  // Removes workers about to be destroyed from the books (REQUIRES: mu_ held).
+  // The least recently used idle worker holding a connection to a henv file
+  // (the trimmed first): its list and place; false if none (REQUIRES: mu_ held).
+  bool LeastRecentHoldingAConnectionLocked(std::list<Worker*>*& lru, std::list<Worker*>::iterator& at);
+  // Removes workers about to be destroyed from the books (their memory,
+  // connections and count) (REQUIRES: mu_ held).
   void ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped);
 
   const EngineOptions options_;
