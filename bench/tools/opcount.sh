@@ -22,4 +22,4 @@ fi
 cmake -S "$root" -B "$root/build/opcount" -G Ninja -DCMAKE_BUILD_TYPE=Release -DHBF_DEPS_DIR="$copy" \
   -DCMAKE_C_FLAGS=-DHBF_OPCOUNT >/dev/null
 ninja -C "$root/build/opcount" dispatch_bench >/dev/null
-"$root/build/opcount/bench/dispatch/dispatch_bench" "$root" 0 10000 "$router" "$path" 2>&1 >/dev/null | head -60
+"$root/build/opcount/bench/dispatch/dispatch_bench" "$root" 0 ${OPCOUNT_REQUESTS:-10000} "$router" "$path" 2>&1 >/dev/null | head -60
