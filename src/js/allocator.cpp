@@ -197,7 +197,14 @@ void HbfFree(JSMallocState* s, void* p) {
   const bool carved = m.arena.Contains(p);
   const size_t usable = carved ? Arena::UsableOf(p) : malloc_usable_size(p);
   Released(s, usable);
-  if (m.cache.Put(p, usable, carved)) return;
+  if (m.tearing_down) {
+    if (carved) {
+      HBF_POISON(p, usable);  // (as a kept block is: a use after free is still reported)
+      return;
+    }
+  } else if (m.cache.Put(p, usable, carved)) {
+    return;
+  }
   Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
   std::free(p);
 }

@@ -161,6 +161,10 @@ struct RuntimeMemory {
   // Set by the allocator when it refused an allocation at the heap limit;
   // cleared at the start of each request (written by the worker's thread).
   bool refused = false;
+  // Set by the owner once the runtime is being freed (thread: the freeing
+  // one): blocks freed from then on skip the cache, and carved ones are only
+  // counted (the arena goes whole).
+  bool tearing_down = false;
   // Not open unless the owner opens it (before JS_NewRuntime2: the
   // runtime's own blocks come from it) and closes it once the runtime is
   // built. Declared before the cache, so destroyed after it.

@@ -103,8 +103,11 @@ bool Worker::RunNextTimer(bool& fatal) {
 Worker::~Worker() {
   if (rt_ != nullptr) {
     JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
-    // Its atoms go at once in JS_FreeRuntime, not one by one (patch 0014).
+    // Its atoms go at once in JS_FreeRuntime, not one by one (patch 0014),
+    // and its objects without a search for live ones (patch 0016); its
+    // carved blocks with the arena, not one by one.
     JS_BeginFreeRuntime(rt_);
+    memory_.tearing_down = true;
   }
   if (ctx_ != nullptr) {
     CancelTimers();

@@ -597,3 +597,54 @@ TEST(QuickJsPatches, FunctionsMadeAtTheHeapLimitFailCleanly) {
     JS_FreeRuntime(rt);
   }
 }
+
+namespace {
+int finalized = 0;
+void CountFinalized(JSRuntime*, JSValue) { ++finalized; }
+}  // namespace
+
+// Patch 0016: after JS_BeginFreeRuntime, JS_FreeRuntime frees every object
+// left as garbage without looking for live ones first. Each object's
+// finalizer still runs once: objects in cycles, alone, held by closures, by
+// a Map, weakly, and young or old (patch 0011's two lists).
+TEST(QuickJsPatches, FreeingARuntimeAfterBeginFreeRuntimeFinalizesEveryObject) {
+  for (bool begin : {false, true}) {
+    Counted counted;
+    JSRuntime* rt = JS_NewRuntime2(&kCounted, &counted);
+    ASSERT_NE(rt, nullptr);
+    JSClassID id = 0;
+    JS_NewClassID(&id);
+    JSClassDef def{};
+    def.class_name = "Counted";
+    def.finalizer = CountFinalized;
+    ASSERT_EQ(JS_NewClass(rt, id, &def), 0);
+    JSContext* ctx = JS_NewContext(rt);
+    ASSERT_NE(ctx, nullptr);
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue made = JS_NewArray(ctx);
+    for (int i = 0; i < 300; i++) JS_SetPropertyUint32(ctx, made, i, JS_NewObjectClass(ctx, static_cast<int>(id)));
+    JS_SetPropertyStr(ctx, global, "made", made);
+    JS_FreeValue(ctx, global);
+    EXPECT_EQ(EvalToString(ctx, R"js(
+      globalThis.keep = [];
+      const wm = new WeakMap(), m = new Map();
+      made.forEach((o, i) => {
+        if (i % 3 === 0) { o.self = o; keep.push({ o }); }          // a cycle
+        else if (i % 3 === 1) { const f = () => o; o.f = f; m.set(i, f); }  // closure cycle, in a Map
+        else { wm.set(o, { back: o }); keep.push(new WeakRef(o), o); }       // weakly held too
+      });
+      keep.push(wm, m);
+      made = null;
+      "ok";
+    )js"),
+              "ok");
+    JS_RunGC(rt);  // some old, then some young
+    EXPECT_EQ(EvalToString(ctx, "keep.push({ late: [keep[0], keep[1]] }); 'ok'"), "ok");
+    finalized = 0;
+    if (begin) JS_BeginFreeRuntime(rt);
+    JS_FreeContext(ctx);
+    JS_FreeRuntime(rt);
+    EXPECT_EQ(finalized, 300) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
+    EXPECT_EQ(counted.live, 0) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
+  }
+}
