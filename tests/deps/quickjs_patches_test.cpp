@@ -648,3 +648,29 @@ TEST(QuickJsPatches, FreeingARuntimeAfterBeginFreeRuntimeFinalizesEveryObject) {
     EXPECT_EQ(counted.live, 0) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
   }
 }
+
+// Patch 0017: a module namespace's names are sorted by comparing the atoms'
+// strings in place: the order is still the spec's, by UTF-16 code units (a
+// name outside the BMP after one inside it).
+TEST(QuickJsPatches, ModuleNamespaceNamesAreInCodeUnitOrder) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  const std::string src = R"JS(
+    const v = 1;
+    export { v as b, v as a, v as B, v as é, v as 𝑥, v as ab, v as _, v as $, v as ÿ };
+    export default v;
+  )JS";
+  JSValue mod = JS_Eval(ctx.get(), src.c_str(), src.size(), "names", JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
+  ASSERT_FALSE(JS_IsException(mod));
+  auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(mod));
+  JSValue done = JS_EvalFunction(ctx.get(), mod);
+  ASSERT_FALSE(JS_IsException(done));
+  JS_FreeValue(ctx.get(), done);
+  JSValue ns = JS_GetModuleNamespace(ctx.get(), m);
+  ASSERT_FALSE(JS_IsException(ns));
+  JSValue global = JS_GetGlobalObject(ctx.get());
+  JS_SetPropertyStr(ctx.get(), global, "ns", ns);
+  JS_FreeValue(ctx.get(), global);
+  EXPECT_EQ(EvalToString(ctx.get(), "Reflect.ownKeys(ns).map(String).join(' ')"),
+            "$ B _ a ab b default é ÿ 𝑥 Symbol(Symbol.toStringTag)");
+}
