@@ -695,3 +695,101 @@ TEST(QuickJsPatches, ModuleNamespaceNamesAreInCodeUnitOrder) {
   EXPECT_EQ(EvalToString(ctx.get(), "Reflect.ownKeys(ns).map(String).join(' ')"),
             "$ B _ a ab b default é ÿ 𝑥 Symbol(Symbol.toStringTag)");
 }
+
+namespace {
+// An allocator that refuses the Nth allocation (and every one after it)
+// once armed, for walking an operation's failure paths one by one.
+struct Failing {
+  long live = 0;
+  long left = -1;  // allocations still granted; -1: all
+};
+bool RefuseNow(Failing* f) {
+  if (f->left < 0) return false;
+  if (f->left == 0) return true;
+  --f->left;
+  return false;
+}
+void* FailingMalloc(JSMallocState* s, size_t size) {
+  auto* f = static_cast<Failing*>(s->opaque);
+  if (RefuseNow(f)) return nullptr;
+  void* p = std::malloc(size);
+  if (p != nullptr) ++f->live;
+  return p;
+}
+void FailingFree(JSMallocState* s, void* p) {
+  if (p == nullptr) return;
+  --static_cast<Failing*>(s->opaque)->live;
+  std::free(p);
+}
+void* FailingRealloc(JSMallocState* s, void* p, size_t size) {
+  if (p == nullptr) return FailingMalloc(s, size);
+  if (size == 0) {
+    FailingFree(s, p);
+    return nullptr;
+  }
+  if (size > malloc_usable_size(p) && RefuseNow(static_cast<Failing*>(s->opaque))) return nullptr;
+  return std::realloc(p, size);
+}
+const JSMallocFunctions kFailing = {FailingMalloc, FailingFree, FailingRealloc, CountedUsable, nullptr};
+}  // namespace
+
+// Patches 0015 and 0018: every allocation a function's making can fail at,
+// failed in turn (the Nth of the operation, for N = 0, 1, ...: closures
+// plain, async and constructing; C functions made on first read;
+// Function.prototype.bind): the operation throws or succeeds, the runtime
+// goes on, and every block comes back when it is freed. bind() at its
+// second allocation freed a bound function without its record, and its
+// finalizer read through a null pointer (upstream QuickJS; a tenant's
+// script could take the process down at its heap limit): patch 0018.
+TEST(QuickJsPatches, MakingAFunctionFailsCleanlyAtEveryAllocation) {
+  struct Op {
+    const char* source;
+    // False where a refusal may leave the runtime without a built-in: a
+    // property made on first read that failed to be made stays undefined
+    // (QuickJS's JS_AutoInitProperty; HBF destroys a worker that hit its
+    // heap limit, so such a runtime never serves again).
+    bool again;
+  };
+  const Op kOps[] = {
+      {"(x) => () => x", true},  // an arrow function over a closure variable
+      {"(x) => async function named(a, b) { return x; }", true},
+      {"(x) => function Ctor(a) { this.a = x; }", true},  // with a lazy prototype
+      {"(Math.max.bind, (x) => Math.max.bind(null, x, 2))", true},  // (both made before)
+      {"(x) => Object.values(Math).length + Object.values(String.prototype).length + x", false},  // C functions made on first read
+  };
+  for (const auto& [op, again_ok] : kOps) {
+    int refused_somewhere = 0;
+    for (long n = 0; n < 200; n++) {
+      Failing failing;
+      JSRuntime* rt = JS_NewRuntime2(&kFailing, &failing);
+      ASSERT_NE(rt, nullptr);
+      JSContext* ctx = JS_NewContext(rt);
+      ASSERT_NE(ctx, nullptr);
+      const std::string src = std::string("(") + op + ")";
+      JSValue make = JS_Eval(ctx, src.c_str(), src.size(), "<op>", JS_EVAL_TYPE_GLOBAL);
+      ASSERT_FALSE(JS_IsException(make)) << op;
+      JSValue arg = JS_NewInt32(ctx, 7);
+      failing.left = n;
+      JSValue made = JS_Call(ctx, make, JS_UNDEFINED, 1, &arg);
+      const bool refused = failing.left == 0;
+      failing.left = -1;
+      if (JS_IsException(made)) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        EXPECT_TRUE(refused) << op << " at " << n;
+      }
+      // The runtime goes on: the same operation again, nothing refused.
+      JSValue again = JS_Call(ctx, make, JS_UNDEFINED, 1, &arg);
+      if (again_ok) EXPECT_FALSE(JS_IsException(again)) << op << " at " << n;
+      if (JS_IsException(again)) JS_FreeValue(ctx, JS_GetException(ctx));
+      JS_FreeValue(ctx, again);
+      JS_FreeValue(ctx, made);
+      JS_FreeValue(ctx, make);
+      JS_FreeContext(ctx);
+      JS_FreeRuntime(rt);
+      EXPECT_EQ(failing.live, 0) << op << " at " << n;
+      if (!refused) break;  // the operation made all it needed
+      ++refused_somewhere;
+    }
+    EXPECT_GT(refused_somewhere, 0) << op;
+  }
+}
