@@ -438,12 +438,24 @@ TEST(QuickJsPatches, JsonStringifyWritesWhatTheSpecSays) {
 namespace {
 // Allocator hooks that count live blocks, so a test can tell that freeing a
 // runtime gave back everything it took.
+// Counts the runtime's live blocks; once armed (`left` >= 0) it grants that
+// many more allocations (a growing realloc counts) and refuses every one
+// after, for walking an operation's failure paths one by one.
 struct Counted {
   long live = 0;
+  long left = -1;  // allocations still granted; -1: all
+  bool Refuse() {
+    if (left < 0) return false;
+    if (left == 0) return true;
+    --left;
+    return false;
+  }
 };
 void* CountedMalloc(JSMallocState* s, size_t size) {
+  auto* c = static_cast<Counted*>(s->opaque);
+  if (c->Refuse()) return nullptr;
   void* p = std::malloc(size);
-  if (p != nullptr) ++static_cast<Counted*>(s->opaque)->live;
+  if (p != nullptr) ++c->live;
   return p;
 }
 void CountedFree(JSMallocState* s, void* p) {
@@ -457,6 +469,7 @@ void* CountedRealloc(JSMallocState* s, void* p, size_t size) {
     CountedFree(s, p);
     return nullptr;
   }
+  if (size > malloc_usable_size(p) && static_cast<Counted*>(s->opaque)->Refuse()) return nullptr;
   return std::realloc(p, size);
 }
 size_t CountedUsable(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
@@ -696,43 +709,6 @@ TEST(QuickJsPatches, ModuleNamespaceNamesAreInCodeUnitOrder) {
             "$ B _ a ab b default é ÿ 𝑥 Symbol(Symbol.toStringTag)");
 }
 
-namespace {
-// An allocator that refuses the Nth allocation (and every one after it)
-// once armed, for walking an operation's failure paths one by one.
-struct Failing {
-  long live = 0;
-  long left = -1;  // allocations still granted; -1: all
-};
-bool RefuseNow(Failing* f) {
-  if (f->left < 0) return false;
-  if (f->left == 0) return true;
-  --f->left;
-  return false;
-}
-void* FailingMalloc(JSMallocState* s, size_t size) {
-  auto* f = static_cast<Failing*>(s->opaque);
-  if (RefuseNow(f)) return nullptr;
-  void* p = std::malloc(size);
-  if (p != nullptr) ++f->live;
-  return p;
-}
-void FailingFree(JSMallocState* s, void* p) {
-  if (p == nullptr) return;
-  --static_cast<Failing*>(s->opaque)->live;
-  std::free(p);
-}
-void* FailingRealloc(JSMallocState* s, void* p, size_t size) {
-  if (p == nullptr) return FailingMalloc(s, size);
-  if (size == 0) {
-    FailingFree(s, p);
-    return nullptr;
-  }
-  if (size > malloc_usable_size(p) && RefuseNow(static_cast<Failing*>(s->opaque))) return nullptr;
-  return std::realloc(p, size);
-}
-const JSMallocFunctions kFailing = {FailingMalloc, FailingFree, FailingRealloc, CountedUsable, nullptr};
-}  // namespace
-
 // Patches 0015 and 0018: every allocation a function's making can fail at,
 // failed in turn (the Nth of the operation, for N = 0, 1, ...: closures
 // plain, async and constructing; C functions made on first read;
@@ -760,8 +736,8 @@ TEST(QuickJsPatches, MakingAFunctionFailsCleanlyAtEveryAllocation) {
   for (const auto& [op, again_ok] : kOps) {
     int refused_somewhere = 0;
     for (long n = 0; n < 200; n++) {
-      Failing failing;
-      JSRuntime* rt = JS_NewRuntime2(&kFailing, &failing);
+      Counted failing;
+      JSRuntime* rt = JS_NewRuntime2(&kCounted, &failing);
       ASSERT_NE(rt, nullptr);
       JSContext* ctx = JS_NewContext(rt);
       ASSERT_NE(ctx, nullptr);
