@@ -197,14 +197,11 @@ void HbfFree(JSMallocState* s, void* p) {
   const bool carved = m.arena.Contains(p);
   const size_t usable = carved ? Arena::UsableOf(p) : malloc_usable_size(p);
   Released(s, usable);
-  if (m.tearing_down) {
-    if (carved) {
-      HBF_POISON(p, usable);  // (as a kept block is: a use after free is still reported)
-      return;
-    }
-  } else if (m.cache.Put(p, usable, carved)) {
+  if (m.tearing_down && carved) {
+    HBF_POISON(p, usable);  // (as a kept block is: a use after free is still reported)
     return;
   }
+  if (!m.tearing_down && m.cache.Put(p, usable, carved)) return;
   Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
   std::free(p);
 }
