@@ -4,6 +4,7 @@
 #include "db/database.h"
 #include "db/change_capture.h"
 #include "db/documents_epoch.h"
+#include "db/write_gate.h"
 
 #include <sqlite3.h>
 
@@ -304,6 +305,7 @@ Database::Database(Database&& other) noexcept
       guard_(std::move(other.guard_)),
       capture_(std::move(other.capture_)),
       row_hook_(std::move(other.row_hook_)),
+      busy_wait_(std::move(other.busy_wait_)),
       busy_ns_(other.busy_ns_),
       measure_busy_(other.measure_busy_) {
   other.cache_.clear();
@@ -322,6 +324,7 @@ Database& Database::operator=(Database&& other) noexcept {
     guard_ = std::move(other.guard_);
     capture_ = std::move(other.capture_);
     row_hook_ = std::move(other.row_hook_);
+    busy_wait_ = std::move(other.busy_wait_);
     busy_ns_ = other.busy_ns_;
     measure_busy_ = other.measure_busy_;
     other.cache_.clear();
@@ -423,7 +426,11 @@ Result<Database> Database::OpenOnce(const std::string& path, const Options& opti
     return Error::StorageReadOnly();
   }
   Database db(raw, path, options.statement_cache_size);
-  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  if (path == ":memory:") {
+    sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  } else {
+    db.WaitAtWriteGate(options.busy_timeout_ms, !options.read_only);
+  }
   // Scripts never load extensions; keep the door shut even if the library allows it.
   sqlite3_db_config(raw, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(raw, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
@@ -502,6 +509,45 @@ extern "C" void RowHookCallback(void* ctx, sqlite3* db, int op, const char* db_n
 }
 
 }  // namespace
+
+struct Database::BusyWait {
+  std::shared_ptr<WriteGate> gate;
+  std::chrono::milliseconds timeout{0};
+  std::chrono::steady_clock::time_point give_up{};  // of the wait under way
+};
+
+void Database::WaitAtWriteGate(int timeout_ms, bool writable) {
+  busy_wait_ = std::make_unique<BusyWait>();
+  busy_wait_->gate = WriteGate::For(path_);
+  busy_wait_->timeout = std::chrono::milliseconds(std::max(0, timeout_ms));
+  // SQLite's busy handler: true while it should look at the lock again
+  // (as sqlite3_busy_timeout's, it gives up once `timeout` has passed).
+  sqlite3_busy_handler(
+      db_,
+      [](void* state, int count) -> int {
+        auto& wait = *static_cast<BusyWait*>(state);
+        const auto now = std::chrono::steady_clock::now();
+        if (count == 0) wait.give_up = now + wait.timeout;
+        if (now >= wait.give_up) return 0;
+        const auto left = std::chrono::duration_cast<std::chrono::microseconds>(wait.give_up - now);
+        wait.gate->Wait(std::min(left + std::chrono::microseconds(1), WriteGateSlice(count)));
+        return 1;
+      },
+      busy_wait_.get());
+  if (!writable) return;
+  // Called by SQLite after each commit, its write lock let go. Setting it
+  // replaces the WAL's automatic checkpoint, done here as SQLite did it
+  // (a passive checkpoint once the WAL holds 1,000 pages).
+  sqlite3_wal_hook(
+      db_,
+      [](void* state, sqlite3* db, const char* name, int pages) -> int {
+        static_cast<BusyWait*>(state)->gate->Committed();
+        constexpr int kAutoCheckpointPages = 1000;  // SQLITE_DEFAULT_WAL_AUTOCHECKPOINT
+        if (pages >= kAutoCheckpointPages) (void)sqlite3_wal_checkpoint(db, name);
+        return SQLITE_OK;
+      },
+      busy_wait_.get());
+}
 
 void Database::InstallRowHook() {
   if (row_hook_) return;

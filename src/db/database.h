@@ -295,6 +295,12 @@ class Database {
   // moves.
   std::unique_ptr<RowHook> row_hook_;
   void InstallRowHook();
+  // A file's connection waits for a taken write lock at its WriteGate
+  // (write_gate.h) instead of SQLite's sleeps; heap-allocated so the busy
+  // handler's and the WAL hook's pointer survives moves.
+  struct BusyWait;
+  std::unique_ptr<BusyWait> busy_wait_;
+  void WaitAtWriteGate(int timeout_ms, bool writable);
   int64_t busy_ns_ = 0;
   bool measure_busy_ = false;
   // sqlite3_step / sqlite3_exec, timed into busy_ns_ when measure_busy_.

@@ -1,7 +1,6 @@
 #include "db/documents_epoch.h"
 
-#include <mutex>
-#include <unordered_map>
+#include "db/per_file.h"
 
 namespace hbf::db {
 namespace {
@@ -17,21 +16,7 @@ DocumentsEpoch::DocumentsEpoch() : value_(Fresh()) {}
 void DocumentsEpoch::Bump() { value_.store(Fresh(), std::memory_order_release); }
 
 std::shared_ptr<DocumentsEpoch> DocumentsEpoch::For(const std::string& path) {
-  static std::mutex mu;
-  static std::unordered_map<std::string, std::weak_ptr<DocumentsEpoch>> epochs;
-  std::lock_guard lock(mu);
-  std::weak_ptr<DocumentsEpoch>& slot = epochs[path];
-  if (std::shared_ptr<DocumentsEpoch> live = slot.lock()) return live;
-  auto made = std::make_shared<DocumentsEpoch>();
-  slot = made;
-  // Forget the paths nobody holds any more, now and then (bounded by the
-  // files opened since the last sweep).
-  if (epochs.size() > 64 && epochs.size() % 64 == 0) {
-    for (auto it = epochs.begin(); it != epochs.end();) {
-      it = it->second.expired() ? epochs.erase(it) : std::next(it);
-    }
-  }
-  return made;
+  return PerFile<DocumentsEpoch>::For(path);
 }
 
 }  // namespace hbf::db

@@ -2,15 +2,18 @@
 // values, errors and transactions.
 #include "db/database.h"
 #include "db/documents_epoch.h"
+#include "db/write_gate.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -45,16 +48,88 @@ TEST(DatabaseOpenTest, FileConnectionUsesWalNormalSynchronousAndForeignKeys) {
   EXPECT_EQ(ScalarText(db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(ScalarInt(db, "PRAGMA synchronous"), 1);  // NORMAL
   EXPECT_EQ(ScalarInt(db, "PRAGMA foreign_keys"), 1);
-  EXPECT_EQ(ScalarInt(db, "PRAGMA busy_timeout"), 5000);
   EXPECT_EQ(db.path(), dir.File("a.db"));
 }
 
-TEST(DatabaseOpenTest, BusyTimeoutComesFromOptions) {
+// ------------------------------------------------------- writers that wait
+
+// A writer finding the file's write lock taken waits for it as long as its
+// busy timeout, then answers "busy" (503).
+TEST(DatabaseWriteGateTest, AWriterGivesUpWithBusyOnceItsTimeoutHasPassed) {
   TempDir dir;
+  Database holder = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(holder.Exec("CREATE TABLE t(x)").ok());
   Database::Options options;
   options.busy_timeout_ms = 50;
-  Database db = OpenOrDie(dir.File("a.db"), options);
-  EXPECT_EQ(ScalarInt(db, "PRAGMA busy_timeout"), 50);
+  Database waiter = OpenOrDie(dir.File("a.db"), options);
+  ASSERT_TRUE(holder.Exec("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)").ok());
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = waiter.Exec("INSERT INTO t VALUES (2)");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(IsError(s, "busy", 503)) << Describe(s);
+  EXPECT_GE(waited, std::chrono::milliseconds(50)) << "it gave up before its timeout";
+  ASSERT_TRUE(holder.Exec("COMMIT").ok());
+  EXPECT_TRUE(waiter.Exec("INSERT INTO t VALUES (2)").ok()) << "the lock is free again";
+  EXPECT_EQ(ScalarInt(waiter, "SELECT count(*) FROM t"), 2);
+}
+
+// A writer waiting for another connection of this process goes on once that
+// one commits: it waits at the file's gate, not through a fixed sleep.
+TEST(DatabaseWriteGateTest, AWaitingWriterGoesOnOnceTheHolderCommits) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  Database holder = OpenOrDie(path);
+  ASSERT_TRUE(holder.Exec("CREATE TABLE t(x)").ok());
+  Database::Options options;
+  options.busy_timeout_ms = 60000;
+  Database waiter = OpenOrDie(path, options);
+  const std::shared_ptr<WriteGate> gate = WriteGate::For(path);
+  ASSERT_TRUE(holder.Exec("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)").ok());
+  Status written = Ok{};
+  std::thread writer([&] { written = waiter.Exec("INSERT INTO t VALUES (2)"); });
+  for (int i = 0; i < 10000 && gate->waiting() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(gate->waiting(), 1) << "the writer should be waiting at the gate";
+  ASSERT_TRUE(holder.Exec("COMMIT").ok());
+  writer.join();
+  EXPECT_TRUE(written.ok()) << Describe(written);
+  EXPECT_EQ(gate->waiting(), 0);
+  EXPECT_EQ(ScalarInt(holder, "SELECT count(*) FROM t"), 2);
+}
+
+TEST(DatabaseWriteGateTest, ACommitEndsEveryWaitAndOnlyWhileItWaits) {
+  const std::shared_ptr<WriteGate> gate = WriteGate::For("/nonexistent/write-gate-test.db");
+  EXPECT_EQ(gate, WriteGate::For("/nonexistent/write-gate-test.db")) << "one gate per file";
+  gate->Committed();  // nobody waits: nothing to wake, nothing kept for later
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i) waiters.emplace_back([&] { gate->Wait(std::chrono::minutes(5)); });
+  for (int i = 0; i < 10000 && gate->waiting() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(gate->waiting(), 3);
+  gate->Committed();
+  for (std::thread& t : waiters) t.join();  // (five minutes each if the commit woke nobody)
+  EXPECT_EQ(gate->wakeups(), 3u);
+  EXPECT_EQ(gate->waiting(), 0);
+  gate->Wait(std::chrono::microseconds(100));  // a wait with no commit ends at its slice
+  EXPECT_EQ(gate->wakeups(), 3u);
+}
+
+// The gate's WAL hook replaces SQLite's automatic checkpoint: it must still
+// happen, or the WAL would grow without bound.
+TEST(DatabaseWriteGateTest, TheWalIsStillCheckpointedAsItGrows) {
+  TempDir dir;
+  Database db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(db.Exec("CREATE TABLE t(x)").ok());
+  for (int i = 0; i < 1500; ++i) {  // ~2 pages a commit: 3,000 pages written
+    ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (zeroblob(3000))").ok());
+  }
+  // PRAGMA wal_checkpoint's second column: the pages now in the WAL (it
+  // restarts from its start once a checkpoint has copied all of them).
+  auto stmt = db.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  ASSERT_TRUE(stmt.ok());
+  auto row = stmt->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_LT(stmt->Int(1), 1100) << "the WAL kept growing: no checkpoint";
+  stmt = Result<Statement>(Statement{});
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1500);
 }
 
 // DB time is what a henv's scripts spend inside SQLite: only the connections

@@ -1,0 +1,41 @@
+#include "db/write_gate.h"
+
+#include <algorithm>
+
+#include "db/per_file.h"
+
+namespace hbf::db {
+
+std::shared_ptr<WriteGate> WriteGate::For(const std::string& path) { return PerFile<WriteGate>::For(path); }
+
+void WriteGate::Wait(std::chrono::microseconds slice) {
+  // Counted before the commit number is read: a Committed() that sees no
+  // waiter ran before that read, so its commit is one this wait need not
+  // see (the caller looks at the lock again within `slice` anyway).
+  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  {
+    std::unique_lock lock(mu_);
+    const uint64_t seen = commits_;
+    if (cv_.wait_for(lock, slice, [&] { return commits_ != seen; })) {
+      wakeups_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  waiters_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void WriteGate::Committed() {
+  if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+  {
+    std::lock_guard lock(mu_);
+    ++commits_;
+  }
+  cv_.notify_all();
+}
+
+std::chrono::microseconds WriteGateSlice(int count) {
+  // 250 µs, doubling to 8 ms: a writer another process holds the lock for
+  // is looked for ~30 times in its first 100 ms, then every 8 ms.
+  return std::chrono::microseconds(int64_t{250} << std::clamp(count, 0, 5));
+}
+
+}  // namespace hbf::db

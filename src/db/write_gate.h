@@ -1,0 +1,61 @@
+// Where this process's connections to one database file wait for each
+// other's writes.
+//
+// Why: a henv's workers run on several threads, each with its own
+// connection, and SQLite lets one connection write at a time. The others got
+// SQLITE_BUSY, and SQLite's default busy handler slept 1, 2, 5, 10... ms
+// whatever the writer's own time (tens of microseconds for a row): on the
+// bench app's write scenario, ~900 sleeps a second while the cores idled
+// (bench/README.md, 2026-12-02, sixth session). A connection's busy handler
+// now waits here, and a connection that has committed wakes it: SQLite's
+// WAL hook runs once the commit has let go of the write lock.
+//
+// What is not announced here (a writer in another process, such as the
+// `hbf` command or a backup; a rollback; a commit between SQLite's failed
+// lock and the wait) is found by looking again: a wait never lasts more
+// than its slice, which the busy handler lengthens while the lock stays
+// taken.
+//
+// Thread safety: any thread. Committed() takes the gate's lock only while
+// someone waits; the file's gate is shared (PerFile), never global.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace hbf::db {
+
+class WriteGate {
+ public:
+  // The gate of the file at `path` (the same object while anyone holds it).
+  static std::shared_ptr<WriteGate> For(const std::string& path);
+
+  // Returns once a connection of this process has committed to the file
+  // (since this call began), or after `slice`.
+  void Wait(std::chrono::microseconds slice);
+  // A connection committed to the file: its write lock is free.
+  void Committed();
+
+  // How many connections wait now, and how many waits a commit ended (tests).
+  int waiting() const { return waiters_.load(std::memory_order_relaxed); }
+  uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int> waiters_{0};
+  std::atomic<uint64_t> wakeups_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t commits_ = 0;  // guarded by mu_
+};
+
+// The busy handler's wait before its `count`th look at a taken lock
+// (SQLite's count: 0 for the first): short at first, since a commit wakes
+// the waiter anyway, then longer, for a writer this process cannot see.
+std::chrono::microseconds WriteGateSlice(int count);
+
+}  // namespace hbf::db
