@@ -536,14 +536,21 @@ void Database::WaitAtWriteGate(int timeout_ms, bool writable) {
       busy_wait_.get());
   if (!writable) return;
   // Called by SQLite after each commit, its write lock let go. Setting it
-  // replaces the WAL's automatic checkpoint, done here as SQLite did it
-  // (a passive checkpoint once the WAL holds 1,000 pages).
+  // replaces the WAL's automatic checkpoint, done here instead
+  // (WriteGate::CheckpointDue says when and why).
   sqlite3_wal_hook(
       db_,
       [](void* state, sqlite3* db, const char* name, int pages) -> int {
-        static_cast<BusyWait*>(state)->gate->Committed();
-        constexpr int kAutoCheckpointPages = 1000;  // SQLITE_DEFAULT_WAL_AUTOCHECKPOINT
-        if (pages >= kAutoCheckpointPages) (void)sqlite3_wal_checkpoint(db, name);
+        auto& wait = *static_cast<BusyWait*>(state);
+        wait.gate->Committed();
+        if (!wait.gate->CheckpointDue(pages)) return SQLITE_OK;
+        const std::chrono::milliseconds timeout = wait.timeout;
+        wait.timeout = std::min(timeout, WriteGate::kCheckpointWait);
+        int wal_pages = 0;
+        int copied = 0;
+        const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, &wal_pages, &copied);
+        wait.timeout = timeout;
+        wait.gate->CheckpointDone(pages, rc == SQLITE_OK);
         return SQLITE_OK;
       },
       busy_wait_.get());

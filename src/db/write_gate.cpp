@@ -32,6 +32,24 @@ void WriteGate::Committed() {
   cv_.notify_all();
 }
 
+bool WriteGate::CheckpointDue(int pages) {
+  int next = next_checkpoint_.load(std::memory_order_relaxed);
+  // Shorter than when the last try was planned: the WAL started again.
+  if (pages < next - kCheckpointPages) {
+    next = kCheckpointPages;
+    next_checkpoint_.store(next, std::memory_order_relaxed);
+  }
+  if (pages < next) return false;
+  // One connection at a time runs it (another committing now finds the
+  // next try planned past its own pages).
+  return next_checkpoint_.compare_exchange_strong(next, pages + kCheckpointPages, std::memory_order_relaxed);
+}
+
+void WriteGate::CheckpointDone(int pages, bool restarted) {
+  next_checkpoint_.store(restarted ? kCheckpointPages : pages + kRetryPages, std::memory_order_relaxed);
+  Committed();  // the writers it held off
+}
+
 std::chrono::microseconds WriteGateSlice(int count) {
   // 250 µs, doubling to 8 ms: a writer another process holds the lock for
   // is looked for ~30 times in its first 100 ms, then every 8 ms.

@@ -112,6 +112,24 @@ TEST(DatabaseWriteGateTest, ACommitEndsEveryWaitAndOnlyWhileItWaits) {
   EXPECT_EQ(gate->wakeups(), 3u);
 }
 
+TEST(DatabaseWriteGateTest, ACheckpointIsDueEveryThousandPagesAndSoonerAfterOneThatCouldNotFinish) {
+  const std::shared_ptr<WriteGate> gate = WriteGate::For("/nonexistent/checkpoint-test.db");
+  EXPECT_FALSE(gate->CheckpointDue(10));
+  EXPECT_FALSE(gate->CheckpointDue(999));
+  ASSERT_TRUE(gate->CheckpointDue(1000));
+  EXPECT_FALSE(gate->CheckpointDue(1002)) << "one connection runs it; SQLite's ran one after every commit";
+  gate->CheckpointDone(1000, /*restarted=*/false);
+  EXPECT_FALSE(gate->CheckpointDue(1099));
+  ASSERT_TRUE(gate->CheckpointDue(1100)) << "tried again 100 pages later";
+  gate->CheckpointDone(1100, /*restarted=*/true);
+  EXPECT_FALSE(gate->CheckpointDue(3)) << "the WAL started again from its beginning";
+  EXPECT_FALSE(gate->CheckpointDue(999));
+  EXPECT_TRUE(gate->CheckpointDue(1004));
+  EXPECT_FALSE(gate->CheckpointDue(1500));
+  EXPECT_FALSE(gate->CheckpointDue(2)) << "another connection restarted the WAL";
+  EXPECT_TRUE(gate->CheckpointDue(1000));
+}
+
 // The gate's WAL hook replaces SQLite's automatic checkpoint: it must still
 // happen, or the WAL would grow without bound.
 TEST(DatabaseWriteGateTest, TheWalIsStillCheckpointedAsItGrows) {
@@ -122,7 +140,7 @@ TEST(DatabaseWriteGateTest, TheWalIsStillCheckpointedAsItGrows) {
     ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (zeroblob(3000))").ok());
   }
   // PRAGMA wal_checkpoint's second column: the pages now in the WAL (it
-  // restarts from its start once a checkpoint has copied all of them).
+  // starts again from its beginning once a checkpoint has copied them all).
   auto stmt = db.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
   ASSERT_TRUE(stmt.ok());
   auto row = stmt->Step();
