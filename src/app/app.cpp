@@ -51,31 +51,34 @@ App::App(const Config& config, HenvManager& henvs, auth::LoginThrottle& throttle
 }
 
 std::optional<HttpResponse> App::HandleOnLoop(const HttpRequest& request) {
-  auto ctx = RequestContextFor(request);
-  if (!ctx.ok()) {
-    HttpResponse r = HttpResponse::FromError(ctx.error());
+  auto built = RequestContextFor(request);
+  if (!built.ok()) {
+    HttpResponse r = HttpResponse::FromError(built.error());
     FinishResponse(r, {});
     return r;
   }
+  // Kept for QueueKey and the handler thread (HttpRequest::context).
+  request.context = std::make_shared<const RequestContext>(std::move(*built));
+  const RequestContext& ctx = *request.context;
   // What the loop answers by itself (health, unknown hosts, draining) costs
   // no more than a 429 would, so it is not counted: the buckets guard what
   // goes on to the handler threads.
-  std::optional<HttpResponse> answer = QuickAnswer(request, *ctx);
-  if (!answer) answer = AddressLimit(request, *ctx);
+  std::optional<HttpResponse> answer = QuickAnswer(request, ctx);
+  if (!answer) answer = AddressLimit(request, ctx);
   // A document that can be read now is answered here, finished and
   // counted (DocumentOnLoop), without the hand-off to a handler thread.
   if (!answer) {
     try {
-      return DocumentOnLoop(request, *ctx);
+      return DocumentOnLoop(request, ctx);
     } catch (...) {
       return std::nullopt;  // (an allocation failure) a handler thread tries again
     }
   }
   if (answer) {
-    ResponseFinish finish = FinishFor(request, *ctx);
+    ResponseFinish finish = FinishFor(request, ctx);
     // A henv's CORS headers on its 429s (and draining 503s) where its policy
     // is already cached: a page of an allowed origin can then read why.
-    if (ctx->route.kind == SiteKind::kHenv) finish.policy = CachedPolicy(ctx->route.henv_hash);
+    if (ctx.route.kind == SiteKind::kHenv) finish.policy = CachedPolicy(ctx.route.henv_hash);
     FinishResponse(*answer, finish);
   }
   return answer;
@@ -227,12 +230,16 @@ std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const R
 }
 
 std::string App::QueueKey(const HttpRequest& request) {
+  if (request.context) {
+    return request.context->route.kind == SiteKind::kHenv ? request.context->route.henv_hash : std::string();
+  }
   HostRoute route = RouteHost(RequestHost(request, proxy_), config_.base_domain);
   ResolveCustomDomain(route);
   return route.kind == SiteKind::kHenv ? route.henv_hash : std::string();
 }
 
 Result<RequestContext> App::RequestContextFor(const HttpRequest& request) const {
+  if (request.context) return *request.context;
   auto ctx = BuildRequestContext(request, config_.base_domain, proxy_);
   if (ctx.ok()) ResolveCustomDomain(ctx->route);
   return ctx;
@@ -502,6 +509,9 @@ std::optional<HttpResponse> App::ServeBuiltIn(const HttpRequest& request, const 
   const std::string& path = ctx.subpath;
   const std::string& method = request.method;
   if (std::optional<HttpResponse> refused = Refusal(request, ctx, henv)) return refused;
+  // Every built-in lives under "/_": the app's own paths skip the ~20
+  // comparisons below.
+  if (path.size() < 2 || path[1] != '_') return std::nullopt;
   // An encoded slash may reach the henv's router (Express semantics), never
   // hbf's own endpoints, whose ids and names it would split or join.
   if (ctx.encoded_slash && (path.rfind("/_api/", 0) == 0 || path.rfind("/_hbf/", 0) == 0 || IsAdminPath(path))) {

@@ -8,6 +8,20 @@
 
 namespace hbf {
 
+// The ASCII lower case of `c`, other bytes as they are: what HTTP's
+// case-insensitive names and hosts need, without the C library's per-call
+// locale lookup (std::tolower in the "C" locale maps the same bytes).
+constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Whether `a` and `b` are equal ignoring ASCII case.
+inline bool EqualsAsciiNoCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
 // Without leading and trailing spaces and tabs (HTTP's optional whitespace).
 inline std::string_view TrimBlanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

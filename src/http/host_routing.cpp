@@ -41,8 +41,8 @@ HostRoute RouteHost(std::string_view host, std::string_view base_domain) {
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   if (host.empty() || host.size() > 253) return route;
 
-  route.hostname.reserve(host.size());
-  for (char c : host) route.hostname += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  route.hostname.assign(host);
+  for (char& c : route.hostname) c = AsciiLower(c);
 
   if (route.hostname == base_domain) {
     route.kind = SiteKind::kApex;

@@ -6,16 +6,6 @@
 
 namespace hbf {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 const std::string* HttpRequest::header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
     if (name == lower_name) return &value;

@@ -191,7 +191,7 @@ bool RequestParser::FinishHead() {
 
   int host_count = 0;
   for (auto& [name, value] : request_.headers) {
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : name) c = AsciiLower(c);
     std::string_view trimmed = TrimOws(value);
     if (trimmed.size() != value.size()) value = std::string(trimmed);
     if (name == "host") ++host_count;

@@ -16,7 +16,7 @@ bool CspNamesFrameAncestors(const HttpResponse& r) {
   for (const auto& [name, value] : r.headers) {
     if (!EqualsIgnoreCase(name, "content-security-policy")) continue;
     std::string lower = value;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : lower) c = AsciiLower(c);
     if (lower.find("frame-ancestors") != std::string::npos) return true;
   }
   return false;
