@@ -46,7 +46,14 @@ bool WriteGate::CheckpointDue(int pages) {
 }
 
 void WriteGate::CheckpointDone(int pages, bool restarted) {
-  next_checkpoint_.store(restarted ? kCheckpointPages : pages + kRetryPages, std::memory_order_relaxed);
+  if (restarted) {
+    retry_pages_.store(kRetryPages, std::memory_order_relaxed);
+    next_checkpoint_.store(kCheckpointPages, std::memory_order_relaxed);
+  } else {
+    const int retry = retry_pages_.load(std::memory_order_relaxed);
+    retry_pages_.store(std::min(retry * 2, kCheckpointPages), std::memory_order_relaxed);
+    next_checkpoint_.store(pages + retry, std::memory_order_relaxed);
+  }
   Committed();  // the writers it held off
 }
 

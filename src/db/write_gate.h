@@ -58,13 +58,17 @@ class WriteGate {
   // holds other writers off while it copies every page (they wait at this
   // gate, woken when it ends) and waits briefly for readers to leave the
   // WAL, so that the next commit starts it again from its beginning. When
-  // it cannot (a long reader, another process's writer), it copies what it
-  // can, and the next try comes kRetryPages later.
+  // it cannot, it copies what it can, and tries again kRetryPages later,
+  // then twice as many pages later each time it fails again (up to
+  // kCheckpointPages): a reader that stays (Litestream keeps a read
+  // transaction open in the file for as long as it replicates it) costs
+  // the commits a few waits of kCheckpointWait, not one per commit.
   static constexpr int kCheckpointPages = 1000;  // SQLITE_DEFAULT_WAL_AUTOCHECKPOINT
   static constexpr int kRetryPages = 100;
   // How long a checkpoint waits for writers and readers before it settles
-  // for what it can copy (so a commit pays at most this for it).
-  static constexpr std::chrono::milliseconds kCheckpointWait{20};
+  // for what it can copy (so a commit pays at most this for it). This
+  // process's own readers are done within it; a reader that is not, stays.
+  static constexpr std::chrono::milliseconds kCheckpointWait{5};
   // Whether a commit that left the WAL `pages` long should run one.
   bool CheckpointDue(int pages);
   // The checkpoint CheckpointDue asked for ran at `pages`: `restarted`,
@@ -83,6 +87,7 @@ class WriteGate {
   std::condition_variable cv_;
   uint64_t commits_ = 0;  // guarded by mu_
   std::atomic<int> next_checkpoint_{kCheckpointPages};  // WAL pages (CheckpointDue)
+  std::atomic<int> retry_pages_{kRetryPages};           // after the next failure
 };
 
 // The busy handler's wait before its `count`th look at a taken lock

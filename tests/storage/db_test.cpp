@@ -121,13 +121,52 @@ TEST(DatabaseWriteGateTest, ACheckpointIsDueEveryThousandPagesAndSoonerAfterOneT
   gate->CheckpointDone(1000, /*restarted=*/false);
   EXPECT_FALSE(gate->CheckpointDue(1099));
   ASSERT_TRUE(gate->CheckpointDue(1100)) << "tried again 100 pages later";
-  gate->CheckpointDone(1100, /*restarted=*/true);
+  gate->CheckpointDone(1100, /*restarted=*/false);
+  EXPECT_FALSE(gate->CheckpointDue(1299));
+  ASSERT_TRUE(gate->CheckpointDue(1300)) << "then 200 pages later";
+  gate->CheckpointDone(1300, /*restarted=*/false);
+  ASSERT_TRUE(gate->CheckpointDue(1700)) << "then 400";
+  gate->CheckpointDone(1700, /*restarted=*/false);
+  ASSERT_TRUE(gate->CheckpointDue(2500)) << "then 800";
+  gate->CheckpointDone(2500, /*restarted=*/false);
+  EXPECT_FALSE(gate->CheckpointDue(3499));
+  ASSERT_TRUE(gate->CheckpointDue(3500)) << "then never more than 1,000";
+  gate->CheckpointDone(3500, /*restarted=*/true);
   EXPECT_FALSE(gate->CheckpointDue(3)) << "the WAL started again from its beginning";
   EXPECT_FALSE(gate->CheckpointDue(999));
   EXPECT_TRUE(gate->CheckpointDue(1004));
   EXPECT_FALSE(gate->CheckpointDue(1500));
   EXPECT_FALSE(gate->CheckpointDue(2)) << "another connection restarted the WAL";
-  EXPECT_TRUE(gate->CheckpointDue(1000));
+  ASSERT_TRUE(gate->CheckpointDue(1000));
+  gate->CheckpointDone(1000, /*restarted=*/false);
+  EXPECT_TRUE(gate->CheckpointDue(1100)) << "a success started the back-off again from 100 pages";
+}
+
+// A reader that stays in the WAL (Litestream keeps one open) keeps the
+// checkpoints from finishing: writes still go on, none of them refused.
+TEST(DatabaseWriteGateTest, WritesGoOnWhileAReaderKeepsTheWalFromRestarting) {
+  TempDir dir;
+  Database writer = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(writer.Exec("CREATE TABLE t(x)").ok());
+  ASSERT_TRUE(writer.Exec("INSERT INTO t VALUES (zeroblob(3000))").ok());
+  Database reader = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(reader.Exec("BEGIN").ok());
+  EXPECT_EQ(ScalarInt(reader, "SELECT count(*) FROM t"), 1);  // its snapshot, held
+  for (int i = 0; i < 1500; ++i) {
+    const Status s = writer.Exec("INSERT INTO t VALUES (zeroblob(3000))");
+    ASSERT_TRUE(s.ok()) << "write " << i << ": " << Describe(s);
+  }
+  EXPECT_EQ(ScalarInt(reader, "SELECT count(*) FROM t"), 1) << "the reader still sees its snapshot";
+  ASSERT_TRUE(reader.Exec("COMMIT").ok());
+  EXPECT_EQ(ScalarInt(reader, "SELECT count(*) FROM t"), 1501);
+  // With the reader gone, the next due checkpoint starts the WAL again.
+  for (int i = 0; i < 1500; ++i) ASSERT_TRUE(writer.Exec("INSERT INTO t VALUES (zeroblob(3000))").ok());
+  auto stmt = writer.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  ASSERT_TRUE(stmt.ok());
+  auto row = stmt->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_LT(stmt->Int(1), 3000) << "the WAL never started again";
+  stmt = Result<Statement>(Statement{});
 }
 
 // The gate's WAL hook replaces SQLite's automatic checkpoint: it must still
