@@ -53,6 +53,16 @@ TEST(DatabaseOpenTest, FileConnectionUsesWalNormalSynchronousAndForeignKeys) {
 
 // ------------------------------------------------------- writers that wait
 
+// The pages now in the file's WAL (PRAGMA wal_checkpoint's second column,
+// after a passive checkpoint of its own): the WAL starts again from its
+// beginning once a checkpoint has copied them all and no reader is in it.
+int64_t WalPages(Database& db) {
+  auto stmt = db.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
+  if (!stmt.ok()) return -1;
+  auto row = stmt->Step();
+  return row.ok() && *row ? stmt->Int(1) : -1;
+}
+
 // A writer finding the file's write lock taken waits for it as long as its
 // busy timeout, then answers "busy" (503).
 TEST(DatabaseWriteGateTest, AWriterGivesUpWithBusyOnceItsTimeoutHasPassed) {
@@ -161,12 +171,7 @@ TEST(DatabaseWriteGateTest, WritesGoOnWhileAReaderKeepsTheWalFromRestarting) {
   EXPECT_EQ(ScalarInt(reader, "SELECT count(*) FROM t"), 1501);
   // With the reader gone, the next due checkpoint starts the WAL again.
   for (int i = 0; i < 1500; ++i) ASSERT_TRUE(writer.Exec("INSERT INTO t VALUES (zeroblob(3000))").ok());
-  auto stmt = writer.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
-  ASSERT_TRUE(stmt.ok());
-  auto row = stmt->Step();
-  ASSERT_TRUE(row.ok() && *row);
-  EXPECT_LT(stmt->Int(1), 3000) << "the WAL never started again";
-  stmt = Result<Statement>(Statement{});
+  EXPECT_LT(WalPages(writer), 3000) << "the WAL never started again";
 }
 
 // The gate's WAL hook replaces SQLite's automatic checkpoint: it must still
@@ -178,14 +183,7 @@ TEST(DatabaseWriteGateTest, TheWalIsStillCheckpointedAsItGrows) {
   for (int i = 0; i < 1500; ++i) {  // ~2 pages a commit: 3,000 pages written
     ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (zeroblob(3000))").ok());
   }
-  // PRAGMA wal_checkpoint's second column: the pages now in the WAL (it
-  // starts again from its beginning once a checkpoint has copied them all).
-  auto stmt = db.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
-  ASSERT_TRUE(stmt.ok());
-  auto row = stmt->Step();
-  ASSERT_TRUE(row.ok() && *row);
-  EXPECT_LT(stmt->Int(1), 1100) << "the WAL kept growing: no checkpoint";
-  stmt = Result<Statement>(Statement{});
+  EXPECT_LT(WalPages(db), 1100) << "the WAL kept growing: no checkpoint";
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1500);
 }
 
