@@ -58,9 +58,12 @@ TEST(DatabaseOpenTest, FileConnectionUsesWalNormalSynchronousAndForeignKeys) {
 // beginning once a checkpoint has copied them all and no reader is in it.
 int64_t WalPages(Database& db) {
   auto stmt = db.Prepare("PRAGMA wal_checkpoint(PASSIVE)");
-  if (!stmt.ok()) return -1;
-  auto row = stmt->Step();
-  return row.ok() && *row ? stmt->Int(1) : -1;
+  auto row = stmt.ok() ? stmt->Step() : Result<bool>(stmt.error());
+  if (!row.ok() || !*row) {
+    ADD_FAILURE() << "PRAGMA wal_checkpoint gave no row";
+    return std::numeric_limits<int64_t>::max();
+  }
+  return stmt->Int(1);
 }
 
 // A writer finding the file's write lock taken waits for it as long as its
