@@ -9,7 +9,9 @@
 // scenario's shape, a new title each time).
 // DISPATCH_BENCH_SHOW=1 prints each route's last response body and the
 // workers' heap after it; DISPATCH_BENCH_TAIL=1 the spread of single
-// requests' times (p50 ... max, all rounds after the first).
+// requests' times (p50 ... max, all rounds after the first). Built with
+// HBF_HEAP_TRACK (bench/tools/worker_heap.sh), DISPATCH_BENCH_HEAP=FILE
+// writes the live JavaScript heap's blocks to FILE after the last route.
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +28,9 @@
 #include "documents/document_store.h"
 #include "henv/henv_manager.h"
 #include "js/engine.h"
+#ifdef HBF_HEAP_TRACK
+#include "js/allocator.h"  // (src/js's own: the tracker's dump)
+#endif
 
 namespace {
 
@@ -150,6 +155,14 @@ int main(int argc, char** argv) {
       std::printf("%-9s %12.0f %12.0f %12.0f\n", c.name, per_request[per_request.size() / 2], per_request.front(),
                   per_request.back());
     }
+#ifdef HBF_HEAP_TRACK
+    if (const char* heap_file = std::getenv("DISPATCH_BENCH_HEAP"); heap_file != nullptr) {
+      if (std::FILE* out = std::fopen(heap_file, "w")) {
+        js::internal::DumpTrackedHeap(out);
+        std::fclose(out);
+      }
+    }
+#endif
   }
   std::filesystem::remove_all(dir);
   return rc;

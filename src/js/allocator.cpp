@@ -7,6 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 
+#ifdef HBF_HEAP_TRACK
+#include <execinfo.h>
+
+#include <mutex>
+#include <unordered_map>
+#endif
+
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #define HBF_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
@@ -17,6 +24,51 @@
 #endif
 
 namespace hbf::js::internal {
+
+#ifdef HBF_HEAP_TRACK
+// Diagnostics only (bench/tools/worker_heap.sh builds with it): every live
+// block of every runtime, with the calls that made it. One mutex and a map
+// of its own (from the global operator new, never these hooks): not for a
+// server.
+namespace {
+struct TrackedBlock {
+  size_t usable = 0;
+  int depth = 0;
+  void* frames[12] = {};
+};
+std::mutex tracked_mu;
+std::unordered_map<void*, TrackedBlock>& Tracked() {
+  static auto* blocks = new std::unordered_map<void*, TrackedBlock>();
+  return *blocks;
+}
+void TrackAlloc(void* p, size_t usable) {
+  TrackedBlock b;
+  b.usable = usable;
+  b.depth = backtrace(b.frames, 12);
+  std::lock_guard lock(tracked_mu);
+  Tracked()[p] = b;
+}
+void TrackFree(void* p) {
+  std::lock_guard lock(tracked_mu);
+  Tracked().erase(p);
+}
+}  // namespace
+
+void DumpTrackedHeap(std::FILE* out) {
+  std::lock_guard lock(tracked_mu);
+  std::fprintf(out, "BASE %p\n", reinterpret_cast<void*>(&DumpTrackedHeap));
+  for (const auto& [p, b] : Tracked()) {
+    std::fprintf(out, "%zu", b.usable);
+    for (int i = 0; i < b.depth; ++i) std::fprintf(out, " %p", b.frames[i]);
+    std::fprintf(out, "\n");
+  }
+}
+#define HBF_TRACK_ALLOC(p, usable) TrackAlloc((p), (usable))
+#define HBF_TRACK_FREE(p) TrackFree(p)
+#else
+#define HBF_TRACK_ALLOC(p, usable) ((void)0)
+#define HBF_TRACK_FREE(p) ((void)0)
+#endif
 
 // Arena. Carved blocks are unpoisoned under ASan; the size words and the
 // part never carved stay poisoned, so an overflow into them is caught.
@@ -188,11 +240,14 @@ void* HbfMalloc(JSMallocState* s, size_t size) {
     m.refused = true;
     return nullptr;
   }
-  return Allocate(s, m, size);
+  void* p = Allocate(s, m, size);
+  if (p != nullptr) HBF_TRACK_ALLOC(p, UsableSize(m, p));
+  return p;
 }
 
 void HbfFree(JSMallocState* s, void* p) {
   if (p == nullptr) return;
+  HBF_TRACK_FREE(p);
   RuntimeMemory& m = MemoryOf(s);
   const bool carved = m.arena.Contains(p);
   const size_t usable = carved ? Arena::UsableOf(p) : malloc_usable_size(p);
@@ -206,7 +261,7 @@ void HbfFree(JSMallocState* s, void* p) {
   std::free(p);
 }
 
-void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
+void* ReallocUntracked(JSMallocState* s, void* p, size_t size) {
   if (p == nullptr) return size == 0 ? nullptr : HbfMalloc(s, size);
   if (size == 0) {
     HbfFree(s, p);
@@ -239,6 +294,17 @@ void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
   s->malloc_size += now;
   s->malloc_size -= old;
   Account(m, static_cast<int64_t>(now) - static_cast<int64_t>(old));
+  return q;
+}
+
+void* HbfRealloc(JSMallocState* s, void* p, size_t size) {
+  void* q = ReallocUntracked(s, p, size);
+#ifdef HBF_HEAP_TRACK
+  if (p != nullptr && size != 0 && q != nullptr) {
+    TrackFree(p);
+    TrackAlloc(q, UsableSize(MemoryOf(s), q));
+  }
+#endif
   return q;
 }
 

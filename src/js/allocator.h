@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 extern "C" {
 #include <quickjs.h>
@@ -185,5 +186,12 @@ struct RuntimeMemory {
 
 // The hooks; each runtime's opaque must be its RuntimeMemory.
 extern const JSMallocFunctions kMallocFunctions;
+
+#ifdef HBF_HEAP_TRACK
+// Built with HBF_HEAP_TRACK only (bench/tools/worker_heap.sh): writes every
+// live block of every runtime, its usable size and the return addresses
+// that made it, after a line "BASE <this function's address>".
+void DumpTrackedHeap(std::FILE* out);
+#endif
 
 }  // namespace hbf::js::internal
