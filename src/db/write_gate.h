@@ -17,7 +17,9 @@
 // taken.
 //
 // Thread safety: any thread. Committed() takes the gate's lock only while
-// someone waits; the file's gate is shared (PerFile), never global.
+// someone waits; CheckpointDue() and CheckpointDone() are lock-free (at
+// worst two connections each run a checkpoint); the file's gate is shared
+// (PerFile), never global.
 #pragma once
 
 #include <atomic>
