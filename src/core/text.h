@@ -13,8 +13,9 @@ namespace hbf {
 // locale lookup (std::tolower in the "C" locale maps the same bytes).
 constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// Whether `a` and `b` are equal ignoring ASCII case.
-inline bool EqualsAsciiNoCase(std::string_view a, std::string_view b) {
+// Whether `a` and `b` are equal ignoring ASCII case (HTTP names, SQL
+// keywords and names).
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;

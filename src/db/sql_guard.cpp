@@ -6,23 +6,18 @@
 #include <cctype>
 #include <string>
 
+#include "core/text.h"
 #include "db/database.h"
 
 namespace hbf::db {
 namespace {
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsNoCase(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
 bool AnyEquals(const std::vector<std::string>& names, std::string_view name) {
-  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return EqualsNoCase(n, name); });
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return EqualsIgnoreCase(n, name); });
 }
 
 bool IsSealed(const SealedSchema& s, std::string_view table) {
@@ -36,7 +31,7 @@ bool IsMaintained(const SealedSchema& s, std::string_view table) { return AnyEqu
 // A maintained table or one of its shadow tables (documents_fts_data, ...).
 bool IsMaintainedOrShadow(const SealedSchema& s, std::string_view name) {
   return std::any_of(s.maintained_tables.begin(), s.maintained_tables.end(), [&](const std::string& t) {
-    return EqualsNoCase(name, t) || (StartsWithNoCase(name, t) && name.size() > t.size() && name[t.size()] == '_');
+    return EqualsIgnoreCase(name, t) || (StartsWithNoCase(name, t) && name.size() > t.size() && name[t.size()] == '_');
   });
 }
 
@@ -64,7 +59,7 @@ bool ScriptPragmaWithArgument(std::string_view name) {
                                                   "index_info",        "index_xinfo",        "foreign_key_list",
                                                   "foreign_key_check", "integrity_check",    "quick_check"};
   return std::any_of(std::begin(kAllowed), std::end(kAllowed),
-                     [&](std::string_view a) { return EqualsNoCase(a, name); });
+                     [&](std::string_view a) { return EqualsIgnoreCase(a, name); });
 }
 
 // Pragmas a script may not even read: they reveal the host (file paths) or
@@ -73,24 +68,24 @@ bool ScriptPragmaWithArgument(std::string_view name) {
 bool ScriptPragmaDeniedRead(std::string_view name) {
   static constexpr std::string_view kDenied[] = {"database_list", "temp_store_directory", "data_store_directory",
                                                  "wal_checkpoint", "filename"};
-  return std::any_of(std::begin(kDenied), std::end(kDenied), [&](std::string_view d) { return EqualsNoCase(d, name); });
+  return std::any_of(std::begin(kDenied), std::end(kDenied), [&](std::string_view d) { return EqualsIgnoreCase(d, name); });
 }
 
 bool ScriptVirtualTableModule(std::string_view module) {
   static constexpr std::string_view kAllowed[] = {"fts5", "fts4", "fts3", "fts5vocab", "rtree", "rtree_i32", "geopoly"};
   return std::any_of(std::begin(kAllowed), std::end(kAllowed),
-                     [&](std::string_view a) { return EqualsNoCase(a, module); });
+                     [&](std::string_view a) { return EqualsIgnoreCase(a, module); });
 }
 
 bool ScriptFunctionDenied(std::string_view fn) {
   static constexpr std::string_view kDenied[] = {"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"};
-  return std::any_of(std::begin(kDenied), std::end(kDenied), [&](std::string_view d) { return EqualsNoCase(d, fn); });
+  return std::any_of(std::begin(kDenied), std::end(kDenied), [&](std::string_view d) { return EqualsIgnoreCase(d, fn); });
 }
 
 // Tables whose reading reveals more than rows: raw pages of every table,
 // system tables included, or their sizes.
 bool ScriptReadDenied(std::string_view table) {
-  return EqualsNoCase(table, "sqlite_dbpage") || EqualsNoCase(table, "dbstat");
+  return EqualsIgnoreCase(table, "sqlite_dbpage") || EqualsIgnoreCase(table, "dbstat");
 }
 
 int AuthorizeHost(const SealedSchema& s, int action, const char* arg1, const char* inner) {

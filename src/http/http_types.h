@@ -98,8 +98,6 @@ const char* StatusReason(int status);
 // on a malformed escape.
 bool PercentDecode(std::string_view in, std::string& out, bool plus_as_space);
 
-inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return EqualsAsciiNoCase(a, b); }
-
 // The one form of a request path every layer sees (router matching, guards,
 // document serving): escapes of unreserved characters decoded ("%70" ->
 // "p"), other escapes upper-cased, dot segments resolved (RFC 3986 §5.2.4,
