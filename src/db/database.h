@@ -250,7 +250,7 @@ class Database {
   // from the file drops them. Costs a comparison per changed row.
   void WatchDocumentWrites();
   bool TakeDocumentsWritten();
-  struct RowHook;  // (database.cpp: the pre-update hook's state)
+  struct RowHook;  // (connection_hooks.h: the pre-update hook's state)
 
   // Copies this database, as one consistent snapshot, over `destination`
   // (SQLite's online backup API, all pages in one step): the destination's
