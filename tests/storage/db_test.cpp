@@ -86,8 +86,10 @@ TEST(DatabaseWriteGateTest, AWriterGivesUpWithBusyOnceItsTimeoutHasPassed) {
   EXPECT_EQ(ScalarInt(waiter, "SELECT count(*) FROM t"), 2);
 }
 
-// A writer waiting for another connection of this process goes on once that
-// one commits: it waits at the file's gate, not through a fixed sleep.
+// A writer waiting for another connection of this process waits at the
+// file's gate (not in SQLite's sleeps) and goes on once that one commits.
+// (Whether the commit itself wakes it, rather than the wait's next look at
+// the lock, is the next test's: here the outcome is the same.)
 TEST(DatabaseWriteGateTest, AWaitingWriterGoesOnOnceTheHolderCommits) {
   TempDir dir;
   const std::string path = dir.File("a.db");
@@ -109,10 +111,10 @@ TEST(DatabaseWriteGateTest, AWaitingWriterGoesOnOnceTheHolderCommits) {
   EXPECT_EQ(ScalarInt(holder, "SELECT count(*) FROM t"), 2);
 }
 
-TEST(DatabaseWriteGateTest, ACommitEndsEveryWaitAndOnlyWhileItWaits) {
+TEST(DatabaseWriteGateTest, ACommitEndsEveryWaitUnderWay) {
   const std::shared_ptr<WriteGate> gate = WriteGate::For("/nonexistent/write-gate-test.db");
   EXPECT_EQ(gate, WriteGate::For("/nonexistent/write-gate-test.db")) << "one gate per file";
-  gate->Committed();  // nobody waits: nothing to wake, nothing kept for later
+  gate->Committed();  // nobody waits: a no-op
   std::vector<std::thread> waiters;
   for (int i = 0; i < 3; ++i) waiters.emplace_back([&] { gate->Wait(std::chrono::minutes(5)); });
   for (int i = 0; i < 10000 && gate->waiting() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
