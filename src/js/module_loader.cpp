@@ -1,5 +1,6 @@
 #include "js/module_loader.h"
 
+#include <atomic>
 #include <cctype>
 #include <memory>
 #include <mutex>
@@ -38,11 +39,27 @@ const BuiltinBytecode& Builtins() {
   static const BuiltinBytecode index = [] {
     BuiltinBytecode out;
     for (size_t i = 0; i < kBuiltinModuleCount; ++i) {
-      out.modules[kBuiltinModules[i].name] = {kBuiltinModules[i].bytecode, kBuiltinModules[i].size};
+      BuiltinModuleCode& code = out.modules[kBuiltinModules[i].name];
+      code.bytecode = kBuiltinModules[i].bytecode;
+      code.size = kBuiltinModules[i].size;
     }
     return out;
   }();
   return index;
+}
+
+namespace {
+std::atomic<uint64_t> shared_builtin_reads{0};
+}  // namespace
+
+uint64_t SharedBuiltinReads() { return shared_builtin_reads.load(std::memory_order_relaxed); }
+
+size_t SharedBuiltinCodeBytes() {
+  size_t total = 0;
+  for (const auto& [name, code] : Builtins().modules) {
+    for (const auto& slot : code.shared) total += JS_SharedBytecodeSize(slot.load(std::memory_order_acquire));
+  }
+  return total;
 }
 
 namespace {
@@ -254,6 +271,29 @@ char* NormalizeWithoutResolver(JSContext* ctx, const char* base, const char* nam
   return js_strdup(ctx, resolved.c_str());
 }
 
+// A built-in's bytecode read with the function code earlier runtimes made
+// (BuiltinModuleCode), or read as usual and its code offered to later ones.
+JSValue ReadBuiltin(JSContext* ctx, const BuiltinModuleCode& code) {
+  constexpr int kVariants = BuiltinModuleCode::kVariants;
+  JSSharedBytecode* seen[kVariants];
+  int count = 0;
+  while (count < kVariants && (seen[count] = code.shared[count].load(std::memory_order_acquire)) != nullptr) ++count;
+  JSSharedBytecode* made = nullptr;
+  int used = -1;
+  JSValue obj = JS_ReadObjectShared(ctx, code.bytecode, code.size, JS_READ_OBJ_BYTECODE, seen, count, &used,
+                                    count < kVariants ? &made : nullptr);
+  if (used >= 0) shared_builtin_reads.fetch_add(1, std::memory_order_relaxed);
+  if (made != nullptr) {
+    // This runtime does not use `made` (it read its own copy): if another
+    // thread filled the slot first, it is freed at once.
+    JSSharedBytecode* expected = nullptr;
+    if (!code.shared[count].compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
+      JS_FreeSharedBytecode(made);
+    }
+  }
+  return obj;
+}
+
 JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
   Worker* worker = static_cast<Worker*>(opaque);
   std::string_view n(name);
@@ -265,6 +305,7 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
   const uint8_t* bytecode = nullptr;
   size_t bytecode_size = 0;
   std::shared_ptr<const std::vector<uint8_t>> cached;
+  const BuiltinModuleCode* builtin = nullptr;
   if (n.rfind("hbf:", 0) == 0) {
     const auto& builtins = Builtins();
     auto it = builtins.modules.find(std::string(n));
@@ -272,8 +313,9 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
       JS_ThrowReferenceError(ctx, "no built-in module '%s'", name);
       return nullptr;
     }
-    bytecode = it->second.first;
-    bytecode_size = it->second.second;
+    builtin = &it->second;
+    bytecode = builtin->bytecode;
+    bytecode_size = builtin->size;
   } else {
     // A document loaded as a module is server code: never served by path.
     worker->pool().server_code.Note(n);
@@ -323,7 +365,8 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
     bytecode = cached->data();
     bytecode_size = cached->size();
   }
-  JSValue obj = JS_ReadObject(ctx, bytecode, bytecode_size, JS_READ_OBJ_BYTECODE);
+  JSValue obj = builtin != nullptr ? ReadBuiltin(ctx, *builtin)
+                                   : JS_ReadObject(ctx, bytecode, bytecode_size, JS_READ_OBJ_BYTECODE);
   if (JS_IsException(obj)) return nullptr;
   auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(obj));
   JS_FreeValue(ctx, obj);

@@ -9,10 +9,12 @@
 // facades.
 //
 // Thread safety: the hooks act on one worker, used by one thread at a time.
-// Builtins() is built once (a function-local static) and immutable after;
-// BytecodeCache locks its own mutex.
+// Builtins() is built once (a function-local static) and immutable after,
+// but for its shared code slots, atomics written once each; BytecodeCache
+// locks its own mutex.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -25,12 +27,34 @@ extern "C" {
 
 namespace hbf::js::internal {
 
+// One built-in module: its bytecode, and the code of its functions as read
+// by earlier runtimes, which later ones with the same atom numbering share
+// instead of a copy each (JS_ReadObjectShared). A worker's built-ins are
+// read in the same order into a fresh runtime, so all workers have one
+// numbering; a module read in another state (loaded lazily, after a
+// script's own atoms) may have another, so up to kVariants are kept. Each
+// is made by the first read that matches none, published with a
+// compare-and-swap, and kept for the process's life (runtimes point into
+// it).
+struct BuiltinModuleCode {
+  static constexpr int kVariants = 4;
+  const uint8_t* bytecode = nullptr;
+  size_t size = 0;
+  mutable std::atomic<JSSharedBytecode*> shared[kVariants] = {};
+};
+
 struct BuiltinBytecode {
-  std::unordered_map<std::string, std::pair<const uint8_t*, size_t>> modules;
+  std::unordered_map<std::string, BuiltinModuleCode> modules;
 };
 
 // The build-time bytecode table, indexed once per process.
 const BuiltinBytecode& Builtins();
+
+// Bytes of built-in function code shared between runtimes so far (each
+// counted once, however many runtimes use it), and how many reads of a
+// built-in have used shared code (a worker's creation, not a request).
+size_t SharedBuiltinCodeBytes();
+uint64_t SharedBuiltinReads();
 
 // The module loader hooks. Neither lets a C++ exception through: one retires
 // the worker and throws out of memory.

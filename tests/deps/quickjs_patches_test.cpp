@@ -779,3 +779,149 @@ TEST(QuickJsPatches, MakingAFunctionFailsCleanlyAtEveryAllocation) {
     EXPECT_TRUE(walked_all) << op;
   }
 }
+
+namespace {
+// A script whose functions name many atoms (properties, strings, variables,
+// nested closures, a class) and leave nothing behind in the global object.
+constexpr const char* kSharedScript = R"JS(
+  (function () {
+    class Point { constructor(x, y) { this.alpha = x; this.beta = y; } sum() { return this.alpha + this.beta; } }
+    const gamma = (o) => o.delta + "epsilon" + [1, 2, 3].map((k) => k * o.zeta).join(",");
+    const table = { iota: 1, kappa: 2, lambda: { mu: "nu" } };
+    let out = gamma({ delta: "d", zeta: 2 }) + new Point(3, 4).sum();
+    for (const key of Object.keys(table)) out += ":" + key;
+    return out + JSON.stringify(table.lambda);
+  })()
+)JS";
+constexpr const char* kSharedResult = R"(depsilon2,4,67:iota:kappa:lambda{"mu":"nu"})";
+
+// kSharedScript compiled once, serialized as JS_WriteObject writes bytecode.
+std::string SharedScriptBytecode() {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  JSValue fn = JS_Eval(ctx.get(), kSharedScript, std::strlen(kSharedScript), "<shared>",
+                       JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+  size_t size = 0;
+  uint8_t* buf = JS_WriteObject(ctx.get(), &size, fn, JS_WRITE_OBJ_BYTECODE);
+  std::string out(reinterpret_cast<const char*>(buf), size);
+  js_free(ctx.get(), buf);
+  JS_FreeValue(ctx.get(), fn);
+  return out;
+}
+
+struct SharedRun {
+  std::string result;
+  int used = -2;
+  int64_t code_bytes = -1;   // the runtime's own function code (JS_ComputeMemoryUsage)
+  int64_t atoms_before = -1;
+  int64_t atoms_after = -1;  // once the script and its functions are gone
+  long live_after_free = -1;
+};
+
+// Reads `bytecode` into a fresh runtime (after making `extra_atoms` atoms of
+// its own, which shifts its numbering) with `shared`, runs it, frees it all.
+SharedRun ReadShared(const std::string& bytecode, JSSharedBytecode* const* shared, int count,
+                     JSSharedBytecode** made, int extra_atoms, bool begin_free) {
+  SharedRun run;
+  Counted counted;
+  JSRuntime* rt = JS_NewRuntime2(&kCounted, &counted);
+  JSContext* ctx = JS_NewContext(rt);
+  for (int i = 0; i < extra_atoms; i++) {
+    // Held until the runtime goes: they take the numbers the script's would.
+    (void)JS_NewAtom(ctx, ("own atom " + std::to_string(i)).c_str());
+  }
+  JSMemoryUsage usage;
+  JS_RunGC(rt);
+  JS_ComputeMemoryUsage(rt, &usage);
+  run.atoms_before = usage.atom_count;
+  JSValue fn = JS_ReadObjectShared(ctx, reinterpret_cast<const uint8_t*>(bytecode.data()), bytecode.size(),
+                                   JS_READ_OBJ_BYTECODE, shared, count, &run.used, made);
+  if (JS_IsException(fn)) {
+    run.result = "read failed";
+  } else {
+    JS_ComputeMemoryUsage(rt, &usage);
+    run.code_bytes = usage.js_func_code_size;
+    JSValue v = JS_EvalFunction(ctx, fn);  // (takes fn)
+    const char* s = JS_ToCString(ctx, v);
+    run.result = s != nullptr ? s : "(no string)";
+    JS_FreeCString(ctx, s);
+    JS_FreeValue(ctx, v);
+  }
+  JS_RunGC(rt);
+  JS_ComputeMemoryUsage(rt, &usage);
+  run.atoms_after = usage.atom_count;
+  if (begin_free) JS_BeginFreeRuntime(rt);
+  JS_FreeContext(ctx);
+  JS_FreeRuntime(rt);
+  run.live_after_free = counted.live;
+  return run;
+}
+}  // namespace
+
+// Patch 0019: a runtime that reads bytecode with the atom numbering another
+// read made shared code with runs that code, not a copy of its own (its
+// function code: 0 bytes), with the same result; every atom the code names is
+// taken and given back once (the atom count ends where a usual read's does); its
+// blocks all come back whether or not the runtime is freed with
+// JS_BeginFreeRuntime; and the shared code outlives it. A runtime whose
+// numbering differs reads its own copy and can make a second variant.
+TEST(QuickJsPatches, SharedBytecodeIsUsedOnlyWithTheSameAtoms) {
+  const std::string bytecode = SharedScriptBytecode();
+  JSSharedBytecode* first = nullptr;
+  SharedRun maker = ReadShared(bytecode, nullptr, 0, &first, 0, false);
+  ASSERT_EQ(maker.result, kSharedResult);
+  EXPECT_EQ(maker.used, -1);
+  ASSERT_NE(first, nullptr);
+  EXPECT_GT(maker.code_bytes, 0);
+  EXPECT_EQ(JS_SharedBytecodeSize(first), static_cast<size_t>(maker.code_bytes));
+  // (what a read leaves among the atoms, as a usual read does: one here)
+  const int64_t atoms_kept = maker.atoms_after - maker.atoms_before;
+  EXPECT_EQ(maker.live_after_free, 0);
+
+  for (bool begin_free : {false, true}) {
+    SharedRun user = ReadShared(bytecode, &first, 1, nullptr, 0, begin_free);
+    EXPECT_EQ(user.result, kSharedResult) << begin_free;
+    EXPECT_EQ(user.used, 0) << begin_free;
+    EXPECT_EQ(user.code_bytes, 0) << "the runtime copied the code it could share";
+    EXPECT_EQ(user.atoms_after - user.atoms_before, atoms_kept) << "an atom the shared code names was not given back";
+    EXPECT_EQ(user.live_after_free, 0) << begin_free;
+  }
+
+  // Another numbering: its own copy, and a variant of its own if asked.
+  JSSharedBytecode* second = nullptr;
+  SharedRun other = ReadShared(bytecode, &first, 1, &second, 3, false);
+  EXPECT_EQ(other.result, kSharedResult);
+  EXPECT_EQ(other.used, -1);
+  EXPECT_GT(other.code_bytes, 0);
+  EXPECT_EQ(other.live_after_free, 0);
+  ASSERT_NE(second, nullptr);
+  JSSharedBytecode* both[] = {first, second};
+  SharedRun shifted = ReadShared(bytecode, both, 2, nullptr, 3, false);
+  EXPECT_EQ(shifted.result, kSharedResult);
+  EXPECT_EQ(shifted.used, 1);
+  EXPECT_EQ(shifted.code_bytes, 0);
+  EXPECT_EQ(shifted.atoms_after - shifted.atoms_before, other.atoms_after - other.atoms_before);
+
+  // Bytecode other than the one it was made from: refused, not misread.
+  const std::string other_code = [] {
+    RuntimePtr rt(JS_NewRuntime());
+    ContextPtr ctx(JS_NewContext(rt.get()));
+    const char* src = "(function () { return 'a different script'; })()";
+    JSValue fn = JS_Eval(ctx.get(), src, std::strlen(src), "<other>", JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+    size_t size = 0;
+    uint8_t* buf = JS_WriteObject(ctx.get(), &size, fn, JS_WRITE_OBJ_BYTECODE);
+    std::string out(reinterpret_cast<const char*>(buf), size);
+    js_free(ctx.get(), buf);
+    JS_FreeValue(ctx.get(), fn);
+    return out;
+  }();
+  SharedRun wrong = ReadShared(other_code, &first, 1, nullptr, 0, false);
+  if (wrong.used == 0) {
+    EXPECT_EQ(wrong.result, "read failed");  // same atoms by chance: the functions' sizes differ
+  } else {
+    EXPECT_EQ(wrong.result, "a different script");
+  }
+  EXPECT_EQ(wrong.live_after_free, 0);
+  JS_FreeSharedBytecode(first);
+  JS_FreeSharedBytecode(second);
+}

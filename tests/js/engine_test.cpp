@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "documents/document_store.h"
 #include "henv/henv_manager.h"
+#include "js/module_loader.h"
 #include "js/engine.h"
 
 namespace hbf::js {
@@ -105,6 +106,28 @@ TEST_F(EngineTest, RunsTheRouterAndReturnsItsResponse) {
   ASSERT_EQ(r.response.headers.size(), 3u);
   EXPECT_EQ(r.response.headers[0], (std::pair<std::string, std::string>{"X-Path", "/x/y"}));
   EXPECT_EQ(r.response.headers[2].second, "b=2");
+}
+
+// A worker's built-ins are read with the function code the first worker
+// read (js::internal::ReadBuiltin, QuickJS patch 0019): its runtime has the
+// same atom numbering, so it holds no copy of that code. The second worker
+// of this process, at the latest, reads every built-in that way.
+TEST_F(EngineTest, WorkersShareTheBuiltInsFunctionCode) {
+  EngineOptions options;
+  options.spare_workers = 0;
+  MakeEngine(options);
+  auto a = MakeHenv("shareaaa", kEcho);
+  auto b = MakeHenv("sharebbb", kEcho);
+  ASSERT_EQ(Run(*a).response.body, "hello GET shareaaa");
+  EXPECT_GT(internal::SharedBuiltinCodeBytes(), 0u);
+  const uint64_t before = internal::SharedBuiltinReads();
+  ASSERT_EQ(Run(*b).response.body, "hello GET sharebbb");
+  EXPECT_EQ(engine_->stats().workers, 2);
+  EXPECT_GE(internal::SharedBuiltinReads() - before, 2u) << "the second worker read its own copy of the built-ins";
+  // Both go on answering (each took the shared code's atoms as its own).
+  EXPECT_EQ(Run(*a, "/again").response.body, "hello GET shareaaa");
+  engine_->DropIdleWorkers();
+  EXPECT_EQ(Run(*b).response.body, "hello GET sharebbb");
 }
 
 TEST_F(EngineTest, NoRouterOrNoMatchMeansNotHandled) {
