@@ -35,9 +35,16 @@ namespace hbf::js::internal {
 // script's own atoms) may have another, so up to kVariants are kept. Each
 // is made by the first read that matches none, published with a
 // compare-and-swap, and kept for the process's life (runtimes point into
-// it).
+// it; freed with Builtins()'s table at exit).
 struct BuiltinModuleCode {
   static constexpr int kVariants = 4;
+  BuiltinModuleCode() = default;
+  BuiltinModuleCode(const BuiltinModuleCode&) = delete;
+  BuiltinModuleCode& operator=(const BuiltinModuleCode&) = delete;
+  // At the process's exit, once no runtime is left.
+  ~BuiltinModuleCode() {
+    for (auto& slot : shared) JS_FreeSharedBytecode(slot.load(std::memory_order_acquire));
+  }
   const uint8_t* bytecode = nullptr;
   size_t size = 0;
   mutable std::atomic<JSSharedBytecode*> shared[kVariants] = {};
