@@ -6,8 +6,9 @@
 # (every executed opcode counted for its function; the built-ins compiled with
 # their names and lines) in build/opcount, runs 10,000 requests
 # (OPCOUNT_REQUESTS=N for another number), and prints the functions by
-# operations (name, module:line; calls). Set-up work (the worker's build, the
-# bench app's seeding) is counted too: compare with OPCOUNT_REQUESTS=1.
+# operations (name, module:line; calls). Set-up work (two workers' builds:
+# dispatch_bench measures the second; the bench app's seeding) is counted too:
+# compare with OPCOUNT_REQUESTS=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 router=${1:-$root/bench/scenarios/router.js}

@@ -6,14 +6,14 @@
 // the stack depth is bounded by kMaxFilterDepth whatever the input.
 #include "app/record_filter.h"
 
-#include "core/text.h"
-
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <system_error>
 #include <utility>
+
+#include "core/text.h"
 
 namespace hbf {
 namespace {

@@ -302,10 +302,10 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
     // Exports nothing; never linked, since a checked module is never run.
     return JS_NewCModule(ctx, name, [](JSContext*, JSModuleDef*) { return 0; });
   }
-  const uint8_t* bytecode = nullptr;
+  const BuiltinModuleCode* builtin = nullptr;
+  const uint8_t* bytecode = nullptr;  // a henv document's, compiled
   size_t bytecode_size = 0;
   std::shared_ptr<const std::vector<uint8_t>> cached;
-  const BuiltinModuleCode* builtin = nullptr;
   if (n.rfind("hbf:", 0) == 0) {
     const auto& builtins = Builtins();
     auto it = builtins.modules.find(std::string(n));
@@ -313,9 +313,7 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
       JS_ThrowReferenceError(ctx, "no built-in module '%s'", name);
       return nullptr;
     }
-    builtin = &it->second;
-    bytecode = builtin->bytecode;
-    bytecode_size = builtin->size;
+    builtin = &it->second;  // (read by ReadBuiltin below)
   } else {
     // A document loaded as a module is server code: never served by path.
     worker->pool().server_code.Note(n);

@@ -12,8 +12,8 @@
 #include "crypto/crypto.h"
 #include "documents/document_store.h"
 #include "henv/henv_manager.h"
-#include "js/module_loader.h"
 #include "js/engine.h"
+#include "js/module_loader.h"
 
 namespace hbf::js {
 namespace {
