@@ -12,6 +12,10 @@
 // requests' times (p50 ... max, all rounds after the first). Built with
 // HBF_HEAP_TRACK (bench/tools/worker_heap.sh), DISPATCH_BENCH_HEAP=FILE
 // writes the live JavaScript heap's blocks to FILE after the last route.
+// DISPATCH_BENCH_BLANKS=N times blank workers instead, copied (the
+// default, js/worker_image.h) then built: N made while the oldest beyond 8
+// is destroyed (a server's churn, memory reused), then N made and kept
+// (fresh memory each), then those N destroyed; microseconds per worker.
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +32,7 @@
 #include "documents/document_store.h"
 #include "henv/henv_manager.h"
 #include "js/engine.h"
+#include "js/worker.h"  // (src/js's own: DISPATCH_BENCH_BLANKS makes blank workers)
 #ifdef HBF_HEAP_TRACK
 #include "js/allocator.h"  // (src/js's own: the tracker's dump)
 #endif
@@ -64,6 +69,32 @@ int main(int argc, char** argv) {
     js::EngineOptions engine_options;
     engine_options.spare_workers = 0;  // (so that the memory printed is the henv's worker alone)
     js::JsEngine engine(engine_options);
+    if (const char* blanks = std::getenv("DISPATCH_BENCH_BLANKS"); blanks != nullptr) {
+      const int n = std::max(1, std::atoi(blanks));
+      const auto us = [n](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count() / n; };
+      for (const bool copy : {true, false}) {
+        js::ScriptResult::Failure failure;
+        const auto make = [&] { return js::Worker::CreateBlank(js::ScriptLimits{}, failure, copy); };
+        make();  // (the first: the image is captured)
+        std::vector<std::unique_ptr<js::Worker>> alive;
+        const auto t0 = Clock::now();
+        for (int i = 0; i < n; ++i) {
+          alive.push_back(make());
+          if (alive.size() > 8) alive.erase(alive.begin());
+        }
+        const auto t1 = Clock::now();
+        alive.clear();
+        const auto t2 = Clock::now();
+        for (int i = 0; i < n; ++i) alive.push_back(make());
+        const auto t3 = Clock::now();
+        alive.clear();
+        const auto t4 = Clock::now();
+        if (!failure.message.empty()) std::fprintf(stderr, "failed: %s\n", failure.message.c_str());
+        std::printf("%s: made and destroyed %.1f us; made, fresh memory %.1f us; destroyed %.1f us\n",
+                    copy ? "copied" : "built", us(t1 - t0), us(t3 - t2), us(t4 - t3));
+      }
+      return 0;
+    }
     auto created = henvs.Create("dispbnch", [](db::Database&) -> Status { return Ok{}; });
     if (!created.ok()) {
       std::fprintf(stderr, "cannot create the henv: %s\n", created.error().message.c_str());

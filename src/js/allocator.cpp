@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -92,6 +93,52 @@ bool Arena::Open(size_t bytes) {
   return true;
 }
 
+bool Arena::OpenTemplate(size_t bytes) {
+  if (base_ != nullptr) return false;
+  base_ = static_cast<char*>(std::calloc(1, bytes));
+  if (base_ == nullptr) return false;
+  span_ = bytes;
+  next_ = base_ + kHeader;
+  open_ = true;
+  template_ = true;
+  HBF_POISON(base_, span_);
+  return true;
+}
+
+bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
+  if (used < kHeader || used > bytes || !Open(bytes)) return false;
+  HBF_UNPOISON(base_, used);
+  std::memcpy(base_, image, used);
+  next_ = base_ + used;
+#if defined(__SANITIZE_ADDRESS__)
+  // The size words, as Carve leaves them.
+  for (char* word = base_ + kHeader; word < next_; word += kHeader + *reinterpret_cast<size_t*>(word)) {
+    HBF_POISON(word, kHeader);
+  }
+#endif
+  return true;
+}
+
+const char* Arena::Expose() {
+  HBF_UNPOISON(base_, span_);
+  return base_;
+}
+
+void Arena::NoteDead(const void* p, size_t usable) {
+  dead_.emplace_back(static_cast<size_t>(static_cast<const char*>(p) - kHeader - base_), usable + kHeader);
+}
+
+std::vector<std::pair<size_t, size_t>> Arena::DeadRanges() const {
+  auto ranges = dead_;
+  std::sort(ranges.begin(), ranges.end());
+  return ranges;
+}
+
+void* Arena::CarveAny(size_t size, size_t& usable) {
+  const size_t k = size <= 24 ? 1 : (size + 7) / 16;
+  return Carve(k, usable);
+}
+
 void* Arena::Carve(size_t k, size_t& usable) {
   const size_t take = 16 * (k + 1);  // size word + 16k + 8 usable bytes
   if (!open_ || static_cast<size_t>(base_ + span_ - next_) < take) return nullptr;
@@ -150,6 +197,39 @@ bool BlockCache::Put(void* p, size_t usable, bool carved) {
   blocks_++;
   HBF_POISON(b, usable);
   return true;
+}
+
+bool BlockCache::ToOffsets(const char* base, size_t carved, Offsets& out) const {
+  out.cached_bytes = cached_bytes_;
+  out.blocks = blocks_;
+  for (size_t k = 0; k < kClasses; ++k) {
+    out.heads[k] = -1;
+    for (const FreeBlock* b = heads_[k]; b != nullptr;) {
+      const auto* p = reinterpret_cast<const char*>(b);
+      if (p < base || p >= base + carved) return false;
+      HBF_UNPOISON(const_cast<FreeBlock*>(b), sizeof(FreeBlock));
+      const FreeBlock* next = b->next;
+      HBF_POISON(const_cast<FreeBlock*>(b), sizeof(FreeBlock));
+      b = next;
+    }
+    if (heads_[k] != nullptr) out.heads[k] = reinterpret_cast<const char*>(heads_[k]) - base;
+  }
+  return true;
+}
+
+void BlockCache::FromOffsets(const Offsets& offsets, char* base) {
+  cached_bytes_ = offsets.cached_bytes;
+  blocks_ = offsets.blocks;
+  for (size_t k = 0; k < kClasses; ++k) {
+    heads_[k] = offsets.heads[k] < 0 ? nullptr : reinterpret_cast<FreeBlock*>(base + offsets.heads[k]);
+#if defined(__SANITIZE_ADDRESS__)
+    for (FreeBlock* b = heads_[k]; b != nullptr;) {
+      FreeBlock* next = b->next;
+      HBF_POISON(b, b->usable);
+      b = next;
+    }
+#endif
+  }
 }
 
 size_t BlockCache::Flush() {
@@ -220,6 +300,14 @@ void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
       return p;
     }
   }
+  if (m.arena.is_template()) {  // the whole template in one piece
+    size_t usable = 0;
+    if (void* p = m.arena.CarveAny(size, usable)) {
+      Used(s, usable);
+      Account(m, static_cast<int64_t>(usable + kAllocOverhead));
+      return p;
+    }
+  }
   void* p = std::malloc(size);
   if (p == nullptr) return nullptr;
   const size_t usable = malloc_usable_size(p);
@@ -252,10 +340,17 @@ void HbfFree(JSMallocState* s, void* p) {
   const bool carved = m.arena.Contains(p);
   const size_t usable = carved ? Arena::UsableOf(p) : malloc_usable_size(p);
   Released(s, usable);
-  if (m.tearing_down && carved) {
+  if (carved && (m.tearing_down || usable > BlockCache::kMaxBlock)) {
+    // Kept by the arena until the runtime goes (a large carved block is a
+    // template's, or a copy's: no cache class takes it).
+    if (!m.tearing_down && m.arena.is_template()) {
+      std::memset(p, 0, usable);
+      m.arena.NoteDead(p, usable);
+    }
     HBF_POISON(p, usable);  // (as a kept block is: a use after free is still reported)
     return;
   }
+  if (carved && m.arena.is_template()) std::memset(p, 0, usable);
   if (!m.tearing_down && m.cache.Put(p, usable, carved)) return;
   Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
   std::free(p);

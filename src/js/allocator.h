@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 extern "C" {
 #include <quickjs.h>
@@ -54,6 +56,26 @@ class Arena {
   // Takes `bytes` from malloc and starts carving; false (and no arena:
   // every block then comes from malloc) if malloc refused.
   bool Open(size_t bytes = kDefaultBytes);
+  // Open() for a template runtime (worker_image.h): the memory starts
+  // zeroed, blocks of every size are carved (large ones too, so the whole
+  // runtime is in one piece), and a freed block is zeroed (so no stale
+  // bytes tell two builds apart).
+  bool OpenTemplate(size_t bytes);
+  // Open() with the first `used` bytes a copy of `image` (a template's
+  // arena as captured: used_bytes() of it), carving on after them;
+  // false if malloc refused or `bytes` cannot hold them.
+  bool OpenCopy(const char* image, size_t used, size_t bytes);
+  // Whether large blocks are carved and freed ones zeroed (OpenTemplate).
+  bool is_template() const { return template_; }
+  // A block of at least `size` bytes of any size (for a template), or null.
+  void* CarveAny(size_t size, size_t& usable);
+  // A template's large block was freed: no cache class takes it, so it is
+  // dead space in the arena (a grown array's old copy) that WorkerImage
+  // leaves out of the image.
+  void NoteDead(const void* p, size_t usable);
+  // The dead blocks, each [offset of its size word, + length), in
+  // address order.
+  std::vector<std::pair<size_t, size_t>> DeadRanges() const;
   // A block of class k (BlockCache's classes) and its usable size, or null
   // when closed or full.
   void* Carve(size_t k, size_t& usable);
@@ -69,6 +91,12 @@ class Arena {
   static size_t UsableOf(const void* p);
 
   bool is_open() const { return open_; }
+  char* base() const { return base_; }
+  // From the base to the end of the last block carved.
+  size_t used_bytes() const { return base_ == nullptr ? 0 : static_cast<size_t>(next_ - base_); }
+  // Unpoisons the whole arena under ASan (a template about to be read
+  // word by word) and returns its base.
+  const char* Expose();
   // Bytes carved so far, headers included.
   size_t carved_bytes() const { return base_ == nullptr ? 0 : static_cast<size_t>(next_ - (base_ + kHeader)); }
 
@@ -78,6 +106,8 @@ class Arena {
   size_t span_ = 0;
   char* next_ = nullptr;  // the next block's size word
   bool open_ = false;
+  bool template_ = false;
+  std::vector<std::pair<size_t, size_t>> dead_;  // a template's, as NoteDead got them
 };
 
 // Freed small blocks of one runtime, kept for its next allocations.
@@ -137,6 +167,19 @@ class BlockCache {
   void set_cap(size_t cap) { cap_ = cap; }
   // The arena whose blocks Flush keeps (it must outlive the cache).
   void set_arena(const Arena* arena) { arena_ = arena; }
+
+  // The kept blocks, as offsets from `base` (-1: none), for a template
+  // whose every kept block is carved from the arena at `base` (false if
+  // one is not: that template cannot be copied).
+  struct Offsets {
+    int64_t heads[kClasses];
+    size_t cached_bytes = 0;
+    size_t blocks = 0;
+  };
+  bool ToOffsets(const char* base, size_t carved, Offsets& out) const;
+  // Starts from a copy's kept blocks (an empty cache, the copy at `base`;
+  // the blocks' links were relocated with the rest of the copy).
+  void FromOffsets(const Offsets& offsets, char* base);
 
  private:
   struct FreeBlock {

@@ -273,7 +273,7 @@ void JsEngine::Housekeep() {
     }
     lock.unlock();
     ScriptResult::Failure failure;
-    std::unique_ptr<Worker> blank = Worker::CreateBlank(ScriptLimits{}, failure);
+    std::unique_ptr<Worker> blank = Worker::CreateBlank(ScriptLimits{}, failure, options_.copy_blank_workers);
     lock.lock();
     if (!blank) {
       // Spares are an optimisation: requests build their workers themselves
@@ -469,7 +469,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     if (std::unique_ptr<Worker> blank = TakeSpare()) {
       if (blank->Bind(henv, pool, version, limits, failure)) worker = std::move(blank);
     } else {
-      worker = Worker::Create(henv, pool, version, limits, failure);
+      worker = Worker::Create(henv, pool, version, limits, failure, options_.copy_blank_workers);
     }
     if (!worker) {
       failure.router_unavailable = true;

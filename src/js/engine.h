@@ -153,6 +153,10 @@ struct EngineOptions {
   // thread: a henv's first request, or its first after a code change, then
   // only binds one (its connection, its router) instead of building a runtime.
   int spare_workers = 2;
+  // Blank workers are copies of the process's WorkerImage (worker_image.h:
+  // a memcpy and a relocation, ~7x cheaper than a build) when it could be
+  // captured; false: each is built (--js_copy_workers=false).
+  bool copy_blank_workers = true;
   // A henv's idle workers beyond the one it used last are destroyed once
   // unused this long: a burst grows a pool to its concurrency, and without
   // this the pool kept that size until the memory budget or the file's

@@ -15,6 +15,7 @@
 #include "js/module_loader.h"
 #include "js/worker_access.h"
 #include "js/worker_failure.h"
+#include "js/worker_image.h"
 
 namespace hbf::js {
 
@@ -150,7 +151,19 @@ bool Worker::Load(const char* name, JSValue& ns, ScriptResult::Failure& failure)
 }
 
 
-std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptResult::Failure& failure) {
+std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptResult::Failure& failure, bool copy) {
+  const WorkerImage* image = copy ? WorkerImage::Get() : nullptr;
+  if (image == nullptr) return Build(limits, failure, false);
+  std::unique_ptr<Worker> w(new Worker());
+  if (!image->CopyInto(*w)) {
+    failure = InternalFailure("script_memory", "cannot create a JavaScript runtime");
+    return nullptr;
+  }
+  w->ApplyLimits(limits);
+  return w;
+}
+
+std::unique_ptr<Worker> Worker::Build(const ScriptLimits& limits, ScriptResult::Failure& failure, bool as_template) {
   std::unique_ptr<Worker> w(new Worker());
   if (Builtins().modules.count("hbf:bootstrap") == 0 || Builtins().modules.count("hbf:http") == 0) {
     failure = InternalFailure("internal_error", "the JavaScript runtime is unavailable");
@@ -159,7 +172,11 @@ std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptRe
   // What building and binding make lives as long as the worker: carved from
   // one piece of memory (allocator.h), until Bind closes it. Without it
   // (malloc refused) every block comes from malloc.
-  w->memory_.arena.Open();
+  if (as_template) {
+    w->memory_.arena.OpenTemplate(WorkerImage::kTemplateArenaBytes);
+  } else {
+    w->memory_.arena.Open();
+  }
   w->rt_ = JS_NewRuntime2(&kMallocFunctions, &w->memory_);
   if (w->rt_ == nullptr) {
     failure = InternalFailure("internal_error", "cannot create a JavaScript runtime");
@@ -352,8 +369,8 @@ void Worker::TakeRouteReach() {
 }
 
 std::unique_ptr<Worker> Worker::Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
-                                       ScriptResult::Failure& failure) {
-  auto w = CreateBlank(limits, failure);
+                                       ScriptResult::Failure& failure, bool copy) {
+  auto w = CreateBlank(limits, failure, copy);
   if (!w || !w->Bind(henv, pool, version, limits, failure)) return nullptr;
   return w;
 }

@@ -105,11 +105,14 @@ class Worker {
   // router: CreateBlank() then Bind(). On failure returns the script error to
   // answer with.
   static std::unique_ptr<Worker> Create(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
-                                        ScriptResult::Failure& failure);
+                                        ScriptResult::Failure& failure, bool copy = true);
   // A runtime with the built-ins loaded (hbf:bootstrap, hbf:http) and no
   // henv: no tenant code has run in it and it can reach no henv's data.
   // JsEngine keeps a few ready so a henv's first request only binds one.
-  static std::unique_ptr<Worker> CreateBlank(const ScriptLimits& limits, ScriptResult::Failure& failure);
+  // With `copy`, a copy of the process's WorkerImage (worker_image.h) when
+  // there is one, else built.
+  static std::unique_ptr<Worker> CreateBlank(const ScriptLimits& limits, ScriptResult::Failure& failure,
+                                             bool copy = true);
   // Makes a blank worker `henv`'s, at `version`: its own sandboxed connection,
   // the henv's limits, its router loaded. Once only; on failure drop the worker.
   bool Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
@@ -193,6 +196,11 @@ class Worker {
  private:
   Worker();
   friend struct WorkerAccess;
+  friend class WorkerImage;  // captures a template's fields, sets a copy's
+
+  // CreateBlank's build: the runtime made and the built-ins evaluated; as a
+  // template for WorkerImage, the runtime in one zeroed arena.
+  static std::unique_ptr<Worker> Build(const ScriptLimits& limits, ScriptResult::Failure& failure, bool as_template);
 
   // Set once by Bind(). Not the Henv itself: an idle worker may outlive an
   // evicted Henv object.

@@ -856,6 +856,56 @@ SharedRun ReadShared(const std::string& bytecode, JSSharedBytecode* const* share
   run.live_after_free = counted.live;
   return run;
 }
+// Patch 0020: objects are hashed in shapes and Map keys by a number their
+// runtime gives them in creation order, not by their address, so a runtime
+// built twice is laid out the same (js/worker_image.h copies one). Maps and
+// sets keyed by objects, weak ones too, must behave as before through
+// growth, deletion and re-insertion, and objects of one layout made from
+// many prototypes must keep their own properties.
+TEST(QuickJsPatches, ObjectsHashedByNumberKeepMapsAndShapesRight) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  const char* src = R"JS(
+    const keys = [];
+    for (let i = 0; i < 5000; i++) keys.push({ i });
+    const map = new Map(), set = new Set(), weak = new WeakMap();
+    keys.forEach((k, i) => { map.set(k, i); set.add(k); weak.set(k, -i); });
+    let wrong = 0;
+    keys.forEach((k, i) => { if (map.get(k) !== i || !set.has(k) || weak.get(k) !== -i) wrong++; });
+    for (let i = 0; i < 5000; i += 2) { map.delete(keys[i]); set.delete(keys[i]); weak.delete(keys[i]); }
+    keys.forEach((k, i) => {
+      const kept = i % 2 === 1;
+      if (map.has(k) !== kept || set.has(k) !== kept || weak.has(k) !== kept) wrong++;
+    });
+    if (map.has({ i: 1 }) || [...map.keys()][0] !== keys[1] || map.size !== 2500) wrong++;
+    // One layout over many prototypes: each object's shape is found by its
+    // prototype's number.
+    const protos = [];
+    for (let i = 0; i < 300; i++) protos.push({ tag: i });
+    const objs = protos.map((p, i) => { const o = Object.create(p); o.a = i; o.b = -i; return o; });
+    objs.forEach((o, i) => { if (o.tag !== i || o.a !== i || o.b !== -i || Object.getPrototypeOf(o) !== protos[i]) wrong++; });
+    "wrong " + wrong;
+  )JS";
+  EXPECT_EQ(EvalToString(ctx.get(), src), "wrong 0");
+}
+
+// Patch 0020: JS_SetRandomSeed sets Math.random's state: the same seed, the
+// same numbers (a copied worker is given a fresh one).
+TEST(QuickJsPatches, RandomSeedSetsMathRandomsSequence) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr a(JS_NewContext(rt.get()));
+  ContextPtr b(JS_NewContext(rt.get()));
+  const char* src = "[Math.random(), Math.random(), Math.random()].join()";
+  JS_SetRandomSeed(a.get(), 42);
+  JS_SetRandomSeed(b.get(), 42);
+  const std::string first = EvalToString(a.get(), src);
+  EXPECT_EQ(first, EvalToString(b.get(), src));
+  JS_SetRandomSeed(b.get(), 43);
+  EXPECT_NE(first, EvalToString(b.get(), src));
+  JS_SetRandomSeed(b.get(), 0);  // (the state is never 0: it would stay 0)
+  EXPECT_EQ(EvalToString(b.get(), "Math.random() !== Math.random()"), "true");
+}
+
 }  // namespace
 
 // Patch 0019: a runtime that reads bytecode with the atom numbering another

@@ -270,6 +270,70 @@ TEST(RuntimeMemoryTest, ACarvedBlockGrowingPastTheClassesMovesToMallocWithItsByt
   EXPECT_EQ(memory.bytes.load(), static_cast<int64_t>(memory.arena.carved_bytes()));
 }
 
+// A template's arena (worker_image.h): zeroed, every size carved from it,
+// a freed block zeroed again, a large freed block noted as dead space; a
+// copy of it carves on after the copied bytes, and its kept blocks come
+// back from their offsets.
+TEST(ArenaTest, ATemplateCarvesEverySizeAndACopyGoesOnFromIt) {
+  RuntimeMemory memory;
+  ASSERT_TRUE(memory.arena.OpenTemplate(256 << 10));
+  EXPECT_TRUE(memory.arena.is_template());
+  JSMallocState state{};
+  state.opaque = &memory;
+  state.malloc_limit = static_cast<size_t>(-1);
+  auto* small = static_cast<char*>(kMallocFunctions.js_malloc(&state, 40));
+  auto* large = static_cast<char*>(kMallocFunctions.js_malloc(&state, 5000));
+  auto* kept = static_cast<char*>(kMallocFunctions.js_malloc(&state, 3000));
+  ASSERT_TRUE(small != nullptr && large != nullptr && kept != nullptr);
+  EXPECT_TRUE(memory.arena.Contains(large));
+  EXPECT_TRUE(memory.arena.Contains(kept));
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(small[i], 0) << "a template's memory starts zeroed";
+  std::memset(small, 0x5a, 40);
+  std::memset(large, 0x5a, 5000);
+  std::memset(kept, 0x33, 3000);
+  kMallocFunctions.js_free(&state, small);
+  kMallocFunctions.js_free(&state, large);
+  auto* again = static_cast<char*>(kMallocFunctions.js_malloc(&state, 40));
+  ASSERT_EQ(again, small);  // from the cache
+  // (but for the cache's link and size, written while it was kept)
+  for (int i = 16; i < 40; ++i) EXPECT_EQ(again[i], 0) << "a freed block of a template is zeroed";
+  kMallocFunctions.js_free(&state, again);
+  const auto dead = memory.arena.DeadRanges();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(memory.arena.base() + dead[0].first + 8, large);
+  EXPECT_EQ(dead[0].second, Arena::UsableOf(large) + 8);
+
+  BlockCache::Offsets offsets{};
+  const size_t used = memory.arena.used_bytes();
+  const char* image = memory.arena.Expose();
+  ASSERT_TRUE(memory.cache.ToOffsets(image, used, offsets));
+  EXPECT_EQ(offsets.blocks, 1u);
+
+  RuntimeMemory copy;
+  EXPECT_FALSE(copy.arena.OpenCopy(image, used, used - 16));  // (no room for it)
+  ASSERT_TRUE(copy.arena.OpenCopy(image, used, used + (64 << 10)));
+  EXPECT_FALSE(copy.arena.is_template());
+  EXPECT_EQ(copy.arena.used_bytes(), used);
+  char* copied_kept = copy.arena.base() + (kept - image);
+  EXPECT_EQ(Arena::UsableOf(copied_kept), Arena::UsableOf(kept));
+  for (int i = 0; i < 3000; ++i) ASSERT_EQ(copied_kept[i], 0x33);
+  copy.cache.FromOffsets(offsets, copy.arena.base());
+  JSMallocState copy_state{};
+  copy_state.opaque = &copy;
+  copy_state.malloc_limit = static_cast<size_t>(-1);
+  // The kept block, at its place in the copy; then new blocks after the copied ones.
+  EXPECT_EQ(kMallocFunctions.js_malloc(&copy_state, 40), copy.arena.base() + (small - image));
+  auto* fresh = static_cast<char*>(kMallocFunctions.js_malloc(&copy_state, 40));
+  EXPECT_GE(fresh, copy.arena.base() + used);
+  // A copy carves only the cache's classes; a large block comes from malloc.
+  void* big = kMallocFunctions.js_malloc(&copy_state, 5000);
+  EXPECT_FALSE(copy.arena.Contains(big));
+  kMallocFunctions.js_free(&copy_state, big);
+  // A large carved block freed in the copy stays in its arena.
+  kMallocFunctions.js_free(&copy_state, copied_kept);
+  EXPECT_EQ(kMallocFunctions.js_malloc(&copy_state, 40) != copied_kept, true);
+}
+
 // Each ctest test is a process of its own, so here ViewBytes's first call,
 // which probes QuickJS's ArrayBuffer classes, is made with no byte to spare.
 TEST(ViewBytesTest, ReadsBuffersAndViewsAlsoWhenItsFirstCallIsAtTheHeapLimit) {

@@ -14,6 +14,7 @@
 #include "henv/henv_manager.h"
 #include "js/engine.h"
 #include "js/module_loader.h"
+#include "js/worker_image.h"
 
 namespace hbf::js {
 namespace {
@@ -115,6 +116,7 @@ TEST_F(EngineTest, RunsTheRouterAndReturnsItsResponse) {
 TEST_F(EngineTest, WorkersShareTheBuiltInsFunctionCode) {
   EngineOptions options;
   options.spare_workers = 0;
+  options.copy_blank_workers = false;  // (a copy reads no built-in: its image did)
   MakeEngine(options);
   auto a = MakeHenv("shareaaa", kEcho);
   auto b = MakeHenv("sharebbb", kEcho);
@@ -128,6 +130,59 @@ TEST_F(EngineTest, WorkersShareTheBuiltInsFunctionCode) {
   EXPECT_EQ(Run(*a, "/again").response.body, "hello GET shareaaa");
   engine_->DropIdleWorkers();
   EXPECT_EQ(Run(*b).response.body, "hello GET sharebbb");
+}
+
+// Blank workers are copies of one image (js/worker_image.h). Each copy is a
+// runtime of its own: what one henv's script does to its globals and
+// built-in prototypes, no other henv's copy sees; and each copy's
+// Math.random has its own seed.
+TEST_F(EngineTest, CopiedWorkersShareNothing) {
+  ASSERT_NE(WorkerImage::Get(), nullptr) << "blank workers are built, not copied (see the log)";
+  EngineOptions options;
+  options.spare_workers = 0;
+  MakeEngine(options);
+  auto a = MakeHenv("copyaaaa",
+                    "globalThis.leak = 'a'; Object.prototype.polluted = 1; Array.prototype.push = null;"
+                    "export default () => ({handled: true, status: 200, headers: [],"
+                    " body: 'set ' + String(Math.random())});");
+  auto b = MakeHenv("copybbbb",
+                    "export default () => ({handled: true, status: 200, headers: [],"
+                    " body: [typeof globalThis.leak, typeof ({}).polluted, typeof [].push].join(' ') +"
+                    " ' ' + String(Math.random())});");
+  const std::string from_a = Run(*a).response.body;
+  const std::string from_b = Run(*b).response.body;
+  ASSERT_EQ(from_a.rfind("set ", 0), 0u) << from_a;
+  ASSERT_EQ(from_b.rfind("undefined undefined function ", 0), 0u) << from_b;
+  EXPECT_NE(from_a.substr(4), from_b.substr(29)) << "two copies drew the same Math.random()";
+  EXPECT_EQ(engine_->stats().workers, 2);
+}
+
+// A copied worker answers as a built one does, and holds about as much
+// memory (the image leaves out the template's freed blocks).
+TEST_F(EngineTest, CopiedWorkersAnswerAsBuiltOnes) {
+  const std::string router =
+      "const keys = Array.from({length: 200}, (_, i) => ({i}));"
+      "const m = new Map(keys.map((k) => [k, k.i * 2])); const w = new WeakMap(keys.map((k) => [k, k.i]));"
+      "class P { constructor(x) { this.x = x; } get twice() { return this.x * 2; } }"
+      "export default (raw) => ({handled: true, status: 200, headers: [['X-Path', raw.path]],"
+      " body: JSON.stringify([keys.reduce((s, k) => s + m.get(k) + w.get(k), 0), new P(21).twice,"
+      " Object.keys({b: 1, a: 2, 1: 3}), [3, 1, 2].sort(), 'é'.normalize('NFD').length, raw.henv])});";
+  std::string bodies[2];
+  int64_t memory[2] = {};
+  for (int copy = 0; copy < 2; ++copy) {
+    EngineOptions options;
+    options.spare_workers = 0;
+    options.copy_blank_workers = copy == 1;
+    MakeEngine(options);
+    auto henv = MakeHenv(copy == 1 ? "alikecpy" : "alikebld", router);
+    auto r = Run(*henv, "/p");
+    ASSERT_EQ(r.kind, Kind::kResponse) << r.error.message;
+    bodies[copy] = r.response.body;
+    memory[copy] = engine_->stats().memory_bytes;
+  }
+  EXPECT_EQ(bodies[0], "[59700,42,[\"1\",\"b\",\"a\"],[1,2,3],2,\"alikebld\"]");
+  EXPECT_EQ(bodies[1], "[59700,42,[\"1\",\"b\",\"a\"],[1,2,3],2,\"alikecpy\"]");
+  EXPECT_LT(memory[1], memory[0] + memory[0] / 20) << "built " << memory[0] << " copied " << memory[1];
 }
 
 TEST_F(EngineTest, NoRouterOrNoMatchMeansNotHandled) {

@@ -1,0 +1,242 @@
+#include "js/worker_image.h"
+
+#include <algorithm>
+#include <bit>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "js/worker.h"
+
+namespace hbf::js {
+
+namespace {
+
+// What a copy's arena holds beyond the image: Bind's blocks (the router's
+// functions and shapes) are carved after it, as a built worker's are.
+constexpr size_t kCopyHeadroomBytes = 64 << 10;
+
+uint64_t FreshSeed() {
+  const std::string bytes = crypto::RandomBytes(sizeof(uint64_t));
+  uint64_t seed = 0;
+  std::memcpy(&seed, bytes.data(), sizeof seed);
+  return seed;
+}
+
+}  // namespace
+
+const WorkerImage* WorkerImage::Get() {
+  static std::once_flag once;
+  static std::unique_ptr<WorkerImage> image;
+  std::call_once(once, [] {
+    std::string why;
+    image = Capture(why);
+    if (!image) Log(LogLevel::kWarn, "blank JavaScript workers are built, not copied: " + why);
+  });
+  return image.get();
+}
+
+bool WorkerImage::Hold(const char* base, size_t size, JSValue v, HeldValue& out) {
+  out.value = v;
+  out.offset = -1;
+  if (!JS_VALUE_HAS_REF_COUNT(v)) return true;
+  const auto* p = static_cast<const char*>(JS_VALUE_GET_PTR(v));
+  if (p < base || p >= base + size) return false;
+  out.offset = p - base;
+  return true;
+}
+
+JSValue WorkerImage::Restore(const HeldValue& held, char* base) {
+  if (held.offset < 0) return held.value;
+  return JS_MKPTR(JS_VALUE_GET_TAG(held.value), base + held.offset);
+}
+
+std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
+  ScriptResult::Failure failure;
+  // The first build in a process reads the built-ins' code for itself and
+  // publishes it (module_loader.h); every later one shares it, so the
+  // templates are made after one ordinary build.
+  if (!Worker::Build(ScriptLimits{}, failure, false)) {
+    why = "a blank worker cannot be built: " + failure.message;
+    return nullptr;
+  }
+  // Both templates live until the comparison is done, so no memory of
+  // either's (its Worker, anything it allocated) can be at the other's address.
+  std::unique_ptr<Worker> a = Worker::Build(ScriptLimits{}, failure, true);
+  std::unique_ptr<Worker> b = a ? Worker::Build(ScriptLimits{}, failure, true) : nullptr;
+  if (!a || !b) {
+    why = "a template worker cannot be built: " + failure.message;
+    return nullptr;
+  }
+  JS_SetRandomSeed(a->ctx_, 1);
+  JS_SetRandomSeed(b->ctx_, 1);
+  internal::Arena& arena_a = a->memory_.arena;
+  internal::Arena& arena_b = b->memory_.arena;
+  if (!arena_a.is_template() || !arena_b.is_template()) {
+    why = "no memory for a template's arena";
+    return nullptr;
+  }
+  const size_t size = arena_a.used_bytes();
+  if (size != arena_b.used_bytes() || size % 8 != 0) {
+    why = "two builds carved different sizes (" + std::to_string(size) + ", " +
+          std::to_string(arena_b.used_bytes()) + " bytes)";
+    return nullptr;
+  }
+  const char* base_a = arena_a.Expose();
+  const char* base_b = arena_b.Expose();
+  const auto wa = reinterpret_cast<uintptr_t>(a.get());
+  const auto wb = reinterpret_cast<uintptr_t>(b.get());
+  const uintptr_t ba = reinterpret_cast<uintptr_t>(base_a);
+  const uintptr_t delta = reinterpret_cast<uintptr_t>(base_b) - ba;
+
+  // Word by word: constant, pointer into the runtime, or pointer into the Worker.
+  const size_t n = size / 8;
+  std::vector<uint64_t> pointer_bits((n + 63) / 64, 0);
+  std::vector<std::pair<size_t, size_t>> worker_words;
+  const auto in = [](uint64_t v, uintptr_t from, size_t bytes) { return v >= from && v - from <= bytes; };
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t va = 0;
+    uint64_t vb = 0;
+    std::memcpy(&va, base_a + 8 * i, 8);
+    std::memcpy(&vb, base_b + 8 * i, 8);
+    if (va == vb) {
+      // A pointer into either template that the other holds too would
+      // mean memory shared between runtimes.
+      if (in(va, ba, size) || in(va, ba + delta, size)) {
+        why = "word " + std::to_string(i) + " points into one template from both";
+        return nullptr;
+      }
+      continue;
+    }
+    if (vb - va == delta && in(va, ba, size)) {
+      pointer_bits[i / 64] |= uint64_t{1} << (i % 64);
+      continue;
+    }
+    if (va - wa < sizeof(Worker) && vb - wb == va - wa) {
+      worker_words.emplace_back(i, va - wa);
+      continue;
+    }
+    why = "word " + std::to_string(i) + " differs between two builds (" + std::to_string(va) + ", " +
+          std::to_string(vb) + ")";
+    return nullptr;
+  }
+
+  // The image leaves out the dead blocks (a grown array's old copies):
+  // what follows each moves down by the bytes left out before it, and so
+  // do the pointers to it.
+  const std::vector<std::pair<size_t, size_t>> dead = arena_a.DeadRanges();
+  if (dead != arena_b.DeadRanges()) {
+    why = "the templates' freed large blocks differ";
+    return nullptr;
+  }
+  std::vector<size_t> dead_before(dead.size() + 1, 0);  // bytes left out before dead[k]
+  for (size_t k = 0; k < dead.size(); ++k) dead_before[k + 1] = dead_before[k] + dead[k].second;
+  bool dangling = false;
+  // Where offset x of the template is in the image (x not in a dead block).
+  const auto moved = [&](size_t x) {
+    const auto after = std::upper_bound(dead.begin(), dead.end(), std::make_pair(x, SIZE_MAX));
+    const size_t k = static_cast<size_t>(after - dead.begin());
+    if (k > 0 && x < dead[k - 1].first + dead[k - 1].second) dangling = true;
+    return x - dead_before[k];
+  };
+
+  auto image = std::make_unique<WorkerImage>();
+  image->size_ = size - dead_before.back();
+  image->base_ = ba;
+  const size_t kept_words = image->size_ / 8;
+  image->words_ = std::make_unique<uint64_t[]>(kept_words);
+  image->pointer_bits_.assign((kept_words + 63) / 64, 0);
+  size_t next_dead = 0;
+  size_t j = 0;
+  for (size_t i = 0; i < n; ++i) {
+    while (next_dead < dead.size() && 8 * i >= dead[next_dead].first + dead[next_dead].second) ++next_dead;
+    if (next_dead < dead.size() && 8 * i >= dead[next_dead].first) continue;
+    uint64_t v = 0;
+    std::memcpy(&v, base_a + 8 * i, 8);
+    if ((pointer_bits[i / 64] >> (i % 64) & 1) != 0) {
+      v = ba + moved(static_cast<size_t>(v - ba));
+      image->pointer_bits_[j / 64] |= uint64_t{1} << (j % 64);
+      image->pointer_words_++;
+    }
+    image->words_[j++] = v;
+  }
+  for (const auto& [i, offset] : worker_words) image->worker_words_.emplace_back(moved(8 * i) / 8, offset);
+  image->memory_bytes_ = a->memory_.bytes.load(std::memory_order_relaxed) - static_cast<int64_t>(dead_before.back());
+  image->rt_offset_ = moved(static_cast<size_t>(reinterpret_cast<const char*>(a->rt_) - base_a));
+  image->ctx_offset_ = moved(static_cast<size_t>(reinterpret_cast<const char*>(a->ctx_) - base_a));
+  image->gc_live_bytes_ = a->gc_live_bytes_;
+  image->module_formats_ = a->module_formats_;
+  internal::BlockCache::Offsets cache_b{};
+  if (!a->memory_.cache.ToOffsets(base_a, size, image->cache_) || !b->memory_.cache.ToOffsets(base_b, size, cache_b) ||
+      std::memcmp(image->cache_.heads, cache_b.heads, sizeof cache_b.heads) != 0) {
+    why = "the templates' kept blocks differ";
+    return nullptr;
+  }
+  if (!Hold(base_a, size, a->dispatch_fn_, image->dispatch_fn_) || !Hold(base_a, size, a->reach_fn_, image->reach_fn_)) {
+    why = "hbf:http's functions are not in the template's arena";
+    return nullptr;
+  }
+  for (HeldValue* held : {&image->dispatch_fn_, &image->reach_fn_}) {
+    if (held->offset >= 0) held->offset = static_cast<int64_t>(moved(static_cast<size_t>(held->offset)));
+  }
+  for (int64_t& head : image->cache_.heads) {
+    if (head >= 0) head = static_cast<int64_t>(moved(static_cast<size_t>(head)));
+  }
+  for (const auto& [id, module] : a->builtin_modules_) {
+    const auto* p = reinterpret_cast<const char*>(module);
+    if (p < base_a || p >= base_a + size) {
+      why = "built-in module " + id + " is not in the template's arena";
+      return nullptr;
+    }
+    image->builtin_modules_.emplace_back(id, moved(static_cast<size_t>(p - base_a)));
+  }
+  if (a->db_ || b->db_ || !a->timers_.empty() || a->memory_.bytes.load() != b->memory_.bytes.load() ||
+      a->builtin_modules_.size() != b->builtin_modules_.size() || a->module_formats_ != b->module_formats_) {
+    why = "the template workers' own state differs or is not copied";
+    return nullptr;
+  }
+  if (dangling || j != kept_words) {
+    why = "a pointer into a freed block of the template";
+    return nullptr;
+  }
+  return image;
+}
+
+bool WorkerImage::CopyInto(Worker& w) const {
+  internal::Arena& arena = w.memory_.arena;
+  if (!arena.OpenCopy(reinterpret_cast<const char*>(words_.get()), size_,
+                      std::max(internal::Arena::kDefaultBytes, size_ + kCopyHeadroomBytes))) {
+    return false;
+  }
+  char* base = arena.base();
+  auto* words = reinterpret_cast<uint64_t*>(base);
+  const uint64_t delta = reinterpret_cast<uintptr_t>(base) - base_;
+  for (size_t j = 0; j < pointer_bits_.size(); ++j) {
+    for (uint64_t bits = pointer_bits_[j]; bits != 0; bits &= bits - 1) {
+      words[64 * j + static_cast<size_t>(std::countr_zero(bits))] += delta;
+    }
+  }
+  const auto worker = reinterpret_cast<uintptr_t>(&w);
+  for (const auto& [index, offset] : worker_words_) words[index] = worker + offset;
+  // (after the relocation: the kept blocks' links are relocated words, and
+  // under ASan the blocks are poisoned from here on)
+  w.memory_.cache.FromOffsets(cache_, base);
+  w.memory_.bytes.store(memory_bytes_, std::memory_order_relaxed);
+  w.rt_ = reinterpret_cast<JSRuntime*>(base + rt_offset_);
+  w.ctx_ = reinterpret_cast<JSContext*>(base + ctx_offset_);
+  JS_UpdateStackTop(w.rt_);
+  JS_SetRandomSeed(w.ctx_, FreshSeed());
+  w.dispatch_fn_ = Restore(dispatch_fn_, base);
+  w.reach_fn_ = Restore(reach_fn_, base);
+  for (const auto& [id, offset] : builtin_modules_) {
+    w.builtin_modules_.emplace(id, reinterpret_cast<JSModuleDef*>(base + offset));
+  }
+  w.module_formats_ = module_formats_;
+  w.gc_live_bytes_ = gc_live_bytes_;
+  return true;
+}
+
+}  // namespace hbf::js

@@ -1,0 +1,107 @@
+// Internal to src/js: a blank worker made by copying memory, not by running
+// its build.
+//
+// Why: building a blank worker (a runtime, a context, the built-ins read
+// and evaluated) costs ~3.4M instructions, and a server with more henvs
+// than its memory budget holds workers for builds one for most requests
+// (bench/README.md, tenants 10k). Every build makes the same objects in the
+// same order from the same bytes, so a blank runtime is one image that only
+// its addresses tell apart.
+//
+// How: the first use builds two template workers whose runtimes are each
+// in one zeroed arena (Arena::OpenTemplate), side by side, and compares
+// them word by word. A word that is the same in both is a constant; one
+// that differs by the distance between the two arenas is a pointer into
+// the runtime; one that points at the same place in each template's Worker
+// is the runtime's opaque (the Worker, its memory counter). Anything else
+// (an address-dependent hash, a pointer to memory of its own outside the
+// arena, a time) means the build is not reproducible, and the image is not
+// made: every blank worker is then built as before (logged once). QuickJS
+// patch 0020 is what makes the runtime reproducible: objects are hashed in
+// shapes and Map keys by a creation number, not their address, and
+// Math.random's time seed is set after the copy.
+//
+// A copy is one memcpy of the template's arena (~390 KB) into a new one,
+// the pointer words moved by the distance between the two, the opaque
+// words pointed at the new Worker, and the Worker's own fields (its values
+// into the runtime, its built-in modules) set the same way. Each copy is a
+// runtime of its own: nothing is shared with the image or another copy
+// (isolation is as for a built worker).
+//
+// Thread safety: Get() captures once (std::call_once); the image is
+// immutable after, and any thread may copy it concurrently.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+extern "C" {
+#include <quickjs.h>
+}
+
+#include "js/allocator.h"
+
+namespace hbf::js {
+
+class Worker;
+
+class WorkerImage {
+ public:
+  // The process's image, captured on first use; null if the build is not
+  // reproducible (the reason is logged once) or a template failed to build.
+  static const WorkerImage* Get();
+
+  // Captures an image from two fresh template builds; null and `why` if
+  // they differ in a way a copy cannot account for.
+  static std::unique_ptr<WorkerImage> Capture(std::string& why);
+
+  // Makes `w`, a Worker with no runtime yet, a copy of the image: its
+  // runtime and context, its built-ins. False only if memory ran out.
+  bool CopyInto(Worker& w) const;
+
+  // A template's arena: its runtime must fit (the bench app's blank worker
+  // carves ~390 KB); what does not fit comes from malloc, and the capture
+  // then finds pointers it cannot account for.
+  static constexpr size_t kTemplateArenaBytes = 2 << 20;
+
+  size_t bytes() const { return size_; }
+  size_t pointer_words() const { return pointer_words_; }
+
+  WorkerImage() = default;
+  WorkerImage(const WorkerImage&) = delete;
+  WorkerImage& operator=(const WorkerImage&) = delete;
+
+ private:
+  // A value the Worker holds into its runtime: `value` as is when it
+  // holds no pointer, else its tag with the pointer at `offset` in the arena.
+  struct HeldValue {
+    JSValue value = JS_UNDEFINED;
+    int64_t offset = -1;
+  };
+  static bool Hold(const char* base, size_t size, JSValue v, HeldValue& out);
+  static JSValue Restore(const HeldValue& held, char* base);
+
+  std::unique_ptr<uint64_t[]> words_;  // the template's arena, size_ bytes
+  size_t size_ = 0;                    // its first size word up to the end of its last block
+  uintptr_t base_ = 0;                 // where that arena was
+  std::vector<uint64_t> pointer_bits_;  // bit i: word i points into the arena
+  size_t pointer_words_ = 0;
+  // Words that point into the Worker: (word index, offset in the Worker).
+  std::vector<std::pair<size_t, size_t>> worker_words_;
+  size_t rt_offset_ = 0;
+  size_t ctx_offset_ = 0;
+  int64_t memory_bytes_ = 0;  // RuntimeMemory::bytes
+  internal::BlockCache::Offsets cache_{};
+  HeldValue dispatch_fn_;
+  HeldValue reach_fn_;
+  std::vector<std::pair<std::string, size_t>> builtin_modules_;  // id, JSModuleDef offset
+  std::unordered_map<std::string, std::string> module_formats_;
+  int64_t gc_live_bytes_ = 0;
+};
+
+}  // namespace hbf::js
