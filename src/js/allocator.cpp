@@ -112,8 +112,10 @@ bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
   next_ = base_ + used;
 #if defined(__SANITIZE_ADDRESS__)
   // The size words, as Carve leaves them.
-  for (char* word = base_ + kHeader; word < next_; word += kHeader + *reinterpret_cast<size_t*>(word)) {
+  for (char* word = base_ + kHeader; word < next_;) {
+    const size_t usable = *reinterpret_cast<size_t*>(word);
     HBF_POISON(word, kHeader);
+    word += kHeader + usable;
   }
 #endif
   return true;

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "henv/henv_log.h"
 #include "js/worker.h"
+#include "js/worker_image.h"
 
 namespace hbf::js {
 namespace {
@@ -728,8 +729,10 @@ bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id)
 }
 
 JsEngine::Stats JsEngine::stats() const {
+  const WorkerImage* image = options_.copy_blank_workers ? WorkerImage::Get() : nullptr;
   std::lock_guard lock(mu_);
-  return Stats{workers_, static_cast<int>(idle_lru_.size() + trimmed_lru_.size()), accounted_bytes_};
+  return Stats{workers_, static_cast<int>(idle_lru_.size() + trimmed_lru_.size()), accounted_bytes_,
+               image != nullptr ? static_cast<int64_t>(image->bytes()) : 0};
 }
 
 void JsEngine::DropIdleWorkers() {

@@ -85,6 +85,15 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
           std::to_string(arena_b.used_bytes()) + " bytes)";
     return nullptr;
   }
+  // (the kept blocks' offsets before Expose: it unpoisons them)
+  internal::BlockCache::Offsets cache_a{};
+  internal::BlockCache::Offsets cache_b{};
+  if (!a->memory_.cache.ToOffsets(arena_a.base(), size, cache_a) ||
+      !b->memory_.cache.ToOffsets(arena_b.base(), size, cache_b) ||
+      std::memcmp(cache_a.heads, cache_b.heads, sizeof cache_b.heads) != 0) {
+    why = "the templates' kept blocks differ";
+    return nullptr;
+  }
   const char* base_a = arena_a.Expose();
   const char* base_b = arena_b.Expose();
   const auto wa = reinterpret_cast<uintptr_t>(a.get());
@@ -169,12 +178,6 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
   image->ctx_offset_ = moved(static_cast<size_t>(reinterpret_cast<const char*>(a->ctx_) - base_a));
   image->gc_live_bytes_ = a->gc_live_bytes_;
   image->module_formats_ = a->module_formats_;
-  internal::BlockCache::Offsets cache_b{};
-  if (!a->memory_.cache.ToOffsets(base_a, size, image->cache_) || !b->memory_.cache.ToOffsets(base_b, size, cache_b) ||
-      std::memcmp(image->cache_.heads, cache_b.heads, sizeof cache_b.heads) != 0) {
-    why = "the templates' kept blocks differ";
-    return nullptr;
-  }
   if (!Hold(base_a, size, a->dispatch_fn_, image->dispatch_fn_) || !Hold(base_a, size, a->reach_fn_, image->reach_fn_)) {
     why = "hbf:http's functions are not in the template's arena";
     return nullptr;
@@ -182,6 +185,7 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
   for (HeldValue* held : {&image->dispatch_fn_, &image->reach_fn_}) {
     if (held->offset >= 0) held->offset = static_cast<int64_t>(moved(static_cast<size_t>(held->offset)));
   }
+  image->cache_ = cache_a;
   for (int64_t& head : image->cache_.heads) {
     if (head >= 0) head = static_cast<int64_t>(moved(static_cast<size_t>(head)));
   }

@@ -248,6 +248,34 @@ export default router;
   EXPECT_EQ(H(parse_error, "x-frame-options"), "SAMEORIGIN");
 }
 
+// Blank workers are copies of one image (js/worker_image.h) unless
+// --js_copy_workers=false: /health says how large it is (0: built), and a
+// henv's router answers the same either way.
+TEST_F(OpsTest, HealthSaysWhetherBlankWorkersAreCopied) {
+  for (const bool copy : {true, false}) {
+    Start({"--js_copy_workers=" + std::string(copy ? "true" : "false")});
+    TestHenv henv = MakeHenv(copy ? "copied" : "built");
+    SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+const seen = new Map([[router, "router"]]);
+router.get("/who", (req, res) => res.json({ who: seen.get(router), random: Math.random() < 1 }));
+export default router;
+)js");
+    HttpReply who = As(henv, "", "GET", "/who");
+    EXPECT_EQ(who.status, 200) << who.body;
+    EXPECT_EQ(who.body, R"({"who":"router","random":true})");
+    const Json health = Get(port(), "/health").json();
+    const Json* image = health.find("js_worker_image_kb");
+    ASSERT_TRUE(image != nullptr && image->is_number()) << health.dump();
+    if (copy) {
+      EXPECT_GT(image->as_double(), 100) << "the blank worker's image was not captured: " << server_->logs();
+    } else {
+      EXPECT_EQ(image->as_double(), 0);
+    }
+  }
+}
+
 TEST_F(OpsTest, TrustedProxysRequestIdIsKeptInvalidOnesReplaced) {
   Start({"--trust_proxy"});  // loopback peers are the trusted proxies by default
   TestHenv henv = MakeHenv("proxied");

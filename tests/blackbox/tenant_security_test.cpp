@@ -3,6 +3,11 @@
 // audit log of admin actions.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "henv_fixture.h"
 
 namespace hbf::test {
@@ -44,6 +49,45 @@ export default router;
   EXPECT_EQ(Get("/page").body, "<p>22</p>") << "the view still renders through the router";
   EXPECT_EQ(Get("/views/page.ejs").status, 404) << "also after being rendered";
   EXPECT_EQ(Get("/lib/").status, 404);
+}
+
+// A router that keeps weak references (WeakMap, WeakSet, WeakRef) to objects
+// its requests made: destroying its workers (here: the code changes, so
+// they are retired) must not take the server down. QuickJS patch 0021: each
+// key was freed twice when a worker's runtime was freed.
+TEST_F(TenantSecurityTest, WorkersHoldingWeakReferencesAreDestroyedSafely) {
+  const std::string router = R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+const seen = new WeakMap(), members = new WeakSet(), refs = [], kept = [];
+router.get("/weak", (req, res) => {
+  for (let i = 0; i < 50; i++) {
+    const key = { at: req.url, i };
+    seen.set(key, { back: key }); members.add(key); refs.push(new WeakRef(key)); kept.push(key);
+  }
+  res.json({ kept: kept.length > 0, version: VERSION });
+});
+export default router;
+)js";
+  for (int version = 1; version <= 4; ++version) {
+    std::string code = router;
+    code.replace(code.find("VERSION"), 7, std::to_string(version));
+    Put("_system/router.js", code);
+    std::vector<std::thread> clients;
+    std::vector<HttpReply> replies(4);
+    for (size_t i = 0; i < replies.size(); ++i) {
+      clients.emplace_back([&, i] { replies[i] = Get("/weak?n=" + std::to_string(i)); });
+    }
+    for (auto& t : clients) t.join();
+    for (const HttpReply& r : replies) {
+      EXPECT_EQ(r.status, 200) << "version " << version << ": " << r.body << server_->logs();
+      EXPECT_EQ(r.body, R"({"kept":true,"version":)" + std::to_string(version) + "}");
+    }
+  }
+  // The retired workers are destroyed by the housekeeper, off the request path.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Fetch(port(), {"GET", "/health", "localhost", {}, {}}).status, 200) << server_->logs();
+  EXPECT_EQ(Get("/weak").status, 200) << server_->logs();
 }
 
 TEST_F(TenantSecurityTest, VisibilityCanBeSetPerDocumentAndByPathRules) {

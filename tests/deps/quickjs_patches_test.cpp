@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <unordered_set>
 
 #include "support/quickjs_eval.h"
 
@@ -683,6 +684,75 @@ TEST(QuickJsPatches, FreeingARuntimeAfterBeginFreeRuntimeFinalizesEveryObject) {
     JS_FreeRuntime(rt);
     EXPECT_EQ(finalized, 300) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
     EXPECT_EQ(counted.live, 0) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
+  }
+}
+
+// Patch 0021: with JS_BeginFreeRuntime, the garbage JS_FreeRuntime frees as
+// one cycle is marked as the collector marks it. A WeakMap freed after its
+// keys (their structures kept while weakly held) dropped its last weak
+// reference to each and freed the key's structure, which the cycle's
+// freeing still held in a list and then read and freed again (a double
+// free of every such key: a worker whose router kept a WeakMap crashed the
+// process when it was destroyed, or freed a block twice unnoticed when the
+// key had been carved from its arena). Every block is freed exactly once.
+struct FreedOnce {
+  std::unordered_set<void*> live;
+  long twice = 0;
+};
+void* FreedOnceMalloc(JSMallocState* s, size_t size) {
+  void* p = std::malloc(size);
+  if (p != nullptr) static_cast<FreedOnce*>(s->opaque)->live.insert(p);
+  return p;
+}
+void FreedOnceFree(JSMallocState* s, void* p) {
+  if (p == nullptr) return;
+  auto* f = static_cast<FreedOnce*>(s->opaque);
+  if (f->live.erase(p) == 0) {
+    ++f->twice;  // (not given to free() again)
+    return;
+  }
+  std::free(p);
+}
+void* FreedOnceRealloc(JSMallocState* s, void* p, size_t size) {
+  if (p == nullptr) return FreedOnceMalloc(s, size);
+  if (size == 0) {
+    FreedOnceFree(s, p);
+    return nullptr;
+  }
+  auto* f = static_cast<FreedOnce*>(s->opaque);
+  f->live.erase(p);
+  void* q = std::realloc(p, size);
+  f->live.insert(q != nullptr ? q : p);
+  return q;
+}
+size_t FreedOnceUsable(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
+const JSMallocFunctions kFreedOnce = {FreedOnceMalloc, FreedOnceFree, FreedOnceRealloc, FreedOnceUsable, nullptr};
+
+TEST(QuickJsPatches, FreeingARuntimeFreesAWeakMapsKeysOnce) {
+  for (bool begin : {false, true}) {
+    FreedOnce freed;
+    JSRuntime* rt = JS_NewRuntime2(&kFreedOnce, &freed);
+    ASSERT_NE(rt, nullptr);
+    JSContext* ctx = JS_NewContext(rt);
+    ASSERT_NE(ctx, nullptr);
+    // Keys made before the WeakMap (so freed before it), held by an array
+    // and a Map too, with values of every kind.
+    EXPECT_EQ(EvalToString(ctx, R"js(
+      const keys = Array.from({ length: 200 }, (_, i) => ({ i }));
+      const m = new Map(keys.map((k) => [k, k.i]));
+      const w = new WeakMap(keys.map((k, i) => [k, i % 3 === 0 ? i : i % 3 === 1 ? { back: k } : "v" + i]));
+      const ws = new WeakSet(keys.slice(50));
+      const refs = keys.slice(100).map((k) => new WeakRef(k));
+      globalThis.all = { keys, m, w, ws, refs };
+      all.self = all;
+      [w.get(keys[3]), ws.has(keys[60]), refs.length].join();
+    )js"),
+              "3,true,100");
+    if (begin) JS_BeginFreeRuntime(rt);
+    JS_FreeContext(ctx);
+    JS_FreeRuntime(rt);
+    EXPECT_EQ(freed.twice, 0) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
+    EXPECT_EQ(freed.live.size(), 0u) << (begin ? "with" : "without") << " JS_BeginFreeRuntime";
   }
 }
 

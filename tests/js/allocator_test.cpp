@@ -305,8 +305,8 @@ TEST(ArenaTest, ATemplateCarvesEverySizeAndACopyGoesOnFromIt) {
 
   BlockCache::Offsets offsets{};
   const size_t used = memory.arena.used_bytes();
-  const char* image = memory.arena.Expose();
-  ASSERT_TRUE(memory.cache.ToOffsets(image, used, offsets));
+  ASSERT_TRUE(memory.cache.ToOffsets(memory.arena.base(), used, offsets));
+  const char* image = memory.arena.Expose();  // (last: it unpoisons what the cache keeps)
   EXPECT_EQ(offsets.blocks, 1u);
 
   RuntimeMemory copy;
