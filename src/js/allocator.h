@@ -32,7 +32,7 @@ namespace hbf::js::internal {
 // free took ~12% of such a request's instructions (callgrind of the cold
 // scenario), with glibc's bins searched and consolidated on every worker
 // because the housekeeper frees whole runtimes. A block carved here costs
-// a pointer bump; the whole arena goes back to malloc in one free() when
+// a pointer bump; the whole arena goes back to the system in one munmap() when
 // the runtime is gone. A block freed while the runtime lives is kept by its
 // BlockCache for the runtime's next allocations (it cannot go to malloc).
 //
@@ -40,8 +40,10 @@ namespace hbf::js::internal {
 // usable size (16k + 8 for class k, so BlockCache classes fit), and user
 // pointers are 16-byte aligned. Close() ends carving (the worker is bound:
 // what it makes from then on is per request, and comes from malloc and the
-// cache as before) and hands the untouched whole pages of the rest back to
-// the system, so an arena costs only what it carved.
+// cache as before); the arena's memory is a mapping of its own (a fresh one,
+// or a destroyed worker's kept for reuse: allocator.cpp), whose pages past
+// the last block are not resident once it is closed, so an arena costs only
+// what it carved.
 class Arena {
  public:
   // Sized from a bound worker's small blocks (bench app: see the 2026-12-02
@@ -53,8 +55,9 @@ class Arena {
   Arena& operator=(const Arena&) = delete;
   ~Arena();
 
-  // Takes `bytes` from malloc and starts carving; false (and no arena:
-  // every block then comes from malloc) if malloc refused.
+  // Maps `bytes` of its own (see allocator.cpp for why not malloc's) and
+  // starts carving; false (and no arena: every block then comes from
+  // malloc) if the system refused.
   bool Open(size_t bytes = kDefaultBytes);
   // Open() for a template runtime (worker_image.h): the memory starts
   // zeroed, blocks of every size are carved (large ones too, so the whole
@@ -63,7 +66,7 @@ class Arena {
   bool OpenTemplate(size_t bytes);
   // Open() with the first `used` bytes a copy of `image` (a template's
   // arena as captured: used_bytes() of it), carving on after them;
-  // false if malloc refused or `bytes` cannot hold them.
+  // false if the system refused or `bytes` cannot hold them.
   bool OpenCopy(const char* image, size_t used, size_t bytes);
   // Whether large blocks are carved and freed ones zeroed (OpenTemplate).
   bool is_template() const { return template_; }
@@ -79,7 +82,7 @@ class Arena {
   // A block of class k (BlockCache's classes) and its usable size, or null
   // when closed or full.
   void* Carve(size_t k, size_t& usable);
-  // No more carving; the whole pages never carved are given back.
+  // No more carving (the pages never carved were never made resident).
   void Close();
 
   // Whether p is a block of this arena (one subtraction and compare: this
@@ -102,11 +105,12 @@ class Arena {
 
  private:
   static constexpr size_t kHeader = 8;
-  char* base_ = nullptr;  // from malloc, span_ bytes (none: 0, so Contains is false)
+  char* base_ = nullptr;  // mapped, span_ bytes (none: 0, so Contains is false)
   size_t span_ = 0;
   char* next_ = nullptr;  // the next block's size word
   bool open_ = false;
   bool template_ = false;
+  bool reused_ = false;  // the mapping was a destroyed worker's (allocator.cpp's pool)
   std::vector<std::pair<size_t, size_t>> dead_;  // a template's, as NoteDead got them
 };
 
