@@ -33,6 +33,7 @@
 #include "henv/henv_manager.h"
 #include "js/engine.h"
 #include "js/worker.h"  // (src/js's own: DISPATCH_BENCH_BLANKS makes blank workers)
+#include "js/worker_image.h"
 #ifdef HBF_HEAP_TRACK
 #include "js/allocator.h"  // (src/js's own: the tracker's dump)
 #endif
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
     HenvManager henvs(henv_options);
     js::EngineOptions engine_options;
     engine_options.spare_workers = 0;  // (so that the memory printed is the henv's worker alone)
+    // DISPATCH_BENCH_BUILT=1: workers built, not copied (js/worker_image.h).
+    engine_options.copy_blank_workers = std::getenv("DISPATCH_BENCH_BUILT") == nullptr;
     js::JsEngine engine(engine_options);
     if (const char* blanks = std::getenv("DISPATCH_BENCH_BLANKS"); blanks != nullptr) {
       const int n = std::max(1, std::atoi(blanks));
@@ -92,6 +95,9 @@ int main(int argc, char** argv) {
         if (!failure.message.empty()) std::fprintf(stderr, "failed: %s\n", failure.message.c_str());
         std::printf("%s: made and destroyed %.1f us; made, fresh memory %.1f us; destroyed %.1f us\n",
                     copy ? "copied" : "built", us(t1 - t0), us(t3 - t2), us(t4 - t3));
+      }
+      if (const js::WorkerImage* image = js::WorkerImage::Get()) {
+        std::printf("image: %zu bytes, %zu pointer words\n", image->bytes(), image->pointer_words());
       }
       return 0;
     }
