@@ -210,8 +210,9 @@ struct RuntimeMemory {
   // cleared at the start of each request (written by the worker's thread).
   bool refused = false;
   // Set by the owner once the runtime is being freed (thread: the freeing
-  // one): blocks freed from then on skip the cache, and carved ones are only
-  // counted (the arena goes whole).
+  // one): blocks freed from then on skip the cache, and carved ones are
+  // neither counted nor kept (the arena goes whole; QuickJS's own counts of
+  // a runtime being freed are not read again).
   bool tearing_down = false;
   // Not open unless the owner opens it (before JS_NewRuntime2: the
   // runtime's own blocks come from it) and closes it once the runtime is
