@@ -197,7 +197,13 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
     }
     image->builtin_modules_.emplace_back(id, moved(static_cast<size_t>(p - base_a)));
   }
-  if (a->db_ || b->db_ || !a->timers_.empty() || a->memory_.bytes.load() != b->memory_.bytes.load() ||
+  // What CopyInto sets is all a blank worker holds: a value or connection
+  // a build made besides would be missing from every copy.
+  const bool only_what_is_copied = !a->db_ && a->timers_.empty() && JS_IsUndefined(a->raw_) &&
+                                   a->raw_atoms_.empty() && JS_IsUndefined(a->router_) &&
+                                   JS_IsUndefined(a->pending_) && JS_IsUndefined(a->stream_start_) &&
+                                   JS_IsUndefined(a->body_utf8_of_);
+  if (!only_what_is_copied || b->db_ || a->memory_.bytes.load() != b->memory_.bytes.load() ||
       a->builtin_modules_.size() != b->builtin_modules_.size() || a->module_formats_ != b->module_formats_) {
     why = "the template workers' own state differs or is not copied";
     return nullptr;
