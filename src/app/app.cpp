@@ -330,7 +330,7 @@ HttpResponse App::Health(const HttpRequest& request) const {
   js::JsEngine::Stats js = scripts_.stats();
   body.set("js_workers", js.workers);
   body.set("js_memory_mb", static_cast<double>(js.memory_bytes / 104857) / 10.0);
-  body.set("js_worker_image_kb", js.worker_image_bytes / 1024);  // 0: blank workers are built
+  body.set("js_worker_image_kb", js.worker_image_bytes / 1024);  // 0: built, or none made yet
   HttpResponse r = HttpResponse::JsonBody(draining ? 503 : 200, body);
   r.set_header("Cache-Control", "no-store");
   return r;

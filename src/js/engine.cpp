@@ -729,7 +729,7 @@ bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id)
 }
 
 JsEngine::Stats JsEngine::stats() const {
-  const WorkerImage* image = options_.copy_blank_workers ? WorkerImage::Get() : nullptr;
+  const WorkerImage* image = options_.copy_blank_workers ? WorkerImage::Peek() : nullptr;
   std::lock_guard lock(mu_);
   return Stats{workers_, static_cast<int>(idle_lru_.size() + trimmed_lru_.size()), accounted_bytes_,
                image != nullptr ? static_cast<int64_t>(image->bytes()) : 0};

@@ -259,7 +259,8 @@ class JsEngine {
     int idle_workers = 0;
     int64_t memory_bytes = 0;  // allocated by all runtimes
     // The image blank workers are copied from (worker_image.h), in bytes;
-    // 0: they are built (--js_copy_workers=false, or the capture failed).
+    // 0: they are built (--js_copy_workers=false, or the capture failed),
+    // or none has been made yet.
     int64_t worker_image_bytes = 0;
   };
   Stats stats() const;

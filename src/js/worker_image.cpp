@@ -1,6 +1,7 @@
 #include "js/worker_image.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <climits>
 #include <cstdint>
@@ -28,6 +29,10 @@ uint64_t FreshSeed() {
 
 }  // namespace
 
+namespace {
+std::atomic<const WorkerImage*> captured{nullptr};  // Get()'s image once made
+}  // namespace
+
 const WorkerImage* WorkerImage::Get() {
   static std::once_flag once;
   static std::unique_ptr<WorkerImage> image;
@@ -35,9 +40,12 @@ const WorkerImage* WorkerImage::Get() {
     std::string why;
     image = Capture(why);
     if (!image) Log(LogLevel::kWarn, "blank JavaScript workers are built, not copied: " + why);
+    captured.store(image.get(), std::memory_order_release);
   });
   return image.get();
 }
+
+const WorkerImage* WorkerImage::Peek() { return captured.load(std::memory_order_acquire); }
 
 bool WorkerImage::Hold(const char* base, size_t size, JSValue v, HeldValue& out) {
   out.value = v;

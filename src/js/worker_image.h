@@ -55,6 +55,9 @@ class WorkerImage {
   // The process's image, captured on first use; null if the build is not
   // reproducible (the reason is logged once) or a template failed to build.
   static const WorkerImage* Get();
+  // The image if one was captured already, else null; never captures (for
+  // /health, answered on an I/O loop).
+  static const WorkerImage* Peek();
 
   // Captures an image from two fresh template builds; null and `why` if
   // they differ in a way a copy cannot account for.

@@ -249,8 +249,9 @@ export default router;
 }
 
 // Blank workers are copies of one image (js/worker_image.h) unless
-// --js_copy_workers=false: /health says how large it is (0: built), and a
-// henv's router answers the same either way.
+// --js_copy_workers=false: /health says how large it is (0: built, or no
+// worker made yet; /health does not make it, the housekeeper's first spare
+// does), and a henv's router answers the same either way.
 TEST_F(OpsTest, HealthSaysWhetherBlankWorkersAreCopied) {
   for (const bool copy : {true, false}) {
     Start({"--js_copy_workers=" + std::string(copy ? "true" : "false")});
