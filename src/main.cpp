@@ -213,6 +213,7 @@ int Serve(const Config& config) {
   js_options.max_workers_per_henv = per_henv * 4;
   js_options.max_worker_connections = descriptors.max_worker_connections;
   js_options.copy_blank_workers = config.js_copy_workers;
+  js_options.drop_workers_whole = config.js_drop_workers_whole;
   js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockouts
   js_options.address_throttle = &address_throttle;
   js_options.logs = &henv_logs;  // console.* of a henv's scripts

@@ -42,6 +42,7 @@ struct Config {
   std::string new_token;                // when set, POST /new requires it as a Bearer token
   int js_memory_mb = 1024;              // all JS runtimes together; idle ones are evicted beyond it
   bool js_copy_workers = true;          // blank workers copied from an image, not built (js/worker_image.h)
+  bool js_drop_workers_whole = true;    // destroyed workers' memory dropped whole (js/allocator.h)
   int js_workers_per_henv = 0;          // requests one henv runs at once (0: one per core, at least 4)
   int max_connections = 100000;         // open connections in total (0: unlimited)
   int max_connections_per_ip = 4096;    // open connections per client address (0: unlimited)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #ifdef HBF_HEAP_TRACK
 #include <execinfo.h>
@@ -78,45 +79,59 @@ namespace {
 // glibc's dynamic threshold, which rises to the largest mapped block ever
 // freed: one freed template arena (2 MiB, worker_image.h) put every later
 // arena in the heaps, where destroyed workers' memory stayed resident:
-// tenants 10k peaked at 2.5 GiB instead of 1.6.)
+// tenants 10k peaked at 2.5 GiB instead of 1.6.) A reservation is mapped
+// without access (no memory is committed for it, whatever the system's
+// overcommit policy) and made writable as it is carved.
 constexpr size_t kPage = 4096;
-size_t MappedBytes(size_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
+size_t PageUp(size_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
 
-char* MapArena(size_t bytes) {
-  void* p = ::mmap(nullptr, MappedBytes(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+char* MapZeroed(size_t bytes) {
+  void* p = ::mmap(nullptr, PageUp(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
 }
 
-// The mappings of the last few destroyed workers' arenas, for the next
+char* Reserve(size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
+}
+
+// The reservations of the last few destroyed workers' arenas, for the next
 // workers': a fresh mapping faults in each page it is written (~100 for a
 // copied worker: on the 2-core VM a copy took 217 us into fresh pages, 80
-// into reused ones). At most kKept, ~7 MiB resident; taken and given under
-// a mutex of its own (a worker's making and destroying, not a request's
-// path).
+// into reused ones). At most kKept, each with at most kResident bytes
+// still resident (~8 MiB in all); taken and given under a mutex of its own
+// (a worker's making and destroying, not a request's path).
 class ArenaPool {
  public:
   static constexpr size_t kKept = 16;
-  char* Take(size_t mapped) {
+  static constexpr size_t kResident = 512 << 10;
+  // A kept reservation and how much of it is writable, or false.
+  bool Take(char*& base, size_t& writable) {
     std::lock_guard lock(mu_);
-    for (size_t i = 0; i < count_; ++i) {
-      if (kept_[i].mapped != mapped) continue;
-      char* p = kept_[i].base;
-      kept_[i] = kept_[--count_];
-      return p;
-    }
-    return nullptr;
+    if (count_ == 0) return false;
+    --count_;
+    base = kept_[count_].base;
+    writable = kept_[count_].writable;
+    return true;
   }
-  bool Give(char* base, size_t mapped) {
+  bool Give(char* base, size_t writable) {
+    {
+      std::lock_guard lock(mu_);
+      if (count_ == kKept) return false;
+    }
+    // What a large worker wrote past the first kResident goes now (the
+    // mapping stays writable: the next worker may carve as far).
+    if (writable > kResident) ::madvise(base + kResident, writable - kResident, MADV_DONTNEED);
     std::lock_guard lock(mu_);
     if (count_ == kKept) return false;
-    kept_[count_++] = {base, mapped};
+    kept_[count_++] = {base, writable};
     return true;
   }
 
  private:
   struct Kept {
     char* base;
-    size_t mapped;
+    size_t writable;
   };
   std::mutex mu_;
   Kept kept_[kKept] = {};
@@ -131,37 +146,54 @@ ArenaPool& Pool() {
 }  // namespace
 
 // Arena. Carved blocks are unpoisoned under ASan; the size words and the
-// part never carved stay poisoned, so an overflow into them is caught.
+// writable part never carved stay poisoned, so an overflow into them is
+// caught (past the writable part, the mapping has no access at all).
 Arena::~Arena() {
   if (base_ == nullptr) return;
-  HBF_UNPOISON(base_, span_);
-  const size_t mapped = MappedBytes(span_);
-  if (template_ || !Pool().Give(base_, mapped)) ::munmap(base_, mapped);
+  HBF_UNPOISON(base_, writable_);
+  if (template_ || !Pool().Give(base_, writable_)) ::munmap(base_, span_);
 }
 
 bool Arena::Open(size_t bytes) {
-  if (base_ != nullptr) return open_;
-  base_ = Pool().Take(MappedBytes(bytes));
-  reused_ = base_ != nullptr;
-  if (base_ == nullptr) base_ = MapArena(bytes);
-  if (base_ == nullptr) return false;
-  span_ = bytes;
+  if (base_ != nullptr) return false;
+  size_t writable = 0;
+  if (!Pool().Take(base_, writable)) {
+    base_ = Reserve(kReserveBytes);
+    if (base_ == nullptr) return false;
+  }
+  span_ = kReserveBytes;
+  writable_ = writable;
+  HBF_POISON(base_, writable_);
   // Mappings are page aligned: the first size word at +8 puts the first
   // block at +16, and every block's 16(k + 1) bytes keep the next one
   // aligned.
   next_ = base_ + kHeader;
-  open_ = true;
-  HBF_POISON(base_, span_);
+  if (writable_ < bytes && !Grow(bytes - kHeader)) {
+    HBF_UNPOISON(base_, writable_);
+    ::munmap(base_, span_);
+    base_ = nullptr;
+    span_ = writable_ = 0;
+    return false;
+  }
+  return true;
+}
+
+bool Arena::Grow(size_t take) {
+  const size_t need = static_cast<size_t>(next_ - base_) + take;
+  if (need > span_) return false;
+  const size_t to = std::min(span_, PageUp(std::max(need, writable_ + kGrowBytes)));
+  if (::mprotect(base_ + writable_, to - writable_, PROT_READ | PROT_WRITE) != 0) return false;
+  HBF_POISON(base_ + writable_, to - writable_);
+  writable_ = to;
   return true;
 }
 
 bool Arena::OpenTemplate(size_t bytes) {
   if (base_ != nullptr) return false;
-  base_ = MapArena(bytes);  // (zeroed)
+  base_ = MapZeroed(bytes);
   if (base_ == nullptr) return false;
-  span_ = bytes;
+  span_ = writable_ = PageUp(bytes);
   next_ = base_ + kHeader;
-  open_ = true;
   template_ = true;
   HBF_POISON(base_, span_);
   return true;
@@ -184,7 +216,7 @@ bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
 }
 
 const char* Arena::Expose() {
-  HBF_UNPOISON(base_, span_);
+  HBF_UNPOISON(base_, writable_);
   return base_;
 }
 
@@ -202,7 +234,8 @@ void* Arena::CarveAny(size_t size, size_t& usable) { return Carve(BlockCache::Cl
 
 void* Arena::Carve(size_t k, size_t& usable) {
   const size_t take = 16 * (k + 1);  // size word + 16k + 8 usable bytes
-  if (!open_ || static_cast<size_t>(base_ + span_ - next_) < take) return nullptr;
+  if (base_ == nullptr) return nullptr;
+  if (static_cast<size_t>(base_ + writable_ - next_) < take && (template_ || !Grow(take))) return nullptr;
   char* word = next_;
   next_ += take;
   usable = take - kHeader;
@@ -220,19 +253,6 @@ size_t Arena::UsableOf(const void* p) {
   return usable;
 }
 
-void Arena::Close() {
-  if (!open_) return;
-  open_ = false;
-#if !defined(__SANITIZE_ADDRESS__)
-  // The whole pages past the last block: untouched in a fresh mapping, but
-  // a reused one may hold its last worker's there.
-  if (!reused_) return;
-  const uintptr_t from = (reinterpret_cast<uintptr_t>(next_) + kPage - 1) & ~(kPage - 1);
-  const uintptr_t to = reinterpret_cast<uintptr_t>(base_ + span_) & ~(kPage - 1);
-  if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-#endif
-}
-
 // BlockCache. A kept block stays poisoned under ASan but for the moment its
 // link is read or written, so a use after free is still caught.
 void* BlockCache::Take(size_t k, size_t& usable) {
@@ -247,8 +267,7 @@ void* BlockCache::Take(size_t k, size_t& usable) {
   return b;
 }
 
-bool BlockCache::Put(void* p, size_t usable, bool carved) {
-  if (!carved && (usable < 24 || usable > kMaxBlock || cached_bytes_ + usable > cap_)) return false;
+void BlockCache::Put(void* p, size_t usable) {
   auto* b = static_cast<FreeBlock*>(p);
   const size_t k = ClassOfBlock(usable);
   b->next = heads_[k];
@@ -257,7 +276,12 @@ bool BlockCache::Put(void* p, size_t usable, bool carved) {
   cached_bytes_ += usable;
   blocks_++;
   HBF_POISON(b, usable);
-  return true;
+}
+
+void BlockCache::Forget() {
+  for (FreeBlock*& head : heads_) head = nullptr;
+  cached_bytes_ = 0;
+  blocks_ = 0;
 }
 
 bool BlockCache::ToOffsets(const char* base, size_t carved, Offsets& out) const {
@@ -293,39 +317,36 @@ void BlockCache::FromOffsets(const Offsets& offsets, char* base) {
   }
 }
 
-size_t BlockCache::Flush() {
-  size_t freed = 0;
-  for (FreeBlock*& head : heads_) {
-    FreeBlock* kept = nullptr;
-    while (head != nullptr) {
-      FreeBlock* b = head;
-      HBF_UNPOISON(b, sizeof(FreeBlock));
-      head = b->next;
-      if (arena_ != nullptr && arena_->Contains(b)) {
-        b->next = kept;
-        kept = b;
-        HBF_POISON(b, sizeof(FreeBlock));
-        continue;
-      }
-      const size_t usable = b->usable;
-      HBF_UNPOISON(b, usable);
-      std::free(b);
-      freed += usable + kAllocOverhead;
-      cached_bytes_ -= usable;
-      blocks_--;
-    }
-    head = kept;
+int64_t RuntimeMemory::MallocBytes() const {
+  int64_t total = 0;
+  for (const MallocLink* link = malloc_blocks.next; link != &malloc_blocks; link = link->next) {
+    total += static_cast<int64_t>(malloc_usable_size(const_cast<MallocLink*>(link)) + BlockCache::kAllocOverhead);
   }
-  return freed;
+  return total;
+}
+
+void RuntimeMemory::DropAll() {
+  for (MallocLink* link = malloc_blocks.next; link != &malloc_blocks;) {
+    MallocLink* next = link->next;
+    std::free(link);
+    link = next;
+  }
+  malloc_blocks.prev = malloc_blocks.next = &malloc_blocks;
+  cache.Forget();
 }
 
 namespace {
 
 // QuickJS's allocator hooks. QuickJS's own counters (malloc_size, which its
 // memory limit and GC threshold read) follow the blocks the runtime uses;
-// RuntimeMemory::bytes follows what it holds from malloc, kept blocks
-// included, for the engine's budget.
+// RuntimeMemory::bytes follows what it holds, kept blocks included, for
+// the engine's budget.
 constexpr size_t kAllocOverhead = BlockCache::kAllocOverhead;
+using MallocLink = RuntimeMemory::MallocLink;
+// A malloc block's link, in front of the block QuickJS sees (16 bytes: the
+// block stays 16-byte aligned).
+constexpr size_t kLink = sizeof(MallocLink);
+static_assert(kLink == 16);
 
 RuntimeMemory& MemoryOf(JSMallocState* s) { return *static_cast<RuntimeMemory*>(s->opaque); }
 
@@ -346,7 +367,24 @@ void Released(JSMallocState* s, size_t usable) {
   s->malloc_size -= usable + kAllocOverhead;
 }
 
-// A block of `size` bytes, kept or new, counted; the caller checked the limit.
+MallocLink* LinkOf(const void* p) { return reinterpret_cast<MallocLink*>(static_cast<char*>(const_cast<void*>(p)) - kLink); }
+// A malloc block's bytes as counted: its usable bytes and its link.
+size_t MallocUsable(const MallocLink* link) { return malloc_usable_size(const_cast<MallocLink*>(link)) - kLink; }
+
+void Link(RuntimeMemory& m, MallocLink* link) {
+  link->prev = &m.malloc_blocks;
+  link->next = m.malloc_blocks.next;
+  m.malloc_blocks.next->prev = link;
+  m.malloc_blocks.next = link;
+}
+
+void Unlink(MallocLink* link) {
+  link->prev->next = link->next;
+  link->next->prev = link->prev;
+}
+
+// A block of `size` bytes, kept, carved or from malloc, counted; the caller
+// checked the limit.
 void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
   if (size <= BlockCache::kMaxBlock) {
     size_t usable = 0;
@@ -369,18 +407,19 @@ void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
       return p;
     }
   }
-  void* p = std::malloc(size);
-  if (p == nullptr) return nullptr;
-  const size_t usable = malloc_usable_size(p);
+  auto* link = static_cast<MallocLink*>(std::malloc(size + kLink));
+  if (link == nullptr) return nullptr;
+  Link(m, link);
+  const size_t usable = MallocUsable(link) + kLink;
   Used(s, usable);
   Account(m, static_cast<int64_t>(usable + kAllocOverhead));
-  return p;
+  return link + 1;
 }
 
 // The usable size of one of the runtime's blocks, carved or from malloc.
 size_t UsableSize(const RuntimeMemory& m, const void* p) {
   if (m.arena.Contains(p)) return Arena::UsableOf(p);
-  return malloc_usable_size(const_cast<void*>(p));
+  return MallocUsable(LinkOf(p));
 }
 
 void* HbfMalloc(JSMallocState* s, size_t size) {
@@ -398,10 +437,18 @@ void* HbfMalloc(JSMallocState* s, size_t size) {
   if (p == nullptr) return;
   HBF_TRACK_FREE(p);
   RuntimeMemory& m = MemoryOf(s);
-  const bool carved = m.arena.Contains(p);
-  const size_t usable = carved ? Arena::UsableOf(p) : malloc_usable_size(p);
+  if (!m.arena.Contains(p)) {
+    MallocLink* link = LinkOf(p);
+    const size_t usable = MallocUsable(link) + kLink;
+    Released(s, usable);
+    Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
+    Unlink(link);
+    std::free(link);
+    return;
+  }
+  const size_t usable = Arena::UsableOf(p);
   Released(s, usable);
-  if (carved && (m.tearing_down || usable > BlockCache::kMaxBlock)) {
+  if (m.tearing_down || usable > BlockCache::kMaxBlock) {
     // Kept by the arena until the runtime goes (a large carved block is a
     // template's, or a copy's: no cache class takes it).
     if (!m.tearing_down && m.arena.is_template()) {
@@ -411,10 +458,8 @@ void* HbfMalloc(JSMallocState* s, size_t size) {
     HBF_POISON(p, usable);  // (as a kept block is: a use after free is still reported)
     return;
   }
-  if (carved && m.arena.is_template()) std::memset(p, 0, usable);
-  if (!m.tearing_down && m.cache.Put(p, usable, carved)) return;
-  Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
-  std::free(p);
+  if (m.arena.is_template()) std::memset(p, 0, usable);
+  m.cache.Put(p, usable);
 }
 
 void HbfFree(JSMallocState* s, void* p) {
@@ -457,13 +502,17 @@ void* ReallocUntracked(JSMallocState* s, void* p, size_t size) {
     HbfFree(s, p);
     return q;
   }
-  void* q = std::realloc(p, size);
-  if (q == nullptr) return nullptr;
-  const size_t now = malloc_usable_size(q);
+  // A malloc block staying one: realloc moves its link with it, and the
+  // neighbours on the list are told where it went.
+  auto* link = static_cast<MallocLink*>(std::realloc(LinkOf(p), size + kLink));
+  if (link == nullptr) return nullptr;
+  link->prev->next = link;
+  link->next->prev = link;
+  const size_t now = MallocUsable(link);
   s->malloc_size += now;
   s->malloc_size -= old;
   Account(m, static_cast<int64_t>(now) - static_cast<int64_t>(old));
-  return q;
+  return link + 1;
 }
 
 void* HbfRealloc(JSMallocState* s, void* p, size_t size) {

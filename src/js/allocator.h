@@ -23,46 +23,55 @@ extern "C" {
 
 namespace hbf::js::internal {
 
-// A runtime's first memory, in one piece: the small blocks a worker makes
-// while it is built and bound (its built-ins' functions, shapes, atoms and
-// properties, then the router's), carved one after the other.
+// A runtime's small blocks, all in one piece: every block of up to
+// BlockCache::kMaxBlock bytes the runtime ever makes is carved here (or is
+// one it freed, reused through its BlockCache), one after the other: its
+// built-ins' functions, shapes, atoms and properties, the router's, and
+// each request's objects.
 //
-// Why: a cold start without a worker builds one (~2,000 small blocks from
-// malloc) and the worker it evicts frees as many, one by one: malloc and
-// free took ~12% of such a request's instructions (callgrind of the cold
-// scenario), with glibc's bins searched and consolidated on every worker
-// because the housekeeper frees whole runtimes. A block carved here costs
-// a pointer bump; the whole arena goes back to the system in one munmap() when
-// the runtime is gone. A block freed while the runtime lives is kept by its
-// BlockCache for the runtime's next allocations (it cannot go to malloc).
+// Why: a worker's memory is then the runtime's own, whole. Destroying a
+// worker (Worker::~Worker) runs the few finalizers that reach outside it
+// (QuickJS patch 0022) and drops the arena and the runtime's malloc blocks
+// (RuntimeMemory::DropAll), instead of freeing ~5,000 objects, shapes and
+// strings one by one: JS_FreeRuntime and its frees were ~22% of the
+// server's CPU with 10,000 henvs (perf, bench/README.md). And a block
+// carved here costs a pointer bump, not a malloc.
+//
+// The arena is a reservation of address space (kReserveBytes, no memory)
+// made writable as carving reaches it (kGrowBytes at a time): a worker
+// costs what it carved. A runtime that carves past the reservation (small
+// blocks freed in one class and wanted in another, beyond the heap limit's
+// worth) gets its further small blocks from malloc, as its large ones.
 //
 // Layout as glibc's: each block is preceded by an 8-byte word holding its
 // usable size (16k + 8 for class k, so BlockCache classes fit), and user
-// pointers are 16-byte aligned. Close() ends carving (the worker is bound:
-// what it makes from then on is per request, and comes from malloc and the
-// cache as before); the arena's memory is a mapping of its own (a fresh one,
-// or a destroyed worker's kept for reuse: allocator.cpp), whose pages past
-// the last block are not resident once it is closed, so an arena costs only
-// what it carved.
+// pointers are 16-byte aligned. The reservation is a mapping of its own (a
+// fresh one, or a destroyed worker's kept for reuse: allocator.cpp).
 class Arena {
  public:
-  // Sized from a bound worker's small blocks (bench app: see the 2026-12-02
-  // section of bench/README.md); a larger router carries on with malloc.
+  // Made writable at first: about what a bound worker carves (bench app: see
+  // the 2026-12-02 section of bench/README.md).
   static constexpr size_t kDefaultBytes = 384 << 10;
+  // Address space per arena (none of it memory until carved): the default
+  // heap limit's worth. 10,000 workers reserve 640 GiB of the 128 TiB a
+  // process may map.
+  static constexpr size_t kReserveBytes = size_t{64} << 20;
+  // Made writable at a time as carving goes past what is.
+  static constexpr size_t kGrowBytes = 256 << 10;
 
   Arena() = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
   ~Arena();
 
-  // Maps `bytes` of its own (see allocator.cpp for why not malloc's) and
-  // starts carving; false (and no arena: every block then comes from
-  // malloc) if the system refused.
+  // Reserves kReserveBytes (see allocator.cpp for why not malloc's), makes
+  // the first `bytes` writable and starts carving; false (and no arena:
+  // every block then comes from malloc) if the system refused.
   bool Open(size_t bytes = kDefaultBytes);
-  // Open() for a template runtime (worker_image.h): the memory starts
-  // zeroed, blocks of every size are carved (large ones too, so the whole
-  // runtime is in one piece), and a freed block is zeroed (so no stale
-  // bytes tell two builds apart).
+  // Open() for a template runtime (worker_image.h): `bytes` and no more,
+  // zeroed, blocks of every size carved (large ones too, so the whole
+  // runtime is in one piece), and a freed block zeroed (so no stale bytes
+  // tell two builds apart).
   bool OpenTemplate(size_t bytes);
   // Open() with the first `used` bytes a copy of `image` (a template's
   // arena as captured: used_bytes() of it), carving on after them;
@@ -80,10 +89,8 @@ class Arena {
   // address order.
   std::vector<std::pair<size_t, size_t>> DeadRanges() const;
   // A block of class k (BlockCache's classes) and its usable size, or null
-  // when closed or full.
+  // when not open or full.
   void* Carve(size_t k, size_t& usable);
-  // No more carving (the pages never carved were never made resident).
-  void Close();
 
   // Whether p is a block of this arena (one subtraction and compare: this
   // runs on every free).
@@ -93,60 +100,55 @@ class Arena {
   // The usable size of a block of this arena.
   static size_t UsableOf(const void* p);
 
-  bool is_open() const { return open_; }
+  bool is_open() const { return base_ != nullptr; }
   char* base() const { return base_; }
   // From the base to the end of the last block carved.
   size_t used_bytes() const { return base_ == nullptr ? 0 : static_cast<size_t>(next_ - base_); }
-  // Unpoisons the whole arena under ASan (a template about to be read
+  // Unpoisons what is writable under ASan (a template about to be read
   // word by word) and returns its base.
   const char* Expose();
   // Bytes carved so far, headers included.
   size_t carved_bytes() const { return base_ == nullptr ? 0 : static_cast<size_t>(next_ - (base_ + kHeader)); }
+  // Bytes made writable so far.
+  size_t writable_bytes() const { return writable_; }
 
  private:
   static constexpr size_t kHeader = 8;
+  // Makes writable what carving `take` more bytes needs; false past the span.
+  bool Grow(size_t take);
   char* base_ = nullptr;  // mapped, span_ bytes (none: 0, so Contains is false)
-  size_t span_ = 0;
+  size_t span_ = 0;       // reserved (a template: all writable)
+  size_t writable_ = 0;   // from base_, readable and writable
   char* next_ = nullptr;  // the next block's size word
-  bool open_ = false;
   bool template_ = false;
-  bool reused_ = false;  // the mapping was a destroyed worker's (allocator.cpp's pool)
   std::vector<std::pair<size_t, size_t>> dead_;  // a template's, as NoteDead got them
 };
 
-// Freed small blocks of one runtime, kept for its next allocations.
+// Freed small blocks of one runtime's Arena, kept for its next
+// allocations.
 //
 // Why: a request allocates and frees a few thousand small objects (req,
-// res, closures, property arrays, strings), and glibc's per-thread cache
-// holds 7 blocks of a size; the rest went through malloc's bins, with a
-// consolidation of the fast bins before any request of 1 KiB or more:
-// malloc, free and realloc were ~22% of a `/hello`'s instructions. Blocks
-// kept here are popped and pushed in a few instructions, and stay with the
-// runtime when its worker moves to another thread (no cross-thread free).
+// res, closures, property arrays, strings). Blocks kept here are popped and
+// pushed in a few instructions, and stay with the runtime when its worker
+// moves to another thread (no cross-thread free). They cannot go back to
+// malloc: they are carved. An idle worker's kept blocks are what its
+// heap's peak left; a worker holding far more than it uses is dropped
+// when idle (JsEngine's housekeeping), which is how it gives memory back.
 //
 // A block is filed by its usable size: class k holds blocks of at least
-// 16k + 8 usable bytes (glibc's usable sizes are exactly 16k + 8), and a
-// request of n bytes takes from class (n + 7) / 16, so a block always
-// covers the request whatever the allocator's rounding. At most `cap`
-// bytes are kept, beyond that blocks go back to malloc: the worker sets it
-// to its garbage-collection headroom, the garbage a busy worker holds
-// between collections anyway (so the cache adds nothing to its peak; with
-// the cap at a quarter of that, a /hello kept only half the saving). Flush()
-// returns them all (an idle worker's Trim, the worker's end). A block of
-// the runtime's Arena is always kept (it cannot go back to malloc), over
-// the cap if need be, and Flush keeps it too.
+// 16k + 8 usable bytes, and a request of n bytes takes from class
+// (n + 7) / 16, so a block always covers the request.
 class BlockCache {
  public:
   static constexpr size_t kMaxBlock = 520;  // usable bytes of the largest class
   static constexpr size_t kClasses = (kMaxBlock - 8) / 16 + 1;
-  static constexpr size_t kDefaultCap = 1 << 20;
-  // What malloc spends per block beyond its usable bytes (glibc: its size word).
+  // What a carved block costs beyond its usable bytes (its size word); a
+  // malloc block's (glibc's size word) is counted the same.
   static constexpr size_t kAllocOverhead = 8;
 
   BlockCache() = default;
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
-  ~BlockCache() { Flush(); }
 
   // The class that serves a request of n bytes (n <= kMaxBlock).
   static size_t ClassForRequest(size_t n) { return n <= 24 ? 1 : (n + 7) / 16; }
@@ -155,22 +157,15 @@ class BlockCache {
 
   // A kept block of class k and its usable size, or null.
   void* Take(size_t k, size_t& usable);
-  // Keeps block p (its usable size `usable`) unless the cache is full;
-  // false: the caller frees it. A block carved from the arena is always
-  // kept (the caller knows: it asked Arena::Contains for the block's size).
-  bool Put(void* p, size_t usable, bool carved = false);
-  // Frees every kept block from malloc (those carved from the arena stay);
-  // returns their usable bytes plus malloc's per-block overhead
-  // (kAllocOverhead each), as RuntimeMemory counts them.
-  size_t Flush();
+  // Keeps carved block p (its usable size `usable`).
+  void Put(void* p, size_t usable);
+  // Forgets every kept block without touching them (their arena is going).
+  void Forget();
 
   size_t cached_bytes() const { return cached_bytes_; }
   // What the kept blocks count for in RuntimeMemory::bytes (usable bytes
   // plus kAllocOverhead each).
   size_t held_bytes() const { return cached_bytes_ + blocks_ * kAllocOverhead; }
-  void set_cap(size_t cap) { cap_ = cap; }
-  // The arena whose blocks Flush keeps (it must outlive the cache).
-  void set_arena(const Arena* arena) { arena_ = arena; }
 
   // The kept blocks, as offsets from `base` (-1: none), for a template
   // whose every kept block is carved from the arena at `base` (false if
@@ -193,43 +188,52 @@ class BlockCache {
   FreeBlock* heads_[kClasses] = {};
   size_t cached_bytes_ = 0;
   size_t blocks_ = 0;
-  size_t cap_ = kDefaultCap;
-  const Arena* arena_ = nullptr;
 };
 
-// What a runtime's hooks keep (its opaque): Worker::Memory.
+// What a runtime's hooks keep (its opaque): Worker::Memory. Every block
+// the runtime holds is its own: carved from its arena (small ones), or
+// from malloc with a link in front (large ones, and small ones once the
+// arena is full), on a list DropAll frees whole.
 struct RuntimeMemory {
-  RuntimeMemory() { cache.set_arena(&arena); }
+  RuntimeMemory() { malloc_blocks.prev = malloc_blocks.next = &malloc_blocks; }
   RuntimeMemory(const RuntimeMemory&) = delete;
   RuntimeMemory& operator=(const RuntimeMemory&) = delete;
+  ~RuntimeMemory() { DropAll(); }
 
-  // Bytes the runtime holds: its live heap and its BlockCache (from malloc,
-  // and carved from its arena).
+  // Bytes the runtime holds: its live heap, the blocks its cache keeps,
+  // and malloc's blocks' links and size words.
   std::atomic<int64_t> bytes{0};
   // Set by the allocator when it refused an allocation at the heap limit;
   // cleared at the start of each request (written by the worker's thread).
   bool refused = false;
   // Set by the owner once the runtime is being freed (thread: the freeing
-  // one): blocks freed from then on skip the cache, and carved ones are
-  // neither counted nor kept (the arena goes whole; QuickJS's own counts of
-  // a runtime being freed are not read again).
+  // one): carved blocks freed from then on are neither counted nor kept
+  // (the arena goes whole; QuickJS's own counts of a runtime being freed
+  // are not read again).
   bool tearing_down = false;
   // Not open unless the owner opens it (before JS_NewRuntime2: the
-  // runtime's own blocks come from it) and closes it once the runtime is
-  // built. Declared before the cache, so destroyed after it.
+  // runtime's own blocks come from it).
   Arena arena;
   BlockCache cache;
+  // The head of the circular list of malloc blocks' links.
+  struct MallocLink {
+    MallocLink* prev;
+    MallocLink* next;
+  };
+  MallocLink malloc_blocks;
 
   // The bytes of the runtime's live heap, kept blocks excluded (thread:
   // the worker's): what its garbage collection decisions go by.
   int64_t heap_bytes() const {
     return bytes.load(std::memory_order_relaxed) - static_cast<int64_t>(cache.held_bytes());
   }
-  // Frees the runtime's kept blocks (thread: the worker's).
-  void ReleaseCache() {
-    const auto freed = static_cast<int64_t>(cache.Flush());
-    bytes.store(bytes.load(std::memory_order_relaxed) - freed, std::memory_order_relaxed);
-  }
+  // Frees every malloc block and forgets the kept ones, whatever the
+  // runtime still holds (thread: the freeing one): for a runtime that is
+  // gone, or dropped whole (its values are never touched again). The arena
+  // goes with this object.
+  void DropAll();
+  // The bytes of the malloc blocks (links and size words included).
+  int64_t MallocBytes() const;
 };
 
 // The hooks; each runtime's opaque must be its RuntimeMemory.

@@ -41,6 +41,7 @@ int64_t NanosSince(Clock::time_point start) {
 
 JsEngine::JsEngine(EngineOptions options)
     : options_(options), id_(next_engine_id.fetch_add(1, std::memory_order_relaxed)) {
+  Worker::SetDropWhole(options_.drop_workers_whole);
   housekeeper_ = std::thread([this] { Housekeep(); });
   waker_ = std::thread([this] { Wake(); });
 }
@@ -246,7 +247,7 @@ void JsEngine::Housekeep() {
       RetireLocked(surplus);
       if (!surplus.empty()) {
         lock.unlock();
-        for (const auto& w : surplus) freed_since_malloc_trim += w->memory_bytes();
+        for (const auto& w : surplus) freed_since_malloc_trim += w->malloc_bytes();
         surplus.clear();
         lock.lock();
         if (stopping_) return;
@@ -266,8 +267,8 @@ void JsEngine::Housekeep() {
       std::vector<std::unique_ptr<Worker>> doomed;
       doomed.swap(retired_);
       lock.unlock();
-      // A destroyed runtime's heap goes back to malloc too: count it.
-      for (const auto& w : doomed) freed_since_malloc_trim += w->memory_bytes();
+      // A destroyed runtime's malloc blocks go back to malloc: count them.
+      for (const auto& w : doomed) freed_since_malloc_trim += w->malloc_bytes();
       doomed.clear();
       lock.lock();
       continue;

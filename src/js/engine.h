@@ -157,6 +157,11 @@ struct EngineOptions {
   // a memcpy and a relocation, ~7x cheaper than a build) when it could be
   // captured; false: each is built (--js_copy_workers=false).
   bool copy_blank_workers = true;
+  // A destroyed worker's runtime is dropped whole (its memory is all its
+  // own: js/allocator.h), running only the finalizers that reach outside
+  // it; false: freed value by value (--js_drop_workers_whole=false, for A/B).
+  // Process-wide (Worker::SetDropWhole): the last engine made sets it.
+  bool drop_workers_whole = true;
   // A henv's idle workers beyond the one it used last are destroyed once
   // unused this long: a burst grows a pool to its concurrency, and without
   // this the pool kept that size until the memory budget or the file's

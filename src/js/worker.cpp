@@ -101,15 +101,36 @@ bool Worker::RunNextTimer(bool& fatal) {
   return true;
 }
 
+namespace {
+// Worker::SetDropWhole's setting (read as each worker is destroyed).
+std::atomic<bool> drop_whole{true};
+}  // namespace
+
+void Worker::SetDropWhole(bool whole) { drop_whole.store(whole, std::memory_order_relaxed); }
+
 Worker::~Worker() {
-  if (rt_ != nullptr) {
-    JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
-    // Its atoms go at once in JS_FreeRuntime, not one by one (patch 0014),
-    // and its objects without a search for live ones (patch 0016); its
-    // carved blocks with the arena, not one by one.
-    JS_BeginFreeRuntime(rt_);
+  if (rt_ == nullptr) return;
+  JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
+#ifndef HBF_HEAP_TRACK  // (whose record of live blocks wants every free)
+  if (drop_whole.load(std::memory_order_relaxed)) {
+    // Every block of the runtime is its own (allocator.h): it goes whole,
+    // its values unfreed. Only what reaches outside it is finalized first
+    // (QuickJS patch 0022: an Intl formatter's ICU objects, a zlib stream,
+    // a hash's state). Nothing below touches the runtime again: timers_
+    // and the owned values above are plain words now.
     memory_.tearing_down = true;
+    JS_FinalizeExternals(rt_);
+    memory_.DropAll();
+    ctx_ = nullptr;
+    rt_ = nullptr;
+    return;
   }
+#endif
+  // Its atoms go at once in JS_FreeRuntime, not one by one (patch 0014),
+  // and its objects without a search for live ones (patch 0016); its
+  // carved blocks with the arena, not one by one.
+  JS_BeginFreeRuntime(rt_);
+  memory_.tearing_down = true;
   if (ctx_ != nullptr) {
     CancelTimers();
     JS_FreeValue(ctx_, pending_);
@@ -122,7 +143,7 @@ Worker::~Worker() {
     JS_FreeValue(ctx_, router_);
     JS_FreeContext(ctx_);
   }
-  if (rt_ != nullptr) JS_FreeRuntime(rt_);
+  JS_FreeRuntime(rt_);
 }
 
 
@@ -290,9 +311,6 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   deadline_armed_ = false;
   if (db_) db_->ClearDeadline();
   if (loaded && has_router_) TakeRouteReach();
-  // What the worker makes from here on is mostly per request: from malloc
-  // and the block cache, so an idle worker's Trim can give it back.
-  memory_.arena.Close();
   if (!loaded) return false;
   // From here on objects are mostly made per request, in the same few
   // layouts each time: QuickJS keeps their chains of shapes for the next
@@ -490,7 +508,11 @@ void Worker::Shed() {
 }
 
 void Worker::ReleaseKept() {
-  memory_.ReleaseCache();
+  // The allocator's kept blocks are carved (allocator.h): they cannot go
+  // back one by one. A worker keeping more of them than its heap uses (what
+  // a large request left) is dropped instead, and made again from the
+  // image when its henv next needs one.
+  if (static_cast<int64_t>(memory_.cache.held_bytes()) > std::max(kMaxKeptBytes, memory_.heap_bytes())) Retire();
   if (db_) db_->ReleaseMemory();
   if (user_db_) user_db_->ReleaseMemory();
 }
@@ -518,9 +540,6 @@ void Worker::CollectCycles(bool force) {
     gc_live_bytes_ = memory_.heap_bytes();
   }
   JS_SetGCThreshold(rt_, static_cast<size_t>(memory_.heap_bytes() + gc_headroom()));
-  // The allocator keeps up to one headroom of freed blocks: the garbage a
-  // busy worker holds between collections anyway, now reused in place.
-  memory_.cache.set_cap(static_cast<size_t>(gc_headroom()));
 }
 
 }  // namespace hbf::js

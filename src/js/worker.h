@@ -150,6 +150,14 @@ class Worker {
   // Never reuse this worker (its state is unknown after a C++ failure).
   void Retire() { reusable_ = false; }
   int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
+  // Of those, what came from malloc (and goes back to it when the worker
+  // is destroyed; the rest is its arena's mapping). Thread: the worker's
+  // owner.
+  int64_t malloc_bytes() const { return memory_.MallocBytes(); }
+  // Whether destroyed workers' runtimes are dropped whole (true, the
+  // default: only finalizers that reach outside a runtime's memory run) or
+  // freed value by value (JS_FreeRuntime). For A/B measurement; any thread.
+  static void SetDropWhole(bool whole);
   // Its open connections to the henv's file (its own, req.db's): each holds
   // descriptors. A blank worker's scratch database is in memory: none.
   int file_connections() const { return (db_ && !db_path_.empty() ? 1 : 0) + (user_db_ ? 1 : 0); }
@@ -159,11 +167,12 @@ class Worker {
     return (db_ ? db_->busy_ns() : 0) + (user_db_ ? user_db_->busy_ns() : 0);
   }
   // Collects garbage now and releases its connections' page caches, so an
-  // idle worker holds only its live heap and its schemas (the engine asks
-  // for it once a worker has been idle a while).
+  // idle worker holds only its live heap, its allocator's kept blocks and
+  // its schemas (the engine asks for it once a worker has been idle a
+  // while); a worker whose kept blocks are more than it uses is retired.
   void Trim();
-  // Under memory pressure, at check-in: gives back the allocator's kept
-  // blocks and the connections' page caches, and collects the garbage only
+  // Under memory pressure, at check-in: releases the connections' page
+  // caches (retiring the worker as Trim does), and collects the garbage only
   // if there is much of it (more than a quarter of the live heap, and 64
   // KiB). A full collection walks the whole live heap, ~500k instructions
   // for the bench app's worker, three times a /hello's own work, to win
@@ -291,9 +300,11 @@ class Worker {
   // cycles when the garbage is due (or `force`), then re-arms
   // QuickJS's own trigger above the live heap.
   void CollectCycles(bool force);
-  // Gives back what Trim and Shed both drop: the allocator's kept blocks and
-  // the connections' page caches.
+  // Gives back what Trim and Shed both drop: the connections' page caches;
+  // and retires the worker if its allocator keeps more than kMaxKeptBytes
+  // and more than its heap uses.
   void ReleaseKept();
+  static constexpr int64_t kMaxKeptBytes = 1 << 20;
 
   std::map<int64_t, Timer> timers_;
   int64_t next_timer_id_ = 1;

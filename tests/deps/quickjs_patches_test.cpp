@@ -756,6 +756,109 @@ TEST(QuickJsPatches, FreeingARuntimeFreesAWeakMapsKeysOnce) {
   }
 }
 
+// Patch 0022: JS_FinalizeExternals runs, once each, the finalizers of the
+// owner's classes (objects in cycles, young or old, held weakly, and one
+// whose finalizer frees a value holding another such object) and array
+// buffers' free functions that are not QuickJS's own; it frees no block
+// but what those finalizers free. The owner then frees the rest whole. A
+// runtime that never made such an object is not walked at all.
+namespace {
+int outside_finalized = 0;
+int outside_buffers_freed = 0;
+JSClassID holder_class = 0;
+void CountOutside(JSRuntime*, JSValue) { ++outside_finalized; }
+// A Holder's opaque is a heap value holding a JSValue (as a C++ object
+// owning a callback would).
+void FreeHolder(JSRuntime* rt, JSValue val) {
+  ++outside_finalized;
+  auto* held = static_cast<JSValue*>(JS_GetOpaque(val, holder_class));
+  if (held == nullptr) return;
+  JS_FreeValueRT(rt, *held);
+  delete held;
+}
+void FreeOutsideBuffer(JSRuntime*, void*, void* data) {
+  ++outside_buffers_freed;
+  std::free(data);
+}
+}  // namespace
+
+TEST(QuickJsPatches, FinalizeExternalsRunsOnlyWhatReachesOutsideOnce) {
+  FreedOnce freed;
+  JSRuntime* rt = JS_NewRuntime2(&kFreedOnce, &freed);
+  ASSERT_NE(rt, nullptr);
+  JSContext* ctx = JS_NewContext(rt);
+  ASSERT_NE(ctx, nullptr);
+  EXPECT_EQ(EvalToString(ctx, "globalThis.plain = [new ArrayBuffer(64), new Uint8Array(8), {a: [1]}]; 'ok'"), "ok");
+  JSClassID id = 0;
+  JS_NewClassID(&id);
+  JSClassDef def{};
+  def.class_name = "Outside";
+  def.finalizer = CountOutside;
+  ASSERT_EQ(JS_NewClass(rt, id, &def), 0);
+  JS_NewClassID(&holder_class);
+  JSClassDef holder{};
+  holder.class_name = "Holder";
+  holder.finalizer = FreeHolder;
+  ASSERT_EQ(JS_NewClass(rt, holder_class, &holder), 0);
+  JSValue global = JS_GetGlobalObject(ctx);
+  JSValue made = JS_NewArray(ctx);
+  for (uint32_t i = 0; i < 300; i++) JS_SetPropertyUint32(ctx, made, i, JS_NewObjectClass(ctx, static_cast<int>(id)));
+  // Holders each holding one of the objects (by their own reference).
+  JSValue holders = JS_NewArray(ctx);
+  for (uint32_t i = 0; i < 10; i++) {
+    JSValue h = JS_NewObjectClass(ctx, static_cast<int>(holder_class));
+    JS_SetOpaque(h, new JSValue(JS_GetPropertyUint32(ctx, made, i * 7)));
+    JS_SetPropertyUint32(ctx, holders, i, h);
+  }
+  JSValue buffers = JS_NewArray(ctx);
+  for (uint32_t i = 0; i < 5; i++) {
+    auto* data = static_cast<uint8_t*>(std::malloc(32));
+    JS_SetPropertyUint32(ctx, buffers, i, JS_NewArrayBuffer(ctx, data, 32, FreeOutsideBuffer, nullptr, 0));
+  }
+  JS_SetPropertyStr(ctx, global, "made", made);
+  JS_SetPropertyStr(ctx, global, "holders", holders);
+  JS_SetPropertyStr(ctx, global, "buffers", buffers);
+  JS_FreeValue(ctx, global);
+  EXPECT_EQ(EvalToString(ctx, R"js(
+    globalThis.keep = [];
+    const wm = new WeakMap();
+    made.forEach((o, i) => {
+      if (i % 3 === 0) { o.self = o; keep.push({ o }); }
+      else if (i % 3 === 1) { const f = () => o; o.f = f; keep.push(f); }
+      else { wm.set(o, { back: o }); keep.push(new WeakRef(o), o); }
+    });
+    keep.push(wm, holders, new Uint8Array(buffers[0]));
+    made = holders = null;
+    "ok";
+  )js"),
+            "ok");
+  JS_RunGC(rt);
+  EXPECT_EQ(EvalToString(ctx, "keep.push({ late: [keep[0], keep[1]] }); 'ok'"), "ok");
+  outside_finalized = 0;
+  outside_buffers_freed = 0;
+  const size_t live_before = freed.live.size();
+  JS_FinalizeExternals(rt);
+  EXPECT_EQ(outside_finalized, 310);
+  EXPECT_EQ(outside_buffers_freed, 5);
+  EXPECT_EQ(freed.twice, 0);
+  EXPECT_EQ(freed.live.size(), live_before) << "no block of the runtime's is freed";
+  // The owner frees the rest whole.
+  for (void* p : freed.live) std::free(p);
+  freed.live.clear();
+
+  // Nothing of the owner's: nothing is run (and nothing walked).
+  FreedOnce plain_freed;
+  JSRuntime* plain_rt = JS_NewRuntime2(&kFreedOnce, &plain_freed);
+  ASSERT_NE(plain_rt, nullptr);
+  JSContext* plain_ctx = JS_NewContext(plain_rt);
+  EXPECT_EQ(EvalToString(plain_ctx, "globalThis.x = [new ArrayBuffer(64), new Uint8Array(8), {a: [1]}]; 'ok'"), "ok");
+  const size_t plain_live = plain_freed.live.size();
+  JS_FinalizeExternals(plain_rt);
+  EXPECT_EQ(plain_freed.live.size(), plain_live);
+  for (void* p : plain_freed.live) std::free(p);
+  plain_freed.live.clear();
+}
+
 // Patch 0017: a module namespace's names are sorted by comparing the atoms'
 // strings in place: the order is still the spec's, by UTF-16 code units (a
 // name outside the BMP after one inside it).
