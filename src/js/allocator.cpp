@@ -83,7 +83,7 @@ namespace {
 // without access (no memory is committed for it, whatever the system's
 // overcommit policy) and made writable as it is carved.
 constexpr size_t kPage = 4096;
-size_t PageUp(size_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
+constexpr uintptr_t PageUp(uintptr_t bytes) { return (bytes + kPage - 1) & ~(kPage - 1); }
 
 char* MapZeroed(size_t bytes) {
   void* p = ::mmap(nullptr, PageUp(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -232,17 +232,80 @@ std::vector<std::pair<size_t, size_t>> Arena::DeadRanges() const {
 
 void* Arena::CarveAny(size_t size, size_t& usable) { return Carve(BlockCache::ClassForRequest(size), usable); }
 
+bool Arena::NextRun(size_t take) {
+  run_next_ = run_end_ = nullptr;
+  while (!runs_.empty()) {
+    const auto [from, to] = runs_.back();
+    runs_.pop_back();
+    // (pages: the first size word at +8 puts the first block at +16, aligned)
+    if (static_cast<size_t>(to - from) >= kHeader + take) {
+      run_next_ = from + kHeader;
+      run_end_ = to;
+      return true;
+    }
+  }
+  return false;
+}
+
 void* Arena::Carve(size_t k, size_t& usable) {
   const size_t take = 16 * (k + 1);  // size word + 16k + 8 usable bytes
   if (base_ == nullptr) return nullptr;
-  if (static_cast<size_t>(base_ + writable_ - next_) < take && (template_ || !Grow(take))) return nullptr;
-  char* word = next_;
-  next_ += take;
+  char* word = nullptr;
+  if ((run_next_ != nullptr && static_cast<size_t>(run_end_ - run_next_) >= take) ||
+      (!runs_.empty() && NextRun(take))) {
+    word = run_next_;  // released pages first
+    run_next_ += take;
+  } else {
+    if (static_cast<size_t>(base_ + writable_ - next_) < take && (template_ || !Grow(take))) return nullptr;
+    word = next_;
+    next_ += take;
+  }
   usable = take - kHeader;
   HBF_UNPOISON(word, take);
   *reinterpret_cast<size_t*>(word) = usable;
   HBF_POISON(word, kHeader);
   return word + kHeader;
+}
+
+size_t Arena::ReleaseFree(BlockCache& cache) {
+  if (base_ == nullptr || template_) return 0;
+  // What is left of the run being carved is released pages already.
+  if (run_next_ != nullptr) {
+    char* from = reinterpret_cast<char*>(PageUp(reinterpret_cast<uintptr_t>(run_next_)));
+    if (run_end_ - from >= static_cast<std::ptrdiff_t>(kMinRelease)) runs_.emplace_back(from, run_end_);
+    run_next_ = run_end_ = nullptr;
+  }
+  std::vector<std::pair<char*, size_t>> blocks;
+  cache.TakeAll(blocks);
+  std::sort(blocks.begin(), blocks.end());
+  size_t taken = 0;
+  for (size_t i = 0; i < blocks.size();) {
+    // A stretch of blocks each right after the other (size words included).
+    size_t j = i;
+    char* from = blocks[i].first - kHeader;
+    char* to = blocks[i].first + blocks[i].second;
+    while (j + 1 < blocks.size() && blocks[j + 1].first - kHeader == to) {
+      ++j;
+      to = blocks[j].first + blocks[j].second;
+    }
+    auto* lo = reinterpret_cast<char*>(PageUp(reinterpret_cast<uintptr_t>(from)));
+    auto* hi = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(to) & ~(kPage - 1));
+    const bool release = hi > lo && static_cast<size_t>(hi - lo) >= kMinRelease &&
+                         ::madvise(lo, static_cast<size_t>(hi - lo), MADV_DONTNEED) == 0;
+    if (release) {
+      HBF_POISON(lo, static_cast<size_t>(hi - lo));
+      runs_.emplace_back(lo, hi);
+    }
+    for (; i <= j; ++i) {
+      auto [p, usable] = blocks[i];
+      if (release && p - kHeader < hi && p + usable > lo) {
+        taken += usable + kHeader;  // (in the pages given back, or partly)
+      } else {
+        cache.Put(p, usable);
+      }
+    }
+  }
+  return taken;
 }
 
 size_t Arena::UsableOf(const void* p) {
@@ -276,6 +339,20 @@ void BlockCache::Put(void* p, size_t usable) {
   cached_bytes_ += usable;
   blocks_++;
   HBF_POISON(b, usable);
+}
+
+void BlockCache::TakeAll(std::vector<std::pair<char*, size_t>>& out) {
+  out.reserve(out.size() + blocks_);
+  for (FreeBlock* head : heads_) {
+    for (FreeBlock* b = head; b != nullptr;) {
+      HBF_UNPOISON(b, sizeof(FreeBlock));
+      FreeBlock* next = b->next;
+      out.emplace_back(reinterpret_cast<char*>(b), b->usable);
+      HBF_POISON(b, sizeof(FreeBlock));
+      b = next;
+    }
+  }
+  Forget();
 }
 
 void BlockCache::Forget() {

@@ -23,6 +23,8 @@ extern "C" {
 
 namespace hbf::js::internal {
 
+class BlockCache;
+
 // A runtime's small blocks, all in one piece: every block of up to
 // BlockCache::kMaxBlock bytes the runtime ever makes is carved here (or is
 // one it freed, reused through its BlockCache), one after the other: its
@@ -111,15 +113,29 @@ class Arena {
   size_t carved_bytes() const { return base_ == nullptr ? 0 : static_cast<size_t>(next_ - (base_ + kHeader)); }
   // Bytes made writable so far.
   size_t writable_bytes() const { return writable_; }
+  // Gives the system back the whole pages that only `cache`'s blocks
+  // cover (at least kMinRelease in a row): those blocks leave the cache
+  // (a block partly in such pages too), and the pages are carved again,
+  // before the arena grows. Returns the bytes of the blocks taken from the
+  // cache (as RuntimeMemory counts them). Not for a template.
+  static constexpr size_t kMinRelease = 16 << 10;
+  size_t ReleaseFree(BlockCache& cache);
 
  private:
   static constexpr size_t kHeader = 8;
   // Makes writable what carving `take` more bytes needs; false past the span.
   bool Grow(size_t take);
+  // Moves carving to the next released run that holds `take`; false if none.
+  bool NextRun(size_t take);
   char* base_ = nullptr;  // mapped, span_ bytes (none: 0, so Contains is false)
   size_t span_ = 0;       // reserved (a template: all writable)
   size_t writable_ = 0;   // from base_, readable and writable
-  char* next_ = nullptr;  // the next block's size word
+  char* next_ = nullptr;  // the next block's size word (past everything carved)
+  // Released pages being carved again (run_next_: the next block's size
+  // word; null: none), and the others, each [first, second).
+  char* run_next_ = nullptr;
+  char* run_end_ = nullptr;
+  std::vector<std::pair<char*, char*>> runs_;
   bool template_ = false;
   std::vector<std::pair<size_t, size_t>> dead_;  // a template's, as NoteDead got them
 };
@@ -161,6 +177,9 @@ class BlockCache {
   void Put(void* p, size_t usable);
   // Forgets every kept block without touching them (their arena is going).
   void Forget();
+  // Moves every kept block, with its usable size, to `out` (the cache is
+  // then empty).
+  void TakeAll(std::vector<std::pair<char*, size_t>>& out);
 
   size_t cached_bytes() const { return cached_bytes_; }
   // What the kept blocks count for in RuntimeMemory::bytes (usable bytes
@@ -234,6 +253,12 @@ struct RuntimeMemory {
   void DropAll();
   // The bytes of the malloc blocks (links and size words included).
   int64_t MallocBytes() const;
+  // Gives back the pages of the arena that only kept blocks cover
+  // (Arena::ReleaseFree), uncounting them (thread: the worker's).
+  void ReleaseFreePages() {
+    const auto released = static_cast<int64_t>(arena.ReleaseFree(cache));
+    bytes.store(bytes.load(std::memory_order_relaxed) - released, std::memory_order_relaxed);
+  }
 };
 
 // The hooks; each runtime's opaque must be its RuntimeMemory.

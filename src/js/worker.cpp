@@ -508,10 +508,12 @@ void Worker::Shed() {
 }
 
 void Worker::ReleaseKept() {
-  // The allocator's kept blocks are carved (allocator.h): they cannot go
-  // back one by one. A worker keeping more of them than its heap uses (what
-  // a large request left) is dropped instead, and made again from the
-  // image when its henv next needs one.
+  // The allocator's kept blocks are carved (allocator.h): the whole pages
+  // they alone cover go back to the system (and are carved again first).
+  // A worker still keeping more than its heap uses (blocks of what a large
+  // request left, scattered among live ones) is dropped instead, and made
+  // again from the image when its henv next needs one.
+  memory_.ReleaseFreePages();
   if (static_cast<int64_t>(memory_.cache.held_bytes()) > std::max(kMaxKeptBytes, memory_.heap_bytes())) Retire();
   if (db_) db_->ReleaseMemory();
   if (user_db_) user_db_->ReleaseMemory();

@@ -167,12 +167,11 @@ class Worker {
     return (db_ ? db_->busy_ns() : 0) + (user_db_ ? user_db_->busy_ns() : 0);
   }
   // Collects garbage now and releases its connections' page caches, so an
-  // idle worker holds only its live heap, its allocator's kept blocks and
-  // its schemas (the engine asks for it once a worker has been idle a
-  // while); a worker whose kept blocks are more than it uses is retired.
+  // idle worker holds about its live heap and its schemas (the engine asks
+  // for it once a worker has been idle a while).
   void Trim();
-  // Under memory pressure, at check-in: releases the connections' page
-  // caches (retiring the worker as Trim does), and collects the garbage only
+  // Under memory pressure, at check-in: gives back the pages of the
+  // allocator's kept blocks and the connections' page caches, and collects the garbage only
   // if there is much of it (more than a quarter of the live heap, and 64
   // KiB). A full collection walks the whole live heap, ~500k instructions
   // for the bench app's worker, three times a /hello's own work, to win
@@ -300,9 +299,10 @@ class Worker {
   // cycles when the garbage is due (or `force`), then re-arms
   // QuickJS's own trigger above the live heap.
   void CollectCycles(bool force);
-  // Gives back what Trim and Shed both drop: the connections' page caches;
-  // and retires the worker if its allocator keeps more than kMaxKeptBytes
-  // and more than its heap uses.
+  // Gives back what Trim and Shed both drop: the pages of its allocator's
+  // kept blocks, the connections' page caches; and retires the worker if
+  // its allocator still keeps more than kMaxKeptBytes and more than its
+  // heap uses.
   void ReleaseKept();
   static constexpr int64_t kMaxKeptBytes = 1 << 20;
 

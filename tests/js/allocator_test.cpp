@@ -279,6 +279,79 @@ TEST(RuntimeMemoryTest, ACarvedBlockGrowingPastTheClassesMovesToMallocWithItsByt
   EXPECT_EQ(memory.bytes.load(), static_cast<int64_t>(memory.arena.carved_bytes()));
 }
 
+// Kept blocks covering whole pages in a row give those pages back: the
+// blocks leave the cache (one partly in them too), the others stay, and
+// carving takes the released pages first, before the frontier moves on.
+TEST(ArenaTest, WholePagesOfKeptBlocksGoBackAndAreCarvedAgainFirst) {
+  Arena arena;
+  ASSERT_TRUE(arena.Open(256 << 10));
+  BlockCache cache;
+  const size_t k = BlockCache::ClassForRequest(100);  // 112 usable, 128 a block
+  std::vector<char*> blocks;
+  for (int i = 0; i < 1000; ++i) {
+    size_t usable = 0;
+    auto* p = static_cast<char*>(arena.Carve(k, usable));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x77, usable);
+    blocks.push_back(p);
+  }
+  const size_t frontier = arena.carved_bytes();
+  // Blocks 100..599 (64,000 bytes in a row) and every tenth of the rest.
+  size_t kept_bytes = 0;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if ((i >= 100 && i < 600) || i % 10 == 5) {
+      cache.Put(blocks[i], Arena::UsableOf(blocks[i]));
+      kept_bytes += Arena::UsableOf(blocks[i]) + 8;
+    }
+  }
+  const size_t taken = arena.ReleaseFree(cache);
+  EXPECT_GE(taken, size_t{48} << 10);
+  EXPECT_LE(taken, size_t{64000});
+  EXPECT_EQ(cache.held_bytes(), kept_bytes - taken);
+  // Blocks far from the released pages are still kept.
+  size_t usable = 0;
+  EXPECT_GT(cache.cached_bytes(), 0u);
+  // New blocks: from the released pages (zeroed), not past the frontier.
+  const char* lo = blocks[100];
+  const char* hi = blocks[600];
+  for (int i = 0; i < 300; ++i) {
+    auto* p = static_cast<char*>(arena.Carve(k, usable));
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(p > lo && p < hi) << i;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 16, 0u);
+    EXPECT_EQ(p[20], 0) << "a released page reads back zeroed";
+    std::memset(p, 0x11, usable);
+  }
+  EXPECT_EQ(arena.carved_bytes(), frontier);
+  // Past what was released: the frontier again.
+  for (int i = 0; i < 200; ++i) ASSERT_NE(arena.Carve(k, usable), nullptr);
+  EXPECT_GT(arena.carved_bytes(), frontier);
+  cache.Forget();
+}
+
+TEST(RuntimeMemoryTest, AnIdleRuntimesGarbagePagesGoBack) {
+  Runtime js(/*arena=*/true);
+  ASSERT_NE(js.ctx, nullptr);
+  RuntimeMemory& memory = js.memory;
+  js.Eval("globalThis.live = Array.from({ length: 100 }, (_, i) => ({ i }));");
+  JS_RunGC(js.rt);
+  JS_SetGCThreshold(js.rt, size_t{1} << 30);  // (the garbage waits for JS_RunGC)
+  const int64_t before = memory.bytes.load();
+  js.Eval("for (let i = 0; i < 20000; i++) { const a = { i, pad: [1, 2, 3, 4] }; a.self = a; }");
+  JS_RunGC(js.rt);
+  const size_t frontier = memory.arena.carved_bytes();
+  EXPECT_GT(memory.bytes.load(), before + (1 << 20));
+  memory.ReleaseFreePages();
+  EXPECT_LT(memory.bytes.load(), before + (256 << 10));
+  EXPECT_EQ(memory.heap_bytes() + static_cast<int64_t>(memory.cache.held_bytes()), memory.bytes.load());
+  // The same garbage again: made in the released pages.
+  EXPECT_EQ(js.Eval("for (let i = 0; i < 20000; i++) { const a = { i, pad: [1, 2, 3, 4] }; a.self = a; } live.length"),
+            "100");
+  JS_RunGC(js.rt);
+  EXPECT_LE(memory.arena.carved_bytes(), frontier + (64 << 10));
+  EXPECT_EQ(memory.heap_bytes() + static_cast<int64_t>(memory.cache.held_bytes()), memory.bytes.load());
+}
+
 // A runtime dropped whole, its values never freed: its malloc blocks (long
 // strings, large arrays, grown property arrays, typed arrays' storage) all
 // go back (the ASan build's leak check fails the test otherwise), with or

@@ -774,12 +774,12 @@ TEST_F(EngineTest, IdleWorkersAreEvictedOverTheMemoryBudget) {
 }
 
 // Past 7/8 of the memory budget a worker checked back in sheds what it holds
-// beyond its live heap (Worker::Shed). A request's ~2.5 MiB of cycles are
-// collected then, but their blocks were carved from the worker's arena
-// (js/allocator.h) and stay with it: the worker no longer fits the budget,
-// so it is dropped (its memory back at once), and the henv's next request
-// gets a new one.
-TEST_F(EngineTest, UnderMemoryPressureAWorkerHoldingMoreThanTheBudgetIsDropped) {
+// beyond its live heap (Worker::Shed): a request's ~2.5 MiB of cycles are
+// collected then, and the pages their blocks took in the worker's arena go
+// back to the system (js/allocator.h: Arena::ReleaseFree), so the worker
+// still fits the budget and stays idle; and its next requests carve those
+// pages again.
+TEST_F(EngineTest, UnderMemoryPressureACheckedInWorkerShedsItsGarbage) {
   const std::string router =
       "const keep = []; for (let i = 0; i < 3000; i++) keep.push('x'.repeat(1000) + i);\n"
       "export default (raw) => {\n"
@@ -801,11 +801,12 @@ TEST_F(EngineTest, UnderMemoryPressureAWorkerHoldingMoreThanTheBudgetIsDropped) 
   MakeEngine(options);
   ASSERT_EQ(Run(*henv).response.body, "ok 3000");
   ASSERT_EQ(engine_->stats().idle_workers, 1);
-  ASSERT_EQ(Run(*henv, "/garbage").response.body, "ok 3000");
-  EXPECT_EQ(engine_->stats().idle_workers, 0);
-  EXPECT_LE(engine_->stats().memory_bytes, options.memory_budget_bytes);
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(Run(*henv, "/garbage").response.body, "ok 3000");
+    EXPECT_EQ(engine_->stats().idle_workers, 1) << "the garbage was kept, and the worker evicted over the budget";
+    EXPECT_LE(engine_->stats().memory_bytes, options.memory_budget_bytes);
+  }
   EXPECT_EQ(Run(*henv).response.body, "ok 3000");
-  EXPECT_EQ(engine_->stats().idle_workers, 1);
 }
 
 TEST_F(EngineTest, NativeUtilities) {
