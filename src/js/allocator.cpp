@@ -460,6 +460,26 @@ void Unlink(MallocLink* link) {
   link->next->prev = link->prev;
 }
 
+// Whether the runtime may hold `more` bytes more. QuickJS's limit is on
+// what the runtime uses; what it holds also counts the blocks its cache
+// keeps, which serve only their own sizes: a script freeing its limit's
+// worth of blocks of one size and then asking for another, size after
+// size, would hold many times its limit. So what it holds may pass the
+// limit by a quarter; past that the pages only kept blocks cover are
+// given back first (and carved again for the sizes now wanted), and unless
+// that leaves a sixteenth of the allowance free (so the next such pass is
+// that far off) the allocation is refused, as at the limit.
+bool MayHoldMore(JSMallocState* s, RuntimeMemory& m, size_t more) {
+  if (s->malloc_limit > (size_t{1} << 60)) return true;  // (no limit)
+  const auto cap = static_cast<int64_t>(s->malloc_limit + s->malloc_limit / 4);
+  const auto wanted = static_cast<int64_t>(more);
+  if (m.bytes.load(std::memory_order_relaxed) + wanted <= cap) return true;
+  m.ReleaseFreePages();
+  if (m.bytes.load(std::memory_order_relaxed) + wanted <= cap - cap / 16) return true;
+  m.refused = true;
+  return false;
+}
+
 // A block of `size` bytes, kept, carved or from malloc, counted; the caller
 // checked the limit.
 void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
@@ -470,6 +490,7 @@ void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
       Used(s, usable);
       return p;
     }
+    if (!m.arena.is_template() && !MayHoldMore(s, m, 16 * (k + 1))) return nullptr;
     if (void* p = m.arena.Carve(k, usable)) {
       Used(s, usable);
       Account(m, static_cast<int64_t>(usable + kAllocOverhead));
@@ -484,6 +505,7 @@ void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
       return p;
     }
   }
+  if (size > BlockCache::kMaxBlock && !MayHoldMore(s, m, size + kLink + kAllocOverhead)) return nullptr;
   auto* link = static_cast<MallocLink*>(std::malloc(size + kLink));
   if (link == nullptr) return nullptr;
   Link(m, link);
@@ -581,6 +603,7 @@ void* ReallocUntracked(JSMallocState* s, void* p, size_t size) {
   }
   // A malloc block staying one: realloc moves its link with it, and the
   // neighbours on the list are told where it went.
+  if (size > old && !MayHoldMore(s, m, size - old)) return nullptr;
   auto* link = static_cast<MallocLink*>(std::realloc(LinkOf(p), size + kLink));
   if (link == nullptr) return nullptr;
   link->prev->next = link;

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -349,6 +350,30 @@ TEST(RuntimeMemoryTest, AnIdleRuntimesGarbagePagesGoBack) {
             "100");
   JS_RunGC(js.rt);
   EXPECT_LE(memory.arena.carved_bytes(), frontier + (64 << 10));
+  EXPECT_EQ(memory.heap_bytes() + static_cast<int64_t>(memory.cache.held_bytes()), memory.bytes.load());
+}
+
+// Kept blocks serve only their own size. A script that fills memory with
+// blocks of one size, drops them, then does the same with another size,
+// size after size, holds no more than a quarter past its limit: the pages
+// of the blocks it dropped go back and are carved again for the new size.
+TEST(RuntimeMemoryTest, BlocksKeptForOneSizeDoNotLetAScriptHoldManyTimesItsLimit) {
+  Runtime js(/*arena=*/true);
+  ASSERT_NE(js.ctx, nullptr);
+  RuntimeMemory& memory = js.memory;
+  constexpr int64_t kLimit = 16 << 20;
+  JS_SetMemoryLimit(js.rt, static_cast<size_t>(kLimit));
+  int64_t most = 0;
+  for (int length = 8; length < 500; length += 32) {
+    const std::string round = "{ const n = Math.floor((4 << 20) / (" + std::to_string(length) +
+                              " + 24)); let a = []; for (let i = 0; i < n; i++) a.push('x'.repeat(" +
+                              std::to_string(length) + ") + (i % 10)); a.length > 0 }";
+    ASSERT_EQ(js.Eval(round), "true") << "length " << length;
+    JS_RunGC(js.rt);
+    most = std::max(most, memory.bytes.load());
+  }
+  EXPECT_LE(most, kLimit + kLimit / 4);
+  EXPECT_FALSE(memory.refused);
   EXPECT_EQ(memory.heap_bytes() + static_cast<int64_t>(memory.cache.held_bytes()), memory.bytes.load());
 }
 
