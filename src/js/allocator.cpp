@@ -301,6 +301,7 @@ size_t Arena::ReleaseFree(BlockCache& cache) {
       if (release && p - kHeader < hi && p + usable > lo) {
         taken += usable + kHeader;  // (in the pages given back, or partly)
       } else {
+        HBF_UNPOISON(p, sizeof(void*) * 2);  // (kept, poisoned: Put writes its link)
         cache.Put(p, usable);
       }
     }
