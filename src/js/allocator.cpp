@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -90,6 +91,19 @@ char* MapZeroed(size_t bytes) {
   return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
 }
 
+// How much address space an arena reserves: Arena::kReserveBytes, or, in a
+// process whose address space is limited (ulimit -v: every reservation
+// counts against it, memory or not), Arena::kLimitedReserveBytes, past
+// which the runtime's blocks come from malloc. Read once.
+size_t ReserveBytes() {
+  static const size_t bytes = [] {
+    rlimit limit{};
+    const bool limited = ::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+    return limited ? Arena::kLimitedReserveBytes : Arena::kReserveBytes;
+  }();
+  return bytes;
+}
+
 char* Reserve(size_t bytes) {
   void* p = ::mmap(nullptr, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
@@ -151,17 +165,18 @@ ArenaPool& Pool() {
 Arena::~Arena() {
   if (base_ == nullptr) return;
   HBF_UNPOISON(base_, writable_);
-  if (template_ || !Pool().Give(base_, writable_)) ::munmap(base_, span_);
+  // (the pool keeps full reservations only: a taken one is taken as one)
+  if (template_ || span_ != ReserveBytes() || !Pool().Give(base_, writable_)) ::munmap(base_, span_);
 }
 
 bool Arena::Open(size_t bytes) {
   if (base_ != nullptr) return false;
   size_t writable = 0;
-  if (!Pool().Take(base_, writable)) {
-    base_ = Reserve(kReserveBytes);
+  span_ = std::max(ReserveBytes(), PageUp(bytes));
+  if (span_ != ReserveBytes() || !Pool().Take(base_, writable)) {
+    base_ = Reserve(span_);
     if (base_ == nullptr) return false;
   }
-  span_ = kReserveBytes;
   writable_ = writable;
   HBF_POISON(base_, writable_);
   // Mappings are page aligned: the first size word at +8 puts the first

@@ -58,6 +58,10 @@ class Arena {
   // heap limit's worth. 10,000 workers reserve 640 GiB of the 128 TiB a
   // process may map.
   static constexpr size_t kReserveBytes = size_t{64} << 20;
+  // The same in a process whose address space is limited (ulimit -v),
+  // where reservations count as if they were memory: about a bound
+  // worker's blocks; what a runtime carves past it comes from malloc.
+  static constexpr size_t kLimitedReserveBytes = size_t{1} << 20;
   // Made writable at a time as carving goes past what is.
   static constexpr size_t kGrowBytes = 256 << 10;
 

@@ -176,10 +176,9 @@ std::unique_ptr<Worker> Worker::CreateBlank(const ScriptLimits& limits, ScriptRe
   const WorkerImage* image = copy ? WorkerImage::Get() : nullptr;
   if (image == nullptr) return Build(limits, failure, false);
   std::unique_ptr<Worker> w(new Worker());
-  if (!image->CopyInto(*w)) {
-    failure = InternalFailure("script_memory", "cannot create a JavaScript runtime");
-    return nullptr;
-  }
+  // (A copy needs an arena; without one, as when the system refuses the
+  // address space, a build takes every block from malloc.)
+  if (!image->CopyInto(*w)) return Build(limits, failure, false);
   w->ApplyLimits(limits);
   return w;
 }
