@@ -55,6 +55,39 @@ void ExpectRateLimited(const HttpReply& r, int64_t limit) {
   EXPECT_GE(IntHeader(r, "ratelimit-reset"), 1);
 }
 
+// ------------------------------------------------------ address space
+
+// Each worker's arena reserves address space (js/allocator.h): 64 MiB, no
+// memory. A host that limits a process's address space (ulimit -v) counts
+// reservations as if they were memory; there an arena reserves 1 MiB. Here
+// 32 henvs each keep a worker under a 1.5 GB limit: 32 reservations of 64
+// MiB would not fit (with them, 254 of 300 henvs answered 503 under 4 GB,
+// and SQLite could not map a file's -shm). Not under ASan, which needs its
+// shadow's address space.
+TEST_F(LimitsTest, WorkersFitAnAddressSpaceLimit) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "ASan cannot run under an address-space limit";
+#else
+  HbfProcess::Options options{{"--dev"}, {}, {}, {}};
+  options.launcher = {"/usr/bin/prlimit", "--as=1500000000", "--"};
+  server_ = std::make_unique<HbfProcess>(options);
+  ASSERT_TRUE(server_->Start()) << server_->logs();
+  for (int i = 0; i < 32; ++i) {
+    TestHenv henv = MakeHenv("aslimit" + std::to_string(i));
+    Put(henv, "_system/router.js", R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/hello", (req, res) => res.json({ ok: true }));
+export default router;
+)js");
+    // (each henv's worker stays, idle: the budget holds them all)
+    HttpReply r = Fetch(port(), {"GET", "/hello", henv.host, {}, {}});
+    ASSERT_EQ(r.status, 200) << "henv " << i << ": " << r.body << server_->logs();
+  }
+  EXPECT_EQ(Fetch(port(), {"GET", "/health", "localhost", {}, {}}).status, 200);
+#endif
+}
+
 // ------------------------------------------------------------ rate limits
 
 TEST_F(LimitsTest, AFloodFromOneAddressIsRefusedAndHealthStillAnswers) {
