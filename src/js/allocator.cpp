@@ -410,24 +410,6 @@ void BlockCache::FromOffsets(const Offsets& offsets, char* base) {
   }
 }
 
-int64_t RuntimeMemory::MallocBytes() const {
-  int64_t total = 0;
-  for (const MallocLink* link = malloc_blocks.next; link != &malloc_blocks; link = link->next) {
-    total += static_cast<int64_t>(malloc_usable_size(const_cast<MallocLink*>(link)) + BlockCache::kAllocOverhead);
-  }
-  return total;
-}
-
-void RuntimeMemory::DropAll() {
-  for (MallocLink* link = malloc_blocks.next; link != &malloc_blocks;) {
-    MallocLink* next = link->next;
-    std::free(link);
-    link = next;
-  }
-  malloc_blocks.prev = malloc_blocks.next = &malloc_blocks;
-  cache.Forget();
-}
-
 namespace {
 
 // QuickJS's allocator hooks. QuickJS's own counters (malloc_size, which its
@@ -461,8 +443,11 @@ void Released(JSMallocState* s, size_t usable) {
 }
 
 MallocLink* LinkOf(const void* p) { return reinterpret_cast<MallocLink*>(static_cast<char*>(const_cast<void*>(p)) - kLink); }
-// A malloc block's bytes as counted: its usable bytes and its link.
+// A malloc block's usable bytes as QuickJS sees them (its link excluded).
 size_t MallocUsable(const MallocLink* link) { return malloc_usable_size(const_cast<MallocLink*>(link)) - kLink; }
+// What a malloc block is counted for, as a carved block's usable bytes are
+// (Used, Released): its usable bytes and its link.
+size_t MallocCounted(const MallocLink* link) { return MallocUsable(link) + kLink; }
 
 void Link(RuntimeMemory& m, MallocLink* link) {
   link->prev = &m.malloc_blocks;
@@ -525,7 +510,7 @@ void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
   auto* link = static_cast<MallocLink*>(std::malloc(size + kLink));
   if (link == nullptr) return nullptr;
   Link(m, link);
-  const size_t usable = MallocUsable(link) + kLink;
+  const size_t usable = MallocCounted(link);
   Used(s, usable);
   Account(m, static_cast<int64_t>(usable + kAllocOverhead));
   return link + 1;
@@ -554,7 +539,7 @@ void* HbfMalloc(JSMallocState* s, size_t size) {
   RuntimeMemory& m = MemoryOf(s);
   if (!m.arena.Contains(p)) {
     MallocLink* link = LinkOf(p);
-    const size_t usable = MallocUsable(link) + kLink;
+    const size_t usable = MallocCounted(link);
     Released(s, usable);
     Account(m, -static_cast<int64_t>(usable + kAllocOverhead));
     Unlink(link);
@@ -649,6 +634,27 @@ size_t HbfUsableSize(const void* p) { return malloc_usable_size(const_cast<void*
 size_t HbfUsableSizeIn(JSMallocState* s, const void* p) { return UsableSize(MemoryOf(s), p); }
 
 }  // namespace
+
+// RuntimeMemory (after the hooks' helpers: it counts as they do).
+int64_t RuntimeMemory::MallocBytes() const {
+  int64_t total = 0;
+  for (const MallocLink* link = malloc_blocks.next; link != &malloc_blocks; link = link->next) {
+    total += static_cast<int64_t>(MallocCounted(link) + kAllocOverhead);
+  }
+  return total;
+}
+
+void RuntimeMemory::DropAll() {
+  for (MallocLink* link = malloc_blocks.next; link != &malloc_blocks;) {
+    MallocLink* next = link->next;
+    std::free(link);
+    link = next;
+  }
+  malloc_blocks.prev = malloc_blocks.next = &malloc_blocks;
+  cache.Forget();
+}
+
+void RuntimeMemory::ReleaseFreePages() { Account(*this, -static_cast<int64_t>(arena.ReleaseFree(cache))); }
 
 const JSMallocFunctions kMallocFunctions = {HbfMalloc, HbfFree, HbfRealloc, HbfUsableSize, HbfUsableSizeIn};
 

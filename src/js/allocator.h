@@ -70,9 +70,10 @@ class Arena {
   Arena& operator=(const Arena&) = delete;
   ~Arena();
 
-  // Reserves kReserveBytes (see allocator.cpp for why not malloc's), makes
-  // the first `bytes` writable and starts carving; false (and no arena:
-  // every block then comes from malloc) if the system refused.
+  // Reserves kReserveBytes (kLimitedReserveBytes under an address-space
+  // limit; see allocator.cpp for why not malloc's), makes the first `bytes`
+  // writable and starts carving; false (and no arena: every block then
+  // comes from malloc) if the system refused.
   bool Open(size_t bytes = kDefaultBytes);
   // Open() for a template runtime (worker_image.h): `bytes` and no more,
   // zeroed, blocks of every size carved (large ones too, so the whole
@@ -152,8 +153,8 @@ class Arena {
 // pushed in a few instructions, and stay with the runtime when its worker
 // moves to another thread (no cross-thread free). They cannot go back to
 // malloc: they are carved. An idle worker's kept blocks are what its
-// heap's peak left; a worker holding far more than it uses is dropped
-// when idle (JsEngine's housekeeping), which is how it gives memory back.
+// heap's peak left; the whole pages they alone cover go back to the system
+// (Arena::ReleaseFree, at the worker's Trim and Shed).
 //
 // A block is filed by its usable size: class k holds blocks of at least
 // 16k + 8 usable bytes, and a request of n bytes takes from class
@@ -259,10 +260,7 @@ struct RuntimeMemory {
   int64_t MallocBytes() const;
   // Gives back the pages of the arena that only kept blocks cover
   // (Arena::ReleaseFree), uncounting them (thread: the worker's).
-  void ReleaseFreePages() {
-    const auto released = static_cast<int64_t>(arena.ReleaseFree(cache));
-    bytes.store(bytes.load(std::memory_order_relaxed) - released, std::memory_order_relaxed);
-  }
+  void ReleaseFreePages();
 };
 
 // The hooks; each runtime's opaque must be its RuntimeMemory.
