@@ -227,10 +227,12 @@ void JsEngine::Housekeep() {
       if (idle.empty()) break;
       lock.unlock();
       for (auto& w : idle) {
-        const int64_t before = w->memory_bytes();
+        // (what went back to malloc: the pages its arena gives back go to
+        // the system by themselves)
+        const int64_t before = w->malloc_bytes();
         w->Trim();
         w->trimmed_since_use = true;
-        freed_since_malloc_trim += std::max<int64_t>(0, before - w->memory_bytes());
+        freed_since_malloc_trim += std::max<int64_t>(0, before - w->malloc_bytes());
         HenvPool& pool = w->pool();
         CheckIn(pool, std::move(w));
       }
