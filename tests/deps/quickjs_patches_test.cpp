@@ -639,6 +639,15 @@ TEST(QuickJsPatches, FunctionsMadeAtTheHeapLimitFailCleanly) {
 namespace {
 int finalized = 0;
 void CountFinalized(JSRuntime*, JSValue) { ++finalized; }
+// A class of the owner's with `finalizer`, registered in rt (0: refused).
+JSClassID NewFinalizedClass(JSRuntime* rt, const char* name, JSClassFinalizer* finalizer) {
+  JSClassID id = 0;
+  JS_NewClassID(&id);
+  JSClassDef def{};
+  def.class_name = name;
+  def.finalizer = finalizer;
+  return JS_NewClass(rt, id, &def) == 0 ? id : 0;
+}
 }  // namespace
 
 // Patch 0016: after JS_BeginFreeRuntime, JS_FreeRuntime frees every object
@@ -650,12 +659,8 @@ TEST(QuickJsPatches, FreeingARuntimeAfterBeginFreeRuntimeFinalizesEveryObject) {
     Counted counted;
     JSRuntime* rt = JS_NewRuntime2(&kCounted, &counted);
     ASSERT_NE(rt, nullptr);
-    JSClassID id = 0;
-    JS_NewClassID(&id);
-    JSClassDef def{};
-    def.class_name = "Counted";
-    def.finalizer = CountFinalized;
-    ASSERT_EQ(JS_NewClass(rt, id, &def), 0);
+    const JSClassID id = NewFinalizedClass(rt, "Counted", CountFinalized);
+    ASSERT_NE(id, 0u);
     JSContext* ctx = JS_NewContext(rt);
     ASSERT_NE(ctx, nullptr);
     JSValue global = JS_GetGlobalObject(ctx);
@@ -698,6 +703,11 @@ TEST(QuickJsPatches, FreeingARuntimeAfterBeginFreeRuntimeFinalizesEveryObject) {
 struct FreedOnce {
   std::unordered_set<void*> live;
   long twice = 0;
+  // Frees every block still live, as an owner dropping a runtime whole.
+  void FreeAll() {
+    for (void* p : live) std::free(p);
+    live.clear();
+  }
 };
 void* FreedOnceMalloc(JSMallocState* s, size_t size) {
   void* p = std::malloc(size);
@@ -789,17 +799,9 @@ TEST(QuickJsPatches, FinalizeExternalsRunsOnlyWhatReachesOutsideOnce) {
   JSContext* ctx = JS_NewContext(rt);
   ASSERT_NE(ctx, nullptr);
   EXPECT_EQ(EvalToString(ctx, "globalThis.plain = [new ArrayBuffer(64), new Uint8Array(8), {a: [1]}]; 'ok'"), "ok");
-  JSClassID id = 0;
-  JS_NewClassID(&id);
-  JSClassDef def{};
-  def.class_name = "Outside";
-  def.finalizer = CountOutside;
-  ASSERT_EQ(JS_NewClass(rt, id, &def), 0);
-  JS_NewClassID(&holder_class);
-  JSClassDef holder{};
-  holder.class_name = "Holder";
-  holder.finalizer = FreeHolder;
-  ASSERT_EQ(JS_NewClass(rt, holder_class, &holder), 0);
+  const JSClassID id = NewFinalizedClass(rt, "Outside", CountOutside);
+  holder_class = NewFinalizedClass(rt, "Holder", FreeHolder);
+  ASSERT_TRUE(id != 0 && holder_class != 0);
   JSValue global = JS_GetGlobalObject(ctx);
   JSValue made = JS_NewArray(ctx);
   for (uint32_t i = 0; i < 300; i++) JS_SetPropertyUint32(ctx, made, i, JS_NewObjectClass(ctx, static_cast<int>(id)));
@@ -842,11 +844,10 @@ TEST(QuickJsPatches, FinalizeExternalsRunsOnlyWhatReachesOutsideOnce) {
   EXPECT_EQ(outside_buffers_freed, 5);
   EXPECT_EQ(freed.twice, 0);
   EXPECT_EQ(freed.live.size(), live_before) << "no block of the runtime's is freed";
-  // The owner frees the rest whole.
-  for (void* p : freed.live) std::free(p);
-  freed.live.clear();
+  freed.FreeAll();  // (the owner frees the rest whole)
 
-  // Nothing of the owner's: nothing is run (and nothing walked).
+  // Nothing of the owner's: QuickJS's own finalizers are not run (its
+  // array buffers' data, freed by js_array_buffer_free, stays).
   FreedOnce plain_freed;
   JSRuntime* plain_rt = JS_NewRuntime2(&kFreedOnce, &plain_freed);
   ASSERT_NE(plain_rt, nullptr);
@@ -855,8 +856,7 @@ TEST(QuickJsPatches, FinalizeExternalsRunsOnlyWhatReachesOutsideOnce) {
   const size_t plain_live = plain_freed.live.size();
   JS_FinalizeExternals(plain_rt);
   EXPECT_EQ(plain_freed.live.size(), plain_live);
-  for (void* p : plain_freed.live) std::free(p);
-  plain_freed.live.clear();
+  plain_freed.FreeAll();
 }
 
 // Patch 0017: a module namespace's names are sorted by comparing the atoms'
