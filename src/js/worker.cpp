@@ -114,9 +114,9 @@ Worker::~Worker() {
 #ifndef HBF_HEAP_TRACK  // (whose record of live blocks wants every free)
   if (drop_whole.load(std::memory_order_relaxed)) {
     // Every block of the runtime is its own (allocator.h): it goes whole,
-    // its values unfreed. Only what reaches outside it is finalized first
-    // (QuickJS patch 0022: an Intl formatter's ICU objects, a zlib stream,
-    // a hash's state). Nothing below touches the runtime again: timers_
+    // its values unfreed. Only hbf's own classes, which may reach outside
+    // it, are finalized first (QuickJS patch 0022: an Intl formatter's ICU
+    // objects, a zlib stream). Nothing below touches the runtime again: timers_
     // and the owned values above are plain words now.
     memory_.tearing_down = true;
     JS_FinalizeExternals(rt_);

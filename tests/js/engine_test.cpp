@@ -132,11 +132,13 @@ TEST_F(EngineTest, WorkersShareTheBuiltInsFunctionCode) {
   EXPECT_EQ(Run(*b).response.body, "hello GET sharebbb");
 }
 
-// A worker keeping what reaches outside its runtime's memory (a zlib
-// stream, a hash, zlib's output buffers) in its router's state: destroying
-// it (dropped whole, js/allocator.h, or freed value by value) finalizes
-// each once. The ASan build's leak check fails this test if one is skipped,
-// its double-free check if one is run twice.
+// A worker keeping objects with finalizers of hbf's in its router's state:
+// zlib streams (which reach outside the runtime's memory: the stream is
+// the C++ heap's), their output buffers (an owner's free function) and
+// hashes. Destroying it (dropped whole, js/allocator.h, or freed value by
+// value) finalizes each once. The ASan build's leak check fails this test
+// if a stream's finalizer is skipped (checked: 1,392 bytes in 12
+// allocations), its double-free check if a buffer's is run twice.
 TEST_F(EngineTest, WorkersKeepingOutsideResourcesAreDestroyedCleanly) {
   const std::string router =
       "const kept = [];\n"
