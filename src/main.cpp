@@ -113,19 +113,22 @@ int CoresAvailable() {
 struct DescriptorPlan {
   int max_open_henvs;          // --db_max_open, lowered to fit
   int max_worker_connections;  // JavaScript workers' connections to henv files (0: no cap)
+  int spare_connections;       // --js_spare_connections, lowered to fit
 };
 
 DescriptorPlan PlanDescriptors(const Config& config, int handler_threads) {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {config.db_max_open, 0};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {config.db_max_open, 0, config.js_spare_connections};
   if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
   }
-  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (rlim_t{1} << 30)) return {config.db_max_open, 0};
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (rlim_t{1} << 30)) {
+    return {config.db_max_open, 0, config.js_spare_connections};
+  }
   constexpr int64_t kPerOpenHenv = 8, kHeldByHenv = 5, kPerConnection = 3;
   const int64_t half = static_cast<int64_t>(limit.rlim_cur) / 2;
-  DescriptorPlan plan{config.db_max_open, 0};
+  DescriptorPlan plan{config.db_max_open, 0, config.js_spare_connections};
   const int64_t fits = std::max<int64_t>(1, half / kPerOpenHenv);
   if (config.db_max_open > fits) {
     plan.max_open_henvs = static_cast<int>(fits);
@@ -136,8 +139,12 @@ DescriptorPlan PlanDescriptors(const Config& config, int handler_threads) {
   }
   const int64_t unaccounted = (static_cast<int64_t>(js::JsEngine::kMaxRetired) + int64_t{handler_threads}) * 2 *
                               kPerConnection;
-  plan.max_worker_connections = static_cast<int>(std::max<int64_t>(
-      4, (half - int64_t{plan.max_open_henvs} * kHeldByHenv - unaccounted) / kPerConnection));
+  // Connections kept for henvs' next workers (JsEngine's shelf) hold as
+  // many as a worker's: at most a quarter of what workers may hold.
+  const int64_t for_connections = std::max<int64_t>(
+      4, (half - int64_t{plan.max_open_henvs} * kHeldByHenv - unaccounted) / kPerConnection);
+  plan.spare_connections = static_cast<int>(std::min<int64_t>(config.js_spare_connections, for_connections / 4));
+  plan.max_worker_connections = static_cast<int>(std::max<int64_t>(4, for_connections - plan.spare_connections));
   return plan;
 }
 
@@ -214,6 +221,7 @@ int Serve(const Config& config) {
   js_options.max_worker_connections = descriptors.max_worker_connections;
   js_options.copy_blank_workers = config.js_copy_workers;
   js_options.drop_workers_whole = config.js_drop_workers_whole;
+  js_options.spare_connections = descriptors.spare_connections;
   js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockouts
   js_options.address_throttle = &address_throttle;
   js_options.logs = &henv_logs;  // console.* of a henv's scripts

@@ -16,6 +16,9 @@
 // default, js/worker_image.h) then built: N made while the oldest beyond 8
 // is destroyed (a server's churn, memory reused), then N made and kept
 // (fresh memory each), then those N destroyed; microseconds per worker.
+// DISPATCH_BENCH_BINDS=N: N times, /hello to the henv with no worker (a
+// blank one copied, bound to the router, dropped after); microseconds each.
+// DISPATCH_BENCH_SPARE_CONNECTIONS=0: no connection kept for the next worker.
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +74,8 @@ int main(int argc, char** argv) {
     engine_options.spare_workers = 0;  // (so that the memory printed is the henv's worker alone)
     // DISPATCH_BENCH_BUILT=1: workers built, not copied (js/worker_image.h).
     engine_options.copy_blank_workers = std::getenv("DISPATCH_BENCH_BUILT") == nullptr;
+    // DISPATCH_BENCH_SPARE_CONNECTIONS=N: connections kept for the henv's next worker (connection_shelf.h).
+    if (const char* spare = std::getenv("DISPATCH_BENCH_SPARE_CONNECTIONS")) engine_options.spare_connections = std::atoi(spare);
     js::JsEngine engine(engine_options);
     if (const char* blanks = std::getenv("DISPATCH_BENCH_BLANKS"); blanks != nullptr) {
       const int n = std::max(1, std::atoi(blanks));
@@ -145,6 +150,24 @@ int main(int argc, char** argv) {
     // patch 0019), as a server's first worker does; every other worker is
     // like the second.
     engine.DropIdleWorkers();
+    if (const char* binds = std::getenv("DISPATCH_BENCH_BINDS"); binds != nullptr) {
+      // Each request meets the henv without a worker: a blank one is copied
+      // and bound (the router read and evaluated), answers, and is dropped.
+      const int n = std::max(1, std::atoi(binds));
+      const js::ScriptRequest hello = request("GET", "/hello", "");
+      const auto start = Clock::now();
+      for (int i = 0; i < n; ++i) {
+        js::ScriptResult r = engine.Run(henv, limits, hello);
+        if (r.kind != js::ScriptResult::Kind::kResponse || r.response.status != 200) {
+          std::fprintf(stderr, "/hello answered %d %s\n", r.response.status, r.error.message.c_str());
+          return 1;
+        }
+        engine.DropIdleWorkers();
+      }
+      std::printf("bound, answered /hello and dropped: %.1f us per worker\n",
+                  std::chrono::duration<double, std::micro>(Clock::now() - start).count() / n);
+      return 0;
+    }
     struct Case {
       const char* name;
       std::string path;

@@ -54,6 +54,15 @@ extern "C" void RowHookCallback(void* ctx, sqlite3* db, int op, const char* db_n
 
 }  // namespace
 
+void Database::SetBusyTimeout(int ms) {
+  if (db_ == nullptr) return;
+  if (busy_wait_) {
+    busy_wait_->timeout = std::chrono::milliseconds(std::max(0, ms));
+  } else {
+    sqlite3_busy_timeout(db_, ms);
+  }
+}
+
 void Database::WaitAtWriteGate(int timeout_ms, bool writable) {
   busy_wait_ = std::make_unique<BusyWait>();
   busy_wait_->gate = WriteGate::For(path_);

@@ -662,6 +662,21 @@ int64_t Database::LastInsertRowId() const { return db_ != nullptr ? sqlite3_last
 int64_t Database::Changes() const { return db_ != nullptr ? sqlite3_changes64(db_) : 0; }
 bool Database::InTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
 
+bool Database::Quiescent() const {
+  if (db_ == nullptr || sqlite3_get_autocommit(db_) == 0) return false;
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr; s = sqlite3_next_stmt(db_, s)) {
+    if (sqlite3_stmt_busy(s) != 0) return false;
+  }
+  return true;
+}
+
+bool Database::FileMoved() const {
+  if (db_ == nullptr) return true;
+  int moved = 0;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK) return true;
+  return moved != 0;
+}
+
 Result<std::optional<Value>> Database::QueryValue(std::string_view sql, const std::vector<Value>& params) {
   auto stmt = Prepare(sql);
   if (!stmt.ok()) return stmt.error();

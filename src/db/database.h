@@ -146,6 +146,15 @@ class Database {
   int64_t LastInsertRowId() const;
   int64_t Changes() const;
   bool InTransaction() const;
+  // No transaction open and no statement part-way through its rows (one
+  // stepped and not yet reset holds a read snapshot without a transaction).
+  bool Quiescent() const;
+  // True when the file this connection opened is no longer the one at its
+  // path (deleted, renamed, or replaced by another file), or it is closed
+  // (SQLITE_FCNTL_HAS_MOVED: one stat of the path).
+  bool FileMoved() const;
+  // How long a writer waits for the file's write lock (as Options::busy_timeout_ms).
+  void SetBusyTimeout(int ms);
   const std::string& path() const { return path_; }
   // False for a moved-from or closed connection: then every statement fails
   // with 503 "db_unavailable" and the getters read 0, never touching SQLite

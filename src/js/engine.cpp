@@ -40,7 +40,9 @@ int64_t NanosSince(Clock::time_point start) {
 }
 
 JsEngine::JsEngine(EngineOptions options)
-    : options_(options), id_(next_engine_id.fetch_add(1, std::memory_order_relaxed)) {
+    : options_(options),
+      id_(next_engine_id.fetch_add(1, std::memory_order_relaxed)),
+      connection_shelf_(static_cast<size_t>(std::max(0, options_.spare_connections)), options_.spare_connection_idle) {
   Worker::SetDropWhole(options_.drop_workers_whole);
   housekeeper_ = std::thread([this] { Housekeep(); });
   waker_ = std::thread([this] { Wake(); });
@@ -214,6 +216,7 @@ void JsEngine::Housekeep() {
   std::unique_lock lock(mu_);
   int64_t freed_since_malloc_trim = 0;
   Clock::time_point last_shed = Clock::now();
+  Clock::time_point last_shelf_sweep = Clock::now();
   const Clock::duration shed_every = std::min<Clock::duration>(kShedEvery, options_.surplus_idle);
   for (;;) {
     const auto want_spare = [this] {
@@ -254,6 +257,15 @@ void JsEngine::Housekeep() {
         lock.lock();
         if (stopping_) return;
       }
+    }
+    // Kept connections no henv took again in time are closed (a stat
+    // each, and a close: outside the lock), once a second at most.
+    if (Clock::now() - last_shelf_sweep >= std::chrono::seconds(1)) {
+      last_shelf_sweep = Clock::now();
+      lock.unlock();
+      connection_shelf_.CloseIdle();
+      lock.lock();
+      if (stopping_) return;
     }
     // The collected heaps went back to malloc, which keeps freed memory
     // (main.cpp's mallopt: requests reuse it); once a lot has been freed by
@@ -368,6 +380,7 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
     slot->address_throttle = options_.address_throttle;
     slot->logs = options_.logs;
     slot->ws_hub = options_.ws_hub;
+    slot->shelf = connection_shelf_.capacity() > 0 ? &connection_shelf_ : nullptr;
   }
   return *slot;
 }
@@ -735,7 +748,8 @@ JsEngine::Stats JsEngine::stats() const {
   const WorkerImage* image = options_.copy_blank_workers ? WorkerImage::Peek() : nullptr;
   std::lock_guard lock(mu_);
   return Stats{workers_, static_cast<int>(idle_lru_.size() + trimmed_lru_.size()), accounted_bytes_,
-               image != nullptr ? static_cast<int64_t>(image->bytes()) : 0};
+               image != nullptr ? static_cast<int64_t>(image->bytes()) : 0,
+               static_cast<int>(connection_shelf_.size()), connection_shelf_.taken()};
 }
 
 void JsEngine::DropIdleWorkers() {

@@ -51,6 +51,7 @@
 #include "henv/henv_log.h"
 #include "henv/henv_manager.h"
 #include "http/http_types.h"
+#include "js/connection_shelf.h"
 
 namespace hbf {
 class WsHub;
@@ -149,6 +150,13 @@ struct EngineOptions {
   // henvs serving /hello, the cap on all workers (1,234 under a limit of
   // 20,000 descriptors) made most requests build one.
   int max_worker_connections = 0;
+  // Connections to henv files kept after their worker is destroyed, for
+  // the henv's next worker (js/connection_shelf.h: a new one parses the
+  // henv's schema, ~1.5M instructions), at most this many, each for at
+  // most `spare_connection_idle` (--js_spare_connections; 0: none kept).
+  // Descriptors they hold come out of what max_worker_connections allows.
+  int spare_connections = 64;
+  std::chrono::milliseconds spare_connection_idle{30000};
   // Blank workers (built-ins loaded, no henv) kept ready by a background
   // thread: a henv's first request, or its first after a code change, then
   // only binds one (its connection, its router) instead of building a runtime.
@@ -267,6 +275,10 @@ class JsEngine {
     // 0: they are built (--js_copy_workers=false, or the capture failed),
     // or none has been made yet.
     int64_t worker_image_bytes = 0;
+    // Connections kept for henvs' next workers (connection_shelf.h), and
+    // how many such a worker took instead of opening one.
+    int spare_connections = 0;
+    uint64_t spare_connections_taken = 0;
   };
   Stats stats() const;
 
@@ -343,6 +355,9 @@ class JsEngine {
 
   const EngineOptions options_;
   const uint64_t id_;  // unique in the process: KnownPool's thread-local maps tell engines apart by it
+  // Outlives every worker (the pools' and those retired): a destroyed
+  // worker puts its connection here. Its own lock.
+  ConnectionShelf connection_shelf_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by mu_
   // Idle workers, in two lists (guarded by mu_): those not trimmed since

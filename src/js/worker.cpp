@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "henv/schema.h"
 #include "js/allocator.h"
+#include "js/connection_shelf.h"
 #include "js/js_values.h"
 #include "js/module_loader.h"
 #include "js/worker_access.h"
@@ -123,6 +124,7 @@ Worker::~Worker() {
     memory_.DropAll();
     ctx_ = nullptr;
     rt_ = nullptr;
+    ShelveConnection();
     return;
   }
 #endif
@@ -144,6 +146,14 @@ Worker::~Worker() {
     JS_FreeContext(ctx_);
   }
   JS_FreeRuntime(rt_);
+  ShelveConnection();
+}
+
+void Worker::ShelveConnection() {
+  // (After the runtime: the finalizers of what held statements have run.)
+  if (!db_ || db_path_.empty() || pool_ == nullptr || pool_->shelf == nullptr) return;
+  pool_->shelf->Put(std::move(*db_), change_listener_);
+  db_.reset();
 }
 
 
@@ -248,27 +258,37 @@ Result<db::Database*> Worker::Connection() {
     db_.emplace(std::move(*scratch));
     return &*db_;
   }
-  db::Database::Options db_options;
-  db_options.create = false;
-  db_options.keep_wal_files = true;  // as the henv's own connection
-  db_options.busy_timeout_ms = db_busy_timeout_ms_;
-  auto db = db::Database::Open(db_path_, db_options);
-  if (!db.ok()) {
-    Log(LogLevel::kError, "a worker cannot open the henv's database: " + db.error().message, henv_hash_);
-    if (Error::IsStorageFault(db.error())) return db.error();
-    return Error{"henv_unavailable", "the henv's database cannot be opened", 503};
+  // One an earlier worker of this henv left (connection_shelf.h): sealed,
+  // measured, capturing and watching as below already, its schema parsed.
+  if (pool_ != nullptr && pool_->shelf != nullptr) {
+    if (std::optional<db::Database> kept = pool_->shelf->Take(db_path_, change_listener_)) {
+      db_.emplace(std::move(*kept));
+      db_->SetBusyTimeout(db_busy_timeout_ms_);
+    }
   }
-  // Read from read-only storage: serve this request, then make way for a
-  // read-write worker once the storage recovers.
-  if (db->storage_read_only()) reusable_ = false;
-  db->Seal(HenvSealedSchema());
-  db->LimitForScripts(db_value_limit_bytes_);
-  db->MeasureBusyTime();  // the henv's DB time (/_api/metrics)
-  // A script's writes are news for the henv's live subscribers too.
-  if (change_listener_) db->CaptureChanges(change_listener_, henv_hash_);
-  // Only a write to `documents` can change the henv's code version.
-  db->WatchDocumentWrites();
-  db_.emplace(std::move(*db));
+  if (!db_) {
+    db::Database::Options db_options;
+    db_options.create = false;
+    db_options.keep_wal_files = true;  // as the henv's own connection
+    db_options.busy_timeout_ms = db_busy_timeout_ms_;
+    auto db = db::Database::Open(db_path_, db_options);
+    if (!db.ok()) {
+      Log(LogLevel::kError, "a worker cannot open the henv's database: " + db.error().message, henv_hash_);
+      if (Error::IsStorageFault(db.error())) return db.error();
+      return Error{"henv_unavailable", "the henv's database cannot be opened", 503};
+    }
+    // Read from read-only storage: serve this request, then make way for a
+    // read-write worker once the storage recovers.
+    if (db->storage_read_only()) reusable_ = false;
+    db->Seal(HenvSealedSchema());
+    db->MeasureBusyTime();  // the henv's DB time (/_api/metrics)
+    // A script's writes are news for the henv's live subscribers too.
+    if (change_listener_) db->CaptureChanges(change_listener_, henv_hash_);
+    // Only a write to `documents` can change the henv's code version.
+    db->WatchDocumentWrites();
+    db_.emplace(std::move(*db));
+  }
+  db_->LimitForScripts(db_value_limit_bytes_);
   if (deadline_armed_) db_->SetDeadline(deadline_);
   if (storage_bytes_wanted_ >= 0 && db_->SetMaxSize(storage_bytes_wanted_).ok()) {
     storage_bytes_ = storage_bytes_wanted_;

@@ -33,6 +33,8 @@ extern "C" {
 
 namespace hbf::js {
 
+class ConnectionShelf;
+
 // Compiled module bytecode shared by a henv's workers.
 class BytecodeCache {
  public:
@@ -74,6 +76,9 @@ class ServerCodeSet {
 // are guarded by JsEngine::mu_ (`routing` is read without it).
 struct HenvPool {
   std::string hash;
+  // Where its destroyed workers' connections wait for its next ones (the
+  // engine's; null: none kept). Set when the pool is made.
+  ConnectionShelf* shelf = nullptr;
   std::vector<std::unique_ptr<Worker>> idle;
   int busy = 0;  // checked out or being created
   std::condition_variable available;
@@ -264,6 +269,9 @@ class Worker {
   bool routes_changed_ = false;  // set by native routesChanged (any thread that runs this worker)
   // Asks hbf:http's routeReach for the loaded router's reach (Bind).
   void TakeRouteReach();
+  // Hands db_, if open on the henv's file, to the pool's shelf for the
+  // henv's next worker (the destructor's last step).
+  void ShelveConnection();
   // Suspension (Dispatch with may_suspend): the dispatch promise while the
   // request waits for a timer, owned; and when it should go on.
   bool may_suspend_ = false;

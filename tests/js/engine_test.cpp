@@ -592,6 +592,62 @@ TEST_F(EngineTest, AWorkerConnectsToItsHenvOnlyWhenItsScriptUsesTheDatabase) {
   EXPECT_EQ(Run(*henv, "/count").response.body, "1");
 }
 
+// A destroyed worker's connection to its henv's file is kept for the
+// henv's next worker (connection_shelf.h), which then parses no schema.
+TEST_F(EngineTest, ADestroyedWorkersConnectionServesTheHenvsNextWorker) {
+  constexpr const char* kCounting =
+      "export default (raw, native) => ({handled: true, status: 200, headers: [], body: raw.path === '/add'"
+      " ? String(native.dbExecute('INSERT INTO notes VALUES (1)').rows_affected)"
+      " : String(native.dbGet('SELECT count(*) AS n FROM notes').n)});";
+  auto a = MakeHenv("shelfaaa", kCounting);
+  auto b = MakeHenv("shelfbbb", kCounting);
+  for (auto* h : {a.get(), b.get()}) {
+    ASSERT_TRUE(h->WithDb([](db::Database& db) { return db.Exec("CREATE TABLE notes (v)"); }).ok());
+  }
+  ASSERT_EQ(Run(*a, "/add").response.body, "1");
+  ASSERT_EQ(DescriptorsOn(a->database_path()), 2) << "the henv's and its worker's";
+  engine_->DropIdleWorkers();
+  EXPECT_EQ(engine_->stats().workers, 0);
+  EXPECT_EQ(engine_->stats().spare_connections, 1) << "the worker's connection, kept";
+  EXPECT_EQ(DescriptorsOn(a->database_path()), 2);
+
+  EXPECT_EQ(Run(*b, "/").response.body, "0") << "another henv's worker opens its own";
+  EXPECT_EQ(engine_->stats().spare_connections_taken, 0u);
+  EXPECT_EQ(Run(*a, "/").response.body, "1") << "what the first worker wrote, committed";
+  EXPECT_EQ(engine_->stats().spare_connections_taken, 1u);
+  EXPECT_EQ(engine_->stats().spare_connections, 0);
+  EXPECT_EQ(DescriptorsOn(a->database_path()), 2) << "the kept one, not a third";
+  EXPECT_EQ(Run(*a, "/add").response.body, "1");
+  EXPECT_EQ(Run(*a, "/").response.body, "2");
+
+  // A script that leaves a transaction open: rolled back at its request's
+  // end, so the connection its worker leaves is fit to keep.
+  SetDocument(*a, "_system/router.js",
+              "export default (raw, native) => (native.dbExec('BEGIN IMMEDIATE'), native.dbExecute('INSERT INTO notes "
+              "VALUES (1)'), {handled: true, status: 200, headers: [], body: 'open'});");
+  engine_->DropIdleWorkers();
+  const int kept = engine_->stats().spare_connections;
+  EXPECT_EQ(Run(*a, "/").response.body, "open");
+  EXPECT_EQ(DescriptorsOn(a->database_path()), 2);
+  EXPECT_EQ(engine_->stats().spare_connections, kept - 1) << "a's, taken";
+  engine_->DropIdleWorkers();
+  EXPECT_EQ(engine_->stats().spare_connections, kept) << "rolled back at the request's end: kept again";
+  auto count = a->WithDb([](db::Database& db) { return db.QueryValue("SELECT count(*) FROM notes"); });
+  ASSERT_TRUE(count.ok() && count->has_value());
+  EXPECT_EQ(std::get<int64_t>(**count), 2);
+
+  // None kept with the shelf off.
+  EngineOptions off;
+  off.spare_connections = 0;
+  MakeEngine(off);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(Run(*b, "/").response.body, "0");
+    engine_->DropIdleWorkers();
+    EXPECT_EQ(engine_->stats().spare_connections, 0);
+  }
+  EXPECT_EQ(engine_->stats().spare_connections_taken, 0u);
+}
+
 TEST_F(EngineTest, NoRouteTakesAPathOutsideTheReachItsWorkersReport) {
   const std::string router =
       "const f = (raw, native) => { if (raw.path === '/grow') native.routesChanged();"
