@@ -44,6 +44,13 @@
 
 namespace hbf::js {
 
+// A script connection to a henv file, with the listener it reports its
+// changes to, on its way from a worker to the shelf.
+struct HeldConnection {
+  db::Database db;
+  std::shared_ptr<db::ChangeListener> listener;
+};
+
 class ConnectionShelf {
  public:
   using Clock = std::chrono::steady_clock;

@@ -342,6 +342,19 @@ void JsEngine::ShedSurplusLocked(Clock::time_point cutoff, std::vector<std::uniq
   }
 }
 
+void JsEngine::TakeConnectionsLocked(std::vector<std::unique_ptr<Worker>>& workers,
+                                     std::vector<HeldConnection>& out) {
+  if (connection_shelf_.capacity() == 0) return;
+  for (auto& w : workers) {
+    if (std::optional<HeldConnection> held = w->ReleaseConnection()) out.push_back(std::move(*held));
+  }
+}
+
+void JsEngine::Shelve(std::vector<HeldConnection>& connections) {
+  for (auto& held : connections) connection_shelf_.Put(std::move(held.db), held.listener);
+  connections.clear();
+}
+
 void JsEngine::RetireLocked(std::vector<std::unique_ptr<Worker>>& workers) {
   if (workers.empty()) return;
   // The housekeeper runs below the request threads, so on a saturated machine
@@ -437,6 +450,7 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
 std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                            ScriptResult& failed) {
   std::vector<std::unique_ptr<Worker>> stale;  // retired (or destroyed after the lock)
+  std::vector<HeldConnection> left;    // theirs, shelved after the lock
   std::unique_ptr<Worker> worker;
   bool create = false;
   {
@@ -461,6 +475,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
           ++it;
         }
       }
+      TakeConnectionsLocked(stale, left);
       RetireLocked(stale);
       if (!pool.idle.empty()) {
         worker = std::move(pool.idle.back());
@@ -481,6 +496,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       }
     }
   }
+  Shelve(left);
   if (create) {
     ScriptResult::Failure failure;
     if (std::unique_ptr<Worker> blank = TakeSpare()) {
@@ -556,6 +572,7 @@ std::list<Worker*>& JsEngine::LruOf(const Worker& w) { return w.trimmed_since_us
 
 void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
   std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed after the lock)
+  std::vector<HeldConnection> left;       // theirs, shelved after the lock
   {
     std::lock_guard lock(mu_);
     --pool.busy;
@@ -573,10 +590,12 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     }
     EvictOverBudgetLocked(dropped);
     ForgetLocked(dropped);
+    TakeConnectionsLocked(dropped, left);
     RetireLocked(dropped);
     memory_pressure_.store(accounted_bytes_ > options_.memory_budget_bytes / 8 * 7, std::memory_order_relaxed);
     pool.available.notify_one();
   }
+  Shelve(left);
 }
 
 void JsEngine::PublishReachLocked(HenvPool& pool, const Worker& w) {

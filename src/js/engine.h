@@ -311,6 +311,13 @@ class JsEngine {
   // kMaxRetired stay in `workers` for the caller to destroy once it has
   // released mu_. REQUIRES: mu_ held.
   void RetireLocked(std::vector<std::unique_ptr<Worker>>& workers);
+  // Moves the connections of `workers` (about to be retired) into `out`,
+  // for the caller to shelve once it has released mu_: the henv's next
+  // worker, often made right after (a code change, an eviction), finds it
+  // without waiting for the housekeeper to destroy the old one
+  // (REQUIRES: mu_ held; a move each).
+  void TakeConnectionsLocked(std::vector<std::unique_ptr<Worker>>& workers, std::vector<HeldConnection>& out);
+  void Shelve(std::vector<HeldConnection>& connections);
   // The housekeeping thread (low priority): destroys retired workers, keeps
   // options_.spare_workers blank workers ready, and collects the garbage of
   // workers idle for kTrimAfterIdle (a worker keeps up to its live heap's

@@ -151,9 +151,17 @@ Worker::~Worker() {
 
 void Worker::ShelveConnection() {
   // (After the runtime: the finalizers of what held statements have run.)
-  if (!db_ || db_path_.empty() || pool_ == nullptr || pool_->shelf == nullptr) return;
-  pool_->shelf->Put(std::move(*db_), change_listener_);
+  if (pool_ == nullptr || pool_->shelf == nullptr) return;
+  if (std::optional<HeldConnection> held = ReleaseConnection()) pool_->shelf->Put(std::move(held->db), held->listener);
+}
+
+std::optional<HeldConnection> Worker::ReleaseConnection() {
+  // (No statement outlives the native call that made it: none refers to
+  // db_ once it is moved.)
+  if (!db_ || db_path_.empty()) return std::nullopt;
+  HeldConnection held{std::move(*db_), change_listener_};
   db_.reset();
+  return held;
 }
 
 

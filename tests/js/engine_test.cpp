@@ -620,6 +620,14 @@ TEST_F(EngineTest, ADestroyedWorkersConnectionServesTheHenvsNextWorker) {
   EXPECT_EQ(Run(*a, "/add").response.body, "1");
   EXPECT_EQ(Run(*a, "/").response.body, "2");
 
+  // A code change: the request that finds the old worker stale shelves its
+  // connection on the spot, and the new worker it makes takes it (without
+  // that, whether it could depended on the housekeeper destroying the old
+  // worker first).
+  SetDocument(*a, "_system/router.js", std::string(kCounting) + "\n// v2");
+  EXPECT_EQ(Run(*a, "/").response.body, "2");
+  EXPECT_EQ(engine_->stats().spare_connections_taken, 2u);
+
   // A script that leaves a transaction open: rolled back at its request's
   // end, so the connection its worker leaves is fit to keep.
   SetDocument(*a, "_system/router.js",
