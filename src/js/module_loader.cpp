@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "core/json.h"
-#include "crypto/crypto.h"
 #include "js/builtin_sources.h"
 #include "js/builtin_specifiers.h"
 #include "js/js_values.h"
@@ -21,16 +20,16 @@ namespace hbf::js {
 
 // ------------------------------------------------------------ BytecodeCache
 
-std::shared_ptr<const std::vector<uint8_t>> BytecodeCache::Find(const std::string& id, const std::string& etag) {
+std::shared_ptr<const std::vector<uint8_t>> BytecodeCache::Find(const std::string& id, std::string_view source) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
-  if (it == entries_.end() || it->second.etag != etag) return nullptr;
+  if (it == entries_.end() || it->second.source != source) return nullptr;
   return it->second.bytecode;
 }
 
-void BytecodeCache::Store(const std::string& id, const std::string& etag, std::vector<uint8_t> bytecode) {
+void BytecodeCache::Store(const std::string& id, std::string source, std::vector<uint8_t> bytecode) {
   std::lock_guard lock(mu_);
-  entries_[id] = Entry{etag, std::make_shared<const std::vector<uint8_t>>(std::move(bytecode))};
+  entries_[id] = Entry{std::move(source), std::make_shared<const std::vector<uint8_t>>(std::move(bytecode))};
 }
 
 namespace internal {
@@ -341,19 +340,20 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
       JS_ThrowReferenceError(ctx, "cannot find module '%s'", name);
       return nullptr;
     }
-    // Keyed by the bytes themselves: scripts may rewrite documents with
-    // plain SQL, which leaves the etag column behind.
-    std::string source;
-    if (const auto* bytes = std::get_if<db::Blob>(&**content)) source.assign(bytes->begin(), bytes->end());
-    const std::string etag = crypto::Sha256Hex(source);
-    cached = worker->pool().bytecode.Find(std::string(n), etag);
+    // Keyed by the bytes themselves (BytecodeCache).
+    std::string_view source_bytes;
+    if (const auto* bytes = std::get_if<db::Blob>(&**content)) {
+      source_bytes = std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+    }
+    cached = worker->pool().bytecode.Find(std::string(n), source_bytes);
     if (!cached) {
+      std::string source(source_bytes);  // (JS_Eval reads a terminated string)
       JSValue fn = JS_Eval(ctx, source.c_str(), source.size(), name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
       if (JS_IsException(fn)) return nullptr;
       size_t size = 0;
       uint8_t* buf = JS_WriteObject(ctx, &size, fn, JS_WRITE_OBJ_BYTECODE);
       if (buf != nullptr) {
-        worker->pool().bytecode.Store(std::string(n), etag, std::vector<uint8_t>(buf, buf + size));
+        worker->pool().bytecode.Store(std::string(n), std::move(source), std::vector<uint8_t>(buf, buf + size));
         js_free(ctx, buf);
       }
       auto* m = static_cast<JSModuleDef*>(JS_VALUE_GET_PTR(fn));

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -35,16 +36,20 @@ namespace hbf::js {
 
 class ConnectionShelf;
 
-// Compiled module bytecode shared by a henv's workers.
+// Compiled module bytecode shared by a henv's workers, keyed by each
+// document's id and its exact source: a worker binding compares the source
+// it read (a memcmp; scripts may rewrite documents with plain SQL, which
+// leaves the etag column behind) instead of hashing it (SHA-256 of a 3 KB
+// router was ~0.1M instructions a bind).
 class BytecodeCache {
  public:
-  // Bytecode for document `id` whose source hashes to `etag`, if cached.
-  std::shared_ptr<const std::vector<uint8_t>> Find(const std::string& id, const std::string& etag);
-  void Store(const std::string& id, const std::string& etag, std::vector<uint8_t> bytecode);
+  // Bytecode for document `id` compiled from `source`, if cached.
+  std::shared_ptr<const std::vector<uint8_t>> Find(const std::string& id, std::string_view source);
+  void Store(const std::string& id, std::string source, std::vector<uint8_t> bytecode);
 
  private:
   struct Entry {
-    std::string etag;
+    std::string source;
     std::shared_ptr<const std::vector<uint8_t>> bytecode;
   };
   std::mutex mu_;
