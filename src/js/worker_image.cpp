@@ -165,7 +165,6 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
   image->base_ = ba;
   const size_t kept_words = image->size_ / 8;
   image->words_ = std::make_unique<uint64_t[]>(kept_words);
-  image->pointer_bits_.assign((kept_words + 63) / 64, 0);
   size_t next_dead = 0;
   size_t j = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -175,8 +174,8 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
     std::memcpy(&v, base_a + 8 * i, 8);
     if ((pointer_bits[i / 64] >> (i % 64) & 1) != 0) {
       v = ba + moved(static_cast<size_t>(v - ba));
-      image->pointer_bits_[j / 64] |= uint64_t{1} << (j % 64);
-      image->pointer_words_++;
+      static_assert(kTemplateArenaBytes / 8 <= UINT32_MAX, "a word's index fits 32 bits");
+      image->pointer_at_.push_back(static_cast<uint32_t>(j));
     }
     image->words_[j++] = v;
   }
@@ -232,11 +231,7 @@ bool WorkerImage::CopyInto(Worker& w) const {
   char* base = arena.base();
   auto* words = reinterpret_cast<uint64_t*>(base);
   const uint64_t delta = reinterpret_cast<uintptr_t>(base) - base_;
-  for (size_t j = 0; j < pointer_bits_.size(); ++j) {
-    for (uint64_t bits = pointer_bits_[j]; bits != 0; bits &= bits - 1) {
-      words[64 * j + static_cast<size_t>(std::countr_zero(bits))] += delta;
-    }
-  }
+  for (const uint32_t at : pointer_at_) words[at] += delta;
   const auto worker = reinterpret_cast<uintptr_t>(&w);
   for (const auto& [index, offset] : worker_words_) words[index] = worker + offset;
   // (after the relocation: the kept blocks' links are relocated words, and
