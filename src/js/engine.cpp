@@ -572,7 +572,6 @@ std::list<Worker*>& JsEngine::LruOf(const Worker& w) { return w.trimmed_since_us
 
 void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
   std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed after the lock)
-  std::vector<HeldConnection> left;       // theirs, shelved after the lock
   {
     std::lock_guard lock(mu_);
     --pool.busy;
@@ -590,12 +589,10 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     }
     EvictOverBudgetLocked(dropped);
     ForgetLocked(dropped);
-    TakeConnectionsLocked(dropped, left);
     RetireLocked(dropped);
     memory_pressure_.store(accounted_bytes_ > options_.memory_budget_bytes / 8 * 7, std::memory_order_relaxed);
     pool.available.notify_one();
   }
-  Shelve(left);
 }
 
 void JsEngine::PublishReachLocked(HenvPool& pool, const Worker& w) {

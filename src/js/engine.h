@@ -312,10 +312,13 @@ class JsEngine {
   // released mu_. REQUIRES: mu_ held.
   void RetireLocked(std::vector<std::unique_ptr<Worker>>& workers);
   // Moves the connections of `workers` (about to be retired) into `out`,
-  // for the caller to shelve once it has released mu_: the henv's next
-  // worker, often made right after (a code change, an eviction), finds it
-  // without waiting for the housekeeper to destroy the old one
-  // (REQUIRES: mu_ held; a move each).
+  // for the caller to shelve once it has released mu_: Checkout, when it
+  // finds a henv's idle workers stale after a code change, makes the new
+  // worker right after, and it finds the connection without waiting for
+  // the housekeeper to destroy the old one. (Workers evicted at a check-in
+  // are another henv's, the least recently used: the housekeeper shelves
+  // theirs as it destroys them, off the request's path.) REQUIRES: mu_
+  // held; a move each.
   void TakeConnectionsLocked(std::vector<std::unique_ptr<Worker>>& workers, std::vector<HeldConnection>& out);
   void Shelve(std::vector<HeldConnection>& connections);
   // The housekeeping thread (low priority): destroys retired workers, keeps
