@@ -1,7 +1,7 @@
 #include "js/connection_shelf.h"
 
+#include <new>
 #include <utility>
-#include <vector>
 
 namespace hbf::js {
 
@@ -10,7 +10,7 @@ ConnectionShelf::ConnectionShelf(size_t capacity, Clock::duration max_idle)
 
 ConnectionShelf::~ConnectionShelf() = default;
 
-void ConnectionShelf::Put(db::Database db, const std::shared_ptr<db::ChangeListener>& listener) {
+void ConnectionShelf::Put(db::Database db, const std::shared_ptr<db::ChangeListener>& listener) noexcept {
   if (capacity_ == 0 || !db.is_open() || db.path().empty() || db.path() == ":memory:" || db.storage_read_only() ||
       !db.Quiescent()) {
     return;  // (closed here, by `db`'s destructor)
@@ -18,10 +18,15 @@ void ConnectionShelf::Put(db::Database db, const std::shared_ptr<db::ChangeListe
   db.ClearDeadline();
   db.ReleaseMemory();
   std::list<Kept> evicted;  // closed after the lock
-  {
+  try {
+    // (made before the lock: the only allocation here)
+    std::list<Kept> node;
+    node.push_back(Kept{std::move(db), listener.get(), Clock::now()});
     std::lock_guard lock(mu_);
-    kept_.push_front(Kept{std::move(db), listener.get(), Clock::now()});
+    kept_.splice(kept_.begin(), node);
     while (kept_.size() > capacity_) evicted.splice(evicted.end(), kept_, std::prev(kept_.end()));
+  } catch (const std::bad_alloc&) {
+    // Not kept: closed (a destroyed worker's destructor calls this).
   }
 }
 
