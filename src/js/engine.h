@@ -6,7 +6,7 @@
 // reachable), with the henv's router module loaded for one code version.
 // Workers are pooled per henv and reused across requests: nothing on the hot
 // path creates a context or compiles source. Module bytecode is cached per
-// henv (keyed by document id + source hash) and built-in modules are compiled
+// henv (keyed by document id + its exact source) and built-in modules are compiled
 // at build time, so even a new worker only deserialises bytecode.
 //
 // Live reload. Every change to a document under _system/ or modules/ bumps

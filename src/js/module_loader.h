@@ -2,7 +2,7 @@
 // NormalizeModule and LoadModule (JS_SetModuleLoaderFunc, opaque = the
 // Worker). Built-in modules (hbf:*) come from bytecode compiled at build
 // time; hbf:native is the C module of natives.h. A henv's modules are its
-// documents, compiled once per (id, source hash) for all its workers (the
+// documents, compiled once per (id, exact source) for all its workers (the
 // pool's BytecodeCache, whose methods are defined in module_loader.cpp).
 // Tenant imports resolve through hbf:modules' resolver when the build has
 // it, as require() does; JSON and CommonJS documents load through ES module
