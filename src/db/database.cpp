@@ -663,7 +663,7 @@ int64_t Database::Changes() const { return db_ != nullptr ? sqlite3_changes64(db
 bool Database::InTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
 
 bool Database::Quiescent() const {
-  if (db_ == nullptr || sqlite3_get_autocommit(db_) == 0) return false;
+  if (db_ == nullptr || InTransaction()) return false;
   for (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr); s != nullptr; s = sqlite3_next_stmt(db_, s)) {
     if (sqlite3_stmt_busy(s) != 0) return false;
   }

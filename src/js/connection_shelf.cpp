@@ -10,10 +10,11 @@ ConnectionShelf::ConnectionShelf(size_t capacity, Clock::duration max_idle)
 
 ConnectionShelf::~ConnectionShelf() = default;
 
-void ConnectionShelf::Put(db::Database db, const std::shared_ptr<db::ChangeListener>& listener) noexcept {
+void ConnectionShelf::Put(HeldConnection held) noexcept {
+  db::Database& db = held.db;
   if (capacity_ == 0 || !db.is_open() || db.path().empty() || db.path() == ":memory:" || db.storage_read_only() ||
       !db.Quiescent()) {
-    return;  // (closed here, by `db`'s destructor)
+    return;  // (closed here, with `held`)
   }
   db.ClearDeadline();
   db.ReleaseMemory();
@@ -21,7 +22,7 @@ void ConnectionShelf::Put(db::Database db, const std::shared_ptr<db::ChangeListe
   try {
     // (made before the lock: the only allocation here)
     std::list<Kept> node;
-    node.push_back(Kept{std::move(db), listener.get(), Clock::now()});
+    node.push_back(Kept{std::move(db), held.listener.get(), Clock::now()});
     std::lock_guard lock(mu_);
     kept_.splice(kept_.begin(), node);
     while (kept_.size() > capacity_) evicted.splice(evicted.end(), kept_, std::prev(kept_.end()));

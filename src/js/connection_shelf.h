@@ -61,12 +61,12 @@ class ConnectionShelf {
   ConnectionShelf(const ConnectionShelf&) = delete;
   ConnectionShelf& operator=(const ConnectionShelf&) = delete;
 
-  // Keeps `db`, a script connection to a henv file reporting its changes to
-  // `listener` (may be null), if it is fit to hand on (above); else, or
-  // when the least recently kept must make room, one is closed. Its deadline
-  // is cleared and its unused memory released. Never throws (a worker's
-  // destructor calls it): out of memory, the connection is closed.
-  void Put(db::Database db, const std::shared_ptr<db::ChangeListener>& listener) noexcept;
+  // Keeps `held` (its listener may be null) if it is fit to hand on
+  // (above); else, or when the least recently kept must make room, one is
+  // closed. Its deadline is cleared and its unused memory released. Never
+  // throws (a worker's destructor calls it): out of memory, the connection
+  // is closed.
+  void Put(HeldConnection held) noexcept;
 
   // The most recently kept connection to `path` reporting to `listener`,
   // if one is kept and its file is still the one at `path`.

@@ -351,7 +351,7 @@ void JsEngine::TakeConnectionsLocked(std::vector<std::unique_ptr<Worker>>& worke
 }
 
 void JsEngine::Shelve(std::vector<HeldConnection>& connections) {
-  for (auto& held : connections) connection_shelf_.Put(std::move(held.db), held.listener);
+  for (auto& held : connections) connection_shelf_.Put(std::move(held));
   connections.clear();
 }
 

@@ -150,9 +150,8 @@ Worker::~Worker() {
 }
 
 void Worker::ShelveConnection() {
-  // (After the runtime: the finalizers of what held statements have run.)
   if (pool_ == nullptr || pool_->shelf == nullptr) return;
-  if (std::optional<HeldConnection> held = ReleaseConnection()) pool_->shelf->Put(std::move(held->db), held->listener);
+  if (std::optional<HeldConnection> held = ReleaseConnection()) pool_->shelf->Put(std::move(*held));
 }
 
 std::optional<HeldConnection> Worker::ReleaseConnection() {

@@ -168,12 +168,12 @@ class Worker {
   // default: only finalizers that reach outside a runtime's memory run) or
   // freed value by value (JS_FreeRuntime). For A/B measurement; any thread.
   static void SetDropWhole(bool whole);
-  // Its open connections to the henv's file (its own, req.db's): each holds
-  // descriptors. A blank worker's scratch database is in memory: none.
   // Its connection to the henv's file, moved out, with the listener it
   // reports to; none when it holds none. For a worker about to be
   // retired: its connection is shelved at once (JsEngine::Shelve).
   std::optional<HeldConnection> ReleaseConnection();
+  // Its open connections to the henv's file (its own, req.db's): each holds
+  // descriptors. A blank worker's scratch database is in memory: none.
   int file_connections() const { return (db_ && !db_path_.empty() ? 1 : 0) + (user_db_ ? 1 : 0); }
   // Time spent in SQLite on this worker's connections so far (the app's
   // and its users'): the engine takes the difference around each run.

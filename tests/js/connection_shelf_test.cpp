@@ -45,8 +45,8 @@ class ConnectionShelfTest : public ::testing::Test {
 
 TEST_F(ConnectionShelfTest, HandsAConnectionBackOnlyForItsOwnPath) {
   ConnectionShelf shelf(8, 30s);
-  shelf.Put(Open("a.db", 7), nullptr);
-  shelf.Put(Open("b.db", 8), nullptr);
+  shelf.Put({Open("a.db", 7), nullptr});
+  shelf.Put({Open("b.db", 8), nullptr});
   EXPECT_EQ(shelf.size(), 2u);
   EXPECT_FALSE(shelf.Take(Path("c.db"), nullptr).has_value());
   auto a = shelf.Take(Path("a.db"), nullptr);
@@ -60,7 +60,7 @@ TEST_F(ConnectionShelfTest, HandsAConnectionBackOnlyForItsOwnPath) {
 
 TEST_F(ConnectionShelfTest, NeverHandsOnAConnectionToAFileThatWasReplacedOrDeleted) {
   ConnectionShelf shelf(8, 30s);
-  shelf.Put(Open("a.db", 1), nullptr);
+  shelf.Put({Open("a.db", 1), nullptr});
   {
     // A restore: another file renamed over the path.
     db::Database other = Open("other.db", 2);
@@ -70,7 +70,7 @@ TEST_F(ConnectionShelfTest, NeverHandsOnAConnectionToAFileThatWasReplacedOrDelet
   EXPECT_FALSE(shelf.Take(Path("a.db"), nullptr).has_value());
   EXPECT_EQ(shelf.size(), 0u) << "closed, not kept";
 
-  shelf.Put(Open("b.db", 3), nullptr);
+  shelf.Put({Open("b.db", 3), nullptr});
   std::filesystem::remove(Path("b.db"));
   EXPECT_FALSE(shelf.Take(Path("b.db"), nullptr).has_value());
   EXPECT_EQ(shelf.taken(), 0u);
@@ -80,7 +80,7 @@ TEST_F(ConnectionShelfTest, KeepsOnlyQuiescentConnections) {
   ConnectionShelf shelf(8, 30s);
   db::Database in_transaction = Open("a.db");
   ASSERT_TRUE(in_transaction.Exec("BEGIN; INSERT INTO t VALUES (2)").ok());
-  shelf.Put(std::move(in_transaction), nullptr);
+  shelf.Put({std::move(in_transaction), nullptr});
   EXPECT_EQ(shelf.size(), 0u) << "a transaction open: closed (rolled back), not kept";
 
   db::Database reading = Open("b.db");
@@ -93,40 +93,40 @@ TEST_F(ConnectionShelfTest, KeepsOnlyQuiescentConnections) {
     EXPECT_FALSE(reading.Quiescent());
   }
   EXPECT_TRUE(reading.Quiescent()) << "the statement went back to the cache, reset";
-  shelf.Put(std::move(reading), nullptr);
+  shelf.Put({std::move(reading), nullptr});
   EXPECT_EQ(shelf.size(), 1u);
 
   auto memory = db::Database::Open(":memory:", db::Database::Options{});
   ASSERT_TRUE(memory.ok());
-  shelf.Put(std::move(*memory), nullptr);
+  shelf.Put({std::move(*memory), nullptr});
   EXPECT_EQ(shelf.size(), 1u) << "an in-memory database is nobody's file: not kept";
 }
 
 TEST_F(ConnectionShelfTest, ListenersMustMatch) {
   ConnectionShelf shelf(8, 30s);
   auto listener = std::shared_ptr<db::ChangeListener>(reinterpret_cast<db::ChangeListener*>(0x10), [](auto*) {});
-  shelf.Put(Open("a.db"), listener);
+  shelf.Put({Open("a.db"), listener});
   EXPECT_FALSE(shelf.Take(Path("a.db"), nullptr).has_value()) << "reports to another listener";
   EXPECT_TRUE(shelf.Take(Path("a.db"), listener).has_value());
 }
 
 TEST_F(ConnectionShelfTest, BoundedInNumberAndIdleTime) {
   ConnectionShelf shelf(2, 30s);
-  shelf.Put(Open("a.db"), nullptr);
-  shelf.Put(Open("b.db"), nullptr);
-  shelf.Put(Open("c.db"), nullptr);
+  shelf.Put({Open("a.db"), nullptr});
+  shelf.Put({Open("b.db"), nullptr});
+  shelf.Put({Open("c.db"), nullptr});
   EXPECT_EQ(shelf.size(), 2u);
   EXPECT_FALSE(shelf.Take(Path("a.db"), nullptr).has_value()) << "the least recently kept made room";
   EXPECT_TRUE(shelf.Take(Path("c.db"), nullptr).has_value());
 
   ConnectionShelf brief(8, 0s);
-  brief.Put(Open("d.db"), nullptr);
+  brief.Put({Open("d.db"), nullptr});
   EXPECT_EQ(brief.size(), 1u);
   brief.CloseIdle();
   EXPECT_EQ(brief.size(), 0u);
 
   ConnectionShelf none(0, 30s);
-  none.Put(Open("e.db"), nullptr);
+  none.Put({Open("e.db"), nullptr});
   EXPECT_EQ(none.size(), 0u);
 }
 
