@@ -19,6 +19,18 @@
 // DISPATCH_BENCH_BINDS=N: N times, /hello to the henv with no worker (a
 // blank one copied, bound to the router, dropped after); microseconds each.
 // DISPATCH_BENCH_SPARE_CONNECTIONS=0: no connection kept for the next worker.
+// DISPATCH_BENCH_HIBERNATE=1: after each request, the idle workers are
+// trimmed and hibernated (JsEngine::HibernateIdleWorkers), so each request
+// wakes one; ns/req leaves that out and is printed with the mean time the
+// trim and hibernation took, and the mean bytes a hibernated worker holds.
+// DISPATCH_BENCH_HIBERNATE=trim: trimmed only (each request meets a trimmed
+// worker, awake), for comparison.
+// Under `valgrind --tool=callgrind --instr-atstart=no` only the rounds after
+// the first are simulated (set-up, warm-up and tear-down run at speed).
+// DISPATCH_BENCH_HENVS=N: N henvs with the same router, each request to the
+// next in turn (every request meets a worker N requests colder): what many
+// warm tenants cost in the CPU's caches, without HTTP. The bench app's
+// henvs are seeded with 100 posts each (ids 1-100), not 10,000.
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +42,15 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HBF_CALLGRIND_START() CALLGRIND_START_INSTRUMENTATION
+#define HBF_CALLGRIND_STOP() CALLGRIND_STOP_INSTRUMENTATION
+#else
+#define HBF_CALLGRIND_START() ((void)0)
+#define HBF_CALLGRIND_STOP() ((void)0)
+#endif
 
 #include "crypto/crypto.h"
 #include "documents/document_store.h"
@@ -60,6 +81,7 @@ int main(int argc, char** argv) {
   const int per_round = argc > 3 ? std::atoi(argv[3]) : 20000;
   const bool show = std::getenv("DISPATCH_BENCH_SHOW") != nullptr;  // print each route's last body
   const bool tail = std::getenv("DISPATCH_BENCH_TAIL") != nullptr;  // print single requests' spread
+  const bool hibernate = std::getenv("DISPATCH_BENCH_HIBERNATE") != nullptr;
   if (!crypto::InitializeCrypto()) return 1;
   char tmpl[] = "/tmp/hbf-dispatch-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return 1;
@@ -76,6 +98,8 @@ int main(int argc, char** argv) {
     engine_options.copy_blank_workers = std::getenv("DISPATCH_BENCH_BUILT") == nullptr;
     // DISPATCH_BENCH_SPARE_CONNECTIONS=N: connections kept for the henv's next worker (connection_shelf.h).
     if (const char* spare = std::getenv("DISPATCH_BENCH_SPARE_CONNECTIONS")) engine_options.spare_connections = std::atoi(spare);
+    // DISPATCH_BENCH_HIBERNATE=trim: trimmed only, not hibernated (the A/B's other side).
+    if (hibernate && std::string(std::getenv("DISPATCH_BENCH_HIBERNATE")) == "trim") engine_options.hibernate_idle_workers = false;
     js::JsEngine engine(engine_options);
     if (const char* blanks = std::getenv("DISPATCH_BENCH_BLANKS"); blanks != nullptr) {
       const int n = std::max(1, std::atoi(blanks));
@@ -106,24 +130,34 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
-    auto created = henvs.Create("dispbnch", [](db::Database&) -> Status { return Ok{}; });
-    if (!created.ok()) {
-      std::fprintf(stderr, "cannot create the henv: %s\n", created.error().message.c_str());
-      return 1;
-    }
-    Henv& henv = **created;
+    const char* henvs_env = std::getenv("DISPATCH_BENCH_HENVS");
+    const int henv_count = henvs_env != nullptr ? std::max(1, std::atoi(henvs_env)) : 1;
     const std::string scenarios = root + "/bench/scenarios/";
     const std::string router_file = argc > 4 ? std::string(argv[4]) : scenarios + "router.js";
-    for (auto [id, type, file] : {std::tuple{"_system/router.js", "text/javascript", router_file},
-                                  std::tuple{"views/page.ejs", "text/plain; charset=utf-8", scenarios + "page.ejs"}}) {
-      const std::string source = ReadFile(file);
-      auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, type, source); });
-      if (!put.ok() || source.empty()) {
-        std::fprintf(stderr, "cannot store %s\n", file.c_str());
+    std::vector<std::shared_ptr<Henv>> tenants;
+    for (int t = 0; t < henv_count; ++t) {
+      char name[16];
+      std::snprintf(name, sizeof name, "d%07d", t);
+      auto created = henvs.Create(t == 0 ? std::string("dispbnch") : std::string(name),
+                                  [](db::Database&) -> Status { return Ok{}; });
+      if (!created.ok()) {
+        std::fprintf(stderr, "cannot create the henv: %s\n", created.error().message.c_str());
         return 1;
       }
+      Henv& tenant = **created;
+      for (auto [id, type, file] : {std::tuple{"_system/router.js", "text/javascript", router_file},
+                                    std::tuple{"views/page.ejs", "text/plain; charset=utf-8", scenarios + "page.ejs"}}) {
+        const std::string source = ReadFile(file);
+        auto put = tenant.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, type, source); });
+        if (!put.ok() || source.empty()) {
+          std::fprintf(stderr, "cannot store %s\n", file.c_str());
+          return 1;
+        }
+      }
+      tenant.RefreshCodeVersion();
+      tenants.push_back(*created);
     }
-    henv.RefreshCodeVersion();
+    Henv& henv = *tenants.front();
     js::ScriptLimits limits;
     limits.timeout_ms = 30000;
     limits.memory_bytes = int64_t{64} << 20;
@@ -140,10 +174,13 @@ int main(int argc, char** argv) {
       return r;
     };
     // (a router of one's own may have no /_bench/seed: only the bench app's must answer it)
-    js::ScriptResult seeded = engine.Run(henv, limits, request("POST", "/_bench/seed", "n=10000"));
-    if (argc <= 4 && (seeded.kind != js::ScriptResult::Kind::kResponse || seeded.response.status != 200)) {
-      std::fprintf(stderr, "seeding failed: %s\n", seeded.error.message.c_str());
-      return 1;
+    for (const auto& tenant : tenants) {
+      js::ScriptResult seeded =
+          engine.Run(*tenant, limits, request("POST", "/_bench/seed", henv_count == 1 ? "n=10000" : "n=100"));
+      if (argc <= 4 && (seeded.kind != js::ScriptResult::Kind::kResponse || seeded.response.status != 200)) {
+        std::fprintf(stderr, "seeding failed: %s\n", seeded.error.message.c_str());
+        return 1;
+      }
     }
     // The worker measured is the process's second: the first one's runtime
     // read the built-ins' function code for all later ones to share (QuickJS
@@ -185,13 +222,20 @@ int main(int argc, char** argv) {
       int written = 0;
       std::vector<double> per_request;
       std::vector<double> singles;  // ns of each request (DISPATCH_BENCH_TAIL)
+      double hibernate_ns = 0;       // DISPATCH_BENCH_HIBERNATE: in HibernateIdleWorkers, all rounds
+      int64_t hibernated_bytes = 0;  // what the hibernated workers held, summed after each
+      int64_t hibernations = 0;
       for (int round = 0; round <= rounds; ++round) {
+        // (under `valgrind --tool=callgrind --instr-atstart=no`: from the
+        // first measured round on, set-up and warm-up left out)
+        if (round == 1) HBF_CALLGRIND_START();
         const auto start = Clock::now();
+        double round_hibernate_ns = 0;
         for (int i = 0; i < per_round; ++i) {
           if (post) req.body = "{\"title\":\"Written " + std::to_string(++written) +
                                "\",\"body\":\"A small post body written by the benchmark.\"}";
           const auto single_start = tail ? Clock::now() : Clock::time_point{};
-          js::ScriptResult r = engine.Run(henv, limits, req);
+          js::ScriptResult r = engine.Run(*tenants[i % tenants.size()], limits, req);
           if (tail && (round > 0 || rounds == 0)) {
             singles.push_back(std::chrono::duration<double, std::nano>(Clock::now() - single_start).count());
           }
@@ -201,8 +245,20 @@ int main(int argc, char** argv) {
             break;
           }
           if (show && i == per_round - 1) std::printf("%s\n", r.response.body.c_str());
+          if (hibernate) {
+            const auto h0 = Clock::now();
+            const int n = engine.HibernateIdleWorkers();
+            round_hibernate_ns += std::chrono::duration<double, std::nano>(Clock::now() - h0).count();
+            const js::JsEngine::Stats stats = engine.stats();
+            if (n > 0 && stats.hibernated_workers > 0) {
+              hibernated_bytes += stats.memory_bytes / stats.workers;  // (all idle: each hibernated)
+              hibernations += n;
+            }
+          }
         }
-        const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / per_round;
+        hibernate_ns += round_hibernate_ns;
+        const double ns =
+            (std::chrono::duration<double, std::nano>(Clock::now() - start).count() - round_hibernate_ns) / per_round;
         if (round > 0 || rounds == 0) per_request.push_back(ns);  // round 0 warms up (and is all there is with 0 rounds)
       }
       if (show) {
@@ -215,6 +271,13 @@ int main(int argc, char** argv) {
         const auto at = [&](size_t per_mille) { return singles[std::min(singles.size() - 1, per_mille * singles.size() / 1000)] / 1000; };
         std::printf("%s single requests (us): p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  (%zu)\n", c.name,
                     at(500), at(900), at(990), at(999), singles.back() / 1000, singles.size());
+      }
+      HBF_CALLGRIND_STOP();
+      if (hibernate && hibernations > 0) {
+        std::printf("%s: trim and hibernate %.0f ns each; a hibernated worker holds %lld bytes (mean); %llu wakes\n",
+                    c.name, hibernate_ns / static_cast<double>(hibernations),
+                    static_cast<long long>(hibernated_bytes / hibernations),
+                    static_cast<unsigned long long>(engine.stats().wakes));
       }
       std::sort(per_request.begin(), per_request.end());
       std::printf("%-9s %12.0f %12.0f %12.0f\n", c.name, per_request[per_request.size() / 2], per_request.front(),

@@ -43,6 +43,7 @@ struct Config {
   int js_memory_mb = 1024;              // all JS runtimes together; idle ones are evicted beyond it
   bool js_copy_workers = true;          // blank workers copied from an image, not built (js/worker_image.h)
   bool js_drop_workers_whole = true;    // destroyed workers' memory dropped whole (js/allocator.h)
+  bool js_hibernate = true;             // idle workers hibernated (js/worker.h, Worker::Hibernate)
   int js_spare_connections = 64;        // destroyed workers' connections kept for the henv's next (js/connection_shelf.h)
   int js_workers_per_henv = 0;          // requests one henv runs at once (0: one per core, at least 4)
   int max_connections = 100000;         // open connections in total (0: unlimited)

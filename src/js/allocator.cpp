@@ -324,6 +324,40 @@ size_t Arena::ReleaseFree(BlockCache& cache) {
   return taken;
 }
 
+std::vector<std::pair<size_t, size_t>> Arena::Released() const {
+  std::vector<std::pair<size_t, size_t>> out;
+  const auto offset = [this](const char* p) { return static_cast<size_t>(p - base_); };
+  for (const auto& [from, to] : runs_) out.emplace_back(offset(from), offset(to));
+  if (run_next_ != nullptr) {
+    // (the run being carved: its pages past the next block are untouched)
+    const auto* from = reinterpret_cast<const char*>(PageUp(reinterpret_cast<uintptr_t>(run_next_)));
+    if (from < run_end_) out.emplace_back(offset(from), offset(run_end_));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool Arena::GiveBackUsed() {
+  if (base_ == nullptr || template_) return false;
+  const size_t bytes = PageUp(static_cast<size_t>(next_ - base_));
+  return ::madvise(base_, bytes, MADV_DONTNEED) == 0;
+}
+
+void Arena::TakeBackUsed() {
+  if (base_ == nullptr) return;
+  const size_t bytes = PageUp(static_cast<size_t>(next_ - base_));
+  // One call makes every page (no fault per page: on a paravirtualised
+  // VM ~2 us each); a kernel without it (before 5.14) faults them as the
+  // restore writes.
+#ifdef MADV_POPULATE_WRITE
+  (void)::madvise(base_, bytes, MADV_POPULATE_WRITE);
+#endif
+}
+
+void Arena::GiveBackAgain(const std::vector<std::pair<size_t, size_t>>& ranges) {
+  for (const auto& [from, to] : ranges) (void)::madvise(base_ + from, to - from, MADV_DONTNEED);
+}
+
 size_t Arena::UsableOf(const void* p) {
   const char* word = static_cast<const char*>(p) - kHeader;
   HBF_UNPOISON(word, kHeader);

@@ -125,6 +125,17 @@ class Arena {
   // cache (as RuntimeMemory counts them). Not for a template.
   static constexpr size_t kMinRelease = 16 << 10;
   size_t ReleaseFree(BlockCache& cache);
+  // The pages given back (ReleaseFree) and not carved since, as offsets
+  // [from, to) from the base, ascending.
+  std::vector<std::pair<size_t, size_t>> Released() const;
+  // Gives the system back every page up to the end of the last block
+  // carved (a hibernated worker's arena: the reservation and what was made
+  // writable stay, read as zeros); false if the system refused.
+  bool GiveBackUsed();
+  // Makes the pages GiveBackUsed gave back again, before a restore writes them.
+  void TakeBackUsed();
+  // Gives back again `ranges` (Released()'s, after a restore wrote them).
+  void GiveBackAgain(const std::vector<std::pair<size_t, size_t>>& ranges);
 
  private:
   static constexpr size_t kHeader = 8;

@@ -111,8 +111,21 @@ void Worker::SetDropWhole(bool whole) { drop_whole.store(whole, std::memory_orde
 
 Worker::~Worker() {
   if (rt_ == nullptr) return;
-  JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
 #ifndef HBF_HEAP_TRACK  // (whose record of live blocks wants every free)
+  if (hibernation_ != nullptr && drop_whole.load(std::memory_order_relaxed)) {
+    // Hibernated: none of its runtime is in memory, and none needs to be:
+    // it had nothing to finalize outside itself (Hibernate), and its
+    // connection is on the shelf already.
+    memory_.tearing_down = true;
+    memory_.DropAll();
+    ctx_ = nullptr;
+    rt_ = nullptr;
+    return;
+  }
+#endif
+  Wake();  // (freed value by value, or finalized: the runtime must be there)
+  JS_UpdateStackTop(rt_);  // freed on whichever thread retires it
+#ifndef HBF_HEAP_TRACK
   if (drop_whole.load(std::memory_order_relaxed)) {
     // Every block of the runtime is its own (allocator.h): it goes whole,
     // its values unfreed. Only hbf's own classes, which may reach outside
@@ -147,6 +160,49 @@ Worker::~Worker() {
   }
   JS_FreeRuntime(rt_);
   ShelveConnection();
+}
+
+bool Worker::Hibernate() {
+  if (hibernation_ != nullptr) return true;
+  const WorkerImage* image = WorkerImage::Peek();
+  internal::Arena& arena = memory_.arena;
+  if (rt_ == nullptr || !copied_from_image_ || !reusable_ || image == nullptr || !arena.is_open() ||
+      arena.used_bytes() < image->bytes()) {
+    return false;
+  }
+  // An idle worker has no request in flight (no pending promise, stream or
+  // timer: they end with their request); and nothing outside its memory
+  // may need its objects finalized (an ICU formatter, a zlib stream): a
+  // hibernated worker is dropped without its runtime.
+  if (!JS_IsUndefined(pending_) || stream_ != nullptr || !timers_.empty() || JS_HasExternalFinalizers(rt_)) {
+    return false;
+  }
+  std::vector<std::pair<size_t, size_t>> released = arena.Released();
+  auto snapshot = std::make_unique<ArenaSnapshot>(image->SnapshotArena(arena.base(), arena.used_bytes(), released));
+  if (!arena.GiveBackUsed()) {
+    // (the arena may be partly given back: write it back whole)
+    image->RestoreArena(*snapshot, arena.base());
+    arena.GiveBackAgain(released);
+    return false;
+  }
+  hibernation_ = std::move(snapshot);
+  hibernated_released_ = std::move(released);
+  // Its connection's schema (~130 KiB) goes too: to the shelf, where this
+  // worker finds it again if woken soon (Connection()).
+  ShelveConnection();
+  hibernated_bytes_ = static_cast<int64_t>(hibernation_->bytes()) + memory_.MallocBytes();
+  return true;
+}
+
+void Worker::Wake() {
+  if (hibernation_ == nullptr) return;
+  // (Peek: Hibernate had the image, and the image lives as long as the process)
+  memory_.arena.TakeBackUsed();
+  WorkerImage::Peek()->RestoreArena(*hibernation_, memory_.arena.base());
+  memory_.arena.GiveBackAgain(hibernated_released_);
+  hibernation_.reset();
+  hibernated_released_.clear();
+  hibernated_bytes_ = 0;
 }
 
 void Worker::ShelveConnection() {
@@ -571,3 +627,4 @@ void Worker::CollectCycles(bool force) {
 }
 
 }  // namespace hbf::js
+

@@ -31,6 +31,7 @@ extern "C" {
 #include "js/allocator.h"
 #include "js/engine.h"
 #include "js/route_reach.h"
+#include "js/worker_image.h"
 
 namespace hbf::js {
 
@@ -159,7 +160,11 @@ class Worker {
   bool reusable() const { return reusable_; }
   // Never reuse this worker (its state is unknown after a C++ failure).
   void Retire() { reusable_ = false; }
-  int64_t memory_bytes() const { return memory_.bytes.load(std::memory_order_relaxed); }
+  // What it holds: its runtime's blocks, or, hibernated, the snapshot of
+  // its arena and its malloc blocks.
+  int64_t memory_bytes() const {
+    return hibernation_ ? hibernated_bytes_ : memory_.bytes.load(std::memory_order_relaxed);
+  }
   // Of those, what came from malloc (and goes back to it when the worker
   // is destroyed; the rest is its arena's mapping). Thread: the worker's
   // owner.
@@ -191,6 +196,20 @@ class Worker {
   // for the bench app's worker, three times a /hello's own work, to win
   // back the ~10 KB of cycles one request leaves.
   void Shed();
+
+  // Hibernation, for an idle worker (the engine's, once trimmed): its
+  // arena becomes a snapshot of what differs from the image it was copied
+  // from (worker_image.h's ArenaSnapshot, ~20-60 KB against ~380 KB), its
+  // pages go back to the system, and its connection to the henv's file
+  // goes to the shelf. Wake() writes the arena back, at the same addresses:
+  // the worker is as it was (its module state included). Nothing may touch
+  // its runtime in between. False, and the worker as it was, when it is not
+  // a copy of the image, its runtime holds objects whose finalizers reach
+  // outside it (QuickJS patch 0023), or the system refused. Thread: its
+  // owner's (the housekeeper's, then a request's).
+  bool Hibernate();
+  void Wake();
+  bool hibernated() const { return hibernation_ != nullptr; }
 
   // Its place in the engine's idle or trimmed list (by trimmed_since_use),
   // guarded by JsEngine::mu_ while idle.
@@ -308,6 +327,12 @@ class Worker {
   std::chrono::steady_clock::time_point deadline_{};
   bool timed_out_ = false;
   bool reusable_ = true;
+  bool copied_from_image_ = false;  // a copy of WorkerImage (not built): may hibernate
+  // While hibernated: the arena as it was, and its pages given back then
+  // (ReleaseFree's), given back again after the restore.
+  std::unique_ptr<ArenaSnapshot> hibernation_;
+  int64_t hibernated_bytes_ = 0;  // memory_bytes() while hibernated
+  std::vector<std::pair<size_t, size_t>> hibernated_released_;
   // Cycle collection between requests (see CollectCycles).
   int64_t gc_live_bytes_ = 0;     // heap after the last collection
   int64_t gc_max_headroom_ = 0;  // 1/16 of the heap limit, at least 1 MiB

@@ -20,6 +20,60 @@ namespace {
 // functions and shapes) are carved after it, as a built worker's are.
 constexpr size_t kCopyHeadroomBytes = 64 << 10;
 
+// Hibernation reads and writes a worker's arena word by word, its kept
+// blocks and size words included, which ASan poisons (allocator.cpp): these
+// loops are not instrumented, and the poisoning is left as it was (the
+// shadow is not the arena's pages, which are all that is given back).
+#if defined(__SANITIZE_ADDRESS__)
+#define HBF_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define HBF_NO_ASAN
+#endif
+
+HBF_NO_ASAN void CopyWords(uint64_t* to, const uint64_t* from, size_t n) {
+#if defined(__SANITIZE_ADDRESS__)
+  volatile uint64_t* out = to;  // (volatile: not made a call to the intercepted memcpy)
+  for (size_t i = 0; i < n; ++i) out[i] = from[i];
+#else
+  std::memcpy(to, from, n * sizeof(uint64_t));
+#endif
+}
+
+// Appends the words of `arena` in [from, to) that differ from `expected`
+// (null: zero) to `out`, as runs; a gap of up to kJoinGap equal words
+// joins two runs (a run costs as much as a word).
+constexpr uint32_t kJoinGap = 1;
+HBF_NO_ASAN void DiffWords(const uint64_t* arena, const uint64_t* expected, size_t from, size_t to,
+                           ArenaSnapshot& out) {
+  constexpr size_t kBlock = 8;  // words compared at once (most blocks are equal)
+  for (size_t i = from; i < to;) {
+    if (i + kBlock <= to) {
+      uint64_t differ = 0;
+      for (size_t k = 0; k < kBlock; ++k) differ |= arena[i + k] ^ (expected != nullptr ? expected[i + k] : 0);
+      if (differ == 0) {
+        i += kBlock;
+        continue;
+      }
+    }
+    for (const size_t end = std::min(i + kBlock, to); i < end; ++i) {
+      const uint64_t word = arena[i];
+      if (word == (expected != nullptr ? expected[i] : 0)) continue;
+      auto& runs = out.runs;
+      if (!runs.empty() && runs.back().first + runs.back().second + kJoinGap >= i) {
+        for (size_t k = runs.back().first + runs.back().second; k < i; ++k) out.words.push_back(arena[k]);
+        runs.back().second = static_cast<uint32_t>(i + 1 - runs.back().first);
+      } else {
+        runs.emplace_back(static_cast<uint32_t>(i), 1);
+      }
+      out.words.push_back(word);
+    }
+  }
+}
+
+HBF_NO_ASAN void RelocateWords(uint64_t* words, const std::vector<uint32_t>& at, uint64_t delta) {
+  for (const uint32_t i : at) words[i] += delta;
+}
+
 uint64_t FreshSeed() {
   const std::string bytes = crypto::RandomBytes(sizeof(uint64_t));
   uint64_t seed = 0;
@@ -222,6 +276,44 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
   return image;
 }
 
+ArenaSnapshot WorkerImage::SnapshotArena(const char* base, size_t used,
+                                         const std::vector<std::pair<size_t, size_t>>& skipped) const {
+  ArenaSnapshot out;
+  out.used = used;
+  const auto* arena = reinterpret_cast<const uint64_t*>(base);
+  const size_t image_words = size_ / sizeof(uint64_t);
+  const size_t used_words = (used + sizeof(uint64_t) - 1) / sizeof(uint64_t);
+  // The image as a copy at `base` starts (relocated), for the comparison.
+  auto expected = std::make_unique_for_overwrite<uint64_t[]>(image_words);
+  CopyWords(expected.get(), words_.get(), image_words);
+  RelocateWords(expected.get(), pointer_at_, reinterpret_cast<uintptr_t>(base) - base_);
+  size_t at = 0;  // the next word to compare
+  const auto diff_to = [&](size_t end) {
+    if (at < std::min(end, image_words)) DiffWords(arena, expected.get(), at, std::min(end, image_words), out);
+    if (std::max(at, image_words) < end) DiffWords(arena, nullptr, std::max(at, image_words), end, out);
+    at = std::max(at, end);
+  };
+  for (const auto& [from, to] : skipped) {
+    diff_to(std::min(from / sizeof(uint64_t), used_words));
+    at = std::max(at, std::min(to / sizeof(uint64_t), used_words));
+  }
+  diff_to(used_words);
+  out.runs.shrink_to_fit();
+  out.words.shrink_to_fit();
+  return out;
+}
+
+void WorkerImage::RestoreArena(const ArenaSnapshot& snapshot, char* base) const {
+  auto* arena = reinterpret_cast<uint64_t*>(base);
+  CopyWords(arena, words_.get(), size_ / sizeof(uint64_t));
+  RelocateWords(arena, pointer_at_, reinterpret_cast<uintptr_t>(base) - base_);
+  const uint64_t* word = snapshot.words.data();
+  for (const auto& [first, count] : snapshot.runs) {
+    CopyWords(arena + first, word, count);
+    word += count;
+  }
+}
+
 bool WorkerImage::CopyInto(Worker& w) const {
   internal::Arena& arena = w.memory_.arena;
   if (!arena.OpenCopy(reinterpret_cast<const char*>(words_.get()), size_,
@@ -249,6 +341,7 @@ bool WorkerImage::CopyInto(Worker& w) const {
   }
   w.module_formats_ = module_formats_;
   w.gc_live_bytes_ = gc_live_bytes_;
+  w.copied_from_image_ = true;
   return true;
 }
 

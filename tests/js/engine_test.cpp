@@ -509,6 +509,9 @@ TEST_F(EngineTest, IdleWorkersBeyondTheConnectionCapAreEvictedLeastRecentFirst) 
 TEST_F(EngineTest, EvictionGoesByLastUseAcrossTrimmedWorkers) {
   EngineOptions options;
   options.max_worker_connections = 3;
+  // (Trimmed workers stay awake, holding their connections: hibernated ones
+  // hand theirs to the shelf and count against no cap.)
+  options.hibernate_idle_workers = false;
   MakeEngine(options);
   // Each worker counts its own requests: 1 is a new worker.
   constexpr const char* kCounting =
@@ -590,6 +593,115 @@ TEST_F(EngineTest, AWorkerConnectsToItsHenvOnlyWhenItsScriptUsesTheDatabase) {
   EXPECT_TRUE(added.wrote_database);
   EXPECT_FALSE(added.wrote_code) << "a row of the app's own table is no code";
   EXPECT_EQ(Run(*henv, "/count").response.body, "1");
+}
+
+// An idle worker hibernated (Worker::Hibernate) holds a fraction of its
+// memory, and wakes for its henv's next request as it was: its module
+// state, its heap's objects, its connection's data.
+TEST_F(EngineTest, AHibernatedWorkerWakesAsItWasAndHoldsLittle) {
+  EngineOptions options;
+  options.max_workers_per_henv = 1;  // one worker a henv: its state is observable
+  options.spare_workers = 0;
+  MakeEngine(options);
+  // State in many shapes: numbers, strings, a Map, closures, a class, an
+  // array grown each request; a checksum over all of it in every answer.
+  constexpr const char* kStateful =
+      "let count = 0; const seen = []; const byKey = new Map();\n"
+      "class Tally { constructor() { this.n = 0; } add(k) { this.n += k.length; return this; } }\n"
+      "const tally = new Tally(); const counters = [1, 2, 3].map((step) => { let v = 0; return () => (v += step); });\n"
+      "export default (raw, native) => {\n"
+      "  count++; seen.push({ at: count, path: raw.path, text: 'r' + count + '-'.repeat(count % 7) });\n"
+      "  byKey.set('k' + count, seen[seen.length - 1]); tally.add(raw.path);\n"
+      "  const junk = Array.from({ length: 200 }, (_, i) => ({ i, s: String(i) }));  // garbage each time\n"
+      "  if (raw.path === '/add') native.dbExecute('INSERT INTO notes VALUES (?)', [count]);\n"
+      "  const rows = native.dbGet('SELECT count(*) AS n FROM notes').n;\n"
+      "  const sum = seen.reduce((s, e) => s + e.at + e.text.length, 0) + byKey.size + tally.n + junk.length;\n"
+      "  return { handled: true, status: 200, headers: [],\n"
+      "           body: [count, sum, counters.map((c) => c()).join('/'), rows, raw.henv].join(' ') };\n"
+      "};";
+  auto a = MakeHenv("hibernaa", kStateful);
+  auto b = MakeHenv("hibernab", kStateful);
+  for (auto* h : {a.get(), b.get()}) {
+    ASSERT_TRUE(h->WithDb([](db::Database& db) { return db.Exec("CREATE TABLE notes (v)"); }).ok());
+  }
+  // What a worker that never sleeps answers, request after request (a
+  // model of the script's state).
+  struct Model {
+    std::string henv;
+    int count = 0, seen = 0, tally = 0, rows = 0;
+    std::string Next(const std::string& path) {
+      ++count;
+      seen += count + 1 + static_cast<int>(std::to_string(count).size()) + count % 7;
+      tally += static_cast<int>(path.size());
+      if (path == "/add") ++rows;
+      return std::to_string(count) + " " + std::to_string(seen + count + tally + 200) + " " + std::to_string(count) +
+             "/" + std::to_string(2 * count) + "/" + std::to_string(3 * count) + " " + std::to_string(rows) + " " + henv;
+    }
+  } model_a{"hibernaa"}, model_b{"hibernab"};
+  ASSERT_EQ(Run(*a, "/add").response.body, model_a.Next("/add"));
+  ASSERT_EQ(Run(*b, "/").response.body, model_b.Next("/"));
+  const int64_t awake = engine_->stats().memory_bytes;
+
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 2);
+  EXPECT_EQ(engine_->stats().hibernated_workers, 2);
+  EXPECT_EQ(engine_->stats().workers, 2);
+  const int64_t asleep = engine_->stats().memory_bytes;
+  EXPECT_LT(asleep, awake / 3) << "awake " << awake << ", hibernated " << asleep;
+  EXPECT_GE(engine_->stats().spare_connections, 2) << "their connections, on the shelf";
+
+  // Woken, again and again, in between more garbage and more state.
+  for (int n = 2; n <= 12; ++n) {
+    const std::string path = n % 3 == 0 ? "/add" : "/";
+    ASSERT_EQ(Run(*a, path).response.body, model_a.Next(path)) << "request " << n;
+    EXPECT_EQ(engine_->stats().wakes, static_cast<uint64_t>(n - 1));
+    EXPECT_EQ(engine_->stats().hibernated_workers, 1) << "b still asleep";
+    EXPECT_EQ(engine_->HibernateIdleWorkers(), 1);
+  }
+  EXPECT_EQ(Run(*b, "/").response.body, model_b.Next("/")) << "b, untouched by a's waking";
+  const int rows = model_a.rows;
+  auto count = a->WithDb([](db::Database& db) { return db.QueryValue("SELECT count(*) FROM notes"); });
+  ASSERT_TRUE(count.ok() && count->has_value());
+  EXPECT_EQ(std::get<int64_t>(**count), rows);
+
+  // A code change while hibernated: the old worker goes (never woken).
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 1);
+  const uint64_t wakes = engine_->stats().wakes;
+  SetDocument(*a, "_system/router.js", "export default () => ({handled: true, status: 200, headers: [], body: 'v2'});");
+  EXPECT_EQ(Run(*a, "/").response.body, "v2");
+  EXPECT_EQ(engine_->stats().wakes, wakes);
+  EXPECT_EQ(engine_->stats().hibernated_workers, 1) << "b's";
+
+  // Dropped while hibernated (b's), and what is not dropped whole.
+  engine_->DropIdleWorkers();
+  EXPECT_EQ(engine_->stats().workers, 0);
+  EXPECT_EQ(engine_->stats().hibernated_workers, 0);
+}
+
+// Not every idle worker can hibernate: one whose runtime made objects with
+// finalizers that reach outside it (here a hash) stays awake; and with
+// hibernate_idle_workers off, none does.
+TEST_F(EngineTest, WorkersThatCannotOrMayNotHibernateStayAwake) {
+  EngineOptions options;
+  options.spare_workers = 0;
+  MakeEngine(options);
+  auto hashing = MakeHenv("hibhasha",
+                          "const h = (native) => native.hashCreate('sha256');\n"
+                          "export default (raw, native) => (h(native), {handled: true, status: 200, headers: [], body: 'ok'});");
+  ASSERT_EQ(Run(*hashing, "/").response.body, "ok");
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 0);
+  EXPECT_EQ(engine_->stats().hibernated_workers, 0);
+  EXPECT_EQ(Run(*hashing, "/").response.body, "ok");
+
+  options.hibernate_idle_workers = false;
+  MakeEngine(options);
+  auto plain = MakeHenv("hibplain", kEcho);
+  ASSERT_EQ(Run(*plain, "/").kind, Kind::kResponse);
+  const int64_t awake = engine_->stats().memory_bytes;
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 0);
+  EXPECT_EQ(engine_->stats().hibernated_workers, 0);
+  EXPECT_GT(engine_->stats().memory_bytes, awake / 2) << "trimmed, not hibernated";
+  EXPECT_EQ(Run(*plain, "/").kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().wakes, 0u);
 }
 
 // A destroyed worker's connection to its henv's file is kept for the
