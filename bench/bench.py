@@ -642,9 +642,11 @@ def cold_scenarios(args, work, results):
     hbf keeps up to 10 x --db_max_open of them; its file is opened again only
     for what needs a query. The reference: the same round robin with every
     henv open, the floor of this one-client pattern (Python's client
-    included). Each case then runs again under wrk, one connection going
-    round the henvs (scenarios/round_robin_tenant.lua): the same pattern
-    without Python's share of each request's time.
+    included). And with every henv open, each pass after a wait long enough
+    for every idle worker to be hibernated (--js_hibernate): each request
+    wakes one. Each case but that one then runs again under wrk, one
+    connection going round the henvs (scenarios/round_robin_tenant.lua): the
+    same pattern without Python's share of each request's time.
     """
     count, keep_open = args.cold_henvs, max(1, args.cold_henvs // 10)
     storage = os.path.join(work, f"tenants-{count}")
@@ -652,9 +654,13 @@ def cold_scenarios(args, work, results):
         provision_tenants(work, storage, count)
     hosts = [h.strip() for h in open(os.path.join(work, f"hosts-{count}.txt")) if h.strip()]
     cases = [("cold start reference: henv open, worker idle", [], count),
+             ("cold start: henv open, worker hibernated", [], count),
              ("cold start: henv closed, worker idle", [], keep_open),
              ("cold start: henv closed, no worker", ["--js_memory_mb", "16"], keep_open)]
     for label, extra, max_open in cases:
+        # Hibernated: each pass waits first for the housekeeper to trim and
+        # hibernate every idle worker (2 s idle, passes once a second).
+        asleep = "hibernated" in label
         srv = start_hbf(work, "hbf-cold", storage, ["--db_max_open", str(max_open), *extra])
         conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
 
@@ -669,6 +675,8 @@ def cold_scenarios(args, work, results):
         p50s, p99s = [], []
         with RssSampler(srv.proc.pid) as rss:
             for _ in range(args.runs):
+                if asleep:
+                    time.sleep(4 + count / 2000)  # (the trim and snapshot: ~0.3 ms of its CPU each)
                 lat = [get(h) for h in hosts]
                 p50s.append(percentile(lat, 50))
                 p99s.append(percentile(lat, 99))
@@ -677,6 +685,9 @@ def cold_scenarios(args, work, results):
         results.append({"scenario": label, "server": "hbf", **r})
         log(f"{label}: p50 {r['p50']:.2f} ms  p99 {r['p99']:.2f} ms ({count} henvs, {max_open} kept open, "
             f"one connection, median of {args.runs} passes)")
+        if asleep:  # (wrk going round the henvs keeps every worker awake)
+            srv.stop()
+            continue
         env = dict(os.environ, HOSTS=os.path.join(work, f"hosts-{count}.txt"))
         with RssSampler(srv.proc.pid) as rss:
             runs = [wrk_once(srv.port, "/hello", hosts[0], args.duration, "round_robin_tenant.lua", env, 1, 1)

@@ -225,6 +225,7 @@ int main(int argc, char** argv) {
       double hibernate_ns = 0;       // DISPATCH_BENCH_HIBERNATE: in HibernateIdleWorkers, all rounds
       int64_t hibernated_bytes = 0;  // what the hibernated workers held, summed after each
       int64_t hibernations = 0;
+      int64_t hibernate_calls = 0;
       for (int round = 0; round <= rounds; ++round) {
         // (under `valgrind --tool=callgrind --instr-atstart=no`: from the
         // first measured round on, set-up and warm-up left out)
@@ -249,6 +250,7 @@ int main(int argc, char** argv) {
             const auto h0 = Clock::now();
             const int n = engine.HibernateIdleWorkers();
             round_hibernate_ns += std::chrono::duration<double, std::nano>(Clock::now() - h0).count();
+            ++hibernate_calls;
             const js::JsEngine::Stats stats = engine.stats();
             if (n > 0 && stats.hibernated_workers > 0) {
               hibernated_bytes += stats.memory_bytes / stats.workers;  // (all idle: each hibernated)
@@ -273,10 +275,10 @@ int main(int argc, char** argv) {
                     at(500), at(900), at(990), at(999), singles.back() / 1000, singles.size());
       }
       HBF_CALLGRIND_STOP();
-      if (hibernate && hibernations > 0) {
-        std::printf("%s: trim and hibernate %.0f ns each; a hibernated worker holds %lld bytes (mean); %llu wakes\n",
-                    c.name, hibernate_ns / static_cast<double>(hibernations),
-                    static_cast<long long>(hibernated_bytes / hibernations),
+      if (hibernate && hibernate_calls > 0) {
+        std::printf("%s: trim%s %.0f ns each; a hibernated worker holds %lld bytes (mean); %llu wakes\n", c.name,
+                    hibernations > 0 ? " and hibernate" : "", hibernate_ns / static_cast<double>(hibernate_calls),
+                    static_cast<long long>(hibernations > 0 ? hibernated_bytes / hibernations : 0),
                     static_cast<unsigned long long>(engine.stats().wakes));
       }
       std::sort(per_request.begin(), per_request.end());
