@@ -62,6 +62,13 @@ class EngineTest : public ::testing::Test {
     return *henv;
   }
 
+  // A henv with `router` and an empty table `notes (v)`.
+  std::shared_ptr<Henv> MakeNotesHenv(const std::string& hash, const std::string& router) {
+    auto henv = MakeHenv(hash, router);
+    EXPECT_TRUE(henv->WithDb([](db::Database& db) { return db.Exec("CREATE TABLE notes (v)"); }).ok());
+    return henv;
+  }
+
   void SetDocument(Henv& henv, const std::string& id, const std::string& source) {
     auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, "text/javascript", source); });
     ASSERT_TRUE(put.ok()) << put.error().message;
@@ -619,11 +626,8 @@ TEST_F(EngineTest, AHibernatedWorkerWakesAsItWasAndHoldsLittle) {
       "  return { handled: true, status: 200, headers: [],\n"
       "           body: [count, sum, counters.map((c) => c()).join('/'), rows, raw.henv].join(' ') };\n"
       "};";
-  auto a = MakeHenv("hibernaa", kStateful);
-  auto b = MakeHenv("hibernab", kStateful);
-  for (auto* h : {a.get(), b.get()}) {
-    ASSERT_TRUE(h->WithDb([](db::Database& db) { return db.Exec("CREATE TABLE notes (v)"); }).ok());
-  }
+  auto a = MakeNotesHenv("hibernaa", kStateful);
+  auto b = MakeNotesHenv("hibernab", kStateful);
   // What a worker that never sleeps answers, request after request (a
   // model of the script's state).
   struct Model {
@@ -711,11 +715,8 @@ TEST_F(EngineTest, ADestroyedWorkersConnectionServesTheHenvsNextWorker) {
       "export default (raw, native) => ({handled: true, status: 200, headers: [], body: raw.path === '/add'"
       " ? String(native.dbExecute('INSERT INTO notes VALUES (1)').rows_affected)"
       " : String(native.dbGet('SELECT count(*) AS n FROM notes').n)});";
-  auto a = MakeHenv("shelfaaa", kCounting);
-  auto b = MakeHenv("shelfbbb", kCounting);
-  for (auto* h : {a.get(), b.get()}) {
-    ASSERT_TRUE(h->WithDb([](db::Database& db) { return db.Exec("CREATE TABLE notes (v)"); }).ok());
-  }
+  auto a = MakeNotesHenv("shelfaaa", kCounting);
+  auto b = MakeNotesHenv("shelfbbb", kCounting);
   ASSERT_EQ(Run(*a, "/add").response.body, "1");
   ASSERT_EQ(DescriptorsOn(a->database_path()), 2) << "the henv's and its worker's";
   engine_->DropIdleWorkers();
