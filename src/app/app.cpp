@@ -331,6 +331,7 @@ HttpResponse App::Health(const HttpRequest& request) const {
   body.set("js_workers", js.workers);
   body.set("js_memory_mb", static_cast<double>(js.memory_bytes / 104857) / 10.0);
   body.set("js_worker_image_kb", js.worker_image_bytes / 1024);  // 0: built, or none made yet
+  body.set("js_hibernated_workers", js.hibernated_workers);
   HttpResponse r = HttpResponse::JsonBody(draining ? 503 : 200, body);
   r.set_header("Cache-Control", "no-store");
   return r;
@@ -380,6 +381,8 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   js::JsEngine::Stats js = scripts_.stats();
   gauges.js_workers_idle = js.idle_workers;
   gauges.js_workers_busy = std::max(0, js.workers - js.idle_workers);
+  gauges.js_workers_hibernated = js.hibernated_workers;
+  gauges.js_worker_wakes = js.wakes;
   gauges.js_heap_bytes = js.memory_bytes;
   std::vector<HenvSeries> per_henv;
   if (config_.metrics_per_henv) {

@@ -109,6 +109,11 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
   Header(out, "hbf_js_workers", "gauge", "JavaScript workers (runtimes bound to a henv), busy or idle.");
   Sample(out, "hbf_js_workers", "state=\"busy\"", static_cast<uint64_t>(std::max<int64_t>(0, g.js_workers_busy)));
   Sample(out, "hbf_js_workers", "state=\"idle\"", static_cast<uint64_t>(std::max<int64_t>(0, g.js_workers_idle)));
+  Header(out, "hbf_js_workers_hibernated", "gauge",
+         "Idle JavaScript workers hibernated (kept as their difference from the image; counted in idle too).");
+  Sample(out, "hbf_js_workers_hibernated", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_workers_hibernated)));
+  Header(out, "hbf_js_worker_wakes_total", "counter", "Hibernated JavaScript workers woken by a request.");
+  Sample(out, "hbf_js_worker_wakes_total", {}, g.js_worker_wakes);
   Header(out, "hbf_js_heap_bytes", "gauge", "Bytes allocated by all JavaScript runtimes.");
   Sample(out, "hbf_js_heap_bytes", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_heap_bytes)));
 

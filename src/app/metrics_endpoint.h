@@ -45,6 +45,8 @@ struct MetricsGauges {
   int64_t db_connections = 0;
   int64_t js_workers_busy = 0;
   int64_t js_workers_idle = 0;
+  int64_t js_workers_hibernated = 0;  // of the idle ones
+  uint64_t js_worker_wakes = 0;
   int64_t js_heap_bytes = 0;
   int64_t in_flight = 0;
 };

@@ -277,6 +277,53 @@ export default router;
   }
 }
 
+// A worker idle for 2 s is trimmed and hibernated by the housekeeper
+// (Worker::Hibernate): /health counts it; the henv's next request wakes it
+// with its module state as it was; with --js_hibernate=false it stays awake.
+TEST_F(OpsTest, AnIdleWorkerHibernatesAndWakesWithItsState) {
+  for (const bool hibernate : {true, false}) {
+    Start({"--js_hibernate=" + std::string(hibernate ? "true" : "false")});
+    TestHenv henv = MakeHenv(hibernate ? "sleeper" : "awake");
+    SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+let visits = 0;
+const names = new Map();
+router.get("/visit/:name", (req, res) => {
+  names.set(req.params.name, ++visits);
+  res.json({ visits, names: [...names.keys()] });
+});
+export default router;
+)js");
+    HttpReply first = As(henv, "", "GET", "/visit/ann");
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.body, R"({"visits":1,"names":["ann"]})");
+    const auto hibernated = [&] {
+      const Json health = Get(port(), "/health").json();
+      const Json* n = health.find("js_hibernated_workers");
+      return n != nullptr && n->is_number() ? static_cast<int>(n->as_double()) : -1;
+    };
+    // Trimmed after 2 s idle, on the housekeeper's next pass (once a second).
+    if (hibernate) {
+      int asleep = 0;
+      for (int i = 0; i < 100 && (asleep = hibernated()) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      ASSERT_EQ(asleep, 1) << server_->logs();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // (trimmed by now)
+      EXPECT_EQ(hibernated(), 0);
+    }
+    HttpReply second = As(henv, "", "GET", "/visit/bob");
+    EXPECT_EQ(second.status, 200) << second.body;
+    EXPECT_EQ(second.body, R"({"visits":2,"names":["ann","bob"]})") << "woken as it was";
+    EXPECT_EQ(hibernated(), 0);
+    const std::string metrics = Get(port(), "/metrics").body;
+    EXPECT_NE(metrics.find(std::string("hbf_js_worker_wakes_total ") + (hibernate ? "1" : "0")), std::string::npos)
+        << metrics.substr(0, 4000);
+  }
+}
+
 TEST_F(OpsTest, TrustedProxysRequestIdIsKeptInvalidOnesReplaced) {
   Start({"--trust_proxy"});  // loopback peers are the trusted proxies by default
   TestHenv henv = MakeHenv("proxied");
