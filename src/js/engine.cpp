@@ -235,9 +235,10 @@ void JsEngine::Housekeep() {
         const int64_t before = w->malloc_bytes();
         w->Trim();
         w->trimmed_since_use = true;
-        // Then its arena gives way to a snapshot (~20-60 KB instead of
-        // ~380 KB): waking it costs its next request a copy of the image
-        // and the snapshot written back, a tenth of making a worker.
+        // Then its arena gives way to a snapshot (~80 KB instead of ~380
+        // for a small router): waking it costs its next request ~0.1 ms
+        // (its pages made again, the image copied, the snapshot written
+        // back), less than making a worker, and it keeps its state.
         if (options_.hibernate_idle_workers) w->Hibernate();
         freed_since_malloc_trim += std::max<int64_t>(0, before - w->malloc_bytes());
         HenvPool& pool = w->pool();

@@ -627,4 +627,3 @@ void Worker::CollectCycles(bool force) {
 }
 
 }  // namespace hbf::js
-
