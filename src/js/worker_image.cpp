@@ -60,7 +60,10 @@ HBF_NO_ASAN void DiffWords(const uint64_t* arena, const uint64_t* expected, size
       if (word == (expected != nullptr ? expected[i] : 0)) continue;
       auto& runs = out.runs;
       if (!runs.empty() && runs.back().first + runs.back().second + kJoinGap >= i) {
-        for (size_t k = runs.back().first + runs.back().second; k < i; ++k) out.words.push_back(arena[k]);
+        for (size_t k = runs.back().first + runs.back().second; k < i; ++k) {
+          const uint64_t between = arena[k];  // (read here, uninstrumented: push_back's copy is not)
+          out.words.push_back(between);
+        }
         runs.back().second = static_cast<uint32_t>(i + 1 - runs.back().first);
       } else {
         runs.emplace_back(static_cast<uint32_t>(i), 1);
