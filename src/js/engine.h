@@ -344,6 +344,9 @@ class JsEngine {
   // Takes up to a few idle workers not trimmed since their last use and idle
   // since before `cutoff` out of the pools (REQUIRES: mu_ held).
   std::vector<std::unique_ptr<Worker>> TakeUntrimmedLocked(std::chrono::steady_clock::time_point cutoff);
+  // Trims idle worker `w` (checked out, without mu_) and hibernates it
+  // unless hibernate_idle_workers is false; true if it hibernated.
+  bool Rest(Worker& w);
   static constexpr std::chrono::seconds kTrimAfterIdle{2};
   // Moves into `out` idle workers unused since before `cutoff` whose pool
   // keeps another worker (idle or busy), least recently used first, at most

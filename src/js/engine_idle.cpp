@@ -57,13 +57,7 @@ void JsEngine::Housekeep() {
         // (what went back to malloc: the pages its arena gives back go to
         // the system by themselves)
         const int64_t before = w->malloc_bytes();
-        w->Trim();
-        w->trimmed_since_use = true;
-        // Then its arena gives way to a snapshot (~80 KB instead of ~380
-        // for a small router): waking it costs its next request ~0.1 ms
-        // (its pages made again, the image copied, the snapshot written
-        // back), less than making a worker, and it keeps its state.
-        if (options_.hibernate_idle_workers) w->Hibernate();
+        Rest(*w);
         freed_since_malloc_trim += std::max<int64_t>(0, before - w->malloc_bytes());
         HenvPool& pool = w->pool();
         CheckIn(pool, std::move(w));
@@ -129,6 +123,16 @@ void JsEngine::Housekeep() {
     }
     spares_.push_back(std::move(blank));
   }
+}
+
+bool JsEngine::Rest(Worker& w) {
+  w.Trim();
+  w.trimmed_since_use = true;
+  // Then its arena gives way to a snapshot (~80 KB instead of ~380 for a
+  // small router): waking it costs its next request ~0.1 ms (its pages
+  // made again, the image copied, the snapshot written back), less than
+  // making a worker, and it keeps its state.
+  return options_.hibernate_idle_workers && w.Hibernate();
 }
 
 std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Clock::time_point cutoff) {
@@ -234,9 +238,7 @@ int JsEngine::HibernateIdleWorkers() {
   }
   int hibernated = 0;
   for (auto& w : idle) {
-    w->Trim();
-    w->trimmed_since_use = true;
-    if (options_.hibernate_idle_workers && w->Hibernate()) ++hibernated;
+    if (Rest(*w)) ++hibernated;
     HenvPool& pool = w->pool();
     CheckIn(pool, std::move(w));
   }

@@ -177,16 +177,15 @@ bool Worker::Hibernate() {
   if (!JS_IsUndefined(pending_) || stream_ != nullptr || !timers_.empty() || JS_HasExternalFinalizers(rt_)) {
     return false;
   }
-  std::vector<std::pair<size_t, size_t>> released = arena.Released();
-  auto snapshot = std::make_unique<ArenaSnapshot>(image->SnapshotArena(arena.base(), arena.used_bytes(), released));
+  auto snapshot =
+      std::make_unique<ArenaSnapshot>(image->SnapshotArena(arena.base(), arena.used_bytes(), arena.Released()));
   if (!arena.GiveBackUsed()) {
     // (the arena may be partly given back: write it back whole)
     image->RestoreArena(*snapshot, arena.base());
-    arena.GiveBackAgain(released);
+    arena.GiveBackAgain(snapshot->skipped);
     return false;
   }
   hibernation_ = std::move(snapshot);
-  hibernated_released_ = std::move(released);
   // Its connection's schema (~130 KiB) goes too: to the shelf, where this
   // worker finds it again if woken soon (Connection()).
   ShelveConnection();
@@ -199,9 +198,8 @@ void Worker::Wake() {
   // (Peek: Hibernate had the image, and the image lives as long as the process)
   memory_.arena.TakeBackUsed();
   WorkerImage::Peek()->RestoreArena(*hibernation_, memory_.arena.base());
-  memory_.arena.GiveBackAgain(hibernated_released_);
+  memory_.arena.GiveBackAgain(hibernation_->skipped);
   hibernation_.reset();
-  hibernated_released_.clear();
   hibernated_bytes_ = 0;
 }
 

@@ -330,11 +330,8 @@ class Worker {
   bool timed_out_ = false;
   bool reusable_ = true;
   bool copied_from_image_ = false;  // a copy of WorkerImage (not built): may hibernate
-  // While hibernated: the arena as it was, and its pages given back then
-  // (ReleaseFree's), given back again after the restore.
-  std::unique_ptr<ArenaSnapshot> hibernation_;
-  int64_t hibernated_bytes_ = 0;  // memory_bytes() while hibernated
-  std::vector<std::pair<size_t, size_t>> hibernated_released_;
+  std::unique_ptr<ArenaSnapshot> hibernation_;  // while hibernated: the arena as it was
+  int64_t hibernated_bytes_ = 0;                // memory_bytes() while hibernated
   // Cycle collection between requests (see CollectCycles).
   int64_t gc_live_bytes_ = 0;     // heap after the last collection
   int64_t gc_max_headroom_ = 0;  // 1/16 of the heap limit, at least 1 MiB

@@ -280,9 +280,9 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
 }
 
 ArenaSnapshot WorkerImage::SnapshotArena(const char* base, size_t used,
-                                         const std::vector<std::pair<size_t, size_t>>& skipped) const {
+                                         std::vector<std::pair<size_t, size_t>> skipped) const {
   ArenaSnapshot out;
-  out.used = used;
+  out.skipped = std::move(skipped);
   const auto* arena = reinterpret_cast<const uint64_t*>(base);
   const size_t image_words = size_ / sizeof(uint64_t);
   const size_t used_words = (used + sizeof(uint64_t) - 1) / sizeof(uint64_t);
@@ -296,7 +296,7 @@ ArenaSnapshot WorkerImage::SnapshotArena(const char* base, size_t used,
     if (std::max(at, image_words) < end) DiffWords(arena, nullptr, std::max(at, image_words), end, out);
     at = std::max(at, end);
   };
-  for (const auto& [from, to] : skipped) {
+  for (const auto& [from, to] : out.skipped) {
     diff_to(std::min(from / sizeof(uint64_t), used_words));
     at = std::max(at, std::min(to / sizeof(uint64_t), used_words));
   }

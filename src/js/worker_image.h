@@ -57,13 +57,18 @@ class Worker;
 // A bound worker that has served requests differs from its image in ~1,000
 // of its ~42,000 image words (bench/README.md, hibernation).
 struct ArenaSnapshot {
-  size_t used = 0;  // the arena's used bytes (Arena::used_bytes)
+  // The page ranges left out (offsets, ascending: pages given back before,
+  // Arena::Released), to be given back again after a restore.
+  std::vector<std::pair<size_t, size_t>> skipped;
   // Runs of words kept: (first word, count), ascending; their words in
   // `words`, one run after the other.
   std::vector<std::pair<uint32_t, uint32_t>> runs;
   std::vector<uint64_t> words;
   // Bytes held (what the engine counts for a hibernated worker's arena).
-  size_t bytes() const { return runs.capacity() * sizeof(runs[0]) + words.capacity() * sizeof(uint64_t); }
+  size_t bytes() const {
+    return runs.capacity() * sizeof(runs[0]) + words.capacity() * sizeof(uint64_t) +
+           skipped.capacity() * sizeof(skipped[0]);
+  }
 };
 
 class WorkerImage {
@@ -92,10 +97,8 @@ class WorkerImage {
   size_t pointer_words() const { return pointer_at_.size(); }
 
   // The snapshot of the arena at `base`, a copy of this image (CopyInto)
-  // with `used` bytes carved since; the page ranges `skipped` (offsets,
-  // ascending: pages given back, Arena::Released) are left out.
-  ArenaSnapshot SnapshotArena(const char* base, size_t used,
-                              const std::vector<std::pair<size_t, size_t>>& skipped) const;
+  // with `used` bytes carved since; the page ranges `skipped` are left out.
+  ArenaSnapshot SnapshotArena(const char* base, size_t used, std::vector<std::pair<size_t, size_t>> skipped) const;
   // Writes `snapshot` back into the arena at `base` (writable, its pages
   // given back: zero): this image relocated to `base`, then the runs. The
   // skipped ranges get the image's words: the caller gives them back again.
