@@ -594,8 +594,10 @@ def henv_memory(work, storage, count, base, results):
     --db_max_open is the henv count, so every file stays open; each henv gets
     one worker while the JavaScript budget (default 1 GiB) holds them. After
     the last request hbf is left idle for 13 s: workers are garbage collected
-    after 2 s idle and connections' page caches released after 10 s (the
-    first steps of shedding). RSS growth over the henv count is the figure.
+    and hibernated after 2 s idle and connections' page caches released
+    after 10 s (the first steps of shedding). RSS growth over the henv count
+    is the figure. Then again at 40 s: idle henvs' connections close after
+    30 s (--db_close_idle_s), the henvs kept dormant with their workers.
     """
     srv = start_hbf(work, f"hbf-memory-{count}", storage, ["--db_max_open", str(count)])
     time.sleep(1)
@@ -614,6 +616,19 @@ def henv_memory(work, storage, count, base, results):
     results.append({"scenario": f"{base}: memory per idle henv", "server": "hbf", "rps": None, "p50": None,
                     "p99": None, "rss": after, "per_henv_bytes": per_henv, "note": note})
     log(f"{base}: memory per idle henv {note}")
+    time.sleep(27)
+    closed = rss_bytes(srv.proc.pid)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    _, _, body = timed_get(conn, "/health", "localhost")
+    conn.close()
+    health = json.loads(body)
+    per_henv = (closed - before) / count
+    note = (f"{per_henv / 1024:.0f} KiB per henv: RSS {before / 2**20:.0f} -> {closed / 2**20:.0f} MiB 40 s after "
+            f"the last request; {health.get('js_workers')} JS workers ({health.get('js_memory_mb')} MiB), "
+            f"{health.get('db_connections')} henv files open")
+    results.append({"scenario": f"{base}: memory per idle henv, connection closed (idle 30 s)", "server": "hbf",
+                    "rps": None, "p50": None, "p99": None, "rss": closed, "per_henv_bytes": per_henv, "note": note})
+    log(f"{base}: memory per idle henv, connection closed {note}")
     srv.stop()
 
 
@@ -644,7 +659,8 @@ def cold_scenarios(args, work, results):
     henv open, the floor of this one-client pattern (Python's client
     included). And with every henv open, each pass after a wait long enough
     for every idle worker to be hibernated (--js_hibernate): each request
-    wakes one. Each case but that one then runs again under wrk, one
+    wakes one; then the same with each idle henv's connection closed too
+    (--db_close_idle_s). Each case but those then runs again under wrk, one
     connection going round the henvs (scenarios/round_robin_tenant.lua): the
     same pattern without Python's share of each request's time.
     """
@@ -653,8 +669,12 @@ def cold_scenarios(args, work, results):
     if not os.path.isdir(storage):
         provision_tenants(work, storage, count)
     hosts = [h.strip() for h in open(os.path.join(work, f"hosts-{count}.txt")) if h.strip()]
-    cases = [("cold start reference: henv open, worker idle", [], count),
-             ("cold start: henv open, worker hibernated", [], count),
+    # (--db_close_idle_s 0: the henvs stay open however long the passes
+    # take; 2: each hibernated worker's henv goes dormant too before its
+    # request, the state a henv idle for 30 s is in with the defaults)
+    cases = [("cold start reference: henv open, worker idle", ["--db_close_idle_s", "0"], count),
+             ("cold start: henv open, worker hibernated", ["--db_close_idle_s", "0"], count),
+             ("cold start: henv closed when idle, worker hibernated", ["--db_close_idle_s", "2"], count),
              ("cold start: henv closed, worker idle", [], keep_open),
              ("cold start: henv closed, no worker", ["--js_memory_mb", "16"], keep_open)]
     for label, extra, max_open in cases:

@@ -201,6 +201,7 @@ int Serve(const Config& config) {
   HenvManagerOptions henv_options;
   henv_options.storage_dir = config.storage_dir;
   henv_options.max_open = static_cast<size_t>(descriptors.max_open_henvs);
+  henv_options.close_connection_idle = std::chrono::seconds(config.db_close_idle_s);
   henv_options.max_storage_bytes = int64_t{config.henv_max_storage_mb} << 20;
   HenvManager henvs(henv_options);
   // Each henv's own log (GET /_api/logs): console output, script failures,

@@ -120,6 +120,8 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { return SetBool(c.dev, v); }},
     {"db_max_open", "N", "henv connections kept open at once (default 1000; at most an eighth of half the open-file limit); past it the least recently used henv waits dormant in memory (up to 10 x N)",
      [](Config& c, const std::string& v) { return SetInt(c.db_max_open, v, 1, 1000000); }},
+    {"db_close_idle_s", "S", "an open henv unused this long has its connection closed and waits dormant in memory, its worker kept (default 30; 0: only past --db_max_open)",
+     [](Config& c, const std::string& v) { return SetInt(c.db_close_idle_s, v, 0, 86400); }},
     {"qjs_mem_mb", "MB", "JavaScript heap limit per runtime (default 64)",
      [](Config& c, const std::string& v) { return SetInt(c.qjs_mem_mb, v, 1, 65536); }},
     {"qjs_timeout_ms", "MS", "JavaScript time limit per request (default 5000)",

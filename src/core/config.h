@@ -30,6 +30,7 @@ struct Config {
   LogFormat log_format = LogFormat::kText;
   bool dev = false;                     // development mode: more detail in errors
   int db_max_open = 1000;               // open henv databases kept in the LRU
+  int db_close_idle_s = 30;             // an open henv unused this long goes dormant (0: never)
   int qjs_mem_mb = 64;                  // per-runtime JS heap limit
   int qjs_timeout_ms = 5000;            // per-request JS time limit
   int num_threads = 0;                  // handler threads (0: 4 per core, at least 8)

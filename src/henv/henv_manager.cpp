@@ -517,8 +517,9 @@ void HenvManager::CloseOverCapacity(const Henv* keep) {
   }
 }
 
-void HenvManager::CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs) {
+size_t HenvManager::CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs) {
   std::vector<std::shared_ptr<Henv>> dropped;  // destroyed outside the lock
+  size_t closed_count = 0;
   for (const std::shared_ptr<Henv>& henv : henvs) {
     const bool closed = henv->TryCloseConnection();
     std::lock_guard lock(mu_);
@@ -533,9 +534,11 @@ void HenvManager::CloseConnections(const std::vector<std::shared_ptr<Henv>>& hen
     }
     dormant_.splice(dormant_.begin(), lru_, entry.lru_position);
     entry.connected = false;
+    ++closed_count;
     TrimDormantLocked(dropped);
     UpdateCountsLocked();
   }
+  return closed_count;
 }
 
 void HenvManager::TrimDormantLocked(std::vector<std::shared_ptr<Henv>>& dropped) {
@@ -573,6 +576,22 @@ size_t HenvManager::CloseIdle() {
     node = next;
   }
   return closing.size();
+}
+
+size_t HenvManager::CloseIdleConnections() {
+  if (options_.close_connection_idle.count() <= 0) return 0;
+  std::vector<std::shared_ptr<Henv>> idle;
+  {
+    std::lock_guard lock(mu_);
+    const auto cutoff = now_() - options_.close_connection_idle;
+    // All looked at (a few thousand pointers at most, every few seconds):
+    // CloseConnections() puts one it could not close back at the front
+    // with its old last use, so the list is not quite in last-use order.
+    for (auto* node : lru_) {
+      if (node->second.last_used <= cutoff) idle.push_back(node->second.henv);
+    }
+  }
+  return idle.empty() ? 0 : CloseConnections(idle);
 }
 
 size_t HenvManager::ReleaseIdleMemory() {
@@ -660,7 +679,10 @@ constexpr size_t kReleasedBeforeTrim = 16;
 void HenvManager::JanitorLoop() {
   using std::chrono::milliseconds;
   const milliseconds close_period = std::max(milliseconds(1000), options_.idle_timeout / 4);
-  const milliseconds tick = std::min<milliseconds>(close_period, kReleaseMemoryAfterIdle / 2);
+  milliseconds tick = std::min<milliseconds>(close_period, kReleaseMemoryAfterIdle / 2);
+  if (options_.close_connection_idle.count() > 0) {
+    tick = std::clamp<milliseconds>(options_.close_connection_idle / 2, milliseconds(100), tick);
+  }
   auto next_close = now_() + close_period;
   size_t released_since_trim = 0;
   std::unique_lock lock(janitor_mu_);
@@ -671,6 +693,11 @@ void HenvManager::JanitorLoop() {
     // once a good number of henvs went idle (~40 KB of page cache each),
     // give it back to the system.
     if (released_since_trim >= kReleasedBeforeTrim && TrimHeapIfDue()) released_since_trim = 0;
+    const size_t dormant = CloseIdleConnections();
+    if (dormant > 0) {
+      Log(LogLevel::kDebug, "closed the connections of " + std::to_string(dormant) + " idle henv(s)");
+      released_since_trim += dormant;
+    }
     if (now_() >= next_close) {
       next_close = now_() + close_period;
       size_t closed = CloseIdle();

@@ -567,6 +567,58 @@ TEST_F(HenvManagerTest, UsingAHenvResetsItsIdleTime) {
   EXPECT_NE(OpenOrFail(m, "bbbbbbbb").get(), b.get());
 }
 
+TEST_F(HenvManagerTest, AHenvIdleForCloseConnectionIdleGoesDormantAndWakesOnItsNextQuery) {
+  FakeSteadyClock clock;
+  HenvManagerOptions options = Options();
+  options.close_connection_idle = 30s;
+  HenvManager m(options, clock.AsFunction());
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto b = OpenOrFail(m, "bbbbbbbb");
+  auto c = OpenOrFail(m, "cccccccc");
+  // c's script (or an API request) holds a write transaction open.
+  ASSERT_TRUE(c->WithDb([](db::Database& db) { return db.Exec("BEGIN IMMEDIATE"); }).ok());
+  EXPECT_EQ(m.CloseIdleConnections(), 0u) << "nothing has been idle long enough";
+  clock.Advance(20s);
+  OpenOrFail(m, "aaaaaaaa");  // a is used again
+  clock.Advance(15s);         // b and c idle 35 s, a 15 s
+  EXPECT_EQ(m.CloseIdleConnections(), 1u) << "b only: c is in a transaction";
+  EXPECT_TRUE(a->connection_open());
+  EXPECT_FALSE(b->connection_open());
+  EXPECT_TRUE(c->connection_open());
+  EXPECT_EQ(m.open_count(), 2u);
+  EXPECT_EQ(m.dormant_count(), 1u);
+  // Dormant, not forgotten: the same henv, and its next query reopens it.
+  EXPECT_EQ(m.FindOpen("bbbbbbbb").get(), b.get());
+  EXPECT_EQ(Marker(*b), "bbbbbbbb");
+  EXPECT_TRUE(b->connection_open());
+  EXPECT_EQ(m.open_count(), 3u);
+  EXPECT_EQ(m.dormant_count(), 0u);
+  // c's transaction ends: its next idle pass closes it, with what it wrote.
+  ASSERT_TRUE(c->WithDb([](db::Database& db) {
+                 Status s = db.Exec("UPDATE _hbf_config SET value = 'cccccccc-2' WHERE key = 'test_marker'");
+                 return s.ok() ? db.Exec("COMMIT") : s;
+               }).ok());
+  clock.Advance(31s);
+  EXPECT_EQ(m.CloseIdleConnections(), 3u) << "a, b (reopened above, then idle) and c";
+  EXPECT_EQ(m.open_count(), 0u);
+  EXPECT_EQ(m.dormant_count(), 3u);
+  EXPECT_EQ(Marker(*c), "cccccccc-2");
+  EXPECT_EQ(Marker(*a), "aaaaaaaa");
+}
+
+TEST_F(HenvManagerTest, WithCloseConnectionIdleZeroIdleHenvsStayOpen) {
+  FakeSteadyClock clock;
+  HenvManagerOptions options = Options();
+  options.close_connection_idle = 0s;
+  HenvManager m(options, clock.AsFunction());
+  CreateAll(m, {"aaaaaaaa"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  clock.Advance(1h);
+  EXPECT_EQ(m.CloseIdleConnections(), 0u);
+  EXPECT_TRUE(a->connection_open());
+}
+
 TEST_F(HenvManagerTest, ReleaseIdleMemoryVisitsEachIdleHenvOncePerIdleSpell) {
   FakeSteadyClock clock;
   HenvManager m(Options(), clock.AsFunction());
