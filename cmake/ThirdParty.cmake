@@ -5,6 +5,7 @@
 #   llhttp    -> src/http      (built here from bookworm's node-llhttp C sources)
 #   QuickJS   -> src/js        (built here from Debian's source package)
 #   zlib      -> src/codec     (Debian's libz.a)
+#   LZ4       -> src/codec     (Debian's liblz4.a: hibernated workers' snapshots)
 
 set(HBF_QUICKJS_DIR  "${HBF_DEPS_DIR}/quickjs-2025.04.26")
 foreach(dir IN ITEMS "${HBF_QUICKJS_DIR}")
@@ -95,6 +96,13 @@ add_library(brotli_lib INTERFACE)
 target_include_directories(brotli_lib SYSTEM INTERFACE "${HBF_BROTLI_INCLUDE}")
 # enc and dec both need common: it goes last.
 target_link_libraries(brotli_lib INTERFACE "${HBF_BROTLIENC_LIB}" "${HBF_BROTLIDEC_LIB}" "${HBF_BROTLICOMMON_LIB}" m)
+
+# --- Debian's static LZ4 (liblz4-dev): hibernated workers' snapshots.
+find_path(HBF_LZ4_INCLUDE lz4.h REQUIRED)
+find_library(HBF_LZ4_LIB NAMES liblz4.a REQUIRED)
+add_library(lz4_lib INTERFACE)
+target_include_directories(lz4_lib SYSTEM INTERFACE "${HBF_LZ4_INCLUDE}")
+target_link_libraries(lz4_lib INTERFACE "${HBF_LZ4_LIB}")
 
 if(HBF_SANITIZE OR HBF_FUZZ)
   # QuickJS packs opcodes with `op << 24` into an int (its M4() macro), which

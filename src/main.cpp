@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/version.h"
+#include "codec/block.h"
 #include "codec/gzip.h"
 #include "crypto/crypto.h"
 #include "crypto/hasher.h"
@@ -470,10 +471,10 @@ int main(int argc, char** argv) {
     case Command::kVersion: {
       const BuildInfo build = GetBuildInfo();
       std::printf("hbf %s\ncommit: %s\nbuild: %s, configured %s\ncompiler: %s\nSQLite %s\nQuickJS %s\nllhttp %s\nlibsodium %s\n"
-                  "zlib %s\nNettle %s\nICU %s (tz data %s)\n",
+                  "zlib %s\nLZ4 %s\nNettle %s\nICU %s (tz data %s)\n",
                   kVersion, build.git_commit, build.build_type, build.build_date, build.compiler, db::SqliteVersion().c_str(),
                   js::QuickJsVersion().c_str(), LlhttpVersion().c_str(), crypto::SodiumVersion().c_str(),
-                  codec::ZlibVersion().c_str(), crypto::NettleVersion().c_str(), js::IcuVersion().c_str(),
+                  codec::ZlibVersion().c_str(), codec::Lz4Version().c_str(), crypto::NettleVersion().c_str(), js::IcuVersion().c_str(),
                   js::IcuTzdataVersion().c_str());
       return 0;
     }

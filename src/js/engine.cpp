@@ -359,7 +359,19 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     }
   }
   Shelve(left);
-  if (worker) worker->Wake();  // (outside the lock: a copy of the image and the snapshot written back)
+  // (outside the lock: the snapshot unpacked, a copy of the image and the
+  // snapshot written back)
+  if (worker && !worker->Wake()) {
+    // Out of memory to unpack its snapshot: its state cannot come back.
+    // Retired (dropped whole by the housekeeper); the henv's next request
+    // makes a worker afresh.
+    worker->Retire();
+    Release(pool, std::move(worker));
+    failed.kind = ScriptResult::Kind::kError;
+    failed.error =
+        ScriptResult::Failure{"server_busy", 503, "the server could not take this request now; retry shortly", "", ""};
+    return nullptr;
+  }
   if (create) {
     ScriptResult::Failure failure;
     if (std::unique_ptr<Worker> blank = TakeSpare()) {

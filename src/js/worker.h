@@ -199,8 +199,9 @@ class Worker {
 
   // Hibernation, for an idle worker (the engine's, once trimmed): its
   // arena becomes a snapshot of what differs from the image it was copied
-  // from (worker_image.h's ArenaSnapshot, ~80 KB against ~380 for a small
-  // router, ~200 against ~470 for the bench app's after a template), its
+  // from (worker_image.h's ArenaSnapshot, packed: ~25 KB against ~380
+  // for a small router, ~70 against ~470 for the bench app's after a
+  // template), its
   // pages go back to the system, and its connection to the henv's file
   // goes to the shelf. Wake() writes the arena back, at the same addresses:
   // the worker is as it was (its module state included). Nothing may touch
@@ -210,7 +211,9 @@ class Worker {
   // owner's (the housekeeper's, then a request's); hibernated() is read by
   // the engine under its mu_ while the worker is idle.
   bool Hibernate();
-  void Wake();
+  // False (the worker still hibernated, fit only to be destroyed) when out
+  // of memory to unpack its snapshot.
+  bool Wake() noexcept;
   bool hibernated() const { return hibernation_ != nullptr; }
 
   // Its place in the engine's idle or trimmed list (by trimmed_since_use),

@@ -5,9 +5,14 @@
 #include <bit>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
+#include <optional>
+#include <span>
 
+#include "codec/block.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "js/worker.h"
@@ -306,15 +311,66 @@ ArenaSnapshot WorkerImage::SnapshotArena(const char* base, size_t used,
   return out;
 }
 
-void WorkerImage::RestoreArena(const ArenaSnapshot& snapshot, char* base) const {
+void WorkerImage::RestoreArena(const ArenaSnapshot::Contents& contents, char* base) const {
   auto* arena = reinterpret_cast<uint64_t*>(base);
   CopyWords(arena, words_.get(), size_ / sizeof(uint64_t));
   RelocateWords(arena, pointer_at_, reinterpret_cast<uintptr_t>(base) - base_);
-  const uint64_t* word = snapshot.words.data();
-  for (const auto& [first, count] : snapshot.runs) {
+  const uint64_t* word = contents.words.data();
+  for (const auto& [first, count] : contents.runs) {
     CopyWords(arena + first, word, count);
     word += count;
   }
+}
+
+// A run is packed as one word (its first word in the low half, its count
+// in the high), then the words.
+
+bool ArenaSnapshot::Pack() noexcept {
+  if (!packed.empty()) return true;
+  try {
+    std::vector<uint64_t> flat(runs.size() + words.size());
+    for (size_t i = 0; i < runs.size(); ++i) flat[i] = runs[i].first | uint64_t{runs[i].second} << 32;
+    std::memcpy(flat.data() + runs.size(), words.data(), words.size() * sizeof(uint64_t));
+    std::optional<std::vector<char>> block = codec::PackBlock(
+        std::span<const char>(reinterpret_cast<const char*>(flat.data()), flat.size() * sizeof(uint64_t)));
+    if (!block || block->size() >= flat.size() * sizeof(uint64_t)) return false;
+    packed = std::move(*block);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  packed_runs = runs.size();
+  packed_words = words.size();
+  // (`runs = {}` would keep the capacity: an initializer list's assignment)
+  std::vector<std::pair<uint32_t, uint32_t>>().swap(runs);
+  std::vector<uint64_t>().swap(words);
+  return true;
+}
+
+bool ArenaSnapshot::Unpack(Scratch& scratch, Contents& out) const noexcept {
+  if (packed.empty()) {
+    out = {runs, words};
+    return true;
+  }
+  const size_t total = packed_runs + packed_words;
+  try {
+    if (scratch.block.size() < total) scratch.block.resize(total);
+    if (scratch.runs.size() < packed_runs) scratch.runs.resize(packed_runs);
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+  // (a block this process packed, in its own memory: false only if memory
+  // was corrupted under it; the worker is then dropped, not trusted)
+  if (!codec::UnpackBlock(packed, std::span<char>(reinterpret_cast<char*>(scratch.block.data()),
+                                                  total * sizeof(uint64_t)))) {
+    return false;
+  }
+  for (size_t i = 0; i < packed_runs; ++i) {
+    const uint64_t run = scratch.block[i];
+    scratch.runs[i] = {static_cast<uint32_t>(run), static_cast<uint32_t>(run >> 32)};
+  }
+  out.runs = {scratch.runs.data(), packed_runs};
+  out.words = {scratch.block.data() + packed_runs, packed_words};
+  return true;
 }
 
 bool WorkerImage::CopyInto(Worker& w) const {

@@ -37,6 +37,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -61,13 +62,37 @@ struct ArenaSnapshot {
   // Arena::Released), to be given back again after a restore.
   std::vector<std::pair<size_t, size_t>> skipped;
   // Runs of words kept: (first word, count), ascending; their words in
-  // `words`, one run after the other.
+  // `words`, one run after the other. Empty once packed.
   std::vector<std::pair<uint32_t, uint32_t>> runs;
   std::vector<uint64_t> words;
+  // Once Pack()ed: runs and words, one after the other, as one compressed
+  // block (codec/block.h; ~2.1x smaller), and how many of each it holds.
+  std::vector<char> packed;
+  size_t packed_runs = 0;
+  size_t packed_words = 0;
+
+  // Packs runs and words into `packed` (and frees them) if that makes
+  // them smaller; false, and the snapshot as it was, if not or out of
+  // memory. Never throws.
+  bool Pack() noexcept;
+  // The runs and words: a view of this snapshot's, or of `scratch`, where
+  // a packed snapshot is unpacked (grown as needed; the caller reuses it).
+  // False only when out of memory for `scratch` (or the block is bad).
+  // Never throws.
+  struct Contents {
+    std::span<const std::pair<uint32_t, uint32_t>> runs;
+    std::span<const uint64_t> words;
+  };
+  struct Scratch {
+    std::vector<uint64_t> block;  // runs (a word each) then words, unpacked
+    std::vector<std::pair<uint32_t, uint32_t>> runs;
+  };
+  bool Unpack(Scratch& scratch, Contents& out) const noexcept;
+
   // Bytes held (what the engine counts for a hibernated worker's arena).
   size_t bytes() const {
     return runs.capacity() * sizeof(runs[0]) + words.capacity() * sizeof(uint64_t) +
-           skipped.capacity() * sizeof(skipped[0]);
+           skipped.capacity() * sizeof(skipped[0]) + packed.capacity();
   }
 };
 
@@ -99,10 +124,11 @@ class WorkerImage {
   // The snapshot of the arena at `base`, a copy of this image (CopyInto)
   // with `used` bytes carved since; the page ranges `skipped` are left out.
   ArenaSnapshot SnapshotArena(const char* base, size_t used, std::vector<std::pair<size_t, size_t>> skipped) const;
-  // Writes `snapshot` back into the arena at `base` (writable, its pages
-  // given back: zero): this image relocated to `base`, then the runs. The
-  // skipped ranges get the image's words: the caller gives them back again.
-  void RestoreArena(const ArenaSnapshot& snapshot, char* base) const;
+  // Writes a snapshot's contents (ArenaSnapshot::Unpack) back into the
+  // arena at `base` (writable, its pages given back: zero): this image
+  // relocated to `base`, then the runs. The skipped ranges get the image's
+  // words: the caller gives them back again.
+  void RestoreArena(const ArenaSnapshot::Contents& contents, char* base) const;
 
   WorkerImage() = default;
   WorkerImage(const WorkerImage&) = delete;

@@ -324,6 +324,56 @@ export default router;
   }
 }
 
+// An open henv unused for --db_close_idle_s has its connection closed by
+// the janitor (HenvManager::CloseIdleConnections) and waits dormant: /health
+// counts no connection; its next requests (script, its own table, the API)
+// work and find what was there. With 0 it stays open.
+TEST_F(OpsTest, AnIdleHenvsConnectionClosesAndItsNextRequestsFindItAsItWas) {
+  for (const bool close_idle : {true, false}) {
+    Start({"--db_close_idle_s", close_idle ? "1" : "0"});
+    TestHenv henv = MakeHenv(close_idle ? "dozer" : "keeper");
+    SetRouter(henv, R"js(
+import { Router } from "hbf:router";
+import db from "hbf:db";
+db.execute("CREATE TABLE IF NOT EXISTS visits (name TEXT NOT NULL)");
+const router = new Router();
+let served = 0;
+router.get("/visit/:name", (req, res) => {
+  db.execute("INSERT INTO visits (name) VALUES (?)", [req.params.name]);
+  const names = db.query("SELECT name FROM visits ORDER BY rowid").map((r) => r.name);
+  res.json({ served: ++served, names });
+});
+export default router;
+)js");
+    HttpReply first = As(henv, "", "GET", "/visit/ann");
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.body, R"({"served":1,"names":["ann"]})");
+    const auto connections = [&] {
+      const Json health = Get(port(), "/health").json();
+      const Json* n = health.find("db_connections");
+      return n != nullptr && n->is_number() ? static_cast<int>(n->as_double()) : -1;
+    };
+    EXPECT_EQ(connections(), 1);
+    if (close_idle) {
+      int open = 1;
+      for (int i = 0; i < 100 && (open = connections()) != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      ASSERT_EQ(open, 0) << server_->logs();
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+      EXPECT_EQ(connections(), 1);
+    }
+    HttpReply second = As(henv, "", "GET", "/visit/bob");
+    EXPECT_EQ(second.status, 200) << second.body;
+    EXPECT_EQ(second.body, R"({"served":2,"names":["ann","bob"]})");
+    // The API's queries open the henv's file again.
+    HttpReply config = As(henv, henv.token, "GET", "/_api/config");
+    EXPECT_EQ(config.status, 200) << config.body;
+    EXPECT_EQ(connections(), 1);
+  }
+}
+
 TEST_F(OpsTest, TrustedProxysRequestIdIsKeptInvalidOnesReplaced) {
   Start({"--trust_proxy"});  // loopback peers are the trusted proxies by default
   TestHenv henv = MakeHenv("proxied");

@@ -1,0 +1,36 @@
+#include "codec/block.h"
+
+#include <lz4.h>
+
+#include <cstdint>
+#include <new>
+
+namespace hbf::codec {
+
+std::optional<std::vector<char>> PackBlock(std::span<const char> data) noexcept {
+  if (data.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return std::nullopt;
+  const int size = static_cast<int>(data.size());
+  try {
+    // Packed into a buffer of the worst case, then copied to one of its
+    // size: the block is kept, the bound's slack is not.
+    std::vector<char> bound(static_cast<size_t>(LZ4_compressBound(size)));
+    const int n = LZ4_compress_default(data.data(), bound.data(), size, static_cast<int>(bound.size()));
+    if (n <= 0) return std::nullopt;
+    return std::vector<char>(bound.begin(), bound.begin() + n);
+  } catch (const std::bad_alloc&) {
+    return std::nullopt;
+  }
+}
+
+bool UnpackBlock(std::span<const char> packed, std::span<char> out) noexcept {
+  if (packed.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE) || out.size() > static_cast<size_t>(INT32_MAX)) {
+    return false;
+  }
+  const int n = LZ4_decompress_safe(packed.data(), out.data(), static_cast<int>(packed.size()),
+                                    static_cast<int>(out.size()));
+  return n >= 0 && static_cast<size_t>(n) == out.size();
+}
+
+std::string Lz4Version() { return LZ4_versionString(); }
+
+}  // namespace hbf::codec
