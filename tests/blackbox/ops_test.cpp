@@ -611,13 +611,13 @@ TEST(OpsCli, VersionListsBuildAndLibraries) {
   std::vector<std::string> lines;
   std::istringstream in(v.out);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  ASSERT_GE(lines.size(), 10u) << v.out;
+  ASSERT_GE(lines.size(), 11u) << v.out;
   EXPECT_TRUE(std::regex_match(lines[0], std::regex(R"(hbf \d+\.\d+\.\d+)"))) << lines[0];
   EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(commit: ([0-9a-f]{7,40}|unknown))"))) << lines[1];
   EXPECT_TRUE(std::regex_match(lines[2], std::regex(R"(build: \S*, configured \d{4}-\d{2}-\d{2})"))) << lines[2];
   EXPECT_EQ(lines[3].rfind("compiler: ", 0), 0u) << lines[3];
-  const char* libraries[] = {"SQLite", "QuickJS", "llhttp", "libsodium", "zlib", "Nettle"};
-  for (size_t i = 0; i < 6; ++i) {
+  const char* libraries[] = {"SQLite", "QuickJS", "llhttp", "libsodium", "zlib", "LZ4", "Nettle"};
+  for (size_t i = 0; i < std::size(libraries); ++i) {
     EXPECT_TRUE(std::regex_match(lines[4 + i], std::regex(std::string(libraries[i]) + R"( \d[\d.-]*\S*)")))
         << lines[4 + i];
   }
