@@ -689,15 +689,15 @@ void HenvManager::JanitorLoop() {
   while (!janitor_cv_.wait_for(lock, tick, [this] { return stopping_; })) {
     lock.unlock();
     released_since_trim += ReleaseIdleMemory();
-    // What the connections handed back stays in the allocator's free lists:
-    // once a good number of henvs went idle (~40 KB of page cache each),
-    // give it back to the system.
-    if (released_since_trim >= kReleasedBeforeTrim && TrimHeapIfDue()) released_since_trim = 0;
     const size_t dormant = CloseIdleConnections();
     if (dormant > 0) {
       Log(LogLevel::kDebug, "closed the connections of " + std::to_string(dormant) + " idle henv(s)");
       released_since_trim += dormant;
     }
+    // What the connections handed back (~40 KB of page cache each) or
+    // freed on closing (their schemas) stays in the allocator's free lists:
+    // once a good number of henvs went idle, give it back to the system.
+    if (released_since_trim >= kReleasedBeforeTrim && TrimHeapIfDue()) released_since_trim = 0;
     if (now_() >= next_close) {
       next_close = now_() + close_period;
       size_t closed = CloseIdle();
