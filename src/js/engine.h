@@ -176,9 +176,9 @@ struct EngineOptions {
   // closing took it (~0.4 MB and two descriptors a worker). 0: kept.
   std::chrono::milliseconds surplus_idle{30000};
   // Idle workers are hibernated once trimmed (Worker::Hibernate: their
-  // arena kept as its difference from the image, ~80 KB instead of ~380
-  // for a small router, and woken at the same addresses by their henv's
-  // next request, ~0.1 ms); false: they stay as they are
+  // arena kept as its difference from the image, packed: ~38 KB instead
+  // of ~380 for a small router, and woken at the same addresses by their
+  // henv's next request, ~0.2 ms); false: they stay as they are
   // (--js_hibernate=false).
   bool hibernate_idle_workers = true;
   // Failed logins per account, shared with the HTTP login (hbf:auth's
