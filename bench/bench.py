@@ -603,32 +603,21 @@ def henv_memory(work, storage, count, base, results):
     time.sleep(1)
     before = rss_bytes(srv.proc.pid)
     visit_every_henv(srv.port, work, count)
-    time.sleep(13)
-    after = rss_bytes(srv.proc.pid)
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    _, _, body = timed_get(conn, "/health", "localhost")
-    conn.close()
-    health = json.loads(body)
-    per_henv = (after - before) / count
-    note = (f"{per_henv / 1024:.0f} KiB per henv: RSS {before / 2**20:.0f} -> {after / 2**20:.0f} MiB; "
-            f"{health.get('js_workers')} JS workers ({health.get('js_memory_mb')} MiB), "
-            f"{health.get('db_connections')} henv files open")
-    results.append({"scenario": f"{base}: memory per idle henv", "server": "hbf", "rps": None, "p50": None,
-                    "p99": None, "rss": after, "per_henv_bytes": per_henv, "note": note})
-    log(f"{base}: memory per idle henv {note}")
-    time.sleep(27)
-    closed = rss_bytes(srv.proc.pid)
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
-    _, _, body = timed_get(conn, "/health", "localhost")
-    conn.close()
-    health = json.loads(body)
-    per_henv = (closed - before) / count
-    note = (f"{per_henv / 1024:.0f} KiB per henv: RSS {before / 2**20:.0f} -> {closed / 2**20:.0f} MiB 40 s after "
-            f"the last request; {health.get('js_workers')} JS workers ({health.get('js_memory_mb')} MiB), "
-            f"{health.get('db_connections')} henv files open")
-    results.append({"scenario": f"{base}: memory per idle henv, connection closed (idle 30 s)", "server": "hbf",
-                    "rps": None, "p50": None, "p99": None, "rss": closed, "per_henv_bytes": per_henv, "note": note})
-    log(f"{base}: memory per idle henv, connection closed {note}")
+    last_request = time.monotonic()
+    for idle, label in ((13, "memory per idle henv"), (40, "memory per idle henv, connection closed (idle 30 s)")):
+        time.sleep(max(0.0, last_request + idle - time.monotonic()))
+        after = rss_bytes(srv.proc.pid)
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        _, _, body = timed_get(conn, "/health", "localhost")
+        conn.close()
+        health = json.loads(body)
+        per_henv = (after - before) / count
+        note = (f"{per_henv / 1024:.0f} KiB per henv: RSS {before / 2**20:.0f} -> {after / 2**20:.0f} MiB "
+                f"{idle} s after the last request; {health.get('js_workers')} JS workers "
+                f"({health.get('js_memory_mb')} MiB), {health.get('db_connections')} henv files open")
+        results.append({"scenario": f"{base}: {label}", "server": "hbf", "rps": None, "p50": None,
+                        "p99": None, "rss": after, "per_henv_bytes": per_henv, "note": note})
+        log(f"{base}: {label} {note}")
     srv.stop()
 
 

@@ -37,7 +37,21 @@ class OpsTest : public DevServerTest {
     auto r = As(henv, henv.token, "PUT", "/_api/documents/_system/router.js", source, "text/javascript");
     ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
   }
-
+  // /health's number `name`, or -1.
+  int HealthCount(const std::string& name) {
+    const Json health = Get(port(), "/health").json();
+    const Json* n = health.find(name);
+    return n != nullptr && n->is_number() ? static_cast<int>(n->as_double()) : -1;
+  }
+  // Polls /health's `name` until it is `want` (100 ms apart, 10 s at most); its last value.
+  int AwaitHealthCount(const std::string& name, int want) {
+    int value = HealthCount(name);
+    for (int i = 0; i < 100 && value != want; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      value = HealthCount(name);
+    }
+    return value;
+  }
 };
 
 // The value of the sample line `series` ("name{labels}") in a scrape, or -1.
@@ -298,18 +312,10 @@ export default router;
     HttpReply first = As(henv, "", "GET", "/visit/ann");
     ASSERT_EQ(first.status, 200) << first.body;
     EXPECT_EQ(first.body, R"({"visits":1,"names":["ann"]})");
-    const auto hibernated = [&] {
-      const Json health = Get(port(), "/health").json();
-      const Json* n = health.find("js_hibernated_workers");
-      return n != nullptr && n->is_number() ? static_cast<int>(n->as_double()) : -1;
-    };
+    const auto hibernated = [&] { return HealthCount("js_hibernated_workers"); };
     // Trimmed after 2 s idle, on the housekeeper's next pass (once a second).
     if (hibernate) {
-      int asleep = 0;
-      for (int i = 0; i < 100 && (asleep = hibernated()) == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      ASSERT_EQ(asleep, 1) << server_->logs();
+      ASSERT_EQ(AwaitHealthCount("js_hibernated_workers", 1), 1) << server_->logs();
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // (trimmed by now)
       EXPECT_EQ(hibernated(), 0);
@@ -348,18 +354,10 @@ export default router;
     HttpReply first = As(henv, "", "GET", "/visit/ann");
     ASSERT_EQ(first.status, 200) << first.body;
     EXPECT_EQ(first.body, R"({"served":1,"names":["ann"]})");
-    const auto connections = [&] {
-      const Json health = Get(port(), "/health").json();
-      const Json* n = health.find("db_connections");
-      return n != nullptr && n->is_number() ? static_cast<int>(n->as_double()) : -1;
-    };
+    const auto connections = [&] { return HealthCount("db_connections"); };
     EXPECT_EQ(connections(), 1);
     if (close_idle) {
-      int open = 1;
-      for (int i = 0; i < 100 && (open = connections()) != 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      ASSERT_EQ(open, 0) << server_->logs();
+      ASSERT_EQ(AwaitHealthCount("db_connections", 0), 0) << server_->logs();
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(2500));
       EXPECT_EQ(connections(), 1);
