@@ -5,7 +5,6 @@
 #include <bit>
 #include <climits>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -327,6 +326,7 @@ void WorkerImage::RestoreArena(const ArenaSnapshot::Contents& contents, char* ba
 
 bool ArenaSnapshot::Pack() noexcept {
   if (!packed.empty()) return true;
+  if (runs.empty()) return false;  // (nothing to pack: each run has a word at least)
   try {
     std::vector<uint64_t> flat(runs.size() + words.size());
     for (size_t i = 0; i < runs.size(); ++i) flat[i] = runs[i].first | uint64_t{runs[i].second} << 32;
