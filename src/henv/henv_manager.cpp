@@ -555,6 +555,11 @@ void HenvManager::Reopened(Henv& henv) {
     Entry& entry = it->second;
     lru_.splice(lru_.begin(), entry.connected ? lru_ : dormant_, entry.lru_position);
     entry.connected = true;
+    // A reopen is a use, whoever's (a request, a realtime delivery, a
+    // WebSocket's event): the idle steps count from it, or the next janitor
+    // pass would close the connection again at once.
+    entry.last_used = now_();
+    entry.memory_released = false;
     UpdateCountsLocked();
   }
   // `henv`'s own mutex is held here: never tried (the others' are only tried).

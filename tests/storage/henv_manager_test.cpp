@@ -607,6 +607,27 @@ TEST_F(HenvManagerTest, AHenvIdleForCloseConnectionIdleGoesDormantAndWakesOnItsN
   EXPECT_EQ(Marker(*a), "aaaaaaaa");
 }
 
+// What reopens a dormant henv need not be a request (Open): a realtime
+// delivery or a WebSocket event queries through a Henv it holds. The
+// reopen counts as a use, so the next pass does not close it again.
+TEST_F(HenvManagerTest, AHenvReopenedByAQueryIsNotClosedAgainAtTheNextPass) {
+  FakeSteadyClock clock;
+  HenvManagerOptions options = Options();
+  options.close_connection_idle = 30s;
+  HenvManager m(options, clock.AsFunction());
+  CreateAll(m, {"aaaaaaaa"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  clock.Advance(31s);
+  ASSERT_EQ(m.CloseIdleConnections(), 1u);
+  EXPECT_EQ(Marker(*a), "aaaaaaaa");  // reopened by the query alone
+  ASSERT_TRUE(a->connection_open());
+  clock.Advance(5s);
+  EXPECT_EQ(m.CloseIdleConnections(), 0u);
+  EXPECT_TRUE(a->connection_open());
+  clock.Advance(30s);
+  EXPECT_EQ(m.CloseIdleConnections(), 1u) << "idle again since the reopen";
+}
+
 TEST_F(HenvManagerTest, WithCloseConnectionIdleZeroIdleHenvsStayOpen) {
   FakeSteadyClock clock;
   HenvManagerOptions options = Options();
