@@ -328,10 +328,10 @@ struct HenvManagerOptions {
   std::chrono::milliseconds idle_timeout{5 * 60 * 1000};  // close henvs unused this long
   // An open henv unused this long has its connection closed and waits
   // dormant (--db_close_idle_s; 0: only past max_open). Measured at 1,000
-  // idle henvs (bench/README.md): 251 -> 167 KiB of RSS a henv (its parsed
-  // schema and the WAL index's mapping; most of the holes they leave in the
-  // allocator stay resident), for one schema parse (~0.5 ms) at the henv's
-  // next query.
+  // idle henvs (bench/README.md): 212 -> 125 KiB of RSS a henv (its parsed
+  // schema and the WAL index's mapping; ~60 KiB a henv of the holes they
+  // leave in the allocator stay resident), for one schema parse (~0.5 ms)
+  // at the henv's next query.
   std::chrono::milliseconds close_connection_idle{30 * 1000};
   bool start_janitor = true;                          // tests drive CloseIdle() themselves
   int64_t max_storage_bytes = 0;                      // each file's bound until the app refines it (0: none)
