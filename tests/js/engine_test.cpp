@@ -681,6 +681,26 @@ TEST_F(EngineTest, AHibernatedWorkerWakesAsItWasAndHoldsLittle) {
   EXPECT_EQ(engine_->stats().hibernated_workers, 0);
 }
 
+// A hibernated worker that is to be freed value by value (workers not
+// dropped whole) is woken first: its runtime must be in memory to be freed.
+TEST_F(EngineTest, AHibernatedWorkerFreedValueByValueIsWokenFirst) {
+  EngineOptions options;
+  options.spare_workers = 0;
+  options.drop_workers_whole = false;
+  MakeEngine(options);
+  auto henv = MakeHenv("hibfreea",
+                       "const kept = new Map();\n"
+                       "export default (raw) => { kept.set(kept.size, { path: raw.path, all: kept });\n"
+                       "  return {handled: true, status: 200, headers: [], body: 'kept ' + kept.size}; };");
+  EXPECT_EQ(Run(*henv, "/").response.body, "kept 1");
+  EXPECT_EQ(Run(*henv, "/").response.body, "kept 2");
+  ASSERT_EQ(engine_->HibernateIdleWorkers(), 1);
+  engine_->DropIdleWorkers();
+  EXPECT_EQ(engine_->stats().workers, 0);
+  EXPECT_EQ(engine_->stats().hibernated_workers, 0);
+  MakeEngine(EngineOptions{});  // (the setting is process-wide: back to the default)
+}
+
 // Not every idle worker can hibernate: one whose runtime made objects with
 // finalizers that reach outside it (here a hash) stays awake; and with
 // hibernate_idle_workers off, none does.
