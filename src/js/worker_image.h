@@ -35,9 +35,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <unordered_map>
-#include <span>
 #include <utility>
 #include <vector>
 
@@ -66,7 +66,7 @@ struct ArenaSnapshot {
   std::vector<std::pair<uint32_t, uint32_t>> runs;
   std::vector<uint64_t> words;
   // Once Pack()ed: runs and words, one after the other, as one compressed
-  // block (codec/block.h; ~2.1x smaller), and how many of each it holds.
+  // block (codec/block.h; ~2.3x smaller), and how many of each it holds.
   std::vector<char> packed;
   size_t packed_runs = 0;
   size_t packed_words = 0;
