@@ -74,6 +74,12 @@ class HenvManagerTest : public ::testing::Test {
     o.start_janitor = false;
     return o;
   }
+  // Options() whose idle connections close after `after` (0: never).
+  HenvManagerOptions ClosingIdleAfter(std::chrono::milliseconds after) const {
+    HenvManagerOptions o = Options();
+    o.close_connection_idle = after;
+    return o;
+  }
 
   std::string HenvDir(const std::string& hash) const { return dir_.path() + "/" + hash; }
 
@@ -569,9 +575,7 @@ TEST_F(HenvManagerTest, UsingAHenvResetsItsIdleTime) {
 
 TEST_F(HenvManagerTest, AHenvIdleForCloseConnectionIdleGoesDormantAndWakesOnItsNextQuery) {
   FakeSteadyClock clock;
-  HenvManagerOptions options = Options();
-  options.close_connection_idle = 30s;
-  HenvManager m(options, clock.AsFunction());
+  HenvManager m(ClosingIdleAfter(30s), clock.AsFunction());
   CreateAll(m, {"aaaaaaaa", "bbbbbbbb", "cccccccc"});
   auto a = OpenOrFail(m, "aaaaaaaa");
   auto b = OpenOrFail(m, "bbbbbbbb");
@@ -612,9 +616,7 @@ TEST_F(HenvManagerTest, AHenvIdleForCloseConnectionIdleGoesDormantAndWakesOnItsN
 // reopen counts as a use, so the next pass does not close it again.
 TEST_F(HenvManagerTest, AHenvReopenedByAQueryIsNotClosedAgainAtTheNextPass) {
   FakeSteadyClock clock;
-  HenvManagerOptions options = Options();
-  options.close_connection_idle = 30s;
-  HenvManager m(options, clock.AsFunction());
+  HenvManager m(ClosingIdleAfter(30s), clock.AsFunction());
   CreateAll(m, {"aaaaaaaa"});
   auto a = OpenOrFail(m, "aaaaaaaa");
   clock.Advance(31s);
@@ -630,9 +632,7 @@ TEST_F(HenvManagerTest, AHenvReopenedByAQueryIsNotClosedAgainAtTheNextPass) {
 
 TEST_F(HenvManagerTest, WithCloseConnectionIdleZeroIdleHenvsStayOpen) {
   FakeSteadyClock clock;
-  HenvManagerOptions options = Options();
-  options.close_connection_idle = 0s;
-  HenvManager m(options, clock.AsFunction());
+  HenvManager m(ClosingIdleAfter(0s), clock.AsFunction());
   CreateAll(m, {"aaaaaaaa"});
   auto a = OpenOrFail(m, "aaaaaaaa");
   clock.Advance(1h);
