@@ -1,5 +1,6 @@
 #include "http/dispatcher.h"
 
+#include <algorithm>
 #include <exception>
 
 #include "core/log.h"
@@ -28,19 +29,28 @@ constexpr std::chrono::milliseconds kSweepPeriod{50};
 
 Dispatcher::Dispatcher(DispatcherOptions options) : options_(options) {
   const int n = options_.threads < 1 ? 1 : options_.threads;
+  parkers_.reserve(static_cast<size_t>(n));
+  idle_.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) parkers_.push_back(std::make_unique<Parker>());
   threads_.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ThreadMain(); });
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this, parker = parkers_[static_cast<size_t>(i)].get()] {
+    ThreadMain(*parker);
+  });
 }
 
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Stop() {
+  std::vector<Parker*> idle;
   {
     std::lock_guard lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
+    idle.swap(idle_);
+    sweeper_ = nullptr;
   }
-  cv_.notify_all();
+  // The busy ones see stopping_ when their job ends.
+  for (Parker* p : idle) p->Unpark();
   for (auto& t : threads_) t.join();
   threads_.clear();
   // Nothing runs any more: what still waits is told so.
@@ -64,7 +74,7 @@ int Dispatcher::queued() const {
 }
 
 void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job) {
-  bool wake = false;
+  Parker* wake = nullptr;
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
@@ -77,9 +87,10 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
       ListIfRunnableLocked(ks);
       // Wake a thread only for newly runnable work: a key at its cap is
       // taken up by the thread finishing its running job, without a wake-up
-      // (and the worker stays on a warm thread). Expiry needs no wake-up:
-      // the sweeper (below) is already in a timed wait.
-      wake = ks.listed && !was_listed;
+      // (and the worker stays on a warm thread). A job queued behind the
+      // cap needs a sweeper for its expiry (ThreadMain): one is parked with
+      // a timeout already, or an idle thread is woken to become it.
+      if (ks.listed ? !was_listed : sweeper_ == nullptr) wake = TakeIdleLocked();
     }
   }
   if (job) {
@@ -87,7 +98,22 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
     RunGuarded(*job, /*expire=*/true);
     return;
   }
-  if (wake) cv_.notify_one();
+  if (wake != nullptr) wake->Unpark();
+}
+
+Parker* Dispatcher::TakeIdleLocked() {
+  for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+    if (*it != sweeper_) {
+      Parker* p = *it;
+      idle_.erase(std::next(it).base());
+      return p;
+    }
+  }
+  if (idle_.empty()) return nullptr;
+  Parker* p = idle_.back();  // the sweeper alone is idle
+  idle_.pop_back();
+  sweeper_ = nullptr;
+  return p;
 }
 
 void Dispatcher::ListIfRunnableLocked(KeyState& ks) {
@@ -118,12 +144,8 @@ void Dispatcher::CollectExpiredLocked(Clock::time_point now, std::vector<std::un
   }
 }
 
-void Dispatcher::ThreadMain() {
+void Dispatcher::ThreadMain(Parker& self) {
   std::unique_lock lock(mu_);
-  // One idle thread at a time is the sweeper: it waits with a timeout, so
-  // jobs queued behind a key's running ones expire on time even when every
-  // other thread is busy or asleep. The others sleep until woken.
-  bool sweeper = false;
   for (;;) {
     if (stopping_) return;
     const auto now = Clock::now();
@@ -147,22 +169,21 @@ void Dispatcher::ThreadMain() {
       ForgetIfIdleLocked(*ks);
     }
     if (ready_.empty()) {
-      if (!sweeper_present_) {
-        sweeper_present_ = true;
-        sweeper = true;
-      }
-      if (sweeper) {
-        cv_.wait_for(lock, kSweepPeriod);
-      } else {
-        cv_.wait(lock);
-      }
+      // Idle. One idle thread at a time is the sweeper: it parks with a
+      // timeout, so jobs queued behind a key's running ones expire on time
+      // even when every other thread is busy or asleep. The others sleep
+      // until a Submit() (or Stop()) takes them off idle_ and wakes them.
+      const bool sweeper = sweeper_ == nullptr;
+      if (sweeper) sweeper_ = &self;
+      idle_.push_back(&self);
+      lock.unlock();
+      self.Park(sweeper ? std::chrono::nanoseconds(kSweepPeriod) : std::chrono::nanoseconds(-1));
+      lock.lock();
+      // Taken off the list by whoever woke it; after a timeout (or a
+      // wake-up meant for an earlier park) it is still there.
+      if (auto it = std::find(idle_.begin(), idle_.end(), &self); it != idle_.end()) idle_.erase(it);
+      if (sweeper_ == &self) sweeper_ = nullptr;
       continue;
-    }
-    if (sweeper) {
-      // Off to run a job: another idle thread, if any, takes the role.
-      sweeper = false;
-      sweeper_present_ = false;
-      cv_.notify_one();
     }
     KeyState* ks = ready_.front();
     ready_.pop_front();
@@ -172,9 +193,12 @@ void Dispatcher::ThreadMain() {
     --queued_;
     ++ks->running;
     ListIfRunnableLocked(*ks);  // to the back of the line: others take their turn first
-    const bool more = !ready_.empty();
+    // More runnable work than this thread: another one for it. And jobs
+    // still waiting (behind caps) need a sweeper when none is parked.
+    Parker* helper = nullptr;
+    if (!ready_.empty() || (queued_ > 0 && sweeper_ == nullptr)) helper = TakeIdleLocked();
     lock.unlock();
-    if (more) cv_.notify_one();
+    if (helper != nullptr) helper->Unpark();
     RunGuarded(*job, /*expire=*/false);
     job.reset();
     lock.lock();

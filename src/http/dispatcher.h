@@ -16,10 +16,13 @@
 // Thread safety: Submit() from any thread. Jobs run on the dispatcher's
 // threads; Run()/Expire() must not throw (exceptions are caught and logged).
 // Stop() from one control thread: running jobs finish, queued ones expire.
+// One mutex (mu_) guards the queues, held only to take or give a job; an
+// idle thread sleeps on its own Parker (core/parker.h), and a Submit() that
+// needs a thread wakes one by name (the most recently idle: its caches are
+// the warmest), after the lock.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -28,6 +31,8 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "core/parker.h"
 
 namespace hbf {
 
@@ -70,22 +75,31 @@ class Dispatcher {
     int running = 0;
     bool listed = false;  // in ready_
   };
-  void ThreadMain();
+  void ThreadMain(Parker& self);
   // Lists `ks` as runnable if it has waiting work and room. REQUIRES: mu_.
   void ListIfRunnableLocked(KeyState& ks);
+  // Takes an idle thread off the list, for the caller to Unpark() after
+  // unlocking: the most recently idle one that is not the sweeper, else the
+  // sweeper (which then leaves the role); null when none is idle.
+  // REQUIRES: mu_.
+  Parker* TakeIdleLocked();
   // Moves jobs that waited too long into `out`. REQUIRES: mu_.
   void CollectExpiredLocked(Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out);
   void ForgetIfIdleLocked(KeyState& ks);
 
   const DispatcherOptions options_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::unordered_map<std::string, KeyState> keys_;  // guarded by mu_ (element addresses are stable)
   std::deque<KeyState*> ready_;                     // guarded by mu_: keys with runnable work, in turn
   int queued_ = 0;                                  // guarded by mu_
   Clock::time_point next_sweep_{};                  // guarded by mu_
-  bool sweeper_present_ = false;                    // guarded by mu_: an idle thread waits with a timeout
+  std::vector<Parker*> idle_;                       // guarded by mu_: parked threads, most recently idle last
+  Parker* sweeper_ = nullptr;                       // guarded by mu_: the idle thread parked with a timeout
   bool stopping_ = false;                           // guarded by mu_
+  // One per thread, owned here rather than by the thread: a Submit() that
+  // took a thread off idle_ unparks it after the lock, possibly after that
+  // thread has ended (Stop()).
+  std::vector<std::unique_ptr<Parker>> parkers_;
   std::vector<std::thread> threads_;
 };
 
