@@ -21,6 +21,7 @@ export { Response } from "hbf:http_response";
 // does (no body parsed before the app's own parsers, Express's error page,
 // its 404 page when HBF has nothing to serve either) without importing it.
 const kApp = Symbol.for("hbf.express.app");
+const routerHandle = Router.prototype.handle;
 
 setLateErrorReporter((err) => {
   native.log("error", "error after the request moved on (ignored): " + describeError(err));
@@ -184,7 +185,8 @@ class Exchange {
         res = Reflect.construct(Response, [req], targetFor(express.responseTarget, router.response, Response));
       } else {
         req = new Request(raw);
-        res = new Response(req);
+        // (res.locals inherits a Router's app-level locals)
+        res = new Response(req, isFunction ? router.locals : null);
       }
     } catch (err) {
       this.settle({ handled: true, error: errorInfo(err) });
@@ -195,9 +197,6 @@ class Exchange {
     req.res = res;
     req.app = router;
     if (raw.websocket !== undefined) req[kUpgrade] = raw.websocket;
-    if (express === undefined && isFunction && router.locals !== null && typeof router.locals === "object") {
-      res.locals = Object.create(router.locals);
-    }
     res[kFinish] = this;
 
     let bodyError;
@@ -210,13 +209,15 @@ class Exchange {
       }
     }
 
-    const done = express !== undefined ? (err) => this.expressDone(err) : (err) => this.done(err);
     try {
       if (express !== undefined) {
-        router.handle(req, res, done);
+        router.handle(req, res, (err) => this.expressDone(err));
       } else if (router instanceof Router) {
-        router.handle(req, res, done, bodyError);
+        // (hbf:router's own handle calls this.done(err) itself: no closure
+        // per request; a handle the app replaced gets a function)
+        router.handle(req, res, router.handle === routerHandle ? this : (err) => this.done(err), bodyError);
       } else if (isFunction) {
+        const done = (err) => this.done(err);
         let ret;
         if (bodyError !== undefined) {
           if (router.length !== 4) return done(bodyError);
@@ -228,13 +229,14 @@ class Exchange {
           ret.then(undefined, (e) => done(e || new Error("Rejected promise")));
         }
       } else if (router !== null && typeof router === "object" && typeof router.handle === "function") {
-        if (bodyError !== undefined) done(bodyError);
-        else router.handle(req, res, done);
+        if (bodyError !== undefined) this.done(bodyError);
+        else router.handle(req, res, (err) => this.done(err));
       } else {
         throw new TypeError("router.js must `export default` a Router or a function (req, res, next)");
       }
     } catch (err) {
-      done(err);
+      if (express !== undefined) this.expressDone(err);
+      else this.done(err);
     }
   }
 

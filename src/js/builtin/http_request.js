@@ -71,6 +71,10 @@ export let mayHaveHeader;
 // "Cannot GET" page shows what was asked; routing uses the canonical path).
 export let sentUrlOf;
 
+// (req) => its rare state, made on first use / RARE_DEFAULTS when none was made.
+let stateOf;
+let peekOf;
+
 export class Request {
   // (each private field is a property QuickJS adds to every request: the
   // rarely used state lives in #rare, made on first use)
@@ -82,13 +86,10 @@ export class Request {
   #hot; // raw.hotHeaders, or -1 when the maker of `raw` did not say
   #rare = null; // newRareState(); its sentUrl: [the url as built, the client's spelling of it], when they differ
 
-  #state() {
-    return (this.#rare ??= newRareState());
-  }
-
-  #peek() {
-    return this.#rare ?? RARE_DEFAULTS;
-  }
+  // (No private methods or accessors: a class with any gives each new
+  // object a brand, one more property to add per request. The helpers that
+  // reach the private fields are closures made in the static block:
+  // stateOf, peekOf.)
 
   /** `raw` is the object C++ passes to dispatch() (every field optional here). */
   constructor(raw = {}) {
@@ -102,7 +103,7 @@ export class Request {
     this.originalUrl = url;
     if (typeof raw.sentPath === "string" && raw.sentPath[0] === "/") {
       const q = url.indexOf("?");
-      this.#state().sentUrl = [url, raw.sentPath + (q === -1 ? "" : url.slice(q))];
+      stateOf(this).sentUrl = [url, raw.sentPath + (q === -1 ? "" : url.slice(q))];
     }
     this.baseUrl = "";
     this.params = {};
@@ -112,7 +113,6 @@ export class Request {
     this.ip = typeof raw.ip === "string" ? raw.ip : "";
     // The request id (X-Request-Id, echoed on the answer and in the logs).
     this.id = typeof raw.id === "string" ? raw.id : "";
-    this.ips = [];
     this.protocol = raw.protocol === "https" ? "https" : "http";
     this.user = raw.user ?? null;
     this.henv = raw.henv ?? null;
@@ -132,9 +132,11 @@ export class Request {
   }
 
   static {
+    stateOf = (req) => (req.#rare ??= newRareState());
+    peekOf = (req) => req.#rare ?? RARE_DEFAULTS;
     addEmitter(Request.prototype);
     sentUrlOf = (req) => {
-      const sent = #rare in req ? req.#peek().sentUrl : undefined;
+      const sent = #rare in req ? peekOf(req).sentUrl : undefined;
       return sent !== undefined && req.originalUrl === sent[0] ? sent[1] : req.originalUrl;
     };
     // One request header by lower-case name without building req.headers
@@ -164,6 +166,12 @@ export class Request {
     return USER_DB;
   }
 
+  // Express's req.ips is a getter too (the X-Forwarded-For chain under
+  // "trust proxy"; here the address is HBF's, so none): a new empty array
+  // each time, and no own property made per request. Assigning one keeps it.
+  get ips() { return []; }
+  set ips(value) { Object.defineProperty(this, "ips", { value, writable: true, configurable: true, enumerable: true }); }
+
   get headers() {
     return (this.#headers ??= foldHeaders(this.#rawHeaders));
   }
@@ -171,12 +179,12 @@ export class Request {
 
   get query() {
     if (this.#query !== undefined) return this.#query;
-    return (this.#query = this.#peek().queryParser(this.#rawQuery));
+    return (this.#query = peekOf(this).queryParser(this.#rawQuery));
   }
   set query(value) { this.#query = value; }
 
   [kQueryParser](fn) {
-    const state = this.#state();
+    const state = stateOf(this);
     if (state.queryParser === fn) return;
     state.queryParser = fn;
     this.#query = undefined;
@@ -206,7 +214,7 @@ export class Request {
 
   /** A stand-in for the socket: remoteAddress (HBF's client address), encrypted; an emitter that never fires. */
   get socket() {
-    const state = this.#state();
+    const state = stateOf(this);
     if (state.socket === undefined) {
       state.socket = addEmitter({
         remoteAddress: this.ip,
@@ -223,21 +231,21 @@ export class Request {
     }
     return state.socket;
   }
-  set socket(value) { this.#state().socket = value; }
+  set socket(value) { stateOf(this).socket = value; }
   get connection() { return this.socket; }
-  set connection(value) { this.#state().socket = value; }
+  set connection(value) { stateOf(this).socket = value; }
 
   // --- the body as Node's readable stream (it is already whole: one chunk) ---
 
   get complete() { return true; }
   get aborted() { return false; }
-  get readable() { return this.#peek().bodyState !== BODY_ENDED; }
-  get readableEnded() { return this.#peek().bodyState === BODY_ENDED; }
+  get readable() { return peekOf(this).bodyState !== BODY_ENDED; }
+  get readableEnded() { return peekOf(this).bodyState === BODY_ENDED; }
   get readableFlowing() {
-    const state = this.#peek();
+    const state = peekOf(this);
     return state.bodyState === BODY_FLOWING && !state.bodyPaused;
   }
-  get readableEncoding() { return this.#peek().bodyEncoding; }
+  get readableEncoding() { return peekOf(this).bodyEncoding; }
 
   on(name, fn) {
     emitterMethods.on.call(this, name, fn);
@@ -247,34 +255,34 @@ export class Request {
   addListener(name, fn) { return this.on(name, fn); }
 
   setEncoding(encoding) {
-    this.#state().bodyEncoding = encoding === undefined ? "utf8" : String(encoding);
+    stateOf(this).bodyEncoding = encoding === undefined ? "utf8" : String(encoding);
     return this;
   }
 
   pause() {
-    this.#state().bodyPaused = true;
+    stateOf(this).bodyPaused = true;
     return this;
   }
 
-  isPaused() { return this.#peek().bodyPaused; }
+  isPaused() { return peekOf(this).bodyPaused; }
 
   resume() {
-    const state = this.#state();
+    const state = stateOf(this);
     state.bodyPaused = false;
     if (state.bodyState === BODY_IDLE) {
       state.bodyState = BODY_FLOWING;
-      queueMicrotask(() => this.#flow());
+      queueMicrotask(() => flowBody(this));
     }
     return this;
   }
 
   /** Reads the body once (a Buffer, or a string after setEncoding); then null. */
   read() {
-    const state = this.#state();
+    const state = stateOf(this);
     if (state.bodyRead || state.bodyState === BODY_ENDED) return null;
     state.bodyRead = true;
     if (this.rawBody.length === 0) return null;
-    return this.#chunk();
+    return bodyChunkOf(this);
   }
 
   pipe(dest, options = undefined) {
@@ -290,48 +298,14 @@ export class Request {
   async *[Symbol.asyncIterator]() {
     const chunk = this.read();
     if (chunk !== null) yield chunk;
-    this.#state().bodyState = BODY_ENDED;
-  }
-
-  #chunk() {
-    const b = this.rawBody;
-    const buf = globalThis.Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-    const encoding = this.#peek().bodyEncoding;
-    return encoding === null ? buf : buf.toString(encoding);
-  }
-
-  #flow() {
-    const state = this.#state();
-    if (state.bodyState !== BODY_FLOWING) return;
-    if (state.bodyPaused) {
-      // resumed later: flow then
-      state.bodyState = BODY_IDLE;
-      return;
-    }
-    try {
-      if (this.listenerCount("readable") !== 0 && !state.bodyRead) this.emit("readable");
-      if (!state.bodyRead) {
-        state.bodyRead = true;
-        if (this.rawBody.length !== 0) this.emit("data", this.#chunk());
-      }
-      if (state.bodyPaused) {
-        state.bodyState = BODY_IDLE;
-        return;
-      }
-      state.bodyState = BODY_ENDED;
-      this.emit("end");
-      this.emit("close");
-    } catch (err) {
-      // A listener's throw has no caller to go to (as in Node, it would be uncaught).
-      native.log("error", "a req.on('data'/'end') listener threw: " + describeError(err));
-    }
+    stateOf(this).bodyState = BODY_ENDED;
   }
 
   get cookies() {
-    const state = this.#state();
+    const state = stateOf(this);
     return (state.cookies ??= parseCookies(this.headers.cookie));
   }
-  set cookies(value) { this.#state().cookies = value; }
+  set cookies(value) { stateOf(this).cookies = value; }
 
   /** The path part of req.url (relative to the mount point inside mounted routers). */
   get path() {
@@ -411,18 +385,55 @@ export class Request {
     return best ? list[best.i] : false;
   }
 
-  acceptsCharsets(...c) { return this.#negotiate("accept-charset", c, false); }
-  acceptsEncodings(...e) { return this.#negotiate("accept-encoding", e, false); }
-  acceptsLanguages(...l) { return this.#negotiate("accept-language", l, true); }
+  acceptsCharsets(...c) { return negotiateHeader(this, "accept-charset", c, false); }
+  acceptsEncodings(...e) { return negotiateHeader(this, "accept-encoding", e, false); }
+  acceptsLanguages(...l) { return negotiateHeader(this, "accept-language", l, true); }
 
-  #negotiate(header, offered, isLanguage) {
-    const list = offered.length === 1 && Array.isArray(offered[0]) ? offered[0] : offered;
-    const value = this.headers[header];
-    if (value === undefined) return list.length ? list[0] : ["*"];
-    return negotiate().negotiateTokens(value, list, isLanguage);
+}
+
+
+// The body as one chunk: a Buffer, or a string after setEncoding().
+function bodyChunkOf(req) {
+  const b = req.rawBody;
+  const buf = globalThis.Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const encoding = peekOf(req).bodyEncoding;
+  return encoding === null ? buf : buf.toString(encoding);
+}
+
+// The body's data/end/close events, once flowing (req.resume()).
+function flowBody(req) {
+  const state = stateOf(req);
+  if (state.bodyState !== BODY_FLOWING) return;
+  if (state.bodyPaused) {
+    // resumed later: flow then
+    state.bodyState = BODY_IDLE;
+    return;
+  }
+  try {
+    if (req.listenerCount("readable") !== 0 && !state.bodyRead) req.emit("readable");
+    if (!state.bodyRead) {
+      state.bodyRead = true;
+      if (req.rawBody.length !== 0) req.emit("data", bodyChunkOf(req));
+    }
+    if (state.bodyPaused) {
+      state.bodyState = BODY_IDLE;
+      return;
+    }
+    state.bodyState = BODY_ENDED;
+    req.emit("end");
+    req.emit("close");
+  } catch (err) {
+    // A listener's throw has no caller to go to (as in Node, it would be uncaught).
+    native.log("error", "a req.on('data'/'end') listener threw: " + describeError(err));
   }
 }
 
+function negotiateHeader(req, header, offered, isLanguage) {
+  const list = offered.length === 1 && Array.isArray(offered[0]) ? offered[0] : offered;
+  const value = req.headers[header];
+  if (value === undefined) return list.length ? list[0] : ["*"];
+  return negotiate().negotiateTokens(value, list, isLanguage);
+}
 
 // ---------------------------------------------------------------------------
 // Body parsing

@@ -120,6 +120,10 @@ function contentDisposition(filename) {
   return out;
 }
 
+// (res) => the head for a stream / the client left: made in Response's static block.
+let startStream;
+let clientGone;
+
 export class Response {
   #headers = new Map(); // lower-case name -> [name as first set, value (string | string[])]
   #chunks = null;
@@ -131,18 +135,44 @@ export class Response {
   #stream = undefined;
   #gone = false; // the client left mid-stream
 
-  constructor(req) {
+  // `locals`: what res.locals inherits from (a Router's app-level locals),
+  // or nothing.
+  constructor(req, locals = null) {
     this.req = req;
     this.statusCode = 200;
     this.statusMessage = undefined;
-    this.locals = Object.create(null);
+    this.locals = Object.create(locals !== null && typeof locals === "object" ? locals : null);
     this.headersSent = false;
     this.finished = false;
     this[kFinish] = null;
   }
 
+  // (No private methods or accessors: a class with any gives each new
+  // object a brand, one more property to add per request. What needs the
+  // private fields from outside the methods is made here: startStream,
+  // clientGone.)
   static {
     addEmitter(Response.prototype);
+    // Called by the worker when the handler waits with this response open:
+    // the head and the chunks so far, from here on written to the connection.
+    // Null (stays buffered) for a status that carries no body.
+    startStream = (res) => {
+      const status = Number(res.statusCode);
+      if (res.finished || !Number.isInteger(status) || status < 200 || status > 599 || status === 204 || status === 304) {
+        res.#stream = "off";
+        return null;
+      }
+      res.#stream = "open";
+      const body = joinChunks(res.#chunks);
+      res.#chunks = null;
+      return { status, headers: res.headerList(), body };
+    };
+    // The client went away mid-stream: as Node, 'close' (without 'finish').
+    clientGone = (res) => {
+      if (res.#gone) return;
+      res.#gone = true;
+      emitSafely(res, "close");
+    };
   }
 
   get writableEnded() { return this.finished; }
@@ -610,34 +640,12 @@ export class Response {
     if (typeof done === "function") queueMicrotask(done);
     if (this.#stream === "open") {
       if (native.streamWrite(data)) return true;
-      this.#clientGone();
+      clientGone(this);
       return false;
     }
     (this.#chunks ??= []).push(data);
-    if (this.#stream === undefined) this.#stream = native.streamWanted(() => this.#startStream()) ? "wanted" : "off";
+    if (this.#stream === undefined) this.#stream = native.streamWanted(() => startStream(this)) ? "wanted" : "off";
     return true;
-  }
-
-  // Called by the worker when the handler waits with this response open:
-  // the head and the chunks so far, from here on written to the connection.
-  // Null (stays buffered) for a status that carries no body.
-  #startStream() {
-    const status = Number(this.statusCode);
-    if (this.finished || !Number.isInteger(status) || status < 200 || status > 599 || status === 204 || status === 304) {
-      this.#stream = "off";
-      return null;
-    }
-    this.#stream = "open";
-    const body = joinChunks(this.#chunks);
-    this.#chunks = null;
-    return { status, headers: this.headerList(), body };
-  }
-
-  // The client went away mid-stream: as Node, 'close' (without 'finish').
-  #clientGone() {
-    if (this.#gone) return;
-    this.#gone = true;
-    this.#emitSafely("close");
   }
 
   end(data, encoding, cb) {
@@ -669,22 +677,12 @@ export class Response {
     // Node emits these once the response is handed to the socket: here it
     // is complete and settled, so listeners (on-finished, loggers) run now.
     if (typeof done === "function") this.once("finish", done);
-    this.#emitSafely("finish");
-    if (!this.#gone) this.#emitSafely("close");
+    emitSafely(this, "finish");
+    if (!this.#gone) emitSafely(this, "close");
     return this;
   }
 
-  #emitSafely(name) {
-    // (our own emitter's count without its call; a replaced one is asked)
-    if (this.listenerCount === emitterMethods.listenerCount ? !hasListeners(this, name) : this.listenerCount(name) === 0) {
-      return;
-    }
-    try {
-      this.emit(name);
-    } catch (err) {
-      native.log("error", `a res.on('${name}') listener threw (ignored): ` + describeError(err));
-    }
-  }
+
 
   /** The socket stand-in (req.socket): remoteAddress, encrypted, an emitter. */
   get socket() { return this.req?.socket ?? null; }
@@ -710,6 +708,19 @@ export class Response {
 
   /** The body as sent: string, Uint8Array or null (valid after end()). */
   get body() { return this.#body; }
+}
+
+// res.emit(name) for the response's own end events, a listener's throw logged.
+function emitSafely(res, name) {
+  // (our own emitter's count without its call; a replaced one is asked)
+  if (res.listenerCount === emitterMethods.listenerCount ? !hasListeners(res, name) : res.listenerCount(name) === 0) {
+    return;
+  }
+  try {
+    res.emit(name);
+  } catch (err) {
+    native.log("error", `a res.on('${name}') listener threw (ignored): ` + describeError(err));
+  }
 }
 
 // headerList()'s Map.forEach callback (`this`: the list being built).

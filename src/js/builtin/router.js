@@ -255,6 +255,10 @@ class Layer {
     this.fastStar = path === "*";
     this.fastSlash = path === "/" && options.end === false;
     this.route = undefined;
+    // What the last match() found (as Express 4's Layer): its params and
+    // the matched part of the path, read by the caller at once.
+    this.params = undefined;
+    this.path = undefined;
     // For stackReach: [text, exact] per path (literalReach), null for any path.
     this.sensitive = !!options.sensitive;
     this.reach = null;
@@ -283,17 +287,19 @@ class Layer {
     }
   }
 
-  // Returns null, or { params, path } (the matched part). Throws on bad %-escapes.
+  // Whether `path` matches (Express 4's Layer#match): on a match, the
+  // params and the matched part are left in this.params and this.path
+  // (no result object per request). Throws on bad %-escapes.
   match(path) {
-    if (this.fastSlash) return { params: {}, path: "" };
-    if (this.fastStar) return { params: { 0: decodeParam(path) }, path };
+    if (this.fastSlash) return this.matched({}, "");
+    if (this.fastStar) return this.matched({ 0: decodeParam(path) }, path);
     const literal = this.literal;
     if (literal !== null) {
-      if (path === this.spelling || path === this.spellingSlash) return { params: {}, path };
-      if (!startsWithLiteral(path, literal, this.exact, this.sensitive)) return null;
+      if (path === this.spelling || path === this.spellingSlash) return this.matched({}, path);
+      if (!startsWithLiteral(path, literal, this.exact, this.sensitive)) return false;
     }
     const m = this.regexp.exec(path);
-    if (m === null) return null;
+    if (m === null) return false;
     const params = {};
     const keys = this.keys;
     for (let i = 1; i < m.length; i++) {
@@ -301,7 +307,13 @@ class Layer {
       const val = decodeParam(m[i]);
       if (val !== undefined || !hasOwn(params, prop)) params[prop] = val;
     }
-    return { params, path: m[0] };
+    return this.matched(params, m[0]);
+  }
+
+  matched(params, path) {
+    this.params = params;
+    this.path = path;
+    return true;
   }
 }
 
@@ -540,19 +552,19 @@ function pathnameOf(url) {
   return q === -1 ? url : url.slice(0, q);
 }
 
-function sendOptionsResponse(res, methods, done) {
+function sendOptionsResponse(res, methods, run) {
   try {
     const body = methods.join(",");
     res.set("Allow", body);
     res.send(body);
   } catch (err) {
-    done(err);
+    run.leave(err);
   }
 }
 
 /**
  * Runs the stack for (req, res); `out(err)` is called when the request leaves
- * this router. `initialError` (an hbf extension) starts the chain in error mode,
+ * this router (hbf:http passes an object with done(err) instead). `initialError` (an hbf extension) starts the chain in error mode,
  * as if the first middleware had called next(initialError).
  */
 proto.handle = function handle(req, res, out, initialError) {
@@ -592,10 +604,19 @@ class StackRun {
     req.params = this.parentParams;
     const options = this.options;
     if (options !== null && !err && options.length !== 0) {
-      sendOptionsResponse(this.res, options, this.out);
+      sendOptionsResponse(this.res, options, this);
       return;
     }
-    this.out(err);
+    this.leave(err);
+  }
+
+  // Out of this router: `out` is the caller's next (a function), or, for a
+  // Router that hbf:http's dispatch runs itself, its exchange (done(err)):
+  // no closure made per request for it.
+  leave(err) {
+    const out = this.out;
+    if (typeof out === "function") out(err);
+    else out.done(err);
   }
 
   step(err) {
@@ -625,22 +646,22 @@ class StackRun {
 
     const options = this.options;
     let layer;
-    let match = null;
+    let match = false;
     let route;
-    while (match === null && this.idx < stack.length) {
+    while (!match && this.idx < stack.length) {
       layer = stack[this.idx++];
       route = layer.route;
       try {
         match = layer.match(path);
       } catch (e) {
         layerError = layerError || e;
-        match = null;
+        match = false;
         continue;
       }
-      if (match === null) continue;
+      if (!match) continue;
       if (!route) continue;
       if (layerError) {
-        match = null;
+        match = false;
         continue;
       }
       const method = req.method;
@@ -648,18 +669,18 @@ class StackRun {
       if (!hasMethod && options !== null) {
         for (const m of route._options()) if (!options.includes(m)) options.push(m);
       }
-      if (!hasMethod && method !== "HEAD") match = null;
+      if (!hasMethod && method !== "HEAD") match = false;
     }
 
-    if (match === null) {
+    if (!match) {
       this.sync = 0;
       return this.done(layerError);
     }
     if (route) req.route = route;
 
     const router = this.router;
-    req.params = router.mergeParams ? mergeParams(match.params, this.parentParams) : match.params;
-    const layerPath = match.path;
+    req.params = router.mergeParams ? mergeParams(layer.params, this.parentParams) : layer.params;
+    const layerPath = layer.path;
 
     if (layer.keys.length === 0 || !hasParamCallbacks(router.params)) {
       this.runLayer(layer, layerError, layerPath, path, route);
