@@ -267,18 +267,84 @@ ScriptResult Worker::Resume() {
 }
 
 namespace {
-// { status, headers: [[name, value]...], body: string | bytes | null } -> `r`; returns the status.
+constexpr int64_t kMaxResponseHeaders = 1000;
+
+// The headers hbf:http_response keeps are a Map: lower-case name -> [name
+// as first set, value (a string, or an array of them: Set-Cookie)]. Read
+// here without JavaScript (QuickJS patch 0024) into `out`, skipping what the
+// HTTP layer frames itself, as Response#headerList() does. False when `map`
+// is not a Map.
+bool ReadHeaderMap(JSContext* ctx, JSValueConst map, JSAtom length_atom,
+                   std::vector<std::pair<std::string, std::string>>& out) {
+  // The entries are copied out first (the walk must not see the map
+  // change: reading them below could, in principle, run a toString).
+  struct Entries {
+    std::vector<JSValue> values;  // [name, value] arrays, each duplicated
+  } entries;
+  entries.values.reserve(8);
+  const int walked = JS_MapForEachEntry(
+      ctx, map,
+      [](JSContext* c, JSValueConst key, JSValueConst value, void* opaque) -> int {
+        auto* e = static_cast<Entries*>(opaque);
+        size_t len = 0;
+        const char* lc = JS_ToCStringLen(c, &len, key);
+        if (lc == nullptr) {
+          JS_FreeValue(c, JS_GetException(c));
+          return 0;
+        }
+        const std::string_view name(lc, len);
+        const bool framing = name == "content-length" || name == "transfer-encoding" || name == "connection" ||
+                             name == "keep-alive" || name == "upgrade";
+        JS_FreeCString(c, lc);
+        if (framing) return 0;
+        JSValue held = JS_DupValue(c, value);
+        try {
+          e->values.push_back(held);
+        } catch (...) {  // (out of memory: no exception crosses QuickJS)
+          JS_FreeValue(c, held);
+          return 1;
+        }
+        return 0;
+      },
+      &entries);
+  if (walked < 0) return false;
+  for (JSValue entry : entries.values) {
+    if (static_cast<int64_t>(out.size()) < kMaxResponseHeaders) {
+      Scoped name_js(ctx, JS_GetPropertyUint32(ctx, entry, 0));
+      Scoped value(ctx, JS_GetPropertyUint32(ctx, entry, 1));
+      const std::string name = ToStdString(ctx, name_js.get());
+      if (JS_IsArray(ctx, value.get()) == 1) {
+        int64_t n = 0;
+        Scoped len(ctx, JS_GetProperty(ctx, value.get(), length_atom));
+        JS_ToInt64(ctx, &n, len.get());
+        for (int64_t k = 0; k < n && static_cast<int64_t>(out.size()) < kMaxResponseHeaders; ++k) {
+          Scoped one(ctx, JS_GetPropertyUint32(ctx, value.get(), static_cast<uint32_t>(k)));
+          out.emplace_back(name, ToStdString(ctx, one.get()));
+        }
+      } else {
+        out.emplace_back(name, ToStdString(ctx, value.get()));
+      }
+    }
+    JS_FreeValue(ctx, entry);
+  }
+  return true;
+}
+
+// { status, headers: [[name, value]...] | the response's header Map, body: string | bytes | null } -> `r`;
+// returns the status.
 int32_t ReadResponse(JSContext* ctx, ResultAtoms names, JSValueConst v, HttpResponse& r) {
   Scoped status_js(ctx, JS_GetProperty(ctx, v, names[ResultField::kStatus]));
   int32_t status = 200;
   JS_ToInt32(ctx, &status, status_js.get());
   r.status = status;
   Scoped hs(ctx, JS_GetProperty(ctx, v, names[RawField::kHeaders]));
-  if (JS_IsArray(ctx, hs.get())) {
+  if (ReadHeaderMap(ctx, hs.get(), names[ResultField::kLength], r.headers)) {
+    // (read)
+  } else if (JS_IsArray(ctx, hs.get())) {
     int64_t n = 0;
     Scoped len(ctx, JS_GetProperty(ctx, hs.get(), names[ResultField::kLength]));
     JS_ToInt64(ctx, &n, len.get());
-    for (int64_t k = 0; k < n && k < 1000; ++k) {
+    for (int64_t k = 0; k < n && k < kMaxResponseHeaders; ++k) {
       Scoped pair(ctx, JS_GetPropertyUint32(ctx, hs.get(), static_cast<uint32_t>(k)));
       Scoped name(ctx, JS_GetPropertyUint32(ctx, pair.get(), 0));
       Scoped val(ctx, JS_GetPropertyUint32(ctx, pair.get(), 1));

@@ -1062,6 +1062,46 @@ TEST(QuickJsPatches, ObjectsHashedByNumberKeepMapsAndShapesRight) {
   EXPECT_EQ(EvalToString(ctx.get(), src), "wrong 0");
 }
 
+// Patch 0024: JS_MapForEachEntry walks a Map's live entries in insertion
+// order (deleted ones skipped, a re-set key where it first was), stops where
+// its function says, and refuses what is not a Map.
+TEST(QuickJsPatches, MapEntriesAreReadFromCInOrder) {
+  RuntimePtr rt(JS_NewRuntime());
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  const char* src = R"JS(
+    const m = new Map([["a", 1], ["b", 2], ["c", 3], ["d", 4]]);
+    m.delete("b");
+    m.set("a", 10);
+    m.set("e", 5);
+    m;
+  )JS";
+  JSValue map = JS_Eval(ctx.get(), src, std::strlen(src), "<map>", JS_EVAL_TYPE_GLOBAL);
+  ASSERT_FALSE(JS_IsException(map));
+  struct Seen {
+    std::string text;
+    int stop_after = -1;
+  } seen;
+  auto collect = [](JSContext* c, JSValueConst key, JSValueConst value, void* opaque) -> int {
+    auto* s = static_cast<Seen*>(opaque);
+    const char* k = JS_ToCString(c, key);
+    int32_t v = 0;
+    JS_ToInt32(c, &v, value);
+    s->text += std::string(k) + "=" + std::to_string(v) + " ";
+    JS_FreeCString(c, k);
+    return --s->stop_after == 0 ? 7 : 0;
+  };
+  EXPECT_EQ(JS_MapForEachEntry(ctx.get(), map, collect, &seen), 0);
+  EXPECT_EQ(seen.text, "a=10 c=3 d=4 e=5 ");
+  seen = Seen{"", 2};
+  EXPECT_EQ(JS_MapForEachEntry(ctx.get(), map, collect, &seen), 7);
+  EXPECT_EQ(seen.text, "a=10 c=3 ");
+  JSValue set = JS_Eval(ctx.get(), "new Set([1])", 12, "<set>", JS_EVAL_TYPE_GLOBAL);
+  EXPECT_EQ(JS_MapForEachEntry(ctx.get(), set, collect, &seen), -1);
+  EXPECT_EQ(JS_MapForEachEntry(ctx.get(), JS_NewInt32(ctx.get(), 1), collect, &seen), -1);
+  JS_FreeValue(ctx.get(), set);
+  JS_FreeValue(ctx.get(), map);
+}
+
 // Patch 0020: JS_SetRandomSeed sets Math.random's state: the same seed, the
 // same numbers (a copied worker is given a fresh one).
 TEST(QuickJsPatches, RandomSeedSetsMathRandomsSequence) {

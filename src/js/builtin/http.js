@@ -7,7 +7,7 @@ import * as native from "hbf:native";
 import { Router, setLateErrorReporter, stackReach, kUpgrade, kAccept } from "hbf:router";
 import { STATUS_CODES, describeError, negotiate, warn } from "hbf:http_common";
 import { Request, parseBody } from "hbf:http_request";
-import { Response, kFinish } from "hbf:http_response";
+import { Response, kFinish, headerMapOf } from "hbf:http_response";
 
 export { STATUS_CODES, httpError, lookupType, parseQuery, parseCookies, escapeHtml } from "hbf:http_common";
 // hbf:http_negotiate's, loaded on first call.
@@ -111,7 +111,8 @@ function finishedResult(res) {
   if (res[kAccept] !== undefined && status === 101) {
     return { handled: true, status, headers: res.headerList(), body: null, websocket: res[kAccept] };
   }
-  return { handled: true, status, headers: res.headerList(), body };
+  // (C++ reads the header Map itself: worker_dispatch.cpp's ReadHeaderMap)
+  return { handled: true, status, headers: headerMapOf(res) ?? res.headerList(), body };
 }
 
 // new.target for Reflect.construct(cls, ...): `target` carrying `proto` as

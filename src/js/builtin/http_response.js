@@ -123,6 +123,10 @@ function contentDisposition(filename) {
 // (res) => the head for a stream / the client left: made in Response's static block.
 let startStream;
 let clientGone;
+// (res) => the response's header Map (lower-case name -> [name, value |
+// values]), or null for an object that is not a Response: for C++, which
+// reads it as headerList() would (QuickJS patch 0024), without a list made.
+export let headerMapOf;
 
 export class Response {
   #headers = new Map(); // lower-case name -> [name as first set, value (string | string[])]
@@ -153,6 +157,7 @@ export class Response {
   // clientGone.)
   static {
     addEmitter(Response.prototype);
+    headerMapOf = (res) => (#headers in res ? res.#headers : null);
     // Called by the worker when the handler waits with this response open:
     // the head and the chunks so far, from here on written to the connection.
     // Null (stays buffered) for a status that carries no body.
