@@ -1102,6 +1102,56 @@ TEST(QuickJsPatches, MapEntriesAreReadFromCInOrder) {
   JS_FreeValue(ctx.get(), map);
 }
 
+// Patch 0025: an object following a chain of shapes other objects made
+// (patch 0005) has its property array grown once, to the size the chain
+// ahead needs. Objects that follow it, stop early, leave it, delete from it
+// or grow past it must all keep every property right.
+TEST(QuickJsPatches, PropertyArraysGrownAheadHoldEveryProperty) {
+  RuntimePtr rt(JS_NewRuntime());
+  JS_SetShapeTransitions(rt.get(), 1);
+  ContextPtr ctx(JS_NewContext(rt.get()));
+  const char* src = R"JS(
+    function make(n, tag) {
+      const o = {};
+      for (let i = 0; i < n; i++) o["p" + i] = tag * 1000 + i;
+      return o;
+    }
+    let wrong = 0;
+    const check = (o, n, tag) => {
+      for (let i = 0; i < n; i++) if (o["p" + i] !== tag * 1000 + i) wrong++;
+      if (Object.keys(o).length !== n) wrong++;
+    };
+    const all = [];
+    for (let round = 0; round < 50; round++) {
+      const full = make(40, round);            // the chain's whole length
+      const short = make(5 + (round % 7), round); // stops early on it
+      const off = make(10, round);
+      off.other = round;                        // leaves it
+      off.p3 = -1;                              // an update, not an add
+      const gone = make(20, round);
+      delete gone.p19;                          // deletes from it
+      gone.p19 = round * 1000 + 19;
+      const past = make(60, round);             // grows past the chain ahead
+      all.push([full, 40], [short, 5 + (round % 7)], [gone, 20], [past, 60]);
+      for (let i = 0; i < 10; i++) if (off["p" + i] !== (i === 3 ? -1 : round * 1000 + i)) wrong++;
+      if (off.other !== round || Object.keys(off).length !== 11) wrong++;
+      all.push([full, 40]);
+    }
+    all.forEach(([o, n], k) => check(o, n, Math.floor(k / 5)));
+    class Req {
+      constructor(i) {
+        this.a = i; this.b = i + 1; this.c = i + 2; this.d = i + 3; this.e = i + 4; this.f = i + 5;
+        this.g = i + 6; this.h = i + 7; this.i = i + 8; this.j = i + 9; this.k = i + 10; this.l = i + 11;
+      }
+    }
+    const reqs = [];
+    for (let i = 0; i < 200; i++) reqs.push(new Req(i));
+    reqs.forEach((r, i) => { if (r.a !== i || r.l !== i + 11 || Object.keys(r).length !== 12) wrong++; });
+    "wrong " + wrong;
+  )JS";
+  EXPECT_EQ(EvalToString(ctx.get(), src), "wrong 0");
+}
+
 // Patch 0020: JS_SetRandomSeed sets Math.random's state: the same seed, the
 // same numbers (a copied worker is given a fresh one).
 TEST(QuickJsPatches, RandomSeedSetsMathRandomsSequence) {
