@@ -33,13 +33,13 @@ using Clock = std::chrono::steady_clock;
 // The fields of the request object hbf:http's dispatch receives (raw_).
 enum class RawField : size_t {
   kMethod, kUrl, kPath, kQuery, kSentPath, kHeaders, kHotHeaders, kBody, kIp, kProtocol, kHostname, kId, kUser, kHenv,
-  kWebsocket, kWsEvent,
+  kWebsocket, kWsEvent, kHeaderMap,
 };
 constexpr const char* kRawFieldNames[] = {
     "method", "url", "path", "query", "sentPath", "headers", "hotHeaders", "body", "ip", "protocol", "hostname", "id",
-    "user", "henv", "websocket", "wsEvent",
+    "user", "henv", "websocket", "wsEvent", "headerMap",
 };
-static_assert(std::size(kRawFieldNames) == static_cast<size_t>(RawField::kWsEvent) + 1);
+static_assert(std::size(kRawFieldNames) == static_cast<size_t>(RawField::kHeaderMap) + 1);
 
 // The names C++ reads from dispatch's result besides raw's own (headers,
 // body, websocket), as atoms after raw's in raw_atoms_.
@@ -148,7 +148,7 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   may_suspend_ = may_suspend;
 
   // raw = { method, url, path, query, sentPath, headers, body, ip, protocol,
-  //         hostname, id, user, henv, websocket, wsEvent } (absent: undefined)
+  //         hostname, id, user, henv, websocket, wsEvent, headerMap: true } (absent: undefined)
   JSValue raw = TakeRaw();
   if (JS_IsException(raw)) return Continue(raw);  // the heap limit: a script_memory failure
   const auto set = [&](RawField field, JSValue value) {
@@ -243,7 +243,11 @@ JSValue Worker::TakeRaw() {
     };
     for (const char* name : kRawFieldNames) {
       JSAtom atom = JS_NewAtom(ctx_, name);
-      if (atom == JS_ATOM_NULL || JS_DefinePropertyValue(ctx_, raw, atom, Undefined(), JS_PROP_C_W_E) < 0) {
+      // raw.headerMap: this caller reads a finished response's headers
+      // from the response's Map (ReadHeaderMap), so dispatch hands it that
+      // rather than a list made for it. Set once, for every request.
+      const JSValue value = atoms.size() == static_cast<size_t>(RawField::kHeaderMap) ? JS_TRUE : Undefined();
+      if (atom == JS_ATOM_NULL || JS_DefinePropertyValue(ctx_, raw, atom, value, JS_PROP_C_W_E) < 0) {
         return fail(atom);
       }
       atoms.push_back(atom);

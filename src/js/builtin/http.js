@@ -111,9 +111,15 @@ function finishedResult(res) {
   if (res[kAccept] !== undefined && status === 101) {
     return { handled: true, status, headers: res.headerList(), body: null, websocket: res[kAccept] };
   }
-  // (C++ reads the header Map itself: worker_dispatch.cpp's ReadHeaderMap)
-  return { handled: true, status, headers: headerMapOf(res) ?? res.headerList(), body };
+  return { handled: true, status, headers: (headersAsMap ? headerMapOf(res) : null) ?? res.headerList(), body };
 }
+
+// Whether the caller of dispatch() takes a finished response's headers as
+// the response's own Map (raw.headerMap: C++, whose ReadHeaderMap reads it
+// as headerList() would, without that list made per request) rather than
+// the [[name, value], ...] list. Set by each dispatch(); a worker runs one
+// request at a time, and its caller asks the same way every time.
+let headersAsMap = false;
 
 // new.target for Reflect.construct(cls, ...): `target` carrying `proto` as
 // its prototype (an express app's app.request or app.response, which the
@@ -129,12 +135,14 @@ function targetFor(target, proto, cls) {
  * described by `raw`; the result for C++ is
  *   { handled: true, status, headers, body } | { handled: false[, headers] }
  *   | { handled: true, error: { name, message, stack, status? } }
- * returned as it is when the handler finished synchronously (most do: no
+ * (headers: [[name, value], ...]; a finished response's are its header Map
+ * instead when raw.headerMap is true, as C++ asks), returned as it is when the handler finished synchronously (most do: no
  * promise, no job queue to run), or as a promise of it when the handler is
  * still waiting for something.
  */
 export function dispatch(router, raw) {
   if (raw.wsEvent !== undefined) return dispatchWsEvent(raw);
+  headersAsMap = raw.headerMap === true;
   const exchange = new Exchange();
   exchange.start(router, raw);
   if (exchange.settled) return exchange.result;
