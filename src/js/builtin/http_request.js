@@ -388,9 +388,7 @@ export class Request {
   acceptsCharsets(...c) { return negotiateHeader(this, "accept-charset", c, false); }
   acceptsEncodings(...e) { return negotiateHeader(this, "accept-encoding", e, false); }
   acceptsLanguages(...l) { return negotiateHeader(this, "accept-language", l, true); }
-
 }
-
 
 // The body as one chunk: a Buffer, or a string after setEncoding().
 function bodyChunkOf(req) {

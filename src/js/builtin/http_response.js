@@ -153,8 +153,8 @@ export class Response {
 
   // (No private methods or accessors: a class with any gives each new
   // object a brand, one more property to add per request. What needs the
-  // private fields from outside the methods is made here: startStream,
-  // clientGone.)
+  // private fields from outside the methods is made here: headerMapOf,
+  // startStream, clientGone.)
   static {
     addEmitter(Response.prototype);
     headerMapOf = (res) => (#headers in res ? res.#headers : null);
