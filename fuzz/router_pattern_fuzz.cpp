@@ -1,7 +1,7 @@
 // Express 4 route patterns (hbf:router's pathToRegExp and Router, in
 // src/js/builtin/router.js and router_path.js) compiled and matched inside
-// QuickJS through HBF's engine (js_harness.h). Input: a pattern, '\n', a request path (bytes
-// read as Latin-1 characters).
+// QuickJS through HBF's engine (js_harness.h). Input: a pattern, '\n', a
+// request path (bytes read as Latin-1 characters).
 //
 // Invariants: pathToRegExp returns a RegExp or throws a SyntaxError or
 // TypeError (a tenant's mistake), never anything else; for a pattern without
