@@ -202,8 +202,8 @@ class Worker {
   // from (worker_image.h's ArenaSnapshot, packed: ~38 KB against ~380
   // for a small router, ~110 against ~470 for the bench app's after a
   // template), its pages go back to the system, and its connection to the
-  // henv's file goes to the shelf. Wake() writes the arena back, at the same addresses:
-  // the worker is as it was (its module state included). Nothing may touch
+  // henv's file goes to the shelf. Wake() writes the arena back, at the
+  // same addresses: the worker is as it was (its module state included). Nothing may touch
   // its runtime in between. False, and the worker as it was, when it is not
   // a copy of the image, its runtime holds objects whose finalizers reach
   // outside it (QuickJS patch 0023), or the system refused. Thread: its

@@ -3,6 +3,7 @@
 // one (worker.cpp) makes, binds and keeps the worker.
 #include <chrono>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -148,7 +149,8 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   may_suspend_ = may_suspend;
 
   // raw = { method, url, path, query, sentPath, headers, body, ip, protocol,
-  //         hostname, id, user, henv, websocket, wsEvent, headerMap: true } (absent: undefined)
+  //         hostname, id, user, henv, websocket, wsEvent, headerMap: true }
+  // (absent: undefined)
   JSValue raw = TakeRaw();
   if (JS_IsException(raw)) return Continue(raw);  // the heap limit: a script_memory failure
   const auto set = [&](RawField field, JSValue value) {
@@ -282,20 +284,18 @@ bool ReadHeaderMap(JSContext* ctx, JSValueConst map, JSAtom length_atom,
                    std::vector<std::pair<std::string, std::string>>& out) {
   // The entries are copied out first (the walk must not see the map
   // change: reading them below could, in principle, run a toString).
-  struct Entries {
-    std::vector<JSValue> values;  // [name, value] arrays, each duplicated
-  } entries;
-  entries.values.reserve(8);
+  std::vector<JSValue> entries;  // [name, value] arrays, each duplicated
+  entries.reserve(8);
   const int walked = JS_MapForEachEntry(
       ctx, map,
       [](JSContext* c, JSValueConst key, JSValueConst value, void* opaque) -> int {
-        auto* e = static_cast<Entries*>(opaque);
         size_t len = 0;
         const char* lc = JS_ToCStringLen(c, &len, key);
         if (lc == nullptr) {
           JS_FreeValue(c, JS_GetException(c));
           return 0;
         }
+        // (the HTTP layer's own, which wire.cpp drops too; headerList()'s list)
         const std::string_view name(lc, len);
         const bool framing = name == "content-length" || name == "transfer-encoding" || name == "connection" ||
                              name == "keep-alive" || name == "upgrade";
@@ -303,7 +303,7 @@ bool ReadHeaderMap(JSContext* ctx, JSValueConst map, JSAtom length_atom,
         if (framing) return 0;
         JSValue held = JS_DupValue(c, value);
         try {
-          e->values.push_back(held);
+          static_cast<std::vector<JSValue>*>(opaque)->push_back(held);
         } catch (...) {  // (out of memory: no exception crosses QuickJS)
           JS_FreeValue(c, held);
           return 1;
@@ -312,7 +312,12 @@ bool ReadHeaderMap(JSContext* ctx, JSValueConst map, JSAtom length_atom,
       },
       &entries);
   if (walked < 0) return false;
-  for (JSValue entry : entries.values) {
+  if (walked > 0) {
+    // Out of memory mid-walk: as any other allocation on this path.
+    for (JSValue entry : entries) JS_FreeValue(ctx, entry);
+    throw std::bad_alloc();
+  }
+  for (JSValue entry : entries) {
     if (static_cast<int64_t>(out.size()) < kMaxResponseHeaders) {
       Scoped name_js(ctx, JS_GetPropertyUint32(ctx, entry, 0));
       Scoped value(ctx, JS_GetPropertyUint32(ctx, entry, 1));
@@ -342,9 +347,7 @@ int32_t ReadResponse(JSContext* ctx, ResultAtoms names, JSValueConst v, HttpResp
   JS_ToInt32(ctx, &status, status_js.get());
   r.status = status;
   Scoped hs(ctx, JS_GetProperty(ctx, v, names[RawField::kHeaders]));
-  if (ReadHeaderMap(ctx, hs.get(), names[ResultField::kLength], r.headers)) {
-    // (read)
-  } else if (JS_IsArray(ctx, hs.get())) {
+  if (!ReadHeaderMap(ctx, hs.get(), names[ResultField::kLength], r.headers) && JS_IsArray(ctx, hs.get())) {
     int64_t n = 0;
     Scoped len(ctx, JS_GetProperty(ctx, hs.get(), names[ResultField::kLength]));
     JS_ToInt64(ctx, &n, len.get());

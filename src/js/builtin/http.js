@@ -136,9 +136,10 @@ function targetFor(target, proto, cls) {
  *   { handled: true, status, headers, body } | { handled: false[, headers] }
  *   | { handled: true, error: { name, message, stack, status? } }
  * (headers: [[name, value], ...]; a finished response's are its header Map
- * instead when raw.headerMap is true, as C++ asks), returned as it is when the handler finished synchronously (most do: no
- * promise, no job queue to run), or as a promise of it when the handler is
- * still waiting for something.
+ * instead when raw.headerMap is true, as C++ asks), returned as it is when
+ * the handler finished synchronously (most do: no promise, no job queue to
+ * run), or as a promise of it when the handler is still waiting for
+ * something.
  */
 export function dispatch(router, raw) {
   if (raw.wsEvent !== undefined) return dispatchWsEvent(raw);
