@@ -3,6 +3,7 @@
 #include <lz4.h>
 
 #include <cstdint>
+#include <memory>
 #include <new>
 
 namespace hbf::codec {
@@ -11,12 +12,14 @@ std::optional<std::vector<char>> PackBlock(std::span<const char> data) noexcept 
   if (data.size() > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) return std::nullopt;
   const int size = static_cast<int>(data.size());
   try {
-    // Packed into a buffer of the worst case, then copied to one of its
-    // size: the block is kept, the bound's slack is not.
-    std::vector<char> bound(static_cast<size_t>(LZ4_compressBound(size)));
-    const int n = LZ4_compress_default(data.data(), bound.data(), size, static_cast<int>(bound.size()));
+    // Packed into a buffer of the worst case (not zeroed first: LZ4 writes
+    // what it returns), then copied to one of its size: the block is kept,
+    // the bound's slack is not.
+    const int bound_size = LZ4_compressBound(size);
+    auto bound = std::make_unique_for_overwrite<char[]>(static_cast<size_t>(bound_size));
+    const int n = LZ4_compress_default(data.data(), bound.get(), size, bound_size);
     if (n <= 0) return std::nullopt;
-    return std::vector<char>(bound.begin(), bound.begin() + n);
+    return std::vector<char>(bound.get(), bound.get() + n);
   } catch (const std::bad_alloc&) {
     return std::nullopt;
   }

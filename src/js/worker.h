@@ -185,9 +185,10 @@ class Worker {
   int64_t db_ns() const {
     return (db_ ? db_->busy_ns() : 0) + (user_db_ ? user_db_->busy_ns() : 0);
   }
-  // Collects garbage now and releases its connections' page caches, so an
-  // idle worker holds about its live heap and its schemas (the engine asks
-  // for it once a worker has been idle a while).
+  // Collects garbage now (a full collection, unless it made less than
+  // kTrimMinGarbage since the last) and releases its connections' page
+  // caches, so an idle worker holds about its live heap and its schemas
+  // (the engine asks for it once a worker has been idle a while).
   void Trim();
   // Under memory pressure, at check-in: gives back the pages of the
   // allocator's kept blocks and the connections' page caches, and collects the garbage only
@@ -348,6 +349,9 @@ class Worker {
   // heap uses.
   void ReleaseKept();
   static constexpr int64_t kMaxKeptBytes = 1 << 20;
+  // Garbage (heap growth since the last full collection) below which Trim
+  // skips the full collection.
+  static constexpr int64_t kTrimMinGarbage = 16 << 10;
 
   std::map<int64_t, Timer> timers_;
   int64_t next_timer_id_ = 1;

@@ -151,6 +151,9 @@ class WorkerImage {
   // the distance between the arenas to each (~3 instructions a word; a
   // bitmap's scan took ~8).
   std::vector<uint32_t> pointer_at_;
+  // The same as a bitmap (bit i % 8 of byte i / 8: word i points into the
+  // arena), for SnapshotArena's comparison, which reads every word in order.
+  std::vector<uint8_t> pointer_bits_;
   // Words that point into the Worker: (word index, offset in the Worker).
   std::vector<std::pair<size_t, size_t>> worker_words_;
   size_t rt_offset_ = 0;
