@@ -34,6 +34,27 @@ using internal::Undefined;
 
 namespace {
 
+// QuickJS makes a built-in method (and Math, JSON) on its first use in each
+// runtime. These are what binding an hbf:router app and answering its
+// first request use (found by logging QuickJS's JS_AutoInitProperty for
+// the tenants' router and the bench app): made here, they are in the
+// image every blank worker is copied from (worker_image.h), and a new
+// worker does not make them again (~48k of the ~450k instructions of a
+// bind, callgrind; bench/README.md). A failure only leaves them lazy.
+void InstantiateCommonBuiltins(JSContext* ctx) {
+  static constexpr char kTouch[] =
+      "void [Object.create, Array.isArray, Number.isInteger, Math.max, JSON.stringify,"
+      " Function.prototype[Symbol.hasInstance], Array.prototype.map, Array.prototype.includes,"
+      " String.prototype.includes, String.prototype.endsWith, String.prototype.toLowerCase,"
+      " String.prototype.replace, String.prototype.slice, String.prototype.indexOf,"
+      " RegExp.prototype.test, RegExp.prototype.exec, RegExp.prototype[Symbol.replace],"
+      " Map.prototype.get, Map.prototype.set, Map.prototype.has, Map.prototype.forEach, Set.prototype.has];";
+  JSValue done = JS_Eval(ctx, kTouch, sizeof kTouch - 1, "<builtins>", JS_EVAL_TYPE_GLOBAL);
+  if (JS_IsException(done)) JS_FreeValue(ctx, JS_GetException(ctx));
+  JS_FreeValue(ctx, done);
+}
+
+
 using Clock = std::chrono::steady_clock;
 
 int InterruptHandler(JSRuntime*, void* opaque) {
@@ -309,6 +330,7 @@ std::unique_ptr<Worker> Worker::Build(const ScriptLimits& limits, ScriptResult::
     failure = InternalFailure("internal_error", "hbf:http has no dispatch()");
     return nullptr;
   }
+  InstantiateCommonBuiltins(w->ctx_);
   return w;
 }
 
