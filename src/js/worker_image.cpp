@@ -92,7 +92,7 @@ HBF_NO_ASAN void DiffZeroWords(const uint64_t* arena, size_t from, size_t to, Ar
 HBF_NO_ASAN void DiffImageWords(const uint64_t* arena, const uint64_t* image, const uint8_t* pointers,
                                 uint64_t delta, size_t from, size_t to, ArenaSnapshot& out) {
   const auto expected = [&](size_t i) {
-    return image[i] + (delta & (uint64_t{0} - ((pointers[i / 8] >> (i % 8)) & 1u)));
+    return image[i] + (delta & (uint64_t{0} - ((static_cast<unsigned>(pointers[i / 8]) >> (i % 8)) & 1u)));
   };
   // (the eight words' relocations for each byte of `pointers`, made once)
   static const auto* const kMasks = [] {
