@@ -63,7 +63,8 @@ constexpr uint32_t kJoinGap = 1;
   } else {
     runs.emplace_back(static_cast<uint32_t>(i), 1);
   }
-  out.words.push_back(arena[i]);
+  const uint64_t word = arena[i];  // (as above: push_back would read the arena through its reference)
+  out.words.push_back(word);
 }
 
 // Appends the words of `arena` in [from, to) that are not zero to `out`.
