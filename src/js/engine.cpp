@@ -1,6 +1,7 @@
 #include "js/engine.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "core/log.h"
@@ -23,7 +24,8 @@ int64_t NanosSince(Clock::time_point start) {
 JsEngine::JsEngine(EngineOptions options)
     : options_(options),
       id_(next_engine_id.fetch_add(1, std::memory_order_relaxed)),
-      connection_shelf_(static_cast<size_t>(std::max(0, options_.spare_connections)), options_.spare_connection_idle) {
+      connection_shelf_(static_cast<size_t>(std::max(0, options_.spare_connections)), options_.spare_connection_idle),
+      publish_batch_bytes_(std::max<int64_t>(0, options_.memory_budget_bytes / static_cast<int64_t>(kShards * 16))) {
   Worker::SetDropWhole(options_.drop_workers_whole);
   housekeeper_ = std::thread([this] { Housekeep(); });
   waker_ = std::thread([this] { Wake(); });
@@ -181,7 +183,7 @@ void JsEngine::RunAsync(std::shared_ptr<Henv> henv, const ScriptLimits& limits, 
 JsEngine::~JsEngine() {
   Shutdown();
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(house_mu_);
     stopping_ = true;
   }
   housekeeping_wanted_.notify_all();
@@ -191,8 +193,7 @@ JsEngine::~JsEngine() {
   DropIdleWorkers();
 }
 
-void JsEngine::TakeConnectionsLocked(std::vector<std::unique_ptr<Worker>>& workers,
-                                     std::vector<HeldConnection>& out) {
+void JsEngine::TakeConnections(std::vector<std::unique_ptr<Worker>>& workers, std::vector<HeldConnection>& out) {
   if (connection_shelf_.capacity() == 0) return;
   for (auto& w : workers) {
     if (std::optional<HeldConnection> held = w->ReleaseConnection()) out.push_back(std::move(*held));
@@ -204,14 +205,17 @@ void JsEngine::Shelve(std::vector<HeldConnection>& connections) {
   connections.clear();
 }
 
-void JsEngine::RetireLocked(std::vector<std::unique_ptr<Worker>>& workers) {
+void JsEngine::Retire(std::vector<std::unique_ptr<Worker>>& workers) {
   if (workers.empty()) return;
-  // The housekeeper runs below the request threads, so on a saturated machine
-  // it may fall behind: past a small backlog the caller frees its workers
-  // itself (after releasing mu_), which bounds the memory waiting here.
-  while (!workers.empty() && retired_.size() < kMaxRetired) {
-    retired_.push_back(std::move(workers.back()));
-    workers.pop_back();
+  {
+    // The housekeeper runs below the request threads, so on a saturated
+    // machine it may fall behind: past a small backlog the caller frees its
+    // workers itself, which bounds the memory waiting here.
+    std::lock_guard lock(house_mu_);
+    while (!workers.empty() && retired_.size() < kMaxRetired) {
+      retired_.push_back(std::move(workers.back()));
+      workers.pop_back();
+    }
   }
   housekeeping_wanted_.notify_one();
 }
@@ -219,7 +223,7 @@ void JsEngine::RetireLocked(std::vector<std::unique_ptr<Worker>>& workers) {
 std::unique_ptr<Worker> JsEngine::TakeSpare() {
   std::unique_ptr<Worker> blank;
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(house_mu_);
     if (spares_.empty()) return nullptr;
     blank = std::move(spares_.back());
     spares_.pop_back();
@@ -228,8 +232,13 @@ std::unique_ptr<Worker> JsEngine::TakeSpare() {
   return blank;
 }
 
+JsEngine::Shard& JsEngine::ShardOf(const HenvPool& pool) { return shards_[pool.shard]; }
+
+std::list<Worker*>& JsEngine::Shard::LruOf(const Worker& w) { return w.trimmed_since_use ? trimmed_lru : idle_lru; }
+
 HenvPool& JsEngine::PoolFor(const std::string& hash) {
-  std::lock_guard lock(mu_);
+  if (HenvPool* known = KnownPool(hash, nullptr)) return *known;
+  std::lock_guard lock(pools_mu_);
   return PoolForLocked(hash);
 }
 
@@ -238,6 +247,7 @@ HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
   if (!slot) {
     slot = std::make_unique<HenvPool>();
     slot->hash = hash;
+    slot->shard = std::hash<std::string>{}(hash) % kShards;
     slot->login_throttle = options_.login_throttle;
     slot->address_throttle = options_.address_throttle;
     slot->logs = options_.logs;
@@ -251,7 +261,7 @@ bool JsEngine::HasRouter(Henv& henv, int64_t version, HenvPool*& pool_out) {
   std::shared_ptr<const PoolRouting> routing;
   pool_out = KnownPool(henv.hash(), &routing);
   if (pool_out == nullptr) {  // this henv's first script request
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(pools_mu_);
     pool_out = &PoolForLocked(henv.hash());
     routing = pool_out->routing.load(std::memory_order_acquire);
   }
@@ -261,7 +271,7 @@ bool JsEngine::HasRouter(Henv& henv, int64_t version, HenvPool*& pool_out) {
     auto v = db.QueryValue("SELECT 1 FROM documents WHERE path = '_system/router.js'");
     return v.ok() && v->has_value();
   });
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(ShardOf(*pool_out).mu);
   PoolRouting updated = *pool_out->routing.load(std::memory_order_acquire);
   updated.router_checked_version = version;
   updated.has_router = has_router;
@@ -298,12 +308,13 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
 
 std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                            ScriptResult& failed) {
-  std::vector<std::unique_ptr<Worker>> stale;  // retired (or destroyed after the lock)
+  std::vector<std::unique_ptr<Worker>> stale;  // retired (or destroyed) after the lock
   std::vector<HeldConnection> left;    // theirs, shelved after the lock
   std::unique_ptr<Worker> worker;
   bool create = false;
+  Shard& shard = ShardOf(pool);
   {
-    std::unique_lock lock(mu_);
+    std::unique_lock lock(shard.mu);
     if (pool.broken_version == version) {
       failed.kind = ScriptResult::Kind::kError;
       failed.error = pool.broken_failure;
@@ -314,19 +325,15 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       // Idle workers of an older version will never run again.
       for (auto it = pool.idle.begin(); it != pool.idle.end();) {
         if ((*it)->code_version() != version) {
-          LruOf(**it).erase((*it)->lru_position);
-          accounted_bytes_ -= (*it)->accounted_bytes;
-          accounted_connections_ -= (*it)->accounted_connections;
-          if ((*it)->hibernated()) --hibernated_;
+          shard.LruOf(**it).erase((*it)->lru_position);
+          ForgetLocked(shard, **it);
           stale.push_back(std::move(*it));
-          --workers_;
           it = pool.idle.erase(it);
         } else {
           ++it;
         }
       }
-      TakeConnectionsLocked(stale, left);
-      RetireLocked(stale);
+      PublishLocked(shard);
       if (!pool.idle.empty()) {
         // The most recently used of those awake, else the last hibernated.
         auto pick = std::prev(pool.idle.end());
@@ -338,10 +345,10 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         }
         worker = std::move(*pick);
         pool.idle.erase(pick);
-        LruOf(*worker).erase(worker->lru_position);
+        shard.LruOf(*worker).erase(worker->lru_position);
         if (worker->hibernated()) {
-          --hibernated_;
-          ++wakes_;
+          --shard.hibernated;
+          ++shard.wakes;
         }
         ++pool.busy;
         break;
@@ -354,11 +361,14 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       if (pool.available.wait_until(lock, give_up_at) == std::cv_status::timeout) {
         failed.kind = ScriptResult::Kind::kError;
         failed.error = ScriptResult::Failure{"script_busy", 503, "this app is busy; retry shortly", "", ""};
-        return nullptr;
+        break;
       }
     }
   }
+  TakeConnections(stale, left);
+  Retire(stale);
   Shelve(left);
+  if (!worker && !create) return nullptr;  // script_busy
   // (outside the lock: the snapshot unpacked, a copy of the image and the
   // snapshot written back)
   if (worker && !worker->Wake()) {
@@ -382,7 +392,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     if (!worker) {
       failure.router_unavailable = true;
       {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(shard.mu);
         --pool.busy;
         pool.available.notify_one();
         if (failure.code == "script_error") {
@@ -410,8 +420,8 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       failed.error = failure;
       return nullptr;
     }
-    std::lock_guard lock(mu_);
-    ++workers_;
+    std::lock_guard lock(shard.mu);
+    ++shard.workers;
   }
 
   return worker;
@@ -443,31 +453,37 @@ void JsEngine::Release(HenvPool& pool, std::unique_ptr<Worker> worker) {
   CheckIn(pool, std::move(worker));
 }
 
-std::list<Worker*>& JsEngine::LruOf(const Worker& w) { return w.trimmed_since_use ? trimmed_lru_ : idle_lru_; }
-
 void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
-  std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed after the lock)
+  std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed) after the lock
+  Shard& shard = ShardOf(pool);
   {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(shard.mu);
     --pool.busy;
-    AccountLocked(*worker);
+    AccountLocked(shard, *worker);
     PublishReachLocked(pool, *worker);
     if (worker->reusable() && worker->code_version() >= pool.routing.load()->router_checked_version) {
-      if (worker->hibernated()) ++hibernated_;
+      if (worker->hibernated()) ++shard.hibernated;
       // Trimmed by the housekeeper (idle for kTrimAfterIdle at least) or
       // back from a request.
-      std::list<Worker*>& lru = LruOf(*worker);
+      std::list<Worker*>& lru = shard.LruOf(*worker);
       lru.push_front(worker.get());
       worker->lru_position = lru.begin();
       pool.idle.push_back(std::move(worker));
     } else {
       dropped.push_back(std::move(worker));
     }
-    EvictOverBudgetLocked(dropped);
-    ForgetLocked(dropped);
-    RetireLocked(dropped);
-    memory_pressure_.store(accounted_bytes_ > options_.memory_budget_bytes / 8 * 7, std::memory_order_relaxed);
+    ForgetLocked(shard, dropped);
+    PublishLocked(shard);
     pool.available.notify_one();
+  }
+  Retire(dropped);
+  if (OverBudget()) EvictOverBudget();
+  // Stored only when it changes: every core reads it, so a store per
+  // check-in would move its cache line around the machine.
+  const bool pressure =
+      published_bytes_.load(std::memory_order_relaxed) > options_.memory_budget_bytes / 8 * 7;
+  if (memory_pressure_.load(std::memory_order_relaxed) != pressure) {
+    memory_pressure_.store(pressure, std::memory_order_relaxed);
   }
 }
 
@@ -501,7 +517,7 @@ namespace {
 // one's address is another engine). Pools live as long as their engine, so a
 // pointer found once stays good, and with each pool the routing last read
 // from it, kept while its routing_changes has not moved. Bounded: emptied
-// when full (kMaxKnownPools), to be refilled under the engine's lock.
+// when full (kMaxKnownPools), to be refilled under pools_mu_.
 struct KnownPools {
   uint64_t engine_id = 0;
   struct Known {
@@ -526,7 +542,7 @@ HenvPool* JsEngine::KnownPool(const std::string& hash, std::shared_ptr<const Poo
   if (it == known.pools.end()) {
     HenvPool* pool = nullptr;
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(pools_mu_);
       auto found = pools_.find(hash);
       if (found == pools_.end()) return nullptr;  // no script has run yet: asked again next time
       pool = found->second.get();
@@ -561,31 +577,55 @@ bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_fou
   return true;
 }
 
-void JsEngine::AccountLocked(Worker& w) {
-  const int64_t now = w.memory_bytes();
-  accounted_bytes_ += now - w.accounted_bytes;
-  w.accounted_bytes = now;
+void JsEngine::AccountLocked(Shard& shard, Worker& w) {
+  const int64_t bytes = w.memory_bytes();
+  shard.bytes += bytes - w.accounted_bytes;
+  shard.unpublished_bytes += bytes - w.accounted_bytes;
+  w.accounted_bytes = bytes;
   const int connections = w.file_connections();
-  accounted_connections_ += connections - w.accounted_connections;
+  shard.connections += connections - w.accounted_connections;
+  shard.unpublished_connections += connections - w.accounted_connections;
   w.accounted_connections = connections;
 }
 
-void JsEngine::AccountBusy(Worker& w) {
-  std::vector<std::unique_ptr<Worker>> dropped;  // retired (or destroyed after the lock)
-  std::lock_guard lock(mu_);
-  AccountLocked(w);
-  EvictOverBudgetLocked(dropped);
-  ForgetLocked(dropped);
-  RetireLocked(dropped);
+void JsEngine::PublishLocked(Shard& shard, bool now) {
+  if (shard.unpublished_bytes != 0 && (now || std::abs(shard.unpublished_bytes) >= publish_batch_bytes_)) {
+    published_bytes_.fetch_add(shard.unpublished_bytes, std::memory_order_relaxed);
+    shard.unpublished_bytes = 0;
+  }
+  if (shard.unpublished_connections != 0) {
+    published_connections_.fetch_add(shard.unpublished_connections, std::memory_order_relaxed);
+    shard.unpublished_connections = 0;
+  }
 }
 
-void JsEngine::ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped) {
-  for (const auto& w : dropped) {
-    accounted_bytes_ -= w->accounted_bytes;
-    accounted_connections_ -= w->accounted_connections;
-    if (w->hibernated()) --hibernated_;
+bool JsEngine::OverBudget() const {
+  if (published_bytes_.load(std::memory_order_relaxed) > options_.memory_budget_bytes) return true;
+  const int cap = options_.max_worker_connections;
+  return cap > 0 && published_connections_.load(std::memory_order_relaxed) > cap;
+}
+
+void JsEngine::AccountBusy(Worker& w) {
+  {
+    Shard& shard = ShardOf(w.pool());
+    std::lock_guard lock(shard.mu);
+    AccountLocked(shard, w);
+    PublishLocked(shard);
   }
-  workers_ -= static_cast<int>(dropped.size());
+  if (OverBudget()) EvictOverBudget();
+}
+
+void JsEngine::ForgetLocked(Shard& shard, const Worker& w) {
+  shard.bytes -= w.accounted_bytes;
+  shard.unpublished_bytes -= w.accounted_bytes;
+  shard.connections -= w.accounted_connections;
+  shard.unpublished_connections -= w.accounted_connections;
+  if (w.hibernated()) --shard.hibernated;
+  --shard.workers;
+}
+
+void JsEngine::ForgetLocked(Shard& shard, const std::vector<std::unique_ptr<Worker>>& dropped) {
+  for (const auto& w : dropped) ForgetLocked(shard, *w);
 }
 
 bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id) const {
@@ -595,10 +635,19 @@ bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id)
 
 JsEngine::Stats JsEngine::stats() const {
   const WorkerImage* image = options_.copy_blank_workers ? WorkerImage::Peek() : nullptr;
-  std::lock_guard lock(mu_);
-  return Stats{workers_, static_cast<int>(idle_lru_.size() + trimmed_lru_.size()), accounted_bytes_,
-               image != nullptr ? static_cast<int64_t>(image->bytes()) : 0,
-               static_cast<int>(connection_shelf_.size()), connection_shelf_.taken(), hibernated_, wakes_};
+  Stats stats;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    stats.workers += shard.workers;
+    stats.idle_workers += static_cast<int>(shard.idle_lru.size() + shard.trimmed_lru.size());
+    stats.memory_bytes += shard.bytes;
+    stats.hibernated_workers += shard.hibernated;
+    stats.wakes += shard.wakes;
+  }
+  stats.worker_image_bytes = image != nullptr ? static_cast<int64_t>(image->bytes()) : 0;
+  stats.spare_connections = static_cast<int>(connection_shelf_.size());
+  stats.spare_connections_taken = connection_shelf_.taken();
+  return stats;
 }
 
 std::string QuickJsVersion() { return HBF_QUICKJS_VERSION_STRING; }

@@ -25,13 +25,21 @@
 // Thread safety: Run() and RunAsync() are called concurrently from the HTTP
 // handler threads. A worker is used by one thread at a time (checked out),
 // and QuickJS is told which thread's stack it is on at each checkout and
-// resumption. One low-priority housekeeping thread makes blank workers and
-// destroys retired ones; workers pass between it and the handler threads
-// only through lists guarded by mu_. One waker thread holds parked requests
-// (a worker awaiting a timer, guarded by parked_mu_) and hands them back to
-// a handler thread through the resume executor when they are due.
+// resumption. No lock is the whole engine's on a request's path: a henv's
+// pool belongs to one of kShards shards (by its hash), and a request takes
+// only its shard's lock, to check a worker out and to check it in; the
+// memory budget is kept over a total the shards add their changes to in
+// batches (so no counter every request writes is shared), and only
+// eviction, past the budget, visits the other shards, one lock at a time.
+// No code holds two of the engine's locks at once. One low-priority
+// housekeeping thread makes blank workers (spares_, under house_mu_),
+// destroys retired ones, and trims and hibernates idle ones, shard by
+// shard. One waker thread holds parked requests (a worker awaiting a timer,
+// guarded by parked_mu_) and hands them back to a handler thread through
+// the resume executor when they are due.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -199,7 +207,7 @@ struct HenvPool;
 struct RouteReach;
 
 // What a henv's pool knows of its router, as one immutable copy readers take
-// without the engine's lock (HenvPool::routing): whether _system/router.js
+// without a lock (HenvPool::routing): whether _system/router.js
 // exists as of `router_checked_version`, and the router's reach at
 // `reach_version` (null: unknown for good at that version).
 struct PoolRouting {
@@ -306,8 +314,39 @@ class JsEngine {
   static constexpr size_t kMaxRetired = 16;
 
  private:
+  // Pools are spread over this many shards by their henv's hash: a shard's
+  // lock is the only one a request takes (twice). More shards than cores
+  // keeps two threads on different henvs apart most of the time; a shard
+  // costs a cache line of counters and two empty lists.
+  static constexpr size_t kShards = 64;
+  // A shard (see "Thread safety" above): its mutex guards its pools' idle
+  // lists, busy counts, broken versions and routing writes, its idle
+  // workers' lists, and its share of the books.
+  struct alignas(64) Shard {
+    std::mutex mu;
+    // Idle workers in two lists, each front = most recently used
+    // (Worker::idle_since): those not trimmed since their last use, and
+    // those trimmed since (Worker::trimmed_since_use; the trim pass takes
+    // them from the far end of the other list, in that order). Eviction
+    // takes, across all shards, the far end of the trimmed first (the one
+    // used longest ago among the shards' far ends); the trim pass stops at
+    // the first worker used too recently.
+    std::list<Worker*> idle_lru;
+    std::list<Worker*> trimmed_lru;
+    int workers = 0;     // alive: idle, busy or being made
+    int hibernated = 0;  // idle workers hibernated (Worker::hibernated)
+    uint64_t wakes = 0;
+    int64_t bytes = 0;   // its workers' memory as of their last check-in
+    int connections = 0;  // its workers' file connections, likewise
+    // What of `bytes` the engine's total does not have yet (PublishLocked).
+    int64_t unpublished_bytes = 0;
+    int unpublished_connections = 0;
+    std::list<Worker*>& LruOf(const Worker& w);  // the list `w` is (or goes) in
+  };
+  Shard& ShardOf(const HenvPool& pool);
+
   // The pool of henv `hash`, made on first use; pools live as long as the
-  // engine. PoolForLocked REQUIRES: mu_ held.
+  // engine. PoolForLocked REQUIRES: pools_mu_ held.
   HenvPool& PoolFor(const std::string& hash);
   // Whether `henv` has a router at `version` (looked up once per version);
   // `pool` receives the henv's pool either way.
@@ -322,18 +361,17 @@ class JsEngine {
   std::unique_ptr<Worker> TakeSpare();
   // Hands workers to the housekeeping thread to destroy: freeing a runtime
   // (a full collection) is off the request's path. Those beyond a backlog of
-  // kMaxRetired stay in `workers` for the caller to destroy once it has
-  // released mu_. REQUIRES: mu_ held.
-  void RetireLocked(std::vector<std::unique_ptr<Worker>>& workers);
-  // Moves the connections of `workers` (about to be retired) into `out`,
-  // for the caller to shelve once it has released mu_: Checkout, when it
+  // kMaxRetired stay in `workers` for the caller to destroy. Takes
+  // house_mu_: call with no shard's lock held.
+  void Retire(std::vector<std::unique_ptr<Worker>>& workers);
+  // Moves the connections of `workers` (about to be retired, already off
+  // the books) into `out`, for the caller to shelve: Checkout, when it
   // finds a henv's idle workers stale after a code change, makes the new
   // worker right after, and it finds the connection without waiting for
   // the housekeeper to destroy the old one. (Workers evicted at a check-in
   // are another henv's, the least recently used: the housekeeper shelves
-  // theirs as it destroys them, off the request's path.) REQUIRES: mu_
-  // held; a move each.
-  void TakeConnectionsLocked(std::vector<std::unique_ptr<Worker>>& workers, std::vector<HeldConnection>& out);
+  // theirs as it destroys them, off the request's path.) A move each.
+  void TakeConnections(std::vector<std::unique_ptr<Worker>>& workers, std::vector<HeldConnection>& out);
   void Shelve(std::vector<HeldConnection>& connections);
   // The housekeeping thread (low priority): destroys retired workers, keeps
   // options_.spare_workers blank workers ready, and collects the garbage of
@@ -341,77 +379,93 @@ class JsEngine {
   // size of garbage between collections: across 100 henvs that ran a burst,
   // tens of MB that nothing would reclaim until their next requests).
   void Housekeep();
-  // Takes up to a few idle workers not trimmed since their last use and idle
-  // since before `cutoff` out of the pools (REQUIRES: mu_ held).
-  std::vector<std::unique_ptr<Worker>> TakeUntrimmedLocked(std::chrono::steady_clock::time_point cutoff);
-  // Trims idle worker `w` (checked out, without mu_) and hibernates it
+  // Trims (and hibernates) every idle worker of every shard not trimmed
+  // since its last use and idle since before `cutoff`; returns the bytes
+  // their trims gave back to malloc. Holds no lock while it trims.
+  int64_t TrimIdle(std::chrono::steady_clock::time_point cutoff);
+  // Takes up to a few idle workers of `shard` not trimmed since their last
+  // use and idle since before `cutoff` out of their pools (REQUIRES: the
+  // shard's mu held).
+  std::vector<std::unique_ptr<Worker>> TakeUntrimmedLocked(Shard& shard, std::chrono::steady_clock::time_point cutoff);
+  // Trims idle worker `w` (checked out, without any lock) and hibernates it
   // unless hibernate_idle_workers is false; true if it hibernated.
   bool Rest(Worker& w);
   static constexpr std::chrono::seconds kTrimAfterIdle{2};
-  // Moves into `out` idle workers unused since before `cutoff` whose pool
-  // keeps another worker (idle or busy), least recently used first, at most
-  // kMaxShedPerPass; the caller forgets and retires them, as for
-  // EvictOverBudgetLocked. REQUIRES: mu_ held.
-  void ShedSurplusLocked(std::chrono::steady_clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out);
+  // Moves into `out` idle workers of `shard` unused since before `cutoff`
+  // whose pool keeps another worker (idle or busy), least recently used
+  // first, at most kMaxShedPerPass; the caller forgets and retires them.
+  // REQUIRES: the shard's mu held.
+  void ShedSurplusLocked(Shard& shard, std::chrono::steady_clock::time_point cutoff,
+                         std::vector<std::unique_ptr<Worker>>& out);
   static constexpr size_t kMaxShedPerPass = 32;
-  void EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out);
+  // Whether the books (as published) are past the memory budget or the
+  // connection cap; any thread, no lock.
+  bool OverBudget() const;
+  // Evicts idle workers, the least recently used across all shards first,
+  // until the books are within the budget and the cap (or no idle worker is
+  // left to evict), and retires them. Locks one shard at a time: call with
+  // none held.
+  void EvictOverBudget();
   // Makes `w`'s route reach its pool's when it is the first known for a
   // newer version; forgets the version's when `w` saw its routes change
-  // (REQUIRES: mu_ held).
+  // (REQUIRES: the pool's shard's mu held).
   void PublishReachLocked(HenvPool& pool, const Worker& w);
-  // Makes `routing` `pool`'s (REQUIRES: mu_ held: writers build each new
-  // copy from the last one under it).
+  // Makes `routing` `pool`'s (REQUIRES: the pool's shard's mu held: writers
+  // build each new copy from the last one under it).
   void PublishRoutingLocked(HenvPool& pool, PoolRouting routing);
-  // The pool of `hash` if one exists, found without mu_ once this thread has
-  // met it (a thread-local map per engine; pools are never destroyed before
-  // the engine), and with `routing`, when given, its current routing copy.
-  // Any thread; what the I/O loops call for every document.
+  // The pool of `hash` if one exists, found without a lock once this thread
+  // has met it (a thread-local map per engine; pools are never destroyed
+  // before the engine), and with `routing`, when given, its current routing
+  // copy. Any thread; what the I/O loops call for every document.
   HenvPool* KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const;
-  // Brings accounted_bytes_ and accounted_connections_ up to date with `w`
-  // (REQUIRES: mu_ held).
-  void AccountLocked(Worker& w);
+  // Brings `shard`'s books up to date with `w` (REQUIRES: its mu held).
+  void AccountLocked(Shard& shard, Worker& w);
+  // Adds what `shard`'s books moved by to the engine's totals once it is a
+  // batch (publish_batch_bytes_) or more, or with `now` whatever it is
+  // (REQUIRES: its mu held). Connections are published at once: they move
+  // only when a worker opens its first or is destroyed.
+  void PublishLocked(Shard& shard, bool now = false);
   // Accounts checked-out worker `w` as it is now (a request about to be
   // parked), evicting idle workers over the budget or the connection cap.
   void AccountBusy(Worker& w);
-  // The least recently used idle worker holding a connection to a henv file
-  // (the trimmed first): its list and place; false if none (REQUIRES: mu_ held).
-  bool LeastRecentHoldingAConnectionLocked(std::list<Worker*>*& lru, std::list<Worker*>::iterator& at);
-  // Removes workers about to be destroyed from the books (their memory,
-  // connections and count) (REQUIRES: mu_ held).
-  void ForgetLocked(const std::vector<std::unique_ptr<Worker>>& dropped);
+  // Removes workers about to be destroyed (all of `shard`) from the books:
+  // their memory, connections and count (REQUIRES: its mu held).
+  void ForgetLocked(Shard& shard, const Worker& dropped);
+  void ForgetLocked(Shard& shard, const std::vector<std::unique_ptr<Worker>>& dropped);
 
   const EngineOptions options_;
   const uint64_t id_;  // unique in the process: KnownPool's thread-local maps tell engines apart by it
   // Outlives every worker (the pools' and those retired): a destroyed
   // worker puts its connection here. Its own lock.
   ConnectionShelf connection_shelf_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by mu_
-  // Idle workers, in two lists (guarded by mu_): those not trimmed since
-  // their last use, front = most recently used, and those trimmed since
-  // (Worker::trimmed_since_use), front = most recently trimmed. Eviction
-  // takes the far end of the trimmed first; the trim pass takes the far end
-  // of the other, and stops at the first worker used too recently.
-  std::list<Worker*> idle_lru_;
-  std::list<Worker*> trimmed_lru_;
-  std::list<Worker*>& LruOf(const Worker& w);  // the list `w` is (or goes) in
-  int workers_ = 0;              // guarded by mu_
-  int hibernated_ = 0;           // guarded by mu_: idle workers hibernated (Worker::hibernated)
-  uint64_t wakes_ = 0;           // guarded by mu_
-  int64_t accounted_bytes_ = 0;  // guarded by mu_; sum of workers' memory as of their last check-in
-  int accounted_connections_ = 0;  // guarded by mu_; sum of workers' file connections, likewise
-  // Set under mu_ when the accounted memory nears the budget; read without
-  // it: workers then shed their kept memory (and much garbage) before
-  // check-in, which costs far less than evicting idle workers and
-  // re-creating them.
+  mutable std::array<Shard, kShards> shards_;
+  // The pools by henv hash: taken on a henv's first script request and when
+  // a thread's KnownPool map misses, never with a shard's lock.
+  mutable std::mutex pools_mu_;
+  std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by pools_mu_
+  // The shards' books added up, each shard's changes added once they reach
+  // publish_batch_bytes_ (so the total lags the truth by less than
+  // kShards batches: 1/16 of the budget) and read without a lock by
+  // OverBudget. Written about once per batch of a shard's requests, not per
+  // request.
+  std::atomic<int64_t> published_bytes_{0};
+  std::atomic<int> published_connections_{0};
+  const int64_t publish_batch_bytes_;
+  // Set when the published memory nears the budget (stored only when it
+  // changes); read without a lock: workers then shed their kept memory
+  // (and much garbage) before check-in, which costs far less than evicting
+  // idle workers and re-creating them.
   std::atomic<bool> memory_pressure_{false};
   // Sheds what `worker` holds beyond its live heap under memory pressure
   // (Worker::Shed), then checks it in.
   void Release(HenvPool& pool, std::unique_ptr<Worker> worker);
-  std::vector<std::unique_ptr<Worker>> spares_;   // guarded by mu_
-  std::vector<std::unique_ptr<Worker>> retired_;  // guarded by mu_
-  bool spares_failed_ = false;                    // guarded by mu_
-  bool stopping_ = false;                         // guarded by mu_
+  // The housekeeper's: blank workers ready, workers to destroy, and its
+  // wake-up.
+  std::mutex house_mu_;
+  std::vector<std::unique_ptr<Worker>> spares_;   // guarded by house_mu_
+  std::vector<std::unique_ptr<Worker>> retired_;  // guarded by house_mu_
+  bool spares_failed_ = false;                    // guarded by house_mu_
+  bool stopping_ = false;                         // guarded by house_mu_
   std::condition_variable housekeeping_wanted_;
   std::thread housekeeper_;  // started last, in the constructor body
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "core/heap_trim.h"
@@ -23,7 +24,8 @@ using Clock = std::chrono::steady_clock;
 constexpr Clock::duration kShedEvery = std::chrono::seconds(5);
 
 // Moves idle worker `w` out of its pool's idle list (the caller takes it off
-// idle_lru_ too); null if it is not there. REQUIRES: the engine's mu_ held.
+// its shard's list too); null if it is not there. REQUIRES: the lock of
+// its pool's shard held.
 std::unique_ptr<Worker> TakeFromPool(Worker* w) {
   auto& idle = w->pool().idle;
   auto slot = std::find_if(idle.begin(), idle.end(), [w](const auto& owned) { return owned.get() == w; });
@@ -37,11 +39,11 @@ std::unique_ptr<Worker> TakeFromPool(Worker* w) {
 void JsEngine::Housekeep() {
   // Below the request threads: this work only saves them time when a core is free.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-  std::unique_lock lock(mu_);
   int64_t freed_since_malloc_trim = 0;
   Clock::time_point last_shed = Clock::now();
   Clock::time_point last_shelf_sweep = Clock::now();
   const Clock::duration shed_every = std::min<Clock::duration>(kShedEvery, options_.surplus_idle);
+  std::unique_lock lock(house_mu_);
   for (;;) {
     const auto want_spare = [this] {
       return !spares_failed_ && spares_.size() < static_cast<size_t>(options_.spare_workers);
@@ -49,56 +51,37 @@ void JsEngine::Housekeep() {
     housekeeping_wanted_.wait_for(lock, std::chrono::seconds(1),
                                   [&] { return stopping_ || !retired_.empty() || want_spare(); });
     if (stopping_) return;
-    for (;;) {
-      std::vector<std::unique_ptr<Worker>> idle = TakeUntrimmedLocked(Clock::now() - kTrimAfterIdle);
-      if (idle.empty()) break;
-      lock.unlock();
-      for (auto& w : idle) {
-        // (what went back to malloc: the pages its arena gives back go to
-        // the system by themselves)
-        const int64_t before = w->malloc_bytes();
-        Rest(*w);
-        freed_since_malloc_trim += std::max<int64_t>(0, before - w->malloc_bytes());
-        HenvPool& pool = w->pool();
-        CheckIn(pool, std::move(w));
-      }
-      lock.lock();
-      if (stopping_) return;
-    }
+    // The shards, one at a time (house_mu_ is never held with a shard's).
+    lock.unlock();
+    freed_since_malloc_trim += TrimIdle(Clock::now() - kTrimAfterIdle);
     // Pools shrink back after a burst (EngineOptions::surplus_idle); the
-    // idle list is walked whole, so not on every pass.
+    // idle lists are walked whole, so not on every pass.
     if (options_.surplus_idle.count() > 0 && Clock::now() - last_shed >= shed_every) {
       last_shed = Clock::now();
-      std::vector<std::unique_ptr<Worker>> surplus;
-      ShedSurplusLocked(last_shed - options_.surplus_idle, surplus);
-      ForgetLocked(surplus);
-      RetireLocked(surplus);
-      if (!surplus.empty()) {
-        lock.unlock();
+      for (Shard& shard : shards_) {
+        std::vector<std::unique_ptr<Worker>> surplus;
+        {
+          std::lock_guard shard_lock(shard.mu);
+          ShedSurplusLocked(shard, last_shed - options_.surplus_idle, surplus);
+          ForgetLocked(shard, surplus);
+          PublishLocked(shard, /*now=*/true);
+        }
+        // Destroyed here: this is the thread retired workers go to.
         for (const auto& w : surplus) freed_since_malloc_trim += w->malloc_bytes();
-        surplus.clear();
-        lock.lock();
-        if (stopping_) return;
       }
     }
     // Kept connections no henv took again in time are closed (a stat
-    // each, and a close: outside the lock), once a second at most.
+    // each, and a close), once a second at most.
     if (Clock::now() - last_shelf_sweep >= std::chrono::seconds(1)) {
       last_shelf_sweep = Clock::now();
-      lock.unlock();
       connection_shelf_.CloseIdle();
-      lock.lock();
-      if (stopping_) return;
     }
     // The collected heaps went back to malloc, which keeps freed memory
     // (main.cpp's mallopt: requests reuse it); once a lot has been freed by
     // idle workers, hand it back to the system.
-    if (freed_since_malloc_trim > (int64_t{8} << 20)) {
-      lock.unlock();
-      const bool trimmed = TrimHeapIfDue();
-      lock.lock();
-      if (trimmed) freed_since_malloc_trim = 0;
-    }
+    if (freed_since_malloc_trim > (int64_t{8} << 20) && TrimHeapIfDue()) freed_since_malloc_trim = 0;
+    lock.lock();
+    if (stopping_) return;
     if (retired_.empty() && !want_spare()) continue;
     if (!retired_.empty()) {
       std::vector<std::unique_ptr<Worker>> doomed;
@@ -125,6 +108,32 @@ void JsEngine::Housekeep() {
   }
 }
 
+int64_t JsEngine::TrimIdle(Clock::time_point cutoff) {
+  int64_t freed = 0;
+  for (Shard& shard : shards_) {
+    for (;;) {
+      std::vector<std::unique_ptr<Worker>> idle;
+      {
+        std::lock_guard lock(shard.mu);
+        idle = TakeUntrimmedLocked(shard, cutoff);
+      }
+      if (idle.empty()) break;
+      for (auto& w : idle) {
+        // (what went back to malloc: the pages its arena gives back go to
+        // the system by themselves)
+        const int64_t before = w->malloc_bytes();
+        Rest(*w);
+        freed += std::max<int64_t>(0, before - w->malloc_bytes());
+        HenvPool& pool = w->pool();
+        CheckIn(pool, std::move(w));
+      }
+      std::lock_guard lock(house_mu_);
+      if (stopping_) return freed;
+    }
+  }
+  return freed;
+}
+
 bool JsEngine::Rest(Worker& w) {
   w.Trim();
   w.trimmed_since_use = true;
@@ -136,32 +145,32 @@ bool JsEngine::Rest(Worker& w) {
   return options_.hibernate_idle_workers && w.Hibernate();
 }
 
-std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Clock::time_point cutoff) {
+std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard, Clock::time_point cutoff) {
   // From the least recently used end of the untrimmed ones; a few per pass,
-  // so requests waiting for mu_ are not held up. The list is in order of
-  // last use, so the walk ends at the first one used since `cutoff`: it
-  // visits only what it takes. (Trimmed workers used to share this list, at
-  // its far end, and every pass walked past all of them: with ~2,700 idle
-  // workers, 8% of a server's CPU under mu_.)
+  // so requests waiting for the shard's lock are not held up. The list is
+  // in order of last use, so the walk ends at the first one used since
+  // `cutoff`: it visits only what it takes. (Trimmed workers used to share
+  // this list, at its far end, and every pass walked past all of them: with
+  // ~2,700 idle workers, 8% of a server's CPU under the engine's (then single) lock.)
   std::vector<std::unique_ptr<Worker>> out;
-  auto it = idle_lru_.end();
-  while (it != idle_lru_.begin() && out.size() < 4) {
+  auto it = shard.idle_lru.end();
+  while (it != shard.idle_lru.begin() && out.size() < 4) {
     --it;
     Worker* w = *it;
     if (w->idle_since > cutoff) break;
     std::unique_ptr<Worker> taken = TakeFromPool(w);
     if (!taken) continue;
-    it = idle_lru_.erase(it);  // the next one back is visited by --it
-    ++w->pool().busy;          // checked out: CheckIn gives it back
+    it = shard.idle_lru.erase(it);  // the next one back is visited by --it
+    ++w->pool().busy;               // checked out: CheckIn gives it back
     out.push_back(std::move(taken));
   }
   return out;
 }
 
-void JsEngine::ShedSurplusLocked(Clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out) {
+void JsEngine::ShedSurplusLocked(Shard& shard, Clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out) {
   const size_t first = out.size();
   // The trimmed (idle longest) first.
-  for (std::list<Worker*>* lru : {&trimmed_lru_, &idle_lru_}) {
+  for (std::list<Worker*>* lru : {&shard.trimmed_lru, &shard.idle_lru}) {
     auto it = lru->end();
     while (it != lru->begin() && out.size() - first < kMaxShedPerPass) {
       --it;
@@ -176,67 +185,108 @@ void JsEngine::ShedSurplusLocked(Clock::time_point cutoff, std::vector<std::uniq
   }
 }
 
-bool JsEngine::LeastRecentHoldingAConnectionLocked(std::list<Worker*>*& lru, std::list<Worker*>::iterator& at) {
-  // Those that hold none cost none; workers whose scripts query hold one
-  // from their first request, so the walk is short where it runs at all.
-  for (std::list<Worker*>* candidates : {&trimmed_lru_, &idle_lru_}) {
-    for (auto it = candidates->end(); it != candidates->begin();) {
-      --it;
-      if ((*it)->accounted_connections != 0) {
-        lru = candidates;
-        at = it;
-        return true;
+namespace {
+// Eviction's bound on victims it looks for in one call: each costs a visit
+// to every shard, and a victim a request took meanwhile is looked for again.
+constexpr int kMaxEvictionRounds = 256;
+// How far from a list's far end eviction looks again for the victim it
+// chose (it is at the far end unless the cap on connections chose it).
+constexpr int kMaxVictimSteps = 64;
+}  // namespace
+
+void JsEngine::EvictOverBudget() {
+  const int cap = options_.max_worker_connections;
+  for (int round = 0; round < kMaxEvictionRounds; ++round) {
+    const bool over_memory = published_bytes_.load(std::memory_order_relaxed) > options_.memory_budget_bytes;
+    const bool over_connections = cap > 0 && published_connections_.load(std::memory_order_relaxed) > cap;
+    if (!over_memory && !over_connections) return;
+    // The victim: the least recently used idle worker of all shards, the
+    // trimmed first (idle for kTrimAfterIdle at least), each list from its
+    // far end; over the descriptors only, the least recently used holding
+    // a connection (those that hold none cost none; workers whose scripts
+    // query hold one from their first request, so the walk is short).
+    struct Victim {
+      size_t shard = 0;
+      bool trimmed = false;
+      Worker* worker = nullptr;  // not to be followed without its shard's lock
+      Clock::time_point idle_since;
+    };
+    std::optional<Victim> best;
+    for (size_t i = 0; i < kShards; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mu);
+      for (const bool trimmed : {true, false}) {
+        if (best && best->trimmed && !trimmed) break;  // a trimmed one goes before any other
+        const std::list<Worker*>& lru = trimmed ? shard.trimmed_lru : shard.idle_lru;
+        const Worker* found = nullptr;
+        if (over_memory) {
+          if (!lru.empty()) found = lru.back();
+        } else {
+          for (auto it = lru.rbegin(); it != lru.rend(); ++it) {
+            if ((*it)->accounted_connections != 0) {
+              found = *it;
+              break;
+            }
+          }
+        }
+        if (found == nullptr) continue;
+        if (!best || (trimmed && !best->trimmed) || found->idle_since < best->idle_since) {
+          best = Victim{i, trimmed, const_cast<Worker*>(found), found->idle_since};
+        }
+        break;  // the shard's candidate is from its trimmed list when it has one
       }
     }
-  }
-  return false;
-}
-
-void JsEngine::EvictOverBudgetLocked(std::vector<std::unique_ptr<Worker>>& out) {
-  int64_t total = accounted_bytes_;
-  int connections = accounted_connections_;
-  for (const auto& w : out) {
-    total -= w->accounted_bytes;
-    connections -= w->accounted_connections;
-  }
-  const int cap = options_.max_worker_connections;
-  while (!trimmed_lru_.empty() || !idle_lru_.empty()) {
-    // The least recently used: the trimmed first (idle for kTrimAfterIdle
-    // at least), each list from its far end.
-    std::list<Worker*>* lru = trimmed_lru_.empty() ? &idle_lru_ : &trimmed_lru_;
-    auto victim = std::prev(lru->end());
-    if (total <= options_.memory_budget_bytes) {
-      if (cap <= 0 || connections <= cap) break;
-      // Over the descriptors only.
-      if (!LeastRecentHoldingAConnectionLocked(lru, victim)) break;  // busy workers hold them all
+    if (!best) return;  // busy workers hold it all
+    std::vector<std::unique_ptr<Worker>> evicted;
+    {
+      Shard& shard = shards_[best->shard];
+      std::lock_guard lock(shard.mu);
+      // Between the locks a request may have taken it (and its memory gone
+      // to another worker): only a worker still in the list is followed.
+      std::list<Worker*>& lru = best->trimmed ? shard.trimmed_lru : shard.idle_lru;
+      auto it = lru.end();
+      for (int step = 0; step < kMaxVictimSteps && it != lru.begin(); ++step) {
+        --it;
+        if (*it != best->worker) continue;
+        if ((*it)->idle_since == best->idle_since) {
+          if (std::unique_ptr<Worker> taken = TakeFromPool(*it)) {
+            lru.erase(it);
+            evicted.push_back(std::move(taken));
+            ForgetLocked(shard, evicted);
+            PublishLocked(shard, /*now=*/true);
+          }
+        }
+        break;
+      }
     }
-    Worker* w = *victim;
-    lru->erase(victim);
-    if (std::unique_ptr<Worker> taken = TakeFromPool(w)) {
-      total -= w->accounted_bytes;
-      connections -= w->accounted_connections;
-      out.push_back(std::move(taken));
-    }
+    Retire(evicted);
   }
 }
 
 int JsEngine::HibernateIdleWorkers() {
   std::vector<std::unique_ptr<Worker>> idle;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [hash, pool] : pools_) {
-      for (auto it = pool->idle.begin(); it != pool->idle.end();) {
-        if ((*it)->hibernated()) {
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (std::list<Worker*>* lru : {&shard.idle_lru, &shard.trimmed_lru}) {
+      for (auto it = lru->begin(); it != lru->end();) {
+        Worker* w = *it;
+        if (w->hibernated()) {
           ++it;
           continue;
         }
-        LruOf(**it).erase((*it)->lru_position);
-        ++pool->busy;  // checked out: CheckIn gives it back
-        idle.push_back(std::move(*it));
-        it = pool->idle.erase(it);
+        std::unique_ptr<Worker> taken = TakeFromPool(w);
+        if (!taken) {
+          ++it;
+          continue;
+        }
+        it = lru->erase(it);
+        ++w->pool().busy;  // checked out: CheckIn gives it back
+        idle.push_back(std::move(taken));
       }
     }
   }
+  // Checked in (to the trimmed lists' fronts) in the order they were used.
+  std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) { return a->idle_since < b->idle_since; });
   int hibernated = 0;
   for (auto& w : idle) {
     if (Rest(*w)) ++hibernated;
@@ -247,16 +297,18 @@ int JsEngine::HibernateIdleWorkers() {
 }
 
 void JsEngine::DropIdleWorkers() {
-  std::vector<std::unique_ptr<Worker>> dropped;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [hash, pool] : pools_) {
-      for (auto& w : pool->idle) dropped.push_back(std::move(w));
-      pool->idle.clear();
+  std::vector<std::unique_ptr<Worker>> dropped;  // destroyed after the locks
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    const size_t first = dropped.size();
+    for (std::list<Worker*>* lru : {&shard.idle_lru, &shard.trimmed_lru}) {
+      for (Worker* w : *lru) {
+        if (std::unique_ptr<Worker> taken = TakeFromPool(w)) dropped.push_back(std::move(taken));
+      }
+      lru->clear();
     }
-    idle_lru_.clear();
-    trimmed_lru_.clear();
-    ForgetLocked(dropped);
+    for (size_t i = first; i < dropped.size(); ++i) ForgetLocked(shard, *dropped[i]);
+    PublishLocked(shard, /*now=*/true);
   }
 }
 

@@ -78,10 +78,14 @@ class ServerCodeSet {
   std::unordered_set<std::string> ids_;  // guarded by mu_
 };
 
-// Per-henv bookkeeping, owned by JsEngine; fields other than `bytecode`
-// are guarded by JsEngine::mu_ (`routing` is read without it).
+// Per-henv bookkeeping, owned by JsEngine; `idle`, `busy`,
+// `broken_version` and `broken_failure` are guarded by the mutex of the
+// engine's shard `shard` (JsEngine: "Thread safety"), as are writes of
+// `routing` (read without it); the rest is set when the pool is made or
+// thread-safe on its own.
 struct HenvPool {
   std::string hash;
+  size_t shard = 0;  // which of the engine's shards holds it (by `hash`)
   // Where its destroyed workers' connections wait for its next ones (the
   // engine's; null: none kept). Set when the pool is made.
   ConnectionShelf* shelf = nullptr;
@@ -93,7 +97,7 @@ struct HenvPool {
   int64_t broken_version = -1;
   ScriptResult::Failure broken_failure;
   // Whether _system/router.js exists and the router's reach (PoolRouting),
-  // as one immutable copy: replaced whole under the engine's lock, read
+  // as one immutable copy: replaced whole under its shard's lock, read
   // without it (JsEngine::HasRouter per script request, NoRouteTakes on the
   // I/O loops). `routing_changes` moves on with each copy, so a reader keeps
   // its own until that counter moves (a value every core reads and only a
@@ -209,22 +213,24 @@ class Worker {
   // a copy of the image, its runtime holds objects whose finalizers reach
   // outside it (QuickJS patch 0023), or the system refused. Thread: its
   // owner's (the housekeeper's, then a request's); hibernated() is read by
-  // the engine under its mu_ while the worker is idle.
+  // the engine under its shard's lock while the worker is idle.
   bool Hibernate();
   // False (the worker still hibernated, fit only to be destroyed) when out
   // of memory to unpack its snapshot.
   bool Wake() noexcept;
   bool hibernated() const { return hibernation_ != nullptr; }
 
-  // Its place in the engine's idle or trimmed list (by trimmed_since_use),
-  // guarded by JsEngine::mu_ while idle.
+  // The fields below are the engine's, guarded by the lock of its pool's
+  // shard (JsEngine: "Thread safety") while the worker is idle.
+  // Its place in its shard's idle or trimmed list (by trimmed_since_use).
   std::list<Worker*>::iterator lru_position;
-  // memory_bytes() as last added to the engine's total (guarded by JsEngine::mu_).
+  // memory_bytes() as last added to its shard's books.
   int64_t accounted_bytes = 0;
-  // file_connections() as last added to the engine's count (guarded by JsEngine::mu_).
+  // file_connections() as last added to its shard's books.
   int accounted_connections = 0;
-  // When it last finished a request, and whether its garbage has been
-  // collected since (guarded by JsEngine::mu_ while idle).
+  // When it last finished a request (both lists are in this order, and
+  // eviction compares the shards' far ends by it), and whether its garbage
+  // has been collected since.
   std::chrono::steady_clock::time_point idle_since{};
   bool trimmed_since_use = false;
 

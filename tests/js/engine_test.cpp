@@ -972,6 +972,48 @@ TEST_F(EngineTest, IdleWorkersAreEvictedOverTheMemoryBudget) {
   EXPECT_GT(engine_->stats().memory_bytes, 0);
 }
 
+// Requests from several threads over henvs spread across the engine's
+// shards, under a budget that keeps only a few of their workers: each answer
+// is its own henv's, and once they are done the books add up (every worker
+// back and idle, none lost or counted twice, the budget kept within what the
+// shards may not have added to the total yet, and nothing left counted once
+// all are dropped).
+TEST_F(EngineTest, ConcurrentRequestsOverManyHenvsKeepTheBooks) {
+  auto probe = MakeHenv("booksprb", kEcho);
+  ASSERT_EQ(Run(*probe).kind, Kind::kResponse);
+  const int64_t worker_bytes = engine_->stats().memory_bytes;
+  ASSERT_GT(worker_bytes, 0);
+  EngineOptions options;
+  options.memory_budget_bytes = worker_bytes * 5;
+  options.spare_workers = 1;
+  MakeEngine(options);
+  std::vector<std::shared_ptr<Henv>> henvs;
+  for (int i = 0; i < 24; ++i) henvs.push_back(MakeHenv("books" + std::to_string(100 + i), kEcho));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        Henv& henv = *henvs[static_cast<size_t>(t * 7 + i * 5) % henvs.size()];
+        const ScriptResult r = Run(henv);
+        if (r.kind != Kind::kResponse || r.response.body != "hello GET " + henv.hash()) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  JsEngine::Stats stats = engine_->stats();
+  EXPECT_EQ(stats.workers, stats.idle_workers) << "every worker checked back in, and counted once";
+  EXPECT_GT(stats.idle_workers, 0);
+  EXPECT_LT(stats.idle_workers, 24) << "the budget evicted some";
+  EXPECT_LE(stats.memory_bytes, options.memory_budget_bytes + options.memory_budget_bytes / 16);
+  engine_->DropIdleWorkers();
+  stats = engine_->stats();
+  EXPECT_EQ(stats.workers, 0);
+  EXPECT_EQ(stats.idle_workers, 0);
+  EXPECT_EQ(stats.memory_bytes, 0);
+}
+
 // Past 7/8 of the memory budget a worker checked back in sheds what it holds
 // beyond its live heap (Worker::Shed): a request's ~2.5 MiB of cycles are
 // collected then, and the pages their blocks took in the worker's arena go
