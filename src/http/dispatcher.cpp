@@ -124,7 +124,12 @@ void Dispatcher::ListIfRunnableLocked(KeyState& ks) {
 }
 
 void Dispatcher::ForgetIfIdleLocked(KeyState& ks) {
-  if (ks.waiting.empty() && ks.running == 0 && !ks.listed) keys_.erase(ks.key);
+  // An idle key's state is kept for its next job while there are few: made
+  // anew, it cost three allocations and three frees (the map's node, the
+  // deque's map and first block) per request, under mu_. Past
+  // kIdleKeysKept, or once the sweep finds it idle (CollectExpiredLocked),
+  // it goes.
+  if (ks.waiting.empty() && ks.running == 0 && !ks.listed && keys_.size() > kIdleKeysKept) keys_.erase(ks.key);
 }
 
 void Dispatcher::CollectExpiredLocked(Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out) {

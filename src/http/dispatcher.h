@@ -85,7 +85,10 @@ class Dispatcher {
   Parker* TakeIdleLocked();
   // Moves jobs that waited too long into `out`. REQUIRES: mu_.
   void CollectExpiredLocked(Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out);
+  // Erases `ks` when it has nothing waiting or running and more than
+  // kIdleKeysKept keys are known. REQUIRES: mu_.
   void ForgetIfIdleLocked(KeyState& ks);
+  static constexpr size_t kIdleKeysKept = 1024;
 
   const DispatcherOptions options_;
   mutable std::mutex mu_;
