@@ -236,18 +236,21 @@ JsEngine::Shard& JsEngine::ShardOf(const HenvPool& pool) { return shards_[pool.s
 
 std::list<Worker*>& JsEngine::Shard::LruOf(const Worker& w) { return w.trimmed_since_use ? trimmed_lru : idle_lru; }
 
+size_t JsEngine::ShardIndexOf(const std::string& hash) { return std::hash<std::string>{}(hash) % kShards; }
+
 HenvPool& JsEngine::PoolFor(const std::string& hash) {
   if (HenvPool* known = KnownPool(hash, nullptr)) return *known;
-  std::lock_guard lock(pools_mu_);
-  return PoolForLocked(hash);
+  Shard& shard = shards_[ShardIndexOf(hash)];
+  std::lock_guard lock(shard.mu);
+  return PoolForLocked(shard, hash);
 }
 
-HenvPool& JsEngine::PoolForLocked(const std::string& hash) {
-  auto& slot = pools_[hash];
+HenvPool& JsEngine::PoolForLocked(Shard& shard, const std::string& hash) {
+  auto& slot = shard.pools[hash];
   if (!slot) {
     slot = std::make_unique<HenvPool>();
     slot->hash = hash;
-    slot->shard = std::hash<std::string>{}(hash) % kShards;
+    slot->shard = ShardIndexOf(hash);
     slot->login_throttle = options_.login_throttle;
     slot->address_throttle = options_.address_throttle;
     slot->logs = options_.logs;
@@ -261,8 +264,9 @@ bool JsEngine::HasRouter(Henv& henv, int64_t version, HenvPool*& pool_out) {
   std::shared_ptr<const PoolRouting> routing;
   pool_out = KnownPool(henv.hash(), &routing);
   if (pool_out == nullptr) {  // this henv's first script request
-    std::lock_guard lock(pools_mu_);
-    pool_out = &PoolForLocked(henv.hash());
+    Shard& shard = shards_[ShardIndexOf(henv.hash())];
+    std::lock_guard lock(shard.mu);
+    pool_out = &PoolForLocked(shard, henv.hash());
     routing = pool_out->routing.load(std::memory_order_acquire);
   }
   if (routing->router_checked_version == version) return routing->has_router;
@@ -517,7 +521,7 @@ namespace {
 // one's address is another engine). Pools live as long as their engine, so a
 // pointer found once stays good, and with each pool the routing last read
 // from it, kept while its routing_changes has not moved. Bounded: emptied
-// when full (kMaxKnownPools), to be refilled under pools_mu_.
+// when full (kMaxKnownPools), to be refilled under the shards' locks.
 struct KnownPools {
   uint64_t engine_id = 0;
   struct Known {
@@ -542,9 +546,10 @@ HenvPool* JsEngine::KnownPool(const std::string& hash, std::shared_ptr<const Poo
   if (it == known.pools.end()) {
     HenvPool* pool = nullptr;
     {
-      std::lock_guard lock(pools_mu_);
-      auto found = pools_.find(hash);
-      if (found == pools_.end()) return nullptr;  // no script has run yet: asked again next time
+      Shard& shard = shards_[ShardIndexOf(hash)];
+      std::lock_guard lock(shard.mu);
+      auto found = shard.pools.find(hash);
+      if (found == shard.pools.end()) return nullptr;  // no script has run yet: asked again next time
       pool = found->second.get();
     }
     if (known.pools.size() >= kMaxKnownPools) known.pools.clear();

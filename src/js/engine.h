@@ -25,13 +25,15 @@
 // Thread safety: Run() and RunAsync() are called concurrently from the HTTP
 // handler threads. A worker is used by one thread at a time (checked out),
 // and QuickJS is told which thread's stack it is on at each checkout and
-// resumption. No lock is the whole engine's on a request's path: a henv's
-// pool belongs to one of kShards shards (by its hash), and a request takes
-// only its shard's lock, to check a worker out and to check it in; the
-// memory budget is kept over a total the shards add their changes to in
-// batches (so no counter every request writes is shared), and only
-// eviction, past the budget, visits the other shards, one lock at a time.
-// No code holds two of the engine's locks at once. One low-priority
+// resumption. No lock is the whole engine's on the path of a request that
+// finds an idle worker: a henv's pool belongs to one of kShards shards (by
+// its hash), and such a request takes only its shard's lock, to check a
+// worker out and to check it in; the memory budget is kept over a total the
+// shards add their changes to in batches (so no counter every request
+// writes is shared). Eviction, past the budget, visits the other shards,
+// one lock at a time; a request that takes a blank worker, or drops one,
+// takes house_mu_ once. No code holds two of the engine's locks at once.
+// One low-priority
 // housekeeping thread makes blank workers (spares_, under house_mu_),
 // destroys retired ones, and trims and hibernates idle ones, shard by
 // shard. One waker thread holds parked requests (a worker awaiting a timer,
@@ -319,11 +321,15 @@ class JsEngine {
   // keeps two threads on different henvs apart most of the time; a shard
   // costs a cache line of counters and two empty lists.
   static constexpr size_t kShards = 64;
-  // A shard (see "Thread safety" above): its mutex guards its pools' idle
-  // lists, busy counts, broken versions and routing writes, its idle
-  // workers' lists, and its share of the books.
+  // A shard (see "Thread safety" above): its mutex guards its pools (the
+  // map, and their idle lists, busy counts, broken versions and routing
+  // writes), its idle workers' lists, and its share of the books.
   struct alignas(64) Shard {
     std::mutex mu;
+    // Its henvs' pools by hash, made on a henv's first script request (or
+    // a thread's KnownPool miss finds them); they live as long as the
+    // engine.
+    std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools;
     // Idle workers in two lists, each front = most recently used
     // (Worker::idle_since): those not trimmed since their last use, and
     // those trimmed since (Worker::trimmed_since_use; the trim pass takes
@@ -344,14 +350,15 @@ class JsEngine {
     std::list<Worker*>& LruOf(const Worker& w);  // the list `w` is (or goes) in
   };
   Shard& ShardOf(const HenvPool& pool);
+  static size_t ShardIndexOf(const std::string& hash);
 
   // The pool of henv `hash`, made on first use; pools live as long as the
-  // engine. PoolForLocked REQUIRES: pools_mu_ held.
+  // engine. PoolForLocked REQUIRES: the mu of `hash`'s shard held.
   HenvPool& PoolFor(const std::string& hash);
   // Whether `henv` has a router at `version` (looked up once per version);
   // `pool` receives the henv's pool either way.
   bool HasRouter(Henv& henv, int64_t version, HenvPool*& pool);
-  HenvPool& PoolForLocked(const std::string& hash);
+  HenvPool& PoolForLocked(Shard& shard, const std::string& hash);
   // A worker of `version` for `pool`, reused or created; null with `failed`
   // filled in when none can be had.
   std::unique_ptr<Worker> Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
@@ -438,11 +445,9 @@ class JsEngine {
   // Outlives every worker (the pools' and those retired): a destroyed
   // worker puts its connection here. Its own lock.
   ConnectionShelf connection_shelf_;
+  // (Declared before the members that hold workers, which refer to their
+  // pools: destroyed after them.)
   mutable std::array<Shard, kShards> shards_;
-  // The pools by henv hash: taken on a henv's first script request and when
-  // a thread's KnownPool map misses, never with a shard's lock.
-  mutable std::mutex pools_mu_;
-  std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools_;  // guarded by pools_mu_
   // The shards' books added up, each shard's changes added once they reach
   // publish_batch_bytes_ (so the total lags the truth by less than
   // kShards batches: 1/16 of the budget) and read without a lock by
