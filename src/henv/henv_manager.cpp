@@ -396,15 +396,20 @@ Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
   return Open(hash);
 }
 
+HenvManager::Shard& HenvManager::ShardOf(const std::string& hash) const {
+  return shards_[std::hash<std::string>{}(hash) % kShards];
+}
+
 Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   // Connections past max_open are closed after the lock: closing the last
   // connection of a WAL database checkpoints it, which must not stall
   // other opens. A henv found gone is released after it too.
   std::shared_ptr<Henv> gone;
+  Shard& shard = ShardOf(hash);
   {
-    std::unique_lock lock(mu_);
+    std::unique_lock lock(shard.mu);
     for (;;) {
-      if (auto it = open_.find(hash); it != open_.end()) {
+      if (auto it = shard.open.find(hash); it != shard.open.end()) {
         const auto now = now_();
         // The file may have been moved away by another process (the
         // inactivity sweep's trash): looked for at most once a second, so
@@ -412,19 +417,19 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
         if (now - it->second.checked_on_disk >= kOnDiskCheckInterval) {
           it->second.checked_on_disk = now;
           if (!ExistsOnDisk(hash)) {
-            gone = EraseLocked(it);
+            gone = EraseLocked(shard, it);
             return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
           }
         }
-        MarkUsedLocked(it->second, now);
+        MarkUsedLocked(shard, it->second, now);
         return it->second.henv;
       }
       // Someone else is opening this one: wait for it rather than open the
       // file twice. Other henvs are not held up.
-      if (opening_.count(hash) == 0) break;
-      opened_.wait(lock);
+      if (shard.opening.count(hash) == 0) break;
+      shard.opened.wait(lock);
     }
-    opening_.insert(hash);
+    shard.opening.insert(hash);
   }
   // Opening happens outside the lock: a migration, or a file whose writer
   // lock is held by a long transaction, delays this henv only, never every
@@ -433,17 +438,17 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   // from read-only storage: once it is writable the next Open is read-write).
   auto finish = [&](Result<std::shared_ptr<Henv>> outcome, bool keep = true) {
     {
-      std::lock_guard lock(mu_);
-      opening_.erase(hash);
+      std::lock_guard lock(shard.mu);
+      shard.opening.erase(hash);
       if (outcome.ok() && keep) {
         const auto now = now_();
-        auto it = open_.emplace(hash, Entry{*outcome, true, {}, now, now}).first;
-        lru_.push_front(&*it);
-        it->second.lru_position = lru_.begin();
-        UpdateCountsLocked();
+        auto it = shard.open.emplace(hash, Entry{*outcome, true, {}, now, now, now}).first;
+        shard.lru.push_front(&*it);
+        it->second.lru_position = shard.lru.begin();
+        open_count_.fetch_add(1, std::memory_order_relaxed);
       }
     }
-    opened_.notify_all();
+    shard.opened.notify_all();
     if (outcome.ok() && keep) CloseOverCapacity(nullptr);
     return outcome;
   };
@@ -482,103 +487,141 @@ Result<db::Database> HenvManager::OpenConnection(const std::string& hash) {
   return std::move(*db);
 }
 
-void HenvManager::UpdateCountsLocked() {
-  open_count_.store(lru_.size(), std::memory_order_relaxed);
-  dormant_count_.store(dormant_.size(), std::memory_order_relaxed);
-}
-
-std::shared_ptr<Henv> HenvManager::EraseLocked(std::unordered_map<std::string, Entry>::iterator it) {
+std::shared_ptr<Henv> HenvManager::EraseLocked(Shard& shard, std::unordered_map<std::string, Entry>::iterator it) {
   std::shared_ptr<Henv> henv = std::move(it->second.henv);
-  (it->second.connected ? lru_ : dormant_).erase(it->second.lru_position);
-  open_.erase(it);
-  UpdateCountsLocked();
+  if (it->second.connected) {
+    shard.lru.erase(it->second.lru_position);
+    open_count_.fetch_sub(1, std::memory_order_relaxed);
+  } else {
+    shard.dormant.erase(it->second.lru_position);
+    dormant_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  shard.open.erase(it);
   return henv;
 }
 
-std::vector<std::shared_ptr<Henv>> HenvManager::OverCapacityLocked(const Henv* keep) const {
-  std::vector<std::shared_ptr<Henv>> over;
-  for (auto node = lru_.rbegin(); node != lru_.rend() && lru_.size() - over.size() > options_.max_open; ++node) {
-    if ((*node)->second.henv.get() != keep) over.push_back((*node)->second.henv);
-  }
-  return over;
-}
+namespace {
+// Eviction's bound on the henvs one call closes or drops: each is a visit
+// to every shard.
+constexpr size_t kMaxEvictionsPerCall = 4096;
+}  // namespace
 
 void HenvManager::CloseOverCapacity(const Henv* keep) {
-  for (size_t tried = 0;;) {
-    std::vector<std::shared_ptr<Henv>> over;
-    {
-      std::lock_guard lock(mu_);
-      if (tried >= lru_.size()) return;  // the rest are in use: closed by a later pass
-      over = OverCapacityLocked(keep);
+  std::vector<const Henv*> tried;  // passed over in use, or closed: not tried again
+  while (open_count_.load(std::memory_order_relaxed) > options_.max_open && tried.size() < kMaxEvictionsPerCall) {
+    // The least recently used open henv of all shards, not `keep` nor one
+    // tried already (those passed over went to their list's front: only a
+    // shard where nothing else is open has one at its far end).
+    std::shared_ptr<Henv> oldest;
+    std::chrono::steady_clock::time_point oldest_stamp;
+    for (Shard& shard : shards_) {
+      std::lock_guard lock(shard.mu);
+      for (auto node = shard.lru.rbegin(); node != shard.lru.rend(); ++node) {
+        const Entry& entry = (*node)->second;
+        if (entry.henv.get() == keep || std::find(tried.begin(), tried.end(), entry.henv.get()) != tried.end()) continue;
+        if (!oldest || entry.lru_stamp < oldest_stamp) {
+          oldest = entry.henv;
+          oldest_stamp = entry.lru_stamp;
+        }
+        break;
+      }
     }
-    if (over.empty()) return;
-    tried += over.size();
-    CloseConnections(over);
+    if (!oldest) return;  // the rest are in use: closed by a later pass
+    tried.push_back(oldest.get());
+    CloseConnections({oldest});
   }
 }
 
 size_t HenvManager::CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs) {
-  std::vector<std::shared_ptr<Henv>> dropped;  // destroyed outside the lock
   size_t closed_count = 0;
   for (const std::shared_ptr<Henv>& henv : henvs) {
     const bool closed = henv->TryCloseConnection();
-    std::lock_guard lock(mu_);
-    auto it = open_.find(henv->hash());
-    if (it == open_.end() || it->second.henv != henv || !it->second.connected) continue;
+    Shard& shard = ShardOf(henv->hash());
+    std::lock_guard lock(shard.mu);
+    auto it = shard.open.find(henv->hash());
+    if (it == shard.open.end() || it->second.henv != henv || !it->second.connected) continue;
     Entry& entry = it->second;
+    entry.lru_stamp = now_();
     // Reopened since (its Reopened() found it connected) or in use: it
-    // stays, as recently used.
+    // stays, as recently used (with its last use as it was).
     if (!closed || henv->connection_open()) {
-      lru_.splice(lru_.begin(), lru_, entry.lru_position);
+      shard.lru.splice(shard.lru.begin(), shard.lru, entry.lru_position);
       continue;
     }
-    dormant_.splice(dormant_.begin(), lru_, entry.lru_position);
+    shard.dormant.splice(shard.dormant.begin(), shard.lru, entry.lru_position);
     entry.connected = false;
+    open_count_.fetch_sub(1, std::memory_order_relaxed);
+    dormant_count_.fetch_add(1, std::memory_order_relaxed);
     ++closed_count;
-    TrimDormantLocked(dropped);
-    UpdateCountsLocked();
   }
+  if (closed_count > 0) TrimDormant();
   return closed_count;
 }
 
-void HenvManager::TrimDormantLocked(std::vector<std::shared_ptr<Henv>>& dropped) {
-  while (dormant_.size() > max_dormant_) {
-    dropped.push_back(EraseLocked(open_.find(dormant_.back()->first)));
+void HenvManager::TrimDormant() {
+  std::vector<std::shared_ptr<Henv>> dropped;  // destroyed outside the locks
+  for (size_t round = 0; dormant_count_.load(std::memory_order_relaxed) > max_dormant_ && round < kMaxEvictionsPerCall;
+       ++round) {
+    // The least recently used dormant henv of all shards.
+    Shard* from = nullptr;
+    const Node* oldest = nullptr;
+    std::chrono::steady_clock::time_point oldest_stamp;
+    for (Shard& shard : shards_) {
+      std::lock_guard lock(shard.mu);
+      if (shard.dormant.empty()) continue;
+      const Node* node = shard.dormant.back();
+      if (oldest == nullptr || node->second.lru_stamp < oldest_stamp) {
+        from = &shard;
+        oldest = node;  // (not followed without its shard's lock)
+        oldest_stamp = node->second.lru_stamp;
+      }
+    }
+    if (from == nullptr) return;
+    std::lock_guard lock(from->mu);
+    // Still there, and still the far end? (A request may have used it since.)
+    if (from->dormant.empty() || from->dormant.back() != oldest || oldest->second.lru_stamp != oldest_stamp) continue;
+    dropped.push_back(EraseLocked(*from, from->open.find(oldest->first)));
   }
 }
 
 void HenvManager::Reopened(Henv& henv) {
   {
-    std::lock_guard lock(mu_);
-    auto it = open_.find(henv.hash());
-    if (it == open_.end() || it->second.henv.get() != &henv) return;  // not (or no longer) this manager's
+    Shard& shard = ShardOf(henv.hash());
+    std::lock_guard lock(shard.mu);
+    auto it = shard.open.find(henv.hash());
+    if (it == shard.open.end() || it->second.henv.get() != &henv) return;  // not (or no longer) this manager's
     Entry& entry = it->second;
-    lru_.splice(lru_.begin(), entry.connected ? lru_ : dormant_, entry.lru_position);
+    shard.lru.splice(shard.lru.begin(), entry.connected ? shard.lru : shard.dormant, entry.lru_position);
+    if (!entry.connected) {
+      dormant_count_.fetch_sub(1, std::memory_order_relaxed);
+      open_count_.fetch_add(1, std::memory_order_relaxed);
+    }
     entry.connected = true;
     // A reopen is a use, whoever's (a request, a realtime delivery, a
     // WebSocket's event): the idle steps count from it, or the next janitor
     // pass would close the connection again at once.
-    entry.last_used = now_();
+    entry.last_used = entry.lru_stamp = now_();
     entry.memory_released = false;
-    UpdateCountsLocked();
   }
   // `henv`'s own mutex is held here: never tried (the others' are only tried).
   CloseOverCapacity(&henv);
 }
 
 size_t HenvManager::CloseIdle() {
-  std::vector<std::shared_ptr<Henv>> closing;  // destroyed outside the lock
-  std::lock_guard lock(mu_);
-  auto cutoff = now_() - options_.idle_timeout;
-  while (!lru_.empty()) {
-    if (lru_.back()->second.last_used > cutoff) break;  // the rest are more recent
-    closing.push_back(EraseLocked(open_.find(lru_.back()->first)));
-  }
-  // Dormant henvs are in the order they were closed or last used: all looked at.
-  for (auto node = dormant_.begin(); node != dormant_.end();) {
-    auto next = std::next(node);
-    if ((*node)->second.last_used <= cutoff) closing.push_back(EraseLocked(open_.find((*node)->first)));
-    node = next;
+  std::vector<std::shared_ptr<Henv>> closing;  // destroyed outside the locks
+  const auto cutoff = now_() - options_.idle_timeout;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    while (!shard.lru.empty()) {
+      if (shard.lru.back()->second.last_used > cutoff) break;  // the rest are more recent
+      closing.push_back(EraseLocked(shard, shard.open.find(shard.lru.back()->first)));
+    }
+    // Dormant henvs are in the order they were closed or last used: all looked at.
+    for (auto node = shard.dormant.begin(); node != shard.dormant.end();) {
+      auto next = std::next(node);
+      if ((*node)->second.last_used <= cutoff) closing.push_back(EraseLocked(shard, shard.open.find((*node)->first)));
+      node = next;
+    }
   }
   return closing.size();
 }
@@ -586,13 +629,13 @@ size_t HenvManager::CloseIdle() {
 size_t HenvManager::CloseIdleConnections() {
   if (options_.close_connection_idle.count() <= 0) return 0;
   std::vector<std::shared_ptr<Henv>> idle;
-  {
-    std::lock_guard lock(mu_);
-    const auto cutoff = now_() - options_.close_connection_idle;
+  const auto cutoff = now_() - options_.close_connection_idle;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
     // All looked at (a few thousand pointers at most, every few seconds):
     // CloseConnections() puts one it could not close back at the front
     // with its old last use, so the list is not quite in last-use order.
-    for (auto* node : lru_) {
+    for (auto* node : shard.lru) {
       if (node->second.last_used <= cutoff) idle.push_back(node->second.henv);
     }
   }
@@ -601,12 +644,12 @@ size_t HenvManager::CloseIdleConnections() {
 
 size_t HenvManager::ReleaseIdleMemory() {
   std::vector<std::shared_ptr<Henv>> idle;
-  {
-    std::lock_guard lock(mu_);
-    const auto cutoff = now_() - kReleaseMemoryAfterIdle;
+  const auto cutoff = now_() - kReleaseMemoryAfterIdle;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
     // From the most recently used: past the busy ones, up to the first
     // entry an earlier pass released (all behind it were released then).
-    for (auto* node : lru_) {
+    for (auto* node : shard.lru) {
       Entry& entry = node->second;
       if (entry.last_used > cutoff) continue;
       if (entry.memory_released) break;
@@ -623,56 +666,63 @@ size_t HenvManager::ReleaseIdleMemory() {
 
 void HenvManager::Forget(const std::string& hash) {
   std::shared_ptr<Henv> closing;  // destroyed outside the lock
-  std::lock_guard lock(mu_);
-  auto it = open_.find(hash);
-  if (it == open_.end()) return;
-  closing = EraseLocked(it);
+  Shard& shard = ShardOf(hash);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.open.find(hash);
+  if (it == shard.open.end()) return;
+  closing = EraseLocked(shard, it);
 }
 
 void HenvManager::CloseAll() {
-  std::unordered_map<std::string, Entry> closing;  // destroyed outside the lock
-  std::lock_guard lock(mu_);
-  closing.swap(open_);
-  lru_.clear();
-  dormant_.clear();
-  UpdateCountsLocked();
+  for (Shard& shard : shards_) {
+    std::unordered_map<std::string, Entry> closing;  // destroyed outside the lock
+    std::lock_guard lock(shard.mu);
+    open_count_.fetch_sub(shard.lru.size(), std::memory_order_relaxed);
+    dormant_count_.fetch_sub(shard.dormant.size(), std::memory_order_relaxed);
+    closing.swap(shard.open);
+    shard.lru.clear();
+    shard.dormant.clear();
+  }
 }
 
 size_t HenvManager::open_count() const { return open_count_.load(std::memory_order_relaxed); }
 size_t HenvManager::dormant_count() const { return dormant_count_.load(std::memory_order_relaxed); }
 
 std::shared_ptr<Henv> HenvManager::FindOpen(const std::string& hash) const {
-  std::lock_guard lock(mu_);
-  auto it = open_.find(hash);
-  return it == open_.end() ? nullptr : it->second.henv;
+  Shard& shard = ShardOf(hash);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.open.find(hash);
+  return it == shard.open.end() ? nullptr : it->second.henv;
 }
 
 std::shared_ptr<Henv> HenvManager::OpenWithoutIo(const std::string& hash) {
-  std::lock_guard lock(mu_);
-  auto it = open_.find(hash);
-  if (it == open_.end()) return nullptr;
+  Shard& shard = ShardOf(hash);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.open.find(hash);
+  if (it == shard.open.end()) return nullptr;
   const auto now = now_();
   if (now - it->second.checked_on_disk >= kOnDiskCheckInterval) {
     // As Open() looks (one stat): a file gone is Open()'s to forget.
     if (!ExistsOnDisk(hash)) return nullptr;
     it->second.checked_on_disk = now;
   }
-  MarkUsedLocked(it->second, now);
+  MarkUsedLocked(shard, it->second, now);
   return it->second.henv;
 }
 
-void HenvManager::MarkUsedLocked(Entry& entry, std::chrono::steady_clock::time_point now) {
-  auto& list = entry.connected ? lru_ : dormant_;
+void HenvManager::MarkUsedLocked(Shard& shard, Entry& entry, std::chrono::steady_clock::time_point now) {
+  auto& list = entry.connected ? shard.lru : shard.dormant;
   list.splice(list.begin(), list, entry.lru_position);
-  entry.last_used = now;
+  entry.last_used = entry.lru_stamp = now;
   entry.memory_released = false;
 }
 
 std::vector<std::shared_ptr<Henv>> HenvManager::OpenHenvs() const {
   std::vector<std::shared_ptr<Henv>> out;
-  std::lock_guard lock(mu_);
-  out.reserve(open_.size());
-  for (const auto& [hash, entry] : open_) out.push_back(entry.henv);
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (const auto& [hash, entry] : shard.open) out.push_back(entry.henv);
+  }
   return out;
 }
 

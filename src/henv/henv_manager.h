@@ -28,10 +28,12 @@
 // A Henv is shared (std::shared_ptr); its database is used under its own
 // mutex via WithDb(). A Henv the manager let go of (idle, forgotten)
 // stays valid for whoever still holds it and closes when the last holder
-// lets go. Lock order: a Henv's mutex, then the manager's; the manager only
-// ever try-locks a Henv's mutex (closing a connection to make room).
+// lets go. Lock order: a Henv's mutex, then one of the manager's (its
+// henvs are in shards, each with a mutex; no code holds two); the manager
+// only ever try-locks a Henv's mutex (closing a connection to make room).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -397,7 +399,7 @@ class HenvManager {
   // Connections opened so far, first opens and reopens (lock-free).
   uint64_t connection_opens() const { return connection_opens_.load(std::memory_order_relaxed); }
   // The henv if it is kept now (open or dormant), else null; never opens one (a map lookup
-  // under the manager's mutex, which no file I/O is done under).
+  // under its shard's mutex, which no file I/O is done under).
   std::shared_ptr<Henv> FindOpen(const std::string& hash) const;
   // What Open() returns for a henv already open or dormant (marked used,
   // its file looked for at most once a second, as Open() does), else null:
@@ -410,37 +412,61 @@ class HenvManager {
  private:
   struct Entry {
     std::shared_ptr<Henv> henv;
-    bool connected = true;  // in lru_ (its connection open), else in dormant_
-    std::list<std::pair<const std::string, Entry>*>::iterator lru_position;  // in lru_ or dormant_
+    bool connected = true;  // in its shard's lru (its connection open), else in its dormant list
+    std::list<std::pair<const std::string, Entry>*>::iterator lru_position;  // in lru or dormant
     std::chrono::steady_clock::time_point last_used;
+    // When it was last put at its list's front (used, opened, reopened,
+    // closed, or passed over in use): each list is in this order, and the
+    // least recently used of all shards is found by comparing their far
+    // ends by it.
+    std::chrono::steady_clock::time_point lru_stamp;
     std::chrono::steady_clock::time_point checked_on_disk;  // when Open() last saw the file
     // ReleaseIdleMemory() did its step since the last use. Every entry
-    // behind (less recently used than) a released one is released too.
+    // behind (less recently used than) a released one in its list is
+    // released too.
     bool memory_released = false;
   };
+  using Node = std::pair<const std::string, Entry>;
+  // Henvs are spread over kShards shards by hash, each with its own mutex:
+  // a request takes its henv's shard's only (the map lookup and the move to
+  // the front of its list). Only what needs the least recently used of all
+  // (closing connections past max_open, dropping dormant henvs past
+  // max_dormant) visits every shard, one lock at a time; no code holds two
+  // shards' locks at once.
+  static constexpr size_t kShards = 16;
+  struct alignas(64) Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> open;  // open and dormant henvs
+    // Front = most recent (Entry::lru_stamp). Point at `open`'s elements,
+    // which stay put when the map rehashes (node-based), so walking needs
+    // no lookup.
+    std::list<Node*> lru;      // connection open
+    std::list<Node*> dormant;  // connection closed
+    std::unordered_set<std::string> opening;  // being opened outside the lock
+    std::condition_variable opened;           // with mu: an open finished
+  };
+  Shard& ShardOf(const std::string& hash) const;
   static constexpr std::chrono::seconds kOnDiskCheckInterval{1};
-  // Moves `entry` to the front of its list as used at `now` (REQUIRES: mu_).
-  void MarkUsedLocked(Entry& entry, std::chrono::steady_clock::time_point now);
-  // The open henvs past max_open, least recently used first, never
-  // `keep` (REQUIRES: mu_).
-  std::vector<std::shared_ptr<Henv>> OverCapacityLocked(const Henv* keep) const;
-  // Closes their connections, outside mu_; one in use now is left open and
-  // counted as recently used. Returns how many it closed.
+  // Moves `entry` to the front of its list as used at `now` (REQUIRES: its
+  // shard's mu).
+  void MarkUsedLocked(Shard& shard, Entry& entry, std::chrono::steady_clock::time_point now);
+  // Closes their connections (no lock held); one in use now is left open
+  // and counted as recently used. Returns how many it closed. Then drops
+  // dormant henvs past max_dormant.
   size_t CloseConnections(const std::vector<std::shared_ptr<Henv>>& henvs);
-  // Closes connections until at most max_open are open: one in use is
-  // passed over for the next least recently used, so the bound holds
+  // Closes connections until at most max_open are open, the least recently
+  // used first: one in use is passed over for the next, so the bound holds
   // whenever enough are idle (each open henv is tried at most once).
   // `keep`: the henv whose mutex the caller holds (never tried).
   void CloseOverCapacity(const Henv* keep);
-  // Drops dormant henvs past max_dormant into `dropped` (REQUIRES: mu_).
-  void TrimDormantLocked(std::vector<std::shared_ptr<Henv>>& dropped);
-  // Takes `it`'s entry out of the map and its list (REQUIRES: mu_).
-  std::shared_ptr<Henv> EraseLocked(std::unordered_map<std::string, Entry>::iterator it);
+  // Drops the least recently used dormant henvs past max_dormant (no lock held).
+  void TrimDormant();
+  // Takes `it`'s entry out of the map and its list (REQUIRES: its shard's mu).
+  std::shared_ptr<Henv> EraseLocked(Shard& shard, std::unordered_map<std::string, Entry>::iterator it);
   // A henv's connection, opened and migrated (Open's and a reopen's).
   Result<db::Database> OpenConnection(const std::string& hash);
   // Henv::Reopener's: a kept henv's connection is open again.
   void Reopened(Henv& henv);
-  void UpdateCountsLocked();
   class Connector;
   friend class Connector;
   std::shared_ptr<Connector> connector_;  // henvs hold it weakly
@@ -450,18 +476,14 @@ class HenvManager {
   const HenvManagerOptions options_;  // constant after construction
   const SteadyNow now_;
 
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> open_;  // guarded by mu_: open and dormant henvs
-  // Guarded by mu_; front = most recent. Point at open_'s elements, which
-  // stay put when the map rehashes (node-based), so walking needs no lookup.
-  std::list<std::pair<const std::string, Entry>*> lru_;      // connection open
-  std::list<std::pair<const std::string, Entry>*> dormant_;  // connection closed
+  mutable std::array<Shard, kShards> shards_;
   const size_t max_dormant_;
-  std::atomic<size_t> open_count_{0};            // lru_.size(): written under mu_, read without it
-  std::atomic<size_t> dormant_count_{0};         // dormant_.size(), the same way
+  // The shards' lru and dormant lists' lengths added up: changed under the
+  // shard's mu as they change (an open, a close, a reopen, a drop: not a
+  // request's use), read without it.
+  std::atomic<size_t> open_count_{0};
+  std::atomic<size_t> dormant_count_{0};
   std::atomic<uint64_t> connection_opens_{0};
-  std::unordered_set<std::string> opening_;      // guarded by mu_: being opened outside the lock
-  std::condition_variable opened_;               // with mu_: an open finished
 
   std::mutex janitor_mu_;
   std::condition_variable janitor_cv_;
