@@ -330,6 +330,42 @@ TEST_F(HenvManagerTest, AHenvInUseIsPassedOverForTheNextLeastRecentlyUsed) {
   user.join();
 }
 
+// Henvs used from several threads, spread across the manager's shards, past
+// max_open and max_dormant: each answer is its own henv's, and the counts
+// add up (each kept henv counted once); once no henv is in use, the next
+// open brings both bounds back.
+TEST_F(HenvManagerTest, ConcurrentUseOverManyHenvsKeepsTheBoundsAndTheCounts) {
+  HenvManagerOptions options = Options(4);
+  options.max_dormant = 8;
+  HenvManager m(options);
+  std::vector<std::string> hashes;
+  for (int i = 0; i < 24; ++i) hashes.push_back("conc" + std::to_string(1000 + i));
+  CreateAll(m, hashes);
+  CreateAll(m, {"concxtra"});
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        const std::string& hash = hashes[static_cast<size_t>(t * 5 + i * 7) % hashes.size()];
+        auto h = m.Open(hash);
+        if (!h.ok() || Marker(**h) != hash) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(m.OpenHenvs().size(), m.open_count() + m.dormant_count());
+  auto extra = OpenOrFail(m, "concxtra");  // nothing else in use: the bounds hold after it
+  EXPECT_EQ(m.open_count(), 4u);
+  EXPECT_EQ(m.dormant_count(), 8u);
+  EXPECT_EQ(m.OpenHenvs().size(), 12u);
+  EXPECT_TRUE(extra->connection_open());
+  m.CloseAll();
+  EXPECT_EQ(m.open_count(), 0u);
+  EXPECT_EQ(m.dormant_count(), 0u);
+}
+
 TEST_F(HenvManagerTest, DormantHenvsPastTheirBoundAreForgotten) {
   HenvManagerOptions options = Options(1);
   options.max_dormant = 1;
