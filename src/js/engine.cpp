@@ -327,6 +327,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     const auto give_up_at = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
     for (;;) {
       // Idle workers of an older version will never run again.
+      const size_t stale_before = stale.size();
       for (auto it = pool.idle.begin(); it != pool.idle.end();) {
         if ((*it)->code_version() != version) {
           shard.LruOf(**it).erase((*it)->lru_position);
@@ -337,7 +338,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
           ++it;
         }
       }
-      PublishLocked(shard);
+      if (stale.size() != stale_before) PublishLocked(shard);
       if (!pool.idle.empty()) {
         // The most recently used of those awake, else the last hibernated.
         auto pick = std::prev(pool.idle.end());
@@ -587,20 +588,19 @@ void JsEngine::AccountLocked(Shard& shard, Worker& w) {
   shard.bytes += bytes - w.accounted_bytes;
   shard.unpublished_bytes += bytes - w.accounted_bytes;
   w.accounted_bytes = bytes;
+  // Connections move only when a worker opens its first or is destroyed:
+  // added to the total at once.
   const int connections = w.file_connections();
-  shard.connections += connections - w.accounted_connections;
-  shard.unpublished_connections += connections - w.accounted_connections;
-  w.accounted_connections = connections;
+  if (connections != w.accounted_connections) {
+    published_connections_.fetch_add(connections - w.accounted_connections, std::memory_order_relaxed);
+    w.accounted_connections = connections;
+  }
 }
 
 void JsEngine::PublishLocked(Shard& shard, bool now) {
   if (shard.unpublished_bytes != 0 && (now || std::abs(shard.unpublished_bytes) >= publish_batch_bytes_)) {
     published_bytes_.fetch_add(shard.unpublished_bytes, std::memory_order_relaxed);
     shard.unpublished_bytes = 0;
-  }
-  if (shard.unpublished_connections != 0) {
-    published_connections_.fetch_add(shard.unpublished_connections, std::memory_order_relaxed);
-    shard.unpublished_connections = 0;
   }
 }
 
@@ -623,8 +623,9 @@ void JsEngine::AccountBusy(Worker& w) {
 void JsEngine::ForgetLocked(Shard& shard, const Worker& w) {
   shard.bytes -= w.accounted_bytes;
   shard.unpublished_bytes -= w.accounted_bytes;
-  shard.connections -= w.accounted_connections;
-  shard.unpublished_connections -= w.accounted_connections;
+  if (w.accounted_connections != 0) {
+    published_connections_.fetch_sub(w.accounted_connections, std::memory_order_relaxed);
+  }
   if (w.hibernated()) --shard.hibernated;
   --shard.workers;
 }

@@ -319,7 +319,7 @@ class JsEngine {
   // Pools are spread over this many shards by their henv's hash: a shard's
   // lock is the only one a request takes (twice). More shards than cores
   // keeps two threads on different henvs apart most of the time; a shard
-  // costs a cache line of counters and two empty lists.
+  // costs a few cache lines (its lock, counters, map and two lists).
   static constexpr size_t kShards = 64;
   // A shard (see "Thread safety" above): its mutex guards its pools (the
   // map, and their idle lists, busy counts, broken versions and routing
@@ -343,10 +343,8 @@ class JsEngine {
     int hibernated = 0;  // idle workers hibernated (Worker::hibernated)
     uint64_t wakes = 0;
     int64_t bytes = 0;   // its workers' memory as of their last check-in
-    int connections = 0;  // its workers' file connections, likewise
     // What of `bytes` the engine's total does not have yet (PublishLocked).
     int64_t unpublished_bytes = 0;
-    int unpublished_connections = 0;
     std::list<Worker*>& LruOf(const Worker& w);  // the list `w` is (or goes) in
   };
   Shard& ShardOf(const HenvPool& pool);
@@ -425,12 +423,12 @@ class JsEngine {
   // before the engine), and with `routing`, when given, its current routing
   // copy. Any thread; what the I/O loops call for every document.
   HenvPool* KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const;
-  // Brings `shard`'s books up to date with `w` (REQUIRES: its mu held).
+  // Brings `shard`'s books up to date with `w`, and the engine's count of
+  // connections (REQUIRES: its mu held).
   void AccountLocked(Shard& shard, Worker& w);
-  // Adds what `shard`'s books moved by to the engine's totals once it is a
+  // Adds what `shard`'s memory moved by to the engine's total once it is a
   // batch (publish_batch_bytes_) or more, or with `now` whatever it is
-  // (REQUIRES: its mu held). Connections are published at once: they move
-  // only when a worker opens its first or is destroyed.
+  // (REQUIRES: its mu held).
   void PublishLocked(Shard& shard, bool now = false);
   // Accounts checked-out worker `w` as it is now (a request about to be
   // parked), evicting idle workers over the budget or the connection cap.
@@ -448,11 +446,12 @@ class JsEngine {
   // (Declared before the members that hold workers, which refer to their
   // pools: destroyed after them.)
   mutable std::array<Shard, kShards> shards_;
-  // The shards' books added up, each shard's changes added once they reach
+  // The shards' memory added up, each shard's changes added once they reach
   // publish_batch_bytes_ (so the total lags the truth by less than
-  // kShards batches: 1/16 of the budget) and read without a lock by
-  // OverBudget. Written about once per batch of a shard's requests, not per
-  // request.
+  // kShards batches: 1/16 of the budget), and the workers' connections
+  // (changed at once: a worker's first query, its destruction); read
+  // without a lock by OverBudget. Written about once per batch of a shard's
+  // requests, not per request.
   std::atomic<int64_t> published_bytes_{0};
   std::atomic<int> published_connections_{0};
   const int64_t publish_batch_bytes_;

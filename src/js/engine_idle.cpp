@@ -218,7 +218,7 @@ void JsEngine::EvictOverBudget() {
       for (const bool trimmed : {true, false}) {
         if (best && best->trimmed && !trimmed) break;  // a trimmed one goes before any other
         const std::list<Worker*>& lru = trimmed ? shard.trimmed_lru : shard.idle_lru;
-        const Worker* found = nullptr;
+        Worker* found = nullptr;
         if (over_memory) {
           if (!lru.empty()) found = lru.back();
         } else {
@@ -231,7 +231,7 @@ void JsEngine::EvictOverBudget() {
         }
         if (found == nullptr) continue;
         if (!best || (trimmed && !best->trimmed) || found->idle_since < best->idle_since) {
-          best = Victim{i, trimmed, const_cast<Worker*>(found), found->idle_since};
+          best = Victim{i, trimmed, found, found->idle_since};
         }
         break;  // the shard's candidate is from its trimmed list when it has one
       }
