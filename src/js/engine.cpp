@@ -466,8 +466,13 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     --pool.busy;
     AccountLocked(shard, *worker);
     PublishReachLocked(pool, *worker);
+    // Counted as a hibernated worker of this shard's books whether it stays
+    // or goes: ForgetLocked takes a dropped one off again. (Counted only
+    // when it stayed, a dropped one - hibernated by the housekeeper while
+    // its code changed, or one whose wake failed, already taken off at its
+    // checkout - was taken off a count it was never on.)
+    if (worker->hibernated()) ++shard.hibernated;
     if (worker->reusable() && worker->code_version() >= pool.routing.load()->router_checked_version) {
-      if (worker->hibernated()) ++shard.hibernated;
       // Trimmed by the housekeeper (idle for kTrimAfterIdle at least) or
       // back from a request.
       std::list<Worker*>& lru = shard.LruOf(*worker);
