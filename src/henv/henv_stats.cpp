@@ -8,7 +8,9 @@ namespace hbf {
 namespace {
 constexpr double kFirstBoundMs = 0.25;
 constexpr int64_t kShortWidth = 10;
+constexpr int64_t kShortCount = 6;  // the last minute
 constexpr int64_t kLongWidth = 60;
+constexpr int64_t kLongCount = 60;  // the last hour
 }  // namespace
 
 HenvStats::HenvStats() = default;
@@ -27,14 +29,25 @@ int HenvStats::LatencyBucket(int64_t ns) {
   return std::clamp(i, 0, kLatencyBuckets - 1);
 }
 
+HenvStats::Slot& HenvStats::SlotFor(std::vector<Slot>& slots, int64_t width, int64_t count, int64_t now_unix) {
+  const int64_t current = now_unix - now_unix % width;
+  const int64_t oldest = current - width * (count - 1);
+  // Ahead of now: the clock went back (a ring would overwrite them in turn).
+  while (!slots.empty() && slots.back().start > current) slots.pop_back();
+  // Out of the window (at most once per slot width for a busy henv).
+  size_t stale = 0;
+  while (stale < slots.size() && slots[stale].start < oldest) ++stale;
+  if (stale != 0) slots.erase(slots.begin(), slots.begin() + static_cast<std::ptrdiff_t>(stale));
+  if (slots.empty() || slots.back().start != current) slots.push_back(Slot{current});
+  return slots.back();
+}
+
 void HenvStats::Record(int64_t now_unix, int status, int64_t latency_ns, int64_t js_ns, int64_t db_ns) {
   latency_ns = std::max<int64_t>(0, latency_ns);
   js_ns = std::max<int64_t>(0, js_ns);
   db_ns = std::max<int64_t>(0, db_ns);
   const int bucket = LatencyBucket(latency_ns);
-  auto add = [&](Slot& slot, int64_t width) {
-    const int64_t start = now_unix - now_unix % width;
-    if (slot.start != start) slot = Slot{start};
+  auto add = [&](Slot& slot) {
     ++slot.requests;
     if (status >= 500) ++slot.errors_5xx;
     else if (status >= 400) ++slot.errors_4xx;
@@ -44,10 +57,9 @@ void HenvStats::Record(int64_t now_unix, int status, int64_t latency_ns, int64_t
     ++slot.latency[static_cast<size_t>(bucket)];
   };
   std::lock_guard lock(mu_);
-  if (!rings_) rings_ = std::make_unique<Rings>();
   const int64_t t = std::max<int64_t>(0, now_unix);
-  add(rings_->short_slots[static_cast<size_t>((t / kShortWidth) % 6)], kShortWidth);
-  add(rings_->long_slots[static_cast<size_t>((t / kLongWidth) % 60)], kLongWidth);
+  add(SlotFor(short_slots_, kShortWidth, kShortCount, t));
+  add(SlotFor(long_slots_, kLongWidth, kLongCount, t));
   const int cls = status < 100 || status > 599 ? 4 : status / 100 - 1;
   ++totals_.by_class[static_cast<size_t>(cls)];
   totals_.latency_ns += static_cast<uint64_t>(latency_ns);
@@ -55,15 +67,15 @@ void HenvStats::Record(int64_t now_unix, int status, int64_t latency_ns, int64_t
   totals_.db_ns += static_cast<uint64_t>(db_ns);
 }
 
-template <size_t N>
-HenvStats::Window HenvStats::Summarize(const std::array<Slot, N>& slots, int64_t width, int64_t now_unix) {
+HenvStats::Window HenvStats::Summarize(const std::vector<Slot>& slots, int64_t width, int64_t count,
+                                       int64_t now_unix) {
   Window w;
   std::array<uint64_t, kLatencyBuckets> latency{};
   int64_t js_ns = 0;
   int64_t db_ns = 0;
   int64_t max_ns = 0;
   const int64_t current = now_unix - now_unix % width;
-  const int64_t oldest = current - width * static_cast<int64_t>(N - 1);
+  const int64_t oldest = current - width * (count - 1);
   for (const Slot& s : slots) {
     if (s.start < oldest || s.start > current) continue;  // stale (or from a clock that went back)
     w.requests += s.requests;
@@ -96,19 +108,22 @@ HenvStats::Window HenvStats::Summarize(const std::array<Slot, N>& slots, int64_t
 
 HenvStats::Window HenvStats::LastMinute(int64_t now_unix) const {
   std::lock_guard lock(mu_);
-  if (!rings_) return {};
-  return Summarize(rings_->short_slots, kShortWidth, now_unix);
+  return Summarize(short_slots_, kShortWidth, kShortCount, now_unix);
 }
 
 HenvStats::Window HenvStats::LastHour(int64_t now_unix) const {
   std::lock_guard lock(mu_);
-  if (!rings_) return {};
-  return Summarize(rings_->long_slots, kLongWidth, now_unix);
+  return Summarize(long_slots_, kLongWidth, kLongCount, now_unix);
 }
 
 HenvStats::Totals HenvStats::totals() const {
   std::lock_guard lock(mu_);
   return totals_;
+}
+
+size_t HenvStats::SlotsKept() const {
+  std::lock_guard lock(mu_);
+  return short_slots_.size() + long_slots_.size();
 }
 
 }  // namespace hbf

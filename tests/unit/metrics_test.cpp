@@ -251,5 +251,38 @@ TEST(HenvStatsTest, PercentilesNeverExceedTheSlowestRequest) {
   EXPECT_EQ(HenvStats().LastHour(100).requests, 0);
 }
 
+// Only the slots inside their window are kept: a henv asked once holds two,
+// one asked every 10 s for two hours at most a minute's and an hour's, and
+// the windows still count what they should, also after the clock goes back.
+TEST(HenvStatsTest, KeepsOnlyTheSlotsInsideTheirWindows) {
+  HenvStats stats;
+  EXPECT_EQ(stats.SlotsKept(), 0u);
+  const int64_t t0 = 999'999'960;  // a minute boundary
+  stats.Record(t0, 200, kMs, 0);
+  EXPECT_EQ(stats.SlotsKept(), 2u);
+
+  for (int64_t t = t0 + 10; t < t0 + 7200; t += 10) stats.Record(t, 200, kMs, 0);
+  EXPECT_LE(stats.SlotsKept(), 6u + 60u);
+  const int64_t now = t0 + 7190;
+  EXPECT_EQ(stats.LastMinute(now).requests, 6);  // t0+7140 .. t0+7190
+  EXPECT_EQ(stats.LastHour(now).requests, 360);  // t0+3600 .. t0+7190
+  // Two hours later nothing is in either window.
+  EXPECT_EQ(stats.LastHour(now + 7200).requests, 0);
+
+  // The clock goes back 3,000 s: the slots ahead of it are dropped, those
+  // still inside its windows are kept (the ring did the same in effect).
+  stats.Record(now - 3000, 200, kMs, 0);
+  EXPECT_EQ(stats.LastMinute(now - 3000).requests, 1);
+  EXPECT_EQ(stats.LastHour(now - 3000).requests, 61);  // t0+3600 .. t0+4190, and this one
+  EXPECT_LE(stats.SlotsKept(), 6u + 60u);
+
+  // And forward again: an hour later only the new slots count.
+  stats.Record(now + 3600, 500, kMs, 0);
+  HenvStats::Window h = stats.LastHour(now + 3600);
+  EXPECT_EQ(h.requests, 1);
+  EXPECT_EQ(h.errors_5xx, 1);
+  EXPECT_EQ(stats.SlotsKept(), 2u);
+}
+
 }  // namespace
 }  // namespace hbf
