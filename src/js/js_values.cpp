@@ -127,4 +127,38 @@ bool ArgBytes(JSContext* ctx, int argc, JSValueConst* argv, int i, std::string& 
   return true;
 }
 
+JSValue RepeatedStrings::From(JSContext* ctx, Entry& entry, std::string_view text) {
+  if (JS_IsString(entry.value) && entry.text == text) return JS_DupValue(ctx, entry.value);
+  JSValue made = JS_NewStringLen(ctx, text.data(), text.size());
+  if (JS_IsException(made)) return made;
+  JS_FreeValue(ctx, entry.value);
+  entry.value = JS_DupValue(ctx, made);
+  entry.text.assign(text);
+  return made;
+}
+
+JSValue RepeatedStrings::Field(JSContext* ctx, Slot slot, std::string_view text) {
+  return From(ctx, entries_[slot], text);
+}
+
+JSValue RepeatedStrings::HeaderName(JSContext* ctx, std::string_view name) {
+  for (size_t i = kFirstName; i < entries_.size(); ++i) {
+    Entry& e = entries_[i];
+    if (e.text.size() == name.size() && e.text == name && JS_IsString(e.value)) return JS_DupValue(ctx, e.value);
+  }
+  Entry& taken = entries_[kFirstName + next_name_];
+  next_name_ = (next_name_ + 1) % kNames;
+  return From(ctx, taken, name);
+}
+
+void RepeatedStrings::Clear(JSContext* ctx) {
+  for (Entry& e : entries_) {
+    JS_FreeValue(ctx, e.value);
+    e.value = Undefined();
+    e.text.clear();
+    e.text.shrink_to_fit();
+  }
+  next_name_ = 0;
+}
+
 }  // namespace hbf::js::internal

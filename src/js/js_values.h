@@ -5,9 +5,11 @@
 // one worker; a worker is used by one thread at a time.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 extern "C" {
 #include <quickjs.h>
@@ -72,5 +74,35 @@ bool ViewBytes(JSContext* ctx, JSValueConst v, const uint8_t*& data, size_t& siz
 
 // A new Uint8Array holding a copy of `size` bytes at `data` (or JS_EXCEPTION).
 JSValue NewUint8Array(JSContext* ctx, const void* data, size_t size);
+
+// JS strings a worker's requests repeat (the method, the scheme, the host
+// name, the client's address, the henv, header names), made once and shared:
+// JS strings are immutable, so a request that finds the same text in its
+// slot compares bytes where it would make a string and free it again.
+// Fixed slots hold one field each; header names share a round of slots.
+// Belongs to one worker (one thread at a time); Clear before the runtime is
+// freed or its memory snapshotted.
+class RepeatedStrings {
+ public:
+  enum Slot : size_t { kMethod, kProtocol, kHostname, kIp, kHenv, kQuery, kFirstName };
+  static constexpr size_t kNames = 24;  // header names (a browser sends ~10-16)
+  RepeatedStrings() = default;
+  RepeatedStrings(const RepeatedStrings&) = delete;
+  RepeatedStrings& operator=(const RepeatedStrings&) = delete;
+
+  // A new reference to a string of `text` (JS_EXCEPTION at the heap limit).
+  JSValue Field(JSContext* ctx, Slot slot, std::string_view text);
+  JSValue HeaderName(JSContext* ctx, std::string_view name);
+  void Clear(JSContext* ctx);
+
+ private:
+  struct Entry {
+    std::string text;
+    JSValue value = Undefined();
+  };
+  JSValue From(JSContext* ctx, Entry& entry, std::string_view text);
+  std::array<Entry, kFirstName + kNames> entries_;
+  size_t next_name_ = 0;  // the header-name slot a miss takes next
+};
 
 }  // namespace hbf::js::internal

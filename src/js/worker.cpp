@@ -176,6 +176,7 @@ Worker::~Worker() {
     JS_FreeValue(ctx_, stream_start_);
     JS_FreeValue(ctx_, dispatch_fn_);
     JS_FreeValue(ctx_, raw_);
+    ForgetStrings();
     JS_FreeValue(ctx_, body_utf8_of_);
     for (JSAtom atom : raw_atoms_) JS_FreeAtom(ctx_, atom);
     JS_FreeValue(ctx_, reach_fn_);
@@ -201,6 +202,7 @@ bool Worker::Hibernate() {
   if (!JS_IsUndefined(pending_) || stream_ != nullptr || !timers_.empty() || JS_HasExternalFinalizers(rt_)) {
     return false;
   }
+  ForgetStrings();  // (a snapshot holds only the runtime's memory: nothing C++ points into)
   auto snapshot =
       std::make_unique<ArenaSnapshot>(image->SnapshotArena(arena.base(), arena.used_bytes(), arena.Released()));
   if (!arena.GiveBackUsed()) {
@@ -236,6 +238,12 @@ bool Worker::Wake() noexcept {
   constexpr size_t kKeptScratchWords = 64 * 1024;  // 512 KiB
   if (scratch.block.capacity() > kKeptScratchWords) scratch = {};
   return true;
+}
+
+void Worker::ForgetStrings() {
+  if (strings_ == nullptr) return;
+  strings_->Clear(ctx_);
+  strings_.reset();
 }
 
 void Worker::ShelveConnection() {

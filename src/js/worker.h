@@ -34,6 +34,9 @@ extern "C" {
 #include "js/worker_image.h"
 
 namespace hbf::js {
+namespace internal {
+class RepeatedStrings;
+}  // namespace internal
 
 class ConnectionShelf;
 
@@ -301,6 +304,10 @@ class Worker {
   JSValue raw_;
   std::vector<JSAtom> raw_atoms_;
   JSValue TakeRaw();
+  // The strings requests repeat (js_values.h), made on the first request,
+  // let go when the worker hibernates or goes (owned values of its runtime).
+  std::unique_ptr<internal::RepeatedStrings> strings_;
+  void ForgetStrings();
   JSValue reach_fn_;     // hbf:http's routeReach, owned
   JSValue router_;       // the router module's default export, owned
   bool has_router_ = false;

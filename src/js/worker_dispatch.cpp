@@ -23,6 +23,7 @@ using internal::IsInterrupted;
 using internal::LocationFromStack;
 using internal::NewUint8Array;
 using internal::PropString;
+using internal::RepeatedStrings;
 using internal::Scoped;
 using internal::StorageFaultOf;
 using internal::ToStdString;
@@ -157,10 +158,16 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
     JS_SetProperty(ctx, raw, raw_atoms_[static_cast<size_t>(field)], value);
   };
   const auto string = [&](const std::string& text) { return JS_NewStringLen(ctx, text.data(), text.size()); };
-  set(RawField::kMethod, string(request.method));
-  set(RawField::kUrl, string(request.url));
-  set(RawField::kPath, string(request.path));
-  set(RawField::kQuery, string(request.query));
+  // (what requests repeat comes from the worker's strings, not made anew)
+  if (strings_ == nullptr) strings_ = std::make_unique<internal::RepeatedStrings>();
+  internal::RepeatedStrings& repeated = *strings_;
+  const auto field = [&](RepeatedStrings::Slot slot, const std::string& text) { return repeated.Field(ctx, slot, text); };
+  set(RawField::kMethod, field(RepeatedStrings::kMethod, request.method));
+  // (without a query the path is the url: one string for both)
+  const JSValue url = string(request.url);
+  set(RawField::kUrl, url);
+  set(RawField::kPath, request.path == request.url ? JS_DupValue(ctx, url) : string(request.path));
+  set(RawField::kQuery, field(RepeatedStrings::kQuery, request.query));
   set(RawField::kSentPath, request.sent_path.empty() ? Undefined() : string(request.sent_path));
   // [[name, value], ...], each array made whole (JS_NewArrayFrom takes the values)
   int32_t hot_headers = 0;
@@ -168,16 +175,16 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   pairs.reserve(request.headers.size());
   for (const auto& [name, value] : request.headers) {
     hot_headers |= HotHeaderBit(name);
-    JSValue pair[2] = {string(name), string(value)};
+    JSValue pair[2] = {repeated.HeaderName(ctx, name), string(value)};
     pairs.push_back(JS_NewArrayFrom(ctx, 2, pair));
   }
   set(RawField::kHeaders, JS_NewArrayFrom(ctx, static_cast<int>(pairs.size()), pairs.data()));
   set(RawField::kHotHeaders, JS_NewInt32(ctx, hot_headers));
   // (no body: hbf:http_request's shared empty one)
   set(RawField::kBody, request.body.empty() ? Undefined() : NewUint8Array(ctx, request.body.data(), request.body.size()));
-  set(RawField::kIp, string(request.ip));
-  set(RawField::kProtocol, string(request.protocol));
-  set(RawField::kHostname, string(request.hostname));
+  set(RawField::kIp, field(RepeatedStrings::kIp, request.ip));
+  set(RawField::kProtocol, field(RepeatedStrings::kProtocol, request.protocol));
+  set(RawField::kHostname, field(RepeatedStrings::kHostname, request.hostname));
   set(RawField::kId, string(request.id));
   current_user_ = request.user;
   current_request_id_ = request.id;
@@ -191,7 +198,7 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
     std::string user_json = request.user.dump();
     set(RawField::kUser, JS_ParseJSON(ctx, user_json.c_str(), user_json.size(), "<user>"));
   }
-  set(RawField::kHenv, string(henv_hash_));
+  set(RawField::kHenv, field(RepeatedStrings::kHenv, henv_hash_));
   set(RawField::kWebsocket,
       request.websocket_id != 0 ? JS_NewFloat64(ctx, static_cast<double>(request.websocket_id)) : Undefined());
   if (request.ws_event) {

@@ -681,6 +681,55 @@ TEST_F(EngineTest, AHibernatedWorkerWakesAsItWasAndHoldsLittle) {
   EXPECT_EQ(engine_->stats().hibernated_workers, 0);
 }
 
+// The strings a worker's requests repeat (method, scheme, host name, client
+// address, henv, query, header names) are kept by the worker and shared
+// between its requests (js_values.h RepeatedStrings): each request still
+// sees its own, however its fields change from one request to the next,
+// past the number of header-name slots, and across a hibernation.
+TEST_F(EngineTest, EachRequestSeesItsOwnFieldsWhateverTheLastOneHad) {
+  EngineOptions options;
+  options.max_workers_per_henv = 1;  // every request on the same worker
+  options.spare_workers = 0;
+  MakeEngine(options);
+  auto henv = MakeHenv("repeated",
+                       "export default (raw) => ({handled: true, status: 200, headers: [], body: JSON.stringify("
+                       "[raw.method, raw.url, raw.path, raw.query, raw.ip, raw.protocol, raw.hostname, raw.henv,"
+                       " raw.headers])});");
+  const char* methods[] = {"GET", "POST", "GET", "DELETE"};
+  for (int n = 0; n < 40; ++n) {
+    ScriptRequest request;
+    request.method = methods[n % 4];
+    request.path = "/p" + std::to_string(n % 3);
+    request.query = n % 2 == 0 ? "" : "q=" + std::to_string(n);
+    request.url = request.path + (request.query.empty() ? "" : "?" + request.query);
+    request.ip = n % 5 == 0 ? "10.0.0." + std::to_string(n) : "127.0.0.1";
+    request.protocol = n % 7 == 0 ? "https" : "http";
+    request.hostname = n % 6 == 0 ? "other.example" : "repeated.localhost";
+    // 3 names a request, 30 distinct names in all (more than the slots)
+    Json::Array headers;
+    for (int k = 0; k < 3; ++k) {
+      const std::string name = "x-h" + std::to_string((n * 3 + k) % 30);
+      const std::string value = "v" + std::to_string(n) + "-" + std::to_string(k);
+      request.headers.emplace_back(name, value);
+      headers.push_back(Json(Json::Array{Json(name), Json(value)}));
+    }
+    Json::Array expected;
+    for (const std::string* f : {&request.method, &request.url, &request.path, &request.query, &request.ip,
+                                 &request.protocol, &request.hostname}) {
+      expected.push_back(Json(*f));
+    }
+    expected.push_back(Json("repeated"));
+    expected.push_back(Json(std::move(headers)));
+    auto r = engine_->Run(*henv, Limits(), request);
+    ASSERT_EQ(r.kind, Kind::kResponse) << r.error.message;
+    ASSERT_EQ(r.response.body, Json(std::move(expected)).dump()) << "request " << n;
+    if (n % 10 == 9) {
+      EXPECT_EQ(engine_->HibernateIdleWorkers(), 1) << "request " << n;
+    }
+  }
+  EXPECT_EQ(engine_->stats().workers, 1);
+}
+
 // A hibernated worker that is to be freed value by value (workers not
 // dropped whole) is woken first: its runtime must be in memory to be freed.
 TEST_F(EngineTest, AHibernatedWorkerFreedValueByValueIsWokenFirst) {
