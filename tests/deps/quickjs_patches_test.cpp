@@ -5,6 +5,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -1150,6 +1151,74 @@ TEST(QuickJsPatches, PropertyArraysGrownAheadHoldEveryProperty) {
     "wrong " + wrong;
   )JS";
   EXPECT_EQ(EvalToString(ctx.get(), src), "wrong 0");
+}
+
+// Patch 0026: JS_ReserveShapeHash grows the shape hash ahead of need, so
+// that the shapes made afterwards fit without a resize (a resize allocates
+// the doubled table); shapes made before it are still found (objects of
+// their layout read back), and asking for less than the table holds is a
+// no-op.
+namespace {
+struct Largest {
+  bool watching = false;
+  size_t largest = 0;  // the largest block asked for while watching
+};
+void* LargestMalloc(JSMallocState* s, size_t size) {
+  auto* l = static_cast<Largest*>(s->opaque);
+  if (l->watching) l->largest = std::max(l->largest, size);
+  return std::malloc(size);
+}
+void LargestFree(JSMallocState*, void* p) { std::free(p); }
+void* LargestRealloc(JSMallocState* s, void* p, size_t size) {
+  auto* l = static_cast<Largest*>(s->opaque);
+  if (l->watching) l->largest = std::max(l->largest, size);
+  return std::realloc(p, size);
+}
+size_t LargestUsable(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
+const JSMallocFunctions kLargest = {LargestMalloc, LargestFree, LargestRealloc, LargestUsable, nullptr};
+}  // namespace
+
+TEST(QuickJsPatches, ReservedShapeHashTakesLaterShapesWithoutAResize) {
+  constexpr const char* kBefore = R"js(
+    globalThis.early = [];
+    for (let i = 0; i < 40; i++) early.push({ ["e" + i]: i, tail: -i });
+    "ok";
+  )js";
+  // ~600 new layouts: far more than a fresh runtime's table holds
+  constexpr const char* kAfter = R"js(
+    const late = [];
+    for (let i = 0; i < 600; i++) late.push({ ["l" + i]: i, tail: i });
+    const again = [];
+    for (let i = 0; i < 40; i++) again.push({ ["e" + i]: 2 * i, tail: i });
+    let wrong = 0;
+    late.forEach((o, i) => { if (o["l" + i] !== i || o.tail !== i || Object.keys(o).length !== 2) wrong++; });
+    early.forEach((o, i) => { if (o["e" + i] !== i || o.tail !== -i) wrong++; });
+    again.forEach((o, i) => { if (o["e" + i] !== 2 * i || o.tail !== i || Object.keys(o)[0] !== "e" + i) wrong++; });
+    "wrong " + wrong;
+  )js";
+  constexpr size_t kTable = 2048 * sizeof(void*);  // 1,024 shapes' worth
+  for (bool reserve : {false, true}) {
+    Largest largest;
+    JSRuntime* rt = JS_NewRuntime2(&kLargest, &largest);
+    ASSERT_NE(rt, nullptr);
+    JSContext* ctx = JS_NewContext(rt);
+    ASSERT_NE(ctx, nullptr);
+    EXPECT_EQ(EvalToString(ctx, kBefore), "ok");
+    if (reserve) {
+      EXPECT_EQ(JS_ReserveShapeHash(rt, 1024), 0);
+      EXPECT_EQ(JS_ReserveShapeHash(rt, 10), 0) << "less than it holds: nothing to do";
+    }
+    largest.watching = true;
+    EXPECT_EQ(EvalToString(ctx, kAfter), "wrong 0") << (reserve ? "reserved" : "not reserved");
+    largest.watching = false;
+    if (reserve) {
+      EXPECT_LT(largest.largest, kTable) << "no table allocated after the reservation";
+    } else {
+      EXPECT_GE(largest.largest, kTable) << "without it, the table is resized (the control)";
+    }
+    JS_FreeContext(ctx);
+    JS_FreeRuntime(rt);
+  }
 }
 
 // Patch 0020: JS_SetRandomSeed sets Math.random's state: the same seed, the
