@@ -102,13 +102,15 @@ function isLimitError(err) {
 
 function finishedResult(res) {
   const status = typeof res.statusCode === "string" ? Number(res.statusCode) : res.statusCode;
-  if (!Number.isInteger(status) || status < 100 || status > 999) {
+  // (an integer: Number.isInteger without a global lookup and a call; a
+  // non-number is refused before `| 0` could call its valueOf)
+  if (typeof status !== "number" || (status | 0) !== status || status < 100 || status > 999) {
     return { handled: true, error: errorInfo(new RangeError(`Invalid status code: ${status}`)) };
   }
   let body = res.body;
   if (status < 200 || status === 204 || status === 304) body = null;
   // A ws route took the upgrade (hbf:ws): C++ switches protocols only then.
-  if (res[kAccept] !== undefined && status === 101) {
+  if (status === 101 && res[kAccept] !== undefined) {
     return { handled: true, status, headers: res.headerList(), body: null, websocket: res[kAccept] };
   }
   return { handled: true, status, headers: (headersAsMap ? headerMapOf(res) : null) ?? res.headerList(), body };

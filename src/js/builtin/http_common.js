@@ -284,6 +284,16 @@ function listenersOf(target, name, create) {
   return list;
 }
 
+/**
+ * False when `target` certainly has no listener at all: it never had one
+ * added through our emitter methods, and its listenerCount is ours (a
+ * replaced emitter is asked instead). One look for the common case of a
+ * response nobody listens to.
+ */
+export function mayHaveListeners(target) {
+  return target[kEvents] !== undefined || target.listenerCount !== emitterMethods.listenerCount;
+}
+
 /** Whether `target` has listeners for `name` (emitterMethods.listenerCount(name) !== 0, without its calls). */
 export function hasListeners(target, name) {
   const map = target[kEvents];

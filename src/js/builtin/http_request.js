@@ -95,7 +95,8 @@ export class Request {
   constructor(raw = {}) {
     const method = typeof raw.method === "string" && raw.method !== "" ? raw.method : "GET";
     let url = raw.url;
-    if (typeof url !== "string" || url[0] !== "/") {
+    // (charCodeAt: url[0] would make a one-character string)
+    if (typeof url !== "string" || url.charCodeAt(0) !== 0x2f) {
       url = (typeof raw.path === "string" && raw.path !== "" ? raw.path : "/") + (raw.query ? "?" + raw.query : "");
     }
     this.method = method;
@@ -109,7 +110,9 @@ export class Request {
     this.params = {};
     this.body = undefined;
     const body = raw.body;
-    this.rawBody = body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : EMPTY_BODY;
+    // (most requests have none: no instanceof walks for them)
+    this.rawBody = body === undefined ? EMPTY_BODY
+      : body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : EMPTY_BODY;
     this.ip = typeof raw.ip === "string" ? raw.ip : "";
     // The request id (X-Request-Id, echoed on the answer and in the logs).
     this.id = typeof raw.id === "string" ? raw.id : "";

@@ -4,7 +4,7 @@
 import * as native from "hbf:native";
 import {
   STATUS_CODES, addEmitter, describeError, emitterMethods, escapeHtml, etagOf, extToMime, hasListeners, httpError,
-  lookupType, negotiate, parseTokenList, setUtf8Charset, warn, withCharset,
+  lookupType, mayHaveListeners, negotiate, parseTokenList, setUtf8Charset, warn, withCharset,
 } from "hbf:http_common";
 import { HAS_CONDITIONAL, headerOf, mayHaveHeader } from "hbf:http_request";
 
@@ -682,8 +682,10 @@ export class Response {
     // Node emits these once the response is handed to the socket: here it
     // is complete and settled, so listeners (on-finished, loggers) run now.
     if (typeof done === "function") this.once("finish", done);
-    emitSafely(this, "finish");
-    if (!this.#gone) emitSafely(this, "close");
+    if (mayHaveListeners(this)) {
+      emitSafely(this, "finish");
+      if (!this.#gone) emitSafely(this, "close");
+    }
     return this;
   }
 
