@@ -333,7 +333,7 @@ router.get("/s/:code", (req, res) => res.status(Number(req.params.code)).send("x
 export default router;
 )js");
   RawConnection conn(port());
-  for (const char* code : {"100", "101", "199", "1000", "42"}) {
+  for (const char* code : {"100", "101", "199", "1000", "42", "200.5", "abc"}) {
     SCOPED_TRACE(code);
     ASSERT_TRUE(conn.Send("GET /s/" + std::string(code) + " HTTP/1.1\r\nHost: " + henv.host + "\r\n\r\n"));
     ASSERT_TRUE(conn.WaitFor("\r\n\r\n"));

@@ -601,18 +601,21 @@ export class Response {
       obj = reason;
       reason = undefined;
     }
-    const code = Number(statusCode);
-    if (!Number.isInteger(code) || code < 100 || code > 999) {
+    // (an integer: as Number.isInteger, without its global lookup and call)
+    const code = typeof statusCode === "number" ? statusCode : Number(statusCode);
+    if ((code | 0) !== code || code < 100 || code > 999) {
       const err = new RangeError(`Invalid status code: ${statusCode}`);
       err.code = "ERR_HTTP_INVALID_STATUS_CODE";
       throw err;
     }
     this.statusCode = code;
     if (reason !== undefined) this.statusMessage = reason;
-    if (Array.isArray(obj)) {
+    if (obj === undefined || obj === null) {
+      // (most calls: end() fixing the head it was given)
+    } else if (Array.isArray(obj)) {
       if (obj.length !== 0 && Array.isArray(obj[0])) for (const [k, v] of obj) this.appendHeader(k, v);
       else for (let i = 0; i + 1 < obj.length; i += 2) this.appendHeader(obj[i], obj[i + 1]);
-    } else if (obj !== null && typeof obj === "object") {
+    } else if (typeof obj === "object") {
       for (const k of Object.keys(obj)) if (obj[k] !== undefined) this.setHeader(k, obj[k]);
     }
     this.headersSent = true;
