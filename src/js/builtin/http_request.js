@@ -93,18 +93,23 @@ export class Request {
 
   /** `raw` is the object C++ passes to dispatch() (every field optional here). */
   constructor(raw = {}) {
-    const method = typeof raw.method === "string" && raw.method !== "" ? raw.method : "GET";
+    // (each field of raw read once: a property lookup each time)
+    const rawMethod = raw.method;
+    const method = typeof rawMethod === "string" && rawMethod !== "" ? rawMethod : "GET";
+    const rawQuery = raw.query;
     let url = raw.url;
     // (charCodeAt: url[0] would make a one-character string)
     if (typeof url !== "string" || url.charCodeAt(0) !== 0x2f) {
-      url = (typeof raw.path === "string" && raw.path !== "" ? raw.path : "/") + (raw.query ? "?" + raw.query : "");
+      const path = raw.path;
+      url = (typeof path === "string" && path !== "" ? path : "/") + (rawQuery ? "?" + rawQuery : "");
     }
     this.method = method;
     this.url = url;
     this.originalUrl = url;
-    if (typeof raw.sentPath === "string" && raw.sentPath[0] === "/") {
+    const sentPath = raw.sentPath;
+    if (typeof sentPath === "string" && sentPath.charCodeAt(0) === 0x2f) {
       const q = url.indexOf("?");
-      stateOf(this).sentUrl = [url, raw.sentPath + (q === -1 ? "" : url.slice(q))];
+      stateOf(this).sentUrl = [url, sentPath + (q === -1 ? "" : url.slice(q))];
     }
     this.baseUrl = "";
     this.params = {};
@@ -113,9 +118,11 @@ export class Request {
     // (most requests have none: no instanceof walks for them)
     this.rawBody = body === undefined ? EMPTY_BODY
       : body instanceof Uint8Array ? body : body instanceof ArrayBuffer ? new Uint8Array(body) : EMPTY_BODY;
-    this.ip = typeof raw.ip === "string" ? raw.ip : "";
+    const ip = raw.ip;
+    this.ip = typeof ip === "string" ? ip : "";
     // The request id (X-Request-Id, echoed on the answer and in the logs).
-    this.id = typeof raw.id === "string" ? raw.id : "";
+    const id = raw.id;
+    this.id = typeof id === "string" ? id : "";
     this.protocol = raw.protocol === "https" ? "https" : "http";
     this.user = raw.user ?? null;
     this.henv = raw.henv ?? null;
@@ -124,14 +131,16 @@ export class Request {
     this.res = undefined;
     this.app = undefined;
     this.#rawHeaders = raw.headers;
-    this.#hot = typeof raw.hotHeaders === "number" ? raw.hotHeaders : -1;
-    if (typeof raw.query === "string") {
-      this.#rawQuery = raw.query;
+    const hot = raw.hotHeaders;
+    this.#hot = typeof hot === "number" ? hot : -1;
+    if (typeof rawQuery === "string") {
+      this.#rawQuery = rawQuery;
     } else {
       const q = url.indexOf("?");
       this.#rawQuery = q === -1 ? "" : url.slice(q + 1);
     }
-    this.#hostname = typeof raw.hostname === "string" ? raw.hostname : undefined;
+    const hostname = raw.hostname;
+    this.#hostname = typeof hostname === "string" ? hostname : undefined;
   }
 
   static {

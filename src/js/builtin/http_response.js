@@ -3,7 +3,7 @@
 
 import * as native from "hbf:native";
 import {
-  STATUS_CODES, addEmitter, describeError, emitterMethods, escapeHtml, etagOf, extToMime, hasListeners, httpError,
+  STATUS_CODES, addEmitter, describeError, emitterMethods, escapeHtml, extToMime, hasListeners, httpError,
   lookupType, mayHaveListeners, negotiate, parseTokenList, setUtf8Charset, warn, withCharset,
 } from "hbf:http_common";
 import { HAS_CONDITIONAL, headerOf, mayHaveHeader } from "hbf:http_request";
@@ -560,7 +560,7 @@ export class Response {
       const settings = appSettings(this);
       if (settings === null) {
         // (the native etag is a valid header value: no check needed)
-        this.#headers.set("etag", ["ETag", etagOf(chunk, true)]);
+        this.#headers.set("etag", ["ETag", native.etag(chunk, true)]);
       } else {
         const generate = settings["etag fn"];
         if (typeof generate === "function") {
