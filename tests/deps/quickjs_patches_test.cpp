@@ -441,10 +441,16 @@ namespace {
 // Allocator hooks that count live blocks, so a test can tell that freeing a
 // runtime gave back everything it took. Once armed (`left` >= 0) they grant
 // that many more allocations (a growing realloc counts) and refuse every one
-// after, for walking an operation's failure paths one by one.
+// after, for walking an operation's failure paths one by one. While
+// `watching`, they note the largest block asked for.
 struct Counted {
   long live = 0;
   long left = -1;  // allocations still granted; -1: all
+  bool watching = false;
+  size_t largest = 0;
+  void Asked(size_t size) {
+    if (watching) largest = std::max(largest, size);
+  }
   long refused = 0;
   bool Refuse() {
     if (left < 0) return false;
@@ -458,6 +464,7 @@ struct Counted {
 };
 void* CountedMalloc(JSMallocState* s, size_t size) {
   auto* c = static_cast<Counted*>(s->opaque);
+  c->Asked(size);
   if (c->Refuse()) return nullptr;
   void* p = std::malloc(size);
   if (p != nullptr) ++c->live;
@@ -474,6 +481,7 @@ void* CountedRealloc(JSMallocState* s, void* p, size_t size) {
     CountedFree(s, p);
     return nullptr;
   }
+  static_cast<Counted*>(s->opaque)->Asked(size);
   if (size > malloc_usable_size(p) && static_cast<Counted*>(s->opaque)->Refuse()) return nullptr;
   return std::realloc(p, size);
 }
@@ -1158,26 +1166,6 @@ TEST(QuickJsPatches, PropertyArraysGrownAheadHoldEveryProperty) {
 // the doubled table); shapes made before it are still found (objects of
 // their layout read back), and asking for less than the table holds is a
 // no-op.
-namespace {
-struct Largest {
-  bool watching = false;
-  size_t largest = 0;  // the largest block asked for while watching
-};
-void* LargestMalloc(JSMallocState* s, size_t size) {
-  auto* l = static_cast<Largest*>(s->opaque);
-  if (l->watching) l->largest = std::max(l->largest, size);
-  return std::malloc(size);
-}
-void LargestFree(JSMallocState*, void* p) { std::free(p); }
-void* LargestRealloc(JSMallocState* s, void* p, size_t size) {
-  auto* l = static_cast<Largest*>(s->opaque);
-  if (l->watching) l->largest = std::max(l->largest, size);
-  return std::realloc(p, size);
-}
-size_t LargestUsable(const void* p) { return malloc_usable_size(const_cast<void*>(p)); }
-const JSMallocFunctions kLargest = {LargestMalloc, LargestFree, LargestRealloc, LargestUsable, nullptr};
-}  // namespace
-
 TEST(QuickJsPatches, ReservedShapeHashTakesLaterShapesWithoutAResize) {
   constexpr const char* kBefore = R"js(
     globalThis.early = [];
@@ -1198,8 +1186,8 @@ TEST(QuickJsPatches, ReservedShapeHashTakesLaterShapesWithoutAResize) {
   )js";
   constexpr size_t kTable = 2048 * sizeof(void*);  // 1,024 shapes' worth
   for (bool reserve : {false, true}) {
-    Largest largest;
-    JSRuntime* rt = JS_NewRuntime2(&kLargest, &largest);
+    Counted largest;
+    JSRuntime* rt = JS_NewRuntime2(&kCounted, &largest);
     ASSERT_NE(rt, nullptr);
     JSContext* ctx = JS_NewContext(rt);
     ASSERT_NE(ctx, nullptr);
