@@ -159,8 +159,8 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   };
   const auto string = [&](const std::string& text) { return JS_NewStringLen(ctx, text.data(), text.size()); };
   // (what requests repeat comes from the worker's strings, not made anew)
-  if (strings_ == nullptr) strings_ = std::make_unique<internal::RepeatedStrings>();
-  internal::RepeatedStrings& repeated = *strings_;
+  if (strings_ == nullptr) strings_ = std::make_unique<RepeatedStrings>();
+  RepeatedStrings& repeated = *strings_;
   const auto field = [&](RepeatedStrings::Slot slot, const std::string& text) { return repeated.Field(ctx, slot, text); };
   set(RawField::kMethod, field(RepeatedStrings::kMethod, request.method));
   // (without a query the path is the url: one string for both)
