@@ -11,12 +11,12 @@
 // counters; they restart when the henv is closed and reopened, which
 // Prometheus' rate() treats as a counter reset).
 //
-// Memory: only the slots inside their window that counted a request are
-// kept (~180 bytes each), so nothing until the henv's first request, ~0.4
-// KiB for a henv asked once, and at most ~11.5 KiB (all 66 slots) for one
-// asked every 10 s for an hour. (A ring of all 66 slots, made on the first
-// request, cost every henv ever asked ~11.6 KiB: a tenth of an idle henv's
-// memory at 1,000 henvs.) The figures live as long as the Henv object: a
+// Memory: only slots that counted a request are kept (~180 bytes each),
+// and those that left their window go at the henv's next request, so
+// nothing until the first request, ~0.4 KiB for a henv asked once, and at
+// most ~11.5 KiB (all 66 slots) for one asked every 10 s for an hour. (A
+// ring of all 66 slots, made on the first request, cost every henv ever
+// asked ~11.6 KiB: a tenth of an idle henv's memory at 1,000 henvs.) The figures live as long as the Henv object: a
 // henv closed for idleness (5 minutes) or evicted from the LRU starts again
 // from zero.
 //
@@ -73,7 +73,7 @@ class HenvStats {
 
  private:
   struct Slot {
-    int64_t start = -1;  // unix seconds; -1: never used
+    int64_t start = 0;  // unix seconds, a multiple of the slot's width
     uint32_t requests = 0;
     uint32_t errors_4xx = 0;
     uint32_t errors_5xx = 0;
@@ -89,8 +89,9 @@ class HenvStats {
   static Window Summarize(const std::vector<Slot>& slots, int64_t width, int64_t count, int64_t now_unix);
 
   mutable std::mutex mu_;
-  // Guarded by mu_: the slots that counted a request within their window,
-  // oldest first. Short: 10 s each, the last minute (6); long: 60 s each,
+  // Guarded by mu_: the slots that counted a request, oldest first (those
+  // out of their window until the next Record drops them; Summarize skips
+  // them). Short: 10 s each, the last minute (6); long: 60 s each,
   // the last hour (60).
   std::vector<Slot> short_slots_;
   std::vector<Slot> long_slots_;

@@ -144,7 +144,7 @@ JSValue RepeatedStrings::Field(JSContext* ctx, Slot slot, std::string_view text)
 JSValue RepeatedStrings::HeaderName(JSContext* ctx, std::string_view name) {
   for (size_t i = kFirstName; i < entries_.size(); ++i) {
     Entry& e = entries_[i];
-    if (e.text.size() == name.size() && e.text == name && JS_IsString(e.value)) return JS_DupValue(ctx, e.value);
+    if (e.text == name && JS_IsString(e.value)) return JS_DupValue(ctx, e.value);
   }
   Entry& taken = entries_[kFirstName + next_name_];
   next_name_ = (next_name_ + 1) % kNames;
