@@ -97,6 +97,21 @@ target_include_directories(brotli_lib SYSTEM INTERFACE "${HBF_BROTLI_INCLUDE}")
 # enc and dec both need common: it goes last.
 target_link_libraries(brotli_lib INTERFACE "${HBF_BROTLIENC_LIB}" "${HBF_BROTLIDEC_LIB}" "${HBF_BROTLICOMMON_LIB}" m)
 
+# --- Debian's static jemalloc (libjemalloc-dev): the process's malloc
+# (src/core/process_heap.h). Linked into every executable through hbf_core,
+# tests included, so they run on the allocator that ships. Its archive
+# defines malloc and free, so glibc's malloc.o must never be pulled in: no
+# code here calls glibc-only heap functions (mallopt, malloc_trim,
+# mallinfo) in this build.
+add_library(jemalloc_lib INTERFACE)
+if(HBF_JEMALLOC)
+  find_path(HBF_JEMALLOC_INCLUDE jemalloc/jemalloc.h REQUIRED)
+  find_library(HBF_JEMALLOC_LIB NAMES libjemalloc.a REQUIRED)
+  target_include_directories(jemalloc_lib SYSTEM INTERFACE "${HBF_JEMALLOC_INCLUDE}")
+  target_link_libraries(jemalloc_lib INTERFACE "${HBF_JEMALLOC_LIB}" m Threads::Threads ${CMAKE_DL_LIBS})
+  target_compile_definitions(jemalloc_lib INTERFACE HBF_JEMALLOC=1)
+endif()
+
 # --- Debian's static LZ4 (liblz4-dev): hibernated workers' snapshots.
 find_path(HBF_LZ4_INCLUDE lz4.h REQUIRED)
 find_library(HBF_LZ4_LIB NAMES liblz4.a REQUIRED)

@@ -14,7 +14,7 @@ deps="$root/.deps"
 
 # ---------------------------------------------------------------- packages
 packages=(build-essential cmake ninja-build pkg-config xz-utils patch file
-          libsqlite3-dev libsodium-dev nettle-dev zlib1g-dev libbrotli-dev liblz4-dev libicu-dev icu-devtools libgtest-dev ca-certificates node-llhttp
+          libsqlite3-dev libsodium-dev nettle-dev zlib1g-dev libbrotli-dev liblz4-dev libjemalloc-dev libicu-dev icu-devtools libgtest-dev ca-certificates node-llhttp
           rapidjson-dev  # header-only: bench/json compares it (not linked into hbf: see bench/README.md)
           clang  # clang: the libFuzzer targets (make fuzz)
           # the deploy kit's checks (tests/deploy): nginx -t and the three-node

@@ -1,6 +1,5 @@
 // hbf: the command-line entry point. A thin wrapper: parse flags, wire the
 // layers together, wait for a signal, drain, exit.
-#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/process_heap.h"
 #include "core/version.h"
 #include "codec/block.h"
 #include "codec/gzip.h"
@@ -71,16 +71,6 @@ bool MakeDirs(const std::string& path, std::string& error) {
     return false;
   }
   return true;
-}
-
-// glibc's defaults return freed memory to the kernel eagerly (trim above
-// 128 KiB, mmap for blocks above 128 KiB); a server that allocates and frees
-// 100 KB response buffers per request then pays a page fault per 4 KiB, every
-// request. Keep a modest amount of freed memory instead.
-void TuneAllocator() {
-  mallopt(M_MMAP_THRESHOLD, 16 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  mallopt(M_TOP_PAD, 4 << 20);
 }
 
 // The CPUs this process may run on (taskset, cgroups' cpusets), which is
@@ -150,7 +140,7 @@ DescriptorPlan PlanDescriptors(const Config& config, int handler_threads) {
 }
 
 int Serve(const Config& config) {
-  TuneAllocator();
+  TuneProcessHeap();
   ConfigureLogging(config.log_level, config.log_format);
   metrics::SetCounting(config.metrics);
   if (!config.log_file.empty()) {
@@ -471,11 +461,11 @@ int main(int argc, char** argv) {
     case Command::kVersion: {
       const BuildInfo build = GetBuildInfo();
       std::printf("hbf %s\ncommit: %s\nbuild: %s, configured %s\ncompiler: %s\nSQLite %s\nQuickJS %s\nllhttp %s\nlibsodium %s\n"
-                  "zlib %s\nLZ4 %s\nNettle %s\nICU %s (tz data %s)\n",
+                  "zlib %s\nLZ4 %s\nNettle %s\nICU %s (tz data %s)\nmalloc: %s\n",
                   kVersion, build.git_commit, build.build_type, build.build_date, build.compiler, db::SqliteVersion().c_str(),
                   js::QuickJsVersion().c_str(), LlhttpVersion().c_str(), crypto::SodiumVersion().c_str(),
                   codec::ZlibVersion().c_str(), codec::Lz4Version().c_str(), crypto::NettleVersion().c_str(), js::IcuVersion().c_str(),
-                  js::IcuTzdataVersion().c_str());
+                  js::IcuTzdataVersion().c_str(), HeapAllocatorVersion().c_str());
       return 0;
     }
     case Command::kHash:

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <shared_mutex>
 
-#include "core/heap_trim.h"
+#include "core/process_heap.h"
 #include "core/log.h"
 #include "henv/henv_hash.h"
 #include "henv/schema.h"

@@ -10,7 +10,7 @@
 #include <optional>
 #include <utility>
 
-#include "core/heap_trim.h"
+#include "core/process_heap.h"
 #include "core/log.h"
 #include "js/engine.h"
 #include "js/worker.h"

@@ -609,7 +609,7 @@ TEST(OpsCli, VersionListsBuildAndLibraries) {
   std::vector<std::string> lines;
   std::istringstream in(v.out);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  ASSERT_GE(lines.size(), 11u) << v.out;
+  ASSERT_GE(lines.size(), 13u) << v.out;
   EXPECT_TRUE(std::regex_match(lines[0], std::regex(R"(hbf \d+\.\d+\.\d+)"))) << lines[0];
   EXPECT_TRUE(std::regex_match(lines[1], std::regex(R"(commit: ([0-9a-f]{7,40}|unknown))"))) << lines[1];
   EXPECT_TRUE(std::regex_match(lines[2], std::regex(R"(build: \S*, configured \d{4}-\d{2}-\d{2})"))) << lines[2];
@@ -619,6 +619,9 @@ TEST(OpsCli, VersionListsBuildAndLibraries) {
     EXPECT_TRUE(std::regex_match(lines[4 + i], std::regex(std::string(libraries[i]) + R"( \d[\d.-]*\S*)")))
         << lines[4 + i];
   }
+  // The allocator, with the version it reports (jemalloc's is
+  // "5.3.0-0-g<hash>"; glibc's in sanitizer builds).
+  EXPECT_TRUE(std::regex_match(lines[12], std::regex(R"(malloc: (jemalloc|glibc) \d+\.\d+\S*)"))) << lines[12];
 }
 
 }  // namespace
