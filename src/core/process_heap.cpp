@@ -12,10 +12,11 @@
 
 #if HBF_JEMALLOC
 // jemalloc reads this at its first allocation, before main. Its defaults
-// otherwise: an arena per 4 CPUs' worth of threads, thread caches, and
-// freed pages returned after a 10 s decay that only advances while the
-// process allocates (no background thread: a static binary cannot start
-// jemalloc's, and the janitors' TrimHeapIfDue covers an idle server).
+// otherwise: four arenas per CPU, thread caches, and freed pages returned
+// after a 10 s decay that advances only while the process allocates. No
+// background thread of jemalloc's: the janitors' TrimHeapIfDue purges
+// when idle henvs have handed memory back, which is when an idle server
+// has any to return.
 // The muzzy step (MADV_FREE, lazily reclaimed, still counted in RSS until
 // the kernel needs it) is skipped: purged pages go back at once.
 // abort_conf: a typo here stops the process rather than being ignored.
