@@ -6,6 +6,13 @@
 #if HBF_JEMALLOC
 #include <jemalloc/jemalloc.h>
 #else
+#if defined(__SANITIZE_ADDRESS__)
+#define HBF_ASAN_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HBF_ASAN_MALLOC 1
+#endif
+#endif
 #include <gnu/libc-version.h>
 #include <malloc.h>
 #endif
@@ -67,6 +74,8 @@ std::string HeapAllocatorVersion() {
   size_t size = sizeof version;
   if (mallctl("version", &version, &size, nullptr, 0) != 0 || version == nullptr) return "jemalloc";
   return std::string("jemalloc ") + version;
+#elif HBF_ASAN_MALLOC
+  return std::string("AddressSanitizer (glibc ") + gnu_get_libc_version() + ")";
 #else
   return std::string("glibc ") + gnu_get_libc_version();
 #endif

@@ -5,9 +5,11 @@
 // blocks of one size together, so what thousands of idle henvs free (their
 // connections' page caches, the temporaries of opening a file and binding a
 // worker) leaves whole pages free, which a purge gives back. glibc's heap
-// (sanitizer builds, where ASan owns malloc) interleaves them: 1,000 idle
-// henvs left ~45 KB each in 2 KB holes that malloc_trim cannot return
-// (bench/README.md, seventeenth session).
+// interleaves them: 1,000 idle henvs left ~45 KB each in 2 KB holes that
+// malloc_trim cannot return (bench/README.md, seventeenth session).
+// Without HBF_JEMALLOC (sanitizer builds, or -DHBF_JEMALLOC=OFF for an A/B)
+// the glibc calls below are made; under AddressSanitizer its own allocator
+// answers malloc and they do nothing.
 //
 // Thread safety: any thread. TuneProcessHeap() once, from main, before the
 // other threads start; TrimHeapIfDue never on a request's path.
@@ -36,7 +38,7 @@ void TuneProcessHeap();
 bool TrimHeapIfDue(std::chrono::steady_clock::duration min_interval = kTrimHeapInterval);
 
 // What serves malloc in this build, with its version ("jemalloc 5.3.0-...",
-// "glibc 2.36"), for `hbf --version`.
+// "glibc 2.36", "AddressSanitizer (glibc 2.36)"), for `hbf --version`.
 std::string HeapAllocatorVersion();
 
 }  // namespace hbf

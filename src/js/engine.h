@@ -186,7 +186,7 @@ struct EngineOptions {
   // closing took it (~0.4 MB and two descriptors a worker). 0: kept.
   std::chrono::milliseconds surplus_idle{30000};
   // Idle workers are hibernated once trimmed (Worker::Hibernate: their
-  // arena kept as its difference from the image, packed: ~19 KB instead
+  // arena kept as its difference from the image, packed: ~10 KB instead
   // of ~380 for a small router, and woken at the same addresses by their
   // henv's next request, ~0.2 ms); false: they stay as they are
   // (--js_hibernate=false).

@@ -77,7 +77,7 @@ void JsEngine::Housekeep() {
       connection_shelf_.CloseIdle();
     }
     // The collected heaps went back to malloc, which keeps freed memory
-    // (main.cpp's mallopt: requests reuse it); once a lot has been freed by
+    // (core/process_heap.h: requests reuse it); once a lot has been freed by
     // idle workers, hand it back to the system.
     if (freed_since_malloc_trim > (int64_t{8} << 20) && TrimHeapIfDue()) freed_since_malloc_trim = 0;
     lock.lock();
@@ -137,7 +137,7 @@ int64_t JsEngine::TrimIdle(Clock::time_point cutoff) {
 bool JsEngine::Rest(Worker& w) {
   w.Trim();
   w.trimmed_since_use = true;
-  // Then its arena gives way to a snapshot (packed, ~19 KB instead of ~380
+  // Then its arena gives way to a snapshot (packed, ~10 KB instead of ~380
   // for a small router): waking it costs its next request ~0.2 ms (the
   // snapshot unpacked, its pages made again, the image copied, the
   // snapshot written back), less than making a worker, and it keeps its

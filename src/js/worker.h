@@ -207,7 +207,7 @@ class Worker {
 
   // Hibernation, for an idle worker (the engine's, once trimmed): its
   // arena becomes a snapshot of what differs from the image it was copied
-  // from (worker_image.h's ArenaSnapshot, packed: ~19 KB against ~380
+  // from (worker_image.h's ArenaSnapshot, packed: ~10 KB against ~380
   // for a small router, ~110 against ~470 for the bench app's after a
   // template), its pages go back to the system, and its connection to the
   // henv's file goes to the shelf. Wake() writes the arena back, at the

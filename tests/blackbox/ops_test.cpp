@@ -620,8 +620,10 @@ TEST(OpsCli, VersionListsBuildAndLibraries) {
         << lines[4 + i];
   }
   // The allocator, with the version it reports (jemalloc's is
-  // "5.3.0-0-g<hash>"; glibc's in sanitizer builds).
-  EXPECT_TRUE(std::regex_match(lines[12], std::regex(R"(malloc: (jemalloc|glibc) \d+\.\d+\S*)"))) << lines[12];
+  // "5.3.0-0-g<hash>"; AddressSanitizer's in sanitizer builds).
+  EXPECT_TRUE(std::regex_match(
+      lines[12], std::regex(R"(malloc: (jemalloc \d+\.\d+\S*|glibc \d+\.\d+|AddressSanitizer \(glibc \d+\.\d+\)))")))
+      << lines[12];
 }
 
 }  // namespace
