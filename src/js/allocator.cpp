@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #ifdef HBF_HEAP_TRACK
 #include <execinfo.h>
@@ -109,15 +110,29 @@ char* Reserve(size_t bytes) {
   return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
 }
 
-// The reservations of the last few destroyed workers' arenas, for the next
-// workers': a fresh mapping faults in each page it is written (~100 for a
-// copied worker: on the 2-core VM a copy took 217 us into fresh pages, 80
-// into reused ones). At most kKept, each with at most kResident bytes
-// still resident (~8 MiB in all); taken and given under a mutex of its own
-// (a worker's making and destroying, not a request's path).
+// The reservations of recently destroyed workers' arenas, for the next
+// workers', their first pages still written.
+//
+// Why: the first write to each page of a fresh mapping faults (~90 pages
+// for a copied worker). On the 2-core VM, a paravirtualised guest with
+// shadow page tables, that costs ~6 us a page even after
+// MADV_POPULATE_WRITE, as the hypervisor maps each page at its first
+// write from user space: copying the image took ~530 us into fresh pages
+// and ~8 us into pages written before (bench/README.md, eighteenth
+// session). A server with more henvs than its memory budget holds workers
+// for destroys one and makes one for most requests; with 16 kept, the pool
+// ran full and empty in turns (the housekeeper destroys retired workers
+// in batches), and ~half the copies went to fresh mappings. 64 absorb
+// that.
+//
+// At most kKept, each with at most kResident bytes still resident (~32
+// MiB in all), for as long as workers are made: ReleaseUnused (the
+// housekeeper, every few seconds) unmaps them all once none was taken
+// since its previous call. Taken and given under a mutex of its own (a
+// worker's making and destroying, not a request's path).
 class ArenaPool {
  public:
-  static constexpr size_t kKept = 16;
+  static constexpr size_t kKept = 64;
   static constexpr size_t kResident = 512 << 10;
   // A kept reservation and how much of it is writable, or false.
   bool Take(char*& base, size_t& writable) {
@@ -126,6 +141,7 @@ class ArenaPool {
     --count_;
     base = kept_[count_].base;
     writable = kept_[count_].writable;
+    taken_since_release_ = true;
     return true;
   }
   bool Give(char* base, size_t writable) {
@@ -141,6 +157,22 @@ class ArenaPool {
     kept_[count_++] = {base, writable};
     return true;
   }
+  size_t ReleaseUnused() {
+    Kept doomed[kKept];
+    size_t n = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (std::exchange(taken_since_release_, false)) return 0;
+      n = std::exchange(count_, size_t{0});
+      std::copy(kept_, kept_ + n, doomed);
+    }
+    for (size_t i = 0; i < n; ++i) ::munmap(doomed[i].base, ReserveBytes());
+    return n;
+  }
+  size_t count() {
+    std::lock_guard lock(mu_);
+    return count_;
+  }
 
  private:
   struct Kept {
@@ -148,8 +180,9 @@ class ArenaPool {
     size_t writable;
   };
   std::mutex mu_;
-  Kept kept_[kKept] = {};
-  size_t count_ = 0;  // guarded by mu_
+  Kept kept_[kKept] = {};             // guarded by mu_
+  size_t count_ = 0;                  // guarded by mu_
+  bool taken_since_release_ = false;  // guarded by mu_
 };
 
 ArenaPool& Pool() {
@@ -168,6 +201,10 @@ Arena::~Arena() {
   // (the pool keeps full reservations only: a taken one is taken as one)
   if (template_ || span_ != ReserveBytes() || !Pool().Give(base_, writable_)) ::munmap(base_, span_);
 }
+
+size_t Arena::ReleaseKeptIfUnused() { return Pool().ReleaseUnused(); }
+
+size_t Arena::KeptCount() { return Pool().count(); }
 
 bool Arena::Open(size_t bytes) {
   if (base_ != nullptr) return false;
@@ -217,6 +254,11 @@ bool Arena::OpenTemplate(size_t bytes) {
 bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
   if (used < kHeader || used > bytes || !Open(bytes)) return false;
   HBF_UNPOISON(base_, used);
+#ifdef MADV_POPULATE_WRITE
+  // Fresh pages (a new reservation, or one whose pages went back) in one
+  // call rather than a fault each (as TakeBackUsed); kept pages cost a walk.
+  (void)::madvise(base_, PageUp(used), MADV_POPULATE_WRITE);
+#endif
   std::memcpy(base_, image, used);
   next_ = base_ + used;
 #if defined(__SANITIZE_ADDRESS__)

@@ -75,6 +75,13 @@ class Arena {
   // writable and starts carving; false (and no arena: every block then
   // comes from malloc) if the system refused.
   bool Open(size_t bytes = kDefaultBytes);
+  // Destroyed arenas' reservations are kept, their first pages still
+  // written, for the next Open (allocator.cpp: why). Unmaps the kept ones
+  // if Open took none since the previous call (the engine's housekeeper
+  // calls it every few seconds), and returns how many went. Any thread.
+  static size_t ReleaseKeptIfUnused();
+  // How many reservations are kept now. Any thread.
+  static size_t KeptCount();
   // Open() for a template runtime (worker_image.h): `bytes` and no more,
   // zeroed, blocks of every size carved (large ones too, so the whole
   // runtime is in one piece), and a freed block zeroed (so no stale bytes

@@ -12,6 +12,7 @@
 
 #include "core/process_heap.h"
 #include "core/log.h"
+#include "js/allocator.h"
 #include "js/engine.h"
 #include "js/worker.h"
 
@@ -22,6 +23,9 @@ using Clock = std::chrono::steady_clock;
 // How often the housekeeper looks for surplus idle workers (or more often,
 // when EngineOptions::surplus_idle is shorter).
 constexpr Clock::duration kShedEvery = std::chrono::seconds(5);
+// How often the arenas kept for workers to come are unmapped if no worker
+// took one since (js/allocator.h: Arena::ReleaseKeptIfUnused).
+constexpr Clock::duration kReleaseArenasEvery = std::chrono::seconds(2);
 
 // Moves idle worker `w` out of its pool's idle list (the caller takes it off
 // its shard's list too); null if it is not there. REQUIRES: the lock of
@@ -42,6 +46,7 @@ void JsEngine::Housekeep() {
   int64_t freed_since_malloc_trim = 0;
   Clock::time_point last_shed = Clock::now();
   Clock::time_point last_shelf_sweep = Clock::now();
+  Clock::time_point last_arena_release = Clock::now();
   const Clock::duration shed_every = std::min<Clock::duration>(kShedEvery, options_.surplus_idle);
   std::unique_lock lock(house_mu_);
   for (;;) {
@@ -75,6 +80,10 @@ void JsEngine::Housekeep() {
     if (Clock::now() - last_shelf_sweep >= std::chrono::seconds(1)) {
       last_shelf_sweep = Clock::now();
       connection_shelf_.CloseIdle();
+    }
+    if (Clock::now() - last_arena_release >= kReleaseArenasEvery) {
+      last_arena_release = Clock::now();
+      internal::Arena::ReleaseKeptIfUnused();
     }
     // The collected heaps went back to malloc, which keeps freed memory
     // (core/process_heap.h: requests reuse it); once a lot has been freed by

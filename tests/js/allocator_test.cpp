@@ -9,11 +9,14 @@
 
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -328,6 +331,57 @@ TEST(ArenaTest, WholePagesOfKeptBlocksGoBackAndAreCarvedAgainFirst) {
   for (int i = 0; i < 200; ++i) ASSERT_NE(arena.Carve(k, usable), nullptr);
   EXPECT_GT(arena.carved_bytes(), frontier);
   cache.Forget();
+}
+
+// Whether every page of [p, p + bytes) is resident.
+bool Resident(const char* p, size_t bytes) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> pages((bytes + page - 1) / page);
+  if (::mincore(const_cast<char*>(p), bytes, pages.data()) != 0) return false;
+  return std::all_of(pages.begin(), pages.end(), [](unsigned char v) { return (v & 1) != 0; });
+}
+
+TEST(ArenaTest, ADestroyedArenaIsKeptWrittenForTheNextAndUnmappedOnceNoneIsTaken) {
+  // (earlier tests in this process may have left some kept)
+  Arena::ReleaseKeptIfUnused();
+  Arena::ReleaseKeptIfUnused();
+  ASSERT_EQ(Arena::KeptCount(), 0u);
+  constexpr size_t kWritten = 256 << 10;
+  char* first = nullptr;
+  {
+    Arena arena;
+    ASSERT_TRUE(arena.Open());
+    size_t usable = 0;
+    while (arena.carved_bytes() < kWritten) ASSERT_NE(arena.Carve(10, usable), nullptr);
+    arena.Expose();
+    std::memset(arena.base(), 0x5a, kWritten);
+    first = arena.base();
+  }
+  EXPECT_EQ(Arena::KeptCount(), 1u);
+  {
+    // The next arena is that reservation, its pages still there (no fault
+    // to write them again).
+    Arena next;
+    ASSERT_TRUE(next.Open());
+    EXPECT_EQ(next.base(), first);
+    EXPECT_EQ(Arena::KeptCount(), 0u);
+    EXPECT_TRUE(Resident(next.Expose(), kWritten));
+  }
+  // One was taken since the last call: all stay; none since: all go.
+  EXPECT_EQ(Arena::ReleaseKeptIfUnused(), 0u);
+  EXPECT_EQ(Arena::KeptCount(), 1u);
+  EXPECT_EQ(Arena::ReleaseKeptIfUnused(), 1u);
+  EXPECT_EQ(Arena::KeptCount(), 0u);
+  {
+    // Many destroyed at once: at most 64 kept, the rest unmapped.
+    std::vector<std::unique_ptr<Arena>> many;
+    for (int i = 0; i < 100; ++i) {
+      many.push_back(std::make_unique<Arena>());
+      ASSERT_TRUE(many.back()->Open());
+    }
+  }
+  EXPECT_EQ(Arena::KeptCount(), 64u);
+  EXPECT_EQ(Arena::ReleaseKeptIfUnused(), 64u);
 }
 
 TEST(RuntimeMemoryTest, AnIdleRuntimesGarbagePagesGoBack) {
