@@ -134,17 +134,19 @@ class ArenaPool {
  public:
   static constexpr size_t kKept = 64;
   static constexpr size_t kResident = 512 << 10;
-  // A kept reservation and how much of it is writable, or false.
-  bool Take(char*& base, size_t& writable) {
+  // A kept reservation, how much of it is writable and how much of that
+  // from the base is still written (no fault to write it again), or false.
+  bool Take(char*& base, size_t& writable, size_t& written) {
     std::lock_guard lock(mu_);
     if (count_ == 0) return false;
     --count_;
     base = kept_[count_].base;
     writable = kept_[count_].writable;
+    written = kept_[count_].written;
     taken_since_release_ = true;
     return true;
   }
-  bool Give(char* base, size_t writable) {
+  bool Give(char* base, size_t writable, size_t written) {
     {
       std::lock_guard lock(mu_);
       if (count_ == kKept) return false;
@@ -154,7 +156,7 @@ class ArenaPool {
     if (writable > kResident) ::madvise(base + kResident, writable - kResident, MADV_DONTNEED);
     std::lock_guard lock(mu_);
     if (count_ == kKept) return false;
-    kept_[count_++] = {base, writable};
+    kept_[count_++] = {base, writable, std::min(written, kResident)};
     return true;
   }
   size_t ReleaseUnused() {
@@ -178,6 +180,7 @@ class ArenaPool {
   struct Kept {
     char* base;
     size_t writable;
+    size_t written;
   };
   std::mutex mu_;
   Kept kept_[kKept] = {};             // guarded by mu_
@@ -199,7 +202,10 @@ Arena::~Arena() {
   if (base_ == nullptr) return;
   HBF_UNPOISON(base_, writable_);
   // (the pool keeps full reservations only: a taken one is taken as one)
-  if (template_ || span_ != ReserveBytes() || !Pool().Give(base_, writable_)) ::munmap(base_, span_);
+  // (carving writes each block's size word: every page up to the last
+  // block carved was written, unless some went back)
+  const size_t written = gave_back_ ? 0 : PageUp(used_bytes());
+  if (template_ || span_ != ReserveBytes() || !Pool().Give(base_, writable_, written)) ::munmap(base_, span_);
 }
 
 size_t Arena::ReleaseKeptIfUnused() { return Pool().ReleaseUnused(); }
@@ -210,7 +216,9 @@ bool Arena::Open(size_t bytes) {
   if (base_ != nullptr) return false;
   size_t writable = 0;
   span_ = std::max(ReserveBytes(), PageUp(bytes));
-  if (span_ != ReserveBytes() || !Pool().Take(base_, writable)) {
+  written_ = 0;
+  gave_back_ = false;
+  if (span_ != ReserveBytes() || !Pool().Take(base_, writable, written_)) {
     base_ = Reserve(span_);
     if (base_ == nullptr) return false;
   }
@@ -255,9 +263,9 @@ bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
   if (used < kHeader || used > bytes || !Open(bytes)) return false;
   HBF_UNPOISON(base_, used);
 #ifdef MADV_POPULATE_WRITE
-  // Fresh pages (a new reservation, or one whose pages went back) in one
-  // call rather than a fault each (as TakeBackUsed); kept pages cost a walk.
-  (void)::madvise(base_, PageUp(used), MADV_POPULATE_WRITE);
+  // Pages not written yet (a new reservation, or a kept one's that went
+  // back) in one call rather than a fault each, as TakeBackUsed.
+  if (written_ < used) (void)::madvise(base_ + written_, PageUp(used) - written_, MADV_POPULATE_WRITE);
 #endif
   std::memcpy(base_, image, used);
   next_ = base_ + used;
@@ -349,6 +357,7 @@ size_t Arena::ReleaseFree(BlockCache& cache) {
     auto* hi = reinterpret_cast<char*>(reinterpret_cast<uintptr_t>(to) & ~(kPage - 1));
     const bool release = hi > lo && static_cast<size_t>(hi - lo) >= kMinRelease &&
                          ::madvise(lo, static_cast<size_t>(hi - lo), MADV_DONTNEED) == 0;
+    gave_back_ |= release;
     if (release) {
       HBF_POISON(lo, static_cast<size_t>(hi - lo));
       runs_.emplace_back(lo, hi);
@@ -382,6 +391,7 @@ std::vector<std::pair<size_t, size_t>> Arena::Released() const {
 bool Arena::GiveBackUsed() {
   if (base_ == nullptr || template_) return false;
   const size_t bytes = PageUp(static_cast<size_t>(next_ - base_));
+  gave_back_ = true;
   return ::madvise(base_, bytes, MADV_DONTNEED) == 0;
 }
 
@@ -397,6 +407,7 @@ void Arena::TakeBackUsed() {
 }
 
 void Arena::GiveBackAgain(const std::vector<std::pair<size_t, size_t>>& ranges) {
+  gave_back_ |= !ranges.empty();
   for (const auto& [from, to] : ranges) (void)::madvise(base_ + from, to - from, MADV_DONTNEED);
 }
 

@@ -160,6 +160,10 @@ class Arena {
   char* run_end_ = nullptr;
   std::vector<std::pair<char*, char*>> runs_;
   bool template_ = false;
+  // From the base, bytes written before Open (a kept reservation's), and
+  // whether pages went back since (ReleaseFree, GiveBackUsed, GiveBackAgain).
+  size_t written_ = 0;
+  bool gave_back_ = false;
   std::vector<std::pair<size_t, size_t>> dead_;  // a template's, as NoteDead got them
 };
 
