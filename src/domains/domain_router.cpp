@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace hbf::domains {
 namespace {
@@ -33,8 +34,14 @@ Result<std::unique_ptr<DomainRouter>> DomainRouter::Start(Options options) {
     if (*store != nullptr) router->Reload(**store);
   }
   if (router->options_.start_threads) {
-    router->refresher_ = std::thread([r = router.get()] { r->RefreshLoop(); });
-    router->verifier_ = std::thread([r = router.get()] { r->VerifyLoop(); });
+    router->refresher_ = std::thread([r = router.get()] {
+      NameThisThread("hbf-domains");
+      r->RefreshLoop();
+    });
+    router->verifier_ = std::thread([r = router.get()] {
+      NameThisThread("hbf-dns-verify");
+      r->VerifyLoop();
+    });
   }
   return Result<std::unique_ptr<DomainRouter>>(std::move(router));
 }

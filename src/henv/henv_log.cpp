@@ -11,6 +11,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/thread_name.h"
 #include "core/unique_fd.h"
 #include "henv/henv_hash.h"
 
@@ -258,7 +259,10 @@ struct HenvLogHub::HenvLog {
 };
 
 HenvLogHub::HenvLogHub(HenvLogOptions options) : options_(std::move(options)) {
-  waker_ = std::thread([this] { WakerLoop(); });
+  waker_ = std::thread([this] {
+    NameThisThread("hbf-log-waker");
+    WakerLoop();
+  });
 }
 
 HenvLogHub::~HenvLogHub() { Shutdown(); }

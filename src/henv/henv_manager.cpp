@@ -15,6 +15,7 @@
 
 #include "core/process_heap.h"
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "henv/henv_hash.h"
 #include "henv/schema.h"
 
@@ -324,7 +325,10 @@ HenvManager::HenvManager(HenvManagerOptions options, SteadyNow now)
       options_(std::move(options)),
       now_(std::move(now)),
       max_dormant_(options_.max_dormant != 0 ? options_.max_dormant : 10 * options_.max_open) {
-  if (options_.start_janitor) janitor_ = std::thread([this] { JanitorLoop(); });
+  if (options_.start_janitor) janitor_ = std::thread([this] {
+    NameThisThread("hbf-janitor");
+    JanitorLoop();
+  });
 }
 
 HenvManager::~HenvManager() {

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/thread_name.h"
 #include "http/connection_limiter.h"
 #include "http/dispatcher.h"
 #include "http/request_parser.h"
@@ -155,8 +156,11 @@ Status IoLoop::Listen(uint16_t port, uint16_t& bound) {
   return Ok{};
 }
 
-void IoLoop::Start() {
-  thread_ = std::thread([this] { Run(); });
+void IoLoop::Start(int index) {
+  thread_ = std::thread([this, index] {
+    NameThisThread("hbf-io-" + std::to_string(index));
+    Run();
+  });
 }
 
 void IoLoop::Stop() {

@@ -39,7 +39,8 @@ class IoLoop : public std::enable_shared_from_this<IoLoop>, public WsSink, publi
   // Opens this loop's listening socket (SO_REUSEPORT) on options.bind:port;
   // `port` 0 binds a free port, which the caller passes to the next loops.
   Status Listen(uint16_t port, uint16_t& bound);
-  void Start();
+  // Starts the loop's thread, named hbf-io-<index> (core/thread_name.h).
+  void Start(int index);
   // Closes the listener and every connection, and joins the thread.
   void Stop();
 

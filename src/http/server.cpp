@@ -66,7 +66,7 @@ Status HttpServer::Start() {
     loops_.push_back(std::move(loop));
   }
   bound_port_ = port;
-  for (auto& loop : loops_) loop->Start();
+  for (size_t i = 0; i < loops_.size(); ++i) loops_[i]->Start(static_cast<int>(i));
   running_ = true;
   return Ok{};
 }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 #include "henv/henv_log.h"
 #include "js/worker.h"
 #include "js/worker_image.h"
@@ -27,8 +28,14 @@ JsEngine::JsEngine(EngineOptions options)
       connection_shelf_(static_cast<size_t>(std::max(0, options_.spare_connections)), options_.spare_connection_idle),
       publish_batch_bytes_(std::max<int64_t>(0, options_.memory_budget_bytes / static_cast<int64_t>(kShards * 16))) {
   Worker::SetDropWhole(options_.drop_workers_whole);
-  housekeeper_ = std::thread([this] { Housekeep(); });
-  waker_ = std::thread([this] { Wake(); });
+  housekeeper_ = std::thread([this] {
+    NameThisThread("hbf-housekeeper");
+    Housekeep();
+  });
+  waker_ = std::thread([this] {
+    NameThisThread("hbf-js-waker");
+    Wake();
+  });
 }
 
 void JsEngine::Shutdown() {

@@ -3,11 +3,15 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "core/thread_name.h"
 
 namespace hbf::lifecycle {
 
 Sweeper::Sweeper(Options options) : options_(std::move(options)) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("hbf-sweeper");
+    Loop();
+  });
 }
 
 Sweeper::~Sweeper() {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -599,6 +600,28 @@ TEST_F(OpsTest, ReadyUntilDraining) {
   ASSERT_TRUE(slow.Send("world"));
   EXPECT_EQ(slow.ReadReply().status, 404);
   EXPECT_EQ(server_->WaitExit(15s).value_or(-1), 0);
+}
+
+// ------------------------------------------------------------- threads
+
+// Each thread says what it is (`top -H`, `perf report --sort comm`): the
+// I/O loops and handler threads numbered, as many as their flags ask.
+TEST_F(OpsTest, ThreadsAreNamedByTheirJob) {
+  Start({"--http_threads", "2", "--num_threads", "3"});
+  std::multiset<std::string> names;
+  const std::string tasks = "/proc/" + std::to_string(server_->pid()) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  for (const char* name : {"hbf-io-0", "hbf-io-1", "hbf-js-0", "hbf-js-1", "hbf-js-2", "hbf-housekeeper",
+                           "hbf-js-waker", "hbf-janitor"}) {
+    EXPECT_EQ(names.count(name), 1u) << name;
+  }
+  EXPECT_EQ(names.count("hbf-io-2"), 0u);
+  EXPECT_EQ(names.count("hbf-js-3"), 0u);
 }
 
 // ------------------------------------------------------------- --version
