@@ -1,0 +1,51 @@
+#!/bin/bash
+# CPU per request over many henvs, the server on one core and wrk on another.
+#
+#   bench/tools/tenants_cpu.sh HBF WORK COUNT
+#
+# WORK holds tenants-COUNT/ and hosts-COUNT.txt as bench.py's
+# provision_tenants(WORK, WORK/tenants-COUNT, COUNT) leaves them:
+#   python3 -c "import sys; sys.path.insert(0, 'bench'); import bench; \
+#     bench.provision_tenants('/tmp/t', '/tmp/t/tenants-10000', 10000); bench.stop_all()"
+# Every henv's /hello once in turn (so none is met for the first time),
+# 3 s of wrk unmeasured, then 6 s measured: wrk's req/s and p99, and from
+# `perf stat` of the server its CPU, page faults and madvise calls per
+# request; then /health's workers, hibernated workers and memory.
+# Needs wrk, perf, python3, curl, taskset and two cores (0: hbf, 1: wrk).
+set -euo pipefail
+HBF=$1 WORK=$2 COUNT=$3
+HOSTS=$WORK/hosts-$COUNT.txt
+SCRIPT=$(cd "$(dirname "$0")/.." && pwd)/scenarios/random_tenant.lua
+OUT=$(mktemp -d)
+PORT=$((20000 + RANDOM % 20000))
+taskset -c 0 "$HBF" --port $PORT --storage_dir "$WORK/tenants-$COUNT" --log_level warn > "$OUT/hbf.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; rm -rf "$OUT"' EXIT
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
+python3 - "$PORT" "$HOSTS" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=30)
+for h in open(sys.argv[2]):
+    if h.strip():
+        c.request('GET', '/hello', headers={'Host': h.strip()}); r = c.getresponse(); r.read()
+PY
+HOSTS=$HOSTS taskset -c 1 wrk -t1 -c32 -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
+perf stat -e task-clock,page-faults,syscalls:sys_enter_madvise -p $PID -o "$OUT/perf.txt" &
+PERF=$!
+HOSTS=$HOSTS taskset -c 1 wrk -t1 -c32 -d6s --latency -s "$SCRIPT" "http://127.0.0.1:$PORT/" > "$OUT/wrk.txt"
+kill -INT $PERF; wait $PERF 2>/dev/null || true
+python3 - "$OUT" "$(curl -s "http://127.0.0.1:$PORT/health")" <<'PY'
+import json, re, sys
+out, health = sys.argv[1], json.loads(sys.argv[2])
+wrk = open(out + '/wrk.txt').read()
+perf = open(out + '/perf.txt').read()
+requests = int(re.search(r'(\d+) requests in', wrk).group(1))
+def counter(name):
+    return float(re.search(r'([\d,.]+)\s+(?:msec\s+)?' + re.escape(name), perf).group(1).replace(',', ''))
+rps = re.search(r'Requests/sec:\s+([\d.]+)', wrk).group(1)
+p99 = re.search(r'\s99%\s+(\S+)', wrk).group(1)
+print(f"{rps} req/s, p99 {p99}; per request: {counter('task-clock') * 1000 / requests:.1f} us CPU, "
+      f"{counter('page-faults') / requests:.2f} page faults, "
+      f"{counter('syscalls:sys_enter_madvise') / requests:.3f} madvise; "
+      f"workers {health['js_workers']} ({health['js_hibernated_workers']} hibernated), RSS {health['memory_mb']} MiB")
+PY
