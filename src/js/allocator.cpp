@@ -116,10 +116,10 @@ char* Reserve(size_t bytes) {
 // Why: the first write to each page of a fresh mapping faults (~90 pages
 // for a copied worker). On the 2-core VM, a paravirtualised guest with
 // shadow page tables, that costs ~6 us a page even after
-// MADV_POPULATE_WRITE, as the hypervisor maps each page at its first
-// write from user space: copying the image took ~530 us into fresh pages
-// and ~8 us into pages written before (bench/README.md, eighteenth
-// session). A server with more henvs than its memory budget holds workers
+// MADV_POPULATE_WRITE (the hypervisor, we believe, maps each page at its
+// first write from user space): copying the image took ~530 us into fresh
+// pages and ~8 us into pages written before (bench/README.md, eighteenth
+// session; bench/tools/first_write.cpp). On bare metal a fault costs less. A server with more henvs than its memory budget holds workers
 // for destroys one and makes one for most requests; with 16 kept, the pool
 // ran full and empty in turns (the housekeeper destroys retired workers
 // in batches), and ~half the copies went to fresh mappings. 64 absorb
