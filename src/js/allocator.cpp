@@ -119,17 +119,17 @@ char* Reserve(size_t bytes) {
 // MADV_POPULATE_WRITE (the hypervisor, we believe, maps each page at its
 // first write from user space): copying the image took ~530 us into fresh
 // pages and ~8 us into pages written before (bench/README.md, eighteenth
-// session; bench/tools/first_write.cpp). On bare metal a fault costs less. A server with more henvs than its memory budget holds workers
-// for destroys one and makes one for most requests; with 16 kept, the pool
-// ran full and empty in turns (the housekeeper destroys retired workers
-// in batches), and ~half the copies went to fresh mappings. 64 absorb
-// that.
+// session; bench/tools/first_write.cpp). On bare metal a fault costs less.
+// A server with more henvs than its memory budget holds workers for
+// destroys one and makes one for most requests; with 16 kept, the pool ran
+// full and empty in turns (the housekeeper destroys retired workers in
+// batches), and ~half the copies went to fresh mappings. 64 absorb that.
 //
 // At most kKept, each with at most kResident bytes still resident (~32
 // MiB in all), for as long as workers are made: ReleaseUnused (the
-// housekeeper, every few seconds) unmaps them all once none was taken
-// since its previous call. Taken and given under a mutex of its own (a
-// worker's making and destroying, not a request's path).
+// housekeeper, every 2 s) unmaps them all once none was taken since its
+// previous call. Taken and given under a mutex of its own (a worker's
+// making and destroying, not a request's path).
 class ArenaPool {
  public:
   static constexpr size_t kKept = 64;

@@ -46,9 +46,8 @@ TEST(ProcessHeap, VersionNamesTheAllocator) {
 TEST(ProcessHeap, PagesFreedBetweenLiveBlocksGoBackWhenTrimmed) {
 #if !HBF_JEMALLOC
   // glibc keeps such holes (malloc_trim returns only whole free pages inside
-  // free chunks, and these are ~4.4 KB between live blocks; not run here:
-  // every glibc build is a sanitizer build), and ASan's allocator
-  // quarantines what is freed. This is jemalloc's property.
+  // free chunks, and these are ~4.4 KB between live blocks), and ASan's
+  // allocator quarantines what is freed. This is jemalloc's property.
   GTEST_SKIP() << "built without jemalloc (" << HeapAllocatorVersion() << ")";
 #endif
   constexpr size_t kPages = 4000;
