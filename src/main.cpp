@@ -353,11 +353,11 @@ int Serve(const Config& config) {
   // Stop() joins the handler threads. A handler stuck past the drain timeout
   // would block it forever, so a watchdog bounds the wait.
   std::thread watchdog([&config] {
-    NameThisThread("hbf-watchdog");
     std::this_thread::sleep_for(std::chrono::milliseconds(config.drain_timeout_ms) + std::chrono::seconds(5));
     Log(LogLevel::kError, "shutdown did not finish; exiting without waiting for stuck workers");
     std::_Exit(1);
   });
+  NameThread(watchdog, "hbf-watchdog");
   watchdog.detach();
   server.Stop();
   domain_routing.reset();

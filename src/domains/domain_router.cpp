@@ -34,14 +34,10 @@ Result<std::unique_ptr<DomainRouter>> DomainRouter::Start(Options options) {
     if (*store != nullptr) router->Reload(**store);
   }
   if (router->options_.start_threads) {
-    router->refresher_ = std::thread([r = router.get()] {
-      NameThisThread("hbf-domains");
-      r->RefreshLoop();
-    });
-    router->verifier_ = std::thread([r = router.get()] {
-      NameThisThread("hbf-dns-verify");
-      r->VerifyLoop();
-    });
+    router->refresher_ = std::thread([r = router.get()] { r->RefreshLoop(); });
+    NameThread(router->refresher_, "hbf-domains");
+    router->verifier_ = std::thread([r = router.get()] { r->VerifyLoop(); });
+    NameThread(router->verifier_, "hbf-dns-verify");
   }
   return Result<std::unique_ptr<DomainRouter>>(std::move(router));
 }

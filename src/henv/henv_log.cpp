@@ -259,10 +259,8 @@ struct HenvLogHub::HenvLog {
 };
 
 HenvLogHub::HenvLogHub(HenvLogOptions options) : options_(std::move(options)) {
-  waker_ = std::thread([this] {
-    NameThisThread("hbf-log-waker");
-    WakerLoop();
-  });
+  waker_ = std::thread([this] { WakerLoop(); });
+  NameThread(waker_, "hbf-log-waker");
 }
 
 HenvLogHub::~HenvLogHub() { Shutdown(); }

@@ -325,10 +325,10 @@ HenvManager::HenvManager(HenvManagerOptions options, SteadyNow now)
       options_(std::move(options)),
       now_(std::move(now)),
       max_dormant_(options_.max_dormant != 0 ? options_.max_dormant : 10 * options_.max_open) {
-  if (options_.start_janitor) janitor_ = std::thread([this] {
-    NameThisThread("hbf-janitor");
-    JanitorLoop();
-  });
+  if (options_.start_janitor) {
+    janitor_ = std::thread([this] { JanitorLoop(); });
+    NameThread(janitor_, "hbf-janitor");
+  }
 }
 
 HenvManager::~HenvManager() {

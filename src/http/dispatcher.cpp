@@ -34,10 +34,10 @@ Dispatcher::Dispatcher(DispatcherOptions options) : options_(options) {
   idle_.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) parkers_.push_back(std::make_unique<Parker>());
   threads_.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) threads_.emplace_back([this, i, parker = parkers_[static_cast<size_t>(i)].get()] {
-    NameThisThread("hbf-js-" + std::to_string(i));
-    ThreadMain(*parker);
-  });
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this, parker = parkers_[static_cast<size_t>(i)].get()] { ThreadMain(*parker); });
+    NameThread(threads_.back(), "hbf-js-" + std::to_string(i));
+  }
 }
 
 Dispatcher::~Dispatcher() { Stop(); }

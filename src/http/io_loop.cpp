@@ -157,10 +157,8 @@ Status IoLoop::Listen(uint16_t port, uint16_t& bound) {
 }
 
 void IoLoop::Start(int index) {
-  thread_ = std::thread([this, index] {
-    NameThisThread("hbf-io-" + std::to_string(index));
-    Run();
-  });
+  thread_ = std::thread([this] { Run(); });
+  NameThread(thread_, "hbf-io-" + std::to_string(index));
 }
 
 void IoLoop::Stop() {

@@ -8,10 +8,8 @@
 namespace hbf::lifecycle {
 
 Sweeper::Sweeper(Options options) : options_(std::move(options)) {
-  thread_ = std::thread([this] {
-    NameThisThread("hbf-sweeper");
-    Loop();
-  });
+  thread_ = std::thread([this] { Loop(); });
+  NameThread(thread_, "hbf-sweeper");
 }
 
 Sweeper::~Sweeper() {
