@@ -273,6 +273,7 @@ int Serve(const Config& config) {
   options.io_threads = config.resolved_http_threads(cores);
   options.handler_threads = handler_threads;
   options.per_key_concurrency = per_henv;
+  options.running_threads = config.resolved_running_threads(cores);
   options.queue_timeout = std::chrono::milliseconds(config.qjs_timeout_ms);
   options.max_body_bytes = config.max_body_bytes();
   options.max_header_bytes = static_cast<size_t>(config.max_header_kb) * 1024;

@@ -128,6 +128,8 @@ const Setting kSettings[] = {
      [](Config& c, const std::string& v) { return SetInt(c.qjs_timeout_ms, v, 1, 3600000); }},
     {"num_threads", "N", "handler threads: run requests' work (default 0: 4 per core, at least 8)",
      [](Config& c, const std::string& v) { return SetInt(c.num_threads, v, 0, 4096); }},
+    {"running_threads", "N", "handler threads woken to run requests at once; past it requests wait for a running one, unless those are stuck for 1 ms (default 0: one per core)",
+     [](Config& c, const std::string& v) { return SetInt(c.running_threads, v, 0, 4096); }},
     {"http_threads", "N", "I/O event loops holding the connections (default 0: one per core)",
      [](Config& c, const std::string& v) { return SetInt(c.http_threads, v, 0, 1024); }},
     {"max_connections", "N", "open connections in total; more are refused (default 100000, 0: no limit)",

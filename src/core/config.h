@@ -34,6 +34,7 @@ struct Config {
   int qjs_mem_mb = 64;                  // per-runtime JS heap limit
   int qjs_timeout_ms = 5000;            // per-request JS time limit
   int num_threads = 0;                  // handler threads (0: 4 per core, at least 8)
+  int running_threads = 0;              // handler threads woken to run at once (0: one per core)
   int http_threads = 0;                 // I/O event loops (0: one per core available)
   int max_body_mb = 10;                 // request bodies above this get 413
   int henv_max_storage_mb = 1024;      // per-henv file size bound (0: none)
@@ -91,6 +92,7 @@ struct Config {
   // process may run on.
   int resolved_http_threads(int cores) const { return http_threads > 0 ? http_threads : cores; }
   int resolved_handler_threads(int cores) const { return num_threads > 0 ? num_threads : std::max(8, 4 * cores); }
+  int resolved_running_threads(int cores) const { return running_threads > 0 ? running_threads : std::max(1, cores); }
   int resolved_js_workers_per_henv(int cores) const {
     return js_workers_per_henv > 0 ? js_workers_per_henv : std::max(4, cores);
   }

@@ -28,14 +28,16 @@ constexpr std::chrono::milliseconds kSweepPeriod{50};
 
 }  // namespace
 
-Dispatcher::Dispatcher(DispatcherOptions options) : options_(options) {
+Dispatcher::Dispatcher(DispatcherOptions options)
+    : options_(options), running_target_(options.running_target > 0 ? options.running_target : INT_MAX) {
   const int n = options_.threads < 1 ? 1 : options_.threads;
   parkers_.reserve(static_cast<size_t>(n));
   idle_.reserve(static_cast<size_t>(n));
+  job_started_.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) parkers_.push_back(std::make_unique<Parker>());
   threads_.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    threads_.emplace_back([this, parker = parkers_[static_cast<size_t>(i)].get()] { ThreadMain(*parker); });
+  for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+    threads_.emplace_back([this, i, parker = parkers_[i].get()] { ThreadMain(i, *parker); });
     NameThread(threads_.back(), "hbf-js-" + std::to_string(i));
   }
 }
@@ -91,8 +93,20 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
       // taken up by the thread finishing its running job, without a wake-up
       // (and the worker stays on a warm thread). A job queued behind the
       // cap needs a sweeper for its expiry (ThreadMain): one is parked with
-      // a timeout already, or an idle thread is woken to become it.
-      if (ks.listed ? !was_listed : sweeper_ == nullptr) wake = TakeIdleLocked();
+      // a timeout already, or an idle thread is woken to become it. Past
+      // the running target the job waits for a running thread, and the
+      // sweeper, if it parked for its long period, is nudged to look every
+      // kRescuePeriod (it stays idle; the wake-up reads as its timeout).
+      if (ks.listed && !was_listed) {
+        if (ActiveLocked() < running_target_) {
+          wake = TakeIdleLocked();
+        } else if (sweeper_ != nullptr && !sweeper_rescues_) {
+          sweeper_rescues_ = true;
+          wake = sweeper_;
+        }
+      } else if (!ks.listed && sweeper_ == nullptr) {
+        wake = TakeIdleLocked();
+      }
     }
   }
   if (job) {
@@ -116,6 +130,22 @@ Parker* Dispatcher::TakeIdleLocked() {
   idle_.pop_back();
   sweeper_ = nullptr;
   return p;
+}
+
+bool Dispatcher::NeedsRescueLocked(Clock::time_point now, size_t self) const {
+  if (running_target_ == INT_MAX) return true;
+  const auto stuck_since = now - kRescuePeriod;
+  int in_job = 0;
+  int recent = 0;
+  for (size_t i = 0; i < job_started_.size(); ++i) {
+    if (i == self || job_started_[i] == Clock::time_point{}) continue;
+    ++in_job;
+    if (job_started_[i] >= stuck_since) ++recent;
+  }
+  // Moving: those whose job is young, and those awake between jobs (about
+  // to take one), `self` aside (it is awake, between jobs).
+  const int between = ActiveLocked() - 1 - in_job;
+  return recent + between < running_target_;
 }
 
 void Dispatcher::ListIfRunnableLocked(KeyState& ks) {
@@ -151,8 +181,9 @@ void Dispatcher::CollectExpiredLocked(Clock::time_point now, std::vector<std::un
   }
 }
 
-void Dispatcher::ThreadMain(Parker& self) {
+void Dispatcher::ThreadMain(size_t index, Parker& self) {
   std::unique_lock lock(mu_);
+  bool looked = false;  // back from a timeout (or a nudge) rather than taken off idle_ for work
   for (;;) {
     if (stopping_) return;
     const auto now = Clock::now();
@@ -175,23 +206,34 @@ void Dispatcher::ThreadMain(Parker& self) {
       ks->listed = false;
       ForgetIfIdleLocked(*ks);
     }
-    if (ready_.empty()) {
+    if (ready_.empty() || (looked && !NeedsRescueLocked(now, index))) {
       // Idle. One idle thread at a time is the sweeper: it parks with a
       // timeout, so jobs queued behind a key's running ones expire on time
-      // even when every other thread is busy or asleep. The others sleep
-      // until a Submit() (or Stop()) takes them off idle_ and wakes them.
-      const bool sweeper = sweeper_ == nullptr;
+      // even when every other thread is busy or asleep, and runnable jobs
+      // held back by the running target are taken when the running
+      // threads are stuck. The others sleep until a Submit() (or Stop())
+      // takes them off idle_ and wakes them.
+      const bool sweeper = sweeper_ == nullptr || sweeper_ == &self;
       if (sweeper) sweeper_ = &self;
       idle_.push_back(&self);
+      const bool rescues = sweeper && ActiveLocked() >= running_target_;
+      if (sweeper) sweeper_rescues_ = rescues;
       lock.unlock();
-      self.Park(sweeper ? std::chrono::nanoseconds(kSweepPeriod) : std::chrono::nanoseconds(-1));
+      self.Park(!sweeper ? std::chrono::nanoseconds(-1)
+                         : std::chrono::nanoseconds(rescues ? kRescuePeriod : kSweepPeriod));
       lock.lock();
       // Taken off the list by whoever woke it; after a timeout (or a
-      // wake-up meant for an earlier park) it is still there.
-      if (auto it = std::find(idle_.begin(), idle_.end(), &self); it != idle_.end()) idle_.erase(it);
-      if (sweeper_ == &self) sweeper_ = nullptr;
+      // wake-up meant for an earlier park, or a nudge) it is still there.
+      looked = false;
+      if (auto it = std::find(idle_.begin(), idle_.end(), &self); it != idle_.end()) {
+        idle_.erase(it);
+        looked = true;
+      }
+      if (sweeper_ == &self && !looked) sweeper_ = nullptr;
       continue;
     }
+    looked = false;
+    if (sweeper_ == &self) sweeper_ = nullptr;  // a rescue: it runs a job now
     KeyState* ks = ready_.front();
     ready_.pop_front();
     ks->listed = false;
@@ -203,12 +245,16 @@ void Dispatcher::ThreadMain(Parker& self) {
     // More runnable work than this thread: another one for it. And jobs
     // still waiting (behind caps) need a sweeper when none is parked.
     Parker* helper = nullptr;
-    if (!ready_.empty() || (queued_ > 0 && sweeper_ == nullptr)) helper = TakeIdleLocked();
+    if ((!ready_.empty() && ActiveLocked() < running_target_) || (queued_ > 0 && sweeper_ == nullptr)) {
+      helper = TakeIdleLocked();
+    }
+    job_started_[index] = now;
     lock.unlock();
     if (helper != nullptr) helper->Unpark();
     RunGuarded(*job, /*expire=*/false);
     job.reset();
     lock.lock();
+    job_started_[index] = Clock::time_point{};
     --ks->running;
     ListIfRunnableLocked(*ks);
     ForgetIfIdleLocked(*ks);

@@ -20,9 +20,21 @@
 // idle thread sleeps on its own Parker (core/parker.h), and a Submit() that
 // needs a thread wakes one by name (the most recently idle: its caches are
 // the warmest), after the lock.
+//
+// Running threads: a hand-off to a sleeping thread costs a futex wake and a
+// context switch, and on a machine with fewer cores than runnable threads
+// the woken thread preempts the I/O loop that woke it. So a Submit() wakes a
+// thread only while fewer than `running_target` (by default one per core)
+// run jobs; past it, jobs wait for a running thread to take them as it
+// finishes its own. A thread that blocks (SQLite, a lock, a long script)
+// would then hold up work a free core could do: the idle thread parked
+// with a timeout (the sweeper) looks every kRescuePeriod while the target
+// is reached, and takes a runnable job itself when fewer than the target
+// have started a job within that period (the others are stuck).
 #pragma once
 
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -47,6 +59,11 @@ struct DispatcherOptions {
   int threads = 8;
   int per_key_limit = 4;
   std::chrono::milliseconds queue_timeout{5000};
+  // Threads woken to run jobs while this many are already running (0: no
+  // limit): a runnable job otherwise waits for a running thread to finish
+  // its job and take it, with no wake-up, unless running threads are stuck
+  // (see "Running threads" below).
+  int running_target = 0;
 };
 
 class Dispatcher {
@@ -75,7 +92,13 @@ class Dispatcher {
     int running = 0;
     bool listed = false;  // in ready_
   };
-  void ThreadMain(Parker& self);
+  void ThreadMain(size_t index, Parker& self);
+  // Threads not parked. REQUIRES: mu_.
+  int ActiveLocked() const { return static_cast<int>(parkers_.size() - idle_.size()); }
+  // Whether a runnable job waits for want of a thread that is not stuck:
+  // fewer than the target (besides `self`) are between jobs or started
+  // theirs within kRescuePeriod. REQUIRES: mu_.
+  bool NeedsRescueLocked(Clock::time_point now, size_t self) const;
   // Lists `ks` as runnable if it has waiting work and room. REQUIRES: mu_.
   void ListIfRunnableLocked(KeyState& ks);
   // Takes an idle thread off the list, for the caller to Unpark() after
@@ -89,6 +112,7 @@ class Dispatcher {
   // kIdleKeysKept keys are known. REQUIRES: mu_.
   void ForgetIfIdleLocked(KeyState& ks);
   static constexpr size_t kIdleKeysKept = 1024;
+  static constexpr std::chrono::milliseconds kRescuePeriod{1};
 
   const DispatcherOptions options_;
   mutable std::mutex mu_;
@@ -98,6 +122,9 @@ class Dispatcher {
   Clock::time_point next_sweep_{};                  // guarded by mu_
   std::vector<Parker*> idle_;                       // guarded by mu_: parked threads, most recently idle last
   Parker* sweeper_ = nullptr;                       // guarded by mu_: the idle thread parked with a timeout
+  bool sweeper_rescues_ = false;                    // guarded by mu_: it parked for kRescuePeriod, not kSweepPeriod
+  const int running_target_;                        // INT_MAX for none
+  std::vector<Clock::time_point> job_started_;      // guarded by mu_: per thread, {} between jobs
   bool stopping_ = false;                           // guarded by mu_
   // One per thread, owned here rather than by the thread: a Submit() that
   // took a thread off idle_ unparks it after the lock, possibly after that

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -159,6 +161,15 @@ Status IoLoop::Listen(uint16_t port, uint16_t& bound) {
 void IoLoop::Start(int index) {
   thread_ = std::thread([this] { Run(); });
   NameThread(thread_, "hbf-io-" + std::to_string(index));
+  // A loop woken by a completion does not preempt the handler thread
+  // running on its core (SCHED_BATCH: no wake-up preemption, the same share
+  // of the CPU). It runs when that thread parks or its slice ends, and then
+  // sends every answer completed meanwhile in one pass; woken at once, it
+  // sent one answer per wake-up, two context switches per request on a busy
+  // core (bench/README.md, nineteenth session). Best effort: without it the
+  // loop works as before.
+  sched_param normal{};
+  (void)::pthread_setschedparam(thread_.native_handle(), SCHED_BATCH, &normal);
 }
 
 void IoLoop::Stop() {

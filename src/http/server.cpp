@@ -48,6 +48,7 @@ Status HttpServer::Start() {
   DispatcherOptions dispatch;
   dispatch.threads = options_.handler_threads;
   dispatch.per_key_limit = options_.per_key_concurrency;
+  dispatch.running_target = options_.running_threads;
   dispatch.queue_timeout = options_.queue_timeout;
   dispatcher_ = std::make_unique<Dispatcher>(dispatch);
 

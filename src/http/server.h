@@ -99,6 +99,7 @@ struct ServerOptions {
   uint16_t port = 5309;            // 0: the kernel picks one (see port())
   int io_threads = 1;
   int handler_threads = 8;
+  int running_threads = 0;  // handler threads woken to run at once (0: no limit; see dispatcher.h)
   int per_key_concurrency = 4;                    // requests of one henv handled at once
   std::chrono::milliseconds queue_timeout{5000};  // longest wait for a handler: then 503
   int64_t max_body_bytes = 10 << 20;

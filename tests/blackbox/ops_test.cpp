@@ -2,12 +2,14 @@
 // (Prometheus), a henv's GET /_api/metrics, request ids, --log_file with
 // SIGHUP, GET /health/ready and `hbf --version`.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <regex>
@@ -622,6 +624,32 @@ TEST_F(OpsTest, ThreadsAreNamedByTheirJob) {
   }
   EXPECT_EQ(names.count("hbf-io-2"), 0u);
   EXPECT_EQ(names.count("hbf-js-3"), 0u);
+}
+
+// The I/O loops run under SCHED_BATCH (woken by a completion, a loop waits
+// for the handler thread on its core to park or use up its slice, then
+// sends every completed answer at once); handler threads stay SCHED_OTHER.
+TEST_F(OpsTest, IoLoopsRunAsBatchThreadsAndHandlersAsNormalOnes) {
+  Start({"--http_threads", "2", "--num_threads", "3"});
+  std::map<std::string, int> policy;  // thread name -> scheduling policy (field 41 of stat)
+  const std::string tasks = "/proc/" + std::to_string(server_->pid()) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));  // field 3 onwards
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i) {
+    }
+    policy[name] = std::stoi(field);
+  }
+  EXPECT_EQ(policy["hbf-io-0"], SCHED_BATCH);
+  EXPECT_EQ(policy["hbf-io-1"], SCHED_BATCH);
+  EXPECT_EQ(policy["hbf-js-0"], SCHED_OTHER);
+  EXPECT_EQ(policy["hbf-js-2"], SCHED_OTHER);
 }
 
 // ------------------------------------------------------------- --version

@@ -149,12 +149,12 @@ TEST(Dispatcher, JobsBehindACapStillExpireWhenTheIdleThreadsAreTakenForOtherWork
   gate.Open();
 }
 
-TEST(Dispatcher, EveryJobFromManySubmittersRunsExactlyOnce) {
-  // Submitters on several threads over many keys (as I/O loops over many
-  // henvs): nothing lost, nothing run twice, nothing expired.
+// Submitters on several threads over many keys (as I/O loops over many
+// henvs): nothing lost, nothing run twice, nothing expired.
+void EveryJobRunsOnce(int running_target) {
   constexpr int kSubmitters = 4;
   constexpr int kPerSubmitter = 500;
-  Dispatcher d(DispatcherOptions{4, 2, 30s});
+  Dispatcher d(DispatcherOptions{4, 2, 30s, running_target});
   std::vector<std::atomic<int>> runs(kSubmitters * kPerSubmitter);
   std::atomic<int> done{0};
   std::atomic<int> expired{0};
@@ -177,6 +177,30 @@ TEST(Dispatcher, EveryJobFromManySubmittersRunsExactlyOnce) {
   EXPECT_EQ(expired.load(), 0);
   for (const auto& r : runs) ASSERT_EQ(r.load(), 1);
   EXPECT_EQ(d.queued(), 0);
+}
+
+TEST(Dispatcher, EveryJobFromManySubmittersRunsExactlyOnce) { EveryJobRunsOnce(0); }
+
+// Past the running target a Submit() wakes no thread: the jobs are taken by
+// the running ones as they finish, and none may be stranded.
+TEST(Dispatcher, EveryJobRunsExactlyOnceWithOneThreadRunningAtATime) { EveryJobRunsOnce(1); }
+TEST(Dispatcher, EveryJobRunsExactlyOnceWithTwoThreadsRunningAtATime) { EveryJobRunsOnce(2); }
+
+TEST(Dispatcher, AStuckThreadDoesNotHoldBackWorkPastTheRunningTarget) {
+  // One thread may run at a time and it is stuck (a script spinning, a
+  // write waiting for a lock): another henv's job is still run, by an idle
+  // thread the sweeper's look (every kRescuePeriod) sends, and so is the
+  // next one behind it, while the first stays stuck.
+  Dispatcher d(DispatcherOptions{4, 2, 30s, 1});
+  Gate gate;
+  std::atomic<int> held{0};
+  d.Submit("spinning", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
+  ASSERT_TRUE(WaitUntil([&] { return held.load() == 1; }));
+  std::atomic<int> served{0};
+  for (int i = 0; i < 2; ++i) d.Submit("calm", std::make_unique<FnJob>([&] { ++served; }, [] {}));
+  EXPECT_TRUE(WaitUntil([&] { return served.load() == 2; }));
+  EXPECT_EQ(held.load(), 1);
+  gate.Open();
 }
 
 TEST(Parker, AnUnparkBeforeTheParkIsNotLost) {
