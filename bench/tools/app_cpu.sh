@@ -1,0 +1,71 @@
+#!/bin/bash
+# The bench app's server CPU and context switches per request.
+#
+#   bench/tools/app_cpu.sh HBF WORK PATH [LUA]
+#
+# WORK/app holds the bench app's henv (bench/scenarios/router.js, views/page.ejs,
+# 10,000 posts), provisioned here on first use. hbf runs on the cores in
+# $CORES (default 0), wrk -t1 -c32 on $WCORES (default 1): 2 s unmeasured,
+# then 5 s measured. Prints wrk's req/s and p99 and, from `perf stat` of the
+# server, CPU, context switches and futex calls per request. Extra hbf flags
+# in $HBF_ARGS; UNBATCH_IO=1 puts the I/O loops back to SCHED_OTHER (`chrt`)
+# after start, for an A/B of their policy. PATH and LUA as bench.py's app
+# scenarios: /hello; /posts/1 random_post.lua; /page/1 random_page.lua;
+# /posts write_post.lua. Needs wrk, perf, python3, curl, taskset, chrt.
+set -euo pipefail
+HBF=$1 WORK=$2 URLPATH=$3 LUA=${4:-}
+BENCH=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -s "$WORK/app/host" ]; then
+  mkdir -p "$WORK/app"
+  python3 - "$BENCH" "$WORK/app" "$HBF" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import bench
+bench.HBF = sys.argv[3]
+work = sys.argv[2]
+hbf = bench.start_hbf(work, "hbf", work + "/henvs")
+henv, host, auth = bench.create_henv(hbf.port, "bench")
+bench.put_document(hbf.port, host, auth, "views/page.ejs", bench.read_file(sys.argv[1] + "/scenarios/page.ejs"),
+                   "text/plain; charset=utf-8")
+bench.put_document(hbf.port, host, auth, "_system/router.js", bench.read_file(sys.argv[1] + "/scenarios/router.js"),
+                   "text/javascript")
+status, _ = bench.request(hbf.port, "POST", "/_bench/seed?n=10000", host)
+assert status == 200, status
+open(work + "/host", "w").write(host)
+bench.stop_all()
+PY
+fi
+HOST=$(cat "$WORK/app/host")
+OUT=$(mktemp -d)
+PORT=$((20000 + RANDOM % 20000))
+# shellcheck disable=SC2086
+taskset -c "${CORES:-0}" "$HBF" --port $PORT --storage_dir "$WORK/app/henvs" --log_level warn ${HBF_ARGS:-} > "$OUT/hbf.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null; rm -rf "$OUT"' EXIT
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
+if [ -n "${UNBATCH_IO:-}" ]; then
+  for t in /proc/$PID/task/*; do
+    case $(cat "$t/comm") in hbf-io-*) chrt -o -p 0 "$(basename "$t")" ;; esac
+  done
+fi
+SCRIPT=()
+[ -n "$LUA" ] && SCRIPT=(-s "$BENCH/scenarios/$LUA")
+taskset -c "${WCORES:-1}" wrk -t1 -c32 -d2s -H "Host: $HOST" "${SCRIPT[@]}" "http://127.0.0.1:$PORT$URLPATH" > /dev/null
+perf stat -e task-clock,context-switches,syscalls:sys_enter_futex -p $PID -o "$OUT/perf.txt" &
+PERF=$!
+taskset -c "${WCORES:-1}" wrk -t1 -c32 -d5s --latency -H "Host: $HOST" "${SCRIPT[@]}" "http://127.0.0.1:$PORT$URLPATH" > "$OUT/wrk.txt"
+kill -INT $PERF; wait $PERF 2>/dev/null || true
+python3 - "$OUT" <<'PY'
+import re, sys
+out = sys.argv[1]
+wrk = open(out + "/wrk.txt").read()
+perf = open(out + "/perf.txt").read()
+requests = int(re.search(r"(\d+) requests in", wrk).group(1))
+def counter(name):
+    return float(re.search(r"([\d,.]+)\s+(?:msec\s+)?" + re.escape(name), perf).group(1).replace(",", ""))
+rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)
+p99 = re.search(r"\s99%\s+(\S+)", wrk).group(1)
+print(f"{rps} req/s, p99 {p99}; per request: {counter('task-clock') * 1000 / requests:.1f} us CPU, "
+      f"{counter('context-switches') / requests:.2f} context switches, "
+      f"{counter('syscalls:sys_enter_futex') / requests:.2f} futex calls")
+PY
