@@ -65,6 +65,8 @@ TEST(ConfigDefaults, NoArgumentsAndEmptyEnvironmentGiveEveryDocumentedDefault) {
   EXPECT_EQ(c.qjs_mem_mb, 64);
   EXPECT_EQ(c.qjs_timeout_ms, 5000);
   EXPECT_EQ(c.num_threads, 0) << "0: 4 handler threads per core, at least 8";
+  EXPECT_EQ(c.running_threads, 0) << "0: one running handler thread per core";
+  EXPECT_EQ(c.resolved_running_threads(6), 6);
   EXPECT_EQ(c.http_threads, 0) << "0: one I/O loop per core";
   EXPECT_EQ(c.js_workers_per_henv, 0) << "0: one per core, at least 4";
   EXPECT_EQ(c.max_connections, 100000);
@@ -178,6 +180,14 @@ TEST(ConfigFlags, EveryValuedFlagIsAcceptedInBothForms) {
     EXPECT_EQ(c.max_body_mb, 1);
     EXPECT_EQ(c.drain_timeout_ms, 0);
   }
+}
+
+TEST(ConfigFlags, RunningThreadsIsACountAndNotBelowZero) {
+  Config c = ParseOk({"--running_threads", "3"});
+  EXPECT_EQ(c.running_threads, 3);
+  EXPECT_EQ(c.resolved_running_threads(16), 3);
+  EXPECT_EQ(ParseOk({}, {{"HBF_RUNNING_THREADS", "2"}}).running_threads, 2);
+  ExpectUsageError({"--running_threads", "-1"}, "running_threads");
 }
 
 TEST(ConfigFlags, StorageDirAcceptsTheDashedSpelling) {
