@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,7 +12,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <set>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -606,34 +606,11 @@ TEST_F(OpsTest, ReadyUntilDraining) {
 
 // ------------------------------------------------------------- threads
 
-// Each thread says what it is (`top -H`, `perf report --sort comm`): the
-// I/O loops and handler threads numbered, as many as their flags ask.
-TEST_F(OpsTest, ThreadsAreNamedByTheirJob) {
-  Start({"--http_threads", "2", "--num_threads", "3"});
-  std::multiset<std::string> names;
-  const std::string tasks = "/proc/" + std::to_string(server_->pid()) + "/task";
-  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    names.insert(name);
-  }
-  for (const char* name : {"hbf-io-0", "hbf-io-1", "hbf-js-0", "hbf-js-1", "hbf-js-2", "hbf-housekeeper",
-                           "hbf-js-waker", "hbf-janitor"}) {
-    EXPECT_EQ(names.count(name), 1u) << name;
-  }
-  EXPECT_EQ(names.count("hbf-io-2"), 0u);
-  EXPECT_EQ(names.count("hbf-js-3"), 0u);
-}
-
-// The I/O loops run under SCHED_BATCH (woken by a completion, a loop waits
-// for the handler thread on its core to park or use up its slice, then
-// sends every completed answer at once); handler threads stay SCHED_OTHER.
-TEST_F(OpsTest, IoLoopsRunAsBatchThreadsAndHandlersAsNormalOnes) {
-  Start({"--http_threads", "2", "--num_threads", "3"});
-  std::map<std::string, int> policy;  // thread name -> scheduling policy (field 41 of stat)
-  const std::string tasks = "/proc/" + std::to_string(server_->pid()) + "/task";
-  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+// The server's threads by name (`/proc/PID/task/*/comm`), each with its
+// scheduling policy (field 41 of the task's `stat`).
+std::multimap<std::string, int> ServerThreads(pid_t pid) {
+  std::multimap<std::string, int> threads;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
     std::ifstream comm(task.path() / "comm");
     std::string name;
     std::getline(comm, name);
@@ -644,12 +621,35 @@ TEST_F(OpsTest, IoLoopsRunAsBatchThreadsAndHandlersAsNormalOnes) {
     std::string field;
     for (int i = 3; i <= 41 && fields >> field; ++i) {
     }
-    policy[name] = std::stoi(field);
+    threads.emplace(name, std::stoi(field));
   }
-  EXPECT_EQ(policy["hbf-io-0"], SCHED_BATCH);
-  EXPECT_EQ(policy["hbf-io-1"], SCHED_BATCH);
-  EXPECT_EQ(policy["hbf-js-0"], SCHED_OTHER);
-  EXPECT_EQ(policy["hbf-js-2"], SCHED_OTHER);
+  return threads;
+}
+
+// Each thread says what it is (`top -H`, `perf report --sort comm`): the
+// I/O loops and handler threads numbered, as many as their flags ask.
+TEST_F(OpsTest, ThreadsAreNamedByTheirJob) {
+  Start({"--http_threads", "2", "--num_threads", "3"});
+  const auto threads = ServerThreads(server_->pid());
+  for (const char* name : {"hbf-io-0", "hbf-io-1", "hbf-js-0", "hbf-js-1", "hbf-js-2", "hbf-housekeeper",
+                           "hbf-js-waker", "hbf-janitor"}) {
+    EXPECT_EQ(threads.count(name), 1u) << name;
+  }
+  EXPECT_EQ(threads.count("hbf-io-2"), 0u);
+  EXPECT_EQ(threads.count("hbf-js-3"), 0u);
+}
+
+// The I/O loops run under SCHED_BATCH (woken by a completion, a loop waits
+// for the handler thread on its core to park or use up its slice, then
+// sends every completed answer at once); handler threads stay SCHED_OTHER.
+TEST_F(OpsTest, IoLoopsRunAsBatchThreadsAndHandlersAsNormalOnes) {
+  Start({"--http_threads", "2", "--num_threads", "3"});
+  const auto threads = ServerThreads(server_->pid());
+  for (const char* name : {"hbf-io-0", "hbf-io-1", "hbf-js-0", "hbf-js-2"}) {
+    auto it = threads.find(name);
+    ASSERT_NE(it, threads.end()) << name;
+    EXPECT_EQ(it->second, std::string(name).rfind("hbf-io-", 0) == 0 ? SCHED_BATCH : SCHED_OTHER) << name;
+  }
 }
 
 // ------------------------------------------------------------- --version
