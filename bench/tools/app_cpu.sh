@@ -55,17 +55,5 @@ perf stat -e task-clock,context-switches,syscalls:sys_enter_futex -p $PID -o "$O
 PERF=$!
 taskset -c "${WCORES:-1}" wrk -t1 -c32 -d5s --latency -H "Host: $HOST" "${SCRIPT[@]}" "http://127.0.0.1:$PORT$URLPATH" > "$OUT/wrk.txt"
 kill -INT $PERF; wait $PERF 2>/dev/null || true
-python3 - "$OUT" <<'PY'
-import re, sys
-out = sys.argv[1]
-wrk = open(out + "/wrk.txt").read()
-perf = open(out + "/perf.txt").read()
-requests = int(re.search(r"(\d+) requests in", wrk).group(1))
-def counter(name):
-    return float(re.search(r"([\d,.]+)\s+(?:msec\s+)?" + re.escape(name), perf).group(1).replace(",", ""))
-rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)
-p99 = re.search(r"\s99%\s+(\S+)", wrk).group(1)
-print(f"{rps} req/s, p99 {p99}; per request: {counter('task-clock') * 1000 / requests:.1f} us CPU, "
-      f"{counter('context-switches') / requests:.2f} context switches, "
-      f"{counter('syscalls:sys_enter_futex') / requests:.2f} futex calls")
-PY
+python3 "$BENCH/tools/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" \
+  "task-clock=us CPU=1" "context-switches=context switches=2" "syscalls:sys_enter_futex=futex calls=2"

@@ -15,7 +15,8 @@
 set -euo pipefail
 HBF=$1 WORK=$2 COUNT=$3
 HOSTS=$WORK/hosts-$COUNT.txt
-SCRIPT=$(cd "$(dirname "$0")/.." && pwd)/scenarios/random_tenant.lua
+TOOLS=$(cd "$(dirname "$0")" && pwd)
+SCRIPT=$TOOLS/../scenarios/random_tenant.lua
 OUT=$(mktemp -d)
 PORT=$((20000 + RANDOM % 20000))
 taskset -c 0 "$HBF" --port $PORT --storage_dir "$WORK/tenants-$COUNT" --log_level warn > "$OUT/hbf.log" 2>&1 &
@@ -34,18 +35,10 @@ perf stat -e task-clock,page-faults,syscalls:sys_enter_madvise -p $PID -o "$OUT/
 PERF=$!
 HOSTS=$HOSTS taskset -c 1 wrk -t1 -c32 -d6s --latency -s "$SCRIPT" "http://127.0.0.1:$PORT/" > "$OUT/wrk.txt"
 kill -INT $PERF; wait $PERF 2>/dev/null || true
-python3 - "$OUT" "$(curl -s "http://127.0.0.1:$PORT/health")" <<'PY'
-import json, re, sys
-out, health = sys.argv[1], json.loads(sys.argv[2])
-wrk = open(out + '/wrk.txt').read()
-perf = open(out + '/perf.txt').read()
-requests = int(re.search(r'(\d+) requests in', wrk).group(1))
-def counter(name):
-    return float(re.search(r'([\d,.]+)\s+(?:msec\s+)?' + re.escape(name), perf).group(1).replace(',', ''))
-rps = re.search(r'Requests/sec:\s+([\d.]+)', wrk).group(1)
-p99 = re.search(r'\s99%\s+(\S+)', wrk).group(1)
-print(f"{rps} req/s, p99 {p99}; per request: {counter('task-clock') * 1000 / requests:.1f} us CPU, "
-      f"{counter('page-faults') / requests:.2f} page faults, "
-      f"{counter('syscalls:sys_enter_madvise') / requests:.3f} madvise; "
-      f"workers {health['js_workers']} ({health['js_hibernated_workers']} hibernated), RSS {health['memory_mb']} MiB")
-PY
+FIGURES=$(python3 "$TOOLS/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" \
+  "task-clock=us CPU=1" "page-faults=page faults=2" "syscalls:sys_enter_madvise=madvise=3")
+WORKERS=$(curl -s "http://127.0.0.1:$PORT/health" | python3 -c "
+import json, sys
+h = json.load(sys.stdin)
+print('workers %d (%d hibernated), RSS %s MiB' % (h['js_workers'], h['js_hibernated_workers'], h['memory_mb']))")
+echo "$FIGURES; $WORKERS"
