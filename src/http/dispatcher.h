@@ -24,13 +24,14 @@
 // Running threads: a hand-off to a sleeping thread costs a futex wake and a
 // context switch, and on a machine with fewer cores than runnable threads
 // the woken thread preempts the I/O loop that woke it. So a Submit() wakes a
-// thread only while fewer than `running_target` (by default one per core)
-// run jobs; past it, jobs wait for a running thread to take them as it
-// finishes its own. A thread that blocks (SQLite, a lock, a long script)
-// would then hold up work a free core could do: the idle thread parked
-// with a timeout (the sweeper) looks every kRescuePeriod while the target
-// is reached, and takes a runnable job itself when fewer than the target
-// have started a job within that period (the others are stuck).
+// thread only while fewer than `running_target` run jobs (no target by
+// default here; hbf passes --running_threads, one per core); past it, jobs
+// wait for a running thread to take them as it finishes its own. A thread
+// that blocks (SQLite, a lock, a long script) would then hold up work a
+// free core could do: the idle thread parked with a timeout (the sweeper)
+// looks every kRescuePeriod while the target is reached, and takes a
+// runnable job itself when fewer than the target have started a job within
+// that period (the others are stuck).
 #pragma once
 
 #include <chrono>
