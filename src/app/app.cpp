@@ -383,6 +383,10 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   gauges.js_workers_busy = std::max(0, js.workers - js.idle_workers);
   gauges.js_workers_hibernated = js.hibernated_workers;
   gauges.js_worker_wakes = js.wakes;
+  gauges.js_workers_made = js.made;
+  gauges.js_worker_hibernations = js.hibernations;
+  gauges.js_workers_evicted_awake = js.evicted_awake;
+  gauges.js_workers_evicted_hibernated = js.evicted_hibernated;
   gauges.js_heap_bytes = js.memory_bytes;
   std::vector<HenvSeries> per_henv;
   if (config_.metrics_per_henv) {

@@ -114,6 +114,15 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
   Sample(out, "hbf_js_workers_hibernated", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_workers_hibernated)));
   Header(out, "hbf_js_worker_wakes_total", "counter", "Hibernated JavaScript workers woken by a request.");
   Sample(out, "hbf_js_worker_wakes_total", {}, g.js_worker_wakes);
+  Header(out, "hbf_js_workers_made_total", "counter",
+         "JavaScript workers made for a henv (a henv's first request, or one finding none idle).");
+  Sample(out, "hbf_js_workers_made_total", {}, g.js_workers_made);
+  Header(out, "hbf_js_worker_hibernations_total", "counter", "Idle JavaScript workers hibernated.");
+  Sample(out, "hbf_js_worker_hibernations_total", {}, g.js_worker_hibernations);
+  Header(out, "hbf_js_workers_evicted_total", "counter",
+         "Idle JavaScript workers destroyed over the memory budget or the connection cap, by their state then.");
+  Sample(out, "hbf_js_workers_evicted_total", "state=\"awake\"", g.js_workers_evicted_awake);
+  Sample(out, "hbf_js_workers_evicted_total", "state=\"hibernated\"", g.js_workers_evicted_hibernated);
   Header(out, "hbf_js_heap_bytes", "gauge", "Bytes allocated by all JavaScript runtimes.");
   Sample(out, "hbf_js_heap_bytes", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_heap_bytes)));
 

@@ -206,7 +206,15 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
       ks->listed = false;
       ForgetIfIdleLocked(*ks);
     }
-    if (ready_.empty() || (looked && !NeedsRescueLocked(now, index))) {
+    // A runnable job is taken while no more than the running target are
+    // active (this thread counted), or when the others are stuck. Not by
+    // every thread that happens to be awake: one woken to be the sweeper
+    // (jobs still wait) or one that just finished its job while a rescuer
+    // runs beside it would each add a running thread, and each job it
+    // started would wake the next sweeper, until every thread ran at once.
+    const bool may_take =
+        !ready_.empty() && (ActiveLocked() <= running_target_ || NeedsRescueLocked(now, index));
+    if (!may_take) {
       // Idle. One idle thread at a time is the sweeper: it parks with a
       // timeout, so jobs queued behind a key's running ones expire on time
       // even when every other thread is busy or asleep, and runnable jobs

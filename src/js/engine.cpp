@@ -430,6 +430,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     }
     std::lock_guard lock(shard.mu);
     ++shard.workers;
+    ++shard.made;
   }
 
   return worker;
@@ -657,7 +658,11 @@ JsEngine::Stats JsEngine::stats() const {
     stats.memory_bytes += shard.bytes;
     stats.hibernated_workers += shard.hibernated;
     stats.wakes += shard.wakes;
+    stats.made += shard.made;
+    stats.evicted_awake += shard.evicted_awake;
+    stats.evicted_hibernated += shard.evicted_hibernated;
   }
+  stats.hibernations = hibernations_.load(std::memory_order_relaxed);
   stats.worker_image_bytes = image != nullptr ? static_cast<int64_t>(image->bytes()) : 0;
   stats.spare_connections = static_cast<int>(connection_shelf_.size());
   stats.spare_connections_taken = connection_shelf_.taken();

@@ -299,6 +299,13 @@ class JsEngine {
     // a request woke one so far.
     int hibernated_workers = 0;
     uint64_t wakes = 0;
+    // Since start: workers made for a henv (a blank one bound, or built),
+    // idle workers hibernated, and idle workers evicted over the memory
+    // budget or the connection cap, awake or hibernated when chosen.
+    uint64_t made = 0;
+    uint64_t hibernations = 0;
+    uint64_t evicted_awake = 0;
+    uint64_t evicted_hibernated = 0;
   };
   Stats stats() const;
 
@@ -342,6 +349,9 @@ class JsEngine {
     int workers = 0;     // alive: idle, busy or being made
     int hibernated = 0;  // idle workers hibernated (Worker::hibernated)
     uint64_t wakes = 0;
+    uint64_t made = 0;                // Stats::made, this shard's share
+    uint64_t evicted_awake = 0;       // Stats::evicted_awake, this shard's share
+    uint64_t evicted_hibernated = 0;  // Stats::evicted_hibernated, this shard's share
     int64_t bytes = 0;   // its workers' memory as of their last check-in
     // What of `bytes` the engine's total does not have yet (PublishLocked).
     int64_t unpublished_bytes = 0;
@@ -471,6 +481,9 @@ class JsEngine {
   bool spares_failed_ = false;                    // guarded by house_mu_
   bool stopping_ = false;                         // guarded by house_mu_
   std::condition_variable housekeeping_wanted_;
+  // Stats::hibernations: written by the housekeeper (and HibernateIdleWorkers'
+  // caller), read by stats().
+  std::atomic<uint64_t> hibernations_{0};
   std::thread housekeeper_;  // started last, in the constructor body
 
   // Requests parked while their handler awaits a timer (RunAsync).

@@ -151,7 +151,9 @@ bool JsEngine::Rest(Worker& w) {
   // snapshot unpacked, its pages made again, the image copied, the
   // snapshot written back), less than making a worker, and it keeps its
   // state.
-  return options_.hibernate_idle_workers && w.Hibernate();
+  if (!options_.hibernate_idle_workers || !w.Hibernate()) return false;
+  hibernations_.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard, Clock::time_point cutoff) {
@@ -260,6 +262,7 @@ void JsEngine::EvictOverBudget() {
         if ((*it)->idle_since == best->idle_since) {
           if (std::unique_ptr<Worker> taken = TakeFromPool(*it)) {
             lru.erase(it);
+            ++(taken->hibernated() ? shard.evicted_hibernated : shard.evicted_awake);
             evicted.push_back(std::move(taken));
             ForgetLocked(shard, evicted);
             PublishLocked(shard, /*now=*/true);

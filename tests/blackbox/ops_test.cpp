@@ -330,6 +330,14 @@ export default router;
     const std::string metrics = Get(port(), "/metrics").body;
     EXPECT_NE(metrics.find(std::string("hbf_js_worker_wakes_total ") + (hibernate ? "1" : "0")), std::string::npos)
         << metrics.substr(0, 4000);
+    // One worker made (the first request), hibernated once or never, and
+    // none evicted: the budget is far away.
+    EXPECT_NE(metrics.find("hbf_js_workers_made_total 1\n"), std::string::npos) << metrics.substr(0, 4000);
+    EXPECT_NE(metrics.find(std::string("hbf_js_worker_hibernations_total ") + (hibernate ? "1" : "0") + "\n"),
+              std::string::npos)
+        << metrics.substr(0, 4000);
+    EXPECT_NE(metrics.find("hbf_js_workers_evicted_total{state=\"awake\"} 0\n"), std::string::npos);
+    EXPECT_NE(metrics.find("hbf_js_workers_evicted_total{state=\"hibernated\"} 0\n"), std::string::npos);
   }
 }
 

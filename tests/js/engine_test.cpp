@@ -1015,10 +1015,18 @@ TEST_F(EngineTest, IdleWorkersAreEvictedOverTheMemoryBudget) {
   auto henv = MakeHenv("wwwwwwww", kEcho);
   EXPECT_EQ(Run(*henv).kind, Kind::kResponse);
   EXPECT_EQ(engine_->stats().idle_workers, 0);
+  EXPECT_EQ(Run(*henv).kind, Kind::kResponse);
+  // Each request made a worker, evicted (awake) at its check-in.
+  EXPECT_EQ(engine_->stats().made, 2u);
+  EXPECT_EQ(engine_->stats().evicted_awake, 2u);
+  EXPECT_EQ(engine_->stats().evicted_hibernated, 0u);
   MakeEngine({int64_t{1} << 30, 4});
+  EXPECT_EQ(Run(*henv).kind, Kind::kResponse);
   EXPECT_EQ(Run(*henv).kind, Kind::kResponse);
   EXPECT_EQ(engine_->stats().idle_workers, 1);
   EXPECT_GT(engine_->stats().memory_bytes, 0);
+  EXPECT_EQ(engine_->stats().made, 1u) << "the second request took the first's worker";
+  EXPECT_EQ(engine_->stats().evicted_awake, 0u);
 }
 
 // Requests from several threads over henvs spread across the engine's

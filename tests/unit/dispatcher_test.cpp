@@ -203,6 +203,46 @@ TEST(Dispatcher, AStuckThreadDoesNotHoldBackWorkPastTheRunningTarget) {
   gate.Open();
 }
 
+TEST(Dispatcher, ARescueAddsOneRunningThreadNotEveryIdleOne) {
+  // One thread may run at a time and it is stuck: the sweeper's look sends
+  // one more thread, which then runs the queued jobs one after another.
+  // The threads woken meanwhile to be the next sweeper (jobs still wait)
+  // must park as sweepers, not take jobs too: each would then wake
+  // another, until every thread ran at once on cores the target says are
+  // busy (one core's 8 handler threads time-sliced: tens of ms a request).
+  constexpr int kThreads = 8;
+  constexpr int kJobs = 400;
+  Dispatcher d(DispatcherOptions{kThreads, 1000, 30s, 1});
+  Gate gate;
+  std::atomic<int> held{0};
+  d.Submit("stuck", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
+  ASSERT_TRUE(WaitUntil([&] { return held.load() == 1; }));
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  std::atomic<int> served{0};
+  for (int i = 0; i < kJobs; ++i) {
+    // Each job a key of its own (no per-key cap holds any back), and short:
+    // it yields once, so a thread woken meanwhile finds it still running.
+    d.Submit("k" + std::to_string(i), std::make_unique<FnJob>(
+                                          [&] {
+                                            const int now = ++running;
+                                            int seen = most.load();
+                                            while (now > seen && !most.compare_exchange_weak(seen, now)) {
+                                            }
+                                            std::this_thread::sleep_for(50us);
+                                            --running;
+                                            ++served;
+                                          },
+                                          [] {}));
+  }
+  EXPECT_TRUE(WaitUntil([&] { return served.load() == kJobs; }));
+  // The rescuer, and at most one more when a job of its was preempted for
+  // longer than a look's period (a loaded test machine); never all of them.
+  EXPECT_LE(most.load(), 2);
+  EXPECT_EQ(held.load(), 1);
+  gate.Open();
+}
+
 TEST(Parker, AnUnparkBeforeTheParkIsNotLost) {
   Parker p;
   p.Unpark();
