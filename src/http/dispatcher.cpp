@@ -132,7 +132,7 @@ Parker* Dispatcher::TakeIdleLocked() {
   return p;
 }
 
-bool Dispatcher::NeedsRescueLocked(Clock::time_point now, size_t self) const {
+bool Dispatcher::NeedsRescueLocked(Clock::time_point now, size_t self, bool count_between) const {
   if (running_target_ == INT_MAX) return true;
   const auto stuck_since = now - kRescuePeriod;
   int in_job = 0;
@@ -144,7 +144,7 @@ bool Dispatcher::NeedsRescueLocked(Clock::time_point now, size_t self) const {
   }
   // Moving: those whose job is young, and those awake between jobs (about
   // to take one), `self` aside (it is awake, between jobs).
-  const int between = ActiveLocked() - 1 - in_job;
+  const int between = count_between ? ActiveLocked() - 1 - in_job : 0;
   return recent + between < running_target_;
 }
 
@@ -184,6 +184,7 @@ void Dispatcher::CollectExpiredLocked(Clock::time_point now, std::vector<std::un
 void Dispatcher::ThreadMain(size_t index, Parker& self) {
   std::unique_lock lock(mu_);
   bool looked = false;  // back from a timeout (or a nudge) rather than taken off idle_ for work
+  bool finished = false;  // back from running a job (not from a park)
   for (;;) {
     if (stopping_) return;
     const auto now = Clock::now();
@@ -207,13 +208,15 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
       ForgetIfIdleLocked(*ks);
     }
     // A runnable job is taken while no more than the running target are
-    // active (this thread counted), or when the others are stuck. Not by
+    // awake (this thread counted), or when the others are stuck. Not by
     // every thread that happens to be awake: one woken to be the sweeper
-    // (jobs still wait) or one that just finished its job while a rescuer
-    // runs beside it would each add a running thread, and each job it
-    // started would wake the next sweeper, until every thread ran at once.
-    const bool may_take =
-        !ready_.empty() && (ActiveLocked() <= running_target_ || NeedsRescueLocked(now, index));
+    // (jobs still wait) would add a running thread, and each job it started
+    // would wake the next sweeper, until every thread ran at once; one that
+    // finished its job while a rescuer runs beside it gives its slot back
+    // unless the others are stuck.
+    const bool may_take = !ready_.empty() && (ActiveLocked() <= running_target_ ||
+                                              NeedsRescueLocked(now, index, /*count_between=*/!finished));
+    finished = false;
     if (!may_take) {
       // Idle. One idle thread at a time is the sweeper: it parks with a
       // timeout, so jobs queued behind a key's running ones expire on time
@@ -263,6 +266,7 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
     job.reset();
     lock.lock();
     job_started_[index] = Clock::time_point{};
+    finished = true;
     --ks->running;
     ListIfRunnableLocked(*ks);
     ForgetIfIdleLocked(*ks);

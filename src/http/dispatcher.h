@@ -31,7 +31,9 @@
 // free core could do: the idle thread parked with a timeout (the sweeper)
 // looks every kRescuePeriod while the target is reached, and takes a
 // runnable job itself when fewer than the target have started a job within
-// that period (the others are stuck).
+// that period (the others are stuck). Any thread takes a runnable job only
+// while no more than the target are awake (itself counted) or to rescue:
+// so a rescue adds one running thread, not every idle one.
 #pragma once
 
 #include <chrono>
@@ -97,9 +99,12 @@ class Dispatcher {
   // Threads not parked. REQUIRES: mu_.
   int ActiveLocked() const { return static_cast<int>(parkers_.size() - idle_.size()); }
   // Whether a runnable job waits for want of a thread that is not stuck:
-  // fewer than the target (besides `self`) are between jobs or started
-  // theirs within kRescuePeriod. REQUIRES: mu_.
-  bool NeedsRescueLocked(Clock::time_point now, size_t self) const;
+  // fewer than the target (besides `self`) started theirs within
+  // kRescuePeriod or, with `count_between`, are awake between jobs (about
+  // to take one). A thread that just finished a job leaves those out: it
+  // holds a running slot already, and a sweeper looking or a thread woken
+  // to become one has none. REQUIRES: mu_.
+  bool NeedsRescueLocked(Clock::time_point now, size_t self, bool count_between) const;
   // Lists `ks` as runnable if it has waiting work and room. REQUIRES: mu_.
   void ListIfRunnableLocked(KeyState& ks);
   // Takes an idle thread off the list, for the caller to Unpark() after
