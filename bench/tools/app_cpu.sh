@@ -6,7 +6,7 @@
 # WORK/app holds the bench app's henv (bench/scenarios/router.js, views/page.ejs,
 # 10,000 posts), provisioned here on first use. hbf runs on the cores in
 # $CORES (default 0), wrk -t1 -c32 on $WCORES (default 1): 2 s unmeasured,
-# then 5 s measured. Prints wrk's req/s and p99 and, from `perf stat` of the
+# then 5 s measured. Prints wrk's req/s and p50/p90/p99 and, from `perf stat` of the
 # server, CPU, context switches and futex calls per request. Extra hbf flags
 # in $HBF_ARGS; UNBATCH_IO=1 puts the I/O loops back to SCHED_OTHER (`chrt`)
 # after start, for an A/B of their policy. PATH and LUA as bench.py's app
