@@ -569,6 +569,41 @@ export default router;
   EXPECT_EQ(Call("GET", "/search?q=%22unterminated").json().find("code")->as_string(), "sql_error");
 }
 
+// Routes are compiled when first needed (a bind declares them all; most
+// requests reach a few): a parameter route still matches and decodes, a
+// layer's regexp and keys read as Express 4's, and a pattern that cannot
+// compile still fails where it is declared, at load.
+TEST_F(ScriptsTest, RoutesCompiledWhenFirstNeededBehaveAsDeclared) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/hello", (req, res) => res.json({ msg: "hi" }));
+router.get("/notes/:id/:part", (req, res) => res.json(req.params));
+router.get("/layers", (req, res) => res.json(router.stack.map((l) => ({
+  source: l.regexp.source, keys: l.keys.map((k) => k.name) }))));
+export default router;
+)js");
+  EXPECT_EQ(Call("GET", "/hello").body, R"({"msg":"hi"})");
+  EXPECT_EQ(Call("GET", "/NOTES/7/a%20b").body, R"({"id":"7","part":"a b"})");
+  EXPECT_EQ(Call("GET", "/notes/7").status, 404);
+  auto layers = Call("GET", "/layers");
+  EXPECT_EQ(layers.body,
+            R"([{"source":"^\\/hello\\/?$","keys":[]},)"
+            R"({"source":"^\\/notes(?:\\/([^/]+?))(?:\\/([^/]+?))\\/?$","keys":["id","part"]},)"
+            R"({"source":"^\\/layers\\/?$","keys":[]}])")
+      << layers.body;
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/fine", (req, res) => res.send("fine"));
+router.get("/broken(", (req, res) => res.send("never"));
+export default router;
+)js");
+  auto r = Call("GET", "/fine");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.error_code(), "router_unavailable");
+}
+
 TEST_F(ScriptsTest, BrokenRoutersAnswerRouterUnavailable) {
   // Saved anyway (?force=1): the check would refuse it (see admin_test.cpp).
   auto put = Fetch(port(), {"PUT", "/_api/documents/_system/router.js?force=1", host_,

@@ -4,7 +4,8 @@
 // path-to-regexp@0.1.x), with two Express 5 behaviours added: a handler that
 // returns a rejected promise passes the rejection to next(err), and a router can
 // be created with or without `new`. Route patterns are compiled to a RegExp once,
-// when they are registered; nothing here compiles a RegExp per request.
+// when first needed (a request that reaches the layer, or a read of its
+// `regexp` or `keys`); nothing here compiles a RegExp per request.
 
 import * as native from "hbf:native";
 import { pathToRegExp, decodeParam, startsWithLiteral } from "hbf:router_path";
@@ -103,14 +104,33 @@ export function stackReach(stack) {
   return out;
 }
 
+// A string path without these compiles to a valid pattern whatever else it
+// holds (path-to-regexp's tokens, "." escaped, literal text): it is compiled
+// when first needed. A path with one of them (a group, a class, an escape, a
+// quantifier that may have nothing to repeat), or an array or RegExp, is
+// compiled at once, so a bad pattern throws where it is declared, as in
+// Express 4.
+const PATTERN_MAY_FAIL_RE = /[()[\]{}\\?+*]/;
+
 // A path-matching stack entry (router.use / router.route).
 class Layer {
   constructor(path, options, fn) {
     routesChanging();
     this.handle = fn;
     this.name = fn.name || "<anonymous>";
-    this.keys = [];
-    this.regexp = pathToRegExp(path, this.keys, options);
+    // The pattern and its parameter keys (Express 4's layer.regexp and
+    // layer.keys, read through the accessors below); null until compiled.
+    // A new worker's bind declares every route and most requests reach a
+    // few: the compile (a replace() over the path, then the RegExp) was
+    // ~9% of what making a worker and its first request cost. Plain
+    // fields, not private ones: match() reads them on every request.
+    this._regexp = null;
+    this._keys = null;
+    this._pattern = [path, options];  // until compiled
+    // No parameters (what a request's param callbacks look at): true until
+    // compiled, which a layer matched by its literal spelling never is.
+    this.keyless = true;
+    if (typeof path !== "string" || PATTERN_MAY_FAIL_RE.test(path)) this._compile();
     this.fastStar = path === "*";
     this.fastSlash = path === "/" && options.end === false;
     this.route = undefined;
@@ -157,10 +177,10 @@ class Layer {
       if (path === this.spelling || path === this.spellingSlash) return this.matched({}, path);
       if (!startsWithLiteral(path, literal, this.exact, this.sensitive)) return false;
     }
-    const m = this.regexp.exec(path);
+    const m = (this._regexp ?? this._compile()).exec(path);
     if (m === null) return false;
     const params = {};
-    const keys = this.keys;
+    const keys = this._keys;
     for (let i = 1; i < m.length; i++) {
       const prop = keys[i - 1] ? keys[i - 1].name : i - 1;
       const val = decodeParam(m[i]);
@@ -173,6 +193,28 @@ class Layer {
     this.params = params;
     this.path = path;
     return true;
+  }
+
+  _compile() {
+    const [path, options] = this._pattern;
+    const keys = [];
+    this._regexp = pathToRegExp(path, keys, options);
+    this._keys = keys;
+    this._pattern = undefined;
+    this.keyless = keys.length === 0;
+    return this._regexp;
+  }
+
+  get regexp() { return this._regexp ?? this._compile(); }
+  set regexp(value) {
+    if (this._regexp === null) this._compile();
+    this._regexp = value;
+  }
+  get keys() { return this._keys ?? (this._compile(), this._keys); }
+  set keys(value) {
+    if (this._keys === null) this._compile();
+    this._keys = value;
+    this.keyless = value.length === 0;
   }
 }
 
@@ -541,7 +583,7 @@ class StackRun {
     req.params = router.mergeParams ? mergeParams(layer.params, this.parentParams) : layer.params;
     const layerPath = layer.path;
 
-    if (layer.keys.length === 0 || !hasParamCallbacks(router.params)) {
+    if (layer.keyless || !hasParamCallbacks(router.params)) {
       this.runLayer(layer, layerError, layerPath, path, route);
     } else {
       processParams(router.params, layer, (this.paramCalled ??= Object.create(null)), req, this.res, (e) => {
