@@ -7,8 +7,8 @@
 // TypeError (a tenant's mistake), never anything else; for a pattern without
 // '(' '[' or '\\' there is one key per capture group; a pattern of only
 // letters, digits, '/', '_' and '-' matches itself; Router accepts or refuses
-// the pattern the same way and routes a request for the path without
-// throwing. Matching a hostile path against a pattern is bounded by the
+// the pattern the same way, where it is declared (it may compile the
+// pattern only when first needed), and an accepted route reads its RegExp. Matching a hostile path against a pattern is bounded by the
 // engine's time limit (counted, not a failure: it is what the limit is for).
 #include "js_harness.h"
 
@@ -54,12 +54,24 @@ router.post("/fuzz", async (req, res) => {
     const path = nl < 0 ? "/" : text.slice(nl + 1);
     let out = check(pattern, path);
     // As a tenant writes it: a route on a sub-router, and a request for the path.
+    // Its pattern may be compiled only when first needed: a refusal must
+    // still come where it is declared, exactly when pathToRegExp refuses it
+    // with the same options (a route's: not strict, not sensitive, end).
     const inner = new Router();
+    let routerRefused = false;
     try {
       inner.get(pattern, (q, s) => s.send("routed"));
     } catch (e) {
       if (!isTenantMistake(e)) throw e;
+      routerRefused = true;
       out += "router-refused";
+    }
+    if (routerRefused !== out.startsWith("refused;")) {
+      throw new Error("invariant: the router " + (routerRefused ? "refused" : "accepted") +
+                      " a pattern pathToRegExp " + (routerRefused ? "accepts" : "refuses"));
+    }
+    if (!routerRefused && !(inner.stack[0].regexp instanceof RegExp)) {
+      throw new Error("invariant: an accepted route has no RegExp");
     }
     res.send(out);
   } catch (e) {
