@@ -512,6 +512,19 @@ ScriptResult Worker::Continue(JSValue ret) {
       }
     }
   }
+  if (timed_out_ && !stream_) {
+    // The deadline interrupted the script (QuickJS's uncatchable
+    // "interrupted") and the request still settled: an async handler's
+    // rejection went to next(err), and the app's error middleware or
+    // hbf:http's last handler answered (500 script_error). A sync
+    // handler's interrupt reaches C++ as an exception, answered 504; the
+    // same limit answers the same here. (A streamed response's head is
+    // out already: EndRequest cuts its body short.)
+    result = ScriptResult{};
+    result.kind = ScriptResult::Kind::kError;
+    result.error = ScriptResult::Failure{"script_timeout", 504, "the script ran out of time", "", ""};
+    reusable_ = false;
+  }
 
   EndRequest(result);
   return result;

@@ -390,6 +390,29 @@ export default router;
   EXPECT_EQ(Get(port(), "/health").status, 200);
 }
 
+// An async handler interrupted by its deadline (a loop, a regex that
+// backtracks for ever) rejects its promise, which the router hands to
+// next(err): it still answers 504 script_timeout, as a sync handler does,
+// not the app's error middleware's or hbf:http's 500.
+TEST_F(ScriptsTest, AnAsyncHandlerPastItsDeadlineAnswers504AsASyncOneDoes) {
+  SetRouter(R"js(
+import { Router } from "hbf:router";
+const router = new Router();
+router.get("/sync-regex", (req, res) => res.send(String(/(a+)+$/.exec("a".repeat(40) + "!"))));
+router.get("/async-regex", async (req, res) => res.send(String(/(a+)+$/.exec("a".repeat(40) + "!"))));
+router.get("/async-spin", async (req, res) => { await null; for (;;) {} });
+router.get("/ok", (req, res) => res.send("still fine"));
+router.use((err, req, res, next) => res.status(500).send("the app's own handler: " + err));
+export default router;
+)js");
+  for (const char* path : {"/sync-regex", "/async-regex", "/async-spin"}) {
+    auto r = Call("GET", path);
+    EXPECT_EQ(r.status, 504) << path << " " << r.body;
+    EXPECT_EQ(r.error_code(), "script_timeout") << path << " " << r.body;
+  }
+  EXPECT_EQ(Call("GET", "/ok").body, "still fine");
+}
+
 TEST_F(ScriptsTest, TwoHenvsNeverSeeEachOthersData) {
   SetRouter(R"js(
 import { Router } from "hbf:router";
