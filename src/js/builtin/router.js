@@ -214,7 +214,7 @@ class Layer {
   set keys(value) {
     if (this._keys === null) this._compile();
     this._keys = value;
-    this.keyless = value.length === 0;
+    this.keyless = !value || value.length === 0;
   }
 }
 
