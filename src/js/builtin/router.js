@@ -127,9 +127,6 @@ class Layer {
     this._regexp = null;
     this._keys = null;
     this._pattern = [path, options];  // until compiled
-    // No parameters (what a request's param callbacks look at): true until
-    // compiled, which a layer matched by its literal spelling never is.
-    this.keyless = true;
     if (typeof path !== "string" || PATTERN_MAY_FAIL_RE.test(path)) this._compile();
     this.fastStar = path === "*";
     this.fastSlash = path === "/" && options.end === false;
@@ -201,7 +198,6 @@ class Layer {
     this._regexp = pathToRegExp(path, keys, options);
     this._keys = keys;
     this._pattern = undefined;
-    this.keyless = keys.length === 0;
     return this._regexp;
   }
 
@@ -214,7 +210,6 @@ class Layer {
   set keys(value) {
     if (this._keys === null) this._compile();
     this._keys = value;
-    this.keyless = !value || value.length === 0;
   }
 }
 
@@ -583,7 +578,10 @@ class StackRun {
     req.params = router.mergeParams ? mergeParams(layer.params, this.parentParams) : layer.params;
     const layerPath = layer.path;
 
-    if (layer.keyless || !hasParamCallbacks(router.params)) {
+    // (Keys not compiled: the layer matched by its literal spelling, which
+    // has no parameters.)
+    const keys = layer._keys;
+    if (keys === null || keys.length === 0 || !hasParamCallbacks(router.params)) {
       this.runLayer(layer, layerError, layerPath, path, route);
     } else {
       processParams(router.params, layer, (this.paramCalled ??= Object.create(null)), req, this.res, (e) => {
