@@ -8,7 +8,7 @@
 #   python3 -c "import sys; sys.path.insert(0, 'bench'); import bench; \
 #     bench.provision_tenants('/tmp/t', '/tmp/t/tenants-10000', 10000); bench.stop_all()"
 # Every henv's /hello once in turn (so none is met for the first time),
-# 3 s of wrk unmeasured, then 6 s measured: wrk's req/s and p99, and from
+# 3 s of wrk unmeasured, then 6 s measured: wrk's req/s and p50/p90/p99, and from
 # `perf stat` of the server its CPU, page faults and madvise calls per
 # request, and from /metrics the workers made and evicted per request; then
 # /health's workers, hibernated workers and memory.
@@ -34,30 +34,18 @@ PY
 HOSTS=$HOSTS taskset -c 1 wrk -t1 -c32 -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
 perf stat -e task-clock,page-faults,syscalls:sys_enter_madvise -p $PID -o "$OUT/perf.txt" &
 PERF=$!
-metrics() {
-  curl -s -H "Host: localhost" "http://127.0.0.1:$PORT/metrics" |
-    grep -E '^hbf_js_(workers_made_total|workers_evicted_total|worker_hibernations_total|worker_wakes_total)'
-}
+metrics() { curl -s -H "Host: localhost" "http://127.0.0.1:$PORT/metrics"; }
 metrics > "$OUT/metrics0.txt"
 HOSTS=$HOSTS taskset -c 1 wrk -t1 -c32 -d6s --latency -s "$SCRIPT" "http://127.0.0.1:$PORT/" > "$OUT/wrk.txt"
 kill -INT $PERF; wait $PERF 2>/dev/null || true
 metrics > "$OUT/metrics1.txt"
-FIGURES=$(python3 "$TOOLS/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" \
-  "task-clock=us CPU=1" "page-faults=page faults=2" "syscalls:sys_enter_madvise=madvise=3")
+FIGURES=$(python3 "$TOOLS/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" --metrics "$OUT/metrics0.txt" "$OUT/metrics1.txt" \
+  "task-clock=us CPU=1" "page-faults=page faults=2" "syscalls:sys_enter_madvise=madvise=3" \
+  "hbf_js_workers_made_total=workers made=2" 'hbf_js_workers_evicted_total{state="awake"}=evicted awake=2' \
+  'hbf_js_workers_evicted_total{state="hibernated"}=evicted hibernated=2' \
+  "hbf_js_worker_hibernations_total=hibernated=2" "hbf_js_worker_wakes_total=woken=2")
 WORKERS=$(curl -s "http://127.0.0.1:$PORT/health" | python3 -c "
 import json, sys
 h = json.load(sys.stdin)
 print('workers %d (%d hibernated), RSS %s MiB' % (h['js_workers'], h['js_hibernated_workers'], h['memory_mb']))")
-LIFECYCLE=$(python3 - "$OUT/metrics0.txt" "$OUT/metrics1.txt" "$OUT/wrk.txt" <<'PY'
-import re, sys
-read = lambda f: {l.split()[0]: float(l.split()[1]) for l in open(f) if l.strip()}
-before, after = read(sys.argv[1]), read(sys.argv[2])
-requests = int(re.search(r"(\d+) requests in", open(sys.argv[3]).read()).group(1))
-d = lambda k: (after.get(k, 0) - before.get(k, 0)) / requests
-print("workers made %.2f, evicted awake %.2f / hibernated %.2f, hibernated %.2f, woken %.2f a request" % (
-    d("hbf_js_workers_made_total"), d('hbf_js_workers_evicted_total{state="awake"}'),
-    d('hbf_js_workers_evicted_total{state="hibernated"}'), d("hbf_js_worker_hibernations_total"),
-    d("hbf_js_worker_wakes_total")))
-PY
-)
-echo "$FIGURES; $LIFECYCLE; $WORKERS"
+echo "$FIGURES; $WORKERS"
