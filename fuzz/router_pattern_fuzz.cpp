@@ -8,8 +8,9 @@
 // '(' '[' or '\\' there is one key per capture group; a pattern of only
 // letters, digits, '/', '_' and '-' matches itself; Router accepts or refuses
 // the pattern the same way, where it is declared (it may compile the
-// pattern only when first needed), and an accepted route reads its RegExp. Matching a hostile path against a pattern is bounded by the
-// engine's time limit (counted, not a failure: it is what the limit is for).
+// pattern only when first needed), and an accepted route reads its RegExp.
+// Matching a hostile path against a pattern is bounded by the engine's time
+// limit (counted, not a failure: it is what the limit is for).
 #include "js_harness.h"
 
 namespace {

@@ -32,8 +32,10 @@
 // looks every kRescuePeriod while the target is reached, and takes a
 // runnable job itself when fewer than the target have started a job within
 // that period (the others are stuck). Any thread takes a runnable job only
-// while no more than the target are awake (itself counted) or to rescue:
-// so a rescue adds one running thread, not every idle one.
+// while no more than the target are awake (itself counted) or to rescue
+// (NeedsRescueLocked; a thread that just finished a job keeps its slot
+// unless the threads running recent jobs alone meet the target): so a
+// rescue adds one running thread, not every idle one.
 #pragma once
 
 #include <chrono>
