@@ -7,8 +7,9 @@
 # provision_tenants(WORK, WORK/tenants-COUNT, COUNT) leaves them:
 #   python3 -c "import sys; sys.path.insert(0, 'bench'); import bench; \
 #     bench.provision_tenants('/tmp/t', '/tmp/t/tenants-10000', 10000); bench.stop_all()"
-# Every henv's /hello once in turn (so none is met for the first time),
-# 3 s of wrk unmeasured, then 6 s measured: wrk's req/s and p50/p90/p99, and from
+# Every henv's /hello once in turn (so none is met for the first time;
+# VISIT=0 skips it: a fresh server meeting henvs for the first time, as
+# bench.py's "defaults" lines), 3 s of wrk unmeasured, then 6 s measured: wrk's req/s and p50/p90/p99, and from
 # `perf stat` of the server its CPU, page faults and madvise calls per
 # request, and from /metrics the workers made and evicted per request; then
 # /health's workers, hibernated workers and memory.
@@ -24,7 +25,7 @@ taskset -c 0 "$HBF" --port $PORT --storage_dir "$WORK/tenants-$COUNT" --log_leve
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$OUT"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
-python3 - "$PORT" "$HOSTS" <<'PY'
+[ "${VISIT:-1}" = 0 ] || python3 - "$PORT" "$HOSTS" <<'PY'
 import http.client, sys
 c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=30)
 for h in open(sys.argv[2]):

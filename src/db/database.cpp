@@ -1,6 +1,7 @@
 #include "db/database.h"
 #include "db/change_capture.h"
 #include "db/connection_hooks.h"
+#include "db/vfs.h"
 
 #include <sqlite3.h>
 
@@ -369,6 +370,8 @@ void ConfigureSqliteOnce() {
     // every connection of every henv on every thread. Nothing here reads
     // sqlite3_memory_used() or sets a soft heap limit, which need them.
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    // After the sqlite3_config calls: finding the unix VFS initialises SQLite.
+    InstallVfsOnce();
   });
 }
 }  // namespace
@@ -629,6 +632,42 @@ void Database::ClearDeadline() {
 }
 
 int64_t Database::TotalChanges() const { return db_ != nullptr ? sqlite3_total_changes64(db_) : 0; }
+
+std::optional<Database::WalStamp> Database::WalIndexStamp() {
+  if (db_ == nullptr) return std::nullopt;
+  if (wal_mode_ == 0) {
+    // Asked once: the journal mode of a file connection is set at the open.
+    const char* sql = "PRAGMA journal_mode";
+    sqlite3_stmt* stmt = nullptr;
+    bool wal = false;
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* mode = sqlite3_column_text(stmt, 0);
+      wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
+    }
+    sqlite3_finalize(stmt);
+    wal_mode_ = wal && !storage_read_only_ ? 1 : -1;
+  }
+  if (wal_mode_ != 1) return std::nullopt;
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == nullptr ||
+      file->pMethods == nullptr || file->pMethods->iVersion < 2 || file->pMethods->xShmMap == nullptr) {
+    return std::nullopt;
+  }
+  // The WAL index's first region, mapped since this connection's first read
+  // (Open reads the schema): handed back as it is, bExtend 0 (nothing is
+  // made, grown or locked; the VFS takes its per-file mutex only).
+  constexpr int kWalIndexRegionBytes = 32 * 1024;
+  void volatile* region = nullptr;
+  if (file->pMethods->xShmMap(file, 0, kWalIndexRegionBytes, 0, &region) != SQLITE_OK || region == nullptr) {
+    return std::nullopt;
+  }
+  // Another process may be writing it: word by word, relaxed atomic loads
+  // (the mapping is 8-byte aligned; a torn header just differs).
+  WalStamp stamp;
+  auto* words = const_cast<uint64_t*>(static_cast<const volatile uint64_t*>(region));
+  for (size_t i = 0; i < std::size(stamp.words); ++i) stamp.words[i] = __atomic_load_n(&words[i], __ATOMIC_RELAXED);
+  return stamp;
+}
 
 Status Database::CopyTo(Database& destination, std::chrono::milliseconds busy_wait) {
   struct BackupCloser {

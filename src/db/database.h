@@ -235,6 +235,22 @@ class Database {
   // Total rows changed through this connection since it opened.
   int64_t TotalChanges() const;
 
+  // The header of the file's WAL index as it is now in the -shm's shared
+  // memory, read without a lock or a system call. Every commit to the
+  // file, by any connection of any process, rewrites it (its frame count,
+  // frame checksum and salts), so an unchanged stamp means nothing was
+  // committed between two reads; a read racing a commit gives a stamp
+  // that matches neither. For a cheap look before PRAGMA data_version,
+  // which starts a read transaction (WAL locks: four fcntl calls).
+  // std::nullopt for a connection not in WAL mode (":memory:", a
+  // read-only fallback) or before its first read. Not thread-safe: the
+  // connection's owner.
+  struct WalStamp {
+    uint64_t words[6] = {};  // the header's first copy, 48 bytes
+    bool operator==(const WalStamp&) const = default;
+  };
+  std::optional<WalStamp> WalIndexStamp();
+
   // Hands the page cache's unused pages back (sqlite3_db_release_memory)
   // and finalizes the idle cached statements: an idle connection then holds
   // its schema and little else. The next reads fetch their pages again
@@ -282,6 +298,8 @@ class Database {
   sqlite3* db_ = nullptr;
   std::string path_;
   bool storage_read_only_ = false;  // see storage_read_only()
+  // WalIndexStamp(): 0 until asked, then 1 in WAL mode, -1 otherwise.
+  int wal_mode_ = 0;
   int64_t max_size_bytes_ = 0;      // see max_size_bytes()
   size_t cache_size_ = 64;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // idle prepared statements

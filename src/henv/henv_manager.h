@@ -283,6 +283,10 @@ class Henv {
   const std::shared_ptr<db::ChangeListener> changes_;
   std::atomic<int64_t> code_version_{0};
   int64_t data_version_ = -1;  // guarded by mu_
+  // The WAL index's header at the last data_version look, taken just before
+  // it (db::Database::WalIndexStamp): while the header reads the same,
+  // nothing was committed since, and the look is skipped. Guarded by mu_.
+  std::optional<db::Database::WalStamp> wal_stamp_;
   std::chrono::steady_clock::time_point next_foreign_check_{};  // guarded by mu_
   std::unordered_map<std::string, std::string> settings_;  // guarded by mu_
   std::atomic<uint64_t> settings_epoch_{0};  // written under mu_, read without it

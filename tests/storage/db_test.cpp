@@ -5,10 +5,14 @@
 #include "db/write_gate.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>  // (to hold the unix VFS's mutex, as another henv's open does)
+
+#include <atomic>
 
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -49,6 +53,106 @@ TEST(DatabaseOpenTest, FileConnectionUsesWalNormalSynchronousAndForeignKeys) {
   EXPECT_EQ(ScalarInt(db, "PRAGMA synchronous"), 1);  // NORMAL
   EXPECT_EQ(ScalarInt(db, "PRAGMA foreign_keys"), 1);
   EXPECT_EQ(db.path(), dir.File("a.db"));
+}
+
+// ------------------------------------------------------- the VFS's mutex
+
+// SQLite's unix VFS holds one process-wide mutex while any file opens or
+// closes (stat, inode walks) or makes its -shm, and its shared-memory
+// barrier, run as each WAL read starts and each commit publishes, took that
+// mutex too. hbf's VFS (db/vfs.h) leaves the barrier a fence: reads and
+// commits on an open connection go on while the mutex is held elsewhere.
+TEST(DatabaseVfsTest, ReadsAndCommitsDoNotWaitForTheUnixVfsMutex) {
+  TempDir dir;
+  Database db = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  ASSERT_STREQ(sqlite3_vfs_find(nullptr)->zName, "hbf-unix");
+  sqlite3_mutex* vfs_mutex = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS1);
+  ASSERT_NE(vfs_mutex, nullptr);
+  sqlite3_mutex_enter(vfs_mutex);
+  auto work = std::async(std::launch::async, [&db] {
+    int64_t last = 0;
+    for (int i = 0; i < 20; ++i) {
+      if (!db.Exec("INSERT INTO t VALUES (1)").ok()) return int64_t{-1};
+      last = ScalarInt(db, "SELECT count(*) FROM t");
+    }
+    return last;
+  });
+  // Bounded: before the VFS, the first read waited here for the mutex.
+  const bool finished = work.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  sqlite3_mutex_leave(vfs_mutex);
+  EXPECT_TRUE(finished) << "a query waited for the unix VFS's mutex";
+  EXPECT_EQ(work.get(), 21);
+}
+
+// The WAL's readers and writers on separate connections and threads still
+// see whole transactions: every read of two rows moved between in one
+// transaction finds their sum unchanged.
+TEST(DatabaseVfsTest, ConnectionsOnThreadsSeeOnlyWholeTransactions) {
+  TempDir dir;
+  {
+    Database db = OpenOrDie(dir.File("a.db"));
+    ASSERT_TRUE(db.Exec("CREATE TABLE acct(id INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
+                        "INSERT INTO acct VALUES (1, 1000), (2, 1000)").ok());
+  }
+  std::atomic<int> torn{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      Database db = OpenOrDie(dir.File("a.db"));
+      for (int i = 0; i < 200; ++i) {
+        if (t % 2 == 0) {
+          const int amount = (i % 7) - 3;
+          if (!db.Exec("BEGIN IMMEDIATE; UPDATE acct SET v = v - " + std::to_string(amount) +
+                       " WHERE id = 1; UPDATE acct SET v = v + " + std::to_string(amount) + " WHERE id = 2; COMMIT")
+                   .ok()) {
+            (void)db.Exec("ROLLBACK");
+            failed.fetch_add(1);
+          }
+        }
+        if (ScalarInt(db, "SELECT sum(v) FROM acct") != 2000) torn.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+// Database::WalIndexStamp: the WAL index's header, the same for every
+// connection to the file, unchanged by reads, changed by every commit
+// whichever connection makes it (after a checkpoint that empties the WAL
+// too). None for a connection without a WAL.
+TEST(DatabaseVfsTest, TheWalIndexStampChangesWithEachCommitAndOnlyThen) {
+  TempDir dir;
+  Database a = OpenOrDie(dir.File("a.db"));
+  Database b = OpenOrDie(dir.File("a.db"));
+  ASSERT_TRUE(a.Exec("CREATE TABLE t(x)").ok());
+  const auto s1 = a.WalIndexStamp();
+  ASSERT_TRUE(s1.has_value());
+  EXPECT_EQ(ScalarInt(a, "SELECT count(*) FROM t"), 0);
+  EXPECT_EQ(ScalarInt(b, "SELECT count(*) FROM t"), 0);
+  EXPECT_EQ(a.WalIndexStamp(), s1) << "reads change nothing";
+  EXPECT_EQ(b.WalIndexStamp(), s1) << "every connection reads the same header";
+  ASSERT_TRUE(b.Exec("INSERT INTO t VALUES (1)").ok());
+  const auto s2 = a.WalIndexStamp();
+  ASSERT_TRUE(s2.has_value());
+  EXPECT_NE(*s2, *s1) << "another connection's commit";
+  ASSERT_TRUE(a.Exec("INSERT INTO t VALUES (2)").ok());
+  const auto s3 = a.WalIndexStamp();
+  ASSERT_TRUE(s3.has_value());
+  EXPECT_NE(*s3, *s2) << "its own commit";
+  ASSERT_TRUE(a.Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  const auto s4 = a.WalIndexStamp();
+  ASSERT_TRUE(b.Exec("INSERT INTO t VALUES (3)").ok());
+  const auto s5 = a.WalIndexStamp();
+  ASSERT_TRUE(s4.has_value() && s5.has_value());
+  EXPECT_NE(*s5, *s4) << "a commit into an emptied WAL";
+  EXPECT_NE(*s5, *s3);
+  EXPECT_EQ(b.WalIndexStamp(), s5);
+  Database memory = OpenOrDie(":memory:");
+  EXPECT_FALSE(memory.WalIndexStamp().has_value());
 }
 
 // ------------------------------------------------------- writers that wait

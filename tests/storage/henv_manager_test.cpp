@@ -431,6 +431,44 @@ TEST_F(HenvManagerTest, ADormantHenvKnowsWhetherItsFileChangedSinceTheClose) {
   EXPECT_EQ(Marker(*a), "changed") << "the reopened connection reads the file";
 }
 
+// An open henv's cached settings follow another process's commits (here
+// another connection's) within the foreign-commit interval, each time:
+// its look first compares the WAL index's header with the last look's and
+// reads the file only when it differs (nothing committed: nothing read).
+TEST_F(HenvManagerTest, AnOpenHenvsSettingsFollowEachForeignCommitWithinTheInterval) {
+  HenvManager m(Options(4));
+  CreateAll(m, {"aaaaaaaa"});
+  const std::string file = m.DatabasePath("aaaaaaaa");
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto setting = [&] {
+    return a->WithDb([&](db::Database& db) { return a->Setting(db, "test_marker").value_or("<none>"); });
+  };
+  EXPECT_EQ(setting(), "aaaaaaaa");
+  std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+  EXPECT_EQ(setting(), "aaaaaaaa") << "a look that finds nothing committed";
+  std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+  EXPECT_EQ(setting(), "aaaaaaaa");
+  auto writer = db::Database::Open(file, db::Database::Options{});
+  ASSERT_TRUE(writer.ok()) << Describe(writer);
+  for (const char* value : {"first", "second", "third"}) {
+    ASSERT_TRUE(writer->Exec(std::string("UPDATE _hbf_config SET value = '") + value +
+                             "' WHERE key = 'test_marker'").ok());
+    std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+    EXPECT_EQ(setting(), value);
+  }
+  // A write through the henv's own connection moves the header too: the
+  // next look reads data_version, and a foreign commit after it still shows.
+  ASSERT_TRUE(a->WithDb([](db::Database& db) {
+    return db.Exec("UPDATE _hbf_config SET value = 'own' WHERE key = 'test_marker'").ok();
+  }));
+  EXPECT_EQ(setting(), "own");
+  std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+  EXPECT_EQ(setting(), "own");
+  ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'last' WHERE key = 'test_marker'").ok());
+  std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+  EXPECT_EQ(setting(), "last");
+}
+
 // What a worker's bind reads (Henv::ReadForBind): answered from the last
 // bind's reads while the henv is dormant and its file unchanged, without
 // opening it; read from the file again once anything wrote to it.
