@@ -36,9 +36,11 @@ const hasOwn = Object.hasOwn;
 // (JsEngine::NoRouteTakes) to serve a document a GET no layer can take
 // without entering JavaScript, as the router would have fallen through to it.
 
-// Characters after which a path's regex is no longer a literal: path-to-regexp
-// tokens (":", "*", "(", "?") and the regex syntax a path passes through.
-const PATTERN_CHARS = new Set(["\\", ":", "*", "(", ")", "?", "+", "[", "]", "{", "}", "|", "^", "$"]);
+// The leading run of a path's characters before any after which its regex
+// is no longer a literal (path-to-regexp tokens ":", "*", "(", "?" and the
+// regex syntax a path passes through: \ ) + [ ] { } | ^ $), or before any
+// beyond ASCII (past "~": a path with one of those first has no reach).
+const LITERAL_RUN_RE = /^[^\\:*()?+[\]{}|^$\u007f-\uffff]*/;
 
 // What of `path` (one string of a layer's) C++ can match without the regex:
 // [text, exact], or null when any path may match. A fully literal route path
@@ -51,11 +53,11 @@ const PATTERN_CHARS = new Set(["\\", ":", "*", "(", ")", "?", "+", "[", "]", "{"
 function literalReach(path, exactAllowed) {
   // A "|" outside a group splits the whole regex: "/a|b" matches "/xb".
   if (typeof path !== "string" || path.includes("|")) return null;
-  let end = 0;
-  while (end < path.length && !PATTERN_CHARS.has(path[end])) {
-    if (path.charCodeAt(end) > 0x7e) return null;
-    end++;
-  }
+  // The leading run of ASCII before the first pattern character (one regex
+  // run, not a loop of one-character strings: a new worker's bind computes
+  // this for every route it declares).
+  const end = LITERAL_RUN_RE.exec(path)[0].length;
+  if (end < path.length && path.charCodeAt(end) > 0x7e) return null;
   if (end === path.length && exactAllowed) {
     return [path.endsWith("/") ? path.slice(0, -1) : path, true];
   }
@@ -138,8 +140,13 @@ class Layer {
     // For stackReach: [text, exact] per path (literalReach), null for any path.
     this.sensitive = !!options.sensitive;
     this.reach = null;
-    if (!this.fastSlash && !this.fastStar && !(path instanceof RegExp)) {
-      const reach = (Array.isArray(path) ? path.flat(Infinity) : [path]).map((p) => literalReach(p, options.end !== false));
+    if (typeof path === "string") {
+      if (!this.fastSlash && !this.fastStar) {
+        const one = literalReach(path, options.end !== false);
+        if (one !== null) this.reach = [one];
+      }
+    } else if (Array.isArray(path)) {
+      const reach = path.flat(Infinity).map((p) => literalReach(p, options.end !== false));
       if (reach.length !== 0 && !reach.includes(null)) this.reach = reach;
     }
     // For match(): a single path's reach, as the text every path the regex
