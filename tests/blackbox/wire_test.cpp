@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -369,29 +370,40 @@ export default router;
   constexpr int kSpinners = 80;  // more than CivetWeb's 64 threads, which all stalled
   std::atomic<int> finished{0};
   std::atomic<int> timed_out_or_busy{0};
+  std::mutex others_mu;
+  std::string others;  // any other answers, for the failure message
   std::vector<std::thread> spinners;
   for (int i = 0; i < kSpinners; ++i) {
     spinners.emplace_back([&] {
       auto r = Fetch(port(), {"GET", "/spin", busy.host, {}, {}});
-      if (r.status == 504 || r.status == 503) ++timed_out_or_busy;
+      if (r.status == 504 || r.status == 503) {
+        ++timed_out_or_busy;
+      } else {
+        std::lock_guard lock(others_mu);
+        others += std::to_string(r.status) + " " + r.body.substr(0, 120) + "; ";
+      }
       ++finished;
     });
   }
   std::this_thread::sleep_for(300ms);  // let them occupy the busy henv's threads
   int answered = 0;
+  std::string waits;  // each neighbour request's time, for the failure message
   for (int i = 0; i < 20; ++i) {
+    const auto asked = std::chrono::steady_clock::now();
     auto r = Fetch(port(), {"GET", "/hello", calm.host, {}, {}});
+    waits += std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - asked).count()) + " ms; ";
     EXPECT_EQ(r.status, 200);
     if (r.status == 200) ++answered;
   }
   // The neighbour was served before any spinner came back, i.e. it never
   // waited for the spinning henv's requests to time out or give up.
   EXPECT_EQ(answered, 20);
-  EXPECT_EQ(finished.load(), 0) << "the neighbour had to wait for the spinning henv";
+  EXPECT_EQ(finished.load(), 0) << "the neighbour had to wait for the spinning henv: " << waits;
   for (auto& t : spinners) t.join();
   // Every spinning request got an answer: 504 at its deadline, or 503 when
   // it waited for a thread longer than that.
-  EXPECT_EQ(timed_out_or_busy.load(), kSpinners);
+  EXPECT_EQ(timed_out_or_busy.load(), kSpinners) << others;
 }
 
 TEST_F(WireScriptTest, AHandlerAwaitingATimerHoldsNoThread) {
