@@ -97,10 +97,14 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
       // the running target the job waits for a running thread, and the
       // sweeper, if it parked for its long period, is nudged to look every
       // kRescuePeriod (it stays idle; the wake-up reads as its timeout).
+      // With no sweeper at all (the last one went to rescue a job and
+      // nothing else was waiting then), an idle thread is woken to be it:
+      // otherwise this job waited for a running one to finish, however
+      // stuck (a henv's request behind another's spinning scripts: 2.4 s).
       if (ks.listed && !was_listed) {
-        if (ActiveLocked() < running_target_) {
+        if (ActiveLocked() < running_target_ || sweeper_ == nullptr) {
           wake = TakeIdleLocked();
-        } else if (sweeper_ != nullptr && !sweeper_rescues_) {
+        } else if (!sweeper_rescues_) {
           sweeper_rescues_ = true;
           wake = sweeper_;
         }

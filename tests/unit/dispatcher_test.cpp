@@ -203,6 +203,27 @@ TEST(Dispatcher, AStuckThreadDoesNotHoldBackWorkPastTheRunningTarget) {
   gate.Open();
 }
 
+TEST(Dispatcher, AJobIsStillRescuedAfterTheSweeperWentToRescueAnother) {
+  // One thread may run at a time. Two jobs get stuck, the second taken by
+  // the sweeper's own rescue while nothing else waited: no thread was left
+  // looking. A job submitted then is still run while both stay stuck. It
+  // used to wait for one of them to end: a henv's first request behind
+  // another henv's spinning scripts waited 2.4 s, their deadline, whenever
+  // the machine was loaded enough for the spinners to start one by one.
+  Dispatcher d(DispatcherOptions{4, 2, 30s, 1});
+  Gate gate;
+  std::atomic<int> held{0};
+  d.Submit("stuck-a", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
+  ASSERT_TRUE(WaitUntil([&] { return held.load() == 1; }));
+  d.Submit("stuck-b", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
+  ASSERT_TRUE(WaitUntil([&] { return held.load() == 2; }));
+  std::atomic<int> served{0};
+  d.Submit("calm", std::make_unique<FnJob>([&] { ++served; }, [] {}));
+  EXPECT_TRUE(WaitUntil([&] { return served.load() == 1; }));
+  EXPECT_EQ(held.load(), 2);
+  gate.Open();
+}
+
 TEST(Dispatcher, ARescueAddsOneRunningThreadNotEveryIdleOne) {
   // One thread may run at a time and it is stuck: the sweeper's look sends
   // one more thread, which then runs the queued jobs one after another.
@@ -283,6 +304,7 @@ TEST(Dispatcher, AThrowingJobDoesNotKillItsThread) {
   d.Submit("k", std::make_unique<FnJob>([&] { after = true; }, [] {}));
   EXPECT_TRUE(WaitUntil([&] { return after.load(); }));
 }
+
 
 }  // namespace
 }  // namespace hbf
