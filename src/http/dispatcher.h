@@ -35,7 +35,9 @@
 // while no more than the target are awake (itself counted) or to rescue
 // (NeedsRescueLocked; a thread that just finished a job keeps its slot
 // unless the threads running recent jobs alone meet the target): so a
-// rescue adds one running thread, not every idle one.
+// rescue adds one running thread, not every idle one. A job submitted past
+// the target while no sweeper is parked (the last one went to rescue a job)
+// wakes an idle thread to become one, so someone always looks.
 #pragma once
 
 #include <chrono>
