@@ -637,14 +637,9 @@ std::optional<Database::WalStamp> Database::WalIndexStamp() {
   if (db_ == nullptr) return std::nullopt;
   if (wal_mode_ == 0) {
     // Asked once: the journal mode of a file connection is set at the open.
-    const char* sql = "PRAGMA journal_mode";
-    sqlite3_stmt* stmt = nullptr;
-    bool wal = false;
-    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* mode = sqlite3_column_text(stmt, 0);
-      wal = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
-    }
-    sqlite3_finalize(stmt);
+    auto mode = QueryValue("PRAGMA journal_mode");
+    const bool wal = mode.ok() && mode->has_value() && std::holds_alternative<std::string>(**mode) &&
+                     std::get<std::string>(**mode) == "wal";
     wal_mode_ = wal && !storage_read_only_ ? 1 : -1;
   }
   if (wal_mode_ != 1) return std::nullopt;

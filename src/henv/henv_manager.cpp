@@ -227,9 +227,10 @@ void Henv::RefreshIfChangedElsewhere(db::Database& db) {
   // committed since the last look, by anyone, while the WAL index's header
   // in shared memory reads as it did then: a 48-byte read instead of a
   // read transaction. Taken before the look, so a commit between the two
-  // shows in this look or makes the next stamp differ.
+  // shows in this look or makes the next stamp differ. (wal_stamp_ is set
+  // only with a data_version read, and reset with it.)
   const std::optional<db::Database::WalStamp> stamp = db.WalIndexStamp();
-  if (stamp && wal_stamp_ && *stamp == *wal_stamp_ && data_version_ != -1) return;
+  if (stamp && wal_stamp_ && *stamp == *wal_stamp_) return;
   auto v = db.QueryValue("PRAGMA data_version");
   if (!v.ok() || !v->has_value() || !std::holds_alternative<int64_t>(**v)) return;
   wal_stamp_ = stamp;

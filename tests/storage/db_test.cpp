@@ -2,6 +2,7 @@
 // values, errors and transactions.
 #include "db/database.h"
 #include "db/documents_epoch.h"
+#include "db/vfs.h"
 #include "db/write_gate.h"
 
 #include <gtest/gtest.h>
@@ -66,7 +67,7 @@ TEST(DatabaseVfsTest, ReadsAndCommitsDoNotWaitForTheUnixVfsMutex) {
   TempDir dir;
   Database db = OpenOrDie(dir.File("a.db"));
   ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
-  ASSERT_STREQ(sqlite3_vfs_find(nullptr)->zName, "hbf-unix");
+  ASSERT_STREQ(sqlite3_vfs_find(nullptr)->zName, kVfsName);
   sqlite3_mutex* vfs_mutex = sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_VFS1);
   ASSERT_NE(vfs_mutex, nullptr);
   sqlite3_mutex_enter(vfs_mutex);
