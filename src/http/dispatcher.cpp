@@ -102,8 +102,15 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
       // otherwise this job waited for a running one to finish, however
       // stuck (a henv's request behind another's spinning scripts: 2.4 s).
       if (ks.listed && !was_listed) {
-        if (ActiveLocked() < running_target_ || sweeper_ == nullptr) {
+        if (ActiveLocked() < running_target_) {
           wake = TakeIdleLocked();
+        } else if (sweeper_ == nullptr) {
+          // Named the sweeper already, so the submits before it runs wake
+          // no more threads (it drops the name on waking and takes it back
+          // if it parks again).
+          wake = TakeIdleLocked();
+          sweeper_ = wake;
+          sweeper_rescues_ = true;
         } else if (!sweeper_rescues_) {
           sweeper_rescues_ = true;
           wake = sweeper_;
