@@ -68,6 +68,17 @@ bool TrimHeapIfDue(std::chrono::steady_clock::duration min_interval) {
   return true;
 }
 
+size_t HeapBlockSize(void* block) noexcept { return block == nullptr ? 0 : malloc_usable_size(block); }
+
+size_t HeapGoodSize(size_t bytes) noexcept {
+#if HBF_JEMALLOC
+  const size_t good = nallocx(bytes == 0 ? 1 : bytes, 0);
+  return good == 0 ? bytes : good;  // (0: past its largest class)
+#else
+  return (bytes + 7) & ~size_t{7};
+#endif
+}
+
 std::string HeapAllocatorVersion() {
 #if HBF_JEMALLOC
   const char* version = nullptr;

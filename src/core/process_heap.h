@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 namespace hbf {
@@ -36,6 +37,15 @@ void TuneProcessHeap();
 // what is dirty only: once a second at most. glibc's malloc_trim walks
 // every chunk of every arena: once per 10 s.
 bool TrimHeapIfDue(std::chrono::steady_clock::duration min_interval = kTrimHeapInterval);
+
+// For an allocator user that must know its blocks' sizes (SQLite's memory
+// methods, db/database.cpp): the usable size of a block malloc returned (at
+// least what was asked for), and what malloc gives a request of `bytes`
+// (jemalloc: its size class; glibc: `bytes` rounded up to 8, its usable
+// size may be larger). Without them SQLite stores an 8-byte size before
+// each block, which for most of its blocks is a size class up.
+size_t HeapBlockSize(void* block) noexcept;
+size_t HeapGoodSize(size_t bytes) noexcept;
 
 // What serves malloc in this build, with its version ("jemalloc 5.3.0-...",
 // "glibc 2.36", "AddressSanitizer (glibc 2.36)"), for `hbf --version`.

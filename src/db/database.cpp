@@ -1,6 +1,7 @@
 #include "db/database.h"
 #include "db/change_capture.h"
 #include "db/connection_hooks.h"
+#include "core/process_heap.h"
 #include "db/vfs.h"
 
 #include <sqlite3.h>
@@ -11,6 +12,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -354,17 +357,51 @@ Result<Database> Database::Open(const std::string& path, const Options& options)
 }
 
 namespace {
+// SQLite's memory through malloc with the allocator's own block sizes.
+// Debian's SQLite (built without malloc_usable_size) keeps an 8-byte size
+// before each block it mallocs, and most of its blocks are small: a henv
+// connection's ~700 (its schema, ~52 KB) took ~65 KB of jemalloc's size
+// classes with the headers, ~56 KB without (bench/README.md, twenty-second
+// session). Sizes past INT_MAX, which SQLite's int interface cannot carry,
+// are not asked for: its limits stop far below.
+int SqliteBlockSize(void* block) {
+  return static_cast<int>(std::min<size_t>(HeapBlockSize(block), INT_MAX));
+}
+int SqliteGoodSize(int bytes) {
+  const size_t good = HeapGoodSize(static_cast<size_t>(bytes));
+  return good <= INT_MAX ? static_cast<int>(good) : bytes;
+}
+constexpr int kBulkPages = 11;
+
+const sqlite3_mem_methods kSqliteHeap = {
+    [](int bytes) { return std::malloc(static_cast<size_t>(bytes)); },
+    [](void* block) { std::free(block); },
+    [](void* block, int bytes) { return std::realloc(block, static_cast<size_t>(bytes)); },
+    SqliteBlockSize,
+    SqliteGoodSize,
+    [](void*) { return SQLITE_OK; },
+    [](void*) {},
+    nullptr,
+};
+
 // Process-wide SQLite settings, made once before the first connection
 // (sqlite3_config must precede sqlite3_initialize).
 void ConfigureSqliteOnce() {
   static std::once_flag once;
   std::call_once(once, [] {
-    // No bulk page-cache allocation per connection: by default each one
-    // takes 20 pages (~86 KB) at its first read. A server holding thousands
-    // of henvs and their workers' connections, most of them idle and reading
-    // a few pages, paid that for each: 137 -> 77 KB a connection with the
-    // henv schema loaded. Pages are then allocated as they are used.
-    (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, 0);
+    (void)sqlite3_config(SQLITE_CONFIG_MALLOC, &kSqliteHeap);
+    // Each connection's first kBulkPages cached pages in one block (SQLite's
+    // "bulk"), the rest one block each. What this is for: an idle henv's
+    // cache goes back after 10 s (Database::ReleaseMemory), and the bulk
+    // goes with its last page, a whole block. Pages malloc'd one by one
+    // sat in shared slabs between blocks that live as long as the
+    // connection (its pager's 4 KB scratch is the same size class), so each
+    // idle connection kept a mostly empty slab resident (bench/README.md,
+    // twenty-second session). SQLite's default bulk, 20 pages (~86 KB),
+    // cost every connection more than it reads; a henv's connection reads
+    // ~9 pages to open and serve a request, and 11 of 4,360 bytes fill one
+    // of jemalloc's size classes (48 KiB).
+    (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, kBulkPages);
     // No process-wide memory statistics: with them every sqlite3_malloc and
     // sqlite3_free takes one global mutex (and sizes the block), shared by
     // every connection of every henv on every thread. Nothing here reads
