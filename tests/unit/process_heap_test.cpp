@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -30,6 +31,25 @@ TEST(ProcessHeap, TrimsAtMostOncePerInterval) {
   EXPECT_TRUE(TrimHeapIfDue(std::chrono::nanoseconds(0)));
   EXPECT_FALSE(TrimHeapIfDue(std::chrono::hours(1)));
   EXPECT_TRUE(TrimHeapIfDue(std::chrono::nanoseconds(0)));
+}
+
+// What SQLite's memory methods rely on (db/database.cpp): a request of
+// HeapGoodSize(n) bytes gets a block of exactly that size, never less than
+// n, so SQLite may use all of it and a realloc to the same good size is a
+// no-op for it.
+TEST(ProcessHeap, AGoodSizesBlockIsThatSizeAndAtLeastWhatWasAsked) {
+  for (size_t bytes : {size_t{1}, size_t{8}, size_t{100}, size_t{320}, size_t{4104}, size_t{4360}, size_t{47960},
+                       size_t{70000}, size_t{1} << 20}) {
+    const size_t good = HeapGoodSize(bytes);
+    EXPECT_GE(good, bytes);
+    std::unique_ptr<void, decltype(&std::free)> block(std::malloc(good), &std::free);
+    ASSERT_NE(block, nullptr);
+    EXPECT_GE(HeapBlockSize(block.get()), good) << bytes << " bytes";
+#if HBF_JEMALLOC
+    EXPECT_EQ(HeapBlockSize(block.get()), good) << bytes << " bytes";  // (jemalloc's size classes)
+#endif
+  }
+  EXPECT_EQ(HeapBlockSize(nullptr), 0u);
 }
 
 TEST(ProcessHeap, VersionNamesTheAllocator) {
