@@ -12,24 +12,19 @@ connections closed after 30 s), then RSS growth over COUNT, its anonymous
 part, and the henvs' -shm mappings (the WAL index, 32 KiB a file: all of
 it mapped by the kernel's fault-around). With JEMALLOC_STATS=1 and an
 unstripped HBF, gdb asks the live process for malloc_stats_print (into
-WORK/henv-memory-jemalloc.txt): its size classes' use says what is
-allocated and what is waste.
+the server's log, WORK/hbf-henv-memory.log): its size classes' use says
+what is allocated and what is waste. Starting, readiness and the visit are
+bench.py's own.
 """
 import http.client
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import bench  # noqa: E402  (its server, readiness and visit helpers)
 
 
 def rollup(pid):
@@ -55,49 +50,30 @@ def shm_rss(pid):
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
-    hbf, work, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    bench.HBF, work, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     wait = float(sys.argv[4]) if len(sys.argv) > 4 else 13
-    port = free_port()
-    stats_path = os.path.join(work, "henv-memory-jemalloc.txt")
-    log = open(stats_path, "w")
-    proc = subprocess.Popen([hbf, "--port", str(port), "--storage_dir", os.path.join(work, f"tenants-{count}"),
-                             "--log_level", "warn", "--db_max_open", str(count)], stderr=log)
+    srv = bench.start_hbf(work, "hbf-henv-memory", os.path.join(work, f"tenants-{count}"),
+                          ["--db_max_open", str(count)])
     try:
-        for _ in range(100):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                c.request("GET", "/health")
-                c.getresponse().read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        before = rollup(proc.pid)
-        hosts = [h.strip() for h in open(os.path.join(work, f"hosts-{count}.txt")) if h.strip()][:count]
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for h in hosts:
-            c.request("GET", "/hello", headers={"Host": h})
-            r = c.getresponse()
-            r.read()
-            if r.status != 200:
-                sys.exit(f"{h}/hello answered {r.status}")
-        c.close()
+        pid = srv.proc.pid
+        before = rollup(pid)
+        bench.visit_every_henv(srv.port, work, count)
         time.sleep(wait)
-        after = rollup(proc.pid)
-        maps, shm_kib = shm_rss(proc.pid)
+        after = rollup(pid)
+        maps, shm_kib = shm_rss(pid)
         if os.environ.get("JEMALLOC_STATS"):
-            subprocess.run(["gdb", "-p", str(proc.pid), "-batch", "-ex", 'call (void)malloc_stats_print(0, 0, "ax")'],
+            # (printed on the server's stderr: its log)
+            subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", 'call (void)malloc_stats_print(0, 0, "ax")'],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
         c.request("GET", "/health")
         health = c.getresponse().read().decode()
-        n = len(hosts)
-        print(f"RSS {before['Rss']} -> {after['Rss']} KiB: {(after['Rss'] - before['Rss']) / n:.1f} KiB a henv "
-              f"({wait:g} s idle); anonymous {(after['Anonymous'] - before['Anonymous']) / n:.1f}; "
-              f"{maps} -shm mappings, {shm_kib / n:.1f} KiB a henv")
+        print(f"RSS {before['Rss']} -> {after['Rss']} KiB: {(after['Rss'] - before['Rss']) / count:.1f} KiB a henv "
+              f"({wait:g} s idle); anonymous {(after['Anonymous'] - before['Anonymous']) / count:.1f}; "
+              f"{maps} -shm mappings, {shm_kib / count:.1f} KiB a henv")
         print(health)
     finally:
-        proc.terminate()
-        proc.wait()
+        bench.stop_all()
 
 
 if __name__ == "__main__":

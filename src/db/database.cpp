@@ -1,7 +1,7 @@
 #include "db/database.h"
+#include "core/process_heap.h"
 #include "db/change_capture.h"
 #include "db/connection_hooks.h"
-#include "core/process_heap.h"
 #include "db/vfs.h"
 
 #include <sqlite3.h>
@@ -371,8 +371,6 @@ int SqliteGoodSize(int bytes) {
   const size_t good = HeapGoodSize(static_cast<size_t>(bytes));
   return good <= INT_MAX ? static_cast<int>(good) : bytes;
 }
-constexpr int kBulkPages = 11;
-
 const sqlite3_mem_methods kSqliteHeap = {
     [](int bytes) { return std::malloc(static_cast<size_t>(bytes)); },
     [](void* block) { std::free(block); },
@@ -401,6 +399,7 @@ void ConfigureSqliteOnce() {
     // cost every connection more than it reads; a henv's connection reads
     // ~9 pages to open and serve a request, and 11 of 4,360 bytes fill one
     // of jemalloc's size classes (48 KiB).
+    constexpr int kBulkPages = 11;
     (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, nullptr, 0, kBulkPages);
     // No process-wide memory statistics: with them every sqlite3_malloc and
     // sqlite3_free takes one global mutex (and sizes the block), shared by

@@ -90,7 +90,8 @@ TEST(DatabaseVfsTest, ReadsAndCommitsDoNotWaitForTheUnixVfsMutex) {
 // SQLite's blocks are malloc's own, sized by the allocator (db/database.cpp's
 // memory methods). With SQLite's built-in methods (Debian's build keeps an
 // 8-byte size before each block) it reports the size asked, rounded to 8,
-// which is not the block's: 100 bytes are 108 from malloc, 112 in jemalloc.
+// which is not the block's: 100 bytes are reported as 104, in a 112-byte
+// malloc whose block starts 8 bytes before the one SQLite hands out.
 TEST(DatabaseHeapTest, SqlitesBlocksAreMallocsOwnWithoutASizeHeader) {
   TempDir dir;
   Database db = OpenOrDie(dir.File("a.db"));  // (the first open configures SQLite)
