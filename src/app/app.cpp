@@ -387,6 +387,7 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   gauges.js_worker_hibernations = js.hibernations;
   gauges.js_workers_evicted_awake = js.evicted_awake;
   gauges.js_workers_evicted_hibernated = js.evicted_hibernated;
+  gauges.js_worker_prefetches = js.prefetched;
   gauges.js_heap_bytes = js.memory_bytes;
   std::vector<HenvSeries> per_henv;
   if (config_.metrics_per_henv) {

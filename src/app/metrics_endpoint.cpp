@@ -117,6 +117,9 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
   Header(out, "hbf_js_workers_made_total", "counter",
          "JavaScript workers made for a henv (a henv's first request, or one finding none idle).");
   Sample(out, "hbf_js_workers_made_total", {}, g.js_workers_made);
+  Header(out, "hbf_js_worker_prefetches_total", "counter",
+         "Requests whose JavaScript worker had been idle long enough to have left the CPU's caches, and was prefetched.");
+  Sample(out, "hbf_js_worker_prefetches_total", {}, g.js_worker_prefetches);
   Header(out, "hbf_js_worker_hibernations_total", "counter", "Idle JavaScript workers hibernated.");
   Sample(out, "hbf_js_worker_hibernations_total", {}, g.js_worker_hibernations);
   Header(out, "hbf_js_workers_evicted_total", "counter",

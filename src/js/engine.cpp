@@ -319,6 +319,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   std::vector<HeldConnection> left;    // theirs, shelved after the lock
   std::unique_ptr<Worker> worker;
   bool create = false;
+  bool cold = false;  // an awake worker idle for kCacheColdAfter or more
   Shard& shard = ShardOf(pool);
   {
     std::unique_lock lock(shard.mu);
@@ -327,7 +328,8 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       failed.error = pool.broken_failure;
       return nullptr;
     }
-    const auto give_up_at = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);
+    const auto now = Clock::now();
+    const auto give_up_at = now + std::chrono::milliseconds(limits.timeout_ms);
     for (;;) {
       // Idle workers of an older version will never run again.
       const size_t stale_before = stale.size();
@@ -352,6 +354,8 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
           }
         }
         worker = std::move(*pick);
+        cold = !worker->hibernated() && now - worker->idle_since >= kCacheColdAfter;
+        if (cold) ++shard.prefetched;
         pool.idle.erase(pick);
         shard.LruOf(*worker).erase(worker->lru_position);
         if (worker->hibernated()) {
@@ -379,6 +383,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   if (!worker && !create) return nullptr;  // script_busy
   // (outside the lock: the snapshot unpacked, a copy of the image and the
   // snapshot written back)
+  if (cold) worker->PrefetchMemory();
   if (worker && !worker->Wake()) {
     // Out of memory to unpack its snapshot: its state cannot come back.
     // Retired (dropped whole by the housekeeper); the henv's next request
@@ -661,6 +666,7 @@ JsEngine::Stats JsEngine::stats() const {
     stats.made += shard.made;
     stats.evicted_awake += shard.evicted_awake;
     stats.evicted_hibernated += shard.evicted_hibernated;
+    stats.prefetched += shard.prefetched;
   }
   stats.hibernations = hibernations_.load(std::memory_order_relaxed);
   stats.worker_image_bytes = image != nullptr ? static_cast<int64_t>(image->bytes()) : 0;

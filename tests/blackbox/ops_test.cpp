@@ -338,6 +338,11 @@ export default router;
         << metrics.substr(0, 4000);
     EXPECT_NE(metrics.find("hbf_js_workers_evicted_total{state=\"awake\"} 0\n"), std::string::npos);
     EXPECT_NE(metrics.find("hbf_js_workers_evicted_total{state=\"hibernated\"} 0\n"), std::string::npos);
+    // The second request's worker, idle seconds, was prefetched unless it
+    // was woken (its memory just written).
+    EXPECT_NE(metrics.find(std::string("hbf_js_worker_prefetches_total ") + (hibernate ? "0" : "1") + "\n"),
+              std::string::npos)
+        << metrics.substr(0, 4000);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -1027,6 +1028,27 @@ TEST_F(EngineTest, IdleWorkersAreEvictedOverTheMemoryBudget) {
   EXPECT_GT(engine_->stats().memory_bytes, 0);
   EXPECT_EQ(engine_->stats().made, 1u) << "the second request took the first's worker";
   EXPECT_EQ(engine_->stats().evicted_awake, 0u);
+}
+
+// A request that finds its henv's worker idle long enough for the worker's
+// memory to have left the CPU's caches prefetches it (Checkout); a worker
+// just made, or just woken from hibernation, was just written and is not.
+TEST_F(EngineTest, AWorkerIdleLongEnoughIsPrefetchedAndANewOrWokenOneIsNot) {
+  MakeEngine({});
+  auto henv = MakeHenv("prefetch", kEcho);
+  ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().made, 1u);
+  EXPECT_EQ(engine_->stats().prefetched, 0u) << "a worker just made";
+  // (50 ms: far past kCacheColdAfter, 1 ms)
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().made, 1u) << "the first request's worker, idle since";
+  EXPECT_EQ(engine_->stats().prefetched, 1u);
+  ASSERT_EQ(engine_->HibernateIdleWorkers(), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().wakes, 1u);
+  EXPECT_EQ(engine_->stats().prefetched, 1u) << "a worker just woken";
 }
 
 // Requests from several threads over henvs spread across the engine's
