@@ -414,7 +414,7 @@ class JsEngine {
   // have left the CPU's caches and prefetches it (Worker::PrefetchMemory).
   // One henv under load reuses its workers within microseconds: no
   // prefetch, which costs ~2 us a request when the memory is cached.
-  static constexpr std::chrono::microseconds kCacheColdAfter{1000};
+  static constexpr std::chrono::milliseconds kCacheColdAfter{1};
   // Moves into `out` idle workers of `shard` unused since before `cutoff`
   // whose pool keeps another worker (idle or busy), least recently used
   // first, at most kMaxShedPerPass; the caller forgets and retires them.

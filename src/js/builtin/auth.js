@@ -14,7 +14,7 @@
 // user_exists, 429 too_many_attempts), so an uncaught one is answered with
 // that status. login() shares POST /login's lockout per account.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 
 function object(value, fn) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

@@ -13,7 +13,7 @@
 // What is loaded on first use costs a worker nothing until then: every idle
 // worker of every henv holds what is evaluated here.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 // Node compatibility (the module resolver and CommonJS loader in hbf:modules,
 // the Node globals Buffer, process and timers) is installed lazily below.
 

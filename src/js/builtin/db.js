@@ -7,7 +7,12 @@
 //   db.transaction(() => { ... });   // BEGIN IMMEDIATE ... COMMIT, or a SAVEPOINT when nested
 //   db.search("cats -dogs", { limit: 10 })  // full-text search over the henv's documents
 
-import * as native from "hbf:native";
+import native from "hbf:native";
+
+// hbf:native makes each of its functions on first use in a runtime
+// (natives.cpp). These a request uses are made here, while the image every
+// worker is copied from is built, not again in each worker.
+void [native.dbQuery, native.dbGet, native.dbExecute, native.dbExec, native.dbInTransaction];
 
 function checkSql(sql, fn) {
   if (typeof sql !== "string") throw new TypeError(`db.${fn}(): sql must be a string`);

@@ -11,7 +11,7 @@
 // never show stacks. What answers when nothing in the app did is decided by
 // hbf:http's dispatch (HBF's documents first, then Express's 404 page).
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { isUnmadeGlobal } from "hbf:bootstrap";
 import { Router, Route, kPassive } from "hbf:router";
 // app.ws uses router.ws(), which loads hbf:ws on first use (hbf:router).

@@ -7,7 +7,7 @@
 // parameters.too.many, 403 entity.verify.failed, 400 entity.parse.failed.
 // A request body is parsed at most once (`req._body`), as body-parser does.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { STATUS_CODES, parseQuery } from "hbf:http_common";
 import { typeIs } from "hbf:http_negotiate";
 import { parse as parseQs } from "hbf:http_qs";

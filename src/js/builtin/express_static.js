@@ -7,7 +7,7 @@
 // missing document, a refused dotfile or a bad range calls next(), so the
 // app's later routes, then HBF's documents, then Express's 404 page answer.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { escapeHtml } from "hbf:http_common";
 import { encodeUrl } from "hbf:http_negotiate";
 

@@ -4,7 +4,7 @@
 // functions apart from logging. What only some requests need (negotiation,
 // Set-Cookie, encodeurl, ranges) is hbf:http_negotiate, loaded on first use.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { formDecode } from "hbf:bootstrap";
 
 export const STATUS_CODES = {

@@ -1,7 +1,7 @@
 // hbf:http_request — Express 4 style `req`, and the body parsing dispatch()
 // runs before the router (JSON, urlencoded forms, text). Part of hbf:http.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import {
   MEDIA_RE, addEmitter, describeError, emitterMethods, extToMime, foldHeaders, isFresh, negotiate, parseCookies,
   parseQuery,

@@ -1,7 +1,7 @@
 // hbf:http_response — Express 4 style `res`: status, headers, cookies, send/
 // json/redirect/render and the rest. Part of hbf:http.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import {
   STATUS_CODES, addEmitter, describeError, emitterMethods, escapeHtml, extToMime, hasListeners, httpError,
   lookupType, mayHaveListeners, negotiate, parseTokenList, setUtf8Charset, warn, withCharset,

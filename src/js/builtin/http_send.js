@@ -7,7 +7,7 @@
 // id ("/public/a.css" and "public/a.css" are "public/a.css"); `_system/` is
 // never sent, whatever the root. Loaded on first use (native.loadBuiltin).
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { STATUS_CODES, httpError, isFresh, lookupType, parseTokenList } from "hbf:http_common";
 import { parseRange } from "hbf:http_negotiate";
 

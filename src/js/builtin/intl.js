@@ -11,7 +11,7 @@
 // Locale, getCanonicalLocales. Not offered: DisplayNames, Segmenter,
 // supportedValuesOf, formatRangeToParts.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import {
   MAX_STRING, slots, slot, describe, toOptions, getOption, TYPE_RE, canonicalizeTag, canonicalizeLocaleList,
   unicodeKeywords, resolveLocale, withKeywords, supportedLocalesOf, getCanonicalLocales, defineMethods, defineGetter,

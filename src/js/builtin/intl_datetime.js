@@ -3,7 +3,7 @@
 // generator for the locale's pattern (hbf:native's intlDateTime*), and the
 // formatter Date.prototype.toLocale*String use.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import {
   MAX_STRING, slots, slot, toOptions, getOption, getNumberOption, TYPE_RE, canonicalizeLocaleList, resolveLocale,
   withKeywords, supportedLocalesOf, defineMethods, defineGetter, defineTag, canonicalZone, defaultTimeZone,

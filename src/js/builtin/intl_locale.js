@@ -2,7 +2,7 @@
 // slots, ECMA-402 option reading, locale lists and their resolution against
 // ICU's locales, the prototype helpers, and time zones.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 
 const DEFAULT_LOCALE = "en-US";
 const MAX_STRING = 256;   // longest locale tag or option string accepted

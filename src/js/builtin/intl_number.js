@@ -3,7 +3,7 @@
 // (hbf:native's intlNumber*), exact BigInt and decimal-string input; its
 // digit options are shared with PluralRules.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import {
   MAX_STRING, slots, slot, toOptions, getOption, getNumberOption, defaultNumberOption, TYPE_RE,
   canonicalizeLocaleList, resolveLocale, withKeywords, supportedLocalesOf, defineMethods, defineGetter, defineTag,

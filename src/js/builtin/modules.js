@@ -31,7 +31,7 @@
 // - require() of an ES module loads it synchronously, as Node 22 does (its
 //   namespace; ERR_REQUIRE_ASYNC_MODULE with top-level await).
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import {
   NODE_ONLY, PACKAGE_ROOT, dirnameOf, exists, joinId, moduleError, nodeModulesPaths, notFound, packageImportsResolve,
   packageResolve, readPackageJson, readText, resolveFileOrDirectory, stripBOM, verb,

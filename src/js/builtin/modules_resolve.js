@@ -5,7 +5,7 @@
 // conditions and patterns, then "module"/"main"/index). The
 // rules are listed at the top of hbf:modules.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 
 /** Node's core module names hbf does not provide (a clear error instead of "not found"). */
 export const NODE_ONLY = new Set([

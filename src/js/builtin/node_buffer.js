@@ -5,7 +5,7 @@
 // Encodings: utf8/utf-8, hex, base64, base64url, latin1/binary, ascii,
 // utf16le/ucs2. Argument checks and error codes follow Node 20.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import {
   nodeError, invalidArgType, outOfRange, validateNumber, validateString, inspectPrimitive, describeReceived,
 } from "hbf:node_errors";

@@ -7,7 +7,7 @@
 // importKey/sign/verify). Ciphers, signatures and key pairs throw an Error
 // with code ERR_HBF_UNSUPPORTED naming what is missing.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { Buffer } from "hbf:node_buffer";
 import { nodeError, invalidArgType, outOfRange, validateFunction, validateNumber, validateString } from "hbf:node_errors";
 import { nextTick } from "hbf:node_process";

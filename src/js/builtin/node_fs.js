@@ -10,7 +10,7 @@
 // EROFS error: documents are written through the HBF API, not from scripts.
 // Errors carry Node's errno/code/syscall/path.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { Buffer, normalizeEncoding } from "hbf:node_buffer";
 import { resolve as resolvePath } from "hbf:node_path";
 import { EventEmitter } from "hbf:node_events";

@@ -1,7 +1,7 @@
 // hbf:node_os — Node's `os`, describing the sandbox rather than the host:
 // no CPUs, memory figures or network interfaces are exposed.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import process from "hbf:node_process";
 
 function host() {

@@ -7,7 +7,7 @@
 // measures. monitorEventLoopDelay and createHistogram throw
 // ERR_HBF_UNSUPPORTED.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { DOMExceptionImpl as DOMException } from "hbf:web_codec";
 
 const monotonicOrigin = native.monotonicNow();

@@ -6,7 +6,7 @@
 // uptime, emitWarning, stdout/stderr writing to the log. exit(), kill(),
 // chdir() and the like throw: a tenant script cannot stop the server.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { EventEmitter } from "hbf:node_events";
 import { nodeError, invalidArgType, validateFunction, validateString } from "hbf:node_errors";
 

@@ -1,7 +1,7 @@
 // hbf:node_querystring — Node's `querystring` (parse/decode, stringify/encode,
 // escape, unescape, unescapeBuffer).
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 
 const isHex = (c) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 const hexVal = (c) => (c <= 57 ? c - 48 : (c | 0x20) - 87);

@@ -5,7 +5,7 @@
 // (ref/unref/hasRef/refresh/close, and a numeric id via Symbol.toPrimitive, so
 // clearTimeout(+t) works); setImmediate runs after the current microtasks.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { validateFunction, validateNumber, invalidArgType, nodeError } from "hbf:node_errors";
 import { _reportUncaught } from "hbf:node_process";
 import process from "hbf:node_process";

@@ -17,7 +17,7 @@
 // larger inputs may differ from Node's byte for byte (both inflate each
 // other's); no crc32 (Node 22).
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { Buffer } from "hbf:node_buffer";
 import { Transform, finished } from "hbf:node_stream";
 import { nextTick } from "hbf:node_process";

@@ -7,7 +7,7 @@
 // when first needed (a request that reaches the layer, or a read of its
 // `regexp` or `keys`); nothing here compiles a RegExp per request.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { pathToRegExp, decodeParam, startsWithLiteral } from "hbf:router_path";
 
 export { pathToRegExp } from "hbf:router_path";

@@ -1,6 +1,8 @@
 // hbf:template_escape — ejs's utils.escapeXML, for hbf:templates' <%= %>.
 
-import { escapeHtml } from "hbf:native";
+import native from "hbf:native";
+
+const escapeHtml = native.escapeHtml;
 
 const ENCODE_HTML_RULES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
 const MATCH_HTML = /[&<>'"]/g;

@@ -21,7 +21,7 @@
 //     `includer`; options are never read from `data`.
 // Compiling a template uses the Function constructor (as ejs does).
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { escapeXML } from "hbf:template_escape";
 
 export { escapeXML };

@@ -1,7 +1,7 @@
 // hbf:util — encodings, hashing and randomness for tenant scripts.
 // Strings are UTF-8 encoded before hashing or base64-encoding.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { toBytes, utf8Encode as encodeString, randomBytes as random, randomUUID } from "hbf:bootstrap";
 import { inspect, format } from "hbf:web_console";
 

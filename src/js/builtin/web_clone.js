@@ -12,7 +12,7 @@
 // them); refused although V8 clones them as plain objects: objects that
 // merely inherit from Promise.prototype.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { DOMExceptionImpl as DOMException } from "hbf:web_codec";
 
 function cloneError(message) {

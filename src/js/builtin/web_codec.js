@@ -1,7 +1,7 @@
 // hbf:web_codec — DOMException and TextEncoder/TextDecoder (UTF-8 only),
 // installed by hbf:bootstrap as globals that load this module on first use.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { toBytes, utf8Encode } from "hbf:web_text";
 
 const EMPTY_BYTES = new Uint8Array(0);

@@ -2,7 +2,7 @@
 // Node's util), console (to the server's and the henv's log) and
 // queueMicrotask. Installed as globals by hbf:bootstrap.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 
 // ---------------------------------------------------------------------------
 // inspect / format (a compact, single-line flavour of Node's util)

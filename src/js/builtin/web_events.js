@@ -8,7 +8,7 @@
 // listeners, else the log) after the dispatch, and (Node 20's quirk) only the
 // first listener to return sees currentTarget and eventPhase AT_TARGET.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { DOMExceptionImpl as DOMException } from "hbf:web_codec";
 
 function nodeTypeError(code, message) {

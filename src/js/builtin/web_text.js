@@ -3,7 +3,7 @@
 // query parsing needs it); DOMException and TextEncoder/TextDecoder, which
 // only some apps use, are hbf:web_codec's.
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 
 // ---------------------------------------------------------------------------
 // Bytes and strings

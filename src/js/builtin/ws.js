@@ -14,7 +14,7 @@
 // The spec's names on_open(ctx), on_message(ctx, data) and on_close(ctx) are
 // accepted too (ctx is the same ws object).
 
-import * as native from "hbf:native";
+import native from "hbf:native";
 import { Router, kUpgrade, kAccept } from "hbf:router";
 
 // Route keys are assigned in registration order, so every worker running

@@ -1,6 +1,6 @@
 // Stand-in for hbf:http in the engine tests: the tenant's default export gets
 // the raw request and the native module, and returns the dispatch result.
-import * as native from "hbf:native";
+import native from "hbf:native";
 export async function dispatch(router, raw) {
   return await router(raw, native);
 }

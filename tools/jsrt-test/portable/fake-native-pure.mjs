@@ -265,3 +265,8 @@ export function headerValueOk(s) {
 // documentsEpoch(), as src/js/natives.cpp in a worker bound to no henv:
 // nothing read is kept across renders.
 export const documentsEpoch = () => -1;
+
+// What the built-ins import: hbf:native's default export, every function above
+// as one object (src/js/natives.cpp).
+import * as self from "hbf:native"; // (itself, under the name the built-ins use)
+export default self;
