@@ -777,24 +777,22 @@ constexpr NativeFunction kNativeFunctions[] = {
     {"icuVersion", Guarded<NativeIcuVersion>, 0},
 };
 
-// kNativeFunctions as QuickJS function-list entries (made once; never
-// freed: every runtime's not yet made functions point at theirs).
-const JSCFunctionListEntry* NativeFunctionList() {
-  static const JSCFunctionListEntry* const list = [] {
-    auto* entries = new JSCFunctionListEntry[std::size(kNativeFunctions)]{};
-    for (size_t i = 0; i < std::size(kNativeFunctions); ++i) {
-      JSCFunctionListEntry& e = entries[i];
-      e.name = kNativeFunctions[i].name;
-      e.prop_flags = 0;  // neither writable nor configurable
-      e.def_type = JS_DEF_CFUNC;
-      e.u.func.length = static_cast<uint8_t>(kNativeFunctions[i].length);
-      e.u.func.cproto = JS_CFUNC_generic;
-      e.u.func.cfunc.generic = kNativeFunctions[i].fn;
-    }
-    return entries;
-  }();
-  return list;
-}
+// kNativeFunctions as QuickJS function-list entries, made at compile time
+// (every runtime's functions not made yet point at theirs: they live as
+// long as the program).
+constexpr auto kNativeFunctionList = [] {
+  std::array<JSCFunctionListEntry, std::size(kNativeFunctions)> entries{};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    JSCFunctionListEntry& e = entries[i];
+    e.name = kNativeFunctions[i].name;
+    e.prop_flags = 0;  // neither writable nor configurable
+    e.def_type = JS_DEF_CFUNC;
+    e.u.func.length = static_cast<uint8_t>(kNativeFunctions[i].length);
+    e.u.func.cproto = JS_CFUNC_generic;
+    e.u.func.cfunc.generic = kNativeFunctions[i].fn;
+  }
+  return entries;
+}();
 
 // hbf:native's one export, its default: an object (no prototype, not
 // extensible) whose functions are QuickJS's auto-initialised properties,
@@ -805,7 +803,7 @@ const JSCFunctionListEntry* NativeFunctionList() {
 int InitNativeModule(JSContext* ctx, JSModuleDef* m) {
   JSValue natives = JS_NewObjectProto(ctx, JS_NULL);
   if (JS_IsException(natives)) return -1;
-  JS_SetPropertyFunctionList(ctx, natives, NativeFunctionList(), static_cast<int>(std::size(kNativeFunctions)));
+  JS_SetPropertyFunctionList(ctx, natives, kNativeFunctionList.data(), static_cast<int>(kNativeFunctionList.size()));
   if (JS_PreventExtensions(ctx, natives) < 0) {
     JS_FreeValue(ctx, natives);
     return -1;
