@@ -79,3 +79,8 @@ export const routesChanged = () => {};
 
 // escapeHtml, headerValueOk, documentsEpoch: as src/js/natives.cpp (the portable fake's).
 export { escapeHtml, headerValueOk, documentsEpoch } from "../jsrt-test/portable/fake-native-pure.mjs";
+
+// What the built-ins import: hbf:native's default export, every function above
+// as one object (src/js/natives.cpp).
+import * as self from "hbf:native"; // (itself, under the name the built-ins use)
+export default self;

@@ -34,3 +34,8 @@ export const streamWrite = () => false;
 export const streamEnd = () => {};
 // Route reach (natives.cpp routesChanged): nothing here relies on it.
 export const routesChanged = () => {};
+
+// What the built-ins import: hbf:native's default export, every function above
+// as one object (src/js/natives.cpp).
+import * as self from "hbf:native"; // (itself, under the name the built-ins use)
+export default self;
