@@ -9,11 +9,6 @@
 
 import native from "hbf:native";
 
-// hbf:native makes each of its functions on first use in a runtime
-// (natives.cpp). These a request uses are made here, while the image every
-// worker is copied from is built, not again in each worker.
-void [native.dbQuery, native.dbGet, native.dbExecute, native.dbExec, native.dbInTransaction];
-
 function checkSql(sql, fn) {
   if (typeof sql !== "string") throw new TypeError(`db.${fn}(): sql must be a string`);
   if (sql.trim() === "") throw new TypeError(`db.${fn}(): sql must not be empty`);

@@ -9,11 +9,6 @@ import { STATUS_CODES, describeError, negotiate, warn } from "hbf:http_common";
 import { Request, parseBody } from "hbf:http_request";
 import { Response, kFinish, headerMapOf } from "hbf:http_response";
 
-// hbf:native makes each of its functions on first use in a runtime
-// (natives.cpp). These a request uses are made here, while the image every
-// worker is copied from is built, not again in each worker.
-void [native.etag, native.headerValueOk, native.utf8Encode, native.utf8Decode, native.streamWanted, native.loadBuiltin, native.log, native.routesChanged];
-
 export { STATUS_CODES, httpError, lookupType, parseQuery, parseCookies, escapeHtml } from "hbf:http_common";
 // hbf:http_negotiate's, loaded on first call.
 export function typeIs(contentType, types) { return negotiate().typeIs(contentType, types); }
