@@ -9,18 +9,20 @@ namespace hbf::db {
 std::shared_ptr<WriteGate> WriteGate::For(const std::string& path) { return PerFile<WriteGate>::For(path); }
 
 void WriteGate::Wait(std::chrono::microseconds slice) {
-  // Counted before the commit number is read: a Committed() that sees no
-  // waiter ran before that read, so its commit is one this wait need not
-  // see (the caller looks at the lock again within `slice` anyway).
-  waiters_.fetch_add(1, std::memory_order_seq_cst);
+  // Counted under the lock once the commit number is read, so that a
+  // waiter counted by waiting() is one the next Committed() wakes. A
+  // Committed() that sees no waiter ran before the count: its commit may
+  // be one this wait does not see (as may one between SQLite's failed lock
+  // and this call), and the caller looks at the lock again within `slice`.
+  bool woken;
   {
     std::unique_lock lock(mu_);
     const uint64_t seen = commits_;
-    if (cv_.wait_for(lock, slice, [&] { return commits_ != seen; })) {
-      wakeups_.fetch_add(1, std::memory_order_relaxed);
-    }
+    waiters_.fetch_add(1, std::memory_order_seq_cst);
+    woken = cv_.wait_for(lock, slice, [&] { return commits_ != seen; });
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
   }
-  waiters_.fetch_sub(1, std::memory_order_relaxed);
+  if (woken) wakeups_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void WriteGate::Committed() {

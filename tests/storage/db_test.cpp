@@ -242,11 +242,11 @@ TEST(DatabaseWriteGateTest, ACommitEndsEveryWaitUnderWay) {
   EXPECT_EQ(gate, WriteGate::For("/nonexistent/write-gate-test.db")) << "one gate per file";
   gate->Committed();  // nobody waits: a no-op
   std::vector<std::thread> waiters;
-  for (int i = 0; i < 3; ++i) waiters.emplace_back([&] { gate->Wait(std::chrono::minutes(5)); });
+  for (int i = 0; i < 3; ++i) waiters.emplace_back([&] { gate->Wait(std::chrono::minutes(1)); });
   for (int i = 0; i < 10000 && gate->waiting() < 3; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   ASSERT_EQ(gate->waiting(), 3);
   gate->Committed();
-  for (std::thread& t : waiters) t.join();  // (five minutes each if the commit woke nobody)
+  for (std::thread& t : waiters) t.join();  // (a minute each if the commit woke nobody)
   EXPECT_EQ(gate->wakeups(), 3u);
   EXPECT_EQ(gate->waiting(), 0);
   gate->Wait(std::chrono::microseconds(100));  // a wait with no commit ends at its slice
