@@ -185,27 +185,42 @@ std::optional<HttpResponse> App::HenvGate(const HttpRequest& request, const Requ
 std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess access) const {
   const int64_t now_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const int64_t next_look_ns =
+      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
   // The app is the slot's only writer, so what is there is a HenvHttpPolicy.
   // Past its expiry it still holds for a dormant henv whose file is
   // unchanged since the close: no need to open it to read the same settings.
-  if (std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
-      cached != nullptr && cached->epoch == henv.settings_epoch() &&
-      (now_ns < cached->expires_ns || henv.UnchangedSinceClose())) {
+  std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
+  if (cached != nullptr && cached->epoch == henv.settings_epoch() &&
+      (now_ns < cached->expires_ns.load(std::memory_order_relaxed) || henv.UnchangedSinceClose())) {
     return std::static_pointer_cast<const HenvHttpPolicy>(cached);
   }
-  // Re-read under the henv's lock at least every kForeignCommitCheckInterval:
-  // Setting() is also what notices commits from other processes.
-  auto fresh = std::make_shared<HenvHttpPolicy>();
+  // Looked at again under the henv's lock at least every
+  // kForeignCommitCheckInterval: RefreshSettings() is also what notices
+  // commits from other processes. Unchanged (the usual case), the policy
+  // derived before holds for another interval. Why: over 1,000 henvs each
+  // one's expiry passes at about every third request, and deriving it
+  // again (ten settings read and parsed, an object made) cost ~21,000
+  // instructions each time (bench/README.md, twenty-fourth session).
+  std::shared_ptr<const HenvHttpPolicy> policy;
   auto read = [&](db::Database& db) {
-    *fresh = HttpPolicyFromSettings([&](const std::string& key) { return henv.Setting(db, key); });
+    henv.RefreshSettings(db);
+    const uint64_t epoch = henv.settings_epoch();
+    if (cached != nullptr && cached->epoch == epoch) {
+      cached->expires_ns.store(next_look_ns, std::memory_order_relaxed);
+      policy = std::static_pointer_cast<const HenvHttpPolicy>(cached);
+      return true;
+    }
+    auto fresh = std::make_shared<HenvHttpPolicy>(
+        HttpPolicyFromSettings([&](const std::string& key) { return henv.Setting(db, key); }));
     fresh->epoch = henv.settings_epoch();
+    fresh->expires_ns.store(next_look_ns, std::memory_order_relaxed);
+    henv.set_derived_value(fresh);
+    policy = std::move(fresh);
     return true;
   };
   if (!henv.WithDbWithin(Patience(access), read)) return nullptr;  // busy, and this caller does not wait
-  fresh->expires_ns =
-      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
-  henv.set_derived_value(fresh);
-  return fresh;
+  return policy;
 }
 
 std::optional<HttpResponse> App::QuickAnswer(const HttpRequest& request, const RequestContext& ctx) const {

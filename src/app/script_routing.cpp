@@ -45,24 +45,35 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   int64_t henv_timeout_ms = config_.qjs_timeout_ms;
   int64_t storage_bytes = 0;  // the henv file's bound (0: none)
   // Read without the henv's lock while fresh (every request of a henv would
-  // otherwise take it, on every core); refreshed under it at least every
-  // kForeignCommitCheckInterval, since Setting() is also what notices commits
-  // from elsewhere (e.g. `hbf modules add` from another process) and
-  // refreshes the code version.
+  // otherwise take it, on every core); looked at again under it at least
+  // every kForeignCommitCheckInterval, since RefreshSettings() is also what
+  // notices commits from elsewhere (e.g. `hbf modules add` from another
+  // process) and refreshes the code version. Unchanged (the usual case),
+  // the values hold for another interval without reading the settings.
   Henv::DerivedSettings& cache = henv.derived_settings();
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now().time_since_epoch())
                              .count();
+  const int64_t next_look_ns =
+      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
+  const auto cached = [&] {
+    henv_mem_mb = cache.values[0].load(std::memory_order_relaxed);
+    henv_timeout_ms = cache.values[1].load(std::memory_order_relaxed);
+    storage_bytes = cache.values[2].load(std::memory_order_relaxed);
+  };
   // Past their expiry they still hold for a dormant henv whose file is
   // unchanged since the close (Henv::UnchangedSinceClose).
   if (cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch() &&
       (now_ns < cache.expires_ns.load(std::memory_order_relaxed) || henv.UnchangedSinceClose())) {
-    henv_mem_mb = cache.values[0].load(std::memory_order_relaxed);
-    henv_timeout_ms = cache.values[1].load(std::memory_order_relaxed);
-    storage_bytes = cache.values[2].load(std::memory_order_relaxed);
+    cached();
   } else {
-    uint64_t epoch = 0;
     henv.WithDb([&](db::Database& db) {
+      henv.RefreshSettings(db);
+      if (cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch()) {
+        cache.expires_ns.store(next_look_ns, std::memory_order_relaxed);
+        cached();
+        return;
+      }
       henv_mem_mb = henv.SettingInt(db, "qjs_mem_mb", config_.qjs_mem_mb);
       henv_timeout_ms = henv.SettingInt(db, "qjs_timeout_ms", config_.qjs_timeout_ms);
       // The henv's max_storage_mb may only lower --henv_max_storage_mb (0: none).
@@ -73,15 +84,12 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
       // The API's connection gets the same bound as the workers' (set at
       // open to the server's; only a change costs the pragmas).
       if (storage_bytes != cache.values[2].load(std::memory_order_relaxed)) (void)db.SetMaxSize(storage_bytes);
-      epoch = henv.settings_epoch();
+      cache.values[0].store(henv_mem_mb, std::memory_order_relaxed);
+      cache.values[1].store(henv_timeout_ms, std::memory_order_relaxed);
+      cache.values[2].store(storage_bytes, std::memory_order_relaxed);
+      cache.expires_ns.store(next_look_ns, std::memory_order_relaxed);
+      cache.epoch.store(henv.settings_epoch(), std::memory_order_release);
     });
-    cache.values[0].store(henv_mem_mb, std::memory_order_relaxed);
-    cache.values[1].store(henv_timeout_ms, std::memory_order_relaxed);
-    cache.values[2].store(storage_bytes, std::memory_order_relaxed);
-    cache.expires_ns.store(now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        Henv::kForeignCommitCheckInterval).count(),
-                           std::memory_order_relaxed);
-    cache.epoch.store(epoch, std::memory_order_release);
   }
   limits.memory_bytes = std::clamp<int64_t>(henv_mem_mb, 1, config_.qjs_mem_mb) * 1024 * 1024;
   limits.timeout_ms = static_cast<int>(std::clamp<int64_t>(henv_timeout_ms, 1, config_.qjs_timeout_ms));

@@ -244,6 +244,13 @@ void Henv::RefreshIfChangedElsewhere(db::Database& db) {
 }
 
 std::optional<std::string> Henv::Setting(db::Database& db, const std::string& key) {
+  RefreshSettings(db);
+  auto it = settings_.find(key);
+  if (it == settings_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Henv::RefreshSettings(db::Database& db) {
   RefreshIfChangedElsewhere(db);
   const int64_t changes = db.TotalChanges();
   if (!settings_valid_ || changes != settings_changes_) {
@@ -260,9 +267,6 @@ std::optional<std::string> Henv::Setting(db::Database& db, const std::string& ke
     settings_changes_ = changes;
     settings_epoch_.fetch_add(1, std::memory_order_release);
   }
-  auto it = settings_.find(key);
-  if (it == settings_.end()) return std::nullopt;
-  return it->second;
 }
 
 void Henv::InvalidateSettings() {

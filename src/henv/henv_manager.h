@@ -186,6 +186,13 @@ class Henv {
   // per-request reads (script limits, upload size) cost no query.
   // REQUIRES: inside WithDb.
   std::optional<std::string> Setting(db::Database& db, const std::string& key);
+  // Brings the kept settings up to date as Setting() does before its
+  // lookup (another connection's or process's commit, looked for at most
+  // every kForeignCommitCheckInterval; a write on this connection):
+  // settings_epoch() moves only if they may have changed. What a layer
+  // above derived at the current epoch is then still valid, and its expiry
+  // may be extended without deriving it again. REQUIRES: inside WithDb.
+  void RefreshSettings(db::Database& db);
   // The setting as an integer; `fallback` when unset or not an integer.
   int64_t SettingInt(db::Database& db, const std::string& key, int64_t fallback);
 
@@ -209,9 +216,20 @@ class Henv {
   // owns the slot. Swapped whole, so readers never see half an update; the
   // atomic shared_ptr is per henv, never a global lock.
   struct DerivedValue {
+    DerivedValue() = default;
+    DerivedValue(const DerivedValue& other)
+        : epoch(other.epoch), expires_ns(other.expires_ns.load(std::memory_order_relaxed)) {}
+    DerivedValue& operator=(const DerivedValue& other) {
+      epoch = other.epoch;
+      expires_ns.store(other.expires_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      return *this;
+    }
     virtual ~DerivedValue() = default;
-    uint64_t epoch = 0;      // settings_epoch() it was derived at
-    int64_t expires_ns = 0;  // steady clock: refresh after this
+    uint64_t epoch = 0;  // settings_epoch() it was derived at
+    // Steady clock: look for changes after this. The one part that changes
+    // once shared: extended (inside WithDb) when RefreshSettings() finds
+    // the settings unchanged.
+    mutable std::atomic<int64_t> expires_ns{0};
   };
   std::shared_ptr<const DerivedValue> derived_value() const { return derived_value_.load(std::memory_order_acquire); }
   void set_derived_value(std::shared_ptr<const DerivedValue> value) {

@@ -570,6 +570,45 @@ TEST_F(HenvManagerTest, ReopeningAnUnchangedFileKeepsTheCachedSettingsAndAChange
   EXPECT_NE(a->settings_epoch(), epoch);
 }
 
+// What the app derives from the settings (its HTTP policy, the script
+// limits) is kept past its expiry when RefreshSettings() leaves the epoch
+// where it was: so the epoch must move when the settings may have changed
+// (a write on the henv's connection; another process's commit, found at the
+// next look) and only then.
+TEST_F(HenvManagerTest, RefreshingTheSettingsMovesTheirEpochOnlyWhenTheyMayHaveChanged) {
+  HenvManager m(Options(4));
+  CreateAll(m, {"aaaaaaaa"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  const auto refresh = [&] { return a->WithDb([&](db::Database& db) { return a->RefreshSettings(db), true; }); };
+  const auto setting = [&] { return a->WithDb([&](db::Database& db) { return a->Setting(db, "test_marker"); }); };
+  const auto past_the_next_look = [] { std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms); };
+  ASSERT_TRUE(refresh());
+  const uint64_t epoch = a->settings_epoch();
+  ASSERT_TRUE(refresh());
+  EXPECT_EQ(a->settings_epoch(), epoch) << "nothing changed";
+  past_the_next_look();
+  ASSERT_TRUE(refresh());
+  EXPECT_EQ(a->settings_epoch(), epoch) << "the look for other processes' commits found none";
+
+  ASSERT_TRUE(a->WithDb([](db::Database& db) {
+    return db.Exec("UPDATE _hbf_config SET value = 'own write' WHERE key = 'test_marker'").ok();
+  }));
+  ASSERT_TRUE(refresh());
+  const uint64_t after_own = a->settings_epoch();
+  EXPECT_NE(after_own, epoch) << "a write on the henv's connection";
+  EXPECT_EQ(setting(), "own write");
+
+  {
+    auto writer = db::Database::Open(m.DatabasePath("aaaaaaaa"), db::Database::Options{});
+    ASSERT_TRUE(writer.ok()) << Describe(writer);
+    ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'elsewhere' WHERE key = 'test_marker'").ok());
+  }
+  past_the_next_look();
+  ASSERT_TRUE(refresh());
+  EXPECT_NE(a->settings_epoch(), after_own) << "another process's commit, at the next look";
+  EXPECT_EQ(setting(), "elsewhere");
+}
+
 TEST_F(HenvManagerTest, ADormantHenvWhoseFileIsGoneFailsItsStatementsCleanly) {
   HenvManager m(Options(1));
   CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
