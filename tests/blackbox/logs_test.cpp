@@ -48,7 +48,20 @@ class LogsTest : public ::testing::Test {
  protected:
   // Slow requests only where a test asks for them: a cold worker on a busy
   // machine must not add entries the other tests count.
-  void SetUp() override { Start({"--slow_request_ms", "5000", "--qjs_timeout_ms", "1000"}); }
+  void SetUp() override { Start(QuietFlags()); }
+  static std::vector<std::string> QuietFlags() { return {"--slow_request_ms", "5000", "--qjs_timeout_ms", "1000"}; }
+
+  // Waits (bounded) until the server counts `n` requests in flight besides
+  // the /health probe that asks.
+  bool InFlight(int n) {
+    for (int i = 0; i < 500; ++i) {
+      const Json health = Fetch(port(), {"GET", "/health", "localhost", {}, {}}).json();
+      const Json* count = health.find("in_flight_requests");
+      if (count != nullptr && count->is_number() && count->as_double() >= n + 1) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
 
   // Starts hbf on `storage_` (kept across restarts); creates the henv and
   // its router the first time.
@@ -320,7 +333,7 @@ TEST_F(LogsTest, AParkedLongPollIsAnsweredWhenTheServerShutsDown) {
   const int64_t since = NextSeq();
   auto poll =
       std::async(std::launch::async, [this, since] { return Logs("?since=" + std::to_string(since) + "&wait=30"); });
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(InFlight(1)) << "the poll should be parked before the drain";
   server_->Signal(SIGTERM);
   HttpReply r = poll.get();
   EXPECT_EQ(r.status, 200) << r.body;
@@ -332,7 +345,7 @@ TEST_F(LogsTest, LogsSurviveARestart) {
   ASSERT_EQ(Call("/hello").status, 200);
   ASSERT_EQ(Call("/boom").status, 500);
   const int64_t before = NextSeq();
-  Restart({});
+  Restart(QuietFlags());  // (a cold worker past the default 1 s would log a slow request)
   auto entries = Entries(Logs());
   EXPECT_TRUE(FindEntry(entries, "hello from /hello").has_value()) << Logs().body;
   EXPECT_TRUE(FindEntry(entries, "kaboom 42").has_value());

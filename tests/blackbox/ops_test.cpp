@@ -511,12 +511,12 @@ export default router;
     });
   }
   // Both threads are taken once both spins are in flight (/health answers
-  // on the loop whatever the threads do).
+  // on the loop whatever the threads do; it counts itself too).
   bool both_running = false;
   for (int i = 0; i < 300 && !both_running; ++i) {
     const Json health = Get(port(), "/health").json();
     const Json* n = health.find("in_flight_requests");
-    both_running = n != nullptr && n->is_number() && n->as_double() >= 2;
+    both_running = n != nullptr && n->is_number() && n->as_double() >= 3;
     if (!both_running) std::this_thread::sleep_for(10ms);
   }
   HttpReply page = As(site, "", "GET", "/page.txt");
@@ -606,7 +606,15 @@ TEST_F(OpsTest, ReadyUntilDraining) {
   // A request in flight keeps the drain going while we look.
   RawConnection slow(port());
   ASSERT_TRUE(slow.Send("POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello"));
-  std::this_thread::sleep_for(100ms);
+  // Counted in flight before the drain begins (+1: the probe itself).
+  bool in_flight = false;
+  for (int i = 0; i < 500 && !in_flight; ++i) {
+    const Json health = Get(port(), "/health").json();
+    const Json* n = health.find("in_flight_requests");
+    in_flight = n != nullptr && n->is_number() && n->as_double() >= 2;
+    if (!in_flight) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(in_flight);
   server_->Signal(SIGTERM);
   ASSERT_TRUE(server_->WaitForLog("draining", 5s)) << server_->logs();
   HttpReply draining = Get(port(), "/health/ready");

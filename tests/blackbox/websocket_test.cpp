@@ -154,7 +154,7 @@ TEST_F(WebSocketTest, DataSurvivesBetweenEventsAndCloseRunsItsHandler) {
     EXPECT_TRUE(ws->WaitClosed());
   }
   // The close handler ran with the code, the reason and the socket's data.
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 250; ++i) {  // (5 s: the handler runs on a handler thread)
     auto r = Fetch(port(), {"GET", "/closes", host_, {}, {}});
     if (r.body != "[]") {
       EXPECT_EQ(r.body, R"([{"code":4000,"reason":"bye","count":3}])");
@@ -172,7 +172,7 @@ TEST_F(WebSocketTest, DroppedConnectionStillRunsCloseWith1006) {
     ASSERT_TRUE(ws->SendText("tick"));
     EXPECT_EQ(ws->ReceiveMessage(), "1");
   }  // the TCP connection just ends
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 250; ++i) {  // (5 s: the handler runs on a handler thread)
     auto r = Fetch(port(), {"GET", "/closes", host_, {}, {}});
     if (r.body != "[]") {
       EXPECT_EQ(r.body, R"([{"code":1006,"reason":"","count":1}])");
@@ -404,7 +404,7 @@ TEST_F(WebSocketTest, PerHenvCapRefusesMoreSockets) {
   EXPECT_TRUE(open.front()->WaitClosed());
   open.erase(open.begin());
   bool reopened = false;
-  for (int i = 0; i < 50 && !reopened; ++i) {
+  for (int i = 0; i < 250 && !reopened; ++i) {  // (5 s)
     auto again = Open("/echo");
     reopened = again->open();
     if (!reopened) std::this_thread::sleep_for(20ms);
