@@ -512,13 +512,7 @@ export default router;
   }
   // Both threads are taken once both spins are in flight (/health answers
   // on the loop whatever the threads do; it counts itself too).
-  bool both_running = false;
-  for (int i = 0; i < 300 && !both_running; ++i) {
-    const Json health = Get(port(), "/health").json();
-    const Json* n = health.find("in_flight_requests");
-    both_running = n != nullptr && n->is_number() && n->as_double() >= 3;
-    if (!both_running) std::this_thread::sleep_for(10ms);
-  }
+  const bool both_running = AwaitHealthCount("in_flight_requests", 3) == 3;
   HttpReply page = As(site, "", "GET", "/page.txt");
   HttpReply missing = As(site, "", "GET", "/missing.txt");
   HttpReply unchanged = Fetch(port(), {"GET", "/page.txt", site.host, {{"If-None-Match", etag}}, {}});
@@ -607,14 +601,7 @@ TEST_F(OpsTest, ReadyUntilDraining) {
   RawConnection slow(port());
   ASSERT_TRUE(slow.Send("POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello"));
   // Counted in flight before the drain begins (+1: the probe itself).
-  bool in_flight = false;
-  for (int i = 0; i < 500 && !in_flight; ++i) {
-    const Json health = Get(port(), "/health").json();
-    const Json* n = health.find("in_flight_requests");
-    in_flight = n != nullptr && n->is_number() && n->as_double() >= 2;
-    if (!in_flight) std::this_thread::sleep_for(10ms);
-  }
-  ASSERT_TRUE(in_flight);
+  ASSERT_EQ(AwaitHealthCount("in_flight_requests", 2), 2);
   server_->Signal(SIGTERM);
   ASSERT_TRUE(server_->WaitForLog("draining", 5s)) << server_->logs();
   HttpReply draining = Get(port(), "/health/ready");
