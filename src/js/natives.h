@@ -1,8 +1,9 @@
 // Internal to src/js: the `hbf:native` module, the host functions HBF's
-// built-in modules are written on: SQL on the worker's connection, logging,
+// built-in modules are written on: logging,
 // UTF-8, the monotonic clock, detaching an
 // ArrayBuffer, the henv's documents and config, timers, compileFunction,
-// hostInfo and loadBuiltin; and, each in its own file, hashes, random bytes
+// hostInfo and loadBuiltin; and, each in its own file, SQL on the worker's
+// connections (natives_db.h), hashes, random bytes
 // and base64 (natives_crypto.h), zlib (natives_zlib.h), accounts
 // (natives_auth.h) and WebSockets (natives_ws.h). Only built-in modules may
 // import it (NormalizeModule refuses it to tenant code).
