@@ -525,6 +525,14 @@ constexpr auto kNativeFunctionList = [] {
 constexpr const char* kNativesMadeAtLoad[] = {
     "etag", "headerValueOk", "utf8Encode", "utf8Decode", "streamWanted", "loadBuiltin", "log", "routesChanged",
     "dbQuery", "dbGet", "dbExecute", "dbExec", "dbInTransaction"};
+// (a name not in the table would read as undefined, made nowhere, silently)
+constexpr bool IsNativeName(std::string_view name) {
+  for (const NativeFunction& f : kNativeFunctions) {
+    if (name == f.name) return true;
+  }
+  return false;
+}
+static_assert(std::ranges::all_of(kNativesMadeAtLoad, IsNativeName), "kNativesMadeAtLoad names a native not in the table");
 
 // hbf:native's one export, its default: an object (no prototype, not
 // extensible) whose functions are QuickJS's auto-initialised properties,
