@@ -48,6 +48,7 @@ Henv::Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener
            std::weak_ptr<Reopener> reopener)
     : hash_(std::move(hash)),
       path_(db.path()),
+      wal_path_(path_ + "-wal"),
       changes_(std::move(changes)),
       db_(std::move(db)),
       reopener_(std::move(reopener)),
@@ -58,10 +59,26 @@ Henv::Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener
   RefreshCodeVersion(db_);
 }
 
-Henv::FileLook Henv::Look(const std::string& path) {
+Henv::LookDir::LookDir(const std::string& path) : fd_(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {}
+
+Henv::LookDir::~LookDir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Henv::LookFrom(std::shared_ptr<const LookDir> dir, std::string relative_db) {
+  if (dir == nullptr || dir->fd() < 0) return;
+  look_dir_ = std::move(dir);
+  look_wal_ = relative_db + "-wal";
+  look_db_ = std::move(relative_db);
+}
+
+Henv::FileLook Henv::Look(bool wal) const {
   FileLook look;
   struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return look;
+  const int found = look_dir_ != nullptr
+                        ? ::fstatat(look_dir_->fd(), (wal ? look_wal_ : look_db_).c_str(), &st, 0)
+                        : ::stat((wal ? wal_path_ : path_).c_str(), &st);
+  if (found != 0) return look;
   look.exists = true;
   look.device = st.st_dev;
   look.inode = st.st_ino;
@@ -95,8 +112,8 @@ void Henv::ConnectLocked() {
   // Unchanged since the close: what is cached from the file is still its
   // (settings, code version), and what was derived at the current epoch
   // stays valid. Otherwise the file is read afresh.
-  const bool unchanged = closed_settled_ && data_version_ != -1 && Look(path_) == closed_db_ &&
-                         Look(path_ + "-wal") == closed_wal_;
+  const bool unchanged =
+      closed_settled_ && data_version_ != -1 && Look(false) == closed_db_ && Look(true) == closed_wal_;
   unchanged_until_ns_.store(0, std::memory_order_release);
   settings_changes_ = db_.TotalChanges();
   if (!unchanged) {
@@ -141,7 +158,7 @@ bool Henv::UnchangedSinceClose() {
 bool Henv::UnchangedSinceCloseLocked(int64_t now_ns) {
   if (db_.is_open() || !closed_settled_) return false;
   if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
-  if (Look(path_) == closed_db_ && Look(path_ + "-wal") == closed_wal_) {
+  if (Look(false) == closed_db_ && Look(true) == closed_wal_) {
     unchanged_until_ns_.store(
         now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(kForeignCommitCheckInterval).count(),
         std::memory_order_release);
@@ -152,8 +169,8 @@ bool Henv::UnchangedSinceCloseLocked(int64_t now_ns) {
 }
 
 bool Henv::SettledNow(FileLook& db, FileLook& wal) const {
-  db = Look(path_);
-  wal = Look(path_ + "-wal");
+  db = Look(false);
+  wal = Look(true);
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   const int64_t now_ns = int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
@@ -339,7 +356,8 @@ HenvManager::HenvManager(HenvManagerOptions options, SteadyNow now)
     : connector_(std::make_shared<Connector>(this)),
       options_(std::move(options)),
       now_(std::move(now)),
-      max_dormant_(options_.max_dormant != 0 ? options_.max_dormant : 10 * options_.max_open) {
+      max_dormant_(options_.max_dormant != 0 ? options_.max_dormant : 10 * options_.max_open),
+      look_dir_(std::make_shared<const Henv::LookDir>(options_.storage_dir)) {
   if (options_.start_janitor) {
     janitor_ = std::thread([this] { JanitorLoop(); });
     NameThread(janitor_, "hbf-janitor");
@@ -363,7 +381,12 @@ std::string HenvManager::DatabasePath(const std::string& hash) const {
 
 bool HenvManager::ExistsOnDisk(const std::string& hash) const {
   struct stat st{};
-  return ::stat(DatabasePath(hash).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  // (From the storage directory's descriptor: one look a second per henv in
+  // use, and a relative path walks two components, not all of them.)
+  const int found = look_dir_->fd() >= 0
+                        ? ::fstatat(look_dir_->fd(), (hash + "/" + kDatabaseName).c_str(), &st, 0)
+                        : ::stat(DatabasePath(hash).c_str(), &st);
+  return found == 0 && S_ISREG(st.st_mode);
 }
 
 Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
@@ -474,7 +497,9 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   auto db = OpenConnection(hash);
   if (!db.ok()) return finish(db.error());
   const bool keep = !db->storage_read_only();
-  return finish(std::make_shared<Henv>(hash, std::move(*db), change_listener_, connector_), keep);
+  auto henv = std::make_shared<Henv>(hash, std::move(*db), change_listener_, connector_);
+  henv->LookFrom(look_dir_, hash + "/" + kDatabaseName);
+  return finish(std::move(henv), keep);
 }
 
 Result<db::Database> HenvManager::OpenConnection(const std::string& hash) {

@@ -85,6 +85,45 @@ class Henv {
 
   const std::string& hash() const { return hash_; }
 
+  // A slot for the JavaScript engine (js::JsEngine) to find its own state
+  // for this henv without a lookup by hash (its pool: a thread-local map
+  // that over 10,000 henvs mostly missed, ~2.5% of the server's CPU).
+  // Opaque here; the engine owns what it points at and outlives its use.
+  // Tagged with the engine's id: the first engine to set it is its only
+  // writer (always the same value), and another engine reads null. Any thread.
+  void* EngineSlot(uint64_t engine_id) const {
+    return engine_slot_owner_.load(std::memory_order_acquire) == engine_id
+               ? engine_slot_.load(std::memory_order_acquire)
+               : nullptr;
+  }
+  void SetEngineSlot(uint64_t engine_id, void* value) {
+    uint64_t owner = 0;
+    if (engine_slot_owner_.compare_exchange_strong(owner, engine_id, std::memory_order_acq_rel) ||
+        owner == engine_id) {
+      engine_slot_.store(value, std::memory_order_release);
+    }
+  }
+
+  // A directory descriptor (O_PATH) the henv's files are looked up from:
+  // the storage directory's, shared by its henvs. Closed with the last.
+  class LookDir {
+   public:
+    explicit LookDir(const std::string& path);
+    ~LookDir();
+    LookDir(const LookDir&) = delete;
+    LookDir& operator=(const LookDir&) = delete;
+    int fd() const { return fd_; }
+
+   private:
+    int fd_ = -1;
+  };
+  // Looks at the database and its WAL as `relative_db` under `dir` (one
+  // path component or two looked up a time, not every one of the storage
+  // path's: over 10,000 henvs the looks' path walks were ~4% of the
+  // server's CPU). Set by the manager before the henv is shared; without
+  // it, or without a descriptor, the full path is looked up.
+  void LookFrom(std::shared_ptr<const LookDir> dir, std::string relative_db);
+
   // Runs `fn(db::Database&)` with exclusive use of the henv's connection,
   // opening it again first if it was closed. Should that fail (the file is
   // gone, no descriptor left), `fn` still runs, on a closed connection
@@ -245,6 +284,9 @@ class Henv {
   // the henv's own, its workers'), and at every RefreshCodeVersion(): what
   // is cached from its documents is stale once this differs. Lock-free.
   uint64_t documents_epoch() const { return documents_epoch_->value(); }
+  // The epoch itself (the file's, as db::DocumentsEpoch::For(database_path())
+  // gives it, without that lookup).
+  const std::shared_ptr<db::DocumentsEpoch>& documents_epoch_of_file() const { return documents_epoch_; }
 
   // The database file, for components that open their own connections.
   const std::string& database_path() const { return path_; }
@@ -283,7 +325,8 @@ class Henv {
     int64_t size = 0, mtime_ns = 0;
     bool operator==(const FileLook&) const = default;
   };
-  static FileLook Look(const std::string& path);
+  // The database file's look (`wal`: its WAL's), through look_dir_ when set.
+  FileLook Look(bool wal) const;
   // Opens the connection again if it was closed (REQUIRES: mu_). What is
   // cached from the file (settings, code version, settings_epoch()) stays
   // when the file is unchanged since the close.
@@ -298,6 +341,12 @@ class Henv {
 
   const std::string hash_;  // constant after construction
   const std::string path_;  // constant after construction
+  const std::string wal_path_;  // constant after construction
+  std::atomic<uint64_t> engine_slot_owner_{0};  // EngineSlot's engine id (0: none)
+  std::atomic<void*> engine_slot_{nullptr};
+  // LookFrom's: set before the henv is shared, constant after.
+  std::shared_ptr<const LookDir> look_dir_;
+  std::string look_db_, look_wal_;
   const std::shared_ptr<db::ChangeListener> changes_;
   std::atomic<int64_t> code_version_{0};
   int64_t data_version_ = -1;  // guarded by mu_
@@ -500,6 +549,9 @@ class HenvManager {
 
   mutable std::array<Shard, kShards> shards_;
   const size_t max_dormant_;
+  // The storage directory, which the henvs look at their files from
+  // (Henv::LookFrom). Constant after construction.
+  const std::shared_ptr<const Henv::LookDir> look_dir_;
   // The shards' lru and dormant lists' lengths added up: changed under the
   // shard's mu as they change (an open, a close, a reopen, a drop: not a
   // request's use), read without it.

@@ -1,6 +1,8 @@
 #include "js/engine.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <utility>
 
@@ -265,12 +267,13 @@ HenvPool& JsEngine::PoolForLocked(Shard& shard, const std::string& hash) {
 
 bool JsEngine::HasRouter(Henv& henv, int64_t version, HenvPool*& pool_out) {
   std::shared_ptr<const PoolRouting> routing;
-  pool_out = KnownPool(henv.hash(), &routing);
+  pool_out = KnownPool(henv, &routing);
   if (pool_out == nullptr) {  // this henv's first script request
     Shard& shard = shards_[ShardIndexOf(henv.hash())];
     std::lock_guard lock(shard.mu);
     pool_out = &PoolForLocked(shard, henv.hash());
     routing = pool_out->routing.load(std::memory_order_acquire);
+    henv.SetEngineSlot(id_, pool_out);
   }
   if (routing->router_checked_version == version) return routing->has_router;
   // Is there a router at this version? Asked once per version.
@@ -551,6 +554,46 @@ thread_local KnownPools known_pools;
 
 }  // namespace
 
+namespace {
+
+// The routing copies a thread read last, by pool (direct-mapped: a pool's
+// entry is replaced by whichever other pool maps to it), for KnownPool(Henv&):
+// the copy is taken again only when the pool's routing_changes moved,
+// not loaded from the pool's atomic (a lock and a count on one shared cache
+// line per request to a busy henv).
+struct KnownRouting {
+  uint64_t engine_id = 0;
+  const HenvPool* pool = nullptr;
+  uint64_t changes = ~uint64_t{0};
+  std::shared_ptr<const PoolRouting> routing;
+};
+constexpr size_t kKnownRoutings = 64;  // (KnownPool indexes by 6 bits)
+thread_local std::array<KnownRouting, kKnownRoutings> known_routings;
+
+}  // namespace
+
+HenvPool* JsEngine::KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* routing) const {
+  auto* pool = static_cast<HenvPool*>(henv.EngineSlot(id_));
+  if (pool == nullptr) {
+    pool = KnownPool(henv.hash(), nullptr);
+    if (pool == nullptr) return nullptr;  // no script has run yet: asked again next time
+    henv.SetEngineSlot(id_, pool);
+  }
+  if (routing != nullptr) {
+    const uint64_t mixed = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(pool)) * 0x9E3779B97F4A7C15ull;
+    KnownRouting& k = known_routings[mixed >> 58];  // (the top 6 bits: kKnownRoutings is 64)
+    const uint64_t changes = pool->routing_changes.load(std::memory_order_acquire);
+    if (k.engine_id != id_ || k.pool != pool || k.changes != changes || k.routing == nullptr) {
+      k.engine_id = id_;
+      k.pool = pool;
+      k.routing = pool->routing.load(std::memory_order_acquire);
+      k.changes = changes;
+    }
+    *routing = k.routing;
+  }
+  return pool;
+}
+
 HenvPool* JsEngine::KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const {
   KnownPools& known = known_pools;
   if (known.engine_id != id_) {
@@ -585,7 +628,7 @@ HenvPool* JsEngine::KnownPool(const std::string& hash, std::shared_ptr<const Poo
 bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_found) const {
   const int64_t version = henv.code_version();
   std::shared_ptr<const PoolRouting> routing;
-  if (KnownPool(henv.hash(), &routing) == nullptr) return false;
+  if (KnownPool(henv, &routing) == nullptr) return false;
   if (routing->router_checked_version == version && !routing->has_router) {
     if (own_not_found != nullptr) *own_not_found = false;
     return true;  // no router at this version: nothing to take any path

@@ -442,6 +442,9 @@ class JsEngine {
   // before the engine), and with `routing`, when given, its current routing
   // copy. Any thread; what the I/O loops call for every document.
   HenvPool* KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const;
+  // The same for `henv`, its pool kept in the henv itself (Henv::EngineSlot)
+  // once found, and its routing copy from a small thread-local cache.
+  HenvPool* KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* routing) const;
   // Brings `shard`'s books up to date with `w`, and the engine's count of
   // connections (REQUIRES: its mu held).
   void AccountLocked(Shard& shard, Worker& w);

@@ -440,7 +440,7 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   JS_UpdateStackTop(rt_);  // made on another thread
   db_.reset();  // a blank worker's scratch database, if anything opened it
   db_path_ = henv.database_path();
-  documents_epoch_ = db::DocumentsEpoch::For(db_path_);
+  documents_epoch_ = henv.documents_epoch_of_file();
   db_busy_timeout_ms_ = std::max(100, limits.timeout_ms);
   change_listener_ = henv.change_listener();
   ApplyLimits(limits);

@@ -995,6 +995,46 @@ TEST(HenvTest, OfConcurrentStampRequestsExactlyOneIsGranted) {
   EXPECT_EQ(granted.load(), 1);
 }
 
+// Henv::LookFrom: from the storage directory's descriptor (as the manager
+// sets it), or by the full path when there is no descriptor, the same
+// answers: unchanged while nothing touched the file, changed after a write.
+TEST_F(HenvManagerTest, AHenvLooksAtItsFileFromTheStorageDirectoryOrByItsPath) {
+  HenvManager m(Options());
+  CreateAll(m, {"aaaaaaaa"});
+  const std::string file = m.DatabasePath("aaaaaaaa");
+  for (const std::string& look_dir : {dir_.path(), dir_.path() + "/missing"}) {
+    SCOPED_TRACE(look_dir);
+    auto db = db::Database::Open(file, db::Database::Options{});
+    ASSERT_TRUE(db.ok()) << Describe(db);
+    Henv henv("aaaaaaaa", std::move(*db));
+    // (a directory that cannot be opened leaves the full path)
+    henv.LookFrom(std::make_shared<const Henv::LookDir>(look_dir), "aaaaaaaa/index.db");
+    Age(file, 10s);
+    ASSERT_TRUE(henv.TryCloseConnection());
+    EXPECT_TRUE(henv.UnchangedSinceClose());
+    {
+      auto other = db::Database::Open(file, db::Database::Options{});
+      ASSERT_TRUE(other.ok()) << Describe(other);
+      ASSERT_TRUE(other->Exec("UPDATE _hbf_config SET value = '" + look_dir + "' WHERE key = 'test_marker'").ok());
+    }
+    std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+    EXPECT_FALSE(henv.UnchangedSinceClose());
+  }
+}
+
+TEST(HenvTest, AnEngineSlotIsSeenOnlyByTheEngineThatSetIt) {
+  Henv henv("aaaaaaaa", MemoryDb());
+  int first = 0;
+  int second = 0;
+  EXPECT_EQ(henv.EngineSlot(1), nullptr);
+  henv.SetEngineSlot(1, &first);
+  EXPECT_EQ(henv.EngineSlot(1), &first);
+  EXPECT_EQ(henv.EngineSlot(2), nullptr) << "another engine's state is not this engine's";
+  henv.SetEngineSlot(2, &second);  // the slot is the first engine's
+  EXPECT_EQ(henv.EngineSlot(2), nullptr);
+  EXPECT_EQ(henv.EngineSlot(1), &first);
+}
+
 TEST(HenvTest, LiveCountCountsHenvObjects) {
   const int before = Henv::LiveCount();
   {
