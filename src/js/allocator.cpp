@@ -263,8 +263,7 @@ void Arena::Prefetch() const {
   for (const char* p = base_; p < next_; p += 64) __builtin_prefetch(p);
 }
 
-bool Arena::OpenCopy(const char* image, size_t used, size_t bytes, uintptr_t image_base,
-                     const std::vector<uint32_t>& pointer_at) {
+bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
   if (used < kHeader || used > bytes || !Open(bytes)) return false;
   HBF_UNPOISON(base_, used);
 #ifdef MADV_POPULATE_WRITE
@@ -272,17 +271,7 @@ bool Arena::OpenCopy(const char* image, size_t used, size_t bytes, uintptr_t ima
   // back) in one call rather than a fault each, as TakeBackUsed.
   if (written_ < used) (void)::madvise(base_ + written_, PageUp(used) - written_, MADV_POPULATE_WRITE);
 #endif
-  constexpr size_t kChunkBytes = 16 << 10;  // (within L1 with its source)
-  auto* words = reinterpret_cast<uint64_t*>(base_);
-  const uint64_t delta = reinterpret_cast<uintptr_t>(base_) - image_base;
-  size_t next = 0;
-  for (size_t from = 0; from < used; from += kChunkBytes) {
-    const size_t to = std::min(used, from + kChunkBytes);
-    std::memcpy(base_ + from, image + from, to - from);
-    const size_t copied_words = to / sizeof(uint64_t);
-    while (next < pointer_at.size() && pointer_at[next] < copied_words) words[pointer_at[next++]] += delta;
-  }
-  for (; next < pointer_at.size(); ++next) words[pointer_at[next]] += delta;  // (none: a pointer is a whole word)
+  std::memcpy(base_, image, used);
   next_ = base_ + used;
 #if defined(__SANITIZE_ADDRESS__)
   // The size words, as Carve leaves them.

@@ -88,16 +88,9 @@ class Arena {
   // tell two builds apart).
   bool OpenTemplate(size_t bytes);
   // Open() with the first `used` bytes a copy of `image` (a template's
-  // arena as captured: used_bytes() of it, made at `image_base`), each word
-  // whose index `pointer_at` lists (ascending) moved by the distance from
-  // `image_base` to this arena; carving goes on after them. False if the
-  // system refused or `bytes` cannot hold them.
-  // (Copied and moved a chunk at a time: the words are moved while their
-  // chunk is still in the L1 cache, not in a second pass over the whole
-  // copy, which cost ~3% of the CPU over 10,000 henvs, where most requests
-  // make a worker.)
-  bool OpenCopy(const char* image, size_t used, size_t bytes, uintptr_t image_base,
-                const std::vector<uint32_t>& pointer_at);
+  // arena as captured: used_bytes() of it), carving on after them;
+  // false if the system refused or `bytes` cannot hold them.
+  bool OpenCopy(const char* image, size_t used, size_t bytes);
   // Whether large blocks are carved and freed ones zeroed (OpenTemplate).
   bool is_template() const { return template_; }
   // A block of at least `size` bytes of any size (for a template), or null.

@@ -449,11 +449,13 @@ bool ArenaSnapshot::Unpack(Scratch& scratch, Contents& out) const noexcept {
 bool WorkerImage::CopyInto(Worker& w) const {
   internal::Arena& arena = w.memory_.arena;
   if (!arena.OpenCopy(reinterpret_cast<const char*>(words_.get()), size_,
-                      std::max(internal::Arena::kDefaultBytes, size_ + kCopyHeadroomBytes), base_, pointer_at_)) {
+                      std::max(internal::Arena::kDefaultBytes, size_ + kCopyHeadroomBytes))) {
     return false;
   }
   char* base = arena.base();
   auto* words = reinterpret_cast<uint64_t*>(base);
+  const uint64_t delta = reinterpret_cast<uintptr_t>(base) - base_;
+  for (const uint32_t at : pointer_at_) words[at] += delta;
   const auto worker = reinterpret_cast<uintptr_t>(&w);
   for (const auto& [index, offset] : worker_words_) words[index] = worker + offset;
   // (after the relocation: the kept blocks' links are relocated words, and
