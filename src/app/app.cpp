@@ -183,18 +183,13 @@ std::optional<HttpResponse> App::HenvGate(const HttpRequest& request, const Requ
 }
 
 std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess access) const {
-  const int64_t now_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-  const int64_t next_look_ns =
-      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
+  const int64_t now_ns = Henv::SteadyNowNs();
   // The app is the slot's only writer, so what is there is a HenvHttpPolicy.
-  // Past its expiry it still holds for a dormant henv whose file is
-  // unchanged since the close: no need to open it to read the same settings.
   std::shared_ptr<const Henv::DerivedValue> cached = henv.derived_value();
-  if (cached != nullptr && cached->epoch == henv.settings_epoch() &&
-      (now_ns < cached->expires_ns.load(std::memory_order_relaxed) || henv.UnchangedSinceClose())) {
+  if (cached != nullptr && henv.DerivedHolds(cached->epoch, cached->expires_ns.load(std::memory_order_relaxed), now_ns)) {
     return std::static_pointer_cast<const HenvHttpPolicy>(cached);
   }
+  const int64_t next_look_ns = Henv::NextSettingsLookNs(now_ns);
   // Looked at again under the henv's lock at least every
   // kForeignCommitCheckInterval: RefreshSettings() is also what notices
   // commits from other processes. Unchanged (the usual case), the policy
@@ -213,7 +208,7 @@ std::shared_ptr<const HenvHttpPolicy> App::HttpPolicyFor(Henv& henv, DbAccess ac
     }
     auto fresh = std::make_shared<HenvHttpPolicy>(
         HttpPolicyFromSettings([&](const std::string& key) { return henv.Setting(db, key); }));
-    fresh->epoch = henv.settings_epoch();
+    fresh->epoch = epoch;
     fresh->expires_ns.store(next_look_ns, std::memory_order_relaxed);
     henv.set_derived_value(fresh);
     policy = std::move(fresh);

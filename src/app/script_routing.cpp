@@ -51,22 +51,17 @@ js::ScriptLimits App::ScriptLimitsFor(Henv& henv) const {
   // process) and refreshes the code version. Unchanged (the usual case),
   // the values hold for another interval without reading the settings.
   Henv::DerivedSettings& cache = henv.derived_settings();
-  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch())
-                             .count();
-  const int64_t next_look_ns =
-      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(Henv::kForeignCommitCheckInterval).count();
+  const int64_t now_ns = Henv::SteadyNowNs();
   const auto cached = [&] {
     henv_mem_mb = cache.values[0].load(std::memory_order_relaxed);
     henv_timeout_ms = cache.values[1].load(std::memory_order_relaxed);
     storage_bytes = cache.values[2].load(std::memory_order_relaxed);
   };
-  // Past their expiry they still hold for a dormant henv whose file is
-  // unchanged since the close (Henv::UnchangedSinceClose).
-  if (cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch() &&
-      (now_ns < cache.expires_ns.load(std::memory_order_relaxed) || henv.UnchangedSinceClose())) {
+  if (henv.DerivedHolds(cache.epoch.load(std::memory_order_acquire), cache.expires_ns.load(std::memory_order_relaxed),
+                        now_ns)) {
     cached();
   } else {
+    const int64_t next_look_ns = Henv::NextSettingsLookNs(now_ns);
     henv.WithDb([&](db::Database& db) {
       henv.RefreshSettings(db);
       if (cache.epoch.load(std::memory_order_acquire) == henv.settings_epoch()) {

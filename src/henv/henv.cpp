@@ -115,9 +115,17 @@ bool Henv::TryCloseConnection() {
   return true;
 }
 
+int64_t Henv::SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t Henv::NextSettingsLookNs(int64_t now_ns) {
+  return now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(kForeignCommitCheckInterval).count();
+}
+
 bool Henv::UnchangedSinceClose() {
-  const int64_t now_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  const int64_t now_ns = SteadyNowNs();
   if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return false;
@@ -128,9 +136,7 @@ bool Henv::UnchangedSinceCloseLocked(int64_t now_ns) {
   if (db_.is_open() || !closed_settled_) return false;
   if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
   if (Look(false) == closed_db_ && Look(true) == closed_wal_) {
-    unchanged_until_ns_.store(
-        now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(kForeignCommitCheckInterval).count(),
-        std::memory_order_release);
+    unchanged_until_ns_.store(NextSettingsLookNs(now_ns), std::memory_order_release);
     return true;
   }
   closed_settled_ = false;  // changed: only a reopen reads it now
@@ -155,10 +161,7 @@ std::optional<Result<std::optional<db::Value>>> Henv::ReadForBind(const std::str
   // size or, checkpointed, in the file's time, later than the read by more
   // than the clock's tick), and unchanged since.
   if (!db_.is_open() && !bind_reads_.reads.empty() && bind_reads_.look == closed_db_) {
-    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch())
-                               .count();
-    if (UnchangedSinceCloseLocked(now_ns)) {
+    if (UnchangedSinceCloseLocked(SteadyNowNs())) {
       for (const BindRead& kept : bind_reads_.reads) {
         if (kept.sql == sql && kept.path == path) return Result<std::optional<db::Value>>(kept.value);
       }

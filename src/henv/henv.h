@@ -161,6 +161,22 @@ class Henv {
   bool UnchangedSinceClose();
   static constexpr std::chrono::seconds kSettledBeforeClose{2};
 
+  // The steady clock in nanoseconds, the unit of the expiries below.
+  static int64_t SteadyNowNs();
+  // When the settings are next looked at, from `now_ns`: what was derived
+  // from them is good until then without a look (kForeignCommitCheckInterval).
+  static int64_t NextSettingsLookNs(int64_t now_ns);
+  // Whether a value derived from the settings at `epoch`, good until
+  // `expires_ns`, still holds at `now_ns` without the henv's lock: the
+  // settings did not move since, and the expiry has not passed or the henv
+  // is dormant with its file unchanged since the close (no need to open it
+  // to read the same settings). Otherwise look inside WithDb:
+  // RefreshSettings(), then, if settings_epoch() is still `epoch`, the
+  // value holds until NextSettingsLookNs(). Any thread.
+  bool DerivedHolds(uint64_t epoch, int64_t expires_ns, int64_t now_ns) {
+    return epoch == settings_epoch() && (now_ns < expires_ns || UnchangedSinceClose());
+  }
+
   // A read of the file for binding a worker (Worker::QueryDocument: the
   // router's presence, format and source, and the modules it imports).
   // While the henv is dormant and its file provably unchanged since a bind
