@@ -244,7 +244,7 @@ std::list<Worker*>& JsEngine::Shard::LruOf(const Worker& w) { return w.trimmed_s
 size_t JsEngine::ShardIndexOf(const std::string& hash) { return std::hash<std::string>{}(hash) % kShards; }
 
 HenvPool& JsEngine::PoolFor(const std::string& hash) {
-  if (HenvPool* known = KnownPool(hash, nullptr)) return *known;
+  if (HenvPool* known = KnownPool(hash)) return *known;
   Shard& shard = shards_[ShardIndexOf(hash)];
   std::lock_guard lock(shard.mu);
   return PoolForLocked(shard, hash);
@@ -535,19 +535,14 @@ void JsEngine::PublishRoutingLocked(HenvPool& pool, PoolRouting routing) {
 
 namespace {
 
-// The pools a thread has looked up, per engine (its id: an engine at a freed
-// one's address is another engine). Pools live as long as their engine, so a
-// pointer found once stays good, and with each pool the routing last read
-// from it, kept while its routing_changes has not moved. Bounded: emptied
-// when full (kMaxKnownPools), to be refilled under the shards' locks.
+// The pools a thread has looked up by hash, per engine (its id: an engine at
+// a freed one's address is another engine). Pools live as long as their
+// engine, so a pointer found once stays good. Bounded: emptied when full
+// (kMaxKnownPools), to be refilled under the shards' locks. (Requests find
+// their henv's pool in the Henv itself: KnownPool(Henv&).)
 struct KnownPools {
   uint64_t engine_id = 0;
-  struct Known {
-    HenvPool* pool = nullptr;
-    uint64_t changes = ~uint64_t{0};
-    std::shared_ptr<const PoolRouting> routing;
-  };
-  std::unordered_map<std::string, Known> pools;
+  std::unordered_map<std::string, HenvPool*> pools;
 };
 constexpr size_t kMaxKnownPools = 1024;
 thread_local KnownPools known_pools;
@@ -575,7 +570,7 @@ thread_local std::array<KnownRouting, kKnownRoutings> known_routings;
 HenvPool* JsEngine::KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* routing) const {
   auto* pool = static_cast<HenvPool*>(henv.EngineSlot(id_));
   if (pool == nullptr) {
-    pool = KnownPool(henv.hash(), nullptr);
+    pool = KnownPool(henv.hash());
     if (pool == nullptr) return nullptr;  // no script has run yet: asked again next time
     henv.SetEngineSlot(id_, pool);
   }
@@ -594,35 +589,24 @@ HenvPool* JsEngine::KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* ro
   return pool;
 }
 
-HenvPool* JsEngine::KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const {
+HenvPool* JsEngine::KnownPool(const std::string& hash) const {
   KnownPools& known = known_pools;
   if (known.engine_id != id_) {
     known.pools.clear();
     known.engine_id = id_;
   }
-  auto it = known.pools.find(hash);
-  if (it == known.pools.end()) {
-    HenvPool* pool = nullptr;
-    {
-      Shard& shard = shards_[ShardIndexOf(hash)];
-      std::lock_guard lock(shard.mu);
-      auto found = shard.pools.find(hash);
-      if (found == shard.pools.end()) return nullptr;  // no script has run yet: asked again next time
-      pool = found->second.get();
-    }
-    if (known.pools.size() >= kMaxKnownPools) known.pools.clear();
-    it = known.pools.emplace(hash, KnownPools::Known{pool, ~uint64_t{0}, nullptr}).first;
+  if (auto it = known.pools.find(hash); it != known.pools.end()) return it->second;
+  HenvPool* pool = nullptr;
+  {
+    Shard& shard = shards_[ShardIndexOf(hash)];
+    std::lock_guard lock(shard.mu);
+    auto found = shard.pools.find(hash);
+    if (found == shard.pools.end()) return nullptr;  // no script has run yet: asked again next time
+    pool = found->second.get();
   }
-  KnownPools::Known& k = it->second;
-  if (routing != nullptr) {
-    const uint64_t changes = k.pool->routing_changes.load(std::memory_order_acquire);
-    if (changes != k.changes || k.routing == nullptr) {
-      k.routing = k.pool->routing.load(std::memory_order_acquire);
-      k.changes = changes;
-    }
-    *routing = k.routing;
-  }
-  return k.pool;
+  if (known.pools.size() >= kMaxKnownPools) known.pools.clear();
+  known.pools.emplace(hash, pool);
+  return pool;
 }
 
 bool JsEngine::NoRouteTakes(Henv& henv, std::string_view path, bool* own_not_found) const {
@@ -692,7 +676,7 @@ void JsEngine::ForgetLocked(Shard& shard, const std::vector<std::unique_ptr<Work
 }
 
 bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id) const {
-  const HenvPool* pool = KnownPool(henv_hash, nullptr);
+  const HenvPool* pool = KnownPool(henv_hash);
   return pool != nullptr && pool->server_code.Contains(id);
 }
 

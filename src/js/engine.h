@@ -439,11 +439,12 @@ class JsEngine {
   void PublishRoutingLocked(HenvPool& pool, PoolRouting routing);
   // The pool of `hash` if one exists, found without a lock once this thread
   // has met it (a thread-local map per engine; pools are never destroyed
-  // before the engine), and with `routing`, when given, its current routing
-  // copy. Any thread; what the I/O loops call for every document.
-  HenvPool* KnownPool(const std::string& hash, std::shared_ptr<const PoolRouting>* routing) const;
-  // The same for `henv`, its pool kept in the henv itself (Henv::EngineSlot)
-  // once found, and its routing copy from a small thread-local cache.
+  // before the engine). Any thread.
+  HenvPool* KnownPool(const std::string& hash) const;
+  // The pool of `henv` if one exists, kept in the henv itself
+  // (Henv::EngineSlot) once found, and with `routing`, when given, its
+  // current routing copy (from a small thread-local cache). Any thread;
+  // what the I/O loops call for every document.
   HenvPool* KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* routing) const;
   // Brings `shard`'s books up to date with `w`, and the engine's count of
   // connections (REQUIRES: its mu held).
@@ -461,7 +462,7 @@ class JsEngine {
   void ForgetLocked(Shard& shard, const std::vector<std::unique_ptr<Worker>>& dropped);
 
   const EngineOptions options_;
-  const uint64_t id_;  // unique in the process: KnownPool's thread-local maps tell engines apart by it
+  const uint64_t id_;  // unique in the process: KnownPool's thread-local caches and Henv::EngineSlot tell engines apart by it
   // Outlives every worker (the pools' and those retired): a destroyed
   // worker puts its connection here. Its own lock.
   ConnectionShelf connection_shelf_;
