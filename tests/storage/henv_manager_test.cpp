@@ -1020,6 +1020,15 @@ TEST_F(HenvManagerTest, AHenvLooksAtItsFileFromTheStorageDirectoryOrByItsPath) {
     std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
     EXPECT_FALSE(henv.UnchangedSinceClose());
   }
+  // The looks go through the directory when it has one: a name that is not
+  // there finds no file, so nothing is trusted (the full path would have).
+  auto db = db::Database::Open(file, db::Database::Options{});
+  ASSERT_TRUE(db.ok()) << Describe(db);
+  Henv henv("aaaaaaaa", std::move(*db));
+  henv.LookFrom(std::make_shared<const Henv::LookDir>(dir_.path()), "aaaaaaaa/missing.db");
+  Age(file, 10s);
+  ASSERT_TRUE(henv.TryCloseConnection());
+  EXPECT_FALSE(henv.UnchangedSinceClose());
 }
 
 TEST(HenvTest, AnEngineSlotIsSeenOnlyByTheEngineThatSetIt) {
