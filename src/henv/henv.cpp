@@ -28,14 +28,12 @@ Henv::Henv(std::string hash, db::Database db, std::shared_ptr<db::ChangeListener
   RefreshCodeVersion(db_);
 }
 
-Henv::LookDir::LookDir(const std::string& path) : fd_(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) {}
-
-Henv::LookDir::~LookDir() {
-  if (fd_ >= 0) ::close(fd_);
+std::shared_ptr<const UniqueFd> Henv::OpenLookDir(const std::string& path) {
+  return std::make_shared<const UniqueFd>(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
 }
 
-void Henv::LookFrom(std::shared_ptr<const LookDir> dir, std::string relative_db) {
-  if (dir == nullptr || dir->fd() < 0) return;
+void Henv::LookFrom(std::shared_ptr<const UniqueFd> dir, std::string relative_db) {
+  if (dir == nullptr || dir->get() < 0) return;
   look_dir_ = std::move(dir);
   look_wal_ = relative_db + "-wal";
   look_db_ = std::move(relative_db);
@@ -45,7 +43,7 @@ Henv::FileLook Henv::Look(bool wal) const {
   FileLook look;
   struct stat st{};
   const int found = look_dir_ != nullptr
-                        ? ::fstatat(look_dir_->fd(), (wal ? look_wal_ : look_db_).c_str(), &st, 0)
+                        ? ::fstatat(look_dir_->get(), (wal ? look_wal_ : look_db_).c_str(), &st, 0)
                         : ::stat((wal ? wal_path_ : path_).c_str(), &st);
   if (found != 0) return look;
   look.exists = true;

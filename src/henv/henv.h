@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/unique_fd.h"
 #include "db/change_capture.h"
 #include "db/database.h"
 #include "db/documents_epoch.h"
@@ -78,25 +79,16 @@ class Henv {
     }
   }
 
-  // A directory descriptor (O_PATH) the henv's files are looked up from:
-  // the storage directory's, shared by its henvs. Closed with the last.
-  class LookDir {
-   public:
-    explicit LookDir(const std::string& path);
-    ~LookDir();
-    LookDir(const LookDir&) = delete;
-    LookDir& operator=(const LookDir&) = delete;
-    int fd() const { return fd_; }
-
-   private:
-    int fd_ = -1;
-  };
+  // The directory the henv's files are looked up from (an O_PATH
+  // descriptor: the storage directory's, shared by its henvs, closed with
+  // the last), or an empty one when `path` cannot be opened.
+  static std::shared_ptr<const UniqueFd> OpenLookDir(const std::string& path);
   // Looks at the database and its WAL as `relative_db` under `dir` (one
   // path component or two looked up a time, not every one of the storage
   // path's: over 10,000 henvs the looks' path walks were ~4% of the
   // server's CPU). Set by the manager before the henv is shared; without
   // it, or without a descriptor, the full path is looked up.
-  void LookFrom(std::shared_ptr<const LookDir> dir, std::string relative_db);
+  void LookFrom(std::shared_ptr<const UniqueFd> dir, std::string relative_db);
 
   // Runs `fn(db::Database&)` with exclusive use of the henv's connection,
   // opening it again first if it was closed. Should that fail (the file is
@@ -335,7 +327,7 @@ class Henv {
   std::atomic<uint64_t> engine_slot_owner_{0};  // EngineSlot's engine id (0: none)
   std::atomic<void*> engine_slot_{nullptr};
   // LookFrom's: set before the henv is shared, constant after.
-  std::shared_ptr<const LookDir> look_dir_;
+  std::shared_ptr<const UniqueFd> look_dir_;
   std::string look_db_, look_wal_;
   const std::shared_ptr<db::ChangeListener> changes_;
   std::atomic<int64_t> code_version_{0};

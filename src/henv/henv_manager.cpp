@@ -74,7 +74,7 @@ HenvManager::HenvManager(HenvManagerOptions options, SteadyNow now)
       options_(std::move(options)),
       now_(std::move(now)),
       max_dormant_(options_.max_dormant != 0 ? options_.max_dormant : 10 * options_.max_open),
-      look_dir_(std::make_shared<const Henv::LookDir>(options_.storage_dir)) {
+      look_dir_(Henv::OpenLookDir(options_.storage_dir)) {
   if (options_.start_janitor) {
     janitor_ = std::thread([this] { JanitorLoop(); });
     NameThread(janitor_, "hbf-janitor");
@@ -100,8 +100,8 @@ bool HenvManager::ExistsOnDisk(const std::string& hash) const {
   struct stat st{};
   // (From the storage directory's descriptor: one look a second per henv in
   // use, and a relative path walks two components, not all of them.)
-  const int found = look_dir_->fd() >= 0
-                        ? ::fstatat(look_dir_->fd(), (hash + "/" + kDatabaseName).c_str(), &st, 0)
+  const int found = look_dir_->get() >= 0
+                        ? ::fstatat(look_dir_->get(), (hash + "/" + kDatabaseName).c_str(), &st, 0)
                         : ::stat(DatabasePath(hash).c_str(), &st);
   return found == 0 && S_ISREG(st.st_mode);
 }

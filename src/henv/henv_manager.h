@@ -216,7 +216,7 @@ class HenvManager {
   const size_t max_dormant_;
   // The storage directory, which the henvs look at their files from
   // (Henv::LookFrom). Constant after construction.
-  const std::shared_ptr<const Henv::LookDir> look_dir_;
+  const std::shared_ptr<const UniqueFd> look_dir_;
   // The shards' lru and dormant lists' lengths added up: changed under the
   // shard's mu as they change (an open, a close, a reopen, a drop: not a
   // request's use), read without it.

@@ -1008,7 +1008,7 @@ TEST_F(HenvManagerTest, AHenvLooksAtItsFileFromTheStorageDirectoryOrByItsPath) {
     ASSERT_TRUE(db.ok()) << Describe(db);
     Henv henv("aaaaaaaa", std::move(*db));
     // (a directory that cannot be opened leaves the full path)
-    henv.LookFrom(std::make_shared<const Henv::LookDir>(look_dir), "aaaaaaaa/index.db");
+    henv.LookFrom(Henv::OpenLookDir(look_dir), "aaaaaaaa/index.db");
     Age(file, 10s);
     ASSERT_TRUE(henv.TryCloseConnection());
     EXPECT_TRUE(henv.UnchangedSinceClose());
@@ -1025,7 +1025,7 @@ TEST_F(HenvManagerTest, AHenvLooksAtItsFileFromTheStorageDirectoryOrByItsPath) {
   auto db = db::Database::Open(file, db::Database::Options{});
   ASSERT_TRUE(db.ok()) << Describe(db);
   Henv henv("aaaaaaaa", std::move(*db));
-  henv.LookFrom(std::make_shared<const Henv::LookDir>(dir_.path()), "aaaaaaaa/missing.db");
+  henv.LookFrom(Henv::OpenLookDir(dir_.path()), "aaaaaaaa/missing.db");
   Age(file, 10s);
   ASSERT_TRUE(henv.TryCloseConnection());
   EXPECT_FALSE(henv.UnchangedSinceClose());
