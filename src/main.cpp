@@ -46,6 +46,7 @@
 #include "http/ws_hub.h"
 #include "js/engine.h"
 #include "js/icu_version.h"
+#include "js/image_profile.h"
 #include "lifecycle/smtp_client.h"
 #include "lifecycle/sweeper.h"
 #include "main_lifecycle.h"
@@ -206,6 +207,8 @@ int Serve(const Config& config) {
   // Per client address, across accounts and henvs: more allowance, since many
   // users may share an address. Shared by POST /login and hbf:auth.
   auth::LoginThrottle address_throttle(auth::LoginThrottle::Options{.free_failures = 20});
+  // (before the first worker: the image is checked against it when captured)
+  if (config.js_image_profile) js::SetImageProfile(&js::kBuildImageProfile);
   js::EngineOptions js_options;
   js_options.memory_budget_bytes = int64_t{config.js_memory_mb} * 1024 * 1024;
   // Workers per henv: those running (at most per_henv, the dispatcher's

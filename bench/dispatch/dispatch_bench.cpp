@@ -27,6 +27,8 @@
 // worker, awake), for comparison.
 // Under `valgrind --tool=callgrind --instr-atstart=no` only the rounds after
 // the first are simulated (set-up, warm-up and tear-down run at speed).
+// DISPATCH_BENCH_NO_PROFILE=1: no image profile (js/image_profile.h): a
+// cold worker is prefetched whole.
 // DISPATCH_BENCH_HENVS=N: N henvs with the same router, each request to the
 // next in turn (every request meets a worker N requests colder): what many
 // warm tenants cost in the CPU's caches, without HTTP. The bench app's
@@ -56,6 +58,7 @@
 #include "documents/document_store.h"
 #include "henv/henv_manager.h"
 #include "js/engine.h"
+#include "js/image_profile.h"
 #include "js/worker.h"  // (src/js's own: DISPATCH_BENCH_BLANKS makes blank workers)
 #include "js/worker_image.h"
 #ifdef HBF_HEAP_TRACK
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
   const bool tail = std::getenv("DISPATCH_BENCH_TAIL") != nullptr;  // print single requests' spread
   const bool hibernate = std::getenv("DISPATCH_BENCH_HIBERNATE") != nullptr;
   if (!crypto::InitializeCrypto()) return 1;
+  if (std::getenv("DISPATCH_BENCH_NO_PROFILE") == nullptr) js::SetImageProfile(&js::kBuildImageProfile);
   char tmpl[] = "/tmp/hbf-dispatch-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return 1;
   const std::string dir = tmpl;

@@ -44,6 +44,7 @@ struct Config {
   std::string new_token;                // when set, POST /new requires it as a Bearer token
   int js_memory_mb = 1024;              // all JS runtimes together; idle ones are evicted beyond it
   bool js_copy_workers = true;          // blank workers copied from an image, not built (js/worker_image.h)
+  bool js_image_profile = true;         // a cold worker prefetches its image's profiled lines (js/image_profile.h)
   bool js_drop_workers_whole = true;    // destroyed workers' memory dropped whole (js/allocator.h)
   bool js_hibernate = true;             // idle workers hibernated (js/worker.h, Worker::Hibernate)
   int js_spare_connections = 64;        // destroyed workers' connections kept for the henv's next (js/connection_shelf.h)

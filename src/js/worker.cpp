@@ -631,6 +631,15 @@ bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const cha
   return false;
 }
 
+void Worker::PrefetchMemory() const {
+  const WorkerImage* image = copied_from_image_ ? WorkerImage::Peek() : nullptr;
+  if (image != nullptr) {
+    image->Prefetch(memory_.arena.base(), memory_.arena.used_bytes());
+  } else {
+    memory_.arena.Prefetch();
+  }
+}
+
 void Worker::Trim() {
   JS_UpdateStackTop(rt_);
   // The shapes kept for the next request go first (QuickJS patch 0005):

@@ -173,10 +173,16 @@ class Worker {
   // runs on it. Why: a worker idle long enough for other workers' requests
   // to have passed through the caches (1,000 henvs: most requests) meets
   // its objects, shapes and atoms as cache misses one after another, each
-  // load waiting for the last (the interpreter chases pointers); prefetched
-  // whole, the memory system fetches them side by side. Only the running
-  // thread calls it.
-  void PrefetchMemory() const { memory_.arena.Prefetch(); }
+  // load waiting for the last (the interpreter chases pointers); prefetched,
+  // the memory system fetches them side by side. A copy of the image
+  // fetches the image's lines its requests read (image_profile.h) and what
+  // it carved past the image; a built worker, its whole arena. Only the
+  // running thread calls it.
+  void PrefetchMemory() const;
+  // Its arena: where it is, and the bytes carved so far (the build's image
+  // profiler traces requests' accesses to it: tools/image_profile.cpp).
+  const char* arena_base() const { return memory_.arena.base(); }
+  size_t arena_used_bytes() const { return memory_.arena.used_bytes(); }
   int64_t memory_bytes() const {
     return hibernation_ ? hibernated_bytes_ : memory_.bytes.load(std::memory_order_relaxed);
   }

@@ -170,13 +170,51 @@ const WorkerImage* WorkerImage::Get() {
   std::call_once(once, [] {
     std::string why;
     image = Capture(why);
-    if (!image) Log(LogLevel::kWarn, "blank JavaScript workers are built, not copied: " + why);
+    if (!image) {
+      Log(LogLevel::kWarn, "blank JavaScript workers are built, not copied: " + why);
+    } else if (const ImageProfile* profile = CurrentImageProfile()) {
+      image->hot_lines_ = ProfileLines(profile, image->fingerprint_, image->size_);
+      if (image->hot_lines_.empty()) {
+        // (a build whose tool could not trace, or a profile of other code)
+        Log(LogLevel::kInfo, "the worker image's profile does not fit it (" + std::to_string(profile->hot_line_count) +
+                                 " lines): a cold worker is prefetched whole");
+      }
+    }
     captured.store(image.get(), std::memory_order_release);
   });
   return image.get();
 }
 
 const WorkerImage* WorkerImage::Peek() { return captured.load(std::memory_order_acquire); }
+
+namespace {
+std::atomic<const ImageProfile*> image_profile{nullptr};
+}  // namespace
+
+void SetImageProfile(const ImageProfile* profile) { image_profile.store(profile, std::memory_order_release); }
+const ImageProfile* CurrentImageProfile() { return image_profile.load(std::memory_order_acquire); }
+
+std::span<const uint16_t> WorkerImage::ProfileLines(const ImageProfile* profile, uint64_t fingerprint, size_t bytes) {
+  if (profile == nullptr || profile->hot_lines == nullptr || profile->hot_line_count == 0 ||
+      profile->fingerprint != fingerprint || profile->image_bytes != bytes) {
+    return {};
+  }
+  const std::span<const uint16_t> lines(profile->hot_lines, profile->hot_line_count);
+  // (ascending and inside the image, or not used at all)
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (size_t{lines[i]} * 64 >= bytes || (i > 0 && lines[i] <= lines[i - 1])) return {};
+  }
+  return lines;
+}
+
+void WorkerImage::Prefetch(const char* base, size_t used) const {
+  size_t from = 0;  // the first byte prefetched line by line
+  if (!hot_lines_.empty() && used >= size_) {
+    for (const uint16_t line : hot_lines_) __builtin_prefetch(base + size_t{line} * 64);
+    from = size_ & ~size_t{63};
+  }
+  for (const char* p = base + from; p < base + used; p += 64) __builtin_prefetch(p);
+}
 
 bool WorkerImage::Hold(const char* base, size_t size, JSValue v, HeldValue& out) {
   out.value = v;
@@ -186,6 +224,24 @@ bool WorkerImage::Hold(const char* base, size_t size, JSValue v, HeldValue& out)
   if (p < base || p >= base + size) return false;
   out.offset = p - base;
   return true;
+}
+
+uint64_t WorkerImage::LayoutFingerprint() const {
+  // FNV-1a, 64-bit, over the layout's numbers.
+  uint64_t h = 0xcbf29ce484222325ull;
+  const auto mix = [&h](uint64_t v) {
+    for (int b = 0; b < 8; ++b) {
+      h ^= (v >> (8 * b)) & 0xff;
+      h *= 0x100000001b3ull;
+    }
+  };
+  mix(size_);
+  mix(rt_offset_);
+  mix(ctx_offset_);
+  for (const uint32_t at : pointer_at_) mix(at);
+  for (const auto& [at, offset] : worker_words_) mix(uint64_t{at} << 32 | offset);
+  for (const auto& [id, offset] : builtin_modules_) mix(offset);
+  return h;
 }
 
 JSValue WorkerImage::Restore(const HeldValue& held, char* base) {
@@ -352,6 +408,7 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
     why = "a pointer into a freed block of the template";
     return nullptr;
   }
+  image->fingerprint_ = image->LayoutFingerprint();
   return image;
 }
 

@@ -46,6 +46,7 @@ extern "C" {
 }
 
 #include "js/allocator.h"
+#include "js/image_profile.h"
 
 namespace hbf::js {
 
@@ -121,6 +122,24 @@ class WorkerImage {
   size_t bytes() const { return size_; }
   size_t pointer_words() const { return pointer_at_.size(); }
 
+  // What tells this image's layout apart: its size, where its pointer words
+  // are and what its Worker's fields point at (not the words' values: a C
+  // function's address differs between binaries built from the same code).
+  // The same in every process of one build.
+  uint64_t fingerprint() const { return fingerprint_; }
+  // The lines of the image a cold copy prefetches (image_profile.h): the
+  // profile's if it was traced on this image, else none (every line is).
+  std::span<const uint16_t> hot_lines() const { return hot_lines_; }
+  // `profile`'s lines if it was made on an image of `fingerprint` and
+  // `bytes`, else none.
+  static std::span<const uint16_t> ProfileLines(const ImageProfile* profile, uint64_t fingerprint, size_t bytes);
+  // Asks the CPU to fetch a copy's arena at `base`, `used` bytes carved:
+  // the image's hot lines (all of its lines without a profile), then
+  // everything carved past the image (the router's and its requests'
+  // blocks). Prefetches only: nothing faults or waits. Only the thread
+  // running the copy calls it.
+  void Prefetch(const char* base, size_t used) const;
+
   // The snapshot of the arena at `base`, a copy of this image (CopyInto)
   // with `used` bytes carved since; the page ranges `skipped` are left out.
   ArenaSnapshot SnapshotArena(const char* base, size_t used, std::vector<std::pair<size_t, size_t>> skipped) const;
@@ -143,6 +162,7 @@ class WorkerImage {
   };
   static bool Hold(const char* base, size_t size, JSValue v, HeldValue& out);
   static JSValue Restore(const HeldValue& held, char* base);
+  uint64_t LayoutFingerprint() const;
 
   std::unique_ptr<uint64_t[]> words_;  // the template's arena, size_ bytes
   size_t size_ = 0;                    // its first size word up to the end of its last block
@@ -165,6 +185,8 @@ class WorkerImage {
   std::vector<std::pair<std::string, size_t>> builtin_modules_;  // id, JSModuleDef offset
   std::unordered_map<std::string, std::string> module_formats_;
   int64_t gc_live_bytes_ = 0;
+  uint64_t fingerprint_ = 0;
+  std::span<const uint16_t> hot_lines_;  // (the profile's static data)
 };
 
 }  // namespace hbf::js
