@@ -13,9 +13,10 @@
 // How: hbf_image_profile (tools/image_profile.cpp) runs at build time. It
 // copies a worker from the image as the server would, binds it to
 // tools/image_profile_router.js (the calls most handlers make: routing,
-// params and query, headers, JSON in and out, text, a database read,
-// middleware, an async handler, a 404), and records every load and store
-// its requests make into the image. The lines read, with the image's
+// params and query, headers, JSON in and out, text, a template, database
+// reads and a write, middleware, an async handler, no route matched), then
+// another to tools/image_profile_express.js (the same in Express), and
+// records every load and store their requests make into the image. The lines read, with the image's
 // fingerprint, become kBuildImageProfile. The server uses them only if its
 // image has that fingerprint (the same built-ins, QuickJS and allocator);
 // else, or where the tool could not trace (not x86-64 Linux), a cold

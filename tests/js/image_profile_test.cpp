@@ -32,7 +32,7 @@ TEST(ImageProfileTest, TheBuildsProfileFitsTheImageTheServerCaptures) {
   ASSERT_EQ(image->hot_lines().size(), kBuildImageProfile.hot_line_count);
   EXPECT_EQ(image->hot_lines().data(), kBuildImageProfile.hot_lines);
   // What the requests read is a part of the image, not all of it (the
-  // point of the profile: ~1,100 of ~5,300 lines when it was made).
+  // point of the profile: ~1,200 of ~5,300 lines when it was made).
   const size_t image_lines = (image->bytes() + 63) / 64;
   EXPECT_LT(image->hot_lines().size(), image_lines / 2);
   EXPECT_GT(image->hot_lines().size(), image_lines / 50);

@@ -1,4 +1,4 @@
-// hbf_image_profile OUTPUT.cpp ROUTER.js VIEW.ejs: writes kBuildImageProfile, the
+// hbf_image_profile OUTPUT.cpp VIEW.ejs APP.js...: writes kBuildImageProfile, the
 // lines of the worker image that requests read (js/image_profile.h: why).
 //
 // A worker is copied from the image, as the server copies one, and bound to
@@ -9,7 +9,8 @@
 // closes the page again. So every load and store into the arena is seen,
 // not only the first to each page. A request whose trace reads most of the
 // image ran a garbage collection (it walks every object) and is traced
-// again: that is not what a request reads.
+// again: that is not what a request reads. The profile is every line of
+// the image some traced request read.
 //
 // Where the trace cannot run (not x86-64 Linux) or fails, the profile is
 // empty and the server prefetches a cold worker whole, as without one;
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -161,23 +163,121 @@ bool WriteProfile(const std::string& path, uint64_t fingerprint, size_t image_by
 
 }  // namespace
 
+namespace hbf {
+namespace {
+
+struct ProfiledRequest {
+  const char* method;
+  const char* path;
+  const char* query;
+  int status;  // 0: no route matched (the router hands it on, or Express answers 404)
+};
+constexpr ProfiledRequest kRequests[] = {
+    {"GET", "/hello", "", 200},   {"GET", "/text", "", 200},      {"GET", "/items/1", "q=x", 200},
+    {"GET", "/items", "", 200},   {"GET", "/items/999", "", 404}, {"GET", "/nowhere", "", 0},
+    {"GET", "/page/1", "", 200},  {"POST", "/items", "", 201},
+};
+
+// Adds to `hot` the image lines `app`'s requests read; an error if it could not.
+std::optional<std::string> TraceApp(HenvManager& henvs, const std::string& hash, const std::string& app_name,
+                                    const std::string& app, const std::string& view, std::set<size_t>& hot) {
+  auto created = henvs.Create(hash, [](db::Database&) -> Status { return Ok{}; });
+  if (!created.ok()) return "cannot create a henv: " + created.error().message;
+  Henv& henv = **created;
+  for (const auto& [id, type, source] : {std::tuple{"_system/router.js", "text/javascript", &app},
+                                         std::tuple{"views/page.ejs", "text/plain; charset=utf-8", &view}}) {
+    auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, type, *source); });
+    if (!put.ok()) return std::string("cannot store ") + id + ": " + put.error().message;
+  }
+  henv.RefreshCodeVersion();
+
+  js::ScriptLimits limits;
+  limits.timeout_ms = 60000;  // (traced, a request runs ~1,000 times slower)
+  js::HenvPool pool;
+  pool.hash = henv.hash();
+  js::ScriptResult::Failure failure;
+  std::unique_ptr<js::Worker> worker = js::Worker::Create(henv, pool, henv.code_version(), limits, failure, true);
+  const js::WorkerImage* image = js::WorkerImage::Peek();
+  if (!worker) return app_name + ": no worker: " + failure.message;
+  if (image == nullptr) return "no worker image (workers are built)";
+  const size_t image_bytes = image->bytes();
+  const size_t image_lines = (image_bytes + 63) / 64;
+
+  for (const ProfiledRequest& r : kRequests) {
+    js::ScriptRequest request;
+    request.method = r.method;
+    request.path = r.path;
+    request.query = r.query;
+    request.url = request.query.empty() ? request.path : request.path + "?" + request.query;
+    request.ip = "127.0.0.1";
+    request.protocol = "http";
+    request.hostname = hash + ".localhost";
+    request.headers = {{"host", request.hostname}, {"user-agent", "hbf_image_profile"}, {"accept", "*/*"}};
+    if (std::string(r.method) == "POST") {
+      request.headers.emplace_back("content-type", "application/json");
+      request.body = R"({"title":"a title"})";
+    }
+    const auto serve = [&] {
+      const js::ScriptResult result = worker->Dispatch(request, limits);
+      const bool answered = result.kind == js::ScriptResult::Kind::kResponse;
+      const bool as_expected = r.status == 0 ? result.kind == js::ScriptResult::Kind::kNotHandled ||
+                                                   (answered && result.response.status == 404)
+                                             : answered && result.response.status == r.status;
+      if (!as_expected) {
+        std::fprintf(stderr, "hbf_image_profile: %s: %s %s answered %d, not %d (%s)\n", app_name.c_str(), r.method,
+                     r.path, result.response.status, r.status, result.error.message.c_str());
+      }
+      return as_expected;
+    };
+    for (int i = 0; i < 5; ++i) {
+      if (!serve()) return app_name + ": a request failed untraced";
+    }
+    bool traced = false;
+    for (int attempt = 0; attempt < 3 && !traced; ++attempt) {
+      char* from = const_cast<char*>(worker->arena_base());
+      char* to = from + ((worker->arena_used_bytes() + kPage - 1) & ~(kPage - 1));
+      std::vector<uintptr_t> seen;
+      if (!Trace(from, to, seen, serve)) return app_name + ": the trace of " + r.path + " failed";
+      std::set<size_t> lines;
+      for (const uintptr_t at : seen) {
+        const size_t offset = at - reinterpret_cast<uintptr_t>(from);
+        if (offset < image_bytes) lines.insert(offset / 64);
+      }
+      // (a collection reads every object: not what a request reads)
+      if (lines.size() > image_lines / 2) continue;
+      traced = true;
+      std::printf("hbf_image_profile: %s: %s %s read %zu of the image's %zu lines (%zu accesses)\n", app_name.c_str(),
+                  r.method, r.path, lines.size(), image_lines, seen.size());
+      hot.insert(lines.begin(), lines.end());
+    }
+    if (!traced) return app_name + ": every trace of " + r.path + " read most of the image";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+}  // namespace hbf
+
 int main(int argc, char** argv) {
   using namespace hbf;
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s OUTPUT.cpp ROUTER.js VIEW.ejs\n", argv[0]);
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s OUTPUT.cpp VIEW.ejs APP.js...\n", argv[0]);
     return 2;
   }
   const std::string output = argv[1];
-  const std::string router_source = ReadFile(argv[2]);
-  const std::string view_source = ReadFile(argv[3]);
+  const std::string view = ReadFile(argv[2]);
   const auto no_profile = [&](const std::string& why) {
     std::printf("hbf_image_profile: no profile (%s): a cold worker is prefetched whole\n", why.c_str());
     return WriteProfile(output, 0, 0, {}) ? 0 : 1;
   };
   if (!kCanTrace) return no_profile("the trace needs x86-64 Linux");
-  if (router_source.empty() || view_source.empty()) {
-    std::fprintf(stderr, "hbf_image_profile: cannot read %s or %s\n", argv[2], argv[3]);
-    return 1;
+  std::vector<std::pair<std::string, std::string>> apps;  // name, source
+  for (int i = 3; i < argc; ++i) {
+    apps.emplace_back(std::filesystem::path(argv[i]).filename().string(), ReadFile(argv[i]));
+    if (apps.back().second.empty() || view.empty()) {
+      std::fprintf(stderr, "hbf_image_profile: cannot read %s or %s\n", argv[i], argv[2]);
+      return 1;
+    }
   }
   if (!crypto::InitializeCrypto()) return no_profile("libsodium did not start");
   char dir_template[] = "/tmp/hbf-image-profile-XXXXXX";
@@ -189,100 +289,18 @@ int main(int argc, char** argv) {
       std::filesystem::remove_all(dir, ignored);
     }
   } const removed{dir_template};
-  const std::string& dir = removed.dir;
-  {
-    HenvManagerOptions henv_options;
-    henv_options.storage_dir = dir;
-    henv_options.start_janitor = false;
-    HenvManager henvs(henv_options);
-    auto created = henvs.Create("imgprofl", [](db::Database&) -> Status { return Ok{}; });
-    if (!created.ok()) return no_profile("cannot create a henv: " + created.error().message);
-    Henv& henv = **created;
-    for (const auto& [id, type, source] :
-         {std::tuple{"_system/router.js", "text/javascript", &router_source},
-          std::tuple{"views/page.ejs", "text/plain; charset=utf-8", &view_source}}) {
-      auto put = henv.WithDb([&](db::Database& db) { return docs::PutDocument(db, id, type, *source); });
-      if (!put.ok()) return no_profile(std::string("cannot store ") + id + ": " + put.error().message);
-    }
-    henv.RefreshCodeVersion();
-
-    js::ScriptLimits limits;
-    limits.timeout_ms = 60000;  // (traced, a request runs ~1,000 times slower)
-    js::HenvPool pool;
-    pool.hash = henv.hash();
-    js::ScriptResult::Failure failure;
-    std::unique_ptr<js::Worker> worker = js::Worker::Create(henv, pool, henv.code_version(), limits, failure, true);
-    const js::WorkerImage* image = js::WorkerImage::Peek();
-    if (!worker || image == nullptr) {
-      return no_profile(worker ? "no worker image (workers are built)" : "no worker: " + failure.message);
-    }
-    const size_t image_bytes = image->bytes();
-    const size_t image_lines = (image_bytes + 63) / 64;
-
-    struct Request {
-      const char* method;
-      const char* path;
-      const char* query;
-      int status;  // 0: no route matched (the server then serves documents)
-    };
-    const Request requests[] = {
-        {"GET", "/hello", "", 200},       {"GET", "/text", "", 200},      {"GET", "/items/1", "q=x", 200},
-        {"GET", "/items", "", 200},       {"GET", "/items/999", "", 404}, {"GET", "/nowhere", "", 0},
-        {"GET", "/page/1", "", 200},
-        {"POST", "/items", "", 201},
-    };
-    std::set<size_t> hot;
-    for (const Request& r : requests) {
-      js::ScriptRequest request;
-      request.method = r.method;
-      request.path = r.path;
-      request.query = r.query;
-      request.url = request.query.empty() ? request.path : request.path + "?" + request.query;
-      request.ip = "127.0.0.1";
-      request.protocol = "http";
-      request.hostname = "imgprofl.localhost";
-      request.headers = {{"host", "imgprofl.localhost"}, {"user-agent", "hbf_image_profile"}, {"accept", "*/*"}};
-      if (std::string(r.method) == "POST") {
-        request.headers.emplace_back("content-type", "application/json");
-        request.body = R"({"title":"a title"})";
-      }
-      const auto serve = [&] {
-        const js::ScriptResult result = worker->Dispatch(request, limits);
-        const bool as_expected = r.status == 0 ? result.kind == js::ScriptResult::Kind::kNotHandled
-                                               : result.kind == js::ScriptResult::Kind::kResponse &&
-                                                     result.response.status == r.status;
-        if (!as_expected) {
-          std::fprintf(stderr, "hbf_image_profile: %s %s answered %d, not %d (%s)\n", r.method, r.path,
-                       result.response.status, r.status, result.error.message.c_str());
-          return false;
-        }
-        return true;
-      };
-      for (int i = 0; i < 5; ++i) {
-        if (!serve()) return no_profile("a request failed untraced");
-      }
-      bool traced = false;
-      for (int attempt = 0; attempt < 3 && !traced; ++attempt) {
-        char* from = const_cast<char*>(worker->arena_base());
-        char* to = from + ((worker->arena_used_bytes() + kPage - 1) & ~(kPage - 1));
-        std::vector<uintptr_t> seen;
-        if (!Trace(from, to, seen, serve)) return no_profile(std::string("the trace of ") + r.path + " failed");
-        std::set<size_t> lines;
-        for (const uintptr_t at : seen) {
-          const size_t offset = at - reinterpret_cast<uintptr_t>(from);
-          if (offset < image_bytes) lines.insert(offset / 64);
-        }
-        // (a collection reads every object: not what a request reads)
-        if (lines.size() > image_lines / 2) continue;
-        traced = true;
-        std::printf("hbf_image_profile: %s %s read %zu of the image's %zu lines (%zu accesses)\n", r.method, r.path,
-                    lines.size(), image_lines, seen.size());
-        hot.insert(lines.begin(), lines.end());
-      }
-      if (!traced) return no_profile(std::string("every trace of ") + r.path + " read most of the image");
-    }
-    std::printf("hbf_image_profile: %zu of the image's %zu lines (%zu bytes), fingerprint %016llx\n", hot.size(),
-                image_lines, image_bytes, static_cast<unsigned long long>(image->fingerprint()));
-    return WriteProfile(output, image->fingerprint(), image_bytes, hot) ? 0 : 1;
+  HenvManagerOptions henv_options;
+  henv_options.storage_dir = removed.dir;
+  henv_options.start_janitor = false;
+  HenvManager henvs(henv_options);
+  std::set<size_t> hot;
+  for (size_t i = 0; i < apps.size(); ++i) {
+    const std::string hash = "imgprof" + std::to_string(i % 10);
+    if (auto failed = TraceApp(henvs, hash, apps[i].first, apps[i].second, view, hot)) return no_profile(*failed);
   }
+  const js::WorkerImage* image = js::WorkerImage::Peek();
+  const size_t image_lines = (image->bytes() + 63) / 64;
+  std::printf("hbf_image_profile: %zu of the image's %zu lines (%zu bytes), fingerprint %016llx\n", hot.size(),
+              image_lines, image->bytes(), static_cast<unsigned long long>(image->fingerprint()));
+  return WriteProfile(output, image->fingerprint(), image->bytes(), hot) ? 0 : 1;
 }
