@@ -47,6 +47,7 @@ Henv::FileLook Henv::Look(bool wal) const {
                         : ::stat((wal ? wal_path_ : path_).c_str(), &st);
   if (found != 0) return look;
   look.exists = true;
+  look.regular = S_ISREG(st.st_mode);
   look.device = st.st_dev;
   look.inode = st.st_ino;
   look.size = st.st_size;
@@ -128,6 +129,26 @@ bool Henv::UnchangedSinceClose() {
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return false;
   return UnchangedSinceCloseLocked(now_ns);
+}
+
+bool Henv::StillOnDisk() {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock() || db_.is_open() || !closed_settled_) {
+    const FileLook file = Look(false);
+    return file.exists && file.regular;
+  }
+  const int64_t now_ns = SteadyNowNs();
+  const FileLook file = Look(false);
+  if (!file.exists || !file.regular) return false;
+  if (now_ns >= unchanged_until_ns_.load(std::memory_order_acquire)) {
+    // (UnchangedSinceCloseLocked's look, with the file's taken already)
+    if (file == closed_db_ && Look(true) == closed_wal_) {
+      unchanged_until_ns_.store(NextSettingsLookNs(now_ns), std::memory_order_release);
+    } else {
+      closed_settled_ = false;  // changed: only a reopen reads it now
+    }
+  }
+  return true;
 }
 
 bool Henv::UnchangedSinceCloseLocked(int64_t now_ns) {

@@ -175,7 +175,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
         // a trashed henv stops being served within about a second.
         if (now - it->second.checked_on_disk >= kOnDiskCheckInterval) {
           it->second.checked_on_disk = now;
-          if (!ExistsOnDisk(hash)) {
+          if (!it->second.henv->StillOnDisk()) {
             gone = EraseLocked(shard, it);
             return Error{"henv_not_found", "no henv " + hash + " on this server", 404};
           }
@@ -463,8 +463,8 @@ std::shared_ptr<Henv> HenvManager::OpenWithoutIo(const std::string& hash) {
   if (it == shard.open.end()) return nullptr;
   const auto now = now_();
   if (now - it->second.checked_on_disk >= kOnDiskCheckInterval) {
-    // As Open() looks (one stat): a file gone is Open()'s to forget.
-    if (!ExistsOnDisk(hash)) return nullptr;
+    // As Open() looks: a file gone is Open()'s to forget.
+    if (!it->second.henv->StillOnDisk()) return nullptr;
     it->second.checked_on_disk = now;
   }
   MarkUsedLocked(shard, it->second, now);
