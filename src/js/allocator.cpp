@@ -260,7 +260,8 @@ bool Arena::OpenTemplate(size_t bytes) {
 }
 
 void Arena::Prefetch() const {
-  for (const char* p = base_; p < next_; p += 64) __builtin_prefetch(p);
+  const char* to = base_ + std::min(static_cast<size_t>(next_ - base_), kMaxPrefetchBytes);
+  for (const char* p = base_; p < to; p += 64) __builtin_prefetch(p);
 }
 
 bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {

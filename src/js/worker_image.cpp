@@ -213,7 +213,8 @@ void WorkerImage::Prefetch(const char* base, size_t used) const {
     for (const uint16_t line : hot_lines_) __builtin_prefetch(base + size_t{line} * 64);
     from = size_ & ~size_t{63};
   }
-  for (const char* p = base + from; p < base + used; p += 64) __builtin_prefetch(p);
+  const size_t to = std::min(used, from + internal::Arena::kMaxPrefetchBytes);
+  for (const char* p = base + from; p < base + to; p += 64) __builtin_prefetch(p);
 }
 
 bool WorkerImage::Hold(const char* base, size_t size, JSValue v, HeldValue& out) {

@@ -135,8 +135,8 @@ class WorkerImage {
   static std::span<const uint16_t> ProfileLines(const ImageProfile* profile, uint64_t fingerprint, size_t bytes);
   // Asks the CPU to fetch a copy's arena at `base`, `used` bytes carved:
   // the image's hot lines (all of its lines without a profile), then
-  // everything carved past the image (the router's and its requests'
-  // blocks). Prefetches only: nothing faults or waits. Only the thread
+  // what was carved past the image (the router's and its requests'
+  // blocks), Arena::kMaxPrefetchBytes of it at most. Prefetches only: nothing faults or waits. Only the thread
   // running the copy calls it.
   void Prefetch(const char* base, size_t used) const;
 
