@@ -393,6 +393,21 @@ void Age(const std::string& path, std::chrono::seconds age) {
   ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
 }
 
+// A Henv on `file` (a henv's index.db, its last write 10 s ago: settled)
+// that looks at it as `relative` from `look_dir`, as the manager sets it
+// (a directory that cannot be opened leaves the full path); null, with a
+// failure recorded, if the file cannot be opened.
+std::unique_ptr<Henv> LookingHenv(const std::string& file, const std::string& look_dir,
+                                  const std::string& relative = "aaaaaaaa/index.db") {
+  auto db = db::Database::Open(file, db::Database::Options{});
+  EXPECT_TRUE(db.ok()) << Describe(db);
+  if (!db.ok()) return nullptr;
+  auto henv = std::make_unique<Henv>("aaaaaaaa", std::move(*db));
+  henv->LookFrom(Henv::OpenLookDir(look_dir), relative);
+  Age(file, 10s);
+  return henv;
+}
+
 TEST_F(HenvManagerTest, ADormantHenvKnowsWhetherItsFileChangedSinceTheClose) {
   HenvManager m(Options(1));
   CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
@@ -1004,12 +1019,9 @@ TEST_F(HenvManagerTest, AHenvLooksAtItsFileFromTheStorageDirectoryOrByItsPath) {
   const std::string file = m.DatabasePath("aaaaaaaa");
   for (const std::string& look_dir : {dir_.path(), dir_.path() + "/missing"}) {
     SCOPED_TRACE(look_dir);
-    auto db = db::Database::Open(file, db::Database::Options{});
-    ASSERT_TRUE(db.ok()) << Describe(db);
-    Henv henv("aaaaaaaa", std::move(*db));
-    // (a directory that cannot be opened leaves the full path)
-    henv.LookFrom(Henv::OpenLookDir(look_dir), "aaaaaaaa/index.db");
-    Age(file, 10s);
+    auto looking = LookingHenv(file, look_dir);
+    ASSERT_NE(looking, nullptr);
+    Henv& henv = *looking;
     ASSERT_TRUE(henv.TryCloseConnection());
     EXPECT_TRUE(henv.UnchangedSinceClose());
     {
@@ -1022,13 +1034,10 @@ TEST_F(HenvManagerTest, AHenvLooksAtItsFileFromTheStorageDirectoryOrByItsPath) {
   }
   // The looks go through the directory when it has one: a name that is not
   // there finds no file, so nothing is trusted (the full path would have).
-  auto db = db::Database::Open(file, db::Database::Options{});
-  ASSERT_TRUE(db.ok()) << Describe(db);
-  Henv henv("aaaaaaaa", std::move(*db));
-  henv.LookFrom(Henv::OpenLookDir(dir_.path()), "aaaaaaaa/missing.db");
-  Age(file, 10s);
-  ASSERT_TRUE(henv.TryCloseConnection());
-  EXPECT_FALSE(henv.UnchangedSinceClose());
+  auto henv = LookingHenv(file, dir_.path(), "aaaaaaaa/missing.db");
+  ASSERT_NE(henv, nullptr);
+  ASSERT_TRUE(henv->TryCloseConnection());
+  EXPECT_FALSE(henv->UnchangedSinceClose());
 }
 
 TEST_F(HenvManagerTest, ADormantHenvsLookThatItIsOnDiskIsAlsoItsLookForChanges) {
@@ -1043,11 +1052,9 @@ TEST_F(HenvManagerTest, ADormantHenvsLookThatItIsOnDiskIsAlsoItsLookForChanges) 
   // proves nothing: retried, a few times at most.)
   bool seen_as_one_look = false;
   for (int attempt = 0; attempt < 5 && !seen_as_one_look; ++attempt) {
-    auto db = db::Database::Open(file, db::Database::Options{});
-    ASSERT_TRUE(db.ok()) << Describe(db);
-    Henv henv("aaaaaaaa", std::move(*db));
-    henv.LookFrom(Henv::OpenLookDir(dir_.path()), "aaaaaaaa/index.db");
-    Age(file, 10s);
+    auto looking = LookingHenv(file, dir_.path());
+    ASSERT_NE(looking, nullptr);
+    Henv& henv = *looking;
     ASSERT_TRUE(henv.TryCloseConnection());
     const auto looked = std::chrono::steady_clock::now();
     ASSERT_TRUE(henv.StillOnDisk());
@@ -1071,11 +1078,9 @@ TEST_F(HenvManagerTest, ADormantHenvsLookThatItIsOnDiskIsAlsoItsLookForChanges) 
   // open or closed.
   for (const bool close : {false, true}) {
     SCOPED_TRACE(close ? "closed" : "open");
-    auto db = db::Database::Open(file, db::Database::Options{});
-    ASSERT_TRUE(db.ok()) << Describe(db);
-    Henv henv("aaaaaaaa", std::move(*db));
-    henv.LookFrom(Henv::OpenLookDir(dir_.path()), "aaaaaaaa/index.db");
-    Age(file, 10s);
+    auto looking = LookingHenv(file, dir_.path());
+    ASSERT_NE(looking, nullptr);
+    Henv& henv = *looking;
     if (close) {
       ASSERT_TRUE(henv.TryCloseConnection());
     }
