@@ -133,28 +133,18 @@ bool Henv::UnchangedSinceClose() {
 
 bool Henv::StillOnDisk() {
   std::unique_lock lock(mu_, std::try_to_lock);
-  if (!lock.owns_lock() || db_.is_open() || !closed_settled_) {
-    const FileLook file = Look(false);
-    return file.exists && file.regular;
-  }
   const int64_t now_ns = SteadyNowNs();
   const FileLook file = Look(false);
   if (!file.exists || !file.regular) return false;
-  if (now_ns >= unchanged_until_ns_.load(std::memory_order_acquire)) {
-    // (UnchangedSinceCloseLocked's look, with the file's taken already)
-    if (file == closed_db_ && Look(true) == closed_wal_) {
-      unchanged_until_ns_.store(NextSettingsLookNs(now_ns), std::memory_order_release);
-    } else {
-      closed_settled_ = false;  // changed: only a reopen reads it now
-    }
-  }
+  // (dormant and settled, with its look for changes due: this look is its file's)
+  if (lock.owns_lock()) (void)UnchangedSinceCloseLocked(now_ns, &file);
   return true;
 }
 
-bool Henv::UnchangedSinceCloseLocked(int64_t now_ns) {
+bool Henv::UnchangedSinceCloseLocked(int64_t now_ns, const FileLook* file) {
   if (db_.is_open() || !closed_settled_) return false;
   if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
-  if (Look(false) == closed_db_ && Look(true) == closed_wal_) {
+  if ((file != nullptr ? *file : Look(false)) == closed_db_ && Look(true) == closed_wal_) {
     unchanged_until_ns_.store(NextSettingsLookNs(now_ns), std::memory_order_release);
     return true;
   }

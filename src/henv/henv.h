@@ -323,8 +323,9 @@ class Henv {
   // cached from the file (settings, code version, settings_epoch()) stays
   // when the file is unchanged since the close.
   void ConnectLocked();
-  // UnchangedSinceClose's look (REQUIRES: mu_, the connection closed).
-  bool UnchangedSinceCloseLocked(int64_t now_ns);
+  // UnchangedSinceClose's look (REQUIRES: mu_; false while the connection
+  // is open), with `file` the file's look when the caller has just taken it.
+  bool UnchangedSinceCloseLocked(int64_t now_ns, const FileLook* file = nullptr);
   // Whether the file looks settled now (its WAL empty, its last write
   // kSettledBeforeClose ago), and the file's and the WAL's looks.
   bool SettledNow(FileLook& db, FileLook& wal) const;
