@@ -259,9 +259,12 @@ bool Arena::OpenTemplate(size_t bytes) {
   return true;
 }
 
-void Arena::Prefetch() const {
-  const char* to = base_ + std::min(static_cast<size_t>(next_ - base_), kMaxPrefetchBytes);
-  for (const char* p = base_; p < to; p += 64) __builtin_prefetch(p);
+void Arena::Prefetch(size_t from) const {
+  const size_t used = static_cast<size_t>(next_ - base_);
+  from &= ~size_t{63};
+  if (from >= used) return;
+  const char* to = base_ + from + std::min(used - from, kMaxPrefetchBytes);
+  for (const char* p = base_ + from; p < to; p += 64) __builtin_prefetch(p);
 }
 
 bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {

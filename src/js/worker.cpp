@@ -633,11 +633,9 @@ bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const cha
 
 void Worker::PrefetchMemory() const {
   const WorkerImage* image = copied_from_image_ ? WorkerImage::Peek() : nullptr;
-  if (image != nullptr) {
-    image->Prefetch(memory_.arena.base(), memory_.arena.used_bytes());
-  } else {
-    memory_.arena.Prefetch();
-  }
+  // The image's lines requests read, then what was carved past it (all of
+  // the arena without a profile, or for a built worker).
+  memory_.arena.Prefetch(image != nullptr ? image->PrefetchHotLines(memory_.arena.base()) : 0);
 }
 
 void Worker::Trim() {

@@ -207,14 +207,9 @@ std::span<const uint16_t> WorkerImage::ProfileLines(const ImageProfile* profile,
   return lines;
 }
 
-void WorkerImage::Prefetch(const char* base, size_t used) const {
-  size_t from = 0;  // the first byte prefetched line by line
-  if (!hot_lines_.empty() && used >= size_) {
-    for (const uint16_t line : hot_lines_) __builtin_prefetch(base + size_t{line} * 64);
-    from = size_ & ~size_t{63};
-  }
-  const size_t to = std::min(used, from + internal::Arena::kMaxPrefetchBytes);
-  for (const char* p = base + from; p < base + to; p += 64) __builtin_prefetch(p);
+size_t WorkerImage::PrefetchHotLines(const char* base) const {
+  for (const uint16_t line : hot_lines_) __builtin_prefetch(base + size_t{line} * 64);
+  return hot_lines_.empty() ? 0 : size_;
 }
 
 bool WorkerImage::Hold(const char* base, size_t size, JSValue v, HeldValue& out) {

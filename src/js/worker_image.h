@@ -133,12 +133,12 @@ class WorkerImage {
   // `profile`'s lines if it was made on an image of `fingerprint` and
   // `bytes`, else none.
   static std::span<const uint16_t> ProfileLines(const ImageProfile* profile, uint64_t fingerprint, size_t bytes);
-  // Asks the CPU to fetch a copy's arena at `base`, `used` bytes carved:
-  // the image's hot lines (all of its lines without a profile), then
-  // what was carved past the image (the router's and its requests'
-  // blocks), Arena::kMaxPrefetchBytes of it at most. Prefetches only: nothing faults or waits. Only the thread
-  // running the copy calls it.
-  void Prefetch(const char* base, size_t used) const;
+  // Asks the CPU to fetch the image's hot lines of a copy's arena at
+  // `base` (prefetches only: nothing faults or waits), and returns the
+  // bytes of the arena they stand for: the image's size, or 0 without a
+  // profile (then the caller prefetches the image's lines itself). Only the
+  // thread running the copy calls it.
+  size_t PrefetchHotLines(const char* base) const;
 
   // The snapshot of the arena at `base`, a copy of this image (CopyInto)
   // with `used` bytes carved since; the page ranges `skipped` are left out.
