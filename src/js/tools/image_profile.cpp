@@ -1,12 +1,14 @@
 // hbf_image_profile OUTPUT.cpp VIEW.ejs APP.js...: writes kBuildImageProfile, the
 // lines of the worker image that requests read (js/image_profile.h: why).
 //
-// A worker is copied from the image, as the server copies one, and bound to
-// ROUTER.js (tools/image_profile_router.js, VIEW.ejs its views/page.ejs). Each request below is served a
-// few times, then once more traced: the worker's arena is made inaccessible
-// (mprotect), each access faults, the handler records its address, opens
-// that page and sets the trap flag, and after the one instruction the trap
-// closes the page again. So every load and store into the arena is seen,
+// For each APP.js (tools/image_profile_router.js, an hbf:router app, and
+// tools/image_profile_express.js, the same routes in Express), a henv of
+// its own gets it as _system/router.js and VIEW.ejs as views/page.ejs; a
+// worker is copied from the image, as the server copies one, and bound to
+// it. Each request below is served a few times, then once more traced:
+// the worker's arena is made inaccessible (mprotect), each access faults,
+// the handler records its address, opens that page and sets the trap flag,
+// and after the one instruction the trap closes the page again. So every load and store into the arena is seen,
 // not only the first to each page. A request whose trace reads most of the
 // image ran a garbage collection (it walks every object) and is traced
 // again: that is not what a request reads. The profile is every line of
@@ -24,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <fstream>
 #include <set>
@@ -41,15 +44,17 @@
 
 namespace {
 
+// The trap flag and the fault's address in a signal's context: x86-64 Linux.
 #if defined(__x86_64__) && defined(__linux__)
-constexpr bool kCanTrace = true;
+#define HBF_CAN_TRACE 1
 #else
-constexpr bool kCanTrace = false;
+#define HBF_CAN_TRACE 0
 #endif
 
 // The trace's state, for the signal handlers (one thread: this one).
 constexpr size_t kPage = 4096;
-constexpr size_t kMaxAccesses = size_t{8} << 20;
+// A traced request makes ~15,000-45,000 accesses to the arena.
+constexpr size_t kMaxAccesses = size_t{1} << 20;
 char* traced_from = nullptr;
 char* traced_to = nullptr;
 uintptr_t* accesses = nullptr;
@@ -61,7 +66,7 @@ bool trace_failed = false;
 struct sigaction previous_segv;
 struct sigaction previous_trap;
 
-#if defined(__x86_64__) && defined(__linux__)
+#if HBF_CAN_TRACE
 constexpr greg_t kTrapFlag = 0x100;
 
 void OnFault(int sig, siginfo_t* info, void* context) {
@@ -96,9 +101,10 @@ void OnStep(int, siginfo_t*, void* context) {
 // trace could not be made.
 template <typename Serve>
 bool Trace(char* from, char* to, std::vector<uintptr_t>& out, Serve serve) {
-#if defined(__x86_64__) && defined(__linux__)
-  std::vector<uintptr_t> buffer(kMaxAccesses);
-  accesses = buffer.data();
+#if HBF_CAN_TRACE
+  // (made once, not zeroed: the handlers write before anything reads)
+  static const std::unique_ptr<uintptr_t[]> buffer = std::make_unique_for_overwrite<uintptr_t[]>(kMaxAccesses);
+  accesses = buffer.get();
   access_count = 0;
   open_count = 0;
   trace_failed = false;
@@ -124,7 +130,7 @@ bool Trace(char* from, char* to, std::vector<uintptr_t>& out, Serve serve) {
     std::fprintf(stderr, "hbf_image_profile: cannot make the arena writable again\n");
     std::abort();
   }
-  out.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(access_count));
+  out.assign(accesses, accesses + access_count);
   return served && !trace_failed;
 #else
   (void)from, (void)to, (void)out, (void)serve;
@@ -270,7 +276,7 @@ int main(int argc, char** argv) {
     std::printf("hbf_image_profile: no profile (%s): a cold worker is prefetched whole\n", why.c_str());
     return WriteProfile(output, 0, 0, {}) ? 0 : 1;
   };
-  if (!kCanTrace) return no_profile("the trace needs x86-64 Linux");
+  if (!HBF_CAN_TRACE) return no_profile("the trace needs x86-64 Linux");
   std::vector<std::pair<std::string, std::string>> apps;  // name, source
   for (int i = 3; i < argc; ++i) {
     apps.emplace_back(std::filesystem::path(argv[i]).filename().string(), ReadFile(argv[i]));
