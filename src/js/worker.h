@@ -167,8 +167,6 @@ class Worker {
   bool reusable() const { return reusable_; }
   // Never reuse this worker (its state is unknown after a C++ failure).
   void Retire() { reusable_ = false; }
-  // What it holds: its runtime's blocks, or, hibernated, the snapshot of
-  // its arena and its malloc blocks.
   // Asks the CPU to fetch the worker's runtime (its arena) before a request
   // runs on it. Why: a worker idle long enough for other workers' requests
   // to have passed through the caches (1,000 henvs: most requests) meets
@@ -176,13 +174,16 @@ class Worker {
   // load waiting for the last (the interpreter chases pointers); prefetched,
   // the memory system fetches them side by side. A copy of the image
   // fetches the image's lines its requests read (image_profile.h) and what
-  // it carved past the image; a built worker, its whole arena. Only the
-  // running thread calls it.
+  // it carved past the image; a built worker, its whole arena; either,
+  // Arena::kMaxPrefetchBytes line by line at most. Only the running thread
+  // calls it.
   void PrefetchMemory() const;
   // Its arena: where it is, and the bytes carved so far (the build's image
   // profiler traces requests' accesses to it: tools/image_profile.cpp).
   const char* arena_base() const { return memory_.arena.base(); }
   size_t arena_used_bytes() const { return memory_.arena.used_bytes(); }
+  // What it holds: its runtime's blocks, or, hibernated, the snapshot of
+  // its arena and its malloc blocks.
   int64_t memory_bytes() const {
     return hibernation_ ? hibernated_bytes_ : memory_.bytes.load(std::memory_order_relaxed);
   }
