@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "crypto/crypto.h"
-#include "js/engine.h"
 #include "js/worker_image.h"
 
 namespace hbf::js {
