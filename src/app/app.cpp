@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <memory>
+#include <utility>
 
 #include "app/metrics_endpoint.h"
 #include "app/request_util.h"
@@ -457,7 +459,10 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
       to(std::move(r));
     };
   };
-  auto henv = henvs_.Open(ctx->route.henv_hash);
+  // The henv the I/O loop found for it (DocumentOnLoop), or looked up now.
+  auto found = std::static_pointer_cast<Henv>(std::exchange(request.found_on_loop, nullptr));
+  auto henv = found != nullptr && found->hash() == ctx->route.henv_hash ? Result<std::shared_ptr<Henv>>(std::move(found))
+                                                                        : henvs_.Open(ctx->route.henv_hash);
   if (!henv.ok()) {
     tagging(std::move(respond), std::move(finish), nullptr)(HttpResponse::FromError(henv.error()));
     return;

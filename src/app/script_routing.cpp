@@ -298,6 +298,7 @@ std::optional<HttpResponse> App::DocumentOnLoop(const HttpRequest& request, cons
   }
   std::shared_ptr<Henv> henv = henvs_.OpenWithoutIo(ctx.route.henv_hash);
   if (henv == nullptr) return std::nullopt;
+  request.found_on_loop = henv;  // (HandleAsync's, if this goes on to a handler thread)
   std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, *henv, DbAccess::kNoWait);
   if (!document) return std::nullopt;
   std::shared_ptr<const HenvHttpPolicy> policy = HttpPolicyFor(*henv, DbAccess::kNoWait);
