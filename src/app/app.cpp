@@ -343,6 +343,7 @@ HttpResponse App::Health(const HttpRequest& request) const {
   body.set("js_workers", js.workers);
   body.set("js_memory_mb", static_cast<double>(js.memory_bytes / 104857) / 10.0);
   body.set("js_worker_image_kb", js.worker_image_bytes / 1024);  // 0: built, or none made yet
+  body.set("js_worker_image_hot_lines", js.worker_image_hot_lines);  // 0: a cold copy is prefetched whole
   body.set("js_hibernated_workers", js.hibernated_workers);
   HttpResponse r = HttpResponse::JsonBody(draining ? 503 : 200, body);
   r.set_header("Cache-Control", "no-store");

@@ -697,6 +697,7 @@ JsEngine::Stats JsEngine::stats() const {
   }
   stats.hibernations = hibernations_.load(std::memory_order_relaxed);
   stats.worker_image_bytes = image != nullptr ? static_cast<int64_t>(image->bytes()) : 0;
+  stats.worker_image_hot_lines = image != nullptr ? static_cast<int>(image->hot_lines().size()) : 0;
   stats.spare_connections = static_cast<int>(connection_shelf_.size());
   stats.spare_connections_taken = connection_shelf_.taken();
   return stats;

@@ -291,6 +291,10 @@ class JsEngine {
     // 0: they are built (--js_copy_workers=false, or the capture failed),
     // or none has been made yet.
     int64_t worker_image_bytes = 0;
+    // The image's lines a cold copy prefetches (image_profile.h: the
+    // build's profile); 0: the whole image is (no profile, one that does
+    // not fit this image, --js_image_profile=false, or no image).
+    int worker_image_hot_lines = 0;
     // Connections kept for henvs' next workers (connection_shelf.h), and
     // how many such a worker took instead of opening one.
     int spare_connections = 0;

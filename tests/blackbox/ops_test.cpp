@@ -268,10 +268,19 @@ export default router;
 // Blank workers are copies of one image (js/worker_image.h) unless
 // --js_copy_workers=false: /health says how large it is (0: built, or no
 // worker made yet; /health does not make it, the housekeeper's first spare
-// does), and a henv's router answers the same either way.
+// does), and a henv's router answers the same either way. With a copied
+// image, js_worker_image_hot_lines is how many of its lines the build's
+// profile has a cold copy prefetch (x86-64 Linux: the build traced them;
+// 0 with --js_image_profile=false: all are).
 TEST_F(OpsTest, HealthSaysWhetherBlankWorkersAreCopied) {
-  for (const bool copy : {true, false}) {
-    Start({"--js_copy_workers=" + std::string(copy ? "true" : "false")});
+  struct Case {
+    bool copy;
+    bool profile;
+  };
+  for (const Case c : {Case{true, true}, Case{true, false}, Case{false, true}}) {
+    const bool copy = c.copy;
+    Start({"--js_copy_workers=" + std::string(copy ? "true" : "false"),
+           "--js_image_profile=" + std::string(c.profile ? "true" : "false")});
     TestHenv henv = MakeHenv(copy ? "copied" : "built");
     SetRouter(henv, R"js(
 import { Router } from "hbf:router";
@@ -286,10 +295,22 @@ export default router;
     const Json health = Get(port(), "/health").json();
     const Json* image = health.find("js_worker_image_kb");
     ASSERT_TRUE(image != nullptr && image->is_number()) << health.dump();
+    const Json* hot = health.find("js_worker_image_hot_lines");
+    ASSERT_TRUE(hot != nullptr && hot->is_number()) << health.dump();
     if (copy) {
       EXPECT_GT(image->as_double(), 100) << "the blank worker's image was not captured: " << server_->logs();
+#if defined(__x86_64__) && defined(__linux__)
+      if (c.profile) {
+        EXPECT_GT(hot->as_double(), 100) << server_->logs();
+        EXPECT_LT(hot->as_double(), image->as_double() * 1024 / 64) << "the profile is not a part of the image";
+      }
+#endif
+      if (!c.profile) {
+        EXPECT_EQ(hot->as_double(), 0);
+      }
     } else {
       EXPECT_EQ(image->as_double(), 0);
+      EXPECT_EQ(hot->as_double(), 0);
     }
   }
 }
