@@ -440,8 +440,13 @@ HttpResponse App::ServeHenv(const HttpRequest& request, const RequestContext& ct
 void App::HandleAsync(HttpRequest& request, Responder respond) {
   // Only a henv's router can make a request wait (a handler awaiting a
   // timer); everything else is answered before this returns.
-  auto ctx = RequestContextFor(request);
-  if (!ctx.ok() || ctx->route.kind != SiteKind::kHenv || IsOwnerSignup(*ctx)) {
+  // The loop's context (HttpRequest::context), shared rather than copied.
+  std::shared_ptr<const RequestContext> ctx = request.context;
+  if (ctx == nullptr) {
+    auto built = RequestContextFor(request);
+    if (built.ok()) ctx = std::make_shared<const RequestContext>(std::move(*built));
+  }
+  if (ctx == nullptr || ctx->route.kind != SiteKind::kHenv || IsOwnerSignup(*ctx)) {
     respond(Handle(request));
     return;
   }
@@ -491,7 +496,7 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
   // The app's own content: its router, or its documents.
   finish.app_content = true;
   Responder tagged = tagging(std::move(respond), std::move(finish), *henv);
-  RunScriptAsync(std::move(request), std::move(*ctx), std::move(*henv), std::move(tagged));
+  RunScriptAsync(std::move(request), std::move(ctx), std::move(*henv), std::move(tagged));
 }
 
 App::HenvAnswerTag App::HenvAnswerTagFor(const HttpRequest& request, const RequestContext& ctx) {

@@ -277,7 +277,8 @@ class App : public RequestHandler {
   // The request's own side of DocumentPastRouter: a GET or HEAD without a
   // body, no upgrade, not a login page (checked before any henv is looked at).
   static bool MayPassTheRouter(const HttpRequest& request, const RequestContext& ctx);
-  void RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond);
+  void RunScriptAsync(HttpRequest request, std::shared_ptr<const RequestContext> ctx, std::shared_ptr<Henv> henv,
+                      Responder respond);
   struct ScriptCall {
     js::ScriptLimits limits;
     js::ScriptRequest in;

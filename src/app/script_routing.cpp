@@ -334,22 +334,23 @@ HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestC
   return answer;
 }
 
-void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_ptr<Henv> henv, Responder respond) {
-  if (std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, *henv)) {
+void App::RunScriptAsync(HttpRequest request, std::shared_ptr<const RequestContext> ctx, std::shared_ptr<Henv> henv,
+                         Responder respond) {
+  if (std::optional<HttpResponse> document = DocumentPastRouter(request, *ctx, *henv)) {
     respond(std::move(*document));
     return;
   }
-  ScriptCall call = PrepareScript(request, ctx, *henv);
+  ScriptCall call = PrepareScript(request, *ctx, *henv);
   // The answer when no route matched (a document) never needs the body;
   // the login and signup pages do.
-  if (IsAuthPagePath(ctx.subpath)) {
+  if (IsAuthPagePath(ctx->subpath)) {
     call.in.body = request.body;
   } else {
     call.in.body = std::move(request.body);
   }
   // What the answer needs once the script is done, which may be later, on
   // another thread: the request (without its body), its context, the henv.
-  auto state = std::make_shared<std::tuple<HttpRequest, RequestContext, std::string, bool>>(
+  auto state = std::make_shared<std::tuple<HttpRequest, std::shared_ptr<const RequestContext>, std::string, bool>>(
       std::move(request), std::move(ctx), std::move(call.user_id), call.caller_is_admin);
   Henv* henv_ptr = henv.get();  // kept alive by the engine until `done`
   // The script's time includes time parked awaiting a timer: what the
@@ -365,7 +366,7 @@ void App::RunScriptAsync(HttpRequest request, RequestContext ctx, std::shared_pt
                       if (js_ns > 0) metrics::ObserveJs(js_ns);
                       HttpResponse answer;
                       try {
-                        answer = ScriptAnswer(std::move(result), req, context, *henv_ptr, user_id, caller_is_admin,
+                        answer = ScriptAnswer(std::move(result), req, *context, *henv_ptr, user_id, caller_is_admin,
                                               took);
                       } catch (...) {
                         answer = HttpResponse::ErrorBody(500, "internal_error", "internal server error");
