@@ -10,6 +10,14 @@
 #include <ctime>
 
 namespace hbf {
+namespace {
+// `relative` from `dir` when it is an open directory, else `path`: how a
+// henv's files are looked at (Henv::LookFrom).
+int StatAt(const UniqueFd* dir, const std::string& relative, const std::string& path, struct stat& st) {
+  return dir != nullptr && dir->get() >= 0 ? ::fstatat(dir->get(), relative.c_str(), &st, 0)
+                                           : ::stat(path.c_str(), &st);
+}
+}  // namespace
 
 std::atomic<int> Henv::live_count_{0};
 
@@ -39,13 +47,15 @@ void Henv::LookFrom(std::shared_ptr<const UniqueFd> dir, std::string relative_db
   look_db_ = std::move(relative_db);
 }
 
+bool Henv::RegularFileAt(const UniqueFd* dir, const std::string& relative, const std::string& path) {
+  struct stat st{};
+  return StatAt(dir, relative, path, st) == 0 && S_ISREG(st.st_mode);
+}
+
 Henv::FileLook Henv::Look(bool wal) const {
   FileLook look;
   struct stat st{};
-  const int found = look_dir_ != nullptr
-                        ? ::fstatat(look_dir_->get(), (wal ? look_wal_ : look_db_).c_str(), &st, 0)
-                        : ::stat((wal ? wal_path_ : path_).c_str(), &st);
-  if (found != 0) return look;
+  if (StatAt(look_dir_.get(), wal ? look_wal_ : look_db_, wal ? wal_path_ : path_, st) != 0) return look;
   look.exists = true;
   look.regular = S_ISREG(st.st_mode);
   look.device = st.st_dev;

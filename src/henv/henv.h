@@ -89,6 +89,10 @@ class Henv {
   // server's CPU). Set by the manager before the henv is shared; without
   // it, or without a descriptor, the full path is looked up.
   void LookFrom(std::shared_ptr<const UniqueFd> dir, std::string relative_db);
+  // Whether `relative` under `dir` (OpenLookDir's; none, or no descriptor:
+  // `path`) is a regular file, looked at as a Henv looks at its own: for a
+  // henv not open yet (HenvManager::ExistsOnDisk).
+  static bool RegularFileAt(const UniqueFd* dir, const std::string& relative, const std::string& path);
 
   // Runs `fn(db::Database&)` with exclusive use of the henv's connection,
   // opening it again first if it was closed. Should that fail (the file is

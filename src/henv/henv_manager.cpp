@@ -97,14 +97,8 @@ std::string HenvManager::DatabasePath(const std::string& hash) const {
 }
 
 bool HenvManager::ExistsOnDisk(const std::string& hash) const {
-  struct stat st{};
-  // (From the storage directory's descriptor, as a Henv's own looks: a
-  // relative path walks two components, not all of them. Only for a henv
-  // not open yet; an open one is looked at by Henv::StillOnDisk.)
-  const int found = look_dir_->get() >= 0
-                        ? ::fstatat(look_dir_->get(), (hash + "/" + kDatabaseName).c_str(), &st, 0)
-                        : ::stat(DatabasePath(hash).c_str(), &st);
-  return found == 0 && S_ISREG(st.st_mode);
+  // (Only for a henv not open yet; an open one is looked at by Henv::StillOnDisk.)
+  return Henv::RegularFileAt(look_dir_.get(), hash + "/" + kDatabaseName, DatabasePath(hash));
 }
 
 Result<std::shared_ptr<Henv>> HenvManager::Create(const std::string& hash,
