@@ -174,9 +174,10 @@ class Worker {
   // load waiting for the last (the interpreter chases pointers); prefetched,
   // the memory system fetches them side by side. A copy of the image
   // fetches the image's lines its requests read (image_profile.h) and what
-  // it carved past the image; a built worker, its whole arena; either,
-  // Arena::kMaxPrefetchBytes line by line at most. Only the running thread
-  // calls it.
+  // it carved past the image; a built worker (or a copy without a
+  // profile), its whole arena. What is fetched line by line from the
+  // arena (all but the profile's lines) is Arena::kMaxPrefetchBytes at
+  // most. Only the running thread calls it.
   void PrefetchMemory() const;
   // Its arena: where it is, and the bytes carved so far (the build's image
   // profiler traces requests' accesses to it: tools/image_profile.cpp).

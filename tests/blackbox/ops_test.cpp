@@ -278,10 +278,9 @@ TEST_F(OpsTest, HealthSaysWhetherBlankWorkersAreCopied) {
     bool profile;
   };
   for (const Case c : {Case{true, true}, Case{true, false}, Case{false, true}}) {
-    const bool copy = c.copy;
-    Start({"--js_copy_workers=" + std::string(copy ? "true" : "false"),
+    Start({"--js_copy_workers=" + std::string(c.copy ? "true" : "false"),
            "--js_image_profile=" + std::string(c.profile ? "true" : "false")});
-    TestHenv henv = MakeHenv(copy ? "copied" : "built");
+    TestHenv henv = MakeHenv(c.copy ? "copied" : "built");
     SetRouter(henv, R"js(
 import { Router } from "hbf:router";
 const router = new Router();
@@ -297,7 +296,7 @@ export default router;
     ASSERT_TRUE(image != nullptr && image->is_number()) << health.dump();
     const Json* hot = health.find("js_worker_image_hot_lines");
     ASSERT_TRUE(hot != nullptr && hot->is_number()) << health.dump();
-    if (copy) {
+    if (c.copy) {
       EXPECT_GT(image->as_double(), 100) << "the blank worker's image was not captured: " << server_->logs();
 #if defined(__x86_64__) && defined(__linux__)
       if (c.profile) {
