@@ -217,7 +217,9 @@ int Serve(const Config& config) {
   js_options.max_worker_connections = descriptors.max_worker_connections;
   js_options.copy_blank_workers = config.js_copy_workers;
   js_options.drop_workers_whole = config.js_drop_workers_whole;
-  js_options.hibernate_idle_workers = config.js_hibernate;
+  js_options.hibernation = config.js_hibernate == Config::Hibernate::kAuto     ? js::EngineOptions::Hibernation::kWhenCheaper
+                           : config.js_hibernate == Config::Hibernate::kAlways ? js::EngineOptions::Hibernation::kAlways
+                                                                               : js::EngineOptions::Hibernation::kNever;
   js_options.spare_connections = descriptors.spare_connections;
   js_options.login_throttle = &throttle;  // hbf:auth's login() shares POST /login's lockouts
   js_options.address_throttle = &address_throttle;

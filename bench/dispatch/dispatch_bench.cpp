@@ -102,8 +102,13 @@ int main(int argc, char** argv) {
     engine_options.copy_blank_workers = std::getenv("DISPATCH_BENCH_BUILT") == nullptr;
     // DISPATCH_BENCH_SPARE_CONNECTIONS=N: connections kept for the henv's next worker (connection_shelf.h).
     if (const char* spare = std::getenv("DISPATCH_BENCH_SPARE_CONNECTIONS")) engine_options.spare_connections = std::atoi(spare);
-    // DISPATCH_BENCH_HIBERNATE=trim: trimmed only, not hibernated (the A/B's other side).
-    if (hibernate && std::string(std::getenv("DISPATCH_BENCH_HIBERNATE")) == "trim") engine_options.hibernate_idle_workers = false;
+    // DISPATCH_BENCH_HIBERNATE=trim: trimmed only, not hibernated (the A/B's other side); =1:
+    // hibernated every time, whatever a wake costs against a new worker (what it times).
+    if (hibernate) {
+      engine_options.hibernation = std::string(std::getenv("DISPATCH_BENCH_HIBERNATE")) == "trim"
+                                       ? js::EngineOptions::Hibernation::kNever
+                                       : js::EngineOptions::Hibernation::kAlways;
+    }
     js::JsEngine engine(engine_options);
     if (const char* blanks = std::getenv("DISPATCH_BENCH_BLANKS"); blanks != nullptr) {
       const int n = std::max(1, std::atoi(blanks));

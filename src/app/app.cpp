@@ -345,6 +345,10 @@ HttpResponse App::Health(const HttpRequest& request) const {
   body.set("js_worker_image_kb", js.worker_image_bytes / 1024);  // 0: built, or none made yet
   body.set("js_worker_image_hot_lines", js.worker_image_hot_lines);  // 0: a cold copy is prefetched whole
   body.set("js_hibernated_workers", js.hibernated_workers);
+  // What a wake has cost, per MiB of a worker's arena (0: none yet): with
+  // --js_hibernate=auto, idle workers are dropped while it is more than
+  // making their henv a new worker.
+  body.set("js_wake_us_per_mib", js.wake_ns_per_kib * 1024 / 1000);
   HttpResponse r = HttpResponse::JsonBody(draining ? 503 : 200, body);
   r.set_header("Cache-Control", "no-store");
   return r;
@@ -397,6 +401,8 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   gauges.js_workers_hibernated = js.hibernated_workers;
   gauges.js_worker_wakes = js.wakes;
   gauges.js_workers_made = js.made;
+  gauges.js_workers_dropped_idle = js.dropped_idle;
+  gauges.js_workers_dropped_not_woken = js.dropped_not_woken;
   gauges.js_worker_hibernations = js.hibernations;
   gauges.js_workers_evicted_awake = js.evicted_awake;
   gauges.js_workers_evicted_hibernated = js.evicted_hibernated;

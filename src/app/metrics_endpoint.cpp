@@ -117,6 +117,11 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
   Header(out, "hbf_js_workers_made_total", "counter",
          "JavaScript workers made for a henv (a henv's first request, or one finding none idle).");
   Sample(out, "hbf_js_workers_made_total", {}, g.js_workers_made);
+  Header(out, "hbf_js_workers_dropped_total", "counter",
+         "Idle JavaScript workers dropped because a new worker was expected to cost less than a wake "
+         "(--js_hibernate=auto): instead of hibernating them, or, hibernated, instead of waking them.");
+  Sample(out, "hbf_js_workers_dropped_total", "instead_of=\"hibernating\"", g.js_workers_dropped_idle);
+  Sample(out, "hbf_js_workers_dropped_total", "instead_of=\"waking\"", g.js_workers_dropped_not_woken);
   Header(out, "hbf_js_worker_prefetches_total", "counter",
          "Requests whose JavaScript worker had been idle long enough to have left the CPU's caches, and was prefetched.");
   Sample(out, "hbf_js_worker_prefetches_total", {}, g.js_worker_prefetches);

@@ -187,8 +187,19 @@ const Setting kSettings[] = {
      "destroy a JavaScript worker by dropping its memory whole, running only finalizers that reach outside it (default true)",
      [](Config& c, const std::string& v) { return SetBool(c.js_drop_workers_whole, v); }},
     {"js_hibernate", nullptr,
-     "hibernate workers idle for 2 s: their memory kept as what differs from the image they were copied from (packed with LZ4: ~38 KB instead of ~380 KB for a small router), woken by their henv's next request (default true)",
-     [](Config& c, const std::string& v) { return SetBool(c.js_hibernate, v); }},
+     "=auto, =true or =false: a JavaScript worker idle for 2 s is hibernated (its memory kept as what differs from the image it was copied from, packed: ~10-40 KB instead of ~380 KB for a small router; its henv's next request wakes it as it was); auto (the default) hibernates a henv's worker only while a wake has measured cheaper than making a worker for that henv, and drops it otherwise; true always, false never (idle workers stay awake)",
+     [](Config& c, const std::string& v) -> std::string {
+       std::string t = v;
+       std::transform(t.begin(), t.end(), t.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+       if (t == "auto") {
+         c.js_hibernate = Config::Hibernate::kAuto;
+         return {};
+       }
+       bool on = false;
+       if (std::string err = SetBool(on, v); !err.empty()) return "expected auto, true or false, got '" + v + "'";
+       c.js_hibernate = on ? Config::Hibernate::kAlways : Config::Hibernate::kNever;
+       return {};
+     }},
     {"js_spare_connections", "N",
      "connections to henv files kept after their JavaScript worker is gone, for the henv's next worker (default 64; 0: none)",
      [](Config& c, const std::string& v) { return SetInt(c.js_spare_connections, v, 0, 100000); }},

@@ -46,7 +46,10 @@ struct Config {
   bool js_copy_workers = true;          // blank workers copied from an image, not built (js/worker_image.h)
   bool js_image_profile = true;         // a cold worker prefetches its image's profiled lines (js/image_profile.h)
   bool js_drop_workers_whole = true;    // destroyed workers' memory dropped whole (js/allocator.h)
-  bool js_hibernate = true;             // idle workers hibernated (js/worker.h, Worker::Hibernate)
+  // What becomes of a JavaScript worker idle for 2 s (js/engine.h, EngineOptions::Hibernation):
+  // auto hibernates it while a wake measures cheaper than making a worker, else drops it.
+  enum class Hibernate { kAuto, kAlways, kNever };
+  Hibernate js_hibernate = Hibernate::kAuto;
   int js_spare_connections = 64;        // destroyed workers' connections kept for the henv's next (js/connection_shelf.h)
   int js_workers_per_henv = 0;          // requests one henv runs at once (0: one per core, at least 4)
   int max_connections = 100000;         // open connections in total (0: unlimited)

@@ -334,10 +334,15 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     const auto now = Clock::now();
     const auto give_up_at = now + std::chrono::milliseconds(limits.timeout_ms);
     for (;;) {
-      // Idle workers of an older version will never run again.
+      // Idle workers of an older version will never run again; nor will
+      // hibernated ones whose wake is expected to cost more than a new
+      // worker (hibernated before the figures said so; not those
+      // hibernated to measure a wake).
       const size_t stale_before = stale.size();
       for (auto it = pool.idle.begin(); it != pool.idle.end();) {
-        if ((*it)->code_version() != version) {
+        const bool old_version = (*it)->code_version() != version;
+        if (old_version || CostlierToWakeThanRemake(**it)) {
+          if (!old_version) dropped_not_woken_.fetch_add(1, std::memory_order_relaxed);
           shard.LruOf(**it).erase((*it)->lru_position);
           ForgetLocked(shard, **it);
           stale.push_back(std::move(*it));
@@ -387,6 +392,8 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   // (outside the lock: the snapshot unpacked, a copy of the image and the
   // snapshot written back)
   if (cold) worker->PrefetchMemory();
+  const bool asleep = worker && worker->hibernated();
+  const auto wake_began = asleep ? Clock::now() : Clock::time_point{};
   if (worker && !worker->Wake()) {
     // Out of memory to unpack its snapshot: its state cannot come back.
     // Retired (dropped whole by the housekeeper); the henv's next request
@@ -398,8 +405,13 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         ScriptResult::Failure{"server_busy", 503, "the server could not take this request now; retry shortly", "", ""};
     return nullptr;
   }
+  if (asleep) {
+    NoteWake(NanosSince(wake_began), static_cast<int64_t>(worker->arena_used_bytes()));
+    worker->hibernated_to_measure = false;
+  }
   if (create) {
     ScriptResult::Failure failure;
+    const auto make_began = Clock::now();
     if (std::unique_ptr<Worker> blank = TakeSpare()) {
       if (blank->Bind(henv, pool, version, limits, failure)) worker = std::move(blank);
     } else {
@@ -436,6 +448,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       failed.error = failure;
       return nullptr;
     }
+    pool.make_ns.store(NanosSince(make_began), std::memory_order_relaxed);
     std::lock_guard lock(shard.mu);
     ++shard.workers;
     ++shard.made;
@@ -696,6 +709,9 @@ JsEngine::Stats JsEngine::stats() const {
     stats.prefetched += shard.prefetched;
   }
   stats.hibernations = hibernations_.load(std::memory_order_relaxed);
+  stats.dropped_idle = dropped_idle_.load(std::memory_order_relaxed);
+  stats.dropped_not_woken = dropped_not_woken_.load(std::memory_order_relaxed);
+  stats.wake_ns_per_kib = wake_ns_per_kib_.load(std::memory_order_relaxed);
   stats.worker_image_bytes = image != nullptr ? static_cast<int64_t>(image->bytes()) : 0;
   stats.worker_image_hot_lines = image != nullptr ? static_cast<int>(image->hot_lines().size()) : 0;
   stats.spare_connections = static_cast<int>(connection_shelf_.size());

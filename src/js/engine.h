@@ -185,12 +185,23 @@ struct EngineOptions {
   // this the pool kept that size until the memory budget or the file's
   // closing took it (~0.4 MB and two descriptors a worker). 0: kept.
   std::chrono::milliseconds surplus_idle{30000};
-  // Idle workers are hibernated once trimmed (Worker::Hibernate: their
-  // arena kept as its difference from the image, packed: ~10 KB instead
-  // of ~380 for a small router, and woken at the same addresses by their
-  // henv's next request, ~0.2 ms); false: they stay as they are
-  // (--js_hibernate=false).
-  bool hibernate_idle_workers = true;
+  // What becomes of a worker idle for kTrimAfterIdle, once trimmed
+  // (--js_hibernate). Hibernated (Worker::Hibernate): its arena kept as its
+  // difference from the image, packed (~10 KB instead of ~380 for a small
+  // router), woken at the same addresses by its henv's next request, state
+  // and all. A wake makes the arena's pages again: where the system charges
+  // much for that (the 2-core VM: ~0.4 ms a wake against ~0.13 ms for
+  // making and binding a worker, bench/README.md), hibernating costs the
+  // housekeeper a snapshot and the next request more than a new worker
+  // would. kWhenCheaper hibernates a henv's worker only while waking one
+  // has measured cheaper than making one for that henv; otherwise the
+  // worker is dropped (its memory all given back; its connection to the
+  // shelf), and a hibernated worker such a request finds is dropped and a
+  // worker made instead (each 64th decision hibernates and wakes anyway,
+  // so the wakes' figure follows the machine). kAlways: every idle worker
+  // that can hibernates; kNever: idle workers stay awake, trimmed.
+  enum class Hibernation { kNever, kAlways, kWhenCheaper };
+  Hibernation hibernation = Hibernation::kWhenCheaper;
   // Failed logins per account, shared with the HTTP login (hbf:auth's
   // login() counts against the same lockout). Null: hbf:auth has no login.
   auth::LoginThrottle* login_throttle = nullptr;
@@ -308,6 +319,13 @@ class JsEngine {
     // budget or the connection cap, awake or hibernated when chosen.
     uint64_t made = 0;
     uint64_t hibernations = 0;
+    // Idle workers dropped instead of hibernated, and hibernated workers a
+    // request dropped instead of waking (Hibernation::kWhenCheaper).
+    uint64_t dropped_idle = 0;
+    uint64_t dropped_not_woken = 0;
+    // What a wake costs, as measured (nanoseconds per KiB of arena made
+    // again and written back; 0 before the first wake).
+    int64_t wake_ns_per_kib = 0;
     uint64_t evicted_awake = 0;
     uint64_t evicted_hibernated = 0;
     // Requests that found their henv's worker idle for kCacheColdAfter or
@@ -320,9 +338,10 @@ class JsEngine {
 
   // Drops every idle worker (tests, shutdown).
   void DropIdleWorkers();
-  // Trims every idle worker now and hibernates it (unless
-  // hibernate_idle_workers is false), as the housekeeper does those idle a
-  // while (tests, bench/dispatch); returns how many it hibernated.
+  // Trims every idle worker now and hibernates it (as
+  // EngineOptions::hibernation says: dropped instead, or left awake), as
+  // the housekeeper does those idle a while (tests, bench/dispatch);
+  // returns how many it hibernated.
   int HibernateIdleWorkers();
 
   // Retired workers waiting for the housekeeper to destroy them, at most
@@ -410,9 +429,28 @@ class JsEngine {
   // use and idle since before `cutoff` out of their pools (REQUIRES: the
   // shard's mu held).
   std::vector<std::unique_ptr<Worker>> TakeUntrimmedLocked(Shard& shard, std::chrono::steady_clock::time_point cutoff);
+  // What the housekeeper does with an idle worker (checked out, without
+  // any lock): kRest trims it and hibernates it (Rest), kDrop retires it
+  // (Hibernation::kWhenCheaper, when its henv's next worker is expected to
+  // cost less made than woken).
+  enum class IdleFate { kRest, kDrop };
+  IdleFate FateOfIdle(const Worker& w);
   // Trims idle worker `w` (checked out, without any lock) and hibernates it
-  // unless hibernate_idle_workers is false; true if it hibernated.
+  // unless hibernation is kNever; true if it hibernated.
   bool Rest(Worker& w);
+  // Whether waking `w` (hibernated, or about to be) is expected to cost
+  // more than making a worker for its henv (HenvPool::make_ns), by the
+  // wakes measured so far; false while either is unknown. Any thread.
+  bool WakeCostsMoreThanMake(const Worker& w) const;
+  // Whether Checkout drops idle worker `w` rather than wake it: hibernated
+  // (not to measure a wake), and WakeCostsMoreThanMake under
+  // Hibernation::kWhenCheaper. REQUIRES: its shard's mu held.
+  bool CostlierToWakeThanRemake(const Worker& w) const;
+  // Folds a wake's measured time into wake_ns_per_kib_.
+  void NoteWake(int64_t ns, int64_t arena_bytes);
+  // Each this many decisions against hibernating, one hibernates anyway
+  // (and its wake is measured), so the figure follows the machine.
+  static constexpr uint64_t kHibernateProbeEvery = 64;
   static constexpr std::chrono::seconds kTrimAfterIdle{2};
   // How long an awake worker waits idle before Checkout takes its memory to
   // have left the CPU's caches and prefetches it (Worker::PrefetchMemory).
@@ -501,6 +539,15 @@ class JsEngine {
   // Stats::hibernations: written by the housekeeper (and HibernateIdleWorkers'
   // caller), read by stats().
   std::atomic<uint64_t> hibernations_{0};
+  // Hibernation::kWhenCheaper's books: what a wake costs, nanoseconds per
+  // KiB of arena (an average weighted to the recent: 1/8 per wake; 0: none
+  // measured), written by the thread that woke a worker, read by any;
+  // decisions against hibernating so far (for the probes); and the drops
+  // counted in Stats. Relaxed: figures, not synchronization.
+  std::atomic<int64_t> wake_ns_per_kib_{0};
+  std::atomic<uint64_t> hibernate_refusals_{0};
+  std::atomic<uint64_t> dropped_idle_{0};
+  std::atomic<uint64_t> dropped_not_woken_{0};
   std::thread housekeeper_;  // started last, in the constructor body
 
   // Requests parked while their handler awaits a timer (RunAsync).

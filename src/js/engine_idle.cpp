@@ -128,12 +128,19 @@ int64_t JsEngine::TrimIdle(Clock::time_point cutoff) {
       }
       if (idle.empty()) break;
       for (auto& w : idle) {
-        // (what went back to malloc: the pages its arena gives back go to
-        // the system by themselves)
-        const int64_t before = w->malloc_bytes();
-        Rest(*w);
-        freed += std::max<int64_t>(0, before - w->malloc_bytes());
         HenvPool& pool = w->pool();
+        if (FateOfIdle(*w) == IdleFate::kDrop) {
+          // Off the books at its check-in, destroyed by this thread with
+          // the retired (its connection to the shelf).
+          w->Retire();
+          freed += w->malloc_bytes();
+        } else {
+          // (what went back to malloc: the pages its arena gives back go
+          // to the system by themselves)
+          const int64_t before = w->malloc_bytes();
+          Rest(*w);
+          freed += std::max<int64_t>(0, before - w->malloc_bytes());
+        }
         CheckIn(pool, std::move(w));
       }
       std::lock_guard lock(house_mu_);
@@ -143,17 +150,58 @@ int64_t JsEngine::TrimIdle(Clock::time_point cutoff) {
   return freed;
 }
 
+JsEngine::IdleFate JsEngine::FateOfIdle(const Worker& w) {
+  if (options_.hibernation != EngineOptions::Hibernation::kWhenCheaper || !w.CanHibernate() ||
+      !WakeCostsMoreThanMake(w)) {
+    return IdleFate::kRest;
+  }
+  // One decision in kHibernateProbeEvery hibernates after all, so that
+  // wakes go on being measured (a machine's figure moves: another load on
+  // the host, pages it backs again or not).
+  if (hibernate_refusals_.fetch_add(1, std::memory_order_relaxed) % kHibernateProbeEvery == kHibernateProbeEvery - 1) {
+    return IdleFate::kRest;
+  }
+  dropped_idle_.fetch_add(1, std::memory_order_relaxed);
+  return IdleFate::kDrop;
+}
+
 bool JsEngine::Rest(Worker& w) {
   w.Trim();
   w.trimmed_since_use = true;
   // Then its arena gives way to a snapshot (packed, ~10 KB instead of ~380
-  // for a small router): waking it costs its next request ~0.2 ms (the
-  // snapshot unpacked, its pages made again, the image copied, the
-  // snapshot written back), less than making a worker, and it keeps its
-  // state.
-  if (!options_.hibernate_idle_workers || !w.Hibernate()) return false;
+  // for a small router): waking it costs its next request the snapshot
+  // unpacked, its pages made again, the image copied and the snapshot
+  // written back, and it keeps its state.
+  if (options_.hibernation == EngineOptions::Hibernation::kNever) return false;
+  // (Read again here: FateOfIdle's probe, or a test's HibernateIdleWorkers.)
+  const bool against_the_figures =
+      options_.hibernation == EngineOptions::Hibernation::kWhenCheaper && WakeCostsMoreThanMake(w);
+  if (!w.Hibernate()) return false;
+  w.hibernated_to_measure = against_the_figures;
   hibernations_.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+bool JsEngine::WakeCostsMoreThanMake(const Worker& w) const {
+  const int64_t per_kib = wake_ns_per_kib_.load(std::memory_order_relaxed);
+  const int64_t make_ns = w.pool().make_ns.load(std::memory_order_relaxed);
+  if (per_kib <= 0 || make_ns <= 0) return false;
+  const int64_t wake_ns = per_kib * static_cast<int64_t>(w.arena_used_bytes() / 1024);
+  return wake_ns > make_ns;
+}
+
+bool JsEngine::CostlierToWakeThanRemake(const Worker& w) const {
+  return w.hibernated() && !w.hibernated_to_measure &&
+         options_.hibernation == EngineOptions::Hibernation::kWhenCheaper && WakeCostsMoreThanMake(w);
+}
+
+void JsEngine::NoteWake(int64_t ns, int64_t arena_bytes) {
+  if (arena_bytes < 1024 || ns <= 0) return;
+  const int64_t sample = ns * 1024 / arena_bytes;
+  const int64_t before = wake_ns_per_kib_.load(std::memory_order_relaxed);
+  // (Two wakes at once may each fold into the same `before`: one is lost,
+  // which a running figure can afford.)
+  wake_ns_per_kib_.store(before == 0 ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
 }
 
 std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard, Clock::time_point cutoff) {
@@ -301,8 +349,12 @@ int JsEngine::HibernateIdleWorkers() {
   std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) { return a->idle_since < b->idle_since; });
   int hibernated = 0;
   for (auto& w : idle) {
-    if (Rest(*w)) ++hibernated;
     HenvPool& pool = w->pool();
+    if (FateOfIdle(*w) == IdleFate::kDrop) {
+      w->Retire();
+    } else if (Rest(*w)) {
+      ++hibernated;
+    }
     CheckIn(pool, std::move(w));
   }
   return hibernated;

@@ -192,10 +192,9 @@ Worker::~Worker() {
   ShelveConnection();
 }
 
-bool Worker::Hibernate() {
-  if (hibernation_ != nullptr) return true;
+bool Worker::CanHibernate() const {
   const WorkerImage* image = WorkerImage::Peek();
-  internal::Arena& arena = memory_.arena;
+  const internal::Arena& arena = memory_.arena;
   if (rt_ == nullptr || !copied_from_image_ || !reusable_ || image == nullptr || !arena.is_open() ||
       arena.used_bytes() < image->bytes()) {
     return false;
@@ -204,9 +203,14 @@ bool Worker::Hibernate() {
   // timer: they end with their request); and nothing outside its memory
   // may need its objects finalized (an ICU formatter, a zlib stream): a
   // hibernated worker is dropped without its runtime.
-  if (!JS_IsUndefined(pending_) || stream_ != nullptr || !timers_.empty() || JS_HasExternalFinalizers(rt_)) {
-    return false;
-  }
+  return JS_IsUndefined(pending_) && stream_ == nullptr && timers_.empty() && !JS_HasExternalFinalizers(rt_);
+}
+
+bool Worker::Hibernate() {
+  if (hibernation_ != nullptr) return true;
+  if (!CanHibernate()) return false;
+  const WorkerImage* image = WorkerImage::Peek();
+  internal::Arena& arena = memory_.arena;
   ForgetStrings();  // (a snapshot holds only the runtime's memory: nothing C++ points into)
   auto snapshot =
       std::make_unique<ArenaSnapshot>(image->SnapshotArena(arena.base(), arena.used_bytes(), arena.Released()));

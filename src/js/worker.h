@@ -95,6 +95,10 @@ struct HenvPool {
   std::vector<std::unique_ptr<Worker>> idle;
   int busy = 0;  // checked out or being created
   std::condition_variable available;
+  // What its last worker cost to make (a blank one bound, or one created),
+  // nanoseconds on the requesting thread; 0: none made yet. Written by the
+  // maker, read by the housekeeper and checkouts (relaxed: a figure).
+  std::atomic<int64_t> make_ns{0};
   // The last version whose router failed to load, and why (so a broken
   // router does not cost a new worker per request).
   int64_t broken_version = -1;
@@ -234,6 +238,8 @@ class Worker {
   // owner's (the housekeeper's, then a request's); hibernated() is read by
   // the engine under its shard's lock while the worker is idle.
   bool Hibernate();
+  // Whether Hibernate() would take it (short of the system refusing).
+  bool CanHibernate() const;
   // False (the worker still hibernated, fit only to be destroyed) when out
   // of memory to unpack its snapshot.
   bool Wake() noexcept;
@@ -252,6 +258,10 @@ class Worker {
   // has been collected since.
   std::chrono::steady_clock::time_point idle_since{};
   bool trimmed_since_use = false;
+  // Hibernated although a wake was expected to cost more than a new worker
+  // (a probe, EngineOptions::Hibernation::kWhenCheaper): its henv's next
+  // request wakes it, and the wake is measured.
+  bool hibernated_to_measure = false;
 
   // setTimeout & co. (hbf:native setTimer): they run only while a request is
   // being served and are cancelled when it ends.

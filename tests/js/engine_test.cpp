@@ -519,7 +519,7 @@ TEST_F(EngineTest, EvictionGoesByLastUseAcrossTrimmedWorkers) {
   options.max_worker_connections = 3;
   // (Trimmed workers stay awake, holding their connections: hibernated ones
   // hand theirs to the shelf and count against no cap.)
-  options.hibernate_idle_workers = false;
+  options.hibernation = EngineOptions::Hibernation::kNever;
   MakeEngine(options);
   // Each worker counts its own requests: 1 is a new worker.
   constexpr const char* kCounting =
@@ -610,6 +610,7 @@ TEST_F(EngineTest, AWorkerConnectsToItsHenvOnlyWhenItsScriptUsesTheDatabase) {
 // state, its heap's objects, its connection's data.
 TEST_F(EngineTest, AHibernatedWorkerWakesAsItWasAndHoldsLittle) {
   EngineOptions options;
+  options.hibernation = EngineOptions::Hibernation::kAlways;  // woken every time, whatever a wake costs here
   options.max_workers_per_henv = 1;  // one worker a henv: its state is observable
   options.spare_workers = 0;
   MakeEngine(options);
@@ -691,6 +692,7 @@ TEST_F(EngineTest, AHibernatedWorkerWakesAsItWasAndHoldsLittle) {
 // past the number of header-name slots, and across a hibernation.
 TEST_F(EngineTest, EachRequestSeesItsOwnFieldsWhateverTheLastOneHad) {
   EngineOptions options;
+  options.hibernation = EngineOptions::Hibernation::kAlways;
   options.max_workers_per_henv = 1;  // every request on the same worker
   options.spare_workers = 0;
   MakeEngine(options);
@@ -737,6 +739,7 @@ TEST_F(EngineTest, EachRequestSeesItsOwnFieldsWhateverTheLastOneHad) {
 // dropped whole) is woken first: its runtime must be in memory to be freed.
 TEST_F(EngineTest, AHibernatedWorkerFreedValueByValueIsWokenFirst) {
   EngineOptions options;
+  options.hibernation = EngineOptions::Hibernation::kAlways;
   options.spare_workers = 0;
   options.drop_workers_whole = false;
   MakeEngine(options);
@@ -755,7 +758,7 @@ TEST_F(EngineTest, AHibernatedWorkerFreedValueByValueIsWokenFirst) {
 
 // Not every idle worker can hibernate: one whose runtime made objects with
 // finalizers that reach outside it (here a hash) stays awake; and with
-// hibernate_idle_workers off, none does.
+// hibernation kNever, none does.
 TEST_F(EngineTest, WorkersThatCannotOrMayNotHibernateStayAwake) {
   EngineOptions options;
   options.spare_workers = 0;
@@ -768,7 +771,7 @@ TEST_F(EngineTest, WorkersThatCannotOrMayNotHibernateStayAwake) {
   EXPECT_EQ(engine_->stats().hibernated_workers, 0);
   EXPECT_EQ(Run(*hashing, "/").response.body, "ok");
 
-  options.hibernate_idle_workers = false;
+  options.hibernation = EngineOptions::Hibernation::kNever;
   MakeEngine(options);
   auto plain = MakeHenv("hibplain", kEcho);
   ASSERT_EQ(Run(*plain, "/").kind, Kind::kResponse);
@@ -778,6 +781,58 @@ TEST_F(EngineTest, WorkersThatCannotOrMayNotHibernateStayAwake) {
   EXPECT_GT(engine_->stats().memory_bytes, awake / 2) << "trimmed, not hibernated";
   EXPECT_EQ(Run(*plain, "/").kind, Kind::kResponse);
   EXPECT_EQ(engine_->stats().wakes, 0u);
+}
+
+// Hibernation::kWhenCheaper (--js_hibernate=auto, the default): a worker is
+// hibernated while no wake has been measured; once one has, an idle worker
+// whose wake would cost more than making its henv a new one is dropped
+// instead, and a hibernated one a request finds is dropped and a worker
+// made instead of woken. Here each request of these henvs keeps ~150,000
+// small objects in its module: a wake makes and writes back ~15 MB of
+// arena (milliseconds on any machine), while binding their one-function
+// router costs a fraction of that.
+TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
+  EngineOptions options;
+  options.spare_workers = 0;
+  options.max_workers_per_henv = 1;
+  MakeEngine(options);
+  ASSERT_EQ(options.hibernation, EngineOptions::Hibernation::kWhenCheaper) << "the default";
+  constexpr const char* kHoarding =
+      "let kept = [];\n"
+      "export default (raw) => {\n"
+      "  if (raw.path === '/fill') kept = Array.from({ length: 150000 }, (_, i) => ({ i, s: 'v' + i }));\n"
+      "  return { handled: true, status: 200, headers: [], body: String(kept.length) };\n"
+      "};";
+  auto a = MakeHenv("costlyaa", kHoarding);
+  auto b = MakeHenv("costlybb", kHoarding);
+  ASSERT_EQ(Run(*a, "/fill").response.body, "150000");
+  ASSERT_EQ(Run(*b, "/fill").response.body, "150000");
+  EXPECT_EQ(engine_->stats().wake_ns_per_kib, 0) << "no wake yet";
+  ASSERT_EQ(engine_->HibernateIdleWorkers(), 2) << "no wake measured: both hibernate";
+
+  // a's wake is measured; its state came back.
+  EXPECT_EQ(Run(*a, "/").response.body, "150000");
+  EXPECT_EQ(engine_->stats().wakes, 1u);
+  EXPECT_GT(engine_->stats().wake_ns_per_kib, 0);
+  // b, hibernated before that, is not woken: dropped, and a worker made.
+  EXPECT_EQ(Run(*b, "/").response.body, "0") << "a new worker: b's module state went with the old one";
+  EXPECT_EQ(engine_->stats().wakes, 1u);
+  EXPECT_EQ(engine_->stats().dropped_not_woken, 1u);
+  EXPECT_EQ(engine_->stats().made, 3u);
+
+  // Idle again: a's worker (15 MB to wake) is dropped, not hibernated;
+  // b's new one holds little, and is cheaper woken than made again.
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 1) << "b's";
+  EXPECT_EQ(engine_->stats().dropped_idle, 1u);
+  EXPECT_EQ(engine_->stats().workers, 1);
+  EXPECT_EQ(engine_->stats().hibernated_workers, 1);
+  EXPECT_EQ(Run(*a, "/").response.body, "0");
+  EXPECT_EQ(Run(*b, "/").response.body, "0");
+  EXPECT_EQ(engine_->stats().made, 4u) << "a's, made again";
+  EXPECT_EQ(engine_->stats().wakes, 2u) << "b's, woken";
+  engine_->DropIdleWorkers();
+  EXPECT_EQ(engine_->stats().workers, 0);
+  EXPECT_EQ(engine_->stats().memory_bytes, 0);
 }
 
 // A destroyed worker's connection to its henv's file is kept for the
