@@ -7,6 +7,9 @@
 # provision_tenants(WORK, WORK/tenants-COUNT, COUNT) leaves them:
 #   python3 -c "import sys; sys.path.insert(0, 'bench'); import bench; \
 #     bench.provision_tenants('/tmp/t', '/tmp/t/tenants-10000', 10000); bench.stop_all()"
+# CONNS (default 32) connections, SECS (default 6) measured seconds: fewer
+# connections is a server under a moderate load, whose workers live long
+# enough to go idle (--js_hibernate).
 # Every henv's /hello once in turn (so none is met for the first time;
 # VISIT=0 skips it: a fresh server meeting henvs for the first time, as
 # bench.py's "defaults" lines), 3 s of wrk unmeasured, then 6 s measured: wrk's req/s and p50/p90/p99, and from
@@ -32,12 +35,12 @@ for h in open(sys.argv[2]):
     if h.strip():
         c.request('GET', '/hello', headers={'Host': h.strip()}); r = c.getresponse(); r.read()
 PY
-HOSTS=$HOSTS taskset -c 1 wrk -t1 -c32 -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
+HOSTS=$HOSTS taskset -c 1 wrk -t1 -c"${CONNS:-32}" -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
 perf stat -e task-clock,page-faults,syscalls:sys_enter_madvise -p $PID -o "$OUT/perf.txt" &
 PERF=$!
 metrics() { curl -s -H "Host: localhost" "http://127.0.0.1:$PORT/metrics"; }
 metrics > "$OUT/metrics0.txt"
-HOSTS=$HOSTS taskset -c 1 wrk -t1 -c32 -d6s --latency -s "$SCRIPT" "http://127.0.0.1:$PORT/" > "$OUT/wrk.txt"
+HOSTS=$HOSTS taskset -c 1 wrk -t1 -c"${CONNS:-32}" -d"${SECS:-6}"s --latency -s "$SCRIPT" "http://127.0.0.1:$PORT/" > "$OUT/wrk.txt"
 kill -INT $PERF; wait $PERF 2>/dev/null || true
 metrics > "$OUT/metrics1.txt"
 FIGURES=$(python3 "$TOOLS/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" --metrics "$OUT/metrics0.txt" "$OUT/metrics1.txt" \

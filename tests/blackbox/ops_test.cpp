@@ -347,7 +347,16 @@ export default router;
     EXPECT_EQ(second.status, 200) << second.body;
     EXPECT_EQ(second.body, R"({"visits":2,"names":["ann","bob"]})") << "woken as it was";
     EXPECT_EQ(hibernated(), 0);
+    // The wake's cost, measured (what --js_hibernate=auto weighs against
+    // making a worker); none without a wake.
+    if (hibernate) {
+      EXPECT_GT(HealthCount("js_wake_us_per_mib"), 0);
+    } else {
+      EXPECT_EQ(HealthCount("js_wake_us_per_mib"), 0);
+    }
     const std::string metrics = Get(port(), "/metrics").body;
+    EXPECT_NE(metrics.find("hbf_js_workers_dropped_total{instead_of=\"hibernating\"} 0\n"), std::string::npos);
+    EXPECT_NE(metrics.find("hbf_js_workers_dropped_total{instead_of=\"waking\"} 0\n"), std::string::npos);
     EXPECT_NE(metrics.find(std::string("hbf_js_worker_wakes_total ") + (hibernate ? "1" : "0")), std::string::npos)
         << metrics.substr(0, 4000);
     // One worker made (the first request), hibernated once or never, and

@@ -236,6 +236,19 @@ TEST(ConfigFlags, BooleanFlagWithExplicitValue) {
   }
 }
 
+// --js_hibernate: auto (the default), or a boolean (always, never); a bare
+// flag means true.
+TEST(ConfigFlags, HibernateTakesAutoOrABoolean) {
+  EXPECT_EQ(ParseOk({}).js_hibernate, Config::Hibernate::kAuto);
+  EXPECT_EQ(ParseOk({"--js_hibernate=AUTO"}).js_hibernate, Config::Hibernate::kAuto);
+  EXPECT_EQ(ParseOk({"--js_hibernate"}).js_hibernate, Config::Hibernate::kAlways);
+  EXPECT_EQ(ParseOk({"--js_hibernate=true"}).js_hibernate, Config::Hibernate::kAlways);
+  EXPECT_EQ(ParseOk({"--js_hibernate=off"}).js_hibernate, Config::Hibernate::kNever);
+  EXPECT_EQ(ParseOk({}, {{"HBF_JS_HIBERNATE", "false"}}).js_hibernate, Config::Hibernate::kNever);
+  EXPECT_EQ(ParseOk({"--js_hibernate=auto"}, {{"HBF_JS_HIBERNATE", "false"}}).js_hibernate, Config::Hibernate::kAuto);
+  ExpectUsageError({"--js_hibernate=sometimes"}, "expected auto, true or false, got 'sometimes'");
+}
+
 TEST(ConfigFlags, ExplicitFalseOverridesEnvironmentTrue) {
   EXPECT_FALSE(ParseOk({"--dev=false"}, {{"HBF_DEV", "true"}}).dev);
 }
