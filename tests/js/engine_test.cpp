@@ -787,10 +787,11 @@ TEST_F(EngineTest, WorkersThatCannotOrMayNotHibernateStayAwake) {
 // hibernated while no wake has been measured; once one has, an idle worker
 // whose wake would cost more than making its henv a new one is dropped
 // instead, and a hibernated one a request finds is dropped and a worker
-// made instead of woken. Here each request of these henvs keeps ~150,000
-// small objects in its module: a wake makes and writes back ~15 MB of
-// arena (milliseconds on any machine), while binding their one-function
-// router costs a fraction of that.
+// made instead of woken. Each /fill of henvs a and b keeps ~150,000 small
+// objects in its module: a wake makes and writes back ~15 MB of arena
+// (milliseconds on any machine), while binding their one-function router
+// costs a fraction of that. Henv c's router spins 200 ms as it loads: its
+// small worker is always cheaper woken than made.
 TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
   EngineOptions options;
   options.spare_workers = 0;
@@ -805,10 +806,15 @@ TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
       "};";
   auto a = MakeHenv("costlyaa", kHoarding);
   auto b = MakeHenv("costlybb", kHoarding);
+  auto c = MakeHenv("costlycc",
+                    "const until = Date.now() + 200; while (Date.now() < until) {}\n"
+                    "let visits = 0;\n"
+                    "export default () => ({ handled: true, status: 200, headers: [], body: String(++visits) });");
   ASSERT_EQ(Run(*a, "/fill").response.body, "150000");
   ASSERT_EQ(Run(*b, "/fill").response.body, "150000");
+  ASSERT_EQ(Run(*c, "/").response.body, "1");
   EXPECT_EQ(engine_->stats().wake_ns_per_kib, 0) << "no wake yet";
-  ASSERT_EQ(engine_->HibernateIdleWorkers(), 2) << "no wake measured: both hibernate";
+  ASSERT_EQ(engine_->HibernateIdleWorkers(), 3) << "no wake measured: all hibernate";
 
   // a's wake is measured; its state came back.
   EXPECT_EQ(Run(*a, "/").response.body, "150000");
@@ -816,20 +822,23 @@ TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
   EXPECT_GT(engine_->stats().wake_ns_per_kib, 0);
   // b, hibernated before that, is not woken: dropped, and a worker made.
   EXPECT_EQ(Run(*b, "/").response.body, "0") << "a new worker: b's module state went with the old one";
-  EXPECT_EQ(engine_->stats().wakes, 1u);
   EXPECT_EQ(engine_->stats().dropped_not_woken, 1u);
-  EXPECT_EQ(engine_->stats().made, 3u);
+  EXPECT_EQ(engine_->stats().made, 4u);
+  ASSERT_EQ(Run(*b, "/fill").response.body, "150000");
+  // c is: its worker costs far more to make.
+  EXPECT_EQ(Run(*c, "/").response.body, "2");
+  EXPECT_EQ(engine_->stats().wakes, 2u);
 
-  // Idle again: a's worker (15 MB to wake) is dropped, not hibernated;
-  // b's new one holds little, and is cheaper woken than made again.
-  EXPECT_EQ(engine_->HibernateIdleWorkers(), 1) << "b's";
-  EXPECT_EQ(engine_->stats().dropped_idle, 1u);
+  // Idle again: a's and b's workers (15 MB to wake) are dropped, c's
+  // hibernates again.
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 1) << "c's";
+  EXPECT_EQ(engine_->stats().dropped_idle, 2u);
   EXPECT_EQ(engine_->stats().workers, 1);
   EXPECT_EQ(engine_->stats().hibernated_workers, 1);
   EXPECT_EQ(Run(*a, "/").response.body, "0");
-  EXPECT_EQ(Run(*b, "/").response.body, "0");
-  EXPECT_EQ(engine_->stats().made, 4u) << "a's, made again";
-  EXPECT_EQ(engine_->stats().wakes, 2u) << "b's, woken";
+  EXPECT_EQ(Run(*c, "/").response.body, "3");
+  EXPECT_EQ(engine_->stats().made, 5u) << "a's, made again";
+  EXPECT_EQ(engine_->stats().wakes, 3u) << "c's, woken";
   engine_->DropIdleWorkers();
   EXPECT_EQ(engine_->stats().workers, 0);
   EXPECT_EQ(engine_->stats().memory_bytes, 0);
