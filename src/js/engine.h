@@ -429,15 +429,22 @@ class JsEngine {
   // use and idle since before `cutoff` out of their pools (REQUIRES: the
   // shard's mu held).
   std::vector<std::unique_ptr<Worker>> TakeUntrimmedLocked(Shard& shard, std::chrono::steady_clock::time_point cutoff);
-  // What the housekeeper does with an idle worker (checked out, without
-  // any lock): kRest trims it and hibernates it (Rest), kDrop retires it
-  // (Hibernation::kWhenCheaper, when its henv's next worker is expected to
-  // cost less made than woken).
-  enum class IdleFate { kRest, kDrop };
+  // Settles idle worker `w`, taken out of its pool (checked out, without
+  // any lock), as FateOfIdle says: dropped (retired), or rested; then
+  // checks it in. Adds what went back to malloc to `freed`; true if it
+  // hibernated. The housekeeper's trim pass and HibernateIdleWorkers.
+  bool SettleIdle(std::unique_ptr<Worker> w, int64_t& freed);
+  // What becomes of an idle worker: kRest trims it and hibernates it
+  // (Rest), kRestToMeasure too, though a wake is expected to cost more than
+  // a new worker (one decision in kHibernateProbeEvery: that wake is
+  // measured), kDrop retires it (Hibernation::kWhenCheaper, when its
+  // henv's next worker is expected to cost less made than woken).
+  enum class IdleFate { kRest, kRestToMeasure, kDrop };
   IdleFate FateOfIdle(const Worker& w);
   // Trims idle worker `w` (checked out, without any lock) and hibernates it
-  // unless hibernation is kNever; true if it hibernated.
-  bool Rest(Worker& w);
+  // unless hibernation is kNever, marked Worker::hibernated_to_measure with
+  // `to_measure`; true if it hibernated.
+  bool Rest(Worker& w, bool to_measure);
   // Whether waking `w` (hibernated, or about to be) is expected to cost
   // more than making a worker for its henv (HenvPool::make_ns), by the
   // wakes measured so far; false while either is unknown. Any thread.

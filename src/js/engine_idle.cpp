@@ -127,27 +127,32 @@ int64_t JsEngine::TrimIdle(Clock::time_point cutoff) {
         idle = TakeUntrimmedLocked(shard, cutoff);
       }
       if (idle.empty()) break;
-      for (auto& w : idle) {
-        HenvPool& pool = w->pool();
-        if (FateOfIdle(*w) == IdleFate::kDrop) {
-          // Off the books at its check-in, destroyed by this thread with
-          // the retired (its connection to the shelf).
-          w->Retire();
-          freed += w->malloc_bytes();
-        } else {
-          // (what went back to malloc: the pages its arena gives back go
-          // to the system by themselves)
-          const int64_t before = w->malloc_bytes();
-          Rest(*w);
-          freed += std::max<int64_t>(0, before - w->malloc_bytes());
-        }
-        CheckIn(pool, std::move(w));
-      }
+      for (auto& w : idle) SettleIdle(std::move(w), freed);
       std::lock_guard lock(house_mu_);
       if (stopping_) return freed;
     }
   }
   return freed;
+}
+
+bool JsEngine::SettleIdle(std::unique_ptr<Worker> w, int64_t& freed) {
+  HenvPool& pool = w->pool();
+  bool hibernated = false;
+  const IdleFate fate = FateOfIdle(*w);
+  if (fate == IdleFate::kDrop) {
+    // Off the books at its check-in, destroyed by the housekeeper with the
+    // retired (its connection to the shelf).
+    w->Retire();
+    freed += w->malloc_bytes();
+  } else {
+    // (what went back to malloc: the pages its arena gives back go to the
+    // system by themselves)
+    const int64_t before = w->malloc_bytes();
+    hibernated = Rest(*w, fate == IdleFate::kRestToMeasure);
+    freed += std::max<int64_t>(0, before - w->malloc_bytes());
+  }
+  CheckIn(pool, std::move(w));
+  return hibernated;
 }
 
 JsEngine::IdleFate JsEngine::FateOfIdle(const Worker& w) {
@@ -159,25 +164,21 @@ JsEngine::IdleFate JsEngine::FateOfIdle(const Worker& w) {
   // wakes go on being measured (a machine's figure moves: another load on
   // the host, pages it backs again or not).
   if (hibernate_refusals_.fetch_add(1, std::memory_order_relaxed) % kHibernateProbeEvery == kHibernateProbeEvery - 1) {
-    return IdleFate::kRest;
+    return IdleFate::kRestToMeasure;
   }
   dropped_idle_.fetch_add(1, std::memory_order_relaxed);
   return IdleFate::kDrop;
 }
 
-bool JsEngine::Rest(Worker& w) {
+bool JsEngine::Rest(Worker& w, bool to_measure) {
   w.Trim();
   w.trimmed_since_use = true;
   // Then its arena gives way to a snapshot (packed, ~10 KB instead of ~380
   // for a small router): waking it costs its next request the snapshot
   // unpacked, its pages made again, the image copied and the snapshot
   // written back, and it keeps its state.
-  if (options_.hibernation == EngineOptions::Hibernation::kNever) return false;
-  // (Read again here: FateOfIdle's probe, or a test's HibernateIdleWorkers.)
-  const bool against_the_figures =
-      options_.hibernation == EngineOptions::Hibernation::kWhenCheaper && WakeCostsMoreThanMake(w);
-  if (!w.Hibernate()) return false;
-  w.hibernated_to_measure = against_the_figures;
+  if (options_.hibernation == EngineOptions::Hibernation::kNever || !w.Hibernate()) return false;
+  w.hibernated_to_measure = to_measure;
   hibernations_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -348,15 +349,8 @@ int JsEngine::HibernateIdleWorkers() {
   // Checked in (to the trimmed lists' fronts) in the order they were used.
   std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) { return a->idle_since < b->idle_since; });
   int hibernated = 0;
-  for (auto& w : idle) {
-    HenvPool& pool = w->pool();
-    if (FateOfIdle(*w) == IdleFate::kDrop) {
-      w->Retire();
-    } else if (Rest(*w)) {
-      ++hibernated;
-    }
-    CheckIn(pool, std::move(w));
-  }
+  int64_t freed = 0;
+  for (auto& w : idle) hibernated += SettleIdle(std::move(w), freed) ? 1 : 0;
   return hibernated;
 }
 

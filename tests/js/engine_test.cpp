@@ -842,6 +842,23 @@ TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
   engine_->DropIdleWorkers();
   EXPECT_EQ(engine_->stats().workers, 0);
   EXPECT_EQ(engine_->stats().memory_bytes, 0);
+
+  // Each so many decisions against hibernating, one hibernates anyway and
+  // is woken (not dropped) by its henv's next request, its wake measured.
+  const uint64_t dropped_before = engine_->stats().dropped_idle;
+  int rounds = 0;
+  bool probed = false;
+  while (!probed && rounds < 100) {
+    ++rounds;
+    ASSERT_EQ(Run(*a, "/fill").response.body, "150000");
+    probed = engine_->HibernateIdleWorkers() == 1;
+  }
+  ASSERT_TRUE(probed) << "no hibernation in " << rounds << " rounds";
+  EXPECT_EQ(engine_->stats().dropped_idle, dropped_before + static_cast<uint64_t>(rounds - 1));
+  EXPECT_EQ(Run(*a, "/").response.body, "150000") << "woken, its state as it was";
+  EXPECT_EQ(engine_->stats().wakes, 4u);
+  EXPECT_EQ(engine_->stats().dropped_not_woken, 1u);
+  engine_->DropIdleWorkers();
 }
 
 // A destroyed worker's connection to its henv's file is kept for the
