@@ -103,6 +103,9 @@ void Henv::ConnectLocked() {
 }
 
 void Henv::CloseLocked() {
+  // The answers kept for binds hold for the closed file if nothing was
+  // committed since they were read (see ReadForBind).
+  const bool bind_reads_current = bind_reads_.stamp.has_value() && db_.WalIndexStamp() == bind_reads_.stamp;
   db_.CloseNow();
   reopened_ = false;
   connection_open_.store(false, std::memory_order_release);
@@ -113,6 +116,15 @@ void Henv::CloseLocked() {
   // clock tick (jiffies; whole seconds on some): so trust the look only
   // when the file's last write was well before the close.
   closed_settled_ = SettledNow(closed_db_, closed_wal_);
+  if (bind_reads_.stamp.has_value()) {
+    // (a stamp is only good for the connection it was read through)
+    if (bind_reads_current && closed_settled_) {
+      bind_reads_.stamp.reset();
+      bind_reads_.look = closed_db_;
+    } else {
+      bind_reads_ = {};
+    }
+  }
 }
 
 bool Henv::TryCloseConnection() {
@@ -172,38 +184,68 @@ bool Henv::SettledNow(FileLook& db, FileLook& wal) const {
          now_ns - db.mtime_ns >= std::chrono::duration_cast<std::chrono::nanoseconds>(kSettledBeforeClose).count();
 }
 
+const Henv::BindRead* Henv::KeptBindRead(const std::string& sql, const std::string& path) const {
+  for (const BindRead& kept : bind_reads_.reads) {
+    if (kept.sql == sql && kept.path == path) return &kept;
+  }
+  return nullptr;
+}
+
 std::optional<Result<std::optional<db::Value>>> Henv::ReadForBind(const std::string& sql, const std::string& path) {
   std::unique_lock lock(mu_, std::try_to_lock);
   if (!lock.owns_lock()) return std::nullopt;
-  // Kept answers hold while the file is as they were read: settled then, the
-  // same at the close (so no write came between: it would show in the WAL's
-  // size or, checkpointed, in the file's time, later than the read by more
-  // than the clock's tick), and unchanged since.
-  if (!db_.is_open() && !bind_reads_.reads.empty() && bind_reads_.look == closed_db_) {
-    if (UnchangedSinceCloseLocked(SteadyNowNs())) {
-      for (const BindRead& kept : bind_reads_.reads) {
-        if (kept.sql == sql && kept.path == path) return Result<std::optional<db::Value>>(kept.value);
+  // The WAL index's header before the read: a commit after this look shows
+  // as another header at the next.
+  std::optional<db::Database::WalStamp> stamp;
+  if (db_.is_open()) {
+    stamp = db_.WalIndexStamp();
+    if (stamp.has_value() && stamp == bind_reads_.stamp) {
+      if (const BindRead* kept = KeptBindRead(sql, path)) return Result<std::optional<db::Value>>(kept->value);
+    }
+  } else if (!bind_reads_.reads.empty() && !bind_reads_.stamp.has_value() && bind_reads_.look == closed_db_ &&
+             UnchangedSinceCloseLocked(SteadyNowNs())) {
+    // Dormant: the file is as it was at a close after these reads with
+    // nothing committed between (or, without a WAL index, as they found it
+    // settled), and unchanged since.
+    if (const BindRead* kept = KeptBindRead(sql, path)) return Result<std::optional<db::Value>>(kept->value);
+  }
+  if (!db_.is_open()) {
+    ConnectLocked();
+    if (db_.is_open()) stamp = db_.WalIndexStamp();
+    // Reopened for a read no bind made before: the others kept hold from
+    // this header on if the file is still as at the close (looked at after
+    // the header: a commit between shows in the look, one after in the
+    // header).
+    if (stamp.has_value() && !bind_reads_.reads.empty() && !bind_reads_.stamp.has_value()) {
+      if (closed_settled_ && bind_reads_.look == closed_db_ && Look(false) == closed_db_ && Look(true) == closed_wal_) {
+        bind_reads_.stamp = stamp;
+        bind_reads_.look = {};
       }
     }
   }
-  ConnectLocked();
+  bind_file_reads_.fetch_add(1, std::memory_order_relaxed);
   ReadOnlyUse use(*this);
   Result<std::optional<db::Value>> read = db_.QueryValue(sql, {path});
   if (!read.ok() || !db_.is_open()) return read;
-  FileLook look, wal;
-  if (!SettledNow(look, wal)) {
-    bind_reads_ = {};
-    return read;
+  if (stamp.has_value()) {
+    if (stamp != bind_reads_.stamp) bind_reads_ = BindReads{{}, stamp, {}, 0};
+  } else {
+    // No WAL index to look at (a file in another journal mode, read-only
+    // storage): kept while the file looks as it did, settled (its last write
+    // kSettledBeforeClose ago, an empty WAL): a write after would show.
+    FileLook look, wal;
+    if (!SettledNow(look, wal)) {
+      bind_reads_ = {};
+      return read;
+    }
+    if (look != bind_reads_.look || bind_reads_.stamp.has_value()) bind_reads_ = BindReads{look, std::nullopt, {}, 0};
   }
-  if (look != bind_reads_.look) bind_reads_ = BindReads{look, {}, 0};
   size_t bytes = sql.size() + path.size();
   if (read->has_value()) {
     if (const auto* text = std::get_if<std::string>(&**read)) bytes += text->size();
     if (const auto* blob = std::get_if<db::Blob>(&**read)) bytes += blob->size();
   }
-  const bool known = std::any_of(bind_reads_.reads.begin(), bind_reads_.reads.end(),
-                                 [&](const BindRead& kept) { return kept.sql == sql && kept.path == path; });
-  if (!known && bind_reads_.bytes + bytes <= kBindReadsBytes) {
+  if (KeptBindRead(sql, path) == nullptr && bind_reads_.bytes + bytes <= kBindReadsBytes) {
     bind_reads_.reads.push_back(BindRead{sql, path, *read});
     bind_reads_.bytes += bytes;
   }

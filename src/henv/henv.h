@@ -184,17 +184,23 @@ class Henv {
 
   // A read of the file for binding a worker (Worker::QueryDocument: the
   // router's presence, format and source, and the modules it imports).
-  // While the henv is dormant and its file provably unchanged since a bind
-  // made this read (the file settled then, the same file at the close, and
-  // UnchangedSinceClose() now), the answer that bind got, without opening
-  // the file: binding a worker to a dormant henv costs no schema parse.
-  // Otherwise the read runs on the connection (opening it if closed) and its
-  // answer is kept for the next bind when the file is settled (its last
-  // write kSettledBeforeClose ago, an empty WAL; kBindReadsBytes at most).
+  // The answer an earlier bind got, without a read, while nothing was
+  // committed to the file since: with the connection open, its WAL index's
+  // header is as it was before that read (a 48-byte look, no lock, no
+  // syscall: over 10,000 henvs most requests bind a worker, and each read
+  // cost two WAL-lock fcntl calls and two file looks); dormant, its file
+  // provably unchanged since (the same as at a close that found nothing
+  // committed since the read, settled, and UnchangedSinceClose() now), so
+  // binding a worker to a dormant henv costs no schema parse. Otherwise the
+  // read runs on the connection (opening it if closed) and its answer is
+  // kept for the next bind (kBindReadsBytes at most).
   // nullopt when another thread has the connection now (the caller reads on
   // its own). Any thread.
   std::optional<Result<std::optional<db::Value>>> ReadForBind(const std::string& sql, const std::string& path);
   static constexpr size_t kBindReadsBytes = 64 << 10;
+  // How many ReadForBind calls read the file (the others were answered
+  // from kept reads). Any thread.
+  uint64_t bind_file_reads() const { return bind_file_reads_.load(std::memory_order_relaxed); }
 
   // The henv's code version (see schema v4): cached here, re-read from the
   // database by RefreshCodeVersion() after anything that may have written
@@ -371,17 +377,24 @@ class Henv {
   // Steady-clock ns until which the last look found the file unchanged
   // (0: none since the close); written under mu_, read without it.
   std::atomic<int64_t> unchanged_until_ns_{0};
-  // Guarded by mu_: ReadForBind's kept answers, all read while the file
-  // looked as `look` (settled); empty when none are trusted.
+  // Guarded by mu_: ReadForBind's kept answers; empty when none are
+  // trusted. While the connection is open they hold as long as its WAL
+  // index's header is `stamp`, as it was before the first of them was read
+  // (no commit since, by anyone); once closed, while the file looks as
+  // `look` (set by the close if nothing was committed since, or, for a
+  // file without a WAL index, by the read when the file was settled).
   struct BindRead {
     std::string sql, path;
     std::optional<db::Value> value;
   };
   struct BindReads {
     FileLook look;
+    std::optional<db::Database::WalStamp> stamp;
     std::vector<BindRead> reads;
     size_t bytes = 0;
   } bind_reads_;
+  const BindRead* KeptBindRead(const std::string& sql, const std::string& path) const;
+  std::atomic<uint64_t> bind_file_reads_{0};
   std::atomic<int64_t> last_activity_stamp_{0};
   HenvStats stats_;
   static std::atomic<int> live_count_;

@@ -556,6 +556,86 @@ TEST_F(HenvManagerTest, ADormantHenvAnswersABindsReadsWithoutOpeningItsFileUntil
   EXPECT_EQ(m.connection_opens(), opens + 1);
 }
 
+// With its connection open, a henv answers a bind's read from the last
+// bind's while nothing was committed to the file since, by anyone (its WAL
+// index's header unchanged): over 10,000 henvs most requests bind a worker.
+// Any commit, its own or another connection's, sends the next read to the
+// file, at once.
+TEST_F(HenvManagerTest, AnOpenHenvAnswersABindsReadsFromTheLastBindsUntilAnythingCommits) {
+  HenvManager m(Options(1));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  const std::string file = m.DatabasePath("aaaaaaaa");
+  const std::string sql = "SELECT value FROM _hbf_config WHERE key = ?";
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  auto bind_read = [&](const char* key = "test_marker") -> std::string {
+    auto read = a->ReadForBind(sql, key);
+    if (!read || !read->ok()) return "<error>";
+    if (!(*read)->has_value()) return "<none>";
+    return std::get<std::string>(***read);
+  };
+  EXPECT_EQ(bind_read(), "aaaaaaaa");
+  uint64_t reads = a->bind_file_reads();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(bind_read(), "aaaaaaaa");
+  EXPECT_EQ(a->bind_file_reads(), reads);
+  EXPECT_TRUE(a->connection_open());
+  // Another read is read once, then kept beside the first.
+  EXPECT_EQ(bind_read("no_such_key"), "<none>");
+  EXPECT_EQ(bind_read("no_such_key"), "<none>");
+  EXPECT_EQ(bind_read(), "aaaaaaaa");
+  EXPECT_EQ(a->bind_file_reads(), reads + 1);
+
+  // Another connection commits: the next read sees it, no wait.
+  {
+    auto writer = db::Database::Open(file, db::Database::Options{});
+    ASSERT_TRUE(writer.ok()) << Describe(writer);
+    ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'rewritten' WHERE key = 'test_marker'").ok());
+    EXPECT_EQ(bind_read(), "rewritten");
+    EXPECT_EQ(bind_read(), "rewritten");
+    EXPECT_EQ(a->bind_file_reads(), reads + 2);
+    // A commit that changes nothing a bind read still sends reads to the file.
+    ASSERT_TRUE(writer->Exec("INSERT INTO _hbf_config (key, value) VALUES ('unrelated', 'x')").ok());
+    EXPECT_EQ(bind_read(), "rewritten");
+    EXPECT_EQ(a->bind_file_reads(), reads + 3);
+  }
+  // The henv's own connection commits.
+  ASSERT_TRUE(a->WithDb([](db::Database& db) {
+    return db.Exec("UPDATE _hbf_config SET value = 'own write' WHERE key = 'test_marker'").ok();
+  }));
+  EXPECT_EQ(bind_read(), "own write");
+  EXPECT_EQ(bind_read("no_such_key"), "<none>");
+  EXPECT_EQ(a->bind_file_reads(), reads + 5);
+
+  // Closed with nothing committed since the reads, the file settled: both
+  // answered while dormant, without an open. (The first close folds the
+  // WAL into the file: written just now, not settled, nothing kept.)
+  auto close_a = [&] {
+    ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb")->WithDb([](db::Database& db) { return db.Exec("SELECT 1").ok(); }));
+    ASSERT_FALSE(a->connection_open());
+  };
+  close_a();
+  Age(file, 10s);
+  EXPECT_EQ(bind_read(), "own write");
+  EXPECT_EQ(bind_read("no_such_key"), "<none>");
+  close_a();
+  uint64_t opens = m.connection_opens();
+  reads = a->bind_file_reads();
+  EXPECT_EQ(bind_read(), "own write");
+  EXPECT_EQ(bind_read("no_such_key"), "<none>");
+  EXPECT_EQ(m.connection_opens(), opens);
+  EXPECT_EQ(a->bind_file_reads(), reads);
+  // A read no bind made before opens the file; the kept ones still hold.
+  EXPECT_EQ(bind_read("another_key"), "<none>");
+  EXPECT_EQ(m.connection_opens(), opens + 1);
+  EXPECT_EQ(bind_read(), "own write");
+  EXPECT_EQ(a->bind_file_reads(), reads + 1);
+  // And a commit after the reopen is seen.
+  auto writer = db::Database::Open(file, db::Database::Options{});
+  ASSERT_TRUE(writer.ok()) << Describe(writer);
+  ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'after reopen' WHERE key = 'test_marker'").ok());
+  EXPECT_EQ(bind_read(), "after reopen");
+  EXPECT_EQ(a->bind_file_reads(), reads + 2);
+}
+
 // Opening a dormant henv's unchanged file again keeps what was cached from
 // it (the settings epoch, so values derived from the settings stay valid);
 // a changed file is read afresh.
