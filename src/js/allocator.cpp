@@ -136,9 +136,18 @@ class ArenaPool {
   static constexpr size_t kResident = 512 << 10;
   // A kept reservation, how much of it is writable and how much of that
   // from the base is still written (no fault to write it again), or false.
+  // The one with the most still written, the latest given of those: a
+  // hibernated worker's arena comes back with its pages given back, and a
+  // copy into it writes ~80 pages afresh (~3.7 us each on a paravirtualised
+  // VM), where one from a worker dropped awake costs none.
   bool Take(char*& base, size_t& writable, size_t& written) {
     std::lock_guard lock(mu_);
     if (count_ == 0) return false;
+    size_t best = count_ - 1;
+    for (size_t i = count_ - 1; i-- > 0;) {
+      if (kept_[i].written > kept_[best].written) best = i;
+    }
+    std::swap(kept_[best], kept_[count_ - 1]);
     --count_;
     base = kept_[count_].base;
     writable = kept_[count_].writable;

@@ -384,6 +384,47 @@ TEST(ArenaTest, ADestroyedArenaIsKeptWrittenForTheNextAndUnmappedOnceNoneIsTaken
   EXPECT_EQ(Arena::ReleaseKeptIfUnused(), 64u);
 }
 
+// A hibernated worker's arena is given back to the pool with its pages
+// given back too; the next copy takes a kept arena whose pages are still
+// written first (each page written afresh costs a fault), however recently
+// the other came back.
+TEST(ArenaTest, TheNextArenaIsTheKeptOneWithTheMostStillWritten) {
+  Arena::ReleaseKeptIfUnused();
+  Arena::ReleaseKeptIfUnused();
+  ASSERT_EQ(Arena::KeptCount(), 0u);
+  constexpr size_t kWritten = 256 << 10;
+  const auto carve_and_write = [&](Arena& arena) {
+    size_t usable = 0;
+    while (arena.carved_bytes() < kWritten) ASSERT_NE(arena.Carve(10, usable), nullptr);
+    arena.Expose();
+    std::memset(arena.base(), 0x5a, kWritten);
+  };
+  char* written = nullptr;
+  char* given_back = nullptr;
+  {
+    auto a = std::make_unique<Arena>();
+    auto b = std::make_unique<Arena>();
+    ASSERT_TRUE(a->Open());
+    ASSERT_TRUE(b->Open());
+    carve_and_write(*a);
+    carve_and_write(*b);
+    ASSERT_TRUE(b->GiveBackUsed());  // (as Worker::Hibernate)
+    written = a->base();
+    given_back = b->base();
+    a.reset();
+    b.reset();  // the latest given
+  }
+  ASSERT_EQ(Arena::KeptCount(), 2u);
+  Arena next;
+  ASSERT_TRUE(next.Open());
+  EXPECT_EQ(next.base(), written);
+  EXPECT_TRUE(Resident(next.Expose(), kWritten));
+  Arena after;
+  ASSERT_TRUE(after.Open());
+  EXPECT_EQ(after.base(), given_back);
+  EXPECT_EQ(Arena::KeptCount(), 0u);
+}
+
 TEST(RuntimeMemoryTest, AnIdleRuntimesGarbagePagesGoBack) {
   Runtime js(/*arena=*/true);
   ASSERT_NE(js.ctx, nullptr);
