@@ -55,6 +55,7 @@ bool Henv::RegularFileAt(const UniqueFd* dir, const std::string& relative, const
 Henv::FileLook Henv::Look(bool wal) const {
   FileLook look;
   struct stat st{};
+  if (!wal) file_looks_.fetch_add(1, std::memory_order_relaxed);
   if (StatAt(look_dir_.get(), wal ? look_wal_ : look_db_, wal ? wal_path_ : path_, st) != 0) return look;
   look.exists = true;
   look.regular = S_ISREG(st.st_mode);
@@ -107,6 +108,12 @@ void Henv::CloseLocked() {
   // committed since they were read (see ReadForBind).
   const bool bind_reads_current = bind_reads_.stamp.has_value() && db_.WalIndexStamp() == bind_reads_.stamp;
   db_.CloseNow();
+  // Watched from before the look below on: a change after it is counted.
+  if (watch_ == nullptr && watcher_ != nullptr) {
+    const size_t slash = path_.rfind('/');
+    if (slash != std::string::npos) watch_ = watcher_->Add(path_.substr(0, slash), path_.substr(slash + 1));
+  }
+  if (watch_ != nullptr) watch_changes_ = watch_->changes();
   reopened_ = false;
   connection_open_.store(false, std::memory_order_release);
   live_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -155,9 +162,16 @@ bool Henv::UnchangedSinceClose() {
 
 bool Henv::StillOnDisk() {
   std::unique_lock lock(mu_, std::try_to_lock);
+  // Nothing in its folder moved or went since it was last found there.
+  if (lock.owns_lock() && watch_ != nullptr && on_disk_changes_ && watch_->UnchangedSince(*on_disk_changes_)) {
+    return true;
+  }
   const int64_t now_ns = SteadyNowNs();
+  const std::optional<uint64_t> changes =
+      lock.owns_lock() && watch_ != nullptr ? std::optional<uint64_t>(watch_->changes()) : std::nullopt;
   const FileLook file = Look(false);
   if (!file.exists || !file.regular) return false;
+  if (lock.owns_lock()) on_disk_changes_ = changes;
   // (dormant and settled, with its look for changes due: this look is its file's)
   if (lock.owns_lock()) (void)UnchangedSinceCloseLocked(now_ns, &file);
   return true;
@@ -166,7 +180,16 @@ bool Henv::StillOnDisk() {
 bool Henv::UnchangedSinceCloseLocked(int64_t now_ns, const FileLook* file) {
   if (db_.is_open() || !closed_settled_) return false;
   if (now_ns < unchanged_until_ns_.load(std::memory_order_acquire)) return true;
+  // Watched, and nothing written, moved or touched in its folder since the
+  // close's look or the last look that found it the same: no look now.
+  if (watch_ != nullptr && watch_->UnchangedSince(watch_changes_)) {
+    unchanged_until_ns_.store(NextSettingsLookNs(now_ns), std::memory_order_release);
+    return true;
+  }
+  // (the count before the look: a change after the look moves it again)
+  const uint64_t changes = watch_ != nullptr ? watch_->changes() : 0;
   if ((file != nullptr ? *file : Look(false)) == closed_db_ && Look(true) == closed_wal_) {
+    if (watch_ != nullptr) watch_changes_ = changes;
     unchanged_until_ns_.store(NextSettingsLookNs(now_ns), std::memory_order_release);
     return true;
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "henv/folder_watch.h"
 #include "core/unique_fd.h"
 #include "db/change_capture.h"
 #include "db/database.h"
@@ -89,6 +90,14 @@ class Henv {
   // server's CPU). Set by the manager before the henv is shared; without
   // it, or without a descriptor, the full path is looked up.
   void LookFrom(std::shared_ptr<const UniqueFd> dir, std::string relative_db);
+  // Lets the henv stand a watch on its folder (folder_watch.h) instead of
+  // looking at its file while dormant: added at its first close, kept for
+  // its life. Set by the manager before the henv is shared; without it
+  // (or where the system refuses a watch) it looks.
+  void WatchFrom(std::shared_ptr<FolderWatcher> watcher) { watcher_ = std::move(watcher); }
+  // How many times the henv looked at its database file (stat calls: each
+  // look at the WAL is one more). Any thread; for tests.
+  uint64_t file_looks() const { return file_looks_.load(std::memory_order_relaxed); }
   // Whether `relative` under `dir` (OpenLookDir's; none, or no descriptor:
   // `path`) is a regular file, looked at as a Henv looks at its own: for a
   // henv not open yet (HenvManager::ExistsOnDisk).
@@ -350,6 +359,17 @@ class Henv {
   // LookFrom's: set before the henv is shared, constant after.
   std::shared_ptr<const UniqueFd> look_dir_;
   std::string look_db_, look_wal_;
+  // WatchFrom's: set before the henv is shared, constant after.
+  std::shared_ptr<FolderWatcher> watcher_;
+  // The watch on the henv's folder, from its first close on (null without
+  // one), and its count of changes as it was just before the last look
+  // that found the file as at the close (watch_changes_) or there at all
+  // (on_disk_changes_): while the count stays, neither needs another look.
+  // Guarded by mu_.
+  std::unique_ptr<FolderWatcher::Watch> watch_;
+  uint64_t watch_changes_ = 0;
+  std::optional<uint64_t> on_disk_changes_;
+  mutable std::atomic<uint64_t> file_looks_{0};
   const std::shared_ptr<db::ChangeListener> changes_;
   std::atomic<int64_t> code_version_{0};
   int64_t data_version_ = -1;  // guarded by mu_

@@ -74,7 +74,8 @@ HenvManager::HenvManager(HenvManagerOptions options, SteadyNow now)
       options_(std::move(options)),
       now_(std::move(now)),
       max_dormant_(options_.max_dormant != 0 ? options_.max_dormant : 10 * options_.max_open),
-      look_dir_(Henv::OpenLookDir(options_.storage_dir)) {
+      look_dir_(Henv::OpenLookDir(options_.storage_dir)),
+      folder_watcher_(options_.watch_folders ? FolderWatcher::Start() : nullptr) {
   if (options_.start_janitor) {
     janitor_ = std::thread([this] { JanitorLoop(); });
     NameThread(janitor_, "hbf-janitor");
@@ -211,6 +212,7 @@ Result<std::shared_ptr<Henv>> HenvManager::Open(const std::string& hash) {
   const bool keep = !db->storage_read_only();
   auto henv = std::make_shared<Henv>(hash, std::move(*db), change_listener_, connector_);
   henv->LookFrom(look_dir_, hash + "/" + kDatabaseName);
+  henv->WatchFrom(folder_watcher_);
   return finish(std::move(henv), keep);
 }
 

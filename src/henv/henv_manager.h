@@ -73,6 +73,9 @@ struct HenvManagerOptions {
   std::chrono::milliseconds close_connection_idle{30 * 1000};
   bool start_janitor = true;                          // tests drive CloseIdle() themselves
   int64_t max_storage_bytes = 0;                      // each file's bound until the app refines it (0: none)
+  // Dormant henvs learn of changes to their files from a watch on their
+  // folders (folder_watch.h) rather than by looking; false: they look.
+  bool watch_folders = true;
 };
 
 class HenvManager {
@@ -217,6 +220,10 @@ class HenvManager {
   // The storage directory, which the henvs look at their files from
   // (Henv::LookFrom). Constant after construction.
   const std::shared_ptr<const UniqueFd> look_dir_;
+  // Dormant henvs' watches on their folders (folder_watch.h); null without
+  // (HenvManagerOptions::watch_folders, or no inotify). Constant after
+  // construction.
+  const std::shared_ptr<FolderWatcher> folder_watcher_;
   // The shards' lru and dormant lists' lengths added up: changed under the
   // shard's mu as they change (an open, a close, a reopen, a drop: not a
   // request's use), read without it.

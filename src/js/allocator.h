@@ -82,6 +82,13 @@ class Arena {
   static size_t ReleaseKeptIfUnused();
   // How many reservations are kept now. Any thread.
   static size_t KeptCount();
+  // What a KiB of memory new to the process costs to back and write, in
+  // nanoseconds: a fresh mapping of `bytes`, its pages made as a copy's
+  // are (OpenCopy) and a copy written into it, the least of three tries;
+  // 0 if the system refused the mapping. Most of what a hibernated
+  // worker's wake costs (its pages were given back), measured without one
+  // (JsEngine's first estimate of a wake). Any thread.
+  static int64_t FreshWriteNsPerKib(size_t bytes = kDefaultBytes);
   // Open() for a template runtime (worker_image.h): `bytes` and no more,
   // zeroed, blocks of every size carved (large ones too, so the whole
   // runtime is in one piece), and a freed block zeroed (so no stale bytes

@@ -30,6 +30,9 @@ JsEngine::JsEngine(EngineOptions options)
       connection_shelf_(static_cast<size_t>(std::max(0, options_.spare_connections)), options_.spare_connection_idle),
       publish_batch_bytes_(std::max<int64_t>(0, options_.memory_budget_bytes / static_cast<int64_t>(kShards * 16))) {
   Worker::SetDropWhole(options_.drop_workers_whole);
+  if (options_.hibernation == EngineOptions::Hibernation::kWhenCheaper && options_.estimate_wake_at_start) {
+    wake_ns_per_kib_.store(internal::Arena::FreshWriteNsPerKib(), std::memory_order_relaxed);
+  }
   housekeeper_ = std::thread([this] { Housekeep(); });
   NameThread(housekeeper_, "hbf-housekeeper");
   waker_ = std::thread([this] { Wake(); });

@@ -202,6 +202,16 @@ struct EngineOptions {
   // that can hibernates; kNever: idle workers stay awake, trimmed.
   enum class Hibernation { kNever, kAlways, kWhenCheaper };
   Hibernation hibernation = Hibernation::kWhenCheaper;
+  // kWhenCheaper starts from an estimate of a wake's cost, made as the
+  // engine starts (internal::Arena::FreshWriteNsPerKib: fresh memory
+  // backed and written, ~0.4 ms on the 2-core VM), until wakes are
+  // measured. Without one, every worker that idles before the first wake
+  // hibernates: over 10,000 henvs, a server that met them all first then
+  // spent its first seconds under load evicting hibernated workers, each
+  // arena coming back with no page written (185-233 us of CPU a request
+  // against ~120 after). False: no estimate (a test of what comes before
+  // the first wake).
+  bool estimate_wake_at_start = true;
   // Failed logins per account, shared with the HTTP login (hbf:auth's
   // login() counts against the same lockout). Null: hbf:auth has no login.
   auth::LoginThrottle* login_throttle = nullptr;
@@ -547,11 +557,12 @@ class JsEngine {
   // caller), read by stats().
   std::atomic<uint64_t> hibernations_{0};
   // Hibernation::kWhenCheaper's books: what a wake costs, nanoseconds per
-  // KiB of arena (an average weighted to the recent: 1/8 per wake; 0: none
-  // measured), written by the thread that woke a worker, read by any;
+  // KiB of arena (an average weighted to the recent: 1/8 per wake; before
+  // the first, the estimate made at the start, or 0), written by the thread that woke a worker, read by any;
   // decisions against hibernating so far (for the probes); and the drops
   // counted in Stats. Relaxed: figures, not synchronization.
-  std::atomic<int64_t> wake_ns_per_kib_{0};
+  std::atomic<int64_t> wake_ns_per_kib_{0};  // (the start's estimate until a wake: EngineOptions)
+  std::atomic<bool> wake_measured_{false};
   std::atomic<uint64_t> hibernate_refusals_{0};
   std::atomic<uint64_t> dropped_idle_{0};
   std::atomic<uint64_t> dropped_not_woken_{0};

@@ -796,6 +796,7 @@ TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
   EngineOptions options;
   options.spare_workers = 0;
   options.max_workers_per_henv = 1;
+  options.estimate_wake_at_start = false;  // (what comes before the first wake)
   MakeEngine(options);
   ASSERT_EQ(options.hibernation, EngineOptions::Hibernation::kWhenCheaper) << "the default";
   constexpr const char* kHoarding =
@@ -858,6 +859,42 @@ TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
   EXPECT_EQ(Run(*a, "/").response.body, "150000") << "woken, its state as it was";
   EXPECT_EQ(engine_->stats().wakes, 4u);
   EXPECT_EQ(engine_->stats().dropped_not_woken, 1u);
+  engine_->DropIdleWorkers();
+}
+
+// Hibernation::kWhenCheaper starts from an estimate of a wake's cost,
+// made as the engine starts (fresh memory backed and written), so the
+// first idle workers are already judged by it: a worker holding ~15 MB is
+// dropped rather than hibernated before any wake was measured, while one
+// whose router spins 200 ms as it loads hibernates. The first wake
+// measured replaces the estimate.
+TEST_F(EngineTest, TheFirstIdleWorkersAreJudgedByAWakeEstimatedAtStart) {
+  EngineOptions options;
+  options.spare_workers = 0;
+  options.max_workers_per_henv = 1;
+  MakeEngine(options);
+  ASSERT_TRUE(options.estimate_wake_at_start) << "the default";
+  const int64_t estimate = engine_->stats().wake_ns_per_kib;
+  EXPECT_GT(estimate, 0) << "estimated at start";
+  auto a = MakeHenv("estimaaa",
+                    "let kept = [];\n"
+                    "export default (raw) => {\n"
+                    "  if (raw.path === '/fill') kept = Array.from({ length: 150000 }, (_, i) => ({ i, s: 'v' + i }));\n"
+                    "  return { handled: true, status: 200, headers: [], body: String(kept.length) };\n"
+                    "};");
+  auto c = MakeHenv("estimccc",
+                    "const until = Date.now() + 200; while (Date.now() < until) {}\n"
+                    "let visits = 0;\n"
+                    "export default () => ({ handled: true, status: 200, headers: [], body: String(++visits) });");
+  ASSERT_EQ(Run(*a, "/fill").response.body, "150000");
+  ASSERT_EQ(Run(*c, "/").response.body, "1");
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 1) << "c's only";
+  EXPECT_EQ(engine_->stats().dropped_idle, 1u) << "a's";
+  EXPECT_EQ(engine_->stats().wakes, 0u);
+  EXPECT_EQ(Run(*a, "/").response.body, "0") << "a new worker";
+  EXPECT_EQ(Run(*c, "/").response.body, "2") << "woken, its state as it was";
+  EXPECT_EQ(engine_->stats().wakes, 1u);
+  EXPECT_GT(engine_->stats().wake_ns_per_kib, 0);
   engine_->DropIdleWorkers();
 }
 
@@ -1382,6 +1419,11 @@ TEST_F(EngineTest, CaseInsensitiveClassesMatchAsInV8) {
 // is trimmed, and in a new worker; under ASan this is also the patch's
 // use-after-free check.
 TEST_F(EngineTest, ObjectsBuiltAlikeRequestAfterRequestReadBackWhatWasWritten) {
+  // (The idle worker hibernates and wakes, its state kept, whatever a wake
+  // costs here: auto would drop it where a new worker is cheaper.)
+  EngineOptions options;
+  options.hibernation = EngineOptions::Hibernation::kAlways;
+  MakeEngine(options);
   constexpr const char* kLayouts = R"js(
 function build(layout, round) {
   const proto = layout % 3 === 0 ? { tag: "p" + layout } : Object.prototype;

@@ -450,6 +450,80 @@ TEST_F(HenvManagerTest, ADormantHenvKnowsWhetherItsFileChangedSinceTheClose) {
   EXPECT_EQ(Marker(*a), "changed") << "the reopened connection reads the file";
 }
 
+// A dormant henv stands a watch on its folder (folder_watch.h) from its
+// close on: while nothing in the folder changed, it knows its file
+// unchanged since the close, and still there, without looking at it (over
+// 10,000 henvs those looks were 1.62 stat calls a request), however old
+// its last look; another connection's write is seen as before. Without the
+// watch (HenvManagerOptions::watch_folders false) it looks each time.
+TEST_F(HenvManagerTest, AWatchedDormantHenvKnowsItsFileUnchangedWithoutLookingAtIt) {
+  for (const bool watch : {true, false}) {
+    SCOPED_TRACE(watch ? "watched" : "not watched");
+    TempDir dir;
+    HenvManagerOptions options = Options(1);
+    options.storage_dir = dir.path();
+    options.watch_folders = watch;
+    HenvManager m(options);
+    CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+    const std::string file = m.DatabasePath("aaaaaaaa");
+    auto a = OpenOrFail(m, "aaaaaaaa");
+    Age(file, 10s);
+    ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb")->WithDb([](db::Database& db) { return db.Exec("SELECT 1").ok(); }));
+    ASSERT_FALSE(a->connection_open());
+    // (a first round may look: at the file for StillOnDisk's first answer)
+    std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+    EXPECT_TRUE(a->UnchangedSinceClose());
+    EXPECT_TRUE(a->StillOnDisk());
+    const uint64_t looks = a->file_looks();
+    for (int i = 0; i < 3; ++i) {
+      std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+      EXPECT_TRUE(a->UnchangedSinceClose());
+      EXPECT_TRUE(a->StillOnDisk());
+    }
+    if (watch) {
+      EXPECT_EQ(a->file_looks(), looks) << "no look while the folder is quiet";
+    } else {
+      EXPECT_GE(a->file_looks(), looks + 6) << "a look at each question";
+    }
+    // Another connection writes: seen once the last answer is older than
+    // the foreign-commit interval, watched or not.
+    {
+      auto other = db::Database::Open(file, db::Database::Options{});
+      ASSERT_TRUE(other.ok()) << Describe(other);
+      ASSERT_TRUE(other->Exec("UPDATE _hbf_config SET value = 'changed' WHERE key = 'test_marker'").ok());
+    }
+    std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+    EXPECT_FALSE(a->UnchangedSinceClose());
+    EXPECT_TRUE(a->StillOnDisk());
+    EXPECT_EQ(Marker(*a), "changed");
+  }
+}
+
+// A watched dormant henv's file moved away by another process (the
+// inactivity sweep's trash) is found gone at the next look for it, as an
+// unwatched one's is.
+TEST_F(HenvManagerTest, AWatchedDormantHenvWhoseFileIsMovedAwayIsFoundGone) {
+  HenvManager m(Options(1));
+  CreateAll(m, {"aaaaaaaa", "bbbbbbbb"});
+  auto a = OpenOrFail(m, "aaaaaaaa");
+  Age(m.DatabasePath("aaaaaaaa"), 10s);
+  ASSERT_TRUE(OpenOrFail(m, "bbbbbbbb")->WithDb([](db::Database& db) { return db.Exec("SELECT 1").ok(); }));
+  ASSERT_FALSE(a->connection_open());
+  EXPECT_TRUE(a->StillOnDisk());
+  EXPECT_TRUE(a->StillOnDisk());
+  const std::string folder = dir_.path() + "/aaaaaaaa";
+  ASSERT_EQ(std::rename(folder.c_str(), (dir_.path() + "/moved-away").c_str()), 0);
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() < give_up) {
+    gone = !a->StillOnDisk();
+    if (!gone) std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_TRUE(gone);
+  std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
+  EXPECT_FALSE(a->UnchangedSinceClose());
+}
+
 // An open henv's cached settings follow another process's commits (here
 // another connection's) within the foreign-commit interval, each time:
 // its look first compares the WAL index's header with the last look's and
