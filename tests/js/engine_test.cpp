@@ -783,6 +783,22 @@ TEST_F(EngineTest, WorkersThatCannotOrMayNotHibernateStayAwake) {
   EXPECT_EQ(engine_->stats().wakes, 0u);
 }
 
+// Routers for the tests of Hibernation::kWhenCheaper. Each /fill keeps
+// ~150,000 small objects in the module: a wake makes and writes back ~15 MB
+// of arena (milliseconds on any machine), while binding the one-function
+// router costs a fraction of that. The other spins 200 ms as it loads: its
+// small worker is always cheaper woken than made.
+constexpr const char* kHoardingRouter =
+    "let kept = [];\n"
+    "export default (raw) => {\n"
+    "  if (raw.path === '/fill') kept = Array.from({ length: 150000 }, (_, i) => ({ i, s: 'v' + i }));\n"
+    "  return { handled: true, status: 200, headers: [], body: String(kept.length) };\n"
+    "};";
+constexpr const char* kSlowToBindRouter =
+    "const until = Date.now() + 200; while (Date.now() < until) {}\n"
+    "let visits = 0;\n"
+    "export default () => ({ handled: true, status: 200, headers: [], body: String(++visits) });";
+
 // Hibernation::kWhenCheaper (--js_hibernate=auto, the default): a worker is
 // hibernated while no wake has been measured; once one has, an idle worker
 // whose wake would cost more than making its henv a new one is dropped
@@ -799,18 +815,9 @@ TEST_F(EngineTest, AnIdleWorkerCostlierToWakeThanToRemakeIsDropped) {
   options.estimate_wake_at_start = false;  // (what comes before the first wake)
   MakeEngine(options);
   ASSERT_EQ(options.hibernation, EngineOptions::Hibernation::kWhenCheaper) << "the default";
-  constexpr const char* kHoarding =
-      "let kept = [];\n"
-      "export default (raw) => {\n"
-      "  if (raw.path === '/fill') kept = Array.from({ length: 150000 }, (_, i) => ({ i, s: 'v' + i }));\n"
-      "  return { handled: true, status: 200, headers: [], body: String(kept.length) };\n"
-      "};";
-  auto a = MakeHenv("costlyaa", kHoarding);
-  auto b = MakeHenv("costlybb", kHoarding);
-  auto c = MakeHenv("costlycc",
-                    "const until = Date.now() + 200; while (Date.now() < until) {}\n"
-                    "let visits = 0;\n"
-                    "export default () => ({ handled: true, status: 200, headers: [], body: String(++visits) });");
+  auto a = MakeHenv("costlyaa", kHoardingRouter);
+  auto b = MakeHenv("costlybb", kHoardingRouter);
+  auto c = MakeHenv("costlycc", kSlowToBindRouter);
   ASSERT_EQ(Run(*a, "/fill").response.body, "150000");
   ASSERT_EQ(Run(*b, "/fill").response.body, "150000");
   ASSERT_EQ(Run(*c, "/").response.body, "1");
@@ -876,16 +883,8 @@ TEST_F(EngineTest, TheFirstIdleWorkersAreJudgedByAWakeEstimatedAtStart) {
   ASSERT_TRUE(options.estimate_wake_at_start) << "the default";
   const int64_t estimate = engine_->stats().wake_ns_per_kib;
   EXPECT_GT(estimate, 0) << "estimated at start";
-  auto a = MakeHenv("estimaaa",
-                    "let kept = [];\n"
-                    "export default (raw) => {\n"
-                    "  if (raw.path === '/fill') kept = Array.from({ length: 150000 }, (_, i) => ({ i, s: 'v' + i }));\n"
-                    "  return { handled: true, status: 200, headers: [], body: String(kept.length) };\n"
-                    "};");
-  auto c = MakeHenv("estimccc",
-                    "const until = Date.now() + 200; while (Date.now() < until) {}\n"
-                    "let visits = 0;\n"
-                    "export default () => ({ handled: true, status: 200, headers: [], body: String(++visits) });");
+  auto a = MakeHenv("estimaaa", kHoardingRouter);
+  auto c = MakeHenv("estimccc", kSlowToBindRouter);
   ASSERT_EQ(Run(*a, "/fill").response.body, "150000");
   ASSERT_EQ(Run(*c, "/").response.body, "1");
   EXPECT_EQ(engine_->HibernateIdleWorkers(), 1) << "c's only";

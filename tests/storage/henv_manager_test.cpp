@@ -385,6 +385,14 @@ TEST_F(HenvManagerTest, DormantHenvsPastTheirBoundAreForgotten) {
 }
 
 // Sets a file's modification time `age` into the past.
+// `sql` committed through a connection of its own to `file` (another
+// process's, as far as a henv can tell).
+void CommitElsewhere(const std::string& file, const std::string& sql) {
+  auto writer = db::Database::Open(file, db::Database::Options{});
+  ASSERT_TRUE(writer.ok()) << Describe(writer);
+  ASSERT_TRUE(writer->Exec(sql).ok()) << sql;
+}
+
 void Age(const std::string& path, std::chrono::seconds age) {
   timespec times[2];
   ::clock_gettime(CLOCK_REALTIME, &times[0]);
@@ -487,11 +495,7 @@ TEST_F(HenvManagerTest, AWatchedDormantHenvKnowsItsFileUnchangedWithoutLookingAt
     }
     // Another connection writes: seen once the last answer is older than
     // the foreign-commit interval, watched or not.
-    {
-      auto other = db::Database::Open(file, db::Database::Options{});
-      ASSERT_TRUE(other.ok()) << Describe(other);
-      ASSERT_TRUE(other->Exec("UPDATE _hbf_config SET value = 'changed' WHERE key = 'test_marker'").ok());
-    }
+    CommitElsewhere(file, "UPDATE _hbf_config SET value = 'changed' WHERE key = 'test_marker'");
     std::this_thread::sleep_for(Henv::kForeignCommitCheckInterval + 20ms);
     EXPECT_FALSE(a->UnchangedSinceClose());
     EXPECT_TRUE(a->StillOnDisk());
@@ -659,18 +663,14 @@ TEST_F(HenvManagerTest, AnOpenHenvAnswersABindsReadsFromTheLastBindsUntilAnythin
   EXPECT_EQ(a->bind_file_reads(), reads + 1);
 
   // Another connection commits: the next read sees it, no wait.
-  {
-    auto writer = db::Database::Open(file, db::Database::Options{});
-    ASSERT_TRUE(writer.ok()) << Describe(writer);
-    ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'rewritten' WHERE key = 'test_marker'").ok());
-    EXPECT_EQ(bind_read(), "rewritten");
-    EXPECT_EQ(bind_read(), "rewritten");
-    EXPECT_EQ(a->bind_file_reads(), reads + 2);
-    // A commit that changes nothing a bind read still sends reads to the file.
-    ASSERT_TRUE(writer->Exec("INSERT INTO _hbf_config (key, value) VALUES ('unrelated', 'x')").ok());
-    EXPECT_EQ(bind_read(), "rewritten");
-    EXPECT_EQ(a->bind_file_reads(), reads + 3);
-  }
+  CommitElsewhere(file, "UPDATE _hbf_config SET value = 'rewritten' WHERE key = 'test_marker'");
+  EXPECT_EQ(bind_read(), "rewritten");
+  EXPECT_EQ(bind_read(), "rewritten");
+  EXPECT_EQ(a->bind_file_reads(), reads + 2);
+  // A commit that changes nothing a bind read still sends reads to the file.
+  CommitElsewhere(file, "INSERT INTO _hbf_config (key, value) VALUES ('unrelated', 'x')");
+  EXPECT_EQ(bind_read(), "rewritten");
+  EXPECT_EQ(a->bind_file_reads(), reads + 3);
   // The henv's own connection commits.
   ASSERT_TRUE(a->WithDb([](db::Database& db) {
     return db.Exec("UPDATE _hbf_config SET value = 'own write' WHERE key = 'test_marker'").ok();
@@ -703,9 +703,7 @@ TEST_F(HenvManagerTest, AnOpenHenvAnswersABindsReadsFromTheLastBindsUntilAnythin
   EXPECT_EQ(bind_read(), "own write");
   EXPECT_EQ(a->bind_file_reads(), reads + 1);
   // And a commit after the reopen is seen.
-  auto writer = db::Database::Open(file, db::Database::Options{});
-  ASSERT_TRUE(writer.ok()) << Describe(writer);
-  ASSERT_TRUE(writer->Exec("UPDATE _hbf_config SET value = 'after reopen' WHERE key = 'test_marker'").ok());
+  CommitElsewhere(file, "UPDATE _hbf_config SET value = 'after reopen' WHERE key = 'test_marker'");
   EXPECT_EQ(bind_read(), "after reopen");
   EXPECT_EQ(a->bind_file_reads(), reads + 2);
 }
