@@ -28,13 +28,14 @@ std::shared_ptr<FolderWatcher> FolderWatcher::Start() {
                              "): dormant henvs look at their files with stat calls");
     return nullptr;
   }
-  std::shared_ptr<FolderWatcher> watcher(new FolderWatcher(std::move(inotify), std::move(stop)));
+  auto watcher = std::make_shared<FolderWatcher>(Key(), std::move(inotify), std::move(stop));
   watcher->thread_ = std::thread([w = watcher.get()] { w->Run(); });
   NameThread(watcher->thread_, "hbf-folder-watch");
   return watcher;
 }
 
-FolderWatcher::FolderWatcher(UniqueFd inotify, UniqueFd stop) : inotify_(std::move(inotify)), stop_(std::move(stop)) {}
+FolderWatcher::FolderWatcher(Key, UniqueFd inotify, UniqueFd stop)
+    : inotify_(std::move(inotify)), stop_(std::move(stop)) {}
 
 FolderWatcher::~FolderWatcher() {
   if (thread_.joinable()) {
@@ -56,7 +57,7 @@ std::unique_ptr<FolderWatcher::Watch> FolderWatcher::Add(const std::string& fold
     watched.wal = file + "-wal";
     watched.counter = std::make_shared<std::atomic<uint64_t>>(0);
   }
-  return std::unique_ptr<Watch>(new Watch(shared_from_this(), wd, watched.id, watched.counter));
+  return std::make_unique<Watch>(Watch::Key(), shared_from_this(), wd, watched.id, watched.counter);
 }
 
 FolderWatcher::Watch::~Watch() { watcher_->Remove(wd_, id_); }

@@ -63,10 +63,17 @@ class FolderWatcher : public std::enable_shared_from_this<FolderWatcher> {
       return changes() == then && !watcher_->failed_.load(std::memory_order_acquire);
     }
 
-   private:
-    friend class FolderWatcher;
-    Watch(std::shared_ptr<FolderWatcher> watcher, int wd, uint64_t id, std::shared_ptr<std::atomic<uint64_t>> counter)
+    // (FolderWatcher::Add's only: Key is private to it)
+    struct Key {
+     private:
+      friend class FolderWatcher;
+      Key() = default;
+    };
+    Watch(Key, std::shared_ptr<FolderWatcher> watcher, int wd, uint64_t id,
+          std::shared_ptr<std::atomic<uint64_t>> counter)
         : watcher_(std::move(watcher)), wd_(wd), id_(id), counter_(std::move(counter)) {}
+
+   private:
     std::shared_ptr<FolderWatcher> watcher_;
     int wd_;
     uint64_t id_;  // the watched entry's (a descriptor the kernel let go may come back for another folder)
@@ -79,8 +86,15 @@ class FolderWatcher : public std::enable_shared_from_this<FolderWatcher> {
   // Events counted, for tests: how many the thread has read so far.
   uint64_t events_read() const { return events_read_.load(std::memory_order_acquire); }
 
+  // (Start's only: Key is private to it)
+  struct Key {
+   private:
+    friend class FolderWatcher;
+    Key() = default;
+  };
+  FolderWatcher(Key, UniqueFd inotify, UniqueFd stop);
+
  private:
-  FolderWatcher(UniqueFd inotify, UniqueFd stop);
   void Run();
   void Remove(int wd, uint64_t id);
 
