@@ -1,6 +1,6 @@
 // What writing a worker's image costs into fresh pages and into pages
 // written before: the case for keeping destroyed workers' arenas
-// (src/js/allocator.cpp, ArenaPool).
+// (src/js/arena.cpp, ArenaPool).
 //
 // Build and run (no dependencies):
 //   g++ -O2 -std=c++20 bench/tools/first_write.cpp -o /tmp/first_write && /tmp/first_write

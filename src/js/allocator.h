@@ -48,7 +48,7 @@ class BlockCache;
 // Layout as glibc's: each block is preceded by an 8-byte word holding its
 // usable size (16k + 8 for class k, so BlockCache classes fit), and user
 // pointers are 16-byte aligned. The reservation is a mapping of its own (a
-// fresh one, or a destroyed worker's kept for reuse: allocator.cpp).
+// fresh one, or a destroyed worker's kept for reuse: arena.cpp).
 class Arena {
  public:
   // Made writable at first: about what a bound worker carves (bench app: see
@@ -71,12 +71,12 @@ class Arena {
   ~Arena();
 
   // Reserves kReserveBytes (kLimitedReserveBytes under an address-space
-  // limit; see allocator.cpp for why not malloc's), makes the first `bytes`
+  // limit; see arena.cpp for why not malloc's), makes the first `bytes`
   // writable and starts carving; false (and no arena: every block then
   // comes from malloc) if the system refused.
   bool Open(size_t bytes = kDefaultBytes);
   // Destroyed arenas' reservations are kept, their first pages still
-  // written, for the next Open (allocator.cpp: why). Unmaps the kept ones
+  // written, for the next Open (arena.cpp: why). Unmaps the kept ones
   // if Open took none since the previous call (the engine's housekeeper
   // calls it every few seconds), and returns how many went. Any thread.
   static size_t ReleaseKeptIfUnused();

@@ -30,7 +30,7 @@ namespace {
 constexpr size_t kCopyHeadroomBytes = 64 << 10;
 
 // Hibernation reads and writes a worker's arena word by word, its kept
-// blocks and size words included, which ASan poisons (allocator.cpp): these
+// blocks and size words included, which ASan poisons (allocator_poison.h): these
 // loops are not instrumented, and the poisoning is left as it was (the
 // shadow is not the arena's pages, which are all that is given back).
 #if defined(__SANITIZE_ADDRESS__)
