@@ -88,11 +88,22 @@ void Henv::ConnectLocked() {
     data_version_ = std::get<int64_t>(**v);
   }
   next_foreign_check_ = std::chrono::steady_clock::now() + kForeignCommitCheckInterval;
+  // (before the look: a commit after it shows in the look or in this header)
+  const std::optional<db::Database::WalStamp> stamp = db_.WalIndexStamp();
   // Unchanged since the close: what is cached from the file is still its
-  // (settings, code version), and what was derived at the current epoch
-  // stays valid. Otherwise the file is read afresh.
+  // (settings, code version, the binds' kept reads, from this header on),
+  // and what was derived at the current epoch stays valid. Otherwise the
+  // file is read afresh.
   const bool unchanged =
       closed_settled_ && data_version_ != -1 && Look(false) == closed_db_ && Look(true) == closed_wal_;
+  if (stamp.has_value() && !bind_reads_.stamp.has_value() && bind_reads_.look == closed_db_) {
+    if (unchanged) {
+      bind_reads_.stamp = stamp;
+      bind_reads_.look = {};
+    } else {
+      bind_reads_ = {};
+    }
+  }
   unchanged_until_ns_.store(0, std::memory_order_release);
   settings_changes_ = db_.TotalChanges();
   if (!unchanged) {
@@ -233,18 +244,8 @@ std::optional<Result<std::optional<db::Value>>> Henv::ReadForBind(const std::str
     if (const BindRead* kept = KeptBindRead(sql, path)) return Result<std::optional<db::Value>>(kept->value);
   }
   if (!db_.is_open()) {
-    ConnectLocked();
+    ConnectLocked();  // (which carries the other kept reads over if the file is as at the close)
     if (db_.is_open()) stamp = db_.WalIndexStamp();
-    // Reopened for a read no bind made before: the others kept hold from
-    // this header on if the file is still as at the close (looked at after
-    // the header: a commit between shows in the look, one after in the
-    // header).
-    if (stamp.has_value() && !bind_reads_.reads.empty() && !bind_reads_.stamp.has_value()) {
-      if (closed_settled_ && bind_reads_.look == closed_db_ && Look(false) == closed_db_ && Look(true) == closed_wal_) {
-        bind_reads_.stamp = stamp;
-        bind_reads_.look = {};
-      }
-    }
   }
   bind_file_reads_.fetch_add(1, std::memory_order_relaxed);
   ReadOnlyUse use(*this);

@@ -24,11 +24,11 @@
 #include <vector>
 
 #include "core/result.h"
-#include "henv/folder_watch.h"
 #include "core/unique_fd.h"
 #include "db/change_capture.h"
 #include "db/database.h"
 #include "db/documents_epoch.h"
+#include "henv/folder_watch.h"
 #include "henv/henv_stats.h"
 
 namespace hbf {

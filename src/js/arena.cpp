@@ -171,20 +171,17 @@ size_t Arena::KeptCount() { return Pool().count(); }
 
 int64_t Arena::FreshWriteNsPerKib(size_t bytes) {
   bytes = PageUp(std::max<size_t>(bytes, kPage));
-  const auto map = [bytes]() -> char* {
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? nullptr : static_cast<char*>(p);
-  };
   struct Unmap {
     size_t bytes;
     void operator()(char* p) const { ::munmap(p, bytes); }
   };
-  const std::unique_ptr<char, Unmap> source(map(), Unmap{bytes});
+  using Mapping = std::unique_ptr<char, Unmap>;
+  const Mapping source(MapZeroed(bytes), Unmap{bytes});
   if (source == nullptr) return 0;
   std::memset(source.get(), 0x5a, bytes);
   int64_t best = 0;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const std::unique_ptr<char, Unmap> p(map(), Unmap{bytes});
+    const Mapping p(MapZeroed(bytes), Unmap{bytes});
     if (p == nullptr) return 0;
     const auto began = std::chrono::steady_clock::now();
 #ifdef MADV_POPULATE_WRITE

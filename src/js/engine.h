@@ -206,11 +206,11 @@ struct EngineOptions {
   // engine starts (internal::Arena::FreshWriteNsPerKib: fresh memory
   // backed and written, ~0.4 ms on the 2-core VM), until wakes are
   // measured. Without one, every worker that idles before the first wake
-  // hibernates: over 10,000 henvs, a server that met them all first then
-  // spent its first seconds under load evicting hibernated workers, each
-  // arena coming back with no page written (185-233 us of CPU a request
-  // against ~120 after). False: no estimate (a test of what comes before
-  // the first wake).
+  // hibernates: over 10,000 henvs, a server that met them all, idled and
+  // was loaded again evicted 0.21-0.23 hibernated workers a request (0.02
+  // with it; RSS ~80 MiB lower; the CPU those seconds cost, mostly memory
+  // given back while idle being written again, was not told apart).
+  // False: no estimate (a test of what comes before the first wake).
   bool estimate_wake_at_start = true;
   // Failed logins per account, shared with the HTTP login (hbf:auth's
   // login() counts against the same lockout). Null: hbf:auth has no login.
@@ -457,7 +457,8 @@ class JsEngine {
   bool Rest(Worker& w, bool to_measure);
   // Whether waking `w` (hibernated, or about to be) is expected to cost
   // more than making a worker for its henv (HenvPool::make_ns), by the
-  // wakes measured so far; false while either is unknown. Any thread.
+  // wakes measured so far (before the first, the start's estimate); false
+  // while either is unknown. Any thread.
   bool WakeCostsMoreThanMake(const Worker& w) const;
   // Whether Checkout drops idle worker `w` rather than wake it: hibernated
   // (not to measure a wake), and WakeCostsMoreThanMake under
@@ -557,11 +558,13 @@ class JsEngine {
   // caller), read by stats().
   std::atomic<uint64_t> hibernations_{0};
   // Hibernation::kWhenCheaper's books: what a wake costs, nanoseconds per
-  // KiB of arena (an average weighted to the recent: 1/8 per wake; before
-  // the first, the estimate made at the start, or 0), written by the thread that woke a worker, read by any;
-  // decisions against hibernating so far (for the probes); and the drops
-  // counted in Stats. Relaxed: figures, not synchronization.
-  std::atomic<int64_t> wake_ns_per_kib_{0};  // (the start's estimate until a wake: EngineOptions)
+  // KiB of arena (an average weighted to the recent: 1/8 per wake; until
+  // the first, which replaces it, EngineOptions::estimate_wake_at_start's
+  // estimate, or 0), written by the thread that woke a worker, read by any;
+  // whether a wake was measured yet; decisions against hibernating so far
+  // (for the probes); and the drops counted in Stats. Relaxed: figures, not
+  // synchronization.
+  std::atomic<int64_t> wake_ns_per_kib_{0};
   std::atomic<bool> wake_measured_{false};
   std::atomic<uint64_t> hibernate_refusals_{0};
   std::atomic<uint64_t> dropped_idle_{0};

@@ -203,7 +203,7 @@ void JsEngine::NoteWake(int64_t ns, int64_t arena_bytes) {
   // (Two wakes at once may each fold into the same `before`: one is lost,
   // which a running figure can afford. The first replaces the estimate.)
   const bool first = !wake_measured_.exchange(true, std::memory_order_relaxed);
-  wake_ns_per_kib_.store(first || before == 0 ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
+  wake_ns_per_kib_.store(first ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
 }
 
 std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard, Clock::time_point cutoff) {
