@@ -98,6 +98,13 @@ class Arena {
   // arena as captured: used_bytes() of it), carving on after them;
   // false if the system refused or `bytes` cannot hold them.
   bool OpenCopy(const char* image, size_t used, size_t bytes);
+  // OpenCopy in two steps, for a caller that writes the copy itself (a
+  // worker image relocates its pointers as it copies, worker_image.cpp):
+  // OpenForCopy opens with the first `used` bytes writable and backed
+  // (false as OpenCopy), the caller writes them at base(), then
+  // CopyWritten(used) carves on after them.
+  bool OpenForCopy(size_t used, size_t bytes);
+  void CopyWritten(size_t used);
   // Whether large blocks are carved and freed ones zeroed (OpenTemplate).
   bool is_template() const { return template_; }
   // A block of at least `size` bytes of any size (for a template), or null.

@@ -254,7 +254,7 @@ void Arena::Prefetch(size_t from) const {
   for (const char* p = base_ + from; p < to; p += 64) __builtin_prefetch(p);
 }
 
-bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
+bool Arena::OpenForCopy(size_t used, size_t bytes) {
   if (used < kHeader || used > bytes || !Open(bytes)) return false;
   HBF_UNPOISON(base_, used);
 #ifdef MADV_POPULATE_WRITE
@@ -262,7 +262,10 @@ bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
   // back) in one call rather than a fault each, as TakeBackUsed.
   if (written_ < used) (void)::madvise(base_ + written_, PageUp(used) - written_, MADV_POPULATE_WRITE);
 #endif
-  std::memcpy(base_, image, used);
+  return true;
+}
+
+void Arena::CopyWritten(size_t used) {
   next_ = base_ + used;
 #if defined(__SANITIZE_ADDRESS__)
   // The size words, as Carve leaves them.
@@ -272,6 +275,12 @@ bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
     word += kHeader + usable;
   }
 #endif
+}
+
+bool Arena::OpenCopy(const char* image, size_t used, size_t bytes) {
+  if (!OpenForCopy(used, bytes)) return false;
+  std::memcpy(base_, image, used);
+  CopyWritten(used);
   return true;
 }
 

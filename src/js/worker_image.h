@@ -21,8 +21,9 @@
 // shapes and Map keys by a creation number, not their address, and
 // Math.random's time seed is set after the copy.
 //
-// A copy is one memcpy of the template's arena (~390 KB) into a new one,
-// the pointer words moved by the distance between the two, the opaque
+// A copy is one pass over the template's arena (~390 KB) into a new one,
+// the pointer words moved by the distance between the two as they are
+// copied (a bitmap says which: worker_image.cpp CopyRelocated), the opaque
 // words pointed at the new Worker, and the Worker's own fields (its values
 // into the runtime, its built-in modules) set the same way. Each copy is a
 // runtime of its own: nothing is shared with the image or another copy
@@ -51,6 +52,22 @@ extern "C" {
 namespace hbf::js {
 
 class Worker;
+
+namespace internal {
+
+// Writes the `n` words of `from` to `to`, `delta` added to each whose bit
+// is set in `pointers` (bit i % 8 of byte i / 8): an image's copy and its
+// relocation in one pass. Why not memcpy and then the pointer words: that
+// second pass read back ~12,800 scattered words (~7 us a copy; most
+// requests make a worker over 10,000 henvs), and the copy was no faster
+// than this loop (bench/README.md, 2026-12-06 thirtieth session).
+// `with` picks the code (for tests; all write the same): kFastest is AVX2
+// where the CPU has it, else SSE2 (x86-64's baseline), else plain words.
+enum class CopyWith { kFastest, kBaseline, kPlainWords };
+void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, const uint8_t* pointers, uint64_t delta,
+                   CopyWith with = CopyWith::kFastest);
+
+}  // namespace internal
 
 // An idle worker's arena kept as what differs from the image it was copied
 // from (Worker::Hibernate), its pages given back. Word i of the arena is
@@ -167,12 +184,12 @@ class WorkerImage {
   std::unique_ptr<uint64_t[]> words_;  // the template's arena, size_ bytes
   size_t size_ = 0;                    // its first size word up to the end of its last block
   uintptr_t base_ = 0;                 // where that arena was
-  // The words that point into the arena, by index, in order: a copy adds
-  // the distance between the arenas to each (~3 instructions a word; a
-  // bitmap's scan took ~8).
+  // The words that point into the arena, by index, in order (the layout's
+  // fingerprint, pointer_words()).
   std::vector<uint32_t> pointer_at_;
   // The same as a bitmap (bit i % 8 of byte i / 8: word i points into the
-  // arena), for SnapshotArena's comparison, which reads every word in order.
+  // arena): a copy adds the distance between the arenas to each as it
+  // copies (CopyInto, RestoreArena), and SnapshotArena compares by it.
   std::vector<uint8_t> pointer_bits_;
   // Words that point into the Worker: (word index, offset in the Worker).
   std::vector<std::pair<size_t, size_t>> worker_words_;

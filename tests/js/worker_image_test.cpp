@@ -2,7 +2,8 @@
 // SnapshotArena keeps of an arena, written back by RestoreArena, is the
 // arena as it was, word for word, whichever words changed (pointer words of
 // the image, others, the first and last of the image, words past it) and
-// wherever the ranges left out start; packed and unpacked, the same.
+// wherever the ranges left out start; packed and unpacked, the same. And
+// the copy's relocation (internal::CopyRelocated), by every code path.
 #include "js/worker_image.h"
 
 #include <gtest/gtest.h>
@@ -36,6 +37,34 @@ bool InSkipped(size_t word, const std::vector<std::pair<size_t, size_t>>& skippe
     if (word * 8 >= from && word * 8 < to) return true;
   }
   return false;
+}
+
+// Each way CopyRelocated writes (AVX2 where the CPU has it, SSE2, plain
+// words) gives every word its image's value, plus the distance exactly
+// where its bit says so: random words and bits, lengths that end mid-byte
+// of the bitmap, a distance with high and low bits set, no word written
+// past the end.
+TEST(WorkerImageTest, ACopyRelocatesExactlyTheWordsItsBitsName) {
+  std::mt19937_64 random(20261206);
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{63}, size_t{4096 + 5}}) {
+    std::vector<uint64_t> from(n);
+    for (uint64_t& word : from) word = random();
+    std::vector<uint8_t> bits((n + 7) / 8 + 1);
+    for (uint8_t& byte : bits) byte = static_cast<uint8_t>(random());
+    const uint64_t delta = 0x8000'0000'0000'1000 | (random() & 0xffff'fff0);
+    for (const auto with : {internal::CopyWith::kFastest, internal::CopyWith::kBaseline,
+                            internal::CopyWith::kPlainWords}) {
+      constexpr uint64_t kUntouched = 0x5a5a5a5a5a5a5a5a;
+      std::vector<uint64_t> to(n + 1, kUntouched);
+      internal::CopyRelocated(to.data(), from.data(), n, bits.data(), delta, with);
+      for (size_t i = 0; i < n; ++i) {
+        const bool pointer = ((bits[i / 8] >> (i % 8)) & 1u) != 0;
+        ASSERT_EQ(to[i], from[i] + (pointer ? delta : 0))
+            << "word " << i << " of " << n << ", way " << static_cast<int>(with);
+      }
+      EXPECT_EQ(to[n], kUntouched) << n << " words, way " << static_cast<int>(with);
+    }
+  }
 }
 
 TEST(WorkerImageTest, AnUnchangedCopyKeepsNothing) {
