@@ -199,6 +199,10 @@ class WorkerImage {
   internal::BlockCache::Offsets cache_{};
   HeldValue dispatch_fn_;
   HeldValue reach_fn_;
+  // The request object (Worker::raw_, made by the templates) and the atoms
+  // of its fields and of the result's (the same numbers in every copy).
+  HeldValue raw_;
+  std::vector<JSAtom> raw_atoms_;
   std::vector<std::pair<std::string, size_t>> builtin_modules_;  // id, JSModuleDef offset
   std::unordered_map<std::string, std::string> module_formats_;
   int64_t gc_live_bytes_ = 0;
