@@ -362,6 +362,7 @@ std::unique_ptr<Worker> Worker::Build(const ScriptLimits& limits, ScriptResult::
     // the doubled one (4 KiB) outside its copied memory, kept for its life,
     // hibernated too. (Out of memory here: the copies resize as before.)
     (void)JS_ReserveShapeHash(w->rt_, kTemplateShapes);
+    w->WarmRequestShapes();
   }
   return w;
 }
@@ -454,6 +455,9 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   timed_out_ = false;
   deadline_armed_ = true;
   binding_henv_ = &henv;
+  // What loading makes once keeps no chain of shapes (below); the chains a
+  // copy's image holds (WarmRequestShapes) wait for its first request.
+  JS_PauseShapeTransitions(rt_, 1);
   const bool loaded = LoadRouter(failure);
   binding_henv_ = nullptr;
   deadline_armed_ = false;
@@ -463,8 +467,9 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   // From here on objects are mostly made per request, in the same few
   // layouts each time: QuickJS keeps their chains of shapes for the next
   // request (QuickJS patch 0005). Not before: what loading made once needs
-  // none, and would keep them for the worker's life.
-  JS_SetShapeTransitions(rt_, 1);
+  // none, and would keep them for the worker's life. (Resumed, not
+  // switched on: switching would release the image's chains.)
+  JS_PauseShapeTransitions(rt_, 0);
   // And what a request makes is young (QuickJS patch 0011): the cycles it
   // leaves (req <-> res, closures) are freed at its end, while still in
   // the caches, without walking the whole heap (CollectCycles).

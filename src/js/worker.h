@@ -330,6 +330,14 @@ class Worker {
   JSValue raw_;
   std::vector<JSAtom> raw_atoms_;
   JSValue TakeRaw();
+  // (a template only: worker_image.h) One request through hbf:http's
+  // dispatch with a Router of one route, its garbage collected young, and
+  // shape transitions then paused: the shapes a request's objects pass
+  // through (req, res, the exchange, the router's walk) are kept in the
+  // image (QuickJS patches 0005, 0028) instead of made by every copy's
+  // first request. Best effort: without hbf:router, or on any failure,
+  // nothing is kept.
+  void WarmRequestShapes();
   // The strings requests repeat (js_values.h), made on the first request,
   // let go when the worker hibernates or goes (owned values of its runtime).
   std::unique_ptr<internal::RepeatedStrings> strings_;

@@ -26,6 +26,8 @@ namespace hbf::js {
 // Gives the C callbacks access to Worker's private state.
 struct WorkerAccess {
   static Worker* From(JSContext* ctx) { return static_cast<Worker*>(JS_GetContextOpaque(ctx)); }
+  // The worker's QuickJS runtime (tests of what a worker holds).
+  static JSRuntime* Runtime(const Worker& w) { return w.rt_; }
   // The worker's connection to its henv's file, opened on first use (or a
   // blank worker's empty in-memory one); an error if it cannot be opened.
   static Result<db::Database*> Db(Worker& w) { return w.Connection(); }

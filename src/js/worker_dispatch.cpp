@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "http/http_types.h"
 #include "js/js_values.h"
+#include "js/module_loader.h"
 #include "js/worker.h"
 #include "js/worker_access.h"
 #include "js/worker_failure.h"
@@ -234,6 +235,62 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   set(RawField::kWsEvent, Undefined());
   JS_FreeValue(ctx, raw);
   return Continue(ret);
+}
+
+void Worker::WarmRequestShapes() {
+  JSContext* ctx = ctx_;
+  JSValue ns = Undefined();
+  ScriptResult::Failure failure;
+  if (internal::Builtins().modules.count("hbf:router") == 0 || !Load("hbf:router", ns, failure)) return;
+  const JSValue router_class = JS_GetPropertyStr(ctx, ns, "Router");
+  JS_FreeValue(ctx, ns);
+  const JSValue raw = TakeRaw();
+  if (JS_IsException(raw) || !JS_IsConstructor(ctx, router_class)) {
+    JS_FreeValue(ctx, raw);
+    JS_FreeValue(ctx, router_class);
+    return;
+  }
+  JS_SetShapeTransitions(rt_, 1);
+  JS_SetGCYoung(rt_, 1);
+  const JSValue router = JS_CallConstructor(ctx, router_class, 0, nullptr);
+  static constexpr char kHandler[] = "(req, res) => res.json({ ok: true })";
+  JSValue route[2] = {JS_NewString(ctx, "/"),
+                      JS_Eval(ctx, kHandler, sizeof kHandler - 1, "<template>", JS_EVAL_TYPE_GLOBAL)};
+  const JSValue get = JS_GetPropertyStr(ctx, router, "get");
+  JS_FreeValue(ctx, JS_Call(ctx, get, router, 2, route));
+  JS_FreeValue(ctx, get);
+  for (JSValue v : route) JS_FreeValue(ctx, v);
+  const auto set = [&](RawField field, JSValue value) {
+    JS_SetProperty(ctx, raw, raw_atoms_[static_cast<size_t>(field)], value);
+  };
+  set(RawField::kMethod, JS_NewString(ctx, "GET"));
+  set(RawField::kUrl, JS_NewString(ctx, "/"));
+  set(RawField::kPath, JS_NewString(ctx, "/"));
+  set(RawField::kQuery, JS_NewString(ctx, ""));
+  set(RawField::kHeaders, JS_NewArray(ctx));
+  set(RawField::kHotHeaders, JS_NewInt32(ctx, 0));
+  set(RawField::kIp, JS_NewString(ctx, "127.0.0.1"));
+  set(RawField::kProtocol, JS_NewString(ctx, "http"));
+  set(RawField::kHostname, JS_NewString(ctx, "template.invalid"));
+  set(RawField::kId, JS_NewString(ctx, ""));
+  set(RawField::kUser, JS_NULL);
+  set(RawField::kHenv, JS_NewString(ctx, ""));
+  JSValue args[2] = {router, raw};
+  JS_FreeValue(ctx, JS_Call(ctx, dispatch_fn_, Undefined(), 2, args));
+  // The image keeps none of the request's values: every field as TakeRaw
+  // left it.
+  for (size_t f = 0; f < static_cast<size_t>(RawField::kHeaderMap); ++f) set(static_cast<RawField>(f), Undefined());
+  JS_FreeValue(ctx, raw);
+  JS_FreeValue(ctx, router);
+  JS_FreeValue(ctx, router_class);
+  // (the body's UTF-8 kept for the answer's ETag: no answer is read here)
+  JS_FreeValue(ctx, std::exchange(body_utf8_of_, Undefined()));
+  body_utf8_.clear();
+  // (any exception the request left is the context's: dropped)
+  JS_FreeValue(ctx, JS_GetException(ctx));
+  JS_RunGCYoung(rt_);
+  JS_SetGCYoung(rt_, 0);
+  JS_PauseShapeTransitions(rt_, 1);
 }
 
 JSValue Worker::TakeRaw() {

@@ -1217,6 +1217,53 @@ TEST(QuickJsPatches, ReservedShapeHashTakesLaterShapesWithoutAResize) {
   }
 }
 
+// Patch 0028: JS_PauseShapeTransitions turns transitions off and back on
+// without releasing the chains kept so far (a worker image's templates keep
+// a request's chains, and a bind's loading pauses): the next object of a
+// kept layout then makes no shape, while objects made during the pause
+// keep none. JS_SetShapeTransitions, the control, releases them: the same
+// object makes its chain again.
+TEST(QuickJsPatches, PausedShapeTransitionsKeepTheChainsForTheNextObject) {
+  constexpr const char* kLayout = R"js(
+    globalThis.make = () => { const o = {}; o.alpha = 1; o.beta = 2; o.gamma = 3; o.delta = 4; return o; };
+    make();  // (dies at once: its chain is kept)
+    "ok";
+  )js";
+  const auto hashed_shapes = [](JSRuntime* rt) {
+    JSMemoryUsage usage;
+    JS_ComputeMemoryUsage(rt, &usage);
+    return usage.shape_count;
+  };
+  for (const bool pause : {true, false}) {
+    RuntimePtr rt(JS_NewRuntime());
+    ContextPtr ctx(JS_NewContext(rt.get()));
+    ASSERT_NE(ctx, nullptr);
+    JS_SetShapeTransitions(rt.get(), 1);
+    ASSERT_EQ(EvalToString(ctx.get(), kLayout), "ok");
+    if (pause) {
+      JS_PauseShapeTransitions(rt.get(), 1);
+    } else {
+      JS_SetShapeTransitions(rt.get(), 0);
+    }
+    // Made while off: grown in place, nothing kept (the same layout too).
+    ASSERT_EQ(EvalToString(ctx.get(), "globalThis.loaded = { x: 1 }; loaded.y = 2; make(); 'ok'"), "ok");
+    if (pause) {
+      JS_PauseShapeTransitions(rt.get(), 0);
+    } else {
+      JS_SetShapeTransitions(rt.get(), 1);
+    }
+    const int64_t before = hashed_shapes(rt.get());
+    ASSERT_EQ(EvalToString(ctx.get(), "globalThis.kept = make(); kept.gamma + kept.delta"), "7");
+    const int64_t made = hashed_shapes(rt.get()) - before;
+    if (pause) {
+      EXPECT_EQ(made, 0) << "the kept chain was found step by step";
+    } else {
+      EXPECT_GE(made, 3) << "switched: the chain was released and made again (the control)";
+    }
+    ASSERT_EQ(EvalToString(ctx.get(), "Object.keys(kept).join()"), "alpha,beta,gamma,delta");
+  }
+}
+
 // Patch 0020: JS_SetRandomSeed sets Math.random's state: the same seed, the
 // same numbers (a copied worker is given a fresh one).
 TEST(QuickJsPatches, RandomSeedSetsMathRandomsSequence) {

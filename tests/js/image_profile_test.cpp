@@ -2,7 +2,8 @@
 // hbf_image_profile at build time for this build's worker image, it fits
 // the image the server captures (so a cold worker prefetches the lines its
 // requests read, not the whole image), and a profile of any other image is
-// not used.
+// not used. And what the image of the real built-ins holds besides a
+// built blank worker: the shapes of a request (Worker::WarmRequestShapes).
 #include "js/image_profile.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "crypto/crypto.h"
+#include "js/worker.h"
+#include "js/worker_access.h"
 #include "js/worker_image.h"
 
 namespace hbf::js {
@@ -35,6 +38,27 @@ TEST(ImageProfileTest, TheBuildsProfileFitsTheImageTheServerCaptures) {
   const size_t image_lines = (image->bytes() + 63) / 64;
   EXPECT_LT(image->hot_lines().size(), image_lines / 2);
   EXPECT_GT(image->hot_lines().size(), image_lines / 50);
+}
+
+// The image's templates ran a request through hbf:http and hbf:router
+// (Worker::WarmRequestShapes): a copy holds the chains of shapes its
+// first request's objects pass through (req, res, the exchange, the
+// router's walk: dozens), which a blank worker built without them lacks.
+// (Fewer would mean the warm-up failed, or its chains were released
+// before the capture: every copy's first request would make them again.)
+TEST(ImageProfileTest, ACopyHoldsTheShapesOfARequestABuiltBlankWorkerLacks) {
+  ASSERT_TRUE(crypto::InitializeCrypto());
+  ASSERT_NE(WorkerImage::Get(), nullptr);
+  ScriptResult::Failure failure;
+  const std::unique_ptr<Worker> copied = Worker::CreateBlank(ScriptLimits{}, failure, true);
+  const std::unique_ptr<Worker> built = Worker::CreateBlank(ScriptLimits{}, failure, false);
+  ASSERT_TRUE(copied && built) << failure.message;
+  const auto hashed_shapes = [](const Worker& w) {
+    JSMemoryUsage usage;
+    JS_ComputeMemoryUsage(WorkerAccess::Runtime(w), &usage);
+    return usage.shape_count;
+  };
+  EXPECT_GE(hashed_shapes(*copied), hashed_shapes(*built) + 30);
 }
 
 TEST(ImageProfileTest, AProfileIsUsedOnlyOnTheImageItWasMadeFor) {
