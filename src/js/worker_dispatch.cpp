@@ -256,30 +256,38 @@ void Worker::WarmRequestShapes() {
   static constexpr char kHandler[] = "(req, res) => res.json({ ok: true })";
   JSValue route[2] = {JS_NewString(ctx, "/"),
                       JS_Eval(ctx, kHandler, sizeof kHandler - 1, "<template>", JS_EVAL_TYPE_GLOBAL)};
-  const JSValue get = JS_GetPropertyStr(ctx, router, "get");
-  JS_FreeValue(ctx, JS_Call(ctx, get, router, 2, route));
-  JS_FreeValue(ctx, get);
+  // (out of memory at any step: no request, nothing but what was made freed)
+  bool routed = false;
+  if (!JS_IsException(router) && !JS_IsException(route[0]) && !JS_IsException(route[1])) {
+    const JSValue get = JS_GetPropertyStr(ctx, router, "get");
+    const JSValue added = JS_Call(ctx, get, router, 2, route);
+    routed = !JS_IsException(added);
+    JS_FreeValue(ctx, added);
+    JS_FreeValue(ctx, get);
+  }
   for (JSValue v : route) JS_FreeValue(ctx, v);
   const auto set = [&](RawField field, JSValue value) {
     JS_SetProperty(ctx, raw, raw_atoms_[static_cast<size_t>(field)], value);
   };
-  set(RawField::kMethod, JS_NewString(ctx, "GET"));
-  set(RawField::kUrl, JS_NewString(ctx, "/"));
-  set(RawField::kPath, JS_NewString(ctx, "/"));
-  set(RawField::kQuery, JS_NewString(ctx, ""));
-  set(RawField::kHeaders, JS_NewArray(ctx));
-  set(RawField::kHotHeaders, JS_NewInt32(ctx, 0));
-  set(RawField::kIp, JS_NewString(ctx, "127.0.0.1"));
-  set(RawField::kProtocol, JS_NewString(ctx, "http"));
-  set(RawField::kHostname, JS_NewString(ctx, "template.invalid"));
-  set(RawField::kId, JS_NewString(ctx, ""));
-  set(RawField::kUser, JS_NULL);
-  set(RawField::kHenv, JS_NewString(ctx, ""));
-  JSValue args[2] = {router, raw};
-  JS_FreeValue(ctx, JS_Call(ctx, dispatch_fn_, Undefined(), 2, args));
-  // The image keeps none of the request's values: every field as TakeRaw
-  // left it.
-  for (size_t f = 0; f < static_cast<size_t>(RawField::kHeaderMap); ++f) set(static_cast<RawField>(f), Undefined());
+  if (routed) {
+    set(RawField::kMethod, JS_NewString(ctx, "GET"));
+    set(RawField::kUrl, JS_NewString(ctx, "/"));
+    set(RawField::kPath, JS_NewString(ctx, "/"));
+    set(RawField::kQuery, JS_NewString(ctx, ""));
+    set(RawField::kHeaders, JS_NewArray(ctx));
+    set(RawField::kHotHeaders, JS_NewInt32(ctx, 0));
+    set(RawField::kIp, JS_NewString(ctx, "127.0.0.1"));
+    set(RawField::kProtocol, JS_NewString(ctx, "http"));
+    set(RawField::kHostname, JS_NewString(ctx, "template.invalid"));
+    set(RawField::kId, JS_NewString(ctx, ""));
+    set(RawField::kUser, JS_NULL);
+    set(RawField::kHenv, JS_NewString(ctx, ""));
+    JSValue args[2] = {router, raw};
+    JS_FreeValue(ctx, JS_Call(ctx, dispatch_fn_, Undefined(), 2, args));
+    // The image keeps none of the request's values: every field as
+    // TakeRaw left it.
+    for (size_t f = 0; f < static_cast<size_t>(RawField::kHeaderMap); ++f) set(static_cast<RawField>(f), Undefined());
+  }
   JS_FreeValue(ctx, raw);
   JS_FreeValue(ctx, router);
   JS_FreeValue(ctx, router_class);
