@@ -362,6 +362,12 @@ std::unique_ptr<Worker> Worker::Build(const ScriptLimits& limits, ScriptResult::
     // the doubled one (4 KiB) outside its copied memory, kept for its life,
     // hibernated too. (Out of memory here: the copies resize as before.)
     (void)JS_ReserveShapeHash(w->rt_, kTemplateShapes);
+    // The request object every dispatch refills (TakeRaw), made here so each
+    // copy has it instead of making it on its first request (~20k
+    // instructions: its atoms, its fields defined one by one). (Out of
+    // memory: the copies make it, as built workers do.)
+    const JSValue raw = w->TakeRaw();
+    JS_FreeValue(w->ctx_, JS_IsException(raw) ? JS_GetException(w->ctx_) : raw);
     w->WarmRequestShapes();
   }
   return w;
@@ -455,9 +461,6 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   timed_out_ = false;
   deadline_armed_ = true;
   binding_henv_ = &henv;
-  // What loading makes once keeps no chain of shapes (below); the chains a
-  // copy's image holds (WarmRequestShapes) wait for its first request.
-  JS_PauseShapeTransitions(rt_, 1);
   const bool loaded = LoadRouter(failure);
   binding_henv_ = nullptr;
   deadline_armed_ = false;
@@ -467,8 +470,10 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   // From here on objects are mostly made per request, in the same few
   // layouts each time: QuickJS keeps their chains of shapes for the next
   // request (QuickJS patch 0005). Not before: what loading made once needs
-  // none, and would keep them for the worker's life. (Resumed, not
-  // switched on: switching would release the image's chains.)
+  // none, and would keep them for the worker's life: a blank worker loads
+  // with them off (a built one never had them; a copy's image has them
+  // paused, WarmRequestShapes). Resumed, not switched on: switching would
+  // release the chains the image holds for the first request.
   JS_PauseShapeTransitions(rt_, 0);
   // And what a request makes is young (QuickJS patch 0011): the cycles it
   // leaves (req <-> res, closures) are freed at its end, while still in

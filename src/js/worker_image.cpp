@@ -250,6 +250,12 @@ bool WorkerImage::Hold(const char* base, size_t size, JSValue v, HeldValue& out)
   return true;
 }
 
+size_t WorkerImage::pointer_words() const {
+  size_t count = 0;
+  for (const uint8_t bits : pointer_bits_) count += static_cast<size_t>(std::popcount(bits));
+  return count;
+}
+
 uint64_t WorkerImage::LayoutFingerprint() const {
   // FNV-1a, 64-bit, over the layout's numbers.
   uint64_t h = 0xcbf29ce484222325ull;
@@ -262,7 +268,7 @@ uint64_t WorkerImage::LayoutFingerprint() const {
   mix(size_);
   mix(rt_offset_);
   mix(ctx_offset_);
-  for (const uint32_t at : pointer_at_) mix(at);
+  for (const uint8_t bits : pointer_bits_) mix(bits);
   for (const auto& [at, offset] : worker_words_) mix(uint64_t{at} << 32 | offset);
   for (const auto& [id, offset] : builtin_modules_) mix(offset);
   for (const HeldValue* held : {&dispatch_fn_, &reach_fn_, &raw_}) mix(static_cast<uint64_t>(held->offset));
@@ -293,18 +299,6 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
   }
   JS_SetRandomSeed(a->ctx_, 1);
   JS_SetRandomSeed(b->ctx_, 1);
-  // The request object every dispatch refills (Worker::TakeRaw) is made in
-  // the templates, so each copy has it instead of making it on its first
-  // request: ~20k instructions (its atoms, its fields defined one by one)
-  // of every worker made over 10,000 henvs.
-  for (Worker* t : {a.get(), b.get()}) {
-    const JSValue raw = t->TakeRaw();
-    if (JS_IsException(raw)) {
-      why = "a template cannot make its request object";
-      return nullptr;
-    }
-    JS_FreeValue(t->ctx_, raw);
-  }
   internal::Arena& arena_a = a->memory_.arena;
   internal::Arena& arena_b = b->memory_.arena;
   if (!arena_a.is_template() || !arena_b.is_template()) {
@@ -399,8 +393,6 @@ std::unique_ptr<WorkerImage> WorkerImage::Capture(std::string& why) {
     std::memcpy(&v, base_a + 8 * i, 8);
     if ((pointer_bits[i / 64] >> (i % 64) & 1) != 0) {
       v = ba + moved(static_cast<size_t>(v - ba));
-      static_assert(kTemplateArenaBytes / 8 <= UINT32_MAX, "a word's index fits 32 bits");
-      image->pointer_at_.push_back(static_cast<uint32_t>(j));
       image->pointer_bits_[j / 8] |= static_cast<uint8_t>(1u << (j % 8));
     }
     image->words_[j++] = v;
@@ -547,8 +539,9 @@ namespace internal {
 HBF_NO_ASAN void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, const uint8_t* pointers, uint64_t delta,
                                CopyWith with) {
   const PointerMasks& masks = MasksOfPointerBytes();
-  const size_t whole = with == CopyWith::kPlainWords ? 0 : n & ~size_t{7};
+  size_t whole = 0;  // words written eight at a time; the rest one by one
 #if defined(__x86_64__)
+  if (with != CopyWith::kPlainWords) whole = n & ~size_t{7};
   static const bool kAvx2 = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") != 0;
@@ -568,11 +561,9 @@ HBF_NO_ASAN void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, con
     }
   }
 #else
-  for (size_t i = 0; i < whole; ++i) to[i] = from[i] + (delta & masks[pointers[i / 8]][i % 8]);
+  (void)with;
 #endif
-  for (size_t i = whole; i < n; ++i) {
-    to[i] = from[i] + (delta & (uint64_t{0} - ((static_cast<unsigned>(pointers[i / 8]) >> (i % 8)) & 1u)));
-  }
+  for (size_t i = whole; i < n; ++i) to[i] = from[i] + (delta & masks[pointers[i / 8]][i % 8]);
 }
 
 }  // namespace internal

@@ -21,7 +21,7 @@
 // shapes and Map keys by a creation number, not their address, and
 // Math.random's time seed is set after the copy.
 //
-// A copy is one pass over the template's arena (~390 KB) into a new one,
+// A copy is one pass over the template's arena (~370 KB) into a new one,
 // the pointer words moved by the distance between the two as they are
 // copied (a bitmap says which: worker_image.cpp CopyRelocated), the opaque
 // words pointed at the new Worker, and the Worker's own fields (its values
@@ -137,7 +137,7 @@ class WorkerImage {
   static constexpr size_t kTemplateArenaBytes = 2 << 20;
 
   size_t bytes() const { return size_; }
-  size_t pointer_words() const { return pointer_at_.size(); }
+  size_t pointer_words() const;
 
   // What tells this image's layout apart: its size, where its pointer words
   // are and what its Worker's fields point at (not the words' values: a C
@@ -184,12 +184,10 @@ class WorkerImage {
   std::unique_ptr<uint64_t[]> words_;  // the template's arena, size_ bytes
   size_t size_ = 0;                    // its first size word up to the end of its last block
   uintptr_t base_ = 0;                 // where that arena was
-  // The words that point into the arena, by index, in order (the layout's
-  // fingerprint, pointer_words()).
-  std::vector<uint32_t> pointer_at_;
-  // The same as a bitmap (bit i % 8 of byte i / 8: word i points into the
-  // arena): a copy adds the distance between the arenas to each as it
-  // copies (CopyInto, RestoreArena), and SnapshotArena compares by it.
+  // The words that point into the arena, as a bitmap (bit i % 8 of byte
+  // i / 8: word i): a copy adds the distance between the arenas to each as
+  // it copies (CopyInto, RestoreArena), SnapshotArena compares by it, and
+  // it is part of the layout's fingerprint.
   std::vector<uint8_t> pointer_bits_;
   // Words that point into the Worker: (word index, offset in the Worker).
   std::vector<std::pair<size_t, size_t>> worker_words_;
