@@ -320,8 +320,9 @@ class Worker {
   // answers from the last bind's reads), else on the worker's, opened now.
   Result<std::optional<db::Value>> QueryDocument(std::string_view sql, const std::string& path);
   JSValue dispatch_fn_;  // hbf:http's dispatch, owned
-  // The request object Dispatch passes to dispatch_fn_ (`raw`), made on
-  // the first request and refilled for each: its fields always exist, so no
+  // The request object Dispatch passes to dispatch_fn_ (`raw`), made by
+  // the image's templates (a copy has it; a built worker makes it on its
+  // first request) and refilled for each request: its fields always exist, so no
   // request adds properties to it (in QuickJS every added property may
   // reshape and reallocate an object). Only hbf:http's dispatch sees it, and
   // nothing there keeps it past the call. Owned; with its field names as
