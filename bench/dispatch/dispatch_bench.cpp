@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   const bool tail = std::getenv("DISPATCH_BENCH_TAIL") != nullptr;  // print single requests' spread
   const bool hibernate = std::getenv("DISPATCH_BENCH_HIBERNATE") != nullptr;
   if (!crypto::InitializeCrypto()) return 1;
+  if (std::getenv("DISPATCH_BENCH_DEBUG") != nullptr) ConfigureLogging(LogLevel::kDebug, LogFormat::kText);
   if (std::getenv("DISPATCH_BENCH_NO_PROFILE") == nullptr) js::SetImageProfile(&js::kBuildImageProfile);
   char tmpl[] = "/tmp/hbf-dispatch-bench-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) return 1;
@@ -100,6 +101,8 @@ int main(int argc, char** argv) {
     engine_options.spare_workers = 0;  // (so that the memory printed is the henv's worker alone)
     // DISPATCH_BENCH_BUILT=1: workers built, not copied (js/worker_image.h).
     engine_options.copy_blank_workers = std::getenv("DISPATCH_BENCH_BUILT") == nullptr;
+    // DISPATCH_BENCH_NO_BOUND=1: every worker binds (no bound images, js/bound_image.h).
+    engine_options.bound_images = std::getenv("DISPATCH_BENCH_NO_BOUND") == nullptr;
     // DISPATCH_BENCH_SPARE_CONNECTIONS=N: connections kept for the henv's next worker (connection_shelf.h).
     if (const char* spare = std::getenv("DISPATCH_BENCH_SPARE_CONNECTIONS")) engine_options.spare_connections = std::atoi(spare);
     // DISPATCH_BENCH_HIBERNATE=trim: trimmed only, not hibernated (the A/B's other side); =1:
@@ -210,8 +213,12 @@ int main(int argc, char** argv) {
         }
         engine.DropIdleWorkers();
       }
-      std::printf("bound, answered /hello and dropped: %.1f us per worker\n",
-                  std::chrono::duration<double, std::micro>(Clock::now() - start).count() / n);
+      const js::JsEngine::Stats stats = engine.stats();
+      std::printf("bound, answered /hello and dropped: %.1f us per worker (%llu copied bound, %d bound images, "
+                  "%lld bytes, %llu failed)\n",
+                  std::chrono::duration<double, std::micro>(Clock::now() - start).count() / n,
+                  static_cast<unsigned long long>(stats.made_bound), stats.bound_images,
+                  static_cast<long long>(stats.bound_image_bytes), static_cast<unsigned long long>(stats.bound_failures));
       return 0;
     }
     struct Case {

@@ -345,6 +345,9 @@ HttpResponse App::Health(const HttpRequest& request) const {
   body.set("js_worker_image_kb", js.worker_image_bytes / 1024);  // 0: built, or none made yet
   body.set("js_worker_image_hot_lines", js.worker_image_hot_lines);  // 0: a cold copy is prefetched whole
   body.set("js_hibernated_workers", js.hibernated_workers);
+  // Henvs whose workers are copied bound (js/bound_image.h), and what those images hold.
+  body.set("js_bound_images", js.bound_images);
+  body.set("js_bound_image_kb", js.bound_image_bytes / 1024);
   // What a wake has cost, per MiB of a worker's arena (0: none yet): with
   // --js_hibernate=auto, idle workers are dropped while it is more than
   // making their henv a new worker.
@@ -401,6 +404,7 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   gauges.js_workers_hibernated = js.hibernated_workers;
   gauges.js_worker_wakes = js.wakes;
   gauges.js_workers_made = js.made;
+  gauges.js_workers_made_bound = js.made_bound;
   gauges.js_workers_dropped_idle = js.dropped_idle;
   gauges.js_workers_dropped_not_woken = js.dropped_not_woken;
   gauges.js_worker_hibernations = js.hibernations;

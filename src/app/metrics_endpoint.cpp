@@ -117,6 +117,9 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
   Header(out, "hbf_js_workers_made_total", "counter",
          "JavaScript workers made for a henv (a henv's first request, or one finding none idle).");
   Sample(out, "hbf_js_workers_made_total", {}, g.js_workers_made);
+  Header(out, "hbf_js_workers_made_bound_total", "counter",
+         "Of those, workers copied from their henv's bound image instead of binding (its router's top level not run again).");
+  Sample(out, "hbf_js_workers_made_bound_total", {}, g.js_workers_made_bound);
   Header(out, "hbf_js_workers_dropped_total", "counter",
          "Idle JavaScript workers dropped because a new worker was expected to cost less than a wake "
          "(--js_hibernate=auto): instead of hibernating them, or, hibernated, instead of waking them.");

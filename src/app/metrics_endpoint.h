@@ -48,6 +48,7 @@ struct MetricsGauges {
   int64_t js_workers_hibernated = 0;  // of the idle ones
   uint64_t js_worker_wakes = 0;
   uint64_t js_workers_made = 0;
+  uint64_t js_workers_made_bound = 0;  // of those, copied from a bound image
   uint64_t js_workers_dropped_idle = 0;       // dropped instead of hibernated (--js_hibernate=auto)
   uint64_t js_workers_dropped_not_woken = 0;  // hibernated, dropped instead of woken (likewise)
   uint64_t js_worker_prefetches = 0;

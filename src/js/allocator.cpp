@@ -234,7 +234,7 @@ void* Allocate(JSMallocState* s, RuntimeMemory& m, size_t size) {
       return p;
     }
   }
-  if (m.arena.is_template()) {  // the whole template in one piece
+  if (m.arena.carves_all()) {  // the whole template (or capture's copy) in one piece
     size_t usable = 0;
     if (void* p = m.arena.CarveAny(size, usable)) {
       Used(s, usable);
@@ -287,14 +287,15 @@ void* HbfMalloc(JSMallocState* s, size_t size) {
   if (m.tearing_down || usable > BlockCache::kMaxBlock) {
     // Kept by the arena until the runtime goes (a large carved block is a
     // template's, or a copy's: no cache class takes it).
-    if (!m.tearing_down && m.arena.is_template()) {
+    if (!m.tearing_down && m.arena.carves_all()) {
       std::memset(p, 0, usable);
       m.arena.NoteDead(p, usable);
     }
     HBF_POISON(p, usable);  // (as a kept block is: a use after free is still reported)
     return;
   }
-  if (m.arena.is_template()) std::memset(p, 0, usable);
+  // (a template's, or a capture's copy's: no stale bytes tell two apart)
+  if (m.arena.carves_all()) std::memset(p, 0, usable);
   m.cache.Put(p, usable);
 }
 

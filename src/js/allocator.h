@@ -105,6 +105,15 @@ class Arena {
   // CopyWritten(used) carves on after them.
   bool OpenForCopy(size_t used, size_t bytes);
   void CopyWritten(size_t used);
+  // OpenForCopy for a copy that is bound to be compared with another
+  // (BoundImage::Capture): what it carves past `used` starts as zeros (the
+  // writable part is zeroed; a kept reservation's pages held another
+  // worker's), and it carves blocks of every size, as a template does (a
+  // large block from malloc would be at an address of its own).
+  bool OpenForCapture(size_t used, size_t bytes);
+  // Whether blocks of every size are carved, and freed ones zeroed (a
+  // template, or a capture's copy).
+  bool carves_all() const { return template_ || capture_; }
   // Whether large blocks are carved and freed ones zeroed (OpenTemplate).
   bool is_template() const { return template_; }
   // A block of at least `size` bytes of any size (for a template), or null.
@@ -183,6 +192,8 @@ class Arena {
   char* run_end_ = nullptr;
   std::vector<std::pair<char*, char*>> runs_;
   bool template_ = false;
+  bool capture_ = false;      // OpenForCapture: carving stops at capture_bytes_
+  size_t capture_bytes_ = 0;
   // From the base, bytes written before Open (a kept reservation's), and
   // whether pages went back since (ReleaseFree, GiveBackUsed, GiveBackAgain).
   size_t written_ = 0;

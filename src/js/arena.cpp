@@ -201,6 +201,7 @@ int64_t Arena::FreshWriteNsPerKib(size_t bytes) {
 
 bool Arena::Open(size_t bytes) {
   if (base_ != nullptr) return false;
+  capture_ = false;
   size_t writable = 0;
   span_ = std::max(ReserveBytes(), PageUp(bytes));
   written_ = 0;
@@ -265,6 +266,17 @@ bool Arena::OpenForCopy(size_t used, size_t bytes) {
   return true;
 }
 
+bool Arena::OpenForCapture(size_t used, size_t bytes) {
+  if (!OpenForCopy(used, bytes)) return false;
+  // (Open made `bytes` writable at least; carving stops there)
+  HBF_UNPOISON(base_ + used, bytes - used);
+  std::memset(base_ + used, 0, bytes - used);
+  HBF_POISON(base_ + used, bytes - used);
+  capture_ = true;
+  capture_bytes_ = bytes;
+  return true;
+}
+
 void Arena::CopyWritten(size_t used) {
   next_ = base_ + used;
 #if defined(__SANITIZE_ADDRESS__)
@@ -325,6 +337,7 @@ void* Arena::Carve(size_t k, size_t& usable) {
     word = run_next_;  // released pages first
     run_next_ += take;
   } else {
+    if (capture_ && static_cast<size_t>(base_ + capture_bytes_ - next_) < take) return nullptr;
     if (static_cast<size_t>(base_ + writable_ - next_) < take && (template_ || !Grow(take))) return nullptr;
     word = next_;
     next_ += take;

@@ -4,11 +4,13 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <new>
 #include <utility>
 
 #include "core/log.h"
 #include "core/thread_name.h"
 #include "henv/henv_log.h"
+#include "js/bound_image.h"
 #include "js/worker.h"
 #include "js/worker_image.h"
 
@@ -326,6 +328,8 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   std::unique_ptr<Worker> worker;
   bool create = false;
   bool cold = false;  // an awake worker idle for kCacheColdAfter or more
+  std::shared_ptr<const BoundImage> bound;  // create: copy this (bound_image.h)
+  bool capture = false;                     // create: capture one first
   Shard& shard = ShardOf(pool);
   {
     std::unique_lock lock(shard.mu);
@@ -379,6 +383,20 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       if (pool.busy < options_.max_workers_per_henv) {
         ++pool.busy;
         create = true;
+        if (options_.bound_images && options_.copy_blank_workers) {
+          if (pool.bound != nullptr && pool.bound->version() == version) {
+            bound = pool.bound;
+          } else {
+            // Once a bind at this version was seen to leave only its heap
+            // (the henv's second worker at it, at the earliest), within the
+            // budget's share for them.
+            capture = pool.pure_bind_version == version && pool.bound_failed_version != version &&
+                      !pool.capturing &&
+                      bound_bytes_.load(std::memory_order_relaxed) <
+                          options_.memory_budget_bytes / kBoundImageBudgetShare;
+            pool.capturing = capture;
+          }
+        }
         break;
       }
       if (pool.available.wait_until(lock, give_up_at) == std::cv_status::timeout) {
@@ -415,10 +433,18 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   if (create) {
     ScriptResult::Failure failure;
     const auto make_began = Clock::now();
-    if (std::unique_ptr<Worker> blank = TakeSpare()) {
+    if (capture) bound = CaptureBound(henv, pool, version, limits);
+    if (bound != nullptr) {
+      worker = Worker::CreateBound(*bound, henv, pool, limits, failure);
+      if (worker) made_bound_.fetch_add(1, std::memory_order_relaxed);
+    } else if (std::unique_ptr<Worker> blank = TakeSpare()) {
       if (blank->Bind(henv, pool, version, limits, failure)) worker = std::move(blank);
     } else {
       worker = Worker::Create(henv, pool, version, limits, failure, options_.copy_blank_workers);
+    }
+    if (worker && bound == nullptr && options_.bound_images && worker->bind_left_only_its_heap()) {
+      std::lock_guard lock(shard.mu);
+      pool.pure_bind_version = version;
     }
     if (!worker) {
       failure.router_unavailable = true;
@@ -458,6 +484,39 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   }
 
   return worker;
+}
+
+std::shared_ptr<const BoundImage> JsEngine::CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
+                                                         const ScriptLimits& limits) {
+  const WorkerImage* image = WorkerImage::Get();
+  std::string why = "no worker image";
+  std::shared_ptr<const BoundImage> captured;
+  try {
+    if (image != nullptr) captured = BoundImage::Capture(*image, henv, pool, version, limits, why);
+  } catch (const std::bad_alloc&) {
+    // (the caller holds a slot of the pool: it must get back to free it)
+    why = "out of memory";
+  }
+  Shard& shard = ShardOf(pool);
+  std::lock_guard lock(shard.mu);
+  pool.capturing = false;
+  if (captured == nullptr) {
+    pool.bound_failed_version = version;
+    bound_failures_.fetch_add(1, std::memory_order_relaxed);
+    Log(LogLevel::kDebug, "no bound image at code version " + std::to_string(version) + ": " + why, henv.hash());
+    return nullptr;
+  }
+  // Replaces the last version's (counted against the memory budget as
+  // workers are).
+  const int64_t change = static_cast<int64_t>(captured->bytes()) -
+                         (pool.bound != nullptr ? static_cast<int64_t>(pool.bound->bytes()) : 0);
+  if (pool.bound == nullptr) bound_images_.fetch_add(1, std::memory_order_relaxed);
+  pool.bound = captured;
+  shard.bytes += change;
+  shard.unpublished_bytes += change;
+  bound_bytes_.fetch_add(change, std::memory_order_relaxed);
+  PublishLocked(shard);
+  return captured;
 }
 
 ScriptResult JsEngine::Render(Henv& henv, const ScriptLimits& limits, const std::string& target, bool is_source,
@@ -719,6 +778,10 @@ JsEngine::Stats JsEngine::stats() const {
   stats.worker_image_hot_lines = image != nullptr ? static_cast<int>(image->hot_lines().size()) : 0;
   stats.spare_connections = static_cast<int>(connection_shelf_.size());
   stats.spare_connections_taken = connection_shelf_.taken();
+  stats.bound_images = bound_images_.load(std::memory_order_relaxed);
+  stats.bound_image_bytes = bound_bytes_.load(std::memory_order_relaxed);
+  stats.made_bound = made_bound_.load(std::memory_order_relaxed);
+  stats.bound_failures = bound_failures_.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -175,6 +175,12 @@ struct EngineOptions {
   // a memcpy and a relocation, ~7x cheaper than a build) when it could be
   // captured; false: each is built (--js_copy_workers=false).
   bool copy_blank_workers = true;
+  // A henv's workers are copies of a BoundImage (bound_image.h: the image
+  // with what its bind made written over it) once a bind of its code was
+  // seen to leave only its heap and two binds made the same words, instead
+  // of binding each; false: each binds (--js_bound_images=false). Needs
+  // copy_blank_workers.
+  bool bound_images = true;
   // A destroyed worker's runtime is dropped whole (its memory is all its
   // own: js/allocator.h), running only the finalizers that reach outside
   // it; false: freed value by value (--js_drop_workers_whole=false, for A/B).
@@ -225,6 +231,7 @@ struct EngineOptions {
   WsHub* ws_hub = nullptr;
 };
 
+class BoundImage;
 class Worker;
 struct HenvPool;
 struct RouteReach;
@@ -341,6 +348,13 @@ class JsEngine {
     // Requests that found their henv's worker idle for kCacheColdAfter or
     // more and prefetched its memory (Worker::PrefetchMemory).
     uint64_t prefetched = 0;
+    // Henvs whose workers are copied bound (bound_image.h), the bytes those
+    // images hold (part of memory_bytes), and since start: workers made
+    // from one, and captures that found no image to keep.
+    int bound_images = 0;
+    int64_t bound_image_bytes = 0;
+    uint64_t made_bound = 0;
+    uint64_t bound_failures = 0;
   };
   Stats stats() const;
 
@@ -464,6 +478,15 @@ class JsEngine {
   // (not to measure a wake), and WakeCostsMoreThanMake under
   // Hibernation::kWhenCheaper. REQUIRES: its shard's mu held.
   bool CostlierToWakeThanRemake(const Worker& w) const;
+  // Captures `pool`'s bound image at `version` (the caller holds no lock)
+  // and keeps it in the pool, counted; null if none could be (then not
+  // tried again at that version).
+  std::shared_ptr<const BoundImage> CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
+                                                 const ScriptLimits& limits);
+  // Bound images may hold this fraction of the memory budget at most
+  // (1/8: ~9 KB each for a small router, 128 MiB of the default budget
+  // holds ~14,000); past it henvs bind as before.
+  static constexpr int64_t kBoundImageBudgetShare = 8;
   // Folds a wake's measured time into wake_ns_per_kib_.
   void NoteWake(int64_t ns, int64_t arena_bytes);
   // Each this many decisions against hibernating, one hibernates anyway
@@ -569,6 +592,10 @@ class JsEngine {
   std::atomic<uint64_t> hibernate_refusals_{0};
   std::atomic<uint64_t> dropped_idle_{0};
   std::atomic<uint64_t> dropped_not_woken_{0};
+  std::atomic<int64_t> bound_bytes_{0};  // held by the pools' bound images
+  std::atomic<int> bound_images_{0};
+  std::atomic<uint64_t> made_bound_{0};
+  std::atomic<uint64_t> bound_failures_{0};
   std::thread housekeeper_;  // started last, in the constructor body
 
   // Requests parked while their handler awaits a timer (RunAsync).

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "henv/schema.h"
 #include "js/allocator.h"
+#include "js/bound_image.h"
 #include "js/connection_shelf.h"
 #include "js/js_values.h"
 #include "js/module_loader.h"
@@ -443,8 +444,7 @@ Result<std::optional<db::Value>> Worker::QueryDocument(std::string_view sql, con
   return (*conn)->QueryValue(sql, {path});
 }
 
-bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
-                  ScriptResult::Failure& failure) {
+void Worker::TakeHenv(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits) {
   henv_hash_ = henv.hash();
   pool_ = &pool;
   version_ = version;
@@ -455,6 +455,30 @@ bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimit
   db_busy_timeout_ms_ = std::max(100, limits.timeout_ms);
   change_listener_ = henv.change_listener();
   ApplyLimits(limits);
+}
+
+bool Worker::bind_left_only_its_heap() const {
+  return !bind_reached_out_ && !db_ && !user_db_ && timers_.empty() && strings_ == nullptr && stream_ == nullptr &&
+         reusable_ && copied_from_image_ && JS_IsUndefined(pending_) && JS_IsUndefined(stream_start_) &&
+         JS_IsUndefined(body_utf8_of_);
+}
+
+std::unique_ptr<Worker> Worker::CreateBound(const BoundImage& bound, Henv& henv, HenvPool& pool,
+                                            const ScriptLimits& limits, ScriptResult::Failure& failure) {
+  const WorkerImage* image = WorkerImage::Get();
+  std::unique_ptr<Worker> w(new Worker());
+  if (image == nullptr || !image->CopyInto(*w, &bound)) {
+    failure = InternalFailure("script_memory", "cannot make a JavaScript worker");
+    return nullptr;
+  }
+  w->TakeHenv(henv, pool, bound.version(), limits);
+  bound.SetFields(*w);
+  return w;
+}
+
+bool Worker::Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
+                  ScriptResult::Failure& failure) {
+  TakeHenv(henv, pool, version, limits);
 
   // Loading runs module top-level code: it gets the request's time limit.
   deadline_ = Clock::now() + std::chrono::milliseconds(limits.timeout_ms);

@@ -38,6 +38,7 @@ namespace internal {
 class RepeatedStrings;
 }  // namespace internal
 
+class BoundImage;
 class ConnectionShelf;
 
 // Compiled module bytecode shared by a henv's workers, keyed by each
@@ -103,6 +104,14 @@ struct HenvPool {
   // router does not cost a new worker per request).
   int64_t broken_version = -1;
   ScriptResult::Failure broken_failure;
+  // Its workers made bound by copying (bound_image.h): the image once
+  // captured (its version is the code's it was bound at), the last version
+  // a bind was seen to leave only its heap (a capture needs one), and the
+  // last version a capture failed at (not tried again at it).
+  std::shared_ptr<const BoundImage> bound;
+  int64_t pure_bind_version = -1;
+  int64_t bound_failed_version = -1;
+  bool capturing = false;  // one capture at a time
   // Whether _system/router.js exists and the router's reach (PoolRouting),
   // as one immutable copy: replaced whole under its shard's lock, read
   // without it (JsEngine::HasRouter per script request, NoRouteTakes on the
@@ -139,6 +148,17 @@ class Worker {
   // the henv's limits, its router loaded. Once only; on failure drop the worker.
   bool Bind(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
             ScriptResult::Failure& failure);
+  // A worker of `henv` at `bound`'s version made by copying `bound`
+  // (bound_image.h): what Bind would have made, without running the
+  // router's top-level code again. Null (and `failure`) only if memory ran
+  // out.
+  static std::unique_ptr<Worker> CreateBound(const BoundImage& bound, Henv& henv, HenvPool& pool,
+                                             const ScriptLimits& limits, ScriptResult::Failure& failure);
+  // Whether its Bind left nothing but its own heap: no connection opened,
+  // no timer, no log line or WebSocket call, no state held outside the
+  // runtime. Only such a bind may be captured as a BoundImage (a copy skips
+  // the bind, so it would skip those effects too). Read after Bind.
+  bool bind_left_only_its_heap() const;
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -278,6 +298,7 @@ class Worker {
   Worker();
   friend struct WorkerAccess;
   friend class WorkerImage;  // captures a template's fields, sets a copy's
+  friend class BoundImage;   // likewise, for a bound worker
 
   // CreateBlank's build: the runtime made and the built-ins evaluated; as a
   // template for WorkerImage, the runtime in one zeroed arena.
@@ -308,6 +329,12 @@ class Worker {
   int64_t storage_bytes_wanted_ = -1;  // the request's quota, applied on open
   // The henv being bound, while Bind runs (it may not outlive the call).
   Henv* binding_henv_ = nullptr;
+  // Set while binding by what reaches outside the runtime (the henv's log,
+  // its WebSockets): see bind_left_only_its_heap().
+  bool bind_reached_out_ = false;
+  // Bind's part that is the henv's, not its code's: which henv, its limits,
+  // its file (CreateBound sets the same).
+  void TakeHenv(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits);
   // The worker's connection: db_, opened now if it is not yet (the henv's
   // file, or an empty in-memory database for a blank worker, whose
   // built-ins touch no henv). The deadline and the quota of the run in

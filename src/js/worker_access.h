@@ -48,9 +48,17 @@ struct WorkerAccess {
   static const std::string& HenvHash(Worker& w) { return w.henv_hash_; }
   static const std::shared_ptr<db::ChangeListener>& ChangeListener(Worker& w) { return w.change_listener_; }
   // The henv log hub, or null (a blank worker has no henv, hence no pool).
-  static HenvLogHub* Logs(Worker& w) { return w.pool_ != nullptr ? w.pool_->logs : nullptr; }
+  // (Either, asked for while binding, marks the bind as reaching outside
+  // the runtime: Worker::bind_left_only_its_heap.)
+  static HenvLogHub* Logs(Worker& w) {
+    if (w.binding_henv_ != nullptr) w.bind_reached_out_ = true;
+    return w.pool_ != nullptr ? w.pool_->logs : nullptr;
+  }
   // The WebSocket hub, or null (no hub, or a blank worker).
-  static WsHub* Ws(Worker& w) { return w.pool_ != nullptr ? w.pool_->ws_hub : nullptr; }
+  static WsHub* Ws(Worker& w) {
+    if (w.binding_henv_ != nullptr) w.bind_reached_out_ = true;
+    return w.pool_ != nullptr ? w.pool_->ws_hub : nullptr;
+  }
   static std::chrono::steady_clock::time_point Deadline(Worker& w) { return w.deadline_; }
   static void MarkTimedOut(Worker& w) { w.timed_out_ = true; }
   static void MarkBroken(Worker& w) { w.reusable_ = false; }

@@ -22,6 +22,7 @@
 #include "codec/block.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "js/bound_image.h"
 #include "js/worker.h"
 
 namespace hbf::js {
@@ -31,6 +32,9 @@ namespace {
 // What a copy's arena holds beyond the image: Bind's blocks (the router's
 // functions and shapes) are carved after it, as a built worker's are.
 constexpr size_t kCopyHeadroomBytes = 64 << 10;
+// What a bind may carve past a copy being captured bound (its bind carving
+// more finds no room and takes from malloc: not captured).
+constexpr size_t kCaptureHeadroomBytes = 256 << 10;
 
 // Hibernation reads and writes a worker's arena word by word, its kept
 // blocks and size words included, which ASan poisons (allocator_poison.h): these
@@ -568,33 +572,39 @@ HBF_NO_ASAN void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, con
 
 }  // namespace internal
 
-bool WorkerImage::CopyInto(Worker& w) const {
+bool WorkerImage::CopyInto(Worker& w, const BoundImage* bound, bool as_template) const {
   internal::Arena& arena = w.memory_.arena;
-  if (!arena.OpenForCopy(size_, std::max(internal::Arena::kDefaultBytes, size_ + kCopyHeadroomBytes))) return false;
+  const size_t used = bound != nullptr ? bound->used_ : size_;
+  const bool opened = as_template ? arena.OpenForCapture(used, used + kCaptureHeadroomBytes)
+                                  : arena.OpenForCopy(used, std::max(internal::Arena::kDefaultBytes,
+                                                                     used + kCopyHeadroomBytes));
+  if (!opened) return false;
   char* base = arena.base();
   auto* words = reinterpret_cast<uint64_t*>(base);
   internal::CopyRelocated(words, words_.get(), size_ / sizeof(uint64_t), pointer_bits_.data(),
                           reinterpret_cast<uintptr_t>(base) - base_);
-  arena.CopyWritten(size_);
   const auto worker = reinterpret_cast<uintptr_t>(&w);
   for (const auto& [index, offset] : worker_words_) words[index] = worker + offset;
+  if (bound != nullptr) bound->WriteOver(base, worker);
+  arena.CopyWritten(used);
   // (after the relocation: the kept blocks' links are relocated words, and
   // under ASan the blocks are poisoned from here on)
-  w.memory_.cache.FromOffsets(cache_, base);
-  w.memory_.bytes.store(memory_bytes_, std::memory_order_relaxed);
+  w.memory_.cache.FromOffsets(bound != nullptr ? bound->cache_ : cache_, base);
+  w.memory_.bytes.store(bound != nullptr ? bound->memory_bytes_ : memory_bytes_, std::memory_order_relaxed);
   w.rt_ = reinterpret_cast<JSRuntime*>(base + rt_offset_);
   w.ctx_ = reinterpret_cast<JSContext*>(base + ctx_offset_);
   JS_UpdateStackTop(w.rt_);
+  // (after a bound image's words: they hold its capture's seed)
   JS_SetRandomSeed(w.ctx_, FreshSeed());
   w.dispatch_fn_ = Restore(dispatch_fn_, base);
   w.reach_fn_ = Restore(reach_fn_, base);
   w.raw_ = Restore(raw_, base);
   w.raw_atoms_ = raw_atoms_;
-  for (const auto& [id, offset] : builtin_modules_) {
+  for (const auto& [id, offset] : bound != nullptr ? bound->builtin_modules_ : builtin_modules_) {
     w.builtin_modules_.emplace(id, reinterpret_cast<JSModuleDef*>(base + offset));
   }
-  w.module_formats_ = module_formats_;
-  w.gc_live_bytes_ = gc_live_bytes_;
+  w.module_formats_ = bound != nullptr ? bound->module_formats_ : module_formats_;
+  w.gc_live_bytes_ = bound != nullptr ? bound->gc_live_bytes_ : gc_live_bytes_;
   w.copied_from_image_ = true;
   return true;
 }

@@ -51,6 +51,7 @@ extern "C" {
 
 namespace hbf::js {
 
+class BoundImage;
 class Worker;
 
 namespace internal {
@@ -128,8 +129,13 @@ class WorkerImage {
   static std::unique_ptr<WorkerImage> Capture(std::string& why);
 
   // Makes `w`, a Worker with no runtime yet, a copy of the image: its
-  // runtime and context, its built-ins. False only if memory ran out.
-  bool CopyInto(Worker& w) const;
+  // runtime and context, its built-ins. With `bound` (made from this
+  // image), a copy of that: the image with the bound worker's words written
+  // over it (the caller sets the rest: Worker::CreateBound). `as_template`:
+  // into an arena that carves as a template's (Arena::OpenForCapture), for
+  // BoundImage::Capture.
+  // False only if memory ran out.
+  bool CopyInto(Worker& w, const BoundImage* bound = nullptr, bool as_template = false) const;
 
   // A template's arena: its runtime must fit (the bench app's blank worker
   // carves ~390 KB); what does not fit comes from malloc, and the capture
@@ -171,6 +177,7 @@ class WorkerImage {
   WorkerImage& operator=(const WorkerImage&) = delete;
 
  private:
+  friend class BoundImage;  // compares a bound copy with this image
   // A value the Worker holds into its runtime: `value` as is when it
   // holds no pointer, else its tag with the pointer at `offset` in the arena.
   struct HeldValue {

@@ -1,0 +1,117 @@
+// Internal to src/js: a henv's worker as its Bind leaves it, kept as what
+// differs from the WorkerImage, so that the henv's next workers are copied
+// bound instead of binding.
+//
+// Why: over 10,000 henvs most requests meet a henv without a worker (the
+// memory budget holds ~2,900), and a worker made for one is a copy of the
+// image (~95k instructions) and then a bind (~190k: reading the router's
+// bytecode, running its top level, `new Router()` and a Layer per route,
+// taking its reach; callgrind, bench/README.md). A pure bind makes the same
+// words every time, ~3,600 of them for the bench's tenants' router, ~2,700
+// of which are zeros: kept once per henv and version, a copy writes them
+// over the image's instead of running the bind.
+//
+// How: as WorkerImage's capture, by comparison. Two copies of the image,
+// each in a template's arena (everything it allocates carved there, freed
+// blocks zeroed), are bound to the henv side by side, Math.random seeded
+// apart (a top level that draws from it makes words that differ) and then
+// alike; their arenas are compared word by word: the same in both (a
+// constant), apart by the distance between the arenas (a pointer into the
+// runtime) or pointing at the same place in each Worker. Anything else (a
+// time, a random number, an address of memory of its own) and there is no
+// bound image: the henv's workers bind as before. Only a bind that left
+// nothing but its heap is captured (Worker::bind_left_only_its_heap: no
+// connection opened, no timer, no log line): a copy skips the bind, so it
+// must have had no effect outside the runtime to skip. The words kept are
+// those that differ from the image relocated to the first copy, and all
+// past the image's end, as runs (zeros as a count only).
+//
+// Each copy is a runtime of its own, as any copy of the image: nothing is
+// shared between copies or with the henv's other workers but this
+// immutable record.
+//
+// Thread safety: immutable once captured; any thread may copy it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+extern "C" {
+#include <quickjs.h>
+}
+
+#include "js/allocator.h"
+
+namespace hbf {
+class Henv;
+}
+
+namespace hbf::js {
+
+struct HenvPool;
+struct RouteReach;
+struct ScriptLimits;
+class Worker;
+class WorkerImage;
+
+class BoundImage {
+ public:
+  // Binds two copies of `image` to `henv` at `version` and compares them;
+  // null and `why` if they differ in a way a copy cannot account for, if
+  // the bind failed or reached outside the runtime, or if memory ran out.
+  // Costs about two binds and a comparison of their arenas.
+  static std::shared_ptr<const BoundImage> Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
+                                                   int64_t version, const ScriptLimits& limits, std::string& why);
+
+  // The henv's code version the image was bound at.
+  int64_t version() const { return version_; }
+  // Bytes held (what the engine counts against its memory budget).
+  size_t bytes() const;
+  // Words written over the image (the runs' words, zeros not counted).
+  size_t words() const { return words_.size(); }
+
+  BoundImage(const BoundImage&) = delete;
+  BoundImage& operator=(const BoundImage&) = delete;
+
+ private:
+  friend class WorkerImage;  // writes a copy (WorkerImage::CopyInto)
+  friend class Worker;       // sets a copy's fields (Worker::CreateBound)
+  BoundImage() = default;
+
+  // Writes the runs over a copy of the image at `base`, whose Worker is at
+  // `worker`.
+  void WriteOver(char* base, uintptr_t worker) const;
+  // Sets what a bind sets in `w` beyond its arena and its henv: its router
+  // and the router's reach.
+  void SetFields(Worker& w) const;
+
+  int64_t version_ = -1;
+  size_t used_ = 0;  // the arena's bytes carved, from its base
+  // (first word, count); kZeros in the count: that many zero words, none
+  // in words_.
+  static constexpr uint32_t kZeros = uint32_t{1} << 31;
+  std::vector<std::pair<uint32_t, uint32_t>> runs_;
+  // The runs' words, one after the other; a pointer word as its offset
+  // from the arena's base (its bit set in pointer_bits_).
+  std::vector<uint64_t> words_;
+  std::vector<uint64_t> pointer_bits_;
+  // Words pointing into the Worker: (word index, offset in the Worker).
+  std::vector<std::pair<size_t, size_t>> worker_words_;
+  int64_t memory_bytes_ = 0;
+  internal::BlockCache::Offsets cache_{};
+  std::vector<std::pair<std::string, size_t>> builtin_modules_;  // id, JSModuleDef offset
+  std::unordered_map<std::string, std::string> module_formats_;
+  int64_t gc_live_bytes_ = 0;
+  bool has_router_ = false;
+  JSValue router_ = JS_UNDEFINED;  // its pointer (if any) as an offset: router_offset_
+  int64_t router_offset_ = -1;
+  std::shared_ptr<const RouteReach> route_reach_;
+  bool routes_changed_ = false;
+};
+
+}  // namespace hbf::js
