@@ -12,7 +12,7 @@
 # enough to go idle (--js_hibernate).
 # Every henv's /hello once in turn (so none is met for the first time;
 # VISIT=0 skips it: a fresh server meeting henvs for the first time, as
-# bench.py's "defaults" lines), 3 s of wrk unmeasured, then 6 s measured: wrk's req/s and p50/p90/p99, and from
+# bench.py's "defaults" lines), WARMUP (default 3) s of wrk unmeasured, then 6 s measured: wrk's req/s and p50/p90/p99, and from
 # `perf stat` of the server its CPU, page faults and madvise calls per
 # request, and from /metrics the workers made and evicted per request; then
 # /health's workers, hibernated workers and memory.
@@ -35,7 +35,7 @@ for h in open(sys.argv[2]):
     if h.strip():
         c.request('GET', '/hello', headers={'Host': h.strip()}); r = c.getresponse(); r.read()
 PY
-HOSTS=$HOSTS taskset -c 1 wrk -t1 -c"${CONNS:-32}" -d3s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
+HOSTS=$HOSTS taskset -c 1 wrk -t1 -c"${CONNS:-32}" -d"${WARMUP:-3}"s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
 perf stat -e task-clock,page-faults,syscalls:sys_enter_madvise -p $PID -o "$OUT/perf.txt" &
 PERF=$!
 metrics() { curl -s -H "Host: localhost" "http://127.0.0.1:$PORT/metrics"; }

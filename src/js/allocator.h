@@ -111,6 +111,8 @@ class Arena {
   // worker's), and it carves blocks of every size, as a template does (a
   // large block from malloc would be at an address of its own).
   bool OpenForCapture(size_t used, size_t bytes);
+  // A capture's copy goes on as any copy (its carved blocks stay).
+  void EndCapture() { capture_ = false; }
   // Whether blocks of every size are carved, and freed ones zeroed (a
   // template, or a capture's copy).
   bool carves_all() const { return template_ || capture_; }

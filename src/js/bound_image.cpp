@@ -42,12 +42,14 @@ void BoundImage::SetFields(Worker& w) const {
 
 std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                       int64_t version, const ScriptLimits& limits,
+                                                      size_t bind_bytes, std::unique_ptr<Worker>& worker,
                                                       std::string& why) {
   // Both copies live until the comparison is done, so no memory of either's
   // (its Worker, anything it allocated) can be at the other's address.
   std::unique_ptr<Worker> a(new Worker());
   std::unique_ptr<Worker> b(new Worker());
-  if (!image.CopyInto(*a, nullptr, /*as_template=*/true) || !image.CopyInto(*b, nullptr, /*as_template=*/true)) {
+  const size_t room = std::max(bind_bytes, image.size_) + kSlackBytes;
+  if (!image.CopyInto(*a, nullptr, room) || !image.CopyInto(*b, nullptr, room)) {
     why = "no memory for the copies";
     return nullptr;
   }
@@ -61,18 +63,29 @@ std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, 
     why = "a bind failed: " + failure.message;
     return nullptr;
   }
-  if (!a->bind_left_only_its_heap() || !b->bind_left_only_its_heap()) {
-    why = "its bind reached outside the runtime";
-    return nullptr;
-  }
-  // (a block from malloc: the copy's arena had no room left, or it was
-  // large and the arena not a capture's)
-  if (a->memory_.MallocBytes() != 0 || b->memory_.MallocBytes() != 0) {
-    why = "its bind allocated past the room a capture has";
-    return nullptr;
-  }
   JS_SetRandomSeed(a->ctx_, 3);
   JS_SetRandomSeed(b->ctx_, 3);
+  std::shared_ptr<const BoundImage> captured;
+  if (!a->bind_left_only_its_heap() || !b->bind_left_only_its_heap()) {
+    why = "its bind reached outside the runtime";
+  } else if (a->memory_.MallocBytes() != 0 || b->memory_.MallocBytes() != 0) {
+    // (a block from malloc: the copy's arena had no room left)
+    why = "its bind allocated past the room a capture has";
+  } else {
+    captured = Compare(image, *a, *b, henv, pool, version, why);
+  }
+  // (under ASan its arena stays unpoisoned, as the comparison left it:
+  // this one worker is checked less closely)
+  a->memory_.arena.EndCapture();
+  JS_SetRandomSeed(a->ctx_, internal::FreshRandomSeed());
+  worker = std::move(a);
+  return captured;
+}
+
+std::shared_ptr<const BoundImage> BoundImage::Compare(const WorkerImage& image, Worker& first, Worker& second,
+                                                      Henv& henv, HenvPool& pool, int64_t version, std::string& why) {
+  Worker* a = &first;
+  Worker* b = &second;
   internal::Arena& arena_a = a->memory_.arena;
   internal::Arena& arena_b = b->memory_.arena;
   const size_t used = arena_a.used_bytes();
@@ -94,8 +107,8 @@ std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, 
   const char* base_b = arena_b.Expose();
   const auto ba = reinterpret_cast<uintptr_t>(base_a);
   const uintptr_t delta = reinterpret_cast<uintptr_t>(base_b) - ba;
-  const auto wa = reinterpret_cast<uintptr_t>(a.get());
-  const auto wb = reinterpret_cast<uintptr_t>(b.get());
+  const auto wa = reinterpret_cast<uintptr_t>(a);
+  const auto wb = reinterpret_cast<uintptr_t>(b);
   const auto in = [](uint64_t v, uintptr_t from, size_t bytes) { return v >= from && v - from <= bytes; };
   // Both copies were bound to one henv through one pool: a word pointing
   // at either is the same in both, yet must not be copied into workers
@@ -107,69 +120,89 @@ std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, 
   const size_t n = used / 8;
   const size_t image_n = image.size_ / 8;
   const uintptr_t image_delta = ba - image.base_;
+  // The words the first copy holds unlike a copy of the image (relocated
+  // to it), and those past the image that are not zero: found a block of
+  // eight at a time (WorkerImage::SnapshotArena, as a hibernation's). Each
+  // is told apart by the second copy's. (What the second bind changed
+  // besides, if anything, is not looked for: a copy reproduces the first
+  // bind, whose words the image's pointer bitmap and these tell apart.)
+  const ArenaSnapshot changed_a = image.SnapshotArena(base_a, used, {});
   size_t next_worker_word = 0;  // of image.worker_words_ (ascending)
-  bool in_run = false;
+  size_t last = SIZE_MAX;       // the last word kept
   bool run_zeros = false;
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t va = 0;
-    uint64_t vb = 0;
-    std::memcpy(&va, base_a + 8 * i, 8);
-    std::memcpy(&vb, base_b + 8 * i, 8);
-    uint64_t stored = va;
-    bool pointer = false;
-    bool worker = false;
-    if (va == vb) {
-      if (in(va, ba, used) || in(va, ba + delta, used)) {
-        why = "word " + std::to_string(i) + " points into one copy from both";
-        return nullptr;
-      }
-      if (in(va, henv_at, sizeof(Henv)) || in(va, pool_at, sizeof(HenvPool))) {
-        why = "word " + std::to_string(i) + " points at the henv or its pool";
-        return nullptr;
-      }
-    } else if (vb - va == delta && in(va, ba, used)) {
-      pointer = true;
-      stored = va - ba;
-    } else if (va - wa < sizeof(Worker) && vb - wb == va - wa) {
-      worker = true;
-      stored = va - wa;
-    } else {
-      why = "word " + std::to_string(i) + " differs between two binds";
-      return nullptr;
-    }
-    // Left as a copy of the image has it: not kept.
-    if (i < image_n) {
-      uint64_t expected = image.words_[i];
-      if ((image.pointer_bits_[i / 8] >> (i % 8) & 1) != 0) expected += image_delta;
-      while (next_worker_word < image.worker_words_.size() && image.worker_words_[next_worker_word].first < i) {
-        ++next_worker_word;
-      }
-      if (next_worker_word < image.worker_words_.size() && image.worker_words_[next_worker_word].first == i) {
-        expected = wa + image.worker_words_[next_worker_word].second;
-      }
-      if (va == expected) {
-        in_run = false;
-        continue;
-      }
-    }
-    if (worker) {
-      out->worker_words_.emplace_back(i, stored);
-      stored = 0;  // (written after the runs)
-    }
+  const auto keep = [&](size_t i, uint64_t stored, bool pointer) {
     const bool zero = !pointer && stored == 0;
-    if (!in_run || zero != run_zeros) {
+    if (last == SIZE_MAX || i != last + 1 || zero != run_zeros) {
       out->runs_.emplace_back(static_cast<uint32_t>(i), zero ? kZeros : 0);
-      in_run = true;
       run_zeros = zero;
     }
     ++out->runs_.back().second;
+    last = i;
     if (!zero) {
       const size_t k = out->words_.size();
       out->words_.push_back(stored);
       if (out->pointer_bits_.size() <= k / 64) out->pointer_bits_.push_back(0);
       if (pointer) out->pointer_bits_[k / 64] |= uint64_t{1} << (k % 64);
     }
+  };
+  // Past the image, what the snapshot left out is zeros: kept as counts
+  // (a copy's arena past the image holds another worker's bytes).
+  size_t zeros_from = image_n;
+  const auto keep_zeros_to = [&](size_t to) {
+    for (; zeros_from < to; ++zeros_from) keep(zeros_from, 0, false);
+  };
+  for (const auto& [from, count] : changed_a.runs) {
+    for (size_t i = from; i < size_t{from} + count; ++i) {
+      if (i >= image_n) keep_zeros_to(i);
+      uint64_t va = 0;
+      uint64_t vb = 0;
+      std::memcpy(&va, base_a + 8 * i, 8);
+      std::memcpy(&vb, base_b + 8 * i, 8);
+      uint64_t stored = va;
+      bool pointer = false;
+      bool worker = false;
+      if (va == vb) {
+        if (in(va, ba, used) || in(va, ba + delta, used)) {
+          why = "word " + std::to_string(i) + " points into one copy from both";
+          return nullptr;
+        }
+        if (in(va, henv_at, sizeof(Henv)) || in(va, pool_at, sizeof(HenvPool))) {
+          why = "word " + std::to_string(i) + " points at the henv or its pool";
+          return nullptr;
+        }
+      } else if (vb - va == delta && in(va, ba, used)) {
+        pointer = true;
+        stored = va - ba;
+      } else if (va - wa < sizeof(Worker) && vb - wb == va - wa) {
+        worker = true;
+        stored = va - wa;
+      } else {
+        why = "word " + std::to_string(i) + " differs between two binds";
+        return nullptr;
+      }
+      if (i < image_n) {
+        // (a word the snapshot joined to a run, or one pointing into the
+        // Worker where the image's does: as a copy of the image has it)
+        uint64_t expected = image.words_[i];
+        if ((image.pointer_bits_[i / 8] >> (i % 8) & 1) != 0) expected += image_delta;
+        while (next_worker_word < image.worker_words_.size() && image.worker_words_[next_worker_word].first < i) {
+          ++next_worker_word;
+        }
+        if (next_worker_word < image.worker_words_.size() && image.worker_words_[next_worker_word].first == i) {
+          expected = wa + image.worker_words_[next_worker_word].second;
+        }
+        if (va == expected) continue;
+      } else {
+        zeros_from = i + 1;
+      }
+      if (worker) {
+        out->worker_words_.emplace_back(i, stored);
+        stored = 0;  // (written after the runs)
+      }
+      keep(i, stored, pointer);
+    }
   }
+  keep_zeros_to(n);
 
   // What the Worker holds beside its arena, the same in both.
   const int64_t memory_bytes = a->memory_.bytes.load(std::memory_order_relaxed);

@@ -64,9 +64,19 @@ class BoundImage {
   // Binds two copies of `image` to `henv` at `version` and compares them;
   // null and `why` if they differ in a way a copy cannot account for, if
   // the bind failed or reached outside the runtime, or if memory ran out.
-  // Costs about two binds and a comparison of their arenas.
+  // `bind_bytes`: what an earlier bind of that version held (arena and
+  // malloc), the room each copy gets (a bind that needs more is not
+  // captured); the room is zeroed, in a kept arena's pages where they reach
+  // (new pages cost a fault each). Costs about two binds and a comparison
+  // of their arenas. Whenever both binds succeeded (captured or not), the
+  // first copy goes to `worker` as the henv's bound worker it is (its
+  // arena back to carving as any copy's, a fresh Math.random seed), so a
+  // capture costs one copy and one bind more than a make.
   static std::shared_ptr<const BoundImage> Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
-                                                   int64_t version, const ScriptLimits& limits, std::string& why);
+                                                   int64_t version, const ScriptLimits& limits, size_t bind_bytes,
+                                                   std::unique_ptr<Worker>& worker, std::string& why);
+  // The room Capture gives a bind beyond what an earlier one held.
+  static constexpr size_t kSlackBytes = 16 << 10;
 
   // The henv's code version the image was bound at.
   int64_t version() const { return version_; }
@@ -83,6 +93,9 @@ class BoundImage {
   friend class Worker;       // sets a copy's fields (Worker::CreateBound)
   BoundImage() = default;
 
+  // The comparison of two bound copies (Capture's).
+  static std::shared_ptr<const BoundImage> Compare(const WorkerImage& image, Worker& first, Worker& second, Henv& henv,
+                                                   HenvPool& pool, int64_t version, std::string& why);
   // Writes the runs over a copy of the image at `base`, whose Worker is at
   // `worker`.
   void WriteOver(char* base, uintptr_t worker) const;

@@ -330,6 +330,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   bool cold = false;  // an awake worker idle for kCacheColdAfter or more
   std::shared_ptr<const BoundImage> bound;  // create: copy this (bound_image.h)
   bool capture = false;                     // create: capture one first
+  size_t capture_bytes = 0;                 // (the room a bind of it took)
   Shard& shard = ShardOf(pool);
   {
     std::unique_lock lock(shard.mu);
@@ -395,6 +396,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
                       bound_bytes_.load(std::memory_order_relaxed) <
                           options_.memory_budget_bytes / kBoundImageBudgetShare;
             pool.capturing = capture;
+            capture_bytes = pool.pure_bind_bytes;
           }
         }
         break;
@@ -433,8 +435,10 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   if (create) {
     ScriptResult::Failure failure;
     const auto make_began = Clock::now();
-    if (capture) bound = CaptureBound(henv, pool, version, limits);
-    if (bound != nullptr) {
+    if (capture) bound = CaptureBound(henv, pool, version, limits, capture_bytes, worker);
+    if (worker) {
+      // (the capture's first copy, bound)
+    } else if (bound != nullptr) {
       worker = Worker::CreateBound(*bound, henv, pool, limits, failure);
       if (worker) made_bound_.fetch_add(1, std::memory_order_relaxed);
     } else if (std::unique_ptr<Worker> blank = TakeSpare()) {
@@ -442,9 +446,11 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     } else {
       worker = Worker::Create(henv, pool, version, limits, failure, options_.copy_blank_workers);
     }
-    if (worker && bound == nullptr && options_.bound_images && worker->bind_left_only_its_heap()) {
+    if (worker && bound == nullptr && !capture && options_.bound_images && worker->bind_left_only_its_heap()) {
+      const size_t held = worker->arena_used_bytes() + static_cast<size_t>(worker->malloc_bytes());
       std::lock_guard lock(shard.mu);
       pool.pure_bind_version = version;
+      pool.pure_bind_bytes = held;
     }
     if (!worker) {
       failure.router_unavailable = true;
@@ -487,12 +493,15 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
 }
 
 std::shared_ptr<const BoundImage> JsEngine::CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
-                                                         const ScriptLimits& limits) {
+                                                         const ScriptLimits& limits, size_t bind_bytes,
+                                                         std::unique_ptr<Worker>& worker) {
   const WorkerImage* image = WorkerImage::Get();
   std::string why = "no worker image";
   std::shared_ptr<const BoundImage> captured;
   try {
-    if (image != nullptr) captured = BoundImage::Capture(*image, henv, pool, version, limits, why);
+    if (image != nullptr) {
+      captured = BoundImage::Capture(*image, henv, pool, version, limits, bind_bytes, worker, why);
+    }
   } catch (const std::bad_alloc&) {
     // (the caller holds a slot of the pool: it must get back to free it)
     why = "out of memory";

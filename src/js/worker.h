@@ -110,6 +110,7 @@ struct HenvPool {
   // last version a capture failed at (not tried again at it).
   std::shared_ptr<const BoundImage> bound;
   int64_t pure_bind_version = -1;
+  size_t pure_bind_bytes = 0;  // what that bind's worker held then (arena and malloc)
   int64_t bound_failed_version = -1;
   bool capturing = false;  // one capture at a time
   // Whether _system/router.js exists and the router's reach (PoolRouting),

@@ -32,9 +32,6 @@ namespace {
 // What a copy's arena holds beyond the image: Bind's blocks (the router's
 // functions and shapes) are carved after it, as a built worker's are.
 constexpr size_t kCopyHeadroomBytes = 64 << 10;
-// What a bind may carve past a copy being captured bound (its bind carving
-// more finds no room and takes from malloc: not captured).
-constexpr size_t kCaptureHeadroomBytes = 256 << 10;
 
 // Hibernation reads and writes a worker's arena word by word, its kept
 // blocks and size words included, which ASan poisons (allocator_poison.h): these
@@ -169,25 +166,6 @@ HBF_NO_ASAN void DiffImageWords(const uint64_t* arena, const uint64_t* image, co
   for (; i < to; ++i) {
     if (arena[i] != expected(i)) KeepWord(arena, i, out);
   }
-}
-
-// Math.random's seed for a new copy: 8 bytes of the system's CSPRNG, taken
-// 32 seeds at a time per thread. (One getrandom(2) per worker made was 0.68
-// system calls a request over 10,000 henvs, where most requests make one.)
-// A seed reveals nothing of another: each is its own bytes of the CSPRNG.
-uint64_t FreshSeed() {
-  constexpr size_t kSeeds = 32;
-  thread_local std::string bytes;
-  thread_local size_t next = kSeeds;
-  if (next == kSeeds) {
-    bytes = crypto::RandomBytes(kSeeds * sizeof(uint64_t));
-    next = 0;
-  }
-  uint64_t seed = 0;
-  std::memcpy(&seed, bytes.data() + next * sizeof seed, sizeof seed);
-  std::memset(bytes.data() + next * sizeof seed, 0, sizeof seed);  // given out once
-  ++next;
-  return seed;
 }
 
 }  // namespace
@@ -540,6 +518,25 @@ bool ArenaSnapshot::Unpack(Scratch& scratch, Contents& out) const noexcept {
 
 namespace internal {
 
+// Math.random's seed for a new copy: 8 bytes of the system's CSPRNG, taken
+// 32 seeds at a time per thread. (One getrandom(2) per worker made was 0.68
+// system calls a request over 10,000 henvs, where most requests make one.)
+// A seed reveals nothing of another: each is its own bytes of the CSPRNG.
+uint64_t FreshRandomSeed() {
+  constexpr size_t kSeeds = 32;
+  thread_local std::string bytes;
+  thread_local size_t next = kSeeds;
+  if (next == kSeeds) {
+    bytes = crypto::RandomBytes(kSeeds * sizeof(uint64_t));
+    next = 0;
+  }
+  uint64_t seed = 0;
+  std::memcpy(&seed, bytes.data() + next * sizeof seed, sizeof seed);
+  std::memset(bytes.data() + next * sizeof seed, 0, sizeof seed);  // given out once
+  ++next;
+  return seed;
+}
+
 HBF_NO_ASAN void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, const uint8_t* pointers, uint64_t delta,
                                CopyWith with) {
   const PointerMasks& masks = MasksOfPointerBytes();
@@ -572,12 +569,16 @@ HBF_NO_ASAN void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, con
 
 }  // namespace internal
 
-bool WorkerImage::CopyInto(Worker& w, const BoundImage* bound, bool as_template) const {
+bool WorkerImage::CopyInto(Worker& w, const BoundImage* bound, size_t capture_bytes) const {
   internal::Arena& arena = w.memory_.arena;
   const size_t used = bound != nullptr ? bound->used_ : size_;
-  const bool opened = as_template ? arena.OpenForCapture(used, used + kCaptureHeadroomBytes)
-                                  : arena.OpenForCopy(used, std::max(internal::Arena::kDefaultBytes,
-                                                                     used + kCopyHeadroomBytes));
+  // (a bound copy's room as a blank copy's, unless it is too near the end:
+  // a kept arena's pages were written that far, and new ones fault)
+  const bool opened =
+      capture_bytes != 0
+          ? arena.OpenForCapture(used, std::max(capture_bytes, used))
+          : arena.OpenForCopy(used, std::max({internal::Arena::kDefaultBytes, size_ + kCopyHeadroomBytes,
+                                              used + kCopyHeadroomBytes / 4}));
   if (!opened) return false;
   char* base = arena.base();
   auto* words = reinterpret_cast<uint64_t*>(base);
@@ -595,7 +596,7 @@ bool WorkerImage::CopyInto(Worker& w, const BoundImage* bound, bool as_template)
   w.ctx_ = reinterpret_cast<JSContext*>(base + ctx_offset_);
   JS_UpdateStackTop(w.rt_);
   // (after a bound image's words: they hold its capture's seed)
-  JS_SetRandomSeed(w.ctx_, FreshSeed());
+  JS_SetRandomSeed(w.ctx_, internal::FreshRandomSeed());
   w.dispatch_fn_ = Restore(dispatch_fn_, base);
   w.reach_fn_ = Restore(reach_fn_, base);
   w.raw_ = Restore(raw_, base);

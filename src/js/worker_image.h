@@ -65,6 +65,10 @@ namespace internal {
 // `with` picks the code (for tests; all write the same): kFastest is AVX2
 // where the CPU has it, else SSE2 (x86-64's baseline), else plain words.
 enum class CopyWith { kFastest, kBaseline, kPlainWords };
+
+// Math.random's seed for a new copy: 8 bytes of the system's CSPRNG (taken
+// 32 seeds at a time per thread). Any thread.
+uint64_t FreshRandomSeed();
 void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, const uint8_t* pointers, uint64_t delta,
                    CopyWith with = CopyWith::kFastest);
 
@@ -131,11 +135,11 @@ class WorkerImage {
   // Makes `w`, a Worker with no runtime yet, a copy of the image: its
   // runtime and context, its built-ins. With `bound` (made from this
   // image), a copy of that: the image with the bound worker's words written
-  // over it (the caller sets the rest: Worker::CreateBound). `as_template`:
-  // into an arena that carves as a template's (Arena::OpenForCapture), for
-  // BoundImage::Capture.
+  // over it (the caller sets the rest: Worker::CreateBound). With
+  // `capture_bytes`, into an arena of that many bytes that carves as a
+  // template's (Arena::OpenForCapture), for BoundImage::Capture.
   // False only if memory ran out.
-  bool CopyInto(Worker& w, const BoundImage* bound = nullptr, bool as_template = false) const;
+  bool CopyInto(Worker& w, const BoundImage* bound = nullptr, size_t capture_bytes = 0) const;
 
   // A template's arena: its runtime must fit (the bench app's blank worker
   // carves ~390 KB); what does not fit comes from malloc, and the capture
