@@ -42,43 +42,71 @@ void BoundImage::SetFields(Worker& w) const {
 
 std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                       int64_t version, const ScriptLimits& limits,
-                                                      size_t bind_bytes, std::unique_ptr<Worker>& worker,
-                                                      std::string& why) {
-  // Both copies live until the comparison is done, so no memory of either's
-  // (its Worker, anything it allocated) can be at the other's address.
+                                                      size_t bind_bytes, CaptureOutcome& outcome) {
+  const size_t room = (bind_bytes != 0 ? std::max(bind_bytes, image.size_) : image.size_ + kFirstRoomBytes) +
+                      kSlackBytes;
   std::unique_ptr<Worker> a(new Worker());
-  std::unique_ptr<Worker> b(new Worker());
-  const size_t room = std::max(bind_bytes, image.size_) + kSlackBytes;
-  if (!image.CopyInto(*a, nullptr, room) || !image.CopyInto(*b, nullptr, room)) {
-    why = "no memory for the copies";
+  if (!image.CopyInto(*a, nullptr, room)) {
+    outcome.why = "no memory for the copies";
     return nullptr;
   }
-  // Seeded apart: a top level that draws from Math.random leaves words
-  // that differ (what it drew), so it is not captured. Then alike, for
-  // the comparison of the generators' own state.
-  JS_SetRandomSeed(a->ctx_, 1);
-  JS_SetRandomSeed(b->ctx_, 2);
-  ScriptResult::Failure failure;
-  if (!a->Bind(henv, pool, version, limits, failure) || !b->Bind(henv, pool, version, limits, failure)) {
-    why = "a bind failed: " + failure.message;
-    return nullptr;
-  }
-  JS_SetRandomSeed(a->ctx_, 3);
-  JS_SetRandomSeed(b->ctx_, 3);
-  std::shared_ptr<const BoundImage> captured;
-  if (!a->bind_left_only_its_heap() || !b->bind_left_only_its_heap()) {
-    why = "its bind reached outside the runtime";
-  } else if (a->memory_.MallocBytes() != 0 || b->memory_.MallocBytes() != 0) {
-    // (a block from malloc: the copy's arena had no room left)
-    why = "its bind allocated past the room a capture has";
-  } else {
-    captured = Compare(image, *a, *b, henv, pool, version, why);
-  }
-  // (under ASan its arena stays unpoisoned, as the comparison left it:
-  // this one worker is checked less closely)
-  a->memory_.arena.EndCapture();
+  // Seeded apart from the second, each afresh (this one may be the henv's
+  // worker whatever comes next): a top level that draws from Math.random
+  // leaves words that differ (what it drew), so it is not captured. Then
+  // alike, for the comparison of the generators' own state.
   JS_SetRandomSeed(a->ctx_, internal::FreshRandomSeed());
-  worker = std::move(a);
+  if (!a->Bind(henv, pool, version, limits, outcome.failure)) {
+    outcome.bind_failed = true;
+    outcome.why = "its bind failed: " + outcome.failure.message;
+    return nullptr;
+  }
+  // Whatever comes next, the first copy is a bound worker of the henv: its
+  // arena goes on carving as any copy's, under a fresh seed. (Under ASan
+  // its arena stays unpoisoned where the comparison exposed it: this one
+  // worker is checked less closely.)
+  const auto hand_out = [&] {
+    a->memory_.arena.EndCapture();
+    JS_SetRandomSeed(a->ctx_, internal::FreshRandomSeed());
+    outcome.worker = std::move(a);
+  };
+  // A bind with effects is bound once (this one), never captured: the
+  // second bind would repeat them.
+  if (!a->bind_left_only_its_heap()) {
+    outcome.why = "its bind reached outside the runtime";
+    hand_out();
+    return nullptr;
+  }
+  // (a block from malloc: the copy's arena had no room left; or its code
+  // was compiled, which a second bind would read instead: captured at the
+  // henv's next worker, with the room this one took)
+  if (a->memory_.MallocBytes() != 0 || a->compiled_) {
+    outcome.why = a->compiled_ ? "its bind compiled its code" : "its bind took more room than a capture had";
+    outcome.held_bytes = a->arena_used_bytes() + static_cast<size_t>(a->malloc_bytes());
+    hand_out();
+    return nullptr;
+  }
+  // Both copies live until the comparison is done, so no memory of
+  // either's (its Worker, anything it allocated) can be at the other's
+  // address.
+  std::unique_ptr<Worker> b(new Worker());
+  if (!image.CopyInto(*b, nullptr, room)) {
+    outcome.why = "no memory for the copies";
+    hand_out();
+    return nullptr;
+  }
+  JS_SetRandomSeed(b->ctx_, internal::FreshRandomSeed());
+  ScriptResult::Failure failure;
+  std::shared_ptr<const BoundImage> captured;
+  if (!b->Bind(henv, pool, version, limits, failure)) {
+    outcome.why = "a second bind failed: " + failure.message;
+  } else if (!b->bind_left_only_its_heap() || b->memory_.MallocBytes() != 0) {
+    outcome.why = "a second bind differed in what it reached or held";
+  } else {
+    JS_SetRandomSeed(a->ctx_, 3);
+    JS_SetRandomSeed(b->ctx_, 3);
+    captured = Compare(image, *a, *b, henv, pool, version, outcome.why);
+  }
+  hand_out();
   return captured;
 }
 

@@ -46,6 +46,7 @@ extern "C" {
 }
 
 #include "js/allocator.h"
+#include "js/engine.h"
 
 namespace hbf {
 class Henv;
@@ -55,26 +56,38 @@ namespace hbf::js {
 
 struct HenvPool;
 struct RouteReach;
-struct ScriptLimits;
 class Worker;
 class WorkerImage;
 
 class BoundImage {
  public:
-  // Binds two copies of `image` to `henv` at `version` and compares them;
-  // null and `why` if they differ in a way a copy cannot account for, if
-  // the bind failed or reached outside the runtime, or if memory ran out.
-  // `bind_bytes`: what an earlier bind of that version held (arena and
-  // malloc), the room each copy gets (a bind that needs more is not
-  // captured); the room is zeroed, in a kept arena's pages where they reach
-  // (new pages cost a fault each). Costs about two binds and a comparison
-  // of their arenas. Whenever both binds succeeded (captured or not), the
-  // first copy goes to `worker` as the henv's bound worker it is (its
-  // arena back to carving as any copy's, a fresh Math.random seed), so a
-  // capture costs one copy and one bind more than a make.
+  // What Capture did besides making (or not) an image.
+  struct CaptureOutcome {
+    // The first copy, bound: the henv's worker, whenever its bind
+    // succeeded (captured or not). Null if the bind failed (`failure`
+    // says why, `bind_failed` is set) or memory ran out.
+    std::unique_ptr<Worker> worker;
+    ScriptResult::Failure failure;
+    bool bind_failed = false;
+    // Set when the bind needed more room than it was given: what it held
+    // (arena and malloc), the room for the next try.
+    size_t held_bytes = 0;
+    std::string why;  // no image: why not
+  };
+  // Makes the henv's next worker by binding a copy of `image` to `henv` at
+  // `version`, and, if that bind left only its heap (no effect a copy
+  // would skip: Worker::bind_left_only_its_heap) and took no more than its
+  // room, binds a second copy and compares the two; null if they differ in
+  // a way a copy cannot account for. Each copy gets `bind_bytes` of room
+  // (what an earlier bind held; 0: the image and kFirstRoomBytes), zeroed,
+  // in a kept arena's pages where they reach. Costs one copy, one bind and
+  // a comparison more than making the worker.
   static std::shared_ptr<const BoundImage> Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                    int64_t version, const ScriptLimits& limits, size_t bind_bytes,
-                                                   std::unique_ptr<Worker>& worker, std::string& why);
+                                                   CaptureOutcome& outcome);
+  // A first capture's room past the image (a small router's bind takes
+  // ~25 KB past it; a copy's arena is written ~64 KB past it).
+  static constexpr size_t kFirstRoomBytes = 48 << 10;
   // The room Capture gives a bind beyond what an earlier one held.
   static constexpr size_t kSlackBytes = 16 << 10;
 

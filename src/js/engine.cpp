@@ -391,12 +391,14 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
             // Once a bind at this version was seen to leave only its heap
             // (the henv's second worker at it, at the earliest), within the
             // budget's share for them.
-            capture = pool.pure_bind_version == version && pool.bound_failed_version != version &&
-                      !pool.capturing &&
+            // The henv's first worker at this version is made by a
+            // capture (its bind, and a second to compare when it left
+            // only its heap), within the budget's share for the images.
+            capture = pool.bound_failed_version != version && !pool.capturing &&
                       bound_bytes_.load(std::memory_order_relaxed) <
                           options_.memory_budget_bytes / kBoundImageBudgetShare;
             pool.capturing = capture;
-            capture_bytes = pool.pure_bind_bytes;
+            capture_bytes = pool.pure_bind_version == version ? pool.pure_bind_bytes : 0;
           }
         }
         break;
@@ -435,9 +437,11 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   if (create) {
     ScriptResult::Failure failure;
     const auto make_began = Clock::now();
-    if (capture) bound = CaptureBound(henv, pool, version, limits, capture_bytes, worker);
-    if (worker) {
-      // (the capture's first copy, bound)
+    bool bind_failed = false;
+    if (capture) bound = CaptureBound(henv, pool, version, limits, capture_bytes, worker, failure, bind_failed);
+    if (worker || bind_failed) {
+      // (the capture's first copy, bound; or its bind's failure, answered
+      // as any bind's: a second would run the top level again)
     } else if (bound != nullptr) {
       worker = Worker::CreateBound(*bound, henv, pool, limits, failure);
       if (worker) made_bound_.fetch_add(1, std::memory_order_relaxed);
@@ -494,25 +498,35 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
 
 std::shared_ptr<const BoundImage> JsEngine::CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
                                                          const ScriptLimits& limits, size_t bind_bytes,
-                                                         std::unique_ptr<Worker>& worker) {
+                                                         std::unique_ptr<Worker>& worker, ScriptResult::Failure& failure,
+                                                         bool& bind_failed) {
   const WorkerImage* image = WorkerImage::Get();
-  std::string why = "no worker image";
+  BoundImage::CaptureOutcome outcome;
+  outcome.why = "no worker image";
   std::shared_ptr<const BoundImage> captured;
   try {
-    if (image != nullptr) {
-      captured = BoundImage::Capture(*image, henv, pool, version, limits, bind_bytes, worker, why);
-    }
+    if (image != nullptr) captured = BoundImage::Capture(*image, henv, pool, version, limits, bind_bytes, outcome);
   } catch (const std::bad_alloc&) {
     // (the caller holds a slot of the pool: it must get back to free it)
-    why = "out of memory";
+    outcome.why = "out of memory";
   }
+  worker = std::move(outcome.worker);
+  bind_failed = outcome.bind_failed;
+  if (bind_failed) failure = outcome.failure;
   Shard& shard = ShardOf(pool);
   std::lock_guard lock(shard.mu);
   pool.capturing = false;
   if (captured == nullptr) {
-    pool.bound_failed_version = version;
-    bound_failures_.fetch_add(1, std::memory_order_relaxed);
-    Log(LogLevel::kDebug, "no bound image at code version " + std::to_string(version) + ": " + why, henv.hash());
+    if (outcome.held_bytes != 0) {
+      // Pure, but it needed more room: the next worker tries with that.
+      pool.pure_bind_version = version;
+      pool.pure_bind_bytes = outcome.held_bytes;
+    } else {
+      pool.bound_failed_version = version;
+      bound_failures_.fetch_add(1, std::memory_order_relaxed);
+    }
+    Log(LogLevel::kDebug, "no bound image at code version " + std::to_string(version) + ": " + outcome.why,
+        henv.hash());
     return nullptr;
   }
   // Replaces the last version's (counted against the memory budget as

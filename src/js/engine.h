@@ -478,13 +478,15 @@ class JsEngine {
   // (not to measure a wake), and WakeCostsMoreThanMake under
   // Hibernation::kWhenCheaper. REQUIRES: its shard's mu held.
   bool CostlierToWakeThanRemake(const Worker& w) const;
-  // Captures `pool`'s bound image at `version` (the caller holds no lock;
-  // `bind_bytes` and `worker`: BoundImage::Capture's) and keeps it in the
-  // pool, counted; null if none could be (then not tried again at that
-  // version).
+  // Makes `pool`'s next worker (into `worker`, unless its bind failed:
+  // then `failure` and `bind_failed`) by capturing the henv's bound image
+  // at `version` (BoundImage::Capture; the caller holds no lock), and keeps
+  // the image in the pool, counted; null if none was made (then not tried
+  // again at that version, unless the bind only lacked room).
   std::shared_ptr<const BoundImage> CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
                                                  const ScriptLimits& limits, size_t bind_bytes,
-                                                 std::unique_ptr<Worker>& worker);
+                                                 std::unique_ptr<Worker>& worker, ScriptResult::Failure& failure,
+                                                 bool& bind_failed);
   // Bound images may hold this fraction of the memory budget at most
   // (1/8: ~9 KB each for a small router, 128 MiB of the default budget
   // holds ~14,000); past it henvs bind as before.

@@ -347,6 +347,7 @@ JSModuleDef* LoadModuleImpl(JSContext* ctx, const char* name, void* opaque) {
     }
     cached = worker->pool().bytecode.Find(std::string(n), source_bytes);
     if (!cached) {
+      WorkerAccess::NoteCompiled(*worker);
       std::string source(source_bytes);  // (JS_Eval reads a terminated string)
       JSValue fn = JS_Eval(ctx, source.c_str(), source.size(), name, JS_EVAL_TYPE_MODULE | JS_EVAL_FLAG_COMPILE_ONLY);
       if (JS_IsException(fn)) return nullptr;

@@ -333,6 +333,7 @@ class Worker {
   // Set while binding by what reaches outside the runtime (the henv's log,
   // its WebSockets): see bind_left_only_its_heap().
   bool bind_reached_out_ = false;
+  bool compiled_ = false;  // a module compiled here (WorkerAccess::NoteCompiled)
   // Bind's part that is the henv's, not its code's: which henv, its limits,
   // its file (CreateBound sets the same).
   void TakeHenv(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits);

@@ -64,6 +64,9 @@ struct WorkerAccess {
   static void MarkBroken(Worker& w) { w.reusable_ = false; }
   // The router built layers after its reach was taken (hbf:router).
   static void NoteRoutesChanged(Worker& w) { w.routes_changed_ = true; }
+  // A module was compiled, not read from its pool's bytecode (a bind that
+  // compiled is not compared with one that read: BoundImage::Capture).
+  static void NoteCompiled(Worker& w) { w.compiled_ = true; }
   static std::map<int64_t, Worker::Timer>& Timers(Worker& w) { return w.timers_; }
   static bool Streamable(const Worker& w) { return w.streamable_; }
   static JSValue& StreamStart(Worker& w) { return w.stream_start_; }
