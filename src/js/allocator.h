@@ -106,10 +106,11 @@ class Arena {
   bool OpenForCopy(size_t used, size_t bytes);
   void CopyWritten(size_t used);
   // OpenForCopy for a copy that is bound to be compared with another
-  // (BoundImage::Capture): what it carves past `used` starts as zeros (the
-  // writable part is zeroed; a kept reservation's pages held another
-  // worker's), and it carves blocks of every size, as a template does (a
-  // large block from malloc would be at an address of its own).
+  // (BoundImage::Capture): what it carves past `used` (up to `bytes`, no
+  // further) starts as zeros (each block zeroed as it is carved: a kept
+  // reservation's pages held another worker's), and it carves blocks of
+  // every size, as a template does (a large block from malloc would be at
+  // an address of its own).
   bool OpenForCapture(size_t used, size_t bytes);
   // A capture's copy goes on as any copy (its carved blocks stay).
   void EndCapture() { capture_ = false; }

@@ -268,10 +268,9 @@ bool Arena::OpenForCopy(size_t used, size_t bytes) {
 
 bool Arena::OpenForCapture(size_t used, size_t bytes) {
   if (!OpenForCopy(used, bytes)) return false;
-  // (Open made `bytes` writable at least; carving stops there)
-  HBF_UNPOISON(base_ + used, bytes - used);
-  std::memset(base_ + used, 0, bytes - used);
-  HBF_POISON(base_ + used, bytes - used);
+  // (Open made `bytes` writable at least; carving stops there, and zeroes
+  // each block it carves: zeroing the room at once wrote pages that a
+  // hibernation, which gives back what was carved, kept)
   capture_ = true;
   capture_bytes_ = bytes;
   return true;
@@ -344,6 +343,7 @@ void* Arena::Carve(size_t k, size_t& usable) {
   }
   usable = take - kHeader;
   HBF_UNPOISON(word, take);
+  if (capture_) std::memset(word + kHeader, 0, usable);  // (OpenForCapture)
   *reinterpret_cast<size_t*>(word) = usable;
   HBF_POISON(word, kHeader);
   return word + kHeader;

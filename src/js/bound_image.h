@@ -11,20 +11,23 @@
 // of which are zeros: kept once per henv and version, a copy writes them
 // over the image's instead of running the bind.
 //
-// How: as WorkerImage's capture, by comparison. Two copies of the image,
-// each in a template's arena (everything it allocates carved there, freed
-// blocks zeroed), are bound to the henv side by side, Math.random seeded
-// apart (a top level that draws from it makes words that differ) and then
-// alike; their arenas are compared word by word: the same in both (a
-// constant), apart by the distance between the arenas (a pointer into the
-// runtime) or pointing at the same place in each Worker. Anything else (a
-// time, a random number, an address of memory of its own) and there is no
-// bound image: the henv's workers bind as before. Only a bind that left
-// nothing but its heap is captured (Worker::bind_left_only_its_heap: no
-// connection opened, no timer, no log line): a copy skips the bind, so it
-// must have had no effect outside the runtime to skip. The words kept are
-// those that differ from the image relocated to the first copy, and all
-// past the image's end, as runs (zeros as a count only).
+// How: as WorkerImage's capture, by comparison. A henv's first worker at
+// a version is a copy of the image, in a kept arena that carves as a
+// template's (everything it allocates carved there, freed blocks zeroed),
+// bound under a fresh Math.random seed. If that bind left only its heap
+// (Worker::bind_left_only_its_heap: no connection opened, no timer, no log
+// line; a copy skips the bind, so it must have had no effect to skip) and
+// read its code's bytecode rather than compiling it, a second copy is
+// bound beside it (another fresh seed: a top level that draws from
+// Math.random leaves words that differ) and the words the first changed
+// are told apart by the second's: the same in both (a constant), apart by
+// the distance between the arenas (a pointer into the runtime) or pointing
+// at the same place in each Worker. Anything else (a time, a random
+// number, an address of memory of its own, a pointer at the henv) and
+// there is no bound image at that version. Either way the first copy is
+// the henv's worker. The words kept are those that differ from the image
+// relocated to the first copy, and all past the image's end, as runs
+// (zeros as a count only).
 //
 // Each copy is a runtime of its own, as any copy of the image: nothing is
 // shared between copies or with the henv's other workers but this
