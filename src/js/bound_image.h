@@ -82,8 +82,8 @@ class BoundImage {
   // would skip: Worker::bind_left_only_its_heap) and took no more than its
   // room, binds a second copy and compares the two; null if they differ in
   // a way a copy cannot account for. Each copy gets `bind_bytes` of room
-  // (what an earlier bind held; 0: the image and kFirstRoomBytes), zeroed,
-  // in a kept arena's pages where they reach. Costs one copy, one bind and
+  // (what an earlier bind held; 0: the image and kFirstRoomBytes), each
+  // block zeroed as it is carved, in a kept arena's pages where they reach. Costs one copy, one bind and
   // a comparison more than making the worker.
   static std::shared_ptr<const BoundImage> Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                    int64_t version, const ScriptLimits& limits, size_t bind_bytes,
@@ -98,8 +98,6 @@ class BoundImage {
   int64_t version() const { return version_; }
   // Bytes held (what the engine counts against its memory budget).
   size_t bytes() const;
-  // Words written over the image (the runs' words, zeros not counted).
-  size_t words() const { return words_.size(); }
 
   BoundImage(const BoundImage&) = delete;
   BoundImage& operator=(const BoundImage&) = delete;
