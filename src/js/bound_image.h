@@ -83,8 +83,9 @@ class BoundImage {
   // room, binds a second copy and compares the two; null if they differ in
   // a way a copy cannot account for. Each copy gets `bind_bytes` of room
   // (what an earlier bind held; 0: the image and kFirstRoomBytes), each
-  // block zeroed as it is carved, in a kept arena's pages where they reach. Costs one copy, one bind and
-  // a comparison more than making the worker.
+  // block zeroed as it is carved, in a kept arena's pages where they
+  // reach. Costs one copy, one bind and a comparison more than making the
+  // worker.
   static std::shared_ptr<const BoundImage> Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                    int64_t version, const ScriptLimits& limits, size_t bind_bytes,
                                                    CaptureOutcome& outcome);
