@@ -66,6 +66,50 @@ function literalReach(path, exactAllowed) {
   return prefix === "" ? null : [prefix, false];
 }
 
+// The leading whole segments of every path `path` (a layer's string path)
+// matches, lower-case and "/"-terminated, once a "/" is appended to that path
+// (so that "/a" and "/a/" both start with "/a/"); null when none is certain.
+// Taken from the literal run before the first pattern character, less the
+// character before that one, which a pattern may make optional ("/a/?b"
+// matches "/ab", "/:id?" matches ""), unless it is a "*" (a group of its
+// own) or a ":param" without "?" (its "/" or "." is required). Lower-case
+// for both case modes: a superset of what a case-sensitive layer matches.
+const PARAM_TOKEN_RE = /^:\w+(?:\(.*?\))?\*?(\?)?/;
+function segmentKey(path) {
+  if (path.includes("|")) return null;
+  const end = LITERAL_RUN_RE.exec(path)[0].length;
+  let literal;
+  if (end === path.length) {
+    literal = path;
+    while (literal.endsWith("/")) literal = literal.slice(0, -1);
+    literal += "/";
+  } else {
+    const c = path.charCodeAt(end);
+    let keepLast = c === 0x2a; /* * */
+    if (c === 0x3a /* : */) {
+      const param = PARAM_TOKEN_RE.exec(path.slice(end));
+      keepLast = param !== null && param[1] === undefined;
+    }
+    literal = path.slice(0, keepLast ? end : end - 1);
+  }
+  if (literal.charCodeAt(0) !== 0x2f) return null;
+  const last = literal.lastIndexOf("/");
+  return last > 0 ? literal.slice(0, last + 1).toLowerCase() : null;
+}
+
+// `text`'s prefix through its (depth + 1)th "/" (text: a request path,
+// lower-cased, "/" appended): compared with a layer's key. "" when it has
+// fewer or does not start with one (no key is "").
+function pathPrefix(text, depth) {
+  if (text.charCodeAt(0) !== 0x2f) return "";
+  let at = 0;
+  for (let d = 0; d < depth; d++) {
+    at = text.indexOf("/", at + 1);
+    if (at === -1) return "";
+  }
+  return text.slice(0, at + 1);
+}
+
 // Layers built after C++ took a router's reach may change what it takes: C++
 // is told, and stops relying on the reach it has (for that code version).
 let reachTaken = false;
@@ -166,6 +210,21 @@ class Layer {
       if (exact && !options.strict) {
         this.spelling = text;
         this.spellingSlash = text + "/";
+      }
+    }
+    // A refusal cheaper than match() (most layers do not match most
+    // requests; an app's routes are walked in order): every path this layer
+    // can match, lower-cased and with "/" appended, starts with `key`, its
+    // leading whole segments ("/a/b/", `depth` + 1 "/"s; segmentKey). step()
+    // compares that with the path's own prefix of as many "/"s. depth 0:
+    // none is certain (every request runs match()).
+    this.key = null;
+    this.depth = 0;
+    if (typeof path === "string") {
+      const key = segmentKey(path);
+      if (key !== null) {
+        this.key = key;
+        this.depth = key.split("/").length - 2;
       }
     }
   }
@@ -551,8 +610,26 @@ class StackRun {
     let layer;
     let match = false;
     let route;
-    while (!match && this.idx < stack.length) {
-      layer = stack[this.idx++];
+    // The path's prefixes compared with layers' keys (Layer: key), made when
+    // a layer first needs one: lower-cased once, then through the second and
+    // third "/" (most keys are one or two segments). (Plain assignments, not
+    // ??=: QuickJS makes a reference object for a logical assignment to a
+    // local variable, ~85 ns each time.) The walk's index stays local
+    // through the loop: layer.match() is ours or a foreign layer's, neither
+    // of which can reach it.
+    let lower, prefix1, prefix2;
+    let idx = this.idx;
+    while (!match && idx < stack.length) {
+      layer = stack[idx++];
+      const depth = layer.depth;
+      if (depth > 0 && path !== layer.spelling) {
+        if (lower === undefined) lower = path.toLowerCase() + "/";
+        let prefix;
+        if (depth === 1) prefix = prefix1 === undefined ? (prefix1 = pathPrefix(lower, 1)) : prefix1;
+        else if (depth === 2) prefix = prefix2 === undefined ? (prefix2 = pathPrefix(lower, 2)) : prefix2;
+        else prefix = pathPrefix(lower, depth);
+        if (prefix !== layer.key) continue;
+      }
       route = layer.route;
       try {
         match = layer.match(path);
@@ -574,6 +651,7 @@ class StackRun {
       }
       if (!hasMethod && method !== "HEAD") match = false;
     }
+    this.idx = idx;
 
     if (!match) {
       this.sync = 0;

@@ -113,6 +113,28 @@ function defineRoutes(r, R, bin) {
   }));
   r.post("/body", (req, res) => res.json({ body: req.body, is: req.is(["json", "urlencoded", "text/*"]) }));
   r.options("/own-options", (req, res) => res.status(204).end());
+  // Layers refused by their leading segments before match() (hbf:router's
+  // Layer key): optional characters and parameters before a literal, case,
+  // depth, prefixes, mounts, case-sensitive and strict routers.
+  r.get("/k/a/?b", echo("k-optslash"));
+  r.get("/k/p/:id?-x", echo("k-optparam-x"));
+  r.get("/k/q/:id?", echo("k-optparam"));
+  r.get("/k/Mixed/Case", echo("k-mixed"));
+  r.get("/k/f.:ext?", echo("k-format"));
+  r.get("/k/deep/er/est/:x", echo("k-deep"));
+  r.get("/k/s*", echo("k-star"));
+  r.get("/k/user-:id", echo("k-dash"));
+  const mnt = R();
+  mnt.get("/leaf", echo("k-mnt-leaf"));
+  r.use("/k/mnt", mnt);
+  const cs = R({ caseSensitive: true });
+  cs.get("/Up/:x", echo("k-cs"));
+  cs.get("/exact", echo("k-cs-exact"));
+  r.use("/k/cs", cs);
+  const strict = R({ strict: true });
+  strict.get("/s/", echo("k-strict-slash"));
+  strict.get("/t", echo("k-strict"));
+  r.use("/k/st", strict);
   r.all("/all", echo("all"));
   r.use("/prefix", echo("use-prefix"));
   r.use(errorHandler);
@@ -154,7 +176,14 @@ const REQUESTS = [
   ["POST", "/body", { "content-type": "application/x-www-form-urlencoded" }, ""],
   ["POST", "/body", { "content-type": "text/plain" }, "just text é"], ["POST", "/body", { "content-type": "text/csv" }, "a,b"],
   ["GET", "/all"], ["PATCH", "/all"], ["DELETE", "/all"], ["GET", "/prefix"], ["GET", "/prefix/more/stuff?x=1"],
-  ["GET", "/prefixed"], ["GET", "/does/not/exist"], ["POST", "/user/1"], ["HEAD", "/user/5"], ["HEAD", "/does/not/exist"],
+  ["GET", "/prefixed"], ["GET", "/does/not/exist"],
+  ["GET", "/k/ab"], ["GET", "/k/a/b"], ["GET", "/k/a"], ["GET", "/k/p-x"], ["GET", "/k/p/5-x"], ["GET", "/k/p/5"], ["GET", "/k/q"],
+  ["GET", "/k/q/"], ["GET", "/k/q/9"], ["GET", "/K/Q/9"], ["GET", "/k/Mixed/Case"], ["GET", "/K/MIXED/case/"], ["GET", "/k/mixed"],
+  ["GET", "/k/f"], ["GET", "/k/f.txt"], ["GET", "/K/F.TXT"], ["GET", "/k/deep/er/est/1"], ["GET", "/K/Deep/ER/est/2"],
+  ["GET", "/k/deep/er/1"], ["GET", "/k/sxyz"], ["GET", "/k/s/a/b"], ["GET", "/k/s"], ["GET", "/k/user-7"], ["GET", "/k/USER-8"],
+  ["GET", "/k/mnt/leaf"], ["GET", "/K/MNT/leaf"], ["GET", "/k/mntx/leaf"], ["GET", "/k/cs/Up/1"], ["GET", "/k/cs/up/1"],
+  ["GET", "/k/cs/exact"], ["GET", "/k/cs/EXACT"], ["GET", "/k/st/s/"], ["GET", "/k/st/s"], ["GET", "/k/st/t"], ["GET", "/k/st/t/"],
+  ["GET", "/k/%61/b"], ["GET", "//k/ab"], ["POST", "/user/1"], ["HEAD", "/user/5"], ["HEAD", "/does/not/exist"],
 ];
 
 // Responses are compared on these headers (plus content-type).
