@@ -170,16 +170,18 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   set(RawField::kPath, request.path == request.url ? JS_DupValue(ctx, url) : string(request.path));
   set(RawField::kQuery, field(RepeatedStrings::kQuery, request.query));
   set(RawField::kSentPath, request.sent_path.empty() ? Undefined() : string(request.sent_path));
-  // [[name, value], ...], each array made whole (JS_NewArrayFrom takes the values)
+  // [name, value, name, value, ...] (Node's rawHeaders): one array made
+  // whole (JS_NewArrayFrom takes the values), not one more per header for
+  // the request to allocate and its end to collect.
   int32_t hot_headers = 0;
-  std::vector<JSValue> pairs;
-  pairs.reserve(request.headers.size());
+  std::vector<JSValue> flat;
+  flat.reserve(request.headers.size() * 2);
   for (const auto& [name, value] : request.headers) {
     hot_headers |= HotHeaderBit(name);
-    JSValue pair[2] = {repeated.HeaderName(ctx, name), string(value)};
-    pairs.push_back(JS_NewArrayFrom(ctx, 2, pair));
+    flat.push_back(repeated.HeaderName(ctx, name));
+    flat.push_back(string(value));
   }
-  set(RawField::kHeaders, JS_NewArrayFrom(ctx, static_cast<int>(pairs.size()), pairs.data()));
+  set(RawField::kHeaders, JS_NewArrayFrom(ctx, static_cast<int>(flat.size()), flat.data()));
   set(RawField::kHotHeaders, JS_NewInt32(ctx, hot_headers));
   // (no body: hbf:http_request's shared empty one)
   set(RawField::kBody, request.body.empty() ? Undefined() : NewUint8Array(ctx, request.body.data(), request.body.size()));

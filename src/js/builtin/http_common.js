@@ -246,12 +246,13 @@ const DISCARD_DUPLICATES = new Set(["age", "authorization", "content-length", "c
   "host", "if-modified-since", "if-unmodified-since", "last-modified", "location", "max-forwards",
   "proxy-authorization", "referer", "retry-after", "server", "user-agent"]);
 
+// `list`: [name, value, name, value, ...] (Node's rawHeaders).
 export function foldHeaders(list) {
   const out = Object.create(null);
   if (!Array.isArray(list)) return out;
-  for (const pair of list) {
-    const name = String(pair[0]).toLowerCase();
-    const value = String(pair[1]);
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = String(list[i]).toLowerCase();
+    const value = String(list[i + 1]);
     const prev = out[name];
     if (prev === undefined) {
       out[name] = name === "set-cookie" ? [value] : value;

@@ -75,10 +75,18 @@ export let sentUrlOf;
 let stateOf;
 let peekOf;
 
+// [[name, value], ...] -> [name, value, ...] (entries that are not pairs left out).
+function flatHeaders(list) {
+  if (!Array.isArray(list)) return [];
+  const out = [];
+  for (const pair of list) if (Array.isArray(pair)) out.push(pair[0], pair[1]);
+  return out;
+}
+
 export class Request {
   // (each private field is a property QuickJS adds to every request: the
   // rarely used state lives in #rare, made on first use)
-  #rawHeaders;
+  #rawHeaders; // [name, value, name, value, ...] as received (Node's rawHeaders)
   #headers = undefined;
   #rawQuery;
   #query = undefined;
@@ -130,9 +138,16 @@ export class Request {
     this.next = undefined;
     this.res = undefined;
     this.app = undefined;
-    this.#rawHeaders = raw.headers;
+    // C++ (which says hotHeaders) sends the headers flat, one array for all
+    // of them; other callers of dispatch() may send [name, value] pairs.
     const hot = raw.hotHeaders;
-    this.#hot = typeof hot === "number" ? hot : -1;
+    if (typeof hot === "number") {
+      this.#rawHeaders = raw.headers;
+      this.#hot = hot;
+    } else {
+      this.#rawHeaders = flatHeaders(raw.headers);
+      this.#hot = -1;
+    }
     if (typeof rawQuery === "string") {
       this.#rawQuery = rawQuery;
     } else {
@@ -157,9 +172,9 @@ export class Request {
       if (!(#rawHeaders in req) || req.#headers !== undefined) return req.headers?.[name];
       const list = req.#rawHeaders;
       if (!Array.isArray(list)) return undefined;
-      for (let i = 0; i < list.length; i++) {
-        const k = list[i][0];
-        if (k.length === name.length && (k === name || String(k).toLowerCase() === name)) return String(list[i][1]);
+      for (let i = 0; i + 1 < list.length; i += 2) {
+        const k = list[i];
+        if (k.length === name.length && (k === name || String(k).toLowerCase() === name)) return String(list[i + 1]);
       }
       return undefined;
     };
@@ -186,6 +201,19 @@ export class Request {
 
   get headers() {
     return (this.#headers ??= foldHeaders(this.#rawHeaders));
+  }
+
+  // Node's req.rawHeaders: [name, value, ...] as the client sent them, names
+  // in their own case, repeats kept. A copy, made on first read and kept as
+  // an own property (so that changing it changes neither req.headers nor
+  // req.get()); assigning one keeps it.
+  get rawHeaders() {
+    const list = #rawHeaders in this && Array.isArray(this.#rawHeaders) ? this.#rawHeaders.map(String) : [];
+    Object.defineProperty(this, "rawHeaders", { value: list, writable: true, configurable: true, enumerable: true });
+    return list;
+  }
+  set rawHeaders(value) {
+    Object.defineProperty(this, "rawHeaders", { value, writable: true, configurable: true, enumerable: true });
   }
   set headers(value) { this.#headers = value; }
 

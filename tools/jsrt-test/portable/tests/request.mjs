@@ -1,7 +1,7 @@
 import { test, assert } from "../harness.mjs";
 import { Router } from "hbf:router";
-import { parseQuery, parseCookies } from "hbf:http";
-import { call, json, text, utf8 } from "../helpers.mjs";
+import { parseQuery, parseCookies, dispatch } from "hbf:http";
+import { call, json, raw, text, utf8 } from "../helpers.mjs";
 
 const inspectReq = (fn) => {
   const r = new Router();
@@ -39,6 +39,29 @@ test("req.headers folds repeats like Node; get()/header() case-insensitive with 
   assert.equal(out.ref, "/r");
   assert.equal(out.ref2, "/r");
   assert.equal(out.none, null);
+});
+
+test("req.rawHeaders: Node's flat list as sent, from C++'s flat headers or [name, value] pairs; a copy; assignable", async () => {
+  const r = inspectReq((req) => {
+    const first = req.rawHeaders;
+    const same = req.rawHeaders === first;
+    first.length = 0; // changing the copy changes nothing else
+    const out = { raw: req.rawHeaders, same, headers: req.headers, ct: req.get("content-type") };
+    req.rawHeaders = ["X", "y"];
+    out.assigned = req.rawHeaders;
+    return out;
+  });
+  // As C++ sends them: one flat array, with hotHeaders.
+  const flat = json(await dispatch(r, { ...raw(), hotHeaders: 1,
+    headers: ["Host", "abc12345.localhost", "X-A", "1", "x-a", "2", "Content-Type", "text/plain"] }));
+  assert.deepEqual(flat, { raw: [], same: true, headers: { host: "abc12345.localhost", "x-a": "1, 2", "content-type": "text/plain" },
+    ct: "text/plain", assigned: ["X", "y"] });
+  const seen = inspectReq((req) => [req.rawHeaders, req.get("x-a")]);
+  assert.deepEqual(json(await dispatch(seen, { ...raw(), hotHeaders: 0, headers: ["Host", "h", "X-A", "1", "x-a", "2"] })),
+    [["Host", "h", "X-A", "1", "x-a", "2"], "1, 2"]);
+  // As other callers of dispatch() may: pairs (raw() adds the host first).
+  assert.deepEqual(json(await call(seen, { headers: [["X-A", "1"], ["Content-Type", "text/plain"]] })),
+    [["host", "abc12345.localhost", "X-A", "1", "Content-Type", "text/plain"], "1"]);
 });
 
 test("req.cookies parsed and decoded", async () => {
