@@ -612,11 +612,9 @@ class StackRun {
     let route;
     // The path's prefixes compared with layers' keys (Layer: key), made when
     // a layer first needs one: lower-cased once, then through the second and
-    // third "/" (most keys are one or two segments). (Plain assignments, not
-    // ??=: QuickJS makes a reference object for a logical assignment to a
-    // local variable, ~85 ns each time.) The walk's index stays local
-    // through the loop: layer.match() is ours or a foreign layer's, neither
-    // of which can reach it.
+    // third "/" (most keys are one or two segments). The walk's index stays
+    // local through the loop: layer.match() is ours or a foreign layer's,
+    // neither of which can reach it.
     let lower, prefix1, prefix2;
     let idx = this.idx;
     while (!match && idx < stack.length) {
