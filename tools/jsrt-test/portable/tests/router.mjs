@@ -584,3 +584,54 @@ test("first segments, prefixes and case pick the layer Express would", async () 
   const options = await call(r, { method: "OPTIONS", url: "/alpha" });
   assert.equal(header(options, "allow"), "GET,HEAD,POST");
 });
+
+// A layer refused before match() by its leading segments (Layer key) must be
+// one whose regex cannot match: random patterns (literal segments in mixed
+// case, parameters plain and optional, "*", optional characters, dots,
+// dashes, groups) and random paths built from the same pieces, each routed
+// through a Router of that one layer (a route, and a use() mount; case-
+// sensitive and strict or not) and compared with pathToRegExp's own regex.
+test("a layer's leading-segment refusal never refuses a path its regex matches", async () => {
+  let seed = 12345;
+  const rand = (n) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pick = (list) => list[rand(list.length)];
+  const words = ["a", "B", "ab", "Api", "v1", "x-y", "f.txt", "users"];
+  const patternPieces = [() => "/" + pick(words), () => "/:p" + rand(9), () => "/:q" + rand(9) + "?", () => "/*", () => "?",
+    () => "/" + pick(words) + "?", () => ".:ext", () => ".:ext?", () => "-:n", () => "/(" + pick(words) + ")?", () => "+"];
+  const pathPieces = [() => "/" + pick(words), () => "/" + pick(words).toUpperCase(), () => "/" + pick(words).toLowerCase(), () => "/",
+    () => "." + pick(words), () => "-" + pick(words), () => pick(words), () => "/%41"];
+  let compared = 0;
+  let matched = 0;
+  for (let i = 0; i < 400; i++) {
+    let pattern = "";
+    const n = 1 + rand(4);
+    for (let k = 0; k < n; k++) pattern += pick(patternPieces)();
+    const sensitive = rand(4) === 0;
+    const strict = rand(4) === 0;
+    const mount = rand(3) === 0;
+    let re;
+    try {
+      re = pathToRegExp(pattern, [], { sensitive, strict, end: !mount });
+    } catch {
+      continue; // not a pattern Express accepts either
+    }
+    const r = new Router({ caseSensitive: sensitive, strict });
+    if (mount) r.use(pattern, (req, res) => res.send("hit"));
+    else r.get(pattern, (req, res) => res.send("hit"));
+    for (let j = 0; j < 12; j++) {
+      let path = "";
+      const m = 1 + rand(4);
+      for (let k = 0; k < m; k++) path += pick(pathPieces)();
+      if (path[0] !== "/") path = "/" + path;
+      const out = await call(r, { url: path });
+      const hit = out.handled === true && text(out) === "hit";
+      assert.equal(hit, re.test(path), `${mount ? "use" : "get"}(${JSON.stringify(pattern)}, { sensitive: ${sensitive}, strict: ${strict} }) for ${path}`);
+      compared++;
+      if (hit) matched++;
+    }
+  }
+  assert.ok(compared > 3000 && matched > 300, `${compared} compared, ${matched} matched`);
+});
