@@ -613,8 +613,8 @@ class StackRun {
     // The path's prefixes compared with layers' keys (Layer: key), made when
     // a layer first needs one: lower-cased once, then through the second and
     // third "/" (most keys are one or two segments). The walk's index stays
-    // local through the loop: layer.match() is ours or a foreign layer's,
-    // neither of which can reach it.
+    // local through the loop (only a foreign layer's match() calling
+    // req.next() could move it meanwhile, which no router supports).
     let lower, prefix1, prefix2;
     let idx = this.idx;
     while (!match && idx < stack.length) {
