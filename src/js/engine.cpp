@@ -388,9 +388,6 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
           if (pool.bound != nullptr && pool.bound->version() == version) {
             bound = pool.bound;
           } else {
-            // Once a bind at this version was seen to leave only its heap
-            // (the henv's second worker at it, at the earliest), within the
-            // budget's share for them.
             // The henv's first worker at this version is made by a
             // capture (its bind, and a second to compare when it left
             // only its heap), within the budget's share for the images.
@@ -398,7 +395,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
                       bound_bytes_.load(std::memory_order_relaxed) <
                           options_.memory_budget_bytes / kBoundImageBudgetShare;
             pool.capturing = capture;
-            capture_bytes = pool.pure_bind_version == version ? pool.pure_bind_bytes : 0;
+            capture_bytes = pool.capture_room_version == version ? pool.capture_room_bytes : 0;
           }
         }
         break;
@@ -449,12 +446,6 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       if (blank->Bind(henv, pool, version, limits, failure)) worker = std::move(blank);
     } else {
       worker = Worker::Create(henv, pool, version, limits, failure, options_.copy_blank_workers);
-    }
-    if (worker && bound == nullptr && !capture && options_.bound_images && worker->bind_left_only_its_heap()) {
-      const size_t held = worker->arena_used_bytes() + static_cast<size_t>(worker->malloc_bytes());
-      std::lock_guard lock(shard.mu);
-      pool.pure_bind_version = version;
-      pool.pure_bind_bytes = held;
     }
     if (!worker) {
       failure.router_unavailable = true;

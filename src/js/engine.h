@@ -482,7 +482,8 @@ class JsEngine {
   // then `failure` and `bind_failed`) by capturing the henv's bound image
   // at `version` (BoundImage::Capture; the caller holds no lock), and keeps
   // the image in the pool, counted; null if none was made (then not tried
-  // again at that version, unless the bind only lacked room).
+  // again at that version, unless its bind compiled its code or lacked room:
+  // then the henv's next worker captures, with the room this one took).
   std::shared_ptr<const BoundImage> CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
                                                  const ScriptLimits& limits, size_t bind_bytes,
                                                  std::unique_ptr<Worker>& worker, ScriptResult::Failure& failure,

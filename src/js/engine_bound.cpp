@@ -35,9 +35,10 @@ std::shared_ptr<const BoundImage> JsEngine::CaptureBound(Henv& henv, HenvPool& p
   pool.capturing = false;
   if (captured == nullptr) {
     if (outcome.held_bytes != 0) {
-      // Pure, but it needed more room: the next worker tries with that.
-      pool.pure_bind_version = version;
-      pool.pure_bind_bytes = outcome.held_bytes;
+      // Pure, but it compiled or needed more room: the next worker
+      // captures, with the room this bind took.
+      pool.capture_room_version = version;
+      pool.capture_room_bytes = outcome.held_bytes;
     } else {
       pool.bound_failed_version = version;
       bound_failures_.fetch_add(1, std::memory_order_relaxed);

@@ -105,12 +105,14 @@ struct HenvPool {
   int64_t broken_version = -1;
   ScriptResult::Failure broken_failure;
   // Its workers made bound by copying (bound_image.h): the image once
-  // captured (its version is the code's it was bound at), the last version
-  // a bind was seen to leave only its heap (a capture needs one), and the
-  // last version a capture failed at (not tried again at it).
+  // captured (its version is the code's it was bound at), the room a
+  // capture at a version needs (set when a capture's bind there compiled
+  // its code or outgrew the room it had: what that bind's worker held,
+  // arena and malloc), and the last version a capture failed at (not
+  // tried again at it).
   std::shared_ptr<const BoundImage> bound;
-  int64_t pure_bind_version = -1;
-  size_t pure_bind_bytes = 0;  // what that bind's worker held then (arena and malloc)
+  int64_t capture_room_version = -1;
+  size_t capture_room_bytes = 0;
   int64_t bound_failed_version = -1;
   bool capturing = false;  // one capture at a time
   // Whether _system/router.js exists and the router's reach (PoolRouting),
