@@ -56,6 +56,10 @@ class Worker;
 
 namespace internal {
 
+// Math.random's seed for a new copy: 8 bytes of the system's CSPRNG (taken
+// 32 seeds at a time per thread). Any thread.
+uint64_t FreshRandomSeed();
+
 // Writes the `n` words of `from` to `to`, `delta` added to each whose bit
 // is set in `pointers` (bit i % 8 of byte i / 8): an image's copy and its
 // relocation in one pass. Why not memcpy and then the pointer words: that
@@ -65,10 +69,6 @@ namespace internal {
 // `with` picks the code (for tests; all write the same): kFastest is AVX2
 // where the CPU has it, else SSE2 (x86-64's baseline), else plain words.
 enum class CopyWith { kFastest, kBaseline, kPlainWords };
-
-// Math.random's seed for a new copy: 8 bytes of the system's CSPRNG (taken
-// 32 seeds at a time per thread). Any thread.
-uint64_t FreshRandomSeed();
 void CopyRelocated(uint64_t* to, const uint64_t* from, size_t n, const uint8_t* pointers, uint64_t delta,
                    CopyWith with = CopyWith::kFastest);
 

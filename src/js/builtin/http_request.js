@@ -202,6 +202,7 @@ export class Request {
   get headers() {
     return (this.#headers ??= foldHeaders(this.#rawHeaders));
   }
+  set headers(value) { this.#headers = value; }
 
   // Node's req.rawHeaders: [name, value, ...] as the client sent them, names
   // in their own case, repeats kept. A copy, made on first read and kept as
@@ -215,7 +216,6 @@ export class Request {
   set rawHeaders(value) {
     Object.defineProperty(this, "rawHeaders", { value, writable: true, configurable: true, enumerable: true });
   }
-  set headers(value) { this.#headers = value; }
 
   get query() {
     if (this.#query !== undefined) return this.#query;
