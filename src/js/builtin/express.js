@@ -13,7 +13,7 @@
 
 import native from "hbf:native";
 import { isUnmadeGlobal } from "hbf:bootstrap";
-import { Router, Route, kPassive } from "hbf:router";
+import { Router, Route, kInline, kPassive } from "hbf:router";
 // app.ws uses router.ws(), which loads hbf:ws on first use (hbf:router).
 import { Request, kQueryParser, sentUrlOf } from "hbf:http_request";
 import { Response } from "hbf:http_response";
@@ -383,17 +383,20 @@ app.listen = function listen(...args) {
 // ---------------------------------------------------------------------------
 // Built-in middleware (the ones Express's lazyrouter adds)
 
+// Each is a function (req, res, next), as Express's, whose kInline form
+// (hbf:router) the router's walk runs in its place.
 function query(parser) {
+  const inline = parser ? (req) => { req[kQueryParser](parser); } : () => undefined;
   const fn = function query(req, res, next) {
-    if (parser) req[kQueryParser](parser);
-    next();
+    next(inline(req));
   };
   fn[kPassive] = true;  // a path it alone matches is still not taken (hbf:router's stackReach)
+  fn[kInline] = inline;
   return fn;
 }
 
 function init(application) {
-  const fn = function expressInit(req, res, next) {
+  const inline = (req, res, next) => {
     if (application.enabled("x-powered-by")) res.setHeader("X-Powered-By", "Express");
     req.res = res;
     res.req = req;
@@ -402,9 +405,12 @@ function init(application) {
     Object.setPrototypeOf(res, application.response);
     req.app = res.app = application;
     res.locals = res.locals || Object.create(null);
-    next();
+  };
+  const fn = function expressInit(req, res, next) {
+    next(inline(req, res, next));
   };
   fn[kPassive] = true;
+  fn[kInline] = inline;
   return fn;
 }
 

@@ -11,7 +11,7 @@ import native from "hbf:native";
 import { STATUS_CODES, parseQuery } from "hbf:http_common";
 import { typeIs } from "hbf:http_negotiate";
 import { parse as parseQs } from "hbf:http_qs";
-import { kPassive } from "hbf:router";
+import { kInline, kPassive } from "hbf:router";
 import { mayHaveHeader, HAS_BODY_FRAMING } from "hbf:http_request";
 // hbf:node_zlib (with the Buffer and stream modules it imports: most of an
 // Express app's worker) is loaded by the first compressed body only.
@@ -65,8 +65,9 @@ function decodeUtf8(bytes) {
   return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
 }
 
-// body-parser's read(): encoding, size limit, verify, decode, parse.
-function read(req, res, next, parse, opts) {
+// body-parser's read(): encoding, size limit, verify, decode, parse. Returns
+// what body-parser passes to next(): undefined, or the error.
+function read(req, res, parse, opts) {
   req._body = true;
   const encoding = (req.headers["content-encoding"] || "identity").toLowerCase();
   let bytes = req.rawBody;
@@ -74,29 +75,29 @@ function read(req, res, next, parse, opts) {
     // As body-parser: gzip and deflate are inflated (unless inflate: false);
     // the limit applies to the inflated body.
     if (opts.inflate === false || (encoding !== "gzip" && encoding !== "deflate")) {
-      return next(createError(415, `unsupported content encoding "${encoding}"`,
-        { encoding, type: "encoding.unsupported" }));
+      return createError(415, `unsupported content encoding "${encoding}"`,
+        { encoding, type: "encoding.unsupported" });
     }
     try {
       const zopts = opts.limit !== null ? { maxOutputLength: opts.limit + 1 } : {};
       bytes = encoding === "gzip" ? zlib().gunzipSync(bytes, zopts) : zlib().inflateSync(bytes, zopts);
     } catch (err) {
       if (err && err.code === "ERR_BUFFER_TOO_LARGE") {
-        return next(createError(413, "request entity too large",
-          { length: opts.limit + 1, limit: opts.limit, type: "entity.too.large" }));
+        return createError(413, "request entity too large",
+          { length: opts.limit + 1, limit: opts.limit, type: "entity.too.large" });
       }
-      return next(createError(400, err, { type: "entity.parse.failed" }));
+      return createError(400, err, { type: "entity.parse.failed" });
     }
   }
   if (opts.limit !== null && bytes.length > opts.limit) {
-    return next(createError(413, "request entity too large",
-      { expected: bytes.length, length: bytes.length, limit: opts.limit, type: "entity.too.large" }));
+    return createError(413, "request entity too large",
+      { expected: bytes.length, length: bytes.length, limit: opts.limit, type: "entity.too.large" });
   }
   if (typeof opts.verify === "function") {
     try {
       opts.verify(req, res, globalThis.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), opts.encoding);
     } catch (err) {
-      return next(createError(403, err, { body: bytes, type: err.type || "entity.verify.failed" }));
+      return createError(403, err, { body: bytes, type: err.type || "entity.verify.failed" });
     }
   }
   let body;
@@ -105,9 +106,9 @@ function read(req, res, next, parse, opts) {
       : decodeUtf8(bytes);
     req.body = parse(body);
   } catch (err) {
-    return next(createError(err.status ?? 400, err, { body, type: err.type || "entity.parse.failed" }));
+    return createError(err.status ?? 400, err, { body, type: err.type || "entity.parse.failed" });
   }
-  next();
+  return undefined;
 }
 
 function common(options, defaultType) {
@@ -120,11 +121,12 @@ function common(options, defaultType) {
     inflate: opts.inflate !== false };
 }
 
-function utf8Only(req, next, defaultCharset) {
+// The request's charset when it is a UTF one, else the 415 error (which the
+// caller returns, for next()).
+function utf8Only(req, defaultCharset) {
   const charset = charsetOf(req) || defaultCharset;
   if (charset.slice(0, 4) !== "utf-") {
-    next(createError(415, `unsupported charset "${charset.toUpperCase()}"`, { charset, type: "charset.unsupported" }));
-    return null;
+    return createError(415, `unsupported charset "${charset.toUpperCase()}"`, { charset, type: "charset.unsupported" });
   }
   return charset;
 }
@@ -132,19 +134,24 @@ function utf8Only(req, next, defaultCharset) {
 // The middleware every parser is (body-parser's shape): a body already read
 // or of another type passes; `defaultCharset` null reads the body as bytes,
 // otherwise as text in the request's charset (UTF-8 only). Named as
-// body-parser names it (jsonParser, ...).
+// body-parser names it (jsonParser, ...). Its kInline form (hbf:router)
+// returns what it passes to next().
 function parser(name, shouldParse, defaultCharset, parse, opts) {
-  const middleware = function (req, res, next) {
-    if (req._body) return next();
+  const inline = (req, res) => {
+    if (req._body) return undefined;
     req.body = req.body || {};
-    if (!hasBody(req) || !shouldParse(req)) return next();
+    if (!hasBody(req) || !shouldParse(req)) return undefined;
     let encoding = null;
     if (defaultCharset !== null) {
-      encoding = utf8Only(req, next, defaultCharset);
-      if (encoding === null) return undefined;
+      encoding = utf8Only(req, defaultCharset);
+      if (typeof encoding !== "string") return encoding;
     }
-    read(req, res, next, parse, { ...opts, encoding });
+    return read(req, res, parse, { ...opts, encoding });
   };
+  const middleware = function (req, res, next) {
+    next(inline(req, res));
+  };
+  middleware[kInline] = inline;
   Object.defineProperty(middleware, "name", { value: name });
   // Without a body (no Content-Length, no Transfer-Encoding) it only sets
   // req.body: a GET only it matches is still not taken (hbf:router's stackReach).

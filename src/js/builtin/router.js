@@ -123,6 +123,18 @@ function routesChanging() {
 // and the body parsers. A path only they match is still not taken.
 export const kPassive = Symbol("hbf.router.passive");
 
+// A middleware function's own in-place form, for hbf:express's query,
+// expressInit and body parsers: fn[kInline](req, res, next) does what fn
+// does and returns what fn would pass to next() (undefined to go on, or an
+// error) instead of calling it; it never answers, never calls next, never
+// changes req.url. A layer mounted at "/" whose handle has one is run
+// inside the walk's loop (StackRun.step): no step(), runLayer() and
+// invoke() again for each, which were ~280 of the ~300 bytecode operations
+// each of those layers cost a request. Express would also set req.params to
+// the layer's fresh {} while it runs: none of them reads it, and the next
+// layer that runs (or the walk's end) sets it again.
+export const kInline = Symbol("hbf.router.inline");
+
 /**
  * The reach of `stack` (a Router's) for GET and HEAD: an array of
  * [text, caseSensitive, exact] (exact: the path is `text`, with or without a
@@ -176,6 +188,10 @@ class Layer {
     if (typeof path !== "string" || PATTERN_MAY_FAIL_RE.test(path)) this._compile();
     this.fastStar = path === "*";
     this.fastSlash = path === "/" && options.end === false;
+    // The handle whose kInline form step() may run in its place (fastSlash
+    // layers only); compared with this.handle there, so a handle replaced
+    // later (an APM wrapper) runs as itself.
+    this.inlineOf = this.fastSlash && typeof fn === "function" && typeof fn[kInline] === "function" ? fn : undefined;
     this.route = undefined;
     // What the last match() found (as Express 4's Layer): its params and
     // the matched part of the path, read by the caller at once.
@@ -478,8 +494,9 @@ proto.use = function use(first, ...rest) {
 
 proto.route = function route(path) {
   const r = new Route(path);
-  const layer = new Layer(path, { sensitive: this.caseSensitive, strict: this.strict, end: true },
-    (req, res, next) => r.dispatch(req, res, next));
+  // (bound, as Express 4's: the layer's name is "bound dispatch", which
+  // route-listing tools look for)
+  const layer = new Layer(path, { sensitive: this.caseSensitive, strict: this.strict, end: true }, r.dispatch.bind(r));
   layer.route = r;
   this.stack.push(layer);
   return r;
@@ -629,6 +646,22 @@ class StackRun {
         if (prefix !== layer.key) continue;
       }
       route = layer.route;
+      if (route === undefined) {
+        const inlineOf = layer.inlineOf;
+        if (inlineOf !== undefined && inlineOf === layer.handle) {
+          // (in error mode runLayer would pass the error on: arity 3)
+          if (layerError) continue;
+          this.idx = idx;
+          let passed;
+          try {
+            passed = inlineOf[kInline](req, this.res, this.next);
+          } catch (e) {
+            passed = e || new Error("Thrown " + String(e));
+          }
+          if (passed) layerError = passed;
+          continue;
+        }
+      }
       try {
         match = layer.match(path);
       } catch (e) {
