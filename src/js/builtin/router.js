@@ -97,6 +97,16 @@ function segmentKey(path) {
   return last > 0 ? literal.slice(0, last + 1).toLowerCase() : null;
 }
 
+// Whether `path` (a layer's string path with a segmentKey) has a plain
+// ":param" (no pattern of its own, no "*" or "?") right after its key's
+// last "/": path-to-regexp's [^\/]+? then needs a character that is not
+// "/" where the key ends (REST apps' "/posts/:id" before "/posts").
+const PLAIN_PARAM_RE = /^:\w+(?![(*?])/;
+function segmentAfterKey(path) {
+  const end = LITERAL_RUN_RE.exec(path)[0].length;
+  return end < path.length && path.charCodeAt(end - 1) === 0x2f && PLAIN_PARAM_RE.test(path.slice(end));
+}
+
 // `text`'s prefix through its (depth + 1)th "/" (text: a request path,
 // lower-cased, "/" appended): compared with a layer's key. "" when it has
 // fewer or does not start with one (no key is "").
@@ -234,13 +244,17 @@ class Layer {
     // leading whole segments ("/a/b/", `depth` + 1 "/"s; segmentKey). step()
     // compares that with the path's own prefix of as many "/"s. depth 0:
     // none is certain (every request runs match()).
+    // needsSegment: a path it can match has, past the key, a character
+    // that is not "/" (segmentAfterKey).
     this.key = null;
     this.depth = 0;
+    this.needsSegment = false;
     if (typeof path === "string") {
       const key = segmentKey(path);
       if (key !== null) {
         this.key = key;
         this.depth = key.split("/").length - 2;
+        this.needsSegment = segmentAfterKey(path);
       }
     }
   }
@@ -644,6 +658,7 @@ class StackRun {
         else if (depth === 2) prefix = prefix2 === undefined ? (prefix2 = pathPrefix(lower, 2)) : prefix2;
         else prefix = pathPrefix(lower, depth);
         if (prefix !== layer.key) continue;
+        if (layer.needsSegment && !(lower.length > prefix.length && lower.charCodeAt(prefix.length) !== 0x2f)) continue;
       }
       route = layer.route;
       if (route === undefined) {

@@ -616,6 +616,9 @@ test("a layer's leading-segment refusal never refuses a path its regex matches",
     (w) => ["/(" + w + ")?", () => (rand(2) ? "/" + cased(w) : "")],
     (w) => ["+", () => ""],
     (w) => ["/?", () => (rand(2) ? "/" : "")],
+    // (a parameter whose own pattern, or "*", may leave it empty or span "/")
+    (w) => ["/:r" + rand(9) + "(\\d*)", () => (rand(2) ? "/" + rand(99) : "/")],
+    (w) => ["/:s" + rand(9) + "*", () => "/" + pick(words) + (rand(2) ? "/" + pick(words) : "")],
   ];
   // (weighted towards what decides a key: literal segments, optional
   // parameters and characters, and what may follow them)
@@ -628,7 +631,10 @@ test("a layer's leading-segment refusal never refuses a path its regex matches",
   // an optional parameter, followed by something other than "/"), then
   // random ones.
   const directed = [["/a/?b", ["/ab", "/a/b", "/A/B", "/a"]], ["/a/:q?-:n", ["/a-1", "/a/x-1", "/A-1"]],
-    ["/p/:q?.:e", ["/p.txt", "/p/x.txt"]], ["/f/?.:e", ["/f.txt", "/f/.txt"]], ["/u/:id?", ["/u", "/u/", "/u/7"]]];
+    ["/p/:q?.:e", ["/p.txt", "/p/x.txt"]], ["/f/?.:e", ["/f.txt", "/f/.txt"]], ["/u/:id?", ["/u", "/u/", "/u/7"]],
+    ["/posts/:id", ["/posts", "/posts/", "/posts/7", "/posts//", "/POSTS/x/", "/posts/7/x"]],
+    ["/n/:d(\\d*)", ["/n/", "/n", "/n/5", "/n//"]], ["/s/:t*", ["/s/", "/s/a/b", "/s", "/s//"]],
+    ["/m/:a/:b", ["/m/x", "/m/x/", "/m/x/y", "/m//y"]]];
   for (const [pattern, paths] of directed) {
     for (const mount of [false, true]) {
       const re = pathToRegExp(pattern, [], { end: !mount });
