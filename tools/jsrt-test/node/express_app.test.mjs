@@ -163,6 +163,11 @@ function defineInlineApp(ex) {
   app.use(ex.json());
   app.use("/mounted", ex.text());
   app.use(ex.urlencoded({ extended: false }));
+  // (a parser's own type check that throws: Express's layer passes it to next)
+  app.use(ex.text({ type: (req) => {
+    if (req.headers["x-boom"]) throw new Error("type check failed");
+    return req.headers["content-type"] === "text/x-custom";
+  } }));
   const json = app._router.stack.find((l) => l.name === "jsonParser");
   const original = json.handle;
   app.get("/wrap/on", (req, res) => {
@@ -191,6 +196,7 @@ const INLINE_REQUESTS = [
   ["GET", "/wrap/on"], ["POST", "/seen", json, '{"c":3}'], ["GET", "/seen"], ["POST", "/seen", json, "{bad"],
   ["GET", "/wrap/off"], ["POST", "/seen", json, '{"d":4}'],
   ["GET", "/names"], ["GET", "/rn"], ["GET", "/missing"],
+  ["POST", "/seen", { "content-type": "text/x-custom" }, "custom text"], ["POST", "/seen", { "content-type": "text/plain", "x-boom": "1" }, "x"],
 ];
 
 // Each request to express@4 (over HTTP) and to hbf:express (dispatch):
