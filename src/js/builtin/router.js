@@ -74,11 +74,16 @@ function literalReach(path, exactAllowed) {
 // matches "/ab", "/:id?" matches ""), unless it is a "*" (a group of its
 // own) or a ":param" without "?" (its "/" or "." is required). Lower-case
 // for both case modes: a superset of what a case-sensitive layer matches.
-const PARAM_TOKEN_RE = /^:\w+(?:\(.*?\))?\*?(\?)?/;
+// As [key, needsSegment]: needsSegment when a plain ":param" (no pattern of
+// its own, no "*" or "?") follows the key's last "/", whose [^\/]+? then
+// needs a character that is not "/" where the key ends (REST apps'
+// "/posts/:id" before "/posts").
+const PARAM_TOKEN_RE = /^:\w+(\(.*?\))?(\*)?(\?)?/;
 function segmentKey(path) {
   if (path.includes("|")) return null;
   const end = LITERAL_RUN_RE.exec(path)[0].length;
   let literal;
+  let needsSegment = false;
   if (end === path.length) {
     literal = path;
     while (literal.endsWith("/")) literal = literal.slice(0, -1);
@@ -88,23 +93,14 @@ function segmentKey(path) {
     let keepLast = c === 0x2a; /* * */
     if (c === 0x3a /* : */) {
       const param = PARAM_TOKEN_RE.exec(path.slice(end));
-      keepLast = param !== null && param[1] === undefined;
+      keepLast = param !== null && param[3] === undefined;
+      needsSegment = keepLast && param[1] === undefined && param[2] === undefined && path.charCodeAt(end - 1) === 0x2f;
     }
     literal = path.slice(0, keepLast ? end : end - 1);
   }
   if (literal.charCodeAt(0) !== 0x2f) return null;
   const last = literal.lastIndexOf("/");
-  return last > 0 ? literal.slice(0, last + 1).toLowerCase() : null;
-}
-
-// Whether `path` (a layer's string path with a segmentKey) has a plain
-// ":param" (no pattern of its own, no "*" or "?") right after its key's
-// last "/": path-to-regexp's [^\/]+? then needs a character that is not
-// "/" where the key ends (REST apps' "/posts/:id" before "/posts").
-const PLAIN_PARAM_RE = /^:\w+(?![(*?])/;
-function segmentAfterKey(path) {
-  const end = LITERAL_RUN_RE.exec(path)[0].length;
-  return end < path.length && path.charCodeAt(end - 1) === 0x2f && PLAIN_PARAM_RE.test(path.slice(end));
+  return last > 0 ? [literal.slice(0, last + 1).toLowerCase(), needsSegment] : null;
 }
 
 // `text`'s prefix through its (depth + 1)th "/" (text: a request path,
@@ -245,17 +241,14 @@ class Layer {
     // compares that with the path's own prefix of as many "/"s. depth 0:
     // none is certain (every request runs match()).
     // needsSegment: a path it can match has, past the key, a character
-    // that is not "/" (segmentAfterKey).
+    // that is not "/".
     this.key = null;
     this.depth = 0;
     this.needsSegment = false;
-    if (typeof path === "string") {
-      const key = segmentKey(path);
-      if (key !== null) {
-        this.key = key;
-        this.depth = key.split("/").length - 2;
-        this.needsSegment = segmentAfterKey(path);
-      }
+    const segments = typeof path === "string" ? segmentKey(path) : null;
+    if (segments !== null) {
+      [this.key, this.needsSegment] = segments;
+      this.depth = this.key.split("/").length - 2;
     }
   }
 
