@@ -2,6 +2,7 @@
 // and in hbf:router (through hbf:http's dispatch). Needs express in
 // tools/jsrt-test/node_modules (`npm install` there); skipped otherwise.
 import { test, assert } from "../portable/harness.mjs";
+import { expressResponse } from "./side_by_side.mjs";
 import { createRequire } from "node:module";
 import http from "node:http";
 import { Router } from "hbf:router";
@@ -200,23 +201,6 @@ function norm(headersList) {
     (out[lc] ??= []).push(v);
   }
   return out;
-}
-
-async function expressResponse(port, [method, path, headers = {}, body]) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path, headers: { ...headers, connection: "close" }, agent: false }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const list = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        resolve({ status: res.statusCode, headers: list, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
 }
 
 async function hbfResponse(router, port, [method, path, headers = {}, body]) {

@@ -7,7 +7,8 @@
 import { test, assert } from "../portable/harness.mjs";
 import { createRequire } from "node:module";
 import http from "node:http";
-import { dispatch, routeReach } from "hbf:http";
+import { routeReach } from "hbf:http";
+import { compareResponses, expressResponse, hbfResponse } from "./side_by_side.mjs";
 import hbfExpress from "hbf:express";
 
 const require = createRequire(import.meta.url);
@@ -107,48 +108,6 @@ const REQUESTS = [
 const COMPARED = ["content-type", "x-powered-by", "etag", "location", "vary", "content-security-policy",
   "x-content-type-options", "allow", "x-a", "set-cookie", "link", "content-disposition"];
 
-function norm(list) {
-  const out = {};
-  for (const [name, value] of list) {
-    const lc = name.toLowerCase();
-    if (COMPARED.includes(lc)) (out[lc] ??= []).push(lc === "content-type" ? value.toLowerCase() : value);
-  }
-  return out;
-}
-
-function expressResponse(port, [method, path, headers = {}, body]) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path, headers: { ...headers, connection: "close" }, agent: false }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const list = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        resolve({ status: res.statusCode, headers: list, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on("error", reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
-
-async function hbfResponse(app, port, [method, path, headers = {}, body]) {
-  const q = path.indexOf("?");
-  const bodyBytes = body === undefined ? new Uint8Array(0) : new Uint8Array(Buffer.from(body));
-  const hdrs = [["host", `127.0.0.1:${port}`], ...Object.entries(headers)];
-  if (body !== undefined) hdrs.push(["content-length", String(bodyBytes.length)]);
-  let result = await dispatch(app, {
-    method, url: path, path: q === -1 ? path : path.slice(0, q), query: q === -1 ? "" : path.slice(q + 1), headers: hdrs,
-    body: bodyBytes, ip: "127.0.0.1", protocol: "http", hostname: "127.0.0.1", user: null, henv: "test",
-  });
-  // Nothing answered: C++ serves documents, then this page (here: no documents).
-  if (!result.handled && result.fallback) result = result.fallback;
-  if (result.error) return { status: result.error.status ?? 500, headers: [], body: Buffer.alloc(0), error: result.error };
-  const b = result.body == null ? Buffer.alloc(0) : Buffer.from(typeof result.body === "string" ? Buffer.from(result.body) : result.body);
-  return { status: result.status, headers: result.headers, body: method === "HEAD" ? Buffer.alloc(0) : b };
-}
-
 // Express's own middleware (query, expressInit, the body parsers), which
 // hbf:router runs in place inside its walk (kInline) when mounted at "/":
 // errors from them, a parser mounted at a path, a handle replaced after
@@ -213,15 +172,8 @@ async function compareApps(define, requests) {
   console.error = () => {}; // express logs every error it pages
   try {
     for (const spec of requests) {
-      const label = `${spec[0]} ${spec[1]} ${spec[2] ? JSON.stringify(spec[2]) : ""}`;
-      const e = await expressResponse(port, spec);
-      const h = await hbfResponse(ours, port, spec);
-      const check = (cond, what) => { if (!cond) failures.push(`${label}: ${what}`); };
-      check(e.status === h.status, `status express ${e.status} hbf ${h.status}`);
-      check(e.body.equals(h.body), `body express ${JSON.stringify(e.body.toString())} hbf ${JSON.stringify(h.body.toString())}`);
-      const en = norm(e.headers);
-      const hn = norm(h.headers);
-      check(JSON.stringify(en) === JSON.stringify(hn), `headers express ${JSON.stringify(en)} hbf ${JSON.stringify(hn)}`);
+      compareResponses(failures, spec, await expressResponse(port, spec), await hbfResponse(ours, `127.0.0.1:${port}`, spec),
+        COMPARED);
     }
   } finally {
     console.error = consoleError;

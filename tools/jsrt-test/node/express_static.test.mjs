@@ -8,7 +8,7 @@ import http from "node:http";
 import { mkdtempSync, mkdirSync, writeFileSync, utimesSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
-import { dispatch } from "hbf:http";
+import { comparedHeaders, compareResponses, expressResponse, hbfResponse } from "./side_by_side.mjs";
 import { __fake } from "hbf:native";
 import hbfExpress from "hbf:express";
 
@@ -70,44 +70,6 @@ const REQUESTS = [
 const COMPARED = ["content-type", "cache-control", "etag", "last-modified", "accept-ranges", "content-range", "location",
   "content-security-policy", "x-content-type-options", "content-disposition", "x-powered-by"];
 
-function norm(list) {
-  const out = {};
-  for (const [name, value] of list) {
-    const lc = name.toLowerCase();
-    if (COMPARED.includes(lc)) (out[lc] ??= []).push(lc === "content-type" ? value.toLowerCase() : value);
-  }
-  return out;
-}
-
-function expressResponse(port, [method, path, headers = {}]) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, method, path, headers: { ...headers, connection: "close" }, agent: false }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const list = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        resolve({ status: res.statusCode, headers: list, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-async function hbfResponse(app, [method, path, headers = {}]) {
-  const q = path.indexOf("?");
-  let result = await dispatch(app, {
-    method, url: path, path: q === -1 ? path : path.slice(0, q), query: q === -1 ? "" : path.slice(q + 1),
-    headers: [["host", "127.0.0.1"], ...Object.entries(headers)], body: new Uint8Array(0),
-    ip: "127.0.0.1", protocol: "http", hostname: "127.0.0.1", user: null, henv: "test",
-  });
-  if (!result.handled && result.fallback) result = result.fallback;
-  if (result.error) return { status: result.error.status ?? 500, headers: [], body: Buffer.alloc(0), error: result.error };
-  const b = result.body == null ? Buffer.alloc(0) : Buffer.from(typeof result.body === "string" ? Buffer.from(result.body) : result.body);
-  return { status: result.status, headers: result.headers, body: method === "HEAD" ? Buffer.alloc(0) : b };
-}
-
 if (express) {
   test("express.static / sendFile / download of hbf:express behave like express@4's", async () => {
     const registry = globalThis[Symbol.for("hbf.test.builtins")];
@@ -130,18 +92,10 @@ if (express) {
     const consoleError = console.error;
     console.error = () => {};
     try {
-      const etag = norm((await expressResponse(port, ["GET", "/css/style.css"])).headers).etag[0];
+      const etag = comparedHeaders((await expressResponse(port, ["GET", "/css/style.css"])).headers, COMPARED).etag[0];
       for (const raw of REQUESTS) {
         const spec = [raw[0], raw[1], raw[2] && Object.fromEntries(Object.entries(raw[2]).map(([k, v]) => [k, v === "ETAG" ? etag : v]))];
-        const label = `${spec[0]} ${spec[1]} ${spec[2] ? JSON.stringify(spec[2]) : ""}`;
-        const e = await expressResponse(port, spec);
-        const h = await hbfResponse(ours, spec);
-        const check = (cond, what) => { if (!cond) failures.push(`${label}: ${what}`); };
-        check(e.status === h.status, `status express ${e.status} hbf ${h.status}`);
-        check(e.body.equals(h.body), `body express ${JSON.stringify(e.body.toString())} hbf ${JSON.stringify(h.body.toString())}`);
-        const en = norm(e.headers);
-        const hn = norm(h.headers);
-        check(JSON.stringify(en) === JSON.stringify(hn), `headers express ${JSON.stringify(en)} hbf ${JSON.stringify(hn)}`);
+        compareResponses(failures, spec, await expressResponse(port, spec), await hbfResponse(ours, "127.0.0.1", spec), COMPARED);
       }
     } finally {
       console.error = consoleError;
