@@ -63,6 +63,10 @@ struct ResultAtoms {
 constexpr int32_t kHasContentType = 1;
 constexpr int32_t kHasConditional = 2;
 constexpr int32_t kHasBodyFraming = 4;
+// Above the bits, the index in raw.headers of the first Content-Type's value
+// (0: not given; past kContentTypeAtMax the JavaScript walks the list).
+constexpr int kContentTypeAtShift = 8;
+constexpr size_t kContentTypeAtMax = size_t{1} << 22;
 
 int32_t HotHeaderBit(std::string_view name) {
   switch (name.size()) {
@@ -177,7 +181,11 @@ ScriptResult Worker::Dispatch(const ScriptRequest& request, const ScriptLimits& 
   std::vector<JSValue> flat;
   flat.reserve(request.headers.size() * 2);
   for (const auto& [name, value] : request.headers) {
-    hot_headers |= HotHeaderBit(name);
+    const int32_t bit = HotHeaderBit(name);
+    if (bit == kHasContentType && (hot_headers & kHasContentType) == 0 && flat.size() + 1 <= kContentTypeAtMax) {
+      hot_headers |= static_cast<int32_t>(flat.size() + 1) << kContentTypeAtShift;
+    }
+    hot_headers |= bit;
     flat.push_back(repeated.HeaderName(ctx, name));
     flat.push_back(string(value));
   }

@@ -24,6 +24,9 @@ const EMPTY_BODY = new Uint8Array(0);
 export const HAS_CONTENT_TYPE = 1;
 export const HAS_CONDITIONAL = 2; // If-None-Match or If-Modified-Since
 export const HAS_BODY_FRAMING = 4; // Content-Length or Transfer-Encoding (body-parser's hasBody)
+// Above the bits: the index in raw.headers of the first Content-Type's
+// value (0: none), so a body's type is read without a walk over the list.
+const CONTENT_TYPE_AT_SHIFT = 8;
 
 // What few requests touch (the body as a stream, the socket stand-in,
 // cookies, a query parser of the app's own, the client's spelling of the
@@ -66,6 +69,8 @@ const USER_DB = Object.freeze({
 export let headerOf;
 // (req, HAS_* bit) => false when the request certainly lacks those headers.
 export let mayHaveHeader;
+// (req) => its Content-Type as headerOf(req, "content-type") says it.
+export let contentTypeOf;
 // (req) => the client's spelling of req.originalUrl ("/a/%2e%2e/b") while
 // that is unchanged, else req.originalUrl: for display only (Express's
 // "Cannot GET" page shows what was asked; routing uses the canonical path).
@@ -181,6 +186,19 @@ export class Request {
     // False when `req` certainly has none of the headers `bit` stands for
     // (HAS_CONTENT_TYPE, HAS_CONDITIONAL); then headerOf need not look.
     mayHaveHeader = (req, bit) => !(#hot in req) || req.#headers !== undefined || (req.#hot & bit) !== 0;
+    contentTypeOf = (req) => {
+      // (the private list is never handed out: rawHeaders is a copy, and
+      // once req.headers exists it is what an app may have changed)
+      if (#hot in req && req.#headers === undefined) {
+        const hot = req.#hot;
+        if (hot >= 0) {
+          const at = hot >> CONTENT_TYPE_AT_SHIFT;
+          if (at !== 0) return String(req.#rawHeaders[at]);
+          if ((hot & HAS_CONTENT_TYPE) === 0) return undefined;
+        }
+      }
+      return headerOf(req, "content-type");
+    };
   }
 
   /**
@@ -492,8 +510,7 @@ function decodeText(bytes) {
 
 /** Sets req.body from req.rawBody and the Content-Type; throws a 400 error for malformed JSON. */
 export function parseBody(req) {
-  if (!mayHaveHeader(req, HAS_CONTENT_TYPE)) return;
-  const ct = headerOf(req, "content-type");
+  const ct = contentTypeOf(req);
   if (!ct) return;
   const semi = ct.indexOf(";");
   const type = (semi === -1 ? ct : ct.slice(0, semi)).trim().toLowerCase();

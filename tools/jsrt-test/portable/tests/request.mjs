@@ -129,6 +129,24 @@ test("body: malformed JSON -> 400 'invalid JSON body' through error middleware",
   assert.equal(text(await call(skipped, { method: "POST", url: "/", headers: [["content-type", "application/json"]], body: "nope" })), "error");
 });
 
+test("body: the Content-Type C++ points at in hotHeaders (the first one), or found by a walk", async () => {
+  const r = new Router();
+  r.all("*", (req, res) => res.json({ body: req.body === undefined ? "<undefined>" : req.body, ct: req.get("content-type") }));
+  const post = async (headers, hotHeaders, body = '{"a":1}') => {
+    const out = await dispatch(r, { ...raw({ method: "POST", body }), hotHeaders, headers });
+    return { status: out.status, ...json(out) };
+  };
+  // Content-Type's value at index 3: hotHeaders = HAS_CONTENT_TYPE | 3 << 8
+  const headers = ["Host", "h", "Content-Type", "application/json", "content-type", "text/plain"];
+  assert.deepEqual(await post(headers, 1 | (3 << 8)), { status: 200, body: { a: 1 }, ct: "application/json" });
+  // The bit without an index (C++ gives none past its limit): a walk, the first one too.
+  assert.deepEqual(await post(headers, 1), { status: 200, body: { a: 1 }, ct: "application/json" });
+  // No bit: no Content-Type, whatever the list holds.
+  assert.deepEqual(await post(["Host", "h"], 0), { status: 200, body: "<undefined>" });
+  // The index is the value's, wherever it is in the list.
+  assert.deepEqual(await post(["Content-Type", "text/plain", "Host", "h"], 1 | (1 << 8), "x"), { status: 200, body: "x", ct: "text/plain" });
+});
+
 test("body: urlencoded, text/*, other types undefined, rawBody always set", async () => {
   assert.deepEqual((await bodyOf("application/x-www-form-urlencoded", "a=1&a=2&b=x+y&c=%C3%A9")).body, { a: ["1", "2"], b: "x y", c: "é" });
   assert.deepEqual((await bodyOf("application/x-www-form-urlencoded", "")).body, {});
