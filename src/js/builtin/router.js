@@ -8,7 +8,7 @@
 // `regexp` or `keys`); nothing here compiles a RegExp per request.
 
 import native from "hbf:native";
-import { Layer, pathPrefix, routesChanging, kInline } from "hbf:router_layer";
+import { Layer, pathPrefix, routesChanging, kInline, layerGeneration } from "hbf:router_layer";
 
 export { pathToRegExp } from "hbf:router_path";
 export { kPassive, kInline, stackReach } from "hbf:router_layer";
@@ -289,6 +289,122 @@ proto.handle = function handle(req, res, out, initialError) {
   run.step(initialError);
 };
 
+// ---------------------------------------------------------------------------
+// A long stack's walk index. Most requests meet one layer of an app's many
+// routes, and the walk compares every layer before it with the path (~37
+// bytecode operations each refused). For a stack of at least
+// INDEX_MIN_LAYERS, the index knows every prefix of the layers' keys
+// ("/api/", "/api/users/": a trie of whole segments) and, for each, the next
+// layer at or after each position that a path whose deepest such prefix it
+// is may reach: the layers keyed by it or by a shorter prefix of it, and
+// those with no key (middleware, "/", patterns). A path no key's prefix
+// starts may reach only the latter. When step() refuses a keyed layer it
+// jumps to the next one the path may reach (a walk that refuses nothing
+// never looks).
+//
+// Nothing is assumed of the stack that is not checked: the index is built
+// again when the stack array, its length or the worker's layerGeneration
+// (new layers, routes or patterns) changed, and every jump first checks that
+// the layers it passes over are the ones it was built from (an app may
+// reorder or replace entries of router.stack in place). A layer with no key
+// (anything not a hbf:router Layer included) is never jumped over.
+const INDEX_MIN_LAYERS = 6;
+// A stack whose tables would hold more entries than this walks unindexed
+// (a worker's memory is the density budget's: 256 KiB at most per stack).
+const INDEX_MAX_ENTRIES = 65536;
+// router -> its StackIndex, or the refusals asked about before it is built
+// (a WeakMap, not a property: a frozen router is indexed too, and an app's
+// view of the router is unchanged)
+const stackIndexes = new WeakMap();
+
+class StackIndex {
+  constructor(stack) {
+    const n = stack.length;
+    this.stack = stack;
+    this.length = n;
+    this.generation = layerGeneration;
+    this.layers = stack.slice();
+    // prefix -> Int32Array of jumps (null: not indexed, the walk compares
+    // each layer), and the jumps of a path no prefix starts
+    this.tables = null;
+    this.other = null;
+    // the jumps last asked for, and for which path (jumpsFor's)
+    this.lastLower = undefined;
+    this.lastJumps = null;
+    this.depth = 0;  // the deepest key's
+    const keys = new Array(n);
+    const prefixes = new Map();  // prefix -> depth
+    for (let i = 0; i < n; i++) {
+      const layer = this.layers[i];
+      let key = null;
+      if (layer instanceof Layer && layer.depth > 0 && typeof layer.key === "string") {
+        key = layer.key;
+        // (a path equal to the spelling skips the key's comparison: it must
+        // start with the key, or the layer is never jumped over)
+        const spelling = layer.spelling;
+        if (typeof spelling === "string" && !(spelling.toLowerCase() + "/").startsWith(key)) key = null;
+      }
+      keys[i] = key;
+      if (key === null) continue;
+      for (let d = 1; d <= layer.depth; d++) prefixes.set(pathPrefix(key, d), d);
+      if (layer.depth > this.depth) this.depth = layer.depth;
+    }
+    if (prefixes.size === 0 || (prefixes.size + 1) * (n + 1) > INDEX_MAX_ENTRIES) return;
+    const table = (prefix) => {
+      const next = new Int32Array(n + 1);
+      next[n] = n;
+      for (let i = n - 1; i >= 0; i--) {
+        const key = keys[i];
+        next[i] = key === null || (prefix !== undefined && prefix.startsWith(key)) ? i : next[i + 1];
+      }
+      return next;
+    };
+    const tables = new Map();
+    for (const prefix of prefixes.keys()) tables.set(prefix, table(prefix));
+    this.tables = tables;
+    this.other = table(undefined);
+  }
+
+  // The jumps for a request path `lower` (lower-cased, "/" appended), or
+  // null to walk unindexed.
+  jumpsFor(lower) {
+    const tables = this.tables;
+    if (tables === null) return null;
+    let jumps = this.other;
+    let at = 0;
+    for (let d = 1; d <= this.depth; d++) {
+      at = lower.indexOf("/", at + 1);
+      if (at === -1) break;
+      const deeper = tables.get(lower.slice(0, at + 1));
+      if (deeper === undefined) break;
+      jumps = deeper;
+    }
+    return jumps;
+  }
+}
+
+// The index of `router`'s `stack` as it is now, or null when the walk should
+// compare each layer: until INDEX_AFTER_REFUSALS refusals were asked about
+// (a router made for one request is not worth indexing).
+const INDEX_AFTER_REFUSALS = 8;
+function stackIndexOf(router, stack) {
+  const index = stackIndexes.get(router);
+  if (index instanceof StackIndex) {
+    if (index.stack === stack && index.length === stack.length && index.generation === layerGeneration) return index;
+  } else if (index === undefined || index < INDEX_AFTER_REFUSALS) {
+    stackIndexes.set(router, (index ?? 0) + 1);
+    return null;
+  }
+  const built = new StackIndex(stack);
+  stackIndexes.set(router, built);
+  return built;
+}
+
+// The router and index jumpFrom() used last (most refusals are a walk's of
+// the router the previous one walked): no WeakMap look for them.
+let lastRouter = null;
+let lastIndex = null;
+
 // One request's walk through a Router's stack (see RouteRun for why an
 // object): `next` is what req.next and each layer receive.
 class StackRun {
@@ -309,6 +425,45 @@ class StackRun {
     this.parentUrl = req.baseUrl || "";
     this.parentNext = req.next;
     this.next = (err) => this.step(err);
+  }
+
+  // Where the walk goes on after refusing a keyed layer of a long stack,
+  // `idx` being the next one's position: the next layer the request path
+  // `lower` (lower-cased, "/" appended) may reach, by the stack's index
+  // (StackIndex), or `idx` to walk on unindexed. The index keeps the jumps
+  // of the last path it was asked for (most walks refuse more than once,
+  // and the next request often has the same path).
+  jumpFrom(stack, idx, lower) {
+    const router = this.router;
+    let index = lastIndex;
+    if (router !== lastRouter || index === null || index.length !== stack.length ||
+        index.generation !== layerGeneration || index.stack !== stack) {
+      index = stackIndexOf(router, stack);
+      lastRouter = router;
+      lastIndex = index;
+      if (index === null) return idx;
+    }
+    let jumps;
+    if (index.lastLower === lower) {
+      jumps = index.lastJumps;
+    } else {
+      jumps = index.jumpsFor(lower);
+      index.lastLower = lower;
+      index.lastJumps = jumps;
+    }
+    if (jumps === null) return idx;
+    const to = jumps[idx];
+    // (the layers passed over are those the index was built from, or it is
+    // built again at the next walk: entries replaced in place)
+    const built = index.layers;
+    for (let k = idx; k < to; k++) {
+      if (stack[k] !== built[k]) {
+        stackIndexes.delete(router);
+        lastIndex = null;
+        return idx;
+      }
+    }
+    return to;
   }
 
   done(err) {
@@ -378,8 +533,11 @@ class StackRun {
         if (depth === 1) prefix = prefix1 === undefined ? (prefix1 = pathPrefix(lower, 1)) : prefix1;
         else if (depth === 2) prefix = prefix2 === undefined ? (prefix2 = pathPrefix(lower, 2)) : prefix2;
         else prefix = pathPrefix(lower, depth);
-        if (prefix !== layer.key) continue;
-        if (layer.needsSegment && !(lower.length > prefix.length && lower.charCodeAt(prefix.length) !== 0x2f)) continue;
+        if (prefix !== layer.key ||
+            (layer.needsSegment && !(lower.length > prefix.length && lower.charCodeAt(prefix.length) !== 0x2f))) {
+          if (stack.length >= INDEX_MIN_LAYERS) idx = this.jumpFrom(stack, idx, lower);
+          continue;
+        }
       }
       route = layer.route;
       if (route === undefined) {

@@ -96,8 +96,12 @@ export function pathPrefix(text, depth) {
 
 // Layers built after C++ took a router's reach may change what it takes: C++
 // is told, and stops relying on the reach it has (for that code version).
+// `layerGeneration` counts such changes in this worker: a stack's walk index
+// (router.js: StackIndex) built at another generation is built again.
 let reachTaken = false;
+export let layerGeneration = 0;
 export function routesChanging() {
+  layerGeneration++;
   if (reachTaken) native.routesChanged();
 }
 
@@ -271,7 +275,23 @@ export class Layer {
   get regexp() { return this._regexp ?? this._compile(); }
   set regexp(value) {
     if (this._regexp === null) this._compile();
+    if (value === this._regexp) return;
     this._regexp = value;
+    // Another pattern (apps set one Express's paths cannot spell): what the
+    // path said it matches no longer holds, so no refusal without the regex
+    // (match(), step()) and no reach for C++.
+    this.fastSlash = false;
+    this.fastStar = false;
+    this.inlineOf = undefined;
+    this.literal = null;
+    this.exact = false;
+    this.spelling = null;
+    this.spellingSlash = null;
+    this.key = null;
+    this.depth = 0;
+    this.needsSegment = false;
+    this.reach = null;
+    routesChanging();
   }
   get keys() { return this._keys ?? (this._compile(), this._keys); }
   set keys(value) {
