@@ -397,7 +397,9 @@ function query(parser) {
 
 function init(application) {
   const inline = (req, res, next) => {
-    if (application.enabled("x-powered-by")) res.setHeader("X-Powered-By", "Express");
+    // (the setting read as app.enabled() reads it, without its two calls and
+    // the arguments object app.set() makes at each)
+    if (application.settings["x-powered-by"]) res.setHeader("X-Powered-By", "Express");
     req.res = res;
     res.req = req;
     req.next = next;

@@ -29,14 +29,13 @@ export const HAS_BODY_FRAMING = 4; // Content-Length or Transfer-Encoding (body-
 const CONTENT_TYPE_AT_SHIFT = 8;
 
 // What few requests touch (the body as a stream, the socket stand-in,
-// cookies, a query parser of the app's own, the client's spelling of the
-// URL), kept out of every Request's own fields until first used.
+// cookies, the client's spelling of the URL), kept out of every Request's
+// own fields until first used.
 // (readers that find none use RARE_DEFAULTS; only writers make one)
 function newRareState() {
   return {
     sentUrl: undefined,
     cookies: undefined,
-    queryParser: parseQuery,
     socket: undefined,
     bodyState: BODY_IDLE,
     bodyPaused: false,
@@ -95,6 +94,9 @@ export class Request {
   #headers = undefined;
   #rawQuery;
   #query = undefined;
+  // (an express app's sets its own at each request: a field, not #rare's,
+  // or every such request would make its rare state)
+  #queryParser = parseQuery;
   #hostname;
   #hot; // raw.hotHeaders, or -1 when the maker of `raw` did not say
   #rare = null; // newRareState(); its sentUrl: [the url as built, the client's spelling of it], when they differ
@@ -237,14 +239,13 @@ export class Request {
 
   get query() {
     if (this.#query !== undefined) return this.#query;
-    return (this.#query = peekOf(this).queryParser(this.#rawQuery));
+    return (this.#query = this.#queryParser(this.#rawQuery));
   }
   set query(value) { this.#query = value; }
 
   [kQueryParser](fn) {
-    const state = stateOf(this);
-    if (state.queryParser === fn) return;
-    state.queryParser = fn;
+    if (this.#queryParser === fn) return;
+    this.#queryParser = fn;
     this.#query = undefined;
   }
 
