@@ -477,8 +477,9 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
   };
   // The henv the I/O loop found for it (DocumentOnLoop), or looked up now.
   auto found = std::static_pointer_cast<Henv>(std::exchange(request.found_on_loop, nullptr));
-  auto henv = found != nullptr && found->hash() == ctx->route.henv_hash ? Result<std::shared_ptr<Henv>>(std::move(found))
-                                                                        : henvs_.Open(ctx->route.henv_hash);
+  const bool same = found != nullptr && found->hash() == ctx->route.henv_hash;
+  if (!same) request.loop_notes = 0;  // (what the loop noted was of another henv)
+  auto henv = same ? Result<std::shared_ptr<Henv>>(std::move(found)) : henvs_.Open(ctx->route.henv_hash);
   if (!henv.ok()) {
     tagging(std::move(respond), std::move(finish), nullptr)(HttpResponse::FromError(henv.error()));
     return;

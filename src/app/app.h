@@ -272,8 +272,14 @@ class App : public RequestHandler {
   // come after the router), and for an express app when no document
   // answers (it has its own 404 page); with kNoWait also when the read
   // would wait (ServeDocument).
+  // `router_may_take` (if given) is set when the answer is nullopt because
+  // the request or a route may take the path (not for a read that would
+  // wait, nor for an express app's own 404).
   std::optional<HttpResponse> DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx, Henv& henv,
-                                                 DbAccess access = DbAccess::kWait);
+                                                 DbAccess access = DbAccess::kWait, bool* router_may_take = nullptr);
+  // HttpRequest::loop_notes: DocumentOnLoop found that the router may take
+  // the request (its handler thread runs the script without asking again).
+  static constexpr uint32_t kLoopNoteRouterMayTake = 1;
   // The request's own side of DocumentPastRouter: a GET or HEAD without a
   // body, no upgrade, not a login page (checked before any henv is looked at).
   static bool MayPassTheRouter(const HttpRequest& request, const RequestContext& ctx);

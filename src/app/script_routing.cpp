@@ -269,10 +269,12 @@ bool App::MayPassTheRouter(const HttpRequest& request, const RequestContext& ctx
 }
 
 std::optional<HttpResponse> App::DocumentPastRouter(const HttpRequest& request, const RequestContext& ctx,
-                                                    Henv& henv, DbAccess access) {
-  if (!MayPassTheRouter(request, ctx)) return std::nullopt;
+                                                    Henv& henv, DbAccess access, bool* router_may_take) {
   bool own_not_found = false;
-  if (!scripts_.NoRouteTakes(henv, request.path, &own_not_found)) return std::nullopt;
+  if (!MayPassTheRouter(request, ctx) || !scripts_.NoRouteTakes(henv, request.path, &own_not_found)) {
+    if (router_may_take != nullptr) *router_may_take = true;
+    return std::nullopt;
+  }
   std::optional<HttpResponse> document = ServeDocument(request, ctx, henv, access);
   // Nothing here either: an express app answers with its own 404 page.
   if (document && document->status == 404 && own_not_found) return std::nullopt;
@@ -299,8 +301,13 @@ std::optional<HttpResponse> App::DocumentOnLoop(const HttpRequest& request, cons
   std::shared_ptr<Henv> henv = henvs_.OpenWithoutIo(ctx.route.henv_hash);
   if (henv == nullptr) return std::nullopt;
   request.found_on_loop = henv;  // (HandleAsync's, if this goes on to a handler thread)
-  std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, *henv, DbAccess::kNoWait);
-  if (!document) return std::nullopt;
+  bool router_may_take = false;
+  std::optional<HttpResponse> document = DocumentPastRouter(request, ctx, *henv, DbAccess::kNoWait, &router_may_take);
+  if (!document) {
+    // (RunScriptAsync's, with found_on_loop: the same look would say so)
+    if (router_may_take) request.loop_notes |= kLoopNoteRouterMayTake;
+    return std::nullopt;
+  }
   std::shared_ptr<const HenvHttpPolicy> policy = HttpPolicyFor(*henv, DbAccess::kNoWait);
   if (policy == nullptr) return std::nullopt;
   // The henv's own rate limit, after the read: a request handed on above
@@ -336,9 +343,12 @@ HttpResponse App::RunScriptOrDocument(const HttpRequest& request, const RequestC
 
 void App::RunScriptAsync(HttpRequest request, std::shared_ptr<const RequestContext> ctx, std::shared_ptr<Henv> henv,
                          Responder respond) {
-  if (std::optional<HttpResponse> document = DocumentPastRouter(request, *ctx, *henv)) {
-    respond(std::move(*document));
-    return;
+  // (asked on the I/O loop already, for most GETs: DocumentOnLoop)
+  if ((request.loop_notes & kLoopNoteRouterMayTake) == 0) {
+    if (std::optional<HttpResponse> document = DocumentPastRouter(request, *ctx, *henv)) {
+      respond(std::move(*document));
+      return;
+    }
   }
   ScriptCall call = PrepareScript(request, *ctx, *henv);
   // The answer when no route matched (a document) never needs the body;

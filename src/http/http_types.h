@@ -57,6 +57,10 @@ struct HttpRequest {
   // 1,000 henvs the second lookup and its LRU move were ~2% of a /hello).
   // Opaque here; written and read as `context` is.
   mutable std::shared_ptr<void> found_on_loop;
+  // What else HandleOnLoop decided that its handler thread need not decide
+  // again: bits of the handler's own, opaque here; written and read as
+  // `context` is.
+  mutable uint32_t loop_notes = 0;
 
   // First header with this (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;

@@ -31,6 +31,11 @@ test("query/get/execute pass SQL and params to the native side", () => {
 test("argument validation", () => {
   assert.throws(() => query(5), /sql must be a string/);
   assert.throws(() => query("  "), /must not be empty/);
+  // (blank: empty, or whitespace only, Unicode's too; a statement may start with it)
+  for (const blank of ["", "\n\t ", "\u00a0\ufeff\u2028", "\u3000"]) {
+    assert.throws(() => execute(blank), /must not be empty/, JSON.stringify(blank));
+  }
+  for (const sql of [" SELECT 1", "\nSELECT 1", "\u00a0SELECT 1", "S", "~"]) get(sql);  // (no throw)
   assert.throws(() => query("SELECT 1", "x"), /params must be an array/);
   assert.throws(() => get("SELECT 1", new Map()), TypeError);
   assert.throws(() => execute("SELECT 1", 7), TypeError);
