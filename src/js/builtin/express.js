@@ -272,8 +272,10 @@ app.param = function param(name, fn) {
   return this;
 };
 
-app.set = function set(setting, val) {
-  if (arguments.length === 1) return this.settings[setting];
+// (a rest parameter, not `arguments`: see hbf:http_response's res.set)
+app.set = function set(setting, ...rest) {
+  if (rest.length === 0) return this.settings[setting];
+  const val = rest[0];
   this.settings[setting] = val;
   switch (setting) {
     case "etag":
@@ -288,6 +290,7 @@ app.set = function set(setting, val) {
   }
   return this;
 };
+Object.defineProperty(app.set, "length", { value: 2 });  // (Express's arity)
 
 app.path = function path() {
   return this.parent ? this.parent.path() + this.mountpath : "";
@@ -300,7 +303,7 @@ app.disable = function disable(setting) { return this.set(setting, false); };
 
 for (const method of METHODS) {
   app[method] = function (path, ...handlers) {
-    if (method === "get" && arguments.length === 1) return this.set(path);
+    if (method === "get" && handlers.length === 0) return this.set(path);
     if (typeof Route.prototype[method] !== "function") throw new TypeError(`app.${method}() is not supported by HBF's router`);
     this.lazyrouter();
     this._router.route(path)[method](...handlers);

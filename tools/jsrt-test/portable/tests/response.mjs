@@ -286,3 +286,23 @@ test("_header and _implicitHeader() as express-session uses them: end() wrapped,
   assert.equal(out.status, 201);
   assert.equal(out.body, "ok false,true,true");
 });
+
+test("res.set() and res.header(): a name and a value (undefined too), or an object; Express's arities", async () => {
+  const out = await respond((req, res) => {
+    res.set("X-Undefined", undefined);
+    res.header("X-Two", 2);
+    res.set({ "X-A": "a", "X-B": ["b1", "b2"] });
+    let threw = "";
+    try {
+      res.set("X-Alone");
+    } catch (e) {
+      threw = e.constructor.name;
+    }
+    res.json({ threw, get: res.get("x-undefined"), lengths: [res.set.length, res.header.length, res.redirect.length] });
+  });
+  assert.equal(header(out, "x-undefined"), "undefined");
+  assert.equal(header(out, "x-two"), "2");
+  assert.equal(header(out, "x-a"), "a");
+  assert.deepEqual(headerValues(out, "x-b"), ["b1", "b2"]);
+  assert.deepEqual(json(out), { threw: "TypeError", get: "undefined", lengths: [2, 2, 2] });
+});
