@@ -56,45 +56,53 @@ export class URLSearchParams {
 
   get size() { return this.#list.length; }
 
-  append(name, value) {
-    if (arguments.length < 2) throw new TypeError("append requires 2 arguments");
+  // (Each counts its arguments with a rest parameter, not `arguments`, which
+  // QuickJS makes as an object at each call; the spec's arities are set
+  // back below the class.)
+  append(...args) {
+    if (args.length < 2) throw new TypeError("append requires 2 arguments");
+    const name = args[0], value = args[1];
     this.#list.push([wellFormed(String(name)), wellFormed(String(value))]);
     this.#update();
   }
 
-  delete(name, value = undefined) {
-    if (arguments.length < 1) throw new TypeError("delete requires 1 argument");
+  delete(...args) {
+    if (args.length < 1) throw new TypeError("delete requires 1 argument");
+    const name = args[0], value = args[1];
     const n = wellFormed(String(name));
     const v = value === undefined ? undefined : wellFormed(String(value));
     this.#list = this.#list.filter(([k, val]) => !(k === n && (v === undefined || val === v)));
     this.#update();
   }
 
-  get(name) {
-    if (arguments.length < 1) throw new TypeError("get requires 1 argument");
-    const n = wellFormed(String(name));
-    for (const [k, v] of this.#list) if (k === n) return v;
+  get(...args) {
+    if (args.length < 1) throw new TypeError("get requires 1 argument");
+    const n = wellFormed(String(args[0]));
+    const list = this.#list;
+    for (let i = 0; i < list.length; i++) if (list[i][0] === n) return list[i][1];
     return null;
   }
 
-  getAll(name) {
-    if (arguments.length < 1) throw new TypeError("getAll requires 1 argument");
-    const n = wellFormed(String(name));
+  getAll(...args) {
+    if (args.length < 1) throw new TypeError("getAll requires 1 argument");
+    const n = wellFormed(String(args[0]));
     const out = [];
     for (const [k, v] of this.#list) if (k === n) out.push(v);
     return out;
   }
 
-  has(name, value = undefined) {
-    if (arguments.length < 1) throw new TypeError("has requires 1 argument");
+  has(...args) {
+    if (args.length < 1) throw new TypeError("has requires 1 argument");
+    const name = args[0], value = args[1];
     const n = wellFormed(String(name));
     const v = value === undefined ? undefined : wellFormed(String(value));
     for (const [k, val] of this.#list) if (k === n && (v === undefined || val === v)) return true;
     return false;
   }
 
-  set(name, value) {
-    if (arguments.length < 2) throw new TypeError("set requires 2 arguments");
+  set(...args) {
+    if (args.length < 2) throw new TypeError("set requires 2 arguments");
+    const name = args[0], value = args[1];
     const n = wellFormed(String(name));
     const v = wellFormed(String(value));
     const out = [];
@@ -153,13 +161,18 @@ export class URLSearchParams {
 
   get [Symbol.toStringTag]() { return "URLSearchParams"; }
 }
+for (const [name, length] of [["append", 2], ["delete", 1], ["get", 1], ["getAll", 1], ["has", 1], ["set", 2]]) {
+  Object.defineProperty(URLSearchParams.prototype[name], "length", { value: length });
+}
 
 export class URL {
   #url;
   #params = null;
 
-  constructor(url, base = undefined) {
-    if (arguments.length === 0) throw new TypeError("The \"url\" argument must be specified");
+  // (a rest parameter, as URLSearchParams' methods; URL.length is set back)
+  constructor(...args) {
+    if (args.length === 0) throw new TypeError("The \"url\" argument must be specified");
+    const url = args[0], base = args[1];
     let baseRecord = null;
     if (base !== undefined) {
       baseRecord = basicParse(String(base), null);
@@ -314,6 +327,7 @@ export class URL {
   toJSON() { return serializeURL(this.#url); }
   get [Symbol.toStringTag]() { return "URL"; }
 }
+Object.defineProperty(URL, "length", { value: 1 });
 
 function invalidURL(input) {
   const err = new TypeError("Invalid URL");

@@ -132,6 +132,21 @@ test("URLSearchParams", () => {
   assert.deepEqual(seen, ["a=9", "c= x y", "d="]);
   assert.deepEqual([...p.keys()], ["a", "c", "d"]);
   assert.deepEqual([...p.values()], ["9", " x y", ""]);
+  // Arguments counted, not taken from undefined: a missing one throws, an
+  // undefined one is the string "undefined"; the spec's arities.
+  assert.throws(() => p.get(), TypeError);
+  assert.throws(() => p.append("x"), TypeError);
+  assert.throws(() => p.set("x"), TypeError);
+  assert.throws(() => p.has(), TypeError);
+  assert.throws(() => p.delete(), TypeError);
+  assert.throws(() => p.getAll(), TypeError);
+  assert.throws(() => new URL(), TypeError);
+  p.append("undefined", undefined);
+  assert.equal(p.get(undefined), "undefined");
+  assert.equal(p.has("undefined", undefined), true);
+  assert.deepEqual(["append", "delete", "get", "getAll", "has", "set"].map((m) => URLSearchParams.prototype[m].length), [2, 1, 1, 1, 1, 2]);
+  assert.equal(URL.length, 1);
+  assert.equal(new URL("/a?b=1", "http://h.test").searchParams.get("b"), "1");
 });
 
 test("crypto.getRandomValues / randomUUID", () => {
