@@ -127,3 +127,25 @@ test("a layer given another regexp matches by it, not by its path", async () => 
   assert.deepEqual(await traceOf(outer, "/m3"), ["m3"]);
   assert.deepEqual(await traceOf(outer, "/only"), ["all"]);
 });
+
+test("a walk over an indexed stack does not look at the layers it jumps over", async () => {
+  const layers = [];
+  for (let i = 0; i < 12; i++) layers.push([`/r${i}/:id`, "get", `r${i}`]);
+  const r = build(layers);
+  for (let round = 0; round < 3; round++) assert.deepEqual(await traceOf(r, "/r11/7"), ["r11"]);
+  // Each route layer's key made a counted getter (the same value: the
+  // stack, its layers and their generation unchanged, so the index stands).
+  const reads = new Map();
+  for (const layer of r.stack) {
+    if (typeof layer.key !== "string") continue;
+    const key = layer.key;
+    reads.set(key, 0);
+    Object.defineProperty(layer, "key", { get: () => (reads.set(key, reads.get(key) + 1), key), configurable: true });
+  }
+  assert.deepEqual(await traceOf(r, "/r11/7"), ["r11"]);
+  // The first keyed layer is compared (its refusal is what asks the index),
+  // then the walk lands on /r11/'s: none between is looked at.
+  assert.ok(reads.get("/r0/") > 0, "the first refusal");
+  for (let i = 1; i < 11; i++) assert.equal(reads.get(`/r${i}/`), 0, `/r${i}/ was looked at`);
+  assert.ok(reads.get("/r11/") > 0);
+});
