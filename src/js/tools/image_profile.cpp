@@ -185,7 +185,8 @@ constexpr ProfiledRequest kRequests[] = {
     {"GET", "/page/1", "", 200},  {"POST", "/items", "", 201},
 };
 
-// Adds to `hot` the image lines `app`'s requests read; an error if it could not.
+// Counts in `hot`, for each image line, the traced requests of `app` that read
+// it, and in `traces` those requests; an error if it could not.
 std::optional<std::string> TraceApp(HenvManager& henvs, const std::string& hash, const std::string& app_name,
                                     const std::string& app, const std::string& view, std::map<size_t, int>& hot,
                                     int& traces) {
