@@ -134,6 +134,12 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
          "Idle JavaScript workers destroyed over the memory budget or the connection cap, by their state then.");
   Sample(out, "hbf_js_workers_evicted_total", "state=\"awake\"", g.js_workers_evicted_awake);
   Sample(out, "hbf_js_workers_evicted_total", "state=\"hibernated\"", g.js_workers_evicted_hibernated);
+  Header(out, "hbf_js_workers_evicted_on_probation_total", "counter",
+         "Of those, workers evicted before their henv used them a second time (the first evicted over the budget).");
+  Sample(out, "hbf_js_workers_evicted_on_probation_total", {}, g.js_workers_evicted_on_probation);
+  Header(out, "hbf_js_workers_made_returning_total", "counter",
+         "Workers made past probation: their henv's last worker was evicted on probation shortly before.");
+  Sample(out, "hbf_js_workers_made_returning_total", {}, g.js_workers_made_returning);
   Header(out, "hbf_js_heap_bytes", "gauge", "Bytes allocated by all JavaScript runtimes.");
   Sample(out, "hbf_js_heap_bytes", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_heap_bytes)));
 

@@ -55,6 +55,8 @@ struct MetricsGauges {
   uint64_t js_worker_hibernations = 0;
   uint64_t js_workers_evicted_awake = 0;
   uint64_t js_workers_evicted_hibernated = 0;
+  uint64_t js_workers_evicted_on_probation = 0;
+  uint64_t js_workers_made_returning = 0;
   int64_t js_heap_bytes = 0;
   int64_t in_flight = 0;
 };

@@ -244,7 +244,17 @@ std::unique_ptr<Worker> JsEngine::TakeSpare() {
 
 JsEngine::Shard& JsEngine::ShardOf(const HenvPool& pool) { return shards_[pool.shard]; }
 
-std::list<Worker*>& JsEngine::Shard::LruOf(const Worker& w) { return w.trimmed_since_use ? trimmed_lru : idle_lru; }
+std::list<Worker*>& JsEngine::Shard::LruOf(const Worker& w) {
+  if (w.trimmed_since_use) return trimmed_lru;
+  return w.on_probation ? probation_lru : idle_lru;
+}
+
+bool JsEngine::ReturningLocked(const HenvPool& pool) const {
+  if (pool.probation_evicted_at == 0) return false;
+  const uint64_t since = probation_evictions_.load(std::memory_order_relaxed) - pool.probation_evicted_at;
+  return static_cast<int64_t>(since) < std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed) / 2,
+                                                        int64_t{kProbationWorkers});
+}
 
 size_t JsEngine::ShardIndexOf(const std::string& hash) { return std::hash<std::string>{}(hash) % kShards; }
 
@@ -328,6 +338,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   std::unique_ptr<Worker> worker;
   bool create = false;
   bool cold = false;  // an awake worker idle for kCacheColdAfter or more
+  bool returning = false;  // create: past probation ("Probation", engine.h)
   std::shared_ptr<const BoundImage> bound;  // create: copy this (bound_image.h)
   bool capture = false;                     // create: capture one first
   size_t capture_bytes = 0;                 // (the room a bind of it took)
@@ -374,6 +385,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         if (cold) ++shard.prefetched;
         pool.idle.erase(pick);
         shard.LruOf(*worker).erase(worker->lru_position);
+        worker->on_probation = false;  // used again
         if (worker->hibernated()) {
           --shard.hibernated;
           ++shard.wakes;
@@ -384,6 +396,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       if (pool.busy < options_.max_workers_per_henv) {
         ++pool.busy;
         create = true;
+        returning = ReturningLocked(pool);
         if (options_.bound_images && options_.copy_blank_workers) {
           if (pool.bound != nullptr && pool.bound->version() == version) {
             bound = pool.bound;
@@ -479,9 +492,11 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       return nullptr;
     }
     pool.make_ns.store(NanosSince(make_began), std::memory_order_relaxed);
+    worker->on_probation = !returning;
     std::lock_guard lock(shard.mu);
     ++shard.workers;
     ++shard.made;
+    if (returning) ++shard.made_returning;
   }
 
   return worker;
@@ -729,13 +744,16 @@ JsEngine::Stats JsEngine::stats() const {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     stats.workers += shard.workers;
-    stats.idle_workers += static_cast<int>(shard.idle_lru.size() + shard.trimmed_lru.size());
+    stats.idle_workers +=
+        static_cast<int>(shard.idle_lru.size() + shard.probation_lru.size() + shard.trimmed_lru.size());
     stats.memory_bytes += shard.bytes;
     stats.hibernated_workers += shard.hibernated;
     stats.wakes += shard.wakes;
     stats.made += shard.made;
     stats.evicted_awake += shard.evicted_awake;
     stats.evicted_hibernated += shard.evicted_hibernated;
+    stats.evicted_on_probation += shard.evicted_on_probation;
+    stats.made_returning += shard.made_returning;
     stats.prefetched += shard.prefetched;
   }
   stats.hibernations = hibernations_.load(std::memory_order_relaxed);

@@ -19,8 +19,9 @@
 // deadline enforced by QuickJS's interrupt handler (and SQLite's progress
 // handler inside queries). A worker that hit a limit is destroyed; nothing
 // else is affected. At most `max_workers_per_henv` run at once for a henv
-// (others wait, bounded by the deadline); idle workers are evicted least
-// recently used across all henvs when the total JS memory exceeds the budget.
+// (others wait, bounded by the deadline); idle workers are evicted across
+// all henvs when the total JS memory exceeds the budget, those made for a
+// henv not seen again first, then the least recently used ("Probation").
 //
 // Thread safety: Run() and RunAsync() are called concurrently from the HTTP
 // handler threads. A worker is used by one thread at a time (checked out),
@@ -345,6 +346,11 @@ class JsEngine {
     int64_t wake_ns_per_kib = 0;
     uint64_t evicted_awake = 0;
     uint64_t evicted_hibernated = 0;
+    // Of those evicted (awake or hibernated), the workers still on
+    // probation; and workers made past probation for a henv whose last one
+    // was so evicted recently ("Probation" in engine.h's private part).
+    uint64_t evicted_on_probation = 0;
+    uint64_t made_returning = 0;
     // Requests that found their henv's worker idle for kCacheColdAfter or
     // more and prefetched its memory (Worker::PrefetchMemory).
     uint64_t prefetched = 0;
@@ -387,27 +393,56 @@ class JsEngine {
     // a thread's KnownPool miss finds them); they live as long as the
     // engine.
     std::unordered_map<std::string, std::unique_ptr<HenvPool>> pools;
-    // Idle workers in two lists, each front = most recently used
-    // (Worker::idle_since): those not trimmed since their last use, and
-    // those trimmed since (Worker::trimmed_since_use; the trim pass takes
-    // them from the far end of the other list, in that order). Eviction
-    // takes, across all shards, the far end of the trimmed first (the one
-    // used longest ago among the shards' far ends); the trim pass stops at
-    // the first worker used too recently.
+    // Idle workers in three lists, each front = most recently used
+    // (Worker::idle_since): those not trimmed since their last use, those
+    // trimmed since (Worker::trimmed_since_use; the trim pass takes them
+    // from the far ends of the other two, in that order), and those on
+    // probation (Worker::on_probation, not trimmed since: see
+    // "Probation"). Eviction compares the shards' far ends of each list
+    // (EvictOverBudget); the trim pass stops at the first worker used too
+    // recently.
     std::list<Worker*> idle_lru;
     std::list<Worker*> trimmed_lru;
+    std::list<Worker*> probation_lru;
     int workers = 0;     // alive: idle, busy or being made
     int hibernated = 0;  // idle workers hibernated (Worker::hibernated)
     uint64_t wakes = 0;
     uint64_t made = 0;                // Stats::made, this shard's share
     uint64_t evicted_awake = 0;       // Stats::evicted_awake, this shard's share
     uint64_t evicted_hibernated = 0;  // Stats::evicted_hibernated, this shard's share
+    uint64_t evicted_on_probation = 0;  // Stats::evicted_on_probation, this shard's share
+    uint64_t made_returning = 0;        // Stats::made_returning, this shard's share
     uint64_t prefetched = 0;          // Stats::prefetched, this shard's share
     int64_t bytes = 0;   // its workers' memory as of their last check-in
     // What of `bytes` the engine's total does not have yet (PublishLocked).
     int64_t unpublished_bytes = 0;
     std::list<Worker*>& LruOf(const Worker& w);  // the list `w` is (or goes) in
   };
+  // Probation (eviction over the memory budget, 2Q-like). A worker made
+  // for a request is on probation until its henv uses it again; over the
+  // budget, eviction takes the oldest worker on probation while more than
+  // kProbationWorkers are, before any other (trimmed or used twice); and a
+  // henv whose worker was so evicted in the last (workers / 2) such
+  // evictions gets its next worker past probation (it came back:
+  // HenvPool::probation_evicted_at).
+  // Why: where more henvs are visited than the budget holds workers for
+  // (10,000 henvs at random: ~3 of 4 requests make a worker), least
+  // recently used eviction gives each new worker the arena of one idle for
+  // thousands of requests, long gone from the CPU's caches, and the copy of
+  // the image into it waits on memory for each line (bench/README.md,
+  // thirty-fifth session). A worker on probation was used a few makes ago:
+  // its arena, reused next, is still cached. Hits do not change under
+  // uniform visits (any policy keeps the same number of workers), and a
+  // crawler visiting every henv once no longer flushes the workers of the
+  // henvs in steady use, which least recently used eviction did.
+  static constexpr size_t kProbationWorkers = 8;
+  // Evictions on probation so far (the clock HenvPool::probation_evicted_at
+  // reads), and the workers alive at the last eviction's count (the
+  // window's size); relaxed, written only by eviction (past the budget).
+  std::atomic<uint64_t> probation_evictions_{0};
+  std::atomic<int64_t> workers_at_eviction_{0};
+  // Whether `pool`'s next worker skips probation (REQUIRES: its shard's mu).
+  bool ReturningLocked(const HenvPool& pool) const;
   Shard& ShardOf(const HenvPool& pool);
   static size_t ShardIndexOf(const std::string& hash);
 
@@ -513,9 +548,11 @@ class JsEngine {
   // Whether the books (as published) are past the memory budget or the
   // connection cap; any thread, no lock.
   bool OverBudget() const;
-  // Evicts idle workers, the least recently used across all shards first,
-  // until the books are within the budget and the cap (or no idle worker is
-  // left to evict), and retires them. Locks one shard at a time: call with
+  // Evicts idle workers until the books are within the budget and the cap
+  // (or no idle worker is left to evict), and retires them: over the
+  // budget, on probation first as "Probation" says; then (and over the cap,
+  // among those holding a connection) the trimmed least recently used
+  // first, then the least recently used. Locks one shard at a time: call with
   // none held.
   void EvictOverBudget();
   // Makes `w`'s route reach its pool's when it is the first known for a

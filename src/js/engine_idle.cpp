@@ -213,17 +213,20 @@ std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard,
   // `cutoff`: it visits only what it takes. (Trimmed workers used to share
   // this list, at its far end, and every pass walked past all of them: with
   // ~2,700 idle workers, 8% of a server's CPU under the engine's (then single) lock.)
+  // (Workers on probation are untrimmed too, in a list of their own.)
   std::vector<std::unique_ptr<Worker>> out;
-  auto it = shard.idle_lru.end();
-  while (it != shard.idle_lru.begin() && out.size() < 4) {
-    --it;
-    Worker* w = *it;
-    if (w->idle_since > cutoff) break;
-    std::unique_ptr<Worker> taken = TakeFromPool(w);
-    if (!taken) continue;
-    it = shard.idle_lru.erase(it);  // the next one back is visited by --it
-    ++w->pool().busy;               // checked out: CheckIn gives it back
-    out.push_back(std::move(taken));
+  for (std::list<Worker*>* lru : {&shard.idle_lru, &shard.probation_lru}) {
+    auto it = lru->end();
+    while (it != lru->begin() && out.size() < 4) {
+      --it;
+      Worker* w = *it;
+      if (w->idle_since > cutoff) break;
+      std::unique_ptr<Worker> taken = TakeFromPool(w);
+      if (!taken) continue;
+      it = lru->erase(it);  // the next one back is visited by --it
+      ++w->pool().busy;     // checked out: CheckIn gives it back
+      out.push_back(std::move(taken));
+    }
   }
   return out;
 }
@@ -231,7 +234,7 @@ std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard,
 void JsEngine::ShedSurplusLocked(Shard& shard, Clock::time_point cutoff, std::vector<std::unique_ptr<Worker>>& out) {
   const size_t first = out.size();
   // The trimmed (idle longest) first.
-  for (std::list<Worker*>* lru : {&shard.trimmed_lru, &shard.idle_lru}) {
+  for (std::list<Worker*>* lru : {&shard.trimmed_lru, &shard.probation_lru, &shard.idle_lru}) {
     auto it = lru->end();
     while (it != lru->begin() && out.size() - first < kMaxShedPerPass) {
       --it;
@@ -257,46 +260,69 @@ constexpr int kMaxVictimSteps = 64;
 
 void JsEngine::EvictOverBudget() {
   const int cap = options_.max_worker_connections;
+  // An idle worker's list in its shard.
+  enum class Lru { kTrimmed, kProbation, kIdle };
+  const auto list_of = [](Shard& shard, Lru lru) -> std::list<Worker*>& {
+    switch (lru) {
+      case Lru::kTrimmed: return shard.trimmed_lru;
+      case Lru::kProbation: return shard.probation_lru;
+      case Lru::kIdle: break;
+    }
+    return shard.idle_lru;
+  };
   for (int round = 0; round < kMaxEvictionRounds; ++round) {
     const bool over_memory = published_bytes_.load(std::memory_order_relaxed) > options_.memory_budget_bytes;
     const bool over_connections = cap > 0 && published_connections_.load(std::memory_order_relaxed) > cap;
     if (!over_memory && !over_connections) return;
-    // The victim: the least recently used idle worker of all shards, the
-    // trimmed first (idle for kTrimAfterIdle at least), each list from its
-    // far end; over the descriptors only, the least recently used holding
-    // a connection (those that hold none cost none; workers whose scripts
-    // query hold one from their first request, so the walk is short).
+    // Each list's candidate across all shards: the one used longest ago at
+    // its far end; over the descriptors only, the least recently used
+    // holding a connection (those that hold none cost none; workers whose
+    // scripts query hold one from their first request, so the walk is
+    // short).
     struct Victim {
       size_t shard = 0;
-      bool trimmed = false;
+      Lru lru = Lru::kIdle;
       Worker* worker = nullptr;  // not to be followed without its shard's lock
       Clock::time_point idle_since;
     };
-    std::optional<Victim> best;
+    std::optional<Victim> oldest[3];  // by Lru
+    size_t on_probation = 0;
+    int64_t workers = 0;
     for (size_t i = 0; i < kShards; ++i) {
       Shard& shard = shards_[i];
       std::lock_guard lock(shard.mu);
-      for (const bool trimmed : {true, false}) {
-        if (best && best->trimmed && !trimmed) break;  // a trimmed one goes before any other
-        const std::list<Worker*>& lru = trimmed ? shard.trimmed_lru : shard.idle_lru;
+      on_probation += shard.probation_lru.size();
+      workers += shard.workers;
+      for (const Lru lru : {Lru::kTrimmed, Lru::kProbation, Lru::kIdle}) {
+        const std::list<Worker*>& list = list_of(shard, lru);
         Worker* found = nullptr;
         if (over_memory) {
-          if (!lru.empty()) found = lru.back();
+          if (!list.empty()) found = list.back();
         } else {
-          for (auto it = lru.rbegin(); it != lru.rend(); ++it) {
+          for (auto it = list.rbegin(); it != list.rend(); ++it) {
             if ((*it)->accounted_connections != 0) {
               found = *it;
               break;
             }
           }
         }
-        if (found == nullptr) continue;
-        if (!best || (trimmed && !best->trimmed) || found->idle_since < best->idle_since) {
-          best = Victim{i, trimmed, found, found->idle_since};
+        std::optional<Victim>& best = oldest[static_cast<size_t>(lru)];
+        if (found != nullptr && (!best || found->idle_since < best->idle_since)) {
+          best = Victim{i, lru, found, found->idle_since};
         }
-        break;  // the shard's candidate is from its trimmed list when it has one
       }
     }
+    workers_at_eviction_.store(workers, std::memory_order_relaxed);
+    // Over the budget, the oldest on probation while more than
+    // kProbationWorkers are ("Probation", engine.h); then the trimmed (idle
+    // for kTrimAfterIdle at least); then the least recently used.
+    const std::optional<Victim>& trimmed = oldest[static_cast<size_t>(Lru::kTrimmed)];
+    const std::optional<Victim>& probation = oldest[static_cast<size_t>(Lru::kProbation)];
+    const std::optional<Victim>& idle = oldest[static_cast<size_t>(Lru::kIdle)];
+    std::optional<Victim> best;
+    if (over_memory && on_probation > kProbationWorkers) best = probation;
+    if (!best) best = trimmed;
+    if (!best) best = !idle || (probation && probation->idle_since < idle->idle_since) ? probation : idle;
     if (!best) return;  // busy workers hold it all
     std::vector<std::unique_ptr<Worker>> evicted;
     {
@@ -304,7 +330,7 @@ void JsEngine::EvictOverBudget() {
       std::lock_guard lock(shard.mu);
       // Between the locks a request may have taken it (and its memory gone
       // to another worker): only a worker still in the list is followed.
-      std::list<Worker*>& lru = best->trimmed ? shard.trimmed_lru : shard.idle_lru;
+      std::list<Worker*>& lru = list_of(shard, best->lru);
       auto it = lru.end();
       for (int step = 0; step < kMaxVictimSteps && it != lru.begin(); ++step) {
         --it;
@@ -313,6 +339,10 @@ void JsEngine::EvictOverBudget() {
           if (std::unique_ptr<Worker> taken = TakeFromPool(*it)) {
             lru.erase(it);
             ++(taken->hibernated() ? shard.evicted_hibernated : shard.evicted_awake);
+            if (taken->on_probation) {
+              ++shard.evicted_on_probation;
+              taken->pool().probation_evicted_at = probation_evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
+            }
             evicted.push_back(std::move(taken));
             ForgetLocked(shard, evicted);
             PublishLocked(shard, /*now=*/true);
@@ -329,7 +359,7 @@ int JsEngine::HibernateIdleWorkers() {
   std::vector<std::unique_ptr<Worker>> idle;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    for (std::list<Worker*>* lru : {&shard.idle_lru, &shard.trimmed_lru}) {
+    for (std::list<Worker*>* lru : {&shard.idle_lru, &shard.probation_lru, &shard.trimmed_lru}) {
       for (auto it = lru->begin(); it != lru->end();) {
         Worker* w = *it;
         if (w->hibernated()) {
@@ -360,7 +390,7 @@ void JsEngine::DropIdleWorkers() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     const size_t first = dropped.size();
-    for (std::list<Worker*>* lru : {&shard.idle_lru, &shard.trimmed_lru}) {
+    for (std::list<Worker*>* lru : {&shard.idle_lru, &shard.probation_lru, &shard.trimmed_lru}) {
       for (Worker* w : *lru) {
         if (std::unique_ptr<Worker> taken = TakeFromPool(w)) dropped.push_back(std::move(taken));
       }

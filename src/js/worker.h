@@ -115,6 +115,10 @@ struct HenvPool {
   size_t capture_room_bytes = 0;
   int64_t bound_failed_version = -1;
   bool capturing = false;  // one capture at a time
+  // JsEngine::probation_evictions_ as of the last eviction of one of its
+  // workers on probation (0: none): its next worker skips probation when
+  // that was recent (JsEngine: "Probation"). Guarded by its shard's mu.
+  uint64_t probation_evicted_at = 0;
   // Whether _system/router.js exists and the router's reach (PoolRouting),
   // as one immutable copy: replaced whole under its shard's lock, read
   // without it (JsEngine::HasRouter per script request, NoRouteTakes on the
@@ -270,7 +274,7 @@ class Worker {
 
   // The fields below are the engine's, guarded by the lock of its pool's
   // shard (JsEngine: "Thread safety") while the worker is idle.
-  // Its place in its shard's idle or trimmed list (by trimmed_since_use).
+  // Its place in its shard's idle, probation or trimmed list (Shard::LruOf).
   std::list<Worker*>::iterator lru_position;
   // memory_bytes() as last added to its shard's books.
   int64_t accounted_bytes = 0;
@@ -281,6 +285,9 @@ class Worker {
   // has been collected since.
   std::chrono::steady_clock::time_point idle_since{};
   bool trimmed_since_use = false;
+  // Made and used once, not yet used again (JsEngine: "Probation"); its
+  // place is then its shard's probation list, unless trimmed since.
+  bool on_probation = false;
   // Hibernated although a wake was expected to cost more than a new worker
   // (a probe, EngineOptions::Hibernation::kWhenCheaper): its henv's next
   // request wakes it, and the wake is measured.

@@ -544,6 +544,67 @@ TEST_F(EngineTest, EvictionGoesByLastUseAcrossTrimmedWorkers) {
   EXPECT_EQ(Run(*a).response.body, "trimaaaa 1") << "a's worker, the least recently used, went";
 }
 
+// Over the memory budget, workers made for a henv not seen again go first
+// (JsEngine, "Probation"): a crawler visiting many henvs once does not flush
+// the workers of the henvs in steady use, as least recently used eviction
+// did. Workers on probation go oldest first, and a henv whose worker went
+// that way and that comes back soon gets its next worker past probation;
+// one that comes back long after does not.
+TEST_F(EngineTest, HenvsInSteadyUseKeepTheirWorkersThroughAScanOfNewOnes) {
+  // Each worker counts its own requests: 1 is a new worker.
+  constexpr const char* kCounting =
+      "export default (raw) => ({handled: true, status: 200, headers: [],"
+      " body: raw.henv + ' ' + (globalThis.n = (globalThis.n || 0) + 1)});";
+  auto probe = MakeHenv("probeaaa", kCounting);
+  ASSERT_EQ(Run(*probe).response.body, "probeaaa 1");
+  const int64_t worker_bytes = engine_->stats().memory_bytes;  // (with its henv's bound image)
+  ASSERT_GT(worker_bytes, 0);
+  EngineOptions options;
+  options.memory_budget_bytes = worker_bytes * 24;
+  options.spare_workers = 0;
+  // (A worker idle for 2 s is trimmed, and under the default policy may be
+  // dropped rather than hibernated, which a slow run would reach.)
+  options.hibernation = EngineOptions::Hibernation::kNever;
+  MakeEngine(options);
+  std::vector<std::shared_ptr<Henv>> steady;
+  for (int i = 0; i < 4; ++i) {
+    steady.push_back(MakeHenv("steady0" + std::to_string(i), kCounting));
+    ASSERT_EQ(Run(*steady.back()).response.body, steady.back()->hash() + " 1");
+    ASSERT_EQ(Run(*steady.back()).response.body, steady.back()->hash() + " 2");
+  }
+  std::vector<std::shared_ptr<Henv>> crawled;
+  for (int i = 0; i < 60; ++i) {
+    crawled.push_back(MakeHenv("crawl" + std::to_string(100 + i), kCounting));
+    ASSERT_EQ(Run(*crawled.back()).response.body, crawled.back()->hash() + " 1");
+  }
+  JsEngine::Stats stats = engine_->stats();
+  const uint64_t evicted = stats.evicted_on_probation;
+  EXPECT_GE(evicted, 30u) << "60 workers made, the budget holds ~24";
+  EXPECT_EQ(stats.evicted_awake, evicted) << "none but those on probation";
+  EXPECT_EQ(stats.made_returning, 0u);
+  for (auto& henv : steady) EXPECT_EQ(Run(*henv).response.body, henv->hash() + " 3") << "its worker kept";
+
+  // Those on probation went in the order they were made: the last to go
+  // comes back, within the window, and its new worker is kept as the
+  // steady ones are.
+  ASSERT_LE(evicted, crawled.size());
+  Henv& returning = *crawled[evicted - 1];
+  Henv& kept = *crawled[evicted];
+  EXPECT_EQ(Run(kept).response.body, kept.hash() + " 2") << "the oldest still on probation";
+  EXPECT_EQ(Run(returning).response.body, returning.hash() + " 1") << "evicted";
+  EXPECT_EQ(engine_->stats().made_returning, 1u);
+  EXPECT_EQ(Run(*crawled[0]).response.body, crawled[0]->hash() + " 1") << "evicted";
+  EXPECT_EQ(engine_->stats().made_returning, 1u) << "the first to go came back too late";
+  for (int i = 0; i < 40; ++i) {
+    auto henv = MakeHenv("later" + std::to_string(100 + i), kCounting);
+    ASSERT_EQ(Run(*henv).response.body, henv->hash() + " 1");
+  }
+  EXPECT_EQ(Run(returning).response.body, returning.hash() + " 2") << "past probation, kept";
+  EXPECT_EQ(Run(kept).response.body, kept.hash() + " 3") << "used twice, kept";
+  for (auto& henv : steady) EXPECT_EQ(Run(*henv).response.body, henv->hash() + " 4");
+  EXPECT_EQ(engine_->stats().evicted_awake, engine_->stats().evicted_on_probation);
+}
+
 // A burst grows a henv's pool to its concurrency; once the burst is over the
 // pool shrinks back to the one worker it used last, and a henv with a single
 // worker keeps it.
