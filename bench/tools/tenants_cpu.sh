@@ -16,12 +16,15 @@
 # `perf stat` of the server its CPU, page faults and madvise calls per
 # request, and from /metrics the workers made and evicted per request; then
 # /health's workers, hibernated workers and memory.
+# SCENARIO (default random_tenant.lua, every henv alike): the wrk script in
+# bench/scenarios, e.g. skewed_tenant.lua (80% of requests to the first
+# $HOT henvs).
 # Needs wrk, perf, python3, curl, taskset and two cores (0: hbf, 1: wrk).
 set -euo pipefail
 HBF=$1 WORK=$2 COUNT=$3
 HOSTS=$WORK/hosts-$COUNT.txt
 TOOLS=$(cd "$(dirname "$0")" && pwd)
-SCRIPT=$TOOLS/../scenarios/random_tenant.lua
+SCRIPT=$TOOLS/../scenarios/${SCENARIO:-random_tenant.lua}
 OUT=$(mktemp -d)
 PORT=$((20000 + RANDOM % 20000))
 taskset -c 0 "$HBF" --port $PORT --storage_dir "$WORK/tenants-$COUNT" --log_level warn > "$OUT/hbf.log" 2>&1 &

@@ -1,0 +1,14 @@
+-- GET /hello with a Host from the file named by $HOSTS (one per line), 80%
+-- of requests to one of its first $HOT (default 2000) henvs and the rest to
+-- any: henvs in steady use among many visited now and then.
+local hosts = {}
+for line in io.lines(os.getenv("HOSTS")) do
+  if #line > 0 then hosts[#hosts + 1] = line end
+end
+local hot = math.min(tonumber(os.getenv("HOT") or "2000"), #hosts)
+math.randomseed(os.time())
+request = function()
+  local i
+  if math.random() < 0.8 then i = math.random(1, hot) else i = math.random(1, #hosts) end
+  return wrk.format("GET", "/hello", { Host = hosts[i] })
+end
