@@ -251,7 +251,7 @@ std::list<Worker*>& JsEngine::Shard::LruOf(const Worker& w) {
 
 bool JsEngine::ReturningLocked(const HenvPool& pool) const {
   if (pool.probation_evicted_at == 0) return false;
-  const uint64_t since = probation_evictions_.load(std::memory_order_relaxed) - pool.probation_evicted_at;
+  const uint64_t since = evictions_.load(std::memory_order_relaxed) - pool.probation_evicted_at;
   return static_cast<int64_t>(since) < std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed) / 2,
                                                         int64_t{kProbationWorkers});
 }

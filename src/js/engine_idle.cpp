@@ -320,7 +320,8 @@ void JsEngine::EvictOverBudget() {
     const std::optional<Victim>& probation = oldest[static_cast<size_t>(Lru::kProbation)];
     const std::optional<Victim>& idle = oldest[static_cast<size_t>(Lru::kIdle)];
     std::optional<Victim> best;
-    if (over_memory && on_probation > kProbationWorkers) best = probation;
+    const size_t probation_cap = std::max<size_t>(kProbationWorkers, static_cast<size_t>(workers) / kProbationShare);
+    if (over_memory && on_probation > probation_cap) best = probation;
     if (!best) best = trimmed;
     if (!best) best = !idle || (probation && probation->idle_since < idle->idle_since) ? probation : idle;
     if (!best) return;  // busy workers hold it all
@@ -339,9 +340,10 @@ void JsEngine::EvictOverBudget() {
           if (std::unique_ptr<Worker> taken = TakeFromPool(*it)) {
             lru.erase(it);
             ++(taken->hibernated() ? shard.evicted_hibernated : shard.evicted_awake);
+            const uint64_t clock = evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
             if (taken->on_probation) {
               ++shard.evicted_on_probation;
-              taken->pool().probation_evicted_at = probation_evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
+              taken->pool().probation_evicted_at = clock;
             }
             evicted.push_back(std::move(taken));
             ForgetLocked(shard, evicted);

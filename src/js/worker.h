@@ -115,7 +115,7 @@ struct HenvPool {
   size_t capture_room_bytes = 0;
   int64_t bound_failed_version = -1;
   bool capturing = false;  // one capture at a time
-  // JsEngine::probation_evictions_ as of the last eviction of one of its
+  // JsEngine::evictions_ as of the last eviction of one of its
   // workers on probation (0: none): its next worker skips probation when
   // that was recent (JsEngine: "Probation"). Guarded by its shard's mu.
   uint64_t probation_evicted_at = 0;
