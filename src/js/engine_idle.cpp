@@ -313,9 +313,10 @@ void JsEngine::EvictOverBudget() {
       }
     }
     workers_at_eviction_.store(workers, std::memory_order_relaxed);
-    // Over the budget, the oldest on probation while more than
-    // kProbationWorkers are ("Probation", engine.h); then the trimmed (idle
-    // for kTrimAfterIdle at least); then the least recently used.
+    // Over the budget, the oldest on probation while more than a quarter
+    // of all workers (at least kProbationWorkers) are ("Probation",
+    // engine.h); then the trimmed (idle for kTrimAfterIdle at least); then
+    // the least recently used of the rest.
     const std::optional<Victim>& trimmed = oldest[static_cast<size_t>(Lru::kTrimmed)];
     const std::optional<Victim>& probation = oldest[static_cast<size_t>(Lru::kProbation)];
     const std::optional<Victim>& idle = oldest[static_cast<size_t>(Lru::kIdle)];
