@@ -412,6 +412,7 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   gauges.js_workers_evicted_hibernated = js.evicted_hibernated;
   gauges.js_workers_evicted_on_probation = js.evicted_on_probation;
   gauges.js_workers_made_returning = js.made_returning;
+  gauges.js_probation_target = js.probation_target;
   gauges.js_worker_prefetches = js.prefetched;
   gauges.js_heap_bytes = js.memory_bytes;
   std::vector<HenvSeries> per_henv;

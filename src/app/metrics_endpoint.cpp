@@ -138,8 +138,11 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
          "Of those, workers evicted before their henv used them a second time (the first evicted over the budget).");
   Sample(out, "hbf_js_workers_evicted_on_probation_total", {}, g.js_workers_evicted_on_probation);
   Header(out, "hbf_js_workers_made_returning_total", "counter",
-         "Workers made past probation: their henv's last worker was evicted on probation shortly before.");
+         "Workers made past probation: their henv's last worker was evicted shortly before.");
   Sample(out, "hbf_js_workers_made_returning_total", {}, g.js_workers_made_returning);
+  Header(out, "hbf_js_probation_target_workers", "gauge",
+         "Idle workers on probation that eviction over the memory budget leaves before taking others (0: none evicted yet).");
+  Sample(out, "hbf_js_probation_target_workers", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_probation_target)));
   Header(out, "hbf_js_heap_bytes", "gauge", "Bytes allocated by all JavaScript runtimes.");
   Sample(out, "hbf_js_heap_bytes", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_heap_bytes)));
 

@@ -249,11 +249,35 @@ std::list<Worker*>& JsEngine::Shard::LruOf(const Worker& w) {
   return w.on_probation ? probation_lru : idle_lru;
 }
 
-bool JsEngine::ReturningLocked(const HenvPool& pool) const {
-  if (pool.probation_evicted_at == 0) return false;
-  const uint64_t since = evictions_.load(std::memory_order_relaxed) - pool.probation_evicted_at;
-  return static_cast<int64_t>(since) < std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed) / 2,
-                                                        int64_t{kProbationWorkers});
+JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
+  const uint64_t last = std::max(pool.probation_evicted_at, pool.protected_evicted_at);
+  if (last == 0) return Return::kNone;
+  const uint64_t since = evictions_.load(std::memory_order_relaxed) - last;
+  const int64_t window = std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed) / 2, kProbationWorkers);
+  if (static_cast<int64_t>(since) >= window) return Return::kNone;
+  return pool.probation_evicted_at > pool.protected_evicted_at ? Return::kAfterProbation : Return::kAfterProtected;
+}
+
+void JsEngine::NoteMakeLocked(HenvPool& pool, Return how) {
+  pool.probation_evicted_at = 0;
+  pool.protected_evicted_at = 0;
+  if (how == Return::kNone) return;
+  // A step toward the list its last worker was evicted from, the larger the
+  // fewer of the recent evictions took from that list (the stored figure
+  // may pass a bound by a step: ProbationTargetFor clamps what it reads); a
+  // race between two makes loses a step.
+  const int64_t share = std::clamp<int64_t>(probation_eviction_share_.load(std::memory_order_relaxed), 1, 65535);
+  const int64_t step = how == Return::kAfterProbation
+                           ? std::clamp<int64_t>((65536 - share) / share, 1, kMaxProbationStep)
+                           : -std::clamp<int64_t>(share / (65536 - share), 1, kMaxProbationStep);
+  const int64_t now = ProbationTargetFor(workers_at_eviction_.load(std::memory_order_relaxed));
+  probation_target_.store(now + step, std::memory_order_relaxed);
+}
+
+int64_t JsEngine::ProbationTargetFor(int64_t workers) const {
+  const int64_t target = probation_target_.load(std::memory_order_relaxed);
+  const int64_t high = std::max<int64_t>(workers / 2, kProbationWorkers);
+  return std::clamp<int64_t>(target != 0 ? target : workers / kProbationShare, kProbationWorkers, high);
 }
 
 size_t JsEngine::ShardIndexOf(const std::string& hash) { return std::hash<std::string>{}(hash) % kShards; }
@@ -396,7 +420,9 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       if (pool.busy < options_.max_workers_per_henv) {
         ++pool.busy;
         create = true;
-        returning = ReturningLocked(pool);
+        const Return how = ReturnOf(pool);
+        returning = how != Return::kNone;
+        NoteMakeLocked(pool, how);
         if (options_.bound_images && options_.copy_blank_workers) {
           if (pool.bound != nullptr && pool.bound->version() == version) {
             bound = pool.bound;
@@ -755,6 +781,9 @@ JsEngine::Stats JsEngine::stats() const {
     stats.evicted_on_probation += shard.evicted_on_probation;
     stats.made_returning += shard.made_returning;
     stats.prefetched += shard.prefetched;
+  }
+  if (const int64_t workers = workers_at_eviction_.load(std::memory_order_relaxed); workers > 0) {
+    stats.probation_target = ProbationTargetFor(workers);
   }
   stats.hibernations = hibernations_.load(std::memory_order_relaxed);
   stats.dropped_idle = dropped_idle_.load(std::memory_order_relaxed);

@@ -348,9 +348,11 @@ class JsEngine {
     uint64_t evicted_hibernated = 0;
     // Of those evicted (awake or hibernated), the workers still on
     // probation; and workers made past probation for a henv whose last one
-    // was so evicted recently ("Probation" in engine.h's private part).
+    // was evicted recently ("Probation" in engine.h's private part); and
+    // the probation target now (0 before the first eviction).
     uint64_t evicted_on_probation = 0;
     uint64_t made_returning = 0;
+    int64_t probation_target = 0;
     // Requests that found their henv's worker idle for kCacheColdAfter or
     // more and prefetched its memory (Worker::PrefetchMemory).
     uint64_t prefetched = 0;
@@ -419,31 +421,52 @@ class JsEngine {
     std::list<Worker*>& LruOf(const Worker& w);  // the list `w` is (or goes) in
   };
   // Probation (eviction over the memory budget, 2Q-like, as InnoDB's
-  // midpoint insertion). A worker made for a request is on probation until
-  // its henv uses it again; over the budget, eviction takes the oldest
-  // worker on probation while more than a quarter of all workers
-  // (kProbationShare; at least kProbationWorkers) are, before any other
-  // (trimmed or used twice); and a henv whose worker was so evicted within
-  // the last (workers / 2) evictions gets its next worker past probation
-  // (it came back: HenvPool::probation_evicted_at).
+  // midpoint insertion, its share adapted as ARC's). A worker made for a
+  // request is on probation until its henv uses it again; over the budget,
+  // eviction takes the oldest worker on probation while more than the
+  // probation target are, before any other (trimmed or used twice). A
+  // henv whose worker was evicted (on probation or past it) within the last
+  // (workers / 2) evictions and that comes back gets its next worker past
+  // probation, and moves the target: one more when its worker had been on
+  // probation (probation was too short for it), one less when past it (the
+  // workers used twice were too few); each step weighted, as ARC's, by how
+  // many more recent evictions were from the other list (a henv back by
+  // chance is likelier from the list most evictions took). The target
+  // starts at a quarter of the workers and stays between kProbationWorkers
+  // and half of them.
   // Why: henvs in steady use keep their workers while many others are
   // visited once (a crawler, or the long tail of 10,000 henvs): least
-  // recently used eviction let those flush them. Over 10,000 henvs with
-  // 80% of requests to 2,000, 0.24 -> 0.21-0.22 workers made a request;
-  // at random, or each henv visited twice some way apart, the same as
-  // before (bench/README.md, thirty-fifth session). A smaller probation
-  // (8 workers: an arena reused while still in the CPU's caches, ~10% less
-  // CPU a request at random) made a henv's second request, when more than
-  // a few makes later, make a worker again: not kept.
-  static constexpr size_t kProbationWorkers = 8;
-  static constexpr int64_t kProbationShare = 4;
-  // Evictions so far (the clock HenvPool::probation_evicted_at reads), and
-  // the workers alive at the last eviction's count (the window's size);
-  // relaxed, written only by eviction (past the budget or the cap).
+  // recently used eviction let those flush them. And no fixed share suits
+  // every traffic (bench/README.md, thirty-sixth session; 10,000 henvs,
+  // workers made a request): with 80% of requests to 2,000 henvs, 8 on
+  // probation 0.15, a quarter 0.21; with each henv asked again 500
+  // requests later, 8 on probation 0.72, a quarter 0.38.
+  static constexpr int64_t kProbationWorkers = 8;
+  static constexpr int64_t kProbationShare = 4;  // the first target: a quarter
+  // Evictions so far (the clock HenvPool::probation_evicted_at and
+  // protected_evicted_at read), and the workers alive at the last
+  // eviction's count (the window's size); relaxed, written only by
+  // eviction (past the budget or the cap).
   std::atomic<uint64_t> evictions_{0};
   std::atomic<int64_t> workers_at_eviction_{0};
-  // Whether `pool`'s next worker skips probation (REQUIRES: its shard's mu).
-  bool ReturningLocked(const HenvPool& pool) const;
+  // The probation target (0: not set yet, a quarter of the workers);
+  // moved by makes for returning henvs (AdaptProbationLocked), read by
+  // eviction. Relaxed: a figure, moved one at a time.
+  std::atomic<int64_t> probation_target_{0};
+  // The share of recent evictions that took a worker on probation, in
+  // 1/65536ths (a moving average over ~1,000 evictions), which weighs the
+  // target's steps; and the most one step moves it.
+  std::atomic<int64_t> probation_eviction_share_{32768};
+  static constexpr int64_t kMaxProbationStep = 64;
+  // Whether `pool`'s next worker skips probation, having come back soon
+  // after its last one's eviction (REQUIRES: its shard's mu).
+  enum class Return { kNone, kAfterProbation, kAfterProtected };
+  Return ReturnOf(const HenvPool& pool) const;
+  // A worker is made for `pool`: its return (ReturnOf) moves the target,
+  // and its evictions are forgotten (REQUIRES: its shard's mu).
+  void NoteMakeLocked(HenvPool& pool, Return how);
+  // The probation target for `workers` alive, within its bounds.
+  int64_t ProbationTargetFor(int64_t workers) const;
   Shard& ShardOf(const HenvPool& pool);
   static size_t ShardIndexOf(const std::string& hash);
 

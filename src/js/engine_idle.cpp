@@ -313,16 +313,15 @@ void JsEngine::EvictOverBudget() {
       }
     }
     workers_at_eviction_.store(workers, std::memory_order_relaxed);
-    // Over the budget, the oldest on probation while more than a quarter
-    // of all workers (at least kProbationWorkers) are ("Probation",
-    // engine.h); then the trimmed (idle for kTrimAfterIdle at least); then
-    // the least recently used of the rest.
+    // Over the budget, the oldest on probation while more than the
+    // probation target are ("Probation", engine.h); then the trimmed (idle
+    // for kTrimAfterIdle at least); then the least recently used of the
+    // rest.
     const std::optional<Victim>& trimmed = oldest[static_cast<size_t>(Lru::kTrimmed)];
     const std::optional<Victim>& probation = oldest[static_cast<size_t>(Lru::kProbation)];
     const std::optional<Victim>& idle = oldest[static_cast<size_t>(Lru::kIdle)];
     std::optional<Victim> best;
-    const size_t probation_cap = std::max<size_t>(kProbationWorkers, static_cast<size_t>(workers) / kProbationShare);
-    if (over_memory && on_probation > probation_cap) best = probation;
+    if (over_memory && static_cast<int64_t>(on_probation) > ProbationTargetFor(workers)) best = probation;
     if (!best) best = trimmed;
     if (!best) best = !idle || (probation && probation->idle_since < idle->idle_since) ? probation : idle;
     if (!best) return;  // busy workers hold it all
@@ -345,7 +344,12 @@ void JsEngine::EvictOverBudget() {
             if (taken->on_probation) {
               ++shard.evicted_on_probation;
               taken->pool().probation_evicted_at = clock;
+            } else {
+              taken->pool().protected_evicted_at = clock;
             }
+            const int64_t share = probation_eviction_share_.load(std::memory_order_relaxed);
+            probation_eviction_share_.store(share + (((taken->on_probation ? 65536 : 0) - share) >> 10),
+                                            std::memory_order_relaxed);
             evicted.push_back(std::move(taken));
             ForgetLocked(shard, evicted);
             PublishLocked(shard, /*now=*/true);

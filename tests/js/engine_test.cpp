@@ -605,6 +605,97 @@ TEST_F(EngineTest, HenvsInSteadyUseKeepTheirWorkersThroughAScanOfNewOnes) {
   EXPECT_EQ(engine_->stats().evicted_awake, engine_->stats().evicted_on_probation);
 }
 
+// Probation's share adapts (JsEngine, "Probation"): henvs in steady use
+// that come back after eviction past probation shrink it, so that as many
+// of them as the budget holds keep their workers through a scan of others.
+// With probation fixed at a quarter of the 64 workers, 52 henvs in steady
+// use did not fit beside it and some made a new worker every round.
+TEST_F(EngineTest, ProbationShrinksWhenHenvsInSteadyUseComeBackAfterEviction) {
+  constexpr const char* kCounting =
+      "export default (raw) => ({handled: true, status: 200, headers: [],"
+      " body: raw.henv + ' ' + (globalThis.n = (globalThis.n || 0) + 1)});";
+  auto probe = MakeHenv("shrinkpr", kCounting);
+  ASSERT_EQ(Run(*probe).response.body, "shrinkpr 1");
+  const int64_t worker_bytes = engine_->stats().memory_bytes;
+  ASSERT_GT(worker_bytes, 0);
+  EngineOptions options;
+  options.memory_budget_bytes = worker_bytes * 64;  // (~67 workers: they count a little less after a request)
+  options.spare_workers = 0;
+  options.bound_images = false;  // (each henv's image would count against the budget too)
+  options.hibernation = EngineOptions::Hibernation::kNever;
+  MakeEngine(options);
+  // (All made first: the rounds take milliseconds, far from the 2 s after
+  // which the housekeeper trims an idle worker, which eviction would take
+  // before a worker on probation in a slow run.)
+  constexpr int kSteady = 56;
+  constexpr int kRounds = 10;
+  constexpr int kScanned = 16;
+  std::vector<std::shared_ptr<Henv>> steady, scanned;
+  for (int i = 0; i < kSteady; ++i) steady.push_back(MakeHenv("steady" + std::to_string(10 + i), kCounting));
+  for (int i = 0; i < kRounds * kScanned; ++i) scanned.push_back(MakeHenv("scan" + std::to_string(1000 + i), kCounting));
+  for (auto& henv : steady) ASSERT_EQ(Run(*henv).response.body, henv->hash() + " 1");
+  // A round: 16 henvs visited once, then each steady henv once.
+  int remade_late = 0;  // steady henvs that found their worker gone, the last three rounds
+  for (int r = 0; r < kRounds; ++r) {
+    for (int i = 0; i < kScanned; ++i) {
+      Henv& henv = *scanned[static_cast<size_t>(r * kScanned + i)];
+      ASSERT_EQ(Run(henv).response.body, henv.hash() + " 1");
+    }
+    for (auto& henv : steady) {
+      if (Run(*henv).response.body == henv->hash() + " 1" && r >= kRounds - 3) ++remade_late;
+    }
+  }
+  EXPECT_EQ(remade_late, 0) << "every steady henv kept its worker";
+  const JsEngine::Stats stats = engine_->stats();
+  EXPECT_GT(stats.evicted_on_probation, 0u);
+  EXPECT_LE(stats.probation_target, stats.workers - kSteady)
+      << "room for the steady henvs' workers beside probation (a quarter of the " << stats.workers << ")";
+}
+
+// ... and grows when henvs come back shortly after their worker was evicted
+// on probation: a henv visited again 24 makes after its first visit (a page,
+// then its API calls) finds its worker, where a probation of a quarter of
+// the ~67 workers (16) had evicted it.
+TEST_F(EngineTest, ProbationGrowsWhenHenvsComeBackSoonAfterEvictionOnProbation) {
+  constexpr const char* kCounting =
+      "export default (raw) => ({handled: true, status: 200, headers: [],"
+      " body: raw.henv + ' ' + (globalThis.n = (globalThis.n || 0) + 1)});";
+  auto probe = MakeHenv("growprob", kCounting);
+  ASSERT_EQ(Run(*probe).response.body, "growprob 1");
+  const int64_t worker_bytes = engine_->stats().memory_bytes;
+  ASSERT_GT(worker_bytes, 0);
+  EngineOptions options;
+  options.memory_budget_bytes = worker_bytes * 64;
+  options.spare_workers = 0;
+  options.bound_images = false;
+  options.hibernation = EngineOptions::Hibernation::kNever;
+  MakeEngine(options);
+  constexpr int kGap = 24;
+  constexpr int kPairs = 240;
+  std::vector<std::shared_ptr<Henv>> fillers, pairs;
+  for (int i = 0; i < 64; ++i) fillers.push_back(MakeHenv("filler" + std::to_string(10 + i), kCounting));
+  for (int i = 0; i < kPairs; ++i) pairs.push_back(MakeHenv("pair" + std::to_string(1000 + i), kCounting));
+  // The budget filled with workers past probation (each used twice).
+  for (auto& henv : fillers) {
+    ASSERT_EQ(Run(*henv).response.body, henv->hash() + " 1");
+    ASSERT_EQ(Run(*henv).response.body, henv->hash() + " 2");
+  }
+  // Henv i first at step i, again at step i + 24.
+  int found_late = 0;  // of the last 64 second visits, those that found their worker
+  for (int step = 0; step < kPairs + kGap; ++step) {
+    if (step < kPairs) {
+      Henv& first = *pairs[static_cast<size_t>(step)];
+      ASSERT_EQ(Run(first).response.body, first.hash() + " 1");
+    }
+    if (step >= kGap) {
+      Henv& again = *pairs[static_cast<size_t>(step - kGap)];
+      if (Run(again).response.body == again.hash() + " 2" && step >= kPairs + kGap - 64) ++found_late;
+    }
+  }
+  EXPECT_GE(found_late, 60) << "most found their worker";
+  EXPECT_GT(engine_->stats().probation_target, kGap);
+}
+
 // A burst grows a henv's pool to its concurrency; once the burst is over the
 // pool shrinks back to the one worker it used last, and a henv with a single
 // worker keeps it.
