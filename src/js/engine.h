@@ -450,8 +450,8 @@ class JsEngine {
   std::atomic<uint64_t> evictions_{0};
   std::atomic<int64_t> workers_at_eviction_{0};
   // The probation target (0: not set yet, a quarter of the workers);
-  // moved by makes for returning henvs (AdaptProbationLocked), read by
-  // eviction. Relaxed: a figure, moved one at a time.
+  // moved by makes for returning henvs (NoteMakeLocked), read by
+  // eviction. Relaxed: a figure, moved a step at a time.
   std::atomic<int64_t> probation_target_{0};
   // The share of recent evictions that took a worker on probation, in
   // 1/65536ths (a moving average over ~1,000 evictions), which weighs the
