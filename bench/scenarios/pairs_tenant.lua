@@ -7,17 +7,8 @@ for line in io.lines(os.getenv("HOSTS")) do
   if #line > 0 then hosts[#hosts + 1] = line end
 end
 local gap = math.max(1, tonumber(os.getenv("GAP") or "500"))
--- wrk runs this script in a Lua state per thread: seeded alike (os.time()),
--- every thread would ask for the same sequence. setup() numbers the
--- threads; each seeds with its own.
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_index", threads)
-end
-function init(args)
-  math.randomseed(os.time() * 1000 + (thread_index or 0))
-end
+-- Each wrk thread seeded apart (seed_per_thread.lua, beside this file).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "") .. "seed_per_thread.lua")
 local due = {} -- slot (request number % gap) -> the henv to visit again then
 local n = 0
 request = function()

@@ -63,6 +63,28 @@ class EngineTest : public ::testing::Test {
     return *henv;
   }
 
+  // A router whose worker counts its own requests: "HASH 1" is a new worker.
+  static constexpr const char* kCountingRouter =
+      "export default (raw) => ({handled: true, status: 200, headers: [],"
+      " body: raw.henv + ' ' + (globalThis.n = (globalThis.n || 0) + 1)});";
+
+  // Options whose memory budget holds about `workers` workers of
+  // kCountingRouter (one measured, in a henv `probe_hash`), with no spares,
+  // no bound images (each henv's would count against the budget too) and
+  // no hibernation, for tests that count evictions.
+  EngineOptions BudgetOfCountingWorkers(int workers, const std::string& probe_hash) {
+    auto probe = MakeHenv(probe_hash, kCountingRouter);
+    EXPECT_EQ(Run(*probe).response.body, probe_hash + " 1");
+    const int64_t worker_bytes = engine_->stats().memory_bytes;
+    EXPECT_GT(worker_bytes, 0);
+    EngineOptions options;
+    options.memory_budget_bytes = worker_bytes * workers;
+    options.spare_workers = 0;
+    options.bound_images = false;
+    options.hibernation = EngineOptions::Hibernation::kNever;
+    return options;
+  }
+
   // A henv with `router` and an empty table `notes (v)`.
   std::shared_ptr<Henv> MakeNotesHenv(const std::string& hash, const std::string& router) {
     auto henv = MakeHenv(hash, router);
@@ -608,22 +630,11 @@ TEST_F(EngineTest, HenvsInSteadyUseKeepTheirWorkersThroughAScanOfNewOnes) {
 // Probation's share adapts (JsEngine, "Probation"): henvs in steady use
 // that come back after eviction past probation shrink it, so that as many
 // of them as the budget holds keep their workers through a scan of others.
-// With probation fixed at a quarter of the 64 workers, 52 henvs in steady
-// use did not fit beside it and some made a new worker every round.
+// With probation fixed at a quarter of the ~67 workers, 56 henvs in steady
+// use did not fit beside it and every one made a new worker every round.
 TEST_F(EngineTest, ProbationShrinksWhenHenvsInSteadyUseComeBackAfterEviction) {
-  constexpr const char* kCounting =
-      "export default (raw) => ({handled: true, status: 200, headers: [],"
-      " body: raw.henv + ' ' + (globalThis.n = (globalThis.n || 0) + 1)});";
-  auto probe = MakeHenv("shrinkpr", kCounting);
-  ASSERT_EQ(Run(*probe).response.body, "shrinkpr 1");
-  const int64_t worker_bytes = engine_->stats().memory_bytes;
-  ASSERT_GT(worker_bytes, 0);
-  EngineOptions options;
-  options.memory_budget_bytes = worker_bytes * 64;  // (~67 workers: they count a little less after a request)
-  options.spare_workers = 0;
-  options.bound_images = false;  // (each henv's image would count against the budget too)
-  options.hibernation = EngineOptions::Hibernation::kNever;
-  MakeEngine(options);
+  // (~67 workers: they count a little less after a request than the probe)
+  MakeEngine(BudgetOfCountingWorkers(64, "shrinkpr"));
   // (All made first: the rounds take milliseconds, far from the 2 s after
   // which the housekeeper trims an idle worker, which eviction would take
   // before a worker on probation in a slow run.)
@@ -631,8 +642,8 @@ TEST_F(EngineTest, ProbationShrinksWhenHenvsInSteadyUseComeBackAfterEviction) {
   constexpr int kRounds = 10;
   constexpr int kScanned = 16;
   std::vector<std::shared_ptr<Henv>> steady, scanned;
-  for (int i = 0; i < kSteady; ++i) steady.push_back(MakeHenv("steady" + std::to_string(10 + i), kCounting));
-  for (int i = 0; i < kRounds * kScanned; ++i) scanned.push_back(MakeHenv("scan" + std::to_string(1000 + i), kCounting));
+  for (int i = 0; i < kSteady; ++i) steady.push_back(MakeHenv("steady" + std::to_string(10 + i), kCountingRouter));
+  for (int i = 0; i < kRounds * kScanned; ++i) scanned.push_back(MakeHenv("scan" + std::to_string(1000 + i), kCountingRouter));
   for (auto& henv : steady) ASSERT_EQ(Run(*henv).response.body, henv->hash() + " 1");
   // A round: 16 henvs visited once, then each steady henv once.
   int remade_late = 0;  // steady henvs that found their worker gone, the last three rounds
@@ -657,24 +668,12 @@ TEST_F(EngineTest, ProbationShrinksWhenHenvsInSteadyUseComeBackAfterEviction) {
 // then its API calls) finds its worker, where a probation of a quarter of
 // the ~67 workers (16) had evicted it.
 TEST_F(EngineTest, ProbationGrowsWhenHenvsComeBackSoonAfterEvictionOnProbation) {
-  constexpr const char* kCounting =
-      "export default (raw) => ({handled: true, status: 200, headers: [],"
-      " body: raw.henv + ' ' + (globalThis.n = (globalThis.n || 0) + 1)});";
-  auto probe = MakeHenv("growprob", kCounting);
-  ASSERT_EQ(Run(*probe).response.body, "growprob 1");
-  const int64_t worker_bytes = engine_->stats().memory_bytes;
-  ASSERT_GT(worker_bytes, 0);
-  EngineOptions options;
-  options.memory_budget_bytes = worker_bytes * 64;
-  options.spare_workers = 0;
-  options.bound_images = false;
-  options.hibernation = EngineOptions::Hibernation::kNever;
-  MakeEngine(options);
+  MakeEngine(BudgetOfCountingWorkers(64, "growprob"));
   constexpr int kGap = 24;
   constexpr int kPairs = 240;
   std::vector<std::shared_ptr<Henv>> fillers, pairs;
-  for (int i = 0; i < 64; ++i) fillers.push_back(MakeHenv("filler" + std::to_string(10 + i), kCounting));
-  for (int i = 0; i < kPairs; ++i) pairs.push_back(MakeHenv("pair" + std::to_string(1000 + i), kCounting));
+  for (int i = 0; i < 64; ++i) fillers.push_back(MakeHenv("filler" + std::to_string(10 + i), kCountingRouter));
+  for (int i = 0; i < kPairs; ++i) pairs.push_back(MakeHenv("pair" + std::to_string(1000 + i), kCountingRouter));
   // The budget filled with workers past probation (each used twice).
   for (auto& henv : fillers) {
     ASSERT_EQ(Run(*henv).response.body, henv->hash() + " 1");
