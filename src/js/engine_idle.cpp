@@ -258,6 +258,39 @@ constexpr int kMaxEvictionRounds = 256;
 constexpr int kMaxVictimSteps = 64;
 }  // namespace
 
+// Probation's target and the henvs that come back ("Probation", engine.h):
+// read by EvictOverBudget, moved by Checkout's makes.
+JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
+  const uint64_t last = std::max(pool.probation_evicted_at, pool.protected_evicted_at);
+  if (last == 0) return Return::kNone;
+  const uint64_t since = evictions_.load(std::memory_order_relaxed) - last;
+  const int64_t window = std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed) / 2, kProbationWorkers);
+  if (static_cast<int64_t>(since) >= window) return Return::kNone;
+  return pool.probation_evicted_at > pool.protected_evicted_at ? Return::kAfterProbation : Return::kAfterProtected;
+}
+
+void JsEngine::NoteMakeLocked(HenvPool& pool, Return how) {
+  pool.probation_evicted_at = 0;
+  pool.protected_evicted_at = 0;
+  if (how == Return::kNone) return;
+  // A step toward the list its last worker was evicted from, the larger the
+  // fewer of the recent evictions took from that list (the stored figure
+  // may pass a bound by a step: ProbationTargetFor clamps what it reads); a
+  // race between two makes loses a step.
+  const int64_t share = std::clamp<int64_t>(probation_eviction_share_.load(std::memory_order_relaxed), 1, 65535);
+  const int64_t step = how == Return::kAfterProbation
+                           ? std::clamp<int64_t>((65536 - share) / share, 1, kMaxProbationStep)
+                           : -std::clamp<int64_t>(share / (65536 - share), 1, kMaxProbationStep);
+  const int64_t now = ProbationTargetFor(workers_at_eviction_.load(std::memory_order_relaxed));
+  probation_target_.store(now + step, std::memory_order_relaxed);
+}
+
+int64_t JsEngine::ProbationTargetFor(int64_t workers) const {
+  const int64_t target = probation_target_.load(std::memory_order_relaxed);
+  const int64_t high = std::max<int64_t>(workers / 2, kProbationWorkers);
+  return std::clamp<int64_t>(target != 0 ? target : workers / kProbationShare, kProbationWorkers, high);
+}
+
 void JsEngine::EvictOverBudget() {
   const int cap = options_.max_worker_connections;
   // An idle worker's list in its shard.
