@@ -443,8 +443,7 @@ class JsEngine {
   // requests later, 8 on probation 0.72, a quarter 0.38.
   static constexpr int64_t kProbationWorkers = 8;
   static constexpr int64_t kProbationShare = 4;  // the first target: a quarter
-  // Evictions so far (the clock HenvPool::probation_evicted_at and
-  // protected_evicted_at read), and the workers alive at the last
+  // Evictions so far (the clock HenvPool::evicted_at reads), and the workers alive at the last
   // eviction's count (the window's size); relaxed, written only by
   // eviction (past the budget or the cap).
   std::atomic<uint64_t> evictions_{0};
@@ -454,9 +453,10 @@ class JsEngine {
   // eviction. Relaxed: a figure, moved a step at a time.
   std::atomic<int64_t> probation_target_{0};
   // The share of recent evictions that took a worker on probation, in
-  // 1/65536ths (a moving average over ~1,000 evictions), which weighs the
-  // target's steps; and the most one step moves it.
-  std::atomic<int64_t> probation_eviction_share_{32768};
+  // 1/kShareUnit (a moving average over ~1,000 evictions), which weighs
+  // the target's steps; and the most one step moves it.
+  static constexpr int64_t kShareUnit = 65536;
+  std::atomic<int64_t> probation_eviction_share_{kShareUnit / 2};
   static constexpr int64_t kMaxProbationStep = 64;
   // Whether `pool`'s next worker skips probation, having come back soon
   // after its last one's eviction (REQUIRES: its shard's mu).

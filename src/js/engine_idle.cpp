@@ -261,26 +261,24 @@ constexpr int kMaxVictimSteps = 64;
 // Probation's target and the henvs that come back ("Probation", engine.h):
 // read by EvictOverBudget, moved by Checkout's makes.
 JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
-  const uint64_t last = std::max(pool.probation_evicted_at, pool.protected_evicted_at);
-  if (last == 0) return Return::kNone;
-  const uint64_t since = evictions_.load(std::memory_order_relaxed) - last;
+  if (pool.evicted_at == 0) return Return::kNone;
+  const uint64_t since = evictions_.load(std::memory_order_relaxed) - pool.evicted_at;
   const int64_t window = std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed) / 2, kProbationWorkers);
   if (static_cast<int64_t>(since) >= window) return Return::kNone;
-  return pool.probation_evicted_at > pool.protected_evicted_at ? Return::kAfterProbation : Return::kAfterProtected;
+  return pool.evicted_on_probation ? Return::kAfterProbation : Return::kAfterProtected;
 }
 
 void JsEngine::NoteMakeLocked(HenvPool& pool, Return how) {
-  pool.probation_evicted_at = 0;
-  pool.protected_evicted_at = 0;
+  pool.evicted_at = 0;
   if (how == Return::kNone) return;
   // A step toward the list its last worker was evicted from, the larger the
   // fewer of the recent evictions took from that list (the stored figure
   // may pass a bound by a step: ProbationTargetFor clamps what it reads); a
   // race between two makes loses a step.
-  const int64_t share = std::clamp<int64_t>(probation_eviction_share_.load(std::memory_order_relaxed), 1, 65535);
+  const int64_t share = std::clamp<int64_t>(probation_eviction_share_.load(std::memory_order_relaxed), 1, kShareUnit - 1);
   const int64_t step = how == Return::kAfterProbation
-                           ? std::clamp<int64_t>((65536 - share) / share, 1, kMaxProbationStep)
-                           : -std::clamp<int64_t>(share / (65536 - share), 1, kMaxProbationStep);
+                           ? std::clamp<int64_t>((kShareUnit - share) / share, 1, kMaxProbationStep)
+                           : -std::clamp<int64_t>(share / (kShareUnit - share), 1, kMaxProbationStep);
   const int64_t now = ProbationTargetFor(workers_at_eviction_.load(std::memory_order_relaxed));
   probation_target_.store(now + step, std::memory_order_relaxed);
 }
@@ -374,14 +372,11 @@ void JsEngine::EvictOverBudget() {
             lru.erase(it);
             ++(taken->hibernated() ? shard.evicted_hibernated : shard.evicted_awake);
             const uint64_t clock = evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (taken->on_probation) {
-              ++shard.evicted_on_probation;
-              taken->pool().probation_evicted_at = clock;
-            } else {
-              taken->pool().protected_evicted_at = clock;
-            }
+            if (taken->on_probation) ++shard.evicted_on_probation;
+            taken->pool().evicted_at = clock;
+            taken->pool().evicted_on_probation = taken->on_probation;
             const int64_t share = probation_eviction_share_.load(std::memory_order_relaxed);
-            probation_eviction_share_.store(share + (((taken->on_probation ? 65536 : 0) - share) >> 10),
+            probation_eviction_share_.store(share + (((taken->on_probation ? kShareUnit : 0) - share) >> 10),
                                             std::memory_order_relaxed);
             evicted.push_back(std::move(taken));
             ForgetLocked(shard, evicted);

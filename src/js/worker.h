@@ -115,13 +115,13 @@ struct HenvPool {
   size_t capture_room_bytes = 0;
   int64_t bound_failed_version = -1;
   bool capturing = false;  // one capture at a time
-  // JsEngine::evictions_ as of the last eviction of one of its workers on
-  // probation, and of one past it (0: none; both cleared when its next
-  // worker is made): its next worker skips probation when that was recent,
-  // and the engine's probation target moves (JsEngine: "Probation").
-  // Guarded by its shard's mu.
-  uint64_t probation_evicted_at = 0;
-  uint64_t protected_evicted_at = 0;
+  // JsEngine::evictions_ as of the last eviction of one of its workers (0:
+  // none; cleared when its next worker is made), and whether that worker
+  // was on probation: its next worker skips probation when that was
+  // recent, and the engine's probation target moves (JsEngine:
+  // "Probation"). Guarded by its shard's mu.
+  uint64_t evicted_at = 0;
+  bool evicted_on_probation = false;
   // Whether _system/router.js exists and the router's reach (PoolRouting),
   // as one immutable copy: replaced whole under its shard's lock, read
   // without it (JsEngine::HasRouter per script request, NoRouteTakes on the
