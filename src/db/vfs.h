@@ -14,6 +14,11 @@
 // issues before the mutex (__sync_synchronize) is a full barrier, which is
 // all a barrier owes its callers; the mutex orders nothing more.
 //
+// Its WAL index (the -shm file's memory and locks) is hbf's own
+// (db/wal_index.h): the unix VFS's file layout and lock protocol, with a
+// reader slot's lock kept between this process's readers instead of taken
+// and dropped with two fcntl() calls for each read.
+//
 // Everything else is the unix VFS's own code and behaviour, on disk and in
 // the locks other processes (Litestream, the sqlite3 shell) see.
 //
@@ -30,5 +35,10 @@ inline constexpr char kVfsName[] = "hbf-unix";
 // "unix" VFS (not a build hbf runs on) it registers nothing and connections
 // open through SQLite's default as before.
 void InstallVfsOnce();
+
+// Lets go of the reader slots' locks this process keeps with no reader
+// here using them (db/wal_index.h): other processes' checkpoints then copy
+// the whole WAL again. Any thread; the henv manager's janitor, every tick.
+void ReleaseKeptWalIndexLocks();
 
 }  // namespace hbf::db

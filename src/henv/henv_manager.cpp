@@ -16,6 +16,7 @@
 #include "core/process_heap.h"
 #include "core/log.h"
 #include "core/thread_name.h"
+#include "db/vfs.h"
 #include "henv/henv_hash.h"
 #include "henv/schema.h"
 
@@ -501,6 +502,9 @@ void HenvManager::JanitorLoop() {
   std::unique_lock lock(janitor_mu_);
   while (!janitor_cv_.wait_for(lock, tick, [this] { return stopping_; })) {
     lock.unlock();
+    // Reader slots' locks kept with no reader here go back to other
+    // processes (Litestream's checkpoints) at least this often.
+    db::ReleaseKeptWalIndexLocks();
     released_since_trim += ReleaseIdleMemory();
     const size_t dormant = CloseIdleConnections();
     if (dormant > 0) {

@@ -1,0 +1,436 @@
+#include "db/wal_index.h"
+
+#include "db/vfs.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace hbf::db {
+namespace internal {
+
+// The unix VFS's lock layout in the -shm file (os_unix.c: UNIX_SHM_BASE,
+// UNIX_SHM_DMS): SQLITE_SHM_NLOCK lock bytes from byte 120, then the
+// dead-man switch every process with the file open holds shared.
+constexpr int kLockBase = 120;
+constexpr int kLockBytes = SQLITE_SHM_NLOCK;  // 8: write, checkpoint, recover, 5 reader slots
+constexpr int kDeadManSwitch = kLockBase + kLockBytes;
+constexpr int kFirstReaderSlot = 3;  // WAL_READ_LOCK(0)
+constexpr int kPageBytes = 4096;     // the unix VFS extends the file a page at a time, as here
+
+static_assert(kLockBytes == 8, "lock masks below are 8 bits");
+
+// A reader slot's lock is kept once its last user here lets it go.
+constexpr bool Keepable(int offset) { return offset >= kFirstReaderSlot; }
+
+struct WalIndexNode {
+  // Set when made, then read-only.
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int fd = -1;
+  std::string path;
+
+  int refs = 0;                // connections attached; the registry's mutex
+  std::vector<int> other_fds;  // the registry's mutex: see Attach
+
+  std::mutex mu;  // everything below
+  int region_bytes = 0;
+  std::vector<void*> regions;
+  uint16_t shared[kLockBytes] = {};           // connections holding each byte shared
+  uint8_t exclusive = 0;                      // bytes one connection holds exclusive
+  uint8_t os_read = 0;                        // bytes this process holds F_RDLCK on
+  uint8_t os_write = 0;                       // and F_WRLCK (never both)
+  // Another process was refused a lock here, or wants one (see
+  // ReleaseKeptWalIndexLocks): keep nothing until a janitor tick finds no
+  // sign of it any more.
+  bool keep_paused = false;
+  uint32_t conflicts = 0;          // system locks refused to this process
+  uint32_t conflicts_at_tick = 0;  // at the janitor's last look
+};
+
+namespace {
+
+size_t client_offset = 0;
+
+struct Registry {
+  std::mutex mu;
+  std::vector<std::unique_ptr<WalIndexNode>> nodes;
+
+  WalIndexNode* Find(dev_t dev, ino_t ino) {
+    for (auto& node : nodes) {
+      if (node->dev == dev && node->ino == ino) return node.get();
+    }
+    return nullptr;
+  }
+};
+Registry& TheRegistry() {
+  static Registry* registry = new Registry();  // (lives as long as the process: files close at exit)
+  return *registry;
+}
+
+bool SetLock(int fd, short type, int offset, int n) {
+  struct flock lock{};
+  lock.l_type = type;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = kLockBase + offset;
+  lock.l_len = n;
+  return ::fcntl(fd, F_SETLK, &lock) == 0;
+}
+
+uint8_t MaskOf(int offset, int n) { return static_cast<uint8_t>(((1u << n) - 1u) << offset); }
+
+// The first opener in any process resets the index (os_unix.c's
+// unixLockSharedMemory): if no other process holds the dead-man switch,
+// take it exclusive, cut the file to 3 bytes, then hold it shared.
+int TakeDeadManSwitch(int fd) {
+  struct flock probe{};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = kDeadManSwitch;
+  probe.l_len = 1;
+  if (::fcntl(fd, F_GETLK, &probe) != 0) return SQLITE_IOERR_LOCK;
+  if (probe.l_type == F_WRLCK) return SQLITE_BUSY;  // another process is resetting it
+  struct flock lock{};
+  lock.l_whence = SEEK_SET;
+  lock.l_start = kDeadManSwitch;
+  lock.l_len = 1;
+  if (probe.l_type == F_UNLCK) {
+    lock.l_type = F_WRLCK;
+    if (::fcntl(fd, F_SETLK, &lock) != 0) return SQLITE_BUSY;
+    int rc;
+    do {
+      rc = ::ftruncate(fd, 3);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) return SQLITE_IOERR_SHMOPEN;
+  }
+  lock.l_type = F_RDLCK;
+  return ::fcntl(fd, F_SETLK, &lock) == 0 ? SQLITE_OK : SQLITE_BUSY;
+}
+
+int OpenShmFile(const std::string& path, mode_t mode) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd >= 0 && fd <= 2) {
+    // Never a standard stream's number (a stray write to it would land in
+    // the index); nothing is locked through it yet, so closing it is safe.
+    const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    ::close(fd);
+    fd = moved;
+  }
+  return fd;
+}
+
+// Attaches the connection to its file's node, making it if this process
+// has none. Registry mutex held by the caller.
+int AttachLocked(Registry& registry, WalIndexClient& client) {
+  const std::string path = std::string(client.db_path) + "-shm";
+  struct stat st{};
+  WalIndexNode* node = nullptr;
+  if (::stat(path.c_str(), &st) == 0) node = registry.Find(st.st_dev, st.st_ino);
+  if (node == nullptr) {
+    struct stat db{};
+    if (::stat(client.db_path, &db) != 0) return SQLITE_IOERR_FSTAT;
+    const int fd = OpenShmFile(path, db.st_mode & 0777);
+    if (fd < 0) {
+      // Not writable here (a read-only mount, a file mode): the unix VFS's
+      // methods open it read-only and read the index without writing it.
+      client.unix_shm = true;
+      return SQLITE_OK;
+    }
+    struct stat opened{};
+    if (::fstat(fd, &opened) != 0) {
+      ::close(fd);  // (no lock taken through it, no node of this process on it found)
+      return SQLITE_IOERR_FSTAT;
+    }
+    node = registry.Find(opened.st_dev, opened.st_ino);
+    if (node != nullptr) {
+      // The same -shm by another name (a link) or made between the stat and
+      // the open: closing this descriptor would drop every POSIX lock this
+      // process holds on the file, so it stays open as long as the node.
+      node->other_fds.push_back(fd);
+    } else {
+      // As the unix VFS: the database's permissions (umask aside), and its
+      // owner when running as root, so that its owner can open it too.
+      if (opened.st_size == 0 && (opened.st_mode & 0777) != (db.st_mode & 0777)) {
+        (void)::fchmod(fd, db.st_mode & 0777);
+      }
+      if (::geteuid() == 0) (void)::fchown(fd, db.st_uid, db.st_gid);
+      if (const int rc = TakeDeadManSwitch(fd); rc != SQLITE_OK) {
+        ::close(fd);  // drops the dead-man switch if half taken; no node on this file here
+        return rc;
+      }
+      auto made = std::make_unique<WalIndexNode>();
+      made->dev = opened.st_dev;
+      made->ino = opened.st_ino;
+      made->fd = fd;
+      made->path = path;
+      node = made.get();
+      registry.nodes.push_back(std::move(made));
+    }
+  }
+  ++node->refs;
+  client.node = node;
+  return SQLITE_OK;
+}
+
+int Attach(WalIndexClient& client) {
+  Registry& registry = TheRegistry();
+  std::lock_guard lock(registry.mu);
+  return AttachLocked(registry, client);
+}
+
+// One fcntl() for each run of adjacent bytes in `mask`.
+void SetLocks(int fd, short type, uint8_t mask) {
+  for (int b = 0; b < kLockBytes;) {
+    if ((mask & MaskOf(b, 1)) == 0) {
+      ++b;
+      continue;
+    }
+    int end = b;
+    while (end < kLockBytes && (mask & MaskOf(end, 1)) != 0) ++end;
+    (void)SetLock(fd, type, b, end - b);
+    b = end;
+  }
+}
+
+// Bytes held shared at the system level with no user here.
+uint8_t KeptLocked(const WalIndexNode& node) {
+  uint8_t kept = 0;
+  for (int b = 0; b < kLockBytes; ++b) {
+    if ((node.os_read & MaskOf(b, 1)) != 0 && node.shared[b] == 0) kept |= MaskOf(b, 1);
+  }
+  return kept;
+}
+
+void ReleaseKeptLocked(WalIndexNode& node) {
+  const uint8_t kept = KeptLocked(node);
+  if (kept == 0) return;
+  SetLocks(node.fd, F_UNLCK, kept);
+  node.os_read &= static_cast<uint8_t>(~kept);
+}
+
+// The system refused this process a lock that no connection here holds:
+// another process holds it. It may be a checkpoint that holds the write
+// lock while it waits for every reader slot to be free (RESTART,
+// TRUNCATE), so from now until the janitor finds it gone this process
+// keeps no slot: its readers let go between reads as SQLite's own VFS's
+// do, and the other process finds a moment with none.
+void NoteConflictLocked(WalIndexNode& node) {
+  ++node.conflicts;
+  if (node.keep_paused) return;
+  node.keep_paused = true;
+  ReleaseKeptLocked(node);
+}
+
+// Lets go of the connection's locks among bytes [offset, offset + n) (node
+// mutex held). A reader slot's byte that nobody here holds any more is kept
+// shared when it was one byte alone (the reader's own lock, or the
+// exclusive hold a reader takes to move its slot's mark, which its shared
+// lock follows at once); every other byte nobody here holds goes.
+void UnlockLocked(WalIndexNode& node, WalIndexClient& client, int offset, int n) {
+  const uint8_t mask = MaskOf(offset, n);
+  const uint8_t held_shared = client.shared_mask & mask;
+  const uint8_t held_exclusive = client.exclusive_mask & mask;
+  if ((held_shared | held_exclusive) == 0) return;
+  client.shared_mask &= static_cast<uint8_t>(~held_shared);
+  client.exclusive_mask &= static_cast<uint8_t>(~held_exclusive);
+  node.exclusive &= static_cast<uint8_t>(~held_exclusive);
+  uint8_t unused = 0;  // bytes this call leaves without a user here
+  for (int b = offset; b < offset + n; ++b) {
+    const uint8_t bit = MaskOf(b, 1);
+    if ((held_shared & bit) != 0 && --node.shared[b] == 0) unused |= bit;
+    if ((held_exclusive & bit) != 0) unused |= bit;
+  }
+  const uint8_t keep = (n == 1 && Keepable(offset) && !node.keep_paused) ? unused : 0;
+  const uint8_t downgrade = keep & node.os_write;
+  if (downgrade != 0) {
+    if (SetLock(node.fd, F_RDLCK, offset, 1)) {
+      node.os_write &= static_cast<uint8_t>(~downgrade);
+      node.os_read |= downgrade;
+    }
+  }
+  // (A byte kept already shared stays as it is; a failed downgrade goes.)
+  const uint8_t release = unused & static_cast<uint8_t>(~(keep & node.os_read));
+  if (release == 0) return;
+  SetLocks(node.fd, F_UNLCK, release);
+  node.os_read &= static_cast<uint8_t>(~release);
+  node.os_write &= static_cast<uint8_t>(~release);
+}
+
+}  // namespace
+
+void SetClientOffset(size_t offset) { client_offset = offset; }
+
+WalIndexClient* ClientOf(sqlite3_file* file) {
+  return reinterpret_cast<WalIndexClient*>(reinterpret_cast<char*>(file) + client_offset);
+}
+
+int ShmMap(sqlite3_file* file, int region, int region_bytes, int extend, void volatile** out) {
+  WalIndexClient& client = *ClientOf(file);
+  *out = nullptr;
+  if (client.node == nullptr && !client.unix_shm) {
+    if (const int rc = Attach(client); rc != SQLITE_OK) return rc;
+  }
+  if (client.unix_shm) return client.unix_methods->xShmMap(file, region, region_bytes, extend, out);
+  if (region < 0 || region_bytes <= 0 || region_bytes % kPageBytes != 0) return SQLITE_IOERR_SHMMAP;
+  WalIndexNode& node = *client.node;
+  std::lock_guard lock(node.mu);
+  if (node.region_bytes == 0) node.region_bytes = region_bytes;
+  if (region_bytes != node.region_bytes) return SQLITE_IOERR_SHMMAP;
+  if (static_cast<size_t>(region) >= node.regions.size()) {
+    const off_t needed = static_cast<off_t>(region + 1) * region_bytes;
+    struct stat st{};
+    if (::fstat(node.fd, &st) != 0) return SQLITE_IOERR_SHMSIZE;
+    if (st.st_size < needed) {
+      if (extend == 0) return SQLITE_OK;  // not made yet, by anyone: *out stays null
+      // One byte at the end of each new page, as the unix VFS does: the
+      // pages are then allocated now, not on a first store that could
+      // fault (SIGBUS) on a full disk.
+      for (off_t page = st.st_size / kPageBytes; page < needed / kPageBytes; ++page) {
+        ssize_t wrote;
+        do {
+          wrote = ::pwrite(node.fd, "", 1, page * kPageBytes + kPageBytes - 1);
+        } while (wrote < 0 && errno == EINTR);
+        if (wrote != 1) return SQLITE_IOERR_SHMSIZE;
+      }
+    }
+    while (node.regions.size() <= static_cast<size_t>(region)) {
+      void* mapped = ::mmap(nullptr, static_cast<size_t>(region_bytes), PROT_READ | PROT_WRITE, MAP_SHARED, node.fd,
+                            static_cast<off_t>(node.regions.size()) * region_bytes);
+      if (mapped == MAP_FAILED) return SQLITE_IOERR_SHMMAP;
+      node.regions.push_back(mapped);
+    }
+  }
+  *out = node.regions[static_cast<size_t>(region)];
+  return SQLITE_OK;
+}
+
+int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
+  WalIndexClient& client = *ClientOf(file);
+  if (client.node == nullptr && !client.unix_shm) {
+    if (const int rc = Attach(client); rc != SQLITE_OK) return rc;
+  }
+  if (client.unix_shm) return client.unix_methods->xShmLock(file, offset, n, flags);
+  if (offset < 0 || n < 1 || offset + n > kLockBytes) return SQLITE_IOERR_SHMLOCK;
+  WalIndexNode& node = *client.node;
+  const uint8_t mask = MaskOf(offset, n);
+  std::lock_guard lock(node.mu);
+  if ((flags & SQLITE_SHM_UNLOCK) != 0) {
+    UnlockLocked(node, client, offset, n);
+    return SQLITE_OK;
+  }
+  if ((flags & SQLITE_SHM_SHARED) != 0) {
+    if (n != 1) return SQLITE_IOERR_SHMLOCK;  // (SQLite's shared locks are one byte)
+    if ((client.shared_mask & mask) != 0) return SQLITE_OK;
+    if ((node.exclusive & mask) != 0) return SQLITE_BUSY;
+    if (((node.os_read | node.os_write) & mask) == 0) {
+      if (!SetLock(node.fd, F_RDLCK, offset, 1)) {
+        NoteConflictLocked(node);
+        return SQLITE_BUSY;
+      }
+      node.os_read |= mask;
+    }
+    ++node.shared[offset];
+    client.shared_mask |= mask;
+    return SQLITE_OK;
+  }
+  // Exclusive: nobody here may hold any of the bytes; the system lock
+  // (taken over any kept shared one) says whether another process does.
+  if ((client.exclusive_mask & mask) == mask) return SQLITE_OK;
+  if ((node.exclusive & mask) != 0) return SQLITE_BUSY;
+  for (int b = offset; b < offset + n; ++b) {
+    if (node.shared[b] > 0) return SQLITE_BUSY;
+  }
+  if ((node.os_write & mask) != mask && !SetLock(node.fd, F_WRLCK, offset, n)) {
+    NoteConflictLocked(node);
+    return SQLITE_BUSY;
+  }
+  node.os_read &= static_cast<uint8_t>(~mask);
+  node.os_write |= mask;
+  node.exclusive |= mask;
+  client.exclusive_mask |= mask;
+  return SQLITE_OK;
+}
+
+int ShmUnmap(sqlite3_file* file, int delete_flag) {
+  WalIndexClient& client = *ClientOf(file);
+  if (client.unix_shm) {
+    client.unix_shm = false;
+    return client.unix_methods->xShmUnmap(file, delete_flag);
+  }
+  if (client.node == nullptr) return SQLITE_OK;
+  Registry& registry = TheRegistry();
+  std::lock_guard registry_lock(registry.mu);
+  WalIndexNode* node = client.node;
+  {
+    // (SQLite lets go of its locks before this; anything left goes now.)
+    std::lock_guard lock(node->mu);
+    UnlockLocked(*node, client, 0, kLockBytes);
+  }
+  client.node = nullptr;
+  client.shared_mask = client.exclusive_mask = 0;
+  if (--node->refs > 0) return SQLITE_OK;
+  if (delete_flag != 0) (void)::unlink(node->path.c_str());
+  for (void* region : node->regions) ::munmap(region, static_cast<size_t>(node->region_bytes));
+  // Closing drops every lock this process holds on the file, the dead-man
+  // switch and any kept reader slot among them: nobody here uses it now.
+  ::close(node->fd);
+  for (int fd : node->other_fds) ::close(fd);
+  for (auto it = registry.nodes.begin(); it != registry.nodes.end(); ++it) {
+    if (it->get() == node) {
+      registry.nodes.erase(it);
+      break;
+    }
+  }
+  return SQLITE_OK;
+}
+
+size_t KeptWalIndexLocksForTesting() {
+  Registry& registry = TheRegistry();
+  std::lock_guard registry_lock(registry.mu);
+  size_t kept = 0;
+  for (auto& node : registry.nodes) {
+    std::lock_guard lock(node->mu);
+    kept += static_cast<size_t>(__builtin_popcount(KeptLocked(*node)));
+  }
+  return kept;
+}
+
+}  // namespace internal
+
+void ReleaseKeptWalIndexLocks() {
+  internal::Registry& registry = internal::TheRegistry();
+  std::lock_guard registry_lock(registry.mu);
+  for (auto& owned : registry.nodes) {
+    internal::WalIndexNode& node = *owned;
+    std::lock_guard lock(node.mu);
+    const bool kept = internal::KeptLocked(node) != 0;
+    internal::ReleaseKeptLocked(node);
+    const bool quiet = node.conflicts == node.conflicts_at_tick;
+    node.conflicts_at_tick = node.conflicts;
+    if (!kept && !node.keep_paused) continue;
+    // A file this process kept slots of, or stopped keeping them for: is
+    // another process holding the write lock now (a writer, or a
+    // checkpoint waiting for readers to go)? One F_GETLK a second for each
+    // such file. If so, or if a lock was refused since the last tick, keep
+    // nothing until the next.
+    struct flock probe{};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = internal::kLockBase;  // the write lock
+    probe.l_len = 1;
+    const bool writer_elsewhere = ::fcntl(node.fd, F_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
+    node.keep_paused = writer_elsewhere || !quiet;
+  }
+}
+
+}  // namespace hbf::db

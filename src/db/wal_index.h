@@ -1,0 +1,73 @@
+// The WAL index (SQLite's "-shm" file): its shared memory and its locks, for
+// every connection hbf's VFS opens (db/vfs.h). Internal to src/db.
+//
+// What it is: the unix VFS's own wal-index methods (xShmMap, xShmLock,
+// xShmUnmap), written again with one difference in the locks. The file, its
+// 32 KiB regions, its lock bytes (120-127) and dead-man switch (128), and
+// how a first opener resets it are the unix VFS's, so another process
+// (Litestream, the sqlite3 shell, Python) using SQLite's own VFS on the same
+// file shares the index and its locks with hbf as before.
+//
+// The difference: a read lock (bytes 123-127, the WAL's reader slots) that
+// this process's last reader lets go of is kept, as a POSIX lock on the
+// file, until the next ReleaseKeptWalIndexLocks() (db/vfs.h; the henv
+// manager's janitor calls it about once a second). The next reader in this process that
+// takes the same slot then makes no system call; a reader that must move
+// the slot to a newer commit upgrades the kept lock and downgrades it
+// again (two calls where the unix VFS makes three). Why: a read took two
+// fcntl() calls and an autocommit write six (bench/README.md, thirty-
+// seventh session), each ~1.2 us on the 2-core VM, and every one of them
+// takes the -shm inode's lock-list spinlock in the kernel, shared by every
+// thread of every process using the file.
+//
+// What a kept lock means to other processes: a reader of the slot's
+// snapshot, which it may not be for up to a janitor tick. A checkpoint in
+// another process copies pages up to the kept slot's mark (a recent
+// commit's) instead of all of them, and a RESTART or TRUNCATE checkpoint
+// there waits (its busy handler) until the lock goes. This process's own
+// checkpoints and WAL restarts see kept locks as free: kept locks
+// never hold back this process's own work.
+//
+// A -shm that cannot be opened for writing (a read-only mount) is left to
+// the unix VFS's methods, which read it read-only: the same for every
+// connection to that file in this process, since the decision follows from
+// the file's mode.
+//
+// Thread safety: each node (one per -shm file in this process) has a mutex
+// held for each lock call on it and for mapping; a registry mutex is held
+// while a node is found, made or dropped and by ReleaseKeptWalIndexLocks.
+// A connection's own state (WalIndexClient) is its connection's: SQLite
+// calls these methods from the thread that uses the connection.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hbf::db::internal {
+
+struct WalIndexNode;
+
+// A connection's side of the WAL index, stored after the unix VFS's own
+// file object (hbf's VFS asks SQLite for room for both).
+struct WalIndexClient {
+  const sqlite3_io_methods* unix_methods = nullptr;  // the unix VFS's table for this file
+  const char* db_path = nullptr;                     // SQLite's, valid until xClose
+  WalIndexNode* node = nullptr;                      // null until the first xShmMap
+  uint8_t shared_mask = 0;                           // lock bytes this connection holds shared
+  uint8_t exclusive_mask = 0;                        // and exclusive
+  bool unix_shm = false;                             // left to the unix VFS (a read-only -shm)
+};
+
+WalIndexClient* ClientOf(sqlite3_file* file);
+void SetClientOffset(size_t offset);  // once, before any file opens
+
+int ShmMap(sqlite3_file* file, int region, int region_bytes, int extend, void volatile** out);
+int ShmLock(sqlite3_file* file, int offset, int n, int flags);
+int ShmUnmap(sqlite3_file* file, int delete_flag);
+
+// For tests: how many lock bytes this process keeps without a user, in all.
+size_t KeptWalIndexLocksForTesting();
+
+}  // namespace hbf::db::internal

@@ -1,0 +1,380 @@
+// Specification of hbf's WAL index (src/db/wal_index.h): the unix VFS's
+// -shm file and lock protocol, shared with other processes that use SQLite's
+// own VFS, with reader slots' locks kept between this process's readers.
+#include "db/wal_index.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "db/database.h"
+#include "db/vfs.h"
+#include "storage_test_util.h"
+
+extern char** environ;
+
+namespace hbf::db {
+namespace {
+
+using testing_storage::Describe;
+using testing_storage::ScalarInt;
+using testing_storage::ScalarText;
+using testing_storage::TempDir;
+
+Database OpenOrDie(const std::string& path) {
+  auto r = Database::Open(path, {});
+  if (!r.ok()) {
+    ADD_FAILURE() << "cannot open " << path << ": " << Describe(r);
+    std::abort();
+  }
+  return std::move(r).value();
+}
+
+// The unix VFS's lock bytes in the -shm file (os_unix.c): 120 + slot, and
+// the dead-man switch at 128. Reader slots are slots 3-7.
+constexpr int kFirstReaderByte = 123;
+constexpr int kLastReaderByte = 127;
+constexpr int kDeadManSwitchByte = 128;
+
+// The lock another process finds on one byte of `path`: F_UNLCK, F_RDLCK
+// or F_WRLCK (F_GETLK sees only other processes' locks, so a child asks).
+int LockSeenFromAnotherProcess(const std::string& path, int byte) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) ::_exit(100);
+    struct flock probe{};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = byte;
+    probe.l_len = 1;
+    if (::fcntl(fd, F_GETLK, &probe) != 0) ::_exit(101);
+    ::_exit(probe.l_type == F_UNLCK ? 0 : probe.l_type == F_RDLCK ? 1 : 2);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+  switch (WEXITSTATUS(status)) {
+    case 0: return F_UNLCK;
+    case 1: return F_RDLCK;
+    case 2: return F_WRLCK;
+    default: return -1;
+  }
+}
+
+int ReaderSlotsSeenLocked(const std::string& shm) {
+  int locked = 0;
+  for (int byte = kFirstReaderByte; byte <= kLastReaderByte; ++byte) {
+    const int seen = LockSeenFromAnotherProcess(shm, byte);
+    EXPECT_NE(seen, -1) << "byte " << byte;
+    EXPECT_NE(seen, F_WRLCK) << "byte " << byte << ": no one writes a mark now";
+    if (seen == F_RDLCK) ++locked;
+  }
+  return locked;
+}
+
+struct Python {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs python3 (SQLite's own unix VFS, another process) on `script` with
+// `args`, at most `limit`; its stdout comes back.
+Python RunPython(const TempDir& dir, const std::string& script, const std::vector<std::string>& args,
+                 std::chrono::seconds limit = std::chrono::seconds(60)) {
+  Python result;
+  const std::string out_path = dir.File("python.out");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<std::string> argv_strings = {"python3", "-c", script};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawnp(&pid, "python3", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    ADD_FAILURE() << "cannot run python3";
+    return result;
+  }
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  for (;;) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (std::chrono::steady_clock::now() > give_up) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      ADD_FAILURE() << "python3 ran past " << limit.count() << " s";
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(out_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  result.out = text.str();
+  return result;
+}
+
+// A reader's slot stays locked for other processes to see after the read
+// (kept), until ReleaseKeptWalIndexLocks; the dead-man switch is held
+// shared all along, as by SQLite's own VFS.
+TEST(WalIndexTest, AReaderSlotsLockIsKeptAfterTheReadUntilReleased) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  const std::string shm = path + "-shm";
+  Database db = OpenOrDie(path);
+  ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  ReleaseKeptWalIndexLocks();
+  EXPECT_EQ(ReaderSlotsSeenLocked(shm), 0);
+  EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 0u);
+  EXPECT_EQ(LockSeenFromAnotherProcess(shm, kDeadManSwitchByte), F_RDLCK);
+
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(ReaderSlotsSeenLocked(shm), 1) << "the read's slot, kept";
+  EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 1u);
+
+  ReleaseKeptWalIndexLocks();
+  EXPECT_EQ(ReaderSlotsSeenLocked(shm), 0);
+  EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 0u);
+
+  // Reads and writes go on as before, and keep a slot again.
+  ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (2)").ok());
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 2);
+  EXPECT_EQ(ReaderSlotsSeenLocked(shm), 1);
+  EXPECT_EQ(LockSeenFromAnotherProcess(shm, kDeadManSwitchByte), F_RDLCK);
+}
+
+// Several connections of this process share one node: a slot one kept is
+// taken by the next reader without another lock, and the file's last
+// connection to close lets go of everything it held.
+TEST(WalIndexTest, TheLastConnectionToCloseLetsGoOfEveryLock) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  const std::string shm = path + "-shm";
+  Database::Options keep;
+  keep.keep_wal_files = true;  // (so that the -shm stays to be looked at)
+  {
+    Database a = Database::Open(path, keep).value();
+    Database b = Database::Open(path, keep).value();
+    ASSERT_TRUE(a.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+    EXPECT_EQ(ScalarInt(b, "SELECT count(*) FROM t"), 1);
+    EXPECT_EQ(ScalarInt(a, "SELECT count(*) FROM t"), 1);
+    EXPECT_GE(ReaderSlotsSeenLocked(shm), 1);
+  }
+  EXPECT_EQ(ReaderSlotsSeenLocked(shm), 0);
+  EXPECT_EQ(LockSeenFromAnotherProcess(shm, kDeadManSwitchByte), F_UNLCK);
+  EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 0u);
+}
+
+// Another process that holds the write lock may be a checkpoint waiting
+// for every reader slot to be free: once the janitor's look finds it (or
+// a lock is refused to this process), no slot is kept until a look finds
+// it gone.
+TEST(WalIndexTest, NoSlotIsKeptWhileAnotherProcessHoldsTheWriteLock) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  const std::string shm = path + "-shm";
+  Database db = OpenOrDie(path);
+  ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
+  EXPECT_GE(internal::KeptWalIndexLocksForTesting(), 1u);
+
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t writer = ::fork();
+  if (writer == 0) {
+    const int fd = ::open(shm.c_str(), O_RDWR | O_CLOEXEC);
+    struct flock lock{};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 120;  // the write lock
+    lock.l_len = 1;
+    const char ok = (fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0) ? 'y' : 'n';
+    (void)!::write(ready[1], &ok, 1);
+    for (;;) ::pause();
+  }
+  ASSERT_GT(writer, 0);
+  char ok = 0;
+  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_EQ(ok, 'y');
+
+  ReleaseKeptWalIndexLocks();  // the janitor's tick: finds the other writer
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 0u) << "kept while another process holds the write lock";
+  EXPECT_EQ(ReaderSlotsSeenLocked(shm), 0);
+
+  ::kill(writer, SIGKILL);
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  ReleaseKeptWalIndexLocks();  // finds it gone
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 1u);
+  EXPECT_EQ(ReaderSlotsSeenLocked(shm), 1);
+}
+
+// Another process sees a kept slot as a reader: its TRUNCATE checkpoint
+// (which must have every reader out) is busy until the slot is released,
+// then empties the WAL; this process reads on throughout.
+TEST(WalIndexTest, AnotherProcessesTruncateWaitsForAKeptSlotAndFinishesOnceReleased) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  Database db = OpenOrDie(path);
+  ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)").ok());
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 3);
+  const std::string checkpoint =
+      "import sqlite3, sys\n"
+      "con = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+      "busy, log, done = con.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()\n"
+      "print(busy, log, done)\n";
+  const Python kept = RunPython(dir, checkpoint, {path});
+  ASSERT_EQ(kept.exit_code, 0) << kept.out;
+  EXPECT_EQ(kept.out.substr(0, 2), "1 ") << kept.out;
+
+  ReleaseKeptWalIndexLocks();
+  const Python released = RunPython(dir, checkpoint, {path});
+  ASSERT_EQ(released.exit_code, 0) << released.out;
+  EXPECT_EQ(released.out, "0 0 0\n");
+
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 3);
+  ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (4)").ok());
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 4);
+}
+
+// This process's connections on threads and another process (SQLite's own
+// VFS, RESTART checkpoints between its writes) move money between two rows
+// at once: no reader on either side ever sees a sum other than 2,000, every
+// write lands, and the file checks out whole.
+TEST(WalIndexTest, ThisProcessAndAnotherShareTheFileWithoutTornReads) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  {
+    Database db = OpenOrDie(path);
+    ASSERT_TRUE(db.Exec("CREATE TABLE acct(id INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
+                        "INSERT INTO acct VALUES (1, 1000), (2, 1000);"
+                        "CREATE TABLE log(who TEXT NOT NULL)")
+                    .ok());
+  }
+  std::atomic<bool> python_done{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> written{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      Database db = OpenOrDie(path);
+      for (int i = 0; i < 20000 && !python_done.load(); ++i) {
+        if (t == 0) {
+          const int amount = (i % 7) - 3;
+          if (db.Exec("BEGIN IMMEDIATE; UPDATE acct SET v = v - " + std::to_string(amount) +
+                      " WHERE id = 1; UPDATE acct SET v = v + " + std::to_string(amount) +
+                      " WHERE id = 2; INSERT INTO log VALUES ('hbf'); COMMIT")
+                  .ok()) {
+            written.fetch_add(1);
+          } else {
+            (void)db.Exec("ROLLBACK");
+            failed.fetch_add(1);
+          }
+        }
+        if (ScalarInt(db, "SELECT sum(v) FROM acct") != 2000) torn.fetch_add(1);
+        if (t == 2 && i % 100 == 0) ReleaseKeptWalIndexLocks();  // as the janitor does
+      }
+    });
+  }
+  const std::string other =
+      "import sqlite3, sys\n"
+      "con = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)\n"
+      "torn = writes = 0\n"
+      "for i in range(600):\n"
+      "    a = (i % 5) - 2\n"
+      "    con.execute('BEGIN IMMEDIATE')\n"
+      "    con.execute('UPDATE acct SET v = v + ? WHERE id = 1', (a,))\n"
+      "    con.execute('UPDATE acct SET v = v - ? WHERE id = 2', (a,))\n"
+      "    con.execute(\"INSERT INTO log VALUES ('python')\")\n"
+      "    con.execute('COMMIT')\n"
+      "    writes += 1\n"
+      "    if con.execute('SELECT sum(v) FROM acct').fetchone()[0] != 2000: torn += 1\n"
+      "    if i % 50 == 0: con.execute('PRAGMA wal_checkpoint(RESTART)').fetchone()\n"
+      "print(torn, writes)\n";
+  const Python python = RunPython(dir, other, {path});
+  python_done = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(python.exit_code, 0) << python.out;
+  EXPECT_EQ(python.out, "0 600\n");
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  Database db = OpenOrDie(path);
+  EXPECT_EQ(ScalarInt(db, "SELECT sum(v) FROM acct"), 2000);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'python'"), 600);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'hbf'"), written.load());
+  EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
+}
+
+// Within this process: connections open and close (the node made and
+// dropped), others move money and read, and one runs RESTART checkpoints
+// (which take every reader slot exclusive, kept ones included): no torn
+// read, no failed write.
+TEST(WalIndexTest, ConnectionsComeAndGoWhileOthersReadWriteAndCheckpoint) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  {
+    Database db = OpenOrDie(path);
+    ASSERT_TRUE(db.Exec("CREATE TABLE acct(id INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
+                        "INSERT INTO acct VALUES (1, 1000), (2, 1000)")
+                    .ok());
+  }
+  std::atomic<int> torn{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 5; ++t) {
+    threads.emplace_back([&, t] {
+      if (t == 4) {  // comes and goes
+        for (int i = 0; i < 60; ++i) {
+          Database db = OpenOrDie(path);
+          if (ScalarInt(db, "SELECT sum(v) FROM acct") != 2000) torn.fetch_add(1);
+        }
+        return;
+      }
+      Database db = OpenOrDie(path);
+      for (int i = 0; i < 300; ++i) {
+        if (t < 2) {
+          const int amount = (i % 7) - 3;
+          if (!db.Exec("BEGIN IMMEDIATE; UPDATE acct SET v = v - " + std::to_string(amount) +
+                       " WHERE id = 1; UPDATE acct SET v = v + " + std::to_string(amount) + " WHERE id = 2; COMMIT")
+                   .ok()) {
+            (void)db.Exec("ROLLBACK");
+            failed.fetch_add(1);
+          }
+        }
+        if (t == 2 && i % 10 == 0) (void)db.Exec("PRAGMA wal_checkpoint(RESTART)");
+        if (ScalarInt(db, "SELECT sum(v) FROM acct") != 2000) torn.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  Database db = OpenOrDie(path);
+  EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
+}
+
+}  // namespace
+}  // namespace hbf::db
