@@ -4,7 +4,9 @@
 
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "db/wal_index.h"
 
@@ -15,6 +17,89 @@ sqlite3_vfs* base_vfs = nullptr;  // "unix", set once before hbf_vfs is register
 sqlite3_vfs hbf_vfs;
 
 void FenceOnly(sqlite3_file* /*file*/) { std::atomic_thread_fence(std::memory_order_seq_cst); }
+
+// ------------------------------------------------------------ WAL frames
+//
+// SQLite appends a WAL frame as two writes, its 24-byte header and then the
+// page right after it (wal.c, walWriteOneFrame): two pwrite() calls, ~1.4 us
+// each on the 2-core VM, for every page a commit writes. A -wal file's
+// header write is held back here and goes out with the page in one write
+// when the page follows it; any other call on the file first writes a
+// header still held. Nothing can read a held header: other connections
+// read frames only once the commit that wrote them is published in the WAL
+// index, after all of its frames were written, and this connection's own
+// reads of the file (xRead) write it first.
+constexpr int kWalFrameHeaderBytes = 24;
+
+struct HeldFrameHeader {
+  bool held = false;
+  sqlite3_int64 offset = 0;
+  unsigned char bytes[kWalFrameHeaderBytes] = {};
+};
+
+size_t held_header_offset = 0;  // after the WAL index's client, in every file
+
+HeldFrameHeader* HeldOf(sqlite3_file* file) {
+  return reinterpret_cast<HeldFrameHeader*>(reinterpret_cast<char*>(file) + held_header_offset);
+}
+
+const sqlite3_io_methods* UnixMethodsOf(sqlite3_file* file) { return internal::ClientOf(file)->unix_methods; }
+
+int WriteHeldHeader(sqlite3_file* file) {
+  HeldFrameHeader* held = HeldOf(file);
+  if (!held->held) return SQLITE_OK;
+  held->held = false;
+  return UnixMethodsOf(file)->xWrite(file, held->bytes, kWalFrameHeaderBytes, held->offset);
+}
+
+int WalWrite(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
+  HeldFrameHeader* held = HeldOf(file);
+  if (held->held && offset == held->offset + kWalFrameHeaderBytes && amount > 0) {
+    // The page after its header: one write of both.
+    thread_local std::vector<unsigned char> frame;
+    frame.resize(static_cast<size_t>(kWalFrameHeaderBytes) + static_cast<size_t>(amount));
+    std::memcpy(frame.data(), held->bytes, kWalFrameHeaderBytes);
+    std::memcpy(frame.data() + kWalFrameHeaderBytes, data, static_cast<size_t>(amount));
+    held->held = false;
+    return UnixMethodsOf(file)->xWrite(file, frame.data(), static_cast<int>(frame.size()), held->offset);
+  }
+  if (const int rc = WriteHeldHeader(file); rc != SQLITE_OK) return rc;
+  // (The WAL's own 32-byte header at offset 0 is never a frame's.)
+  if (amount == kWalFrameHeaderBytes && offset > 0) {
+    held->held = true;
+    held->offset = offset;
+    std::memcpy(held->bytes, data, kWalFrameHeaderBytes);
+    return SQLITE_OK;
+  }
+  return UnixMethodsOf(file)->xWrite(file, data, amount, offset);
+}
+
+int WalRead(sqlite3_file* file, void* out, int amount, sqlite3_int64 offset) {
+  if (const int rc = WriteHeldHeader(file); rc != SQLITE_OK) return rc;
+  return UnixMethodsOf(file)->xRead(file, out, amount, offset);
+}
+int WalTruncate(sqlite3_file* file, sqlite3_int64 size) {
+  HeldFrameHeader* held = HeldOf(file);
+  if (held->held && held->offset >= size) held->held = false;  // (cut off anyway)
+  if (const int rc = WriteHeldHeader(file); rc != SQLITE_OK) return rc;
+  return UnixMethodsOf(file)->xTruncate(file, size);
+}
+int WalSync(sqlite3_file* file, int flags) {
+  if (const int rc = WriteHeldHeader(file); rc != SQLITE_OK) return rc;
+  return UnixMethodsOf(file)->xSync(file, flags);
+}
+int WalFileSize(sqlite3_file* file, sqlite3_int64* size) {
+  if (const int rc = WriteHeldHeader(file); rc != SQLITE_OK) return rc;
+  return UnixMethodsOf(file)->xFileSize(file, size);
+}
+int WalFileControl(sqlite3_file* file, int op, void* arg) {
+  if (const int rc = WriteHeldHeader(file); rc != SQLITE_OK) return rc;
+  return UnixMethodsOf(file)->xFileControl(file, op, arg);
+}
+int WalClose(sqlite3_file* file) {
+  (void)WriteHeldHeader(file);
+  return UnixMethodsOf(file)->xClose(file);
+}
 
 int CloseFile(sqlite3_file* file) {
   internal::WalIndexClient* client = internal::ClientOf(file);
@@ -28,23 +113,42 @@ int CloseFile(sqlite3_file* file) {
 // Looked up under a mutex when a file opens, never per statement.
 struct PatchedMethods {
   const sqlite3_io_methods* base = nullptr;
+  bool wal = false;  // a -wal file's (frame writes joined), or any other's
   sqlite3_io_methods patched{};
 };
 std::mutex patched_mu;
 std::array<PatchedMethods, 8> patched_tables;
 
-const sqlite3_io_methods* Patched(const sqlite3_io_methods* base) {
+const sqlite3_io_methods* Patched(const sqlite3_io_methods* base, bool wal) {
   std::lock_guard lock(patched_mu);
   for (PatchedMethods& entry : patched_tables) {
-    if (entry.base == base) return &entry.patched;
+    if (entry.base == base && entry.wal == wal) return &entry.patched;
     if (entry.base == nullptr) {
       entry.base = base;
+      entry.wal = wal;
       entry.patched = *base;
-      entry.patched.xClose = CloseFile;
-      entry.patched.xShmMap = internal::ShmMap;
-      entry.patched.xShmLock = internal::ShmLock;
-      entry.patched.xShmBarrier = FenceOnly;
-      entry.patched.xShmUnmap = internal::ShmUnmap;
+      if (wal) {
+        entry.patched.xClose = WalClose;
+        entry.patched.xRead = WalRead;
+        entry.patched.xWrite = WalWrite;
+        entry.patched.xTruncate = WalTruncate;
+        entry.patched.xSync = WalSync;
+        entry.patched.xFileSize = WalFileSize;
+        entry.patched.xFileControl = WalFileControl;
+        if (entry.patched.iVersion >= 3) {
+          entry.patched.xFetch = nullptr;  // (a -wal is never memory-mapped; no path around the writes)
+          entry.patched.xUnfetch = nullptr;
+          entry.patched.iVersion = 2;
+        }
+      } else {
+        entry.patched.xClose = CloseFile;
+      }
+      if (entry.patched.iVersion >= 2 && entry.patched.xShmMap != nullptr) {
+        entry.patched.xShmMap = internal::ShmMap;
+        entry.patched.xShmLock = internal::ShmLock;
+        entry.patched.xShmBarrier = FenceOnly;
+        entry.patched.xShmUnmap = internal::ShmUnmap;
+      }
       return &entry.patched;
     }
   }
@@ -57,8 +161,11 @@ int OpenFile(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int fla
   const int rc = base_vfs->xOpen(base_vfs, name, file, flags, out_flags);
   const sqlite3_io_methods* methods = file->pMethods;
   *internal::ClientOf(file) = internal::WalIndexClient{};
-  if (methods != nullptr && methods->iVersion >= 2 && methods->xShmMap != nullptr && name != nullptr) {
-    const sqlite3_io_methods* patched = Patched(methods);
+  *HeldOf(file) = HeldFrameHeader{};
+  const bool wal = (flags & SQLITE_OPEN_WAL) != 0;
+  if (methods != nullptr && name != nullptr &&
+      (wal || (methods->iVersion >= 2 && methods->xShmMap != nullptr))) {
+    const sqlite3_io_methods* patched = Patched(methods, wal);
     if (patched != methods) {
       internal::WalIndexClient* client = internal::ClientOf(file);
       client->unix_methods = methods;
@@ -80,11 +187,15 @@ void InstallVfsOnce() {
     // The same VFS (its file size, path length, pAppData and every other
     // method), named apart, opening files through OpenFile.
     hbf_vfs = *unix_vfs;
-    // Room after the unix VFS's file object for the WAL index's client.
-    const size_t offset = (static_cast<size_t>(unix_vfs->szOsFile) + alignof(internal::WalIndexClient) - 1) /
-                          alignof(internal::WalIndexClient) * alignof(internal::WalIndexClient);
-    internal::SetClientOffset(offset);
-    hbf_vfs.szOsFile = static_cast<int>(offset + sizeof(internal::WalIndexClient));
+    // Room after the unix VFS's file object for the WAL index's client and
+    // a -wal's held frame header.
+    constexpr size_t kAlign = 16;
+    static_assert(alignof(internal::WalIndexClient) <= kAlign && alignof(HeldFrameHeader) <= kAlign);
+    const auto round_up = [](size_t n) { return (n + kAlign - 1) / kAlign * kAlign; };
+    const size_t client_offset = round_up(static_cast<size_t>(unix_vfs->szOsFile));
+    internal::SetClientOffset(client_offset);
+    held_header_offset = round_up(client_offset + sizeof(internal::WalIndexClient));
+    hbf_vfs.szOsFile = static_cast<int>(held_header_offset + sizeof(HeldFrameHeader));
     hbf_vfs.pNext = nullptr;
     hbf_vfs.zName = kVfsName;
     hbf_vfs.xOpen = OpenFile;
