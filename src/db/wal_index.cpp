@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace hbf::db {
@@ -59,15 +60,26 @@ namespace {
 
 size_t client_offset = 0;
 
+// Nodes by their -shm file's device and inode: a henv's connections open
+// and close their files (a node made and dropped) often, over 10,000 henvs.
+struct FileId {
+  dev_t dev;
+  ino_t ino;
+  bool operator==(const FileId&) const = default;
+};
+struct FileIdHash {
+  size_t operator()(const FileId& id) const {
+    return std::hash<uint64_t>()(static_cast<uint64_t>(id.ino) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(id.dev));
+  }
+};
+
 struct Registry {
   std::mutex mu;
-  std::vector<std::unique_ptr<WalIndexNode>> nodes;
+  std::unordered_map<FileId, std::unique_ptr<WalIndexNode>, FileIdHash> nodes;
 
   WalIndexNode* Find(dev_t dev, ino_t ino) {
-    for (auto& node : nodes) {
-      if (node->dev == dev && node->ino == ino) return node.get();
-    }
-    return nullptr;
+    auto it = nodes.find(FileId{dev, ino});
+    return it != nodes.end() ? it->second.get() : nullptr;
   }
 };
 Registry& TheRegistry() {
@@ -174,7 +186,7 @@ int AttachLocked(Registry& registry, WalIndexClient& client) {
       made->fd = fd;
       made->path = path;
       node = made.get();
-      registry.nodes.push_back(std::move(made));
+      registry.nodes.emplace(FileId{opened.st_dev, opened.st_ino}, std::move(made));
     }
   }
   ++node->refs;
@@ -385,12 +397,7 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
   // switch and any kept reader slot among them: nobody here uses it now.
   ::close(node->fd);
   for (int fd : node->other_fds) ::close(fd);
-  for (auto it = registry.nodes.begin(); it != registry.nodes.end(); ++it) {
-    if (it->get() == node) {
-      registry.nodes.erase(it);
-      break;
-    }
-  }
+  registry.nodes.erase(FileId{node->dev, node->ino});  // (node is gone now)
   return SQLITE_OK;
 }
 
@@ -398,7 +405,7 @@ size_t KeptWalIndexLocksForTesting() {
   Registry& registry = TheRegistry();
   std::lock_guard registry_lock(registry.mu);
   size_t kept = 0;
-  for (auto& node : registry.nodes) {
+  for (auto& [id, node] : registry.nodes) {
     std::lock_guard lock(node->mu);
     kept += static_cast<size_t>(__builtin_popcount(KeptLocked(*node)));
   }
@@ -410,7 +417,7 @@ size_t KeptWalIndexLocksForTesting() {
 void ReleaseKeptWalIndexLocks() {
   internal::Registry& registry = internal::TheRegistry();
   std::lock_guard registry_lock(registry.mu);
-  for (auto& owned : registry.nodes) {
+  for (auto& [id, owned] : registry.nodes) {
     internal::WalIndexNode& node = *owned;
     std::lock_guard lock(node.mu);
     const bool kept = internal::KeptLocked(node) != 0;
