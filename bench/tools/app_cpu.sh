@@ -9,7 +9,8 @@
 # then 5 s measured. Prints wrk's req/s and p50/p90/p99 and, from `perf stat` of the
 # server, CPU, context switches and futex calls per request. Extra hbf flags
 # in $HBF_ARGS; UNBATCH_IO=1 puts the I/O loops back to SCHED_OTHER (`chrt`)
-# after start, for an A/B of their policy. PATH and LUA as bench.py's app
+# after start, for an A/B of their policy. SYSCALLS="fcntl pwrite64 ..." also
+# counts those system calls per request. PATH and LUA as bench.py's app
 # scenarios: /hello; /posts/1 random_post.lua; /page/1 random_page.lua;
 # /posts write_post.lua. Needs wrk, perf, python3, curl, taskset, chrt.
 set -euo pipefail
@@ -51,9 +52,14 @@ fi
 SCRIPT=()
 [ -n "$LUA" ] && SCRIPT=(-s "$BENCH/scenarios/$LUA")
 taskset -c "${WCORES:-1}" wrk -t1 -c32 -d2s -H "Host: $HOST" "${SCRIPT[@]}" "http://127.0.0.1:$PORT$URLPATH" > /dev/null
-perf stat -e task-clock,context-switches,syscalls:sys_enter_futex -p $PID -o "$OUT/perf.txt" &
+EVENTS=task-clock,context-switches,syscalls:sys_enter_futex
+COLUMNS=("task-clock=us CPU=1" "context-switches=context switches=2" "syscalls:sys_enter_futex=futex calls=2")
+for call in ${SYSCALLS:-}; do
+  EVENTS+=",syscalls:sys_enter_$call"
+  COLUMNS+=("syscalls:sys_enter_$call=$call=2")
+done
+perf stat -e "$EVENTS" -p $PID -o "$OUT/perf.txt" &
 PERF=$!
 taskset -c "${WCORES:-1}" wrk -t1 -c32 -d5s --latency -H "Host: $HOST" "${SCRIPT[@]}" "http://127.0.0.1:$PORT$URLPATH" > "$OUT/wrk.txt"
 kill -INT $PERF; wait $PERF 2>/dev/null || true
-python3 "$BENCH/tools/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" \
-  "task-clock=us CPU=1" "context-switches=context switches=2" "syscalls:sys_enter_futex=futex calls=2"
+python3 "$BENCH/tools/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" "${COLUMNS[@]}"
