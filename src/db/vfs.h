@@ -37,8 +37,10 @@ inline constexpr char kVfsName[] = "hbf-unix";
 void InstallVfsOnce();
 
 // Lets go of the reader slots' locks this process keeps with no reader
-// here using them (db/wal_index.h): other processes' checkpoints then copy
-// the whole WAL again. Any thread; the henv manager's janitor, every tick.
+// here using them and not taken since the previous call (db/wal_index.h),
+// and stops a file keeping any while another process holds its write lock
+// (one F_GETLK for each file still keeping one). Any thread; the henv
+// manager's janitor, every tick.
 void ReleaseKeptWalIndexLocks();
 
 }  // namespace hbf::db

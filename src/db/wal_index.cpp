@@ -54,6 +54,8 @@ struct WalIndexNode {
   bool keep_paused = false;
   uint32_t conflicts = 0;          // system locks refused to this process
   uint32_t conflicts_at_tick = 0;  // at the janitor's last look
+  uint8_t used_since_tick = 0;     // bytes taken since the janitor's last look
+  bool closed = false;             // its descriptors closed: the janitor's copy skips it
 };
 
 namespace {
@@ -75,7 +77,8 @@ struct FileIdHash {
 
 struct Registry {
   std::mutex mu;
-  std::unordered_map<FileId, std::unique_ptr<WalIndexNode>, FileIdHash> nodes;
+  // (Shared with the janitor's copy, which it walks without this mutex.)
+  std::unordered_map<FileId, std::shared_ptr<WalIndexNode>, FileIdHash> nodes;
 
   WalIndexNode* Find(dev_t dev, ino_t ino) {
     auto it = nodes.find(FileId{dev, ino});
@@ -180,7 +183,7 @@ int AttachLocked(Registry& registry, WalIndexClient& client) {
         ::close(fd);  // drops the dead-man switch if half taken; no node on this file here
         return rc;
       }
-      auto made = std::make_unique<WalIndexNode>();
+      auto made = std::make_shared<WalIndexNode>();
       made->dev = opened.st_dev;
       made->ino = opened.st_ino;
       made->fd = fd;
@@ -352,6 +355,7 @@ int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
       node.os_read |= mask;
     }
     ++node.shared[offset];
+    node.used_since_tick |= mask;
     client.shared_mask |= mask;
     return SQLITE_OK;
   }
@@ -369,6 +373,7 @@ int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
   node.os_read &= static_cast<uint8_t>(~mask);
   node.os_write |= mask;
   node.exclusive |= mask;
+  node.used_since_tick |= mask;
   client.exclusive_mask |= mask;
   return SQLITE_OK;
 }
@@ -391,13 +396,17 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
   client.node = nullptr;
   client.shared_mask = client.exclusive_mask = 0;
   if (--node->refs > 0) return SQLITE_OK;
+  auto it = registry.nodes.find(FileId{node->dev, node->ino});
+  const std::shared_ptr<WalIndexNode> last = it->second;  // (the janitor may hold a copy too)
+  registry.nodes.erase(it);
   if (delete_flag != 0) (void)::unlink(node->path.c_str());
+  std::lock_guard lock(node->mu);
   for (void* region : node->regions) ::munmap(region, static_cast<size_t>(node->region_bytes));
   // Closing drops every lock this process holds on the file, the dead-man
   // switch and any kept reader slot among them: nobody here uses it now.
   ::close(node->fd);
   for (int fd : node->other_fds) ::close(fd);
-  registry.nodes.erase(FileId{node->dev, node->ino});  // (node is gone now)
+  node->closed = true;
   return SQLITE_OK;
 }
 
@@ -415,21 +424,36 @@ size_t KeptWalIndexLocksForTesting() {
 }  // namespace internal
 
 void ReleaseKeptWalIndexLocks() {
-  internal::Registry& registry = internal::TheRegistry();
-  std::lock_guard registry_lock(registry.mu);
-  for (auto& [id, owned] : registry.nodes) {
+  // The nodes as they are now, walked without the registry's mutex (its
+  // system calls must not hold up files opening and closing).
+  std::vector<std::shared_ptr<internal::WalIndexNode>> nodes;
+  {
+    internal::Registry& registry = internal::TheRegistry();
+    std::lock_guard registry_lock(registry.mu);
+    nodes.reserve(registry.nodes.size());
+    for (auto& [id, node] : registry.nodes) nodes.push_back(node);
+  }
+  for (const auto& owned : nodes) {
     internal::WalIndexNode& node = *owned;
     std::lock_guard lock(node.mu);
-    const bool kept = internal::KeptLocked(node) != 0;
-    internal::ReleaseKeptLocked(node);
+    if (node.closed) continue;
+    // A slot kept and not taken since the last look goes; one in use stays
+    // (its next reader would take it again at once).
+    const uint8_t kept = internal::KeptLocked(node);
+    const uint8_t stale = kept & static_cast<uint8_t>(~node.used_since_tick);
+    node.used_since_tick = 0;
+    if (stale != 0) {
+      internal::SetLocks(node.fd, F_UNLCK, stale);
+      node.os_read &= static_cast<uint8_t>(~stale);
+    }
     const bool quiet = node.conflicts == node.conflicts_at_tick;
     node.conflicts_at_tick = node.conflicts;
-    if (!kept && !node.keep_paused) continue;
-    // A file this process kept slots of, or stopped keeping them for: is
-    // another process holding the write lock now (a writer, or a
-    // checkpoint waiting for readers to go)? One F_GETLK a second for each
-    // such file. If so, or if a lock was refused since the last tick, keep
-    // nothing until the next.
+    if ((kept & ~stale) == 0 && !node.keep_paused) continue;
+    // A file that keeps slots in use, or stopped keeping them: is another
+    // process holding the write lock now (a writer, or a checkpoint waiting
+    // for every slot to be free)? One F_GETLK a tick for each such file. If
+    // so, or if this process was refused a lock since the last look, keep
+    // nothing until the next look finds neither.
     struct flock probe{};
     probe.l_type = F_WRLCK;
     probe.l_whence = SEEK_SET;
@@ -437,6 +461,7 @@ void ReleaseKeptWalIndexLocks() {
     probe.l_len = 1;
     const bool writer_elsewhere = ::fcntl(node.fd, F_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
     node.keep_paused = writer_elsewhere || !quiet;
+    if (node.keep_paused) internal::ReleaseKeptLocked(node);
   }
 }
 

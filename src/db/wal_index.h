@@ -10,8 +10,8 @@
 //
 // The difference: a read lock (bytes 123-127, the WAL's reader slots) that
 // this process's last reader lets go of is kept, as a POSIX lock on the
-// file, until the next ReleaseKeptWalIndexLocks() (db/vfs.h; the henv
-// manager's janitor calls it about once a second). The next reader in this process that
+// file, until a ReleaseKeptWalIndexLocks() (db/vfs.h; the henv manager's
+// janitor, about once a second) finds it not taken since the one before. The next reader in this process that
 // takes the same slot then makes no system call; a reader that must move
 // the slot to a newer commit upgrades the kept lock and downgrades it
 // again (two calls where the unix VFS makes three). Why: a read took two
@@ -21,12 +21,15 @@
 // thread of every process using the file.
 //
 // What a kept lock means to other processes: a reader of the slot's
-// snapshot, which it may not be for up to a janitor tick. A checkpoint in
+// snapshot, which it may not be for up to two janitor ticks. A checkpoint in
 // another process copies pages up to the kept slot's mark (a recent
 // commit's) instead of all of them, and a RESTART or TRUNCATE checkpoint
-// there waits (its busy handler) until the lock goes. This process's own
-// checkpoints and WAL restarts see kept locks as free: kept locks
-// never hold back this process's own work.
+// there holds the write lock and waits (its busy handler) for every slot
+// to be free. So a file keeps nothing from the moment the system refuses
+// this process a lock, or a janitor tick finds another process holding
+// the write lock, until a tick finds neither. This process's own
+// checkpoints and WAL restarts see kept locks as free: kept locks never
+// hold back this process's own work.
 //
 // A -shm that cannot be opened for writing (a read-only mount) is left to
 // the unix VFS's methods, which read it read-only: the same for every
