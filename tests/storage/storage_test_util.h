@@ -166,4 +166,18 @@ inline std::set<std::string> DirEntries(const std::string& dir) {
   return names;
 }
 
+// Moves `amount` from account 1 to account 2 of `acct(id, v)` in one
+// transaction (`also` runs inside it), rolling back on failure: the
+// concurrency tests' writes, whose readers check the sum never changes.
+inline bool MoveBetweenAccounts(db::Database& db, int amount, std::string_view also = "") {
+  const std::string n = std::to_string(amount);
+  if (db.Exec("BEGIN IMMEDIATE; UPDATE acct SET v = v - " + n + " WHERE id = 1; UPDATE acct SET v = v + " + n +
+              " WHERE id = 2; " + std::string(also) + " COMMIT")
+          .ok()) {
+    return true;
+  }
+  (void)db.Exec("ROLLBACK");
+  return false;
+}
+
 }  // namespace hbf::testing_storage

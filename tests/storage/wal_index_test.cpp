@@ -31,6 +31,7 @@ namespace hbf::db {
 namespace {
 
 using testing_storage::Describe;
+using testing_storage::MoveBetweenAccounts;
 using testing_storage::ScalarInt;
 using testing_storage::ScalarText;
 using testing_storage::TempDir;
@@ -133,6 +134,15 @@ Python RunPython(const TempDir& dir, const std::string& script, const std::vecto
   return result;
 }
 
+// A file with one row in table t, and its -shm's path.
+struct OneRowFile {
+  TempDir dir;
+  std::string path = dir.File("a.db");
+  std::string shm = path + "-shm";
+  Database db = OpenOrDie(path);
+  OneRowFile() { EXPECT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok()); }
+};
+
 // The janitor's ticks: a kept slot goes at the first that finds it not
 // taken since the one before.
 void TwoTicks() {
@@ -145,11 +155,9 @@ void TwoTicks() {
 // it unused since the one before; the dead-man switch is held shared all
 // along, as by SQLite's own VFS.
 TEST(WalIndexTest, AReaderSlotsLockIsKeptAfterTheReadUntilReleased) {
-  TempDir dir;
-  const std::string path = dir.File("a.db");
-  const std::string shm = path + "-shm";
-  Database db = OpenOrDie(path);
-  ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  OneRowFile file;
+  const std::string& shm = file.shm;
+  Database& db = file.db;
   TwoTicks();
   EXPECT_EQ(ReaderSlotsSeenLocked(shm), 0);
   EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 0u);
@@ -199,11 +207,9 @@ TEST(WalIndexTest, TheLastConnectionToCloseLetsGoOfEveryLock) {
 // a lock is refused to this process), no slot is kept until a look finds
 // it gone.
 TEST(WalIndexTest, NoSlotIsKeptWhileAnotherProcessHoldsTheWriteLock) {
-  TempDir dir;
-  const std::string path = dir.File("a.db");
-  const std::string shm = path + "-shm";
-  Database db = OpenOrDie(path);
-  ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  OneRowFile file;
+  const std::string& shm = file.shm;
+  Database& db = file.db;
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
   EXPECT_GE(internal::KeptWalIndexLocksForTesting(), 1u);
 
@@ -294,14 +300,9 @@ TEST(WalIndexTest, ThisProcessAndAnotherShareTheFileWithoutTornReads) {
       Database db = OpenOrDie(path);
       for (int i = 0; i < 20000 && !python_done.load(); ++i) {
         if (t == 0) {
-          const int amount = (i % 7) - 3;
-          if (db.Exec("BEGIN IMMEDIATE; UPDATE acct SET v = v - " + std::to_string(amount) +
-                      " WHERE id = 1; UPDATE acct SET v = v + " + std::to_string(amount) +
-                      " WHERE id = 2; INSERT INTO log VALUES ('hbf'); COMMIT")
-                  .ok()) {
+          if (MoveBetweenAccounts(db, (i % 7) - 3, "INSERT INTO log VALUES ('hbf');")) {
             written.fetch_add(1);
           } else {
-            (void)db.Exec("ROLLBACK");
             failed.fetch_add(1);
           }
         }
@@ -377,15 +378,7 @@ TEST(WalIndexTest, ConnectionsComeAndGoWhileOthersReadWriteAndCheckpoint) {
       }
       Database db = OpenOrDie(path);
       for (int i = 0; i < 300; ++i) {
-        if (t < 2) {
-          const int amount = (i % 7) - 3;
-          if (!db.Exec("BEGIN IMMEDIATE; UPDATE acct SET v = v - " + std::to_string(amount) +
-                       " WHERE id = 1; UPDATE acct SET v = v + " + std::to_string(amount) + " WHERE id = 2; COMMIT")
-                   .ok()) {
-            (void)db.Exec("ROLLBACK");
-            failed.fetch_add(1);
-          }
-        }
+        if (t < 2 && !MoveBetweenAccounts(db, (i % 7) - 3)) failed.fetch_add(1);
         if (t == 2 && i % 10 == 0) (void)db.Exec("PRAGMA wal_checkpoint(RESTART)");
         if (ScalarInt(db, "SELECT sum(v) FROM acct") != 2000) torn.fetch_add(1);
       }
