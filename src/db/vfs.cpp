@@ -101,6 +101,17 @@ int WalClose(sqlite3_file* file) {
   return UnixMethodsOf(file)->xClose(file);
 }
 
+// A database file's size, known without an fstat while it cannot have
+// changed (internal::KnownDbSize).
+int DbFileSize(sqlite3_file* file, sqlite3_int64* size) {
+  const internal::WalIndexClient* client = internal::ClientOf(file);
+  uint64_t epoch = internal::kNoDbSizeEpoch;
+  if (internal::KnownDbSize(*client, size, &epoch)) return SQLITE_OK;
+  const int rc = client->unix_methods->xFileSize(file, size);
+  if (rc == SQLITE_OK) internal::RememberDbSize(*client, epoch, *size);
+  return rc;
+}
+
 int CloseFile(sqlite3_file* file) {
   internal::WalIndexClient* client = internal::ClientOf(file);
   // (SQLite unmaps the WAL index before it closes a file; this is in case.)
@@ -142,6 +153,7 @@ const sqlite3_io_methods* Patched(const sqlite3_io_methods* base, bool wal) {
         }
       } else {
         entry.patched.xClose = CloseFile;
+        entry.patched.xFileSize = DbFileSize;
       }
       if (entry.patched.iVersion >= 2 && entry.patched.xShmMap != nullptr) {
         entry.patched.xShmMap = internal::ShmMap;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,11 @@ static_assert(kLockBytes == 8, "lock masks below are 8 bits");
 
 // A reader slot's lock is kept once its last user here lets it go.
 constexpr bool Keepable(int offset) { return offset >= kFirstReaderSlot; }
+
+// Readers of a WAL wholly copied into the database read the file itself
+// under slot 0 (WAL_READ_LOCK(0)), and every checkpoint writes the file
+// only while it holds slot 0 exclusive.
+constexpr uint8_t kSlotZero = 1u << kFirstReaderSlot;
 
 struct WalIndexNode {
   // Set when made, then read-only.
@@ -56,6 +62,11 @@ struct WalIndexNode {
   uint32_t conflicts_at_tick = 0;  // at the janitor's last look
   uint8_t used_since_tick = 0;     // bytes taken since the janitor's last look
   bool closed = false;             // its descriptors closed: the janitor's copy skips it
+  // The database file's size as read while the first reader slot was held
+  // (see KnownDbSize): valid while the epoch is the one it was read in.
+  uint64_t db_size_epoch = 0;  // moves when this process stops holding slot 0 shared
+  uint64_t db_size_read_in = UINT64_MAX;
+  sqlite3_int64 db_size = 0;
 };
 
 namespace {
@@ -217,6 +228,17 @@ void SetLocks(int fd, short type, uint8_t mask) {
   }
 }
 
+// Lets go of the system locks on `mask`. Once slot 0 goes, another
+// process may checkpoint into the database file: a size read before is
+// no longer known.
+void ReleaseSystemLocksLocked(WalIndexNode& node, uint8_t mask) {
+  if (mask == 0) return;
+  SetLocks(node.fd, F_UNLCK, mask);
+  node.os_read &= static_cast<uint8_t>(~mask);
+  node.os_write &= static_cast<uint8_t>(~mask);
+  if ((mask & kSlotZero) != 0) ++node.db_size_epoch;
+}
+
 // Bytes held shared at the system level with no user here.
 uint8_t KeptLocked(const WalIndexNode& node) {
   uint8_t kept = 0;
@@ -226,12 +248,7 @@ uint8_t KeptLocked(const WalIndexNode& node) {
   return kept;
 }
 
-void ReleaseKeptLocked(WalIndexNode& node) {
-  const uint8_t kept = KeptLocked(node);
-  if (kept == 0) return;
-  SetLocks(node.fd, F_UNLCK, kept);
-  node.os_read &= static_cast<uint8_t>(~kept);
-}
+void ReleaseKeptLocked(WalIndexNode& node) { ReleaseSystemLocksLocked(node, KeptLocked(node)); }
 
 // The system refused this process a lock that no connection here holds:
 // another process holds it. It may be a checkpoint that holds the write
@@ -274,11 +291,7 @@ void UnlockLocked(WalIndexNode& node, WalIndexClient& client, int offset, int n)
     }
   }
   // (A byte kept already shared stays as it is; a failed downgrade goes.)
-  const uint8_t release = unused & static_cast<uint8_t>(~(keep & node.os_read));
-  if (release == 0) return;
-  SetLocks(node.fd, F_UNLCK, release);
-  node.os_read &= static_cast<uint8_t>(~release);
-  node.os_write &= static_cast<uint8_t>(~release);
+  ReleaseSystemLocksLocked(node, unused & static_cast<uint8_t>(~(keep & node.os_read)));
 }
 
 }  // namespace
@@ -374,6 +387,7 @@ int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
   node.os_write |= mask;
   node.exclusive |= mask;
   node.used_since_tick |= mask;
+  if ((mask & kSlotZero) != 0) ++node.db_size_epoch;  // (a checkpoint here may write the file)
   client.exclusive_mask |= mask;
   return SQLITE_OK;
 }
@@ -410,6 +424,31 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
   return SQLITE_OK;
 }
 
+bool KnownDbSize(const WalIndexClient& client, sqlite3_int64* size, uint64_t* epoch) {
+  *epoch = kNoDbSizeEpoch;
+  if (client.node == nullptr || (client.shared_mask & kSlotZero) == 0) return false;
+  WalIndexNode& node = *client.node;
+  std::lock_guard lock(node.mu);
+  *epoch = node.db_size_epoch;
+  if (node.db_size_read_in != node.db_size_epoch) return false;
+  *size = node.db_size;
+  return true;
+}
+
+std::atomic<size_t> db_sizes_read{0};  // (a figure for tests)
+
+void RememberDbSize(const WalIndexClient& client, uint64_t epoch, sqlite3_int64 size) {
+  if (epoch == kNoDbSizeEpoch || client.node == nullptr) return;
+  db_sizes_read.fetch_add(1, std::memory_order_relaxed);
+  WalIndexNode& node = *client.node;
+  std::lock_guard lock(node.mu);
+  if (node.db_size_epoch != epoch) return;
+  node.db_size = size;
+  node.db_size_read_in = epoch;
+}
+
+size_t DbSizesReadForTesting() { return db_sizes_read.load(std::memory_order_relaxed); }
+
 size_t KeptWalIndexLocksForTesting() {
   Registry& registry = TheRegistry();
   std::lock_guard registry_lock(registry.mu);
@@ -442,10 +481,7 @@ void ReleaseKeptWalIndexLocks() {
     const uint8_t kept = internal::KeptLocked(node);
     const uint8_t stale = kept & static_cast<uint8_t>(~node.used_since_tick);
     node.used_since_tick = 0;
-    if (stale != 0) {
-      internal::SetLocks(node.fd, F_UNLCK, stale);
-      node.os_read &= static_cast<uint8_t>(~stale);
-    }
+    internal::ReleaseSystemLocksLocked(node, stale);
     const bool quiet = node.conflicts == node.conflicts_at_tick;
     node.conflicts_at_tick = node.conflicts;
     if ((kept & ~stale) == 0 && !node.keep_paused) continue;

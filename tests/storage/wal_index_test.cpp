@@ -248,6 +248,38 @@ TEST(WalIndexTest, NoSlotIsKeptWhileAnotherProcessHoldsTheWriteLock) {
   EXPECT_EQ(ReaderSlotsSeenLocked(shm), 1);
 }
 
+// A file opened with an empty WAL and only read since: SQLite asks its size
+// at every read (its WAL index knows none), and it is read from the file
+// once while this process holds slot 0, again once the hold was broken
+// (another process could have checkpointed into it), and is right after
+// another connection's writes and a TRUNCATE checkpoint.
+TEST(WalIndexTest, AFileOnlyReadIsNotAskedItsSizeAtEveryRead) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  {
+    Database db = OpenOrDie(path);
+    ASSERT_TRUE(db.Exec("CREATE TABLE t(x); INSERT INTO t VALUES (1)").ok());
+  }  // (the last close copies the WAL in and removes it)
+  const size_t before = internal::DbSizesReadForTesting();
+  Database reader = OpenOrDie(path);  // (its open reads the schema: the first read)
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(ScalarInt(reader, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(internal::DbSizesReadForTesting() - before, 1u);
+
+  TwoTicks();  // slot 0's kept lock goes: the size is asked of the file again
+  EXPECT_EQ(ScalarInt(reader, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(internal::DbSizesReadForTesting() - before, 2u);
+
+  {
+    Database writer = OpenOrDie(path);
+    ASSERT_TRUE(writer.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+                            "INSERT INTO t SELECT randomblob(100) FROM n")
+                    .ok());
+    ASSERT_TRUE(writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  }
+  EXPECT_EQ(ScalarInt(reader, "SELECT count(*) FROM t"), 5001);
+  EXPECT_EQ(ScalarText(reader, "PRAGMA integrity_check"), "ok");
+}
+
 // Another process sees a kept slot as a reader: its TRUNCATE checkpoint
 // (which must have every reader out) is busy until the slot is released,
 // then empties the WAL; this process reads on throughout.
