@@ -21,7 +21,11 @@
 // thread of every process using the file.
 //
 // What a kept lock means to other processes: a reader of the slot's
-// snapshot, which it may not be for up to two janitor ticks. A checkpoint in
+// snapshot, which it may not be for up to two janitor ticks. Slot 0 (the
+// readers of a WAL wholly copied into the database) kept stops another
+// process's checkpoint copying anything; it is taken only while there is
+// nothing to copy, and once a commit adds frames this process's readers
+// move to the other slots and it goes within two ticks. A checkpoint in
 // another process copies pages up to the kept slot's mark (a recent
 // commit's) instead of all of them, and a RESTART or TRUNCATE checkpoint
 // there holds the write lock and waits (its busy handler) for every slot
