@@ -41,13 +41,13 @@ struct WalIndexNode {
   // Set when made, then read-only.
   dev_t dev = 0;
   ino_t ino = 0;
-  int fd = -1;
   std::string path;
 
   int refs = 0;                // connections attached; the registry's mutex
   std::vector<int> other_fds;  // the registry's mutex: see Attach
 
   std::mutex mu;  // everything below
+  int fd = -1;    // -1 once closed (the janitor's copy of the nodes may outlive that)
   int region_bytes = 0;
   std::vector<void*> regions;
   uint16_t shared[kLockBytes] = {};           // connections holding each byte shared
@@ -61,7 +61,6 @@ struct WalIndexNode {
   uint32_t conflicts = 0;          // system locks refused to this process
   uint32_t conflicts_at_tick = 0;  // at the janitor's last look
   uint8_t used_since_tick = 0;     // bytes taken since the janitor's last look
-  bool closed = false;             // its descriptors closed: the janitor's copy skips it
   // The database file's size as read while the first reader slot was held
   // (see KnownDbSize): valid while the epoch is the one it was read in.
   uint64_t db_size_epoch = 0;  // moves when this process stops holding slot 0 shared
@@ -112,22 +111,30 @@ bool SetLock(int fd, short type, int offset, int n) {
 
 uint8_t MaskOf(int offset, int n) { return static_cast<uint8_t>(((1u << n) - 1u) << offset); }
 
+// The strongest lock another process holds on byte `offset` past
+// kLockBase (F_UNLCK, F_RDLCK or F_WRLCK), or -1 if it cannot be asked.
+// (F_GETLK reports other processes' locks only.)
+int LockHeldElsewhere(int fd, int offset) {
+  struct flock probe{};
+  probe.l_type = F_WRLCK;  // (conflicts with either kind)
+  probe.l_whence = SEEK_SET;
+  probe.l_start = kLockBase + offset;
+  probe.l_len = 1;
+  return ::fcntl(fd, F_GETLK, &probe) == 0 ? probe.l_type : -1;
+}
+
 // The first opener in any process resets the index (os_unix.c's
 // unixLockSharedMemory): if no other process holds the dead-man switch,
 // take it exclusive, cut the file to 3 bytes, then hold it shared.
 int TakeDeadManSwitch(int fd) {
-  struct flock probe{};
-  probe.l_type = F_WRLCK;
-  probe.l_whence = SEEK_SET;
-  probe.l_start = kDeadManSwitch;
-  probe.l_len = 1;
-  if (::fcntl(fd, F_GETLK, &probe) != 0) return SQLITE_IOERR_LOCK;
-  if (probe.l_type == F_WRLCK) return SQLITE_BUSY;  // another process is resetting it
+  const int elsewhere = LockHeldElsewhere(fd, kDeadManSwitch - kLockBase);
+  if (elsewhere < 0) return SQLITE_IOERR_LOCK;
+  if (elsewhere == F_WRLCK) return SQLITE_BUSY;  // another process is resetting it
   struct flock lock{};
   lock.l_whence = SEEK_SET;
   lock.l_start = kDeadManSwitch;
   lock.l_len = 1;
-  if (probe.l_type == F_UNLCK) {
+  if (elsewhere == F_UNLCK) {
     lock.l_type = F_WRLCK;
     if (::fcntl(fd, F_SETLK, &lock) != 0) return SQLITE_BUSY;
     int rc;
@@ -208,7 +215,9 @@ int AttachLocked(Registry& registry, WalIndexClient& client) {
   return SQLITE_OK;
 }
 
-int Attach(WalIndexClient& client) {
+// A connection's first call attaches it (or leaves it to the unix VFS).
+int AttachOnce(WalIndexClient& client) {
+  if (client.node != nullptr || client.unix_shm) return SQLITE_OK;
   Registry& registry = TheRegistry();
   std::lock_guard lock(registry.mu);
   return AttachLocked(registry, client);
@@ -305,9 +314,7 @@ WalIndexClient* ClientOf(sqlite3_file* file) {
 int ShmMap(sqlite3_file* file, int region, int region_bytes, int extend, void volatile** out) {
   WalIndexClient& client = *ClientOf(file);
   *out = nullptr;
-  if (client.node == nullptr && !client.unix_shm) {
-    if (const int rc = Attach(client); rc != SQLITE_OK) return rc;
-  }
+  if (const int rc = AttachOnce(client); rc != SQLITE_OK) return rc;
   if (client.unix_shm) return client.unix_methods->xShmMap(file, region, region_bytes, extend, out);
   if (region < 0 || region_bytes <= 0 || region_bytes % kPageBytes != 0) return SQLITE_IOERR_SHMMAP;
   WalIndexNode& node = *client.node;
@@ -344,9 +351,7 @@ int ShmMap(sqlite3_file* file, int region, int region_bytes, int extend, void vo
 
 int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
   WalIndexClient& client = *ClientOf(file);
-  if (client.node == nullptr && !client.unix_shm) {
-    if (const int rc = Attach(client); rc != SQLITE_OK) return rc;
-  }
+  if (const int rc = AttachOnce(client); rc != SQLITE_OK) return rc;
   if (client.unix_shm) return client.unix_methods->xShmLock(file, offset, n, flags);
   if (offset < 0 || n < 1 || offset + n > kLockBytes) return SQLITE_IOERR_SHMLOCK;
   WalIndexNode& node = *client.node;
@@ -419,8 +424,8 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
   // Closing drops every lock this process holds on the file, the dead-man
   // switch and any kept reader slot among them: nobody here uses it now.
   ::close(node->fd);
+  node->fd = -1;
   for (int fd : node->other_fds) ::close(fd);
-  node->closed = true;
   return SQLITE_OK;
 }
 
@@ -475,7 +480,7 @@ void ReleaseKeptWalIndexLocks() {
   for (const auto& owned : nodes) {
     internal::WalIndexNode& node = *owned;
     std::lock_guard lock(node.mu);
-    if (node.closed) continue;
+    if (node.fd < 0) continue;  // (its last connection closed it since the copy)
     // A slot kept and not taken since the last look goes; one in use stays
     // (its next reader would take it again at once).
     const uint8_t kept = internal::KeptLocked(node);
@@ -490,12 +495,7 @@ void ReleaseKeptWalIndexLocks() {
     // for every slot to be free)? One F_GETLK a tick for each such file. If
     // so, or if this process was refused a lock since the last look, keep
     // nothing until the next look finds neither.
-    struct flock probe{};
-    probe.l_type = F_WRLCK;
-    probe.l_whence = SEEK_SET;
-    probe.l_start = internal::kLockBase;  // the write lock
-    probe.l_len = 1;
-    const bool writer_elsewhere = ::fcntl(node.fd, F_GETLK, &probe) != 0 || probe.l_type != F_UNLCK;
+    const bool writer_elsewhere = internal::LockHeldElsewhere(node.fd, /*the write lock*/ 0) != F_UNLCK;
     node.keep_paused = writer_elsewhere || !quiet;
     if (node.keep_paused) internal::ReleaseKeptLocked(node);
   }

@@ -42,7 +42,8 @@
 //
 // Thread safety: each node (one per -shm file in this process) has a mutex
 // held for each lock call on it and for mapping; a registry mutex is held
-// while a node is found, made or dropped and by ReleaseKeptWalIndexLocks.
+// while a node is found, made or dropped, and by ReleaseKeptWalIndexLocks
+// only while it copies the list of nodes (it walks the copy without it).
 // A connection's own state (WalIndexClient) is its connection's: SQLite
 // calls these methods from the thread that uses the connection.
 #pragma once

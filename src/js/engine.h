@@ -443,9 +443,9 @@ class JsEngine {
   // requests later, 8 on probation 0.72, a quarter 0.38.
   static constexpr int64_t kProbationWorkers = 8;
   static constexpr int64_t kProbationShare = 4;  // the first target: a quarter
-  // Evictions so far (the clock HenvPool::evicted_at reads), and the workers alive at the last
-  // eviction's count (the window's size); relaxed, written only by
-  // eviction (past the budget or the cap).
+  // Evictions so far (the clock HenvPool::evicted_at reads), and the
+  // workers alive at the last eviction's count (the window's size);
+  // relaxed, written only by eviction (past the budget or the cap).
   std::atomic<uint64_t> evictions_{0};
   std::atomic<int64_t> workers_at_eviction_{0};
   // The probation target (0: not set yet, a quarter of the workers);
