@@ -40,26 +40,36 @@ void BoundImage::SetFields(Worker& w) const {
   w.routes_changed_ = routes_changed_;
 }
 
-std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
-                                                      int64_t version, const ScriptLimits& limits,
-                                                      size_t bind_bytes, CaptureOutcome& outcome) {
-  const size_t room = (bind_bytes != 0 ? std::max(bind_bytes, image.size_) : image.size_ + kFirstRoomBytes) +
-                      kSlackBytes;
-  std::unique_ptr<Worker> a(new Worker());
-  if (!image.CopyInto(*a, nullptr, room)) {
-    outcome.why = "no memory for the copies";
+std::unique_ptr<Worker> BoundImage::BoundCopy(const WorkerImage& image, Henv& henv, HenvPool& pool, int64_t version,
+                                              const ScriptLimits& limits, size_t room, ScriptResult::Failure& failure,
+                                              bool& bind_failed, std::string& why) {
+  std::unique_ptr<Worker> w(new Worker());
+  if (!image.CopyInto(*w, nullptr, room)) {
+    why = "no memory for the copies";
     return nullptr;
   }
+  JS_SetRandomSeed(w->ctx_, internal::FreshRandomSeed());
+  if (!w->Bind(henv, pool, version, limits, failure)) {
+    bind_failed = true;
+    why = "its bind failed: " + failure.message;
+    return nullptr;
+  }
+  return w;
+}
+
+std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
+                                                      int64_t version, const ScriptLimits& limits,
+                                                      size_t bind_bytes, bool after_compiling,
+                                                      CaptureOutcome& outcome) {
+  const size_t room = (bind_bytes != 0 ? std::max(bind_bytes, image.size_) : image.size_ + kFirstRoomBytes) +
+                      kSlackBytes;
   // Seeded apart from the second, each afresh (this one may be the henv's
   // worker whatever comes next): a top level that draws from Math.random
   // leaves words that differ (what it drew), so it is not captured. Then
   // alike, for the comparison of the generators' own state.
-  JS_SetRandomSeed(a->ctx_, internal::FreshRandomSeed());
-  if (!a->Bind(henv, pool, version, limits, outcome.failure)) {
-    outcome.bind_failed = true;
-    outcome.why = "its bind failed: " + outcome.failure.message;
-    return nullptr;
-  }
+  std::unique_ptr<Worker> a =
+      BoundCopy(image, henv, pool, version, limits, room, outcome.failure, outcome.bind_failed, outcome.why);
+  if (a == nullptr) return nullptr;
   // Whatever comes next, the first copy is a bound worker of the henv: its
   // arena goes on carving as any copy's, under a fresh seed. (Under ASan
   // its arena stays unpoisoned where the comparison exposed it: this one
@@ -77,34 +87,64 @@ std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, 
     return nullptr;
   }
   // (a block from malloc: the copy's arena had no room left; or its code
-  // was compiled, which a second bind would read instead: captured at the
-  // henv's next worker, with the room this one took)
-  if (a->memory_.MallocBytes() != 0 || a->compiled_) {
+  // was compiled at a code change, when the henv's owner may well change
+  // it again: captured at the henv's next worker, with the room this one
+  // took)
+  if (a->memory_.MallocBytes() != 0 || (a->compiled_ && !after_compiling)) {
     outcome.why = a->compiled_ ? "its bind compiled its code" : "its bind took more room than a capture had";
     outcome.held_bytes = a->arena_used_bytes() + static_cast<size_t>(a->malloc_bytes());
     hand_out();
     return nullptr;
   }
+  // A bind that compiled its code (the first of this code in the process)
+  // leaves a heap no later bind does: they read the bytecode it cached.
+  // At a henv's first capture two such binds are compared instead, now
+  // rather than at its next worker, so that a henv met once makes every
+  // later worker from its image (over many henvs, captures at the second
+  // worker fall on a server's busiest time: when every henv's first worker
+  // is evicted). Their room: what the compiling bind held, which also held
+  // what the compiler made.
+  std::unique_ptr<Worker> cached_bind;
+  Worker* first = a.get();
+  size_t second_room = room;
+  if (a->compiled_) {
+    second_room = a->arena_used_bytes() + kSlackBytes;
+    ScriptResult::Failure failure;
+    bool failed = false;
+    cached_bind = BoundCopy(image, henv, pool, version, limits, second_room, failure, failed, outcome.why);
+    if (cached_bind == nullptr) {
+      outcome.why = "a bind after the compiling one: " + outcome.why;
+      hand_out();
+      return nullptr;
+    }
+    const char* refused = cached_bind->compiled_ ? "compiled again (its code was not cached)"
+                          : !cached_bind->bind_left_only_its_heap() || cached_bind->memory_.MallocBytes() != 0
+                              ? "reached or held more"
+                              : nullptr;
+    if (refused != nullptr) {
+      outcome.why = std::string("a bind after the compiling one ") + refused;
+      hand_out();
+      return nullptr;
+    }
+    first = cached_bind.get();
+  }
   // Both copies live until the comparison is done, so no memory of
   // either's (its Worker, anything it allocated) can be at the other's
   // address.
-  std::unique_ptr<Worker> b(new Worker());
-  if (!image.CopyInto(*b, nullptr, room)) {
-    outcome.why = "no memory for the copies";
-    hand_out();
-    return nullptr;
-  }
-  JS_SetRandomSeed(b->ctx_, internal::FreshRandomSeed());
   ScriptResult::Failure failure;
+  bool failed = false;
+  std::string why;
+  std::unique_ptr<Worker> second = BoundCopy(image, henv, pool, version, limits, second_room, failure, failed, why);
   std::shared_ptr<const BoundImage> captured;
-  if (!b->Bind(henv, pool, version, limits, failure)) {
-    outcome.why = "a second bind failed: " + failure.message;
-  } else if (!b->bind_left_only_its_heap() || b->memory_.MallocBytes() != 0) {
+  if (second == nullptr) {
+    outcome.why = failed ? "a second bind failed: " + failure.message : why;
+  } else if (!second->bind_left_only_its_heap() || second->memory_.MallocBytes() != 0 ||
+             second->compiled_ != first->compiled_) {
     outcome.why = "a second bind differed in what it reached or held";
   } else {
-    JS_SetRandomSeed(a->ctx_, 3);
-    JS_SetRandomSeed(b->ctx_, 3);
-    captured = Compare(image, *a, *b, henv, pool, version, outcome.why);
+    JS_SetRandomSeed(first->ctx_, 3);
+    JS_SetRandomSeed(second->ctx_, 3);
+    captured = Compare(image, *first, *second, henv, pool, version, outcome.why);
   }
   hand_out();
   return captured;

@@ -81,14 +81,19 @@ class BoundImage {
   // `version`, and, if that bind left only its heap (no effect a copy
   // would skip: Worker::bind_left_only_its_heap) and took no more than its
   // room, binds a second copy and compares the two; null if they differ in
-  // a way a copy cannot account for. Each copy gets `bind_bytes` of room
-  // (what an earlier bind held; 0: the image and kFirstRoomBytes), each
-  // block zeroed as it is carved, in a kept arena's pages where they
+  // a way a copy cannot account for. A first bind that compiled the henv's
+  // code (the first in the process: later binds read the bytecode it
+  // cached, and leave another heap) is not compared: with
+  // `after_compiling`, two more copies bound from the cache are, with the
+  // room it took; without, none (CaptureOutcome::held_bytes: the henv's
+  // next worker captures). Each copy gets `bind_bytes`
+  // of room (what an earlier bind held; 0: the image and kFirstRoomBytes),
+  // each block zeroed as it is carved, in a kept arena's pages where they
   // reach. Costs one copy, one bind and a comparison more than making the
-  // worker.
+  // worker (two copies and binds after a compiling bind).
   static std::shared_ptr<const BoundImage> Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                    int64_t version, const ScriptLimits& limits, size_t bind_bytes,
-                                                   CaptureOutcome& outcome);
+                                                   bool after_compiling, CaptureOutcome& outcome);
   // A first capture's room past the image (a small router's bind takes
   // ~25 KB past it; a copy's arena is written ~64 KB past it).
   static constexpr size_t kFirstRoomBytes = 48 << 10;
@@ -108,6 +113,12 @@ class BoundImage {
   friend class Worker;       // sets a copy's fields (Worker::CreateBound)
   BoundImage() = default;
 
+  // A copy of `image` with `room` bytes bound to the henv under a fresh
+  // seed (Capture's); null when memory ran out (`why`) or the bind failed
+  // (`bind_failed`, `failure`).
+  static std::unique_ptr<Worker> BoundCopy(const WorkerImage& image, Henv& henv, HenvPool& pool, int64_t version,
+                                           const ScriptLimits& limits, size_t room, ScriptResult::Failure& failure,
+                                           bool& bind_failed, std::string& why);
   // The comparison of two bound copies (Capture's).
   static std::shared_ptr<const BoundImage> Compare(const WorkerImage& image, Worker& first, Worker& second, Henv& henv,
                                                    HenvPool& pool, int64_t version, std::string& why);

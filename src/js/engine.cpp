@@ -288,6 +288,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   std::shared_ptr<const BoundImage> bound;  // create: copy this (bound_image.h)
   bool capture = false;                     // create: capture one first
   size_t capture_bytes = 0;                 // (the room a bind of it took)
+  bool first_capture = false;               // (none tried before: CaptureBound)
   Shard& shard = ShardOf(pool);
   {
     std::unique_lock lock(shard.mu);
@@ -357,6 +358,8 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
                           options_.memory_budget_bytes / kBoundImageBudgetShare;
             pool.capturing = capture;
             capture_bytes = pool.capture_room_version == version ? pool.capture_room_bytes : 0;
+            first_capture =
+                pool.bound == nullptr && pool.bound_failed_version < 0 && pool.capture_room_version < 0;
           }
         }
         break;
@@ -396,7 +399,8 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     ScriptResult::Failure failure;
     const auto make_began = Clock::now();
     bool bind_failed = false;
-    if (capture) bound = CaptureBound(henv, pool, version, limits, capture_bytes, worker, failure, bind_failed);
+    if (capture) bound = CaptureBound(henv, pool, version, limits, capture_bytes, first_capture, worker, failure,
+                                         bind_failed);
     if (worker || bind_failed) {
       // (the capture's first copy, bound; or its bind's failure, answered
       // as any bind's: a second would run the top level again)

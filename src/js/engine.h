@@ -541,10 +541,13 @@ class JsEngine {
   // then `failure` and `bind_failed`) by capturing the henv's bound image
   // at `version` (BoundImage::Capture; the caller holds no lock), and keeps
   // the image in the pool, counted; null if none was made (then not tried
-  // again at that version, unless its bind compiled its code or lacked room:
-  // then the henv's next worker captures, with the room this one took).
+  // again at that version, unless its bind lacked room, or compiled its
+  // code at a code change: then the henv's next worker captures, with the
+  // room this one took). `first_capture`: the pool never tried one (the
+  // henv's first worker in this process): a bind that compiled is then
+  // followed at once by the comparison of two binds from the cache.
   std::shared_ptr<const BoundImage> CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
-                                                 const ScriptLimits& limits, size_t bind_bytes,
+                                                 const ScriptLimits& limits, size_t bind_bytes, bool first_capture,
                                                  std::unique_ptr<Worker>& worker, ScriptResult::Failure& failure,
                                                  bool& bind_failed);
   // Bound images may hold this fraction of the memory budget at most

@@ -15,14 +15,17 @@ namespace hbf::js {
 
 std::shared_ptr<const BoundImage> JsEngine::CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
                                                          const ScriptLimits& limits, size_t bind_bytes,
-                                                         std::unique_ptr<Worker>& worker, ScriptResult::Failure& failure,
+                                                         bool first_capture, std::unique_ptr<Worker>& worker,
+                                                         ScriptResult::Failure& failure,
                                                          bool& bind_failed) {
   const WorkerImage* image = WorkerImage::Get();
   BoundImage::CaptureOutcome outcome;
   outcome.why = "no worker image";
   std::shared_ptr<const BoundImage> captured;
   try {
-    if (image != nullptr) captured = BoundImage::Capture(*image, henv, pool, version, limits, bind_bytes, outcome);
+    if (image != nullptr) {
+      captured = BoundImage::Capture(*image, henv, pool, version, limits, bind_bytes, first_capture, outcome);
+    }
   } catch (const std::bad_alloc&) {
     // (the caller holds a slot of the pool: it must get back to free it)
     outcome.why = "out of memory";
