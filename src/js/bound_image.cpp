@@ -59,7 +59,7 @@ std::unique_ptr<Worker> BoundImage::BoundCopy(const WorkerImage& image, Henv& he
 
 std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                       int64_t version, const ScriptLimits& limits,
-                                                      size_t bind_bytes, bool after_compiling,
+                                                      size_t bind_bytes, std::chrono::nanoseconds compare_within,
                                                       CaptureOutcome& outcome) {
   const size_t room = (bind_bytes != 0 ? std::max(bind_bytes, image.size_) : image.size_ + kFirstRoomBytes) +
                       kSlackBytes;
@@ -67,9 +67,11 @@ std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, 
   // worker whatever comes next): a top level that draws from Math.random
   // leaves words that differ (what it drew), so it is not captured. Then
   // alike, for the comparison of the generators' own state.
+  const auto bind_began = std::chrono::steady_clock::now();
   std::unique_ptr<Worker> a =
       BoundCopy(image, henv, pool, version, limits, room, outcome.failure, outcome.bind_failed, outcome.why);
   if (a == nullptr) return nullptr;
+  const bool compare_after_compiling = std::chrono::steady_clock::now() - bind_began <= compare_within;
   // Whatever comes next, the first copy is a bound worker of the henv: its
   // arena goes on carving as any copy's, under a fresh seed. (Under ASan
   // its arena stays unpoisoned where the comparison exposed it: this one
@@ -88,9 +90,9 @@ std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, 
   }
   // (a block from malloc: the copy's arena had no room left; or its code
   // was compiled at a code change, when the henv's owner may well change
-  // it again: captured at the henv's next worker, with the room this one
-  // took)
-  if (a->memory_.MallocBytes() != 0 || (a->compiled_ && !after_compiling)) {
+  // it again, or by a bind too long to run twice more now: captured at the
+  // henv's next worker, with the room this one took)
+  if (a->memory_.MallocBytes() != 0 || (a->compiled_ && !compare_after_compiling)) {
     outcome.why = a->compiled_ ? "its bind compiled its code" : "its bind took more room than a capture had";
     outcome.held_bytes = a->arena_used_bytes() + static_cast<size_t>(a->malloc_bytes());
     hand_out();

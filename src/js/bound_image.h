@@ -36,6 +36,7 @@
 // Thread safety: immutable once captured; any thread may copy it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -83,17 +84,17 @@ class BoundImage {
   // room, binds a second copy and compares the two; null if they differ in
   // a way a copy cannot account for. A first bind that compiled the henv's
   // code (the first in the process: later binds read the bytecode it
-  // cached, and leave another heap) is not compared: with
-  // `after_compiling`, two more copies bound from the cache are, with the
-  // room it took; without, none (CaptureOutcome::held_bytes: the henv's
-  // next worker captures). Each copy gets `bind_bytes`
+  // cached, and leave another heap) is not compared: when it took no
+  // longer than `compare_within`, two more copies bound from the cache
+  // are, with the room it took; otherwise none (CaptureOutcome::held_bytes:
+  // the henv's next worker captures). Each copy gets `bind_bytes`
   // of room (what an earlier bind held; 0: the image and kFirstRoomBytes),
   // each block zeroed as it is carved, in a kept arena's pages where they
   // reach. Costs one copy, one bind and a comparison more than making the
   // worker (two copies and binds after a compiling bind).
   static std::shared_ptr<const BoundImage> Capture(const WorkerImage& image, Henv& henv, HenvPool& pool,
                                                    int64_t version, const ScriptLimits& limits, size_t bind_bytes,
-                                                   bool after_compiling, CaptureOutcome& outcome);
+                                                   std::chrono::nanoseconds compare_within, CaptureOutcome& outcome);
   // A first capture's room past the image (a small router's bind takes
   // ~25 KB past it; a copy's arena is written ~64 KB past it).
   static constexpr size_t kFirstRoomBytes = 48 << 10;

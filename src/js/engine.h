@@ -182,6 +182,12 @@ struct EngineOptions {
   // of binding each; false: each binds (--js_bound_images=false). Needs
   // copy_blank_workers.
   bool bound_images = true;
+  // A henv's first capture in the process compares two binds from the
+  // bytecode cache at once when its first bind compiled the code in no
+  // more than this (BoundImage::Capture's `compare_within`); a bind that
+  // took longer (a large app) captures at the henv's next worker instead,
+  // so that its first request waits no more than about twice this longer.
+  std::chrono::nanoseconds first_capture_max_bind = std::chrono::milliseconds(5);
   // A destroyed worker's runtime is dropped whole (its memory is all its
   // own: js/allocator.h), running only the finalizers that reach outside
   // it; false: freed value by value (--js_drop_workers_whole=false, for A/B).
@@ -545,7 +551,8 @@ class JsEngine {
   // code at a code change: then the henv's next worker captures, with the
   // room this one took). `first_capture`: the pool never tried one (the
   // henv's first worker in this process): a bind that compiled is then
-  // followed at once by the comparison of two binds from the cache.
+  // followed at once by the comparison of two binds from the cache, when
+  // it took no longer than EngineOptions::first_capture_max_bind.
   std::shared_ptr<const BoundImage> CaptureBound(Henv& henv, HenvPool& pool, int64_t version,
                                                  const ScriptLimits& limits, size_t bind_bytes, bool first_capture,
                                                  std::unique_ptr<Worker>& worker, ScriptResult::Failure& failure,

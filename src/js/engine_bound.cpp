@@ -1,6 +1,7 @@
 // JsEngine's bound images (js/bound_image.h): capturing a henv's and
 // keeping it in its pool, counted against the memory budget. Split from
 // engine.cpp by concern; the checkout that decides to capture is there.
+#include <chrono>
 #include <new>
 #include <string>
 #include <utility>
@@ -24,7 +25,9 @@ std::shared_ptr<const BoundImage> JsEngine::CaptureBound(Henv& henv, HenvPool& p
   std::shared_ptr<const BoundImage> captured;
   try {
     if (image != nullptr) {
-      captured = BoundImage::Capture(*image, henv, pool, version, limits, bind_bytes, first_capture, outcome);
+      const std::chrono::nanoseconds compare_within =
+          first_capture ? options_.first_capture_max_bind : std::chrono::nanoseconds(0);
+      captured = BoundImage::Capture(*image, henv, pool, version, limits, bind_bytes, compare_within, outcome);
     }
   } catch (const std::bad_alloc&) {
     // (the caller holds a slot of the pool: it must get back to free it)
