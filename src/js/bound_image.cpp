@@ -109,39 +109,28 @@ std::shared_ptr<const BoundImage> BoundImage::Capture(const WorkerImage& image, 
   std::unique_ptr<Worker> cached_bind;
   Worker* first = a.get();
   size_t second_room = room;
+  ScriptResult::Failure failure;
+  bool failed = false;
+  std::string why;
   if (a->compiled_) {
     second_room = a->arena_used_bytes() + kSlackBytes;
-    ScriptResult::Failure failure;
-    bool failed = false;
-    cached_bind = BoundCopy(image, henv, pool, version, limits, second_room, failure, failed, outcome.why);
-    if (cached_bind == nullptr) {
-      outcome.why = "a bind after the compiling one: " + outcome.why;
-      hand_out();
-      return nullptr;
-    }
-    const char* refused = cached_bind->compiled_ ? "compiled again (its code was not cached)"
-                          : !cached_bind->bind_left_only_its_heap() || cached_bind->memory_.MallocBytes() != 0
-                              ? "reached or held more"
-                              : nullptr;
-    if (refused != nullptr) {
-      outcome.why = std::string("a bind after the compiling one ") + refused;
-      hand_out();
-      return nullptr;
-    }
+    cached_bind = BoundCopy(image, henv, pool, version, limits, second_room, failure, failed, why);
     first = cached_bind.get();
   }
   // Both copies live until the comparison is done, so no memory of
   // either's (its Worker, anything it allocated) can be at the other's
   // address.
-  ScriptResult::Failure failure;
-  bool failed = false;
-  std::string why;
-  std::unique_ptr<Worker> second = BoundCopy(image, henv, pool, version, limits, second_room, failure, failed, why);
+  std::unique_ptr<Worker> second =
+      first == nullptr ? nullptr : BoundCopy(image, henv, pool, version, limits, second_room, failure, failed, why);
+  // (each compared bind read its code from the cache, left only its heap
+  // and took no more than its room)
+  const auto comparable = [](const Worker& w) {
+    return !w.compiled_ && w.bind_left_only_its_heap() && w.memory_.MallocBytes() == 0;
+  };
   std::shared_ptr<const BoundImage> captured;
   if (second == nullptr) {
     outcome.why = failed ? "a second bind failed: " + failure.message : why;
-  } else if (!second->bind_left_only_its_heap() || second->memory_.MallocBytes() != 0 ||
-             second->compiled_ != first->compiled_) {
+  } else if (!comparable(*first) || !comparable(*second)) {
     outcome.why = "a second bind differed in what it reached or held";
   } else {
     JS_SetRandomSeed(first->ctx_, 3);
