@@ -77,7 +77,7 @@ void Database::WaitAtWriteGate(int timeout_ms, bool writable) {
         if (count == 0) wait.give_up = now + wait.timeout;
         if (now >= wait.give_up) return 0;
         const auto left = std::chrono::duration_cast<std::chrono::microseconds>(wait.give_up - now);
-        wait.gate->Wait(std::min(left + std::chrono::microseconds(1), WriteGateSlice(count)));
+        wait.gate->Wait(std::min(left + std::chrono::microseconds(1), WriteGateSlice(count)), /*spin_first=*/count == 0);
         return 1;
       },
       busy_wait_.get());

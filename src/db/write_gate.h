@@ -16,10 +16,16 @@
 // than its slice, which the busy handler lengthens while the lock stays
 // taken.
 //
+// A wait spins first, for a short while (kSpin), when it is the first look
+// of its busy handler and another core can run the writer: a henv's writer
+// holds the lock for tens of microseconds, and a waiter that slept paid a
+// futex wait, two context switches and the committer's futex wake
+// (bench/README.md, 2026-12-07 thirty-ninth session).
+//
 // Thread safety: any thread. Committed() takes the gate's lock only while
-// someone waits; CheckpointDue() and CheckpointDone() are lock-free (at
-// worst two connections each run a checkpoint); the file's gate is shared
-// (PerFile), never global.
+// someone sleeps in a wait; CheckpointDue() and CheckpointDone() are
+// lock-free (at worst two connections each run a checkpoint); the file's
+// gate is shared (PerFile), never global.
 #pragma once
 
 #include <atomic>
@@ -38,8 +44,11 @@ class WriteGate {
   static std::shared_ptr<WriteGate> For(const std::string& path);
 
   // Returns once a connection of this process has committed to the file
-  // (since this call began), or after `slice`.
-  void Wait(std::chrono::microseconds slice);
+  // (since this call began), or after `slice`. With `spin_first`, it looks
+  // for the commit without sleeping for up to kSpin of the slice first
+  // (only where the process may run on more than one core).
+  void Wait(std::chrono::microseconds slice, bool spin_first = false);
+  static constexpr std::chrono::microseconds kSpin{40};
   // A connection committed to the file: its write lock is free.
   void Committed();
 
@@ -78,16 +87,25 @@ class WriteGate {
   // finish.
   void CheckpointDone(int pages, bool restarted);
 
-  // How many connections wait now, and how many waits a commit ended (tests).
-  int waiting() const { return waiters_.load(std::memory_order_relaxed); }
+  // How many connections wait now (spinning or asleep), and how many waits
+  // a commit ended (tests).
+  int waiting() const { return waiters_.load(std::memory_order_seq_cst); }
   uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
  private:
-  std::atomic<int> waiters_{0};
+  // Whether a commit ended the wait while it spun until `until`.
+  bool Spin(uint64_t seen, std::chrono::steady_clock::time_point until) const;
+
+  std::atomic<int> waiters_{0};   // spinning or asleep
+  std::atomic<int> sleepers_{0};  // asleep on cv_ (a commit wakes them)
   std::atomic<uint64_t> wakeups_{0};
   std::mutex mu_;
   std::condition_variable cv_;
-  uint64_t commits_ = 0;  // guarded by mu_
+  // Commits announced; a sleeper registers in sleepers_ under mu_ before it
+  // reads this, and Committed() adds to it before it reads sleepers_ (both
+  // seq_cst): either the commit sees the sleeper and wakes it under mu_, or
+  // the sleeper sees the commit.
+  std::atomic<uint64_t> commits_{0};
   std::atomic<int> next_checkpoint_{kCheckpointPages};  // WAL pages (CheckpointDue)
   std::atomic<int> retry_pages_{kRetryPages};           // after the next failure
 };

@@ -10,7 +10,6 @@
 #include <sqlite3.h>  // (to hold the unix VFS's mutex, as another henv's open does)
 
 #include <atomic>
-
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -250,6 +249,24 @@ TEST(DatabaseWriteGateTest, ACommitEndsEveryWaitUnderWay) {
   EXPECT_EQ(gate->waiting(), 0);
   gate->Wait(std::chrono::microseconds(100));  // a wait with no commit ends at its slice
   EXPECT_EQ(gate->wakeups(), 3u);
+}
+
+TEST(DatabaseWriteGateTest, AWaitThatSpinsFirstStillEndsAtACommitOrItsSlice) {
+  // (whether the commit comes while it spins or once it sleeps depends on
+  // the scheduler: both end the wait)
+  const std::shared_ptr<WriteGate> gate = WriteGate::For("/nonexistent/write-gate-spin-test.db");
+  const uint64_t woken_before = gate->wakeups();
+  gate->Wait(std::chrono::microseconds(200), /*spin_first=*/true);
+  EXPECT_EQ(gate->wakeups(), woken_before) << "no commit: the wait ends at its slice";
+  for (int i = 0; i < 20; ++i) {
+    std::thread waiter([&] { gate->Wait(std::chrono::minutes(1), /*spin_first=*/true); });
+    while (gate->waiting() == 0) std::this_thread::yield();
+    if (i % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // past its spin: asleep
+    gate->Committed();
+    waiter.join();  // (a minute if the commit woke nobody)
+  }
+  EXPECT_EQ(gate->wakeups(), woken_before + 20);
+  EXPECT_EQ(gate->waiting(), 0);
 }
 
 TEST(DatabaseWriteGateTest, ACheckpointIsDueEveryThousandPagesAndSoonerAfterOneThatCouldNotFinish) {
