@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -111,12 +112,14 @@ namespace {
 // entry is replaced by whichever other pool maps to it), for KnownPool(Henv&):
 // the copy is taken again only when the pool's routing_changes moved,
 // not loaded from the pool's atomic (a lock and a count on one shared cache
-// line per request to a busy henv). 4,096 entries (160 KB a thread, its
-// pages written as henvs are met): with 64, over 1,000 henvs nearly every
-// request missed, loaded the pool's copy and let go of the entry's last
-// one (two counts on shared lines); 4,096 took the server's CPU a request
-// there from 49.8 to 47.7 us (three alternating pairs, bench/README.md,
-// 2026-12-07 thirty-ninth session).
+// line per request to a busy henv). 4,096 entries: with 64, over 1,000
+// henvs nearly every request missed, loaded the pool's copy and let go of
+// the entry's last one (two counts on shared lines); 4,096 took the
+// server's CPU a request there from 49.8 to 47.7 us (three alternating
+// pairs, bench/README.md, 2026-12-07 thirty-ninth session). On the heap,
+// made at a thread's first lookup (160 KB): as a thread_local array it was
+// part of every thread's static TLS, which glibc zeroes (writes) for each
+// thread it starts, lookups or not.
 struct KnownRouting {
   uint64_t engine_id = 0;
   const HenvPool* pool = nullptr;
@@ -124,7 +127,10 @@ struct KnownRouting {
   std::shared_ptr<const PoolRouting> routing;
 };
 constexpr size_t kKnownRoutings = 4096;  // (KnownPool indexes by 12 bits)
-thread_local std::array<KnownRouting, kKnownRoutings> known_routings;
+struct KnownRoutings {
+  std::array<KnownRouting, kKnownRoutings> entries;
+};
+thread_local std::unique_ptr<KnownRoutings> known_routings;
 
 }  // namespace
 
@@ -137,8 +143,13 @@ HenvPool* JsEngine::KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* ro
   }
   if (routing != nullptr) {
     const uint64_t mixed = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(pool)) * 0x9E3779B97F4A7C15ull;
-    KnownRouting& k = known_routings[mixed >> 52];  // (the top 12 bits: kKnownRoutings is 4096)
     const uint64_t changes = pool->routing_changes.load(std::memory_order_acquire);
+    if (!known_routings) known_routings.reset(new (std::nothrow) KnownRoutings());
+    if (!known_routings) {  // (no memory for the cache: the pool's copy, loaded)
+      *routing = pool->routing.load(std::memory_order_acquire);
+      return pool;
+    }
+    KnownRouting& k = known_routings->entries[mixed >> 52];  // (the top 12 bits: kKnownRoutings is 4096)
     if (k.engine_id != id_ || k.pool != pool || k.changes != changes || k.routing == nullptr) {
       k.engine_id = id_;
       k.pool = pool;
