@@ -260,7 +260,9 @@ TEST(DatabaseWriteGateTest, AWaitThatSpinsFirstStillEndsAtACommitOrItsSlice) {
   EXPECT_EQ(gate->wakeups(), woken_before) << "no commit: the wait ends at its slice";
   for (int i = 0; i < 20; ++i) {
     std::thread waiter([&] { gate->Wait(std::chrono::minutes(1), /*spin_first=*/true); });
-    while (gate->waiting() == 0) std::this_thread::yield();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (gate->waiting() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    EXPECT_EQ(gate->waiting(), 1) << "the waiter should be waiting at the gate";
     if (i % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // past its spin: asleep
     gate->Committed();
     waiter.join();  // (a minute if the commit woke nobody)
