@@ -126,7 +126,8 @@ struct KnownRouting {
   uint64_t changes = ~uint64_t{0};
   std::shared_ptr<const PoolRouting> routing;
 };
-constexpr size_t kKnownRoutings = 4096;  // (KnownPool indexes by 12 bits)
+constexpr unsigned kKnownRoutingBits = 12;  // KnownPool indexes by the top bits of a mixed pointer
+constexpr size_t kKnownRoutings = size_t{1} << kKnownRoutingBits;
 struct KnownRoutings {
   std::array<KnownRouting, kKnownRoutings> entries;
 };
@@ -149,7 +150,7 @@ HenvPool* JsEngine::KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* ro
       *routing = pool->routing.load(std::memory_order_acquire);
       return pool;
     }
-    KnownRouting& k = known_routings->entries[mixed >> 52];  // (the top 12 bits: kKnownRoutings is 4096)
+    KnownRouting& k = known_routings->entries[mixed >> (64 - kKnownRoutingBits)];
     if (k.engine_id != id_ || k.pool != pool || k.changes != changes || k.routing == nullptr) {
       k.engine_id = id_;
       k.pool = pool;
