@@ -1,7 +1,6 @@
 // hbf: the command-line entry point. A thin wrapper: parse flags, wire the
 // layers together, wait for a signal, drain, exit.
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -25,6 +24,7 @@
 #include "cli/domains_command.h"
 #include "cli/healthcheck_command.h"
 #include "core/config.h"
+#include "core/cores.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/process_heap.h"
@@ -73,19 +73,6 @@ bool MakeDirs(const std::string& path, std::string& error) {
     return false;
   }
   return true;
-}
-
-// The CPUs this process may run on (taskset, cgroups' cpusets), which is
-// what one loop per core should follow, not the machine's total.
-int CoresAvailable() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0) {
-    int n = CPU_COUNT(&set);
-    if (n > 0) return n;
-  }
-  unsigned n = std::thread::hardware_concurrency();
-  return n > 0 ? static_cast<int>(n) : 1;
 }
 
 // Thousands of henvs need far more descriptors than the usual soft limit of

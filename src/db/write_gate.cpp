@@ -1,9 +1,8 @@
 #include "db/write_gate.h"
 
-#include <sched.h>
-
 #include <algorithm>
 
+#include "core/cores.h"
 #include "db/per_file.h"
 
 namespace hbf::db {
@@ -12,15 +11,10 @@ std::shared_ptr<WriteGate> WriteGate::For(const std::string& path) { return PerF
 
 namespace {
 
-// Whether another core may run the writer while this thread spins: the
-// process's CPUs (its affinity), read once.
+// Whether another core may run the writer while this thread spins (read
+// once).
 bool SeveralCores() {
-  static const bool several = [] {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (::sched_getaffinity(0, sizeof(set), &set) != 0) return false;
-    return CPU_COUNT(&set) > 1;
-  }();
+  static const bool several = CoresAvailable() > 1;
   return several;
 }
 

@@ -128,10 +128,7 @@ struct KnownRouting {
 };
 constexpr unsigned kKnownRoutingBits = 12;  // KnownPool indexes by the top bits of a mixed pointer
 constexpr size_t kKnownRoutings = size_t{1} << kKnownRoutingBits;
-struct KnownRoutings {
-  std::array<KnownRouting, kKnownRoutings> entries;
-};
-thread_local std::unique_ptr<KnownRoutings> known_routings;
+thread_local std::unique_ptr<std::array<KnownRouting, kKnownRoutings>> known_routings;
 
 }  // namespace
 
@@ -145,12 +142,12 @@ HenvPool* JsEngine::KnownPool(Henv& henv, std::shared_ptr<const PoolRouting>* ro
   if (routing != nullptr) {
     const uint64_t mixed = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(pool)) * 0x9E3779B97F4A7C15ull;
     const uint64_t changes = pool->routing_changes.load(std::memory_order_acquire);
-    if (!known_routings) known_routings.reset(new (std::nothrow) KnownRoutings());
+    if (!known_routings) known_routings.reset(new (std::nothrow) std::array<KnownRouting, kKnownRoutings>());
     if (!known_routings) {  // (no memory for the cache: the pool's copy, loaded)
       *routing = pool->routing.load(std::memory_order_acquire);
       return pool;
     }
-    KnownRouting& k = known_routings->entries[mixed >> (64 - kKnownRoutingBits)];
+    KnownRouting& k = (*known_routings)[mixed >> (64 - kKnownRoutingBits)];
     if (k.engine_id != id_ || k.pool != pool || k.changes != changes || k.routing == nullptr) {
       k.engine_id = id_;
       k.pool = pool;
