@@ -7,13 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "core/thread_name.h"
 
 namespace hbf::db {
 namespace internal {
@@ -29,6 +35,17 @@ constexpr int kPageBytes = 4096;     // the unix VFS extends the file a page at 
 
 static_assert(kLockBytes == 8, "lock masks below are 8 bits");
 
+using Clock = std::chrono::steady_clock;
+// Sole mode (wal_index.h): a file written this many times within
+// kSoleWindow tries it, at most once every kSoleRetry; the keeper looks at
+// each sole file every kSoleLook (another process attached, or no lock
+// taken since its last look: the system locks go back to what this
+// process's connections hold).
+constexpr int kSoleWrites = 16;
+constexpr auto kSoleWindow = std::chrono::seconds(1);
+constexpr auto kSoleLook = std::chrono::milliseconds(100);
+constexpr auto kSoleRetry = std::chrono::seconds(1);
+
 // A reader slot's lock is kept once its last user here lets it go.
 constexpr bool Keepable(int offset) { return offset >= kFirstReaderSlot; }
 
@@ -37,7 +54,7 @@ constexpr bool Keepable(int offset) { return offset >= kFirstReaderSlot; }
 // only while it holds slot 0 exclusive.
 constexpr uint8_t kSlotZero = 1u << kFirstReaderSlot;
 
-struct WalIndexNode {
+struct WalIndexNode : std::enable_shared_from_this<WalIndexNode> {
   // Set when made, then read-only.
   dev_t dev = 0;
   ino_t ino = 0;
@@ -61,6 +78,14 @@ struct WalIndexNode {
   uint32_t conflicts = 0;          // system locks refused to this process
   uint32_t conflicts_at_tick = 0;  // at the janitor's last look
   uint8_t used_since_tick = 0;     // bytes taken since the janitor's last look
+  // Sole mode (wal_index.h): every lock byte held F_WRLCK by this process
+  // (os_write all set), so no lock call here makes a system call.
+  bool sole = false;
+  uint64_t lock_calls = 0;          // ShmLock calls, for the keeper's look
+  uint64_t lock_calls_at_look = 0;  // at its last look
+  Clock::time_point write_window{};  // write locks counted since then
+  int writes_in_window = 0;
+  Clock::time_point no_sole_before{};
   // The database file's size as read while the first reader slot was held
   // (see KnownDbSize): valid while the epoch is the one it was read in.
   uint64_t db_size_epoch = 0;  // moves when this process stops holding slot 0 shared
@@ -100,7 +125,10 @@ Registry& TheRegistry() {
   return *registry;
 }
 
+thread_local uint64_t system_lock_calls = 0;  // (a figure for tests)
+
 bool SetLock(int fd, short type, int offset, int n) {
+  ++system_lock_calls;
   struct flock lock{};
   lock.l_type = type;
   lock.l_whence = SEEK_SET;
@@ -291,6 +319,7 @@ void UnlockLocked(WalIndexNode& node, WalIndexClient& client, int offset, int n)
     if ((held_shared & bit) != 0 && --node.shared[b] == 0) unused |= bit;
     if ((held_exclusive & bit) != 0) unused |= bit;
   }
+  if (node.sole) return;  // (every byte stays held at the system level)
   const uint8_t keep = (n == 1 && Keepable(offset) && !node.keep_paused) ? unused : 0;
   const uint8_t downgrade = keep & node.os_write;
   if (downgrade != 0) {
@@ -301,6 +330,120 @@ void UnlockLocked(WalIndexNode& node, WalIndexClient& client, int offset, int n)
   }
   // (A byte kept already shared stays as it is; a failed downgrade goes.)
   ReleaseSystemLocksLocked(node, unused & static_cast<uint8_t>(~(keep & node.os_read)));
+}
+
+// Sole mode's end: the system locks become what this process's
+// connections hold (F_WRLCK where one holds a byte exclusive, F_RDLCK where
+// some hold it shared, none elsewhere: kept reader slots start again from
+// none). Downgrades and releases of this process's own locks cannot be
+// refused. REQUIRES: node.mu, node.sole.
+void LeaveSoleLocked(WalIndexNode& node) {
+  uint8_t shared_bytes = 0;
+  for (int b = 0; b < kLockBytes; ++b) {
+    if (node.shared[b] > 0) shared_bytes |= MaskOf(b, 1);
+  }
+  shared_bytes &= static_cast<uint8_t>(~node.exclusive);
+  const uint8_t unheld = static_cast<uint8_t>(~(node.exclusive | shared_bytes));
+  node.sole = false;
+  SetLocks(node.fd, F_RDLCK, shared_bytes);
+  node.os_read = shared_bytes;
+  node.os_write = static_cast<uint8_t>(~shared_bytes);  // (the exclusive bytes, and the unheld until released)
+  ReleaseSystemLocksLocked(node, unheld);
+}
+
+// Whether another process has the file open: every SQLite connection holds
+// the dead-man switch shared while it has the index mapped (F_GETLK sees
+// other processes' locks only). An answer the system does not give counts
+// as yes.
+bool OtherProcessAttached(int fd) { return LockHeldElsewhere(fd, kDeadManSwitch - kLockBase) != F_UNLCK; }
+
+// The keeper of sole files: a thread, made when the first file goes sole,
+// that looks at each sole file every kSoleLook and sleeps while none is.
+struct SoleKeeper {
+  std::mutex mu;  // taken after a node's mutex, never before one
+  std::condition_variable wake;
+  std::vector<std::shared_ptr<WalIndexNode>> nodes;  // each looked at until it is not sole
+  bool started = false;
+};
+SoleKeeper& TheKeeper() {
+  static SoleKeeper* keeper = new SoleKeeper();  // (lives as long as the process, as its thread)
+  return *keeper;
+}
+
+void KeeperLoop() {
+  SoleKeeper& keeper = TheKeeper();
+  std::vector<std::shared_ptr<WalIndexNode>> look;
+  for (;;) {
+    {
+      std::unique_lock lock(keeper.mu);
+      keeper.wake.wait(lock, [&] { return !keeper.nodes.empty(); });
+    }
+    std::this_thread::sleep_for(kSoleLook);
+    {
+      std::lock_guard lock(keeper.mu);
+      look = keeper.nodes;
+    }
+    std::vector<WalIndexNode*> done;
+    for (const auto& owned : look) {
+      WalIndexNode& node = *owned;
+      std::lock_guard lock(node.mu);
+      if (node.fd >= 0 && node.sole) {
+        // Another process attached (it waits for a lock byte, or will), or
+        // nothing here took a lock since the last look (an idle file's
+        // bytes go back to other processes within two looks).
+        const bool idle = node.lock_calls == node.lock_calls_at_look;
+        node.lock_calls_at_look = node.lock_calls;
+        if (!idle && !OtherProcessAttached(node.fd)) continue;
+        LeaveSoleLocked(node);
+        node.no_sole_before = Clock::now() + kSoleRetry;
+      }
+      done.push_back(&node);
+    }
+    look.clear();
+    if (done.empty()) continue;
+    std::lock_guard lock(keeper.mu);
+    std::erase_if(keeper.nodes, [&](const std::shared_ptr<WalIndexNode>& n) {
+      return std::find(done.begin(), done.end(), n.get()) != done.end();
+    });
+  }
+}
+
+// A write lock taken here: a file written kSoleWrites times within
+// kSoleWindow, by this process alone, goes sole. One F_SETLK takes every
+// lock byte (refused if another process holds any: nothing changes), then
+// one F_GETLK looks for another process that has the file open but holds
+// no lock byte now; if there is one, the locks go back at once. Taken
+// before looking, so a process that attaches meanwhile finds the bytes
+// held and waits for the keeper (or is seen by the look). REQUIRES: node.mu.
+void CountWriteLocked(WalIndexNode& node) {
+  const auto now = Clock::now();
+  if (now - node.write_window > kSoleWindow) {
+    node.write_window = now;
+    node.writes_in_window = 0;
+  }
+  if (++node.writes_in_window != kSoleWrites || node.keep_paused || now < node.no_sole_before) return;
+  node.no_sole_before = now + kSoleRetry;
+  // (Looked at first too, so that a process attached already never finds
+  // the bytes taken for the moment between the two calls below.)
+  if (OtherProcessAttached(node.fd) || !SetLock(node.fd, F_WRLCK, 0, kLockBytes)) return;
+  node.sole = true;
+  node.os_write = static_cast<uint8_t>(MaskOf(0, kLockBytes));
+  node.os_read = 0;
+  if (OtherProcessAttached(node.fd)) {
+    LeaveSoleLocked(node);
+    return;
+  }
+  node.lock_calls_at_look = node.lock_calls;
+  SoleKeeper& keeper = TheKeeper();
+  std::lock_guard lock(keeper.mu);
+  keeper.nodes.push_back(node.shared_from_this());
+  if (!keeper.started) {
+    keeper.started = true;
+    std::thread thread(KeeperLoop);
+    NameThread(thread, "hbf-wal-keeper");
+    thread.detach();
+  }
+  keeper.wake.notify_one();
 }
 
 }  // namespace
@@ -357,6 +500,7 @@ int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
   WalIndexNode& node = *client.node;
   const uint8_t mask = MaskOf(offset, n);
   std::lock_guard lock(node.mu);
+  ++node.lock_calls;
   if ((flags & SQLITE_SHM_UNLOCK) != 0) {
     UnlockLocked(node, client, offset, n);
     return SQLITE_OK;
@@ -394,6 +538,7 @@ int ShmLock(sqlite3_file* file, int offset, int n, int flags) {
   node.used_since_tick |= mask;
   if ((mask & kSlotZero) != 0) ++node.db_size_epoch;  // (a checkpoint here may write the file)
   client.exclusive_mask |= mask;
+  if (offset == 0 && n == 1 && !node.sole) CountWriteLocked(node);  // (the write lock)
   return SQLITE_OK;
 }
 
@@ -421,6 +566,7 @@ int ShmUnmap(sqlite3_file* file, int delete_flag) {
   if (delete_flag != 0) (void)::unlink(node->path.c_str());
   std::lock_guard lock(node->mu);
   for (void* region : node->regions) ::munmap(region, static_cast<size_t>(node->region_bytes));
+  node->sole = false;  // (the keeper drops it at its next look)
   // Closing drops every lock this process holds on the file, the dead-man
   // switch and any kept reader slot among them: nobody here uses it now.
   ::close(node->fd);
@@ -454,6 +600,19 @@ void RememberDbSize(const WalIndexClient& client, uint64_t epoch, sqlite3_int64 
 
 size_t DbSizesReadForTesting() { return db_sizes_read.load(std::memory_order_relaxed); }
 
+uint64_t SystemLockCallsOnThisThreadForTesting() { return system_lock_calls; }
+
+size_t SoleWalIndexFilesForTesting() {
+  Registry& registry = TheRegistry();
+  std::lock_guard registry_lock(registry.mu);
+  size_t sole = 0;
+  for (auto& [id, node] : registry.nodes) {
+    std::lock_guard lock(node->mu);
+    if (node->sole) ++sole;
+  }
+  return sole;
+}
+
 size_t KeptWalIndexLocksForTesting() {
   Registry& registry = TheRegistry();
   std::lock_guard registry_lock(registry.mu);
@@ -481,6 +640,10 @@ void ReleaseKeptWalIndexLocks() {
     internal::WalIndexNode& node = *owned;
     std::lock_guard lock(node.mu);
     if (node.fd < 0) continue;  // (its last connection closed it since the copy)
+    if (node.sole) {
+      node.used_since_tick = 0;  // (the keeper looks after it; it keeps no slot)
+      continue;
+    }
     // A slot kept and not taken since the last look goes; one in use stays
     // (its next reader would take it again at once).
     const uint8_t kept = internal::KeptLocked(node);

@@ -8,10 +8,10 @@
 // (Litestream, the sqlite3 shell, Python) using SQLite's own VFS on the same
 // file shares the index and its locks with hbf as before.
 //
-// The difference: a read lock (bytes 123-127, the WAL's reader slots) that
+// The first difference: a read lock (bytes 123-127, the WAL's reader slots) that
 // this process's last reader lets go of is kept, as a POSIX lock on the
 // file, until a ReleaseKeptWalIndexLocks() (db/vfs.h; the henv manager's
-// janitor, about once a second) finds it not taken since the one before. The next reader in this process that
+// janitor, every 5 s by default) finds it not taken since the one before. The next reader in this process that
 // takes the same slot then makes no system call; a reader that must move
 // the slot to a newer commit upgrades the kept lock and downgrades it
 // again (two calls where the unix VFS makes three). Why: a read took two
@@ -35,6 +35,27 @@
 // checkpoints and WAL restarts see kept locks as free: kept locks never
 // hold back this process's own work.
 //
+// The second: sole mode. A file this process writes often (16 write locks
+// within a second) while no other process has it open holds all eight lock
+// bytes F_WRLCK at the system level, taken in one call, and every lock
+// call here is then settled among this process's connections alone, with
+// no system call: an autocommit write made four fcntl() calls (the write
+// lock taken and let go, the reader slot's mark moved: up, down), ~1.2 us
+// each on the 2-core VM and, under the write lock, each one more time that
+// the henv's other writers wait (bench/README.md, fortieth session). A
+// thread (hbf-wal-keeper) looks at each sole file every 100 ms: once
+// another process has it open (it holds the dead-man switch, as every
+// SQLite connection does while it has the index mapped), or nothing here
+// took a lock since the last look, the system locks go back to what this
+// process's connections hold, and the file does not go sole again for a
+// second. What another process sees meanwhile: every lock byte taken. Its
+// reader retries (SQLite's own backoff, ~10 s in all before it gives up)
+// and gets in within ~100 ms of attaching; a writer's transaction starts
+// with that read, so it waits as well; only a lock asked for at once, with
+// no read first and no busy timeout, is refused (SQLITE_BUSY). A process
+// that keeps the file open (Litestream) keeps every file it has open out
+// of sole mode.
+//
 // A -shm that cannot be opened for writing (a read-only mount) is left to
 // the unix VFS's methods, which read it read-only: the same for every
 // connection to that file in this process, since the decision follows from
@@ -44,6 +65,9 @@
 // held for each lock call on it and for mapping; a registry mutex is held
 // while a node is found, made or dropped, and by ReleaseKeptWalIndexLocks
 // only while it copies the list of nodes (it walks the copy without it).
+// The keeper's list of sole files has a mutex of its own, taken after a
+// node's (a file going sole adds itself) and never held while a node's is
+// taken (the keeper copies the list, then locks each node alone).
 // A connection's own state (WalIndexClient) is its connection's: SQLite
 // calls these methods from the thread that uses the connection.
 #pragma once
@@ -93,5 +117,9 @@ void RememberDbSize(const WalIndexClient& client, uint64_t epoch, sqlite3_int64 
 // all; how many sizes were read from a file for KnownDbSize to know.
 size_t KeptWalIndexLocksForTesting();
 size_t DbSizesReadForTesting();
+// For tests: fcntl(F_SETLK) calls this thread made on lock bytes; how many
+// files are in sole mode now.
+uint64_t SystemLockCallsOnThisThreadForTesting();
+size_t SoleWalIndexFilesForTesting();
 
 }  // namespace hbf::db::internal

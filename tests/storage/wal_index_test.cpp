@@ -1,6 +1,7 @@
 // Specification of hbf's WAL index (src/db/wal_index.h): the unix VFS's
 // -shm file and lock protocol, shared with other processes that use SQLite's
-// own VFS, with reader slots' locks kept between this process's readers.
+// own VFS, with reader slots' locks kept between this process's readers and
+// every lock byte held while this process alone writes the file (sole).
 #include "db/wal_index.h"
 
 #include <fcntl.h>
@@ -306,6 +307,112 @@ TEST(WalIndexTest, AnotherProcessesTruncateWaitsForAKeptSlotAndFinishesOnceRelea
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 3);
   ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (4)").ok());
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 4);
+}
+
+// Waits (bounded) until `ready` holds; false if it never did.
+template <typename Ready>
+bool Eventually(Ready ready, std::chrono::seconds limit = std::chrono::seconds(10)) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// Sole mode: a file this process alone writes often holds every lock byte
+// at the system level (another process sees all eight taken) and its
+// reads and writes make no lock call to the system; once it stops being
+// used, the keeper gives the bytes back (another process sees none taken).
+TEST(WalIndexTest, AFileWrittenOftenByThisProcessAloneTakesNoSystemLocks) {
+  OneRowFile file;
+  Database& db = file.db;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (2)").ok());
+  ASSERT_EQ(internal::SoleWalIndexFilesForTesting(), 1u);
+  for (int byte = 120; byte <= kLastReaderByte; ++byte) {
+    EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, byte), F_WRLCK) << "byte " << byte;
+  }
+  EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, kDeadManSwitchByte), F_RDLCK);
+
+  const uint64_t before = internal::SystemLockCallsOnThisThreadForTesting();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (3)").ok());
+    EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t WHERE x = 3"), i + 1);
+  }
+  ASSERT_TRUE(db.Exec("PRAGMA wal_checkpoint(RESTART)").ok());
+  EXPECT_EQ(internal::SystemLockCallsOnThisThreadForTesting(), before) << "lock calls went to the system";
+
+  // Unused, it goes back to the locks its connections hold: none now.
+  ASSERT_TRUE(Eventually([] { return internal::SoleWalIndexFilesForTesting() == 0; }));
+  for (int byte = 120; byte <= kLastReaderByte; ++byte) {
+    EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, byte), F_UNLCK) << "byte " << byte;
+  }
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 221);
+  EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
+}
+
+// Another process that opens a file this one writes alone (sole) gets in:
+// its reads wait for the keeper to see it and give the bytes back, its
+// writes land among this process's, which then take their locks from the
+// system again; nothing is lost or torn.
+TEST(WalIndexTest, AnotherProcessGetsInWhileThisOneWritesAlone) {
+  TempDir dir;
+  const std::string path = dir.File("a.db");
+  {
+    Database db = OpenOrDie(path);
+    ASSERT_TRUE(db.Exec("CREATE TABLE acct(id INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
+                        "INSERT INTO acct VALUES (1, 1000), (2, 1000);"
+                        "CREATE TABLE log(who TEXT NOT NULL)")
+                    .ok());
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::atomic<int> failed{0};
+  std::atomic<int> written{0};
+  std::atomic<uint64_t> lock_calls{0};
+  std::thread writer([&] {
+    Database db = OpenOrDie(path);
+    for (int i = 0; i < 200000 && !stop.load(); ++i) {
+      if (MoveBetweenAccounts(db, (i % 7) - 3, "INSERT INTO log VALUES ('hbf');")) {
+        written.fetch_add(1);
+      } else {
+        failed.fetch_add(1);
+      }
+      if (ScalarInt(db, "SELECT sum(v) FROM acct") != 2000) torn.fetch_add(1);
+      lock_calls = internal::SystemLockCallsOnThisThreadForTesting();
+      // (A moment without the write lock between writes: a writer that
+      // never lets go starves another process's, sole or not.)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  ASSERT_TRUE(Eventually([] { return internal::SoleWalIndexFilesForTesting() == 1; }));
+  const uint64_t calls_when_sole = lock_calls.load();
+  const std::string other =
+      "import sqlite3, sys\n"
+      "con = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)\n"
+      "torn = writes = 0\n"
+      "for i in range(100):\n"
+      "    con.execute('BEGIN IMMEDIATE')\n"
+      "    con.execute('UPDATE acct SET v = v + 1 WHERE id = 1')\n"
+      "    con.execute('UPDATE acct SET v = v - 1 WHERE id = 2')\n"
+      "    con.execute(\"INSERT INTO log VALUES ('python')\")\n"
+      "    con.execute('COMMIT')\n"
+      "    writes += 1\n"
+      "    if con.execute('SELECT sum(v) FROM acct').fetchone()[0] != 2000: torn += 1\n"
+      "print(torn, writes)\n";
+  const Python python = RunPython(dir, other, {path});
+  stop = true;
+  writer.join();
+  EXPECT_EQ(python.exit_code, 0) << python.out;
+  EXPECT_EQ(python.out, "0 100\n");
+  EXPECT_GT(lock_calls.load(), calls_when_sole) << "this process's locks went to the system again";
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  Database db = OpenOrDie(path);
+  EXPECT_EQ(ScalarInt(db, "SELECT sum(v) FROM acct"), 2000);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'python'"), 100);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'hbf'"), written.load());
+  EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
 }
 
 // This process's connections on threads and another process (SQLite's own
