@@ -98,6 +98,7 @@ class Dispatcher {
     std::deque<Waiting> waiting;
     int running = 0;
     bool listed = false;  // in ready_
+    int waiting_at = -1;  // its index in waiting_keys_ while `waiting` is not empty, else -1
   };
   void ThreadMain(size_t index, Parker& self);
   // Threads not parked. REQUIRES: mu_.
@@ -116,8 +117,12 @@ class Dispatcher {
   // sweeper (which then leaves the role); null when none is idle.
   // REQUIRES: mu_.
   Parker* TakeIdleLocked();
-  // Moves jobs that waited too long into `out`. REQUIRES: mu_.
+  // Moves jobs that waited too long into `out` (it looks only at keys with
+  // jobs waiting). REQUIRES: mu_.
   void CollectExpiredLocked(Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out);
+  // Keeps waiting_keys_ to the keys whose `waiting` is not empty: after a
+  // job is queued, and after the last one left. REQUIRES: mu_.
+  void NoteWaitingLocked(KeyState& ks);
   // Erases `ks` when it has nothing waiting or running and more than
   // kIdleKeysKept keys are known. REQUIRES: mu_.
   void ForgetIfIdleLocked(KeyState& ks);
@@ -128,6 +133,7 @@ class Dispatcher {
   mutable std::mutex mu_;
   std::unordered_map<std::string, KeyState> keys_;  // guarded by mu_ (element addresses are stable)
   std::deque<KeyState*> ready_;                     // guarded by mu_: keys with runnable work, in turn
+  std::vector<KeyState*> waiting_keys_;             // guarded by mu_: keys with jobs waiting (KeyState::waiting_at)
   int queued_ = 0;                                  // guarded by mu_
   Clock::time_point next_sweep_{};                  // guarded by mu_
   std::vector<Parker*> idle_;                       // guarded by mu_: parked threads, most recently idle last

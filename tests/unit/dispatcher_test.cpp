@@ -161,6 +161,37 @@ TEST(Dispatcher, JobsBehindACapStillExpireWhenTheIdleThreadsAreTakenForOtherWork
   gate.Open();
 }
 
+// Jobs of more keys than the dispatcher keeps idle state for, all waiting
+// while every thread is held: each expires (the sweep walks the keys with
+// jobs waiting, dropping them from that list as they empty), none runs;
+// the same keys' next jobs all run.
+TEST(Dispatcher, JobsOfManyKeysExpireAndTheKeysNextJobsRun) {
+  constexpr int kKeys = 1100;  // (past the 1,024 idle keys kept)
+  Dispatcher d(DispatcherOptions{2, 1, 2s});
+  Gate gate;
+  std::atomic<int> held{0};
+  std::atomic<int> ran{0};
+  std::atomic<int> expired{0};
+  for (const char* key : {"h1", "h2"}) {
+    d.Submit(key, std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return held.load() == 2; }));
+  for (int i = 0; i < kKeys; ++i) {
+    d.Submit("k" + std::to_string(i), std::make_unique<FnJob>([&] { ++ran; }, [&] { ++expired; }));
+  }
+  std::this_thread::sleep_for(2200ms);  // (past the queue timeout)
+  gate.Open();
+  ASSERT_TRUE(WaitUntil([&] { return expired.load() == kKeys; }));
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_EQ(d.queued(), 0);
+  for (int i = 0; i < kKeys; ++i) {
+    d.Submit("k" + std::to_string(i), std::make_unique<FnJob>([&] { ++ran; }, [&] { ++expired; }));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return ran.load() == kKeys; }));
+  EXPECT_EQ(expired.load(), kKeys);
+  EXPECT_EQ(d.queued(), 0);
+}
+
 // Submitters on several threads over many keys (as I/O loops over many
 // henvs): nothing lost, nothing run twice, nothing expired.
 void EveryJobRunsOnce(int running_target) {
