@@ -401,9 +401,10 @@ void KeeperLoop() {
     }
     look.clear();
     if (done.empty()) continue;
+    std::sort(done.begin(), done.end());
     std::lock_guard lock(keeper.mu);
     std::erase_if(keeper.nodes, [&](const std::shared_ptr<WalIndexNode>& n) {
-      return std::find(done.begin(), done.end(), n.get()) != done.end();
+      return std::binary_search(done.begin(), done.end(), n.get());
     });
   }
 }
