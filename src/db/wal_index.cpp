@@ -603,26 +603,28 @@ size_t DbSizesReadForTesting() { return db_sizes_read.load(std::memory_order_rel
 
 uint64_t SystemLockCallsOnThisThreadForTesting() { return system_lock_calls; }
 
-size_t SoleWalIndexFilesForTesting() {
+namespace {
+// `count` of each node, added up (for the figures tests read).
+template <typename Count>
+size_t SumOverNodes(Count count) {
   Registry& registry = TheRegistry();
   std::lock_guard registry_lock(registry.mu);
-  size_t sole = 0;
+  size_t sum = 0;
   for (auto& [id, node] : registry.nodes) {
     std::lock_guard lock(node->mu);
-    if (node->sole) ++sole;
+    sum += count(*node);
   }
-  return sole;
+  return sum;
+}
+}  // namespace
+
+size_t SoleWalIndexFilesForTesting() {
+  return SumOverNodes([](const WalIndexNode& node) -> size_t { return node.sole ? 1 : 0; });
 }
 
 size_t KeptWalIndexLocksForTesting() {
-  Registry& registry = TheRegistry();
-  std::lock_guard registry_lock(registry.mu);
-  size_t kept = 0;
-  for (auto& [id, node] : registry.nodes) {
-    std::lock_guard lock(node->mu);
-    kept += static_cast<size_t>(__builtin_popcount(KeptLocked(*node)));
-  }
-  return kept;
+  return SumOverNodes(
+      [](const WalIndexNode& node) { return static_cast<size_t>(__builtin_popcount(KeptLocked(node))); });
 }
 
 }  // namespace internal

@@ -309,6 +309,28 @@ TEST(WalIndexTest, AnotherProcessesTruncateWaitsForAKeptSlotAndFinishesOnceRelea
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 4);
 }
 
+// A file with two accounts holding 1,000 each and an empty log of who
+// moved money; its path.
+std::string AccountsFile(const TempDir& dir) {
+  const std::string path = dir.File("a.db");
+  Database db = OpenOrDie(path);
+  EXPECT_TRUE(db.Exec("CREATE TABLE acct(id INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
+                      "INSERT INTO acct VALUES (1, 1000), (2, 1000);"
+                      "CREATE TABLE log(who TEXT NOT NULL)")
+                  .ok());
+  return path;
+}
+
+// The accounts still hold 2,000 between them, every move of each side is
+// logged, and the file checks out whole.
+void ExpectAccountsWhole(const std::string& path, int python_moves, int hbf_moves) {
+  Database db = OpenOrDie(path);
+  EXPECT_EQ(ScalarInt(db, "SELECT sum(v) FROM acct"), 2000);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'python'"), python_moves);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'hbf'"), hbf_moves);
+  EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
+}
+
 // Waits (bounded) until `ready` holds; false if it never did.
 template <typename Ready>
 bool Eventually(Ready ready, std::chrono::seconds limit = std::chrono::seconds(10)) {
@@ -357,14 +379,7 @@ TEST(WalIndexTest, AFileWrittenOftenByThisProcessAloneTakesNoSystemLocks) {
 // system again; nothing is lost or torn.
 TEST(WalIndexTest, AnotherProcessGetsInWhileThisOneWritesAlone) {
   TempDir dir;
-  const std::string path = dir.File("a.db");
-  {
-    Database db = OpenOrDie(path);
-    ASSERT_TRUE(db.Exec("CREATE TABLE acct(id INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
-                        "INSERT INTO acct VALUES (1, 1000), (2, 1000);"
-                        "CREATE TABLE log(who TEXT NOT NULL)")
-                    .ok());
-  }
+  const std::string path = AccountsFile(dir);
   std::atomic<bool> stop{false};
   std::atomic<int> torn{0};
   std::atomic<int> failed{0};
@@ -408,11 +423,7 @@ TEST(WalIndexTest, AnotherProcessGetsInWhileThisOneWritesAlone) {
   EXPECT_GT(lock_calls.load(), calls_when_sole) << "this process's locks went to the system again";
   EXPECT_EQ(torn.load(), 0);
   EXPECT_EQ(failed.load(), 0);
-  Database db = OpenOrDie(path);
-  EXPECT_EQ(ScalarInt(db, "SELECT sum(v) FROM acct"), 2000);
-  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'python'"), 100);
-  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'hbf'"), written.load());
-  EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
+  ExpectAccountsWhole(path, 100, written.load());
 }
 
 // This process's connections on threads and another process (SQLite's own
@@ -421,14 +432,7 @@ TEST(WalIndexTest, AnotherProcessGetsInWhileThisOneWritesAlone) {
 // write lands, and the file checks out whole.
 TEST(WalIndexTest, ThisProcessAndAnotherShareTheFileWithoutTornReads) {
   TempDir dir;
-  const std::string path = dir.File("a.db");
-  {
-    Database db = OpenOrDie(path);
-    ASSERT_TRUE(db.Exec("CREATE TABLE acct(id INTEGER PRIMARY KEY, v INTEGER NOT NULL);"
-                        "INSERT INTO acct VALUES (1, 1000), (2, 1000);"
-                        "CREATE TABLE log(who TEXT NOT NULL)")
-                    .ok());
-  }
+  const std::string path = AccountsFile(dir);
   std::atomic<bool> python_done{false};
   std::atomic<int> torn{0};
   std::atomic<int> failed{0};
@@ -483,11 +487,7 @@ TEST(WalIndexTest, ThisProcessAndAnotherShareTheFileWithoutTornReads) {
   EXPECT_GE(checkpoints_done, 1) << "of 12";
   EXPECT_EQ(torn.load(), 0);
   EXPECT_EQ(failed.load(), 0);
-  Database db = OpenOrDie(path);
-  EXPECT_EQ(ScalarInt(db, "SELECT sum(v) FROM acct"), 2000);
-  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'python'"), 600);
-  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM log WHERE who = 'hbf'"), written.load());
-  EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
+  ExpectAccountsWhole(path, 600, written.load());
 }
 
 // Within this process: connections open and close (the node made and
