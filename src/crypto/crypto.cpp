@@ -9,7 +9,8 @@
 #include <string>
 #include <unordered_map>
 #include <mutex>
-#include <thread>
+
+#include "core/cores.h"
 
 namespace hbf::crypto {
 namespace {
@@ -19,9 +20,12 @@ constexpr size_t kArgonMem = crypto_pwhash_MEMLIMIT_INTERACTIVE;             // 
 
 // Bounds concurrent Argon2id computations (each holds kArgonMem) and hands
 // freed slots to waiters round-robin by key, oldest first within a key.
+// One slot per core the process may run on (its affinity: a container
+// given 2 of a machine's 64 cores runs 2 at once, not 64, and holds 128 MiB
+// for them, not 4 GiB), at least 2.
 class HashGate {
  public:
-  HashGate() : slots_(std::max(2u, std::thread::hardware_concurrency())) {}
+  HashGate() : slots_(static_cast<unsigned>(std::max(2, CoresAvailable()))) {}
 
   void Enter(std::string_view key) {
     std::unique_lock lock(mu_);
