@@ -373,6 +373,46 @@ TEST(WalIndexTest, AFileWrittenOftenByThisProcessAloneTakesNoSystemLocks) {
   EXPECT_EQ(ScalarText(db, "PRAGMA integrity_check"), "ok");
 }
 
+// A file another process has open (it holds the dead-man switch, as every
+// SQLite connection does with the index mapped, though no lock byte now)
+// never goes sole, however often this process writes it: its locks go to
+// the system at every write.
+TEST(WalIndexTest, AFileAnotherProcessHasOpenIsNeverSole) {
+  OneRowFile file;
+  Database& db = file.db;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t other = ::fork();
+  if (other == 0) {
+    const int fd = ::open(file.shm.c_str(), O_RDWR | O_CLOEXEC);
+    struct flock lock{};
+    lock.l_type = F_RDLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = kDeadManSwitchByte;
+    lock.l_len = 1;
+    const char ok = (fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0) ? 'y' : 'n';
+    (void)!::write(ready[1], &ok, 1);
+    for (;;) ::pause();
+  }
+  ASSERT_GT(other, 0);
+  char ok = 0;
+  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  EXPECT_EQ(ok, 'y');
+
+  const uint64_t before = internal::SystemLockCallsOnThisThreadForTesting();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (2)").ok());
+  EXPECT_EQ(internal::SoleWalIndexFilesForTesting(), 0u);
+  EXPECT_GE(internal::SystemLockCallsOnThisThreadForTesting() - before, 100u) << "a write's locks not asked of the system";
+  EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, 120), F_UNLCK) << "the write lock held between writes";
+
+  ::kill(other, SIGKILL);
+  int status = 0;
+  ::waitpid(other, &status, 0);
+  EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 101);
+}
+
 // Another process that opens a file this one writes alone (sole) gets in:
 // its reads wait for the keeper to see it and give the bytes back, its
 // writes land among this process's, which then take their locks from the
