@@ -48,6 +48,7 @@ Database OpenOrDie(const std::string& path) {
 
 // The unix VFS's lock bytes in the -shm file (os_unix.c): 120 + slot, and
 // the dead-man switch at 128. Reader slots are slots 3-7.
+constexpr int kWriteLockByte = 120;
 constexpr int kFirstReaderByte = 123;
 constexpr int kLastReaderByte = 127;
 constexpr int kDeadManSwitchByte = 128;
@@ -87,6 +88,51 @@ int ReaderSlotsSeenLocked(const std::string& shm) {
   }
   return locked;
 }
+
+// Another process holding a lock of `type` on `byte` of `path` (as SQLite's
+// own VFS would, through a descriptor of its own) until Release() or the
+// end of the scope.
+class LockHeldByAnotherProcess {
+ public:
+  LockHeldByAnotherProcess(const std::string& path, short type, int byte) {
+    int ready[2];
+    if (::pipe(ready) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+      struct flock lock{};
+      lock.l_type = type;
+      lock.l_whence = SEEK_SET;
+      lock.l_start = byte;
+      lock.l_len = 1;
+      const char ok = (fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0) ? 'y' : 'n';
+      (void)!::write(ready[1], &ok, 1);
+      for (;;) ::pause();
+    }
+    char ok = 0;
+    held_ = pid_ > 0 && ::read(ready[0], &ok, 1) == 1 && ok == 'y';
+    ::close(ready[0]);
+    ::close(ready[1]);
+  }
+  ~LockHeldByAnotherProcess() { Release(); }
+  LockHeldByAnotherProcess(const LockHeldByAnotherProcess&) = delete;
+  LockHeldByAnotherProcess& operator=(const LockHeldByAnotherProcess&) = delete;
+
+  // Whether the other process took the lock.
+  bool held() const { return held_; }
+  // The other process ends, and its lock with it.
+  void Release() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool held_ = false;
+};
 
 struct Python {
   int exit_code = -1;
@@ -214,35 +260,15 @@ TEST(WalIndexTest, NoSlotIsKeptWhileAnotherProcessHoldsTheWriteLock) {
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
   EXPECT_GE(internal::KeptWalIndexLocksForTesting(), 1u);
 
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t writer = ::fork();
-  if (writer == 0) {
-    const int fd = ::open(shm.c_str(), O_RDWR | O_CLOEXEC);
-    struct flock lock{};
-    lock.l_type = F_WRLCK;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = 120;  // the write lock
-    lock.l_len = 1;
-    const char ok = (fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0) ? 'y' : 'n';
-    (void)!::write(ready[1], &ok, 1);
-    for (;;) ::pause();
-  }
-  ASSERT_GT(writer, 0);
-  char ok = 0;
-  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
-  ::close(ready[0]);
-  ::close(ready[1]);
-  EXPECT_EQ(ok, 'y');
+  LockHeldByAnotherProcess writer(shm, F_WRLCK, kWriteLockByte);
+  ASSERT_TRUE(writer.held());
 
   ReleaseKeptWalIndexLocks();  // the janitor's tick: finds the other writer
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
   EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 0u) << "kept while another process holds the write lock";
   EXPECT_EQ(ReaderSlotsSeenLocked(shm), 0);
 
-  ::kill(writer, SIGKILL);
-  int status = 0;
-  ::waitpid(writer, &status, 0);
+  writer.Release();
   ReleaseKeptWalIndexLocks();  // finds it gone
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 1);
   EXPECT_EQ(internal::KeptWalIndexLocksForTesting(), 1u);
@@ -351,7 +377,7 @@ TEST(WalIndexTest, AFileWrittenOftenByThisProcessAloneTakesNoSystemLocks) {
   Database& db = file.db;
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (2)").ok());
   ASSERT_EQ(internal::SoleWalIndexFilesForTesting(), 1u);
-  for (int byte = 120; byte <= kLastReaderByte; ++byte) {
+  for (int byte = kWriteLockByte; byte <= kLastReaderByte; ++byte) {
     EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, byte), F_WRLCK) << "byte " << byte;
   }
   EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, kDeadManSwitchByte), F_RDLCK);
@@ -366,7 +392,7 @@ TEST(WalIndexTest, AFileWrittenOftenByThisProcessAloneTakesNoSystemLocks) {
 
   // Unused, it goes back to the locks its connections hold: none now.
   ASSERT_TRUE(Eventually([] { return internal::SoleWalIndexFilesForTesting() == 0; }));
-  for (int byte = 120; byte <= kLastReaderByte; ++byte) {
+  for (int byte = kWriteLockByte; byte <= kLastReaderByte; ++byte) {
     EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, byte), F_UNLCK) << "byte " << byte;
   }
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 221);
@@ -380,36 +406,14 @@ TEST(WalIndexTest, AFileWrittenOftenByThisProcessAloneTakesNoSystemLocks) {
 TEST(WalIndexTest, AFileAnotherProcessHasOpenIsNeverSole) {
   OneRowFile file;
   Database& db = file.db;
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t other = ::fork();
-  if (other == 0) {
-    const int fd = ::open(file.shm.c_str(), O_RDWR | O_CLOEXEC);
-    struct flock lock{};
-    lock.l_type = F_RDLCK;
-    lock.l_whence = SEEK_SET;
-    lock.l_start = kDeadManSwitchByte;
-    lock.l_len = 1;
-    const char ok = (fd >= 0 && ::fcntl(fd, F_SETLK, &lock) == 0) ? 'y' : 'n';
-    (void)!::write(ready[1], &ok, 1);
-    for (;;) ::pause();
-  }
-  ASSERT_GT(other, 0);
-  char ok = 0;
-  ASSERT_EQ(::read(ready[0], &ok, 1), 1);
-  ::close(ready[0]);
-  ::close(ready[1]);
-  EXPECT_EQ(ok, 'y');
+  LockHeldByAnotherProcess other(file.shm, F_RDLCK, kDeadManSwitchByte);
+  ASSERT_TRUE(other.held());
 
   const uint64_t before = internal::SystemLockCallsOnThisThreadForTesting();
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (2)").ok());
   EXPECT_EQ(internal::SoleWalIndexFilesForTesting(), 0u);
   EXPECT_GE(internal::SystemLockCallsOnThisThreadForTesting() - before, 100u) << "a write's locks not asked of the system";
-  EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, 120), F_UNLCK) << "the write lock held between writes";
-
-  ::kill(other, SIGKILL);
-  int status = 0;
-  ::waitpid(other, &status, 0);
+  EXPECT_EQ(LockSeenFromAnotherProcess(file.shm, kWriteLockByte), F_UNLCK) << "the write lock held between writes";
   EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 101);
 }
 
