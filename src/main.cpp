@@ -204,6 +204,7 @@ int Serve(const Config& config) {
   js_options.max_worker_connections = descriptors.max_worker_connections;
   js_options.copy_blank_workers = config.js_copy_workers;
   js_options.bound_images = config.js_bound_images;
+  js_options.transient_workers = config.js_transient_workers;
   js_options.drop_workers_whole = config.js_drop_workers_whole;
   js_options.hibernation = config.js_hibernate == Config::Hibernate::kAuto     ? js::EngineOptions::Hibernation::kWhenCheaper
                            : config.js_hibernate == Config::Hibernate::kAlways ? js::EngineOptions::Hibernation::kAlways

@@ -412,6 +412,8 @@ HttpResponse App::PrometheusMetrics(const HttpRequest& request, const RequestCon
   gauges.js_workers_evicted_hibernated = js.evicted_hibernated;
   gauges.js_workers_evicted_on_probation = js.evicted_on_probation;
   gauges.js_workers_made_returning = js.made_returning;
+  gauges.js_workers_dropped_transient = js.dropped_transient;
+  gauges.js_long_tail = js.long_tail;
   gauges.js_probation_target = js.probation_target;
   gauges.js_worker_prefetches = js.prefetched;
   gauges.js_heap_bytes = js.memory_bytes;

@@ -140,6 +140,13 @@ std::string RenderPrometheus(const metrics::Snapshot& s, const MetricsGauges& g,
   Header(out, "hbf_js_workers_made_returning_total", "counter",
          "Workers made past probation: their henv's last worker was evicted shortly before.");
   Sample(out, "hbf_js_workers_made_returning_total", {}, g.js_workers_made_returning);
+  Header(out, "hbf_js_workers_dropped_transient_total", "counter",
+         "Of the evicted on probation, workers dropped after their one request while most workers made were for "
+         "henvs not seen lately (their memory went, warm, to the next one made).");
+  Sample(out, "hbf_js_workers_dropped_transient_total", {}, g.js_workers_dropped_transient);
+  Header(out, "hbf_js_long_tail", "gauge",
+         "1 while most workers made are for henvs not seen lately, and such workers are transient.");
+  Sample(out, "hbf_js_long_tail", {}, g.js_long_tail ? uint64_t{1} : uint64_t{0});
   Header(out, "hbf_js_probation_target_workers", "gauge",
          "Idle workers on probation that eviction over the memory budget leaves before taking others (0: none evicted yet).");
   Sample(out, "hbf_js_probation_target_workers", {}, static_cast<uint64_t>(std::max<int64_t>(0, g.js_probation_target)));

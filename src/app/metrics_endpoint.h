@@ -57,6 +57,8 @@ struct MetricsGauges {
   uint64_t js_workers_evicted_hibernated = 0;
   uint64_t js_workers_evicted_on_probation = 0;
   uint64_t js_workers_made_returning = 0;
+  uint64_t js_workers_dropped_transient = 0;
+  bool js_long_tail = false;
   int64_t js_probation_target = 0;
   int64_t js_heap_bytes = 0;
   int64_t in_flight = 0;

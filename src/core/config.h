@@ -45,6 +45,7 @@ struct Config {
   int js_memory_mb = 1024;              // all JS runtimes together; idle ones are evicted beyond it
   bool js_copy_workers = true;          // blank workers copied from an image, not built (js/worker_image.h)
   bool js_bound_images = true;          // henvs' workers copied bound (js/bound_image.h)
+  bool js_transient_workers = true;     // JsEngine: "Long tail"
   bool js_image_profile = true;         // a cold worker prefetches its image's profiled lines (js/image_profile.h)
   bool js_drop_workers_whole = true;    // destroyed workers' memory dropped whole (js/allocator.h)
   // What becomes of a JavaScript worker idle for 2 s (js/engine.h, EngineOptions::Hibernation):

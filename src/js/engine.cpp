@@ -285,6 +285,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
   bool create = false;
   bool cold = false;  // an awake worker idle for kCacheColdAfter or more
   bool returning = false;  // create: past probation ("Probation", engine.h)
+  bool transient = false;
   std::shared_ptr<const BoundImage> bound;  // create: copy this (bound_image.h)
   bool capture = false;                     // create: capture one first
   size_t capture_bytes = 0;                 // (the room a bind of it took)
@@ -297,6 +298,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       failed.error = pool.broken_failure;
       return nullptr;
     }
+    ++shard.checkouts;
     const auto now = Clock::now();
     const auto give_up_at = now + std::chrono::milliseconds(limits.timeout_ms);
     for (;;) {
@@ -346,9 +348,11 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         const Return how = ReturnOf(pool);
         returning = how != Return::kNone;
         NoteMakeLocked(pool, how);
+        if (how == Return::kNone) ++shard.made_new;
         if (options_.bound_images && options_.copy_blank_workers) {
           if (pool.bound != nullptr && pool.bound->version() == version) {
             bound = pool.bound;
+            transient = how == Return::kNone && long_tail_.load(std::memory_order_relaxed);
           } else {
             // The henv's first worker at this version is made by a
             // capture (its bind, and a second to compare when it left
@@ -445,6 +449,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     }
     pool.make_ns.store(NanosSince(make_began), std::memory_order_relaxed);
     worker->on_probation = !returning;
+    worker->transient = transient;
     std::lock_guard lock(shard.mu);
     ++shard.workers;
     ++shard.made;
@@ -494,7 +499,17 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     // its code changed, or one whose wake failed, already taken off at its
     // checkout - was taken off a count it was never on.)
     if (worker->hibernated()) ++shard.hibernated;
-    if (worker->reusable() && worker->code_version() >= pool.routing.load()->router_checked_version) {
+    if (worker->transient) {
+      // Made for a henv not back soon while most requests make a worker:
+      // its arena, still in the caches, goes to the next one made.
+      const uint64_t clock = evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
+      pool.evicted_at = clock;
+      pool.evicted_on_probation = true;
+      ++shard.evicted_awake;
+      ++shard.evicted_on_probation;
+      ++shard.dropped_transient;
+      dropped.push_back(std::move(worker));
+    } else if (worker->reusable() && worker->code_version() >= pool.routing.load()->router_checked_version) {
       // Trimmed by the housekeeper (idle for kTrimAfterIdle at least) or
       // back from a request.
       std::list<Worker*>& lru = shard.LruOf(*worker);
@@ -591,11 +606,13 @@ JsEngine::Stats JsEngine::stats() const {
     stats.evicted_hibernated += shard.evicted_hibernated;
     stats.evicted_on_probation += shard.evicted_on_probation;
     stats.made_returning += shard.made_returning;
+    stats.dropped_transient += shard.dropped_transient;
     stats.prefetched += shard.prefetched;
   }
   if (const int64_t workers = workers_at_eviction_.load(std::memory_order_relaxed); workers > 0) {
     stats.probation_target = ProbationTargetFor(workers);
   }
+  stats.long_tail = long_tail_.load(std::memory_order_relaxed);
   stats.hibernations = hibernations_.load(std::memory_order_relaxed);
   stats.dropped_idle = dropped_idle_.load(std::memory_order_relaxed);
   stats.dropped_not_woken = dropped_not_woken_.load(std::memory_order_relaxed);

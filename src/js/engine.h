@@ -188,6 +188,16 @@ struct EngineOptions {
   // took longer (a large app) captures at the henv's next worker instead,
   // so that its first request waits no more than about twice this longer.
   std::chrono::nanoseconds first_capture_max_bind = std::chrono::milliseconds(5);
+  // Transient workers ("Long tail" in JsEngine's private part): while most
+  // workers made are for henvs not coming back soon, one made from its
+  // henv's bound image for such a henv is dropped at its check-in, its
+  // arena (still in the CPU's caches) going to the next worker made
+  // (--js_transient_workers). The mode is looked at once a second, and
+  // only over at least `long_tail_min_checkouts` checkouts.
+  bool transient_workers = true;
+  int64_t long_tail_min_checkouts = 1000;
+  // How often the housekeeper looks (UpdateLongTail); tests look themselves.
+  std::chrono::milliseconds long_tail_look_every{1000};
   // A destroyed worker's runtime is dropped whole (its memory is all its
   // own: js/allocator.h), running only the finalizers that reach outside
   // it; false: freed value by value (--js_drop_workers_whole=false, for A/B).
@@ -358,6 +368,9 @@ class JsEngine {
     // the probation target now (0 before the first eviction).
     uint64_t evicted_on_probation = 0;
     uint64_t made_returning = 0;
+    // Workers dropped at their check-in as transient ("Long tail").
+    uint64_t dropped_transient = 0;
+    bool long_tail = false;  // the mode is on
     int64_t probation_target = 0;
     // Requests that found their henv's worker idle for kCacheColdAfter or
     // more and prefetched its memory (Worker::PrefetchMemory).
@@ -371,6 +384,9 @@ class JsEngine {
     uint64_t bound_failures = 0;
   };
   Stats stats() const;
+  // Looks at the traffic since the last look and sets the long-tail mode
+  // ("Long tail"); the housekeeper calls it once a second. Any thread.
+  void UpdateLongTail();
 
   WsHub* ws_hub() const { return options_.ws_hub; }
 
@@ -416,6 +432,9 @@ class JsEngine {
     int hibernated = 0;  // idle workers hibernated (Worker::hibernated)
     uint64_t wakes = 0;
     uint64_t made = 0;                // Stats::made, this shard's share
+    uint64_t checkouts = 0;  // requests that asked for a worker ("Long tail")
+    uint64_t made_new = 0;   // workers made for henvs not coming back (ReturnOf: none)
+    uint64_t dropped_transient = 0;  // Stats::dropped_transient, this shard's share
     uint64_t evicted_awake = 0;       // Stats::evicted_awake, this shard's share
     uint64_t evicted_hibernated = 0;  // Stats::evicted_hibernated, this shard's share
     uint64_t evicted_on_probation = 0;  // Stats::evicted_on_probation, this shard's share
@@ -453,6 +472,27 @@ class JsEngine {
   // workers alive at the last eviction's count (the window's size);
   // relaxed, written only by eviction (past the budget or the cap).
   std::atomic<uint64_t> evictions_{0};
+  // Long tail (EngineOptions::transient_workers). Over many henvs at
+  // random most requests make a worker, and each made went into the arena
+  // of the least recently used worker, evicted for it: an arena out of
+  // every cache (copying the image into it was ~20% of the server's CPU
+  // over 10,000 henvs). A worker made for a henv that is not coming back
+  // soon (ReturnOf: none) from its bound image is then transient: dropped
+  // at its check-in, its arena going warm to the next worker made (the
+  // ArenaPool keeps the latest given), and counted as an eviction on
+  // probation, so a henv back soon gets its next worker kept.
+  // On while, since the last look, at least long_tail_min_checkouts
+  // requests asked for a worker, at least a quarter as many workers were
+  // evicted (the budget is full), and more than half as many workers were
+  // made for henvs not coming back (bench/README.md, forty-first session).
+  // Relaxed: read at each make, written by UpdateLongTail.
+  std::atomic<bool> long_tail_{false};
+  std::mutex long_tail_mu_;  // guards the counts as of the last look
+  uint64_t long_tail_checkouts_ = 0;
+  uint64_t long_tail_made_new_ = 0;
+  uint64_t long_tail_evictions_ = 0;
+  static constexpr int64_t kLongTailEvictionShare = 4;  // evictions >= checkouts / 4
+  static constexpr int64_t kLongTailNewShare = 2;       // new makes > checkouts / 2
   std::atomic<int64_t> workers_at_eviction_{0};
   // The probation target (0: not set yet, a quarter of the workers);
   // moved by makes for returning henvs (NoteMakeLocked), read by

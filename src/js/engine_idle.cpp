@@ -46,6 +46,7 @@ void JsEngine::Housekeep() {
   int64_t freed_since_malloc_trim = 0;
   Clock::time_point last_shed = Clock::now();
   Clock::time_point last_shelf_sweep = Clock::now();
+  Clock::time_point last_long_tail_look = Clock::now();
   Clock::time_point last_arena_release = Clock::now();
   const Clock::duration shed_every = std::min<Clock::duration>(kShedEvery, options_.surplus_idle);
   std::unique_lock lock(house_mu_);
@@ -77,6 +78,10 @@ void JsEngine::Housekeep() {
     }
     // Kept connections no henv took again in time are closed (a stat
     // each, and a close), once a second at most.
+    if (Clock::now() - last_long_tail_look >= options_.long_tail_look_every) {
+      last_long_tail_look = Clock::now();
+      UpdateLongTail();
+    }
     if (Clock::now() - last_shelf_sweep >= std::chrono::seconds(1)) {
       last_shelf_sweep = Clock::now();
       connection_shelf_.CloseIdle();
@@ -287,6 +292,30 @@ int64_t JsEngine::ProbationTargetFor(int64_t workers) const {
   const int64_t target = probation_target_.load(std::memory_order_relaxed);
   const int64_t high = std::max<int64_t>(workers / 2, kProbationWorkers);
   return std::clamp<int64_t>(target != 0 ? target : workers / kProbationShare, kProbationWorkers, high);
+}
+
+void JsEngine::UpdateLongTail() {
+  if (!options_.transient_workers || !options_.bound_images || !options_.copy_blank_workers) return;
+  uint64_t checkouts = 0;
+  uint64_t made_new = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    checkouts += shard.checkouts;
+    made_new += shard.made_new;
+  }
+  const uint64_t evictions = evictions_.load(std::memory_order_relaxed);
+  std::lock_guard lock(long_tail_mu_);
+  const auto since = [](uint64_t now, uint64_t& then) {
+    const auto delta = static_cast<int64_t>(now - then);
+    then = now;
+    return delta;
+  };
+  const int64_t asked = since(checkouts, long_tail_checkouts_);
+  const int64_t fresh = since(made_new, long_tail_made_new_);
+  const int64_t evicted = since(evictions, long_tail_evictions_);
+  const bool on = asked >= options_.long_tail_min_checkouts && evicted * kLongTailEvictionShare >= asked &&
+                  fresh * kLongTailNewShare > asked;
+  if (long_tail_.load(std::memory_order_relaxed) != on) long_tail_.store(on, std::memory_order_relaxed);
 }
 
 void JsEngine::EvictOverBudget() {

@@ -291,6 +291,7 @@ class Worker {
   // Made and used once, not yet used again (JsEngine: "Probation"); its
   // place is then its shard's probation list, unless trimmed since.
   bool on_probation = false;
+  bool transient = false;
   // Hibernated although a wake was expected to cost more than a new worker
   // (a probe, EngineOptions::Hibernation::kWhenCheaper): its henv's next
   // request wakes it, and the wake is measured.

@@ -695,6 +695,98 @@ TEST_F(EngineTest, ProbationGrowsWhenHenvsComeBackSoonAfterEvictionOnProbation) 
   EXPECT_GT(engine_->stats().probation_target, kGap);
 }
 
+// Long tail (JsEngine, EngineOptions::transient_workers): while most workers
+// made are for henvs not back soon and the budget is full, such a worker,
+// made from its henv's bound image, is dropped after its request; a henv
+// back soon gets its next worker kept; traffic to a few henvs turns the
+// mode off. The test looks itself (UpdateLongTail), the housekeeper never.
+TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackSoonAreDroppedAfterTheirRequest) {
+  auto probe = MakeHenv("tailprob", kCountingRouter);
+  ASSERT_EQ(Run(*probe).response.body, "tailprob 1");
+  const int64_t worker_bytes = engine_->stats().memory_bytes;
+  ASSERT_GT(worker_bytes, 0);
+  EngineOptions options;
+  options.memory_budget_bytes = worker_bytes * 48;
+  options.spare_workers = 0;
+  options.hibernation = EngineOptions::Hibernation::kNever;
+  options.long_tail_min_checkouts = 100;
+  options.long_tail_look_every = std::chrono::hours(1);
+  MakeEngine(options);
+  // (their bound images, ~10 KB each, within the budget's eighth for them)
+  constexpr int kHenvs = 160;
+  std::vector<std::shared_ptr<Henv>> henvs;
+  for (int i = 0; i < kHenvs; ++i) henvs.push_back(MakeHenv("tail" + std::to_string(1000 + i), kCountingRouter));
+  // Each henv once (its bound image captured), twice over: most make a
+  // worker, and the budget (48 workers) evicts.
+  for (int round = 0; round < 2; ++round) {
+    for (auto& henv : henvs) ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
+  }
+  ASSERT_EQ(engine_->stats().bound_images, kHenvs);
+  engine_->UpdateLongTail();
+  ASSERT_TRUE(engine_->stats().long_tail) << "most requests made a worker for a henv not back soon";
+  // Again: a henv whose worker is kept finds it; every other makes one,
+  // dropped after its request (the kept ones are not displaced).
+  const JsEngine::Stats before = engine_->stats();
+  uint64_t found = 0;
+  for (auto& henv : henvs) {
+    const std::string body = Run(*henv).response.body;
+    if (body == henv->hash() + " 2") {
+      ++found;
+    } else {
+      ASSERT_EQ(body, henv->hash() + " 1");
+    }
+  }
+  const JsEngine::Stats after = engine_->stats();
+  EXPECT_EQ(after.dropped_transient - before.dropped_transient + found, static_cast<uint64_t>(kHenvs));
+  EXPECT_GE(after.dropped_transient - before.dropped_transient, static_cast<uint64_t>(kHenvs - 48));
+  EXPECT_EQ(after.workers, before.workers) << "the kept workers are not displaced by transient ones";
+  // Back soon: the henv's next worker is kept (past probation) and found.
+  Henv& again = *henvs[7];
+  EXPECT_EQ(Run(again).response.body, again.hash() + " 1") << "transient: dropped";
+  EXPECT_EQ(Run(again).response.body, again.hash() + " 1") << "back soon: made again, and kept";
+  EXPECT_EQ(Run(again).response.body, again.hash() + " 2") << "found";
+  // A few henvs in steady use: their workers are kept and found, and the
+  // mode goes off.
+  engine_->UpdateLongTail();
+  for (int i = 0; i < 40; ++i) {
+    for (int k = 0; k < 8; ++k) ASSERT_EQ(Run(*henvs[static_cast<size_t>(k)]).kind, Kind::kResponse);
+  }
+  engine_->UpdateLongTail();
+  EXPECT_FALSE(engine_->stats().long_tail);
+  const uint64_t dropped = engine_->stats().dropped_transient;
+  EXPECT_EQ(Run(*henvs[3]).response.body.substr(0, henvs[3]->hash().size()), henvs[3]->hash());
+  EXPECT_EQ(engine_->stats().dropped_transient, dropped);
+}
+
+// Without evictions (every worker fits the budget), or with the option off,
+// the mode never comes on, however many henvs are new.
+TEST_F(EngineTest, NoLongTailWhileEveryWorkerFitsOrWithTheOptionOff) {
+  for (const bool fits : {true, false}) {
+    auto probe = MakeHenv(fits ? "fitprobe" : "offprobe", kCountingRouter);
+    ASSERT_EQ(Run(*probe).kind, Kind::kResponse);
+    const int64_t worker_bytes = engine_->stats().memory_bytes;
+    EngineOptions options;
+    options.memory_budget_bytes = worker_bytes * (fits ? 1000 : 32);
+    options.spare_workers = 0;
+    options.hibernation = EngineOptions::Hibernation::kNever;
+    options.long_tail_min_checkouts = 100;
+    options.long_tail_look_every = std::chrono::hours(1);
+    options.transient_workers = fits;
+    MakeEngine(options);
+    std::vector<std::shared_ptr<Henv>> henvs;
+    for (int i = 0; i < 160; ++i) {
+      henvs.push_back(MakeHenv((fits ? "fitt" : "offf") + std::to_string(1000 + i), kCountingRouter));
+    }
+    for (int round = 0; round < 2; ++round) {
+      for (auto& henv : henvs) ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
+    }
+    engine_->UpdateLongTail();
+    EXPECT_FALSE(engine_->stats().long_tail) << (fits ? "no evictions" : "option off");
+    for (auto& henv : henvs) ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
+    EXPECT_EQ(engine_->stats().dropped_transient, 0u);
+  }
+}
+
 // A burst grows a henv's pool to its concurrency; once the burst is over the
 // pool shrinks back to the one worker it used last, and a henv with a single
 // worker keeps it.
