@@ -31,13 +31,7 @@ taskset -c 0 "$HBF" --port $PORT --storage_dir "$WORK/tenants-$COUNT" --log_leve
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$OUT"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
-[ "${VISIT:-1}" = 0 ] || python3 - "$PORT" "$HOSTS" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=30)
-for h in open(sys.argv[2]):
-    if h.strip():
-        c.request('GET', '/hello', headers={'Host': h.strip()}); r = c.getresponse(); r.read()
-PY
+[ "${VISIT:-1}" = 0 ] || python3 "$TOOLS/visit_henvs.py" "$PORT" "$HOSTS"
 HOSTS=$HOSTS taskset -c 1 wrk -t1 -c"${CONNS:-32}" -d"${WARMUP:-3}"s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
 perf stat -e task-clock,page-faults,syscalls:sys_enter_madvise -p $PID -o "$OUT/perf.txt" &
 PERF=$!

@@ -27,13 +27,7 @@ PORT=$((20000 + RANDOM % 20000))
 PID=$!
 trap 'kill $PID 2>/dev/null; rm -rf "$OUT"' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.1; done
-python3 - "$PORT" "$HOSTS" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=30)
-for h in open(sys.argv[2]):
-    if h.strip():
-        c.request('GET', '/hello', headers={'Host': h.strip()}); r = c.getresponse(); r.read()
-PY
+python3 "$TOOLS/visit_henvs.py" "$PORT" "$HOSTS"
 HOSTS=$HOSTS wrk -t2 -c64 -d"${WARMUP:-5}"s -s "$SCRIPT" "http://127.0.0.1:$PORT/" > /dev/null
 HOSTS=$HOSTS wrk -t2 -c64 -d"${SECS:-5}"s --latency -s "$SCRIPT" "http://127.0.0.1:$PORT/" > "$OUT/wrk.txt"
 RSS=$(ps -o rss= -p $PID)

@@ -502,11 +502,8 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     if (worker->transient) {
       // Made for a henv not back soon while most requests make a worker:
       // its arena, still in the caches, goes to the next one made.
-      const uint64_t clock = evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
-      pool.evicted_at = clock;
-      pool.evicted_on_probation = true;
-      ++shard.evicted_awake;
-      ++shard.evicted_on_probation;
+      // (on probation: made for this request, not past it)
+      NoteEvictionLocked(shard, *worker);
       ++shard.dropped_transient;
       dropped.push_back(std::move(worker));
     } else if (worker->reusable() && worker->code_version() >= pool.routing.load()->router_checked_version) {

@@ -508,6 +508,10 @@ class JsEngine {
   // after its last one's eviction (REQUIRES: its shard's mu).
   enum class Return { kNone, kAfterProbation, kAfterProtected };
   Return ReturnOf(const HenvPool& pool) const;
+  // Counts `w`'s eviction (or transient drop) in its shard's books and
+  // stamps its pool with the eviction clock, for ReturnOf (REQUIRES: the
+  // shard's mu).
+  void NoteEvictionLocked(Shard& shard, Worker& w);
   // A worker is made for `pool`: its return (ReturnOf) moves the target,
   // and its evictions are forgotten (REQUIRES: its shard's mu).
   void NoteMakeLocked(HenvPool& pool, Return how);

@@ -76,12 +76,12 @@ void JsEngine::Housekeep() {
         for (const auto& w : surplus) freed_since_malloc_trim += w->malloc_bytes();
       }
     }
-    // Kept connections no henv took again in time are closed (a stat
-    // each, and a close), once a second at most.
     if (Clock::now() - last_long_tail_look >= options_.long_tail_look_every) {
       last_long_tail_look = Clock::now();
       UpdateLongTail();
     }
+    // Kept connections no henv took again in time are closed (a stat
+    // each, and a close), once a second at most.
     if (Clock::now() - last_shelf_sweep >= std::chrono::seconds(1)) {
       last_shelf_sweep = Clock::now();
       connection_shelf_.CloseIdle();
@@ -294,6 +294,13 @@ int64_t JsEngine::ProbationTargetFor(int64_t workers) const {
   return std::clamp<int64_t>(target != 0 ? target : workers / kProbationShare, kProbationWorkers, high);
 }
 
+void JsEngine::NoteEvictionLocked(Shard& shard, Worker& w) {
+  ++(w.hibernated() ? shard.evicted_hibernated : shard.evicted_awake);
+  if (w.on_probation) ++shard.evicted_on_probation;
+  w.pool().evicted_at = evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
+  w.pool().evicted_on_probation = w.on_probation;
+}
+
 void JsEngine::UpdateLongTail() {
   if (!options_.transient_workers || !options_.bound_images || !options_.copy_blank_workers) return;
   uint64_t checkouts = 0;
@@ -399,11 +406,7 @@ void JsEngine::EvictOverBudget() {
         if ((*it)->idle_since == best->idle_since) {
           if (std::unique_ptr<Worker> taken = TakeFromPool(*it)) {
             lru.erase(it);
-            ++(taken->hibernated() ? shard.evicted_hibernated : shard.evicted_awake);
-            const uint64_t clock = evictions_.fetch_add(1, std::memory_order_relaxed) + 1;
-            if (taken->on_probation) ++shard.evicted_on_probation;
-            taken->pool().evicted_at = clock;
-            taken->pool().evicted_on_probation = taken->on_probation;
+            NoteEvictionLocked(shard, *taken);
             const int64_t share = probation_eviction_share_.load(std::memory_order_relaxed);
             probation_eviction_share_.store(share + (((taken->on_probation ? kShareUnit : 0) - share) >> 10),
                                             std::memory_order_relaxed);
