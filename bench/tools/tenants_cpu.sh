@@ -45,6 +45,7 @@ FIGURES=$(python3 "$TOOLS/per_request.py" "$OUT/wrk.txt" "$OUT/perf.txt" --metri
   "hbf_js_workers_made_total=workers made=2" 'hbf_js_workers_evicted_total{state="awake"}=evicted awake=2' \
   'hbf_js_workers_evicted_total{state="hibernated"}=evicted hibernated=2' \
   "hbf_js_workers_evicted_on_probation_total=evicted on probation=2" \
+  "hbf_js_workers_dropped_transient_total=of them transient=2" \
   "hbf_js_workers_made_returning_total=made returning=2" \
   "hbf_js_worker_hibernations_total=hibernated=2" "hbf_js_worker_wakes_total=woken=2")
 WORKERS=$(curl -s "http://127.0.0.1:$PORT/health" | python3 -c "

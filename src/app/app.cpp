@@ -352,6 +352,11 @@ HttpResponse App::Health(const HttpRequest& request) const {
   // --js_hibernate=auto, idle workers are dropped while it is more than
   // making their henv a new worker.
   body.set("js_wake_us_per_mib", js.wake_ns_per_kib * 1024 / 1000);
+  // What hibernating has cost the housekeeper per MiB (0: none yet), and a
+  // worker copied from its henv's bound image (0: none yet): weighed with
+  // the wake against a make.
+  body.set("js_pack_us_per_mib", js.pack_ns_per_kib * 1024 / 1000);
+  body.set("js_bound_copy_us", js.bound_copy_ns / 1000);
   HttpResponse r = HttpResponse::JsonBody(draining ? 503 : 200, body);
   r.set_header("Cache-Control", "no-store");
   return r;

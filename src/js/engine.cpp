@@ -403,6 +403,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     ScriptResult::Failure failure;
     const auto make_began = Clock::now();
     bool bind_failed = false;
+    bool copied_bound = false;  // made by copying the henv's bound image
     if (capture) bound = CaptureBound(henv, pool, version, limits, capture_bytes, first_capture, worker, failure,
                                          bind_failed);
     if (worker || bind_failed) {
@@ -411,6 +412,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     } else if (bound != nullptr) {
       worker = Worker::CreateBound(*bound, henv, pool, limits, failure);
       if (worker) made_bound_.fetch_add(1, std::memory_order_relaxed);
+      copied_bound = worker != nullptr;
     } else if (std::unique_ptr<Worker> blank = TakeSpare()) {
       if (blank->Bind(henv, pool, version, limits, failure)) worker = std::move(blank);
     } else {
@@ -447,7 +449,24 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       failed.error = failure;
       return nullptr;
     }
-    pool.make_ns.store(NanosSince(make_began), std::memory_order_relaxed);
+    // What the henv's next worker is expected to cost (WakeCostsMoreThanMake).
+    // A capture that kept an image cost a bind or three and a comparison;
+    // the henv's next worker is a copy of the image, which costs what such
+    // copies cost (bound_copy_ns_), or before the first copy at most what
+    // waking this worker would: a wake makes the same pages and copies the
+    // same image, and unpacks its snapshot besides.
+    const int64_t made_in = NanosSince(make_began);
+    int64_t next_make = made_in;
+    if (copied_bound) {
+      NoteBoundCopy(made_in);
+    } else if (capture && bound != nullptr) {
+      int64_t copy = bound_copy_ns_.load(std::memory_order_relaxed);
+      if (copy <= 0) {
+        copy = wake_ns_per_kib_.load(std::memory_order_relaxed) * static_cast<int64_t>(worker->arena_used_bytes() / 1024);
+      }
+      if (copy > 0) next_make = std::min(copy, made_in);
+    }
+    pool.make_ns.store(next_make, std::memory_order_relaxed);
     worker->on_probation = !returning;
     worker->transient = transient;
     std::lock_guard lock(shard.mu);
@@ -614,6 +633,8 @@ JsEngine::Stats JsEngine::stats() const {
   stats.dropped_idle = dropped_idle_.load(std::memory_order_relaxed);
   stats.dropped_not_woken = dropped_not_woken_.load(std::memory_order_relaxed);
   stats.wake_ns_per_kib = wake_ns_per_kib_.load(std::memory_order_relaxed);
+  stats.pack_ns_per_kib = pack_ns_per_kib_.load(std::memory_order_relaxed);
+  stats.bound_copy_ns = bound_copy_ns_.load(std::memory_order_relaxed);
   stats.worker_image_bytes = image != nullptr ? static_cast<int64_t>(image->bytes()) : 0;
   stats.worker_image_hot_lines = image != nullptr ? static_cast<int>(image->hot_lines().size()) : 0;
   stats.spare_connections = static_cast<int>(connection_shelf_.size());

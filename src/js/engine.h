@@ -358,8 +358,13 @@ class JsEngine {
     uint64_t dropped_idle = 0;
     uint64_t dropped_not_woken = 0;
     // What a wake costs, as measured (nanoseconds per KiB of arena made
-    // again and written back; 0 before the first wake).
+    // again and written back; 0 before the first wake), and what
+    // hibernating costs (the snapshot made and packed; 0 before the first).
     int64_t wake_ns_per_kib = 0;
+    int64_t pack_ns_per_kib = 0;
+    // What making a worker by copying its henv's bound image costs,
+    // nanoseconds (0 before the first).
+    int64_t bound_copy_ns = 0;
     uint64_t evicted_awake = 0;
     uint64_t evicted_hibernated = 0;
     // Of those evicted (awake or hibernated), the workers still on
@@ -583,6 +588,12 @@ class JsEngine {
   // wakes measured so far (before the first, the start's estimate); false
   // while either is unknown. Any thread.
   bool WakeCostsMoreThanMake(const Worker& w) const;
+  // Whether hibernating idle worker `w` now and waking it later is expected
+  // to cost more than making its henv a new worker: the snapshot's packing
+  // (pack_ns_per_kib_, the housekeeper's) and the wake together, against
+  // HenvPool::make_ns; false while the wake's figure or the make's is
+  // unknown (a packing not yet measured counts nothing). FateOfIdle's.
+  bool RestCostsMoreThanMake(const Worker& w) const;
   // Whether Checkout drops idle worker `w` rather than wake it: hibernated
   // (not to measure a wake), and WakeCostsMoreThanMake under
   // Hibernation::kWhenCheaper. REQUIRES: its shard's mu held.
@@ -607,6 +618,12 @@ class JsEngine {
   static constexpr int64_t kBoundImageBudgetShare = 8;
   // Folds a wake's measured time into wake_ns_per_kib_.
   void NoteWake(int64_t ns, int64_t arena_bytes);
+  // Folds a hibernation's measured packing (Worker::Hibernate) into
+  // pack_ns_per_kib_.
+  void NotePack(int64_t ns, int64_t arena_bytes);
+  // Folds the time a worker copied from its henv's bound image took to make
+  // into bound_copy_ns_.
+  void NoteBoundCopy(int64_t ns);
   // Each this many decisions against hibernating, one hibernates anyway
   // (and its wake is measured), so the figure follows the machine.
   static constexpr uint64_t kHibernateProbeEvery = 64;
@@ -708,10 +725,28 @@ class JsEngine {
   // (for the probes); and the drops counted in Stats. Relaxed: figures, not
   // synchronization.
   std::atomic<int64_t> wake_ns_per_kib_{0};
+  // What hibernating costs the housekeeper, nanoseconds per KiB of arena
+  // (Worker::Hibernate: the arena compared with its image, the difference
+  // packed with LZ4HC, the pages given back; ~0.45 ms for a small router's
+  // worker); an average as wake_ns_per_kib_'s, 0 before the first. A
+  // worker dropped instead costs nothing now, so kWhenCheaper weighs it
+  // with the wake against a make (RestCostsMoreThanMake).
+  std::atomic<int64_t> pack_ns_per_kib_{0};
   std::atomic<bool> wake_measured_{false};
   std::atomic<uint64_t> hibernate_refusals_{0};
   std::atomic<uint64_t> dropped_idle_{0};
   std::atomic<uint64_t> dropped_not_woken_{0};
+  // What making a worker by copying its henv's bound image costs,
+  // nanoseconds (an average weighted to the recent, 1/8 per copy; 0 before
+  // the first): the cost a henv whose first worker was made by a capture
+  // (a bind or three and a comparison, ~10x more) expects of its next, for
+  // kWhenCheaper's choice between hibernating an idle worker and dropping
+  // it. Without it, over 10,000 henvs met for the first time, every first
+  // worker looked costlier to make than to wake: ~0.4 hibernated a request
+  // (LZ4 at ~0.45 ms of the housekeeper's each), woken later at ~0.4 ms
+  // where a copy costs ~0.1 (bench/README.md, forty-second session).
+  // Written by the thread that made the copy; relaxed: a figure.
+  std::atomic<int64_t> bound_copy_ns_{0};
   std::atomic<int64_t> bound_bytes_{0};  // held by the pools' bound images
   std::atomic<int> bound_images_{0};
   std::atomic<uint64_t> made_bound_{0};

@@ -162,7 +162,7 @@ bool JsEngine::SettleIdle(std::unique_ptr<Worker> w, int64_t& freed) {
 
 JsEngine::IdleFate JsEngine::FateOfIdle(const Worker& w) {
   if (options_.hibernation != EngineOptions::Hibernation::kWhenCheaper || !w.CanHibernate() ||
-      !WakeCostsMoreThanMake(w)) {
+      !RestCostsMoreThanMake(w)) {
     return IdleFate::kRest;
   }
   // One decision in kHibernateProbeEvery hibernates after all, so that
@@ -182,7 +182,11 @@ bool JsEngine::Rest(Worker& w, bool to_measure) {
   // for a small router): waking it costs its next request the snapshot
   // unpacked, its pages made again, the image copied and the snapshot
   // written back, and it keeps its state.
-  if (options_.hibernation == EngineOptions::Hibernation::kNever || !w.Hibernate()) return false;
+  if (options_.hibernation == EngineOptions::Hibernation::kNever) return false;
+  const auto arena_bytes = static_cast<int64_t>(w.arena_used_bytes());
+  const auto began = Clock::now();
+  if (!w.Hibernate()) return false;
+  NotePack(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - began).count(), arena_bytes);
   w.hibernated_to_measure = to_measure;
   hibernations_.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -194,6 +198,14 @@ bool JsEngine::WakeCostsMoreThanMake(const Worker& w) const {
   if (per_kib <= 0 || make_ns <= 0) return false;
   const int64_t wake_ns = per_kib * static_cast<int64_t>(w.arena_used_bytes() / 1024);
   return wake_ns > make_ns;
+}
+
+bool JsEngine::RestCostsMoreThanMake(const Worker& w) const {
+  const int64_t per_kib =
+      wake_ns_per_kib_.load(std::memory_order_relaxed) + pack_ns_per_kib_.load(std::memory_order_relaxed);
+  const int64_t make_ns = w.pool().make_ns.load(std::memory_order_relaxed);
+  if (wake_ns_per_kib_.load(std::memory_order_relaxed) <= 0 || make_ns <= 0) return false;
+  return per_kib * static_cast<int64_t>(w.arena_used_bytes() / 1024) > make_ns;
 }
 
 bool JsEngine::CostlierToWakeThanRemake(const Worker& w) const {
@@ -209,6 +221,20 @@ void JsEngine::NoteWake(int64_t ns, int64_t arena_bytes) {
   // which a running figure can afford. The first replaces the estimate.)
   const bool first = !wake_measured_.exchange(true, std::memory_order_relaxed);
   wake_ns_per_kib_.store(first ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
+}
+
+void JsEngine::NotePack(int64_t ns, int64_t arena_bytes) {
+  if (arena_bytes < 1024 || ns <= 0) return;
+  const int64_t sample = ns * 1024 / arena_bytes;
+  const int64_t before = pack_ns_per_kib_.load(std::memory_order_relaxed);
+  pack_ns_per_kib_.store(before == 0 ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
+}
+
+void JsEngine::NoteBoundCopy(int64_t ns) {
+  if (ns <= 0) return;
+  const int64_t before = bound_copy_ns_.load(std::memory_order_relaxed);
+  // (as NoteWake: two at once may lose one; the first replaces nothing)
+  bound_copy_ns_.store(before == 0 ? ns : before + (ns - before) / 8, std::memory_order_relaxed);
 }
 
 std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard, Clock::time_point cutoff) {

@@ -96,9 +96,12 @@ struct HenvPool {
   std::vector<std::unique_ptr<Worker>> idle;
   int busy = 0;  // checked out or being created
   std::condition_variable available;
-  // What its last worker cost to make (a blank one bound, or one created),
-  // nanoseconds on the requesting thread; 0: none made yet. Written by the
-  // maker, read by the housekeeper and checkouts (relaxed: a figure).
+  // What its next worker is expected to cost to make, nanoseconds on the
+  // requesting thread: what its last one cost (a blank one bound, one
+  // created, or one copied from its bound image), or after a capture that
+  // kept an image what copies of such images cost (JsEngine's
+  // bound_copy_ns_); 0: none made yet. Written by the maker, read by the
+  // housekeeper and checkouts (relaxed: a figure).
   std::atomic<int64_t> make_ns{0};
   // The last version whose router failed to load, and why (so a broken
   // router does not cost a new worker per request).

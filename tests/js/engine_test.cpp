@@ -1146,6 +1146,52 @@ TEST_F(EngineTest, TheFirstIdleWorkersAreJudgedByAWakeEstimatedAtStart) {
   engine_->DropIdleWorkers();
 }
 
+// A henv's first worker made by capturing its bound image (a bind or three
+// and a comparison) says nothing of what its next costs: a copy of that
+// image. Henv a's top level computes for a while (pure, so its workers are
+// still copied bound): each bind costs far more than waking even a worker
+// holding ~15 MB, a copy far less. Once a copy was measured (henv b's), a's
+// idle worker made by its capture is dropped, not hibernated; judged by the
+// capture's own time it hibernated (and packing it cost the housekeeper
+// more than the copy its henv's next request makes).
+TEST_F(EngineTest, AWorkerMadeByACaptureIsJudgedByWhatACopyOfItsImageCosts) {
+  constexpr const char* kSlowPureRouter =
+      "let x = 0; for (let i = 0; i < 3000000; i++) x = (x * 31 + i) % 1000003;\n"
+      "let kept = [];\n"
+      "export default (raw) => {\n"
+      "  if (raw.path === '/fill') kept = Array.from({ length: 150000 }, (_, i) => ({ i, s: 'v' + i }));\n"
+      "  return { handled: true, status: 200, headers: [], body: x + ':' + kept.length };\n"
+      "};";
+  EngineOptions options;
+  options.spare_workers = 0;
+  options.max_workers_per_henv = 1;
+  MakeEngine(options);
+  ASSERT_EQ(options.hibernation, EngineOptions::Hibernation::kWhenCheaper) << "the default";
+  ASSERT_TRUE(options.bound_images) << "the default";
+  auto b = MakeHenv("capcopbb", kHoardingRouter);
+  ASSERT_EQ(Run(*b, "/").response.body, "0");  // (its capture)
+  engine_->DropIdleWorkers();
+  ASSERT_EQ(Run(*b, "/").response.body, "0");  // (a copy of its image)
+  ASSERT_EQ(engine_->stats().made_bound, 1u);
+  EXPECT_GT(engine_->stats().bound_copy_ns, 0);
+  engine_->DropIdleWorkers();
+
+  auto a = MakeHenv("capcopaa", kSlowPureRouter);
+  const std::string x = Run(*a, "/").response.body;  // its bind compiled: captured at its next worker
+  ASSERT_EQ(engine_->stats().bound_images, 1);
+  engine_->DropIdleWorkers();
+  ASSERT_EQ(Run(*a, "/fill").response.body, x.substr(0, x.find(':')) + ":150000");
+  ASSERT_EQ(engine_->stats().bound_images, 2) << "a's, captured";
+  ASSERT_EQ(engine_->stats().made_bound, 1u) << "a's worker is the capture's";
+  const uint64_t dropped_before = engine_->stats().dropped_idle;
+  EXPECT_EQ(engine_->HibernateIdleWorkers(), 0);
+  EXPECT_EQ(engine_->stats().dropped_idle, dropped_before + 1);
+  EXPECT_EQ(engine_->stats().workers, 0);
+  EXPECT_EQ(Run(*a, "/").response.body, x) << "a copy of its image: its top level's state, not /fill's";
+  EXPECT_EQ(engine_->stats().made_bound, 2u);
+  engine_->DropIdleWorkers();
+}
+
 // A destroyed worker's connection to its henv's file is kept for the
 // henv's next worker (connection_shelf.h), which then parses no schema.
 TEST_F(EngineTest, ADestroyedWorkersConnectionServesTheHenvsNextWorker) {
@@ -1402,7 +1448,9 @@ TEST_F(EngineTest, IdleWorkersAreEvictedOverTheMemoryBudget) {
 // memory to have left the CPU's caches prefetches it (Checkout); a worker
 // just made, or just woken from hibernation, was just written and is not.
 TEST_F(EngineTest, AWorkerIdleLongEnoughIsPrefetchedAndANewOrWokenOneIsNot) {
-  MakeEngine({});
+  EngineOptions options;
+  options.hibernation = EngineOptions::Hibernation::kAlways;  // (auto drops a worker this cheap to copy)
+  MakeEngine(options);
   auto henv = MakeHenv("prefetch", kEcho);
   ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
   EXPECT_EQ(engine_->stats().made, 1u);
