@@ -1,6 +1,8 @@
 #include "db/vfs.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -188,6 +190,13 @@ int OpenFile(sqlite3_vfs* /*vfs*/, const char* name, sqlite3_file* file, int fla
   return rc;
 }
 
+// The unix VFS's "fchown", skipped when `fd` has that owner already.
+int ChownIfOtherOwner(int fd, uid_t uid, gid_t gid) {
+  struct stat st{};
+  if (::fstat(fd, &st) == 0 && st.st_uid == uid && st.st_gid == gid) return 0;
+  return ::fchown(fd, uid, gid);
+}
+
 }  // namespace
 
 void InstallVfsOnce() {
@@ -211,6 +220,14 @@ void InstallVfsOnce() {
     hbf_vfs.pNext = nullptr;
     hbf_vfs.zName = kVfsName;
     hbf_vfs.xOpen = OpenFile;
+    // As root the unix VFS gives each -wal and journal it opens the
+    // database's owner (robustFchown), with a chown even when it has that
+    // owner already: a journaled change of the inode at every open of a
+    // henv's file. Asked first (the unix VFS's "fchown" system call,
+    // replaced process-wide for every file it opens).
+    if (unix_vfs->xSetSystemCall != nullptr) {
+      (void)unix_vfs->xSetSystemCall(unix_vfs, "fchown", reinterpret_cast<sqlite3_syscall_ptr>(&ChownIfOtherOwner));
+    }
     (void)sqlite3_vfs_register(&hbf_vfs, /*makeDflt=*/1);
   });
 }

@@ -151,10 +151,38 @@ int LockHeldElsewhere(int fd, int offset) {
   return ::fcntl(fd, F_GETLK, &probe) == 0 ? probe.l_type : -1;
 }
 
+// The size of one region of the index (SQLite's WALINDEX_PGSZ: its hash
+// table's slots and page numbers), what xShmMap asks for.
+constexpr off_t kIndexRegionBytes = 32768;
+
+// Writes the index's first region with zeros; false if it could not all
+// be written (the caller cuts the file instead).
+bool ZeroRegion(int fd) {
+  static const char kZeros[kIndexRegionBytes] = {};
+  off_t done = 0;
+  while (done < kIndexRegionBytes) {
+    const ssize_t n = ::pwrite(fd, kZeros + done, static_cast<size_t>(kIndexRegionBytes - done), done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += n;
+  }
+  return true;
+}
+
 // The first opener in any process resets the index (os_unix.c's
 // unixLockSharedMemory): if no other process holds the dead-man switch,
 // take it exclusive, cut the file to 3 bytes, then hold it shared.
-int TakeDeadManSwitch(int fd) {
+// Except where the file is exactly one region (`size`, every henv whose
+// WAL never outgrew 4,096 frames): that region is written with zeros in
+// place, what the cut and the extension by xShmMap would leave (the 3
+// bytes kept by the cut aside: SQLite keeps them only as a debugging aid,
+// and a header of zeros is as invalid to a reader, which then rebuilds
+// the index from the WAL). Why: the cut gives the file's block back and
+// the extension takes one again (an ftruncate() and eight pwrite()s, each
+// a journaled change of the inode): ~35 us an open on the 2-core VM
+// against ~8 (bench/README.md, forty-second session), on every henv's
+// first open and every reopen after it went dormant.
+int TakeDeadManSwitch(int fd, off_t size) {
   const int elsewhere = LockHeldElsewhere(fd, kDeadManSwitch - kLockBase);
   if (elsewhere < 0) return SQLITE_IOERR_LOCK;
   if (elsewhere == F_WRLCK) return SQLITE_BUSY;  // another process is resetting it
@@ -165,11 +193,13 @@ int TakeDeadManSwitch(int fd) {
   if (elsewhere == F_UNLCK) {
     lock.l_type = F_WRLCK;
     if (::fcntl(fd, F_SETLK, &lock) != 0) return SQLITE_BUSY;
-    int rc;
-    do {
-      rc = ::ftruncate(fd, 3);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) return SQLITE_IOERR_SHMOPEN;
+    if (size != kIndexRegionBytes || !ZeroRegion(fd)) {
+      int rc;
+      do {
+        rc = ::ftruncate(fd, 3);
+      } while (rc != 0 && errno == EINTR);
+      if (rc != 0) return SQLITE_IOERR_SHMOPEN;
+    }
   }
   lock.l_type = F_RDLCK;
   return ::fcntl(fd, F_SETLK, &lock) == 0 ? SQLITE_OK : SQLITE_BUSY;
@@ -224,8 +254,12 @@ int AttachLocked(Registry& registry, WalIndexClient& client) {
       if (opened.st_size == 0 && (opened.st_mode & 0777) != (db.st_mode & 0777)) {
         (void)::fchmod(fd, db.st_mode & 0777);
       }
-      if (::geteuid() == 0) (void)::fchown(fd, db.st_uid, db.st_gid);
-      if (const int rc = TakeDeadManSwitch(fd); rc != SQLITE_OK) {
+      // (Only where it differs: a chown to the same owner still changes
+      // the inode, a journaled write.)
+      if (::geteuid() == 0 && (opened.st_uid != db.st_uid || opened.st_gid != db.st_gid)) {
+        (void)::fchown(fd, db.st_uid, db.st_gid);
+      }
+      if (const int rc = TakeDeadManSwitch(fd, opened.st_size); rc != SQLITE_OK) {
         ::close(fd);  // drops the dead-man switch if half taken; no node on this file here
         return rc;
       }

@@ -197,6 +197,59 @@ void TwoTicks() {
   ReleaseKeptWalIndexLocks();
 }
 
+// The first process to attach resets the index a process that ended
+// without closing left behind: its header, though well formed, may be older
+// than the WAL, and trusting it would hide what was written since. Another
+// process (SQLite's own VFS) writes a row, keeps a copy of the index as it
+// is then, writes a second row and ends without closing (no checkpoint: both
+// rows only in the WAL); the stale copy is put back. This process's first
+// connection must read both rows (the index rebuilt from the WAL), whether
+// the index was cut (a file of several regions) or zeroed in place (one
+// region, the usual size: wal_index.cpp, TakeDeadManSwitch).
+TEST(WalIndexTest, AnIndexLeftByAProcessThatEndedIsResetByTheFirstToAttach) {
+  const std::string writer =
+      "import os, shutil, sqlite3, sys\n"
+      "path, regions = sys.argv[1], int(sys.argv[2])\n"
+      "db = sqlite3.connect(path, isolation_level=None)\n"
+      "db.execute('PRAGMA journal_mode=WAL')\n"
+      "db.execute('PRAGMA wal_autocheckpoint=0')\n"
+      "db.execute('CREATE TABLE t(x)')\n"
+      "db.execute('INSERT INTO t VALUES (1)')\n"
+      "if regions > 1:\n"
+      "    db.execute('CREATE TABLE filler(b)')\n"
+      "    for i in range(5000): db.execute('INSERT INTO filler VALUES (?)', (os.urandom(64),))\n"
+      "shutil.copyfile(path + '-shm', path + '-stale')\n"
+      "db.execute('INSERT INTO t VALUES (2)')\n"
+      "print(os.path.getsize(path + '-shm'), os.path.getsize(path + '-wal'), flush=True)\n"
+      "os._exit(0)\n";
+  for (const int regions : {1, 2}) {
+    SCOPED_TRACE("regions " + std::to_string(regions));
+    TempDir dir;
+    const std::string path = dir.File("a.db");
+    const Python wrote = RunPython(dir, writer, {path, std::to_string(regions)});
+    ASSERT_EQ(wrote.exit_code, 0) << wrote.out;
+    std::istringstream sizes(wrote.out);
+    long shm_bytes = 0;
+    long wal_bytes = 0;
+    sizes >> shm_bytes >> wal_bytes;
+    if (regions == 1) {
+      ASSERT_EQ(shm_bytes, 32768L) << "one region";
+    } else {
+      ASSERT_GT(shm_bytes, 32768L) << "more than one region";
+    }
+    ASSERT_GT(wal_bytes, 0) << "the rows in the WAL alone";
+    {
+      std::ifstream stale(path + "-stale", std::ios::binary);
+      std::ofstream shm(path + "-shm", std::ios::binary | std::ios::in | std::ios::out);
+      shm << stale.rdbuf();
+    }
+    Database db = OpenOrDie(path);
+    EXPECT_EQ(ScalarInt(db, "SELECT count(*) FROM t"), 2) << "both rows: the stale index was not trusted";
+    ASSERT_TRUE(db.Exec("INSERT INTO t VALUES (3)").ok());
+    EXPECT_EQ(ScalarInt(db, "SELECT sum(x) FROM t"), 6);
+  }
+}
+
 // A reader's slot stays locked for other processes to see after the read
 // (kept) while it is in use, and goes at the first janitor tick that finds
 // it unused since the one before; the dead-man switch is held shared all
