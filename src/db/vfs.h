@@ -19,6 +19,11 @@
 // reader slot's lock kept between this process's readers instead of taken
 // and dropped with two fcntl() calls for each read.
 //
+// Running as root, the unix VFS's chown of each -wal it opens (to the
+// database's owner) is skipped when the file has that owner already: its
+// "fchown" system call is replaced, process-wide (a chown to the same owner
+// still journals a change of the inode, at every henv's open).
+//
 // Everything else is the unix VFS's own code and behaviour, on disk and in
 // the locks other processes (Litestream, the sqlite3 shell) see.
 //

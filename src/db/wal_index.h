@@ -4,9 +4,12 @@
 // What it is: the unix VFS's own wal-index methods (xShmMap, xShmLock,
 // xShmUnmap), written again with one difference in the locks. The file, its
 // 32 KiB regions, its lock bytes (120-127) and dead-man switch (128), and
-// how a first opener resets it are the unix VFS's, so another process
+// when a first opener resets it are the unix VFS's, so another process
 // (Litestream, the sqlite3 shell, Python) using SQLite's own VFS on the same
-// file shares the index and its locks with hbf as before.
+// file shares the index and its locks with hbf as before. (How: a file of
+// one region is written with zeros in place rather than cut to 3 bytes and
+// extended again, the same index to every reader; wal_index.cpp,
+// TakeDeadManSwitch.)
 //
 // The first difference: a read lock (bytes 123-127, the WAL's reader slots) that
 // this process's last reader lets go of is kept, as a POSIX lock on the
