@@ -449,27 +449,28 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       failed.error = failure;
       return nullptr;
     }
+    const int64_t made_in = NanosSince(make_began);
+    worker->on_probation = !returning;
+    worker->transient = transient;
+    std::lock_guard lock(shard.mu);
     // What the henv's next worker is expected to cost (WakeCostsMoreThanMake).
     // A capture that kept an image cost a bind or three and a comparison;
     // the henv's next worker is a copy of the image, which costs what such
-    // copies cost (bound_copy_ns_), or before the first copy at most what
-    // waking this worker would: a wake makes the same pages and copies the
-    // same image, and unpacks its snapshot besides.
-    const int64_t made_in = NanosSince(make_began);
+    // copies cost (Shard::bound_copy_ns), or before the shard's first copy
+    // at most what waking this worker would: a wake makes the same pages
+    // and copies the same image, and unpacks its snapshot besides.
     int64_t next_make = made_in;
     if (copied_bound) {
-      NoteBoundCopy(made_in);
+      // (an average weighted to the recent, 1/8 a copy; the first replaces 0)
+      shard.bound_copy_ns += shard.bound_copy_ns == 0 ? made_in : (made_in - shard.bound_copy_ns) / 8;
     } else if (capture && bound != nullptr) {
-      int64_t copy = bound_copy_ns_.load(std::memory_order_relaxed);
+      int64_t copy = shard.bound_copy_ns;
       if (copy <= 0) {
         copy = wake_ns_per_kib_.load(std::memory_order_relaxed) * static_cast<int64_t>(worker->arena_used_bytes() / 1024);
       }
       if (copy > 0) next_make = std::min(copy, made_in);
     }
     pool.make_ns.store(next_make, std::memory_order_relaxed);
-    worker->on_probation = !returning;
-    worker->transient = transient;
-    std::lock_guard lock(shard.mu);
     ++shard.workers;
     ++shard.made;
     if (returning) ++shard.made_returning;
@@ -609,6 +610,8 @@ bool JsEngine::IsServerCode(const std::string& henv_hash, const std::string& id)
 JsEngine::Stats JsEngine::stats() const {
   const WorkerImage* image = options_.copy_blank_workers ? WorkerImage::Peek() : nullptr;
   Stats stats;
+  int64_t copy_ns_sum = 0;
+  int64_t copy_shards = 0;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     stats.workers += shard.workers;
@@ -624,7 +627,12 @@ JsEngine::Stats JsEngine::stats() const {
     stats.made_returning += shard.made_returning;
     stats.dropped_transient += shard.dropped_transient;
     stats.prefetched += shard.prefetched;
+    if (shard.bound_copy_ns > 0) {
+      copy_ns_sum += shard.bound_copy_ns;
+      ++copy_shards;
+    }
   }
+  if (copy_shards > 0) stats.bound_copy_ns = copy_ns_sum / copy_shards;
   if (const int64_t workers = workers_at_eviction_.load(std::memory_order_relaxed); workers > 0) {
     stats.probation_target = ProbationTargetFor(workers);
   }
@@ -634,7 +642,6 @@ JsEngine::Stats JsEngine::stats() const {
   stats.dropped_not_woken = dropped_not_woken_.load(std::memory_order_relaxed);
   stats.wake_ns_per_kib = wake_ns_per_kib_.load(std::memory_order_relaxed);
   stats.pack_ns_per_kib = pack_ns_per_kib_.load(std::memory_order_relaxed);
-  stats.bound_copy_ns = bound_copy_ns_.load(std::memory_order_relaxed);
   stats.worker_image_bytes = image != nullptr ? static_cast<int64_t>(image->bytes()) : 0;
   stats.worker_image_hot_lines = image != nullptr ? static_cast<int>(image->hot_lines().size()) : 0;
   stats.spare_connections = static_cast<int>(connection_shelf_.size());

@@ -363,7 +363,7 @@ class JsEngine {
     int64_t wake_ns_per_kib = 0;
     int64_t pack_ns_per_kib = 0;
     // What making a worker by copying its henv's bound image costs,
-    // nanoseconds (0 before the first).
+    // nanoseconds (the shards' figures averaged; 0 before the first copy).
     int64_t bound_copy_ns = 0;
     uint64_t evicted_awake = 0;
     uint64_t evicted_hibernated = 0;
@@ -445,6 +445,18 @@ class JsEngine {
     uint64_t evicted_on_probation = 0;  // Stats::evicted_on_probation, this shard's share
     uint64_t made_returning = 0;        // Stats::made_returning, this shard's share
     uint64_t prefetched = 0;          // Stats::prefetched, this shard's share
+    // What making a worker by copying its henv's bound image costs here,
+    // nanoseconds (an average weighted to the recent, 1/8 per copy; 0
+    // before the shard's first): the cost a henv whose first worker was
+    // made by a capture (a bind or three and a comparison, ~10x more)
+    // expects of its next, for kWhenCheaper's choice between hibernating
+    // an idle worker and dropping it. Without it, over 10,000 henvs met for
+    // the first time, every first worker looked costlier to make than to
+    // wake: 0.12-0.61 hibernated a request (the housekeeper's packing,
+    // ~0.45-0.75 ms each), woken later at ~0.6 ms where a copy costs less
+    // (bench/README.md, forty-second session). Per shard, not the engine's:
+    // no figure every copy writes is shared.
+    int64_t bound_copy_ns = 0;
     int64_t bytes = 0;   // its workers' memory as of their last check-in
     // What of `bytes` the engine's total does not have yet (PublishLocked).
     int64_t unpublished_bytes = 0;
@@ -621,9 +633,6 @@ class JsEngine {
   // Folds a hibernation's measured packing (Worker::Hibernate) into
   // pack_ns_per_kib_.
   void NotePack(int64_t ns, int64_t arena_bytes);
-  // Folds the time a worker copied from its henv's bound image took to make
-  // into bound_copy_ns_.
-  void NoteBoundCopy(int64_t ns);
   // Each this many decisions against hibernating, one hibernates anyway
   // (and its wake is measured), so the figure follows the machine.
   static constexpr uint64_t kHibernateProbeEvery = 64;
@@ -727,8 +736,9 @@ class JsEngine {
   std::atomic<int64_t> wake_ns_per_kib_{0};
   // What hibernating costs the housekeeper, nanoseconds per KiB of arena
   // (Worker::Hibernate: the arena compared with its image, the difference
-  // packed with LZ4HC, the pages given back; ~0.45 ms for a small router's
-  // worker); an average as wake_ns_per_kib_'s, 0 before the first. A
+  // packed with LZ4HC, the pages given back; ~0.45-0.75 ms for a small
+  // router's worker); an average as wake_ns_per_kib_'s, 0 before the
+  // first; written by the housekeeper (HibernateIdleWorkers' caller). A
   // worker dropped instead costs nothing now, so kWhenCheaper weighs it
   // with the wake against a make (RestCostsMoreThanMake).
   std::atomic<int64_t> pack_ns_per_kib_{0};
@@ -736,17 +746,6 @@ class JsEngine {
   std::atomic<uint64_t> hibernate_refusals_{0};
   std::atomic<uint64_t> dropped_idle_{0};
   std::atomic<uint64_t> dropped_not_woken_{0};
-  // What making a worker by copying its henv's bound image costs,
-  // nanoseconds (an average weighted to the recent, 1/8 per copy; 0 before
-  // the first): the cost a henv whose first worker was made by a capture
-  // (a bind or three and a comparison, ~10x more) expects of its next, for
-  // kWhenCheaper's choice between hibernating an idle worker and dropping
-  // it. Without it, over 10,000 henvs met for the first time, every first
-  // worker looked costlier to make than to wake: ~0.4 hibernated a request
-  // (LZ4 at ~0.45 ms of the housekeeper's each), woken later at ~0.4 ms
-  // where a copy costs ~0.1 (bench/README.md, forty-second session).
-  // Written by the thread that made the copy; relaxed: a figure.
-  std::atomic<int64_t> bound_copy_ns_{0};
   std::atomic<int64_t> bound_bytes_{0};  // held by the pools' bound images
   std::atomic<int> bound_images_{0};
   std::atomic<uint64_t> made_bound_{0};

@@ -230,13 +230,6 @@ void JsEngine::NotePack(int64_t ns, int64_t arena_bytes) {
   pack_ns_per_kib_.store(before == 0 ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
 }
 
-void JsEngine::NoteBoundCopy(int64_t ns) {
-  if (ns <= 0) return;
-  const int64_t before = bound_copy_ns_.load(std::memory_order_relaxed);
-  // (as NoteWake: two at once may lose one; the first replaces nothing)
-  bound_copy_ns_.store(before == 0 ? ns : before + (ns - before) / 8, std::memory_order_relaxed);
-}
-
 std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard, Clock::time_point cutoff) {
   // From the least recently used end of the untrimmed ones; a few per pass,
   // so requests waiting for the shard's lock are not held up. The list is

@@ -99,8 +99,8 @@ struct HenvPool {
   // What its next worker is expected to cost to make, nanoseconds on the
   // requesting thread: what its last one cost (a blank one bound, one
   // created, or one copied from its bound image), or after a capture that
-  // kept an image what copies of such images cost (JsEngine's
-  // bound_copy_ns_); 0: none made yet. Written by the maker, read by the
+  // kept an image what copies of such images cost (its shard's
+  // JsEngine::Shard::bound_copy_ns); 0: none made yet. Written by the maker, read by the
   // housekeeper and checkouts (relaxed: a figure).
   std::atomic<int64_t> make_ns{0};
   // The last version whose router failed to load, and why (so a broken

@@ -1148,10 +1148,11 @@ TEST_F(EngineTest, TheFirstIdleWorkersAreJudgedByAWakeEstimatedAtStart) {
 
 // A henv's first worker made by capturing its bound image (a bind or three
 // and a comparison) says nothing of what its next costs: a copy of that
-// image. Henv a's top level computes for a while (pure, so its workers are
-// still copied bound): each bind costs far more than waking even a worker
-// holding ~15 MB, a copy far less. Once a copy was measured (henv b's), a's
-// idle worker made by its capture is dropped, not hibernated; judged by the
+// image (what copies cost in its shard, or before any what waking the
+// worker as it was made would). Henv a's top level computes for a while
+// (pure, so its workers are still copied bound): each bind costs far more
+// than waking even a worker holding ~15 MB, a copy far less. a's idle
+// worker made by its capture is dropped, not hibernated; judged by the
 // capture's own time it hibernated (and packing it cost the housekeeper
 // more than the copy its henv's next request makes).
 TEST_F(EngineTest, AWorkerMadeByACaptureIsJudgedByWhatACopyOfItsImageCosts) {
