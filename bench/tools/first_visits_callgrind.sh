@@ -25,17 +25,7 @@ valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT" "$BIN" 
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.2; done
-visit() {
-  python3 - "$PORT" "$WORK/hosts-10000.txt" "$1" "$2" <<'PY'
-import http.client, sys
-port, hosts, a, b = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-hosts = [h.strip() for h in open(hosts) if h.strip()]
-c = http.client.HTTPConnection('127.0.0.1', port, timeout=60)
-for h in hosts[a:b]:
-    c.request('GET', '/hello', headers={'Host': h}); r = c.getresponse(); r.read()
-    if r.status != 200: raise SystemExit(f'{h}/hello answered {r.status}')
-PY
-}
+visit() { python3 "$ROOT/bench/tools/visit_henvs.py" "$PORT" "$WORK/hosts-10000.txt" "$@"; }
 visit 0 100
 sleep 3
 callgrind_control -i on $PID > /dev/null 2>&1

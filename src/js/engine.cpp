@@ -461,8 +461,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     // and copies the same image, and unpacks its snapshot besides.
     int64_t next_make = made_in;
     if (copied_bound) {
-      // (an average weighted to the recent, 1/8 a copy; the first replaces 0)
-      shard.bound_copy_ns += shard.bound_copy_ns == 0 ? made_in : (made_in - shard.bound_copy_ns) / 8;
+      shard.bound_copy_ns = FoldIn(shard.bound_copy_ns, made_in);
     } else if (capture && bound != nullptr) {
       int64_t copy = shard.bound_copy_ns;
       if (copy <= 0) {

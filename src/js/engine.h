@@ -597,15 +597,12 @@ class JsEngine {
   bool Rest(Worker& w, bool to_measure);
   // Whether waking `w` (hibernated, or about to be) is expected to cost
   // more than making a worker for its henv (HenvPool::make_ns), by the
-  // wakes measured so far (before the first, the start's estimate); false
-  // while either is unknown. Any thread.
-  bool WakeCostsMoreThanMake(const Worker& w) const;
-  // Whether hibernating idle worker `w` now and waking it later is expected
-  // to cost more than making its henv a new worker: the snapshot's packing
-  // (pack_ns_per_kib_, the housekeeper's) and the wake together, against
-  // HenvPool::make_ns; false while the wake's figure or the make's is
-  // unknown (a packing not yet measured counts nothing). FateOfIdle's.
-  bool RestCostsMoreThanMake(const Worker& w) const;
+  // wakes measured so far (before the first, the start's estimate); with
+  // `and_packing` (FateOfIdle: `w` not hibernated yet), the snapshot's
+  // packing (pack_ns_per_kib_, the housekeeper's; nothing before one was
+  // measured) added to the wake. False while the wake's figure or the
+  // make's is unknown. Any thread.
+  bool WakeCostsMoreThanMake(const Worker& w, bool and_packing = false) const;
   // Whether Checkout drops idle worker `w` rather than wake it: hibernated
   // (not to measure a wake), and WakeCostsMoreThanMake under
   // Hibernation::kWhenCheaper. REQUIRES: its shard's mu held.
@@ -628,6 +625,13 @@ class JsEngine {
   // (1/8: ~9 KB each for a small router, 128 MiB of the default budget
   // holds ~14,000); past it henvs bind as before.
   static constexpr int64_t kBoundImageBudgetShare = 8;
+  // A running figure's next value: `sample` folded into `before` with a
+  // weight of 1/8 (the recent weighs most), or `sample` itself when
+  // `before` is 0 (none yet). Two threads folding at once may lose one
+  // sample, which a running figure can afford.
+  static constexpr int64_t FoldIn(int64_t before, int64_t sample) {
+    return before == 0 ? sample : before + (sample - before) / 8;
+  }
   // Folds a wake's measured time into wake_ns_per_kib_.
   void NoteWake(int64_t ns, int64_t arena_bytes);
   // Folds a hibernation's measured packing (Worker::Hibernate) into
@@ -740,7 +744,7 @@ class JsEngine {
   // router's worker); an average as wake_ns_per_kib_'s, 0 before the
   // first; written by the housekeeper (HibernateIdleWorkers' caller). A
   // worker dropped instead costs nothing now, so kWhenCheaper weighs it
-  // with the wake against a make (RestCostsMoreThanMake).
+  // with the wake against a make (WakeCostsMoreThanMake).
   std::atomic<int64_t> pack_ns_per_kib_{0};
   std::atomic<bool> wake_measured_{false};
   std::atomic<uint64_t> hibernate_refusals_{0};

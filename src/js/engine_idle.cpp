@@ -162,7 +162,7 @@ bool JsEngine::SettleIdle(std::unique_ptr<Worker> w, int64_t& freed) {
 
 JsEngine::IdleFate JsEngine::FateOfIdle(const Worker& w) {
   if (options_.hibernation != EngineOptions::Hibernation::kWhenCheaper || !w.CanHibernate() ||
-      !RestCostsMoreThanMake(w)) {
+      !WakeCostsMoreThanMake(w, /*and_packing=*/true)) {
     return IdleFate::kRest;
   }
   // One decision in kHibernateProbeEvery hibernates after all, so that
@@ -192,19 +192,11 @@ bool JsEngine::Rest(Worker& w, bool to_measure) {
   return true;
 }
 
-bool JsEngine::WakeCostsMoreThanMake(const Worker& w) const {
-  const int64_t per_kib = wake_ns_per_kib_.load(std::memory_order_relaxed);
+bool JsEngine::WakeCostsMoreThanMake(const Worker& w, bool and_packing) const {
+  const int64_t wake_per_kib = wake_ns_per_kib_.load(std::memory_order_relaxed);
   const int64_t make_ns = w.pool().make_ns.load(std::memory_order_relaxed);
-  if (per_kib <= 0 || make_ns <= 0) return false;
-  const int64_t wake_ns = per_kib * static_cast<int64_t>(w.arena_used_bytes() / 1024);
-  return wake_ns > make_ns;
-}
-
-bool JsEngine::RestCostsMoreThanMake(const Worker& w) const {
-  const int64_t per_kib =
-      wake_ns_per_kib_.load(std::memory_order_relaxed) + pack_ns_per_kib_.load(std::memory_order_relaxed);
-  const int64_t make_ns = w.pool().make_ns.load(std::memory_order_relaxed);
-  if (wake_ns_per_kib_.load(std::memory_order_relaxed) <= 0 || make_ns <= 0) return false;
+  if (wake_per_kib <= 0 || make_ns <= 0) return false;
+  const int64_t per_kib = wake_per_kib + (and_packing ? pack_ns_per_kib_.load(std::memory_order_relaxed) : 0);
   return per_kib * static_cast<int64_t>(w.arena_used_bytes() / 1024) > make_ns;
 }
 
@@ -216,18 +208,16 @@ bool JsEngine::CostlierToWakeThanRemake(const Worker& w) const {
 void JsEngine::NoteWake(int64_t ns, int64_t arena_bytes) {
   if (arena_bytes < 1024 || ns <= 0) return;
   const int64_t sample = ns * 1024 / arena_bytes;
-  const int64_t before = wake_ns_per_kib_.load(std::memory_order_relaxed);
-  // (Two wakes at once may each fold into the same `before`: one is lost,
-  // which a running figure can afford. The first replaces the estimate.)
+  // (The first replaces the estimate made at start.)
   const bool first = !wake_measured_.exchange(true, std::memory_order_relaxed);
-  wake_ns_per_kib_.store(first ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
+  wake_ns_per_kib_.store(FoldIn(first ? 0 : wake_ns_per_kib_.load(std::memory_order_relaxed), sample),
+                         std::memory_order_relaxed);
 }
 
 void JsEngine::NotePack(int64_t ns, int64_t arena_bytes) {
   if (arena_bytes < 1024 || ns <= 0) return;
   const int64_t sample = ns * 1024 / arena_bytes;
-  const int64_t before = pack_ns_per_kib_.load(std::memory_order_relaxed);
-  pack_ns_per_kib_.store(before == 0 ? sample : before + (sample - before) / 8, std::memory_order_relaxed);
+  pack_ns_per_kib_.store(FoldIn(pack_ns_per_kib_.load(std::memory_order_relaxed), sample), std::memory_order_relaxed);
 }
 
 std::vector<std::unique_ptr<Worker>> JsEngine::TakeUntrimmedLocked(Shard& shard, Clock::time_point cutoff) {

@@ -294,6 +294,8 @@ class Worker {
   // Made and used once, not yet used again (JsEngine: "Probation"); its
   // place is then its shard's probation list, unless trimmed since.
   bool on_probation = false;
+  // Made, in the long-tail mode, for a henv not coming back soon: dropped
+  // at its check-in, not kept (JsEngine: "Long tail"). Set by its maker.
   bool transient = false;
   // Hibernated although a wake was expected to cost more than a new worker
   // (a probe, EngineOptions::Hibernation::kWhenCheaper): its henv's next
