@@ -335,6 +335,11 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         pool.idle.erase(pick);
         shard.LruOf(*worker).erase(worker->lru_position);
         worker->on_probation = false;  // used again
+        // Found cold in the long-tail mode: its henv came back, but not
+        // before the caches lost it; dropped after this request, so that
+        // the kept set drains to the henvs back at once ("Long tail").
+        worker->transient = long_tail_.load(std::memory_order_relaxed) &&
+                            evictions_.load(std::memory_order_relaxed) - worker->idle_at_eviction >= options_.long_tail_back_at_once;
         if (worker->hibernated()) {
           --shard.hibernated;
           ++shard.wakes;
@@ -346,13 +351,20 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         ++pool.busy;
         create = true;
         const Return how = ReturnOf(pool);
+        const bool long_tail = long_tail_.load(std::memory_order_relaxed);
+        // Counted for the mode's look (UpdateLongTail): while it is on, a
+        // make not back within the whole window (not half of it, as
+        // ReturnOf's), so that the mode ends as soon as the henvs asked
+        // would fit the budget ("Long tail").
+        if (long_tail ? EvictionsSince(pool) >= EvictionWindow() : how == Return::kNone) ++shard.made_new;
         returning = how != Return::kNone;
+        // Dropped after its request unless its henv is back at once (a
+        // capture's worker only once the capture kept an image: CheckIn).
+        transient = long_tail && EvictionsSince(pool) >= options_.long_tail_back_at_once;
         NoteMakeLocked(pool, how);
-        if (how == Return::kNone) ++shard.made_new;
         if (options_.bound_images && options_.copy_blank_workers) {
           if (pool.bound != nullptr && pool.bound->version() == version) {
             bound = pool.bound;
-            transient = how == Return::kNone && long_tail_.load(std::memory_order_relaxed);
           } else {
             // The henv's first worker at this version is made by a
             // capture (its bind, and a second to compare when it left
@@ -518,16 +530,19 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     // its code changed, or one whose wake failed, already taken off at its
     // checkout - was taken off a count it was never on.)
     if (worker->hibernated()) ++shard.hibernated;
-    if (worker->transient) {
-      // Made for a henv not back soon while most requests make a worker:
-      // its arena, still in the caches, goes to the next one made.
-      // (on probation: made for this request, not past it)
+    if (worker->transient && pool.bound != nullptr && pool.bound->version() == worker->code_version()) {
+      // Long tail: made or found cold for a henv not back at once; its
+      // arena, still in the caches, goes to the next worker made. Its
+      // henv's next worker is a copy of the image.
+      // (counted on probation when made for this request, not past it)
       NoteEvictionLocked(shard, *worker);
       ++shard.dropped_transient;
       dropped.push_back(std::move(worker));
     } else if (worker->reusable() && worker->code_version() >= pool.routing.load()->router_checked_version) {
       // Trimmed by the housekeeper (idle for kTrimAfterIdle at least) or
       // back from a request.
+      worker->transient = false;
+      worker->idle_at_eviction = evictions_.load(std::memory_order_relaxed);
       std::list<Worker*>& lru = shard.LruOf(*worker);
       lru.push_front(worker.get());
       worker->lru_position = lru.begin();

@@ -189,13 +189,18 @@ struct EngineOptions {
   // so that its first request waits no more than about twice this longer.
   std::chrono::nanoseconds first_capture_max_bind = std::chrono::milliseconds(5);
   // Transient workers ("Long tail" in JsEngine's private part): while most
-  // workers made are for henvs not coming back soon, one made from its
-  // henv's bound image for such a henv is dropped at its check-in, its
-  // arena (still in the CPU's caches) going to the next worker made
-  // (--js_transient_workers). The mode is looked at once a second, and
-  // only over at least `long_tail_min_checkouts` checkouts.
+  // workers made are for henvs not coming back soon, a worker made or
+  // found cold for a henv not back at once (fewer than
+  // `long_tail_back_at_once` evictions since its last worker went, or
+  // went idle) is dropped at its check-in, its arena (still in the CPU's
+  // caches) going to the next worker made (--js_transient_workers). The
+  // mode is looked at once a second, and only over at least
+  // `long_tail_min_checkouts` checkouts.
   bool transient_workers = true;
   int64_t long_tail_min_checkouts = 1000;
+  // Over 10,000 henvs at random, ~0.6% of requests are back at once; a henv
+  // asked every 64th request or more often keeps a warm worker.
+  uint64_t long_tail_back_at_once = 64;
   // How often the housekeeper looks (UpdateLongTail); tests look themselves.
   std::chrono::milliseconds long_tail_look_every{1000};
   // A destroyed worker's runtime is dropped whole (its memory is all its
@@ -493,15 +498,23 @@ class JsEngine {
   // random most requests make a worker, and each made went into the arena
   // of the least recently used worker, evicted for it: an arena out of
   // every cache (copying the image into it was ~20% of the server's CPU
-  // over 10,000 henvs). A worker made for a henv that is not coming back
-  // soon (ReturnOf: none) from its bound image is then transient: dropped
-  // at its check-in, its arena going warm to the next worker made (the
-  // ArenaPool keeps the latest given), and counted as an eviction on
-  // probation, so a henv back soon gets its next worker kept.
+  // over 10,000 henvs). And a kept worker found again was as cold. While
+  // the mode is on, a worker is transient - dropped at its check-in, its
+  // arena going warm to the next worker made (the ArenaPool keeps the
+  // latest given), counted as an eviction (on probation when made for the
+  // request) - unless its henv is back at once: fewer than
+  // EngineOptions::long_tail_back_at_once evictions since its last worker
+  // went (made), or since it went idle (found). So the kept set drains to the henvs in steady use, and the
+  // workers' memory with it (the images stay). A worker made by a capture
+  // is dropped only if the capture kept an image.
   // On while, since the last look, at least long_tail_min_checkouts
   // requests asked for a worker, at least a quarter as many workers were
   // evicted (the budget is full), and more than half as many workers were
-  // made for henvs not coming back (bench/README.md, forty-first session).
+  // made for henvs not coming back (ReturnOf: none; bench/README.md,
+  // forty-first session). While on, "not coming back" is not back within
+  // the whole window (the workers alive at the last eviction for room), not
+  // half of it: the mode ends once the henvs asked would fit the budget,
+  // though nothing is kept to evict (forty-third session).
   // Relaxed: read at each make, written by UpdateLongTail.
   std::atomic<bool> long_tail_{false};
   std::mutex long_tail_mu_;  // guards the counts as of the last look
@@ -525,6 +538,12 @@ class JsEngine {
   // after its last one's eviction (REQUIRES: its shard's mu).
   enum class Return { kNone, kAfterProbation, kAfterProtected };
   Return ReturnOf(const HenvPool& pool) const;
+  // Evictions since `pool`'s last worker was evicted or dropped (UINT64_MAX
+  // when none was since its last make), and the window ReturnOf looks back
+  // over half of (the workers alive at the last eviction for room, 16 at
+  // least). REQUIRES: `pool`'s shard's mu.
+  uint64_t EvictionsSince(const HenvPool& pool) const;
+  uint64_t EvictionWindow() const;
   // Counts `w`'s eviction (or transient drop) in its shard's books and
   // stamps its pool with the eviction clock, for ReturnOf (REQUIRES: the
   // shard's mu).

@@ -274,11 +274,18 @@ constexpr int kMaxVictimSteps = 64;
 
 // Probation's target and the henvs that come back ("Probation", engine.h):
 // read by EvictOverBudget, moved by Checkout's makes.
+uint64_t JsEngine::EvictionsSince(const HenvPool& pool) const {
+  if (pool.evicted_at == 0) return UINT64_MAX;
+  return evictions_.load(std::memory_order_relaxed) - pool.evicted_at;
+}
+
+uint64_t JsEngine::EvictionWindow() const {
+  return static_cast<uint64_t>(
+      std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed), 2 * kProbationWorkers));
+}
+
 JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
-  if (pool.evicted_at == 0) return Return::kNone;
-  const uint64_t since = evictions_.load(std::memory_order_relaxed) - pool.evicted_at;
-  const int64_t window = std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed) / 2, kProbationWorkers);
-  if (static_cast<int64_t>(since) >= window) return Return::kNone;
+  if (EvictionsSince(pool) >= EvictionWindow() / 2) return Return::kNone;
   return pool.evicted_on_probation ? Return::kAfterProbation : Return::kAfterProtected;
 }
 

@@ -294,9 +294,13 @@ class Worker {
   // Made and used once, not yet used again (JsEngine: "Probation"); its
   // place is then its shard's probation list, unless trimmed since.
   bool on_probation = false;
-  // Made, in the long-tail mode, for a henv not coming back soon: dropped
-  // at its check-in, not kept (JsEngine: "Long tail"). Set by its maker.
+  // To be dropped at its check-in, not kept (JsEngine: "Long tail"): made,
+  // or found cold, in the long-tail mode for a henv not back at once. Set
+  // at its checkout.
   bool transient = false;
+  // The engine's eviction clock when it last finished a request (JsEngine:
+  // "Long tail": found long_tail_back_at_once evictions or more later, it is cold).
+  uint64_t idle_at_eviction = 0;
   // Hibernated although a wake was expected to cost more than a new worker
   // (a probe, EngineOptions::Hibernation::kWhenCheaper): its henv's next
   // request wakes it, and the wake is measured.

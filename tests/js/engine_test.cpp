@@ -696,11 +696,12 @@ TEST_F(EngineTest, ProbationGrowsWhenHenvsComeBackSoonAfterEvictionOnProbation) 
 }
 
 // Long tail (JsEngine, EngineOptions::transient_workers): while most workers
-// made are for henvs not back soon and the budget is full, such a worker,
-// made from its henv's bound image, is dropped after its request; a henv
-// back soon gets its next worker kept; traffic to a few henvs turns the
-// mode off. The test looks itself (UpdateLongTail), the housekeeper never.
-TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackSoonAreDroppedAfterTheirRequest) {
+// made are for henvs not back soon and the budget is full, a worker is
+// dropped after its request - made, or found cold - unless its henv is back
+// at once; a henv back at once gets its next worker kept; traffic to a few
+// henvs turns the mode off. The test looks itself (UpdateLongTail), the
+// housekeeper never.
+TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackAtOnceAreDroppedAfterTheirRequest) {
   auto probe = MakeHenv("tailprob", kCountingRouter);
   ASSERT_EQ(Run(*probe).response.body, "tailprob 1");
   const int64_t worker_bytes = engine_->stats().memory_bytes;
@@ -722,10 +723,13 @@ TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackSoonAreDroppedAfterTheirRequ
     for (auto& henv : henvs) ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
   }
   ASSERT_EQ(engine_->stats().bound_images, kHenvs);
+  const JsEngine::Stats kept = engine_->stats();
+  ASSERT_GT(kept.workers, 24) << "the budget full of kept workers";
   engine_->UpdateLongTail();
   ASSERT_TRUE(engine_->stats().long_tail) << "most requests made a worker for a henv not back soon";
-  // Again: a henv whose worker is kept finds it; every other makes one,
-  // dropped after its request (the kept ones are not displaced).
+  // Again, each henv once: a henv whose worker was kept finds it (its
+  // count goes on), every other makes one; every worker, found cold or
+  // made, is dropped after its request, so the kept set drains.
   const JsEngine::Stats before = engine_->stats();
   uint64_t found = 0;
   for (auto& henv : henvs) {
@@ -737,14 +741,17 @@ TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackSoonAreDroppedAfterTheirRequ
     }
   }
   const JsEngine::Stats after = engine_->stats();
-  EXPECT_EQ(after.dropped_transient - before.dropped_transient + found, static_cast<uint64_t>(kHenvs));
-  EXPECT_GE(after.dropped_transient - before.dropped_transient, static_cast<uint64_t>(kHenvs - 48));
-  EXPECT_EQ(after.workers, before.workers) << "the kept workers are not displaced by transient ones";
-  // Back soon: the henv's next worker is kept (past probation) and found.
+  EXPECT_EQ(found, static_cast<uint64_t>(kept.workers)) << "the kept workers were found";
+  EXPECT_EQ(after.dropped_transient - before.dropped_transient, static_cast<uint64_t>(kHenvs));
+  EXPECT_EQ(after.workers, 0) << "none kept: no henv was back at once";
+  EXPECT_LE(after.memory_bytes + kept.workers * worker_bytes / 2, before.memory_bytes) << "their memory went with them";
+  // Back at once: the henv's next worker is kept (past probation), found
+  // and kept again.
   Henv& again = *henvs[7];
   EXPECT_EQ(Run(again).response.body, again.hash() + " 1") << "transient: dropped";
-  EXPECT_EQ(Run(again).response.body, again.hash() + " 1") << "back soon: made again, and kept";
+  EXPECT_EQ(Run(again).response.body, again.hash() + " 1") << "back at once: made again, and kept";
   EXPECT_EQ(Run(again).response.body, again.hash() + " 2") << "found";
+  EXPECT_EQ(Run(again).response.body, again.hash() + " 3") << "found warm: kept";
   // A few henvs in steady use: their workers are kept and found, and the
   // mode goes off.
   engine_->UpdateLongTail();
@@ -755,6 +762,47 @@ TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackSoonAreDroppedAfterTheirRequ
   EXPECT_FALSE(engine_->stats().long_tail);
   const uint64_t dropped = engine_->stats().dropped_transient;
   ASSERT_EQ(Run(*henvs[3]).kind, Kind::kResponse);
+  EXPECT_EQ(engine_->stats().dropped_transient, dropped);
+}
+
+// While the mode is on nothing is kept, so nothing is evicted for room: the
+// henvs' returns are then judged over the whole window (the workers alive
+// at the last eviction for room), and traffic that would fit the budget
+// ends the mode though every henv asked comes back only after many others
+// (36 henvs in turn, a budget of 48 workers: each back after 35 drops, past
+// half the window, within the whole of it). Their workers are kept again.
+TEST_F(EngineTest, TheLongTailEndsWhenTheHenvsAskedWouldFitTheBudget) {
+  auto probe = MakeHenv("fitsprob", kCountingRouter);
+  ASSERT_EQ(Run(*probe).kind, Kind::kResponse);
+  const int64_t worker_bytes = engine_->stats().memory_bytes;
+  EngineOptions options;
+  options.memory_budget_bytes = worker_bytes * 48;
+  options.spare_workers = 0;
+  options.hibernation = EngineOptions::Hibernation::kNever;
+  options.long_tail_min_checkouts = 100;
+  options.long_tail_look_every = std::chrono::hours(1);
+  options.long_tail_back_at_once = 4;
+  MakeEngine(options);
+  std::vector<std::shared_ptr<Henv>> henvs;
+  for (int i = 0; i < 160; ++i) henvs.push_back(MakeHenv("fits" + std::to_string(1000 + i), kCountingRouter));
+  for (int round = 0; round < 2; ++round) {
+    for (auto& henv : henvs) ASSERT_EQ(Run(*henv).kind, Kind::kResponse);
+  }
+  engine_->UpdateLongTail();
+  ASSERT_TRUE(engine_->stats().long_tail);
+  // (the workers kept are the last henvs', not the few's)
+  const int64_t kept = engine_->stats().workers;
+  constexpr size_t kFew = 36;
+  for (int round = 0; round < 6; ++round) {
+    for (size_t i = 0; i < kFew; ++i) ASSERT_EQ(Run(*henvs[i]).response.body, henvs[i]->hash() + " 1");
+  }
+  EXPECT_EQ(engine_->stats().workers, kept) << "each of the few's workers dropped while the mode was on";
+  engine_->UpdateLongTail();
+  EXPECT_FALSE(engine_->stats().long_tail) << "36 henvs would fit 48 workers";
+  // Kept again: a round makes their workers, the next finds them.
+  for (size_t i = 0; i < kFew; ++i) ASSERT_EQ(Run(*henvs[i]).response.body, henvs[i]->hash() + " 1");
+  const uint64_t dropped = engine_->stats().dropped_transient;
+  for (size_t i = 0; i < kFew; ++i) EXPECT_EQ(Run(*henvs[i]).response.body, henvs[i]->hash() + " 2");
   EXPECT_EQ(engine_->stats().dropped_transient, dropped);
 }
 
