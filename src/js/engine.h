@@ -504,9 +504,10 @@ class JsEngine {
   // latest given), counted as an eviction (on probation when made for the
   // request) - unless its henv is back at once: fewer than
   // EngineOptions::long_tail_back_at_once evictions since its last worker
-  // went (made), or since it went idle (found). So the kept set drains to the henvs in steady use, and the
-  // workers' memory with it (the images stay). A worker made by a capture
-  // is dropped only if the capture kept an image.
+  // went (made), or since it went idle (found). So the kept set drains to
+  // the henvs in steady use, and the workers' memory with it (the images
+  // stay). A worker made by a capture is dropped only if the capture kept
+  // an image.
   // On while, since the last look, at least long_tail_min_checkouts
   // requests asked for a worker, at least a quarter as many workers were
   // evicted (the budget is full), and more than half as many workers were

@@ -272,8 +272,6 @@ constexpr int kMaxEvictionRounds = 256;
 constexpr int kMaxVictimSteps = 64;
 }  // namespace
 
-// Probation's target and the henvs that come back ("Probation", engine.h):
-// read by EvictOverBudget, moved by Checkout's makes.
 uint64_t JsEngine::EvictionsSince(const HenvPool& pool) const {
   if (pool.evicted_at == 0) return UINT64_MAX;
   return evictions_.load(std::memory_order_relaxed) - pool.evicted_at;
@@ -283,6 +281,9 @@ uint64_t JsEngine::EvictionWindow() const {
   return static_cast<uint64_t>(
       std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed), 2 * kProbationWorkers));
 }
+
+// Probation's target and the henvs that come back ("Probation", engine.h):
+// read by EvictOverBudget, moved by Checkout's makes.
 
 JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
   if (EvictionsSince(pool) >= EvictionWindow() / 2) return Return::kNone;
