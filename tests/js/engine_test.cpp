@@ -85,6 +85,24 @@ class EngineTest : public ::testing::Test {
     return options;
   }
 
+  // Options for the long-tail tests: a budget of about `workers` workers
+  // of kCountingRouter (one measured, in a henv `probe_hash`; its bytes in
+  // `worker_bytes`), no spares, no hibernation, and the mode looked at
+  // only when the test calls UpdateLongTail, over 100 checkouts at least.
+  EngineOptions LongTailBudget(int workers, const std::string& probe_hash, int64_t& worker_bytes) {
+    auto probe = MakeHenv(probe_hash, kCountingRouter);
+    EXPECT_EQ(Run(*probe).response.body, probe_hash + " 1");
+    worker_bytes = engine_->stats().memory_bytes;
+    EXPECT_GT(worker_bytes, 0);
+    EngineOptions options;
+    options.memory_budget_bytes = worker_bytes * workers;
+    options.spare_workers = 0;
+    options.hibernation = EngineOptions::Hibernation::kNever;
+    options.long_tail_min_checkouts = 100;
+    options.long_tail_look_every = std::chrono::hours(1);
+    return options;
+  }
+
   // A henv with `router` and an empty table `notes (v)`.
   std::shared_ptr<Henv> MakeNotesHenv(const std::string& hash, const std::string& router) {
     auto henv = MakeHenv(hash, router);
@@ -702,17 +720,8 @@ TEST_F(EngineTest, ProbationGrowsWhenHenvsComeBackSoonAfterEvictionOnProbation) 
 // henvs turns the mode off. The test looks itself (UpdateLongTail), the
 // housekeeper never.
 TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackAtOnceAreDroppedAfterTheirRequest) {
-  auto probe = MakeHenv("tailprob", kCountingRouter);
-  ASSERT_EQ(Run(*probe).response.body, "tailprob 1");
-  const int64_t worker_bytes = engine_->stats().memory_bytes;
-  ASSERT_GT(worker_bytes, 0);
-  EngineOptions options;
-  options.memory_budget_bytes = worker_bytes * 48;
-  options.spare_workers = 0;
-  options.hibernation = EngineOptions::Hibernation::kNever;
-  options.long_tail_min_checkouts = 100;
-  options.long_tail_look_every = std::chrono::hours(1);
-  MakeEngine(options);
+  int64_t worker_bytes = 0;
+  MakeEngine(LongTailBudget(48, "tailprob", worker_bytes));
   // (their bound images, ~10 KB each, within the budget's eighth for them)
   constexpr int kHenvs = 160;
   std::vector<std::shared_ptr<Henv>> henvs;
@@ -772,15 +781,8 @@ TEST_F(EngineTest, InALongTailWorkersForHenvsNotBackAtOnceAreDroppedAfterTheirRe
 // (36 henvs in turn, a budget of 48 workers: each back after 35 drops, past
 // half the window, within the whole of it). Their workers are kept again.
 TEST_F(EngineTest, TheLongTailEndsWhenTheHenvsAskedWouldFitTheBudget) {
-  auto probe = MakeHenv("fitsprob", kCountingRouter);
-  ASSERT_EQ(Run(*probe).kind, Kind::kResponse);
-  const int64_t worker_bytes = engine_->stats().memory_bytes;
-  EngineOptions options;
-  options.memory_budget_bytes = worker_bytes * 48;
-  options.spare_workers = 0;
-  options.hibernation = EngineOptions::Hibernation::kNever;
-  options.long_tail_min_checkouts = 100;
-  options.long_tail_look_every = std::chrono::hours(1);
+  int64_t worker_bytes = 0;
+  EngineOptions options = LongTailBudget(48, "fitsprob", worker_bytes);
   options.long_tail_back_at_once = 4;
   MakeEngine(options);
   std::vector<std::shared_ptr<Henv>> henvs;
@@ -810,15 +812,8 @@ TEST_F(EngineTest, TheLongTailEndsWhenTheHenvsAskedWouldFitTheBudget) {
 // the mode never comes on, however many henvs are new.
 TEST_F(EngineTest, NoLongTailWhileEveryWorkerFitsOrWithTheOptionOff) {
   for (const bool fits : {true, false}) {
-    auto probe = MakeHenv(fits ? "fitprobe" : "offprobe", kCountingRouter);
-    ASSERT_EQ(Run(*probe).kind, Kind::kResponse);
-    const int64_t worker_bytes = engine_->stats().memory_bytes;
-    EngineOptions options;
-    options.memory_budget_bytes = worker_bytes * (fits ? 1000 : 32);
-    options.spare_workers = 0;
-    options.hibernation = EngineOptions::Hibernation::kNever;
-    options.long_tail_min_checkouts = 100;
-    options.long_tail_look_every = std::chrono::hours(1);
+    int64_t worker_bytes = 0;
+    EngineOptions options = LongTailBudget(fits ? 1000 : 32, fits ? "fitprobe" : "offprobe", worker_bytes);
     options.transient_workers = fits;
     MakeEngine(options);
     std::vector<std::shared_ptr<Henv>> henvs;
