@@ -470,6 +470,8 @@ void App::HandleAsync(HttpRequest& request, Responder respond) {
     respond(Handle(request));
     return;
   }
+  // Its worker's memory on its way while the rest is looked up.
+  scripts_.PrefetchIdleWorker(ctx->route.henv_hash);
   ResponseFinish finish = FinishFor(request, *ctx);
   if (std::optional<HttpResponse> quick = QuickAnswer(request, *ctx)) {
     FinishResponse(*quick, finish);

@@ -147,7 +147,10 @@ class Arena {
   // Asks the CPU to bring the lines carved so far from offset `from` on
   // toward its caches (prefetches: no fault, nothing waits for them),
   // kMaxPrefetchBytes of them at most. See Worker::PrefetchMemory for why.
-  void Prefetch(size_t from = 0) const;
+  void Prefetch(size_t from = 0) const { PrefetchCarved(base_, used_bytes(), from); }
+  // The same for an arena at `base` with `used` bytes carved, read earlier
+  // (any thread: prefetches of memory since unmapped are dropped).
+  static void PrefetchCarved(const char* base, size_t used, size_t from);
   // What one prefetch fetches at most, line by line (~10 us of memory
   // traffic at the ~28 GB/s measured): a bound worker carves ~370-470 KB,
   // but an app that keeps megabytes of small objects would otherwise

@@ -247,12 +247,11 @@ bool Arena::OpenTemplate(size_t bytes) {
   return true;
 }
 
-void Arena::Prefetch(size_t from) const {
-  const size_t used = static_cast<size_t>(next_ - base_);
+void Arena::PrefetchCarved(const char* base, size_t used, size_t from) {
   from &= ~size_t{63};
-  if (from >= used) return;
-  const char* to = base_ + from + std::min(used - from, kMaxPrefetchBytes);
-  for (const char* p = base_ + from; p < to; p += 64) __builtin_prefetch(p);
+  if (base == nullptr || from >= used) return;
+  const char* to = base + from + std::min(used - from, kMaxPrefetchBytes);
+  for (const char* p = base + from; p < to; p += 64) __builtin_prefetch(p);
 }
 
 bool Arena::OpenForCopy(size_t used, size_t bytes) {

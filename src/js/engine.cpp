@@ -669,4 +669,22 @@ JsEngine::Stats JsEngine::stats() const {
 
 std::string QuickJsVersion() { return HBF_QUICKJS_VERSION_STRING; }
 
+void JsEngine::PrefetchIdleWorker(const std::string& henv_hash) {
+  HenvPool* pool = KnownPool(henv_hash);
+  if (pool == nullptr) return;
+  Worker::MemorySpan span;
+  {
+    Shard& shard = ShardOf(*pool);
+    std::lock_guard lock(shard.mu);
+    // The worker Checkout would pick: the most recently idle awake one.
+    for (auto it = pool->idle.rbegin(); it != pool->idle.rend(); ++it) {
+      Worker& w = **it;
+      if (w.hibernated()) continue;
+      if (Clock::now() - w.idle_since >= kCacheColdAfter) span = w.memory_span();
+      break;
+    }
+  }
+  Worker::Prefetch(span);
+}
+
 }  // namespace hbf::js

@@ -669,11 +669,16 @@ bool Worker::Settle(JSValue ret, JSValue& value, ScriptResult& result, const cha
   return false;
 }
 
-void Worker::PrefetchMemory() const {
-  const WorkerImage* image = copied_from_image_ ? WorkerImage::Peek() : nullptr;
+Worker::MemorySpan Worker::memory_span() const {
+  return MemorySpan{memory_.arena.base(), memory_.arena.used_bytes(), copied_from_image_};
+}
+
+void Worker::Prefetch(const MemorySpan& span) {
+  if (span.base == nullptr) return;
+  const WorkerImage* image = span.from_image ? WorkerImage::Peek() : nullptr;
   // The image's lines requests read, then what was carved past it (all of
   // the arena without a profile, or for a built worker).
-  memory_.arena.Prefetch(image != nullptr ? image->PrefetchHotLines(memory_.arena.base()) : 0);
+  internal::Arena::PrefetchCarved(span.base, span.used, image != nullptr ? image->PrefetchHotLines(span.base) : 0);
 }
 
 void Worker::Trim() {

@@ -215,7 +215,18 @@ class Worker {
   // profile), its whole arena. What is fetched line by line from the
   // arena (all but the profile's lines) is Arena::kMaxPrefetchBytes at
   // most. Only the running thread calls it.
-  void PrefetchMemory() const;
+  void PrefetchMemory() const { Prefetch(memory_span()); }
+  // What PrefetchMemory fetches, read by a thread that does not own the
+  // worker (the engine, under its shard's lock, while the worker is idle),
+  // and fetched after, by any thread: a prefetch never faults, so the span
+  // of a worker destroyed meanwhile costs only wasted fetches.
+  struct MemorySpan {
+    const char* base = nullptr;  // its arena; null: nothing
+    size_t used = 0;             // carved so far
+    bool from_image = false;     // a copy of the image: its profile's lines first
+  };
+  MemorySpan memory_span() const;
+  static void Prefetch(const MemorySpan& span);
   // Its arena: where it is, and the bytes carved so far (the build's image
   // profiler traces requests' accesses to it: tools/image_profile.cpp).
   const char* arena_base() const { return memory_.arena.base(); }

@@ -808,6 +808,30 @@ TEST_F(EngineTest, TheLongTailEndsWhenTheHenvsAskedWouldFitTheBudget) {
   EXPECT_EQ(engine_->stats().dropped_transient, dropped);
 }
 
+// A request's thread may prefetch the idle worker it will most likely take
+// (JsEngine::PrefetchIdleWorker) before any lock of its own: for a henv not
+// met, one with its worker idle and cold (fetched from its arena as it is,
+// unpoisoned or not: prefetches are hints, which ASan would catch as loads),
+// and one whose workers were dropped; the requests after are answered as
+// before.
+TEST_F(EngineTest, PrefetchingAnIdleWorkerIsHarmlessWhateverBecameOfIt) {
+  EngineOptions options;
+  options.spare_workers = 0;
+  options.hibernation = EngineOptions::Hibernation::kNever;
+  MakeEngine(options);
+  engine_->PrefetchIdleWorker("notmet00");
+  auto henv = MakeHenv("prefetch", kCountingRouter);
+  ASSERT_EQ(Run(*henv).response.body, "prefetch 1");
+  std::this_thread::sleep_for(5ms);  // past kCacheColdAfter: cold
+  engine_->PrefetchIdleWorker(henv->hash());
+  EXPECT_EQ(Run(*henv).response.body, "prefetch 2") << "the same worker, prefetched";
+  std::this_thread::sleep_for(5ms);
+  engine_->PrefetchIdleWorker(henv->hash());
+  engine_->DropIdleWorkers();
+  engine_->PrefetchIdleWorker(henv->hash());
+  EXPECT_EQ(Run(*henv).response.body, "prefetch 1") << "a new worker";
+}
+
 // Without evictions (every worker fits the budget), or with the option off,
 // the mode never comes on, however many henvs are new.
 TEST_F(EngineTest, NoLongTailWhileEveryWorkerFitsOrWithTheOptionOff) {
