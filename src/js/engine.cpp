@@ -670,6 +670,9 @@ JsEngine::Stats JsEngine::stats() const {
 std::string QuickJsVersion() { return HBF_QUICKJS_VERSION_STRING; }
 
 void JsEngine::PrefetchIdleWorker(const std::string& henv_hash) {
+  // In the long tail most requests make a worker, and the few kept are
+  // back at once, still in the caches: nothing to look for.
+  if (long_tail_.load(std::memory_order_relaxed)) return;
   HenvPool* pool = KnownPool(henv_hash);
   if (pool == nullptr) return;
   Worker::MemorySpan span;

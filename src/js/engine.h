@@ -300,7 +300,8 @@ class JsEngine {
   // forty-third session). The worker's span is read under its shard's
   // lock and fetched after it: prefetches are hints that never fault, so
   // a worker taken or destroyed meanwhile costs only wasted fetches.
-  // Nothing is done for a henv this thread has not met (KnownPool).
+  // Nothing is done for a henv this thread has not met (KnownPool), nor in
+  // the long-tail mode.
   void PrefetchIdleWorker(const std::string& henv_hash);
   // Where parked requests go on: runs a task on a request thread, in turn
   // with the henv `key`'s other work (the HTTP dispatcher). Without one they
