@@ -277,6 +277,33 @@ ScriptResult JsEngine::Run(Henv& henv, const ScriptLimits& limits, const ScriptR
   return result;
 }
 
+std::vector<std::unique_ptr<Worker>>::iterator JsEngine::IdleToTakeLocked(HenvPool& pool) {
+  for (auto it = pool.idle.rbegin(); it != pool.idle.rend(); ++it) {
+    if (!(*it)->hibernated()) return std::prev(it.base());
+  }
+  return pool.idle.empty() ? pool.idle.end() : std::prev(pool.idle.end());
+}
+
+bool JsEngine::ColdAt(const Worker& w, Clock::time_point now) {
+  return !w.hibernated() && now - w.idle_since >= kCacheColdAfter;
+}
+
+void JsEngine::PrefetchIdleWorker(const std::string& henv_hash) {
+  // In the long tail most requests make a worker, and the few kept are
+  // back at once, still in the caches: nothing to look for.
+  if (long_tail_.load(std::memory_order_relaxed)) return;
+  HenvPool* pool = KnownPool(henv_hash);
+  if (pool == nullptr) return;
+  Worker::MemorySpan span;
+  {
+    std::lock_guard lock(ShardOf(*pool).mu);
+    if (auto pick = IdleToTakeLocked(*pool); pick != pool->idle.end() && ColdAt(**pick, Clock::now())) {
+      span = (*pick)->memory_span();
+    }
+  }
+  Worker::Prefetch(span);
+}
+
 std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t version, const ScriptLimits& limits,
                                            ScriptResult& failed) {
   std::vector<std::unique_ptr<Worker>> stale;  // retired (or destroyed) after the lock
@@ -320,17 +347,9 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         }
       }
       if (stale.size() != stale_before) PublishLocked(shard);
-      if (!pool.idle.empty()) {
-        // The most recently used of those awake, else the last hibernated.
-        auto pick = std::prev(pool.idle.end());
-        for (auto it = pool.idle.rbegin(); it != pool.idle.rend(); ++it) {
-          if (!(*it)->hibernated()) {
-            pick = std::prev(it.base());
-            break;
-          }
-        }
+      if (auto pick = IdleToTakeLocked(pool); pick != pool.idle.end()) {
         worker = std::move(*pick);
-        cold = !worker->hibernated() && now - worker->idle_since >= kCacheColdAfter;
+        cold = ColdAt(*worker, now);
         if (cold) ++shard.prefetched;
         pool.idle.erase(pick);
         shard.LruOf(*worker).erase(worker->lru_position);
@@ -352,15 +371,16 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         create = true;
         const Return how = ReturnOf(pool);
         const bool long_tail = long_tail_.load(std::memory_order_relaxed);
+        const uint64_t since = EvictionsSince(pool);
         // Counted for the mode's look (UpdateLongTail): while it is on, a
         // make not back within the whole window (not half of it, as
         // ReturnOf's), so that the mode ends as soon as the henvs asked
         // would fit the budget ("Long tail").
-        if (long_tail ? EvictionsSince(pool) >= EvictionWindow() : how == Return::kNone) ++shard.made_new;
+        if (long_tail ? since >= EvictionWindow() : how == Return::kNone) ++shard.made_new;
         returning = how != Return::kNone;
         // Dropped after its request unless its henv is back at once (a
         // capture's worker only once the capture kept an image: CheckIn).
-        transient = long_tail && EvictionsSince(pool) >= options_.long_tail_back_at_once;
+        transient = long_tail && since >= options_.long_tail_back_at_once;
         NoteMakeLocked(pool, how);
         if (options_.bound_images && options_.copy_blank_workers) {
           if (pool.bound != nullptr && pool.bound->version() == version) {
@@ -669,25 +689,5 @@ JsEngine::Stats JsEngine::stats() const {
 
 std::string QuickJsVersion() { return HBF_QUICKJS_VERSION_STRING; }
 
-void JsEngine::PrefetchIdleWorker(const std::string& henv_hash) {
-  // In the long tail most requests make a worker, and the few kept are
-  // back at once, still in the caches: nothing to look for.
-  if (long_tail_.load(std::memory_order_relaxed)) return;
-  HenvPool* pool = KnownPool(henv_hash);
-  if (pool == nullptr) return;
-  Worker::MemorySpan span;
-  {
-    Shard& shard = ShardOf(*pool);
-    std::lock_guard lock(shard.mu);
-    // The worker Checkout would pick: the most recently idle awake one.
-    for (auto it = pool->idle.rbegin(); it != pool->idle.rend(); ++it) {
-      Worker& w = **it;
-      if (w.hibernated()) continue;
-      if (Clock::now() - w.idle_since >= kCacheColdAfter) span = w.memory_span();
-      break;
-    }
-  }
-  Worker::Prefetch(span);
-}
 
 }  // namespace hbf::js

@@ -681,6 +681,12 @@ class JsEngine {
   // One henv under load reuses its workers within microseconds: no
   // prefetch, which costs ~2 us a request when the memory is cached.
   static constexpr std::chrono::milliseconds kCacheColdAfter{1};
+  // The idle worker a checkout of `pool` takes: the most recently used of
+  // those awake, else the last hibernated; pool.idle.end() when none. And
+  // whether that worker is awake and idle since kCacheColdAfter before
+  // `now` (out of the caches: prefetched). REQUIRES: `pool`'s shard's mu.
+  static std::vector<std::unique_ptr<Worker>>::iterator IdleToTakeLocked(HenvPool& pool);
+  static bool ColdAt(const Worker& w, std::chrono::steady_clock::time_point now);
   // Moves into `out` idle workers of `shard` unused since before `cutoff`
   // whose pool keeps another worker (idle or busy), least recently used
   // first, at most kMaxShedPerPass; the caller forgets and retires them.

@@ -284,7 +284,6 @@ uint64_t JsEngine::EvictionWindow() const {
 
 // Probation's target and the henvs that come back ("Probation", engine.h):
 // read by EvictOverBudget, moved by Checkout's makes.
-
 JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
   if (EvictionsSince(pool) >= EvictionWindow() / 2) return Return::kNone;
   return pool.evicted_on_probation ? Return::kAfterProbation : Return::kAfterProtected;

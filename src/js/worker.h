@@ -310,7 +310,8 @@ class Worker {
   // at its checkout.
   bool transient = false;
   // The engine's eviction clock when it last finished a request (JsEngine:
-  // "Long tail": found long_tail_back_at_once evictions or more later, it is cold).
+  // "Long tail": found long_tail_back_at_once evictions or more later, it
+  // is cold).
   uint64_t idle_at_eviction = 0;
   // Hibernated although a wake was expected to cost more than a new worker
   // (a probe, EngineOptions::Hibernation::kWhenCheaper): its henv's next
