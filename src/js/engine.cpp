@@ -372,11 +372,15 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
         const Return how = ReturnOf(pool);
         const bool long_tail = long_tail_.load(std::memory_order_relaxed);
         const uint64_t since = EvictionsSince(pool);
-        // Counted for the mode's look (UpdateLongTail): while it is on, a
-        // make not back within the whole window (not half of it, as
-        // ReturnOf's), so that the mode ends as soon as the henvs asked
-        // would fit the budget ("Long tail").
-        if (long_tail ? since >= EvictionWindow() : how == Return::kNone) ++shard.made_new;
+        // Counted for the mode's look (UpdateLongTail): a make for a henv
+        // met for the first time, or not back within half the workers the
+        // budget holds (as ReturnOf's half of the eviction window, which is
+        // that once the budget has filled), or while the mode is on within
+        // the whole of it, so that the mode ends as soon as the henvs asked
+        // would fit the budget, and does not come back for their makes
+        // after it ended ("Long tail").
+        const uint64_t window = LongTailWindow();
+        if (since >= (long_tail ? window : window / 2)) ++shard.made_new;
         returning = how != Return::kNone;
         // Dropped after its request unless its henv is back at once (a
         // capture's worker only once the capture kept an image: CheckIn).

@@ -338,22 +338,34 @@ class JsEngine {
   // the henvs in steady use, and the workers' memory with it (the images
   // stay). A worker made by a capture is dropped only if the capture kept
   // an image.
-  // On while, since the last look, at least long_tail_min_checkouts
-  // requests asked for a worker, at least a quarter as many workers were
-  // evicted (the budget is full), and more than half as many workers were
-  // made for henvs not coming back (ReturnOf: none; bench/README.md,
-  // forty-first session). While on, "not coming back" is not back within
-  // the whole window (the workers alive at the last eviction for room), not
+  // On while, over the last look's checkouts (at least
+  // long_tail_min_checkouts: a look that saw fewer leaves the mode as it
+  // was and its checkouts to the next), more than half made a worker for a
+  // henv not coming back: met for the first time in the process, or
+  // (ReturnOf: none) not back within half the eviction window
+  // (bench/README.md, forty-first session). While on, "not coming back" is
+  // not back within LongTailWindow() (the workers the budget holds), not
   // half of it: the mode ends once the henvs asked would fit the budget,
-  // though nothing is kept to evict (forty-third session).
+  // though nothing is kept to evict (forty-third session). The budget need
+  // not be full: a server that just started and meets most henvs for the
+  // first time (10,000 at random) has the mode on from its first look, so
+  // each first visit's worker gives its arena back warm to the next one
+  // made, where keeping it put the next first visit in a fresh mapping
+  // (~90 pages written for the first time, ~18% of a first visit's CPU on
+  // the 2-core VM) and filled the budget with workers few henvs came back
+  // to (forty-fourth session). A server whose henvs would fit sees the
+  // first visits fall under half by its next look or so, and keeps its
+  // workers from then on.
   // Relaxed: read at each make, written by UpdateLongTail.
   std::atomic<bool> long_tail_{false};
   std::mutex long_tail_mu_;  // guards the counts as of the last look
   uint64_t long_tail_checkouts_ = 0;
   uint64_t long_tail_made_new_ = 0;
-  uint64_t long_tail_evictions_ = 0;
-  static constexpr int64_t kLongTailEvictionShare = 4;  // evictions >= checkouts / 4
-  static constexpr int64_t kLongTailNewShare = 2;       // new makes > checkouts / 2
+  static constexpr int64_t kLongTailNewShare = 2;  // new makes > checkouts / 2
+  // The workers the budget holds, at the workers' mean size at the last
+  // look (Arena::kDefaultBytes before any): UpdateLongTail's, read by
+  // LongTailWindow(). Relaxed: a figure.
+  std::atomic<int64_t> budget_workers_{0};
   std::atomic<int64_t> workers_at_eviction_{0};
   // The probation target (0: not set yet, a quarter of the workers);
   // moved by makes for returning henvs (NoteMakeLocked), read by
@@ -375,6 +387,10 @@ class JsEngine {
   // least). REQUIRES: `pool`'s shard's mu.
   uint64_t EvictionsSince(const HenvPool& pool) const;
   uint64_t EvictionWindow() const;
+  // The long-tail mode's window: the eviction window, or the workers the
+  // budget holds if more (before the first eviction for room, or while the
+  // mode keeps the budget from filling).
+  uint64_t LongTailWindow() const;
   // Counts `w`'s eviction (or transient drop) in its shard's books and
   // stamps its pool with the eviction clock, for ReturnOf (REQUIRES: the
   // shard's mu).

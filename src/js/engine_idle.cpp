@@ -282,6 +282,11 @@ uint64_t JsEngine::EvictionWindow() const {
       std::max<int64_t>(workers_at_eviction_.load(std::memory_order_relaxed), 2 * kProbationWorkers));
 }
 
+uint64_t JsEngine::LongTailWindow() const {
+  const int64_t held = budget_workers_.load(std::memory_order_relaxed);
+  return std::max(EvictionWindow(), static_cast<uint64_t>(std::max<int64_t>(held, 0)));
+}
+
 // Probation's target and the henvs that come back ("Probation", engine.h):
 // read by EvictOverBudget, moved by Checkout's makes.
 JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
@@ -321,23 +326,31 @@ void JsEngine::UpdateLongTail() {
   if (!options_.transient_workers || !options_.bound_images || !options_.copy_blank_workers) return;
   uint64_t checkouts = 0;
   uint64_t made_new = 0;
+  int64_t workers = 0;
+  int64_t bytes = 0;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     checkouts += shard.checkouts;
     made_new += shard.made_new;
+    workers += shard.workers;
+    bytes += shard.bytes;
   }
-  const uint64_t evictions = evictions_.load(std::memory_order_relaxed);
+  // What the budget holds of workers of the mean size now (of the last
+  // look's, or a copied worker's first room, while none is counted); the
+  // bound images have their own share of it.
+  const int64_t mean = workers > 0 && bytes > 0 ? bytes / workers : 0;
+  if (mean > 0 || budget_workers_.load(std::memory_order_relaxed) == 0) {
+    const int64_t for_workers = options_.memory_budget_bytes - options_.memory_budget_bytes / kBoundImageBudgetShare;
+    const int64_t each = mean > 0 ? mean : static_cast<int64_t>(internal::Arena::kDefaultBytes);
+    budget_workers_.store(for_workers / each, std::memory_order_relaxed);
+  }
   std::lock_guard lock(long_tail_mu_);
-  const auto since = [](uint64_t now, uint64_t& then) {
-    const auto delta = static_cast<int64_t>(now - then);
-    then = now;
-    return delta;
-  };
-  const int64_t asked = since(checkouts, long_tail_checkouts_);
-  const int64_t fresh = since(made_new, long_tail_made_new_);
-  const int64_t evicted = since(evictions, long_tail_evictions_);
-  const bool on = asked >= options_.long_tail_min_checkouts && evicted * kLongTailEvictionShare >= asked &&
-                  fresh * kLongTailNewShare > asked;
+  const auto asked = static_cast<int64_t>(checkouts - long_tail_checkouts_);
+  if (asked < options_.long_tail_min_checkouts) return;  // too few to judge: counted on at the next look
+  const auto fresh = static_cast<int64_t>(made_new - long_tail_made_new_);
+  long_tail_checkouts_ = checkouts;
+  long_tail_made_new_ = made_new;
+  const bool on = fresh * kLongTailNewShare > asked;
   if (long_tail_.load(std::memory_order_relaxed) != on) long_tail_.store(on, std::memory_order_relaxed);
 }
 

@@ -808,6 +808,51 @@ TEST_F(EngineTest, TheLongTailEndsWhenTheHenvsAskedWouldFitTheBudget) {
   EXPECT_EQ(engine_->stats().dropped_transient, dropped);
 }
 
+// A server that just started and meets most henvs for the first time turns
+// the long-tail mode on before its budget fills (nothing evicted yet): the
+// first visits after its look drop their workers, whose arenas go to the
+// next ones made, instead of filling the budget with workers few henvs
+// come back to. Henvs that come back within what the budget holds are not
+// "new" while the mode is on, so once the first visits are fewer than half
+// of the requests it goes off and their workers are kept again. A look over
+// fewer than long_tail_min_checkouts checkouts leaves the mode as it was.
+TEST_F(EngineTest, FirstVisitsTurnTheLongTailOnBeforeTheBudgetFills) {
+  int64_t worker_bytes = 0;
+  MakeEngine(LongTailBudget(400, "firstprb", worker_bytes));
+  std::vector<std::shared_ptr<Henv>> henvs;
+  for (int i = 0; i < 240; ++i) henvs.push_back(MakeHenv("fvis" + std::to_string(1000 + i), kCountingRouter));
+  const auto visit = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) ASSERT_EQ(Run(*henvs[i]).kind, Kind::kResponse);
+  };
+  visit(0, 50);
+  engine_->UpdateLongTail();
+  EXPECT_FALSE(engine_->stats().long_tail) << "50 checkouts: too few to judge";
+  visit(50, 120);
+  engine_->UpdateLongTail();
+  const JsEngine::Stats on = engine_->stats();
+  ASSERT_EQ(on.evicted_awake + on.evicted_hibernated, 0u) << "the budget (400 workers) is far from full";
+  ASSERT_EQ(on.workers, 120);
+  ASSERT_TRUE(on.long_tail) << "120 first visits in 120 checkouts (counted over both looks)";
+  // More first visits: each worker is dropped after its request.
+  visit(120, 240);
+  const JsEngine::Stats after = engine_->stats();
+  EXPECT_EQ(after.dropped_transient - on.dropped_transient, 120u);
+  EXPECT_EQ(after.workers, 120) << "none of the new henvs' workers kept";
+  // The same 240 henvs again, twice: each back within what the budget
+  // holds, so only the first visits' look had them new; the mode goes off.
+  visit(0, 240);
+  engine_->UpdateLongTail();
+  visit(0, 240);
+  engine_->UpdateLongTail();
+  EXPECT_FALSE(engine_->stats().long_tail) << "240 henvs fit a budget of ~350 workers";
+  // Kept again: a round makes (or finds) their workers, the next finds them.
+  visit(0, 240);
+  const uint64_t dropped = engine_->stats().dropped_transient;
+  visit(0, 240);
+  EXPECT_EQ(engine_->stats().dropped_transient, dropped);
+  EXPECT_EQ(engine_->stats().workers, 240);
+}
+
 // A request's thread may prefetch the idle worker it will most likely take
 // (JsEngine::PrefetchIdleWorker) before any lock of its own: for a henv not
 // met, one with its worker idle and cold (fetched from its arena as it is,
