@@ -488,6 +488,7 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
     const int64_t made_in = NanosSince(make_began);
     worker->on_probation = !returning;
     worker->transient = transient;
+    worker->made_for_request = true;
     std::lock_guard lock(shard.mu);
     // What the henv's next worker is expected to cost (WakeCostsMoreThanMake).
     // A capture that kept an image cost a bind or three and a comparison;
@@ -547,6 +548,10 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     std::lock_guard lock(shard.mu);
     --pool.busy;
     AccountLocked(shard, *worker);
+    if (std::exchange(worker->made_for_request, false)) {
+      const int64_t bytes = worker->memory_bytes();
+      shard.made_bytes = shard.made_bytes == 0 ? bytes : shard.made_bytes + (bytes - shard.made_bytes) / 8;
+    }
     PublishReachLocked(pool, *worker);
     // Counted as a hibernated worker of this shard's books whether it stays
     // or goes: ForgetLocked takes a dropped one off again. (Counted only

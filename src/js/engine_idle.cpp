@@ -326,24 +326,20 @@ void JsEngine::UpdateLongTail() {
   if (!options_.transient_workers || !options_.bound_images || !options_.copy_blank_workers) return;
   uint64_t checkouts = 0;
   uint64_t made_new = 0;
-  int64_t workers = 0;
-  int64_t bytes = 0;
+  int64_t made_bytes = 0;
+  int64_t shards_with_made = 0;
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     checkouts += shard.checkouts;
     made_new += shard.made_new;
-    workers += shard.workers;
-    bytes += shard.bytes;
+    if (shard.made_bytes > 0) {
+      made_bytes += shard.made_bytes;
+      ++shards_with_made;
+    }
   }
-  // What the budget holds of workers of the mean size now (of the last
-  // look's, or a copied worker's first room, while none is counted); the
-  // bound images have their own share of it.
-  const int64_t mean = workers > 0 && bytes > 0 ? bytes / workers : 0;
-  if (mean > 0 || budget_workers_.load(std::memory_order_relaxed) == 0) {
-    const int64_t for_workers = options_.memory_budget_bytes - options_.memory_budget_bytes / kBoundImageBudgetShare;
-    const int64_t each = mean > 0 ? mean : static_cast<int64_t>(internal::Arena::kDefaultBytes);
-    budget_workers_.store(for_workers / each, std::memory_order_relaxed);
-  }
+  const int64_t each = shards_with_made > 0 ? made_bytes / shards_with_made
+                                            : static_cast<int64_t>(internal::Arena::kDefaultBytes);
+  budget_workers_.store(options_.memory_budget_bytes / std::max<int64_t>(each, 1), std::memory_order_relaxed);
   std::lock_guard lock(long_tail_mu_);
   const auto asked = static_cast<int64_t>(checkouts - long_tail_checkouts_);
   if (asked < options_.long_tail_min_checkouts) return;  // too few to judge: counted on at the next look

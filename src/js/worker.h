@@ -309,6 +309,9 @@ class Worker {
   // or found cold, in the long-tail mode for a henv not back at once. Set
   // at its checkout.
   bool transient = false;
+  // Made for the request it runs (its size at the check-in is what a
+  // worker costs the budget: JsEngine::Shard::made_bytes).
+  bool made_for_request = false;
   // The engine's eviction clock when it last finished a request (JsEngine:
   // "Long tail": found long_tail_back_at_once evictions or more later, it
   // is cold).
