@@ -294,10 +294,13 @@ class JsEngine {
     int64_t bound_copy_ns = 0;
     // What a worker holds at the check-in of the request it was made for
     // (an average weighted to the recent, 1/8 a worker; 0 before the
-    // first): what the budget holds of (UpdateLongTail). Not the workers'
-    // mean: in the long-tail mode the few kept are those back at once,
-    // grown by their requests (~2 MB each with 80% of requests to 2,000 of
-    // 10,000 henvs, against ~420 KB made).
+    // first): what the budget holds of (UpdateLongTail). Not the mean of
+    // the workers alive: in the long-tail mode those are the few kept for
+    // henvs back at once, and with it the mode stayed on with 80% of
+    // requests to 2,000 of 10,000 henvs (0.98 workers made a request,
+    // where the eviction-based mode kept their workers: 0.15); with this,
+    // and with Arena::kDefaultBytes each, it went off (bench/README.md,
+    // forty-fourth session).
     int64_t made_bytes = 0;
     int64_t bytes = 0;   // its workers' memory as of their last check-in
     // What of `bytes` the engine's total does not have yet (PublishLocked).
