@@ -714,7 +714,7 @@ TEST_F(EngineTest, ProbationGrowsWhenHenvsComeBackSoonAfterEvictionOnProbation) 
 }
 
 // Long tail (JsEngine, EngineOptions::transient_workers): while most workers
-// made are for henvs not back soon and the budget is full, a worker is
+// made are for henvs not back soon (here the budget is full), a worker is
 // dropped after its request - made, or found cold - unless its henv is back
 // at once; a henv back at once gets its next worker kept; traffic to a few
 // henvs turns the mode off. The test looks itself (UpdateLongTail), the
