@@ -351,21 +351,21 @@ class JsEngine {
   // On while, over the last look's checkouts (at least
   // long_tail_min_checkouts: a look that saw fewer leaves the mode as it
   // was and its checkouts to the next), more than half made a worker for a
-  // henv not coming back: met for the first time in the process, or
-  // (ReturnOf: none) not back within half the eviction window
-  // (bench/README.md, forty-first session). While on, "not coming back" is
-  // not back within LongTailWindow() (the workers the budget holds), not
-  // half of it: the mode ends once the henvs asked would fit the budget,
+  // henv not coming back: met for the first time in the process, or not
+  // back within half of LongTailWindow() (the eviction window, or the
+  // workers the budget holds if more; bench/README.md, forty-first
+  // session). While on, "not coming back" is not back within the whole
+  // window: the mode ends once the henvs asked would fit the budget,
   // though nothing is kept to evict (forty-third session). The budget need
   // not be full: a server that just started and meets most henvs for the
   // first time (10,000 at random) has the mode on from its first look, so
   // each first visit's worker gives its arena back warm to the next one
   // made, where keeping it put the next first visit in a fresh mapping
-  // (~90 pages written for the first time, ~18% of a first visit's CPU on
-  // the 2-core VM) and filled the budget with workers few henvs came back
-  // to (forty-fourth session). A server whose henvs would fit sees the
-  // first visits fall under half by its next look or so, and keeps its
-  // workers from then on.
+  // (~90 pages written for the first time) and filled the budget with
+  // workers few henvs came back to: a fresh server's first visits -45% CPU
+  // (five pinned pairs, forty-fourth session). A server whose henvs would
+  // fit sees the first visits fall under half by its next look or so, and
+  // keeps its workers from then on.
   // Relaxed: read at each make, written by UpdateLongTail.
   std::atomic<bool> long_tail_{false};
   std::mutex long_tail_mu_;  // guards the counts as of the last look
