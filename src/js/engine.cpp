@@ -369,9 +369,9 @@ std::unique_ptr<Worker> JsEngine::Checkout(Henv& henv, HenvPool& pool, int64_t v
       if (pool.busy < options_.max_workers_per_henv) {
         ++pool.busy;
         create = true;
-        const Return how = ReturnOf(pool);
-        const bool long_tail = long_tail_.load(std::memory_order_relaxed);
         const uint64_t since = EvictionsSince(pool);
+        const Return how = ReturnOf(pool, since);
+        const bool long_tail = long_tail_.load(std::memory_order_relaxed);
         // Counted for the mode's look (UpdateLongTail): a make for a henv
         // met for the first time, or not back within half the workers the
         // budget holds (as ReturnOf's half of the eviction window, which is
@@ -548,10 +548,7 @@ void JsEngine::CheckIn(HenvPool& pool, std::unique_ptr<Worker> worker) {
     std::lock_guard lock(shard.mu);
     --pool.busy;
     AccountLocked(shard, *worker);
-    if (std::exchange(worker->made_for_request, false)) {
-      const int64_t bytes = worker->memory_bytes();
-      shard.made_bytes = shard.made_bytes == 0 ? bytes : shard.made_bytes + (bytes - shard.made_bytes) / 8;
-    }
+    if (std::exchange(worker->made_for_request, false)) shard.made_bytes = FoldIn(shard.made_bytes, worker->memory_bytes());
     PublishReachLocked(pool, *worker);
     // Counted as a hibernated worker of this shard's books whether it stays
     // or goes: ForgetLocked takes a dropped one off again. (Counted only
@@ -697,6 +694,5 @@ JsEngine::Stats JsEngine::stats() const {
 }
 
 std::string QuickJsVersion() { return HBF_QUICKJS_VERSION_STRING; }
-
 
 }  // namespace hbf::js

@@ -273,7 +273,7 @@ class JsEngine {
     uint64_t wakes = 0;
     uint64_t made = 0;                // Stats::made, this shard's share
     uint64_t checkouts = 0;  // requests that asked for a worker ("Long tail")
-    uint64_t made_new = 0;   // workers made for henvs not coming back (ReturnOf: none)
+    uint64_t made_new = 0;   // workers made for henvs not coming back (Checkout: "Long tail")
     uint64_t dropped_transient = 0;  // Stats::dropped_transient, this shard's share
     uint64_t evicted_awake = 0;       // Stats::evicted_awake, this shard's share
     uint64_t evicted_hibernated = 0;  // Stats::evicted_hibernated, this shard's share
@@ -293,8 +293,8 @@ class JsEngine {
     // no figure every copy writes is shared.
     int64_t bound_copy_ns = 0;
     // What a worker holds at the check-in of the request it was made for
-    // (an average weighted to the recent, 1/8 a worker; 0 before the
-    // first): what the budget holds of (UpdateLongTail). Not the mean of
+    // (FoldIn's running figure; 0 before the first): what the budget holds
+    // of (UpdateLongTail). Not the mean of
     // the workers alive: in the long-tail mode those are the few kept for
     // henvs back at once, and with it the mode stayed on with 80% of
     // requests to 2,000 of 10,000 henvs (0.98 workers made a request,
@@ -388,9 +388,10 @@ class JsEngine {
   std::atomic<int64_t> probation_eviction_share_{kShareUnit / 2};
   static constexpr int64_t kMaxProbationStep = 64;
   // Whether `pool`'s next worker skips probation, having come back soon
-  // after its last one's eviction (REQUIRES: its shard's mu).
+  // after its last one's eviction, `since` (EvictionsSince) evictions ago
+  // (REQUIRES: its shard's mu).
   enum class Return { kNone, kAfterProbation, kAfterProtected };
-  Return ReturnOf(const HenvPool& pool) const;
+  Return ReturnOf(const HenvPool& pool, uint64_t since) const;
   // Evictions since `pool`'s last worker was evicted or dropped (UINT64_MAX
   // when none was since its last make), and the window ReturnOf looks back
   // over half of (the workers alive at the last eviction for room, 16 at

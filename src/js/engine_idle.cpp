@@ -283,14 +283,13 @@ uint64_t JsEngine::EvictionWindow() const {
 }
 
 uint64_t JsEngine::LongTailWindow() const {
-  const int64_t held = budget_workers_.load(std::memory_order_relaxed);
-  return std::max(EvictionWindow(), static_cast<uint64_t>(std::max<int64_t>(held, 0)));
+  return std::max(EvictionWindow(), static_cast<uint64_t>(budget_workers_.load(std::memory_order_relaxed)));
 }
 
 // Probation's target and the henvs that come back ("Probation", engine.h):
 // read by EvictOverBudget, moved by Checkout's makes.
-JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool) const {
-  if (EvictionsSince(pool) >= EvictionWindow() / 2) return Return::kNone;
+JsEngine::Return JsEngine::ReturnOf(const HenvPool& pool, uint64_t since) const {
+  if (since >= EvictionWindow() / 2) return Return::kNone;
   return pool.evicted_on_probation ? Return::kAfterProbation : Return::kAfterProtected;
 }
 
@@ -339,7 +338,7 @@ void JsEngine::UpdateLongTail() {
   }
   const int64_t each = shards_with_made > 0 ? made_bytes / shards_with_made
                                             : static_cast<int64_t>(internal::Arena::kDefaultBytes);
-  budget_workers_.store(options_.memory_budget_bytes / std::max<int64_t>(each, 1), std::memory_order_relaxed);
+  budget_workers_.store(options_.memory_budget_bytes / each, std::memory_order_relaxed);
   std::lock_guard lock(long_tail_mu_);
   const auto asked = static_cast<int64_t>(checkouts - long_tail_checkouts_);
   if (asked < options_.long_tail_min_checkouts) return;  // too few to judge: counted on at the next look
