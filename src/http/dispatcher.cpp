@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 
 #include "core/log.h"
 #include "core/thread_name.h"
@@ -24,17 +25,45 @@ void RunGuarded(DispatchJob& job, bool expire) {
   }
 }
 
-constexpr std::chrono::milliseconds kSweepPeriod{50};
-
 }  // namespace
 
+Dispatcher::KeyState::~KeyState() {
+  while (!empty()) Pop();
+}
+
+void Dispatcher::KeyState::Push(std::unique_ptr<DispatchJob> job, Clock::time_point now) {
+  DispatchJob* j = job.release();
+  j->next_waiting_ = nullptr;
+  j->enqueued_ = now;
+  if (tail != nullptr) {
+    tail->next_waiting_ = j;
+  } else {
+    head = j;
+  }
+  tail = j;
+}
+
+std::unique_ptr<DispatchJob> Dispatcher::KeyState::Pop() {
+  std::unique_ptr<DispatchJob> j(head);
+  head = head->next_waiting_;
+  if (head == nullptr) tail = nullptr;
+  j->next_waiting_ = nullptr;
+  return j;
+}
+
 Dispatcher::Dispatcher(DispatcherOptions options)
-    : options_(options), running_target_(options.running_target > 0 ? options.running_target : INT_MAX) {
+    : options_(options),
+      running_target_(options.running_target > 0 ? options.running_target : INT_MAX),
+      idle_keys_kept_(std::max<size_t>(64, kIdleKeysKept / static_cast<size_t>(std::max(1, options.shards)))) {
+  const size_t shards = static_cast<size_t>(std::max(1, options_.shards));
+  shards_.reserve(shards);
+  for (size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>());
   const int n = options_.threads < 1 ? 1 : options_.threads;
   parkers_.reserve(static_cast<size_t>(n));
   idle_.reserve(static_cast<size_t>(n));
-  job_started_.resize(static_cast<size_t>(n));
+  slots_ = std::make_unique<ThreadSlot[]>(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) parkers_.push_back(std::make_unique<Parker>());
+  active_.store(n);
   threads_.reserve(static_cast<size_t>(n));
   for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
     threads_.emplace_back([this, i, parker = parkers_[i].get()] { ThreadMain(i, *parker); });
@@ -47,85 +76,156 @@ Dispatcher::~Dispatcher() { Stop(); }
 void Dispatcher::Stop() {
   std::vector<Parker*> idle;
   {
-    std::lock_guard lock(mu_);
-    if (stopping_ && threads_.empty()) return;
-    stopping_ = true;
+    std::lock_guard lock(pool_mu_);
+    if (stopping_.load(std::memory_order_relaxed) && threads_.empty()) return;
+    stopping_.store(true, std::memory_order_seq_cst);
     idle.swap(idle_);
     sweeper_ = nullptr;
+    PublishPoolLocked();
   }
   // The busy ones see stopping_ when their job ends.
   for (Parker* p : idle) p->Unpark();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  // Nothing runs any more: what still waits is told so.
+  // Nothing runs any more: what still waits is told so. (A Submit() that
+  // took its shard's lock before this sees stopping_ no more and queued its
+  // job: it is collected here; one after it expires its job itself.)
   std::vector<std::unique_ptr<DispatchJob>> left;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [key, ks] : keys_) {
-      for (auto& w : ks.waiting) left.push_back(std::move(w.job));
-      ks.waiting.clear();
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    for (auto& [key, ks] : shard->keys) {
+      while (!ks.empty()) left.push_back(ks.Pop());
     }
-    keys_.clear();
-    ready_.clear();
-    waiting_keys_.clear();
-    queued_ = 0;
+    shard->keys.clear();
+    shard->ready.clear();
+    shard->waiting_keys.clear();
+    shard->queued = 0;
+    PublishShardLocked(*shard);
   }
   for (auto& job : left) RunGuarded(*job, /*expire=*/true);
 }
 
 int Dispatcher::queued() const {
-  std::lock_guard lock(mu_);
-  return queued_;
+  int total = 0;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    total += shard->queued;
+  }
+  return total;
+}
+
+Dispatcher::Shard& Dispatcher::ShardFor(const std::string& key) const {
+  if (shards_.size() == 1) return *shards_[0];
+  return *shards_[std::hash<std::string>{}(key) % shards_.size()];
+}
+
+void Dispatcher::PublishShardLocked(Shard& shard) {
+  // seq_cst: read after a parking thread counts itself out of active_ ("Lost
+  // wake-ups", dispatcher.h).
+  shard.runnable.store(static_cast<int>(shard.ready.size()), std::memory_order_seq_cst);
+  shard.queued_hint.store(shard.queued, std::memory_order_relaxed);
+}
+
+void Dispatcher::PublishPoolLocked() {
+  active_.store(ActiveLocked(), std::memory_order_seq_cst);
+  has_sweeper_.store(sweeper_ != nullptr, std::memory_order_relaxed);
+  sweeper_alert_.store(sweeper_ != nullptr && sweeper_rescues_, std::memory_order_relaxed);
+}
+
+bool Dispatcher::AnyRunnable() const {
+  for (const auto& shard : shards_) {
+    if (shard->runnable.load(std::memory_order_seq_cst) > 0) return true;
+  }
+  return false;
+}
+
+bool Dispatcher::AnyQueued() const {
+  for (const auto& shard : shards_) {
+    if (shard->queued_hint.load(std::memory_order_relaxed) > 0) return true;
+  }
+  return false;
 }
 
 void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job) {
-  Parker* wake = nullptr;
+  Shard& shard = ShardFor(key);
+  bool newly_runnable = false;
+  bool behind_cap = false;
   {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      auto [it, inserted] = keys_.try_emplace(key);
+    std::lock_guard lock(shard.mu);
+    if (!stopping_.load(std::memory_order_relaxed)) {
+      auto [it, inserted] = shard.keys.try_emplace(key);
       KeyState& ks = it->second;
       if (inserted) ks.key = key;
-      ks.waiting.push_back(Waiting{std::move(job), Clock::now()});
-      NoteWaitingLocked(ks);
-      ++queued_;
+      ks.Push(std::move(job), Clock::now());
+      NoteWaitingLocked(shard, ks);
+      ++shard.queued;
       const bool was_listed = ks.listed;
-      ListIfRunnableLocked(ks);
-      // Wake a thread only for newly runnable work: a key at its cap is
-      // taken up by the thread finishing its running job, without a wake-up
-      // (and the worker stays on a warm thread). A job queued behind the
-      // cap needs a sweeper for its expiry (ThreadMain): one is parked with
-      // a timeout already, or an idle thread is woken to become it. Past
-      // the running target the job waits for a running thread, and the
-      // sweeper, if it parked for its long period, is nudged to look every
-      // kRescuePeriod (it stays idle; the wake-up reads as its timeout).
-      // With no sweeper at all (the last one went to rescue a job and
-      // nothing else was waiting then), an idle thread is woken to be it:
-      // otherwise this job waited for a running one to finish, however
-      // stuck (a henv's request behind another's spinning scripts: 2.4 s).
-      if (ks.listed && !was_listed) {
-        if (ActiveLocked() < running_target_) {
-          wake = TakeIdleLocked();
-        } else if (sweeper_ == nullptr) {
-          // Named the sweeper already, so the submits before it runs wake
-          // no more threads (it drops the name on waking and takes it back
-          // if it parks again).
-          wake = TakeIdleLocked();
-          sweeper_ = wake;
-          sweeper_rescues_ = true;
-        } else if (!sweeper_rescues_) {
-          sweeper_rescues_ = true;
-          wake = sweeper_;
-        }
-      } else if (!ks.listed && sweeper_ == nullptr) {
-        wake = TakeIdleLocked();
-      }
+      ListIfRunnableLocked(shard, ks);
+      PublishShardLocked(shard);
+      newly_runnable = ks.listed && !was_listed;
+      behind_cap = !ks.listed;
     }
   }
   if (job) {
     // Stopped (shutdown): never run, never lost.
     RunGuarded(*job, /*expire=*/true);
     return;
+  }
+  // Wake a thread only for newly runnable work: a key at its cap is taken
+  // up by the thread finishing its running job, without a wake-up (and the
+  // worker stays on a warm thread). A job queued behind the cap needs a
+  // sweeper for its expiry: one is parked with a timeout already, or an
+  // idle thread is woken to become it.
+  if (newly_runnable) {
+    WakeForRunnable();
+  } else if (behind_cap && !has_sweeper_.load(std::memory_order_relaxed)) {
+    WakeSweeper();
+  }
+}
+
+void Dispatcher::WakeForRunnable() {
+  // Past the running target the job waits for a running thread; a sweeper
+  // parked for kRescuePeriod looks meanwhile, in case those are stuck. No
+  // lock for either while both hold (a loaded server).
+  if (active_.load(std::memory_order_seq_cst) >= running_target_ &&
+      sweeper_alert_.load(std::memory_order_relaxed)) {
+    return;
+  }
+  Parker* wake = nullptr;
+  {
+    std::lock_guard lock(pool_mu_);
+    if (stopping_.load(std::memory_order_relaxed)) return;
+    if (ActiveLocked() < running_target_) {
+      wake = TakeIdleLocked();
+    } else if (sweeper_ == nullptr) {
+      // No sweeper at all (the last one went to rescue a job and nothing
+      // else was waiting then): an idle thread is woken to be it, named
+      // the sweeper already so the submits before it runs wake no more
+      // threads (it drops the name on waking and takes it back if it
+      // parks again). Otherwise this job waited for a running one to
+      // finish, however stuck (a henv's request behind another's spinning
+      // scripts: 2.4 s).
+      wake = TakeIdleLocked();
+      sweeper_ = wake;
+      sweeper_rescues_ = true;
+    } else if (!sweeper_rescues_) {
+      // The sweeper parked for its long period: nudged to look every
+      // kRescuePeriod (it stays idle; the wake-up reads as its timeout).
+      sweeper_rescues_ = true;
+      wake = sweeper_;
+    }
+    PublishPoolLocked();
+  }
+  if (wake != nullptr) wake->Unpark();
+}
+
+void Dispatcher::WakeSweeper() {
+  Parker* wake = nullptr;
+  {
+    std::lock_guard lock(pool_mu_);
+    if (stopping_.load(std::memory_order_relaxed) || sweeper_ != nullptr) return;
+    wake = TakeIdleLocked();
+    PublishPoolLocked();
   }
   if (wake != nullptr) wake->Unpark();
 }
@@ -145,101 +245,206 @@ Parker* Dispatcher::TakeIdleLocked() {
   return p;
 }
 
-bool Dispatcher::NeedsRescueLocked(Clock::time_point now, size_t self, bool count_between) const {
+bool Dispatcher::NeedsRescue(Clock::time_point now, size_t self, bool count_between) const {
   if (running_target_ == INT_MAX) return true;
-  const auto stuck_since = now - kRescuePeriod;
+  const int64_t stuck_since = NanosOf(now - kRescuePeriod);
   int in_job = 0;
   int recent = 0;
-  for (size_t i = 0; i < job_started_.size(); ++i) {
-    if (i == self || job_started_[i] == Clock::time_point{}) continue;
+  for (size_t i = 0; i < parkers_.size(); ++i) {
+    if (i == self) continue;
+    const int64_t started = slots_[i].job_started_ns.load(std::memory_order_relaxed);
+    if (started == 0) continue;
     ++in_job;
-    if (job_started_[i] >= stuck_since) ++recent;
+    if (started >= stuck_since) ++recent;
   }
   // Moving: those whose job is young, and those awake between jobs (about
   // to take one), `self` aside (it is awake, between jobs).
-  const int between = count_between ? ActiveLocked() - 1 - in_job : 0;
+  const int between = count_between ? std::max(0, active_.load(std::memory_order_relaxed) - 1 - in_job) : 0;
   return recent + between < running_target_;
 }
 
-void Dispatcher::ListIfRunnableLocked(KeyState& ks) {
-  if (!ks.listed && !ks.waiting.empty() && ks.running < options_.per_key_limit) {
+void Dispatcher::ListIfRunnableLocked(Shard& shard, KeyState& ks) {
+  if (!ks.listed && !ks.empty() && ks.running < options_.per_key_limit) {
     ks.listed = true;
-    ready_.push_back(&ks);
+    shard.ready.push_back(&ks);
   }
 }
 
-void Dispatcher::ForgetIfIdleLocked(KeyState& ks) {
+void Dispatcher::ForgetIfIdleLocked(Shard& shard, KeyState& ks) {
   // An idle key's state is kept for its next job while there are few: made
-  // anew, it cost three allocations and three frees (the map's node, the
-  // deque's map and first block) per request, under mu_. Past
-  // kIdleKeysKept it goes (at its job's end, or when its waiting jobs
-  // expire).
-  if (ks.waiting.empty() && ks.running == 0 && !ks.listed && keys_.size() > kIdleKeysKept) keys_.erase(ks.key);
+  // anew, it costs an allocation and a free (the map's node) per request,
+  // under the shard's lock. Past idle_keys_kept_ it goes (at its job's end,
+  // or when its waiting jobs expire).
+  if (ks.empty() && ks.running == 0 && !ks.listed && shard.keys.size() > idle_keys_kept_) {
+    if (auto it = shard.keys.find(ks.key); it != shard.keys.end()) shard.keys.erase(it);
+  }
 }
 
-void Dispatcher::NoteWaitingLocked(KeyState& ks) {
-  if (!ks.waiting.empty()) {
+void Dispatcher::NoteWaitingLocked(Shard& shard, KeyState& ks) {
+  if (!ks.empty()) {
     if (ks.waiting_at < 0) {
-      ks.waiting_at = static_cast<int>(waiting_keys_.size());
-      waiting_keys_.push_back(&ks);
+      ks.waiting_at = static_cast<int>(shard.waiting_keys.size());
+      shard.waiting_keys.push_back(&ks);
     }
   } else if (ks.waiting_at >= 0) {
-    KeyState* last = waiting_keys_.back();
-    waiting_keys_[static_cast<size_t>(ks.waiting_at)] = last;
+    KeyState* last = shard.waiting_keys.back();
+    shard.waiting_keys[static_cast<size_t>(ks.waiting_at)] = last;
     last->waiting_at = ks.waiting_at;
-    waiting_keys_.pop_back();
+    shard.waiting_keys.pop_back();
     ks.waiting_at = -1;
   }
 }
 
-void Dispatcher::CollectExpiredLocked(Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out) {
+void Dispatcher::CollectExpiredLocked(Shard& shard, Clock::time_point now,
+                                      std::vector<std::unique_ptr<DispatchJob>>& out) {
   // Only the keys with jobs waiting: the sweep runs every kSweepPeriod
   // while any job waits, which under load is always. (It walked every key
   // and dropped each idle one: over 1,000 henvs, a thousand keys visited
-  // under mu_ every 50 ms, and most requests made their key's state again.)
+  // under the lock every 50 ms, and most requests made their key's state
+  // again.)
   const auto too_old = now - options_.queue_timeout;
-  for (size_t i = 0; i < waiting_keys_.size();) {
-    KeyState& ks = *waiting_keys_[i];
-    while (!ks.waiting.empty() && ks.waiting.front().enqueued < too_old) {
-      out.push_back(std::move(ks.waiting.front().job));
-      ks.waiting.pop_front();
-      --queued_;
+  for (size_t i = 0; i < shard.waiting_keys.size();) {
+    KeyState& ks = *shard.waiting_keys[i];
+    while (!ks.empty() && ks.head->enqueued_ < too_old) {
+      out.push_back(ks.Pop());
+      --shard.queued;
     }
-    if (!ks.waiting.empty()) {
+    if (!ks.empty()) {
       ++i;
       continue;
     }
-    NoteWaitingLocked(ks);  // (the last key moves to i)
-    ForgetIfIdleLocked(ks);
+    NoteWaitingLocked(shard, ks);  // (the last key moves to i)
+    // A listed key stays listed until a thread finds it empty
+    // (TakeRunnable), which forgets it then.
+    ForgetIfIdleLocked(shard, ks);
   }
+  PublishShardLocked(shard);
+}
+
+void Dispatcher::SweepIfDue(Clock::time_point now) {
+  const int64_t now_ns = NanosOf(now);
+  int64_t due = next_sweep_ns_.load(std::memory_order_relaxed);
+  if (now_ns < due || !AnyQueued()) return;
+  const int64_t next = now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(kSweepPeriod).count();
+  if (!next_sweep_ns_.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;  // another thread's
+  std::vector<std::unique_ptr<DispatchJob>> expired;
+  for (auto& shard : shards_) {
+    if (shard->queued_hint.load(std::memory_order_relaxed) == 0) continue;
+    std::lock_guard lock(shard->mu);
+    CollectExpiredLocked(*shard, now, expired);
+  }
+  for (auto& job : expired) RunGuarded(*job, /*expire=*/true);
+}
+
+std::unique_ptr<DispatchJob> Dispatcher::TakeRunnable(Clock::time_point now, size_t& cursor, KeyState*& ks,
+                                                      Shard*& from,
+                                                      std::vector<std::unique_ptr<DispatchJob>>& expired) {
+  // A job found past its queue timeout is expired, not run, whether or not
+  // a sweep has come by since (another thread may be sweeping this moment).
+  const auto too_old = now - options_.queue_timeout;
+  const size_t n = shards_.size();
+  for (size_t step = 0; step < n; ++step) {
+    const size_t s = (cursor + step) % n;
+    Shard& shard = *shards_[s];
+    if (shard.runnable.load(std::memory_order_relaxed) == 0) continue;
+    std::lock_guard lock(shard.mu);
+    while (!shard.ready.empty()) {
+      KeyState* next = shard.ready.front();
+      while (!next->empty() && next->head->enqueued_ < too_old) {
+        expired.push_back(next->Pop());
+        --shard.queued;
+      }
+      if (!next->empty()) break;
+      // Its waiting jobs expired (here or in a sweep).
+      shard.ready.pop_front();
+      next->listed = false;
+      NoteWaitingLocked(shard, *next);
+      ForgetIfIdleLocked(shard, *next);
+    }
+    if (shard.ready.empty()) {
+      PublishShardLocked(shard);
+      continue;
+    }
+    ks = shard.ready.front();
+    shard.ready.pop_front();
+    ks->listed = false;
+    std::unique_ptr<DispatchJob> job = ks->Pop();
+    NoteWaitingLocked(shard, *ks);
+    --shard.queued;
+    ++ks->running;
+    ListIfRunnableLocked(shard, *ks);  // to the back of the line: others take their turn first
+    PublishShardLocked(shard);
+    from = &shard;
+    cursor = (s + 1) % n;  // and the other shards before this one again
+    return job;
+  }
+  return nullptr;
+}
+
+void Dispatcher::ParkIdle(Parker& self, bool& is_sweeper) {
+  // Idle. One idle thread at a time is the sweeper: it parks with a
+  // timeout, so jobs queued behind a key's running ones expire on time even
+  // when every other thread is busy or asleep, and runnable jobs held back
+  // by the running target are taken when the running threads are stuck.
+  // The others sleep until a Submit() (or Stop()) takes them off idle_ and
+  // wakes them.
+  bool sweeper = false;
+  bool rescues = false;
+  {
+    std::lock_guard lock(pool_mu_);
+    if (stopping_.load(std::memory_order_relaxed)) return;
+    sweeper = sweeper_ == nullptr || sweeper_ == &self;
+    if (sweeper) sweeper_ = &self;
+    idle_.push_back(&self);
+    rescues = sweeper && ActiveLocked() >= running_target_;
+    if (sweeper) sweeper_rescues_ = rescues;
+    PublishPoolLocked();
+  }
+  // "Lost wake-ups" (dispatcher.h): a Submit() that listed its job before
+  // this thread counted itself out may have seen no room and woken no one.
+  if (active_.load(std::memory_order_seq_cst) < running_target_ && AnyRunnable()) {
+    std::lock_guard lock(pool_mu_);
+    if (auto it = std::find(idle_.begin(), idle_.end(), &self); it != idle_.end()) {
+      idle_.erase(it);
+      if (sweeper_ == &self) sweeper_ = nullptr;  // it runs a job now
+      is_sweeper = false;
+      PublishPoolLocked();
+      return;
+    }
+    // Taken off idle_ meanwhile by a Submit(), which unparks it: the Park()
+    // below returns at once.
+  }
+  self.Park(!sweeper ? std::chrono::nanoseconds(-1)
+                     : std::chrono::nanoseconds(rescues ? kRescuePeriod : kSweepPeriod));
+  std::lock_guard lock(pool_mu_);
+  // Taken off the list by whoever woke it; after a timeout (or a wake-up
+  // meant for an earlier park, or a nudge) it is still there, and a
+  // sweeper stays one while it looks.
+  bool looked = false;
+  if (auto it = std::find(idle_.begin(), idle_.end(), &self); it != idle_.end()) {
+    idle_.erase(it);
+    looked = true;
+  }
+  if (sweeper_ == &self && !looked) sweeper_ = nullptr;
+  is_sweeper = sweeper_ == &self;
+  PublishPoolLocked();
 }
 
 void Dispatcher::ThreadMain(size_t index, Parker& self) {
-  std::unique_lock lock(mu_);
-  bool looked = false;  // back from a timeout (or a nudge) rather than taken off idle_ for work
-  bool finished = false;  // back from running a job (not from a park)
+  size_t cursor = index % shards_.size();
+  bool finished = false;    // back from running a job (not from a park)
+  bool is_sweeper = false;  // holds the sweeper's role while it looks
   for (;;) {
-    if (stopping_) return;
-    const auto now = Clock::now();
-    if (queued_ > 0 && now >= next_sweep_) {
-      next_sweep_ = now + kSweepPeriod;
-      std::vector<std::unique_ptr<DispatchJob>> expired;
-      CollectExpiredLocked(now, expired);
-      if (!expired.empty()) {
-        lock.unlock();
-        for (auto& job : expired) RunGuarded(*job, /*expire=*/true);
-        expired.clear();
-        lock.lock();
-        continue;
+    if (stopping_.load(std::memory_order_acquire)) {
+      if (is_sweeper) {
+        std::lock_guard lock(pool_mu_);
+        if (sweeper_ == &self) sweeper_ = nullptr;
+        PublishPoolLocked();
       }
+      return;
     }
-    // A listed key may have lost its waiting jobs to expiry.
-    while (!ready_.empty() && ready_.front()->waiting.empty()) {
-      KeyState* ks = ready_.front();
-      ready_.pop_front();
-      ks->listed = false;
-      ForgetIfIdleLocked(*ks);
-    }
+    const auto now = Clock::now();
+    SweepIfDue(now);
     // A runnable job is taken while no more than the running target are
     // awake (this thread counted), or when the others are stuck. Not by
     // every thread that happens to be awake: one woken to be the sweeper
@@ -247,63 +452,46 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
     // would wake the next sweeper, until every thread ran at once; one that
     // finished its job while a rescuer runs beside it gives its slot back
     // unless the others are stuck.
-    const bool may_take = !ready_.empty() && (ActiveLocked() <= running_target_ ||
-                                              NeedsRescueLocked(now, index, /*count_between=*/!finished));
+    std::unique_ptr<DispatchJob> job;
+    KeyState* ks = nullptr;
+    Shard* from = nullptr;
+    if (active_.load(std::memory_order_seq_cst) <= running_target_ ||
+        (AnyRunnable() && NeedsRescue(now, index, /*count_between=*/!finished))) {
+      std::vector<std::unique_ptr<DispatchJob>> expired;
+      job = TakeRunnable(now, cursor, ks, from, expired);
+      for (auto& late : expired) RunGuarded(*late, /*expire=*/true);
+    }
     finished = false;
-    if (!may_take) {
-      // Idle. One idle thread at a time is the sweeper: it parks with a
-      // timeout, so jobs queued behind a key's running ones expire on time
-      // even when every other thread is busy or asleep, and runnable jobs
-      // held back by the running target are taken when the running
-      // threads are stuck. The others sleep until a Submit() (or Stop())
-      // takes them off idle_ and wakes them.
-      const bool sweeper = sweeper_ == nullptr || sweeper_ == &self;
-      if (sweeper) sweeper_ = &self;
-      idle_.push_back(&self);
-      const bool rescues = sweeper && ActiveLocked() >= running_target_;
-      if (sweeper) sweeper_rescues_ = rescues;
-      lock.unlock();
-      self.Park(!sweeper ? std::chrono::nanoseconds(-1)
-                         : std::chrono::nanoseconds(rescues ? kRescuePeriod : kSweepPeriod));
-      lock.lock();
-      // Taken off the list by whoever woke it; after a timeout (or a
-      // wake-up meant for an earlier park, or a nudge) it is still there.
-      looked = false;
-      if (auto it = std::find(idle_.begin(), idle_.end(), &self); it != idle_.end()) {
-        idle_.erase(it);
-        looked = true;
-      }
-      if (sweeper_ == &self && !looked) sweeper_ = nullptr;
+    if (!job) {
+      ParkIdle(self, is_sweeper);
       continue;
     }
-    looked = false;
-    if (sweeper_ == &self) sweeper_ = nullptr;  // a rescue: it runs a job now
-    KeyState* ks = ready_.front();
-    ready_.pop_front();
-    ks->listed = false;
-    std::unique_ptr<DispatchJob> job = std::move(ks->waiting.front().job);
-    ks->waiting.pop_front();
-    NoteWaitingLocked(*ks);
-    --queued_;
-    ++ks->running;
-    ListIfRunnableLocked(*ks);  // to the back of the line: others take their turn first
     // More runnable work than this thread: another one for it. And jobs
-    // still waiting (behind caps) need a sweeper when none is parked.
+    // still waiting (behind caps) need a sweeper when none is parked. A
+    // sweeper that took a job (a rescue) leaves the role.
+    const bool more = active_.load(std::memory_order_seq_cst) < running_target_ && AnyRunnable();
+    const bool unswept = !has_sweeper_.load(std::memory_order_relaxed) && AnyQueued();
     Parker* helper = nullptr;
-    if ((!ready_.empty() && ActiveLocked() < running_target_) || (queued_ > 0 && sweeper_ == nullptr)) {
-      helper = TakeIdleLocked();
+    if (is_sweeper || more || unswept) {
+      std::lock_guard lock(pool_mu_);
+      if (sweeper_ == &self) sweeper_ = nullptr;
+      is_sweeper = false;
+      if ((more && ActiveLocked() < running_target_) || (unswept && sweeper_ == nullptr)) helper = TakeIdleLocked();
+      PublishPoolLocked();
     }
-    job_started_[index] = now;
-    lock.unlock();
+    slots_[index].job_started_ns.store(NanosOf(now), std::memory_order_relaxed);
     if (helper != nullptr) helper->Unpark();
     RunGuarded(*job, /*expire=*/false);
     job.reset();
-    lock.lock();
-    job_started_[index] = Clock::time_point{};
+    slots_[index].job_started_ns.store(0, std::memory_order_relaxed);
+    {
+      std::lock_guard lock(from->mu);
+      --ks->running;
+      ListIfRunnableLocked(*from, *ks);
+      ForgetIfIdleLocked(*from, *ks);
+      PublishShardLocked(*from);
+    }
     finished = true;
-    --ks->running;
-    ListIfRunnableLocked(*ks);
-    ForgetIfIdleLocked(*ks);
   }
 }
 

@@ -13,13 +13,34 @@
 // connection of that loop; here they stall only themselves. See
 // ARCHITECTURE.md "Threading model".
 //
+// Shards: the keys are spread by hash over `shards` key shards, each with
+// its own mutex, its keys' FIFOs and counts and its own line of the keys
+// with runnable work. A key lives in one shard, so its cap and its FIFO
+// are exact; keys take turns within a shard, and a thread looking for work
+// starts at the shard after the one it took its last job from, so shards
+// take turns too (with one shard: one line, a strict round robin; with
+// several, a key alone in its shard may get more turns than one sharing
+// its shard, never two in a row while another key waits on a thread
+// looking in turn). A request touches only its key's shard: submitting,
+// taking and finishing a job each lock it once. The threads' own state
+// (which are idle, the sweeper) has a mutex of its own, taken only by a
+// thread going to sleep, by one waking, and by a Submit() that wakes one:
+// while every running thread finds work as it finishes its job (a loaded
+// server), a request takes no lock but its key's shard's.
+//
 // Thread safety: Submit() from any thread. Jobs run on the dispatcher's
 // threads; Run()/Expire() must not throw (exceptions are caught and logged).
 // Stop() from one control thread: running jobs finish, queued ones expire.
-// One mutex (mu_) guards the queues, held only to take or give a job; an
-// idle thread sleeps on its own Parker (core/parker.h), and a Submit() that
-// needs a thread wakes one by name (the most recently idle: its caches are
-// the warmest), after the lock.
+// An idle thread sleeps on its own Parker (core/parker.h), and a Submit()
+// that needs a thread wakes one by name (the most recently idle: its caches
+// are the warmest), after the locks.
+//
+// Lost wake-ups: a Submit() lists its job under its shard's lock and then
+// reads how many threads are awake (`active_`); a thread going to sleep
+// counts itself out of `active_` and then looks at every shard's count of
+// runnable keys once more. Both are sequentially consistent, so at least
+// one of the two sees the other: the Submit() wakes a thread, or the thread
+// takes the job itself instead of sleeping.
 //
 // Running threads: a hand-off to a sleeping thread costs a futex wake and a
 // context switch, and on a machine with fewer cores than runnable threads
@@ -33,13 +54,14 @@
 // runnable job itself when fewer than the target have started a job within
 // that period (the others are stuck). Any thread takes a runnable job only
 // while no more than the target are awake (itself counted) or to rescue
-// (NeedsRescueLocked; a thread that just finished a job keeps its slot
-// unless the threads running recent jobs alone meet the target): so a
-// rescue adds one running thread, not every idle one. A job submitted past
-// the target while no sweeper is parked (the last one went to rescue a job)
-// wakes an idle thread to become one, so someone always looks.
+// (NeedsRescue; a thread that just finished a job keeps its slot unless
+// the threads running recent jobs alone meet the target): so a rescue adds
+// one running thread, not every idle one. A job submitted past the target
+// while no sweeper is parked (the last one went to rescue a job) wakes an
+// idle thread to become one, so someone always looks.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstdint>
@@ -60,6 +82,13 @@ class DispatchJob {
   virtual ~DispatchJob() = default;
   virtual void Run() = 0;
   virtual void Expire() = 0;
+
+ private:
+  friend class Dispatcher;
+  // The dispatcher's while the job waits in its key's FIFO (a list through
+  // the jobs themselves: queuing one allocates nothing).
+  DispatchJob* next_waiting_ = nullptr;
+  std::chrono::steady_clock::time_point enqueued_{};
 };
 
 struct DispatcherOptions {
@@ -71,6 +100,8 @@ struct DispatcherOptions {
   // its job and take it, with no wake-up, unless running threads are stuck
   // (see "Running threads" below).
   int running_target = 0;
+  // Key shards (see "Shards" above; at least 1).
+  int shards = 1;
 };
 
 class Dispatcher {
@@ -89,63 +120,126 @@ class Dispatcher {
 
  private:
   using Clock = std::chrono::steady_clock;
-  struct Waiting {
-    std::unique_ptr<DispatchJob> job;
-    Clock::time_point enqueued;
-  };
   struct KeyState {
+    KeyState() = default;
+    KeyState(const KeyState&) = delete;
+    KeyState& operator=(const KeyState&) = delete;
+    ~KeyState();  // deletes the jobs still waiting (Stop() expires them first)
+    bool empty() const { return head == nullptr; }
+    void Push(std::unique_ptr<DispatchJob> job, Clock::time_point now);
+    std::unique_ptr<DispatchJob> Pop();
+
     std::string key;
-    std::deque<Waiting> waiting;
+    DispatchJob* head = nullptr;  // the FIFO (owned), oldest first
+    DispatchJob* tail = nullptr;
     int running = 0;
-    bool listed = false;  // in ready_
-    int waiting_at = -1;  // its index in waiting_keys_ while `waiting` is not empty, else -1
+    bool listed = false;  // in its shard's `ready`
+    int waiting_at = -1;  // its index in its shard's waiting_keys while not empty(), else -1
   };
+  // A key shard. Its fields are guarded by `mu`; `runnable` and `queued_hint`
+  // mirror ready.size() and `queued`, written under it, read without it.
+  struct alignas(64) Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::string, KeyState> keys;  // element addresses are stable
+    std::deque<KeyState*> ready;                     // keys with runnable work, in turn
+    std::vector<KeyState*> waiting_keys;             // keys with jobs waiting (KeyState::waiting_at)
+    int queued = 0;
+    std::atomic<int> runnable{0};
+    std::atomic<int> queued_hint{0};
+  };
+  // A thread's start of its current job (steady clock, ns; 0 between
+  // jobs): written by it alone, read by the sweeper's NeedsRescue.
+  struct alignas(64) ThreadSlot {
+    std::atomic<int64_t> job_started_ns{0};
+  };
+
+  Shard& ShardFor(const std::string& key) const;
   void ThreadMain(size_t index, Parker& self);
-  // Threads not parked. REQUIRES: mu_.
-  int ActiveLocked() const { return static_cast<int>(parkers_.size() - idle_.size()); }
+  // Takes the next runnable job, looking at the shards from `cursor` on
+  // (then the shard after the one it came from); null when none is
+  // runnable. `ks` and `from`: its key and shard, for its end. Jobs it
+  // finds past the queue timeout go to `expired` instead (for the caller
+  // to Expire(), after the lock).
+  std::unique_ptr<DispatchJob> TakeRunnable(Clock::time_point now, size_t& cursor, KeyState*& ks, Shard*& from,
+                                            std::vector<std::unique_ptr<DispatchJob>>& expired);
+  // Whether any shard has a runnable key (seq_cst loads: see "Lost
+  // wake-ups"), and whether any has a job waiting.
+  bool AnyRunnable() const;
+  bool AnyQueued() const;
+  // Expires the jobs that waited too long, in every shard, once every
+  // kSweepPeriod (whichever thread finds it due).
+  void SweepIfDue(Clock::time_point now);
+  // After a Submit() made a key runnable: wakes a thread if fewer than the
+  // target are awake, else makes sure a sweeper looks every kRescuePeriod.
+  void WakeForRunnable();
+  // After a Submit() queued a job behind its key's cap: makes sure a
+  // sweeper will expire it.
+  void WakeSweeper();
+  // Parks `self` until a Submit() (or Stop()) wakes it or, as the sweeper,
+  // its period passes; returns at once if, once counted idle, it finds a
+  // job it may take. `is_sweeper`: whether it holds the sweeper's role on
+  // return.
+  void ParkIdle(Parker& self, bool& is_sweeper);
   // Whether a runnable job waits for want of a thread that is not stuck:
   // fewer than the target (besides `self`) started theirs within
   // kRescuePeriod or, with `count_between`, are awake between jobs (about
   // to take one). A thread that just finished a job leaves those out: it
   // holds a running slot already, and a sweeper looking or a thread woken
-  // to become one has none. REQUIRES: mu_.
-  bool NeedsRescueLocked(Clock::time_point now, size_t self, bool count_between) const;
-  // Lists `ks` as runnable if it has waiting work and room. REQUIRES: mu_.
-  void ListIfRunnableLocked(KeyState& ks);
+  // to become one has none. No lock (the counts are atomics).
+  bool NeedsRescue(Clock::time_point now, size_t self, bool count_between) const;
+  // Threads not parked. REQUIRES: pool_mu_.
+  int ActiveLocked() const { return static_cast<int>(parkers_.size() - idle_.size()); }
+  // Mirrors the threads' state into the atomics read without pool_mu_.
+  // REQUIRES: pool_mu_.
+  void PublishPoolLocked();
   // Takes an idle thread off the list, for the caller to Unpark() after
   // unlocking: the most recently idle one that is not the sweeper, else the
   // sweeper (which then leaves the role); null when none is idle.
-  // REQUIRES: mu_.
+  // REQUIRES: pool_mu_.
   Parker* TakeIdleLocked();
-  // Moves jobs that waited too long into `out` (it looks only at keys with
-  // jobs waiting). REQUIRES: mu_.
-  void CollectExpiredLocked(Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out);
-  // Keeps waiting_keys_ to the keys whose `waiting` is not empty: after a
-  // job is queued, and after the last one left. REQUIRES: mu_.
-  void NoteWaitingLocked(KeyState& ks);
-  // Erases `ks` when it has nothing waiting or running and more than
-  // kIdleKeysKept keys are known. REQUIRES: mu_.
-  void ForgetIfIdleLocked(KeyState& ks);
+  // Lists `ks` as runnable if it has waiting work and room. REQUIRES: shard.mu.
+  void ListIfRunnableLocked(Shard& shard, KeyState& ks);
+  // Moves jobs that waited too long into `out` (only the keys with jobs
+  // waiting). REQUIRES: shard.mu.
+  void CollectExpiredLocked(Shard& shard, Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out);
+  // Keeps the shard's waiting_keys to the keys whose FIFO is not empty:
+  // after a job is queued, and after the last one left. REQUIRES: shard.mu.
+  static void NoteWaitingLocked(Shard& shard, KeyState& ks);
+  // Erases `ks` when it has nothing waiting or running and its shard knows
+  // more than idle_keys_kept_ keys. REQUIRES: shard.mu.
+  void ForgetIfIdleLocked(Shard& shard, KeyState& ks);
+  static void PublishShardLocked(Shard& shard);
+  static int64_t NanosOf(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  }
+  // Idle keys' state kept for their next job, over all shards.
   static constexpr size_t kIdleKeysKept = 1024;
   static constexpr std::chrono::milliseconds kRescuePeriod{1};
+  static constexpr std::chrono::milliseconds kSweepPeriod{50};
 
   const DispatcherOptions options_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, KeyState> keys_;  // guarded by mu_ (element addresses are stable)
-  std::deque<KeyState*> ready_;                     // guarded by mu_: keys with runnable work, in turn
-  std::vector<KeyState*> waiting_keys_;             // guarded by mu_: keys with jobs waiting (KeyState::waiting_at)
-  int queued_ = 0;                                  // guarded by mu_
-  Clock::time_point next_sweep_{};                  // guarded by mu_
-  std::vector<Parker*> idle_;                       // guarded by mu_: parked threads, most recently idle last
-  Parker* sweeper_ = nullptr;                       // guarded by mu_: the idle thread parked with a timeout
-  bool sweeper_rescues_ = false;                    // guarded by mu_: it parked for kRescuePeriod, not kSweepPeriod
-  const int running_target_;                        // INT_MAX for none
-  std::vector<Clock::time_point> job_started_;      // guarded by mu_: per thread, {} between jobs
-  bool stopping_ = false;                           // guarded by mu_
+  const int running_target_;  // INT_MAX for none
+  const size_t idle_keys_kept_;  // per shard
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<bool> stopping_{false};        // set under pool_mu_; read anywhere
+  std::atomic<int64_t> next_sweep_ns_{0};    // SweepIfDue's turn (compare-and-swap)
+  std::unique_ptr<ThreadSlot[]> slots_;      // one per thread
+
+  mutable std::mutex pool_mu_;
+  std::vector<Parker*> idle_;      // guarded by pool_mu_: parked threads, most recently idle last
+  Parker* sweeper_ = nullptr;      // guarded by pool_mu_: the idle thread parked with a timeout
+  bool sweeper_rescues_ = false;   // guarded by pool_mu_: it parked for kRescuePeriod, not kSweepPeriod
+  // Mirrors of the above (PublishPoolLocked): threads not in idle_, whether
+  // there is a sweeper, and whether it parked for kRescuePeriod. Read by
+  // every Submit(), written only as threads sleep and wake: a line of their
+  // own, apart from pool_mu_ and the rest.
+  alignas(64) std::atomic<int> active_{0};
+  std::atomic<bool> has_sweeper_{false};
+  std::atomic<bool> sweeper_alert_{false};
   // One per thread, owned here rather than by the thread: a Submit() that
   // took a thread off idle_ unparks it after the lock, possibly after that
   // thread has ended (Stop()).
-  std::vector<std::unique_ptr<Parker>> parkers_;
+  alignas(64) std::vector<std::unique_ptr<Parker>> parkers_;
   std::vector<std::thread> threads_;
 };
 

@@ -50,6 +50,7 @@ Status HttpServer::Start() {
   dispatch.per_key_limit = options_.per_key_concurrency;
   dispatch.running_target = options_.running_threads;
   dispatch.queue_timeout = options_.queue_timeout;
+  dispatch.shards = options_.dispatch_shards;
   dispatcher_ = std::make_unique<Dispatcher>(dispatch);
 
   const int loops = options_.io_threads < 1 ? 1 : options_.io_threads;

@@ -101,6 +101,7 @@ struct ServerOptions {
   int handler_threads = 8;
   int running_threads = 0;  // handler threads woken to run at once (0: no limit; see dispatcher.h)
   int per_key_concurrency = 4;                    // requests of one henv handled at once
+  int dispatch_shards = 16;                       // the dispatcher's key shards (see dispatcher.h)
   std::chrono::milliseconds queue_timeout{5000};  // longest wait for a handler: then 503
   int64_t max_body_bytes = 10 << 20;
   size_t max_header_bytes = 32 * 1024;

@@ -53,8 +53,20 @@ bool WaitUntil(const std::function<bool()>& done) {
   return done();
 }
 
-TEST(Dispatcher, OneKeyNeverTakesMoreThanItsShare) {
-  Dispatcher d(DispatcherOptions{4, 2, 10s});
+// Every dispatcher test runs with one key shard (one line for all keys)
+// and with several (keys spread over shards by hash).
+class DispatcherTest : public ::testing::TestWithParam<int> {
+ protected:
+  DispatcherOptions Options(int threads, int per_key_limit, std::chrono::milliseconds queue_timeout,
+                            int running_target = 0) const {
+    DispatcherOptions o{threads, per_key_limit, queue_timeout, running_target};
+    o.shards = GetParam();
+    return o;
+  }
+};
+
+TEST_P(DispatcherTest, OneKeyNeverTakesMoreThanItsShare) {
+  Dispatcher d(Options(4, 2, 10s));
   Gate gate;
   std::atomic<int> running{0};
   std::atomic<int> peak{0};
@@ -83,8 +95,8 @@ TEST(Dispatcher, OneKeyNeverTakesMoreThanItsShare) {
   EXPECT_EQ(peak.load(), 2);
 }
 
-TEST(Dispatcher, JobsWaitingTooLongAreExpiredNotRun) {
-  Dispatcher d(DispatcherOptions{2, 1, 500ms});
+TEST_P(DispatcherTest, JobsWaitingTooLongAreExpiredNotRun) {
+  Dispatcher d(Options(2, 1, 500ms));
   Gate gate;
   std::atomic<int> ran{0};
   std::atomic<int> expired{0};
@@ -101,9 +113,9 @@ TEST(Dispatcher, JobsWaitingTooLongAreExpiredNotRun) {
   EXPECT_EQ(expired.load(), 3);
 }
 
-TEST(Dispatcher, KeysTakeTurns) {
+TEST_P(DispatcherTest, KeysTakeTurns) {
   // One thread: the order jobs run in shows the round robin.
-  Dispatcher d(DispatcherOptions{1, 1, 10s});
+  Dispatcher d(Options(1, 1, 10s));
   Gate gate;
   std::mutex mu;
   std::string order;
@@ -116,14 +128,56 @@ TEST(Dispatcher, KeysTakeTurns) {
   }
   gate.Open();
   ASSERT_TRUE(WaitUntil([&] { std::lock_guard l(mu); return order.size() == 6; }));
-  EXPECT_EQ(order, "ababab");
+  if (GetParam() == 1) {
+    EXPECT_EQ(order, "ababab");
+  } else {
+    // In shards of their own, which key goes first depends on where their
+    // shards lie from the held key's; then they alternate.
+    EXPECT_TRUE(order == "ababab" || order == "bababa") << order;
+  }
 }
 
-TEST(Dispatcher, StoppingExpiresWhatWaitsAndLaterSubmitsToo) {
+TEST_P(DispatcherTest, ManyKeysTakeTurnsAndNoneRunsTwiceInARowWhileAnotherWaits) {
+  // One thread, eight keys with four jobs each, queued while it is held:
+  // every key's jobs run, and no key runs twice in a row while another
+  // still has jobs (shards take turns as the keys of one shard do).
+  constexpr int kKeys = 8;
+  constexpr int kEach = 4;
+  Dispatcher d(Options(1, 1, 10s));
+  Gate gate;
+  std::mutex mu;
+  std::vector<int> order;
+  d.Submit("hold", std::make_unique<FnJob>([&] { gate.Wait(); }, [] {}));
+  for (int round = 0; round < kEach; ++round) {
+    for (int k = 0; k < kKeys; ++k) {
+      d.Submit("key" + std::to_string(k), std::make_unique<FnJob>(
+                                              [&, k] {
+                                                std::lock_guard l(mu);
+                                                order.push_back(k);
+                                              },
+                                              [] {}));
+    }
+  }
+  gate.Open();
+  ASSERT_TRUE(WaitUntil([&] { std::lock_guard l(mu); return order.size() == kKeys * kEach; }));
+  std::vector<int> left(kKeys, kEach);
+  for (size_t i = 0; i < order.size(); ++i) {
+    --left[static_cast<size_t>(order[i])];
+    if (i == 0 || order[i] != order[i - 1]) continue;
+    int others = 0;
+    for (int k = 0; k < kKeys; ++k) {
+      if (k != order[i]) others += left[static_cast<size_t>(k)];
+    }
+    EXPECT_EQ(others, 0) << "key" << order[i] << " ran twice in a row at " << i << " while others waited";
+  }
+  for (int k = 0; k < kKeys; ++k) EXPECT_EQ(left[static_cast<size_t>(k)], 0);
+}
+
+TEST_P(DispatcherTest, StoppingExpiresWhatWaitsAndLaterSubmitsToo) {
   std::atomic<int> expired{0};
   Gate gate;
   {
-    Dispatcher d(DispatcherOptions{1, 1, 10s});
+    Dispatcher d(Options(1, 1, 10s));
     d.Submit("k", std::make_unique<FnJob>([&] { gate.Wait(); }, [] {}));
     d.Submit("k", std::make_unique<FnJob>([] {}, [&] { ++expired; }));
     std::thread stopper([&] { d.Stop(); });
@@ -143,12 +197,12 @@ TEST(Dispatcher, StoppingExpiresWhatWaitsAndLaterSubmitsToo) {
   }
 }
 
-TEST(Dispatcher, JobsBehindACapStillExpireWhenTheIdleThreadsAreTakenForOtherWork) {
+TEST_P(DispatcherTest, JobsBehindACapStillExpireWhenTheIdleThreadsAreTakenForOtherWork) {
   // Three threads, one job per key at once. "k" holds a thread; two more of
   // its jobs wait behind the cap. Then other keys take the idle threads,
   // the one parked as the sweeper among them: whoever is left idle (or
   // becomes idle) must still expire k's waiting jobs.
-  Dispatcher d(DispatcherOptions{3, 1, 100ms});
+  Dispatcher d(Options(3, 1, 100ms));
   Gate gate;
   std::atomic<int> expired{0};
   std::atomic<int> held{0};
@@ -165,9 +219,9 @@ TEST(Dispatcher, JobsBehindACapStillExpireWhenTheIdleThreadsAreTakenForOtherWork
 // while every thread is held: each expires (the sweep walks the keys with
 // jobs waiting, dropping them from that list as they empty), none runs;
 // the same keys' next jobs all run.
-TEST(Dispatcher, JobsOfManyKeysExpireAndTheKeysNextJobsRun) {
+TEST_P(DispatcherTest, JobsOfManyKeysExpireAndTheKeysNextJobsRun) {
   constexpr int kKeys = 1100;  // (past the 1,024 idle keys kept)
-  Dispatcher d(DispatcherOptions{2, 1, 2s});
+  Dispatcher d(Options(2, 1, 2s));
   Gate gate;
   std::atomic<int> held{0};
   std::atomic<int> ran{0};
@@ -194,10 +248,10 @@ TEST(Dispatcher, JobsOfManyKeysExpireAndTheKeysNextJobsRun) {
 
 // Submitters on several threads over many keys (as I/O loops over many
 // henvs): nothing lost, nothing run twice, nothing expired.
-void EveryJobRunsOnce(int running_target) {
+void EveryJobRunsOnce(const DispatcherOptions& options) {
   constexpr int kSubmitters = 4;
   constexpr int kPerSubmitter = 500;
-  Dispatcher d(DispatcherOptions{4, 2, 30s, running_target});
+  Dispatcher d(options);
   std::vector<std::atomic<int>> runs(kSubmitters * kPerSubmitter);
   std::atomic<int> done{0};
   std::atomic<int> expired{0};
@@ -222,19 +276,19 @@ void EveryJobRunsOnce(int running_target) {
   EXPECT_EQ(d.queued(), 0);
 }
 
-TEST(Dispatcher, EveryJobFromManySubmittersRunsExactlyOnce) { EveryJobRunsOnce(0); }
+TEST_P(DispatcherTest, EveryJobFromManySubmittersRunsExactlyOnce) { EveryJobRunsOnce(Options(4, 2, 30s, 0)); }
 
 // Past the running target a Submit() wakes no thread: the jobs are taken by
 // the running ones as they finish, and none may be stranded.
-TEST(Dispatcher, EveryJobRunsExactlyOnceWithOneThreadRunningAtATime) { EveryJobRunsOnce(1); }
-TEST(Dispatcher, EveryJobRunsExactlyOnceWithTwoThreadsRunningAtATime) { EveryJobRunsOnce(2); }
+TEST_P(DispatcherTest, EveryJobRunsExactlyOnceWithOneThreadRunningAtATime) { EveryJobRunsOnce(Options(4, 2, 30s, 1)); }
+TEST_P(DispatcherTest, EveryJobRunsExactlyOnceWithTwoThreadsRunningAtATime) { EveryJobRunsOnce(Options(4, 2, 30s, 2)); }
 
-TEST(Dispatcher, AStuckThreadDoesNotHoldBackWorkPastTheRunningTarget) {
+TEST_P(DispatcherTest, AStuckThreadDoesNotHoldBackWorkPastTheRunningTarget) {
   // One thread may run at a time and it is stuck (a script spinning, a
   // write waiting for a lock): another henv's job is still run, by an idle
   // thread the sweeper's look (every kRescuePeriod) sends, and so is the
   // next one behind it, while the first stays stuck.
-  Dispatcher d(DispatcherOptions{4, 2, 30s, 1});
+  Dispatcher d(Options(4, 2, 30s, 1));
   Gate gate;
   std::atomic<int> held{0};
   d.Submit("spinning", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
@@ -246,14 +300,14 @@ TEST(Dispatcher, AStuckThreadDoesNotHoldBackWorkPastTheRunningTarget) {
   gate.Open();
 }
 
-TEST(Dispatcher, AJobIsStillRescuedAfterTheSweeperWentToRescueAnother) {
+TEST_P(DispatcherTest, AJobIsStillRescuedAfterTheSweeperWentToRescueAnother) {
   // One thread may run at a time. Two jobs get stuck, the second taken by
   // the sweeper's own rescue while nothing else waited: no thread was left
   // looking. A job submitted then is still run while both stay stuck. It
   // used to wait for one of them to end: a henv's first request behind
   // another henv's spinning scripts waited 2.4 s, their deadline, whenever
   // the machine was loaded enough for the spinners to start one by one.
-  Dispatcher d(DispatcherOptions{4, 2, 30s, 1});
+  Dispatcher d(Options(4, 2, 30s, 1));
   Gate gate;
   std::atomic<int> held{0};
   d.Submit("stuck-a", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
@@ -267,7 +321,7 @@ TEST(Dispatcher, AJobIsStillRescuedAfterTheSweeperWentToRescueAnother) {
   gate.Open();
 }
 
-TEST(Dispatcher, ARescueAddsOneRunningThreadNotEveryIdleOne) {
+TEST_P(DispatcherTest, ARescueAddsOneRunningThreadNotEveryIdleOne) {
   // One thread may run at a time and it is stuck: the sweeper's look sends
   // one more thread, which then runs the queued jobs one after another.
   // The threads woken meanwhile to be the next sweeper (jobs still wait)
@@ -276,7 +330,7 @@ TEST(Dispatcher, ARescueAddsOneRunningThreadNotEveryIdleOne) {
   // busy (one core's 8 handler threads time-sliced: tens of ms a request).
   constexpr int kThreads = 8;
   constexpr int kJobs = 400;
-  Dispatcher d(DispatcherOptions{kThreads, 1000, 30s, 1});
+  Dispatcher d(Options(kThreads, 1000, 30s, 1));
   Gate gate;
   std::atomic<int> held{0};
   d.Submit("stuck", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
@@ -342,14 +396,18 @@ TEST(Parker, AParkWithATimeoutAndNoUnparkReturns) {
   EXPECT_GE(std::chrono::steady_clock::now() - began, 1ms);
 }
 
-TEST(Dispatcher, AThrowingJobDoesNotKillItsThread) {
-  Dispatcher d(DispatcherOptions{1, 1, 10s});
+TEST_P(DispatcherTest, AThrowingJobDoesNotKillItsThread) {
+  Dispatcher d(Options(1, 1, 10s));
   std::atomic<bool> after{false};
   d.Submit("k", std::make_unique<FnJob>([] { throw std::runtime_error("boom"); }, [] {}));
   d.Submit("k", std::make_unique<FnJob>([&] { after = true; }, [] {}));
   EXPECT_TRUE(WaitUntil([&] { return after.load(); }));
 }
 
+INSTANTIATE_TEST_SUITE_P(Shards, DispatcherTest, ::testing::Values(1, 16),
+                         [](const ::testing::TestParamInfo<int>& shards) {
+                           return shards.param == 1 ? std::string("OneShard") : "Shards" + std::to_string(shards.param);
+                         });
 
 }  // namespace
 }  // namespace hbf
