@@ -122,7 +122,8 @@ Dispatcher::Shard& Dispatcher::ShardFor(const std::string& key) const {
 void Dispatcher::PublishShardLocked(Shard& shard) {
   // seq_cst: read after a parking thread counts itself out of active_ ("Lost
   // wake-ups", dispatcher.h).
-  shard.runnable.store(static_cast<int>(shard.ready.size()), std::memory_order_seq_cst);
+  shard.next_listed_ns.store(shard.ready.empty() ? kNoneListed : shard.ready.front()->listed_ns,
+                            std::memory_order_seq_cst);
   shard.queued_hint.store(shard.queued, std::memory_order_relaxed);
 }
 
@@ -134,7 +135,7 @@ void Dispatcher::PublishPoolLocked() {
 
 bool Dispatcher::AnyRunnable() const {
   for (const auto& shard : shards_) {
-    if (shard->runnable.load(std::memory_order_seq_cst) > 0) return true;
+    if (shard->next_listed_ns.load(std::memory_order_seq_cst) != kNoneListed) return true;
   }
   return false;
 }
@@ -156,11 +157,12 @@ void Dispatcher::Submit(const std::string& key, std::unique_ptr<DispatchJob> job
       auto [it, inserted] = shard.keys.try_emplace(key);
       KeyState& ks = it->second;
       if (inserted) ks.key = key;
-      ks.Push(std::move(job), Clock::now());
+      const auto now = Clock::now();
+      ks.Push(std::move(job), now);
       NoteWaitingLocked(shard, ks);
       ++shard.queued;
       const bool was_listed = ks.listed;
-      ListIfRunnableLocked(shard, ks);
+      ListIfRunnableLocked(shard, ks, now);
       PublishShardLocked(shard);
       newly_runnable = ks.listed && !was_listed;
       behind_cap = !ks.listed;
@@ -263,9 +265,13 @@ bool Dispatcher::NeedsRescue(Clock::time_point now, size_t self, bool count_betw
   return recent + between < running_target_;
 }
 
-void Dispatcher::ListIfRunnableLocked(Shard& shard, KeyState& ks) {
+void Dispatcher::ListIfRunnableLocked(Shard& shard, KeyState& ks, Clock::time_point now) {
   if (!ks.listed && !ks.empty() && ks.running < options_.per_key_limit) {
     ks.listed = true;
+    // Never before the key listed last: the line stays in order of these
+    // stamps, and the shards' fronts compare by them.
+    const int64_t at = NanosOf(now);
+    ks.listed_ns = shard.ready.empty() ? at : std::max(at, shard.ready.back()->listed_ns);
     shard.ready.push_back(&ks);
   }
 }
@@ -336,17 +342,26 @@ void Dispatcher::SweepIfDue(Clock::time_point now) {
   for (auto& job : expired) RunGuarded(*job, /*expire=*/true);
 }
 
-std::unique_ptr<DispatchJob> Dispatcher::TakeRunnable(Clock::time_point now, size_t& cursor, KeyState*& ks,
-                                                      Shard*& from,
+std::unique_ptr<DispatchJob> Dispatcher::TakeRunnable(Clock::time_point now, KeyState*& ks, Shard*& from,
                                                       std::vector<std::unique_ptr<DispatchJob>>& expired) {
   // A job found past its queue timeout is expired, not run, whether or not
   // a sweep has come by since (another thread may be sweeping this moment).
   const auto too_old = now - options_.queue_timeout;
-  const size_t n = shards_.size();
-  for (size_t step = 0; step < n; ++step) {
-    const size_t s = (cursor + step) % n;
-    Shard& shard = *shards_[s];
-    if (shard.runnable.load(std::memory_order_relaxed) == 0) continue;
+  // Each look takes the shard whose next key was listed first, or finds a
+  // shard's line emptied by expiry (published then): at most one look per
+  // shard and one more.
+  for (size_t look = 0; look <= shards_.size(); ++look) {
+    Shard* pick = nullptr;
+    int64_t first = kNoneListed;
+    for (const auto& shard : shards_) {
+      const int64_t listed = shard->next_listed_ns.load(std::memory_order_relaxed);
+      if (listed < first) {
+        first = listed;
+        pick = shard.get();
+      }
+    }
+    if (pick == nullptr) return nullptr;
+    Shard& shard = *pick;
     std::lock_guard lock(shard.mu);
     while (!shard.ready.empty()) {
       KeyState* next = shard.ready.front();
@@ -372,10 +387,9 @@ std::unique_ptr<DispatchJob> Dispatcher::TakeRunnable(Clock::time_point now, siz
     NoteWaitingLocked(shard, *ks);
     --shard.queued;
     ++ks->running;
-    ListIfRunnableLocked(shard, *ks);  // to the back of the line: others take their turn first
+    ListIfRunnableLocked(shard, *ks, now);  // to the back of the line: others take their turn first
     PublishShardLocked(shard);
     from = &shard;
-    cursor = (s + 1) % n;  // and the other shards before this one again
     return job;
   }
   return nullptr;
@@ -431,7 +445,6 @@ void Dispatcher::ParkIdle(Parker& self, bool& is_sweeper) {
 }
 
 void Dispatcher::ThreadMain(size_t index, Parker& self) {
-  size_t cursor = index % shards_.size();
   bool finished = false;    // back from running a job (not from a park)
   bool is_sweeper = false;  // holds the sweeper's role while it looks
   for (;;) {
@@ -458,7 +471,7 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
     if (active_.load(std::memory_order_seq_cst) <= running_target_ ||
         (AnyRunnable() && NeedsRescue(now, index, /*count_between=*/!finished))) {
       std::vector<std::unique_ptr<DispatchJob>> expired;
-      job = TakeRunnable(now, cursor, ks, from, expired);
+      job = TakeRunnable(now, ks, from, expired);
       for (auto& late : expired) RunGuarded(*late, /*expire=*/true);
     }
     finished = false;
@@ -487,7 +500,7 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
     {
       std::lock_guard lock(from->mu);
       --ks->running;
-      ListIfRunnableLocked(*from, *ks);
+      ListIfRunnableLocked(*from, *ks, Clock::now());
       ForgetIfIdleLocked(*from, *ks);
       PublishShardLocked(*from);
     }

@@ -16,17 +16,20 @@
 // Shards: the keys are spread by hash over `shards` key shards, each with
 // its own mutex, its keys' FIFOs and counts and its own line of the keys
 // with runnable work. A key lives in one shard, so its cap and its FIFO
-// are exact; keys take turns within a shard, and a thread looking for work
-// starts at the shard after the one it took its last job from, so shards
-// take turns too (with one shard: one line, a strict round robin; with
-// several, a key alone in its shard may get more turns than one sharing
-// its shard, never two in a row while another key waits on a thread
-// looking in turn). A request touches only its key's shard: submitting,
-// taking and finishing a job each lock it once. The threads' own state
-// (which are idle, the sweeper) has a mutex of its own, taken only by a
-// thread going to sleep, by one waking, and by a Submit() that wakes one:
-// while every running thread finds work as it finishes its job (a loaded
-// server), a request takes no lock but its key's shard's.
+// are exact. Each key is stamped with the time it was listed, and a thread
+// looking for work takes from the shard whose front key was listed first:
+// the shards' lines together are one line in the order keys were listed,
+// as one shared line was (so jobs of different henvs run about in the
+// order they came, which keeps the tail of the wait short, and a key
+// relisted after its job goes behind every key listed meanwhile). That
+// order is read from each shard's front stamp without its lock, so two
+// threads looking at once may take two keys slightly out of it. A request
+// touches only its key's shard: submitting, taking and finishing a job
+// each lock it once. The threads' own state (which are idle, the sweeper)
+// has a mutex of its own, taken only by a thread going to sleep, by one
+// waking, and by a Submit() that wakes one: while every running thread
+// finds work as it finishes its job (a loaded server), a request takes no
+// lock but its key's shard's.
 //
 // Thread safety: Submit() from any thread. Jobs run on the dispatcher's
 // threads; Run()/Expire() must not throw (exceptions are caught and logged).
@@ -37,8 +40,8 @@
 //
 // Lost wake-ups: a Submit() lists its job under its shard's lock and then
 // reads how many threads are awake (`active_`); a thread going to sleep
-// counts itself out of `active_` and then looks at every shard's count of
-// runnable keys once more. Both are sequentially consistent, so at least
+// counts itself out of `active_` and then looks at every shard's front
+// stamp once more. Both are sequentially consistent, so at least
 // one of the two sees the other: the Submit() wakes a thread, or the thread
 // takes the job itself instead of sleeping.
 //
@@ -134,17 +137,19 @@ class Dispatcher {
     DispatchJob* tail = nullptr;
     int running = 0;
     bool listed = false;  // in its shard's `ready`
+    int64_t listed_ns = 0;  // when it was listed (steady clock), while `listed`
     int waiting_at = -1;  // its index in its shard's waiting_keys while not empty(), else -1
   };
-  // A key shard. Its fields are guarded by `mu`; `runnable` and `queued_hint`
-  // mirror ready.size() and `queued`, written under it, read without it.
+  // A key shard. Its fields are guarded by `mu`; `next_listed_ns` (the
+  // listing stamp of the key at the front of `ready`, kNoneListed when
+  // none) and `queued_hint` mirror them, written under it, read without it.
   struct alignas(64) Shard {
     mutable std::mutex mu;
     std::unordered_map<std::string, KeyState> keys;  // element addresses are stable
     std::deque<KeyState*> ready;                     // keys with runnable work, in turn
     std::vector<KeyState*> waiting_keys;             // keys with jobs waiting (KeyState::waiting_at)
     int queued = 0;
-    std::atomic<int> runnable{0};
+    std::atomic<int64_t> next_listed_ns{INT64_MAX};
     std::atomic<int> queued_hint{0};
   };
   // A thread's start of its current job (steady clock, ns; 0 between
@@ -155,12 +160,11 @@ class Dispatcher {
 
   Shard& ShardFor(const std::string& key) const;
   void ThreadMain(size_t index, Parker& self);
-  // Takes the next runnable job, looking at the shards from `cursor` on
-  // (then the shard after the one it came from); null when none is
-  // runnable. `ks` and `from`: its key and shard, for its end. Jobs it
-  // finds past the queue timeout go to `expired` instead (for the caller
-  // to Expire(), after the lock).
-  std::unique_ptr<DispatchJob> TakeRunnable(Clock::time_point now, size_t& cursor, KeyState*& ks, Shard*& from,
+  // Takes the next runnable job: from the shard whose front key was
+  // listed first; null when none is runnable. `ks` and `from`: its key and
+  // shard, for its end. Jobs it finds past the queue timeout go to
+  // `expired` instead (for the caller to Expire(), after the lock).
+  std::unique_ptr<DispatchJob> TakeRunnable(Clock::time_point now, KeyState*& ks, Shard*& from,
                                             std::vector<std::unique_ptr<DispatchJob>>& expired);
   // Whether any shard has a runnable key (seq_cst loads: see "Lost
   // wake-ups"), and whether any has a job waiting.
@@ -197,8 +201,9 @@ class Dispatcher {
   // sweeper (which then leaves the role); null when none is idle.
   // REQUIRES: pool_mu_.
   Parker* TakeIdleLocked();
-  // Lists `ks` as runnable if it has waiting work and room. REQUIRES: shard.mu.
-  void ListIfRunnableLocked(Shard& shard, KeyState& ks);
+  // Lists `ks` as runnable if it has waiting work and room, stamped `now`.
+  // REQUIRES: shard.mu.
+  void ListIfRunnableLocked(Shard& shard, KeyState& ks, Clock::time_point now);
   // Moves jobs that waited too long into `out` (only the keys with jobs
   // waiting). REQUIRES: shard.mu.
   void CollectExpiredLocked(Shard& shard, Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out);
@@ -212,6 +217,7 @@ class Dispatcher {
   static int64_t NanosOf(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   }
+  static constexpr int64_t kNoneListed = INT64_MAX;
   // Idle keys' state kept for their next job, over all shards.
   static constexpr size_t kIdleKeysKept = 1024;
   static constexpr std::chrono::milliseconds kRescuePeriod{1};
