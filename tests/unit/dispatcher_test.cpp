@@ -318,6 +318,24 @@ TEST_P(DispatcherTest, AJobIsStillRescuedAfterTheSweeperWentToRescueAnother) {
   gate.Open();
 }
 
+TEST_P(DispatcherTest, JobsBehindACapStillExpireAfterTheSweeperWentToRescue) {
+  // One thread may run at a time and it is stuck; two jobs wait behind its
+  // key's cap. Another key's job is then rescued by the sweeper, and gets
+  // stuck too: a thread must still be left looking, so the two waiting
+  // jobs expire on time rather than when a stuck one ends.
+  Dispatcher d(Options(4, 1, 300ms, 1));
+  Gate gate;
+  std::atomic<int> held{0};
+  std::atomic<int> expired{0};
+  d.Submit("stuck-a", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
+  ASSERT_TRUE(WaitUntil([&] { return held.load() == 1; }));
+  for (int i = 0; i < 2; ++i) d.Submit("stuck-a", std::make_unique<FnJob>([] {}, [&] { ++expired; }));
+  d.Submit("stuck-b", std::make_unique<FnJob>([&] { ++held; gate.Wait(); }, [] {}));
+  ASSERT_TRUE(WaitUntil([&] { return held.load() == 2; }));
+  EXPECT_TRUE(WaitUntil([&] { return expired.load() == 2; }));
+  gate.Open();
+}
+
 TEST_P(DispatcherTest, ARescueAddsOneRunningThreadNotEveryIdleOne) {
   // One thread may run at a time and it is stuck: the sweeper's look sends
   // one more thread, which then runs the queued jobs one after another.
