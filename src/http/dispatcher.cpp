@@ -481,9 +481,9 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
     }
     // More runnable work than this thread: another one for it. And jobs
     // still waiting (behind caps) need a sweeper when none is parked. A
-    // sweeper that took a job (a rescue) leaves the role.
-    // (A sweeper that took one leaves no sweeper behind: itself aside, the
-    // role is free.)
+    // sweeper that took a job (a rescue) leaves the role, so then there is
+    // none (the thread woken for it also serves the next job soon, where
+    // the 1 ms look would: bench/README.md, forty-fifth session).
     const bool more = active_.load(std::memory_order_seq_cst) < running_target_ && AnyRunnable();
     const bool unswept = (is_sweeper || !has_sweeper_.load(std::memory_order_relaxed)) && AnyQueued();
     Parker* helper = nullptr;
