@@ -301,6 +301,14 @@ void Dispatcher::NoteWaitingLocked(Shard& shard, KeyState& ks) {
   }
 }
 
+void Dispatcher::ExpireOldLocked(Shard& shard, KeyState& ks, Clock::time_point too_old,
+                                 std::vector<std::unique_ptr<DispatchJob>>& out) {
+  while (!ks.empty() && ks.head->enqueued_ < too_old) {
+    out.push_back(ks.Pop());
+    --shard.queued;
+  }
+}
+
 void Dispatcher::CollectExpiredLocked(Shard& shard, Clock::time_point now,
                                       std::vector<std::unique_ptr<DispatchJob>>& out) {
   // Only the keys with jobs waiting: the sweep runs every kSweepPeriod
@@ -311,10 +319,7 @@ void Dispatcher::CollectExpiredLocked(Shard& shard, Clock::time_point now,
   const auto too_old = now - options_.queue_timeout;
   for (size_t i = 0; i < shard.waiting_keys.size();) {
     KeyState& ks = *shard.waiting_keys[i];
-    while (!ks.empty() && ks.head->enqueued_ < too_old) {
-      out.push_back(ks.Pop());
-      --shard.queued;
-    }
+    ExpireOldLocked(shard, ks, too_old, out);
     if (!ks.empty()) {
       ++i;
       continue;
@@ -365,10 +370,7 @@ std::unique_ptr<DispatchJob> Dispatcher::TakeRunnable(Clock::time_point now, Key
     std::lock_guard lock(shard.mu);
     while (!shard.ready.empty()) {
       KeyState* next = shard.ready.front();
-      while (!next->empty() && next->head->enqueued_ < too_old) {
-        expired.push_back(next->Pop());
-        --shard.queued;
-      }
+      ExpireOldLocked(shard, *next, too_old, expired);
       if (!next->empty()) break;
       // Its waiting jobs expired (here or in a sweep).
       shard.ready.pop_front();
@@ -448,14 +450,8 @@ void Dispatcher::ThreadMain(size_t index, Parker& self) {
   bool finished = false;    // back from running a job (not from a park)
   bool is_sweeper = false;  // holds the sweeper's role while it looks
   for (;;) {
-    if (stopping_.load(std::memory_order_acquire)) {
-      if (is_sweeper) {
-        std::lock_guard lock(pool_mu_);
-        if (sweeper_ == &self) sweeper_ = nullptr;
-        PublishPoolLocked();
-      }
-      return;
-    }
+    // (Stop() cleared the sweeper's role, and no thread takes it after.)
+    if (stopping_.load(std::memory_order_acquire)) return;
     const auto now = Clock::now();
     SweepIfDue(now);
     // A runnable job is taken while no more than the running target are

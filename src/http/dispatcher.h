@@ -204,6 +204,10 @@ class Dispatcher {
   // Lists `ks` as runnable if it has waiting work and room, stamped `now`.
   // REQUIRES: shard.mu.
   void ListIfRunnableLocked(Shard& shard, KeyState& ks, Clock::time_point now);
+  // Moves `ks`'s jobs queued before `too_old` into `out` (its oldest first:
+  // they stop at the first younger one). REQUIRES: shard.mu.
+  void ExpireOldLocked(Shard& shard, KeyState& ks, Clock::time_point too_old,
+                       std::vector<std::unique_ptr<DispatchJob>>& out);
   // Moves jobs that waited too long into `out` (only the keys with jobs
   // waiting). REQUIRES: shard.mu.
   void CollectExpiredLocked(Shard& shard, Clock::time_point now, std::vector<std::unique_ptr<DispatchJob>>& out);
